@@ -1,0 +1,39 @@
+package dev.specserve.drafters;
+
+import java.nio.FloatBuffer;
+
+/** One drafter call's outputs per row: hidden [S][H], top-k ids and log-probs [S][k], rank logits [S][4]. */
+record DrafterOutput(int rows, int dim, int topk, float[] hidden, long[] topIds, float[] topLogprobs,
+                     float[] rankLogits, FloatBuffer[] present, long runNanos) {
+
+    float[] hiddenRow(int row) {
+        float[] h = new float[dim];
+        System.arraycopy(hidden, row * dim, h, 0, dim);
+        return h;
+    }
+
+    int[] topIds(int row) {
+        int[] ids = new int[topk];
+        for (int i = 0; i < topk; i++) {
+            ids[i] = (int) topIds[row * topk + i];
+        }
+        return ids;
+    }
+
+    float[] topLogprobs(int row) {
+        float[] lp = new float[topk];
+        System.arraycopy(topLogprobs, row * topk, lp, 0, topk);
+        return lp;
+    }
+
+    /** argmax over the rank head's four classes. */
+    int rankClass(int row) {
+        int best = 0;
+        for (int c = 1; c < 4; c++) {
+            if (rankLogits[row * 4 + c] > rankLogits[row * 4 + best]) {
+                best = c;
+            }
+        }
+        return best;
+    }
+}

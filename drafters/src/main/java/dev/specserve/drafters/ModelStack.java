@@ -1,0 +1,92 @@
+package dev.specserve.drafters;
+
+import dev.specserve.runtime.manifest.ManifestLoader;
+import dev.specserve.runtime.manifest.ModelManifest;
+import dev.specserve.runtime.model.TargetModel;
+import dev.specserve.runtime.ort.ExecutionDevice;
+import dev.specserve.runtime.ort.SessionFactory;
+import dev.specserve.runtime.spec.Drafter;
+import dev.specserve.runtime.spec.SpeculativeDecoder;
+import dev.specserve.runtime.tokenizer.TextTokenizer;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Everything needed to decode: the validated manifest, tokenizer, target and drafter sessions, and the strategies. */
+public final class ModelStack implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ModelStack.class);
+
+    private final ModelManifest manifest;
+    private final SessionFactory sessions;
+    private final TextTokenizer tokenizer;
+    private final TargetModel target;
+    private final SpecBlockModel drafterModel;
+    private final SpeculativeDecoder decoder;
+    private final AtomicReference<Adapter> adapter;
+
+    private ModelStack(ModelManifest manifest, SessionFactory sessions, TextTokenizer tokenizer, TargetModel target,
+                       SpecBlockModel drafterModel) {
+        this.manifest = manifest;
+        this.sessions = sessions;
+        this.tokenizer = tokenizer;
+        this.target = target;
+        this.drafterModel = drafterModel;
+        this.decoder = new SpeculativeDecoder(target, tokenizer);
+        this.adapter = new AtomicReference<>(Adapter.zero(manifest.drafter().adapterRank(), manifest.drafter().dim()));
+    }
+
+    public static ModelStack load(Path modelDir, ExecutionDevice device, int threads) {
+        long t0 = System.nanoTime();
+        ModelManifest manifest = ManifestLoader.load(modelDir);
+        SessionFactory sessions = new SessionFactory(device, threads);
+        TextTokenizer tokenizer = TextTokenizer.load(manifest.tokenizer().file(), manifest.tokenizer().eosId());
+        TargetModel target = new TargetModel(sessions, manifest.target());
+        SpecBlockModel drafter = new SpecBlockModel(sessions, manifest.drafter());
+        LOG.info("models '{}' from {}: target {} ({} layers, dim {}, context {}), drafter {} (K={}), on {} in {} ms",
+                manifest.name(), modelDir, manifest.target().file().getFileName(), manifest.target().layers(),
+                manifest.target().dim(), manifest.target().contextLength(), manifest.drafter().file().getFileName(),
+                manifest.drafter().blockSize(), sessions.device(), (System.nanoTime() - t0) / 1_000_000);
+        return new ModelStack(manifest, sessions, tokenizer, target, drafter);
+    }
+
+    public Drafter strategy(String name, DrafterConfig config) {
+        int capacity = manifest.target().contextLength() + 4 * SpeculativeDecoder.MAX_TREE_NODES;
+        return Strategies.create(name, drafterModel, adapter::get, config, capacity);
+    }
+
+    public ModelManifest manifest() {
+        return manifest;
+    }
+
+    public TextTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public TargetModel target() {
+        return target;
+    }
+
+    public SpecBlockModel drafterModel() {
+        return drafterModel;
+    }
+
+    public SpeculativeDecoder decoder() {
+        return decoder;
+    }
+
+    public SessionFactory sessions() {
+        return sessions;
+    }
+
+    public AtomicReference<Adapter> adapter() {
+        return adapter;
+    }
+
+    @Override
+    public void close() {
+        drafterModel.close();
+        target.close();
+        tokenizer.close();
+    }
+}

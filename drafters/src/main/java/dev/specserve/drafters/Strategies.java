@@ -1,0 +1,25 @@
+package dev.specserve.drafters;
+
+import dev.specserve.runtime.spec.AutoregressiveDrafter;
+import dev.specserve.runtime.spec.Drafter;
+import java.util.List;
+import java.util.function.Supplier;
+
+/** Drafting strategies by name. */
+public final class Strategies {
+    public static final List<String> NAMES = List.of("none", "ngram", "eagle", "specblock-static", "specblock");
+
+    private Strategies() {}
+
+    public static Drafter create(String name, SpecBlockModel model, Supplier<Adapter> adapter, DrafterConfig config,
+                                 int cacheCapacity) {
+        return switch (name) {
+            case "none" -> new AutoregressiveDrafter();
+            case "ngram" -> new NgramDrafter(config);
+            case "eagle" -> new EagleDrafter(model, adapter, config, cacheCapacity);
+            case "specblock-static" -> SpecBlockDrafter.staticTopK(model, adapter, config, cacheCapacity);
+            case "specblock" -> SpecBlockDrafter.withRankHead(model, adapter, config, cacheCapacity);
+            default -> throw new IllegalArgumentException("unknown strategy '" + name + "'; known: " + String.join(", ", NAMES));
+        };
+    }
+}

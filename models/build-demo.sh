@@ -1,0 +1,26 @@
+#!/bin/sh
+# Builds the demo target/drafter pair from offline corpora (see models/README.md).
+#   models/build-demo.sh           full build into models/demo (about 75 minutes on 2 cores)
+#   models/build-demo.sh --smoke   toy-size run of the whole chain into models/smoke-out (< 3 minutes)
+#   models/build-demo.sh --install-deps   apt-get the Debian packages it needs, then exit
+set -eu
+cd "$(dirname "$0")"
+PY=/usr/bin/python3
+install_deps() {
+  apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-torch python3-onnx libopenblas0-pthread \
+    python3-regex openjdk-17-source >/dev/null
+}
+case "${1:-}" in
+  -h|--help) sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  --install-deps) install_deps; exit 0 ;;
+esac
+if ! $PY -c 'import torch, onnx, regex' 2>/dev/null || [ ! -f /usr/lib/jvm/openjdk-17/lib/src.zip ]; then
+  echo "installing Debian packages: python3-torch python3-onnx libopenblas0-pthread python3-regex openjdk-17-source"
+  install_deps
+fi
+export OPENBLAS_NUM_THREADS=1
+if [ "${1:-}" = "--smoke" ]; then
+  shift; exec $PY -u toolchain/build.py --smoke --out smoke-out --work smoke-out/work "$@"
+fi
+exec $PY -u toolchain/build.py --out demo --bench-dir ../bench/prompts --work work "$@"

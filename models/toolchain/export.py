@@ -1,0 +1,261 @@
+"""ONNX export with stable initializer names and fp16 storage, plus goldens and bench prompts."""
+import json
+import os
+import random
+
+import numpy as np
+import onnx
+import torch
+from onnx import TensorProto, helper, numpy_helper
+
+from model import DrafterExport, TargetExport, causal_mask, NEG
+
+OPSET = 17
+DRAFTER_TOPK = 10
+KV_LAYOUT_DOC = ("past_key_values.{i}.key/value are [batch, past_len, heads, head_dim] (BSHD); "
+                 "present.{i}.key/value hold ONLY the new positions of the call, [batch, seq, heads, head_dim]; "
+                 "the runtime owns and compacts the cache. attention_mask is additive float "
+                 "[batch, 1, seq, past_len+seq]: 0 attends, -1e9 blocks.")
+
+
+def round_to_fp16(module):
+    with torch.no_grad():
+        for p in module.parameters():
+            p.copy_(p.half().float())
+
+
+def _io(names, shapes, dtypes):
+    return [{"name": n, "shape": s, "dtype": d} for n, s, d in zip(names, shapes, dtypes)]
+
+
+def export_target(target, path):
+    c = target.cfg
+    L, h, d = c["layers"], c["heads"], c["head_dim"]
+    B, S, P = 1, 3, 2
+    past = [torch.zeros(B, P, h, d) for _ in range(2 * L)]
+    mask = torch.zeros(B, 1, S, P + S)
+    ids = torch.randint(0, c["vocab"], (B, S))
+    pos = torch.arange(P, P + S).unsqueeze(0)
+    past_names = [f"past_key_values.{i}.{kv}" for i in range(L) for kv in ("key", "value")]
+    present_names = [f"present.{i}.{kv}" for i in range(L) for kv in ("key", "value")]
+    inputs = ["input_ids", "position_ids", "attention_mask"] + past_names
+    outputs = ["logits", "last_hidden_state"] + present_names
+    dyn = {"input_ids": {0: "batch", 1: "seq"}, "position_ids": {0: "batch", 1: "seq"},
+           "attention_mask": {0: "batch", 2: "seq", 3: "total"},
+           "logits": {0: "batch", 1: "seq"}, "last_hidden_state": {0: "batch", 1: "seq"}}
+    for n in past_names:
+        dyn[n] = {0: "batch", 1: "past"}
+    for n in present_names:
+        dyn[n] = {0: "batch", 1: "seq"}
+    torch.onnx.export(TargetExport(target), (ids, pos, mask, *past), path, input_names=inputs,
+                      output_names=outputs, dynamic_axes=dyn, opset_version=OPSET, do_constant_folding=True)
+    named = {"target." + k: v for k, v in target.state_dict().items()}
+    _finalize(path, named)
+    kv = ["batch", "past", h, d]
+    return {"inputs": _io(inputs, [["batch", "seq"], ["batch", "seq"], ["batch", 1, "seq", "past+seq"]] + [kv] * (2 * L),
+                          ["int64", "int64", "float32"] + ["float32"] * (2 * L)),
+            "outputs": _io(outputs, [["batch", "seq", c["vocab"]], ["batch", "seq", c["dim"]]]
+                           + [["batch", "seq", h, d]] * (2 * L), ["float32"] * (2 + 2 * L))}
+
+
+def export_drafter(drafter, path, rank):
+    c = drafter.cfg
+    L, h, d, H = c["layers"], c["heads"], c["head_dim"], c["dim"]
+    B, S, P = 1, 4, 2
+    past = [torch.zeros(B, P, h, d) for _ in range(2 * L)]
+    args = (torch.randint(0, c["vocab"], (B, S)), torch.randn(B, S, H), torch.tensor([[0, 1, 2, 3]]),
+            torch.tensor([0, 0, 1, 2]), torch.arange(P, P + S).unsqueeze(0), torch.zeros(B, 1, S, P + S),
+            torch.zeros(rank, H), torch.zeros(H, rank), *past)
+    past_names = [f"past_key_values.{i}.{kv}" for i in range(L) for kv in ("key", "value")]
+    present_names = [f"present.{i}.{kv}" for i in range(L) for kv in ("key", "value")]
+    inputs = ["input_ids", "hidden_in", "slot_ids", "shift_index", "position_ids", "attention_mask",
+              "adapter_a", "adapter_b"] + past_names
+    outputs = ["hidden_out", "topk_ids", "topk_logprobs", "rank_logits"] + present_names
+    dyn = {n: {0: "batch", 1: "seq"} for n in ["input_ids", "hidden_in", "slot_ids", "position_ids",
+                                                "hidden_out", "topk_ids", "topk_logprobs", "rank_logits"]}
+    dyn["shift_index"] = {0: "seq"}
+    dyn["attention_mask"] = {0: "batch", 2: "seq", 3: "total"}
+    for n in past_names:
+        dyn[n] = {0: "batch", 1: "past"}
+    for n in present_names:
+        dyn[n] = {0: "batch", 1: "seq"}
+    torch.onnx.export(DrafterExport(drafter, DRAFTER_TOPK), args, path, input_names=inputs,
+                      output_names=outputs, dynamic_axes=dyn, opset_version=OPSET, do_constant_folding=True)
+    named = {"drafter." + k: v for k, v in drafter.state_dict().items()}
+    named["target.embed.weight"] = drafter.embed_weight
+    _finalize(path, named)
+    kv = ["batch", "past", h, d]
+    return {"inputs": _io(inputs, [["batch", "seq"], ["batch", "seq", H], ["batch", "seq"], ["seq"], ["batch", "seq"],
+                                   ["batch", 1, "seq", "past+seq"], [rank, H], [H, rank]] + [kv] * (2 * L),
+                          ["int64", "float32", "int64", "int64", "int64", "float32", "float32", "float32"]
+                          + ["float32"] * (2 * L)),
+            "outputs": _io(outputs, [["batch", "seq", H], ["batch", "seq", DRAFTER_TOPK], ["batch", "seq", DRAFTER_TOPK],
+                                     ["batch", "seq", 4]] + [["batch", "seq", h, d]] * (2 * L),
+                           ["float32", "int64", "float32", "float32"] + ["float32"] * (2 * L))}
+
+
+def _finalize(path, named):
+    """Gives folded initializers stable names and stores lossless-in-fp16 weights as fp16 + Cast."""
+    model = onnx.load(path)
+    g = model.graph
+    lookup = {}
+    for name, t in named.items():
+        a = t.detach().float().contiguous().numpy()
+        lookup.setdefault((a.shape, a.tobytes()), name)
+        if a.ndim == 2:
+            at = np.ascontiguousarray(a.T)
+            lookup.setdefault((at.shape, at.tobytes()), name + ".T")
+    rename, used = {}, {i.name for i in g.initializer}
+    for init in g.initializer:
+        if init.name.startswith("onnx::") or init.name.startswith("/") or init.name[:1].isdigit():
+            arr = numpy_helper.to_array(init)
+            if arr.dtype != np.float32:
+                continue
+            new = lookup.get((arr.shape, arr.tobytes()))
+            if new:
+                base, n = new, 1
+                while new in used:
+                    n += 1
+                    new = f"{base}#{n}"
+                used.add(new)
+                rename[init.name] = new
+    for init in g.initializer:
+        if init.name in rename:
+            init.name = rename[init.name]
+    for node in g.node:
+        for i, inp in enumerate(node.input):
+            if inp in rename:
+                node.input[i] = rename[inp]
+    leftovers = [i.name for i in g.initializer if i.name.startswith("onnx::")]
+    inits, casts = [], []
+    for init in g.initializer:
+        arr = numpy_helper.to_array(init)
+        if arr.dtype == np.float32 and arr.size >= 1024 and np.array_equal(arr.astype(np.float16).astype(np.float32), arr):
+            half = numpy_helper.from_array(arr.astype(np.float16), init.name + ".fp16")
+            inits.append(half)
+            casts.append(helper.make_node("Cast", [half.name], [init.name], to=TensorProto.FLOAT,
+                                          name="upcast/" + init.name))
+        else:
+            inits.append(init)
+    del g.initializer[:]
+    g.initializer.extend(inits)
+    nodes = casts + list(g.node)
+    del g.node[:]
+    g.node.extend(nodes)
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+    if leftovers:
+        print(f"  note: unnamed folded initializers kept: {leftovers[:5]}")
+
+
+def write_lm_head(target, path):
+    target.embed.weight.detach().half().numpy().astype("<f2").tofile(path)
+
+
+def _mask(S, P, device=None):
+    return torch.cat([torch.zeros(1, 1, S, P), causal_mask(S)], dim=-1)
+
+
+@torch.no_grad()
+def greedy_with_cache(target, ids, steps):
+    """Greedy decode through the same cached forward the ONNX graph exports."""
+    pasts = target.empty_past(1)
+    P = 0
+    cur = torch.tensor([ids])
+    out, step_logits, hiddens = [], [], []
+    for _ in range(steps):
+        S = cur.shape[1]
+        pos = torch.arange(P, P + S).unsqueeze(0)
+        logits, h, presents = target(cur, pos, _mask(S, P), pasts)
+        pasts = [torch.cat([p, n], dim=1) for p, n in zip(pasts, presents)]
+        P += S
+        last = logits[0, -1]
+        nxt = int(last.argmax())
+        out.append(nxt)
+        step_logits.append(last)
+        hiddens.append(h[0])
+        cur = torch.tensor([[nxt]])
+    return out, step_logits, hiddens
+
+
+def _prompt_from(text, max_chars):
+    cut = text[:max_chars]
+    nl = cut.rfind("\n")
+    return cut[:nl + 1] if nl > 40 else cut
+
+
+@torch.no_grad()
+def golden_outputs(target, drafter, tok, streams, cfg, rank):
+    probe_ids = [1, 2, 3, 5, 8, 13, 21, 34]
+    cases = []
+    rng = random.Random(99)
+    sources = []
+    for d in ("A", "B"):
+        texts = [t for t in streams_texts[d] if len(t) > 400][: cfg["golden_prompts"]]
+        sources += [(d, t) for t in texts]
+    for d, text in sources:
+        prompt = _prompt_from(text, 300)
+        ids = tok.encode(prompt)
+        gen, logits, _ = greedy_with_cache(target, ids, cfg["golden_steps"])
+        steps = []
+        for tkn, lg in zip(gen, logits):
+            top = torch.topk(lg, 5)
+            steps.append({"token": tkn, "top_ids": top.indices.tolist(), "top_logits": top.values.tolist(),
+                          "probe_logits": [float(lg[i]) for i in probe_ids]})
+        cases.append({"domain": d, "prompt": prompt, "prompt_ids": ids, "generated": gen,
+                      "text": tok.decode(gen), "steps": steps})
+    drafter_cases = []
+    K = drafter.K
+    H = drafter.dim
+    g = torch.Generator().manual_seed(5)
+    adapters = {"zero": (torch.zeros(rank, H), torch.zeros(H, rank)),
+                "random": ((torch.randn(rank, H, generator=g) * 0.05).half().float(),
+                           (torch.randn(H, rank, generator=g) * 0.05).half().float())}
+    ids = cases[0]["prompt_ids"]
+    n = len(ids)
+    gen0 = cases[0]["generated"][0]
+    logits, h, _ = target(torch.tensor([ids]), torch.arange(n).unsqueeze(0), _mask(n, 0), target.empty_past(1))
+    # context pairs (h_t, x_{t+1}) for t < n-1, then the anchor (h_{n-1}, first generated token), then K-1 slots
+    tokens = ids[1:] + [gen0] + [0] * (K - 1)
+    hidden = torch.cat([h[0], h[0, -1:].expand(K - 1, H)], dim=0).unsqueeze(0)
+    slots = [0] * n + list(range(1, K))
+    shift = list(range(n)) + [n - 1 + k for k in range(K - 1)]
+    pos = list(range(1, n + 1)) + [n + k for k in range(1, K)]
+    S = n + K - 1
+    mask = torch.full((S, S), NEG)
+    for q in range(S):
+        for kk in range(S):
+            if (q < n and kk <= q) or (q >= n and (kk < n or (n <= kk <= q))):
+                mask[q, kk] = 0.0
+    for name, (a, b) in adapters.items():
+        exp = DrafterExport(drafter, DRAFTER_TOPK)
+        outs = exp(torch.tensor([tokens]), hidden, torch.tensor([slots]), torch.tensor(shift),
+                   torch.tensor([pos]), mask.view(1, 1, S, S), a, b, *drafter.empty_past(1))
+        hid, tids, tlp, rk = outs[0][0], outs[1][0], outs[2][0], outs[3][0]
+        drafter_cases.append({"adapter": name, "adapter_a": a.flatten().tolist(), "adapter_b": b.flatten().tolist(),
+                              "input_ids": tokens, "slot_ids": slots, "shift_index": shift, "position_ids": pos,
+                              "mask": "prompt causal; block slots see all context and earlier slots",
+                              "last_k_topk_ids": tids[-K:].tolist(), "last_k_topk_logprobs": tlp[-K:].tolist(),
+                              "last_k_rank_logits": rk[-K:].tolist(), "last_k_hidden_head": hid[-K:, :8].tolist()})
+    return {"probe_ids": probe_ids, "tolerance": 1e-4, "target": cases, "drafter": drafter_cases,
+            "drafter_uses_case": 0}
+
+
+streams_texts = {}
+
+
+def write_bench_prompts(doms, bench_dir, per_domain):
+    os.makedirs(bench_dir, exist_ok=True)
+    rng = random.Random(2024)
+    for d, fname in (("A", "python-heldout.jsonl"), ("B", "java-heldout.jsonl")):
+        pairs = [(p, t) for p, t in zip(doms[d]["val_paths"], doms[d]["val"]) if len(t) > 1500]
+        rng.shuffle(pairs)
+        with open(os.path.join(bench_dir, fname), "w") as f:
+            for path, text in pairs[:per_domain]:
+                lines = text.splitlines(keepends=True)
+                start = rng.randrange(0, max(1, len(lines) // 2))
+                prompt, i = "", start
+                while i < len(lines) and len(prompt) < 600:
+                    prompt += lines[i]
+                    i += 1
+                f.write(json.dumps({"prompt": prompt, "source": path, "domain": d}) + "\n")

@@ -1,0 +1,224 @@
+"""Target LM and SpecBlock-style drafter, written so the same modules train in PyTorch and export to ONNX.
+
+KV-cache convention (both models, documented in the manifest):
+  past_key_values.{i}.key/value : [B, P, heads, head_dim]   cached positions, "BSHD" layout
+  present.{i}.key/value         : [B, S, heads, head_dim]   ONLY the S new positions of this call
+The runtime owns the cache and appends/compacts rows itself, so tree verification never copies
+the whole cache. attention_mask is additive [B, 1, S, P+S] (0 = attend, -1e9 = blocked), so
+a tree is verified in one forward; position ids are explicit.
+"""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+NEG = -1e9
+
+
+def rope_tables(head_dim, max_pos, base=10000.0):
+    inv = 1.0 / (base ** (torch.arange(0, head_dim, 2).float() / head_dim))
+    t = torch.arange(max_pos).float()
+    freqs = torch.outer(t, inv)
+    return torch.cos(freqs), torch.sin(freqs)
+
+
+def apply_rope(x, cos, sin):
+    # x: [B, S, h, d]; cos/sin: [B, S, 1, d/2]
+    x1, x2 = x[..., 0::2], x[..., 1::2]
+    r1 = x1 * cos - x2 * sin
+    r2 = x1 * sin + x2 * cos
+    return torch.stack((r1, r2), dim=-1).flatten(-2)
+
+
+class Attention(nn.Module):
+    def __init__(self, dim, heads, head_dim):
+        super().__init__()
+        self.heads, self.head_dim = heads, head_dim
+        self.q = nn.Linear(dim, heads * head_dim, bias=False)
+        self.k = nn.Linear(dim, heads * head_dim, bias=False)
+        self.v = nn.Linear(dim, heads * head_dim, bias=False)
+        self.o = nn.Linear(heads * head_dim, dim, bias=False)
+
+    def forward(self, x, cos, sin, mask, past_k, past_v):
+        B, S, _ = x.shape
+        q = apply_rope(self.q(x).view(B, S, self.heads, self.head_dim), cos, sin)
+        k = apply_rope(self.k(x).view(B, S, self.heads, self.head_dim), cos, sin)
+        v = self.v(x).view(B, S, self.heads, self.head_dim)
+        keys = torch.cat([past_k, k], dim=1).transpose(1, 2)      # [B, h, P+S, d]
+        values = torch.cat([past_v, v], dim=1).transpose(1, 2)
+        scores = torch.matmul(q.transpose(1, 2), keys.transpose(2, 3)) / math.sqrt(self.head_dim)
+        probs = torch.softmax(scores + mask, dim=-1)
+        out = torch.matmul(probs, values).transpose(1, 2).reshape(B, S, self.heads * self.head_dim)
+        return self.o(out), k, v
+
+
+class Block(nn.Module):
+    def __init__(self, dim, heads, head_dim, mlp_dim):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(dim)
+        self.attn = Attention(dim, heads, head_dim)
+        self.ln2 = nn.LayerNorm(dim)
+        self.up = nn.Linear(dim, mlp_dim, bias=False)
+        self.down = nn.Linear(mlp_dim, dim, bias=False)
+
+    def forward(self, x, cos, sin, mask, past_k, past_v):
+        a, k, v = self.attn(self.ln1(x), cos, sin, mask, past_k, past_v)
+        x = x + a
+        x = x + self.down(F.gelu(self.up(self.ln2(x))))
+        return x, k, v
+
+
+def causal_mask(S, device=None):
+    m = torch.full((S, S), NEG, device=device)
+    return torch.triu(m, diagonal=1).view(1, 1, S, S)
+
+
+class TargetLM(nn.Module):
+    def __init__(self, vocab, dim, layers, heads, mlp_dim, max_pos):
+        super().__init__()
+        self.cfg = dict(vocab=vocab, dim=dim, layers=layers, heads=heads, head_dim=dim // heads,
+                        mlp_dim=mlp_dim, max_pos=max_pos)
+        self.embed = nn.Embedding(vocab, dim)
+        self.blocks = nn.ModuleList(Block(dim, heads, dim // heads, mlp_dim) for _ in range(layers))
+        self.norm = nn.LayerNorm(dim)
+        cos, sin = rope_tables(dim // heads, max_pos)
+        self.register_buffer("rope_cos", cos, persistent=False)
+        self.register_buffer("rope_sin", sin, persistent=False)
+        nn.init.normal_(self.embed.weight, std=0.02)
+
+    def lm_head(self, h):
+        return F.linear(h, self.embed.weight)  # tied embedding
+
+    def forward(self, input_ids, position_ids, attention_mask, pasts):
+        cos = self.rope_cos[position_ids].unsqueeze(2)
+        sin = self.rope_sin[position_ids].unsqueeze(2)
+        x = self.embed(input_ids)
+        presents = []
+        for i, blk in enumerate(self.blocks):
+            x, k, v = blk(x, cos, sin, attention_mask, pasts[2 * i], pasts[2 * i + 1])
+            presents += [k, v]
+        h = self.norm(x)
+        return self.lm_head(h), h, presents
+
+    def empty_past(self, B, device=None):
+        c = self.cfg
+        z = torch.zeros(B, 0, c["heads"], c["head_dim"], device=device)
+        return [z] * (2 * c["layers"])
+
+    def train_forward(self, ids):
+        B, S = ids.shape
+        pos = torch.arange(S, device=ids.device).unsqueeze(0).expand(B, S)
+        logits, h, _ = self.forward(ids, pos, causal_mask(S, ids.device), self.empty_past(B, ids.device))
+        return logits, h
+
+
+RANK_FEATURES = 15
+RANK_CLASSES = 4  # rank 1 -> branch 1; ranks 2-4 -> 4; ranks 5-10 -> 10; beyond -> drop
+
+
+def rank_class(rank):
+    """rank: 0-based rank of the target's token in the drafter's distribution."""
+    return torch.where(rank == 0, 0, torch.where(rank < 4, 1, torch.where(rank < 10, 2, 3)))
+
+
+def distribution_features(logprobs_top20):
+    """15 features of a slot's distribution from its sorted top-20 log-probs."""
+    top10 = logprobs_top20[..., :10]
+    gaps = torch.stack([logprobs_top20[..., 0] - logprobs_top20[..., 1],
+                        logprobs_top20[..., 0] - logprobs_top20[..., 2],
+                        logprobs_top20[..., 0] - logprobs_top20[..., 4]], dim=-1)
+    p = logprobs_top20.exp()
+    top1p = p[..., :1]
+    q = p / p.sum(-1, keepdim=True)
+    entropy = -(q * torch.log(q + 1e-9)).sum(-1, keepdim=True)
+    return torch.cat([top10, gaps, top1p, entropy], dim=-1)
+
+
+class SpecBlockDrafter(nn.Module):
+    """Drafter conditioned on target hidden states; one forward yields blocks of K dependent slots.
+
+    Per input position:
+      input_ids   token at the slot's anchor (ignored for slots k>0)
+      hidden_in   target hidden (context), or the inherited draft hidden (block expansion)
+      slot_ids    0 for context/anchor positions, k in 1..K-1 for the k-th slot of a block
+      shift_index index (within this call) of the slot's predecessor; an anchor points at itself
+    The layer-wise shift fuses each slot's layer-1 output with its predecessor's before layer 2.
+    The low-rank adapter h' = h + B(A h) acts on the output path only, and its tensors are inputs.
+    """
+
+    def __init__(self, target_cfg, K=4, layers=2, heads=3, head_dim=64, mlp_dim=768, rank_hidden=128):
+        super().__init__()
+        dim = target_cfg["dim"]
+        self.K, self.dim = K, dim
+        self.cfg = dict(dim=dim, K=K, layers=layers, heads=heads, head_dim=head_dim, mlp_dim=mlp_dim,
+                        vocab=target_cfg["vocab"], max_pos=target_cfg["max_pos"])
+        self.slot_embed = nn.Parameter(torch.randn(K, dim) * 0.02)
+        self.fuse_in = nn.Linear(2 * dim, dim, bias=False)
+        self.blocks = nn.ModuleList(Block(dim, heads, head_dim, mlp_dim) for _ in range(layers))
+        self.shift_fuse = nn.ModuleList(nn.Linear(2 * dim, dim, bias=False) for _ in range(layers - 1))
+        self.norm = nn.LayerNorm(dim)
+        self.rank_head = nn.Sequential(nn.Linear(dim + RANK_FEATURES, rank_hidden), nn.GELU(),
+                                       nn.Linear(rank_hidden, RANK_CLASSES))
+        cos, sin = rope_tables(head_dim, target_cfg["max_pos"])
+        self.register_buffer("rope_cos", cos, persistent=False)
+        self.register_buffer("rope_sin", sin, persistent=False)
+        self.embed_weight = None  # frozen target embedding / LM head, attached by attach_target
+
+    def attach_target(self, target):
+        self.embed_weight = target.embed.weight.detach()
+
+    def trunk(self, input_ids, hidden_in, slot_ids, shift_index, position_ids, mask, pasts):
+        tok = F.embedding(input_ids, self.embed_weight)
+        slot = self.slot_embed[slot_ids]
+        e = torch.where((slot_ids == 0).unsqueeze(-1), tok, slot)
+        x = self.fuse_in(torch.cat([hidden_in, e], dim=-1))
+        cos = self.rope_cos[position_ids].unsqueeze(2)
+        sin = self.rope_sin[position_ids].unsqueeze(2)
+        presents = []
+        for i, blk in enumerate(self.blocks):
+            if i > 0:
+                shifted = torch.index_select(x, 1, shift_index)
+                x = x + self.shift_fuse[i - 1](torch.cat([x, shifted], dim=-1))
+            x, k, v = blk(x, cos, sin, mask, pasts[2 * i], pasts[2 * i + 1])
+            presents += [k, v]
+        return self.norm(x), presents
+
+    def logits(self, h, adapter_a, adapter_b):
+        adapted = h + torch.matmul(torch.matmul(h, adapter_a.t()), adapter_b.t())
+        return F.linear(adapted, self.embed_weight)
+
+    def rank_logits(self, h, logprobs):
+        top20 = torch.topk(logprobs, 20, dim=-1).values
+        return self.rank_head(torch.cat([h, distribution_features(top20)], dim=-1))
+
+    def empty_past(self, B, device=None):
+        z = torch.zeros(B, 0, self.cfg["heads"], self.cfg["head_dim"], device=device)
+        return [z] * (2 * self.cfg["layers"])
+
+
+class DrafterExport(nn.Module):
+    """ONNX entry point: trunk + adapter + top-k + rank head in one graph."""
+
+    def __init__(self, drafter, topk=10):
+        super().__init__()
+        self.d, self.topk = drafter, topk
+
+    def forward(self, input_ids, hidden_in, slot_ids, shift_index, position_ids, attention_mask,
+                adapter_a, adapter_b, *pasts):
+        h, presents = self.d.trunk(input_ids, hidden_in, slot_ids, shift_index, position_ids,
+                                   attention_mask, list(pasts))
+        logprobs = torch.log_softmax(self.d.logits(h, adapter_a, adapter_b), dim=-1)
+        top_lp, top_ids = torch.topk(logprobs, 20, dim=-1)
+        rank = self.d.rank_head(torch.cat([h, distribution_features(top_lp)], dim=-1))
+        return (h, top_ids[..., :self.topk], top_lp[..., :self.topk], rank, *presents)
+
+
+class TargetExport(nn.Module):
+    def __init__(self, target):
+        super().__init__()
+        self.t = target
+
+    def forward(self, input_ids, position_ids, attention_mask, *pasts):
+        logits, h, presents = self.t(input_ids, position_ids, attention_mask, list(pasts))
+        return (logits, h, *presents)

@@ -1,0 +1,124 @@
+package dev.specserve.runtime.kv;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+
+/**
+ * One sequence's key/value cache, owned by Java in direct buffers laid out [row][heads][headDim] per tensor.
+ * The models return only the new rows of each call, so appending the accepted rows of a verified tree
+ * and dropping the rejected ones costs a few row copies, never a copy of the whole cache. Past tensors
+ * handed to ORT wrap these buffers without copying.
+ */
+public final class KvCache {
+    private final int heads;
+    private final int headDim;
+    private final int rowFloats;
+    private final int capacity;
+    private final FloatBuffer[] buffers;
+    private int length;
+
+    public KvCache(int layers, int heads, int headDim, int capacity) {
+        this.heads = heads;
+        this.headDim = headDim;
+        this.rowFloats = heads * headDim;
+        this.capacity = capacity;
+        this.buffers = new FloatBuffer[2 * layers];
+        for (int i = 0; i < buffers.length; i++) {
+            buffers[i] = ByteBuffer.allocateDirect(capacity * rowFloats * Float.BYTES)
+                    .order(ByteOrder.nativeOrder()).asFloatBuffer();
+        }
+    }
+
+    public int length() {
+        return length;
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    public int tensorCount() {
+        return buffers.length;
+    }
+
+    public long bytes() {
+        return (long) buffers.length * capacity * rowFloats * Float.BYTES;
+    }
+
+    /** Tensors of shape [1, length, heads, headDim] over the live rows; the caller closes them. */
+    public OnnxTensor[] pastTensors(OrtEnvironment env) throws OrtException {
+        OnnxTensor[] out = new OnnxTensor[buffers.length];
+        long[] shape = {1, length, heads, headDim};
+        try {
+            for (int i = 0; i < buffers.length; i++) {
+                out[i] = OnnxTensor.createTensor(env, buffers[i].duplicate().position(0).limit(length * rowFloats).slice(), shape);
+            }
+        } catch (OrtException | RuntimeException e) {
+            for (OnnxTensor t : out) {
+                if (t != null) {
+                    t.close();
+                }
+            }
+            throw e;
+        }
+        return out;
+    }
+
+    /** Appends the chosen rows (indices into the call's new rows) of every present tensor. */
+    public void append(FloatBuffer[] present, int[] rows) {
+        requireRoom(rows.length);
+        for (int t = 0; t < buffers.length; t++) {
+            for (int j = 0; j < rows.length; j++) {
+                buffers[t].put((length + j) * rowFloats, present[t], rows[j] * rowFloats, rowFloats);
+            }
+        }
+        length += rows.length;
+    }
+
+    /** Appends every row of the call's present tensors. */
+    public void appendAll(FloatBuffer[] present, int count) {
+        requireRoom(count);
+        for (int t = 0; t < buffers.length; t++) {
+            buffers[t].put(length * rowFloats, present[t], 0, count * rowFloats);
+        }
+        length += count;
+    }
+
+    /** Keeps rows {@code from + keep[j]} (ascending) packed from {@code from}; drops the other rows after {@code from}. */
+    public void retain(int from, int[] keep) {
+        for (int t = 0; t < buffers.length; t++) {
+            FloatBuffer src = buffers[t].duplicate();
+            for (int j = 0; j < keep.length; j++) {
+                int srcRow = from + keep[j];
+                if (srcRow != from + j) {
+                    buffers[t].put((from + j) * rowFloats, src, srcRow * rowFloats, rowFloats);
+                }
+            }
+        }
+        length = from + keep.length;
+    }
+
+    public void truncate(int newLength) {
+        if (newLength < 0 || newLength > length) {
+            throw new IllegalArgumentException("cannot truncate a cache of " + length + " rows to " + newLength);
+        }
+        length = newLength;
+    }
+
+    /** Copies the first {@code rows} rows into a fresh cache (prefix-cache hits, forks). */
+    public KvCache copyPrefix(int rows, int newCapacity) {
+        KvCache c = new KvCache(buffers.length / 2, heads, headDim, newCapacity);
+        c.appendAll(buffers, rows);
+        return c;
+    }
+
+    private void requireRoom(int rows) {
+        if (length + rows > capacity) {
+            throw new IllegalStateException("KV cache full: " + length + " + " + rows + " rows > capacity " + capacity);
+        }
+    }
+}

@@ -1,0 +1,109 @@
+package dev.specserve.runtime.model;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.specserve.runtime.kv.KvCache;
+import dev.specserve.runtime.manifest.ModelManifest;
+import dev.specserve.runtime.ort.SessionFactory;
+import dev.specserve.runtime.ort.SessionValidator;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.util.HashMap;
+import java.util.Map;
+
+/** The target LM session: one forward over S new tokens with explicit positions and an additive mask. */
+public final class TargetModel implements AutoCloseable {
+    private final OrtEnvironment env;
+    private final OrtSession session;
+    private final ModelManifest.TargetInfo info;
+    private final String[] pastNames;
+    private final String[] presentNames;
+
+    public TargetModel(SessionFactory factory, ModelManifest.TargetInfo info) {
+        this.env = factory.environment();
+        this.info = info;
+        this.session = factory.open(info.file());
+        SessionValidator.validate("target " + info.file().getFileName(), session, info.inputs(), info.outputs());
+        this.pastNames = new String[2 * info.layers()];
+        this.presentNames = new String[2 * info.layers()];
+        for (int l = 0; l < info.layers(); l++) {
+            pastNames[2 * l] = "past_key_values." + l + ".key";
+            pastNames[2 * l + 1] = "past_key_values." + l + ".value";
+            presentNames[2 * l] = "present." + l + ".key";
+            presentNames[2 * l + 1] = "present." + l + ".value";
+        }
+    }
+
+    public ModelManifest.TargetInfo info() {
+        return info;
+    }
+
+    public KvCache newCache(int capacity) {
+        return new KvCache(info.layers(), info.heads(), info.headDim(), capacity);
+    }
+
+    /** Runs the model on {@code tokens} after the cache's rows; does not modify the cache. */
+    public TargetOutput forward(int[] tokens, int[] positions, float[] mask, KvCache cache) {
+        int s = tokens.length;
+        int p = cache.length();
+        if (mask.length != s * (p + s)) {
+            throw new IllegalArgumentException("mask has " + mask.length + " entries, expected " + s + "x" + (p + s));
+        }
+        Map<String, OnnxTensor> inputs = new HashMap<>();
+        try {
+            inputs.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(toLongs(tokens)), new long[] {1, s}));
+            inputs.put("position_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(toLongs(positions)), new long[] {1, s}));
+            inputs.put("attention_mask", OnnxTensor.createTensor(env, FloatBuffer.wrap(mask), new long[] {1, 1, s, p + s}));
+            OnnxTensor[] past = cache.pastTensors(env);
+            for (int i = 0; i < past.length; i++) {
+                inputs.put(pastNames[i], past[i]);
+            }
+            long t0 = System.nanoTime();
+            try (OrtSession.Result r = session.run(inputs)) {
+                long runNanos = System.nanoTime() - t0;
+                float[] logits = floats(r, "logits", s * info.vocab());
+                float[] hidden = floats(r, "last_hidden_state", s * info.dim());
+                FloatBuffer[] present = new FloatBuffer[presentNames.length];
+                for (int i = 0; i < present.length; i++) {
+                    present[i] = ((OnnxTensor) r.get(presentNames[i]).orElseThrow()).getFloatBuffer();
+                }
+                return new TargetOutput(s, info.vocab(), info.dim(), logits, hidden, present, runNanos);
+            }
+        } catch (OrtException e) {
+            throw new IllegalStateException("target forward failed (S=" + s + ", past=" + p + "): " + e.getMessage(), e);
+        } finally {
+            inputs.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    static float[] floats(OrtSession.Result r, String name, int expected) {
+        OnnxValue v = r.get(name).orElseThrow(() -> new IllegalStateException("model returned no '" + name + "'"));
+        FloatBuffer fb = ((OnnxTensor) v).getFloatBuffer();
+        if (fb.remaining() != expected) {
+            throw new IllegalStateException("'" + name + "' has " + fb.remaining() + " values, expected " + expected);
+        }
+        float[] out = new float[expected];
+        fb.get(out);
+        return out;
+    }
+
+    static long[] toLongs(int[] a) {
+        long[] l = new long[a.length];
+        for (int i = 0; i < a.length; i++) {
+            l[i] = a[i];
+        }
+        return l;
+    }
+
+    @Override
+    public void close() {
+        try {
+            session.close();
+        } catch (OrtException e) {
+            throw new IllegalStateException("closing target session: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package dev.specserve.runtime.ort;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Opens ORT sessions on the configured device. CUDA is detected by trying it, never by
+ * {@code getAvailableProviders()}, which lists CUDA even where the libraries or the GPU are missing.
+ */
+public final class SessionFactory {
+    private static final Logger LOG = LoggerFactory.getLogger(SessionFactory.class);
+    private static final AtomicBoolean LOGGED = new AtomicBoolean();
+
+    private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+    private final ExecutionDevice requested;
+    private final int intraOpThreads;
+    private volatile ExecutionDevice resolved;
+
+    public SessionFactory(ExecutionDevice requested, int intraOpThreads) {
+        this.requested = requested;
+        this.intraOpThreads = intraOpThreads;
+    }
+
+    public OrtEnvironment environment() {
+        return env;
+    }
+
+    /** The device sessions actually run on; known after the first {@link #open}. */
+    public ExecutionDevice device() {
+        return resolved == null ? requested : resolved;
+    }
+
+    public OrtSession open(Path model) {
+        if (requested != ExecutionDevice.CPU && resolved != ExecutionDevice.CPU) {
+            try {
+                OrtSession s = env.createSession(model.toString(), options(true));
+                announce(ExecutionDevice.CUDA, null);
+                return s;
+            } catch (OrtException | RuntimeException | UnsatisfiedLinkError e) {
+                if (requested == ExecutionDevice.CUDA) {
+                    throw new IllegalStateException("device=cuda was requested but the CUDA execution provider "
+                            + "could not start: " + e.getMessage(), e);
+                }
+                announce(ExecutionDevice.CPU, e.getMessage());
+            }
+        }
+        try {
+            OrtSession s = env.createSession(model.toString(), options(false));
+            announce(ExecutionDevice.CPU, null);
+            return s;
+        } catch (OrtException e) {
+            throw new IllegalStateException("cannot open ONNX model " + model + ": " + e.getMessage(), e);
+        }
+    }
+
+    private OrtSession.SessionOptions options(boolean cuda) throws OrtException {
+        OrtSession.SessionOptions o = new OrtSession.SessionOptions();
+        o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+        o.setIntraOpNumThreads(intraOpThreads);
+        o.setInterOpNumThreads(1);
+        if (cuda) {
+            o.addCUDA(0);
+        }
+        return o;
+    }
+
+    private void announce(ExecutionDevice device, String fallbackReason) {
+        resolved = device;
+        if (LOGGED.compareAndSet(false, true)) {
+            if (fallbackReason != null) {
+                LOG.info("execution provider: CPU (device={} and CUDA is unavailable: {})",
+                        requested.name().toLowerCase(), firstLine(fallbackReason));
+            } else {
+                LOG.info("execution provider: {} ({} intra-op threads)", device, intraOpThreads);
+            }
+        }
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "unknown error";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+}

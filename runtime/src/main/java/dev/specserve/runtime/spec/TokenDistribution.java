@@ -1,0 +1,85 @@
+package dev.specserve.runtime.spec;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/** The target's sampling distribution for one row of logits, after temperature and top-p. */
+final class TokenDistribution {
+    private final double[] p;
+
+    private TokenDistribution(double[] p) {
+        this.p = p;
+    }
+
+    static TokenDistribution of(float[] logits, int offset, int vocab, SamplingParams params) {
+        double[] p = new double[vocab];
+        double max = Double.NEGATIVE_INFINITY;
+        for (int v = 0; v < vocab; v++) {
+            max = Math.max(max, logits[offset + v]);
+        }
+        double sum = 0;
+        for (int v = 0; v < vocab; v++) {
+            p[v] = Math.exp((logits[offset + v] - max) / params.temperature());
+            sum += p[v];
+        }
+        for (int v = 0; v < vocab; v++) {
+            p[v] /= sum;
+        }
+        if (params.topP() < 1) {
+            applyTopP(p, params.topP());
+        }
+        return new TokenDistribution(p);
+    }
+
+    private static void applyTopP(double[] p, double topP) {
+        Integer[] order = new Integer[p.length];
+        for (int i = 0; i < p.length; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> Double.compare(p[b], p[a]));
+        double cum = 0;
+        int keep = 0;
+        while (keep < p.length && cum < topP) {
+            cum += p[order[keep++]];
+        }
+        for (int i = keep; i < p.length; i++) {
+            p[order[i]] = 0;
+        }
+        for (int i = 0; i < p.length; i++) {
+            p[i] /= cum;
+        }
+    }
+
+    double probability(int token) {
+        return p[token];
+    }
+
+    /** Residual after rejecting {@code token}: its mass is removed and the rest renormalised. */
+    void reject(int token) {
+        double removed = p[token];
+        p[token] = 0;
+        double rest = 1 - removed;
+        if (rest <= 1e-12) {
+            return;
+        }
+        for (int i = 0; i < p.length; i++) {
+            p[i] /= rest;
+        }
+    }
+
+    int sample(SplittableRandom rng) {
+        double u = rng.nextDouble();
+        double cum = 0;
+        int last = 0;
+        for (int i = 0; i < p.length; i++) {
+            if (p[i] > 0) {
+                cum += p[i];
+                last = i;
+                if (u < cum) {
+                    return i;
+                }
+            }
+        }
+        return last;
+    }
+}

@@ -1,0 +1,109 @@
+package dev.specserve.runtime;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.specserve.runtime.manifest.ManifestException;
+import dev.specserve.runtime.manifest.ManifestLoader;
+import dev.specserve.runtime.manifest.ModelManifest;
+import dev.specserve.runtime.model.TargetModel;
+import dev.specserve.runtime.ort.ExecutionDevice;
+import dev.specserve.runtime.ort.SessionFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ManifestValidationTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aMissingManifestSaysWhereItLookedAndHowToBuildOne() {
+        assertThatThrownBy(() -> ManifestLoader.load(dir))
+                .isInstanceOf(ManifestException.class)
+                .hasMessageContaining("manifest not found")
+                .hasMessageContaining("build-demo.sh");
+    }
+
+    @Test
+    void aMissingModelFileIsNamed() throws IOException {
+        copyModels(m -> {});
+        Files.delete(dir.resolve("drafter.onnx"));
+
+        assertThatThrownBy(() -> ManifestLoader.load(dir))
+                .hasMessageContaining("'drafter.onnx'").hasMessageContaining("does not exist");
+    }
+
+    @Test
+    void aFileWhoseChecksumDiffersIsRejected() throws IOException {
+        copyModels(m -> ((ObjectNode) m.get("sha256")).put("tokenizer.json", "00".repeat(32)));
+
+        assertThatThrownBy(() -> ManifestLoader.load(dir))
+                .hasMessageContaining("sha256 mismatch for 'tokenizer.json'");
+    }
+
+    @Test
+    void aMissingFieldIsNamedWithItsPath() throws IOException {
+        copyModels(m -> ((ObjectNode) m.get("target")).remove("context_length"));
+
+        assertThatThrownBy(() -> ManifestLoader.load(dir))
+                .hasMessageContaining("'manifest.target.context_length' is missing");
+    }
+
+    @Test
+    void aFieldOfTheWrongTypeIsNamed() throws IOException {
+        copyModels(m -> ((ObjectNode) m.get("drafter")).put("block_size", "four"));
+
+        assertThatThrownBy(() -> ManifestLoader.load(dir))
+                .hasMessageContaining("'manifest.drafter.block_size' must be an integer");
+    }
+
+    @Test
+    void aTensorTheModelDoesNotHaveIsNamed() throws IOException {
+        copyModels(m -> {
+            ArrayNode inputs = (ArrayNode) m.get("target").get("io").get("inputs");
+            ((ObjectNode) inputs.get(0)).put("name", "input_idz");
+        });
+        ModelManifest manifest = ManifestLoader.load(dir);
+
+        assertThatThrownBy(() -> new TargetModel(new SessionFactory(ExecutionDevice.CPU, 1), manifest.target()))
+                .isInstanceOf(ManifestException.class)
+                .hasMessageContaining("no input tensor 'input_idz'");
+    }
+
+    @Test
+    void aTensorWithTheWrongShapeIsNamed() throws IOException {
+        copyModels(m -> {
+            ArrayNode outputs = (ArrayNode) m.get("target").get("io").get("outputs");
+            ArrayNode shape = (ArrayNode) outputs.get(0).get("shape");
+            shape.set(2, 999);
+        });
+        ModelManifest manifest = ManifestLoader.load(dir);
+
+        assertThatThrownBy(() -> new TargetModel(new SessionFactory(ExecutionDevice.CPU, 1), manifest.target()))
+                .hasMessageContaining("output 'logits' dimension 2")
+                .hasMessageContaining("manifest declares 999");
+    }
+
+    private void copyModels(Consumer<ObjectNode> edit) throws IOException {
+        Path source = TestModels.dir();
+        try (Stream<Path> files = Files.list(source)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                if (Files.isRegularFile(f) && !f.getFileName().toString().equals("manifest.json")) {
+                    Files.copy(f, dir.resolve(f.getFileName().toString()));
+                }
+            }
+        }
+        ObjectNode manifest = (ObjectNode) JSON.readTree(source.resolve("manifest.json").toFile());
+        edit.accept(manifest);
+        JSON.writeValue(dir.resolve("manifest.json").toFile(), manifest);
+    }
+}
