@@ -1,0 +1,101 @@
+package dev.specserve.controller.bench;
+
+import dev.specserve.runtime.spec.GenerationResult;
+import dev.specserve.runtime.spec.RoundResult;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Accumulates one strategy's measurements over all prompts of a benchmark. */
+public final class StrategyStats {
+    private static final int MAX_DEPTH = 16;
+
+    final String name;
+    long generated;
+    long decodeNanos;
+    long rounds;
+    long acceptedDraftTokens;
+    long draftNanos;
+    long draftOrtNanos;
+    long verifyNanos;
+    long verifyOrtNanos;
+    long roundNanos;
+    long draftForwards;
+    long treeNodes;
+    final long[] acceptedAtLeast = new long[MAX_DEPTH + 1];
+    int outputs;
+    int identicalOutputs;
+
+    StrategyStats(String name) {
+        this.name = name;
+    }
+
+    void addRound(RoundResult r) {
+        rounds++;
+        acceptedDraftTokens += r.acceptedLength();
+        draftNanos += r.draftNanos();
+        draftOrtNanos += r.draftOrtNanos();
+        verifyNanos += r.verifyNanos();
+        verifyOrtNanos += r.verifyOrtNanos();
+        roundNanos += r.roundNanos();
+        draftForwards += r.draftForwards();
+        treeNodes += r.tree().size();
+        for (int d = 1; d <= Math.min(r.acceptedLength(), MAX_DEPTH); d++) {
+            acceptedAtLeast[d]++;
+        }
+    }
+
+    void addGeneration(GenerationResult g, boolean identicalToReference) {
+        generated += g.tokens().length - 1; // the first token comes from prefill, the same for every strategy
+        decodeNanos += g.totalNanos() - g.prefillNanos();
+        outputs++;
+        if (identicalToReference) {
+            identicalOutputs++;
+        }
+    }
+
+    double tokensPerSecond() {
+        return decodeNanos == 0 ? 0 : generated / (decodeNanos / 1e9);
+    }
+
+    double tau() {
+        return rounds == 0 ? 0 : (double) (acceptedDraftTokens + rounds) / rounds;
+    }
+
+    double perRoundMs(long nanos) {
+        return rounds == 0 ? 0 : nanos / 1e6 / rounds;
+    }
+
+    double javaShare() {
+        return roundNanos == 0 ? 0 : (double) (roundNanos - draftOrtNanos - verifyOrtNanos) / roundNanos;
+    }
+
+    double[] acceptancePerDepth(int depth) {
+        double[] a = new double[depth];
+        for (int d = 1; d <= depth; d++) {
+            a[d - 1] = rounds == 0 ? 0 : (double) acceptedAtLeast[Math.min(d, MAX_DEPTH)] / rounds;
+        }
+        return a;
+    }
+
+    Map<String, Object> toJson(double baselineTokensPerSecond, int depth, boolean greedy) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("strategy", name);
+        m.put("tokens_per_s", round(tokensPerSecond()));
+        m.put("speedup_vs_none", baselineTokensPerSecond > 0 ? round(tokensPerSecond() / baselineTokensPerSecond) : null);
+        m.put("tau", round(tau()));
+        m.put("acceptance_per_depth", acceptancePerDepth(depth));
+        m.put("drafter_forwards_per_round", round(rounds == 0 ? 0 : (double) draftForwards / rounds));
+        m.put("draft_ms_per_round", round(perRoundMs(draftNanos)));
+        m.put("verify_ms_per_round", round(perRoundMs(verifyNanos)));
+        m.put("java_share_of_round", round(javaShare()));
+        m.put("mean_tree_size", round(rounds == 0 ? 0 : (double) treeNodes / rounds));
+        m.put("rounds", rounds);
+        m.put("generated_tokens", generated);
+        m.put("identical_to_ar", greedy ? identicalOutputs == outputs : null);
+        return m;
+    }
+
+    static double round(double v) {
+        return Math.round(v * 1000) / 1000.0;
+    }
+}

@@ -1,0 +1,136 @@
+package dev.specserve.controller.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.specserve.controller.bench.Benchmark;
+import dev.specserve.controller.bench.StrategyStats;
+import dev.specserve.drafters.ModelStack;
+import dev.specserve.drafters.Strategies;
+import dev.specserve.runtime.SpecserveHome;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Compare drafting strategies side by side on the same prompts, in one process, interleaved.")
+final class BenchCommand implements Callable<Integer> {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    @Option(names = "--prompts", paramLabel = "FILE.jsonl",
+            description = "One {\"prompt\": ...} per line (default: bench/prompts/python-heldout.jsonl).")
+    Path prompts;
+
+    @Option(names = "--strategies", split = ",", defaultValue = "none,ngram,eagle,specblock-static,specblock",
+            description = "Comma-separated strategies; 'none' is the speedup baseline (default: ${DEFAULT-VALUE}).")
+    List<String> strategies;
+
+    @Option(names = "--max-tokens", defaultValue = "128", description = "Tokens per prompt (default: ${DEFAULT-VALUE}).")
+    int maxTokens;
+
+    @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default: ${DEFAULT-VALUE}).")
+    double temperature;
+
+    @Option(names = "--limit", defaultValue = "0", description = "Use only the first N prompts (0 = all).")
+    int limit;
+
+    @Option(names = "--warmup", defaultValue = "1", description = "Warm-up prompts per strategy (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--json", paramLabel = "OUT", description = "Also write the results as JSON.")
+    Path json;
+
+    @Mixin
+    ModelOptions models;
+
+    @Mixin
+    DraftOptions draft;
+
+    @Override
+    public Integer call() throws IOException {
+        for (String s : strategies) {
+            if (!Strategies.NAMES.contains(s)) {
+                throw new IllegalArgumentException("unknown strategy '" + s + "'; known: " + Strategies.NAMES);
+            }
+        }
+        Path file = prompts != null ? prompts : SpecserveHome.home().resolve("bench/prompts/python-heldout.jsonl");
+        List<String> texts = readPrompts(file);
+        if (limit > 0 && texts.size() > limit) {
+            texts = texts.subList(0, limit);
+        }
+        try (ModelStack stack = models.load()) {
+            System.err.printf("bench: %d prompts from %s, strategies %s, %d tokens each, temperature %s%n",
+                    texts.size(), file, strategies, maxTokens, temperature);
+            Benchmark bench = new Benchmark(stack, draft.budget(), draft.config(), System.err);
+            Map<String, StrategyStats> stats = bench.run(texts, strategies, maxTokens, temperature, warmup);
+            List<Map<String, Object>> rows = Benchmark.table(stats, Math.min(draft.maxDepth, 8), temperature == 0);
+            printTable(rows);
+            if (json != null) {
+                Map<String, Object> doc = new LinkedHashMap<>();
+                doc.put("created", Instant.now().toString());
+                doc.put("machine", Machine.describe(stack.sessions().device().name()));
+                doc.put("models", stack.manifest().name());
+                doc.put("prompts", file.toString());
+                doc.put("prompt_count", texts.size());
+                doc.put("max_tokens", maxTokens);
+                doc.put("temperature", temperature);
+                doc.put("budget", Map.of("max_nodes", draft.maxNodes, "max_depth", draft.maxDepth,
+                        "max_blocks", draft.maxBlocks, "expand_width", draft.expandWidth,
+                        "static_topk", draft.staticTopK, "eagle_topk", draft.eagleTopK));
+                doc.put("results", rows);
+                JSON.writeValue(json.toFile(), doc);
+                System.err.println("bench: wrote " + json);
+            }
+        }
+        return 0;
+    }
+
+    private static List<String> readPrompts(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException("prompts file not found: " + file);
+        }
+        List<String> out = new ArrayList<>();
+        int lineNo = 0;
+        for (String line : Files.readAllLines(file)) {
+            lineNo++;
+            if (line.isBlank()) {
+                continue;
+            }
+            var node = JSON.readTree(line);
+            if (node == null || !node.has("prompt") || !node.get("prompt").isTextual() || node.get("prompt").asText().isEmpty()) {
+                throw new IllegalArgumentException(file + ":" + lineNo + ": expected {\"prompt\": \"...\"}");
+            }
+            out.add(node.get("prompt").asText());
+        }
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException("prompts file " + file + " has no prompts");
+        }
+        return out;
+    }
+
+    private static void printTable(List<Map<String, Object>> rows) {
+        System.out.printf("%-17s %9s %8s %6s %8s %9s %9s %6s %6s %9s  %s%n", "strategy", "tok/s", "speedup", "tau",
+                "fwd/rnd", "draft ms", "verify ms", "java%", "tree", "identical", "acceptance per depth");
+        for (Map<String, Object> r : rows) {
+            StringBuilder acc = new StringBuilder();
+            for (double a : (double[]) r.get("acceptance_per_depth")) {
+                acc.append(String.format("%.2f ", a));
+            }
+            System.out.printf("%-17s %9.1f %8s %6.2f %8.2f %9.2f %9.2f %5.1f%% %6.1f %9s  %s%n", r.get("strategy"),
+                    (double) r.get("tokens_per_s"), r.get("speedup_vs_none") == null ? "-"
+                            : String.format("%.2fx", (double) r.get("speedup_vs_none")),
+                    (double) r.get("tau"), (double) r.get("drafter_forwards_per_round"),
+                    (double) r.get("draft_ms_per_round"), (double) r.get("verify_ms_per_round"),
+                    100 * (double) r.get("java_share_of_round"), (double) r.get("mean_tree_size"),
+                    r.get("identical_to_ar") == null ? "-" : r.get("identical_to_ar"), acc.toString().trim());
+        }
+    }
+}

@@ -1,0 +1,39 @@
+package dev.specserve.controller.cli;
+
+import dev.specserve.drafters.DrafterConfig;
+import dev.specserve.runtime.spec.DraftBudget;
+import picocli.CommandLine.Option;
+
+/** Draft-tree budgets and strategy knobs. */
+final class DraftOptions {
+    @Option(names = "--max-nodes", defaultValue = "24", description = "Tree nodes per round (default: ${DEFAULT-VALUE}).")
+    int maxNodes;
+
+    @Option(names = "--max-depth", defaultValue = "8", description = "Tree depth per round (default: ${DEFAULT-VALUE}).")
+    int maxDepth;
+
+    @Option(names = "--max-blocks", defaultValue = "3",
+            description = "SpecBlock drafter forwards per round, first block included (default: ${DEFAULT-VALUE}).")
+    int maxBlocks;
+
+    @Option(names = "--expand-width", defaultValue = "4",
+            description = "SpecBlock expansions batched per forward (default: ${DEFAULT-VALUE}).")
+    int expandWidth;
+
+    @Option(names = "--static-topk", defaultValue = "2",
+            description = "specblock-static: children per slot (default: ${DEFAULT-VALUE}).")
+    int staticTopK;
+
+    @Option(names = "--eagle-topk", defaultValue = "4",
+            description = "eagle: children per node and frontier width (default: ${DEFAULT-VALUE}).")
+    int eagleTopK;
+
+    DraftBudget budget() {
+        return new DraftBudget(maxNodes, maxDepth);
+    }
+
+    DrafterConfig config() {
+        DrafterConfig d = DrafterConfig.defaults();
+        return new DrafterConfig(maxBlocks, expandWidth, staticTopK, eagleTopK, d.ngramMax(), d.ngramBranches());
+    }
+}

@@ -1,0 +1,27 @@
+package dev.specserve.controller.cli;
+
+import dev.specserve.drafters.ModelStack;
+import dev.specserve.runtime.SpecserveHome;
+import dev.specserve.runtime.ort.ExecutionDevice;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** Options shared by every command that loads models. */
+final class ModelOptions {
+    @Option(names = "--models", paramLabel = "DIR",
+            description = "Model directory with manifest.json (default: the bundled demo pair, models/demo).")
+    Path models;
+
+    @Option(names = "--device", defaultValue = "${SPECSERVE_DEVICE:-auto}", paramLabel = "auto|cuda|cpu",
+            description = "Execution provider; auto tries CUDA and falls back to the CPU (default: ${DEFAULT-VALUE}).")
+    String device;
+
+    @Option(names = "--threads", defaultValue = "${SPECSERVE_THREADS:-2}", paramLabel = "N",
+            description = "ORT intra-op threads per session (default: ${DEFAULT-VALUE}).")
+    int threads;
+
+    ModelStack load() {
+        Path dir = models != null ? models : SpecserveHome.demoModels();
+        return ModelStack.load(dir, ExecutionDevice.parse(device), threads);
+    }
+}
