@@ -1,0 +1,23 @@
+package dev.specserve.runtime.engine;
+
+import dev.specserve.runtime.spec.DraftBudget;
+
+/**
+ * Scheduler settings.
+ *
+ * @param maxBatch          sequences verified together in one target forward
+ * @param queueCapacity     requests waiting beyond the running batch; more are rejected with 429
+ * @param maxTokensLimit    largest max_tokens a request may ask for
+ * @param defaultStrategy   strategy when a request names none
+ * @param defaultBudget     draft budget when a request gives none
+ * @param requestTimeoutMillis  default per-request timeout (0 = none)
+ * @param prefixCacheBytes  prefix-cache capacity in bytes (0 disables it)
+ * @param prefixBlockTokens prefix-cache granularity in tokens
+ */
+public record EngineConfig(int maxBatch, int queueCapacity, int maxTokensLimit, String defaultStrategy,
+                           DraftBudget defaultBudget, long requestTimeoutMillis, long prefixCacheBytes,
+                           int prefixBlockTokens) {
+    public static EngineConfig defaults() {
+        return new EngineConfig(4, 64, 512, "specblock", new DraftBudget(24, 8), 120_000, 256L << 20, 32);
+    }
+}

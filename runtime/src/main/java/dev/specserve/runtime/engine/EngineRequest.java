@@ -1,0 +1,25 @@
+package dev.specserve.runtime.engine;
+
+import dev.specserve.runtime.spec.DraftBudget;
+import dev.specserve.runtime.spec.SamplingParams;
+import java.util.List;
+
+/**
+ * A text completion as the serving layer submits it.
+ *
+ * @param requestId  caller's id, echoed in feedback and logs
+ * @param prompt     prompt text (tokenized by the engine)
+ * @param maxTokens  tokens to generate at most
+ * @param sampling   temperature 0 = greedy
+ * @param stop       stop strings
+ * @param strategy   drafting strategy name, or null for the engine default
+ * @param budget     draft budget, or null for the engine default
+ * @param domain     optional domain tag carried into feedback
+ * @param timeoutMillis  per-request timeout (0 = engine default)
+ */
+public record EngineRequest(String requestId, String prompt, int maxTokens, SamplingParams sampling, List<String> stop,
+                            String strategy, DraftBudget budget, String domain, long timeoutMillis) {
+    public EngineRequest {
+        stop = stop == null ? List.of() : List.copyOf(stop);
+    }
+}

@@ -1,0 +1,18 @@
+package dev.specserve.runtime.engine;
+
+import dev.specserve.runtime.spec.GenerationResult;
+
+/**
+ * Receives one request's progress. Called on the engine thread: implementations must hand work off
+ * (e.g. to a Vert.x context) and never block.
+ */
+public interface GenerationObserver {
+    /** New output: the tokens of one round and the text they add (may be empty while a UTF-8 sequence is incomplete). */
+    void onTokens(int[] tokens, String textDelta);
+
+    /** The request finished (stop, length, cancelled or timeout); {@code stats} has usage and speculation figures. */
+    void onComplete(GenerationResult result, RequestStats stats);
+
+    /** The request failed inside the engine; the engine keeps serving other requests. */
+    void onError(Throwable error);
+}

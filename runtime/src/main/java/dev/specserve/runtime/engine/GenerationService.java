@@ -1,0 +1,38 @@
+package dev.specserve.runtime.engine;
+
+import java.util.List;
+
+/** What the serving layer needs from the engine. Thread-safe; {@link #submit} never blocks. */
+public interface GenerationService {
+    /**
+     * Validates the request (throws {@link dev.specserve.runtime.spec.InvalidRequestException} naming the field),
+     * then queues it (throws {@link QueueFullException} when the queue is full).
+     */
+    GenerationHandle submit(EngineRequest request, GenerationObserver observer);
+
+    /** Known strategy names; the first is the default. */
+    List<String> strategies();
+
+    String defaultStrategy();
+
+    /** The served model's name, for /v1/models. */
+    String modelName();
+
+    int contextLength();
+
+    int maxTokensLimit();
+
+    /** Models loaded and drafter warmed up. */
+    boolean ready();
+
+    int running();
+
+    int waiting();
+
+    long prefixCacheBytes();
+
+    double prefixCacheHitRate();
+
+    /** Version id of the drafter the next round will use. */
+    long drafterVersion();
+}
