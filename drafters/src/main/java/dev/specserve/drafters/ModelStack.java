@@ -1,5 +1,7 @@
 package dev.specserve.drafters;
 
+import dev.specserve.runtime.engine.Engine;
+import dev.specserve.runtime.engine.EngineConfig;
 import dev.specserve.runtime.manifest.ManifestLoader;
 import dev.specserve.runtime.manifest.ModelManifest;
 import dev.specserve.runtime.model.TargetModel;
@@ -9,6 +11,7 @@ import dev.specserve.runtime.spec.Drafter;
 import dev.specserve.runtime.spec.SpeculativeDecoder;
 import dev.specserve.runtime.tokenizer.TextTokenizer;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,6 +27,7 @@ public final class ModelStack implements AutoCloseable {
     private final SpecBlockModel drafterModel;
     private final SpeculativeDecoder decoder;
     private final AtomicReference<Adapter> adapter;
+    private final AtomicLong drafterVersion = new AtomicLong(1);
 
     private ModelStack(ModelManifest manifest, SessionFactory sessions, TextTokenizer tokenizer, TargetModel target,
                        SpecBlockModel drafterModel) {
@@ -50,8 +54,23 @@ public final class ModelStack implements AutoCloseable {
         return new ModelStack(manifest, sessions, tokenizer, target, drafter);
     }
 
+    /** A serving engine over these models; the caller closes it before closing the stack. */
+    public Engine newEngine(EngineConfig config, DrafterConfig drafterConfig) {
+        return new Engine(target, tokenizer, name -> strategy(name, drafterConfig), Strategies.NAMES, manifest.name(),
+                drafterVersion::get, config);
+    }
+
+    public Engine newEngine(EngineConfig config) {
+        return newEngine(config, DrafterConfig.defaults());
+    }
+
+    /** Version id of the drafter weights in use (the adapter is version-stamped by the updater). */
+    public AtomicLong drafterVersion() {
+        return drafterVersion;
+    }
+
     public Drafter strategy(String name, DrafterConfig config) {
-        int capacity = manifest.target().contextLength() + 4 * SpeculativeDecoder.MAX_TREE_NODES;
+        int capacity = manifest.target().contextLength() + 2 * SpeculativeDecoder.MAX_TREE_NODES;
         return Strategies.create(name, drafterModel, adapter::get, config, capacity);
     }
 

@@ -18,19 +18,60 @@ public final class KvCache {
     private final int headDim;
     private final int rowFloats;
     private final int capacity;
-    private final FloatBuffer[] buffers;
+    private FloatBuffer[] buffers;
     private int length;
 
     public KvCache(int layers, int heads, int headDim, int capacity) {
+        this(allocate(2 * layers, capacity * heads * headDim), heads, headDim, capacity);
+    }
+
+    /** A cache over existing regions (a {@link KvPool} slot), one per tensor, each capacity*heads*headDim floats. */
+    KvCache(FloatBuffer[] regions, int heads, int headDim, int capacity) {
         this.heads = heads;
         this.headDim = headDim;
         this.rowFloats = heads * headDim;
         this.capacity = capacity;
-        this.buffers = new FloatBuffer[2 * layers];
-        for (int i = 0; i < buffers.length; i++) {
-            buffers[i] = ByteBuffer.allocateDirect(capacity * rowFloats * Float.BYTES)
-                    .order(ByteOrder.nativeOrder()).asFloatBuffer();
+        this.buffers = regions;
+    }
+
+    static FloatBuffer[] allocate(int tensors, int floats) {
+        FloatBuffer[] b = new FloatBuffer[tensors];
+        for (int i = 0; i < tensors; i++) {
+            b[i] = ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
         }
+        return b;
+    }
+
+    int rowFloats() {
+        return rowFloats;
+    }
+
+    /** Moves the live rows into other regions of the same shape and uses those from now on. */
+    void rebind(FloatBuffer[] regions) {
+        for (int t = 0; t < buffers.length; t++) {
+            regions[t].put(0, buffers[t], 0, length * rowFloats);
+        }
+        buffers = regions;
+    }
+
+    /** Copies rows [0, rows) of every tensor out, for the prefix cache. */
+    public float[][] copyRows(int rows) {
+        float[][] out = new float[buffers.length][rows * rowFloats];
+        for (int t = 0; t < buffers.length; t++) {
+            buffers[t].get(0, out[t], 0, rows * rowFloats);
+        }
+        return out;
+    }
+
+    /** Replaces the content with the given rows (a prefix-cache hit). */
+    public void load(float[][] rows, int count) {
+        if (count > capacity) {
+            throw new IllegalStateException("prefix of " + count + " rows exceeds the cache capacity " + capacity);
+        }
+        for (int t = 0; t < buffers.length; t++) {
+            buffers[t].put(0, rows[t], 0, count * rowFloats);
+        }
+        length = count;
     }
 
     public int length() {
@@ -77,6 +118,15 @@ public final class KvCache {
             }
         }
         length += rows.length;
+    }
+
+    /** Appends rows [from, from+count) of the call's present tensors. */
+    public void appendRange(FloatBuffer[] present, int from, int count) {
+        requireRoom(count);
+        for (int t = 0; t < buffers.length; t++) {
+            buffers[t].put(length * rowFloats, present[t], from * rowFloats, count * rowFloats);
+        }
+        length += count;
     }
 
     /** Appends every row of the call's present tensors. */

@@ -6,12 +6,14 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.specserve.runtime.kv.KvCache;
+import dev.specserve.runtime.kv.KvPool;
 import dev.specserve.runtime.manifest.ModelManifest;
 import dev.specserve.runtime.ort.SessionFactory;
 import dev.specserve.runtime.ort.SessionValidator;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /** The target LM session: one forward over S new tokens with explicit positions and an additive mask. */
@@ -77,6 +79,86 @@ public final class TargetModel implements AutoCloseable {
         } finally {
             inputs.values().forEach(OnnxTensor::close);
         }
+    }
+
+    /** One sequence of a batched forward: its new tokens, positions and mask [S][P+S] relative to its own cache. */
+    public record BatchEntry(int[] tokens, int[] positions, float[] mask) {}
+
+    /**
+     * One forward over several sequences living in pool slots 0..B-1 (entry b in slot b). Shorter inputs are
+     * padded; each sequence sees only its own cache rows and new tokens. Returns one output per entry.
+     */
+    public TargetOutput[] forwardBatch(List<BatchEntry> entries, KvPool pool) {
+        int b = entries.size();
+        int cap = pool.capacity();
+        int s = entries.stream().mapToInt(e -> e.tokens().length).max().orElseThrow();
+        long[] ids = new long[b * s];
+        long[] pos = new long[b * s];
+        int cols = cap + s;
+        float[] mask = new float[b * s * cols];
+        java.util.Arrays.fill(mask, Masks.BLOCKED);
+        for (int e = 0; e < b; e++) {
+            BatchEntry entry = entries.get(e);
+            int n = entry.tokens().length;
+            int past = pool.cacheAt(e).length();
+            int srcCols = past + n;
+            if (entry.mask().length != n * srcCols) {
+                throw new IllegalArgumentException("batch entry " + e + " mask has " + entry.mask().length
+                        + " entries, expected " + n + "x" + srcCols);
+            }
+            for (int j = 0; j < s; j++) {
+                int row = (e * s + j) * cols;
+                if (j >= n) {
+                    mask[row + cap + j] = 0f; // padding attends to itself only
+                    continue;
+                }
+                ids[e * s + j] = entry.tokens()[j];
+                pos[e * s + j] = entry.positions()[j];
+                System.arraycopy(entry.mask(), j * srcCols, mask, row, past);
+                System.arraycopy(entry.mask(), j * srcCols + past, mask, row + cap, n);
+            }
+        }
+        Map<String, OnnxTensor> inputs = new HashMap<>();
+        try {
+            inputs.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), new long[] {b, s}));
+            inputs.put("position_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(pos), new long[] {b, s}));
+            inputs.put("attention_mask", OnnxTensor.createTensor(env, FloatBuffer.wrap(mask), new long[] {b, 1, s, cols}));
+            OnnxTensor[] past = pool.batchPast(env, b);
+            for (int i = 0; i < past.length; i++) {
+                inputs.put(pastNames[i], past[i]);
+            }
+            long t0 = System.nanoTime();
+            try (OrtSession.Result r = session.run(inputs)) {
+                long runNanos = System.nanoTime() - t0;
+                float[] logits = floats(r, "logits", b * s * info.vocab());
+                float[] hidden = floats(r, "last_hidden_state", b * s * info.dim());
+                FloatBuffer[] present = new FloatBuffer[presentNames.length];
+                for (int i = 0; i < present.length; i++) {
+                    present[i] = ((OnnxTensor) r.get(presentNames[i]).orElseThrow()).getFloatBuffer();
+                }
+                int rowFloats = info.heads() * info.headDim();
+                TargetOutput[] out = new TargetOutput[b];
+                for (int e = 0; e < b; e++) {
+                    int n = entries.get(e).tokens().length;
+                    float[] l = java.util.Arrays.copyOfRange(logits, e * s * info.vocab(), (e * s + n) * info.vocab());
+                    float[] h = java.util.Arrays.copyOfRange(hidden, e * s * info.dim(), (e * s + n) * info.dim());
+                    FloatBuffer[] p = new FloatBuffer[present.length];
+                    for (int i = 0; i < p.length; i++) {
+                        p[i] = present[i].duplicate().position(e * s * rowFloats).limit((e * s + n) * rowFloats).slice();
+                    }
+                    out[e] = new TargetOutput(n, info.vocab(), info.dim(), l, h, p, runNanos);
+                }
+                return out;
+            }
+        } catch (OrtException ex) {
+            throw new IllegalStateException("batched target forward failed (B=" + b + ", S=" + s + "): " + ex.getMessage(), ex);
+        } finally {
+            inputs.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    public KvPool newPool(int slots, int capacity) {
+        return new KvPool(info.layers(), info.heads(), info.headDim(), slots, capacity);
     }
 
     static float[] floats(OrtSession.Result r, String name, int expected) {

@@ -5,22 +5,26 @@ import dev.specserve.runtime.model.Masks;
 import dev.specserve.runtime.model.TargetModel;
 import dev.specserve.runtime.model.TargetOutput;
 import dev.specserve.runtime.tokenizer.TextTokenizer;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.function.BooleanSupplier;
 
 /**
- * The speculative decoding loop for one sequence.
+ * The speculative decoding loop.
  *
  * <pre>
  * prefill the prompt -> first token
- * repeat:  draft a tree rooted at the last token
- *          verify root + tree in ONE target forward (tree attention mask, positions = root + depth)
- *          accept the longest path the target agrees with, plus the target's own next token
- *          keep only the root and accepted rows in the target's cache; tell the drafter what was committed
+ * repeat:  draft a tree rooted at the last token                          (Sequence.draft)
+ *          verify root + tree in ONE target forward: tree attention mask,
+ *          positions = root position + depth                              (generate, or the engine's batch)
+ *          accept the longest path the target agrees with, plus the target's own next token;
+ *          keep only the root and accepted rows in the target's cache;
+ *          tell the drafter what was committed; emit                      (Sequence.accept)
  * </pre>
  *
  * Greedy output equals plain autoregressive decoding whatever the drafter proposes; sampling stays
- * lossless through {@link TreeVerifier}.
+ * lossless through {@link TreeVerifier}. {@link #generate} runs one sequence; the serving engine drives
+ * several {@link Sequence}s and verifies their trees in one batched forward.
  */
 public final class SpeculativeDecoder {
     public static final int MAX_TREE_NODES = 256;
@@ -37,6 +41,11 @@ public final class SpeculativeDecoder {
 
     public int contextLength() {
         return contextLength;
+    }
+
+    /** Rows a sequence's target cache needs: the context plus one verification tree. */
+    public int cacheCapacity(DraftBudget budget) {
+        return contextLength + budget.maxNodes() + 1;
     }
 
     /** Rejects a request before any model call, naming the field at fault. */
@@ -64,88 +73,176 @@ public final class SpeculativeDecoder {
         }
     }
 
+    /** Generates one sequence to the end, one round at a time. */
     public GenerationResult generate(GenerationRequest req, Drafter drafter, RoundListener listener,
                                      BooleanSupplier cancelled) {
         validate(req);
-        long start = System.nanoTime();
-        SplittableRandom rng = new SplittableRandom(req.sampling().seed());
-        KvCache cache = target.newCache(contextLength + req.budget().maxNodes() + 1);
-        OutputTracker out = new OutputTracker(tokenizer, req.maxTokens(), req.stop());
-        Totals totals = new Totals();
-        try (DraftSession drafts = drafter.newSession()) {
-            int[] prompt = req.promptIds();
-            TargetOutput prefill = target.forward(prompt, range(0, prompt.length), Masks.causal(prompt.length, 0), cache);
-            cache.appendAll(prefill.present(), prompt.length);
-            int first = TreeVerifier.selectToken(prefill, prompt.length - 1, req.sampling(), rng);
-            out.addAll(new int[] {first});
-            drafts.start(prompt, prefill.hidden(), first);
-            totals.prefillNanos = System.nanoTime() - start;
-
-            int round = 0;
-            while (!out.finished()) {
+        KvCache cache = target.newCache(cacheCapacity(req.budget()));
+        try (Sequence seq = start(req, drafter, cache, null)) {
+            while (!seq.finished()) {
                 if (cancelled.getAsBoolean()) {
-                    out.finish(FinishReason.CANCELLED);
+                    seq.finish(FinishReason.CANCELLED);
                     break;
                 }
-                int rootPosition = cache.length();
-                int room = contextLength - 1 - rootPosition;
-                if (room < 0) {
-                    out.finish(FinishReason.LENGTH);
+                DraftTree tree = seq.draft();
+                if (seq.finished()) {
                     break;
                 }
-                long roundStart = System.nanoTime();
-                DraftTree tree = drafts.propose(req.budget().withMaxDepth(room));
-                DraftStats draftStats = drafts.lastStats();
-                long drafted = System.nanoTime();
-
-                TargetOutput verified = target.forward(tree.verifyTokens(out.last()),
-                        tree.verifyPositions(rootPosition), tree.verifyMask(rootPosition), cache);
-                Acceptance acceptance = TreeVerifier.verify(tree, verified, req.sampling(), rng);
-                cache.append(verified.present(), acceptance.keptRows());
-                int[] committed = acceptance.newTokens(tree);
-                drafts.commit(committed, verified.hiddenRows(acceptance.keptRows()));
-                long done = System.nanoTime();
-
-                int[] emitted = out.addAll(committed);
-                RoundResult result = new RoundResult(round++, tree, acceptance, draftStats.forwards(),
-                        drafted - roundStart, draftStats.ortNanos(), done - drafted, verified.runNanos(),
-                        done - roundStart);
-                totals.add(result);
-                listener.onRound(result, emitted);
+                long verifyStart = System.nanoTime();
+                TargetOutput verified = target.forward(tree.verifyTokens(seq.root()),
+                        tree.verifyPositions(seq.rootPosition()), tree.verifyMask(seq.rootPosition()), cache);
+                RoundResult round = seq.accept(tree, verified, verifyStart);
+                listener.onRound(round, seq.lastEmitted());
             }
+            return seq.result();
         }
-        int[] tokens = out.tokens();
-        return new GenerationResult(tokens, out.text(), out.reason(), req.promptIds().length, totals.rounds,
-                totals.accepted, totals.prefillNanos, System.nanoTime() - start, totals.draftNanos,
-                totals.verifyNanos, totals.javaNanos, totals.draftForwards, totals.treeNodes);
     }
 
-    private static int[] range(int from, int to) {
-        int[] r = new int[to - from];
-        for (int i = 0; i < r.length; i++) {
-            r[i] = from + i;
-        }
-        return r;
+    /** A cached prompt prefix: the target's KV rows and final hidden states for its first {@code length} tokens. */
+    public record PrefixState(int length, float[][] kvRows, float[] hidden) {}
+
+    /** Prefills the prompt (after the cached prefix, if any) and returns the sequence ready for its first round. */
+    public Sequence start(GenerationRequest req, Drafter drafter, KvCache cache, PrefixState prefix) {
+        return new Sequence(req, drafter, cache, prefix);
     }
 
-    private static final class Totals {
-        int rounds;
-        long accepted;
-        long prefillNanos;
-        long draftNanos;
-        long verifyNanos;
-        long javaNanos;
-        long draftForwards;
-        long treeNodes;
+    /** One sequence being decoded: its cache, drafter session, output and statistics. */
+    public final class Sequence implements AutoCloseable {
+        private final GenerationRequest req;
+        private final KvCache cache;
+        private final DraftSession drafts;
+        private final OutputTracker out;
+        private final SplittableRandom rng;
+        private final long startNanos = System.nanoTime();
+        private final long prefillNanos;
+        private final float[] promptHidden;
+        private int rounds;
+        private long accepted;
+        private long draftNanos;
+        private long verifyNanos;
+        private long javaNanos;
+        private long draftForwards;
+        private long treeNodes;
+        private long draftStart;
+        private long draftEnd;
+        private DraftStats draftStats = DraftStats.NONE;
+        private int[] lastEmitted = new int[0];
 
-        void add(RoundResult r) {
-            rounds++;
-            accepted += r.acceptedLength();
-            draftNanos += r.draftNanos();
-            verifyNanos += r.verifyNanos();
-            javaNanos += r.javaNanos();
-            draftForwards += r.draftForwards();
-            treeNodes += r.tree().size();
+        private Sequence(GenerationRequest req, Drafter drafter, KvCache cache, PrefixState prefix) {
+            this.req = req;
+            this.cache = cache;
+            this.rng = new SplittableRandom(req.sampling().seed());
+            this.out = new OutputTracker(tokenizer, req.maxTokens(), req.stop());
+            int[] prompt = req.promptIds();
+            int cached = 0;
+            if (prefix != null) {
+                cache.load(prefix.kvRows(), prefix.length());
+                cached = prefix.length();
+            }
+            int[] rest = Arrays.copyOfRange(prompt, cached, prompt.length);
+            int[] positions = new int[rest.length];
+            for (int i = 0; i < positions.length; i++) {
+                positions[i] = cached + i;
+            }
+            TargetOutput prefill = target.forward(rest, positions, Masks.causal(rest.length, cached), cache);
+            cache.appendAll(prefill.present(), rest.length);
+            promptHidden = prefix == null ? prefill.hidden() : concat(prefix.hidden(), prefill.hidden());
+            int first = TreeVerifier.selectToken(prefill, rest.length - 1, req.sampling(), rng);
+            lastEmitted = out.addAll(new int[] {first});
+            this.drafts = drafter.newSession();
+            drafts.start(prompt, promptHidden, first);
+            prefillNanos = System.nanoTime() - startNanos;
         }
+
+        /** The last committed token: the root of the next tree, not yet in the target's cache. */
+        public int root() {
+            return out.last();
+        }
+
+        public int rootPosition() {
+            return cache.length();
+        }
+
+        public KvCache cache() {
+            return cache;
+        }
+
+        public float[] promptHidden() {
+            return promptHidden;
+        }
+
+        public GenerationRequest request() {
+            return req;
+        }
+
+        /** Drafts this round's tree; finishes the sequence (LENGTH) when the context is full. */
+        public DraftTree draft() {
+            int room = contextLength - 1 - rootPosition();
+            if (room < 0) {
+                out.finish(FinishReason.LENGTH);
+                return DraftTree.empty();
+            }
+            draftStart = System.nanoTime();
+            DraftTree tree = drafts.propose(req.budget().withMaxDepth(room));
+            draftStats = drafts.lastStats();
+            draftEnd = System.nanoTime();
+            return tree;
+        }
+
+        /** Accepts against the target's verification of {@code tree}, compacts the caches and emits tokens. */
+        public RoundResult accept(DraftTree tree, TargetOutput verified, long verifyStart) {
+            Acceptance acceptance = TreeVerifier.verify(tree, verified, req.sampling(), rng);
+            cache.append(verified.present(), acceptance.keptRows());
+            int[] committed = acceptance.newTokens(tree);
+            drafts.commit(committed, verified.hiddenRows(acceptance.keptRows()));
+            lastEmitted = out.addAll(committed);
+            long done = System.nanoTime();
+            long draft = draftEnd - draftStart;
+            long verify = done - verifyStart;
+            RoundResult round = new RoundResult(rounds++, tree, acceptance, draftStats.forwards(), draft,
+                    draftStats.ortNanos(), verify, verified.runNanos(), draft + verify);
+            accepted += round.acceptedLength();
+            draftNanos += draft;
+            verifyNanos += verify;
+            javaNanos += round.javaNanos();
+            draftForwards += round.draftForwards();
+            treeNodes += tree.size();
+            return round;
+        }
+
+        /** Tokens the last prefill or round added to the output. */
+        public int[] lastEmitted() {
+            return lastEmitted;
+        }
+
+        public boolean finished() {
+            return out.finished();
+        }
+
+        public void finish(FinishReason reason) {
+            out.finish(reason);
+        }
+
+        /** Text of the output so far (stop strings applied). */
+        public String text() {
+            return out.text();
+        }
+
+        public GenerationResult result() {
+            return new GenerationResult(out.tokens(), out.text(), out.reason(), req.promptIds().length, rounds,
+                    accepted, prefillNanos, System.nanoTime() - startNanos, draftNanos, verifyNanos, javaNanos,
+                    draftForwards, treeNodes);
+        }
+
+        @Override
+        public void close() {
+            drafts.close();
+        }
+    }
+
+    private static float[] concat(float[] a, float[] b) {
+        float[] c = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
     }
 }

@@ -1,0 +1,180 @@
+package dev.specserve.drafters;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.specserve.runtime.engine.Engine;
+import dev.specserve.runtime.engine.EngineConfig;
+import dev.specserve.runtime.engine.EngineListener;
+import dev.specserve.runtime.engine.EngineRequest;
+import dev.specserve.runtime.engine.GenerationHandle;
+import dev.specserve.runtime.engine.GenerationObserver;
+import dev.specserve.runtime.engine.QueueFullException;
+import dev.specserve.runtime.engine.RequestStats;
+import dev.specserve.runtime.spec.DraftBudget;
+import dev.specserve.runtime.spec.FinishReason;
+import dev.specserve.runtime.spec.GenerationRequest;
+import dev.specserve.runtime.spec.GenerationResult;
+import dev.specserve.runtime.spec.InvalidRequestException;
+import dev.specserve.runtime.spec.RoundListener;
+import dev.specserve.runtime.spec.RoundResult;
+import dev.specserve.runtime.spec.SamplingParams;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class EngineTest {
+    static ModelStack stack;
+
+    @BeforeAll
+    static void open() {
+        stack = Stack.load();
+    }
+
+    @AfterAll
+    static void close() {
+        stack.close();
+    }
+
+    static final List<String> PROMPTS = GreedyEqualsAutoregressiveTest.PROMPTS;
+
+    static EngineRequest request(String id, String prompt, int maxTokens) {
+        return new EngineRequest(id, prompt, maxTokens, SamplingParams.GREEDY, List.of(), "specblock", null, null, 0);
+    }
+
+    /** Collects one request's stream. */
+    static final class Collector implements GenerationObserver {
+        final CompletableFuture<GenerationResult> done = new CompletableFuture<>();
+        final StringBuilder text = new StringBuilder();
+        final List<Integer> tokens = new ArrayList<>();
+        volatile RequestStats stats;
+
+        @Override
+        public void onTokens(int[] t, String delta) {
+            for (int x : t) {
+                tokens.add(x);
+            }
+            text.append(delta);
+        }
+
+        @Override
+        public void onComplete(GenerationResult result, RequestStats s) {
+            stats = s;
+            done.complete(result);
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            done.completeExceptionally(error);
+        }
+    }
+
+    @Test
+    void sequencesVerifiedTogetherInOneBatchProduceTheirUnbatchedGreedyOutputs() throws Exception {
+        EngineConfig cfg = new EngineConfig(4, 16, 256, "specblock", new DraftBudget(24, 8), 60_000, 0, 32);
+        AtomicInteger batchedRounds = new AtomicInteger();
+        try (Engine engine = stack.newEngine(cfg)) {
+            engine.addListener(new EngineListener() {
+                @Override
+                public void onRound(String id, String s, long v, String d, RoundResult r, int[] e) {
+                    if (engine.running() > 1) {
+                        batchedRounds.incrementAndGet();
+                    }
+                }
+            });
+            List<Collector> collectors = new ArrayList<>();
+            for (int i = 0; i < PROMPTS.size(); i++) {
+                Collector c = new Collector();
+                engine.submit(request("r" + i, PROMPTS.get(i), 40), c);
+                collectors.add(c);
+            }
+            for (int i = 0; i < PROMPTS.size(); i++) {
+                GenerationResult batched = collectors.get(i).done.get(120, TimeUnit.SECONDS);
+                GenerationResult alone = stack.decoder().generate(GenerationRequest.greedy(
+                        stack.tokenizer().encode(PROMPTS.get(i)), 40, new DraftBudget(24, 8)),
+                        stack.strategy("none", DrafterConfig.defaults()), RoundListener.NONE, () -> false);
+                assertThat(batched.tokens()).as("prompt %d", i).containsExactly(alone.tokens());
+                assertThat(collectors.get(i).text.toString()).isEqualTo(alone.text());
+            }
+            assertThat(batchedRounds.get()).as("rounds verified while several sequences ran").isPositive();
+        }
+    }
+
+    @Test
+    void cancellingARunningRequestStopsItAndFreesItsSlot() throws Exception {
+        EngineConfig cfg = new EngineConfig(2, 4, 512, "none", new DraftBudget(24, 8), 60_000, 0, 32);
+        try (Engine engine = stack.newEngine(cfg)) {
+            Collector c = new Collector();
+            GenerationHandle h = engine.submit(request("long", PROMPTS.get(0), 400), c);
+            while (c.tokens.size() < 3) {
+                Thread.sleep(5);
+            }
+            h.cancel();
+            GenerationResult r = c.done.get(30, TimeUnit.SECONDS);
+
+            assertThat(r.finishReason()).isEqualTo(FinishReason.CANCELLED);
+            assertThat(r.tokens().length).isLessThan(400);
+            assertThat(engine.running()).isZero();
+        }
+    }
+
+    @Test
+    void aFullQueueRejectsNewRequestsUntilThereIsRoom() throws Exception {
+        EngineConfig cfg = new EngineConfig(1, 1, 512, "none", new DraftBudget(24, 8), 60_000, 0, 32);
+        try (Engine engine = stack.newEngine(cfg)) {
+            while (!engine.ready()) {
+                Thread.sleep(10);
+            }
+            Collector running = new Collector();
+            engine.submit(request("a", PROMPTS.get(0), 200), running);
+            while (engine.running() == 0) {
+                Thread.sleep(2);
+            }
+            Collector queued = new Collector();
+            engine.submit(request("b", PROMPTS.get(1), 4), queued);
+
+            assertThatThrownBy(() -> engine.submit(request("c", PROMPTS.get(2), 4), new Collector()))
+                    .isInstanceOf(QueueFullException.class);
+            running.done.get(60, TimeUnit.SECONDS);
+            assertThat(queued.done.get(60, TimeUnit.SECONDS).tokens()).hasSize(4);
+        }
+    }
+
+    @Test
+    void aRepeatedPromptReusesItsCachedPrefixAndGivesTheSameOutput() throws Exception {
+        EngineConfig cfg = new EngineConfig(1, 4, 256, "specblock", new DraftBudget(24, 8), 60_000, 64L << 20, 16);
+        String prompt = PROMPTS.get(2).repeat(2);
+        try (Engine engine = stack.newEngine(cfg)) {
+            Collector first = new Collector();
+            engine.submit(request("p1", prompt, 16), first);
+            GenerationResult a = first.done.get(60, TimeUnit.SECONDS);
+            Collector second = new Collector();
+            engine.submit(request("p2", prompt, 16), second);
+            GenerationResult b = second.done.get(60, TimeUnit.SECONDS);
+
+            assertThat(first.stats.prefixCacheHitTokens()).isZero();
+            assertThat(second.stats.prefixCacheHitTokens()).isPositive();
+            assertThat(b.tokens()).containsExactly(a.tokens());
+            assertThat(engine.prefixCacheBytes()).isPositive();
+        }
+    }
+
+    @Test
+    void invalidRequestsAreRefusedBeforeAnyModelCallNamingTheField() {
+        try (Engine engine = stack.newEngine(EngineConfig.defaults())) {
+            assertThatThrownBy(() -> engine.submit(request("x", "", 4), new Collector()))
+                    .isInstanceOf(InvalidRequestException.class).extracting("field").isEqualTo("prompt");
+            assertThatThrownBy(() -> engine.submit(request("x", "hi", 100_000), new Collector()))
+                    .extracting("field").isEqualTo("max_tokens");
+            assertThatThrownBy(() -> engine.submit(new EngineRequest("x", "hi", 4, SamplingParams.GREEDY, List.of(),
+                    "medusa", null, null, 0), new Collector())).extracting("field").isEqualTo("strategy");
+            assertThatThrownBy(() -> engine.submit(request("x", "word ".repeat(3000), 4), new Collector()))
+                    .extracting("field").isEqualTo("prompt");
+        }
+    }
+}
