@@ -1,0 +1,157 @@
+package dev.specserve.drafters.update;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.specserve.drafters.Adapter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class AdapterTrainerTest {
+    static final int VOCAB = 40;
+    static final int DIM = 12;
+    static final int RANK = 3;
+
+    static LmHead randomHead(long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        float[] w = new float[VOCAB * DIM];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) rng.nextGaussian();
+        }
+        return new LmHead(VOCAB, DIM, w);
+    }
+
+    static List<AdapterSample> samples(int n, long seed, java.util.function.Function<float[], Integer> label) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        List<AdapterSample> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            float[] h = new float[DIM];
+            for (int j = 0; j < DIM; j++) {
+                h[j] = (float) rng.nextGaussian();
+            }
+            out.add(new AdapterSample(h, label.apply(h)));
+        }
+        return out;
+    }
+
+    @Test
+    void gradientsMatchFiniteDifferences() {
+        LmHead head = randomHead(1);
+        AdapterTrainer trainer = new AdapterTrainer(head, 1e-2, 0);
+        Adapter base = AdapterTrainer.initial(RANK, DIM, 3);
+        float[] b = base.b().clone();
+        SplittableRandom rng = new SplittableRandom(4);
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (float) (rng.nextGaussian() * 0.3);
+        }
+        Adapter adapter = new Adapter(RANK, DIM, base.a(), b);
+        List<AdapterSample> batch = samples(6, 5, h -> (int) (Math.abs(h[0] * 1000)) % VOCAB);
+        AdapterTrainer.Gradient g = trainer.gradient(adapter, batch);
+        double eps = 1e-2;
+        for (int idx : new int[] {0, 7, 20, RANK * DIM - 1}) {
+            double numeric = (lossWithA(trainer, adapter, batch, idx, eps) - lossWithA(trainer, adapter, batch, idx, -eps))
+                    / (2 * eps);
+            assertThat(g.gradA()[idx]).as("dL/dA[%d]", idx).isCloseTo((float) numeric, org.assertj.core.data.Offset.offset(
+                    (float) (2e-2 * Math.max(1e-2, Math.abs(numeric)))));
+        }
+        for (int idx : new int[] {0, 5, 17, DIM * RANK - 1}) {
+            double numeric = (lossWithB(trainer, adapter, batch, idx, eps) - lossWithB(trainer, adapter, batch, idx, -eps))
+                    / (2 * eps);
+            assertThat(g.gradB()[idx]).as("dL/dB[%d]", idx).isCloseTo((float) numeric, org.assertj.core.data.Offset.offset(
+                    (float) (2e-2 * Math.max(1e-2, Math.abs(numeric)))));
+        }
+    }
+
+    private static double lossWithA(AdapterTrainer t, Adapter ad, List<AdapterSample> batch, int idx, double d) {
+        float[] a = ad.a().clone();
+        a[idx] += (float) d;
+        return t.loss(new Adapter(RANK, DIM, a, ad.b()), batch);
+    }
+
+    private static double lossWithB(AdapterTrainer t, Adapter ad, List<AdapterSample> batch, int idx, double d) {
+        float[] b = ad.b().clone();
+        b[idx] += (float) d;
+        return t.loss(new Adapter(RANK, DIM, ad.a(), b), batch);
+    }
+
+    @Test
+    void trainingOnVerifierLabelsRaisesHeldOutAgreementAndShadowEvaluationAcceptsIt() {
+        LmHead head = randomHead(11);
+        // the target's tokens come from a rank-3 shift of the drafter's hidden state: learnable by the adapter
+        Adapter truth = new Adapter(RANK, DIM, AdapterTrainer.initial(RANK, DIM, 99).a(),
+                scaled(AdapterTrainer.initial(RANK, DIM, 98).a(), 3f));
+        java.util.function.Function<float[], Integer> label = h -> {
+            float[] shifted = apply(truth, h);
+            float[] logits = new float[VOCAB];
+            head.project(shifted, logits);
+            int best = 0;
+            for (int v = 1; v < VOCAB; v++) {
+                if (logits[v] > logits[best]) {
+                    best = v;
+                }
+            }
+            return best;
+        };
+        List<AdapterSample> train = samples(600, 21, label);
+        List<AdapterSample> heldOut = samples(200, 22, label);
+        AdapterTrainer trainer = new AdapterTrainer(head, 3e-2, 0);
+        ShadowEvaluator shadow = new ShadowEvaluator(head);
+        Adapter zero = Adapter.zero(RANK, DIM);
+
+        Adapter trained = trainer.train(zero, train, 300, 32, 7);
+        ShadowEvaluator.Verdict verdict = shadow.compare(zero, trained, heldOut, 0.01);
+
+        assertThat(verdict.current().agreement()).isLessThan(0.6);
+        assertThat(verdict.candidate().agreement()).isGreaterThan(verdict.current().agreement() + 0.2);
+        assertThat(verdict.accept()).isTrue();
+    }
+
+    static float[] scaled(float[] v, float k) {
+        float[] out = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = v[i] * k;
+        }
+        return out;
+    }
+
+    static float[] apply(Adapter ad, float[] h) {
+        float[] u = new float[RANK];
+        for (int i = 0; i < RANK; i++) {
+            for (int j = 0; j < DIM; j++) {
+                u[i] += ad.a()[i * DIM + j] * h[j];
+            }
+        }
+        float[] out = h.clone();
+        for (int j = 0; j < DIM; j++) {
+            for (int i = 0; i < RANK; i++) {
+                out[j] += ad.b()[j * RANK + i] * u[i];
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void shadowEvaluationRejectsAMalformedOrWorseCandidate() {
+        LmHead head = randomHead(2);
+        ShadowEvaluator shadow = new ShadowEvaluator(head);
+        List<AdapterSample> heldOut = samples(50, 3, h -> 1);
+        Adapter zero = Adapter.zero(RANK, DIM);
+
+        assertThat(shadow.compare(zero, Adapter.zero(RANK + 1, DIM), heldOut, 0).reason()).contains("shape mismatch");
+        assertThat(shadow.compare(zero, zero, heldOut, 0.01).accept()).isFalse();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new Adapter(RANK, DIM,
+                new float[] {Float.NaN, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                    0, 0, 0, 0, 0, 0, 0, 0}, new float[DIM * RANK]))
+                .hasMessageContaining("non-finite");
+    }
+
+    @Test
+    void halfPrecisionValuesDecodeExactly() {
+        assertThat(LmHead.halfToFloat((short) 0x3c00)).isEqualTo(1.0f);
+        assertThat(LmHead.halfToFloat((short) 0xc000)).isEqualTo(-2.0f);
+        assertThat(LmHead.halfToFloat((short) 0x3555)).isCloseTo(0.33325f, org.assertj.core.data.Offset.offset(1e-5f));
+        assertThat(LmHead.halfToFloat((short) 0x0001)).isEqualTo(0x1p-24f);
+        assertThat(LmHead.halfToFloat((short) 0x7c00)).isEqualTo(Float.POSITIVE_INFINITY);
+    }
+}
