@@ -12,7 +12,8 @@ import java.util.List;
  */
 final class DrafterState {
     private final SpecBlockModel model;
-    private final Adapter adapter;
+    private final java.util.function.Supplier<DrafterVersion> versions;
+    private DrafterVersion version;
     private final KvCache cache;
     private final List<float[]> pendingHidden = new ArrayList<>();
     private final List<Integer> pendingTokens = new ArrayList<>();
@@ -23,9 +24,10 @@ final class DrafterState {
     private int forwards;
     private long ortNanos;
 
-    DrafterState(SpecBlockModel model, Adapter adapter, int capacity) {
+    DrafterState(SpecBlockModel model, java.util.function.Supplier<DrafterVersion> versions, int capacity) {
         this.model = model;
-        this.adapter = adapter;
+        this.versions = versions;
+        this.version = versions.get();
         this.cache = model.newCache(capacity);
     }
 
@@ -55,8 +57,9 @@ final class DrafterState {
         pendingPositions.add(position);
     }
 
-    /** Drops last round's scratch rows and results. */
+    /** Drops last round's scratch rows and results, and picks up the drafter version for this round. */
     void beginRound() {
+        version = versions.get();
         cache.truncate(contextRows);
         slots.clear();
         forwards = 0;
@@ -93,7 +96,7 @@ final class DrafterState {
      */
     int[] run(List<DraftRow> rows, int pairRows) {
         int base = cache.length();
-        DrafterOutput out = model.forward(rows, cache, adapter);
+        DrafterOutput out = model.forward(rows, cache, version.adapter());
         forwards++;
         ortNanos += out.runNanos();
         cache.appendAll(out.present(), rows.size());
@@ -116,6 +119,19 @@ final class DrafterState {
 
     SlotResult slot(int index) {
         return slots.get(index);
+    }
+
+    /** This round's slot hidden states, indexed like {@link #slot}: tree node origins point here. */
+    float[][] slotHidden() {
+        float[][] h = new float[slots.size()][];
+        for (int i = 0; i < h.length; i++) {
+            h[i] = slots.get(i).hidden();
+        }
+        return h;
+    }
+
+    long versionId() {
+        return version.id();
     }
 
     /**

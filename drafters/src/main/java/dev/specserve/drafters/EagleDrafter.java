@@ -17,13 +17,13 @@ import java.util.function.Supplier;
  */
 public final class EagleDrafter implements Drafter {
     private final SpecBlockModel model;
-    private final Supplier<Adapter> adapter;
+    private final Supplier<DrafterVersion> versions;
     private final DrafterConfig config;
     private final int cacheCapacity;
 
-    public EagleDrafter(SpecBlockModel model, Supplier<Adapter> adapter, DrafterConfig config, int cacheCapacity) {
+    public EagleDrafter(SpecBlockModel model, Supplier<DrafterVersion> versions, DrafterConfig config, int cacheCapacity) {
         this.model = model;
-        this.adapter = adapter;
+        this.versions = versions;
         this.config = config;
         this.cacheCapacity = cacheCapacity;
     }
@@ -35,7 +35,7 @@ public final class EagleDrafter implements Drafter {
 
     @Override
     public DraftSession newSession() {
-        DrafterState state = new DrafterState(model, adapter.get(), cacheCapacity);
+        DrafterState state = new DrafterState(model, versions, cacheCapacity);
         return new DraftSession() {
             private DraftStats last = DraftStats.NONE;
 
@@ -56,8 +56,8 @@ public final class EagleDrafter implements Drafter {
                 if (budget.maxNodes() > 0 && budget.maxDepth() > 0) {
                     grow(tree, budget);
                 }
-                last = new DraftStats(state.forwards(), state.ortNanos());
-                return tree.prune(budget.maxNodes());
+                last = new DraftStats(state.forwards(), state.ortNanos(), state.versionId());
+                return tree.withOriginHidden(state.slotHidden()).prune(budget.maxNodes());
             }
 
             private void grow(DraftTree tree, DraftBudget budget) {

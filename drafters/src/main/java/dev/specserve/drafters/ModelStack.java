@@ -11,8 +11,6 @@ import dev.specserve.runtime.spec.Drafter;
 import dev.specserve.runtime.spec.SpeculativeDecoder;
 import dev.specserve.runtime.tokenizer.TextTokenizer;
 import java.nio.file.Path;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,8 +24,7 @@ public final class ModelStack implements AutoCloseable {
     private final TargetModel target;
     private final SpecBlockModel drafterModel;
     private final SpeculativeDecoder decoder;
-    private final AtomicReference<Adapter> adapter;
-    private final AtomicLong drafterVersion = new AtomicLong(1);
+    private final DrafterVersions versions;
 
     private ModelStack(ModelManifest manifest, SessionFactory sessions, TextTokenizer tokenizer, TargetModel target,
                        SpecBlockModel drafterModel) {
@@ -37,7 +34,7 @@ public final class ModelStack implements AutoCloseable {
         this.target = target;
         this.drafterModel = drafterModel;
         this.decoder = new SpeculativeDecoder(target, tokenizer);
-        this.adapter = new AtomicReference<>(Adapter.zero(manifest.drafter().adapterRank(), manifest.drafter().dim()));
+        this.versions = new DrafterVersions(Adapter.zero(manifest.drafter().adapterRank(), manifest.drafter().dim()));
     }
 
     public static ModelStack load(Path modelDir, ExecutionDevice device, int threads) {
@@ -57,21 +54,21 @@ public final class ModelStack implements AutoCloseable {
     /** A serving engine over these models; the caller closes it before closing the stack. */
     public Engine newEngine(EngineConfig config, DrafterConfig drafterConfig) {
         return new Engine(target, tokenizer, name -> strategy(name, drafterConfig), Strategies.NAMES, manifest.name(),
-                drafterVersion::get, config);
+                () -> versions.current().id(), config);
     }
 
     public Engine newEngine(EngineConfig config) {
         return newEngine(config, DrafterConfig.defaults());
     }
 
-    /** Version id of the drafter weights in use (the adapter is version-stamped by the updater). */
-    public AtomicLong drafterVersion() {
-        return drafterVersion;
+    /** The drafter's weight versions; swapping the current one takes effect at the next round. */
+    public DrafterVersions versions() {
+        return versions;
     }
 
     public Drafter strategy(String name, DrafterConfig config) {
         int capacity = manifest.target().contextLength() + 2 * SpeculativeDecoder.MAX_TREE_NODES;
-        return Strategies.create(name, drafterModel, adapter::get, config, capacity);
+        return Strategies.create(name, drafterModel, versions::current, config, capacity);
     }
 
     public ModelManifest manifest() {
@@ -96,10 +93,6 @@ public final class ModelStack implements AutoCloseable {
 
     public SessionFactory sessions() {
         return sessions;
-    }
-
-    public AtomicReference<Adapter> adapter() {
-        return adapter;
     }
 
     @Override

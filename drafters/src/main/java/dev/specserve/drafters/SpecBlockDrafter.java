@@ -19,29 +19,29 @@ import java.util.function.Supplier;
 public final class SpecBlockDrafter implements Drafter {
     private final String name;
     private final SpecBlockModel model;
-    private final Supplier<Adapter> adapter;
+    private final Supplier<DrafterVersion> versions;
     private final BranchPolicy policy;
     private final DrafterConfig config;
     private final int cacheCapacity;
 
-    private SpecBlockDrafter(String name, SpecBlockModel model, Supplier<Adapter> adapter, BranchPolicy policy,
+    private SpecBlockDrafter(String name, SpecBlockModel model, Supplier<DrafterVersion> versions, BranchPolicy policy,
                              DrafterConfig config, int cacheCapacity) {
         this.name = name;
         this.model = model;
-        this.adapter = adapter;
+        this.versions = versions;
         this.policy = policy;
         this.config = config;
         this.cacheCapacity = cacheCapacity;
     }
 
-    public static SpecBlockDrafter withRankHead(SpecBlockModel model, Supplier<Adapter> adapter, DrafterConfig config,
+    public static SpecBlockDrafter withRankHead(SpecBlockModel model, Supplier<DrafterVersion> versions, DrafterConfig config,
                                                 int cacheCapacity) {
-        return new SpecBlockDrafter("specblock", model, adapter, BranchPolicy.rankHead(), config, cacheCapacity);
+        return new SpecBlockDrafter("specblock", model, versions, BranchPolicy.rankHead(), config, cacheCapacity);
     }
 
-    public static SpecBlockDrafter staticTopK(SpecBlockModel model, Supplier<Adapter> adapter, DrafterConfig config,
+    public static SpecBlockDrafter staticTopK(SpecBlockModel model, Supplier<DrafterVersion> versions, DrafterConfig config,
                                               int cacheCapacity) {
-        return new SpecBlockDrafter("specblock-static", model, adapter, BranchPolicy.fixed(config.staticTopK()), config,
+        return new SpecBlockDrafter("specblock-static", model, versions, BranchPolicy.fixed(config.staticTopK()), config,
                 cacheCapacity);
     }
 
@@ -52,7 +52,7 @@ public final class SpecBlockDrafter implements Drafter {
 
     @Override
     public DraftSession newSession() {
-        return new Session(new DrafterState(model, adapter.get(), cacheCapacity));
+        return new Session(new DrafterState(model, versions, cacheCapacity));
     }
 
     private final class Session implements DraftSession {
@@ -87,8 +87,8 @@ public final class SpecBlockDrafter implements Drafter {
                     }
                 }
             }
-            last = new DraftStats(state.forwards(), state.ortNanos());
-            return tree.prune(budget.maxNodes());
+            last = new DraftStats(state.forwards(), state.ortNanos(), state.versionId());
+            return tree.withOriginHidden(state.slotHidden()).prune(budget.maxNodes());
         }
 
         private void firstBlock(DraftTree tree, DraftBudget budget) {

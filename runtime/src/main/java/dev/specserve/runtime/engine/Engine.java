@@ -350,14 +350,13 @@ public final class Engine implements GenerationService, AutoCloseable {
             }
             outputs = target.forwardBatch(entries, pool);
         }
-        long version = drafterVersion.getAsLong();
         List<Active> batch = new ArrayList<>(active);
         for (int i = 0; i < batch.size(); i++) {
             Active a = batch.get(i);
             try {
                 RoundResult round = a.seq.accept(a.tree, outputs[i], verifyStart);
                 int[] emitted = a.seq.lastEmitted();
-                notify(l -> l.onRound(a.pending.request.requestId(), a.pending.strategy, version,
+                notify(l -> l.onRound(a.pending.request.requestId(), a.pending.strategy, round.drafterVersion(),
                         a.pending.request.domain(), round, emitted));
                 emit(a, emitted);
                 if (a.seq.finished()) {

@@ -19,6 +19,7 @@ public final class DraftTree {
     private float[] score = new float[16];
     private int[] origin = new int[16];
     private int size;
+    private float[][] originHidden;
 
     public static DraftTree empty() {
         return new DraftTree();
@@ -68,6 +69,21 @@ public final class DraftTree {
         return origin[node];
     }
 
+    /**
+     * Attaches the drafter's output hidden states, indexed by node origin, so verification feedback can
+     * carry training samples. Model-free drafters attach nothing.
+     */
+    public DraftTree withOriginHidden(float[][] hiddenByOrigin) {
+        this.originHidden = hiddenByOrigin;
+        return this;
+    }
+
+    /** The drafter hidden state that proposed the node's token, or null when unknown. */
+    public float[] originHidden(int node) {
+        int o = origin[node];
+        return originHidden == null || o < 0 || o >= originHidden.length ? null : originHidden[o];
+    }
+
     public int maxDepth() {
         int d = 0;
         for (int i = 0; i < size; i++) {
@@ -93,6 +109,12 @@ public final class DraftTree {
         if (size <= maxNodes) {
             return this;
         }
+        DraftTree t = pruned(maxNodes);
+        t.originHidden = originHidden;
+        return t;
+    }
+
+    private DraftTree pruned(int maxNodes) {
         Integer[] order = new Integer[size];
         for (int i = 0; i < size; i++) {
             order[i] = i;

@@ -2,7 +2,8 @@ package dev.specserve.runtime.spec;
 
 /**
  * One verification round, as the feedback stream sees it: the tree, what was accepted, the target's
- * token at every node (row 0 = root), and where the time went.
+ * token at every node (row 0 = root), where the time went, and the drafter version that drafted it
+ * (0 for model-free strategies).
  */
 public record RoundResult(
         int index,
@@ -13,7 +14,8 @@ public record RoundResult(
         long draftOrtNanos,
         long verifyNanos,
         long verifyOrtNanos,
-        long roundNanos) {
+        long roundNanos,
+        long drafterVersion) {
 
     public int acceptedLength() {
         return acceptance.acceptedNodes().length;

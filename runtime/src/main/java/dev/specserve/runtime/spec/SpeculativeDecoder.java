@@ -200,7 +200,7 @@ public final class SpeculativeDecoder {
             long draft = draftEnd - draftStart;
             long verify = done - verifyStart;
             RoundResult round = new RoundResult(rounds++, tree, acceptance, draftStats.forwards(), draft,
-                    draftStats.ortNanos(), verify, verified.runNanos(), draft + verify);
+                    draftStats.ortNanos(), verify, verified.runNanos(), draft + verify, draftStats.drafterVersion());
             accepted += round.acceptedLength();
             draftNanos += draft;
             verifyNanos += verify;
