@@ -63,7 +63,7 @@ public final class LmHead {
     }
 
     /** logits = W a */
-    void project(float[] a, float[] logits) {
+    public void project(float[] a, float[] logits) {
         for (int v = 0; v < vocab; v++) {
             float s = 0;
             int base = v * dim;
