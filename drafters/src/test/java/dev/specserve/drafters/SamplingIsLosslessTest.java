@@ -66,6 +66,74 @@ class SamplingIsLosslessTest {
         assertThat(p).as("chi-square p-value of %s vs autoregressive sampling", strategy).isGreaterThan(1e-3);
     }
 
+    @org.junit.jupiter.api.Test
+    void theTreeVerifiersFirstTokenFollowsTheTargetDistributionOverTenThousandDraws() {
+        int[] prompt = stack.tokenizer().encode(PROMPT);
+        var session = stack.strategy("specblock", DrafterConfig.defaults()).newSession();
+        var cache = stack.target().newCache(prompt.length + 64);
+        var prefill = stack.target().forward(prompt, range(prompt.length),
+                dev.specserve.runtime.model.Masks.causal(prompt.length, 0), cache);
+        cache.appendAll(prefill.present(), prompt.length);
+        int root = prefill.argmax(prompt.length - 1);
+        session.start(prompt, prefill.hidden(), root);
+        var tree = session.propose(new DraftBudget(24, 8));
+        session.close();
+        var verified = stack.target().forward(tree.verifyTokens(root), tree.verifyPositions(prompt.length),
+                tree.verifyMask(prompt.length), cache);
+        double temperature = 1.0;
+        var params = new SamplingParams(temperature, 1.0, 0);
+        int vocab = verified.vocab();
+        double[] p = new double[vocab];
+        double max = Double.NEGATIVE_INFINITY;
+        for (int v = 0; v < vocab; v++) {
+            max = Math.max(max, verified.logit(0, v));
+        }
+        double sum = 0;
+        for (int v = 0; v < vocab; v++) {
+            p[v] = Math.exp((verified.logit(0, v) - max) / temperature);
+            sum += p[v];
+        }
+        int draws = 10_000;
+        long[] counts = new long[vocab];
+        var rng = new java.util.SplittableRandom(17);
+        for (int i = 0; i < draws; i++) {
+            counts[dev.specserve.runtime.spec.TreeVerifier.verify(tree, verified, params, rng).newTokens(tree)[0]]++;
+        }
+        // categories expected >= 5 times; the rest pooled into one
+        List<Double> expected = new ArrayList<>();
+        List<Long> observed = new ArrayList<>();
+        double restExpected = 0;
+        long restObserved = 0;
+        for (int v = 0; v < vocab; v++) {
+            double e = draws * p[v] / sum;
+            if (e >= 5) {
+                expected.add(e);
+                observed.add(counts[v]);
+            } else {
+                restExpected += e;
+                restObserved += counts[v];
+            }
+        }
+        if (restExpected >= 5) {
+            expected.add(restExpected);
+            observed.add(restObserved);
+        }
+        assertThat(tree.children(dev.specserve.runtime.spec.DraftTree.ROOT)).as("the tree proposes first tokens").isNotEmpty();
+        double pValue = expected.size() < 2 ? 1.0 : new ChiSquareTest().chiSquareTest(
+                expected.stream().mapToDouble(Double::doubleValue).toArray(),
+                observed.stream().mapToLong(Long::longValue).toArray());
+        assertThat(pValue).as("chi-square goodness of fit of the first token to the target's distribution")
+                .isGreaterThan(1e-3);
+    }
+
+    static int[] range(int n) {
+        int[] r = new int[n];
+        for (int i = 0; i < n; i++) {
+            r[i] = i;
+        }
+        return r;
+    }
+
     /** Counts of the first two sampled tokens over SAMPLES seeds. */
     static Map<String, Long> histogram(String strategy) {
         int[] ids = stack.tokenizer().encode(PROMPT);

@@ -6,10 +6,10 @@ public record SamplingParams(double temperature, double topP, long seed) {
 
     public SamplingParams {
         if (!(temperature >= 0) || Double.isInfinite(temperature)) {
-            throw new IllegalArgumentException("temperature must be a finite number >= 0, got " + temperature);
+            throw new InvalidRequestException("temperature", "temperature must be a finite number >= 0, got " + temperature);
         }
         if (!(topP > 0 && topP <= 1)) {
-            throw new IllegalArgumentException("top_p must be in (0, 1], got " + topP);
+            throw new InvalidRequestException("top_p", "top_p must be in (0, 1], got " + topP);
         }
     }
 

@@ -1,0 +1,74 @@
+package dev.specserve.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.specserve.runtime.kv.KvCache;
+import dev.specserve.runtime.kv.KvPool;
+import java.nio.FloatBuffer;
+import org.junit.jupiter.api.Test;
+
+class KvCacheTest {
+    /** Present tensors of one call: row r of tensor t holds the value 100*t + r in every element. */
+    static FloatBuffer[] present(int tensors, int rows, int rowFloats) {
+        FloatBuffer[] p = new FloatBuffer[tensors];
+        for (int t = 0; t < tensors; t++) {
+            p[t] = FloatBuffer.allocate(rows * rowFloats);
+            for (int r = 0; r < rows; r++) {
+                for (int i = 0; i < rowFloats; i++) {
+                    p[t].put(r * rowFloats + i, 100 * t + r);
+                }
+            }
+        }
+        return p;
+    }
+
+    static float rowValue(KvCache cache, int tensor, int row) {
+        return cache.copyRows(cache.length())[tensor][row * 6];
+    }
+
+    @Test
+    void compactionKeepsTheRootAndAcceptedRowsInOrderAndDropsTheRest() {
+        KvCache cache = new KvCache(1, 2, 3, 32);
+        cache.appendAll(present(2, 4, 6), 4);                 // context rows 0..3
+        cache.appendAll(present(2, 6, 6), 6);                 // root + 5 tree nodes at rows 4..9
+
+        cache.retain(4, new int[] {0, 2, 5});                 // root, node 2, node 5
+
+        assertThat(cache.length()).isEqualTo(7);
+        assertThat(new float[] {rowValue(cache, 1, 3), rowValue(cache, 1, 4), rowValue(cache, 1, 5), rowValue(cache, 1, 6)})
+                .containsExactly(103, 100, 102, 105);
+    }
+
+    @Test
+    void appendingChosenRowsOfAVerificationCopiesOnlyThoseRows() {
+        KvCache cache = new KvCache(1, 2, 3, 32);
+        cache.append(present(2, 8, 6), new int[] {0, 3, 4});
+
+        assertThat(cache.length()).isEqualTo(3);
+        assertThat(new float[] {rowValue(cache, 0, 0), rowValue(cache, 0, 1), rowValue(cache, 0, 2)})
+                .containsExactly(0, 3, 4);
+    }
+
+    @Test
+    void aFullCacheRefusesMoreRowsWithAClearError() {
+        KvCache cache = new KvCache(1, 2, 3, 4);
+        assertThatThrownBy(() -> cache.appendAll(present(2, 5, 6), 5)).hasMessageContaining("KV cache full");
+    }
+
+    @Test
+    void aPoolMovesASequenceIntoAFreedSlotWithItsRows() {
+        KvPool pool = new KvPool(1, 2, 3, 3, 8);
+        KvCache a = pool.acquire(0);
+        KvCache c = pool.acquire(2);
+        a.appendAll(present(2, 2, 6), 2);
+        c.appendAll(present(2, 5, 6), 5);
+
+        KvCache moved = pool.move(2, 0);
+
+        assertThat(moved).isSameAs(c);
+        assertThat(pool.cacheAt(0)).isSameAs(c);
+        assertThat(c.length()).isEqualTo(5);
+        assertThat(rowValue(c, 1, 4)).isEqualTo(104);
+    }
+}
