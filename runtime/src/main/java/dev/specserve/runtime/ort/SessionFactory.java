@@ -19,6 +19,8 @@ public final class SessionFactory {
     private final OrtEnvironment env = OrtEnvironment.getEnvironment();
     private final ExecutionDevice requested;
     private final int intraOpThreads;
+    private final boolean spinning = "1".equals(System.getenv().getOrDefault("SPECSERVE_ORT_SPIN",
+            System.getProperty("specserve.ort.spin", "0")));
     private volatile ExecutionDevice resolved;
 
     public SessionFactory(ExecutionDevice requested, int intraOpThreads) {
@@ -63,6 +65,9 @@ public final class SessionFactory {
         o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
         o.setIntraOpNumThreads(intraOpThreads);
         o.setInterOpNumThreads(1);
+        // The target and drafter sessions alternate on few cores: a pool that keeps spinning after its call
+        // steals the CPU the other session needs next. Spinning is off unless SPECSERVE_ORT_SPIN=1.
+        o.addConfigEntry("session.intra_op.allow_spinning", spinning ? "1" : "0");
         if (cuda) {
             o.addCUDA(0);
         }
