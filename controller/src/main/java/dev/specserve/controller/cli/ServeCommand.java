@@ -1,0 +1,206 @@
+package dev.specserve.controller.cli;
+
+import dev.specserve.controller.config.ConfigException;
+import dev.specserve.controller.config.ConfigKey;
+import dev.specserve.controller.config.ConfigLoader;
+import dev.specserve.controller.config.ServerConfig;
+import dev.specserve.controller.server.FeedbackSink;
+import dev.specserve.controller.server.SpecserveServer;
+import dev.specserve.drafters.ModelStack;
+import dev.specserve.drafters.Strategies;
+import dev.specserve.runtime.SpecserveHome;
+import dev.specserve.runtime.engine.Engine;
+import dev.specserve.runtime.ort.ExecutionDevice;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code specserve serve}: loads the models, starts the engine and the HTTP, event-bus and TCP-bridge APIs, and
+ * serves until SIGTERM / Ctrl-C. Every setting of {@link ConfigKey} has a flag (added by {@link ConfigFlags}),
+ * an environment variable and a config-file key; precedence flag &gt; env &gt; file &gt; default.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true, modelTransformer = ServeCommand.ConfigFlags.class,
+        description = {
+            "Serve completions over HTTP (OpenAI-compatible /v1/completions), the Vert.x event bus and a TCP "
+                    + "event-bus bridge. With no arguments: the bundled demo models, CUDA if it works else CPU, "
+                    + "HTTP on 127.0.0.1:8000, bridge on 127.0.0.1:7000.",
+            "Each setting below can come from a flag, an environment variable or the --config JSON file "
+                    + "(precedence: flag > environment > file > default)."},
+        footerHeading = "%nSettings (config-file key = flag without '--', dashes as underscores):%n",
+        footer = {"%s", "Example config file: {\"http_port\": 8080, \"max_batch\": 8, \"strategy\": \"specblock\"}",
+            "Error codes: 400 invalid request (error.param names the field), 429 queue full, 500 internal."})
+final class ServeCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
+
+    @Option(names = "--config", paramLabel = "FILE", description = "JSON config file: an object of setting keys to values.")
+    Path configFile;
+
+    @Mixin
+    ModelOptions models;
+
+    @CommandLine.Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        ServerConfig config = ConfigLoader.load(configFile, System.getenv(), flags());
+        if (!Strategies.NAMES.contains(config.strategy())) {
+            throw new ConfigException("strategy", "setting 'strategy' must be one of " + String.join(", ", Strategies.NAMES)
+                    + ", got '" + config.strategy() + "'");
+        }
+        LOG.info("config: {}", config);
+        Path modelDir = config.models() != null ? config.models() : SpecserveHome.demoModels();
+        ModelStack stack = ModelStack.load(modelDir, ExecutionDevice.parse(config.device()), config.threads());
+        Engine engine = null;
+        SpecserveServer server = null;
+        List<FeedbackSink> sinks = new ArrayList<>();
+        try {
+            engine = stack.newEngine(config.toEngineConfig());
+            sinks.addAll(feedbackSinks(config));
+            for (FeedbackSink sink : sinks) {
+                engine.addListener(sink);
+                LOG.info("feedback sink: {}", sink.describe());
+            }
+            server = SpecserveServer.start(config, engine);
+        } catch (RuntimeException e) {
+            shutdown(server, engine, sinks, stack);
+            throw e;
+        }
+        Shutdown shutdown = new Shutdown(server, engine, sinks, stack);
+        Runtime.getRuntime().addShutdownHook(new Thread(shutdown, "specserve-shutdown"));
+
+        String host = config.httpHost().equals("0.0.0.0") ? "127.0.0.1" : config.httpHost();
+        String base = "http://" + host + ":" + server.httpPort();
+        LOG.info("serving model '{}' from {} (context {}, strategies {}, default {})", engine.modelName(), modelDir,
+                engine.contextLength(), String.join("/", engine.strategies()), engine.defaultStrategy());
+        LOG.info("HTTP API {}  (/v1/completions, /v1/models, /health, /ready, /metrics)", base);
+        LOG.info(server.bridgePort() == 0 ? "TCP event-bus bridge disabled"
+                : "TCP event-bus bridge on " + config.bridgeHost() + ":" + server.bridgePort()
+                        + " (specserve.generate, specserve.generate.stream)");
+        String curl = "curl -s " + base + "/v1/completions -H 'Content-Type: application/json' "
+                + "-d '{\"prompt\": \"def fibonacci(n):\", \"max_tokens\": 48, \"temperature\": 0}'";
+        LOG.info("try: {}", curl);
+        LOG.info("/ready answers 200 once the engine has warmed up; Ctrl-C or SIGTERM stops the server");
+        shutdown.awaitStopped();
+        return 0;
+    }
+
+    /**
+     * ===== HOOK: feedback publishing =====
+     * Returns the sinks that receive every engine event (rounds, finished requests). Plug the Kafka publisher in
+     * here, e.g. {@code if (config.kafkaBootstrap() != null) return List.of(new KafkaFeedbackSink(...));}.
+     */
+    static List<FeedbackSink> feedbackSinks(ServerConfig config) {
+        if (config.kafkaBootstrap() != null) {
+            LOG.warn("kafka_bootstrap is set ({}) but no Kafka feedback sink is wired in yet; feedback is not published",
+                    config.kafkaBootstrap());
+        }
+        return List.of();
+    }
+
+    /** Flags given on the command line, by config key (the model flags come from {@link ModelOptions}). */
+    private Map<String, String> flags() {
+        CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+        Map<String, String> flags = new LinkedHashMap<>();
+        for (ConfigKey k : ConfigKey.values()) {
+            if (parsed.hasMatchedOption(k.flag())) {
+                flags.put(k.key(), switch (k) {
+                    case MODELS -> models.models.toString();
+                    case DEVICE -> models.device;
+                    case THREADS -> Integer.toString(models.threads);
+                    default -> parsed.matchedOptionValue(k.flag(), (String) null);
+                });
+            }
+        }
+        return flags;
+    }
+
+    private static void shutdown(SpecserveServer server, Engine engine, List<FeedbackSink> sinks, ModelStack stack) {
+        if (server != null) {
+            server.close(); // stop accepting, cancel open streams
+        }
+        if (engine != null) {
+            engine.close(); // finishes running requests as cancelled, joins the engine thread
+        }
+        for (FeedbackSink sink : sinks) {
+            try {
+                sink.close();
+            } catch (RuntimeException e) {
+                LOG.warn("feedback sink {} did not close cleanly: {}", sink.describe(), e.toString());
+            }
+        }
+        stack.close(); // ORT sessions last: closing a session during a run can crash
+    }
+
+    /** The shutdown hook: stops everything once, then lets the main thread finish. */
+    private static final class Shutdown implements Runnable {
+        private final SpecserveServer server;
+        private final Engine engine;
+        private final List<FeedbackSink> sinks;
+        private final ModelStack stack;
+        private final CountDownLatch stopped = new CountDownLatch(1);
+
+        Shutdown(SpecserveServer server, Engine engine, List<FeedbackSink> sinks, ModelStack stack) {
+            this.server = server;
+            this.engine = engine;
+            this.sinks = sinks;
+            this.stack = stack;
+        }
+
+        @Override
+        public void run() {
+            LOG.info("shutting down: closing the APIs, then the engine and the models");
+            try {
+                shutdown(server, engine, sinks, stack);
+                LOG.info("stopped");
+            } finally {
+                stopped.countDown();
+            }
+        }
+
+        void awaitStopped() throws InterruptedException {
+            stopped.await();
+        }
+    }
+
+    /** Adds one {@code --flag} per {@link ConfigKey} not already declared (the model options come from a mixin). */
+    static final class ConfigFlags implements CommandLine.IModelTransformer {
+        @Override
+        public CommandSpec transform(CommandSpec spec) {
+            for (ConfigKey k : ConfigKey.values()) {
+                if (spec.findOption(k.flag()) != null) {
+                    continue;
+                }
+                String dflt = k.defaultValue() == null ? "unset" : k.defaultValue();
+                spec.addOption(OptionSpec.builder(k.flag())
+                        .type(String.class)
+                        .paramLabel(label(k))
+                        .description(k.description() + " [env " + k.env() + "; default " + dflt + "]")
+                        .build());
+            }
+            spec.usageMessage().footer(String.format(String.join("%n", spec.usageMessage().footer()), ConfigKey.textTable()));
+            return spec;
+        }
+
+        private static String label(ConfigKey k) {
+            return switch (k.type()) {
+                case STRING, DEVICE -> k == ConfigKey.ADMIN_TOKEN ? "TOKEN" : k.key().endsWith("host") ? "HOST" : "VALUE";
+                case PORT -> "PORT";
+                default -> "N";
+            };
+        }
+    }
+}

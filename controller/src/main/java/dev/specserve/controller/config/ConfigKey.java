@@ -1,0 +1,127 @@
+package dev.specserve.controller.config;
+
+import java.util.Locale;
+
+/**
+ * Every setting of {@code specserve serve}: its JSON key in the config file, its environment variable, its
+ * command-line flag, its default and what it means. {@link ConfigLoader} resolves each one with the precedence
+ * flag &gt; environment &gt; file &gt; default; {@code serve --help} and controller/CONFIG.md print this table.
+ */
+public enum ConfigKey {
+    HTTP_HOST("http_host", Type.STRING, "127.0.0.1", "Interface the HTTP API binds (0.0.0.0 exposes it to the network)."),
+    HTTP_PORT("http_port", Type.PORT, "8000", "HTTP API port (0 picks a free port)."),
+    BRIDGE_HOST("bridge_host", Type.STRING, "127.0.0.1", "Interface the TCP event-bus bridge binds."),
+    BRIDGE_PORT("bridge_port", Type.PORT, "7000", "TCP event-bus bridge port (0 disables the bridge)."),
+    MAX_BATCH("max_batch", Type.POSITIVE_INT, "4", "Sequences verified together in one target forward."),
+    QUEUE_CAPACITY("queue_capacity", Type.NON_NEGATIVE_INT, "64",
+            "Requests waiting beyond the running batch; more are refused with 429."),
+    MAX_TOKENS_LIMIT("max_tokens_limit", Type.POSITIVE_INT, "512", "Largest max_tokens a request may ask for."),
+    STRATEGY("strategy", Type.STRING, "specblock",
+            "Default drafting strategy: none, ngram, eagle, specblock-static or specblock."),
+    REQUEST_TIMEOUT_MS("request_timeout_ms", Type.NON_NEGATIVE_LONG, "120000",
+            "Per-request generation timeout in ms (0 = none)."),
+    PREFIX_CACHE_BYTES("prefix_cache_bytes", Type.NON_NEGATIVE_LONG, "268435456",
+            "Prefix (KV) cache capacity in bytes (0 disables it)."),
+    STREAM_CONSUMER_TIMEOUT_MS("stream_consumer_timeout_ms", Type.POSITIVE_LONG, "5000",
+            "Event-bus streaming: cancel when no consumer is registered at the stream address within this time."),
+    ADMIN_TOKEN("admin_token", Type.STRING, null,
+            "Bearer token for /admin/* (unset: the admin routes answer 404)."),
+    KAFKA_BOOTSTRAP("kafka_bootstrap", Type.STRING, null,
+            "Kafka bootstrap servers for round feedback (unset: no feedback publishing)."),
+    MODELS("models", Type.STRING, null, "Model directory with manifest.json (unset: the bundled demo pair, models/demo)."),
+    DEVICE("device", Type.DEVICE, "auto", "Execution provider: auto (CUDA if it works, else CPU), cuda or cpu."),
+    THREADS("threads", Type.POSITIVE_INT, "2", "ONNX Runtime intra-op threads per session.");
+
+    /** Value types with their parsing rule, described in errors. */
+    public enum Type {
+        STRING("a non-empty string"),
+        PORT("an integer in [0, 65535]"),
+        POSITIVE_INT("an integer >= 1"),
+        NON_NEGATIVE_INT("an integer >= 0"),
+        POSITIVE_LONG("an integer >= 1"),
+        NON_NEGATIVE_LONG("an integer >= 0"),
+        DEVICE("one of auto, cuda, cpu");
+
+        private final String expectation;
+
+        Type(String expectation) {
+            this.expectation = expectation;
+        }
+
+        public String expectation() {
+            return expectation;
+        }
+    }
+
+    private final String key;
+    private final Type type;
+    private final String defaultValue;
+    private final String description;
+
+    ConfigKey(String key, Type type, String defaultValue, String description) {
+        this.key = key;
+        this.type = type;
+        this.defaultValue = defaultValue;
+        this.description = description;
+    }
+
+    /** The key in the JSON config file, e.g. {@code http_port}. */
+    public String key() {
+        return key;
+    }
+
+    /** The environment variable, e.g. {@code SPECSERVE_HTTP_PORT}. */
+    public String env() {
+        return "SPECSERVE_" + key.toUpperCase(Locale.ROOT);
+    }
+
+    /** The command-line flag, e.g. {@code --http-port}. */
+    public String flag() {
+        return "--" + key.replace('_', '-');
+    }
+
+    public Type type() {
+        return type;
+    }
+
+    /** Default as text, or null when the setting is unset by default. */
+    public String defaultValue() {
+        return defaultValue;
+    }
+
+    public String description() {
+        return description;
+    }
+
+    public static ConfigKey byKey(String key) {
+        for (ConfigKey k : values()) {
+            if (k.key.equals(key)) {
+                return k;
+            }
+        }
+        return null;
+    }
+
+    /** The settings table as Markdown (for CONFIG.md and the README). */
+    public static String markdownTable() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("| File key | Environment | Flag | Default | Meaning |\n");
+        sb.append("|---|---|---|---|---|\n");
+        for (ConfigKey k : values()) {
+            sb.append("| `").append(k.key).append("` | `").append(k.env()).append("` | `").append(k.flag())
+                    .append("` | ").append(k.defaultValue == null ? "(unset)" : "`" + k.defaultValue + "`")
+                    .append(" | ").append(k.description).append(" |\n");
+        }
+        return sb.toString();
+    }
+
+    /** The settings table as plain text (for {@code serve --help}). */
+    public static String textTable() {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format("  %-27s %-37s %s%n", "FILE KEY / FLAG", "ENVIRONMENT", "DEFAULT"));
+        for (ConfigKey k : values()) {
+            sb.append(String.format("  %-27s %-37s %s%n", k.key, k.env(), k.defaultValue == null ? "(unset)" : k.defaultValue));
+        }
+        return sb.toString();
+    }
+}

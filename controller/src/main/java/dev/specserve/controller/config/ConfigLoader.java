@@ -1,0 +1,175 @@
+package dev.specserve.controller.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.Map;
+import java.util.StringJoiner;
+
+/**
+ * Resolves {@link ServerConfig} from a JSON config file, the environment and command-line flags: for every
+ * {@link ConfigKey}, flag &gt; environment &gt; file &gt; default. Every error names the key and where the bad value
+ * came from.
+ */
+public final class ConfigLoader {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private ConfigLoader() {}
+
+    /** Loads with the process environment. */
+    public static ServerConfig load(Path file, Map<String, String> flags) {
+        return load(file, System.getenv(), flags);
+    }
+
+    /**
+     * @param file  JSON object of file keys to values, or null for none
+     * @param env   environment variables (only {@code SPECSERVE_*} names from {@link ConfigKey} are read)
+     * @param flags flag values by file key (e.g. {@code "http_port" -> "8080"}); absent keys were not given
+     */
+    public static ServerConfig load(Path file, Map<String, String> env, Map<String, String> flags) {
+        Map<ConfigKey, Source> chosen = new EnumMap<>(ConfigKey.class);
+        for (ConfigKey k : ConfigKey.values()) {
+            if (k.defaultValue() != null) {
+                chosen.put(k, new Source(k.defaultValue(), "the default"));
+            }
+        }
+        if (file != null) {
+            readFile(file, chosen);
+        }
+        for (ConfigKey k : ConfigKey.values()) {
+            String v = env.get(k.env());
+            if (v != null && !v.isEmpty()) {
+                chosen.put(k, new Source(v, "environment variable " + k.env()));
+            }
+        }
+        for (Map.Entry<String, String> e : flags.entrySet()) {
+            ConfigKey k = ConfigKey.byKey(e.getKey());
+            if (k == null) {
+                throw new ConfigException(e.getKey(), "unknown setting '" + e.getKey() + "'; known: " + knownKeys());
+            }
+            if (e.getValue() != null) {
+                chosen.put(k, new Source(e.getValue(), "flag " + k.flag()));
+            }
+        }
+        Values v = new Values(chosen);
+        return new ServerConfig(
+                v.string(ConfigKey.HTTP_HOST), v.integer(ConfigKey.HTTP_PORT),
+                v.string(ConfigKey.BRIDGE_HOST), v.integer(ConfigKey.BRIDGE_PORT),
+                v.integer(ConfigKey.MAX_BATCH), v.integer(ConfigKey.QUEUE_CAPACITY), v.integer(ConfigKey.MAX_TOKENS_LIMIT),
+                v.string(ConfigKey.STRATEGY), v.longValue(ConfigKey.REQUEST_TIMEOUT_MS),
+                v.longValue(ConfigKey.PREFIX_CACHE_BYTES), v.longValue(ConfigKey.STREAM_CONSUMER_TIMEOUT_MS),
+                v.string(ConfigKey.ADMIN_TOKEN), v.string(ConfigKey.KAFKA_BOOTSTRAP),
+                v.string(ConfigKey.MODELS) == null ? null : Path.of(v.string(ConfigKey.MODELS)),
+                v.string(ConfigKey.DEVICE), v.integer(ConfigKey.THREADS));
+    }
+
+    private static void readFile(Path file, Map<ConfigKey, Source> chosen) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(Files.readString(file));
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(null, "config file " + file + " does not exist");
+        } catch (JsonProcessingException e) {
+            throw new ConfigException(null, "config file " + file + " is not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new ConfigException(null, "config file " + file + " cannot be read: " + e);
+        }
+        if (root == null || !root.isObject()) {
+            throw new ConfigException(null, "config file " + file + " must hold a JSON object of settings, e.g. {\"http_port\": 8000}");
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            ConfigKey k = ConfigKey.byKey(e.getKey());
+            String where = "config file " + file;
+            if (k == null) {
+                throw new ConfigException(e.getKey(), "unknown setting '" + e.getKey() + "' in " + where + "; known: " + knownKeys());
+            }
+            JsonNode n = e.getValue();
+            if (n.isNull()) {
+                continue;
+            }
+            if (k.type() == ConfigKey.Type.STRING || k.type() == ConfigKey.Type.DEVICE) {
+                if (!n.isTextual()) {
+                    throw bad(k, n.toString(), where);
+                }
+                chosen.put(k, new Source(n.textValue(), where));
+            } else {
+                if (!n.isIntegralNumber() && !n.isTextual()) {
+                    throw bad(k, n.toString(), where);
+                }
+                chosen.put(k, new Source(n.asText(), where));
+            }
+        }
+    }
+
+    private static String knownKeys() {
+        StringJoiner j = new StringJoiner(", ");
+        for (ConfigKey k : ConfigKey.values()) {
+            j.add(k.key());
+        }
+        return j.toString();
+    }
+
+    private static ConfigException bad(ConfigKey k, String value, String where) {
+        return new ConfigException(k.key(), "setting '" + k.key() + "' (from " + where + ") must be "
+                + k.type().expectation() + ", got '" + value + "'");
+    }
+
+    private record Source(String value, String where) {}
+
+    private record Values(Map<ConfigKey, Source> chosen) {
+        String string(ConfigKey k) {
+            Source s = chosen.get(k);
+            if (s == null) {
+                return null;
+            }
+            String v = s.value().trim();
+            if (v.isEmpty()) {
+                throw bad(k, s.value(), s.where());
+            }
+            if (k.type() == ConfigKey.Type.DEVICE) {
+                v = v.toLowerCase(Locale.ROOT);
+                if (!v.equals("auto") && !v.equals("cuda") && !v.equals("cpu")) {
+                    throw bad(k, s.value(), s.where());
+                }
+            }
+            return v;
+        }
+
+        int integer(ConfigKey k) {
+            long v = longValue(k);
+            if (v > Integer.MAX_VALUE) {
+                Source s = chosen.get(k);
+                throw bad(k, s.value(), s.where());
+            }
+            return (int) v;
+        }
+
+        long longValue(ConfigKey k) {
+            Source s = chosen.get(k);
+            long v;
+            try {
+                v = Long.parseLong(s.value().trim());
+            } catch (NumberFormatException e) {
+                throw bad(k, s.value(), s.where());
+            }
+            boolean ok = switch (k.type()) {
+                case PORT -> v >= 0 && v <= 65535;
+                case POSITIVE_INT, POSITIVE_LONG -> v >= 1;
+                case NON_NEGATIVE_INT, NON_NEGATIVE_LONG -> v >= 0;
+                default -> throw new IllegalStateException(k + " is not numeric");
+            };
+            if (!ok) {
+                throw bad(k, s.value(), s.where());
+            }
+            return v;
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package dev.specserve.controller.server;
+
+import dev.specserve.runtime.engine.QueueFullException;
+import dev.specserve.runtime.spec.InvalidRequestException;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * An error as both APIs report it. HTTP answers with {@link #status()} and the OpenAI-style body
+ * {@code {"error":{"message","type","param","code"}}}; the event bus fails the message with
+ * {@code failureCode = status} and the same inner object, JSON-encoded, as the failure message.
+ *
+ * <p>Codes: 400 invalid request (param names the field), 404 unknown route, 429 queue full (retry later),
+ * 500 internal error, 503 not ready.
+ */
+public record ApiError(int status, String message, String type, String param) {
+    public static final String INVALID_REQUEST = "invalid_request_error";
+
+    public static ApiError invalid(String param, String message) {
+        return new ApiError(400, message, INVALID_REQUEST, param);
+    }
+
+    /** Maps an exception from parsing or from the engine to its error. */
+    public static ApiError from(Throwable t) {
+        if (t instanceof InvalidRequestException e) {
+            return invalid(e.field(), e.getMessage());
+        }
+        if (t instanceof QueueFullException e) {
+            return new ApiError(QueueFullException.FAILURE_CODE, e.getMessage(), "rate_limit_error", null);
+        }
+        return new ApiError(500, "internal error: " + t, "internal_error", null);
+    }
+
+    /** The metrics reason tag for a refused request, as the engine names its own: invalid_&lt;field&gt;, queue_full. */
+    public String rejectionReason() {
+        return switch (status) {
+            case 400 -> param == null ? "invalid_request" : "invalid_" + param;
+            case 429 -> "queue_full";
+            default -> "error_" + status;
+        };
+    }
+
+    /** The inner error object. */
+    public JsonObject toJson() {
+        return new JsonObject().put("message", message).put("type", type).put("param", param).put("code", status);
+    }
+
+    /** The HTTP body: {@code {"error": {...}}}. */
+    public JsonObject toBody() {
+        return new JsonObject().put("error", toJson());
+    }
+}

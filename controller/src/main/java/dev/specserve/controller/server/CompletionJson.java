@@ -1,0 +1,114 @@
+package dev.specserve.controller.server;
+
+import dev.specserve.runtime.engine.RequestStats;
+import dev.specserve.runtime.spec.GenerationResult;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+/** The response shapes of both APIs. */
+final class CompletionJson {
+    private CompletionJson() {}
+
+    // ---- HTTP, OpenAI completions ----
+
+    /** Non-streaming {@code text_completion}. */
+    static JsonObject completion(String id, long created, String model, GenerationResult r, RequestStats s) {
+        return new JsonObject()
+                .put("id", id)
+                .put("object", "text_completion")
+                .put("created", created)
+                .put("model", model)
+                .put("choices", new JsonArray().add(choice(r.text(), r.finishReason().wire())))
+                .put("usage", usage(r, true))
+                .put("specserve", specserve(r, s));
+    }
+
+    /** One SSE chunk: a text delta, or (finishReason != null) the last one with usage and speculation figures. */
+    static JsonObject chunk(String id, long created, String model, String text, GenerationResult r, RequestStats s) {
+        JsonObject c = new JsonObject()
+                .put("id", id)
+                .put("object", "text_completion")
+                .put("created", created)
+                .put("model", model)
+                .put("choices", new JsonArray().add(choice(text, r == null ? null : r.finishReason().wire())));
+        if (r != null) {
+            c.put("usage", usage(r, true)).put("specserve", specserve(r, s));
+        }
+        return c;
+    }
+
+    private static JsonObject choice(String text, String finishReason) {
+        return new JsonObject().put("index", 0).put("text", text).put("finish_reason", finishReason).putNull("logprobs");
+    }
+
+    private static JsonObject specserve(GenerationResult r, RequestStats s) {
+        return new JsonObject()
+                .put("rounds", r.rounds())
+                .put("accepted_mean", round3(r.meanAcceptedLength()))
+                .put("drafter_version", s.drafterVersion())
+                .put("strategy", s.strategy())
+                .put("queue_ms", round3(s.queueNanos() / 1e6))
+                .put("ttft_ms", round3(s.timeToFirstTokenNanos() / 1e6))
+                .put("e2e_ms", round3(s.endToEndNanos() / 1e6))
+                .put("prefix_cache_hit_tokens", s.prefixCacheHitTokens());
+    }
+
+    private static JsonObject usage(GenerationResult r, boolean total) {
+        JsonObject u = new JsonObject().put("prompt_tokens", r.promptTokens()).put("completion_tokens", r.tokens().length);
+        if (total) {
+            u.put("total_tokens", r.promptTokens() + r.tokens().length);
+        }
+        return u;
+    }
+
+    // ---- event bus ----
+
+    /** Reply of {@code specserve.generate}. */
+    static JsonObject busReply(GenerationResult r, RequestStats s) {
+        return new JsonObject()
+                .put("text", r.text())
+                .put("tokens", ids(r.tokens()))
+                .put("finish_reason", r.finishReason().wire())
+                .put("usage", usage(r, false))
+                .put("stats", busStats(r, s));
+    }
+
+    /** A token chunk on a stream address. */
+    static JsonObject busToken(int[] tokens, String text) {
+        return new JsonObject().put("type", "token").put("text", text).put("tokens", ids(tokens));
+    }
+
+    /** The final message on a stream address. */
+    static JsonObject busDone(GenerationResult r, RequestStats s) {
+        return new JsonObject()
+                .put("type", "done")
+                .put("finish_reason", r.finishReason().wire())
+                .put("usage", usage(r, false))
+                .put("stats", busStats(r, s));
+    }
+
+    /** The final message on a stream address when the engine failed. */
+    static JsonObject busError(ApiError e) {
+        return new JsonObject().put("type", "error").put("error", e.toJson());
+    }
+
+    private static JsonObject busStats(GenerationResult r, RequestStats s) {
+        return new JsonObject()
+                .put("rounds", r.rounds())
+                .put("accepted_mean", round3(r.meanAcceptedLength()))
+                .put("drafter_version", s.drafterVersion())
+                .put("strategy", s.strategy());
+    }
+
+    private static JsonArray ids(int[] tokens) {
+        JsonArray a = new JsonArray();
+        for (int t : tokens) {
+            a.add(t);
+        }
+        return a;
+    }
+
+    private static double round3(double v) {
+        return Math.round(v * 1000) / 1000.0;
+    }
+}

@@ -1,0 +1,227 @@
+package dev.specserve.controller.server;
+
+import dev.specserve.runtime.spec.InvalidRequestException;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The one place where request JSON is checked, for HTTP and the event bus alike. Every refusal is an
+ * {@link InvalidRequestException} whose {@code field()} names the offending parameter ({@code body} when the
+ * payload itself is not a JSON object). Fields follow the OpenAI completions API, plus {@code strategy} and
+ * {@code domain}. Unknown fields are ignored, as OpenAI-compatible servers do.
+ */
+public final class CompletionRequestParser {
+    /** OpenAI's default when max_tokens is omitted. */
+    public static final int DEFAULT_MAX_TOKENS = 16;
+    public static final int MAX_STOP_STRINGS = 16;
+
+    private final List<String> strategies;
+    private final int maxTokensLimit;
+
+    public CompletionRequestParser(List<String> strategies, int maxTokensLimit) {
+        this.strategies = List.copyOf(strategies);
+        this.maxTokensLimit = maxTokensLimit;
+    }
+
+    /** Parses a request body given as text (HTTP). */
+    public CompletionRequest parse(String body) {
+        if (body == null || body.isBlank()) {
+            throw new InvalidRequestException("body", "request body is empty; expected a JSON object");
+        }
+        Object parsed;
+        try {
+            parsed = io.vertx.core.json.Json.decodeValue(body);
+        } catch (DecodeException e) {
+            throw new InvalidRequestException("body", "request body is not valid JSON: " + firstLine(e.getMessage()));
+        }
+        return parseValue(parsed);
+    }
+
+    /** Parses an event-bus body: a JSON object, or a string holding one. */
+    public CompletionRequest parseValue(Object body) {
+        if (body instanceof String s) {
+            return parse(s);
+        }
+        if (body instanceof JsonObject o) {
+            return parse(o);
+        }
+        throw new InvalidRequestException("body", "request body must be a JSON object, got "
+                + (body == null ? "nothing" : typeName(body)));
+    }
+
+    public CompletionRequest parse(JsonObject json) {
+        String model = optionalString(json, "model");
+        String prompt = prompt(json.getValue("prompt"));
+        int maxTokens = json.getValue("max_tokens") == null ? Math.min(DEFAULT_MAX_TOKENS, maxTokensLimit)
+                : (int) integer(json, "max_tokens", 1, maxTokensLimit);
+        double temperature = number(json, "temperature", 1.0);
+        if (!(temperature >= 0) || Double.isInfinite(temperature)) {
+            throw new InvalidRequestException("temperature", "temperature must be a number >= 0, got " + temperature);
+        }
+        double topP = number(json, "top_p", 1.0);
+        if (!(topP > 0 && topP <= 1)) {
+            throw new InvalidRequestException("top_p", "top_p must be a number in (0, 1], got " + topP);
+        }
+        List<String> stop = stop(json.getValue("stop"));
+        boolean stream = bool(json, "stream");
+        long seed = json.getValue("seed") == null ? ThreadLocalRandom.current().nextLong()
+                : integer(json, "seed", Long.MIN_VALUE, Long.MAX_VALUE);
+        String strategy = optionalString(json, "strategy");
+        if (strategy != null && !strategies.contains(strategy)) {
+            throw new InvalidRequestException("strategy", "unknown strategy '" + strategy + "'; known: "
+                    + String.join(", ", strategies));
+        }
+        String domain = optionalString(json, "domain");
+        if (json.getValue("n") != null && integer(json, "n", 1, Long.MAX_VALUE) != 1) {
+            throw new InvalidRequestException("n", "only n = 1 is supported");
+        }
+        if (json.getValue("best_of") != null && integer(json, "best_of", 1, Long.MAX_VALUE) != 1) {
+            throw new InvalidRequestException("best_of", "only best_of = 1 is supported");
+        }
+        if (json.getValue("echo") != null && bool(json, "echo")) {
+            throw new InvalidRequestException("echo", "echo is not supported");
+        }
+        if (json.getValue("logprobs") != null && integer(json, "logprobs", 0, 5) != 0) {
+            throw new InvalidRequestException("logprobs", "logprobs are not supported");
+        }
+        return new CompletionRequest(model, prompt, maxTokens, temperature, topP, stop, stream, seed, strategy, domain);
+    }
+
+    private static String prompt(Object v) {
+        if (v == null) {
+            throw new InvalidRequestException("prompt", "prompt is required");
+        }
+        if (v instanceof JsonArray a) {
+            if (a.size() != 1 || !(a.getValue(0) instanceof String)) {
+                throw new InvalidRequestException("prompt", "prompt must be a string (or an array of exactly one string); "
+                        + "batches and token-id prompts are not supported");
+            }
+            v = a.getValue(0);
+        }
+        if (!(v instanceof String s)) {
+            throw new InvalidRequestException("prompt", "prompt must be a string, got " + typeName(v));
+        }
+        if (s.isEmpty()) {
+            throw new InvalidRequestException("prompt", "prompt is empty");
+        }
+        return s;
+    }
+
+    private static List<String> stop(Object v) {
+        List<String> out = new ArrayList<>();
+        if (v == null) {
+            return out;
+        }
+        if (v instanceof String s) {
+            if (s.isEmpty()) {
+                throw new InvalidRequestException("stop", "stop strings must not be empty");
+            }
+            out.add(s);
+            return out;
+        }
+        if (!(v instanceof JsonArray a)) {
+            throw new InvalidRequestException("stop", "stop must be a string or an array of strings, got " + typeName(v));
+        }
+        if (a.size() > MAX_STOP_STRINGS) {
+            throw new InvalidRequestException("stop", "at most " + MAX_STOP_STRINGS + " stop strings, got " + a.size());
+        }
+        for (Object o : a) {
+            if (!(o instanceof String s)) {
+                throw new InvalidRequestException("stop", "stop must be a string or an array of strings; found " + typeName(o));
+            }
+            if (s.isEmpty()) {
+                throw new InvalidRequestException("stop", "stop strings must not be empty");
+            }
+            out.add(s);
+        }
+        return out;
+    }
+
+    private static String optionalString(JsonObject json, String field) {
+        Object v = json.getValue(field);
+        if (v == null) {
+            return null;
+        }
+        if (!(v instanceof String s)) {
+            throw new InvalidRequestException(field, field + " must be a string, got " + typeName(v));
+        }
+        return s;
+    }
+
+    private static boolean bool(JsonObject json, String field) {
+        Object v = json.getValue(field);
+        if (v == null) {
+            return false;
+        }
+        if (!(v instanceof Boolean b)) {
+            throw new InvalidRequestException(field, field + " must be true or false, got " + typeName(v));
+        }
+        return b;
+    }
+
+    private static double number(JsonObject json, String field, double dflt) {
+        Object v = json.getValue(field);
+        if (v == null) {
+            return dflt;
+        }
+        if (!(v instanceof Number n)) {
+            throw new InvalidRequestException(field, field + " must be a number, got " + typeName(v));
+        }
+        return n.doubleValue();
+    }
+
+    /** An integral JSON number (16 or 16.0) within [min, max]. */
+    private static long integer(JsonObject json, String field, long min, long max) {
+        Object v = json.getValue(field);
+        if (!(v instanceof Number n)) {
+            throw new InvalidRequestException(field, field + " must be an integer, got " + typeName(v));
+        }
+        BigInteger value;
+        try {
+            value = new BigDecimal(n.toString()).toBigIntegerExact();
+        } catch (ArithmeticException | NumberFormatException e) {
+            throw new InvalidRequestException(field, field + " must be an integer, got " + n);
+        }
+        if (value.compareTo(BigInteger.valueOf(min)) < 0 || value.compareTo(BigInteger.valueOf(max)) > 0) {
+            String range = max == Long.MAX_VALUE ? ">= " + min : "in [" + min + ", " + max + "]";
+            throw new InvalidRequestException(field, field + " must be " + range + ", got " + value);
+        }
+        return value.longValue();
+    }
+
+    private static String typeName(Object v) {
+        if (v == null) {
+            return "null";
+        }
+        if (v instanceof String s) {
+            return "the string \"" + (s.length() > 40 ? s.substring(0, 40) + "..." : s) + "\"";
+        }
+        if (v instanceof Boolean) {
+            return "a boolean";
+        }
+        if (v instanceof Number n) {
+            return "the number " + n;
+        }
+        if (v instanceof JsonArray) {
+            return "an array";
+        }
+        if (v instanceof JsonObject) {
+            return "an object";
+        }
+        return v.getClass().getSimpleName();
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+}

@@ -1,0 +1,67 @@
+package dev.specserve.controller.server;
+
+import dev.specserve.runtime.engine.GenerationHandle;
+import dev.specserve.runtime.engine.GenerationObserver;
+import dev.specserve.runtime.engine.GenerationService;
+import dev.specserve.runtime.engine.QueueFullException;
+import dev.specserve.runtime.spec.InvalidRequestException;
+import io.vertx.core.Context;
+import java.util.UUID;
+
+/**
+ * What both APIs share: parse with the one {@link CompletionRequestParser}, submit to the engine with the
+ * observer moved onto the caller's Vert.x context, and count every refusal in {@code specserve.requests.rejected}.
+ */
+final class Completions {
+    private final GenerationService engine;
+    private final CompletionRequestParser parser;
+    private final MetricsRecorder metrics;
+    private final boolean engineCountsRejections;
+
+    /**
+     * @param engineCountsRejections true when the engine itself reports what {@code submit} throws through
+     *                               {@code EngineListener.onRejected}; the serving layer then counts only its own
+     *                               refusals, so none is counted twice
+     */
+    Completions(GenerationService engine, MetricsRecorder metrics, boolean engineCountsRejections) {
+        this.engine = engine;
+        this.parser = new CompletionRequestParser(engine.strategies(), engine.maxTokensLimit());
+        this.metrics = metrics;
+        this.engineCountsRejections = engineCountsRejections;
+    }
+
+    GenerationService engine() {
+        return engine;
+    }
+
+    static String newRequestId() {
+        return "cmpl-" + UUID.randomUUID().toString().replace("-", "");
+    }
+
+    /** Parses and validates; a refusal is counted and rethrown. */
+    CompletionRequest parse(Object body) {
+        try {
+            return body instanceof String s ? parser.parse(s) : parser.parseValue(body);
+        } catch (InvalidRequestException e) {
+            rejected(ApiError.from(e));
+            throw e;
+        }
+    }
+
+    /** Submits; {@code observer} is called on {@code context}. Engine refusals (400, 429) are counted and rethrown. */
+    GenerationHandle submit(CompletionRequest request, String requestId, Context context, GenerationObserver observer) {
+        try {
+            return engine.submit(request.toEngineRequest(requestId), new ContextObserver(context, observer));
+        } catch (InvalidRequestException | QueueFullException e) {
+            if (!engineCountsRejections) {
+                rejected(ApiError.from(e));
+            }
+            throw e;
+        }
+    }
+
+    /** Counts a refusal the serving layer decided (bad JSON, body too large, invalid field). */
+    void rejected(ApiError error) {
+        metrics.onRejected(error.rejectionReason());
+    }
+}

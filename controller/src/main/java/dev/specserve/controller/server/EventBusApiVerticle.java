@@ -1,0 +1,269 @@
+package dev.specserve.controller.server;
+
+import dev.specserve.runtime.engine.GenerationHandle;
+import dev.specserve.runtime.engine.GenerationObserver;
+import dev.specserve.runtime.engine.RequestStats;
+import dev.specserve.runtime.spec.GenerationResult;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.MessageProducer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayDeque;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The event-bus API (event-loop verticle); the same JSON fields as {@code POST /v1/completions} (without
+ * {@code stream}).
+ *
+ * <ul>
+ *   <li>{@value #GENERATE} (request/reply): replies {@code {text, tokens, finish_reason,
+ *       usage{prompt_tokens, completion_tokens}, stats{rounds, accepted_mean, drafter_version, strategy}}}.</li>
+ *   <li>{@value #GENERATE_STREAM} (request/reply): replies {@code {id, address, control}} at once. The client
+ *       registers a consumer at {@code address} ({@value #STREAM_PREFIX}&lt;id&gt;) and receives
+ *       {@code {type:"token", text, tokens}} messages, then one final {@code {type:"done", finish_reason, usage,
+ *       stats}} (or {@code {type:"error", error}}). Sending {@code {type:"cancel"}} to {@code control}
+ *       ({@code address + ".control"}) stops the generation (the done message then says {@code cancelled}).
+ *       Chunks wait, in order, until a consumer is registered; if none is within {@code stream_consumer_timeout_ms},
+ *       or the consumer unregisters (a bridge client disconnecting), the generation is cancelled.</li>
+ * </ul>
+ * Refusals fail the message with {@code failureCode} 400 (invalid request), 429 (queue full) or 500, and a
+ * JSON-encoded {@code {message, type, param, code}} as the failure message.
+ */
+public final class EventBusApiVerticle extends VerticleBase {
+    private static final Logger LOG = LoggerFactory.getLogger(EventBusApiVerticle.class);
+    public static final String GENERATE = "specserve.generate";
+    public static final String GENERATE_STREAM = "specserve.generate.stream";
+    public static final String STREAM_PREFIX = "specserve.stream.";
+    public static final String CONTROL_SUFFIX = ".control";
+    private static final long RETRY_MILLIS = 20;
+
+    private final Completions completions;
+    private final long consumerTimeoutMillis;
+    private final Set<StreamSession> sessions = new HashSet<>();
+
+    EventBusApiVerticle(Completions completions, long consumerTimeoutMillis) {
+        this.completions = completions;
+        this.consumerTimeoutMillis = consumerTimeoutMillis;
+    }
+
+    @Override
+    public Future<?> start() {
+        MessageConsumer<Object> generate = vertx.eventBus().consumer(GENERATE, this::generate);
+        MessageConsumer<Object> stream = vertx.eventBus().consumer(GENERATE_STREAM, this::generateStream);
+        return Future.all(generate.completion(), stream.completion())
+                .onSuccess(v -> LOG.info("event-bus API on '{}' and '{}'", GENERATE, GENERATE_STREAM));
+    }
+
+    @Override
+    public Future<?> stop() {
+        for (StreamSession s : List.copyOf(sessions)) {
+            s.cancel("server stopping");
+        }
+        return Future.succeededFuture();
+    }
+
+    /** Open streaming sessions (for tests and diagnostics). */
+    int openStreams() {
+        return sessions.size();
+    }
+
+    private void generate(Message<Object> msg) {
+        CompletionRequest req;
+        try {
+            req = completions.parse(msg.body());
+        } catch (RuntimeException e) {
+            fail(msg, ApiError.from(e));
+            return;
+        }
+        String id = Completions.newRequestId();
+        try {
+            completions.submit(req, id, context, new GenerationObserver() {
+                @Override
+                public void onTokens(int[] tokens, String textDelta) {}
+
+                @Override
+                public void onComplete(GenerationResult result, RequestStats stats) {
+                    msg.reply(CompletionJson.busReply(result, stats));
+                }
+
+                @Override
+                public void onError(Throwable error) {
+                    LOG.warn("event-bus request {} failed in the engine", id, error);
+                    fail(msg, ApiError.from(error));
+                }
+            });
+        } catch (RuntimeException e) {
+            fail(msg, ApiError.from(e));
+        }
+    }
+
+    private void generateStream(Message<Object> msg) {
+        CompletionRequest req;
+        try {
+            req = completions.parse(msg.body());
+        } catch (RuntimeException e) {
+            fail(msg, ApiError.from(e));
+            return;
+        }
+        String id = Completions.newRequestId();
+        StreamSession session = new StreamSession(id);
+        try {
+            session.handle = completions.submit(req, id, context, session);
+        } catch (RuntimeException e) {
+            session.close();
+            fail(msg, ApiError.from(e));
+            return;
+        }
+        sessions.add(session);
+        msg.reply(new JsonObject().put("id", id).put("address", session.address).put("control", session.controlAddress));
+    }
+
+    private static void fail(Message<?> msg, ApiError e) {
+        msg.fail(e.status(), e.toJson().encode());
+    }
+
+    /**
+     * One streaming request: delivers chunks in order to the client's consumer, waiting for it to appear, and
+     * cancels the generation when the client asks to or goes away. Runs on the verticle's context only.
+     */
+    private final class StreamSession implements GenerationObserver {
+        final String address;
+        final String controlAddress;
+        final MessageProducer<JsonObject> producer;
+        final MessageConsumer<Object> control;
+        final ArrayDeque<JsonObject> pending = new ArrayDeque<>();
+        final long deadlineTimer;
+        GenerationHandle handle;
+        boolean consumerSeen;
+        boolean deadlinePassed;
+        boolean writing;
+        boolean retryScheduled;
+        boolean finished;
+        boolean closed;
+
+        StreamSession(String id) {
+            this.address = STREAM_PREFIX + id;
+            this.controlAddress = address + CONTROL_SUFFIX;
+            this.producer = vertx.eventBus().sender(address);
+            this.control = vertx.eventBus().consumer(controlAddress, this::onControl);
+            this.deadlineTimer = vertx.setTimer(consumerTimeoutMillis, t -> onDeadline());
+        }
+
+        private void onControl(Message<Object> m) {
+            Object type = m.body() instanceof JsonObject o ? o.getValue("type") : null;
+            if ("cancel".equals(type)) {
+                LOG.debug("stream {}: cancelled by the client", address);
+                if (handle != null) {
+                    handle.cancel();
+                }
+                if (m.replyAddress() != null) {
+                    m.reply(new JsonObject().put("type", "cancelling"));
+                }
+            } else if (m.replyAddress() != null) {
+                m.fail(400, ApiError.invalid("type", "control messages are {\"type\":\"cancel\"}").toJson().encode());
+            }
+        }
+
+        private void onDeadline() {
+            if (consumerSeen || closed) {
+                return;
+            }
+            deadlinePassed = true;
+            if (!pending.isEmpty()) {
+                cancel("no consumer registered at " + address + " within " + consumerTimeoutMillis + " ms");
+            }
+        }
+
+        @Override
+        public void onTokens(int[] tokens, String textDelta) {
+            enqueue(CompletionJson.busToken(tokens, textDelta));
+        }
+
+        @Override
+        public void onComplete(GenerationResult result, RequestStats stats) {
+            finished = true;
+            enqueue(CompletionJson.busDone(result, stats));
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            finished = true;
+            LOG.warn("stream {} failed in the engine", address, error);
+            enqueue(CompletionJson.busError(ApiError.from(error)));
+        }
+
+        private void enqueue(JsonObject chunk) {
+            if (closed) {
+                return;
+            }
+            pending.add(chunk);
+            pump();
+        }
+
+        /** Writes pending chunks one at a time; a write fails at once with NO_HANDLERS when nobody consumes. */
+        private void pump() {
+            if (writing || closed || retryScheduled || pending.isEmpty()) {
+                return;
+            }
+            writing = true;
+            producer.write(pending.peek()).onComplete(ar -> {
+                writing = false;
+                if (closed) {
+                    return;
+                }
+                if (ar.succeeded()) {
+                    consumerSeen = true;
+                    pending.poll();
+                    if (finished && pending.isEmpty()) {
+                        close();
+                        return;
+                    }
+                    pump();
+                } else if (noHandlers(ar.cause()) && !consumerSeen && !deadlinePassed) {
+                    retryScheduled = true;
+                    vertx.setTimer(RETRY_MILLIS, t -> {
+                        retryScheduled = false;
+                        pump();
+                    });
+                } else {
+                    cancel(consumerSeen ? "the consumer at " + address + " went away"
+                            : "no consumer registered at " + address + " within " + consumerTimeoutMillis + " ms");
+                }
+            });
+        }
+
+        void cancel(String why) {
+            if (closed) {
+                return;
+            }
+            LOG.info("stream {}: {}; cancelling the generation", address, why);
+            if (handle != null) {
+                handle.cancel();
+            }
+            close();
+        }
+
+        void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            pending.clear();
+            vertx.cancelTimer(deadlineTimer);
+            control.unregister();
+            sessions.remove(this);
+        }
+
+        private static boolean noHandlers(Throwable t) {
+            return t instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS;
+        }
+    }
+}

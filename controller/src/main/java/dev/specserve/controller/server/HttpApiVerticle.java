@@ -1,0 +1,281 @@
+package dev.specserve.controller.server;
+
+import dev.specserve.controller.config.ServerConfig;
+import dev.specserve.runtime.engine.GenerationHandle;
+import dev.specserve.runtime.engine.GenerationObserver;
+import dev.specserve.runtime.engine.GenerationService;
+import dev.specserve.runtime.engine.RequestStats;
+import dev.specserve.runtime.spec.GenerationResult;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP API (event-loop verticle):
+ * <ul>
+ *   <li>{@code POST /v1/completions}: OpenAI completions; {@code stream: true} answers with server-sent events,
+ *       {@code data: {chunk}} per text delta and {@code data: [DONE]} last. A client that disconnects cancels its
+ *       generation.</li>
+ *   <li>{@code GET /v1/models}, {@code GET /health} (liveness), {@code GET /ready} (503 until the engine is
+ *       ready), {@code GET /metrics} (Prometheus text).</li>
+ *   <li>{@code GET /admin/config}: effective settings, with {@code Authorization: Bearer <admin_token>}.</li>
+ * </ul>
+ * Errors are JSON {@code {"error":{"message","type","param","code"}}}: 400 invalid request (param names the
+ * field; {@code body} for unparsable or over-large bodies), 404, 405, 429 queue full, 500 internal.
+ */
+public final class HttpApiVerticle extends VerticleBase {
+    private static final Logger LOG = LoggerFactory.getLogger(HttpApiVerticle.class);
+    /** Largest accepted request body. */
+    public static final long BODY_LIMIT = 1 << 20;
+
+    private final ServerConfig config;
+    private final Completions completions;
+    private final GenerationService engine;
+    private final PrometheusMeterRegistry registry;
+    private HttpServer server;
+
+    HttpApiVerticle(ServerConfig config, Completions completions, PrometheusMeterRegistry registry) {
+        this.config = config;
+        this.completions = completions;
+        this.engine = completions.engine();
+        this.registry = registry;
+    }
+
+    /** The bound port (differs from the configured one when that was 0). */
+    public int actualPort() {
+        return server.actualPort();
+    }
+
+    @Override
+    public Future<?> start() {
+        Router router = Router.router(vertx);
+        router.post("/v1/completions")
+                .handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT))
+                .handler(this::completions);
+        router.get("/v1/models").handler(this::models);
+        router.get("/health").handler(ctx -> json(ctx.response(), 200, new JsonObject().put("status", "ok")));
+        router.get("/ready").handler(this::ready);
+        router.get("/metrics").handler(this::metrics);
+        router.get("/admin/config").handler(this::adminConfig);
+        router.route().failureHandler(this::failure);
+        router.errorHandler(404, ctx -> error(ctx.response(), new ApiError(404,
+                "no route for " + ctx.request().method() + " " + ctx.request().path(), "not_found_error", null)));
+        router.errorHandler(405, ctx -> error(ctx.response(), new ApiError(405,
+                ctx.request().method() + " is not allowed on " + ctx.request().path(), "invalid_request_error", null)));
+        server = vertx.createHttpServer(new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort())
+                .setCompressionSupported(false));
+        return server.requestHandler(router).listen()
+                .onSuccess(s -> LOG.info("HTTP API listening on http://{}:{}", config.httpHost(), s.actualPort()));
+    }
+
+    @Override
+    public Future<?> stop() {
+        return server == null ? Future.succeededFuture() : server.close();
+    }
+
+    // ---- /v1/completions ----
+
+    private void completions(RoutingContext ctx) {
+        HttpServerResponse resp = ctx.response();
+        CompletionRequest req;
+        try {
+            req = completions.parse(ctx.body().asString(StandardCharsets.UTF_8.name()));
+        } catch (RuntimeException e) {
+            error(resp, ApiError.from(e));
+            return;
+        }
+        String id = Completions.newRequestId();
+        String model = engine.modelName();
+        long created = System.currentTimeMillis() / 1000;
+        GenerationObserver observer = req.stream() ? new SseObserver(resp, id, created, model)
+                : new JsonObserver(resp, id, created, model);
+        GenerationHandle handle;
+        try {
+            handle = completions.submit(req, id, vertx.getOrCreateContext(), observer);
+        } catch (RuntimeException e) {
+            error(resp, ApiError.from(e));
+            return;
+        }
+        resp.closeHandler(v -> {
+            LOG.debug("client of {} disconnected; cancelling", id);
+            handle.cancel();
+        });
+        if (req.stream()) {
+            resp.setChunked(true)
+                    .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
+                    .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
+                    .putHeader("X-Accel-Buffering", "no")
+                    .putHeader("X-Request-Id", id);
+            resp.writeHead();
+        }
+    }
+
+    /** Answers once with the whole completion. */
+    private static final class JsonObserver implements GenerationObserver {
+        private final HttpServerResponse resp;
+        private final String id;
+        private final long created;
+        private final String model;
+
+        JsonObserver(HttpServerResponse resp, String id, long created, String model) {
+            this.resp = resp;
+            this.id = id;
+            this.created = created;
+            this.model = model;
+        }
+
+        @Override
+        public void onTokens(int[] tokens, String textDelta) {}
+
+        @Override
+        public void onComplete(GenerationResult result, RequestStats stats) {
+            if (open(resp)) {
+                json(resp, 200, CompletionJson.completion(id, created, model, result, stats));
+            }
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            LOG.warn("request {} failed in the engine", id, error);
+            if (open(resp)) {
+                error(resp, ApiError.from(error));
+            }
+        }
+    }
+
+    /** Writes each text delta as a server-sent event, then the finish chunk and {@code [DONE]}. */
+    private static final class SseObserver implements GenerationObserver {
+        private final HttpServerResponse resp;
+        private final String id;
+        private final long created;
+        private final String model;
+
+        SseObserver(HttpServerResponse resp, String id, long created, String model) {
+            this.resp = resp;
+            this.id = id;
+            this.created = created;
+            this.model = model;
+        }
+
+        @Override
+        public void onTokens(int[] tokens, String textDelta) {
+            if (!textDelta.isEmpty() && open(resp)) {
+                event(CompletionJson.chunk(id, created, model, textDelta, null, null).encode());
+            }
+        }
+
+        @Override
+        public void onComplete(GenerationResult result, RequestStats stats) {
+            if (open(resp)) {
+                event(CompletionJson.chunk(id, created, model, "", result, stats).encode());
+                event("[DONE]");
+                resp.end();
+            }
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            LOG.warn("streaming request {} failed in the engine", id, error);
+            if (open(resp)) {
+                event(ApiError.from(error).toBody().encode());
+                event("[DONE]");
+                resp.end();
+            }
+        }
+
+        private void event(String data) {
+            resp.write("data: " + data + "\n\n");
+        }
+    }
+
+    // ---- other routes ----
+
+    private void models(RoutingContext ctx) {
+        JsonObject model = new JsonObject()
+                .put("id", engine.modelName())
+                .put("object", "model")
+                .put("created", 0)
+                .put("owned_by", "specserve")
+                .put("max_model_len", engine.contextLength())
+                .put("strategies", new JsonArray(engine.strategies()))
+                .put("default_strategy", engine.defaultStrategy());
+        json(ctx.response(), 200, new JsonObject().put("object", "list").put("data", new JsonArray().add(model)));
+    }
+
+    private void ready(RoutingContext ctx) {
+        boolean ready = engine.ready();
+        json(ctx.response(), ready ? 200 : 503, new JsonObject().put("status", ready ? "ready" : "loading")
+                .put("running", engine.running()).put("waiting", engine.waiting()));
+    }
+
+    private void metrics(RoutingContext ctx) {
+        ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
+                .end(registry.scrape());
+    }
+
+    private void adminConfig(RoutingContext ctx) {
+        String token = config.adminToken();
+        if (token == null) {
+            ctx.next(); // admin routes are off: 404
+            return;
+        }
+        String auth = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
+        String expected = "Bearer " + token;
+        if (auth == null || !MessageDigest.isEqual(auth.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8))) {
+            error(ctx.response(), new ApiError(401, "admin routes need Authorization: Bearer <admin_token>",
+                    "authentication_error", null));
+            return;
+        }
+        json(ctx.response(), 200, new JsonObject().put("config", config.toString()));
+    }
+
+    private void failure(RoutingContext ctx) {
+        HttpServerResponse resp = ctx.response();
+        if (!open(resp)) {
+            return;
+        }
+        ApiError e;
+        if (ctx.statusCode() == 413) {
+            e = ApiError.invalid("body", "request body exceeds " + BODY_LIMIT + " bytes");
+            completions.rejected(e);
+            resp.putHeader(HttpHeaders.CONNECTION, "close");
+        } else if (ctx.failure() != null) {
+            LOG.warn("request {} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
+            e = ApiError.from(ctx.failure());
+        } else {
+            int status = ctx.statusCode() < 400 ? 500 : ctx.statusCode();
+            e = new ApiError(status, "request failed with status " + status,
+                    status < 500 ? "invalid_request_error" : "internal_error", null);
+        }
+        error(resp, e);
+    }
+
+    private static boolean open(HttpServerResponse resp) {
+        return !resp.ended() && !resp.closed();
+    }
+
+    private static void json(HttpServerResponse resp, int status, JsonObject body) {
+        resp.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
+    }
+
+    private static void error(HttpServerResponse resp, ApiError e) {
+        if (!resp.headWritten()) {
+            json(resp, e.status(), e.toBody());
+        } else if (open(resp)) {
+            resp.end();
+        }
+    }
+}

@@ -1,0 +1,177 @@
+package dev.specserve.controller.server;
+
+import dev.specserve.runtime.engine.EngineListener;
+import dev.specserve.runtime.engine.GenerationService;
+import dev.specserve.runtime.engine.RequestStats;
+import dev.specserve.runtime.spec.GenerationResult;
+import dev.specserve.runtime.spec.RoundResult;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * Engine events to Micrometer meters, named after vLLM's (dotted here; Prometheus renders
+ * {@code specserve.time_to_first_token} as {@code specserve_time_to_first_token_seconds_bucket} etc.).
+ *
+ * <ul>
+ *   <li>histograms: {@code specserve.time_to_first_token}, {@code specserve.inter_token_latency} (one sample per
+ *       emitted token: round time / tokens the round emitted), {@code specserve.e2e_request_latency},
+ *       {@code specserve.request_queue_time}</li>
+ *   <li>gauges: {@code specserve.num_requests_running}, {@code specserve.num_requests_waiting},
+ *       {@code specserve.prefix_cache.bytes}, {@code specserve.prefix_cache.hit_rate}, {@code specserve.drafter.version}</li>
+ *   <li>counters: {@code specserve.prompt_tokens}, {@code specserve.generation_tokens},
+ *       {@code specserve.spec_decode.num_drafts} (rounds with a non-empty tree),
+ *       {@code specserve.spec_decode.num_draft_tokens} (tree nodes), {@code specserve.spec_decode.num_accepted_tokens},
+ *       {@code specserve.spec_decode.num_accepted_tokens_per_pos} (tag {@code position} = depth 1..N),
+ *       {@code specserve.requests.rejected} (tag {@code reason}: {@code invalid_<field>}, {@code queue_full}),
+ *       {@code specserve.requests.finished} (tag {@code finish_reason}: stop, length, cancelled, timeout, error)</li>
+ * </ul>
+ *
+ * Called on the engine thread (cheap, never throws) and, for rejections the serving layer decides itself, on
+ * Vert.x event loops: every meter is thread-safe.
+ */
+public final class MetricsRecorder implements EngineListener {
+    private static final int MAX_POSITIONS = 64;
+
+    private final MeterRegistry registry;
+    private final Timer timeToFirstToken;
+    private final Timer interTokenLatency;
+    private final Timer e2eLatency;
+    private final Timer queueTime;
+    private final Counter promptTokens;
+    private final Counter generationTokens;
+    private final Counter numDrafts;
+    private final Counter numDraftTokens;
+    private final Counter numAcceptedTokens;
+    private final AtomicReferenceArray<Counter> acceptedPerPosition = new AtomicReferenceArray<>(MAX_POSITIONS + 1);
+
+    public MetricsRecorder(MeterRegistry registry, GenerationService service) {
+        this.registry = registry;
+        timeToFirstToken = Timer.builder("specserve.time_to_first_token")
+                .description("Time from arrival to the first generated token")
+                .serviceLevelObjectives(seconds(0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5,
+                        5, 7.5, 10, 20, 40, 80))
+                .register(registry);
+        interTokenLatency = Timer.builder("specserve.inter_token_latency")
+                .description("Time per output token after the first: each round's time divided by the tokens it emitted")
+                .serviceLevelObjectives(seconds(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3,
+                        0.4, 0.5, 0.75, 1, 2.5, 5, 7.5, 10))
+                .register(registry);
+        e2eLatency = Timer.builder("specserve.e2e_request_latency")
+                .description("Time from arrival to the last token")
+                .serviceLevelObjectives(seconds(0.05, 0.1, 0.3, 0.5, 0.8, 1, 1.5, 2, 2.5, 5, 10, 15, 20, 30, 40, 50,
+                        60, 120, 240, 480))
+                .register(registry);
+        queueTime = Timer.builder("specserve.request_queue_time")
+                .description("Time a request waited in the queue before its prefill")
+                .serviceLevelObjectives(seconds(0.001, 0.005, 0.01, 0.05, 0.1, 0.3, 0.5, 0.8, 1, 1.5, 2, 2.5, 5, 10,
+                        15, 20, 30, 60, 120))
+                .register(registry);
+        Gauge.builder("specserve.num_requests_running", service, GenerationService::running).strongReference(true)
+                .description("Requests in the running batch").register(registry);
+        Gauge.builder("specserve.num_requests_waiting", service, GenerationService::waiting).strongReference(true)
+                .description("Requests waiting in the queue").register(registry);
+        Gauge.builder("specserve.prefix_cache.bytes", service, GenerationService::prefixCacheBytes)
+                .strongReference(true).description("Bytes held by the prefix cache").register(registry);
+        Gauge.builder("specserve.prefix_cache.hit_rate", service, GenerationService::prefixCacheHitRate)
+                .strongReference(true).description("Fraction of prompt tokens served from the prefix cache")
+                .register(registry);
+        Gauge.builder("specserve.drafter.version", service, GenerationService::drafterVersion).strongReference(true)
+                .description("Version id of the drafter in use").register(registry);
+        promptTokens = Counter.builder("specserve.prompt_tokens").description("Prefilled prompt tokens").register(registry);
+        generationTokens = Counter.builder("specserve.generation_tokens").description("Generated tokens").register(registry);
+        numDrafts = Counter.builder("specserve.spec_decode.num_drafts")
+                .description("Verification rounds that checked a non-empty draft tree").register(registry);
+        numDraftTokens = Counter.builder("specserve.spec_decode.num_draft_tokens")
+                .description("Draft tokens verified (tree nodes)").register(registry);
+        numAcceptedTokens = Counter.builder("specserve.spec_decode.num_accepted_tokens")
+                .description("Draft tokens accepted").register(registry);
+        rejectedCounter("queue_full");
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    @Override
+    public void onRejected(String reason) {
+        rejectedCounter(reason).increment();
+    }
+
+    @Override
+    public void onStarted(String requestId, long queueNanos, int prompt, int prefixHitTokens) {
+        queueTime.record(queueNanos, TimeUnit.NANOSECONDS);
+        promptTokens.increment(prompt);
+    }
+
+    @Override
+    public void onFirstToken(String requestId, long timeToFirstTokenNanos) {
+        timeToFirstToken.record(timeToFirstTokenNanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void onRound(String requestId, String strategy, long drafterVersion, String domain, RoundResult round,
+                        int[] emitted) {
+        int treeNodes = round.tree().size();
+        if (treeNodes > 0) {
+            numDrafts.increment();
+            numDraftTokens.increment(treeNodes);
+        }
+        int accepted = round.acceptedLength();
+        if (accepted > 0) {
+            numAcceptedTokens.increment(accepted);
+            for (int pos = 1; pos <= accepted; pos++) {
+                positionCounter(pos).increment();
+            }
+        }
+        if (emitted.length > 0) {
+            long perToken = round.roundNanos() / emitted.length;
+            for (int i = 0; i < emitted.length; i++) {
+                interTokenLatency.record(perToken, TimeUnit.NANOSECONDS);
+            }
+        }
+    }
+
+    @Override
+    public void onFinished(String requestId, GenerationResult result, RequestStats stats) {
+        generationTokens.increment(result.tokens().length);
+        e2eLatency.record(stats.endToEndNanos(), TimeUnit.NANOSECONDS);
+        finishedCounter(result.finishReason().wire()).increment();
+    }
+
+    @Override
+    public void onFailed(String requestId, Throwable error) {
+        finishedCounter("error").increment();
+    }
+
+    private Counter rejectedCounter(String reason) {
+        return Counter.builder("specserve.requests.rejected").description("Requests refused before generation")
+                .tag("reason", reason).register(registry);
+    }
+
+    private Counter finishedCounter(String reason) {
+        return Counter.builder("specserve.requests.finished").description("Requests finished, by finish reason")
+                .tag("finish_reason", reason).register(registry);
+    }
+
+    private Counter positionCounter(int pos) {
+        int slot = Math.min(pos, MAX_POSITIONS);
+        Counter c = acceptedPerPosition.get(slot);
+        if (c == null) {
+            c = Counter.builder("specserve.spec_decode.num_accepted_tokens_per_pos")
+                    .description("Accepted draft tokens by depth in the draft tree")
+                    .tag("position", Integer.toString(slot)).register(registry);
+            acceptedPerPosition.set(slot, c);
+        }
+        return c;
+    }
+
+    private static Duration[] seconds(double... s) {
+        return Arrays.stream(s).mapToObj(v -> Duration.ofNanos(Math.round(v * 1e9))).toArray(Duration[]::new);
+    }
+}

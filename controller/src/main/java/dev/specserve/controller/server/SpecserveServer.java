@@ -1,0 +1,170 @@
+package dev.specserve.controller.server;
+
+import dev.specserve.controller.config.ServerConfig;
+import dev.specserve.runtime.engine.Engine;
+import dev.specserve.runtime.engine.EngineListener;
+import dev.specserve.runtime.engine.GenerationService;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The serving layer around one engine: a Vert.x instance (with Micrometer metrics into a Prometheus registry),
+ * the {@link HttpApiVerticle}, the {@link EventBusApiVerticle} and, when {@code bridge_port} is not 0, the
+ * {@link TcpBridgeVerticle}; plus the {@link MetricsRecorder} registered on the engine.
+ *
+ * <p>Threading: the verticles run on event loops and never block; the engine runs ORT on its own thread and its
+ * observer callbacks are moved onto the verticle's context ({@link ContextObserver}). The engine is the caller's:
+ * {@link #close()} stops serving (servers closed, open streams cancelled) but leaves the engine to its owner.
+ */
+public final class SpecserveServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SpecserveServer.class);
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+
+    private final Vertx vertx;
+    private final PrometheusMeterRegistry registry;
+    private final MetricsRecorder metrics;
+    private final HttpApiVerticle http;
+    private final EventBusApiVerticle eventBus;
+    private final ServerConfig config;
+    private volatile boolean closed;
+
+    private SpecserveServer(Vertx vertx, PrometheusMeterRegistry registry, MetricsRecorder metrics, HttpApiVerticle http,
+                            EventBusApiVerticle eventBus, ServerConfig config) {
+        this.vertx = vertx;
+        this.registry = registry;
+        this.metrics = metrics;
+        this.http = http;
+        this.eventBus = eventBus;
+        this.config = config;
+    }
+
+    /** Starts serving the engine (which reports its own refusals to listeners). */
+    public static SpecserveServer start(ServerConfig config, Engine engine) {
+        return start(config, engine, engine::addListener, true);
+    }
+
+    /**
+     * Starts serving {@code engine} and waits until every listener is bound.
+     *
+     * @param addListener registers an {@link EngineListener} on the engine (e.g. {@code engine::addListener})
+     * @param engineCountsRejections true when the engine reports refusals of {@code submit} via
+     *                               {@code EngineListener.onRejected}
+     * @throws IllegalStateException when a port cannot be bound (the message names it)
+     */
+    public static SpecserveServer start(ServerConfig config, GenerationService engine,
+                                        Consumer<EngineListener> addListener, boolean engineCountsRejections) {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        Vertx vertx = Vertx.builder()
+                .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
+                .withMetrics(new MicrometerMetricsFactory(registry))
+                .build();
+        MetricsRecorder metrics = new MetricsRecorder(registry, engine);
+        addListener.accept(metrics);
+        Completions completions = new Completions(engine, metrics, engineCountsRejections);
+        HttpApiVerticle http = new HttpApiVerticle(config, completions, registry);
+        EventBusApiVerticle eventBus = new EventBusApiVerticle(completions, config.streamConsumerTimeoutMs());
+        DeploymentOptions eventLoop = new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP);
+        SpecserveServer server = new SpecserveServer(vertx, registry, metrics, http, eventBus, config);
+        try {
+            await(vertx.deployVerticle(eventBus, eventLoop), "event-bus API");
+            await(vertx.deployVerticle(http, eventLoop), "HTTP API on " + config.httpHost() + ":" + config.httpPort());
+            if (config.bridgeEnabled()) {
+                await(vertx.deployVerticle(new TcpBridgeVerticle(config.bridgeHost(), config.bridgePort()), eventLoop),
+                        "TCP event-bus bridge on " + config.bridgeHost() + ":" + config.bridgePort());
+            }
+        } catch (RuntimeException e) {
+            server.close();
+            throw e;
+        }
+        return server;
+    }
+
+    public Vertx vertx() {
+        return vertx;
+    }
+
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    public MetricsRecorder metrics() {
+        return metrics;
+    }
+
+    public ServerConfig config() {
+        return config;
+    }
+
+    public int httpPort() {
+        return http.actualPort();
+    }
+
+    /** The bridge port, or 0 when the bridge is disabled. */
+    public int bridgePort() {
+        return config.bridgeEnabled() ? config.bridgePort() : 0;
+    }
+
+    /** Event-bus streams still open (waiting for or feeding a consumer). */
+    public int openStreams() {
+        CompletableFuture<Integer> n = new CompletableFuture<>();
+        vertx.runOnContext(v -> n.complete(eventBus.openStreams()));
+        try {
+            return n.get(5, TimeUnit.SECONDS);
+        } catch (InterruptedException | ExecutionException | TimeoutException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Stops serving: closes the servers and the bridge, cancels open streams, closes Vert.x. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            vertx.close().toCompletionStage().toCompletableFuture().get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.warn("Vert.x did not close cleanly", e);
+        }
+        registry.close();
+    }
+
+    private static void await(Future<?> f, String what) {
+        try {
+            f.toCompletionStage().toCompletableFuture().get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while starting " + what, e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot start " + what + ": " + e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("timed out starting " + what, e);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package dev.specserve.controller.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.specserve.controller.config.ConfigKey;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class ServeCommandTest {
+    @Test
+    void serve_help_documents_every_setting_with_its_flag_environment_variable_and_default() {
+        StringWriter out = new StringWriter();
+        CommandLine cli = new CommandLine(new Main());
+        cli.setOut(new PrintWriter(out));
+
+        int code = cli.execute("serve", "--help");
+
+        assertThat(code).isZero();
+        String help = out.toString();
+        assertThat(help).contains("--config=FILE", "flag > environment > file > default", "429");
+        for (ConfigKey k : ConfigKey.values()) {
+            assertThat(help).contains(k.flag(), k.env(), k.key());
+        }
+    }
+
+    static String serveErrors(String... args) {
+        PrintStream saved = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            String[] full = new String[args.length + 1];
+            full[0] = "serve";
+            System.arraycopy(args, 0, full, 1, args.length);
+            assertThat(Main.run(full)).as("exit code").isEqualTo(2);
+        } finally {
+            System.setErr(saved);
+        }
+        return err.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void a_bad_setting_stops_serve_before_loading_models_with_an_error_naming_it() {
+        assertThat(serveErrors("--max-batch", "none", "--models", "/does/not/exist"))
+                .contains("'max_batch'", "--max-batch", "none");
+    }
+
+    @Test
+    void an_unknown_default_strategy_is_refused_naming_the_strategy_setting() {
+        assertThat(serveErrors("--strategy", "telepathy", "--models", "/does/not/exist")).contains("'strategy'", "telepathy", "specblock");
+    }
+}

@@ -1,0 +1,168 @@
+package dev.specserve.controller.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+    @TempDir
+    Path dir;
+
+    Path file(String json) throws IOException {
+        Path f = dir.resolve("specserve.json");
+        Files.writeString(f, json);
+        return f;
+    }
+
+    @Test
+    void with_nothing_given_every_setting_has_its_documented_default() {
+        ServerConfig c = ConfigLoader.load(null, Map.of(), Map.of());
+
+        assertThat(c.httpHost()).isEqualTo("127.0.0.1");
+        assertThat(c.httpPort()).isEqualTo(8000);
+        assertThat(c.bridgeHost()).isEqualTo("127.0.0.1");
+        assertThat(c.bridgePort()).isEqualTo(7000);
+        assertThat(c.bridgeEnabled()).isTrue();
+        assertThat(c.maxBatch()).isEqualTo(4);
+        assertThat(c.queueCapacity()).isEqualTo(64);
+        assertThat(c.maxTokensLimit()).isEqualTo(512);
+        assertThat(c.strategy()).isEqualTo("specblock");
+        assertThat(c.requestTimeoutMs()).isEqualTo(120_000);
+        assertThat(c.prefixCacheBytes()).isEqualTo(256L << 20);
+        assertThat(c.streamConsumerTimeoutMs()).isEqualTo(5000);
+        assertThat(c.adminToken()).isNull();
+        assertThat(c.kafkaBootstrap()).isNull();
+        assertThat(c.models()).isNull();
+        assertThat(c.device()).isEqualTo("auto");
+        assertThat(c.threads()).isEqualTo(2);
+    }
+
+    @Test
+    void a_flag_beats_the_environment_which_beats_the_file_which_beats_the_default() throws IOException {
+        Path f = file("{\"http_port\": 1111, \"max_batch\": 3, \"queue_capacity\": 5, \"strategy\": \"ngram\"}");
+        Map<String, String> env = Map.of("SPECSERVE_HTTP_PORT", "2222", "SPECSERVE_MAX_BATCH", "6");
+        Map<String, String> flags = Map.of("http_port", "3333");
+
+        ServerConfig c = ConfigLoader.load(f, env, flags);
+
+        assertThat(c.httpPort()).as("flag").isEqualTo(3333);
+        assertThat(c.maxBatch()).as("environment").isEqualTo(6);
+        assertThat(c.queueCapacity()).as("file").isEqualTo(5);
+        assertThat(c.strategy()).as("file").isEqualTo("ngram");
+        assertThat(c.maxTokensLimit()).as("default").isEqualTo(512);
+    }
+
+    @Test
+    void every_documented_environment_variable_is_read() {
+        Map<String, String> env = Map.ofEntries(
+                Map.entry("SPECSERVE_HTTP_HOST", "0.0.0.0"), Map.entry("SPECSERVE_HTTP_PORT", "9000"),
+                Map.entry("SPECSERVE_BRIDGE_PORT", "0"), Map.entry("SPECSERVE_MAX_BATCH", "2"),
+                Map.entry("SPECSERVE_QUEUE_CAPACITY", "0"), Map.entry("SPECSERVE_MAX_TOKENS_LIMIT", "128"),
+                Map.entry("SPECSERVE_STRATEGY", "eagle"), Map.entry("SPECSERVE_REQUEST_TIMEOUT_MS", "0"),
+                Map.entry("SPECSERVE_PREFIX_CACHE_BYTES", "0"), Map.entry("SPECSERVE_ADMIN_TOKEN", "t"),
+                Map.entry("SPECSERVE_KAFKA_BOOTSTRAP", "localhost:9092"), Map.entry("SPECSERVE_DEVICE", "CPU"));
+
+        ServerConfig c = ConfigLoader.load(null, env, Map.of());
+
+        assertThat(c.httpHost()).isEqualTo("0.0.0.0");
+        assertThat(c.httpPort()).isEqualTo(9000);
+        assertThat(c.bridgeEnabled()).as("bridge port 0 disables the bridge").isFalse();
+        assertThat(c.maxBatch()).isEqualTo(2);
+        assertThat(c.queueCapacity()).isZero();
+        assertThat(c.maxTokensLimit()).isEqualTo(128);
+        assertThat(c.strategy()).isEqualTo("eagle");
+        assertThat(c.requestTimeoutMs()).isZero();
+        assertThat(c.prefixCacheBytes()).isZero();
+        assertThat(c.adminToken()).isEqualTo("t");
+        assertThat(c.kafkaBootstrap()).isEqualTo("localhost:9092");
+        assertThat(c.device()).isEqualTo("cpu");
+        assertThat(c.toString()).as("secrets are masked").doesNotContain("=t,");
+    }
+
+    @Test
+    void the_engine_config_carries_the_scheduler_settings() {
+        ServerConfig c = ConfigLoader.load(null, Map.of(), Map.of("max_batch", "2", "queue_capacity", "9",
+                "max_tokens_limit", "77", "strategy", "none", "request_timeout_ms", "5", "prefix_cache_bytes", "1024"));
+
+        var e = c.toEngineConfig();
+
+        assertThat(e.maxBatch()).isEqualTo(2);
+        assertThat(e.queueCapacity()).isEqualTo(9);
+        assertThat(e.maxTokensLimit()).isEqualTo(77);
+        assertThat(e.defaultStrategy()).isEqualTo("none");
+        assertThat(e.requestTimeoutMillis()).isEqualTo(5);
+        assertThat(e.prefixCacheBytes()).isEqualTo(1024);
+    }
+
+    @Test
+    void a_bad_environment_value_names_the_key_and_the_variable() {
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("SPECSERVE_HTTP_PORT", "eighty"), Map.of()))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.key()).isEqualTo("http_port"))
+                .hasMessageContaining("'http_port'")
+                .hasMessageContaining("SPECSERVE_HTTP_PORT")
+                .hasMessageContaining("eighty");
+    }
+
+    @Test
+    void out_of_range_values_are_refused_naming_the_key() {
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("max_batch", "0")))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.key()).isEqualTo("max_batch"))
+                .hasMessageContaining("flag --max-batch")
+                .hasMessageContaining(">= 1");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("http_port", "70000")))
+                .hasMessageContaining("'http_port'");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("device", "tpu")))
+                .hasMessageContaining("'device'").hasMessageContaining("auto, cuda, cpu");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("http_host", " ")))
+                .hasMessageContaining("'http_host'");
+    }
+
+    @Test
+    void a_file_value_of_the_wrong_json_type_is_refused_naming_the_key_and_the_file() throws IOException {
+        Path f = file("{\"queue_capacity\": \"lots\"}");
+
+        assertThatThrownBy(() -> ConfigLoader.load(f, Map.of(), Map.of()))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.key()).isEqualTo("queue_capacity"))
+                .hasMessageContaining(f.toString());
+        Path g = file("{\"strategy\": 5}");
+        assertThatThrownBy(() -> ConfigLoader.load(g, Map.of(), Map.of())).hasMessageContaining("'strategy'");
+    }
+
+    @Test
+    void an_unknown_key_in_the_file_is_an_error_listing_the_known_keys() throws IOException {
+        Path f = file("{\"http_prot\": 8000}");
+
+        assertThatThrownBy(() -> ConfigLoader.load(f, Map.of(), Map.of()))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.key()).isEqualTo("http_prot"))
+                .hasMessageContaining("unknown setting 'http_prot'")
+                .hasMessageContaining("http_port");
+    }
+
+    @Test
+    void a_file_that_is_not_a_json_object_or_is_missing_is_reported_as_such() throws IOException {
+        Path broken = file("{\"http_port\": ");
+        assertThatThrownBy(() -> ConfigLoader.load(broken, Map.of(), Map.of())).hasMessageContaining("not valid JSON");
+        Path array = file("[1, 2]");
+        assertThatThrownBy(() -> ConfigLoader.load(array, Map.of(), Map.of())).hasMessageContaining("JSON object");
+        assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("nope.json"), Map.of(), Map.of()))
+                .hasMessageContaining("does not exist");
+    }
+
+    @Test
+    void null_in_the_file_leaves_the_default() throws IOException {
+        assertThat(ConfigLoader.load(file("{\"http_port\": null}"), Map.of(), Map.of()).httpPort()).isEqualTo(8000);
+    }
+
+    @Test
+    void controller_config_md_holds_the_current_settings_table() throws IOException {
+        String doc = Files.readString(Path.of("CONFIG.md"));
+
+        assertThat(doc).contains(ConfigKey.markdownTable());
+    }
+}

@@ -1,0 +1,106 @@
+package dev.specserve.controller.server;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** With one batch slot and no queue, concurrent requests beyond the first are refused with 429, not queued. */
+class BackpressureTest {
+    static TestServer server;
+    static Vertx clientVertx;
+    static WebClient client;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start(Map.of("max_batch", "1", "queue_capacity", "0"));
+        clientVertx = Vertx.vertx();
+        client = WebClient.create(clientVertx, new WebClientOptions().setDefaultHost("127.0.0.1")
+                .setDefaultPort(server.httpPort()), new PoolOptions().setHttp1MaxSize(16));
+    }
+
+    @AfterAll
+    static void stop() {
+        client.close();
+        clientVertx.close().await();
+        server.close();
+    }
+
+    static JsonObject slowRequest() {
+        return new JsonObject().put("prompt", "def main():").put("max_tokens", 64).put("temperature", 0)
+                .put("strategy", "none").put("domain", TestServer.SLOW);
+    }
+
+    @Test
+    void concurrent_http_requests_beyond_capacity_get_429_with_a_json_error_and_the_others_complete() throws Exception {
+        double rejectedBefore = server.metric("specserve_requests_rejected_total{reason=\"queue_full\"}");
+        List<HttpResponse<Buffer>> responses = new ArrayList<>();
+        for (int burst = 0; burst < 5 && responses.stream().noneMatch(r -> r.statusCode() == 429); burst++) {
+            List<Future<HttpResponse<Buffer>>> inFlight = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                inFlight.add(client.post("/v1/completions").sendJsonObject(slowRequest()));
+            }
+            for (Future<HttpResponse<Buffer>> f : inFlight) {
+                responses.add(f.await(60, SECONDS));
+            }
+        }
+
+        assertThat(responses).extracting(HttpResponse::statusCode).contains(200, 429).containsOnly(200, 429);
+        for (HttpResponse<Buffer> r : responses) {
+            if (r.statusCode() == 429) {
+                JsonObject error = r.bodyAsJsonObject().getJsonObject("error");
+                assertThat(error.getInteger("code")).isEqualTo(429);
+                assertThat(error.getString("message")).contains("queue is full");
+            } else {
+                assertThat(r.bodyAsJsonObject().getJsonObject("usage").getInteger("completion_tokens")).isPositive();
+            }
+        }
+        long refused = responses.stream().filter(r -> r.statusCode() == 429).count();
+        assertThat(server.metric("specserve_requests_rejected_total{reason=\"queue_full\"}"))
+                .isEqualTo(rejectedBefore + refused);
+        server.awaitIdle();
+    }
+
+    @Test
+    void the_event_bus_fails_requests_beyond_capacity_with_code_429() throws Exception {
+        var bus = server.server.vertx().eventBus();
+        DeliveryOptions patient = new DeliveryOptions().setSendTimeout(60_000);
+        List<Throwable> failures = new ArrayList<>();
+        for (int burst = 0; burst < 5 && failures.isEmpty(); burst++) {
+            List<Future<?>> inFlight = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                inFlight.add(bus.request(EventBusApiVerticle.GENERATE, slowRequest(), patient));
+            }
+            for (Future<?> f : inFlight) {
+                try {
+                    f.await(60, SECONDS);
+                } catch (ReplyException e) {
+                    failures.add(e);
+                }
+            }
+        }
+
+        assertThat(failures).isNotEmpty().allSatisfy(t -> {
+            ReplyException e = (ReplyException) t;
+            assertThat(e.failureCode()).isEqualTo(429);
+            JsonObject error = new JsonObject(e.getMessage());
+            assertThat(error.getString("type")).isEqualTo("rate_limit_error");
+        });
+        server.awaitIdle();
+    }
+}

@@ -1,0 +1,51 @@
+package dev.specserve.controller.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.specserve.runtime.spec.InvalidRequestException;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The one parser both APIs share (the HTTP and event-bus tests cover it end to end). */
+class CompletionRequestParserTest {
+    final CompletionRequestParser parser = new CompletionRequestParser(List.of("none", "specblock"), 100);
+
+    @Test
+    void defaults_follow_the_openai_api() {
+        CompletionRequest r = parser.parse("{\"prompt\": \"hi\"}");
+
+        assertThat(r.maxTokens()).isEqualTo(16);
+        assertThat(r.temperature()).isEqualTo(1.0);
+        assertThat(r.topP()).isEqualTo(1.0);
+        assertThat(r.stop()).isEmpty();
+        assertThat(r.stream()).isFalse();
+        assertThat(r.strategy()).isNull();
+        assertThat(r.domain()).isNull();
+    }
+
+    @Test
+    void every_field_is_read() {
+        CompletionRequest r = parser.parse(new JsonObject("""
+                {"model": "m", "prompt": ["hi"], "max_tokens": 8.0, "temperature": 0.7, "top_p": 0.9,
+                 "stop": "\\n", "stream": true, "seed": 42, "strategy": "none", "domain": "code"}"""));
+
+        assertThat(r).isEqualTo(new CompletionRequest("m", "hi", 8, 0.7, 0.9, List.of("\n"), true, 42, "none", "code"));
+        assertThat(r.toEngineRequest("id-1").sampling().seed()).isEqualTo(42);
+    }
+
+    @Test
+    void an_event_bus_body_may_be_a_json_object_or_a_string_holding_one_but_nothing_else() {
+        assertThat(parser.parseValue("{\"prompt\": \"a\"}").prompt()).isEqualTo("a");
+        assertThatThrownBy(() -> parser.parseValue(42))
+                .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("body"));
+        assertThatThrownBy(() -> parser.parseValue(null))
+                .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("body"));
+    }
+
+    @Test
+    void the_max_tokens_default_never_exceeds_a_small_limit() {
+        assertThat(new CompletionRequestParser(List.of("none"), 4).parse("{\"prompt\": \"x\"}").maxTokens()).isEqualTo(4);
+    }
+}

@@ -1,0 +1,241 @@
+package dev.specserve.controller.server;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The HTTP API against the real engine and models, through a real HTTP client. */
+@ExtendWith(VertxExtension.class)
+class HttpApiTest {
+    static TestServer server;
+    static Vertx clientVertx;
+    static WebClient client;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start(Map.of("admin_token", "s3cret"));
+        clientVertx = Vertx.vertx();
+        client = WebClient.create(clientVertx, new WebClientOptions().setDefaultHost("127.0.0.1")
+                .setDefaultPort(server.httpPort()));
+    }
+
+    @AfterAll
+    static void stop() {
+        client.close();
+        clientVertx.close().await();
+        server.close();
+    }
+
+    static JsonObject greedy(String prompt, int maxTokens) {
+        return new JsonObject().put("prompt", prompt).put("max_tokens", maxTokens).put("temperature", 0);
+    }
+
+    static HttpResponse<Buffer> complete(JsonObject body) throws Exception {
+        return client.post("/v1/completions").sendJsonObject(body).await(60, SECONDS);
+    }
+
+    /** The {@code data:} payloads of a server-sent-event body, in order. */
+    static List<String> events(String body) {
+        List<String> data = new ArrayList<>();
+        for (String event : body.split("\n\n")) {
+            if (!event.isBlank()) {
+                assertThat(event).startsWith("data: ");
+                data.add(event.substring("data: ".length()));
+            }
+        }
+        return data;
+    }
+
+    @Test
+    void a_completion_answers_in_the_openai_shape_with_usage_and_speculation_stats() throws Exception {
+        HttpResponse<Buffer> r = complete(greedy("def add(a, b):", 12).put("model", "whatever"));
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.getHeader("Content-Type")).startsWith("application/json");
+        JsonObject body = r.bodyAsJsonObject();
+        assertThat(body.getString("id")).startsWith("cmpl-");
+        assertThat(body.getString("object")).isEqualTo("text_completion");
+        assertThat(body.getLong("created")).isPositive();
+        assertThat(body.getString("model")).isEqualTo(server.engine.modelName());
+        JsonObject choice = body.getJsonArray("choices").getJsonObject(0);
+        assertThat(choice.getInteger("index")).isZero();
+        assertThat(choice.getString("text")).isNotNull();
+        assertThat(choice.getString("finish_reason")).isIn("stop", "length");
+        assertThat(choice.containsKey("logprobs")).isTrue();
+        assertThat(choice.getValue("logprobs")).isNull();
+        JsonObject usage = body.getJsonObject("usage");
+        assertThat(usage.getInteger("prompt_tokens")).isPositive();
+        assertThat(usage.getInteger("completion_tokens")).isBetween(1, 12);
+        assertThat(usage.getInteger("total_tokens"))
+                .isEqualTo(usage.getInteger("prompt_tokens") + usage.getInteger("completion_tokens"));
+        JsonObject spec = body.getJsonObject("specserve");
+        assertThat(spec.getInteger("rounds")).isPositive();
+        assertThat(spec.getDouble("accepted_mean")).isGreaterThanOrEqualTo(1.0);
+        assertThat(spec.getLong("drafter_version")).isNotNull();
+        assertThat(spec.getString("strategy")).isEqualTo(server.engine.defaultStrategy());
+    }
+
+    @Test
+    void a_request_may_pick_its_strategy_and_stop_strings() throws Exception {
+        JsonObject body = complete(greedy("import os\n", 8).put("strategy", "ngram").put("stop", new JsonArray().add("\n\n\n")))
+                .bodyAsJsonObject();
+
+        assertThat(body.getJsonObject("specserve").getString("strategy")).isEqualTo("ngram");
+        assertThat(body.getJsonArray("choices").getJsonObject(0).getString("text")).doesNotContain("\n\n\n");
+    }
+
+    @Test
+    void streaming_sends_text_deltas_then_done_and_the_deltas_add_up_to_the_greedy_text() throws Exception {
+        JsonObject request = greedy("class Stack:\n    def", 16);
+        String expected = complete(request).bodyAsJsonObject().getJsonArray("choices").getJsonObject(0).getString("text");
+
+        HttpResponse<Buffer> r = complete(request.copy().put("stream", true));
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.getHeader("Content-Type")).startsWith("text/event-stream");
+        List<String> data = events(r.bodyAsString());
+        assertThat(data).last().isEqualTo("[DONE]");
+        List<JsonObject> chunks = data.subList(0, data.size() - 1).stream().map(JsonObject::new).toList();
+        StringBuilder text = new StringBuilder();
+        for (JsonObject chunk : chunks) {
+            assertThat(chunk.getString("object")).isEqualTo("text_completion");
+            text.append(chunk.getJsonArray("choices").getJsonObject(0).getString("text"));
+        }
+        assertThat(text.toString()).isEqualTo(expected);
+        JsonObject last = chunks.get(chunks.size() - 1);
+        assertThat(last.getJsonArray("choices").getJsonObject(0).getString("finish_reason")).isIn("stop", "length");
+        assertThat(last.getJsonObject("usage").getInteger("completion_tokens")).isBetween(1, 16);
+        assertThat(chunks.subList(0, chunks.size() - 1))
+                .allSatisfy(c -> assertThat(c.getJsonArray("choices").getJsonObject(0).getValue("finish_reason")).isNull());
+    }
+
+    @Test
+    @io.vertx.junit5.Timeout(value = 60, timeUnit = SECONDS)
+    void a_client_that_disconnects_mid_stream_cancels_its_generation(VertxTestContext test) {
+        HttpClient http = clientVertx.createHttpClient(new HttpClientOptions());
+        AtomicReference<String> requestId = new AtomicReference<>();
+        JsonObject body = greedy("def main():", server.engine.maxTokensLimit()).put("strategy", "none").put("domain", TestServer.SLOW).put("stream", true);
+        http.request(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(server.httpPort())
+                        .setURI("/v1/completions"))
+                .compose(req -> req.send(body.toBuffer()))
+                .onComplete(test.succeeding(resp -> {
+                    requestId.set(resp.getHeader("X-Request-Id"));
+                    resp.handler(chunk -> {
+                        if (chunk.toString().contains("data: {")) {
+                            resp.request().connection().close(); // the client goes away after the first chunk
+                        }
+                    });
+                }));
+        clientVertx.executeBlocking(() -> {
+            TestServer.awaitCondition(() -> requestId.get() != null && server.finished.containsKey(requestId.get()),
+                    Duration.ofSeconds(50), "the request to finish");
+            return server.finished.get(requestId.get());
+        }).onComplete(test.succeeding(reason -> test.verify(() -> {
+            assertThat(reason).isEqualTo("cancelled");
+            server.awaitIdle();
+            assertThat(server.engine.running()).isZero();
+            test.completeNow();
+        })));
+    }
+
+    @Test
+    void models_lists_the_served_model_with_its_context_length() throws Exception {
+        JsonObject body = client.get("/v1/models").send().await(10, SECONDS).bodyAsJsonObject();
+
+        assertThat(body.getString("object")).isEqualTo("list");
+        JsonObject model = body.getJsonArray("data").getJsonObject(0);
+        assertThat(model.getString("id")).isEqualTo(server.engine.modelName());
+        assertThat(model.getString("object")).isEqualTo("model");
+        assertThat(model.getInteger("max_model_len")).isEqualTo(server.engine.contextLength());
+        assertThat(model.getJsonArray("strategies").getList()).containsAll(server.engine.strategies());
+    }
+
+    @Test
+    void health_is_always_200_and_ready_is_200_once_the_engine_has_warmed_up() throws Exception {
+        HttpResponse<Buffer> health = client.get("/health").send().await(10, SECONDS);
+        HttpResponse<Buffer> ready = client.get("/ready").send().await(10, SECONDS);
+
+        assertThat(health.statusCode()).isEqualTo(200);
+        assertThat(ready.statusCode()).isEqualTo(200);
+        assertThat(ready.bodyAsJsonObject().getString("status")).isEqualTo("ready");
+    }
+
+    @Test
+    void metrics_render_the_speculative_decoding_meters_in_prometheus_text_after_a_request() throws Exception {
+        complete(greedy("for i in range(10):", 12).put("strategy", "specblock"));
+
+        HttpResponse<Buffer> r = client.get("/metrics").send().await(10, SECONDS);
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.getHeader("Content-Type")).startsWith("text/plain");
+        String text = r.bodyAsString();
+        assertThat(text).contains(
+                "specserve_time_to_first_token_seconds_bucket",
+                "specserve_inter_token_latency_seconds_bucket",
+                "specserve_e2e_request_latency_seconds_bucket",
+                "specserve_request_queue_time_seconds_bucket",
+                "specserve_num_requests_running ",
+                "specserve_num_requests_waiting ",
+                "specserve_prefix_cache_bytes ",
+                "specserve_prefix_cache_hit_rate ",
+                "specserve_drafter_version ",
+                "specserve_prompt_tokens_total ",
+                "specserve_generation_tokens_total ",
+                "specserve_spec_decode_num_drafts_total ",
+                "specserve_spec_decode_num_draft_tokens_total ",
+                "specserve_spec_decode_num_accepted_tokens_total ",
+                "specserve_requests_finished_total{finish_reason=",
+                "specserve_requests_rejected_total{reason=\"queue_full\"}",
+                "vertx_http_server_requests_total");
+        assertThat(server.metric("specserve_spec_decode_num_drafts_total")).isPositive();
+        assertThat(server.metric("specserve_spec_decode_num_draft_tokens_total")).isPositive();
+        assertThat(server.metric("specserve_generation_tokens_total")).isGreaterThanOrEqualTo(12);
+        if (server.metric("specserve_spec_decode_num_accepted_tokens_total") > 0) {
+            assertThat(text).contains("specserve_spec_decode_num_accepted_tokens_per_pos_total{position=\"1\"}");
+        }
+    }
+
+    @Test
+    void unknown_routes_and_methods_answer_with_a_json_error() throws Exception {
+        HttpResponse<Buffer> missing = client.get("/v1/nothing").send().await(10, SECONDS);
+        HttpResponse<Buffer> wrongMethod = client.get("/v1/completions").send().await(10, SECONDS);
+
+        assertThat(missing.statusCode()).isEqualTo(404);
+        assertThat(missing.bodyAsJsonObject().getJsonObject("error").getInteger("code")).isEqualTo(404);
+        assertThat(wrongMethod.statusCode()).isEqualTo(405);
+        assertThat(wrongMethod.bodyAsJsonObject().getJsonObject("error").getInteger("code")).isEqualTo(405);
+    }
+
+    @Test
+    void admin_config_needs_the_admin_token_and_never_shows_it() throws Exception {
+        HttpResponse<Buffer> anonymous = client.get("/admin/config").send().await(10, SECONDS);
+        HttpResponse<Buffer> admin = client.get("/admin/config").putHeader("Authorization", "Bearer s3cret").send()
+                .await(10, SECONDS);
+
+        assertThat(anonymous.statusCode()).isEqualTo(401);
+        assertThat(admin.statusCode()).isEqualTo(200);
+        assertThat(admin.bodyAsString()).contains("maxBatch").doesNotContain("s3cret");
+    }
+}

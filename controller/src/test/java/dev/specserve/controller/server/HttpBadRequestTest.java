@@ -1,0 +1,148 @@
+package dev.specserve.controller.server;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Every kind of bad input gets a 400 whose JSON error names the field, is counted in
+ * {@code specserve.requests.rejected}, and leaves the server serving.
+ */
+class HttpBadRequestTest {
+    static final int LIMIT = 64;
+    static TestServer server;
+    static Vertx clientVertx;
+    static WebClient client;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start(Map.of("max_tokens_limit", Integer.toString(LIMIT)));
+        clientVertx = Vertx.vertx();
+        client = WebClient.create(clientVertx, new WebClientOptions().setDefaultHost("127.0.0.1")
+                .setDefaultPort(server.httpPort()));
+    }
+
+    @AfterAll
+    static void stop() {
+        client.close();
+        clientVertx.close().await();
+        server.close();
+    }
+
+    @AfterEach
+    void theServerStillServes() throws Exception {
+        HttpResponse<Buffer> good = post(Buffer.buffer("{\"prompt\": \"x = 1\", \"max_tokens\": 4, \"temperature\": 0}"));
+        assertThat(good.statusCode()).as("a good request after the bad one").isEqualTo(200);
+        assertThat(good.bodyAsJsonObject().getJsonObject("usage").getInteger("completion_tokens")).isBetween(1, 4);
+    }
+
+    static HttpResponse<Buffer> post(Buffer body) throws Exception {
+        return client.post("/v1/completions").putHeader("Content-Type", "application/json").sendBuffer(body)
+                .await(60, SECONDS);
+    }
+
+    static void assertRejected(HttpResponse<Buffer> r, String param) {
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(r.getHeader("Content-Type")).startsWith("application/json");
+        JsonObject error = r.bodyAsJsonObject().getJsonObject("error");
+        assertThat(error.getString("type")).isEqualTo("invalid_request_error");
+        assertThat(error.getString("param")).isEqualTo(param);
+        assertThat(error.getInteger("code")).isEqualTo(400);
+        assertThat(error.getString("message")).isNotBlank();
+    }
+
+    double rejected(String param) {
+        return server.metric("specserve_requests_rejected_total{reason=\"invalid_" + param + "\"}");
+    }
+
+    @ParameterizedTest(name = "{0} -> 400 naming {1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            {"max_tokens": 8}                                   | prompt
+            {"prompt": ""}                                      | prompt
+            {"prompt": null}                                    | prompt
+            {"prompt": 42}                                      | prompt
+            {"prompt": ["a", "b"]}                              | prompt
+            {"prompt": "x", "max_tokens": "ten"}                | max_tokens
+            {"prompt": "x", "max_tokens": 0}                    | max_tokens
+            {"prompt": "x", "max_tokens": -3}                   | max_tokens
+            {"prompt": "x", "max_tokens": 2.5}                  | max_tokens
+            {"prompt": "x", "max_tokens": 65}                   | max_tokens
+            {"prompt": "x", "max_tokens": 99999999999999999999} | max_tokens
+            {"prompt": "x", "temperature": "hot"}               | temperature
+            {"prompt": "x", "temperature": -0.5}                | temperature
+            {"prompt": "x", "top_p": 0}                         | top_p
+            {"prompt": "x", "top_p": "all"}                     | top_p
+            {"prompt": "x", "stop": 42}                         | stop
+            {"prompt": "x", "stop": ["ok", 7]}                  | stop
+            {"prompt": "x", "stop": [""]}                       | stop
+            {"prompt": "x", "stream": "yes"}                    | stream
+            {"prompt": "x", "seed": "lucky"}                    | seed
+            {"prompt": "x", "strategy": "warp-drive"}           | strategy
+            {"prompt": "x", "strategy": 3}                      | strategy
+            {"prompt": "x", "domain": 5}                        | domain
+            {"prompt": "x", "model": true}                      | model
+            {"prompt": "x", "n": 2}                             | n
+            {"prompt": "x",                                     | body
+            not json at all                                     | body
+            [1, 2, 3]                                           | body
+            "just a string"                                     | body
+            """)
+    void a_bad_field_is_refused_with_400_naming_it(String body, String param) throws Exception {
+        double before = rejected(param);
+
+        HttpResponse<Buffer> r = post(Buffer.buffer(body));
+
+        assertRejected(r, param);
+        assertThat(rejected(param)).as("counted once as invalid_" + param).isEqualTo(before + 1);
+    }
+
+    @Test
+    void an_empty_body_is_refused_naming_the_body() throws Exception {
+        assertRejected(post(Buffer.buffer()), "body");
+    }
+
+    @Test
+    void a_prompt_longer_than_the_context_is_refused_by_the_engine_naming_the_prompt() throws Exception {
+        double before = rejected("prompt");
+        String prompt = "x = 1\n".repeat(server.engine.contextLength() * 2);
+
+        HttpResponse<Buffer> r = post(new JsonObject().put("prompt", prompt).put("max_tokens", 4).toBuffer());
+
+        assertRejected(r, "prompt");
+        assertThat(r.bodyAsJsonObject().getJsonObject("error").getString("message")).contains("context");
+        assertThat(rejected("prompt")).as("counted once, by the engine").isEqualTo(before + 1);
+    }
+
+    @Test
+    void a_body_over_one_mebibyte_is_refused_naming_the_body() throws Exception {
+        double before = rejected("body");
+        String prompt = "a".repeat((int) HttpApiVerticle.BODY_LIMIT + 10);
+
+        HttpResponse<Buffer> r = post(new JsonObject().put("prompt", prompt).toBuffer());
+
+        assertRejected(r, "body");
+        assertThat(r.bodyAsJsonObject().getJsonObject("error").getString("message")).contains("exceeds");
+        assertThat(rejected("body")).isEqualTo(before + 1);
+    }
+
+    @Test
+    void unknown_openai_fields_are_ignored() throws Exception {
+        HttpResponse<Buffer> r = post(Buffer.buffer(
+                "{\"prompt\": \"x\", \"max_tokens\": 2, \"user\": \"me\", \"frequency_penalty\": 0, \"n\": 1}"));
+
+        assertThat(r.statusCode()).isEqualTo(200);
+    }
+}

@@ -1,0 +1,146 @@
+package dev.specserve.controller.server;
+
+import dev.specserve.controller.config.ConfigLoader;
+import dev.specserve.controller.config.ServerConfig;
+import dev.specserve.drafters.ModelStack;
+import dev.specserve.runtime.SpecserveHome;
+import dev.specserve.runtime.engine.Engine;
+import dev.specserve.runtime.engine.EngineListener;
+import dev.specserve.runtime.engine.RequestStats;
+import dev.specserve.runtime.ort.ExecutionDevice;
+import dev.specserve.runtime.spec.GenerationResult;
+import dev.specserve.runtime.spec.RoundResult;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The real thing for a test class: the test models (bundled demo pair, or -Dspecserve.test.models), a real
+ * {@link Engine}, and a {@link SpecserveServer} on free ports. Records how every request finished.
+ *
+ * <p>Requests with {@code "domain": "slow"} get {@value #SLOW_ROUND_MILLIS} ms added to each round (a listener
+ * sleeps on the engine thread), so cancellation tests do not race a tiny, fast model to the end of its output.
+ */
+final class TestServer implements AutoCloseable {
+    static final String SLOW = "slow";
+    static final long SLOW_ROUND_MILLIS = 5;
+
+    final ModelStack stack;
+    final Engine engine;
+    final SpecserveServer server;
+    /** finish_reason by request id, as the engine reported it. */
+    final Map<String, String> finished = new ConcurrentHashMap<>();
+
+    private TestServer(Map<String, String> settings) {
+        Map<String, String> s = new HashMap<>();
+        s.put("http_port", "0");
+        s.put("bridge_port", Integer.toString(freePort()));
+        s.put("max_tokens_limit", "512");
+        s.put("device", "cpu");
+        s.putAll(settings);
+        ServerConfig config = ConfigLoader.load(null, Map.of(), s);
+        stack = ModelStack.load(modelDir(), ExecutionDevice.CPU, 2);
+        engine = stack.newEngine(config.toEngineConfig());
+        engine.addListener(new EngineListener() {
+            @Override
+            public void onRound(String requestId, String strategy, long drafterVersion, String domain,
+                                RoundResult round, int[] emitted) {
+                if (SLOW.equals(domain)) {
+                    try {
+                        Thread.sleep(SLOW_ROUND_MILLIS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            }
+
+            @Override
+            public void onFinished(String requestId, GenerationResult result, RequestStats stats) {
+                finished.put(requestId, result.finishReason().wire());
+            }
+
+            @Override
+            public void onFailed(String requestId, Throwable error) {
+                finished.put(requestId, "error");
+            }
+        });
+        server = SpecserveServer.start(config, engine);
+        awaitCondition(engine::ready, Duration.ofSeconds(60), "engine ready");
+    }
+
+    /** Settings by config-file key, e.g. {@code "max_batch" -> "1"}. */
+    static TestServer start(Map<String, String> settings) {
+        return new TestServer(settings);
+    }
+
+    static TestServer start() {
+        return start(Map.of());
+    }
+
+    static Path modelDir() {
+        String override = System.getProperty("specserve.test.models");
+        if (override != null && !override.isBlank() && !override.startsWith("${")) {
+            Path p = Path.of(override);
+            return p.isAbsolute() ? p : SpecserveHome.home().resolve(p);
+        }
+        return SpecserveHome.demoModels();
+    }
+
+    int httpPort() {
+        return server.httpPort();
+    }
+
+    int bridgePort() {
+        return server.bridgePort();
+    }
+
+    /** Waits until the engine has no running and no waiting request. */
+    void awaitIdle() {
+        awaitCondition(() -> engine.running() == 0 && engine.waiting() == 0, Duration.ofSeconds(30), "engine idle");
+    }
+
+    /** The rendered Prometheus value of a sample line, e.g. {@code specserve_requests_rejected_total{reason="queue_full"}}. */
+    double metric(String sample) {
+        for (String line : server.registry().scrape().split("\n")) {
+            if (line.startsWith(sample + " ")) {
+                return Double.parseDouble(line.substring(sample.length() + 1).trim());
+            }
+        }
+        return 0;
+    }
+
+    static void awaitCondition(BooleanSupplier condition, Duration timeout, String what) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + timeout + " waiting for: " + what);
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    private static int freePort() {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.close();
+        engine.close();
+        stack.close();
+    }
+}
