@@ -1,0 +1,385 @@
+package dev.specserve.telemetry;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import kafka.tools.StorageTool;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.utils.Time;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A real single-node Kafka broker (KRaft, combined broker + controller) running inside this JVM: the
+ * run-time default when no external Kafka is configured, and the broker of the tests.
+ *
+ * <p>The log directory lives under the given data directory and is formatted on first start; later
+ * starts reuse it, so records survive {@link #stop()} / {@link #start()} and {@link #restart()}. Ports
+ * are chosen free on loopback at the first start (or given explicitly) and kept for the object's
+ * lifetime, so clients reconnect to the same address after a restart. Start-up takes 3–6 s.
+ *
+ * <p>While a broker runs, Kafka's {@code Exit.exit/halt} are redirected to an exception so that a
+ * fatal broker error cannot terminate the serving process.
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(EmbeddedKafka.class);
+    private static final String HOST = "127.0.0.1";
+    private static final Object EXIT_GUARD_LOCK = new Object();
+    private static int exitGuardUsers;
+
+    private final Path dataDir;
+    private final Map<String, String> overrides;
+    private int brokerPort;
+    private int controllerPort;
+    private KafkaRaftServer server;
+    private Thread shutdownHook;
+    private boolean guardingExit;
+
+    /** A broker with data under {@code dataDir} on free ports. */
+    public EmbeddedKafka(Path dataDir) {
+        this(dataDir, 0, 0, Map.of());
+    }
+
+    /**
+     * @param dataDir        directory that holds the broker's log dir (created if needed)
+     * @param brokerPort     client port, 0 for a free one
+     * @param controllerPort KRaft controller port, 0 for a free one
+     * @param overrides      broker properties that override the defaults (e.g. {@code log.retention.hours})
+     */
+    public EmbeddedKafka(Path dataDir, int brokerPort, int controllerPort, Map<String, String> overrides) {
+        this.dataDir = dataDir.toAbsolutePath();
+        this.brokerPort = brokerPort;
+        this.controllerPort = controllerPort;
+        this.overrides = Map.copyOf(overrides);
+    }
+
+    /** Creates and starts a broker under {@code dataDir}. */
+    public static EmbeddedKafka startIn(Path dataDir) {
+        EmbeddedKafka kafka = new EmbeddedKafka(dataDir);
+        kafka.start();
+        return kafka;
+    }
+
+    /**
+     * Starts the broker (formatting the log dir on first use) and waits until it serves clients.
+     *
+     * @return the bootstrap servers string
+     * @throws IllegalStateException if the broker cannot start
+     */
+    public synchronized String start() {
+        if (server != null) {
+            return bootstrapServers();
+        }
+        long t0 = System.nanoTime();
+        try {
+            Files.createDirectories(dataDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + dataDir, e);
+        }
+        reservePorts();
+        Properties props = brokerProperties();
+        String clusterId = formatIfNeeded(props);
+        installExitGuard();
+        RuntimeException last = null;
+        for (int attempt = 1; attempt <= 10; attempt++) {
+            KafkaRaftServer s = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
+            try {
+                s.startup();
+                server = s;
+                break;
+            } catch (RuntimeException e) {
+                last = e;
+                shutdownQuietly(s);
+                if (!isBindFailure(e) || attempt == 10) {
+                    break;
+                }
+                log.info("Embedded Kafka port still in use, retrying start ({}/10)", attempt);
+                sleep(500);
+            }
+        }
+        if (server == null) {
+            removeExitGuard();
+            throw new IllegalStateException("embedded Kafka failed to start in " + dataDir, last);
+        }
+        try {
+            awaitReady(Duration.ofSeconds(30));
+        } catch (RuntimeException e) {
+            stop();
+            throw new IllegalStateException("embedded Kafka started but does not serve clients", e);
+        }
+        shutdownHook = new Thread(this::stopFromHook, "embedded-kafka-shutdown");
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
+        log.info("Embedded Kafka started at {} (cluster {}, data {}) in {} ms", bootstrapServers(), clusterId,
+                logDir(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+        return bootstrapServers();
+    }
+
+    /** Stops the broker cleanly (controlled shutdown, logs flushed). No-op when not running. */
+    public synchronized void stop() {
+        if (server == null) {
+            return;
+        }
+        long t0 = System.nanoTime();
+        KafkaRaftServer s = server;
+        server = null;
+        shutdownQuietly(s);
+        removeExitGuard();
+        if (shutdownHook != null) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            } catch (IllegalStateException e) {
+                // JVM already shutting down
+            }
+            shutdownHook = null;
+        }
+        log.info("Embedded Kafka at {} stopped in {} ms", bootstrapServers(),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    }
+
+    /** Stops and starts again on the same ports and data directory. */
+    public synchronized String restart() {
+        stop();
+        return start();
+    }
+
+    /**
+     * {@code 127.0.0.1:port}. Known before the first start: asking reserves the ports, so clients can be
+     * configured before the broker exists.
+     */
+    public synchronized String bootstrapServers() {
+        reservePorts();
+        return HOST + ":" + brokerPort;
+    }
+
+    public synchronized boolean isRunning() {
+        return server != null;
+    }
+
+    public synchronized int port() {
+        reservePorts();
+        return brokerPort;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    public Path logDir() {
+        return dataDir.resolve("kraft-combined-logs");
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    // ---------------------------------------------------------------------------------- internals
+
+    private Properties brokerProperties() {
+        Map<String, String> p = new TreeMap<>();
+        p.put("process.roles", "broker,controller");
+        p.put("node.id", "1");
+        p.put("controller.quorum.voters", "1@" + HOST + ":" + controllerPort);
+        p.put("listeners", "PLAINTEXT://" + HOST + ":" + brokerPort + ",CONTROLLER://" + HOST + ":" + controllerPort);
+        p.put("advertised.listeners", "PLAINTEXT://" + HOST + ":" + brokerPort);
+        p.put("controller.listener.names", "CONTROLLER");
+        p.put("inter.broker.listener.name", "PLAINTEXT");
+        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        p.put("log.dirs", logDir().toString());
+        p.put("num.partitions", "1");
+        p.put("default.replication.factor", "1");
+        p.put("min.insync.replicas", "1");
+        p.put("offsets.topic.replication.factor", "1");
+        p.put("offsets.topic.num.partitions", "1");
+        p.put("transaction.state.log.replication.factor", "1");
+        p.put("transaction.state.log.min.isr", "1");
+        p.put("transaction.state.log.num.partitions", "1");
+        p.put("share.coordinator.state.topic.replication.factor", "1");
+        p.put("share.coordinator.state.topic.min.isr", "1");
+        p.put("group.initial.rebalance.delay.ms", "0");
+        p.put("auto.create.topics.enable", "false");
+        p.put("log.cleaner.dedupe.buffer.size", Long.toString(2L * 1024 * 1024));
+        p.put("num.network.threads", "2");
+        p.put("num.io.threads", "2");
+        p.put("background.threads", "2");
+        p.put("num.recovery.threads.per.data.dir", "1");
+        p.putAll(overrides);
+        Properties props = new Properties();
+        props.putAll(p);
+        return props;
+    }
+
+    private String formatIfNeeded(Properties props) {
+        Path meta = logDir().resolve("meta.properties");
+        if (Files.exists(meta)) {
+            try {
+                Properties m = new Properties();
+                try (var in = Files.newInputStream(meta)) {
+                    m.load(in);
+                }
+                return m.getProperty("cluster.id", "?");
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + meta, e);
+            }
+        }
+        String clusterId = Uuid.randomUuid().toString();
+        Path propsFile = dataDir.resolve("server.properties");
+        try (OutputStream out = Files.newOutputStream(propsFile)) {
+            props.store(out, "embedded Kafka (specserve telemetry)");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + propsFile, e);
+        }
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        int rc;
+        try (PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
+            rc = StorageTool.execute(new String[]{"format", "-t", clusterId, "-c", propsFile.toString()}, out);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("formatting " + logDir() + " failed: " + buf.toString(StandardCharsets.UTF_8), e);
+        }
+        if (rc != 0) {
+            throw new IllegalStateException("formatting " + logDir() + " failed (rc " + rc + "): "
+                    + buf.toString(StandardCharsets.UTF_8));
+        }
+        log.info("Formatted embedded Kafka log dir {} (cluster {})", logDir(), clusterId);
+        return clusterId;
+    }
+
+    private void awaitReady(Duration timeout) {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        p.put(AdminClientConfig.CLIENT_ID_CONFIG, "embedded-kafka-readiness");
+        try (Admin admin = Admin.create(p)) {
+            int nodes = admin.describeCluster(new DescribeClusterOptions().timeoutMs((int) timeout.toMillis()))
+                    .nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS).size();
+            if (nodes < 1) {
+                throw new IllegalStateException("no broker in cluster");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (Exception e) {
+            throw new IllegalStateException("broker not ready within " + timeout, e);
+        }
+    }
+
+    private void reservePorts() {
+        if (brokerPort == 0) {
+            brokerPort = freePort();
+        }
+        if (controllerPort == 0) {
+            do {
+                controllerPort = freePort();
+            } while (controllerPort == brokerPort);
+        }
+    }
+
+    private static int freePort() {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
+            s.setReuseAddress(true);
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("no free port", e);
+        }
+    }
+
+    private void stopFromHook() {
+        try {
+            synchronized (this) {
+                if (server != null) {
+                    log.info("JVM shutdown: stopping embedded Kafka at {}", bootstrapServers());
+                    KafkaRaftServer s = server;
+                    server = null;
+                    shutdownQuietly(s);
+                }
+            }
+        } catch (RuntimeException e) {
+            // best effort during JVM shutdown
+        }
+    }
+
+    private static void shutdownQuietly(KafkaRaftServer s) {
+        try {
+            s.shutdown();
+            s.awaitShutdown();
+        } catch (RuntimeException e) {
+            log.warn("Error shutting down embedded Kafka: {}", e.toString());
+        }
+    }
+
+    private static boolean isBindFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BindException || String.valueOf(t.getMessage()).contains("Address already in use")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void installExitGuard() {
+        if (guardingExit) {
+            return;
+        }
+        guardingExit = true;
+        synchronized (EXIT_GUARD_LOCK) {
+            if (exitGuardUsers++ == 0) {
+                try {
+                    org.apache.kafka.common.utils.internals.Exit.setExitProcedure((code, msg) -> {
+                        log.error("Embedded Kafka requested JVM exit({}): {}; ignored", code, msg);
+                        throw new IllegalStateException("embedded Kafka requested exit(" + code + "): " + msg);
+                    });
+                    org.apache.kafka.common.utils.internals.Exit.setHaltProcedure((code, msg) -> {
+                        log.error("Embedded Kafka requested JVM halt({}): {}; ignored", code, msg);
+                        throw new IllegalStateException("embedded Kafka requested halt(" + code + "): " + msg);
+                    });
+                } catch (LinkageError e) {
+                    log.debug("Kafka Exit procedures not available: {}", e.toString());
+                }
+            }
+        }
+    }
+
+    private void removeExitGuard() {
+        if (!guardingExit) {
+            return;
+        }
+        guardingExit = false;
+        synchronized (EXIT_GUARD_LOCK) {
+            if (--exitGuardUsers == 0) {
+                try {
+                    org.apache.kafka.common.utils.internals.Exit.resetExitProcedure();
+                    org.apache.kafka.common.utils.internals.Exit.resetHaltProcedure();
+                } catch (LinkageError e) {
+                    // not available
+                }
+            }
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+}
