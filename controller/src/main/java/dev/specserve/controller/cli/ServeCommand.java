@@ -4,6 +4,8 @@ import dev.specserve.controller.config.ConfigException;
 import dev.specserve.controller.config.ConfigKey;
 import dev.specserve.controller.config.ConfigLoader;
 import dev.specserve.controller.config.ServerConfig;
+import dev.specserve.controller.feedback.FeedbackWiring;
+import dev.specserve.controller.feedback.KafkaFeedbackSink;
 import dev.specserve.controller.server.FeedbackSink;
 import dev.specserve.controller.server.SpecserveServer;
 import dev.specserve.drafters.ModelStack;
@@ -69,12 +71,12 @@ final class ServeCommand implements Callable<Integer> {
         List<FeedbackSink> sinks = new ArrayList<>();
         try {
             engine = stack.newEngine(config.toEngineConfig());
-            sinks.addAll(feedbackSinks(config));
+            server = SpecserveServer.start(config, engine);
+            sinks.addAll(feedbackSinks(config, stack, server));
             for (FeedbackSink sink : sinks) {
                 engine.addListener(sink);
                 LOG.info("feedback sink: {}", sink.describe());
             }
-            server = SpecserveServer.start(config, engine);
         } catch (RuntimeException e) {
             shutdown(server, engine, sinks, stack);
             throw e;
@@ -103,12 +105,19 @@ final class ServeCommand implements Callable<Integer> {
      * Returns the sinks that receive every engine event (rounds, finished requests). Plug the Kafka publisher in
      * here, e.g. {@code if (config.kafkaBootstrap() != null) return List.of(new KafkaFeedbackSink(...));}.
      */
-    static List<FeedbackSink> feedbackSinks(ServerConfig config) {
-        if (config.kafkaBootstrap() != null) {
-            LOG.warn("kafka_bootstrap is set ({}) but no Kafka feedback sink is wired in yet; feedback is not published",
-                    config.kafkaBootstrap());
+    static List<FeedbackSink> feedbackSinks(ServerConfig config, ModelStack stack, SpecserveServer server) {
+        FeedbackWiring wiring = FeedbackWiring.start(config.kafkaBootstrap(), System.getenv(), server.registry());
+        if (!wiring.enabled()) {
+            return List.of();
         }
-        return List.of();
+        String drafterId = stack.manifest().name() + "/" + stack.manifest().drafter().file().getFileName();
+        KafkaFeedbackSink sink = new KafkaFeedbackSink(wiring.publisher(), wiring.replicaId(), drafterId) {
+            @Override
+            public void close() {
+                wiring.close();
+            }
+        };
+        return List.of(sink);
     }
 
     /** Flags given on the command line, by config key (the model flags come from {@link ModelOptions}). */

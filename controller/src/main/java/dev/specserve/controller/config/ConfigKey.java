@@ -27,7 +27,7 @@ public enum ConfigKey {
     ADMIN_TOKEN("admin_token", Type.STRING, null,
             "Bearer token for /admin/* (unset: the admin routes answer 404)."),
     KAFKA_BOOTSTRAP("kafka_bootstrap", Type.STRING, null,
-            "Kafka bootstrap servers for round feedback (unset: no feedback publishing)."),
+            "Kafka bootstrap servers for round feedback; unset or 'embedded': an in-process KRaft broker; 'none': no feedback."),
     MODELS("models", Type.STRING, null, "Model directory with manifest.json (unset: the bundled demo pair, models/demo)."),
     DEVICE("device", Type.DEVICE, "auto", "Execution provider: auto (CUDA if it works, else CPU), cuda or cpu."),
     THREADS("threads", Type.POSITIVE_INT, "2", "ONNX Runtime intra-op threads per session.");
