@@ -1,0 +1,66 @@
+package dev.specserve.bandit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+class ArmAndConfigTest {
+
+    @Test
+    void defaultArmsAreWaitAndTwoUpdatesWithDifferentStepAndDataBudgets() {
+        assertThat(Arm.defaults()).containsExactly(Arm.WAIT, Arm.UPDATE_SMALL, Arm.UPDATE_LARGE);
+        assertThat(Arm.WAIT.isWait()).isTrue();
+        assertThat(Arm.UPDATE_SMALL.steps()).isLessThan(Arm.UPDATE_LARGE.steps());
+        assertThat(Arm.UPDATE_SMALL.usableSamples(1000)).isEqualTo(256);
+        assertThat(Arm.UPDATE_LARGE.usableSamples(1000)).isEqualTo(1000);
+        assertThat(Arm.UPDATE_SMALL.usableSamples(10)).isEqualTo(10);
+    }
+
+    @Test
+    void armsRejectBadNamesAndNegativeBudgets() {
+        assertThatThrownBy(() -> new Arm("has space", 1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new Arm("", 1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new Arm("X", -1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new Arm("X", 1, -5)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void configNeedsExactlyOneWaitArmAndUniqueNames() {
+        Arm u = new Arm("U", 4);
+        assertThatThrownBy(() -> new BanditConfig(List.of(u), 300, 0.5, 0.01, 0.01, 1))
+                .hasMessageContaining("exactly one arm");
+        assertThatThrownBy(() -> new BanditConfig(List.of(Arm.WAIT, new Arm("W2", 0), u), 300, 0.5, 0.01, 0.01, 1))
+                .hasMessageContaining("exactly one arm");
+        assertThatThrownBy(() -> new BanditConfig(List.of(Arm.WAIT), 300, 0.5, 0.01, 0.01, 1))
+                .hasMessageContaining("update arm");
+        assertThatThrownBy(() -> new BanditConfig(List.of(Arm.WAIT, u, new Arm("U", 8)), 300, 0.5, 0.01, 0.01, 1))
+                .hasMessageContaining("duplicate");
+    }
+
+    @Test
+    void configRejectsNonsensicalNumbers() {
+        List<Arm> arms = Arm.defaults();
+        assertThatThrownBy(() -> new BanditConfig(arms, 0, 0.5, 0.01, 0.01, 1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new BanditConfig(arms, 300, -1, 0.01, 0.01, 1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new BanditConfig(arms, 300, 0.5, 0, 0.01, 1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new BanditConfig(arms, 300, 0.5, 0.01, Double.NaN, 1)).isInstanceOf(IllegalArgumentException.class);
+        BanditConfig.Tuning t = BanditConfig.Tuning.defaults();
+        assertThatThrownBy(() -> t.withMinFreshSamples(0)).hasMessageContaining("fresh");
+        assertThatThrownBy(() -> t.withUpdateCapacityShare(1.5)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> t.withDiscount(0.2)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> t.withMaxPending(0)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void armListIsCopiedAndTheWaitArmIsFound() {
+        java.util.ArrayList<Arm> arms = new java.util.ArrayList<>(List.of(new Arm("U", 4), new Arm("IDLE", 0)));
+        BanditConfig c = new BanditConfig(arms, 300, 0.5, 0.01, 0.01, 7);
+        arms.clear();
+        assertThat(c.arms()).hasSize(2);
+        assertThat(c.waitArm().name()).isEqualTo("IDLE");
+        assertThat(c.tuning()).isEqualTo(BanditConfig.Tuning.defaults());
+    }
+}
