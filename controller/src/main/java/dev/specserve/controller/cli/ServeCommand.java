@@ -4,6 +4,8 @@ import dev.specserve.controller.config.ConfigException;
 import dev.specserve.controller.config.ConfigKey;
 import dev.specserve.controller.config.ConfigLoader;
 import dev.specserve.controller.config.ServerConfig;
+import dev.specserve.controller.adapt.AdaptationLoop;
+import dev.specserve.controller.adapt.DrafterAdmin;
 import dev.specserve.controller.feedback.FeedbackWiring;
 import dev.specserve.controller.feedback.KafkaFeedbackSink;
 import dev.specserve.controller.server.FeedbackSink;
@@ -72,7 +74,7 @@ final class ServeCommand implements Callable<Integer> {
         try {
             engine = stack.newEngine(config.toEngineConfig());
             server = SpecserveServer.start(config, engine);
-            sinks.addAll(feedbackSinks(config, stack, server));
+            sinks.addAll(feedbackAndAdaptation(config, stack, engine, server));
             for (FeedbackSink sink : sinks) {
                 engine.addListener(sink);
                 LOG.info("feedback sink: {}", sink.describe());
@@ -105,15 +107,21 @@ final class ServeCommand implements Callable<Integer> {
      * Returns the sinks that receive every engine event (rounds, finished requests). Plug the Kafka publisher in
      * here, e.g. {@code if (config.kafkaBootstrap() != null) return List.of(new KafkaFeedbackSink(...));}.
      */
-    static List<FeedbackSink> feedbackSinks(ServerConfig config, ModelStack stack, SpecserveServer server) {
+    static List<FeedbackSink> feedbackAndAdaptation(ServerConfig config, ModelStack stack, Engine engine,
+                                                   SpecserveServer server) {
         FeedbackWiring wiring = FeedbackWiring.start(config.kafkaBootstrap(), System.getenv(), server.registry());
         if (!wiring.enabled()) {
+            server.setAdmin(new DrafterAdmin(stack.versions(), null));
             return List.of();
         }
         String drafterId = stack.manifest().name() + "/" + stack.manifest().drafter().file().getFileName();
+        AdaptationLoop loop = AdaptationLoop.start(stack, engine, config.maxBatch(), wiring, drafterId,
+                server.registry());
+        server.setAdmin(new DrafterAdmin(stack.versions(), loop.controller()));
         KafkaFeedbackSink sink = new KafkaFeedbackSink(wiring.publisher(), wiring.replicaId(), drafterId) {
             @Override
             public void close() {
+                loop.close();
                 wiring.close();
             }
         };

@@ -70,6 +70,13 @@ public final class HttpApiVerticle extends VerticleBase {
         router.get("/ready").handler(this::ready);
         router.get("/metrics").handler(this::metrics);
         router.get("/admin/config").handler(this::adminConfig);
+        router.get("/admin/drafter/versions").handler(ctx -> admin(ctx, a -> new JsonObject()
+                .put("versions", new io.vertx.core.json.JsonArray(a.versions()))));
+        router.post("/admin/drafter/rollback").handler(ctx -> admin(ctx, a -> new JsonObject(a.rollback())));
+        router.post("/admin/drafter/swap").handler(BodyHandler.create(false).setBodyLimit(4096))
+                .handler(ctx -> admin(ctx, a -> new JsonObject(a.swap(swapVersion(ctx)))));
+        router.post("/admin/adaptation/pause").handler(ctx -> admin(ctx, a -> new JsonObject(a.pause())));
+        router.post("/admin/adaptation/resume").handler(ctx -> admin(ctx, a -> new JsonObject(a.resume())));
         router.route().failureHandler(this::failure);
         router.errorHandler(404, ctx -> error(ctx.response(), new ApiError(404,
                 "no route for " + ctx.request().method() + " " + ctx.request().path(), "not_found_error", null)));
@@ -224,6 +231,51 @@ public final class HttpApiVerticle extends VerticleBase {
     private void metrics(RoutingContext ctx) {
         ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
                 .end(registry.scrape());
+    }
+
+    /** Set once the adaptation loop exists; admin drafter routes answer 503 before that. */
+    volatile AdminActions adminActions;
+
+    private static long swapVersion(RoutingContext ctx) {
+        JsonObject body = ctx.body() == null ? null : ctx.body().asJsonObject();
+        Object v = body == null ? null : body.getValue("version");
+        if (!(v instanceof Number n)) {
+            throw new IllegalArgumentException("body must be {\"version\": <id>}");
+        }
+        return n.longValue();
+    }
+
+    private void admin(RoutingContext ctx, java.util.function.Function<AdminActions, JsonObject> action) {
+        if (!authorised(ctx)) {
+            return;
+        }
+        AdminActions a = adminActions;
+        if (a == null) {
+            error(ctx.response(), new ApiError(503, "drafter administration is not available yet", "unavailable", null));
+            return;
+        }
+        try {
+            json(ctx.response(), 200, action.apply(a));
+        } catch (IllegalArgumentException | io.vertx.core.json.DecodeException e) {
+            error(ctx.response(), ApiError.invalid("body", e.getMessage()));
+        }
+    }
+
+    /** Checks the bearer token; answers 404 when admin routes are off and 401 on a wrong token. */
+    private boolean authorised(RoutingContext ctx) {
+        String token = config.adminToken();
+        if (token == null) {
+            ctx.next();
+            return false;
+        }
+        String auth = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
+        String expected = "Bearer " + token;
+        if (auth == null || !MessageDigest.isEqual(auth.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8))) {
+            error(ctx.response(), new ApiError(401, "admin routes need Authorization: Bearer <admin_token>",
+                    "authentication_error", null));
+            return false;
+        }
+        return true;
     }
 
     private void adminConfig(RoutingContext ctx) {

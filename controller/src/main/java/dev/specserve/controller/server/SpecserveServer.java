@@ -106,6 +106,11 @@ public final class SpecserveServer implements AutoCloseable {
         return vertx;
     }
 
+    /** Enables the /admin/drafter and /admin/adaptation routes (still behind the admin token). */
+    public void setAdmin(AdminActions actions) {
+        http.adminActions = actions;
+    }
+
     public PrometheusMeterRegistry registry() {
         return registry;
     }

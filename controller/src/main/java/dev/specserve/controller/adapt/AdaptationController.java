@@ -1,0 +1,278 @@
+package dev.specserve.controller.adapt;
+
+import dev.specserve.bandit.CostAwareBandit;
+import dev.specserve.bandit.Decision;
+import dev.specserve.bandit.DecisionContext;
+import dev.specserve.bandit.DecisionLog;
+import dev.specserve.bandit.DriftDetector;
+import dev.specserve.bandit.UpdateCostModel;
+import dev.specserve.drafters.DrafterVersion;
+import dev.specserve.drafters.DrafterVersions;
+import dev.specserve.drafters.update.AdapterSample;
+import dev.specserve.drafters.update.DrafterUpdater;
+import dev.specserve.drafters.update.RollbackGuard;
+import dev.specserve.drafters.update.SampleBuffer;
+import dev.specserve.telemetry.DecisionEvent;
+import dev.specserve.telemetry.FeedbackListener;
+import dev.specserve.telemetry.FeedbackPublisher;
+import dev.specserve.telemetry.RoundEvent;
+import dev.specserve.telemetry.TrainingSample;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The adaptation loop for one drafter. Verifier feedback (round events and training samples, from Kafka)
+ * feeds a sliding acceptance window, a drift detector and a sample buffer. Every epoch the cost-aware bandit
+ * decides whether an update pays for itself at the current load; an update trains the adapter, is
+ * shadow-evaluated, and is hot-swapped between rounds. A rollback guard reverts a swap whose live acceptance
+ * falls below the pre-swap level. Every decision is published on the feedback topic.
+ */
+public final class AdaptationController implements FeedbackListener, DecisionLog, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(AdaptationController.class);
+
+    /** Loop settings. */
+    public record Settings(String drafterId, Duration epoch, Duration window, int rollbackWindowRounds,
+                           double rollbackMargin, long seed) {
+        public static Settings defaults(String drafterId) {
+            return new Settings(drafterId, Duration.ofSeconds(10), Duration.ofSeconds(30), 64, 0.15, 7);
+        }
+    }
+
+    /** The serving load the decision weighs an update against. */
+    public record Load(int running, int waiting) {}
+
+    private final Settings settings;
+    private final DrafterVersions versions;
+    private final DrafterUpdater updater;
+    private final CostAwareBandit bandit;
+    private final java.util.function.Supplier<Load> load;
+    private final int maxBatch;
+    private final FeedbackPublisher publisher;
+    private final String replicaId;
+    private final SampleBuffer buffer = new SampleBuffer(4096, 5);
+    private final DriftDetector drift = new DriftDetector(256, 16, 0.5, 10.0);
+    private final UpdateCostModel costs = new UpdateCostModel();
+    private final RollbackGuard guard;
+    private final RoundWindow window;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "specserve-adaptation");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile boolean paused;
+    private volatile double tauAfterLastUpdate = Double.NaN;
+    private volatile double tauHighWater = Double.NaN;
+    private volatile long lastUpdateNanos = System.nanoTime();
+    private long seed;
+
+    public AdaptationController(Settings settings, DrafterVersions versions, DrafterUpdater updater,
+                                CostAwareBandit bandit, java.util.function.Supplier<Load> load, int maxBatch,
+                                FeedbackPublisher publisher, String replicaId) {
+        this.settings = settings;
+        this.versions = versions;
+        this.updater = updater;
+        this.bandit = bandit;
+        this.load = load;
+        this.maxBatch = maxBatch;
+        this.publisher = publisher;
+        this.replicaId = replicaId;
+        this.guard = new RollbackGuard(settings.rollbackWindowRounds(), settings.rollbackMargin());
+        this.window = new RoundWindow(settings.window().toNanos());
+        this.seed = settings.seed();
+        bandit.addListener(this);
+    }
+
+    public void start() {
+        long ms = settings.epoch().toMillis();
+        timer.scheduleWithFixedDelay(this::epochSafely, ms, ms, TimeUnit.MILLISECONDS);
+        LOG.info("adaptation loop for drafter {}: decision every {} s, rollback if live acceptance falls {} below "
+                + "the pre-swap level within {} rounds", settings.drafterId(), settings.epoch().toSeconds(),
+                settings.rollbackMargin(), settings.rollbackWindowRounds());
+    }
+
+    // ------------------------------------------------------------------ feedback
+
+    @Override
+    public void onRound(RoundEvent e) {
+        if (!settings.drafterId().equals(e.drafterId()) || e.drafterVersion() == 0) {
+            return;
+        }
+        window.add(System.nanoTime(), e.acceptedLength());
+        drift.observe(e.acceptedLength() + 1);
+        if (guard.observe(e.drafterVersion(), e.acceptedLength()) == RollbackGuard.Verdict.ROLL_BACK) {
+            rollback("live acceptance " + String.format("%.2f", guard.liveMean()) + " fell below the pre-swap level");
+        }
+    }
+
+    @Override
+    public void onSample(TrainingSample s) {
+        if (!settings.drafterId().equals(s.drafterId())) {
+            return;
+        }
+        for (int i = 0; i < s.nodes(); i++) {
+            if (s.validPrefix()[i]) {
+                buffer.add(new AdapterSample(s.hiddenRow(i), s.targetTokens()[i]));
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ decisions
+
+    private void epochSafely() {
+        try {
+            epoch();
+        } catch (RuntimeException e) {
+            LOG.warn("adaptation epoch failed: {}", e.toString());
+        }
+    }
+
+    /** One decision epoch (also callable directly, e.g. by benchmarks). Returns the decision, if one was made. */
+    public Optional<Decision> epoch() {
+        if (paused) {
+            return Optional.empty();
+        }
+        long now = System.nanoTime();
+        double tau = window.tau(now);
+        if (window.size() >= 16 && (Double.isNaN(tauHighWater) || tau > tauHighWater)) {
+            tauHighWater = tau;
+        }
+        // Until an update has set the level, the best windowed tau seen since the last update is the reference:
+        // a drop below it (drift) is the headroom an update can win back.
+        double reference = !Double.isNaN(tauAfterLastUpdate) ? tauAfterLastUpdate
+                : Double.isNaN(tauHighWater) ? tau : tauHighWater;
+        Load l = load.get();
+        DecisionContext ctx = DecisionContext.builder()
+                .tauNow(tau)
+                .tauAfterLastUpdate(reference)
+                .drift(drift)
+                .freshSamples(buffer.fresh())
+                .roundsPerSecond(window.roundsPerSecond(now))
+                .queueDepth(l.waiting())
+                .batchOccupancy(Math.min(1.0, l.running() / (double) maxBatch))
+                .secondsSinceLastUpdate((now - lastUpdateNanos) / 1e9)
+                .costs(costs)
+                .build();
+        Decision d = bandit.decide(settings.drafterId(), ctx);
+        double tokensPerSecondBefore = window.tokensPerSecond(now);
+        double spent = d.isUpdate() ? update(d) : 0;
+        long horizonMs = (long) (bandit.config().horizonSeconds() * 1000);
+        timer.schedule(() -> realise(d, tokensPerSecondBefore, spent), horizonMs, TimeUnit.MILLISECONDS);
+        return Optional.of(d);
+    }
+
+    /** Trains, shadow-evaluates and swaps; returns the seconds spent. */
+    private double update(Decision d) {
+        List<AdapterSample> train = buffer.training();
+        long budget = d.arm().sampleBudget();
+        if (budget > 0 && train.size() > budget) {
+            train = train.subList(train.size() - (int) budget, train.size());
+        }
+        long before = versions.current().id();
+        DrafterUpdater.Outcome outcome = updater.update(train, buffer.heldOut(), d.arm().steps(), seed++);
+        costs.observe(d.arm().steps(), outcome.seconds());
+        buffer.markUsed();
+        lastUpdateNanos = System.nanoTime();
+        if (outcome.candidate().isEmpty()) {
+            LOG.info("update {} ({} steps, {} samples) not swapped in: {}", d.id(), outcome.steps(),
+                    outcome.trainSamples(), outcome.verdict().reason());
+            return outcome.seconds();
+        }
+        DrafterVersion v = outcome.candidate().get();
+        double preSwap = window.tau(System.nanoTime()) - 1;
+        versions.activate(v);
+        guard.watch(v.id(), preSwap);
+        drift.reset();
+        tauAfterLastUpdate = Double.NaN;
+        tauHighWater = Double.NaN;
+        LOG.info("drafter {} version {} -> {} swapped in after {} steps in {} s (held-out agreement {} -> {})",
+                settings.drafterId(), before, v.id(), outcome.steps(), String.format("%.2f", outcome.seconds()),
+                String.format("%.3f", outcome.verdict().current().agreement()),
+                String.format("%.3f", outcome.verdict().candidate().agreement()));
+        timer.schedule(() -> tauAfterLastUpdate = window.tau(System.nanoTime()),
+                settings.window().toMillis(), TimeUnit.MILLISECONDS);
+        return outcome.seconds();
+    }
+
+    private void realise(Decision d, double tokensPerSecondBefore, double secondsSpent) {
+        double after = window.tokensPerSecond(System.nanoTime());
+        double horizon = bandit.config().horizonSeconds();
+        double reward = (after - tokensPerSecondBefore) * horizon - secondsSpent * tokensPerSecondBefore;
+        bandit.realise(d.id(), reward);
+    }
+
+    /** Reverts to the current version's parent. */
+    public synchronized Optional<DrafterVersion> rollback(String reason) {
+        long from = versions.current().id();
+        Optional<DrafterVersion> to = versions.rollback();
+        to.ifPresent(v -> {
+            LOG.warn("drafter {} rolled back {} -> {}: {}", settings.drafterId(), from, v.id(), reason);
+            drift.reset();
+            publish("rollback", Map.of("from_version", from, "reason", reason), Map.of(), Map.of("to_version", v.id()));
+        });
+        return to;
+    }
+
+    public void pause() {
+        paused = true;
+        LOG.info("adaptation paused");
+    }
+
+    public void resume() {
+        paused = false;
+        LOG.info("adaptation resumed");
+    }
+
+    public boolean paused() {
+        return paused;
+    }
+
+    public long samplesSeen() {
+        return buffer.total();
+    }
+
+    // ------------------------------------------------------------------ decision log -> feedback topic
+
+    @Override
+    public void onDecision(Decision d) {
+        LOG.info("bandit decision {}: {} ({}), predicted gain {} cost {} tokens", d.id(), d.arm().name(), d.reason(),
+                String.format("%.1f", d.predictedGain()), String.format("%.1f", d.predictedCost()));
+        Map<String, Object> predicted = new LinkedHashMap<>();
+        predicted.put("gain_tokens", d.predictedGain());
+        predicted.put("cost_tokens", d.predictedCost());
+        predicted.put("posterior_means", d.posteriorMeans());
+        publish(d.id(), "bandit:" + d.arm().name(), d.context().toMap(), predicted, Map.of());
+    }
+
+    @Override
+    public void onRealised(Decision d) {
+        publish(d.id(), "realised", d.context().toMap(), Map.of(),
+                Map.of("reward_tokens", d.realisedReward().orElse(Double.NaN)));
+    }
+
+    private void publish(String action, Map<String, Object> inputs, Map<String, Object> predicted,
+                         Map<String, Object> realised) {
+        publish("rollback-" + System.currentTimeMillis(), action, inputs, predicted, realised);
+    }
+
+    private void publish(String id, String action, Map<String, Object> inputs, Map<String, Object> predicted,
+                         Map<String, Object> realised) {
+        if (publisher == null) {
+            return;
+        }
+        publisher.publish(new DecisionEvent(System.currentTimeMillis(), replicaId, id, settings.drafterId(),
+                "cost-aware-bandit", action, inputs, predicted, realised));
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+    }
+}

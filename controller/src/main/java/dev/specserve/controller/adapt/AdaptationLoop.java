@@ -1,0 +1,57 @@
+package dev.specserve.controller.adapt;
+
+import dev.specserve.bandit.BanditConfig;
+import dev.specserve.bandit.CostAwareBandit;
+import dev.specserve.controller.feedback.FeedbackWiring;
+import dev.specserve.drafters.ModelStack;
+import dev.specserve.drafters.update.DrafterUpdater;
+import dev.specserve.drafters.update.LmHead;
+import dev.specserve.runtime.engine.Engine;
+import dev.specserve.telemetry.FeedbackConsumer;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Assembles the adaptation loop of a serving process: a Kafka consumer (group per drafter id, so one
+ * controller acts per drafter) feeding the {@link AdaptationController}, which trains and hot-swaps.
+ */
+public final class AdaptationLoop implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(AdaptationLoop.class);
+
+    private final AdaptationController controller;
+    private final FeedbackConsumer consumer;
+
+    private AdaptationLoop(AdaptationController controller, FeedbackConsumer consumer) {
+        this.controller = controller;
+        this.consumer = consumer;
+    }
+
+    public static AdaptationLoop start(ModelStack stack, Engine engine, int maxBatch, FeedbackWiring wiring,
+                                       String drafterId, MeterRegistry registry) {
+        var manifest = stack.manifest();
+        LmHead head = LmHead.readFp16(manifest.lmHead(), manifest.target().vocab(), manifest.drafter().dim());
+        DrafterUpdater updater = new DrafterUpdater(stack.versions(), head, 1e-3, 32, 0.005);
+        CostAwareBandit bandit = new CostAwareBandit(BanditConfig.defaults(7));
+        AdaptationController controller = new AdaptationController(AdaptationController.Settings.defaults(drafterId),
+                stack.versions(), updater, bandit,
+                () -> new AdaptationController.Load(engine.running(), engine.waiting()), maxBatch,
+                wiring.publisher(), wiring.replicaId());
+        String group = "specserve-adaptation-" + drafterId.replaceAll("[^A-Za-z0-9._-]", "_");
+        FeedbackConsumer consumer = new FeedbackConsumer(wiring.publisher().config(), group, controller, registry);
+        consumer.start();
+        controller.start();
+        LOG.info("adaptation consumer group '{}' reads feedback and samples for drafter {}", group, drafterId);
+        return new AdaptationLoop(controller, consumer);
+    }
+
+    public AdaptationController controller() {
+        return controller;
+    }
+
+    @Override
+    public void close() {
+        consumer.close();
+        controller.close();
+    }
+}

@@ -1,0 +1,69 @@
+package dev.specserve.controller.adapt;
+
+import dev.specserve.controller.server.AdminActions;
+import dev.specserve.drafters.DrafterVersion;
+import dev.specserve.drafters.DrafterVersions;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Admin actions over the drafter's versions and the adaptation loop (which may be absent). */
+public final class DrafterAdmin implements AdminActions {
+    private final DrafterVersions versions;
+    private final AdaptationController loop;
+
+    public DrafterAdmin(DrafterVersions versions, AdaptationController loop) {
+        this.versions = versions;
+        this.loop = loop;
+    }
+
+    @Override
+    public List<Map<String, Object>> versions() {
+        long current = versions.current().id();
+        return versions.list().stream().map(v -> describe(v, v.id() == current)).toList();
+    }
+
+    @Override
+    public Map<String, Object> swap(long versionId) {
+        DrafterVersion v = versions.find(versionId)
+                .orElseThrow(() -> new IllegalArgumentException("no drafter version " + versionId + " in the history"));
+        versions.activate(v);
+        return describe(v, true);
+    }
+
+    @Override
+    public Map<String, Object> rollback() {
+        var to = loop != null ? loop.rollback("operator request") : versions.rollback();
+        return to.map(v -> describe(v, true)).orElseThrow(() ->
+                new IllegalArgumentException("version " + versions.current().id() + " has no parent to roll back to"));
+    }
+
+    @Override
+    public Map<String, Object> pause() {
+        requireLoop().pause();
+        return Map.of("adaptation", "paused");
+    }
+
+    @Override
+    public Map<String, Object> resume() {
+        requireLoop().resume();
+        return Map.of("adaptation", "running");
+    }
+
+    private AdaptationController requireLoop() {
+        if (loop == null) {
+            throw new IllegalArgumentException("adaptation is not running (kafka_bootstrap=none)");
+        }
+        return loop;
+    }
+
+    private static Map<String, Object> describe(DrafterVersion v, boolean current) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", v.id());
+        m.put("parent_id", v.parentId());
+        m.put("created", v.created().toString());
+        m.put("current", current);
+        m.put("metrics", v.metrics());
+        return m;
+    }
+}

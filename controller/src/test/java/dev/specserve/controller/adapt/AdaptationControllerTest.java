@@ -1,0 +1,154 @@
+package dev.specserve.controller.adapt;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.specserve.bandit.BanditConfig;
+import dev.specserve.bandit.CostAwareBandit;
+import dev.specserve.drafters.Adapter;
+import dev.specserve.drafters.DrafterVersions;
+import dev.specserve.drafters.update.AdapterTrainer;
+import dev.specserve.drafters.update.DrafterUpdater;
+import dev.specserve.drafters.update.LmHead;
+import dev.specserve.telemetry.RoundEvent;
+import dev.specserve.telemetry.TrainingSample;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The loop from feedback to hot swap, driven by synthetic feedback: a drifted drafter whose verifier labels
+ * come from a learnable shift of its hidden states.
+ */
+class AdaptationControllerTest {
+    static final int VOCAB = 40;
+    static final int DIM = 12;
+    static final int RANK = 3;
+    static final String DRAFTER = "demo/drafter";
+
+    final LmHead head = head();
+    final Adapter truth = new Adapter(RANK, DIM, AdapterTrainer.initial(RANK, DIM, 99).a(),
+            scale(AdapterTrainer.initial(RANK, DIM, 98).a(), 3f));
+    final DrafterVersions versions = new DrafterVersions(Adapter.zero(RANK, DIM));
+
+    AdaptationController controller(AdaptationController.Settings settings) {
+        DrafterUpdater updater = new DrafterUpdater(versions, head, 3e-2, 32, 0.01);
+        CostAwareBandit bandit = new CostAwareBandit(BanditConfig.defaults(3));
+        return new AdaptationController(settings, versions, updater, bandit,
+                () -> new AdaptationController.Load(0, 0), 4, null, "test");
+    }
+
+    @Test
+    void afterAnAcceptanceDropWithFreshLabelsTheLoopTrainsShadowChecksAndSwapsInANewVersion() throws Exception {
+        var settings = new AdaptationController.Settings(DRAFTER, Duration.ofHours(1), Duration.ofMillis(400), 8, 0.5, 1);
+        try (AdaptationController c = controller(settings)) {
+            rounds(c, 1, 64, 3);          // the drafter's level before the drift
+            c.epoch();
+            Thread.sleep(450);
+            rounds(c, 1, 64, 0);          // drift: acceptance collapses
+            samples(c, 120);              // verifier labels keep arriving
+
+            for (int i = 0; i < 20 && versions.current().id() == 1; i++) {
+                c.epoch();
+            }
+
+            assertThat(versions.current().id()).as("a new version is in use").isGreaterThan(1);
+            assertThat(versions.current().parentId()).isEqualTo(1);
+            assertThat(versions.current().metrics()).containsKey("shadow_agreement_after");
+        }
+    }
+
+    @Test
+    void aSwapWhoseLiveAcceptanceFallsBelowThePreSwapLevelIsRolledBack() {
+        var settings = new AdaptationController.Settings(DRAFTER, Duration.ofHours(1), Duration.ofSeconds(30), 8, 0.5, 1);
+        try (AdaptationController c = controller(settings)) {
+            var v2 = versions.create(AdapterTrainer.initial(RANK, DIM, 5), 1, java.util.Map.of());
+            versions.activate(v2);
+            var to = c.rollback("operator request");
+
+            assertThat(to).isPresent();
+            assertThat(versions.current().id()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aPausedLoopMakesNoDecisions() {
+        var settings = AdaptationController.Settings.defaults(DRAFTER);
+        try (AdaptationController c = controller(settings)) {
+            c.pause();
+            assertThat(c.epoch()).isEmpty();
+            c.resume();
+            assertThat(c.epoch()).isPresent();
+        }
+    }
+
+    void rounds(AdaptationController c, long version, int n, int accepted) {
+        for (int i = 0; i < n; i++) {
+            List<Boolean> perDepth = new ArrayList<>();
+            for (int d = 0; d < 4; d++) {
+                perDepth.add(d < accepted);
+            }
+            c.onRound(new RoundEvent(System.currentTimeMillis(), "test", "r" + i, i, "specblock", DRAFTER, version, 8, 4,
+                    accepted, perDepth, 1000, 1000, null));
+        }
+    }
+
+    void samples(AdaptationController c, int n) {
+        SplittableRandom rng = new SplittableRandom(3);
+        for (int i = 0; i < n; i++) {
+            int nodes = 5;
+            float[] hidden = new float[nodes * DIM];
+            int[] tokens = new int[nodes];
+            for (int k = 0; k < nodes; k++) {
+                float[] h = new float[DIM];
+                for (int j = 0; j < DIM; j++) {
+                    h[j] = (float) rng.nextGaussian();
+                }
+                System.arraycopy(h, 0, hidden, k * DIM, DIM);
+                tokens[k] = label(h);
+            }
+            c.onSample(new TrainingSample("req" + i, 0, DRAFTER, 1, DIM, hidden, tokens,
+                    new boolean[] {true, true, true, true, true}, new int[] {1, 2, 3, 4, 5}));
+        }
+    }
+
+    int label(float[] h) {
+        float[] u = new float[RANK];
+        for (int i = 0; i < RANK; i++) {
+            for (int j = 0; j < DIM; j++) {
+                u[i] += truth.a()[i * DIM + j] * h[j];
+            }
+        }
+        float[] shifted = h.clone();
+        for (int j = 0; j < DIM; j++) {
+            for (int i = 0; i < RANK; i++) {
+                shifted[j] += truth.b()[j * RANK + i] * u[i];
+            }
+        }
+        float[] logits = new float[VOCAB];
+        head.project(shifted, logits);
+        int best = 0;
+        for (int v = 1; v < VOCAB; v++) {
+            best = logits[v] > logits[best] ? v : best;
+        }
+        return best;
+    }
+
+    static LmHead head() {
+        SplittableRandom rng = new SplittableRandom(11);
+        float[] w = new float[VOCAB * DIM];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) rng.nextGaussian();
+        }
+        return new LmHead(VOCAB, DIM, w);
+    }
+
+    static float[] scale(float[] v, float k) {
+        float[] out = v.clone();
+        for (int i = 0; i < out.length; i++) {
+            out[i] *= k;
+        }
+        return out;
+    }
+}
