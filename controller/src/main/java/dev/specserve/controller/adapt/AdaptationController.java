@@ -68,6 +68,10 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
         return t;
     });
     private volatile boolean paused;
+    private volatile int updates;
+    private volatile int swaps;
+    private volatile int rollbacks;
+    private volatile double updateSeconds;
     private volatile double tauAfterLastUpdate = Double.NaN;
     private volatile double tauHighWater = Double.NaN;
     private volatile long lastUpdateNanos = System.nanoTime();
@@ -162,32 +166,39 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
                 .build();
         Decision d = bandit.decide(settings.drafterId(), ctx);
         double tokensPerSecondBefore = window.tokensPerSecond(now);
-        double spent = d.isUpdate() ? update(d) : 0;
+        double spent = d.isUpdate() ? update(d.id(), d.arm().steps(), d.arm().sampleBudget()) : 0;
         long horizonMs = (long) (bandit.config().horizonSeconds() * 1000);
         timer.schedule(() -> realise(d, tokensPerSecondBefore, spent), horizonMs, TimeUnit.MILLISECONDS);
         return Optional.of(d);
     }
 
+    /** An update outside the bandit (a periodic policy, an operator): same training, shadow check and swap. */
+    public synchronized double updateNow(int steps, long sampleBudget) {
+        return update("manual-" + System.currentTimeMillis(), steps, sampleBudget);
+    }
+
     /** Trains, shadow-evaluates and swaps; returns the seconds spent. */
-    private double update(Decision d) {
+    private synchronized double update(String id, int steps, long budget) {
         List<AdapterSample> train = buffer.training();
-        long budget = d.arm().sampleBudget();
         if (budget > 0 && train.size() > budget) {
             train = train.subList(train.size() - (int) budget, train.size());
         }
         long before = versions.current().id();
-        DrafterUpdater.Outcome outcome = updater.update(train, buffer.heldOut(), d.arm().steps(), seed++);
-        costs.observe(d.arm().steps(), outcome.seconds());
+        DrafterUpdater.Outcome outcome = updater.update(train, buffer.heldOut(), steps, seed++);
+        costs.observe(steps, outcome.seconds());
+        updates++;
+        updateSeconds += outcome.seconds();
         buffer.markUsed();
         lastUpdateNanos = System.nanoTime();
         if (outcome.candidate().isEmpty()) {
-            LOG.info("update {} ({} steps, {} samples) not swapped in: {}", d.id(), outcome.steps(),
+            LOG.info("update {} ({} steps, {} samples) not swapped in: {}", id, outcome.steps(),
                     outcome.trainSamples(), outcome.verdict().reason());
             return outcome.seconds();
         }
         DrafterVersion v = outcome.candidate().get();
         double preSwap = window.tau(System.nanoTime()) - 1;
         versions.activate(v);
+        swaps++;
         guard.watch(v.id(), preSwap);
         drift.reset();
         tauAfterLastUpdate = Double.NaN;
@@ -213,6 +224,7 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
         long from = versions.current().id();
         Optional<DrafterVersion> to = versions.rollback();
         to.ifPresent(v -> {
+            rollbacks++;
             LOG.warn("drafter {} rolled back {} -> {}: {}", settings.drafterId(), from, v.id(), reason);
             drift.reset();
             publish("rollback", Map.of("from_version", from, "reason", reason), Map.of(), Map.of("to_version", v.id()));
@@ -232,6 +244,13 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
 
     public boolean paused() {
         return paused;
+    }
+
+    /** Updates run, swaps made, rollbacks, and seconds spent training. */
+    public record Activity(int updates, int swaps, int rollbacks, double updateSeconds) {}
+
+    public Activity activity() {
+        return new Activity(updates, swaps, rollbacks, updateSeconds);
     }
 
     public long samplesSeen() {

@@ -1,0 +1,162 @@
+package dev.specserve.controller.adaptbench;
+
+import dev.specserve.bandit.BanditConfig;
+import dev.specserve.bandit.CostAwareBandit;
+import dev.specserve.controller.adapt.AdaptationController;
+import dev.specserve.drafters.DrafterVersion;
+import dev.specserve.drafters.ModelStack;
+import dev.specserve.drafters.update.DrafterUpdater;
+import dev.specserve.drafters.update.LmHead;
+import dev.specserve.runtime.engine.Engine;
+import dev.specserve.runtime.engine.EngineConfig;
+import dev.specserve.runtime.engine.EngineListener;
+import dev.specserve.runtime.engine.EngineRequest;
+import dev.specserve.runtime.engine.GenerationObserver;
+import dev.specserve.runtime.engine.RequestStats;
+import dev.specserve.runtime.spec.DraftBudget;
+import dev.specserve.runtime.spec.GenerationResult;
+import dev.specserve.runtime.spec.RoundResult;
+import dev.specserve.runtime.spec.SamplingParams;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Streams a scenario of requests through a real engine once per adaptation policy (static: never update;
+ * periodic: update every N requests, OSD-style; bandit: the cost-aware loop), one policy after another in
+ * one process, starting each from the bundled drafter version. Measures net tokens/s including update time.
+ */
+public final class AdaptBench {
+    /** A phase of the scenario: prompts of one domain at one concurrency. */
+    public record Phase(String name, List<String> prompts, int concurrency) {}
+
+    private final ModelStack stack;
+    private final int maxTokens;
+    private final int periodRequests;
+    private final PrintStream progress;
+
+    public AdaptBench(ModelStack stack, int maxTokens, int periodRequests, PrintStream progress) {
+        this.stack = stack;
+        this.maxTokens = maxTokens;
+        this.periodRequests = periodRequests;
+        this.progress = progress;
+    }
+
+    public Map<String, Object> run(String policy, List<Phase> phases) throws Exception {
+        DrafterVersion bundled = stack.versions().list().get(0);
+        stack.versions().activate(bundled);
+        var manifest = stack.manifest();
+        LmHead head = LmHead.readFp16(manifest.lmHead(), manifest.target().vocab(), manifest.drafter().dim());
+        String drafterId = manifest.name() + "/drafter";
+        AdaptationController controller = new AdaptationController(
+                new AdaptationController.Settings(drafterId, Duration.ofSeconds(3), Duration.ofSeconds(8), 48, 0.3, 7),
+                stack.versions(), new DrafterUpdater(stack.versions(), head, 5e-3, 32, 0.002),
+                new CostAwareBandit(BanditConfig.defaults(11)), () -> new AdaptationController.Load(0, 0), 4, null,
+                "bench");
+        EngineConfig cfg = new EngineConfig(4, 256, 1024, "specblock", new DraftBudget(16, 8), 600_000, 0, 32);
+        Map<String, long[]> phaseRounds = new LinkedHashMap<>();
+        AtomicLong failed = new AtomicLong();
+        AtomicInteger finished = new AtomicInteger();
+        ExecutorService updates = Executors.newSingleThreadExecutor();
+        long[] tokens = new long[1];
+        long start;
+        try (Engine engine = stack.newEngine(cfg)) {
+            engine.addListener(new InProcessFeedback(controller, drafterId));
+            engine.addListener(new EngineListener() {
+                @Override
+                public void onRound(String id, String s, long v, String domain, RoundResult r, int[] emitted) {
+                    long[] acc = phaseRounds.computeIfAbsent(domain, k -> new long[2]);
+                    acc[0]++;
+                    acc[1] += r.acceptedLength() + 1;
+                }
+            });
+            if (policy.equals("bandit")) {
+                controller.start();
+            } else {
+                controller.pause();
+            }
+            while (!engine.ready()) {
+                Thread.sleep(20);
+            }
+            start = System.nanoTime();
+            int n = 0;
+            for (Phase phase : phases) {
+                Semaphore slots = new Semaphore(phase.concurrency());
+                List<CompletableFuture<GenerationResult>> pending = new ArrayList<>();
+                for (String prompt : phase.prompts()) {
+                    slots.acquire();
+                    CompletableFuture<GenerationResult> f = new CompletableFuture<>();
+                    pending.add(f);
+                    engine.submit(new EngineRequest("req-" + n++, prompt, maxTokens, SamplingParams.GREEDY, List.of(),
+                            "specblock", null, phase.name(), 0), new GenerationObserver() {
+                                @Override
+                                public void onTokens(int[] t, String delta) {}
+
+                                @Override
+                                public void onComplete(GenerationResult result, RequestStats stats) {
+                                    slots.release();
+                                    synchronized (tokens) {
+                                        tokens[0] += result.tokens().length;
+                                    }
+                                    if (policy.equals("periodic") && finished.incrementAndGet() % periodRequests == 0) {
+                                        updates.submit(() -> controller.updateNow(32, 0));
+                                    }
+                                    f.complete(result);
+                                }
+
+                                @Override
+                                public void onError(Throwable error) {
+                                    slots.release();
+                                    failed.incrementAndGet();
+                                    f.completeExceptionally(error);
+                                }
+                            });
+                }
+                for (CompletableFuture<GenerationResult> f : pending) {
+                    try {
+                        f.get(10, TimeUnit.MINUTES);
+                    } catch (Exception e) {
+                        // counted in failed
+                    }
+                }
+                progress.printf("adapt-bench: %s, phase %s done (%d requests)%n", policy, phase.name(),
+                        phase.prompts().size());
+            }
+        } finally {
+            updates.shutdown();
+            updates.awaitTermination(1, TimeUnit.MINUTES);
+            controller.close();
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        var activity = controller.activity();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("policy", policy);
+        out.put("net_tokens_per_s", round(tokens[0] / seconds));
+        Map<String, Object> tau = new LinkedHashMap<>();
+        phaseRounds.forEach((phase, acc) -> tau.put(phase, round(acc[0] == 0 ? 0 : (double) acc[1] / acc[0])));
+        out.put("tau_per_phase", tau);
+        out.put("updates", activity.updates());
+        out.put("update_seconds", round(activity.updateSeconds()));
+        out.put("swaps", activity.swaps());
+        out.put("rollbacks", activity.rollbacks());
+        out.put("failed_requests", failed.get());
+        out.put("final_drafter_version", stack.versions().current().id());
+        out.put("seconds", round(seconds));
+        stack.versions().activate(stack.versions().list().get(0));
+        return out;
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1000) / 1000.0;
+    }
+}

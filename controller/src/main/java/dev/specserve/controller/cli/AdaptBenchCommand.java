@@ -1,0 +1,98 @@
+package dev.specserve.controller.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.specserve.controller.adaptbench.AdaptBench;
+import dev.specserve.drafters.ModelStack;
+import dev.specserve.runtime.SpecserveHome;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "adapt-bench", mixinStandardHelpOptions = true,
+        description = "Stream a drift, stationary or bursty scenario through the engine once per adaptation policy "
+                + "(static, periodic, bandit) and compare net tokens/s including update time.")
+final class AdaptBenchCommand implements Callable<Integer> {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    @Option(names = "--scenario", defaultValue = "drift",
+            description = "drift (domain A then B), stationary (A only) or bursty (drift, load alternating) "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String scenario;
+
+    @Option(names = "--policies", split = ",", defaultValue = "static,periodic,bandit",
+            description = "Policies to run (default: ${DEFAULT-VALUE}).")
+    List<String> policies;
+
+    @Option(names = "--requests", defaultValue = "24", description = "Requests per phase (default: ${DEFAULT-VALUE}).")
+    int requests;
+
+    @Option(names = "--max-tokens", defaultValue = "64", description = "Tokens per request (default: ${DEFAULT-VALUE}).")
+    int maxTokens;
+
+    @Option(names = "--period", defaultValue = "8",
+            description = "periodic policy: update every N finished requests (default: ${DEFAULT-VALUE}).")
+    int period;
+
+    @Option(names = "--json", paramLabel = "OUT", description = "Also write the results as JSON.")
+    Path json;
+
+    @Mixin
+    ModelOptions models;
+
+    @Override
+    public Integer call() throws Exception {
+        List<String> a = prompts("python-heldout.jsonl");
+        List<String> b = prompts("java-heldout.jsonl");
+        List<AdaptBench.Phase> phases = switch (scenario) {
+            case "drift" -> List.of(new AdaptBench.Phase("A", a, 2), new AdaptBench.Phase("B", b, 2));
+            case "stationary" -> List.of(new AdaptBench.Phase("A", a, 2), new AdaptBench.Phase("A2", a, 2));
+            case "bursty" -> List.of(new AdaptBench.Phase("A-high", a.subList(0, a.size() / 2), 4),
+                    new AdaptBench.Phase("A-low", a.subList(a.size() / 2, a.size()), 1),
+                    new AdaptBench.Phase("B-high", b.subList(0, b.size() / 2), 4),
+                    new AdaptBench.Phase("B-low", b.subList(b.size() / 2, b.size()), 1));
+            default -> throw new IllegalArgumentException("--scenario must be drift, stationary or bursty, got '"
+                    + scenario + "'");
+        };
+        List<Map<String, Object>> rows = new ArrayList<>();
+        try (ModelStack stack = models.load()) {
+            AdaptBench bench = new AdaptBench(stack, maxTokens, period, System.err);
+            for (String p : policies) {
+                if (!List.of("static", "periodic", "bandit").contains(p)) {
+                    throw new IllegalArgumentException("unknown policy '" + p + "'; known: static, periodic, bandit");
+                }
+                rows.add(bench.run(p, phases));
+                System.out.println(rows.get(rows.size() - 1));
+            }
+        }
+        if (json != null) {
+            Map<String, Object> doc = new LinkedHashMap<>();
+            doc.put("scenario", scenario);
+            doc.put("machine", Machine.describe("see logs"));
+            doc.put("requests_per_phase", requests);
+            doc.put("max_tokens", maxTokens);
+            doc.put("results", rows);
+            JSON.writeValue(json.toFile(), doc);
+        }
+        return 0;
+    }
+
+    private List<String> prompts(String file) throws IOException {
+        Path p = SpecserveHome.home().resolve("bench/prompts").resolve(file);
+        List<String> out = new ArrayList<>();
+        for (String line : Files.readAllLines(p)) {
+            if (!line.isBlank() && out.size() < requests) {
+                out.add(JSON.readTree(line).get("prompt").asText());
+            }
+        }
+        return out;
+    }
+}
