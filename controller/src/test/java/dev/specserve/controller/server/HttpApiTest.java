@@ -238,4 +238,38 @@ class HttpApiTest {
         assertThat(admin.statusCode()).isEqualTo(200);
         assertThat(admin.bodyAsString()).contains("maxBatch").doesNotContain("s3cret");
     }
+
+    @Test
+    void operators_list_swap_and_roll_back_drafter_versions_with_the_admin_token() throws Exception {
+        var versions = server.stack.versions();
+        var bundled = versions.current();
+        var candidate = versions.create(dev.specserve.drafters.update.AdapterTrainer.initial(
+                server.stack.manifest().drafter().adapterRank(), server.stack.manifest().drafter().dim(), 1),
+                bundled.id(), Map.of("source", "test"));
+        server.server.setAdmin(new dev.specserve.controller.adapt.DrafterAdmin(versions, null));
+        try {
+            HttpResponse<Buffer> anonymous = client.get("/admin/drafter/versions").send().await(10, SECONDS);
+            HttpResponse<Buffer> list = client.get("/admin/drafter/versions")
+                    .putHeader("Authorization", "Bearer s3cret").send().await(10, SECONDS);
+            HttpResponse<Buffer> swap = client.post("/admin/drafter/swap").putHeader("Authorization", "Bearer s3cret")
+                    .sendJsonObject(new JsonObject().put("version", candidate.id())).await(10, SECONDS);
+            long afterSwap = versions.current().id();
+            HttpResponse<Buffer> rollback = client.post("/admin/drafter/rollback")
+                    .putHeader("Authorization", "Bearer s3cret").send().await(10, SECONDS);
+            HttpResponse<Buffer> unknown = client.post("/admin/drafter/swap").putHeader("Authorization", "Bearer s3cret")
+                    .sendJsonObject(new JsonObject().put("version", 9999)).await(10, SECONDS);
+
+            assertThat(anonymous.statusCode()).isEqualTo(401);
+            assertThat(list.statusCode()).isEqualTo(200);
+            assertThat(list.bodyAsJsonObject().getJsonArray("versions").size()).isGreaterThanOrEqualTo(2);
+            assertThat(swap.statusCode()).isEqualTo(200);
+            assertThat(afterSwap).isEqualTo(candidate.id());
+            assertThat(rollback.statusCode()).isEqualTo(200);
+            assertThat(versions.current().id()).isEqualTo(bundled.id());
+            assertThat(unknown.statusCode()).isEqualTo(400);
+            assertThat(unknown.bodyAsJsonObject().getJsonObject("error").getString("message")).contains("9999");
+        } finally {
+            versions.activate(bundled);
+        }
+    }
 }
