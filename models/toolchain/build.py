@@ -80,6 +80,8 @@ def main():
     ap.add_argument("--bench-dir", default=None, help="where to write bench prompt sets")
     ap.add_argument("--work", default=None, help="checkpoint dir; with --reuse, trained weights found there are reused")
     ap.add_argument("--reuse", action="store_true", help="skip training when a checkpoint exists (re-export only)")
+    ap.add_argument("--drafter-extra-steps", type=int, default=0,
+                    help="with --reuse: continue training the saved drafter for N more steps (fresh cosine schedule)")
     args = ap.parse_args()
     cfg = CONFIGS["smoke" if args.smoke else "full"]
     torch.manual_seed(1234)
@@ -152,14 +154,22 @@ def main():
     n_drafter = sum(p.numel() for p in drafter.parameters())
     log(f"  drafter parameters (excluding the shared frozen embedding/LM head): {n_drafter:,}")
     ckpt_d = os.path.join(work, "drafter.pt" if not args.smoke else "drafter-smoke.pt")
+    d_steps = cfg["drafter"]["steps"]
     if args.reuse and os.path.exists(ckpt_d):
         saved = torch.load(ckpt_d)
         drafter.load_state_dict(saved["state"])
         d_sec = saved["seconds"]
-        log(f"  reused {ckpt_d}")
+        d_steps = saved.get("steps", d_steps)
+        log(f"  reused {ckpt_d} ({d_steps} steps)")
+        if args.drafter_extra_steps > 0:
+            extra = dict(cfg["drafter"], steps=args.drafter_extra_steps, lr=cfg["drafter"]["lr"] / 2, warmup=20,
+                         seed=cfg["drafter"]["seed"] + d_steps)
+            d_sec += train.train_drafter(drafter, target, streams["A"]["train"], extra, log=log)
+            d_steps += args.drafter_extra_steps
+            torch.save({"state": drafter.state_dict(), "seconds": d_sec, "steps": d_steps}, ckpt_d)
     else:
         d_sec = train.train_drafter(drafter, target, streams["A"]["train"], cfg["drafter"], log=log)
-        torch.save({"state": drafter.state_dict(), "seconds": d_sec}, ckpt_d)
+        torch.save({"state": drafter.state_dict(), "seconds": d_sec, "steps": d_steps}, ckpt_d)
     export.round_to_fp16(drafter)
     K = cfg["drafter_arch"]["K"]
     agreement = {d: train.eval_drafter(drafter, target, streams[d]["val"], K,
@@ -204,7 +214,7 @@ def main():
                                      {"class": 2, "ranks": "5-10", "branch": 10},
                                      {"class": 3, "ranks": ">10", "branch": 0}],
                     "io": drafter_io, "kv_layout": export.KV_LAYOUT_DOC,
-                    "training": dict(cfg["drafter"], seconds=round(d_sec, 1), domains="A only",
+                    "training": dict(cfg["drafter"], steps=d_steps, seconds=round(d_sec, 1), domains="A only",
                                      objective="CE to target greedy tokens, valid-prefix mask, 0.8^k slot "
                                                "weights, 2 chained blocks, rank head CE x0.1"),
                     "agreement_top1_per_slot": agreement},
