@@ -9,9 +9,17 @@ package dev.specserve.drafters;
  * @param eagleTopK     eagle: children per frontier node and frontier width
  * @param ngramMax      ngram: longest suffix to match
  * @param ngramBranches ngram: distinct continuations to propose
+ * @param rankCoverage  specblock: branch until the rank head's probability of covering the target's token
+ *                      reaches this (0 = use the rank head's most likely class instead)
+ * @param rankFloor     specblock: drop a slot whose 10-branch coverage probability is below this
  */
-public record DrafterConfig(int maxBlocks, int expandWidth, int staticTopK, int eagleTopK, int ngramMax, int ngramBranches) {
+public record DrafterConfig(int maxBlocks, int expandWidth, int staticTopK, int eagleTopK, int ngramMax, int ngramBranches,
+                            double rankCoverage, double rankFloor) {
     public static DrafterConfig defaults() {
-        return new DrafterConfig(3, 4, 2, 4, 3, 3);
+        return new DrafterConfig(3, 4, 2, 4, 3, 3, 0.5, 0.2);
+    }
+
+    BranchPolicy rankPolicy() {
+        return rankCoverage > 0 ? BranchPolicy.rankHeadCoverage(rankCoverage, rankFloor) : BranchPolicy.rankHead();
     }
 }

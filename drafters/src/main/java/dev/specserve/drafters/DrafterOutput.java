@@ -26,6 +26,24 @@ record DrafterOutput(int rows, int dim, int topk, float[] hidden, long[] topIds,
         return lp;
     }
 
+    /** The rank head's class probabilities (softmax of its logits). */
+    float[] rankProbs(int row) {
+        float[] p = new float[4];
+        float max = Float.NEGATIVE_INFINITY;
+        for (int c = 0; c < 4; c++) {
+            max = Math.max(max, rankLogits[row * 4 + c]);
+        }
+        float sum = 0;
+        for (int c = 0; c < 4; c++) {
+            p[c] = (float) Math.exp(rankLogits[row * 4 + c] - max);
+            sum += p[c];
+        }
+        for (int c = 0; c < 4; c++) {
+            p[c] /= sum;
+        }
+        return p;
+    }
+
     /** argmax over the rank head's four classes. */
     int rankClass(int row) {
         int best = 0;

@@ -111,7 +111,7 @@ final class DrafterState {
             DraftRow r = rows.get(i);
             int[] visible = i < pairRows ? new int[0] : r.extra();
             slots.add(new SlotResult(base + i, r.position(), out.hiddenRow(i), out.topIds(i), out.topLogprobs(i),
-                    out.rankClass(i), visible));
+                    out.rankClass(i), out.rankProbs(i), visible));
             ids[i] = slots.size() - 1;
         }
         return ids;

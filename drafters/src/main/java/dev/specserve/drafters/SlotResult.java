@@ -5,4 +5,4 @@ package dev.specserve.drafters;
  * hidden state an expansion would inherit, and which scratch cache rows an expansion from here must see.
  */
 record SlotResult(int cacheRow, int position, float[] hidden, int[] topIds, float[] topLogprobs, int rankClass,
-                  int[] visible) {}
+                  float[] rankProbs, int[] visible) {}

@@ -36,7 +36,7 @@ public final class SpecBlockDrafter implements Drafter {
 
     public static SpecBlockDrafter withRankHead(SpecBlockModel model, Supplier<DrafterVersion> versions, DrafterConfig config,
                                                 int cacheCapacity) {
-        return new SpecBlockDrafter("specblock", model, versions, BranchPolicy.rankHead(), config, cacheCapacity);
+        return new SpecBlockDrafter("specblock", model, versions, config.rankPolicy(), config, cacheCapacity);
     }
 
     public static SpecBlockDrafter staticTopK(SpecBlockModel model, Supplier<DrafterVersion> versions, DrafterConfig config,

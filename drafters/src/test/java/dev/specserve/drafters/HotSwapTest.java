@@ -69,7 +69,7 @@ class HotSwapTest {
         var info = stack.manifest().drafter();
         LmHead head = LmHead.readFp16(stack.manifest().lmHead(), stack.manifest().target().vocab(), info.dim());
         int[] prompt = stack.tokenizer().encode(GreedyEqualsAutoregressiveTest.PROMPTS.get(0));
-        var session = stack.strategy("specblock", DrafterConfig.defaults()).newSession();
+        var session = stack.strategy("specblock-static", DrafterConfig.defaults()).newSession();
         var prefill = stack.target().forward(prompt, range(prompt.length),
                 dev.specserve.runtime.model.Masks.causal(prompt.length, 0), stack.target().newCache(1));
         session.start(prompt, prefill.hidden(), prefill.argmax(prompt.length - 1));

@@ -69,7 +69,7 @@ class SamplingIsLosslessTest {
     @org.junit.jupiter.api.Test
     void theTreeVerifiersFirstTokenFollowsTheTargetDistributionOverTenThousandDraws() {
         int[] prompt = stack.tokenizer().encode(PROMPT);
-        var session = stack.strategy("specblock", DrafterConfig.defaults()).newSession();
+        var session = stack.strategy("specblock-static", DrafterConfig.defaults()).newSession();
         var cache = stack.target().newCache(prompt.length + 64);
         var prefill = stack.target().forward(prompt, range(prompt.length),
                 dev.specserve.runtime.model.Masks.causal(prompt.length, 0), cache);

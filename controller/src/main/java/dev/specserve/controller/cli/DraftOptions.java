@@ -28,12 +28,23 @@ final class DraftOptions {
             description = "eagle: children per node and frontier width (default: ${DEFAULT-VALUE}).")
     int eagleTopK;
 
+    @Option(names = "--rank-coverage", defaultValue = "0.5",
+            description = "specblock: branch until the rank head's coverage probability reaches this; 0 = argmax "
+                    + "class (default: ${DEFAULT-VALUE}).")
+    double rankCoverage;
+
+    @Option(names = "--rank-floor", defaultValue = "0.2",
+            description = "specblock: drop slots whose 10-branch coverage probability is below this "
+                    + "(default: ${DEFAULT-VALUE}).")
+    double rankFloor;
+
     DraftBudget budget() {
         return new DraftBudget(maxNodes, maxDepth);
     }
 
     DrafterConfig config() {
         DrafterConfig d = DrafterConfig.defaults();
-        return new DrafterConfig(maxBlocks, expandWidth, staticTopK, eagleTopK, d.ngramMax(), d.ngramBranches());
+        return new DrafterConfig(maxBlocks, expandWidth, staticTopK, eagleTopK, d.ngramMax(), d.ngramBranches(),
+                rankCoverage, rankFloor);
     }
 }
