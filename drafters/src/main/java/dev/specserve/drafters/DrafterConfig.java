@@ -15,7 +15,16 @@ package dev.specserve.drafters;
  */
 public record DrafterConfig(int maxBlocks, int expandWidth, int staticTopK, int eagleTopK, int ngramMax, int ngramBranches,
                             double rankCoverage, double rankFloor) {
+    /**
+     * Defaults measured best on the 2-core CPU with the demo pair (README, Performance): one SpecBlock forward
+     * per round. Expansion blocks raise tau but a drafter forward costs about 0.3 of a target step there.
+     */
     public static DrafterConfig defaults() {
+        return new DrafterConfig(1, 2, 2, 4, 3, 3, 0.5, 0.2);
+    }
+
+    /** Block expansion on: three SpecBlock forwards per round, four expansions each. */
+    public static DrafterConfig expanding() {
         return new DrafterConfig(3, 4, 2, 4, 3, 3, 0.5, 0.2);
     }
 

@@ -97,7 +97,7 @@ class EngineTest {
                 GenerationResult batched = collectors.get(i).done.get(120, TimeUnit.SECONDS);
                 GenerationResult alone = stack.decoder().generate(GenerationRequest.greedy(
                         stack.tokenizer().encode(PROMPTS.get(i)), 40, new DraftBudget(24, 8)),
-                        stack.strategy("none", DrafterConfig.defaults()), RoundListener.NONE, () -> false);
+                        stack.strategy("none", DrafterConfig.expanding()), RoundListener.NONE, () -> false);
                 assertThat(batched.tokens()).as("prompt %d", i).containsExactly(alone.tokens());
                 assertThat(collectors.get(i).text.toString()).isEqualTo(alone.text());
             }

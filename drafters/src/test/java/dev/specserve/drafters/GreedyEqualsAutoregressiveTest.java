@@ -62,7 +62,7 @@ class GreedyEqualsAutoregressiveTest {
     static GenerationResult reference(String prompt) {
         return REFERENCE.computeIfAbsent(prompt, p -> stack.decoder().generate(
                 GenerationRequest.greedy(stack.tokenizer().encode(p), 32, BUDGET),
-                stack.strategy("none", DrafterConfig.defaults()), RoundListener.NONE, () -> false));
+                stack.strategy("none", DrafterConfig.expanding()), RoundListener.NONE, () -> false));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -74,7 +74,7 @@ class GreedyEqualsAutoregressiveTest {
             int[] ids = stack.tokenizer().encode(prompt);
             GenerationResult expected = reference(prompt);
             GenerationResult speculative = stack.decoder().generate(GenerationRequest.greedy(ids, 32, BUDGET),
-                    stack.strategy(strategy, DrafterConfig.defaults()), RoundListener.NONE, () -> false);
+                    stack.strategy(strategy, DrafterConfig.expanding()), RoundListener.NONE, () -> false);
 
             assertThat(speculative.tokens()).as("%s on %s", strategy, prompt).containsExactly(expected.tokens());
             assertThat(speculative.finishReason()).isEqualTo(expected.finishReason());

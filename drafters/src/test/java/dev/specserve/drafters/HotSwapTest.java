@@ -47,11 +47,11 @@ class HotSwapTest {
         int[] ids = stack.tokenizer().encode(prompt);
         DraftBudget budget = new DraftBudget(24, 8);
         GenerationResult reference = stack.decoder().generate(GenerationRequest.greedy(ids, 48, budget),
-                stack.strategy("none", DrafterConfig.defaults()), RoundListener.NONE, () -> false);
+                stack.strategy("none", DrafterConfig.expanding()), RoundListener.NONE, () -> false);
         List<Long> versionsSeen = new ArrayList<>();
         try {
             GenerationResult swapped = stack.decoder().generate(GenerationRequest.greedy(ids, 48, budget),
-                    stack.strategy(strategy, DrafterConfig.defaults()), (round, emitted) -> {
+                    stack.strategy(strategy, DrafterConfig.expanding()), (round, emitted) -> {
                         versionsSeen.add(round.drafterVersion());
                         versions.activate(candidates.get(round.index() % candidates.size()));
                     }, () -> false);
@@ -69,7 +69,7 @@ class HotSwapTest {
         var info = stack.manifest().drafter();
         LmHead head = LmHead.readFp16(stack.manifest().lmHead(), stack.manifest().target().vocab(), info.dim());
         int[] prompt = stack.tokenizer().encode(GreedyEqualsAutoregressiveTest.PROMPTS.get(0));
-        var session = stack.strategy("specblock-static", DrafterConfig.defaults()).newSession();
+        var session = stack.strategy("specblock-static", DrafterConfig.expanding()).newSession();
         var prefill = stack.target().forward(prompt, range(prompt.length),
                 dev.specserve.runtime.model.Masks.causal(prompt.length, 0), stack.target().newCache(1));
         session.start(prompt, prefill.hidden(), prefill.argmax(prompt.length - 1));

@@ -69,7 +69,7 @@ class SamplingIsLosslessTest {
     @org.junit.jupiter.api.Test
     void theTreeVerifiersFirstTokenFollowsTheTargetDistributionOverTenThousandDraws() {
         int[] prompt = stack.tokenizer().encode(PROMPT);
-        var session = stack.strategy("specblock-static", DrafterConfig.defaults()).newSession();
+        var session = stack.strategy("specblock-static", DrafterConfig.expanding()).newSession();
         var cache = stack.target().newCache(prompt.length + 64);
         var prefill = stack.target().forward(prompt, range(prompt.length),
                 dev.specserve.runtime.model.Masks.causal(prompt.length, 0), cache);
@@ -137,7 +137,7 @@ class SamplingIsLosslessTest {
     /** Counts of the first two sampled tokens over SAMPLES seeds. */
     static Map<String, Long> histogram(String strategy) {
         int[] ids = stack.tokenizer().encode(PROMPT);
-        var drafter = stack.strategy(strategy, DrafterConfig.defaults());
+        var drafter = stack.strategy(strategy, DrafterConfig.expanding());
         Map<String, Long> counts = new HashMap<>();
         for (int seed = 0; seed < SAMPLES; seed++) {
             var request = new GenerationRequest(ids, 2, new SamplingParams(1.0, 1.0, 1000 + seed), List.of(),

@@ -48,6 +48,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "OUT", description = "Also write the results as JSON.")
     Path json;
 
+    @Option(names = "--costs", description = "Only measure a target decode step, a 16-token verify and a drafter "
+            + "block forward (medians), and exit.")
+    boolean costsOnly;
+
     @Mixin
     ModelOptions models;
 
@@ -65,6 +69,16 @@ final class BenchCommand implements Callable<Integer> {
         List<String> texts = readPrompts(file);
         if (limit > 0 && texts.size() > limit) {
             texts = texts.subList(0, limit);
+        }
+        if (costsOnly) {
+            try (ModelStack stack = models.load()) {
+                var c = dev.specserve.drafters.ForwardCosts.measure(stack, 256, 60);
+                System.out.printf("after %d context tokens, median of 60: target decode step %.2f ms, 16-token verify "
+                                + "%.2f ms (%.2fx a step), drafter block of %d slots %.2f ms (%.2fx a step)%n",
+                        c.pastTokens(), c.targetStepMs(), c.verify16Ms(), c.verifyRatio(),
+                        stack.manifest().drafter().blockSize(), c.drafterBlockMs(), c.drafterRatio());
+            }
+            return 0;
         }
         try (ModelStack stack = models.load()) {
             System.err.printf("bench: %d prompts from %s, strategies %s, %d tokens each, temperature %s%n",

@@ -6,17 +6,17 @@ import picocli.CommandLine.Option;
 
 /** Draft-tree budgets and strategy knobs. */
 final class DraftOptions {
-    @Option(names = "--max-nodes", defaultValue = "24", description = "Tree nodes per round (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--max-nodes", defaultValue = "6", description = "Tree nodes per round (default: ${DEFAULT-VALUE}).")
     int maxNodes;
 
-    @Option(names = "--max-depth", defaultValue = "8", description = "Tree depth per round (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--max-depth", defaultValue = "4", description = "Tree depth per round (default: ${DEFAULT-VALUE}).")
     int maxDepth;
 
-    @Option(names = "--max-blocks", defaultValue = "3",
+    @Option(names = "--max-blocks", defaultValue = "1",
             description = "SpecBlock drafter forwards per round, first block included (default: ${DEFAULT-VALUE}).")
     int maxBlocks;
 
-    @Option(names = "--expand-width", defaultValue = "4",
+    @Option(names = "--expand-width", defaultValue = "2",
             description = "SpecBlock expansions batched per forward (default: ${DEFAULT-VALUE}).")
     int expandWidth;
 
