@@ -6,6 +6,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.specserve.runtime.kv.KvCache;
 import dev.specserve.runtime.manifest.ModelManifest;
+import dev.specserve.runtime.model.KvNames;
 import dev.specserve.runtime.model.Masks;
 import dev.specserve.runtime.ort.SessionFactory;
 import dev.specserve.runtime.ort.SessionValidator;
@@ -29,14 +30,9 @@ public final class SpecBlockModel implements AutoCloseable {
         this.info = info;
         this.session = factory.open(info.file());
         SessionValidator.validate("drafter " + info.file().getFileName(), session, info.inputs(), info.outputs());
-        pastNames = new String[2 * info.layers()];
-        presentNames = new String[2 * info.layers()];
-        for (int l = 0; l < info.layers(); l++) {
-            pastNames[2 * l] = "past_key_values." + l + ".key";
-            pastNames[2 * l + 1] = "past_key_values." + l + ".value";
-            presentNames[2 * l] = "present." + l + ".key";
-            presentNames[2 * l + 1] = "present." + l + ".value";
-        }
+        KvNames names = KvNames.forLayers(info.layers());
+        pastNames = names.past();
+        presentNames = names.present();
     }
 
     public ModelManifest.DrafterInfo info() {

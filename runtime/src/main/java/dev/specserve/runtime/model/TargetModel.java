@@ -29,14 +29,9 @@ public final class TargetModel implements AutoCloseable {
         this.info = info;
         this.session = factory.open(info.file());
         SessionValidator.validate("target " + info.file().getFileName(), session, info.inputs(), info.outputs());
-        this.pastNames = new String[2 * info.layers()];
-        this.presentNames = new String[2 * info.layers()];
-        for (int l = 0; l < info.layers(); l++) {
-            pastNames[2 * l] = "past_key_values." + l + ".key";
-            pastNames[2 * l + 1] = "past_key_values." + l + ".value";
-            presentNames[2 * l] = "present." + l + ".key";
-            presentNames[2 * l + 1] = "present." + l + ".value";
-        }
+        KvNames names = KvNames.forLayers(info.layers());
+        pastNames = names.past();
+        presentNames = names.present();
     }
 
     public ModelManifest.TargetInfo info() {
