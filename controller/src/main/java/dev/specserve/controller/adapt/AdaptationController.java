@@ -76,6 +76,7 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
     private volatile double tauHighWater = Double.NaN;
     private volatile long lastUpdateNanos = System.nanoTime();
     private long seed;
+    private volatile java.util.function.Consumer<DrafterVersion> onSwap = v -> {};
 
     public AdaptationController(Settings settings, DrafterVersions versions, DrafterUpdater updater,
                                 CostAwareBandit bandit, java.util.function.Supplier<Load> load, int maxBatch,
@@ -92,6 +93,11 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
         this.window = new RoundWindow(settings.window().toNanos());
         this.seed = settings.seed();
         bandit.addListener(this);
+    }
+
+    /** Called after each accepted swap (fleet mode publishes the version to every replica). */
+    public void onSwap(java.util.function.Consumer<DrafterVersion> listener) {
+        this.onSwap = listener;
     }
 
     public void start() {
@@ -207,6 +213,11 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
                 settings.drafterId(), before, v.id(), outcome.steps(), String.format("%.2f", outcome.seconds()),
                 String.format("%.3f", outcome.verdict().current().agreement()),
                 String.format("%.3f", outcome.verdict().candidate().agreement()));
+        try {
+            onSwap.accept(v);
+        } catch (RuntimeException e) {
+            LOG.warn("swap listener failed for version {}: {}", v.id(), e.toString());
+        }
         timer.schedule(() -> tauAfterLastUpdate = window.tau(System.nanoTime()),
                 settings.window().toMillis(), TimeUnit.MILLISECONDS);
         return outcome.seconds();

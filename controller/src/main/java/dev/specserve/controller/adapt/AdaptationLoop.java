@@ -21,10 +21,12 @@ public final class AdaptationLoop implements AutoCloseable {
 
     private final AdaptationController controller;
     private final FeedbackConsumer consumer;
+    private final FleetUpdates fleet;
 
-    private AdaptationLoop(AdaptationController controller, FeedbackConsumer consumer) {
+    private AdaptationLoop(AdaptationController controller, FeedbackConsumer consumer, FleetUpdates fleet) {
         this.controller = controller;
         this.consumer = consumer;
+        this.fleet = fleet;
     }
 
     public static AdaptationLoop start(ModelStack stack, Engine engine, int maxBatch, FeedbackWiring wiring,
@@ -39,10 +41,12 @@ public final class AdaptationLoop implements AutoCloseable {
                 wiring.publisher(), wiring.replicaId());
         String group = "specserve-adaptation-" + drafterId.replaceAll("[^A-Za-z0-9._-]", "_");
         FeedbackConsumer consumer = new FeedbackConsumer(wiring.publisher().config(), group, controller, registry);
+        FleetUpdates fleet = new FleetUpdates(wiring.publisher().config(), drafterId, stack.versions());
+        controller.onSwap(fleet::publish);
         consumer.start();
         controller.start();
         LOG.info("adaptation consumer group '{}' reads feedback and samples for drafter {}", group, drafterId);
-        return new AdaptationLoop(controller, consumer);
+        return new AdaptationLoop(controller, consumer, fleet);
     }
 
     public AdaptationController controller() {
@@ -53,5 +57,6 @@ public final class AdaptationLoop implements AutoCloseable {
     public void close() {
         consumer.close();
         controller.close();
+        fleet.close();
     }
 }

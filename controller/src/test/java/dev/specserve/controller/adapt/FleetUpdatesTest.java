@@ -1,0 +1,62 @@
+package dev.specserve.controller.adapt;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.specserve.drafters.Adapter;
+import dev.specserve.drafters.DrafterVersion;
+import dev.specserve.drafters.DrafterVersions;
+import dev.specserve.drafters.update.AdapterTrainer;
+import dev.specserve.telemetry.EmbeddedKafka;
+import dev.specserve.telemetry.TelemetryConfig;
+import dev.specserve.telemetry.TopicAdmin;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** An update accepted on one replica becomes current on every replica, including one started afterwards. */
+class FleetUpdatesTest {
+    static final String DRAFTER = "demo/drafter";
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aSecondReplicaAndALateReplicaApplyTheUpdatePublishedByTheFirst() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.startIn(dir.resolve("kafka"))) {
+            TelemetryConfig a = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId("a").build();
+            TelemetryConfig b = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId("b").build();
+            TelemetryConfig c = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId("c").build();
+            TopicAdmin.ensureTopics(a, java.time.Duration.ofSeconds(30));
+            DrafterVersions first = new DrafterVersions(Adapter.zero(4, 8));
+            DrafterVersions second = new DrafterVersions(Adapter.zero(4, 8));
+            try (FleetUpdates fleetA = new FleetUpdates(a, DRAFTER, first);
+                 FleetUpdates fleetB = new FleetUpdates(b, DRAFTER, second)) {
+                DrafterVersion v = first.create(AdapterTrainer.initial(4, 8, 3), 1, Map.of("steps", 32));
+                first.activate(v);
+                fleetA.publish(v);
+
+                await(() -> second.current().id() == v.id(), "second replica applies the update");
+                assertThat(second.current().adapter().a()).containsExactly(v.adapter().a());
+                assertThat(second.current().parentId()).isEqualTo(1);
+
+                DrafterVersions late = new DrafterVersions(Adapter.zero(4, 8));
+                try (FleetUpdates fleetC = new FleetUpdates(c, DRAFTER, late)) {
+                    await(() -> late.current().id() == v.id(), "a replica started later applies it too");
+                }
+                assertThat(first.current().id()).as("the publisher keeps its own version").isEqualTo(v.id());
+            }
+        }
+    }
+
+    static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting: " + what);
+            }
+            Thread.sleep(50);
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package dev.specserve.telemetry;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.function.BiConsumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Fleet mode: accepted drafter updates go to the compacted updates topic (key: drafter id), and every replica
+ * follows the whole topic from the beginning, without a consumer group, so a replica started later still
+ * receives the latest version of every drafter. Malformed records are skipped and counted.
+ */
+public final class DrafterUpdateChannel implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(DrafterUpdateChannel.class);
+
+    private final TelemetryConfig config;
+    private final KafkaProducer<String, byte[]> producer;
+    private final KafkaConsumer<String, byte[]> consumer;
+    private final Thread follower;
+    private volatile boolean closed;
+    private volatile long malformed;
+
+    /** {@code onUpdate} receives (drafter id, update) on the follower thread, in topic order. */
+    public DrafterUpdateChannel(TelemetryConfig config, BiConsumer<String, DrafterUpdate> onUpdate) {
+        this.config = config;
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, "specserve-updates-" + config.replicaId());
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "2000");
+        p.putAll(config.clientPropertiesFor("producer"));
+        producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+        Properties c = new Properties();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        c.put(ConsumerConfig.CLIENT_ID_CONFIG, "specserve-updates-follower-" + config.replicaId());
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        c.putAll(config.clientPropertiesFor("consumer"));
+        consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());
+        follower = new Thread(() -> follow(onUpdate), "specserve-updates-follower");
+        follower.setDaemon(true);
+        follower.start();
+    }
+
+    /** Publishes an accepted update; returns once the broker has it (or throws after a short timeout). */
+    public void publish(String drafterId, DrafterUpdate update) {
+        try {
+            producer.send(new ProducerRecord<>(config.updatesTopic(), drafterId, update.encode()))
+                    .get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("could not publish drafter update " + update.version() + ": " + e, e);
+        }
+    }
+
+    private void follow(BiConsumer<String, DrafterUpdate> onUpdate) {
+        try {
+            List<TopicPartition> partitions = List.of();
+            while (!closed && partitions.isEmpty()) {
+                partitions = consumer.partitionsFor(config.updatesTopic(), Duration.ofSeconds(5)).stream()
+                        .map(info -> new TopicPartition(info.topic(), info.partition())).toList();
+            }
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            while (!closed) {
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    try {
+                        onUpdate.accept(r.key(), DrafterUpdate.decode(r.value()));
+                    } catch (MalformedRecordException e) {
+                        malformed++;
+                        LOG.warn("skipping malformed drafter update at offset {}: {}", r.offset(), e.getMessage());
+                    } catch (RuntimeException e) {
+                        LOG.warn("drafter update at offset {} was not applied: {}", r.offset(), e.toString());
+                    }
+                }
+            }
+        } catch (WakeupException e) {
+            // closing
+        } catch (RuntimeException e) {
+            if (!closed) {
+                LOG.error("drafter update follower stopped", e);
+            }
+        } finally {
+            consumer.close(Duration.ofSeconds(2));
+        }
+    }
+
+    public long malformed() {
+        return malformed;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        consumer.wakeup();
+        try {
+            follower.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        producer.close(Duration.ofSeconds(2));
+    }
+}

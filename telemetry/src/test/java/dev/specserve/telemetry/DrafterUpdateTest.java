@@ -1,0 +1,34 @@
+package dev.specserve.telemetry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+class DrafterUpdateTest {
+    @Test
+    void anUpdateSurvivesTheRoundTripExactly() throws Exception {
+        float[] a = {1f, -2.5f, 3e-7f, 0f, 7f, 8f};
+        float[] b = {0.5f, 0.25f, -1f, 2f, 3f, 4f};
+        DrafterUpdate u = new DrafterUpdate(7, 3, 2, 3, a, b, "{\"steps\":32}");
+
+        DrafterUpdate back = DrafterUpdate.decode(u.encode());
+
+        assertThat(back.version()).isEqualTo(7);
+        assertThat(back.parentVersion()).isEqualTo(3);
+        assertThat(back.a()).containsExactly(a);
+        assertThat(back.b()).containsExactly(b);
+        assertThat(back.metricsJson()).isEqualTo("{\"steps\":32}");
+    }
+
+    @Test
+    void truncatedOrForeignBytesAreMalformedNotApplied() {
+        byte[] good = new DrafterUpdate(2, 1, 1, 2, new float[2], new float[2], "{}").encode();
+
+        assertThatThrownBy(() -> DrafterUpdate.decode(Arrays.copyOf(good, good.length - 6)))
+                .isInstanceOf(MalformedRecordException.class);
+        assertThatThrownBy(() -> DrafterUpdate.decode("not an update".getBytes()))
+                .isInstanceOf(MalformedRecordException.class).hasMessageContaining("not a drafter update");
+    }
+}
