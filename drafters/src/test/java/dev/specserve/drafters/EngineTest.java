@@ -177,4 +177,50 @@ class EngineTest {
                     .extracting("field").isEqualTo("prompt");
         }
     }
+
+    @Test
+    void drafterSwapsUnderConcurrentLoadFailNoRequestAndChangeNoGreedyOutput() throws Exception {
+        EngineConfig cfg = new EngineConfig(3, 16, 256, "specblock", new DraftBudget(12, 6), 60_000, 0, 32);
+        var versions = stack.versions();
+        var bundled = versions.current();
+        var info = stack.manifest().drafter();
+        List<dev.specserve.drafters.DrafterVersion> candidates = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            candidates.add(versions.create(dev.specserve.drafters.update.AdapterTrainer.initial(info.adapterRank(),
+                    info.dim(), 40 + i), bundled.id(), java.util.Map.of()));
+        }
+        AtomicInteger swaps = new AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Thread swapper = new Thread(() -> {
+            while (running.get()) {
+                versions.activate(candidates.get(swaps.getAndIncrement() % candidates.size()));
+                try {
+                    Thread.sleep(3);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        try (Engine engine = stack.newEngine(cfg, DrafterConfig.expanding())) {
+            List<Collector> collectors = new ArrayList<>();
+            swapper.start();
+            for (int i = 0; i < PROMPTS.size(); i++) {
+                Collector c = new Collector();
+                engine.submit(request("s" + i, PROMPTS.get(i), 40), c);
+                collectors.add(c);
+            }
+            for (int i = 0; i < PROMPTS.size(); i++) {
+                GenerationResult swapped = collectors.get(i).done.get(120, TimeUnit.SECONDS);
+                GenerationResult alone = stack.decoder().generate(GenerationRequest.greedy(
+                        stack.tokenizer().encode(PROMPTS.get(i)), 40, new DraftBudget(12, 6)),
+                        stack.strategy("none", DrafterConfig.expanding()), RoundListener.NONE, () -> false);
+                assertThat(swapped.tokens()).as("prompt %d", i).containsExactly(alone.tokens());
+            }
+        } finally {
+            running.set(false);
+            swapper.join();
+            versions.activate(bundled);
+        }
+        assertThat(swaps.get()).as("swaps made while serving").isGreaterThan(3);
+    }
 }
