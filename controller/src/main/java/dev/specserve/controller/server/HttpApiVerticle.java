@@ -279,16 +279,7 @@ public final class HttpApiVerticle extends VerticleBase {
     }
 
     private void adminConfig(RoutingContext ctx) {
-        String token = config.adminToken();
-        if (token == null) {
-            ctx.next(); // admin routes are off: 404
-            return;
-        }
-        String auth = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
-        String expected = "Bearer " + token;
-        if (auth == null || !MessageDigest.isEqual(auth.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8))) {
-            error(ctx.response(), new ApiError(401, "admin routes need Authorization: Bearer <admin_token>",
-                    "authentication_error", null));
+        if (!authorised(ctx)) {
             return;
         }
         json(ctx.response(), 200, new JsonObject().put("config", config.toString()));
