@@ -4,31 +4,48 @@ import dev.specserve.runtime.kv.KvCache;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * A sequence's drafter-side state shared by the SpecBlock and EAGLE strategies: the drafter's KV cache
- * (context rows, then this round's scratch rows), the context pairs not yet fed to it, and the slot
- * results of the current round.
+ * (context rows, then this round's scratch rows), every context pair seen (those not yet fed are pending),
+ * and the slot results of the current round. The state holds a lease on the ONNX session its cache came
+ * from; when a full drafter swap brings a new session, the next round re-feeds the whole context to it.
  */
-final class DrafterState {
-    private final SpecBlockModel model;
-    private final java.util.function.Supplier<DrafterVersion> versions;
+final class DrafterState implements AutoCloseable {
+    private final Supplier<DrafterVersion> versions;
+    private final int capacity;
     private DrafterVersion version;
-    private final KvCache cache;
-    private final List<float[]> pendingHidden = new ArrayList<>();
-    private final List<Integer> pendingTokens = new ArrayList<>();
-    private final List<Integer> pendingPositions = new ArrayList<>();
+    private DrafterModelHandle leased;
+    private SpecBlockModel model;
+    private KvCache cache;
+    private final List<float[]> pairHidden = new ArrayList<>();
+    private final List<Integer> pairTokens = new ArrayList<>();
+    private final List<Integer> pairPositions = new ArrayList<>();
     private final List<SlotResult> slots = new ArrayList<>();
     private int contextRows;
     private int nextTokenPosition;
     private int forwards;
     private long ortNanos;
+    private int rebuilds;
 
-    DrafterState(SpecBlockModel model, java.util.function.Supplier<DrafterVersion> versions, int capacity) {
-        this.model = model;
+    DrafterState(Supplier<DrafterVersion> versions, int capacity) {
         this.versions = versions;
-        this.version = versions.get();
+        this.capacity = capacity;
+        this.version = leaseCurrent();
+        this.leased = version.model();
+        this.model = leased.model();
         this.cache = model.newCache(capacity);
+    }
+
+    /** The current version, with a lease taken on its session (retried if a swap retires it meanwhile). */
+    private DrafterVersion leaseCurrent() {
+        while (true) {
+            DrafterVersion v = versions.get();
+            if (v.model().tryAcquire()) {
+                return v;
+            }
+        }
     }
 
     int blockSize() {
@@ -52,30 +69,49 @@ final class DrafterState {
     }
 
     private void addPair(float[] hidden, int token, int position) {
-        pendingHidden.add(hidden);
-        pendingTokens.add(token);
-        pendingPositions.add(position);
+        pairHidden.add(hidden);
+        pairTokens.add(token);
+        pairPositions.add(position);
     }
 
     /** Drops last round's scratch rows and results, and picks up the drafter version for this round. */
     void beginRound() {
         version = versions.get();
+        if (version.model() != leased) {
+            switchSession();
+        }
         cache.truncate(contextRows);
         slots.clear();
         forwards = 0;
         ortNanos = 0;
     }
 
+    /** A full drafter swap happened: lease the new session and make every context pair pending again. */
+    private void switchSession() {
+        version = leaseCurrent();
+        if (version.model() == leased) {
+            leased.release();
+            return;
+        }
+        leased.release();
+        leased = version.model();
+        model = leased.model();
+        cache = model.newCache(capacity);
+        contextRows = 0;
+        rebuilds++;
+    }
+
     int pendingPairs() {
-        return pendingTokens.size();
+        return pairTokens.size() - contextRows;
     }
 
     /** Rows feeding every pending context pair; each sees the context before it and itself. */
     List<DraftRow> pendingPairRows() {
         List<DraftRow> rows = new ArrayList<>();
         int base = cache.length();
-        for (int i = 0; i < pendingTokens.size(); i++) {
-            rows.add(new DraftRow(pendingTokens.get(i), pendingHidden.get(i), 0, i, pendingPositions.get(i),
+        for (int i = 0; i < pendingPairs(); i++) {
+            int pair = contextRows + i;
+            rows.add(new DraftRow(pairTokens.get(pair), pairHidden.get(pair), 0, i, pairPositions.get(pair),
                     base + i + 1, new int[0]));
         }
         return rows;
@@ -100,12 +136,7 @@ final class DrafterState {
         forwards++;
         ortNanos += out.runNanos();
         cache.appendAll(out.present(), rows.size());
-        if (pairRows > 0) {
-            contextRows += pairRows;
-            pendingHidden.clear();
-            pendingTokens.clear();
-            pendingPositions.clear();
-        }
+        contextRows += pairRows;
         int[] ids = new int[rows.size()];
         for (int i = 0; i < rows.size(); i++) {
             DraftRow r = rows.get(i);
@@ -156,8 +187,8 @@ final class DrafterState {
     /** Slots 1..length-1 of the first block, anchored at the last pending pair (call row {@code anchorRow}). */
     List<DraftRow> firstBlockSlots(int anchorRow, int length, int callBase, int contextAfter) {
         List<DraftRow> rows = new ArrayList<>();
-        float[] anchorHidden = pendingHidden.get(pendingHidden.size() - 1);
-        int anchorPosition = pendingPositions.get(pendingPositions.size() - 1);
+        float[] anchorHidden = pairHidden.get(pairHidden.size() - 1);
+        int anchorPosition = pairPositions.get(pairPositions.size() - 1);
         for (int k = 1; k < length; k++) {
             int[] extra = new int[k];
             for (int j = 1; j <= k; j++) {
@@ -174,5 +205,18 @@ final class DrafterState {
 
     long ortNanos() {
         return ortNanos;
+    }
+
+    /** Rounds that had to re-feed the context to a newly swapped-in session. */
+    int rebuilds() {
+        return rebuilds;
+    }
+
+    @Override
+    public void close() {
+        if (leased != null) {
+            leased.release();
+            leased = null;
+        }
     }
 }

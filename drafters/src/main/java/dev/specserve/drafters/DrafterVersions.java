@@ -2,6 +2,7 @@ package dev.specserve.drafters;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -11,18 +12,29 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * The drafter's version history and the version in use. A swap is one atomic reference change; sessions
  * read the current version at the start of each round, so a swap takes effect between rounds and every
- * round uses exactly one version.
+ * round uses exactly one version. The current version holds a lease on its ONNX session, so a session
+ * replaced by a full drafter swap closes once the last sequence drafting with it moves on.
  */
 public final class DrafterVersions {
     private static final int HISTORY = 32;
 
     private final AtomicLong ids = new AtomicLong();
+    private final AtomicLong generations = new AtomicLong();
     private final AtomicReference<DrafterVersion> current;
     private final List<DrafterVersion> history = new ArrayList<>();
 
+    /** Versions with no ONNX session behind them: for training and comparison only. */
     public DrafterVersions(Adapter initial) {
-        DrafterVersion v = new DrafterVersion(ids.incrementAndGet(), 0, initial, Instant.now(),
-                Map.of("source", "bundled"));
+        this(DrafterModelHandle.detached(), initial);
+    }
+
+    public DrafterVersions(DrafterModelHandle model, Adapter initial) {
+        generations.set(model.generation());
+        DrafterVersion v = new DrafterVersion(ids.incrementAndGet(), 0, model, initial, Instant.now(),
+                Map.of("source", "bundled", "model", model.source()));
+        if (model.isOpen()) {
+            model.acquire();
+        }
         current = new AtomicReference<>(v);
         history.add(v);
     }
@@ -31,20 +43,32 @@ public final class DrafterVersions {
         return current.get();
     }
 
-    /** Registers a new version derived from {@code parent} (not yet active). */
+    /** The generation number a newly loaded drafter file should get. */
+    public long nextGeneration() {
+        return generations.incrementAndGet();
+    }
+
+    /** Registers a new adapter version on the session of {@code parent} (not yet active). */
     public synchronized DrafterVersion create(Adapter adapter, long parentId, Map<String, Object> metrics) {
-        DrafterVersion v = new DrafterVersion(ids.incrementAndGet(), parentId, adapter, Instant.now(), metrics);
-        history.add(v);
-        if (history.size() > HISTORY) {
-            history.remove(0);
-        }
-        return v;
+        DrafterModelHandle model = find(parentId).map(DrafterVersion::model).orElse(current.get().model());
+        return remember(new DrafterVersion(ids.incrementAndGet(), parentId, model, adapter, Instant.now(), metrics));
+    }
+
+    /** Registers a version that drafts with a newly loaded ONNX session (a full drafter swap; not yet active). */
+    public synchronized DrafterVersion createWithModel(DrafterModelHandle model, Adapter adapter, long parentId,
+                                                       Map<String, Object> metrics) {
+        Map<String, Object> m = new LinkedHashMap<>(metrics);
+        m.put("model", model.source());
+        return remember(new DrafterVersion(ids.incrementAndGet(), parentId, model, adapter, Instant.now(), m));
     }
 
     /** Registers a version that arrived with a known id (fleet updates); ids stay monotonic. */
     public synchronized DrafterVersion adopt(long id, long parentId, Adapter adapter, Map<String, Object> metrics) {
         ids.accumulateAndGet(id, Math::max);
-        DrafterVersion v = new DrafterVersion(id, parentId, adapter, Instant.now(), metrics);
+        return remember(new DrafterVersion(id, parentId, current.get().model(), adapter, Instant.now(), metrics));
+    }
+
+    private DrafterVersion remember(DrafterVersion v) {
         history.add(v);
         if (history.size() > HISTORY) {
             history.remove(0);
@@ -52,15 +76,22 @@ public final class DrafterVersions {
         return v;
     }
 
-    public void activate(DrafterVersion v) {
+    /** Makes {@code v} current. Its session is opened (or reopened) first, so the switch itself is one reference set. */
+    public synchronized void activate(DrafterVersion v) {
+        DrafterVersion old = current.get();
+        if (v.sharesModelWith(old)) {
+            current.set(v);
+            return;
+        }
+        v.model().acquire();
         current.set(v);
+        old.model().release();
     }
 
     /** Switches back to the current version's parent, if it is still in the history. */
     public synchronized Optional<DrafterVersion> rollback() {
-        long parent = current.get().parentId();
-        Optional<DrafterVersion> p = find(parent);
-        p.ifPresent(current::set);
+        Optional<DrafterVersion> p = find(current.get().parentId());
+        p.ifPresent(this::activate);
         return p;
     }
 
@@ -70,5 +101,19 @@ public final class DrafterVersions {
 
     public synchronized List<DrafterVersion> list() {
         return List.copyOf(history);
+    }
+
+    /** Every distinct session any remembered version uses (for shutdown). */
+    synchronized List<DrafterModelHandle> models() {
+        List<DrafterModelHandle> out = new ArrayList<>();
+        for (DrafterVersion v : history) {
+            if (!out.contains(v.model())) {
+                out.add(v.model());
+            }
+        }
+        if (!out.contains(current.get().model())) {
+            out.add(current.get().model());
+        }
+        return out;
     }
 }

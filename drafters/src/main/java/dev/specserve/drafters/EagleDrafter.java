@@ -16,13 +16,11 @@ import java.util.function.Supplier;
  * log-prob as the next frontier, and the final tree is the best nodes overall.
  */
 public final class EagleDrafter implements Drafter {
-    private final SpecBlockModel model;
     private final Supplier<DrafterVersion> versions;
     private final DrafterConfig config;
     private final int cacheCapacity;
 
-    public EagleDrafter(SpecBlockModel model, Supplier<DrafterVersion> versions, DrafterConfig config, int cacheCapacity) {
-        this.model = model;
+    public EagleDrafter(Supplier<DrafterVersion> versions, DrafterConfig config, int cacheCapacity) {
         this.versions = versions;
         this.config = config;
         this.cacheCapacity = cacheCapacity;
@@ -35,7 +33,7 @@ public final class EagleDrafter implements Drafter {
 
     @Override
     public DraftSession newSession() {
-        DrafterState state = new DrafterState(model, versions, cacheCapacity);
+        DrafterState state = new DrafterState(versions, cacheCapacity);
         return new DraftSession() {
             private DraftStats last = DraftStats.NONE;
 
@@ -98,7 +96,9 @@ public final class EagleDrafter implements Drafter {
             }
 
             @Override
-            public void close() {}
+            public void close() {
+                state.close();
+            }
         };
     }
 }

@@ -11,6 +11,8 @@ import dev.specserve.runtime.spec.Drafter;
 import dev.specserve.runtime.spec.SpeculativeDecoder;
 import dev.specserve.runtime.tokenizer.TextTokenizer;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,9 +24,9 @@ public final class ModelStack implements AutoCloseable {
     private final SessionFactory sessions;
     private final TextTokenizer tokenizer;
     private final TargetModel target;
-    private final SpecBlockModel drafterModel;
     private final SpeculativeDecoder decoder;
     private final DrafterVersions versions;
+    private final DrafterLoader drafterLoader;
 
     private ModelStack(ModelManifest manifest, SessionFactory sessions, TextTokenizer tokenizer, TargetModel target,
                        SpecBlockModel drafterModel) {
@@ -32,9 +34,12 @@ public final class ModelStack implements AutoCloseable {
         this.sessions = sessions;
         this.tokenizer = tokenizer;
         this.target = target;
-        this.drafterModel = drafterModel;
         this.decoder = new SpeculativeDecoder(target, tokenizer);
-        this.versions = new DrafterVersions(Adapter.zero(manifest.drafter().adapterRank(), manifest.drafter().dim()));
+        this.drafterLoader = new DrafterLoader(sessions, manifest.drafter(), manifest.target().vocab());
+        var bundled = new DrafterModelHandle(1, manifest.drafter().file().toString(), drafterModel,
+                () -> new SpecBlockModel(sessions, manifest.drafter()));
+        this.versions = new DrafterVersions(bundled,
+                Adapter.zero(manifest.drafter().adapterRank(), manifest.drafter().dim()));
     }
 
     public static ModelStack load(Path modelDir, ExecutionDevice device, int threads) {
@@ -68,7 +73,22 @@ public final class ModelStack implements AutoCloseable {
 
     public Drafter strategy(String name, DrafterConfig config) {
         int capacity = manifest.target().contextLength() + 2 * SpeculativeDecoder.MAX_TREE_NODES;
-        return Strategies.create(name, drafterModel, versions::current, config, capacity);
+        return Strategies.create(name, versions::current, config, capacity);
+    }
+
+    /**
+     * Loads, validates and warms up a replacement drafter ONNX file and registers it as a new version with a
+     * zero adapter, child of the current version. Serving continues meanwhile; activating it is the caller's
+     * choice. Throws IllegalArgumentException naming the problem for a missing, corrupt or incompatible file.
+     */
+    public DrafterVersion loadDrafter(Path file, String expectedSha256) {
+        DrafterModelHandle model = drafterLoader.load(file, expectedSha256, versions.nextGeneration());
+        DrafterVersion parent = versions.current();
+        Map<String, Object> metrics = new LinkedHashMap<>();
+        metrics.put("source", "drafter-file");
+        metrics.put("generation", model.generation());
+        return versions.createWithModel(model, Adapter.zero(manifest.drafter().adapterRank(), manifest.drafter().dim()),
+                parent.id(), metrics);
     }
 
     public ModelManifest manifest() {
@@ -83,8 +103,9 @@ public final class ModelStack implements AutoCloseable {
         return target;
     }
 
+    /** The current version's drafter session (for tools that run it directly, not for serving). */
     public SpecBlockModel drafterModel() {
-        return drafterModel;
+        return versions.current().model().model();
     }
 
     public SpeculativeDecoder decoder() {
@@ -97,7 +118,7 @@ public final class ModelStack implements AutoCloseable {
 
     @Override
     public void close() {
-        drafterModel.close();
+        versions.models().forEach(DrafterModelHandle::forceClose);
         target.close();
         tokenizer.close();
     }

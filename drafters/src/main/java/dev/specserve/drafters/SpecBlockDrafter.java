@@ -18,30 +18,28 @@ import java.util.function.Supplier;
  */
 public final class SpecBlockDrafter implements Drafter {
     private final String name;
-    private final SpecBlockModel model;
     private final Supplier<DrafterVersion> versions;
     private final BranchPolicy policy;
     private final DrafterConfig config;
     private final int cacheCapacity;
 
-    private SpecBlockDrafter(String name, SpecBlockModel model, Supplier<DrafterVersion> versions, BranchPolicy policy,
+    private SpecBlockDrafter(String name, Supplier<DrafterVersion> versions, BranchPolicy policy,
                              DrafterConfig config, int cacheCapacity) {
         this.name = name;
-        this.model = model;
         this.versions = versions;
         this.policy = policy;
         this.config = config;
         this.cacheCapacity = cacheCapacity;
     }
 
-    public static SpecBlockDrafter withRankHead(SpecBlockModel model, Supplier<DrafterVersion> versions, DrafterConfig config,
+    public static SpecBlockDrafter withRankHead(Supplier<DrafterVersion> versions, DrafterConfig config,
                                                 int cacheCapacity) {
-        return new SpecBlockDrafter("specblock", model, versions, config.rankPolicy(), config, cacheCapacity);
+        return new SpecBlockDrafter("specblock", versions, config.rankPolicy(), config, cacheCapacity);
     }
 
-    public static SpecBlockDrafter staticTopK(SpecBlockModel model, Supplier<DrafterVersion> versions, DrafterConfig config,
+    public static SpecBlockDrafter staticTopK(Supplier<DrafterVersion> versions, DrafterConfig config,
                                               int cacheCapacity) {
-        return new SpecBlockDrafter("specblock-static", model, versions, BranchPolicy.fixed(config.staticTopK()), config,
+        return new SpecBlockDrafter("specblock-static", versions, BranchPolicy.fixed(config.staticTopK()), config,
                 cacheCapacity);
     }
 
@@ -52,7 +50,7 @@ public final class SpecBlockDrafter implements Drafter {
 
     @Override
     public DraftSession newSession() {
-        return new Session(new DrafterState(model, versions, cacheCapacity));
+        return new Session(new DrafterState(versions, cacheCapacity));
     }
 
     private final class Session implements DraftSession {
@@ -168,6 +166,8 @@ public final class SpecBlockDrafter implements Drafter {
         }
 
         @Override
-        public void close() {}
+        public void close() {
+            state.close();
+        }
     }
 }

@@ -11,14 +11,14 @@ public final class Strategies {
 
     private Strategies() {}
 
-    public static Drafter create(String name, SpecBlockModel model, Supplier<DrafterVersion> versions, DrafterConfig config,
+    public static Drafter create(String name, Supplier<DrafterVersion> versions, DrafterConfig config,
                                  int cacheCapacity) {
         return switch (name) {
             case "none" -> new AutoregressiveDrafter();
             case "ngram" -> new NgramDrafter(config);
-            case "eagle" -> new EagleDrafter(model, versions, config, cacheCapacity);
-            case "specblock-static" -> SpecBlockDrafter.staticTopK(model, versions, config, cacheCapacity);
-            case "specblock" -> SpecBlockDrafter.withRankHead(model, versions, config, cacheCapacity);
+            case "eagle" -> new EagleDrafter(versions, config, cacheCapacity);
+            case "specblock-static" -> SpecBlockDrafter.staticTopK(versions, config, cacheCapacity);
+            case "specblock" -> SpecBlockDrafter.withRankHead(versions, config, cacheCapacity);
             default -> throw new IllegalArgumentException("unknown strategy '" + name + "'; known: " + String.join(", ", NAMES));
         };
     }

@@ -86,7 +86,8 @@ public final class ManifestLoader {
         return p;
     }
 
-    static String sha256(Path p) {
+    /** Hex SHA-256 of a file. */
+    public static String sha256(Path p) {
         try (InputStream in = new DigestInputStream(Files.newInputStream(p), MessageDigest.getInstance("SHA-256"))) {
             MessageDigest md = ((DigestInputStream) in).getMessageDigest();
             in.transferTo(OutputStreamSink.INSTANCE);

@@ -1,0 +1,106 @@
+package dev.specserve.drafters;
+
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One drafter ONNX session, shared by every version built on it and leased by every sequence whose KV
+ * cache came from it. The current version holds a lease too, so the session is closed exactly when it is
+ * neither current nor used by any sequence. A closed handle reopens on the next {@link #acquire()} (a
+ * rollback to an older drafter file).
+ */
+public final class DrafterModelHandle {
+    private static final Logger LOG = LoggerFactory.getLogger(DrafterModelHandle.class);
+
+    private final long generation;
+    private final String source;
+    private final Supplier<SpecBlockModel> opener;
+    private SpecBlockModel model;
+    private int leases;
+    private long opens;
+
+    public DrafterModelHandle(long generation, String source, SpecBlockModel opened, Supplier<SpecBlockModel> opener) {
+        this.generation = generation;
+        this.source = source;
+        this.opener = opener;
+        this.model = opened;
+        this.opens = opened == null ? 0 : 1;
+    }
+
+    /** A handle with no session, for versions that are trained and compared but never drafted with. */
+    public static DrafterModelHandle detached() {
+        return new DrafterModelHandle(0, "detached", null, () -> {
+            throw new IllegalStateException("this drafter version has no ONNX session");
+        });
+    }
+
+    public long generation() {
+        return generation;
+    }
+
+    /** Where the session's weights came from (the ONNX file). */
+    public String source() {
+        return source;
+    }
+
+    /** Takes a lease, opening the session if it was closed. */
+    public synchronized SpecBlockModel acquire() {
+        if (model == null) {
+            LOG.info("reopening drafter generation {} from {}", generation, source);
+            model = opener.get();
+            opens++;
+        }
+        leases++;
+        return model;
+    }
+
+    /** Takes a lease only if the session is open: a sequence never reopens a session that was retired. */
+    public synchronized boolean tryAcquire() {
+        if (model == null) {
+            return false;
+        }
+        leases++;
+        return true;
+    }
+
+    public synchronized void release() {
+        if (leases <= 0) {
+            throw new IllegalStateException("drafter generation " + generation + " released more often than acquired");
+        }
+        if (--leases == 0 && model != null) {
+            model.close();
+            model = null;
+            LOG.info("closed drafter generation {} ({}): no version or sequence uses it", generation, source);
+        }
+    }
+
+    /** The open session; only valid while the caller holds a lease. */
+    public synchronized SpecBlockModel model() {
+        if (model == null) {
+            throw new IllegalStateException("drafter generation " + generation + " is closed");
+        }
+        return model;
+    }
+
+    public synchronized boolean isOpen() {
+        return model != null;
+    }
+
+    public synchronized int leases() {
+        return leases;
+    }
+
+    /** How many times a session was opened for this handle (1 unless a rollback reopened it). */
+    public synchronized long opens() {
+        return opens;
+    }
+
+    /** Closes the session regardless of leases (process shutdown). */
+    synchronized void forceClose() {
+        if (model != null) {
+            model.close();
+            model = null;
+        }
+    }
+}
