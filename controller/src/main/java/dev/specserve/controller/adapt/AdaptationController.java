@@ -71,6 +71,7 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
     private volatile int updates;
     private volatile int swaps;
     private volatile int rollbacks;
+    private volatile long staleSamples;
     private volatile double updateSeconds;
     private volatile double tauAfterLastUpdate = Double.NaN;
     private volatile double tauHighWater = Double.NaN;
@@ -127,11 +128,25 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
         if (!settings.drafterId().equals(s.drafterId())) {
             return;
         }
+        if (!recordedOnCurrentModel(s.drafterVersion())) {
+            staleSamples++;
+            return;
+        }
         for (int i = 0; i < s.nodes(); i++) {
             if (s.validPrefix()[i]) {
                 buffer.add(new AdapterSample(s.hiddenRow(i), s.targetTokens()[i]));
             }
         }
+    }
+
+    /**
+     * Hidden states are only valid for the ONNX session that produced them: samples drafted by another
+     * drafter file (before a full swap) cannot train the current one's adapter.
+     */
+    private boolean recordedOnCurrentModel(long version) {
+        DrafterVersion current = versions.current();
+        return version == current.id()
+                || versions.find(version).map(v -> v.sharesModelWith(current)).orElse(false);
     }
 
     // ------------------------------------------------------------------ decisions
@@ -202,13 +217,7 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
             return outcome.seconds();
         }
         DrafterVersion v = outcome.candidate().get();
-        double preSwap = window.tau(System.nanoTime()) - 1;
-        versions.activate(v);
-        swaps++;
-        guard.watch(v.id(), preSwap);
-        drift.reset();
-        tauAfterLastUpdate = Double.NaN;
-        tauHighWater = Double.NaN;
+        activateWatched(v);
         LOG.info("drafter {} version {} -> {} swapped in after {} steps in {} s (held-out agreement {} -> {})",
                 settings.drafterId(), before, v.id(), outcome.steps(), String.format("%.2f", outcome.seconds()),
                 String.format("%.3f", outcome.verdict().current().agreement()),
@@ -221,6 +230,32 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
         timer.schedule(() -> tauAfterLastUpdate = window.tau(System.nanoTime()),
                 settings.window().toMillis(), TimeUnit.MILLISECONDS);
         return outcome.seconds();
+    }
+
+    /**
+     * Makes a version from outside the update path current (an operator swap, a new drafter file) under the
+     * same rollback guard as an update. A new drafter file also empties the sample buffer: its hidden states
+     * came from the old session.
+     */
+    public synchronized void swapIn(DrafterVersion v, String reason) {
+        boolean newModel = !v.sharesModelWith(versions.current());
+        long before = versions.current().id();
+        activateWatched(v);
+        if (newModel) {
+            buffer.clear();
+        }
+        LOG.info("drafter {} version {} -> {} swapped in: {}{}", settings.drafterId(), before, v.id(), reason,
+                newModel ? " (new drafter session; sample buffer emptied)" : "");
+    }
+
+    private void activateWatched(DrafterVersion v) {
+        double preSwap = window.tau(System.nanoTime()) - 1;
+        versions.activate(v);
+        swaps++;
+        guard.watch(v.id(), preSwap);
+        drift.reset();
+        tauAfterLastUpdate = Double.NaN;
+        tauHighWater = Double.NaN;
     }
 
     private void realise(Decision d, double tokensPerSecondBefore, double secondsSpent) {
@@ -266,6 +301,11 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
 
     public long samplesSeen() {
         return buffer.total();
+    }
+
+    /** Samples dropped because they were drafted by a drafter file that is no longer current. */
+    public long staleSamples() {
+        return staleSamples;
     }
 
     // ------------------------------------------------------------------ decision log -> feedback topic

@@ -3,17 +3,21 @@ package dev.specserve.controller.adapt;
 import dev.specserve.controller.server.AdminActions;
 import dev.specserve.drafters.DrafterVersion;
 import dev.specserve.drafters.DrafterVersions;
+import dev.specserve.drafters.ModelStack;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /** Admin actions over the drafter's versions and the adaptation loop (which may be absent). */
 public final class DrafterAdmin implements AdminActions {
+    private final ModelStack stack;
     private final DrafterVersions versions;
     private final AdaptationController loop;
 
-    public DrafterAdmin(DrafterVersions versions, AdaptationController loop) {
-        this.versions = versions;
+    public DrafterAdmin(ModelStack stack, AdaptationController loop) {
+        this.stack = stack;
+        this.versions = stack.versions();
         this.loop = loop;
     }
 
@@ -27,8 +31,28 @@ public final class DrafterAdmin implements AdminActions {
     public Map<String, Object> swap(long versionId) {
         DrafterVersion v = versions.find(versionId)
                 .orElseThrow(() -> new IllegalArgumentException("no drafter version " + versionId + " in the history"));
-        versions.activate(v);
+        if (loop != null) {
+            loop.swapIn(v, "operator swap");
+        } else {
+            versions.activate(v);
+        }
         return describe(v, true);
+    }
+
+    @Override
+    public Map<String, Object> load(String path, String sha256, boolean activate) {
+        long t0 = System.nanoTime();
+        DrafterVersion v = stack.loadDrafter(Path.of(path), sha256);
+        if (activate) {
+            if (loop != null) {
+                loop.swapIn(v, "drafter file " + path);
+            } else {
+                versions.activate(v);
+            }
+        }
+        Map<String, Object> out = describe(v, activate);
+        out.put("load_ms", (System.nanoTime() - t0) / 1_000_000);
+        return out;
     }
 
     @Override
@@ -61,6 +85,7 @@ public final class DrafterAdmin implements AdminActions {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", v.id());
         m.put("parent_id", v.parentId());
+        m.put("model_generation", v.model().generation());
         m.put("created", v.created().toString());
         m.put("current", current);
         m.put("metrics", v.metrics());

@@ -111,13 +111,13 @@ final class ServeCommand implements Callable<Integer> {
                                                    SpecserveServer server) {
         FeedbackWiring wiring = FeedbackWiring.start(config.kafkaBootstrap(), System.getenv(), server.registry());
         if (!wiring.enabled()) {
-            server.setAdmin(new DrafterAdmin(stack.versions(), null));
+            server.setAdmin(new DrafterAdmin(stack, null));
             return List.of();
         }
         String drafterId = stack.manifest().name() + "/" + stack.manifest().drafter().file().getFileName();
         AdaptationLoop loop = AdaptationLoop.start(stack, engine, config.maxBatch(), wiring, drafterId,
                 server.registry());
-        server.setAdmin(new DrafterAdmin(stack.versions(), loop.controller()));
+        server.setAdmin(new DrafterAdmin(stack, loop.controller()));
         KafkaFeedbackSink sink = new KafkaFeedbackSink(wiring.publisher(), wiring.replicaId(), drafterId) {
             @Override
             public void close() {

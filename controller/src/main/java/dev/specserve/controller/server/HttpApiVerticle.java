@@ -19,7 +19,6 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +30,10 @@ import org.slf4j.LoggerFactory;
  *       generation.</li>
  *   <li>{@code GET /v1/models}, {@code GET /health} (liveness), {@code GET /ready} (503 until the engine is
  *       ready), {@code GET /metrics} (Prometheus text).</li>
- *   <li>{@code GET /admin/config}: effective settings, with {@code Authorization: Bearer <admin_token>}.</li>
+ *   <li>Admin, with {@code Authorization: Bearer <admin_token>} (absent, so 404, when no token is configured):
+ *       {@code GET /admin/config}; {@code GET /admin/drafter/versions}; {@code POST /admin/drafter/swap
+ *       {"version"}}, {@code /admin/drafter/rollback}, {@code /admin/drafter/load {"path", "sha256"?,
+ *       "activate"?}} (full drafter swap); {@code POST /admin/adaptation/pause|resume}. See {@link AdminGate}.</li>
  * </ul>
  * Errors are JSON {@code {"error":{"message","type","param","code"}}}: 400 invalid request (param names the
  * field; {@code body} for unparsable or over-large bodies), 404, 405, 429 queue full, 500 internal.
@@ -42,13 +44,15 @@ public final class HttpApiVerticle extends VerticleBase {
     public static final long BODY_LIMIT = 1 << 20;
 
     private final ServerConfig config;
+    private final AdminGate admin;
     private final Completions completions;
     private final GenerationService engine;
     private final PrometheusMeterRegistry registry;
     private HttpServer server;
 
-    HttpApiVerticle(ServerConfig config, Completions completions, PrometheusMeterRegistry registry) {
+    HttpApiVerticle(ServerConfig config, Completions completions, PrometheusMeterRegistry registry, AdminGate admin) {
         this.config = config;
+        this.admin = admin;
         this.completions = completions;
         this.engine = completions.engine();
         this.registry = registry;
@@ -70,13 +74,13 @@ public final class HttpApiVerticle extends VerticleBase {
         router.get("/ready").handler(this::ready);
         router.get("/metrics").handler(this::metrics);
         router.get("/admin/config").handler(this::adminConfig);
-        router.get("/admin/drafter/versions").handler(ctx -> admin(ctx, a -> new JsonObject()
-                .put("versions", new io.vertx.core.json.JsonArray(a.versions()))));
-        router.post("/admin/drafter/rollback").handler(ctx -> admin(ctx, a -> new JsonObject(a.rollback())));
-        router.post("/admin/drafter/swap").handler(BodyHandler.create(false).setBodyLimit(4096))
-                .handler(ctx -> admin(ctx, a -> new JsonObject(a.swap(swapVersion(ctx)))));
-        router.post("/admin/adaptation/pause").handler(ctx -> admin(ctx, a -> new JsonObject(a.pause())));
-        router.post("/admin/adaptation/resume").handler(ctx -> admin(ctx, a -> new JsonObject(a.resume())));
+        router.get("/admin/drafter/versions").handler(ctx -> admin(ctx, "versions"));
+        router.post("/admin/drafter/*").handler(BodyHandler.create(false).setBodyLimit(4096));
+        router.post("/admin/drafter/rollback").handler(ctx -> admin(ctx, "rollback"));
+        router.post("/admin/drafter/swap").handler(ctx -> admin(ctx, "swap"));
+        router.post("/admin/drafter/load").handler(ctx -> admin(ctx, "load"));
+        router.post("/admin/adaptation/pause").handler(ctx -> admin(ctx, "pause"));
+        router.post("/admin/adaptation/resume").handler(ctx -> admin(ctx, "resume"));
         router.route().failureHandler(this::failure);
         router.errorHandler(404, ctx -> error(ctx.response(), new ApiError(404,
                 "no route for " + ctx.request().method() + " " + ctx.request().path(), "not_found_error", null)));
@@ -233,44 +237,38 @@ public final class HttpApiVerticle extends VerticleBase {
                 .end(registry.scrape());
     }
 
-    /** Set once the adaptation loop exists; admin drafter routes answer 503 before that. */
-    volatile AdminActions adminActions;
-
-    private static long swapVersion(RoutingContext ctx) {
-        JsonObject body = ctx.body() == null ? null : ctx.body().asJsonObject();
-        Object v = body == null ? null : body.getValue("version");
-        if (!(v instanceof Number n)) {
-            throw new IllegalArgumentException("body must be {\"version\": <id>}");
-        }
-        return n.longValue();
-    }
-
-    private void admin(RoutingContext ctx, java.util.function.Function<AdminActions, JsonObject> action) {
+    private void admin(RoutingContext ctx, String action) {
         if (!authorised(ctx)) {
             return;
         }
-        AdminActions a = adminActions;
-        if (a == null) {
-            error(ctx.response(), new ApiError(503, "drafter administration is not available yet", "unavailable", null));
+        JsonObject body;
+        try {
+            body = ctx.body() == null || ctx.body().length() == 0 ? new JsonObject() : ctx.body().asJsonObject();
+        } catch (io.vertx.core.json.DecodeException | ClassCastException e) {
+            error(ctx.response(), ApiError.invalid("body", "request body is not a JSON object: " + e.getMessage()));
             return;
         }
-        try {
-            json(ctx.response(), 200, action.apply(a));
-        } catch (IllegalArgumentException | io.vertx.core.json.DecodeException e) {
-            error(ctx.response(), ApiError.invalid("body", e.getMessage()));
-        }
+        admin.run(action, body).onComplete(r -> {
+            if (r.succeeded()) {
+                json(ctx.response(), 200, r.result());
+            } else if (r.cause() instanceof AdminGate.AdminFailure f) {
+                error(ctx.response(), f.error);
+            } else {
+                LOG.warn("admin action {} failed", action, r.cause());
+                error(ctx.response(), ApiError.from(r.cause()));
+            }
+        });
     }
 
     /** Checks the bearer token; answers 404 when admin routes are off and 401 on a wrong token. */
     private boolean authorised(RoutingContext ctx) {
-        String token = config.adminToken();
-        if (token == null) {
+        if (!admin.enabled()) {
             ctx.next();
             return false;
         }
         String auth = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
-        String expected = "Bearer " + token;
-        if (auth == null || !MessageDigest.isEqual(auth.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8))) {
+        String presented = auth != null && auth.startsWith("Bearer ") ? auth.substring("Bearer ".length()) : null;
+        if (!admin.authorised(presented)) {
             error(ctx.response(), new ApiError(401, "admin routes need Authorization: Bearer <admin_token>",
                     "authentication_error", null));
             return false;

@@ -44,11 +44,13 @@ public final class SpecserveServer implements AutoCloseable {
     private final MetricsRecorder metrics;
     private final HttpApiVerticle http;
     private final EventBusApiVerticle eventBus;
+    private final AdminGate admin;
     private final ServerConfig config;
     private volatile boolean closed;
 
     private SpecserveServer(Vertx vertx, PrometheusMeterRegistry registry, MetricsRecorder metrics, HttpApiVerticle http,
-                            EventBusApiVerticle eventBus, ServerConfig config) {
+                            EventBusApiVerticle eventBus, AdminGate admin, ServerConfig config) {
+        this.admin = admin;
         this.vertx = vertx;
         this.registry = registry;
         this.metrics = metrics;
@@ -84,13 +86,17 @@ public final class SpecserveServer implements AutoCloseable {
         MetricsRecorder metrics = new MetricsRecorder(registry, engine);
         addListener.accept(metrics);
         Completions completions = new Completions(engine, metrics, engineCountsRejections);
-        HttpApiVerticle http = new HttpApiVerticle(config, completions, registry);
+        AdminGate admin = new AdminGate(vertx, config.adminToken());
+        HttpApiVerticle http = new HttpApiVerticle(config, completions, registry, admin);
         EventBusApiVerticle eventBus = new EventBusApiVerticle(completions, config.streamConsumerTimeoutMs());
         DeploymentOptions eventLoop = new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP);
-        SpecserveServer server = new SpecserveServer(vertx, registry, metrics, http, eventBus, config);
+        SpecserveServer server = new SpecserveServer(vertx, registry, metrics, http, eventBus, admin, config);
         try {
             await(vertx.deployVerticle(eventBus, eventLoop), "event-bus API");
             await(vertx.deployVerticle(http, eventLoop), "HTTP API on " + config.httpHost() + ":" + config.httpPort());
+            if (admin.enabled()) {
+                await(vertx.deployVerticle(new EventBusAdminVerticle(admin), eventLoop), "event-bus admin API");
+            }
             if (config.bridgeEnabled()) {
                 await(vertx.deployVerticle(new TcpBridgeVerticle(config.bridgeHost(), config.bridgePort()), eventLoop),
                         "TCP event-bus bridge on " + config.bridgeHost() + ":" + config.bridgePort());
@@ -106,9 +112,9 @@ public final class SpecserveServer implements AutoCloseable {
         return vertx;
     }
 
-    /** Enables the /admin/drafter and /admin/adaptation routes (still behind the admin token). */
+    /** Enables the drafter and adaptation admin actions on HTTP and the event bus (still behind the admin token). */
     public void setAdmin(AdminActions actions) {
-        http.adminActions = actions;
+        admin.setActions(actions);
     }
 
     public PrometheusMeterRegistry registry() {

@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * big-endian length followed by UTF-8 JSON {@code {type, address, replyAddress?, body, headers?}}).
  *
  * <p>Permissions: inbound (client to server) only {@value EventBusApiVerticle#GENERATE},
- * {@value EventBusApiVerticle#GENERATE_STREAM} and {@code specserve.stream.<id>.control}; outbound (what a client
+ * {@value EventBusApiVerticle#GENERATE_STREAM}, {@code specserve.stream.<id>.control} and
+ * {@value EventBusAdminVerticle#ADDRESS} (which checks the admin token itself); outbound (what a client
  * may register for) only {@code specserve.stream.<id>}. Replies to the client's requests pass as usual. Anything
  * else is answered with {@code {"type":"err","message":"access_denied"}}.
  */
@@ -37,6 +38,7 @@ public final class TcpBridgeVerticle extends VerticleBase {
         return new BridgeOptions()
                 .addInboundPermitted(new PermittedOptions().setAddress(EventBusApiVerticle.GENERATE))
                 .addInboundPermitted(new PermittedOptions().setAddress(EventBusApiVerticle.GENERATE_STREAM))
+                .addInboundPermitted(new PermittedOptions().setAddress(EventBusAdminVerticle.ADDRESS))
                 .addInboundPermitted(new PermittedOptions().setAddressRegex(
                         STREAM + Pattern.quote(EventBusApiVerticle.CONTROL_SUFFIX)))
                 .addOutboundPermitted(new PermittedOptions().setAddressRegex(STREAM));

@@ -246,7 +246,7 @@ class HttpApiTest {
         var candidate = versions.create(dev.specserve.drafters.update.AdapterTrainer.initial(
                 server.stack.manifest().drafter().adapterRank(), server.stack.manifest().drafter().dim(), 1),
                 bundled.id(), Map.of("source", "test"));
-        server.server.setAdmin(new dev.specserve.controller.adapt.DrafterAdmin(versions, null));
+        server.server.setAdmin(new dev.specserve.controller.adapt.DrafterAdmin(server.stack, null));
         try {
             HttpResponse<Buffer> anonymous = client.get("/admin/drafter/versions").send().await(10, SECONDS);
             HttpResponse<Buffer> list = client.get("/admin/drafter/versions")

@@ -49,6 +49,13 @@ public final class SampleBuffer {
         addedSinceMark = 0;
     }
 
+    /** Forgets every sample (they no longer describe the drafter in use). */
+    public synchronized void clear() {
+        train.clear();
+        heldOut.clear();
+        addedSinceMark = 0;
+    }
+
     public synchronized long total() {
         return added;
     }

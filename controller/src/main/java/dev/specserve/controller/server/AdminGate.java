@@ -1,0 +1,95 @@
+package dev.specserve.controller.server;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+
+/**
+ * The one way into {@link AdminActions}, shared by the HTTP and event-bus APIs: checks the admin token,
+ * dispatches an action by name with a JSON body, and runs it on a worker thread (loading a drafter file or
+ * reopening a session takes a while; the event loop keeps serving meanwhile). Failures are {@link ApiError}s.
+ */
+final class AdminGate {
+    static final String ACTIONS = "versions, swap, rollback, load, pause, resume";
+
+    private final Vertx vertx;
+    private final String token;
+    private volatile AdminActions actions;
+
+    AdminGate(Vertx vertx, String token) {
+        this.vertx = vertx;
+        this.token = token;
+    }
+
+    void setActions(AdminActions actions) {
+        this.actions = actions;
+    }
+
+    /** Admin is off when no token is configured: its routes and address then do not exist. */
+    boolean enabled() {
+        return token != null;
+    }
+
+    boolean authorised(String presented) {
+        return token != null && presented != null
+                && MessageDigest.isEqual(presented.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8));
+    }
+
+    Future<JsonObject> run(String action, JsonObject body) {
+        AdminActions a = actions;
+        if (a == null) {
+            return Future.failedFuture(new AdminFailure(new ApiError(503, "drafter administration is not available yet",
+                    "unavailable", null)));
+        }
+        JsonObject args = body == null ? new JsonObject() : body;
+        return vertx.executeBlocking(() -> {
+            try {
+                return dispatch(a, action, args);
+            } catch (IllegalArgumentException | ClassCastException e) {
+                throw new AdminFailure(ApiError.invalid(action, e.getMessage()));
+            }
+        }, true);
+    }
+
+    private static JsonObject dispatch(AdminActions a, String action, JsonObject args) {
+        return switch (action == null ? "" : action) {
+            case "versions" -> new JsonObject().put("versions", new JsonArray(a.versions()));
+            case "swap" -> new JsonObject(a.swap(requiredLong(args, "version")));
+            case "rollback" -> new JsonObject(a.rollback());
+            case "load" -> new JsonObject(a.load(requiredString(args, "path"), args.getString("sha256"),
+                    args.getBoolean("activate", true)));
+            case "pause" -> new JsonObject(a.pause());
+            case "resume" -> new JsonObject(a.resume());
+            default -> throw new IllegalArgumentException("unknown admin action '" + action + "'; known: " + ACTIONS);
+        };
+    }
+
+    private static long requiredLong(JsonObject args, String field) {
+        Object v = args.getValue(field);
+        if (!(v instanceof Number n)) {
+            throw new IllegalArgumentException("body must be {\"" + field + "\": <id>}");
+        }
+        return n.longValue();
+    }
+
+    private static String requiredString(JsonObject args, String field) {
+        Object v = args.getValue(field);
+        if (!(v instanceof String s) || s.isBlank()) {
+            throw new IllegalArgumentException("body must have \"" + field + "\": a path on the server");
+        }
+        return s;
+    }
+
+    /** An admin request refused with a status and an OpenAI-style error body. */
+    static final class AdminFailure extends RuntimeException {
+        final ApiError error;
+
+        AdminFailure(ApiError error) {
+            super(error.message(), null, false, false);
+            this.error = error;
+        }
+    }
+}

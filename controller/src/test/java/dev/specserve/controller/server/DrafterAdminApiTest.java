@@ -1,0 +1,179 @@
+package dev.specserve.controller.server;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.specserve.controller.adapt.DrafterAdmin;
+import dev.specserve.drafters.DrafterVersion;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Operators load a new drafter file, swap and roll back over HTTP and the event bus, behind the admin token. */
+class DrafterAdminApiTest {
+    static final String TOKEN = "s3cret";
+    static final DeliveryOptions PATIENT = new DeliveryOptions().setSendTimeout(60_000);
+    static final List<String> PROMPTS = List.of("def parse(self, text):\n    ", "import os\n\n\ndef main():\n",
+            "public int size() {\n        return ", "class Node:\n    def __init__(self", "for (int i = 0; i < n;",
+            "    @Override\n    public String toString() {\n");
+
+    static TestServer server;
+    static Vertx clientVertx;
+    static WebClient client;
+    static DrafterVersion bundled;
+
+    @TempDir
+    static Path dir;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start(Map.of("admin_token", TOKEN));
+        server.server.setAdmin(new DrafterAdmin(server.stack, null));
+        bundled = server.stack.versions().current();
+        clientVertx = Vertx.vertx();
+        client = WebClient.create(clientVertx, new WebClientOptions().setDefaultHost("127.0.0.1")
+                .setDefaultPort(server.httpPort()));
+    }
+
+    @AfterEach
+    void backToTheBundledVersion() {
+        server.awaitIdle();
+        server.stack.versions().activate(bundled);
+    }
+
+    @AfterAll
+    static void stop() {
+        client.close();
+        clientVertx.close().await();
+        server.close();
+    }
+
+    static Path copyOfTheDrafter(String name) throws Exception {
+        Path p = dir.resolve(name);
+        Files.copy(server.stack.manifest().drafter().file(), p);
+        return p;
+    }
+
+    static JsonObject greedy(String prompt, String strategy) {
+        return new JsonObject().put("prompt", prompt).put("max_tokens", 40).put("temperature", 0)
+                .put("strategy", strategy);
+    }
+
+    static HttpResponse<Buffer> admin(String path, JsonObject body) throws Exception {
+        return client.post(path).putHeader("Authorization", "Bearer " + TOKEN).sendJsonObject(body).await(60, SECONDS);
+    }
+
+    @Test
+    void a_drafter_file_loaded_while_requests_run_is_swapped_in_with_no_failed_request_and_unchanged_output()
+            throws Exception {
+        List<String> reference = new ArrayList<>();
+        for (String p : PROMPTS) {
+            reference.add(client.post("/v1/completions").sendJsonObject(greedy(p, "none")).await(60, SECONDS)
+                    .bodyAsJsonObject().getJsonArray("choices").getJsonObject(0).getString("text"));
+        }
+        Path file = copyOfTheDrafter("drafter-v2.onnx");
+
+        List<Future<HttpResponse<Buffer>>> inFlight = new ArrayList<>();
+        for (String p : PROMPTS) {
+            inFlight.add(client.post("/v1/completions").sendJsonObject(greedy(p, "specblock")));
+        }
+        HttpResponse<Buffer> load = admin("/admin/drafter/load", new JsonObject().put("path", file.toString()));
+        List<String> served = new ArrayList<>();
+        for (Future<HttpResponse<Buffer>> f : inFlight) {
+            HttpResponse<Buffer> r = f.await(60, SECONDS);
+            assertThat(r.statusCode()).isEqualTo(200);
+            served.add(r.bodyAsJsonObject().getJsonArray("choices").getJsonObject(0).getString("text"));
+        }
+
+        assertThat(load.statusCode()).as(load.bodyAsString()).isEqualTo(200);
+        JsonObject loaded = load.bodyAsJsonObject();
+        assertThat(loaded.getLong("parent_id")).isEqualTo(bundled.id());
+        assertThat(loaded.getLong("model_generation")).isGreaterThan(bundled.model().generation());
+        assertThat(server.stack.versions().current().id()).isEqualTo(loaded.getLong("id"));
+        assertThat(served).as("greedy output across the swap").isEqualTo(reference);
+        server.awaitIdle();
+        TestServer.awaitCondition(() -> !bundled.model().isOpen(), Duration.ofSeconds(10), "old drafter session closed");
+
+        JsonObject after = client.post("/v1/completions").sendJsonObject(greedy(PROMPTS.get(0), "specblock"))
+                .await(60, SECONDS).bodyAsJsonObject();
+        assertThat(after.getJsonObject("specserve").getLong("drafter_version")).isEqualTo(loaded.getLong("id"));
+    }
+
+    @Test
+    void a_missing_corrupt_or_incompatible_drafter_file_is_refused_with_400_naming_the_problem() throws Exception {
+        Path corrupt = dir.resolve("corrupt.onnx");
+        Files.writeString(corrupt, "not an onnx model");
+
+        HttpResponse<Buffer> missing = admin("/admin/drafter/load", new JsonObject().put("path", "/nonexistent.onnx"));
+        HttpResponse<Buffer> broken = admin("/admin/drafter/load", new JsonObject().put("path", corrupt.toString()));
+        HttpResponse<Buffer> wrongModel = admin("/admin/drafter/load",
+                new JsonObject().put("path", server.stack.manifest().target().file().toString()));
+        HttpResponse<Buffer> noPath = admin("/admin/drafter/load", new JsonObject());
+
+        assertThat(List.of(missing, broken, wrongModel, noPath)).allSatisfy(r -> assertThat(r.statusCode()).isEqualTo(400));
+        assertThat(message(missing)).contains("/nonexistent.onnx", "does not exist");
+        assertThat(message(broken)).contains("cannot be opened as an ONNX model");
+        assertThat(message(wrongModel)).contains("does not fit the serving drafter");
+        assertThat(message(noPath)).contains("path");
+        assertThat(server.stack.versions().current()).isSameAs(bundled);
+        assertThat(client.post("/v1/completions").sendJsonObject(greedy("x = ", "specblock")).await(60, SECONDS)
+                .statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void the_event_bus_admin_lists_loads_and_rolls_back_with_the_token_and_refuses_without_it() throws Exception {
+        var bus = server.server.vertx().eventBus();
+        Path file = copyOfTheDrafter("drafter-bus.onnx");
+
+        JsonObject versions = request(new JsonObject().put("action", "versions").put("token", TOKEN));
+        JsonObject loaded = request(new JsonObject().put("action", "load").put("token", TOKEN)
+                .put("path", file.toString()));
+        long afterLoad = server.stack.versions().current().id();
+        JsonObject rolledBack = request(new JsonObject().put("action", "rollback").put("token", TOKEN));
+
+        assertThat(versions.getJsonArray("versions").size()).isGreaterThanOrEqualTo(1);
+        assertThat(afterLoad).isEqualTo(loaded.getLong("id"));
+        assertThat(rolledBack.getLong("id")).isEqualTo(bundled.id());
+        assertThat(server.stack.versions().current().id()).isEqualTo(bundled.id());
+        assertThat(bundled.model().isOpen()).as("rolling back reopened the bundled session").isTrue();
+
+        assertThatThrownBy(() -> request(new JsonObject().put("action", "versions").put("token", "wrong")))
+                .isInstanceOfSatisfying(ReplyException.class, e -> assertThat(e.failureCode()).isEqualTo(401));
+        assertThatThrownBy(() -> request(new JsonObject().put("action", "versions")))
+                .isInstanceOfSatisfying(ReplyException.class, e -> assertThat(e.failureCode()).isEqualTo(401));
+        assertThatThrownBy(() -> request(new JsonObject().put("action", "explode").put("token", TOKEN)))
+                .isInstanceOfSatisfying(ReplyException.class, e -> {
+                    assertThat(e.failureCode()).isEqualTo(400);
+                    assertThat(new JsonObject(e.getMessage()).getString("message")).contains("explode", "versions");
+                });
+        assertThatThrownBy(() -> bus.request(EventBusAdminVerticle.ADDRESS, "versions", PATIENT).await(10, SECONDS))
+                .isInstanceOfSatisfying(ReplyException.class, e -> assertThat(e.failureCode()).isEqualTo(400));
+    }
+
+    static JsonObject request(JsonObject message) throws Exception {
+        return (JsonObject) server.server.vertx().eventBus().request(EventBusAdminVerticle.ADDRESS, message, PATIENT)
+                .await(60, SECONDS).body();
+    }
+
+    static String message(HttpResponse<Buffer> r) {
+        return r.bodyAsJsonObject().getJsonObject("error").getString("message");
+    }
+}
