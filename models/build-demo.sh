@@ -23,4 +23,5 @@ export OPENBLAS_NUM_THREADS=1
 if [ "${1:-}" = "--smoke" ]; then
   shift; exec $PY -u toolchain/build.py --smoke --out smoke-out --work smoke-out/work "$@"
 fi
-exec $PY -u toolchain/build.py --out demo --bench-dir ../bench/prompts --work work "$@"
+$PY -u toolchain/build.py --out demo --bench-dir ../bench/prompts --work work "$@"
+exec $PY -u toolchain/stream_prompts.py --bench-dir ../bench/prompts

@@ -1,6 +1,5 @@
 package dev.specserve.controller.adapt;
 
-import dev.specserve.bandit.BanditConfig;
 import dev.specserve.bandit.CostAwareBandit;
 import dev.specserve.controller.feedback.FeedbackWiring;
 import dev.specserve.drafters.ModelStack;
@@ -33,8 +32,8 @@ public final class AdaptationLoop implements AutoCloseable {
                                        String drafterId, MeterRegistry registry) {
         var manifest = stack.manifest();
         LmHead head = LmHead.readFp16(manifest.lmHead(), manifest.target().vocab(), manifest.drafter().dim());
-        DrafterUpdater updater = new DrafterUpdater(stack.versions(), head, 1e-3, 32, 0.005);
-        CostAwareBandit bandit = new CostAwareBandit(BanditConfig.defaults(7));
+        DrafterUpdater updater = AdaptationTuning.updater(stack.versions(), head);
+        CostAwareBandit bandit = new CostAwareBandit(AdaptationTuning.bandit(7, 300));
         AdaptationController controller = new AdaptationController(AdaptationController.Settings.defaults(drafterId),
                 stack.versions(), updater, bandit,
                 () -> new AdaptationController.Load(engine.running(), engine.waiting()), maxBatch,

@@ -1,11 +1,10 @@
 package dev.specserve.controller.adaptbench;
 
-import dev.specserve.bandit.BanditConfig;
 import dev.specserve.bandit.CostAwareBandit;
 import dev.specserve.controller.adapt.AdaptationController;
+import dev.specserve.controller.adapt.AdaptationTuning;
 import dev.specserve.drafters.DrafterVersion;
 import dev.specserve.drafters.ModelStack;
-import dev.specserve.drafters.update.DrafterUpdater;
 import dev.specserve.drafters.update.LmHead;
 import dev.specserve.runtime.engine.Engine;
 import dev.specserve.runtime.engine.EngineConfig;
@@ -60,8 +59,8 @@ public final class AdaptBench {
         String drafterId = manifest.name() + "/drafter";
         AdaptationController controller = new AdaptationController(
                 new AdaptationController.Settings(drafterId, Duration.ofSeconds(3), Duration.ofSeconds(8), 48, 0.3, 7),
-                stack.versions(), new DrafterUpdater(stack.versions(), head, 5e-3, 32, 0.002),
-                new CostAwareBandit(BanditConfig.defaults(11)), () -> new AdaptationController.Load(0, 0), 4, null,
+                stack.versions(), AdaptationTuning.updater(stack.versions(), head),
+                new CostAwareBandit(AdaptationTuning.bandit(11, 30)), () -> new AdaptationController.Load(0, 0), 4, null,
                 "bench");
         EngineConfig cfg = new EngineConfig(4, 256, 1024, "specblock", new DraftBudget(16, 8), 600_000, 0, 32);
         Map<String, long[]> phaseRounds = new LinkedHashMap<>();
@@ -109,7 +108,7 @@ public final class AdaptBench {
                                         tokens[0] += result.tokens().length;
                                     }
                                     if (policy.equals("periodic") && finished.incrementAndGet() % periodRequests == 0) {
-                                        updates.submit(() -> controller.updateNow(32, 0));
+                                        updates.submit(() -> controller.updateNow(AdaptationTuning.UPDATE_LARGE.steps(), 0));
                                     }
                                     f.complete(result);
                                 }

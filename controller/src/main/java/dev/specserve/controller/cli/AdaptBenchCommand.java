@@ -32,7 +32,9 @@ final class AdaptBenchCommand implements Callable<Integer> {
             description = "Policies to run (default: ${DEFAULT-VALUE}).")
     List<String> policies;
 
-    @Option(names = "--requests", defaultValue = "24", description = "Requests per phase (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--requests", defaultValue = "32",
+            description = "Requests per phase, from bench/prompts/*-stream.jsonl (held-out files; 80 A and 96 B "
+                    + "prompts) (default: ${DEFAULT-VALUE}).")
     int requests;
 
     @Option(names = "--max-tokens", defaultValue = "64", description = "Tokens per request (default: ${DEFAULT-VALUE}).")
@@ -50,15 +52,19 @@ final class AdaptBenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<String> a = prompts("python-heldout.jsonl");
-        List<String> b = prompts("java-heldout.jsonl");
+        List<String> a = prompts("python-stream.jsonl");
+        List<String> b = prompts("java-stream.jsonl");
         List<AdaptBench.Phase> phases = switch (scenario) {
-            case "drift" -> List.of(new AdaptBench.Phase("A", a, 2), new AdaptBench.Phase("B", b, 2));
-            case "stationary" -> List.of(new AdaptBench.Phase("A", a, 2), new AdaptBench.Phase("A2", a, 2));
-            case "bursty" -> List.of(new AdaptBench.Phase("A-high", a.subList(0, a.size() / 2), 4),
-                    new AdaptBench.Phase("A-low", a.subList(a.size() / 2, a.size()), 1),
-                    new AdaptBench.Phase("B-high", b.subList(0, b.size() / 2), 4),
-                    new AdaptBench.Phase("B-low", b.subList(b.size() / 2, b.size()), 1));
+            case "drift" -> List.of(new AdaptBench.Phase("A", slice(a, 0, 1), 2),
+                    new AdaptBench.Phase("B", slice(b, 0, 1), 2));
+            case "stationary" -> List.of(new AdaptBench.Phase("A", slice(a, 0, 1), 2),
+                    new AdaptBench.Phase("A2", slice(a, 1, 1), 2));
+            case "bursty" -> List.of(new AdaptBench.Phase("A-high", slice(a, 0, 0.5), 4),
+                    new AdaptBench.Phase("A-low", slice(a, 0.5, 0.5), 1),
+                    new AdaptBench.Phase("B-high", slice(b, 0, 0.5), 4),
+                    new AdaptBench.Phase("B-low", slice(b, 0.5, 0.5), 1),
+                    new AdaptBench.Phase("B-high2", slice(b, 1, 0.5), 4),
+                    new AdaptBench.Phase("B-low2", slice(b, 1.5, 0.5), 1));
             default -> throw new IllegalArgumentException("--scenario must be drift, stationary or bursty, got '"
                     + scenario + "'");
         };
@@ -89,10 +95,21 @@ final class AdaptBenchCommand implements Callable<Integer> {
         Path p = SpecserveHome.home().resolve("bench/prompts").resolve(file);
         List<String> out = new ArrayList<>();
         for (String line : Files.readAllLines(p)) {
-            if (!line.isBlank() && out.size() < requests) {
+            if (!line.isBlank()) {
                 out.add(JSON.readTree(line).get("prompt").asText());
             }
         }
         return out;
+    }
+
+    /** {@code length} × --requests prompts starting at {@code start} × --requests: phases never repeat a prompt. */
+    private List<String> slice(List<String> prompts, double start, double length) {
+        int from = (int) Math.round(start * requests);
+        int to = from + (int) Math.round(length * requests);
+        if (to > prompts.size()) {
+            throw new IllegalArgumentException("--requests " + requests + " needs " + to + " prompts of one domain for "
+                    + "scenario " + scenario + ", but the stream file has " + prompts.size());
+        }
+        return prompts.subList(from, to);
     }
 }
