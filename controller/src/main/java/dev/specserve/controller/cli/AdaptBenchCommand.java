@@ -69,7 +69,7 @@ final class AdaptBenchCommand implements Callable<Integer> {
                 if (!List.of("static", "periodic", "bandit").contains(p)) {
                     throw new IllegalArgumentException("unknown policy '" + p + "'; known: static, periodic, bandit");
                 }
-                rows.add(bench.run(p, phases));
+                rows.add(bench.run(p, phases).results());
                 System.out.println(rows.get(rows.size() - 1));
             }
         }
