@@ -130,10 +130,11 @@ public final class AdaptBench {
         } finally {
             updates.shutdown();
             updates.awaitTermination(1, TimeUnit.MINUTES);
+            recorder.stop();
             controller.close();
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        Timeline timeline = recorder.finish();
+        Timeline timeline = recorder.timeline();
         var activity = controller.activity();
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("policy", policy);

@@ -30,7 +30,10 @@ public final class Timeline {
     /** One update (training, shadow check, maybe a swap), from when its training started to when it ended. */
     public record Update(double started, double finished) {}
 
-    /** A phase of the scenario, from its first round to the next phase's first round (or its own last). */
+    /**
+     * A phase of the scenario, from its first round to the next phase's first round (or its own last); the
+     * first phase starts with the run, at 0, as its requests are submitted then.
+     */
     public record PhaseSpan(String name, double start, double end) {}
 
     /** A point of a moving average. */
@@ -89,6 +92,12 @@ public final class Timeline {
         return List.copyOf(updates);
     }
 
+    /** When the last recorded thing happened: a round, or an update that finished after the last round. */
+    public synchronized double lastSeconds() {
+        double last = rounds.isEmpty() ? 0 : rounds.get(rounds.size() - 1).seconds();
+        return updates.isEmpty() ? last : Math.max(last, updates.get(updates.size() - 1).finished());
+    }
+
     /** Consecutive rounds of one phase, in order of appearance. */
     public synchronized List<PhaseSpan> phases() {
         List<PhaseSpan> spans = new ArrayList<>();
@@ -96,7 +105,8 @@ public final class Timeline {
         for (int i = 1; i <= rounds.size(); i++) {
             if (i == rounds.size() || !rounds.get(i).phase().equals(rounds.get(first).phase())) {
                 double end = rounds.get(i == rounds.size() ? i - 1 : i).seconds();
-                spans.add(new PhaseSpan(rounds.get(first).phase(), rounds.get(first).seconds(), end));
+                double start = spans.isEmpty() ? 0 : rounds.get(first).seconds();
+                spans.add(new PhaseSpan(rounds.get(first).phase(), start, end));
                 first = i;
             }
         }

@@ -63,13 +63,13 @@ class TimelineTest {
     }
 
     @Test
-    void phasesSpanFromTheirFirstRoundToTheNextPhasesFirstRound() {
+    void phasesSpanFromTheirFirstRoundToTheNextPhasesFirstRoundAndTheFirstFromTheRunStart() {
         timeline.round(0.5, "A", 3, 1);
         timeline.round(1.0, "A", 3, 1);
         timeline.round(1.2, "B", 1, 1);
         timeline.round(2.0, "B", 1, 1);
 
-        assertThat(timeline.phases()).containsExactly(new PhaseSpan("A", 0.5, 1.2), new PhaseSpan("B", 1.2, 2.0));
+        assertThat(timeline.phases()).containsExactly(new PhaseSpan("A", 0, 1.2), new PhaseSpan("B", 1.2, 2.0));
         assertThat(timeline.meanTauByPhase()).containsEntry("A", 3.0).containsEntry("B", 1.0);
     }
 
