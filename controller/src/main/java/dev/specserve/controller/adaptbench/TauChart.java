@@ -41,7 +41,8 @@ final class TauChart {
     static final int WIDTH = 1200;
 
     private static final Color PHASE_SHADE = new Color(0xE8E8E8);
-    private static final Color UPDATE = new Color(0xFF7F0E);
+    private static final Color UPDATE_BAND = new Color(255, 127, 14, 90); // translucent: overlaps show darker
+    private static final Color UPDATE_START = new Color(0xB35806);
     private static final Color SWAP = new Color(0x2CA02C);
     private static final Color ROLLBACK = new Color(0xD62728);
     private static final Stroke UPDATE_STROKE = new BasicStroke(1.2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER,
@@ -57,9 +58,9 @@ final class TauChart {
 
     static JFreeChart create(String scenario, List<PolicyRun> runs) {
         NumberAxis time = new NumberAxis("seconds since the policy's run start");
-        time.setAutoRangeIncludesZero(true);
-        time.setLowerMargin(0);
-        time.setUpperMargin(0.01);
+        // Fixed, not auto-ranged: updates that finish after the last round must stay in view.
+        double end = runs.stream().mapToDouble(r -> r.timeline().lastSeconds()).max().orElse(0);
+        time.setRange(0, Math.max(1.01 * end, 0.1));
         CombinedDomainXYPlot panels = new CombinedDomainXYPlot(time);
         panels.setGap(12);
         double top = tauCeiling(runs);
@@ -114,10 +115,9 @@ final class TauChart {
 
     private static void markEvents(XYPlot plot, Timeline timeline) {
         for (Update u : timeline.updates()) {
-            IntervalMarker training = new IntervalMarker(u.started(), u.finished(), UPDATE);
-            training.setAlpha(0.35f);
+            IntervalMarker training = new IntervalMarker(u.started(), u.finished(), UPDATE_BAND);
             plot.addDomainMarker(training, Layer.BACKGROUND);
-            plot.addDomainMarker(new ValueMarker(u.started(), UPDATE, UPDATE_STROKE), Layer.FOREGROUND);
+            plot.addDomainMarker(new ValueMarker(u.started(), UPDATE_START, UPDATE_STROKE), Layer.FOREGROUND);
         }
         for (VersionChange swap : timeline.swaps()) {
             plot.addDomainMarker(new ValueMarker(swap.seconds(), SWAP, SWAP_STROKE), Layer.FOREGROUND);
@@ -145,15 +145,15 @@ final class TauChart {
     private static LegendItemCollection legend(List<PolicyRun> runs) {
         LegendItemCollection items = new LegendItemCollection();
         Line2D line = new Line2D.Double(-8, 0, 8, 0);
+        Rectangle2D square = new Rectangle2D.Double(-6, -6, 12, 12);
         runs.stream().map(PolicyRun::policy).distinct().forEach(policy -> items.add(
                 new LegendItem("τ, " + policy, null, null, null, line, new BasicStroke(2.5f),
                         ReportCharts.colourOf(policy))));
-        items.add(new LegendItem("update (band: training time, dashed: its start)", null, null, null, line,
-                UPDATE_STROKE, UPDATE));
+        items.add(new LegendItem("update (band: training time, dashed: its start)", null, null, null, true, square,
+                true, UPDATE_BAND, false, UPDATE_START, UPDATE_STROKE, true, line, UPDATE_STROKE, UPDATE_START));
         items.add(new LegendItem("swap (first round on the new version)", null, null, null, line, SWAP_STROKE, SWAP));
         items.add(new LegendItem("rollback", null, null, null, line, ROLLBACK_STROKE, ROLLBACK));
-        items.add(new LegendItem("phase (shaded every other)", null, null, null, new Rectangle2D.Double(-6, -6, 12, 12),
-                PHASE_SHADE));
+        items.add(new LegendItem("phase (shaded every other)", null, null, null, square, PHASE_SHADE));
         return items;
     }
 
