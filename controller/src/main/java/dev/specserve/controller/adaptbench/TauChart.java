@@ -93,7 +93,8 @@ final class TauChart {
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
         markPhases(plot, run.timeline().phases());
         markEvents(plot, run.timeline());
-        plot.addAnnotation(new XYTitleAnnotation(0.995, 0.98, caption(run), RectangleAnchor.TOP_RIGHT));
+        // below the phase labels, which sit on the top edge
+        plot.addAnnotation(new XYTitleAnnotation(0.995, 0.89, caption(run), RectangleAnchor.TOP_RIGHT));
         return plot;
     }
 
@@ -157,10 +158,13 @@ final class TauChart {
         return items;
     }
 
-    /** One τ scale for every panel: from 1 (nothing accepted) to just above the highest average. */
+    /**
+     * One τ scale for every panel: from 1 (nothing accepted) to well above the highest average, so the top strip
+     * stays free for the phase labels and the caption.
+     */
     private static double tauCeiling(List<PolicyRun> runs) {
         double max = runs.stream().flatMap(r -> r.timeline().movingTau(WINDOW).stream())
                 .mapToDouble(Timeline.Point::value).max().orElse(2);
-        return Math.max(max, 1.5) * 1.1;
+        return 1 + (Math.max(max, 1.5) - 1) * 1.35;
     }
 }
