@@ -8,13 +8,11 @@ import dev.specserve.drafters.ModelStack;
 import dev.specserve.drafters.update.LmHead;
 import dev.specserve.runtime.engine.Engine;
 import dev.specserve.runtime.engine.EngineConfig;
-import dev.specserve.runtime.engine.EngineListener;
 import dev.specserve.runtime.engine.EngineRequest;
 import dev.specserve.runtime.engine.GenerationObserver;
 import dev.specserve.runtime.engine.RequestStats;
 import dev.specserve.runtime.spec.DraftBudget;
 import dev.specserve.runtime.spec.GenerationResult;
-import dev.specserve.runtime.spec.RoundResult;
 import dev.specserve.runtime.spec.SamplingParams;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -39,6 +37,9 @@ public final class AdaptBench {
     /** A phase of the scenario: prompts of one domain at one concurrency. */
     public record Phase(String name, List<String> prompts, int concurrency) {}
 
+    /** One policy's run: its results for the JSON report and the round-by-round timeline behind the charts. */
+    public record PolicyRun(String policy, double netTokensPerSecond, Timeline timeline, Map<String, Object> results) {}
+
     private final ModelStack stack;
     private final int maxTokens;
     private final int periodRequests;
@@ -51,7 +52,7 @@ public final class AdaptBench {
         this.progress = progress;
     }
 
-    public Map<String, Object> run(String policy, List<Phase> phases) throws Exception {
+    public PolicyRun run(String policy, List<Phase> phases) throws Exception {
         DrafterVersion bundled = stack.versions().list().get(0);
         stack.versions().activate(bundled);
         var manifest = stack.manifest();
@@ -63,22 +64,15 @@ public final class AdaptBench {
                 new CostAwareBandit(AdaptationTuning.bandit(11, 30)), () -> new AdaptationController.Load(0, 0), 4, null,
                 "bench");
         EngineConfig cfg = new EngineConfig(4, 256, 1024, "specblock", new DraftBudget(16, 8), 600_000, 0, 32);
-        Map<String, long[]> phaseRounds = new LinkedHashMap<>();
         AtomicLong failed = new AtomicLong();
         AtomicInteger finished = new AtomicInteger();
         ExecutorService updates = Executors.newSingleThreadExecutor();
         long[] tokens = new long[1];
+        TimelineRecorder recorder = new TimelineRecorder(controller::activity);
         long start;
         try (Engine engine = stack.newEngine(cfg)) {
             engine.addListener(new InProcessFeedback(controller, drafterId));
-            engine.addListener(new EngineListener() {
-                @Override
-                public void onRound(String id, String s, long v, String domain, RoundResult r, int[] emitted) {
-                    long[] acc = phaseRounds.computeIfAbsent(domain, k -> new long[2]);
-                    acc[0]++;
-                    acc[1] += r.acceptedLength() + 1;
-                }
-            });
+            engine.addListener(recorder);
             if (policy.equals("bandit")) {
                 controller.start();
             } else {
@@ -88,6 +82,7 @@ public final class AdaptBench {
                 Thread.sleep(20);
             }
             start = System.nanoTime();
+            recorder.start(start);
             int n = 0;
             for (Phase phase : phases) {
                 Semaphore slots = new Semaphore(phase.concurrency());
@@ -134,15 +129,17 @@ public final class AdaptBench {
         } finally {
             updates.shutdown();
             updates.awaitTermination(1, TimeUnit.MINUTES);
+            recorder.stop();
             controller.close();
         }
         double seconds = (System.nanoTime() - start) / 1e9;
+        Timeline timeline = recorder.timeline();
         var activity = controller.activity();
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("policy", policy);
         out.put("net_tokens_per_s", round(tokens[0] / seconds));
         Map<String, Object> tau = new LinkedHashMap<>();
-        phaseRounds.forEach((phase, acc) -> tau.put(phase, round(acc[0] == 0 ? 0 : (double) acc[1] / acc[0])));
+        timeline.meanTauByPhase().forEach((phase, t) -> tau.put(phase, round(t)));
         out.put("tau_per_phase", tau);
         out.put("updates", activity.updates());
         out.put("update_seconds", round(activity.updateSeconds()));
@@ -151,8 +148,9 @@ public final class AdaptBench {
         out.put("failed_requests", failed.get());
         out.put("final_drafter_version", stack.versions().current().id());
         out.put("seconds", round(seconds));
+        out.put("timeline", timeline.summary());
         stack.versions().activate(stack.versions().list().get(0));
-        return out;
+        return new PolicyRun(policy, tokens[0] / seconds, timeline, out);
     }
 
     private static double round(double v) {

@@ -3,6 +3,7 @@ package dev.specserve.controller.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.specserve.controller.adaptbench.AdaptBench;
+import dev.specserve.controller.adaptbench.ReportCharts;
 import dev.specserve.drafters.ModelStack;
 import dev.specserve.runtime.SpecserveHome;
 import java.io.IOException;
@@ -47,6 +48,12 @@ final class AdaptBenchCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "OUT", description = "Also write the results as JSON.")
     Path json;
 
+    @Option(names = "--report", paramLabel = "OUT_DIR",
+            description = "Also write charts into OUT_DIR (created if missing): tau-<scenario>.png (tau over time per "
+                    + "policy, with updates, swaps, rollbacks and phases marked), throughput-<scenario>.png (net "
+                    + "tokens/s per policy), and timeline-<scenario>-<policy>.csv (every round and event).")
+    Path report;
+
     @Mixin
     ModelOptions models;
 
@@ -68,15 +75,18 @@ final class AdaptBenchCommand implements Callable<Integer> {
             default -> throw new IllegalArgumentException("--scenario must be drift, stationary or bursty, got '"
                     + scenario + "'");
         };
-        List<Map<String, Object>> rows = new ArrayList<>();
+        if (report != null) {
+            Files.createDirectories(report); // now, not after a long run: an unusable OUT_DIR fails fast
+        }
+        List<AdaptBench.PolicyRun> runs = new ArrayList<>();
         try (ModelStack stack = models.load()) {
             AdaptBench bench = new AdaptBench(stack, maxTokens, period, System.err);
             for (String p : policies) {
                 if (!List.of("static", "periodic", "bandit").contains(p)) {
                     throw new IllegalArgumentException("unknown policy '" + p + "'; known: static, periodic, bandit");
                 }
-                rows.add(bench.run(p, phases));
-                System.out.println(rows.get(rows.size() - 1));
+                runs.add(bench.run(p, phases));
+                System.out.println(runs.get(runs.size() - 1).results());
             }
         }
         if (json != null) {
@@ -85,10 +95,23 @@ final class AdaptBenchCommand implements Callable<Integer> {
             doc.put("machine", Machine.describe("see logs"));
             doc.put("requests_per_phase", requests);
             doc.put("max_tokens", maxTokens);
-            doc.put("results", rows);
+            doc.put("results", runs.stream().map(AdaptBench.PolicyRun::results).toList());
             JSON.writeValue(json.toFile(), doc);
         }
+        if (report != null) {
+            writeReport(runs).forEach(p -> System.out.println("wrote " + p));
+        }
         return 0;
+    }
+
+    private List<Path> writeReport(List<AdaptBench.PolicyRun> runs) throws IOException {
+        List<Path> written = new ArrayList<>(ReportCharts.write(report, scenario, runs));
+        for (AdaptBench.PolicyRun run : runs) {
+            Path csv = report.resolve("timeline-" + scenario + "-" + run.policy() + ".csv");
+            run.timeline().writeCsv(csv);
+            written.add(csv);
+        }
+        return written;
     }
 
     private List<String> prompts(String file) throws IOException {

@@ -1,0 +1,180 @@
+package dev.specserve.controller.adaptbench;
+
+import java.io.IOException;
+import java.io.Writer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What happened during one policy's run, in order: every verification round (when, in which phase, how many
+ * tokens, with which drafter version) and the events derived from them. A swap is a round whose version
+ * differs from the round before; version ids only grow, so a change to a lower id is a rollback. An update is
+ * an increase of the controller's update count, polled by the caller. Times are seconds since the run start,
+ * supplied by the caller, so the derivation needs no clock.
+ */
+public final class Timeline {
+    /** One verification round: {@code tokens} is accepted length + 1, the τ of that round. */
+    public record Round(double seconds, String phase, int tokens, long version) {}
+
+    /** A change of the drafter version between two consecutive rounds. */
+    public record VersionChange(double seconds, long from, long to) {}
+
+    /** One update (training, shadow check, maybe a swap), from when its training started to when it ended. */
+    public record Update(double started, double finished) {}
+
+    /**
+     * A phase of the scenario, from its first round to the next phase's first round (or its own last); the
+     * first phase starts with the run, at 0, as its requests are submitted then.
+     */
+    public record PhaseSpan(String name, double start, double end) {}
+
+    /** A point of a moving average. */
+    public record Point(double seconds, double value) {}
+
+    private final List<Round> rounds = new ArrayList<>();
+    private final List<VersionChange> swaps = new ArrayList<>();
+    private final List<VersionChange> rollbacks = new ArrayList<>();
+    private final List<Update> updates = new ArrayList<>();
+    private int updatesSeen;
+    private double trainingSecondsSeen;
+
+    /** Records a round; a version different from the previous round's marks a swap or a rollback. */
+    public synchronized void round(double seconds, String phase, int tokens, long version) {
+        if (!rounds.isEmpty()) {
+            long previous = rounds.get(rounds.size() - 1).version();
+            if (version > previous) {
+                swaps.add(new VersionChange(seconds, previous, version));
+            } else if (version < previous) {
+                rollbacks.add(new VersionChange(seconds, previous, version));
+            }
+        }
+        rounds.add(new Round(seconds, phase, tokens, version));
+    }
+
+    /**
+     * Records the controller's cumulative update count and training seconds as seen at {@code seconds}. Each
+     * update since the last poll ends now; new training seconds are shared evenly among them.
+     */
+    public synchronized void updatesSoFar(double seconds, int count, double trainingSeconds) {
+        int fresh = count - updatesSeen;
+        if (fresh <= 0) {
+            return;
+        }
+        double each = (trainingSeconds - trainingSecondsSeen) / fresh;
+        for (int i = 0; i < fresh; i++) {
+            updates.add(new Update(Math.max(0, seconds - each), seconds));
+        }
+        updatesSeen = count;
+        trainingSecondsSeen = trainingSeconds;
+    }
+
+    public synchronized List<Round> rounds() {
+        return List.copyOf(rounds);
+    }
+
+    public synchronized List<VersionChange> swaps() {
+        return List.copyOf(swaps);
+    }
+
+    public synchronized List<VersionChange> rollbacks() {
+        return List.copyOf(rollbacks);
+    }
+
+    public synchronized List<Update> updates() {
+        return List.copyOf(updates);
+    }
+
+    /** When the last recorded thing happened: a round, or an update that finished after the last round. */
+    public synchronized double lastSeconds() {
+        double last = rounds.isEmpty() ? 0 : rounds.get(rounds.size() - 1).seconds();
+        return updates.isEmpty() ? last : Math.max(last, updates.get(updates.size() - 1).finished());
+    }
+
+    /** Consecutive rounds of one phase, in order of appearance. */
+    public synchronized List<PhaseSpan> phases() {
+        List<PhaseSpan> spans = new ArrayList<>();
+        int first = 0;
+        for (int i = 1; i <= rounds.size(); i++) {
+            if (i == rounds.size() || !rounds.get(i).phase().equals(rounds.get(first).phase())) {
+                double end = rounds.get(i == rounds.size() ? i - 1 : i).seconds();
+                double start = spans.isEmpty() ? 0 : rounds.get(first).seconds();
+                spans.add(new PhaseSpan(rounds.get(first).phase(), start, end));
+                first = i;
+            }
+        }
+        return spans;
+    }
+
+    /** τ averaged over the last {@code window} rounds (fewer at the start), one point per round. */
+    public synchronized List<Point> movingTau(int window) {
+        List<Point> points = new ArrayList<>(rounds.size());
+        long sum = 0;
+        for (int i = 0; i < rounds.size(); i++) {
+            sum += rounds.get(i).tokens();
+            if (i >= window) {
+                sum -= rounds.get(i - window).tokens();
+            }
+            points.add(new Point(rounds.get(i).seconds(), (double) sum / Math.min(i + 1, window)));
+        }
+        return points;
+    }
+
+    /** Mean τ of each phase's rounds. */
+    public synchronized Map<String, Double> meanTauByPhase() {
+        Map<String, long[]> sums = new LinkedHashMap<>();
+        for (Round r : rounds) {
+            long[] acc = sums.computeIfAbsent(r.phase(), k -> new long[2]);
+            acc[0]++;
+            acc[1] += r.tokens();
+        }
+        Map<String, Double> tau = new LinkedHashMap<>();
+        sums.forEach((phase, acc) -> tau.put(phase, (double) acc[1] / acc[0]));
+        return tau;
+    }
+
+    /** A few numbers for the JSON results (the rounds themselves go to the CSV). */
+    public synchronized Map<String, Object> summary() {
+        Set<Long> versions = new LinkedHashSet<>();
+        rounds.forEach(r -> versions.add(r.version()));
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("rounds", rounds.size());
+        out.put("versions_used", List.copyOf(versions));
+        if (!swaps.isEmpty()) {
+            out.put("first_swap_s", Math.round(swaps.get(0).seconds() * 1000) / 1000.0);
+        }
+        return out;
+    }
+
+    /**
+     * Writes every event in time order, one per row: {@code round} rows carry phase, tokens and version,
+     * {@code swap} and {@code rollback} rows the version switched to, {@code update} rows when training started.
+     */
+    public synchronized void writeCsv(Path file) throws IOException {
+        record Row(double seconds, String rest) {}
+        List<Row> rows = new ArrayList<>();
+        rounds.forEach(r -> rows.add(new Row(r.seconds(), "round," + r.phase() + "," + r.tokens() + "," + r.version()
+                + ",")));
+        updates.forEach(u -> rows.add(new Row(u.finished(), "update,,,," + format(u.started()))));
+        swaps.forEach(c -> rows.add(new Row(c.seconds(), "swap,,," + c.to() + ",")));
+        rollbacks.forEach(c -> rows.add(new Row(c.seconds(), "rollback,,," + c.to() + ",")));
+        rows.sort(Comparator.comparingDouble(Row::seconds)); // stable: a swap stays after the round that shows it
+        try (Writer w = Files.newBufferedWriter(file)) {
+            w.write("seconds,event,phase,tokens,version,training_started_s\n");
+            for (Row row : rows) {
+                w.write(format(row.seconds()) + "," + row.rest() + "\n");
+            }
+        }
+    }
+
+    private static String format(double seconds) {
+        return String.format(Locale.ROOT, "%.4f", seconds);
+    }
+}

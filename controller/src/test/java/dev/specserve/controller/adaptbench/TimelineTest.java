@@ -1,0 +1,105 @@
+package dev.specserve.controller.adaptbench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.specserve.controller.adaptbench.Timeline.PhaseSpan;
+import dev.specserve.controller.adaptbench.Timeline.Update;
+import dev.specserve.controller.adaptbench.Timeline.VersionChange;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TimelineTest {
+    final Timeline timeline = new Timeline();
+
+    @Test
+    void roundsOnOneVersionMarkNothing() {
+        timeline.round(0.1, "A", 3, 1);
+        timeline.round(0.2, "A", 2, 1);
+
+        assertThat(timeline.swaps()).isEmpty();
+        assertThat(timeline.rollbacks()).isEmpty();
+    }
+
+    @Test
+    void theFirstRoundOnAHigherVersionMarksASwapAtThatRound() {
+        timeline.round(0.1, "A", 3, 1);
+        timeline.round(0.2, "A", 2, 4);
+        timeline.round(0.3, "A", 2, 4);
+
+        assertThat(timeline.swaps()).containsExactly(new VersionChange(0.2, 1, 4));
+        assertThat(timeline.rollbacks()).isEmpty();
+    }
+
+    @Test
+    void aChangeBackToALowerVersionIsARollbackNotASwap() {
+        timeline.round(0.1, "A", 3, 1);
+        timeline.round(0.2, "A", 1, 4);
+        timeline.round(0.3, "A", 3, 1);
+        timeline.round(0.4, "B", 2, 5);
+
+        assertThat(timeline.swaps()).containsExactly(new VersionChange(0.2, 1, 4), new VersionChange(0.4, 1, 5));
+        assertThat(timeline.rollbacks()).containsExactly(new VersionChange(0.3, 4, 1));
+    }
+
+    @Test
+    void aGrowingUpdateCountMarksOneUpdatePerNewUpdateEndingWhenItWasSeen() {
+        timeline.updatesSoFar(1.0, 0, 0);
+        timeline.updatesSoFar(2.0, 1, 0.5);
+        timeline.updatesSoFar(3.0, 1, 0.5);
+        timeline.updatesSoFar(4.0, 3, 1.5);
+
+        assertThat(timeline.updates()).containsExactly(new Update(1.5, 2.0), new Update(3.5, 4.0),
+                new Update(3.5, 4.0));
+    }
+
+    @Test
+    void anUpdateCannotStartBeforeTheRun() {
+        timeline.updatesSoFar(0.2, 1, 0.5);
+
+        assertThat(timeline.updates()).containsExactly(new Update(0, 0.2));
+    }
+
+    @Test
+    void phasesSpanFromTheirFirstRoundToTheNextPhasesFirstRoundAndTheFirstFromTheRunStart() {
+        timeline.round(0.5, "A", 3, 1);
+        timeline.round(1.0, "A", 3, 1);
+        timeline.round(1.2, "B", 1, 1);
+        timeline.round(2.0, "B", 1, 1);
+
+        assertThat(timeline.phases()).containsExactly(new PhaseSpan("A", 0, 1.2), new PhaseSpan("B", 1.2, 2.0));
+        assertThat(timeline.meanTauByPhase()).containsEntry("A", 3.0).containsEntry("B", 1.0);
+    }
+
+    @Test
+    void movingTauAveragesTheLastRoundsAndFewerAtTheStart() {
+        int[] tokens = {1, 3, 5, 7};
+        for (int i = 0; i < tokens.length; i++) {
+            timeline.round(i, "A", tokens[i], 1);
+        }
+
+        assertThat(timeline.movingTau(2)).extracting(Timeline.Point::value)
+                .containsExactly(1.0, 2.0, 4.0, 6.0);
+    }
+
+    @Test
+    void theSummaryIsCompactAndTheCsvHoldsEveryEventInTimeOrder(@TempDir Path dir) throws Exception {
+        timeline.round(0.1, "A", 3, 1);
+        timeline.updatesSoFar(0.15, 1, 0.05);
+        timeline.round(0.2, "A", 2, 4);
+
+        assertThat(timeline.summary()).containsEntry("rounds", 2)
+                .containsEntry("versions_used", List.of(1L, 4L))
+                .containsEntry("first_swap_s", 0.2);
+        Path csv = dir.resolve("timeline.csv");
+        timeline.writeCsv(csv);
+        assertThat(Files.readAllLines(csv)).containsExactly(
+                "seconds,event,phase,tokens,version,training_started_s",
+                "0.1000,round,A,3,1,",
+                "0.1500,update,,,,0.1000",
+                "0.2000,round,A,2,4,",
+                "0.2000,swap,,,4,");
+    }
+}
