@@ -61,7 +61,7 @@ public final class AdaptBench {
         AdaptationController controller = new AdaptationController(
                 new AdaptationController.Settings(drafterId, Duration.ofSeconds(3), Duration.ofSeconds(8), 48, 0.3, 7),
                 stack.versions(), AdaptationTuning.updater(stack.versions(), head),
-                new CostAwareBandit(AdaptationTuning.bandit(11, 30)), () -> new AdaptationController.Load(0, 0), 4, null,
+                new CostAwareBandit(AdaptationTuning.bandit(11, 60)), () -> new AdaptationController.Load(0, 0), 4, null,
                 "bench");
         EngineConfig cfg = new EngineConfig(4, 256, 1024, "specblock", new DraftBudget(16, 8), 600_000, 0, 32);
         AtomicLong failed = new AtomicLong();

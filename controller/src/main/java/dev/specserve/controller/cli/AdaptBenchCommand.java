@@ -25,7 +25,8 @@ final class AdaptBenchCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     @Option(names = "--scenario", defaultValue = "drift",
-            description = "drift (domain A then B), stationary (A only) or bursty (drift, load alternating) "
+            description = "drift (N requests of domain A, then 3N of B), stationary (2N of A) or bursty (N/2 of A, "
+                    + "then 2N of B, load alternating between 4 and 1 concurrent requests every N/2) "
                     + "(default: ${DEFAULT-VALUE}).")
     String scenario;
 
@@ -34,14 +35,14 @@ final class AdaptBenchCommand implements Callable<Integer> {
     List<String> policies;
 
     @Option(names = "--requests", defaultValue = "32",
-            description = "Requests per phase, from bench/prompts/*-stream.jsonl (held-out files; 80 A and 96 B "
-                    + "prompts) (default: ${DEFAULT-VALUE}).")
+            description = "N, the scenario's unit of requests, from bench/prompts/*-stream.jsonl (held-out files; "
+                    + "85 A and 96 B prompts, never repeated within a run) (default: ${DEFAULT-VALUE}).")
     int requests;
 
     @Option(names = "--max-tokens", defaultValue = "64", description = "Tokens per request (default: ${DEFAULT-VALUE}).")
     int maxTokens;
 
-    @Option(names = "--period", defaultValue = "8",
+    @Option(names = "--period", defaultValue = "16",
             description = "periodic policy: update every N finished requests (default: ${DEFAULT-VALUE}).")
     int period;
 
@@ -63,15 +64,14 @@ final class AdaptBenchCommand implements Callable<Integer> {
         List<String> b = prompts("java-stream.jsonl");
         List<AdaptBench.Phase> phases = switch (scenario) {
             case "drift" -> List.of(new AdaptBench.Phase("A", slice(a, 0, 1), 2),
-                    new AdaptBench.Phase("B", slice(b, 0, 1), 2));
+                    new AdaptBench.Phase("B", slice(b, 0, 3), 2));
             case "stationary" -> List.of(new AdaptBench.Phase("A", slice(a, 0, 1), 2),
                     new AdaptBench.Phase("A2", slice(a, 1, 1), 2));
             case "bursty" -> List.of(new AdaptBench.Phase("A-high", slice(a, 0, 0.5), 4),
-                    new AdaptBench.Phase("A-low", slice(a, 0.5, 0.5), 1),
-                    new AdaptBench.Phase("B-high", slice(b, 0, 0.5), 4),
-                    new AdaptBench.Phase("B-low", slice(b, 0.5, 0.5), 1),
-                    new AdaptBench.Phase("B-high2", slice(b, 1, 0.5), 4),
-                    new AdaptBench.Phase("B-low2", slice(b, 1.5, 0.5), 1));
+                    new AdaptBench.Phase("B-low", slice(b, 0, 0.5), 1),
+                    new AdaptBench.Phase("B-high", slice(b, 0.5, 0.5), 4),
+                    new AdaptBench.Phase("B-low2", slice(b, 1, 0.5), 1),
+                    new AdaptBench.Phase("B-high2", slice(b, 1.5, 0.5), 4));
             default -> throw new IllegalArgumentException("--scenario must be drift, stationary or bursty, got '"
                     + scenario + "'");
         };
@@ -93,7 +93,7 @@ final class AdaptBenchCommand implements Callable<Integer> {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("scenario", scenario);
             doc.put("machine", Machine.describe("see logs"));
-            doc.put("requests_per_phase", requests);
+            doc.put("requests_unit", requests);
             doc.put("max_tokens", maxTokens);
             doc.put("results", runs.stream().map(AdaptBench.PolicyRun::results).toList());
             JSON.writeValue(json.toFile(), doc);

@@ -15,11 +15,22 @@ public final class AdapterTrainer {
     private final LmHead head;
     private final double learningRate;
     private final double weightDecay;
+    private final double labelSmoothing;
 
     public AdapterTrainer(LmHead head, double learningRate, double weightDecay) {
+        this(head, learningRate, weightDecay, 0);
+    }
+
+    /**
+     * @param labelSmoothing share of the target distribution spread uniformly over the vocabulary. It keeps the
+     *                       adapted distribution from turning overconfident on a few hundred samples, which
+     *                       matters because the rank head reads that distribution's shape to set branching.
+     */
+    public AdapterTrainer(LmHead head, double learningRate, double weightDecay, double labelSmoothing) {
         this.head = head;
         this.learningRate = learningRate;
         this.weightDecay = weightDecay;
+        this.labelSmoothing = labelSmoothing;
     }
 
     /** Loss and gradients of one batch. */
@@ -64,11 +75,17 @@ public final class AdapterTrainer {
                 z += Math.exp(l - max);
             }
             double logZ = max + Math.log(z);
-            loss += logZ - logits[s.targetToken()];
-            for (int v = 0; v < logits.length; v++) {
-                logits[v] = (float) Math.exp(logits[v] - logZ); // softmax, reused as dL/dlogits
+            double uniform = labelSmoothing / logits.length;
+            double meanLogit = 0;
+            for (float l : logits) {
+                meanLogit += l;
             }
-            logits[s.targetToken()] -= 1f;
+            meanLogit /= logits.length;
+            loss += logZ - (1 - labelSmoothing) * logits[s.targetToken()] - labelSmoothing * meanLogit;
+            for (int v = 0; v < logits.length; v++) {
+                logits[v] = (float) (Math.exp(logits[v] - logZ) - uniform); // softmax - smoothed target = dL/dlogits
+            }
+            logits[s.targetToken()] -= (float) (1 - labelSmoothing);
             java.util.Arrays.fill(gAct, 0f);
             head.backProject(logits, gAct);
             for (int i = 0; i < r; i++) {

@@ -21,9 +21,14 @@ public final class DrafterUpdater {
     private final double acceptMargin;
 
     public DrafterUpdater(DrafterVersions versions, LmHead head, double learningRate, int batchSize, double acceptMargin) {
+        this(versions, new AdapterTrainer(head, learningRate, 0.0), new ShadowEvaluator(head), batchSize, acceptMargin);
+    }
+
+    public DrafterUpdater(DrafterVersions versions, AdapterTrainer trainer, ShadowEvaluator shadow, int batchSize,
+                          double acceptMargin) {
         this.versions = versions;
-        this.trainer = new AdapterTrainer(head, learningRate, 0.0);
-        this.shadow = new ShadowEvaluator(head);
+        this.trainer = trainer;
+        this.shadow = shadow;
         this.batchSize = batchSize;
         this.acceptMargin = acceptMargin;
     }

@@ -35,10 +35,11 @@ class AdapterTrainerTest {
         return out;
     }
 
-    @Test
-    void gradientsMatchFiniteDifferences() {
+    @org.junit.jupiter.params.ParameterizedTest(name = "label smoothing {0}")
+    @org.junit.jupiter.params.provider.ValueSource(doubles = {0.0, 0.3})
+    void gradientsMatchFiniteDifferences(double labelSmoothing) {
         LmHead head = randomHead(1);
-        AdapterTrainer trainer = new AdapterTrainer(head, 1e-2, 0);
+        AdapterTrainer trainer = new AdapterTrainer(head, 1e-2, 0, labelSmoothing);
         Adapter base = AdapterTrainer.initial(RANK, DIM, 3);
         float[] b = base.b().clone();
         SplittableRandom rng = new SplittableRandom(4);
