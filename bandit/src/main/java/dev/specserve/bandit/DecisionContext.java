@@ -99,7 +99,8 @@ public record DecisionContext(
      * The inverse of {@link #toMap()}: rebuilds the context from its map, e.g. one read back from a
      * JSON log. {@code null} stands for the values JSON cannot carry: +∞ for
      * {@code secondsSinceLastUpdate} (never updated) and NaN for {@code horizonRoundsPerSecond} (no
-     * forecast); anywhere else it is an error. Any {@link Number} is accepted (JSON readers differ in
+     * forecast), and for these two a missing key means the same (JSON writers that omit nulls, as the
+     * feedback topic's does, drop them); anywhere else null or a missing key is an error. Any {@link Number} is accepted (JSON readers differ in
      * the boxed types they produce); the two counts must be integral. Keys not named here are ignored,
      * so the map may carry more than the context.
      *
@@ -134,11 +135,8 @@ public record DecisionContext(
         return numberOr(m, key, Double.NaN);
     }
 
-    /** A numeric entry, or {@code ifNull} for an explicit null. */
+    /** A numeric entry, or {@code ifNull} for null or a missing key. */
     private static double numberOr(Map<String, ?> m, String key, double ifNull) {
-        if (!m.containsKey(key)) {
-            throw new IllegalArgumentException("context map: '" + key + "' is missing");
-        }
         Object v = m.get(key);
         if (v == null) {
             return ifNull;

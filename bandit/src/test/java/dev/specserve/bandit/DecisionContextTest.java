@@ -76,6 +76,9 @@ class DecisionContextTest {
         assertThat(DecisionContext.fromMap(measured.toMap())).isEqualTo(measured);
         assertThat(DecisionContext.fromMap(fresh.toMap())).as("never updated, no horizon forecast").isEqualTo(fresh);
         assertThat(DecisionContext.fromMap(viaText(measured.toMap()))).as("through decimal text").isEqualTo(measured);
+        java.util.Map<String, Object> nullsDropped = new java.util.LinkedHashMap<>(fresh.toMap());
+        nullsDropped.values().removeIf(java.util.Objects::isNull);
+        assertThat(DecisionContext.fromMap(nullsDropped)).as("a JSON writer that omits nulls").isEqualTo(fresh);
     }
 
     @Test
