@@ -1,7 +1,11 @@
 package dev.specserve.bandit;
 
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 
@@ -87,6 +91,108 @@ public record BanditConfig(
 
     public BanditConfig withSeed(long newSeed) {
         return new BanditConfig(arms, horizonSeconds, swapCostSeconds, priorVariance, noiseVariance, newSeed, tuning);
+    }
+
+    /**
+     * A plain JSON-able view (String, Number and List/Map of those): everything needed to build an
+     * identical bandit, seed included. {@link #fromMap} reads it back.
+     */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        List<Object> armList = new ArrayList<>(arms.size());
+        for (Arm a : arms) {
+            Map<String, Object> am = new LinkedHashMap<>();
+            am.put("name", a.name());
+            am.put("steps", a.steps());
+            am.put("sampleBudget", a.sampleBudget());
+            armList.add(Collections.unmodifiableMap(am));
+        }
+        m.put("arms", Collections.unmodifiableList(armList));
+        m.put("horizonSeconds", horizonSeconds);
+        m.put("swapCostSeconds", swapCostSeconds);
+        m.put("priorVariance", priorVariance);
+        m.put("noiseVariance", noiseVariance);
+        m.put("seed", seed);
+        Map<String, Object> t = new LinkedHashMap<>();
+        t.put("updateCapacityShare", tuning.updateCapacityShare());
+        t.put("queueSaturationDepth", tuning.queueSaturationDepth());
+        t.put("stepsToRecover", tuning.stepsToRecover());
+        t.put("samplesHalfSaturation", tuning.samplesHalfSaturation());
+        t.put("minFreshSamples", tuning.minFreshSamples());
+        t.put("structuralPriorVariance", tuning.structuralPriorVariance());
+        t.put("loadForecastWeight", tuning.loadForecastWeight());
+        t.put("discount", tuning.discount());
+        t.put("learnedGateSigmas", tuning.learnedGateSigmas());
+        t.put("residualClip", tuning.residualClip());
+        t.put("maxPending", tuning.maxPending());
+        m.put("tuning", Collections.unmodifiableMap(t));
+        return Collections.unmodifiableMap(m);
+    }
+
+    /**
+     * The inverse of {@link #toMap()} (any {@link Number} type is accepted where a number is due).
+     *
+     * @throws IllegalArgumentException naming a missing or mistyped key, or a value the constructors
+     *                                  reject
+     */
+    public static BanditConfig fromMap(Map<String, ?> m) {
+        Objects.requireNonNull(m, "map");
+        Object armsValue = m.get("arms");
+        if (!(armsValue instanceof List<?> armValues)) {
+            throw new IllegalArgumentException("bandit config map: 'arms' is not a list: " + armsValue);
+        }
+        List<Arm> armList = new ArrayList<>();
+        for (Object o : armValues) {
+            Map<String, ?> am = map(o, "arms[]");
+            Object name = am.get("name");
+            if (!(name instanceof String n)) {
+                throw new IllegalArgumentException("bandit config map: arm name is not a string: " + name);
+            }
+            armList.add(new Arm(n, intValue(am, "steps"), integral(am, "sampleBudget")));
+        }
+        Map<String, ?> t = map(m.get("tuning"), "tuning");
+        Tuning tuning = new Tuning(number(t, "updateCapacityShare"), number(t, "queueSaturationDepth"),
+                number(t, "stepsToRecover"), number(t, "samplesHalfSaturation"), integral(t, "minFreshSamples"),
+                number(t, "structuralPriorVariance"), number(t, "loadForecastWeight"), number(t, "discount"),
+                number(t, "learnedGateSigmas"), number(t, "residualClip"),
+                intValue(t, "maxPending"));
+        return new BanditConfig(armList, number(m, "horizonSeconds"), number(m, "swapCostSeconds"),
+                number(m, "priorVariance"), number(m, "noiseVariance"), integral(m, "seed"), tuning);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, ?> map(Object o, String key) {
+        if (!(o instanceof Map<?, ?>)) {
+            throw new IllegalArgumentException("bandit config map: '" + key + "' is not a map: " + o);
+        }
+        return (Map<String, ?>) o;
+    }
+
+    private static double number(Map<String, ?> m, String key) {
+        Object v = m.get(key);
+        if (!(v instanceof Number n)) {
+            throw new IllegalArgumentException("bandit config map: '" + key + "' is not a number: " + v);
+        }
+        return n.doubleValue();
+    }
+
+    private static int intValue(Map<String, ?> m, String key) {
+        long v = integral(m, key);
+        if (v != (int) v) {
+            throw new IllegalArgumentException("bandit config map: '" + key + "' is out of int range: " + v);
+        }
+        return (int) v;
+    }
+
+    private static long integral(Map<String, ?> m, String key) {
+        Object v = m.get(key);
+        if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) {
+            return ((Number) v).longValue();
+        }
+        if (v instanceof java.math.BigInteger big && big.bitLength() < 64) {
+            return big.longValue();
+        }
+        throw new IllegalArgumentException("bandit config map: '" + key + "' is not an integer: " + v);
     }
 
     /** The single arm with {@code steps == 0}. */

@@ -90,6 +90,17 @@ final class BayesianLinearModel {
         return cached;
     }
 
+    /**
+     * The posterior {@link #posterior()} would return, without changing any state (the noise
+     * estimate's fixed-point step is taken on a copy).
+     */
+    Posterior peekPosterior() {
+        if (cached != null) {
+            return cached;
+        }
+        return solve(weight > 0 ? estimateNoise(solve(noiseVariance).mean) : noiseVariance);
+    }
+
     private double estimateNoise(double[] mean) {
         // RSS = yᵀy − 2μᵀXᵀy + μᵀXᵀXμ
         double rss = yty - 2 * dot(mean, xty);
@@ -131,17 +142,24 @@ final class BayesianLinearModel {
             chol = new CholeskyDecomposition(new Array2DRowRealMatrix(a, false));
         }
         double[] mean = chol.getSolver().solve(new ArrayRealVector(b, false)).toArray();
-        return new Posterior(mean, chol.getL().getData());
+        return new Posterior(mean, chol.getL().getData(), sigma2);
     }
 
     /** A posterior snapshot: mean μ and the Cholesky factor L of the precision (A = L Lᵀ). */
     static final class Posterior {
         private final double[] mean;
         private final double[][] lower;
+        private final double noiseVariance;
 
-        Posterior(double[] mean, double[][] lower) {
+        Posterior(double[] mean, double[][] lower, double noiseVariance) {
             this.mean = mean;
             this.lower = lower;
+            this.noiseVariance = noiseVariance;
+        }
+
+        /** The noise variance σ² this posterior was solved with. */
+        double noiseVariance() {
+            return noiseVariance;
         }
 
         double[] mean() {

@@ -102,6 +102,13 @@ import org.slf4j.LoggerFactory;
  * R = (tokens/s after − tokens/s before) × horizon − realised update cost (0 for the wait arm).
  * Unrealised decisions beyond {@code maxPending} are dropped, oldest first. Thread-safe: one lock
  * guards the state, and listeners are called outside it.
+ *
+ * <h2>Replay</h2>
+ * Apart from {@link Decision#decidedAtMillis()}, a bandit is a deterministic function of its
+ * configuration (seed included), its run id and the sequence of its calls. Each state change takes the
+ * next sequence number under the lock, and decisions carry theirs, so a log of decisions and rewards
+ * says in which order they were applied even when listeners receive them in another order;
+ * {@link DecisionReplay} re-runs a log and checks it.
  */
 public final class CostAwareBandit {
 
@@ -127,6 +134,8 @@ public final class CostAwareBandit {
     private final LinkedHashMap<String, Pending> pending = new LinkedHashMap<>();
     private final List<DecisionLog> listeners = new CopyOnWriteArrayList<>();
     private long expired;
+    /** State changes so far (decide, realise, forget); see {@link Decision#sequence()}. */
+    private long sequence;
 
     public CostAwareBandit(BanditConfig config) {
         this(config, Clock.systemUTC(), UUID.randomUUID().toString().substring(0, 8));
@@ -174,6 +183,23 @@ public final class CostAwareBandit {
         return config;
     }
 
+    /** The prefix of this instance's decision ids. */
+    public String runId() {
+        return runId;
+    }
+
+    /**
+     * How many state changes this instance has made: every {@code decide}, every successful
+     * {@code realise} and every {@code forget} takes the next number. Decisions carry theirs
+     * ({@link Decision#sequence()}, {@link Decision#realisedSequence()}); a {@code forget} is not
+     * reported to listeners, so it shows in a log as a missing number.
+     */
+    public long sequence() {
+        synchronized (lock) {
+            return sequence;
+        }
+    }
+
     /** Dimension of the joint learned parameter vector. */
     public int featureDimension() {
         return priorVariance.length;
@@ -210,6 +236,7 @@ public final class CostAwareBandit {
 
     private Decision decideLocked(String drafterId, DecisionContext ctx) {
         DrafterState st = drafters.computeIfAbsent(drafterId, id -> new DrafterState(newModel()));
+        long seq = ++sequence;
         st.epoch++;
         double w = tuning.loadForecastWeight();
         st.forecast = Double.isNaN(st.forecast)
@@ -281,7 +308,7 @@ public final class CostAwareBandit {
         }
         String id = runId + ":" + drafterId + ":" + st.epoch;
         Decision d = new Decision(id, drafterId, st.epoch, clock.millis(), ctx, arms.get(best), reason,
-                gain[best], cost[best], scale, rBar, estimates, OptionalDouble.empty());
+                gain[best], cost[best], scale, rBar, estimates, OptionalDouble.empty(), seq, 0);
         pending.put(id, new Pending(st, x[best], gain[best] - cost[best], scale, d));
         if (pending.size() > tuning.maxPending()) {
             Iterator<Map.Entry<String, Pending>> it = pending.entrySet().iterator();
@@ -315,7 +342,7 @@ public final class CostAwareBandit {
             double y = (realisedReward - p.structural) / p.scale;
             y = Math.max(-clip, Math.min(clip, y));
             p.state.model.update(p.features, y);
-            realised = p.decision.withRealised(realisedReward);
+            realised = p.decision.withRealised(realisedReward, ++sequence);
         }
         for (DecisionLog l : listeners) {
             try {
@@ -340,6 +367,44 @@ public final class CostAwareBandit {
         }
     }
 
+    /**
+     * What the bandit has learned about a drafter, for audits and replays: the posterior mean of the
+     * learned residual θ (relative units, in {@link #featureDimension()} order), the noise variance in
+     * use and the number of realised rewards. Empty for a drafter never decided for.
+     *
+     * <p>Reading it changes nothing: it is the posterior the next decision would use. (The noise
+     * variance is refined by one fixed-point step each time a decision follows new rewards, so a
+     * reader that triggered that step itself would make the bandit's numbers depend on when it was
+     * read.)
+     */
+    public java.util.Optional<Learned> learned(String drafterId) {
+        synchronized (lock) {
+            DrafterState st = drafters.get(drafterId);
+            if (st == null) {
+                return java.util.Optional.empty();
+            }
+            BayesianLinearModel.Posterior post = st.model.peekPosterior();
+            List<Double> mean = new ArrayList<>();
+            for (double v : post.mean()) {
+                mean.add(v);
+            }
+            return java.util.Optional.of(new Learned(st.model.observations(), post.noiseVariance(), mean));
+        }
+    }
+
+    /**
+     * A snapshot of a drafter's learned model.
+     *
+     * @param observations  realised rewards learned from
+     * @param noiseVariance the reward noise variance the posterior uses (relative units²)
+     * @param mean          posterior mean of θ (relative units)
+     */
+    public record Learned(long observations, double noiseVariance, List<Double> mean) {
+        public Learned {
+            mean = List.copyOf(mean);
+        }
+    }
+
     /** Realised rewards the drafter's model has learned from. */
     public long observations(String drafterId) {
         synchronized (lock) {
@@ -356,6 +421,7 @@ public final class CostAwareBandit {
         synchronized (lock) {
             DrafterState st = drafters.get(drafterId);
             if (st != null) {
+                sequence++;
                 pending.values().removeIf(p -> p.state == st);
                 st.model = newModel();
                 st.forecast = Double.NaN;

@@ -28,6 +28,14 @@ import java.util.OptionalDouble;
  * @param forecastRoundsPerSecond load assumed over the horizon
  * @param estimates          per-arm estimates, in configuration order
  * @param realisedReward     the realised reward (tokens), empty until reported
+ * @param sequence           position of the {@code decide} call in the bandit's sequence of state
+ *                           changes (every {@code decide} and {@code realise}, counted from 1 under the
+ *                           bandit's lock); 0 when not made by a {@link CostAwareBandit}. Listeners run
+ *                           outside the lock, so the order in which a log receives decisions and
+ *                           rewards can differ from the order the bandit applied them: this number is
+ *                           the order, see {@link DecisionReplay}
+ * @param realisedSequence position of the {@code realise} call in the same sequence; 0 until realised
+ *                           (or when not made by a {@link CostAwareBandit})
  */
 public record Decision(
         String id,
@@ -42,7 +50,9 @@ public record Decision(
         double rewardScale,
         double forecastRoundsPerSecond,
         List<ArmEstimate> estimates,
-        OptionalDouble realisedReward) {
+        OptionalDouble realisedReward,
+        long sequence,
+        long realisedSequence) {
 
     /** Why the chosen arm was chosen. */
     public enum Reason {
@@ -111,6 +121,22 @@ public record Decision(
         Objects.requireNonNull(reason, "reason");
         Objects.requireNonNull(realisedReward, "realisedReward");
         estimates = List.copyOf(estimates);
+        if (sequence < 0 || realisedSequence < 0) {
+            throw new IllegalArgumentException("sequence numbers must be >= 0, got " + sequence + " and "
+                    + realisedSequence);
+        }
+        if (realisedSequence > 0 && (realisedReward.isEmpty() || realisedSequence <= sequence)) {
+            throw new IllegalArgumentException("realisedSequence " + realisedSequence
+                    + " needs a realised reward and must come after the decision's sequence " + sequence);
+        }
+    }
+
+    /** A decision outside any bandit's sequence (both sequence numbers 0). */
+    public Decision(String id, String drafterId, long epoch, long decidedAtMillis, DecisionContext context, Arm arm,
+                    Reason reason, double predictedGain, double predictedCost, double rewardScale,
+                    double forecastRoundsPerSecond, List<ArmEstimate> estimates, OptionalDouble realisedReward) {
+        this(id, drafterId, epoch, decidedAtMillis, context, arm, reason, predictedGain, predictedCost, rewardScale,
+                forecastRoundsPerSecond, estimates, realisedReward, 0, 0);
     }
 
     /** True once the realised reward is known. */
@@ -147,13 +173,19 @@ public record Decision(
         throw new IllegalArgumentException("no arm named " + armName);
     }
 
-    /** This decision with its realised reward (tokens). */
+    /** This decision with its realised reward (tokens), outside any bandit's sequence. */
     public Decision withRealised(double reward) {
+        return withRealised(reward, 0);
+    }
+
+    /** This decision with its realised reward (tokens), applied at {@code realisedSequence}. */
+    public Decision withRealised(double reward, long realisedSequence) {
         if (!Double.isFinite(reward)) {
             throw new IllegalArgumentException("realised reward must be finite, got " + reward);
         }
         return new Decision(id, drafterId, epoch, decidedAtMillis, context, arm, reason, predictedGain,
-                predictedCost, rewardScale, forecastRoundsPerSecond, estimates, OptionalDouble.of(reward));
+                predictedCost, rewardScale, forecastRoundsPerSecond, estimates, OptionalDouble.of(reward), sequence,
+                realisedSequence);
     }
 
     /**
@@ -183,6 +215,8 @@ public record Decision(
         m.put("context", context.toMap());
         m.put("realised", isRealised());
         m.put("realisedReward", realisedReward.isPresent() ? (Object) realisedReward.getAsDouble() : null);
+        m.put("sequence", sequence);
+        m.put("realisedSequence", realisedSequence);
         return Collections.unmodifiableMap(m);
     }
 

@@ -95,6 +95,82 @@ public record DecisionContext(
         return java.util.Collections.unmodifiableMap(m);
     }
 
+    /**
+     * The inverse of {@link #toMap()}: rebuilds the context from its map, e.g. one read back from a
+     * JSON log. {@code null} stands for the values JSON cannot carry: +∞ for
+     * {@code secondsSinceLastUpdate} (never updated) and NaN for {@code horizonRoundsPerSecond} (no
+     * forecast), and for these two a missing key means the same (JSON writers that omit nulls, as the
+     * feedback topic's does, drop them); anywhere else null or a missing key is an error. Any {@link Number} is accepted (JSON readers differ in
+     * the boxed types they produce); the two counts must be integral. Keys not named here are ignored,
+     * so the map may carry more than the context.
+     *
+     * <p>A {@code double} survives {@code toMap} → JSON → {@code fromMap} bit for bit when the JSON
+     * writer prints the shortest representation that reads back to the same double (as
+     * {@link Double#toString(double)} and Jackson do), so a replayed decision sees exactly the logged
+     * inputs.
+     *
+     * @throws IllegalArgumentException naming the key that is missing, of the wrong type, or whose
+     *                                  value the constructor rejects
+     */
+    public static DecisionContext fromMap(Map<String, ?> m) {
+        java.util.Objects.requireNonNull(m, "map");
+        return new DecisionContext(
+                number(m, "tauNow"),
+                number(m, "tauAfterLastUpdate"),
+                number(m, "driftScore"),
+                integral(m, "freshSamples"),
+                number(m, "roundsPerSecond"),
+                intValue(m, "queueDepth"),
+                number(m, "batchOccupancy"),
+                numberOr(m, "secondsSinceLastUpdate", Double.POSITIVE_INFINITY),
+                number(m, "secondsPerStep"),
+                number(m, "updateOverheadSeconds"),
+                numberOr(m, "horizonRoundsPerSecond", Double.NaN));
+    }
+
+    private static double number(Map<String, ?> m, String key) {
+        if (m.get(key) == null) {
+            throw new IllegalArgumentException("context map: '" + key + "' is " + (m.containsKey(key) ? "null" : "missing"));
+        }
+        return numberOr(m, key, Double.NaN);
+    }
+
+    /** A numeric entry, or {@code ifNull} for null or a missing key. */
+    private static double numberOr(Map<String, ?> m, String key, double ifNull) {
+        Object v = m.get(key);
+        if (v == null) {
+            return ifNull;
+        }
+        if (!(v instanceof Number n)) {
+            throw new IllegalArgumentException("context map: '" + key + "' is not a number: " + v);
+        }
+        return n.doubleValue();
+    }
+
+    private static int intValue(Map<String, ?> m, String key) {
+        long v = integral(m, key);
+        if (v != (int) v) {
+            throw new IllegalArgumentException("context map: '" + key + "' is out of int range: " + v);
+        }
+        return (int) v;
+    }
+
+    private static long integral(Map<String, ?> m, String key) {
+        Object v = m.get(key);
+        if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) {
+            return ((Number) v).longValue();
+        }
+        if (v instanceof java.math.BigInteger big && big.bitLength() < 64) {
+            return big.longValue();
+        }
+        if (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())
+                && Math.abs(n.doubleValue()) < 0x1p53) {
+            return (long) n.doubleValue();
+        }
+        throw new IllegalArgumentException("context map: '" + key + "' is not an integer: "
+                + (m.containsKey(key) ? v : "missing"));
+    }
+
     public static Builder builder() {
         return new Builder();
     }

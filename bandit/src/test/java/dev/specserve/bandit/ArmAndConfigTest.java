@@ -63,4 +63,27 @@ class ArmAndConfigTest {
         assertThat(c.waitArm().name()).isEqualTo("IDLE");
         assertThat(c.tuning()).isEqualTo(BanditConfig.Tuning.defaults());
     }
+
+    @Test
+    void aConfigurationReadBackFromItsMapBuildsTheSameBandit() {
+        BanditConfig c = new BanditConfig(List.of(new Arm("U", 4, 128), new Arm("IDLE", 0), new Arm("BIG", 64)),
+                120.5, 0.25, 0.02, 0.005, Long.MAX_VALUE - 3,
+                BanditConfig.Tuning.defaults().withDiscount(0.99).withMinFreshSamples(32).withMaxPending(17)
+                        .withLearnedGateSigmas(1.5));
+
+        assertThat(BanditConfig.fromMap(c.toMap())).isEqualTo(c);
+        assertThat(BanditConfig.fromMap(BanditConfig.defaults(7).toMap())).isEqualTo(BanditConfig.defaults(7));
+        assertThat(c.toMap()).containsEntry("seed", Long.MAX_VALUE - 3);
+    }
+
+    @Test
+    void aConfigurationMapWithAMissingOrMistypedValueIsRefusedByName() {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>(BanditConfig.defaults(7).toMap());
+        m.put("seed", 7.5);
+        assertThatThrownBy(() -> BanditConfig.fromMap(m)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("seed");
+        m.put("seed", 7L);
+        m.remove("horizonSeconds");
+        assertThatThrownBy(() -> BanditConfig.fromMap(m)).hasMessageContaining("horizonSeconds");
+    }
 }

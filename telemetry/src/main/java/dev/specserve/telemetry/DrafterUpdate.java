@@ -55,6 +55,13 @@ public record DrafterUpdate(long version, long parentVersion, int rank, int dim,
             long parent = buf.getLong();
             int rank = buf.getInt();
             int dim = buf.getInt();
+            // check the claimed size against the record before allocating: a 40-byte record claiming
+            // 40000x40000 tensors must not cost 12 GB (an OutOfMemoryError would end the follower thread)
+            if (rank <= 0 || dim <= 0 || 2L * rank * dim * Float.BYTES > buf.remaining()) {
+                throw new MalformedRecordException(MalformedRecordException.Kind.SAMPLE_INVALID,
+                        "drafter update claims " + rank + "x" + dim + " adapter tensors but holds "
+                                + buf.remaining() + " more bytes");
+            }
             float[] a = new float[rank * dim];
             float[] b = new float[dim * rank];
             for (int i = 0; i < a.length; i++) {

@@ -31,4 +31,14 @@ class DrafterUpdateTest {
         assertThatThrownBy(() -> DrafterUpdate.decode("not an update".getBytes()))
                 .isInstanceOf(MalformedRecordException.class).hasMessageContaining("not a drafter update");
     }
+
+    @Test
+    void aHeaderClaimingMoreTensorDataThanTheRecordHoldsIsMalformedWithoutAllocatingIt() {
+        java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(40).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .put(new byte[] {'S', 'S', 'U', 'P'}).putInt(1).putLong(9).putLong(1).putInt(40_000).putInt(40_000)
+                .putInt(0);
+
+        assertThatThrownBy(() -> DrafterUpdate.decode(header.array()))
+                .isInstanceOf(MalformedRecordException.class).hasMessageContaining("40000x40000");
+    }
 }

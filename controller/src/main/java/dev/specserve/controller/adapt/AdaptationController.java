@@ -318,12 +318,14 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
         predicted.put("gain_tokens", d.predictedGain());
         predicted.put("cost_tokens", d.predictedCost());
         predicted.put("posterior_means", d.posteriorMeans());
-        publish(d.id(), "bandit:" + d.arm().name(), d.context().toMap(), predicted, Map.of());
+        predicted.put("posterior_sds", BanditLog.posteriorSds(d));
+        // run id, sequence number and config: enough to replay the bandit from these events (see BanditLog)
+        publish(d.id(), "bandit:" + d.arm().name(), BanditLog.inputs(bandit, d, d.sequence()), predicted, Map.of());
     }
 
     @Override
     public void onRealised(Decision d) {
-        publish(d.id(), "realised", d.context().toMap(), Map.of(),
+        publish(d.id(), "realised", BanditLog.inputs(bandit, d, d.realisedSequence()), Map.of(),
                 Map.of("reward_tokens", d.realisedReward().orElse(Double.NaN)));
     }
 

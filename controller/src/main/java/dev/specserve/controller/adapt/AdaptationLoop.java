@@ -40,7 +40,7 @@ public final class AdaptationLoop implements AutoCloseable {
                 wiring.publisher(), wiring.replicaId());
         String group = "specserve-adaptation-" + drafterId.replaceAll("[^A-Za-z0-9._-]", "_");
         FeedbackConsumer consumer = new FeedbackConsumer(wiring.publisher().config(), group, controller, registry);
-        FleetUpdates fleet = new FleetUpdates(wiring.publisher().config(), drafterId, stack.versions());
+        FleetUpdates fleet = new FleetUpdates(wiring.publisher().config(), drafterId, stack.versions(), registry);
         controller.onSwap(fleet::publish);
         consumer.start();
         controller.start();
