@@ -40,7 +40,7 @@ class HotSwapTest {
         var info = stack.manifest().drafter();
         List<DrafterVersion> candidates = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            candidates.add(versions.create(AdapterTrainer.initial(info.adapterRank(), info.dim(), i), original.id(),
+            candidates.add(versions.create(perturbedAdapter(info.adapterRank(), info.dim(), i), original.id(),
                     Map.of("test", i)));
         }
         String prompt = GreedyEqualsAutoregressiveTest.PROMPTS.get(2);
@@ -62,6 +62,18 @@ class HotSwapTest {
         } finally {
             versions.activate(original);
         }
+    }
+
+    /** An adapter that really changes the drafter's proposals (a LoRA start has B = 0 and changes nothing). */
+    static Adapter perturbedAdapter(int rank, int dim, long seed) {
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(seed);
+        float[] a = new float[rank * dim];
+        float[] b = new float[dim * rank];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) (rng.nextGaussian() / Math.sqrt(dim));
+            b[i] = (float) (rng.nextGaussian() * 0.5 / Math.sqrt(rank));
+        }
+        return new Adapter(rank, dim, a, b);
     }
 
     @Test

@@ -41,8 +41,31 @@ class SamplingIsLosslessTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"ngram", "eagle", "specblock-static", "specblock"})
     void sampledContinuationsAreDistributedLikeAutoregressiveSampling(String strategy) {
-        Map<String, Long> observed = histogram(strategy);
+        assertDistributedLikeAutoregressive(strategy, histogram(strategy));
+    }
 
+    @org.junit.jupiter.api.Test
+    void samplingStaysLosslessWhileAdapterVersionsAreSwappedAfterEveryRound() {
+        DrafterVersions versions = stack.versions();
+        DrafterVersion original = versions.current();
+        var info = stack.manifest().drafter();
+        List<DrafterVersion> perturbed = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            perturbed.add(versions.create(HotSwapTest.perturbedAdapter(info.adapterRank(), info.dim(), i), original.id(),
+                    Map.of("test", i)));
+        }
+        java.util.concurrent.atomic.AtomicInteger swaps = new java.util.concurrent.atomic.AtomicInteger();
+        try {
+            Map<String, Long> observed = histogram("specblock",
+                    (round, emitted) -> versions.activate(perturbed.get(swaps.getAndIncrement() % perturbed.size())));
+            assertThat(swaps.get()).as("rounds that swapped").isGreaterThanOrEqualTo(SAMPLES);
+            assertDistributedLikeAutoregressive("specblock with per-round swaps", observed);
+        } finally {
+            versions.activate(original);
+        }
+    }
+
+    static void assertDistributedLikeAutoregressive(String strategy, Map<String, Long> observed) {
         List<String> categories = new ArrayList<>();
         reference.forEach((k, v) -> {
             if (v >= 8) {
@@ -136,13 +159,17 @@ class SamplingIsLosslessTest {
 
     /** Counts of the first two sampled tokens over SAMPLES seeds. */
     static Map<String, Long> histogram(String strategy) {
+        return histogram(strategy, RoundListener.NONE);
+    }
+
+    static Map<String, Long> histogram(String strategy, RoundListener listener) {
         int[] ids = stack.tokenizer().encode(PROMPT);
         var drafter = stack.strategy(strategy, DrafterConfig.expanding());
         Map<String, Long> counts = new HashMap<>();
         for (int seed = 0; seed < SAMPLES; seed++) {
             var request = new GenerationRequest(ids, 2, new SamplingParams(1.0, 1.0, 1000 + seed), List.of(),
                     new DraftBudget(24, 8));
-            int[] out = stack.decoder().generate(request, drafter, RoundListener.NONE, () -> false).tokens();
+            int[] out = stack.decoder().generate(request, drafter, listener, () -> false).tokens();
             counts.merge(out[0] + ":" + (out.length > 1 ? out[1] : -1), 1L, Long::sum);
         }
         return counts;

@@ -1,6 +1,7 @@
 package dev.specserve.controller.adapt;
 
 import dev.specserve.bandit.CostAwareBandit;
+import dev.specserve.controller.config.ServerConfig;
 import dev.specserve.controller.feedback.FeedbackWiring;
 import dev.specserve.drafters.ModelStack;
 import dev.specserve.drafters.update.DrafterUpdater;
@@ -8,6 +9,7 @@ import dev.specserve.drafters.update.LmHead;
 import dev.specserve.runtime.engine.Engine;
 import dev.specserve.telemetry.FeedbackConsumer;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,12 +31,15 @@ public final class AdaptationLoop implements AutoCloseable {
     }
 
     public static AdaptationLoop start(ModelStack stack, Engine engine, int maxBatch, FeedbackWiring wiring,
-                                       String drafterId, MeterRegistry registry) {
+                                       String drafterId, ServerConfig.Adaptation tuning, MeterRegistry registry) {
         var manifest = stack.manifest();
         LmHead head = LmHead.readFp16(manifest.lmHead(), manifest.target().vocab(), manifest.drafter().dim());
         DrafterUpdater updater = AdaptationTuning.updater(stack.versions(), head);
-        CostAwareBandit bandit = new CostAwareBandit(AdaptationTuning.bandit(7, 300));
-        AdaptationController controller = new AdaptationController(AdaptationController.Settings.defaults(drafterId),
+        CostAwareBandit bandit = new CostAwareBandit(AdaptationTuning.bandit(7, tuning.horizonSeconds()));
+        AdaptationController.Settings settings = new AdaptationController.Settings(drafterId,
+                Duration.ofSeconds(tuning.epochSeconds()), Duration.ofSeconds(30), tuning.rollbackWindowRounds(),
+                tuning.rollbackMargin(), 7);
+        AdaptationController controller = new AdaptationController(settings,
                 stack.versions(), updater, bandit,
                 () -> new AdaptationController.Load(engine.running(), engine.waiting()), maxBatch,
                 wiring.publisher(), wiring.replicaId());

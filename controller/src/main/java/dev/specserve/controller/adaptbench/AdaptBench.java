@@ -11,7 +11,6 @@ import dev.specserve.runtime.engine.EngineConfig;
 import dev.specserve.runtime.engine.EngineRequest;
 import dev.specserve.runtime.engine.GenerationObserver;
 import dev.specserve.runtime.engine.RequestStats;
-import dev.specserve.runtime.spec.DraftBudget;
 import dev.specserve.runtime.spec.GenerationResult;
 import dev.specserve.runtime.spec.SamplingParams;
 import java.io.PrintStream;
@@ -38,7 +37,19 @@ public final class AdaptBench {
     public record Phase(String name, List<String> prompts, int concurrency) {}
 
     /** One policy's run: its results for the JSON report and the round-by-round timeline behind the charts. */
-    public record PolicyRun(String policy, double netTokensPerSecond, Timeline timeline, Map<String, Object> results) {}
+    public record PolicyRun(String policy, double netTokensPerSecond, Timeline timeline, Map<String, Object> results,
+                            Map<String, int[]> outputs) {
+
+        /**
+         * Requests whose greedy output differs from {@code reference}'s. Every policy serves the same greedy
+         * requests, so any difference would be a swap changing output.
+         */
+        public long outputsDifferingFrom(PolicyRun reference) {
+            return reference.outputs.entrySet().stream()
+                    .filter(e -> !java.util.Arrays.equals(e.getValue(), outputs.get(e.getKey())))
+                    .count();
+        }
+    }
 
     private final ModelStack stack;
     private final int maxTokens;
@@ -58,19 +69,25 @@ public final class AdaptBench {
         var manifest = stack.manifest();
         LmHead head = LmHead.readFp16(manifest.lmHead(), manifest.target().vocab(), manifest.drafter().dim());
         String drafterId = manifest.name() + "/drafter";
+        java.util.concurrent.atomic.AtomicReference<Engine> serving = new java.util.concurrent.atomic.AtomicReference<>();
         AdaptationController controller = new AdaptationController(
                 new AdaptationController.Settings(drafterId, Duration.ofSeconds(3), Duration.ofSeconds(8), 48, 0.3, 7),
                 stack.versions(), AdaptationTuning.updater(stack.versions(), head),
-                new CostAwareBandit(AdaptationTuning.bandit(11, 60)), () -> new AdaptationController.Load(0, 0), 4, null,
+                new CostAwareBandit(AdaptationTuning.bandit(11, 60)), () -> load(serving.get()), 4, null,
                 "bench");
-        EngineConfig cfg = new EngineConfig(4, 256, 1024, "specblock", new DraftBudget(16, 8), 600_000, 0, 32);
+        // serve's defaults (draft budget 6 nodes, depth 4), without the prefix cache: no prompt repeats anyway
+        EngineConfig d = EngineConfig.defaults();
+        EngineConfig cfg = new EngineConfig(d.maxBatch(), 256, 1024, "specblock", d.defaultBudget(), 600_000, 0,
+                d.prefixBlockTokens());
         AtomicLong failed = new AtomicLong();
         AtomicInteger finished = new AtomicInteger();
         ExecutorService updates = Executors.newSingleThreadExecutor();
         long[] tokens = new long[1];
+        Map<String, int[]> outputs = new java.util.concurrent.ConcurrentHashMap<>();
         TimelineRecorder recorder = new TimelineRecorder(controller::activity);
         long start;
         try (Engine engine = stack.newEngine(cfg)) {
+            serving.set(engine);
             engine.addListener(new InProcessFeedback(controller, drafterId));
             engine.addListener(recorder);
             if (policy.equals("bandit")) {
@@ -91,7 +108,8 @@ public final class AdaptBench {
                     slots.acquire();
                     CompletableFuture<GenerationResult> f = new CompletableFuture<>();
                     pending.add(f);
-                    engine.submit(new EngineRequest("req-" + n++, prompt, maxTokens, SamplingParams.GREEDY, List.of(),
+                    String id = "req-" + n++;
+                    engine.submit(new EngineRequest(id, prompt, maxTokens, SamplingParams.GREEDY, List.of(),
                             "specblock", null, phase.name(), 0), new GenerationObserver() {
                                 @Override
                                 public void onTokens(int[] t, String delta) {}
@@ -99,6 +117,7 @@ public final class AdaptBench {
                                 @Override
                                 public void onComplete(GenerationResult result, RequestStats stats) {
                                     slots.release();
+                                    outputs.put(id, result.tokens());
                                     synchronized (tokens) {
                                         tokens[0] += result.tokens().length;
                                     }
@@ -150,7 +169,13 @@ public final class AdaptBench {
         out.put("seconds", round(seconds));
         out.put("timeline", timeline.summary());
         stack.versions().activate(stack.versions().list().get(0));
-        return new PolicyRun(policy, tokens[0] / seconds, timeline, out);
+        return new PolicyRun(policy, tokens[0] / seconds, timeline, out, outputs);
+    }
+
+    /** The load the bandit weighs an update against: the engine's running and waiting requests. */
+    private static AdaptationController.Load load(Engine engine) {
+        return engine == null ? new AdaptationController.Load(0, 0)
+                : new AdaptationController.Load(engine.running(), engine.waiting());
     }
 
     private static double round(double v) {

@@ -140,6 +140,24 @@ public final class Timeline {
         return tau;
     }
 
+    /** How many updates started in each phase (a phase with none is listed with 0). */
+    public synchronized Map<String, Integer> updatesByPhase() {
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        List<PhaseSpan> spans = phases();
+        spans.forEach(p -> counts.merge(p.name(), 0, Integer::sum));
+        for (Update u : updates) {
+            String phase = spans.isEmpty() ? "none" : spans.get(spans.size() - 1).name();
+            for (PhaseSpan p : spans) {
+                if (u.started() < p.end()) {
+                    phase = p.name();
+                    break;
+                }
+            }
+            counts.merge(phase, 1, Integer::sum);
+        }
+        return counts;
+    }
+
     /** A few numbers for the JSON results (the rounds themselves go to the CSV). */
     public synchronized Map<String, Object> summary() {
         Set<Long> versions = new LinkedHashSet<>();
@@ -147,6 +165,7 @@ public final class Timeline {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("rounds", rounds.size());
         out.put("versions_used", List.copyOf(versions));
+        out.put("updates_by_phase", updatesByPhase());
         if (!swaps.isEmpty()) {
             out.put("first_swap_s", Math.round(swaps.get(0).seconds() * 1000) / 1000.0);
         }

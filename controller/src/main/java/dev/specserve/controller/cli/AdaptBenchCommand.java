@@ -3,9 +3,9 @@ package dev.specserve.controller.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.specserve.controller.adaptbench.AdaptBench;
+import dev.specserve.controller.adaptbench.BenchPrompts;
 import dev.specserve.controller.adaptbench.ReportCharts;
 import dev.specserve.drafters.ModelStack;
-import dev.specserve.runtime.SpecserveHome;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,8 +60,8 @@ final class AdaptBenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<String> a = prompts("python-stream.jsonl");
-        List<String> b = prompts("java-stream.jsonl");
+        List<String> a = BenchPrompts.load("python-stream.jsonl");
+        List<String> b = BenchPrompts.load("java-stream.jsonl");
         List<AdaptBench.Phase> phases = switch (scenario) {
             case "drift" -> List.of(new AdaptBench.Phase("A", slice(a, 0, 1), 2),
                     new AdaptBench.Phase("B", slice(b, 0, 3), 2));
@@ -78,15 +78,21 @@ final class AdaptBenchCommand implements Callable<Integer> {
         if (report != null) {
             Files.createDirectories(report); // now, not after a long run: an unusable OUT_DIR fails fast
         }
+        for (String p : policies) {
+            if (!List.of("static", "periodic", "bandit").contains(p)) {
+                throw new IllegalArgumentException("unknown policy '" + p + "'; known: static, periodic, bandit");
+            }
+        }
         List<AdaptBench.PolicyRun> runs = new ArrayList<>();
         try (ModelStack stack = models.load()) {
             AdaptBench bench = new AdaptBench(stack, maxTokens, period, System.err);
             for (String p : policies) {
-                if (!List.of("static", "periodic", "bandit").contains(p)) {
-                    throw new IllegalArgumentException("unknown policy '" + p + "'; known: static, periodic, bandit");
+                AdaptBench.PolicyRun run = bench.run(p, phases);
+                if (!runs.isEmpty()) {
+                    run.results().put("outputs_differing_from_" + runs.get(0).policy(), run.outputsDifferingFrom(runs.get(0)));
                 }
-                runs.add(bench.run(p, phases));
-                System.out.println(runs.get(runs.size() - 1).results());
+                runs.add(run);
+                System.out.println(run.results());
             }
         }
         if (json != null) {
@@ -112,17 +118,6 @@ final class AdaptBenchCommand implements Callable<Integer> {
             written.add(csv);
         }
         return written;
-    }
-
-    private List<String> prompts(String file) throws IOException {
-        Path p = SpecserveHome.home().resolve("bench/prompts").resolve(file);
-        List<String> out = new ArrayList<>();
-        for (String line : Files.readAllLines(p)) {
-            if (!line.isBlank()) {
-                out.add(JSON.readTree(line).get("prompt").asText());
-            }
-        }
-        return out;
     }
 
     /** {@code length} × --requests prompts starting at {@code start} × --requests: phases never repeat a prompt. */

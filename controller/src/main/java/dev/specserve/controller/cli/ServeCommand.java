@@ -116,7 +116,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         String drafterId = stack.manifest().name() + "/" + stack.manifest().drafter().file().getFileName();
         AdaptationLoop loop = AdaptationLoop.start(stack, engine, config.maxBatch(), wiring, drafterId,
-                server.registry());
+                config.adaptation(), server.registry());
         server.setAdmin(new DrafterAdmin(stack, loop.controller()));
         KafkaFeedbackSink sink = new KafkaFeedbackSink(wiring.publisher(), wiring.replicaId(), drafterId) {
             @Override

@@ -28,6 +28,14 @@ public enum ConfigKey {
             "Bearer token for /admin/* (unset: the admin routes answer 404)."),
     KAFKA_BOOTSTRAP("kafka_bootstrap", Type.STRING, null,
             "Kafka bootstrap servers for round feedback; unset or 'embedded': an in-process KRaft broker; 'none': no feedback."),
+    ADAPTATION_EPOCH_S("adaptation_epoch_s", Type.POSITIVE_INT, "10",
+            "Seconds between the bandit's update decisions."),
+    ADAPTATION_HORIZON_S("adaptation_horizon_s", Type.POSITIVE_INT, "300",
+            "Seconds a drafter improvement is credited for when the bandit weighs an update against its cost."),
+    ROLLBACK_MARGIN("rollback_margin", Type.FRACTION, "0.15",
+            "Roll a swap back when live mean accepted length falls this far below the pre-swap level."),
+    ROLLBACK_WINDOW_ROUNDS("rollback_window_rounds", Type.POSITIVE_INT, "64",
+            "Rounds after a swap over which the rollback guard compares live acceptance."),
     MODELS("models", Type.STRING, null, "Model directory with manifest.json (unset: the bundled demo pair, models/demo)."),
     DEVICE("device", Type.DEVICE, "auto", "Execution provider: auto (CUDA if it works, else CPU), cuda or cpu."),
     THREADS("threads", Type.POSITIVE_INT, "2", "ONNX Runtime intra-op threads per session.");
@@ -40,6 +48,7 @@ public enum ConfigKey {
         NON_NEGATIVE_INT("an integer >= 0"),
         POSITIVE_LONG("an integer >= 1"),
         NON_NEGATIVE_LONG("an integer >= 0"),
+        FRACTION("a number in [0, 1]"),
         DEVICE("one of auto, cuda, cpu");
 
         private final String expectation;

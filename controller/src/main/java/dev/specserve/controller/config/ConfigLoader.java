@@ -67,7 +67,9 @@ public final class ConfigLoader {
                 v.longValue(ConfigKey.PREFIX_CACHE_BYTES), v.longValue(ConfigKey.STREAM_CONSUMER_TIMEOUT_MS),
                 v.string(ConfigKey.ADMIN_TOKEN), v.string(ConfigKey.KAFKA_BOOTSTRAP),
                 v.string(ConfigKey.MODELS) == null ? null : Path.of(v.string(ConfigKey.MODELS)),
-                v.string(ConfigKey.DEVICE), v.integer(ConfigKey.THREADS));
+                v.string(ConfigKey.DEVICE), v.integer(ConfigKey.THREADS),
+                new ServerConfig.Adaptation(v.integer(ConfigKey.ADAPTATION_EPOCH_S), v.integer(ConfigKey.ADAPTATION_HORIZON_S),
+                        v.fraction(ConfigKey.ROLLBACK_MARGIN), v.integer(ConfigKey.ROLLBACK_WINDOW_ROUNDS)));
     }
 
     private static void readFile(Path file, Map<ConfigKey, Source> chosen) {
@@ -150,6 +152,20 @@ public final class ConfigLoader {
                 throw bad(k, s.value(), s.where());
             }
             return (int) v;
+        }
+
+        double fraction(ConfigKey k) {
+            Source s = chosen.get(k);
+            double v;
+            try {
+                v = Double.parseDouble(s.value().trim());
+            } catch (NumberFormatException e) {
+                throw bad(k, s.value(), s.where());
+            }
+            if (!(v >= 0 && v <= 1)) {
+                throw bad(k, s.value(), s.where());
+            }
+            return v;
         }
 
         long longValue(ConfigKey k) {

@@ -14,7 +14,10 @@ import java.nio.file.Path;
 public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int bridgePort, int maxBatch,
                            int queueCapacity, int maxTokensLimit, String strategy, long requestTimeoutMs,
                            long prefixCacheBytes, long streamConsumerTimeoutMs, String adminToken,
-                           String kafkaBootstrap, Path models, String device, int threads) {
+                           String kafkaBootstrap, Path models, String device, int threads, Adaptation adaptation) {
+
+    /** The online adaptation loop's settings. */
+    public record Adaptation(int epochSeconds, int horizonSeconds, double rollbackMargin, int rollbackWindowRounds) {}
 
     /** Every setting at its default. */
     public static ServerConfig defaults() {
@@ -40,6 +43,6 @@ public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int
                 + ", strategy=" + strategy + ", requestTimeoutMs=" + requestTimeoutMs + ", prefixCacheBytes=" + prefixCacheBytes
                 + ", streamConsumerTimeoutMs=" + streamConsumerTimeoutMs + ", adminToken=" + (adminToken == null ? "unset" : "***")
                 + ", kafkaBootstrap=" + (kafkaBootstrap == null ? "unset" : kafkaBootstrap) + ", models="
-                + (models == null ? "demo" : models) + ", device=" + device + ", threads=" + threads + "]";
+                + (models == null ? "demo" : models) + ", device=" + device + ", threads=" + threads + ", adaptation=" + adaptation + "]";
     }
 }

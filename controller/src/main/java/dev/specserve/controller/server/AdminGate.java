@@ -69,10 +69,10 @@ final class AdminGate {
 
     private static long requiredLong(JsonObject args, String field) {
         Object v = args.getValue(field);
-        if (!(v instanceof Number n)) {
-            throw new IllegalArgumentException("body must be {\"" + field + "\": <id>}");
+        if (!(v instanceof Integer || v instanceof Long)) {
+            throw new IllegalArgumentException("body must be {\"" + field + "\": <integer id>}, got " + v);
         }
-        return n.longValue();
+        return ((Number) v).longValue();
     }
 
     private static String requiredString(JsonObject args, String field) {

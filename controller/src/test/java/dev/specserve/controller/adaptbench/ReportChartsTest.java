@@ -39,7 +39,7 @@ class ReportChartsTest {
     @Test
     void aPolicyWithoutRoundsStillGetsItsCharts() throws Exception {
         List<Path> written = ReportCharts.write(dir, "empty",
-                List.of(new PolicyRun("static", 0, new Timeline(), Map.of())));
+                List.of(new PolicyRun("static", 0, new Timeline(), Map.of(), Map.of())));
 
         for (Path png : written) {
             assertThat(ImageIO.read(png.toFile())).isNotNull();
@@ -59,8 +59,8 @@ class ReportChartsTest {
             bandit.updatesSoFar(t, i < 250 ? 0 : i < 299 ? 1 : 2, i < 250 ? 0 : i < 299 ? 0.8 : 1.6);
             bandit.round(t, phase, version == 3 ? 3 : tokens, version);
         }
-        return List.of(new PolicyRun("static", 120.5, fixed, Map.of()),
-                new PolicyRun("bandit", 131.25, bandit, Map.of()));
+        return List.of(new PolicyRun("static", 120.5, fixed, Map.of(), Map.of()),
+                new PolicyRun("bandit", 131.25, bandit, Map.of(), Map.of()));
     }
 
     private static int distinctColours(BufferedImage image) {

@@ -74,6 +74,20 @@ class TimelineTest {
     }
 
     @Test
+    void eachUpdateCountsInThePhaseItStartedIn() {
+        timeline.round(0.5, "A-high", 3, 1);
+        timeline.round(1.2, "B-low", 1, 1);
+        timeline.updatesSoFar(1.6, 1, 0.3);
+        timeline.round(2.0, "B-low", 1, 2);
+        timeline.round(2.5, "B-high", 1, 2);
+        timeline.updatesSoFar(3.0, 2, 0.5);
+        timeline.round(3.1, "B-high", 1, 3);
+
+        assertThat(timeline.updatesByPhase()).containsExactly(java.util.Map.entry("A-high", 0),
+                java.util.Map.entry("B-low", 1), java.util.Map.entry("B-high", 1));
+    }
+
+    @Test
     void movingTauAveragesTheLastRoundsAndFewerAtTheStart() {
         int[] tokens = {1, 3, 5, 7};
         for (int i = 0; i < tokens.length; i++) {
