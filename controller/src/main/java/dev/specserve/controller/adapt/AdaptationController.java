@@ -166,13 +166,17 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
         }
         long now = System.nanoTime();
         double tau = window.tau(now);
-        if (window.size() >= 16 && (Double.isNaN(tauHighWater) || tau > tauHighWater)) {
-            tauHighWater = tau;
+        if (window.size() >= 16) {
+            double decay = Math.min(1.0, settings.epoch().toMillis() / 1000.0 / bandit.config().horizonSeconds());
+            tauHighWater = Double.isNaN(tauHighWater) || tau > tauHighWater ? tau
+                    : tauHighWater - (tauHighWater - tau) * decay;
         }
-        // Until an update has set the level, the best windowed tau seen since the last update is the reference:
-        // a drop below it (drift) is the headroom an update can win back.
-        double reference = !Double.isNaN(tauAfterLastUpdate) ? tauAfterLastUpdate
-                : Double.isNaN(tauHighWater) ? tau : tauHighWater;
+        // The reference is the better of the level right after the last update and a high-water mark that decays
+        // toward the present over the bandit's horizon: after a drift, an update that wins back only part of the
+        // loss leaves headroom for the next one, and a loss that no update recovers stops counting after a
+        // few horizons (the learned residual also learns that such updates do not pay).
+        double reference = Math.max(Double.isNaN(tauAfterLastUpdate) ? tau : tauAfterLastUpdate,
+                Double.isNaN(tauHighWater) ? tau : tauHighWater);
         Load l = load.get();
         DecisionContext ctx = DecisionContext.builder()
                 .tauNow(tau)
@@ -255,7 +259,6 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
         guard.watch(v.id(), preSwap);
         drift.reset();
         tauAfterLastUpdate = Double.NaN;
-        tauHighWater = Double.NaN;
     }
 
     private void realise(Decision d, double tokensPerSecondBefore, double secondsSpent) {
@@ -312,8 +315,15 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
 
     @Override
     public void onDecision(Decision d) {
-        LOG.info("bandit decision {}: {} ({}), predicted gain {} cost {} tokens", d.id(), d.arm().name(), d.reason(),
-                String.format("%.1f", d.predictedGain()), String.format("%.1f", d.predictedCost()));
+        StringBuilder arms = new StringBuilder();
+        for (Decision.ArmEstimate e : d.estimates()) {
+            if (!e.arm().isWait()) {
+                arms.append(String.format(" %s gain %.0f cost %.0f", e.arm().name(), e.predictedGain(), e.predictedCost()));
+            }
+        }
+        LOG.info("bandit decision {}: {} ({}); tau {} vs reference {}, {} fresh samples;{} (tokens)", d.id(),
+                d.arm().name(), d.reason(), String.format("%.2f", d.context().tauNow()),
+                String.format("%.2f", d.context().tauAfterLastUpdate()), d.context().freshSamples(), arms);
         Map<String, Object> predicted = new LinkedHashMap<>();
         predicted.put("gain_tokens", d.predictedGain());
         predicted.put("cost_tokens", d.predictedCost());

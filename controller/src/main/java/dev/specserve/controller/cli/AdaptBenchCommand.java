@@ -25,8 +25,8 @@ final class AdaptBenchCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     @Option(names = "--scenario", defaultValue = "drift",
-            description = "drift (N requests of domain A, then 3N of B), stationary (2N of A) or bursty (N/2 of A, "
-                    + "then 2N of B, load alternating between 4 and 1 concurrent requests every N/2) "
+            description = "drift (N requests of domain A, then 3N of B, 2 concurrent), stationary (2N of A) or bursty "
+                    + "(N/2 of A, then 3N of B; 4 concurrent requests, then 1 for the middle N of B, then 4 again) "
                     + "(default: ${DEFAULT-VALUE}).")
     String scenario;
 
@@ -68,10 +68,9 @@ final class AdaptBenchCommand implements Callable<Integer> {
             case "stationary" -> List.of(new AdaptBench.Phase("A", slice(a, 0, 1), 2),
                     new AdaptBench.Phase("A2", slice(a, 1, 1), 2));
             case "bursty" -> List.of(new AdaptBench.Phase("A-high", slice(a, 0, 0.5), 4),
-                    new AdaptBench.Phase("B-low", slice(b, 0, 0.5), 1),
-                    new AdaptBench.Phase("B-high", slice(b, 0.5, 0.5), 4),
-                    new AdaptBench.Phase("B-low2", slice(b, 1, 0.5), 1),
-                    new AdaptBench.Phase("B-high2", slice(b, 1.5, 0.5), 4));
+                    new AdaptBench.Phase("B-high", slice(b, 0, 1), 4),
+                    new AdaptBench.Phase("B-low", slice(b, 1, 1), 1),
+                    new AdaptBench.Phase("B-high2", slice(b, 2, 1), 4));
             default -> throw new IllegalArgumentException("--scenario must be drift, stationary or bursty, got '"
                     + scenario + "'");
         };

@@ -19,18 +19,26 @@ public final class DrafterUpdater {
     private final ShadowEvaluator shadow;
     private final int batchSize;
     private final double acceptMargin;
+    private final boolean fromZero;
 
     public DrafterUpdater(DrafterVersions versions, LmHead head, double learningRate, int batchSize, double acceptMargin) {
-        this(versions, new AdapterTrainer(head, learningRate, 0.0), new ShadowEvaluator(head), batchSize, acceptMargin);
+        this(versions, new AdapterTrainer(head, learningRate, 0.0), new ShadowEvaluator(head), batchSize, acceptMargin,
+                false);
     }
 
+    /**
+     * @param fromZero train each candidate from a fresh adapter on the recent samples instead of continuing the
+     *                 current one: recorded hidden states do not depend on the adapter, so both are valid, and a
+     *                 fresh start keeps steps from piling up into an overconfident adapter over many updates
+     */
     public DrafterUpdater(DrafterVersions versions, AdapterTrainer trainer, ShadowEvaluator shadow, int batchSize,
-                          double acceptMargin) {
+                          double acceptMargin, boolean fromZero) {
         this.versions = versions;
         this.trainer = trainer;
         this.shadow = shadow;
         this.batchSize = batchSize;
         this.acceptMargin = acceptMargin;
+        this.fromZero = fromZero;
     }
 
     /** What an update attempt did. {@code candidate} is present only when shadow evaluation accepted it. */
@@ -47,7 +55,8 @@ public final class DrafterUpdater {
         }
         Adapter candidate;
         try {
-            candidate = trainer.train(current.adapter(), train, steps, batchSize, seed);
+            Adapter start = fromZero ? Adapter.zero(current.adapter().rank(), current.adapter().dim()) : current.adapter();
+            candidate = trainer.train(start, train, steps, batchSize, seed);
         } catch (IllegalArgumentException e) {
             return new Outcome(Optional.empty(), new ShadowEvaluator.Verdict(false, "training diverged: "
                     + e.getMessage(), null, null), steps, train.size(), heldOut.size(), seconds(t0));
