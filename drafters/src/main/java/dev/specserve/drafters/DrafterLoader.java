@@ -59,7 +59,7 @@ final class DrafterLoader {
         }
         String source = file.toAbsolutePath() + " (sha256 " + sha.substring(0, 12) + ")";
         LOG.info("loaded drafter generation {} from {} in {} ms", generation, source, (System.nanoTime() - t0) / 1_000_000);
-        return new DrafterModelHandle(generation, source, model, () -> new SpecBlockModel(sessions, info));
+        return new DrafterModelHandle(generation, source, sha, model, () -> new SpecBlockModel(sessions, info));
     }
 
     /** One context pair plus a block of slots; every output must be finite and every token id in the vocabulary. */

@@ -15,14 +15,20 @@ public final class DrafterModelHandle {
 
     private final long generation;
     private final String source;
+    private final String fingerprint;
     private final Supplier<SpecBlockModel> opener;
     private SpecBlockModel model;
     private int leases;
     private long opens;
 
-    public DrafterModelHandle(long generation, String source, SpecBlockModel opened, Supplier<SpecBlockModel> opener) {
+    /**
+     * @param fingerprint the ONNX file's sha256: adapter versions from other replicas are only valid for the same file
+     */
+    public DrafterModelHandle(long generation, String source, String fingerprint, SpecBlockModel opened,
+                              Supplier<SpecBlockModel> opener) {
         this.generation = generation;
         this.source = source;
+        this.fingerprint = fingerprint;
         this.opener = opener;
         this.model = opened;
         this.opens = opened == null ? 0 : 1;
@@ -30,9 +36,7 @@ public final class DrafterModelHandle {
 
     /** A handle with no session, for versions that are trained and compared but never drafted with. */
     public static DrafterModelHandle detached() {
-        return new DrafterModelHandle(0, "detached", null, () -> {
-            throw new IllegalStateException("this drafter version has no ONNX session");
-        });
+        return new DrafterModelHandle(0, "detached", "detached", null, () -> null);
     }
 
     public long generation() {
@@ -44,12 +48,18 @@ public final class DrafterModelHandle {
         return source;
     }
 
-    /** Takes a lease, opening the session if it was closed. */
+    public String fingerprint() {
+        return fingerprint;
+    }
+
+    /** Takes a lease, opening the session if it was closed (a detached handle has none to open). */
     public synchronized SpecBlockModel acquire() {
         if (model == null) {
-            LOG.info("reopening drafter generation {} from {}", generation, source);
             model = opener.get();
-            opens++;
+            if (model != null) {
+                LOG.info("opened drafter generation {} from {}", generation, source);
+                opens++;
+            }
         }
         leases++;
         return model;

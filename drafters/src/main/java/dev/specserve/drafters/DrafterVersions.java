@@ -32,9 +32,7 @@ public final class DrafterVersions {
         generations.set(model.generation());
         DrafterVersion v = new DrafterVersion(ids.incrementAndGet(), 0, model, initial, Instant.now(),
                 Map.of("source", "bundled", "model", model.source()));
-        if (model.isOpen()) {
-            model.acquire();
-        }
+        model.acquire();
         current = new AtomicReference<>(v);
         history.add(v);
     }

@@ -36,7 +36,8 @@ public final class ModelStack implements AutoCloseable {
         this.target = target;
         this.decoder = new SpeculativeDecoder(target, tokenizer);
         this.drafterLoader = new DrafterLoader(sessions, manifest.drafter(), manifest.target().vocab());
-        var bundled = new DrafterModelHandle(1, manifest.drafter().file().toString(), drafterModel,
+        var bundled = new DrafterModelHandle(1, manifest.drafter().file().toString(),
+                ManifestLoader.sha256(manifest.drafter().file()), drafterModel,
                 () -> new SpecBlockModel(sessions, manifest.drafter()));
         this.versions = new DrafterVersions(bundled,
                 Adapter.zero(manifest.drafter().adapterRank(), manifest.drafter().dim()));

@@ -75,6 +75,7 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
     private volatile double updateSeconds;
     private volatile double tauAfterLastUpdate = Double.NaN;
     private volatile double tauHighWater = Double.NaN;
+    private volatile long lastEpochNanos = System.nanoTime();
     private volatile long lastUpdateNanos = System.nanoTime();
     private long seed;
     private volatile java.util.function.Consumer<DrafterVersion> onSwap = v -> {};
@@ -167,7 +168,8 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
         long now = System.nanoTime();
         double tau = window.tau(now);
         if (window.size() >= 16) {
-            double decay = Math.min(1.0, settings.epoch().toMillis() / 1000.0 / bandit.config().horizonSeconds());
+            double sinceLast = Double.isNaN(tauHighWater) ? 0 : (now - lastEpochNanos) / 1e9;
+            double decay = Math.min(1.0, sinceLast / bandit.config().horizonSeconds());
             tauHighWater = Double.isNaN(tauHighWater) || tau > tauHighWater ? tau
                     : tauHighWater - (tauHighWater - tau) * decay;
         }
@@ -177,6 +179,7 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
         // few horizons (the learned residual also learns that such updates do not pay).
         double reference = Math.max(Double.isNaN(tauAfterLastUpdate) ? tau : tauAfterLastUpdate,
                 Double.isNaN(tauHighWater) ? tau : tauHighWater);
+        lastEpochNanos = now;
         Load l = load.get();
         DecisionContext ctx = DecisionContext.builder()
                 .tauNow(tau)

@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * enters the version history, never becomes current and does not raise the version bar, so the next good update
  * is applied as if it had not been there. Rejections are logged with the reason and counted in
  * {@value #REJECTED} with tag {@code reason}: {@value #SHAPE_MISMATCH}, {@value #NOT_FINITE},
- * {@value #INVALID} (anything else the adapter refuses), and {@value #MALFORMED} (records that are not a drafter
+ * {@value #INVALID} (anything else the adapter refuses), {@value #OTHER_MODEL} (trained for another drafter ONNX
+ * file than this replica serves, by the sha256 the publisher put in the metrics), and {@value #MALFORMED} (records that are not a drafter
  * update at all, skipped by the channel). Updates for other drafters and versions not newer than the current
  * one are ignored without checks: they would not be adopted anyway.
  */
@@ -45,6 +46,9 @@ public final class FleetUpdates implements AutoCloseable {
     public static final String NOT_FINITE = "not_finite";
     public static final String INVALID = "invalid";
     public static final String MALFORMED = "malformed";
+    public static final String OTHER_MODEL = "other_model";
+    /** Key in the published metrics naming the drafter file (sha256) the adapter was trained for. */
+    public static final String MODEL_SHA256 = "model_sha256";
 
     private final String drafterId;
     private final DrafterVersions versions;
@@ -63,7 +67,7 @@ public final class FleetUpdates implements AutoCloseable {
         this.drafterId = drafterId;
         this.versions = versions;
         this.registry = registry;
-        for (String reason : List.of(SHAPE_MISMATCH, NOT_FINITE, INVALID)) {
+        for (String reason : List.of(SHAPE_MISMATCH, NOT_FINITE, INVALID, OTHER_MODEL)) {
             Counter c = Counter.builder(REJECTED).tag("reason", reason)
                     .description("Drafter updates from the fleet topic that were not adopted").register(registry);
             rejected.put(reason, c);
@@ -77,9 +81,11 @@ public final class FleetUpdates implements AutoCloseable {
     public void publish(DrafterVersion v) {
         String metrics;
         try {
-            metrics = JSON.writeValueAsString(v.metrics());
+            Map<String, Object> m = new LinkedHashMap<>(v.metrics());
+            m.put(MODEL_SHA256, v.model().fingerprint());
+            metrics = JSON.writeValueAsString(m);
         } catch (JsonProcessingException e) {
-            metrics = "{}";
+            metrics = "{\"" + MODEL_SHA256 + "\":\"" + v.model().fingerprint() + "\"}";
         }
         Adapter a = v.adapter();
         channel.publish(drafterId, new DrafterUpdate(v.id(), v.parentId(), a.rank(), a.dim(), a.a(), a.b(), metrics));
@@ -96,6 +102,13 @@ public final class FleetUpdates implements AutoCloseable {
 
     private void apply(String id, DrafterUpdate u) {
         if (!drafterId.equals(id) || u.version() <= versions.current().id()) {
+            return;
+        }
+        String trainedFor = publishedModel(u);
+        String servingModel = versions.current().model().fingerprint();
+        if (trainedFor != null && !trainedFor.equals(servingModel)) {
+            reject(u, OTHER_MODEL, "trained for drafter file " + abbreviate(trainedFor) + ", this replica serves "
+                    + abbreviate(servingModel));
             return;
         }
         Adapter serving = versions.current().adapter();
@@ -127,6 +140,20 @@ public final class FleetUpdates implements AutoCloseable {
                 "published_metrics", u.metricsJson()));
         versions.activate(v);
         LOG.info("applied drafter {} version {} from the fleet", drafterId, v.id());
+    }
+
+    /** The drafter file the publisher trained for; null for records from publishers that did not say. */
+    private static String publishedModel(DrafterUpdate u) {
+        try {
+            var node = JSON.readTree(u.metricsJson()).get(MODEL_SHA256);
+            return node == null || !node.isTextual() ? null : node.asText();
+        } catch (JsonProcessingException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static String abbreviate(String sha) {
+        return sha.length() > 12 ? sha.substring(0, 12) : sha;
     }
 
     private void reject(DrafterUpdate u, String reason, String detail) {

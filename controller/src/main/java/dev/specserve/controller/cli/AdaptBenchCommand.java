@@ -85,6 +85,9 @@ final class AdaptBenchCommand implements Callable<Integer> {
         List<AdaptBench.PolicyRun> runs = new ArrayList<>();
         try (ModelStack stack = models.load()) {
             AdaptBench bench = new AdaptBench(stack, maxTokens, period, System.err);
+            // Without this the first policy would also pay for JIT compilation and ORT's first allocations
+            // (about 2% of a stationary run): eight A prompts that no scenario uses, results discarded.
+            bench.run("static", List.of(new AdaptBench.Phase("warm-up", a.subList(a.size() - 8, a.size()), 2)));
             for (String p : policies) {
                 AdaptBench.PolicyRun run = bench.run(p, phases);
                 if (!runs.isEmpty()) {

@@ -63,12 +63,45 @@ class AdaptationControllerTest {
     void aSwapWhoseLiveAcceptanceFallsBelowThePreSwapLevelIsRolledBack() {
         var settings = new AdaptationController.Settings(DRAFTER, Duration.ofHours(1), Duration.ofSeconds(30), 8, 0.5, 1);
         try (AdaptationController c = controller(settings)) {
+            rounds(c, 1, 32, 3);                      // live level before the swap: 3 accepted per round
+            var v2 = versions.create(AdapterTrainer.initial(RANK, DIM, 5), 1, java.util.Map.of());
+            c.swapIn(v2, "test");
+            rounds(c, v2.id(), 4, 3);
+            assertThat(versions.current().id()).as("still within the margin").isEqualTo(v2.id());
+
+            rounds(c, v2.id(), 8, 1);                 // the new version accepts far less
+
+            assertThat(versions.current().id()).as("rolled back to the parent").isEqualTo(1);
+            assertThat(c.activity().rollbacks()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void anOperatorRollbackReturnsToTheParent() {
+        var settings = new AdaptationController.Settings(DRAFTER, Duration.ofHours(1), Duration.ofSeconds(30), 8, 0.5, 1);
+        try (AdaptationController c = controller(settings)) {
             var v2 = versions.create(AdapterTrainer.initial(RANK, DIM, 5), 1, java.util.Map.of());
             versions.activate(v2);
-            var to = c.rollback("operator request");
 
-            assertThat(to).isPresent();
+            assertThat(c.rollback("operator request")).isPresent();
             assertThat(versions.current().id()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void labelsDraftedByAnotherDrafterFileAreNotTrainedOn() {
+        var settings = new AdaptationController.Settings(DRAFTER, Duration.ofHours(1), Duration.ofSeconds(30), 8, 0.5, 1);
+        try (AdaptationController c = controller(settings)) {
+            samples(c, 10);
+            long before = c.samplesSeen();
+            var newFile = versions.createWithModel(FleetUpdatesTest.handle("other"), Adapter.zero(RANK, DIM), 1,
+                    java.util.Map.of());
+            c.swapIn(newFile, "new drafter file");
+
+            samples(c, 10);                           // still tagged with version 1, the old file
+
+            assertThat(c.samplesSeen()).as("nothing new buffered").isEqualTo(before);
+            assertThat(c.staleSamples()).isEqualTo(10);
         }
     }
 

@@ -50,6 +50,31 @@ class FleetUpdatesTest {
         }
     }
 
+    @Test
+    void anAdapterTrainedForAnotherDrafterFileIsRejectedAndNeverServed() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.startIn(dir.resolve("kafka"))) {
+            TelemetryConfig a = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId("a").build();
+            TelemetryConfig b = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId("b").build();
+            TopicAdmin.ensureTopics(a, java.time.Duration.ofSeconds(30));
+            DrafterVersions onFileX = new DrafterVersions(handle("x"), Adapter.zero(4, 8));
+            DrafterVersions onFileY = new DrafterVersions(handle("y"), Adapter.zero(4, 8));
+            try (FleetUpdates publisher = new FleetUpdates(a, DRAFTER, onFileX);
+                 FleetUpdates receiver = new FleetUpdates(b, DRAFTER, onFileY)) {
+                DrafterVersion v = onFileX.create(AdapterTrainer.initial(4, 8, 3), 1, Map.of("steps", 32));
+                publisher.publish(v);
+
+                await(() -> receiver.rejected().get(FleetUpdates.OTHER_MODEL) == 1, "the update is rejected");
+                assertThat(onFileY.current().id()).isEqualTo(1);
+                assertThat(onFileY.find(v.id())).isEmpty();
+            }
+        }
+    }
+
+    /** A drafter file known only by its checksum, with no session behind it. */
+    static dev.specserve.drafters.DrafterModelHandle handle(String sha) {
+        return new dev.specserve.drafters.DrafterModelHandle(1, "test file " + sha, sha, null, () -> null);
+    }
+
     static void await(BooleanSupplier condition, String what) throws InterruptedException {
         long deadline = System.nanoTime() + 60_000_000_000L;
         while (!condition.getAsBoolean()) {
