@@ -37,6 +37,8 @@ public record BanditConfig(
         long seed,
         Tuning tuning) {
 
+    private static final MapFields FIELDS = new MapFields("bandit config map");
+
     public BanditConfig {
         Objects.requireNonNull(arms, "arms");
         Objects.requireNonNull(tuning, "tuning");
@@ -148,16 +150,16 @@ public record BanditConfig(
             if (!(name instanceof String n)) {
                 throw new IllegalArgumentException("bandit config map: arm name is not a string: " + name);
             }
-            armList.add(new Arm(n, intValue(am, "steps"), integral(am, "sampleBudget")));
+            armList.add(new Arm(n, FIELDS.intValue(am, "steps"), FIELDS.integral(am, "sampleBudget")));
         }
         Map<String, ?> t = map(m.get("tuning"), "tuning");
-        Tuning tuning = new Tuning(number(t, "updateCapacityShare"), number(t, "queueSaturationDepth"),
-                number(t, "stepsToRecover"), number(t, "samplesHalfSaturation"), integral(t, "minFreshSamples"),
-                number(t, "structuralPriorVariance"), number(t, "loadForecastWeight"), number(t, "discount"),
-                number(t, "learnedGateSigmas"), number(t, "residualClip"),
-                intValue(t, "maxPending"));
-        return new BanditConfig(armList, number(m, "horizonSeconds"), number(m, "swapCostSeconds"),
-                number(m, "priorVariance"), number(m, "noiseVariance"), integral(m, "seed"), tuning);
+        Tuning tuning = new Tuning(FIELDS.number(t, "updateCapacityShare"), FIELDS.number(t, "queueSaturationDepth"),
+                FIELDS.number(t, "stepsToRecover"), FIELDS.number(t, "samplesHalfSaturation"), FIELDS.integral(t, "minFreshSamples"),
+                FIELDS.number(t, "structuralPriorVariance"), FIELDS.number(t, "loadForecastWeight"), FIELDS.number(t, "discount"),
+                FIELDS.number(t, "learnedGateSigmas"), FIELDS.number(t, "residualClip"),
+                FIELDS.intValue(t, "maxPending"));
+        return new BanditConfig(armList, FIELDS.number(m, "horizonSeconds"), FIELDS.number(m, "swapCostSeconds"),
+                FIELDS.number(m, "priorVariance"), FIELDS.number(m, "noiseVariance"), FIELDS.integral(m, "seed"), tuning);
     }
 
     @SuppressWarnings("unchecked")
@@ -168,32 +170,8 @@ public record BanditConfig(
         return (Map<String, ?>) o;
     }
 
-    private static double number(Map<String, ?> m, String key) {
-        Object v = m.get(key);
-        if (!(v instanceof Number n)) {
-            throw new IllegalArgumentException("bandit config map: '" + key + "' is not a number: " + v);
-        }
-        return n.doubleValue();
-    }
 
-    private static int intValue(Map<String, ?> m, String key) {
-        long v = integral(m, key);
-        if (v != (int) v) {
-            throw new IllegalArgumentException("bandit config map: '" + key + "' is out of int range: " + v);
-        }
-        return (int) v;
-    }
 
-    private static long integral(Map<String, ?> m, String key) {
-        Object v = m.get(key);
-        if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) {
-            return ((Number) v).longValue();
-        }
-        if (v instanceof java.math.BigInteger big && big.bitLength() < 64) {
-            return big.longValue();
-        }
-        throw new IllegalArgumentException("bandit config map: '" + key + "' is not an integer: " + v);
-    }
 
     /** The single arm with {@code steps == 0}. */
     public Arm waitArm() {

@@ -38,6 +38,8 @@ public record DecisionContext(
         double updateOverheadSeconds,
         double horizonRoundsPerSecond) {
 
+    private static final MapFields FIELDS = new MapFields("context map");
+
     public DecisionContext {
         finiteNonNegative("tauNow", tauNow);
         finiteNonNegative("tauAfterLastUpdate", tauAfterLastUpdate);
@@ -115,61 +117,22 @@ public record DecisionContext(
     public static DecisionContext fromMap(Map<String, ?> m) {
         java.util.Objects.requireNonNull(m, "map");
         return new DecisionContext(
-                number(m, "tauNow"),
-                number(m, "tauAfterLastUpdate"),
-                number(m, "driftScore"),
-                integral(m, "freshSamples"),
-                number(m, "roundsPerSecond"),
-                intValue(m, "queueDepth"),
-                number(m, "batchOccupancy"),
-                numberOr(m, "secondsSinceLastUpdate", Double.POSITIVE_INFINITY),
-                number(m, "secondsPerStep"),
-                number(m, "updateOverheadSeconds"),
-                numberOr(m, "horizonRoundsPerSecond", Double.NaN));
+                FIELDS.number(m, "tauNow"),
+                FIELDS.number(m, "tauAfterLastUpdate"),
+                FIELDS.number(m, "driftScore"),
+                FIELDS.integral(m, "freshSamples"),
+                FIELDS.number(m, "roundsPerSecond"),
+                FIELDS.intValue(m, "queueDepth"),
+                FIELDS.number(m, "batchOccupancy"),
+                FIELDS.numberOr(m, "secondsSinceLastUpdate", Double.POSITIVE_INFINITY),
+                FIELDS.number(m, "secondsPerStep"),
+                FIELDS.number(m, "updateOverheadSeconds"),
+                FIELDS.numberOr(m, "horizonRoundsPerSecond", Double.NaN));
     }
 
-    private static double number(Map<String, ?> m, String key) {
-        if (m.get(key) == null) {
-            throw new IllegalArgumentException("context map: '" + key + "' is " + (m.containsKey(key) ? "null" : "missing"));
-        }
-        return numberOr(m, key, Double.NaN);
-    }
 
-    /** A numeric entry, or {@code ifNull} for null or a missing key. */
-    private static double numberOr(Map<String, ?> m, String key, double ifNull) {
-        Object v = m.get(key);
-        if (v == null) {
-            return ifNull;
-        }
-        if (!(v instanceof Number n)) {
-            throw new IllegalArgumentException("context map: '" + key + "' is not a number: " + v);
-        }
-        return n.doubleValue();
-    }
 
-    private static int intValue(Map<String, ?> m, String key) {
-        long v = integral(m, key);
-        if (v != (int) v) {
-            throw new IllegalArgumentException("context map: '" + key + "' is out of int range: " + v);
-        }
-        return (int) v;
-    }
 
-    private static long integral(Map<String, ?> m, String key) {
-        Object v = m.get(key);
-        if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) {
-            return ((Number) v).longValue();
-        }
-        if (v instanceof java.math.BigInteger big && big.bitLength() < 64) {
-            return big.longValue();
-        }
-        if (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())
-                && Math.abs(n.doubleValue()) < 0x1p53) {
-            return (long) n.doubleValue();
-        }
-        throw new IllegalArgumentException("context map: '" + key + "' is not an integer: "
-                + (m.containsKey(key) ? v : "missing"));
-    }
 
     public static Builder builder() {
         return new Builder();

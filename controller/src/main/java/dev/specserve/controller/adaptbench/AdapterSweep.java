@@ -8,6 +8,7 @@ import dev.specserve.drafters.update.AdapterTrainer;
 import dev.specserve.drafters.update.LmHead;
 import dev.specserve.drafters.update.ShadowEvaluator;
 import dev.specserve.drafters.update.VerifierLabels;
+import dev.specserve.runtime.engine.EngineConfig;
 import dev.specserve.runtime.spec.DraftBudget;
 import dev.specserve.runtime.spec.GenerationRequest;
 import java.io.PrintStream;
@@ -23,7 +24,8 @@ import java.util.Map;
  * swapped in to measure τ and first-position acceptance live on that second set.
  */
 public final class AdapterSweep {
-    private static final DraftBudget BUDGET = new DraftBudget(16, 8);
+    /** serve's default draft budget, so the sweep measures what adaptation would change in serving */
+    private static final DraftBudget BUDGET = EngineConfig.defaults().defaultBudget();
 
     private final ModelStack stack;
     private final String strategy;

@@ -6,7 +6,6 @@ import dev.specserve.drafters.DrafterConfig;
 import dev.specserve.drafters.DrafterVersions;
 import dev.specserve.drafters.ModelStack;
 import dev.specserve.drafters.update.AdapterTrainer;
-import dev.specserve.runtime.SpecserveHome;
 import dev.specserve.runtime.engine.Engine;
 import dev.specserve.runtime.engine.EngineConfig;
 import dev.specserve.runtime.engine.EngineListener;
@@ -253,11 +252,6 @@ class CorruptedFleetUpdatesTest {
     }
 
     static Path modelDir() {
-        String override = System.getProperty("specserve.test.models");
-        if (override != null && !override.isBlank() && !override.startsWith("${")) {
-            Path p = Path.of(override);
-            return p.isAbsolute() ? p : SpecserveHome.home().resolve(p);
-        }
-        return SpecserveHome.demoModels();
+        return dev.specserve.controller.TestModels.dir();
     }
 }

@@ -3,7 +3,6 @@ package dev.specserve.controller.server;
 import dev.specserve.controller.config.ConfigLoader;
 import dev.specserve.controller.config.ServerConfig;
 import dev.specserve.drafters.ModelStack;
-import dev.specserve.runtime.SpecserveHome;
 import dev.specserve.runtime.engine.Engine;
 import dev.specserve.runtime.engine.EngineListener;
 import dev.specserve.runtime.engine.RequestStats;
@@ -83,12 +82,7 @@ final class TestServer implements AutoCloseable {
     }
 
     static Path modelDir() {
-        String override = System.getProperty("specserve.test.models");
-        if (override != null && !override.isBlank() && !override.startsWith("${")) {
-            Path p = Path.of(override);
-            return p.isAbsolute() ? p : SpecserveHome.home().resolve(p);
-        }
-        return SpecserveHome.demoModels();
+        return dev.specserve.controller.TestModels.dir();
     }
 
     int httpPort() {
