@@ -8,6 +8,7 @@ import dev.specserve.drafters.update.DrafterUpdater;
 import dev.specserve.drafters.update.LmHead;
 import dev.specserve.runtime.engine.Engine;
 import dev.specserve.telemetry.FeedbackConsumer;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import org.slf4j.Logger;
@@ -46,6 +47,9 @@ public final class AdaptationLoop implements AutoCloseable {
         String group = "specserve-adaptation-" + drafterId.replaceAll("[^A-Za-z0-9._-]", "_");
         FeedbackConsumer consumer = new FeedbackConsumer(wiring.publisher().config(), group, controller, registry);
         FleetUpdates fleet = new FleetUpdates(wiring.publisher().config(), drafterId, stack.versions(), registry);
+        FunctionCounter.builder("specserve.adaptation.stale_samples", controller, AdaptationController::staleSamples)
+                .description("Training labels dropped because a newer drafter file replaced the one that drafted them")
+                .tag("drafter", drafterId).register(registry);
         controller.onSwap(fleet::publish);
         consumer.start();
         controller.start();
