@@ -62,6 +62,10 @@ final class LoadCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     double timeoutSeconds;
 
+    @Option(names = "--warmup", defaultValue = "2", description = "Requests sent one at a time before the first level "
+            + "and not counted: a fresh server's first requests are slow (JIT, caches) (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
     @Option(names = "--json", paramLabel = "OUT", description = "Also write the results as JSON.")
     Path json;
 
@@ -75,6 +79,9 @@ final class LoadCommand implements Callable<Integer> {
         }
         if (concurrency.isEmpty() || concurrency.stream().anyMatch(c -> c < 1)) {
             throw new IllegalArgumentException("--concurrency levels must be >= 1, got " + concurrency);
+        }
+        if (warmup < 0) {
+            throw new IllegalArgumentException("--warmup must be >= 0, got " + warmup);
         }
         if (!(timeoutSeconds > 0)) {
             throw new IllegalArgumentException("--timeout must be > 0, got " + timeoutSeconds);
@@ -95,6 +102,11 @@ final class LoadCommand implements Callable<Integer> {
                 strategy != null ? strategy : "default (" + model.path("default_strategy").asText("?") + ")",
                 texts.size(), file);
         LoadGenerator generator = new LoadGenerator(client, texts, 2000);
+        if (warmup > 0) {
+            LevelReport w = generator.runLevel(1, warmup, null);
+            System.err.printf("load: warm-up, %d requests, %d failed%s%n", warmup, w.failed(),
+                    w.firstError() == null ? "" : " (first failure: " + w.firstError() + ")");
+        }
         List<LevelReport> levels = new java.util.ArrayList<>();
         for (int c : concurrency) {
             LevelReport level = generator.runLevel(c, requests, p -> System.err.printf(
@@ -121,6 +133,7 @@ final class LoadCommand implements Callable<Integer> {
             doc.put("max_tokens", maxTokens);
             doc.put("temperature", temperature);
             doc.put("timeout_s", timeoutSeconds);
+            doc.put("warmup_requests", warmup);
             Map<String, Object> machine = new LinkedHashMap<>(Machine.describe(null));
             machine.remove("execution_provider"); // the client's machine; the server's device is not known here
             doc.put("machine", machine);
