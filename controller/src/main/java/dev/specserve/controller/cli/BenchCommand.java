@@ -107,7 +107,8 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static List<String> readPrompts(Path file) throws IOException {
+    /** The prompts of a jsonl file (one {"prompt": "..."} per line); shared with {@link LoadCommand}. */
+    static List<String> readPrompts(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException("prompts file not found: " + file);
         }
