@@ -195,6 +195,11 @@ public final class Engine implements GenerationService, AutoCloseable {
     }
 
     @Override
+    public Map<String, Double> plannerState() {
+        return decoder.rounds().planner().state();
+    }
+
+    @Override
     public long drafterVersion() {
         return drafterVersion.getAsLong();
     }

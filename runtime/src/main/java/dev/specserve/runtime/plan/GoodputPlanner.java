@@ -36,6 +36,8 @@ public final class GoodputPlanner {
     private static final double GLOBAL_STRENGTH = 4;
     /** Rounds without any model forward after which one sequence calls the model anyway, to keep evidence fresh. */
     private static final int EXPLORE_EVERY = 64;
+    /** Model forwards bought regardless of the estimate until this much first-position evidence exists. */
+    private static final double COLD_START_CALLS = 3;
 
     private final AcceptanceTable globalModel = new AcceptanceTable(NodeFeatures.MODEL_CELLS, 0.998);
     private final AcceptanceTable globalSuffix = new AcceptanceTable(NodeFeatures.SUFFIX_CELLS, 0.998);
@@ -124,7 +126,8 @@ public final class GoodputPlanner {
             values[i] = mergeSorted(saved, gain);
             double after = choose(batch, trees, values, batchColumns, draftMs + callMs).goodput;
             values[i] = saved;
-            boolean explore = plannedRounds - lastModelRound >= EXPLORE_EVERY;
+            boolean explore = plannedRounds - lastModelRound >= EXPLORE_EVERY
+                    || globalChain.seen(0) < COLD_START_CALLS;
             if (after > before || explore) {
                 long t0 = System.nanoTime();
                 trees[i] = s.propose(s.budget());
@@ -451,6 +454,21 @@ public final class GoodputPlanner {
     /** Predicted ms of a single-sequence verification of {@code nodes} tree nodes after {@code past} rows. */
     public synchronized double predictVerifyMs(int nodes, int past) {
         return verifyCost.predict(verifyFeatures(1, nodes, past));
+    }
+
+    /** Cost-model coefficients and decision shares, keyed as the metrics name them. */
+    public synchronized Map<String, Double> state() {
+        double[] v = verifyCost.coefficients();
+        double[] d = draftCost.coefficients();
+        Map<String, Double> m = new java.util.LinkedHashMap<>();
+        m.put("verify_cost_intercept_ms", v[0]);
+        m.put("verify_cost_per_token_ms", v[1]);
+        m.put("verify_cost_per_kv_kilorow_ms", v[2]);
+        m.put("draft_cost_intercept_ms", d[0]);
+        m.put("draft_cost_per_row_ms", d[1]);
+        m.put("plain_step_ratio", plannedRounds == 0 ? 0 : (double) plainSteps / plannedRounds);
+        m.put("model_call_ratio", plannedRounds == 0 ? 0 : (double) modelCalls / plannedRounds);
+        return m;
     }
 
     public synchronized long modelCalls() {
