@@ -9,8 +9,9 @@ package dev.specserve.drafters;
  *                     ceil(specFactor * m) deep (SuffixDecoding's max_spec_factor)
  * @param globalTokens tokens the shared index of earlier outputs keeps before evicting the least recently
  *                     used output (0 disables the shared index)
+ * @param indexPrompts  the shared index keeps each finished request's prompt too, not only its output
  */
-public record SuffixConfig(int maxMatch, int candidates, double specFactor, long globalTokens) {
+public record SuffixConfig(int maxMatch, int candidates, double specFactor, long globalTokens, boolean indexPrompts) {
     public SuffixConfig {
         if (maxMatch < 2 || candidates < 1 || specFactor <= 0 || globalTokens < 0) {
             throw new IllegalArgumentException("invalid suffix settings: maxMatch=" + maxMatch + " candidates="
@@ -19,6 +20,6 @@ public record SuffixConfig(int maxMatch, int candidates, double specFactor, long
     }
 
     public static SuffixConfig defaults() {
-        return new SuffixConfig(64, 16, 2.0, 1L << 20);
+        return new SuffixConfig(64, 16, 2.0, 1L << 20, false);
     }
 }

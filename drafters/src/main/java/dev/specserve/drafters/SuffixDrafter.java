@@ -103,11 +103,12 @@ public final class SuffixDrafter implements Drafter {
             return DraftStats.NONE;
         }
 
-        /** The request's output joins the shared index, for later requests to match against. */
+        /** The request's output (and prompt, if so configured) joins the shared index, for later requests. */
         @Override
         public void close() {
-            if (shared != null && own.length() > promptLength + 1) {
-                shared.add(Arrays.copyOfRange(own.view(), promptLength, own.length()));
+            int from = config.indexPrompts() ? 0 : promptLength;
+            if (shared != null && own.length() > from + 1) {
+                shared.add(Arrays.copyOfRange(own.view(), from, own.length()));
             }
         }
     }

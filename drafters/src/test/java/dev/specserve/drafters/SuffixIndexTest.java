@@ -36,7 +36,7 @@ class SuffixIndexTest {
 
     @Test
     void theDrafterProposesDeeperWhereTheMatchIsLonger() {
-        SuffixDrafter drafter = new SuffixDrafter(new SuffixConfig(64, 16, 1.0, 0));
+        SuffixDrafter drafter = new SuffixDrafter(new SuffixConfig(64, 16, 1.0, 0, false));
         // a 2-token match may draft 2 deep; a 6-token match 6 deep
         DraftTree shortMatch = propose(drafter, tokens(5, 6, 40, 41, 42, 43, 44, 45, 46, 1, 5, 6));
         DraftTree longMatch = propose(drafter, tokens(1, 2, 3, 4, 5, 6, 40, 41, 42, 43, 44, 45, 46, 9, 1, 2, 3, 4, 5, 6));
@@ -50,7 +50,7 @@ class SuffixIndexTest {
 
     @Test
     void continuationsAreBranchesScoredByHowOftenTheyFollowed() {
-        SuffixDrafter drafter = new SuffixDrafter(new SuffixConfig(64, 16, 2.0, 0));
+        SuffixDrafter drafter = new SuffixDrafter(new SuffixConfig(64, 16, 2.0, 0, false));
         DraftTree t = propose(drafter, tokens(7, 8, 1, 0, 7, 8, 1, 0, 7, 8, 2, 0, 7, 8));
 
         int one = t.child(DraftTree.ROOT, 1);
@@ -64,7 +64,7 @@ class SuffixIndexTest {
 
     @Test
     void anOutputJoinsTheSharedIndexWhenItsRequestEndsAndLaterRequestsMatchIt() {
-        SuffixDrafter drafter = new SuffixDrafter(new SuffixConfig(64, 16, 2.0, 1000));
+        SuffixDrafter drafter = new SuffixDrafter(new SuffixConfig(64, 16, 2.0, 1000, false));
         DraftSession first = drafter.newSession();
         first.start(tokens(1, 2), null, 30);
         first.commit(tokens(31, 32, 33, 34, 35), null);

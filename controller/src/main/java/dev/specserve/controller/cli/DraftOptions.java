@@ -57,6 +57,11 @@ final class DraftOptions {
                     + "evicted; 0 = own prompt and output only (default: ${DEFAULT-VALUE}).")
     long suffixIndexTokens;
 
+    @Option(names = "--suffix-index-prompts",
+            description = "suffix, hybrid, auto: the shared lookup index keeps earlier requests' prompts too, not "
+                    + "only their outputs.")
+    boolean suffixIndexPrompts;
+
     DraftBudget budget() {
         return new DraftBudget(maxNodes, maxDepth);
     }
@@ -65,7 +70,8 @@ final class DraftOptions {
         DrafterConfig d = DrafterConfig.defaults();
         SuffixConfig s = d.suffix();
         return new DrafterConfig(maxBlocks, expandWidth, staticTopK, eagleTopK, d.ngramMax(), d.ngramBranches(),
-                rankCoverage, rankFloor, new SuffixConfig(s.maxMatch(), s.candidates(), suffixSpecFactor, suffixIndexTokens),
+                rankCoverage, rankFloor, new SuffixConfig(s.maxMatch(), s.candidates(), suffixSpecFactor, suffixIndexTokens,
+                        suffixIndexPrompts),
                 new DraftBudget(autoMaxNodes, autoMaxDepth));
     }
 }

@@ -31,7 +31,7 @@ public final class GoodputPlanner {
      * Pending context pairs an adaptive drafter model catches up on per call: older ones are skipped, so a
      * model left idle costs a bounded forward when it is called again.
      */
-    public static final int MODEL_CATCH_UP = 32;
+    public static final int MODEL_CATCH_UP = 8;
     private static final double SEQ_STRENGTH = 6;
     private static final double GLOBAL_STRENGTH = 4;
     /** Rounds without any model forward after which one sequence calls the model anyway, to keep evidence fresh. */

@@ -81,6 +81,6 @@ final class NodeFeatures {
 
     static double suffixPrior(DraftTree t, int node) {
         int match = t.suffixMatch(node) + t.depth(node) - 1;
-        return t.suffixConfidence(node) * Math.min(0.8, 0.2 + 0.1 * match);
+        return t.suffixConfidence(node) * Math.min(0.9, 0.5 + 0.05 * match);
     }
 }
