@@ -33,7 +33,8 @@ ROOT=$PWD
 
 T0=$(date +%s)
 say() { printf '[image-smoke +%3ss] %s\n' "$(($(date +%s) - T0))" "$*"; }
-skip() { say "SKIP: $*"; say "no Docker here: the image smoke test did not run (exit 0)"; exit 0; }
+SKIPPED=0
+skip() { say "SKIP: $*"; say "no Docker here: the image smoke test did not run (exit 0)"; SKIPPED=1; exit 0; }
 fail() { say "FAIL: $*" >&2; exit 1; }
 
 STATE=${SMOKE_STATE:-/var/lib/specserve-smoke}
@@ -52,7 +53,7 @@ BASE=specserve-smoke/debian-base:$SUITE-$BASE_KEY
 BASE_TAR=$CACHE/debian-base-$SUITE-$BASE_KEY.tar
 
 export DEBIAN_FRONTEND=noninteractive
-CONTAINER="" COMPOSE_UP=0 DOCKERD_PID="" PROC_MOUNT=""
+CONTAINER="" COMPOSE_UP=0 DOCKERD_PID="" PROC_MOUNT="" BUILT=0
 
 # ---------------------------------------------------------------------------------------------------- preflight
 [ "$(id -u)" = 0 ] || skip "not root: dockerd needs root privileges here (run as root, as CI does)"
@@ -93,7 +94,7 @@ cleanup() {
   set +e
   trap - EXIT INT TERM
   if [ "$rc" != 0 ]; then
-    for f in "$LOGS"/build.log "$LOGS"/run.log "$LOGS"/compose.log; do
+    for f in $([ "$BUILT" = 1 ] || echo "$LOGS/build.log") "$LOGS/compose.log"; do
       [ -s "$f" ] && { echo "---- last lines of $f"; tail -n 40 "$f"; }
     done
   fi
@@ -105,7 +106,10 @@ cleanup() {
     umount "$RUNDIR/exec/netns/default" 2>/dev/null   # the daemon's netns bind mount outlives it
     say "dockerd stopped"
   fi
-  [ "$rc" = 0 ] && say "PASS (${SECONDS}s)" || say "FAILED (exit $rc; logs in $LOGS)"
+  if [ "$SKIPPED" = 1 ]; then :
+  elif [ "$rc" = 0 ]; then say "PASS (${SECONDS}s)"
+  else say "FAILED (exit $rc; logs in $LOGS)"
+  fi
   exit "$rc"
 }
 trap cleanup EXIT
@@ -218,6 +222,7 @@ docker build --network host -t "$IMAGE" \
   --build-arg ORT_FLAVOR=cpu --build-arg JAR="$JAR" \
   --build-arg BUILD_BASE="$BASE" --build-arg CPU_BASE="$BASE" --build-arg CUDA_BASE="$BASE" \
   . >"$LOGS/build.log" 2>&1 || fail "docker build failed"
+BUILT=1
 steps=$(grep -c '^Step ' "$LOGS/build.log" || true)
 cached=$(grep -c 'Using cache' "$LOGS/build.log" || true)
 say "image built in $(($(date +%s) - b0)) s ($steps steps, $cached from cache): $(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%d MB", $1/1e6}')"
