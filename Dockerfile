@@ -33,7 +33,7 @@ ARG JAR
 WORKDIR /src
 # 1) Poms only: resolve plugins and dependencies into a layer that survives source edits. A failure here is
 #    harmless (step 2 resolves whatever is still missing), hence `|| true`.
-COPY pom.xml ./
+COPY pom.xml LICENSE NOTICE ./
 COPY runtime/pom.xml runtime/
 COPY drafters/pom.xml drafters/
 COPY bandit/pom.xml bandit/

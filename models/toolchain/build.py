@@ -37,6 +37,10 @@ CONFIGS = {
 }
 
 
+# The model card is not generated: it states provenance, licences and limits, which need a person's review.
+MODEL_CARD = "MODEL_CARD.md"
+
+
 def log(*a, **k):
     k.setdefault("flush", True)
     print(*a, **k)
@@ -193,6 +197,8 @@ def main():
     manifest = {
         "format": "specserve-manifest/1",
         "name": "specserve-demo-smoke" if args.smoke else "specserve-demo",
+        # hand-written, committed beside the models (models/demo/MODEL_CARD.md); a rebuild must keep pointing at it
+        **({} if args.smoke else {"model_card": MODEL_CARD}),
         "build": {"command": "models/build-demo.sh" + (" --smoke" if args.smoke else ""),
                   "torch": torch.__version__, "onnx": export.onnx.__version__, "opset": export.OPSET,
                   "seeds": {"target": cfg["target"]["seed"], "drafter": cfg["drafter"]["seed"]},
@@ -225,6 +231,9 @@ def main():
     }
     for f_ in files:
         manifest["sha256"][f_] = sha256(os.path.join(args.out, f_))
+    if not args.smoke and not os.path.isfile(os.path.join(args.out, MODEL_CARD)):
+        log(f"WARNING: {MODEL_CARD} is missing in {args.out}: the manifest names it; update and commit the card "
+            f"(training data, licences, measured quality) with the rebuilt models")
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
     total = sum(os.path.getsize(os.path.join(args.out, f_)) for f_ in files)

@@ -1,5 +1,7 @@
 package dev.specserve.drafters;
 
+import dev.specserve.runtime.spec.DraftBudget;
+
 /**
  * Strategy knobs.
  *
@@ -12,9 +14,27 @@ package dev.specserve.drafters;
  * @param rankCoverage  specblock: branch until the rank head's probability of covering the target's token
  *                      reaches this (0 = use the rank head's most likely class instead)
  * @param rankFloor     specblock: drop a slot whose 10-branch coverage probability is below this
+ * @param suffix        suffix lookup: match lengths, candidates, speculation depth, global index size
+ * @param autoBudget    auto: the most the goodput planner may draft per round when a request names no budget
  */
 public record DrafterConfig(int maxBlocks, int expandWidth, int staticTopK, int eagleTopK, int ngramMax, int ngramBranches,
-                            double rankCoverage, double rankFloor) {
+                            double rankCoverage, double rankFloor, SuffixConfig suffix, DraftBudget autoBudget) {
+    public DrafterConfig(int maxBlocks, int expandWidth, int staticTopK, int eagleTopK, int ngramMax,
+                         int ngramBranches, double rankCoverage, double rankFloor) {
+        this(maxBlocks, expandWidth, staticTopK, eagleTopK, ngramMax, ngramBranches, rankCoverage, rankFloor,
+                SuffixConfig.defaults(), new DraftBudget(32, 16));
+    }
+
+    public DrafterConfig withSuffix(SuffixConfig s) {
+        return new DrafterConfig(maxBlocks, expandWidth, staticTopK, eagleTopK, ngramMax, ngramBranches, rankCoverage,
+                rankFloor, s, autoBudget);
+    }
+
+    public DrafterConfig withAutoBudget(DraftBudget b) {
+        return new DrafterConfig(maxBlocks, expandWidth, staticTopK, eagleTopK, ngramMax, ngramBranches, rankCoverage,
+                rankFloor, suffix, b);
+    }
+
     /**
      * Defaults measured best on the 2-core CPU with the demo pair (README, Performance): one SpecBlock forward
      * per round. Expansion blocks raise tau but a drafter forward costs about 0.3 of a target step there.

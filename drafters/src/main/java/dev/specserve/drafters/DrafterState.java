@@ -24,14 +24,26 @@ final class DrafterState implements AutoCloseable {
     private final List<Integer> pairPositions = new ArrayList<>();
     private final List<SlotResult> slots = new ArrayList<>();
     private int contextRows;
+    private int skippedPairs;
+    private final int maxCatchUp;
     private int nextTokenPosition;
     private int forwards;
     private long ortNanos;
     private int rebuilds;
 
     DrafterState(Supplier<DrafterVersion> versions, int capacity) {
+        this(versions, capacity, Integer.MAX_VALUE);
+    }
+
+    /**
+     * @param maxCatchUp the most pending context pairs one call feeds; older pending pairs are skipped (the
+     *                   drafter then never attends to them), which bounds the cost of the first call after a
+     *                   planner left the model idle for many rounds
+     */
+    DrafterState(Supplier<DrafterVersion> versions, int capacity, int maxCatchUp) {
         this.versions = versions;
         this.capacity = capacity;
+        this.maxCatchUp = maxCatchUp;
         this.version = leaseCurrent();
         this.leased = version.model();
         this.model = leased.model();
@@ -98,19 +110,23 @@ final class DrafterState implements AutoCloseable {
         model = leased.model();
         cache = model.newCache(capacity);
         contextRows = 0;
+        skippedPairs = 0;
         rebuilds++;
     }
 
     int pendingPairs() {
-        return pairTokens.size() - contextRows;
+        return pairTokens.size() - skippedPairs - contextRows;
     }
 
     /** Rows feeding every pending context pair; each sees the context before it and itself. */
     List<DraftRow> pendingPairRows() {
+        if (pendingPairs() > maxCatchUp) {
+            skippedPairs += pendingPairs() - maxCatchUp;
+        }
         List<DraftRow> rows = new ArrayList<>();
         int base = cache.length();
         for (int i = 0; i < pendingPairs(); i++) {
-            int pair = contextRows + i;
+            int pair = skippedPairs + contextRows + i;
             rows.add(new DraftRow(pairTokens.get(pair), pairHidden.get(pair), 0, i, pairPositions.get(pair),
                     base + i + 1, new int[0]));
         }

@@ -51,7 +51,7 @@ public final class EagleDrafter implements Drafter {
             public DraftTree propose(DraftBudget budget) {
                 state.beginRound();
                 DraftTree tree = new DraftTree();
-                if (budget.maxNodes() > 0 && budget.maxDepth() > 0) {
+                if (!budget.empty() && budget.maxForwards() > 0) {
                     grow(tree, budget);
                 }
                 last = new DraftStats(state.forwards(), state.ortNanos(), state.versionId());
@@ -62,7 +62,8 @@ public final class EagleDrafter implements Drafter {
                 List<DraftRow> rows = state.pendingPairRows();
                 int[] results = state.run(rows, rows.size());
                 List<Integer> frontier = addChildren(tree, DraftTree.ROOT, results[results.length - 1]);
-                for (int depth = 2; depth <= budget.maxDepth() && !frontier.isEmpty(); depth++) {
+                int depthLimit = (int) Math.min(budget.maxDepth(), (long) budget.maxForwards());
+                for (int depth = 2; depth <= depthLimit && !frontier.isEmpty(); depth++) {
                     List<DraftRow> anchors = new ArrayList<>();
                     int base = state.cacheLength();
                     for (int i = 0; i < frontier.size(); i++) {

@@ -72,7 +72,7 @@ public final class NgramDrafter implements Drafter {
                     for (int d = 0; d < budget.maxDepth() && end + d < length; d++) {
                         int token = history[end + d];
                         int child = childWithToken(tree, parent, token);
-                        parent = child >= 0 ? child : tree.add(parent, token, -found - 0.01f * d, -1);
+                        parent = child >= 0 ? child : tree.addLookup(parent, token, -found - 0.01f * d, 1f / found, n, 1);
                     }
                 }
             }

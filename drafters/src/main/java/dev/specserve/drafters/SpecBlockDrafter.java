@@ -22,25 +22,36 @@ public final class SpecBlockDrafter implements Drafter {
     private final BranchPolicy policy;
     private final DrafterConfig config;
     private final int cacheCapacity;
+    private final int maxCatchUp;
 
     private SpecBlockDrafter(String name, Supplier<DrafterVersion> versions, BranchPolicy policy,
-                             DrafterConfig config, int cacheCapacity) {
+                             DrafterConfig config, int cacheCapacity, int maxCatchUp) {
         this.name = name;
         this.versions = versions;
         this.policy = policy;
         this.config = config;
         this.cacheCapacity = cacheCapacity;
+        this.maxCatchUp = maxCatchUp;
+    }
+
+    /**
+     * The same drafter feeding at most {@code pairs} pending context pairs per call, for a planner that may
+     * leave it idle for many rounds (see {@link DrafterState}).
+     */
+    public SpecBlockDrafter withMaxCatchUp(int pairs) {
+        return new SpecBlockDrafter(name, versions, policy, config, cacheCapacity, pairs);
     }
 
     public static SpecBlockDrafter withRankHead(Supplier<DrafterVersion> versions, DrafterConfig config,
                                                 int cacheCapacity) {
-        return new SpecBlockDrafter("specblock", versions, config.rankPolicy(), config, cacheCapacity);
+        return new SpecBlockDrafter("specblock", versions, config.rankPolicy(), config, cacheCapacity,
+                Integer.MAX_VALUE);
     }
 
     public static SpecBlockDrafter staticTopK(Supplier<DrafterVersion> versions, DrafterConfig config,
                                               int cacheCapacity) {
         return new SpecBlockDrafter("specblock-static", versions, BranchPolicy.fixed(config.staticTopK()), config,
-                cacheCapacity);
+                cacheCapacity, Integer.MAX_VALUE);
     }
 
     @Override
@@ -50,7 +61,7 @@ public final class SpecBlockDrafter implements Drafter {
 
     @Override
     public DraftSession newSession() {
-        return new Session(new DrafterState(versions, cacheCapacity));
+        return new Session(new DrafterState(versions, cacheCapacity, maxCatchUp));
     }
 
     private final class Session implements DraftSession {
@@ -77,9 +88,9 @@ public final class SpecBlockDrafter implements Drafter {
             state.beginRound();
             continued.clear();
             DraftTree tree = new DraftTree();
-            if (budget.maxNodes() > 0 && budget.maxDepth() > 0) {
+            if (!budget.empty() && budget.maxForwards() > 0) {
                 firstBlock(tree, budget);
-                for (int b = 1; b < config.maxBlocks(); b++) {
+                for (int b = 1; b < Math.min(config.maxBlocks(), budget.maxForwards()); b++) {
                     if (!expand(tree, budget)) {
                         break;
                     }

@@ -1,13 +1,19 @@
 package dev.specserve.drafters;
 
+import dev.specserve.runtime.plan.GoodputPlanner;
 import dev.specserve.runtime.spec.AutoregressiveDrafter;
 import dev.specserve.runtime.spec.Drafter;
 import java.util.List;
 import java.util.function.Supplier;
 
-/** Drafting strategies by name. */
+/**
+ * Drafting strategies by name. {@code auto} (the default) lets the goodput planner choose, every round, between
+ * plain decoding, suffix lookup and SpecBlock forwards; the others draft a fixed budget and stay for ablation.
+ */
 public final class Strategies {
-    public static final List<String> NAMES = List.of("none", "ngram", "eagle", "specblock-static", "specblock");
+    public static final String DEFAULT = "auto";
+    public static final List<String> NAMES = List.of("none", "ngram", "suffix", "eagle", "specblock-static", "specblock",
+            "hybrid", "auto");
 
     private Strategies() {}
 
@@ -16,6 +22,12 @@ public final class Strategies {
         return switch (name) {
             case "none" -> new AutoregressiveDrafter();
             case "ngram" -> new NgramDrafter(config);
+            case "suffix" -> new SuffixDrafter(config.suffix());
+            case "hybrid" -> new HybridDrafter("hybrid", new SuffixDrafter(config.suffix()),
+                    SpecBlockDrafter.withRankHead(versions, config, cacheCapacity), null);
+            case "auto" -> new HybridDrafter("auto", new SuffixDrafter(config.suffix()),
+                    SpecBlockDrafter.withRankHead(versions, config, cacheCapacity)
+                            .withMaxCatchUp(GoodputPlanner.MODEL_CATCH_UP), config.autoBudget());
             case "eagle" -> new EagleDrafter(versions, config, cacheCapacity);
             case "specblock-static" -> SpecBlockDrafter.staticTopK(versions, config, cacheCapacity);
             case "specblock" -> SpecBlockDrafter.withRankHead(versions, config, cacheCapacity);

@@ -74,9 +74,10 @@ class EngineTest {
         }
     }
 
-    @Test
-    void sequencesVerifiedTogetherInOneBatchProduceTheirUnbatchedGreedyOutputs() throws Exception {
-        EngineConfig cfg = new EngineConfig(4, 16, 256, "specblock", new DraftBudget(24, 8), 60_000, 0, 32);
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"specblock", "suffix", "hybrid", "auto"})
+    void sequencesVerifiedTogetherInOneBatchProduceTheirUnbatchedGreedyOutputs(String strategy) throws Exception {
+        EngineConfig cfg = new EngineConfig(4, 16, 256, strategy, new DraftBudget(24, 8), 60_000, 0, 32);
         AtomicInteger batchedRounds = new AtomicInteger();
         try (Engine engine = stack.newEngine(cfg)) {
             engine.addListener(new EngineListener() {

@@ -66,7 +66,7 @@ class GreedyEqualsAutoregressiveTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"ngram", "eagle", "specblock-static", "specblock"})
+    @ValueSource(strings = {"ngram", "suffix", "eagle", "specblock-static", "specblock", "hybrid", "auto"})
     void greedyOutputOfEveryStrategyEqualsAutoregressiveDecodingOnHeldOutPromptsOfBothDomains(String strategy) {
         List<String> prompts = heldOutPrompts;
         assertThat(prompts).hasSizeGreaterThanOrEqualTo(20);
@@ -80,5 +80,24 @@ class GreedyEqualsAutoregressiveTest {
             assertThat(speculative.finishReason()).isEqualTo(expected.finishReason());
             assertThat(speculative.rounds()).isLessThanOrEqualTo(expected.rounds());
         }
+    }
+
+    /** auto switches a sequence between plain steps (budget 0) and trees mid-generation; output stays exact. */
+    @org.junit.jupiter.api.Test
+    void autoSwitchingBetweenPlainStepsAndTreesMidGenerationKeepsGreedyOutputExact() {
+        var drafter = stack.strategy("auto", DrafterConfig.defaults());
+        int switching = 0;
+        for (String prompt : heldOutPrompts) {
+            List<Integer> sizes = new java.util.ArrayList<>();
+            GenerationResult r = stack.decoder().generate(GenerationRequest.greedy(stack.tokenizer().encode(prompt), 32,
+                    drafter.defaultBudget(BUDGET)), drafter, (round, emitted) -> sizes.add(round.tree().size()),
+                    () -> false);
+
+            assertThat(r.tokens()).as("auto on %s", prompt).containsExactly(reference(prompt).tokens());
+            if (sizes.contains(0) && sizes.stream().anyMatch(n -> n > 0)) {
+                switching++;
+            }
+        }
+        assertThat(switching).as("generations with both plain steps and trees").isPositive();
     }
 }

@@ -39,7 +39,7 @@ class SamplingIsLosslessTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"ngram", "eagle", "specblock-static", "specblock"})
+    @ValueSource(strings = {"ngram", "suffix", "eagle", "specblock-static", "specblock", "hybrid", "auto"})
     void sampledContinuationsAreDistributedLikeAutoregressiveSampling(String strategy) {
         assertDistributedLikeAutoregressive(strategy, histogram(strategy));
     }
@@ -158,6 +158,48 @@ class SamplingIsLosslessTest {
     }
 
     /** Counts of the first two sampled tokens over SAMPLES seeds. */
+    /**
+     * Hybrid trees deep enough to matter: a repetitive prompt gives the lookup long matches, so rounds verify
+     * multi-token suffix chains merged with model nodes. The first four sampled tokens are compared jointly.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"suffix", "hybrid", "auto"})
+    void hybridTreesStayLosslessOverSeveralTokensOnARepetitivePrompt(String strategy) {
+        String prompt = "x = [1, 2, 3]\ny = [1, 2, 3]\nz = [1, 2, 3]\nw = [1, 2, 3]\nv = [1,";
+        SamplingParams params = new SamplingParams(0.6, 1.0, 0);
+        if (repetitiveReference == null) {
+            repetitiveReference = histogram("none", prompt, 4, params, RoundListener.NONE);
+        }
+        java.util.concurrent.atomic.AtomicLong lookupNodes = new java.util.concurrent.atomic.AtomicLong();
+        Map<String, Long> observed = histogram(strategy, prompt, 4, params,
+                (round, emitted) -> lookupNodes.addAndGet(round.drafted(dev.specserve.runtime.spec.DraftTree.SUFFIX)));
+
+        assertThat(lookupNodes.get()).as("lookup nodes verified").isGreaterThan(SAMPLES);
+        Map<String, Long> saved = reference;
+        reference = repetitiveReference;
+        try {
+            assertDistributedLikeAutoregressive(strategy + " over four tokens", observed);
+        } finally {
+            reference = saved;
+        }
+    }
+
+    static Map<String, Long> repetitiveReference;
+
+    static Map<String, Long> histogram(String strategy, String prompt, int tokens, SamplingParams params,
+                                       RoundListener listener) {
+        int[] ids = stack.tokenizer().encode(prompt);
+        var drafter = stack.strategy(strategy, DrafterConfig.expanding());
+        Map<String, Long> counts = new HashMap<>();
+        for (int seed = 0; seed < SAMPLES; seed++) {
+            var request = new GenerationRequest(ids, tokens, new SamplingParams(params.temperature(), params.topP(),
+                    2000 + seed), List.of(), drafter.defaultBudget(new DraftBudget(24, 8)));
+            int[] out = stack.decoder().generate(request, drafter, listener, () -> false).tokens();
+            counts.merge(java.util.Arrays.toString(out), 1L, Long::sum);
+        }
+        return counts;
+    }
+
     static Map<String, Long> histogram(String strategy) {
         return histogram(strategy, RoundListener.NONE);
     }

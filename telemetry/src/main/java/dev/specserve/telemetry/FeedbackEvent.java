@@ -9,8 +9,14 @@ package dev.specserve.telemetry;
  */
 public sealed interface FeedbackEvent permits RoundEvent, RequestSummaryEvent, DecisionEvent {
 
-    /** The schema version written by this code; records with another version are skipped by consumers. */
-    int SCHEMA_VERSION = 1;
+    /**
+     * The schema version written by this code. Version 2 added per-source counts to round events; readers
+     * accept {@link #OLDEST_READABLE_VERSION} up to this and skip other records.
+     */
+    int SCHEMA_VERSION = 2;
+
+    /** The oldest schema version this code still decodes (version-1 round events have no sources). */
+    int OLDEST_READABLE_VERSION = 1;
 
     /** The {@code type} discriminator of this event. */
     String type();

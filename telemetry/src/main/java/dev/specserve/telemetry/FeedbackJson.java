@@ -18,8 +18,8 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>Encoded events are JSON objects whose first two fields are {@code schema_version} and
  * {@code type}, followed by the event's fields in snake_case; null optional fields are omitted. The
- * decoder reads only {@link FeedbackEvent#SCHEMA_VERSION}, ignores unknown fields (additive changes do
- * not bump the version), and reports every failure as a {@link MalformedRecordException} with a kind.
+ * decoder reads versions {@link FeedbackEvent#OLDEST_READABLE_VERSION} to {@link FeedbackEvent#SCHEMA_VERSION},
+ * ignores unknown fields, and reports every failure as a {@link MalformedRecordException} with a kind.
  */
 public final class FeedbackJson {
 
@@ -98,10 +98,11 @@ public final class FeedbackJson {
             throw new MalformedRecordException(MalformedRecordException.Kind.UNSUPPORTED_VERSION,
                     "missing or non-integer schema_version");
         }
-        if (!version.canConvertToInt() || version.intValue() != FeedbackEvent.SCHEMA_VERSION) {
+        if (!version.canConvertToInt() || version.intValue() < FeedbackEvent.OLDEST_READABLE_VERSION
+                || version.intValue() > FeedbackEvent.SCHEMA_VERSION) {
             throw new MalformedRecordException(MalformedRecordException.Kind.UNSUPPORTED_VERSION,
                     "schema_version " + version.asText() + " is not supported (this reader supports "
-                            + FeedbackEvent.SCHEMA_VERSION + ")");
+                            + FeedbackEvent.OLDEST_READABLE_VERSION + " to " + FeedbackEvent.SCHEMA_VERSION + ")");
         }
         JsonNode typeNode = root.get(TYPE_FIELD);
         Class<? extends FeedbackEvent> cls = typeNode == null || !typeNode.isTextual() ? null

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static dev.specserve.telemetry.Validation.optionalText;
 import static dev.specserve.telemetry.Validation.requireNonNegative;
@@ -33,6 +34,9 @@ import static dev.specserve.telemetry.Validation.requireText;
  * @param draftNanos       time spent drafting, ns
  * @param verifyNanos      time spent in the target's verification pass, ns
  * @param domain           the request's optional domain tag, or null
+ * @param sources          per drafting source ({@code "model"}, {@code "suffix"}), nodes drafted and accepted; a
+ *                         node both sources proposed counts for both (schema version 2; empty when decoded
+ *                         from a version-1 event)
  */
 public record RoundEvent(
         @JsonProperty(value = "timestamp_ms", required = true) long timestampMs,
@@ -48,7 +52,29 @@ public record RoundEvent(
         @JsonProperty(value = "accepted_per_depth", required = true) List<Boolean> acceptedPerDepth,
         @JsonProperty(value = "draft_nanos", required = true) long draftNanos,
         @JsonProperty(value = "verify_nanos", required = true) long verifyNanos,
-        @JsonProperty("domain") String domain) implements FeedbackEvent {
+        @JsonProperty("domain") String domain,
+        @JsonProperty("sources") Map<String, SourceTally> sources) implements FeedbackEvent {
+
+    /** Nodes one source drafted in the round, and how many of them the target accepted. */
+    public record SourceTally(@JsonProperty(value = "drafted", required = true) int drafted,
+                              @JsonProperty(value = "accepted", required = true) int accepted) {
+        public SourceTally {
+            requireNonNegative(drafted, "sources.drafted");
+            if (accepted < 0 || accepted > drafted) {
+                throw new IllegalArgumentException("sources.accepted " + accepted + " outside [0, drafted=" + drafted + "]");
+            }
+        }
+    }
+
+    /** The source names a round event may carry. */
+    public static final List<String> SOURCES = List.of("model", "suffix");
+
+    public RoundEvent(long timestampMs, String replicaId, String requestId, int round, String strategy,
+                      String drafterId, long drafterVersion, int treeSize, int treeDepth, int acceptedLength,
+                      List<Boolean> acceptedPerDepth, long draftNanos, long verifyNanos, String domain) {
+        this(timestampMs, replicaId, requestId, round, strategy, drafterId, drafterVersion, treeSize, treeDepth,
+                acceptedLength, acceptedPerDepth, draftNanos, verifyNanos, domain, Map.of());
+    }
 
     /** The {@code type} discriminator of round events. */
     public static final String TYPE = "round";
@@ -90,6 +116,23 @@ public record RoundEvent(
         requireNonNegative(draftNanos, "draft_nanos");
         requireNonNegative(verifyNanos, "verify_nanos");
         optionalText(domain, "domain");
+        sources = sources == null ? Map.of() : Map.copyOf(sources);
+        for (Map.Entry<String, SourceTally> e : sources.entrySet()) {
+            if (!SOURCES.contains(e.getKey())) {
+                throw new IllegalArgumentException("sources has unknown source '" + e.getKey() + "'; known: " + SOURCES);
+            }
+            if (e.getValue() == null) {
+                throw new IllegalArgumentException("sources." + e.getKey() + " is null");
+            }
+            if (e.getValue().drafted() > treeSize) {
+                throw new IllegalArgumentException("sources." + e.getKey() + ".drafted " + e.getValue().drafted()
+                        + " exceeds tree_size " + treeSize);
+            }
+            if (e.getValue().accepted() > acceptedLength) {
+                throw new IllegalArgumentException("sources." + e.getKey() + ".accepted " + e.getValue().accepted()
+                        + " exceeds accepted_length " + acceptedLength);
+            }
+        }
     }
 
     @Override
@@ -137,6 +180,7 @@ public record RoundEvent(
         private long draftNanos;
         private long verifyNanos;
         private String domain;
+        private Map<String, SourceTally> sources;
 
         private Builder() {
         }
@@ -155,6 +199,7 @@ public record RoundEvent(
         public Builder draftNanos(long v) { this.draftNanos = v; return this; }
         public Builder verifyNanos(long v) { this.verifyNanos = v; return this; }
         public Builder domain(String v) { this.domain = v; return this; }
+        public Builder sources(Map<String, SourceTally> v) { this.sources = v; return this; }
 
         public Builder acceptedPerDepth(boolean... flags) {
             List<Boolean> list = new ArrayList<>(flags.length);
@@ -175,7 +220,7 @@ public record RoundEvent(
             }
             long ts = timestampMs == null ? System.currentTimeMillis() : timestampMs;
             return new RoundEvent(ts, replicaId, requestId, round, strategy, drafterId, drafterVersion, treeSize,
-                    treeDepth, acceptedLength, flags, draftNanos, verifyNanos, domain);
+                    treeDepth, acceptedLength, flags, draftNanos, verifyNanos, domain, sources);
         }
     }
 }

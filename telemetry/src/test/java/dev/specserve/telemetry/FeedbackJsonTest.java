@@ -23,13 +23,52 @@ class FeedbackJsonTest {
 
         String json = FeedbackJson.toJson(event);
 
-        assertThat(json).startsWith("{\"schema_version\":1,\"type\":\"round\",");
+        assertThat(json).startsWith("{\"schema_version\":2,\"type\":\"round\",");
         JsonNode tree = FeedbackJson.mapper().readTree(json);
         assertThat(tree.get("request_id").asText()).isEqualTo("req-1");
         assertThat(tree.get("drafter_version").asLong()).isEqualTo(7);
         assertThat(tree.get("accepted_per_depth").toString()).isEqualTo("[true,true,false,false,false]");
         assertThat(tree.get("domain").asText()).isEqualTo("python");
         assertThat(FeedbackJson.decode(json)).isEqualTo(event);
+    }
+
+    @Test
+    void roundEventsCarryDraftedAndAcceptedCountsPerSource() throws Exception {
+        RoundEvent event = RoundEvent.builder().replicaId("r").requestId("q").strategy("auto").drafterId("d")
+                .treeSize(6).treeDepth(4).acceptedLength(3)
+                .sources(Map.of("model", new RoundEvent.SourceTally(4, 1), "suffix", new RoundEvent.SourceTally(3, 3)))
+                .build();
+
+        String json = FeedbackJson.toJson(event);
+
+        assertThat(FeedbackJson.mapper().readTree(json).get("sources").toString())
+                .contains("\"suffix\":{\"drafted\":3,\"accepted\":3}");
+        assertThat(FeedbackJson.decode(json)).isEqualTo(event);
+    }
+
+    @Test
+    void aVersionOneRoundEventStillDecodesWithNoSources() throws Exception {
+        RoundEvent withoutSources = RoundEvent.builder().replicaId("r").requestId("q").strategy("tree").drafterId("d")
+                .treeSize(3).treeDepth(2).acceptedLength(1).build();
+        String v1 = FeedbackJson.toJson(withoutSources).replace("\"schema_version\":2", "\"schema_version\":1");
+
+        RoundEvent decoded = (RoundEvent) FeedbackJson.decode(v1);
+
+        assertThat(decoded.sources()).isEmpty();
+        assertThat(decoded.acceptedLength()).isEqualTo(1);
+    }
+
+    @Test
+    void sourceCountsMustBeConsistentWithTheRound() {
+        assertThatThrownBy(() -> RoundEvent.builder().replicaId("r").requestId("q").strategy("auto").drafterId("d")
+                .treeSize(4).treeDepth(2).acceptedLength(1).sources(Map.of("suffix", new RoundEvent.SourceTally(2, 3)))
+                .build()).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("sources.accepted");
+        assertThatThrownBy(() -> RoundEvent.builder().replicaId("r").requestId("q").strategy("auto").drafterId("d")
+                .treeSize(4).treeDepth(2).acceptedLength(1).sources(Map.of("suffix", new RoundEvent.SourceTally(2, 2)))
+                .build()).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("accepted_length");
+        assertThatThrownBy(() -> RoundEvent.builder().replicaId("r").requestId("q").strategy("auto").drafterId("d")
+                .treeSize(4).treeDepth(2).acceptedLength(1).sources(Map.of("oracle", new RoundEvent.SourceTally(1, 0)))
+                .build()).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown source");
     }
 
     @Test
@@ -77,8 +116,9 @@ class FeedbackJsonTest {
         assertKind("{\"schema_version\":1,\"type\":\"round\"} trailing", MalformedRecordException.Kind.NOT_JSON);
         assertKind("", MalformedRecordException.Kind.EMPTY);
         String v1 = FeedbackJson.toJson(Fixtures.round("d", "q", 0, 1));
-        assertKind(v1.replace("\"schema_version\":1", "\"schema_version\":2"), MalformedRecordException.Kind.UNSUPPORTED_VERSION);
-        assertKind(v1.replace("\"schema_version\":1,", ""), MalformedRecordException.Kind.UNSUPPORTED_VERSION);
+        assertKind(v1.replace("\"schema_version\":2", "\"schema_version\":3"), MalformedRecordException.Kind.UNSUPPORTED_VERSION);
+        assertKind(v1.replace("\"schema_version\":2", "\"schema_version\":0"), MalformedRecordException.Kind.UNSUPPORTED_VERSION);
+        assertKind(v1.replace("\"schema_version\":2,", ""), MalformedRecordException.Kind.UNSUPPORTED_VERSION);
         assertKind(v1.replace("\"type\":\"round\"", "\"type\":\"telepathy\""), MalformedRecordException.Kind.UNKNOWN_TYPE);
         assertKind(v1.replace("\"request_id\":\"q\",", ""), MalformedRecordException.Kind.INVALID_EVENT);
         assertKind(v1.replace("\"round\":0", "\"round\":\"zero\""), MalformedRecordException.Kind.INVALID_EVENT);

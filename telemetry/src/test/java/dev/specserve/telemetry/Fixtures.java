@@ -24,6 +24,8 @@ final class Fixtures {
                 .draftNanos(1_250_000L + round)
                 .verifyNanos(8_400_000L)
                 .domain("python")
+                .sources(java.util.Map.of("model", new RoundEvent.SourceTally(8, Math.min(accepted, 3)),
+                        "suffix", new RoundEvent.SourceTally(5, accepted)))
                 .build();
     }
 

@@ -127,7 +127,7 @@ class KafkaFeedbackPipelineTest {
         for (ConsumerRecord<String, byte[]> record : raw) {
             FeedbackEvent e = FeedbackJson.decode(record.value());
             assertThat(record.key()).isEqualTo(e.partitionKey());
-            assertThat(new String(record.value(), StandardCharsets.UTF_8)).startsWith("{\"schema_version\":1,\"type\":\"");
+            assertThat(new String(record.value(), StandardCharsets.UTF_8)).startsWith("{\"schema_version\":2,\"type\":\"");
         }
     }
 
@@ -189,8 +189,8 @@ class KafkaFeedbackPipelineTest {
         try (KafkaProducer<String, byte[]> raw = rawProducer()) {
             raw.send(new ProducerRecord<>(config.feedbackTopic(), "d", FeedbackJson.toBytes(before)));
             raw.send(new ProducerRecord<>(config.feedbackTopic(), "d", "definitely not json".getBytes(StandardCharsets.UTF_8)));
-            raw.send(new ProducerRecord<>(config.feedbackTopic(), "d", bytes(v1.replace("\"schema_version\":1", "\"schema_version\":2"))));
-            raw.send(new ProducerRecord<>(config.feedbackTopic(), "d", bytes(v1.replace("\"schema_version\":1", "\"schema_version\":99"))));
+            raw.send(new ProducerRecord<>(config.feedbackTopic(), "d", bytes(v1.replace("\"schema_version\":2", "\"schema_version\":3"))));
+            raw.send(new ProducerRecord<>(config.feedbackTopic(), "d", bytes(v1.replace("\"schema_version\":2", "\"schema_version\":99"))));
             raw.send(new ProducerRecord<>(config.feedbackTopic(), "d", bytes(v1.replace("\"type\":\"round\"", "\"type\":\"mystery\""))));
             raw.send(new ProducerRecord<>(config.feedbackTopic(), "d", bytes(v1.replace("\"drafter_id\":\"d\",", ""))));
             raw.send(new ProducerRecord<>(config.feedbackTopic(), "d", new byte[0]));

@@ -4,7 +4,7 @@ import dev.specserve.controller.adapt.AdaptationController;
 import dev.specserve.drafters.update.VerifierLabels;
 import dev.specserve.runtime.engine.EngineListener;
 import dev.specserve.runtime.spec.RoundResult;
-import dev.specserve.telemetry.RoundEvent;
+import dev.specserve.controller.feedback.RoundEvents;
 import dev.specserve.telemetry.TrainingSample;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,14 +24,7 @@ final class InProcessFeedback implements EngineListener {
         if (version == 0) {
             return;
         }
-        int depth = round.tree().maxDepth();
-        List<Boolean> perDepth = new ArrayList<>();
-        for (int d = 0; d < depth; d++) {
-            perDepth.add(d < round.acceptedLength());
-        }
-        controller.onRound(new RoundEvent(System.currentTimeMillis(), "bench", requestId, round.index(), strategy,
-                drafterId, version, round.tree().size(), depth, round.acceptedLength(), perDepth, round.draftNanos(),
-                round.verifyNanos(), domain));
+        controller.onRound(RoundEvents.of(round, "bench", requestId, strategy, drafterId, version, domain));
         List<VerifierLabels.Label> labels = VerifierLabels.fromRound(round);
         if (labels.isEmpty()) {
             return;

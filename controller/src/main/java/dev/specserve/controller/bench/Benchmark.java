@@ -7,6 +7,7 @@ import dev.specserve.runtime.spec.Drafter;
 import dev.specserve.runtime.spec.GenerationRequest;
 import dev.specserve.runtime.spec.GenerationResult;
 import dev.specserve.runtime.spec.SamplingParams;
+import dev.specserve.runtime.spec.SpeculativeDecoder;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -16,7 +17,9 @@ import java.util.Map;
 
 /**
  * Runs every strategy on the same prompts in one process, interleaved prompt by prompt so that machine
- * noise hits all strategies alike, after a warm-up pass.
+ * noise hits all strategies alike, after a warm-up pass. Each strategy has its own decoder (so its own
+ * planner and cost models) and fresh drafters after the warm-up, so no strategy learns from another's
+ * rounds and no lookup index has seen the measured prompts' outputs before.
  */
 public final class Benchmark {
     private final ModelStack stack;
@@ -33,14 +36,22 @@ public final class Benchmark {
 
     public Map<String, StrategyStats> run(List<String> prompts, List<String> strategies, int maxTokens,
                                           double temperature, int warmup) {
+        Map<String, SpeculativeDecoder> decoders = new LinkedHashMap<>();
+        for (String s : strategies) {
+            decoders.put(s, new SpeculativeDecoder(stack.target(), stack.tokenizer()));
+        }
         Map<String, Drafter> drafters = new LinkedHashMap<>();
         for (String s : strategies) {
             drafters.put(s, stack.strategy(s, config));
         }
         for (int w = 0; w < Math.min(warmup, prompts.size()); w++) {
-            for (Drafter d : drafters.values()) {
-                generate(prompts.get(w), d, Math.min(maxTokens, 32), temperature, w, null);
+            for (var e : drafters.entrySet()) {
+                generate(decoders.get(e.getKey()), prompts.get(w), e.getValue(), Math.min(maxTokens, 32), temperature,
+                        w, null);
             }
+        }
+        for (String s : strategies) {
+            drafters.put(s, stack.strategy(s, config));
         }
         Map<String, StrategyStats> stats = new LinkedHashMap<>();
         drafters.keySet().forEach(s -> stats.put(s, new StrategyStats(s)));
@@ -49,7 +60,8 @@ public final class Benchmark {
             int[] reference = null;
             for (var e : drafters.entrySet()) {
                 StrategyStats st = stats.get(e.getKey());
-                GenerationResult r = generate(prompts.get(p), e.getValue(), maxTokens, temperature, p, st);
+                GenerationResult r = generate(decoders.get(e.getKey()), prompts.get(p), e.getValue(), maxTokens,
+                        temperature, p, st);
                 if (reference == null) {
                     reference = r.tokens();
                 }
@@ -59,18 +71,24 @@ public final class Benchmark {
             progress.printf("bench: prompt %d/%d done, %.0fs elapsed, eta %.0fs%n", p + 1, prompts.size(), elapsed,
                     elapsed / (p + 1) * (prompts.size() - p - 1));
         }
+        decoders.forEach((name, d) -> {
+            if (drafters.get(name).adaptive()) {
+                progress.printf("bench: %s %s%n", name, d.rounds().planner());
+            }
+        });
         return stats;
     }
 
-    private GenerationResult generate(String prompt, Drafter drafter, int maxTokens, double temperature, long seed,
-                                      StrategyStats stats) {
+    private GenerationResult generate(SpeculativeDecoder decoder, String prompt, Drafter drafter, int maxTokens,
+                                      double temperature, long seed, StrategyStats stats) {
         int[] ids = stack.tokenizer().encode(prompt);
         int limit = stack.manifest().target().contextLength() - maxTokens - 1;
         if (ids.length > limit) {
             ids = Arrays.copyOfRange(ids, ids.length - limit, ids.length);
         }
-        var request = new GenerationRequest(ids, maxTokens, new SamplingParams(temperature, 1.0, seed), List.of(), budget);
-        return stack.decoder().generate(request, drafter, stats == null ? (r, t) -> {} : (r, t) -> stats.addRound(r),
+        var request = new GenerationRequest(ids, maxTokens, new SamplingParams(temperature, 1.0, seed), List.of(),
+                drafter.defaultBudget(budget));
+        return decoder.generate(request, drafter, stats == null ? (r, t) -> {} : (r, t) -> stats.addRound(r),
                 () -> false);
     }
 

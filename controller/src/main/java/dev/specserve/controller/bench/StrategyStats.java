@@ -1,5 +1,6 @@
 package dev.specserve.controller.bench;
 
+import dev.specserve.runtime.spec.DraftTree;
 import dev.specserve.runtime.spec.GenerationResult;
 import dev.specserve.runtime.spec.RoundResult;
 import java.util.LinkedHashMap;
@@ -21,6 +22,9 @@ public final class StrategyStats {
     long roundNanos;
     long draftForwards;
     long treeNodes;
+    long plainRounds;
+    final long[] draftedBySource = new long[4];
+    final long[] acceptedBySource = new long[4];
     final long[] acceptedAtLeast = new long[MAX_DEPTH + 1];
     int outputs;
     int identicalOutputs;
@@ -39,6 +43,13 @@ public final class StrategyStats {
         roundNanos += r.roundNanos();
         draftForwards += r.draftForwards();
         treeNodes += r.tree().size();
+        if (r.tree().size() == 0) {
+            plainRounds++;
+        }
+        for (int source : new int[] {DraftTree.MODEL, DraftTree.SUFFIX}) {
+            draftedBySource[source] += r.drafted(source);
+            acceptedBySource[source] += r.accepted(source);
+        }
         for (int d = 1; d <= Math.min(r.acceptedLength(), MAX_DEPTH); d++) {
             acceptedAtLeast[d]++;
         }
@@ -69,6 +80,11 @@ public final class StrategyStats {
         return roundNanos == 0 ? 0 : (double) (roundNanos - draftOrtNanos - verifyOrtNanos) / roundNanos;
     }
 
+    /** Rounds that verified no draft at all (plain decode steps). */
+    double plainShare() {
+        return rounds == 0 ? 0 : (double) plainRounds / rounds;
+    }
+
     double[] acceptancePerDepth(int depth) {
         double[] a = new double[depth];
         for (int d = 1; d <= depth; d++) {
@@ -89,6 +105,11 @@ public final class StrategyStats {
         m.put("verify_ms_per_round", round(perRoundMs(verifyNanos)));
         m.put("java_share_of_round", round(javaShare()));
         m.put("mean_tree_size", round(rounds == 0 ? 0 : (double) treeNodes / rounds));
+        m.put("plain_round_share", round(plainShare()));
+        m.put("sources", Map.of(
+                "model", Map.of("drafted", draftedBySource[DraftTree.MODEL], "accepted", acceptedBySource[DraftTree.MODEL]),
+                "suffix", Map.of("drafted", draftedBySource[DraftTree.SUFFIX],
+                        "accepted", acceptedBySource[DraftTree.SUFFIX])));
         m.put("rounds", rounds);
         m.put("generated_tokens", generated);
         m.put("identical_to_ar", greedy ? identicalOutputs == outputs : null);

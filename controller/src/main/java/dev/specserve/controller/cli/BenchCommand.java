@@ -29,7 +29,7 @@ final class BenchCommand implements Callable<Integer> {
             description = "One {\"prompt\": ...} per line (default: bench/prompts/python-heldout.jsonl).")
     Path prompts;
 
-    @Option(names = "--strategies", split = ",", defaultValue = "none,ngram,eagle,specblock-static,specblock",
+    @Option(names = "--strategies", split = ",", defaultValue = "none,ngram,suffix,eagle,specblock-static,specblock,hybrid,auto",
             description = "Comma-separated strategies; 'none' is the speedup baseline (default: ${DEFAULT-VALUE}).")
     List<String> strategies;
 
@@ -107,7 +107,8 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static List<String> readPrompts(Path file) throws IOException {
+    /** The prompts of a jsonl file (one {"prompt": "..."} per line); shared with {@link LoadCommand}. */
+    static List<String> readPrompts(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException("prompts file not found: " + file);
         }
@@ -131,19 +132,20 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static void printTable(List<Map<String, Object>> rows) {
-        System.out.printf("%-17s %9s %8s %6s %8s %9s %9s %6s %6s %9s  %s%n", "strategy", "tok/s", "speedup", "tau",
-                "fwd/rnd", "draft ms", "verify ms", "java%", "tree", "identical", "acceptance per depth");
+        System.out.printf("%-17s %9s %8s %6s %8s %9s %9s %6s %6s %6s %9s  %s%n", "strategy", "tok/s", "speedup", "tau",
+                "fwd/rnd", "draft ms", "verify ms", "java%", "tree", "plain%", "identical", "acceptance per depth");
         for (Map<String, Object> r : rows) {
             StringBuilder acc = new StringBuilder();
             for (double a : (double[]) r.get("acceptance_per_depth")) {
                 acc.append(String.format("%.2f ", a));
             }
-            System.out.printf("%-17s %9.1f %8s %6.2f %8.2f %9.2f %9.2f %5.1f%% %6.1f %9s  %s%n", r.get("strategy"),
+            System.out.printf("%-17s %9.1f %8s %6.2f %8.2f %9.2f %9.2f %5.1f%% %6.1f %5.0f%% %9s  %s%n", r.get("strategy"),
                     (double) r.get("tokens_per_s"), r.get("speedup_vs_none") == null ? "-"
                             : String.format("%.2fx", (double) r.get("speedup_vs_none")),
                     (double) r.get("tau"), (double) r.get("drafter_forwards_per_round"),
                     (double) r.get("draft_ms_per_round"), (double) r.get("verify_ms_per_round"),
                     100 * (double) r.get("java_share_of_round"), (double) r.get("mean_tree_size"),
+                    100 * (double) r.get("plain_round_share"),
                     r.get("identical_to_ar") == null ? "-" : r.get("identical_to_ar"), acc.toString().trim());
         }
     }

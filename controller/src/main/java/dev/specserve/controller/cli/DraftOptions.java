@@ -1,6 +1,7 @@
 package dev.specserve.controller.cli;
 
 import dev.specserve.drafters.DrafterConfig;
+import dev.specserve.drafters.SuffixConfig;
 import dev.specserve.runtime.spec.DraftBudget;
 import picocli.CommandLine.Option;
 
@@ -38,13 +39,33 @@ final class DraftOptions {
                     + "(default: ${DEFAULT-VALUE}).")
     double rankFloor;
 
+    @Option(names = "--auto-max-nodes", defaultValue = "32",
+            description = "auto: the most tree nodes the goodput planner may verify per round (default: ${DEFAULT-VALUE}).")
+    int autoMaxNodes;
+
+    @Option(names = "--auto-max-depth", defaultValue = "16",
+            description = "auto: the deepest tree the goodput planner may verify (default: ${DEFAULT-VALUE}).")
+    int autoMaxDepth;
+
+    @Option(names = "--suffix-spec-factor", defaultValue = "2.0",
+            description = "suffix, hybrid, auto: draft at most this many tokens per matched context token "
+                    + "(default: ${DEFAULT-VALUE}).")
+    double suffixSpecFactor;
+
+    @Option(names = "--suffix-index-tokens", defaultValue = "1048576",
+            description = "suffix, hybrid, auto: tokens of earlier outputs kept for lookup, least recently used "
+                    + "evicted; 0 = own prompt and output only (default: ${DEFAULT-VALUE}).")
+    long suffixIndexTokens;
+
     DraftBudget budget() {
         return new DraftBudget(maxNodes, maxDepth);
     }
 
     DrafterConfig config() {
         DrafterConfig d = DrafterConfig.defaults();
+        SuffixConfig s = d.suffix();
         return new DrafterConfig(maxBlocks, expandWidth, staticTopK, eagleTopK, d.ngramMax(), d.ngramBranches(),
-                rankCoverage, rankFloor);
+                rankCoverage, rankFloor, new SuffixConfig(s.maxMatch(), s.candidates(), suffixSpecFactor, suffixIndexTokens),
+                new DraftBudget(autoMaxNodes, autoMaxDepth));
     }
 }

@@ -1,6 +1,7 @@
 package dev.specserve.controller.cli;
 
 import dev.specserve.drafters.ModelStack;
+import dev.specserve.runtime.spec.Drafter;
 import dev.specserve.runtime.spec.GenerationRequest;
 import dev.specserve.runtime.spec.GenerationResult;
 import dev.specserve.runtime.spec.RoundListener;
@@ -20,8 +21,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--max-tokens", defaultValue = "64", description = "Tokens to generate (default: ${DEFAULT-VALUE}).")
     int maxTokens;
 
-    @Option(names = "--strategy", defaultValue = "specblock",
-            description = "none, ngram, eagle, specblock-static or specblock (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--strategy", defaultValue = "auto",
+            description = "auto, or for ablation none, ngram, suffix, eagle, specblock-static, specblock, hybrid "
+                    + "(default: ${DEFAULT-VALUE}).")
     String strategy;
 
     @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default: ${DEFAULT-VALUE}).")
@@ -46,10 +48,10 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() {
         try (ModelStack stack = models.load()) {
             int[] ids = stack.tokenizer().encode(prompt);
+            Drafter drafter = stack.strategy(strategy, draft.config());
             var request = new GenerationRequest(ids, maxTokens, new SamplingParams(temperature, topP, seed), stop,
-                    draft.budget());
-            GenerationResult r = stack.decoder().generate(request, stack.strategy(strategy, draft.config()),
-                    RoundListener.NONE, () -> false);
+                    drafter.defaultBudget(draft.budget()));
+            GenerationResult r = stack.decoder().generate(request, drafter, RoundListener.NONE, () -> false);
             System.out.println(r.text());
             double decodeSeconds = (r.totalNanos() - r.prefillNanos()) / 1e9;
             System.err.printf("%d prompt + %d generated tokens, finish=%s, strategy=%s, %d rounds, tau=%.2f, "

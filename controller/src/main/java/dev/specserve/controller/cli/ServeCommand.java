@@ -44,7 +44,7 @@ import picocli.CommandLine.Option;
             "Each setting below can come from a flag, an environment variable or the --config JSON file "
                     + "(precedence: flag > environment > file > default)."},
         footerHeading = "%nSettings (config-file key = flag without '--', dashes as underscores):%n",
-        footer = {"%s", "Example config file: {\"http_port\": 8080, \"max_batch\": 8, \"strategy\": \"specblock\"}",
+        footer = {"%s", "Example config file: {\"http_port\": 8080, \"max_batch\": 8, \"strategy\": \"auto\"}",
             "Error codes: 400 invalid request (error.param names the field), 429 queue full, 500 internal."})
 final class ServeCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);

@@ -37,15 +37,7 @@ public class KafkaFeedbackSink implements FeedbackSink {
     @Override
     public void onRound(String requestId, String strategy, long drafterVersion, String domain, RoundResult round,
                         int[] emitted) {
-        int depth = round.tree().maxDepth();
-        int accepted = round.acceptedLength();
-        List<Boolean> perDepth = new ArrayList<>(depth);
-        for (int d = 0; d < depth; d++) {
-            perDepth.add(d < accepted);
-        }
-        publisher.publish(new RoundEvent(System.currentTimeMillis(), replicaId, requestId, round.index(), strategy,
-                drafterId, drafterVersion, round.tree().size(), depth, accepted, perDepth, round.draftNanos(),
-                round.verifyNanos(), domain));
+        publisher.publish(RoundEvents.of(round, replicaId, requestId, strategy, drafterId, drafterVersion, domain));
         if (drafterVersion > 0 && publisher.sampleThisRound(requestId, round.index())) {
             TrainingSample sample = sample(requestId, drafterVersion, round);
             if (sample != null) {

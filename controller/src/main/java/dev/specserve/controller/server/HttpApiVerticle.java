@@ -222,7 +222,9 @@ public final class HttpApiVerticle extends VerticleBase {
                 .put("owned_by", "specserve")
                 .put("max_model_len", engine.contextLength())
                 .put("strategies", new JsonArray(engine.strategies()))
-                .put("default_strategy", engine.defaultStrategy());
+                .put("default_strategy", engine.defaultStrategy())
+                .put("specserve_version", BuildInfo.current().version())
+                .put("specserve_commit", BuildInfo.current().commit());
         json(ctx.response(), 200, new JsonObject().put("object", "list").put("data", new JsonArray().add(model)));
     }
 

@@ -3,6 +3,7 @@ package dev.specserve.controller.server;
 import dev.specserve.runtime.engine.EngineListener;
 import dev.specserve.runtime.engine.GenerationService;
 import dev.specserve.runtime.engine.RequestStats;
+import dev.specserve.runtime.spec.DraftTree;
 import dev.specserve.runtime.spec.GenerationResult;
 import dev.specserve.runtime.spec.RoundResult;
 import io.micrometer.core.instrument.Counter;
@@ -26,7 +27,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *       {@code specserve.prefix_cache.bytes}, {@code specserve.prefix_cache.hit_rate}, {@code specserve.drafter.version}</li>
  *   <li>counters: {@code specserve.prompt_tokens}, {@code specserve.generation_tokens},
  *       {@code specserve.spec_decode.num_drafts} (rounds with a non-empty tree),
- *       {@code specserve.spec_decode.num_draft_tokens} (tree nodes), {@code specserve.spec_decode.num_accepted_tokens},
+ *       {@code specserve.spec_decode.num_draft_tokens} and {@code specserve.spec_decode.num_accepted_tokens} (tree
+ *       nodes verified and accepted; tag {@code source}: model, suffix, or both when the two sources proposed the
+ *       same node),
  *       {@code specserve.spec_decode.num_accepted_tokens_per_pos} (tag {@code position} = depth 1..N),
  *       {@code specserve.requests.rejected} (tag {@code reason}: {@code invalid_<field>}, {@code queue_full}),
  *       {@code specserve.requests.finished} (tag {@code finish_reason}: stop, length, cancelled, timeout, error)</li>
@@ -46,8 +49,18 @@ public final class MetricsRecorder implements EngineListener {
     private final Counter promptTokens;
     private final Counter generationTokens;
     private final Counter numDrafts;
-    private final Counter numDraftTokens;
-    private final Counter numAcceptedTokens;
+    /** Indexed by a node's source bits (DraftTree.MODEL | DraftTree.SUFFIX). */
+    private static final String[] SOURCE_LABELS = {"", "model", "suffix", "both"};
+    private static final java.util.Map<String, String> PLANNER_DESCRIPTIONS = java.util.Map.of(
+            "verify_cost_intercept_ms", "Goodput planner's verify cost model: fixed ms per verification",
+            "verify_cost_per_token_ms", "Goodput planner's verify cost model: ms per verified token",
+            "verify_cost_per_kv_kilorow_ms", "Goodput planner's verify cost model: ms per 1024 KV rows read",
+            "draft_cost_intercept_ms", "Goodput planner's drafter cost model: fixed ms per drafter call",
+            "draft_cost_per_row_ms", "Goodput planner's drafter cost model: ms per row fed",
+            "plain_step_ratio", "Share of planned rounds the goodput planner decoded plainly (no draft)",
+            "model_call_ratio", "Share of planned rounds in which the goodput planner bought a drafter forward");
+    private final Counter[] numDraftTokens = new Counter[4];
+    private final Counter[] numAcceptedTokens = new Counter[4];
     private final AtomicReferenceArray<Counter> acceptedPerPosition = new AtomicReferenceArray<>(MAX_POSITIONS + 1);
 
     public MetricsRecorder(MeterRegistry registry, GenerationService service) {
@@ -87,10 +100,15 @@ public final class MetricsRecorder implements EngineListener {
         generationTokens = Counter.builder("specserve.generation_tokens").description("Generated tokens").register(registry);
         numDrafts = Counter.builder("specserve.spec_decode.num_drafts")
                 .description("Verification rounds that checked a non-empty draft tree").register(registry);
-        numDraftTokens = Counter.builder("specserve.spec_decode.num_draft_tokens")
-                .description("Draft tokens verified (tree nodes)").register(registry);
-        numAcceptedTokens = Counter.builder("specserve.spec_decode.num_accepted_tokens")
-                .description("Draft tokens accepted").register(registry);
+        for (int source = 1; source <= 3; source++) {
+            numDraftTokens[source] = Counter.builder("specserve.spec_decode.num_draft_tokens")
+                    .description("Draft tokens verified (tree nodes), by the source that proposed them")
+                    .tag("source", SOURCE_LABELS[source]).register(registry);
+            numAcceptedTokens[source] = Counter.builder("specserve.spec_decode.num_accepted_tokens")
+                    .description("Draft tokens accepted, by the source that proposed them")
+                    .tag("source", SOURCE_LABELS[source]).register(registry);
+        }
+        planner(service);
         rejectedCounter("queue_full");
     }
 
@@ -117,14 +135,18 @@ public final class MetricsRecorder implements EngineListener {
     @Override
     public void onRound(String requestId, String strategy, long drafterVersion, String domain, RoundResult round,
                         int[] emitted) {
-        int treeNodes = round.tree().size();
-        if (treeNodes > 0) {
+        DraftTree tree = round.tree();
+        if (tree.size() > 0) {
             numDrafts.increment();
-            numDraftTokens.increment(treeNodes);
+            for (int n = 0; n < tree.size(); n++) {
+                numDraftTokens[tree.sources(n) & 3].increment();
+            }
         }
         int accepted = round.acceptedLength();
         if (accepted > 0) {
-            numAcceptedTokens.increment(accepted);
+            for (int n : round.acceptance().acceptedNodes()) {
+                numAcceptedTokens[tree.sources(n) & 3].increment();
+            }
             for (int pos = 1; pos <= accepted; pos++) {
                 positionCounter(pos).increment();
             }
@@ -147,6 +169,15 @@ public final class MetricsRecorder implements EngineListener {
     @Override
     public void onFailed(String requestId, Throwable error) {
         finishedCounter("error").increment();
+    }
+
+    /** The goodput planner's learned state: cost-model coefficients and how often it decoded plainly. */
+    private void planner(GenerationService service) {
+        for (String key : service.plannerState().keySet()) {
+            Gauge.builder("specserve.planner." + key, service, s -> s.plannerState().getOrDefault(key, 0.0))
+                    .strongReference(true).description(PLANNER_DESCRIPTIONS.getOrDefault(key, "goodput planner state"))
+                    .register(registry);
+        }
     }
 
     private Counter rejectedCounter(String reason) {

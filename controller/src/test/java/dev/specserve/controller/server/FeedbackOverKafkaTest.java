@@ -105,7 +105,7 @@ class FeedbackOverKafkaTest {
         for (ConsumerRecord<String, String> r : events) {
             JsonNode e = JSON.readTree(r.value());
             assertThat(r.key()).as("records are keyed by drafter id").isEqualTo(DRAFTER_ID);
-            assertThat(e.get("schema_version").asInt()).isEqualTo(1);
+            assertThat(e.get("schema_version").asInt()).isEqualTo(2);
             assertThat(e.get("replica_id").asText()).isEqualTo("replica-a");
             if (e.get("type").asText().equals("round")) {
                 assertThat(e.get("strategy").asText()).isEqualTo("specblock");

@@ -173,6 +173,23 @@ class HttpApiTest {
     }
 
     @Test
+    void models_and_metrics_carry_the_build_version_and_commit() throws Exception {
+        BuildInfo build = BuildInfo.current();
+        // the build filtered build-info.properties: a Maven version, not the "dev" fallback
+        assertThat(build.version()).matches("\\d+\\.\\d+\\.\\d+.*");
+        assertThat(build.commit()).isNotBlank().doesNotContain("${");
+
+        JsonObject model = client.get("/v1/models").send().await(10, SECONDS).bodyAsJsonObject()
+                .getJsonArray("data").getJsonObject(0);
+        assertThat(model.getString("specserve_version")).isEqualTo(build.version());
+        assertThat(model.getString("specserve_commit")).isEqualTo(build.commit());
+
+        String metrics = client.get("/metrics").send().await(10, SECONDS).bodyAsString();
+        assertThat(metrics).contains("specserve_build_info{commit=\"" + build.commit() + "\",version=\""
+                + build.version() + "\"} 1");
+    }
+
+    @Test
     void health_is_always_200_and_ready_is_200_once_the_engine_has_warmed_up() throws Exception {
         HttpResponse<Buffer> health = client.get("/health").send().await(10, SECONDS);
         HttpResponse<Buffer> ready = client.get("/ready").send().await(10, SECONDS);

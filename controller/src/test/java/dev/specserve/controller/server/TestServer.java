@@ -25,7 +25,7 @@ import java.util.function.BooleanSupplier;
  * <p>Requests with {@code "domain": "slow"} get {@value #SLOW_ROUND_MILLIS} ms added to each round (a listener
  * sleeps on the engine thread), so cancellation tests do not race a tiny, fast model to the end of its output.
  */
-final class TestServer implements AutoCloseable {
+public final class TestServer implements AutoCloseable {
     static final String SLOW = "slow";
     static final long SLOW_ROUND_MILLIS = 5;
 
@@ -73,11 +73,11 @@ final class TestServer implements AutoCloseable {
     }
 
     /** Settings by config-file key, e.g. {@code "max_batch" -> "1"}. */
-    static TestServer start(Map<String, String> settings) {
+    public static TestServer start(Map<String, String> settings) {
         return new TestServer(settings);
     }
 
-    static TestServer start() {
+    public static TestServer start() {
         return start(Map.of());
     }
 
@@ -85,7 +85,7 @@ final class TestServer implements AutoCloseable {
         return dev.specserve.controller.TestModels.dir();
     }
 
-    int httpPort() {
+    public int httpPort() {
         return server.httpPort();
     }
 

@@ -3,15 +3,14 @@ package dev.specserve.runtime.engine;
 import dev.specserve.runtime.kv.KvCache;
 import dev.specserve.runtime.kv.KvPool;
 import dev.specserve.runtime.model.TargetModel;
-import dev.specserve.runtime.model.TargetOutput;
 import dev.specserve.runtime.spec.DraftBudget;
-import dev.specserve.runtime.spec.DraftTree;
 import dev.specserve.runtime.spec.Drafter;
 import dev.specserve.runtime.spec.FinishReason;
 import dev.specserve.runtime.spec.GenerationRequest;
 import dev.specserve.runtime.spec.GenerationResult;
 import dev.specserve.runtime.spec.InvalidRequestException;
 import dev.specserve.runtime.spec.RoundResult;
+import dev.specserve.runtime.spec.RoundRunner;
 import dev.specserve.runtime.spec.SpeculativeDecoder;
 import dev.specserve.runtime.spec.SpeculativeDecoder.PrefixState;
 import dev.specserve.runtime.spec.SpeculativeDecoder.Sequence;
@@ -107,7 +106,8 @@ public final class Engine implements GenerationService, AutoCloseable {
             throw reject(new InvalidRequestException("max_tokens", "max_tokens " + request.maxTokens()
                     + " is over the limit of " + config.maxTokensLimit()));
         }
-        DraftBudget budget = request.budget() != null ? request.budget() : config.defaultBudget();
+        DraftBudget budget = request.budget() != null ? request.budget()
+                : drafter(strategy).defaultBudget(config.defaultBudget());
         GenerationRequest gen = new GenerationRequest(tokenizer.encode(request.prompt()), request.maxTokens(),
                 request.sampling(), request.stop(), budget);
         try {
@@ -192,6 +192,11 @@ public final class Engine implements GenerationService, AutoCloseable {
     @Override
     public double prefixCacheHitRate() {
         return prefixCache == null ? 0 : prefixCache.hitRate();
+    }
+
+    @Override
+    public Map<String, Double> plannerState() {
+        return decoder.rounds().planner().state();
     }
 
     @Override
@@ -320,50 +325,40 @@ public final class Engine implements GenerationService, AutoCloseable {
         }
     }
 
-    /** One round for every running sequence: draft each, verify all in one forward, accept each. */
+    /** One round for every running sequence: the decoder's round primitive over the whole batch. */
     private void step() {
-        List<DraftTree> trees = new ArrayList<>();
         for (Active a : new ArrayList<>(active)) {
-            DraftTree tree = a.seq.draft();
-            if (a.seq.finished()) {
+            if (!a.seq.hasRoom()) {
                 complete(a); // context full
-            } else {
-                a.tree = tree;
             }
         }
         if (active.isEmpty()) {
             return;
         }
-        long verifyStart = System.nanoTime();
-        TargetOutput[] outputs;
-        if (active.size() == 1) {
-            Sequence s = active.get(0).seq;
-            DraftTree t = active.get(0).tree;
-            outputs = new TargetOutput[] {target.forward(t.verifyTokens(s.root()), t.verifyPositions(s.rootPosition()),
-                    t.verifyMask(s.rootPosition()), s.cache())};
-        } else {
-            List<TargetModel.BatchEntry> entries = new ArrayList<>();
-            for (Active a : active) {
-                int rootPos = a.seq.rootPosition();
-                entries.add(new TargetModel.BatchEntry(a.tree.verifyTokens(a.seq.root()), a.tree.verifyPositions(rootPos),
-                        a.tree.verifyMask(rootPos)));
-            }
-            outputs = target.forwardBatch(entries, pool);
-        }
         List<Active> batch = new ArrayList<>(active);
+        List<Sequence> seqs = new ArrayList<>(batch.size());
+        batch.forEach(a -> seqs.add(a.seq));
+        RoundResult[] rounds;
+        Throwable failure = null;
+        try {
+            rounds = decoder.rounds().run(seqs, pool);
+        } catch (RoundRunner.RoundFailedException e) {
+            rounds = e.partial();
+            failure = e.getCause();
+        }
         for (int i = 0; i < batch.size(); i++) {
             Active a = batch.get(i);
-            try {
-                RoundResult round = a.seq.accept(a.tree, outputs[i], verifyStart);
-                int[] emitted = a.seq.lastEmitted();
-                notify(l -> l.onRound(a.pending.request.requestId(), a.pending.strategy, round.drafterVersion(),
-                        a.pending.request.domain(), round, emitted));
-                emit(a, emitted);
-                if (a.seq.finished()) {
-                    complete(a);
-                }
-            } catch (RuntimeException e) {
-                fail(a, e);
+            RoundResult round = rounds[i];
+            if (round == null) {
+                fail(a, failure);
+                continue;
+            }
+            int[] emitted = a.seq.lastEmitted();
+            notify(l -> l.onRound(a.pending.request.requestId(), a.pending.strategy, round.drafterVersion(),
+                    a.pending.request.domain(), round, emitted));
+            emit(a, emitted);
+            if (a.seq.finished()) {
+                complete(a);
             }
         }
     }
@@ -501,7 +496,6 @@ public final class Engine implements GenerationService, AutoCloseable {
         final int prefixHit;
         long firstTokenNanos;
         int sentChars;
-        DraftTree tree;
         boolean released;
 
         Active(Pending pending, Sequence seq, long started, int prefixHit) {

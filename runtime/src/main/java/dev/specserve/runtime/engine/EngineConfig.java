@@ -18,6 +18,6 @@ public record EngineConfig(int maxBatch, int queueCapacity, int maxTokensLimit, 
                            DraftBudget defaultBudget, long requestTimeoutMillis, long prefixCacheBytes,
                            int prefixBlockTokens) {
     public static EngineConfig defaults() {
-        return new EngineConfig(4, 64, 512, "specblock", new DraftBudget(6, 4), 120_000, 256L << 20, 32);
+        return new EngineConfig(4, 64, 512, "auto", new DraftBudget(6, 4), 120_000, 256L << 20, 32);
     }
 }

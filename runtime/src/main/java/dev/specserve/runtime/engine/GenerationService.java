@@ -35,4 +35,12 @@ public interface GenerationService {
 
     /** Version id of the drafter the next round will use. */
     long drafterVersion();
+
+    /**
+     * The goodput planner's learned state, for metrics: cost-model coefficients (ms) and the shares of rounds
+     * decoded plainly and with a drafter forward. Keys are fixed for the service's lifetime.
+     */
+    default java.util.Map<String, Double> plannerState() {
+        return java.util.Map.of();
+    }
 }

@@ -5,4 +5,22 @@ public interface Drafter {
     String name();
 
     DraftSession newSession();
+
+    /**
+     * True when the goodput planner chooses this strategy's budget each round (up to the request's budget);
+     * false when the strategy drafts exactly the budget it is given.
+     */
+    default boolean adaptive() {
+        return false;
+    }
+
+    /** The budget for a request that names none: the engine's default, or an adaptive strategy's own cap. */
+    default DraftBudget defaultBudget(DraftBudget engineDefault) {
+        return engineDefault;
+    }
+
+    /** True when a drafter model is among the sources, so a budget's {@code maxForwards} matters. */
+    default boolean hasModel() {
+        return false;
+    }
 }

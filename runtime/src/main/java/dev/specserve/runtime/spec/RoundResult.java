@@ -21,6 +21,28 @@ public record RoundResult(
         return acceptance.acceptedNodes().length;
     }
 
+    /** Verified nodes that {@code source} proposed ({@link DraftTree#MODEL}, {@link DraftTree#SUFFIX}). */
+    public int drafted(int source) {
+        int n = 0;
+        for (int i = 0; i < tree.size(); i++) {
+            if (tree.from(i, source)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Accepted nodes that {@code source} proposed. */
+    public int accepted(int source) {
+        int n = 0;
+        for (int node : acceptance.acceptedNodes()) {
+            if (tree.from(node, source)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     /** Time spent outside ORT calls: tree building, masks, copies, bookkeeping. */
     public long javaNanos() {
         return Math.max(0, roundNanos - draftOrtNanos - verifyOrtNanos);

@@ -4,7 +4,10 @@ import dev.specserve.runtime.kv.KvCache;
 import dev.specserve.runtime.model.Masks;
 import dev.specserve.runtime.model.TargetModel;
 import dev.specserve.runtime.model.TargetOutput;
+import dev.specserve.runtime.plan.GoodputPlanner;
+import dev.specserve.runtime.plan.PlannedSequence;
 import dev.specserve.runtime.tokenizer.TextTokenizer;
+import java.util.List;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.function.BooleanSupplier;
@@ -13,18 +16,14 @@ import java.util.function.BooleanSupplier;
  * The speculative decoding loop.
  *
  * <pre>
- * prefill the prompt -> first token
- * repeat:  draft a tree rooted at the last token                          (Sequence.draft)
- *          verify root + tree in ONE target forward: tree attention mask,
- *          positions = root position + depth                              (generate, or the engine's batch)
- *          accept the longest path the target agrees with, plus the target's own next token;
- *          keep only the root and accepted rows in the target's cache;
- *          tell the drafter what was committed; emit                      (Sequence.accept)
+ * prefill the prompt -> first token                                       (start)
+ * repeat:  {@link RoundRunner#run}: draft and plan every sequence's tree, verify all trees in ONE
+ *          target forward, accept the longest agreeing path plus the target's own next token
  * </pre>
  *
  * Greedy output equals plain autoregressive decoding whatever the drafter proposes; sampling stays
- * lossless through {@link TreeVerifier}. {@link #generate} runs one sequence; the serving engine drives
- * several {@link Sequence}s and verifies their trees in one batched forward.
+ * lossless through {@link TreeVerifier}. {@link #generate} is a batch of one; the serving engine runs the
+ * same round over all of its running sequences.
  */
 public final class SpeculativeDecoder {
     public static final int MAX_TREE_NODES = 256;
@@ -32,11 +31,22 @@ public final class SpeculativeDecoder {
     private final TargetModel target;
     private final TextTokenizer tokenizer;
     private final int contextLength;
+    private final RoundRunner runner;
 
     public SpeculativeDecoder(TargetModel target, TextTokenizer tokenizer) {
+        this(target, tokenizer, new GoodputPlanner());
+    }
+
+    public SpeculativeDecoder(TargetModel target, TextTokenizer tokenizer, GoodputPlanner planner) {
         this.target = target;
         this.tokenizer = tokenizer;
         this.contextLength = target.info().contextLength();
+        this.runner = new RoundRunner(target, planner);
+    }
+
+    /** The round primitive (draft, plan, verify, accept) this decoder and its engine share. */
+    public RoundRunner rounds() {
+        return runner;
     }
 
     public int contextLength() {
@@ -79,19 +89,16 @@ public final class SpeculativeDecoder {
         validate(req);
         KvCache cache = target.newCache(cacheCapacity(req.budget()));
         try (Sequence seq = start(req, drafter, cache, null)) {
+            List<Sequence> batch = List.of(seq);
             while (!seq.finished()) {
                 if (cancelled.getAsBoolean()) {
                     seq.finish(FinishReason.CANCELLED);
                     break;
                 }
-                DraftTree tree = seq.draft();
-                if (seq.finished()) {
+                if (!seq.hasRoom()) {
                     break;
                 }
-                long verifyStart = System.nanoTime();
-                TargetOutput verified = target.forward(tree.verifyTokens(seq.root()),
-                        tree.verifyPositions(seq.rootPosition()), tree.verifyMask(seq.rootPosition()), cache);
-                RoundResult round = seq.accept(tree, verified, verifyStart);
+                RoundResult round = runner.run(batch, null)[0];
                 listener.onRound(round, seq.lastEmitted());
             }
             return seq.result();
@@ -107,8 +114,9 @@ public final class SpeculativeDecoder {
     }
 
     /** One sequence being decoded: its cache, drafter session, output and statistics. */
-    public final class Sequence implements AutoCloseable {
+    public final class Sequence implements PlannedSequence, AutoCloseable {
         private final GenerationRequest req;
+        private final Drafter drafter;
         private final KvCache cache;
         private final DraftSession drafts;
         private final OutputTracker out;
@@ -123,13 +131,15 @@ public final class SpeculativeDecoder {
         private long javaNanos;
         private long draftForwards;
         private long treeNodes;
-        private long draftStart;
-        private long draftEnd;
-        private DraftStats draftStats = DraftStats.NONE;
+        private long roundDraftNanos;
+        private int roundForwards;
+        private long roundDraftOrtNanos;
+        private long roundDrafterVersion;
         private int[] lastEmitted = new int[0];
 
         private Sequence(GenerationRequest req, Drafter drafter, KvCache cache, PrefixState prefix) {
             this.req = req;
+            this.drafter = drafter;
             this.cache = cache;
             this.rng = new SplittableRandom(req.sampling().seed());
             this.out = new OutputTracker(tokenizer, req.maxTokens(), req.stop());
@@ -175,17 +185,46 @@ public final class SpeculativeDecoder {
             return req;
         }
 
-        /** Drafts this round's tree; finishes the sequence (LENGTH) when the context is full. */
-        public DraftTree draft() {
-            int room = contextLength - 1 - rootPosition();
-            if (room < 0) {
+        /** False, and the sequence finishes (LENGTH), when the context has no room for another round. */
+        public boolean hasRoom() {
+            if (contextLength - 1 - rootPosition() < 0) {
                 out.finish(FinishReason.LENGTH);
-                return DraftTree.empty();
+                return false;
             }
-            draftStart = System.nanoTime();
-            DraftTree tree = drafts.propose(req.budget().withMaxDepth(room));
-            draftStats = drafts.lastStats();
-            draftEnd = System.nanoTime();
+            return true;
+        }
+
+        @Override
+        public boolean adaptive() {
+            return drafter.adaptive();
+        }
+
+        @Override
+        public boolean hasModel() {
+            return drafter.hasModel();
+        }
+
+        @Override
+        public DraftBudget budget() {
+            return req.budget();
+        }
+
+        @Override
+        public int pastLength() {
+            return cache.length();
+        }
+
+        /** Drafts a tree within {@code budget} and the context's room; time and forwards count toward this round. */
+        @Override
+        public DraftTree propose(DraftBudget budget) {
+            int room = contextLength - 1 - rootPosition();
+            long t0 = System.nanoTime();
+            DraftTree tree = drafts.propose(budget.withMaxDepth(Math.max(0, room)));
+            DraftStats stats = drafts.lastStats();
+            roundDraftNanos += System.nanoTime() - t0;
+            roundForwards += stats.forwards();
+            roundDraftOrtNanos += stats.ortNanos();
+            roundDrafterVersion = Math.max(roundDrafterVersion, stats.drafterVersion());
             return tree;
         }
 
@@ -197,10 +236,14 @@ public final class SpeculativeDecoder {
             drafts.commit(committed, verified.hiddenRows(acceptance.keptRows()));
             lastEmitted = out.addAll(committed);
             long done = System.nanoTime();
-            long draft = draftEnd - draftStart;
+            long draft = roundDraftNanos;
             long verify = done - verifyStart;
-            RoundResult round = new RoundResult(rounds++, tree, acceptance, draftStats.forwards(), draft,
-                    draftStats.ortNanos(), verify, verified.runNanos(), draft + verify, draftStats.drafterVersion());
+            RoundResult round = new RoundResult(rounds++, tree, acceptance, roundForwards, draft,
+                    roundDraftOrtNanos, verify, verified.runNanos(), draft + verify, roundDrafterVersion);
+            roundDraftNanos = 0;
+            roundForwards = 0;
+            roundDraftOrtNanos = 0;
+            roundDrafterVersion = 0;
             accepted += round.acceptedLength();
             draftNanos += draft;
             verifyNanos += verify;

@@ -1,0 +1,181 @@
+package dev.specserve.controller.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.specserve.controller.load.CompletionStreamClient;
+import dev.specserve.controller.load.LevelReport;
+import dev.specserve.controller.load.LoadGenerator;
+import dev.specserve.runtime.SpecserveHome;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "load", mixinStandardHelpOptions = true,
+        description = {"Closed-loop HTTP load on a running server: at each concurrency c, c clients each stream one "
+                + "POST /v1/completions at a time until --requests have been sent; reports tokens/s, TTFT, "
+                + "inter-token and end-to-end latency percentiles and failed requests per level.",
+                "ITL is per token: each gap between text chunks divided by the request's mean tokens per chunk "
+                + "(usage.completion_tokens / text chunks), since one speculative round sends several tokens in one "
+                + "chunk. Failed requests (non-200, error chunk, no [DONE], timeout, connection error) are counted, "
+                + "not timed; the exit status is 1 when any request failed (the report is still written)."})
+final class LoadCommand implements Callable<Integer> {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    @Option(names = "--url", defaultValue = "http://127.0.0.1:8000", description = "Server root (default: ${DEFAULT-VALUE}).")
+    String url;
+
+    @Option(names = "--prompts", paramLabel = "FILE.jsonl",
+            description = "One {\"prompt\": ...} per line, used in turn (default: bench/prompts/python-heldout.jsonl).")
+    Path prompts;
+
+    @Option(names = "--requests", defaultValue = "32", description = "Requests per concurrency level (default: ${DEFAULT-VALUE}).")
+    int requests;
+
+    @Option(names = "--concurrency", split = ",", defaultValue = "1,4,8",
+            description = "Comma-separated concurrency levels, run in order (default: ${DEFAULT-VALUE}).")
+    List<Integer> concurrency;
+
+    @Option(names = "--max-tokens", defaultValue = "128", description = "max_tokens of each request (default: ${DEFAULT-VALUE}).")
+    int maxTokens;
+
+    @Option(names = "--strategy", description = "The requests' strategy field (default: the server's default strategy).")
+    String strategy;
+
+    @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default: ${DEFAULT-VALUE}).")
+    double temperature;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "300",
+            description = "Per-request limit, send to [DONE]; a request over it is cancelled and counted failed "
+                    + "(default: ${DEFAULT-VALUE}).")
+    double timeoutSeconds;
+
+    @Option(names = "--warmup", defaultValue = "2", description = "Requests sent one at a time before the first level "
+            + "and not counted: a fresh server's first requests are slow (JIT, caches) (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--json", paramLabel = "OUT", description = "Also write the results as JSON.")
+    Path json;
+
+    @Override
+    public Integer call() throws IOException {
+        if (requests < 1) {
+            throw new IllegalArgumentException("--requests must be >= 1, got " + requests);
+        }
+        if (maxTokens < 1) {
+            throw new IllegalArgumentException("--max-tokens must be >= 1, got " + maxTokens);
+        }
+        if (concurrency.isEmpty() || concurrency.stream().anyMatch(c -> c < 1)) {
+            throw new IllegalArgumentException("--concurrency levels must be >= 1, got " + concurrency);
+        }
+        if (warmup < 0) {
+            throw new IllegalArgumentException("--warmup must be >= 0, got " + warmup);
+        }
+        if (!(timeoutSeconds > 0)) {
+            throw new IllegalArgumentException("--timeout must be > 0, got " + timeoutSeconds);
+        }
+        URI base = URI.create(url);
+        if (!"http".equals(base.getScheme()) && !"https".equals(base.getScheme())) {
+            throw new IllegalArgumentException("--url must be http(s)://HOST:PORT, got " + url);
+        }
+        Path file = prompts != null ? prompts : SpecserveHome.home().resolve("bench/prompts/python-heldout.jsonl");
+        List<String> texts = BenchCommand.readPrompts(file);
+
+        HttpClient http = CompletionStreamClient.newHttpClient();
+        Duration timeout = Duration.ofMillis(Math.round(timeoutSeconds * 1000));
+        CompletionStreamClient client = new CompletionStreamClient(http, url, maxTokens, temperature, strategy, timeout);
+        JsonNode model = describeModel(http);
+        System.err.printf("load: %s, %d requests per level at concurrency %s, %d max tokens, strategy %s, %d prompts from %s%n",
+                client.endpoint(), requests, concurrency, maxTokens,
+                strategy != null ? strategy : "default (" + model.path("default_strategy").asText("?") + ")",
+                texts.size(), file);
+        LoadGenerator generator = new LoadGenerator(client, texts, 2000);
+        if (warmup > 0) {
+            LevelReport w = generator.runLevel(1, warmup, null);
+            System.err.printf("load: warm-up, %d requests, %d failed%s%n", warmup, w.failed(),
+                    w.firstError() == null ? "" : " (first failure: " + w.firstError() + ")");
+        }
+        List<LevelReport> levels = new java.util.ArrayList<>();
+        for (int c : concurrency) {
+            LevelReport level = generator.runLevel(c, requests, p -> System.err.printf(
+                    "load: c=%d %d/%d done, %d failed, %.1f tok/s so far, %.1f s%n", p.concurrency(), p.done(),
+                    p.total(), p.failed(), p.elapsedSeconds() > 0 ? p.completionTokens() / p.elapsedSeconds() : 0,
+                    p.elapsedSeconds()));
+            System.err.printf("load: c=%d %d/%d done, %d failed, %.1f tok/s, %.1f s%s%n", c, level.requests(), requests,
+                    level.failed(), level.tokensPerSecond(), level.wallSeconds(),
+                    level.firstError() == null ? "" : " (first failure: " + level.firstError() + ")");
+            levels.add(level);
+        }
+        printTable(System.out, levels);
+        if (json != null) {
+            Map<String, Object> doc = new LinkedHashMap<>();
+            doc.put("created", Instant.now().toString());
+            doc.put("url", url);
+            doc.put("model", model.path("id").isMissingNode() ? null : model.path("id").asText());
+            doc.put("strategy", strategy);
+            doc.put("server_default_strategy", model.path("default_strategy").isMissingNode() ? null
+                    : model.path("default_strategy").asText());
+            doc.put("prompts", file.toString());
+            doc.put("prompt_count", texts.size());
+            doc.put("requests_per_level", requests);
+            doc.put("max_tokens", maxTokens);
+            doc.put("temperature", temperature);
+            doc.put("timeout_s", timeoutSeconds);
+            doc.put("warmup_requests", warmup);
+            Map<String, Object> machine = new LinkedHashMap<>(Machine.describe(null));
+            machine.remove("execution_provider"); // the client's machine; the server's device is not known here
+            doc.put("machine", machine);
+            doc.put("levels", levels.stream().map(LevelReport::toJson).toList());
+            JSON.writeValue(json.toFile(), doc);
+            System.err.println("load: wrote " + json);
+        }
+        return levels.stream().anyMatch(l -> l.failed() > 0) ? 1 : 0;
+    }
+
+    /** The server's {@code GET /v1/models} entry (model id, default strategy), or an empty node if it does not answer. */
+    private JsonNode describeModel(HttpClient http) {
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url.replaceAll("/+$", "") + "/v1/models"))
+                    .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() == 200) {
+                JsonNode m = JSON.readTree(r.body()).path("data").path(0);
+                if (m.isObject()) {
+                    return m;
+                }
+            }
+        } catch (IOException e) {
+            // reported by the requests themselves
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return JSON.createObjectNode();
+    }
+
+    static void printTable(PrintStream out, List<LevelReport> levels) {
+        out.printf("%5s %8s %6s %9s %9s %9s %9s %9s %9s %9s %8s%n", "conc", "requests", "failed", "tok/s",
+                "ttft p50", "ttft p99", "itl p50", "itl p99", "e2e p50", "e2e p99", "tok/chnk");
+        for (LevelReport l : levels) {
+            out.printf("%5d %8d %6d %9.1f %9s %9s %9s %9s %9s %9s %8s%n", l.concurrency(), l.requests(), l.failed(),
+                    l.tokensPerSecond(), ms(l.ttftP50Ms()), ms(l.ttftP99Ms()), ms(l.itlP50Ms()), ms(l.itlP99Ms()),
+                    ms(l.e2eP50Ms()), ms(l.e2eP99Ms()), l.tokensPerChunk() == null ? "-"
+                            : String.format("%.2f", l.tokensPerChunk()));
+        }
+        out.println("(latencies in ms over successful requests; itl per token, see --help)");
+    }
+
+    private static String ms(Double v) {
+        return v == null ? "-" : String.format("%.1f", v);
+    }
+}

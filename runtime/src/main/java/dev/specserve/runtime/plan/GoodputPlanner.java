@@ -1,0 +1,492 @@
+package dev.specserve.runtime.plan;
+
+import dev.specserve.runtime.spec.Acceptance;
+import dev.specserve.runtime.spec.DraftBudget;
+import dev.specserve.runtime.spec.DraftTree;
+import dev.specserve.runtime.spec.RoundResult;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
+
+/**
+ * Chooses, every round and for every adaptive sequence of the batch, what to draft: whether to buy a
+ * drafter-model forward on top of the free lookup candidates, and how many nodes of the resulting tree to
+ * verify (0 = a plain decode step). The objective is the batch's expected committed tokens per second:
+ *
+ * <pre>
+ *   goodput = sum_i (1 + sum of kept node values of i) / (drafting ms + predicted verify ms)
+ * </pre>
+ *
+ * where a node's value is the product of estimated acceptance probabilities along its root path (so it never
+ * exceeds its parent's, and any top-k set is a valid subtree). Acceptance is learned online per source and
+ * node feature, globally and per sequence (the global estimate is the per-sequence prior); the verify and
+ * drafter costs are linear models refitted from measured rounds. Sequences whose strategy fixes the budget
+ * are drafted as asked, and only their cost enters the objective.
+ *
+ * <p>Thread-safe: every entry point locks the planner.
+ */
+public final class GoodputPlanner {
+    /**
+     * Pending context pairs an adaptive drafter model catches up on per call: older ones are skipped, so a
+     * model left idle costs a bounded forward when it is called again.
+     */
+    public static final int MODEL_CATCH_UP = 32;
+    private static final double SEQ_STRENGTH = 6;
+    private static final double GLOBAL_STRENGTH = 4;
+    /** Rounds without any model forward after which one sequence calls the model anyway, to keep evidence fresh. */
+    private static final int EXPLORE_EVERY = 64;
+    /** Model forwards bought regardless of the estimate until this much first-position evidence exists. */
+    private static final double COLD_START_CALLS = 3;
+
+    private final AcceptanceTable globalModel = new AcceptanceTable(NodeFeatures.MODEL_CELLS, 0.998);
+    private final AcceptanceTable globalSuffix = new AcceptanceTable(NodeFeatures.SUFFIX_CELLS, 0.998);
+    private final AcceptanceTable globalChain = new AcceptanceTable(NodeFeatures.CHAIN_DEPTHS, 0.995);
+    private final LinearCostModel verifyCost;
+    private final LinearCostModel draftCost;
+    private final Map<PlannedSequence, SeqState> states = new WeakHashMap<>();
+    private long globalDrafterVersion = -1;
+    private int modelReach = 4;
+    private long modelCalls;
+    private long plainSteps;
+    private long plannedRounds;
+    private long lastModelRound;
+    private double predictedAccepted;
+    private double actualAccepted;
+    private double predictedMs;
+    private double actualMs;
+
+    public GoodputPlanner() {
+        // verify ms ~ a + b * tokens + c * attention work (tokens x columns / 1024); refined by calibrate()
+        this.verifyCost = new LinearCostModel("verify", new double[] {3.0, 0.2, 1.0}, 512, 16, 4);
+        // drafter call ms ~ a + b * rows fed
+        this.draftCost = new LinearCostModel("draft", new double[] {1.0, 0.05}, 256, 8, 4);
+    }
+
+    /** Per-sequence memory: acceptance evidence, and what the drafter model has not been fed yet. */
+    private static final class SeqState {
+        final AcceptanceTable model = new AcceptanceTable(NodeFeatures.MODEL_CELLS, 0.95);
+        final AcceptanceTable suffix = new AcceptanceTable(NodeFeatures.SUFFIX_CELLS, 0.95);
+        final AcceptanceTable chain = new AcceptanceTable(NodeFeatures.CHAIN_DEPTHS, 0.9);
+        long drafterVersion = -1;
+        int roundsSinceModel;
+        int tokensSinceModel;
+        int rounds;
+        boolean calledModel;
+    }
+
+    // ------------------------------------------------------------------ planning
+
+    /** Drafts this round's trees, one per sequence, planned for the batch as a whole. */
+    public synchronized DraftTree[] draft(List<? extends PlannedSequence> batch, int batchColumns) {
+        int b = batch.size();
+        DraftTree[] trees = new DraftTree[b];
+        double draftMs = 0;
+        for (int i = 0; i < b; i++) {
+            PlannedSequence s = batch.get(i);
+            SeqState st = state(s);
+            st.calledModel = false;
+            long t0 = System.nanoTime();
+            trees[i] = s.adaptive() ? s.propose(s.budget().withMaxForwards(0)) : s.propose(s.budget());
+            draftMs += (System.nanoTime() - t0) / 1e6;
+        }
+        double[][] values = new double[b][];
+        for (int i = 0; i < b; i++) {
+            values[i] = sortedValues(batch.get(i), trees[i]);
+        }
+        draftMs = buyModelForwards(batch, trees, values, batchColumns, draftMs);
+        Choice best = choose(batch, trees, values, batchColumns, draftMs);
+        plannedRounds++;
+        for (int i = 0; i < b; i++) {
+            PlannedSequence s = batch.get(i);
+            if (s.adaptive()) {
+                trees[i] = keepBest(s, trees[i], best.take(i));
+                if (trees[i].size() == 0) {
+                    plainSteps++;
+                }
+                predictedAccepted += sum(nodeValues(s, trees[i]), trees[i].size());
+            }
+        }
+        return trees;
+    }
+
+    /** For each adaptive sequence with a model, calls the model when its expected gain beats its cost. */
+    private double buyModelForwards(List<? extends PlannedSequence> batch, DraftTree[] trees, double[][] values,
+                                    int batchColumns, double draftMs) {
+        for (int i = 0; i < batch.size(); i++) {
+            PlannedSequence s = batch.get(i);
+            if (!s.adaptive() || !s.hasModel() || s.budget().empty() || s.budget().maxForwards() == 0) {
+                continue;
+            }
+            SeqState st = state(s);
+            double callMs = draftCost.predict(1, Math.min(st.tokensSinceModel, MODEL_CATCH_UP) + modelReach);
+            double[] gain = modelGain(s, st, trees[i]);
+            double before = choose(batch, trees, values, batchColumns, draftMs).goodput;
+            double[] saved = values[i];
+            values[i] = mergeSorted(saved, gain);
+            double after = choose(batch, trees, values, batchColumns, draftMs + callMs).goodput;
+            values[i] = saved;
+            boolean explore = plannedRounds - lastModelRound >= EXPLORE_EVERY
+                    || globalChain.seen(0) < COLD_START_CALLS;
+            if (after > before || explore) {
+                long t0 = System.nanoTime();
+                trees[i] = s.propose(s.budget());
+                double ms = (System.nanoTime() - t0) / 1e6;
+                draftCost.observe(ms, 1, Math.min(st.tokensSinceModel, MODEL_CATCH_UP) + modelReach);
+                draftMs += ms;
+                st.calledModel = true;
+                modelCalls++;
+                lastModelRound = plannedRounds;
+                values[i] = sortedValues(s, trees[i]);
+            }
+        }
+        return draftMs;
+    }
+
+    /**
+     * What a model forward would add: its chain's per-depth acceptance (learned), discounted by the chance
+     * that the lookup candidates already reach that depth.
+     */
+    private double[] modelGain(PlannedSequence s, SeqState st, DraftTree lookup) {
+        int depth = Math.min(modelReach, s.budget().maxDepth());
+        double[] covered = new double[depth + 1];
+        double[] v = nodeValues(s, lookup);
+        for (int n = 0; n < lookup.size(); n++) {
+            int d = lookup.depth(n);
+            if (d <= depth) {
+                covered[d] = Math.min(1, covered[d] + v[n]);
+            }
+        }
+        double[] gain = new double[depth];
+        double chain = 1;
+        for (int d = 1; d <= depth; d++) {
+            int cell = Math.min(d, NodeFeatures.CHAIN_DEPTHS) - 1;
+            double global = globalChain.estimate(cell, d == 1 ? 0.5 : 0.3, GLOBAL_STRENGTH);
+            chain *= st.chain.estimate(cell, global, SEQ_STRENGTH);
+            gain[d - 1] = chain * (1 - covered[d]);
+        }
+        return gain;
+    }
+
+    private record Choice(double goodput, int perSequence, int[] takes) {
+        int take(int i) {
+            return takes[i];
+        }
+    }
+
+    /**
+     * The node count that maximises expected goodput. A batch of one takes its best S nodes; a larger batch
+     * is padded to its longest tree, so every sequence takes up to the same L nodes.
+     */
+    private Choice choose(List<? extends PlannedSequence> batch, DraftTree[] trees, double[][] values,
+                          int batchColumns, double draftMs) {
+        int b = batch.size();
+        int fixedMax = 0;
+        double fixedTokens = 0;
+        int maxL = 0;
+        for (int i = 0; i < b; i++) {
+            if (batch.get(i).adaptive()) {
+                maxL = Math.max(maxL, values[i].length);
+            } else {
+                fixedMax = Math.max(fixedMax, trees[i].size());
+                fixedTokens += 1 + sum(values[i], values[i].length);
+            }
+        }
+        Choice best = null;
+        int[] takes = new int[b];
+        for (int l = 0; l <= maxL; l++) {
+            double tokens = fixedTokens;
+            int widest = fixedMax;
+            for (int i = 0; i < b; i++) {
+                if (batch.get(i).adaptive()) {
+                    takes[i] = Math.min(l, values[i].length);
+                    tokens += 1 + sum(values[i], takes[i]);
+                    widest = Math.max(widest, takes[i]);
+                }
+            }
+            double ms = draftMs + predictVerify(batch, widest, batchColumns);
+            double g = tokens / Math.max(ms, 1e-3);
+            if (best == null || g > best.goodput) {
+                best = new Choice(g, l, takes.clone());
+            }
+        }
+        return best;
+    }
+
+    private static double sum(double[] sortedDesc, int n) {
+        double s = 0;
+        for (int k = 0; k < n; k++) {
+            s += sortedDesc[k];
+        }
+        return s;
+    }
+
+    private static double[] mergeSorted(double[] a, double[] extra) {
+        double[] m = Arrays.copyOf(a, a.length + extra.length);
+        System.arraycopy(extra, 0, m, a.length, extra.length);
+        Arrays.sort(m);
+        for (int i = 0, j = m.length - 1; i < j; i++, j--) {
+            double t = m[i];
+            m[i] = m[j];
+            m[j] = t;
+        }
+        return m;
+    }
+
+    /** Keeps the {@code take} most valuable nodes; values never grow along a path, so they form a subtree. */
+    private DraftTree keepBest(PlannedSequence s, DraftTree tree, int take) {
+        if (take >= tree.size()) {
+            return tree;
+        }
+        double[] v = nodeValues(s, tree);
+        Integer[] order = new Integer[tree.size()];
+        for (int n = 0; n < order.length; n++) {
+            order[n] = n;
+        }
+        Arrays.sort(order, (x, y) -> v[x] != v[y] ? Double.compare(v[y], v[x])
+                : tree.depth(x) != tree.depth(y) ? Integer.compare(tree.depth(x), tree.depth(y)) : Integer.compare(x, y));
+        boolean[] keep = new boolean[tree.size()];
+        int kept = 0;
+        for (int k = 0; k < order.length && kept < take; k++) {
+            int n = order[k];
+            int p = tree.parent(n);
+            if (p == DraftTree.ROOT || keep[p]) {
+                keep[n] = true;
+                kept++;
+            }
+        }
+        return tree.retain(keep);
+    }
+
+    private double[] sortedValues(PlannedSequence s, DraftTree tree) {
+        double[] v = nodeValues(s, tree);
+        double[] sorted = v.clone();
+        Arrays.sort(sorted);
+        for (int i = 0, j = sorted.length - 1; i < j; i++, j--) {
+            double t = sorted[i];
+            sorted[i] = sorted[j];
+            sorted[j] = t;
+        }
+        return sorted;
+    }
+
+    /** Probability that each node is accepted: the product of conditional estimates along its path. */
+    double[] nodeValues(PlannedSequence s, DraftTree tree) {
+        SeqState st = state(s);
+        double[] v = new double[tree.size()];
+        for (int n = 0; n < v.length; n++) {
+            int p = tree.parent(n);
+            double parent = p == DraftTree.ROOT ? 1 : v[p];
+            v[n] = parent * Math.min(conditional(st, tree, n), 0.999);
+        }
+        return v;
+    }
+
+    private double conditional(SeqState st, DraftTree tree, int n) {
+        double p = 0;
+        if (tree.from(n, DraftTree.MODEL)) {
+            int cell = NodeFeatures.modelCell(tree, n);
+            double global = globalModel.estimate(cell, NodeFeatures.modelPrior(tree, n), GLOBAL_STRENGTH);
+            p = Math.max(p, st.model.estimate(cell, global, SEQ_STRENGTH));
+        }
+        if (tree.from(n, DraftTree.SUFFIX)) {
+            int cell = NodeFeatures.suffixCell(tree, n);
+            double global = globalSuffix.estimate(cell, NodeFeatures.suffixPrior(tree, n), GLOBAL_STRENGTH);
+            p = Math.max(p, st.suffix.estimate(cell, global, SEQ_STRENGTH));
+        }
+        return p;
+    }
+
+    // ------------------------------------------------------------------ costs
+
+    /**
+     * Features of a verification padded to {@code widest} nodes per sequence: a fixed cost, tokens computed,
+     * and KV rows read ({@code columns} per sequence: its past, or the pool's capacity when batched).
+     */
+    static double[] verifyFeatures(int batch, int widest, int columns) {
+        double rows = widest + 1;
+        return new double[] {1, batch * rows, batch * (double) columns / 1024.0};
+    }
+
+    private double predictVerify(List<? extends PlannedSequence> batch, int widest, int batchColumns) {
+        return verifyCost.predict(features(batch, widest, batchColumns));
+    }
+
+    private static double[] features(List<? extends PlannedSequence> batch, int widest, int batchColumns) {
+        if (batch.size() == 1 || batchColumns < 0) {
+            int past = 0;
+            for (PlannedSequence s : batch) {
+                past = Math.max(past, s.pastLength());
+            }
+            return verifyFeatures(batch.size(), widest, past);
+        }
+        return verifyFeatures(batch.size(), widest, batchColumns);
+    }
+
+    /** A measured verification (forward plus acceptance) of {@code trees} for {@code batch}. */
+    public synchronized void observeVerify(List<? extends PlannedSequence> batch, DraftTree[] trees,
+                                           int batchColumns, long nanos) {
+        int widest = 0;
+        for (DraftTree t : trees) {
+            widest = Math.max(widest, t.size());
+        }
+        double[] x = features(batch, widest, batchColumns);
+        predictedMs += verifyCost.predict(x);
+        actualMs += nanos / 1e6;
+        verifyCost.observe(nanos / 1e6, x);
+    }
+
+    /** Replaces the verify-cost prior with a fit to profiled forwards: (tree nodes, past, ms) triples. */
+    public synchronized void calibrate(List<double[]> profile) {
+        LinearCostModel fit = new LinearCostModel("profile", verifyCost.coefficients(), profile.size(),
+                profile.size(), 1e-3);
+        for (double[] p : profile) {
+            fit.observe(p[2], verifyFeatures(1, (int) p[0], (int) p[1]));
+        }
+        verifyCost.resetPrior(fit.coefficients());
+    }
+
+    // ------------------------------------------------------------------ learning
+
+    /** Learns from a verified round: which nodes were accepted, given their parent was. */
+    public synchronized void observe(PlannedSequence s, DraftTree tree, RoundResult round) {
+        SeqState st = state(s);
+        st.rounds++;
+        long version = round.drafterVersion();
+        boolean modelInTree = false;
+        for (int n = 0; n < tree.size() && !modelInTree; n++) {
+            modelInTree = tree.from(n, DraftTree.MODEL);
+        }
+        if (modelInTree && version > 0) {
+            followDrafterVersion(st, version);
+        }
+        Acceptance acc = round.acceptance();
+        if (s.adaptive()) {
+            actualAccepted += acc.acceptedNodes().length;
+        }
+        boolean[] onPath = new boolean[tree.size()];
+        for (int n : acc.acceptedNodes()) {
+            onPath[n] = true;
+        }
+        int maxModelDepth = 0;
+        int[] bestChild = new int[tree.maxDepth() + 1];
+        Arrays.fill(bestChild, -1);
+        for (int n = 0; n < tree.size(); n++) {
+            int p = tree.parent(n);
+            if (tree.from(n, DraftTree.MODEL)) {
+                maxModelDepth = Math.max(maxModelDepth, tree.depth(n));
+            }
+            if (p != DraftTree.ROOT && !onPath[p]) {
+                continue;
+            }
+            boolean ok = onPath[n];
+            if (tree.from(n, DraftTree.MODEL)) {
+                int cell = NodeFeatures.modelCell(tree, n);
+                globalModel.update(cell, ok);
+                st.model.update(cell, ok);
+                int d = tree.depth(n);
+                if (bestChild[d] < 0 || tree.modelConfidence(n) > tree.modelConfidence(bestChild[d])) {
+                    bestChild[d] = n;
+                }
+            }
+            if (tree.from(n, DraftTree.SUFFIX)) {
+                int cell = NodeFeatures.suffixCell(tree, n);
+                globalSuffix.update(cell, ok);
+                st.suffix.update(cell, ok);
+            }
+        }
+        for (int d = 1; d < bestChild.length; d++) {
+            if (bestChild[d] >= 0) {
+                int cell = Math.min(d, NodeFeatures.CHAIN_DEPTHS) - 1;
+                boolean ok = onPath[bestChild[d]];
+                globalChain.update(cell, ok);
+                st.chain.update(cell, ok);
+            }
+        }
+        if (st.calledModel || modelInTree) {
+            if (st.calledModel && maxModelDepth > 0) {
+                modelReach = Math.max(1, maxModelDepth);
+            }
+            st.roundsSinceModel = 0;
+            st.tokensSinceModel = acc.acceptedNodes().length + 1;
+        } else {
+            st.roundsSinceModel++;
+            st.tokensSinceModel += acc.acceptedNodes().length + 1;
+        }
+    }
+
+    /** A new drafter version makes model evidence stale: fade it so estimates follow within a few rounds. */
+    private void followDrafterVersion(SeqState st, long version) {
+        if (globalDrafterVersion >= 0 && version != globalDrafterVersion) {
+            globalModel.fade(0.1);
+            globalChain.fade(0.1);
+        }
+        globalDrafterVersion = version;
+        if (st.drafterVersion >= 0 && version != st.drafterVersion) {
+            st.model.fade(0);
+            st.chain.fade(0);
+        }
+        st.drafterVersion = version;
+    }
+
+    private SeqState state(PlannedSequence s) {
+        return states.computeIfAbsent(s, k -> {
+            SeqState st = new SeqState();
+            st.tokensSinceModel = s.pastLength() + 1;
+            return st;
+        });
+    }
+
+    // ------------------------------------------------------------------ state, for metrics and logs
+
+    public synchronized double[] verifyCostCoefficients() {
+        return verifyCost.coefficients();
+    }
+
+    public synchronized double[] draftCostCoefficients() {
+        return draftCost.coefficients();
+    }
+
+    public synchronized long verifyCostSamples() {
+        return verifyCost.samples();
+    }
+
+    /** Predicted ms of a single-sequence verification of {@code nodes} tree nodes after {@code past} rows. */
+    public synchronized double predictVerifyMs(int nodes, int past) {
+        return verifyCost.predict(verifyFeatures(1, nodes, past));
+    }
+
+    /** Cost-model coefficients and decision shares, keyed as the metrics name them. */
+    public synchronized Map<String, Double> state() {
+        double[] v = verifyCost.coefficients();
+        double[] d = draftCost.coefficients();
+        Map<String, Double> m = new java.util.LinkedHashMap<>();
+        m.put("verify_cost_intercept_ms", v[0]);
+        m.put("verify_cost_per_token_ms", v[1]);
+        m.put("verify_cost_per_kv_kilorow_ms", v[2]);
+        m.put("draft_cost_intercept_ms", d[0]);
+        m.put("draft_cost_per_row_ms", d[1]);
+        m.put("plain_step_ratio", plannedRounds == 0 ? 0 : (double) plainSteps / plannedRounds);
+        m.put("model_call_ratio", plannedRounds == 0 ? 0 : (double) modelCalls / plannedRounds);
+        return m;
+    }
+
+    public synchronized long modelCalls() {
+        return modelCalls;
+    }
+
+    public synchronized long plainSteps() {
+        return plainSteps;
+    }
+
+    public synchronized long plannedRounds() {
+        return plannedRounds;
+    }
+
+    @Override
+    public synchronized String toString() {
+        return String.format("goodput planner: %s, %s, model calls %d, plain steps %d of %d rounds, accepted "
+                        + "tokens predicted/actual %.0f/%.0f, verify ms predicted/actual %.0f/%.0f", verifyCost, draftCost,
+                modelCalls, plainSteps, plannedRounds, predictedAccepted, actualAccepted, predictedMs, actualMs);
+    }
+}

@@ -1,0 +1,22 @@
+package dev.specserve.runtime.plan;
+
+import dev.specserve.runtime.spec.DraftBudget;
+import dev.specserve.runtime.spec.DraftTree;
+
+/** What the planner sees of a sequence: its drafting sources, its budget, and a way to ask for a tree. */
+public interface PlannedSequence {
+    /** True when the planner chooses this sequence's budget; false when its strategy fixes the budget. */
+    boolean adaptive();
+
+    /** True when a drafter model is among its sources, so model forwards can be bought. */
+    boolean hasModel();
+
+    /** The fixed budget, or for an adaptive sequence the cap on what the planner may choose. */
+    DraftBudget budget();
+
+    /** Rows in the target's cache: the past a verification attends to. */
+    int pastLength();
+
+    /** Drafts a tree within {@code budget}; may be called more than once per round. */
+    DraftTree propose(DraftBudget budget);
+}

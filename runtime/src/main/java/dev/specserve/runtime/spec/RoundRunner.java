@@ -1,0 +1,151 @@
+package dev.specserve.runtime.spec;
+
+import dev.specserve.runtime.kv.KvPool;
+import dev.specserve.runtime.kv.KvCache;
+import dev.specserve.runtime.model.Masks;
+import dev.specserve.runtime.model.TargetModel;
+import dev.specserve.runtime.model.TargetOutput;
+import dev.specserve.runtime.plan.GoodputPlanner;
+import dev.specserve.runtime.spec.SpeculativeDecoder.Sequence;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one round primitive, for a batch of one and a batch of N alike:
+ *
+ * <pre>
+ *   trees   = planner.draft(batch)             draft, and choose what each sequence verifies
+ *   outputs = verify(batch, trees)             ONE target forward over every tree
+ *   results = accept each, planner learns      longest agreeing path + the target's next token
+ * </pre>
+ */
+public final class RoundRunner {
+    private static final Logger LOG = LoggerFactory.getLogger(RoundRunner.class);
+    private final TargetModel target;
+    private final GoodputPlanner planner;
+    private volatile boolean calibrated;
+
+    public RoundRunner(TargetModel target, GoodputPlanner planner) {
+        this.target = target;
+        this.planner = planner;
+    }
+
+    public GoodputPlanner planner() {
+        return planner;
+    }
+
+    /**
+     * Runs one round for every sequence. With more than one sequence they must live in pool slots
+     * 0..B-1 in batch order; a single sequence verifies against its own cache. Results are in batch order.
+     */
+    public RoundResult[] run(List<Sequence> batch, KvPool pool) {
+        calibrateOnce();
+        boolean batched = batch.size() > 1;
+        int columns = batched ? pool.capacity() : -1;
+        DraftTree[] trees = planner.draft(batch, columns);
+        long verifyStart = System.nanoTime();
+        TargetOutput[] outputs = verify(batch, trees, pool);
+        RoundResult[] results = new RoundResult[batch.size()];
+        RuntimeException failure = null;
+        for (int i = 0; i < batch.size(); i++) {
+            try {
+                results[i] = batch.get(i).accept(trees[i], outputs[i], verifyStart);
+            } catch (RuntimeException e) {
+                failure = failure == null ? e : failure;
+            }
+        }
+        planner.observeVerify(batch, trees, columns, System.nanoTime() - verifyStart);
+        for (int i = 0; i < batch.size(); i++) {
+            if (results[i] != null) {
+                planner.observe(batch.get(i), trees[i], results[i]);
+            }
+        }
+        if (failure != null) {
+            throw new RoundFailedException(results, failure);
+        }
+        return results;
+    }
+
+    private TargetOutput[] verify(List<Sequence> batch, DraftTree[] trees, KvPool pool) {
+        if (batch.size() == 1) {
+            Sequence s = batch.get(0);
+            DraftTree t = trees[0];
+            return new TargetOutput[] {target.forward(t.verifyTokens(s.root()), t.verifyPositions(s.rootPosition()),
+                    t.verifyMask(s.rootPosition()), s.cache())};
+        }
+        List<TargetModel.BatchEntry> entries = new ArrayList<>(batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+            Sequence s = batch.get(i);
+            int rootPos = s.rootPosition();
+            entries.add(new TargetModel.BatchEntry(trees[i].verifyTokens(s.root()), trees[i].verifyPositions(rootPos),
+                    trees[i].verifyMask(rootPos)));
+        }
+        return target.forwardBatch(entries, pool);
+    }
+
+    /**
+     * Seeds the planner's verify-cost model with a short profile (tree sizes 0..32 after a short and a long
+     * past, about a dozen forwards), so the first requests are planned on this machine's costs.
+     */
+    private void calibrateOnce() {
+        if (calibrated) {
+            return;
+        }
+        synchronized (this) {
+            if (calibrated) {
+                return;
+            }
+            int context = target.info().contextLength();
+            List<double[]> profile = new ArrayList<>();
+            int[] pasts = {Math.min(32, context / 8), Math.min(128, context / 4), Math.min(320, context * 5 / 8)};
+            for (int past : pasts) {
+                KvCache cache = target.newCache(past + 64);
+                int[] fill = new int[past];
+                int[] pos = new int[past];
+                for (int i = 0; i < past; i++) {
+                    fill[i] = i % target.info().vocab();
+                    pos[i] = i;
+                }
+                cache.appendAll(target.forward(fill, pos, Masks.causal(past, 0), cache).present(), past);
+                for (int nodes : new int[] {0, 1, 3, 7, 15, 31}) {
+                    int s = nodes + 1;
+                    int[] ids = new int[s];
+                    int[] p = new int[s];
+                    for (int i = 0; i < s; i++) {
+                        p[i] = past + i;
+                    }
+                    double[] ms = new double[4];
+                    for (int r = 0; r < ms.length; r++) {
+                        long t0 = System.nanoTime();
+                        target.forward(ids, p, Masks.causal(s, past), cache);
+                        ms[r] = (System.nanoTime() - t0) / 1e6;
+                    }
+                    java.util.Arrays.sort(ms);
+                    profile.add(new double[] {nodes, past, ms[1]}); // a low median: noise only adds time
+                }
+            }
+            planner.calibrate(profile);
+            double[] c = planner.verifyCostCoefficients();
+            LOG.info("goodput planner calibrated from {} forwards: verify ms = {} + {} x tokens + {} x KV rows/1024",
+                    profile.size(), String.format("%.2f", c[0]), String.format("%.3f", c[1]), String.format("%.2f", c[2]));
+            calibrated = true;
+        }
+    }
+
+    /** Some sequences of a round failed in acceptance; the others' results are still valid. */
+    public static final class RoundFailedException extends RuntimeException {
+        private final transient RoundResult[] partial;
+
+        RoundFailedException(RoundResult[] partial, RuntimeException cause) {
+            super(cause.getMessage(), cause);
+            this.partial = partial;
+        }
+
+        /** Results in batch order; null where that sequence failed. */
+        public RoundResult[] partial() {
+            return partial;
+        }
+    }
+}

@@ -1,0 +1,208 @@
+package dev.specserve.runtime.plan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.specserve.runtime.spec.Acceptance;
+import dev.specserve.runtime.spec.DraftBudget;
+import dev.specserve.runtime.spec.DraftTree;
+import dev.specserve.runtime.spec.RoundResult;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.IntToDoubleFunction;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The planner as a specification: it verifies what pays at the current costs and acceptance, decodes
+ * plainly when nothing pays, follows a cost model that changes under it, and follows a drafter update.
+ * Sequences here are plain test implementations of {@link PlannedSequence}; acceptance and timing are
+ * simulated so the expectations are exact.
+ */
+class GoodputPlannerTest {
+
+    /**
+     * A sequence whose lookup always offers a 12-deep chain and whose model (if any) offers a 4-deep one for
+     * 2 ms of drafting.
+     */
+    static final class Chain implements PlannedSequence {
+        final boolean model;
+        final DraftBudget budget;
+        int modelCalls;
+
+        Chain(boolean model, DraftBudget budget) {
+            this.model = model;
+            this.budget = budget;
+        }
+
+        @Override public boolean adaptive() { return true; }
+        @Override public boolean hasModel() { return model; }
+        @Override public DraftBudget budget() { return budget; }
+        @Override public int pastLength() { return 100; }
+
+        @Override
+        public DraftTree propose(DraftBudget b) {
+            DraftTree t = new DraftTree();
+            int parent = DraftTree.ROOT;
+            for (int d = 0; d < Math.min(12, b.maxDepth()) && t.size() < b.maxNodes(); d++) {
+                parent = t.addLookup(parent, 100 + d, 0f, 1f, 12, 3);
+            }
+            if (model && b.maxForwards() > 0) {
+                modelCalls++;
+                long until = System.nanoTime() + 2_000_000; // a drafter forward costs 2 ms
+                while (System.nanoTime() < until) {
+                    Thread.onSpinWait();
+                }
+                DraftTree m = new DraftTree();
+                int p = DraftTree.ROOT;
+                for (int d = 0; d < 4; d++) {
+                    p = m.add(p, 200 + d, (float) Math.log(0.9) * (d + 1), -1);
+                }
+                t = m.merge(t);
+            }
+            return t;
+        }
+    }
+
+    /** Simulates a round: each node on the main path is accepted with its source's probability. */
+    static RoundResult round(DraftTree tree, IntToDoubleFunction acceptBySource, SplittableRandom rng, long version) {
+        List<Integer> path = new ArrayList<>();
+        int node = DraftTree.ROOT;
+        outer:
+        while (true) {
+            for (int c = 0; c < tree.size(); c++) {
+                if (tree.parent(c) == node && rng.nextDouble() < acceptBySource.applyAsDouble(tree.sources(c))) {
+                    path.add(c);
+                    node = c;
+                    continue outer;
+                }
+            }
+            break;
+        }
+        int[] accepted = path.stream().mapToInt(Integer::intValue).toArray();
+        return new RoundResult(0, tree, new Acceptance(accepted, 1, new int[tree.size() + 1]), 0, 0, 0, 0, 0, 0,
+                version);
+    }
+
+    static GoodputPlanner plannerWithCosts(double fixedMs, double perTokenMs) {
+        GoodputPlanner planner = new GoodputPlanner();
+        List<double[]> profile = new ArrayList<>();
+        for (int nodes : new int[] {0, 1, 3, 7, 15, 31}) {
+            profile.add(new double[] {nodes, 100, fixedMs + perTokenMs * (nodes + 1)});
+            profile.add(new double[] {nodes, 300, fixedMs + perTokenMs * (nodes + 1) + 0.01});
+        }
+        planner.calibrate(profile);
+        return planner;
+    }
+
+    static int plannedSize(GoodputPlanner planner, Chain seq) {
+        return planner.draft(List.of(seq), -1)[0].size();
+    }
+
+    @Test
+    void cheapVerificationAndCertainAcceptanceVerifyTheWholeChain() {
+        GoodputPlanner planner = plannerWithCosts(4.0, 0.01);
+        Chain seq = new Chain(false, new DraftBudget(16, 12));
+        SplittableRandom rng = new SplittableRandom(1);
+        for (int r = 0; r < 40; r++) {
+            DraftTree t = planner.draft(List.of(seq), -1)[0];
+            planner.observe(seq, t, round(t, src -> 1.0, rng, 0));
+        }
+
+        assertThat(plannedSize(planner, seq)).isEqualTo(12);
+    }
+
+    @Test
+    void whenNothingIsEverAcceptedThePlannerDecodesPlainly() {
+        GoodputPlanner planner = plannerWithCosts(4.0, 0.25);
+        Chain seq = new Chain(false, new DraftBudget(16, 12));
+        SplittableRandom rng = new SplittableRandom(2);
+        int first = plannedSize(planner, seq);
+        for (int r = 0; r < 60; r++) {
+            DraftTree t = planner.draft(List.of(seq), -1)[0];
+            planner.observe(seq, t, round(t, src -> 0.0, rng, 0));
+        }
+
+        assertThat(first).as("a long lookup match is worth verifying before any evidence").isPositive();
+        assertThat(plannedSize(planner, seq)).isZero();
+        assertThat(planner.state().get("plain_step_ratio")).isPositive();
+    }
+
+    @Test
+    void theChoiceFollowsAVerifyCostThatChangesMidRun() {
+        GoodputPlanner planner = plannerWithCosts(4.0, 0.02);
+        Chain seq = new Chain(false, new DraftBudget(16, 12));
+        SplittableRandom rng = new SplittableRandom(3);
+        List<Chain> batch = List.of(seq);
+        int cheap = 0;
+        for (int r = 0; r < 200; r++) {
+            DraftTree t = planner.draft(batch, -1)[0];
+            planner.observe(seq, t, round(t, src -> 0.7, rng, 0));
+            planner.observeVerify(batch, new DraftTree[] {t}, -1, (long) ((4.0 + 0.02 * (t.size() + 1)) * 1e6));
+            cheap = t.size();
+        }
+        // the machine gets slower per verified token (e.g. another tenant): each token now costs 2.5 ms
+        int expensive = 0;
+        for (int r = 0; r < 600; r++) {
+            DraftTree t = planner.draft(batch, -1)[0];
+            planner.observe(seq, t, round(t, src -> 0.7, rng, 0));
+            planner.observeVerify(batch, new DraftTree[] {t}, -1, (long) ((4.0 + 2.5 * (t.size() + 1)) * 1e6));
+            expensive = t.size();
+        }
+
+        assertThat(cheap).as("nodes verified while a token costs 0.02 ms").isGreaterThanOrEqualTo(6);
+        assertThat(expensive).as("nodes verified once a token costs 2.5 ms").isLessThanOrEqualTo(2);
+        assertThat(planner.verifyCostCoefficients()[1]).as("learned ms per token").isGreaterThan(1.5);
+    }
+
+    @Test
+    void aModelForwardIsBoughtOnlyWhileItPays() {
+        GoodputPlanner planner = plannerWithCosts(4.0, 0.05);
+        Chain seq = new Chain(true, new DraftBudget(16, 12));
+        SplittableRandom rng = new SplittableRandom(4);
+        // the lookup never matches what the target says; the model always does
+        for (int r = 0; r < 100; r++) {
+            DraftTree t = planner.draft(List.of(seq), -1)[0];
+            planner.observe(seq, t, round(t, src -> (src & DraftTree.MODEL) != 0 ? 0.95 : 0.0, rng, 1));
+        }
+        int callsWhileGood = seq.modelCalls;
+        // a drafter update makes the model useless: its evidence resets, and calls stop
+        seq.modelCalls = 0;
+        for (int r = 0; r < 100; r++) {
+            DraftTree t = planner.draft(List.of(seq), -1)[0];
+            planner.observe(seq, t, round(t, src -> 0.0, rng, 2));
+        }
+
+        assertThat(callsWhileGood).as("model calls in 100 rounds while it is accepted").isGreaterThan(80);
+        assertThat(seq.modelCalls).as("model calls in 100 rounds after it stopped paying").isLessThan(20);
+    }
+
+    @Test
+    void aDrafterUpdateIsFollowedWithinAFewRounds() {
+        GoodputPlanner planner = plannerWithCosts(4.0, 0.05);
+        Chain seq = new Chain(true, new DraftBudget(16, 12));
+        DraftTree modelTree = seq.propose(new DraftBudget(16, 12));
+        SplittableRandom rng = new SplittableRandom(5);
+        for (int r = 0; r < 200; r++) {
+            planner.observe(seq, modelTree, round(modelTree, src -> (src & DraftTree.MODEL) != 0 ? 0.0 : 0.0, rng, 1));
+        }
+        double before = maxModelValue(planner, seq, modelTree);
+        for (int r = 0; r < 5; r++) {
+            planner.observe(seq, modelTree, round(modelTree, src -> (src & DraftTree.MODEL) != 0 ? 1.0 : 0.0, rng, 2));
+        }
+        double after = maxModelValue(planner, seq, modelTree);
+
+        assertThat(before).isLessThan(0.1);
+        assertThat(after).as("model acceptance estimate five rounds after the new version").isGreaterThan(0.5);
+    }
+
+    private static double maxModelValue(GoodputPlanner planner, Chain seq, DraftTree tree) {
+        double[] v = planner.nodeValues(seq, tree);
+        double best = 0;
+        for (int n = 0; n < tree.size(); n++) {
+            if (tree.sources(n) == DraftTree.MODEL && tree.depth(n) == 1) {
+                best = Math.max(best, v[n]);
+            }
+        }
+        return best;
+    }
+}
