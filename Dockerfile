@@ -3,9 +3,16 @@
 #   docker build -t specserve:cpu  .                           # CPU (eclipse-temurin:17-jre base)
 #   docker build -t specserve:cuda --build-arg ORT_FLAVOR=cuda .   # CUDA 12.4 + cuDNN 9 base, onnxruntime_gpu
 #
+#   # Or with a jar built on the host (no Maven and no network in the build stage; this is what
+#   # deploy/image-smoke.sh builds in CI). The jar's flavour must match ORT_FLAVOR (mvn -Pcuda for cuda):
+#   mvn -B -DskipTests package && docker build -t specserve:cpu --build-arg JAR=controller/target/specserve.jar .
+#
 # ORT_FLAVOR picks both the Maven profile (cuda -> onnxruntime_gpu artifact) and the runtime base image.
 # With BuildKit (the default builder since Docker 23) only the chosen runtime stage is built; the legacy
 # builder builds both runtime stages and keeps the chosen one.
+#
+# The base images are build arguments (BUILD_BASE, CPU_BASE, CUDA_BASE), so a registry mirror or a locally
+# made base can stand in for them; nothing else in the image depends on which is used.
 #
 # The image runs `java -jar /app/specserve.jar serve` as an unprivileged user. The bundled demo models are
 # baked in at /app/models/demo; mount your own at /models and set SPECSERVE_MODELS=/models/<name>.
@@ -13,10 +20,16 @@
 ARG ORT_FLAVOR=cpu
 ARG CPU_BASE=eclipse-temurin:17-jre
 ARG CUDA_BASE=nvidia/cuda:12.4.1-cudnn-runtime-ubuntu22.04
+ARG BUILD_BASE=maven:3.9-eclipse-temurin-17
+# JAR: empty (the default) builds the shaded jar with Maven in the `build` stage. Set to a path inside the build
+# context, it uses that prebuilt jar instead and Maven never runs. .dockerignore lets exactly one such path
+# through: controller/target/specserve.jar, the output of `mvn package` on the host.
+ARG JAR=
 
 # ---------------------------------------------------------------- build: the shaded jar
-FROM maven:3.9-eclipse-temurin-17 AS build
+FROM ${BUILD_BASE} AS build
 ARG ORT_FLAVOR
+ARG JAR
 WORKDIR /src
 # 1) Poms only: resolve plugins and dependencies into a layer that survives source edits. A failure here is
 #    harmless (step 2 resolves whatever is still missing), hence `|| true`.
@@ -27,9 +40,11 @@ COPY bandit/pom.xml bandit/
 COPY telemetry/pom.xml telemetry/
 COPY controller/pom.xml controller/
 RUN set -u; \
+    if [ -n "$JAR" ]; then echo "JAR=$JAR: prebuilt jar, Maven is not used"; exit 0; fi; \
     case "$ORT_FLAVOR" in cuda) profile="-Pcuda" ;; *) profile="" ;; esac; \
     mvn -B -ntp -q -DskipTests $profile package >/dev/null 2>&1 || true
-# 2) Sources: the real build. Tests run in CI (mvn -B verify), not in the image build.
+# 2) Sources: the real build. Tests run in CI (mvn -B verify), not in the image build. With JAR set, the prebuilt
+#    jar takes the place of Maven's output at the same path, so the runtime stage is the same either way.
 COPY runtime runtime
 COPY drafters drafters
 COPY bandit bandit
@@ -41,8 +56,15 @@ RUN set -eu; \
       cuda) profile="-Pcuda" ;; \
       *) echo "ORT_FLAVOR must be cpu or cuda, got '$ORT_FLAVOR'" >&2; exit 2 ;; \
     esac; \
-    mvn -B -ntp -DskipTests $profile package; \
-    test -f controller/target/specserve.jar
+    if [ -z "$JAR" ]; then \
+      mvn -B -ntp -DskipTests $profile package; \
+    elif [ ! -s "$JAR" ]; then \
+      echo "JAR=$JAR is not in the build context (.dockerignore passes only controller/target/specserve.jar;" \
+           "run mvn -B -DskipTests package first)" >&2; exit 4; \
+    elif [ "$JAR" != controller/target/specserve.jar ]; then \
+      mkdir -p controller/target; cp "$JAR" controller/target/specserve.jar; \
+    fi; \
+    test -s controller/target/specserve.jar
 
 # ---------------------------------------------------------------- runtime bases
 FROM ${CPU_BASE} AS runtime-cpu
