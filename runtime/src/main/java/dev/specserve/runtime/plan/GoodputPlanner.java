@@ -136,6 +136,15 @@ public final class GoodputPlanner {
                 draftMs += ms;
                 st.calledModel = true;
                 modelCalls++;
+                int reach = 0;
+                for (int n = 0; n < trees[i].size(); n++) {
+                    if (trees[i].from(n, DraftTree.MODEL)) {
+                        reach = Math.max(reach, trees[i].depth(n));
+                    }
+                }
+                if (reach > 0) {
+                    modelReach = reach;
+                }
                 lastModelRound = plannedRounds;
                 values[i] = sortedValues(s, trees[i]);
             }
@@ -144,7 +153,8 @@ public final class GoodputPlanner {
     }
 
     /**
-     * What a model forward would add: its chain's per-depth acceptance (learned), discounted by the chance
+     * What a model forward would add: the learned chance that its candidates hold the target's token at each
+     * depth (given the depth before was reached), multiplied along the depths, and discounted by the chance
      * that the lookup candidates already reach that depth.
      */
     private double[] modelGain(PlannedSequence s, SeqState st, DraftTree lookup) {
@@ -368,14 +378,12 @@ public final class GoodputPlanner {
         for (int n : acc.acceptedNodes()) {
             onPath[n] = true;
         }
-        int maxModelDepth = 0;
-        int[] bestChild = new int[tree.maxDepth() + 1];
-        Arrays.fill(bestChild, -1);
+        // per depth: did the model offer a candidate under an accepted parent, and was the accepted token one?
+        int depth = tree.maxDepth();
+        boolean[] offered = new boolean[depth + 1];
+        boolean[] hit = new boolean[depth + 1];
         for (int n = 0; n < tree.size(); n++) {
             int p = tree.parent(n);
-            if (tree.from(n, DraftTree.MODEL)) {
-                maxModelDepth = Math.max(maxModelDepth, tree.depth(n));
-            }
             if (p != DraftTree.ROOT && !onPath[p]) {
                 continue;
             }
@@ -384,10 +392,8 @@ public final class GoodputPlanner {
                 int cell = NodeFeatures.modelCell(tree, n);
                 globalModel.update(cell, ok);
                 st.model.update(cell, ok);
-                int d = tree.depth(n);
-                if (bestChild[d] < 0 || tree.modelConfidence(n) > tree.modelConfidence(bestChild[d])) {
-                    bestChild[d] = n;
-                }
+                offered[tree.depth(n)] = true;
+                hit[tree.depth(n)] |= ok;
             }
             if (tree.from(n, DraftTree.SUFFIX)) {
                 int cell = NodeFeatures.suffixCell(tree, n);
@@ -395,18 +401,14 @@ public final class GoodputPlanner {
                 st.suffix.update(cell, ok);
             }
         }
-        for (int d = 1; d < bestChild.length; d++) {
-            if (bestChild[d] >= 0) {
+        for (int d = 1; d <= depth; d++) {
+            if (offered[d]) {
                 int cell = Math.min(d, NodeFeatures.CHAIN_DEPTHS) - 1;
-                boolean ok = onPath[bestChild[d]];
-                globalChain.update(cell, ok);
-                st.chain.update(cell, ok);
+                globalChain.update(cell, hit[d]);
+                st.chain.update(cell, hit[d]);
             }
         }
         if (st.calledModel || modelInTree) {
-            if (st.calledModel && maxModelDepth > 0) {
-                modelReach = Math.max(1, maxModelDepth);
-            }
             st.roundsSinceModel = 0;
             st.tokensSinceModel = acc.acceptedNodes().length + 1;
         } else {
