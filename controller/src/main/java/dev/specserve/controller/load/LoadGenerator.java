@@ -40,7 +40,13 @@ public final class LoadGenerator {
         this.progressIntervalMillis = progressIntervalMillis;
     }
 
-    /** Runs the levels one after another. */
+    /**
+     * Runs the levels one after another. Prompts continue through the file across levels rather than restarting
+     * at each, so no prompt repeats while the file lasts: a repeat would hit the prefix cache and the lookup
+     * index of earlier outputs and flatter the later levels.
+     */
+    private int promptsUsed;
+
     public List<LevelReport> run(List<Integer> concurrencies, int requests, ProgressListener progress) {
         List<LevelReport> out = new ArrayList<>();
         for (int c : concurrencies) {
@@ -55,6 +61,8 @@ public final class LoadGenerator {
             throw new IllegalArgumentException("concurrency and requests must be >= 1, got " + concurrency + " and " + requests);
         }
         RequestResult[] results = new RequestResult[requests];
+        int offset = promptsUsed;
+        promptsUsed += requests;
         AtomicInteger next = new AtomicInteger();
         AtomicInteger done = new AtomicInteger();
         AtomicInteger failed = new AtomicInteger();
@@ -72,7 +80,7 @@ public final class LoadGenerator {
             for (int w = 0; w < workers; w++) {
                 running[w] = CompletableFuture.runAsync(() -> {
                     for (int i = next.getAndIncrement(); i < requests; i = next.getAndIncrement()) {
-                        RequestResult r = client.complete(prompts.get(i % prompts.size()));
+                        RequestResult r = client.complete(prompts.get((offset + i) % prompts.size()));
                         results[i] = r;
                         if (r.ok()) {
                             tokens.addAndGet(r.completionTokens());
