@@ -39,7 +39,19 @@ public enum ConfigKey {
             "Rounds after a swap over which the rollback guard compares live acceptance."),
     MODELS("models", Type.STRING, null, "Model directory with manifest.json (unset: the bundled demo pair, models/demo)."),
     DEVICE("device", Type.DEVICE, "auto", "Execution provider: auto (CUDA if it works, else CPU), cuda or cpu."),
-    THREADS("threads", Type.POSITIVE_INT, "2", "ONNX Runtime intra-op threads per session.");
+    THREADS("threads", Type.POSITIVE_INT, "2", "ONNX Runtime intra-op threads per session."),
+    CLUSTER("cluster", Type.BOOLEAN, "false",
+            "Join a clustered Vert.x event bus (Hazelcast), so Vert.x services in other JVMs reach specserve.generate and replicas share it."),
+    CLUSTER_NAME("cluster_name", Type.STRING, "specserve", "Cluster name: only members with the same name join each other."),
+    CLUSTER_HOST("cluster_host", Type.STRING, "127.0.0.1",
+            "Interface the cluster manager and the clustered event bus bind (loopback by default: nothing is exposed by accident)."),
+    CLUSTER_PORT("cluster_port", Type.PORT, "5701",
+            "Cluster-manager (Hazelcast) port; the next free port is taken when it is busy."),
+    CLUSTER_BUS_PORT("cluster_bus_port", Type.PORT, "0", "Clustered event-bus TCP port (0 picks a free port)."),
+    CLUSTER_MEMBERS("cluster_members", Type.STRING, "127.0.0.1",
+            "Discovery: comma-separated host[:port] members to contact over TCP-IP, or 'multicast'."),
+    CLUSTER_ADMIN("cluster_admin", Type.BOOLEAN, "false",
+            "Serve specserve.admin to the whole cluster (off: local to this replica, so the admin token never crosses the cluster).");
 
     /** Value types with their parsing rule, described in errors. */
     public enum Type {
@@ -50,6 +62,7 @@ public enum ConfigKey {
         POSITIVE_LONG("an integer >= 1"),
         NON_NEGATIVE_LONG("an integer >= 0"),
         FRACTION("a number in [0, 1]"),
+        BOOLEAN("true or false"),
         DEVICE("one of auto, cuda, cpu");
 
         private final String expectation;

@@ -69,7 +69,11 @@ public final class ConfigLoader {
                 v.string(ConfigKey.MODELS) == null ? null : Path.of(v.string(ConfigKey.MODELS)),
                 v.string(ConfigKey.DEVICE), v.integer(ConfigKey.THREADS),
                 new ServerConfig.Adaptation(v.integer(ConfigKey.ADAPTATION_EPOCH_S), v.integer(ConfigKey.ADAPTATION_HORIZON_S),
-                        v.fraction(ConfigKey.ROLLBACK_MARGIN), v.integer(ConfigKey.ROLLBACK_WINDOW_ROUNDS)));
+                        v.fraction(ConfigKey.ROLLBACK_MARGIN), v.integer(ConfigKey.ROLLBACK_WINDOW_ROUNDS)),
+                new ServerConfig.Cluster(v.bool(ConfigKey.CLUSTER), v.string(ConfigKey.CLUSTER_NAME),
+                        v.string(ConfigKey.CLUSTER_HOST), v.integer(ConfigKey.CLUSTER_PORT),
+                        v.integer(ConfigKey.CLUSTER_BUS_PORT), v.string(ConfigKey.CLUSTER_MEMBERS),
+                        v.bool(ConfigKey.CLUSTER_ADMIN)));
     }
 
     private static void readFile(Path file, Map<ConfigKey, Source> chosen) {
@@ -102,6 +106,11 @@ public final class ConfigLoader {
                     throw bad(k, n.toString(), where);
                 }
                 chosen.put(k, new Source(n.textValue(), where));
+            } else if (k.type() == ConfigKey.Type.BOOLEAN) {
+                if (!n.isBoolean() && !n.isTextual()) {
+                    throw bad(k, n.toString(), where);
+                }
+                chosen.put(k, new Source(n.asText(), where));
             } else {
                 if (!n.isIntegralNumber() && !n.isTextual()) {
                     throw bad(k, n.toString(), where);
@@ -152,6 +161,15 @@ public final class ConfigLoader {
                 throw bad(k, s.value(), s.where());
             }
             return (int) v;
+        }
+
+        boolean bool(ConfigKey k) {
+            Source s = chosen.get(k);
+            return switch (s.value().trim().toLowerCase(java.util.Locale.ROOT)) {
+                case "true", "on", "yes", "1" -> true;
+                case "false", "off", "no", "0" -> false;
+                default -> throw bad(k, s.value(), s.where());
+            };
         }
 
         double fraction(ConfigKey k) {

@@ -14,10 +14,24 @@ import java.nio.file.Path;
 public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int bridgePort, int maxBatch,
                            int queueCapacity, int maxTokensLimit, String strategy, long requestTimeoutMs,
                            long prefixCacheBytes, long streamConsumerTimeoutMs, String adminToken,
-                           String kafkaBootstrap, Path models, String device, int threads, Adaptation adaptation) {
+                           String kafkaBootstrap, Path models, String device, int threads, Adaptation adaptation,
+                           Cluster cluster) {
 
     /** The online adaptation loop's settings. */
     public record Adaptation(int epochSeconds, int horizonSeconds, double rollbackMargin, int rollbackWindowRounds) {}
+
+    /**
+     * Clustered event bus settings.
+     *
+     * @param members comma-separated host[:port] for TCP-IP discovery, or {@code multicast}
+     * @param admin   serve {@code specserve.admin} cluster-wide instead of to this replica only
+     */
+    public record Cluster(boolean enabled, String name, String host, int port, int busPort, String members,
+                          boolean admin) {
+        public boolean multicast() {
+            return "multicast".equalsIgnoreCase(members.trim());
+        }
+    }
 
     /** Every setting at its default. */
     public static ServerConfig defaults() {
@@ -43,6 +57,6 @@ public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int
                 + ", strategy=" + strategy + ", requestTimeoutMs=" + requestTimeoutMs + ", prefixCacheBytes=" + prefixCacheBytes
                 + ", streamConsumerTimeoutMs=" + streamConsumerTimeoutMs + ", adminToken=" + (adminToken == null ? "unset" : "***")
                 + ", kafkaBootstrap=" + (kafkaBootstrap == null ? "unset" : kafkaBootstrap) + ", models="
-                + (models == null ? "demo" : models) + ", device=" + device + ", threads=" + threads + ", adaptation=" + adaptation + "]";
+                + (models == null ? "demo" : models) + ", device=" + device + ", threads=" + threads + ", adaptation=" + adaptation + ", cluster=" + cluster + "]";
     }
 }

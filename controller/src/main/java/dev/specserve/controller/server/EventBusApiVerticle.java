@@ -35,7 +35,10 @@ import org.slf4j.LoggerFactory;
  *       or the consumer unregisters (a bridge client disconnecting), the generation is cancelled.</li>
  * </ul>
  * Refusals fail the message with {@code failureCode} 400 (invalid request), 429 (queue full) or 500, and a
- * JSON-encoded {@code {message, type, param, code}} as the failure message.
+ * JSON-encoded {@code {message, type, param, code}} as the failure message. On a clustered event bus both
+ * replies also carry {@code node}, the serving replica's cluster node id, so a client can fail a stream at
+ * once when that member leaves; a replica that stops sends its open streams an {@code error} (code 503)
+ * first. A 429 can be retried: the cluster's event bus sends the retry to the next replica in turn.
  */
 public final class EventBusApiVerticle extends VerticleBase {
     private static final Logger LOG = LoggerFactory.getLogger(EventBusApiVerticle.class);
@@ -47,11 +50,14 @@ public final class EventBusApiVerticle extends VerticleBase {
 
     private final Completions completions;
     private final long consumerTimeoutMillis;
+    private final String node;
     private final Set<StreamSession> sessions = new HashSet<>();
 
-    EventBusApiVerticle(Completions completions, long consumerTimeoutMillis) {
+    /** @param node this replica's cluster node id, or null when the event bus is not clustered */
+    EventBusApiVerticle(Completions completions, long consumerTimeoutMillis, String node) {
         this.completions = completions;
         this.consumerTimeoutMillis = consumerTimeoutMillis;
+        this.node = node;
     }
 
     @Override
@@ -65,6 +71,9 @@ public final class EventBusApiVerticle extends VerticleBase {
     @Override
     public Future<?> stop() {
         for (StreamSession s : List.copyOf(sessions)) {
+            // say so rather than go silent: a client (possibly on another cluster member) fails its stream now
+            vertx.eventBus().send(s.address, CompletionJson.busError(new ApiError(503,
+                    "the replica serving this stream is stopping; retry the request", "unavailable", null)));
             s.cancel("server stopping");
         }
         return Future.succeededFuture();
@@ -91,7 +100,8 @@ public final class EventBusApiVerticle extends VerticleBase {
 
                 @Override
                 public void onComplete(GenerationResult result, RequestStats stats) {
-                    msg.reply(CompletionJson.busReply(result, stats));
+                    JsonObject reply = CompletionJson.busReply(result, stats);
+                    msg.reply(node == null ? reply : reply.put("node", node));
                 }
 
                 @Override
@@ -123,7 +133,9 @@ public final class EventBusApiVerticle extends VerticleBase {
             return;
         }
         sessions.add(session);
-        msg.reply(new JsonObject().put("id", id).put("address", session.address).put("control", session.controlAddress));
+        JsonObject reply = new JsonObject().put("id", id).put("address", session.address)
+                .put("control", session.controlAddress);
+        msg.reply(node == null ? reply : reply.put("node", node));
     }
 
     private static void fail(Message<?> msg, ApiError e) {
