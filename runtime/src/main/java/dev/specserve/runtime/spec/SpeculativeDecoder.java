@@ -87,6 +87,7 @@ public final class SpeculativeDecoder {
     public GenerationResult generate(GenerationRequest req, Drafter drafter, RoundListener listener,
                                      BooleanSupplier cancelled) {
         validate(req);
+        runner.ensureCalibrated(); // before the clock starts: a one-time profile is not this request's time
         KvCache cache = target.newCache(cacheCapacity(req.budget()));
         try (Sequence seq = start(req, drafter, cache, null)) {
             List<Sequence> batch = List.of(seq);
