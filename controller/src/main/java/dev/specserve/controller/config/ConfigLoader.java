@@ -69,7 +69,9 @@ public final class ConfigLoader {
                 v.string(ConfigKey.MODELS) == null ? null : Path.of(v.string(ConfigKey.MODELS)),
                 v.string(ConfigKey.DEVICE), v.integer(ConfigKey.THREADS),
                 new ServerConfig.Adaptation(v.integer(ConfigKey.ADAPTATION_EPOCH_S), v.integer(ConfigKey.ADAPTATION_HORIZON_S),
-                        v.fraction(ConfigKey.ROLLBACK_MARGIN), v.integer(ConfigKey.ROLLBACK_WINDOW_ROUNDS)));
+                        v.fraction(ConfigKey.ROLLBACK_MARGIN), v.integer(ConfigKey.ROLLBACK_WINDOW_ROUNDS)),
+                new ServerConfig.Security(v.list(ConfigKey.MODEL_ROOTS).stream().map(Path::of).toList(),
+                        v.list(ConfigKey.CORS_ORIGINS), v.integer(ConfigKey.BRIDGE_MAX_FRAME_BYTES)));
     }
 
     private static void readFile(Path file, Map<ConfigKey, Source> chosen) {
@@ -143,6 +145,21 @@ public final class ConfigLoader {
                 }
             }
             return v;
+        }
+
+        /** A comma-separated setting as its trimmed, non-empty items (empty when unset). */
+        java.util.List<String> list(ConfigKey k) {
+            String v = string(k);
+            if (v == null) {
+                return java.util.List.of();
+            }
+            java.util.List<String> items = java.util.Arrays.stream(v.split(",")).map(String::trim)
+                    .filter(x -> !x.isEmpty()).toList();
+            if (items.isEmpty()) {
+                Source s = chosen.get(k);
+                throw bad(k, s.value(), s.where());
+            }
+            return items;
         }
 
         int integer(ConfigKey k) {
