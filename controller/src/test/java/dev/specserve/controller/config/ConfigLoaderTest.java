@@ -32,10 +32,14 @@ class ConfigLoaderTest {
         assertThat(c.maxBatch()).isEqualTo(4);
         assertThat(c.queueCapacity()).isEqualTo(64);
         assertThat(c.maxTokensLimit()).isEqualTo(512);
-        assertThat(c.strategy()).isEqualTo("specblock");
+        assertThat(c.strategy()).isEqualTo("auto");
         assertThat(c.requestTimeoutMs()).isEqualTo(120_000);
         assertThat(c.prefixCacheBytes()).isEqualTo(256L << 20);
-        assertThat(c.streamConsumerTimeoutMs()).isEqualTo(5000);
+        assertThat(c.streamConsumerTimeoutMs()).isEqualTo(2000);
+        assertThat(c.security().modelRoots()).isEmpty();
+        assertThat(c.effectiveModelRoots()).containsExactly(dev.specserve.runtime.SpecserveHome.demoModels());
+        assertThat(c.security().corsOrigins()).isEmpty();
+        assertThat(c.security().bridgeMaxFrameBytes()).isEqualTo(1 << 20);
         assertThat(c.adminToken()).isNull();
         assertThat(c.kafkaBootstrap()).isNull();
         assertThat(c.models()).isNull();
