@@ -73,7 +73,9 @@ public final class ConfigLoader {
                 new ServerConfig.Cluster(v.bool(ConfigKey.CLUSTER), v.string(ConfigKey.CLUSTER_NAME),
                         v.string(ConfigKey.CLUSTER_HOST), v.integer(ConfigKey.CLUSTER_PORT),
                         v.integer(ConfigKey.CLUSTER_BUS_PORT), v.string(ConfigKey.CLUSTER_MEMBERS),
-                        v.bool(ConfigKey.CLUSTER_ADMIN)));
+                        v.bool(ConfigKey.CLUSTER_ADMIN)),
+                new ServerConfig.Security(v.list(ConfigKey.MODEL_ROOTS).stream().map(Path::of).toList(),
+                        v.list(ConfigKey.CORS_ORIGINS), v.integer(ConfigKey.BRIDGE_MAX_FRAME_BYTES)));
     }
 
     private static void readFile(Path file, Map<ConfigKey, Source> chosen) {
@@ -152,6 +154,21 @@ public final class ConfigLoader {
                 }
             }
             return v;
+        }
+
+        /** A comma-separated setting as its trimmed, non-empty items (empty when unset). */
+        java.util.List<String> list(ConfigKey k) {
+            String v = string(k);
+            if (v == null) {
+                return java.util.List.of();
+            }
+            java.util.List<String> items = java.util.Arrays.stream(v.split(",")).map(String::trim)
+                    .filter(x -> !x.isEmpty()).toList();
+            if (items.isEmpty()) {
+                Source s = chosen.get(k);
+                throw bad(k, s.value(), s.where());
+            }
+            return items;
         }
 
         int integer(ConfigKey k) {

@@ -36,7 +36,9 @@ import org.slf4j.LoggerFactory;
  *       "activate"?}} (full drafter swap); {@code POST /admin/adaptation/pause|resume}. See {@link AdminGate}.</li>
  * </ul>
  * Errors are JSON {@code {"error":{"message","type","param","code"}}}: 400 invalid request (param names the
- * field; {@code body} for unparsable or over-large bodies), 404, 405, 429 queue full, 500 internal.
+ * field; {@code body} for unparsable or over-large bodies), 404, 405, 415 (a JSON POST without
+ * {@code Content-Type: application/json}), 429 queue full, 500 internal. CORS headers only for the origins in
+ * {@code cors_origins} (see {@link HttpGuards}).
  */
 public final class HttpApiVerticle extends VerticleBase {
     private static final Logger LOG = LoggerFactory.getLogger(HttpApiVerticle.class);
@@ -66,6 +68,10 @@ public final class HttpApiVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         Router router = Router.router(vertx);
+        if (!config.security().corsOrigins().isEmpty()) {
+            router.route().handler(HttpGuards.cors(config.security().corsOrigins()));
+        }
+        router.post("/v1/completions").handler(HttpGuards::requireJson);
         router.post("/v1/completions")
                 .handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT))
                 .handler(this::completions);
@@ -243,6 +249,10 @@ public final class HttpApiVerticle extends VerticleBase {
         if (!authorised(ctx)) {
             return;
         }
+        if (ctx.body() != null && ctx.body().length() > 0 && !HttpGuards.isJson(ctx)) {
+            error(ctx.response(), HttpGuards.unsupportedMediaType(ctx));
+            return;
+        }
         JsonObject body;
         try {
             body = ctx.body() == null || ctx.body().length() == 0 ? new JsonObject() : ctx.body().asJsonObject();
@@ -269,7 +279,7 @@ public final class HttpApiVerticle extends VerticleBase {
             return false;
         }
         String auth = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
-        String presented = auth != null && auth.startsWith("Bearer ") ? auth.substring("Bearer ".length()) : null;
+        String presented = AdminGate.bearerToken(auth);
         if (!admin.authorised(presented)) {
             error(ctx.response(), new ApiError(401, "admin routes need Authorization: Bearer <admin_token>",
                     "authentication_error", null));
@@ -295,6 +305,10 @@ public final class HttpApiVerticle extends VerticleBase {
             e = ApiError.invalid("body", "request body exceeds " + BODY_LIMIT + " bytes");
             completions.rejected(e);
             resp.putHeader(HttpHeaders.CONNECTION, "close");
+        } else if (ctx.statusCode() >= 400 && ctx.statusCode() < 500) { // e.g. 403 from the CORS handler
+            e = new ApiError(ctx.statusCode(), ctx.failure() != null && ctx.failure().getMessage() != null
+                    ? ctx.failure().getMessage() : "request refused with status " + ctx.statusCode(),
+                    "invalid_request_error", null);
         } else if (ctx.failure() != null) {
             LOG.warn("request {} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
             e = ApiError.from(ctx.failure());

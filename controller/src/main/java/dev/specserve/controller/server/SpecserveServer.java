@@ -102,9 +102,11 @@ public final class SpecserveServer implements AutoCloseable {
         MetricsRecorder metrics = new MetricsRecorder(registry, engine);
         addListener.accept(metrics);
         Completions completions = new Completions(engine, metrics, engineCountsRejections);
-        AdminGate admin = new AdminGate(vertx, config.adminToken());
+        AdminGate admin = new AdminGate(vertx, config.adminToken(), new ModelRoots(config.effectiveModelRoots()));
+        StreamOwnership ownership = new StreamOwnership();
         HttpApiVerticle http = new HttpApiVerticle(config, completions, registry, admin);
-        EventBusApiVerticle eventBus = new EventBusApiVerticle(completions, config.streamConsumerTimeoutMs(), node);
+        EventBusApiVerticle eventBus = new EventBusApiVerticle(completions, config.streamConsumerTimeoutMs(), ownership,
+                registry, node);
         DeploymentOptions eventLoop = new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP);
         SpecserveServer server = new SpecserveServer(vertx, registry, metrics, http, eventBus, admin, config);
         try {
@@ -115,7 +117,8 @@ public final class SpecserveServer implements AutoCloseable {
                         eventLoop), "event-bus admin API");
             }
             if (config.bridgeEnabled()) {
-                await(vertx.deployVerticle(new TcpBridgeVerticle(config.bridgeHost(), config.bridgePort()), eventLoop),
+                await(vertx.deployVerticle(new TcpBridgeVerticle(config.bridgeHost(), config.bridgePort(),
+                                config.security().bridgeMaxFrameBytes(), ownership, registry), eventLoop),
                         "TCP event-bus bridge on " + config.bridgeHost() + ":" + config.bridgePort());
             }
         } catch (RuntimeException e) {

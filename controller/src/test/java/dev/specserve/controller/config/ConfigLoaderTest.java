@@ -39,7 +39,11 @@ class ConfigLoaderTest {
         assertThat(c.cluster().admin()).isFalse();
         assertThat(c.requestTimeoutMs()).isEqualTo(120_000);
         assertThat(c.prefixCacheBytes()).isEqualTo(256L << 20);
-        assertThat(c.streamConsumerTimeoutMs()).isEqualTo(5000);
+        assertThat(c.streamConsumerTimeoutMs()).isEqualTo(2000);
+        assertThat(c.security().modelRoots()).isEmpty();
+        assertThat(c.effectiveModelRoots()).containsExactly(dev.specserve.runtime.SpecserveHome.demoModels());
+        assertThat(c.security().corsOrigins()).isEmpty();
+        assertThat(c.security().bridgeMaxFrameBytes()).isEqualTo(1 << 20);
         assertThat(c.adminToken()).isNull();
         assertThat(c.kafkaBootstrap()).isNull();
         assertThat(c.models()).isNull();

@@ -138,7 +138,7 @@ class HttpApiTest {
         AtomicReference<String> requestId = new AtomicReference<>();
         JsonObject body = greedy("def main():", server.engine.maxTokensLimit()).put("strategy", "none").put("domain", TestServer.SLOW).put("stream", true);
         http.request(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(server.httpPort())
-                        .setURI("/v1/completions"))
+                        .setURI("/v1/completions").putHeader("Content-Type", "application/json"))
                 .compose(req -> req.send(body.toBuffer()))
                 .onComplete(test.succeeding(resp -> {
                     requestId.set(resp.getHeader("X-Request-Id"));
