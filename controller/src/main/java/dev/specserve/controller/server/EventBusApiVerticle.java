@@ -84,8 +84,7 @@ public final class EventBusApiVerticle extends VerticleBase {
             return;
         }
         String id = Completions.newRequestId();
-        try {
-            completions.submit(req, id, context, new GenerationObserver() {
+        completions.submit(req, id, context, new GenerationObserver() {
                 @Override
                 public void onTokens(int[] tokens, String textDelta) {}
 
@@ -99,10 +98,7 @@ public final class EventBusApiVerticle extends VerticleBase {
                     LOG.warn("event-bus request {} failed in the engine", id, error);
                     fail(msg, ApiError.from(error));
                 }
-            });
-        } catch (RuntimeException e) {
-            fail(msg, ApiError.from(e));
-        }
+            }).onFailure(e -> fail(msg, ApiError.from(e)));
     }
 
     private void generateStream(Message<Object> msg) {
@@ -115,15 +111,21 @@ public final class EventBusApiVerticle extends VerticleBase {
         }
         String id = Completions.newRequestId();
         StreamSession session = new StreamSession(id);
-        try {
-            session.handle = completions.submit(req, id, context, session);
-        } catch (RuntimeException e) {
-            session.close();
-            fail(msg, ApiError.from(e));
-            return;
-        }
         sessions.add(session);
-        msg.reply(new JsonObject().put("id", id).put("address", session.address).put("control", session.controlAddress));
+        completions.submit(req, id, context, session).onComplete(ar -> {
+            if (ar.failed()) {
+                session.close();
+                fail(msg, ApiError.from(ar.cause()));
+                return;
+            }
+            session.handle = ar.result();
+            if (session.closed) {
+                session.handle.cancel(); // stopped (server stopping) while the request was being tokenized
+                return;
+            }
+            msg.reply(new JsonObject().put("id", id).put("address", session.address)
+                    .put("control", session.controlAddress));
+        });
     }
 
     private static void fail(Message<?> msg, ApiError e) {

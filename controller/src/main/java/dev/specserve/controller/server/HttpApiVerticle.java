@@ -113,25 +113,40 @@ public final class HttpApiVerticle extends VerticleBase {
         long created = System.currentTimeMillis() / 1000;
         GenerationObserver observer = req.stream() ? new SseObserver(resp, id, created, model)
                 : new JsonObserver(resp, id, created, model);
-        GenerationHandle handle;
-        try {
-            handle = completions.submit(req, id, vertx.getOrCreateContext(), observer);
-        } catch (RuntimeException e) {
-            error(resp, ApiError.from(e));
-            return;
-        }
+        boolean[] disconnected = {false};
+        GenerationHandle[] handle = {null};
         resp.closeHandler(v -> {
             LOG.debug("client of {} disconnected; cancelling", id);
-            handle.cancel();
+            disconnected[0] = true;
+            if (handle[0] != null) {
+                handle[0].cancel();
+            }
         });
-        if (req.stream()) {
-            resp.setChunked(true)
-                    .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
-                    .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
-                    .putHeader("X-Accel-Buffering", "no")
-                    .putHeader("X-Request-Id", id);
-            resp.writeHead();
+        completions.submit(req, id, vertx.getOrCreateContext(), observer).onComplete(ar -> {
+            if (ar.failed()) {
+                error(resp, ApiError.from(ar.cause()));
+                return;
+            }
+            handle[0] = ar.result();
+            if (disconnected[0]) {
+                ar.result().cancel();
+            } else if (req.stream()) {
+                sseHead(resp, id);
+            }
+        });
+    }
+
+    /** Writes the event-stream head once (on admission, or with the first event if that comes first). */
+    private static void sseHead(HttpServerResponse resp, String id) {
+        if (resp.headWritten() || !open(resp)) {
+            return;
         }
+        resp.setChunked(true)
+                .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
+                .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
+                .putHeader("X-Accel-Buffering", "no")
+                .putHeader("X-Request-Id", id);
+        resp.writeHead();
     }
 
     /** Answers once with the whole completion. */
@@ -181,10 +196,19 @@ public final class HttpApiVerticle extends VerticleBase {
             this.model = model;
         }
 
+        private int textOffset;
+
         @Override
         public void onTokens(int[] tokens, String textDelta) {
-            if (!textDelta.isEmpty() && open(resp)) {
-                event(CompletionJson.chunk(id, created, model, textDelta, null, null).encode());
+            onTokens(tokens, textDelta, java.util.List.of());
+        }
+
+        @Override
+        public void onTokens(int[] tokens, String textDelta, java.util.List<dev.specserve.runtime.spec.TokenLogprob> lps) {
+            if ((!textDelta.isEmpty() || !lps.isEmpty()) && open(resp)) {
+                JsonObject logprobs = lps.isEmpty() ? null : CompletionJson.logprobs(lps, textOffset);
+                textOffset += CompletionJson.textLength(lps);
+                event(CompletionJson.chunk(id, created, model, textDelta, logprobs, null, null).encode());
             }
         }
 
@@ -208,6 +232,7 @@ public final class HttpApiVerticle extends VerticleBase {
         }
 
         private void event(String data) {
+            sseHead(resp, id);
             resp.write("data: " + data + "\n\n");
         }
     }
