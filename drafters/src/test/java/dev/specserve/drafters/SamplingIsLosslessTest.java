@@ -1,6 +1,7 @@
 package dev.specserve.drafters;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.specserve.runtime.spec.DraftBudget;
 import dev.specserve.runtime.spec.GenerationRequest;
@@ -186,6 +187,49 @@ class SamplingIsLosslessTest {
 
     static Map<String, Long> repetitiveReference;
 
+    /**
+     * Penalties and logit_bias (vLLM semantics) change the target's distribution row by row, with counts along
+     * each tree path; speculation must stay lossless against the PENALISED distribution. The first four tokens
+     * on a repetitive prompt (where lookup drafts repeat, so the penalties bite) are compared jointly.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"specblock", "suffix", "auto"})
+    void samplingWithPenaltiesAndLogitBiasStaysLossless(String strategy) {
+        String prompt = "x = [1, 2, 3]\ny = [1, 2, 3]\nz = [1, 2, 3]\nw = [1, 2, 3]\nv = [1,";
+        int[] two = stack.tokenizer().encode(" 2");
+        Map<Integer, Double> bias = Map.of(two[two.length - 1], -1.5, stack.tokenizer().encode(",")[0], 0.8);
+        SamplingParams params = new SamplingParams(0.6, 1.0, 0).withPenalties(0.5, 0.9, bias);
+        if (penalisedReference == null) {
+            penalisedReference = histogram("none", prompt, 4, params, RoundListener.NONE);
+            Map<String, Long> unpenalised = repetitiveReference != null ? repetitiveReference
+                    : histogram("none", prompt, 4, new SamplingParams(0.6, 1.0, 0), RoundListener.NONE);
+            repetitiveReference = unpenalised;
+            Map<String, Long> saved = reference;
+            reference = unpenalised;
+            try {
+                assertThatThrownBy(() -> assertDistributedLikeAutoregressive("penalised none", penalisedReference))
+                        .as("the penalties must change the distribution, or this test proves nothing")
+                        .isInstanceOf(AssertionError.class);
+            } finally {
+                reference = saved;
+            }
+        }
+        java.util.concurrent.atomic.AtomicLong drafted = new java.util.concurrent.atomic.AtomicLong();
+        Map<String, Long> observed = histogram(strategy, prompt, 4, params,
+                (round, emitted) -> drafted.addAndGet(round.tree().size()));
+
+        assertThat(drafted.get()).as("draft nodes verified").isGreaterThan(SAMPLES);
+        Map<String, Long> saved = reference;
+        reference = penalisedReference;
+        try {
+            assertDistributedLikeAutoregressive(strategy + " with penalties over four tokens", observed);
+        } finally {
+            reference = saved;
+        }
+    }
+
+    static Map<String, Long> penalisedReference;
+
     static Map<String, Long> histogram(String strategy, String prompt, int tokens, SamplingParams params,
                                        RoundListener listener) {
         int[] ids = stack.tokenizer().encode(prompt);
@@ -193,7 +237,8 @@ class SamplingIsLosslessTest {
         Map<String, Long> counts = new HashMap<>();
         for (int seed = 0; seed < SAMPLES; seed++) {
             var request = new GenerationRequest(ids, tokens, new SamplingParams(params.temperature(), params.topP(),
-                    2000 + seed), List.of(), drafter.defaultBudget(new DraftBudget(24, 8)));
+                    2000 + seed).withPenalties(params.presencePenalty(), params.frequencyPenalty(), params.logitBias()),
+                    List.of(), drafter.defaultBudget(new DraftBudget(24, 8)));
             int[] out = stack.decoder().generate(request, drafter, listener, () -> false).tokens();
             counts.merge(java.util.Arrays.toString(out), 1L, Long::sum);
         }
