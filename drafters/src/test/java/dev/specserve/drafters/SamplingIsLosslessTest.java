@@ -195,15 +195,15 @@ class SamplingIsLosslessTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"specblock", "suffix", "auto"})
     void samplingWithPenaltiesAndLogitBiasStaysLossless(String strategy) {
-        String prompt = "x = [1, 2, 3]\ny = [1, 2, 3]\nz = [1, 2, 3]\nw = [1, 2, 3]\nv = [1,";
-        int[] two = stack.tokenizer().encode(" 2");
-        Map<Integer, Double> bias = Map.of(two[two.length - 1], -1.5, stack.tokenizer().encode(",")[0], 0.8);
-        SamplingParams params = new SamplingParams(0.6, 1.0, 0).withPenalties(0.5, 0.9, bias);
+        // the model continues " 1, 1, ..." here: output tokens repeat within four, so the penalties bite
+        String prompt = "x = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1,";
+        int[] one = stack.tokenizer().encode(" 1");
+        Map<Integer, Double> bias = Map.of(one[one.length - 1], -2.0, stack.tokenizer().encode(",")[0], 0.8);
+        SamplingParams params = new SamplingParams(1.0, 1.0, 0).withPenalties(1.0, 1.5, bias);
         if (penalisedReference == null) {
             penalisedReference = histogram("none", prompt, 4, params, RoundListener.NONE);
-            Map<String, Long> unpenalised = repetitiveReference != null ? repetitiveReference
-                    : histogram("none", prompt, 4, new SamplingParams(0.6, 1.0, 0), RoundListener.NONE);
-            repetitiveReference = unpenalised;
+            Map<String, Long> unpenalised = histogram("none", prompt, 4, new SamplingParams(1.0, 1.0, 0),
+                    RoundListener.NONE);
             Map<String, Long> saved = reference;
             reference = unpenalised;
             try {
