@@ -1,7 +1,6 @@
 package dev.specserve.drafters;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.specserve.runtime.spec.DraftBudget;
 import dev.specserve.runtime.spec.GenerationRequest;
@@ -189,7 +188,7 @@ class SamplingIsLosslessTest {
 
     /**
      * Penalties and logit_bias (vLLM semantics) change the target's distribution row by row, with counts along
-     * each tree path; speculation must stay lossless against the PENALISED distribution. The first four tokens
+     * each tree path; speculation must stay lossless against the PENALISED distribution. The first three tokens
      * on a repetitive prompt (where lookup drafts repeat, so the penalties bite) are compared jointly.
      */
     @ParameterizedTest(name = "{0}")
@@ -199,30 +198,27 @@ class SamplingIsLosslessTest {
         String prompt = "x = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1,";
         int[] one = stack.tokenizer().encode(" 1");
         Map<Integer, Double> bias = Map.of(one[one.length - 1], -2.0, stack.tokenizer().encode(",")[0], 0.8);
-        SamplingParams params = new SamplingParams(1.0, 1.0, 0).withPenalties(1.0, 1.5, bias);
+        SamplingParams params = new SamplingParams(0.7, 1.0, 0).withPenalties(1.0, 1.5, bias);
         if (penalisedReference == null) {
-            penalisedReference = histogram("none", prompt, 4, params, RoundListener.NONE);
-            Map<String, Long> unpenalised = histogram("none", prompt, 4, new SamplingParams(1.0, 1.0, 0),
+            penalisedReference = histogram("none", prompt, 3, params, RoundListener.NONE);
+            Map<String, Long> unpenalised = histogram("none", prompt, 3, new SamplingParams(0.7, 1.0, 0),
                     RoundListener.NONE);
-            Map<String, Long> saved = reference;
-            reference = unpenalised;
-            try {
-                assertThatThrownBy(() -> assertDistributedLikeAutoregressive("penalised none", penalisedReference))
-                        .as("the penalties must change the distribution, or this test proves nothing")
-                        .isInstanceOf(AssertionError.class);
-            } finally {
-                reference = saved;
-            }
+            String repeated = "[" + one[one.length - 1] + ", " + stack.tokenizer().encode(",")[0] + ", "
+                    + one[one.length - 1] + "]";
+            assertThat(unpenalised.getOrDefault(repeated, 0L) - penalisedReference.getOrDefault(repeated, 0L))
+                    .as("the penalties must make %s rarer, or this test proves nothing (%s vs %s)", repeated,
+                            unpenalised, penalisedReference)
+                    .isGreaterThan(SAMPLES / 10);
         }
         java.util.concurrent.atomic.AtomicLong drafted = new java.util.concurrent.atomic.AtomicLong();
-        Map<String, Long> observed = histogram(strategy, prompt, 4, params,
+        Map<String, Long> observed = histogram(strategy, prompt, 3, params,
                 (round, emitted) -> drafted.addAndGet(round.tree().size()));
 
         assertThat(drafted.get()).as("draft nodes verified").isGreaterThan(SAMPLES);
         Map<String, Long> saved = reference;
         reference = penalisedReference;
         try {
-            assertDistributedLikeAutoregressive(strategy + " with penalties over four tokens", observed);
+            assertDistributedLikeAutoregressive(strategy + " with penalties over three tokens", observed);
         } finally {
             reference = saved;
         }

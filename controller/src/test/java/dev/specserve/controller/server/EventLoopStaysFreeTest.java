@@ -37,8 +37,8 @@ class EventLoopStaysFreeTest {
         clientVertx = Vertx.vertx();
         probeVertx = Vertx.vertx(); // its own event loops: the flood's client side cannot delay the probe
         WebClientOptions o = new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(server.httpPort());
-        heavy = WebClient.create(clientVertx, new WebClientOptions(o).setMaxPoolSize(8));
-        probe = WebClient.create(probeVertx, new WebClientOptions(o).setMaxPoolSize(1).setKeepAlive(true));
+        heavy = WebClient.create(clientVertx, new WebClientOptions(o));
+        probe = WebClient.create(probeVertx, new WebClientOptions(o).setKeepAlive(true));
     }
 
     @AfterAll
