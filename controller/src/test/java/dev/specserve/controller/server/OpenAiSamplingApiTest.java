@@ -38,7 +38,7 @@ class OpenAiSamplingApiTest {
         server.close();
     }
 
-    static JsonObject complete(JsonObject body) {
+    static JsonObject complete(JsonObject body) throws Exception {
         HttpResponse<Buffer> r = client.post("/v1/completions").putHeader("Content-Type", "application/json")
                 .sendJsonObject(body).await(60, SECONDS);
         assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
@@ -51,7 +51,7 @@ class OpenAiSamplingApiTest {
     }
 
     @Test
-    void logprobs_follow_the_openai_completions_format_and_do_not_depend_on_the_strategy() {
+    void logprobs_follow_the_openai_completions_format_and_do_not_depend_on_the_strategy() throws Exception {
         JsonObject plain = complete(greedy("none").put("logprobs", 2));
         JsonObject spec = complete(greedy("suffix").put("logprobs", 2));
 
@@ -86,7 +86,7 @@ class OpenAiSamplingApiTest {
     }
 
     @Test
-    void streamed_chunks_carry_the_logprobs_of_their_tokens() {
+    void streamed_chunks_carry_the_logprobs_of_their_tokens() throws Exception {
         HttpResponse<Buffer> r = client.post("/v1/completions").putHeader("Content-Type", "application/json")
                 .sendJsonObject(greedy("auto").put("logprobs", 1).put("stream", true)).await(60, SECONDS);
         assertThat(r.statusCode()).isEqualTo(200);
@@ -114,7 +114,7 @@ class OpenAiSamplingApiTest {
     }
 
     @Test
-    void penalties_and_logit_bias_change_greedy_output_the_same_way_for_every_strategy() {
+    void penalties_and_logit_bias_change_greedy_output_the_same_way_for_every_strategy() throws Exception {
         String plain = complete(greedy("none")).getJsonArray("choices").getJsonObject(0).getString("text");
         JsonObject penalties = new JsonObject().put("frequency_penalty", 1.5).put("presence_penalty", 0.5);
         String none = text(complete(greedy("none").mergeIn(penalties)));
