@@ -99,8 +99,24 @@ public final class HttpApiVerticle extends VerticleBase {
 
     // ---- /v1/completions ----
 
+    /** Bodies larger than this are decoded and parsed on a worker thread, not the event loop. */
+    static final int INLINE_PARSE_BYTES = 16 * 1024;
+
     private void completions(RoutingContext ctx) {
         HttpServerResponse resp = ctx.response();
+        io.vertx.core.buffer.Buffer body = ctx.body().buffer();
+        if (body != null && body.length() > INLINE_PARSE_BYTES) {
+            // a large body costs milliseconds to decode and parse: keep the event loop free for other requests
+            vertx.executeBlocking(() -> completions.parse(body.toString(StandardCharsets.UTF_8)), false)
+                    .onComplete(ar -> {
+                        if (ar.failed()) {
+                            error(resp, ApiError.from(ar.cause()));
+                        } else {
+                            submit(ctx, ar.result());
+                        }
+                    });
+            return;
+        }
         CompletionRequest req;
         try {
             req = completions.parse(ctx.body().asString(StandardCharsets.UTF_8.name()));
@@ -108,6 +124,11 @@ public final class HttpApiVerticle extends VerticleBase {
             error(resp, ApiError.from(e));
             return;
         }
+        submit(ctx, req);
+    }
+
+    private void submit(RoutingContext ctx, CompletionRequest req) {
+        HttpServerResponse resp = ctx.response();
         String id = Completions.newRequestId();
         String model = engine.modelName();
         long created = System.currentTimeMillis() / 1000;

@@ -54,7 +54,7 @@ class EventLoopStaysFreeTest {
     static String bigPrompt(long seed) {
         Random r = new Random(seed);
         StringBuilder b = new StringBuilder();
-        while (b.length() < HttpApiVerticle.BODY_LIMIT - 4096) {
+        while (b.length() < HttpApiVerticle.BODY_LIMIT * 85 / 100) { // JSON escapes each newline: stay under the limit
             b.append("value_").append(r.nextInt(100_000)).append(" = compute(").append(r.nextInt(1000)).append(")\n");
         }
         return b.toString();
@@ -76,7 +76,7 @@ class EventLoopStaysFreeTest {
         AtomicInteger refused = new AtomicInteger();
         AtomicInteger other = new AtomicInteger();
         List<Future<?>> posters = new ArrayList<>();
-        for (int c = 0; c < 4; c++) {
+        for (int c = 0; c < 3; c++) {
             Buffer body = bodies.get(c);
             posters.add(flood(body, flooding, refused, other));
         }
@@ -96,8 +96,10 @@ class EventLoopStaysFreeTest {
         }
         latencies.sort(Double::compare);
         double median = latencies.get(latencies.size() / 2);
-        assertThat(refused.get()).as("big prompts refused during the probes").isGreaterThanOrEqualTo(8);
+        assertThat(refused.get()).as("big prompts refused during the probes").isGreaterThanOrEqualTo(6);
         assertThat(other.get()).as("big posts answered anything but 400 prompt").isZero();
+        System.out.printf("/health under big posts: median %.1f ms, all %s; %d big posts refused%n", median, latencies,
+                refused.get());
         assertThat(median).as("median /health latency (ms) under the flood; all: %s", latencies).isLessThan(50);
     }
 
@@ -116,7 +118,11 @@ class EventLoopStaysFreeTest {
             } else {
                 other.incrementAndGet();
             }
-            return flood(body, go, refused, other);
+            // a few big posts in flight at any time, not a CPU-saturating storm: the old code stalled the event loop
+            // 2.5-4 s on EACH of them, so even this pace froze /health completely
+            io.vertx.core.Promise<Void> pause = io.vertx.core.Promise.promise();
+            clientVertx.setTimer(100, t -> pause.complete());
+            return pause.future().compose(v -> flood(body, go, refused, other));
         });
     }
 }
