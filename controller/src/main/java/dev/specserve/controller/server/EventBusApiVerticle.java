@@ -109,14 +109,14 @@ public final class EventBusApiVerticle extends VerticleBase {
         String id = Completions.newRequestId();
         String connection = msg.headers().get(StreamOwnership.CONNECTION_HEADER);
         Runnable[] forget = {() -> {}};
-        GenerationHandle handle;
-        try {
-            handle = completions.submit(req, id, context, new GenerationObserver() {
+        boolean[] done = {false};
+        completions.submit(req, id, context, new GenerationObserver() {
                 @Override
                 public void onTokens(int[] tokens, String textDelta) {}
 
                 @Override
                 public void onComplete(GenerationResult result, RequestStats stats) {
+                    done[0] = true;
                     forget[0].run();
                     JsonObject reply = CompletionJson.busReply(result, stats);
                     msg.reply(node == null ? reply : reply.put("node", node));
@@ -124,21 +124,24 @@ public final class EventBusApiVerticle extends VerticleBase {
 
                 @Override
                 public void onError(Throwable error) {
+                    done[0] = true;
                     forget[0].run();
                     LOG.warn("event-bus request {} failed in the engine", id, error);
                     fail(msg, ApiError.from(error));
                 }
+            }).onComplete(ar -> {
+                if (ar.failed()) {
+                    fail(msg, ApiError.from(ar.cause()));
+                    return;
+                }
+                GenerationHandle handle = ar.result();
+                if (connection != null && !done[0]) {
+                    forget[0] = ownership.whenClosed(connection, () -> context.runOnContext(v -> {
+                        LOG.debug("bridge connection of request {} closed; cancelling", id);
+                        handle.cancel();
+                    }));
+                }
             });
-        } catch (RuntimeException e) {
-            fail(msg, ApiError.from(e));
-            return;
-        }
-        if (connection != null) {
-            forget[0] = ownership.whenClosed(connection, () -> context.runOnContext(v -> {
-                LOG.debug("bridge connection of request {} closed; cancelling", id);
-                handle.cancel();
-            }));
-        }
     }
 
     private void generateStream(Message<Object> msg) {
@@ -152,18 +155,23 @@ public final class EventBusApiVerticle extends VerticleBase {
         String id = Completions.newRequestId();
         StreamSession session = new StreamSession(id, StreamOwnership.newCapability(),
                 msg.headers().get(StreamOwnership.CONNECTION_HEADER));
-        try {
-            session.handle = completions.submit(req, id, context, session);
-        } catch (RuntimeException e) {
-            session.close();
-            fail(msg, ApiError.from(e));
-            return;
-        }
         sessions.add(session);
-        session.watchConnection();
-        JsonObject reply = new JsonObject().put("id", id).put("address", session.address)
-                .put("control", session.controlAddress);
-        msg.reply(node == null ? reply : reply.put("node", node));
+        completions.submit(req, id, context, session).onComplete(ar -> {
+            if (ar.failed()) {
+                session.close();
+                fail(msg, ApiError.from(ar.cause()));
+                return;
+            }
+            session.handle = ar.result();
+            if (session.closed) {
+                session.handle.cancel(); // stopped (server stopping) while the request was being tokenized
+                return;
+            }
+            session.watchConnection();
+            JsonObject reply = new JsonObject().put("id", id).put("address", session.address)
+                    .put("control", session.controlAddress);
+            msg.reply(node == null ? reply : reply.put("node", node));
+        });
     }
 
     private static void fail(Message<?> msg, ApiError e) {

@@ -105,8 +105,24 @@ public final class HttpApiVerticle extends VerticleBase {
 
     // ---- /v1/completions ----
 
+    /** Bodies larger than this are decoded and parsed on a worker thread, not the event loop. */
+    static final int INLINE_PARSE_BYTES = 16 * 1024;
+
     private void completions(RoutingContext ctx) {
         HttpServerResponse resp = ctx.response();
+        io.vertx.core.buffer.Buffer body = ctx.body().buffer();
+        if (body != null && body.length() > INLINE_PARSE_BYTES) {
+            // a large body costs milliseconds to decode and parse: keep the event loop free for other requests
+            vertx.executeBlocking(() -> completions.parse(body.toString(StandardCharsets.UTF_8)), false)
+                    .onComplete(ar -> {
+                        if (ar.failed()) {
+                            error(resp, ApiError.from(ar.cause()));
+                        } else {
+                            submit(ctx, ar.result());
+                        }
+                    });
+            return;
+        }
         CompletionRequest req;
         try {
             req = completions.parse(ctx.body().asString(StandardCharsets.UTF_8.name()));
@@ -114,30 +130,50 @@ public final class HttpApiVerticle extends VerticleBase {
             error(resp, ApiError.from(e));
             return;
         }
+        submit(ctx, req);
+    }
+
+    private void submit(RoutingContext ctx, CompletionRequest req) {
+        HttpServerResponse resp = ctx.response();
         String id = Completions.newRequestId();
         String model = engine.modelName();
         long created = System.currentTimeMillis() / 1000;
         GenerationObserver observer = req.stream() ? new SseObserver(resp, id, created, model)
                 : new JsonObserver(resp, id, created, model);
-        GenerationHandle handle;
-        try {
-            handle = completions.submit(req, id, vertx.getOrCreateContext(), observer);
-        } catch (RuntimeException e) {
-            error(resp, ApiError.from(e));
-            return;
-        }
+        boolean[] disconnected = {false};
+        GenerationHandle[] handle = {null};
         resp.closeHandler(v -> {
             LOG.debug("client of {} disconnected; cancelling", id);
-            handle.cancel();
+            disconnected[0] = true;
+            if (handle[0] != null) {
+                handle[0].cancel();
+            }
         });
-        if (req.stream()) {
-            resp.setChunked(true)
-                    .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
-                    .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
-                    .putHeader("X-Accel-Buffering", "no")
-                    .putHeader("X-Request-Id", id);
-            resp.writeHead();
+        completions.submit(req, id, vertx.getOrCreateContext(), observer).onComplete(ar -> {
+            if (ar.failed()) {
+                error(resp, ApiError.from(ar.cause()));
+                return;
+            }
+            handle[0] = ar.result();
+            if (disconnected[0]) {
+                ar.result().cancel();
+            } else if (req.stream()) {
+                sseHead(resp, id);
+            }
+        });
+    }
+
+    /** Writes the event-stream head once (on admission, or with the first event if that comes first). */
+    private static void sseHead(HttpServerResponse resp, String id) {
+        if (resp.headWritten() || !open(resp)) {
+            return;
         }
+        resp.setChunked(true)
+                .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
+                .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
+                .putHeader("X-Accel-Buffering", "no")
+                .putHeader("X-Request-Id", id);
+        resp.writeHead();
     }
 
     /** Answers once with the whole completion. */
@@ -187,10 +223,19 @@ public final class HttpApiVerticle extends VerticleBase {
             this.model = model;
         }
 
+        private int textOffset;
+
         @Override
         public void onTokens(int[] tokens, String textDelta) {
-            if (!textDelta.isEmpty() && open(resp)) {
-                event(CompletionJson.chunk(id, created, model, textDelta, null, null).encode());
+            onTokens(tokens, textDelta, java.util.List.of());
+        }
+
+        @Override
+        public void onTokens(int[] tokens, String textDelta, java.util.List<dev.specserve.runtime.spec.TokenLogprob> lps) {
+            if ((!textDelta.isEmpty() || !lps.isEmpty()) && open(resp)) {
+                JsonObject logprobs = lps.isEmpty() ? null : CompletionJson.logprobs(lps, textOffset);
+                textOffset += CompletionJson.textLength(lps);
+                event(CompletionJson.chunk(id, created, model, textDelta, logprobs, null, null).encode());
             }
         }
 
@@ -214,6 +259,7 @@ public final class HttpApiVerticle extends VerticleBase {
         }
 
         private void event(String data) {
+            sseHead(resp, id);
             resp.write("data: " + data + "\n\n");
         }
     }

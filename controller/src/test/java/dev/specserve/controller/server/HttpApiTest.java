@@ -136,7 +136,7 @@ class HttpApiTest {
     void a_client_that_disconnects_mid_stream_cancels_its_generation(VertxTestContext test) {
         HttpClient http = clientVertx.createHttpClient(new HttpClientOptions());
         AtomicReference<String> requestId = new AtomicReference<>();
-        JsonObject body = greedy("def main():", server.engine.maxTokensLimit()).put("strategy", "none").put("domain", TestServer.SLOW).put("stream", true);
+        JsonObject body = greedy("def main():", server.engine.contextLength() - 16).put("strategy", "none").put("domain", TestServer.SLOW).put("stream", true);
         http.request(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(server.httpPort())
                         .setURI("/v1/completions").putHeader("Content-Type", "application/json"))
                 .compose(req -> req.send(body.toBuffer()))
