@@ -267,7 +267,7 @@ public record BanditConfig(
         }
 
         public static Tuning defaults() {
-            return new Tuning(0.5, 8.0, 32.0, 256.0, 1, 1.0, 0.1, 1.0, 0.5, 10.0, 4096, 0.05, 10);
+            return new Tuning(0.5, 8.0, 32.0, 256.0, 1, 1.0, 0.1, 1.0, 0.5, 10.0, 4096, 0.05, 20);
         }
 
         public Tuning withUpdateCapacityShare(double v) {

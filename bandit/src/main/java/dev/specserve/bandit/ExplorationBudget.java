@@ -7,18 +7,20 @@ package dev.specserve.bandit;
  * undervalues gets played and its learned correction moves off the prior, but only when:
  * <ul>
  * <li>its predicted cost is at most {@code explorationBudget} × S (S: one horizon's throughput at capacity), and</li>
- * <li>at least {@code explorationSpacing} decisions for this drafter have passed since the last exploratory
- * update.</li>
+ * <li>at least {@code explorationSpacing} × k decisions for this drafter have passed since the last exploratory
+ * update, the k-th.</li>
  * </ul>
- * So exploration costs at most {@code explorationBudget / explorationSpacing} of a horizon's throughput per
- * decision epoch, as predicted; as the posterior narrows Thompson sampling picks such updates ever more rarely.
+ * So in N decisions there are at most √(2N / explorationSpacing) + 1 exploratory updates, each predicted to cost
+ * at most {@code explorationBudget} of a horizon's throughput: exploration's total cost grows as √N, never
+ * linearly, and within that Thompson sampling picks such updates ever more rarely as the posterior narrows.
  * A budget of 0 is the strict rule: never update unless a model says it pays. An update whose shadow check fails
  * is never swapped in, whoever chose it (the caller's safety check).
  */
 final class ExplorationBudget {
     private final double budget;
     private final int spacing;
-    private long lastExploreEpoch = Long.MIN_VALUE / 2;
+    private long lastExploreEpoch;
+    private long explored;
 
     ExplorationBudget(BanditConfig.Tuning tuning) {
         this.budget = tuning.explorationBudget();
@@ -26,10 +28,11 @@ final class ExplorationBudget {
     }
 
     boolean allows(long epoch, double predictedCost, double scale) {
-        return budget > 0 && predictedCost <= budget * scale && epoch - lastExploreEpoch >= spacing;
+        return budget > 0 && predictedCost <= budget * scale && epoch - lastExploreEpoch >= spacing * (explored + 1);
     }
 
     void spent(long epoch) {
         lastExploreEpoch = epoch;
+        explored++;
     }
 }

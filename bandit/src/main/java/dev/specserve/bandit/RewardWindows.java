@@ -12,8 +12,8 @@ import java.util.Map;
  *
  * <ul>
  * <li><b>Baseline.</b> Capacity over {@code baselineMs} before the decision, clipped to start after the last
- * swap (so a wait right after an update is not credited with that update's gain); if the clipped window holds
- * fewer than {@code minRounds} rounds, the unclipped one is used.</li>
+ * swap, so a wait right after an update is neither credited with that update's gain nor measured against the
+ * capacity its training took.</li>
  * <li><b>Wait.</b> Its effect window is its own epoch: from the decision to the next decision.</li>
  * <li><b>Update.</b> Training runs from the decision to {@link #trained}; the capacity measured meanwhile gives
  * the capacity training took. Its effect window runs from the end of the update to the next update decision,
@@ -22,7 +22,7 @@ import java.util.Map;
  * So no two decisions' effect windows overlap in the same role, and a window is closed when the next decision
  * (or the horizon) ends it. A reward is ready once the watermark (newest round seen) has passed the window's end
  * by {@code latenessMs}, or, when rounds stop coming, once the wall clock has passed it by ten times that. A
- * window with no round in it yields no reward (it is reported by {@link #unmeasured()}).
+ * window with fewer than {@code minRounds} rounds yields no reward (it is counted by {@link #unmeasured()}).
  *
  * <p>Not thread-safe: one caller (the decision loop) drives it.
  */
@@ -72,11 +72,7 @@ public final class RewardWindows {
         if (update && lastUpdate != null && lastUpdate.endMs < 0) {
             lastUpdate.endMs = Math.max(lastUpdate.trainedAtMs < 0 ? lastUpdate.atMs : lastUpdate.trainedAtMs, atMs);
         }
-        long from = atMs - baselineMs;
-        if (lastSwapEndMs > from && meter.over(lastSwapEndMs, atMs).rounds() >= minRounds) {
-            from = lastSwapEndMs;
-        }
-        Open o = new Open(id, update, atMs, from);
+        Open o = new Open(id, update, atMs, Math.max(atMs - baselineMs, lastSwapEndMs));
         open.put(id, o);
         lastDecision = o;
         if (update) {
@@ -101,6 +97,18 @@ public final class RewardWindows {
         }
     }
 
+    /**
+     * True while the last update is still training or has not yet been seen serving for half a baseline window
+     * (by the watermark): a decision now would end its window before anything measured it, so callers hold the
+     * next decision until then.
+     */
+    public boolean settling() {
+        if (lastUpdate == null || lastUpdate.endMs >= 0) {
+            return false;
+        }
+        return lastUpdate.trainedAtMs < 0 || meter.watermarkMs() < lastUpdate.trainedAtMs + baselineMs / 2;
+    }
+
     /** Rewards whose windows have closed and whose rounds have arrived; each is returned once. */
     public List<Reward> ready(long nowMs) {
         long watermark = meter.watermarkMs();
@@ -119,7 +127,7 @@ public final class RewardWindows {
             it.remove();
             CapacityMeter.Window before = meter.over(o.beforeFromMs, o.atMs);
             CapacityMeter.Window after = meter.over(afterFrom, end);
-            if (before.rounds() == 0 || after.rounds() == 0) {
+            if (before.rounds() < minRounds || after.rounds() < minRounds) {
                 unmeasured++;
                 continue;
             }
