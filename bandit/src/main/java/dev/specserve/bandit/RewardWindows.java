@@ -98,15 +98,16 @@ public final class RewardWindows {
     }
 
     /**
-     * True while the last update is still training or has not yet been seen serving for half a baseline window
-     * (by the watermark): a decision now would end its window before anything measured it, so callers hold the
+     * True while the last update is still training or has not yet been seen serving (by the watermark) for half
+     * the shorter of the baseline window and the horizon: a decision now would end its window before anything measured it, so callers hold the
      * next decision until then.
      */
     public boolean settling() {
         if (lastUpdate == null || lastUpdate.endMs >= 0) {
             return false;
         }
-        return lastUpdate.trainedAtMs < 0 || meter.watermarkMs() < lastUpdate.trainedAtMs + baselineMs / 2;
+        long settle = Math.min(baselineMs, (long) (horizonSeconds * 1000)) / 2;
+        return lastUpdate.trainedAtMs < 0 || meter.watermarkMs() < lastUpdate.trainedAtMs + settle;
     }
 
     /** Rewards whose windows have closed and whose rounds have arrived; each is returned once. */

@@ -1,10 +1,13 @@
 package dev.specserve.controller.adapt;
 
+import dev.specserve.bandit.CapacityMeter;
 import dev.specserve.bandit.CostAwareBandit;
 import dev.specserve.bandit.Decision;
 import dev.specserve.bandit.DecisionContext;
 import dev.specserve.bandit.DecisionLog;
 import dev.specserve.bandit.DriftDetector;
+import dev.specserve.bandit.Reward;
+import dev.specserve.bandit.RewardWindows;
 import dev.specserve.bandit.UpdateCostModel;
 import dev.specserve.drafters.DrafterVersion;
 import dev.specserve.drafters.DrafterVersions;
@@ -22,7 +25,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -34,13 +39,30 @@ import org.slf4j.LoggerFactory;
  * decides whether an update pays for itself at the current load; an update trains the adapter, is
  * shadow-evaluated, and is hot-swapped between rounds. A rollback guard reverts a swap whose live acceptance
  * falls below the pre-swap level. Every decision is published on the feedback topic.
+ *
+ * <p>Everything is measured in event time, from the rounds' own timestamps: τ, and the capacity (committed
+ * tokens ÷ draft + verify seconds) that rewards are made of ({@link RewardWindows}, {@link Reward}). Updates
+ * train on their own executor ({@code trainingThreads}), never on the decision timer; no decision is made
+ * while an update trains or before it has been measured serving.
  */
 public final class AdaptationController implements FeedbackListener, DecisionLog, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AdaptationController.class);
 
     /** Loop settings. */
     public record Settings(String drafterId, Duration epoch, Duration window, int rollbackWindowRounds,
-                           double rollbackMargin, long seed) {
+                           double rollbackMargin, long seed, int trainingThreads) {
+        public Settings {
+            if (trainingThreads < 1) {
+                throw new IllegalArgumentException("trainingThreads must be >= 1, got " + trainingThreads);
+            }
+        }
+
+        /** With one training thread. */
+        public Settings(String drafterId, Duration epoch, Duration window, int rollbackWindowRounds,
+                        double rollbackMargin, long seed) {
+            this(drafterId, epoch, window, rollbackWindowRounds, rollbackMargin, seed, 1);
+        }
+
         public static Settings defaults(String drafterId) {
             return new Settings(drafterId, Duration.ofSeconds(10), Duration.ofSeconds(30), 64, 0.15, 7);
         }
@@ -62,6 +84,10 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
     private final UpdateCostModel costs = new UpdateCostModel();
     private final RollbackGuard guard;
     private final RoundWindow window;
+    private final CapacityMeter meter;
+    private final RewardWindows rewards;
+    private final AtomicBoolean training = new AtomicBoolean();
+    private final ExecutorService trainer;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "specserve-adaptation");
         t.setDaemon(true);
@@ -93,6 +119,14 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
         this.replicaId = replicaId;
         this.guard = new RollbackGuard(settings.rollbackWindowRounds(), settings.rollbackMargin());
         this.window = new RoundWindow(settings.window().toNanos());
+        double horizon = bandit.config().horizonSeconds();
+        this.meter = new CapacityMeter((long) (3 * horizon * 1000) + settings.window().toMillis());
+        this.rewards = new RewardWindows(meter, horizon, settings.epoch().toMillis(), 1000, 8);
+        this.trainer = Executors.newFixedThreadPool(settings.trainingThreads(), r -> {
+            Thread t = new Thread(r, "specserve-adaptation-training");
+            t.setDaemon(true);
+            return t;
+        });
         this.seed = settings.seed();
         bandit.addListener(this);
     }
@@ -105,6 +139,7 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
     public void start() {
         long ms = settings.epoch().toMillis();
         timer.scheduleWithFixedDelay(this::epochSafely, ms, ms, TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(this::realiseReady, 1, 1, TimeUnit.SECONDS);
         LOG.info("adaptation loop for drafter {}: decision every {} s, rollback if live acceptance falls {} below "
                 + "the pre-swap level within {} rounds", settings.drafterId(), settings.epoch().toSeconds(),
                 settings.rollbackMargin(), settings.rollbackWindowRounds());
@@ -117,7 +152,9 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
         if (!settings.drafterId().equals(e.drafterId()) || e.drafterVersion() == 0) {
             return;
         }
-        window.add(System.nanoTime(), e.acceptedLength());
+        // event time: when the round happened, not when it arrived
+        window.add(e.timestampMs() * 1_000_000L, e.acceptedLength());
+        meter.add(e.timestampMs(), e.acceptedLength() + 1, e.draftNanos() + e.verifyNanos());
         drift.observe(e.acceptedLength() + 1);
         if (guard.observe(e.drafterVersion(), e.acceptedLength()) == RollbackGuard.Verdict.ROLL_BACK) {
             rollback("live acceptance " + String.format("%.2f", guard.liveMean()) + " fell below the pre-swap level");
@@ -162,14 +199,24 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
 
     /** One decision epoch (also callable directly, e.g. by benchmarks). Returns the decision, if one was made. */
     public Optional<Decision> epoch() {
-        if (paused) {
+        realiseReady();
+        if (paused || training.get()) {
             return Optional.empty();
         }
-        long now = System.nanoTime();
+        synchronized (rewards) {
+            if (rewards.settling()) {
+                return Optional.empty();
+            }
+        }
+        long watermark = meter.watermarkMs();
+        if (watermark == Long.MIN_VALUE) {
+            return Optional.empty();
+        }
+        long now = watermark * 1_000_000L; // event time, in the window's nanos
         double tau = window.tau(now);
         if (window.size() >= 16) {
             double sinceLast = Double.isNaN(tauHighWater) ? 0 : (now - lastEpochNanos) / 1e9;
-            double decay = Math.min(1.0, sinceLast / bandit.config().horizonSeconds());
+            double decay = Math.min(1.0, Math.max(0, sinceLast) / bandit.config().horizonSeconds());
             tauHighWater = Double.isNaN(tauHighWater) || tau > tauHighWater ? tau
                     : tauHighWater - (tauHighWater - tau) * decay;
         }
@@ -181,6 +228,9 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
                 Double.isNaN(tauHighWater) ? tau : tauHighWater);
         lastEpochNanos = now;
         Load l = load.get();
+        // capacity: tokens per busy second of the window's rounds; its round rate is what the horizon is priced at
+        CapacityMeter.Window recent = meter.over(watermark - settings.window().toMillis(), watermark + 1);
+        double capacityRounds = tau > 0 && Double.isFinite(recent.capacity()) ? recent.capacity() / tau : Double.NaN;
         DecisionContext ctx = DecisionContext.builder()
                 .tauNow(tau)
                 .tauAfterLastUpdate(reference)
@@ -189,24 +239,80 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
                 .roundsPerSecond(window.roundsPerSecond(now))
                 .queueDepth(l.waiting())
                 .batchOccupancy(Math.min(1.0, l.running() / (double) maxBatch))
-                .secondsSinceLastUpdate((now - lastUpdateNanos) / 1e9)
+                .secondsSinceLastUpdate(Math.max(0, (System.nanoTime() - lastUpdateNanos) / 1e9))
+                .horizonRoundsPerSecond(capacityRounds)
                 .costs(costs)
                 .build();
         Decision d = bandit.decide(settings.drafterId(), ctx);
-        double tokensPerSecondBefore = window.tokensPerSecond(now);
-        double spent = d.isUpdate() ? update(d.id(), d.arm().steps(), d.arm().sampleBudget()) : 0;
-        long horizonMs = (long) (bandit.config().horizonSeconds() * 1000);
-        timer.schedule(() -> realise(d, tokensPerSecondBefore, spent), horizonMs, TimeUnit.MILLISECONDS);
+        long decidedAt = System.currentTimeMillis();
+        synchronized (rewards) {
+            rewards.decided(d.id(), d.isUpdate(), decidedAt);
+        }
+        if (d.isUpdate()) {
+            training.set(true);
+            trainer.execute(() -> {
+                try {
+                    Outcome o = update(d.id(), d.arm().steps(), d.arm().sampleBudget());
+                    synchronized (rewards) {
+                        rewards.trained(d.id(), System.currentTimeMillis(), o.trainingSeconds(), o.swapped(),
+                                o.swapSeconds());
+                    }
+                } catch (RuntimeException e) {
+                    LOG.warn("update {} failed: {}", d.id(), e.toString());
+                    synchronized (rewards) {
+                        rewards.trained(d.id(), System.currentTimeMillis(), 0, false, 0);
+                    }
+                } finally {
+                    training.set(false);
+                }
+            });
+        }
         return Optional.of(d);
+    }
+
+    /** Hands the bandit every reward whose window has closed and whose rounds have arrived. */
+    void realiseReady() {
+        List<Reward> ready;
+        synchronized (rewards) {
+            ready = rewards.ready(System.currentTimeMillis());
+        }
+        for (Reward r : ready) {
+            try {
+                bandit.realise(r);
+            } catch (IllegalArgumentException e) {
+                LOG.debug("reward of {} not taken: {}", r.decisionId(), e.getMessage());
+            }
+        }
+    }
+
+    /** Decisions whose reward windows have not closed yet. */
+    int rewardsOpen() {
+        synchronized (rewards) {
+            return rewards.openCount();
+        }
+    }
+
+    /** Decisions whose reward could not be measured (too few rounds in a window). */
+    long rewardsUnmeasured() {
+        synchronized (rewards) {
+            return rewards.unmeasured();
+        }
+    }
+
+    /** Whether an update is training now. */
+    public boolean training() {
+        return training.get();
     }
 
     /** An update outside the bandit (a periodic policy, an operator): same training, shadow check and swap. */
     public synchronized double updateNow(int steps, long sampleBudget) {
-        return update("manual-" + System.currentTimeMillis(), steps, sampleBudget);
+        return update("manual-" + System.currentTimeMillis(), steps, sampleBudget).trainingSeconds();
     }
 
-    /** Trains, shadow-evaluates and swaps; returns the seconds spent. */
-    private synchronized double update(String id, int steps, long budget) {
+    private record Outcome(double trainingSeconds, boolean swapped, double swapSeconds) {}
+
+    /** Trains, shadow-evaluates and swaps; says how long it trained and how long the swap stalled. */
+    private synchronized Outcome update(String id, int steps, long budget) {
         List<AdapterSample> train = buffer.training();
         if (budget > 0 && train.size() > budget) {
             train = train.subList(train.size() - (int) budget, train.size());
@@ -221,10 +327,12 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
         if (outcome.candidate().isEmpty()) {
             LOG.info("update {} ({} steps, {} samples) not swapped in: {}", id, outcome.steps(),
                     outcome.trainSamples(), outcome.verdict().reason());
-            return outcome.seconds();
+            return new Outcome(outcome.seconds(), false, 0);
         }
         DrafterVersion v = outcome.candidate().get();
+        long swapStart = System.nanoTime();
         activateWatched(v);
+        double swapSeconds = (System.nanoTime() - swapStart) / 1e9;
         LOG.info("drafter {} version {} -> {} swapped in after {} steps in {} s (held-out agreement {} -> {})",
                 settings.drafterId(), before, v.id(), outcome.steps(), String.format("%.2f", outcome.seconds()),
                 String.format("%.3f", outcome.verdict().current().agreement()),
@@ -234,9 +342,9 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
         } catch (RuntimeException e) {
             LOG.warn("swap listener failed for version {}: {}", v.id(), e.toString());
         }
-        timer.schedule(() -> tauAfterLastUpdate = window.tau(System.nanoTime()),
+        timer.schedule(() -> tauAfterLastUpdate = window.tau(meter.watermarkMs() * 1_000_000L),
                 settings.window().toMillis(), TimeUnit.MILLISECONDS);
-        return outcome.seconds();
+        return new Outcome(outcome.seconds(), true, swapSeconds);
     }
 
     /**
@@ -256,19 +364,12 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
     }
 
     private void activateWatched(DrafterVersion v) {
-        double preSwap = window.tau(System.nanoTime()) - 1;
+        double preSwap = window.tau(meter.watermarkMs() * 1_000_000L) - 1;
         versions.activate(v);
         swaps++;
         guard.watch(v.id(), preSwap);
         drift.reset();
         tauAfterLastUpdate = Double.NaN;
-    }
-
-    private void realise(Decision d, double tokensPerSecondBefore, double secondsSpent) {
-        double after = window.tokensPerSecond(System.nanoTime());
-        double horizon = bandit.config().horizonSeconds();
-        double reward = (after - tokensPerSecondBefore) * horizon - secondsSpent * tokensPerSecondBefore;
-        bandit.realise(d.id(), reward);
     }
 
     /** Reverts to the current version's parent. */
@@ -339,7 +440,7 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
     @Override
     public void onRealised(Decision d) {
         publish(d.id(), "realised", BanditLog.inputs(bandit, d, d.realisedSequence()), Map.of(),
-                Map.of("reward_tokens", d.realisedReward().orElse(Double.NaN)));
+                BanditLog.realised(d));
     }
 
     private void publish(String action, Map<String, Object> inputs, Map<String, Object> predicted,
@@ -359,5 +460,6 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
     @Override
     public void close() {
         timer.shutdownNow();
+        trainer.shutdownNow();
     }
 }

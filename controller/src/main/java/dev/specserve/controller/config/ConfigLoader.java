@@ -69,7 +69,8 @@ public final class ConfigLoader {
                 v.string(ConfigKey.MODELS) == null ? null : Path.of(v.string(ConfigKey.MODELS)),
                 v.string(ConfigKey.DEVICE), v.integer(ConfigKey.THREADS),
                 new ServerConfig.Adaptation(v.integer(ConfigKey.ADAPTATION_EPOCH_S), v.integer(ConfigKey.ADAPTATION_HORIZON_S),
-                        v.fraction(ConfigKey.ROLLBACK_MARGIN), v.integer(ConfigKey.ROLLBACK_WINDOW_ROUNDS)));
+                        v.fraction(ConfigKey.ROLLBACK_MARGIN), v.integer(ConfigKey.ROLLBACK_WINDOW_ROUNDS),
+                        v.integer(ConfigKey.ADAPTATION_TRAINING_THREADS)));
     }
 
     private static void readFile(Path file, Map<ConfigKey, Source> chosen) {

@@ -17,7 +17,13 @@ public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int
                            String kafkaBootstrap, Path models, String device, int threads, Adaptation adaptation) {
 
     /** The online adaptation loop's settings. */
-    public record Adaptation(int epochSeconds, int horizonSeconds, double rollbackMargin, int rollbackWindowRounds) {}
+    public record Adaptation(int epochSeconds, int horizonSeconds, double rollbackMargin, int rollbackWindowRounds,
+                             int trainingThreads) {
+        /** With one training thread. */
+        public Adaptation(int epochSeconds, int horizonSeconds, double rollbackMargin, int rollbackWindowRounds) {
+            this(epochSeconds, horizonSeconds, rollbackMargin, rollbackWindowRounds, 1);
+        }
+    }
 
     /** Every setting at its default. */
     public static ServerConfig defaults() {
