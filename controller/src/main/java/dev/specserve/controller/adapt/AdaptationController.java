@@ -1,13 +1,9 @@
 package dev.specserve.controller.adapt;
 
-import dev.specserve.bandit.CapacityMeter;
 import dev.specserve.bandit.CostAwareBandit;
 import dev.specserve.bandit.Decision;
 import dev.specserve.bandit.DecisionContext;
-import dev.specserve.bandit.DecisionLog;
 import dev.specserve.bandit.DriftDetector;
-import dev.specserve.bandit.Reward;
-import dev.specserve.bandit.RewardWindows;
 import dev.specserve.bandit.UpdateCostModel;
 import dev.specserve.drafters.DrafterVersion;
 import dev.specserve.drafters.DrafterVersions;
@@ -15,19 +11,14 @@ import dev.specserve.drafters.update.AdapterSample;
 import dev.specserve.drafters.update.DrafterUpdater;
 import dev.specserve.drafters.update.RollbackGuard;
 import dev.specserve.drafters.update.SampleBuffer;
-import dev.specserve.telemetry.DecisionEvent;
 import dev.specserve.telemetry.FeedbackListener;
 import dev.specserve.telemetry.FeedbackPublisher;
 import dev.specserve.telemetry.RoundEvent;
 import dev.specserve.telemetry.TrainingSample;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -45,18 +36,12 @@ import org.slf4j.LoggerFactory;
  * train on their own executor ({@code trainingThreads}), never on the decision timer; no decision is made
  * while an update trains or before it has been measured serving.
  */
-public final class AdaptationController implements FeedbackListener, DecisionLog, AutoCloseable {
+public final class AdaptationController implements FeedbackListener, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AdaptationController.class);
 
     /** Loop settings. */
     public record Settings(String drafterId, Duration epoch, Duration window, int rollbackWindowRounds,
                            double rollbackMargin, long seed, int trainingThreads) {
-        public Settings {
-            if (trainingThreads < 1) {
-                throw new IllegalArgumentException("trainingThreads must be >= 1, got " + trainingThreads);
-            }
-        }
-
         /** With one training thread. */
         public Settings(String drafterId, Duration epoch, Duration window, int rollbackWindowRounds,
                         double rollbackMargin, long seed) {
@@ -77,17 +62,14 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
     private final CostAwareBandit bandit;
     private final java.util.function.Supplier<Load> load;
     private final int maxBatch;
-    private final FeedbackPublisher publisher;
-    private final String replicaId;
+    private final DecisionEvents events;
     private final SampleBuffer buffer = new SampleBuffer(4096, 5);
     private final DriftDetector drift = new DriftDetector(256, 16, 0.5, 10.0);
     private final UpdateCostModel costs = new UpdateCostModel();
     private final RollbackGuard guard;
     private final RoundWindow window;
-    private final CapacityMeter meter;
-    private final RewardWindows rewards;
-    private final AtomicBoolean training = new AtomicBoolean();
-    private final ExecutorService trainer;
+    private final EventTimeRewards rewards;
+    private final TrainingExecutor trainer;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "specserve-adaptation");
         t.setDaemon(true);
@@ -115,20 +97,14 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
         this.bandit = bandit;
         this.load = load;
         this.maxBatch = maxBatch;
-        this.publisher = publisher;
-        this.replicaId = replicaId;
         this.guard = new RollbackGuard(settings.rollbackWindowRounds(), settings.rollbackMargin());
         this.window = new RoundWindow(settings.window().toNanos());
-        double horizon = bandit.config().horizonSeconds();
-        this.meter = new CapacityMeter((long) (3 * horizon * 1000) + settings.window().toMillis());
-        this.rewards = new RewardWindows(meter, horizon, settings.epoch().toMillis(), 1000, 8);
-        this.trainer = Executors.newFixedThreadPool(settings.trainingThreads(), r -> {
-            Thread t = new Thread(r, "specserve-adaptation-training");
-            t.setDaemon(true);
-            return t;
-        });
+        this.rewards = new EventTimeRewards(bandit.config().horizonSeconds(), settings.epoch().toMillis(),
+                settings.window().toMillis());
+        this.trainer = new TrainingExecutor(settings.trainingThreads());
         this.seed = settings.seed();
-        bandit.addListener(this);
+        this.events = new DecisionEvents(bandit, publisher, replicaId, settings.drafterId());
+        bandit.addListener(events);
     }
 
     /** Called after each accepted swap (fleet mode publishes the version to every replica). */
@@ -154,7 +130,7 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
         }
         // event time: when the round happened, not when it arrived
         window.add(e.timestampMs() * 1_000_000L, e.acceptedLength());
-        meter.add(e.timestampMs(), e.acceptedLength() + 1, e.draftNanos() + e.verifyNanos());
+        rewards.onRound(e);
         drift.observe(e.acceptedLength() + 1);
         if (guard.observe(e.drafterVersion(), e.acceptedLength()) == RollbackGuard.Verdict.ROLL_BACK) {
             rollback("live acceptance " + String.format("%.2f", guard.liveMean()) + " fell below the pre-swap level");
@@ -200,16 +176,11 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
     /** One decision epoch (also callable directly, e.g. by benchmarks). Returns the decision, if one was made. */
     public Optional<Decision> epoch() {
         realiseReady();
-        if (paused || training.get()) {
+        if (paused || trainer.busy()) {
             return Optional.empty();
         }
-        synchronized (rewards) {
-            if (rewards.settling()) {
-                return Optional.empty();
-            }
-        }
-        long watermark = meter.watermarkMs();
-        if (watermark == Long.MIN_VALUE) {
+        long watermark = rewards.watermarkMs();
+        if (rewards.settling() || watermark == Long.MIN_VALUE) {
             return Optional.empty();
         }
         long now = watermark * 1_000_000L; // event time, in the window's nanos
@@ -229,8 +200,8 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
         lastEpochNanos = now;
         Load l = load.get();
         // capacity: tokens per busy second of the window's rounds; its round rate is what the horizon is priced at
-        CapacityMeter.Window recent = meter.over(watermark - settings.window().toMillis(), watermark + 1);
-        double capacityRounds = tau > 0 && Double.isFinite(recent.capacity()) ? recent.capacity() / tau : Double.NaN;
+        double capacity = rewards.capacity(settings.window().toMillis());
+        double capacityRounds = tau > 0 && Double.isFinite(capacity) ? capacity / tau : Double.NaN;
         DecisionContext ctx = DecisionContext.builder()
                 .tauNow(tau)
                 .tauAfterLastUpdate(reference)
@@ -244,64 +215,31 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
                 .costs(costs)
                 .build();
         Decision d = bandit.decide(settings.drafterId(), ctx);
-        long decidedAt = System.currentTimeMillis();
-        synchronized (rewards) {
-            rewards.decided(d.id(), d.isUpdate(), decidedAt);
-        }
+        rewards.decided(d.id(), d.isUpdate(), System.currentTimeMillis());
         if (d.isUpdate()) {
-            training.set(true);
-            trainer.execute(() -> {
-                try {
-                    Outcome o = update(d.id(), d.arm().steps(), d.arm().sampleBudget());
-                    synchronized (rewards) {
-                        rewards.trained(d.id(), System.currentTimeMillis(), o.trainingSeconds(), o.swapped(),
-                                o.swapSeconds());
-                    }
-                } catch (RuntimeException e) {
-                    LOG.warn("update {} failed: {}", d.id(), e.toString());
-                    synchronized (rewards) {
-                        rewards.trained(d.id(), System.currentTimeMillis(), 0, false, 0);
-                    }
-                } finally {
-                    training.set(false);
-                }
-            });
+            trainer.submit(d.id(), () -> update(d.id(), d.arm().steps(), d.arm().sampleBudget()), rewards);
         }
         return Optional.of(d);
     }
 
     /** Hands the bandit every reward whose window has closed and whose rounds have arrived. */
     void realiseReady() {
-        List<Reward> ready;
-        synchronized (rewards) {
-            ready = rewards.ready(System.currentTimeMillis());
-        }
-        for (Reward r : ready) {
-            try {
-                bandit.realise(r);
-            } catch (IllegalArgumentException e) {
-                LOG.debug("reward of {} not taken: {}", r.decisionId(), e.getMessage());
-            }
-        }
+        rewards.realiseReady(bandit);
     }
 
     /** Decisions whose reward windows have not closed yet. */
     int rewardsOpen() {
-        synchronized (rewards) {
-            return rewards.openCount();
-        }
+        return rewards.open();
     }
 
     /** Decisions whose reward could not be measured (too few rounds in a window). */
     long rewardsUnmeasured() {
-        synchronized (rewards) {
-            return rewards.unmeasured();
-        }
+        return rewards.unmeasured();
     }
 
     /** Whether an update is training now. */
     public boolean training() {
-        return training.get();
+        return trainer.busy();
     }
 
     /** An update outside the bandit (a periodic policy, an operator): same training, shadow check and swap. */
@@ -309,10 +247,8 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
         return update("manual-" + System.currentTimeMillis(), steps, sampleBudget).trainingSeconds();
     }
 
-    private record Outcome(double trainingSeconds, boolean swapped, double swapSeconds) {}
-
     /** Trains, shadow-evaluates and swaps; says how long it trained and how long the swap stalled. */
-    private synchronized Outcome update(String id, int steps, long budget) {
+    private synchronized TrainingExecutor.Outcome update(String id, int steps, long budget) {
         List<AdapterSample> train = buffer.training();
         if (budget > 0 && train.size() > budget) {
             train = train.subList(train.size() - (int) budget, train.size());
@@ -327,7 +263,7 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
         if (outcome.candidate().isEmpty()) {
             LOG.info("update {} ({} steps, {} samples) not swapped in: {}", id, outcome.steps(),
                     outcome.trainSamples(), outcome.verdict().reason());
-            return new Outcome(outcome.seconds(), false, 0);
+            return new TrainingExecutor.Outcome(outcome.seconds(), false, 0);
         }
         DrafterVersion v = outcome.candidate().get();
         long swapStart = System.nanoTime();
@@ -342,9 +278,9 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
         } catch (RuntimeException e) {
             LOG.warn("swap listener failed for version {}: {}", v.id(), e.toString());
         }
-        timer.schedule(() -> tauAfterLastUpdate = window.tau(meter.watermarkMs() * 1_000_000L),
+        timer.schedule(() -> tauAfterLastUpdate = window.tau(rewards.watermarkMs() * 1_000_000L),
                 settings.window().toMillis(), TimeUnit.MILLISECONDS);
-        return new Outcome(outcome.seconds(), true, swapSeconds);
+        return new TrainingExecutor.Outcome(outcome.seconds(), true, swapSeconds);
     }
 
     /**
@@ -364,7 +300,7 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
     }
 
     private void activateWatched(DrafterVersion v) {
-        double preSwap = window.tau(meter.watermarkMs() * 1_000_000L) - 1;
+        double preSwap = window.tau(rewards.watermarkMs() * 1_000_000L) - 1;
         versions.activate(v);
         swaps++;
         guard.watch(v.id(), preSwap);
@@ -380,7 +316,7 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
             rollbacks++;
             LOG.warn("drafter {} rolled back {} -> {}: {}", settings.drafterId(), from, v.id(), reason);
             drift.reset();
-            publish("rollback", Map.of("from_version", from, "reason", reason), Map.of(), Map.of("to_version", v.id()));
+            events.rollback(from, v.id(), reason);
         });
         return to;
     }
@@ -415,51 +351,9 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
         return staleSamples;
     }
 
-    // ------------------------------------------------------------------ decision log -> feedback topic
-
-    @Override
-    public void onDecision(Decision d) {
-        StringBuilder arms = new StringBuilder();
-        for (Decision.ArmEstimate e : d.estimates()) {
-            if (!e.arm().isWait()) {
-                arms.append(String.format(" %s gain %.0f cost %.0f", e.arm().name(), e.predictedGain(), e.predictedCost()));
-            }
-        }
-        LOG.info("bandit decision {}: {} ({}); tau {} vs reference {}, {} fresh samples;{} (tokens)", d.id(),
-                d.arm().name(), d.reason(), String.format("%.2f", d.context().tauNow()),
-                String.format("%.2f", d.context().tauAfterLastUpdate()), d.context().freshSamples(), arms);
-        Map<String, Object> predicted = new LinkedHashMap<>();
-        predicted.put("gain_tokens", d.predictedGain());
-        predicted.put("cost_tokens", d.predictedCost());
-        predicted.put("posterior_means", d.posteriorMeans());
-        predicted.put("posterior_sds", BanditLog.posteriorSds(d));
-        // run id, sequence number and config: enough to replay the bandit from these events (see BanditLog)
-        publish(d.id(), "bandit:" + d.arm().name(), BanditLog.inputs(bandit, d, d.sequence()), predicted, Map.of());
-    }
-
-    @Override
-    public void onRealised(Decision d) {
-        publish(d.id(), "realised", BanditLog.inputs(bandit, d, d.realisedSequence()), Map.of(),
-                BanditLog.realised(d));
-    }
-
-    private void publish(String action, Map<String, Object> inputs, Map<String, Object> predicted,
-                         Map<String, Object> realised) {
-        publish("rollback-" + System.currentTimeMillis(), action, inputs, predicted, realised);
-    }
-
-    private void publish(String id, String action, Map<String, Object> inputs, Map<String, Object> predicted,
-                         Map<String, Object> realised) {
-        if (publisher == null) {
-            return;
-        }
-        publisher.publish(new DecisionEvent(System.currentTimeMillis(), replicaId, id, settings.drafterId(),
-                "cost-aware-bandit", action, inputs, predicted, realised));
-    }
-
     @Override
     public void close() {
         timer.shutdownNow();
-        trainer.shutdownNow();
+        trainer.close();
     }
 }
