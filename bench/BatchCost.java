@@ -135,13 +135,20 @@ public class BatchCost {
 
     static void summarize(int rows, String json) {
         Map<String, Long> byOp = new TreeMap<>();
-        Pattern event = Pattern.compile("\\{[^{}]*\"cat\"\\s*:\\s*\"Node\"[^{}]*\"dur\"\\s*:\\s*(\\d+)[^{}]*\"name\"\\s*:\\s*\"([^\"]*)_kernel_time\"[^{}]*\"args\"\\s*:\\s*\\{[^{}]*\"op_name\"\\s*:\\s*\"(\\w+)\"");
-        Matcher m = event.matcher(json);
+        Pattern dur = Pattern.compile("\"dur\"\\s*:\\s*(\\d+)");
+        Pattern op = Pattern.compile("\"op_name\"\\s*:\\s*\"(\\w+)\"");
         long total = 0;
-        while (m.find()) {
-            long us = Long.parseLong(m.group(1));
-            byOp.merge(m.group(3), us, Long::sum);
-            total += us;
+        for (String line : json.split("\n")) {
+            if (!line.contains("\"cat\" : \"Node\"") || !line.contains("_kernel_time")) {
+                continue;
+            }
+            Matcher d = dur.matcher(line);
+            Matcher o = op.matcher(line);
+            if (d.find() && o.find()) {
+                long us = Long.parseLong(d.group(1));
+                byOp.merge(o.group(1), us, Long::sum);
+                total += us;
+            }
         }
         System.out.printf("B=8 rows=%d: kernel time by operator over 23 runs (first 3 are warm-up), total %.1f ms%n",
                 rows, total / 1e3);
