@@ -293,11 +293,8 @@ public final class Engine implements GenerationService, AutoCloseable {
             p.observer.onError(e);
             return;
         }
-        if (prefixCache != null && prefixCache.wants(prompt)) {
-            int len = prefixCache.alignedLength(prompt.length);
-            int h = target.info().dim();
-            prefixCache.put(prompt, new PrefixState(len, cache.copyRows(len),
-                    java.util.Arrays.copyOf(seq.promptHidden(), len * h)));
+        if (prefixCache != null) {
+            prefixCache.store(prompt, cache, seq.promptHidden(), target.info().dim()); // the blocks not cached yet
         }
         Active a = new Active(p, seq, started, prefix == null ? 0 : prefix.length());
         active.add(a);
