@@ -283,7 +283,7 @@ public final class Engine implements GenerationService, AutoCloseable {
         long started = System.nanoTime();
         KvCache cache = pool.acquire(active.size());
         int[] prompt = p.gen.promptIds();
-        PrefixState prefix = prefixCache == null ? null : prefixCache.lookup(prompt);
+        PrefixState prefix = prefixCache == null ? null : prefixCache.loadInto(prompt, cache);
         Sequence seq;
         try {
             seq = decoder.start(p.gen, drafter(p.strategy), cache, prefix);

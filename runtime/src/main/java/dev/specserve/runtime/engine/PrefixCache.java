@@ -75,6 +75,28 @@ public final class PrefixCache {
     }
 
     /**
+     * Like {@link #lookup} but copies the run's rows block by block straight into {@code kv} (emptied first),
+     * with no assembled copy: the returned state has {@code kvRows == null} and {@code kv} holds its rows.
+     */
+    public PrefixState loadInto(int[] prompt, KvCache kv) {
+        promptTokens.addAndGet(prompt.length);
+        List<Block> run = run(prompt);
+        if (run.isEmpty()) {
+            return null;
+        }
+        int length = run.size() * block;
+        int dim = run.get(0).hidden().length / block;
+        float[] hidden = new float[length * dim];
+        kv.truncate(0);
+        for (int i = 0; i < run.size(); i++) {
+            kv.appendRows(run.get(i).kvRows(), block);
+            System.arraycopy(run.get(i).hidden(), 0, hidden, i * block * dim, block * dim);
+        }
+        hitTokens.addAndGet(length);
+        return new PrefixState(length, null, hidden);
+    }
+
+    /**
      * Stores the blocks of {@code prompt}'s aligned prefix that are not cached yet, copying their rows from
      * {@code kv} (which holds the prompt's rows from 0) and their hidden states from {@code hidden}
      * ({@code dim} floats per prompt token). Returns the number of blocks added.

@@ -97,6 +97,15 @@ public final class KvCache {
         length = count;
     }
 
+    /** Appends {@code count} rows given per tensor as heap arrays (a prefix-cache block), one copy. */
+    public void appendRows(float[][] rows, int count) {
+        requireRoom(count);
+        for (int t = 0; t < buffers.length; t++) {
+            buffers[t].put(length * rowFloats, rows[t], 0, count * rowFloats);
+        }
+        length += count;
+    }
+
     public int length() {
         return length;
     }

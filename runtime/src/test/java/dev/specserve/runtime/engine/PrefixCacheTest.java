@@ -67,6 +67,13 @@ class PrefixCacheTest {
         assertThat(hit.hidden()).containsExactly(Arrays.copyOf(hidden(second), 8 * DIM));
         assertThat(cache.hitRate()).isEqualTo(8.0 / second.length);   // tokens, not requests
 
+        KvCache into = new KvCache(1, 1, 3, 64);
+        PrefixState loaded = cache.loadInto(second, into);
+        assertThat(loaded.kvRows()).isNull();
+        assertThat(into.length()).isEqualTo(8);
+        assertThat(into.copyRows(8)[1]).containsExactly(hit.kvRows()[1]);
+        assertThat(loaded.hidden()).containsExactly(hit.hidden());
+
         store(cache, second);                                  // adds only its own blocks 2 and 3
         assertThat(cache.blocks()).isEqualTo(6);
         assertThat(cache.lookup(concat(second, tokens(900, 3))).length()).isEqualTo(16);
