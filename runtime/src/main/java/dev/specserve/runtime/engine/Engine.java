@@ -288,6 +288,7 @@ public final class Engine implements GenerationService, AutoCloseable {
         try {
             seq = decoder.start(p.gen, drafter(p.strategy), cache, prefix);
         } catch (RuntimeException e) {
+            pool.free(active.size()); // no stale rows left to widen the batch's stride
             LOG.warn("request {} failed in prefill: {}", p.request.requestId(), e.toString());
             notify(l -> l.onFailed(p.request.requestId(), e));
             p.observer.onError(e);
@@ -410,6 +411,7 @@ public final class Engine implements GenerationService, AutoCloseable {
                 pool.move(last, slot);
                 active.set(slot, active.get(last));
             }
+            pool.free(last); // the freed slot's rows no longer count towards the batch's stride
             active.remove(last);
         }
         a.seq.close();

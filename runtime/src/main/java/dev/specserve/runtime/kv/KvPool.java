@@ -88,6 +88,11 @@ public final class KvPool {
         return caches[slot];
     }
 
+    /** Empties {@code slot}: its rows stop counting towards the stride and are not moved by a re-layout. */
+    public void free(int slot) {
+        caches[slot].truncate(0);
+    }
+
     /** Moves the sequence in slot {@code from} to slot {@code to}; its KvCache object follows. */
     public KvCache move(int from, int to) {
         KvCache c = caches[from];
