@@ -32,7 +32,7 @@ class ConfigLoaderTest {
         assertThat(c.maxBatch()).isEqualTo(8);
         assertThat(c.queueCapacity()).isEqualTo(64);
         assertThat(c.maxTokensLimit()).isEqualTo(512);
-        assertThat(c.strategy()).isEqualTo("specblock");
+        assertThat(c.strategy()).isEqualTo("auto");
         assertThat(c.requestTimeoutMs()).isEqualTo(120_000);
         assertThat(c.prefixCacheBytes()).isEqualTo(256L << 20);
         assertThat(c.streamConsumerTimeoutMs()).isEqualTo(5000);
