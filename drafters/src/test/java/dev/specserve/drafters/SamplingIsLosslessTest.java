@@ -186,6 +186,55 @@ class SamplingIsLosslessTest {
 
     static Map<String, Long> repetitiveReference;
 
+    /**
+     * Penalties and logit_bias (vLLM semantics) change the target's distribution row by row, with counts along
+     * each tree path; speculation must stay lossless against the PENALISED distribution. The first three tokens
+     * on a repetitive prompt (where lookup drafts repeat, so the penalties bite) are compared jointly.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"specblock", "suffix", "auto"})
+    void samplingWithPenaltiesAndLogitBiasStaysLossless(String strategy) {
+        String prompt = "x = [1, 2, 3]\ny = [1, 2, 3]\nz = [1, 2, 3]\nw = [1, 2, 3]\nv = [1,";
+        if (penalisedReference == null) {
+            SamplingParams plain = new SamplingParams(0.6, 1.0, 0);
+            Map<String, Long> unpenalised = histogram("none", prompt, 3, plain, RoundListener.NONE);
+            int top = firstTokenCounts(unpenalised).entrySet().stream().max(Map.Entry.comparingByValue())
+                    .orElseThrow().getKey();
+            penalisedParams = plain.withPenalties(1.0, 1.5, Map.of(top, -3.0, stack.tokenizer().encode(",")[0], 0.8));
+            penalisedReference = histogram("none", prompt, 3, penalisedParams, RoundListener.NONE);
+            assertThat(firstTokenCounts(unpenalised).get(top) - firstTokenCounts(penalisedReference).getOrDefault(top, 0L))
+                    .as("logit_bias must make the likeliest first token %d rarer, or this test proves nothing", top)
+                    .isGreaterThan(SAMPLES / 10);
+        }
+        SamplingParams params = penalisedParams;
+        java.util.concurrent.atomic.AtomicLong drafted = new java.util.concurrent.atomic.AtomicLong();
+        Map<String, Long> observed = histogram(strategy, prompt, 3, params,
+                (round, emitted) -> drafted.addAndGet(round.tree().size()));
+
+        assertThat(drafted.get()).as("draft nodes verified").isGreaterThan(SAMPLES);
+        Map<String, Long> saved = reference;
+        reference = penalisedReference;
+        try {
+            assertDistributedLikeAutoregressive(strategy + " with penalties over three tokens", observed);
+        } finally {
+            reference = saved;
+        }
+    }
+
+    static Map<String, Long> penalisedReference;
+    static SamplingParams penalisedParams;
+
+    /** Counts by first token of a histogram keyed by {@code Arrays.toString(tokens)}. */
+    static Map<Integer, Long> firstTokenCounts(Map<String, Long> histogram) {
+        Map<Integer, Long> counts = new HashMap<>();
+        histogram.forEach((k, v) -> {
+            String inner = k.substring(1, k.length() - 1);
+            int comma = inner.indexOf(',');
+            counts.merge(Integer.parseInt((comma < 0 ? inner : inner.substring(0, comma)).trim()), v, Long::sum);
+        });
+        return counts;
+    }
+
     static Map<String, Long> histogram(String strategy, String prompt, int tokens, SamplingParams params,
                                        RoundListener listener) {
         int[] ids = stack.tokenizer().encode(prompt);
@@ -193,7 +242,8 @@ class SamplingIsLosslessTest {
         Map<String, Long> counts = new HashMap<>();
         for (int seed = 0; seed < SAMPLES; seed++) {
             var request = new GenerationRequest(ids, tokens, new SamplingParams(params.temperature(), params.topP(),
-                    2000 + seed), List.of(), drafter.defaultBudget(new DraftBudget(24, 8)));
+                    2000 + seed).withPenalties(params.presencePenalty(), params.frequencyPenalty(), params.logitBias()),
+                    List.of(), drafter.defaultBudget(new DraftBudget(24, 8)));
             int[] out = stack.decoder().generate(request, drafter, listener, () -> false).tokens();
             counts.merge(java.util.Arrays.toString(out), 1L, Long::sum);
         }

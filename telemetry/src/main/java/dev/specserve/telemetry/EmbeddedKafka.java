@@ -52,6 +52,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     private int controllerPort;
     private KafkaRaftServer server;
     private Thread shutdownHook;
+    private boolean ownShutdownHook = true;
     private boolean guardingExit;
 
     /** A broker with data under {@code dataDir} on free ports. */
@@ -72,9 +73,20 @@ public final class EmbeddedKafka implements AutoCloseable {
         this.overrides = Map.copyOf(overrides);
     }
 
-    /** Creates and starts a broker under {@code dataDir}. */
+    /** Creates and starts a broker under {@code dataDir}, with its own JVM shutdown hook. */
     public static EmbeddedKafka startIn(Path dataDir) {
+        return startIn(dataDir, true);
+    }
+
+    /**
+     * Creates and starts a broker under {@code dataDir}. {@code ownShutdownHook} false: the owner stops it
+     * ({@link #stop()}) from its own shutdown sequence, after closing its Kafka clients. A hook of the broker's
+     * own would race that sequence (the broker going first leaves the clients retrying a dead broker: a flood
+     * of NetworkClient warnings, a slow stop and lost feedback).
+     */
+    public static EmbeddedKafka startIn(Path dataDir, boolean ownShutdownHook) {
         EmbeddedKafka kafka = new EmbeddedKafka(dataDir);
+        kafka.ownShutdownHook = ownShutdownHook;
         kafka.start();
         return kafka;
     }
@@ -126,8 +138,10 @@ public final class EmbeddedKafka implements AutoCloseable {
             stop();
             throw new IllegalStateException("embedded Kafka started but does not serve clients", e);
         }
-        shutdownHook = new Thread(this::stopFromHook, "embedded-kafka-shutdown");
-        Runtime.getRuntime().addShutdownHook(shutdownHook);
+        if (ownShutdownHook) {
+            shutdownHook = new Thread(this::stopFromHook, "embedded-kafka-shutdown");
+            Runtime.getRuntime().addShutdownHook(shutdownHook);
+        }
         log.info("Embedded Kafka started at {} (cluster {}, data {}) in {} ms", bootstrapServers(), clusterId,
                 logDir(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
         return bootstrapServers();

@@ -32,8 +32,16 @@ import org.slf4j.LoggerFactory;
  * is applied as if it had not been there. Rejections are logged with the reason and counted in
  * {@value #REJECTED} with tag {@code reason}: {@value #SHAPE_MISMATCH}, {@value #NOT_FINITE},
  * {@value #INVALID} (anything else the adapter refuses), {@value #OTHER_MODEL} (trained for another drafter ONNX
- * file than this replica serves, by the sha256 the publisher put in the metrics), and {@value #MALFORMED} (records that are not a drafter
- * update at all, skipped by the channel). Updates for other drafters and versions not newer than the current
+ * file than this replica serves, by the sha256 the publisher put in the metrics), {@value #VERSION_OUT_OF_RANGE}
+ * (a version more than {@value #MAX_VERSION_STEP} ahead of the highest this replica knows) and {@value #MALFORMED}
+ * (records that are not a drafter update at all, skipped by the channel).
+ *
+ * <p>Why the version bound: an update is adopted only when its version is newer than the current one, and version
+ * ids continue from the highest adopted. One record claiming version {@code Long.MAX_VALUE} would, once adopted,
+ * make every later update look old (and the next local id overflow), so a single bad record would freeze the whole
+ * fleet. Honest versions grow by one per swap; {@value #MAX_VERSION_STEP} swaps is months of updates at one per
+ * adaptation epoch, yet leaves the id space practically inexhaustible. The cost: a replica that starts fresh
+ * (at version 1) does not adopt a fleet version more than {@value #MAX_VERSION_STEP} ahead of it; see SECURITY.md. Updates for other drafters and versions not newer than the current
  * one are ignored without checks: they would not be adopted anyway.
  */
 public final class FleetUpdates implements AutoCloseable {
@@ -47,6 +55,9 @@ public final class FleetUpdates implements AutoCloseable {
     public static final String INVALID = "invalid";
     public static final String MALFORMED = "malformed";
     public static final String OTHER_MODEL = "other_model";
+    public static final String VERSION_OUT_OF_RANGE = "version_out_of_range";
+    /** How far ahead of the highest known version an update may be. */
+    public static final long MAX_VERSION_STEP = 1_000_000;
     /** Key in the published metrics naming the drafter file (sha256) the adapter was trained for. */
     public static final String MODEL_SHA256 = "model_sha256";
 
@@ -67,7 +78,7 @@ public final class FleetUpdates implements AutoCloseable {
         this.drafterId = drafterId;
         this.versions = versions;
         this.registry = registry;
-        for (String reason : List.of(SHAPE_MISMATCH, NOT_FINITE, INVALID, OTHER_MODEL)) {
+        for (String reason : List.of(SHAPE_MISMATCH, NOT_FINITE, INVALID, OTHER_MODEL, VERSION_OUT_OF_RANGE)) {
             Counter c = Counter.builder(REJECTED).tag("reason", reason)
                     .description("Drafter updates from the fleet topic that were not adopted").register(registry);
             rejected.put(reason, c);
@@ -102,6 +113,11 @@ public final class FleetUpdates implements AutoCloseable {
 
     private void apply(String id, DrafterUpdate u) {
         if (!drafterId.equals(id) || u.version() <= versions.current().id()) {
+            return;
+        }
+        long highest = versions.list().stream().mapToLong(DrafterVersion::id).max().orElse(versions.current().id());
+        if (u.version() - highest > MAX_VERSION_STEP) {
+            reject(u, VERSION_OUT_OF_RANGE, "more than " + MAX_VERSION_STEP + " ahead of version " + highest);
             return;
         }
         String trainedFor = publishedModel(u);

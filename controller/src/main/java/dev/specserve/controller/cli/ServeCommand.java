@@ -119,9 +119,13 @@ final class ServeCommand implements Callable<Integer> {
                 config.adaptation(), server.registry());
         server.setAdmin(new DrafterAdmin(stack, loop.controller()));
         KafkaFeedbackSink sink = new KafkaFeedbackSink(wiring.publisher(), wiring.replicaId(), drafterId) {
+            /** Feedback flushed first, then the other clients (consumer, update producer and follower), broker last. */
             @Override
             public void close() {
+                wiring.publisher().close();
+                LOG.info("shutdown: feedback flushed");
                 loop.close();
+                LOG.info("shutdown: feedback consumer and drafter-update clients closed");
                 wiring.close();
             }
         };
@@ -145,12 +149,23 @@ final class ServeCommand implements Callable<Integer> {
         return flags;
     }
 
-    private static void shutdown(SpecserveServer server, Engine engine, List<FeedbackSink> sinks, ModelStack stack) {
+    /**
+     * The one shutdown sequence (SIGTERM, Ctrl-C, a failed start): cancel running and queued requests (each
+     * finishes as {@code cancelled}, its client answered and its feedback published) and join the engine thread;
+     * close the APIs (and open streams); flush feedback and close the Kafka clients; stop the embedded broker (it has
+     * no shutdown hook of its own, so nothing races this order); close the models last.
+     */
+    static void shutdown(SpecserveServer server, Engine engine, List<FeedbackSink> sinks, ModelStack stack) {
+        long t0 = System.nanoTime();
+        if (engine != null) {
+            // refuses new requests, finishes running and queued ones as cancelled (their clients still get the
+            // answer: the APIs are open until the next step), joins the engine thread
+            engine.close();
+            LOG.info("shutdown: engine stopped, running requests finished ({} ms)", ms(t0));
+        }
         if (server != null) {
             server.close(); // stop accepting, cancel open streams
-        }
-        if (engine != null) {
-            engine.close(); // finishes running requests as cancelled, joins the engine thread
+            LOG.info("shutdown: APIs closed ({} ms)", ms(t0));
         }
         for (FeedbackSink sink : sinks) {
             try {
@@ -159,11 +174,19 @@ final class ServeCommand implements Callable<Integer> {
                 LOG.warn("feedback sink {} did not close cleanly: {}", sink.describe(), e.toString());
             }
         }
+        if (!sinks.isEmpty()) {
+            LOG.info("shutdown: feedback sinks closed ({} ms)", ms(t0));
+        }
         stack.close(); // ORT sessions last: closing a session during a run can crash
+        LOG.info("shutdown: models closed; stopped in {} ms", ms(t0));
+    }
+
+    private static long ms(long t0) {
+        return (System.nanoTime() - t0) / 1_000_000;
     }
 
     /** The shutdown hook: stops everything once, then lets the main thread finish. */
-    private static final class Shutdown implements Runnable {
+    static final class Shutdown implements Runnable {
         private final SpecserveServer server;
         private final Engine engine;
         private final List<FeedbackSink> sinks;
@@ -177,9 +200,14 @@ final class ServeCommand implements Callable<Integer> {
             this.stack = stack;
         }
 
+        private final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
+
         @Override
         public void run() {
-            LOG.info("shutting down: closing the APIs, then the engine and the models");
+            if (!started.compareAndSet(false, true)) {
+                return;
+            }
+            LOG.info("shutting down: the engine, then the APIs, the feedback clients, the broker and the models");
             try {
                 shutdown(server, engine, sinks, stack);
                 LOG.info("stopped");

@@ -23,10 +23,17 @@ public enum ConfigKey {
             "Per-request generation timeout in ms (0 = none)."),
     PREFIX_CACHE_BYTES("prefix_cache_bytes", Type.NON_NEGATIVE_LONG, "268435456",
             "Prefix (KV) cache capacity in bytes (0 disables it)."),
-    STREAM_CONSUMER_TIMEOUT_MS("stream_consumer_timeout_ms", Type.POSITIVE_LONG, "5000",
-            "Event-bus streaming: cancel when no consumer is registered at the stream address within this time."),
+    STREAM_CONSUMER_TIMEOUT_MS("stream_consumer_timeout_ms", Type.POSITIVE_LONG, "2000",
+            "Event-bus streaming: cancel (and count in specserve_bridge_streams_unclaimed_total) when no consumer is "
+                    + "registered at the stream address within this time; a client registers one round trip after the reply."),
+    BRIDGE_MAX_FRAME_BYTES("bridge_max_frame_bytes", Type.POSITIVE_INT, "1048576",
+            "Largest TCP-bridge frame (JSON bytes after the 4-byte length); a larger one closes that connection."),
     ADMIN_TOKEN("admin_token", Type.STRING, null,
             "Bearer token for /admin/* (unset: the admin routes answer 404)."),
+    MODEL_ROOTS("model_roots", Type.STRING, null,
+            "Comma-separated directories admin 'load' may open drafter files from (unset: the models directory)."),
+    CORS_ORIGINS("cors_origins", Type.STRING, null,
+            "Comma-separated browser origins allowed by CORS, e.g. https://app.example (unset: no CORS headers)."),
     KAFKA_BOOTSTRAP("kafka_bootstrap", Type.STRING, null,
             "Kafka bootstrap servers for round feedback; unset or 'embedded': an in-process KRaft broker; 'none': no feedback."),
     ADAPTATION_EPOCH_S("adaptation_epoch_s", Type.POSITIVE_INT, "10",
@@ -39,7 +46,19 @@ public enum ConfigKey {
             "Rounds after a swap over which the rollback guard compares live acceptance."),
     MODELS("models", Type.STRING, null, "Model directory with manifest.json (unset: the bundled demo pair, models/demo)."),
     DEVICE("device", Type.DEVICE, "auto", "Execution provider: auto (CUDA if it works, else CPU), cuda or cpu."),
-    THREADS("threads", Type.POSITIVE_INT, "2", "ONNX Runtime intra-op threads per session.");
+    THREADS("threads", Type.POSITIVE_INT, "2", "ONNX Runtime intra-op threads per session."),
+    CLUSTER("cluster", Type.BOOLEAN, "false",
+            "Join a clustered Vert.x event bus (Hazelcast), so Vert.x services in other JVMs reach specserve.generate and replicas share it."),
+    CLUSTER_NAME("cluster_name", Type.STRING, "specserve", "Cluster name: only members with the same name join each other."),
+    CLUSTER_HOST("cluster_host", Type.STRING, "127.0.0.1",
+            "Interface the cluster manager and the clustered event bus bind (loopback by default: nothing is exposed by accident)."),
+    CLUSTER_PORT("cluster_port", Type.PORT, "5701",
+            "Cluster-manager (Hazelcast) port; the next free port is taken when it is busy."),
+    CLUSTER_BUS_PORT("cluster_bus_port", Type.PORT, "0", "Clustered event-bus TCP port (0 picks a free port)."),
+    CLUSTER_MEMBERS("cluster_members", Type.STRING, "127.0.0.1",
+            "Discovery: comma-separated host[:port] members to contact over TCP-IP, or 'multicast'."),
+    CLUSTER_ADMIN("cluster_admin", Type.BOOLEAN, "false",
+            "Serve specserve.admin to the whole cluster (off: local to this replica, so the admin token never crosses the cluster).");
 
     /** Value types with their parsing rule, described in errors. */
     public enum Type {
@@ -50,6 +69,7 @@ public enum ConfigKey {
         POSITIVE_LONG("an integer >= 1"),
         NON_NEGATIVE_LONG("an integer >= 0"),
         FRACTION("a number in [0, 1]"),
+        BOOLEAN("true or false"),
         DEVICE("one of auto, cuda, cpu");
 
         private final String expectation;

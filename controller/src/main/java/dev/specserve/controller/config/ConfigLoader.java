@@ -69,7 +69,13 @@ public final class ConfigLoader {
                 v.string(ConfigKey.MODELS) == null ? null : Path.of(v.string(ConfigKey.MODELS)),
                 v.string(ConfigKey.DEVICE), v.integer(ConfigKey.THREADS),
                 new ServerConfig.Adaptation(v.integer(ConfigKey.ADAPTATION_EPOCH_S), v.integer(ConfigKey.ADAPTATION_HORIZON_S),
-                        v.fraction(ConfigKey.ROLLBACK_MARGIN), v.integer(ConfigKey.ROLLBACK_WINDOW_ROUNDS)));
+                        v.fraction(ConfigKey.ROLLBACK_MARGIN), v.integer(ConfigKey.ROLLBACK_WINDOW_ROUNDS)),
+                new ServerConfig.Cluster(v.bool(ConfigKey.CLUSTER), v.string(ConfigKey.CLUSTER_NAME),
+                        v.string(ConfigKey.CLUSTER_HOST), v.integer(ConfigKey.CLUSTER_PORT),
+                        v.integer(ConfigKey.CLUSTER_BUS_PORT), v.string(ConfigKey.CLUSTER_MEMBERS),
+                        v.bool(ConfigKey.CLUSTER_ADMIN)),
+                new ServerConfig.Security(v.list(ConfigKey.MODEL_ROOTS).stream().map(Path::of).toList(),
+                        v.list(ConfigKey.CORS_ORIGINS), v.integer(ConfigKey.BRIDGE_MAX_FRAME_BYTES)));
     }
 
     private static void readFile(Path file, Map<ConfigKey, Source> chosen) {
@@ -102,6 +108,11 @@ public final class ConfigLoader {
                     throw bad(k, n.toString(), where);
                 }
                 chosen.put(k, new Source(n.textValue(), where));
+            } else if (k.type() == ConfigKey.Type.BOOLEAN) {
+                if (!n.isBoolean() && !n.isTextual()) {
+                    throw bad(k, n.toString(), where);
+                }
+                chosen.put(k, new Source(n.asText(), where));
             } else {
                 if (!n.isIntegralNumber() && !n.isTextual()) {
                     throw bad(k, n.toString(), where);
@@ -145,6 +156,21 @@ public final class ConfigLoader {
             return v;
         }
 
+        /** A comma-separated setting as its trimmed, non-empty items (empty when unset). */
+        java.util.List<String> list(ConfigKey k) {
+            String v = string(k);
+            if (v == null) {
+                return java.util.List.of();
+            }
+            java.util.List<String> items = java.util.Arrays.stream(v.split(",")).map(String::trim)
+                    .filter(x -> !x.isEmpty()).toList();
+            if (items.isEmpty()) {
+                Source s = chosen.get(k);
+                throw bad(k, s.value(), s.where());
+            }
+            return items;
+        }
+
         int integer(ConfigKey k) {
             long v = longValue(k);
             if (v > Integer.MAX_VALUE) {
@@ -152,6 +178,15 @@ public final class ConfigLoader {
                 throw bad(k, s.value(), s.where());
             }
             return (int) v;
+        }
+
+        boolean bool(ConfigKey k) {
+            Source s = chosen.get(k);
+            return switch (s.value().trim().toLowerCase(java.util.Locale.ROOT)) {
+                case "true", "on", "yes", "1" -> true;
+                case "false", "off", "no", "0" -> false;
+                default -> throw bad(k, s.value(), s.where());
+            };
         }
 
         double fraction(ConfigKey k) {

@@ -10,14 +10,51 @@ import java.nio.file.Path;
  * @param models  model directory, or null for the bundled demo models
  * @param adminToken  bearer token for /admin/*, or null (admin routes off)
  * @param kafkaBootstrap  Kafka bootstrap servers for feedback, or null (no feedback publishing)
+ * @param security  model roots, CORS origins and bridge limits (see SECURITY.md)
  */
 public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int bridgePort, int maxBatch,
                            int queueCapacity, int maxTokensLimit, String strategy, long requestTimeoutMs,
                            long prefixCacheBytes, long streamConsumerTimeoutMs, String adminToken,
-                           String kafkaBootstrap, Path models, String device, int threads, Adaptation adaptation) {
+                           String kafkaBootstrap, Path models, String device, int threads, Adaptation adaptation,
+                           Cluster cluster, Security security) {
 
     /** The online adaptation loop's settings. */
     public record Adaptation(int epochSeconds, int horizonSeconds, double rollbackMargin, int rollbackWindowRounds) {}
+
+    /**
+     * Clustered event bus settings.
+     *
+     * @param members comma-separated host[:port] for TCP-IP discovery, or {@code multicast}
+     * @param admin   serve {@code specserve.admin} cluster-wide instead of to this replica only
+     */
+    public record Cluster(boolean enabled, String name, String host, int port, int busPort, String members,
+                          boolean admin) {
+        public boolean multicast() {
+            return "multicast".equalsIgnoreCase(members.trim());
+        }
+    }
+
+    /**
+     * Exposure settings.
+     *
+     * @param modelRoots  directories admin {@code load} may open drafter files from; empty means the models directory
+     * @param corsOrigins  browser origins allowed by CORS; empty means no CORS headers at all
+     * @param bridgeMaxFrameBytes  largest TCP-bridge frame accepted before the connection is closed
+     */
+    public record Security(java.util.List<Path> modelRoots, java.util.List<String> corsOrigins, int bridgeMaxFrameBytes) {
+        public Security {
+            modelRoots = java.util.List.copyOf(modelRoots);
+            corsOrigins = java.util.List.copyOf(corsOrigins);
+        }
+    }
+
+    /** The directories admin {@code load} may open files from: model_roots, or else the models directory. */
+    public java.util.List<Path> effectiveModelRoots() {
+        if (!security.modelRoots().isEmpty()) {
+            return security.modelRoots();
+        }
+        return java.util.List.of(models != null ? models : dev.specserve.runtime.SpecserveHome.demoModels());
+    }
 
     /** Every setting at its default. */
     public static ServerConfig defaults() {
@@ -43,6 +80,8 @@ public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int
                 + ", strategy=" + strategy + ", requestTimeoutMs=" + requestTimeoutMs + ", prefixCacheBytes=" + prefixCacheBytes
                 + ", streamConsumerTimeoutMs=" + streamConsumerTimeoutMs + ", adminToken=" + (adminToken == null ? "unset" : "***")
                 + ", kafkaBootstrap=" + (kafkaBootstrap == null ? "unset" : kafkaBootstrap) + ", models="
-                + (models == null ? "demo" : models) + ", device=" + device + ", threads=" + threads + ", adaptation=" + adaptation + "]";
+                + (models == null ? "demo" : models) + ", device=" + device + ", threads=" + threads + ", adaptation=" + adaptation
+                + ", cluster=" + cluster + ", modelRoots=" + effectiveModelRoots() + ", corsOrigins=" + security.corsOrigins() + ", bridgeMaxFrameBytes="
+                + security.bridgeMaxFrameBytes() + "]";
     }
 }

@@ -41,7 +41,8 @@ public final class FeedbackWiring implements AutoCloseable {
         String bootstrap = kafkaBootstrap;
         if (bootstrap == null || bootstrap.isBlank() || "embedded".equalsIgnoreCase(bootstrap)) {
             long t0 = System.nanoTime();
-            embedded = EmbeddedKafka.startIn(SpecserveHome.dataDir().resolve("kafka"));
+            // no hook of its own: close() stops it after the clients, from the server's one shutdown sequence
+            embedded = EmbeddedKafka.startIn(SpecserveHome.dataDir().resolve("kafka"), false);
             bootstrap = embedded.bootstrapServers();
             LOG.info("embedded Kafka (KRaft) broker on {} in {} ms, data in {}", bootstrap,
                     (System.nanoTime() - t0) / 1_000_000, SpecserveHome.dataDir().resolve("kafka"));
@@ -86,13 +87,16 @@ public final class FeedbackWiring implements AutoCloseable {
         return publisher == null ? null : publisher.config().bootstrapServers();
     }
 
+    /** Flushes and closes the publisher, then stops the embedded broker (if any): clients before the broker. */
     @Override
     public void close() {
         if (publisher != null) {
             publisher.close();
+            LOG.info("shutdown: feedback publisher flushed and closed");
         }
         if (embedded != null) {
             embedded.close();
+            LOG.info("shutdown: embedded Kafka broker stopped");
         }
     }
 }

@@ -17,7 +17,8 @@ public interface AdminActions {
 
     /**
      * Loads a new drafter ONNX file (full drafter swap): validated and warmed up while serving continues, then
-     * made current between rounds if {@code activate}. {@code sha256} may be null.
+     * made current between rounds if {@code activate}. The API passes only a real path inside model_roots whose
+     * {@code sha256} it has checked (see {@link ModelRoots}).
      */
     Map<String, Object> load(String path, String sha256, boolean activate);
 

@@ -11,17 +11,38 @@ import java.security.MessageDigest;
  * The one way into {@link AdminActions}, shared by the HTTP and event-bus APIs: checks the admin token,
  * dispatches an action by name with a JSON body, and runs it on a worker thread (loading a drafter file or
  * reopening a session takes a while; the event loop keeps serving meanwhile). Failures are {@link ApiError}s.
+ * {@code load} is confined by {@link ModelRoots}: a path inside model_roots and its sha256 are both required, and
+ * every refusal looks the same.
  */
 final class AdminGate {
     static final String ACTIONS = "versions, swap, rollback, load, pause, resume";
 
     private final Vertx vertx;
     private final String token;
+    private final ModelRoots modelRoots;
     private volatile AdminActions actions;
 
-    AdminGate(Vertx vertx, String token) {
+    AdminGate(Vertx vertx, String token, ModelRoots modelRoots) {
         this.vertx = vertx;
         this.token = token;
+        this.modelRoots = modelRoots;
+    }
+
+    /**
+     * The credentials of an {@code Authorization: Bearer <token>} header, or null for any other header. The scheme
+     * name is case-insensitive (RFC 7235 section 2.1), so {@code bearer} and {@code BEARER} work too.
+     */
+    static String bearerToken(String authorization) {
+        if (authorization == null) {
+            return null;
+        }
+        String h = authorization.strip();
+        int sp = h.indexOf(' ');
+        if (sp < 0 || !h.substring(0, sp).equalsIgnoreCase("Bearer")) {
+            return null;
+        }
+        String credentials = h.substring(sp + 1).strip();
+        return credentials.isEmpty() ? null : credentials;
     }
 
     void setActions(AdminActions actions) {
@@ -47,20 +68,20 @@ final class AdminGate {
         JsonObject args = body == null ? new JsonObject() : body;
         return vertx.executeBlocking(() -> {
             try {
-                return dispatch(a, action, args);
+                return dispatch(a, modelRoots, action, args);
             } catch (IllegalArgumentException | ClassCastException e) {
                 throw new AdminFailure(ApiError.invalid(action, e.getMessage()));
             }
         }, true);
     }
 
-    private static JsonObject dispatch(AdminActions a, String action, JsonObject args) {
+    private static JsonObject dispatch(AdminActions a, ModelRoots roots, String action, JsonObject args) {
         return switch (action == null ? "" : action) {
             case "versions" -> new JsonObject().put("versions", new JsonArray(a.versions()));
             case "swap" -> new JsonObject(a.swap(requiredLong(args, "version")));
             case "rollback" -> new JsonObject(a.rollback());
-            case "load" -> new JsonObject(a.load(requiredString(args, "path"), args.getString("sha256"),
-                    args.getBoolean("activate", true)));
+            case "load" -> new JsonObject(a.load(roots.resolve(args.getValue("path"), args.getValue("sha256")).toString(),
+                    args.getString("sha256").trim(), args.getBoolean("activate", true)));
             case "pause" -> new JsonObject(a.pause());
             case "resume" -> new JsonObject(a.resume());
             default -> throw new IllegalArgumentException("unknown admin action '" + action + "'; known: " + ACTIONS);
@@ -73,14 +94,6 @@ final class AdminGate {
             throw new IllegalArgumentException("body must be {\"" + field + "\": <integer id>}, got " + v);
         }
         return ((Number) v).longValue();
-    }
-
-    private static String requiredString(JsonObject args, String field) {
-        Object v = args.getValue(field);
-        if (!(v instanceof String s) || s.isBlank()) {
-            throw new IllegalArgumentException("body must have \"" + field + "\": a path on the server");
-        }
-        return s;
     }
 
     /** An admin request refused with a status and an OpenAI-style error body. */

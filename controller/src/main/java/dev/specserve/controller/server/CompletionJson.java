@@ -4,6 +4,8 @@ import dev.specserve.runtime.engine.RequestStats;
 import dev.specserve.runtime.spec.GenerationResult;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import dev.specserve.runtime.spec.TokenLogprob;
+import java.util.List;
 
 /** The response shapes of both APIs. */
 final class CompletionJson {
@@ -18,19 +20,27 @@ final class CompletionJson {
                 .put("object", "text_completion")
                 .put("created", created)
                 .put("model", model)
-                .put("choices", new JsonArray().add(choice(r.text(), r.finishReason().wire())))
+                .put("choices", new JsonArray().add(choice(r.text(), r.finishReason().wire())
+                        .put("logprobs", r.logprobs() == null ? null : logprobs(r.logprobs(), 0))))
                 .put("usage", usage(r, true))
                 .put("specserve", specserve(r, s));
     }
 
     /** One SSE chunk: a text delta, or (finishReason != null) the last one with usage and speculation figures. */
     static JsonObject chunk(String id, long created, String model, String text, GenerationResult r, RequestStats s) {
+        return chunk(id, created, model, text, null, r, s);
+    }
+
+    /** A chunk whose choice carries {@code logprobs} (null for none). */
+    static JsonObject chunk(String id, long created, String model, String text, JsonObject logprobs,
+                            GenerationResult r, RequestStats s) {
         JsonObject c = new JsonObject()
                 .put("id", id)
                 .put("object", "text_completion")
                 .put("created", created)
                 .put("model", model)
-                .put("choices", new JsonArray().add(choice(text, r == null ? null : r.finishReason().wire())));
+                .put("choices", new JsonArray().add(choice(text, r == null ? null : r.finishReason().wire())
+                        .put("logprobs", logprobs)));
         if (r != null) {
             c.put("usage", usage(r, true)).put("specserve", specserve(r, s));
         }
@@ -39,6 +49,47 @@ final class CompletionJson {
 
     private static JsonObject choice(String text, String finishReason) {
         return new JsonObject().put("index", 0).put("text", text).put("finish_reason", finishReason).putNull("logprobs");
+    }
+
+    /**
+     * OpenAI's completions {@code logprobs}: {@code tokens}, {@code token_logprobs}, {@code top_logprobs} (per
+     * token, the top alternatives plus the chosen token, by token text) and {@code text_offset} (each token's
+     * character offset in the completion text, from {@code startOffset}: the sum of the decoded lengths of
+     * the tokens before it).
+     */
+    static JsonObject logprobs(List<TokenLogprob> lps, int startOffset) {
+        JsonArray tokens = new JsonArray();
+        JsonArray tokenLogprobs = new JsonArray();
+        JsonArray top = new JsonArray();
+        JsonArray offsets = new JsonArray();
+        int offset = startOffset;
+        for (TokenLogprob t : lps) {
+            tokens.add(t.text());
+            tokenLogprobs.add(t.logprob());
+            JsonObject alts = new JsonObject();
+            for (TokenLogprob.Alternative a : t.top()) {
+                if (!alts.containsKey(a.text())) {
+                    alts.put(a.text(), a.logprob());
+                }
+            }
+            if (!alts.containsKey(t.text())) {
+                alts.put(t.text(), t.logprob());
+            }
+            top.add(alts);
+            offsets.add(offset);
+            offset += t.text().length();
+        }
+        return new JsonObject().put("tokens", tokens).put("token_logprobs", tokenLogprobs).put("top_logprobs", top)
+                .put("text_offset", offsets);
+    }
+
+    /** Characters the tokens add to {@code text_offset}. */
+    static int textLength(List<TokenLogprob> lps) {
+        int n = 0;
+        for (TokenLogprob t : lps) {
+            n += t.text().length();
+        }
+        return n;
     }
 
     private static JsonObject specserve(GenerationResult r, RequestStats s) {
@@ -65,12 +116,16 @@ final class CompletionJson {
 
     /** Reply of {@code specserve.generate}. */
     static JsonObject busReply(GenerationResult r, RequestStats s) {
-        return new JsonObject()
+        JsonObject reply = new JsonObject()
                 .put("text", r.text())
                 .put("tokens", ids(r.tokens()))
                 .put("finish_reason", r.finishReason().wire())
                 .put("usage", usage(r, false))
                 .put("stats", busStats(r, s));
+        if (r.logprobs() != null) {
+            reply.put("logprobs", logprobs(r.logprobs(), 0));
+        }
+        return reply;
     }
 
     /** A token chunk on a stream address. */

@@ -14,12 +14,58 @@ import java.util.concurrent.ThreadLocalRandom;
  * The one place where request JSON is checked, for HTTP and the event bus alike. Every refusal is an
  * {@link InvalidRequestException} whose {@code field()} names the offending parameter ({@code body} when the
  * payload itself is not a JSON object). Fields follow the OpenAI completions API, plus {@code strategy} and
- * {@code domain}. Unknown fields are ignored, as OpenAI-compatible servers do.
+ * {@code domain}, and {@code presence_penalty}, {@code frequency_penalty}, {@code logit_bias} and {@code logprobs}
+ * with vLLM's semantics. A parameter of the OpenAI or vLLM completions API that would change the output but is
+ * not implemented ({@code suffix}, {@code echo}, {@code n > 1}, {@code top_k}, {@code repetition_penalty}, ...) is
+ * refused with a 400 naming it, never silently ignored; fields unknown to both APIs are ignored.
  */
 public final class CompletionRequestParser {
     /** OpenAI's default when max_tokens is omitted. */
     public static final int DEFAULT_MAX_TOKENS = 16;
     public static final int MAX_STOP_STRINGS = 16;
+    public static final int MAX_LOGIT_BIAS_ENTRIES = 1024;
+
+    /**
+     * Parameters of the OpenAI and vLLM completions APIs that change the output and are not implemented, with the
+     * value that leaves the output unchanged (accepted), or null when any non-null value is refused.
+     */
+    private static final java.util.Map<String, Object> UNSUPPORTED = unsupported();
+
+    private static java.util.Map<String, Object> unsupported() {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("suffix", "");
+        m.put("top_k", null); // -1 or 0 also mean "off"; checked below
+        m.put("min_p", 0);
+        m.put("repetition_penalty", 1);
+        m.put("length_penalty", 1);
+        m.put("use_beam_search", false);
+        m.put("min_tokens", 0);
+        m.put("ignore_eos", false);
+        m.put("stop_token_ids", null);
+        m.put("include_stop_str_in_output", false);
+        m.put("skip_special_tokens", true);
+        m.put("spaces_between_special_tokens", true);
+        m.put("truncate_prompt_tokens", null);
+        m.put("prompt_logprobs", null);
+        m.put("top_logprobs", null);
+        m.put("allowed_token_ids", null);
+        m.put("bad_words", null);
+        m.put("logits_processors", null);
+        m.put("response_format", null);
+        m.put("structured_outputs", null);
+        m.put("guided_json", null);
+        m.put("guided_regex", null);
+        m.put("guided_choice", null);
+        m.put("guided_grammar", null);
+        m.put("guided_decoding_backend", null);
+        m.put("guided_whitespace_pattern", null);
+        m.put("return_tokens_as_token_ids", false);
+        m.put("prompt_embeds", null);
+        m.put("messages", null);
+        m.put("tools", null);
+        m.put("functions", null);
+        return java.util.Collections.unmodifiableMap(m);
+    }
 
     private final List<String> strategies;
     private final int maxTokensLimit;
@@ -87,10 +133,84 @@ public final class CompletionRequestParser {
         if (json.getValue("echo") != null && bool(json, "echo")) {
             throw new InvalidRequestException("echo", "echo is not supported");
         }
-        if (json.getValue("logprobs") != null && integer(json, "logprobs", 0, 5) != 0) {
-            throw new InvalidRequestException("logprobs", "logprobs are not supported");
+        int logprobs = json.getValue("logprobs") == null ? -1 : (int) integer(json, "logprobs", 0, 5);
+        double presence = number(json, "presence_penalty", 0);
+        double frequency = number(json, "frequency_penalty", 0);
+        for (String f : new String[] {"presence_penalty", "frequency_penalty"}) {
+            double v = f.equals("presence_penalty") ? presence : frequency;
+            if (!(v >= -2 && v <= 2)) {
+                throw new InvalidRequestException(f, f + " must be a number in [-2, 2], got " + v);
+            }
         }
-        return new CompletionRequest(model, prompt, maxTokens, temperature, topP, stop, stream, seed, strategy, domain);
+        java.util.Map<Integer, Double> bias = logitBias(json.getValue("logit_bias"));
+        if (json.getValue("stream_options") != null) {
+            if (!(json.getValue("stream_options") instanceof JsonObject o) || !stream) {
+                throw new InvalidRequestException("stream_options",
+                        "stream_options must be an object, and is only allowed with stream: true");
+            }
+            if (o.getValue("include_usage") != null && !(o.getValue("include_usage") instanceof Boolean)) {
+                throw new InvalidRequestException("stream_options", "stream_options.include_usage must be true or false");
+            }
+        }
+        refuseUnsupported(json);
+        return new CompletionRequest(model, prompt, maxTokens, temperature, topP, stop, stream, seed, strategy, domain,
+                presence, frequency, bias, logprobs);
+    }
+
+    private static void refuseUnsupported(JsonObject json) {
+        for (java.util.Map.Entry<String, Object> e : UNSUPPORTED.entrySet()) {
+            Object v = json.getValue(e.getKey());
+            if (v == null || neutral(e.getKey(), v, e.getValue())) {
+                continue;
+            }
+            throw new InvalidRequestException(e.getKey(), e.getKey() + " is not supported"
+                    + (e.getValue() == null ? "" : " (only " + e.getValue() + ", which changes nothing)")
+                    + (e.getKey().equals("messages") ? "; this is the completions API: send a prompt" : ""));
+        }
+    }
+
+    private static boolean neutral(String field, Object v, Object neutral) {
+        if (field.equals("top_k")) {
+            return v instanceof Number n && (n.doubleValue() == -1 || n.doubleValue() == 0);
+        }
+        if (neutral instanceof Number n) {
+            return v instanceof Number x && x.doubleValue() == n.doubleValue();
+        }
+        return neutral != null && neutral.equals(v);
+    }
+
+    /** {@code {"<token id>": bias}}: ids are non-negative integers as strings, biases in [-100, 100]. */
+    private static java.util.Map<Integer, Double> logitBias(Object v) {
+        if (v == null) {
+            return java.util.Map.of();
+        }
+        if (!(v instanceof JsonObject o)) {
+            throw new InvalidRequestException("logit_bias", "logit_bias must be an object of token id to bias, got "
+                    + typeName(v));
+        }
+        if (o.size() > MAX_LOGIT_BIAS_ENTRIES) {
+            throw new InvalidRequestException("logit_bias", "at most " + MAX_LOGIT_BIAS_ENTRIES
+                    + " logit_bias entries, got " + o.size());
+        }
+        java.util.Map<Integer, Double> bias = new java.util.HashMap<>();
+        for (java.util.Map.Entry<String, Object> e : o) {
+            int id;
+            try {
+                id = Integer.parseInt(e.getKey().trim());
+            } catch (NumberFormatException ex) {
+                throw new InvalidRequestException("logit_bias", "logit_bias keys must be token ids (integers as "
+                        + "strings), got \"" + e.getKey() + "\"");
+            }
+            if (id < 0) {
+                throw new InvalidRequestException("logit_bias", "logit_bias token id must be >= 0, got " + id);
+            }
+            if (!(e.getValue() instanceof Number n) || !(n.doubleValue() >= -100 && n.doubleValue() <= 100)) {
+                throw new InvalidRequestException("logit_bias", "logit_bias values must be numbers in [-100, 100], got "
+                        + typeName(e.getValue()) + " for token " + id);
+            }
+            bias.put(id, n.doubleValue());
+        }
+        return bias;
     }
 
     private static String prompt(Object v) {

@@ -5,7 +5,9 @@ import dev.specserve.runtime.engine.GenerationObserver;
 import dev.specserve.runtime.engine.GenerationService;
 import dev.specserve.runtime.engine.QueueFullException;
 import dev.specserve.runtime.spec.InvalidRequestException;
+import dev.specserve.runtime.engine.EngineRequest;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import java.util.UUID;
 
 /**
@@ -48,16 +50,34 @@ final class Completions {
         }
     }
 
-    /** Submits; {@code observer} is called on {@code context}. Engine refusals (400, 429) are counted and rethrown. */
-    GenerationHandle submit(CompletionRequest request, String requestId, Context context, GenerationObserver observer) {
+    /**
+     * Submits without blocking the caller's event loop: the engine's cheap checks run here (a prompt too large
+     * for the context is refused at once), tokenization and queueing on a worker thread. {@code observer} is
+     * called on {@code context}. Engine refusals (400, 429) are counted and fail the future.
+     */
+    Future<GenerationHandle> submit(CompletionRequest request, String requestId, Context context,
+                                    GenerationObserver observer) {
+        EngineRequest engineRequest = request.toEngineRequest(requestId);
         try {
-            return engine.submit(request.toEngineRequest(requestId), new ContextObserver(context, observer));
-        } catch (InvalidRequestException | QueueFullException e) {
-            if (!engineCountsRejections) {
-                rejected(ApiError.from(e));
-            }
-            throw e;
+            engine.precheck(engineRequest);
+        } catch (RuntimeException e) {
+            return Future.failedFuture(counted(e));
         }
+        ContextObserver onContext = new ContextObserver(context, observer);
+        return context.executeBlocking(() -> {
+            try {
+                return engine.submit(engineRequest, onContext);
+            } catch (RuntimeException e) {
+                throw counted(e);
+            }
+        }, false);
+    }
+
+    private RuntimeException counted(RuntimeException e) {
+        if ((e instanceof InvalidRequestException || e instanceof QueueFullException) && !engineCountsRejections) {
+            rejected(ApiError.from(e));
+        }
+        return e;
     }
 
     /** Counts a refusal the serving layer decided (bad JSON, body too large, invalid field). */

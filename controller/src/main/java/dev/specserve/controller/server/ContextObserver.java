@@ -26,6 +26,12 @@ final class ContextObserver implements GenerationObserver {
     }
 
     @Override
+    public void onTokens(int[] tokens, String textDelta, java.util.List<dev.specserve.runtime.spec.TokenLogprob> logprobs) {
+        int[] copy = tokens.clone();
+        context.runOnContext(v -> delegate.onTokens(copy, textDelta, logprobs));
+    }
+
+    @Override
     public void onComplete(GenerationResult result, RequestStats stats) {
         context.runOnContext(v -> delegate.onComplete(result, stats));
     }

@@ -20,15 +20,23 @@ public final class EventBusAdminVerticle extends VerticleBase {
     public static final String ADDRESS = "specserve.admin";
 
     private final AdminGate gate;
+    private final boolean clusterWide;
 
-    EventBusAdminVerticle(AdminGate gate) {
+    /**
+     * @param clusterWide register {@value #ADDRESS} for the whole cluster; false keeps it local to this replica
+     *                    (the default when clustered, so the admin token never crosses the cluster)
+     */
+    EventBusAdminVerticle(AdminGate gate, boolean clusterWide) {
         this.gate = gate;
+        this.clusterWide = clusterWide;
     }
 
     @Override
     public Future<?> start() {
-        MessageConsumer<Object> consumer = vertx.eventBus().consumer(ADDRESS, this::handle);
-        return consumer.completion().onSuccess(v -> LOG.info("event-bus admin API on '{}' (token required)", ADDRESS));
+        MessageConsumer<Object> consumer = clusterWide ? vertx.eventBus().consumer(ADDRESS, this::handle)
+                : vertx.eventBus().localConsumer(ADDRESS, this::handle);
+        return consumer.completion().onSuccess(v -> LOG.info("event-bus admin API on '{}' (token required{})",
+                ADDRESS, vertx.isClustered() ? clusterWide ? ", cluster-wide" : ", this replica only" : ""));
     }
 
     private void handle(Message<Object> msg) {

@@ -4,6 +4,8 @@ import dev.specserve.runtime.engine.GenerationHandle;
 import dev.specserve.runtime.engine.GenerationObserver;
 import dev.specserve.runtime.engine.RequestStats;
 import dev.specserve.runtime.spec.GenerationResult;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -27,15 +29,22 @@ import org.slf4j.LoggerFactory;
  *   <li>{@value #GENERATE} (request/reply): replies {@code {text, tokens, finish_reason,
  *       usage{prompt_tokens, completion_tokens}, stats{rounds, accepted_mean, drafter_version, strategy}}}.</li>
  *   <li>{@value #GENERATE_STREAM} (request/reply): replies {@code {id, address, control}} at once. The client
- *       registers a consumer at {@code address} ({@value #STREAM_PREFIX}&lt;id&gt;) and receives
+ *       registers a consumer at {@code address} ({@value #STREAM_PREFIX}&lt;capability&gt;, where the capability is
+ *       a fresh 256-bit random token, not the request {@code id}; see {@link StreamOwnership}) and receives
  *       {@code {type:"token", text, tokens}} messages, then one final {@code {type:"done", finish_reason, usage,
  *       stats}} (or {@code {type:"error", error}}). Sending {@code {type:"cancel"}} to {@code control}
  *       ({@code address + ".control"}) stops the generation (the done message then says {@code cancelled}).
- *       Chunks wait, in order, until a consumer is registered; if none is within {@code stream_consumer_timeout_ms},
- *       or the consumer unregisters (a bridge client disconnecting), the generation is cancelled.</li>
+ *       Chunks wait, in order, until a consumer is registered; if none is within {@code stream_consumer_timeout_ms}
+ *       the generation is cancelled and counted in {@value #UNCLAIMED}; if the consumer unregisters, it is cancelled
+ *       too.</li>
  * </ul>
+ * Requests that came over the TCP bridge (header {@value StreamOwnership#CONNECTION_HEADER}) are cancelled when
+ * that bridge connection closes, streaming or not.
  * Refusals fail the message with {@code failureCode} 400 (invalid request), 429 (queue full) or 500, and a
- * JSON-encoded {@code {message, type, param, code}} as the failure message.
+ * JSON-encoded {@code {message, type, param, code}} as the failure message. On a clustered event bus both
+ * replies also carry {@code node}, the serving replica's cluster node id, so a client can fail a stream at
+ * once when that member leaves; a replica that stops sends its open streams an {@code error} (code 503)
+ * first. A 429 can be retried: the cluster's event bus sends the retry to the next replica in turn.
  */
 public final class EventBusApiVerticle extends VerticleBase {
     private static final Logger LOG = LoggerFactory.getLogger(EventBusApiVerticle.class);
@@ -43,15 +52,26 @@ public final class EventBusApiVerticle extends VerticleBase {
     public static final String GENERATE_STREAM = "specserve.generate.stream";
     public static final String STREAM_PREFIX = "specserve.stream.";
     public static final String CONTROL_SUFFIX = ".control";
+    /** Rendered by Prometheus as {@code specserve_bridge_streams_unclaimed_total}. */
+    public static final String UNCLAIMED = "specserve.bridge.streams_unclaimed";
     private static final long RETRY_MILLIS = 20;
 
     private final Completions completions;
     private final long consumerTimeoutMillis;
+    private final StreamOwnership ownership;
+    private final Counter unclaimed;
+    private final String node;
     private final Set<StreamSession> sessions = new HashSet<>();
 
-    EventBusApiVerticle(Completions completions, long consumerTimeoutMillis) {
+    /** @param node this replica's cluster node id, or null when the event bus is not clustered */
+    EventBusApiVerticle(Completions completions, long consumerTimeoutMillis, StreamOwnership ownership,
+                        MeterRegistry registry, String node) {
         this.completions = completions;
         this.consumerTimeoutMillis = consumerTimeoutMillis;
+        this.node = node;
+        this.ownership = ownership;
+        this.unclaimed = Counter.builder(UNCLAIMED)
+                .description("Event-bus streams cancelled because no consumer registered in time").register(registry);
     }
 
     @Override
@@ -65,6 +85,9 @@ public final class EventBusApiVerticle extends VerticleBase {
     @Override
     public Future<?> stop() {
         for (StreamSession s : List.copyOf(sessions)) {
+            // say so rather than go silent: a client (possibly on another cluster member) fails its stream now
+            vertx.eventBus().send(s.address, CompletionJson.busError(new ApiError(503,
+                    "the replica serving this stream is stopping; retry the request", "unavailable", null)));
             s.cancel("server stopping");
         }
         return Future.succeededFuture();
@@ -84,25 +107,41 @@ public final class EventBusApiVerticle extends VerticleBase {
             return;
         }
         String id = Completions.newRequestId();
-        try {
-            completions.submit(req, id, context, new GenerationObserver() {
+        String connection = msg.headers().get(StreamOwnership.CONNECTION_HEADER);
+        Runnable[] forget = {() -> {}};
+        boolean[] done = {false};
+        completions.submit(req, id, context, new GenerationObserver() {
                 @Override
                 public void onTokens(int[] tokens, String textDelta) {}
 
                 @Override
                 public void onComplete(GenerationResult result, RequestStats stats) {
-                    msg.reply(CompletionJson.busReply(result, stats));
+                    done[0] = true;
+                    forget[0].run();
+                    JsonObject reply = CompletionJson.busReply(result, stats);
+                    msg.reply(node == null ? reply : reply.put("node", node));
                 }
 
                 @Override
                 public void onError(Throwable error) {
+                    done[0] = true;
+                    forget[0].run();
                     LOG.warn("event-bus request {} failed in the engine", id, error);
                     fail(msg, ApiError.from(error));
                 }
+            }).onComplete(ar -> {
+                if (ar.failed()) {
+                    fail(msg, ApiError.from(ar.cause()));
+                    return;
+                }
+                GenerationHandle handle = ar.result();
+                if (connection != null && !done[0]) {
+                    forget[0] = ownership.whenClosed(connection, () -> context.runOnContext(v -> {
+                        LOG.debug("bridge connection of request {} closed; cancelling", id);
+                        handle.cancel();
+                    }));
+                }
             });
-        } catch (RuntimeException e) {
-            fail(msg, ApiError.from(e));
-        }
     }
 
     private void generateStream(Message<Object> msg) {
@@ -114,16 +153,25 @@ public final class EventBusApiVerticle extends VerticleBase {
             return;
         }
         String id = Completions.newRequestId();
-        StreamSession session = new StreamSession(id);
-        try {
-            session.handle = completions.submit(req, id, context, session);
-        } catch (RuntimeException e) {
-            session.close();
-            fail(msg, ApiError.from(e));
-            return;
-        }
+        StreamSession session = new StreamSession(id, StreamOwnership.newCapability(),
+                msg.headers().get(StreamOwnership.CONNECTION_HEADER));
         sessions.add(session);
-        msg.reply(new JsonObject().put("id", id).put("address", session.address).put("control", session.controlAddress));
+        completions.submit(req, id, context, session).onComplete(ar -> {
+            if (ar.failed()) {
+                session.close();
+                fail(msg, ApiError.from(ar.cause()));
+                return;
+            }
+            session.handle = ar.result();
+            if (session.closed) {
+                session.handle.cancel(); // stopped (server stopping) while the request was being tokenized
+                return;
+            }
+            session.watchConnection();
+            JsonObject reply = new JsonObject().put("id", id).put("address", session.address)
+                    .put("control", session.controlAddress);
+            msg.reply(node == null ? reply : reply.put("node", node));
+        });
     }
 
     private static void fail(Message<?> msg, ApiError e) {
@@ -137,6 +185,10 @@ public final class EventBusApiVerticle extends VerticleBase {
     private final class StreamSession implements GenerationObserver {
         final String address;
         final String controlAddress;
+        /** The request id (logged; the capability in the addresses is not). */
+        final String id;
+        final String capability;
+        final String connection;
         final MessageProducer<JsonObject> producer;
         final MessageConsumer<Object> control;
         final ArrayDeque<JsonObject> pending = new ArrayDeque<>();
@@ -148,19 +200,32 @@ public final class EventBusApiVerticle extends VerticleBase {
         boolean retryScheduled;
         boolean finished;
         boolean closed;
+        Runnable forgetConnection = () -> {};
 
-        StreamSession(String id) {
-            this.address = STREAM_PREFIX + id;
+        StreamSession(String id, String capability, String connection) {
+            this.id = id;
+            this.capability = capability;
+            this.connection = connection;
+            this.address = STREAM_PREFIX + capability;
             this.controlAddress = address + CONTROL_SUFFIX;
+            ownership.claim(capability, connection);
             this.producer = vertx.eventBus().sender(address);
             this.control = vertx.eventBus().consumer(controlAddress, this::onControl);
             this.deadlineTimer = vertx.setTimer(consumerTimeoutMillis, t -> onDeadline());
         }
 
+        /** Cancels when the bridge connection that opened this stream closes. */
+        void watchConnection() {
+            if (connection != null) {
+                forgetConnection = ownership.whenClosed(connection,
+                        () -> context.runOnContext(v -> cancel("its bridge connection closed")));
+            }
+        }
+
         private void onControl(Message<Object> m) {
             Object type = m.body() instanceof JsonObject o ? o.getValue("type") : null;
             if ("cancel".equals(type)) {
-                LOG.debug("stream {}: cancelled by the client", address);
+                LOG.debug("stream of request {}: cancelled by the client", id);
                 if (handle != null) {
                     handle.cancel();
                 }
@@ -178,7 +243,7 @@ public final class EventBusApiVerticle extends VerticleBase {
             }
             deadlinePassed = true;
             if (!pending.isEmpty()) {
-                cancel("no consumer registered at " + address + " within " + consumerTimeoutMillis + " ms");
+                unclaimed();
             }
         }
 
@@ -196,7 +261,7 @@ public final class EventBusApiVerticle extends VerticleBase {
         @Override
         public void onError(Throwable error) {
             finished = true;
-            LOG.warn("stream {} failed in the engine", address, error);
+            LOG.warn("stream of request {} failed in the engine", id, error);
             enqueue(CompletionJson.busError(ApiError.from(error)));
         }
 
@@ -233,18 +298,24 @@ public final class EventBusApiVerticle extends VerticleBase {
                         retryScheduled = false;
                         pump();
                     });
+                } else if (consumerSeen) {
+                    cancel("its consumer went away");
                 } else {
-                    cancel(consumerSeen ? "the consumer at " + address + " went away"
-                            : "no consumer registered at " + address + " within " + consumerTimeoutMillis + " ms");
+                    unclaimed();
                 }
             });
+        }
+
+        private void unclaimed() {
+            unclaimed.increment();
+            cancel("no consumer registered within " + consumerTimeoutMillis + " ms");
         }
 
         void cancel(String why) {
             if (closed) {
                 return;
             }
-            LOG.info("stream {}: {}; cancelling the generation", address, why);
+            LOG.info("stream of request {}: {}; cancelling the generation", id, why);
             if (handle != null) {
                 handle.cancel();
             }
@@ -259,6 +330,8 @@ public final class EventBusApiVerticle extends VerticleBase {
             pending.clear();
             vertx.cancelTimer(deadlineTimer);
             control.unregister();
+            ownership.release(capability);
+            forgetConnection.run();
             sessions.remove(this);
         }
 

@@ -36,7 +36,9 @@ import org.slf4j.LoggerFactory;
  *       "activate"?}} (full drafter swap); {@code POST /admin/adaptation/pause|resume}. See {@link AdminGate}.</li>
  * </ul>
  * Errors are JSON {@code {"error":{"message","type","param","code"}}}: 400 invalid request (param names the
- * field; {@code body} for unparsable or over-large bodies), 404, 405, 429 queue full, 500 internal.
+ * field; {@code body} for unparsable or over-large bodies), 404, 405, 415 (a JSON POST without
+ * {@code Content-Type: application/json}), 429 queue full, 500 internal. CORS headers only for the origins in
+ * {@code cors_origins} (see {@link HttpGuards}).
  */
 public final class HttpApiVerticle extends VerticleBase {
     private static final Logger LOG = LoggerFactory.getLogger(HttpApiVerticle.class);
@@ -66,6 +68,10 @@ public final class HttpApiVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         Router router = Router.router(vertx);
+        if (!config.security().corsOrigins().isEmpty()) {
+            router.route().handler(HttpGuards.cors(config.security().corsOrigins()));
+        }
+        router.post("/v1/completions").handler(HttpGuards::requireJson);
         router.post("/v1/completions")
                 .handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT))
                 .handler(this::completions);
@@ -99,8 +105,24 @@ public final class HttpApiVerticle extends VerticleBase {
 
     // ---- /v1/completions ----
 
+    /** Bodies larger than this are decoded and parsed on a worker thread, not the event loop. */
+    static final int INLINE_PARSE_BYTES = 16 * 1024;
+
     private void completions(RoutingContext ctx) {
         HttpServerResponse resp = ctx.response();
+        io.vertx.core.buffer.Buffer body = ctx.body().buffer();
+        if (body != null && body.length() > INLINE_PARSE_BYTES) {
+            // a large body costs milliseconds to decode and parse: keep the event loop free for other requests
+            vertx.executeBlocking(() -> completions.parse(body.toString(StandardCharsets.UTF_8)), false)
+                    .onComplete(ar -> {
+                        if (ar.failed()) {
+                            error(resp, ApiError.from(ar.cause()));
+                        } else {
+                            submit(ctx, ar.result());
+                        }
+                    });
+            return;
+        }
         CompletionRequest req;
         try {
             req = completions.parse(ctx.body().asString(StandardCharsets.UTF_8.name()));
@@ -108,30 +130,50 @@ public final class HttpApiVerticle extends VerticleBase {
             error(resp, ApiError.from(e));
             return;
         }
+        submit(ctx, req);
+    }
+
+    private void submit(RoutingContext ctx, CompletionRequest req) {
+        HttpServerResponse resp = ctx.response();
         String id = Completions.newRequestId();
         String model = engine.modelName();
         long created = System.currentTimeMillis() / 1000;
         GenerationObserver observer = req.stream() ? new SseObserver(resp, id, created, model)
                 : new JsonObserver(resp, id, created, model);
-        GenerationHandle handle;
-        try {
-            handle = completions.submit(req, id, vertx.getOrCreateContext(), observer);
-        } catch (RuntimeException e) {
-            error(resp, ApiError.from(e));
-            return;
-        }
+        boolean[] disconnected = {false};
+        GenerationHandle[] handle = {null};
         resp.closeHandler(v -> {
             LOG.debug("client of {} disconnected; cancelling", id);
-            handle.cancel();
+            disconnected[0] = true;
+            if (handle[0] != null) {
+                handle[0].cancel();
+            }
         });
-        if (req.stream()) {
-            resp.setChunked(true)
-                    .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
-                    .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
-                    .putHeader("X-Accel-Buffering", "no")
-                    .putHeader("X-Request-Id", id);
-            resp.writeHead();
+        completions.submit(req, id, vertx.getOrCreateContext(), observer).onComplete(ar -> {
+            if (ar.failed()) {
+                error(resp, ApiError.from(ar.cause()));
+                return;
+            }
+            handle[0] = ar.result();
+            if (disconnected[0]) {
+                ar.result().cancel();
+            } else if (req.stream()) {
+                sseHead(resp, id);
+            }
+        });
+    }
+
+    /** Writes the event-stream head once (on admission, or with the first event if that comes first). */
+    private static void sseHead(HttpServerResponse resp, String id) {
+        if (resp.headWritten() || !open(resp)) {
+            return;
         }
+        resp.setChunked(true)
+                .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
+                .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
+                .putHeader("X-Accel-Buffering", "no")
+                .putHeader("X-Request-Id", id);
+        resp.writeHead();
     }
 
     /** Answers once with the whole completion. */
@@ -181,10 +223,19 @@ public final class HttpApiVerticle extends VerticleBase {
             this.model = model;
         }
 
+        private int textOffset;
+
         @Override
         public void onTokens(int[] tokens, String textDelta) {
-            if (!textDelta.isEmpty() && open(resp)) {
-                event(CompletionJson.chunk(id, created, model, textDelta, null, null).encode());
+            onTokens(tokens, textDelta, java.util.List.of());
+        }
+
+        @Override
+        public void onTokens(int[] tokens, String textDelta, java.util.List<dev.specserve.runtime.spec.TokenLogprob> lps) {
+            if ((!textDelta.isEmpty() || !lps.isEmpty()) && open(resp)) {
+                JsonObject logprobs = lps.isEmpty() ? null : CompletionJson.logprobs(lps, textOffset);
+                textOffset += CompletionJson.textLength(lps);
+                event(CompletionJson.chunk(id, created, model, textDelta, logprobs, null, null).encode());
             }
         }
 
@@ -208,6 +259,7 @@ public final class HttpApiVerticle extends VerticleBase {
         }
 
         private void event(String data) {
+            sseHead(resp, id);
             resp.write("data: " + data + "\n\n");
         }
     }
@@ -243,6 +295,10 @@ public final class HttpApiVerticle extends VerticleBase {
         if (!authorised(ctx)) {
             return;
         }
+        if (ctx.body() != null && ctx.body().length() > 0 && !HttpGuards.isJson(ctx)) {
+            error(ctx.response(), HttpGuards.unsupportedMediaType(ctx));
+            return;
+        }
         JsonObject body;
         try {
             body = ctx.body() == null || ctx.body().length() == 0 ? new JsonObject() : ctx.body().asJsonObject();
@@ -269,7 +325,7 @@ public final class HttpApiVerticle extends VerticleBase {
             return false;
         }
         String auth = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
-        String presented = auth != null && auth.startsWith("Bearer ") ? auth.substring("Bearer ".length()) : null;
+        String presented = AdminGate.bearerToken(auth);
         if (!admin.authorised(presented)) {
             error(ctx.response(), new ApiError(401, "admin routes need Authorization: Bearer <admin_token>",
                     "authentication_error", null));
@@ -295,6 +351,10 @@ public final class HttpApiVerticle extends VerticleBase {
             e = ApiError.invalid("body", "request body exceeds " + BODY_LIMIT + " bytes");
             completions.rejected(e);
             resp.putHeader(HttpHeaders.CONNECTION, "close");
+        } else if (ctx.statusCode() >= 400 && ctx.statusCode() < 500) { // e.g. 403 from the CORS handler
+            e = new ApiError(ctx.statusCode(), ctx.failure() != null && ctx.failure().getMessage() != null
+                    ? ctx.failure().getMessage() : "request refused with status " + ctx.statusCode(),
+                    "invalid_request_error", null);
         } else if (ctx.failure() != null) {
             LOG.warn("request {} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
             e = ApiError.from(ctx.failure());

@@ -13,7 +13,10 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
+import dev.specserve.controller.cluster.ClusterSupport;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
@@ -80,26 +83,42 @@ public final class SpecserveServer implements AutoCloseable {
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         BuildInfo.current().bindTo(registry);
-        Vertx vertx = Vertx.builder()
-                .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
-                .withMetrics(new MicrometerMetricsFactory(registry))
-                .build();
+        VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true));
+        ServerConfig.Cluster cluster = config.cluster();
+        HazelcastClusterManager clusterManager = null;
+        Vertx vertx;
+        if (cluster.enabled()) {
+            clusterManager = ClusterSupport.clusterManager(cluster);
+            VertxBuilder builder = Vertx.builder().with(ClusterSupport.withEventBus(options, cluster))
+                    .withMetrics(new MicrometerMetricsFactory(registry));
+            vertx = ClusterSupport.join(builder, clusterManager, cluster, START_TIMEOUT);
+            LOG.info("joined cluster '{}' as node {} on {} (discovery {}); members: {}", cluster.name(),
+                    clusterManager.getNodeId(), cluster.host(), cluster.multicast() ? "multicast" : cluster.members(),
+                    clusterManager.getNodes());
+        } else {
+            vertx = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
+        }
+        String node = clusterManager == null ? null : clusterManager.getNodeId();
         MetricsRecorder metrics = new MetricsRecorder(registry, engine);
         addListener.accept(metrics);
         Completions completions = new Completions(engine, metrics, engineCountsRejections);
-        AdminGate admin = new AdminGate(vertx, config.adminToken());
+        AdminGate admin = new AdminGate(vertx, config.adminToken(), new ModelRoots(config.effectiveModelRoots()));
+        StreamOwnership ownership = new StreamOwnership();
         HttpApiVerticle http = new HttpApiVerticle(config, completions, registry, admin);
-        EventBusApiVerticle eventBus = new EventBusApiVerticle(completions, config.streamConsumerTimeoutMs());
+        EventBusApiVerticle eventBus = new EventBusApiVerticle(completions, config.streamConsumerTimeoutMs(), ownership,
+                registry, node);
         DeploymentOptions eventLoop = new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP);
         SpecserveServer server = new SpecserveServer(vertx, registry, metrics, http, eventBus, admin, config);
         try {
             await(vertx.deployVerticle(eventBus, eventLoop), "event-bus API");
             await(vertx.deployVerticle(http, eventLoop), "HTTP API on " + config.httpHost() + ":" + config.httpPort());
             if (admin.enabled()) {
-                await(vertx.deployVerticle(new EventBusAdminVerticle(admin), eventLoop), "event-bus admin API");
+                await(vertx.deployVerticle(new EventBusAdminVerticle(admin, !cluster.enabled() || cluster.admin()),
+                        eventLoop), "event-bus admin API");
             }
             if (config.bridgeEnabled()) {
-                await(vertx.deployVerticle(new TcpBridgeVerticle(config.bridgeHost(), config.bridgePort()), eventLoop),
+                await(vertx.deployVerticle(new TcpBridgeVerticle(config.bridgeHost(), config.bridgePort(),
+                                config.security().bridgeMaxFrameBytes(), ownership, registry), eventLoop),
                         "TCP event-bus bridge on " + config.bridgeHost() + ":" + config.bridgePort());
             }
         } catch (RuntimeException e) {

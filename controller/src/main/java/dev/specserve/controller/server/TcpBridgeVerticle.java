@@ -1,11 +1,19 @@
 package dev.specserve.controller.server;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.NetSocket;
 import io.vertx.ext.bridge.BridgeOptions;
 import io.vertx.ext.bridge.PermittedOptions;
-import io.vertx.ext.eventbus.bridge.tcp.TcpEventBusBridge;
+import io.vertx.ext.eventbus.bridge.tcp.BridgeEvent;
+import io.vertx.ext.eventbus.bridge.tcp.impl.TcpEventBusBridgeImpl;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,22 +23,43 @@ import org.slf4j.LoggerFactory;
  * big-endian length followed by UTF-8 JSON {@code {type, address, replyAddress?, body, headers?}}).
  *
  * <p>Permissions: inbound (client to server) only {@value EventBusApiVerticle#GENERATE},
- * {@value EventBusApiVerticle#GENERATE_STREAM}, {@code specserve.stream.<id>.control} and
+ * {@value EventBusApiVerticle#GENERATE_STREAM}, {@code specserve.stream.<capability>.control} and
  * {@value EventBusAdminVerticle#ADDRESS} (which checks the admin token itself); outbound (what a client
- * may register for) only {@code specserve.stream.<id>}. Replies to the client's requests pass as usual. Anything
- * else is answered with {@code {"type":"err","message":"access_denied"}}.
+ * may register for) only {@code specserve.stream.<capability>}. Replies to the client's requests pass as usual.
+ * On top of those patterns, a stream's address and control address are usable only by the connection that
+ * opened the stream ({@link StreamOwnership}); a connection that closes cancels every request it started.
+ * Addresses outside the patterns are answered with {@code {"type":"err","message":"access_denied"}}; a stream
+ * address of another connection (or of no stream at all: the two are not told apart) with
+ * {@code {"type":"err","message":"blocked by bridgeEvent handler"}}.
+ *
+ * <p>Frames longer than {@code bridge_max_frame_bytes} close the connection (after an
+ * {@code {"type":"err","message":"frame_too_large"}} frame) and are counted in {@value #OVERSIZED}: the
+ * Vert.x bridge itself buffers a frame of any announced length. The limit is enforced on the raw bytes, before
+ * the bridge parses anything, by {@link FrameLimitingSocket}.
  */
 public final class TcpBridgeVerticle extends VerticleBase {
     private static final Logger LOG = LoggerFactory.getLogger(TcpBridgeVerticle.class);
-    private static final String STREAM = Pattern.quote(EventBusApiVerticle.STREAM_PREFIX) + "[A-Za-z0-9_-]+";
+    /** Rendered by Prometheus as {@code specserve_bridge_frames_oversized_total}. */
+    public static final String OVERSIZED = "specserve.bridge.frames_oversized";
+    private static final String CAPABILITY = "[A-Za-z0-9_-]{" + StreamOwnership.CAPABILITY_CHARS + "}";
+    private static final String STREAM = Pattern.quote(EventBusApiVerticle.STREAM_PREFIX) + CAPABILITY;
+    /** The bridge's answer to a frame the event handler refuses. */
+    public static final String BLOCKED = "blocked by bridgeEvent handler";
 
     private final String host;
     private final int port;
-    private TcpEventBusBridge bridge;
+    private final int maxFrameBytes;
+    private final StreamOwnership ownership;
+    private final Counter oversized;
+    private NetServer server;
 
-    TcpBridgeVerticle(String host, int port) {
+    TcpBridgeVerticle(String host, int port, int maxFrameBytes, StreamOwnership ownership, MeterRegistry registry) {
         this.host = host;
         this.port = port;
+        this.maxFrameBytes = maxFrameBytes;
+        this.ownership = ownership;
+        this.oversized = Counter.builder(OVERSIZED)
+                .description("TCP-bridge connections closed for a frame over bridge_max_frame_bytes").register(registry);
     }
 
     /** The bridge's address permissions. */
@@ -46,12 +75,105 @@ public final class TcpBridgeVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        bridge = TcpEventBusBridge.create(vertx, permissions(), new NetServerOptions().setHost(host).setPort(port));
-        return bridge.listen(port, host).onSuccess(b -> LOG.info("TCP event-bus bridge listening on {}:{}", host, port));
+        // The bridge implementation creates its own NetServer, which is never listened on: connections are
+        // accepted here, wrapped so that frame lengths are checked before the bridge buffers them, then handed to
+        // the bridge's per-connection handler (private in vertx-tcp-eventbus-bridge 5.0.x, hence reflection;
+        // TcpBridgeTest fails loudly if an upgrade moves it).
+        TcpEventBusBridgeImpl bridge = new TcpEventBusBridgeImpl(vertx, permissions(), new NetServerOptions(), this::onEvent);
+        Method connect;
+        try {
+            connect = TcpEventBusBridgeImpl.class.getDeclaredMethod("handler", NetSocket.class);
+            connect.setAccessible(true);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return Future.failedFuture(new IllegalStateException(
+                    "this vertx-tcp-eventbus-bridge has no per-connection handler to wrap: " + e, e));
+        }
+        server = vertx.createNetServer(new NetServerOptions().setHost(host).setPort(port));
+        server.connectHandler(raw -> {
+            FrameLimitingSocket socket = new FrameLimitingSocket(raw, StreamOwnership.newConnectionId(), maxFrameBytes,
+                    this::onOversized);
+            ownership.connectionOpened(socket.connectionId());
+            raw.closeHandler(v -> {
+                ownership.connectionClosed(socket.connectionId());
+                socket.closed();
+            });
+            try {
+                connect.invoke(bridge, socket);
+            } catch (IllegalAccessException | InvocationTargetException e) {
+                LOG.error("cannot hand a connection to the TCP bridge", e);
+                raw.close();
+            }
+        });
+        return server.listen().onSuccess(s -> LOG.info("TCP event-bus bridge listening on {}:{} (frames up to {} bytes)",
+                host, s.actualPort(), maxFrameBytes));
+    }
+
+    private void onOversized(FrameLimitingSocket socket, long length) {
+        oversized.increment();
+        LOG.warn("TCP bridge client {} sent a frame of {} bytes (limit {}); closing the connection",
+                socket.remoteAddress(), length, maxFrameBytes);
+    }
+
+    /**
+     * Per-connection checks the address patterns cannot express: a stream and its control address belong to the
+     * connection that opened the stream; requests are stamped with their connection (a client cannot forge it).
+     */
+    private void onEvent(BridgeEvent event) {
+        String connection = event.socket() instanceof FrameLimitingSocket s ? s.connectionId() : null;
+        JsonObject raw = event.getRawMessage();
+        boolean allowed;
+        try {
+            allowed = switch (event.type()) {
+                case SEND, PUBLISH -> checkSend(connection, raw);
+                case REGISTER -> {
+                    String address = raw.getString("address");
+                    yield !isStream(address) || ownership.owns(connection, capabilityOf(address))
+                            || denied(connection, "register on a stream it did not open");
+                }
+                default -> true;
+            };
+        } catch (ClassCastException e) {
+            allowed = denied(connection, "send a malformed frame: " + e.getMessage());
+        }
+        // the frame object is what the bridge goes on to use, so the header edits above take effect; a refusal
+        // makes the bridge answer with an err frame
+        event.complete(allowed);
+    }
+
+    /** Replaces any connection header the client sent; stamps requests with theirs; checks control addresses. */
+    private boolean checkSend(String connection, JsonObject raw) {
+        Object h = raw.getValue("headers");
+        JsonObject headers = h == null ? new JsonObject() : (JsonObject) h;
+        headers.fieldNames().removeIf(n -> n.equalsIgnoreCase(StreamOwnership.CONNECTION_HEADER));
+        String address = raw.getString("address");
+        if (EventBusApiVerticle.GENERATE.equals(address) || EventBusApiVerticle.GENERATE_STREAM.equals(address)) {
+            headers.put(StreamOwnership.CONNECTION_HEADER, connection);
+        }
+        raw.put("headers", headers);
+        if (address != null && address.endsWith(EventBusApiVerticle.CONTROL_SUFFIX)) {
+            String stream = address.substring(0, address.length() - EventBusApiVerticle.CONTROL_SUFFIX.length());
+            if (isStream(stream) && !ownership.owns(connection, capabilityOf(stream))) {
+                return denied(connection, "control a stream it did not open");
+            }
+        }
+        return true;
+    }
+
+    private static boolean denied(String connection, String what) {
+        LOG.info("TCP bridge connection {} tried to {}; refused", connection, what);
+        return false;
+    }
+
+    private static boolean isStream(String address) {
+        return address != null && address.startsWith(EventBusApiVerticle.STREAM_PREFIX);
+    }
+
+    private static String capabilityOf(String streamAddress) {
+        return streamAddress.substring(EventBusApiVerticle.STREAM_PREFIX.length());
     }
 
     @Override
     public Future<?> stop() {
-        return bridge == null ? Future.succeededFuture() : bridge.close();
+        return server == null ? Future.succeededFuture() : server.close();
     }
 }

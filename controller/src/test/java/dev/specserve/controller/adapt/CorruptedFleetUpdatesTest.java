@@ -188,6 +188,41 @@ class CorruptedFleetUpdatesTest {
         }
     }
 
+    @Test
+    void aVersionFarBeyondTheHighestKnownIsRejectedAndCountedAndDoesNotBlockLaterUpdates() throws Exception {
+        DrafterVersions versions = new DrafterVersions(stack.versions().list().get(0).adapter());
+        int rank = stack.manifest().drafter().adapterRank();
+        int dim = stack.manifest().drafter().dim();
+        long highest = versions.current().id();
+        DrafterUpdate maxValue = new DrafterUpdate(Long.MAX_VALUE, highest, rank, dim,
+                AdapterTrainer.initial(rank, dim, 3).a(), new float[dim * rank], "{}");
+        DrafterUpdate justBeyond = new DrafterUpdate(highest + FleetUpdates.MAX_VERSION_STEP + 1, highest, rank, dim,
+                AdapterTrainer.initial(rank, dim, 4).a(), new float[dim * rank], "{}");
+        DrafterUpdate atTheBound = new DrafterUpdate(highest + FleetUpdates.MAX_VERSION_STEP, highest, rank, dim,
+                AdapterTrainer.initial(rank, dim, 5).a(), new float[dim * rank], "{}");
+        DrafterUpdate next = new DrafterUpdate(atTheBound.version() + 1, atTheBound.version(), rank, dim,
+                AdapterTrainer.initial(rank, dim, 6).a(), new float[dim * rank], "{}");
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        try (EmbeddedKafka kafka = EmbeddedKafka.startIn(dir.resolve("kafka-version"))) {
+            TelemetryConfig telemetry = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId("d").build();
+            TopicAdmin.ensureTopics(telemetry, Duration.ofSeconds(30));
+            try (FleetUpdates fleet = new FleetUpdates(telemetry, DRAFTER, versions, registry);
+                 KafkaProducer<String, byte[]> brokenReplica = rawProducer(kafka.bootstrapServers())) {
+                send(brokenReplica, telemetry, maxValue.encode());
+                send(brokenReplica, telemetry, justBeyond.encode());
+                send(brokenReplica, telemetry, atTheBound.encode());
+                FleetUpdatesTest.await(() -> versions.current().id() == atTheBound.version(), "the in-range update is applied");
+                send(brokenReplica, telemetry, next.encode());
+                FleetUpdatesTest.await(() -> versions.current().id() == next.version(), "later updates still apply");
+
+                assertThat(fleet.rejected()).containsEntry(FleetUpdates.VERSION_OUT_OF_RANGE, 2L);
+                assertThat(registry.scrape())
+                        .contains("specserve_drafter_updates_rejected_total{reason=\"version_out_of_range\"} 2.0");
+                assertThat(versions.find(Long.MAX_VALUE)).isEmpty();
+            }
+        }
+    }
+
     record Served(String id, int prompt, CompletableFuture<GenerationResult> done) {}
 
     static List<Served> submitAll(Engine engine, String phase) {

@@ -33,9 +33,17 @@ class ConfigLoaderTest {
         assertThat(c.queueCapacity()).isEqualTo(64);
         assertThat(c.maxTokensLimit()).isEqualTo(512);
         assertThat(c.strategy()).isEqualTo("auto");
+        assertThat(c.cluster().enabled()).as("clustering is off unless asked for").isFalse();
+        assertThat(c.cluster().host()).isEqualTo("127.0.0.1");
+        assertThat(c.cluster().members()).isEqualTo("127.0.0.1");
+        assertThat(c.cluster().admin()).isFalse();
         assertThat(c.requestTimeoutMs()).isEqualTo(120_000);
         assertThat(c.prefixCacheBytes()).isEqualTo(256L << 20);
-        assertThat(c.streamConsumerTimeoutMs()).isEqualTo(5000);
+        assertThat(c.streamConsumerTimeoutMs()).isEqualTo(2000);
+        assertThat(c.security().modelRoots()).isEmpty();
+        assertThat(c.effectiveModelRoots()).containsExactly(dev.specserve.runtime.SpecserveHome.demoModels());
+        assertThat(c.security().corsOrigins()).isEmpty();
+        assertThat(c.security().bridgeMaxFrameBytes()).isEqualTo(1 << 20);
         assertThat(c.adminToken()).isNull();
         assertThat(c.kafkaBootstrap()).isNull();
         assertThat(c.models()).isNull();
@@ -164,5 +172,17 @@ class ConfigLoaderTest {
         String doc = Files.readString(Path.of("CONFIG.md"));
 
         assertThat(doc).contains(ConfigKey.markdownTable());
+    }
+
+    @Test
+    void cluster_settings_parse_booleans_and_refuse_anything_else() {
+        ServerConfig c = ConfigLoader.load(null, Map.of("SPECSERVE_CLUSTER", "true"),
+                Map.of("cluster_members", "multicast", "cluster_admin", "on"));
+
+        assertThat(c.cluster().enabled()).isTrue();
+        assertThat(c.cluster().multicast()).isTrue();
+        assertThat(c.cluster().admin()).isTrue();
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("cluster", "maybe")))
+                .hasMessageContaining("'cluster'").hasMessageContaining("true or false").hasMessageContaining("maybe");
     }
 }

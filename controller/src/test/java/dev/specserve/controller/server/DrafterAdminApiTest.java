@@ -27,7 +27,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Operators load a new drafter file, swap and roll back over HTTP and the event bus, behind the admin token. */
+/**
+ * Operators load a new drafter file, swap and roll back over HTTP and the event bus, behind the admin token. Loads
+ * are confined to model_roots and need the file's sha256; every refusal looks the same.
+ */
 class DrafterAdminApiTest {
     static final String TOKEN = "s3cret";
     static final DeliveryOptions PATIENT = new DeliveryOptions().setSendTimeout(60_000);
@@ -42,10 +45,12 @@ class DrafterAdminApiTest {
 
     @TempDir
     static Path dir;
+    @TempDir
+    static Path outside;
 
     @BeforeAll
     static void start() {
-        server = TestServer.start(Map.of("admin_token", TOKEN));
+        server = TestServer.start(Map.of("admin_token", TOKEN, "model_roots", dir.toString()));
         server.server.setAdmin(new DrafterAdmin(server.stack, null));
         bundled = server.stack.versions().current();
         clientVertx = Vertx.vertx();
@@ -95,7 +100,8 @@ class DrafterAdminApiTest {
         for (String p : PROMPTS) {
             inFlight.add(client.post("/v1/completions").sendJsonObject(greedy(p, "specblock")));
         }
-        HttpResponse<Buffer> load = admin("/admin/drafter/load", new JsonObject().put("path", file.toString()));
+        HttpResponse<Buffer> load = admin("/admin/drafter/load", new JsonObject().put("path", file.toString())
+                .put("sha256", sha256(file)));
         List<String> served = new ArrayList<>();
         for (Future<HttpResponse<Buffer>> f : inFlight) {
             HttpResponse<Buffer> r = f.await(60, SECONDS);
@@ -118,21 +124,58 @@ class DrafterAdminApiTest {
     }
 
     @Test
-    void a_missing_corrupt_or_incompatible_drafter_file_is_refused_with_400_naming_the_problem() throws Exception {
+    void every_load_outside_the_roots_or_without_the_right_sha256_gets_one_and_the_same_answer() throws Exception {
+        Path drafter = server.stack.manifest().drafter().file(); // a real drafter, outside the roots
+        String drafterSha = sha256(drafter);
+        Path inRoot = copyOfTheDrafter("in-root.onnx");
+        Path escape = Files.createSymbolicLink(dir.resolve("escape.onnx"), drafter);
+        Path secret = Files.writeString(outside.resolve("secret.txt"), "not for callers");
+        String depth = "../".repeat(dir.getNameCount() + 2);
+        Map<String, JsonObject> attempts = new java.util.LinkedHashMap<>();
+        attempts.put("traversal to /etc/passwd", load(depth + "etc/passwd", sha256(Path.of("/etc/passwd"))));
+        attempts.put("traversal out of the root", load("../" + outside.getFileName() + "/secret.txt", sha256(secret)));
+        attempts.put("symlink out of the root, right hash", load(escape.toString(), drafterSha));
+        attempts.put("absolute path outside, right hash", load(drafter.toString(), drafterSha));
+        attempts.put("wrong sha256", load(inRoot.toString(), "00".repeat(32)));
+        attempts.put("short sha256", load(inRoot.toString(), "00"));
+        attempts.put("missing file", load(dir.resolve("nonexistent.onnx").toString(), drafterSha));
+        attempts.put("a directory", load(dir.toString(), drafterSha));
+        attempts.put("missing sha256", new JsonObject().put("path", inRoot.toString()));
+        attempts.put("missing path", new JsonObject().put("sha256", drafterSha));
+
+        Map<String, String> answers = new java.util.LinkedHashMap<>();
+        for (var a : attempts.entrySet()) {
+            HttpResponse<Buffer> r = admin("/admin/drafter/load", a.getValue());
+            answers.put(a.getKey(), r.statusCode() + " " + r.bodyAsString());
+        }
+
+        String expected = "400 " + new JsonObject().put("error", new JsonObject().put("message", "not an allowed model file")
+                .put("type", "invalid_request_error").putNull("param").put("code", 400)).encode();
+        assertThat(answers).allSatisfy((what, answer) -> assertThat(answer).as(what).isEqualTo(expected));
+        assertThat(String.join(" ", answers.values())).doesNotContain(drafterSha, sha256(inRoot), sha256(secret));
+        JsonObject overTheBus = new JsonObject().put("action", "load").put("token", TOKEN).put("path", drafter.toString())
+                .put("sha256", drafterSha);
+        assertThatThrownBy(() -> request(overTheBus)).isInstanceOfSatisfying(ReplyException.class, e -> {
+            assertThat(e.failureCode()).isEqualTo(400);
+            assertThat(new JsonObject(e.getMessage()).getString("message")).isEqualTo("not an allowed model file");
+        });
+        assertThat(server.stack.versions().current()).isSameAs(bundled);
+    }
+
+    @Test
+    void a_named_file_with_its_right_sha256_that_is_no_fitting_drafter_is_refused_naming_the_problem() throws Exception {
         Path corrupt = dir.resolve("corrupt.onnx");
         Files.writeString(corrupt, "not an onnx model");
+        Path target = dir.resolve("target.onnx");
+        Files.copy(server.stack.manifest().target().file(), target);
 
-        HttpResponse<Buffer> missing = admin("/admin/drafter/load", new JsonObject().put("path", "/nonexistent.onnx"));
-        HttpResponse<Buffer> broken = admin("/admin/drafter/load", new JsonObject().put("path", corrupt.toString()));
-        HttpResponse<Buffer> wrongModel = admin("/admin/drafter/load",
-                new JsonObject().put("path", server.stack.manifest().target().file().toString()));
-        HttpResponse<Buffer> noPath = admin("/admin/drafter/load", new JsonObject());
+        HttpResponse<Buffer> broken = admin("/admin/drafter/load", load(corrupt.toString(), sha256(corrupt)));
+        HttpResponse<Buffer> wrongModel = admin("/admin/drafter/load", load("target.onnx", sha256(target)));
 
-        assertThat(List.of(missing, broken, wrongModel, noPath)).allSatisfy(r -> assertThat(r.statusCode()).isEqualTo(400));
-        assertThat(message(missing)).contains("/nonexistent.onnx", "does not exist");
+        assertThat(List.of(broken, wrongModel)).allSatisfy(r -> assertThat(r.statusCode()).isEqualTo(400));
         assertThat(message(broken)).contains("cannot be opened as an ONNX model");
-        assertThat(message(wrongModel)).contains("does not fit the serving drafter");
-        assertThat(message(noPath)).contains("path");
+        assertThat(message(wrongModel)).as("a relative path resolves in the first root")
+                .contains("does not fit the serving drafter");
         assertThat(server.stack.versions().current()).isSameAs(bundled);
         assertThat(client.post("/v1/completions").sendJsonObject(greedy("x = ", "specblock")).await(60, SECONDS)
                 .statusCode()).isEqualTo(200);
@@ -145,7 +188,7 @@ class DrafterAdminApiTest {
 
         JsonObject versions = request(new JsonObject().put("action", "versions").put("token", TOKEN));
         JsonObject loaded = request(new JsonObject().put("action", "load").put("token", TOKEN)
-                .put("path", file.toString()));
+                .put("path", file.toString()).put("sha256", sha256(file).toUpperCase(java.util.Locale.ROOT)));
         long afterLoad = server.stack.versions().current().id();
         JsonObject rolledBack = request(new JsonObject().put("action", "rollback").put("token", TOKEN));
 
@@ -171,6 +214,14 @@ class DrafterAdminApiTest {
     static JsonObject request(JsonObject message) throws Exception {
         return (JsonObject) server.server.vertx().eventBus().request(EventBusAdminVerticle.ADDRESS, message, PATIENT)
                 .await(60, SECONDS).body();
+    }
+
+    static JsonObject load(String path, String sha256) {
+        return new JsonObject().put("path", path).put("sha256", sha256);
+    }
+
+    static String sha256(Path file) {
+        return dev.specserve.runtime.manifest.ManifestLoader.sha256(file);
     }
 
     static String message(HttpResponse<Buffer> r) {

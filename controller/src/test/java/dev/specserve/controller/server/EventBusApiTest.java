@@ -134,7 +134,7 @@ class EventBusApiTest {
     @Test
     @io.vertx.junit5.Timeout(value = 60, timeUnit = SECONDS)
     void a_cancel_on_the_control_address_stops_the_generation(VertxTestContext test) throws Exception {
-        int maxTokens = server.engine.maxTokensLimit();
+        int maxTokens = server.engine.contextLength() - 16;
         JsonObject opened = openStream(greedy("def main():", maxTokens).put("strategy", "none").put("domain", TestServer.SLOW));
         Promise<Void> cancelSent = Promise.promise();
         MessageConsumer<JsonObject> consumer = bus.consumer(opened.getString("address"));
@@ -158,7 +158,7 @@ class EventBusApiTest {
 
     @Test
     void a_stream_nobody_consumes_is_cancelled_after_the_consumer_timeout() throws Exception {
-        JsonObject opened = openStream(greedy("def main():", server.engine.maxTokensLimit()).put("strategy", "none").put("domain", TestServer.SLOW));
+        JsonObject opened = openStream(greedy("def main():", server.engine.contextLength() - 16).put("strategy", "none").put("domain", TestServer.SLOW));
         String id = opened.getString("id");
 
         TestServer.awaitCondition(() -> server.finished.containsKey(id), Duration.ofSeconds(30), "the request to end");
@@ -169,7 +169,7 @@ class EventBusApiTest {
     @Test
     @io.vertx.junit5.Timeout(value = 60, timeUnit = SECONDS)
     void a_consumer_that_unregisters_mid_stream_cancels_the_generation(VertxTestContext test) throws Exception {
-        JsonObject opened = openStream(greedy("def main():", server.engine.maxTokensLimit()).put("strategy", "none").put("domain", TestServer.SLOW));
+        JsonObject opened = openStream(greedy("def main():", server.engine.contextLength() - 16).put("strategy", "none").put("domain", TestServer.SLOW));
         String id = opened.getString("id");
         MessageConsumer<JsonObject> consumer = bus.consumer(opened.getString("address"));
         consumer.handler(m -> consumer.unregister()); // gone after the first chunk

@@ -136,9 +136,9 @@ class HttpApiTest {
     void a_client_that_disconnects_mid_stream_cancels_its_generation(VertxTestContext test) {
         HttpClient http = clientVertx.createHttpClient(new HttpClientOptions());
         AtomicReference<String> requestId = new AtomicReference<>();
-        JsonObject body = greedy("def main():", server.engine.maxTokensLimit()).put("strategy", "none").put("domain", TestServer.SLOW).put("stream", true);
+        JsonObject body = greedy("def main():", server.engine.contextLength() - 16).put("strategy", "none").put("domain", TestServer.SLOW).put("stream", true);
         http.request(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(server.httpPort())
-                        .setURI("/v1/completions"))
+                        .setURI("/v1/completions").putHeader("Content-Type", "application/json"))
                 .compose(req -> req.send(body.toBuffer()))
                 .onComplete(test.succeeding(resp -> {
                     requestId.set(resp.getHeader("X-Request-Id"));
@@ -202,6 +202,7 @@ class HttpApiTest {
     @Test
     void metrics_render_the_speculative_decoding_meters_in_prometheus_text_after_a_request() throws Exception {
         complete(greedy("for i in range(10):", 12).put("strategy", "specblock"));
+        complete(greedy("x = [1, 2, 3]\ny = [1, 2, 3]\nz = [1, 2, 3]\nw = [1,", 16).put("strategy", "suffix"));
 
         HttpResponse<Buffer> r = client.get("/metrics").send().await(10, SECONDS);
 
@@ -221,15 +222,27 @@ class HttpApiTest {
                 "specserve_prompt_tokens_total ",
                 "specserve_generation_tokens_total ",
                 "specserve_spec_decode_num_drafts_total ",
-                "specserve_spec_decode_num_draft_tokens_total ",
-                "specserve_spec_decode_num_accepted_tokens_total ",
+                "specserve_spec_decode_num_draft_tokens_total{source=\"model\"}",
+                "specserve_spec_decode_num_draft_tokens_total{source=\"suffix\"}",
+                "specserve_spec_decode_num_draft_tokens_total{source=\"both\"}",
+                "specserve_spec_decode_num_accepted_tokens_total{source=\"model\"}",
+                "specserve_spec_decode_num_accepted_tokens_total{source=\"suffix\"}",
+                "specserve_planner_verify_cost_intercept_ms ",
+                "specserve_planner_verify_cost_per_token_ms ",
+                "specserve_planner_verify_cost_per_kv_kilorow_ms ",
+                "specserve_planner_draft_cost_intercept_ms ",
+                "specserve_planner_draft_cost_per_row_ms ",
+                "specserve_planner_plain_step_ratio ",
+                "specserve_planner_model_call_ratio ",
                 "specserve_requests_finished_total{finish_reason=",
                 "specserve_requests_rejected_total{reason=\"queue_full\"}",
                 "vertx_http_server_requests_total");
         assertThat(server.metric("specserve_spec_decode_num_drafts_total")).isPositive();
-        assertThat(server.metric("specserve_spec_decode_num_draft_tokens_total")).isPositive();
+        assertThat(server.metric("specserve_spec_decode_num_draft_tokens_total{source=\"model\"}")).isPositive();
+        assertThat(server.metric("specserve_spec_decode_num_draft_tokens_total{source=\"suffix\"}")).isPositive();
+        assertThat(server.metric("specserve_planner_verify_cost_per_token_ms")).as("calibrated at start-up").isPositive();
         assertThat(server.metric("specserve_generation_tokens_total")).isGreaterThanOrEqualTo(12);
-        if (server.metric("specserve_spec_decode_num_accepted_tokens_total") > 0) {
+        if (server.metric("specserve_spec_decode_num_accepted_tokens_total{source=\"model\"}") > 0) {
             assertThat(text).contains("specserve_spec_decode_num_accepted_tokens_per_pos_total{position=\"1\"}");
         }
     }

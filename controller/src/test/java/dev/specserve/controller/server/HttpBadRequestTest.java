@@ -95,6 +95,26 @@ class HttpBadRequestTest {
             {"prompt": "x", "domain": 5}                        | domain
             {"prompt": "x", "model": true}                      | model
             {"prompt": "x", "n": 2}                             | n
+            {"prompt": "x", "suffix": "return x"}               | suffix
+            {"prompt": "x", "echo": true}                       | echo
+            {"prompt": "x", "best_of": 3}                       | best_of
+            {"prompt": "x", "logprobs": 6}                      | logprobs
+            {"prompt": "x", "logprobs": true}                   | logprobs
+            {"prompt": "x", "presence_penalty": 2.5}            | presence_penalty
+            {"prompt": "x", "frequency_penalty": -3}            | frequency_penalty
+            {"prompt": "x", "frequency_penalty": "lots"}        | frequency_penalty
+            {"prompt": "x", "logit_bias": [1, 2]}               | logit_bias
+            {"prompt": "x", "logit_bias": {"abc": 1}}           | logit_bias
+            {"prompt": "x", "logit_bias": {"-1": 1}}            | logit_bias
+            {"prompt": "x", "logit_bias": {"5": 101}}           | logit_bias
+            {"prompt": "x", "logit_bias": {"99999999": 1}}      | logit_bias
+            {"prompt": "x", "top_k": 5}                         | top_k
+            {"prompt": "x", "min_p": 0.1}                       | min_p
+            {"prompt": "x", "repetition_penalty": 1.2}          | repetition_penalty
+            {"prompt": "x", "ignore_eos": true}                 | ignore_eos
+            {"prompt": "x", "stop_token_ids": [1]}              | stop_token_ids
+            {"prompt": "x", "response_format": {"type": "json_object"}} | response_format
+            {"prompt": "x", "stream_options": {"include_usage": true}}  | stream_options
             {"prompt": "x",                                     | body
             not json at all                                     | body
             [1, 2, 3]                                           | body
@@ -139,10 +159,48 @@ class HttpBadRequestTest {
     }
 
     @Test
-    void unknown_openai_fields_are_ignored() throws Exception {
+    void fields_that_change_nothing_and_unknown_fields_are_accepted() throws Exception {
         HttpResponse<Buffer> r = post(Buffer.buffer(
-                "{\"prompt\": \"x\", \"max_tokens\": 2, \"user\": \"me\", \"frequency_penalty\": 0, \"n\": 1}"));
+                "{\"prompt\": \"x\", \"max_tokens\": 2, \"user\": \"me\", \"frequency_penalty\": 0, \"n\": 1,"
+                        + " \"suffix\": \"\", \"top_k\": -1, \"repetition_penalty\": 1, \"echo\": false,"
+                        + " \"some_future_field\": {}}"));
 
         assertThat(r.statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void a_prompt_plus_max_tokens_beyond_the_context_is_refused_naming_max_tokens_with_the_numbers() throws Exception {
+        int context = server.engine.contextLength();
+        String prompt = "x = 1\n";
+        int promptTokens = server.stack.tokenizer().encode(prompt).length;
+        while (promptTokens + 64 <= context) {
+            prompt += "x = 1\n";
+            promptTokens = server.stack.tokenizer().encode(prompt).length;
+        }
+        assertThat(promptTokens).as("the prompt itself fits").isLessThan(context);
+        double before = rejected("max_tokens");
+
+        HttpResponse<Buffer> r = post(new JsonObject().put("prompt", prompt).put("max_tokens", 64).toBuffer());
+
+        assertRejected(r, "max_tokens");
+        assertThat(r.bodyAsJsonObject().getJsonObject("error").getString("message"))
+                .contains(Integer.toString(context), Integer.toString(promptTokens), "64",
+                        Integer.toString(context - promptTokens));
+        assertThat(rejected("max_tokens")).isEqualTo(before + 1);
+
+        HttpResponse<Buffer> fits = post(new JsonObject().put("prompt", prompt).put("max_tokens", context - promptTokens)
+                .put("temperature", 0).toBuffer());
+        assertThat(fits.statusCode()).as("exactly filling the context is fine").isEqualTo(200);
+    }
+
+    @Test
+    void a_prompt_far_beyond_the_context_is_refused_without_being_tokenized() throws Exception {
+        String prompt = "x".repeat(900_000);
+
+        long t0 = System.nanoTime();
+        HttpResponse<Buffer> r = post(new JsonObject().put("prompt", prompt).put("max_tokens", 4).toBuffer());
+
+        assertRejected(r, "prompt");
+        assertThat(r.bodyAsJsonObject().getJsonObject("error").getString("message")).contains("cannot fit", "bytes");
     }
 }

@@ -150,7 +150,7 @@ class TcpBridgeTest {
     void a_cancel_sent_over_the_bridge_to_the_control_address_stops_the_stream() throws Exception {
         try (BridgeClient client = new BridgeClient(server.bridgePort())) {
             client.send("specserve.generate.stream", "open-2",
-                    greedy("def main():", server.engine.maxTokensLimit()).put("strategy", "none").put("domain", TestServer.SLOW));
+                    greedy("def main():", server.engine.contextLength() - 16).put("strategy", "none").put("domain", TestServer.SLOW));
             JsonObject opened = client.read().getJsonObject("body");
             client.write(new JsonObject().put("type", "register").put("address", opened.getString("address")));
             client.read(); // the first token chunk
@@ -171,7 +171,7 @@ class TcpBridgeTest {
         String id;
         try (BridgeClient client = new BridgeClient(server.bridgePort())) {
             client.send("specserve.generate.stream", "open-3",
-                    greedy("def main():", server.engine.maxTokensLimit()).put("strategy", "none").put("domain", TestServer.SLOW));
+                    greedy("def main():", server.engine.contextLength() - 16).put("strategy", "none").put("domain", TestServer.SLOW));
             JsonObject opened = client.read().getJsonObject("body");
             id = opened.getString("id");
             client.write(new JsonObject().put("type", "register").put("address", opened.getString("address")));

@@ -89,12 +89,11 @@ public final class Engine implements GenerationService, AutoCloseable {
     // ------------------------------------------------------------------ GenerationService
 
     @Override
-    public GenerationHandle submit(EngineRequest request, GenerationObserver observer) {
+    public void precheck(EngineRequest request) {
         if (closed) {
             throw new IllegalStateException("engine is shut down");
         }
-        String strategy = request.strategy() == null || request.strategy().isBlank()
-                ? config.defaultStrategy() : request.strategy();
+        String strategy = strategyOf(request);
         if (!strategyNames.contains(strategy)) {
             throw reject(new InvalidRequestException("strategy", "unknown strategy '" + strategy + "'; known: "
                     + String.join(", ", strategyNames)));
@@ -106,6 +105,54 @@ public final class Engine implements GenerationService, AutoCloseable {
             throw reject(new InvalidRequestException("max_tokens", "max_tokens " + request.maxTokens()
                     + " is over the limit of " + config.maxTokensLimit()));
         }
+        int context = decoder.contextLength();
+        if (request.maxTokens() >= context) {
+            throw reject(new InvalidRequestException("max_tokens", "this model's context holds " + context
+                    + " tokens, so max_tokens " + request.maxTokens() + " leaves no room for the prompt; ask for "
+                    + "max_tokens <= " + (context - 1)));
+        }
+        // A token covers at most maxTokenBytes bytes, so a prompt of more bytes than (room x maxTokenBytes) has
+        // more tokens than the context has room for: refuse it without tokenizing (chars <= UTF-8 bytes).
+        long room = context - request.maxTokens();
+        long bound = room * tokenizer.maxTokenBytes();
+        String prompt = request.prompt();
+        if (prompt.length() > bound || utf8Length(prompt, bound) > bound) {
+            throw reject(new InvalidRequestException("prompt", "prompt of " + prompt.length() + " characters cannot fit: "
+                    + "the context holds " + context + " tokens (" + room + " after max_tokens " + request.maxTokens()
+                    + ") and one token covers at most " + tokenizer.maxTokenBytes() + " bytes, so at most " + bound
+                    + " bytes of prompt can"));
+        }
+    }
+
+    /** UTF-8 length of {@code s}, counting stops once past {@code cap}. */
+    static long utf8Length(String s, long cap) {
+        long n = 0;
+        for (int i = 0; i < s.length() && n <= cap; i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                n += 1;
+            } else if (c < 0x800) {
+                n += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                n += 4;
+                i++;
+            } else {
+                n += 3;
+            }
+        }
+        return n;
+    }
+
+    private String strategyOf(EngineRequest request) {
+        return request.strategy() == null || request.strategy().isBlank()
+                ? config.defaultStrategy() : request.strategy();
+    }
+
+    /** Validates (cheap checks first, then tokenizes: call from a worker thread) and queues. */
+    @Override
+    public GenerationHandle submit(EngineRequest request, GenerationObserver observer) {
+        precheck(request);
+        String strategy = strategyOf(request);
         DraftBudget budget = request.budget() != null ? request.budget()
                 : drafter(strategy).defaultBudget(config.defaultBudget());
         GenerationRequest gen = new GenerationRequest(tokenizer.encode(request.prompt()), request.maxTokens(),
@@ -362,6 +409,8 @@ public final class Engine implements GenerationService, AutoCloseable {
     }
 
     private void emit(Active a, int[] tokens) {
+        java.util.List<dev.specserve.runtime.spec.TokenLogprob> logprobs = tokens.length == 0 ? java.util.List.of()
+                : a.seq.lastLogprobs();
         String text = a.seq.text();
         int stable = text.length();
         while (stable > 0 && text.charAt(stable - 1) == '\uFFFD' && !a.seq.finished()) {
@@ -370,7 +419,7 @@ public final class Engine implements GenerationService, AutoCloseable {
         String delta = stable > a.sentChars ? text.substring(a.sentChars, stable) : "";
         a.sentChars = Math.max(a.sentChars, stable);
         if (tokens.length > 0 || !delta.isEmpty()) {
-            safely(a, () -> a.pending.observer.onTokens(tokens, delta));
+            safely(a, () -> a.pending.observer.onTokens(tokens, delta, logprobs));
         }
     }
 

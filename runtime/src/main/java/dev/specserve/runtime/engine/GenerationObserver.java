@@ -10,6 +10,14 @@ public interface GenerationObserver {
     /** New output: the tokens of one round and the text they add (may be empty while a UTF-8 sequence is incomplete). */
     void onTokens(int[] tokens, String textDelta);
 
+    /**
+     * New output with the logprobs of {@code tokens} (empty unless the request asked for logprobs). The engine
+     * calls this one; the default drops the logprobs.
+     */
+    default void onTokens(int[] tokens, String textDelta, java.util.List<dev.specserve.runtime.spec.TokenLogprob> logprobs) {
+        onTokens(tokens, textDelta);
+    }
+
     /** The request finished (stop, length, cancelled or timeout); {@code stats} has usage and speculation figures. */
     void onComplete(GenerationResult result, RequestStats stats);
 

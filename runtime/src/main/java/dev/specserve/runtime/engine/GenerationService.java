@@ -2,13 +2,21 @@ package dev.specserve.runtime.engine;
 
 import java.util.List;
 
-/** What the serving layer needs from the engine. Thread-safe; {@link #submit} never blocks. */
+/** What the serving layer needs from the engine. Thread-safe; {@link #submit} never waits for a queue slot. */
 public interface GenerationService {
     /**
      * Validates the request (throws {@link dev.specserve.runtime.spec.InvalidRequestException} naming the field),
-     * then queues it (throws {@link QueueFullException} when the queue is full).
+     * then queues it (throws {@link QueueFullException} when the queue is full). It tokenizes the prompt, which
+     * can take a while for a long one: call it from a worker thread, never from an event loop (run
+     * {@link #precheck} there first).
      */
     GenerationHandle submit(EngineRequest request, GenerationObserver observer);
+
+    /**
+     * The checks that need no tokenization, cheap enough for an event loop: fields, and a prompt whose size
+     * alone shows it cannot fit the context. Throws what {@link #submit} would for such a request.
+     */
+    default void precheck(EngineRequest request) {}
 
     /** Known strategy names; the first is the default. */
     List<String> strategies();

@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.WeakHashMap;
+import java.util.function.LongSupplier;
 
 /**
  * Chooses, every round and for every adaptive sequence of the batch, what to draft: whether to buy a
@@ -32,20 +33,16 @@ public final class GoodputPlanner {
      * model left idle costs a bounded forward when it is called again.
      */
     public static final int MODEL_CATCH_UP = 8;
-    private static final double SEQ_STRENGTH = 6;
-    private static final double GLOBAL_STRENGTH = 4;
     /** Rounds without any model forward after which one sequence calls the model anyway, to keep evidence fresh. */
     private static final int EXPLORE_EVERY = 64;
     /** Model forwards bought regardless of the estimate until this much first-position evidence exists. */
     private static final double COLD_START_CALLS = 3;
 
-    private final AcceptanceTable globalModel = new AcceptanceTable(NodeFeatures.MODEL_CELLS, 0.998);
-    private final AcceptanceTable globalSuffix = new AcceptanceTable(NodeFeatures.SUFFIX_CELLS, 0.998);
-    private final AcceptanceTable globalChain = new AcceptanceTable(NodeFeatures.CHAIN_DEPTHS, 0.995);
+    private final AcceptanceModel acceptance = new AcceptanceModel();
+    private final LongSupplier clock;
     private final LinearCostModel verifyCost;
     private final LinearCostModel draftCost;
     private final Map<PlannedSequence, SeqState> states = new WeakHashMap<>();
-    private long globalDrafterVersion = -1;
     private int modelReach = 4;
     private long modelCalls;
     private long plainSteps;
@@ -57,21 +54,21 @@ public final class GoodputPlanner {
     private double actualMs;
 
     public GoodputPlanner() {
+        this(System::nanoTime);
+    }
+
+    /** @param clock nanoseconds, for timing drafter calls (tests pass a simulated clock) */
+    GoodputPlanner(LongSupplier clock) {
+        this.clock = clock;
         // verify ms ~ a + b * tokens + c * attention work (tokens x columns / 1024); refined by calibrate()
         this.verifyCost = new LinearCostModel("verify", new double[] {3.0, 0.2, 1.0}, 512, 16, 4);
         // drafter call ms ~ a + b * rows fed
         this.draftCost = new LinearCostModel("draft", new double[] {1.0, 0.05}, 256, 8, 4);
     }
 
-    /** Per-sequence memory: acceptance evidence, and what the drafter model has not been fed yet. */
+    /** Per-sequence planning memory: what the drafter model has not been fed yet, and this round's call. */
     private static final class SeqState {
-        final AcceptanceTable model = new AcceptanceTable(NodeFeatures.MODEL_CELLS, 0.95);
-        final AcceptanceTable suffix = new AcceptanceTable(NodeFeatures.SUFFIX_CELLS, 0.95);
-        final AcceptanceTable chain = new AcceptanceTable(NodeFeatures.CHAIN_DEPTHS, 0.9);
-        long drafterVersion = -1;
-        int roundsSinceModel;
         int tokensSinceModel;
-        int rounds;
         boolean calledModel;
     }
 
@@ -86,9 +83,9 @@ public final class GoodputPlanner {
             PlannedSequence s = batch.get(i);
             SeqState st = state(s);
             st.calledModel = false;
-            long t0 = System.nanoTime();
+            long t0 = clock.getAsLong();
             trees[i] = s.adaptive() ? s.propose(s.budget().withMaxForwards(0)) : s.propose(s.budget());
-            draftMs += (System.nanoTime() - t0) / 1e6;
+            draftMs += (clock.getAsLong() - t0) / 1e6;
         }
         double[][] values = new double[b][];
         for (int i = 0; i < b; i++) {
@@ -120,18 +117,18 @@ public final class GoodputPlanner {
             }
             SeqState st = state(s);
             double callMs = draftCost.predict(1, Math.min(st.tokensSinceModel, MODEL_CATCH_UP) + modelReach);
-            double[] gain = modelGain(s, st, trees[i]);
+            double[] gain = modelGain(s, trees[i]);
             double before = choose(batch, trees, values, batchColumns, draftMs).goodput;
             double[] saved = values[i];
             values[i] = mergeSorted(saved, gain);
             double after = choose(batch, trees, values, batchColumns, draftMs + callMs).goodput;
             values[i] = saved;
             boolean explore = plannedRounds - lastModelRound >= EXPLORE_EVERY
-                    || globalChain.seen(0) < COLD_START_CALLS;
+                    || acceptance.modelEvidence() < COLD_START_CALLS;
             if (after > before || explore) {
-                long t0 = System.nanoTime();
+                long t0 = clock.getAsLong();
                 trees[i] = s.propose(s.budget());
-                double ms = (System.nanoTime() - t0) / 1e6;
+                double ms = (clock.getAsLong() - t0) / 1e6;
                 draftCost.observe(ms, 1, Math.min(st.tokensSinceModel, MODEL_CATCH_UP) + modelReach);
                 draftMs += ms;
                 st.calledModel = true;
@@ -157,7 +154,7 @@ public final class GoodputPlanner {
      * depth (given the depth before was reached), multiplied along the depths, and discounted by the chance
      * that the lookup candidates already reach that depth.
      */
-    private double[] modelGain(PlannedSequence s, SeqState st, DraftTree lookup) {
+    private double[] modelGain(PlannedSequence s, DraftTree lookup) {
         int depth = Math.min(modelReach, s.budget().maxDepth());
         double[] covered = new double[depth + 1];
         double[] v = nodeValues(s, lookup);
@@ -170,9 +167,7 @@ public final class GoodputPlanner {
         double[] gain = new double[depth];
         double chain = 1;
         for (int d = 1; d <= depth; d++) {
-            int cell = Math.min(d, NodeFeatures.CHAIN_DEPTHS) - 1;
-            double global = globalChain.estimate(cell, d == 1 ? 0.5 : 0.3, GLOBAL_STRENGTH);
-            chain *= st.chain.estimate(cell, global, SEQ_STRENGTH);
+            chain *= acceptance.modelDepth(s, d);
             gain[d - 1] = chain * (1 - covered[d]);
         }
         return gain;
@@ -234,13 +229,18 @@ public final class GoodputPlanner {
     private static double[] mergeSorted(double[] a, double[] extra) {
         double[] m = Arrays.copyOf(a, a.length + extra.length);
         System.arraycopy(extra, 0, m, a.length, extra.length);
-        Arrays.sort(m);
-        for (int i = 0, j = m.length - 1; i < j; i++, j--) {
-            double t = m[i];
-            m[i] = m[j];
-            m[j] = t;
+        return descending(m);
+    }
+
+    /** Sorts in place, largest first. */
+    private static double[] descending(double[] v) {
+        Arrays.sort(v);
+        for (int i = 0, j = v.length - 1; i < j; i++, j--) {
+            double t = v[i];
+            v[i] = v[j];
+            v[j] = t;
         }
-        return m;
+        return v;
     }
 
     /** Keeps the {@code take} most valuable nodes; values never grow along a path, so they form a subtree. */
@@ -269,42 +269,11 @@ public final class GoodputPlanner {
     }
 
     private double[] sortedValues(PlannedSequence s, DraftTree tree) {
-        double[] v = nodeValues(s, tree);
-        double[] sorted = v.clone();
-        Arrays.sort(sorted);
-        for (int i = 0, j = sorted.length - 1; i < j; i++, j--) {
-            double t = sorted[i];
-            sorted[i] = sorted[j];
-            sorted[j] = t;
-        }
-        return sorted;
+        return descending(nodeValues(s, tree));
     }
 
-    /** Probability that each node is accepted: the product of conditional estimates along its path. */
     double[] nodeValues(PlannedSequence s, DraftTree tree) {
-        SeqState st = state(s);
-        double[] v = new double[tree.size()];
-        for (int n = 0; n < v.length; n++) {
-            int p = tree.parent(n);
-            double parent = p == DraftTree.ROOT ? 1 : v[p];
-            v[n] = parent * Math.min(conditional(st, tree, n), 0.999);
-        }
-        return v;
-    }
-
-    private double conditional(SeqState st, DraftTree tree, int n) {
-        double p = 0;
-        if (tree.from(n, DraftTree.MODEL)) {
-            int cell = NodeFeatures.modelCell(tree, n);
-            double global = globalModel.estimate(cell, NodeFeatures.modelPrior(tree, n), GLOBAL_STRENGTH);
-            p = Math.max(p, st.model.estimate(cell, global, SEQ_STRENGTH));
-        }
-        if (tree.from(n, DraftTree.SUFFIX)) {
-            int cell = NodeFeatures.suffixCell(tree, n);
-            double global = globalSuffix.estimate(cell, NodeFeatures.suffixPrior(tree, n), GLOBAL_STRENGTH);
-            p = Math.max(p, st.suffix.estimate(cell, global, SEQ_STRENGTH));
-        }
-        return p;
+        return acceptance.nodeValues(s, tree);
     }
 
     // ------------------------------------------------------------------ costs
@@ -359,18 +328,9 @@ public final class GoodputPlanner {
 
     // ------------------------------------------------------------------ learning
 
-    /** Learns from a verified round: which nodes were accepted, given their parent was. */
+    /** Learns from a verified round: which nodes were accepted given their parent was, and what the model was fed. */
     public synchronized void observe(PlannedSequence s, DraftTree tree, RoundResult round) {
         SeqState st = state(s);
-        st.rounds++;
-        long version = round.drafterVersion();
-        boolean modelInTree = false;
-        for (int n = 0; n < tree.size() && !modelInTree; n++) {
-            modelInTree = tree.from(n, DraftTree.MODEL);
-        }
-        if (modelInTree && version > 0) {
-            followDrafterVersion(st, version);
-        }
         Acceptance acc = round.acceptance();
         if (s.adaptive()) {
             actualAccepted += acc.acceptedNodes().length;
@@ -379,57 +339,13 @@ public final class GoodputPlanner {
         for (int n : acc.acceptedNodes()) {
             onPath[n] = true;
         }
-        // per depth: did the model offer a candidate under an accepted parent, and was the accepted token one?
-        int depth = tree.maxDepth();
-        boolean[] offered = new boolean[depth + 1];
-        boolean[] hit = new boolean[depth + 1];
-        for (int n = 0; n < tree.size(); n++) {
-            int p = tree.parent(n);
-            if (p != DraftTree.ROOT && !onPath[p]) {
-                continue;
-            }
-            boolean ok = onPath[n];
-            if (tree.from(n, DraftTree.MODEL)) {
-                int cell = NodeFeatures.modelCell(tree, n);
-                globalModel.update(cell, ok);
-                st.model.update(cell, ok);
-                offered[tree.depth(n)] = true;
-                hit[tree.depth(n)] |= ok;
-            }
-            if (tree.from(n, DraftTree.SUFFIX)) {
-                int cell = NodeFeatures.suffixCell(tree, n);
-                globalSuffix.update(cell, ok);
-                st.suffix.update(cell, ok);
-            }
+        acceptance.learn(s, tree, onPath, round.drafterVersion());
+        boolean modelInTree = false;
+        for (int n = 0; n < tree.size() && !modelInTree; n++) {
+            modelInTree = tree.from(n, DraftTree.MODEL);
         }
-        for (int d = 1; d <= depth; d++) {
-            if (offered[d]) {
-                int cell = Math.min(d, NodeFeatures.CHAIN_DEPTHS) - 1;
-                globalChain.update(cell, hit[d]);
-                st.chain.update(cell, hit[d]);
-            }
-        }
-        if (st.calledModel || modelInTree) {
-            st.roundsSinceModel = 0;
-            st.tokensSinceModel = acc.acceptedNodes().length + 1;
-        } else {
-            st.roundsSinceModel++;
-            st.tokensSinceModel += acc.acceptedNodes().length + 1;
-        }
-    }
-
-    /** A new drafter version makes model evidence stale: fade it so estimates follow within a few rounds. */
-    private void followDrafterVersion(SeqState st, long version) {
-        if (globalDrafterVersion >= 0 && version != globalDrafterVersion) {
-            globalModel.fade(0.1);
-            globalChain.fade(0.1);
-        }
-        globalDrafterVersion = version;
-        if (st.drafterVersion >= 0 && version != st.drafterVersion) {
-            st.model.fade(0);
-            st.chain.fade(0);
-        }
-        st.drafterVersion = version;
+        int committed = acc.acceptedNodes().length + 1;
+        st.tokensSinceModel = st.calledModel || modelInTree ? committed : st.tokensSinceModel + committed;
     }
 
     private SeqState state(PlannedSequence s) {
@@ -446,19 +362,6 @@ public final class GoodputPlanner {
         return verifyCost.coefficients();
     }
 
-    public synchronized double[] draftCostCoefficients() {
-        return draftCost.coefficients();
-    }
-
-    public synchronized long verifyCostSamples() {
-        return verifyCost.samples();
-    }
-
-    /** Predicted ms of a single-sequence verification of {@code nodes} tree nodes after {@code past} rows. */
-    public synchronized double predictVerifyMs(int nodes, int past) {
-        return verifyCost.predict(verifyFeatures(1, nodes, past));
-    }
-
     /** Cost-model coefficients and decision shares, keyed as the metrics name them. */
     public synchronized Map<String, Double> state() {
         double[] v = verifyCost.coefficients();
@@ -472,18 +375,6 @@ public final class GoodputPlanner {
         m.put("plain_step_ratio", plannedRounds == 0 ? 0 : (double) plainSteps / plannedRounds);
         m.put("model_call_ratio", plannedRounds == 0 ? 0 : (double) modelCalls / plannedRounds);
         return m;
-    }
-
-    public synchronized long modelCalls() {
-        return modelCalls;
-    }
-
-    public synchronized long plainSteps() {
-        return plainSteps;
-    }
-
-    public synchronized long plannedRounds() {
-        return plannedRounds;
     }
 
     @Override

@@ -1,6 +1,6 @@
 package dev.specserve.runtime.spec;
 
-/** A finished generation with its per-round aggregates. */
+/** A finished generation with its per-round aggregates; {@code logprobs} is null unless the request asked for them. */
 public record GenerationResult(
         int[] tokens,
         String text,
@@ -14,7 +14,16 @@ public record GenerationResult(
         long verifyNanos,
         long javaNanos,
         long draftForwards,
-        long treeNodes) {
+        long treeNodes,
+        java.util.List<TokenLogprob> logprobs) {
+
+    /** Without logprobs (the request did not ask for them). */
+    public GenerationResult(int[] tokens, String text, FinishReason finishReason, int promptTokens, int rounds,
+                            long acceptedDraftTokens, long prefillNanos, long totalNanos, long draftNanos,
+                            long verifyNanos, long javaNanos, long draftForwards, long treeNodes) {
+        this(tokens, text, finishReason, promptTokens, rounds, acceptedDraftTokens, prefillNanos, totalNanos,
+                draftNanos, verifyNanos, javaNanos, draftForwards, treeNodes, null);
+    }
 
     /** Mean tokens per round including the bonus token (tau). */
     public double meanAcceptedLength() {

@@ -41,7 +41,7 @@ public final class RoundRunner {
      * 0..B-1 in batch order; a single sequence verifies against its own cache. Results are in batch order.
      */
     public RoundResult[] run(List<Sequence> batch, KvPool pool) {
-        calibrateOnce();
+        ensureCalibrated();
         boolean batched = batch.size() > 1;
         int columns = batched ? pool.fit() : -1; // past rows every sequence of the batched forward attends over
         DraftTree[] trees = planner.draft(batch, columns);
@@ -89,7 +89,7 @@ public final class RoundRunner {
      * Seeds the planner's verify-cost model with a short profile (tree sizes 0..32 after a short and a long
      * past, about a dozen forwards), so the first requests are planned on this machine's costs.
      */
-    private void calibrateOnce() {
+    public void ensureCalibrated() {
         if (calibrated) {
             return;
         }

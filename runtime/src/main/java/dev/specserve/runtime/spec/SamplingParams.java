@@ -1,8 +1,27 @@
 package dev.specserve.runtime.spec;
 
-/** temperature 0 means greedy; top_p in (0, 1]; the seed makes sampling reproducible. */
-public record SamplingParams(double temperature, double topP, long seed) {
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * How the target's next-token distribution is shaped, in vLLM's order: {@code logit_bias} is added to the
+ * logits, then the frequency penalty (times the token's count in the output so far) and the presence penalty
+ * (once, if the token occurs in the output so far) are subtracted; then temperature (0 = greedy: argmax of the
+ * processed logits) and top-p. Penalties count generated tokens only, never the prompt.
+ *
+ * @param logitBias token id to bias in [-100, 100]; empty for none
+ * @param logprobs  top alternatives to report per emitted token (0..5), or -1 for no logprobs
+ */
+public record SamplingParams(double temperature, double topP, long seed, double presencePenalty,
+                             double frequencyPenalty, Map<Integer, Double> logitBias, int logprobs) {
     public static final SamplingParams GREEDY = new SamplingParams(0, 1, 0);
+    public static final double MAX_PENALTY = 2.0;
+    public static final double MAX_BIAS = 100.0;
+    public static final int MAX_LOGPROBS = 5;
+
+    public SamplingParams(double temperature, double topP, long seed) {
+        this(temperature, topP, seed, 0, 0, Map.of(), -1);
+    }
 
     public SamplingParams {
         if (!(temperature >= 0) || Double.isInfinite(temperature)) {
@@ -11,9 +30,48 @@ public record SamplingParams(double temperature, double topP, long seed) {
         if (!(topP > 0 && topP <= 1)) {
             throw new InvalidRequestException("top_p", "top_p must be in (0, 1], got " + topP);
         }
+        if (!(Math.abs(presencePenalty) <= MAX_PENALTY)) {
+            throw new InvalidRequestException("presence_penalty", "presence_penalty must be in [-2, 2], got "
+                    + presencePenalty);
+        }
+        if (!(Math.abs(frequencyPenalty) <= MAX_PENALTY)) {
+            throw new InvalidRequestException("frequency_penalty", "frequency_penalty must be in [-2, 2], got "
+                    + frequencyPenalty);
+        }
+        logitBias = logitBias == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(logitBias));
+        for (Map.Entry<Integer, Double> e : logitBias.entrySet()) {
+            if (e.getKey() == null || e.getKey() < 0) {
+                throw new InvalidRequestException("logit_bias", "logit_bias keys must be token ids >= 0, got "
+                        + e.getKey());
+            }
+            if (e.getValue() == null || !(Math.abs(e.getValue()) <= MAX_BIAS)) {
+                throw new InvalidRequestException("logit_bias", "logit_bias values must be in [-100, 100], got "
+                        + e.getValue() + " for token " + e.getKey());
+            }
+        }
+        if (logprobs < -1 || logprobs > MAX_LOGPROBS) {
+            throw new InvalidRequestException("logprobs", "logprobs must be in [0, " + MAX_LOGPROBS + "], got " + logprobs);
+        }
     }
 
     public boolean greedy() {
         return temperature == 0;
+    }
+
+    /** True when logits must be processed (bias or penalties) before temperature and top-p. */
+    public boolean processesLogits() {
+        return presencePenalty != 0 || frequencyPenalty != 0 || !logitBias.isEmpty();
+    }
+
+    public boolean wantsLogprobs() {
+        return logprobs >= 0;
+    }
+
+    public SamplingParams withPenalties(double presence, double frequency, Map<Integer, Double> bias) {
+        return new SamplingParams(temperature, topP, seed, presence, frequency, bias, logprobs);
+    }
+
+    public SamplingParams withLogprobs(int n) {
+        return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, n);
     }
 }

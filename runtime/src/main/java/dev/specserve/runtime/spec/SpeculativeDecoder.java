@@ -77,6 +77,18 @@ public final class SpeculativeDecoder {
         if (req.maxTokens() <= 0) {
             throw new InvalidRequestException("max_tokens", "max_tokens must be > 0, got " + req.maxTokens());
         }
+        if ((long) prompt.length + req.maxTokens() > contextLength) {
+            throw new InvalidRequestException("max_tokens", "this model's context holds " + contextLength
+                    + " tokens, but " + ((long) prompt.length + req.maxTokens()) + " were requested (" + prompt.length
+                    + " in the prompt, max_tokens " + req.maxTokens() + "); ask for max_tokens <= "
+                    + (contextLength - prompt.length) + " or shorten the prompt");
+        }
+        for (Integer id : req.sampling().logitBias().keySet()) {
+            if (id >= target.info().vocab()) {
+                throw new InvalidRequestException("logit_bias", "logit_bias token id " + id
+                        + " is outside the vocabulary [0, " + target.info().vocab() + ")");
+            }
+        }
         if (req.budget().maxNodes() > MAX_TREE_NODES) {
             throw new InvalidRequestException("max_nodes", "draft budget of " + req.budget().maxNodes()
                     + " nodes exceeds the limit of " + MAX_TREE_NODES);
@@ -87,6 +99,7 @@ public final class SpeculativeDecoder {
     public GenerationResult generate(GenerationRequest req, Drafter drafter, RoundListener listener,
                                      BooleanSupplier cancelled) {
         validate(req);
+        runner.ensureCalibrated(); // before the clock starts: a one-time profile is not this request's time
         KvCache cache = target.newCache(cacheCapacity(req.budget()));
         try (Sequence seq = start(req, drafter, cache, null)) {
             List<Sequence> batch = List.of(seq);
@@ -139,12 +152,17 @@ public final class SpeculativeDecoder {
         private long roundDraftOrtNanos;
         private long roundDrafterVersion;
         private int[] lastEmitted = new int[0];
+        private final LogitsProcessor processor;
+        private final List<TokenLogprob> logprobs;
+        private List<TokenLogprob> lastLogprobs = List.of();
 
         private Sequence(GenerationRequest req, Drafter drafter, KvCache cache, PrefixState prefix) {
             this.req = req;
             this.drafter = drafter;
             this.cache = cache;
             this.rng = new SplittableRandom(req.sampling().seed());
+            this.processor = new LogitsProcessor(req.sampling(), target.info().vocab());
+            this.logprobs = req.sampling().wantsLogprobs() ? new java.util.ArrayList<>() : null;
             this.out = new OutputTracker(tokenizer, req.maxTokens(), req.stop());
             int[] prompt = req.promptIds();
             int cached = 0;
@@ -165,8 +183,9 @@ public final class SpeculativeDecoder {
             TargetOutput prefill = target.forward(rest, positions, Masks.causal(rest.length, cached), cache);
             cache.appendAll(prefill.present(), rest.length);
             promptHidden = prefix == null ? prefill.hidden() : concat(prefix.hidden(), prefill.hidden());
-            int first = TreeVerifier.selectToken(prefill, rest.length - 1, req.sampling(), rng);
+            int first = TreeVerifier.selectToken(prefill, rest.length - 1, processor, rng);
             lastEmitted = out.addAll(new int[] {first});
+            recordEmitted(prefill, new int[] {rest.length - 1}, lastEmitted);
             this.drafts = drafter.newSession();
             drafts.start(prompt, promptHidden, first);
             prefillNanos = System.nanoTime() - startNanos;
@@ -238,11 +257,12 @@ public final class SpeculativeDecoder {
 
         /** Accepts against the target's verification of {@code tree}, compacts the caches and emits tokens. */
         public RoundResult accept(DraftTree tree, TargetOutput verified, long verifyStart) {
-            Acceptance acceptance = TreeVerifier.verify(tree, verified, req.sampling(), rng);
+            Acceptance acceptance = TreeVerifier.verify(tree, verified, processor, rng);
             cache.append(verified.present(), acceptance.keptRows());
             int[] committed = acceptance.newTokens(tree);
             drafts.commit(committed, verified.hiddenRows(acceptance.keptRows()));
             lastEmitted = out.addAll(committed);
+            recordEmitted(verified, acceptance.keptRows(), lastEmitted);
             long done = System.nanoTime();
             long draft = roundDraftNanos;
             long verify = done - verifyStart;
@@ -259,6 +279,55 @@ public final class SpeculativeDecoder {
             draftForwards += round.draftForwards();
             treeNodes += tree.size();
             return round;
+        }
+
+        /**
+         * Counts the emitted tokens for the penalties and, when asked for, records their logprobs: token j of
+         * the round was chosen from verification row {@code rows[j]}, processed with the counts before it.
+         */
+        private void recordEmitted(TargetOutput verified, int[] rows, int[] emitted) {
+            if (logprobs != null) {
+                List<TokenLogprob> round = new java.util.ArrayList<>(emitted.length);
+                for (int j = 0; j < emitted.length; j++) {
+                    double[] lp = processor.logSoftmax(processor.process(verified, rows[j], emitted, j));
+                    round.add(logprob(lp, emitted[j]));
+                }
+                logprobs.addAll(round);
+                lastLogprobs = round;
+            }
+            for (int t : emitted) {
+                processor.add(t);
+            }
+        }
+
+        private TokenLogprob logprob(double[] lp, int token) {
+            int k = req.sampling().logprobs();
+            int[] top = new int[k];
+            boolean[] taken = new boolean[lp.length];
+            for (int i = 0; i < k && i < lp.length; i++) {
+                int best = -1;
+                for (int v = 0; v < lp.length; v++) {
+                    if (!taken[v] && (best < 0 || lp[v] > lp[best])) {
+                        best = v;
+                    }
+                }
+                taken[best] = true;
+                top[i] = best;
+            }
+            List<TokenLogprob.Alternative> alts = new java.util.ArrayList<>(k);
+            for (int t : top) {
+                alts.add(new TokenLogprob.Alternative(t, tokenText(t), lp[t]));
+            }
+            return new TokenLogprob(token, tokenText(token), lp[token], alts);
+        }
+
+        private String tokenText(int token) {
+            return tokenizer.decode(new int[] {token});
+        }
+
+        /** Logprobs of the tokens the last prefill or round emitted (empty unless the request asked for them). */
+        public List<TokenLogprob> lastLogprobs() {
+            return lastLogprobs;
         }
 
         /** Tokens the last prefill or round added to the output. */
@@ -282,7 +351,7 @@ public final class SpeculativeDecoder {
         public GenerationResult result() {
             return new GenerationResult(out.tokens(), out.text(), out.reason(), req.promptIds().length, rounds,
                     accepted, prefillNanos, System.nanoTime() - startNanos, draftNanos, verifyNanos, javaNanos,
-                    draftForwards, treeNodes);
+                    draftForwards, treeNodes, logprobs == null ? null : List.copyOf(logprobs));
         }
 
         @Override

@@ -3,7 +3,7 @@ package dev.specserve.runtime.spec;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
-/** The target's sampling distribution for one row of logits, after temperature and top-p. */
+/** The target's sampling distribution for one row of logits, after logit processing, temperature and top-p. */
 final class TokenDistribution {
     private final double[] p;
 
@@ -12,14 +12,24 @@ final class TokenDistribution {
     }
 
     static TokenDistribution of(float[] logits, int offset, int vocab, SamplingParams params) {
-        double[] p = new double[vocab];
+        double[] l = new double[vocab];
+        for (int v = 0; v < vocab; v++) {
+            l[v] = logits[offset + v];
+        }
+        return of(l, params);
+    }
+
+    /** From already processed logits (bias and penalties applied, see {@link LogitsProcessor}); reuses the array. */
+    static TokenDistribution of(double[] processed, SamplingParams params) {
+        double[] p = processed;
+        int vocab = p.length;
         double max = Double.NEGATIVE_INFINITY;
         for (int v = 0; v < vocab; v++) {
-            max = Math.max(max, logits[offset + v]);
+            max = Math.max(max, p[v]);
         }
         double sum = 0;
         for (int v = 0; v < vocab; v++) {
-            p[v] = Math.exp((logits[offset + v] - max) / params.temperature());
+            p[v] = Math.exp((p[v] - max) / params.temperature());
             sum += p[v];
         }
         for (int v = 0; v < vocab; v++) {

@@ -15,10 +15,12 @@ import java.util.Map;
 public final class TextTokenizer implements AutoCloseable {
     private final HuggingFaceTokenizer tokenizer;
     private final int eosId;
+    private final int maxTokenBytes;
 
-    private TextTokenizer(HuggingFaceTokenizer tokenizer, int eosId) {
+    private TextTokenizer(HuggingFaceTokenizer tokenizer, int eosId, int maxTokenBytes) {
         this.tokenizer = tokenizer;
         this.eosId = eosId;
+        this.maxTokenBytes = maxTokenBytes;
     }
 
     public static TextTokenizer load(Path tokenizerJson, int eosId) {
@@ -26,7 +28,7 @@ public final class TextTokenizer implements AutoCloseable {
         try {
             var tok = HuggingFaceTokenizer.newInstance(tokenizerJson,
                     Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
-            return new TextTokenizer(tok, eosId);
+            return new TextTokenizer(tok, eosId, maxTokenBytes(tokenizerJson));
         } catch (IOException e) {
             throw new IllegalStateException("cannot load tokenizer " + tokenizerJson + ": " + e.getMessage(), e);
         }
@@ -46,6 +48,50 @@ public final class TextTokenizer implements AutoCloseable {
             System.setProperty("ENGINE_CACHE_DIR", cache.toString());
         }
         System.setProperty("offline", "true");
+    }
+
+    /**
+     * An upper bound on the UTF-8 bytes of text one token can cover, from the vocabulary (model vocab and added
+     * tokens) of {@code tokenizer.json}: the longest entry's UTF-8 length. For byte-level BPE each vocab char
+     * stands for one byte, so its UTF-8 length is at least the bytes it covers; for other vocabularies the entry
+     * is the text itself (unless an unknown-token can stand for a whole word: then there is no bound). A normalizer could shrink text before tokenization (composition), so the bound is
+     * then multiplied by 4. {@link Integer#MAX_VALUE} when the vocabulary cannot be read (no bound).
+     */
+    static int maxTokenBytes(Path tokenizerJson) {
+        try {
+            com.fasterxml.jackson.databind.JsonNode root = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(tokenizerJson.toFile());
+            com.fasterxml.jackson.databind.JsonNode vocab = root.path("model").path("vocab");
+            com.fasterxml.jackson.databind.JsonNode unk = root.path("model").get("unk_token");
+            if (unk != null && !unk.isNull() && !root.path("model").path("byte_fallback").asBoolean(false)) {
+                return Integer.MAX_VALUE; // an unknown-token can stand for any amount of text: no bound
+            }
+            int max = 0;
+            java.util.Iterator<String> names = vocab.isObject() ? vocab.fieldNames() : java.util.Collections.emptyIterator();
+            while (names.hasNext()) {
+                max = Math.max(max, names.next().getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+            }
+            if (vocab.isArray()) { // Unigram: [[piece, score], ...]
+                for (com.fasterxml.jackson.databind.JsonNode e : vocab) {
+                    max = Math.max(max, e.path(0).asText().getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+                }
+            }
+            for (com.fasterxml.jackson.databind.JsonNode t : root.path("added_tokens")) {
+                max = Math.max(max, t.path("content").asText().getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+            }
+            if (max == 0) {
+                return Integer.MAX_VALUE;
+            }
+            com.fasterxml.jackson.databind.JsonNode normalizer = root.get("normalizer");
+            return normalizer == null || normalizer.isNull() ? max : max * 4;
+        } catch (IOException | RuntimeException e) {
+            return Integer.MAX_VALUE;
+        }
+    }
+
+    /** See {@link #maxTokenBytes(Path)}: text of more UTF-8 bytes than this times N tokenizes to more than N tokens. */
+    public int maxTokenBytes() {
+        return maxTokenBytes;
     }
 
     public int[] encode(String text) {

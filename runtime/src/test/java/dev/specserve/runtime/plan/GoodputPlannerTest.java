@@ -19,6 +19,8 @@ import org.junit.jupiter.api.Test;
  * simulated so the expectations are exact.
  */
 class GoodputPlannerTest {
+    /** Simulated time: only drafter forwards advance it, so the tests do not depend on the machine's load. */
+    static final java.util.concurrent.atomic.AtomicLong CLOCK = new java.util.concurrent.atomic.AtomicLong();
 
     /**
      * A sequence whose lookup always offers a 12-deep chain and whose model (if any) offers a 4-deep one for
@@ -48,10 +50,7 @@ class GoodputPlannerTest {
             }
             if (model && b.maxForwards() > 0) {
                 modelCalls++;
-                long until = System.nanoTime() + 2_000_000; // a drafter forward costs 2 ms
-                while (System.nanoTime() < until) {
-                    Thread.onSpinWait();
-                }
+                CLOCK.addAndGet(2_000_000); // a drafter forward costs 2 ms of simulated time
                 DraftTree m = new DraftTree();
                 int p = DraftTree.ROOT;
                 for (int d = 0; d < 4; d++) {
@@ -84,7 +83,7 @@ class GoodputPlannerTest {
     }
 
     static GoodputPlanner plannerWithCosts(double fixedMs, double perTokenMs) {
-        GoodputPlanner planner = new GoodputPlanner();
+        GoodputPlanner planner = new GoodputPlanner(CLOCK::get);
         List<double[]> profile = new ArrayList<>();
         for (int nodes : new int[] {0, 1, 3, 7, 15, 31}) {
             profile.add(new double[] {nodes, 100, fixedMs + perTokenMs * (nodes + 1)});

@@ -1,0 +1,185 @@
+package dev.specserve.controller.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.specserve.controller.server.TcpBridgeTest.BridgeClient;
+import io.vertx.core.json.JsonObject;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.SocketException;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Streams belong to the bridge connection that opened them, a closing connection cancels what it started, unclaimed
+ * streams are cancelled and counted, and over-large frames close the connection: all spoken over real sockets.
+ */
+class BridgeSecurityTest {
+    static final long CONSUMER_TIMEOUT_MS = 600;
+    static final int MAX_FRAME = 8192;
+    static TestServer server;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start(Map.of("stream_consumer_timeout_ms", Long.toString(CONSUMER_TIMEOUT_MS),
+                "bridge_max_frame_bytes", Integer.toString(MAX_FRAME)));
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    @AfterEach
+    void theEngineIsIdle() {
+        server.awaitIdle();
+    }
+
+    static JsonObject slow(String prompt) {
+        return TcpBridgeTest.greedy(prompt, server.engine.maxTokensLimit()).put("strategy", "none")
+                .put("domain", TestServer.SLOW);
+    }
+
+    static double cancelled() {
+        return server.metric("specserve_requests_finished_total{finish_reason=\"cancelled\"}");
+    }
+
+    @Test
+    void a_stream_address_carries_a_random_capability_not_the_request_id() throws Exception {
+        try (BridgeClient client = new BridgeClient(server.bridgePort())) {
+            client.send("specserve.generate.stream", "open", TcpBridgeTest.greedy("x = ", 4));
+            JsonObject opened = client.read().getJsonObject("body");
+            client.write(new JsonObject().put("type", "register").put("address", opened.getString("address")));
+            drainToDone(client);
+
+            String capability = opened.getString("address").substring(EventBusApiVerticle.STREAM_PREFIX.length());
+            assertThat(capability).hasSize(StreamOwnership.CAPABILITY_CHARS).matches("[A-Za-z0-9_-]+")
+                    .doesNotContain(opened.getString("id"));
+            assertThat(opened.getString("control")).isEqualTo(opened.getString("address") + ".control");
+        }
+    }
+
+    @Test
+    void another_connection_cannot_register_on_or_cancel_a_stream_it_did_not_open() throws Exception {
+        try (BridgeClient owner = new BridgeClient(server.bridgePort());
+             BridgeClient intruder = new BridgeClient(server.bridgePort())) {
+            owner.send("specserve.generate.stream", "open", TcpBridgeTest.greedy("def main():", 24).put("domain", TestServer.SLOW));
+            JsonObject opened = owner.read().getJsonObject("body");
+
+            intruder.write(new JsonObject().put("type", "register").put("address", opened.getString("address")));
+            JsonObject registerRefused = intruder.read();
+            intruder.write(new JsonObject().put("type", "send").put("address", opened.getString("control"))
+                    .put("body", new JsonObject().put("type", "cancel")));
+            JsonObject cancelRefused = intruder.read();
+            intruder.send(opened.getString("control"), "r", new JsonObject().put("type", "cancel"));
+            JsonObject requestRefused = intruder.read();
+            // a forged connection header is replaced by the bridge: the stream still is not the intruder's
+            intruder.write(new JsonObject().put("type", "send").put("address", "specserve.generate.stream")
+                    .put("replyAddress", "forged").put("headers", new JsonObject().put("Specserve-Bridge-Connection", "x"))
+                    .put("body", TcpBridgeTest.greedy("y = ", 2)));
+            JsonObject forgedFrame = intruder.read();
+            JsonObject forgedOpened = forgedFrame.getJsonObject("body");
+            assertThat(forgedOpened).as(forgedFrame.encode()).isNotNull();
+            owner.write(new JsonObject().put("type", "register").put("address", forgedOpened.getString("address")));
+            JsonObject ownerRefused = owner.read();
+            intruder.write(new JsonObject().put("type", "register").put("address", forgedOpened.getString("address")));
+
+            owner.write(new JsonObject().put("type", "register").put("address", opened.getString("address")));
+            JsonObject done = drainToDone(owner);
+
+            for (JsonObject refused : new JsonObject[] {registerRefused, cancelRefused, requestRefused, ownerRefused}) {
+                assertThat(refused.getString("type")).isEqualTo("err");
+                assertThat(refused.getString("message")).isEqualTo(TcpBridgeVerticle.BLOCKED);
+            }
+            assertThat(done.getString("finish_reason")).as("the owner's stream was not cancelled").isIn("stop", "length");
+        }
+    }
+
+    @Test
+    void closing_the_connection_cancels_its_request_reply_generation() throws Exception {
+        double before = cancelled();
+        long started = System.nanoTime();
+        try (BridgeClient client = new BridgeClient(server.bridgePort())) {
+            client.send("specserve.generate", "reply", slow("def main():"));
+            TestServer.awaitCondition(() -> server.engine.running() == 1, Duration.ofSeconds(30), "the request runs");
+        }
+
+        TestServer.awaitCondition(() -> cancelled() == before + 1, Duration.ofSeconds(30), "the request is cancelled");
+        server.awaitIdle();
+        // the full generation would take at least maxTokens rounds of SLOW_ROUND_MILLIS
+        assertThat(Duration.ofNanos(System.nanoTime() - started))
+                .isLessThan(Duration.ofMillis(server.engine.maxTokensLimit() * TestServer.SLOW_ROUND_MILLIS));
+    }
+
+    @Test
+    void closing_the_connection_before_registering_cancels_its_stream() throws Exception {
+        double before = cancelled();
+        double unclaimed = server.metric("specserve_bridge_streams_unclaimed_total");
+        long closed;
+        try (BridgeClient client = new BridgeClient(server.bridgePort())) {
+            client.send("specserve.generate.stream", "open", slow("import os\n"));
+            client.read();
+            closed = System.nanoTime();
+        }
+
+        TestServer.awaitCondition(() -> cancelled() == before + 1, Duration.ofSeconds(30), "the stream is cancelled");
+        assertThat(Duration.ofNanos(System.nanoTime() - closed)).isLessThan(Duration.ofMillis(CONSUMER_TIMEOUT_MS));
+        assertThat(server.metric("specserve_bridge_streams_unclaimed_total")).as("cancelled for the close, not the timeout")
+                .isEqualTo(unclaimed);
+        TestServer.awaitCondition(() -> server.server.openStreams() == 0, Duration.ofSeconds(5), "the stream closed");
+    }
+
+    @Test
+    void a_stream_nobody_registers_for_is_cancelled_after_the_timeout_and_counted() throws Exception {
+        double unclaimed = server.metric("specserve_bridge_streams_unclaimed_total");
+        double before = cancelled();
+        try (BridgeClient client = new BridgeClient(server.bridgePort())) {
+            client.send("specserve.generate.stream", "open", slow("class A:\n"));
+            client.read();
+
+            TestServer.awaitCondition(() -> cancelled() == before + 1, Duration.ofSeconds(30), "the stream is cancelled");
+            assertThat(server.metric("specserve_bridge_streams_unclaimed_total")).isEqualTo(unclaimed + 1);
+            assertThat(server.server.openStreams()).isZero();
+        }
+    }
+
+    @Test
+    void a_frame_over_the_limit_closes_that_connection_only_and_is_counted() throws Exception {
+        double oversized = server.metric("specserve_bridge_frames_oversized_total");
+        try (BridgeClient good = new BridgeClient(server.bridgePort());
+             BridgeClient big = new BridgeClient(server.bridgePort());
+             BridgeClient huge = new BridgeClient(server.bridgePort())) {
+            big.send("specserve.generate", "r", new JsonObject().put("prompt", "x".repeat(MAX_FRAME)).put("max_tokens", 1));
+            JsonObject err = big.read();
+            huge.out.writeInt(Integer.MAX_VALUE); // announces 2 GiB and sends nothing more
+            huge.out.flush();
+            JsonObject hugeErr = huge.read();
+
+            assertThat(err.getString("type")).isEqualTo("err");
+            assertThat(err.getString("message")).isEqualTo("frame_too_large");
+            assertThat(hugeErr.getString("message")).isEqualTo("frame_too_large");
+            assertThatThrownBy(big::read).isInstanceOfAny(EOFException.class, SocketException.class);
+            assertThatThrownBy(huge::read).isInstanceOfAny(EOFException.class, SocketException.class);
+            assertThat(server.metric("specserve_bridge_frames_oversized_total")).isEqualTo(oversized + 2);
+
+            good.send("specserve.generate", "ok", TcpBridgeTest.greedy("y".repeat(MAX_FRAME / 2), 1));
+            JsonObject reply = good.read();
+            assertThat(reply.getString("type")).as(reply.encode()).isIn("message", "err");
+            assertThat(reply.getString("message")).as("a frame under the limit is not refused for its size")
+                    .isNotEqualTo("frame_too_large");
+        }
+    }
+
+    static JsonObject drainToDone(BridgeClient client) throws IOException {
+        JsonObject body;
+        do {
+            body = client.read().getJsonObject("body");
+        } while (!"done".equals(body.getString("type")) && !"error".equals(body.getString("type")));
+        return body;
+    }
+}

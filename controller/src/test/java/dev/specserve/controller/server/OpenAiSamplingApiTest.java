@@ -1,0 +1,137 @@
+package dev.specserve.controller.server;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** logprobs, penalties and logit_bias over HTTP, in OpenAI's completions format, plain and streamed. */
+class OpenAiSamplingApiTest {
+    static TestServer server;
+    static Vertx clientVertx;
+    static WebClient client;
+    static final String PROMPT = "x = [1, 2, 3]\ny = [1, 2, 3]\nz = [1, 2, 3]\nw = [1,";
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start();
+        clientVertx = Vertx.vertx();
+        client = WebClient.create(clientVertx, new WebClientOptions().setDefaultHost("127.0.0.1")
+                .setDefaultPort(server.httpPort()));
+    }
+
+    @AfterAll
+    static void stop() {
+        client.close();
+        clientVertx.close().await();
+        server.close();
+    }
+
+    static JsonObject complete(JsonObject body) throws Exception {
+        HttpResponse<Buffer> r = client.post("/v1/completions").putHeader("Content-Type", "application/json")
+                .sendJsonObject(body).await(60, SECONDS);
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+        return r.bodyAsJsonObject();
+    }
+
+    static JsonObject greedy(String strategy) {
+        return new JsonObject().put("prompt", PROMPT).put("max_tokens", 12).put("temperature", 0)
+                .put("strategy", strategy);
+    }
+
+    @Test
+    void logprobs_follow_the_openai_completions_format_and_do_not_depend_on_the_strategy() throws Exception {
+        JsonObject plain = complete(greedy("none").put("logprobs", 2));
+        JsonObject spec = complete(greedy("suffix").put("logprobs", 2));
+
+        for (JsonObject r : List.of(plain, spec)) {
+            JsonObject choice = r.getJsonArray("choices").getJsonObject(0);
+            JsonObject lp = choice.getJsonObject("logprobs");
+            int n = r.getJsonObject("usage").getInteger("completion_tokens");
+            assertThat(lp.getJsonArray("tokens")).hasSize(n);
+            assertThat(lp.getJsonArray("token_logprobs")).hasSize(n);
+            assertThat(lp.getJsonArray("top_logprobs")).hasSize(n);
+            assertThat(lp.getJsonArray("text_offset")).hasSize(n);
+            assertThat(String.join("", lp.getJsonArray("tokens").stream().map(Object::toString).toList()))
+                    .isEqualTo(choice.getString("text"));
+            for (int i = 0; i < n; i++) {
+                double chosen = lp.getJsonArray("token_logprobs").getDouble(i);
+                JsonObject top = lp.getJsonArray("top_logprobs").getJsonObject(i);
+                assertThat(chosen).isLessThanOrEqualTo(0);
+                assertThat(top.size()).isBetween(2, 3);
+                assertThat(top.getDouble(lp.getJsonArray("tokens").getString(i))).isEqualTo(chosen);
+                double best = top.stream().mapToDouble(e -> ((Number) e.getValue()).doubleValue()).max().orElseThrow();
+                assertThat(chosen).as("greedy takes the most likely token").isEqualTo(best);
+            }
+        }
+        assertThat(spec.getJsonObject("specserve").getDouble("accepted_mean")).as("suffix drafts accepted").isGreaterThan(1);
+        JsonArray a = plain.getJsonArray("choices").getJsonObject(0).getJsonObject("logprobs").getJsonArray("token_logprobs");
+        JsonArray b = spec.getJsonArray("choices").getJsonObject(0).getJsonObject("logprobs").getJsonArray("token_logprobs");
+        for (int i = 0; i < a.size(); i++) {
+            assertThat(b.getDouble(i)).isCloseTo(a.getDouble(i), org.assertj.core.data.Offset.offset(1e-3));
+        }
+        assertThat(complete(greedy("none")).getJsonArray("choices").getJsonObject(0).getValue("logprobs"))
+                .as("no logprobs unless asked").isNull();
+    }
+
+    @Test
+    void streamed_chunks_carry_the_logprobs_of_their_tokens() throws Exception {
+        HttpResponse<Buffer> r = client.post("/v1/completions").putHeader("Content-Type", "application/json")
+                .sendJsonObject(greedy("auto").put("logprobs", 1).put("stream", true)).await(60, SECONDS);
+        assertThat(r.statusCode()).isEqualTo(200);
+        List<String> tokens = new ArrayList<>();
+        int completion = -1;
+        int expectedOffset = 0;
+        for (String line : r.bodyAsString().split("\n")) {
+            if (!line.startsWith("data: {")) {
+                continue;
+            }
+            JsonObject chunk = new JsonObject(line.substring(6));
+            JsonObject lp = chunk.getJsonArray("choices").getJsonObject(0).getJsonObject("logprobs");
+            if (lp != null) {
+                for (int i = 0; i < lp.getJsonArray("tokens").size(); i++) {
+                    assertThat(lp.getJsonArray("text_offset").getInteger(i)).isEqualTo(expectedOffset);
+                    expectedOffset += lp.getJsonArray("tokens").getString(i).length();
+                    tokens.add(lp.getJsonArray("tokens").getString(i));
+                }
+            }
+            if (chunk.containsKey("usage")) {
+                completion = chunk.getJsonObject("usage").getInteger("completion_tokens");
+            }
+        }
+        assertThat(tokens).hasSize(completion);
+    }
+
+    @Test
+    void penalties_and_logit_bias_change_greedy_output_the_same_way_for_every_strategy() throws Exception {
+        String plain = complete(greedy("none")).getJsonArray("choices").getJsonObject(0).getString("text");
+        JsonObject penalties = new JsonObject().put("frequency_penalty", 1.5).put("presence_penalty", 0.5);
+        String none = text(complete(greedy("none").mergeIn(penalties)));
+        String spec = text(complete(greedy("specblock").mergeIn(penalties)));
+        String auto = text(complete(greedy("auto").mergeIn(penalties)));
+
+        assertThat(none).isNotEqualTo(plain);
+        assertThat(spec).isEqualTo(none);
+        assertThat(auto).isEqualTo(none);
+
+        int z = server.stack.tokenizer().encode("z")[0];
+        String biased = text(complete(greedy("suffix").put("max_tokens", 4)
+                .put("logit_bias", new JsonObject().put(Integer.toString(z), 100))));
+        assertThat(biased).isEqualTo("zzzz");
+    }
+
+    static String text(JsonObject r) {
+        return r.getJsonArray("choices").getJsonObject(0).getString("text");
+    }
+}

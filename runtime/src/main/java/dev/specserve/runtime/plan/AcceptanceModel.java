@@ -1,0 +1,130 @@
+package dev.specserve.runtime.plan;
+
+import dev.specserve.runtime.spec.DraftTree;
+import java.util.Map;
+import java.util.WeakHashMap;
+
+/**
+ * What the planner knows about acceptance: for each node, the probability that the target accepts it given
+ * its parent was accepted, learned per source and node feature ({@link NodeFeatures}), globally and per
+ * sequence (the global estimate is the per-sequence prior, so a new request starts sensibly); and, per depth,
+ * the chance that a drafter model's candidates hold the target's token. A new drafter version fades the
+ * model's evidence so the estimates follow it within a few rounds. Not thread-safe (the planner locks).
+ */
+final class AcceptanceModel {
+    private static final double SEQ_STRENGTH = 6;
+    private static final double GLOBAL_STRENGTH = 4;
+
+    private final AcceptanceTable globalModel = new AcceptanceTable(NodeFeatures.MODEL_CELLS, 0.998);
+    private final AcceptanceTable globalSuffix = new AcceptanceTable(NodeFeatures.SUFFIX_CELLS, 0.998);
+    private final AcceptanceTable globalDepth = new AcceptanceTable(NodeFeatures.CHAIN_DEPTHS, 0.995);
+    private final Map<PlannedSequence, Evidence> sequences = new WeakHashMap<>();
+    private long drafterVersion = -1;
+
+    /** One sequence's evidence, forgotten faster than the global one. */
+    private static final class Evidence {
+        final AcceptanceTable model = new AcceptanceTable(NodeFeatures.MODEL_CELLS, 0.95);
+        final AcceptanceTable suffix = new AcceptanceTable(NodeFeatures.SUFFIX_CELLS, 0.95);
+        final AcceptanceTable depth = new AcceptanceTable(NodeFeatures.CHAIN_DEPTHS, 0.9);
+        long drafterVersion = -1;
+    }
+
+    /** Probability that each node is accepted: the product of conditional estimates along its path. */
+    double[] nodeValues(PlannedSequence s, DraftTree tree) {
+        Evidence e = evidence(s);
+        double[] v = new double[tree.size()];
+        for (int n = 0; n < v.length; n++) {
+            int p = tree.parent(n);
+            double parent = p == DraftTree.ROOT ? 1 : v[p];
+            v[n] = parent * Math.min(conditional(e, tree, n), 0.999);
+        }
+        return v;
+    }
+
+    private double conditional(Evidence e, DraftTree tree, int n) {
+        double p = 0;
+        if (tree.from(n, DraftTree.MODEL)) {
+            int cell = NodeFeatures.modelCell(tree, n);
+            double global = globalModel.estimate(cell, NodeFeatures.modelPrior(tree, n), GLOBAL_STRENGTH);
+            p = Math.max(p, e.model.estimate(cell, global, SEQ_STRENGTH));
+        }
+        if (tree.from(n, DraftTree.SUFFIX)) {
+            int cell = NodeFeatures.suffixCell(tree, n);
+            double global = globalSuffix.estimate(cell, NodeFeatures.suffixPrior(tree, n), GLOBAL_STRENGTH);
+            p = Math.max(p, e.suffix.estimate(cell, global, SEQ_STRENGTH));
+        }
+        return p;
+    }
+
+    /** The chance that a model forward's candidates hold the target's token at {@code depth}, given depth-1 was reached. */
+    double modelDepth(PlannedSequence s, int depth) {
+        int cell = Math.min(depth, NodeFeatures.CHAIN_DEPTHS) - 1;
+        double global = globalDepth.estimate(cell, depth == 1 ? 0.5 : 0.3, GLOBAL_STRENGTH);
+        return evidence(s).depth.estimate(cell, global, SEQ_STRENGTH);
+    }
+
+    /** Rounds' worth of (decayed) evidence about the model's first position, across all sequences. */
+    double modelEvidence() {
+        return globalDepth.seen(0);
+    }
+
+    /** Learns which nodes were accepted given their parent was; {@code onPath} marks the accepted path. */
+    void learn(PlannedSequence s, DraftTree tree, boolean[] onPath, long version) {
+        Evidence e = evidence(s);
+        boolean modelInTree = false;
+        for (int n = 0; n < tree.size() && !modelInTree; n++) {
+            modelInTree = tree.from(n, DraftTree.MODEL);
+        }
+        if (modelInTree && version > 0) {
+            followDrafterVersion(e, version);
+        }
+        // per depth: did the model offer a candidate under an accepted parent, and was the accepted token one?
+        int depth = tree.maxDepth();
+        boolean[] offered = new boolean[depth + 1];
+        boolean[] hit = new boolean[depth + 1];
+        for (int n = 0; n < tree.size(); n++) {
+            int p = tree.parent(n);
+            if (p != DraftTree.ROOT && !onPath[p]) {
+                continue;
+            }
+            boolean ok = onPath[n];
+            if (tree.from(n, DraftTree.MODEL)) {
+                int cell = NodeFeatures.modelCell(tree, n);
+                globalModel.update(cell, ok);
+                e.model.update(cell, ok);
+                offered[tree.depth(n)] = true;
+                hit[tree.depth(n)] |= ok;
+            }
+            if (tree.from(n, DraftTree.SUFFIX)) {
+                int cell = NodeFeatures.suffixCell(tree, n);
+                globalSuffix.update(cell, ok);
+                e.suffix.update(cell, ok);
+            }
+        }
+        for (int d = 1; d <= depth; d++) {
+            if (offered[d]) {
+                int cell = Math.min(d, NodeFeatures.CHAIN_DEPTHS) - 1;
+                globalDepth.update(cell, hit[d]);
+                e.depth.update(cell, hit[d]);
+            }
+        }
+    }
+
+    /** A new drafter version makes model evidence stale: fade it so estimates follow within a few rounds. */
+    private void followDrafterVersion(Evidence e, long version) {
+        if (drafterVersion >= 0 && version != drafterVersion) {
+            globalModel.fade(0.1);
+            globalDepth.fade(0.1);
+        }
+        drafterVersion = version;
+        if (e.drafterVersion >= 0 && version != e.drafterVersion) {
+            e.model.fade(0);
+            e.depth.fade(0);
+        }
+        e.drafterVersion = version;
+    }
+
+    private Evidence evidence(PlannedSequence s) {
+        return sequences.computeIfAbsent(s, k -> new Evidence());
+    }
+}

@@ -1,0 +1,18 @@
+package dev.specserve.runtime.spec;
+
+import java.util.List;
+
+/**
+ * One emitted token's log-probability and the most likely alternatives at its position, from the
+ * processed target distribution (see {@link LogitsProcessor#logSoftmax}).
+ *
+ * @param text        the token decoded on its own (a partial UTF-8 sequence decodes to U+FFFD)
+ * @param top         the {@code logprobs} most likely tokens at this position, most likely first
+ */
+public record TokenLogprob(int token, String text, double logprob, List<Alternative> top) {
+    public TokenLogprob {
+        top = List.copyOf(top);
+    }
+
+    public record Alternative(int token, String text, double logprob) {}
+}
