@@ -127,6 +127,8 @@ public record BanditConfig(
         t.put("learnedGateSigmas", tuning.learnedGateSigmas());
         t.put("residualClip", tuning.residualClip());
         t.put("maxPending", tuning.maxPending());
+        t.put("explorationBudget", tuning.explorationBudget());
+        t.put("explorationSpacing", tuning.explorationSpacing());
         m.put("tuning", Collections.unmodifiableMap(t));
         return Collections.unmodifiableMap(m);
     }
@@ -157,7 +159,8 @@ public record BanditConfig(
                 FIELDS.number(t, "stepsToRecover"), FIELDS.number(t, "samplesHalfSaturation"), FIELDS.integral(t, "minFreshSamples"),
                 FIELDS.number(t, "structuralPriorVariance"), FIELDS.number(t, "loadForecastWeight"), FIELDS.number(t, "discount"),
                 FIELDS.number(t, "learnedGateSigmas"), FIELDS.number(t, "residualClip"),
-                FIELDS.intValue(t, "maxPending"));
+                FIELDS.intValue(t, "maxPending"), FIELDS.numberOr(t, "explorationBudget", 0),
+                (int) FIELDS.numberOr(t, "explorationSpacing", 1));
         return new BanditConfig(armList, FIELDS.number(m, "horizonSeconds"), FIELDS.number(m, "swapCostSeconds"),
                 FIELDS.number(m, "priorVariance"), FIELDS.number(m, "noiseVariance"), FIELDS.integral(m, "seed"), tuning);
     }
@@ -211,7 +214,9 @@ public record BanditConfig(
             double discount,
             double learnedGateSigmas,
             double residualClip,
-            int maxPending) {
+            int maxPending,
+            double explorationBudget,
+            int explorationSpacing) {
 
         public Tuning {
             if (!(updateCapacityShare > 0 && updateCapacityShare <= 1)) {
@@ -245,70 +250,91 @@ public record BanditConfig(
             if (maxPending < 1) {
                 throw new IllegalArgumentException("maxPending must be >= 1");
             }
+            requireNonNegative("explorationBudget", explorationBudget);
+            if (explorationSpacing < 1) {
+                throw new IllegalArgumentException("explorationSpacing must be >= 1");
+            }
+        }
+
+        /** Without exploration beyond what a model says pays (explorationBudget 0). */
+        public Tuning(double updateCapacityShare, double queueSaturationDepth, double stepsToRecover,
+                      double samplesHalfSaturation, long minFreshSamples, double structuralPriorVariance,
+                      double loadForecastWeight, double discount, double learnedGateSigmas, double residualClip,
+                      int maxPending) {
+            this(updateCapacityShare, queueSaturationDepth, stepsToRecover, samplesHalfSaturation, minFreshSamples,
+                    structuralPriorVariance, loadForecastWeight, discount, learnedGateSigmas, residualClip, maxPending,
+                    0, 1);
         }
 
         public static Tuning defaults() {
-            return new Tuning(0.5, 8.0, 32.0, 256.0, 1, 1.0, 0.1, 1.0, 0.5, 10.0, 4096);
+            return new Tuning(0.5, 8.0, 32.0, 256.0, 1, 1.0, 0.1, 1.0, 0.5, 10.0, 4096, 0.05, 20);
         }
 
         public Tuning withUpdateCapacityShare(double v) {
             return new Tuning(v, queueSaturationDepth, stepsToRecover, samplesHalfSaturation,
                     minFreshSamples, structuralPriorVariance, loadForecastWeight, discount,
-                    learnedGateSigmas, residualClip, maxPending);
+                    learnedGateSigmas, residualClip, maxPending, explorationBudget, explorationSpacing);
         }
 
         public Tuning withQueueSaturationDepth(double v) {
             return new Tuning(updateCapacityShare, v, stepsToRecover, samplesHalfSaturation,
                     minFreshSamples, structuralPriorVariance, loadForecastWeight, discount,
-                    learnedGateSigmas, residualClip, maxPending);
+                    learnedGateSigmas, residualClip, maxPending, explorationBudget, explorationSpacing);
         }
 
         public Tuning withStepsToRecover(double v) {
             return new Tuning(updateCapacityShare, queueSaturationDepth, v, samplesHalfSaturation,
                     minFreshSamples, structuralPriorVariance, loadForecastWeight, discount,
-                    learnedGateSigmas, residualClip, maxPending);
+                    learnedGateSigmas, residualClip, maxPending, explorationBudget, explorationSpacing);
         }
 
         public Tuning withSamplesHalfSaturation(double v) {
             return new Tuning(updateCapacityShare, queueSaturationDepth, stepsToRecover, v,
                     minFreshSamples, structuralPriorVariance, loadForecastWeight, discount,
-                    learnedGateSigmas, residualClip, maxPending);
+                    learnedGateSigmas, residualClip, maxPending, explorationBudget, explorationSpacing);
         }
 
         public Tuning withMinFreshSamples(long v) {
             return new Tuning(updateCapacityShare, queueSaturationDepth, stepsToRecover, samplesHalfSaturation,
                     v, structuralPriorVariance, loadForecastWeight, discount,
-                    learnedGateSigmas, residualClip, maxPending);
+                    learnedGateSigmas, residualClip, maxPending, explorationBudget, explorationSpacing);
         }
 
         public Tuning withStructuralPriorVariance(double v) {
             return new Tuning(updateCapacityShare, queueSaturationDepth, stepsToRecover, samplesHalfSaturation,
                     minFreshSamples, v, loadForecastWeight, discount,
-                    learnedGateSigmas, residualClip, maxPending);
+                    learnedGateSigmas, residualClip, maxPending, explorationBudget, explorationSpacing);
         }
 
         public Tuning withLoadForecastWeight(double v) {
             return new Tuning(updateCapacityShare, queueSaturationDepth, stepsToRecover, samplesHalfSaturation,
                     minFreshSamples, structuralPriorVariance, v, discount,
-                    learnedGateSigmas, residualClip, maxPending);
+                    learnedGateSigmas, residualClip, maxPending, explorationBudget, explorationSpacing);
         }
 
         public Tuning withDiscount(double v) {
             return new Tuning(updateCapacityShare, queueSaturationDepth, stepsToRecover, samplesHalfSaturation,
                     minFreshSamples, structuralPriorVariance, loadForecastWeight, v,
-                    learnedGateSigmas, residualClip, maxPending);
+                    learnedGateSigmas, residualClip, maxPending, explorationBudget, explorationSpacing);
         }
 
         public Tuning withLearnedGateSigmas(double v) {
             return new Tuning(updateCapacityShare, queueSaturationDepth, stepsToRecover, samplesHalfSaturation,
                     minFreshSamples, structuralPriorVariance, loadForecastWeight, discount,
-                    v, residualClip, maxPending);
+                    v, residualClip, maxPending, explorationBudget, explorationSpacing);
+        }
+
+        /** Exploration bounds, see {@link ExplorationBudget}. */
+        public Tuning withExploration(double budget, int spacing) {
+            return new Tuning(updateCapacityShare, queueSaturationDepth, stepsToRecover, samplesHalfSaturation,
+                    minFreshSamples, structuralPriorVariance, loadForecastWeight, discount,
+                    learnedGateSigmas, residualClip, maxPending, budget, spacing);
         }
 
         public Tuning withMaxPending(int v) {
             return new Tuning(updateCapacityShare, queueSaturationDepth, stepsToRecover, samplesHalfSaturation,
                     minFreshSamples, structuralPriorVariance, loadForecastWeight, discount,
-                    learnedGateSigmas, residualClip, v);
+                    learnedGateSigmas, residualClip, v, explorationBudget, explorationSpacing);
         }
     }
 

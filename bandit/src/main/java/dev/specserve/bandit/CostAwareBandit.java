@@ -22,22 +22,10 @@ import org.slf4j.LoggerFactory;
  * throughput an update wins back against the throughput it costs.
  *
  * <h2>Structural prior (the cost model)</h2>
- * For an update arm with {@code s} steps, given the context:
- * <ul>
- * <li>Predicted Δτ = gap × (1 − e^{−s/stepsToRecover}) × n/(n + samplesHalfSaturation), where
- *     gap = max(0, τ_after_last_update − τ_now) and n = fresh samples usable under the arm's data
- *     budget.</li>
- * <li>Predicted gain (tokens) = Δτ × r̄ × max(0, H − T − swap): tokens/s ≈ τ / round_time (OSD,
- *     SmartSpec) with round_time = 1/r̄, r̄ the rounds/s forecast over the horizon H (the caller's,
- *     or an EWMA of observed rounds/s), credited for the part of the horizon after the update of
- *     T = overhead + s × secondsPerStep seconds (measured by {@link UpdateCostModel}) and the swap
- *     stall have finished.</li>
- * <li>Predicted cost (tokens) = served × (share × pressure × T + swap), where served = τ_now ×
- *     rounds/s is the throughput served now, share = the fraction of capacity an update steals at
- *     full load, and pressure = min(1, batchOccupancy + queueDepth/queueSaturationDepth). An update
- *     during a lull therefore costs little and under a full batch with a queue costs the most; the
- *     swap stalls everything for {@code swapCostSeconds}.</li>
- * </ul>
+ * {@link StructuralModel}: for an update arm of s steps, predicted gain = Δτ × r̄ × max(0, H − T − swap) and
+ * predicted cost = τ × r̄ × (share × pressure × T + swap), both in tokens of capacity (τ × r̄, what the engine
+ * serves at saturation), T = overhead + s × secondsPerStep (measured by {@link UpdateCostModel}). The realised
+ * {@link Reward} uses the same definitions, measured.
  *
  * <h2>Learned residual: Thompson sampling on a Bayesian linear model</h2>
  * The realised reward R of arm a in context c is modelled as
@@ -63,19 +51,13 @@ import org.slf4j.LoggerFactory;
  * score wins (ties go to waiting). Before any data the residual's posterior mean is 0, so the
  * posterior-mean prediction is exactly the structural prior.
  *
- * <h2>Eligibility</h2>
- * An update arm is eligible only if fresh samples ≥ {@code minFreshSamples} (≥ 1; nothing can
- * override this) and its predicted advantage over waiting is positive: by the cost model
- * (gain &gt; cost), or by the learned model, i.e. the posterior-mean advantage (gain − cost plus
- * the arm's learned correction) exceeds {@code learnedGateSigmas} posterior standard deviations
- * (default 0.5: about 69% posterior probability that the update pays). The margin matters: a
- * linear model of a non-linear baseline carries small biases that the arm's own block absorbs, and
- * with no margin those alone were seen, in simulation, to keep an update that truly costs 1% of a
- * horizon's tokens eligible and chosen in up to half of the epochs. Before any data the learned
- * correction is 0, so the rule is exactly "never update without fresh samples, never update when
- * predicted gain ≤ predicted cost". With data, the learned model can open an update that a pessimistic cost model
- * would refuse, or rank an update the cost model likes below waiting. The wait arm is always
- * eligible. When no update arm is eligible the wait arm is chosen without sampling.
+ * <h2>Eligibility and exploration</h2>
+ * Thompson sampling runs over every arm; the structural model is the prior mean, not a gate. Two rules bound it:
+ * no update without {@code minFreshSamples} fresh samples (≥ 1; nothing overrides this), and an update that
+ * neither the cost model (gain &gt; cost) nor the learned model (posterior-mean advantage &gt;
+ * {@code learnedGateSigmas} posterior sds) says pays is <em>exploratory</em> and is eligible only within the
+ * {@link ExplorationBudget}. Before any data, with a zero budget, the rule is exactly "never update when predicted
+ * gain ≤ predicted cost". The wait arm is always eligible; when no update arm is, it is chosen without sampling.
  *
  * <p><b>Why Thompson sampling rather than LinUCB.</b> (1) Rewards arrive late, after a window of
  * serving, while later epochs are being decided: a deterministic index such as LinUCB repeats the
@@ -98,8 +80,8 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Protocol</h2>
  * {@link #decide} returns a {@link Decision} (and tells every {@link DecisionLog}); the caller acts
- * on it and, once the post-decision window has been served, calls {@link #realise} with
- * R = (tokens/s after − tokens/s before) × horizon − realised update cost (0 for the wait arm).
+ * on it and, once the decision's reward window has been served, calls {@link #realise} with the
+ * {@link Reward} measured in event time ({@link RewardWindows}).
  * Unrealised decisions beyond {@code maxPending} are dropped, oldest first. Thread-safe: one lock
  * guards the state, and listeners are called outside it.
  *
@@ -114,14 +96,9 @@ public final class CostAwareBandit {
 
     private static final Logger LOG = LoggerFactory.getLogger(CostAwareBandit.class);
 
-    static final int BASE_DIM = 6;
-    /** Shared features an arm's own block repeats: bias, drift, log fresh samples. */
-    private static final int[] ARM_BASE = {0, 1, 3};
-    static final int ARM_DIM = ARM_BASE.length + 2;
-    private static final double FRESH_REFERENCE = Math.log1p(10_000);
-
     private final BanditConfig config;
     private final BanditConfig.Tuning tuning;
+    private final StructuralModel model;
     private final List<Arm> arms;
     private final int waitIndex;
     private final int[] blockOffset;
@@ -154,17 +131,18 @@ public final class CostAwareBandit {
             throw new IllegalArgumentException("runId must match [A-Za-z0-9_.-]+: '" + runId + "'");
         }
         this.tuning = config.tuning();
+        this.model = new StructuralModel(config);
         this.arms = config.arms();
         this.blockOffset = new int[arms.size()];
         int wait = -1;
-        int offset = BASE_DIM;
+        int offset = StructuralModel.BASE_DIM;
         for (int i = 0; i < arms.size(); i++) {
             if (arms.get(i).isWait()) {
                 wait = i;
                 blockOffset[i] = -1;
             } else {
                 blockOffset[i] = offset;
-                offset += ARM_DIM;
+                offset += StructuralModel.ARM_DIM;
             }
         }
         this.waitIndex = wait;
@@ -172,8 +150,9 @@ public final class CostAwareBandit {
         java.util.Arrays.fill(priorVariance, config.priorVariance());
         for (int i = 0; i < arms.size(); i++) {
             if (blockOffset[i] >= 0) {
-                priorVariance[blockOffset[i] + ARM_BASE.length] = tuning.structuralPriorVariance();
-                priorVariance[blockOffset[i] + ARM_BASE.length + 1] = tuning.structuralPriorVariance();
+                int multipliers = blockOffset[i] + StructuralModel.ARM_BASE.length;
+                priorVariance[multipliers] = tuning.structuralPriorVariance();
+                priorVariance[multipliers + 1] = tuning.structuralPriorVariance();
             }
         }
         this.rng = new Well19937c(config.seed());
@@ -235,7 +214,7 @@ public final class CostAwareBandit {
     }
 
     private Decision decideLocked(String drafterId, DecisionContext ctx) {
-        DrafterState st = drafters.computeIfAbsent(drafterId, id -> new DrafterState(newModel()));
+        DrafterState st = drafters.computeIfAbsent(drafterId, id -> new DrafterState(newModel(), new ExplorationBudget(tuning)));
         long seq = ++sequence;
         st.epoch++;
         double w = tuning.loadForecastWeight();
@@ -245,8 +224,8 @@ public final class CostAwareBandit {
         double rBar = Double.isNaN(ctx.horizonRoundsPerSecond()) ? st.forecast : ctx.horizonRoundsPerSecond();
         double horizon = config.horizonSeconds();
         double scale = Math.max(1.0, Math.max(ctx.tauNow(), 1.0) * rBar * horizon);
-        double pressure = pressure(ctx);
-        double[] base = baseFeatures(ctx, pressure);
+        double pressure = model.pressure(ctx);
+        double[] base = model.baseFeatures(ctx, pressure);
 
         int n = arms.size();
         double[] gain = new double[n];
@@ -255,15 +234,16 @@ public final class CostAwareBandit {
         for (int i = 0; i < n; i++) {
             Arm arm = arms.get(i);
             if (!arm.isWait()) {
-                gain[i] = predictedGain(arm, ctx, rBar);
-                cost[i] = predictedCost(arm, ctx, pressure);
+                gain[i] = model.predictedGain(arm, ctx, rBar);
+                cost[i] = model.predictedCost(arm, ctx, rBar, pressure);
             }
-            x[i] = jointFeatures(i, base, gain[i] / scale, cost[i] / scale);
+            x[i] = model.jointFeatures(priorVariance.length, blockOffset[i], base, gain[i] / scale, cost[i] / scale);
         }
 
         BayesianLinearModel.Posterior post = st.model.posterior();
         boolean freshEnough = ctx.freshSamples() >= tuning.minFreshSamples();
         boolean[] eligible = new boolean[n];
+        boolean[] exploratory = new boolean[n];
         double[] advantage = new double[n];
         double waitMean = post.mean(x[waitIndex]);
         boolean anyUpdate = false;
@@ -274,16 +254,14 @@ public final class CostAwareBandit {
             }
             // posterior-mean advantage over waiting: cost model plus the arm's learned correction
             advantage[i] = gain[i] - cost[i] + scale * (post.mean(x[i]) - waitMean);
-            boolean byCostModel = gain[i] > cost[i];
-            double advantageSd = scale * Math.sqrt(post.variance(diff(x[i], x[waitIndex])));
-            boolean byLearnedModel = advantage[i] > 0 && advantage[i] > tuning.learnedGateSigmas() * advantageSd;
-            eligible[i] = freshEnough && (byCostModel || byLearnedModel);
+            double advantageSd = scale * Math.sqrt(post.variance(StructuralModel.diff(x[i], x[waitIndex])));
+            boolean pays = gain[i] > cost[i]
+                    || (advantage[i] > 0 && advantage[i] > tuning.learnedGateSigmas() * advantageSd);
+            exploratory[i] = !pays;
+            eligible[i] = freshEnough && (pays || st.exploration.allows(st.epoch, cost[i], scale));
             anyUpdate |= eligible[i];
         }
         double[] theta = anyUpdate ? post.sample(rng) : null;
-        Decision.Reason reason = anyUpdate ? Decision.Reason.THOMPSON_SAMPLE
-                : freshEnough ? Decision.Reason.NO_PROFITABLE_UPDATE : Decision.Reason.NO_FRESH_SAMPLES;
-
         List<Decision.ArmEstimate> estimates = new ArrayList<>(n);
         double[] sampled = new double[n];
         for (int i = 0; i < n; i++) {
@@ -305,6 +283,12 @@ public final class CostAwareBandit {
                     bestValue = sampled[i];
                 }
             }
+        }
+        Decision.Reason reason = !anyUpdate
+                ? (freshEnough ? Decision.Reason.NO_PROFITABLE_UPDATE : Decision.Reason.NO_FRESH_SAMPLES)
+                : exploratory[best] ? Decision.Reason.EXPLORATION : Decision.Reason.THOMPSON_SAMPLE;
+        if (exploratory[best]) {
+            st.exploration.spent(st.epoch);
         }
         String id = runId + ":" + drafterId + ":" + st.epoch;
         Decision d = new Decision(id, drafterId, st.epoch, clock.millis(), ctx, arms.get(best), reason,
@@ -328,6 +312,16 @@ public final class CostAwareBandit {
      *                                  reward is not finite
      */
     public void realise(String decisionId, double realisedReward) {
+        realise(decisionId, realisedReward, Map.of());
+    }
+
+    /** Reports a reward measured in event time; its windows and inputs travel with the realised decision. */
+    public void realise(Reward reward) {
+        realise(reward.decisionId(), reward.value(), reward.toMap());
+    }
+
+    /** Reports a realised reward (tokens) with the inputs it was computed from (logged, not used). */
+    public void realise(String decisionId, double realisedReward, Map<String, Object> rewardInputs) {
         Objects.requireNonNull(decisionId, "decisionId");
         if (!Double.isFinite(realisedReward)) {
             throw new IllegalArgumentException("realisedReward must be finite, got " + realisedReward);
@@ -342,7 +336,7 @@ public final class CostAwareBandit {
             double y = (realisedReward - p.structural) / p.scale;
             y = Math.max(-clip, Math.min(clip, y));
             p.state.model.update(p.features, y);
-            realised = p.decision.withRealised(realisedReward, ++sequence);
+            realised = p.decision.withRealised(realisedReward, ++sequence, rewardInputs);
         }
         for (DecisionLog l : listeners) {
             try {
@@ -433,84 +427,14 @@ public final class CostAwareBandit {
         return new BayesianLinearModel(priorVariance, config.noiseVariance(), tuning.discount());
     }
 
-    // ---- the structural model ----
-
-    /** Load pressure in [0,1]: batch occupancy plus queue depth relative to saturation. */
-    double pressure(DecisionContext ctx) {
-        return Math.min(1.0, ctx.batchOccupancy() + ctx.queueDepth() / tuning.queueSaturationDepth());
-    }
-
-    /** Predicted Δτ of an update arm. */
-    double predictedDeltaTau(Arm arm, DecisionContext ctx) {
-        if (arm.isWait()) {
-            return 0;
-        }
-        double usable = arm.usableSamples(ctx.freshSamples());
-        double dataFraction = usable <= 0 ? 0 : usable / (usable + tuning.samplesHalfSaturation());
-        double recovery = 1 - Math.exp(-arm.steps() / tuning.stepsToRecover());
-        return ctx.tauGap() * recovery * dataFraction;
-    }
-
-    /** Predicted gain (tokens over the horizon) at horizon load rBar rounds/s. */
-    double predictedGain(Arm arm, DecisionContext ctx, double rBar) {
-        if (arm.isWait()) {
-            return 0;
-        }
-        double busy = ctx.updateSeconds(arm.steps()) + config.swapCostSeconds();
-        return predictedDeltaTau(arm, ctx) * rBar * Math.max(0, config.horizonSeconds() - busy);
-    }
-
-    /** Predicted cost (tokens) of an update at the context's load. */
-    double predictedCost(Arm arm, DecisionContext ctx, double pressure) {
-        if (arm.isWait()) {
-            return 0;
-        }
-        double stolen = tuning.updateCapacityShare() * pressure;
-        return ctx.servedTokensPerSecond() * (stolen * ctx.updateSeconds(arm.steps()) + config.swapCostSeconds());
-    }
-
-    private double[] baseFeatures(DecisionContext ctx, double pressure) {
-        double[] f = new double[BASE_DIM];
-        f[0] = 1.0;
-        f[1] = Math.min(ctx.driftScore(), 3.0) / 3.0;
-        double relGap = (ctx.tauAfterLastUpdate() - ctx.tauNow()) / Math.max(ctx.tauAfterLastUpdate(), 1.0);
-        f[2] = Math.max(-1.0, Math.min(1.0, relGap));
-        f[3] = Math.min(2.0, Math.log1p(ctx.freshSamples()) / FRESH_REFERENCE);
-        f[4] = pressure;
-        double t = ctx.secondsSinceLastUpdate();
-        f[5] = Double.isInfinite(t) ? 1.0 : t / (t + config.horizonSeconds());
-        return f;
-    }
-
-    private double[] jointFeatures(int armIndex, double[] base, double gainRel, double costRel) {
-        double[] x = new double[priorVariance.length];
-        System.arraycopy(base, 0, x, 0, BASE_DIM);
-        int off = blockOffset[armIndex];
-        if (off >= 0) {
-            for (int k = 0; k < ARM_BASE.length; k++) {
-                x[off + k] = base[ARM_BASE[k]];
-            }
-            double clip = tuning.residualClip();
-            x[off + ARM_BASE.length] = Math.min(gainRel, clip);
-            x[off + ARM_BASE.length + 1] = Math.min(costRel, clip);
-        }
-        return x;
-    }
-
-    private static double[] diff(double[] a, double[] b) {
-        double[] d = new double[a.length];
-        for (int i = 0; i < a.length; i++) {
-            d[i] = a[i] - b[i];
-        }
-        return d;
-    }
-
     private static final class DrafterState {
         BayesianLinearModel model;
         long epoch;
         double forecast = Double.NaN;
+        final ExplorationBudget exploration;
 
-        DrafterState(BayesianLinearModel model) {
+        DrafterState(BayesianLinearModel model, ExplorationBudget exploration) {
+            this.exploration = exploration;
             this.model = model;
         }
     }

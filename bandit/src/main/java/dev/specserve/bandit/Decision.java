@@ -36,6 +36,8 @@ import java.util.OptionalDouble;
  *                           the order, see {@link DecisionReplay}
  * @param realisedSequence position of the {@code realise} call in the same sequence; 0 until realised
  *                           (or when not made by a {@link CostAwareBandit})
+ * @param rewardInputs       how the realised reward was measured (a {@link Reward#toMap()}: its windows,
+ *                           capacities, training and swap seconds); empty when the caller gave none
  */
 public record Decision(
         String id,
@@ -52,7 +54,8 @@ public record Decision(
         List<ArmEstimate> estimates,
         OptionalDouble realisedReward,
         long sequence,
-        long realisedSequence) {
+        long realisedSequence,
+        Map<String, Object> rewardInputs) {
 
     /** Why the chosen arm was chosen. */
     public enum Reason {
@@ -60,8 +63,13 @@ public record Decision(
         NO_FRESH_SAMPLES,
         /** No update arm has predicted gain above predicted cost: the wait arm is forced. */
         NO_PROFITABLE_UPDATE,
-        /** Thompson sampling among the wait arm and the profitable update arms. */
-        THOMPSON_SAMPLE
+        /** Thompson sampling chose the wait arm or an update that a model says pays. */
+        THOMPSON_SAMPLE,
+        /**
+         * Thompson sampling chose an update that neither the cost model nor the learned model says pays,
+         * within the exploration budget ({@link ExplorationBudget}).
+         */
+        EXPLORATION
     }
 
     /**
@@ -121,6 +129,7 @@ public record Decision(
         Objects.requireNonNull(reason, "reason");
         Objects.requireNonNull(realisedReward, "realisedReward");
         estimates = List.copyOf(estimates);
+        rewardInputs = rewardInputs == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(rewardInputs));
         if (sequence < 0 || realisedSequence < 0) {
             throw new IllegalArgumentException("sequence numbers must be >= 0, got " + sequence + " and "
                     + realisedSequence);
@@ -129,6 +138,15 @@ public record Decision(
             throw new IllegalArgumentException("realisedSequence " + realisedSequence
                     + " needs a realised reward and must come after the decision's sequence " + sequence);
         }
+    }
+
+    /** A decision without reward inputs. */
+    public Decision(String id, String drafterId, long epoch, long decidedAtMillis, DecisionContext context, Arm arm,
+                    Reason reason, double predictedGain, double predictedCost, double rewardScale,
+                    double forecastRoundsPerSecond, List<ArmEstimate> estimates, OptionalDouble realisedReward,
+                    long sequence, long realisedSequence) {
+        this(id, drafterId, epoch, decidedAtMillis, context, arm, reason, predictedGain, predictedCost, rewardScale,
+                forecastRoundsPerSecond, estimates, realisedReward, sequence, realisedSequence, Map.of());
     }
 
     /** A decision outside any bandit's sequence (both sequence numbers 0). */
@@ -180,12 +198,17 @@ public record Decision(
 
     /** This decision with its realised reward (tokens), applied at {@code realisedSequence}. */
     public Decision withRealised(double reward, long realisedSequence) {
+        return withRealised(reward, realisedSequence, Map.of());
+    }
+
+    /** This decision with its realised reward (tokens) and how it was measured, applied at {@code realisedSequence}. */
+    public Decision withRealised(double reward, long realisedSequence, Map<String, Object> inputs) {
         if (!Double.isFinite(reward)) {
             throw new IllegalArgumentException("realised reward must be finite, got " + reward);
         }
         return new Decision(id, drafterId, epoch, decidedAtMillis, context, arm, reason, predictedGain,
                 predictedCost, rewardScale, forecastRoundsPerSecond, estimates, OptionalDouble.of(reward), sequence,
-                realisedSequence);
+                realisedSequence, inputs);
     }
 
     /**
@@ -217,6 +240,7 @@ public record Decision(
         m.put("realisedReward", realisedReward.isPresent() ? (Object) realisedReward.getAsDouble() : null);
         m.put("sequence", sequence);
         m.put("realisedSequence", realisedSequence);
+        m.put("rewardInputs", rewardInputs);
         return Collections.unmodifiableMap(m);
     }
 

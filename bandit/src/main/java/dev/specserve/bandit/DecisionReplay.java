@@ -50,6 +50,8 @@ import java.util.TreeMap;
  * <li><b>Duplicates</b> (at-least-once delivery) are dropped when identical; two different calls with
  * one sequence number make the log inconsistent ({@link IllegalArgumentException}).</li>
  * </ul>
+ * A reward logged with its inputs ({@link Reward}: windows, capacities, training and swap seconds) is also
+ * recomputed from them; a reward that does not follow from its inputs is a divergence.
  * A logged reward the replayed bandit cannot take (unknown or already realised decision) is reported
  * as a divergence and skipped.
  */
@@ -86,14 +88,25 @@ public final class DecisionReplay {
         }
     }
 
-    /** A {@code realise(decisionId, reward)} call. */
-    public record Realise(long sequence, String decisionId, double reward) implements Step {
+    /**
+     * A {@code realise(decisionId, reward)} call.
+     *
+     * @param inputs how the reward was measured ({@link Reward#toMap()}), or empty; when present the replay
+     *               recomputes the reward from them and reports a mismatch as a divergence
+     */
+    public record Realise(long sequence, String decisionId, double reward, Map<String, Object> inputs) implements Step {
         public Realise {
             requireSequence(sequence);
             Objects.requireNonNull(decisionId, "decisionId");
             if (!Double.isFinite(reward)) {
                 throw new IllegalArgumentException("reward must be finite, got " + reward);
             }
+            inputs = inputs == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(inputs));
+        }
+
+        /** A reward without its inputs. */
+        public Realise(long sequence, String decisionId, double reward) {
+            this(sequence, decisionId, reward, Map.of());
         }
 
         /** The call that realised {@code d}. */
@@ -101,7 +114,7 @@ public final class DecisionReplay {
             if (!d.isRealised()) {
                 throw new IllegalArgumentException("decision " + d.id() + " is not realised");
             }
-            return new Realise(d.realisedSequence(), d.id(), d.realisedReward().getAsDouble());
+            return new Realise(d.realisedSequence(), d.id(), d.realisedReward().getAsDouble(), d.rewardInputs());
         }
     }
 
@@ -232,8 +245,9 @@ public final class DecisionReplay {
             } else if (s instanceof Realise r) {
                 Decision made = decisions.get(r.decisionId());
                 try {
-                    bandit.realise(r.decisionId(), r.reward());
-                    decisions.put(made.id(), made.withRealised(r.reward(), r.sequence()));
+                    bandit.realise(r.decisionId(), r.reward(), r.inputs());
+                    decisions.put(made.id(), made.withRealised(r.reward(), r.sequence(), r.inputs()));
+                    checkReward(r, tolerance, divergences);
                 } catch (IllegalArgumentException e) {
                     divergences.add(new Divergence(r.sequence(), r.decisionId(), "realise", "reward " + r.reward(),
                             e.getMessage()));
@@ -279,6 +293,24 @@ public final class DecisionReplay {
         }
         for (Map.Entry<String, Double> e : logged.posteriorSds().entrySet()) {
             number(seq, id, "posterior sd of " + e.getKey(), e.getValue(), estimate(made, e.getKey(), false), tol, out);
+        }
+    }
+
+    /** A reward logged with its inputs must be what those inputs give. */
+    private static void checkReward(Realise r, double tol, List<Divergence> out) {
+        if (r.inputs().isEmpty()) {
+            return;
+        }
+        double recomputed;
+        try {
+            recomputed = Reward.fromMap(r.inputs()).value();
+        } catch (IllegalArgumentException e) {
+            out.add(new Divergence(r.sequence(), r.decisionId(), "reward inputs", r.inputs().toString(), e.getMessage()));
+            return;
+        }
+        if (!close(r.reward(), recomputed, tol)) {
+            out.add(new Divergence(r.sequence(), r.decisionId(), "reward from its inputs", Double.toString(r.reward()),
+                    Double.toString(recomputed)));
         }
     }
 

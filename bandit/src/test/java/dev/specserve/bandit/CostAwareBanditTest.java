@@ -57,11 +57,11 @@ class CostAwareBanditTest {
     }
 
     @Test
-    void predictedCostIsUpdateTimeTimesThroughputLostAtTheCurrentLoadPlusTheSwap() {
+    void predictedCostIsUpdateTimeTimesCapacityTakenAtTheCurrentLoadPlusTheSwap() {
         Decision d = bandit(1).decide("d", drifted().build());
-        double served = 3.0 * 80;                  // τ × rounds/s
+        double capacity = 3.0 * 80;                // τ × horizon rounds/s: what the engine serves at saturation
         double pressure = 0.6 + 2 / 8.0;           // occupancy + queue / saturation depth
-        double cost = served * (0.5 * pressure * 10.0 + 0.5);
+        double cost = capacity * (0.5 * pressure * 10.0 + 0.5);
         assertThat(d.estimate("UPDATE_SMALL").predictedCost()).isCloseTo(cost, within(1e-9));
         assertThat(d.estimate("WAIT").predictedCost()).isZero();
     }
@@ -73,8 +73,9 @@ class CostAwareBanditTest {
         for (Arm arm : List.of(Arm.UPDATE_SMALL, Arm.UPDATE_LARGE)) {
             assertThat(atLull.estimate(arm.name()).predictedGain())
                     .isCloseTo(atPeak.estimate(arm.name()).predictedGain(), within(1e-9));
+            // priced at capacity, so load enters through the share training takes (pressure 1.0 vs 0.1)
             assertThat(atPeak.estimate(arm.name()).predictedCost())
-                    .isGreaterThan(10 * atLull.estimate(arm.name()).predictedCost());
+                    .isGreaterThan(4 * atLull.estimate(arm.name()).predictedCost());
         }
     }
 
@@ -82,10 +83,11 @@ class CostAwareBanditTest {
     void withTheSameGainItUpdatesDuringALullButNotUnderHighLoad() {
         int lullUpdates = 0;
         for (long seed = 1; seed <= 200; seed++) {
-            Decision atPeak = bandit(seed).decide("d", highLoad(drifted()));
+            // 2 s per step: at full load training takes more capacity than the update wins back
+            Decision atPeak = strict(seed).decide("d", highLoad(drifted().secondsPerStep(2.0)));
             assertThat(atPeak.arm()).isEqualTo(Arm.WAIT);
             assertThat(atPeak.reason()).isEqualTo(Decision.Reason.NO_PROFITABLE_UPDATE);
-            Decision atLull = bandit(seed).decide("d", lull(drifted()));
+            Decision atLull = strict(seed).decide("d", lull(drifted().secondsPerStep(2.0)));
             assertThat(atLull.reason()).isEqualTo(Decision.Reason.THOMPSON_SAMPLE);
             if (atLull.isUpdate()) {
                 lullUpdates++;
@@ -107,14 +109,14 @@ class CostAwareBanditTest {
     }
 
     @Test
-    void neverUpdatesWhenPredictedGainDoesNotExceedPredictedCost() {
+    void withoutAnExplorationBudgetItNeverUpdatesWhenPredictedGainDoesNotExceedPredictedCost() {
         for (long seed = 1; seed <= 100; seed++) {
             // acceptance at or above its post-update level: nothing to win back
-            Decision noGap = bandit(seed).decide("d", lull(drifted().tauNow(3.7)));
+            Decision noGap = strict(seed).decide("d", lull(drifted().tauNow(3.7)));
             assertThat(noGap.arm()).isEqualTo(Arm.WAIT);
             assertThat(noGap.reason()).isEqualTo(Decision.Reason.NO_PROFITABLE_UPDATE);
             // a small gap at full load: something to win back, but less than it costs
-            Decision d = bandit(seed).decide("d", highLoad(drifted().tauNow(3.5)));
+            Decision d = strict(seed).decide("d", highLoad(drifted().tauNow(3.5)));
             for (Decision.ArmEstimate e : d.estimates()) {
                 if (!e.arm().isWait()) {
                     assertThat(e.predictedGain()).isPositive().isLessThan(e.predictedCost());
@@ -123,6 +125,38 @@ class CostAwareBanditTest {
             }
             assertThat(d.arm()).isEqualTo(Arm.WAIT);
         }
+    }
+
+    /** A bandit that never explores: an update must pay by the cost model or the learned model. */
+    static CostAwareBandit strict(long seed) {
+        BanditConfig cfg = BanditConfig.defaults(seed);
+        return new CostAwareBandit(cfg.withTuning(cfg.tuning().withExploration(0, 1)), CLOCK, "run1");
+    }
+
+    @Test
+    void exploratoryUpdatesStayWithinTheBudget() {
+        // no gap at a lull: the cost model predicts no gain, so every update is exploratory
+        BanditConfig cfg = BanditConfig.defaults(4);
+        CostAwareBandit b = new CostAwareBandit(cfg.withTuning(cfg.tuning().withExploration(0.05, 10)), CLOCK, "r");
+        long lastExplore = -100;
+        int explored = 0;
+        double sdBefore = b.decide("probe", lull(drifted().tauNow(3.7))).estimate("UPDATE_SMALL").posteriorSd();
+        for (int i = 1; i <= 400; i++) {
+            Decision d = b.decide("d", lull(drifted().tauNow(3.7)));
+            if (d.isUpdate()) {
+                assertThat(d.reason()).isEqualTo(Decision.Reason.EXPLORATION);
+                assertThat(d.predictedCost()).isLessThanOrEqualTo(0.05 * d.rewardScale());
+                assertThat(d.epoch() - lastExplore).as("spacing").isGreaterThanOrEqualTo(10L * explored);
+                lastExplore = d.epoch();
+                explored++;
+            }
+            // exploring shows the truth: an update wins nothing back and costs what was predicted
+            b.realise(d.id(), d.isUpdate() ? -d.predictedCost() : 0.0);
+        }
+        assertThat(explored).as("explored at all, within one per spacing").isPositive().isLessThanOrEqualTo(9);
+        // what exploring taught: the update arm's prediction is narrower than the prior's
+        Decision last = b.decide("d", lull(drifted().tauNow(3.7)));
+        assertThat(last.estimate("UPDATE_SMALL").posteriorSd()).isLessThan(0.5 * sdBefore);
     }
 
     @Test
@@ -317,7 +351,9 @@ class CostAwareBanditTest {
         Decision second = b.decide("d", noForecast.roundsPerSecond(0).build());
         assertThat(second.forecastRoundsPerSecond()).as("EWMA with weight 0.1").isCloseTo(90, within(1e-9));
         assertThat(second.estimate("UPDATE_SMALL").predictedGain()).isPositive();
-        assertThat(second.estimate("UPDATE_SMALL").predictedCost()).as("nothing served, nothing lost").isZero();
+        // priced at the forecast capacity (τ × 90 rounds/s), whatever is served this instant
+        assertThat(second.estimate("UPDATE_SMALL").predictedCost())
+                .isCloseTo(3.0 * 90 * (0.5 * 0.85 * 10.0 + 0.5), within(1e-9));
     }
 
     @Test

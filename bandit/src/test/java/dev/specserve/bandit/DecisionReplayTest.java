@@ -282,4 +282,29 @@ class DecisionReplayTest {
         assertThat(b.sequence()).as("a refused call changes nothing and takes no number").isEqualTo(3);
         assertThat(b.runId()).isEqualTo(RUN);
     }
+
+    @org.junit.jupiter.api.Test
+    void aRewardLoggedWithItsInputsIsRecomputedFromThemAndAMismatchIsADivergence() {
+        BanditConfig cfg = BanditConfig.defaults(8);
+        CostAwareBandit live = new CostAwareBandit(cfg, java.time.Clock.systemUTC(), "rw");
+        DecisionReplay.Recorder rec = new DecisionReplay.Recorder();
+        live.addListener(rec);
+        DecisionContext ctx = DecisionContextTest.typical().horizonRoundsPerSecond(80).build();
+        Decision d = live.decide("d", ctx);
+        Reward reward = new Reward(d.id(), d.isUpdate(), 0, 10_000, 400, 10_000, 20_000, 420, 100, 10, 0, Double.NaN,
+                0, cfg.horizonSeconds());
+        live.realise(reward);
+        DecisionReplay.Result ok = DecisionReplay.replay(cfg, "rw", rec.steps());
+        assertThat(ok.faithful()).isTrue();
+        assertThat(ok.decision(d.id()).rewardInputs()).containsEntry("capacityAfter", 420.0);
+        assertThat(ok.decision(d.id()).realisedReward().getAsDouble()).isEqualTo(reward.value());
+
+        List<DecisionReplay.Step> tampered = new ArrayList<>();
+        for (DecisionReplay.Step s : rec.steps()) {
+            tampered.add(s instanceof DecisionReplay.Realise r
+                    ? new DecisionReplay.Realise(r.sequence(), r.decisionId(), r.reward() + 100, r.inputs()) : s);
+        }
+        DecisionReplay.Result bad = DecisionReplay.replay(cfg, "rw", tampered);
+        assertThat(bad.divergences()).extracting(DecisionReplay.Divergence::what).contains("reward from its inputs");
+    }
 }

@@ -59,9 +59,16 @@ class GreedyEqualsAutoregressiveTest {
         }
     }
 
+    /** The prompt's tokens, keeping the last ones when prompt + 32 new tokens would not fit the context. */
+    static int[] ids(String prompt) {
+        int[] ids = stack.tokenizer().encode(prompt);
+        int room = stack.manifest().target().contextLength() - 32;
+        return ids.length <= room ? ids : java.util.Arrays.copyOfRange(ids, ids.length - room, ids.length);
+    }
+
     static GenerationResult reference(String prompt) {
         return REFERENCE.computeIfAbsent(prompt, p -> stack.decoder().generate(
-                GenerationRequest.greedy(stack.tokenizer().encode(p), 32, BUDGET),
+                GenerationRequest.greedy(ids(p), 32, BUDGET),
                 stack.strategy("none", DrafterConfig.expanding()), RoundListener.NONE, () -> false));
     }
 
@@ -71,7 +78,7 @@ class GreedyEqualsAutoregressiveTest {
         List<String> prompts = heldOutPrompts;
         assertThat(prompts).hasSizeGreaterThanOrEqualTo(20);
         for (String prompt : prompts) {
-            int[] ids = stack.tokenizer().encode(prompt);
+            int[] ids = ids(prompt);
             GenerationResult expected = reference(prompt);
             GenerationResult speculative = stack.decoder().generate(GenerationRequest.greedy(ids, 32, BUDGET),
                     stack.strategy(strategy, DrafterConfig.expanding()), RoundListener.NONE, () -> false);
@@ -89,7 +96,7 @@ class GreedyEqualsAutoregressiveTest {
         int switching = 0;
         for (String prompt : heldOutPrompts) {
             List<Integer> sizes = new java.util.ArrayList<>();
-            GenerationResult r = stack.decoder().generate(GenerationRequest.greedy(stack.tokenizer().encode(prompt), 32,
+            GenerationResult r = stack.decoder().generate(GenerationRequest.greedy(ids(prompt), 32,
                     drafter.defaultBudget(BUDGET)), drafter, (round, emitted) -> sizes.add(round.tree().size()),
                     () -> false);
 

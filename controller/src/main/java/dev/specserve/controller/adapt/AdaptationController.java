@@ -3,7 +3,6 @@ package dev.specserve.controller.adapt;
 import dev.specserve.bandit.CostAwareBandit;
 import dev.specserve.bandit.Decision;
 import dev.specserve.bandit.DecisionContext;
-import dev.specserve.bandit.DecisionLog;
 import dev.specserve.bandit.DriftDetector;
 import dev.specserve.bandit.UpdateCostModel;
 import dev.specserve.drafters.DrafterVersion;
@@ -12,15 +11,12 @@ import dev.specserve.drafters.update.AdapterSample;
 import dev.specserve.drafters.update.DrafterUpdater;
 import dev.specserve.drafters.update.RollbackGuard;
 import dev.specserve.drafters.update.SampleBuffer;
-import dev.specserve.telemetry.DecisionEvent;
 import dev.specserve.telemetry.FeedbackListener;
 import dev.specserve.telemetry.FeedbackPublisher;
 import dev.specserve.telemetry.RoundEvent;
 import dev.specserve.telemetry.TrainingSample;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -34,13 +30,24 @@ import org.slf4j.LoggerFactory;
  * decides whether an update pays for itself at the current load; an update trains the adapter, is
  * shadow-evaluated, and is hot-swapped between rounds. A rollback guard reverts a swap whose live acceptance
  * falls below the pre-swap level. Every decision is published on the feedback topic.
+ *
+ * <p>Everything is measured in event time, from the rounds' own timestamps: τ, and the capacity (committed
+ * tokens ÷ draft + verify seconds) that rewards are made of ({@link RewardWindows}, {@link Reward}). Updates
+ * train on their own executor ({@code trainingThreads}), never on the decision timer; no decision is made
+ * while an update trains or before it has been measured serving.
  */
-public final class AdaptationController implements FeedbackListener, DecisionLog, AutoCloseable {
+public final class AdaptationController implements FeedbackListener, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AdaptationController.class);
 
     /** Loop settings. */
     public record Settings(String drafterId, Duration epoch, Duration window, int rollbackWindowRounds,
-                           double rollbackMargin, long seed) {
+                           double rollbackMargin, long seed, int trainingThreads) {
+        /** With one training thread. */
+        public Settings(String drafterId, Duration epoch, Duration window, int rollbackWindowRounds,
+                        double rollbackMargin, long seed) {
+            this(drafterId, epoch, window, rollbackWindowRounds, rollbackMargin, seed, 1);
+        }
+
         public static Settings defaults(String drafterId) {
             return new Settings(drafterId, Duration.ofSeconds(10), Duration.ofSeconds(30), 64, 0.15, 7);
         }
@@ -55,13 +62,14 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
     private final CostAwareBandit bandit;
     private final java.util.function.Supplier<Load> load;
     private final int maxBatch;
-    private final FeedbackPublisher publisher;
-    private final String replicaId;
+    private final DecisionEvents events;
     private final SampleBuffer buffer = new SampleBuffer(4096, 5);
     private final DriftDetector drift = new DriftDetector(256, 16, 0.5, 10.0);
     private final UpdateCostModel costs = new UpdateCostModel();
     private final RollbackGuard guard;
     private final RoundWindow window;
+    private final EventTimeRewards rewards;
+    private final TrainingExecutor trainer;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "specserve-adaptation");
         t.setDaemon(true);
@@ -89,12 +97,14 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
         this.bandit = bandit;
         this.load = load;
         this.maxBatch = maxBatch;
-        this.publisher = publisher;
-        this.replicaId = replicaId;
         this.guard = new RollbackGuard(settings.rollbackWindowRounds(), settings.rollbackMargin());
         this.window = new RoundWindow(settings.window().toNanos());
+        this.rewards = new EventTimeRewards(bandit.config().horizonSeconds(), settings.epoch().toMillis(),
+                settings.window().toMillis());
+        this.trainer = new TrainingExecutor(settings.trainingThreads());
         this.seed = settings.seed();
-        bandit.addListener(this);
+        this.events = new DecisionEvents(bandit, publisher, replicaId, settings.drafterId());
+        bandit.addListener(events);
     }
 
     /** Called after each accepted swap (fleet mode publishes the version to every replica). */
@@ -105,6 +115,7 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
     public void start() {
         long ms = settings.epoch().toMillis();
         timer.scheduleWithFixedDelay(this::epochSafely, ms, ms, TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(this::realiseReady, 1, 1, TimeUnit.SECONDS);
         LOG.info("adaptation loop for drafter {}: decision every {} s, rollback if live acceptance falls {} below "
                 + "the pre-swap level within {} rounds", settings.drafterId(), settings.epoch().toSeconds(),
                 settings.rollbackMargin(), settings.rollbackWindowRounds());
@@ -117,7 +128,9 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
         if (!settings.drafterId().equals(e.drafterId()) || e.drafterVersion() == 0) {
             return;
         }
-        window.add(System.nanoTime(), e.acceptedLength());
+        // event time: when the round happened, not when it arrived
+        window.add(e.timestampMs() * 1_000_000L, e.acceptedLength());
+        rewards.onRound(e);
         drift.observe(e.acceptedLength() + 1);
         if (guard.observe(e.drafterVersion(), e.acceptedLength()) == RollbackGuard.Verdict.ROLL_BACK) {
             rollback("live acceptance " + String.format("%.2f", guard.liveMean()) + " fell below the pre-swap level");
@@ -162,14 +175,19 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
 
     /** One decision epoch (also callable directly, e.g. by benchmarks). Returns the decision, if one was made. */
     public Optional<Decision> epoch() {
-        if (paused) {
+        realiseReady();
+        if (paused || trainer.busy()) {
             return Optional.empty();
         }
-        long now = System.nanoTime();
+        long watermark = rewards.watermarkMs();
+        if (rewards.settling() || watermark == Long.MIN_VALUE) {
+            return Optional.empty();
+        }
+        long now = watermark * 1_000_000L; // event time, in the window's nanos
         double tau = window.tau(now);
         if (window.size() >= 16) {
             double sinceLast = Double.isNaN(tauHighWater) ? 0 : (now - lastEpochNanos) / 1e9;
-            double decay = Math.min(1.0, sinceLast / bandit.config().horizonSeconds());
+            double decay = Math.min(1.0, Math.max(0, sinceLast) / bandit.config().horizonSeconds());
             tauHighWater = Double.isNaN(tauHighWater) || tau > tauHighWater ? tau
                     : tauHighWater - (tauHighWater - tau) * decay;
         }
@@ -181,6 +199,9 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
                 Double.isNaN(tauHighWater) ? tau : tauHighWater);
         lastEpochNanos = now;
         Load l = load.get();
+        // capacity: tokens per busy second of the window's rounds; its round rate is what the horizon is priced at
+        double capacity = rewards.capacity(settings.window().toMillis());
+        double capacityRounds = tau > 0 && Double.isFinite(capacity) ? capacity / tau : Double.NaN;
         DecisionContext ctx = DecisionContext.builder()
                 .tauNow(tau)
                 .tauAfterLastUpdate(reference)
@@ -189,24 +210,45 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
                 .roundsPerSecond(window.roundsPerSecond(now))
                 .queueDepth(l.waiting())
                 .batchOccupancy(Math.min(1.0, l.running() / (double) maxBatch))
-                .secondsSinceLastUpdate((now - lastUpdateNanos) / 1e9)
+                .secondsSinceLastUpdate(Math.max(0, (System.nanoTime() - lastUpdateNanos) / 1e9))
+                .horizonRoundsPerSecond(capacityRounds)
                 .costs(costs)
                 .build();
         Decision d = bandit.decide(settings.drafterId(), ctx);
-        double tokensPerSecondBefore = window.tokensPerSecond(now);
-        double spent = d.isUpdate() ? update(d.id(), d.arm().steps(), d.arm().sampleBudget()) : 0;
-        long horizonMs = (long) (bandit.config().horizonSeconds() * 1000);
-        timer.schedule(() -> realise(d, tokensPerSecondBefore, spent), horizonMs, TimeUnit.MILLISECONDS);
+        rewards.decided(d.id(), d.isUpdate(), System.currentTimeMillis());
+        if (d.isUpdate()) {
+            trainer.submit(d.id(), () -> update(d.id(), d.arm().steps(), d.arm().sampleBudget()), rewards);
+        }
         return Optional.of(d);
+    }
+
+    /** Hands the bandit every reward whose window has closed and whose rounds have arrived. */
+    void realiseReady() {
+        rewards.realiseReady(bandit);
+    }
+
+    /** Decisions whose reward windows have not closed yet. */
+    int rewardsOpen() {
+        return rewards.open();
+    }
+
+    /** Decisions whose reward could not be measured (too few rounds in a window). */
+    long rewardsUnmeasured() {
+        return rewards.unmeasured();
+    }
+
+    /** Whether an update is training now. */
+    public boolean training() {
+        return trainer.busy();
     }
 
     /** An update outside the bandit (a periodic policy, an operator): same training, shadow check and swap. */
     public synchronized double updateNow(int steps, long sampleBudget) {
-        return update("manual-" + System.currentTimeMillis(), steps, sampleBudget);
+        return update("manual-" + System.currentTimeMillis(), steps, sampleBudget).trainingSeconds();
     }
 
-    /** Trains, shadow-evaluates and swaps; returns the seconds spent. */
-    private synchronized double update(String id, int steps, long budget) {
+    /** Trains, shadow-evaluates and swaps; says how long it trained and how long the swap stalled. */
+    private synchronized TrainingExecutor.Outcome update(String id, int steps, long budget) {
         List<AdapterSample> train = buffer.training();
         if (budget > 0 && train.size() > budget) {
             train = train.subList(train.size() - (int) budget, train.size());
@@ -221,10 +263,12 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
         if (outcome.candidate().isEmpty()) {
             LOG.info("update {} ({} steps, {} samples) not swapped in: {}", id, outcome.steps(),
                     outcome.trainSamples(), outcome.verdict().reason());
-            return outcome.seconds();
+            return new TrainingExecutor.Outcome(outcome.seconds(), false, 0);
         }
         DrafterVersion v = outcome.candidate().get();
+        long swapStart = System.nanoTime();
         activateWatched(v);
+        double swapSeconds = (System.nanoTime() - swapStart) / 1e9;
         LOG.info("drafter {} version {} -> {} swapped in after {} steps in {} s (held-out agreement {} -> {})",
                 settings.drafterId(), before, v.id(), outcome.steps(), String.format("%.2f", outcome.seconds()),
                 String.format("%.3f", outcome.verdict().current().agreement()),
@@ -234,9 +278,9 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
         } catch (RuntimeException e) {
             LOG.warn("swap listener failed for version {}: {}", v.id(), e.toString());
         }
-        timer.schedule(() -> tauAfterLastUpdate = window.tau(System.nanoTime()),
+        timer.schedule(() -> tauAfterLastUpdate = window.tau(rewards.watermarkMs() * 1_000_000L),
                 settings.window().toMillis(), TimeUnit.MILLISECONDS);
-        return outcome.seconds();
+        return new TrainingExecutor.Outcome(outcome.seconds(), true, swapSeconds);
     }
 
     /**
@@ -256,19 +300,12 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
     }
 
     private void activateWatched(DrafterVersion v) {
-        double preSwap = window.tau(System.nanoTime()) - 1;
+        double preSwap = window.tau(rewards.watermarkMs() * 1_000_000L) - 1;
         versions.activate(v);
         swaps++;
         guard.watch(v.id(), preSwap);
         drift.reset();
         tauAfterLastUpdate = Double.NaN;
-    }
-
-    private void realise(Decision d, double tokensPerSecondBefore, double secondsSpent) {
-        double after = window.tokensPerSecond(System.nanoTime());
-        double horizon = bandit.config().horizonSeconds();
-        double reward = (after - tokensPerSecondBefore) * horizon - secondsSpent * tokensPerSecondBefore;
-        bandit.realise(d.id(), reward);
     }
 
     /** Reverts to the current version's parent. */
@@ -279,7 +316,7 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
             rollbacks++;
             LOG.warn("drafter {} rolled back {} -> {}: {}", settings.drafterId(), from, v.id(), reason);
             drift.reset();
-            publish("rollback", Map.of("from_version", from, "reason", reason), Map.of(), Map.of("to_version", v.id()));
+            events.rollback(from, v.id(), reason);
         });
         return to;
     }
@@ -314,50 +351,9 @@ public final class AdaptationController implements FeedbackListener, DecisionLog
         return staleSamples;
     }
 
-    // ------------------------------------------------------------------ decision log -> feedback topic
-
-    @Override
-    public void onDecision(Decision d) {
-        StringBuilder arms = new StringBuilder();
-        for (Decision.ArmEstimate e : d.estimates()) {
-            if (!e.arm().isWait()) {
-                arms.append(String.format(" %s gain %.0f cost %.0f", e.arm().name(), e.predictedGain(), e.predictedCost()));
-            }
-        }
-        LOG.info("bandit decision {}: {} ({}); tau {} vs reference {}, {} fresh samples;{} (tokens)", d.id(),
-                d.arm().name(), d.reason(), String.format("%.2f", d.context().tauNow()),
-                String.format("%.2f", d.context().tauAfterLastUpdate()), d.context().freshSamples(), arms);
-        Map<String, Object> predicted = new LinkedHashMap<>();
-        predicted.put("gain_tokens", d.predictedGain());
-        predicted.put("cost_tokens", d.predictedCost());
-        predicted.put("posterior_means", d.posteriorMeans());
-        predicted.put("posterior_sds", BanditLog.posteriorSds(d));
-        // run id, sequence number and config: enough to replay the bandit from these events (see BanditLog)
-        publish(d.id(), "bandit:" + d.arm().name(), BanditLog.inputs(bandit, d, d.sequence()), predicted, Map.of());
-    }
-
-    @Override
-    public void onRealised(Decision d) {
-        publish(d.id(), "realised", BanditLog.inputs(bandit, d, d.realisedSequence()), Map.of(),
-                Map.of("reward_tokens", d.realisedReward().orElse(Double.NaN)));
-    }
-
-    private void publish(String action, Map<String, Object> inputs, Map<String, Object> predicted,
-                         Map<String, Object> realised) {
-        publish("rollback-" + System.currentTimeMillis(), action, inputs, predicted, realised);
-    }
-
-    private void publish(String id, String action, Map<String, Object> inputs, Map<String, Object> predicted,
-                         Map<String, Object> realised) {
-        if (publisher == null) {
-            return;
-        }
-        publisher.publish(new DecisionEvent(System.currentTimeMillis(), replicaId, id, settings.drafterId(),
-                "cost-aware-bandit", action, inputs, predicted, realised));
-    }
-
     @Override
     public void close() {
         timer.shutdownNow();
+        trainer.close();
     }
 }

@@ -39,7 +39,7 @@ public final class AdaptationLoop implements AutoCloseable {
         CostAwareBandit bandit = new CostAwareBandit(AdaptationTuning.bandit(7, tuning.horizonSeconds()));
         AdaptationController.Settings settings = new AdaptationController.Settings(drafterId,
                 Duration.ofSeconds(tuning.epochSeconds()), Duration.ofSeconds(30), tuning.rollbackWindowRounds(),
-                tuning.rollbackMargin(), 7);
+                tuning.rollbackMargin(), 7, tuning.trainingThreads());
         AdaptationController controller = new AdaptationController(settings,
                 stack.versions(), updater, bandit,
                 () -> new AdaptationController.Load(engine.running(), engine.waiting()), maxBatch,

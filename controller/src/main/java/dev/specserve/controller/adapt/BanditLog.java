@@ -19,7 +19,8 @@ import java.util.Objects;
  * and replays them ({@link DecisionReplay}, which says what a replay guarantees).
  *
  * <p>Every decision is published twice under its id: when it is made (action {@code bandit:<arm>}) and when
- * its reward is realised (action {@code realised}, reward in {@code realised.reward_tokens}). The inputs of
+ * its reward is realised (action {@code realised}, reward in {@code realised.reward_tokens}, and how it was
+ * measured, its windows, capacities, training and swap seconds, in {@code realised.reward_inputs}). The inputs of
  * both hold the decision's context ({@link DecisionContext#toMap()}) and, additively:
  * <ul>
  *   <li>{@value #RUN_ID}: the bandit instance's run id (the prefix of its decision ids);</li>
@@ -38,6 +39,7 @@ public final class BanditLog {
     public static final String CONFIG = "bandit_config";
     static final String DECIDED_PREFIX = "bandit:";
     static final String REALISED = "realised";
+    static final String REWARD_INPUTS = "reward_inputs";
 
     private BanditLog() {
     }
@@ -48,6 +50,16 @@ public final class BanditLog {
         m.put(RUN_ID, bandit.runId());
         m.put(SEQUENCE, sequence);
         m.put(CONFIG, bandit.config().toMap());
+        return m;
+    }
+
+    /** The realised part of a {@code realised} event: the reward and, when known, how it was measured. */
+    public static Map<String, Object> realised(Decision d) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("reward_tokens", d.realisedReward().orElse(Double.NaN));
+        if (!d.rewardInputs().isEmpty()) {
+            m.put(REWARD_INPUTS, d.rewardInputs());
+        }
         return m;
     }
 
@@ -119,7 +131,9 @@ public final class BanditLog {
             if (!(reward instanceof Number r)) {
                 throw new IllegalArgumentException("decision " + e.decisionId() + ": realised event without reward_tokens");
             }
-            return new DecisionReplay.Realise(sequence, e.decisionId(), r.doubleValue());
+            Map<String, Object> inputs = e.realised().get(REWARD_INPUTS) instanceof Map<?, ?> m
+                    ? castMap(m) : Map.of();
+            return new DecisionReplay.Realise(sequence, e.decisionId(), r.doubleValue(), inputs);
         }
         if (!e.action().startsWith(DECIDED_PREFIX)) {
             throw new IllegalArgumentException("decision " + e.decisionId() + ": unknown bandit action " + e.action());
@@ -130,6 +144,11 @@ public final class BanditLog {
                 e.action().substring(DECIDED_PREFIX.length()), number(p.get("gain_tokens")),
                 number(p.get("cost_tokens")), doubles(p.get("posterior_means")), doubles(p.get("posterior_sds")));
         return new DecisionReplay.Decide(sequence, e.drafterId(), DecisionContext.fromMap(e.inputs()), logged);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> castMap(Map<?, ?> m) {
+        return (Map<String, Object>) m;
     }
 
     private static double number(Object v) {

@@ -29,8 +29,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Streams a scenario of requests through a real engine once per adaptation policy (static: never update;
- * periodic: update every N requests, OSD-style; bandit: the cost-aware loop), one policy after another in
- * one process, starting each from the bundled drafter version. Measures net tokens/s including update time.
+ * periodic-N: update every N finished requests, OSD-style; bandit: the cost-aware loop), one policy after another
+ * in one process, starting each from the bundled drafter version. Measures net tokens/s including update time.
  */
 public final class AdaptBench {
     /** A phase of the scenario: prompts of one domain at one concurrency. */
@@ -53,14 +53,31 @@ public final class AdaptBench {
 
     private final ModelStack stack;
     private final int maxTokens;
-    private final int periodRequests;
+    private final String strategy;
     private final PrintStream progress;
 
-    public AdaptBench(ModelStack stack, int maxTokens, int periodRequests, PrintStream progress) {
+    /** @param strategy the serving strategy every request runs under ({@code specblock}, {@code auto}, ...) */
+    public AdaptBench(ModelStack stack, int maxTokens, String strategy, PrintStream progress) {
         this.stack = stack;
         this.maxTokens = maxTokens;
-        this.periodRequests = periodRequests;
+        this.strategy = strategy;
         this.progress = progress;
+    }
+
+    /** The period of a {@code periodic-N} policy (N finished requests between updates), or 0 for another policy. */
+    public static int period(String policy) {
+        if (!policy.startsWith("periodic-")) {
+            return 0;
+        }
+        try {
+            int n = Integer.parseInt(policy.substring("periodic-".length()));
+            if (n < 1) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("periodic policy needs a positive period, e.g. periodic-16: " + policy);
+        }
     }
 
     public PolicyRun run(String policy, List<Phase> phases) throws Exception {
@@ -77,8 +94,9 @@ public final class AdaptBench {
                 "bench");
         // serve's defaults (draft budget 6 nodes, depth 4), without the prefix cache: no prompt repeats anyway
         EngineConfig d = EngineConfig.defaults();
-        EngineConfig cfg = new EngineConfig(d.maxBatch(), 256, 1024, "specblock", d.defaultBudget(), 600_000, 0,
+        EngineConfig cfg = new EngineConfig(d.maxBatch(), 256, 1024, strategy, d.defaultBudget(), 600_000, 0,
                 d.prefixBlockTokens());
+        int periodRequests = period(policy);
         AtomicLong failed = new AtomicLong();
         AtomicInteger finished = new AtomicInteger();
         ExecutorService updates = Executors.newSingleThreadExecutor();
@@ -110,7 +128,7 @@ public final class AdaptBench {
                     pending.add(f);
                     String id = "req-" + n++;
                     engine.submit(new EngineRequest(id, prompt, maxTokens, SamplingParams.GREEDY, List.of(),
-                            "specblock", null, phase.name(), 0), new GenerationObserver() {
+                            strategy, null, phase.name(), 0), new GenerationObserver() {
                                 @Override
                                 public void onTokens(int[] t, String delta) {}
 
@@ -121,7 +139,7 @@ public final class AdaptBench {
                                     synchronized (tokens) {
                                         tokens[0] += result.tokens().length;
                                     }
-                                    if (policy.equals("periodic") && finished.incrementAndGet() % periodRequests == 0) {
+                                    if (periodRequests > 0 && finished.incrementAndGet() % periodRequests == 0) {
                                         updates.submit(() -> controller.updateNow(AdaptationTuning.UPDATE_LARGE.steps(), 0));
                                     }
                                     f.complete(result);

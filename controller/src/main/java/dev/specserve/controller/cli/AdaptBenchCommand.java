@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.specserve.controller.adaptbench.AdaptBench;
 import dev.specserve.controller.adaptbench.BenchPrompts;
+import dev.specserve.controller.adaptbench.RepeatSummary;
 import dev.specserve.controller.adaptbench.ReportCharts;
 import dev.specserve.drafters.ModelStack;
 import java.io.IOException;
@@ -20,7 +21,8 @@ import picocli.CommandLine.Option;
 
 @Command(name = "adapt-bench", mixinStandardHelpOptions = true,
         description = "Stream a drift, stationary or bursty scenario through the engine once per adaptation policy "
-                + "(static, periodic, bandit) and compare net tokens/s including update time.")
+                + "(static, periodic-N, bandit), --repeat times in one process, and compare net tokens/s including "
+                + "update time: each policy's ratio to static per run and the median.")
 final class AdaptBenchCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -31,8 +33,18 @@ final class AdaptBenchCommand implements Callable<Integer> {
     String scenario;
 
     @Option(names = "--policies", split = ",", defaultValue = "static,periodic,bandit",
-            description = "Policies to run (default: ${DEFAULT-VALUE}).")
+            description = "Policies to run: static, bandit, periodic-N, or periodic (one periodic-N per --periods) "
+                    + "(default: ${DEFAULT-VALUE}).")
     List<String> policies;
+
+    @Option(names = "--repeat", defaultValue = "1",
+            description = "Run the scenario this many times in one process; ratios are reported per run and as the "
+                    + "median (default: ${DEFAULT-VALUE}).")
+    int repeat;
+
+    @Option(names = "--strategy", defaultValue = "specblock",
+            description = "Serving strategy of every request, e.g. specblock or auto (default: ${DEFAULT-VALUE}).")
+    String strategy;
 
     @Option(names = "--requests", defaultValue = "32",
             description = "N, the scenario's unit of requests, from bench/prompts/*-stream.jsonl (held-out files; "
@@ -42,9 +54,10 @@ final class AdaptBenchCommand implements Callable<Integer> {
     @Option(names = "--max-tokens", defaultValue = "64", description = "Tokens per request (default: ${DEFAULT-VALUE}).")
     int maxTokens;
 
-    @Option(names = "--period", defaultValue = "16",
-            description = "periodic policy: update every N finished requests (default: ${DEFAULT-VALUE}).")
-    int period;
+    @Option(names = "--periods", split = ",", defaultValue = "8,16,32,64",
+            description = "Periods of the 'periodic' policy: one periodic-N per N, updating every N finished requests; "
+                    + "the best of them in hindsight is named in the report (default: ${DEFAULT-VALUE}).")
+    List<Integer> periods;
 
     @Option(names = "--json", paramLabel = "OUT", description = "Also write the results as JSON.")
     Path json;
@@ -77,37 +90,57 @@ final class AdaptBenchCommand implements Callable<Integer> {
         if (report != null) {
             Files.createDirectories(report); // now, not after a long run: an unusable OUT_DIR fails fast
         }
+        List<String> expanded = new ArrayList<>();
         for (String p : policies) {
-            if (!List.of("static", "periodic", "bandit").contains(p)) {
-                throw new IllegalArgumentException("unknown policy '" + p + "'; known: static, periodic, bandit");
+            if (p.equals("periodic")) {
+                periods.forEach(n -> expanded.add("periodic-" + n));
+            } else if (p.equals("static") || p.equals("bandit") || AdaptBench.period(p) > 0) {
+                expanded.add(p);
+            } else {
+                throw new IllegalArgumentException("unknown policy '" + p + "'; known: static, periodic, periodic-N, bandit");
             }
         }
-        List<AdaptBench.PolicyRun> runs = new ArrayList<>();
+        if (repeat < 1) {
+            throw new IllegalArgumentException("--repeat must be >= 1");
+        }
+        List<List<AdaptBench.PolicyRun>> all = new ArrayList<>();
         try (ModelStack stack = models.load()) {
-            AdaptBench bench = new AdaptBench(stack, maxTokens, period, System.err);
+            AdaptBench bench = new AdaptBench(stack, maxTokens, strategy, System.err);
             // Without this the first policy would also pay for JIT compilation and ORT's first allocations
             // (about 2% of a stationary run): eight A prompts that no scenario uses, results discarded.
             bench.run("static", List.of(new AdaptBench.Phase("warm-up", a.subList(a.size() - 8, a.size()), 2)));
-            for (String p : policies) {
-                AdaptBench.PolicyRun run = bench.run(p, phases);
-                if (!runs.isEmpty()) {
-                    run.results().put("outputs_differing_from_" + runs.get(0).policy(), run.outputsDifferingFrom(runs.get(0)));
+            for (int r = 0; r < repeat; r++) {
+                List<AdaptBench.PolicyRun> runs = new ArrayList<>();
+                for (String p : expanded) {
+                    AdaptBench.PolicyRun run = bench.run(p, phases);
+                    if (!runs.isEmpty()) {
+                        run.results().put("outputs_differing_from_" + runs.get(0).policy(),
+                                run.outputsDifferingFrom(runs.get(0)));
+                    }
+                    run.results().put("run", r + 1);
+                    runs.add(run);
+                    System.out.println(run.results());
                 }
-                runs.add(run);
-                System.out.println(run.results());
+                all.add(runs);
             }
         }
+        Map<String, Object> summary = RepeatSummary.of(all);
+        System.out.println(summary);
         if (json != null) {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("scenario", scenario);
+            doc.put("strategy", strategy);
             doc.put("machine", Machine.describe("see logs"));
             doc.put("requests_unit", requests);
             doc.put("max_tokens", maxTokens);
-            doc.put("results", runs.stream().map(AdaptBench.PolicyRun::results).toList());
+            doc.put("repeat", repeat);
+            doc.put("results", all.get(0).stream().map(AdaptBench.PolicyRun::results).toList());
+            doc.put("runs", all.stream().map(rs -> rs.stream().map(AdaptBench.PolicyRun::results).toList()).toList());
+            doc.put("summary", summary);
             JSON.writeValue(json.toFile(), doc);
         }
         if (report != null) {
-            writeReport(runs).forEach(p -> System.out.println("wrote " + p));
+            writeReport(all.get(all.size() - 1)).forEach(p -> System.out.println("wrote " + p));
         }
         return 0;
     }

@@ -19,7 +19,13 @@ public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int
                            Cluster cluster, Security security) {
 
     /** The online adaptation loop's settings. */
-    public record Adaptation(int epochSeconds, int horizonSeconds, double rollbackMargin, int rollbackWindowRounds) {}
+    public record Adaptation(int epochSeconds, int horizonSeconds, double rollbackMargin, int rollbackWindowRounds,
+                             int trainingThreads) {
+        /** With one training thread. */
+        public Adaptation(int epochSeconds, int horizonSeconds, double rollbackMargin, int rollbackWindowRounds) {
+            this(epochSeconds, horizonSeconds, rollbackMargin, rollbackWindowRounds, 1);
+        }
+    }
 
     /**
      * Clustered event bus settings.

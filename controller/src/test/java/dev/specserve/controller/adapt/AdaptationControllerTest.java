@@ -51,6 +51,9 @@ class AdaptationControllerTest {
 
             for (int i = 0; i < 20 && versions.current().id() == 1; i++) {
                 c.epoch();
+                for (int w = 0; w < 200 && c.training(); w++) {
+                    Thread.sleep(25);      // updates train on their own executor, off the decision thread
+                }
             }
 
             assertThat(versions.current().id()).as("a new version is in use").isGreaterThan(1);
@@ -109,10 +112,58 @@ class AdaptationControllerTest {
     void aPausedLoopMakesNoDecisions() {
         var settings = AdaptationController.Settings.defaults(DRAFTER);
         try (AdaptationController c = controller(settings)) {
+            rounds(c, 1, 16, 2);
             c.pause();
             assertThat(c.epoch()).isEmpty();
             c.resume();
             assertThat(c.epoch()).isPresent();
+        }
+    }
+
+    @Test
+    void aWaitIsRewardedWithTheChangeInCapacityOverItsOwnEpochInEventTime() throws Exception {
+        var settings = new AdaptationController.Settings(DRAFTER, Duration.ofHours(1), Duration.ofSeconds(30), 8, 0.5, 1);
+        CostAwareBandit bandit = new CostAwareBandit(BanditConfig.defaults(3));
+        List<dev.specserve.bandit.Decision> realised = new java.util.concurrent.CopyOnWriteArrayList<>();
+        bandit.addListener(new dev.specserve.bandit.DecisionLog() {
+            @Override
+            public void onDecision(dev.specserve.bandit.Decision d) {}
+
+            @Override
+            public void onRealised(dev.specserve.bandit.Decision d) {
+                realised.add(d);
+            }
+        });
+        try (AdaptationController c = new AdaptationController(settings, versions,
+                new DrafterUpdater(versions, head, 3e-2, 32, 0.01), bandit, () -> new AdaptationController.Load(0, 0),
+                4, null, "test")) {
+            long t0 = System.currentTimeMillis() - 60_000;
+            // a minute ago: 3 tokens per round at 2 µs busy per round; the rounds are stamped when they happened
+            roundsAt(c, t0, 20, 2, 2000);
+            var first = c.epoch().orElseThrow();
+            assertThat(first.isUpdate()).isFalse();
+            roundsAt(c, System.currentTimeMillis() + 1, 20, 2, 1000); // same tokens, half the busy time
+            Thread.sleep(50);
+            c.epoch();                // the next decision ends the wait's epoch
+            roundsAt(c, System.currentTimeMillis() + 5_000, 1, 2, 1000); // the watermark moves past the window
+            c.realiseReady();         // its rounds have arrived: the reward is realised
+            var reward = realised.stream().filter(d -> d.id().equals(first.id())).findFirst().orElseThrow();
+            var inputs = dev.specserve.bandit.Reward.fromMap(reward.rewardInputs());
+            assertThat(inputs.capacityBefore()).isCloseTo(3 / 2e-6, org.assertj.core.api.Assertions.within(1.0));
+            assertThat(inputs.capacityAfter()).isCloseTo(3 / 1e-6, org.assertj.core.api.Assertions.within(1.0));
+            assertThat(reward.realisedReward().getAsDouble()).isCloseTo(inputs.value(),
+                    org.assertj.core.api.Assertions.within(1e-6));
+        }
+    }
+
+    void roundsAt(AdaptationController c, long atMs, int n, int accepted, long busyNanos) {
+        for (int i = 0; i < n; i++) {
+            List<Boolean> perDepth = new ArrayList<>();
+            for (int d = 0; d < 4; d++) {
+                perDepth.add(d < accepted);
+            }
+            c.onRound(new RoundEvent(atMs + i, "test", "r" + i, i, "specblock", DRAFTER, 1, 8, 4,
+                    accepted, perDepth, busyNanos / 2, busyNanos / 2, null));
         }
     }
 

@@ -45,8 +45,9 @@ import org.junit.jupiter.api.io.TempDir;
  * broker, they rebuild the bandit's calls, and a fresh bandit replaying them chooses the same arm for every
  * decision, with the same predicted gain, cost and posterior, and ends with the same learned model.
  *
- * <p>The loop runs for real: epochs on this thread, rewards realised by the controller's own timer thread
- * a horizon (0.4 s) after each decision, so rewards and decisions interleave as they do in service. The feedback
+ * <p>The loop runs for real: epochs on this thread, updates on the training executor, rewards measured from the
+ * round events' own timestamps and realised once their windows close (a 0.4 s horizon), so rewards and decisions
+ * interleave as they do in service. The feedback
  * is synthetic: acceptance falls below its high-water mark, verifier-labelled samples keep arriving, and every
  * update is trained and shadow-checked but never swapped in (the shadow margin is unreachable), so every epoch
  * is a real choice between waiting and updating.
@@ -97,13 +98,25 @@ class BanditReplayOverKafkaTest {
                 samples(c, 60);
                 c.updateNow(32, 0);
                 for (int i = 0; i < EPOCHS; i++) {
-                    rounds(c, 6, i % 4 == 0 ? 1 : 0);
+                    rounds(c, 12, i % 4 == 0 ? 1 : 0);
                     samples(c, 12);
                     load.set(new AdaptationController.Load(i % 5, i % 3));
                     c.epoch();
-                    Thread.sleep(25);
+                    while (c.training()) {
+                        Thread.sleep(5);
+                    }
+                    Thread.sleep(80);           // rewards wait 1 s of event time for late rounds: let it pass mid-run
                 }
-                FleetUpdatesTest.await(() -> bandit.pendingCount() == 0, "every decision realised");
+                for (int i = 0; i < 100 && c.rewardsOpen() > 0; i++) {
+                    rounds(c, 12, 0);       // rounds keep coming: the watermark passes the last windows
+                    Thread.sleep(50);
+                    c.realiseReady();
+                }
+                assertThat(c.rewardsOpen()).as("every reward window closed").isZero();
+                assertThat((long) bandit.pendingCount()).as("every measurable decision realised")
+                        .isEqualTo(c.rewardsUnmeasured());
+                // how many windows hold enough rounds depends on this machine's timing; replay must hold for all that did
+                assertThat(live.stream().filter(Decision::isRealised).count()).as("realised").isPositive();
                 events = readBanditEvents(kafka.bootstrapServers(), bandit.sequence());
             }
         }
@@ -119,7 +132,8 @@ class BanditReplayOverKafkaTest {
 
         assertThat(replay.divergences()).isEmpty();
         assertThat(replay.gap()).isEmpty();
-        assertThat(replay.decisions()).hasSize(EPOCHS + 1).hasSameSizeAs(live);
+        assertThat(replay.decisions()).hasSameSizeAs(live);
+        assertThat(live).filteredOn(Decision::isRealised).allMatch(d -> !d.rewardInputs().isEmpty());
         for (Decision d : live) {
             Decision again = replay.decision(d.id());
             assertThat(again.arm()).as("arm of %s", d.id()).isEqualTo(d.arm());
@@ -134,7 +148,8 @@ class BanditReplayOverKafkaTest {
         }
         CostAwareBandit.Learned learnedLive = bandit.learned(DRAFTER).orElseThrow();
         CostAwareBandit.Learned learnedAgain = replay.learned().get(DRAFTER);
-        assertThat(learnedAgain.observations()).isEqualTo(learnedLive.observations()).isEqualTo(EPOCHS + 1);
+        assertThat(learnedAgain.observations()).isEqualTo(learnedLive.observations())
+                .isEqualTo(live.stream().filter(Decision::isRealised).count());
         assertThat(learnedAgain.noiseVariance()).isCloseTo(learnedLive.noiseVariance(), within(1e-12));
         for (int k = 0; k < learnedLive.mean().size(); k++) {
             assertThat(learnedAgain.mean().get(k)).as("posterior mean θ[%d]", k)
@@ -142,8 +157,9 @@ class BanditReplayOverKafkaTest {
         }
 
         // what made this a real test of replay
-        assertThat(live).filteredOn(d -> d.reason() == Decision.Reason.THOMPSON_SAMPLE)
-                .as("decisions drawn from the random stream").hasSizeGreaterThan(EPOCHS / 2);
+        assertThat(live).filteredOn(d -> d.reason() == Decision.Reason.THOMPSON_SAMPLE
+                        || d.reason() == Decision.Reason.EXPLORATION)
+                .as("decisions drawn from the random stream").hasSizeGreaterThanOrEqualTo(5);
         assertThat(live).filteredOn(d -> d.sequence() > firstRealisedSequence(live))
                 .as("decisions made after the bandit had learned from rewards").isNotEmpty();
     }

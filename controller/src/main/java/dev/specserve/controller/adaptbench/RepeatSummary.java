@@ -1,0 +1,98 @@
+package dev.specserve.controller.adaptbench;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What {@code adapt-bench --repeat R} reports across runs: per policy, its net tokens/s ÷ static's in each run and
+ * the median; the periodic policy that was best in hindsight (highest median net tokens/s) and the bandit's ratio
+ * to it; failed requests and outputs differing from static's, summed over runs. A single run tells little: runs
+ * vary by about ±5% on the 2-core machine, so compare medians and look at the spread.
+ */
+public final class RepeatSummary {
+    private RepeatSummary() {}
+
+    /** From the runs' policy runs (each run: the policies in order). */
+    public static Map<String, Object> of(List<List<AdaptBench.PolicyRun>> runs) {
+        List<List<Map<String, Object>>> results = new ArrayList<>();
+        for (List<AdaptBench.PolicyRun> run : runs) {
+            results.add(run.stream().map(AdaptBench.PolicyRun::results).toList());
+        }
+        return ofResults(results);
+    }
+
+    /** From the runs' per-policy result maps ({@code policy}, {@code net_tokens_per_s}, {@code failed_requests}). */
+    public static Map<String, Object> ofResults(List<List<Map<String, Object>>> runs) {
+        Map<String, List<Double>> rate = new LinkedHashMap<>();
+        long failed = 0;
+        long differing = 0;
+        for (List<Map<String, Object>> run : runs) {
+            for (Map<String, Object> r : run) {
+                rate.computeIfAbsent((String) r.get("policy"), k -> new ArrayList<>())
+                        .add(((Number) r.get("net_tokens_per_s")).doubleValue());
+                failed += ((Number) r.getOrDefault("failed_requests", 0)).longValue();
+                Object d = r.get("outputs_differing_from_static");
+                differing += d instanceof Number n ? n.longValue() : 0;
+            }
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("runs", runs.size());
+        Map<String, Object> medians = new LinkedHashMap<>();
+        rate.forEach((p, v) -> medians.put(p, round(median(v))));
+        out.put("net_tokens_per_s_median", medians);
+        List<Double> statics = rate.get("static");
+        if (statics != null) {
+            Map<String, Object> ratios = new LinkedHashMap<>();
+            rate.forEach((p, v) -> {
+                if (!p.equals("static")) {
+                    ratios.put(p, ratios(v, statics));
+                }
+            });
+            out.put("ratio_to_static", ratios);
+        }
+        String best = null;
+        for (Map.Entry<String, List<Double>> e : rate.entrySet()) {
+            if (e.getKey().startsWith("periodic-")
+                    && (best == null || median(e.getValue()) > median(rate.get(best)))) {
+                best = e.getKey();
+            }
+        }
+        if (best != null) {
+            out.put("best_periodic_in_hindsight", best);
+            if (rate.containsKey("bandit")) {
+                out.put("bandit_to_best_periodic", ratios(rate.get("bandit"), rate.get(best)));
+            }
+        }
+        out.put("failed_requests", failed);
+        out.put("outputs_differing_from_static", differing);
+        return out;
+    }
+
+    private static Map<String, Object> ratios(List<Double> num, List<Double> den) {
+        List<Double> r = new ArrayList<>();
+        for (int i = 0; i < Math.min(num.size(), den.size()); i++) {
+            r.add(round(num.get(i) / den.get(i)));
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("per_run", r);
+        m.put("median", round(median(r)));
+        return m;
+    }
+
+    static double median(List<Double> v) {
+        if (v.isEmpty()) {
+            return Double.NaN;
+        }
+        List<Double> s = new ArrayList<>(v);
+        Collections.sort(s);
+        int n = s.size();
+        return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1000) / 1000.0;
+    }
+}

@@ -1,0 +1,32 @@
+package dev.specserve.controller.adaptbench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class RepeatSummaryTest {
+
+    static Map<String, Object> r(String policy, double rate) {
+        return Map.of("policy", policy, "net_tokens_per_s", rate, "failed_requests", 0);
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void reportsRatiosPerRunTheirMediansAndTheBestPeriodicInHindsight() {
+        List<List<Map<String, Object>>> runs = List.of(
+                List.of(r("static", 100), r("periodic-8", 90), r("periodic-32", 105), r("bandit", 120)),
+                List.of(r("static", 110), r("periodic-8", 95), r("periodic-32", 99), r("bandit", 121)),
+                List.of(r("static", 90), r("periodic-8", 99), r("periodic-32", 108), r("bandit", 99)));
+        Map<String, Object> s = RepeatSummary.ofResults(runs);
+        Map<String, Object> ratios = (Map<String, Object>) s.get("ratio_to_static");
+        Map<String, Object> bandit = (Map<String, Object>) ratios.get("bandit");
+        assertThat((List<Double>) bandit.get("per_run")).containsExactly(1.2, 1.1, 1.1);
+        assertThat(bandit.get("median")).isEqualTo(1.1);
+        assertThat(s.get("best_periodic_in_hindsight")).isEqualTo("periodic-32");
+        Map<String, Object> vsBest = (Map<String, Object>) s.get("bandit_to_best_periodic");
+        assertThat((double) vsBest.get("median")).isEqualTo(1.143);
+        assertThat(s.get("failed_requests")).isEqualTo(0L);
+    }
+}
