@@ -166,6 +166,48 @@ class EngineTest {
     }
 
     @Test
+    void aSharedSystemPromptFollowedByDifferentUserSuffixesReusesTheLongestCachedPrefixAndKeepsTheUncachedOutput()
+            throws Exception {
+        int block = 16;
+        EngineConfig cfg = new EngineConfig(2, 4, 256, "specblock", new DraftBudget(24, 8), 60_000, 64L << 20, block);
+        String system = PROMPTS.get(2) + PROMPTS.get(0) + PROMPTS.get(3);
+        List<String> prompts = List.of(system + "\ndef first(items):\n", system + "\nclass Second:\n    def ",
+                system + "\n# third\nimport os\n", PROMPTS.get(1));
+        List<int[]> seen = new ArrayList<>();
+        long promptTokens = 0;
+        long expectedHits = 0;
+        try (Engine engine = stack.newEngine(cfg)) {
+            for (int i = 0; i < prompts.size(); i++) {
+                int[] ids = stack.tokenizer().encode(prompts.get(i));
+                int longest = 0;                           // the longest block-aligned prefix any earlier prompt stored
+                for (int[] earlier : seen) {
+                    int common = java.util.Arrays.mismatch(ids, earlier);
+                    common = common < 0 ? ids.length : common;
+                    int storedByEarlier = (earlier.length - 1) / block * block;
+                    longest = Math.max(longest, Math.min(Math.min(common, storedByEarlier), (ids.length - 1) / block * block)
+                            / block * block);
+                }
+                Collector c = new Collector();
+                engine.submit(request("s" + i, prompts.get(i), 24), c);
+                GenerationResult cached = c.done.get(60, TimeUnit.SECONDS);
+                GenerationResult uncached = stack.decoder().generate(GenerationRequest.greedy(ids, 24,
+                        new DraftBudget(24, 8)), stack.strategy("none", DrafterConfig.expanding()), RoundListener.NONE,
+                        () -> false);
+
+                assertThat(c.stats.prefixCacheHitTokens()).as("prompt %d reuses the longest cached prefix", i)
+                        .isEqualTo(longest);
+                assertThat(cached.tokens()).as("prompt %d", i).containsExactly(uncached.tokens());
+                seen.add(ids);
+                promptTokens += ids.length;
+                expectedHits += longest;
+            }
+            assertThat(expectedHits).as("the suffixed prompts shared the system prompt").isGreaterThanOrEqualTo(2L * 4 * block);
+            assertThat(engine.prefixCacheHitRate()).as("hit rate counts prompt tokens")
+                    .isCloseTo((double) expectedHits / promptTokens, org.assertj.core.data.Offset.offset(1e-9));
+        }
+    }
+
+    @Test
     void invalidRequestsAreRefusedBeforeAnyModelCallNamingTheField() {
         try (Engine engine = stack.newEngine(EngineConfig.defaults())) {
             assertThatThrownBy(() -> engine.submit(request("x", "", 4), new Collector()))

@@ -71,4 +71,30 @@ class KvCacheTest {
         assertThat(c.length()).isEqualTo(5);
         assertThat(rowValue(c, 1, 4)).isEqualTo(104);
     }
+
+    @Test
+    void aPoolSlotsStrideFollowsTheLongestSequenceSoABatchedPastHasOnlyTheRowsItNeeds() {
+        KvPool pool = new KvPool(1, 2, 3, 3, 300);
+        KvCache a = pool.acquire(0);
+        KvCache b = pool.acquire(1);
+        KvCache c = pool.acquire(2);
+        a.appendAll(present(2, 10, 6), 10);
+        b.appendAll(present(2, 20, 6), 20);
+        assertThat(pool.rows()).isEqualTo(KvPool.BUCKET);
+
+        c.appendAll(present(2, 70, 6), 70);                   // outgrows the bucket: every slot re-laid out
+
+        assertThat(pool.rows()).isEqualTo(2 * KvPool.BUCKET);
+        assertThat(new float[] {rowValue(a, 1, 9), rowValue(b, 1, 19), rowValue(c, 1, 69), rowValue(c, 0, 0)})
+                .containsExactly(109, 119, 169, 0);
+        b.appendAll(present(2, 230, 6), 230);                 // 250 rows: up to the capacity's bucket
+        assertThat(pool.rows()).isEqualTo(256);
+        assertThat(rowValue(c, 1, 69)).isEqualTo(169);
+        assertThatThrownBy(() -> b.appendAll(present(2, 51, 6), 51)).hasMessageContaining("KV cache full");
+
+        pool.move(2, 1);                                      // the long sequence leaves; c takes its slot
+        pool.acquire(2);
+        assertThat(pool.fit()).isEqualTo(2 * KvPool.BUCKET);
+        assertThat(new float[] {rowValue(a, 1, 9), rowValue(c, 1, 69), rowValue(c, 1, 3)}).containsExactly(109, 169, 103);
+    }
 }

@@ -12,7 +12,7 @@ public enum ConfigKey {
     HTTP_PORT("http_port", Type.PORT, "8000", "HTTP API port (0 picks a free port)."),
     BRIDGE_HOST("bridge_host", Type.STRING, "127.0.0.1", "Interface the TCP event-bus bridge binds."),
     BRIDGE_PORT("bridge_port", Type.PORT, "7000", "TCP event-bus bridge port (0 disables the bridge)."),
-    MAX_BATCH("max_batch", Type.POSITIVE_INT, "4", "Sequences verified together in one target forward."),
+    MAX_BATCH("max_batch", Type.POSITIVE_INT, "8", "Sequences verified together in one target forward."),
     QUEUE_CAPACITY("queue_capacity", Type.NON_NEGATIVE_INT, "64",
             "Requests waiting beyond the running batch; more are refused with 429."),
     MAX_TOKENS_LIMIT("max_tokens_limit", Type.POSITIVE_INT, "512", "Largest max_tokens a request may ask for."),

@@ -29,7 +29,7 @@ class ConfigLoaderTest {
         assertThat(c.bridgeHost()).isEqualTo("127.0.0.1");
         assertThat(c.bridgePort()).isEqualTo(7000);
         assertThat(c.bridgeEnabled()).isTrue();
-        assertThat(c.maxBatch()).isEqualTo(4);
+        assertThat(c.maxBatch()).isEqualTo(8);
         assertThat(c.queueCapacity()).isEqualTo(64);
         assertThat(c.maxTokensLimit()).isEqualTo(512);
         assertThat(c.strategy()).isEqualTo("auto");

@@ -330,21 +330,19 @@ public final class Engine implements GenerationService, AutoCloseable {
         long started = System.nanoTime();
         KvCache cache = pool.acquire(active.size());
         int[] prompt = p.gen.promptIds();
-        PrefixState prefix = prefixCache == null ? null : prefixCache.lookup(prompt);
+        PrefixState prefix = prefixCache == null ? null : prefixCache.loadInto(prompt, cache);
         Sequence seq;
         try {
             seq = decoder.start(p.gen, drafter(p.strategy), cache, prefix);
         } catch (RuntimeException e) {
+            pool.free(active.size()); // no stale rows left to widen the batch's stride
             LOG.warn("request {} failed in prefill: {}", p.request.requestId(), e.toString());
             notify(l -> l.onFailed(p.request.requestId(), e));
             p.observer.onError(e);
             return;
         }
-        if (prefixCache != null && prefixCache.wants(prompt)) {
-            int len = prefixCache.alignedLength(prompt.length);
-            int h = target.info().dim();
-            prefixCache.put(prompt, new PrefixState(len, cache.copyRows(len),
-                    java.util.Arrays.copyOf(seq.promptHidden(), len * h)));
+        if (prefixCache != null) {
+            prefixCache.store(prompt, cache, seq.promptHidden(), target.info().dim()); // the blocks not cached yet
         }
         Active a = new Active(p, seq, started, prefix == null ? 0 : prefix.length());
         active.add(a);
@@ -462,6 +460,7 @@ public final class Engine implements GenerationService, AutoCloseable {
                 pool.move(last, slot);
                 active.set(slot, active.get(last));
             }
+            pool.free(last); // the freed slot's rows no longer count towards the batch's stride
             active.remove(last);
         }
         a.seq.close();

@@ -18,19 +18,26 @@ public final class KvCache {
     private final int headDim;
     private final int rowFloats;
     private final int capacity;
+    private final KvPool owner;
     private FloatBuffer[] buffers;
+    private int regionRows;
     private int length;
 
     public KvCache(int layers, int heads, int headDim, int capacity) {
-        this(allocate(2 * layers, capacity * heads * headDim), heads, headDim, capacity);
+        this(allocate(2 * layers, capacity * heads * headDim), heads, headDim, capacity, capacity, null);
     }
 
-    /** A cache over existing regions (a {@link KvPool} slot), one per tensor, each capacity*heads*headDim floats. */
-    KvCache(FloatBuffer[] regions, int heads, int headDim, int capacity) {
+    /**
+     * A cache over existing regions (a {@link KvPool} slot), one per tensor, each regionRows*heads*headDim
+     * floats; when it needs more rows than its region holds (up to {@code capacity}) it asks the pool to widen.
+     */
+    KvCache(FloatBuffer[] regions, int heads, int headDim, int capacity, int regionRows, KvPool owner) {
         this.heads = heads;
         this.headDim = headDim;
         this.rowFloats = heads * headDim;
         this.capacity = capacity;
+        this.regionRows = regionRows;
+        this.owner = owner;
         this.buffers = regions;
     }
 
@@ -46,19 +53,33 @@ public final class KvCache {
         return rowFloats;
     }
 
-    /** Moves the live rows into other regions of the same shape and uses those from now on. */
-    void rebind(FloatBuffer[] regions) {
+    /** Moves the live rows into other regions of {@code rows} rows and uses those from now on. */
+    void rebind(FloatBuffer[] regions, int rows) {
         for (int t = 0; t < buffers.length; t++) {
             regions[t].put(0, buffers[t], 0, length * rowFloats);
         }
-        buffers = regions;
+        bind(regions, rows);
     }
 
-    /** Copies rows [0, rows) of every tensor out, for the prefix cache. */
+    /** Uses other regions of {@code rows} rows that already hold the live rows (the pool moved them). */
+    void bind(FloatBuffer[] regions, int rows) {
+        buffers = regions;
+        regionRows = rows;
+    }
+
+    /** Copies rows [0, rows) of every tensor out. */
     public float[][] copyRows(int rows) {
+        return copyRows(0, rows);
+    }
+
+    /** Copies rows [from, from+rows) of every tensor out, for the prefix cache (one block). */
+    public float[][] copyRows(int from, int rows) {
+        if (from < 0 || from + rows > length) {
+            throw new IllegalArgumentException("rows [" + from + ", " + (from + rows) + ") outside the " + length + " live rows");
+        }
         float[][] out = new float[buffers.length][rows * rowFloats];
         for (int t = 0; t < buffers.length; t++) {
-            buffers[t].get(0, out[t], 0, rows * rowFloats);
+            buffers[t].get(from * rowFloats, out[t], 0, rows * rowFloats);
         }
         return out;
     }
@@ -68,10 +89,21 @@ public final class KvCache {
         if (count > capacity) {
             throw new IllegalStateException("prefix of " + count + " rows exceeds the cache capacity " + capacity);
         }
+        length = 0;
+        requireRoom(count);
         for (int t = 0; t < buffers.length; t++) {
             buffers[t].put(0, rows[t], 0, count * rowFloats);
         }
         length = count;
+    }
+
+    /** Appends {@code count} rows given per tensor as heap arrays (a prefix-cache block), one copy. */
+    public void appendRows(float[][] rows, int count) {
+        requireRoom(count);
+        for (int t = 0; t < buffers.length; t++) {
+            buffers[t].put(length * rowFloats, rows[t], 0, count * rowFloats);
+        }
+        length += count;
     }
 
     public int length() {
@@ -169,6 +201,9 @@ public final class KvCache {
     private void requireRoom(int rows) {
         if (length + rows > capacity) {
             throw new IllegalStateException("KV cache full: " + length + " + " + rows + " rows > capacity " + capacity);
+        }
+        if (length + rows > regionRows) {
+            owner.grow(length + rows); // a pool slot: widens every slot, then binds this one to its wider region
         }
     }
 }

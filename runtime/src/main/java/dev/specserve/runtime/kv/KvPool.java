@@ -7,32 +7,47 @@ import java.nio.FloatBuffer;
 
 /**
  * KV memory for a batch of sequences: per tensor one direct buffer of {@code slots x capacity} rows.
- * Sequence i of a batch lives in slot i, so the first B slots form a [B, capacity, heads, headDim]
- * past tensor without any copy. Rows beyond a sequence's length are masked out by the caller.
+ *
+ * <p>Sequence i of a batch lives in slot i, and slot i occupies rows {@code [i*stride, i*stride + stride)}
+ * of every buffer, where the stride is NOT the capacity but the smallest multiple of {@link #BUCKET} rows
+ * that holds the longest live sequence. So the first B slots form a [B, stride, heads, headDim] past tensor
+ * without any copy, and a batched forward attends over the rows the batch needs, not over the context
+ * plus a full tree for every sequence. When a sequence outgrows the stride (a prefill, an accepted path),
+ * the pool re-lays every live slot out at a wider stride; when long sequences leave, {@link #fit()}
+ * narrows it again. Both copy only the live rows, once, and shapes repeat in steps of {@link #BUCKET}.
+ * Rows beyond a sequence's length are masked out by the caller.
  */
 public final class KvPool {
+    /** Stride granularity in rows: batched shapes repeat in these steps. */
+    public static final int BUCKET = 64;
+
     private final int slots;
     private final int capacity;
+    private final int rowFloats;
     private final int heads;
     private final int headDim;
     private final FloatBuffer[] buffers;
     private final KvCache[] caches;
+    private int stride;
+    private long relayouts;
+    private long relayoutNanos;
 
     public KvPool(int layers, int heads, int headDim, int slots, int capacity) {
         this.slots = slots;
         this.capacity = capacity;
         this.heads = heads;
         this.headDim = headDim;
-        int slotFloats = capacity * heads * headDim;
-        this.buffers = KvCache.allocate(2 * layers, slots * slotFloats);
+        this.rowFloats = heads * headDim;
+        this.buffers = KvCache.allocate(2 * layers, slots * capacity * rowFloats);
+        this.stride = Math.min(capacity, BUCKET);
         this.caches = new KvCache[slots];
         for (int s = 0; s < slots; s++) {
-            caches[s] = new KvCache(regions(s), heads, headDim, capacity);
+            caches[s] = new KvCache(regions(s), heads, headDim, capacity, stride, this);
         }
     }
 
     private FloatBuffer[] regions(int slot) {
-        int slotFloats = capacity * heads * headDim;
+        int slotFloats = stride * rowFloats;
         FloatBuffer[] r = new FloatBuffer[buffers.length];
         for (int t = 0; t < buffers.length; t++) {
             r[t] = buffers[t].duplicate().position(slot * slotFloats).limit((slot + 1) * slotFloats).slice();
@@ -44,8 +59,23 @@ public final class KvPool {
         return slots;
     }
 
+    /** The most rows one sequence may hold. */
     public int capacity() {
         return capacity;
+    }
+
+    /** Rows per slot right now: the past length every sequence of a batched forward attends over. */
+    public int rows() {
+        return stride;
+    }
+
+    /** Re-layouts so far (each copies the live rows once) and the time they took, for the notes. */
+    public long relayouts() {
+        return relayouts;
+    }
+
+    public long relayoutNanos() {
+        return relayoutNanos;
     }
 
     public long bytes() {
@@ -58,13 +88,18 @@ public final class KvPool {
         return caches[slot];
     }
 
+    /** Empties {@code slot}: its rows stop counting towards the stride and are not moved by a re-layout. */
+    public void free(int slot) {
+        caches[slot].truncate(0);
+    }
+
     /** Moves the sequence in slot {@code from} to slot {@code to}; its KvCache object follows. */
     public KvCache move(int from, int to) {
         KvCache c = caches[from];
         KvCache vacated = caches[to];
         vacated.truncate(0);
-        c.rebind(regions(to));
-        vacated.rebind(regions(from));
+        c.rebind(regions(to), stride);
+        vacated.rebind(regions(from), stride);
         caches[to] = c;
         caches[from] = vacated;
         return c;
@@ -74,11 +109,75 @@ public final class KvPool {
         return caches[slot];
     }
 
-    /** Past tensors [batch, capacity, heads, headDim] over slots 0..batch-1; the caller closes them. */
+    /**
+     * Narrows the stride to the bucket the longest live sequence needs, if that is smaller than now
+     * (long sequences left), and returns the stride: the past rows of the next batched forward.
+     */
+    public int fit() {
+        int want = bucketFor(longest());
+        if (want < stride) {
+            relayout(want);
+        }
+        return stride;
+    }
+
+    /** Called by a slot's cache that needs {@code rows} rows: widens every slot's region to hold them. */
+    void grow(int rows) {
+        if (rows > capacity) {
+            throw new IllegalStateException("KV cache full: " + rows + " rows > capacity " + capacity);
+        }
+        if (rows > stride) {
+            relayout(bucketFor(rows));
+        }
+    }
+
+    private int longest() {
+        int max = 0;
+        for (KvCache c : caches) {
+            max = Math.max(max, c.length());
+        }
+        return max;
+    }
+
+    private int bucketFor(int rows) {
+        int b = Math.max(BUCKET, (rows + BUCKET - 1) / BUCKET * BUCKET);
+        return Math.min(capacity, b);
+    }
+
+    /**
+     * Moves every slot's live rows to the new stride. Widening walks slots from the last (their new places
+     * lie at or after the old ones), narrowing from the first, so a slot never overwrites live rows of a
+     * slot not yet moved; each slot goes through a scratch copy because its old and new rows may overlap.
+     */
+    private void relayout(int newStride) {
+        long t0 = System.nanoTime();
+        int old = stride;
+        int longest = longest();
+        float[] scratch = new float[longest * rowFloats];
+        for (FloatBuffer buf : buffers) {
+            for (int k = 0; k < slots; k++) {
+                int s = newStride > old ? slots - 1 - k : k;
+                int floats = caches[s].length() * rowFloats;
+                if (floats == 0 || s == 0) {
+                    continue; // slot 0 starts at row 0 whatever the stride
+                }
+                buf.get(s * old * rowFloats, scratch, 0, floats);
+                buf.put(s * newStride * rowFloats, scratch, 0, floats);
+            }
+        }
+        stride = newStride;
+        for (int s = 0; s < slots; s++) {
+            caches[s].bind(regions(s), stride);
+        }
+        relayouts++;
+        relayoutNanos += System.nanoTime() - t0;
+    }
+
+    /** Past tensors [batch, rows(), heads, headDim] over slots 0..batch-1; the caller closes them. */
     public OnnxTensor[] batchPast(OrtEnvironment env, int batch) throws OrtException {
-        int floats = batch * capacity * heads * headDim;
+        int floats = batch * stride * rowFloats;
         OnnxTensor[] out = new OnnxTensor[buffers.length];
-        long[] shape = {batch, capacity, heads, headDim};
+        long[] shape = {batch, stride, heads, headDim};
         try {
             for (int t = 0; t < buffers.length; t++) {
                 out[t] = OnnxTensor.createTensor(env, buffers[t].duplicate().position(0).limit(floats).slice(), shape);

@@ -81,15 +81,17 @@ public final class TargetModel implements AutoCloseable {
 
     /**
      * One forward over several sequences living in pool slots 0..B-1 (entry b in slot b). Shorter inputs are
-     * padded; each sequence sees only its own cache rows and new tokens. Returns one output per entry.
+     * padded; each sequence sees only its own cache rows and new tokens. The past is the pool's slots at
+     * their current stride ({@link KvPool#fit()}: the longest live sequence rounded up to a bucket), a
+     * zero-copy view, so the forward attends over the rows the batch needs. Returns one output per entry.
      */
     public TargetOutput[] forwardBatch(List<BatchEntry> entries, KvPool pool) {
         int b = entries.size();
-        int cap = pool.capacity();
+        int rows = pool.fit();
         int s = entries.stream().mapToInt(e -> e.tokens().length).max().orElseThrow();
         long[] ids = new long[b * s];
         long[] pos = new long[b * s];
-        int cols = cap + s;
+        int cols = rows + s;
         float[] mask = new float[b * s * cols];
         java.util.Arrays.fill(mask, Masks.BLOCKED);
         for (int e = 0; e < b; e++) {
@@ -104,13 +106,13 @@ public final class TargetModel implements AutoCloseable {
             for (int j = 0; j < s; j++) {
                 int row = (e * s + j) * cols;
                 if (j >= n) {
-                    mask[row + cap + j] = 0f; // padding attends to itself only
+                    mask[row + rows + j] = 0f; // padding attends to itself only
                     continue;
                 }
                 ids[e * s + j] = entry.tokens()[j];
                 pos[e * s + j] = entry.positions()[j];
                 System.arraycopy(entry.mask(), j * srcCols, mask, row, past);
-                System.arraycopy(entry.mask(), j * srcCols + past, mask, row + cap, n);
+                System.arraycopy(entry.mask(), j * srcCols + past, mask, row + rows, n);
             }
         }
         Map<String, OnnxTensor> inputs = new HashMap<>();

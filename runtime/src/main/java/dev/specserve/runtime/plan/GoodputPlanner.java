@@ -280,7 +280,8 @@ public final class GoodputPlanner {
 
     /**
      * Features of a verification padded to {@code widest} nodes per sequence: a fixed cost, tokens computed,
-     * and KV rows read ({@code columns} per sequence: its past, or the pool's capacity when batched).
+     * and KV rows read ({@code columns} per sequence: its past, or when batched the pool's stride, the longest
+     * past rounded up to a bucket, which every sequence of the batch attends over).
      */
     static double[] verifyFeatures(int batch, int widest, int columns) {
         double rows = widest + 1;

@@ -43,7 +43,7 @@ public final class RoundRunner {
     public RoundResult[] run(List<Sequence> batch, KvPool pool) {
         ensureCalibrated();
         boolean batched = batch.size() > 1;
-        int columns = batched ? pool.capacity() : -1;
+        int columns = batched ? pool.fit() : -1; // past rows every sequence of the batched forward attends over
         DraftTree[] trees = planner.draft(batch, columns);
         long verifyStart = System.nanoTime();
         TargetOutput[] outputs = verify(batch, trees, pool);

@@ -118,7 +118,10 @@ public final class SpeculativeDecoder {
         }
     }
 
-    /** A cached prompt prefix: the target's KV rows and final hidden states for its first {@code length} tokens. */
+    /**
+     * A cached prompt prefix: the target's KV rows and final hidden states for its first {@code length} tokens.
+     * {@code kvRows} is null when the rows were already loaded into the sequence's cache (rows 0..length-1).
+     */
     public record PrefixState(int length, float[][] kvRows, float[] hidden) {}
 
     /** Prefills the prompt (after the cached prefix, if any) and returns the sequence ready for its first round. */
@@ -164,7 +167,12 @@ public final class SpeculativeDecoder {
             int[] prompt = req.promptIds();
             int cached = 0;
             if (prefix != null) {
-                cache.load(prefix.kvRows(), prefix.length());
+                if (prefix.kvRows() != null) {
+                    cache.load(prefix.kvRows(), prefix.length());
+                } else if (cache.length() != prefix.length()) {
+                    throw new IllegalStateException("prefix of " + prefix.length() + " rows was not loaded (cache has "
+                            + cache.length() + ")");
+                }
                 cached = prefix.length();
             }
             int[] rest = Arrays.copyOfRange(prompt, cached, prompt.length);

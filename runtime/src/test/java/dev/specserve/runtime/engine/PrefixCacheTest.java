@@ -1,0 +1,109 @@
+package dev.specserve.runtime.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.specserve.runtime.kv.KvCache;
+import dev.specserve.runtime.spec.SpeculativeDecoder.PrefixState;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+class PrefixCacheTest {
+    static final int BLOCK = 4;
+    static final int DIM = 2;
+
+    /** A prefilled cache whose row r holds the value 1000*t + token[r] (tensor t): rows are a function of the prompt. */
+    static KvCache prefilled(int[] prompt) {
+        KvCache cache = new KvCache(1, 1, 3, 64);
+        FloatBuffer[] p = new FloatBuffer[2];
+        for (int t = 0; t < 2; t++) {
+            p[t] = FloatBuffer.allocate(prompt.length * 3);
+            for (int r = 0; r < prompt.length; r++) {
+                for (int i = 0; i < 3; i++) {
+                    p[t].put(r * 3 + i, 1000 * t + prompt[r]);
+                }
+            }
+        }
+        cache.appendAll(p, prompt.length);
+        return cache;
+    }
+
+    static float[] hidden(int[] prompt) {
+        float[] h = new float[prompt.length * DIM];
+        for (int r = 0; r < prompt.length; r++) {
+            Arrays.fill(h, r * DIM, (r + 1) * DIM, prompt[r]);
+        }
+        return h;
+    }
+
+    static int[] tokens(int from, int count) {
+        return IntStream.range(from, from + count).toArray();
+    }
+
+    static int[] concat(int[] a, int[] b) {
+        int[] c = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+
+    static void store(PrefixCache cache, int[] prompt) {
+        cache.store(prompt, prefilled(prompt), hidden(prompt), DIM);
+    }
+
+    @Test
+    void aSharedSystemPromptFollowedByADifferentSuffixReusesTheLongestCachedPrefix() {
+        PrefixCache cache = new PrefixCache(1 << 20, BLOCK);
+        int[] system = tokens(100, 10);                        // 2 whole blocks + 2 tokens
+        int[] first = concat(system, tokens(500, 7));          // 17 tokens: blocks 0..3 stored
+        store(cache, first);
+        int[] second = concat(system, tokens(700, 9));         // shares 10 tokens: blocks 0 and 1
+
+        PrefixState hit = cache.lookup(second);
+
+        assertThat(hit.length()).isEqualTo(8);
+        float[] expectedRow7 = {1000 + second[7], 1000 + second[7], 1000 + second[7]};
+        assertThat(Arrays.copyOfRange(hit.kvRows()[1], 7 * 3, 8 * 3)).containsExactly(expectedRow7);
+        assertThat(hit.hidden()).containsExactly(Arrays.copyOf(hidden(second), 8 * DIM));
+        assertThat(cache.hitRate()).isEqualTo(8.0 / second.length);   // tokens, not requests
+
+        KvCache into = new KvCache(1, 1, 3, 64);
+        PrefixState loaded = cache.loadInto(second, into);
+        assertThat(loaded.kvRows()).isNull();
+        assertThat(into.length()).isEqualTo(8);
+        assertThat(into.copyRows(8)[1]).containsExactly(hit.kvRows()[1]);
+        assertThat(loaded.hidden()).containsExactly(hit.hidden());
+
+        store(cache, second);                                  // adds only its own blocks 2 and 3
+        assertThat(cache.blocks()).isEqualTo(6);
+        assertThat(cache.lookup(concat(second, tokens(900, 3))).length()).isEqualTo(16);
+    }
+
+    @Test
+    void anyoneWhosePromptStartsWithACachedPrefixHitsAndAMismatchInAnEarlyBlockMisses() {
+        PrefixCache cache = new PrefixCache(1 << 20, BLOCK);
+        store(cache, tokens(0, 13));
+        assertThat(cache.lookup(tokens(0, 5)).length()).isEqualTo(4);
+        assertThat(cache.lookup(tokens(0, 4))).as("at least one token is left to prefill").isNull();
+        int[] changedFirstBlock = tokens(0, 13);
+        changedFirstBlock[1] = 77;
+        assertThat(cache.lookup(changedFirstBlock)).isNull();
+        int[] changedThirdBlock = tokens(0, 13);
+        changedThirdBlock[9] = 77;
+        assertThat(cache.lookup(changedThirdBlock).length()).isEqualTo(8);
+    }
+
+    @Test
+    void evictionKeepsTheByteBound() {
+        PrefixCache probe = new PrefixCache(1 << 20, BLOCK);
+        store(probe, tokens(0, 5));
+        long blockBytes = probe.bytes();
+        long bound = 10 * blockBytes;
+        PrefixCache cache = new PrefixCache(bound, BLOCK);
+        for (int i = 0; i < 40; i++) {
+            store(cache, tokens(1000 * i, 4 * BLOCK + 1));     // 4 fresh blocks each
+            assertThat(cache.bytes()).isLessThanOrEqualTo(bound);
+        }
+        assertThat(cache.blocks()).isBetween(1L, 10L);
+    }
+}
