@@ -48,6 +48,7 @@ public final class Engine implements GenerationService, AutoCloseable {
     private final EngineConfig config;
     private final KvPool pool;
     private final PrefixCache prefixCache;
+    private final RequestLimits limits;
     private final List<EngineListener> listeners = new CopyOnWriteArrayList<>();
     private final Map<String, Drafter> drafters = new ConcurrentHashMap<>();
     private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
@@ -77,6 +78,8 @@ public final class Engine implements GenerationService, AutoCloseable {
                 new DraftBudget(SpeculativeDecoder.MAX_TREE_NODES, 0)));
         this.prefixCache = config.prefixCacheBytes() > 0
                 ? new PrefixCache(config.prefixCacheBytes(), config.prefixBlockTokens()) : null;
+        this.limits = new RequestLimits(strategyNames, config.maxTokensLimit(), decoder.contextLength(),
+                tokenizer.maxTokenBytes());
         this.thread = new Thread(this::loop, "specserve-engine");
         this.thread.setDaemon(true);
         this.thread.start();
@@ -93,54 +96,11 @@ public final class Engine implements GenerationService, AutoCloseable {
         if (closed) {
             throw new IllegalStateException("engine is shut down");
         }
-        String strategy = strategyOf(request);
-        if (!strategyNames.contains(strategy)) {
-            throw reject(new InvalidRequestException("strategy", "unknown strategy '" + strategy + "'; known: "
-                    + String.join(", ", strategyNames)));
+        try {
+            limits.check(request, strategyOf(request));
+        } catch (InvalidRequestException e) {
+            throw reject(e);
         }
-        if (request.prompt() == null || request.prompt().isEmpty()) {
-            throw reject(new InvalidRequestException("prompt", "prompt is missing or empty"));
-        }
-        if (request.maxTokens() > config.maxTokensLimit()) {
-            throw reject(new InvalidRequestException("max_tokens", "max_tokens " + request.maxTokens()
-                    + " is over the limit of " + config.maxTokensLimit()));
-        }
-        int context = decoder.contextLength();
-        if (request.maxTokens() >= context) {
-            throw reject(new InvalidRequestException("max_tokens", "this model's context holds " + context
-                    + " tokens, so max_tokens " + request.maxTokens() + " leaves no room for the prompt; ask for "
-                    + "max_tokens <= " + (context - 1)));
-        }
-        // A token covers at most maxTokenBytes bytes, so a prompt of more bytes than (room x maxTokenBytes) has
-        // more tokens than the context has room for: refuse it without tokenizing (chars <= UTF-8 bytes).
-        long room = context - request.maxTokens();
-        long bound = room * tokenizer.maxTokenBytes();
-        String prompt = request.prompt();
-        if (prompt.length() > bound || utf8Length(prompt, bound) > bound) {
-            throw reject(new InvalidRequestException("prompt", "prompt of " + prompt.length() + " characters cannot fit: "
-                    + "the context holds " + context + " tokens (" + room + " after max_tokens " + request.maxTokens()
-                    + ") and one token covers at most " + tokenizer.maxTokenBytes() + " bytes, so at most " + bound
-                    + " bytes of prompt can"));
-        }
-    }
-
-    /** UTF-8 length of {@code s}, counting stops once past {@code cap}. */
-    static long utf8Length(String s, long cap) {
-        long n = 0;
-        for (int i = 0; i < s.length() && n <= cap; i++) {
-            char c = s.charAt(i);
-            if (c < 0x80) {
-                n += 1;
-            } else if (c < 0x800) {
-                n += 2;
-            } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-                n += 4;
-                i++;
-            } else {
-                n += 3;
-            }
-        }
-        return n;
     }
 
     private String strategyOf(EngineRequest request) {
@@ -163,7 +123,7 @@ public final class Engine implements GenerationService, AutoCloseable {
             throw reject(e);
         }
         long timeout = request.timeoutMillis() > 0 ? request.timeoutMillis() : config.requestTimeoutMillis();
-        Handle handle = new Handle(request.requestId());
+        EngineHandle handle = new EngineHandle(request.requestId());
         Pending p = new Pending(request, gen, strategy, observer, handle, System.nanoTime(),
                 timeout > 0 ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeout) : Long.MAX_VALUE);
         lock.lock();
@@ -535,7 +495,7 @@ public final class Engine implements GenerationService, AutoCloseable {
     }
 
     private record Pending(EngineRequest request, GenerationRequest gen, String strategy, GenerationObserver observer,
-                           Handle handle, long enqueued, long deadline) {}
+                           EngineHandle handle, long enqueued, long deadline) {}
 
     private static final class Active {
         final Pending pending;
@@ -551,25 +511,6 @@ public final class Engine implements GenerationService, AutoCloseable {
             this.seq = seq;
             this.started = started;
             this.prefixHit = prefixHit;
-        }
-    }
-
-    private static final class Handle implements GenerationHandle {
-        private final String id;
-        volatile boolean cancelled;
-
-        Handle(String id) {
-            this.id = id;
-        }
-
-        @Override
-        public String requestId() {
-            return id;
-        }
-
-        @Override
-        public void cancel() {
-            cancelled = true;
         }
     }
 }

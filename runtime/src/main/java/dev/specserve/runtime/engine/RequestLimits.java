@@ -1,0 +1,73 @@
+package dev.specserve.runtime.engine;
+
+import dev.specserve.runtime.spec.InvalidRequestException;
+import java.util.List;
+
+/**
+ * The checks a request passes before anything expensive: a known strategy, a prompt, max_tokens within the
+ * limit and the context, and a prompt that can fit the context judged by its size alone. A token covers at
+ * most {@code maxTokenBytes} bytes, so a prompt of more bytes than (room x maxTokenBytes) has more tokens than
+ * the context has room for, and is refused without tokenizing it (chars &lt;= UTF-8 bytes). Cheap enough
+ * for an event loop.
+ */
+final class RequestLimits {
+    private final List<String> strategies;
+    private final int maxTokensLimit;
+    private final int context;
+    private final int maxTokenBytes;
+
+    RequestLimits(List<String> strategies, int maxTokensLimit, int context, int maxTokenBytes) {
+        this.strategies = List.copyOf(strategies);
+        this.maxTokensLimit = maxTokensLimit;
+        this.context = context;
+        this.maxTokenBytes = maxTokenBytes;
+    }
+
+    /** Throws naming the field at fault; {@code strategy} is the request's, or the default. */
+    void check(EngineRequest request, String strategy) {
+        if (!strategies.contains(strategy)) {
+            throw new InvalidRequestException("strategy", "unknown strategy '" + strategy + "'; known: "
+                    + String.join(", ", strategies));
+        }
+        if (request.prompt() == null || request.prompt().isEmpty()) {
+            throw new InvalidRequestException("prompt", "prompt is missing or empty");
+        }
+        if (request.maxTokens() > maxTokensLimit) {
+            throw new InvalidRequestException("max_tokens", "max_tokens " + request.maxTokens()
+                    + " is over the limit of " + maxTokensLimit);
+        }
+        if (request.maxTokens() >= context) {
+            throw new InvalidRequestException("max_tokens", "this model's context holds " + context
+                    + " tokens, so max_tokens " + request.maxTokens() + " leaves no room for the prompt; ask for "
+                    + "max_tokens <= " + (context - 1));
+        }
+        long room = context - request.maxTokens();
+        long bound = room * maxTokenBytes;
+        String prompt = request.prompt();
+        if (prompt.length() > bound || utf8Length(prompt, bound) > bound) {
+            throw new InvalidRequestException("prompt", "prompt of " + prompt.length() + " characters cannot fit: "
+                    + "the context holds " + context + " tokens (" + room + " after max_tokens " + request.maxTokens()
+                    + ") and one token covers at most " + maxTokenBytes + " bytes, so at most " + bound
+                    + " bytes of prompt can");
+        }
+    }
+
+    /** UTF-8 length of {@code s}, counting stops once past {@code cap}. */
+    static long utf8Length(String s, long cap) {
+        long n = 0;
+        for (int i = 0; i < s.length() && n <= cap; i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                n += 1;
+            } else if (c < 0x800) {
+                n += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                n += 4;
+                i++;
+            } else {
+                n += 3;
+            }
+        }
+        return n;
+    }
+}
