@@ -8,6 +8,7 @@ import dev.specserve.controller.adapt.AdaptationLoop;
 import dev.specserve.controller.adapt.DrafterAdmin;
 import dev.specserve.controller.feedback.FeedbackWiring;
 import dev.specserve.controller.feedback.KafkaFeedbackSink;
+import dev.specserve.controller.server.ChatTemplate;
 import dev.specserve.controller.server.FeedbackSink;
 import dev.specserve.controller.server.SpecserveServer;
 import dev.specserve.drafters.ModelStack;
@@ -73,7 +74,7 @@ final class ServeCommand implements Callable<Integer> {
         List<FeedbackSink> sinks = new ArrayList<>();
         try {
             engine = stack.newEngine(config.toEngineConfig());
-            server = SpecserveServer.start(config, engine);
+            server = SpecserveServer.start(config, engine, ChatTemplate.load(stack.manifest().directory()));
             sinks.addAll(feedbackAndAdaptation(config, stack, engine, server));
             for (FeedbackSink sink : sinks) {
                 engine.addListener(sink);
@@ -90,7 +91,7 @@ final class ServeCommand implements Callable<Integer> {
         String base = "http://" + host + ":" + server.httpPort();
         LOG.info("serving model '{}' from {} (context {}, strategies {}, default {})", engine.modelName(), modelDir,
                 engine.contextLength(), String.join("/", engine.strategies()), engine.defaultStrategy());
-        LOG.info("HTTP API {}  (/v1/completions, /v1/models, /health, /ready, /metrics)", base);
+        LOG.info("HTTP API {}  (/v1/completions, /v1/chat/completions, /v1/models, /health, /ready, /metrics)", base);
         LOG.info(server.bridgePort() == 0 ? "TCP event-bus bridge disabled"
                 : "TCP event-bus bridge on " + config.bridgeHost() + ":" + server.bridgePort()
                         + " (specserve.generate, specserve.generate.stream)");
