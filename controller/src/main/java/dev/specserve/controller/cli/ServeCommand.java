@@ -39,7 +39,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, modelTransformer = ServeCommand.ConfigFlags.class,
         description = {
-            "Serve completions over HTTP (OpenAI-compatible /v1/completions), the Vert.x event bus and a TCP "
+            "Serve completions over HTTP (OpenAI-compatible /v1/completions and /v1/chat/completions), the Vert.x "
+                    + "event bus and a TCP "
                     + "event-bus bridge. With no arguments: the bundled demo models, CUDA if it works else CPU, "
                     + "HTTP on 127.0.0.1:8000, bridge on 127.0.0.1:7000.",
             "Each setting below can come from a flag, an environment variable or the --config JSON file "

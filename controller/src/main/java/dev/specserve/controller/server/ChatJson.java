@@ -47,6 +47,13 @@ final class ChatJson {
                     .put("usage", CompletionJson.usage(r, true))
                     .put("specserve", CompletionJson.specserve(r, s));
         }
+
+        /** The prompt the engine refuses (too long for the context) is the one the messages were rendered to. */
+        @Override
+        public ApiError refusal(ApiError e) {
+            return "prompt".equals(e.param()) ? ApiError.invalid("messages", "the messages, formatted by the chat "
+                    + "template: " + e.message()) : e;
+        }
     };
 
     private static JsonObject chunk(ResponseShape.Head h, JsonObject delta, JsonObject logprobs, String finishReason) {

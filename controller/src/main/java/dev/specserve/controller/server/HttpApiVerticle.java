@@ -161,7 +161,7 @@ public final class HttpApiVerticle extends VerticleBase {
         });
         completions.submit(req, id, vertx.getOrCreateContext(), observer).onComplete(ar -> {
             if (ar.failed()) {
-                error(resp, ApiError.from(ar.cause()));
+                error(resp, shape.refusal(ApiError.from(ar.cause())));
                 return;
             }
             handle[0] = ar.result();

@@ -32,4 +32,9 @@ interface ResponseShape {
 
     /** The last chunk: finish reason, usage and speculation figures. */
     JsonObject last(Head head, GenerationResult result, RequestStats stats);
+
+    /** A refusal by the engine, in this API's terms (e.g. the engine's prompt is the chat API's messages). */
+    default ApiError refusal(ApiError error) {
+        return error;
+    }
 }
