@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Renders reference.json's templates over its conversations the way Hugging Face apply_chat_template does
-(jinja2 ImmutableSandboxedEnvironment, trim_blocks, lstrip_blocks, loopcontrols, raise_exception) and writes the
+(jinja2 ImmutableSandboxedEnvironment, trim_blocks, lstrip_blocks, loopcontrols, raise_exception, tojson) and writes the
 outputs into its "expected" map. Needs python3-jinja2 (Debian); the Java test reads only the JSON."""
 import json, pathlib
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -11,6 +11,8 @@ def raise_exception(message):
 
 env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.loopcontrols"])
 env.globals["raise_exception"] = raise_exception
+env.filters["tojson"] = lambda x, ensure_ascii=False, indent=None, separators=None, sort_keys=False: json.dumps(
+    x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
 path = pathlib.Path(__file__).with_name("reference.json")
 ref = json.loads(path.read_text())
 ref["expected"] = {}

@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * once, here; each request renders it with HF's variables: {@code messages}, {@code add_generation_prompt=true},
  * the special tokens of the config ({@code bos_token}, {@code eos_token}, ...), {@code raise_exception(msg)} and
  * {@code strftime_now(format)}, with HF's environment settings ({@code trim_blocks}, {@code lstrip_blocks}) and
- * the Python string methods templates call ({@link PythonStringMethods}). Message text is never interpreted as
+ * the Python string methods templates call ({@link PythonStringMethods}) and HF's {@code tojson}
+ * ({@link PythonJsonFilter}). Message text is never interpreted as
  * template code.
  *
  * <p>Three states: usable; absent (no file, or no {@code chat_template} in it); broken (unreadable, or the
@@ -105,6 +106,7 @@ public final class ChatTemplate {
                         .withUsePyishObjectMapper(true)
                         .build())
                 .build());
+        jinjava.registerFilter(new PythonJsonFilter());
         jinjava.registerFunction(new ELFunctionDefinition("", "raise_exception", ChatTemplateFunctions.class,
                 "raiseException", Object.class));
         jinjava.registerFunction(new ELFunctionDefinition("", "strftime_now", ChatTemplateFunctions.class,
