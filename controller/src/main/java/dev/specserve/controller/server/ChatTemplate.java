@@ -115,7 +115,7 @@ public final class ChatTemplate {
         Node root;
         JinjavaInterpreter.pushCurrent(interpreter);
         try {
-            root = interpreter.parse(template);
+            root = interpreter.parse(TemplateSource.rewrite(template));
         } catch (RuntimeException e) {
             return broken(source, "does not compile: " + e.getMessage());
         } finally {

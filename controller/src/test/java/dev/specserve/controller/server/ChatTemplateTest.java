@@ -54,7 +54,7 @@ class ChatTemplateTest {
                 checked++;
             }
         }
-        assertThat(checked).isGreaterThanOrEqualTo(14);
+        assertThat(checked).isGreaterThanOrEqualTo(30);
     }
 
     @Test
