@@ -143,11 +143,12 @@ public final class ChatTemplate {
      * The prompt for {@code messages} (each a map with at least {@code role} and {@code content}), ending with
      * the assistant's turn.
      *
-     * @throws InvalidRequestException (field {@code messages}) when there is no usable template or it fails
+     * @throws InvalidRequestException naming {@code model} when there is no usable template, {@code messages}
+     *                                 when it fails on these messages
      */
     public String render(List<Map<String, Object>> messages) {
-        if (unusable != null) {
-            throw new InvalidRequestException(null, unusable);
+        if (unusable != null) { // OpenAI names "model" when a model cannot chat
+            throw new InvalidRequestException("model", unusable);
         }
         Map<String, Object> bindings = new HashMap<>(tokens);
         bindings.put("messages", messages);

@@ -229,7 +229,9 @@ class ChatCompletionsApiTest {
             assertThat(r.statusCode()).isEqualTo(400);
             JsonObject error = r.bodyAsJsonObject().getJsonObject("error");
             assertThat(error.getString("type")).isEqualTo("invalid_request_error");
+            assertThat(error.getString("param")).isEqualTo("model");
             assertThat(error.getString("message")).contains("no chat template").contains("/v1/completions");
+            assertThat(plain.metric("specserve_requests_rejected_total{reason=\"invalid_model\"}")).isEqualTo(1);
             assertThat(completion.statusCode()).isEqualTo(200);
         }
     }
