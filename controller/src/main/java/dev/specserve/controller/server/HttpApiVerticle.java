@@ -78,11 +78,11 @@ public final class HttpApiVerticle extends VerticleBase {
         router.post("/v1/completions").handler(HttpGuards::requireJson);
         router.post("/v1/completions")
                 .handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT))
-                .handler(ctx -> generate(ctx, completions::parse, CompletionJson.TEXT));
+                .handler(ctx -> generate(ctx, completions::parse, CompletionJson.TEXT, INLINE_PARSE_BYTES));
         router.post("/v1/chat/completions").handler(HttpGuards::requireJson);
         router.post("/v1/chat/completions")
                 .handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT))
-                .handler(ctx -> generate(ctx, completions::parseChat, ChatJson.CHAT));
+                .handler(ctx -> generate(ctx, completions::parseChat, ChatJson.CHAT, 0));
         router.get("/v1/models").handler(this::models);
         router.get("/health").handler(ctx -> json(ctx.response(), 200, new JsonObject().put("status", "ok")));
         router.get("/ready").handler(this::ready);
@@ -117,14 +117,15 @@ public final class HttpApiVerticle extends VerticleBase {
     static final int INLINE_PARSE_BYTES = 16 * 1024;
 
     /**
-     * Parses the body with {@code parse} (on a worker when it is large: decoding, parsing and rendering a chat
-     * template cost milliseconds), then submits it and answers in {@code shape}.
+     * Parses the body with {@code parse}, then submits it and answers in {@code shape}. Bodies over
+     * {@code inlineBytes} are parsed on a worker: decoding a large body, or rendering a chat template (an
+     * interpreter walk, whatever the body's size), would hold up the event loop.
      */
     private void generate(RoutingContext ctx, java.util.function.Function<String, CompletionRequest> parse,
-                          ResponseShape shape) {
+                          ResponseShape shape, int inlineBytes) {
         HttpServerResponse resp = ctx.response();
         io.vertx.core.buffer.Buffer body = ctx.body().buffer();
-        if (body != null && body.length() > INLINE_PARSE_BYTES) {
+        if (body != null && body.length() > inlineBytes) {
             vertx.executeBlocking(() -> parse.apply(body.toString(StandardCharsets.UTF_8)), false)
                     .onComplete(ar -> {
                         if (ar.failed()) {
