@@ -4,7 +4,9 @@ import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.Vertx;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
@@ -13,6 +15,7 @@ import io.vertx.ext.web.client.WebClientOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -48,10 +51,11 @@ class ChatCompletionsApiTest {
         }
         Files.writeString(models.resolve(ChatTemplate.CONFIG_FILE), new JsonObject()
                 .put("bos_token", "").put("eos_token", "<|endoftext|>").put("chat_template", TEMPLATE).encode());
-        server = TestServer.start(Map.of(), models);
+        // one running and one waiting request at most, so a burst meets admission control
+        server = TestServer.start(Map.of("max_batch", "1", "queue_capacity", "1"), models);
         clientVertx = Vertx.vertx();
         client = WebClient.create(clientVertx, new WebClientOptions().setDefaultHost("127.0.0.1")
-                .setDefaultPort(server.httpPort()));
+                .setDefaultPort(server.httpPort()), new PoolOptions().setHttp1MaxSize(16));
     }
 
     @AfterAll
@@ -206,6 +210,48 @@ class ChatCompletionsApiTest {
         assertThat(tooMany.statusCode()).isEqualTo(400);
         assertThat(tooMany.bodyAsJsonObject().getJsonObject("error").getString("param"))
                 .isEqualTo("max_completion_tokens");
+    }
+
+    @Test
+    void chat_shares_admission_control_with_completions_a_burst_beyond_capacity_gets_429s_counted_as_queue_full()
+            throws Exception {
+        double before = server.metric("specserve_requests_rejected_total{reason=\"queue_full\"}");
+        JsonObject slow = greedy(48, "user", "def main():").put("domain", TestServer.SLOW);
+        List<HttpResponse<Buffer>> responses = new ArrayList<>();
+        for (int burst = 0; burst < 5 && responses.stream().noneMatch(r -> r.statusCode() == 429); burst++) {
+            List<Future<HttpResponse<Buffer>>> inFlight = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                inFlight.add(client.post("/v1/chat/completions").sendJsonObject(slow));
+            }
+            for (Future<HttpResponse<Buffer>> f : inFlight) {
+                responses.add(f.await(60, SECONDS));
+            }
+        }
+
+        assertThat(responses).extracting(HttpResponse::statusCode).contains(200, 429).containsOnly(200, 429);
+        long refused = responses.stream().filter(r -> r.statusCode() == 429).count();
+        responses.stream().filter(r -> r.statusCode() == 429).forEach(r -> assertThat(r.bodyAsJsonObject()
+                .getJsonObject("error").getString("type")).isEqualTo("rate_limit_error"));
+        assertThat(server.metric("specserve_requests_rejected_total{reason=\"queue_full\"}"))
+                .isEqualTo(before + refused);
+        server.awaitIdle();
+    }
+
+    @Test
+    void chat_shares_the_body_guards_415_without_json_and_413_body_limit_counted_as_invalid_body() throws Exception {
+        double before = server.metric("specserve_requests_rejected_total{reason=\"invalid_body\"}");
+        HttpResponse<Buffer> plainText = client.post("/v1/chat/completions").putHeader("Content-Type", "text/plain")
+                .sendBuffer(Buffer.buffer(greedy(4, "user", "x").encode())).await(60, SECONDS);
+        HttpResponse<Buffer> huge = chat(greedy(4, "user", "x".repeat((int) HttpApiVerticle.BODY_LIMIT)));
+        HttpResponse<Buffer> notJson = client.post("/v1/chat/completions").putHeader("Content-Type", "application/json")
+                .sendBuffer(Buffer.buffer("{\"messages\": [")).await(60, SECONDS);
+
+        assertThat(plainText.statusCode()).isEqualTo(415);
+        assertThat(huge.statusCode()).isEqualTo(400);
+        assertThat(huge.bodyAsJsonObject().getJsonObject("error").getString("param")).isEqualTo("body");
+        assertThat(notJson.statusCode()).isEqualTo(400);
+        assertThat(notJson.bodyAsJsonObject().getJsonObject("error").getString("param")).isEqualTo("body");
+        assertThat(server.metric("specserve_requests_rejected_total{reason=\"invalid_body\"}")).isEqualTo(before + 2);
     }
 
     @Test
