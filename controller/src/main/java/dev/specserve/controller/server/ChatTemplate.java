@@ -23,8 +23,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A model's chat template: {@code chat_template} of the {@code tokenizer_config.json} next to its
- * {@code manifest.json}, a Jinja template as Hugging Face {@code apply_chat_template} renders it. It is compiled
+ * A model's chat template: {@code chat_template.jinja}, or {@code chat_template} of the
+ * {@code tokenizer_config.json}, next to its {@code manifest.json}; a Jinja template as Hugging Face {@code apply_chat_template} renders it. It is compiled
  * once, here; each request renders it with HF's variables: {@code messages}, {@code add_generation_prompt=true},
  * the special tokens of the config ({@code bos_token}, {@code eos_token}, ...), {@code raise_exception(msg)} and
  * {@code strftime_now(format)}, with HF's environment settings ({@code trim_blocks}, {@code lstrip_blocks}) and
@@ -40,6 +40,7 @@ import org.slf4j.LoggerFactory;
 public final class ChatTemplate {
     private static final Logger LOG = LoggerFactory.getLogger(ChatTemplate.class);
     public static final String CONFIG_FILE = "tokenizer_config.json";
+    public static final String JINJA_FILE = "chat_template.jinja";
     /** Special tokens HF passes to the template, when the config names them. */
     private static final List<String> SPECIAL_TOKENS = List.of("bos_token", "eos_token", "unk_token", "pad_token",
             "sep_token", "cls_token", "mask_token");
@@ -63,27 +64,39 @@ public final class ChatTemplate {
         return new ChatTemplate(null, null, Map.of(), why);
     }
 
-    /** The template of the model in {@code modelDir}; absent or broken ones are logged and refuse to render. */
+    /**
+     * The template of the model in {@code modelDir}: {@code chat_template.jinja} when present (newer Hugging Face
+     * checkpoints keep it there, and it wins as in HF), else {@code chat_template} of {@code tokenizer_config.json},
+     * which also gives the special tokens. Absent or broken templates are logged and refuse to render.
+     */
     public static ChatTemplate load(Path modelDir) {
         Path file = modelDir.resolve(CONFIG_FILE);
-        String noTemplate = "this model has no chat template (no chat_template in " + CONFIG_FILE + " next to its "
-                + "manifest), so /v1/chat/completions cannot format messages; use /v1/completions with a prompt";
-        if (!Files.isRegularFile(file)) {
-            LOG.info("no {} in {}: /v1/chat/completions answers 400", CONFIG_FILE, modelDir);
-            return none(noTemplate);
+        Path jinja = modelDir.resolve(JINJA_FILE);
+        String noTemplate = "this model has no chat template (no " + JINJA_FILE + " and no chat_template in "
+                + CONFIG_FILE + " next to its manifest), so /v1/chat/completions cannot format messages; use "
+                + "/v1/completions with a prompt";
+        JsonNode config = null;
+        if (Files.isRegularFile(file)) {
+            try {
+                config = new ObjectMapper().readTree(file.toFile());
+            } catch (IOException e) {
+                return broken(file, "cannot be read as JSON: " + e.getMessage());
+            }
         }
-        JsonNode config;
-        try {
-            config = new ObjectMapper().readTree(file.toFile());
-        } catch (IOException e) {
-            return broken(file, "cannot be read as JSON: " + e.getMessage());
+        Map<String, String> tokens = config == null ? Map.of() : specialTokens(config);
+        if (Files.isRegularFile(jinja)) {
+            try {
+                return compile(Files.readString(jinja), tokens, jinja.toString());
+            } catch (IOException | RuntimeException e) {
+                return broken(jinja, "cannot be read: " + e);
+            }
         }
-        Optional<String> template = templateText(config.get("chat_template"));
+        Optional<String> template = config == null ? Optional.empty() : templateText(config.get("chat_template"));
         if (template.isEmpty()) {
-            LOG.info("{} has no chat_template: /v1/chat/completions answers 400", file);
+            LOG.info("no chat template in {}: /v1/chat/completions answers 400", modelDir);
             return none(noTemplate);
         }
-        return compile(template.get(), specialTokens(config), file.toString());
+        return compile(template.get(), tokens, file.toString());
     }
 
     /** Compiles {@code template}; {@code tokens} are the special-token variables (e.g. bos_token). */

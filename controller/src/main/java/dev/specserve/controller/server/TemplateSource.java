@@ -8,6 +8,7 @@ package dev.specserve.controller.server;
  *   <li>keyword arguments of {@code namespace(...)}: Jinjava binds {@code name=value} tighter than arithmetic,
  *       so {@code namespace(i=messages|length - 1)} would subtract from the argument; each value is
  *       parenthesised ({@code namespace(i=(messages|length - 1))}).</li>
+ *   <li>the template's final newline is dropped, as Jinja2 does by default.</li>
  * </ul>
  * String literals are left alone.
  */
@@ -15,7 +16,13 @@ final class TemplateSource {
     private TemplateSource() {}
 
     static String rewrite(String template) {
-        return namespaceArguments(reversedSlices(template));
+        return namespaceArguments(reversedSlices(withoutFinalNewline(template)));
+    }
+
+    /** Jinja2 drops a template's one final newline ({@code keep_trailing_newline=False}); Jinjava keeps it. */
+    static String withoutFinalNewline(String s) {
+        int cut = s.endsWith("\r\n") ? 2 : s.endsWith("\n") ? 1 : 0;
+        return s.substring(0, s.length() - cut);
     }
 
     /** {@code x[::-1]} to {@code (x|reverse|list)} where x is a name, attribute path or subscript chain. */

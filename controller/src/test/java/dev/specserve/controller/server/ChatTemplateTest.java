@@ -96,6 +96,16 @@ class ChatTemplateTest {
     }
 
     @Test
+    void a_chat_template_jinja_file_wins_over_the_config_as_in_hugging_face(@TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve(ChatTemplate.CONFIG_FILE), new JsonObject().put("eos_token", "</s>")
+                .put("chat_template", "from the config").encode());
+        Files.writeString(dir.resolve(ChatTemplate.JINJA_FILE), "{{ messages[0].content }}{{ eos_token }}\n");
+
+        // Jinja2 drops a template's final newline
+        assertThat(ChatTemplate.load(dir).render(conversation("user", "from the file"))).isEqualTo("from the file</s>");
+    }
+
+    @Test
     void a_named_template_list_uses_the_default_one(@TempDir Path dir) throws IOException {
         Files.writeString(dir.resolve(ChatTemplate.CONFIG_FILE), new JsonObject().put("chat_template", new JsonArray()
                 .add(new JsonObject().put("name", "tool_use").put("template", "tools"))
