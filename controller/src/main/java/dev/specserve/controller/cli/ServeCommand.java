@@ -8,6 +8,7 @@ import dev.specserve.controller.adapt.AdaptationLoop;
 import dev.specserve.controller.adapt.DrafterAdmin;
 import dev.specserve.controller.feedback.FeedbackWiring;
 import dev.specserve.controller.feedback.KafkaFeedbackSink;
+import dev.specserve.controller.server.ChatTemplate;
 import dev.specserve.controller.server.FeedbackSink;
 import dev.specserve.controller.server.SpecserveServer;
 import dev.specserve.drafters.ModelStack;
@@ -38,7 +39,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, modelTransformer = ServeCommand.ConfigFlags.class,
         description = {
-            "Serve completions over HTTP (OpenAI-compatible /v1/completions), the Vert.x event bus and a TCP "
+            "Serve completions over HTTP (OpenAI-compatible /v1/completions and /v1/chat/completions), the Vert.x "
+                    + "event bus and a TCP "
                     + "event-bus bridge. With no arguments: the bundled demo models, CUDA if it works else CPU, "
                     + "HTTP on 127.0.0.1:8000, bridge on 127.0.0.1:7000.",
             "Each setting below can come from a flag, an environment variable or the --config JSON file "
@@ -73,7 +75,7 @@ final class ServeCommand implements Callable<Integer> {
         List<FeedbackSink> sinks = new ArrayList<>();
         try {
             engine = stack.newEngine(config.toEngineConfig());
-            server = SpecserveServer.start(config, engine);
+            server = SpecserveServer.start(config, engine, ChatTemplate.load(stack.manifest().directory()));
             sinks.addAll(feedbackAndAdaptation(config, stack, engine, server));
             for (FeedbackSink sink : sinks) {
                 engine.addListener(sink);
@@ -90,7 +92,7 @@ final class ServeCommand implements Callable<Integer> {
         String base = "http://" + host + ":" + server.httpPort();
         LOG.info("serving model '{}' from {} (context {}, strategies {}, default {})", engine.modelName(), modelDir,
                 engine.contextLength(), String.join("/", engine.strategies()), engine.defaultStrategy());
-        LOG.info("HTTP API {}  (/v1/completions, /v1/models, /health, /ready, /metrics)", base);
+        LOG.info("HTTP API {}  (/v1/completions, /v1/chat/completions, /v1/models, /health, /ready, /metrics)", base);
         LOG.info(server.bridgePort() == 0 ? "TCP event-bus bridge disabled"
                 : "TCP event-bus bridge on " + config.bridgeHost() + ":" + server.bridgePort()
                         + " (specserve.generate, specserve.generate.stream)");

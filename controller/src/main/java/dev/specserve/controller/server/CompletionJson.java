@@ -7,9 +7,38 @@ import io.vertx.core.json.JsonObject;
 import dev.specserve.runtime.spec.TokenLogprob;
 import java.util.List;
 
-/** The response shapes of both APIs. */
+/** The response shapes of the completions API (HTTP) and of the event-bus API. */
 final class CompletionJson {
     private CompletionJson() {}
+
+    /** OpenAI completions ({@code text_completion}) over HTTP. */
+    static final ResponseShape TEXT = new ResponseShape() {
+        @Override
+        public String idPrefix() {
+            return "cmpl-";
+        }
+
+        @Override
+        public JsonObject completion(Head h, GenerationResult r, RequestStats s) {
+            return CompletionJson.completion(h.id(), h.created(), h.model(), r, s);
+        }
+
+        @Override
+        public JsonObject opening(Head h) {
+            return null;
+        }
+
+        @Override
+        public JsonObject delta(Head h, String text, List<TokenLogprob> lps, int textOffset) {
+            return chunk(h.id(), h.created(), h.model(), text, lps.isEmpty() ? null : logprobs(lps, textOffset), null,
+                    null);
+        }
+
+        @Override
+        public JsonObject last(Head h, GenerationResult r, RequestStats s) {
+            return chunk(h.id(), h.created(), h.model(), "", r, s);
+        }
+    };
 
     // ---- HTTP, OpenAI completions ----
 
@@ -92,7 +121,7 @@ final class CompletionJson {
         return n;
     }
 
-    private static JsonObject specserve(GenerationResult r, RequestStats s) {
+    static JsonObject specserve(GenerationResult r, RequestStats s) {
         return new JsonObject()
                 .put("rounds", r.rounds())
                 .put("accepted_mean", round3(r.meanAcceptedLength()))
@@ -104,7 +133,7 @@ final class CompletionJson {
                 .put("prefix_cache_hit_tokens", s.prefixCacheHitTokens());
     }
 
-    private static JsonObject usage(GenerationResult r, boolean total) {
+    static JsonObject usage(GenerationResult r, boolean total) {
         JsonObject u = new JsonObject().put("prompt_tokens", r.promptTokens()).put("completion_tokens", r.tokens().length);
         if (total) {
             u.put("total_tokens", r.promptTokens() + r.tokens().length);
@@ -163,7 +192,7 @@ final class CompletionJson {
         return a;
     }
 
-    private static double round3(double v) {
+    static double round3(double v) {
         return Math.round(v * 1000) / 1000.0;
     }
 }

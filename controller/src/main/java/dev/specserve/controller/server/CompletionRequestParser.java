@@ -4,11 +4,16 @@ import dev.specserve.runtime.spec.InvalidRequestException;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.math.BigDecimal;
-import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+
+import static dev.specserve.controller.server.JsonFields.bool;
+import static dev.specserve.controller.server.JsonFields.integer;
+import static dev.specserve.controller.server.JsonFields.number;
+import static dev.specserve.controller.server.JsonFields.optionalString;
+import static dev.specserve.controller.server.JsonFields.typeName;
+import static dev.specserve.controller.server.JsonFields.firstLine;
 
 /**
  * The one place where request JSON is checked, for HTTP and the event bus alike. Every refusal is an
@@ -24,12 +29,14 @@ public final class CompletionRequestParser {
     public static final int DEFAULT_MAX_TOKENS = 16;
     public static final int MAX_STOP_STRINGS = 16;
     public static final int MAX_LOGIT_BIAS_ENTRIES = 1024;
+    /** Most alternatives per token that logprobs (completions) and top_logprobs (chat) may ask for. */
+    public static final int MAX_LOGPROBS = 5;
 
     /**
      * Parameters of the OpenAI and vLLM completions APIs that change the output and are not implemented, with the
      * value that leaves the output unchanged (accepted), or null when any non-null value is refused.
      */
-    private static final java.util.Map<String, Object> UNSUPPORTED = unsupported();
+    static final java.util.Map<String, Object> UNSUPPORTED = unsupported();
 
     private static java.util.Map<String, Object> unsupported() {
         java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
@@ -77,35 +84,64 @@ public final class CompletionRequestParser {
 
     /** Parses a request body given as text (HTTP). */
     public CompletionRequest parse(String body) {
-        if (body == null || body.isBlank()) {
-            throw new InvalidRequestException("body", "request body is empty; expected a JSON object");
-        }
-        Object parsed;
-        try {
-            parsed = io.vertx.core.json.Json.decodeValue(body);
-        } catch (DecodeException e) {
-            throw new InvalidRequestException("body", "request body is not valid JSON: " + firstLine(e.getMessage()));
-        }
-        return parseValue(parsed);
+        return parse(object(body));
     }
 
     /** Parses an event-bus body: a JSON object, or a string holding one. */
     public CompletionRequest parseValue(Object body) {
-        if (body instanceof String s) {
-            return parse(s);
-        }
+        return parse(object(body));
+    }
+
+    /** A request body as a JSON object: text (HTTP) is decoded; a JSON object (event bus) is taken as it is. */
+    static JsonObject object(Object body) {
         if (body instanceof JsonObject o) {
-            return parse(o);
+            return o;
         }
-        throw new InvalidRequestException("body", "request body must be a JSON object, got "
-                + (body == null ? "nothing" : typeName(body)));
+        if (!(body instanceof String text)) {
+            throw new InvalidRequestException("body", "request body must be a JSON object, got "
+                    + (body == null ? "nothing" : typeName(body)));
+        }
+        if (text.isBlank()) {
+            throw new InvalidRequestException("body", "request body is empty; expected a JSON object");
+        }
+        Object parsed;
+        try {
+            parsed = io.vertx.core.json.Json.decodeValue(text);
+        } catch (DecodeException e) {
+            throw new InvalidRequestException("body", "request body is not valid JSON: " + firstLine(e.getMessage()));
+        }
+        if (parsed instanceof String) { // a JSON string holding the object
+            return object(parsed);
+        }
+        if (!(parsed instanceof JsonObject o)) {
+            throw new InvalidRequestException("body", "request body must be a JSON object, got " + typeName(parsed));
+        }
+        return o;
     }
 
     public CompletionRequest parse(JsonObject json) {
-        String model = optionalString(json, "model");
         String prompt = prompt(json.getValue("prompt"));
-        int maxTokens = json.getValue("max_tokens") == null ? Math.min(DEFAULT_MAX_TOKENS, maxTokensLimit)
-                : (int) integer(json, "max_tokens", 1, maxTokensLimit);
+        int maxTokens = maxTokens(json, "max_tokens");
+        if (json.getValue("echo") != null && bool(json, "echo")) {
+            throw new InvalidRequestException("echo", "echo is not supported");
+        }
+        int logprobs = json.getValue("logprobs") == null ? -1 : (int) integer(json, "logprobs", 0, MAX_LOGPROBS);
+        refuseUnsupported(json, UNSUPPORTED, "messages", "this is the completions API: send a prompt");
+        return common(json, prompt, maxTokens, logprobs);
+    }
+
+    /** {@code field} as a token count in [1, max_tokens_limit], or the default when absent. */
+    int maxTokens(JsonObject json, String field) {
+        return json.getValue(field) == null ? Math.min(DEFAULT_MAX_TOKENS, maxTokensLimit)
+                : (int) integer(json, field, 1, maxTokensLimit);
+    }
+
+    /**
+     * The fields both the completions and the chat completions API read the same way: model, sampling, stop,
+     * stream, seed, strategy, domain, n, best_of, penalties, logit_bias, stream_options.
+     */
+    CompletionRequest common(JsonObject json, String prompt, int maxTokens, int logprobs) {
+        String model = optionalString(json, "model");
         double temperature = number(json, "temperature", 1.0);
         if (!(temperature >= 0) || Double.isInfinite(temperature)) {
             throw new InvalidRequestException("temperature", "temperature must be a number >= 0, got " + temperature);
@@ -130,10 +166,6 @@ public final class CompletionRequestParser {
         if (json.getValue("best_of") != null && integer(json, "best_of", 1, Long.MAX_VALUE) != 1) {
             throw new InvalidRequestException("best_of", "only best_of = 1 is supported");
         }
-        if (json.getValue("echo") != null && bool(json, "echo")) {
-            throw new InvalidRequestException("echo", "echo is not supported");
-        }
-        int logprobs = json.getValue("logprobs") == null ? -1 : (int) integer(json, "logprobs", 0, 5);
         double presence = number(json, "presence_penalty", 0);
         double frequency = number(json, "frequency_penalty", 0);
         for (String f : new String[] {"presence_penalty", "frequency_penalty"}) {
@@ -152,20 +184,24 @@ public final class CompletionRequestParser {
                 throw new InvalidRequestException("stream_options", "stream_options.include_usage must be true or false");
             }
         }
-        refuseUnsupported(json);
         return new CompletionRequest(model, prompt, maxTokens, temperature, topP, stop, stream, seed, strategy, domain,
                 presence, frequency, bias, logprobs);
     }
 
-    private static void refuseUnsupported(JsonObject json) {
-        for (java.util.Map.Entry<String, Object> e : UNSUPPORTED.entrySet()) {
+    /**
+     * Refuses every field of {@code unsupported} (field to the value that changes nothing, or null) that is set
+     * to anything else; {@code hintField} gets {@code hint} appended to its message.
+     */
+    static void refuseUnsupported(JsonObject json, java.util.Map<String, Object> unsupported, String hintField,
+                                  String hint) {
+        for (java.util.Map.Entry<String, Object> e : unsupported.entrySet()) {
             Object v = json.getValue(e.getKey());
             if (v == null || neutral(e.getKey(), v, e.getValue())) {
                 continue;
             }
             throw new InvalidRequestException(e.getKey(), e.getKey() + " is not supported"
                     + (e.getValue() == null ? "" : " (only " + e.getValue() + ", which changes nothing)")
-                    + (e.getKey().equals("messages") ? "; this is the completions API: send a prompt" : ""));
+                    + (e.getKey().equals(hintField) ? "; " + hint : ""));
         }
     }
 
@@ -261,87 +297,5 @@ public final class CompletionRequestParser {
             out.add(s);
         }
         return out;
-    }
-
-    private static String optionalString(JsonObject json, String field) {
-        Object v = json.getValue(field);
-        if (v == null) {
-            return null;
-        }
-        if (!(v instanceof String s)) {
-            throw new InvalidRequestException(field, field + " must be a string, got " + typeName(v));
-        }
-        return s;
-    }
-
-    private static boolean bool(JsonObject json, String field) {
-        Object v = json.getValue(field);
-        if (v == null) {
-            return false;
-        }
-        if (!(v instanceof Boolean b)) {
-            throw new InvalidRequestException(field, field + " must be true or false, got " + typeName(v));
-        }
-        return b;
-    }
-
-    private static double number(JsonObject json, String field, double dflt) {
-        Object v = json.getValue(field);
-        if (v == null) {
-            return dflt;
-        }
-        if (!(v instanceof Number n)) {
-            throw new InvalidRequestException(field, field + " must be a number, got " + typeName(v));
-        }
-        return n.doubleValue();
-    }
-
-    /** An integral JSON number (16 or 16.0) within [min, max]. */
-    private static long integer(JsonObject json, String field, long min, long max) {
-        Object v = json.getValue(field);
-        if (!(v instanceof Number n)) {
-            throw new InvalidRequestException(field, field + " must be an integer, got " + typeName(v));
-        }
-        BigInteger value;
-        try {
-            value = new BigDecimal(n.toString()).toBigIntegerExact();
-        } catch (ArithmeticException | NumberFormatException e) {
-            throw new InvalidRequestException(field, field + " must be an integer, got " + n);
-        }
-        if (value.compareTo(BigInteger.valueOf(min)) < 0 || value.compareTo(BigInteger.valueOf(max)) > 0) {
-            String range = max == Long.MAX_VALUE ? ">= " + min : "in [" + min + ", " + max + "]";
-            throw new InvalidRequestException(field, field + " must be " + range + ", got " + value);
-        }
-        return value.longValue();
-    }
-
-    private static String typeName(Object v) {
-        if (v == null) {
-            return "null";
-        }
-        if (v instanceof String s) {
-            return "the string \"" + (s.length() > 40 ? s.substring(0, 40) + "..." : s) + "\"";
-        }
-        if (v instanceof Boolean) {
-            return "a boolean";
-        }
-        if (v instanceof Number n) {
-            return "the number " + n;
-        }
-        if (v instanceof JsonArray) {
-            return "an array";
-        }
-        if (v instanceof JsonObject) {
-            return "an object";
-        }
-        return v.getClass().getSimpleName();
-    }
-
-    private static String firstLine(String s) {
-        if (s == null) {
-            return "";
-        }
-        int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
     }
 }

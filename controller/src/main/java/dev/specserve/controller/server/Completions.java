@@ -11,12 +11,13 @@ import io.vertx.core.Future;
 import java.util.UUID;
 
 /**
- * What both APIs share: parse with the one {@link CompletionRequestParser}, submit to the engine with the
+ * What the APIs share: parse (completions and chat completions) with the one {@link CompletionRequestParser}, submit to the engine with the
  * observer moved onto the caller's Vert.x context, and count every refusal in {@code specserve.requests.rejected}.
  */
 final class Completions {
     private final GenerationService engine;
     private final CompletionRequestParser parser;
+    private final ChatRequestParser chat;
     private final MetricsRecorder metrics;
     private final boolean engineCountsRejections;
 
@@ -25,9 +26,11 @@ final class Completions {
      *                               {@code EngineListener.onRejected}; the serving layer then counts only its own
      *                               refusals, so none is counted twice
      */
-    Completions(GenerationService engine, MetricsRecorder metrics, boolean engineCountsRejections) {
+    Completions(GenerationService engine, MetricsRecorder metrics, boolean engineCountsRejections,
+                ChatTemplate chatTemplate) {
         this.engine = engine;
         this.parser = new CompletionRequestParser(engine.strategies(), engine.maxTokensLimit());
+        this.chat = new ChatRequestParser(parser, chatTemplate);
         this.metrics = metrics;
         this.engineCountsRejections = engineCountsRejections;
     }
@@ -37,13 +40,27 @@ final class Completions {
     }
 
     static String newRequestId() {
-        return "cmpl-" + UUID.randomUUID().toString().replace("-", "");
+        return newRequestId("cmpl-");
+    }
+
+    static String newRequestId(String prefix) {
+        return prefix + UUID.randomUUID().toString().replace("-", "");
     }
 
     /** Parses and validates; a refusal is counted and rethrown. */
     CompletionRequest parse(Object body) {
         try {
             return body instanceof String s ? parser.parse(s) : parser.parseValue(body);
+        } catch (InvalidRequestException e) {
+            rejected(ApiError.from(e));
+            throw e;
+        }
+    }
+
+    /** Parses and validates a chat completions body and renders its messages; a refusal is counted and rethrown. */
+    CompletionRequest parseChat(Object body) {
+        try {
+            return chat.parse(CompletionRequestParser.object(body));
         } catch (InvalidRequestException e) {
             rejected(ApiError.from(e));
             throw e;

@@ -2,10 +2,7 @@ package dev.specserve.controller.server;
 
 import dev.specserve.controller.config.ServerConfig;
 import dev.specserve.runtime.engine.GenerationHandle;
-import dev.specserve.runtime.engine.GenerationObserver;
 import dev.specserve.runtime.engine.GenerationService;
-import dev.specserve.runtime.engine.RequestStats;
-import dev.specserve.runtime.spec.GenerationResult;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -22,12 +19,19 @@ import java.nio.charset.StandardCharsets;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import static dev.specserve.controller.server.HttpReplies.error;
+import static dev.specserve.controller.server.HttpReplies.json;
+import static dev.specserve.controller.server.HttpReplies.open;
+
 /**
  * The HTTP API (event-loop verticle):
  * <ul>
  *   <li>{@code POST /v1/completions}: OpenAI completions; {@code stream: true} answers with server-sent events,
  *       {@code data: {chunk}} per text delta and {@code data: [DONE]} last. A client that disconnects cancels its
  *       generation.</li>
+ *   <li>{@code POST /v1/chat/completions}: OpenAI chat completions, the same parameters, limits, admission and
+ *       streaming (chunks of {@code chat.completion.chunk}, the first one carrying {@code role: assistant});
+ *       the messages are formatted by the model's {@link ChatTemplate}, and a model without one answers 400.</li>
  *   <li>{@code GET /v1/models}, {@code GET /health} (liveness), {@code GET /ready} (503 until the engine is
  *       ready), {@code GET /metrics} (Prometheus text).</li>
  *   <li>Admin, with {@code Authorization: Bearer <admin_token>} (absent, so 404, when no token is configured):
@@ -74,7 +78,11 @@ public final class HttpApiVerticle extends VerticleBase {
         router.post("/v1/completions").handler(HttpGuards::requireJson);
         router.post("/v1/completions")
                 .handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT))
-                .handler(this::completions);
+                .handler(ctx -> generate(ctx, completions::parse, CompletionJson.TEXT, INLINE_PARSE_BYTES));
+        router.post("/v1/chat/completions").handler(HttpGuards::requireJson);
+        router.post("/v1/chat/completions")
+                .handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT))
+                .handler(ctx -> generate(ctx, completions::parseChat, ChatJson.CHAT, 0));
         router.get("/v1/models").handler(this::models);
         router.get("/health").handler(ctx -> json(ctx.response(), 200, new JsonObject().put("status", "ok")));
         router.get("/ready").handler(this::ready);
@@ -103,43 +111,46 @@ public final class HttpApiVerticle extends VerticleBase {
         return server == null ? Future.succeededFuture() : server.close();
     }
 
-    // ---- /v1/completions ----
+    // ---- /v1/completions and /v1/chat/completions ----
 
     /** Bodies larger than this are decoded and parsed on a worker thread, not the event loop. */
     static final int INLINE_PARSE_BYTES = 16 * 1024;
 
-    private void completions(RoutingContext ctx) {
+    /**
+     * Parses the body with {@code parse}, then submits it and answers in {@code shape}. Bodies over
+     * {@code inlineBytes} are parsed on a worker: decoding a large body, or rendering a chat template (an
+     * interpreter walk, whatever the body's size), would hold up the event loop.
+     */
+    private void generate(RoutingContext ctx, java.util.function.Function<String, CompletionRequest> parse,
+                          ResponseShape shape, int inlineBytes) {
         HttpServerResponse resp = ctx.response();
         io.vertx.core.buffer.Buffer body = ctx.body().buffer();
-        if (body != null && body.length() > INLINE_PARSE_BYTES) {
-            // a large body costs milliseconds to decode and parse: keep the event loop free for other requests
-            vertx.executeBlocking(() -> completions.parse(body.toString(StandardCharsets.UTF_8)), false)
+        if (body != null && body.length() > inlineBytes) {
+            vertx.executeBlocking(() -> parse.apply(body.toString(StandardCharsets.UTF_8)), false)
                     .onComplete(ar -> {
                         if (ar.failed()) {
                             error(resp, ApiError.from(ar.cause()));
                         } else {
-                            submit(ctx, ar.result());
+                            submit(ctx, ar.result(), shape);
                         }
                     });
             return;
         }
         CompletionRequest req;
         try {
-            req = completions.parse(ctx.body().asString(StandardCharsets.UTF_8.name()));
+            req = parse.apply(ctx.body().asString(StandardCharsets.UTF_8.name()));
         } catch (RuntimeException e) {
             error(resp, ApiError.from(e));
             return;
         }
-        submit(ctx, req);
+        submit(ctx, req, shape);
     }
 
-    private void submit(RoutingContext ctx, CompletionRequest req) {
+    private void submit(RoutingContext ctx, CompletionRequest req, ResponseShape shape) {
         HttpServerResponse resp = ctx.response();
-        String id = Completions.newRequestId();
-        String model = engine.modelName();
-        long created = System.currentTimeMillis() / 1000;
-        GenerationObserver observer = req.stream() ? new SseObserver(resp, id, created, model)
-                : new JsonObserver(resp, id, created, model);
+        String id = Completions.newRequestId(shape.idPrefix());
+        ResponseShape.Head head = new ResponseShape.Head(id, System.currentTimeMillis() / 1000, engine.modelName());
+        HttpReplies.Observer observer = HttpReplies.observer(resp, shape, head, req.stream());
         boolean[] disconnected = {false};
         GenerationHandle[] handle = {null};
         resp.closeHandler(v -> {
@@ -151,117 +162,16 @@ public final class HttpApiVerticle extends VerticleBase {
         });
         completions.submit(req, id, vertx.getOrCreateContext(), observer).onComplete(ar -> {
             if (ar.failed()) {
-                error(resp, ApiError.from(ar.cause()));
+                error(resp, shape.refusal(ApiError.from(ar.cause())));
                 return;
             }
             handle[0] = ar.result();
             if (disconnected[0]) {
                 ar.result().cancel();
-            } else if (req.stream()) {
-                sseHead(resp, id);
+            } else {
+                observer.admitted();
             }
         });
-    }
-
-    /** Writes the event-stream head once (on admission, or with the first event if that comes first). */
-    private static void sseHead(HttpServerResponse resp, String id) {
-        if (resp.headWritten() || !open(resp)) {
-            return;
-        }
-        resp.setChunked(true)
-                .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
-                .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
-                .putHeader("X-Accel-Buffering", "no")
-                .putHeader("X-Request-Id", id);
-        resp.writeHead();
-    }
-
-    /** Answers once with the whole completion. */
-    private static final class JsonObserver implements GenerationObserver {
-        private final HttpServerResponse resp;
-        private final String id;
-        private final long created;
-        private final String model;
-
-        JsonObserver(HttpServerResponse resp, String id, long created, String model) {
-            this.resp = resp;
-            this.id = id;
-            this.created = created;
-            this.model = model;
-        }
-
-        @Override
-        public void onTokens(int[] tokens, String textDelta) {}
-
-        @Override
-        public void onComplete(GenerationResult result, RequestStats stats) {
-            if (open(resp)) {
-                json(resp, 200, CompletionJson.completion(id, created, model, result, stats));
-            }
-        }
-
-        @Override
-        public void onError(Throwable error) {
-            LOG.warn("request {} failed in the engine", id, error);
-            if (open(resp)) {
-                error(resp, ApiError.from(error));
-            }
-        }
-    }
-
-    /** Writes each text delta as a server-sent event, then the finish chunk and {@code [DONE]}. */
-    private static final class SseObserver implements GenerationObserver {
-        private final HttpServerResponse resp;
-        private final String id;
-        private final long created;
-        private final String model;
-
-        SseObserver(HttpServerResponse resp, String id, long created, String model) {
-            this.resp = resp;
-            this.id = id;
-            this.created = created;
-            this.model = model;
-        }
-
-        private int textOffset;
-
-        @Override
-        public void onTokens(int[] tokens, String textDelta) {
-            onTokens(tokens, textDelta, java.util.List.of());
-        }
-
-        @Override
-        public void onTokens(int[] tokens, String textDelta, java.util.List<dev.specserve.runtime.spec.TokenLogprob> lps) {
-            if ((!textDelta.isEmpty() || !lps.isEmpty()) && open(resp)) {
-                JsonObject logprobs = lps.isEmpty() ? null : CompletionJson.logprobs(lps, textOffset);
-                textOffset += CompletionJson.textLength(lps);
-                event(CompletionJson.chunk(id, created, model, textDelta, logprobs, null, null).encode());
-            }
-        }
-
-        @Override
-        public void onComplete(GenerationResult result, RequestStats stats) {
-            if (open(resp)) {
-                event(CompletionJson.chunk(id, created, model, "", result, stats).encode());
-                event("[DONE]");
-                resp.end();
-            }
-        }
-
-        @Override
-        public void onError(Throwable error) {
-            LOG.warn("streaming request {} failed in the engine", id, error);
-            if (open(resp)) {
-                event(ApiError.from(error).toBody().encode());
-                event("[DONE]");
-                resp.end();
-            }
-        }
-
-        private void event(String data) {
-            sseHead(resp, id);
-            resp.write("data: " + data + "\n\n");
-        }
     }
 
     // ---- other routes ----
@@ -364,21 +274,5 @@ public final class HttpApiVerticle extends VerticleBase {
                     status < 500 ? "invalid_request_error" : "internal_error", null);
         }
         error(resp, e);
-    }
-
-    private static boolean open(HttpServerResponse resp) {
-        return !resp.ended() && !resp.closed();
-    }
-
-    private static void json(HttpServerResponse resp, int status, JsonObject body) {
-        resp.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
-    }
-
-    private static void error(HttpServerResponse resp, ApiError e) {
-        if (!resp.headWritten()) {
-            json(resp, e.status(), e.toBody());
-        } else if (open(resp)) {
-            resp.end();
-        }
     }
 }

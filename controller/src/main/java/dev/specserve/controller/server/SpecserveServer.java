@@ -62,9 +62,15 @@ public final class SpecserveServer implements AutoCloseable {
         this.config = config;
     }
 
-    /** Starts serving the engine (which reports its own refusals to listeners). */
+    /** Starts serving the engine (which reports its own refusals to listeners), without chat completions. */
     public static SpecserveServer start(ServerConfig config, Engine engine) {
-        return start(config, engine, engine::addListener, true);
+        return start(config, engine, ChatTemplate.none("no chat template was loaded for this model; use "
+                + "/v1/completions with a prompt"));
+    }
+
+    /** Starts serving the engine, with {@code chatTemplate} formatting the messages of chat completions. */
+    public static SpecserveServer start(ServerConfig config, Engine engine, ChatTemplate chatTemplate) {
+        return start(config, engine, engine::addListener, true, chatTemplate);
     }
 
     /**
@@ -73,10 +79,12 @@ public final class SpecserveServer implements AutoCloseable {
      * @param addListener registers an {@link EngineListener} on the engine (e.g. {@code engine::addListener})
      * @param engineCountsRejections true when the engine reports refusals of {@code submit} via
      *                               {@code EngineListener.onRejected}
+     * @param chatTemplate formats the messages of {@code /v1/chat/completions} ({@link ChatTemplate#none} refuses)
      * @throws IllegalStateException when a port cannot be bound (the message names it)
      */
     public static SpecserveServer start(ServerConfig config, GenerationService engine,
-                                        Consumer<EngineListener> addListener, boolean engineCountsRejections) {
+                                        Consumer<EngineListener> addListener, boolean engineCountsRejections,
+                                        ChatTemplate chatTemplate) {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
@@ -101,7 +109,7 @@ public final class SpecserveServer implements AutoCloseable {
         String node = clusterManager == null ? null : clusterManager.getNodeId();
         MetricsRecorder metrics = new MetricsRecorder(registry, engine);
         addListener.accept(metrics);
-        Completions completions = new Completions(engine, metrics, engineCountsRejections);
+        Completions completions = new Completions(engine, metrics, engineCountsRejections, chatTemplate);
         AdminGate admin = new AdminGate(vertx, config.adminToken(), new ModelRoots(config.effectiveModelRoots()));
         StreamOwnership ownership = new StreamOwnership();
         HttpApiVerticle http = new HttpApiVerticle(config, completions, registry, admin);

@@ -35,7 +35,7 @@ public final class TestServer implements AutoCloseable {
     /** finish_reason by request id, as the engine reported it. */
     final Map<String, String> finished = new ConcurrentHashMap<>();
 
-    private TestServer(Map<String, String> settings) {
+    private TestServer(Map<String, String> settings, Path models) {
         Map<String, String> s = new HashMap<>();
         s.put("http_port", "0");
         s.put("bridge_port", Integer.toString(freePort()));
@@ -43,7 +43,7 @@ public final class TestServer implements AutoCloseable {
         s.put("device", "cpu");
         s.putAll(settings);
         ServerConfig config = ConfigLoader.load(null, Map.of(), s);
-        stack = ModelStack.load(modelDir(), ExecutionDevice.CPU, 2);
+        stack = ModelStack.load(models, ExecutionDevice.CPU, 2);
         engine = stack.newEngine(config.toEngineConfig());
         engine.addListener(new EngineListener() {
             @Override
@@ -68,13 +68,18 @@ public final class TestServer implements AutoCloseable {
                 finished.put(requestId, "error");
             }
         });
-        server = SpecserveServer.start(config, engine);
+        server = SpecserveServer.start(config, engine, ChatTemplate.load(stack.manifest().directory()));
         awaitCondition(engine::ready, Duration.ofSeconds(60), "engine ready");
     }
 
     /** Settings by config-file key, e.g. {@code "max_batch" -> "1"}. */
     public static TestServer start(Map<String, String> settings) {
-        return new TestServer(settings);
+        return new TestServer(settings, modelDir());
+    }
+
+    /** Serving the models of {@code models} (a directory with a manifest.json). */
+    public static TestServer start(Map<String, String> settings, Path models) {
+        return new TestServer(settings, models);
     }
 
     public static TestServer start() {

@@ -1,0 +1,163 @@
+package dev.specserve.controller.server;
+
+import static dev.specserve.controller.server.JsonFields.bool;
+import static dev.specserve.controller.server.JsonFields.integer;
+import static dev.specserve.controller.server.JsonFields.typeName;
+
+import dev.specserve.runtime.spec.InvalidRequestException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Checks an OpenAI chat completions body and turns it into the same {@link CompletionRequest} the completions
+ * API makes: the messages rendered by the model's {@link ChatTemplate} become the prompt, and every other field
+ * is read by the shared {@link CompletionRequestParser#common} (same defaults, limits and errors).
+ *
+ * <p>Chat-only fields: {@code messages} (roles system, user and assistant; content a string or an array of
+ * {@code {"type": "text", "text"}} parts, joined with newlines), {@code max_completion_tokens} (or the older
+ * {@code max_tokens}), {@code logprobs} (true/false) with {@code top_logprobs} (0..5). Tools, function calls,
+ * non-text content and the other parameters that would change the output but are not implemented are refused
+ * with a 400 naming them.
+ */
+final class ChatRequestParser {
+    static final Set<String> ROLES = Set.of("system", "user", "assistant");
+    /** Fields of a message that would change the conversation and are not implemented. */
+    private static final List<String> UNSUPPORTED_MESSAGE_FIELDS = List.of("tool_calls", "function_call", "audio",
+            "tool_call_id");
+    private static final Map<String, Object> UNSUPPORTED = unsupported();
+
+    private static Map<String, Object> unsupported() {
+        Map<String, Object> m = new LinkedHashMap<>(CompletionRequestParser.UNSUPPORTED);
+        m.remove("messages");
+        m.remove("top_logprobs");
+        m.remove("suffix");
+        m.put("prompt", null);
+        m.put("echo", false);
+        m.put("tools", null);
+        m.put("tool_choice", "none");
+        m.put("functions", null);
+        m.put("function_call", "none");
+        m.put("response_format", new JsonObject().put("type", "text"));
+        m.put("audio", null);
+        m.put("modalities", new JsonArray().add("text"));
+        m.put("prediction", null);
+        m.put("add_generation_prompt", true);
+        m.put("continue_final_message", false);
+        m.put("chat_template", null);
+        m.put("chat_template_kwargs", null);
+        m.put("documents", null);
+        return Collections.unmodifiableMap(m);
+    }
+
+    private final CompletionRequestParser common;
+    private final ChatTemplate template;
+
+    ChatRequestParser(CompletionRequestParser common, ChatTemplate template) {
+        this.common = common;
+        this.template = template;
+    }
+
+    CompletionRequest parse(JsonObject json) {
+        List<Map<String, Object>> messages = messages(json.getValue("messages"));
+        String maxField = json.getValue("max_completion_tokens") != null ? "max_completion_tokens" : "max_tokens";
+        int maxTokens = common.maxTokens(json, maxField);
+        boolean logprobs = bool(json, "logprobs");
+        int top = json.getValue("top_logprobs") == null ? 0
+                : (int) integer(json, "top_logprobs", 0, CompletionRequestParser.MAX_LOGPROBS);
+        if (json.getValue("top_logprobs") != null && !logprobs) {
+            throw new InvalidRequestException("top_logprobs", "top_logprobs needs logprobs: true");
+        }
+        CompletionRequestParser.refuseUnsupported(json, UNSUPPORTED, "prompt",
+                "this is the chat completions API: send messages, or post the prompt to /v1/completions");
+        String prompt = template.render(messages);
+        if (prompt.isEmpty()) {
+            throw new InvalidRequestException("messages", "the model's chat template rendered these messages as "
+                    + "an empty prompt");
+        }
+        return common.common(json, prompt, maxTokens, logprobs ? top : -1);
+    }
+
+    /** The messages as the template sees them: maps with {@code role}, {@code content} and {@code name} if given. */
+    static List<Map<String, Object>> messages(Object v) {
+        if (v == null) {
+            throw new InvalidRequestException("messages", "messages is required: an array of {\"role\", \"content\"}");
+        }
+        if (!(v instanceof JsonArray a)) {
+            throw new InvalidRequestException("messages", "messages must be an array of {\"role\", \"content\"}, got "
+                    + typeName(v));
+        }
+        if (a.isEmpty()) {
+            throw new InvalidRequestException("messages", "messages is empty; send at least one message");
+        }
+        List<Map<String, Object>> out = new ArrayList<>(a.size());
+        for (int i = 0; i < a.size(); i++) {
+            out.add(message(a.getValue(i), "messages[" + i + "]"));
+        }
+        return Collections.unmodifiableList(out);
+    }
+
+    private static Map<String, Object> message(Object v, String at) {
+        if (!(v instanceof JsonObject m)) {
+            throw new InvalidRequestException("messages", at + " must be an object with role and content, got "
+                    + typeName(v));
+        }
+        Object role = m.getValue("role");
+        if (!(role instanceof String r) || !ROLES.contains(r)) {
+            throw new InvalidRequestException("messages", at + ".role must be one of \"system\", \"user\", "
+                    + "\"assistant\"; got " + (role == null ? "nothing" : typeName(role)));
+        }
+        for (String f : UNSUPPORTED_MESSAGE_FIELDS) {
+            if (m.getValue(f) != null) {
+                throw new InvalidRequestException("messages", at + "." + f + " is not supported (no tool or "
+                        + "function calls, no audio)");
+            }
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("role", r);
+        out.put("content", content(m.getValue("content"), at + ".content"));
+        Object name = m.getValue("name");
+        if (name != null) {
+            if (!(name instanceof String)) {
+                throw new InvalidRequestException("messages", at + ".name must be a string, got " + typeName(name));
+            }
+            out.put("name", name);
+        }
+        return Collections.unmodifiableMap(out);
+    }
+
+    /** A string, or an array of text parts joined with newlines. */
+    private static String content(Object v, String at) {
+        if (v instanceof String s) {
+            return s;
+        }
+        if (!(v instanceof JsonArray parts)) {
+            throw new InvalidRequestException("messages", at + " must be a string or an array of text parts, got "
+                    + (v == null ? "nothing" : typeName(v)));
+        }
+        List<String> texts = new ArrayList<>(parts.size());
+        for (int i = 0; i < parts.size(); i++) {
+            Object p = parts.getValue(i);
+            String partAt = at + "[" + i + "]";
+            if (!(p instanceof JsonObject part)) {
+                throw new InvalidRequestException("messages", partAt + " must be an object {\"type\": \"text\", "
+                        + "\"text\"}, got " + typeName(p));
+            }
+            if (!"text".equals(part.getValue("type"))) {
+                throw new InvalidRequestException("messages", partAt + ".type must be \"text\" (only text content "
+                        + "is supported), got " + typeName(part.getValue("type")));
+            }
+            if (!(part.getValue("text") instanceof String text)) {
+                throw new InvalidRequestException("messages", partAt + ".text must be a string, got "
+                        + typeName(part.getValue("text")));
+            }
+            texts.add(text);
+        }
+        return String.join("\n", texts);
+    }
+}

@@ -1,0 +1,234 @@
+package dev.specserve.controller.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.hubspot.jinjava.Jinjava;
+import com.hubspot.jinjava.JinjavaConfig;
+import com.hubspot.jinjava.LegacyOverrides;
+import com.hubspot.jinjava.el.JinjavaInterpreterResolver;
+import com.hubspot.jinjava.interpret.JinjavaInterpreter;
+import com.hubspot.jinjava.interpret.TemplateError;
+import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+import com.hubspot.jinjava.tree.Node;
+import dev.specserve.runtime.spec.InvalidRequestException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import jinjava.javax.el.CompositeELResolver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A model's chat template: {@code chat_template.jinja}, or {@code chat_template} of the
+ * {@code tokenizer_config.json}, next to its {@code manifest.json}; a Jinja template as Hugging Face {@code apply_chat_template} renders it. It is compiled
+ * once, here; each request renders it with HF's variables: {@code messages}, {@code add_generation_prompt=true},
+ * the special tokens of the config ({@code bos_token}, {@code eos_token}, ...), {@code raise_exception(msg)} and
+ * {@code strftime_now(format)}, with HF's environment settings ({@code trim_blocks}, {@code lstrip_blocks}) and
+ * the Python string methods templates call ({@link PythonStringMethods}) and HF's {@code tojson}
+ * ({@link PythonJsonFilter}). Message text is never interpreted as
+ * template code.
+ *
+ * <p>Three states: usable; absent (no file, or no {@code chat_template} in it); broken (unreadable, or the
+ * template does not compile: logged at start-up). Rendering an absent or broken template, or a template that
+ * fails on the request's messages (including {@code raise_exception}), throws an
+ * {@link InvalidRequestException} naming the problem, so the request is answered 400.
+ */
+public final class ChatTemplate {
+    private static final Logger LOG = LoggerFactory.getLogger(ChatTemplate.class);
+    public static final String CONFIG_FILE = "tokenizer_config.json";
+    public static final String JINJA_FILE = "chat_template.jinja";
+    /** Special tokens HF passes to the template, when the config names them. */
+    private static final List<String> SPECIAL_TOKENS = List.of("bos_token", "eos_token", "unk_token", "pad_token",
+            "sep_token", "cls_token", "mask_token");
+    /** Rendered prompts longer than this are refused (the request body itself is at most 1 MiB). */
+    static final long MAX_OUTPUT_CHARS = 4L << 20;
+
+    private final Jinjava jinjava;
+    private final Node root;
+    private final Map<String, Object> tokens;
+    private final String unusable;
+
+    private ChatTemplate(Jinjava jinjava, Node root, Map<String, Object> tokens, String unusable) {
+        this.jinjava = jinjava;
+        this.root = root;
+        this.tokens = tokens;
+        this.unusable = unusable;
+    }
+
+    /** No template: every render is refused with {@code why}. */
+    public static ChatTemplate none(String why) {
+        return new ChatTemplate(null, null, Map.of(), why);
+    }
+
+    /**
+     * The template of the model in {@code modelDir}: {@code chat_template.jinja} when present (newer Hugging Face
+     * checkpoints keep it there, and it wins as in HF), else {@code chat_template} of {@code tokenizer_config.json},
+     * which also gives the special tokens. Absent or broken templates are logged and refuse to render.
+     */
+    public static ChatTemplate load(Path modelDir) {
+        Path file = modelDir.resolve(CONFIG_FILE);
+        Path jinja = modelDir.resolve(JINJA_FILE);
+        String noTemplate = "this model has no chat template (no " + JINJA_FILE + " and no chat_template in "
+                + CONFIG_FILE + " next to its manifest), so /v1/chat/completions cannot format messages; use "
+                + "/v1/completions with a prompt";
+        JsonNode config = null;
+        if (Files.isRegularFile(file)) {
+            try {
+                config = new ObjectMapper().readTree(file.toFile());
+            } catch (IOException e) {
+                return broken(file, "cannot be read as JSON: " + e.getMessage());
+            }
+        }
+        Map<String, String> tokens = config == null ? Map.of() : specialTokens(config);
+        if (Files.isRegularFile(jinja)) {
+            try {
+                return compile(Files.readString(jinja), tokens, jinja.toString());
+            } catch (IOException | RuntimeException e) {
+                return broken(jinja, "cannot be read: " + e);
+            }
+        }
+        Optional<String> template = config == null ? Optional.empty() : templateText(config.get("chat_template"));
+        if (template.isEmpty()) {
+            LOG.info("no chat template in {}: /v1/chat/completions answers 400", modelDir);
+            return none(noTemplate);
+        }
+        return compile(template.get(), tokens, file.toString());
+    }
+
+    /** Compiles {@code template}; {@code tokens} are the special-token variables (e.g. bos_token). */
+    public static ChatTemplate compile(String template, Map<String, String> tokens, String source) {
+        CompositeELResolver resolver = new CompositeELResolver();
+        resolver.add(new PythonStringMethods());
+        resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
+        Jinjava jinjava = new Jinjava(JinjavaConfig.newBuilder()
+                .withElResolver(resolver)
+                .withTrimBlocks(true)
+                .withLstripBlocks(true)
+                .withNestedInterpretationEnabled(false) // message text is data, never template code
+                .withFailOnUnknownTokens(false)
+                .withMaxOutputSize(MAX_OUTPUT_CHARS)
+                .withLegacyOverrides(LegacyOverrides.newBuilder()
+                        .withUseNaturalOperatorPrecedence(true)
+                        .withParseWhitespaceControlStrictly(true)
+                        .withUseTrimmingForNotesAndExpressions(true)
+                        .withIterateOverMapKeys(true)
+                        .withUsePyishObjectMapper(true)
+                        .build())
+                .build());
+        jinjava.registerFilter(new PythonJsonFilter());
+        jinjava.registerFunction(new ELFunctionDefinition("", "raise_exception", ChatTemplateFunctions.class,
+                "raiseException", Object.class));
+        jinjava.registerFunction(new ELFunctionDefinition("", "strftime_now", ChatTemplateFunctions.class,
+                "strftimeNow", String.class));
+        JinjavaInterpreter interpreter = jinjava.newInterpreter();
+        Node root;
+        JinjavaInterpreter.pushCurrent(interpreter);
+        try {
+            root = interpreter.parse(TemplateSource.rewrite(template));
+        } catch (RuntimeException e) {
+            return broken(source, "does not compile: " + e.getMessage());
+        } finally {
+            JinjavaInterpreter.popCurrent();
+        }
+        Optional<String> error = fatal(interpreter.getErrors());
+        if (error.isPresent()) {
+            return broken(source, "does not compile: " + error.get());
+        }
+        LOG.info("chat template of {} compiled ({} characters)", source, template.length());
+        return new ChatTemplate(jinjava, root, Map.copyOf(tokens), null);
+    }
+
+    private static ChatTemplate broken(Object source, String why) {
+        LOG.warn("chat template of {} {}; /v1/chat/completions answers 400 until it is fixed", source, why);
+        return none("this model's chat template (" + CONFIG_FILE + ") " + why);
+    }
+
+    /** True when requests can be rendered (they may still fail on particular messages). */
+    public boolean usable() {
+        return unusable == null;
+    }
+
+    /**
+     * The prompt for {@code messages} (each a map with at least {@code role} and {@code content}), ending with
+     * the assistant's turn.
+     *
+     * @throws InvalidRequestException naming {@code model} when there is no usable template, {@code messages}
+     *                                 when it fails on these messages
+     */
+    public String render(List<Map<String, Object>> messages) {
+        if (unusable != null) { // OpenAI names "model" when a model cannot chat
+            throw new InvalidRequestException("model", unusable);
+        }
+        Map<String, Object> bindings = new HashMap<>(tokens);
+        bindings.put("messages", messages);
+        bindings.put("add_generation_prompt", true);
+        JinjavaInterpreter interpreter = jinjava.newInterpreter();
+        interpreter.getContext().putAll(bindings);
+        JinjavaInterpreter.pushCurrent(interpreter);
+        String out;
+        try {
+            out = interpreter.render(root);
+        } catch (RuntimeException e) {
+            throw failed(ChatTemplateFunctions.raisedMessage(e).orElse(String.valueOf(e.getMessage())));
+        } finally {
+            JinjavaInterpreter.popCurrent();
+        }
+        Optional<String> error = fatal(interpreter.getErrors());
+        if (error.isPresent()) {
+            throw failed(error.get());
+        }
+        return out;
+    }
+
+    private static InvalidRequestException failed(String why) {
+        return new InvalidRequestException("messages", "the model's chat template cannot format these messages: "
+                + why);
+    }
+
+    /** The first fatal error's message, with its line; a raise_exception call reports its own message. */
+    private static Optional<String> fatal(List<TemplateError> errors) {
+        for (TemplateError e : errors) {
+            if (e.getSeverity() == TemplateError.ErrorType.FATAL) {
+                String raised = ChatTemplateFunctions.raisedMessage(e.getException()).orElse(null);
+                return Optional.of(raised != null ? raised : e.getMessage() + " (template line " + e.getLineno() + ")");
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** HF allows a string, or a list of named templates of which "default" is the chat one. */
+    private static Optional<String> templateText(JsonNode node) {
+        if (node == null || node.isNull()) {
+            return Optional.empty();
+        }
+        if (node.isTextual()) {
+            return Optional.of(node.asText());
+        }
+        if (node.isArray()) {
+            for (JsonNode named : node) {
+                if ("default".equals(named.path("name").asText()) && named.path("template").isTextual()) {
+                    return Optional.of(named.get("template").asText());
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** A token is a string or an AddedToken object {@code {"content": ...}}. */
+    private static Map<String, String> specialTokens(JsonNode config) {
+        Map<String, String> tokens = new HashMap<>();
+        for (String name : SPECIAL_TOKENS) {
+            JsonNode t = config.get(name);
+            if (t != null && t.isTextual()) {
+                tokens.put(name, t.asText());
+            } else if (t != null && t.path("content").isTextual()) {
+                tokens.put(name, t.get("content").asText());
+            }
+        }
+        return tokens;
+    }
+}

@@ -1,0 +1,94 @@
+package dev.specserve.controller.server;
+
+import dev.specserve.runtime.spec.InvalidRequestException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+
+/** Typed reads of request JSON fields; a wrong type or range is an {@link InvalidRequestException} naming the field. */
+final class JsonFields {
+    private JsonFields() {}
+
+    static String optionalString(JsonObject json, String field) {
+        Object v = json.getValue(field);
+        if (v == null) {
+            return null;
+        }
+        if (!(v instanceof String s)) {
+            throw new InvalidRequestException(field, field + " must be a string, got " + typeName(v));
+        }
+        return s;
+    }
+
+    static boolean bool(JsonObject json, String field) {
+        Object v = json.getValue(field);
+        if (v == null) {
+            return false;
+        }
+        if (!(v instanceof Boolean b)) {
+            throw new InvalidRequestException(field, field + " must be true or false, got " + typeName(v));
+        }
+        return b;
+    }
+
+    static double number(JsonObject json, String field, double dflt) {
+        Object v = json.getValue(field);
+        if (v == null) {
+            return dflt;
+        }
+        if (!(v instanceof Number n)) {
+            throw new InvalidRequestException(field, field + " must be a number, got " + typeName(v));
+        }
+        return n.doubleValue();
+    }
+
+    /** An integral JSON number (16 or 16.0) within [min, max]. */
+    static long integer(JsonObject json, String field, long min, long max) {
+        Object v = json.getValue(field);
+        if (!(v instanceof Number n)) {
+            throw new InvalidRequestException(field, field + " must be an integer, got " + typeName(v));
+        }
+        BigInteger value;
+        try {
+            value = new BigDecimal(n.toString()).toBigIntegerExact();
+        } catch (ArithmeticException | NumberFormatException e) {
+            throw new InvalidRequestException(field, field + " must be an integer, got " + n);
+        }
+        if (value.compareTo(BigInteger.valueOf(min)) < 0 || value.compareTo(BigInteger.valueOf(max)) > 0) {
+            String range = max == Long.MAX_VALUE ? ">= " + min : "in [" + min + ", " + max + "]";
+            throw new InvalidRequestException(field, field + " must be " + range + ", got " + value);
+        }
+        return value.longValue();
+    }
+
+    static String typeName(Object v) {
+        if (v == null) {
+            return "null";
+        }
+        if (v instanceof String s) {
+            return "the string \"" + (s.length() > 40 ? s.substring(0, 40) + "..." : s) + "\"";
+        }
+        if (v instanceof Boolean) {
+            return "a boolean";
+        }
+        if (v instanceof Number n) {
+            return "the number " + n;
+        }
+        if (v instanceof JsonArray) {
+            return "an array";
+        }
+        if (v instanceof JsonObject) {
+            return "an object";
+        }
+        return v.getClass().getSimpleName();
+    }
+
+    static String firstLine(String s) {
+        if (s == null) {
+            return "";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+}

@@ -1,0 +1,40 @@
+package dev.specserve.controller.server;
+
+import dev.specserve.runtime.engine.RequestStats;
+import dev.specserve.runtime.spec.GenerationResult;
+import dev.specserve.runtime.spec.TokenLogprob;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+
+/**
+ * How one HTTP API writes a generation: the whole answer, or the chunks of a server-sent-event stream. The
+ * completions API ({@link CompletionJson#TEXT}) and the chat completions API ({@link ChatJson#CHAT}) share the
+ * request handling, admission and streaming code and differ only here.
+ */
+interface ResponseShape {
+    /** The identity every object of one response repeats. */
+    record Head(String id, long created, String model) {}
+
+    /** Request ids of this API start with this, e.g. {@code cmpl-}. */
+    String idPrefix();
+
+    /** The non-streaming answer. */
+    JsonObject completion(Head head, GenerationResult result, RequestStats stats);
+
+    /** The chunk that opens a stream before any text, or null for none. */
+    JsonObject opening(Head head);
+
+    /**
+     * A text delta; {@code logprobs} of its tokens may be empty. {@code textOffset} is the number of characters
+     * the tokens before these added (the completions API reports offsets).
+     */
+    JsonObject delta(Head head, String text, List<TokenLogprob> logprobs, int textOffset);
+
+    /** The last chunk: finish reason, usage and speculation figures. */
+    JsonObject last(Head head, GenerationResult result, RequestStats stats);
+
+    /** A refusal by the engine, in this API's terms (e.g. the engine's prompt is the chat API's messages). */
+    default ApiError refusal(ApiError error) {
+        return error;
+    }
+}

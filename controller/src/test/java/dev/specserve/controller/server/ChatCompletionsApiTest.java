@@ -1,0 +1,284 @@
+package dev.specserve.controller.server;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code POST /v1/chat/completions} against the real engine, through a real HTTP client: the test models in a
+ * model directory that also holds a {@code tokenizer_config.json} with a small ChatML template.
+ */
+class ChatCompletionsApiTest {
+    static final String TEMPLATE = "{% for m in messages %}"
+            + "{% if m['role'] == 'system' and not loop.first %}"
+            + "{{ raise_exception('the system message must come first') }}{% endif %}"
+            + "<|im_start|>{{ m['role'] }}\n{{ m['content'] | trim }}<|im_end|>\n"
+            + "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+
+    @TempDir
+    static Path models;
+    static TestServer server;
+    static Vertx clientVertx;
+    static WebClient client;
+
+    @BeforeAll
+    static void start() throws IOException {
+        try (Stream<Path> files = Files.list(TestServer.modelDir())) {
+            for (Path f : files.toList()) {
+                Files.createSymbolicLink(models.resolve(f.getFileName()), f.toAbsolutePath());
+            }
+        }
+        Files.writeString(models.resolve(ChatTemplate.CONFIG_FILE), new JsonObject()
+                .put("bos_token", "").put("eos_token", "<|endoftext|>").put("chat_template", TEMPLATE).encode());
+        // one running and one waiting request at most, so a burst meets admission control
+        server = TestServer.start(Map.of("max_batch", "1", "queue_capacity", "1"), models);
+        clientVertx = Vertx.vertx();
+        client = WebClient.create(clientVertx, new WebClientOptions().setDefaultHost("127.0.0.1")
+                .setDefaultPort(server.httpPort()), new PoolOptions().setHttp1MaxSize(16));
+    }
+
+    @AfterAll
+    static void stop() {
+        client.close();
+        clientVertx.close().await();
+        server.close();
+    }
+
+    @AfterEach
+    void theServerStillServes() throws Exception {
+        HttpResponse<Buffer> good = chat(greedy(4, "user", "x = 1"));
+        assertThat(good.statusCode()).as("a good chat request after each test").isEqualTo(200);
+    }
+
+    static JsonObject greedy(int maxTokens, String... roleThenContent) {
+        JsonArray messages = new JsonArray();
+        for (int i = 0; i < roleThenContent.length; i += 2) {
+            messages.add(new JsonObject().put("role", roleThenContent[i]).put("content", roleThenContent[i + 1]));
+        }
+        return new JsonObject().put("messages", messages).put("max_completion_tokens", maxTokens)
+                .put("temperature", 0).put("strategy", "none");
+    }
+
+    static HttpResponse<Buffer> chat(JsonObject body) throws Exception {
+        return client.post("/v1/chat/completions").sendJsonObject(body).await(60, SECONDS);
+    }
+
+    static HttpResponse<Buffer> post(String path, JsonObject body) throws Exception {
+        return client.post(path).sendJsonObject(body).await(60, SECONDS);
+    }
+
+    @Test
+    void greedy_chat_output_equals_greedy_completions_on_the_rendered_prompt() throws Exception {
+        JsonObject request = greedy(24, "system", "  You write Python. ", "user", "def fibonacci(n):");
+        String rendered = "<|im_start|>system\nYou write Python.<|im_end|>\n<|im_start|>user\ndef fibonacci(n):"
+                + "<|im_end|>\n<|im_start|>assistant\n";
+
+        HttpResponse<Buffer> r = chat(request);
+        JsonObject completion = post("/v1/completions", new JsonObject().put("prompt", rendered).put("max_tokens", 24)
+                .put("temperature", 0).put("strategy", "none")).bodyAsJsonObject();
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.getHeader("Content-Type")).startsWith("application/json");
+        JsonObject body = r.bodyAsJsonObject();
+        assertThat(body.getString("id")).startsWith("chatcmpl-");
+        assertThat(body.getString("object")).isEqualTo("chat.completion");
+        assertThat(body.getString("model")).isEqualTo("specserve-demo");
+        JsonObject choice = body.getJsonArray("choices").getJsonObject(0);
+        assertThat(choice.getInteger("index")).isZero();
+        assertThat(choice.getJsonObject("message").getString("role")).isEqualTo("assistant");
+        String text = completion.getJsonArray("choices").getJsonObject(0).getString("text");
+        assertThat(text).isNotEmpty();
+        assertThat(choice.getJsonObject("message").getString("content")).isEqualTo(text);
+        assertThat(choice.getString("finish_reason"))
+                .isEqualTo(completion.getJsonArray("choices").getJsonObject(0).getString("finish_reason"));
+        assertThat(body.getJsonObject("usage")).isEqualTo(completion.getJsonObject("usage"));
+        assertThat(body.getJsonObject("specserve").getString("strategy")).isEqualTo("none");
+    }
+
+    @Test
+    void streaming_opens_with_the_assistant_role_then_content_deltas_then_finish_and_usage_then_done() throws Exception {
+        JsonObject request = greedy(20, "user", "import os\n");
+        String whole = chat(request).bodyAsJsonObject().getJsonArray("choices").getJsonObject(0)
+                .getJsonObject("message").getString("content");
+
+        HttpResponse<Buffer> r = chat(request.copy().put("stream", true).put("strategy", "specblock"));
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.getHeader("Content-Type")).startsWith("text/event-stream");
+        List<String> data = HttpApiTest.events(r.bodyAsString());
+        assertThat(data.get(data.size() - 1)).isEqualTo("[DONE]");
+        List<JsonObject> chunks = data.subList(0, data.size() - 1).stream().map(JsonObject::new).toList();
+        assertThat(chunks).allSatisfy(c -> {
+            assertThat(c.getString("object")).isEqualTo("chat.completion.chunk");
+            assertThat(c.getString("id")).isEqualTo(chunks.get(0).getString("id")).startsWith("chatcmpl-");
+        });
+        JsonObject first = chunks.get(0).getJsonArray("choices").getJsonObject(0);
+        assertThat(first.getJsonObject("delta")).isEqualTo(new JsonObject().put("role", "assistant").put("content", ""));
+        StringBuilder streamed = new StringBuilder();
+        for (JsonObject c : chunks.subList(1, chunks.size() - 1)) {
+            JsonObject choice = c.getJsonArray("choices").getJsonObject(0);
+            assertThat(choice.getJsonObject("delta").fieldNames()).containsExactly("content");
+            assertThat(choice.getString("finish_reason")).isNull();
+            streamed.append(choice.getJsonObject("delta").getString("content"));
+        }
+        assertThat(streamed.toString()).as("greedy output is the same with speculation").isEqualTo(whole);
+        JsonObject last = chunks.get(chunks.size() - 1);
+        assertThat(last.getJsonArray("choices").getJsonObject(0).getJsonObject("delta")).isEqualTo(new JsonObject());
+        assertThat(last.getJsonArray("choices").getJsonObject(0).getString("finish_reason")).isIn("stop", "length");
+        assertThat(last.getJsonObject("usage").getInteger("completion_tokens")).isBetween(1, 20);
+    }
+
+    @Test
+    void logprobs_come_in_the_chat_shape_one_entry_per_token_with_top_alternatives() throws Exception {
+        JsonObject body = chat(greedy(6, "user", "for i in range(").put("logprobs", true).put("top_logprobs", 2))
+                .bodyAsJsonObject();
+
+        JsonObject choice = body.getJsonArray("choices").getJsonObject(0);
+        JsonArray content = choice.getJsonObject("logprobs").getJsonArray("content");
+        assertThat(content.size()).isEqualTo(body.getJsonObject("usage").getInteger("completion_tokens"));
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < content.size(); i++) {
+            JsonObject token = content.getJsonObject(i);
+            text.append(token.getString("token"));
+            assertThat(token.getDouble("logprob")).isLessThanOrEqualTo(0);
+            assertThat(token.getJsonArray("bytes")).isNotEmpty();
+            assertThat(token.getJsonArray("top_logprobs")).hasSize(2);
+            // greedy: the chosen token is the most likely one
+            assertThat(token.getJsonArray("top_logprobs").getJsonObject(0).getDouble("logprob"))
+                    .isEqualTo(token.getDouble("logprob"));
+        }
+        assertThat(text.toString()).isEqualTo(choice.getJsonObject("message").getString("content"));
+        assertThat(chat(greedy(2, "user", "x")).bodyAsJsonObject().getJsonArray("choices").getJsonObject(0)
+                .getValue("logprobs")).isNull();
+    }
+
+    @Test
+    void bad_messages_are_400s_naming_the_field_and_counted_as_rejections() throws Exception {
+        double before = server.metric("specserve_requests_rejected_total{reason=\"invalid_messages\"}");
+        List<JsonObject> bad = List.of(
+                new JsonObject(),
+                new JsonObject().put("messages", new JsonArray()),
+                greedy(4, "tool", "x"),
+                new JsonObject().put("messages", new JsonArray().add(new JsonObject().put("role", "user").put("content", 7))),
+                greedy(4, "user", "hi", "system", "late"));
+        for (JsonObject body : bad) {
+            HttpResponse<Buffer> r = chat(body);
+            assertThat(r.statusCode()).as(body.encode()).isEqualTo(400);
+            JsonObject error = r.bodyAsJsonObject().getJsonObject("error");
+            assertThat(error.getString("param")).as(body.encode()).isEqualTo("messages");
+            assertThat(error.getString("type")).isEqualTo("invalid_request_error");
+        }
+        assertThat(chat(greedy(4, "user", "hi", "system", "late")).bodyAsJsonObject().getJsonObject("error")
+                .getString("message")).endsWith("the system message must come first");
+        assertThat(server.metric("specserve_requests_rejected_total{reason=\"invalid_messages\"}"))
+                .isEqualTo(before + bad.size() + 1);
+        HttpResponse<Buffer> topLogprobs = chat(greedy(4, "user", "x").put("top_logprobs", 3));
+        assertThat(topLogprobs.statusCode()).isEqualTo(400);
+        assertThat(topLogprobs.bodyAsJsonObject().getJsonObject("error").getString("param")).isEqualTo("top_logprobs");
+    }
+
+    @Test
+    void messages_too_long_for_the_context_are_refused_as_messages_and_limits_apply_as_for_completions()
+            throws Exception {
+        HttpResponse<Buffer> tooLong = chat(greedy(4, "user", "x = 1\n".repeat(40_000)));
+        HttpResponse<Buffer> tooMany = chat(greedy(100_000, "user", "x"));
+
+        assertThat(tooLong.statusCode()).isEqualTo(400);
+        assertThat(tooLong.bodyAsJsonObject().getJsonObject("error").getString("param")).isEqualTo("messages");
+        assertThat(tooLong.bodyAsJsonObject().getJsonObject("error").getString("message")).contains("context");
+        assertThat(tooMany.statusCode()).isEqualTo(400);
+        assertThat(tooMany.bodyAsJsonObject().getJsonObject("error").getString("param"))
+                .isEqualTo("max_completion_tokens");
+    }
+
+    @Test
+    void chat_shares_admission_control_with_completions_a_burst_beyond_capacity_gets_429s_counted_as_queue_full()
+            throws Exception {
+        double before = server.metric("specserve_requests_rejected_total{reason=\"queue_full\"}");
+        JsonObject slow = greedy(48, "user", "def main():").put("domain", TestServer.SLOW);
+        List<HttpResponse<Buffer>> responses = new ArrayList<>();
+        for (int burst = 0; burst < 5 && responses.stream().noneMatch(r -> r.statusCode() == 429); burst++) {
+            List<Future<HttpResponse<Buffer>>> inFlight = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                inFlight.add(client.post("/v1/chat/completions").sendJsonObject(slow));
+            }
+            for (Future<HttpResponse<Buffer>> f : inFlight) {
+                responses.add(f.await(60, SECONDS));
+            }
+        }
+
+        assertThat(responses).extracting(HttpResponse::statusCode).contains(200, 429).containsOnly(200, 429);
+        long refused = responses.stream().filter(r -> r.statusCode() == 429).count();
+        responses.stream().filter(r -> r.statusCode() == 429).forEach(r -> assertThat(r.bodyAsJsonObject()
+                .getJsonObject("error").getString("type")).isEqualTo("rate_limit_error"));
+        assertThat(server.metric("specserve_requests_rejected_total{reason=\"queue_full\"}"))
+                .isEqualTo(before + refused);
+        server.awaitIdle();
+    }
+
+    @Test
+    void chat_shares_the_body_guards_415_without_json_and_413_body_limit_counted_as_invalid_body() throws Exception {
+        double before = server.metric("specserve_requests_rejected_total{reason=\"invalid_body\"}");
+        HttpResponse<Buffer> plainText = client.post("/v1/chat/completions").putHeader("Content-Type", "text/plain")
+                .sendBuffer(Buffer.buffer(greedy(4, "user", "x").encode())).await(60, SECONDS);
+        HttpResponse<Buffer> huge = chat(greedy(4, "user", "x".repeat((int) HttpApiVerticle.BODY_LIMIT)));
+        HttpResponse<Buffer> notJson = client.post("/v1/chat/completions").putHeader("Content-Type", "application/json")
+                .sendBuffer(Buffer.buffer("{\"messages\": [")).await(60, SECONDS);
+
+        assertThat(plainText.statusCode()).isEqualTo(415);
+        assertThat(huge.statusCode()).isEqualTo(400);
+        assertThat(huge.bodyAsJsonObject().getJsonObject("error").getString("param")).isEqualTo("body");
+        assertThat(notJson.statusCode()).isEqualTo(400);
+        assertThat(notJson.bodyAsJsonObject().getJsonObject("error").getString("param")).isEqualTo("body");
+        assertThat(server.metric("specserve_requests_rejected_total{reason=\"invalid_body\"}")).isEqualTo(before + 2);
+    }
+
+    @Test
+    void models_reports_the_manifest_name_as_the_model_id() throws Exception {
+        JsonObject body = client.get("/v1/models").send().await(10, SECONDS).bodyAsJsonObject();
+
+        assertThat(body.getJsonArray("data").getJsonObject(0).getString("id")).isEqualTo("specserve-demo");
+    }
+
+    @Test
+    void a_model_without_a_chat_template_answers_400_pointing_to_the_completions_api() throws Exception {
+        try (TestServer plain = TestServer.start(Map.of())) {
+            WebClient other = WebClient.create(clientVertx, new WebClientOptions().setDefaultHost("127.0.0.1")
+                    .setDefaultPort(plain.httpPort()));
+            HttpResponse<Buffer> r = other.post("/v1/chat/completions").sendJsonObject(greedy(4, "user", "hi"))
+                    .await(60, SECONDS);
+            HttpResponse<Buffer> completion = other.post("/v1/completions")
+                    .sendJsonObject(new JsonObject().put("prompt", "hi").put("max_tokens", 2)).await(60, SECONDS);
+            other.close();
+
+            assertThat(r.statusCode()).isEqualTo(400);
+            JsonObject error = r.bodyAsJsonObject().getJsonObject("error");
+            assertThat(error.getString("type")).isEqualTo("invalid_request_error");
+            assertThat(error.getString("param")).isEqualTo("model");
+            assertThat(error.getString("message")).contains("no chat template").contains("/v1/completions");
+            assertThat(plain.metric("specserve_requests_rejected_total{reason=\"invalid_model\"}")).isEqualTo(1);
+            assertThat(completion.statusCode()).isEqualTo(200);
+        }
+    }
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/python3
+"""Renders reference.json's templates over its conversations the way Hugging Face apply_chat_template does
+(jinja2 ImmutableSandboxedEnvironment, trim_blocks, lstrip_blocks, loopcontrols, raise_exception, tojson) and writes the
+outputs into its "expected" map. Needs python3-jinja2 (Debian); the Java test reads only the JSON."""
+import json, pathlib
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2 import TemplateError
+
+def raise_exception(message):
+    raise TemplateError(message)
+
+env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.loopcontrols"])
+env.globals["raise_exception"] = raise_exception
+env.filters["tojson"] = lambda x, ensure_ascii=False, indent=None, separators=None, sort_keys=False: json.dumps(
+    x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
+path = pathlib.Path(__file__).with_name("reference.json")
+ref = json.loads(path.read_text())
+ref["expected"] = {}
+for name, template in ref["templates"].items():
+    for conv, messages in ref["conversations"].items():
+        try:
+            out = env.from_string(template).render(messages=messages, add_generation_prompt=True, **ref["tokens"])
+        except TemplateError as e:
+            out = "raise_exception: " + str(e)
+        ref["expected"][name + "/" + conv] = out
+path.write_text(json.dumps(ref, indent=1, ensure_ascii=False) + "\n")
