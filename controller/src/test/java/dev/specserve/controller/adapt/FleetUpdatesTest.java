@@ -6,6 +6,7 @@ import dev.specserve.drafters.Adapter;
 import dev.specserve.drafters.DrafterVersion;
 import dev.specserve.drafters.DrafterVersions;
 import dev.specserve.drafters.update.AdapterTrainer;
+import dev.specserve.telemetry.DrafterUpdate;
 import dev.specserve.telemetry.EmbeddedKafka;
 import dev.specserve.telemetry.TelemetryConfig;
 import dev.specserve.telemetry.TopicAdmin;
@@ -46,6 +47,35 @@ class FleetUpdatesTest {
                     await(() -> late.current().id() == v.id(), "a replica started later applies it too");
                 }
                 assertThat(first.current().id()).as("the publisher keeps its own version").isEqualTo(v.id());
+            }
+        }
+    }
+
+    @Test
+    void aFollowerAppliesEveryLaterRecordInTopicOrderSoARollbackToASmallerIdIsFollowed() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.startIn(dir.resolve("kafka"))) {
+            TelemetryConfig t = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId("trainer").build();
+            TelemetryConfig f = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId("follower").build();
+            TopicAdmin.ensureTopics(t, java.time.Duration.ofSeconds(30));
+            DrafterVersions trainer = new DrafterVersions(Adapter.zero(4, 8));
+            DrafterVersions follower = new DrafterVersions(Adapter.zero(4, 8));
+            try (FleetUpdates publishing = new FleetUpdates(t, DRAFTER, trainer);
+                 FleetUpdates following = new FleetUpdates(f, DRAFTER, follower)) {
+                DrafterVersion v2 = trainer.create(AdapterTrainer.initial(4, 8, 3), 1, Map.of("steps", 32));
+                trainer.activate(v2);
+                publishing.publish(v2);
+                await(() -> follower.current().id() == 2, "version 2 follows");
+
+                DrafterVersion v3 = trainer.create(AdapterTrainer.initial(4, 8, 4), 2, Map.of());
+                trainer.activate(v3);
+                publishing.publish(v3);
+                await(() -> follower.current().id() == 3, "version 3 follows");
+                trainer.rollback();
+                publishing.changed(trainer.current(), DrafterUpdate.Kind.ROLLBACK);
+
+                await(() -> follower.current().id() == 2, "the rollback to the smaller id 2 is followed too");
+                assertThat(follower.current().adapter().a()).containsExactly(v2.adapter().a());
+                assertThat(following.rejected().values()).allMatch(n -> n == 0);
             }
         }
     }
