@@ -77,8 +77,9 @@ final class TrainerCommand implements Callable<Integer> {
         String bootstrap = config.kafkaBootstrap();
         if (bootstrap == null || bootstrap.isBlank() || bootstrap.equalsIgnoreCase("embedded")
                 || bootstrap.equalsIgnoreCase("none") || bootstrap.equalsIgnoreCase("off")) {
-            throw new ConfigException("kafka_bootstrap", "the trainer reads the replicas' feedback from their Kafka "
-                    + "cluster: set --kafka-bootstrap HOST:PORT (got '" + bootstrap + "')");
+            throw new ConfigException("kafka_bootstrap", "setting 'kafka_bootstrap' must name the Kafka cluster the "
+                    + "replicas publish their feedback to: --kafka-bootstrap HOST:PORT or SPECSERVE_KAFKA_BOOTSTRAP (got "
+                    + (bootstrap == null ? "unset" : "'" + bootstrap + "'") + ")");
         }
         if (progressSeconds < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--progress-s must be >= 1");
