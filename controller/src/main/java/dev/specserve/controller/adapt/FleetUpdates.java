@@ -127,18 +127,25 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
     public void changed(DrafterVersion v, DrafterUpdate.Kind kind) {
         Map<String, Object> m = new LinkedHashMap<>(v.metrics());
         m.put(MODEL_SHA256, v.model().fingerprint());
-        m.put(MODEL_PATH, v.model().source());
+        m.put(MODEL_PATH, filePath(v));
         String metrics;
         try {
             metrics = JSON.writeValueAsString(m);
         } catch (JsonProcessingException e) {
             metrics = JSON.createObjectNode().put(MODEL_SHA256, v.model().fingerprint())
-                    .put(MODEL_PATH, v.model().source()).toString();
+                    .put(MODEL_PATH, filePath(v)).toString();
         }
         Adapter a = v.adapter();
         channel.publish(drafterId, new DrafterUpdate(v.id(), v.parentId(), a.rank(), a.dim(), a.a(), a.b(), metrics,
                 kind, self));
         LOG.info("published drafter {} version {} ({}) to the fleet", drafterId, v.id(), kind);
+    }
+
+    /** The drafter file's path: a loaded file's source reads "PATH (sha256 0123456789ab)", the bundled one's PATH. */
+    private static String filePath(DrafterVersion v) {
+        String source = v.model().source();
+        int suffix = source.lastIndexOf(" (sha256 ");
+        return suffix > 0 && source.endsWith(")") ? source.substring(0, suffix) : source;
     }
 
     /** Waits until every record on the topic when this started has been applied (or refused). */

@@ -38,7 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
  * A fleet in one JVM: two serving replicas ({@code adaptation=follow}, each its own models, engine, feedback
  * publisher and follower) and one trainer, on the in-process broker. The trainer learns from the verifier labels of
  * both replicas, both replicas serve the version it publishes, a rollback the trainer makes reaches both, and an
- * operator's swap on one replica reaches the other and the trainer.
+ * operator's swap on one replica reaches the other and the trainer, and so does a new drafter file an operator loads
+ * there.
  */
 class FleetTrainerTest {
     static final int PROMPTS_PER_ROUND = 4;
@@ -102,10 +103,34 @@ class FleetTrainerTest {
                 FleetUpdatesTest.await(() -> b.current() == v.id()
                                 && trainerModels.versions().current().id() == v.id(),
                         "an operator's swap on replica a reaches replica b and the trainer");
+
+                Path file = otherDrafterFile(a.models);
+                String sha = dev.specserve.runtime.manifest.ManifestLoader.sha256(file);
+                a.adaptation.admin().load(file.toString(), sha, true);
+                FleetUpdatesTest.await(() -> b.models.versions().current().model().fingerprint().equals(sha)
+                                && trainerModels.versions().current().model().fingerprint().equals(sha),
+                        "the drafter file loaded on replica a is opened and served by replica b and the trainer");
+                assertThat(b.current()).isEqualTo(a.current());
+                for (CompletableFuture<GenerationResult> f : b.serve(prompts.subList(92, 94))) {
+                    assertThat(f.get(180, TimeUnit.SECONDS).tokens()).isNotEmpty();
+                }
                 assertThat(trainer.rejected().values()).allMatch(n -> n == 0);
                 assertThat(a.adaptation.loop()).as("a follower runs no loop of its own").isNull();
             }
         }
+    }
+
+    /**
+     * The bundled drafter with an unknown protobuf field appended: the same network, another file (another sha256),
+     * as a retrained drafter would be.
+     */
+    Path otherDrafterFile(ModelStack models) throws java.io.IOException {
+        Path file = dir.resolve("drafter-retrained.onnx");
+        byte[] onnx = java.nio.file.Files.readAllBytes(models.manifest().drafter().file());
+        byte[] field = {(byte) 0xC2, 0x3E, 3, 'v', '2', '!'}; // field 1000, length-delimited, 3 bytes
+        byte[] out = java.util.Arrays.copyOf(onnx, onnx.length + field.length);
+        System.arraycopy(field, 0, out, onnx.length, field.length);
+        return java.nio.file.Files.write(file, out);
     }
 
     static long samplesFrom(FleetTrainer trainer, String replica) {
