@@ -1,8 +1,5 @@
 package dev.specserve.controller.adapt;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.specserve.drafters.Adapter;
 import dev.specserve.drafters.DrafterVersion;
 import dev.specserve.drafters.DrafterVersions;
@@ -14,7 +11,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -59,7 +55,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class FleetUpdates implements VersionChanges, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(FleetUpdates.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Rendered by Prometheus as {@code specserve_drafter_updates_rejected_total}. */
     public static final String REJECTED = "specserve.drafter_updates.rejected";
@@ -125,27 +120,10 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
 
     @Override
     public void changed(DrafterVersion v, DrafterUpdate.Kind kind) {
-        Map<String, Object> m = new LinkedHashMap<>(v.metrics());
-        m.put(MODEL_SHA256, v.model().fingerprint());
-        m.put(MODEL_PATH, filePath(v));
-        String metrics;
-        try {
-            metrics = JSON.writeValueAsString(m);
-        } catch (JsonProcessingException e) {
-            metrics = JSON.createObjectNode().put(MODEL_SHA256, v.model().fingerprint())
-                    .put(MODEL_PATH, filePath(v)).toString();
-        }
         Adapter a = v.adapter();
-        channel.publish(drafterId, new DrafterUpdate(v.id(), v.parentId(), a.rank(), a.dim(), a.a(), a.b(), metrics,
-                kind, self));
+        channel.publish(drafterId, new DrafterUpdate(v.id(), v.parentId(), a.rank(), a.dim(), a.a(), a.b(),
+                FleetRecord.metrics(v), kind, self));
         LOG.info("published drafter {} version {} ({}) to the fleet", drafterId, v.id(), kind);
-    }
-
-    /** The drafter file's path: a loaded file's source reads "PATH (sha256 0123456789ab)", the bundled one's PATH. */
-    private static String filePath(DrafterVersion v) {
-        String source = v.model().source();
-        int suffix = source.lastIndexOf(" (sha256 ");
-        return suffix > 0 && source.endsWith(")") ? source.substring(0, suffix) : source;
     }
 
     /** Waits until every record on the topic when this started has been applied (or refused). */
@@ -179,19 +157,20 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
             reject(u, VERSION_OUT_OF_RANGE, "more than " + MAX_VERSION_STEP + " ahead of version " + highest);
             return;
         }
-        JsonNode published = publishedMetrics(u);
-        String trainedFor = text(published, MODEL_SHA256);
-        if (trainedFor != null && !trainedFor.equals(versions.current().model().fingerprint())
-                && !openPublishedFile(u, trainedFor, text(published, MODEL_PATH))) {
+        FleetRecord.File file = FleetRecord.file(u);
+        if (file.sha256() != null && !file.sha256().equals(versions.current().model().fingerprint())
+                && !openPublishedFile(u, file)) {
             return;
         }
         if (versions.current().id() == u.version()) {
             return; // the file just opened here took the published id
         }
-        Adapter adapter = checked(u);
-        if (adapter == null) {
+        FleetRecord.Refusal refusal = FleetRecord.refusal(u, versions.current().adapter());
+        if (refusal != null) {
+            reject(u, refusal.reason(), refusal.detail());
             return;
         }
+        Adapter adapter = new Adapter(u.rank(), u.dim(), u.a(), u.b());
         DrafterVersion v = versions.adopt(u.version(), u.parentVersion(), adapter, Map.of("source", "fleet",
                 "kind", u.kind().name(), "origin", u.origin(), "published_metrics", u.metricsJson()));
         follow.activate().accept(v);
@@ -203,78 +182,26 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
      * For a new drafter file published as such, opens it here and serves it; anything else trained for another
      * file is refused. Says whether the record can be adopted on the file now served.
      */
-    private boolean openPublishedFile(DrafterUpdate u, String sha, String path) {
-        String serving = versions.current().model().fingerprint();
-        if (u.kind() != DrafterUpdate.Kind.LOAD || follow.loadFile() == null || path == null) {
-            reject(u, OTHER_MODEL, "trained for drafter file " + abbreviate(sha) + ", this replica serves "
-                    + abbreviate(serving));
+    private boolean openPublishedFile(DrafterUpdate u, FleetRecord.File file) {
+        String sha = FleetRecord.abbreviate(file.sha256());
+        if (u.kind() != DrafterUpdate.Kind.LOAD || follow.loadFile() == null || file.path() == null) {
+            reject(u, OTHER_MODEL, "trained for drafter file " + sha + ", this replica serves "
+                    + FleetRecord.abbreviate(versions.current().model().fingerprint()));
             return false;
         }
         try {
-            DrafterVersion file = follow.loadFile().apply(Path.of(path), sha);
-            follow.activate().accept(file);
-            LOG.info("drafter {}: opened drafter file {} ({}) published by replica '{}'", drafterId, path,
-                    abbreviate(sha), u.origin());
+            follow.activate().accept(follow.loadFile().apply(Path.of(file.path()), file.sha256()));
+            LOG.info("drafter {}: opened drafter file {} ({}) published by replica '{}'", drafterId, file.path(), sha,
+                    u.origin());
             return true;
         } catch (RuntimeException e) {
-            reject(u, OTHER_MODEL, "new drafter file " + path + " cannot be opened here: " + e.getMessage());
+            reject(u, OTHER_MODEL, "new drafter file " + file.path() + " cannot be opened here: " + e.getMessage());
             return false;
         }
-    }
-
-    /** The record's adapter if it fits the serving drafter and holds only finite weights; null (refused) if not. */
-    private Adapter checked(DrafterUpdate u) {
-        Adapter serving = versions.current().adapter();
-        if (u.rank() != serving.rank() || u.dim() != serving.dim()) {
-            reject(u, SHAPE_MISMATCH, "adapter is " + u.rank() + "x" + u.dim() + ", the serving drafter's is "
-                    + serving.rank() + "x" + serving.dim());
-            return null;
-        }
-        for (String name : List.of("A", "B")) {
-            float[] tensor = name.equals("A") ? u.a() : u.b();
-            int bad = firstNonFinite(tensor);
-            if (bad >= 0) {
-                reject(u, NOT_FINITE, name + "[" + bad + "] is " + tensor[bad]);
-                return null;
-            }
-        }
-        try {
-            return new Adapter(u.rank(), u.dim(), u.a(), u.b());
-        } catch (IllegalArgumentException e) {
-            reject(u, INVALID, e.getMessage());
-            return null;
-        }
-    }
-
-    private static JsonNode publishedMetrics(DrafterUpdate u) {
-        try {
-            return JSON.readTree(u.metricsJson());
-        } catch (JsonProcessingException | RuntimeException e) {
-            return null;
-        }
-    }
-
-    /** A text field of the published metrics; null for records from publishers that did not say. */
-    private static String text(JsonNode metrics, String key) {
-        JsonNode node = metrics == null ? null : metrics.get(key);
-        return node == null || !node.isTextual() ? null : node.asText();
-    }
-
-    private static String abbreviate(String sha) {
-        return sha.length() > 12 ? sha.substring(0, 12) : sha;
     }
 
     private void reject(DrafterUpdate u, String reason, String detail) {
         rejections.reject(drafterId, u, reason, detail, versions.current().id());
-    }
-
-    private static int firstNonFinite(float[] values) {
-        for (int i = 0; i < values.length; i++) {
-            if (!Float.isFinite(values[i])) {
-                return i;
-            }
-        }
-        return -1;
     }
 
     @Override
