@@ -22,6 +22,7 @@ import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,7 +62,7 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
     private final DrafterVersions versions;
     private final DrafterUpdater updater;
     private final CostAwareBandit bandit;
-    private final java.util.function.Supplier<Load> load;
+    private final Supplier<Load> load;
     private final int maxBatch;
     private final DecisionEvents events;
     private final SampleBuffer buffer = new SampleBuffer(4096, 5);
@@ -77,18 +78,15 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
         return t;
     });
     private volatile boolean paused;
-    private volatile int updates;
-    private volatile int swaps;
-    private volatile int rollbacks;
+    private final ActivityCounts counts = new ActivityCounts();
     private volatile long staleSamples;
-    private volatile double updateSeconds;
     private final TauReference reference;
     private volatile long lastUpdateNanos = System.nanoTime();
     private long seed;
     private volatile VersionChanges changes = VersionChanges.NONE;
 
     public AdaptationController(Settings settings, DrafterVersions versions, DrafterUpdater updater,
-                                CostAwareBandit bandit, java.util.function.Supplier<Load> load, int maxBatch,
+                                CostAwareBandit bandit, Supplier<Load> load, int maxBatch,
                                 FeedbackPublisher publisher, String replicaId) {
         this.settings = settings;
         this.versions = versions;
@@ -247,8 +245,7 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
         long before = versions.current().id();
         DrafterUpdater.Outcome outcome = updater.update(train, buffer.heldOut(), steps, seed++);
         costs.observe(steps, outcome.seconds());
-        updates++;
-        updateSeconds += outcome.seconds();
+        counts.updated(outcome.seconds());
         buffer.markUsed();
         lastUpdateNanos = System.nanoTime();
         if (outcome.candidate().isEmpty()) {
@@ -271,9 +268,8 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
     }
 
     /**
-     * Makes a version from outside the update path current (an operator swap, a new drafter file) under the
-     * same rollback guard as an update, and announces it. A new drafter file also empties the sample buffer:
-     * its hidden states came from the old session.
+     * Makes a version from outside the update path current (an operator swap, a new drafter file) under the same
+     * rollback guard as an update, and announces it. A new file empties the sample buffer (old session's states).
      */
     public synchronized void swapIn(DrafterVersion v, String reason) {
         boolean newModel = follow(v, reason);
@@ -304,7 +300,7 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
     private void activateWatched(DrafterVersion v) {
         double preSwap = window.tau(rewards.watermarkMs() * 1_000_000L) - 1;
         versions.activate(v);
-        swaps++;
+        counts.swapped();
         guard.watch(v.id(), preSwap);
         drift.reset();
         reference.afterUpdate(Double.NaN);
@@ -315,7 +311,7 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
         long from = versions.current().id();
         Optional<DrafterVersion> to = versions.rollback();
         to.ifPresent(v -> {
-            rollbacks++;
+            counts.rolledBack();
             LOG.warn("drafter {} rolled back {} -> {}: {}", settings.drafterId(), from, v.id(), reason);
             drift.reset();
             events.rollback(from, v.id(), reason);
@@ -342,7 +338,7 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
     public record Activity(int updates, int swaps, int rollbacks, double updateSeconds) {}
 
     public Activity activity() {
-        return new Activity(updates, swaps, rollbacks, updateSeconds);
+        return counts.snapshot();
     }
 
     public long samplesSeen() {

@@ -12,7 +12,9 @@ import dev.specserve.telemetry.FeedbackPublisher;
 import java.util.function.Supplier;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,14 +36,16 @@ public final class AdaptationLoop implements AutoCloseable {
     }
 
     public static AdaptationLoop start(ModelStack stack, Engine engine, int maxBatch, FeedbackWiring wiring,
-                                       String drafterId, ServerConfig.Adaptation tuning, MeterRegistry registry) {
+                                       String drafterId, ServerConfig.Adaptation tuning, List<Path> modelRoots,
+                                       MeterRegistry registry) {
         AdaptationController controller = controller(stack, drafterId, tuning,
                 () -> new AdaptationController.Load(engine.running(), engine.waiting()), maxBatch,
                 wiring.publisher(), wiring.replicaId());
         String group = "specserve-adaptation-" + drafterId.replaceAll("[^A-Za-z0-9._-]", "_");
         FeedbackConsumer consumer = new FeedbackConsumer(wiring.publisher().config(), group, controller, registry);
         FleetUpdates fleet = new FleetUpdates(wiring.publisher().config(), drafterId, stack.versions(), registry,
-                new FleetUpdates.Follow(v -> controller.follow(v, "published by the fleet"), stack::loadDrafter));
+                new FleetUpdates.Follow(v -> controller.follow(v, "published by the fleet"),
+                        FleetUpdates.Follow.within(modelRoots, stack::loadDrafter)));
         FunctionCounter.builder("specserve.adaptation.stale_samples", controller, AdaptationController::staleSamples)
                 .description("Training labels dropped because a newer drafter file replaced the one that drafted them")
                 .tag("drafter", drafterId).register(registry);

@@ -6,7 +6,9 @@ import dev.specserve.telemetry.FeedbackConsumer;
 import dev.specserve.telemetry.FeedbackPublisher;
 import dev.specserve.telemetry.TelemetryConfig;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -54,17 +56,20 @@ public final class FleetTrainer implements AutoCloseable {
     }
 
     /**
-     * Starts training for {@code stack}'s drafter; logs what it has learnt from every {@code progressEvery}.
-     * Throws IllegalStateException when the updates topic cannot be read within a minute.
+     * Starts training for {@code stack}'s drafter; logs what it has learnt from every {@code progressEvery}. Drafter
+     * files the fleet publishes are opened only from {@code modelRoots}. Throws IllegalStateException when the
+     * updates topic cannot be read within a minute.
      */
     public static FleetTrainer start(ModelStack stack, TelemetryConfig telemetry, ServerConfig.Adaptation tuning,
-                                     MeterRegistry registry, Duration progressEvery) throws InterruptedException {
+                                     List<Path> modelRoots, MeterRegistry registry, Duration progressEvery)
+            throws InterruptedException {
         String drafterId = AdaptationLoop.drafterId(stack);
         FeedbackPublisher publisher = new FeedbackPublisher(telemetry, registry);
         AdaptationController controller = AdaptationLoop.controller(stack, drafterId, tuning,
                 () -> new AdaptationController.Load(0, 0), 1, publisher, telemetry.replicaId());
         FleetUpdates fleet = new FleetUpdates(telemetry, drafterId, stack.versions(), registry,
-                new FleetUpdates.Follow(v -> controller.follow(v, "published by the fleet"), stack::loadDrafter));
+                new FleetUpdates.Follow(v -> controller.follow(v, "published by the fleet"),
+                        FleetUpdates.Follow.within(modelRoots, stack::loadDrafter)));
         FleetTrainer trainer = new FleetTrainer(controller, fleet, publisher);
         try {
             LOG.info("trainer for drafter {}: reading the versions already on {}", drafterId, telemetry.updatesTopic());

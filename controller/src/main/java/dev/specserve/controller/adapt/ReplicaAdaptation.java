@@ -6,6 +6,8 @@ import dev.specserve.controller.feedback.FeedbackWiring;
 import dev.specserve.drafters.ModelStack;
 import dev.specserve.runtime.engine.Engine;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.file.Path;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,18 +30,24 @@ public final class ReplicaAdaptation implements AutoCloseable {
         this.admin = admin;
     }
 
-    /** Starts this process's part; {@code wiring} must be enabled (feedback goes to Kafka). */
+    /**
+     * Starts this process's part; {@code wiring} must be enabled (feedback goes to Kafka). Drafter files the fleet
+     * publishes are opened only from {@code modelRoots}.
+     */
     public static ReplicaAdaptation start(ModelStack stack, Engine engine, int maxBatch, FeedbackWiring wiring,
-                                          ServerConfig.Adaptation tuning, MeterRegistry registry) {
+                                          ServerConfig.Adaptation tuning, List<Path> modelRoots,
+                                          MeterRegistry registry) {
         String drafterId = AdaptationLoop.drafterId(stack);
         return switch (tuning.mode()) {
             case LOCAL -> {
-                AdaptationLoop loop = AdaptationLoop.start(stack, engine, maxBatch, wiring, drafterId, tuning, registry);
+                AdaptationLoop loop = AdaptationLoop.start(stack, engine, maxBatch, wiring, drafterId, tuning,
+                        modelRoots, registry);
                 yield new ReplicaAdaptation(loop, null, new DrafterAdmin(stack, loop.controller()));
             }
             case FOLLOW -> {
                 FleetUpdates fleet = new FleetUpdates(wiring.publisher().config(), drafterId, stack.versions(),
-                        registry, new FleetUpdates.Follow(stack.versions()::activate, stack::loadDrafter));
+                        registry, new FleetUpdates.Follow(stack.versions()::activate,
+                                FleetUpdates.Follow.within(modelRoots, stack::loadDrafter)));
                 LOG.info("adaptation=follow: drafter {} serves the versions published on {} (by a trainer)",
                         drafterId, wiring.publisher().config().updatesTopic());
                 yield new ReplicaAdaptation(null, fleet, new DrafterAdmin(stack, null, fleet));

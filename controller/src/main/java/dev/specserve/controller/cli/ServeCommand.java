@@ -117,7 +117,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         String drafterId = AdaptationLoop.drafterId(stack);
         ReplicaAdaptation adaptation = ReplicaAdaptation.start(stack, engine, config.maxBatch(), wiring,
-                config.adaptation(), server.registry());
+                config.adaptation(), config.effectiveModelRoots(), server.registry());
         server.setAdmin(adaptation.admin());
         KafkaFeedbackSink sink = new KafkaFeedbackSink(wiring.publisher(), wiring.replicaId(), drafterId) {
             /** Feedback flushed first, then the other clients (consumer, update producer and follower), broker last. */

@@ -7,6 +7,8 @@ import dev.specserve.controller.config.ConfigLoader;
 import dev.specserve.controller.config.ServerConfig;
 import dev.specserve.controller.feedback.FeedbackWiring;
 import dev.specserve.drafters.ModelStack;
+import dev.specserve.runtime.SpecserveHome;
+import dev.specserve.runtime.ort.ExecutionDevice;
 import dev.specserve.telemetry.TelemetryConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
@@ -44,7 +46,7 @@ final class TrainerCommand implements Callable<Integer> {
     /** The settings of serve that the trainer uses (besides the model options). */
     static final Set<ConfigKey> KEYS = EnumSet.of(ConfigKey.KAFKA_BOOTSTRAP, ConfigKey.ADAPTATION_EPOCH_S,
             ConfigKey.ADAPTATION_HORIZON_S, ConfigKey.ADAPTATION_TRAINING_THREADS, ConfigKey.ROLLBACK_MARGIN,
-            ConfigKey.ROLLBACK_WINDOW_ROUNDS);
+            ConfigKey.ROLLBACK_WINDOW_ROUNDS, ConfigKey.MODEL_ROOTS);
 
     @Option(names = "--config", paramLabel = "FILE", description = "JSON config file (serve's keys).")
     Path configFile;
@@ -73,6 +75,10 @@ final class TrainerCommand implements Callable<Integer> {
                 flags.put(k.key(), parsed.matchedOptionValue(k.flag(), (String) null));
             }
         }
+        // the model options as serve reads them: flag > SPECSERVE_MODELS / _DEVICE / _THREADS > file > default
+        putIfGiven(parsed, flags, ConfigKey.MODELS, () -> models.models.toString());
+        putIfGiven(parsed, flags, ConfigKey.DEVICE, () -> models.device);
+        putIfGiven(parsed, flags, ConfigKey.THREADS, () -> Integer.toString(models.threads));
         ServerConfig config = ConfigLoader.load(configFile, System.getenv(), flags);
         String bootstrap = config.kafkaBootstrap();
         if (bootstrap == null || bootstrap.isBlank() || bootstrap.equalsIgnoreCase("embedded")
@@ -88,11 +94,12 @@ final class TrainerCommand implements Callable<Integer> {
         TelemetryConfig telemetry = TelemetryConfig.builder(bootstrap).replicaId(replicaId).clientProperties(props)
                 .build();
         LOG.info("trainer '{}': Kafka {}, {}", replicaId, bootstrap, config.adaptation());
-        ModelStack stack = models.load();
+        ModelStack stack = ModelStack.load(config.models() != null ? config.models() : SpecserveHome.demoModels(),
+                ExecutionDevice.parse(config.device()), config.threads());
         FleetTrainer trainer;
         try {
-            trainer = FleetTrainer.start(stack, telemetry, config.adaptation(), new SimpleMeterRegistry(),
-                    Duration.ofSeconds(progressSeconds));
+            trainer = FleetTrainer.start(stack, telemetry, config.adaptation(), config.effectiveModelRoots(),
+                    new SimpleMeterRegistry(), Duration.ofSeconds(progressSeconds));
         } catch (RuntimeException | InterruptedException e) {
             stack.close();
             throw e;
@@ -106,6 +113,13 @@ final class TrainerCommand implements Callable<Integer> {
         }, "specserve-trainer-shutdown"));
         stopped.await();
         return 0;
+    }
+
+    private static void putIfGiven(CommandLine.ParseResult parsed, Map<String, String> flags, ConfigKey k,
+                                   java.util.function.Supplier<String> value) {
+        if (parsed.hasMatchedOption(k.flag())) {
+            flags.put(k.key(), value.get());
+        }
     }
 
     /** Adds serve's flags for {@link #KEYS}. */

@@ -58,11 +58,11 @@ class FleetTrainerTest {
         List<String> prompts = BenchPrompts.load("java-stream.jsonl");
         try (EmbeddedKafka kafka = EmbeddedKafka.startIn(dir.resolve("kafka"))) {
             TopicAdmin.ensureTopics(TelemetryConfig.defaults(kafka.bootstrapServers()), Duration.ofSeconds(30));
-            try (Replica a = new Replica("replica-a", kafka.bootstrapServers());
-                 Replica b = new Replica("replica-b", kafka.bootstrapServers());
+            try (Replica a = new Replica("replica-a", kafka.bootstrapServers(), roots());
+                 Replica b = new Replica("replica-b", kafka.bootstrapServers(), roots());
                  ModelStack trainerModels = ModelStack.load(TestModels.dir(), ExecutionDevice.CPU, 2);
                  FleetTrainer trainer = FleetTrainer.start(trainerModels, TelemetryConfig.builder(
-                                 kafka.bootstrapServers()).replicaId("trainer").build(), TRAINER,
+                                 kafka.bootstrapServers()).replicaId("trainer").build(), TRAINER, roots(),
                          new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), Duration.ofSeconds(5))) {
                 long bundled = trainerModels.versions().current().id();
 
@@ -133,6 +133,11 @@ class FleetTrainerTest {
         return java.nio.file.Files.write(file, out);
     }
 
+    /** Where drafter files may be opened from: the models, and this test's directory. */
+    List<Path> roots() {
+        return List.of(TestModels.dir(), dir);
+    }
+
     static long samplesFrom(FleetTrainer trainer, String replica) {
         FleetTally.Counts c = trainer.received().get(replica);
         return c == null ? 0 : c.samples();
@@ -147,13 +152,13 @@ class FleetTrainerTest {
         final ReplicaAdaptation adaptation;
         private int requests;
 
-        Replica(String id, String bootstrap) {
+        Replica(String id, String bootstrap, List<Path> roots) {
             this.id = id;
             models = ModelStack.load(TestModels.dir(), ExecutionDevice.CPU, 2);
             engine = models.newEngine(new EngineConfig(4, 64, 256, "specblock", new DraftBudget(16, 6), 120_000, 0, 32));
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             wiring = FeedbackWiring.start(bootstrap, Map.of("SPECSERVE_REPLICA_ID", id), registry);
-            adaptation = ReplicaAdaptation.start(models, engine, 4, wiring, FOLLOW, registry);
+            adaptation = ReplicaAdaptation.start(models, engine, 4, wiring, FOLLOW, roots, registry);
             engine.addListener(new KafkaFeedbackSink(wiring.publisher(), id, AdaptationLoop.drafterId(models)));
         }
 

@@ -100,6 +100,50 @@ class FleetUpdatesTest {
         }
     }
 
+    @Test
+    void aPublishedDrafterFileIsOpenedFromTheModelRootsOnlyAndAPathOutsideThemIsRefused() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.startIn(dir.resolve("kafka"))) {
+            TelemetryConfig a = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId("a").build();
+            TelemetryConfig b = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId("b").build();
+            TopicAdmin.ensureTopics(a, java.time.Duration.ofSeconds(30));
+            Path roots = java.nio.file.Files.createDirectories(dir.resolve("models"));
+            Path inside = java.nio.file.Files.writeString(roots.resolve("drafter-v2.onnx"), "v2");
+            Path outside = java.nio.file.Files.writeString(dir.resolve("elsewhere.onnx"), "v3");
+            DrafterVersions publisher = new DrafterVersions(handle("x"), Adapter.zero(4, 8));
+            DrafterVersions follower = new DrafterVersions(handle("x"), Adapter.zero(4, 8));
+            java.util.List<Path> opened = new java.util.concurrent.CopyOnWriteArrayList<>();
+            var follow = new FleetUpdates.Follow(follower::activate, FleetUpdates.Follow.within(java.util.List.of(roots),
+                    (file, sha) -> {
+                        opened.add(file);
+                        return follower.createWithModel(handle(sha), Adapter.zero(4, 8), follower.current().id(),
+                                Map.of());
+                    }));
+            try (FleetUpdates publishing = new FleetUpdates(a, DRAFTER, publisher);
+                 FleetUpdates following = new FleetUpdates(b, DRAFTER, follower,
+                         new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), follow)) {
+                DrafterVersion v3 = publisher.createWithModel(fileHandle(outside, "sha-v3"), Adapter.zero(4, 8), 1,
+                        Map.of());
+                publisher.activate(v3);
+                publishing.changed(v3, DrafterUpdate.Kind.LOAD);
+                await(() -> following.rejected().get(FleetUpdates.OTHER_MODEL) == 1, "the path outside is refused");
+
+                DrafterVersion v4 = publisher.createWithModel(fileHandle(inside, "sha-v4"), Adapter.zero(4, 8), 1,
+                        Map.of());
+                publisher.activate(v4);
+                publishing.changed(v4, DrafterUpdate.Kind.LOAD);
+                await(() -> follower.current().id() == v4.id(), "the file inside is opened and its version served");
+
+                assertThat(opened).containsExactly(inside.toRealPath());
+                assertThat(follower.current().model().fingerprint()).isEqualTo("sha-v4");
+            }
+        }
+    }
+
+    /** A drafter file at {@code path} as the loader describes it, known by {@code sha}. */
+    static dev.specserve.drafters.DrafterModelHandle fileHandle(Path path, String sha) {
+        return new dev.specserve.drafters.DrafterModelHandle(2, path + " (sha256 " + sha + ")", sha, null, () -> null);
+    }
+
     /** A drafter file known only by its checksum, with no session behind it. */
     static dev.specserve.drafters.DrafterModelHandle handle(String sha) {
         return new dev.specserve.drafters.DrafterModelHandle(1, "test file " + sha, sha, null, () -> null);
