@@ -93,7 +93,10 @@ final class TrainerCommand implements Callable<Integer> {
         Map<String, String> props = FeedbackWiring.clientProperties(System.getenv());
         TelemetryConfig telemetry = TelemetryConfig.builder(bootstrap).replicaId(replicaId).clientProperties(props)
                 .build();
-        LOG.info("trainer '{}': Kafka {}, {}", replicaId, bootstrap, config.adaptation());
+        ServerConfig.Adaptation a = config.adaptation();
+        LOG.info("trainer '{}': Kafka {}; a decision every {} s over a {} s horizon, {} training thread(s), rollback "
+                + "below {} within {} rounds", replicaId, bootstrap, a.epochSeconds(), a.horizonSeconds(),
+                a.trainingThreads(), a.rollbackMargin(), a.rollbackWindowRounds());
         ModelStack stack = ModelStack.load(config.models() != null ? config.models() : SpecserveHome.demoModels(),
                 ExecutionDevice.parse(config.device()), config.threads());
         FleetTrainer trainer;
@@ -109,6 +112,7 @@ final class TrainerCommand implements Callable<Integer> {
             LOG.info("trainer stopping");
             trainer.close();
             stack.close();
+            LOG.info("trainer stopped");
             stopped.countDown();
         }, "specserve-trainer-shutdown"));
         stopped.await();
