@@ -82,33 +82,6 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
         public static Follow activating(DrafterVersions versions) {
             return new Follow(versions::activate, null);
         }
-
-        /**
-         * Opens only files under {@code roots} (after resolving links), like the admin API's {@code model_roots}:
-         * whoever can write the topic must not make a replica open any path it names.
-         */
-        public static BiFunction<Path, String, DrafterVersion> within(List<Path> roots,
-                                                                      BiFunction<Path, String, DrafterVersion> open) {
-            return (file, sha256) -> {
-                Path real;
-                try {
-                    real = file.toRealPath();
-                } catch (java.io.IOException e) {
-                    throw new IllegalArgumentException("drafter file " + file + " cannot be resolved: " + e);
-                }
-                boolean inside = roots.stream().anyMatch(r -> {
-                    try {
-                        return real.startsWith(r.toRealPath());
-                    } catch (java.io.IOException e) {
-                        return false;
-                    }
-                });
-                if (!inside) {
-                    throw new IllegalArgumentException("drafter file " + real + " is outside the model roots " + roots);
-                }
-                return open.apply(real, sha256);
-            };
-        }
     }
 
     private final String drafterId;

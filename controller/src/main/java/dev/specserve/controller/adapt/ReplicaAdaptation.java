@@ -47,7 +47,7 @@ public final class ReplicaAdaptation implements AutoCloseable {
             case FOLLOW -> {
                 FleetUpdates fleet = new FleetUpdates(wiring.publisher().config(), drafterId, stack.versions(),
                         registry, new FleetUpdates.Follow(stack.versions()::activate,
-                                FleetUpdates.Follow.within(modelRoots, stack::loadDrafter)));
+                                ModelRootFiles.within(modelRoots, stack::loadDrafter)));
                 LOG.info("adaptation=follow: drafter {} serves the versions published on {} (by a trainer)",
                         drafterId, wiring.publisher().config().updatesTopic());
                 yield new ReplicaAdaptation(null, fleet, new DrafterAdmin(stack, null, fleet));

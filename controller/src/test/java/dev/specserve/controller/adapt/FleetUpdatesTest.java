@@ -112,7 +112,7 @@ class FleetUpdatesTest {
             DrafterVersions publisher = new DrafterVersions(handle("x"), Adapter.zero(4, 8));
             DrafterVersions follower = new DrafterVersions(handle("x"), Adapter.zero(4, 8));
             java.util.List<Path> opened = new java.util.concurrent.CopyOnWriteArrayList<>();
-            var follow = new FleetUpdates.Follow(follower::activate, FleetUpdates.Follow.within(java.util.List.of(roots),
+            var follow = new FleetUpdates.Follow(follower::activate, ModelRootFiles.within(java.util.List.of(roots),
                     (file, sha) -> {
                         opened.add(file);
                         return follower.createWithModel(handle(sha), Adapter.zero(4, 8), follower.current().id(),
