@@ -104,7 +104,8 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
     public FleetUpdates(TelemetryConfig config, String drafterId, DrafterVersions versions, MeterRegistry registry,
                         Follow follow) {
         this.drafterId = drafterId;
-        this.self = config.replicaId();
+        // this process, not just its replica id: a restarted replica or trainer must apply what it published before
+        this.self = config.replicaId() + "#" + java.util.UUID.randomUUID().toString().substring(0, 8);
         this.versions = versions;
         this.follow = follow;
         this.rejections = new FleetRejections(registry, List.of(SHAPE_MISMATCH, NOT_FINITE, INVALID, OTHER_MODEL,
@@ -138,7 +139,7 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
 
     private void apply(String id, DrafterUpdate u) {
         if (!drafterId.equals(id) || self.equals(u.origin()) || u.version() == versions.current().id()) {
-            return; // another drafter's, our own announcement, or already serving it
+            return; // another drafter's, this process's own announcement, or already serving it
         }
         Optional<DrafterVersion> known = versions.find(u.version());
         if (known.isPresent()) {

@@ -81,6 +81,29 @@ class FleetUpdatesTest {
     }
 
     @Test
+    void aRestartedPublisherCatchesUpOnWhatItPublishedBeforeAndNumbersAboveIt() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.startIn(dir.resolve("kafka"))) {
+            TelemetryConfig trainer = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId("trainer").build();
+            TopicAdmin.ensureTopics(trainer, java.time.Duration.ofSeconds(30));
+            DrafterVersions before = new DrafterVersions(Adapter.zero(4, 8));
+            DrafterVersion v2 = before.create(AdapterTrainer.initial(4, 8, 3), 1, Map.of());
+            try (FleetUpdates first = new FleetUpdates(trainer, DRAFTER, before)) {
+                before.activate(v2);
+                first.publish(v2);
+            }
+            DrafterVersions after = new DrafterVersions(Adapter.zero(4, 8));
+            try (FleetUpdates restarted = new FleetUpdates(trainer, DRAFTER, after)) {
+                assertThat(restarted.awaitCaughtUp(java.time.Duration.ofSeconds(60))).isTrue();
+
+                assertThat(after.current().id()).as("its own earlier version, served again").isEqualTo(2);
+                assertThat(after.current().adapter().a()).containsExactly(v2.adapter().a());
+                assertThat(after.create(AdapterTrainer.initial(4, 8, 4), 2, Map.of()).id())
+                        .as("the next id continues above the fleet's").isEqualTo(3);
+            }
+        }
+    }
+
+    @Test
     void anAdapterTrainedForAnotherDrafterFileIsRejectedAndNeverServed() throws Exception {
         try (EmbeddedKafka kafka = EmbeddedKafka.startIn(dir.resolve("kafka"))) {
             TelemetryConfig a = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId("a").build();
