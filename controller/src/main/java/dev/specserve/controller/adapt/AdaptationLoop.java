@@ -9,12 +9,12 @@ import dev.specserve.drafters.update.LmHead;
 import dev.specserve.runtime.engine.Engine;
 import dev.specserve.telemetry.FeedbackConsumer;
 import dev.specserve.telemetry.FeedbackPublisher;
-import java.util.function.Supplier;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -9,12 +9,15 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Admin actions over the drafter's versions and the adaptation loop (which may be absent). Swaps, rollbacks and
  * drafter files are announced to the fleet: by the loop when there is one, else through {@code changes}.
  */
 public final class DrafterAdmin implements AdminActions {
+    private static final Logger LOG = LoggerFactory.getLogger(DrafterAdmin.class);
     private final ModelStack stack;
     private final DrafterVersions versions;
     private final AdaptationController loop;
@@ -70,7 +73,7 @@ public final class DrafterAdmin implements AdminActions {
     public Map<String, Object> rollback() {
         var to = loop != null ? loop.rollback("operator request") : versions.rollback();
         if (loop == null) {
-            to.ifPresent(v -> changes.changed(v, DrafterUpdate.Kind.ROLLBACK));
+            to.ifPresent(v -> announce(v, DrafterUpdate.Kind.ROLLBACK));
         }
         return to.map(v -> describe(v, true)).orElseThrow(() ->
                 new IllegalArgumentException("version " + versions.current().id() + " has no parent to roll back to"));
@@ -90,7 +93,17 @@ public final class DrafterAdmin implements AdminActions {
 
     private void activate(DrafterVersion v, DrafterUpdate.Kind kind) {
         versions.activate(v);
-        changes.changed(v, kind);
+        announce(v, kind);
+    }
+
+    /** The change is made here whether or not the fleet hears of it (a broker outage must not fail the action). */
+    private void announce(DrafterVersion v, DrafterUpdate.Kind kind) {
+        try {
+            changes.changed(v, kind);
+        } catch (RuntimeException e) {
+            LOG.warn("drafter version {} ({}) is current here but was not published to the fleet: {}", v.id(), kind,
+                    e.getMessage());
+        }
     }
 
     private AdaptationController requireLoop() {
