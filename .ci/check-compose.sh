@@ -5,6 +5,8 @@
 #   - structure: GPU reservation in the base file, none in any service the CPU override starts, the CPU
 #     service mirrors the GPU one (env, ports, volumes) except device and image flavour, every published
 #     port binds 127.0.0.1;
+#   - fleet: a `trainer` service runs `specserve trainer` against kafka:9092 without a GPU or published port
+#     (on the CPU image under the override), and the replicas run with SPECSERVE_ADAPTATION=follow;
 #   - the Grafana dashboard is valid JSON and uses the provisioned datasource uid; Prometheus scrapes specserve;
 #   - every service the README's Deployment section lists exists in docker-compose.yml, and vice versa
 #     (README.md's "Deployment" section, else deploy/README-deploy.md).
@@ -92,7 +94,7 @@ check(any(x.get("driver") == "nvidia" and isinstance(x.get("capabilities"), list
           for x in d), "docker-compose.yml: specserve has no nvidia GPU reservation with capabilities: [gpu]")
 check(gpu.get("specserve", {}).get("build", {}).get("args", {}).get("ORT_FLAVOR") == "cuda",
       "docker-compose.yml: specserve should build with ORT_FLAVOR=cuda")
-for name in ("kafka", "specserve", "prometheus", "grafana"):
+for name in ("kafka", "specserve", "trainer", "prometheus", "grafana"):
     check(name in enabled(gpu), f"docker-compose.yml: service {name} missing or behind a profile")
 
 # CPU merge: nothing started by default reserves a device; specserve-cpu mirrors specserve.
@@ -114,6 +116,25 @@ else:
         check(norm(c.get(key)) == norm(g.get(key)), f"specserve-cpu {key} differ from specserve's: {c.get(key)} vs {g.get(key)}")
     aliases = ((c.get("networks") or {}).get("default") or {}).get("aliases") or []
     check("specserve" in aliases, "specserve-cpu needs the network alias specserve (Prometheus scrapes that name)")
+
+# Fleet: one trainer adapts the drafter; every replica follows it.
+for label, services, replica, image in (("docker-compose.yml", gpu, "specserve", "specserve:cuda"),
+                                        ("CPU override", cpu, "specserve-cpu", "specserve:cpu")):
+    t, r = enabled(services).get("trainer"), services.get(replica, {})
+    if t is None:
+        errors.append(f"{label}: no trainer service started by default")
+        continue
+    check(t.get("command") in (["trainer"], "trainer"), f"{label}: trainer must run the `trainer` command, not {t.get('command')!r}")
+    te = t.get("environment") or {}
+    check(te.get("SPECSERVE_KAFKA_BOOTSTRAP") == "kafka:9092", f"{label}: trainer needs SPECSERVE_KAFKA_BOOTSTRAP=kafka:9092")
+    check(te.get("SPECSERVE_DEVICE") == "cpu", f"{label}: the trainer trains on the CPU (SPECSERVE_DEVICE=cpu)")
+    check(te.get("SPECSERVE_REPLICA_ID") and te.get("SPECSERVE_REPLICA_ID") != (r.get("environment") or {}).get("SPECSERVE_REPLICA_ID"),
+          f"{label}: the trainer needs a replica id of its own")
+    check(not devices(t), f"{label}: the trainer reserves a device")
+    check(not t.get("ports"), f"{label}: the trainer publishes ports {t.get('ports')}")
+    check(str(t.get("image", "")).endswith(image), f"{label}: trainer image {t.get('image')!r}, expected {image}")
+    check((r.get("environment") or {}).get("SPECSERVE_ADAPTATION") == "follow",
+          f"{label}: replicas ({replica}) must run with SPECSERVE_ADAPTATION=follow when the trainer adapts")
 
 # Every published port binds 127.0.0.1.
 for label, services in (("docker-compose.yml", gpu), ("CPU override", cpu)):

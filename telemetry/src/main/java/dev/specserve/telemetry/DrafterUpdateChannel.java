@@ -2,6 +2,7 @@ package dev.specserve.telemetry;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.function.BiConsumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -20,9 +21,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Fleet mode: accepted drafter updates go to the compacted updates topic (key: drafter id), and every replica
- * follows the whole topic from the beginning, without a consumer group, so a replica started later still
- * receives the latest version of every drafter. Malformed records are skipped and counted.
+ * Fleet mode: the drafter versions a process makes current go to the compacted updates topic (key: drafter id, so
+ * one partition orders a drafter's changes), and every process follows the whole topic from the beginning, without
+ * a consumer group, so one started later still receives the latest version of every drafter. Malformed records
+ * are skipped and counted.
  */
 public final class DrafterUpdateChannel implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DrafterUpdateChannel.class);
@@ -31,6 +33,7 @@ public final class DrafterUpdateChannel implements AutoCloseable {
     private final KafkaProducer<String, byte[]> producer;
     private final KafkaConsumer<String, byte[]> consumer;
     private final Thread follower;
+    private final java.util.concurrent.CountDownLatch caughtUp = new java.util.concurrent.CountDownLatch(1);
     private volatile boolean closed;
     private volatile long malformed;
 
@@ -76,7 +79,12 @@ public final class DrafterUpdateChannel implements AutoCloseable {
             }
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
             while (!closed) {
+                if (caughtUp.getCount() > 0 && end.entrySet().stream()
+                        .allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
+                    caughtUp.countDown();
+                }
                 for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                     try {
                         onUpdate.accept(r.key(), DrafterUpdate.decode(r.value()));
@@ -97,6 +105,14 @@ public final class DrafterUpdateChannel implements AutoCloseable {
         } finally {
             consumer.close(Duration.ofSeconds(2));
         }
+    }
+
+    /**
+     * Waits until every record that was on the topic when following began has been handed over: a process that
+     * numbers new versions must have seen the fleet's before it does.
+     */
+    public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
+        return caughtUp.await(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     public long malformed() {

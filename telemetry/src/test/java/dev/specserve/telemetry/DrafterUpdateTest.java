@@ -23,6 +23,42 @@ class DrafterUpdateTest {
     }
 
     @Test
+    void theKindAndTheOriginReplicaSurviveTheRoundTrip() throws Exception {
+        DrafterUpdate u = new DrafterUpdate(4, 2, 1, 2, new float[] {1f, 2f}, new float[] {3f, 4f}, "{}",
+                DrafterUpdate.Kind.ROLLBACK, "replica-é");
+
+        DrafterUpdate back = DrafterUpdate.decode(u.encode());
+
+        assertThat(back.kind()).isEqualTo(DrafterUpdate.Kind.ROLLBACK);
+        assertThat(back.origin()).isEqualTo("replica-é");
+        assertThat(back.version()).isEqualTo(4);
+    }
+
+    @Test
+    void aFormatOneRecordStillDecodesAsAnUpdateOfUnknownOrigin() throws Exception {
+        byte[] metrics = "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        java.nio.ByteBuffer v1 = java.nio.ByteBuffer.allocate(4 + 4 + 8 + 8 + 4 + 4 + 4 * 4 + 4 + metrics.length)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN).put(new byte[] {'S', 'S', 'U', 'P'}).putInt(1).putLong(3)
+                .putLong(1).putInt(1).putInt(2).putFloat(1f).putFloat(2f).putFloat(3f).putFloat(4f)
+                .putInt(metrics.length).put(metrics);
+
+        DrafterUpdate back = DrafterUpdate.decode(v1.array());
+
+        assertThat(back.kind()).isEqualTo(DrafterUpdate.Kind.UPDATE);
+        assertThat(back.origin()).isEmpty();
+        assertThat(back.b()).containsExactly(3f, 4f);
+    }
+
+    @Test
+    void anUnknownKindIsMalformed() {
+        byte[] bytes = new DrafterUpdate(2, 1, 1, 2, new float[2], new float[2], "{}").encode();
+        bytes[bytes.length - 5] = 9; // the kind byte, before the origin's 4-byte length
+
+        assertThatThrownBy(() -> DrafterUpdate.decode(bytes))
+                .isInstanceOf(MalformedRecordException.class).hasMessageContaining("unknown kind 9");
+    }
+
+    @Test
     void truncatedOrForeignBytesAreMalformedNotApplied() {
         byte[] good = new DrafterUpdate(2, 1, 1, 2, new float[2], new float[2], "{}").encode();
 

@@ -11,6 +11,7 @@ import dev.specserve.drafters.update.AdapterSample;
 import dev.specserve.drafters.update.DrafterUpdater;
 import dev.specserve.drafters.update.RollbackGuard;
 import dev.specserve.drafters.update.SampleBuffer;
+import dev.specserve.telemetry.DrafterUpdate;
 import dev.specserve.telemetry.FeedbackListener;
 import dev.specserve.telemetry.FeedbackPublisher;
 import dev.specserve.telemetry.RoundEvent;
@@ -21,6 +22,7 @@ import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,7 +62,7 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
     private final DrafterVersions versions;
     private final DrafterUpdater updater;
     private final CostAwareBandit bandit;
-    private final java.util.function.Supplier<Load> load;
+    private final Supplier<Load> load;
     private final int maxBatch;
     private final DecisionEvents events;
     private final SampleBuffer buffer = new SampleBuffer(4096, 5);
@@ -76,20 +78,15 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
         return t;
     });
     private volatile boolean paused;
-    private volatile int updates;
-    private volatile int swaps;
-    private volatile int rollbacks;
+    private final ActivityCounts counts = new ActivityCounts();
     private volatile long staleSamples;
-    private volatile double updateSeconds;
-    private volatile double tauAfterLastUpdate = Double.NaN;
-    private volatile double tauHighWater = Double.NaN;
-    private volatile long lastEpochNanos = System.nanoTime();
+    private final TauReference reference;
     private volatile long lastUpdateNanos = System.nanoTime();
     private long seed;
-    private volatile java.util.function.Consumer<DrafterVersion> onSwap = v -> {};
+    private volatile VersionChanges changes = VersionChanges.NONE;
 
     public AdaptationController(Settings settings, DrafterVersions versions, DrafterUpdater updater,
-                                CostAwareBandit bandit, java.util.function.Supplier<Load> load, int maxBatch,
+                                CostAwareBandit bandit, Supplier<Load> load, int maxBatch,
                                 FeedbackPublisher publisher, String replicaId) {
         this.settings = settings;
         this.versions = versions;
@@ -103,13 +100,17 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
                 settings.window().toMillis());
         this.trainer = new TrainingExecutor(settings.trainingThreads());
         this.seed = settings.seed();
+        this.reference = new TauReference(bandit.config().horizonSeconds());
         this.events = new DecisionEvents(bandit, publisher, replicaId, settings.drafterId());
         bandit.addListener(events);
     }
 
-    /** Called after each accepted swap (fleet mode publishes the version to every replica). */
-    public void onSwap(java.util.function.Consumer<DrafterVersion> listener) {
-        this.onSwap = listener;
+    /**
+     * Where the versions this loop makes current are announced: trained updates, rollbacks, operator swaps and
+     * drafter files (fleet mode publishes them to every replica). Versions it {@link #follow follows} are not.
+     */
+    public void announceTo(VersionChanges changes) {
+        this.changes = changes;
     }
 
     public void start() {
@@ -185,26 +186,14 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
         }
         long now = watermark * 1_000_000L; // event time, in the window's nanos
         double tau = window.tau(now);
-        if (window.size() >= 16) {
-            double sinceLast = Double.isNaN(tauHighWater) ? 0 : (now - lastEpochNanos) / 1e9;
-            double decay = Math.min(1.0, Math.max(0, sinceLast) / bandit.config().horizonSeconds());
-            tauHighWater = Double.isNaN(tauHighWater) || tau > tauHighWater ? tau
-                    : tauHighWater - (tauHighWater - tau) * decay;
-        }
-        // The reference is the better of the level right after the last update and a high-water mark that decays
-        // toward the present over the bandit's horizon: after a drift, an update that wins back only part of the
-        // loss leaves headroom for the next one, and a loss that no update recovers stops counting after a
-        // few horizons (the learned residual also learns that such updates do not pay).
-        double reference = Math.max(Double.isNaN(tauAfterLastUpdate) ? tau : tauAfterLastUpdate,
-                Double.isNaN(tauHighWater) ? tau : tauHighWater);
-        lastEpochNanos = now;
+        double tauReference = reference.observe(now, tau, window.size() >= 16);
         Load l = load.get();
         // capacity: tokens per busy second of the window's rounds; its round rate is what the horizon is priced at
         double capacity = rewards.capacity(settings.window().toMillis());
         double capacityRounds = tau > 0 && Double.isFinite(capacity) ? capacity / tau : Double.NaN;
         DecisionContext ctx = DecisionContext.builder()
                 .tauNow(tau)
-                .tauAfterLastUpdate(reference)
+                .tauAfterLastUpdate(tauReference)
                 .drift(drift)
                 .freshSamples(buffer.fresh())
                 .roundsPerSecond(window.roundsPerSecond(now))
@@ -256,8 +245,7 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
         long before = versions.current().id();
         DrafterUpdater.Outcome outcome = updater.update(train, buffer.heldOut(), steps, seed++);
         costs.observe(steps, outcome.seconds());
-        updates++;
-        updateSeconds += outcome.seconds();
+        counts.updated(outcome.seconds());
         buffer.markUsed();
         lastUpdateNanos = System.nanoTime();
         if (outcome.candidate().isEmpty()) {
@@ -273,22 +261,23 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
                 settings.drafterId(), before, v.id(), outcome.steps(), String.format("%.2f", outcome.seconds()),
                 String.format("%.3f", outcome.verdict().current().agreement()),
                 String.format("%.3f", outcome.verdict().candidate().agreement()));
-        try {
-            onSwap.accept(v);
-        } catch (RuntimeException e) {
-            LOG.warn("swap listener failed for version {}: {}", v.id(), e.toString());
-        }
-        timer.schedule(() -> tauAfterLastUpdate = window.tau(rewards.watermarkMs() * 1_000_000L),
+        announce(v, DrafterUpdate.Kind.UPDATE);
+        timer.schedule(() -> reference.afterUpdate(window.tau(rewards.watermarkMs() * 1_000_000L)),
                 settings.window().toMillis(), TimeUnit.MILLISECONDS);
         return new TrainingExecutor.Outcome(outcome.seconds(), true, swapSeconds);
     }
 
     /**
-     * Makes a version from outside the update path current (an operator swap, a new drafter file) under the
-     * same rollback guard as an update. A new drafter file also empties the sample buffer: its hidden states
-     * came from the old session.
+     * Makes a version from outside the update path current (an operator swap, a new drafter file) under the same
+     * rollback guard as an update, and announces it. A new file empties the sample buffer (old session's states).
      */
     public synchronized void swapIn(DrafterVersion v, String reason) {
+        boolean newModel = follow(v, reason);
+        announce(v, newModel ? DrafterUpdate.Kind.LOAD : DrafterUpdate.Kind.SWAP);
+    }
+
+    /** Like {@link #swapIn} for a version the fleet made current, which is not announced again; says if its file is new. */
+    public synchronized boolean follow(DrafterVersion v, String reason) {
         boolean newModel = !v.sharesModelWith(versions.current());
         long before = versions.current().id();
         activateWatched(v);
@@ -297,15 +286,24 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
         }
         LOG.info("drafter {} version {} -> {} swapped in: {}{}", settings.drafterId(), before, v.id(), reason,
                 newModel ? " (new drafter session; sample buffer emptied)" : "");
+        return newModel;
+    }
+
+    private void announce(DrafterVersion v, DrafterUpdate.Kind kind) {
+        try {
+            changes.changed(v, kind);
+        } catch (RuntimeException e) {
+            LOG.warn("version {} ({}) was not announced: {}", v.id(), kind, e.toString());
+        }
     }
 
     private void activateWatched(DrafterVersion v) {
         double preSwap = window.tau(rewards.watermarkMs() * 1_000_000L) - 1;
         versions.activate(v);
-        swaps++;
+        counts.swapped();
         guard.watch(v.id(), preSwap);
         drift.reset();
-        tauAfterLastUpdate = Double.NaN;
+        reference.afterUpdate(Double.NaN);
     }
 
     /** Reverts to the current version's parent. */
@@ -313,10 +311,11 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
         long from = versions.current().id();
         Optional<DrafterVersion> to = versions.rollback();
         to.ifPresent(v -> {
-            rollbacks++;
+            counts.rolledBack();
             LOG.warn("drafter {} rolled back {} -> {}: {}", settings.drafterId(), from, v.id(), reason);
             drift.reset();
             events.rollback(from, v.id(), reason);
+            announce(v, DrafterUpdate.Kind.ROLLBACK);
         });
         return to;
     }
@@ -339,7 +338,7 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
     public record Activity(int updates, int swaps, int rollbacks, double updateSeconds) {}
 
     public Activity activity() {
-        return new Activity(updates, swaps, rollbacks, updateSeconds);
+        return counts.snapshot();
     }
 
     public long samplesSeen() {

@@ -8,9 +8,13 @@ import dev.specserve.drafters.update.DrafterUpdater;
 import dev.specserve.drafters.update.LmHead;
 import dev.specserve.runtime.engine.Engine;
 import dev.specserve.telemetry.FeedbackConsumer;
+import dev.specserve.telemetry.FeedbackPublisher;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,7 +36,35 @@ public final class AdaptationLoop implements AutoCloseable {
     }
 
     public static AdaptationLoop start(ModelStack stack, Engine engine, int maxBatch, FeedbackWiring wiring,
-                                       String drafterId, ServerConfig.Adaptation tuning, MeterRegistry registry) {
+                                       String drafterId, ServerConfig.Adaptation tuning, List<Path> modelRoots,
+                                       MeterRegistry registry) {
+        AdaptationController controller = controller(stack, drafterId, tuning,
+                () -> new AdaptationController.Load(engine.running(), engine.waiting()), maxBatch,
+                wiring.publisher(), wiring.replicaId());
+        String group = "specserve-adaptation-" + drafterId.replaceAll("[^A-Za-z0-9._-]", "_");
+        FeedbackConsumer consumer = new FeedbackConsumer(wiring.publisher().config(), group, controller, registry);
+        FleetUpdates fleet = new FleetUpdates(wiring.publisher().config(), drafterId, stack.versions(), registry,
+                new FleetUpdates.Follow(v -> controller.follow(v, "published by the fleet"),
+                        ModelRootFiles.within(modelRoots, stack::loadDrafter)));
+        FunctionCounter.builder("specserve.adaptation.stale_samples", controller, AdaptationController::staleSamples)
+                .description("Training labels dropped because a newer drafter file replaced the one that drafted them")
+                .tag("drafter", drafterId).register(registry);
+        controller.announceTo(fleet);
+        consumer.start();
+        controller.start();
+        LOG.info("adaptation consumer group '{}' reads feedback and samples for drafter {}", group, drafterId);
+        return new AdaptationLoop(controller, consumer, fleet);
+    }
+
+    /** The id a drafter's feedback, samples and versions go by: the model's name and the drafter file's. */
+    public static String drafterId(ModelStack stack) {
+        return stack.manifest().name() + "/" + stack.manifest().drafter().file().getFileName();
+    }
+
+    /** The loop for {@code stack}'s drafter with the serving tuning (the bandit's arms and the updater's optimiser). */
+    static AdaptationController controller(ModelStack stack, String drafterId, ServerConfig.Adaptation tuning,
+                                           Supplier<AdaptationController.Load> load, int maxBatch,
+                                           FeedbackPublisher publisher, String replicaId) {
         var manifest = stack.manifest();
         LmHead head = LmHead.readFp16(manifest.lmHead(), manifest.target().vocab(), manifest.drafter().dim());
         DrafterUpdater updater = AdaptationTuning.updater(stack.versions(), head);
@@ -40,21 +72,8 @@ public final class AdaptationLoop implements AutoCloseable {
         AdaptationController.Settings settings = new AdaptationController.Settings(drafterId,
                 Duration.ofSeconds(tuning.epochSeconds()), Duration.ofSeconds(30), tuning.rollbackWindowRounds(),
                 tuning.rollbackMargin(), 7, tuning.trainingThreads());
-        AdaptationController controller = new AdaptationController(settings,
-                stack.versions(), updater, bandit,
-                () -> new AdaptationController.Load(engine.running(), engine.waiting()), maxBatch,
-                wiring.publisher(), wiring.replicaId());
-        String group = "specserve-adaptation-" + drafterId.replaceAll("[^A-Za-z0-9._-]", "_");
-        FeedbackConsumer consumer = new FeedbackConsumer(wiring.publisher().config(), group, controller, registry);
-        FleetUpdates fleet = new FleetUpdates(wiring.publisher().config(), drafterId, stack.versions(), registry);
-        FunctionCounter.builder("specserve.adaptation.stale_samples", controller, AdaptationController::staleSamples)
-                .description("Training labels dropped because a newer drafter file replaced the one that drafted them")
-                .tag("drafter", drafterId).register(registry);
-        controller.onSwap(fleet::publish);
-        consumer.start();
-        controller.start();
-        LOG.info("adaptation consumer group '{}' reads feedback and samples for drafter {}", group, drafterId);
-        return new AdaptationLoop(controller, consumer, fleet);
+        return new AdaptationController(settings, stack.versions(), updater, bandit, load, maxBatch, publisher,
+                replicaId);
     }
 
     public AdaptationController controller() {

@@ -4,21 +4,35 @@ import dev.specserve.controller.server.AdminActions;
 import dev.specserve.drafters.DrafterVersion;
 import dev.specserve.drafters.DrafterVersions;
 import dev.specserve.drafters.ModelStack;
+import dev.specserve.telemetry.DrafterUpdate;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Admin actions over the drafter's versions and the adaptation loop (which may be absent). */
+/**
+ * Admin actions over the drafter's versions and the adaptation loop (which may be absent). Swaps, rollbacks and
+ * drafter files are announced to the fleet: by the loop when there is one, else through {@code changes}.
+ */
 public final class DrafterAdmin implements AdminActions {
+    private static final Logger LOG = LoggerFactory.getLogger(DrafterAdmin.class);
     private final ModelStack stack;
     private final DrafterVersions versions;
     private final AdaptationController loop;
+    private final VersionChanges changes;
 
     public DrafterAdmin(ModelStack stack, AdaptationController loop) {
+        this(stack, loop, VersionChanges.NONE);
+    }
+
+    /** Without a loop (adaptation {@code follow} or {@code off}): versions made current are announced to {@code changes}. */
+    public DrafterAdmin(ModelStack stack, AdaptationController loop, VersionChanges changes) {
         this.stack = stack;
         this.versions = stack.versions();
         this.loop = loop;
+        this.changes = changes;
     }
 
     @Override
@@ -34,7 +48,7 @@ public final class DrafterAdmin implements AdminActions {
         if (loop != null) {
             loop.swapIn(v, "operator swap");
         } else {
-            versions.activate(v);
+            activate(v, DrafterUpdate.Kind.SWAP);
         }
         return describe(v, true);
     }
@@ -47,7 +61,7 @@ public final class DrafterAdmin implements AdminActions {
             if (loop != null) {
                 loop.swapIn(v, "drafter file " + path);
             } else {
-                versions.activate(v);
+                activate(v, DrafterUpdate.Kind.LOAD);
             }
         }
         Map<String, Object> out = describe(v, activate);
@@ -58,6 +72,9 @@ public final class DrafterAdmin implements AdminActions {
     @Override
     public Map<String, Object> rollback() {
         var to = loop != null ? loop.rollback("operator request") : versions.rollback();
+        if (loop == null) {
+            to.ifPresent(v -> announce(v, DrafterUpdate.Kind.ROLLBACK));
+        }
         return to.map(v -> describe(v, true)).orElseThrow(() ->
                 new IllegalArgumentException("version " + versions.current().id() + " has no parent to roll back to"));
     }
@@ -74,9 +91,25 @@ public final class DrafterAdmin implements AdminActions {
         return Map.of("adaptation", "running");
     }
 
+    private void activate(DrafterVersion v, DrafterUpdate.Kind kind) {
+        versions.activate(v);
+        announce(v, kind);
+    }
+
+    /** The change is made here whether or not the fleet hears of it (a broker outage must not fail the action). */
+    private void announce(DrafterVersion v, DrafterUpdate.Kind kind) {
+        try {
+            changes.changed(v, kind);
+        } catch (RuntimeException e) {
+            LOG.warn("drafter version {} ({}) is current here but was not published to the fleet: {}", v.id(), kind,
+                    e.getMessage());
+        }
+    }
+
     private AdaptationController requireLoop() {
         if (loop == null) {
-            throw new IllegalArgumentException("adaptation is not running (kafka_bootstrap=none)");
+            throw new IllegalArgumentException("no adaptation loop runs in this process (adaptation=follow or off, or "
+                    + "kafka_bootstrap=none); in a fleet, the trainer's runs");
         }
         return loop;
     }

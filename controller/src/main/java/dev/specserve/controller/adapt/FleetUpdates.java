@@ -1,52 +1,60 @@
 package dev.specserve.controller.adapt;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.specserve.drafters.Adapter;
 import dev.specserve.drafters.DrafterVersion;
 import dev.specserve.drafters.DrafterVersions;
 import dev.specserve.telemetry.DrafterUpdate;
 import dev.specserve.telemetry.DrafterUpdateChannel;
 import dev.specserve.telemetry.TelemetryConfig;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Fleet mode for one drafter: versions this replica swaps in are published to the compacted updates topic,
- * and versions published by any replica (including ones published before this replica started) are adopted
- * and made current here when they are newer than the current one.
+ * Fleet mode for one drafter: every version this process makes current (a trained update, a rollback, an operator
+ * swap, a new drafter file) is published to the compacted updates topic, and what any other process publishes is
+ * followed here, including what was published before this replica started.
  *
- * <p>Whatever is on the topic is checked before it is adopted, since a broken or malicious replica can publish
- * anything: an update must have the serving adapter's rank and hidden dimension (the current version's: an
- * adapter of another shape would fail every drafter forward) and only finite weights. A rejected update never
- * enters the version history, never becomes current and does not raise the version bar, so the next good update
- * is applied as if it had not been there. Rejections are logged with the reason and counted in
- * {@value #REJECTED} with tag {@code reason}: {@value #SHAPE_MISMATCH}, {@value #NOT_FINITE},
- * {@value #INVALID} (anything else the adapter refuses), {@value #OTHER_MODEL} (trained for another drafter ONNX
- * file than this replica serves, by the sha256 the publisher put in the metrics), {@value #VERSION_OUT_OF_RANGE}
- * (a version more than {@value #MAX_VERSION_STEP} ahead of the highest this replica knows) and {@value #MALFORMED}
- * (records that are not a drafter update at all, skipped by the channel).
+ * <p><b>Order.</b> The topic is keyed by drafter id, so one partition orders every change of a drafter: a record
+ * later in the topic is newer, whatever its version id. A follower applies each record of another process in
+ * topic order (its own it has applied already), so a rollback to a smaller id, or a trainer whose ids are below
+ * this replica's own counter, is followed. Version ids are unique across the fleet because only the process that
+ * trains creates versions for it (the trainer, or the one {@code local} replica) and every creator numbers above
+ * every id it has seen ({@link DrafterVersions#adopt}); a record whose id is already known here is that version,
+ * made current again (a rollback or a swap). One that reuses a known id for other weights is refused
+ * ({@value #ID_CONFLICT}).
  *
- * <p>Why the version bound: an update is adopted only when its version is newer than the current one, and version
- * ids continue from the highest adopted. One record claiming version {@code Long.MAX_VALUE} would, once adopted,
- * make every later update look old (and the next local id overflow), so a single bad record would freeze the whole
- * fleet. Honest versions grow by one per swap; {@value #MAX_VERSION_STEP} swaps is months of updates at one per
- * adaptation epoch, yet leaves the id space practically inexhaustible. The cost: a replica that starts fresh
- * (at version 1) does not adopt a fleet version more than {@value #MAX_VERSION_STEP} ahead of it; see SECURITY.md. Updates for other drafters and versions not newer than the current
- * one are ignored without checks: they would not be adopted anyway.
+ * <p><b>Checks.</b> A broken or malicious replica can publish anything, so a new version is checked before it is
+ * adopted: the serving adapter's rank and hidden dimension (an adapter of another shape would fail every drafter
+ * forward) and only finite weights. A refused record never enters the history and never becomes current. Refusals
+ * are logged with the reason and counted in {@value #REJECTED} with tag {@code reason}: {@value #SHAPE_MISMATCH},
+ * {@value #NOT_FINITE}, {@value #INVALID} (anything else the adapter refuses), {@value #OTHER_MODEL} (trained for
+ * another drafter ONNX file than this replica serves, by the sha256 the publisher put in the metrics, or a new
+ * drafter file this replica cannot open), {@value #VERSION_OUT_OF_RANGE} (a version more than
+ * {@value #MAX_VERSION_STEP} ahead of the highest this replica knows), {@value #ID_CONFLICT} and
+ * {@value #MALFORMED} (records that are not a drafter update at all, skipped by the channel).
+ *
+ * <p>Why the version bound: version ids continue from the highest adopted. One record claiming version
+ * {@code Long.MAX_VALUE} would, once adopted, make the next local id overflow. Honest versions grow by one per
+ * swap; {@value #MAX_VERSION_STEP} swaps is months of updates at one per adaptation epoch. The cost: a replica that
+ * starts fresh (at version 1) does not adopt a fleet version more than {@value #MAX_VERSION_STEP} ahead of it; see
+ * SECURITY.md.
+ *
+ * <p><b>New drafter files.</b> A {@link DrafterUpdate.Kind#LOAD} record names the file's path and sha256; a
+ * follower given a file loader opens that file (it must be at the same path, e.g. a shared models volume) and then
+ * serves it. Adapter versions for a drafter file this replica does not serve are refused, as before.
  */
-public final class FleetUpdates implements AutoCloseable {
+public final class FleetUpdates implements VersionChanges, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(FleetUpdates.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Rendered by Prometheus as {@code specserve_drafter_updates_rejected_total}. */
     public static final String REJECTED = "specserve.drafter_updates.rejected";
@@ -56,16 +64,31 @@ public final class FleetUpdates implements AutoCloseable {
     public static final String MALFORMED = "malformed";
     public static final String OTHER_MODEL = "other_model";
     public static final String VERSION_OUT_OF_RANGE = "version_out_of_range";
+    public static final String ID_CONFLICT = "id_conflict";
     /** How far ahead of the highest known version an update may be. */
     public static final long MAX_VERSION_STEP = 1_000_000;
     /** Key in the published metrics naming the drafter file (sha256) the adapter was trained for. */
     public static final String MODEL_SHA256 = "model_sha256";
+    /** Key in the published metrics naming the drafter file's path where it was published. */
+    public static final String MODEL_PATH = "model_path";
+
+    /**
+     * How a followed version becomes current here, and how a new drafter file named by the fleet is opened.
+     *
+     * @param activate makes a version current (the trainer routes it through its rollback guard and sample buffer)
+     * @param loadFile opens a drafter file given its path and sha256 and registers it as a version; null: refuse
+     */
+    public record Follow(Consumer<DrafterVersion> activate, BiFunction<Path, String, DrafterVersion> loadFile) {
+        public static Follow activating(DrafterVersions versions) {
+            return new Follow(versions::activate, null);
+        }
+    }
 
     private final String drafterId;
+    private final String self;
     private final DrafterVersions versions;
-    private final MeterRegistry registry;
-    private final Map<String, Counter> rejected = new LinkedHashMap<>();
-    private final List<Meter> meters = new ArrayList<>();
+    private final Follow follow;
+    private final FleetRejections rejections;
     private final DrafterUpdateChannel channel;
 
     /** Counts rejections in a private registry (see {@link #rejected()}). */
@@ -75,44 +98,59 @@ public final class FleetUpdates implements AutoCloseable {
 
     /** Counts rejections in {@code registry} (meters removed on {@link #close()}). */
     public FleetUpdates(TelemetryConfig config, String drafterId, DrafterVersions versions, MeterRegistry registry) {
-        this.drafterId = drafterId;
-        this.versions = versions;
-        this.registry = registry;
-        for (String reason : List.of(SHAPE_MISMATCH, NOT_FINITE, INVALID, OTHER_MODEL, VERSION_OUT_OF_RANGE)) {
-            Counter c = Counter.builder(REJECTED).tag("reason", reason)
-                    .description("Drafter updates from the fleet topic that were not adopted").register(registry);
-            rejected.put(reason, c);
-            meters.add(c);
-        }
-        this.channel = new DrafterUpdateChannel(config, this::apply);
-        meters.add(FunctionCounter.builder(REJECTED, channel, DrafterUpdateChannel::malformed).tag("reason", MALFORMED)
-                .description("Drafter updates from the fleet topic that were not adopted").register(registry));
+        this(config, drafterId, versions, registry, Follow.activating(versions));
     }
 
+    public FleetUpdates(TelemetryConfig config, String drafterId, DrafterVersions versions, MeterRegistry registry,
+                        Follow follow) {
+        this.drafterId = drafterId;
+        // this process, not just its replica id: a restarted replica or trainer must apply what it published before
+        this.self = config.replicaId() + "#" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        this.versions = versions;
+        this.follow = follow;
+        this.rejections = new FleetRejections(registry, List.of(SHAPE_MISMATCH, NOT_FINITE, INVALID, OTHER_MODEL,
+                VERSION_OUT_OF_RANGE, ID_CONFLICT));
+        this.channel = new DrafterUpdateChannel(config, this::apply);
+        rejections.countMalformed(channel);
+    }
+
+    /** Publishes a trained update. */
     public void publish(DrafterVersion v) {
-        String metrics;
-        try {
-            Map<String, Object> m = new LinkedHashMap<>(v.metrics());
-            m.put(MODEL_SHA256, v.model().fingerprint());
-            metrics = JSON.writeValueAsString(m);
-        } catch (JsonProcessingException e) {
-            metrics = "{\"" + MODEL_SHA256 + "\":\"" + v.model().fingerprint() + "\"}";
-        }
+        changed(v, DrafterUpdate.Kind.UPDATE);
+    }
+
+    @Override
+    public void changed(DrafterVersion v, DrafterUpdate.Kind kind) {
         Adapter a = v.adapter();
-        channel.publish(drafterId, new DrafterUpdate(v.id(), v.parentId(), a.rank(), a.dim(), a.a(), a.b(), metrics));
-        LOG.info("published drafter {} version {} to the fleet", drafterId, v.id());
+        channel.publish(drafterId, new DrafterUpdate(v.id(), v.parentId(), a.rank(), a.dim(), a.a(), a.b(),
+                FleetRecord.metrics(v), kind, self));
+        LOG.info("published drafter {} version {} ({}) to the fleet", drafterId, v.id(), kind);
+    }
+
+    /** Waits until every record on the topic when this started has been applied (or refused). */
+    public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
+        return channel.awaitCaughtUp(timeout);
     }
 
     /** Rejected updates so far, by reason (every reason listed, 0 included). */
     public Map<String, Long> rejected() {
-        Map<String, Long> m = new LinkedHashMap<>();
-        rejected.forEach((reason, c) -> m.put(reason, (long) c.count()));
-        m.put(MALFORMED, channel.malformed());
-        return m;
+        return rejections.counts();
     }
 
     private void apply(String id, DrafterUpdate u) {
-        if (!drafterId.equals(id) || u.version() <= versions.current().id()) {
+        if (!drafterId.equals(id) || self.equals(u.origin()) || u.version() == versions.current().id()) {
+            return; // another drafter's, this process's own announcement, or already serving it
+        }
+        Optional<DrafterVersion> known = versions.find(u.version());
+        if (known.isPresent()) {
+            Adapter k = known.get().adapter();
+            if (!Arrays.equals(k.a(), u.a()) || !Arrays.equals(k.b(), u.b())) {
+                reject(u, ID_CONFLICT, "version " + u.version() + " is known here with other weights");
+                return;
+            }
+            follow.activate().accept(known.get());
+            LOG.info("drafter {} version {} made current again by the fleet ({} from replica '{}')", drafterId,
+                    u.version(), u.kind(), u.origin());
             return;
         }
         long highest = versions.list().stream().mapToLong(DrafterVersion::id).max().orElse(versions.current().id());
@@ -120,76 +158,56 @@ public final class FleetUpdates implements AutoCloseable {
             reject(u, VERSION_OUT_OF_RANGE, "more than " + MAX_VERSION_STEP + " ahead of version " + highest);
             return;
         }
-        String trainedFor = publishedModel(u);
-        String servingModel = versions.current().model().fingerprint();
-        if (trainedFor != null && !trainedFor.equals(servingModel)) {
-            reject(u, OTHER_MODEL, "trained for drafter file " + abbreviate(trainedFor) + ", this replica serves "
-                    + abbreviate(servingModel));
+        FleetRecord.File file = FleetRecord.file(u);
+        if (file.sha256() != null && !file.sha256().equals(versions.current().model().fingerprint())
+                && !openPublishedFile(u, file)) {
             return;
         }
-        Adapter serving = versions.current().adapter();
-        if (u.rank() != serving.rank() || u.dim() != serving.dim()) {
-            reject(u, SHAPE_MISMATCH, "adapter is " + u.rank() + "x" + u.dim() + ", the serving drafter's is "
-                    + serving.rank() + "x" + serving.dim());
+        if (versions.current().id() == u.version()) {
+            return; // the file just opened here took the published id
+        }
+        FleetRecord.Refusal refusal = FleetRecord.refusal(u, versions.current().adapter());
+        if (refusal != null) {
+            reject(u, refusal.reason(), refusal.detail());
             return;
         }
-        float[] tensor = u.a();
-        String name = "A";
-        int bad = firstNonFinite(tensor);
-        if (bad < 0) {
-            tensor = u.b();
-            name = "B";
-            bad = firstNonFinite(tensor);
-        }
-        if (bad >= 0) {
-            reject(u, NOT_FINITE, name + "[" + bad + "] is " + tensor[bad]);
-            return;
-        }
-        Adapter adapter;
-        try {
-            adapter = new Adapter(u.rank(), u.dim(), u.a(), u.b());
-        } catch (IllegalArgumentException e) {
-            reject(u, INVALID, e.getMessage());
-            return;
-        }
+        Adapter adapter = new Adapter(u.rank(), u.dim(), u.a(), u.b());
         DrafterVersion v = versions.adopt(u.version(), u.parentVersion(), adapter, Map.of("source", "fleet",
-                "published_metrics", u.metricsJson()));
-        versions.activate(v);
-        LOG.info("applied drafter {} version {} from the fleet", drafterId, v.id());
+                "kind", u.kind().name(), "origin", u.origin(), "published_metrics", u.metricsJson()));
+        follow.activate().accept(v);
+        LOG.info("applied drafter {} version {} ({} from replica '{}') from the fleet", drafterId, v.id(), u.kind(),
+                u.origin());
     }
 
-    /** The drafter file the publisher trained for; null for records from publishers that did not say. */
-    private static String publishedModel(DrafterUpdate u) {
-        try {
-            var node = JSON.readTree(u.metricsJson()).get(MODEL_SHA256);
-            return node == null || !node.isTextual() ? null : node.asText();
-        } catch (JsonProcessingException | RuntimeException e) {
-            return null;
+    /**
+     * For a new drafter file published as such, opens it here and serves it; anything else trained for another
+     * file is refused. Says whether the record can be adopted on the file now served.
+     */
+    private boolean openPublishedFile(DrafterUpdate u, FleetRecord.File file) {
+        String sha = FleetRecord.abbreviate(file.sha256());
+        if (u.kind() != DrafterUpdate.Kind.LOAD || follow.loadFile() == null || file.path() == null) {
+            reject(u, OTHER_MODEL, "trained for drafter file " + sha + ", this replica serves "
+                    + FleetRecord.abbreviate(versions.current().model().fingerprint()));
+            return false;
         }
-    }
-
-    private static String abbreviate(String sha) {
-        return sha.length() > 12 ? sha.substring(0, 12) : sha;
+        try {
+            follow.activate().accept(follow.loadFile().apply(Path.of(file.path()), file.sha256()));
+            LOG.info("drafter {}: opened drafter file {} ({}) published by replica '{}'", drafterId, file.path(), sha,
+                    u.origin());
+            return true;
+        } catch (RuntimeException e) {
+            reject(u, OTHER_MODEL, "new drafter file " + file.path() + " cannot be opened here: " + e.getMessage());
+            return false;
+        }
     }
 
     private void reject(DrafterUpdate u, String reason, String detail) {
-        rejected.get(reason).increment();
-        LOG.warn("rejected drafter {} version {} from the fleet ({}): {}; still serving version {}", drafterId,
-                u.version(), reason, detail, versions.current().id());
-    }
-
-    private static int firstNonFinite(float[] values) {
-        for (int i = 0; i < values.length; i++) {
-            if (!Float.isFinite(values[i])) {
-                return i;
-            }
-        }
-        return -1;
+        rejections.reject(drafterId, u, reason, detail, versions.current().id());
     }
 
     @Override
     public void close() {
         channel.close();
-        meters.forEach(registry::remove);
+        rejections.close();
     }
 }

@@ -6,6 +6,7 @@ import dev.specserve.controller.config.ConfigLoader;
 import dev.specserve.controller.config.ServerConfig;
 import dev.specserve.controller.adapt.AdaptationLoop;
 import dev.specserve.controller.adapt.DrafterAdmin;
+import dev.specserve.controller.adapt.ReplicaAdaptation;
 import dev.specserve.controller.feedback.FeedbackWiring;
 import dev.specserve.controller.feedback.KafkaFeedbackSink;
 import dev.specserve.controller.server.ChatTemplate;
@@ -116,17 +117,17 @@ final class ServeCommand implements Callable<Integer> {
             server.setAdmin(new DrafterAdmin(stack, null));
             return List.of();
         }
-        String drafterId = stack.manifest().name() + "/" + stack.manifest().drafter().file().getFileName();
-        AdaptationLoop loop = AdaptationLoop.start(stack, engine, config.maxBatch(), wiring, drafterId,
-                config.adaptation(), server.registry());
-        server.setAdmin(new DrafterAdmin(stack, loop.controller()));
+        String drafterId = AdaptationLoop.drafterId(stack);
+        ReplicaAdaptation adaptation = ReplicaAdaptation.start(stack, engine, config.maxBatch(), wiring,
+                config.adaptation(), config.effectiveModelRoots(), server.registry());
+        server.setAdmin(adaptation.admin());
         KafkaFeedbackSink sink = new KafkaFeedbackSink(wiring.publisher(), wiring.replicaId(), drafterId) {
             /** Feedback flushed first, then the other clients (consumer, update producer and follower), broker last. */
             @Override
             public void close() {
                 wiring.publisher().close();
                 LOG.info("shutdown: feedback flushed");
-                loop.close();
+                adaptation.close();
                 LOG.info("shutdown: feedback consumer and drafter-update clients closed");
                 wiring.close();
             }
@@ -242,9 +243,9 @@ final class ServeCommand implements Callable<Integer> {
             return spec;
         }
 
-        private static String label(ConfigKey k) {
+        static String label(ConfigKey k) {
             return switch (k.type()) {
-                case STRING, DEVICE -> k == ConfigKey.ADMIN_TOKEN ? "TOKEN" : k.key().endsWith("host") ? "HOST" : "VALUE";
+                case STRING, DEVICE, ADAPTATION -> k == ConfigKey.ADMIN_TOKEN ? "TOKEN" : k.key().endsWith("host") ? "HOST" : "VALUE";
                 case PORT -> "PORT";
                 default -> "N";
             };

@@ -39,6 +39,9 @@ public enum ConfigKey {
             "Comma-separated browser origins allowed by CORS, e.g. https://app.example (unset: no CORS headers)."),
     KAFKA_BOOTSTRAP("kafka_bootstrap", Type.STRING, null,
             "Kafka bootstrap servers for round feedback; unset or 'embedded': an in-process KRaft broker; 'none': no feedback."),
+    ADAPTATION("adaptation", Type.ADAPTATION, "local",
+            "Who adapts the drafter: local (this process trains and swaps, and in a fleet publishes what it swaps in), "
+                    + "follow (only apply the versions a 'specserve trainer' publishes) or off (neither)."),
     ADAPTATION_EPOCH_S("adaptation_epoch_s", Type.POSITIVE_INT, "10",
             "Seconds between the bandit's update decisions."),
     ADAPTATION_HORIZON_S("adaptation_horizon_s", Type.POSITIVE_INT, "300",
@@ -75,16 +78,24 @@ public enum ConfigKey {
         NON_NEGATIVE_LONG("an integer >= 0"),
         FRACTION("a number in [0, 1]"),
         BOOLEAN("true or false"),
-        DEVICE("one of auto, cuda, cpu");
+        DEVICE("one of auto, cuda, cpu", "auto", "cuda", "cpu"),
+        ADAPTATION("one of local, follow, off", "local", "follow", "off");
 
         private final String expectation;
+        private final java.util.List<String> choices;
 
-        Type(String expectation) {
+        Type(String expectation, String... choices) {
             this.expectation = expectation;
+            this.choices = java.util.List.of(choices);
         }
 
         public String expectation() {
             return expectation;
+        }
+
+        /** The only values a setting of this type takes (lower case), or empty when it is not a choice. */
+        public java.util.List<String> choices() {
+            return choices;
         }
     }
 

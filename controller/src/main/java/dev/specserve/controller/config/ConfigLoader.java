@@ -71,7 +71,8 @@ public final class ConfigLoader {
                 v.string(ConfigKey.DEVICE), v.integer(ConfigKey.THREADS),
                 new ServerConfig.Adaptation(v.integer(ConfigKey.ADAPTATION_EPOCH_S), v.integer(ConfigKey.ADAPTATION_HORIZON_S),
                         v.fraction(ConfigKey.ROLLBACK_MARGIN), v.integer(ConfigKey.ROLLBACK_WINDOW_ROUNDS),
-                        v.integer(ConfigKey.ADAPTATION_TRAINING_THREADS)),
+                        v.integer(ConfigKey.ADAPTATION_TRAINING_THREADS),
+                        AdaptationMode.valueOf(v.string(ConfigKey.ADAPTATION).toUpperCase(Locale.ROOT))),
                 new ServerConfig.Cluster(v.bool(ConfigKey.CLUSTER), v.string(ConfigKey.CLUSTER_NAME),
                         v.string(ConfigKey.CLUSTER_HOST), v.integer(ConfigKey.CLUSTER_PORT),
                         v.integer(ConfigKey.CLUSTER_BUS_PORT), v.string(ConfigKey.CLUSTER_MEMBERS),
@@ -105,7 +106,7 @@ public final class ConfigLoader {
             if (n.isNull()) {
                 continue;
             }
-            if (k.type() == ConfigKey.Type.STRING || k.type() == ConfigKey.Type.DEVICE) {
+            if (k.type() == ConfigKey.Type.STRING || !k.type().choices().isEmpty()) {
                 if (!n.isTextual()) {
                     throw bad(k, n.toString(), where);
                 }
@@ -149,9 +150,9 @@ public final class ConfigLoader {
             if (v.isEmpty()) {
                 throw bad(k, s.value(), s.where());
             }
-            if (k.type() == ConfigKey.Type.DEVICE) {
+            if (!k.type().choices().isEmpty()) {
                 v = v.toLowerCase(Locale.ROOT);
-                if (!v.equals("auto") && !v.equals("cuda") && !v.equals("cpu")) {
+                if (!k.type().choices().contains(v)) {
                     throw bad(k, s.value(), s.where());
                 }
             }

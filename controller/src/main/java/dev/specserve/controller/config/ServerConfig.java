@@ -18,10 +18,17 @@ public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int
                            String kafkaBootstrap, Path models, String device, int threads, Adaptation adaptation,
                            Cluster cluster, Security security) {
 
-    /** The online adaptation loop's settings. */
+    /** The online adaptation loop's settings, and whether this process runs it ({@link AdaptationMode}). */
     public record Adaptation(int epochSeconds, int horizonSeconds, double rollbackMargin, int rollbackWindowRounds,
-                             int trainingThreads) {
-        /** With one training thread. */
+                             int trainingThreads, AdaptationMode mode) {
+        /** Adapting locally. */
+        public Adaptation(int epochSeconds, int horizonSeconds, double rollbackMargin, int rollbackWindowRounds,
+                          int trainingThreads) {
+            this(epochSeconds, horizonSeconds, rollbackMargin, rollbackWindowRounds, trainingThreads,
+                    AdaptationMode.LOCAL);
+        }
+
+        /** Adapting locally, with one training thread. */
         public Adaptation(int epochSeconds, int horizonSeconds, double rollbackMargin, int rollbackWindowRounds) {
             this(epochSeconds, horizonSeconds, rollbackMargin, rollbackWindowRounds, 1);
         }

@@ -56,7 +56,7 @@ public final class FeedbackWiring implements AutoCloseable {
     }
 
     /** SPECSERVE_KAFKA_SECURITY_PROTOCOL=SASL_SSL -> security.protocol=SASL_SSL (values are never logged). */
-    static Map<String, String> clientProperties(Map<String, String> env) {
+    public static Map<String, String> clientProperties(Map<String, String> env) {
         Map<String, String> props = new LinkedHashMap<>();
         env.forEach((k, v) -> {
             if (k.startsWith("SPECSERVE_KAFKA_") && !k.equals("SPECSERVE_KAFKA_BOOTSTRAP")) {

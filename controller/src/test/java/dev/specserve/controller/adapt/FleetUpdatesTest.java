@@ -6,6 +6,7 @@ import dev.specserve.drafters.Adapter;
 import dev.specserve.drafters.DrafterVersion;
 import dev.specserve.drafters.DrafterVersions;
 import dev.specserve.drafters.update.AdapterTrainer;
+import dev.specserve.telemetry.DrafterUpdate;
 import dev.specserve.telemetry.EmbeddedKafka;
 import dev.specserve.telemetry.TelemetryConfig;
 import dev.specserve.telemetry.TopicAdmin;
@@ -51,6 +52,58 @@ class FleetUpdatesTest {
     }
 
     @Test
+    void aFollowerAppliesEveryLaterRecordInTopicOrderSoARollbackToASmallerIdIsFollowed() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.startIn(dir.resolve("kafka"))) {
+            TelemetryConfig t = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId("trainer").build();
+            TelemetryConfig f = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId("follower").build();
+            TopicAdmin.ensureTopics(t, java.time.Duration.ofSeconds(30));
+            DrafterVersions trainer = new DrafterVersions(Adapter.zero(4, 8));
+            DrafterVersions follower = new DrafterVersions(Adapter.zero(4, 8));
+            try (FleetUpdates publishing = new FleetUpdates(t, DRAFTER, trainer);
+                 FleetUpdates following = new FleetUpdates(f, DRAFTER, follower)) {
+                DrafterVersion v2 = trainer.create(AdapterTrainer.initial(4, 8, 3), 1, Map.of("steps", 32));
+                trainer.activate(v2);
+                publishing.publish(v2);
+                await(() -> follower.current().id() == 2, "version 2 follows");
+
+                DrafterVersion v3 = trainer.create(AdapterTrainer.initial(4, 8, 4), 2, Map.of());
+                trainer.activate(v3);
+                publishing.publish(v3);
+                await(() -> follower.current().id() == 3, "version 3 follows");
+                trainer.rollback();
+                publishing.changed(trainer.current(), DrafterUpdate.Kind.ROLLBACK);
+
+                await(() -> follower.current().id() == 2, "the rollback to the smaller id 2 is followed too");
+                assertThat(follower.current().adapter().a()).containsExactly(v2.adapter().a());
+                assertThat(following.rejected().values()).allMatch(n -> n == 0);
+            }
+        }
+    }
+
+    @Test
+    void aRestartedPublisherCatchesUpOnWhatItPublishedBeforeAndNumbersAboveIt() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.startIn(dir.resolve("kafka"))) {
+            TelemetryConfig trainer = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId("trainer").build();
+            TopicAdmin.ensureTopics(trainer, java.time.Duration.ofSeconds(30));
+            DrafterVersions before = new DrafterVersions(Adapter.zero(4, 8));
+            DrafterVersion v2 = before.create(AdapterTrainer.initial(4, 8, 3), 1, Map.of());
+            try (FleetUpdates first = new FleetUpdates(trainer, DRAFTER, before)) {
+                before.activate(v2);
+                first.publish(v2);
+            }
+            DrafterVersions after = new DrafterVersions(Adapter.zero(4, 8));
+            try (FleetUpdates restarted = new FleetUpdates(trainer, DRAFTER, after)) {
+                assertThat(restarted.awaitCaughtUp(java.time.Duration.ofSeconds(60))).isTrue();
+
+                assertThat(after.current().id()).as("its own earlier version, served again").isEqualTo(2);
+                assertThat(after.current().adapter().a()).containsExactly(v2.adapter().a());
+                assertThat(after.create(AdapterTrainer.initial(4, 8, 4), 2, Map.of()).id())
+                        .as("the next id continues above the fleet's").isEqualTo(3);
+            }
+        }
+    }
+
+    @Test
     void anAdapterTrainedForAnotherDrafterFileIsRejectedAndNeverServed() throws Exception {
         try (EmbeddedKafka kafka = EmbeddedKafka.startIn(dir.resolve("kafka"))) {
             TelemetryConfig a = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId("a").build();
@@ -68,6 +121,50 @@ class FleetUpdatesTest {
                 assertThat(onFileY.find(v.id())).isEmpty();
             }
         }
+    }
+
+    @Test
+    void aPublishedDrafterFileIsOpenedFromTheModelRootsOnlyAndAPathOutsideThemIsRefused() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.startIn(dir.resolve("kafka"))) {
+            TelemetryConfig a = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId("a").build();
+            TelemetryConfig b = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId("b").build();
+            TopicAdmin.ensureTopics(a, java.time.Duration.ofSeconds(30));
+            Path roots = java.nio.file.Files.createDirectories(dir.resolve("models"));
+            Path inside = java.nio.file.Files.writeString(roots.resolve("drafter-v2.onnx"), "v2");
+            Path outside = java.nio.file.Files.writeString(dir.resolve("elsewhere.onnx"), "v3");
+            DrafterVersions publisher = new DrafterVersions(handle("x"), Adapter.zero(4, 8));
+            DrafterVersions follower = new DrafterVersions(handle("x"), Adapter.zero(4, 8));
+            java.util.List<Path> opened = new java.util.concurrent.CopyOnWriteArrayList<>();
+            var follow = new FleetUpdates.Follow(follower::activate, ModelRootFiles.within(java.util.List.of(roots),
+                    (file, sha) -> {
+                        opened.add(file);
+                        return follower.createWithModel(handle(sha), Adapter.zero(4, 8), follower.current().id(),
+                                Map.of());
+                    }));
+            try (FleetUpdates publishing = new FleetUpdates(a, DRAFTER, publisher);
+                 FleetUpdates following = new FleetUpdates(b, DRAFTER, follower,
+                         new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), follow)) {
+                DrafterVersion v3 = publisher.createWithModel(fileHandle(outside, "sha-v3"), Adapter.zero(4, 8), 1,
+                        Map.of());
+                publisher.activate(v3);
+                publishing.changed(v3, DrafterUpdate.Kind.LOAD);
+                await(() -> following.rejected().get(FleetUpdates.OTHER_MODEL) == 1, "the path outside is refused");
+
+                DrafterVersion v4 = publisher.createWithModel(fileHandle(inside, "sha-v4"), Adapter.zero(4, 8), 1,
+                        Map.of());
+                publisher.activate(v4);
+                publishing.changed(v4, DrafterUpdate.Kind.LOAD);
+                await(() -> follower.current().id() == v4.id(), "the file inside is opened and its version served");
+
+                assertThat(opened).containsExactly(inside.toRealPath());
+                assertThat(follower.current().model().fingerprint()).isEqualTo("sha-v4");
+            }
+        }
+    }
+
+    /** A drafter file at {@code path} as the loader describes it, known by {@code sha}. */
+    static dev.specserve.drafters.DrafterModelHandle fileHandle(Path path, String sha) {
+        return new dev.specserve.drafters.DrafterModelHandle(2, path + " (sha256 " + sha + ")", sha, null, () -> null);
     }
 
     /** A drafter file known only by its checksum, with no session behind it. */

@@ -175,6 +175,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void adaptation_is_local_by_default_takes_follow_or_off_and_names_the_choices_otherwise() {
+        assertThat(ConfigLoader.load(null, Map.of(), Map.of()).adaptation().mode()).isEqualTo(AdaptationMode.LOCAL);
+        assertThat(ConfigLoader.load(null, Map.of("SPECSERVE_ADAPTATION", "Follow"), Map.of()).adaptation().mode())
+                .isEqualTo(AdaptationMode.FOLLOW);
+        assertThat(ConfigLoader.load(null, Map.of(), Map.of("adaptation", "off")).adaptation().mode())
+                .isEqualTo(AdaptationMode.OFF);
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("adaptation", "trainer")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'adaptation'").hasMessageContaining("one of local, follow, off")
+                .hasMessageContaining("'trainer'");
+    }
+
+    @Test
     void cluster_settings_parse_booleans_and_refuse_anything_else() {
         ServerConfig c = ConfigLoader.load(null, Map.of("SPECSERVE_CLUSTER", "true"),
                 Map.of("cluster_members", "multicast", "cluster_admin", "on"));

@@ -1,0 +1,142 @@
+package dev.specserve.controller.cli;
+
+import dev.specserve.controller.adapt.FleetTrainer;
+import dev.specserve.controller.config.ConfigException;
+import dev.specserve.controller.config.ConfigKey;
+import dev.specserve.controller.config.ConfigLoader;
+import dev.specserve.controller.config.ServerConfig;
+import dev.specserve.controller.feedback.FeedbackWiring;
+import dev.specserve.drafters.ModelStack;
+import dev.specserve.runtime.SpecserveHome;
+import dev.specserve.runtime.ort.ExecutionDevice;
+import dev.specserve.telemetry.TelemetryConfig;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code specserve trainer}: the fleet's one adaptation loop ({@link FleetTrainer}), against the Kafka cluster the
+ * replicas publish their feedback to. Its settings come from flags, environment variables or the --config file
+ * like serve's (the same keys).
+ */
+@Command(name = "trainer", mixinStandardHelpOptions = true, modelTransformer = TrainerCommand.TrainerFlags.class,
+        description = {
+            "Adapt the drafter for a whole fleet: read every replica's round events and training samples from Kafka "
+                    + "(consumer group specserve-trainer-<drafter>), run the bandit, the updater and the shadow check "
+                    + "on this process's cores, and publish each accepted version, rollback and swap on "
+                    + "specserve.drafter-updates. Run the replicas with --adaptation follow.",
+            "Logs what it has received from each replica every --progress-s seconds; Ctrl-C or SIGTERM stops it."},
+        footer = {"%nExample: bin/specserve trainer --kafka-bootstrap kafka:9092 --adaptation-training-threads 2"})
+final class TrainerCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(TrainerCommand.class);
+    /** The settings of serve that the trainer uses (besides the model options). */
+    static final Set<ConfigKey> KEYS = EnumSet.of(ConfigKey.KAFKA_BOOTSTRAP, ConfigKey.ADAPTATION_EPOCH_S,
+            ConfigKey.ADAPTATION_HORIZON_S, ConfigKey.ADAPTATION_TRAINING_THREADS, ConfigKey.ROLLBACK_MARGIN,
+            ConfigKey.ROLLBACK_WINDOW_ROUNDS, ConfigKey.MODEL_ROOTS);
+
+    @Option(names = "--config", paramLabel = "FILE", description = "JSON config file (serve's keys).")
+    Path configFile;
+
+    @Option(names = "--replica-id", paramLabel = "ID", defaultValue = "${SPECSERVE_REPLICA_ID:-trainer}",
+            description = "Name in the decision events and on published versions; must differ from every serving "
+                    + "replica's (default: ${DEFAULT-VALUE}).")
+    String replicaId;
+
+    @Option(names = "--progress-s", paramLabel = "S", defaultValue = "30",
+            description = "Seconds between progress lines (default: ${DEFAULT-VALUE}).")
+    int progressSeconds;
+
+    @Mixin
+    ModelOptions models;
+
+    @CommandLine.Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        Map<String, String> flags = new LinkedHashMap<>();
+        CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+        for (ConfigKey k : KEYS) {
+            if (parsed.hasMatchedOption(k.flag())) {
+                flags.put(k.key(), parsed.matchedOptionValue(k.flag(), (String) null));
+            }
+        }
+        // the model options as serve reads them: flag > SPECSERVE_MODELS / _DEVICE / _THREADS > file > default
+        putIfGiven(parsed, flags, ConfigKey.MODELS, () -> models.models.toString());
+        putIfGiven(parsed, flags, ConfigKey.DEVICE, () -> models.device);
+        putIfGiven(parsed, flags, ConfigKey.THREADS, () -> Integer.toString(models.threads));
+        ServerConfig config = ConfigLoader.load(configFile, System.getenv(), flags);
+        String bootstrap = config.kafkaBootstrap();
+        if (bootstrap == null || bootstrap.isBlank() || bootstrap.equalsIgnoreCase("embedded")
+                || bootstrap.equalsIgnoreCase("none") || bootstrap.equalsIgnoreCase("off")) {
+            throw new ConfigException("kafka_bootstrap", "setting 'kafka_bootstrap' must name the Kafka cluster the "
+                    + "replicas publish their feedback to: --kafka-bootstrap HOST:PORT or SPECSERVE_KAFKA_BOOTSTRAP (got "
+                    + (bootstrap == null ? "unset" : "'" + bootstrap + "'") + ")");
+        }
+        if (progressSeconds < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--progress-s must be >= 1");
+        }
+        Map<String, String> props = FeedbackWiring.clientProperties(System.getenv());
+        TelemetryConfig telemetry = TelemetryConfig.builder(bootstrap).replicaId(replicaId).clientProperties(props)
+                .build();
+        ServerConfig.Adaptation a = config.adaptation();
+        LOG.info("trainer '{}': Kafka {}; a decision every {} s over a {} s horizon, {} training thread(s), rollback "
+                + "below {} within {} rounds", replicaId, bootstrap, a.epochSeconds(), a.horizonSeconds(),
+                a.trainingThreads(), a.rollbackMargin(), a.rollbackWindowRounds());
+        ModelStack stack = ModelStack.load(config.models() != null ? config.models() : SpecserveHome.demoModels(),
+                ExecutionDevice.parse(config.device()), config.threads());
+        FleetTrainer trainer;
+        try {
+            trainer = FleetTrainer.start(stack, telemetry, config.adaptation(), config.effectiveModelRoots(),
+                    new SimpleMeterRegistry(), Duration.ofSeconds(progressSeconds));
+        } catch (RuntimeException | InterruptedException e) {
+            stack.close();
+            throw e;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            LOG.info("trainer stopping");
+            trainer.close();
+            stack.close();
+            LOG.info("trainer stopped");
+            stopped.countDown();
+        }, "specserve-trainer-shutdown"));
+        stopped.await();
+        return 0;
+    }
+
+    private static void putIfGiven(CommandLine.ParseResult parsed, Map<String, String> flags, ConfigKey k,
+                                   java.util.function.Supplier<String> value) {
+        if (parsed.hasMatchedOption(k.flag())) {
+            flags.put(k.key(), value.get());
+        }
+    }
+
+    /** Adds serve's flags for {@link #KEYS}. */
+    static final class TrainerFlags implements CommandLine.IModelTransformer {
+        @Override
+        public CommandSpec transform(CommandSpec spec) {
+            for (ConfigKey k : KEYS) {
+                String dflt = k.defaultValue() == null ? "unset" : k.defaultValue();
+                spec.addOption(OptionSpec.builder(k.flag()).type(String.class)
+                        .paramLabel(ServeCommand.ConfigFlags.label(k))
+                        .description(k.description() + " [env " + k.env() + "; default " + dflt + "]").build());
+            }
+            return spec;
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package dev.specserve.controller.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.specserve.controller.config.ConfigKey;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class TrainerCommandTest {
+    @Test
+    void trainer_help_documents_its_settings_and_how_replicas_follow_it() {
+        StringWriter out = new StringWriter();
+        CommandLine cli = new CommandLine(new Main());
+        cli.setOut(new PrintWriter(out));
+
+        int code = cli.execute("trainer", "--help");
+
+        assertThat(code).isZero();
+        String help = out.toString();
+        assertThat(help).contains("--adaptation follow", "--replica-id", "--progress-s", "--models");
+        for (ConfigKey k : TrainerCommand.KEYS) {
+            assertThat(help).contains(k.flag(), k.env());
+        }
+    }
+
+    @Test
+    void without_an_external_kafka_the_trainer_stops_before_loading_models_naming_the_setting() {
+        assertThat(trainerErrors("--models", "/does/not/exist")).contains("kafka_bootstrap", "--kafka-bootstrap");
+        assertThat(trainerErrors("--kafka-bootstrap", "embedded", "--models", "/does/not/exist"))
+                .contains("'embedded'");
+    }
+
+    @Test
+    void a_bad_training_thread_count_is_refused_naming_the_setting() {
+        assertThat(trainerErrors("--kafka-bootstrap", "kafka:9092", "--adaptation-training-threads", "0",
+                "--models", "/does/not/exist")).contains("'adaptation_training_threads'", "an integer >= 1");
+    }
+
+    static String trainerErrors(String... args) {
+        PrintStream saved = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            String[] full = new String[args.length + 1];
+            full[0] = "trainer";
+            System.arraycopy(args, 0, full, 1, args.length);
+            assertThat(Main.run(full)).as("exit code").isEqualTo(2);
+        } finally {
+            System.setErr(saved);
+        }
+        return err.toString(StandardCharsets.UTF_8);
+    }
+}
