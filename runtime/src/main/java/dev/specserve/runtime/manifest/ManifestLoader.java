@@ -40,33 +40,58 @@ public final class ManifestLoader {
         Fields tok = root.object("tokenizer");
         Fields target = root.object("target");
         Fields targetCfg = target.object("config");
-        Fields drafter = root.object("drafter");
-        Fields drafterCfg = drafter.object("config");
+        int eosId = tok.integer("eos_id");
         var tokenizer = new ModelManifest.TokenizerInfo(
                 verifiedFile(directory, tok.string("file"), checksums),
-                tok.integer("vocab_size"), tok.integer("eos_id"), tok.string("eos_token"));
+                tok.integer("vocab_size"), eosId, tok.string("eos_token"),
+                tok.has("eos_ids") ? tok.ints("eos_ids") : new int[] {eosId});
+        int heads = targetCfg.integer("heads");
         var targetInfo = new ModelManifest.TargetInfo(
                 verifiedFile(directory, target.string("file"), checksums),
                 target.integer("context_length"), targetCfg.integer("vocab"), targetCfg.integer("dim"),
-                targetCfg.integer("layers"), targetCfg.integer("heads"), targetCfg.integer("head_dim"),
+                targetCfg.integer("layers"), heads, targetCfg.has("kv_heads") ? targetCfg.integer("kv_heads") : heads,
+                targetCfg.integer("head_dim"), contract(target),
                 target.object("io").tensors("inputs"), target.object("io").tensors("outputs"));
-        var drafterInfo = new ModelManifest.DrafterInfo(
-                verifiedFile(directory, drafter.string("file"), checksums),
-                drafter.integer("block_size"), drafter.integer("topk"), drafter.integer("adapter_rank"),
-                drafterCfg.integer("dim"), drafterCfg.integer("layers"), drafterCfg.integer("heads"),
-                drafterCfg.integer("head_dim"), drafterCfg.integer("max_pos"),
-                drafter.object("io").tensors("inputs"), drafter.object("io").tensors("outputs"));
         if (targetInfo.vocab() != tokenizer.vocabSize()) {
             throw new ManifestException("manifest: target vocab " + targetInfo.vocab()
                     + " differs from tokenizer vocab_size " + tokenizer.vocabSize());
         }
-        if (drafterInfo.dim() != targetInfo.dim()) {
+        if (heads % targetInfo.kvHeads() != 0) {
+            throw new ManifestException("manifest: target heads " + heads + " is not a multiple of kv_heads "
+                    + targetInfo.kvHeads());
+        }
+        ModelManifest.DrafterInfo drafterInfo = root.has("drafter") ? drafter(directory, root.object("drafter"), checksums) : null;
+        if (drafterInfo != null && drafterInfo.dim() != targetInfo.dim()) {
             throw new ManifestException("manifest: drafter dim " + drafterInfo.dim()
                     + " differs from target dim " + targetInfo.dim() + " (the drafter reads target hidden states)");
         }
-        Path lmHead = verifiedFile(directory, root.object("lm_head").string("file"), checksums);
-        Path golden = verifiedFile(directory, root.object("golden").string("file"), checksums);
+        if (drafterInfo != null && targetInfo.contract() != ModelManifest.Contract.TREE) {
+            throw new ManifestException("manifest: a drafter needs the tree contract's hidden states; this target is "
+                    + targetInfo.contract());
+        }
+        Path lmHead = root.has("lm_head") ? verifiedFile(directory, root.object("lm_head").string("file"), checksums) : null;
+        Path golden = root.has("golden") ? verifiedFile(directory, root.object("golden").string("file"), checksums) : null;
         return new ModelManifest(directory, root.string("name"), tokenizer, targetInfo, drafterInfo, lmHead, golden, raw);
+    }
+
+    private static ModelManifest.Contract contract(Fields target) {
+        String c = target.has("contract") ? target.string("contract") : "tree";
+        return switch (c) {
+            case "tree" -> ModelManifest.Contract.TREE;
+            case "optimum" -> ModelManifest.Contract.OPTIMUM;
+            default -> throw new ManifestException("manifest field 'manifest.target.contract' must be tree or optimum, got '"
+                    + c + "'");
+        };
+    }
+
+    private static ModelManifest.DrafterInfo drafter(Path directory, Fields drafter, Map<String, Object> checksums) {
+        Fields cfg = drafter.object("config");
+        return new ModelManifest.DrafterInfo(
+                verifiedFile(directory, drafter.string("file"), checksums),
+                drafter.integer("block_size"), drafter.integer("topk"), drafter.integer("adapter_rank"),
+                cfg.integer("dim"), cfg.integer("layers"), cfg.integer("heads"),
+                cfg.integer("head_dim"), cfg.integer("max_pos"),
+                drafter.object("io").tensors("inputs"), drafter.object("io").tensors("outputs"));
     }
 
     private static Path verifiedFile(Path dir, String name, Map<String, Object> checksums) {
@@ -109,6 +134,18 @@ public final class ManifestLoader {
 
     /** Typed access to a JSON object with errors that name the missing or mistyped field. */
     private record Fields(Map<String, Object> map, String path) {
+        boolean has(String key) {
+            return map.get(key) != null;
+        }
+
+        int[] ints(String key) {
+            Object v = required(key);
+            if (!(v instanceof List<?> list) || list.isEmpty() || !list.stream().allMatch(o -> o instanceof Integer)) {
+                throw new ManifestException("manifest field '" + path + "." + key + "' must be a non-empty list of integers");
+            }
+            return list.stream().mapToInt(o -> (Integer) o).toArray();
+        }
+
         Object required(String key) {
             Object v = map.get(key);
             if (v == null) {

@@ -23,6 +23,8 @@ public final class TargetModel implements AutoCloseable {
     private final ModelManifest.TargetInfo info;
     private final String[] pastNames;
     private final String[] presentNames;
+    private final boolean hasHidden;
+    private final OptimumGraph optimum;
 
     public TargetModel(SessionFactory factory, ModelManifest.TargetInfo info) {
         this.env = factory.environment();
@@ -32,6 +34,18 @@ public final class TargetModel implements AutoCloseable {
         KvNames names = KvNames.forLayers(info.layers());
         pastNames = names.past();
         presentNames = names.present();
+        hasHidden = info.outputs().stream().anyMatch(t -> t.name().equals("last_hidden_state"));
+        optimum = info.contract() == ModelManifest.Contract.OPTIMUM ? new OptimumGraph(env, session, info, names) : null;
+    }
+
+    /** False for the Optimum contract: its 2-D mask verifies one causal chain of drafts, never a tree. */
+    public boolean verifiesTrees() {
+        return optimum == null;
+    }
+
+    /** Width of the hidden-state rows the outputs carry: the model dim, or 0 when the graph has none (Optimum). */
+    int hiddenDim() {
+        return hasHidden ? info.dim() : 0;
     }
 
     public ModelManifest.TargetInfo info() {
@@ -39,7 +53,7 @@ public final class TargetModel implements AutoCloseable {
     }
 
     public KvCache newCache(int capacity) {
-        return new KvCache(info.layers(), info.heads(), info.headDim(), capacity);
+        return new KvCache(info.layers(), info.kvHeads(), info.headDim(), capacity);
     }
 
     /** Runs the model on {@code tokens} after the cache's rows; does not modify the cache. */
@@ -48,6 +62,9 @@ public final class TargetModel implements AutoCloseable {
         int p = cache.length();
         if (mask.length != s * (p + s)) {
             throw new IllegalArgumentException("mask has " + mask.length + " entries, expected " + s + "x" + (p + s));
+        }
+        if (optimum != null) {
+            return optimum.forward(tokens, positions, mask, cache);
         }
         Map<String, OnnxTensor> inputs = new HashMap<>();
         try {
@@ -62,12 +79,12 @@ public final class TargetModel implements AutoCloseable {
             try (OrtSession.Result r = session.run(inputs)) {
                 long runNanos = System.nanoTime() - t0;
                 float[] logits = floats(r, "logits", s * info.vocab());
-                float[] hidden = floats(r, "last_hidden_state", s * info.dim());
+                float[] hidden = hasHidden ? floats(r, "last_hidden_state", s * info.dim()) : new float[0];
                 FloatBuffer[] present = new FloatBuffer[presentNames.length];
                 for (int i = 0; i < present.length; i++) {
                     present[i] = ((OnnxTensor) r.get(presentNames[i]).orElseThrow()).getFloatBuffer();
                 }
-                return new TargetOutput(s, info.vocab(), info.dim(), logits, hidden, present, runNanos);
+                return new TargetOutput(s, info.vocab(), hiddenDim(), logits, hidden, present, runNanos);
             }
         } catch (OrtException e) {
             throw new IllegalStateException("target forward failed (S=" + s + ", past=" + p + "): " + e.getMessage(), e);
@@ -87,6 +104,14 @@ public final class TargetModel implements AutoCloseable {
      */
     public TargetOutput[] forwardBatch(List<BatchEntry> entries, KvPool pool) {
         int b = entries.size();
+        if (optimum != null) { // no per-sequence masks across a batch in a 2-D mask: one forward per sequence
+            TargetOutput[] out = new TargetOutput[b];
+            for (int e = 0; e < b; e++) {
+                BatchEntry entry = entries.get(e);
+                out[e] = forward(entry.tokens(), entry.positions(), entry.mask(), pool.cacheAt(e));
+            }
+            return out;
+        }
         int rows = pool.fit();
         int s = entries.stream().mapToInt(e -> e.tokens().length).max().orElseThrow();
         long[] ids = new long[b * s];
@@ -128,22 +153,23 @@ public final class TargetModel implements AutoCloseable {
             try (OrtSession.Result r = session.run(inputs)) {
                 long runNanos = System.nanoTime() - t0;
                 float[] logits = floats(r, "logits", b * s * info.vocab());
-                float[] hidden = floats(r, "last_hidden_state", b * s * info.dim());
+                int dim = hiddenDim();
+                float[] hidden = hasHidden ? floats(r, "last_hidden_state", b * s * dim) : new float[0];
                 FloatBuffer[] present = new FloatBuffer[presentNames.length];
                 for (int i = 0; i < present.length; i++) {
                     present[i] = ((OnnxTensor) r.get(presentNames[i]).orElseThrow()).getFloatBuffer();
                 }
-                int rowFloats = info.heads() * info.headDim();
+                int rowFloats = info.kvRowFloats();
                 TargetOutput[] out = new TargetOutput[b];
                 for (int e = 0; e < b; e++) {
                     int n = entries.get(e).tokens().length;
                     float[] l = java.util.Arrays.copyOfRange(logits, e * s * info.vocab(), (e * s + n) * info.vocab());
-                    float[] h = java.util.Arrays.copyOfRange(hidden, e * s * info.dim(), (e * s + n) * info.dim());
+                    float[] h = java.util.Arrays.copyOfRange(hidden, e * s * dim, (e * s + n) * dim);
                     FloatBuffer[] p = new FloatBuffer[present.length];
                     for (int i = 0; i < p.length; i++) {
                         p[i] = present[i].duplicate().position(e * s * rowFloats).limit((e * s + n) * rowFloats).slice();
                     }
-                    out[e] = new TargetOutput(n, info.vocab(), info.dim(), l, h, p, runNanos);
+                    out[e] = new TargetOutput(n, info.vocab(), dim, l, h, p, runNanos);
                 }
                 return out;
             }
@@ -155,7 +181,7 @@ public final class TargetModel implements AutoCloseable {
     }
 
     public KvPool newPool(int slots, int capacity) {
-        return new KvPool(info.layers(), info.heads(), info.headDim(), slots, capacity);
+        return new KvPool(info.layers(), info.kvHeads(), info.headDim(), slots, capacity);
     }
 
     static float[] floats(OrtSession.Result r, String name, int expected) {
