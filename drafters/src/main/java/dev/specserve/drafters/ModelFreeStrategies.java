@@ -38,7 +38,7 @@ final class ModelFreeStrategies {
                     + "' (an Optimum-contract export) cannot do; it serves " + String.join(", ", NAMES)
                     + " (lookup drafts verified as one chain). Export the checkpoint with models/export-hf.py for trees";
         }
-        return "strategy '" + name + "' needs a drafter model and model '" + manifest.name() + "' has none; it serves "
+        return "strategy '" + name + "' needs a drafter model, and model '" + manifest.name() + "' has no drafter; it serves "
                 + String.join(", ", NAMES) + ". To add one, " + TRAIN_HINT + " " + manifest.directory()
                 + " --corpus FILES...";
     }
