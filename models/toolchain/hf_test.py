@@ -18,7 +18,7 @@ import hf_export  # noqa: E402
 import hf_fixtures  # noqa: E402
 from hf_checkpoint import CheckpointError, read_safetensors, write_safetensors  # noqa: E402
 
-QUIET = lambda *a: None  # noqa: E731
+QUIET = lambda *a, **k: None  # noqa: E731
 
 
 class HfExportTest(unittest.TestCase):
@@ -58,6 +58,21 @@ class HfExportTest(unittest.TestCase):
         hf_export.run(self.checkpoint("llama-gqa", "fp32"), plain, steps=4, log=QUIET)
         self.assertLess(os.path.getsize(os.path.join(out, "target.onnx")),
                         0.7 * os.path.getsize(os.path.join(plain, "target.onnx")))
+
+    def test_smoke_drafter_is_trained_and_added_to_the_manifest(self):
+        import hf_drafter
+        out = os.path.join(self.tmp, "out-drafter")
+        hf_export.run(self.checkpoint("llama-gqa", "drafter"), out, steps=4, log=QUIET)
+        corpus = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bpe.py")
+        hf_drafter.run(out, [corpus], recipe="smoke", steps=2, log=QUIET)
+        with open(os.path.join(out, "manifest.json")) as f:
+            m = json.load(f)
+        self.assertEqual(m["drafter"]["file"], "drafter.onnx")
+        self.assertEqual(m["lm_head"]["shape"], [512, 48])
+        for name in ("drafter.onnx", "lm_head.f16", "golden.json"):
+            self.assertEqual(m["sha256"][name], hf_export.sha256(os.path.join(out, name)))
+        with open(os.path.join(out, "golden.json")) as f:
+            self.assertEqual(len(json.load(f)["drafter"]), 2)
 
     def refuse(self, ckpt, *fragments):
         out = os.path.join(self.tmp, "refused")
