@@ -115,7 +115,7 @@ def _io(names, shapes, dtypes):
     return [{"name": n, "shape": s, "dtype": d} for n, s, d in zip(names, shapes, dtypes)]
 
 
-def export_tree(model, path):
+def export_tree(model, path, kv_half=False):
     s = model.spec
     L, kvh, d = s.layers, s.kv_heads, s.head_dim
     past_names = [f"past_key_values.{i}.{kv}" for i in range(L) for kv in ("key", "value")]
@@ -129,8 +129,8 @@ def export_tree(model, path):
     dyn.update({n: {0: "batch", 1: "seq"} for n in present_names})
     B, S, P = 1, 3, 2
     args = (torch.randint(0, s.vocab, (B, S)), torch.arange(P, P + S).unsqueeze(0), torch.zeros(B, 1, S, P + S),
-            *[torch.zeros(B, P, kvh, d) for _ in range(2 * L)])
-    torch.onnx.export(TreeExport(model), args, path, input_names=inputs, output_names=outputs, dynamic_axes=dyn,
+            *[torch.zeros(B, P, kvh, d, dtype=torch.float16 if kv_half else torch.float32) for _ in range(2 * L)])
+    torch.onnx.export(TreeExport(model, kv_half), args, path, input_names=inputs, output_names=outputs, dynamic_axes=dyn,
                       opset_version=OPSET, do_constant_folding=True)
     demo_export._finalize(path, {"target." + k: v for k, v in model.state_dict().items()})
     kv = ["batch", "past", kvh, d]

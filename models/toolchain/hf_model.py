@@ -204,14 +204,17 @@ class HfCausalLM(nn.Module):
 
 
 class TreeExport(nn.Module):
-    def __init__(self, m):
+    """kv_half: past/present in fp16 (cast at the graph edge), only for measuring that choice (bench/KvDtypeCost)."""
+
+    def __init__(self, m, kv_half=False):
         super().__init__()
-        self.m = m
+        self.m, self.kv_half = m, kv_half
 
     def forward(self, input_ids, position_ids, attention_mask, *pasts):
-        past = [p.transpose(1, 2) for p in pasts]
+        past = [(p.float() if self.kv_half else p).transpose(1, 2) for p in pasts]
         logits, h, presents = self.m(input_ids, position_ids, attention_mask, past)
-        return (logits, h, *[p.transpose(1, 2) for p in presents])
+        out = [p.transpose(1, 2) for p in presents]
+        return (logits, h, *[p.half() if self.kv_half else p for p in out])
 
 
 def mask_from_2d(attention_mask, S):

@@ -48,6 +48,8 @@ final class OptimumGraph {
         }
         int kvh = info.kvHeads();
         int d = info.headDim();
+        // the merged decoder's no-cache branch (first call) ignores the past, as optimum feeds it: one dummy row
+        boolean dummyPast = cacheBranch && p == 0;
         long[] ones = new long[p + s];
         Arrays.fill(ones, 1L);
         Map<String, OnnxTensor> inputs = new HashMap<>();
@@ -61,8 +63,9 @@ final class OptimumGraph {
                 inputs.put("use_cache_branch", OnnxTensor.createTensor(env, new boolean[] {p > 0}));
             }
             for (int i = 0; i < names.past().length; i++) {
-                inputs.put(names.past()[i], OnnxTensor.createTensor(env, FloatBuffer.wrap(cache.headMajor(i)),
-                        new long[] {1, kvh, p, d}));
+                inputs.put(names.past()[i], dummyPast
+                        ? OnnxTensor.createTensor(env, FloatBuffer.wrap(new float[kvh * d]), new long[] {1, kvh, 1, d})
+                        : OnnxTensor.createTensor(env, FloatBuffer.wrap(cache.headMajor(i)), new long[] {1, kvh, p, d}));
             }
             long t0 = System.nanoTime();
             try (OrtSession.Result r = session.run(inputs)) {
