@@ -30,7 +30,8 @@ def main():
     ap.add_argument("--dtype", choices=["fp32", "fp16"], default="fp32",
                     help="weight storage; fp16 stores weights in half precision, computes and caches in fp32")
     ap.add_argument("--prompts", metavar="FILE", help="golden prompts: text lines, or JSON lines with prompt / prompt_ids")
-    ap.add_argument("--contract", choices=["tree", "optimum"], default="tree", help="ONNX contract (default tree)")
+    ap.add_argument("--contract", choices=["tree", "optimum", "optimum-merged"], default="tree",
+                    help="ONNX contract (default tree); optimum-merged writes decoder_model_merged.onnx")
     ap.add_argument("--golden-steps", type=int, default=16, help="greedy steps recorded per golden prompt")
     ap.add_argument("--force", action="store_true", help="replace a non-empty OUT")
     a = ap.parse_args()

@@ -161,6 +161,83 @@ def export_optimum(model, path):
     demo_export._finalize(path, {k: v for k, v in model.state_dict().items()})
 
 
+def export_optimum_merged(model, path, tmp):
+    """optimum's decoder_model_merged.onnx layout: one If on use_cache_branch over the with-past graph and the
+    no-past graph, sharing the weights at the outer scope (what optimum.onnx.merge_decoders builds)."""
+    import onnx
+    from onnx import TensorProto, helper
+    from hf_model import OptimumNoPastExport
+    with_past = os.path.join(tmp, "with_past.onnx")
+    no_past = os.path.join(tmp, "no_past.onnx")
+    export_optimum(model, with_past)
+    s = model.spec
+    torch.onnx.export(OptimumNoPastExport(model), (torch.randint(0, s.vocab, (1, 3)), torch.ones(1, 3, dtype=torch.int64),
+                                                   torch.arange(3).unsqueeze(0)), no_past,
+                      input_names=["input_ids", "attention_mask", "position_ids"],
+                      output_names=["logits"] + [f"present.{i}.{kv}" for i in range(s.layers) for kv in ("key", "value")],
+                      dynamic_axes={"input_ids": {0: "batch_size", 1: "sequence_length"},
+                                    "attention_mask": {0: "batch_size", 1: "sequence_length"},
+                                    "position_ids": {0: "batch_size", 1: "sequence_length"}},
+                      opset_version=OPSET, do_constant_folding=True)
+    demo_export._finalize(no_past, {k: v for k, v in model.state_dict().items()})
+    a, b = onnx.load(with_past), onnx.load(no_past)
+
+    def branch(g, prefix, name):
+        outer = {i.name for i in g.input} | {i.name for i in g.initializer}
+        rename = {}
+        for node in g.node:
+            node.name = prefix + node.name
+            for j, o in enumerate(node.output):
+                if o not in {x.name for x in g.output}:
+                    rename[o] = prefix + o
+                    node.output[j] = rename[o]
+        for node in g.node:
+            for j, i in enumerate(node.input):
+                if i in rename and i not in outer:
+                    node.input[j] = rename[i]
+        outs = []
+        for o in g.output:
+            out_name = prefix + o.name
+            for node in g.node:
+                for j, x in enumerate(node.output):
+                    if x == o.name:
+                        node.output[j] = out_name
+            for node in g.node:
+                for j, x in enumerate(node.input):
+                    if x == o.name:
+                        node.input[j] = out_name
+            outs.append(helper.make_tensor_value_info(out_name, o.type.tensor_type.elem_type, None))
+        return helper.make_graph(list(g.node), name, [], outs), [o.name for o in g.output]
+
+    inits = {i.name: i for i in b.graph.initializer}
+    b_renamed = {}
+    for i in list(b.graph.initializer):  # give B's initializers their own names unless identical to A's
+        same = next((x for x in a.graph.initializer if x.name == i.name and x.raw_data == i.raw_data), None)
+        if same is None:
+            b_renamed[i.name] = "nc/" + i.name
+    for node in b.graph.node:
+        for j, x in enumerate(node.input):
+            if x in b_renamed:
+                node.input[j] = b_renamed[x]
+    then_g, out_names = branch(a.graph, "wp/", "with_past")
+    else_g, _ = branch(b.graph, "nc/", "no_past")
+    extra = []
+    for name, t in inits.items():
+        if name in b_renamed:
+            t.name = b_renamed[name]
+            extra.append(t)
+    cond = helper.make_tensor_value_info("use_cache_branch", TensorProto.BOOL, [1])
+    node = helper.make_node("If", ["use_cache_branch"], out_names, then_branch=then_g, else_branch=else_g,
+                            name="optimum::if")
+    graph = helper.make_graph([node], "merged", list(a.graph.input) + [cond], list(a.graph.output),
+                              list(a.graph.initializer) + extra)
+    merged = helper.make_model(graph, opset_imports=a.opset_import)
+    onnx.checker.check_model(merged)
+    onnx.save(merged, path)
+    os.remove(with_past)
+    os.remove(no_past)
+
+
 def run(ckpt, out, dtype="fp32", prompts_file=None, contract="tree", steps=16, force=False, log=print):
     t0 = time.time()
     out = os.path.abspath(out)
@@ -184,6 +261,9 @@ def run(ckpt, out, dtype="fp32", prompts_file=None, contract="tree", steps=16, f
         if contract == "optimum":
             log("exporting model.onnx (Optimum contract)")
             export_optimum(model, os.path.join(tmp, "model.onnx"))
+        elif contract == "optimum-merged":
+            log("exporting decoder_model_merged.onnx (Optimum contract, merged decoder with use_cache_branch)")
+            export_optimum_merged(model, os.path.join(tmp, "decoder_model_merged.onnx"), tmp)
         else:
             log("exporting target.onnx (tree contract)")
             io = export_tree(model, os.path.join(tmp, "target.onnx"))

@@ -120,7 +120,7 @@ def main():
     ap.add_argument("--out", required=True, help="directory to write the checkpoints into")
     ap.add_argument("--only", choices=sorted(CONFIGS), help="write just this one")
     ap.add_argument("--export", metavar="DIR", help="also export each one into DIR/NAME (tree contract) and "
-                    "DIR/llama-gqa-optimum (Optimum contract), as the Java tests' resources are made")
+                    "DIR/llama-gqa-optimum and -optimum-merged (Optimum contract), as the Java tests' resources are made")
     a = ap.parse_args()
     for name in ([a.only] if a.only else CONFIGS):
         ckpt = write_checkpoint(name, a.out)
@@ -130,6 +130,8 @@ def main():
             hf_export.run(ckpt, os.path.join(a.export, name), force=True, steps=12)
             if name == "llama-gqa":
                 hf_export.run(ckpt, os.path.join(a.export, name + "-optimum"), contract="optimum", force=True)
+                hf_export.run(ckpt, os.path.join(a.export, name + "-optimum-merged"), contract="optimum-merged",
+                              force=True)
 
 
 if __name__ == "__main__":

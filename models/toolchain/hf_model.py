@@ -254,3 +254,16 @@ def greedy_with_cache(model, ids, steps):
         logits.append(out[0, -1].clone())
         cur = torch.tensor([[tokens[-1]]])
     return tokens, logits
+
+
+class OptimumNoPastExport(nn.Module):
+    """The no-cache branch of optimum's merged decoder: the same graph without past inputs."""
+
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, input_ids, attention_mask, position_ids):
+        mask = mask_from_2d(attention_mask, input_ids.shape[1])
+        logits, _, presents = self.m(input_ids, position_ids, mask, self.m.empty_past(input_ids.shape[0]))
+        return (logits, *presents)

@@ -37,7 +37,7 @@ class HfExportTest(unittest.TestCase):
     def test_every_fixture_exports_in_both_contracts(self):
         for name in hf_fixtures.CONFIGS:
             ckpt = self.checkpoint(name, "ok-" + name)
-            for contract in ("tree", "optimum"):
+            for contract in ("tree", "optimum", "optimum-merged"):
                 out = os.path.join(self.tmp, f"out-{name}-{contract}")
                 hf_export.run(ckpt, out, contract=contract, steps=6, log=QUIET)
                 files = os.listdir(out)
@@ -49,7 +49,7 @@ class HfExportTest(unittest.TestCase):
                     self.assertIn("config.json", m["source"]["sha256"])
                     self.assertNotIn("drafter", m)
                 else:
-                    self.assertIn("model.onnx", files)
+                    self.assertIn("model.onnx" if contract == "optimum" else "decoder_model_merged.onnx", files)
 
     def test_fp16_export_stores_half_weights(self):
         out = os.path.join(self.tmp, "out-fp16")

@@ -32,9 +32,10 @@ class OwnModelServingTest {
     @TempDir
     Path tmp;
 
-    @Test
-    void aStockOptimumExportServesNoneAndChainSpeculationWithIdenticalGreedyOutput() {
-        Path imported = OptimumImport.run(FIXTURES.resolve("llama-gqa-optimum"), tmp.resolve("imported"));
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"llama-gqa-optimum", "llama-gqa-optimum-merged"})
+    void aStockOptimumExportServesNoneAndChainSpeculationWithIdenticalGreedyOutput(String export) {
+        Path imported = OptimumImport.run(FIXTURES.resolve(export), tmp.resolve("imported"));
         try (ModelStack optimum = ModelStack.load(imported, ExecutionDevice.CPU, 2);
              ModelStack tree = ModelStack.load(FIXTURES.resolve("llama-gqa"), ExecutionDevice.CPU, 2)) {
             assertThat(optimum.manifest().target().contract()).isEqualTo(ModelManifest.Contract.OPTIMUM);
