@@ -76,7 +76,8 @@ final class OptimumGraph {
                     float[] full = TargetModel.floats(r, names.present()[i], kvh * (p + s) * d);
                     present[i] = newRowsSequenceMajor(full, kvh, p, s, d);
                 }
-                return new TargetOutput(s, info.vocab(), 0, logits, new float[0], present, runNanos);
+                // no hidden states in this contract: zeros, which only drafter models would read (and they are refused)
+                return new TargetOutput(s, info.vocab(), info.dim(), logits, new float[s * info.dim()], present, runNanos);
             }
         } catch (OrtException e) {
             throw new IllegalStateException("target forward failed (S=" + s + ", past=" + p + "): " + e.getMessage(), e);

@@ -43,10 +43,6 @@ public final class TargetModel implements AutoCloseable {
         return optimum == null;
     }
 
-    /** Width of the hidden-state rows the outputs carry: the model dim, or 0 when the graph has none (Optimum). */
-    int hiddenDim() {
-        return hasHidden ? info.dim() : 0;
-    }
 
     public ModelManifest.TargetInfo info() {
         return info;
@@ -79,12 +75,12 @@ public final class TargetModel implements AutoCloseable {
             try (OrtSession.Result r = session.run(inputs)) {
                 long runNanos = System.nanoTime() - t0;
                 float[] logits = floats(r, "logits", s * info.vocab());
-                float[] hidden = hasHidden ? floats(r, "last_hidden_state", s * info.dim()) : new float[0];
+                float[] hidden = hasHidden ? floats(r, "last_hidden_state", s * info.dim()) : new float[s * info.dim()];
                 FloatBuffer[] present = new FloatBuffer[presentNames.length];
                 for (int i = 0; i < present.length; i++) {
                     present[i] = ((OnnxTensor) r.get(presentNames[i]).orElseThrow()).getFloatBuffer();
                 }
-                return new TargetOutput(s, info.vocab(), hiddenDim(), logits, hidden, present, runNanos);
+                return new TargetOutput(s, info.vocab(), info.dim(), logits, hidden, present, runNanos);
             }
         } catch (OrtException e) {
             throw new IllegalStateException("target forward failed (S=" + s + ", past=" + p + "): " + e.getMessage(), e);
@@ -153,8 +149,8 @@ public final class TargetModel implements AutoCloseable {
             try (OrtSession.Result r = session.run(inputs)) {
                 long runNanos = System.nanoTime() - t0;
                 float[] logits = floats(r, "logits", b * s * info.vocab());
-                int dim = hiddenDim();
-                float[] hidden = hasHidden ? floats(r, "last_hidden_state", b * s * dim) : new float[0];
+                int dim = info.dim();
+                float[] hidden = hasHidden ? floats(r, "last_hidden_state", b * s * dim) : new float[b * s * dim];
                 FloatBuffer[] present = new FloatBuffer[presentNames.length];
                 for (int i = 0; i < present.length; i++) {
                     present[i] = ((OnnxTensor) r.get(presentNames[i]).orElseThrow()).getFloatBuffer();
