@@ -93,8 +93,10 @@ def parse_config(cfg, gen=None):
         raise CheckpointError("config.json: use_sliding_window=true is not supported (sliding-window attention)")
     if arch == "MistralForCausalLM" and cfg.get("sliding_window"):
         context = min(context, int(cfg["sliding_window"]))  # within the window full attention is exact
-    if cfg.get("pretraining_tp", 1) not in (1, None):
-        pass  # tensor-parallel slicing during pretraining only; the math is identical
+    for key, neutral in (("partial_rotary_factor", 1.0), ("attn_logit_softcapping", None),
+                         ("final_logit_softcapping", None), ("logits_scaling", 1.0)):
+        if cfg.get(key, neutral) != neutral:
+            raise CheckpointError(f"config.json: {key}={cfg[key]} is not supported")
     qkv_bias = family == "qwen2" or bool(cfg.get("attention_bias", False))
     return HfSpec(
         family=family, architecture=arch, vocab=int(_need(cfg, "vocab_size")), dim=dim,
