@@ -35,11 +35,11 @@ public final class ManifestLoader {
         } catch (IOException e) {
             throw new ManifestException("cannot read manifest " + file + ": " + e.getMessage(), e);
         }
-        Fields root = new Fields(raw, "manifest");
-        Map<String, Object> checksums = root.object("sha256").map;
-        Fields tok = root.object("tokenizer");
-        Fields target = root.object("target");
-        Fields targetCfg = target.object("config");
+        ManifestFields root = new ManifestFields(raw, "manifest");
+        Map<String, Object> checksums = root.object("sha256").map();
+        ManifestFields tok = root.object("tokenizer");
+        ManifestFields target = root.object("target");
+        ManifestFields targetCfg = target.object("config");
         int eosId = tok.integer("eos_id");
         var tokenizer = new ModelManifest.TokenizerInfo(
                 verifiedFile(directory, tok.string("file"), checksums),
@@ -74,7 +74,7 @@ public final class ManifestLoader {
         return new ModelManifest(directory, root.string("name"), tokenizer, targetInfo, drafterInfo, lmHead, golden, raw);
     }
 
-    private static ModelManifest.Contract contract(Fields target) {
+    private static ModelManifest.Contract contract(ManifestFields target) {
         String c = target.has("contract") ? target.string("contract") : "tree";
         return switch (c) {
             case "tree" -> ModelManifest.Contract.TREE;
@@ -84,8 +84,8 @@ public final class ManifestLoader {
         };
     }
 
-    private static ModelManifest.DrafterInfo drafter(Path directory, Fields drafter, Map<String, Object> checksums) {
-        Fields cfg = drafter.object("config");
+    private static ModelManifest.DrafterInfo drafter(Path directory, ManifestFields drafter, Map<String, Object> checksums) {
+        ManifestFields cfg = drafter.object("config");
         return new ModelManifest.DrafterInfo(
                 verifiedFile(directory, drafter.string("file"), checksums),
                 drafter.integer("block_size"), drafter.integer("topk"), drafter.integer("adapter_rank"),
@@ -130,67 +130,5 @@ public final class ManifestLoader {
 
         @Override
         public void write(byte[] b, int off, int len) {}
-    }
-
-    /** Typed access to a JSON object with errors that name the missing or mistyped field. */
-    private record Fields(Map<String, Object> map, String path) {
-        boolean has(String key) {
-            return map.get(key) != null;
-        }
-
-        int[] ints(String key) {
-            Object v = required(key);
-            if (!(v instanceof List<?> list) || list.isEmpty() || !list.stream().allMatch(o -> o instanceof Integer)) {
-                throw new ManifestException("manifest field '" + path + "." + key + "' must be a non-empty list of integers");
-            }
-            return list.stream().mapToInt(o -> (Integer) o).toArray();
-        }
-
-        Object required(String key) {
-            Object v = map.get(key);
-            if (v == null) {
-                throw new ManifestException("manifest field '" + path + "." + key + "' is missing");
-            }
-            return v;
-        }
-
-        String string(String key) {
-            Object v = required(key);
-            if (!(v instanceof String s)) {
-                throw new ManifestException("manifest field '" + path + "." + key + "' must be a string");
-            }
-            return s;
-        }
-
-        int integer(String key) {
-            Object v = required(key);
-            if (!(v instanceof Integer i)) {
-                throw new ManifestException("manifest field '" + path + "." + key + "' must be an integer, got " + v);
-            }
-            return i;
-        }
-
-        @SuppressWarnings("unchecked")
-        Fields object(String key) {
-            Object v = required(key);
-            if (!(v instanceof Map)) {
-                throw new ManifestException("manifest field '" + path + "." + key + "' must be an object");
-            }
-            return new Fields((Map<String, Object>) v, path + "." + key);
-        }
-
-        @SuppressWarnings("unchecked")
-        List<TensorSpec> tensors(String key) {
-            Object v = required(key);
-            if (!(v instanceof List<?> list)) {
-                throw new ManifestException("manifest field '" + path + "." + key + "' must be a list of tensors");
-            }
-            List<TensorSpec> out = new ArrayList<>();
-            for (Object o : list) {
-                Fields t = new Fields((Map<String, Object>) o, path + "." + key + "[" + out.size() + "]");
-                out.add(new TensorSpec(t.string("name"), (List<Object>) t.required("shape"), t.string("dtype")));
-            }
-            return out;
-        }
     }
 }

@@ -108,39 +108,14 @@ public final class TargetModel implements AutoCloseable {
             }
             return out;
         }
-        int rows = pool.fit();
-        int s = entries.stream().mapToInt(e -> e.tokens().length).max().orElseThrow();
-        long[] ids = new long[b * s];
-        long[] pos = new long[b * s];
-        int cols = rows + s;
-        float[] mask = new float[b * s * cols];
-        java.util.Arrays.fill(mask, Masks.BLOCKED);
-        for (int e = 0; e < b; e++) {
-            BatchEntry entry = entries.get(e);
-            int n = entry.tokens().length;
-            int past = pool.cacheAt(e).length();
-            int srcCols = past + n;
-            if (entry.mask().length != n * srcCols) {
-                throw new IllegalArgumentException("batch entry " + e + " mask has " + entry.mask().length
-                        + " entries, expected " + n + "x" + srcCols);
-            }
-            for (int j = 0; j < s; j++) {
-                int row = (e * s + j) * cols;
-                if (j >= n) {
-                    mask[row + rows + j] = 0f; // padding attends to itself only
-                    continue;
-                }
-                ids[e * s + j] = entry.tokens()[j];
-                pos[e * s + j] = entry.positions()[j];
-                System.arraycopy(entry.mask(), j * srcCols, mask, row, past);
-                System.arraycopy(entry.mask(), j * srcCols + past, mask, row + rows, n);
-            }
-        }
+        PaddedBatch batch = PaddedBatch.of(entries, pool);
+        int s = batch.seq();
         Map<String, OnnxTensor> inputs = new HashMap<>();
         try {
-            inputs.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), new long[] {b, s}));
-            inputs.put("position_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(pos), new long[] {b, s}));
-            inputs.put("attention_mask", OnnxTensor.createTensor(env, FloatBuffer.wrap(mask), new long[] {b, 1, s, cols}));
+            inputs.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(batch.ids()), new long[] {b, s}));
+            inputs.put("position_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(batch.positions()), new long[] {b, s}));
+            inputs.put("attention_mask", OnnxTensor.createTensor(env, FloatBuffer.wrap(batch.mask()),
+                    new long[] {b, 1, s, batch.cols()}));
             OnnxTensor[] past = pool.batchPast(env, b);
             for (int i = 0; i < past.length; i++) {
                 inputs.put(pastNames[i], past[i]);
