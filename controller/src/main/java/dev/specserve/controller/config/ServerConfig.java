@@ -14,7 +14,7 @@ import java.nio.file.Path;
  */
 public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int bridgePort, int maxBatch,
                            int queueCapacity, int maxTokensLimit, String strategy, long requestTimeoutMs,
-                           long prefixCacheBytes, long streamConsumerTimeoutMs, String adminToken,
+                           long prefixCacheBytes, int prefillChunkTokens, long streamConsumerTimeoutMs, String adminToken,
                            String kafkaBootstrap, Path models, String device, int threads, Adaptation adaptation,
                            Cluster cluster, Security security) {
 
@@ -75,7 +75,7 @@ public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int
     public EngineConfig toEngineConfig() {
         EngineConfig d = EngineConfig.defaults();
         return new EngineConfig(maxBatch, queueCapacity, maxTokensLimit, strategy, d.defaultBudget(), requestTimeoutMs,
-                prefixCacheBytes, d.prefixBlockTokens());
+                prefixCacheBytes, d.prefixBlockTokens(), prefillChunkTokens);
     }
 
     /** This config with secrets masked, for logs and /admin/config. */

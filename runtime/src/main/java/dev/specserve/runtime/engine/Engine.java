@@ -12,8 +12,8 @@ import dev.specserve.runtime.spec.InvalidRequestException;
 import dev.specserve.runtime.spec.RoundResult;
 import dev.specserve.runtime.spec.RoundRunner;
 import dev.specserve.runtime.spec.SpeculativeDecoder;
-import dev.specserve.runtime.spec.SpeculativeDecoder.PrefixState;
-import dev.specserve.runtime.spec.SpeculativeDecoder.Sequence;
+import dev.specserve.runtime.spec.PrefixState;
+import dev.specserve.runtime.spec.Sequence;
 import dev.specserve.runtime.tokenizer.TextTokenizer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -31,9 +31,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The serving engine: a bounded queue and one scheduler thread that owns all native work. Each iteration
- * admits waiting requests into free batch slots (prefill, with the prefix cache), drafts a tree for every
- * running sequence, verifies all trees in ONE batched target forward, and emits tokens. Sequences join and
- * leave between rounds (continuous batching); a cancelled or timed-out sequence frees its slot at once.
+ * admits waiting requests into free batch slots (taking the longest cached prefix), prefills at most one
+ * chunk of prompt tokens (chunked prefill: a long prompt never stalls the running streams for more than a
+ * chunk), then runs ONE round for every decoding sequence: draft, one batched target forward, accept, emit.
+ * Sequences join and leave between rounds (continuous batching); a cancelled or timed-out sequence frees its
+ * slot at once.
  */
 public final class Engine implements GenerationService, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
@@ -54,7 +56,7 @@ public final class Engine implements GenerationService, AutoCloseable {
     private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition work = lock.newCondition();
-    private final List<Active> active = new ArrayList<>();
+    private final SlotTable<Running> slots;
     private final Thread thread;
     private volatile boolean ready;
     private volatile boolean closed;
@@ -76,6 +78,7 @@ public final class Engine implements GenerationService, AutoCloseable {
         }
         this.pool = target.newPool(config.maxBatch(), decoder.cacheCapacity(
                 new DraftBudget(SpeculativeDecoder.MAX_TREE_NODES, 0)));
+        this.slots = new SlotTable<>(pool);
         this.prefixCache = config.prefixCacheBytes() > 0
                 ? new PrefixCache(config.prefixCacheBytes(), config.prefixBlockTokens()) : null;
         this.limits = new RequestLimits(strategyNames, config.maxTokensLimit(), decoder.contextLength(),
@@ -128,7 +131,7 @@ public final class Engine implements GenerationService, AutoCloseable {
                 timeout > 0 ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeout) : Long.MAX_VALUE);
         lock.lock();
         try {
-            if (waiting.size() >= config.queueCapacity() && active.size() + waiting.size() >= config.maxBatch()) {
+            if (waiting.size() >= config.queueCapacity() && running + waiting.size() >= config.maxBatch()) {
                 notify(l -> l.onRejected("queue_full"));
                 throw new QueueFullException(config.queueCapacity());
             }
@@ -218,17 +221,16 @@ public final class Engine implements GenerationService, AutoCloseable {
         while (!closed) {
             try {
                 admit();
-                if (active.isEmpty()) {
+                if (slots.isEmpty()) {
                     awaitWork();
                     continue;
                 }
                 retireCancelledAndExpired();
-                if (!active.isEmpty()) {
-                    step();
-                }
+                prefill();
+                step();
             } catch (RuntimeException | Error e) {
                 LOG.error("engine step failed; failing the running requests and continuing", e);
-                for (Active a : new ArrayList<>(active)) {
+                for (Running a : slots.all()) {
                     fail(a, e);
                 }
             }
@@ -267,7 +269,7 @@ public final class Engine implements GenerationService, AutoCloseable {
     }
 
     private void admit() {
-        while (active.size() < config.maxBatch()) {
+        while (slots.size() < config.maxBatch()) {
             Pending p;
             lock.lock();
             try {
@@ -278,69 +280,95 @@ public final class Engine implements GenerationService, AutoCloseable {
             if (p == null) {
                 return;
             }
-            if (p.handle.cancelled || System.nanoTime() > p.deadline) {
-                finishUnstarted(p, p.handle.cancelled ? FinishReason.CANCELLED : FinishReason.TIMEOUT);
+            if (p.handle().cancelled || System.nanoTime() > p.deadline()) {
+                finishUnstarted(p, p.handle().cancelled ? FinishReason.CANCELLED : FinishReason.TIMEOUT);
                 continue;
             }
             start(p);
         }
     }
 
+    /** Takes a slot and the cached prefix; the prompt's remaining tokens are prefilled in chunks. */
     private void start(Pending p) {
         long started = System.nanoTime();
-        KvCache cache = pool.acquire(active.size());
-        int[] prompt = p.gen.promptIds();
+        Running a = new Running(p, started);
+        KvCache cache = slots.admit(a);
+        int[] prompt = p.gen().promptIds();
         PrefixState prefix = prefixCache == null ? null : prefixCache.loadInto(prompt, cache);
-        Sequence seq;
+        a.prefixHit = prefix == null ? 0 : prefix.length();
         try {
-            seq = decoder.start(p.gen, drafter(p.strategy), cache, prefix);
+            a.seq = decoder.open(p.gen(), drafter(p.strategy()), cache, prefix);
         } catch (RuntimeException e) {
-            pool.free(active.size()); // no stale rows left to widen the batch's stride
-            LOG.warn("request {} failed in prefill: {}", p.request.requestId(), e.toString());
-            notify(l -> l.onFailed(p.request.requestId(), e));
-            p.observer.onError(e);
+            fail(a, e);
             return;
         }
-        if (prefixCache != null) {
-            prefixCache.store(prompt, cache, seq.promptHidden(), target.info().dim()); // the blocks not cached yet
+        updateRunning();
+        notify(l -> l.onStarted(p.id(), started - p.enqueued(), prompt.length, a.prefixHit));
+    }
+
+    /**
+     * Spends this round's prefill budget on the oldest prefilling sequences. With nothing decoding there is
+     * nobody to stall, so the budget is unlimited; otherwise each round adds at most one chunk of
+     * {@code prefillChunkTokens} to the running streams' inter-token time.
+     */
+    private void prefill() {
+        int budget = slots.decoding().isEmpty() ? Integer.MAX_VALUE : config.prefillChunkTokens();
+        while (budget > 0 && !slots.prefilling().isEmpty()) {
+            Running a = slots.prefilling().get(0);
+            int n = Math.min(budget, a.seq.prefillRemaining());
+            budget -= n;
+            boolean done;
+            try {
+                done = a.seq.prefill(n);
+            } catch (RuntimeException e) {
+                LOG.warn("request {} failed in prefill: {}", a.id(), e.toString());
+                fail(a, e);
+                continue;
+            }
+            if (done) {
+                slots.promoteOldest();
+                firstToken(a);
+            }
         }
-        Active a = new Active(p, seq, started, prefix == null ? 0 : prefix.length());
-        active.add(a);
-        running = active.size();
-        notify(l -> l.onStarted(p.request.requestId(), started - p.enqueued, prompt.length, a.prefixHit));
-        long ttft = System.nanoTime() - p.enqueued;
+    }
+
+    private void firstToken(Running a) {
+        long ttft = System.nanoTime() - a.pending.enqueued();
         a.firstTokenNanos = ttft;
-        notify(l -> l.onFirstToken(p.request.requestId(), ttft));
-        emit(a, seq.lastEmitted());
-        if (seq.finished()) {
+        notify(l -> l.onFirstToken(a.id(), ttft));
+        a.emit(a.seq.lastEmitted());
+        if (prefixCache != null) { // after the first token went out: storing is not this request's latency
+            prefixCache.store(a.pending.gen().promptIds(), a.seq.cache(), a.seq.promptHidden(), target.info().dim());
+        }
+        if (a.seq.finished()) {
             complete(a);
         }
     }
 
     private void retireCancelledAndExpired() {
         long now = System.nanoTime();
-        for (Active a : new ArrayList<>(active)) {
-            if (a.pending.handle.cancelled) {
+        for (Running a : slots.all()) {
+            if (a.pending.handle().cancelled) {
                 a.seq.finish(FinishReason.CANCELLED);
                 complete(a);
-            } else if (now > a.pending.deadline) {
+            } else if (now > a.pending.deadline()) {
                 a.seq.finish(FinishReason.TIMEOUT);
                 complete(a);
             }
         }
     }
 
-    /** One round for every running sequence: the decoder's round primitive over the whole batch. */
+    /** One round for every decoding sequence: the decoder's round primitive over the whole batch. */
     private void step() {
-        for (Active a : new ArrayList<>(active)) {
+        for (Running a : new ArrayList<>(slots.decoding())) {
             if (!a.seq.hasRoom()) {
                 complete(a); // context full
             }
         }
-        if (active.isEmpty()) {
+        if (slots.decoding().isEmpty()) {
             return;
         }
-        List<Active> batch = new ArrayList<>(active);
+        List<Running> batch = new ArrayList<>(slots.decoding());
         List<Sequence> seqs = new ArrayList<>(batch.size());
         batch.forEach(a -> seqs.add(a.seq));
         RoundResult[] rounds;
@@ -352,96 +380,74 @@ public final class Engine implements GenerationService, AutoCloseable {
             failure = e.getCause();
         }
         for (int i = 0; i < batch.size(); i++) {
-            Active a = batch.get(i);
+            Running a = batch.get(i);
             RoundResult round = rounds[i];
             if (round == null) {
                 fail(a, failure);
                 continue;
             }
             int[] emitted = a.seq.lastEmitted();
-            notify(l -> l.onRound(a.pending.request.requestId(), a.pending.strategy, round.drafterVersion(),
-                    a.pending.request.domain(), round, emitted));
-            emit(a, emitted);
+            notify(l -> l.onRound(a.id(), a.pending.strategy(), round.drafterVersion(),
+                    a.pending.request().domain(), round, emitted));
+            a.emit(emitted);
             if (a.seq.finished()) {
                 complete(a);
             }
         }
     }
 
-    private void emit(Active a, int[] tokens) {
-        java.util.List<dev.specserve.runtime.spec.TokenLogprob> logprobs = tokens.length == 0 ? java.util.List.of()
-                : a.seq.lastLogprobs();
-        String text = a.seq.text();
-        int stable = text.length();
-        while (stable > 0 && text.charAt(stable - 1) == '\uFFFD' && !a.seq.finished()) {
-            stable--; // an incomplete UTF-8 sequence; wait for its remaining bytes
-        }
-        String delta = stable > a.sentChars ? text.substring(a.sentChars, stable) : "";
-        a.sentChars = Math.max(a.sentChars, stable);
-        if (tokens.length > 0 || !delta.isEmpty()) {
-            safely(a, () -> a.pending.observer.onTokens(tokens, delta, logprobs));
-        }
-    }
-
-    private void complete(Active a) {
+    private void complete(Running a) {
         if (a.released) {
             return;
         }
         release(a);
-        emit(a, new int[0]);
+        a.emit(new int[0]);
         GenerationResult result = a.seq.result();
-        RequestStats stats = new RequestStats(a.pending.request.requestId(), a.pending.strategy,
-                drafterVersion.getAsLong(), a.started - a.pending.enqueued, a.firstTokenNanos,
-                System.nanoTime() - a.pending.enqueued, a.prefixHit);
-        safely(a, () -> a.pending.observer.onComplete(result, stats));
-        notify(l -> l.onFinished(a.pending.request.requestId(), result, stats));
+        RequestStats stats = new RequestStats(a.id(), a.pending.strategy(),
+                drafterVersion.getAsLong(), a.started - a.pending.enqueued(), a.firstTokenNanos,
+                System.nanoTime() - a.pending.enqueued(), a.prefixHit);
+        a.complete(result, stats);
+        notify(l -> l.onFinished(a.id(), result, stats));
     }
 
-    private void fail(Active a, Throwable e) {
+    private void fail(Running a, Throwable e) {
         if (a.released) {
             return;
         }
         release(a);
-        LOG.warn("request {} failed: {}", a.pending.request.requestId(), e.toString());
-        safely(a, () -> a.pending.observer.onError(e));
-        notify(l -> l.onFailed(a.pending.request.requestId(), e));
+        LOG.warn("request {} failed: {}", a.id(), e.toString());
+        a.error(e);
+        notify(l -> l.onFailed(a.id(), e));
     }
 
-    /**
-     * Frees the sequence's slot. Position i of {@code active} is pool slot i, so the last sequence moves
-     * into the freed slot and the running slots stay contiguous for the batched forward.
-     */
-    private void release(Active a) {
+    private void release(Running a) {
         a.released = true;
-        int slot = active.indexOf(a);
-        int last = active.size() - 1;
-        if (slot >= 0) {
-            if (slot != last) {
-                pool.move(last, slot);
-                active.set(slot, active.get(last));
-            }
-            pool.free(last); // the freed slot's rows no longer count towards the batch's stride
-            active.remove(last);
+        slots.remove(a);
+        if (a.seq != null) {
+            a.seq.close();
         }
-        a.seq.close();
-        running = active.size();
+        updateRunning();
+    }
+
+    private void updateRunning() {
+        running = slots.size();
     }
 
     private void finishUnstarted(Pending p, FinishReason reason) {
-        GenerationResult r = new GenerationResult(new int[0], "", reason, p.gen.promptIds().length, 0, 0, 0,
-                System.nanoTime() - p.enqueued, 0, 0, 0, 0, 0);
-        RequestStats stats = new RequestStats(p.request.requestId(), p.strategy, drafterVersion.getAsLong(),
-                System.nanoTime() - p.enqueued, 0, System.nanoTime() - p.enqueued, 0);
+        GenerationResult r = new GenerationResult(new int[0], "", reason, p.gen().promptIds().length, 0, 0, 0,
+                System.nanoTime() - p.enqueued(), 0, 0, 0, 0, 0);
+        RequestStats stats = new RequestStats(p.id(), p.strategy(), drafterVersion.getAsLong(),
+                System.nanoTime() - p.enqueued(), 0, System.nanoTime() - p.enqueued(), 0);
         try {
-            p.observer.onComplete(r, stats);
+            p.observer().onComplete(r, stats);
         } catch (RuntimeException e) {
-            LOG.warn("observer of {} threw: {}", p.request.requestId(), e.toString());
+            LOG.warn("observer of {} threw: {}", p.id(), e.toString());
         }
-        notify(l -> l.onFinished(p.request.requestId(), r, stats));
+        notify(l -> l.onFinished(p.id(), r, stats));
     }
 
     private void shutdownRemaining() {
-        for (Active a : new ArrayList<>(active)) {
+        for (Running a : slots.all()) {
             a.seq.finish(FinishReason.CANCELLED);
             complete(a);
         }
@@ -458,14 +464,6 @@ public final class Engine implements GenerationService, AutoCloseable {
 
     private Drafter drafter(String strategy) {
         return drafters.computeIfAbsent(strategy, strategyFactory);
-    }
-
-    private void safely(Active a, Runnable r) {
-        try {
-            r.run();
-        } catch (RuntimeException e) {
-            LOG.warn("observer of {} threw: {}", a.pending.request.requestId(), e.toString());
-        }
     }
 
     private void notify(java.util.function.Consumer<EngineListener> event) {
@@ -491,26 +489,6 @@ public final class Engine implements GenerationService, AutoCloseable {
             thread.join(10_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    private record Pending(EngineRequest request, GenerationRequest gen, String strategy, GenerationObserver observer,
-                           EngineHandle handle, long enqueued, long deadline) {}
-
-    private static final class Active {
-        final Pending pending;
-        final Sequence seq;
-        final long started;
-        final int prefixHit;
-        long firstTokenNanos;
-        int sentChars;
-        boolean released;
-
-        Active(Pending pending, Sequence seq, long started, int prefixHit) {
-            this.pending = pending;
-            this.seq = seq;
-            this.started = started;
-            this.prefixHit = prefixHit;
         }
     }
 }

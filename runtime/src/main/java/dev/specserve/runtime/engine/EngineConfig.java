@@ -13,10 +13,28 @@ import dev.specserve.runtime.spec.DraftBudget;
  * @param requestTimeoutMillis  default per-request timeout (0 = none)
  * @param prefixCacheBytes  prefix-cache capacity in bytes (0 disables it)
  * @param prefixBlockTokens prefix-cache granularity in tokens
+ * @param prefillChunkTokens prompt tokens prefilled per round while other sequences are decoding, so a long
+ *                          prompt is admitted in chunks between their rounds instead of stalling them
  */
 public record EngineConfig(int maxBatch, int queueCapacity, int maxTokensLimit, String defaultStrategy,
                            DraftBudget defaultBudget, long requestTimeoutMillis, long prefixCacheBytes,
-                           int prefixBlockTokens) {
+                           int prefixBlockTokens, int prefillChunkTokens) {
+    public static final int DEFAULT_PREFILL_CHUNK_TOKENS = 64;
+
+    public EngineConfig {
+        if (prefillChunkTokens <= 0) {
+            throw new IllegalArgumentException("prefill chunk must be at least one token, got " + prefillChunkTokens);
+        }
+    }
+
+    /** Settings with the default prefill chunk. */
+    public EngineConfig(int maxBatch, int queueCapacity, int maxTokensLimit, String defaultStrategy,
+                        DraftBudget defaultBudget, long requestTimeoutMillis, long prefixCacheBytes,
+                        int prefixBlockTokens) {
+        this(maxBatch, queueCapacity, maxTokensLimit, defaultStrategy, defaultBudget, requestTimeoutMillis,
+                prefixCacheBytes, prefixBlockTokens, DEFAULT_PREFILL_CHUNK_TOKENS);
+    }
+
     public static EngineConfig defaults() {
         return new EngineConfig(4, 64, 512, "auto", new DraftBudget(6, 4), 120_000, 256L << 20, 32);
     }

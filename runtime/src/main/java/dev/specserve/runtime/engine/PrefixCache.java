@@ -3,7 +3,7 @@ package dev.specserve.runtime.engine;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.specserve.runtime.kv.KvCache;
-import dev.specserve.runtime.spec.SpeculativeDecoder.PrefixState;
+import dev.specserve.runtime.spec.PrefixState;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -6,7 +6,6 @@ import dev.specserve.runtime.model.Masks;
 import dev.specserve.runtime.model.TargetModel;
 import dev.specserve.runtime.model.TargetOutput;
 import dev.specserve.runtime.plan.GoodputPlanner;
-import dev.specserve.runtime.spec.SpeculativeDecoder.Sequence;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;

@@ -3,7 +3,7 @@ package dev.specserve.runtime.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.specserve.runtime.kv.KvCache;
-import dev.specserve.runtime.spec.SpeculativeDecoder.PrefixState;
+import dev.specserve.runtime.spec.PrefixState;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.stream.IntStream;

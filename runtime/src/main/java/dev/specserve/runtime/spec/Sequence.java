@@ -1,0 +1,289 @@
+package dev.specserve.runtime.spec;
+
+import dev.specserve.runtime.kv.KvCache;
+import dev.specserve.runtime.model.Masks;
+import dev.specserve.runtime.model.TargetModel;
+import dev.specserve.runtime.model.TargetOutput;
+import dev.specserve.runtime.plan.PlannedSequence;
+import dev.specserve.runtime.tokenizer.TextTokenizer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * One sequence being decoded: its target cache, drafter session, output and statistics.
+ *
+ * <p>Its life: {@link #prefill} in one or more chunks until the prompt is in the cache and the first token is
+ * chosen, then one {@link RoundRunner} round after another ({@link #propose} while drafting, {@link #accept}
+ * after the verify forward) until it {@link #finished()}.
+ */
+public final class Sequence implements PlannedSequence, AutoCloseable {
+    private final TargetModel target;
+    private final TextTokenizer tokenizer;
+    private final int contextLength;
+    private final GenerationRequest req;
+    private final Drafter drafter;
+    private final KvCache cache;
+    private final OutputTracker out;
+    private final SplittableRandom rng;
+    private final LogitsProcessor processor;
+    private final List<TokenLogprob> logprobs;
+    private final long startNanos = System.nanoTime();
+    private final float[] promptHidden;
+    private int prefilled;
+    private long prefillNanos;
+    private DraftSession drafts;
+    private int rounds;
+    private long accepted;
+    private long draftNanos;
+    private long verifyNanos;
+    private long javaNanos;
+    private long draftForwards;
+    private long treeNodes;
+    private long roundDraftNanos;
+    private int roundForwards;
+    private long roundDraftOrtNanos;
+    private long roundDrafterVersion;
+    private int[] lastEmitted = new int[0];
+    private List<TokenLogprob> lastLogprobs = List.of();
+
+    Sequence(TargetModel target, TextTokenizer tokenizer, GenerationRequest req, Drafter drafter, KvCache cache,
+             PrefixState prefix) {
+        this.target = target;
+        this.tokenizer = tokenizer;
+        this.contextLength = target.info().contextLength();
+        this.req = req;
+        this.drafter = drafter;
+        this.cache = cache;
+        this.rng = new SplittableRandom(req.sampling().seed());
+        this.processor = new LogitsProcessor(req.sampling(), target.info().vocab());
+        this.logprobs = req.sampling().wantsLogprobs() ? new ArrayList<>() : null;
+        this.out = new OutputTracker(tokenizer, req.maxTokens(), req.stop());
+        int dim = target.info().dim();
+        this.promptHidden = new float[req.promptIds().length * dim];
+        if (prefix != null) {
+            if (prefix.kvRows() != null) {
+                cache.load(prefix.kvRows(), prefix.length());
+            } else if (cache.length() != prefix.length()) {
+                throw new IllegalStateException("prefix of " + prefix.length() + " rows was not loaded (cache has "
+                        + cache.length() + ")");
+            }
+            System.arraycopy(prefix.hidden(), 0, promptHidden, 0, prefix.length() * dim);
+            prefilled = prefix.length();
+        }
+    }
+
+    /**
+     * Prefills up to {@code maxTokens} more prompt tokens. When the last prompt token is in the cache it
+     * chooses the first output token, opens the drafter session and returns true; until then it returns false.
+     */
+    public boolean prefill(int maxTokens) {
+        if (!prefilling()) {
+            return true;
+        }
+        int[] prompt = req.promptIds();
+        int n = Math.min(Math.max(1, maxTokens), prompt.length - prefilled);
+        long t0 = System.nanoTime();
+        int[] chunk = Arrays.copyOfRange(prompt, prefilled, prefilled + n);
+        int[] positions = new int[n];
+        for (int i = 0; i < n; i++) {
+            positions[i] = prefilled + i;
+        }
+        TargetOutput forward = target.forward(chunk, positions, Masks.causal(n, prefilled), cache);
+        cache.appendAll(forward.present(), n);
+        int dim = target.info().dim();
+        System.arraycopy(forward.hidden(), 0, promptHidden, prefilled * dim, n * dim);
+        prefilled += n;
+        if (prefilled == prompt.length) {
+            int first = TreeVerifier.selectToken(forward, n - 1, processor, rng);
+            lastEmitted = out.addAll(new int[] {first});
+            recordEmitted(forward, new int[] {n - 1}, lastEmitted);
+            drafts = drafter.newSession();
+            drafts.start(prompt, promptHidden, first);
+        }
+        prefillNanos += System.nanoTime() - t0;
+        return !prefilling();
+    }
+
+    /** True until the whole prompt is in the cache and the first token is chosen. */
+    public boolean prefilling() {
+        return drafts == null;
+    }
+
+    /** Prompt tokens not in the cache yet. */
+    public int prefillRemaining() {
+        return req.promptIds().length - prefilled;
+    }
+
+    /** The last committed token: the root of the next tree, not yet in the target's cache. */
+    public int root() {
+        return out.last();
+    }
+
+    public int rootPosition() {
+        return cache.length();
+    }
+
+    public KvCache cache() {
+        return cache;
+    }
+
+    /** The target's final hidden state at every prompt position (complete once prefilled). */
+    public float[] promptHidden() {
+        return promptHidden;
+    }
+
+    public GenerationRequest request() {
+        return req;
+    }
+
+    /** False, and the sequence finishes (LENGTH), when the context has no room for another round. */
+    public boolean hasRoom() {
+        if (contextLength - 1 - rootPosition() < 0) {
+            out.finish(FinishReason.LENGTH);
+            return false;
+        }
+        return true;
+    }
+
+    @Override
+    public boolean adaptive() {
+        return drafter.adaptive();
+    }
+
+    @Override
+    public boolean hasModel() {
+        return drafter.hasModel();
+    }
+
+    @Override
+    public DraftBudget budget() {
+        return req.budget();
+    }
+
+    @Override
+    public int pastLength() {
+        return cache.length();
+    }
+
+    /** Drafts a tree within {@code budget} and the context's room; time and forwards count toward this round. */
+    @Override
+    public DraftTree propose(DraftBudget budget) {
+        int room = contextLength - 1 - rootPosition();
+        long t0 = System.nanoTime();
+        DraftTree tree = drafts.propose(budget.withMaxDepth(Math.max(0, room)));
+        DraftStats stats = drafts.lastStats();
+        roundDraftNanos += System.nanoTime() - t0;
+        roundForwards += stats.forwards();
+        roundDraftOrtNanos += stats.ortNanos();
+        roundDrafterVersion = Math.max(roundDrafterVersion, stats.drafterVersion());
+        return tree;
+    }
+
+    /** Accepts against the target's verification of {@code tree}, compacts the caches and emits tokens. */
+    public RoundResult accept(DraftTree tree, TargetOutput verified, long verifyStart) {
+        Acceptance acceptance = TreeVerifier.verify(tree, verified, processor, rng);
+        cache.append(verified.present(), acceptance.keptRows());
+        int[] committed = acceptance.newTokens(tree);
+        drafts.commit(committed, verified.hiddenRows(acceptance.keptRows()));
+        lastEmitted = out.addAll(committed);
+        recordEmitted(verified, acceptance.keptRows(), lastEmitted);
+        long done = System.nanoTime();
+        long draft = roundDraftNanos;
+        long verify = done - verifyStart;
+        RoundResult round = new RoundResult(rounds++, tree, acceptance, roundForwards, draft,
+                roundDraftOrtNanos, verify, verified.runNanos(), draft + verify, roundDrafterVersion);
+        roundDraftNanos = 0;
+        roundForwards = 0;
+        roundDraftOrtNanos = 0;
+        roundDrafterVersion = 0;
+        accepted += round.acceptedLength();
+        draftNanos += draft;
+        verifyNanos += verify;
+        javaNanos += round.javaNanos();
+        draftForwards += round.draftForwards();
+        treeNodes += tree.size();
+        return round;
+    }
+
+    /**
+     * Counts the emitted tokens for the penalties and, when asked for, records their logprobs: token j of
+     * the round was chosen from verification row {@code rows[j]}, processed with the counts before it.
+     */
+    private void recordEmitted(TargetOutput verified, int[] rows, int[] emitted) {
+        if (logprobs != null) {
+            List<TokenLogprob> round = new ArrayList<>(emitted.length);
+            for (int j = 0; j < emitted.length; j++) {
+                double[] lp = processor.logSoftmax(processor.process(verified, rows[j], emitted, j));
+                round.add(logprob(lp, emitted[j]));
+            }
+            logprobs.addAll(round);
+            lastLogprobs = round;
+        }
+        for (int t : emitted) {
+            processor.add(t);
+        }
+    }
+
+    private TokenLogprob logprob(double[] lp, int token) {
+        int k = req.sampling().logprobs();
+        int[] top = new int[k];
+        boolean[] taken = new boolean[lp.length];
+        for (int i = 0; i < k && i < lp.length; i++) {
+            int best = -1;
+            for (int v = 0; v < lp.length; v++) {
+                if (!taken[v] && (best < 0 || lp[v] > lp[best])) {
+                    best = v;
+                }
+            }
+            taken[best] = true;
+            top[i] = best;
+        }
+        List<TokenLogprob.Alternative> alts = new ArrayList<>(k);
+        for (int t : top) {
+            alts.add(new TokenLogprob.Alternative(t, tokenText(t), lp[t]));
+        }
+        return new TokenLogprob(token, tokenText(token), lp[token], alts);
+    }
+
+    private String tokenText(int token) {
+        return tokenizer.decode(new int[] {token});
+    }
+
+    /** Logprobs of the tokens the last prefill or round emitted (empty unless the request asked for them). */
+    public List<TokenLogprob> lastLogprobs() {
+        return lastLogprobs;
+    }
+
+    /** Tokens the last prefill or round added to the output. */
+    public int[] lastEmitted() {
+        return lastEmitted;
+    }
+
+    public boolean finished() {
+        return out.finished();
+    }
+
+    public void finish(FinishReason reason) {
+        out.finish(reason);
+    }
+
+    /** Text of the output so far (stop strings applied). */
+    public String text() {
+        return out.text();
+    }
+
+    public GenerationResult result() {
+        return new GenerationResult(out.tokens(), out.text(), out.reason(), req.promptIds().length, rounds,
+                accepted, prefillNanos, System.nanoTime() - startNanos, draftNanos, verifyNanos, javaNanos,
+                draftForwards, treeNodes, logprobs == null ? null : List.copyOf(logprobs));
+    }
+
+    @Override
+    public void close() {
+        if (drafts != null) {
+            drafts.close();
+        }
+    }
+}
