@@ -64,11 +64,16 @@ class OwnModelCliTest {
         assertThat(cli("import-optimum", "--help").out()).contains("--out", "text-generation-with-past");
     }
 
-    @Test
-    void a_model_without_drafter_serves_completions_over_http_and_refuses_drafter_strategies() throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"qwen2-tied", "llama-gqa-optimum-merged"})
+    void a_model_without_drafter_serves_completions_over_http_and_refuses_drafter_strategies(String fixture)
+            throws Exception {
         ServerConfig config = ConfigLoader.load(null, Map.of(), Map.of("http_port", "0", "bridge_port", "0",
                 "device", "cpu"));
-        try (ModelStack stack = ModelStack.load(FIXTURES.resolve("qwen2-tied"), ExecutionDevice.CPU, 2)) {
+        Path dir = fixture.contains("optimum")
+                ? dev.specserve.runtime.manifest.OptimumImport.run(FIXTURES.resolve(fixture), tmp.resolve("imported"))
+                : FIXTURES.resolve(fixture);
+        try (ModelStack stack = ModelStack.load(dir, ExecutionDevice.CPU, 2)) {
             Engine engine = stack.newEngine(config.toEngineConfig());
             SpecserveServer server = SpecserveServer.start(config, engine);
             try {
@@ -78,10 +83,10 @@ class OwnModelCliTest {
                 }
                 HttpClient http = HttpClient.newHttpClient();
                 String base = "http://127.0.0.1:" + server.httpPort();
-                HttpResponse<String> ok = http.send(post(base, "{\"prompt\":\"def f(x):\",\"max_tokens\":6,"
-                        + "\"temperature\":0}"), HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> ok = http.send(post(base, "{\"prompt\":\"ab ab ab ab ab\",\"max_tokens\":6,"
+                        + "\"temperature\":0,\"strategy\":\"suffix\"}"), HttpResponse.BodyHandlers.ofString());
                 assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
-                assertThat(ok.body()).contains("\"completion_tokens\":6", "\"model\":\"qwen2-tied\"");
+                assertThat(ok.body()).contains("\"completion_tokens\":6", "\"model\":\"" + fixture + "\"");
                 HttpResponse<String> refused = http.send(post(base, "{\"prompt\":\"x\",\"max_tokens\":2,"
                         + "\"strategy\":\"specblock\"}"), HttpResponse.BodyHandlers.ofString());
                 assertThat(refused.statusCode()).isEqualTo(400);
