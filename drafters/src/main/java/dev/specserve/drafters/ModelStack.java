@@ -35,6 +35,11 @@ public final class ModelStack implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.target = target;
         this.decoder = new SpeculativeDecoder(target, tokenizer);
+        if (drafterModel == null) {
+            this.drafterLoader = null;
+            this.versions = null;
+            return;
+        }
         this.drafterLoader = new DrafterLoader(sessions, manifest.drafter(), manifest.target().vocab());
         var bundled = new DrafterModelHandle(1, manifest.drafter().file().toString(),
                 ManifestLoader.sha256(manifest.drafter().file()), drafterModel,
@@ -47,20 +52,34 @@ public final class ModelStack implements AutoCloseable {
         long t0 = System.nanoTime();
         ModelManifest manifest = ManifestLoader.load(modelDir);
         SessionFactory sessions = new SessionFactory(device, threads);
-        TextTokenizer tokenizer = TextTokenizer.load(manifest.tokenizer().file(), manifest.tokenizer().eosId());
+        TextTokenizer tokenizer = TextTokenizer.load(manifest.tokenizer().file(), manifest.tokenizer().eosIds());
         TargetModel target = new TargetModel(sessions, manifest.target());
-        SpecBlockModel drafter = new SpecBlockModel(sessions, manifest.drafter());
-        LOG.info("models '{}' from {}: target {} ({} layers, dim {}, context {}), drafter {} (K={}), on {} in {} ms",
-                manifest.name(), modelDir, manifest.target().file().getFileName(), manifest.target().layers(),
-                manifest.target().dim(), manifest.target().contextLength(), manifest.drafter().file().getFileName(),
-                manifest.drafter().blockSize(), sessions.device(), (System.nanoTime() - t0) / 1_000_000);
+        SpecBlockModel drafter = manifest.hasDrafter() ? new SpecBlockModel(sessions, manifest.drafter()) : null;
+        LOG.info("models '{}' from {}: target {} ({} contract, {} layers, dim {}, context {}), {}, on {} in {} ms",
+                manifest.name(), modelDir, manifest.target().file().getFileName(), manifest.target().contract(),
+                manifest.target().layers(), manifest.target().dim(), manifest.target().contextLength(),
+                drafter == null ? "no drafter (model-free strategies " + ModelFreeStrategies.NAMES + ")"
+                        : "drafter " + manifest.drafter().file().getFileName() + " (K=" + manifest.drafter().blockSize() + ")",
+                sessions.device(), (System.nanoTime() - t0) / 1_000_000);
         return new ModelStack(manifest, sessions, tokenizer, target, drafter);
     }
 
     /** A serving engine over these models; the caller closes it before closing the stack. */
     public Engine newEngine(EngineConfig config, DrafterConfig drafterConfig) {
-        return new Engine(target, tokenizer, name -> strategy(name, drafterConfig), Strategies.NAMES, manifest.name(),
-                () -> versions.current().id(), config);
+        if (!strategyNames().contains(config.defaultStrategy())) {
+            throw new IllegalArgumentException(ModelFreeStrategies.refusal(config.defaultStrategy(), manifest, target));
+        }
+        return new Engine(target, tokenizer, name -> strategy(name, drafterConfig), strategyNames(), manifest.name(),
+                () -> versions == null ? 0 : versions.current().id(), config);
+    }
+
+    /** The strategies this model can serve: all with a drafter, else the model-free ones. */
+    public java.util.List<String> strategyNames() {
+        return versions != null ? Strategies.NAMES : ModelFreeStrategies.NAMES;
+    }
+
+    public boolean hasDrafter() {
+        return versions != null;
     }
 
     public Engine newEngine(EngineConfig config) {
@@ -69,12 +88,24 @@ public final class ModelStack implements AutoCloseable {
 
     /** The drafter's weight versions; swapping the current one takes effect at the next round. */
     public DrafterVersions versions() {
-        return versions;
+        return requireDrafter();
     }
 
+    /** The named strategy; refused with a message saying what is missing when this model cannot serve it. */
     public Drafter strategy(String name, DrafterConfig config) {
+        if (versions == null) {
+            return ModelFreeStrategies.create(name, config, manifest, target);
+        }
         int capacity = manifest.target().contextLength() + 2 * SpeculativeDecoder.MAX_TREE_NODES;
         return Strategies.create(name, versions::current, config, capacity);
+    }
+
+    private DrafterVersions requireDrafter() {
+        if (versions == null) {
+            throw new IllegalStateException("model '" + manifest.name() + "' has no drafter; "
+                    + ModelFreeStrategies.TRAIN_HINT + " " + manifest.directory());
+        }
+        return versions;
     }
 
     /**
@@ -83,6 +114,7 @@ public final class ModelStack implements AutoCloseable {
      * choice. Throws IllegalArgumentException naming the problem for a missing, corrupt or incompatible file.
      */
     public DrafterVersion loadDrafter(Path file, String expectedSha256) {
+        requireDrafter();
         DrafterModelHandle model = drafterLoader.load(file, expectedSha256, versions.nextGeneration());
         DrafterVersion parent = versions.current();
         Map<String, Object> metrics = new LinkedHashMap<>();
@@ -106,7 +138,7 @@ public final class ModelStack implements AutoCloseable {
 
     /** The current version's drafter session (for tools that run it directly, not for serving). */
     public SpecBlockModel drafterModel() {
-        return versions.current().model().model();
+        return requireDrafter().current().model().model();
     }
 
     public SpeculativeDecoder decoder() {
@@ -119,7 +151,9 @@ public final class ModelStack implements AutoCloseable {
 
     @Override
     public void close() {
-        versions.models().forEach(DrafterModelHandle::forceClose);
+        if (versions != null) {
+            versions.models().forEach(DrafterModelHandle::forceClose);
+        }
         target.close();
         tokenizer.close();
     }

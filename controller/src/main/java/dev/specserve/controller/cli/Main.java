@@ -6,7 +6,9 @@ import picocli.CommandLine.Command;
 /** Entry point of {@code bin/specserve}. */
 @Command(name = "specserve", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Self-adapting speculative decoding server: a SpecBlock drafter verified by an ONNX target.",
-        subcommands = {ServeCommand.class, TrainerCommand.class, GenerateCommand.class, ParityCommand.class, BenchCommand.class, LoadCommand.class, AdaptBenchCommand.class, AdapterSweepCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ServeCommand.class, TrainerCommand.class, GenerateCommand.class, ParityCommand.class,
+                ImportOptimumCommand.class, BenchCommand.class, LoadCommand.class, AdaptBenchCommand.class,
+                AdapterSweepCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -112,6 +112,11 @@ final class ServeCommand implements Callable<Integer> {
      */
     static List<FeedbackSink> feedbackAndAdaptation(ServerConfig config, ModelStack stack, Engine engine,
                                                    SpecserveServer server) {
+        if (!stack.hasDrafter()) {
+            LOG.info("model '{}' has no drafter: drafter adaptation, feedback and the drafter admin API are off",
+                    stack.manifest().name());
+            return List.of();
+        }
         FeedbackWiring wiring = FeedbackWiring.start(config.kafkaBootstrap(), System.getenv(), server.registry());
         if (!wiring.enabled()) {
             server.setAdmin(new DrafterAdmin(stack, null));

@@ -122,6 +122,18 @@ public final class KvCache {
         return (long) buffers.length * capacity * rowFloats * Float.BYTES;
     }
 
+    /** The live rows of tensor t, head-major [heads][length][headDim] (a copy, for graphs that take BHSD past). */
+    public float[] headMajor(int t) {
+        float[] out = new float[length * rowFloats];
+        FloatBuffer b = buffers[t];
+        for (int r = 0; r < length; r++) {
+            for (int h = 0; h < heads; h++) {
+                b.get(r * rowFloats + h * headDim, out, (h * length + r) * headDim, headDim);
+            }
+        }
+        return out;
+    }
+
     /** Tensors of shape [1, length, heads, headDim] over the live rows; the caller closes them. */
     public OnnxTensor[] pastTensors(OrtEnvironment env) throws OrtException {
         OnnxTensor[] out = new OnnxTensor[buffers.length];

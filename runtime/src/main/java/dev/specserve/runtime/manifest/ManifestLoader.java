@@ -35,38 +35,63 @@ public final class ManifestLoader {
         } catch (IOException e) {
             throw new ManifestException("cannot read manifest " + file + ": " + e.getMessage(), e);
         }
-        Fields root = new Fields(raw, "manifest");
-        Map<String, Object> checksums = root.object("sha256").map;
-        Fields tok = root.object("tokenizer");
-        Fields target = root.object("target");
-        Fields targetCfg = target.object("config");
-        Fields drafter = root.object("drafter");
-        Fields drafterCfg = drafter.object("config");
+        ManifestFields root = new ManifestFields(raw, "manifest");
+        Map<String, Object> checksums = root.object("sha256").map();
+        ManifestFields tok = root.object("tokenizer");
+        ManifestFields target = root.object("target");
+        ManifestFields targetCfg = target.object("config");
+        int eosId = tok.integer("eos_id");
         var tokenizer = new ModelManifest.TokenizerInfo(
                 verifiedFile(directory, tok.string("file"), checksums),
-                tok.integer("vocab_size"), tok.integer("eos_id"), tok.string("eos_token"));
+                tok.integer("vocab_size"), eosId, tok.string("eos_token"),
+                tok.has("eos_ids") ? tok.ints("eos_ids") : new int[] {eosId});
+        int heads = targetCfg.integer("heads");
         var targetInfo = new ModelManifest.TargetInfo(
                 verifiedFile(directory, target.string("file"), checksums),
                 target.integer("context_length"), targetCfg.integer("vocab"), targetCfg.integer("dim"),
-                targetCfg.integer("layers"), targetCfg.integer("heads"), targetCfg.integer("head_dim"),
+                targetCfg.integer("layers"), heads, targetCfg.has("kv_heads") ? targetCfg.integer("kv_heads") : heads,
+                targetCfg.integer("head_dim"), contract(target),
                 target.object("io").tensors("inputs"), target.object("io").tensors("outputs"));
-        var drafterInfo = new ModelManifest.DrafterInfo(
-                verifiedFile(directory, drafter.string("file"), checksums),
-                drafter.integer("block_size"), drafter.integer("topk"), drafter.integer("adapter_rank"),
-                drafterCfg.integer("dim"), drafterCfg.integer("layers"), drafterCfg.integer("heads"),
-                drafterCfg.integer("head_dim"), drafterCfg.integer("max_pos"),
-                drafter.object("io").tensors("inputs"), drafter.object("io").tensors("outputs"));
         if (targetInfo.vocab() != tokenizer.vocabSize()) {
             throw new ManifestException("manifest: target vocab " + targetInfo.vocab()
                     + " differs from tokenizer vocab_size " + tokenizer.vocabSize());
         }
-        if (drafterInfo.dim() != targetInfo.dim()) {
+        if (heads % targetInfo.kvHeads() != 0) {
+            throw new ManifestException("manifest: target heads " + heads + " is not a multiple of kv_heads "
+                    + targetInfo.kvHeads());
+        }
+        ModelManifest.DrafterInfo drafterInfo = root.has("drafter") ? drafter(directory, root.object("drafter"), checksums) : null;
+        if (drafterInfo != null && drafterInfo.dim() != targetInfo.dim()) {
             throw new ManifestException("manifest: drafter dim " + drafterInfo.dim()
                     + " differs from target dim " + targetInfo.dim() + " (the drafter reads target hidden states)");
         }
-        Path lmHead = verifiedFile(directory, root.object("lm_head").string("file"), checksums);
-        Path golden = verifiedFile(directory, root.object("golden").string("file"), checksums);
+        if (drafterInfo != null && targetInfo.contract() != ModelManifest.Contract.TREE) {
+            throw new ManifestException("manifest: a drafter needs the tree contract's hidden states; this target is "
+                    + targetInfo.contract());
+        }
+        Path lmHead = root.has("lm_head") ? verifiedFile(directory, root.object("lm_head").string("file"), checksums) : null;
+        Path golden = root.has("golden") ? verifiedFile(directory, root.object("golden").string("file"), checksums) : null;
         return new ModelManifest(directory, root.string("name"), tokenizer, targetInfo, drafterInfo, lmHead, golden, raw);
+    }
+
+    private static ModelManifest.Contract contract(ManifestFields target) {
+        String c = target.has("contract") ? target.string("contract") : "tree";
+        return switch (c) {
+            case "tree" -> ModelManifest.Contract.TREE;
+            case "optimum" -> ModelManifest.Contract.OPTIMUM;
+            default -> throw new ManifestException("manifest field 'manifest.target.contract' must be tree or optimum, got '"
+                    + c + "'");
+        };
+    }
+
+    private static ModelManifest.DrafterInfo drafter(Path directory, ManifestFields drafter, Map<String, Object> checksums) {
+        ManifestFields cfg = drafter.object("config");
+        return new ModelManifest.DrafterInfo(
+                verifiedFile(directory, drafter.string("file"), checksums),
+                drafter.integer("block_size"), drafter.integer("topk"), drafter.integer("adapter_rank"),
+                cfg.integer("dim"), cfg.integer("layers"), cfg.integer("heads"),
+                cfg.integer("head_dim"), cfg.integer("max_pos"),
+                drafter.object("io").tensors("inputs"), drafter.object("io").tensors("outputs"));
     }
 
     private static Path verifiedFile(Path dir, String name, Map<String, Object> checksums) {
@@ -105,55 +130,5 @@ public final class ManifestLoader {
 
         @Override
         public void write(byte[] b, int off, int len) {}
-    }
-
-    /** Typed access to a JSON object with errors that name the missing or mistyped field. */
-    private record Fields(Map<String, Object> map, String path) {
-        Object required(String key) {
-            Object v = map.get(key);
-            if (v == null) {
-                throw new ManifestException("manifest field '" + path + "." + key + "' is missing");
-            }
-            return v;
-        }
-
-        String string(String key) {
-            Object v = required(key);
-            if (!(v instanceof String s)) {
-                throw new ManifestException("manifest field '" + path + "." + key + "' must be a string");
-            }
-            return s;
-        }
-
-        int integer(String key) {
-            Object v = required(key);
-            if (!(v instanceof Integer i)) {
-                throw new ManifestException("manifest field '" + path + "." + key + "' must be an integer, got " + v);
-            }
-            return i;
-        }
-
-        @SuppressWarnings("unchecked")
-        Fields object(String key) {
-            Object v = required(key);
-            if (!(v instanceof Map)) {
-                throw new ManifestException("manifest field '" + path + "." + key + "' must be an object");
-            }
-            return new Fields((Map<String, Object>) v, path + "." + key);
-        }
-
-        @SuppressWarnings("unchecked")
-        List<TensorSpec> tensors(String key) {
-            Object v = required(key);
-            if (!(v instanceof List<?> list)) {
-                throw new ManifestException("manifest field '" + path + "." + key + "' must be a list of tensors");
-            }
-            List<TensorSpec> out = new ArrayList<>();
-            for (Object o : list) {
-                Fields t = new Fields((Map<String, Object>) o, path + "." + key + "[" + out.size() + "]");
-                out.add(new TensorSpec(t.string("name"), (List<Object>) t.required("shape"), t.string("dtype")));
-            }
-            return out;
-        }
     }
 }

@@ -7,6 +7,8 @@ import java.util.Map;
 /**
  * The validated contents of {@code manifest.json}: where each model file is, its architecture and its I/O.
  * Only what the runtime relies on is typed; the rest (training provenance, losses) stays in {@link #raw()}.
+ * The drafter, its LM-head copy and the goldens are optional: a model exported from a checkpoint has none
+ * until a drafter is trained for it ({@code null} then).
  */
 public record ModelManifest(
         Path directory,
@@ -18,10 +20,32 @@ public record ModelManifest(
         Path golden,
         Map<String, Object> raw) {
 
-    public record TokenizerInfo(Path file, int vocabSize, int eosId, String eosToken) {}
+    public boolean hasDrafter() {
+        return drafter != null;
+    }
 
-    public record TargetInfo(Path file, int contextLength, int vocab, int dim, int layers, int heads, int headDim,
-                             List<TensorSpec> inputs, List<TensorSpec> outputs) {}
+    /** @param eosIds every id that ends generation; {@code eosId} is the first */
+    public record TokenizerInfo(Path file, int vocabSize, int eosId, String eosToken, int[] eosIds) {}
+
+    /**
+     * @param kvHeads  key/value heads (GQA), so a cache row is kvHeads x headDim floats
+     * @param contract {@link Contract#TREE} (specserve's own) or {@link Contract#OPTIMUM}
+     */
+    public record TargetInfo(Path file, int contextLength, int vocab, int dim, int layers, int heads, int kvHeads,
+                             int headDim, Contract contract, List<TensorSpec> inputs, List<TensorSpec> outputs) {
+        /** Floats in one cache row of one key or value tensor. */
+        public int kvRowFloats() {
+            return kvHeads * headDim;
+        }
+    }
+
+    /** How the target graph takes its cache and mask. */
+    public enum Contract {
+        /** Additive float mask [B,1,S,P+S] (trees), BSHD past, new rows only as present, last_hidden_state. */
+        TREE,
+        /** optimum-cli text-generation-with-past: int64 mask [B,P+S] (causal only), BHSD past, past+new present. */
+        OPTIMUM
+    }
 
     public record DrafterInfo(Path file, int blockSize, int topk, int adapterRank, int dim, int layers, int heads,
                               int headDim, int maxPositions, List<TensorSpec> inputs, List<TensorSpec> outputs) {}

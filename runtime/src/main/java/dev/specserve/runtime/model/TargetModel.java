@@ -23,6 +23,8 @@ public final class TargetModel implements AutoCloseable {
     private final ModelManifest.TargetInfo info;
     private final String[] pastNames;
     private final String[] presentNames;
+    private final boolean hasHidden;
+    private final OptimumGraph optimum;
 
     public TargetModel(SessionFactory factory, ModelManifest.TargetInfo info) {
         this.env = factory.environment();
@@ -32,14 +34,22 @@ public final class TargetModel implements AutoCloseable {
         KvNames names = KvNames.forLayers(info.layers());
         pastNames = names.past();
         presentNames = names.present();
+        hasHidden = info.outputs().stream().anyMatch(t -> t.name().equals("last_hidden_state"));
+        optimum = info.contract() == ModelManifest.Contract.OPTIMUM ? new OptimumGraph(env, session, info, names) : null;
     }
+
+    /** False for the Optimum contract: its 2-D mask verifies one causal chain of drafts, never a tree. */
+    public boolean verifiesTrees() {
+        return optimum == null;
+    }
+
 
     public ModelManifest.TargetInfo info() {
         return info;
     }
 
     public KvCache newCache(int capacity) {
-        return new KvCache(info.layers(), info.heads(), info.headDim(), capacity);
+        return new KvCache(info.layers(), info.kvHeads(), info.headDim(), capacity);
     }
 
     /** Runs the model on {@code tokens} after the cache's rows; does not modify the cache. */
@@ -48,6 +58,9 @@ public final class TargetModel implements AutoCloseable {
         int p = cache.length();
         if (mask.length != s * (p + s)) {
             throw new IllegalArgumentException("mask has " + mask.length + " entries, expected " + s + "x" + (p + s));
+        }
+        if (optimum != null) {
+            return optimum.forward(tokens, positions, mask, cache);
         }
         Map<String, OnnxTensor> inputs = new HashMap<>();
         try {
@@ -62,7 +75,7 @@ public final class TargetModel implements AutoCloseable {
             try (OrtSession.Result r = session.run(inputs)) {
                 long runNanos = System.nanoTime() - t0;
                 float[] logits = floats(r, "logits", s * info.vocab());
-                float[] hidden = floats(r, "last_hidden_state", s * info.dim());
+                float[] hidden = hasHidden ? floats(r, "last_hidden_state", s * info.dim()) : new float[s * info.dim()];
                 FloatBuffer[] present = new FloatBuffer[presentNames.length];
                 for (int i = 0; i < present.length; i++) {
                     present[i] = ((OnnxTensor) r.get(presentNames[i]).orElseThrow()).getFloatBuffer();
@@ -87,39 +100,22 @@ public final class TargetModel implements AutoCloseable {
      */
     public TargetOutput[] forwardBatch(List<BatchEntry> entries, KvPool pool) {
         int b = entries.size();
-        int rows = pool.fit();
-        int s = entries.stream().mapToInt(e -> e.tokens().length).max().orElseThrow();
-        long[] ids = new long[b * s];
-        long[] pos = new long[b * s];
-        int cols = rows + s;
-        float[] mask = new float[b * s * cols];
-        java.util.Arrays.fill(mask, Masks.BLOCKED);
-        for (int e = 0; e < b; e++) {
-            BatchEntry entry = entries.get(e);
-            int n = entry.tokens().length;
-            int past = pool.cacheAt(e).length();
-            int srcCols = past + n;
-            if (entry.mask().length != n * srcCols) {
-                throw new IllegalArgumentException("batch entry " + e + " mask has " + entry.mask().length
-                        + " entries, expected " + n + "x" + srcCols);
+        if (optimum != null) { // no per-sequence masks across a batch in a 2-D mask: one forward per sequence
+            TargetOutput[] out = new TargetOutput[b];
+            for (int e = 0; e < b; e++) {
+                BatchEntry entry = entries.get(e);
+                out[e] = forward(entry.tokens(), entry.positions(), entry.mask(), pool.cacheAt(e));
             }
-            for (int j = 0; j < s; j++) {
-                int row = (e * s + j) * cols;
-                if (j >= n) {
-                    mask[row + rows + j] = 0f; // padding attends to itself only
-                    continue;
-                }
-                ids[e * s + j] = entry.tokens()[j];
-                pos[e * s + j] = entry.positions()[j];
-                System.arraycopy(entry.mask(), j * srcCols, mask, row, past);
-                System.arraycopy(entry.mask(), j * srcCols + past, mask, row + rows, n);
-            }
+            return out;
         }
+        PaddedBatch batch = PaddedBatch.of(entries, pool);
+        int s = batch.seq();
         Map<String, OnnxTensor> inputs = new HashMap<>();
         try {
-            inputs.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), new long[] {b, s}));
-            inputs.put("position_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(pos), new long[] {b, s}));
-            inputs.put("attention_mask", OnnxTensor.createTensor(env, FloatBuffer.wrap(mask), new long[] {b, 1, s, cols}));
+            inputs.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(batch.ids()), new long[] {b, s}));
+            inputs.put("position_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(batch.positions()), new long[] {b, s}));
+            inputs.put("attention_mask", OnnxTensor.createTensor(env, FloatBuffer.wrap(batch.mask()),
+                    new long[] {b, 1, s, batch.cols()}));
             OnnxTensor[] past = pool.batchPast(env, b);
             for (int i = 0; i < past.length; i++) {
                 inputs.put(pastNames[i], past[i]);
@@ -128,22 +124,23 @@ public final class TargetModel implements AutoCloseable {
             try (OrtSession.Result r = session.run(inputs)) {
                 long runNanos = System.nanoTime() - t0;
                 float[] logits = floats(r, "logits", b * s * info.vocab());
-                float[] hidden = floats(r, "last_hidden_state", b * s * info.dim());
+                int dim = info.dim();
+                float[] hidden = hasHidden ? floats(r, "last_hidden_state", b * s * dim) : new float[b * s * dim];
                 FloatBuffer[] present = new FloatBuffer[presentNames.length];
                 for (int i = 0; i < present.length; i++) {
                     present[i] = ((OnnxTensor) r.get(presentNames[i]).orElseThrow()).getFloatBuffer();
                 }
-                int rowFloats = info.heads() * info.headDim();
+                int rowFloats = info.kvRowFloats();
                 TargetOutput[] out = new TargetOutput[b];
                 for (int e = 0; e < b; e++) {
                     int n = entries.get(e).tokens().length;
                     float[] l = java.util.Arrays.copyOfRange(logits, e * s * info.vocab(), (e * s + n) * info.vocab());
-                    float[] h = java.util.Arrays.copyOfRange(hidden, e * s * info.dim(), (e * s + n) * info.dim());
+                    float[] h = java.util.Arrays.copyOfRange(hidden, e * s * dim, (e * s + n) * dim);
                     FloatBuffer[] p = new FloatBuffer[present.length];
                     for (int i = 0; i < p.length; i++) {
                         p[i] = present[i].duplicate().position(e * s * rowFloats).limit((e * s + n) * rowFloats).slice();
                     }
-                    out[e] = new TargetOutput(n, info.vocab(), info.dim(), l, h, p, runNanos);
+                    out[e] = new TargetOutput(n, info.vocab(), dim, l, h, p, runNanos);
                 }
                 return out;
             }
@@ -155,7 +152,7 @@ public final class TargetModel implements AutoCloseable {
     }
 
     public KvPool newPool(int slots, int capacity) {
-        return new KvPool(info.layers(), info.heads(), info.headDim(), slots, capacity);
+        return new KvPool(info.layers(), info.kvHeads(), info.headDim(), slots, capacity);
     }
 
     static float[] floats(OrtSession.Result r, String name, int expected) {

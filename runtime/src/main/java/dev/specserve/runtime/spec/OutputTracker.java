@@ -27,7 +27,7 @@ final class OutputTracker {
             if (reason != null) {
                 break;
             }
-            if (t == tokenizer.eosId()) {
+            if (tokenizer.isEos(t)) {
                 reason = FinishReason.STOP;
                 break;
             }

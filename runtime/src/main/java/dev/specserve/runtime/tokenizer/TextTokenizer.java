@@ -14,21 +14,29 @@ import java.util.Map;
  */
 public final class TextTokenizer implements AutoCloseable {
     private final HuggingFaceTokenizer tokenizer;
-    private final int eosId;
+    private final int[] eosIds;
     private final int maxTokenBytes;
 
-    private TextTokenizer(HuggingFaceTokenizer tokenizer, int eosId, int maxTokenBytes) {
+    private TextTokenizer(HuggingFaceTokenizer tokenizer, int[] eosIds, int maxTokenBytes) {
         this.tokenizer = tokenizer;
-        this.eosId = eosId;
+        this.eosIds = eosIds.clone();
         this.maxTokenBytes = maxTokenBytes;
     }
 
     public static TextTokenizer load(Path tokenizerJson, int eosId) {
+        return load(tokenizerJson, new int[] {eosId});
+    }
+
+    /** @param eosIds every id that ends generation (HF generation_config may list several); the first is {@link #eosId()} */
+    public static TextTokenizer load(Path tokenizerJson, int[] eosIds) {
+        if (eosIds.length == 0) {
+            throw new IllegalArgumentException("a tokenizer needs at least one EOS id");
+        }
         configureNativeCache();
         try {
             var tok = HuggingFaceTokenizer.newInstance(tokenizerJson,
                     Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
-            return new TextTokenizer(tok, eosId, maxTokenBytes(tokenizerJson));
+            return new TextTokenizer(tok, eosIds, maxTokenBytes(tokenizerJson));
         } catch (IOException e) {
             throw new IllegalStateException("cannot load tokenizer " + tokenizerJson + ": " + e.getMessage(), e);
         }
@@ -112,8 +120,17 @@ public final class TextTokenizer implements AutoCloseable {
         return tokenizer.decode(l, true);
     }
 
+    public boolean isEos(int token) {
+        for (int e : eosIds) {
+            if (e == token) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     public int eosId() {
-        return eosId;
+        return eosIds[0];
     }
 
     @Override
