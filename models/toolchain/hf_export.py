@@ -26,7 +26,8 @@ PROBES = [1, 2, 3, 5, 8, 13, 21, 34]
 DEFAULT_PROMPTS = ["def fibonacci(n):\n    if n < 2:\n        return n\n",
                    "The quick brown fox jumps over the lazy dog. The quick",
                    "import os\nimport sys\n\nfor name in sys.argv[1:]:\n"]
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "generation_config.json", "special_tokens_map.json")
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "generation_config.json",
+                   "special_tokens_map.json")
 KV_LAYOUT = ("past_key_values.{i}.key/value are [batch, past_len, kv_heads, head_dim] (BSHD); present.{i}.key/value "
              "hold ONLY the new positions of the call, [batch, seq, kv_heads, head_dim]; the runtime owns and "
              "compacts the cache. attention_mask is additive float [batch, 1, seq, past_len+seq]: 0 attends, "

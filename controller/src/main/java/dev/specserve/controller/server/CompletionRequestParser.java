@@ -1,5 +1,6 @@
 package dev.specserve.controller.server;
 
+import dev.specserve.drafters.Strategies;
 import dev.specserve.runtime.spec.InvalidRequestException;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -156,8 +157,11 @@ public final class CompletionRequestParser {
                 : integer(json, "seed", Long.MIN_VALUE, Long.MAX_VALUE);
         String strategy = optionalString(json, "strategy");
         if (strategy != null && !strategies.contains(strategy)) {
-            throw new InvalidRequestException("strategy", "unknown strategy '" + strategy + "'; known: "
-                    + String.join(", ", strategies));
+            throw new InvalidRequestException("strategy", Strategies.NAMES.contains(strategy)
+                    ? "strategy '" + strategy + "' needs a drafter model (and tree verification), which this model "
+                            + "does not have; it serves " + String.join(", ", strategies)
+                            + " (models/train-drafter.sh adds a drafter to an exported model)"
+                    : "unknown strategy '" + strategy + "'; known: " + String.join(", ", strategies));
         }
         String domain = optionalString(json, "domain");
         if (json.getValue("n") != null && integer(json, "n", 1, Long.MAX_VALUE) != 1) {

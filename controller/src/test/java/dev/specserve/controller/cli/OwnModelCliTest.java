@@ -90,7 +90,8 @@ class OwnModelCliTest {
                 HttpResponse<String> refused = http.send(post(base, "{\"prompt\":\"x\",\"max_tokens\":2,"
                         + "\"strategy\":\"specblock\"}"), HttpResponse.BodyHandlers.ofString());
                 assertThat(refused.statusCode()).isEqualTo(400);
-                assertThat(refused.body()).contains("specblock", "none, ngram, suffix, auto");
+                assertThat(refused.body()).contains("specblock", "needs a drafter model", "none, ngram, suffix, auto",
+                        "models/train-drafter.sh");
             } finally {
                 server.close();
                 engine.close();

@@ -27,8 +27,8 @@ import java.util.stream.Stream;
  */
 public final class OptimumImport {
     static final List<String> GRAPHS = List.of("decoder_model_merged.onnx", "model.onnx");
-    static final List<String> SIDE_FILES = List.of("tokenizer.json", "tokenizer_config.json", "generation_config.json",
-            "special_tokens_map.json", "config.json");
+    static final List<String> SIDE_FILES = List.of("tokenizer.json", "tokenizer_config.json", "chat_template.jinja",
+            "generation_config.json", "special_tokens_map.json", "config.json");
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private OptimumImport() {}
