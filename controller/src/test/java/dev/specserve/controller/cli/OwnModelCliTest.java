@@ -75,7 +75,8 @@ class OwnModelCliTest {
                 : FIXTURES.resolve(fixture);
         try (ModelStack stack = ModelStack.load(dir, ExecutionDevice.CPU, 2)) {
             Engine engine = stack.newEngine(config.toEngineConfig());
-            SpecserveServer server = SpecserveServer.start(config, engine);
+            SpecserveServer server = SpecserveServer.start(config, engine,
+                    dev.specserve.controller.server.ChatTemplate.load(dir));
             try {
                 long deadline = System.nanoTime() + 60_000_000_000L;
                 while (!engine.ready() && System.nanoTime() < deadline) {
@@ -92,6 +93,19 @@ class OwnModelCliTest {
                 assertThat(refused.statusCode()).isEqualTo(400);
                 assertThat(refused.body()).contains("specblock", "needs a drafter model", "none, ngram, suffix, auto",
                         "models/train-drafter.sh");
+                HttpResponse<String> chat = http.send(HttpRequest.newBuilder(java.net.URI.create(base
+                                + "/v1/chat/completions")).header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"messages\":[{\"role\":\"user\",\"content\":"
+                                + "\"ab ab\"}],\"max_tokens\":5,\"temperature\":0}")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                if (java.nio.file.Files.readString(dir.resolve("tokenizer_config.json")).contains("chat_template")) {
+                    assertThat(chat.statusCode()).as("the checkpoint's chat_template travelled with the export: %s",
+                            chat.body()).isEqualTo(200);
+                    assertThat(chat.body()).contains("\"object\":\"chat.completion\"", "\"role\":\"assistant\"");
+                } else {
+                    assertThat(chat.statusCode()).isEqualTo(400);
+                    assertThat(chat.body()).contains("chat template");
+                }
             } finally {
                 server.close();
                 engine.close();
