@@ -94,7 +94,7 @@ public final class SpecBlockModel implements AutoCloseable {
                     present[i] = ((OnnxTensor) r.get(presentNames[i]).orElseThrow()).getFloatBuffer();
                 }
                 return new DrafterOutput(s, h, k, floats(r, "hidden_out"), longs(r, "topk_ids"),
-                        floats(r, "topk_logprobs"), floats(r, "rank_logits"), present, runNanos);
+                        floats(r, "topk_logprobs"), floats(r, "rank_logits"), present, runNanos, info.vocabulary());
             }
         } catch (OrtException e) {
             throw new IllegalStateException("drafter forward failed (S=" + s + ", past=" + p + "): " + e.getMessage(), e);

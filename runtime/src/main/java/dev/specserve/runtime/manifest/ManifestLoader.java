@@ -55,7 +55,8 @@ public final class ManifestLoader {
                 drafter.integer("block_size"), drafter.integer("topk"), drafter.integer("adapter_rank"),
                 drafterCfg.integer("dim"), drafterCfg.integer("layers"), drafterCfg.integer("heads"),
                 drafterCfg.integer("head_dim"), drafterCfg.integer("max_pos"),
-                drafter.object("io").tensors("inputs"), drafter.object("io").tensors("outputs"));
+                drafter.object("io").tensors("inputs"), drafter.object("io").tensors("outputs"),
+                DraftVocabulary.fromJson(drafter.map().get("draft_to_target"), targetCfg.integer("vocab")));
         if (targetInfo.vocab() != tokenizer.vocabSize()) {
             throw new ManifestException("manifest: target vocab " + targetInfo.vocab()
                     + " differs from tokenizer vocab_size " + tokenizer.vocabSize());
