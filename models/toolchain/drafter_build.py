@@ -208,7 +208,11 @@ def export_candidate(args, target, manifest, val):
               "draft_to_target": [int(x) for x in saved["d2t"]],
               "rank_features": "from the drafter's distribution BEFORE the adapter",
               "training": saved["training"], "agreement_top1_per_slot": agree,
-              "learning_curve": saved.get("curve", [])})
+              "learning_curve": {
+                  "note": "top-1 agreement per block slot on held-out A against context tokens trained since the "
+                          "start point (training.init); tokens=0 is the start point itself",
+                  "points": ([{"tokens": 0, "agreement_A": row["agreement_A_before"]}]
+                             if "agreement_A_before" in row else []) + saved.get("curve", [])}})
     manifest["build"]["drafter_command"] = "models/build-demo.sh --drafter-only"
     for f in ("drafter.onnx", "golden.json"):
         manifest["sha256"][f] = export_sha256(os.path.join(out, f))

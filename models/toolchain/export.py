@@ -86,10 +86,12 @@ def export_drafter(drafter, path, rank):
     named["drafter.head.weight"] = drafter.head_weight
     _finalize(path, named)
     kv = ["batch", "past", h, d]
-    return {"inputs": _io(inputs, [["batch", "seq"], ["batch", "seq", H], ["batch", "seq"], ["seq"], ["batch", "seq"],
-                                   ["batch", 1, "seq", "past+seq"], [rank, H], [H, rank]] + [kv] * (2 * L),
-                          ["int64", "float32", "int64", "int64", "int64", "float32", "float32", "float32"]
-                          + ["float32"] * (2 * L)),
+    io_in = _io(inputs, [["batch", "seq"], ["batch", "seq", H], ["batch", "seq"], ["seq"], ["batch", "seq"],
+                         ["batch", 1, "seq", "past+seq"], [rank, H], [H, rank]] + [kv] * (2 * L),
+                ["int64", "float32", "int64", "int64", "int64", "float32", "float32", "float32"] + ["float32"] * (2 * L))
+    if L == 1:  # no layer-wise shift: the exporter drops the unused input
+        io_in = [t for t in io_in if t["name"] != "shift_index"]
+    return {"inputs": io_in,
             "outputs": _io(outputs, [["batch", "seq", H], ["batch", "seq", DRAFTER_TOPK], ["batch", "seq", DRAFTER_TOPK],
                                      ["batch", "seq", 4]] + [["batch", "seq", h, d]] * (2 * L),
                            ["float32", "int64", "float32", "float32"] + ["float32"] * (2 * L))}
