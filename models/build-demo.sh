@@ -27,7 +27,7 @@ if [ "${1:-}" = "--drafter-only" ]; then
   cd toolchain
   D="$PY -u drafter_build.py --models ../demo --work ../work"
   $D cache
-  $D train --vocab 512 --layers 2 --steps 1000 --minutes "${2:-60}" --init ../demo/drafter.onnx \
+  $D train --vocab 512 --layers 1 --steps 600 --lr 1e-3 --minutes "${2:-60}" --init ../demo/drafter.onnx \
     --out ../work/drafter.pt
   exec $D export --checkpoint ../work/drafter.pt --out-dir ../demo --val-windows 32
 fi
