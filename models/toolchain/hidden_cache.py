@@ -51,12 +51,25 @@ class ChunkStore:
 
     def __init__(self, root, n, C, dim, create=False):
         self.root, self.n, self.C, self.dim = root, n, C, dim
+        self.filled = 0
         mode = "w+" if create else "r"
         if create:
             os.makedirs(root, exist_ok=True)
+            self.filled = self._resumable()
+            if self.filled:
+                mode = "r+"
         self.ids = np.lib.format.open_memmap(os.path.join(root, "ids.npy"), mode, np.int16, (n, C))
         self.labels = np.lib.format.open_memmap(os.path.join(root, "labels.npy"), mode, np.int16, (n, C))
         self.hidden = np.lib.format.open_memmap(os.path.join(root, "hidden.npy"), mode, np.float16, (n, C, dim))
+
+    def _resumable(self):
+        """Chunks already written by an interrupted run with the same shape (0 when none)."""
+        try:
+            meta = json.load(open(os.path.join(self.root, "progress.json")))
+        except (OSError, ValueError):
+            return 0
+        same = (meta.get("chunks"), meta.get("C"), meta.get("dim")) == (self.n, self.C, self.dim)
+        return meta.get("filled", 0) if same else 0
 
     @staticmethod
     def open(root):
@@ -91,8 +104,10 @@ def cache_domain_a(target, stream, root, C, batch=16, seed=7, log=print):
     order = list(range(n))
     random.Random(seed).shuffle(order)
     store = ChunkStore(root, n, C, target.cfg["dim"], create=True)
+    if store.filled:
+        log(f"  [cache A] resuming after {store.filled} chunks")
     t0 = time.time()
-    for s in range(0, n, batch):
+    for s in range(store.filled, n, batch):
         idx = order[s:s + batch]
         ids = torch.from_numpy(np.stack([stream[i * C:(i + 1) * C] for i in idx]).astype(np.int64))
         h, labels = target_pass(target, ids)
@@ -100,10 +115,9 @@ def cache_domain_a(target, stream, root, C, batch=16, seed=7, log=print):
         done = s + len(idx)
         store.write_progress(done, tokens=done * C, seconds=round(time.time() - t0, 1))
         if (s // batch) % 50 == 0 or done == n:
-            el = time.time() - t0
-            log(f"  [cache A] {done}/{n} chunks, {done * C / el:.0f} tok/s, elapsed {el:.0f}s, "
-                f"eta {el / done * (n - done):.0f}s", flush=True)
-    store.flush = None
+            el, new = time.time() - t0, done - store.filled
+            log(f"  [cache A] {done}/{n} chunks, {new * C / el:.0f} tok/s, elapsed {el:.0f}s, "
+                f"eta {el / new * (n - done):.0f}s", flush=True)
     return n
 
 
@@ -132,13 +146,15 @@ def cache_self_distilled(target, stream, root, C, n, prompt_len=32, batch=32, se
     t0 = time.time()
     for s in range(0, n, batch):
         b = min(batch, n - s)
-        starts = rng.integers(0, len(stream) - prompt_len, b)
+        starts = rng.integers(0, len(stream) - prompt_len, b)  # drawn even when resuming: same chunks either way
+        if s + b <= store.filled:
+            continue
         prompts = torch.from_numpy(np.stack([stream[i:i + prompt_len] for i in starts]).astype(np.int64))
         ids = greedy_batch(target, prompts, C - prompt_len)
         h, labels = target_pass(target, ids)
         store.put(s, ids, h, labels)
         store.write_progress(s + b, tokens=(s + b) * C, prompt_len=prompt_len, seconds=round(time.time() - t0, 1))
-        el = time.time() - t0
-        log(f"  [cache self-distilled] {s + b}/{n} chunks, {(s + b) * (C - prompt_len) / el:.0f} generated tok/s, "
-            f"elapsed {el:.0f}s, eta {el / (s + b) * (n - s - b):.0f}s", flush=True)
+        el, new = time.time() - t0, s + b - store.filled
+        log(f"  [cache self-distilled] {s + b}/{n} chunks, {new * (C - prompt_len) / el:.0f} generated tok/s, "
+            f"elapsed {el:.0f}s, eta {el / new * (n - s - b):.0f}s", flush=True)
     return n
