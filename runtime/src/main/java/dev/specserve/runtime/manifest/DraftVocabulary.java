@@ -71,6 +71,11 @@ public final class DraftVocabulary {
     }
 
     public int toTarget(int draftId) {
+        if (draftId < 0 || draftId >= draftToTarget.length) {
+            throw new IllegalArgumentException("the drafter returned draft id " + draftId + ", outside its "
+                    + draftToTarget.length + "-token draft vocabulary (manifest drafter.draft_to_target does not fit "
+                    + "the drafter's output head)");
+        }
         return draftToTarget[draftId];
     }
 

@@ -29,6 +29,15 @@ class DraftVocabularyTest {
     }
 
     @Test
+    void aDraftIdBeyondTheMapIsNamedNotAnIndexError() {
+        DraftVocabulary v = DraftVocabulary.fromJson(List.of(7, 0, 3), 10);
+
+        assertThatThrownBy(() -> v.toTarget(3))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("draft id 3, outside its 3-token draft vocabulary");
+    }
+
+    @Test
     void aManifestWithoutAMapDraftsFromTheWholeVocabulary() {
         DraftVocabulary v = DraftVocabulary.fromJson(null, 6);
 
