@@ -2,6 +2,9 @@
 # Builds the demo target/drafter pair from offline corpora (see models/README.md).
 #   models/build-demo.sh           full build into models/demo (about 75 minutes on 2 cores)
 #   models/build-demo.sh --smoke   toy-size run of the whole chain into models/smoke-out (< 3 minutes)
+#   models/build-demo.sh --drafter-only [MINUTES]   rebuild only the drafter of models/demo: the target is read back
+#       from the committed target.onnx (checked against golden.json), its hidden states cached in models/work/cache,
+#       and a drafter trained for MINUTES (default 60) from the committed one, then exported into models/demo
 #   models/build-demo.sh --install-deps   apt-get the Debian packages it needs, then exit
 set -eu
 cd "$(dirname "$0")"
@@ -12,7 +15,7 @@ install_deps() {
     python3-regex openjdk-17-source >/dev/null
 }
 case "${1:-}" in
-  -h|--help) sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,8p' "$(basename "$0")" | sed 's/^# \{0,1\}//'; exit 0 ;;
   --install-deps) install_deps; exit 0 ;;
 esac
 if ! $PY -c 'import torch, onnx, regex' 2>/dev/null || [ ! -f /usr/lib/jvm/openjdk-17/lib/src.zip ]; then
@@ -20,6 +23,14 @@ if ! $PY -c 'import torch, onnx, regex' 2>/dev/null || [ ! -f /usr/lib/jvm/openj
   install_deps
 fi
 export OPENBLAS_NUM_THREADS=1
+if [ "${1:-}" = "--drafter-only" ]; then
+  cd toolchain
+  D="$PY -u drafter_build.py --models ../demo --work ../work"
+  $D cache
+  $D train --vocab 512 --layers 1 --steps 600 --lr 1e-3 --minutes "${2:-60}" --init ../demo/drafter.onnx \
+    --out ../work/drafter.pt
+  exec $D export --checkpoint ../work/drafter.pt --out-dir ../demo --val-windows 32
+fi
 if [ "${1:-}" = "--smoke" ]; then
   shift; exec $PY -u toolchain/build.py --smoke --out smoke-out --work smoke-out/work "$@"
 fi

@@ -25,14 +25,14 @@ CONFIGS = {
         vocab=2048, dim=320, layers=8, heads=5, mlp_dim=1280, max_pos=1024, context=512,
         target=dict(steps=1400, batch=4, seq=512, lr=2e-3, warmup=100, seed=1234),
         drafter_arch=dict(K=4, layers=2, heads=3, head_dim=64, mlp_dim=640),
-        drafter=dict(steps=700, batch=4, seq=128, lr=2e-3, warmup=50, seed=1234),
+        drafter=dict(steps=700, batch=4, seq=128, lr=2e-3, warmup=50, seed=1234), draft_vocab=512,
         adapter_rank=16, golden_prompts=3, golden_steps=24, bench_prompts=24),
     "smoke": dict(
         corpus_cap_bytes=400_000, train_text_cap_bytes=None, bpe_sample_bytes=150_000,
         vocab=384, dim=64, layers=2, heads=2, mlp_dim=128, max_pos=1024, context=512,
         target=dict(steps=40, batch=4, seq=64, lr=3e-3, warmup=5, seed=1234),
         drafter_arch=dict(K=4, layers=2, heads=2, head_dim=32, mlp_dim=128),
-        drafter=dict(steps=20, batch=2, seq=32, lr=3e-3, warmup=5, seed=1234),
+        drafter=dict(steps=20, batch=2, seq=32, lr=3e-3, warmup=5, seed=1234), draft_vocab=256,
         adapter_rank=8, golden_prompts=2, golden_steps=12, bench_prompts=4),
 }
 
@@ -153,7 +153,11 @@ def main():
     for p in target.parameters():
         p.requires_grad_(False)
     torch.manual_seed(cfg["drafter"]["seed"])
-    drafter = SpecBlockDrafter(target.cfg, **cfg["drafter_arch"])
+    d2t = None
+    if cfg.get("draft_vocab"):  # the most frequent tokens of the drafter's training text (drafter_build.py uses labels)
+        counts = torch.bincount(streams["A"]["train"].long(), minlength=cfg["vocab"])
+        d2t = sorted(torch.argsort(counts, descending=True)[:cfg["draft_vocab"]].tolist())
+    drafter = SpecBlockDrafter(target.cfg, draft_vocab=d2t, **cfg["drafter_arch"])
     drafter.attach_target(target)
     n_drafter = sum(p.numel() for p in drafter.parameters())
     log(f"  drafter parameters (excluding the shared frozen embedding/LM head): {n_drafter:,}")
@@ -220,6 +224,8 @@ def main():
                                      {"class": 2, "ranks": "5-10", "branch": 10},
                                      {"class": 3, "ranks": ">10", "branch": 0}],
                     "io": drafter_io, "kv_layout": export.KV_LAYOUT_DOC,
+                    "draft_to_target": drafter.d2t.tolist(),
+                    "rank_features": "from the drafter's distribution BEFORE the adapter",
                     "training": dict(cfg["drafter"], steps=d_steps, seconds=round(d_sec, 1), domains="A only",
                                      objective="CE to target greedy tokens, valid-prefix mask, 0.8^k slot "
                                                "weights, 2 chained blocks, rank head CE x0.1"),

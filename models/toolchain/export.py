@@ -83,12 +83,15 @@ def export_drafter(drafter, path, rank):
                       output_names=outputs, dynamic_axes=dyn, opset_version=OPSET, do_constant_folding=True)
     named = {"drafter." + k: v for k, v in drafter.state_dict().items()}
     named["target.embed.weight"] = drafter.embed_weight
+    named["drafter.head.weight"] = drafter.head_weight
     _finalize(path, named)
     kv = ["batch", "past", h, d]
-    return {"inputs": _io(inputs, [["batch", "seq"], ["batch", "seq", H], ["batch", "seq"], ["seq"], ["batch", "seq"],
-                                   ["batch", 1, "seq", "past+seq"], [rank, H], [H, rank]] + [kv] * (2 * L),
-                          ["int64", "float32", "int64", "int64", "int64", "float32", "float32", "float32"]
-                          + ["float32"] * (2 * L)),
+    io_in = _io(inputs, [["batch", "seq"], ["batch", "seq", H], ["batch", "seq"], ["seq"], ["batch", "seq"],
+                         ["batch", 1, "seq", "past+seq"], [rank, H], [H, rank]] + [kv] * (2 * L),
+                ["int64", "float32", "int64", "int64", "int64", "float32", "float32", "float32"] + ["float32"] * (2 * L))
+    if L == 1:  # no layer-wise shift: the exporter drops the unused input
+        io_in = [t for t in io_in if t["name"] != "shift_index"]
+    return {"inputs": io_in,
             "outputs": _io(outputs, [["batch", "seq", H], ["batch", "seq", DRAFTER_TOPK], ["batch", "seq", DRAFTER_TOPK],
                                      ["batch", "seq", 4]] + [["batch", "seq", h, d]] * (2 * L),
                            ["float32", "int64", "float32", "float32"] + ["float32"] * (2 * L))}
@@ -204,6 +207,13 @@ def golden_outputs(target, drafter, tok, streams, cfg, rank):
                           "probe_logits": [float(lg[i]) for i in probe_ids]})
         cases.append({"domain": d, "prompt": prompt, "prompt_ids": ids, "generated": gen,
                       "text": tok.decode(gen), "steps": steps})
+    return {"probe_ids": probe_ids, "tolerance": 1e-4, "target": cases,
+            "drafter": drafter_golden(target, drafter, cases[0], rank), "drafter_uses_case": 0}
+
+
+@torch.no_grad()
+def drafter_golden(target, drafter, case, rank):
+    """The drafter's goldens on a target golden case: context pairs plus one block, zero and random adapter."""
     drafter_cases = []
     K = drafter.K
     H = drafter.dim
@@ -211,9 +221,9 @@ def golden_outputs(target, drafter, tok, streams, cfg, rank):
     adapters = {"zero": (torch.zeros(rank, H), torch.zeros(H, rank)),
                 "random": ((torch.randn(rank, H, generator=g) * 0.05).half().float(),
                            (torch.randn(H, rank, generator=g) * 0.05).half().float())}
-    ids = cases[0]["prompt_ids"]
+    ids = case["prompt_ids"]
     n = len(ids)
-    gen0 = cases[0]["generated"][0]
+    gen0 = case["generated"][0]
     logits, h, _ = target(torch.tensor([ids]), torch.arange(n).unsqueeze(0), _mask(n, 0), target.empty_past(1))
     # context pairs (h_t, x_{t+1}) for t < n-1, then the anchor (h_{n-1}, first generated token), then K-1 slots
     tokens = ids[1:] + [gen0] + [0] * (K - 1)
@@ -231,14 +241,13 @@ def golden_outputs(target, drafter, tok, streams, cfg, rank):
         exp = DrafterExport(drafter, DRAFTER_TOPK)
         outs = exp(torch.tensor([tokens]), hidden, torch.tensor([slots]), torch.tensor(shift),
                    torch.tensor([pos]), mask.view(1, 1, S, S), a, b, *drafter.empty_past(1))
-        hid, tids, tlp, rk = outs[0][0], outs[1][0], outs[2][0], outs[3][0]
+        hid, tids, tlp, rk = outs[0][0], drafter.d2t[outs[1][0]], outs[2][0], outs[3][0]  # ids as target tokens
         drafter_cases.append({"adapter": name, "adapter_a": a.flatten().tolist(), "adapter_b": b.flatten().tolist(),
                               "input_ids": tokens, "slot_ids": slots, "shift_index": shift, "position_ids": pos,
                               "mask": "prompt causal; block slots see all context and earlier slots",
                               "last_k_topk_ids": tids[-K:].tolist(), "last_k_topk_logprobs": tlp[-K:].tolist(),
                               "last_k_rank_logits": rk[-K:].tolist(), "last_k_hidden_head": hid[-K:, :8].tolist()})
-    return {"probe_ids": probe_ids, "tolerance": 1e-4, "target": cases, "drafter": drafter_cases,
-            "drafter_uses_case": 0}
+    return drafter_cases
 
 
 streams_texts = {}

@@ -147,12 +147,19 @@ class SpecBlockDrafter(nn.Module):
     The low-rank adapter h' = h + B(A h) acts on the output path only, and its tensors are inputs.
     """
 
-    def __init__(self, target_cfg, K=4, layers=2, heads=3, head_dim=64, mlp_dim=768, rank_hidden=128):
+    def __init__(self, target_cfg, K=4, layers=2, heads=3, head_dim=64, mlp_dim=768, rank_hidden=128,
+                 draft_vocab=None):
         super().__init__()
         dim = target_cfg["dim"]
         self.K, self.dim = K, dim
+        vocab = target_cfg["vocab"]
+        # draft_vocab: the target ids the head covers (the draft-to-target map, d2t); None = the full vocabulary
+        d2t = torch.arange(vocab) if draft_vocab is None else torch.as_tensor(draft_vocab, dtype=torch.long)
+        self.d2t = d2t
+        self.t2d = torch.full((vocab,), -1, dtype=torch.long)
+        self.t2d[d2t] = torch.arange(len(d2t))
         self.cfg = dict(dim=dim, K=K, layers=layers, heads=heads, head_dim=head_dim, mlp_dim=mlp_dim,
-                        vocab=target_cfg["vocab"], max_pos=target_cfg["max_pos"])
+                        vocab=vocab, draft_vocab=len(d2t), max_pos=target_cfg["max_pos"])
         self.slot_embed = nn.Parameter(torch.randn(K, dim) * 0.02)
         self.fuse_in = nn.Linear(2 * dim, dim, bias=False)
         self.blocks = nn.ModuleList(Block(dim, heads, head_dim, mlp_dim) for _ in range(layers))
@@ -163,10 +170,12 @@ class SpecBlockDrafter(nn.Module):
         cos, sin = rope_tables(head_dim, target_cfg["max_pos"])
         self.register_buffer("rope_cos", cos, persistent=False)
         self.register_buffer("rope_sin", sin, persistent=False)
-        self.embed_weight = None  # frozen target embedding / LM head, attached by attach_target
+        self.embed_weight = None  # frozen target embedding (input tokens), attached by attach_target
+        self.head_weight = None   # its rows for the draft vocabulary: the drafter's frozen LM head
 
     def attach_target(self, target):
         self.embed_weight = target.embed.weight.detach()
+        self.head_weight = self.embed_weight[self.d2t].contiguous()
 
     def trunk(self, input_ids, hidden_in, slot_ids, shift_index, position_ids, mask, pasts):
         tok = F.embedding(input_ids, self.embed_weight)
@@ -185,8 +194,9 @@ class SpecBlockDrafter(nn.Module):
         return self.norm(x), presents
 
     def logits(self, h, adapter_a, adapter_b):
+        """Draft-vocabulary logits of the adapted hidden state (index i is target token d2t[i])."""
         adapted = h + torch.matmul(torch.matmul(h, adapter_a.t()), adapter_b.t())
-        return F.linear(adapted, self.embed_weight)
+        return F.linear(adapted, self.head_weight)
 
     def rank_logits(self, h, logprobs):
         top20 = torch.topk(logprobs, 20, dim=-1).values
@@ -198,7 +208,8 @@ class SpecBlockDrafter(nn.Module):
 
 
 class DrafterExport(nn.Module):
-    """ONNX entry point: trunk + adapter + top-k + rank head in one graph."""
+    """ONNX entry point: trunk + adapter + top-k + rank head in one graph. topk_ids are draft-vocabulary
+    indices; the runtime maps them to target ids with the manifest's draft_to_target map."""
 
     def __init__(self, drafter, topk=10):
         super().__init__()
@@ -208,10 +219,13 @@ class DrafterExport(nn.Module):
                 adapter_a, adapter_b, *pasts):
         h, presents = self.d.trunk(input_ids, hidden_in, slot_ids, shift_index, position_ids,
                                    attention_mask, list(pasts))
-        logprobs = torch.log_softmax(self.d.logits(h, adapter_a, adapter_b), dim=-1)
-        top_lp, top_ids = torch.topk(logprobs, 20, dim=-1)
-        rank = self.d.rank_head(torch.cat([h, distribution_features(top_lp)], dim=-1))
-        return (h, top_ids[..., :self.topk], top_lp[..., :self.topk], rank, *presents)
+        base = F.linear(h, self.d.head_weight)
+        adapted = base + F.linear(torch.matmul(torch.matmul(h, adapter_a.t()), adapter_b.t()), self.d.head_weight)
+        top_lp, top_ids = torch.topk(torch.log_softmax(adapted, dim=-1), self.topk, dim=-1)
+        # the rank head reads the UNADAPTED distribution, so an adapter update re-ranks without narrowing branching
+        base_top20 = torch.topk(torch.log_softmax(base, dim=-1), 20, dim=-1).values
+        rank = self.d.rank_head(torch.cat([h, distribution_features(base_top20)], dim=-1))
+        return (h, top_ids, top_lp, rank, *presents)
 
 
 class TargetExport(nn.Module):

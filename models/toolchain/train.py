@@ -159,11 +159,14 @@ def drafter_losses(drafter, slot_outputs, j2, zero_a, zero_b, decay=0.8):
         if k == 0:
             prefix_ok = torch.ones_like(label, dtype=torch.bool) if blk == 1 else block1_ok_at_anchor
         logprobs = torch.log_softmax(drafter.logits(hidden, zero_a, zero_b), dim=-1)
-        nll = -logprobs.gather(-1, label.unsqueeze(-1)).squeeze(-1)
+        draft_label = drafter.t2d[label]          # -1: a target token outside the draft vocabulary
+        drafted = draft_label >= 0
+        label_lp = logprobs.gather(-1, draft_label.clamp(min=0).unsqueeze(-1)).squeeze(-1)
         valid = prefix_ok.float()
-        total = total + (decay ** k) * (nll * valid).sum() / valid.sum().clamp(min=1)
+        learnable = (prefix_ok & drafted).float()
+        total = total + (decay ** k) * (-label_lp * learnable).sum() / learnable.sum().clamp(min=1)
         with torch.no_grad():
-            rank = (logprobs > logprobs.gather(-1, label.unsqueeze(-1))).sum(-1)
+            rank = torch.where(drafted, (logprobs > label_lp.unsqueeze(-1)).sum(-1), torch.full_like(label, 10 ** 6))
             hit = rank == 0
             stats[f"acc_b{blk}_s{k}"] = (hit.float() * valid).sum().item() / max(1.0, valid.sum().item())
         rl = drafter.rank_logits(hidden.detach(), logprobs.detach())
@@ -227,7 +230,7 @@ def eval_drafter(drafter, target, stream, K, seq=128, max_windows=16):
         outs = drafter_step_outputs(drafter, ids, h, labels, K, 0, masks)
         for hidden, label, k, blk in outs:
             if blk == 1:
-                pred = drafter.logits(hidden, zero_a, zero_b).argmax(-1)
+                pred = drafter.d2t[drafter.logits(hidden, zero_a, zero_b).argmax(-1)]
                 hits[k] += (pred == label).float().sum().item()
         count += seq
     return [hh / max(1, count) for hh in hits]

@@ -21,12 +21,10 @@ final class DrafterLoader {
 
     private final SessionFactory sessions;
     private final ModelManifest.DrafterInfo contract;
-    private final int vocab;
 
-    DrafterLoader(SessionFactory sessions, ModelManifest.DrafterInfo contract, int vocab) {
+    DrafterLoader(SessionFactory sessions, ModelManifest.DrafterInfo contract) {
         this.sessions = sessions;
         this.contract = contract;
-        this.vocab = vocab;
     }
 
     DrafterModelHandle load(Path file, String expectedSha256, long generation) {
@@ -62,7 +60,7 @@ final class DrafterLoader {
         return new DrafterModelHandle(generation, source, sha, model, () -> new SpecBlockModel(sessions, info));
     }
 
-    /** One context pair plus a block of slots; every output must be finite and every token id in the vocabulary. */
+    /** One context pair plus a block of slots; every output must be finite and every token id in the draft vocabulary. */
     private void warmUp(SpecBlockModel model) {
         int h = contract.dim();
         float[] hidden = new float[h];
@@ -82,9 +80,11 @@ final class DrafterLoader {
         requireFinite("hidden_out", out.hidden());
         requireFinite("topk_logprobs", out.topLogprobs());
         requireFinite("rank_logits", out.rankLogits());
+        int draftVocab = contract.vocabulary().size();
         for (long id : out.topIds()) {
-            if (id < 0 || id >= vocab) {
-                throw new IllegalArgumentException("topk_ids holds token id " + id + ", outside the vocabulary");
+            if (id < 0 || id >= draftVocab) {
+                throw new IllegalArgumentException("topk_ids holds draft id " + id + ", outside the draft vocabulary of "
+                        + draftVocab + " tokens");
             }
         }
     }
@@ -100,6 +100,6 @@ final class DrafterLoader {
     private ModelManifest.DrafterInfo withFile(Path file) {
         ModelManifest.DrafterInfo c = contract;
         return new ModelManifest.DrafterInfo(file, c.blockSize(), c.topk(), c.adapterRank(), c.dim(), c.layers(),
-                c.heads(), c.headDim(), c.maxPositions(), c.inputs(), c.outputs());
+                c.heads(), c.headDim(), c.maxPositions(), c.inputs(), c.outputs(), c.vocabulary());
     }
 }

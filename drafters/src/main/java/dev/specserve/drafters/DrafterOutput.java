@@ -1,10 +1,14 @@
 package dev.specserve.drafters;
 
+import dev.specserve.runtime.manifest.DraftVocabulary;
 import java.nio.FloatBuffer;
 
-/** One drafter call's outputs per row: hidden [S][H], top-k ids and log-probs [S][k], rank logits [S][4]. */
+/**
+ * One drafter call's outputs per row: hidden [S][H], top-k draft ids and log-probs [S][k], rank logits [S][4].
+ * {@link #topIds(int)} maps the draft ids to target tokens through the drafter's vocabulary.
+ */
 record DrafterOutput(int rows, int dim, int topk, float[] hidden, long[] topIds, float[] topLogprobs,
-                     float[] rankLogits, FloatBuffer[] present, long runNanos) {
+                     float[] rankLogits, FloatBuffer[] present, long runNanos, DraftVocabulary vocabulary) {
 
     float[] hiddenRow(int row) {
         float[] h = new float[dim];
@@ -12,10 +16,11 @@ record DrafterOutput(int rows, int dim, int topk, float[] hidden, long[] topIds,
         return h;
     }
 
+    /** The row's top-k as target token ids. */
     int[] topIds(int row) {
         int[] ids = new int[topk];
         for (int i = 0; i < topk; i++) {
-            ids[i] = (int) topIds[row * topk + i];
+            ids[i] = vocabulary.toTarget((int) topIds[row * topk + i]);
         }
         return ids;
     }

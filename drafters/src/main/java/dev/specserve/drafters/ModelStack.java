@@ -40,7 +40,7 @@ public final class ModelStack implements AutoCloseable {
             this.versions = null;
             return;
         }
-        this.drafterLoader = new DrafterLoader(sessions, manifest.drafter(), manifest.target().vocab());
+        this.drafterLoader = new DrafterLoader(sessions, manifest.drafter());
         var bundled = new DrafterModelHandle(1, manifest.drafter().file().toString(),
                 ManifestLoader.sha256(manifest.drafter().file()), drafterModel,
                 () -> new SpecBlockModel(sessions, manifest.drafter()));

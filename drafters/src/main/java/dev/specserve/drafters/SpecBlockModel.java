@@ -24,6 +24,7 @@ public final class SpecBlockModel implements AutoCloseable {
     private final ModelManifest.DrafterInfo info;
     private final String[] pastNames;
     private final String[] presentNames;
+    private final boolean takesShiftIndex; // a one-layer drafter has no layer-wise shift, so no shift_index input
 
     public SpecBlockModel(SessionFactory factory, ModelManifest.DrafterInfo info) {
         this.env = factory.environment();
@@ -33,6 +34,7 @@ public final class SpecBlockModel implements AutoCloseable {
         KvNames names = KvNames.forLayers(info.layers());
         pastNames = names.past();
         presentNames = names.present();
+        takesShiftIndex = session.getInputNames().contains("shift_index");
     }
 
     public ModelManifest.DrafterInfo info() {
@@ -76,7 +78,9 @@ public final class SpecBlockModel implements AutoCloseable {
             in.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), new long[] {1, s}));
             in.put("hidden_in", OnnxTensor.createTensor(env, FloatBuffer.wrap(hidden), new long[] {1, s, h}));
             in.put("slot_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(slots), new long[] {1, s}));
-            in.put("shift_index", OnnxTensor.createTensor(env, LongBuffer.wrap(shift), new long[] {s}));
+            if (takesShiftIndex) {
+                in.put("shift_index", OnnxTensor.createTensor(env, LongBuffer.wrap(shift), new long[] {s}));
+            }
             in.put("position_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(pos), new long[] {1, s}));
             in.put("attention_mask", OnnxTensor.createTensor(env, FloatBuffer.wrap(mask), new long[] {1, 1, s, p + s}));
             in.put("adapter_a", OnnxTensor.createTensor(env, FloatBuffer.wrap(adapter.a()), new long[] {adapter.rank(), h}));
@@ -94,7 +98,7 @@ public final class SpecBlockModel implements AutoCloseable {
                     present[i] = ((OnnxTensor) r.get(presentNames[i]).orElseThrow()).getFloatBuffer();
                 }
                 return new DrafterOutput(s, h, k, floats(r, "hidden_out"), longs(r, "topk_ids"),
-                        floats(r, "topk_logprobs"), floats(r, "rank_logits"), present, runNanos);
+                        floats(r, "topk_logprobs"), floats(r, "rank_logits"), present, runNanos, info.vocabulary());
             }
         } catch (OrtException e) {
             throw new IllegalStateException("drafter forward failed (S=" + s + ", past=" + p + "): " + e.getMessage(), e);

@@ -66,7 +66,7 @@ public final class AdaptationLoop implements AutoCloseable {
                                            Supplier<AdaptationController.Load> load, int maxBatch,
                                            FeedbackPublisher publisher, String replicaId) {
         var manifest = stack.manifest();
-        LmHead head = LmHead.readFp16(manifest.lmHead(), manifest.target().vocab(), manifest.drafter().dim());
+        LmHead head = LmHead.forDrafter(manifest);
         DrafterUpdater updater = AdaptationTuning.updater(stack.versions(), head);
         CostAwareBandit bandit = new CostAwareBandit(AdaptationTuning.bandit(7, tuning.horizonSeconds()));
         AdaptationController.Settings settings = new AdaptationController.Settings(drafterId,

@@ -84,7 +84,7 @@ public final class AdaptBench {
         DrafterVersion bundled = stack.versions().list().get(0);
         stack.versions().activate(bundled);
         var manifest = stack.manifest();
-        LmHead head = LmHead.readFp16(manifest.lmHead(), manifest.target().vocab(), manifest.drafter().dim());
+        LmHead head = LmHead.forDrafter(manifest);
         String drafterId = manifest.name() + "/drafter";
         java.util.concurrent.atomic.AtomicReference<Engine> serving = new java.util.concurrent.atomic.AtomicReference<>();
         AdaptationController controller = new AdaptationController(

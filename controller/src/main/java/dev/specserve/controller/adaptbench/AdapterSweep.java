@@ -45,7 +45,7 @@ public final class AdapterSweep {
     public List<Map<String, Object>> run(List<String> trainPrompts, List<String> evalPrompts, double learningRate,
                                          int batch, List<Integer> steps, List<Double> smoothings) {
         var m = stack.manifest();
-        LmHead head = LmHead.readFp16(m.lmHead(), m.target().vocab(), m.drafter().dim());
+        LmHead head = LmHead.forDrafter(m);
         ShadowEvaluator shadow = new ShadowEvaluator(head);
         DrafterVersion bundled = stack.versions().current();
         List<AdapterSample> train = new ArrayList<>();

@@ -33,7 +33,7 @@ public final class AdapterTrainer {
         this.labelSmoothing = labelSmoothing;
     }
 
-    /** Loss and gradients of one batch. */
+    /** Loss and gradients of one batch, over its samples whose target token is in the draft vocabulary. */
     public record Gradient(double loss, float[] gradA, float[] gradB) {}
 
     public Gradient gradient(Adapter adapter, List<AdapterSample> batch) {
@@ -49,7 +49,13 @@ public final class AdapterTrainer {
         float[] gAct = new float[h];
         float[] gU = new float[r];
         double loss = 0;
+        int used = 0;
         for (AdapterSample s : batch) {
+            int label = head.rowOf(s.targetToken());
+            if (label < 0) {
+                continue; // outside the draft vocabulary: no adapter can make the drafter propose it
+            }
+            used++;
             float[] x = s.hidden();
             for (int i = 0; i < r; i++) {
                 float sum = 0;
@@ -81,11 +87,11 @@ public final class AdapterTrainer {
                 meanLogit += l;
             }
             meanLogit /= logits.length;
-            loss += logZ - (1 - labelSmoothing) * logits[s.targetToken()] - labelSmoothing * meanLogit;
+            loss += logZ - (1 - labelSmoothing) * logits[label] - labelSmoothing * meanLogit;
             for (int v = 0; v < logits.length; v++) {
                 logits[v] = (float) (Math.exp(logits[v] - logZ) - uniform); // softmax - smoothed target = dL/dlogits
             }
-            logits[s.targetToken()] -= (float) (1 - labelSmoothing);
+            logits[label] -= (float) (1 - labelSmoothing);
             java.util.Arrays.fill(gAct, 0f);
             head.backProject(logits, gAct);
             for (int i = 0; i < r; i++) {
@@ -102,7 +108,7 @@ public final class AdapterTrainer {
                 }
             }
         }
-        float n = Math.max(1, batch.size());
+        float n = Math.max(1, used);
         for (int i = 0; i < gA.length; i++) {
             gA[i] /= n;
         }

@@ -5,7 +5,8 @@ import java.util.List;
 
 /**
  * Scores adapter versions on held-out recent samples before any swap: top-1 agreement with the target
- * (the acceptance the adapter would have had) and mean loss. A candidate with a non-finite value or the
+ * (the acceptance the adapter would have had; a target token outside the draft vocabulary is a miss) and mean
+ * loss over the samples the drafter could have proposed. A candidate with a non-finite value or the
  * wrong shape is rejected outright.
  */
 public final class ShadowEvaluator {
@@ -27,7 +28,13 @@ public final class ShadowEvaluator {
         float[] logits = new float[head.vocab()];
         int hits = 0;
         double loss = 0;
+        int scored = 0;
         for (AdapterSample s : heldOut) {
+            int label = head.rowOf(s.targetToken());
+            if (label < 0) {
+                continue; // outside the draft vocabulary: a miss for every adapter
+            }
+            scored++;
             float[] x = s.hidden();
             for (int i = 0; i < r; i++) {
                 float sum = 0;
@@ -56,13 +63,12 @@ public final class ShadowEvaluator {
             for (float l : logits) {
                 z += Math.exp(l - max);
             }
-            loss += max + Math.log(z) - logits[s.targetToken()];
-            if (best == s.targetToken()) {
+            loss += max + Math.log(z) - logits[label];
+            if (best == label) {
                 hits++;
             }
         }
-        int n = Math.max(1, heldOut.size());
-        return new Score((double) hits / n, loss / n);
+        return new Score((double) hits / Math.max(1, heldOut.size()), loss / Math.max(1, scored));
     }
 
     /** Accepts the candidate only if it is well-formed and at least {@code margin} better in agreement. */

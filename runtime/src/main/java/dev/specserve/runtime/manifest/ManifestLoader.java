@@ -60,7 +60,8 @@ public final class ManifestLoader {
             throw new ManifestException("manifest: target heads " + heads + " is not a multiple of kv_heads "
                     + targetInfo.kvHeads());
         }
-        ModelManifest.DrafterInfo drafterInfo = root.has("drafter") ? drafter(directory, root.object("drafter"), checksums) : null;
+        ModelManifest.DrafterInfo drafterInfo = root.has("drafter")
+                ? drafter(directory, root.object("drafter"), checksums, targetInfo.vocab()) : null;
         if (drafterInfo != null && drafterInfo.dim() != targetInfo.dim()) {
             throw new ManifestException("manifest: drafter dim " + drafterInfo.dim()
                     + " differs from target dim " + targetInfo.dim() + " (the drafter reads target hidden states)");
@@ -84,14 +85,16 @@ public final class ManifestLoader {
         };
     }
 
-    private static ModelManifest.DrafterInfo drafter(Path directory, ManifestFields drafter, Map<String, Object> checksums) {
+    private static ModelManifest.DrafterInfo drafter(Path directory, ManifestFields drafter, Map<String, Object> checksums,
+                                                     int targetVocab) {
         ManifestFields cfg = drafter.object("config");
         return new ModelManifest.DrafterInfo(
                 verifiedFile(directory, drafter.string("file"), checksums),
                 drafter.integer("block_size"), drafter.integer("topk"), drafter.integer("adapter_rank"),
                 cfg.integer("dim"), cfg.integer("layers"), cfg.integer("heads"),
                 cfg.integer("head_dim"), cfg.integer("max_pos"),
-                drafter.object("io").tensors("inputs"), drafter.object("io").tensors("outputs"));
+                drafter.object("io").tensors("inputs"), drafter.object("io").tensors("outputs"),
+                DraftVocabulary.fromJson(drafter.map().get("draft_to_target"), targetVocab));
     }
 
     private static Path verifiedFile(Path dir, String name, Map<String, Object> checksums) {

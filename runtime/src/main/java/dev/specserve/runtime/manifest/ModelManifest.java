@@ -47,6 +47,8 @@ public record ModelManifest(
         OPTIMUM
     }
 
+    /** {@code vocabulary} maps the drafter's output ids (its top-k) to target tokens. */
     public record DrafterInfo(Path file, int blockSize, int topk, int adapterRank, int dim, int layers, int heads,
-                              int headDim, int maxPositions, List<TensorSpec> inputs, List<TensorSpec> outputs) {}
+                              int headDim, int maxPositions, List<TensorSpec> inputs, List<TensorSpec> outputs,
+                              DraftVocabulary vocabulary) {}
 }

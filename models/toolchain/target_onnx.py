@@ -1,0 +1,73 @@
+"""Rebuilds the target's PyTorch weights from a committed target.onnx, checked against golden.json.
+
+The export stores every weight as a named initializer (fp16 + Cast where lossless; Linear weights
+pre-transposed, suffixed ".T"), so the state dict is recovered exactly, without any training checkpoint.
+"""
+import json
+import os
+
+import numpy as np
+import onnx
+import torch
+from onnx import numpy_helper
+
+from model import TargetLM
+
+
+def load_state(onnx_path, prefixes):
+    """The state dict stored as named initialisers of an exported graph (see export._finalize)."""
+    state = {}
+    for init in onnx.load(onnx_path).graph.initializer:
+        name = init.name
+        for prefix in prefixes:
+            if name.startswith(prefix):
+                name = name[len(prefix):]
+                break
+        else:
+            continue
+        if "#" in name:
+            continue  # a duplicate of another initializer
+        arr = numpy_helper.to_array(init).astype(np.float32)
+        if name.endswith(".fp16"):
+            name = name[:-len(".fp16")]
+        if name.endswith(".T"):
+            name, arr = name[:-2], arr.T
+        state[name] = torch.from_numpy(np.ascontiguousarray(arr))
+    return state
+
+
+def load_target(model_dir):
+    """Returns (TargetLM in eval mode, frozen; manifest) rebuilt from model_dir/target.onnx."""
+    manifest = json.load(open(os.path.join(model_dir, "manifest.json")))
+    c = manifest["target"]["config"]
+    target = TargetLM(c["vocab"], c["dim"], c["layers"], c["heads"], c["mlp_dim"], c["max_pos"])
+    state = load_state(os.path.join(model_dir, "target.onnx"), ("target.", "t."))
+    expected = set(target.state_dict())
+    missing, extra = expected - set(state), set(state) - expected
+    if missing or extra:
+        raise ValueError(f"target.onnx initialisers do not cover the target: missing {sorted(missing)[:5]}, "
+                         f"unexpected {sorted(extra)[:5]}")
+    target.load_state_dict(state)
+    target.eval()
+    for p in target.parameters():
+        p.requires_grad_(False)
+    return target, manifest
+
+
+@torch.no_grad()
+def check_golden(target, model_dir, tolerance=None):
+    """Replays golden.json's greedy cases through the rebuilt target; raises if any token or logit differs."""
+    from export import greedy_with_cache
+    golden = json.load(open(os.path.join(model_dir, "golden.json")))
+    tol = tolerance or golden.get("tolerance", 1e-4)
+    probe = golden["probe_ids"]
+    worst = 0.0
+    for case in golden["target"]:
+        gen, logits, _ = greedy_with_cache(target, case["prompt_ids"], len(case["generated"]))
+        if gen != case["generated"]:
+            raise ValueError(f"rebuilt target decodes {gen[:8]}... but golden.json has {case['generated'][:8]}...")
+        for lg, step in zip(logits, case["steps"]):
+            worst = max(worst, max(abs(float(lg[i]) - v) for i, v in zip(probe, step["probe_logits"])))
+    if worst > tol:
+        raise ValueError(f"rebuilt target's logits differ from golden.json by {worst:.2e} (> {tol})")
+    return worst
