@@ -36,4 +36,29 @@ class TokenizerTest {
                 .allMatch(id -> id >= 0 && id < models.manifest.tokenizer().vocabSize());
         assertThat(models.tokenizer.decode(ids)).isEqualTo(text);
     }
+
+    /** A tokenizer.json whose post-processor puts BOS (here id 0, the demo's only special token) in front. */
+    @org.junit.jupiter.api.Test
+    void aPostProcessorsBosIsAddedOnceEvenWhenAChatTemplateAlreadyWroteIt(@org.junit.jupiter.api.io.TempDir
+                                                                             java.nio.file.Path tmp) throws Exception {
+        var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        var json = (com.fasterxml.jackson.databind.node.ObjectNode) mapper.readTree(
+                models.manifest.tokenizer().file().toFile());
+        String bos = "<|endoftext|>";
+        json.set("post_processor", mapper.readTree("{\"type\":\"TemplateProcessing\",\"single\":[{\"SpecialToken\":"
+                + "{\"id\":\"" + bos + "\",\"type_id\":0}},{\"Sequence\":{\"id\":\"A\",\"type_id\":0}}],\"pair\":[],"
+                + "\"special_tokens\":{\"" + bos + "\":{\"id\":\"" + bos + "\",\"ids\":[0],\"tokens\":[\"" + bos + "\"]}}}"));
+        java.nio.file.Path file = tmp.resolve("tokenizer.json");
+        mapper.writeValue(file.toFile(), json);
+        try (var plain = dev.specserve.runtime.tokenizer.TextTokenizer.load(models.manifest.tokenizer().file(), 0);
+             var withBos = dev.specserve.runtime.tokenizer.TextTokenizer.load(file, 0)) {
+            int[] text = plain.encode("def f(x):");
+
+            assertThat(withBos.encode("def f(x):")).as("BOS added in front").startsWith(0).hasSize(text.length + 1);
+            assertThat(withBos.encode(bos + "def f(x):")).as("a template's own BOS is not doubled")
+                    .containsExactly(withBos.encode("def f(x):"));
+            assertThat(plain.encode(bos + bos + "x")).as("text that really starts with two keeps both")
+                    .startsWith(0, 0);
+        }
+    }
 }

@@ -1,6 +1,5 @@
 package dev.specserve.runtime.tokenizer;
 
-import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import dev.specserve.runtime.SpecserveHome;
 import java.io.IOException;
@@ -102,14 +101,29 @@ public final class TextTokenizer implements AutoCloseable {
         return maxTokenBytes;
     }
 
+    /**
+     * Token ids of a prompt, with the special tokens the tokenizer's own post-processor adds (a Llama
+     * {@code tokenizer.json} puts BOS in front, as Hugging Face's {@code tokenizer(text)} and vLLM's completions
+     * do; the demo tokenizer adds none). When the text itself already begins with that token (a chat template
+     * that writes {@code bos_token}), the added copy is dropped, so a prompt never starts with two.
+     */
     public int[] encode(String text) {
-        Encoding e = tokenizer.encode(text, false, false);
-        long[] ids = e.getIds();
-        int[] out = new int[ids.length];
-        for (int i = 0; i < ids.length; i++) {
-            out[i] = (int) ids[i];
+        long[] ids = tokenizer.encode(text, true, false).getIds();
+        int from = 0;
+        if (ids.length >= 2 && ids[0] == ids[1] && isAddedSpecial(ids[0], text)) {
+            from = 1;
+        }
+        int[] out = new int[ids.length - from];
+        for (int i = from; i < ids.length; i++) {
+            out[i - from] = (int) ids[i];
         }
         return out;
+    }
+
+    /** True when the text does not itself start with two copies of token {@code id}: the first one was added. */
+    private boolean isAddedSpecial(long id, String text) {
+        long[] raw = tokenizer.encode(text, false, false).getIds();
+        return raw.length == 0 || raw[0] != id || raw.length < 2 || raw[1] != id;
     }
 
     public String decode(int[] ids) {
