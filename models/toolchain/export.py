@@ -214,17 +214,24 @@ def golden_outputs(target, drafter, tok, streams, cfg, rank):
 @torch.no_grad()
 def drafter_golden(target, drafter, case, rank):
     """The drafter's goldens on a target golden case: context pairs plus one block, zero and random adapter."""
-    drafter_cases = []
+    return drafter_cases(target, drafter, case["prompt_ids"], rank, case["generated"][0])
+
+
+@torch.no_grad()
+def drafter_cases(target, drafter, ids, rank, gen0=None):
+    """Drafter golden cases for DrafterParity in Java, for any target with the tree contract's forward
+    (the demo's or an exported HF model): context pairs, the anchor and one block, with a zero and a random
+    adapter. gen0 is the first generated token (default: the target's greedy choice)."""
     K = drafter.K
     H = drafter.dim
     g = torch.Generator().manual_seed(5)
     adapters = {"zero": (torch.zeros(rank, H), torch.zeros(H, rank)),
                 "random": ((torch.randn(rank, H, generator=g) * 0.05).half().float(),
                            (torch.randn(H, rank, generator=g) * 0.05).half().float())}
-    ids = case["prompt_ids"]
     n = len(ids)
-    gen0 = case["generated"][0]
     logits, h, _ = target(torch.tensor([ids]), torch.arange(n).unsqueeze(0), _mask(n, 0), target.empty_past(1))
+    if gen0 is None:
+        gen0 = int(logits[0, -1].argmax())
     # context pairs (h_t, x_{t+1}) for t < n-1, then the anchor (h_{n-1}, first generated token), then K-1 slots
     tokens = ids[1:] + [gen0] + [0] * (K - 1)
     hidden = torch.cat([h[0], h[0, -1:].expand(K - 1, H)], dim=0).unsqueeze(0)
@@ -237,17 +244,21 @@ def drafter_golden(target, drafter, case, rank):
         for kk in range(S):
             if (q < n and kk <= q) or (q >= n and (kk < n or (n <= kk <= q))):
                 mask[q, kk] = 0.0
+    d2t = getattr(drafter, "d2t", None)
+    cases = []
     for name, (a, b) in adapters.items():
         exp = DrafterExport(drafter, DRAFTER_TOPK)
         outs = exp(torch.tensor([tokens]), hidden, torch.tensor([slots]), torch.tensor(shift),
                    torch.tensor([pos]), mask.view(1, 1, S, S), a, b, *drafter.empty_past(1))
-        hid, tids, tlp, rk = outs[0][0], drafter.d2t[outs[1][0]], outs[2][0], outs[3][0]  # ids as target tokens
-        drafter_cases.append({"adapter": name, "adapter_a": a.flatten().tolist(), "adapter_b": b.flatten().tolist(),
-                              "input_ids": tokens, "slot_ids": slots, "shift_index": shift, "position_ids": pos,
-                              "mask": "prompt causal; block slots see all context and earlier slots",
-                              "last_k_topk_ids": tids[-K:].tolist(), "last_k_topk_logprobs": tlp[-K:].tolist(),
-                              "last_k_rank_logits": rk[-K:].tolist(), "last_k_hidden_head": hid[-K:, :8].tolist()})
-    return drafter_cases
+        hid, tids, tlp, rk = outs[0][0], outs[1][0], outs[2][0], outs[3][0]
+        if d2t is not None:
+            tids = d2t[tids]  # ids as target tokens
+        cases.append({"adapter": name, "adapter_a": a.flatten().tolist(), "adapter_b": b.flatten().tolist(),
+                      "input_ids": tokens, "slot_ids": slots, "shift_index": shift, "position_ids": pos,
+                      "mask": "prompt causal; block slots see all context and earlier slots",
+                      "last_k_topk_ids": tids[-K:].tolist(), "last_k_topk_logprobs": tlp[-K:].tolist(),
+                      "last_k_rank_logits": rk[-K:].tolist(), "last_k_hidden_head": hid[-K:, :8].tolist()})
+    return cases
 
 
 streams_texts = {}

@@ -18,7 +18,7 @@ from hf_checkpoint import CheckpointError
 from hf_export import load_model, sha256
 from hf_model import NEG
 from hf_tokenizer import byte_level
-from model import DrafterExport, SpecBlockDrafter
+from model import SpecBlockDrafter
 
 RECIPES = {
     "full": dict(arch=dict(K=4, layers=2, heads=3, head_dim=64, mlp_dim=640),
@@ -63,41 +63,9 @@ def corpus_stream(files, tok_json, eos_id, log):
     return torch.tensor(ids, dtype=torch.int32)
 
 
-@torch.no_grad()
 def drafter_goldens(model, drafter, prompt_ids, rank):
-    """The demo's drafter golden cases (export.golden_outputs), for DrafterParity in Java."""
-    K, H = drafter.K, drafter.dim
-    g = torch.Generator().manual_seed(5)
-    adapters = {"zero": (torch.zeros(rank, H), torch.zeros(H, rank)),
-                "random": ((torch.randn(rank, H, generator=g) * 0.05).half().float(),
-                           (torch.randn(H, rank, generator=g) * 0.05).half().float())}
-    ids, n = prompt_ids, len(prompt_ids)
-    mask = torch.triu(torch.full((n, n), NEG), 1).view(1, 1, n, n)
-    logits, h, _ = model(torch.tensor([ids]), torch.arange(n).unsqueeze(0), mask, model.empty_past(1))
-    gen0 = int(logits[0, -1].argmax())
-    tokens = ids[1:] + [gen0] + [0] * (K - 1)
-    hidden = torch.cat([h[0], h[0, -1:].expand(K - 1, H)], dim=0).unsqueeze(0)
-    slots = [0] * n + list(range(1, K))
-    shift = list(range(n)) + [n - 1 + k for k in range(K - 1)]
-    pos = list(range(1, n + 1)) + [n + k for k in range(1, K)]
-    S = n + K - 1
-    m = torch.full((S, S), NEG)
-    for q in range(S):
-        for kk in range(S):
-            if (q < n and kk <= q) or (q >= n and (kk < n or (n <= kk <= q))):
-                m[q, kk] = 0.0
-    cases = []
-    for name, (a, b) in adapters.items():
-        outs = DrafterExport(drafter, demo_export.DRAFTER_TOPK)(
-            torch.tensor([tokens]), hidden, torch.tensor([slots]), torch.tensor(shift), torch.tensor([pos]),
-            m.view(1, 1, S, S), a, b, *drafter.empty_past(1))
-        hid, tids, tlp, rk = outs[0][0], outs[1][0], outs[2][0], outs[3][0]
-        cases.append({"adapter": name, "adapter_a": a.flatten().tolist(), "adapter_b": b.flatten().tolist(),
-                      "input_ids": tokens, "slot_ids": slots, "shift_index": shift, "position_ids": pos,
-                      "mask": "prompt causal; block slots see all context and earlier slots",
-                      "last_k_topk_ids": tids[-K:].tolist(), "last_k_topk_logprobs": tlp[-K:].tolist(),
-                      "last_k_rank_logits": rk[-K:].tolist(), "last_k_hidden_head": hid[-K:, :8].tolist()})
-    return cases
+    """The demo's drafter golden cases (export.drafter_cases), for DrafterParity in Java."""
+    return demo_export.drafter_cases(model, drafter, prompt_ids, rank)
 
 
 def run(models_dir, corpus_files, recipe="full", steps=None, checkpoint=None, log=print):
