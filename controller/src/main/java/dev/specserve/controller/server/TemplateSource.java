@@ -84,36 +84,35 @@ final class TemplateSource {
 
     /** The index of the {@code ')'} closing the {@code '('} at {@code open}, skipping strings; -1 if none. */
     private static int matching(String s, int open) {
-        int depth = 0;
-        char quote = 0;
-        for (int i = open; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (quote != 0) {
-                if (c == '\\') {
-                    i++;
-                } else if (c == quote) {
-                    quote = 0;
-                }
-            } else if (c == '\'' || c == '"') {
-                quote = c;
-            } else if (c == '(' || c == '[' || c == '{') {
-                depth++;
-            } else if (c == ')' || c == ']' || c == '}') {
-                if (--depth == 0) {
-                    return c == ')' ? i : -1;
-                }
-            }
-        }
-        return -1;
+        int end = scan(s, open, (i, c, depth) -> depth == 0 && (c == ')' || c == ']' || c == '}'));
+        return end >= 0 && s.charAt(end) == ')' ? end : -1;
     }
 
     /** Splits on commas outside brackets and strings. */
     private static java.util.List<String> topLevelSplit(String s) {
         java.util.List<String> parts = new java.util.ArrayList<>();
+        int[] start = {0};
+        scan(s, 0, (i, c, depth) -> {
+            if (c == ',' && depth == 0) {
+                parts.add(s.substring(start[0], i));
+                start[0] = i + 1;
+            }
+            return false;
+        });
+        parts.add(s.substring(start[0]));
+        return parts;
+    }
+
+    /** Sees each character outside string literals with the bracket depth after it; true stops the scan. */
+    private interface Visitor {
+        boolean stop(int index, char c, int depth);
+    }
+
+    /** Walks {@code s} from {@code from}, skipping quoted strings; the index where the visitor stopped, or -1. */
+    private static int scan(String s, int from, Visitor visitor) {
         int depth = 0;
         char quote = 0;
-        int start = 0;
-        for (int i = 0; i < s.length(); i++) {
+        for (int i = from; i < s.length(); i++) {
             char c = s.charAt(i);
             if (quote != 0) {
                 if (c == '\\') {
@@ -121,19 +120,22 @@ final class TemplateSource {
                 } else if (c == quote) {
                     quote = 0;
                 }
-            } else if (c == '\'' || c == '"') {
+                continue;
+            }
+            if (c == '\'' || c == '"') {
                 quote = c;
-            } else if (c == '(' || c == '[' || c == '{') {
+                continue;
+            }
+            if (c == '(' || c == '[' || c == '{') {
                 depth++;
             } else if (c == ')' || c == ']' || c == '}') {
                 depth--;
-            } else if (c == ',' && depth == 0) {
-                parts.add(s.substring(start, i));
-                start = i + 1;
+            }
+            if (visitor.stop(i, c, depth)) {
+                return i;
             }
         }
-        parts.add(s.substring(start));
-        return parts;
+        return -1;
     }
 
     /** The {@code =} of a {@code name=value} argument ({@code ==} is not one), or -1. */
