@@ -23,7 +23,7 @@ public enum ConfigKey {
             "Per-request generation timeout in ms (0 = none)."),
     PREFIX_CACHE_BYTES("prefix_cache_bytes", Type.NON_NEGATIVE_LONG, "268435456",
             "Prefix (KV) cache capacity in bytes (0 disables it)."),
-    PREFILL_CHUNK_TOKENS("prefill_chunk_tokens", Type.POSITIVE_INT, "32",
+    PREFILL_CHUNK_TOKENS("prefill_chunk_tokens", Type.POSITIVE_INT, "256",
             "Prompt tokens prefilled per round while other requests are decoding (chunked prefill): smaller keeps "
                     + "their inter-token latency steadier while long prompts arrive, larger admits them sooner."),
     STREAM_CONSUMER_TIMEOUT_MS("stream_consumer_timeout_ms", Type.POSITIVE_LONG, "2000",

@@ -19,7 +19,7 @@ import dev.specserve.runtime.spec.DraftBudget;
 public record EngineConfig(int maxBatch, int queueCapacity, int maxTokensLimit, String defaultStrategy,
                            DraftBudget defaultBudget, long requestTimeoutMillis, long prefixCacheBytes,
                            int prefixBlockTokens, int prefillChunkTokens) {
-    public static final int DEFAULT_PREFILL_CHUNK_TOKENS = 32;
+    public static final int DEFAULT_PREFILL_CHUNK_TOKENS = 256;
 
     public EngineConfig {
         if (prefillChunkTokens <= 0) {
