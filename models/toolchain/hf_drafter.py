@@ -49,11 +49,32 @@ class FrozenTarget:
         return logits, h
 
 
-def corpus_stream(files, tok_json, eos_id, log):
+def java_tokenize(models_dir, files, log):
+    """Token ids through `bin/specserve tokenize` (the runtime's HF tokenizers binding reads every tokenizer.json
+    kind), for tokenizers the Python toolchain cannot run; each file is followed by the EOS id."""
+    import subprocess
+    import tempfile
+    import numpy as np
+    launcher = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bin", "specserve")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "ids.u32")
+        log("  tokenizing the corpus with the runtime's tokenizer (bin/specserve tokenize)")
+        r = subprocess.run([launcher, "tokenize", "--models", models_dir, "--out", out] + list(files),
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise CheckpointError("train-drafter: bin/specserve tokenize failed: " + (r.stderr or r.stdout).strip())
+        return torch.from_numpy(np.fromfile(out, dtype="<u4").astype(np.int32))
+
+
+def corpus_stream(files, tok_json, eos_id, log, models_dir=None):
     enc = byte_level(tok_json)
     if enc is None:
-        raise CheckpointError("train-drafter: this tokenizer.json is not a plain byte-level BPE, which the Python "
-                              "toolchain cannot run (Llama 3 / Qwen2 split regexes, SentencePiece); not supported yet")
+        if models_dir is None:
+            raise CheckpointError("train-drafter: this tokenizer.json is not a plain byte-level BPE, which the "
+                                  "Python toolchain cannot run (Llama 3 / Qwen2 split regexes, SentencePiece)")
+        ids = java_tokenize(models_dir, files, log)
+        log(f"  corpus: {len(files)} files, {len(ids):,} tokens")
+        return ids
     ids = []
     for f in files:
         with open(f, encoding="utf-8", errors="replace") as fh:
@@ -91,7 +112,7 @@ def run(models_dir, corpus_files, recipe="full", steps=None, checkpoint=None, lo
     target = FrozenTarget(model)
     with open(os.path.join(models_dir, "tokenizer.json"), encoding="utf-8") as f:
         tok = json.load(f)
-    stream = corpus_stream(corpus_files, tok, spec.eos_ids[0], log)
+    stream = corpus_stream(corpus_files, tok, spec.eos_ids[0], log, models_dir)
     r = RECIPES[recipe]
     cfg = dict(r["train"], **({"steps": steps} if steps else {}))
     if len(stream) < cfg["seq"] + 2 * r["arch"]["K"] + 2:
