@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Everything is measured in event time, from the rounds' own timestamps: τ, and the capacity (committed
  * tokens ÷ draft + verify seconds) that rewards are made of ({@link RewardWindows}, {@link Reward}). Updates
- * train on their own executor ({@code trainingThreads}), never on the decision timer; no decision is made
+ * train on their own thread (the updater's trainer may shard each gradient over more), never on the decision
+ * timer; no decision is made
  * while an update trains or before it has been measured serving.
  */
 public final class AdaptationController implements FeedbackListener, AutoCloseable {
@@ -43,13 +44,7 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
 
     /** Loop settings. */
     public record Settings(String drafterId, Duration epoch, Duration window, int rollbackWindowRounds,
-                           double rollbackMargin, long seed, int trainingThreads) {
-        /** With one training thread. */
-        public Settings(String drafterId, Duration epoch, Duration window, int rollbackWindowRounds,
-                        double rollbackMargin, long seed) {
-            this(drafterId, epoch, window, rollbackWindowRounds, rollbackMargin, seed, 1);
-        }
-
+                           double rollbackMargin, long seed) {
         public static Settings defaults(String drafterId) {
             return new Settings(drafterId, Duration.ofSeconds(10), Duration.ofSeconds(30), 64, 0.15, 7);
         }
@@ -98,7 +93,7 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
         this.window = new RoundWindow(settings.window().toNanos());
         this.rewards = new EventTimeRewards(bandit.config().horizonSeconds(), settings.epoch().toMillis(),
                 settings.window().toMillis());
-        this.trainer = new TrainingExecutor(settings.trainingThreads());
+        this.trainer = new TrainingExecutor();
         this.seed = settings.seed();
         this.reference = new TauReference(bandit.config().horizonSeconds());
         this.events = new DecisionEvents(bandit, publisher, replicaId, settings.drafterId());

@@ -67,11 +67,11 @@ public final class AdaptationLoop implements AutoCloseable {
                                            FeedbackPublisher publisher, String replicaId) {
         var manifest = stack.manifest();
         LmHead head = LmHead.forDrafter(manifest);
-        DrafterUpdater updater = AdaptationTuning.updater(stack.versions(), head);
+        DrafterUpdater updater = AdaptationTuning.updater(stack.versions(), head, tuning.trainingThreads());
         CostAwareBandit bandit = new CostAwareBandit(AdaptationTuning.bandit(7, tuning.horizonSeconds()));
         AdaptationController.Settings settings = new AdaptationController.Settings(drafterId,
                 Duration.ofSeconds(tuning.epochSeconds()), Duration.ofSeconds(30), tuning.rollbackWindowRounds(),
-                tuning.rollbackMargin(), 7, tuning.trainingThreads());
+                tuning.rollbackMargin(), 7);
         return new AdaptationController(settings, stack.versions(), updater, bandit, load, maxBatch, publisher,
                 replicaId);
     }

@@ -28,8 +28,9 @@ public final class AdaptationTuning {
 
     private AdaptationTuning() {}
 
-    public static DrafterUpdater updater(DrafterVersions versions, LmHead head) {
-        return new DrafterUpdater(versions, new AdapterTrainer(head, LEARNING_RATE, 0, LABEL_SMOOTHING),
+    /** @param threads threads one update's gradient is computed on ({@code adaptation_training_threads}) */
+    public static DrafterUpdater updater(DrafterVersions versions, LmHead head, int threads) {
+        return new DrafterUpdater(versions, new AdapterTrainer(head, LEARNING_RATE, 0, LABEL_SMOOTHING, threads),
                 new ShadowEvaluator(head), BATCH, ACCEPT_MARGIN, true);
     }
 

@@ -8,8 +8,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the bandit's updates off the decision timer, on {@code threads} daemon threads, one update at a time, and
- * reports each one's training and swap seconds to the reward windows.
+ * Runs the bandit's updates off the decision timer, one at a time on its own daemon thread, and reports each
+ * one's training and swap seconds to the reward windows. (How many threads one update's training uses is the
+ * updater's setting, {@code adaptation_training_threads}.)
  */
 final class TrainingExecutor implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AdaptationController.class);
@@ -20,8 +21,8 @@ final class TrainingExecutor implements AutoCloseable {
     private final AtomicBoolean busy = new AtomicBoolean();
     private final ExecutorService pool;
 
-    TrainingExecutor(int threads) {
-        pool = Executors.newFixedThreadPool(threads, r -> {
+    TrainingExecutor() {
+        pool = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "specserve-adaptation-training");
             t.setDaemon(true);
             return t;

@@ -89,7 +89,7 @@ public final class AdaptBench {
         java.util.concurrent.atomic.AtomicReference<Engine> serving = new java.util.concurrent.atomic.AtomicReference<>();
         AdaptationController controller = new AdaptationController(
                 new AdaptationController.Settings(drafterId, Duration.ofSeconds(3), Duration.ofSeconds(8), 48, 0.3, 7),
-                stack.versions(), AdaptationTuning.updater(stack.versions(), head),
+                stack.versions(), AdaptationTuning.updater(stack.versions(), head, 1),
                 new CostAwareBandit(AdaptationTuning.bandit(11, 60)), () -> load(serving.get()), 4, null,
                 "bench");
         // serve's defaults (draft budget 6 nodes, depth 4), without the prefix cache: no prompt repeats anyway

@@ -47,7 +47,8 @@ public enum ConfigKey {
     ADAPTATION_HORIZON_S("adaptation_horizon_s", Type.POSITIVE_INT, "300",
             "Seconds a drafter improvement is credited for when the bandit weighs an update against its cost."),
     ADAPTATION_TRAINING_THREADS("adaptation_training_threads", Type.POSITIVE_INT, "1",
-            "Threads of the adaptation loop's training executor (updates train there, off the decision timer)."),
+            "Threads one adapter update's training uses (each gradient batch is split across them); updates run one "
+            + "at a time on their own thread, off the decision timer."),
     ROLLBACK_MARGIN("rollback_margin", Type.FRACTION, "0.15",
             "Roll a swap back when live mean accepted length falls this far below the pre-swap level."),
     ROLLBACK_WINDOW_ROUNDS("rollback_window_rounds", Type.POSITIVE_INT, "64",

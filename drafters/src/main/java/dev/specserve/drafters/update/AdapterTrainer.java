@@ -12,110 +12,65 @@ import java.util.SplittableRandom;
  * from a small random A with B = 0, which leaves the drafter's output unchanged.
  */
 public final class AdapterTrainer {
-    private final LmHead head;
+    /** Fewest samples worth a thread of their own. */
+    private static final int MIN_SHARD = 8;
+
+    private final AdapterLoss loss;
     private final double learningRate;
     private final double weightDecay;
-    private final double labelSmoothing;
+    private final int threads;
+    private final Shards shards;
 
     public AdapterTrainer(LmHead head, double learningRate, double weightDecay) {
         this(head, learningRate, weightDecay, 0);
+    }
+
+    public AdapterTrainer(LmHead head, double learningRate, double weightDecay, double labelSmoothing) {
+        this(head, learningRate, weightDecay, labelSmoothing, 1);
     }
 
     /**
      * @param labelSmoothing share of the target distribution spread uniformly over the vocabulary. It keeps the
      *                       adapted distribution from turning overconfident on a few hundred samples, which
      *                       matters because the rank head reads that distribution's shape to set branching.
+     * @param threads        threads one gradient uses: the batch is split into that many shards (of at least
+     *                       {@value #MIN_SHARD} samples), the caller's thread computing one of them
      */
-    public AdapterTrainer(LmHead head, double learningRate, double weightDecay, double labelSmoothing) {
-        this.head = head;
+    public AdapterTrainer(LmHead head, double learningRate, double weightDecay, double labelSmoothing, int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
+        this.threads = threads;
+        this.shards = new Shards(threads, "specserve-adapter-gradient");
+        this.loss = new AdapterLoss(head, labelSmoothing);
         this.learningRate = learningRate;
         this.weightDecay = weightDecay;
-        this.labelSmoothing = labelSmoothing;
     }
 
     /** Loss and gradients of one batch, over its samples whose target token is in the draft vocabulary. */
     public record Gradient(double loss, float[] gradA, float[] gradB) {}
 
+    /**
+     * The batch is cut into {@code threads} contiguous shards whose sums are added in shard order, so a given
+     * thread count always gives the same gradient, and one thread gives the plain sequential sum.
+     */
     public Gradient gradient(Adapter adapter, List<AdapterSample> batch) {
-        int r = adapter.rank();
-        int h = adapter.dim();
-        float[] a = adapter.a();
-        float[] b = adapter.b();
-        float[] gA = new float[r * h];
-        float[] gB = new float[h * r];
-        float[] u = new float[r];
-        float[] act = new float[h];
-        float[] logits = new float[head.vocab()];
-        float[] gAct = new float[h];
-        float[] gU = new float[r];
-        double loss = 0;
-        int used = 0;
-        for (AdapterSample s : batch) {
-            int label = head.rowOf(s.targetToken());
-            if (label < 0) {
-                continue; // outside the draft vocabulary: no adapter can make the drafter propose it
-            }
-            used++;
-            float[] x = s.hidden();
-            for (int i = 0; i < r; i++) {
-                float sum = 0;
-                for (int j = 0; j < h; j++) {
-                    sum += a[i * h + j] * x[j];
-                }
-                u[i] = sum;
-            }
-            for (int j = 0; j < h; j++) {
-                float sum = x[j];
-                for (int i = 0; i < r; i++) {
-                    sum += b[j * r + i] * u[i];
-                }
-                act[j] = sum;
-            }
-            head.project(act, logits);
-            double max = Double.NEGATIVE_INFINITY;
-            for (float l : logits) {
-                max = Math.max(max, l);
-            }
-            double z = 0;
-            for (float l : logits) {
-                z += Math.exp(l - max);
-            }
-            double logZ = max + Math.log(z);
-            double uniform = labelSmoothing / logits.length;
-            double meanLogit = 0;
-            for (float l : logits) {
-                meanLogit += l;
-            }
-            meanLogit /= logits.length;
-            loss += logZ - (1 - labelSmoothing) * logits[label] - labelSmoothing * meanLogit;
-            for (int v = 0; v < logits.length; v++) {
-                logits[v] = (float) (Math.exp(logits[v] - logZ) - uniform); // softmax - smoothed target = dL/dlogits
-            }
-            logits[label] -= (float) (1 - labelSmoothing);
-            java.util.Arrays.fill(gAct, 0f);
-            head.backProject(logits, gAct);
-            for (int i = 0; i < r; i++) {
-                float sum = 0;
-                for (int j = 0; j < h; j++) {
-                    gB[j * r + i] += gAct[j] * u[i];
-                    sum += b[j * r + i] * gAct[j];
-                }
-                gU[i] = sum;
-            }
-            for (int i = 0; i < r; i++) {
-                for (int j = 0; j < h; j++) {
-                    gA[i * h + j] += gU[i] * x[j];
-                }
-            }
+        int n = Math.max(1, Math.min(threads, batch.size() / MIN_SHARD));
+        List<AdapterLoss.Sums> parts = n == 1 ? List.of(loss.sums(adapter, batch))
+                : shards.map(Shards.cut(batch, n), c -> loss.sums(adapter, c));
+        AdapterLoss.Sums total = parts.get(0);
+        for (AdapterLoss.Sums p : parts.subList(1, parts.size())) {
+            total = total.plus(p);
         }
-        float n = Math.max(1, used);
-        for (int i = 0; i < gA.length; i++) {
-            gA[i] /= n;
+        float count = Math.max(1, total.used());
+        return new Gradient(total.loss() / count, divided(total.gA(), count), divided(total.gB(), count));
+    }
+
+    private static float[] divided(float[] x, float by) {
+        for (int i = 0; i < x.length; i++) {
+            x[i] /= by;
         }
-        for (int i = 0; i < gB.length; i++) {
-            gB[i] /= n;
-        }
-        return new Gradient(loss / n, gA, gB);
+        return x;
     }
 
     public double loss(Adapter adapter, List<AdapterSample> batch) {
@@ -164,28 +119,5 @@ public final class AdapterTrainer {
             }
         }
         return true;
-    }
-
-    private static final class Adam {
-        private final float[] m;
-        private final float[] v;
-
-        Adam(int n) {
-            m = new float[n];
-            v = new float[n];
-        }
-
-        void step(float[] w, float[] g, int t, double lr, double decay) {
-            double b1 = 0.9;
-            double b2 = 0.999;
-            double c1 = 1 - Math.pow(b1, t);
-            double c2 = 1 - Math.pow(b2, t);
-            for (int i = 0; i < w.length; i++) {
-                m[i] = (float) (b1 * m[i] + (1 - b1) * g[i]);
-                v[i] = (float) (b2 * v[i] + (1 - b2) * g[i] * g[i]);
-                double update = (m[i] / c1) / (Math.sqrt(v[i] / c2) + 1e-8) + decay * w[i];
-                w[i] -= (float) (lr * update);
-            }
-        }
     }
 }

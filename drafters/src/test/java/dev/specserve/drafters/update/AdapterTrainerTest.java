@@ -64,6 +64,26 @@ class AdapterTrainerTest {
         }
     }
 
+    @Test
+    void aGradientShardedOverThreadsEqualsTheSequentialOneAndTrainsToTheSameAdapter() {
+        LmHead head = randomHead(5);
+        Adapter start = AdapterTrainer.initial(RANK, DIM, 8);
+        List<AdapterSample> batch = samples(64, 9, h -> (int) (Math.abs(h[1] * 1000)) % VOCAB);
+        AdapterTrainer one = new AdapterTrainer(head, 1e-2, 0, 0.3, 1);
+        AdapterTrainer three = new AdapterTrainer(head, 1e-2, 0, 0.3, 3);
+
+        AdapterTrainer.Gradient g1 = one.gradient(start, batch);
+        AdapterTrainer.Gradient g3 = three.gradient(start, batch);
+
+        assertThat(g3.loss()).isCloseTo(g1.loss(), org.assertj.core.data.Offset.offset(1e-6));
+        assertThat(g3.gradA()).containsExactly(g1.gradA(), org.assertj.core.data.Offset.offset(1e-6f));
+        assertThat(g3.gradB()).containsExactly(g1.gradB(), org.assertj.core.data.Offset.offset(1e-6f));
+        assertThat(three.gradient(start, batch).gradA()).as("same thread count, same sums").containsExactly(g3.gradA());
+        Adapter a1 = one.train(start, batch, 20, 32, 3);
+        Adapter a3 = three.train(start, batch, 20, 32, 3);
+        assertThat(a3.b()).containsExactly(a1.b(), org.assertj.core.data.Offset.offset(1e-4f));
+    }
+
     private static double lossWithA(AdapterTrainer t, Adapter ad, List<AdapterSample> batch, int idx, double d) {
         float[] a = ad.a().clone();
         a[idx] += (float) d;
