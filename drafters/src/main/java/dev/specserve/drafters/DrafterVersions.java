@@ -66,12 +66,18 @@ public final class DrafterVersions {
         return remember(new DrafterVersion(id, parentId, current.get().model(), adapter, Instant.now(), metrics));
     }
 
+    /** Remembers {@code v}; past {@link #HISTORY} versions the oldest is forgotten, except the bundled one. */
     private DrafterVersion remember(DrafterVersion v) {
         history.add(v);
         if (history.size() > HISTORY) {
-            history.remove(0);
+            history.remove(1);
         }
         return v;
+    }
+
+    /** The version the drafter started with: never forgotten, so it can always be returned to. */
+    public synchronized DrafterVersion bundled() {
+        return history.get(0);
     }
 
     /** Makes {@code v} current. Its session is opened (or reopened) first, so the switch itself is one reference set. */

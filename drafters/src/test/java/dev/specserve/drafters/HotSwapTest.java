@@ -28,7 +28,7 @@ class HotSwapTest {
 
     @AfterAll
     static void close() {
-        stack.versions().activate(stack.versions().list().get(0));
+        stack.versions().activate(stack.versions().bundled());
         stack.close();
     }
 

@@ -81,8 +81,7 @@ public final class AdaptBench {
     }
 
     public PolicyRun run(String policy, List<Phase> phases) throws Exception {
-        DrafterVersion bundled = stack.versions().list().get(0);
-        stack.versions().activate(bundled);
+        stack.versions().activate(stack.versions().bundled());
         var manifest = stack.manifest();
         LmHead head = LmHead.forDrafter(manifest);
         String drafterId = manifest.name() + "/drafter";
@@ -186,7 +185,7 @@ public final class AdaptBench {
         out.put("final_drafter_version", stack.versions().current().id());
         out.put("seconds", round(seconds));
         out.put("timeline", timeline.summary());
-        stack.versions().activate(stack.versions().list().get(0));
+        stack.versions().activate(stack.versions().bundled());
         return new PolicyRun(policy, tokens[0] / seconds, timeline, out, outputs);
     }
 

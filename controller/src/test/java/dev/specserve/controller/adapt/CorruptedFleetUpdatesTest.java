@@ -158,7 +158,7 @@ class CorruptedFleetUpdatesTest {
 
     @Test
     void aRecordThatIsNoUpdateAtAllIsSkippedAndCountedAndTheChannelGoesOn() throws Exception {
-        DrafterVersions versions = new DrafterVersions(stack.versions().list().get(0).adapter());
+        DrafterVersions versions = new DrafterVersions(stack.versions().bundled().adapter());
         int rank = stack.manifest().drafter().adapterRank();
         int dim = stack.manifest().drafter().dim();
         // a 40-byte record claiming 40000x40000 tensors, and bytes that are no update
@@ -190,7 +190,7 @@ class CorruptedFleetUpdatesTest {
 
     @Test
     void aVersionFarBeyondTheHighestKnownIsRejectedAndCountedAndDoesNotBlockLaterUpdates() throws Exception {
-        DrafterVersions versions = new DrafterVersions(stack.versions().list().get(0).adapter());
+        DrafterVersions versions = new DrafterVersions(stack.versions().bundled().adapter());
         int rank = stack.manifest().drafter().adapterRank();
         int dim = stack.manifest().drafter().dim();
         long highest = versions.current().id();

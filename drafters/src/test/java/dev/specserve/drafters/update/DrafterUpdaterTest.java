@@ -54,4 +54,18 @@ class DrafterUpdaterTest {
         assertThat(versions.list()).hasSize(1);
         assertThat(versions.rollback()).as("the bundled version has no parent").isEmpty();
     }
+
+    @Test
+    void theBundledVersionIsNeverForgottenHoweverManyVersionsFollowIt() {
+        DrafterVersions versions = new DrafterVersions(Adapter.zero(RANK, DIM));
+        DrafterVersion bundled = versions.current();
+        for (int i = 0; i < 100; i++) {
+            versions.activate(versions.create(Adapter.zero(RANK, DIM), versions.current().id(), java.util.Map.of()));
+        }
+
+        assertThat(versions.list()).hasSize(32).first().isSameAs(bundled);
+        assertThat(versions.bundled()).isSameAs(bundled);
+        assertThat(versions.find(bundled.id())).contains(bundled);
+        assertThat(versions.list().get(1).id()).as("the oldest others are forgotten").isEqualTo(101 - 30);
+    }
 }
