@@ -5,6 +5,8 @@
 #   models/build-demo.sh --drafter-only [MINUTES]   rebuild only the drafter of models/demo: the target is read back
 #       from the committed target.onnx (checked against golden.json), its hidden states cached in models/work/cache,
 #       and a drafter trained for MINUTES (default 60) from the committed one, then exported into models/demo
+#   models/build-demo.sh --target-only   re-export models/demo/target.onnx from its own weights with the current
+#       graph (checked against golden.json first; the manifest's io, past layout and sha256 are updated)
 #   models/build-demo.sh --install-deps   apt-get the Debian packages it needs, then exit
 set -eu
 cd "$(dirname "$0")"
@@ -15,7 +17,7 @@ install_deps() {
     python3-regex openjdk-17-source >/dev/null
 }
 case "${1:-}" in
-  -h|--help) sed -n '2,8p' "$(basename "$0")" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,10p' "$(basename "$0")" | sed 's/^# \{0,1\}//'; exit 0 ;;
   --install-deps) install_deps; exit 0 ;;
 esac
 if ! $PY -c 'import torch, onnx, regex' 2>/dev/null || [ ! -f /usr/lib/jvm/openjdk-17/lib/src.zip ]; then
@@ -23,6 +25,10 @@ if ! $PY -c 'import torch, onnx, regex' 2>/dev/null || [ ! -f /usr/lib/jvm/openj
   install_deps
 fi
 export OPENBLAS_NUM_THREADS=1
+if [ "${1:-}" = "--target-only" ]; then
+  cd toolchain
+  exec $PY -u target_onnx.py reexport --models ../demo
+fi
 if [ "${1:-}" = "--drafter-only" ]; then
   cd toolchain
   D="$PY -u drafter_build.py --models ../demo --work ../work"

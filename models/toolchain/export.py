@@ -12,7 +12,9 @@ from model import DrafterExport, TargetExport, causal_mask, NEG
 
 OPSET = 17
 DRAFTER_TOPK = 10
-KV_LAYOUT_DOC = ("past_key_values.{i}.key/value are [batch, past_len, heads, head_dim] (BSHD); "
+TARGET_PAST_LAYOUT = "bhsd"
+KV_LAYOUT_DOC = ("past_key_values.{i}.key/value are [batch, past_len, heads, head_dim] (BSHD; the target's are "
+                 "[batch, heads, past_len, head_dim] when target.past_layout is bhsd); "
                  "present.{i}.key/value hold ONLY the new positions of the call, [batch, seq, heads, head_dim]; "
                  "the runtime owns and compacts the cache. attention_mask is additive float "
                  "[batch, 1, seq, past_len+seq]: 0 attends, -1e9 blocks.")
@@ -29,10 +31,12 @@ def _io(names, shapes, dtypes):
 
 
 def export_target(target, path):
+    """Exports with a BHSD past (TARGET_PAST_LAYOUT): attention reads it in place, so a batched forward does not
+    transpose and concatenate the whole cache in every layer. Returns the manifest's io."""
     c = target.cfg
     L, h, d = c["layers"], c["heads"], c["head_dim"]
     B, S, P = 1, 3, 2
-    past = [torch.zeros(B, P, h, d) for _ in range(2 * L)]
+    past = [torch.zeros(B, h, P, d) for _ in range(2 * L)]
     mask = torch.zeros(B, 1, S, P + S)
     ids = torch.randint(0, c["vocab"], (B, S))
     pos = torch.arange(P, P + S).unsqueeze(0)
@@ -44,14 +48,14 @@ def export_target(target, path):
            "attention_mask": {0: "batch", 2: "seq", 3: "total"},
            "logits": {0: "batch", 1: "seq"}, "last_hidden_state": {0: "batch", 1: "seq"}}
     for n in past_names:
-        dyn[n] = {0: "batch", 1: "past"}
+        dyn[n] = {0: "batch", 2: "past"}
     for n in present_names:
         dyn[n] = {0: "batch", 1: "seq"}
-    torch.onnx.export(TargetExport(target), (ids, pos, mask, *past), path, input_names=inputs,
+    torch.onnx.export(TargetExport(target, TARGET_PAST_LAYOUT), (ids, pos, mask, *past), path, input_names=inputs,
                       output_names=outputs, dynamic_axes=dyn, opset_version=OPSET, do_constant_folding=True)
     named = {"target." + k: v for k, v in target.state_dict().items()}
     _finalize(path, named)
-    kv = ["batch", "past", h, d]
+    kv = ["batch", h, "past", d]
     return {"inputs": _io(inputs, [["batch", "seq"], ["batch", "seq"], ["batch", 1, "seq", "past+seq"]] + [kv] * (2 * L),
                           ["int64", "int64", "float32"] + ["float32"] * (2 * L)),
             "outputs": _io(outputs, [["batch", "seq", c["vocab"]], ["batch", "seq", c["dim"]]]

@@ -3,8 +3,11 @@
 The export stores every weight as a named initializer (fp16 + Cast where lossless; Linear weights
 pre-transposed, suffixed ".T"), so the state dict is recovered exactly, without any training checkpoint.
 """
+import argparse
+import hashlib
 import json
 import os
+import time
 
 import numpy as np
 import onnx
@@ -71,3 +74,39 @@ def check_golden(target, model_dir, tolerance=None):
     if worst > tol:
         raise ValueError(f"rebuilt target's logits differ from golden.json by {worst:.2e} (> {tol})")
     return worst
+
+
+def reexport(model_dir):
+    """Re-exports model_dir/target.onnx from its own weights with the current export (export.export_target), after
+    checking the weights against golden.json, and updates the manifest's io, past layout and checksum. The
+    weights do not change, so golden.json stays valid (bin/specserve parity checks the new graph in ORT)."""
+    import export
+    target, manifest = load_target(model_dir)
+    worst = check_golden(target, model_dir)
+    print(f"target rebuilt from target.onnx; golden.json replayed, logits within {worst:.1e}")
+    path = os.path.join(model_dir, "target.onnx")
+    tmp = path + ".tmp"
+    io = export.export_target(target, tmp)
+    os.replace(tmp, path)
+    t = manifest["target"]
+    t.update({"io": io, "past_layout": export.TARGET_PAST_LAYOUT, "kv_layout": export.KV_LAYOUT_DOC})
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    manifest["sha256"]["target.onnx"] = h.hexdigest()
+    manifest["build"]["target_reexport"] = {
+        "command": "models/build-demo.sh --target-only", "date": time.strftime("%Y-%m-%d"),
+        "past_layout": export.TARGET_PAST_LAYOUT, "torch": torch.__version__, "onnx": onnx.__version__,
+        "note": "same weights as the original export (read back from its initialisers); only the graph changed"}
+    with open(os.path.join(model_dir, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+    print(f"re-exported {path} (past layout {export.TARGET_PAST_LAYOUT}); manifest updated")
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description="Re-export a demo target.onnx from its own weights with the current graph.")
+    ap.add_argument("command", choices=["reexport"])
+    ap.add_argument("--models", required=True, help="model directory holding manifest.json and target.onnx")
+    reexport(ap.parse_args().models)

@@ -6,7 +6,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.specserve.runtime.kv.KvCache;
 import dev.specserve.runtime.kv.KvPool;
 import java.nio.FloatBuffer;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import dev.specserve.runtime.kv.KvLayout;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class KvCacheTest {
     /** Present tensors of one call: row r of tensor t holds the value 100*t + r in every element. */
@@ -27,9 +32,10 @@ class KvCacheTest {
         return cache.copyRows(cache.length())[tensor][row * 6];
     }
 
-    @Test
-    void compactionKeepsTheRootAndAcceptedRowsInOrderAndDropsTheRest() {
-        KvCache cache = new KvCache(1, 2, 3, 32);
+    @ParameterizedTest
+    @EnumSource(KvLayout.class)
+    void compactionKeepsTheRootAndAcceptedRowsInOrderAndDropsTheRest(KvLayout layout) {
+        KvCache cache = KvCache.standalone(layout, 1, 2, 3, 32);
         cache.appendAll(present(2, 4, 6), 4);                 // context rows 0..3
         cache.appendAll(present(2, 6, 6), 6);                 // root + 5 tree nodes at rows 4..9
 
@@ -40,9 +46,10 @@ class KvCacheTest {
                 .containsExactly(103, 100, 102, 105);
     }
 
-    @Test
-    void appendingChosenRowsOfAVerificationCopiesOnlyThoseRows() {
-        KvCache cache = new KvCache(1, 2, 3, 32);
+    @ParameterizedTest
+    @EnumSource(KvLayout.class)
+    void appendingChosenRowsOfAVerificationCopiesOnlyThoseRows(KvLayout layout) {
+        KvCache cache = KvCache.standalone(layout, 1, 2, 3, 32);
         cache.append(present(2, 8, 6), new int[] {0, 3, 4});
 
         assertThat(cache.length()).isEqualTo(3);
@@ -50,15 +57,17 @@ class KvCacheTest {
                 .containsExactly(0, 3, 4);
     }
 
-    @Test
-    void aFullCacheRefusesMoreRowsWithAClearError() {
-        KvCache cache = new KvCache(1, 2, 3, 4);
+    @ParameterizedTest
+    @EnumSource(KvLayout.class)
+    void aFullCacheRefusesMoreRowsWithAClearError(KvLayout layout) {
+        KvCache cache = KvCache.standalone(layout, 1, 2, 3, 4);
         assertThatThrownBy(() -> cache.appendAll(present(2, 5, 6), 5)).hasMessageContaining("KV cache full");
     }
 
-    @Test
-    void aPoolMovesASequenceIntoAFreedSlotWithItsRows() {
-        KvPool pool = new KvPool(1, 2, 3, 3, 8);
+    @ParameterizedTest
+    @EnumSource(KvLayout.class)
+    void aPoolMovesASequenceIntoAFreedSlotWithItsRows(KvLayout layout) {
+        KvPool pool = new KvPool(1, 2, 3, layout, 3, 8);
         KvCache a = pool.acquire(0);
         KvCache c = pool.acquire(2);
         a.appendAll(present(2, 2, 6), 2);
@@ -72,9 +81,10 @@ class KvCacheTest {
         assertThat(rowValue(c, 1, 4)).isEqualTo(104);
     }
 
-    @Test
-    void aPoolSlotsStrideFollowsTheLongestSequenceSoABatchedPastHasOnlyTheRowsItNeeds() {
-        KvPool pool = new KvPool(1, 2, 3, 3, 300);
+    @ParameterizedTest
+    @EnumSource(KvLayout.class)
+    void aPoolSlotsStrideFollowsTheLongestSequenceSoABatchedPastHasOnlyTheRowsItNeeds(KvLayout layout) {
+        KvPool pool = new KvPool(1, 2, 3, layout, 3, 300);
         KvCache a = pool.acquire(0);
         KvCache b = pool.acquire(1);
         KvCache c = pool.acquire(2);
@@ -96,5 +106,50 @@ class KvCacheTest {
         pool.acquire(2);
         assertThat(pool.fit()).isEqualTo(2 * KvPool.BUCKET);
         assertThat(new float[] {rowValue(a, 1, 9), rowValue(c, 1, 69), rowValue(c, 1, 3)}).containsExactly(109, 169, 103);
+    }
+
+    /** Present rows whose element (row r, head h, i) of tensor t holds 1000*t + 10*r + h + i/10. */
+    static FloatBuffer[] distinct(int tensors, int rows, int heads, int headDim) {
+        FloatBuffer[] p = new FloatBuffer[tensors];
+        for (int t = 0; t < tensors; t++) {
+            p[t] = FloatBuffer.allocate(rows * heads * headDim);
+            for (int r = 0; r < rows; r++) {
+                for (int h = 0; h < heads; h++) {
+                    for (int i = 0; i < headDim; i++) {
+                        p[t].put((r * heads + h) * headDim + i, 1000 * t + 10 * r + h + i / 10f);
+                    }
+                }
+            }
+        }
+        return p;
+    }
+
+    @Test
+    void aBhsdPoolHandsTheGraphEachHeadsRowsContiguouslyAtTheBatchStrideWithoutCopying() throws Exception {
+        int heads = 2;
+        int headDim = 3;
+        KvPool pool = new KvPool(1, heads, headDim, KvLayout.BHSD, 2, 300);
+        KvCache a = pool.acquire(0);
+        KvCache b = pool.acquire(1);
+        a.appendAll(distinct(2, 5, heads, headDim), 5);
+        b.appendAll(distinct(2, 70, heads, headDim), 70);       // widens the stride to 128 rows, moving slot 0 too
+        b.retain(60, new int[] {0, 3});                           // compaction inside each head's rows
+
+        int rows = pool.fit();
+        OnnxTensor[] past = pool.batchPast(OrtEnvironment.getEnvironment(), 2);
+        try {
+            assertThat(past[1].getInfo().getShape()).containsExactly(2, heads, rows, headDim);
+            FloatBuffer v = past[1].getFloatBuffer();
+            // [slot][head][row][i]
+            java.util.function.IntBinaryOperator at = (slot, hr) -> ((slot * heads + hr / 1000) * rows + hr % 1000) * headDim;
+            assertThat(v.get(at.applyAsInt(0, 1004) + 2)).isEqualTo(1000 + 40 + 1 + 0.2f);   // slot 0, head 1, row 4
+            assertThat(v.get(at.applyAsInt(1, 59))).isEqualTo(1000 + 590);                    // slot 1, head 0, row 59
+            assertThat(v.get(at.applyAsInt(1, 1061))).isEqualTo(1000 + 630 + 1);              // kept node 3 -> row 61
+        } finally {
+            for (OnnxTensor t : past) {
+                t.close();
+            }
+        }
+        assertThat(b.copyRows(62)[0][(61 * heads + 1) * headDim]).as("rows come back [row][head][i]").isEqualTo(631);
     }
 }

@@ -67,6 +67,22 @@ class ManifestValidationTest {
     }
 
     @Test
+    void aPastLayoutThatContradictsTheDeclaredPastShapesIsNamed() throws IOException {
+        copyModels(m -> ((ObjectNode) m.get("target")).put("past_layout", "bshd"));
+
+        assertThatThrownBy(() -> ManifestLoader.load(dir))
+                .hasMessageContaining("'past_key_values.0.key'").hasMessageContaining("past_layout bshd");
+    }
+
+    @Test
+    void anUnknownPastLayoutIsNamed() throws IOException {
+        copyModels(m -> ((ObjectNode) m.get("target")).put("past_layout", "sbhd"));
+
+        assertThatThrownBy(() -> ManifestLoader.load(dir))
+                .hasMessageContaining("target.past_layout").hasMessageContaining("'sbhd'");
+    }
+
+    @Test
     void aTensorTheModelDoesNotHaveIsNamed() throws IOException {
         copyModels(m -> {
             ArrayNode inputs = (ArrayNode) m.get("target").get("io").get("inputs");

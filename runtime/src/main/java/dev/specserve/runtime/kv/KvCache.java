@@ -8,12 +8,14 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 
 /**
- * One sequence's key/value cache, owned by Java in direct buffers laid out [row][heads][headDim] per tensor.
- * The models return only the new rows of each call, so appending the accepted rows of a verified tree
- * and dropping the rejected ones costs a few row copies, never a copy of the whole cache. Past tensors
- * handed to ORT wrap these buffers without copying.
+ * One sequence's key/value cache, owned by Java in direct buffers, one region per tensor laid out as the graph
+ * reads it ({@link KvLayout}). The models return only the new rows of each call ([rows][heads][headDim]), so
+ * appending the accepted rows of a verified tree and dropping the rejected ones costs a few row copies, never a
+ * copy of the whole cache. Past tensors handed to ORT wrap these buffers without copying. Rows go in and out
+ * of this class ({@link #copyRows}, {@link #appendRows}) as [rows][heads][headDim] whatever the layout.
  */
 public final class KvCache {
+    private final KvLayout layout;
     private final int heads;
     private final int headDim;
     private final int rowFloats;
@@ -23,15 +25,17 @@ public final class KvCache {
     private int regionRows;
     private int length;
 
+    /** A BSHD cache with a region of {@code capacity} rows. */
     public KvCache(int layers, int heads, int headDim, int capacity) {
-        this(allocate(2 * layers, capacity * heads * headDim), heads, headDim, capacity, capacity, null);
+        this(KvLayout.BSHD, allocate(2 * layers, capacity * heads * headDim), heads, headDim, capacity, capacity, null);
     }
 
     /**
      * A cache over existing regions (a {@link KvPool} slot), one per tensor, each regionRows*heads*headDim
      * floats; when it needs more rows than its region holds (up to {@code capacity}) it asks the pool to widen.
      */
-    KvCache(FloatBuffer[] regions, int heads, int headDim, int capacity, int regionRows, KvPool owner) {
+    KvCache(KvLayout layout, FloatBuffer[] regions, int heads, int headDim, int capacity, int regionRows, KvPool owner) {
+        this.layout = layout;
         this.heads = heads;
         this.headDim = headDim;
         this.rowFloats = heads * headDim;
@@ -39,6 +43,16 @@ public final class KvCache {
         this.regionRows = regionRows;
         this.owner = owner;
         this.buffers = regions;
+    }
+
+    /**
+     * A cache of its own. A BHSD past must be contiguous per head, so such a cache is the one slot of its own
+     * pool: its region grows in buckets and the graph sees {@link #pastRows()} rows, the ones past
+     * {@link #length()} masked.
+     */
+    public static KvCache standalone(KvLayout layout, int layers, int heads, int headDim, int capacity) {
+        return layout == KvLayout.BSHD ? new KvCache(layers, heads, headDim, capacity)
+                : new KvPool(layers, heads, headDim, layout, 1, capacity).acquire(0);
     }
 
     static FloatBuffer[] allocate(int tensors, int floats) {
@@ -49,22 +63,18 @@ public final class KvCache {
         return b;
     }
 
-    int rowFloats() {
-        return rowFloats;
+    public KvLayout layout() {
+        return layout;
     }
 
     /** Moves the live rows into other regions of {@code rows} rows and uses those from now on. */
-    void rebind(FloatBuffer[] regions, int rows) {
-        for (int t = 0; t < buffers.length; t++) {
-            regions[t].put(0, buffers[t], 0, length * rowFloats);
-        }
-        bind(regions, rows);
-    }
-
-    /** Uses other regions of {@code rows} rows that already hold the live rows (the pool moved them). */
-    void bind(FloatBuffer[] regions, int rows) {
+    void moveTo(FloatBuffer[] regions, int rows) {
+        float[][] live = copyRows(0, length);
         buffers = regions;
         regionRows = rows;
+        for (int t = 0; t < buffers.length; t++) {
+            write(t, 0, FloatBuffer.wrap(live[t]), 0, length);
+        }
     }
 
     /** Copies rows [0, rows) of every tensor out. */
@@ -72,14 +82,22 @@ public final class KvCache {
         return copyRows(0, rows);
     }
 
-    /** Copies rows [from, from+rows) of every tensor out, for the prefix cache (one block). */
+    /** Copies rows [from, from+rows) of every tensor out, [rows][heads][headDim] each (a prefix-cache block). */
     public float[][] copyRows(int from, int rows) {
         if (from < 0 || from + rows > length) {
             throw new IllegalArgumentException("rows [" + from + ", " + (from + rows) + ") outside the " + length + " live rows");
         }
         float[][] out = new float[buffers.length][rows * rowFloats];
         for (int t = 0; t < buffers.length; t++) {
-            buffers[t].get(from * rowFloats, out[t], 0, rows * rowFloats);
+            if (layout == KvLayout.BSHD) {
+                buffers[t].get(from * rowFloats, out[t], 0, rows * rowFloats);
+                continue;
+            }
+            for (int r = 0; r < rows; r++) {
+                for (int h = 0; h < heads; h++) {
+                    buffers[t].get(at(from + r, h), out[t], r * rowFloats + h * headDim, headDim);
+                }
+            }
         }
         return out;
     }
@@ -90,18 +108,14 @@ public final class KvCache {
             throw new IllegalStateException("prefix of " + count + " rows exceeds the cache capacity " + capacity);
         }
         length = 0;
-        requireRoom(count);
-        for (int t = 0; t < buffers.length; t++) {
-            buffers[t].put(0, rows[t], 0, count * rowFloats);
-        }
-        length = count;
+        appendRows(rows, count);
     }
 
     /** Appends {@code count} rows given per tensor as heap arrays (a prefix-cache block), one copy. */
     public void appendRows(float[][] rows, int count) {
         requireRoom(count);
         for (int t = 0; t < buffers.length; t++) {
-            buffers[t].put(length * rowFloats, rows[t], 0, count * rowFloats);
+            write(t, length, FloatBuffer.wrap(rows[t]), 0, count);
         }
         length += count;
     }
@@ -125,22 +139,30 @@ public final class KvCache {
     /** The live rows of tensor t, head-major [heads][length][headDim] (a copy, for graphs that take BHSD past). */
     public float[] headMajor(int t) {
         float[] out = new float[length * rowFloats];
-        FloatBuffer b = buffers[t];
         for (int r = 0; r < length; r++) {
             for (int h = 0; h < heads; h++) {
-                b.get(r * rowFloats + h * headDim, out, (h * length + r) * headDim, headDim);
+                buffers[t].get(at(r, h), out, (h * length + r) * headDim, headDim);
             }
         }
         return out;
     }
 
-    /** Tensors of shape [1, length, heads, headDim] over the live rows; the caller closes them. */
+    /**
+     * Rows a past tensor of this cache spans: the live rows for BSHD, the whole region for BHSD (whose rows
+     * beyond {@link #length()} the caller masks).
+     */
+    public int pastRows() {
+        return layout == KvLayout.BSHD ? length : regionRows;
+    }
+
+    /** Past tensors over {@link #pastRows()} rows, shaped as the layout says; the caller closes them. */
     public OnnxTensor[] pastTensors(OrtEnvironment env) throws OrtException {
         OnnxTensor[] out = new OnnxTensor[buffers.length];
-        long[] shape = {1, length, heads, headDim};
+        int rows = pastRows();
+        long[] shape = layout.shape(1, rows, heads, headDim);
         try {
             for (int i = 0; i < buffers.length; i++) {
-                out[i] = OnnxTensor.createTensor(env, buffers[i].duplicate().position(0).limit(length * rowFloats).slice(), shape);
+                out[i] = OnnxTensor.createTensor(env, buffers[i].duplicate().position(0).limit(rows * rowFloats).slice(), shape);
             }
         } catch (OrtException | RuntimeException e) {
             for (OnnxTensor t : out) {
@@ -158,7 +180,7 @@ public final class KvCache {
         requireRoom(rows.length);
         for (int t = 0; t < buffers.length; t++) {
             for (int j = 0; j < rows.length; j++) {
-                buffers[t].put((length + j) * rowFloats, present[t], rows[j] * rowFloats, rowFloats);
+                write(t, length + j, present[t], rows[j] * rowFloats, 1);
             }
         }
         length += rows.length;
@@ -168,18 +190,14 @@ public final class KvCache {
     public void appendRange(FloatBuffer[] present, int from, int count) {
         requireRoom(count);
         for (int t = 0; t < buffers.length; t++) {
-            buffers[t].put(length * rowFloats, present[t], from * rowFloats, count * rowFloats);
+            write(t, length, present[t], from * rowFloats, count);
         }
         length += count;
     }
 
     /** Appends every row of the call's present tensors. */
     public void appendAll(FloatBuffer[] present, int count) {
-        requireRoom(count);
-        for (int t = 0; t < buffers.length; t++) {
-            buffers[t].put(length * rowFloats, present[t], 0, count * rowFloats);
-        }
-        length += count;
+        appendRange(present, 0, count);
     }
 
     /** Keeps rows {@code from + keep[j]} (ascending) packed from {@code from}; drops the other rows after {@code from}. */
@@ -188,8 +206,15 @@ public final class KvCache {
             FloatBuffer src = buffers[t].duplicate();
             for (int j = 0; j < keep.length; j++) {
                 int srcRow = from + keep[j];
-                if (srcRow != from + j) {
+                if (srcRow == from + j) {
+                    continue;
+                }
+                if (layout == KvLayout.BSHD) {
                     buffers[t].put((from + j) * rowFloats, src, srcRow * rowFloats, rowFloats);
+                } else {
+                    for (int h = 0; h < heads; h++) {
+                        buffers[t].put(at(from + j, h), src, at(srcRow, h), headDim);
+                    }
                 }
             }
         }
@@ -203,11 +228,28 @@ public final class KvCache {
         length = newLength;
     }
 
-    /** Copies the first {@code rows} rows into a fresh cache (prefix-cache hits, forks). */
+    /** Copies the first {@code rows} rows into a fresh cache of the same layout (prefix-cache hits, forks). */
     public KvCache copyPrefix(int rows, int newCapacity) {
-        KvCache c = new KvCache(buffers.length / 2, heads, headDim, newCapacity);
-        c.appendAll(buffers, rows);
+        KvCache c = standalone(layout, buffers.length / 2, heads, headDim, newCapacity);
+        c.appendRows(copyRows(rows), rows);
         return c;
+    }
+
+    /** Writes {@code count} rows given as [rows][heads][headDim] at {@code srcOffset} of src into rows from {@code row}. */
+    private void write(int t, int row, FloatBuffer src, int srcOffset, int count) {
+        if (layout == KvLayout.BSHD) {
+            buffers[t].put(row * rowFloats, src, srcOffset, count * rowFloats);
+            return;
+        }
+        for (int r = 0; r < count; r++) {
+            for (int h = 0; h < heads; h++) {
+                buffers[t].put(at(row + r, h), src, srcOffset + r * rowFloats + h * headDim, headDim);
+            }
+        }
+    }
+
+    private int at(int row, int head) {
+        return layout.offset(row, head, regionRows, heads, headDim);
     }
 
     private void requireRoom(int rows) {
@@ -215,7 +257,7 @@ public final class KvCache {
             throw new IllegalStateException("KV cache full: " + length + " + " + rows + " rows > capacity " + capacity);
         }
         if (length + rows > regionRows) {
-            owner.grow(length + rows); // a pool slot: widens every slot, then binds this one to its wider region
+            owner.grow(length + rows); // a pool slot: widens every slot, then moves this one to its wider region
         }
     }
 }

@@ -15,12 +15,15 @@ import java.nio.FloatBuffer;
  * plus a full tree for every sequence. When a sequence outgrows the stride (a prefill, an accepted path),
  * the pool re-lays every live slot out at a wider stride; when long sequences leave, {@link #fit()}
  * narrows it again. Both copy only the live rows, once, and shapes repeat in steps of {@link #BUCKET}.
- * Rows beyond a sequence's length are masked out by the caller.
+ * Rows beyond a sequence's length are masked out by the caller. Inside a slot the rows are laid out as the
+ * graph reads them ({@link KvLayout}): the first B slots are a [B, rows, heads, headDim] or a
+ * [B, heads, rows, headDim] past.
  */
 public final class KvPool {
     /** Stride granularity in rows: batched shapes repeat in these steps. */
     public static final int BUCKET = 64;
 
+    private final KvLayout layout;
     private final int slots;
     private final int capacity;
     private final int rowFloats;
@@ -33,6 +36,11 @@ public final class KvPool {
     private long relayoutNanos;
 
     public KvPool(int layers, int heads, int headDim, int slots, int capacity) {
+        this(layers, heads, headDim, KvLayout.BSHD, slots, capacity);
+    }
+
+    public KvPool(int layers, int heads, int headDim, KvLayout layout, int slots, int capacity) {
+        this.layout = layout;
         this.slots = slots;
         this.capacity = capacity;
         this.heads = heads;
@@ -42,11 +50,11 @@ public final class KvPool {
         this.stride = Math.min(capacity, BUCKET);
         this.caches = new KvCache[slots];
         for (int s = 0; s < slots; s++) {
-            caches[s] = new KvCache(regions(s), heads, headDim, capacity, stride, this);
+            caches[s] = new KvCache(layout, regions(s, stride), heads, headDim, capacity, stride, this);
         }
     }
 
-    private FloatBuffer[] regions(int slot) {
+    private FloatBuffer[] regions(int slot, int stride) {
         int slotFloats = stride * rowFloats;
         FloatBuffer[] r = new FloatBuffer[buffers.length];
         for (int t = 0; t < buffers.length; t++) {
@@ -98,8 +106,8 @@ public final class KvPool {
         KvCache c = caches[from];
         KvCache vacated = caches[to];
         vacated.truncate(0);
-        c.rebind(regions(to), stride);
-        vacated.rebind(regions(from), stride);
+        c.moveTo(regions(to, stride), stride);
+        vacated.moveTo(regions(from, stride), stride);
         caches[to] = c;
         caches[from] = vacated;
         return c;
@@ -147,37 +155,25 @@ public final class KvPool {
     /**
      * Moves every slot's live rows to the new stride. Widening walks slots from the last (their new places
      * lie at or after the old ones), narrowing from the first, so a slot never overwrites live rows of a
-     * slot not yet moved; each slot goes through a scratch copy because its old and new rows may overlap.
+     * slot not yet moved; each slot goes through a heap copy because its old and new rows may overlap.
      */
     private void relayout(int newStride) {
         long t0 = System.nanoTime();
-        int old = stride;
-        int longest = longest();
-        float[] scratch = new float[longest * rowFloats];
-        for (FloatBuffer buf : buffers) {
-            for (int k = 0; k < slots; k++) {
-                int s = newStride > old ? slots - 1 - k : k;
-                int floats = caches[s].length() * rowFloats;
-                if (floats == 0 || s == 0) {
-                    continue; // slot 0 starts at row 0 whatever the stride
-                }
-                buf.get(s * old * rowFloats, scratch, 0, floats);
-                buf.put(s * newStride * rowFloats, scratch, 0, floats);
-            }
+        boolean widening = newStride > stride;
+        for (int k = 0; k < slots; k++) {
+            int s = widening ? slots - 1 - k : k;
+            caches[s].moveTo(regions(s, newStride), newStride);
         }
         stride = newStride;
-        for (int s = 0; s < slots; s++) {
-            caches[s].bind(regions(s), stride);
-        }
         relayouts++;
         relayoutNanos += System.nanoTime() - t0;
     }
 
-    /** Past tensors [batch, rows(), heads, headDim] over slots 0..batch-1; the caller closes them. */
+    /** Past tensors over slots 0..batch-1, [batch, rows(), heads, headDim] or BHSD; the caller closes them. */
     public OnnxTensor[] batchPast(OrtEnvironment env, int batch) throws OrtException {
         int floats = batch * stride * rowFloats;
         OnnxTensor[] out = new OnnxTensor[buffers.length];
-        long[] shape = {batch, stride, heads, headDim};
+        long[] shape = layout.shape(batch, stride, heads, headDim);
         try {
             for (int t = 0; t < buffers.length; t++) {
                 out[t] = OnnxTensor.createTensor(env, buffers[t].duplicate().position(0).limit(floats).slice(), shape);

@@ -3,6 +3,7 @@ package dev.specserve.runtime.manifest;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.specserve.runtime.kv.KvLayout;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -50,12 +51,13 @@ public final class ManifestLoader {
                 verifiedFile(directory, target.string("file"), checksums),
                 target.integer("context_length"), targetCfg.integer("vocab"), targetCfg.integer("dim"),
                 targetCfg.integer("layers"), heads, targetCfg.has("kv_heads") ? targetCfg.integer("kv_heads") : heads,
-                targetCfg.integer("head_dim"), contract(target),
+                targetCfg.integer("head_dim"), contract(target), kvLayout(target),
                 target.object("io").tensors("inputs"), target.object("io").tensors("outputs"));
         if (targetInfo.vocab() != tokenizer.vocabSize()) {
             throw new ManifestException("manifest: target vocab " + targetInfo.vocab()
                     + " differs from tokenizer vocab_size " + tokenizer.vocabSize());
         }
+        requirePastLayout(targetInfo);
         if (heads % targetInfo.kvHeads() != 0) {
             throw new ManifestException("manifest: target heads " + heads + " is not a multiple of kv_heads "
                     + targetInfo.kvHeads());
@@ -73,6 +75,29 @@ public final class ManifestLoader {
         Path lmHead = root.has("lm_head") ? verifiedFile(directory, root.object("lm_head").string("file"), checksums) : null;
         Path golden = root.has("golden") ? verifiedFile(directory, root.object("golden").string("file"), checksums) : null;
         return new ModelManifest(directory, root.string("name"), tokenizer, targetInfo, drafterInfo, lmHead, golden, raw);
+    }
+
+    /** A tree target's declared past inputs must put kv_heads where its past_layout says (the graph is checked against them). */
+    private static void requirePastLayout(ModelManifest.TargetInfo t) {
+        if (t.contract() != ModelManifest.Contract.TREE) {
+            return;
+        }
+        int headsAt = t.kvLayout() == KvLayout.BSHD ? 2 : 1;
+        for (TensorSpec in : t.inputs()) {
+            if (in.name().startsWith("past_key_values.") && (in.shape().size() != 4 || in.fixedDim(headsAt) != t.kvHeads())) {
+                throw new ManifestException("manifest: target input '" + in.name() + "' is declared " + in.shape()
+                        + " but past_layout " + t.kvLayout().name().toLowerCase() + " puts " + t.kvHeads()
+                        + " kv heads at dimension " + headsAt);
+            }
+        }
+    }
+
+    private static KvLayout kvLayout(ManifestFields target) {
+        try {
+            return target.has("past_layout") ? KvLayout.parse(target.string("past_layout")) : KvLayout.BSHD;
+        } catch (IllegalArgumentException e) {
+            throw new ManifestException("manifest: target.past_layout: " + e.getMessage());
+        }
     }
 
     private static ModelManifest.Contract contract(ManifestFields target) {

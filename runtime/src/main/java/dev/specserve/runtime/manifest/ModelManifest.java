@@ -1,5 +1,6 @@
 package dev.specserve.runtime.manifest;
 
+import dev.specserve.runtime.kv.KvLayout;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -30,9 +31,11 @@ public record ModelManifest(
     /**
      * @param kvHeads  key/value heads (GQA), so a cache row is kvHeads x headDim floats
      * @param contract {@link Contract#TREE} (specserve's own) or {@link Contract#OPTIMUM}
+     * @param kvLayout how the tree contract's past inputs are laid out ({@code target.past_layout}, default BSHD)
      */
     public record TargetInfo(Path file, int contextLength, int vocab, int dim, int layers, int heads, int kvHeads,
-                             int headDim, Contract contract, List<TensorSpec> inputs, List<TensorSpec> outputs) {
+                             int headDim, Contract contract, KvLayout kvLayout, List<TensorSpec> inputs,
+                             List<TensorSpec> outputs) {
         /** Floats in one cache row of one key or value tensor. */
         public int kvRowFloats() {
             return kvHeads * headDim;
@@ -41,7 +44,7 @@ public record ModelManifest(
 
     /** How the target graph takes its cache and mask. */
     public enum Contract {
-        /** Additive float mask [B,1,S,P+S] (trees), BSHD past, new rows only as present, last_hidden_state. */
+        /** Additive float mask [B,1,S,P+S] (trees), BSHD or BHSD past, new rows only as present (BSHD), last_hidden_state. */
         TREE,
         /** optimum-cli text-generation-with-past: int64 mask [B,P+S] (causal only), BHSD past, past+new present. */
         OPTIMUM

@@ -17,4 +17,23 @@ public final class Masks {
         }
         return m;
     }
+
+    /**
+     * {@code mask} [S][past+S] widened to [S][cols+S] for a past tensor of {@code cols >= past} rows: the
+     * extra rows (beyond the sequence's own) are blocked. Returns {@code mask} itself when nothing is added.
+     */
+    static float[] widenPast(float[] mask, int newTokens, int past, int cols) {
+        if (cols == past) {
+            return mask;
+        }
+        int src = past + newTokens;
+        int dst = cols + newTokens;
+        float[] out = new float[newTokens * dst];
+        for (int i = 0; i < newTokens; i++) {
+            System.arraycopy(mask, i * src, out, i * dst, past);
+            Arrays.fill(out, i * dst + past, i * dst + cols, BLOCKED);
+            System.arraycopy(mask, i * src + past, out, i * dst + cols, newTokens);
+        }
+        return out;
+    }
 }

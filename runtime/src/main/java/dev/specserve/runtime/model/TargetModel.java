@@ -6,6 +6,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.specserve.runtime.kv.KvCache;
+import dev.specserve.runtime.kv.KvLayout;
 import dev.specserve.runtime.kv.KvPool;
 import dev.specserve.runtime.manifest.ModelManifest;
 import dev.specserve.runtime.ort.SessionFactory;
@@ -49,7 +50,12 @@ public final class TargetModel implements AutoCloseable {
     }
 
     public KvCache newCache(int capacity) {
-        return new KvCache(info.layers(), info.kvHeads(), info.headDim(), capacity);
+        return KvCache.standalone(layout(), info.layers(), info.kvHeads(), info.headDim(), capacity);
+    }
+
+    /** The Optimum contract's caches stay BSHD: {@link OptimumGraph} copies them head-major per call. */
+    private KvLayout layout() {
+        return optimum == null ? info.kvLayout() : KvLayout.BSHD;
     }
 
     /** Runs the model on {@code tokens} after the cache's rows; does not modify the cache. */
@@ -66,7 +72,9 @@ public final class TargetModel implements AutoCloseable {
         try {
             inputs.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(toLongs(tokens)), new long[] {1, s}));
             inputs.put("position_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(toLongs(positions)), new long[] {1, s}));
-            inputs.put("attention_mask", OnnxTensor.createTensor(env, FloatBuffer.wrap(mask), new long[] {1, 1, s, p + s}));
+            int cols = cache.pastRows();
+            inputs.put("attention_mask", OnnxTensor.createTensor(env, FloatBuffer.wrap(Masks.widenPast(mask, s, p, cols)),
+                    new long[] {1, 1, s, cols + s}));
             OnnxTensor[] past = cache.pastTensors(env);
             for (int i = 0; i < past.length; i++) {
                 inputs.put(pastNames[i], past[i]);
@@ -152,7 +160,7 @@ public final class TargetModel implements AutoCloseable {
     }
 
     public KvPool newPool(int slots, int capacity) {
-        return new KvPool(info.layers(), info.kvHeads(), info.headDim(), slots, capacity);
+        return new KvPool(info.layers(), info.kvHeads(), info.headDim(), layout(), slots, capacity);
     }
 
     static float[] floats(OrtSession.Result r, String name, int expected) {
