@@ -28,7 +28,7 @@ DEFAULT_PROMPTS = ["def fibonacci(n):\n    if n < 2:\n        return n\n",
                    "import os\nimport sys\n\nfor name in sys.argv[1:]:\n"]
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "generation_config.json",
                    "special_tokens_map.json")
-KV_LAYOUT = ("past_key_values.{i}.key/value are [batch, past_len, kv_heads, head_dim] (BSHD); present.{i}.key/value "
+KV_LAYOUT = ("past_key_values.{i}.key/value are [batch, kv_heads, past_len, head_dim] (BHSD); present.{i}.key/value "
              "hold ONLY the new positions of the call, [batch, seq, kv_heads, head_dim]; the runtime owns and "
              "compacts the cache. attention_mask is additive float [batch, 1, seq, past_len+seq]: 0 attends, "
              "-1e9 blocks.")
@@ -126,15 +126,15 @@ def export_tree(model, path, kv_half=False):
     dyn = {"input_ids": {0: "batch", 1: "seq"}, "position_ids": {0: "batch", 1: "seq"},
            "attention_mask": {0: "batch", 2: "seq", 3: "total"}, "logits": {0: "batch", 1: "seq"},
            "last_hidden_state": {0: "batch", 1: "seq"}}
-    dyn.update({n: {0: "batch", 1: "past"} for n in past_names})
+    dyn.update({n: {0: "batch", 2: "past"} for n in past_names})
     dyn.update({n: {0: "batch", 1: "seq"} for n in present_names})
     B, S, P = 1, 3, 2
     args = (torch.randint(0, s.vocab, (B, S)), torch.arange(P, P + S).unsqueeze(0), torch.zeros(B, 1, S, P + S),
-            *[torch.zeros(B, P, kvh, d, dtype=torch.float16 if kv_half else torch.float32) for _ in range(2 * L)])
+            *[torch.zeros(B, kvh, P, d, dtype=torch.float16 if kv_half else torch.float32) for _ in range(2 * L)])
     torch.onnx.export(TreeExport(model, kv_half), args, path, input_names=inputs, output_names=outputs, dynamic_axes=dyn,
                       opset_version=OPSET, do_constant_folding=True)
     demo_export._finalize(path, {"target." + k: v for k, v in model.state_dict().items()})
-    kv = ["batch", "past", kvh, d]
+    kv = ["batch", kvh, "past", d]
     return {"inputs": _io(inputs, [["batch", "seq"], ["batch", "seq"], ["batch", 1, "seq", "past+seq"]] + [kv] * (2 * L),
                           ["int64", "int64", "float32"] + ["float32"] * (2 * L)),
             "outputs": _io(outputs, [["batch", "seq", s.vocab], ["batch", "seq", s.dim]]
@@ -298,7 +298,7 @@ def write_manifest(tmp, ckpt, spec, tok, io, dtype):
                               "kv_heads": spec.kv_heads, "head_dim": spec.head_dim, "mlp_dim": spec.mlp_dim,
                               "max_pos": spec.max_pos, "tied_head": spec.tied, "family": spec.family,
                               "rope_theta": spec.rope_theta, "rope_scaling": spec.rope_scaling},
-                   "io": io, "kv_layout": KV_LAYOUT,
+                   "io": io, "past_layout": "bhsd", "kv_layout": KV_LAYOUT,
                    "weights_storage": "fp16 initializers upcast to fp32 in-graph" if dtype == "fp16" else "fp32"},
         "golden": {"file": "golden.json"},
         "sha256": {f: sha256(os.path.join(tmp, f)) for f in files},

@@ -3,8 +3,9 @@
 Parameter names mirror the HF checkpoints (without the `model.` / `transformer.` prefix), so loading is a
 checked name-for-name copy. Attention is written out (no SDPA). Two export wrappers give the two contracts:
 
-  tree     (specserve's own): input_ids, position_ids, additive float mask [B,1,S,P+S], BSHD past
-           [B,P,kv_heads,head_dim]; outputs logits, last_hidden_state and the NEW rows only as present.
+  tree     (specserve's own): input_ids, position_ids, additive float mask [B,1,S,P+S], BHSD past
+           [B,kv_heads,P,head_dim] read in place (no per-layer concatenation); outputs logits,
+           last_hidden_state and the NEW rows only as present [B,S,kv_heads,head_dim].
   optimum  (optimum-cli text-generation-with-past): input_ids, int64 attention_mask [B,P+S], position_ids,
            BHSD past [B,kv_heads,P,head_dim]; outputs logits and present = past + new rows.
 """
@@ -122,8 +123,13 @@ class Gpt2Layer(nn.Module):
         return x + self.mlp.c_proj(activation(s.act, self.mlp.c_fc(self.ln_2(x)))), k, v
 
 
+_split_past = False  # True while TreeExport traces: attention then scores the past in place
+
+
 def attend(q, k, v, past_k, past_v, mask, s):
     """q [B,H,S,D]; k/v new [B,KV,S,D]; past BHSD; mask additive, broadcastable to [B,1,S,P+S]."""
+    if _split_past:
+        return attend_in_place(q, k, v, past_k, past_v, mask, s)
     B, _, S, _ = q.shape
     keys = torch.cat([past_k, k], dim=2)
     values = torch.cat([past_v, v], dim=2)
@@ -135,6 +141,20 @@ def attend(q, k, v, past_k, past_v, mask, s):
     scores = torch.matmul(q, keys.transpose(2, 3)) / math.sqrt(s.head_dim)
     probs = torch.softmax(scores + mask, dim=-1)
     return torch.matmul(probs, values).transpose(1, 2).reshape(B, S, s.heads * s.head_dim)
+
+
+def attend_in_place(q, k, v, past_k, past_v, mask, s):
+    """The same attention without copying the past: the past and the new rows are scored by one matmul each
+    and share one softmax; GQA groups the query heads of a kv head instead of repeating the kv heads."""
+    B, H, S, D = q.shape
+    KV, P = s.kv_heads, past_k.shape[2]
+    grouped = q.reshape(B, KV, (H // KV) * S, D)
+    scores = torch.cat([torch.matmul(grouped, past_k.transpose(2, 3)).reshape(B, H, S, P),
+                        torch.matmul(grouped, k.transpose(2, 3)).reshape(B, H, S, S)], dim=-1)
+    probs = torch.softmax(scores / math.sqrt(D) + mask, dim=-1)
+    out = (torch.matmul(probs[..., :P].reshape(B, KV, (H // KV) * S, P), past_v)
+           + torch.matmul(probs[..., P:].reshape(B, KV, (H // KV) * S, S), v))
+    return out.reshape(B, H, S, D).transpose(1, 2).reshape(B, S, H * D)
 
 
 class HfCausalLM(nn.Module):
@@ -211,9 +231,14 @@ class TreeExport(nn.Module):
         self.m, self.kv_half = m, kv_half
 
     def forward(self, input_ids, position_ids, attention_mask, *pasts):
-        past = [(p.float() if self.kv_half else p).transpose(1, 2) for p in pasts]
-        logits, h, presents = self.m(input_ids, position_ids, attention_mask, past)
-        out = [p.transpose(1, 2) for p in presents]
+        global _split_past
+        past = [p.float() if self.kv_half else p for p in pasts]  # BHSD, as attention reads it
+        _split_past = True
+        try:
+            logits, h, presents = self.m(input_ids, position_ids, attention_mask, past)
+        finally:
+            _split_past = False
+        out = [p.transpose(1, 2) for p in presents]  # the new rows only, [B,S,KV,D]
         return (logits, h, *[p.half() if self.kv_half else p for p in out])
 
 
