@@ -126,7 +126,7 @@ public final class AdaptBench {
                     CompletableFuture<GenerationResult> f = new CompletableFuture<>();
                     pending.add(f);
                     String id = "req-" + n++;
-                    engine.submit(new EngineRequest(id, prompt, maxTokens, SamplingParams.GREEDY, List.of(),
+                    engine.submit(new EngineRequest(id, prompt, tokensFor(prompt), SamplingParams.GREEDY, List.of(),
                             strategy, null, phase.name(), 0), new GenerationObserver() {
                                 @Override
                                 public void onTokens(int[] t, String delta) {}
@@ -187,6 +187,12 @@ public final class AdaptBench {
         out.put("timeline", timeline.summary());
         stack.versions().activate(stack.versions().bundled());
         return new PolicyRun(policy, tokens[0] / seconds, timeline, out, outputs);
+    }
+
+    /** {@code maxTokens}, or what the context leaves after a long prompt. */
+    private int tokensFor(String prompt) {
+        int room = stack.manifest().target().contextLength() - stack.tokenizer().encode(prompt).length;
+        return Math.max(1, Math.min(maxTokens, room));
     }
 
     /** The load the bandit weighs an update against: the engine's running and waiting requests. */

@@ -51,7 +51,7 @@ final class AdaptBenchCommand implements Callable<Integer> {
                     + "85 A and 96 B prompts, never repeated within a run) (default: ${DEFAULT-VALUE}).")
     int requests;
 
-    @Option(names = "--max-tokens", defaultValue = "192", description = "Tokens per request (default: ${DEFAULT-VALUE}, so each phase lasts long enough for an update to pay back; README).")
+    @Option(names = "--max-tokens", defaultValue = "192", description = "Tokens per request, fewer where a long prompt leaves less of the context (default: ${DEFAULT-VALUE}, so each phase lasts long enough for an update to pay back; README).")
     int maxTokens;
 
     @Option(names = "--periods", split = ",", defaultValue = "8,16,32,64",
