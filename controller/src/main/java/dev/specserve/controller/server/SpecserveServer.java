@@ -109,6 +109,7 @@ public final class SpecserveServer implements AutoCloseable {
         String node = clusterManager == null ? null : clusterManager.getNodeId();
         MetricsRecorder metrics = new MetricsRecorder(registry, engine);
         addListener.accept(metrics);
+        addListener.accept(new EngineBusyMetrics(registry));
         Completions completions = new Completions(engine, metrics, engineCountsRejections, chatTemplate);
         AdminGate admin = new AdminGate(vertx, config.adminToken(), new ModelRoots(config.effectiveModelRoots()));
         StreamOwnership ownership = new StreamOwnership();

@@ -236,7 +236,11 @@ class HttpApiTest {
                 "specserve_planner_model_call_ratio ",
                 "specserve_requests_finished_total{finish_reason=",
                 "specserve_requests_rejected_total{reason=\"queue_full\"}",
+                "specserve_engine_busy_seconds_total{phase=\"prefill\"}",
+                "specserve_engine_busy_seconds_total{phase=\"round\"}",
                 "vertx_http_server_requests_total");
+        assertThat(server.metric("specserve_engine_busy_seconds_total{phase=\"prefill\"}")).isPositive();
+        assertThat(server.metric("specserve_engine_busy_seconds_total{phase=\"round\"}")).isPositive();
         assertThat(server.metric("specserve_spec_decode_num_drafts_total")).isPositive();
         assertThat(server.metric("specserve_spec_decode_num_draft_tokens_total{source=\"model\"}")).isPositive();
         assertThat(server.metric("specserve_spec_decode_num_draft_tokens_total{source=\"suffix\"}")).isPositive();

@@ -226,8 +226,13 @@ public final class Engine implements GenerationService, AutoCloseable {
                     continue;
                 }
                 retireCancelledAndExpired();
+                long t0 = System.nanoTime();
                 prefill();
+                long t1 = System.nanoTime();
                 step();
+                long t2 = System.nanoTime();
+                notify(l -> l.onBusy("prefill", t1 - t0));
+                notify(l -> l.onBusy("round", t2 - t1));
             } catch (RuntimeException | Error e) {
                 LOG.error("engine step failed; failing the running requests and continuing", e);
                 for (Running a : slots.all()) {
@@ -302,7 +307,7 @@ public final class Engine implements GenerationService, AutoCloseable {
             fail(a, e);
             return;
         }
-        updateRunning();
+        running = slots.size();
         notify(l -> l.onStarted(p.id(), started - p.enqueued(), prompt.length, a.prefixHit));
     }
 
@@ -348,11 +353,10 @@ public final class Engine implements GenerationService, AutoCloseable {
     private void retireCancelledAndExpired() {
         long now = System.nanoTime();
         for (Running a : slots.all()) {
-            if (a.pending.handle().cancelled) {
-                a.seq.finish(FinishReason.CANCELLED);
-                complete(a);
-            } else if (now > a.pending.deadline()) {
-                a.seq.finish(FinishReason.TIMEOUT);
+            FinishReason r = a.pending.handle().cancelled ? FinishReason.CANCELLED
+                    : now > a.pending.deadline() ? FinishReason.TIMEOUT : null;
+            if (r != null) {
+                a.seq.finish(r);
                 complete(a);
             }
         }
@@ -369,8 +373,7 @@ public final class Engine implements GenerationService, AutoCloseable {
             return;
         }
         List<Running> batch = new ArrayList<>(slots.decoding());
-        List<Sequence> seqs = new ArrayList<>(batch.size());
-        batch.forEach(a -> seqs.add(a.seq));
+        List<Sequence> seqs = batch.stream().map(a -> a.seq).toList();
         RoundResult[] rounds;
         Throwable failure = null;
         try {
@@ -426,18 +429,14 @@ public final class Engine implements GenerationService, AutoCloseable {
         if (a.seq != null) {
             a.seq.close();
         }
-        updateRunning();
-    }
-
-    private void updateRunning() {
         running = slots.size();
     }
 
     private void finishUnstarted(Pending p, FinishReason reason) {
+        long waited = System.nanoTime() - p.enqueued();
         GenerationResult r = new GenerationResult(new int[0], "", reason, p.gen().promptIds().length, 0, 0, 0,
-                System.nanoTime() - p.enqueued(), 0, 0, 0, 0, 0);
-        RequestStats stats = new RequestStats(p.id(), p.strategy(), drafterVersion.getAsLong(),
-                System.nanoTime() - p.enqueued(), 0, System.nanoTime() - p.enqueued(), 0);
+                waited, 0, 0, 0, 0, 0);
+        RequestStats stats = new RequestStats(p.id(), p.strategy(), drafterVersion.getAsLong(), waited, 0, waited, 0);
         try {
             p.observer().onComplete(r, stats);
         } catch (RuntimeException e) {

@@ -22,5 +22,11 @@ public interface EngineListener {
 
     default void onFinished(String requestId, GenerationResult result, RequestStats stats) {}
 
+    /**
+     * Time the scheduler thread spent on one phase of one iteration: {@code "prefill"} (prompt chunks) or
+     * {@code "round"} (drafting, verifying and accepting for the decoding batch).
+     */
+    default void onBusy(String phase, long nanos) {}
+
     default void onFailed(String requestId, Throwable error) {}
 }
