@@ -238,7 +238,8 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
             train = train.subList(train.size() - (int) budget, train.size());
         }
         long before = versions.current().id();
-        DrafterUpdater.Outcome outcome = updater.update(train, buffer.heldOut(), steps, seed++);
+        // an arm with a sample budget refreshes the current adapter on the newest samples; without one it retrains
+        DrafterUpdater.Outcome outcome = updater.update(train, buffer.heldOut(), steps, seed++, budget > 0);
         costs.observe(steps, outcome.seconds());
         counts.updated(outcome.seconds());
         buffer.markUsed();

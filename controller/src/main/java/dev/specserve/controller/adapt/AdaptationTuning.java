@@ -15,7 +15,10 @@ import java.util.List;
  * 5e-3 with label smoothing 0.3 takes τ from 1.30 to 1.42 in 16 steps and 1.52 in 32-48; more steps keep
  * raising held-out top-1 agreement but not τ (1.51 at 128, 1.47 at 512), because a sharper adapted
  * distribution makes the rank head branch less. Without smoothing τ peaks at 1.48 and falls to 1.35 at 512.
- * Hence short updates, each trained afresh on the recent labels rather than stacked on the previous adapter.
+ * Hence updates that retrain a fresh adapter on the recent labels rather than stacking steps on the previous one
+ * ({@link #UPDATE_LARGE}); {@link #UPDATE_SMALL} is the cheap alternative, a refresh of the current adapter on the
+ * newest samples: trained from zero, 16 steps on 1,024 samples underfit and mostly failed the shadow check
+ * (adapt-bench bursty, README).
  */
 public final class AdaptationTuning {
     public static final double LEARNING_RATE = 5e-3;
@@ -23,7 +26,9 @@ public final class AdaptationTuning {
     public static final double LABEL_SMOOTHING = 0.3;
     /** A candidate must beat the current version's held-out agreement by this much to be swapped in. */
     public static final double ACCEPT_MARGIN = 0.005;
+    /** Refreshes the current adapter: 16 steps on the newest 1,024 samples. */
     public static final Arm UPDATE_SMALL = new Arm("UPDATE_SMALL", 16, 1024);
+    /** Retrains a fresh adapter: 48 steps on every fresh sample. */
     public static final Arm UPDATE_LARGE = new Arm("UPDATE_LARGE", 48, 0);
 
     private AdaptationTuning() {}

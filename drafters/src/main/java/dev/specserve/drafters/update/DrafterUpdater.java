@@ -46,6 +46,15 @@ public final class DrafterUpdater {
                           int trainSamples, int heldOutSamples, double seconds) {}
 
     public Outcome update(List<AdapterSample> train, List<AdapterSample> heldOut, int steps, long seed) {
+        return update(train, heldOut, steps, seed, !fromZero);
+    }
+
+    /**
+     * @param fromCurrent continue from the current version's adapter (a refresh on recent samples) rather than
+     *                    from a fresh one, whatever this updater does by default
+     */
+    public Outcome update(List<AdapterSample> train, List<AdapterSample> heldOut, int steps, long seed,
+                          boolean fromCurrent) {
         long t0 = System.nanoTime();
         DrafterVersion current = versions.current();
         if (train.isEmpty() || heldOut.isEmpty()) {
@@ -55,7 +64,7 @@ public final class DrafterUpdater {
         }
         Adapter candidate;
         try {
-            Adapter start = fromZero ? Adapter.zero(current.adapter().rank(), current.adapter().dim()) : current.adapter();
+            Adapter start = fromCurrent ? current.adapter() : Adapter.zero(current.adapter().rank(), current.adapter().dim());
             candidate = trainer.train(start, train, steps, batchSize, seed);
         } catch (IllegalArgumentException e) {
             return new Outcome(Optional.empty(), new ShadowEvaluator.Verdict(false, "training diverged: "

@@ -56,6 +56,36 @@ class DrafterUpdaterTest {
     }
 
     @Test
+    void aRefreshContinuesFromTheCurrentAdapterWhileARetrainStartsAfresh() {
+        LmHead head = AdapterTrainerTest.randomHead(11);
+        Adapter truth = new Adapter(RANK, DIM, AdapterTrainer.initial(RANK, DIM, 99).a(),
+                AdapterTrainerTest.scaled(AdapterTrainer.initial(RANK, DIM, 98).a(), 3f));
+        java.util.function.Function<float[], Integer> label = h -> {
+            float[] logits = new float[AdapterTrainerTest.VOCAB];
+            head.project(AdapterTrainerTest.apply(truth, h), logits);
+            int best = 0;
+            for (int v = 1; v < logits.length; v++) {
+                best = logits[v] > logits[best] ? v : best;
+            }
+            return best;
+        };
+        List<AdapterSample> train = AdapterTrainerTest.samples(600, 1, label);
+        List<AdapterSample> heldOut = AdapterTrainerTest.samples(200, 2, label);
+        DrafterVersions versions = new DrafterVersions(Adapter.zero(RANK, DIM));
+        DrafterUpdater updater = new DrafterUpdater(versions, head, 3e-2, 32, 0.0);
+        versions.activate(updater.update(train, heldOut, 300, 5).candidate().orElseThrow());
+        double trained = updater.consider(versions.current().adapter(), heldOut, "probe").verdict().current().agreement();
+
+        DrafterUpdater.Outcome refresh = updater.update(train, heldOut, 2, 6, true);
+        DrafterUpdater.Outcome retrain = updater.update(train, heldOut, 2, 6, false);
+
+        assertThat(refresh.verdict().candidate().agreement()).as("two steps on from the trained adapter")
+                .isGreaterThan(trained - 0.05);
+        assertThat(retrain.verdict().candidate().agreement()).as("two steps from a fresh adapter")
+                .isLessThan(trained - 0.1);
+    }
+
+    @Test
     void theBundledVersionIsNeverForgottenHoweverManyVersionsFollowIt() {
         DrafterVersions versions = new DrafterVersions(Adapter.zero(RANK, DIM));
         DrafterVersion bundled = versions.current();
