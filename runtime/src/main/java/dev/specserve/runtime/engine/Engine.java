@@ -227,6 +227,7 @@ public final class Engine implements GenerationService, AutoCloseable {
                 }
                 retireCancelledAndExpired();
                 long t0 = System.nanoTime();
+                pool.fit(); // narrow the slots' stride once long sequences left: a BHSD past spans the whole stride
                 prefill();
                 long t1 = System.nanoTime();
                 step();

@@ -67,14 +67,30 @@ public final class KvCache {
         return layout;
     }
 
-    /** Moves the live rows into other regions of {@code rows} rows and uses those from now on. */
-    void moveTo(FloatBuffer[] regions, int rows) {
-        float[][] live = copyRows(0, length);
+    /**
+     * Moves the live rows into other regions of {@code rows} rows and uses those from now on. The old and new
+     * regions may overlap (a pool re-layout), so each run of rows goes through {@code scratch} (at least
+     * {@link #moveScratchFloats()} floats): one bulk copy per tensor, or per tensor and head. Widening moves the
+     * heads from the last (each lands at or after its old place), narrowing from the first, so no head is
+     * overwritten before it has moved.
+     */
+    void moveTo(FloatBuffer[] regions, int rows, float[] scratch) {
+        int run = layout == KvLayout.BSHD ? length * rowFloats : length * headDim;
+        int runs = layout == KvLayout.BSHD ? 1 : heads;
+        for (int t = 0; t < buffers.length; t++) {
+            for (int k = 0; k < runs; k++) {
+                int h = rows > regionRows ? runs - 1 - k : k;
+                buffers[t].get(h * regionRows * headDim, scratch, 0, run);
+                regions[t].put(h * rows * headDim, scratch, 0, run);
+            }
+        }
         buffers = regions;
         regionRows = rows;
-        for (int t = 0; t < buffers.length; t++) {
-            write(t, 0, FloatBuffer.wrap(live[t]), 0, length);
-        }
+    }
+
+    /** Floats {@link #moveTo} needs in its scratch array. */
+    int moveScratchFloats() {
+        return layout == KvLayout.BSHD ? length * rowFloats : length * headDim;
     }
 
     /** Copies rows [0, rows) of every tensor out. */

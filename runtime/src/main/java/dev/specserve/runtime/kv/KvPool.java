@@ -106,8 +106,8 @@ public final class KvPool {
         KvCache c = caches[from];
         KvCache vacated = caches[to];
         vacated.truncate(0);
-        c.moveTo(regions(to, stride), stride);
-        vacated.moveTo(regions(from, stride), stride);
+        c.moveTo(regions(to, stride), stride, new float[c.moveScratchFloats()]);
+        vacated.moveTo(regions(from, stride), stride, new float[0]);
         caches[to] = c;
         caches[from] = vacated;
         return c;
@@ -160,9 +160,14 @@ public final class KvPool {
     private void relayout(int newStride) {
         long t0 = System.nanoTime();
         boolean widening = newStride > stride;
+        int scratch = 0;
+        for (KvCache c : caches) {
+            scratch = Math.max(scratch, c.moveScratchFloats());
+        }
+        float[] buffer = new float[scratch];
         for (int k = 0; k < slots; k++) {
             int s = widening ? slots - 1 - k : k;
-            caches[s].moveTo(regions(s, newStride), newStride);
+            caches[s].moveTo(regions(s, newStride), newStride, buffer);
         }
         stride = newStride;
         relayouts++;
