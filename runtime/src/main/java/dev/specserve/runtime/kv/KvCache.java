@@ -165,10 +165,11 @@ public final class KvCache {
 
     /**
      * Rows a past tensor of this cache spans: the live rows for BSHD, the whole region for BHSD (whose rows
-     * beyond {@link #length()} the caller masks).
+     * beyond {@link #length()} the caller masks), except that an empty cache passes no rows at all, so a
+     * prompt's first prefill chunk does not attend over a wide pool stride of masked rows.
      */
     public int pastRows() {
-        return layout == KvLayout.BSHD ? length : regionRows;
+        return layout == KvLayout.BSHD || length == 0 ? length : regionRows;
     }
 
     /** Past tensors over {@link #pastRows()} rows, shaped as the layout says; the caller closes them. */
