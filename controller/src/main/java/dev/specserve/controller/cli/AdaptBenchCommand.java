@@ -38,8 +38,8 @@ final class AdaptBenchCommand implements Callable<Integer> {
     List<String> policies;
 
     @Option(names = "--repeat", defaultValue = "1",
-            description = "Run the scenario this many times in one process; ratios are reported per run and as the "
-                    + "median (default: ${DEFAULT-VALUE}).")
+            description = "Run the scenario this many times in one process, every other time with the policies in "
+                    + "reverse order; ratios are reported per run and as the median (default: ${DEFAULT-VALUE}).")
     int repeat;
 
     @Option(names = "--strategy", defaultValue = "specblock",
@@ -110,16 +110,23 @@ final class AdaptBenchCommand implements Callable<Integer> {
             // (about 2% of a stationary run): eight A prompts that no scenario uses, results discarded.
             bench.run("static", List.of(new AdaptBench.Phase("warm-up", a.subList(a.size() - 8, a.size()), 2)));
             for (int r = 0; r < repeat; r++) {
+                // every other run goes through the policies backwards, so a drift in machine speed during a
+                // run does not always favour the same end of the list
+                List<String> order = new ArrayList<>(expanded);
+                if (r % 2 == 1) {
+                    java.util.Collections.reverse(order);
+                }
                 List<AdaptBench.PolicyRun> runs = new ArrayList<>();
-                for (String p : expanded) {
+                for (String p : order) {
                     AdaptBench.PolicyRun run = bench.run(p, phases);
-                    if (!runs.isEmpty()) {
-                        run.results().put("outputs_differing_from_" + runs.get(0).policy(),
-                                run.outputsDifferingFrom(runs.get(0)));
-                    }
                     run.results().put("run", r + 1);
                     runs.add(run);
                     System.out.println(run.results());
+                }
+                runs.sort(java.util.Comparator.comparingInt(run -> expanded.indexOf(run.policy())));
+                for (AdaptBench.PolicyRun run : runs.subList(1, runs.size())) {
+                    run.results().put("outputs_differing_from_" + runs.get(0).policy(),
+                            run.outputsDifferingFrom(runs.get(0)));
                 }
                 all.add(runs);
             }
