@@ -12,12 +12,11 @@ class DrafterUpdaterTest {
     static final int RANK = AdapterTrainerTest.RANK;
     static final int DIM = AdapterTrainerTest.DIM;
 
-    @Test
-    void aBetterCandidateBecomesANewVersionWithItsParentAndMetricsButIsNotActivatedByItself() {
-        LmHead head = AdapterTrainerTest.randomHead(11);
+    /** The target's token: the argmax of the head over a rank-3 shift of the hidden state, which an adapter can learn. */
+    static java.util.function.Function<float[], Integer> learnableLabels(LmHead head) {
         Adapter truth = new Adapter(RANK, DIM, AdapterTrainer.initial(RANK, DIM, 99).a(),
                 AdapterTrainerTest.scaled(AdapterTrainer.initial(RANK, DIM, 98).a(), 3f));
-        java.util.function.Function<float[], Integer> label = h -> {
+        return h -> {
             float[] logits = new float[AdapterTrainerTest.VOCAB];
             head.project(AdapterTrainerTest.apply(truth, h), logits);
             int best = 0;
@@ -26,6 +25,12 @@ class DrafterUpdaterTest {
             }
             return best;
         };
+    }
+
+    @Test
+    void aBetterCandidateBecomesANewVersionWithItsParentAndMetricsButIsNotActivatedByItself() {
+        LmHead head = AdapterTrainerTest.randomHead(11);
+        java.util.function.Function<float[], Integer> label = learnableLabels(head);
         DrafterVersions versions = new DrafterVersions(Adapter.zero(RANK, DIM));
         DrafterUpdater updater = new DrafterUpdater(versions, head, 3e-2, 32, 0.01);
 
@@ -58,17 +63,7 @@ class DrafterUpdaterTest {
     @Test
     void aRefreshContinuesFromTheCurrentAdapterWhileARetrainStartsAfresh() {
         LmHead head = AdapterTrainerTest.randomHead(11);
-        Adapter truth = new Adapter(RANK, DIM, AdapterTrainer.initial(RANK, DIM, 99).a(),
-                AdapterTrainerTest.scaled(AdapterTrainer.initial(RANK, DIM, 98).a(), 3f));
-        java.util.function.Function<float[], Integer> label = h -> {
-            float[] logits = new float[AdapterTrainerTest.VOCAB];
-            head.project(AdapterTrainerTest.apply(truth, h), logits);
-            int best = 0;
-            for (int v = 1; v < logits.length; v++) {
-                best = logits[v] > logits[best] ? v : best;
-            }
-            return best;
-        };
+        java.util.function.Function<float[], Integer> label = learnableLabels(head);
         List<AdapterSample> train = AdapterTrainerTest.samples(600, 1, label);
         List<AdapterSample> heldOut = AdapterTrainerTest.samples(200, 2, label);
         DrafterVersions versions = new DrafterVersions(Adapter.zero(RANK, DIM));
