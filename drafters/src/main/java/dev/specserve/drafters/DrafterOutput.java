@@ -1,14 +1,21 @@
 package dev.specserve.drafters;
 
+import dev.specserve.runtime.kv.KvCache;
 import dev.specserve.runtime.manifest.DraftVocabulary;
 import java.nio.FloatBuffer;
 
 /**
- * One drafter call's outputs per row: hidden [S][H], top-k draft ids and log-probs [S][k], rank logits [S][4].
+ * One sequence's outputs of a drafter call, per row: hidden [S][H], top-k draft ids and log-probs [S][k], rank logits [S][4].
  * {@link #topIds(int)} maps the draft ids to target tokens through the drafter's vocabulary.
  */
 record DrafterOutput(int rows, int dim, int topk, float[] hidden, long[] topIds, float[] topLogprobs,
-                     float[] rankLogits, FloatBuffer[] present, long runNanos, DraftVocabulary vocabulary) {
+                     float[] rankLogits, FloatBuffer[] present, int presentFrom, long runNanos,
+                     DraftVocabulary vocabulary) {
+
+    /** Appends this output's present rows (from row {@code presentFrom} of the call's present tensors). */
+    void appendTo(KvCache cache) {
+        cache.appendRange(present, presentFrom, rows);
+    }
 
     float[] hiddenRow(int row) {
         float[] h = new float[dim];

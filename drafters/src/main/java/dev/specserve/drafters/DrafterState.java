@@ -3,7 +3,9 @@ package dev.specserve.drafters;
 import dev.specserve.runtime.kv.KvCache;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -147,11 +149,42 @@ final class DrafterState implements AutoCloseable {
      * Returns the index into {@link #slot} of each row's result.
      */
     int[] run(List<DraftRow> rows, int pairRows) {
+        return runAll(List.of(this), List.of(rows), new int[] {pairRows})[0];
+    }
+
+    /**
+     * {@link #run} for several sequences' states in as few calls as possible: states on the same drafter session
+     * and adapter share one batched call. Returns each state's slot indices, in the order given.
+     */
+    static int[][] runAll(List<DrafterState> states, List<List<DraftRow>> rows, int[] pairRows) {
+        record Group(SpecBlockModel model, Adapter adapter) {}
+        Map<Group, List<Integer>> groups = new LinkedHashMap<>();
+        for (int i = 0; i < states.size(); i++) {
+            DrafterState st = states.get(i);
+            groups.computeIfAbsent(new Group(st.model, st.version.adapter()), g -> new ArrayList<>()).add(i);
+        }
+        int[][] ids = new int[states.size()][];
+        groups.forEach((g, members) -> {
+            List<List<DraftRow>> groupRows = new ArrayList<>(members.size());
+            List<KvCache> caches = new ArrayList<>(members.size());
+            for (int i : members) {
+                groupRows.add(rows.get(i));
+                caches.add(states.get(i).cache);
+            }
+            DrafterOutput[] outs = g.model().forward(groupRows, caches, g.adapter());
+            for (int j = 0; j < members.size(); j++) {
+                int i = members.get(j);
+                ids[i] = states.get(i).absorb(outs[j], rows.get(i), pairRows[i]);
+            }
+        });
+        return ids;
+    }
+
+    private int[] absorb(DrafterOutput out, List<DraftRow> rows, int pairRows) {
         int base = cache.length();
-        DrafterOutput out = model.forward(rows, cache, version.adapter());
         forwards++;
         ortNanos += out.runNanos();
-        cache.appendAll(out.present(), rows.size());
+        out.appendTo(cache);
         contextRows += pairRows;
         int[] ids = new int[rows.size()];
         for (int i = 0; i < rows.size(); i++) {

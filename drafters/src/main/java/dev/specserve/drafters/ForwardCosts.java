@@ -55,7 +55,7 @@ public final class ForwardCosts {
                     i + 1, new int[0]));
         }
         var ctxOut = drafter.forward(ctx, draftCache, stack.versions().current().adapter());
-        draftCache.appendAll(ctxOut.present(), past);
+        ctxOut.appendTo(draftCache);
         List<DraftRow> block = new ArrayList<>();
         float[] anchor = Arrays.copyOfRange(prefill.hidden(), (past - 1) * h, past * h);
         for (int s = 0; s < k; s++) {

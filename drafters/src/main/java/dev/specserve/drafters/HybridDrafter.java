@@ -5,6 +5,8 @@ import dev.specserve.runtime.spec.DraftSession;
 import dev.specserve.runtime.spec.DraftStats;
 import dev.specserve.runtime.spec.DraftTree;
 import dev.specserve.runtime.spec.Drafter;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Suffix lookup and a drafter model in one tree: the model's proposals and the lookup's are merged under
@@ -56,51 +58,100 @@ public final class HybridDrafter implements Drafter {
 
     @Override
     public DraftSession newSession() {
-        DraftSession l = lookup.newSession();
-        DraftSession m = model == null ? null : model.newSession();
-        return new DraftSession() {
-            private DraftStats last = DraftStats.NONE;
+        return new Session(lookup.newSession(), model == null ? null : model.newSession());
+    }
 
-            @Override
-            public void start(int[] prompt, float[] promptHidden, int firstToken) {
-                l.start(prompt, promptHidden, firstToken);
-                if (m != null) {
-                    m.start(prompt, promptHidden, firstToken);
-                }
+    /** Lookup for each session, then the model for those whose budget buys forwards, as one batched proposal. */
+    @Override
+    public DraftTree[] proposeAll(List<? extends DraftSession> sessions, List<DraftBudget> budgets) {
+        List<Session> own = new ArrayList<>(sessions.size());
+        for (DraftSession d : sessions) {
+            if (!(d instanceof Session s)) {
+                return Drafter.super.proposeAll(sessions, budgets);
             }
+            own.add(s);
+        }
+        DraftTree[] trees = new DraftTree[own.size()];
+        List<Integer> modelled = new ArrayList<>();
+        for (int i = 0; i < trees.length; i++) {
+            trees[i] = own.get(i).lookupOnly(budgets.get(i));
+            if (own.get(i).wantsModel(budgets.get(i))) {
+                modelled.add(i);
+            }
+        }
+        if (!modelled.isEmpty()) {
+            List<DraftSession> ms = new ArrayList<>(modelled.size());
+            List<DraftBudget> mb = new ArrayList<>(modelled.size());
+            for (int i : modelled) {
+                ms.add(own.get(i).m);
+                mb.add(budgets.get(i));
+            }
+            DraftTree[] drafted = model.proposeAll(ms, mb);
+            for (int j = 0; j < drafted.length; j++) {
+                int i = modelled.get(j);
+                trees[i] = own.get(i).merged(drafted[j], trees[i], budgets.get(i));
+            }
+        }
+        return trees;
+    }
 
-            @Override
-            public void commit(int[] newTokens, float[] hiddenBefore) {
-                l.commit(newTokens, hiddenBefore);
-                if (m != null) {
-                    m.commit(newTokens, hiddenBefore);
-                }
-            }
+    private static final class Session implements DraftSession {
+        private final DraftSession l;
+        private final DraftSession m;
+        private DraftStats last = DraftStats.NONE;
 
-            @Override
-            public DraftTree propose(DraftBudget budget) {
-                DraftTree found = l.propose(budget);
-                last = DraftStats.NONE;
-                if (m == null || budget.maxForwards() == 0 || budget.empty()) {
-                    return found;
-                }
-                DraftTree drafted = m.propose(budget);
-                last = m.lastStats();
-                return drafted.merge(found).prune(budget.maxNodes());
-            }
+        Session(DraftSession lookup, DraftSession model) {
+            this.l = lookup;
+            this.m = model;
+        }
 
-            @Override
-            public DraftStats lastStats() {
-                return last;
+        @Override
+        public void start(int[] prompt, float[] promptHidden, int firstToken) {
+            l.start(prompt, promptHidden, firstToken);
+            if (m != null) {
+                m.start(prompt, promptHidden, firstToken);
             }
+        }
 
-            @Override
-            public void close() {
-                l.close();
-                if (m != null) {
-                    m.close();
-                }
+        @Override
+        public void commit(int[] newTokens, float[] hiddenBefore) {
+            l.commit(newTokens, hiddenBefore);
+            if (m != null) {
+                m.commit(newTokens, hiddenBefore);
             }
-        };
+        }
+
+        @Override
+        public DraftTree propose(DraftBudget budget) {
+            DraftTree found = lookupOnly(budget);
+            return wantsModel(budget) ? merged(m.propose(budget), found, budget) : found;
+        }
+
+        DraftTree lookupOnly(DraftBudget budget) {
+            last = DraftStats.NONE;
+            return l.propose(budget);
+        }
+
+        boolean wantsModel(DraftBudget budget) {
+            return m != null && budget.maxForwards() > 0 && !budget.empty();
+        }
+
+        DraftTree merged(DraftTree drafted, DraftTree found, DraftBudget budget) {
+            last = m.lastStats();
+            return drafted.merge(found).prune(budget.maxNodes());
+        }
+
+        @Override
+        public DraftStats lastStats() {
+            return last;
+        }
+
+        @Override
+        public void close() {
+            l.close();
+            if (m != null) {
+                m.close();
+            }
+        }
     }
 }

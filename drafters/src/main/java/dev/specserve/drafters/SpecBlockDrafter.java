@@ -8,6 +8,7 @@ import dev.specserve.runtime.spec.Drafter;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -64,10 +65,52 @@ public final class SpecBlockDrafter implements Drafter {
         return new Session(new DrafterState(versions, cacheCapacity, maxCatchUp));
     }
 
+    /** Drafts every session in lock step: each drafting step of all of them is one batched drafter call. */
+    @Override
+    public DraftTree[] proposeAll(List<? extends DraftSession> sessions, List<DraftBudget> budgets) {
+        List<Session> own = new ArrayList<>(sessions.size());
+        for (DraftSession d : sessions) {
+            if (!(d instanceof Session s)) {
+                return Drafter.super.proposeAll(sessions, budgets);
+            }
+            own.add(s);
+        }
+        for (int i = 0; i < own.size(); i++) {
+            own.get(i).begin(budgets.get(i));
+        }
+        List<Session> active = new ArrayList<>(own);
+        for (active.removeIf(s -> s.step == null); !active.isEmpty(); active.removeIf(s -> s.step == null)) {
+            List<DrafterState> states = new ArrayList<>(active.size());
+            List<List<DraftRow>> rows = new ArrayList<>(active.size());
+            int[] pairRows = new int[active.size()];
+            for (int i = 0; i < active.size(); i++) {
+                states.add(active.get(i).state);
+                rows.add(active.get(i).step.rows());
+                pairRows[i] = active.get(i).step.pairRows();
+            }
+            int[][] results = DrafterState.runAll(states, rows, pairRows);
+            for (int i = 0; i < active.size(); i++) {
+                active.get(i).absorb(results[i]);
+            }
+        }
+        DraftTree[] trees = new DraftTree[own.size()];
+        for (int i = 0; i < trees.length; i++) {
+            trees[i] = own.get(i).finish();
+        }
+        return trees;
+    }
+
+    /** One drafter call of a round: its rows, how many lead pending context pairs, and what to do with the results. */
+    private record Step(List<DraftRow> rows, int pairRows, Consumer<int[]> grow) {}
+
     private final class Session implements DraftSession {
         private final DrafterState state;
         private final List<Boolean> continued = new ArrayList<>();
         private DraftStats last = DraftStats.NONE;
+        private DraftTree tree;
+        private DraftBudget budget;
+        private int calls;
+        private Step step; // the next call of this round; null when the round's drafting is over
 
         Session(DrafterState state) {
             this.state = state;
@@ -85,34 +128,48 @@ public final class SpecBlockDrafter implements Drafter {
 
         @Override
         public DraftTree propose(DraftBudget budget) {
+            begin(budget);
+            while (step != null) {
+                absorb(state.run(step.rows(), step.pairRows()));
+            }
+            return finish();
+        }
+
+        void begin(DraftBudget budget) {
             state.beginRound();
             continued.clear();
-            DraftTree tree = new DraftTree();
-            if (!budget.empty() && budget.maxForwards() > 0) {
-                firstBlock(tree, budget);
-                for (int b = 1; b < Math.min(config.maxBlocks(), budget.maxForwards()); b++) {
-                    if (!expand(tree, budget)) {
-                        break;
-                    }
-                }
-            }
+            this.tree = new DraftTree();
+            this.budget = budget;
+            this.calls = 0;
+            this.step = budget.empty() || budget.maxForwards() <= 0 ? null : firstBlock();
+        }
+
+        void absorb(int[] results) {
+            step.grow().accept(results);
+            calls++;
+            step = calls < Math.min(config.maxBlocks(), budget.maxForwards()) ? expansion() : null;
+        }
+
+        DraftTree finish() {
             last = new DraftStats(state.forwards(), state.ortNanos(), state.versionId());
             return tree.withOriginHidden(state.slotHidden()).prune(budget.maxNodes());
         }
 
-        private void firstBlock(DraftTree tree, DraftBudget budget) {
+        /** The round's first call: every pending context pair, then the first block anchored at the last pair. */
+        private Step firstBlock() {
             List<DraftRow> rows = state.pendingPairRows();
             int pairs = rows.size();
             int length = Math.min(state.blockSize(), budget.maxDepth());
             rows.addAll(state.firstBlockSlots(pairs - 1, length, state.cacheLength(), state.contextRowsAfter(pairs)));
-            int[] results = state.run(rows, pairs);
-            int[] block = new int[length];
-            System.arraycopy(results, pairs - 1, block, 0, length);
-            grow(tree, DraftTree.ROOT, block, budget);
+            return new Step(rows, pairs, results -> {
+                int[] block = new int[length];
+                System.arraycopy(results, pairs - 1, block, 0, length);
+                grow(DraftTree.ROOT, block);
+            });
         }
 
-        /** Expands the best unexpanded leaves by one block each, in one forward. False when nothing is left. */
-        private boolean expand(DraftTree tree, DraftBudget budget) {
+        /** A call expanding the best unexpanded leaves by one block each; null when nothing is left to expand. */
+        private Step expansion() {
             List<Integer> leaves = new ArrayList<>();
             for (int n = 0; n < tree.size(); n++) {
                 if (!continued.get(n) && tree.depth(n) < budget.maxDepth()) {
@@ -120,10 +177,10 @@ public final class SpecBlockDrafter implements Drafter {
                 }
             }
             if (leaves.isEmpty()) {
-                return false;
+                return null;
             }
             leaves.sort(Comparator.comparingDouble(n -> -tree.score(n)));
-            List<Integer> anchors = leaves.subList(0, Math.min(config.expandWidth(), leaves.size()));
+            List<Integer> anchors = List.copyOf(leaves.subList(0, Math.min(config.expandWidth(), leaves.size())));
             List<DraftRow> rows = new ArrayList<>();
             int[] offsets = new int[anchors.size()];
             int[] lengths = new int[anchors.size()];
@@ -135,17 +192,17 @@ public final class SpecBlockDrafter implements Drafter {
                         offsets[i], state.cacheLength()));
                 continued.set(node, true);
             }
-            int[] results = state.run(rows, 0);
-            for (int i = 0; i < anchors.size(); i++) {
-                int[] block = new int[lengths[i]];
-                System.arraycopy(results, offsets[i], block, 0, lengths[i]);
-                grow(tree, anchors.get(i), block, budget);
-            }
-            return true;
+            return new Step(rows, 0, results -> {
+                for (int i = 0; i < anchors.size(); i++) {
+                    int[] block = new int[lengths[i]];
+                    System.arraycopy(results, offsets[i], block, 0, lengths[i]);
+                    grow(anchors.get(i), block);
+                }
+            });
         }
 
         /** Adds a block's slots below {@code anchor}: slot k branches under the main child of slot k-1. */
-        private void grow(DraftTree tree, int anchor, int[] block, DraftBudget budget) {
+        private void grow(int anchor, int[] block) {
             int parent = anchor;
             for (int k = 0; k < block.length; k++) {
                 if (tree.depth(parent) >= budget.maxDepth()) {

@@ -7,15 +7,17 @@ import ai.onnxruntime.OrtSession;
 import dev.specserve.runtime.kv.KvCache;
 import dev.specserve.runtime.manifest.ModelManifest;
 import dev.specserve.runtime.model.KvNames;
-import dev.specserve.runtime.model.Masks;
 import dev.specserve.runtime.ort.SessionFactory;
 import dev.specserve.runtime.ort.SessionValidator;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 
 /** The SpecBlock drafter session: one call runs any mix of context pairs, block slots and expansion anchors. */
 public final class SpecBlockModel implements AutoCloseable {
@@ -25,6 +27,8 @@ public final class SpecBlockModel implements AutoCloseable {
     private final String[] pastNames;
     private final String[] presentNames;
     private final boolean takesShiftIndex; // a one-layer drafter has no layer-wise shift, so no shift_index input
+    private final AtomicLong calls = new AtomicLong();
+    private final ThreadLocal<FloatBuffer[]> pastScratch;
 
     public SpecBlockModel(SessionFactory factory, ModelManifest.DrafterInfo info) {
         this.env = factory.environment();
@@ -35,10 +39,16 @@ public final class SpecBlockModel implements AutoCloseable {
         pastNames = names.past();
         presentNames = names.present();
         takesShiftIndex = session.getInputNames().contains("shift_index");
+        pastScratch = ThreadLocal.withInitial(() -> new FloatBuffer[pastNames.length]);
     }
 
     public ModelManifest.DrafterInfo info() {
         return info;
+    }
+
+    /** Session runs so far (a batched call over several sequences counts once). */
+    public long calls() {
+        return calls.get();
     }
 
     public int blockSize() {
@@ -50,61 +60,117 @@ public final class SpecBlockModel implements AutoCloseable {
     }
 
     DrafterOutput forward(List<DraftRow> rows, KvCache cache, Adapter adapter) {
-        int s = rows.size();
-        int p = cache.length();
-        int h = info.dim();
-        long[] ids = new long[s];
-        long[] slots = new long[s];
-        long[] shift = new long[s];
-        long[] pos = new long[s];
-        float[] hidden = new float[s * h];
-        float[] mask = new float[s * (p + s)];
-        Arrays.fill(mask, Masks.BLOCKED);
-        for (int i = 0; i < s; i++) {
-            DraftRow r = rows.get(i);
-            ids[i] = r.token();
-            slots[i] = r.slot();
-            shift[i] = r.shift();
-            pos[i] = r.position();
-            System.arraycopy(r.hidden(), 0, hidden, i * h, h);
-            int base = i * (p + s);
-            Arrays.fill(mask, base, base + Math.min(r.prefix(), p + s), 0f);
-            for (int col : r.extra()) {
-                mask[base + col] = 0f;
+        return forward(List.of(rows), List.of(cache), adapter)[0];
+    }
+
+    /**
+     * One call for several sequences' rows, each over its own cache (rows and pasts padded to the longest; see
+     * {@link DraftBatch}); outputs in the order given, each charged its share of the call's time by rows. A
+     * two-layer drafter's {@code shift_index} is one vector for the whole call, so such a drafter runs its
+     * sequences one by one.
+     */
+    DrafterOutput[] forward(List<List<DraftRow>> rows, List<KvCache> caches, Adapter adapter) {
+        if (rows.size() > 1 && takesShiftIndex) {
+            DrafterOutput[] outs = new DrafterOutput[rows.size()];
+            for (int i = 0; i < outs.length; i++) {
+                outs[i] = forward(rows.get(i), caches.get(i), adapter);
             }
+            return outs;
         }
-        Map<String, OnnxTensor> in = new HashMap<>();
+        int h = info.dim();
+        int[] pasts = caches.stream().mapToInt(KvCache::length).toArray();
+        DraftBatch in = DraftBatch.of(rows, pasts, h);
+        int b = in.batch();
+        int s = in.seq();
+        long[] rowShape = {b, s};
+        Map<String, OnnxTensor> inputs = new HashMap<>();
         try {
-            in.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), new long[] {1, s}));
-            in.put("hidden_in", OnnxTensor.createTensor(env, FloatBuffer.wrap(hidden), new long[] {1, s, h}));
-            in.put("slot_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(slots), new long[] {1, s}));
+            inputs.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(in.ids()), rowShape));
+            inputs.put("hidden_in", OnnxTensor.createTensor(env, FloatBuffer.wrap(in.hidden()), new long[] {b, s, h}));
+            inputs.put("slot_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(in.slots()), rowShape));
             if (takesShiftIndex) {
-                in.put("shift_index", OnnxTensor.createTensor(env, LongBuffer.wrap(shift), new long[] {s}));
+                inputs.put("shift_index", OnnxTensor.createTensor(env, LongBuffer.wrap(in.shift()), new long[] {s}));
             }
-            in.put("position_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(pos), new long[] {1, s}));
-            in.put("attention_mask", OnnxTensor.createTensor(env, FloatBuffer.wrap(mask), new long[] {1, 1, s, p + s}));
-            in.put("adapter_a", OnnxTensor.createTensor(env, FloatBuffer.wrap(adapter.a()), new long[] {adapter.rank(), h}));
-            in.put("adapter_b", OnnxTensor.createTensor(env, FloatBuffer.wrap(adapter.b()), new long[] {h, adapter.rank()}));
-            OnnxTensor[] past = cache.pastTensors(env);
+            inputs.put("position_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(in.positions()), rowShape));
+            inputs.put("attention_mask", OnnxTensor.createTensor(env, FloatBuffer.wrap(in.mask()),
+                    new long[] {b, 1, s, in.past() + s}));
+            inputs.put("adapter_a", OnnxTensor.createTensor(env, FloatBuffer.wrap(adapter.a()), new long[] {adapter.rank(), h}));
+            inputs.put("adapter_b", OnnxTensor.createTensor(env, FloatBuffer.wrap(adapter.b()), new long[] {h, adapter.rank()}));
+            OnnxTensor[] past = b == 1 ? caches.get(0).pastTensors(env) : paddedPast(caches, in.past());
             for (int i = 0; i < past.length; i++) {
-                in.put(pastNames[i], past[i]);
+                inputs.put(pastNames[i], past[i]);
             }
             long t0 = System.nanoTime();
-            try (OrtSession.Result r = session.run(in)) {
+            calls.incrementAndGet();
+            try (OrtSession.Result r = session.run(inputs)) {
                 long runNanos = System.nanoTime() - t0;
-                int k = info.topk();
                 FloatBuffer[] present = new FloatBuffer[presentNames.length];
                 for (int i = 0; i < present.length; i++) {
                     present[i] = ((OnnxTensor) r.get(presentNames[i]).orElseThrow()).getFloatBuffer();
                 }
-                return new DrafterOutput(s, h, k, floats(r, "hidden_out"), longs(r, "topk_ids"),
-                        floats(r, "topk_logprobs"), floats(r, "rank_logits"), present, runNanos, info.vocabulary());
+                float[] hidden = floats(r, "hidden_out");
+                long[] ids = longs(r, "topk_ids");
+                float[] logprobs = floats(r, "topk_logprobs");
+                float[] rank = floats(r, "rank_logits");
+                int k = info.topk();
+                int total = rows.stream().mapToInt(List::size).sum();
+                DrafterOutput[] outs = new DrafterOutput[b];
+                for (int e = 0; e < b; e++) {
+                    int n = rows.get(e).size();
+                    int from = e * s;
+                    outs[e] = new DrafterOutput(n, h, k, slice(hidden, from * h, n * h), slice(ids, from * k, n * k),
+                            slice(logprobs, from * k, n * k), slice(rank, from * 4, n * 4), present, from,
+                            runNanos * n / total, info.vocabulary());
+                }
+                return outs;
             }
         } catch (OrtException e) {
-            throw new IllegalStateException("drafter forward failed (S=" + s + ", past=" + p + "): " + e.getMessage(), e);
+            throw new IllegalStateException("drafter forward failed (B=" + b + ", S=" + s + ", past=" + in.past() + "): "
+                    + e.getMessage(), e);
         } finally {
-            in.values().forEach(OnnxTensor::close);
+            inputs.values().forEach(OnnxTensor::close);
         }
+    }
+
+    /**
+     * Every cache's live rows copied into one [B][past][heads][headDim] tensor per layer input, over this thread's
+     * scratch buffers (grown as needed and reused: a direct buffer per call would leave its freeing to the GC).
+     */
+    private OnnxTensor[] paddedPast(List<KvCache> caches, int past) throws OrtException {
+        int rowFloats = info.heads() * info.headDim();
+        int b = caches.size();
+        int floats = b * past * rowFloats;
+        FloatBuffer[] scratch = pastScratch.get();
+        OnnxTensor[] out = new OnnxTensor[pastNames.length];
+        try {
+            for (int t = 0; t < out.length; t++) {
+                if (scratch[t] == null || scratch[t].capacity() < floats) {
+                    scratch[t] = ByteBuffer.allocateDirect(Math.max(floats, 2 * (scratch[t] == null ? 0 : scratch[t].capacity()))
+                            * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+                }
+                FloatBuffer buf = scratch[t].duplicate().position(0).limit(floats).slice();
+                for (int e = 0; e < b; e++) {
+                    caches.get(e).copyLiveRows(t, buf, e * past * rowFloats);
+                }
+                out[t] = OnnxTensor.createTensor(env, buf, new long[] {b, past, info.heads(), info.headDim()});
+            }
+        } catch (OrtException | RuntimeException e) {
+            for (OnnxTensor t : out) {
+                if (t != null) {
+                    t.close();
+                }
+            }
+            throw e;
+        }
+        return out;
+    }
+
+    private static float[] slice(float[] a, int from, int n) {
+        return Arrays.copyOfRange(a, from, from + n);
+    }
+
+    private static long[] slice(long[] a, int from, int n) {
+        return Arrays.copyOfRange(a, from, from + n);
     }
 
     private static float[] floats(OrtSession.Result r, String name) {

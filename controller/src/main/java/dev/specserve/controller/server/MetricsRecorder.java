@@ -58,7 +58,8 @@ public final class MetricsRecorder implements EngineListener {
             "draft_cost_intercept_ms", "Goodput planner's drafter cost model: fixed ms per drafter call",
             "draft_cost_per_row_ms", "Goodput planner's drafter cost model: ms per row fed",
             "plain_step_ratio", "Share of planned rounds the goodput planner decoded plainly (no draft)",
-            "model_call_ratio", "Share of planned rounds in which the goodput planner bought a drafter forward");
+            "model_call_ratio", "Share of planned rounds in which the goodput planner bought a drafter forward",
+            "model_batch_mean", "Mean sequences per batched drafter proposal the goodput planner bought");
     private final Counter[] numDraftTokens = new Counter[4];
     private final Counter[] numAcceptedTokens = new Counter[4];
     private final AtomicReferenceArray<Counter> acceptedPerPosition = new AtomicReferenceArray<>(MAX_POSITIONS + 1);

@@ -118,6 +118,22 @@ public final class KvCache {
         return out;
     }
 
+    /**
+     * Copies the live rows of tensor {@code t} into {@code dst} from float {@code offset} as [rows][heads][headDim]
+     * (one slice of a padded BSHD batch past): one bulk copy for BSHD, one per row and head otherwise.
+     */
+    public void copyLiveRows(int t, FloatBuffer dst, int offset) {
+        if (layout == KvLayout.BSHD) {
+            dst.put(offset, buffers[t], 0, length * rowFloats);
+            return;
+        }
+        for (int r = 0; r < length; r++) {
+            for (int h = 0; h < heads; h++) {
+                dst.put(offset + r * rowFloats + h * headDim, buffers[t], at(r, h), headDim);
+            }
+        }
+    }
+
     /** Replaces the content with the given rows (a prefix-cache hit). */
     public void load(float[][] rows, int count) {
         if (count > capacity) {

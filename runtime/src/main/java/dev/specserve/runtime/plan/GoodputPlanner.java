@@ -4,6 +4,7 @@ import dev.specserve.runtime.spec.Acceptance;
 import dev.specserve.runtime.spec.DraftBudget;
 import dev.specserve.runtime.spec.DraftTree;
 import dev.specserve.runtime.spec.RoundResult;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -45,6 +46,7 @@ public final class GoodputPlanner {
     private final Map<PlannedSequence, SeqState> states = new WeakHashMap<>();
     private int modelReach = 4;
     private long modelCalls;
+    private long modelProposals;
     private long plainSteps;
     private long plannedRounds;
     private long lastModelRound;
@@ -74,19 +76,29 @@ public final class GoodputPlanner {
 
     // ------------------------------------------------------------------ planning
 
-    /** Drafts this round's trees, one per sequence, planned for the batch as a whole. */
+    /**
+     * Drafts this round's trees, one per sequence, planned for the batch as a whole. Fixed-budget sequences
+     * draft as asked, together (one batched model call per drafting step); adaptive ones first get the free
+     * lookup tree, then the model forwards worth buying, again in one batched proposal.
+     */
     public synchronized DraftTree[] draft(List<? extends PlannedSequence> batch, int batchColumns) {
         int b = batch.size();
         DraftTree[] trees = new DraftTree[b];
-        double draftMs = 0;
+        List<Integer> fixed = new ArrayList<>();
         for (int i = 0; i < b; i++) {
-            PlannedSequence s = batch.get(i);
-            SeqState st = state(s);
-            st.calledModel = false;
-            long t0 = clock.getAsLong();
-            trees[i] = s.adaptive() ? s.propose(s.budget().withMaxForwards(0)) : s.propose(s.budget());
-            draftMs += (clock.getAsLong() - t0) / 1e6;
+            state(batch.get(i)).calledModel = false;
+            if (!batch.get(i).adaptive()) {
+                fixed.add(i);
+            }
         }
+        long t0 = clock.getAsLong();
+        proposeFor(batch, fixed, trees);
+        for (int i = 0; i < b; i++) {
+            if (batch.get(i).adaptive()) {
+                trees[i] = batch.get(i).propose(batch.get(i).budget().withMaxForwards(0));
+            }
+        }
+        double draftMs = (clock.getAsLong() - t0) / 1e6;
         double[][] values = new double[b][];
         for (int i = 0; i < b; i++) {
             values[i] = sortedValues(batch.get(i), trees[i]);
@@ -107,46 +119,78 @@ public final class GoodputPlanner {
         return trees;
     }
 
-    /** For each adaptive sequence with a model, calls the model when its expected gain beats its cost. */
+    /** Proposes for the sequences at {@code which} in one batched proposal, each within its own budget. */
+    private static void proposeFor(List<? extends PlannedSequence> batch, List<Integer> which, DraftTree[] trees) {
+        if (which.isEmpty()) {
+            return;
+        }
+        List<PlannedSequence> seqs = new ArrayList<>(which.size());
+        List<DraftBudget> budgets = new ArrayList<>(which.size());
+        for (int i : which) {
+            seqs.add(batch.get(i));
+            budgets.add(batch.get(i).budget());
+        }
+        DraftTree[] got = seqs.get(0).proposeAll(seqs, budgets);
+        for (int j = 0; j < got.length; j++) {
+            trees[which.get(j)] = got[j];
+        }
+    }
+
+    /**
+     * Chooses the adaptive sequences for which a model forward's expected gain beats its cost, then drafts them
+     * in one batched proposal. The model's calls are shared, so the first buyer pays the call's fixed cost and
+     * each further one only its rows.
+     */
     private double buyModelForwards(List<? extends PlannedSequence> batch, DraftTree[] trees, double[][] values,
                                     int batchColumns, double draftMs) {
+        List<Integer> buyers = new ArrayList<>();
+        int rows = 0;
+        double callMs = 0;
         for (int i = 0; i < batch.size(); i++) {
             PlannedSequence s = batch.get(i);
             if (!s.adaptive() || !s.hasModel() || s.budget().empty() || s.budget().maxForwards() == 0) {
                 continue;
             }
-            SeqState st = state(s);
-            double callMs = draftCost.predict(1, Math.min(st.tokensSinceModel, MODEL_CATCH_UP) + modelReach);
-            double[] gain = modelGain(s, trees[i]);
-            double before = choose(batch, trees, values, batchColumns, draftMs).goodput;
+            int seqRows = Math.min(state(s).tokensSinceModel, MODEL_CATCH_UP) + modelReach;
+            double withMs = draftCost.predict(1, rows + seqRows);
+            double before = choose(batch, trees, values, batchColumns, draftMs + callMs).goodput;
             double[] saved = values[i];
-            values[i] = mergeSorted(saved, gain);
-            double after = choose(batch, trees, values, batchColumns, draftMs + callMs).goodput;
-            values[i] = saved;
-            boolean explore = plannedRounds - lastModelRound >= EXPLORE_EVERY
+            values[i] = mergeSorted(saved, modelGain(s, trees[i]));
+            double after = choose(batch, trees, values, batchColumns, draftMs + withMs).goodput;
+            boolean explore = (buyers.isEmpty() && plannedRounds - lastModelRound >= EXPLORE_EVERY)
                     || acceptance.modelEvidence() < COLD_START_CALLS;
             if (after > before || explore) {
-                long t0 = clock.getAsLong();
-                trees[i] = s.propose(s.budget());
-                double ms = (clock.getAsLong() - t0) / 1e6;
-                draftCost.observe(ms, 1, Math.min(st.tokensSinceModel, MODEL_CATCH_UP) + modelReach);
-                draftMs += ms;
-                st.calledModel = true;
-                modelCalls++;
-                int reach = 0;
-                for (int n = 0; n < trees[i].size(); n++) {
-                    if (trees[i].from(n, DraftTree.MODEL)) {
-                        reach = Math.max(reach, trees[i].depth(n));
-                    }
-                }
-                if (reach > 0) {
-                    modelReach = reach;
-                }
-                lastModelRound = plannedRounds;
-                values[i] = sortedValues(s, trees[i]);
+                buyers.add(i);
+                rows += seqRows;
+                callMs = withMs;
+            } else {
+                values[i] = saved;
             }
         }
-        return draftMs;
+        if (buyers.isEmpty()) {
+            return draftMs;
+        }
+        long t0 = clock.getAsLong();
+        proposeFor(batch, buyers, trees);
+        double ms = (clock.getAsLong() - t0) / 1e6;
+        draftCost.observe(ms, 1, rows);
+        modelCalls += buyers.size();
+        modelProposals++;
+        lastModelRound = plannedRounds;
+        for (int i : buyers) {
+            state(batch.get(i)).calledModel = true;
+            int reach = 0;
+            for (int n = 0; n < trees[i].size(); n++) {
+                if (trees[i].from(n, DraftTree.MODEL)) {
+                    reach = Math.max(reach, trees[i].depth(n));
+                }
+            }
+            if (reach > 0) {
+                modelReach = reach;
+            }
+            values[i] = sortedValues(batch.get(i), trees[i]);
+        }
+        return draftMs + ms;
     }
 
     /**
@@ -374,6 +418,7 @@ public final class GoodputPlanner {
         m.put("draft_cost_per_row_ms", d[1]);
         m.put("plain_step_ratio", plannedRounds == 0 ? 0 : (double) plainSteps / plannedRounds);
         m.put("model_call_ratio", plannedRounds == 0 ? 0 : (double) modelCalls / plannedRounds);
+        m.put("model_batch_mean", modelProposals == 0 ? 0 : (double) modelCalls / modelProposals);
         return m;
     }
 

@@ -2,6 +2,7 @@ package dev.specserve.runtime.plan;
 
 import dev.specserve.runtime.spec.DraftBudget;
 import dev.specserve.runtime.spec.DraftTree;
+import java.util.List;
 
 /** What the planner sees of a sequence: its drafting sources, its budget, and a way to ask for a tree. */
 public interface PlannedSequence {
@@ -19,4 +20,17 @@ public interface PlannedSequence {
 
     /** Drafts a tree within {@code budget}; may be called more than once per round. */
     DraftTree propose(DraftBudget budget);
+
+    /**
+     * Drafts a tree for each of {@code batch} (sequences of the same round as this one) within its budget, in
+     * order. Sequences on one drafter share its model calls: one batched call per drafting step. The default
+     * drafts one by one.
+     */
+    default DraftTree[] proposeAll(List<? extends PlannedSequence> batch, List<DraftBudget> budgets) {
+        DraftTree[] trees = new DraftTree[batch.size()];
+        for (int i = 0; i < trees.length; i++) {
+            trees[i] = batch.get(i).propose(budgets.get(i));
+        }
+        return trees;
+    }
 }

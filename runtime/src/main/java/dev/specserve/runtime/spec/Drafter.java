@@ -1,5 +1,7 @@
 package dev.specserve.runtime.spec;
 
+import java.util.List;
+
 /** A drafting strategy. It opens one {@link DraftSession} per sequence being decoded. */
 public interface Drafter {
     String name();
@@ -22,5 +24,17 @@ public interface Drafter {
     /** True when a drafter model is among the sources, so a budget's {@code maxForwards} matters. */
     default boolean hasModel() {
         return false;
+    }
+
+    /**
+     * Proposes for several of this drafter's sessions at once, {@code budgets} in the same order. A drafter with
+     * a model runs each drafting step for all of them as one batched model call; the default proposes one by one.
+     */
+    default DraftTree[] proposeAll(List<? extends DraftSession> sessions, List<DraftBudget> budgets) {
+        DraftTree[] trees = new DraftTree[sessions.size()];
+        for (int i = 0; i < trees.length; i++) {
+            trees[i] = sessions.get(i).propose(budgets.get(i));
+        }
+        return trees;
     }
 }

@@ -8,7 +8,9 @@ import dev.specserve.runtime.plan.PlannedSequence;
 import dev.specserve.runtime.tokenizer.TextTokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -170,15 +172,49 @@ public final class Sequence implements PlannedSequence, AutoCloseable {
     /** Drafts a tree within {@code budget} and the context's room; time and forwards count toward this round. */
     @Override
     public DraftTree propose(DraftBudget budget) {
-        int room = contextLength - 1 - rootPosition();
-        long t0 = System.nanoTime();
-        DraftTree tree = drafts.propose(budget.withMaxDepth(Math.max(0, room)));
-        DraftStats stats = drafts.lastStats();
-        roundDraftNanos += System.nanoTime() - t0;
+        return proposeAll(List.of(this), List.of(budget))[0];
+    }
+
+    /**
+     * {@link #propose} for several sequences, those on one drafter in one {@link Drafter#proposeAll} (so their
+     * model calls are batched); the wall time of a shared proposal is split evenly among its sequences.
+     */
+    @Override
+    public DraftTree[] proposeAll(List<? extends PlannedSequence> batch, List<DraftBudget> budgets) {
+        DraftTree[] trees = new DraftTree[batch.size()];
+        Map<Drafter, List<Integer>> byDrafter = new LinkedHashMap<>();
+        for (int i = 0; i < trees.length; i++) {
+            if (batch.get(i) instanceof Sequence s) {
+                byDrafter.computeIfAbsent(s.drafter, d -> new ArrayList<>()).add(i);
+            } else {
+                trees[i] = batch.get(i).propose(budgets.get(i));
+            }
+        }
+        byDrafter.forEach((drafter, members) -> {
+            List<DraftSession> sessions = new ArrayList<>(members.size());
+            List<DraftBudget> within = new ArrayList<>(members.size());
+            for (int i : members) {
+                Sequence s = (Sequence) batch.get(i);
+                sessions.add(s.drafts);
+                within.add(budgets.get(i).withMaxDepth(Math.max(0, s.contextLength - 1 - s.rootPosition())));
+            }
+            long t0 = System.nanoTime();
+            DraftTree[] drafted = drafter.proposeAll(sessions, within);
+            long share = (System.nanoTime() - t0) / members.size();
+            for (int j = 0; j < members.size(); j++) {
+                Sequence s = (Sequence) batch.get(members.get(j));
+                s.recordDrafting(share, s.drafts.lastStats());
+                trees[members.get(j)] = drafted[j];
+            }
+        });
+        return trees;
+    }
+
+    private void recordDrafting(long nanos, DraftStats stats) {
+        roundDraftNanos += nanos;
         roundForwards += stats.forwards();
         roundDraftOrtNanos += stats.ortNanos();
         roundDrafterVersion = Math.max(roundDrafterVersion, stats.drafterVersion());
-        return tree;
     }
 
     /** Accepts against the target's verification of {@code tree}, compacts the caches and emits tokens. */

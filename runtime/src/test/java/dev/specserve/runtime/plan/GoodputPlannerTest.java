@@ -26,7 +26,7 @@ class GoodputPlannerTest {
      * A sequence whose lookup always offers a 12-deep chain and whose model (if any) offers a 4-deep one for
      * 2 ms of drafting.
      */
-    static final class Chain implements PlannedSequence {
+    static class Chain implements PlannedSequence {
         final boolean model;
         final DraftBudget budget;
         int modelCalls;
@@ -174,6 +174,44 @@ class GoodputPlannerTest {
 
         assertThat(callsWhileGood).as("model calls in 100 rounds while it is accepted").isGreaterThan(80);
         assertThat(seq.modelCalls).as("model calls in 100 rounds after it stopped paying").isLessThan(20);
+    }
+
+    /** Chains whose batched proposals are recorded: how many sequences bought a model forward in each. */
+    static final class SharedChain extends Chain {
+        final List<Integer> modelProposals;
+
+        SharedChain(List<Integer> modelProposals) {
+            super(true, new DraftBudget(16, 12));
+            this.modelProposals = modelProposals;
+        }
+
+        @Override
+        public DraftTree[] proposeAll(List<? extends PlannedSequence> batch, List<DraftBudget> budgets) {
+            if (budgets.stream().anyMatch(b -> b.maxForwards() > 0)) {
+                modelProposals.add((int) budgets.stream().filter(b -> b.maxForwards() > 0).count());
+            }
+            return super.proposeAll(batch, budgets);
+        }
+    }
+
+    @Test
+    void modelForwardsBoughtForSeveralSequencesOfARoundAreDraftedInOneProposal() {
+        GoodputPlanner planner = plannerWithCosts(8.0, 0.01);
+        List<Integer> proposals = new ArrayList<>();
+        List<SharedChain> batch = List.of(new SharedChain(proposals), new SharedChain(proposals),
+                new SharedChain(proposals), new SharedChain(proposals));
+        SplittableRandom rng = new SplittableRandom(6);
+        for (int r = 0; r < 50; r++) {
+            DraftTree[] trees = planner.draft(batch, 128);
+            for (int i = 0; i < batch.size(); i++) {
+                planner.observe(batch.get(i), trees[i], round(trees[i], src -> (src & DraftTree.MODEL) != 0 ? 0.95 : 0.0,
+                        rng, 1));
+            }
+        }
+
+        assertThat(proposals).as("one batched model proposal per round").hasSizeBetween(45, 50);
+        assertThat(proposals.subList(proposals.size() - 10, proposals.size())).as("every sequence in it").containsOnly(4);
+        assertThat(planner.state().get("model_batch_mean")).isGreaterThan(3.5);
     }
 
     @Test
