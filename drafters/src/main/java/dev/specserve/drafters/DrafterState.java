@@ -15,6 +15,8 @@ import java.util.function.Supplier;
  * from; when a full drafter swap brings a new session, the next round re-feeds the whole context to it.
  */
 final class DrafterState implements AutoCloseable {
+    /** Most padding rows a sequence may get in a batched drafter call (see {@link #byLength}). */
+    static final int MAX_PADDING_ROWS = 24;
     private final Supplier<DrafterVersion> versions;
     private final int capacity;
     private DrafterVersion version;
@@ -165,19 +167,41 @@ final class DrafterState implements AutoCloseable {
         }
         int[][] ids = new int[states.size()][];
         groups.forEach((g, members) -> {
-            List<List<DraftRow>> groupRows = new ArrayList<>(members.size());
-            List<KvCache> caches = new ArrayList<>(members.size());
-            for (int i : members) {
-                groupRows.add(rows.get(i));
-                caches.add(states.get(i).cache);
-            }
-            DrafterOutput[] outs = g.model().forward(groupRows, caches, g.adapter());
-            for (int j = 0; j < members.size(); j++) {
-                int i = members.get(j);
-                ids[i] = states.get(i).absorb(outs[j], rows.get(i), pairRows[i]);
+            for (List<Integer> call : byLength(members, rows)) {
+                List<List<DraftRow>> callRows = new ArrayList<>(call.size());
+                List<KvCache> caches = new ArrayList<>(call.size());
+                for (int i : call) {
+                    callRows.add(rows.get(i));
+                    caches.add(states.get(i).cache);
+                }
+                DrafterOutput[] outs = g.model().forward(callRows, caches, g.adapter());
+                for (int j = 0; j < call.size(); j++) {
+                    int i = call.get(j);
+                    ids[i] = states.get(i).absorb(outs[j], rows.get(i), pairRows[i]);
+                }
             }
         });
         return ids;
+    }
+
+    /**
+     * Splits the members into calls whose rows are within {@link #MAX_PADDING_ROWS} of the call's longest, longest
+     * first: padding is computed like real rows, so a sequence catching up on a whole prompt (hundreds of
+     * context pairs) gets its own call instead of padding every other sequence of the round to its length.
+     */
+    static List<List<Integer>> byLength(List<Integer> members, List<List<DraftRow>> rows) {
+        List<Integer> sorted = new ArrayList<>(members);
+        sorted.sort((x, y) -> Integer.compare(rows.get(y).size(), rows.get(x).size()));
+        List<List<Integer>> calls = new ArrayList<>();
+        int longest = -1;
+        for (int i : sorted) {
+            if (calls.isEmpty() || longest - rows.get(i).size() > MAX_PADDING_ROWS) {
+                calls.add(new ArrayList<>());
+                longest = rows.get(i).size();
+            }
+            calls.get(calls.size() - 1).add(i);
+        }
+        return calls;
     }
 
     private int[] absorb(DrafterOutput out, List<DraftRow> rows, int pairRows) {

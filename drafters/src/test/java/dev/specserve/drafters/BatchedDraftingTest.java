@@ -70,6 +70,15 @@ class BatchedDraftingTest {
         return out;
     }
 
+    /** Each session drafts once (feeding its whole prompt) and is told its greedy next token was committed. */
+    static void catchUp(List<DraftSession> sessions, List<Prefilled> prompts, int... which) {
+        for (int i : which) {
+            sessions.get(i).propose(BUDGET);
+            sessions.get(i).commit(new int[] {prompts.get(i).next()}, Arrays.copyOf(prompts.get(i).hidden(),
+                    stack.target().info().dim()));
+        }
+    }
+
     static void assertSameTree(DraftTree batched, DraftTree alone, int prompt) {
         assertThat(batched.size()).as("prompt %d: nodes", prompt).isEqualTo(alone.size());
         for (int n = 0; n < alone.size(); n++) {
@@ -87,6 +96,8 @@ class BatchedDraftingTest {
         List<Prefilled> prompts = PROMPTS.stream().map(BatchedDraftingTest::prefill).toList();
         List<DraftSession> together = sessions(drafter, prompts);
         List<DraftSession> alone = sessions(drafter, prompts);
+        catchUp(together, prompts, 0, 1, 2, 3);
+        catchUp(alone, prompts, 0, 1, 2, 3);
         List<DraftBudget> budgets = new ArrayList<>();
         for (int i = 0; i < prompts.size(); i++) {
             budgets.add(i == 1 ? BUDGET.withMaxDepth(2) : BUDGET); // one sequence stops drafting early
@@ -120,13 +131,19 @@ class BatchedDraftingTest {
     }
 
     @Test
-    void aFreshSessionAndOneWithALongContextDraftTogether() {
-        Drafter drafter = stack.strategy("specblock", DrafterConfig.expanding());
-        List<Prefilled> prompts = List.of(prefill(PROMPTS.get(0)), prefill(String.join("", PROMPTS)));
+    void aSequenceCatchingUpOnItsWholePromptDraftsInItsOwnCallNotPaddingTheOthersToItsLength() {
+        Drafter drafter = stack.strategy("specblock", DrafterConfig.defaults());
+        List<Prefilled> prompts = List.of(prefill(PROMPTS.get(0)), prefill(PROMPTS.get(2)), prefill(String.join("", PROMPTS)));
         List<DraftSession> together = sessions(drafter, prompts);
         List<DraftSession> alone = sessions(drafter, prompts);
-        DraftTree[] batched = drafter.proposeAll(together, List.of(BUDGET, BUDGET));
-        for (int i = 0; i < 2; i++) {
+        catchUp(together, prompts, 0, 1); // the first two have fed their prompts; the long one has not
+        catchUp(alone, prompts, 0, 1);
+        long before = stack.drafterModel().calls();
+        DraftTree[] batched = drafter.proposeAll(together, List.of(BUDGET, BUDGET, BUDGET));
+
+        assertThat(stack.drafterModel().calls() - before).as("the two caught-up sequences together, the long one alone")
+                .isEqualTo(2);
+        for (int i = 0; i < 3; i++) {
             assertSameTree(batched[i], alone.get(i).propose(BUDGET), i);
         }
         together.forEach(DraftSession::close);
