@@ -165,16 +165,21 @@ public final class SpecBlockModel implements AutoCloseable {
         return out;
     }
 
+    /** Values [from, from+n) of a call's output; the whole array itself when that is all of it (a batch of one). */
     private static float[] slice(float[] a, int from, int n) {
-        return Arrays.copyOfRange(a, from, from + n);
+        return from == 0 && n == a.length ? a : Arrays.copyOfRange(a, from, from + n);
     }
 
     private static long[] slice(long[] a, int from, int n) {
-        return Arrays.copyOfRange(a, from, from + n);
+        return from == 0 && n == a.length ? a : Arrays.copyOfRange(a, from, from + n);
     }
 
+    /** An output's values: ORT already copies them into a heap buffer, whose array is used as it is. */
     private static float[] floats(OrtSession.Result r, String name) {
         FloatBuffer fb = ((OnnxTensor) r.get(name).orElseThrow()).getFloatBuffer();
+        if (fb.hasArray() && fb.arrayOffset() == 0 && fb.position() == 0 && fb.array().length == fb.remaining()) {
+            return fb.array();
+        }
         float[] out = new float[fb.remaining()];
         fb.get(out);
         return out;
@@ -182,6 +187,9 @@ public final class SpecBlockModel implements AutoCloseable {
 
     private static long[] longs(OrtSession.Result r, String name) {
         LongBuffer lb = ((OnnxTensor) r.get(name).orElseThrow()).getLongBuffer();
+        if (lb.hasArray() && lb.arrayOffset() == 0 && lb.position() == 0 && lb.array().length == lb.remaining()) {
+            return lb.array();
+        }
         long[] out = new long[lb.remaining()];
         lb.get(out);
         return out;

@@ -169,6 +169,9 @@ public final class TargetModel implements AutoCloseable {
         if (fb.remaining() != expected) {
             throw new IllegalStateException("'" + name + "' has " + fb.remaining() + " values, expected " + expected);
         }
+        if (fb.hasArray() && fb.arrayOffset() == 0 && fb.position() == 0 && fb.array().length == expected) {
+            return fb.array(); // ORT's own copy of the output: no second one
+        }
         float[] out = new float[expected];
         fb.get(out);
         return out;
