@@ -9,6 +9,7 @@ Usage: /usr/bin/python3 drafter_build.py COMMAND --models ../demo --work ../work
 """
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -126,11 +127,17 @@ def train_cached(drafter, batches, cfg, val, K, deadline=None, curve=None, log_e
     drafter.train()
     while step < steps:
         step += 1
-        if deadline and step > 20 and time.time() + (time.time() - t0) / step * 2 > deadline:
+        if deadline and time.time() >= deadline:
             log(f"  deadline reached after {step - 1} steps")
             break
+        if deadline:  # a time budget: the cosine decay runs over the time, so it ends annealed whatever the speed
+            frac = (time.time() - t0) / max(1e-9, deadline - t0)
+            lr = train.lr_at(step - 1, step + 1, cfg["lr"], cfg["warmup"]) if step <= cfg["warmup"] else \
+                cfg["lr"] * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, frac))))
+        else:
+            lr = train.lr_at(step - 1, steps, cfg["lr"], cfg["warmup"])
         for g in opt.param_groups:
-            g["lr"] = train.lr_at(step - 1, steps, cfg["lr"], cfg["warmup"])
+            g["lr"] = lr
         ids, h, labels = batches.next(cfg["batch"])
         T = ids.shape[1] - 2 * K - 1
         j2 = int(torch.randint(0, K, (1,), generator=gen).item())

@@ -115,6 +115,11 @@ public final class DrafterUpdateChannel implements AutoCloseable {
         return caughtUp.await(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
+    /** True once every record that was on the topic when following began has been handed over. */
+    public boolean caughtUp() {
+        return caughtUp.getCount() == 0;
+    }
+
     public long malformed() {
         return malformed;
     }

@@ -45,7 +45,7 @@ public final class AdaptationLoop implements AutoCloseable {
         FeedbackConsumer consumer = new FeedbackConsumer(wiring.publisher().config(), group, controller, registry);
         FleetUpdates fleet = new FleetUpdates(wiring.publisher().config(), drafterId, stack.versions(), registry,
                 new FleetUpdates.Follow(v -> controller.follow(v, "published by the fleet"),
-                        ModelRootFiles.within(modelRoots, stack::loadDrafter)));
+                        ModelRootFiles.within(modelRoots, stack::loadDrafter)).numbering());
         FunctionCounter.builder("specserve.adaptation.stale_samples", controller, AdaptationController::staleSamples)
                 .description("Training labels dropped because a newer drafter file replaced the one that drafted them")
                 .tag("drafter", drafterId).register(registry);

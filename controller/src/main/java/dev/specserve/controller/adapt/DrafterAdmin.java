@@ -18,21 +18,37 @@ import org.slf4j.LoggerFactory;
  */
 public final class DrafterAdmin implements AdminActions {
     private static final Logger LOG = LoggerFactory.getLogger(DrafterAdmin.class);
+    /** How long a following replica's load waits for the trainer's version of the file. */
+    static final java.time.Duration REQUEST_TIMEOUT = java.time.Duration.ofSeconds(30);
     private final ModelStack stack;
     private final DrafterVersions versions;
     private final AdaptationController loop;
     private final VersionChanges changes;
+    private final FleetUpdates fleet;
 
     public DrafterAdmin(ModelStack stack, AdaptationController loop) {
         this(stack, loop, VersionChanges.NONE);
     }
 
-    /** Without a loop (adaptation {@code follow} or {@code off}): versions made current are announced to {@code changes}. */
+    /** Without a loop (adaptation {@code off}): versions made current are announced to {@code changes}. */
     public DrafterAdmin(ModelStack stack, AdaptationController loop, VersionChanges changes) {
+        this(stack, loop, changes, null);
+    }
+
+    private DrafterAdmin(ModelStack stack, AdaptationController loop, VersionChanges changes, FleetUpdates fleet) {
         this.stack = stack;
         this.versions = stack.versions();
         this.loop = loop;
         this.changes = changes;
+        this.fleet = fleet;
+    }
+
+    /**
+     * For {@code adaptation=follow}: swaps and rollbacks (to versions the fleet already numbered) are published to
+     * {@code fleet}; a new drafter file is loaded by the trainer on request, so only the trainer numbers versions.
+     */
+    public static DrafterAdmin following(ModelStack stack, FleetUpdates fleet) {
+        return new DrafterAdmin(stack, null, fleet, fleet);
     }
 
     @Override
@@ -56,6 +72,16 @@ public final class DrafterAdmin implements AdminActions {
     @Override
     public Map<String, Object> load(String path, String sha256, boolean activate) {
         long t0 = System.nanoTime();
+        if (fleet != null) {
+            if (!activate) {
+                throw new IllegalArgumentException("adaptation=follow: a drafter file is loaded fleet-wide by the trainer, "
+                        + "which numbers its version; load it with activate=true (or on the trainer's side)");
+            }
+            Map<String, Object> out = describe(fleet.requestLoad(Path.of(path), sha256, REQUEST_TIMEOUT), true);
+            out.put("numbered_by", "trainer");
+            out.put("load_ms", (System.nanoTime() - t0) / 1_000_000);
+            return out;
+        }
         DrafterVersion v = stack.loadDrafter(Path.of(path), sha256);
         if (activate) {
             if (loop != null) {

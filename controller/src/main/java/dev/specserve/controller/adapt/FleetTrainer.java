@@ -69,7 +69,7 @@ public final class FleetTrainer implements AutoCloseable {
                 () -> new AdaptationController.Load(0, 0), 1, publisher, telemetry.replicaId());
         FleetUpdates fleet = new FleetUpdates(telemetry, drafterId, stack.versions(), registry,
                 new FleetUpdates.Follow(v -> controller.follow(v, "published by the fleet"),
-                        ModelRootFiles.within(modelRoots, stack::loadDrafter)));
+                        ModelRootFiles.within(modelRoots, stack::loadDrafter)).numbering());
         FleetTrainer trainer = new FleetTrainer(controller, fleet, publisher);
         try {
             LOG.info("trainer for drafter {}: reading the versions already on {}", drafterId, telemetry.updatesTopic());

@@ -29,8 +29,9 @@ import org.slf4j.LoggerFactory;
  * topic order (its own it has applied already), so a rollback to a smaller id, or a trainer whose ids are below
  * this replica's own counter, is followed. Version ids are unique across the fleet because only the process that
  * trains creates versions for it (the trainer, or the one {@code local} replica) and every creator numbers above
- * every id it has seen ({@link DrafterVersions#adopt}); a record whose id is already known here is that version,
- * made current again (a rollback or a swap). One that reuses a known id for other weights is refused
+ * every id it has seen ({@link DrafterVersions#adopt}); a follower asks it to load a new drafter file
+ * ({@link #requestLoad}) rather than numbering one itself. A record whose id is already known here is that
+ * version, made current again (a rollback or a swap). One that reuses a known id for other weights is refused
  * ({@value #ID_CONFLICT}).
  *
  * <p><b>Checks.</b> A broken or malicious replica can publish anything, so a new version is checked before it is
@@ -78,9 +79,20 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
      * @param activate makes a version current (the trainer routes it through its rollback guard and sample buffer)
      * @param loadFile opens a drafter file given its path and sha256 and registers it as a version; null: refuse
      */
-    public record Follow(Consumer<DrafterVersion> activate, BiFunction<Path, String, DrafterVersion> loadFile) {
+    public record Follow(Consumer<DrafterVersion> activate, BiFunction<Path, String, DrafterVersion> loadFile,
+                         boolean numbersVersions) {
+        /** A replica that only follows: it opens published files but carries out no load request. */
+        public Follow(Consumer<DrafterVersion> activate, BiFunction<Path, String, DrafterVersion> loadFile) {
+            this(activate, loadFile, false);
+        }
+
         public static Follow activating(DrafterVersions versions) {
             return new Follow(versions::activate, null);
+        }
+
+        /** The same, for the process that numbers the fleet's versions: it carries out followers' load requests. */
+        public Follow numbering() {
+            return new Follow(activate, loadFile, true);
         }
     }
 
@@ -90,6 +102,7 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
     private final Follow follow;
     private final FleetRejections rejections;
     private final DrafterUpdateChannel channel;
+    private final LoadRequests requests = new LoadRequests();
 
     /** Counts rejections in a private registry (see {@link #rejected()}). */
     public FleetUpdates(TelemetryConfig config, String drafterId, DrafterVersions versions) {
@@ -127,6 +140,24 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
         LOG.info("published drafter {} version {} ({}) to the fleet", drafterId, v.id(), kind);
     }
 
+    /**
+     * Asks the process that numbers the fleet's versions (the trainer) to load a drafter file, and returns its
+     * version once it is current here (see {@link LoadRequests}); the file must be at the same path there.
+     */
+    public DrafterVersion requestLoad(Path path, String sha256, Duration timeout) {
+        if (sha256.equals(versions.current().model().fingerprint())) {
+            return versions.current();
+        }
+        var served = requests.expect(sha256);
+        Adapter a = versions.current().adapter(); // a request carries no weights of its own; the record needs some
+        String metrics = "{\"" + MODEL_SHA256 + "\":\"" + sha256 + "\",\"" + MODEL_PATH + "\":"
+                + com.fasterxml.jackson.databind.node.TextNode.valueOf(path.toString()) + "}";
+        channel.publish(drafterId + LoadRequests.KEY_SUFFIX, new DrafterUpdate(0, versions.current().id(), a.rank(),
+                a.dim(), a.a(), a.b(), metrics, DrafterUpdate.Kind.LOAD, self));
+        LOG.info("asked the fleet's trainer to load drafter file {} ({})", path, FleetRecord.abbreviate(sha256));
+        return requests.await(served, sha256, path, timeout);
+    }
+
     /** Waits until every record on the topic when this started has been applied (or refused). */
     public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
         return channel.awaitCaughtUp(timeout);
@@ -138,6 +169,34 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
     }
 
     private void apply(String id, DrafterUpdate u) {
+        if ((drafterId + LoadRequests.KEY_SUFFIX).equals(id)) {
+            if (follow.numbersVersions() && channel.caughtUp()) { // requests read while catching up are old
+                carryOut(u);
+            }
+            return;
+        }
+        adopt(id, u);
+        requests.served(versions.current());
+    }
+
+    /** A follower's request to load a drafter file: load it, number it and publish it as any version made here. */
+    private void carryOut(DrafterUpdate u) {
+        FleetRecord.File file = FleetRecord.file(u);
+        if (file.sha256() == null || file.path() == null || follow.loadFile() == null) {
+            reject(u, OTHER_MODEL, "load request names no drafter file, or this process opens none");
+            return;
+        }
+        try {
+            DrafterVersion v = file.sha256().equals(versions.current().model().fingerprint()) ? versions.current()
+                    : follow.loadFile().apply(Path.of(file.path()), file.sha256());
+            follow.activate().accept(v);
+            changed(v, DrafterUpdate.Kind.LOAD);
+        } catch (RuntimeException e) {
+            reject(u, OTHER_MODEL, "requested drafter file " + file.path() + " cannot be opened here: " + e.getMessage());
+        }
+    }
+
+    private void adopt(String id, DrafterUpdate u) {
         if (!drafterId.equals(id) || self.equals(u.origin()) || u.version() == versions.current().id()) {
             return; // another drafter's, this process's own announcement, or already serving it
         }

@@ -50,7 +50,7 @@ public final class ReplicaAdaptation implements AutoCloseable {
                                 ModelRootFiles.within(modelRoots, stack::loadDrafter)));
                 LOG.info("adaptation=follow: drafter {} serves the versions published on {} (by a trainer)",
                         drafterId, wiring.publisher().config().updatesTopic());
-                yield new ReplicaAdaptation(null, fleet, new DrafterAdmin(stack, null, fleet));
+                yield new ReplicaAdaptation(null, fleet, DrafterAdmin.following(stack, fleet));
             }
             case OFF -> {
                 LOG.info("adaptation=off: drafter {} changes only by operator action", drafterId);

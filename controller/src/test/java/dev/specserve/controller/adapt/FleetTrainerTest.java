@@ -106,11 +106,16 @@ class FleetTrainerTest {
 
                 Path file = otherDrafterFile(a.models);
                 String sha = dev.specserve.runtime.manifest.ManifestLoader.sha256(file);
-                a.adaptation.admin().load(file.toString(), sha, true);
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> a.adaptation.admin().load(file.toString(), sha,
+                        false)).as("a follower numbers no version of its own").hasMessageContaining("adaptation=follow");
+                Map<String, Object> loaded = a.adaptation.admin().load(file.toString(), sha, true);
                 FleetUpdatesTest.await(() -> b.models.versions().current().model().fingerprint().equals(sha)
                                 && trainerModels.versions().current().model().fingerprint().equals(sha),
                         "the drafter file loaded on replica a is opened and served by replica b and the trainer");
-                assertThat(b.current()).isEqualTo(a.current());
+                assertThat(loaded).as("the trainer numbered the loaded file's version").containsEntry("numbered_by", "trainer");
+                assertThat(a.models.versions().current().model().fingerprint()).isEqualTo(sha);
+                assertThat(List.of(a.current(), b.current(), trainerModels.versions().current().id()))
+                        .as("one id for the loaded file everywhere").containsOnly(((Number) loaded.get("id")).longValue());
                 for (CompletableFuture<GenerationResult> f : b.serve(prompts.subList(92, 94))) {
                     assertThat(f.get(180, TimeUnit.SECONDS).tokens()).isNotEmpty();
                 }
