@@ -64,12 +64,9 @@ public final class HybridDrafter implements Drafter {
     /** Lookup for each session, then the model for those whose budget buys forwards, as one batched proposal. */
     @Override
     public DraftTree[] proposeAll(List<? extends DraftSession> sessions, List<DraftBudget> budgets) {
-        List<Session> own = new ArrayList<>(sessions.size());
-        for (DraftSession d : sessions) {
-            if (!(d instanceof Session s)) {
-                return Drafter.super.proposeAll(sessions, budgets);
-            }
-            own.add(s);
+        List<Session> own = OwnSessions.of(sessions, Session.class);
+        if (own == null) {
+            return Drafter.super.proposeAll(sessions, budgets);
         }
         DraftTree[] trees = new DraftTree[own.size()];
         List<Integer> modelled = new ArrayList<>();

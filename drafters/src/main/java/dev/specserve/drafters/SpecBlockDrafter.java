@@ -68,12 +68,9 @@ public final class SpecBlockDrafter implements Drafter {
     /** Drafts every session in lock step: each drafting step of all of them is one batched drafter call. */
     @Override
     public DraftTree[] proposeAll(List<? extends DraftSession> sessions, List<DraftBudget> budgets) {
-        List<Session> own = new ArrayList<>(sessions.size());
-        for (DraftSession d : sessions) {
-            if (!(d instanceof Session s)) {
-                return Drafter.super.proposeAll(sessions, budgets);
-            }
-            own.add(s);
+        List<Session> own = OwnSessions.of(sessions, Session.class);
+        if (own == null) {
+            return Drafter.super.proposeAll(sessions, budgets);
         }
         for (int i = 0; i < own.size(); i++) {
             own.get(i).begin(budgets.get(i));

@@ -9,6 +9,7 @@ import dev.specserve.runtime.manifest.ModelManifest;
 import dev.specserve.runtime.model.KvNames;
 import dev.specserve.runtime.ort.SessionFactory;
 import dev.specserve.runtime.ort.SessionValidator;
+import dev.specserve.runtime.ort.Tensors;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -141,28 +142,17 @@ public final class SpecBlockModel implements AutoCloseable {
         int b = caches.size();
         int floats = b * past * rowFloats;
         FloatBuffer[] scratch = pastScratch.get();
-        OnnxTensor[] out = new OnnxTensor[pastNames.length];
-        try {
-            for (int t = 0; t < out.length; t++) {
-                if (scratch[t] == null || scratch[t].capacity() < floats) {
-                    scratch[t] = ByteBuffer.allocateDirect(Math.max(floats, 2 * (scratch[t] == null ? 0 : scratch[t].capacity()))
-                            * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
-                }
-                FloatBuffer buf = scratch[t].duplicate().position(0).limit(floats).slice();
-                for (int e = 0; e < b; e++) {
-                    caches.get(e).copyLiveRows(t, buf, e * past * rowFloats);
-                }
-                out[t] = OnnxTensor.createTensor(env, buf, new long[] {b, past, info.heads(), info.headDim()});
+        return Tensors.all(pastNames.length, t -> {
+            if (scratch[t] == null || scratch[t].capacity() < floats) {
+                scratch[t] = ByteBuffer.allocateDirect(Math.max(floats, 2 * (scratch[t] == null ? 0 : scratch[t].capacity()))
+                        * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
             }
-        } catch (OrtException | RuntimeException e) {
-            for (OnnxTensor t : out) {
-                if (t != null) {
-                    t.close();
-                }
+            FloatBuffer buf = scratch[t].duplicate().position(0).limit(floats).slice();
+            for (int e = 0; e < b; e++) {
+                caches.get(e).copyLiveRows(t, buf, e * past * rowFloats);
             }
-            throw e;
-        }
-        return out;
+            return OnnxTensor.createTensor(env, buf, new long[] {b, past, info.heads(), info.headDim()});
+        });
     }
 
     /** Values [from, from+n) of a call's output; the whole array itself when that is all of it (a batch of one). */

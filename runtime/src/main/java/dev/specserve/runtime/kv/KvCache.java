@@ -3,6 +3,7 @@ package dev.specserve.runtime.kv;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import dev.specserve.runtime.ort.Tensors;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -190,22 +191,10 @@ public final class KvCache {
 
     /** Past tensors over {@link #pastRows()} rows, shaped as the layout says; the caller closes them. */
     public OnnxTensor[] pastTensors(OrtEnvironment env) throws OrtException {
-        OnnxTensor[] out = new OnnxTensor[buffers.length];
         int rows = pastRows();
         long[] shape = layout.shape(1, rows, heads, headDim);
-        try {
-            for (int i = 0; i < buffers.length; i++) {
-                out[i] = OnnxTensor.createTensor(env, buffers[i].duplicate().position(0).limit(rows * rowFloats).slice(), shape);
-            }
-        } catch (OrtException | RuntimeException e) {
-            for (OnnxTensor t : out) {
-                if (t != null) {
-                    t.close();
-                }
-            }
-            throw e;
-        }
-        return out;
+        return Tensors.all(buffers.length, i -> OnnxTensor.createTensor(env,
+                buffers[i].duplicate().position(0).limit(rows * rowFloats).slice(), shape));
     }
 
     /** Appends the chosen rows (indices into the call's new rows) of every present tensor. */

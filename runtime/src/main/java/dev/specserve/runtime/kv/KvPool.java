@@ -3,6 +3,7 @@ package dev.specserve.runtime.kv;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import dev.specserve.runtime.ort.Tensors;
 import java.nio.FloatBuffer;
 
 /**
@@ -177,20 +178,8 @@ public final class KvPool {
     /** Past tensors over slots 0..batch-1, [batch, rows(), heads, headDim] or BHSD; the caller closes them. */
     public OnnxTensor[] batchPast(OrtEnvironment env, int batch) throws OrtException {
         int floats = batch * stride * rowFloats;
-        OnnxTensor[] out = new OnnxTensor[buffers.length];
         long[] shape = layout.shape(batch, stride, heads, headDim);
-        try {
-            for (int t = 0; t < buffers.length; t++) {
-                out[t] = OnnxTensor.createTensor(env, buffers[t].duplicate().position(0).limit(floats).slice(), shape);
-            }
-        } catch (OrtException | RuntimeException e) {
-            for (OnnxTensor x : out) {
-                if (x != null) {
-                    x.close();
-                }
-            }
-            throw e;
-        }
-        return out;
+        return Tensors.all(buffers.length, t -> OnnxTensor.createTensor(env,
+                buffers[t].duplicate().position(0).limit(floats).slice(), shape));
     }
 }
