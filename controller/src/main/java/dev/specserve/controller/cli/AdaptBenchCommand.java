@@ -106,9 +106,10 @@ final class AdaptBenchCommand implements Callable<Integer> {
         List<List<AdaptBench.PolicyRun>> all = new ArrayList<>();
         try (ModelStack stack = models.load()) {
             AdaptBench bench = new AdaptBench(stack, maxTokens, strategy, System.err);
-            // Without this the first policy would also pay for JIT compilation and ORT's first allocations
-            // (about 2% of a stationary run): eight A prompts that no scenario uses, results discarded.
-            bench.run("static", List.of(new AdaptBench.Phase("warm-up", a.subList(a.size() - 8, a.size()), 2)));
+            // Without this the first policy would also pay for JIT compilation and ORT's first allocations: up to
+            // 20 A prompts that no scenario uses, results discarded (8 left run 1's first policy measurably slow)
+            int warm = Math.min(20, Math.max(8, a.size() - 2 * requests));
+            bench.run("static", List.of(new AdaptBench.Phase("warm-up", a.subList(a.size() - warm, a.size()), 2)));
             for (int r = 0; r < repeat; r++) {
                 // every other run goes through the policies backwards, so a drift in machine speed during a
                 // run does not always favour the same end of the list
