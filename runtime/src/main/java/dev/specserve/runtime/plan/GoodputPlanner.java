@@ -5,7 +5,6 @@ import dev.specserve.runtime.spec.DraftBudget;
 import dev.specserve.runtime.spec.DraftTree;
 import dev.specserve.runtime.spec.RoundResult;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.WeakHashMap;
@@ -109,11 +108,11 @@ public final class GoodputPlanner {
         for (int i = 0; i < b; i++) {
             PlannedSequence s = batch.get(i);
             if (s.adaptive()) {
-                trees[i] = keepBest(s, trees[i], best.take(i));
+                trees[i] = NodeRanking.keepBest(trees[i], nodeValues(s, trees[i]), best.take(i));
                 if (trees[i].size() == 0) {
                     plainSteps++;
                 }
-                predictedAccepted += sum(nodeValues(s, trees[i]), trees[i].size());
+                predictedAccepted += NodeRanking.sum(nodeValues(s, trees[i]), trees[i].size());
             }
         }
         return trees;
@@ -155,7 +154,7 @@ public final class GoodputPlanner {
             double withMs = draftCost.predict(1, rows + seqRows);
             double before = choose(batch, trees, values, batchColumns, draftMs + callMs).goodput;
             double[] saved = values[i];
-            values[i] = mergeSorted(saved, modelGain(s, trees[i]));
+            values[i] = NodeRanking.mergeDescending(saved, modelGain(s, trees[i]));
             double after = choose(batch, trees, values, batchColumns, draftMs + withMs).goodput;
             boolean explore = (buyers.isEmpty() && plannedRounds - lastModelRound >= EXPLORE_EVERY)
                     || acceptance.modelEvidence() < COLD_START_CALLS;
@@ -238,7 +237,7 @@ public final class GoodputPlanner {
                 maxL = Math.max(maxL, values[i].length);
             } else {
                 fixedMax = Math.max(fixedMax, trees[i].size());
-                fixedTokens += 1 + sum(values[i], values[i].length);
+                fixedTokens += 1 + NodeRanking.sum(values[i], values[i].length);
             }
         }
         Choice best = null;
@@ -249,7 +248,7 @@ public final class GoodputPlanner {
             for (int i = 0; i < b; i++) {
                 if (batch.get(i).adaptive()) {
                     takes[i] = Math.min(l, values[i].length);
-                    tokens += 1 + sum(values[i], takes[i]);
+                    tokens += 1 + NodeRanking.sum(values[i], takes[i]);
                     widest = Math.max(widest, takes[i]);
                 }
             }
@@ -262,58 +261,8 @@ public final class GoodputPlanner {
         return best;
     }
 
-    private static double sum(double[] sortedDesc, int n) {
-        double s = 0;
-        for (int k = 0; k < n; k++) {
-            s += sortedDesc[k];
-        }
-        return s;
-    }
-
-    private static double[] mergeSorted(double[] a, double[] extra) {
-        double[] m = Arrays.copyOf(a, a.length + extra.length);
-        System.arraycopy(extra, 0, m, a.length, extra.length);
-        return descending(m);
-    }
-
-    /** Sorts in place, largest first. */
-    private static double[] descending(double[] v) {
-        Arrays.sort(v);
-        for (int i = 0, j = v.length - 1; i < j; i++, j--) {
-            double t = v[i];
-            v[i] = v[j];
-            v[j] = t;
-        }
-        return v;
-    }
-
-    /** Keeps the {@code take} most valuable nodes; values never grow along a path, so they form a subtree. */
-    private DraftTree keepBest(PlannedSequence s, DraftTree tree, int take) {
-        if (take >= tree.size()) {
-            return tree;
-        }
-        double[] v = nodeValues(s, tree);
-        Integer[] order = new Integer[tree.size()];
-        for (int n = 0; n < order.length; n++) {
-            order[n] = n;
-        }
-        Arrays.sort(order, (x, y) -> v[x] != v[y] ? Double.compare(v[y], v[x])
-                : tree.depth(x) != tree.depth(y) ? Integer.compare(tree.depth(x), tree.depth(y)) : Integer.compare(x, y));
-        boolean[] keep = new boolean[tree.size()];
-        int kept = 0;
-        for (int k = 0; k < order.length && kept < take; k++) {
-            int n = order[k];
-            int p = tree.parent(n);
-            if (p == DraftTree.ROOT || keep[p]) {
-                keep[n] = true;
-                kept++;
-            }
-        }
-        return tree.retain(keep);
-    }
-
     private double[] sortedValues(PlannedSequence s, DraftTree tree) {
-        return descending(nodeValues(s, tree));
+        return NodeRanking.descending(nodeValues(s, tree));
     }
 
     double[] nodeValues(PlannedSequence s, DraftTree tree) {
