@@ -3,6 +3,7 @@ package dev.specserve.controller.cli;
 import dev.specserve.drafters.ModelStack;
 import dev.specserve.runtime.SpecserveHome;
 import dev.specserve.runtime.ort.ExecutionDevice;
+import dev.specserve.runtime.ort.IntraOpThreads;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -16,12 +17,13 @@ final class ModelOptions {
             description = "Execution provider; auto tries CUDA and falls back to the CPU (default: ${DEFAULT-VALUE}).")
     String device;
 
-    @Option(names = "--threads", defaultValue = "${SPECSERVE_THREADS:-2}", paramLabel = "N",
-            description = "ORT intra-op threads per session (default: ${DEFAULT-VALUE}).")
-    int threads;
+    @Option(names = "--threads", defaultValue = "${SPECSERVE_THREADS:-auto}", paramLabel = "N|auto",
+            description = "ORT intra-op threads per session; auto is one less than the cores, at least 1 "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String threads;
 
     ModelStack load() {
         Path dir = models != null ? models : SpecserveHome.demoModels();
-        return ModelStack.load(dir, ExecutionDevice.parse(device), threads);
+        return ModelStack.load(dir, ExecutionDevice.parse(device), IntraOpThreads.resolve(threads));
     }
 }

@@ -149,7 +149,7 @@ final class ServeCommand implements Callable<Integer> {
                 flags.put(k.key(), switch (k) {
                     case MODELS -> models.models.toString();
                     case DEVICE -> models.device;
-                    case THREADS -> Integer.toString(models.threads);
+                    case THREADS -> models.threads;
                     default -> parsed.matchedOptionValue(k.flag(), (String) null);
                 });
             }

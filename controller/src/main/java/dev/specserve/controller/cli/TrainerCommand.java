@@ -78,7 +78,7 @@ final class TrainerCommand implements Callable<Integer> {
         // the model options as serve reads them: flag > SPECSERVE_MODELS / _DEVICE / _THREADS > file > default
         putIfGiven(parsed, flags, ConfigKey.MODELS, () -> models.models.toString());
         putIfGiven(parsed, flags, ConfigKey.DEVICE, () -> models.device);
-        putIfGiven(parsed, flags, ConfigKey.THREADS, () -> Integer.toString(models.threads));
+        putIfGiven(parsed, flags, ConfigKey.THREADS, () -> models.threads);
         ServerConfig config = ConfigLoader.load(configFile, System.getenv(), flags);
         String bootstrap = config.kafkaBootstrap();
         if (bootstrap == null || bootstrap.isBlank() || bootstrap.equalsIgnoreCase("embedded")

@@ -55,7 +55,9 @@ public enum ConfigKey {
             "Rounds after a swap over which the rollback guard compares live acceptance."),
     MODELS("models", Type.STRING, null, "Model directory with manifest.json (unset: the bundled demo pair, models/demo)."),
     DEVICE("device", Type.DEVICE, "auto", "Execution provider: auto (CUDA if it works, else CPU), cuda or cpu."),
-    THREADS("threads", Type.POSITIVE_INT, "2", "ONNX Runtime intra-op threads per session."),
+    THREADS("threads", Type.THREADS, "auto",
+            "ONNX Runtime intra-op threads per session; auto leaves one core for the event loops and the Java side of "
+                    + "each round (one less than the cores, at least 1)."),
     CLUSTER("cluster", Type.BOOLEAN, "false",
             "Join a clustered Vert.x event bus (Hazelcast), so Vert.x services in other JVMs reach specserve.generate and replicas share it."),
     CLUSTER_NAME("cluster_name", Type.STRING, "specserve", "Cluster name: only members with the same name join each other."),
@@ -78,6 +80,7 @@ public enum ConfigKey {
         POSITIVE_LONG("an integer >= 1"),
         NON_NEGATIVE_LONG("an integer >= 0"),
         FRACTION("a number in [0, 1]"),
+        THREADS(dev.specserve.runtime.ort.IntraOpThreads.EXPECTATION),
         BOOLEAN("true or false"),
         DEVICE("one of auto, cuda, cpu", "auto", "cuda", "cpu"),
         ADAPTATION("one of local, follow, off", "local", "follow", "off");

@@ -68,7 +68,7 @@ public final class ConfigLoader {
                 v.longValue(ConfigKey.STREAM_CONSUMER_TIMEOUT_MS),
                 v.string(ConfigKey.ADMIN_TOKEN), v.string(ConfigKey.KAFKA_BOOTSTRAP),
                 v.string(ConfigKey.MODELS) == null ? null : Path.of(v.string(ConfigKey.MODELS)),
-                v.string(ConfigKey.DEVICE), v.integer(ConfigKey.THREADS),
+                v.string(ConfigKey.DEVICE), v.threads(ConfigKey.THREADS),
                 new ServerConfig.Adaptation(v.integer(ConfigKey.ADAPTATION_EPOCH_S), v.integer(ConfigKey.ADAPTATION_HORIZON_S),
                         v.fraction(ConfigKey.ROLLBACK_MARGIN), v.integer(ConfigKey.ROLLBACK_WINDOW_ROUNDS),
                         v.integer(ConfigKey.ADAPTATION_TRAINING_THREADS),
@@ -181,6 +181,15 @@ public final class ConfigLoader {
                 throw bad(k, s.value(), s.where());
             }
             return (int) v;
+        }
+
+        int threads(ConfigKey k) {
+            Source s = chosen.get(k);
+            try {
+                return dev.specserve.runtime.ort.IntraOpThreads.resolve(s.value());
+            } catch (IllegalArgumentException e) {
+                throw bad(k, s.value(), s.where());
+            }
         }
 
         boolean bool(ConfigKey k) {

@@ -48,7 +48,7 @@ class ConfigLoaderTest {
         assertThat(c.kafkaBootstrap()).isNull();
         assertThat(c.models()).isNull();
         assertThat(c.device()).isEqualTo("auto");
-        assertThat(c.threads()).isEqualTo(2);
+        assertThat(c.threads()).isEqualTo(dev.specserve.runtime.ort.IntraOpThreads.auto(Runtime.getRuntime().availableProcessors()));
     }
 
     @Test
@@ -129,6 +129,21 @@ class ConfigLoaderTest {
                 .hasMessageContaining("'device'").hasMessageContaining("auto, cuda, cpu");
         assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("http_host", " ")))
                 .hasMessageContaining("'http_host'");
+    }
+
+    @Test
+    void threads_is_auto_by_default_takes_a_positive_count_and_refuses_anything_else() throws IOException {
+        assertThat(ConfigLoader.load(null, Map.of("SPECSERVE_THREADS", "3"), Map.of()).threads()).isEqualTo(3);
+        assertThat(ConfigLoader.load(file("{\"threads\": 4}"), Map.of(), Map.of()).threads()).isEqualTo(4);
+        assertThat(ConfigLoader.load(null, Map.of(), Map.of("threads", "AUTO")).threads())
+                .isEqualTo(dev.specserve.runtime.ort.IntraOpThreads.auto(Runtime.getRuntime().availableProcessors()));
+        assertThat(dev.specserve.runtime.ort.IntraOpThreads.auto(1)).isEqualTo(1);
+        assertThat(dev.specserve.runtime.ort.IntraOpThreads.auto(2)).isEqualTo(1);
+        assertThat(dev.specserve.runtime.ort.IntraOpThreads.auto(16)).isEqualTo(15);
+        for (String bad : new String[] {"0", "-2", "two", "1.5"}) {
+            assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("threads", bad)))
+                    .hasMessageContaining("'threads'").hasMessageContaining("auto").hasMessageContaining("'" + bad + "'");
+        }
     }
 
     @Test
