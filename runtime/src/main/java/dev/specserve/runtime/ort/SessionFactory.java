@@ -21,6 +21,8 @@ public final class SessionFactory {
     private final int intraOpThreads;
     private final boolean spinning = "1".equals(System.getenv().getOrDefault("SPECSERVE_ORT_SPIN",
             System.getProperty("specserve.ort.spin", "0")));
+    /** SPECSERVE_ORT_PROFILE=PREFIX: ORT writes a per-operator profile, PREFIX_&lt;model&gt;_&lt;time&gt;.json, as each session closes. */
+    private final String profilePrefix = System.getenv("SPECSERVE_ORT_PROFILE");
     private volatile ExecutionDevice resolved;
 
     public SessionFactory(ExecutionDevice requested, int intraOpThreads) {
@@ -40,7 +42,7 @@ public final class SessionFactory {
     public OrtSession open(Path model) {
         if (requested != ExecutionDevice.CPU && resolved != ExecutionDevice.CPU) {
             try {
-                OrtSession s = env.createSession(model.toString(), options(true));
+                OrtSession s = env.createSession(model.toString(), options(true, model));
                 announce(ExecutionDevice.CUDA, null);
                 return s;
             } catch (OrtException | RuntimeException | UnsatisfiedLinkError e) {
@@ -52,7 +54,7 @@ public final class SessionFactory {
             }
         }
         try {
-            OrtSession s = env.createSession(model.toString(), options(false));
+            OrtSession s = env.createSession(model.toString(), options(false, model));
             announce(ExecutionDevice.CPU, null);
             return s;
         } catch (OrtException e) {
@@ -60,7 +62,7 @@ public final class SessionFactory {
         }
     }
 
-    private OrtSession.SessionOptions options(boolean cuda) throws OrtException {
+    private OrtSession.SessionOptions options(boolean cuda, Path model) throws OrtException {
         OrtSession.SessionOptions o = new OrtSession.SessionOptions();
         o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
         o.setIntraOpNumThreads(intraOpThreads);
@@ -71,6 +73,11 @@ public final class SessionFactory {
         if (cuda) {
             o.addCUDA(0);
         }
+        if (profilePrefix != null && !profilePrefix.isBlank()) {
+            String name = model.getFileName().toString().replace(".onnx", "");
+            o.enableProfiling(profilePrefix + "_" + name);
+            LOG.info("ONNX Runtime profiling {} to {}_{}_*.json (SPECSERVE_ORT_PROFILE)", name, profilePrefix, name);
+        }
         return o;
     }
 
@@ -78,8 +85,8 @@ public final class SessionFactory {
         resolved = device;
         if (LOGGED.compareAndSet(false, true)) {
             if (fallbackReason != null) {
-                LOG.info("execution provider: CPU (device={} and CUDA is unavailable: {})",
-                        requested.name().toLowerCase(), firstLine(fallbackReason));
+                LOG.info("execution provider: CPU, {} intra-op threads (device={} and CUDA is unavailable: {})",
+                        intraOpThreads, requested.name().toLowerCase(), firstLine(fallbackReason));
             } else {
                 LOG.info("execution provider: {} ({} intra-op threads)", device, intraOpThreads);
             }
