@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
 
 /**
  * Cost of the batched verify forward as a function of the past rows it is given, on the demo target
- * (8 layers, 5 heads x 64, 2 intra-op threads, ALL_OPT as the server uses). Not a test; run with
+ * (8 layers, 5 heads x 64, the server's default intra-op threads (auto), ALL_OPT as the server uses). Not a test; run with
  *
  *   java -cp controller/target/specserve.jar bench/BatchCost.java models/demo [--profile]
  *
@@ -70,7 +70,7 @@ public class BatchCost {
     static OrtSession.SessionOptions options() throws Exception {
         OrtSession.SessionOptions o = new OrtSession.SessionOptions();
         o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-        o.setIntraOpNumThreads(2);
+        o.setIntraOpNumThreads(dev.specserve.runtime.ort.IntraOpThreads.resolve("auto"));
         o.setInterOpNumThreads(1);
         return o;
     }

@@ -25,7 +25,7 @@ public class DraftBatchCost {
         Path models = Path.of(args.length > 0 ? args[0] : "models/demo");
         String strategy = args.length > 1 ? args[1] : "specblock";
         int reps = args.length > 2 ? Integer.parseInt(args[2]) : 41;
-        int threads = args.length > 3 ? Integer.parseInt(args[3]) : 2;
+        int threads = dev.specserve.runtime.ort.IntraOpThreads.resolve(args.length > 3 ? args[3] : "auto");
         try (ModelStack stack = ModelStack.load(models, ExecutionDevice.AUTO, threads)) {
             Drafter drafter = stack.strategy(strategy, DrafterConfig.defaults());
             List<int[]> prompts = new ArrayList<>();

@@ -13,7 +13,7 @@ import java.util.Map;
 /**
  * fp32 vs fp16 KV cache for an exported checkpoint: the same target graph exported with fp32 past/present and
  * with fp16 past/present (cast at the graph edge; hf_export.export_tree(..., kv_half=True)), timed per forward
- * with P past rows and S new tokens, interleaved, 2 intra-op threads, ALL_OPT as the server uses. Not a test:
+ * with P past rows and S new tokens, interleaved, the server's default intra-op threads (auto), ALL_OPT as the server uses. Not a test:
  *
  *   java -cp controller/target/specserve.jar bench/KvDtypeCost.java FP32KV.onnx FP16KV.onnx LAYERS KV_HEADS HEAD_DIM
  *
@@ -24,7 +24,7 @@ public class KvDtypeCost {
         int layers = Integer.parseInt(args[2]), kvh = Integer.parseInt(args[3]), d = Integer.parseInt(args[4]);
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         OrtSession.SessionOptions o = new OrtSession.SessionOptions();
-        o.setIntraOpNumThreads(2);
+        o.setIntraOpNumThreads(dev.specserve.runtime.ort.IntraOpThreads.resolve("auto"));
         o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
         try (OrtSession f32 = env.createSession(args[0], o); OrtSession f16 = env.createSession(args[1], o)) {
             System.out.printf("%6s %4s %10s %10s %8s%n", "past", "S", "fp32 ms", "fp16 ms", "ratio");

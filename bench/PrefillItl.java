@@ -39,7 +39,7 @@ public class PrefillItl {
         if (chunks.isEmpty()) {
             chunks = List.of(100_000, 128, 64, 32);
         }
-        try (ModelStack stack = ModelStack.load(Path.of(args[0]), ExecutionDevice.CPU, 2)) {
+        try (ModelStack stack = ModelStack.load(Path.of(args[0]), ExecutionDevice.CPU, dev.specserve.runtime.ort.IntraOpThreads.resolve("auto"))) {
             String code = ("import os\nimport sys\n\n\ndef main(argv=None):\n    parser = argparse.ArgumentParser()\n"
                     + "    for name in sorted(os.listdir(path)):\n        if name.endswith('.py'):\n").repeat(60);
             String longPrompt = stack.tokenizer().decode(Arrays.copyOf(stack.tokenizer().encode(code), 480));

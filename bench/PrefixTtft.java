@@ -27,7 +27,7 @@ public class PrefixTtft {
         for (String line : Files.readAllLines(Path.of(args[1]))) {
             prompts.add(PrefixPromptsJson.prompt(line));
         }
-        try (ModelStack stack = ModelStack.load(Path.of(args[0]), ExecutionDevice.CPU, 2)) {
+        try (ModelStack stack = ModelStack.load(Path.of(args[0]), ExecutionDevice.CPU, dev.specserve.runtime.ort.IntraOpThreads.resolve("auto"))) {
             EngineConfig d = EngineConfig.defaults();
             EngineConfig cold = new EngineConfig(4, 64, 512, "none", d.defaultBudget(), 60_000, 0, d.prefixBlockTokens());
             EngineConfig warm = new EngineConfig(4, 64, 512, "none", d.defaultBudget(), 60_000, 256L << 20,
