@@ -1,6 +1,7 @@
 package dev.specserve.controller.adapt;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.specserve.drafters.Adapter;
 import dev.specserve.drafters.DrafterVersion;
@@ -158,6 +159,49 @@ class FleetUpdatesTest {
 
                 assertThat(opened).containsExactly(inside.toRealPath());
                 assertThat(follower.current().model().fingerprint()).isEqualTo("sha-v4");
+            }
+        }
+    }
+
+    @Test
+    void aFollowersLoadWithNoTrainerTimesOutNamingTheFileAndChangesNothingThenATrainerCarriesOutTheNextRequest()
+            throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.startIn(dir.resolve("kafka"))) {
+            TelemetryConfig f = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId("follower").build();
+            TelemetryConfig t = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId("trainer").build();
+            TopicAdmin.ensureTopics(f, java.time.Duration.ofSeconds(30));
+            Path file = java.nio.file.Files.writeString(dir.resolve("drafter-v2.onnx"), "v2");
+            DrafterVersions follower = new DrafterVersions(handle("sha-v1"), Adapter.zero(4, 8));
+            var follow = new FleetUpdates.Follow(follower::activate, (path, sha) -> follower.createWithModel(
+                    fileHandle(path, sha), Adapter.zero(4, 8), follower.current().id(), Map.of()));
+            try (FleetUpdates following = new FleetUpdates(f, DRAFTER, follower,
+                    new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), follow)) {
+                assertThat(following.awaitCaughtUp(java.time.Duration.ofSeconds(30))).isTrue();
+                DrafterVersion before = follower.current();
+
+                assertThatThrownBy(() -> following.requestLoad(file, "sha-v2", java.time.Duration.ofMillis(1500)))
+                        .isInstanceOf(IllegalStateException.class)
+                        .hasMessageContaining(file.toString())
+                        .hasMessageContaining("no version of it was published within")
+                        .hasMessageContaining("nothing changed here");
+                assertThat(follower.current()).as("a timed-out request changes nothing").isSameAs(before);
+
+                DrafterVersions trainerVersions = new DrafterVersions(handle("sha-v1"), Adapter.zero(4, 8));
+                var numbering = new FleetUpdates.Follow(trainerVersions::activate, (path, sha) ->
+                        trainerVersions.createWithModel(fileHandle(path, sha), Adapter.zero(4, 8),
+                                trainerVersions.current().id(), Map.of())).numbering();
+                try (FleetUpdates trainer = new FleetUpdates(t, DRAFTER, trainerVersions,
+                        new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), numbering)) {
+                    assertThat(trainer.awaitCaughtUp(java.time.Duration.ofSeconds(30))).isTrue();
+                    assertThat(trainerVersions.current().model().fingerprint())
+                            .as("the old request, read while catching up, is not carried out").isEqualTo("sha-v1");
+
+                    DrafterVersion served = following.requestLoad(file, "sha-v2", java.time.Duration.ofSeconds(30));
+
+                    assertThat(served.model().fingerprint()).isEqualTo("sha-v2");
+                    assertThat(served.id()).as("numbered by the trainer").isEqualTo(trainerVersions.current().id());
+                    assertThat(follower.current().id()).isEqualTo(served.id());
+                }
             }
         }
     }
