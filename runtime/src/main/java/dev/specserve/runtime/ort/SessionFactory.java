@@ -85,10 +85,10 @@ public final class SessionFactory {
         resolved = device;
         if (LOGGED.compareAndSet(false, true)) {
             if (fallbackReason != null) {
-                LOG.info("execution provider: CPU, {} intra-op threads (device={} and CUDA is unavailable: {})",
+                LOG.info("execution provider: CPU, intra-op threads: {} (device={} and CUDA is unavailable: {})",
                         intraOpThreads, requested.name().toLowerCase(), firstLine(fallbackReason));
             } else {
-                LOG.info("execution provider: {} ({} intra-op threads)", device, intraOpThreads);
+                LOG.info("execution provider: {}, intra-op threads: {}", device, intraOpThreads);
             }
         }
     }
