@@ -10,15 +10,12 @@ import dev.specserve.drafters.update.LmHead;
 import java.util.List;
 
 /**
- * Update budgets and optimiser settings for the serving loop and adapt-bench, from {@code bin/specserve
- * adapter-sweep} on the demo pair (README, Online adaptation): on domain B with serve's draft budget, Adam at
- * 5e-3 with label smoothing 0.3 takes τ from 1.30 to 1.42 in 16 steps and 1.52 in 32-48; more steps keep
- * raising held-out top-1 agreement but not τ (1.51 at 128, 1.47 at 512), because a sharper adapted
- * distribution makes the rank head branch less. Without smoothing τ peaks at 1.48 and falls to 1.35 at 512.
- * Hence updates that retrain a fresh adapter on the recent labels rather than stacking steps on the previous one
- * ({@link #UPDATE_LARGE}); {@link #UPDATE_SMALL} is the cheap alternative, a refresh of the current adapter on the
- * newest samples: trained from zero, 16 steps on 1,024 samples underfit and mostly failed the shadow check
- * (adapt-bench bursty, README).
+ * Update budgets and optimiser settings for the serving loop and adapt-bench, chosen with {@code bin/specserve
+ * adapter-sweep} on the demo pair (measurements in the README, "What an update can win"): label smoothing keeps
+ * the adapted distribution calibrated; τ gains little past a few dozen steps on a few hundred labels and more with
+ * more labels, hence updates that retrain a fresh adapter on every fresh sample ({@link #UPDATE_LARGE}); {@link
+ * #UPDATE_SMALL} is the cheap alternative, a refresh of the current adapter on the newest samples (trained from
+ * zero, so few steps underfit and mostly failed the shadow check).
  */
 public final class AdaptationTuning {
     public static final double LEARNING_RATE = 5e-3;
