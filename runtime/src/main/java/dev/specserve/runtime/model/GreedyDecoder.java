@@ -24,11 +24,11 @@ public final class GreedyDecoder {
             for (int i = 0; i < positions.length; i++) {
                 positions[i] = past + i;
             }
-            TargetOutput o = target.forward(input, positions, Masks.causal(input.length, past), cache);
+            TargetOutput o = target.forward(input, positions, Masks.causal(input.length, past), cache, 1);
             cache.appendAll(o.present(), input.length);
             int row = input.length - 1;
             float[] logits = new float[o.vocab()];
-            System.arraycopy(o.logits(), row * o.vocab(), logits, 0, o.vocab());
+            System.arraycopy(o.logits(), o.logitsOffset(row), logits, 0, o.vocab());
             int next = o.argmax(row);
             out.add(new Step(next, logits));
             input = new int[] {next};
@@ -46,10 +46,10 @@ public final class GreedyDecoder {
             for (int i = 0; i < positions.length; i++) {
                 positions[i] = i;
             }
-            TargetOutput o = target.forward(seq, positions, Masks.causal(seq.length, 0), empty);
+            TargetOutput o = target.forward(seq, positions, Masks.causal(seq.length, 0), empty, 1);
             int row = seq.length - 1;
             float[] logits = new float[o.vocab()];
-            System.arraycopy(o.logits(), row * o.vocab(), logits, 0, o.vocab());
+            System.arraycopy(o.logits(), o.logitsOffset(row), logits, 0, o.vocab());
             int next = o.argmax(row);
             out.add(new Step(next, logits));
             seq = java.util.Arrays.copyOf(seq, seq.length + 1);

@@ -9,10 +9,12 @@ import dev.specserve.runtime.kv.KvCache;
 import dev.specserve.runtime.kv.KvLayout;
 import dev.specserve.runtime.kv.KvPool;
 import dev.specserve.runtime.manifest.ModelManifest;
+import dev.specserve.runtime.ort.OutputArena;
 import dev.specserve.runtime.ort.SessionFactory;
 import dev.specserve.runtime.ort.SessionValidator;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +28,8 @@ public final class TargetModel implements AutoCloseable {
     private final String[] presentNames;
     private final boolean hasHidden;
     private final OptimumGraph optimum;
+    /** Where each thread's forwards write their outputs (ORT pinned outputs), reused across forwards. */
+    private final ThreadLocal<OutputArena> arena = ThreadLocal.withInitial(this::newArena);
 
     public TargetModel(SessionFactory factory, ModelManifest.TargetInfo info) {
         this.env = factory.environment();
@@ -58,12 +62,23 @@ public final class TargetModel implements AutoCloseable {
         return optimum == null ? info.kvLayout() : KvLayout.BSHD;
     }
 
-    /** Runs the model on {@code tokens} after the cache's rows; does not modify the cache. */
+    /** Runs the model on {@code tokens} after the cache's rows, keeping every row's logits; does not modify the cache. */
     public TargetOutput forward(int[] tokens, int[] positions, float[] mask, KvCache cache) {
+        return forward(tokens, positions, mask, cache, tokens.length);
+    }
+
+    /**
+     * Runs the model on {@code tokens} after the cache's rows; does not modify the cache. Only the last
+     * {@code logitRows} rows' logits are copied out (a prefill chunk needs only its last).
+     */
+    public TargetOutput forward(int[] tokens, int[] positions, float[] mask, KvCache cache, int logitRows) {
         int s = tokens.length;
         int p = cache.length();
         if (mask.length != s * (p + s)) {
             throw new IllegalArgumentException("mask has " + mask.length + " entries, expected " + s + "x" + (p + s));
+        }
+        if (logitRows < 1 || logitRows > s) {
+            throw new IllegalArgumentException("logitRows " + logitRows + " outside 1.." + s);
         }
         if (optimum != null) {
             return optimum.forward(tokens, positions, mask, cache);
@@ -79,22 +94,52 @@ public final class TargetModel implements AutoCloseable {
             for (int i = 0; i < past.length; i++) {
                 inputs.put(pastNames[i], past[i]);
             }
-            long t0 = System.nanoTime();
-            try (OrtSession.Result r = session.run(inputs)) {
-                long runNanos = System.nanoTime() - t0;
-                float[] logits = floats(r, "logits", s * info.vocab());
-                float[] hidden = hasHidden ? floats(r, "last_hidden_state", s * info.dim()) : new float[s * info.dim()];
-                FloatBuffer[] present = new FloatBuffer[presentNames.length];
-                for (int i = 0; i < present.length; i++) {
-                    present[i] = ((OnnxTensor) r.get(presentNames[i]).orElseThrow()).getFloatBuffer();
-                }
-                return new TargetOutput(s, info.vocab(), info.dim(), logits, hidden, present, runNanos);
-            }
+            OutputArena out = arena.get();
+            long runNanos = run(inputs, out, 1, s);
+            return new TargetOutput(s, info.vocab(), info.dim(), s - logitRows, out.copy(0, s - logitRows, logitRows),
+                    hidden(out, 0, s), presentViews(out, 0, s), runNanos);
         } catch (OrtException e) {
             throw new IllegalStateException("target forward failed (S=" + s + ", past=" + p + "): " + e.getMessage(), e);
         } finally {
             inputs.values().forEach(OnnxTensor::close);
         }
+    }
+
+    /** Runs the session with its outputs written into {@code out}'s buffers; returns the nanoseconds inside ORT. */
+    private long run(Map<String, OnnxTensor> inputs, OutputArena out, int batch, int seq) throws OrtException {
+        Map<String, OnnxTensor> pinned = out.pin(env, batch, seq);
+        try {
+            long t0 = System.nanoTime();
+            session.run(inputs, pinned).close();
+            return System.nanoTime() - t0;
+        } finally {
+            pinned.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    private float[] hidden(OutputArena out, int fromRow, int rows) {
+        return hasHidden ? out.copy(1, fromRow, rows) : new float[rows * info.dim()];
+    }
+
+    private FloatBuffer[] presentViews(OutputArena out, int fromRow, int rows) {
+        FloatBuffer[] present = new FloatBuffer[presentNames.length];
+        int first = hasHidden ? 2 : 1;
+        for (int i = 0; i < present.length; i++) {
+            present[i] = out.view(first + i, fromRow, rows);
+        }
+        return present;
+    }
+
+    private OutputArena newArena() {
+        List<OutputArena.Output> outputs = new ArrayList<>();
+        outputs.add(new OutputArena.Output("logits", new long[] {info.vocab()}));
+        if (hasHidden) {
+            outputs.add(new OutputArena.Output("last_hidden_state", new long[] {info.dim()}));
+        }
+        for (String name : presentNames) {
+            outputs.add(new OutputArena.Output(name, new long[] {info.kvHeads(), info.headDim()}));
+        }
+        return new OutputArena(outputs);
     }
 
     /** One sequence of a batched forward: its new tokens, positions and mask [S][P+S] relative to its own cache. */
@@ -128,30 +173,15 @@ public final class TargetModel implements AutoCloseable {
             for (int i = 0; i < past.length; i++) {
                 inputs.put(pastNames[i], past[i]);
             }
-            long t0 = System.nanoTime();
-            try (OrtSession.Result r = session.run(inputs)) {
-                long runNanos = System.nanoTime() - t0;
-                float[] logits = floats(r, "logits", b * s * info.vocab());
-                int dim = info.dim();
-                float[] hidden = hasHidden ? floats(r, "last_hidden_state", b * s * dim) : new float[b * s * dim];
-                FloatBuffer[] present = new FloatBuffer[presentNames.length];
-                for (int i = 0; i < present.length; i++) {
-                    present[i] = ((OnnxTensor) r.get(presentNames[i]).orElseThrow()).getFloatBuffer();
-                }
-                int rowFloats = info.kvRowFloats();
-                TargetOutput[] out = new TargetOutput[b];
-                for (int e = 0; e < b; e++) {
-                    int n = entries.get(e).tokens().length;
-                    float[] l = java.util.Arrays.copyOfRange(logits, e * s * info.vocab(), (e * s + n) * info.vocab());
-                    float[] h = java.util.Arrays.copyOfRange(hidden, e * s * dim, (e * s + n) * dim);
-                    FloatBuffer[] p = new FloatBuffer[present.length];
-                    for (int i = 0; i < p.length; i++) {
-                        p[i] = present[i].duplicate().position(e * s * rowFloats).limit((e * s + n) * rowFloats).slice();
-                    }
-                    out[e] = new TargetOutput(n, info.vocab(), dim, l, h, p, runNanos);
-                }
-                return out;
+            OutputArena arenaOut = arena.get();
+            long runNanos = run(inputs, arenaOut, b, s);
+            TargetOutput[] out = new TargetOutput[b];
+            for (int e = 0; e < b; e++) {
+                int n = entries.get(e).tokens().length;
+                out[e] = new TargetOutput(n, info.vocab(), info.dim(), arenaOut.copy(0, e * s, n),
+                        hidden(arenaOut, e * s, n), presentViews(arenaOut, e * s, n), runNanos);
             }
+            return out;
         } catch (OrtException ex) {
             throw new IllegalStateException("batched target forward failed (B=" + b + ", S=" + s + "): " + ex.getMessage(), ex);
         } finally {

@@ -54,7 +54,7 @@ public final class LogitsProcessor {
      * output so far. Returns the raw row (a copy) when nothing is to be processed.
      */
     public double[] process(TargetOutput out, int row, int[] path, int pathLength) {
-        return process(out.logits(), row * out.vocab(), path, pathLength);
+        return process(out.logits(), out.logitsOffset(row), path, pathLength);
     }
 
     double[] process(float[] logits, int offset, int[] path, int pathLength) {

@@ -107,7 +107,7 @@ public final class RoundRunner {
                     fill[i] = i % target.info().vocab();
                     pos[i] = i;
                 }
-                cache.appendAll(target.forward(fill, pos, Masks.causal(past, 0), cache).present(), past);
+                cache.appendAll(target.forward(fill, pos, Masks.causal(past, 0), cache, 1).present(), past);
                 for (int nodes : new int[] {0, 1, 3, 7, 15, 31}) {
                     int s = nodes + 1;
                     int[] ids = new int[s];

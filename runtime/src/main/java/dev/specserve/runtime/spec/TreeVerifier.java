@@ -114,7 +114,7 @@ public final class TreeVerifier {
             if (params.greedy()) {
                 return out.argmax(row);
             }
-            return TokenDistribution.of(out.logits(), row * out.vocab(), out.vocab(), params).sample(rng);
+            return TokenDistribution.of(out.logits(), out.logitsOffset(row), out.vocab(), params).sample(rng);
         }
         double[] l = processor.process(out, row, new int[0], 0);
         return params.greedy() ? LogitsProcessor.argmax(l) : TokenDistribution.of(l, params).sample(rng);

@@ -1,0 +1,88 @@
+package dev.specserve.runtime.ort;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reusable direct buffers that ONNX Runtime writes a forward's float outputs into (its "pinned outputs"), so
+ * reading an output copies nothing ORT allocated. Reading outputs the default way ({@code getFloatBuffer})
+ * copies each one into fresh native memory and then into a fresh heap buffer, and at a few megabytes per
+ * forward (a prefill chunk's logits and key/value rows) those allocations cost more than half of what the
+ * forward itself costs.
+ *
+ * <p>Every output is shaped {@code [batch, seq, ...row]}; the buffers grow (doubling) to the largest
+ * {@code batch x seq} seen. A view handed out stays valid until the next {@link #pin} on this arena. Not
+ * thread-safe: give each thread its own arena.
+ */
+public final class OutputArena {
+    /** One output: its name and the shape of one (batch, seq) row, e.g. {@code {vocab}} or {@code {heads, headDim}}. */
+    public record Output(String name, long[] rowShape) {
+        int rowFloats() {
+            long n = 1;
+            for (long d : rowShape) {
+                n *= d;
+            }
+            return Math.toIntExact(n);
+        }
+    }
+
+    private final List<Output> outputs;
+    private final FloatBuffer[] buffers;
+    private int capacityRows;
+
+    public OutputArena(List<Output> outputs) {
+        this.outputs = List.copyOf(outputs);
+        this.buffers = new FloatBuffer[outputs.size()];
+    }
+
+    /** Tensors over this arena's buffers for a {@code batch x seq} forward, by output name; the caller closes them. */
+    public Map<String, OnnxTensor> pin(OrtEnvironment env, int batch, int seq) throws OrtException {
+        int rows = Math.multiplyExact(batch, seq);
+        ensure(rows);
+        Map<String, OnnxTensor> pinned = new LinkedHashMap<>();
+        OnnxTensor[] made = Tensors.all(outputs.size(), i -> {
+            Output o = outputs.get(i);
+            long[] shape = new long[2 + o.rowShape().length];
+            shape[0] = batch;
+            shape[1] = seq;
+            System.arraycopy(o.rowShape(), 0, shape, 2, o.rowShape().length);
+            return OnnxTensor.createTensor(env, view(i, 0, rows), shape);
+        });
+        for (int i = 0; i < made.length; i++) {
+            pinned.put(outputs.get(i).name(), made[i]);
+        }
+        return pinned;
+    }
+
+    /** Output {@code index}'s values for rows {@code [fromRow, fromRow + rows)} (row = b * seq + s) of the last forward. */
+    public FloatBuffer view(int index, int fromRow, int rows) {
+        int rf = outputs.get(index).rowFloats();
+        return buffers[index].duplicate().position(fromRow * rf).limit((fromRow + rows) * rf).slice();
+    }
+
+    /** Copies rows {@code [fromRow, fromRow + rows)} of output {@code index} into a new array. */
+    public float[] copy(int index, int fromRow, int rows) {
+        float[] out = new float[rows * outputs.get(index).rowFloats()];
+        view(index, fromRow, rows).get(out);
+        return out;
+    }
+
+    private void ensure(int rows) {
+        if (rows <= capacityRows) {
+            return;
+        }
+        int grown = Math.max(rows, Math.max(16, capacityRows * 2));
+        for (int i = 0; i < buffers.length; i++) {
+            buffers[i] = ByteBuffer.allocateDirect(Math.multiplyExact(Math.multiplyExact(grown, outputs.get(i).rowFloats()), Float.BYTES))
+                    .order(ByteOrder.nativeOrder()).asFloatBuffer();
+        }
+        capacityRows = grown;
+    }
+}
