@@ -7,6 +7,7 @@ import dev.specserve.runtime.spec.DraftTree;
 import dev.specserve.runtime.spec.GenerationResult;
 import dev.specserve.runtime.spec.RoundResult;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -94,6 +95,10 @@ public final class MetricsRecorder implements EngineListener {
                 .strongReference(true).description("Bytes held by the prefix cache").register(registry);
         Gauge.builder("specserve.prefix_cache.hit_rate", service, GenerationService::prefixCacheHitRate)
                 .strongReference(true).description("Fraction of prompt tokens served from the prefix cache")
+                .register(registry);
+        FunctionCounter.builder("specserve.prefix_cache.skipped_blocks", service,
+                        GenerationService::prefixCacheSkippedBlocks)
+                .description("Prompt blocks not cached because all of the prefix cache's memory was in use")
                 .register(registry);
         Gauge.builder("specserve.drafter.version", service, GenerationService::drafterVersion).strongReference(true)
                 .description("Version id of the drafter in use").register(registry);

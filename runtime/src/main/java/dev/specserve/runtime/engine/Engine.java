@@ -205,6 +205,11 @@ public final class Engine implements GenerationService, AutoCloseable {
     }
 
     @Override
+    public long prefixCacheSkippedBlocks() {
+        return prefixCache == null ? 0 : prefixCache.skippedBlocks();
+    }
+
+    @Override
     public Map<String, Double> plannerState() {
         return decoder.rounds().planner().state();
     }

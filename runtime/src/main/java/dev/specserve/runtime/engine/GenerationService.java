@@ -41,6 +41,9 @@ public interface GenerationService {
 
     double prefixCacheHitRate();
 
+    /** Prompt blocks the prefix cache left out because all of its memory was in use. */
+    long prefixCacheSkippedBlocks();
+
     /** Version id of the drafter the next round will use. */
     long drafterVersion();
 

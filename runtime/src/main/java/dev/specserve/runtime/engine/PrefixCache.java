@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.specserve.runtime.kv.KvCache;
 import dev.specserve.runtime.spec.PrefixState;
 import java.util.ArrayList;
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -20,26 +21,53 @@ import java.util.concurrent.atomic.AtomicLong;
  * and a block is used only if they equal the prompt's, so a hash collision costs a miss, never a wrong
  * cache. Weighed in bytes; Caffeine evicts beyond the maximum (a block whose parent was evicted is no longer
  * reachable and ages out). The hit rate counts prompt tokens served from the cache, not requests.
+ *
+ * <p>A block's rows and hidden states live off-heap in a {@link BlockSlab} slot, freed on eviction, so the
+ * collector never copies them. Store and look up from one thread (the scheduler's): a slot freed by an
+ * eviction on another thread is only reused by the next store. Blocks that find no free slot even after
+ * eviction are not stored, and counted ({@link #skippedBlocks()}).
  */
 public final class PrefixCache {
     private static final long SEED = 0x9E3779B97F4A7C15L;
 
-    /** One block: the tokens of the whole prefix it ends, and that block's rows only. */
-    private record Block(int[] prefixTokens, float[][] kvRows, float[] hidden, long bytes) {}
+    /** One block: the tokens of the whole prefix it ends, and the slab slot holding that block's rows only. */
+    private record Block(int[] prefixTokens, int slot, long bytes) {}
+
+    /** How a slot is laid out: each tensor's rows [block][heads][headDim], then the hidden states [block][dim]. */
+    private record Shape(int tensors, int rowFloats, int dim) {
+        int kvFloats(int block) {
+            return block * rowFloats;
+        }
+
+        int slotFloats(int block) {
+            return tensors * kvFloats(block) + block * dim;
+        }
+    }
 
     private final int block;
+    private final long maxBytes;
     private final Cache<Long, Block> cache;
     private final AtomicLong promptTokens = new AtomicLong();
     private final AtomicLong hitTokens = new AtomicLong();
+    private final AtomicLong skipped = new AtomicLong();
+    private volatile BlockSlab slab;
+    private volatile Shape shape;
 
     public PrefixCache(long maxBytes, int blockTokens) {
         if (blockTokens <= 0) {
             throw new IllegalArgumentException("prefix block must be at least one token, got " + blockTokens);
         }
         this.block = blockTokens;
+        this.maxBytes = maxBytes;
         this.cache = Caffeine.newBuilder()
                 .maximumWeight(maxBytes)
                 .weigher((Long k, Block e) -> (int) Math.min(Integer.MAX_VALUE, e.bytes()))
+                .executor(Runnable::run) // evict within the write, so its slot is free for the next block
+                .evictionListener((Long k, Block e, com.github.benmanes.caffeine.cache.RemovalCause c) -> {
+                    if (e != null) {
+                        slab.release(e.slot());
+                    }
+                })
                 .build();
     }
 
@@ -57,21 +85,20 @@ public final class PrefixCache {
         if (run.isEmpty()) {
             return null;
         }
+        Shape sh = shape;
         int length = run.size() * block;
-        int tensors = run.get(0).kvRows().length;
-        int rowFloats = run.get(0).kvRows()[0].length / block;
-        int dim = run.get(0).hidden().length / block;
-        float[][] kv = new float[tensors][length * rowFloats];
-        float[] hidden = new float[length * dim];
+        int kv = sh.kvFloats(block);
+        float[][] rows = new float[sh.tensors()][length * sh.rowFloats()];
+        float[] hidden = new float[length * sh.dim()];
         for (int i = 0; i < run.size(); i++) {
-            Block b = run.get(i);
-            for (int t = 0; t < tensors; t++) {
-                System.arraycopy(b.kvRows()[t], 0, kv[t], i * block * rowFloats, block * rowFloats);
+            int slot = run.get(i).slot();
+            for (int t = 0; t < sh.tensors(); t++) {
+                slab.view(slot, t * kv, kv).get(rows[t], i * kv, kv);
             }
-            System.arraycopy(b.hidden(), 0, hidden, i * block * dim, block * dim);
+            slab.view(slot, sh.tensors() * kv, block * sh.dim()).get(hidden, i * block * sh.dim(), block * sh.dim());
         }
         hitTokens.addAndGet(length);
-        return new PrefixState(length, kv, hidden);
+        return new PrefixState(length, rows, hidden);
     }
 
     /**
@@ -84,13 +111,19 @@ public final class PrefixCache {
         if (run.isEmpty()) {
             return null;
         }
+        Shape sh = shape;
         int length = run.size() * block;
-        int dim = run.get(0).hidden().length / block;
-        float[] hidden = new float[length * dim];
+        int kvFloats = sh.kvFloats(block);
+        float[] hidden = new float[length * sh.dim()];
+        FloatBuffer[] rows = new FloatBuffer[sh.tensors()];
         kv.truncate(0);
         for (int i = 0; i < run.size(); i++) {
-            kv.appendRows(run.get(i).kvRows(), block);
-            System.arraycopy(run.get(i).hidden(), 0, hidden, i * block * dim, block * dim);
+            int slot = run.get(i).slot();
+            for (int t = 0; t < rows.length; t++) {
+                rows[t] = slab.view(slot, t * kvFloats, kvFloats);
+            }
+            kv.appendRows(rows, block);
+            slab.view(slot, rows.length * kvFloats, block * sh.dim()).get(hidden, i * block * sh.dim(), block * sh.dim());
         }
         hitTokens.addAndGet(length);
         return new PrefixState(length, null, hidden);
@@ -103,6 +136,12 @@ public final class PrefixCache {
      */
     public int store(int[] prompt, KvCache kv, float[] hidden, int dim) {
         int blocks = alignedLength(prompt.length) / block;
+        if (blocks == 0 || !shapeFits(kv, dim)) {
+            return 0;
+        }
+        Shape sh = shape;
+        int kvFloats = sh.kvFloats(block);
+        long slotBytes = (long) sh.slotFloats(block) * Float.BYTES;
         int added = 0;
         long key = SEED;
         for (int i = 0; i < blocks; i++) {
@@ -112,16 +151,43 @@ public final class PrefixCache {
             if (have != null && Arrays.equals(have.prefixTokens(), 0, end, prompt, 0, end)) {
                 continue;
             }
-            float[][] rows = kv.copyRows(i * block, block);
-            float[] h = Arrays.copyOfRange(hidden, i * block * dim, end * dim);
-            long bytes = 64L + (long) end * Integer.BYTES + (long) h.length * Float.BYTES;
-            for (float[] r : rows) {
-                bytes += 16L + (long) r.length * Float.BYTES;
+            int slot = freeSlot();
+            if (slot < 0) {
+                skipped.addAndGet(blocks - i);
+                break;
             }
-            cache.put(key, new Block(Arrays.copyOf(prompt, end), rows, h, bytes));
+            for (int t = 0; t < sh.tensors(); t++) {
+                kv.copyRows(t, i * block, block, slab.view(slot, t * kvFloats, kvFloats), 0);
+            }
+            slab.view(slot, sh.tensors() * kvFloats, block * dim).put(hidden, i * block * dim, block * dim);
+            long bytes = 64L + (long) end * Integer.BYTES + slotBytes;
+            Block replaced = cache.asMap().put(key, new Block(Arrays.copyOf(prompt, end), slot, bytes));
+            if (replaced != null) { // a hash collision: the other prefix's block gave way
+                slab.release(replaced.slot());
+            }
             added++;
         }
         return added;
+    }
+
+    /** The first store fixes the slot layout; a cache of another shape (none in one engine) is not stored. */
+    private boolean shapeFits(KvCache kv, int dim) {
+        Shape want = new Shape(kv.tensorCount(), kv.rowFloats(), dim);
+        if (shape == null) {
+            long slotBytes = (long) want.slotFloats(block) * Float.BYTES;
+            slab = new BlockSlab(want.slotFloats(block), (int) Math.min(Integer.MAX_VALUE, maxBytes / slotBytes));
+            shape = want;
+        }
+        return shape.equals(want);
+    }
+
+    private int freeSlot() {
+        int slot = slab.acquire();
+        if (slot < 0) {
+            cache.cleanUp(); // evictions pending from another thread's writes
+            slot = slab.acquire();
+        }
+        return slot;
     }
 
     /** Prefix length a prompt of this length may take from the cache: whole blocks, at least one token left. */
@@ -140,6 +206,17 @@ public final class PrefixCache {
         return cache.estimatedSize();
     }
 
+    /** Native bytes the slab has allocated: at most the byte bound. */
+    long nativeBytes() {
+        BlockSlab s = slab;
+        return s == null ? 0 : s.allocatedBytes();
+    }
+
+    /** Blocks a store left out because every slot was in use. */
+    public long skippedBlocks() {
+        return skipped.get();
+    }
+
     /** Fraction of looked-up prompt tokens that were served from the cache. */
     public double hitRate() {
         long p = promptTokens.get();
@@ -150,7 +227,7 @@ public final class PrefixCache {
         int blocks = alignedLength(prompt.length) / block;
         List<Block> run = new ArrayList<>();
         long key = SEED;
-        for (int i = 0; i < blocks; i++) {
+        for (int i = 0; i < blocks && shape != null; i++) {
             key = chain(key, prompt, i * block);
             int end = (i + 1) * block;
             Block b = cache.getIfPresent(key);

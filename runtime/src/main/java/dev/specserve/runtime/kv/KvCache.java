@@ -119,6 +119,22 @@ public final class KvCache {
         return out;
     }
 
+    /** Copies rows [from, from+rows) of tensor {@code t} into {@code dst} from float {@code offset}, as [rows][heads][headDim]. */
+    public void copyRows(int t, int from, int rows, FloatBuffer dst, int offset) {
+        if (from < 0 || from + rows > length) {
+            throw new IllegalArgumentException("rows [" + from + ", " + (from + rows) + ") outside the " + length + " live rows");
+        }
+        if (layout == KvLayout.BSHD) {
+            dst.put(offset, buffers[t], from * rowFloats, rows * rowFloats);
+            return;
+        }
+        for (int r = 0; r < rows; r++) {
+            for (int h = 0; h < heads; h++) {
+                dst.put(offset + r * rowFloats + h * headDim, buffers[t], at(from + r, h), headDim);
+            }
+        }
+    }
+
     /**
      * Copies the live rows of tensor {@code t} into {@code dst} from float {@code offset} as [rows][heads][headDim]
      * (one slice of a padded BSHD batch past): one bulk copy for BSHD, one per row and head otherwise.
@@ -146,9 +162,18 @@ public final class KvCache {
 
     /** Appends {@code count} rows given per tensor as heap arrays (a prefix-cache block), one copy. */
     public void appendRows(float[][] rows, int count) {
+        FloatBuffer[] wrapped = new FloatBuffer[rows.length];
+        for (int t = 0; t < rows.length; t++) {
+            wrapped[t] = FloatBuffer.wrap(rows[t]);
+        }
+        appendRows(wrapped, count);
+    }
+
+    /** Appends {@code count} rows given per tensor as [rows][heads][headDim] buffers, one copy. */
+    public void appendRows(FloatBuffer[] rows, int count) {
         requireRoom(count);
         for (int t = 0; t < buffers.length; t++) {
-            write(t, length, FloatBuffer.wrap(rows[t]), 0, count);
+            write(t, length, rows[t], 0, count);
         }
         length += count;
     }
@@ -159,6 +184,11 @@ public final class KvCache {
 
     public int capacity() {
         return capacity;
+    }
+
+    /** Floats of one row of one tensor: heads x headDim. */
+    public int rowFloats() {
+        return rowFloats;
     }
 
     public int tensorCount() {

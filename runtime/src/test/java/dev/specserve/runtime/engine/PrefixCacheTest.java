@@ -106,4 +106,39 @@ class PrefixCacheTest {
         }
         assertThat(cache.blocks()).isBetween(1L, 10L);
     }
+
+    @Test
+    void evictedBlocksHandTheirNativeMemoryToNewOnesAndReusedSlotsHoldOnlyTheNewRows() {
+        PrefixCache probe = new PrefixCache(1 << 20, BLOCK);
+        store(probe, tokens(0, 5));
+        long bound = 10 * probe.bytes();
+        PrefixCache cache = new PrefixCache(bound, BLOCK);
+        for (int i = 0; i < 40; i++) {
+            store(cache, tokens(1000 * i, 4 * BLOCK + 1));
+        }
+        assertThat(cache.nativeBytes()).isPositive().isLessThanOrEqualTo(bound);
+        assertThat(cache.skippedBlocks()).isZero();
+
+        int hits = 0;
+        for (int i = 0; i < 40; i++) { // whichever blocks survived eviction hold their own prompt's rows
+            int[] prompt = tokens(1000 * i, 4 * BLOCK + 1);
+            PrefixState hit = cache.lookup(prompt);
+            if (hit == null) {
+                continue;
+            }
+            hits++;
+            PrefixState expected = lookupFresh(prompt);
+            for (int t = 0; t < 2; t++) {
+                assertThat(hit.kvRows()[t]).containsExactly(Arrays.copyOf(expected.kvRows()[t], hit.length() * 3));
+            }
+            assertThat(hit.hidden()).containsExactly(Arrays.copyOf(expected.hidden(), hit.length() * DIM));
+        }
+        assertThat(hits).isPositive();
+    }
+
+    private static PrefixState lookupFresh(int[] prompt) {
+        PrefixCache fresh = new PrefixCache(1 << 20, BLOCK);
+        store(fresh, prompt);
+        return fresh.lookup(prompt);
+    }
 }
