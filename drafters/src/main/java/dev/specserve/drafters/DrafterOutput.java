@@ -11,6 +11,8 @@ import java.nio.FloatBuffer;
 record DrafterOutput(int rows, int dim, int topk, float[] hidden, long[] topIds, float[] topLogprobs,
                      float[] rankLogits, FloatBuffer[] present, int presentFrom, long runNanos,
                      DraftVocabulary vocabulary) {
+    /** Classes of the rank head: how many children a position gets. */
+    static final int RANK_CLASSES = 4;
 
     /** Appends this output's present rows (from row {@code presentFrom} of the call's present tensors). */
     void appendTo(KvCache cache) {
@@ -40,17 +42,17 @@ record DrafterOutput(int rows, int dim, int topk, float[] hidden, long[] topIds,
 
     /** The rank head's class probabilities (softmax of its logits). */
     float[] rankProbs(int row) {
-        float[] p = new float[4];
+        float[] p = new float[RANK_CLASSES];
         float max = Float.NEGATIVE_INFINITY;
-        for (int c = 0; c < 4; c++) {
-            max = Math.max(max, rankLogits[row * 4 + c]);
+        for (int c = 0; c < RANK_CLASSES; c++) {
+            max = Math.max(max, rankLogits[row * RANK_CLASSES + c]);
         }
         float sum = 0;
-        for (int c = 0; c < 4; c++) {
-            p[c] = (float) Math.exp(rankLogits[row * 4 + c] - max);
+        for (int c = 0; c < RANK_CLASSES; c++) {
+            p[c] = (float) Math.exp(rankLogits[row * RANK_CLASSES + c] - max);
             sum += p[c];
         }
-        for (int c = 0; c < 4; c++) {
+        for (int c = 0; c < RANK_CLASSES; c++) {
             p[c] /= sum;
         }
         return p;
@@ -59,8 +61,8 @@ record DrafterOutput(int rows, int dim, int topk, float[] hidden, long[] topIds,
     /** argmax over the rank head's four classes. */
     int rankClass(int row) {
         int best = 0;
-        for (int c = 1; c < 4; c++) {
-            if (rankLogits[row * 4 + c] > rankLogits[row * 4 + best]) {
+        for (int c = 1; c < RANK_CLASSES; c++) {
+            if (rankLogits[row * RANK_CLASSES + c] > rankLogits[row * RANK_CLASSES + best]) {
                 best = c;
             }
         }

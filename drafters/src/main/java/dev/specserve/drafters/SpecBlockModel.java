@@ -7,14 +7,14 @@ import ai.onnxruntime.OrtSession;
 import dev.specserve.runtime.kv.KvCache;
 import dev.specserve.runtime.manifest.ModelManifest;
 import dev.specserve.runtime.model.KvNames;
+import dev.specserve.runtime.ort.InputArena;
+import dev.specserve.runtime.ort.OutputArena;
 import dev.specserve.runtime.ort.SessionFactory;
 import dev.specserve.runtime.ort.SessionValidator;
 import dev.specserve.runtime.ort.Tensors;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.nio.LongBuffer;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +30,17 @@ public final class SpecBlockModel implements AutoCloseable {
     private final boolean takesShiftIndex; // a one-layer drafter has no layer-wise shift, so no shift_index input
     private final AtomicLong calls = new AtomicLong();
     private final ThreadLocal<FloatBuffer[]> pastScratch;
+    private final ThreadLocal<Arenas> arenas;
+
+    /** Output order in this model's {@link OutputArena}: the four per-row outputs, then the present tensors. */
+    private static final int OUT_HIDDEN = 0;
+    private static final int OUT_IDS = 1;
+    private static final int OUT_LOGPROBS = 2;
+    private static final int OUT_RANK = 3;
+    private static final int OUT_PRESENT = 4;
+
+    /** One thread's reusable input and output buffers. */
+    private record Arenas(InputArena inputs, OutputArena outputs) {}
 
     public SpecBlockModel(SessionFactory factory, ModelManifest.DrafterInfo info) {
         this.env = factory.environment();
@@ -41,6 +52,15 @@ public final class SpecBlockModel implements AutoCloseable {
         presentNames = names.present();
         takesShiftIndex = session.getInputNames().contains("shift_index");
         pastScratch = ThreadLocal.withInitial(() -> new FloatBuffer[pastNames.length]);
+        List<OutputArena.Output> outputs = new java.util.ArrayList<>(List.of(
+                new OutputArena.Output("hidden_out", new long[] {info.dim()}),
+                new OutputArena.Output("topk_ids", new long[] {info.topk()}, true),
+                new OutputArena.Output("topk_logprobs", new long[] {info.topk()}),
+                new OutputArena.Output("rank_logits", new long[] {DrafterOutput.RANK_CLASSES})));
+        for (String name : presentNames) {
+            outputs.add(new OutputArena.Output(name, new long[] {info.heads(), info.headDim()}));
+        }
+        arenas = ThreadLocal.withInitial(() -> new Arenas(new InputArena(), new OutputArena(outputs)));
     }
 
     public ModelManifest.DrafterInfo info() {
@@ -84,47 +104,50 @@ public final class SpecBlockModel implements AutoCloseable {
         int b = in.batch();
         int s = in.seq();
         long[] rowShape = {b, s};
+        Arenas ar = arenas.get();
+        InputArena ia = ar.inputs();
         Map<String, OnnxTensor> inputs = new HashMap<>();
         try {
-            inputs.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(in.ids()), rowShape));
-            inputs.put("hidden_in", OnnxTensor.createTensor(env, FloatBuffer.wrap(in.hidden()), new long[] {b, s, h}));
-            inputs.put("slot_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(in.slots()), rowShape));
+            inputs.put("input_ids", ia.longs(env, "input_ids", in.ids(), rowShape));
+            inputs.put("hidden_in", ia.floats(env, "hidden_in", in.hidden(), new long[] {b, s, h}));
+            inputs.put("slot_ids", ia.longs(env, "slot_ids", in.slots(), rowShape));
             if (takesShiftIndex) {
-                inputs.put("shift_index", OnnxTensor.createTensor(env, LongBuffer.wrap(in.shift()), new long[] {s}));
+                inputs.put("shift_index", ia.longs(env, "shift_index", in.shift(), new long[] {s}));
             }
-            inputs.put("position_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(in.positions()), rowShape));
-            inputs.put("attention_mask", OnnxTensor.createTensor(env, FloatBuffer.wrap(in.mask()),
-                    new long[] {b, 1, s, in.past() + s}));
-            inputs.put("adapter_a", OnnxTensor.createTensor(env, FloatBuffer.wrap(adapter.a()), new long[] {adapter.rank(), h}));
-            inputs.put("adapter_b", OnnxTensor.createTensor(env, FloatBuffer.wrap(adapter.b()), new long[] {h, adapter.rank()}));
+            inputs.put("position_ids", ia.longs(env, "position_ids", in.positions(), rowShape));
+            inputs.put("attention_mask", ia.floats(env, "attention_mask", in.mask(), new long[] {b, 1, s, in.past() + s}));
+            inputs.put("adapter_a", ia.floats(env, "adapter_a", adapter.a(), new long[] {adapter.rank(), h}));
+            inputs.put("adapter_b", ia.floats(env, "adapter_b", adapter.b(), new long[] {h, adapter.rank()}));
             OnnxTensor[] past = b == 1 ? caches.get(0).pastTensors(env) : paddedPast(caches, in.past());
             for (int i = 0; i < past.length; i++) {
                 inputs.put(pastNames[i], past[i]);
             }
-            long t0 = System.nanoTime();
-            calls.incrementAndGet();
-            try (OrtSession.Result r = session.run(inputs)) {
-                long runNanos = System.nanoTime() - t0;
-                FloatBuffer[] present = new FloatBuffer[presentNames.length];
-                for (int i = 0; i < present.length; i++) {
-                    present[i] = ((OnnxTensor) r.get(presentNames[i]).orElseThrow()).getFloatBuffer();
-                }
-                float[] hidden = floats(r, "hidden_out");
-                long[] ids = longs(r, "topk_ids");
-                float[] logprobs = floats(r, "topk_logprobs");
-                float[] rank = floats(r, "rank_logits");
-                int k = info.topk();
-                int total = rows.stream().mapToInt(List::size).sum();
-                DrafterOutput[] outs = new DrafterOutput[b];
-                for (int e = 0; e < b; e++) {
-                    int n = rows.get(e).size();
-                    int from = e * s;
-                    outs[e] = new DrafterOutput(n, h, k, slice(hidden, from * h, n * h), slice(ids, from * k, n * k),
-                            slice(logprobs, from * k, n * k), slice(rank, from * 4, n * 4), present, from,
-                            runNanos * n / total, info.vocabulary());
-                }
-                return outs;
+            OutputArena out = ar.outputs();
+            Map<String, OnnxTensor> pinned = out.pin(env, b, s);
+            long runNanos;
+            try {
+                long t0 = System.nanoTime();
+                calls.incrementAndGet();
+                session.run(inputs, pinned).close();
+                runNanos = System.nanoTime() - t0;
+            } finally {
+                pinned.values().forEach(OnnxTensor::close);
             }
+            FloatBuffer[] present = new FloatBuffer[presentNames.length]; // kept past the next call: copied
+            for (int i = 0; i < present.length; i++) {
+                present[i] = FloatBuffer.wrap(out.copy(OUT_PRESENT + i, 0, b * s));
+            }
+            int k = info.topk();
+            int total = rows.stream().mapToInt(List::size).sum();
+            DrafterOutput[] outs = new DrafterOutput[b];
+            for (int e = 0; e < b; e++) {
+                int n = rows.get(e).size();
+                int from = e * s;
+                outs[e] = new DrafterOutput(n, h, k, out.copy(OUT_HIDDEN, from, n), out.copyLongs(OUT_IDS, from, n),
+                        out.copy(OUT_LOGPROBS, from, n), out.copy(OUT_RANK, from, n), present, from,
+                        runNanos * n / total, info.vocabulary());
+            }
+            return outs;
         } catch (OrtException e) {
             throw new IllegalStateException("drafter forward failed (B=" + b + ", S=" + s + ", past=" + in.past() + "): "
                     + e.getMessage(), e);
@@ -153,36 +176,6 @@ public final class SpecBlockModel implements AutoCloseable {
             }
             return OnnxTensor.createTensor(env, buf, new long[] {b, past, info.heads(), info.headDim()});
         });
-    }
-
-    /** Values [from, from+n) of a call's output; the whole array itself when that is all of it (a batch of one). */
-    private static float[] slice(float[] a, int from, int n) {
-        return from == 0 && n == a.length ? a : Arrays.copyOfRange(a, from, from + n);
-    }
-
-    private static long[] slice(long[] a, int from, int n) {
-        return from == 0 && n == a.length ? a : Arrays.copyOfRange(a, from, from + n);
-    }
-
-    /** An output's values: ORT already copies them into a heap buffer, whose array is used as it is. */
-    private static float[] floats(OrtSession.Result r, String name) {
-        FloatBuffer fb = ((OnnxTensor) r.get(name).orElseThrow()).getFloatBuffer();
-        if (fb.hasArray() && fb.arrayOffset() == 0 && fb.position() == 0 && fb.array().length == fb.remaining()) {
-            return fb.array();
-        }
-        float[] out = new float[fb.remaining()];
-        fb.get(out);
-        return out;
-    }
-
-    private static long[] longs(OrtSession.Result r, String name) {
-        LongBuffer lb = ((OnnxTensor) r.get(name).orElseThrow()).getLongBuffer();
-        if (lb.hasArray() && lb.arrayOffset() == 0 && lb.position() == 0 && lb.array().length == lb.remaining()) {
-            return lb.array();
-        }
-        long[] out = new long[lb.remaining()];
-        lb.get(out);
-        return out;
     }
 
     @Override

@@ -9,11 +9,11 @@ import dev.specserve.runtime.kv.KvCache;
 import dev.specserve.runtime.kv.KvLayout;
 import dev.specserve.runtime.kv.KvPool;
 import dev.specserve.runtime.manifest.ModelManifest;
+import dev.specserve.runtime.ort.InputArena;
 import dev.specserve.runtime.ort.OutputArena;
 import dev.specserve.runtime.ort.SessionFactory;
 import dev.specserve.runtime.ort.SessionValidator;
 import java.nio.FloatBuffer;
-import java.nio.LongBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -28,8 +28,10 @@ public final class TargetModel implements AutoCloseable {
     private final String[] presentNames;
     private final boolean hasHidden;
     private final OptimumGraph optimum;
-    /** Where each thread's forwards write their outputs (ORT pinned outputs), reused across forwards. */
-    private final ThreadLocal<OutputArena> arena = ThreadLocal.withInitial(this::newArena);
+    /** Each thread's reusable input buffers and output buffers (ORT pinned outputs). */
+    private final ThreadLocal<Arenas> arenas = ThreadLocal.withInitial(() -> new Arenas(new InputArena(), newArena()));
+
+    private record Arenas(InputArena inputs, OutputArena outputs) {}
 
     public TargetModel(SessionFactory factory, ModelManifest.TargetInfo info) {
         this.env = factory.environment();
@@ -85,16 +87,17 @@ public final class TargetModel implements AutoCloseable {
         }
         Map<String, OnnxTensor> inputs = new HashMap<>();
         try {
-            inputs.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(toLongs(tokens)), new long[] {1, s}));
-            inputs.put("position_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(toLongs(positions)), new long[] {1, s}));
+            Arenas ar = arenas.get();
+            inputs.put("input_ids", ar.inputs().longs(env, "input_ids", tokens, new long[] {1, s}));
+            inputs.put("position_ids", ar.inputs().longs(env, "position_ids", positions, new long[] {1, s}));
             int cols = cache.pastRows();
-            inputs.put("attention_mask", OnnxTensor.createTensor(env, FloatBuffer.wrap(Masks.widenPast(mask, s, p, cols)),
+            inputs.put("attention_mask", ar.inputs().floats(env, "attention_mask", Masks.widenPast(mask, s, p, cols),
                     new long[] {1, 1, s, cols + s}));
             OnnxTensor[] past = cache.pastTensors(env);
             for (int i = 0; i < past.length; i++) {
                 inputs.put(pastNames[i], past[i]);
             }
-            OutputArena out = arena.get();
+            OutputArena out = ar.outputs();
             long runNanos = run(inputs, out, 1, s);
             return new TargetOutput(s, info.vocab(), info.dim(), s - logitRows, out.copy(0, s - logitRows, logitRows),
                     hidden(out, 0, s), presentViews(out, 0, s), runNanos);
@@ -165,15 +168,16 @@ public final class TargetModel implements AutoCloseable {
         int s = batch.seq();
         Map<String, OnnxTensor> inputs = new HashMap<>();
         try {
-            inputs.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(batch.ids()), new long[] {b, s}));
-            inputs.put("position_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(batch.positions()), new long[] {b, s}));
-            inputs.put("attention_mask", OnnxTensor.createTensor(env, FloatBuffer.wrap(batch.mask()),
+            Arenas ar = arenas.get();
+            inputs.put("input_ids", ar.inputs().longs(env, "input_ids", batch.ids(), new long[] {b, s}));
+            inputs.put("position_ids", ar.inputs().longs(env, "position_ids", batch.positions(), new long[] {b, s}));
+            inputs.put("attention_mask", ar.inputs().floats(env, "attention_mask", batch.mask(),
                     new long[] {b, 1, s, batch.cols()}));
             OnnxTensor[] past = pool.batchPast(env, b);
             for (int i = 0; i < past.length; i++) {
                 inputs.put(pastNames[i], past[i]);
             }
-            OutputArena arenaOut = arena.get();
+            OutputArena arenaOut = ar.outputs();
             long runNanos = run(inputs, arenaOut, b, s);
             TargetOutput[] out = new TargetOutput[b];
             for (int e = 0; e < b; e++) {

@@ -6,12 +6,13 @@ import ai.onnxruntime.OrtException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Reusable direct buffers that ONNX Runtime writes a forward's float outputs into (its "pinned outputs"), so
+ * Reusable direct buffers that ONNX Runtime writes a forward's outputs into (its "pinned outputs"), so
  * reading an output copies nothing ORT allocated. Reading outputs the default way ({@code getFloatBuffer})
  * copies each one into fresh native memory and then into a fresh heap buffer, and at a few megabytes per
  * forward (a prefill chunk's logits and key/value rows) those allocations cost more than half of what the
@@ -22,8 +23,19 @@ import java.util.Map;
  * thread-safe: give each thread its own arena.
  */
 public final class OutputArena {
-    /** One output: its name and the shape of one (batch, seq) row, e.g. {@code {vocab}} or {@code {heads, headDim}}. */
-    public record Output(String name, long[] rowShape) {
+    /**
+     * One output: its name, the shape of one (batch, seq) row, e.g. {@code {vocab}} or {@code {heads, headDim}},
+     * and whether it holds int64 values (else float).
+     */
+    public record Output(String name, long[] rowShape, boolean int64) {
+        public Output(String name, long[] rowShape) {
+            this(name, rowShape, false);
+        }
+
+        int elementBytes() {
+            return int64 ? Long.BYTES : Float.BYTES;
+        }
+
         int rowFloats() {
             long n = 1;
             for (long d : rowShape) {
@@ -34,12 +46,12 @@ public final class OutputArena {
     }
 
     private final List<Output> outputs;
-    private final FloatBuffer[] buffers;
+    private final ByteBuffer[] buffers;
     private int capacityRows;
 
     public OutputArena(List<Output> outputs) {
         this.outputs = List.copyOf(outputs);
-        this.buffers = new FloatBuffer[outputs.size()];
+        this.buffers = new ByteBuffer[outputs.size()];
     }
 
     /** Tensors over this arena's buffers for a {@code batch x seq} forward, by output name; the caller closes them. */
@@ -53,7 +65,8 @@ public final class OutputArena {
             shape[0] = batch;
             shape[1] = seq;
             System.arraycopy(o.rowShape(), 0, shape, 2, o.rowShape().length);
-            return OnnxTensor.createTensor(env, view(i, 0, rows), shape);
+            return o.int64() ? OnnxTensor.createTensor(env, longView(i, 0, rows), shape)
+                    : OnnxTensor.createTensor(env, view(i, 0, rows), shape);
         });
         for (int i = 0; i < made.length; i++) {
             pinned.put(outputs.get(i).name(), made[i]);
@@ -63,8 +76,18 @@ public final class OutputArena {
 
     /** Output {@code index}'s values for rows {@code [fromRow, fromRow + rows)} (row = b * seq + s) of the last forward. */
     public FloatBuffer view(int index, int fromRow, int rows) {
-        int rf = outputs.get(index).rowFloats();
-        return buffers[index].duplicate().position(fromRow * rf).limit((fromRow + rows) * rf).slice();
+        return bytes(index, fromRow, rows).asFloatBuffer();
+    }
+
+    private LongBuffer longView(int index, int fromRow, int rows) {
+        return bytes(index, fromRow, rows).asLongBuffer();
+    }
+
+    private ByteBuffer bytes(int index, int fromRow, int rows) {
+        Output o = outputs.get(index);
+        int rowBytes = o.rowFloats() * o.elementBytes();
+        return buffers[index].duplicate().position(fromRow * rowBytes).limit((fromRow + rows) * rowBytes).slice()
+                .order(ByteOrder.nativeOrder());
     }
 
     /** Copies rows {@code [fromRow, fromRow + rows)} of output {@code index} into a new array. */
@@ -74,14 +97,22 @@ public final class OutputArena {
         return out;
     }
 
+    /** Copies rows {@code [fromRow, fromRow + rows)} of int64 output {@code index} into a new array. */
+    public long[] copyLongs(int index, int fromRow, int rows) {
+        long[] out = new long[rows * outputs.get(index).rowFloats()];
+        longView(index, fromRow, rows).get(out);
+        return out;
+    }
+
     private void ensure(int rows) {
         if (rows <= capacityRows) {
             return;
         }
         int grown = Math.max(rows, Math.max(16, capacityRows * 2));
         for (int i = 0; i < buffers.length; i++) {
-            buffers[i] = ByteBuffer.allocateDirect(Math.multiplyExact(Math.multiplyExact(grown, outputs.get(i).rowFloats()), Float.BYTES))
-                    .order(ByteOrder.nativeOrder()).asFloatBuffer();
+            Output o = outputs.get(i);
+            buffers[i] = ByteBuffer.allocateDirect(Math.multiplyExact(Math.multiplyExact(grown, o.rowFloats()), o.elementBytes()))
+                    .order(ByteOrder.nativeOrder());
         }
         capacityRows = grown;
     }
