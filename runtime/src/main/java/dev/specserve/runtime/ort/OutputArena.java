@@ -47,11 +47,13 @@ public final class OutputArena {
 
     private final List<Output> outputs;
     private final ByteBuffer[] buffers;
+    private final FloatBuffer[] floats; // float outputs' buffers as floats, so a view is one slice
     private int capacityRows;
 
     public OutputArena(List<Output> outputs) {
         this.outputs = List.copyOf(outputs);
         this.buffers = new ByteBuffer[outputs.size()];
+        this.floats = new FloatBuffer[outputs.size()];
     }
 
     /** Tensors over this arena's buffers for a {@code batch x seq} forward, by output name; the caller closes them. */
@@ -76,7 +78,8 @@ public final class OutputArena {
 
     /** Output {@code index}'s values for rows {@code [fromRow, fromRow + rows)} (row = b * seq + s) of the last forward. */
     public FloatBuffer view(int index, int fromRow, int rows) {
-        return bytes(index, fromRow, rows).asFloatBuffer();
+        int rf = outputs.get(index).rowFloats();
+        return floats[index].duplicate().position(fromRow * rf).limit((fromRow + rows) * rf).slice();
     }
 
     private LongBuffer longView(int index, int fromRow, int rows) {
@@ -113,6 +116,7 @@ public final class OutputArena {
             Output o = outputs.get(i);
             buffers[i] = ByteBuffer.allocateDirect(Math.multiplyExact(Math.multiplyExact(grown, o.rowFloats()), o.elementBytes()))
                     .order(ByteOrder.nativeOrder());
+            floats[i] = o.int64() ? null : buffers[i].asFloatBuffer();
         }
         capacityRows = grown;
     }
