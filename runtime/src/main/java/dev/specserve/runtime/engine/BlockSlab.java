@@ -11,9 +11,10 @@ import java.util.List;
 /**
  * Fixed-size slots of native memory for prefix-cache blocks, reused through a free list. Held on the Java
  * heap, hundreds of megabytes of cached key/value rows are copied by every young collection until they are
- * promoted (under load that made pauses of 30-60 ms); off-heap, the collector never sees them. Memory is
- * allocated in chunks as slots are first needed and kept up to {@code slots} slots: it is the cache's
- * budget, so it is never handed back.
+ * promoted; off-heap, the collector never sees them. Memory is allocated in chunks and kept up to
+ * {@code slots} slots: it is the cache's budget, so it is never handed back. Fresh memory is expensive to
+ * touch for the first time (page faults), so {@link #reserveInBackground()} allocates the chunks ahead of
+ * use on a daemon thread; a chunk needed before that thread got to it is allocated on the spot.
  *
  * <p>Thread-safe for acquire and release. A slot's contents belong to whoever acquired it until it is released.
  */
@@ -48,12 +49,40 @@ final class BlockSlab {
             return -1;
         }
         inUse.set(made);
-        if (made % slotsPerChunk == 0) {
-            int n = Math.min(slotsPerChunk, slots - made);
-            chunks.add(ByteBuffer.allocateDirect(Math.multiplyExact(n * slotFloats, Float.BYTES))
-                    .order(ByteOrder.nativeOrder()).asFloatBuffer());
+        if (made / slotsPerChunk >= chunks.size()) {
+            chunks.add(newChunk(chunks.size()));
         }
         return made++;
+    }
+
+    /** Allocates every chunk not allocated yet, one by one, on a daemon thread. */
+    void reserveInBackground() {
+        Thread t = new Thread(() -> {
+            while (true) {
+                int index;
+                synchronized (this) {
+                    index = chunks.size();
+                }
+                if (index * (long) slotsPerChunk >= slots) {
+                    return;
+                }
+                FloatBuffer chunk = newChunk(index); // the slow part, outside the lock
+                synchronized (this) {
+                    if (chunks.size() == index) {
+                        chunks.add(chunk);
+                    }
+                }
+            }
+        }, "specserve-prefix-cache-reserve");
+        t.setDaemon(true);
+        t.setPriority(Thread.MIN_PRIORITY);
+        t.start();
+    }
+
+    private FloatBuffer newChunk(int index) {
+        int n = (int) Math.min(slotsPerChunk, slots - (long) index * slotsPerChunk);
+        return ByteBuffer.allocateDirect(Math.multiplyExact(n * slotFloats, Float.BYTES))
+                .order(ByteOrder.nativeOrder()).asFloatBuffer();
     }
 
     synchronized void release(int slot) {

@@ -62,8 +62,8 @@ public final class PrefixCache {
         this.cache = Caffeine.newBuilder()
                 .maximumWeight(maxBytes)
                 .weigher((Long k, Block e) -> (int) Math.min(Integer.MAX_VALUE, e.bytes()))
-                .executor(Runnable::run) // evict within the write, so its slot is free for the next block
-                .evictionListener((Long k, Block e, com.github.benmanes.caffeine.cache.RemovalCause c) -> {
+                .executor(Runnable::run) // evict and notify within the write, so the slot is free for the next block
+                .removalListener((Long k, Block e, com.github.benmanes.caffeine.cache.RemovalCause c) -> {
                     if (e != null) {
                         slab.release(e.slot());
                     }
@@ -161,10 +161,7 @@ public final class PrefixCache {
             }
             slab.view(slot, sh.tensors() * kvFloats, block * dim).put(hidden, i * block * dim, block * dim);
             long bytes = 64L + (long) end * Integer.BYTES + slotBytes;
-            Block replaced = cache.asMap().put(key, new Block(Arrays.copyOf(prompt, end), slot, bytes));
-            if (replaced != null) { // a hash collision: the other prefix's block gave way
-                slab.release(replaced.slot());
-            }
+            cache.put(key, new Block(Arrays.copyOf(prompt, end), slot, bytes)); // a collision's block gives way
             added++;
         }
         return added;
@@ -176,15 +173,25 @@ public final class PrefixCache {
         if (shape == null) {
             long slotBytes = (long) want.slotFloats(block) * Float.BYTES;
             slab = new BlockSlab(want.slotFloats(block), (int) Math.min(Integer.MAX_VALUE, maxBytes / slotBytes));
+            slab.reserveInBackground();
             shape = want;
         }
         return shape.equals(want);
     }
 
+    /**
+     * A free slot: evictions still pending run first, and when every slot is held by blocks within the byte
+     * bound (token arrays are weighed too, so the bound can admit as many blocks as there are slots) the
+     * coldest block gives way.
+     */
     private int freeSlot() {
         int slot = slab.acquire();
         if (slot < 0) {
-            cache.cleanUp(); // evictions pending from another thread's writes
+            cache.cleanUp();
+            slot = slab.acquire();
+        }
+        if (slot < 0) {
+            cache.policy().eviction().ifPresent(e -> e.coldest(1).keySet().forEach(cache::invalidate));
             slot = slab.acquire();
         }
         return slot;

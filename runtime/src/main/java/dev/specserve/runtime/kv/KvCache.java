@@ -101,52 +101,55 @@ public final class KvCache {
 
     /** Copies rows [from, from+rows) of every tensor out, [rows][heads][headDim] each (a prefix-cache block). */
     public float[][] copyRows(int from, int rows) {
-        if (from < 0 || from + rows > length) {
-            throw new IllegalArgumentException("rows [" + from + ", " + (from + rows) + ") outside the " + length + " live rows");
-        }
+        requireLive(from, rows);
         float[][] out = new float[buffers.length][rows * rowFloats];
         for (int t = 0; t < buffers.length; t++) {
-            if (layout == KvLayout.BSHD) {
-                buffers[t].get(from * rowFloats, out[t], 0, rows * rowFloats);
-                continue;
-            }
-            for (int r = 0; r < rows; r++) {
-                for (int h = 0; h < heads; h++) {
-                    buffers[t].get(at(from + r, h), out[t], r * rowFloats + h * headDim, headDim);
-                }
-            }
+            gather(t, from, rows, out[t], 0);
         }
         return out;
     }
 
     /** Copies rows [from, from+rows) of tensor {@code t} into {@code dst} from float {@code offset}, as [rows][heads][headDim]. */
     public void copyRows(int t, int from, int rows, FloatBuffer dst, int offset) {
-        if (from < 0 || from + rows > length) {
-            throw new IllegalArgumentException("rows [" + from + ", " + (from + rows) + ") outside the " + length + " live rows");
-        }
+        requireLive(from, rows);
         if (layout == KvLayout.BSHD) {
             dst.put(offset, buffers[t], from * rowFloats, rows * rowFloats);
             return;
         }
-        for (int r = 0; r < rows; r++) {
-            for (int h = 0; h < heads; h++) {
-                dst.put(offset + r * rowFloats + h * headDim, buffers[t], at(from + r, h), headDim);
-            }
-        }
+        float[] tmp = new float[rows * rowFloats];
+        gather(t, from, rows, tmp, 0);
+        dst.put(offset, tmp, 0, tmp.length);
     }
 
     /**
      * Copies the live rows of tensor {@code t} into {@code dst} from float {@code offset} as [rows][heads][headDim]
-     * (one slice of a padded BSHD batch past): one bulk copy for BSHD, one per row and head otherwise.
+     * (one slice of a padded BSHD batch past).
      */
     public void copyLiveRows(int t, FloatBuffer dst, int offset) {
+        copyRows(t, 0, length, dst, offset);
+    }
+
+    private void requireLive(int from, int rows) {
+        if (from < 0 || from + rows > length) {
+            throw new IllegalArgumentException("rows [" + from + ", " + (from + rows) + ") outside the " + length + " live rows");
+        }
+    }
+
+    /**
+     * Reads rows [from, from+rows) of tensor {@code t} into {@code out} as [rows][heads][headDim]: one bulk read
+     * for BSHD, one per head for BHSD (a head's rows are contiguous there), then re-interleaved on the heap,
+     * which costs far less than a native copy per row and head.
+     */
+    private void gather(int t, int from, int rows, float[] out, int outOffset) {
         if (layout == KvLayout.BSHD) {
-            dst.put(offset, buffers[t], 0, length * rowFloats);
+            buffers[t].get(from * rowFloats, out, outOffset, rows * rowFloats);
             return;
         }
-        for (int r = 0; r < length; r++) {
-            for (int h = 0; h < heads; h++) {
-                dst.put(offset + r * rowFloats + h * headDim, buffers[t], at(r, h), headDim);
+        float[] head = new float[rows * headDim];
+        for (int h = 0; h < heads; h++) {
+            buffers[t].get(at(from, h), head, 0, head.length);
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(head, r * headDim, out, outOffset + r * rowFloats + h * headDim, headDim);
             }
         }
     }
@@ -293,10 +296,20 @@ public final class KvCache {
             buffers[t].put(row * rowFloats, src, srcOffset, count * rowFloats);
             return;
         }
-        for (int r = 0; r < count; r++) {
+        if (count == 1) {
             for (int h = 0; h < heads; h++) {
-                buffers[t].put(at(row + r, h), src, srcOffset + r * rowFloats + h * headDim, headDim);
+                buffers[t].put(at(row, h), src, srcOffset + h * headDim, headDim);
             }
+            return;
+        }
+        float[] rows = new float[count * rowFloats]; // one bulk read, then one bulk write per head
+        src.get(srcOffset, rows, 0, rows.length);
+        float[] head = new float[count * headDim];
+        for (int h = 0; h < heads; h++) {
+            for (int r = 0; r < count; r++) {
+                System.arraycopy(rows, r * rowFloats + h * headDim, head, r * headDim, headDim);
+            }
+            buffers[t].put(at(row, h), head, 0, head.length);
         }
     }
 

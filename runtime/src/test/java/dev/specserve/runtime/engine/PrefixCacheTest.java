@@ -141,4 +141,24 @@ class PrefixCacheTest {
         store(fresh, prompt);
         return fresh.lookup(prompt);
     }
+
+    @Test
+    void aFullCacheKeepsStoringTheColdestBlocksGiveWayWhenTheBoundAdmitsAsManyBlocksAsThereAreSlots() {
+        int heads = 4;
+        int headDim = 64;
+        long slotBytes = (2L * BLOCK * heads * headDim + (long) BLOCK * DIM) * Float.BYTES;
+        long bound = slotBytes * 7 / 2;                        // 3 slots; the weights admit 3 blocks too
+        PrefixCache cache = new PrefixCache(bound, BLOCK);
+        for (int i = 0; i < 10; i++) {
+            int[] prompt = tokens(100 * i, 4 * BLOCK + 1);
+            KvCache kv = new KvCache(1, heads, headDim, 64);
+            FloatBuffer[] rows = {FloatBuffer.allocate(prompt.length * heads * headDim),
+                    FloatBuffer.allocate(prompt.length * heads * headDim)};
+            kv.appendAll(rows, prompt.length);
+            assertThat(cache.store(prompt, kv, hidden(prompt), DIM)).isPositive();
+        }
+        assertThat(cache.skippedBlocks()).isZero();
+        assertThat(cache.blocks()).isBetween(1L, 3L);
+        assertThat(cache.nativeBytes()).isLessThanOrEqualTo(bound);
+    }
 }
