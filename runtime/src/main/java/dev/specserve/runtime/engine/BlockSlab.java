@@ -1,5 +1,6 @@
 package dev.specserve.runtime.engine;
 
+import dev.specserve.runtime.kv.KvCache;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -9,7 +10,9 @@ import java.util.BitSet;
 import java.util.List;
 
 /**
- * Fixed-size slots of native memory for prefix-cache blocks, reused through a free list. Held on the Java
+ * Fixed-size slots of native memory for prefix-cache blocks, reused through a free list. A slot holds one
+ * block of {@code block} positions: each KV tensor's rows [block][heads][headDim], then the hidden states
+ * [block][dim]. Held on the Java
  * heap, hundreds of megabytes of cached key/value rows are copied by every young collection until they are
  * promoted; off-heap, the collector never sees them. Memory is allocated in chunks and kept up to
  * {@code slots} slots: it is the cache's budget, so it is never handed back. Fresh memory is expensive to
@@ -21,6 +24,10 @@ import java.util.List;
 final class BlockSlab {
     private static final int CHUNK_BYTES = 16 << 20;
 
+    private final int tensors;
+    private final int rowFloats;
+    private final int dim;
+    private final int block;
     private final int slotFloats;
     private final int slots;
     private final int slotsPerChunk;
@@ -29,11 +36,21 @@ final class BlockSlab {
     private final BitSet inUse = new BitSet();
     private int made;
 
-    BlockSlab(int slotFloats, int slots) {
+    /** A slab of at most {@code maxBytes / slot bytes} slots for blocks of this shape. */
+    static BlockSlab forBytes(int tensors, int rowFloats, int dim, int block, long maxBytes) {
+        long slotBytes = ((long) tensors * block * rowFloats + (long) block * dim) * Float.BYTES;
+        return new BlockSlab(tensors, rowFloats, dim, block, (int) Math.min(Integer.MAX_VALUE, maxBytes / slotBytes));
+    }
+
+    BlockSlab(int tensors, int rowFloats, int dim, int block, int slots) {
+        this.slotFloats = Math.multiplyExact(block, Math.addExact(Math.multiplyExact(tensors, rowFloats), dim));
         if (slotFloats <= 0 || slots < 0) {
             throw new IllegalArgumentException("slab of " + slots + " slots of " + slotFloats + " floats");
         }
-        this.slotFloats = slotFloats;
+        this.tensors = tensors;
+        this.rowFloats = rowFloats;
+        this.dim = dim;
+        this.block = block;
         this.slots = slots;
         this.slotsPerChunk = Math.max(1, CHUNK_BYTES / (slotFloats * Float.BYTES));
     }
@@ -93,6 +110,41 @@ final class BlockSlab {
         free.push(slot);
     }
 
+    /** Whether blocks of {@code kv}'s rows and {@code dim}-wide hidden states have this slab's shape. */
+    boolean fits(KvCache kv, int dim) {
+        return kv.tensorCount() == tensors && kv.rowFloats() == rowFloats && dim == this.dim;
+    }
+
+    /** Copies rows [fromRow, fromRow + block) of every tensor of {@code kv}, and their hidden states, into the slot. */
+    void write(int slot, KvCache kv, int fromRow, float[] hidden) {
+        for (int t = 0; t < tensors; t++) {
+            kv.copyRows(t, fromRow, block, kv(slot, t), 0);
+        }
+        hidden(slot).put(hidden, fromRow * dim, block * dim);
+    }
+
+    int kvTensors() {
+        return tensors;
+    }
+
+    int dim() {
+        return dim;
+    }
+
+    /** Tensor {@code t}'s rows in the slot, [block][heads][headDim]. */
+    FloatBuffer kv(int slot, int t) {
+        return view(slot, t * block * rowFloats, block * rowFloats);
+    }
+
+    /** The slot's hidden states, [block][dim]. */
+    FloatBuffer hidden(int slot) {
+        return view(slot, tensors * block * rowFloats, block * dim);
+    }
+
+    long slotBytes() {
+        return (long) slotFloats * Float.BYTES;
+    }
+
     /** Slot {@code slot}'s floats {@code [from, from + count)}. */
     FloatBuffer view(int slot, int from, int count) {
         FloatBuffer chunk;
@@ -101,10 +153,6 @@ final class BlockSlab {
         }
         int at = (slot % slotsPerChunk) * slotFloats + from;
         return chunk.duplicate().position(at).limit(at + count).slice();
-    }
-
-    int slotFloats() {
-        return slotFloats;
     }
 
     /** Slots in use. */

@@ -33,17 +33,6 @@ public final class PrefixCache {
     /** One block: the tokens of the whole prefix it ends, and the slab slot holding that block's rows only. */
     private record Block(int[] prefixTokens, int slot, long bytes) {}
 
-    /** How a slot is laid out: each tensor's rows [block][heads][headDim], then the hidden states [block][dim]. */
-    private record Shape(int tensors, int rowFloats, int dim) {
-        int kvFloats(int block) {
-            return block * rowFloats;
-        }
-
-        int slotFloats(int block) {
-            return tensors * kvFloats(block) + block * dim;
-        }
-    }
-
     private final int block;
     private final long maxBytes;
     private final Cache<Long, Block> cache;
@@ -51,7 +40,6 @@ public final class PrefixCache {
     private final AtomicLong hitTokens = new AtomicLong();
     private final AtomicLong skipped = new AtomicLong();
     private volatile BlockSlab slab;
-    private volatile Shape shape;
 
     public PrefixCache(long maxBytes, int blockTokens) {
         if (blockTokens <= 0) {
@@ -76,34 +64,9 @@ public final class PrefixCache {
     }
 
     /**
-     * The longest cached block-aligned prefix of {@code prompt} that leaves at least one token to prefill,
-     * assembled from its blocks, or null. Counts the prompt's tokens and the tokens served.
-     */
-    public PrefixState lookup(int[] prompt) {
-        promptTokens.addAndGet(prompt.length);
-        List<Block> run = run(prompt);
-        if (run.isEmpty()) {
-            return null;
-        }
-        Shape sh = shape;
-        int length = run.size() * block;
-        int kv = sh.kvFloats(block);
-        float[][] rows = new float[sh.tensors()][length * sh.rowFloats()];
-        float[] hidden = new float[length * sh.dim()];
-        for (int i = 0; i < run.size(); i++) {
-            int slot = run.get(i).slot();
-            for (int t = 0; t < sh.tensors(); t++) {
-                slab.view(slot, t * kv, kv).get(rows[t], i * kv, kv);
-            }
-            slab.view(slot, sh.tensors() * kv, block * sh.dim()).get(hidden, i * block * sh.dim(), block * sh.dim());
-        }
-        hitTokens.addAndGet(length);
-        return new PrefixState(length, rows, hidden);
-    }
-
-    /**
-     * Like {@link #lookup} but copies the run's rows block by block straight into {@code kv} (emptied first),
-     * with no assembled copy: the returned state has {@code kvRows == null} and {@code kv} holds its rows.
+     * Loads the longest cached block-aligned prefix of {@code prompt} that leaves at least one token to
+     * prefill into {@code kv} (emptied first), block by block, and returns its length and hidden states; or
+     * returns null. Counts the prompt's tokens and the tokens served.
      */
     public PrefixState loadInto(int[] prompt, KvCache kv) {
         promptTokens.addAndGet(prompt.length);
@@ -111,22 +74,20 @@ public final class PrefixCache {
         if (run.isEmpty()) {
             return null;
         }
-        Shape sh = shape;
         int length = run.size() * block;
-        int kvFloats = sh.kvFloats(block);
-        float[] hidden = new float[length * sh.dim()];
-        FloatBuffer[] rows = new FloatBuffer[sh.tensors()];
+        float[] hidden = new float[length * slab.dim()];
+        FloatBuffer[] rows = new FloatBuffer[slab.kvTensors()];
         kv.truncate(0);
         for (int i = 0; i < run.size(); i++) {
             int slot = run.get(i).slot();
             for (int t = 0; t < rows.length; t++) {
-                rows[t] = slab.view(slot, t * kvFloats, kvFloats);
+                rows[t] = slab.kv(slot, t);
             }
-            kv.appendRows(rows, block);
-            slab.view(slot, rows.length * kvFloats, block * sh.dim()).get(hidden, i * block * sh.dim(), block * sh.dim());
+            kv.appendAll(rows, block);
+            slab.hidden(slot).get(hidden, i * block * slab.dim(), block * slab.dim());
         }
         hitTokens.addAndGet(length);
-        return new PrefixState(length, null, hidden);
+        return new PrefixState(length, hidden);
     }
 
     /**
@@ -139,9 +100,6 @@ public final class PrefixCache {
         if (blocks == 0 || !shapeFits(kv, dim)) {
             return 0;
         }
-        Shape sh = shape;
-        int kvFloats = sh.kvFloats(block);
-        long slotBytes = (long) sh.slotFloats(block) * Float.BYTES;
         int added = 0;
         long key = SEED;
         for (int i = 0; i < blocks; i++) {
@@ -156,11 +114,8 @@ public final class PrefixCache {
                 skipped.addAndGet(blocks - i);
                 break;
             }
-            for (int t = 0; t < sh.tensors(); t++) {
-                kv.copyRows(t, i * block, block, slab.view(slot, t * kvFloats, kvFloats), 0);
-            }
-            slab.view(slot, sh.tensors() * kvFloats, block * dim).put(hidden, i * block * dim, block * dim);
-            long bytes = 64L + (long) end * Integer.BYTES + slotBytes;
+            slab.write(slot, kv, i * block, hidden);
+            long bytes = 64L + (long) end * Integer.BYTES + slab.slotBytes();
             cache.put(key, new Block(Arrays.copyOf(prompt, end), slot, bytes)); // a collision's block gives way
             added++;
         }
@@ -169,14 +124,11 @@ public final class PrefixCache {
 
     /** The first store fixes the slot layout; a cache of another shape (none in one engine) is not stored. */
     private boolean shapeFits(KvCache kv, int dim) {
-        Shape want = new Shape(kv.tensorCount(), kv.rowFloats(), dim);
-        if (shape == null) {
-            long slotBytes = (long) want.slotFloats(block) * Float.BYTES;
-            slab = new BlockSlab(want.slotFloats(block), (int) Math.min(Integer.MAX_VALUE, maxBytes / slotBytes));
+        if (slab == null) {
+            slab = BlockSlab.forBytes(kv.tensorCount(), kv.rowFloats(), dim, block, maxBytes);
             slab.reserveInBackground();
-            shape = want;
         }
-        return shape.equals(want);
+        return slab.fits(kv, dim);
     }
 
     /**
@@ -234,7 +186,7 @@ public final class PrefixCache {
         int blocks = alignedLength(prompt.length) / block;
         List<Block> run = new ArrayList<>();
         long key = SEED;
-        for (int i = 0; i < blocks && shape != null; i++) {
+        for (int i = 0; i < blocks && slab != null; i++) {
             key = chain(key, prompt, i * block);
             int end = (i + 1) * block;
             Block b = cache.getIfPresent(key);

@@ -104,7 +104,7 @@ public final class KvCache {
         requireLive(from, rows);
         float[][] out = new float[buffers.length][rows * rowFloats];
         for (int t = 0; t < buffers.length; t++) {
-            gather(t, from, rows, out[t], 0);
+            layout.read(buffers[t], regionRows, heads, headDim, from, rows, out[t], 0);
         }
         return out;
     }
@@ -117,7 +117,7 @@ public final class KvCache {
             return;
         }
         float[] tmp = new float[rows * rowFloats];
-        gather(t, from, rows, tmp, 0);
+        layout.read(buffers[t], regionRows, heads, headDim, from, rows, tmp, 0);
         dst.put(offset, tmp, 0, tmp.length);
     }
 
@@ -135,50 +135,13 @@ public final class KvCache {
         }
     }
 
-    /**
-     * Reads rows [from, from+rows) of tensor {@code t} into {@code out} as [rows][heads][headDim]: one bulk read
-     * for BSHD, one per head for BHSD (a head's rows are contiguous there), then re-interleaved on the heap,
-     * which costs far less than a native copy per row and head.
-     */
-    private void gather(int t, int from, int rows, float[] out, int outOffset) {
-        if (layout == KvLayout.BSHD) {
-            buffers[t].get(from * rowFloats, out, outOffset, rows * rowFloats);
-            return;
-        }
-        float[] head = new float[rows * headDim];
-        for (int h = 0; h < heads; h++) {
-            buffers[t].get(at(from, h), head, 0, head.length);
-            for (int r = 0; r < rows; r++) {
-                System.arraycopy(head, r * headDim, out, outOffset + r * rowFloats + h * headDim, headDim);
-            }
-        }
-    }
-
-    /** Replaces the content with the given rows (a prefix-cache hit). */
-    public void load(float[][] rows, int count) {
-        if (count > capacity) {
-            throw new IllegalStateException("prefix of " + count + " rows exceeds the cache capacity " + capacity);
-        }
-        length = 0;
-        appendRows(rows, count);
-    }
-
-    /** Appends {@code count} rows given per tensor as heap arrays (a prefix-cache block), one copy. */
+    /** Appends {@code count} rows given per tensor as heap arrays [rows][heads][headDim], one copy. */
     public void appendRows(float[][] rows, int count) {
         FloatBuffer[] wrapped = new FloatBuffer[rows.length];
         for (int t = 0; t < rows.length; t++) {
             wrapped[t] = FloatBuffer.wrap(rows[t]);
         }
-        appendRows(wrapped, count);
-    }
-
-    /** Appends {@code count} rows given per tensor as [rows][heads][headDim] buffers, one copy. */
-    public void appendRows(FloatBuffer[] rows, int count) {
-        requireRoom(count);
-        for (int t = 0; t < buffers.length; t++) {
-            write(t, length, rows[t], 0, count);
-        }
-        length += count;
+        appendAll(wrapped, count);
     }
 
     public int length() {
@@ -292,25 +255,7 @@ public final class KvCache {
 
     /** Writes {@code count} rows given as [rows][heads][headDim] at {@code srcOffset} of src into rows from {@code row}. */
     private void write(int t, int row, FloatBuffer src, int srcOffset, int count) {
-        if (layout == KvLayout.BSHD) {
-            buffers[t].put(row * rowFloats, src, srcOffset, count * rowFloats);
-            return;
-        }
-        if (count == 1) {
-            for (int h = 0; h < heads; h++) {
-                buffers[t].put(at(row, h), src, srcOffset + h * headDim, headDim);
-            }
-            return;
-        }
-        float[] rows = new float[count * rowFloats]; // one bulk read, then one bulk write per head
-        src.get(srcOffset, rows, 0, rows.length);
-        float[] head = new float[count * headDim];
-        for (int h = 0; h < heads; h++) {
-            for (int r = 0; r < count; r++) {
-                System.arraycopy(rows, r * rowFloats + h * headDim, head, r * headDim, headDim);
-            }
-            buffers[t].put(at(row, h), head, 0, head.length);
-        }
+        layout.write(buffers[t], regionRows, heads, headDim, row, src, srcOffset, count);
     }
 
     private int at(int row, int head) {

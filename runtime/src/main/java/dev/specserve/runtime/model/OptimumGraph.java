@@ -1,6 +1,7 @@
 package dev.specserve.runtime.model;
 
 import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
@@ -54,10 +55,10 @@ final class OptimumGraph {
         Arrays.fill(ones, 1L);
         Map<String, OnnxTensor> inputs = new HashMap<>();
         try {
-            inputs.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(TargetModel.toLongs(tokens)), new long[] {1, s}));
+            inputs.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(toLongs(tokens)), new long[] {1, s}));
             inputs.put("attention_mask", OnnxTensor.createTensor(env, LongBuffer.wrap(ones), new long[] {1, p + s}));
             if (positionIds) {
-                inputs.put("position_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(TargetModel.toLongs(positions)), new long[] {1, s}));
+                inputs.put("position_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(toLongs(positions)), new long[] {1, s}));
             }
             if (cacheBranch) {
                 inputs.put("use_cache_branch", OnnxTensor.createTensor(env, new boolean[] {p > 0}));
@@ -70,10 +71,10 @@ final class OptimumGraph {
             long t0 = System.nanoTime();
             try (OrtSession.Result r = session.run(inputs)) {
                 long runNanos = System.nanoTime() - t0;
-                float[] logits = TargetModel.floats(r, "logits", s * info.vocab());
+                float[] logits = floats(r, "logits", s * info.vocab());
                 FloatBuffer[] present = new FloatBuffer[names.present().length];
                 for (int i = 0; i < present.length; i++) {
-                    float[] full = TargetModel.floats(r, names.present()[i], kvh * (p + s) * d);
+                    float[] full = floats(r, names.present()[i], kvh * (p + s) * d);
                     present[i] = newRowsSequenceMajor(full, kvh, p, s, d);
                 }
                 // no hidden states in this contract: zeros, which only drafter models would read (and they are refused)
@@ -95,5 +96,27 @@ final class OptimumGraph {
             }
         }
         return out.flip();
+    }
+
+    static float[] floats(OrtSession.Result r, String name, int expected) {
+        OnnxValue v = r.get(name).orElseThrow(() -> new IllegalStateException("model returned no '" + name + "'"));
+        FloatBuffer fb = ((OnnxTensor) v).getFloatBuffer();
+        if (fb.remaining() != expected) {
+            throw new IllegalStateException("'" + name + "' has " + fb.remaining() + " values, expected " + expected);
+        }
+        if (fb.hasArray() && fb.arrayOffset() == 0 && fb.position() == 0 && fb.array().length == expected) {
+            return fb.array(); // ORT's own copy of the output: no second one
+        }
+        float[] out = new float[expected];
+        fb.get(out);
+        return out;
+    }
+
+    static long[] toLongs(int[] a) {
+        long[] l = new long[a.length];
+        for (int i = 0; i < a.length; i++) {
+            l[i] = a[i];
+        }
+        return l;
     }
 }

@@ -1,7 +1,7 @@
 package dev.specserve.runtime.spec;
 
 /**
- * A cached prompt prefix: the target's KV rows and final hidden states for its first {@code length} tokens.
- * {@code kvRows} is null when the rows were already loaded into the sequence's cache (rows 0..length-1).
+ * A cached prompt prefix already loaded into the sequence's cache (rows 0..length-1): its length and the
+ * target's final hidden states for those tokens.
  */
-public record PrefixState(int length, float[][] kvRows, float[] hidden) {}
+public record PrefixState(int length, float[] hidden) {}

@@ -65,9 +65,7 @@ public final class Sequence implements PlannedSequence, AutoCloseable {
         int dim = target.info().dim();
         this.promptHidden = new float[req.promptIds().length * dim];
         if (prefix != null) {
-            if (prefix.kvRows() != null) {
-                cache.load(prefix.kvRows(), prefix.length());
-            } else if (cache.length() != prefix.length()) {
+            if (cache.length() != prefix.length()) {
                 throw new IllegalStateException("prefix of " + prefix.length() + " rows was not loaded (cache has "
                         + cache.length() + ")");
             }

@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 class BlockSlabTest {
     @Test
     void handsOutEachSlotOnceUntilReleasedAndThenReusesIt() {
-        BlockSlab slab = new BlockSlab(8, 3);
+        BlockSlab slab = new BlockSlab(1, 4, 0, 2, 3);
         int a = slab.acquire();
         int b = slab.acquire();
         int c = slab.acquire();
@@ -23,7 +23,7 @@ class BlockSlabTest {
 
     @Test
     void slotsDoNotOverlap() {
-        BlockSlab slab = new BlockSlab(4, 2);
+        BlockSlab slab = new BlockSlab(1, 2, 0, 2, 2);
         int a = slab.acquire();
         int b = slab.acquire();
         slab.view(a, 0, 4).put(new float[] {1, 2, 3, 4});
@@ -35,7 +35,7 @@ class BlockSlabTest {
 
     @Test
     void releasingASlotNotInUseIsRefused() {
-        BlockSlab slab = new BlockSlab(4, 2);
+        BlockSlab slab = new BlockSlab(1, 2, 0, 2, 2);
         int a = slab.acquire();
         slab.release(a);
         assertThatThrownBy(() -> slab.release(a)).hasMessageContaining("slot " + a + " was not in use");

@@ -51,6 +51,20 @@ class PrefixCacheTest {
         cache.store(prompt, prefilled(prompt), hidden(prompt), DIM);
     }
 
+    /** What a prompt gets from the cache: the prefix length, its KV rows per tensor, its hidden states. */
+    record Hit(int length, float[][] kvRows, float[] hidden) {}
+
+    /** Loads the prompt's longest cached prefix into a fresh cache, as the engine does; null on a miss. */
+    static Hit lookup(PrefixCache cache, int[] prompt) {
+        KvCache into = new KvCache(1, 1, 3, 64);
+        PrefixState s = cache.loadInto(prompt, into);
+        if (s == null) {
+            return null;
+        }
+        assertThat(into.length()).isEqualTo(s.length());
+        return new Hit(s.length(), into.copyRows(s.length()), s.hidden());
+    }
+
     @Test
     void aSharedSystemPromptFollowedByADifferentSuffixReusesTheLongestCachedPrefix() {
         PrefixCache cache = new PrefixCache(1 << 20, BLOCK);
@@ -59,7 +73,7 @@ class PrefixCacheTest {
         store(cache, first);
         int[] second = concat(system, tokens(700, 9));         // shares 10 tokens: blocks 0 and 1
 
-        PrefixState hit = cache.lookup(second);
+        Hit hit = lookup(cache, second);
 
         assertThat(hit.length()).isEqualTo(8);
         float[] expectedRow7 = {1000 + second[7], 1000 + second[7], 1000 + second[7]};
@@ -67,30 +81,23 @@ class PrefixCacheTest {
         assertThat(hit.hidden()).containsExactly(Arrays.copyOf(hidden(second), 8 * DIM));
         assertThat(cache.hitRate()).isEqualTo(8.0 / second.length);   // tokens, not requests
 
-        KvCache into = new KvCache(1, 1, 3, 64);
-        PrefixState loaded = cache.loadInto(second, into);
-        assertThat(loaded.kvRows()).isNull();
-        assertThat(into.length()).isEqualTo(8);
-        assertThat(into.copyRows(8)[1]).containsExactly(hit.kvRows()[1]);
-        assertThat(loaded.hidden()).containsExactly(hit.hidden());
-
         store(cache, second);                                  // adds only its own blocks 2 and 3
         assertThat(cache.blocks()).isEqualTo(6);
-        assertThat(cache.lookup(concat(second, tokens(900, 3))).length()).isEqualTo(16);
+        assertThat(lookup(cache, concat(second, tokens(900, 3))).length()).isEqualTo(16);
     }
 
     @Test
     void anyoneWhosePromptStartsWithACachedPrefixHitsAndAMismatchInAnEarlyBlockMisses() {
         PrefixCache cache = new PrefixCache(1 << 20, BLOCK);
         store(cache, tokens(0, 13));
-        assertThat(cache.lookup(tokens(0, 5)).length()).isEqualTo(4);
-        assertThat(cache.lookup(tokens(0, 4))).as("at least one token is left to prefill").isNull();
+        assertThat(lookup(cache, tokens(0, 5)).length()).isEqualTo(4);
+        assertThat(lookup(cache, tokens(0, 4))).as("at least one token is left to prefill").isNull();
         int[] changedFirstBlock = tokens(0, 13);
         changedFirstBlock[1] = 77;
-        assertThat(cache.lookup(changedFirstBlock)).isNull();
+        assertThat(lookup(cache, changedFirstBlock)).isNull();
         int[] changedThirdBlock = tokens(0, 13);
         changedThirdBlock[9] = 77;
-        assertThat(cache.lookup(changedThirdBlock).length()).isEqualTo(8);
+        assertThat(lookup(cache, changedThirdBlock).length()).isEqualTo(8);
     }
 
     @Test
@@ -122,12 +129,12 @@ class PrefixCacheTest {
         int hits = 0;
         for (int i = 0; i < 40; i++) { // whichever blocks survived eviction hold their own prompt's rows
             int[] prompt = tokens(1000 * i, 4 * BLOCK + 1);
-            PrefixState hit = cache.lookup(prompt);
+            Hit hit = lookup(cache, prompt);
             if (hit == null) {
                 continue;
             }
             hits++;
-            PrefixState expected = lookupFresh(prompt);
+            Hit expected = lookupFresh(prompt);
             for (int t = 0; t < 2; t++) {
                 assertThat(hit.kvRows()[t]).containsExactly(Arrays.copyOf(expected.kvRows()[t], hit.length() * 3));
             }
@@ -136,10 +143,10 @@ class PrefixCacheTest {
         assertThat(hits).isPositive();
     }
 
-    private static PrefixState lookupFresh(int[] prompt) {
+    private static Hit lookupFresh(int[] prompt) {
         PrefixCache fresh = new PrefixCache(1 << 20, BLOCK);
         store(fresh, prompt);
-        return fresh.lookup(prompt);
+        return lookup(fresh, prompt);
     }
 
     @Test
