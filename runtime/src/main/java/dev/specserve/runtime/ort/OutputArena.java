@@ -14,9 +14,8 @@ import java.util.Map;
 /**
  * Reusable direct buffers that ONNX Runtime writes a forward's outputs into (its "pinned outputs"), so
  * reading an output copies nothing ORT allocated. Reading outputs the default way ({@code getFloatBuffer})
- * copies each one into fresh native memory and then into a fresh heap buffer, and at a few megabytes per
- * forward (a prefill chunk's logits and key/value rows) those allocations cost more than half of what the
- * forward itself costs.
+ * copies each one into fresh native memory and then into a fresh heap buffer: for a prefill chunk's logits
+ * and key/value rows, or a drafter call's many small outputs, a large share of the call (README, Performance).
  *
  * <p>Every output is shaped {@code [batch, seq, ...row]}; the buffers grow (doubling) to the largest
  * {@code batch x seq} seen. A view handed out stays valid until the next {@link #pin} on this arena. Not
