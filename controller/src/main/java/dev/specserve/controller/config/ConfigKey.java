@@ -22,7 +22,7 @@ public enum ConfigKey {
     REQUEST_TIMEOUT_MS("request_timeout_ms", Type.NON_NEGATIVE_LONG, "120000",
             "Per-request generation timeout in ms (0 = none)."),
     PREFIX_CACHE_BYTES("prefix_cache_bytes", Type.NON_NEGATIVE_LONG, "268435456",
-            "Prefix (KV) cache capacity in bytes (0 disables it)."),
+            "Prefix (KV) cache capacity in bytes (0 disables it); off-heap, reserved in the background once a first prompt is cached."),
     PREFILL_CHUNK_TOKENS("prefill_chunk_tokens", Type.POSITIVE_INT, "256",
             "Prompt tokens prefilled per round while other requests are decoding (chunked prefill): smaller keeps "
                     + "their inter-token latency steadier while long prompts arrive, larger admits them sooner."),
