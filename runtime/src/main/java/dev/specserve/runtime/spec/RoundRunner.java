@@ -86,7 +86,7 @@ public final class RoundRunner {
 
     /**
      * Seeds the planner's verify-cost model with a short profile (tree sizes 0..32 after a short and a long
-     * past, about a dozen forwards), so the first requests are planned on this machine's costs.
+     * past, about a hundred forwards), so the first requests are planned on this machine's costs.
      */
     public void ensureCalibrated() {
         if (calibrated) {
@@ -97,32 +97,38 @@ public final class RoundRunner {
                 return;
             }
             int context = target.info().contextLength();
-            List<double[]> profile = new ArrayList<>();
             int[] pasts = {Math.min(32, context / 8), Math.min(128, context / 4), Math.min(320, context * 5 / 8)};
-            for (int past : pasts) {
-                KvCache cache = target.newCache(past + 64);
-                int[] fill = new int[past];
-                int[] pos = new int[past];
-                for (int i = 0; i < past; i++) {
+            int[] sizes = {1, 2, 4, 8, 16, 32};
+            KvCache[] caches = new KvCache[pasts.length];
+            for (int k = 0; k < pasts.length; k++) {
+                caches[k] = target.newCache(pasts[k] + 64);
+                int[] fill = new int[pasts[k]];
+                for (int i = 0; i < fill.length; i++) {
                     fill[i] = i % target.info().vocab();
-                    pos[i] = i;
                 }
-                cache.appendAll(target.forward(fill, pos, Masks.causal(past, 0), cache, 1).present(), past);
-                for (int nodes : new int[] {0, 1, 3, 7, 15, 31}) {
-                    int s = nodes + 1;
-                    int[] ids = new int[s];
-                    int[] p = new int[s];
-                    for (int i = 0; i < s; i++) {
-                        p[i] = past + i;
-                    }
-                    double[] ms = new double[4];
-                    for (int r = 0; r < ms.length; r++) {
+                caches[k].appendAll(target.forward(fill, range(0, fill.length), Masks.causal(fill.length, 0),
+                        caches[k], 1).present(), fill.length);
+            }
+            // one untimed pass, then five timed ones, each over every (past, size): the first forwards of a fresh
+            // process run colder code and caches, and timing the points in turn spreads what is left of that
+            double[][][] ms = new double[pasts.length][sizes.length][5];
+            for (int rep = -1; rep < 5; rep++) {
+                for (int k = 0; k < pasts.length; k++) {
+                    for (int j = 0; j < sizes.length; j++) {
                         long t0 = System.nanoTime();
-                        target.forward(ids, p, Masks.causal(s, past), cache);
-                        ms[r] = (System.nanoTime() - t0) / 1e6;
+                        target.forward(new int[sizes[j]], range(pasts[k], sizes[j]), Masks.causal(sizes[j], pasts[k]),
+                                caches[k]);
+                        if (rep >= 0) {
+                            ms[k][j][rep] = (System.nanoTime() - t0) / 1e6;
+                        }
                     }
-                    java.util.Arrays.sort(ms);
-                    profile.add(new double[] {nodes, past, ms[1]}); // a low median: noise only adds time
+                }
+            }
+            List<double[]> profile = new ArrayList<>();
+            for (int k = 0; k < pasts.length; k++) {
+                for (int j = 0; j < sizes.length; j++) {
+                    java.util.Arrays.sort(ms[k][j]);
+                    profile.add(new double[] {sizes[j] - 1, pasts[k], ms[k][j][1]}); // a low median: noise only adds
                 }
             }
             planner.calibrate(profile);
@@ -131,6 +137,14 @@ public final class RoundRunner {
                     profile.size(), String.format("%.2f", c[0]), String.format("%.3f", c[1]), String.format("%.2f", c[2]));
             calibrated = true;
         }
+    }
+
+    private static int[] range(int from, int count) {
+        int[] r = new int[count];
+        for (int i = 0; i < count; i++) {
+            r[i] = from + i;
+        }
+        return r;
     }
 
     /** Some sequences of a round failed in acceptance; the others' results are still valid. */
