@@ -180,6 +180,8 @@ public final class SpecBlockModel implements AutoCloseable {
 
     @Override
     public void close() {
+        arenas.remove(); // this thread's buffers; other threads' go with the model (their entries are weakly keyed)
+        pastScratch.remove();
         try {
             session.close();
         } catch (OrtException e) {

@@ -45,6 +45,11 @@ final class TargetIo {
         this.arenas = ThreadLocal.withInitial(() -> new Arenas(new InputArena(), new OutputArena(outputs)));
     }
 
+    /** Drops this thread's buffers (other threads' go with this object: their entries are weakly keyed). */
+    void release() {
+        arenas.remove();
+    }
+
     /** This thread's input buffers. */
     InputArena inputs() {
         return arenas.get().inputs();

@@ -150,6 +150,7 @@ public final class TargetModel implements AutoCloseable {
 
     @Override
     public void close() {
+        io.release();
         try {
             session.close();
         } catch (OrtException e) {
