@@ -2,10 +2,11 @@ package dev.specserve.runtime.engine;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
 import dev.specserve.runtime.kv.KvCache;
 import dev.specserve.runtime.spec.PrefixState;
-import java.util.ArrayList;
 import java.nio.FloatBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -24,8 +25,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>A block's rows and hidden states live off-heap in a {@link BlockSlab} slot, freed on eviction, so the
  * collector never copies them. Store and look up from one thread (the scheduler's): a slot freed by an
- * eviction on another thread is only reused by the next store. Blocks that find no free slot even after
- * eviction are not stored, and counted ({@link #skippedBlocks()}).
+ * eviction on another thread is only reused by the next store. A block that finds no free slot is not
+ * stored, and counted ({@link #skippedBlocks()}).
  */
 public final class PrefixCache {
     private static final long SEED = 0x9E3779B97F4A7C15L;
@@ -51,11 +52,7 @@ public final class PrefixCache {
                 .maximumWeight(maxBytes)
                 .weigher((Long k, Block e) -> (int) Math.min(Integer.MAX_VALUE, e.bytes()))
                 .executor(Runnable::run) // evict and notify within the write, so the slot is free for the next block
-                .removalListener((Long k, Block e, com.github.benmanes.caffeine.cache.RemovalCause c) -> {
-                    if (e != null) {
-                        slab.release(e.slot());
-                    }
-                })
+                .removalListener((Long k, Block e, RemovalCause c) -> slab.release(e.slot()))
                 .build();
     }
 
@@ -105,8 +102,7 @@ public final class PrefixCache {
         for (int i = 0; i < blocks; i++) {
             key = chain(key, prompt, i * block);
             int end = (i + 1) * block;
-            Block have = cache.getIfPresent(key);
-            if (have != null && Arrays.equals(have.prefixTokens(), 0, end, prompt, 0, end)) {
+            if (cached(key, prompt, end) != null) {
                 continue;
             }
             int slot = freeSlot();
@@ -132,16 +128,11 @@ public final class PrefixCache {
     }
 
     /**
-     * A free slot: evictions still pending run first, and when every slot is held by blocks within the byte
-     * bound (token arrays are weighed too, so the bound can admit as many blocks as there are slots) the
-     * coldest block gives way.
+     * A free slot. Evictions free theirs within the write that caused them, but the byte bound weighs token
+     * arrays too, so it can admit as many blocks as there are slots: then the coldest block gives way.
      */
     private int freeSlot() {
         int slot = slab.acquire();
-        if (slot < 0) {
-            cache.cleanUp();
-            slot = slab.acquire();
-        }
         if (slot < 0) {
             cache.policy().eviction().ifPresent(e -> e.coldest(1).keySet().forEach(cache::invalidate));
             slot = slab.acquire();
@@ -188,14 +179,19 @@ public final class PrefixCache {
         long key = SEED;
         for (int i = 0; i < blocks && slab != null; i++) {
             key = chain(key, prompt, i * block);
-            int end = (i + 1) * block;
-            Block b = cache.getIfPresent(key);
-            if (b == null || !Arrays.equals(b.prefixTokens(), 0, end, prompt, 0, end)) {
+            Block b = cached(key, prompt, (i + 1) * block);
+            if (b == null) {
                 break;
             }
             run.add(b);
         }
         return run;
+    }
+
+    /** The block cached under {@code key} if it ends exactly {@code prompt[0, end)} (else a miss or a collision). */
+    private Block cached(long key, int[] prompt, int end) {
+        Block b = cache.getIfPresent(key);
+        return b != null && Arrays.equals(b.prefixTokens(), 0, end, prompt, 0, end) ? b : null;
     }
 
     /** key_i = hash(key_{i-1}, tokens of block i): a 64-bit mix, so one key stands for the whole prefix. */
