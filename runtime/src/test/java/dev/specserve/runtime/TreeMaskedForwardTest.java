@@ -63,6 +63,31 @@ class TreeMaskedForwardTest {
         }
     }
 
+    @Test
+    void aPrefillChunkKeepingOnlyItsLastRowsLogitsReturnsExactlyThoseRowsAndTheSameRest() {
+        int[] prompt = models.tokenizer.encode("def area(r):\n    return 3.14159 * r * r\n");
+        int n = prompt.length;
+        int[] positions = new int[n];
+        for (int i = 0; i < n; i++) {
+            positions[i] = i;
+        }
+        KvCache cache = models.target.newCache(n + 4);
+        TargetOutput all = models.target.forward(prompt, positions, Masks.causal(n, 0), cache);
+        float[] allHidden = all.hidden().clone();
+        float[] lastRow = new float[all.vocab()];
+        for (int v = 0; v < lastRow.length; v++) {
+            lastRow[v] = all.logit(n - 1, v);
+        }
+        TargetOutput last = models.target.forward(prompt, positions, Masks.causal(n, 0), cache, 1);
+
+        assertThat(last.logits()).hasSize(last.vocab()).containsExactly(lastRow);
+        assertThat(last.argmax(n - 1)).isEqualTo(all.argmax(n - 1));
+        assertThat(last.hidden()).containsExactly(allHidden);
+        assertThat(last.present()[0].remaining()).isEqualTo(n * models.target.info().kvRowFloats());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> last.logit(n - 2, 0))
+                .hasMessageContaining("row " + (n - 2) + " has no logits");
+    }
+
     private KvCache prefilled(int[] prompt) {
         KvCache cache = models.target.newCache(prompt.length + 16);
         int[] positions = new int[prompt.length];
