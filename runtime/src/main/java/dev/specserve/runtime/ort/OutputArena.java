@@ -35,7 +35,7 @@ public final class OutputArena {
             return int64 ? Long.BYTES : Float.BYTES;
         }
 
-        int rowFloats() {
+        int rowElements() {
             long n = 1;
             for (long d : rowShape) {
                 n *= d;
@@ -77,7 +77,7 @@ public final class OutputArena {
 
     /** Output {@code index}'s values for rows {@code [fromRow, fromRow + rows)} (row = b * seq + s) of the last forward. */
     public FloatBuffer view(int index, int fromRow, int rows) {
-        int rf = outputs.get(index).rowFloats();
+        int rf = outputs.get(index).rowElements();
         return floats[index].duplicate().position(fromRow * rf).limit((fromRow + rows) * rf).slice();
     }
 
@@ -87,21 +87,21 @@ public final class OutputArena {
 
     private ByteBuffer bytes(int index, int fromRow, int rows) {
         Output o = outputs.get(index);
-        int rowBytes = o.rowFloats() * o.elementBytes();
+        int rowBytes = o.rowElements() * o.elementBytes();
         return buffers[index].duplicate().position(fromRow * rowBytes).limit((fromRow + rows) * rowBytes).slice()
                 .order(ByteOrder.nativeOrder());
     }
 
     /** Copies rows {@code [fromRow, fromRow + rows)} of output {@code index} into a new array. */
     public float[] copy(int index, int fromRow, int rows) {
-        float[] out = new float[rows * outputs.get(index).rowFloats()];
+        float[] out = new float[rows * outputs.get(index).rowElements()];
         view(index, fromRow, rows).get(out);
         return out;
     }
 
     /** Copies rows {@code [fromRow, fromRow + rows)} of int64 output {@code index} into a new array. */
     public long[] copyLongs(int index, int fromRow, int rows) {
-        long[] out = new long[rows * outputs.get(index).rowFloats()];
+        long[] out = new long[rows * outputs.get(index).rowElements()];
         longView(index, fromRow, rows).get(out);
         return out;
     }
@@ -113,7 +113,7 @@ public final class OutputArena {
         int grown = Math.max(rows, Math.max(16, capacityRows * 2));
         for (int i = 0; i < buffers.length; i++) {
             Output o = outputs.get(i);
-            buffers[i] = ByteBuffer.allocateDirect(Math.multiplyExact(Math.multiplyExact(grown, o.rowFloats()), o.elementBytes()))
+            buffers[i] = ByteBuffer.allocateDirect(Math.multiplyExact(Math.multiplyExact(grown, o.rowElements()), o.elementBytes()))
                     .order(ByteOrder.nativeOrder());
             floats[i] = o.int64() ? null : buffers[i].asFloatBuffer();
         }
