@@ -161,7 +161,7 @@ class EngineTest {
             assertThat(first.stats.prefixCacheHitTokens()).isZero();
             assertThat(second.stats.prefixCacheHitTokens()).isPositive();
             assertThat(b.tokens()).containsExactly(a.tokens());
-            assertThat(engine.prefixCacheBytes()).isPositive();
+            assertThat(engine.prefixCache().bytes()).isPositive();
         }
     }
 
@@ -202,7 +202,7 @@ class EngineTest {
                 expectedHits += longest;
             }
             assertThat(expectedHits).as("the suffixed prompts shared the system prompt").isGreaterThanOrEqualTo(2L * 4 * block);
-            assertThat(engine.prefixCacheHitRate()).as("hit rate counts prompt tokens")
+            assertThat(engine.prefixCache().hitRate()).as("hit rate counts prompt tokens")
                     .isCloseTo((double) expectedHits / promptTokens, org.assertj.core.data.Offset.offset(1e-9));
         }
     }

@@ -91,13 +91,13 @@ public final class MetricsRecorder implements EngineListener {
                 .description("Requests in the running batch").register(registry);
         Gauge.builder("specserve.num_requests_waiting", service, GenerationService::waiting).strongReference(true)
                 .description("Requests waiting in the queue").register(registry);
-        Gauge.builder("specserve.prefix_cache.bytes", service, GenerationService::prefixCacheBytes)
+        Gauge.builder("specserve.prefix_cache.bytes", service, s -> s.prefixCache().bytes())
                 .strongReference(true).description("Bytes held by the prefix cache").register(registry);
-        Gauge.builder("specserve.prefix_cache.hit_rate", service, GenerationService::prefixCacheHitRate)
+        Gauge.builder("specserve.prefix_cache.hit_rate", service, s -> s.prefixCache().hitRate())
                 .strongReference(true).description("Fraction of prompt tokens served from the prefix cache")
                 .register(registry);
         FunctionCounter.builder("specserve.prefix_cache.skipped_blocks", service,
-                        GenerationService::prefixCacheSkippedBlocks)
+                        s -> s.prefixCache().skippedBlocks())
                 .description("Prompt blocks not cached because all of the prefix cache's memory was in use")
                 .register(registry);
         Gauge.builder("specserve.drafter.version", service, GenerationService::drafterVersion).strongReference(true)

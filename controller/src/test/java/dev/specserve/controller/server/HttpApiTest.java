@@ -218,6 +218,7 @@ class HttpApiTest {
                 "specserve_num_requests_waiting ",
                 "specserve_prefix_cache_bytes ",
                 "specserve_prefix_cache_hit_rate ",
+                "specserve_prefix_cache_skipped_blocks_total ",
                 "specserve_drafter_version ",
                 "specserve_prompt_tokens_total ",
                 "specserve_generation_tokens_total ",

@@ -195,18 +195,8 @@ public final class Engine implements GenerationService, AutoCloseable {
     }
 
     @Override
-    public long prefixCacheBytes() {
-        return prefixCache == null ? 0 : prefixCache.bytes();
-    }
-
-    @Override
-    public double prefixCacheHitRate() {
-        return prefixCache == null ? 0 : prefixCache.hitRate();
-    }
-
-    @Override
-    public long prefixCacheSkippedBlocks() {
-        return prefixCache == null ? 0 : prefixCache.skippedBlocks();
+    public PrefixCacheStats prefixCache() {
+        return prefixCache == null ? PrefixCacheStats.NONE : prefixCache.stats();
     }
 
     @Override

@@ -37,12 +37,7 @@ public interface GenerationService {
 
     int waiting();
 
-    long prefixCacheBytes();
-
-    double prefixCacheHitRate();
-
-    /** Prompt blocks the prefix cache left out because all of its memory was in use. */
-    long prefixCacheSkippedBlocks();
+    PrefixCacheStats prefixCache();
 
     /** Version id of the drafter the next round will use. */
     long drafterVersion();

@@ -145,6 +145,10 @@ public final class PrefixCache {
         return promptLength <= 0 ? 0 : ((promptLength - 1) / block) * block;
     }
 
+    public PrefixCacheStats stats() {
+        return new PrefixCacheStats(bytes(), hitRate(), skippedBlocks());
+    }
+
     public long bytes() {
         cache.cleanUp();
         return cache.asMap().values().stream().mapToLong(Block::bytes).sum();
