@@ -1,0 +1,92 @@
+package dev.specserve.runtime.engine;
+
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The bounded queue between request threads and the scheduler thread: requests wait here, validated and
+ * tokenized, for a batch slot. Bounded by {@code capacity} only once the batch is full as well, so a burst
+ * smaller than the batch is never refused.
+ */
+final class RequestQueue {
+    private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition work = lock.newCondition();
+    private final int capacity;
+    private final int maxBatch;
+
+    RequestQueue(int capacity, int maxBatch) {
+        this.capacity = capacity;
+        this.maxBatch = maxBatch;
+    }
+
+    /** Queues {@code p} and wakes the scheduler; false (nothing queued) when queue and batch are both full. */
+    boolean offer(Pending p, int running) {
+        lock.lock();
+        try {
+            if (waiting.size() >= capacity && running + waiting.size() >= maxBatch) {
+                return false;
+            }
+            waiting.add(p);
+            work.signal();
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The oldest waiting request, or null. */
+    Pending poll() {
+        lock.lock();
+        try {
+            return waiting.poll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Blocks the scheduler until a request arrives, {@link #wakeAll} is called or {@code millis} pass. */
+    void await(long millis) throws InterruptedException {
+        lock.lock();
+        try {
+            if (waiting.isEmpty()) {
+                work.await(millis, TimeUnit.MILLISECONDS);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void wakeAll() {
+        lock.lock();
+        try {
+            work.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    int size() {
+        lock.lock();
+        try {
+            return waiting.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Empties the queue (at shutdown), returning what waited. */
+    List<Pending> drain() {
+        lock.lock();
+        try {
+            List<Pending> all = List.copyOf(waiting);
+            waiting.clear();
+            return all;
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,317 @@
+package dev.specserve.runtime.engine;
+
+import dev.specserve.runtime.kv.KvCache;
+import dev.specserve.runtime.kv.KvPool;
+import dev.specserve.runtime.spec.Drafter;
+import dev.specserve.runtime.spec.FinishReason;
+import dev.specserve.runtime.spec.GenerationRequest;
+import dev.specserve.runtime.spec.GenerationResult;
+import dev.specserve.runtime.spec.PrefixState;
+import dev.specserve.runtime.spec.RoundResult;
+import dev.specserve.runtime.spec.RoundRunner;
+import dev.specserve.runtime.spec.Sequence;
+import dev.specserve.runtime.spec.SpeculativeDecoder;
+import dev.specserve.runtime.tokenizer.TextTokenizer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The scheduler thread's work, one iteration at a time: admit waiting requests into free batch slots (taking
+ * the longest cached prefix), prefill at most one chunk of prompt tokens while others decode (chunked prefill:
+ * a long prompt never stalls the running streams for more than a chunk), then run ONE round for every decoding
+ * sequence: draft, one batched target forward, accept, emit. Sequences join and leave between rounds
+ * (continuous batching); a cancelled or timed-out sequence frees its slot at once. Everything here runs on
+ * that one thread, which owns all native work; only {@link #ready}, {@link #running} and {@link #stop} are
+ * read or called from elsewhere.
+ */
+final class Scheduler {
+    private static final Logger LOG = LoggerFactory.getLogger(Scheduler.class);
+
+    private final SpeculativeDecoder decoder;
+    private final TextTokenizer tokenizer;
+    private final Function<String, Drafter> drafters;
+    private final List<String> strategyNames;
+    private final LongSupplier drafterVersion;
+    private final EngineConfig config;
+    private final KvPool pool;
+    private final SlotTable<Running> slots;
+    private final PrefixCache prefixCache;
+    private final int hiddenDim;
+    private final RequestQueue queue;
+    private final EngineListeners listeners;
+    private volatile boolean ready;
+    private volatile boolean closed;
+    private volatile int running;
+
+    Scheduler(SpeculativeDecoder decoder, TextTokenizer tokenizer, Function<String, Drafter> drafters,
+              List<String> strategyNames, LongSupplier drafterVersion, EngineConfig config, KvPool pool,
+              int hiddenDim, RequestQueue queue, EngineListeners listeners) {
+        this.decoder = decoder;
+        this.tokenizer = tokenizer;
+        this.drafters = drafters;
+        this.strategyNames = strategyNames;
+        this.drafterVersion = drafterVersion;
+        this.config = config;
+        this.pool = pool;
+        this.slots = new SlotTable<>(pool);
+        this.prefixCache = config.prefixCacheBytes() > 0
+                ? new PrefixCache(config.prefixCacheBytes(), config.prefixBlockTokens()) : null;
+        this.hiddenDim = hiddenDim;
+        this.queue = queue;
+        this.listeners = listeners;
+    }
+
+    boolean ready() {
+        return ready;
+    }
+
+    /** Requests holding a batch slot (prefilling or decoding). */
+    int running() {
+        return running;
+    }
+
+    PrefixCacheStats prefixCache() {
+        return prefixCache == null ? PrefixCacheStats.NONE : prefixCache.stats();
+    }
+
+    /** Ends {@link #run} after the current iteration; the caller wakes the queue. */
+    void stop() {
+        closed = true;
+    }
+
+    /** The scheduler thread's body: warm up, then iterate until {@link #stop}, then cancel what is left. */
+    void run() {
+        warmUp();
+        while (!closed) {
+            try {
+                admit();
+                if (slots.isEmpty()) {
+                    awaitWork();
+                    continue;
+                }
+                retireCancelledAndExpired();
+                long t0 = System.nanoTime();
+                pool.fit(); // narrow the slots' stride once long sequences left: a BHSD past spans the whole stride
+                prefill();
+                long t1 = System.nanoTime();
+                step();
+                long t2 = System.nanoTime();
+                listeners.notify(l -> l.onBusy("prefill", t1 - t0));
+                listeners.notify(l -> l.onBusy("round", t2 - t1));
+            } catch (RuntimeException | Error e) {
+                LOG.error("engine step failed; failing the running requests and continuing", e);
+                for (Running a : slots.all()) {
+                    fail(a, e);
+                }
+            }
+        }
+        shutdownRemaining();
+    }
+
+    private void warmUp() {
+        try {
+            int[] ids = tokenizer.encode("def main():\n");
+            for (String s : strategyNames) {
+                decoder.generate(GenerationRequest.greedy(ids, 4, config.defaultBudget()), drafters.apply(s),
+                        (r, t) -> {}, () -> false);
+            }
+            ready = true;
+            LOG.info("engine ready: batch {} x {} KV rows ({} MiB), queue {}, default strategy {}, prefix cache {} MiB",
+                    config.maxBatch(), pool.capacity(), pool.bytes() >> 20, config.queueCapacity(),
+                    config.defaultStrategy(), config.prefixCacheBytes() >> 20);
+        } catch (RuntimeException e) {
+            LOG.error("engine warm-up failed; the engine will not report ready", e);
+        }
+    }
+
+    private void awaitWork() {
+        try {
+            if (!closed) {
+                queue.await(100);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            closed = true;
+        }
+    }
+
+    private void admit() {
+        while (slots.size() < config.maxBatch()) {
+            Pending p = queue.poll();
+            if (p == null) {
+                return;
+            }
+            if (p.handle().cancelled || System.nanoTime() > p.deadline()) {
+                finishUnstarted(p, p.handle().cancelled ? FinishReason.CANCELLED : FinishReason.TIMEOUT);
+                continue;
+            }
+            start(p);
+        }
+    }
+
+    /** Takes a slot and the cached prefix; the prompt's remaining tokens are prefilled in chunks. */
+    private void start(Pending p) {
+        long started = System.nanoTime();
+        Running a = new Running(p, started);
+        KvCache cache = slots.admit(a);
+        int[] prompt = p.gen().promptIds();
+        PrefixState prefix = prefixCache == null ? null : prefixCache.loadInto(prompt, cache);
+        a.prefixHit = prefix == null ? 0 : prefix.length();
+        try {
+            a.seq = decoder.open(p.gen(), drafters.apply(p.strategy()), cache, prefix);
+        } catch (RuntimeException e) {
+            fail(a, e);
+            return;
+        }
+        running = slots.size();
+        listeners.notify(l -> l.onStarted(p.id(), started - p.enqueued(), prompt.length, a.prefixHit));
+    }
+
+    /**
+     * Spends this round's prefill budget on the oldest prefilling sequences. With nothing decoding there is
+     * nobody to stall, so the budget is unlimited; otherwise each round adds at most one chunk of
+     * {@code prefillChunkTokens} to the running streams' inter-token time.
+     */
+    private void prefill() {
+        int budget = slots.decoding().isEmpty() ? Integer.MAX_VALUE : config.prefillChunkTokens();
+        while (budget > 0 && !slots.prefilling().isEmpty()) {
+            Running a = slots.prefilling().get(0);
+            int n = Math.min(budget, a.seq.prefillRemaining());
+            budget -= n;
+            boolean done;
+            try {
+                done = a.seq.prefill(n);
+            } catch (RuntimeException e) {
+                LOG.warn("request {} failed in prefill: {}", a.id(), e.toString());
+                fail(a, e);
+                continue;
+            }
+            if (done) {
+                slots.promoteOldest();
+                firstToken(a);
+            }
+        }
+    }
+
+    private void firstToken(Running a) {
+        long ttft = System.nanoTime() - a.pending.enqueued();
+        a.firstTokenNanos = ttft;
+        listeners.notify(l -> l.onFirstToken(a.id(), ttft));
+        a.emit(a.seq.lastEmitted());
+        if (prefixCache != null) { // after the first token went out: storing is not this request's latency
+            prefixCache.store(a.pending.gen().promptIds(), a.seq.cache(), a.seq.promptHidden(), hiddenDim);
+        }
+        if (a.seq.finished()) {
+            complete(a);
+        }
+    }
+
+    private void retireCancelledAndExpired() {
+        long now = System.nanoTime();
+        for (Running a : slots.all()) {
+            FinishReason r = a.pending.handle().cancelled ? FinishReason.CANCELLED
+                    : now > a.pending.deadline() ? FinishReason.TIMEOUT : null;
+            if (r != null) {
+                a.seq.finish(r);
+                complete(a);
+            }
+        }
+    }
+
+    /** One round for every decoding sequence: the decoder's round primitive over the whole batch. */
+    private void step() {
+        for (Running a : new ArrayList<>(slots.decoding())) {
+            if (!a.seq.hasRoom()) {
+                complete(a); // context full
+            }
+        }
+        if (slots.decoding().isEmpty()) {
+            return;
+        }
+        List<Running> batch = new ArrayList<>(slots.decoding());
+        List<Sequence> seqs = batch.stream().map(a -> a.seq).toList();
+        RoundResult[] rounds;
+        Throwable failure = null;
+        try {
+            rounds = decoder.rounds().run(seqs, pool);
+        } catch (RoundRunner.RoundFailedException e) {
+            rounds = e.partial();
+            failure = e.getCause();
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            Running a = batch.get(i);
+            RoundResult round = rounds[i];
+            if (round == null) {
+                fail(a, failure);
+                continue;
+            }
+            int[] emitted = a.seq.lastEmitted();
+            listeners.notify(l -> l.onRound(a.id(), a.pending.strategy(), round.drafterVersion(),
+                    a.pending.request().domain(), round, emitted));
+            a.emit(emitted);
+            if (a.seq.finished()) {
+                complete(a);
+            }
+        }
+    }
+
+    private void complete(Running a) {
+        if (a.released) {
+            return;
+        }
+        release(a);
+        a.emit(new int[0]);
+        GenerationResult result = a.seq.result();
+        RequestStats stats = new RequestStats(a.id(), a.pending.strategy(),
+                drafterVersion.getAsLong(), a.started - a.pending.enqueued(), a.firstTokenNanos,
+                System.nanoTime() - a.pending.enqueued(), a.prefixHit);
+        a.complete(result, stats);
+        listeners.notify(l -> l.onFinished(a.id(), result, stats));
+    }
+
+    private void fail(Running a, Throwable e) {
+        if (a.released) {
+            return;
+        }
+        release(a);
+        LOG.warn("request {} failed: {}", a.id(), e.toString());
+        a.error(e);
+        listeners.notify(l -> l.onFailed(a.id(), e));
+    }
+
+    private void release(Running a) {
+        a.released = true;
+        slots.remove(a);
+        if (a.seq != null) {
+            a.seq.close();
+        }
+        running = slots.size();
+    }
+
+    private void finishUnstarted(Pending p, FinishReason reason) {
+        long waited = System.nanoTime() - p.enqueued();
+        GenerationResult r = new GenerationResult(new int[0], "", reason, p.gen().promptIds().length, 0, 0, 0,
+                waited, 0, 0, 0, 0, 0);
+        RequestStats stats = new RequestStats(p.id(), p.strategy(), drafterVersion.getAsLong(), waited, 0, waited, 0);
+        try {
+            p.observer().onComplete(r, stats);
+        } catch (RuntimeException e) {
+            LOG.warn("observer of {} threw: {}", p.id(), e.toString());
+        }
+        listeners.notify(l -> l.onFinished(p.id(), r, stats));
+    }
+
+    private void shutdownRemaining() {
+        for (Running a : slots.all()) {
+            a.seq.finish(FinishReason.CANCELLED);
+            complete(a);
+        }
+        for (Pending p : queue.drain()) {
+            finishUnstarted(p, FinishReason.CANCELLED);
+        }
+    }
+}
