@@ -1,14 +1,9 @@
 package dev.specserve.telemetry;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.EnumMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -19,7 +14,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -59,21 +53,12 @@ public final class FeedbackConsumer implements AutoCloseable {
     private final TelemetryConfig config;
     private final String groupId;
     private final FeedbackListener listener;
-    private final MeterRegistry registry;
     private final List<String> topics;
     private final Properties props;
     private final Duration pollTimeout;
 
-    private final Map<MalformedRecordException.Kind, LongAdder> malformed = new EnumMap<>(MalformedRecordException.Kind.class);
-    private final Map<MalformedRecordException.Kind, Counter> malformedCounters = new EnumMap<>(MalformedRecordException.Kind.class);
     private final Set<MalformedRecordException.Kind> loggedKinds = ConcurrentHashMap.newKeySet();
-    private final LongAdder eventsDelivered = new LongAdder();
-    private final LongAdder samplesDelivered = new LongAdder();
-    private final LongAdder listenerErrors = new LongAdder();
-    private final Counter eventsCounter;
-    private final Counter samplesCounter;
-    private final Counter listenerErrorCounter;
-    private final List<Meter> meters = new ArrayList<>();
+    private final ConsumerCounts counts;
     private final CountDownLatch assigned = new CountDownLatch(1);
 
     private volatile long lag;
@@ -96,7 +81,6 @@ public final class FeedbackConsumer implements AutoCloseable {
         this.config = b.config;
         this.groupId = Validation.requireText(b.groupId, "groupId");
         this.listener = Objects.requireNonNull(b.listener, "listener");
-        this.registry = b.registry;
         this.pollTimeout = b.pollTimeout;
         List<String> t = new ArrayList<>();
         if (b.feedback) {
@@ -110,24 +94,7 @@ public final class FeedbackConsumer implements AutoCloseable {
         }
         this.topics = List.copyOf(t);
         this.props = consumerProperties(config, groupId, b.fromBeginning);
-        for (MalformedRecordException.Kind kind : MalformedRecordException.Kind.values()) {
-            malformed.put(kind, new LongAdder());
-            Counter c = Counter.builder(TelemetryMetrics.CONSUMER_MALFORMED).tag("kind", kind.tag())
-                    .description("Records skipped as malformed").register(registry);
-            malformedCounters.put(kind, c);
-            meters.add(c);
-        }
-        eventsCounter = Counter.builder(TelemetryMetrics.CONSUMER_RECORDS).tags("group", groupId, "stream",
-                TelemetryMetrics.STREAM_FEEDBACK).description("Records delivered to the listener").register(registry);
-        samplesCounter = Counter.builder(TelemetryMetrics.CONSUMER_RECORDS).tags("group", groupId, "stream",
-                TelemetryMetrics.STREAM_SAMPLES).description("Records delivered to the listener").register(registry);
-        listenerErrorCounter = Counter.builder(TelemetryMetrics.CONSUMER_LISTENER_ERRORS).tag("group", groupId)
-                .description("Listener invocations that threw").register(registry);
-        meters.add(eventsCounter);
-        meters.add(samplesCounter);
-        meters.add(listenerErrorCounter);
-        meters.add(Gauge.builder(TelemetryMetrics.CONSUMER_LAG, this, FeedbackConsumer::lag).tag("group", groupId)
-                .description("Sum over assigned partitions of end offset minus position").register(registry));
+        this.counts = new ConsumerCounts(b.registry, groupId, this::lag);
     }
 
     public static Builder builder(TelemetryConfig config, MeterRegistry registry) {
@@ -156,31 +123,29 @@ public final class FeedbackConsumer implements AutoCloseable {
 
     /** Skipped-record counts by kind (all kinds, zeros included). */
     public Map<MalformedRecordException.Kind, Long> malformedCounts() {
-        Map<MalformedRecordException.Kind, Long> m = new LinkedHashMap<>();
-        malformed.forEach((k, v) -> m.put(k, v.sum()));
-        return m;
+        return counts.malformedCounts();
     }
 
     public long malformedCount(MalformedRecordException.Kind kind) {
-        return malformed.get(kind).sum();
+        return counts.malformedCount(kind);
     }
 
     public long malformedTotal() {
-        return malformed.values().stream().mapToLong(LongAdder::sum).sum();
+        return counts.malformedTotal();
     }
 
     /** Feedback events delivered to the listener. */
     public long eventsDelivered() {
-        return eventsDelivered.sum();
+        return counts.events();
     }
 
     /** Training samples delivered to the listener. */
     public long samplesDelivered() {
-        return samplesDelivered.sum();
+        return counts.samples();
     }
 
     public long listenerErrors() {
-        return listenerErrors.sum();
+        return counts.listenerErrors();
     }
 
     /** The partitions currently assigned to this consumer. */
@@ -223,9 +188,7 @@ public final class FeedbackConsumer implements AutoCloseable {
                 log.warn("Feedback consumer thread {} did not stop in time", t.getName());
             }
         }
-        for (Meter m : meters) {
-            registry.remove(m);
-        }
+        counts.close();
     }
 
     // ---------------------------------------------------------------------------------- consumer thread
@@ -300,8 +263,7 @@ public final class FeedbackConsumer implements AutoCloseable {
         try {
             decoded = isSample ? SampleCodec.decode(record.value()) : FeedbackJson.decode(record.value());
         } catch (MalformedRecordException e) {
-            malformed.get(e.kind()).increment();
-            malformedCounters.get(e.kind()).increment();
+            counts.malformed(e.kind());
             if (loggedKinds.add(e.kind())) {
                 log.warn("Skipping malformed record ({}) at {}-{}@{}: {} (further records of this kind are counted "
                         + "in {}, not logged)", e.kind().tag(), record.topic(), record.partition(), record.offset(),
@@ -314,18 +276,14 @@ public final class FeedbackConsumer implements AutoCloseable {
         }
         try {
             if (isSample) {
-                samplesDelivered.increment();
-                samplesCounter.increment();
+                counts.sample();
                 listener.onSample((TrainingSample) decoded);
             } else {
-                eventsDelivered.increment();
-                eventsCounter.increment();
+                counts.event();
                 listener.onEvent((FeedbackEvent) decoded);
             }
         } catch (RuntimeException e) {
-            listenerErrors.increment();
-            listenerErrorCounter.increment();
-            if (listenerErrors.sum() == 1) {
+            if (counts.listenerError() == 1) {
                 log.warn("Feedback listener threw on {}-{}@{}; the record is skipped (further errors at debug)",
                         record.topic(), record.partition(), record.offset(), e);
             } else {
