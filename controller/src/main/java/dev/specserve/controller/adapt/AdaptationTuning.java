@@ -11,7 +11,7 @@ import java.util.List;
 
 /**
  * Update budgets and optimiser settings for the serving loop and adapt-bench, chosen with {@code bin/specserve
- * adapter-sweep} on the demo pair (measurements in the README, "What an update can win"): label smoothing keeps
+ * adapter-sweep} on the demo pair (measurements in docs/adaptation.md, "What an update can win"): label smoothing keeps
  * the adapted distribution calibrated; τ gains little past a few dozen steps on a few hundred labels and more with
  * more labels, hence updates that retrain a fresh adapter on every fresh sample ({@link #UPDATE_LARGE}); {@link
  * #UPDATE_SMALL} is the cheap alternative, a refresh of the current adapter on the newest samples (trained from
