@@ -109,6 +109,19 @@ def block2_mask(T, K, j, device=None):
     return m.view(1, 1, S, 2 * S)
 
 
+def block1_structure(T, K):
+    """block1_mask as a BlockMask: query (t,k) sees context t' <= t and its own block's slots 1..k."""
+    from model import BlockMask
+    return BlockMask(T, K, [[True] + [1 <= g <= k for g in range(1, K)] for k in range(K)])
+
+
+def block2_structure(T, K, j):
+    """block2_mask as a BlockMask: ctx <= t, block-1 slots (t,1..j), then its own block's slots 0..k."""
+    from model import BlockMask
+    return BlockMask(T, K, [[True] + [1 <= g <= j for g in range(1, K)] + [kk <= k for kk in range(K)]
+                            for k in range(K)])
+
+
 def drafter_step_outputs(drafter, ids, h, labels, K, j2, masks):
     """Runs block 1 over every anchor in parallel, then block 2 chained from slot j2.
 
@@ -184,9 +197,9 @@ def train_drafter(drafter, target, stream, cfg, log=print):
     K, T, B = drafter.K, cfg["seq"], cfg["batch"]
     params = [p for p in drafter.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg["lr"], betas=(0.9, 0.95), weight_decay=0.0)
-    masks = {"b1": block1_mask(T, K)}
+    masks = {"b1": block1_structure(T, K)}
     for j in range(K):
-        masks[f"b2_{j}"] = block2_mask(T, K, j)
+        masks[f"b2_{j}"] = block2_structure(T, K, j)
     zero_a = torch.zeros(8, drafter.dim)
     zero_b = torch.zeros(drafter.dim, 8)
     prog = Progress("drafter", cfg["steps"], log)
@@ -214,9 +227,9 @@ def train_drafter(drafter, target, stream, cfg, log=print):
 @torch.no_grad()
 def eval_drafter(drafter, target, stream, K, seq=128, max_windows=16):
     """Top-1 agreement with the target's greedy token, per block slot (first block), on a stream."""
-    masks = {"b1": block1_mask(seq, K)}
+    masks = {"b1": block1_structure(seq, K)}
     for j in range(K):
-        masks[f"b2_{j}"] = block2_mask(seq, K, j)
+        masks[f"b2_{j}"] = block2_structure(seq, K, j)
     zero_a = torch.zeros(8, drafter.dim)
     zero_b = torch.zeros(drafter.dim, 8)
     hits = [0.0] * K

@@ -1,0 +1,66 @@
+"""Drafter training invariants (run by .ci/run): /usr/bin/python3 models/toolchain/drafter_test.py
+
+The training step scores attention through BlockMask (only what the chained-block masks allow); the dense
+masks block1_mask / block2_mask stay the specification. These tests pin the two to each other: the same mask,
+and the same hidden states, losses and gradients from a drafter trained either way.
+"""
+import os
+import sys
+import unittest
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import train  # noqa: E402
+from model import SpecBlockDrafter, TargetLM  # noqa: E402
+
+
+class BlockMaskTest(unittest.TestCase):
+    def test_structures_equal_the_dense_masks(self):
+        for T, K in ((7, 4), (16, 4), (5, 3), (9, 2)):
+            self.assertTrue(torch.equal(train.block1_structure(T, K).dense(), train.block1_mask(T, K)), (T, K))
+            for j in range(K):
+                self.assertTrue(torch.equal(train.block2_structure(T, K, j).dense(), train.block2_mask(T, K, j)),
+                                (T, K, j))
+
+    def test_a_training_step_is_the_same_with_either_mask(self):
+        torch.manual_seed(0)
+        cfg = dict(vocab=64, dim=32, layers=1, heads=2, mlp_dim=64, max_pos=128)
+        target = TargetLM(**cfg)
+        K, T, B = 4, 12, 3
+        for layers in (1, 2):
+            drafter = SpecBlockDrafter(target.cfg, K=K, layers=layers, heads=2,
+                                       head_dim=16, mlp_dim=48, rank_hidden=16, draft_vocab=list(range(0, 64, 2)))
+            drafter.attach_target(target)
+            drafter.train()
+            ids = torch.randint(0, 64, (B, T + 2 * K + 1))
+            h = torch.randn(B, T + 2 * K + 1, 32)
+            labels = torch.randint(0, 64, (B, T + 2 * K + 1))
+            za, zb = torch.zeros(4, 32), torch.zeros(32, 4)
+            dense = {"b1": train.block1_mask(T, K)}
+            block = {"b1": train.block1_structure(T, K)}
+            for j in range(K):
+                dense[f"b2_{j}"] = train.block2_mask(T, K, j)
+                block[f"b2_{j}"] = train.block2_structure(T, K, j)
+
+            def step(masks, j2):
+                drafter.zero_grad()
+                outs = train.drafter_step_outputs(drafter, ids, h, labels, K, j2, masks)
+                loss, rank, _ = train.drafter_losses(drafter, outs, j2, za, zb)
+                (loss + 0.1 * rank).backward()
+                return ([o[0].detach().clone() for o in outs], loss.item(), rank.item(),
+                        {n: p.grad.clone() for n, p in drafter.named_parameters() if p.grad is not None})
+
+            for j2 in range(K):
+                a, b = step(dense, j2), step(block, j2)
+                for x, y in zip(a[0], b[0]):
+                    torch.testing.assert_close(y, x, rtol=1e-5, atol=1e-5)
+                self.assertAlmostEqual(a[1], b[1], places=5)
+                self.assertAlmostEqual(a[2], b[2], places=5)
+                self.assertEqual(a[3].keys(), b[3].keys())
+                for n in a[3]:
+                    torch.testing.assert_close(b[3][n], a[3][n], rtol=1e-4, atol=1e-6, msg=f"{layers} layers, {n}")
+
+
+if __name__ == "__main__":
+    unittest.main()
