@@ -112,13 +112,7 @@ public final class KvCache {
     /** Copies rows [from, from+rows) of tensor {@code t} into {@code dst} from float {@code offset}, as [rows][heads][headDim]. */
     public void copyRows(int t, int from, int rows, FloatBuffer dst, int offset) {
         requireLive(from, rows);
-        if (layout == KvLayout.BSHD) {
-            dst.put(offset, buffers[t], from * rowFloats, rows * rowFloats);
-            return;
-        }
-        float[] tmp = new float[rows * rowFloats];
-        layout.read(buffers[t], regionRows, heads, headDim, from, rows, tmp, 0);
-        dst.put(offset, tmp, 0, tmp.length);
+        layout.copy(buffers[t], regionRows, heads, headDim, from, rows, dst, offset);
     }
 
     /**

@@ -24,22 +24,36 @@ public enum KvLayout {
         return this == BSHD ? new long[] {batch, rows, heads, headDim} : new long[] {batch, heads, rows, headDim};
     }
 
-    /**
-     * Reads rows [from, from+rows) of a region into {@code out} as [rows][heads][headDim]: one bulk read for
-     * BSHD, one per head for BHSD (a head's rows are contiguous there) re-interleaved on the heap, which costs
-     * far less than a native copy per row and head.
-     */
+    /** Reads rows [from, from+rows) of a region into {@code out} as [rows][heads][headDim]. */
     void read(FloatBuffer region, int regionRows, int heads, int headDim, int from, int rows, float[] out, int outOffset) {
         int rowFloats = heads * headDim;
         if (this == BSHD) {
             region.get(from * rowFloats, out, outOffset, rows * rowFloats);
             return;
         }
-        float[] head = new float[rows * headDim];
         for (int h = 0; h < heads; h++) {
-            region.get(offset(from, h, regionRows, heads, headDim), head, 0, head.length);
+            int at = offset(from, h, regionRows, heads, headDim);
             for (int r = 0; r < rows; r++) {
-                System.arraycopy(head, r * headDim, out, outOffset + r * rowFloats + h * headDim, headDim);
+                region.get(at + r * headDim, out, outOffset + r * rowFloats + h * headDim, headDim);
+            }
+        }
+    }
+
+    /**
+     * Copies rows [from, from+rows) of a region into {@code dst} from {@code dstOffset} as [rows][heads][headDim],
+     * buffer to buffer: one bulk copy for BSHD, one per row and head for BHSD, and no heap array in between (a
+     * heap round trip of a 150-row prompt's KV was 3.5 MB of garbage per copy, and cost more than the copies).
+     */
+    void copy(FloatBuffer region, int regionRows, int heads, int headDim, int from, int rows, FloatBuffer dst, int dstOffset) {
+        int rowFloats = heads * headDim;
+        if (this == BSHD) {
+            dst.put(dstOffset, region, from * rowFloats, rows * rowFloats);
+            return;
+        }
+        for (int h = 0; h < heads; h++) {
+            int at = offset(from, h, regionRows, heads, headDim);
+            for (int r = 0; r < rows; r++) {
+                dst.put(dstOffset + r * rowFloats + h * headDim, region, at + r * headDim, headDim);
             }
         }
     }
@@ -49,19 +63,12 @@ public enum KvLayout {
         int rowFloats = heads * headDim;
         if (this == BSHD) {
             region.put(row * rowFloats, src, srcOffset, count * rowFloats);
-        } else if (count == 1) {
-            for (int h = 0; h < heads; h++) {
-                region.put(offset(row, h, regionRows, heads, headDim), src, srcOffset + h * headDim, headDim);
-            }
-        } else { // one bulk read, then one bulk write per head
-            float[] rows = new float[count * rowFloats];
-            src.get(srcOffset, rows, 0, rows.length);
-            float[] head = new float[count * headDim];
-            for (int h = 0; h < heads; h++) {
-                for (int r = 0; r < count; r++) {
-                    System.arraycopy(rows, r * rowFloats + h * headDim, head, r * headDim, headDim);
-                }
-                region.put(offset(row, h, regionRows, heads, headDim), head, 0, head.length);
+            return;
+        }
+        for (int h = 0; h < heads; h++) {
+            int at = offset(row, h, regionRows, heads, headDim);
+            for (int r = 0; r < count; r++) {
+                region.put(at + r * headDim, src, srcOffset + r * rowFloats + h * headDim, headDim);
             }
         }
     }
