@@ -107,6 +107,8 @@ public record BanditConfig(
             am.put("name", a.name());
             am.put("steps", a.steps());
             am.put("sampleBudget", a.sampleBudget());
+            am.put("stepsPerSample", a.stepsPerSample());
+            am.put("maxSteps", a.maxSteps());
             armList.add(Collections.unmodifiableMap(am));
         }
         m.put("arms", Collections.unmodifiableList(armList));
@@ -152,7 +154,9 @@ public record BanditConfig(
             if (!(name instanceof String n)) {
                 throw new IllegalArgumentException("bandit config map: arm name is not a string: " + name);
             }
-            armList.add(new Arm(n, FIELDS.intValue(am, "steps"), FIELDS.integral(am, "sampleBudget")));
+            int steps = FIELDS.intValue(am, "steps");
+            armList.add(new Arm(n, steps, FIELDS.integral(am, "sampleBudget"), FIELDS.numberOr(am, "stepsPerSample", 0),
+                    (int) FIELDS.numberOr(am, "maxSteps", steps)));
         }
         Map<String, ?> t = map(m.get("tuning"), "tuning");
         Tuning tuning = new Tuning(FIELDS.number(t, "updateCapacityShare"), FIELDS.number(t, "queueSaturationDepth"),

@@ -163,6 +163,11 @@ public record Decision(
     }
 
     /** True when the chosen arm updates the drafter. */
+    /** Gradient steps this decision's update trains (0 to wait): the arm's, for the fresh samples it saw. */
+    public int steps() {
+        return arm.stepsFor(context.freshSamples());
+    }
+
     public boolean isUpdate() {
         return !arm.isWait();
     }
@@ -222,7 +227,7 @@ public record Decision(
         m.put("epoch", epoch);
         m.put("decidedAtMillis", decidedAtMillis);
         m.put("arm", arm.name());
-        m.put("armSteps", arm.steps());
+        m.put("armSteps", steps());
         m.put("update", isUpdate());
         m.put("reason", reason.name());
         m.put("predictedGain", json(predictedGain));

@@ -41,7 +41,7 @@ final class StructuralModel {
         }
         double usable = arm.usableSamples(ctx.freshSamples());
         double dataFraction = usable <= 0 ? 0 : usable / (usable + tuning.samplesHalfSaturation());
-        double recovery = 1 - Math.exp(-arm.steps() / tuning.stepsToRecover());
+        double recovery = 1 - Math.exp(-arm.stepsFor(ctx.freshSamples()) / tuning.stepsToRecover());
         return ctx.tauGap() * recovery * dataFraction;
     }
 
@@ -50,7 +50,7 @@ final class StructuralModel {
         if (arm.isWait()) {
             return 0;
         }
-        double busy = ctx.updateSeconds(arm.steps()) + config.swapCostSeconds();
+        double busy = ctx.updateSeconds(arm.stepsFor(ctx.freshSamples())) + config.swapCostSeconds();
         return predictedDeltaTau(arm, ctx) * rBar * Math.max(0, config.horizonSeconds() - busy);
     }
 
@@ -61,7 +61,7 @@ final class StructuralModel {
         }
         double capacity = ctx.tauNow() * rBar;
         double taken = tuning.updateCapacityShare() * pressure;
-        return capacity * (taken * ctx.updateSeconds(arm.steps()) + config.swapCostSeconds());
+        return capacity * (taken * ctx.updateSeconds(arm.stepsFor(ctx.freshSamples())) + config.swapCostSeconds());
     }
 
     /** Features every arm shares: bias, drift, relative τ gap, log fresh samples, pressure, time since update. */

@@ -20,6 +20,36 @@ class ArmAndConfigTest {
     }
 
     @Test
+    void aScalingArmTakesStepsForItsPassesOverTheFreshSamplesWithinItsBounds() {
+        Arm large = Arm.epochs("LARGE", 3, 32, 48, 256);
+        assertThat(large.stepsFor(0)).isEqualTo(48);
+        assertThat(large.stepsFor(500)).isEqualTo(48);           // 3 x 500 / 32 = 46.9 -> at least 48
+        assertThat(large.stepsFor(1566)).isEqualTo(147);         // three passes over 1,566 labels
+        assertThat(large.stepsFor(100_000)).isEqualTo(256);
+        Arm capped = new Arm("CAPPED", 16, 1024, 3.0 / 32, 512);
+        assertThat(capped.stepsFor(100_000)).isEqualTo(96);      // its data budget caps the passes too
+        assertThat(Arm.UPDATE_SMALL.stepsFor(100_000)).isEqualTo(Arm.UPDATE_SMALL.steps());
+        assertThat(Arm.WAIT.stepsFor(100_000)).isZero();
+    }
+
+    @Test
+    void scalingArmsRejectBoundsThatCannotHold() {
+        assertThatThrownBy(() -> new Arm("X", 48, 0, 0.1, 16)).hasMessageContaining("maxSteps");
+        assertThatThrownBy(() -> new Arm("X", 0, 0, 0.1, 16)).hasMessageContaining("steps");
+        assertThatThrownBy(() -> new Arm("X", 8, 0, -0.1, 16)).hasMessageContaining("stepsPerSample");
+        assertThatThrownBy(() -> new Arm("X", 8, 0, Double.NaN, 16)).hasMessageContaining("stepsPerSample");
+    }
+
+    @Test
+    void aScalingArmSurvivesTheConfigsJsonView() {
+        Arm large = Arm.epochs("LARGE", 3, 32, 48, 256);
+        BanditConfig c = new BanditConfig(List.of(Arm.WAIT, Arm.UPDATE_SMALL, large), 300, 0.5, 0.01, 0.01, 7);
+        BanditConfig back = BanditConfig.fromMap(c.toMap());
+        assertThat(back.arms()).containsExactly(Arm.WAIT, Arm.UPDATE_SMALL, large);
+        assertThat(back.arms().get(2).stepsFor(1566)).isEqualTo(147);
+    }
+
+    @Test
     void armsRejectBadNamesAndNegativeBudgets() {
         assertThatThrownBy(() -> new Arm("has space", 1)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new Arm("", 1)).isInstanceOf(IllegalArgumentException.class);

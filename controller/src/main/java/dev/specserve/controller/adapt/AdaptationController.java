@@ -1,5 +1,6 @@
 package dev.specserve.controller.adapt;
 
+import dev.specserve.bandit.Arm;
 import dev.specserve.bandit.CostAwareBandit;
 import dev.specserve.bandit.Decision;
 import dev.specserve.bandit.DecisionContext;
@@ -201,7 +202,7 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
         Decision d = bandit.decide(settings.drafterId(), ctx);
         rewards.decided(d.id(), d.isUpdate(), System.currentTimeMillis());
         if (d.isUpdate()) {
-            trainer.submit(d.id(), () -> update(d.id(), d.arm().steps(), d.arm().sampleBudget()), rewards);
+            trainer.submit(d.id(), () -> update(d.id(), d.steps(), d.arm().sampleBudget()), rewards);
         }
         return Optional.of(d);
     }
@@ -229,6 +230,11 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
     /** An update outside the bandit (a periodic policy, an operator): same training, shadow check and swap. */
     public synchronized double updateNow(int steps, long sampleBudget) {
         return update("manual-" + System.currentTimeMillis(), steps, sampleBudget).trainingSeconds();
+    }
+
+    /** {@link #updateNow(int, long)} with an arm's budgets for the samples that are fresh now. */
+    public synchronized double updateNow(Arm arm) {
+        return updateNow(arm.stepsFor(buffer.fresh()), arm.sampleBudget());
     }
 
     /** Trains, shadow-evaluates and swaps; says how long it trained and how long the swap stalled. */

@@ -139,7 +139,7 @@ public final class AdaptBench {
                                         tokens[0] += result.tokens().length;
                                     }
                                     if (periodRequests > 0 && finished.incrementAndGet() % periodRequests == 0) {
-                                        updates.submit(() -> controller.updateNow(AdaptationTuning.UPDATE_LARGE.steps(), 0));
+                                        updates.submit(() -> controller.updateNow(AdaptationTuning.UPDATE_LARGE));
                                     }
                                     f.complete(result);
                                 }

@@ -79,7 +79,7 @@ class FleetTrainerTest {
                     FleetUpdatesTest.await(() -> samplesFrom(trainer, "replica-a") > 0
                             && samplesFrom(trainer, "replica-b") > 0, "samples from both replicas at the trainer");
                     Thread.sleep(1000); // the rest of this round's samples
-                    trainer.controller().updateNow(AdaptationTuning.UPDATE_LARGE.steps(), 0);
+                    trainer.controller().updateNow(AdaptationTuning.UPDATE_LARGE);
                     DrafterVersion current = trainerModels.versions().current();
                     trained = current.id() != bundled ? current : null;
                 }
