@@ -124,6 +124,32 @@ class KvCacheTest {
         return p;
     }
 
+    @ParameterizedTest
+    @EnumSource(KvLayout.class)
+    void rowsComeBackAsTheyWentInWhetherCopiedIntoArraysOrIntoABuffer(KvLayout layout) {
+        int heads = 3;
+        int headDim = 4;
+        int rowFloats = heads * headDim;
+        KvPool pool = new KvPool(1, heads, headDim, layout, 2, 200);
+        KvCache cache = pool.acquire(1);                          // a slot at an offset, in a region wider than its rows
+        FloatBuffer[] rows = distinct(2, 70, heads, headDim);
+        FloatBuffer direct = java.nio.ByteBuffer.allocateDirect(70 * rowFloats * Float.BYTES)
+                .order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+        direct.put(0, rows[1], 0, 70 * rowFloats);
+        cache.appendAll(new FloatBuffer[] {rows[0], direct}, 70); // heap and direct sources alike
+
+        float[][] arrays = cache.copyRows(5, 60);
+        FloatBuffer out = FloatBuffer.allocate(1 + 60 * rowFloats);
+        cache.copyRows(1, 5, 60, out, 1);
+        for (int r = 0; r < 60; r++) {
+            for (int f = 0; f < rowFloats; f++) {
+                assertThat(arrays[1][r * rowFloats + f]).isEqualTo(rows[1].get((5 + r) * rowFloats + f));
+                assertThat(out.get(1 + r * rowFloats + f)).isEqualTo(rows[1].get((5 + r) * rowFloats + f));
+                assertThat(arrays[0][r * rowFloats + f]).isEqualTo(rows[0].get((5 + r) * rowFloats + f));
+            }
+        }
+    }
+
     @Test
     void aBhsdPoolHandsTheGraphEachHeadsRowsContiguouslyAtTheBatchStrideWithoutCopying() throws Exception {
         int heads = 2;
