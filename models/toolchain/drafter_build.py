@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corpus  # noqa: E402
 import hidden_cache as hc  # noqa: E402
 import train  # noqa: E402
-from model import SpecBlockDrafter  # noqa: E402
+from model import SpecBlockDrafter, low_precision_matmuls  # noqa: E402
 from target_onnx import check_golden, load_target, load_state  # noqa: E402
 
 
@@ -124,6 +124,8 @@ def train_cached(drafter, batches, cfg, val, K, deadline=None, curve=None, log_e
     zero_a, zero_b = torch.zeros(8, drafter.dim), torch.zeros(drafter.dim, 8)
     t0, seen, step = time.time(), 0, 0
     steps = cfg["steps"]
+    dtype = train.matmul_dtype(cfg.get("matmul", "auto"))
+    log(f"  drafter training multiplies in {dtype or torch.float32}")
     drafter.train()
     while step < steps:
         step += 1
@@ -141,8 +143,9 @@ def train_cached(drafter, batches, cfg, val, K, deadline=None, curve=None, log_e
         ids, h, labels = batches.next(cfg["batch"])
         T = ids.shape[1] - 2 * K - 1
         j2 = int(torch.randint(0, K, (1,), generator=gen).item())
-        outs = train.drafter_step_outputs(drafter, ids, h, labels, K, j2, masks_for(T, K))
-        loss, rank_loss, stats = train.drafter_losses(drafter, outs, j2, zero_a, zero_b)
+        with low_precision_matmuls(dtype):
+            outs = train.drafter_step_outputs(drafter, ids, h, labels, K, j2, masks_for(T, K))
+            loss, rank_loss, stats = train.drafter_losses(drafter, outs, j2, zero_a, zero_b)
         opt.zero_grad(set_to_none=True)
         (loss + 0.1 * rank_loss).backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -283,6 +286,9 @@ def main():
     ap.add_argument("--minutes", type=float, default=None, help="stop training after this many minutes")
     ap.add_argument("--init", default=None, help="drafter.onnx to start from (same architecture tensors)")
     ap.add_argument("--eval-every", type=int, default=200)
+    ap.add_argument("--matmul-precision", default="auto", choices=["auto", "bf16", "fp32"],
+                    help="train: multiply in bfloat16 (weights, norms and losses stay fp32); auto = where this CPU "
+                         "does bf16 natively")
     ap.add_argument("--out", default=None, help="train: where to save the trained drafter (.pt)")
     args = ap.parse_args()
     torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "1")))
@@ -304,7 +310,7 @@ def main():
         if args.init:
             row["agreement_A_before"] = agreement(drafter, val["A"], 4)
         curve = []
-        cfg = dict(steps=args.steps, batch=args.batch, lr=args.lr, warmup=20, seed=1234)
+        cfg = dict(steps=args.steps, batch=args.batch, lr=args.lr, warmup=20, seed=1234, matmul=args.matmul_precision)
         deadline = time.time() + args.minutes * 60 if args.minutes else None
         row["training"] = train_cached(drafter, batches, cfg, val["A"], 4, deadline, curve, eval_every=args.eval_every)
         row["agreement_A"] = agreement(drafter, val["A"], 4)

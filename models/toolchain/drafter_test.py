@@ -12,6 +12,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import train  # noqa: E402
+import model  # noqa: E402
 from model import SpecBlockDrafter, TargetLM  # noqa: E402
 
 
@@ -60,6 +61,46 @@ class BlockMaskTest(unittest.TestCase):
                 self.assertEqual(a[3].keys(), b[3].keys())
                 for n in a[3]:
                     torch.testing.assert_close(b[3][n], a[3][n], rtol=1e-4, atol=1e-6, msg=f"{layers} layers, {n}")
+
+
+class LowPrecisionMatmulTest(unittest.TestCase):
+    def test_outside_the_block_layers_are_plain_fp32_linear_layers(self):
+        torch.manual_seed(1)
+        layer = model.Linear(16, 8)
+        x = torch.randn(5, 16)
+        self.assertTrue(torch.equal(layer(x), torch.nn.functional.linear(x, layer.weight, layer.bias)))
+
+    def test_a_bf16_training_step_follows_the_fp32_one(self):
+        torch.manual_seed(2)
+        cfg = dict(vocab=64, dim=64, layers=1, heads=2, mlp_dim=128, max_pos=128)
+        target = TargetLM(**cfg)
+        K, T, B = 4, 16, 4
+        drafter = SpecBlockDrafter(target.cfg, K=K, layers=1, heads=2, head_dim=32, mlp_dim=96, rank_hidden=16,
+                                   draft_vocab=list(range(0, 64, 2)))
+        drafter.attach_target(target)
+        drafter.train()
+        ids = torch.randint(0, 64, (B, T + 2 * K + 1))
+        h = torch.randn(B, T + 2 * K + 1, 64)
+        labels = torch.randint(0, 64, (B, T + 2 * K + 1))
+        za, zb = torch.zeros(4, 64), torch.zeros(64, 4)
+        masks = {"b1": train.block1_structure(T, K)}
+        for j in range(K):
+            masks[f"b2_{j}"] = train.block2_structure(T, K, j)
+
+        def step(dtype):
+            drafter.zero_grad()
+            with model.low_precision_matmuls(dtype):
+                outs = train.drafter_step_outputs(drafter, ids, h, labels, K, 1, masks)
+                loss, rank, _ = train.drafter_losses(drafter, outs, 1, za, zb)
+            (loss + 0.1 * rank).backward()
+            return loss.item(), torch.cat([p.grad.flatten() for p in drafter.parameters() if p.grad is not None])
+
+        (l32, g32), (l16, g16) = step(None), step(torch.bfloat16)
+        self.assertLess(abs(l16 - l32) / l32, 0.02)
+        self.assertGreater(torch.nn.functional.cosine_similarity(g16, g32, dim=0).item(), 0.99)
+        self.assertIn(train.matmul_dtype("auto"), (None, torch.bfloat16))
+        with self.assertRaises(ValueError):
+            train.matmul_dtype("fp8")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ The runtime owns the cache and appends/compacts rows itself, so tree verificatio
 the whole cache. attention_mask is additive [B, 1, S, P+S] (0 = attend, -1e9 = blocked), so
 a tree is verified in one forward; position ids are explicit.
 """
+import contextlib
 import math
 
 import torch
@@ -16,6 +17,35 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 NEG = -1e9
+
+_MATMUL_DTYPE = None  # set by low_precision_matmuls() while a training step runs
+
+
+@contextlib.contextmanager
+def low_precision_matmuls(dtype):
+    """Inside this block the Linear layers and the drafter's LM head multiply in `dtype` (bfloat16), accumulating
+    in fp32; weights, norms, softmax and losses stay fp32. On a CPU with native bf16 (AVX512-BF16, AMX) that
+    makes a drafter training step about 2x faster; `None` leaves everything fp32 (exports always are)."""
+    global _MATMUL_DTYPE
+    previous, _MATMUL_DTYPE = _MATMUL_DTYPE, dtype
+    try:
+        yield
+    finally:
+        _MATMUL_DTYPE = previous
+
+
+def linear(x, weight, bias=None):
+    if _MATMUL_DTYPE is None:
+        return F.linear(x, weight, bias)
+    d = _MATMUL_DTYPE
+    return F.linear(x.to(d), weight.to(d), None if bias is None else bias.to(d)).float()
+
+
+class Linear(nn.Linear):
+    """nn.Linear that follows low_precision_matmuls (same parameters, same graph when exported)."""
+
+    def forward(self, x):
+        return linear(x, self.weight, self.bias)
 
 
 class BlockMask:
@@ -82,10 +112,10 @@ class Attention(nn.Module):
     def __init__(self, dim, heads, head_dim):
         super().__init__()
         self.heads, self.head_dim = heads, head_dim
-        self.q = nn.Linear(dim, heads * head_dim, bias=False)
-        self.k = nn.Linear(dim, heads * head_dim, bias=False)
-        self.v = nn.Linear(dim, heads * head_dim, bias=False)
-        self.o = nn.Linear(heads * head_dim, dim, bias=False)
+        self.q = Linear(dim, heads * head_dim, bias=False)
+        self.k = Linear(dim, heads * head_dim, bias=False)
+        self.v = Linear(dim, heads * head_dim, bias=False)
+        self.o = Linear(heads * head_dim, dim, bias=False)
 
     past_layout = "bshd"  # TargetExport switches the target's attention to "bhsd" while it exports
 
@@ -127,8 +157,8 @@ class Block(nn.Module):
         self.ln1 = nn.LayerNorm(dim)
         self.attn = Attention(dim, heads, head_dim)
         self.ln2 = nn.LayerNorm(dim)
-        self.up = nn.Linear(dim, mlp_dim, bias=False)
-        self.down = nn.Linear(mlp_dim, dim, bias=False)
+        self.up = Linear(dim, mlp_dim, bias=False)
+        self.down = Linear(mlp_dim, dim, bias=False)
 
     def forward(self, x, cos, sin, mask, past_k, past_v):
         a, k, v = self.attn(self.ln1(x), cos, sin, mask, past_k, past_v)
@@ -229,12 +259,12 @@ class SpecBlockDrafter(nn.Module):
         self.cfg = dict(dim=dim, K=K, layers=layers, heads=heads, head_dim=head_dim, mlp_dim=mlp_dim,
                         vocab=vocab, draft_vocab=len(d2t), max_pos=target_cfg["max_pos"])
         self.slot_embed = nn.Parameter(torch.randn(K, dim) * 0.02)
-        self.fuse_in = nn.Linear(2 * dim, dim, bias=False)
+        self.fuse_in = Linear(2 * dim, dim, bias=False)
         self.blocks = nn.ModuleList(Block(dim, heads, head_dim, mlp_dim) for _ in range(layers))
-        self.shift_fuse = nn.ModuleList(nn.Linear(2 * dim, dim, bias=False) for _ in range(layers - 1))
+        self.shift_fuse = nn.ModuleList(Linear(2 * dim, dim, bias=False) for _ in range(layers - 1))
         self.norm = nn.LayerNorm(dim)
-        self.rank_head = nn.Sequential(nn.Linear(dim + RANK_FEATURES, rank_hidden), nn.GELU(),
-                                       nn.Linear(rank_hidden, RANK_CLASSES))
+        self.rank_head = nn.Sequential(Linear(dim + RANK_FEATURES, rank_hidden), nn.GELU(),
+                                       Linear(rank_hidden, RANK_CLASSES))
         cos, sin = rope_tables(head_dim, target_cfg["max_pos"])
         self.register_buffer("rope_cos", cos, persistent=False)
         self.register_buffer("rope_sin", sin, persistent=False)
@@ -264,7 +294,7 @@ class SpecBlockDrafter(nn.Module):
     def logits(self, h, adapter_a, adapter_b):
         """Draft-vocabulary logits of the adapted hidden state (index i is target token d2t[i])."""
         adapted = h + torch.matmul(torch.matmul(h, adapter_a.t()), adapter_b.t())
-        return F.linear(adapted, self.head_weight)
+        return linear(adapted, self.head_weight)
 
     def rank_logits(self, h, logprobs):
         top20 = torch.topk(logprobs, 20, dim=-1).values

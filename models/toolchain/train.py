@@ -5,7 +5,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from model import NEG, causal_mask, rank_class
+from model import NEG, causal_mask, low_precision_matmuls, rank_class
 
 
 class Progress:
@@ -109,6 +109,26 @@ def block2_mask(T, K, j, device=None):
     return m.view(1, 1, S, 2 * S)
 
 
+def matmul_dtype(choice="auto"):
+    """The dtype training multiplies in (model.low_precision_matmuls): bfloat16 where this CPU multiplies it
+    natively ('auto' times both on a layer-sized product: emulated bf16 is slower than fp32), else None (fp32)."""
+    if choice == "fp32":
+        return None
+    if choice == "bf16":
+        return torch.bfloat16
+    if choice != "auto":
+        raise ValueError(f"matmul precision must be auto, bf16 or fp32, got {choice!r}")
+    pairs = [(torch.randn(2048, 320), torch.randn(320, 640))]
+    pairs.append((pairs[0][0].bfloat16(), pairs[0][1].bfloat16()))
+    best = [float("inf"), float("inf")]
+    for _ in range(6):  # interleaved, best of six: robust to a neighbour's load
+        for i, (x, y) in enumerate(pairs):
+            t0 = time.perf_counter()
+            x @ y
+            best[i] = min(best[i], time.perf_counter() - t0)
+    return torch.bfloat16 if 1.5 * best[1] < best[0] else None
+
+
 def block1_structure(T, K):
     """block1_mask as a BlockMask: query (t,k) sees context t' <= t and its own block's slots 1..k."""
     from model import BlockMask
@@ -202,7 +222,9 @@ def train_drafter(drafter, target, stream, cfg, log=print):
         masks[f"b2_{j}"] = block2_structure(T, K, j)
     zero_a = torch.zeros(8, drafter.dim)
     zero_b = torch.zeros(drafter.dim, 8)
+    dtype = matmul_dtype(cfg.get("matmul", "auto"))
     prog = Progress("drafter", cfg["steps"], log)
+    log(f"  drafter training multiplies in {dtype or torch.float32}")
     drafter.train()
     for step in range(1, cfg["steps"] + 1):
         for g in opt.param_groups:
@@ -212,8 +234,9 @@ def train_drafter(drafter, target, stream, cfg, log=print):
             tlogits, h = target.train_forward(ids)
             labels = torch.cat([ids[:, :1], tlogits.argmax(-1)[:, :-1]], dim=1)  # labels[:, p] predicts p
         j2 = int(torch.randint(0, K, (1,), generator=gen).item())
-        outs = drafter_step_outputs(drafter, ids, h, labels, K, j2, masks)
-        loss, rank_loss, stats = drafter_losses(drafter, outs, j2, zero_a, zero_b)
+        with low_precision_matmuls(dtype):
+            outs = drafter_step_outputs(drafter, ids, h, labels, K, j2, masks)
+            loss, rank_loss, stats = drafter_losses(drafter, outs, j2, zero_a, zero_b)
         opt.zero_grad(set_to_none=True)
         (loss + 0.1 * rank_loss).backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
