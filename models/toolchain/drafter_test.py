@@ -16,6 +16,26 @@ import model  # noqa: E402
 from model import SpecBlockDrafter, TargetLM  # noqa: E402
 
 
+def toy_drafter(dim, layers, K, T, B, seed):
+    """A small drafter on a random target, in training mode, with one random batch and its zero adapter."""
+    torch.manual_seed(seed)
+    target = TargetLM(vocab=64, dim=dim, layers=1, heads=2, mlp_dim=2 * dim, max_pos=128)
+    drafter = SpecBlockDrafter(target.cfg, K=K, layers=layers, heads=2, head_dim=dim // 2, mlp_dim=3 * dim // 2,
+                               rank_hidden=16, draft_vocab=list(range(0, 64, 2)))
+    drafter.attach_target(target)
+    drafter.train()
+    n = T + 2 * K + 1
+    batch = (torch.randint(0, 64, (B, n)), torch.randn(B, n, dim), torch.randint(0, 64, (B, n)))
+    return drafter, batch, (torch.zeros(4, dim), torch.zeros(dim, 4))
+
+
+def structures(T, K):
+    m = {"b1": train.block1_structure(T, K)}
+    for j in range(K):
+        m[f"b2_{j}"] = train.block2_structure(T, K, j)
+    return m
+
+
 class BlockMaskTest(unittest.TestCase):
     def test_structures_equal_the_dense_masks(self):
         for T, K in ((7, 4), (16, 4), (5, 3), (9, 2)):
@@ -25,24 +45,13 @@ class BlockMaskTest(unittest.TestCase):
                                 (T, K, j))
 
     def test_a_training_step_is_the_same_with_either_mask(self):
-        torch.manual_seed(0)
-        cfg = dict(vocab=64, dim=32, layers=1, heads=2, mlp_dim=64, max_pos=128)
-        target = TargetLM(**cfg)
         K, T, B = 4, 12, 3
         for layers in (1, 2):
-            drafter = SpecBlockDrafter(target.cfg, K=K, layers=layers, heads=2,
-                                       head_dim=16, mlp_dim=48, rank_hidden=16, draft_vocab=list(range(0, 64, 2)))
-            drafter.attach_target(target)
-            drafter.train()
-            ids = torch.randint(0, 64, (B, T + 2 * K + 1))
-            h = torch.randn(B, T + 2 * K + 1, 32)
-            labels = torch.randint(0, 64, (B, T + 2 * K + 1))
-            za, zb = torch.zeros(4, 32), torch.zeros(32, 4)
+            drafter, (ids, h, labels), (za, zb) = toy_drafter(32, layers, K, T, B, seed=layers)
             dense = {"b1": train.block1_mask(T, K)}
-            block = {"b1": train.block1_structure(T, K)}
             for j in range(K):
                 dense[f"b2_{j}"] = train.block2_mask(T, K, j)
-                block[f"b2_{j}"] = train.block2_structure(T, K, j)
+            block = structures(T, K)
 
             def step(masks, j2):
                 drafter.zero_grad()
@@ -71,21 +80,9 @@ class LowPrecisionMatmulTest(unittest.TestCase):
         self.assertTrue(torch.equal(layer(x), torch.nn.functional.linear(x, layer.weight, layer.bias)))
 
     def test_a_bf16_training_step_follows_the_fp32_one(self):
-        torch.manual_seed(2)
-        cfg = dict(vocab=64, dim=64, layers=1, heads=2, mlp_dim=128, max_pos=128)
-        target = TargetLM(**cfg)
         K, T, B = 4, 16, 4
-        drafter = SpecBlockDrafter(target.cfg, K=K, layers=1, heads=2, head_dim=32, mlp_dim=96, rank_hidden=16,
-                                   draft_vocab=list(range(0, 64, 2)))
-        drafter.attach_target(target)
-        drafter.train()
-        ids = torch.randint(0, 64, (B, T + 2 * K + 1))
-        h = torch.randn(B, T + 2 * K + 1, 64)
-        labels = torch.randint(0, 64, (B, T + 2 * K + 1))
-        za, zb = torch.zeros(4, 64), torch.zeros(64, 4)
-        masks = {"b1": train.block1_structure(T, K)}
-        for j in range(K):
-            masks[f"b2_{j}"] = train.block2_structure(T, K, j)
+        drafter, (ids, h, labels), (za, zb) = toy_drafter(64, 1, K, T, B, seed=2)
+        masks = structures(T, K)
 
         def step(dtype):
             drafter.zero_grad()

@@ -50,6 +50,23 @@ class ArmAndConfigTest {
     }
 
     @Test
+    void aScalingArmIsPricedAndDecidedWithTheStepsItsFreshSamplesBuy() {
+        Arm passes = Arm.epochs("PASSES", 3, 32, 16, 256);   // 3 x 1,600 / 32 = 150 steps
+        BanditConfig d = BanditConfig.defaults(1);
+        BanditConfig c = new BanditConfig(List.of(Arm.WAIT, passes), d.horizonSeconds(), d.swapCostSeconds(),
+                d.priorVariance(), d.noiseVariance(), 1, d.tuning());
+        Decision dec = new CostAwareBandit(c, CostAwareBanditTest.CLOCK, "run1").decide("d", CostAwareBanditTest.drifted().freshSamples(1600).build());
+        double dTau = 0.6 * (1 - Math.exp(-150 / 32.0)) * 1600 / 1856.0;
+        double updateSeconds = 2.0 + 150 * 1.0;
+        assertThat(dec.estimate("PASSES").predictedGain())
+                .isCloseTo(dTau * 80 * (300 - updateSeconds - 0.5), org.assertj.core.api.Assertions.within(1e-9));
+        assertThat(dec.estimate("PASSES").predictedCost())
+                .isCloseTo(3.0 * 80 * (0.5 * (0.6 + 2 / 8.0) * updateSeconds + 0.5), org.assertj.core.api.Assertions.within(1e-9));
+        assertThat(dec.steps()).isEqualTo(dec.isUpdate() ? 150 : 0);
+        assertThat(dec.toMap()).containsEntry("armSteps", dec.steps());
+    }
+
+    @Test
     void armsRejectBadNamesAndNegativeBudgets() {
         assertThatThrownBy(() -> new Arm("has space", 1)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new Arm("", 1)).isInstanceOf(IllegalArgumentException.class);

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 /** The bandit's rules and protocol, before and independent of learning. */
 class CostAwareBanditTest {
 
-    private static final Clock CLOCK = Clock.fixed(Instant.ofEpochMilli(1_700_000_000_000L), ZoneOffset.UTC);
+    static final Clock CLOCK = Clock.fixed(Instant.ofEpochMilli(1_700_000_000_000L), ZoneOffset.UTC);
 
     static CostAwareBandit bandit(long seed) {
         return new CostAwareBandit(BanditConfig.defaults(seed), CLOCK, "run1");
@@ -54,23 +54,6 @@ class CostAwareBanditTest {
         assertThat(d.estimate("UPDATE_LARGE").predictedGain())
                 .isCloseTo(dTauLarge * 80 * (300 - 34 - 0.5), within(1e-9));
         assertThat(d.estimate("WAIT").predictedGain()).isZero();
-    }
-
-    @Test
-    void aScalingArmIsPricedAndDecidedWithTheStepsItsFreshSamplesBuy() {
-        Arm passes = Arm.epochs("PASSES", 3, 32, 16, 256);   // 3 x 1,600 / 32 = 150 steps
-        BanditConfig d = BanditConfig.defaults(1);
-        BanditConfig c = new BanditConfig(List.of(Arm.WAIT, passes), d.horizonSeconds(), d.swapCostSeconds(),
-                d.priorVariance(), d.noiseVariance(), 1, d.tuning());
-        Decision dec = new CostAwareBandit(c, CLOCK, "run1").decide("d", drifted().freshSamples(1600).build());
-        double dTau = 0.6 * (1 - Math.exp(-150 / 32.0)) * 1600 / 1856.0;
-        double updateSeconds = 2.0 + 150 * 1.0;
-        assertThat(dec.estimate("PASSES").predictedGain())
-                .isCloseTo(dTau * 80 * (300 - updateSeconds - 0.5), within(1e-9));
-        assertThat(dec.estimate("PASSES").predictedCost())
-                .isCloseTo(3.0 * 80 * (0.5 * (0.6 + 2 / 8.0) * updateSeconds + 0.5), within(1e-9));
-        assertThat(dec.steps()).isEqualTo(dec.isUpdate() ? 150 : 0);
-        assertThat(dec.toMap()).containsEntry("armSteps", dec.steps());
     }
 
     @Test

@@ -26,17 +26,7 @@ public enum KvLayout {
 
     /** Reads rows [from, from+rows) of a region into {@code out} as [rows][heads][headDim]. */
     void read(FloatBuffer region, int regionRows, int heads, int headDim, int from, int rows, float[] out, int outOffset) {
-        int rowFloats = heads * headDim;
-        if (this == BSHD) {
-            region.get(from * rowFloats, out, outOffset, rows * rowFloats);
-            return;
-        }
-        for (int h = 0; h < heads; h++) {
-            int at = offset(from, h, regionRows, heads, headDim);
-            for (int r = 0; r < rows; r++) {
-                region.get(at + r * headDim, out, outOffset + r * rowFloats + h * headDim, headDim);
-            }
-        }
+        copy(region, regionRows, heads, headDim, from, rows, FloatBuffer.wrap(out), outOffset);
     }
 
     /**
