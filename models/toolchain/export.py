@@ -8,7 +8,8 @@ import onnx
 import torch
 from onnx import TensorProto, helper, numpy_helper
 
-from model import DrafterExport, TargetExport, causal_mask, NEG
+import target_graph
+from model import DrafterExport, causal_mask, NEG
 
 OPSET = 17
 DRAFTER_TOPK = 10
@@ -31,30 +32,15 @@ def _io(names, shapes, dtypes):
 
 
 def export_target(target, path):
-    """Exports with a BHSD past (TARGET_PAST_LAYOUT): attention reads it in place, so a batched forward does not
-    transpose and concatenate the whole cache in every layer. Returns the manifest's io."""
+    """Writes the target's graph (target_graph.build: a BHSD past read in place, one Q|K|V projection per layer,
+    RoPE as two products and a sum) and returns the manifest's io."""
     c = target.cfg
     L, h, d = c["layers"], c["heads"], c["head_dim"]
-    B, S, P = 1, 3, 2
-    past = [torch.zeros(B, h, P, d) for _ in range(2 * L)]
-    mask = torch.zeros(B, 1, S, P + S)
-    ids = torch.randint(0, c["vocab"], (B, S))
-    pos = torch.arange(P, P + S).unsqueeze(0)
     past_names = [f"past_key_values.{i}.{kv}" for i in range(L) for kv in ("key", "value")]
     present_names = [f"present.{i}.{kv}" for i in range(L) for kv in ("key", "value")]
     inputs = ["input_ids", "position_ids", "attention_mask"] + past_names
     outputs = ["logits", "last_hidden_state"] + present_names
-    dyn = {"input_ids": {0: "batch", 1: "seq"}, "position_ids": {0: "batch", 1: "seq"},
-           "attention_mask": {0: "batch", 2: "seq", 3: "total"},
-           "logits": {0: "batch", 1: "seq"}, "last_hidden_state": {0: "batch", 1: "seq"}}
-    for n in past_names:
-        dyn[n] = {0: "batch", 2: "past"}
-    for n in present_names:
-        dyn[n] = {0: "batch", 1: "seq"}
-    torch.onnx.export(TargetExport(target, TARGET_PAST_LAYOUT), (ids, pos, mask, *past), path, input_names=inputs,
-                      output_names=outputs, dynamic_axes=dyn, opset_version=OPSET, do_constant_folding=True)
-    named = {"target." + k: v for k, v in target.state_dict().items()}
-    _finalize(path, named)
+    onnx.save(target_graph.build(target, inputs, outputs, OPSET), path)
     kv = ["batch", h, "past", d]
     return {"inputs": _io(inputs, [["batch", "seq"], ["batch", "seq"], ["batch", 1, "seq", "past+seq"]] + [kv] * (2 * L),
                           ["int64", "int64", "float32"] + ["float32"] * (2 * L)),

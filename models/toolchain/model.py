@@ -3,7 +3,7 @@
 KV-cache convention (both models, documented in the manifest):
   past_key_values.{i}.key/value : [B, P, heads, head_dim]   cached positions, "BSHD" layout; the exported target
                                   takes [B, heads, P, head_dim] ("BHSD", manifest target.past_layout) and scores
-                                  the past in place (no per-layer transpose or concatenation of the cache)
+                                  the past in place (target_graph.py writes that graph)
   present.{i}.key/value         : [B, S, heads, head_dim]   ONLY the S new positions of this call
 The runtime owns the cache and appends/compacts rows itself, so tree verification never copies
 the whole cache. attention_mask is additive [B, 1, S, P+S] (0 = attend, -1e9 = blocked), so
@@ -117,15 +117,11 @@ class Attention(nn.Module):
         self.v = Linear(dim, heads * head_dim, bias=False)
         self.o = Linear(heads * head_dim, dim, bias=False)
 
-    past_layout = "bshd"  # TargetExport switches the target's attention to "bhsd" while it exports
-
     def forward(self, x, cos, sin, mask, past_k, past_v):
         B, S, _ = x.shape
         q = apply_rope(self.q(x).view(B, S, self.heads, self.head_dim), cos, sin)
         k = apply_rope(self.k(x).view(B, S, self.heads, self.head_dim), cos, sin)
         v = self.v(x).view(B, S, self.heads, self.head_dim)
-        if self.past_layout == "bhsd":
-            return self._over_bhsd_past(q, k, v, mask, past_k, past_v), k, v
         keys = torch.cat([past_k, k], dim=1).transpose(1, 2)      # [B, h, P+S, d]
         values = torch.cat([past_v, v], dim=1).transpose(1, 2)
         if isinstance(mask, BlockMask):  # drafter training: score only what the block structure allows
@@ -138,17 +134,6 @@ class Attention(nn.Module):
         probs = torch.softmax(scores + mask, dim=-1)
         out = torch.matmul(probs, values).transpose(1, 2).reshape(B, S, self.heads * self.head_dim)
         return self.o(out), k, v
-
-    def _over_bhsd_past(self, q, k, v, mask, past_k, past_v):
-        """Attention over a [B, h, P, d] past, scored in place: the past and the new rows get one matmul each
-        and share one softmax, so the cache is read once per layer and never copied (same result)."""
-        B, S = q.shape[0], q.shape[1]
-        q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
-        P = past_k.shape[2]
-        scores = torch.cat([torch.matmul(q, past_k.transpose(2, 3)), torch.matmul(q, k.transpose(2, 3))], dim=-1)
-        probs = torch.softmax(scores / math.sqrt(self.head_dim) + mask, dim=-1)
-        out = torch.matmul(probs[..., :P], past_v) + torch.matmul(probs[..., P:], v)
-        return self.o(out.transpose(1, 2).reshape(B, S, self.heads * self.head_dim))
 
 
 class Block(nn.Module):
@@ -324,21 +309,3 @@ class DrafterExport(nn.Module):
         base_top20 = torch.topk(torch.log_softmax(base, dim=-1), 20, dim=-1).values
         rank = self.d.rank_head(torch.cat([h, distribution_features(base_top20)], dim=-1))
         return (h, top_ids, top_lp, rank, *presents)
-
-
-class TargetExport(nn.Module):
-    """ONNX entry point of the target. With past_layout "bhsd" its past inputs are [B, heads, P, head_dim]."""
-
-    def __init__(self, target, past_layout="bshd"):
-        super().__init__()
-        self.t, self.past_layout = target, past_layout
-
-    def forward(self, input_ids, position_ids, attention_mask, *pasts):
-        for blk in self.t.blocks:
-            blk.attn.past_layout = self.past_layout
-        try:
-            logits, h, presents = self.t(input_ids, position_ids, attention_mask, list(pasts))
-        finally:
-            for blk in self.t.blocks:
-                blk.attn.past_layout = "bshd"
-        return (logits, h, *presents)
