@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  *   java -cp controller/target/specserve.jar bench/PrefillItl.java models/demo [strategy] [chunks...]
  *
- * A chunk of 100000 is the old behaviour: each prompt prefilled whole between two rounds.
+ * A chunk of 100000 is the old behaviour: each prompt prefilled whole between two rounds. A chunk written with a
+ * trailing "o" (say 256o) prefills beside the rounds on a second thread (prefill_overlap), chunks sized to a round.
  */
 public class PrefillItl {
     static final int STREAMS = 4;
@@ -32,12 +33,12 @@ public class PrefillItl {
 
     public static void main(String[] args) throws Exception {
         String strategy = args.length > 1 ? args[1] : "none";
-        List<Integer> chunks = new ArrayList<>();
+        List<String> chunks = new ArrayList<>();
         for (int i = 2; i < args.length; i++) {
-            chunks.add(Integer.parseInt(args[i]));
+            chunks.add(args[i]);
         }
         if (chunks.isEmpty()) {
-            chunks = List.of(100_000, 128, 64, 32);
+            chunks = List.of("100000", "128", "64", "32");
         }
         try (ModelStack stack = ModelStack.load(Path.of(args[0]), ExecutionDevice.CPU, dev.specserve.runtime.ort.IntraOpThreads.resolve("auto"))) {
             String code = ("import os\nimport sys\n\n\ndef main(argv=None):\n    parser = argparse.ArgumentParser()\n"
@@ -47,10 +48,12 @@ public class PrefillItl {
                     "def fibonacci(n):\n", "import json\n\n\ndef load(path):\n", "for (int i = 0; i < n; i++) {\n");
             System.out.printf("strategy %s, %d streams, a %d-token prompt every %d ms; cores %d%n", strategy, STREAMS,
                     stack.tokenizer().encode(longPrompt).length, PERIOD_MS, Runtime.getRuntime().availableProcessors());
-            for (int chunk : chunks) {
+            for (String spec : chunks) {
+                boolean overlap = spec.endsWith("o");
+                int chunk = Integer.parseInt(overlap ? spec.substring(0, spec.length() - 1) : spec);
                 EngineConfig d = EngineConfig.defaults();
                 EngineConfig cfg = new EngineConfig(8, 64, 512, strategy, d.defaultBudget(), 120_000, 0,
-                        d.prefixBlockTokens(), chunk);
+                        d.prefixBlockTokens(), chunk).withPrefillOverlap(overlap);
                 try (Engine e = stack.newEngine(cfg)) {
                     while (!e.ready()) {
                         Thread.sleep(20);

@@ -20,6 +20,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** A long prompt is prefilled in chunks between the running sequences' rounds, not in one stalling forward. */
 class ChunkedPrefillTest {
@@ -43,9 +45,13 @@ class ChunkedPrefillTest {
         return stack.tokenizer().decode(ids);
     }
 
-    @Test
-    void runningStreamsKeepEmittingWhileA480TokenPromptIsAdmittedAndEveryOutputStaysTheSame() throws Exception {
-        EngineConfig cfg = new EngineConfig(4, 16, 512, "none", new DraftBudget(24, 8), 120_000, 0, 32, CHUNK);
+    /** Both ways of admitting it: chunks between rounds on the scheduler thread, or beside them on a second one. */
+    @ParameterizedTest(name = "prefill overlapping the rounds: {0}")
+    @ValueSource(booleans = {false, true})
+    void runningStreamsKeepEmittingWhileA480TokenPromptIsAdmittedAndEveryOutputStaysTheSame(boolean overlap)
+            throws Exception {
+        EngineConfig cfg = new EngineConfig(4, 16, 512, "none", new DraftBudget(24, 8), 120_000, 0, 32, CHUNK)
+                .withPrefillOverlap(overlap);
         String longPrompt = promptOf(480);
         int longTokens = stack.tokenizer().encode(longPrompt).length;
         assertThat(longTokens).isBetween(460, 500);

@@ -106,6 +106,35 @@ class EngineTest {
         }
     }
 
+    /** Prompts arriving while others decode are prefilled on a second thread beside the rounds; nothing changes. */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"specblock", "auto"})
+    void promptsPrefilledBesideTheRoundsGiveTheirUnbatchedGreedyOutputs(String strategy) throws Exception {
+        EngineConfig cfg = new EngineConfig(4, 16, 256, strategy, new DraftBudget(24, 8), 60_000, 0, 32, 16)
+                .withPrefillOverlap(true);
+        try (Engine engine = stack.newEngine(cfg)) {
+            List<Collector> collectors = new ArrayList<>();
+            List<String> prompts = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                String prompt = PROMPTS.get(i % PROMPTS.size()).repeat(1 + i % 3); // 16-token chunks: several each
+                Collector c = new Collector();
+                engine.submit(request("r" + i, prompt, 24 + 4 * i), c);
+                collectors.add(c);
+                prompts.add(prompt);
+                while (c.tokens.size() < 1 && !c.done.isDone()) {
+                    Thread.sleep(1); // the next one arrives while this one decodes
+                }
+            }
+            for (int i = 0; i < collectors.size(); i++) {
+                GenerationResult overlapped = collectors.get(i).done.get(120, TimeUnit.SECONDS);
+                GenerationResult alone = stack.decoder().generate(GenerationRequest.greedy(
+                        stack.tokenizer().encode(prompts.get(i)), 24 + 4 * i, new DraftBudget(24, 8)),
+                        stack.strategy("none", DrafterConfig.expanding()), RoundListener.NONE, () -> false);
+                assertThat(overlapped.tokens()).as("request %d", i).containsExactly(alone.tokens());
+            }
+        }
+    }
+
     @Test
     void cancellingARunningRequestStopsItAndFreesItsSlot() throws Exception {
         EngineConfig cfg = new EngineConfig(2, 4, 512, "none", new DraftBudget(24, 8), 60_000, 0, 32);

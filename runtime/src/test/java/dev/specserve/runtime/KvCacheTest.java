@@ -178,4 +178,50 @@ class KvCacheTest {
         }
         assertThat(b.copyRows(62)[0][(61 * heads + 1) * headDim]).as("rows come back [row][head][i]").isEqualTo(631);
     }
+
+    @Test
+    void aSlotWorkedInFromAnotherThreadKeepsItsReservedRowsAndItsPlaceUntilTheWorkIsDone() throws Exception {
+        KvPool pool = new KvPool(1, 2, 3, KvLayout.BHSD, 2, 300);
+        KvCache decoding = pool.acquire(0);
+        KvCache prefilling = pool.acquire(1);
+        decoding.appendAll(present(2, 10, 6), 10);
+        pool.reserve(100);                                    // a chunk will take the prefilling slot to 100 rows
+        assertThat(pool.rows()).isEqualTo(2 * KvPool.BUCKET);
+        assertThat(pool.fit()).as("no narrowing below a reservation").isEqualTo(2 * KvPool.BUCKET);
+
+        java.util.concurrent.CountDownLatch inChunk = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        var chunk = java.util.concurrent.CompletableFuture.supplyAsync(() -> pool.withLayoutFixed(() -> {
+            inChunk.countDown();
+            await(release);
+            prefilling.appendAll(present(2, 100, 6), 100);
+            return true;
+        }));
+        inChunk.await();
+        var move = java.util.concurrent.CompletableFuture.runAsync(() -> pool.move(1, 0)); // the decoder leaves
+        Thread.sleep(50);
+        assertThat(move).as("a move waits for the work holding the layout").isNotDone();
+        release.countDown();
+        chunk.get();
+        move.get();
+        assertThat(pool.cacheAt(0)).isSameAs(prefilling);
+        assertThat(prefilling.length()).isEqualTo(100);
+        assertThat(rowValue(prefilling, 1, 99)).as("rows written during the work moved with the slot").isEqualTo(199);
+
+        pool.endReservations();
+        pool.free(1);
+        assertThat(pool.fit()).isEqualTo(2 * KvPool.BUCKET);  // 100 rows still live
+        assertThatThrownBy(() -> pool.withLayoutFixed(() -> {
+            prefilling.appendAll(present(2, 100, 6), 100);    // 200 rows: beyond what was reserved
+            return true;
+        })).hasMessageContaining("reserved");
+    }
+
+    private static void await(java.util.concurrent.CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 }

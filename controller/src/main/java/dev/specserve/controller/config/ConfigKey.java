@@ -26,6 +26,10 @@ public enum ConfigKey {
     PREFILL_CHUNK_TOKENS("prefill_chunk_tokens", Type.POSITIVE_INT, "256",
             "Prompt tokens prefilled per round while other requests are decoding (chunked prefill): smaller keeps "
                     + "their inter-token latency steadier while long prompts arrive, larger admits them sooner."),
+    PREFILL_OVERLAP("prefill_overlap", Type.BOOLEAN, "false",
+            "Prefill those chunks on a second thread while the round runs (each sized to take about a round, at most "
+                    + "prefill_chunk_tokens), so admitting a prompt uses another core instead of stalling the running "
+                    + "streams; false prefills between rounds on the scheduler thread."),
     STREAM_CONSUMER_TIMEOUT_MS("stream_consumer_timeout_ms", Type.POSITIVE_LONG, "2000",
             "Event-bus streaming: cancel (and count in specserve_bridge_streams_unclaimed_total) when no consumer is "
                     + "registered at the stream address within this time; a client registers one round trip after the reply."),

@@ -14,7 +14,8 @@ import java.nio.file.Path;
  */
 public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int bridgePort, int maxBatch,
                            int queueCapacity, int maxTokensLimit, String strategy, long requestTimeoutMs,
-                           long prefixCacheBytes, int prefillChunkTokens, long streamConsumerTimeoutMs, String adminToken,
+                           long prefixCacheBytes, int prefillChunkTokens, boolean prefillOverlap,
+                           long streamConsumerTimeoutMs, String adminToken,
                            String kafkaBootstrap, Path models, String device, int threads, Adaptation adaptation,
                            Cluster cluster, Security security) {
 
@@ -82,7 +83,7 @@ public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int
     public EngineConfig toEngineConfig() {
         EngineConfig d = EngineConfig.defaults();
         return new EngineConfig(maxBatch, queueCapacity, maxTokensLimit, strategy, d.defaultBudget(), requestTimeoutMs,
-                prefixCacheBytes, d.prefixBlockTokens(), prefillChunkTokens);
+                prefixCacheBytes, d.prefixBlockTokens(), prefillChunkTokens, prefillOverlap);
     }
 
     /** This config with secrets masked, for logs and /admin/config. */

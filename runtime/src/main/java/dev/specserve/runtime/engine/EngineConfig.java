@@ -15,16 +15,31 @@ import dev.specserve.runtime.spec.DraftBudget;
  * @param prefixBlockTokens prefix-cache granularity in tokens
  * @param prefillChunkTokens prompt tokens prefilled per round while other sequences are decoding, so a long
  *                          prompt is admitted in chunks between their rounds instead of stalling them
+ * @param prefillOverlap    prefill those chunks on a second thread while the round runs, each chunk sized to
+ *                          take about as long as a round (at most {@code prefillChunkTokens})
  */
 public record EngineConfig(int maxBatch, int queueCapacity, int maxTokensLimit, String defaultStrategy,
                            DraftBudget defaultBudget, long requestTimeoutMillis, long prefixCacheBytes,
-                           int prefixBlockTokens, int prefillChunkTokens) {
+                           int prefixBlockTokens, int prefillChunkTokens, boolean prefillOverlap) {
     public static final int DEFAULT_PREFILL_CHUNK_TOKENS = 256;
 
     public EngineConfig {
         if (prefillChunkTokens <= 0) {
             throw new IllegalArgumentException("prefill chunk must be at least one token, got " + prefillChunkTokens);
         }
+    }
+
+    /** Settings with prefill between rounds (no overlap). */
+    public EngineConfig(int maxBatch, int queueCapacity, int maxTokensLimit, String defaultStrategy,
+                        DraftBudget defaultBudget, long requestTimeoutMillis, long prefixCacheBytes,
+                        int prefixBlockTokens, int prefillChunkTokens) {
+        this(maxBatch, queueCapacity, maxTokensLimit, defaultStrategy, defaultBudget, requestTimeoutMillis,
+                prefixCacheBytes, prefixBlockTokens, prefillChunkTokens, false);
+    }
+
+    public EngineConfig withPrefillOverlap(boolean overlap) {
+        return new EngineConfig(maxBatch, queueCapacity, maxTokensLimit, defaultStrategy, defaultBudget,
+                requestTimeoutMillis, prefixCacheBytes, prefixBlockTokens, prefillChunkTokens, overlap);
     }
 
     /** Settings with the default prefill chunk. */

@@ -25,8 +25,9 @@ import org.slf4j.LoggerFactory;
  * a long prompt never stalls the running streams for more than a chunk), then run ONE round for every decoding
  * sequence: draft, one batched target forward, accept, emit. Sequences join and leave between rounds
  * (continuous batching); a cancelled or timed-out sequence frees its slot at once. Everything here runs on
- * that one thread, which owns all native work; only {@link #ready}, {@link #running} and {@link #stop} are
- * read or called from elsewhere.
+ * that one thread, except, with {@code prefillOverlap}, the prompt chunks: a second thread prefills them while
+ * this one runs the round ({@link Prefill}); only {@link #ready}, {@link #running} and {@link #stop} are read or
+ * called from elsewhere.
  */
 final class Scheduler {
     private static final Logger LOG = LoggerFactory.getLogger(Scheduler.class);
@@ -43,6 +44,7 @@ final class Scheduler {
     private final int hiddenDim;
     private final RequestQueue queue;
     private final EngineListeners listeners;
+    private final Prefill prefill;
     private volatile boolean ready;
     private volatile boolean closed;
     private volatile int running;
@@ -63,6 +65,17 @@ final class Scheduler {
         this.hiddenDim = hiddenDim;
         this.queue = queue;
         this.listeners = listeners;
+        this.prefill = new Prefill(config, pool, slots, listeners, new Prefill.Outcomes() {
+            @Override
+            public void finished(Running a) {
+                firstToken(a);
+            }
+
+            @Override
+            public void failed(Running a, RuntimeException e) {
+                fail(a, e);
+            }
+        });
     }
 
     boolean ready() {
@@ -94,14 +107,9 @@ final class Scheduler {
                     continue;
                 }
                 retireCancelledAndExpired();
-                long t0 = System.nanoTime();
                 pool.fit(); // narrow the slots' stride once long sequences left: a BHSD past spans the whole stride
-                prefill();
-                long t1 = System.nanoTime();
-                step();
-                long t2 = System.nanoTime();
-                listeners.notify(l -> l.onBusy("prefill", t1 - t0));
-                listeners.notify(l -> l.onBusy("round", t2 - t1));
+                completeFull();
+                prefill.iterate(this::step);
             } catch (RuntimeException | Error e) {
                 LOG.error("engine step failed; failing the running requests and continuing", e);
                 for (Running a : slots.all()) {
@@ -110,6 +118,7 @@ final class Scheduler {
             }
         }
         shutdownRemaining();
+        prefill.close();
     }
 
     private void warmUp() {
@@ -120,9 +129,10 @@ final class Scheduler {
                         (r, t) -> {}, () -> false);
             }
             ready = true;
-            LOG.info("engine ready: batch {} x {} KV rows ({} MiB), queue {}, default strategy {}, prefix cache {} MiB",
-                    config.maxBatch(), pool.capacity(), pool.bytes() >> 20, config.queueCapacity(),
-                    config.defaultStrategy(), config.prefixCacheBytes() >> 20);
+            LOG.info("engine ready: batch {} x {} KV rows ({} MiB), queue {}, default strategy {}, prefix cache {} MiB, "
+                    + "prefill chunks up to {} tokens {}", config.maxBatch(), pool.capacity(), pool.bytes() >> 20,
+                    config.queueCapacity(), config.defaultStrategy(), config.prefixCacheBytes() >> 20,
+                    config.prefillChunkTokens(), prefill.overlapping() ? "beside the rounds (second thread)" : "between rounds");
         } catch (RuntimeException e) {
             LOG.error("engine warm-up failed; the engine will not report ready", e);
         }
@@ -171,32 +181,6 @@ final class Scheduler {
         listeners.notify(l -> l.onStarted(p.id(), started - p.enqueued(), prompt.length, a.prefixHit));
     }
 
-    /**
-     * Spends this round's prefill budget on the oldest prefilling sequences. With nothing decoding there is
-     * nobody to stall, so the budget is unlimited; otherwise each round adds at most one chunk of
-     * {@code prefillChunkTokens} to the running streams' inter-token time.
-     */
-    private void prefill() {
-        int budget = slots.decoding().isEmpty() ? Integer.MAX_VALUE : config.prefillChunkTokens();
-        while (budget > 0 && !slots.prefilling().isEmpty()) {
-            Running a = slots.prefilling().get(0);
-            int n = Math.min(budget, a.seq.prefillRemaining());
-            budget -= n;
-            boolean done;
-            try {
-                done = a.seq.prefill(n);
-            } catch (RuntimeException e) {
-                LOG.warn("request {} failed in prefill: {}", a.id(), e.toString());
-                fail(a, e);
-                continue;
-            }
-            if (done) {
-                slots.promoteOldest();
-                firstToken(a);
-            }
-        }
-    }
-
     private void firstToken(Running a) {
         long ttft = System.nanoTime() - a.pending.enqueued();
         a.firstTokenNanos = ttft;
@@ -222,13 +206,17 @@ final class Scheduler {
         }
     }
 
-    /** One round for every decoding sequence: the decoder's round primitive over the whole batch. */
-    private void step() {
+    private void completeFull() {
         for (Running a : new ArrayList<>(slots.decoding())) {
             if (!a.seq.hasRoom()) {
                 complete(a); // context full
             }
         }
+    }
+
+    /** One round for every decoding sequence: the decoder's round primitive over the whole batch. */
+    private void step() {
+        completeFull(); // again: a sequence promoted since may have filled its context with the prompt
         if (slots.decoding().isEmpty()) {
             return;
         }

@@ -5,6 +5,8 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import dev.specserve.runtime.ort.Tensors;
 import java.nio.FloatBuffer;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.BooleanSupplier;
 
 /**
  * KV memory for a batch of sequences: per tensor one direct buffer of {@code slots x capacity} rows.
@@ -32,7 +34,10 @@ public final class KvPool {
     private final int headDim;
     private final FloatBuffer[] buffers;
     private final KvCache[] caches;
-    private int stride;
+    /** Held shared while another thread works in one slot ({@link #withLayoutFixed}); moves take it exclusively. */
+    private final ReentrantReadWriteLock layoutLock = new ReentrantReadWriteLock();
+    private volatile int stride;
+    private int reservedRows; // rows a slot may still reach while another thread works in it (see reserve)
     private long relayouts;
     private long relayoutNanos;
 
@@ -99,19 +104,56 @@ public final class KvPool {
 
     /** Empties {@code slot}: its rows stop counting towards the stride and are not moved by a re-layout. */
     public void free(int slot) {
-        caches[slot].truncate(0);
+        layoutLock.writeLock().lock();
+        try {
+            caches[slot].truncate(0);
+        } finally {
+            layoutLock.writeLock().unlock();
+        }
     }
 
     /** Moves the sequence in slot {@code from} to slot {@code to}; its KvCache object follows. */
     public KvCache move(int from, int to) {
-        KvCache c = caches[from];
-        KvCache vacated = caches[to];
-        vacated.truncate(0);
-        c.moveTo(regions(to, stride), stride, new float[c.moveScratchFloats()]);
-        vacated.moveTo(regions(from, stride), stride, new float[0]);
-        caches[to] = c;
-        caches[from] = vacated;
-        return c;
+        layoutLock.writeLock().lock();
+        try {
+            KvCache c = caches[from];
+            KvCache vacated = caches[to];
+            vacated.truncate(0);
+            c.moveTo(regions(to, stride), stride, new float[c.moveScratchFloats()]);
+            vacated.moveTo(regions(from, stride), stride, new float[0]);
+            caches[to] = c;
+            caches[from] = vacated;
+            return c;
+        } finally {
+            layoutLock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Runs {@code work} (one slot's forward and append, on a thread other than the one batching) while no slot
+     * can move: a re-layout or a move started meanwhile waits until it returns. The slot's rows must have been
+     * {@link #reserve reserved} first, since the work itself may not re-lay the pool out.
+     */
+    public boolean withLayoutFixed(BooleanSupplier work) {
+        layoutLock.readLock().lock();
+        try {
+            return work.getAsBoolean();
+        } finally {
+            layoutLock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Widens the stride now, if needed, so that a sequence of {@code rows} rows fits without a re-layout, and
+     * keeps {@link #fit} from narrowing below it until {@link #endReservations}.
+     */
+    public void reserve(int rows) {
+        grow(rows);
+        reservedRows = Math.max(reservedRows, rows);
+    }
+
+    public void endReservations() {
+        reservedRows = 0;
     }
 
     public KvCache cacheAt(int slot) {
@@ -123,7 +165,7 @@ public final class KvPool {
      * (long sequences left), and returns the stride: the past rows of the next batched forward.
      */
     public int fit() {
-        int want = bucketFor(longest());
+        int want = bucketFor(Math.max(longest(), reservedRows));
         if (want < stride) {
             relayout(want);
         }
@@ -136,6 +178,10 @@ public final class KvPool {
             throw new IllegalStateException("KV cache full: " + rows + " rows > capacity " + capacity);
         }
         if (rows > stride) {
+            if (layoutLock.getReadHoldCount() > 0) {
+                throw new IllegalStateException("a slot needs " + rows + " rows but only " + stride
+                        + " were reserved before work that holds the layout fixed");
+            }
             relayout(bucketFor(rows));
         }
     }
@@ -159,6 +205,15 @@ public final class KvPool {
      * slot not yet moved; each slot goes through a heap copy because its old and new rows may overlap.
      */
     private void relayout(int newStride) {
+        layoutLock.writeLock().lock();
+        try {
+            relayoutLocked(newStride);
+        } finally {
+            layoutLock.writeLock().unlock();
+        }
+    }
+
+    private void relayoutLocked(int newStride) {
         long t0 = System.nanoTime();
         boolean widening = newStride > stride;
         int scratch = 0;
