@@ -91,6 +91,12 @@ def _finalize(path, named):
     """Gives folded initializers stable names and stores lossless-in-fp16 weights as fp16 + Cast."""
     model = onnx.load(path)
     g = model.graph
+    for node in list(g.node):  # tensors traced in as Constant nodes (the drafter's frozen embedding and head) become
+        attr = node.attribute[0] if node.op_type == "Constant" and len(node.attribute) == 1 else None
+        if attr is not None and attr.name == "value" and attr.t.data_type == TensorProto.FLOAT \
+                and int(np.prod(attr.t.dims)) >= 1024:  # initializers, so they are named, deduplicated and fp16
+            g.initializer.append(numpy_helper.from_array(numpy_helper.to_array(attr.t), node.output[0]))
+            g.node.remove(node)
     lookup = {}
     for name, t in named.items():
         a = t.detach().float().contiguous().numpy()
@@ -115,6 +121,23 @@ def _finalize(path, named):
     for init in g.initializer:
         if init.name in rename:
             init.name = rename[init.name]
+    for node in g.node:
+        for i, inp in enumerate(node.input):
+            if inp in rename:
+                node.input[i] = rename[inp]
+    # a weight traced in twice (the drafter head, read for the base and for the adapted logits) is kept once;
+    # only large tensors, where equal bytes can only mean the same weight (small ones, such as untrained norms, may
+    # be equal by chance, and each keeps its name for target_onnx.load_state)
+    first = {}
+    for init in list(g.initializer):
+        if int(np.prod(init.dims)) < 4096:
+            continue
+        key = (tuple(init.dims), init.data_type, numpy_helper.to_array(init).tobytes())
+        if key in first:
+            rename[init.name] = first[key]
+            g.initializer.remove(init)
+        else:
+            first[key] = init.name
     for node in g.node:
         for i, inp in enumerate(node.input):
             if inp in rename:
