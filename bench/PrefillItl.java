@@ -58,6 +58,7 @@ public class PrefillItl {
                     while (!e.ready()) {
                         Thread.sleep(20);
                     }
+                    System.out.printf("prefill %s%n", overlap ? "beside the rounds (prefill_overlap)" : "between rounds");
                     run(e, strategy, shorts, longPrompt, chunk);
                 }
             }

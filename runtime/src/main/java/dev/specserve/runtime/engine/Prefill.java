@@ -7,6 +7,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -142,7 +143,7 @@ final class Prefill implements AutoCloseable {
         return run(c, () -> c.seq().seq.prefill(c.tokens()));
     }
 
-    private Result run(Chunk c, java.util.function.BooleanSupplier prefill) {
+    private Result run(Chunk c, BooleanSupplier prefill) {
         long t0 = System.nanoTime();
         try {
             boolean done = prefill.getAsBoolean();
