@@ -13,7 +13,9 @@ import java.util.List;
  * one node budget, a token both propose being one node that records both sources. With
  * {@code maxForwards = 0} only the (free) lookup runs, so a planner can look at it before deciding whether
  * a model forward is worth buying. {@code hybrid} drafts the budget it is given; {@code auto} leaves the
- * budget to the goodput planner.
+ * budget to the goodput planner. Without a lookup (null) it is the model alone under the planner
+ * ({@code specblock}): the free tree is empty, and the planner decides whether a forward pays and how much of
+ * its tree to verify.
  */
 public final class HybridDrafter implements Drafter {
     private final String name;
@@ -58,7 +60,7 @@ public final class HybridDrafter implements Drafter {
 
     @Override
     public DraftSession newSession() {
-        return new Session(lookup.newSession(), model == null ? null : model.newSession());
+        return new Session(lookup == null ? null : lookup.newSession(), model == null ? null : model.newSession());
     }
 
     /** Lookup for each session, then the model for those whose budget buys forwards, as one batched proposal. */
@@ -104,7 +106,9 @@ public final class HybridDrafter implements Drafter {
 
         @Override
         public void start(int[] prompt, float[] promptHidden, int firstToken) {
-            l.start(prompt, promptHidden, firstToken);
+            if (l != null) {
+                l.start(prompt, promptHidden, firstToken);
+            }
             if (m != null) {
                 m.start(prompt, promptHidden, firstToken);
             }
@@ -112,7 +116,9 @@ public final class HybridDrafter implements Drafter {
 
         @Override
         public void commit(int[] newTokens, float[] hiddenBefore) {
-            l.commit(newTokens, hiddenBefore);
+            if (l != null) {
+                l.commit(newTokens, hiddenBefore);
+            }
             if (m != null) {
                 m.commit(newTokens, hiddenBefore);
             }
@@ -126,7 +132,7 @@ public final class HybridDrafter implements Drafter {
 
         DraftTree lookupOnly(DraftBudget budget) {
             last = DraftStats.NONE;
-            return l.propose(budget);
+            return l == null ? new DraftTree() : l.propose(budget);
         }
 
         boolean wantsModel(DraftBudget budget) {
@@ -145,7 +151,9 @@ public final class HybridDrafter implements Drafter {
 
         @Override
         public void close() {
-            l.close();
+            if (l != null) {
+                l.close();
+            }
             if (m != null) {
                 m.close();
             }

@@ -45,7 +45,7 @@ public final class SpecBlockDrafter implements Drafter {
 
     public static SpecBlockDrafter withRankHead(Supplier<DrafterVersion> versions, DrafterConfig config,
                                                 int cacheCapacity) {
-        return new SpecBlockDrafter("specblock", versions, config.rankPolicy(), config, cacheCapacity,
+        return new SpecBlockDrafter("specblock-fixed", versions, config.rankPolicy(), config, cacheCapacity,
                 Integer.MAX_VALUE);
     }
 

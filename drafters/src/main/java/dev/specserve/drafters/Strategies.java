@@ -8,12 +8,14 @@ import java.util.function.Supplier;
 
 /**
  * Drafting strategies by name. {@code auto} (the default) lets the goodput planner choose, every round, between
- * plain decoding, suffix lookup and SpecBlock forwards; the others draft a fixed budget and stay for ablation.
+ * plain decoding, suffix lookup and SpecBlock forwards; {@code specblock} is the SpecBlock drafter alone under
+ * the same planner (whether a forward pays, and how much of its rank-head tree to verify). The others draft a
+ * fixed budget and stay for ablation ({@code specblock-fixed}: the rank head's tree verified as drafted).
  */
 public final class Strategies {
     public static final String DEFAULT = "auto";
-    public static final List<String> NAMES = List.of("none", "ngram", "suffix", "eagle", "specblock-static", "specblock",
-            "hybrid", "auto");
+    public static final List<String> NAMES = List.of("none", "ngram", "suffix", "eagle", "specblock-static",
+            "specblock-fixed", "specblock", "hybrid", "auto");
 
     private Strategies() {}
 
@@ -30,7 +32,9 @@ public final class Strategies {
                             .withMaxCatchUp(GoodputPlanner.MODEL_CATCH_UP), config.autoBudget());
             case "eagle" -> new EagleDrafter(versions, config, cacheCapacity);
             case "specblock-static" -> SpecBlockDrafter.staticTopK(versions, config, cacheCapacity);
-            case "specblock" -> SpecBlockDrafter.withRankHead(versions, config, cacheCapacity);
+            case "specblock-fixed" -> SpecBlockDrafter.withRankHead(versions, config, cacheCapacity);
+            case "specblock" -> new HybridDrafter("specblock", null, SpecBlockDrafter.withRankHead(versions, config,
+                    cacheCapacity).withMaxCatchUp(GoodputPlanner.MODEL_CATCH_UP), config.autoBudget());
             default -> throw new IllegalArgumentException("unknown strategy '" + name + "'; known: " + String.join(", ", NAMES));
         };
     }

@@ -90,7 +90,7 @@ class BatchedDraftingTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"specblock", "specblock-static", "hybrid"})
+    @ValueSource(strings = {"specblock-fixed", "specblock", "specblock-static", "hybrid"})
     void sequencesDraftedTogetherGetTheTreesTheyGetAloneInOneDrafterCallPerStep(String strategy) {
         Drafter drafter = stack.strategy(strategy, DrafterConfig.expanding());
         List<Prefilled> prompts = PROMPTS.stream().map(BatchedDraftingTest::prefill).toList();
@@ -132,7 +132,7 @@ class BatchedDraftingTest {
 
     @Test
     void aSequenceCatchingUpOnItsWholePromptDraftsInItsOwnCallNotPaddingTheOthersToItsLength() {
-        Drafter drafter = stack.strategy("specblock", DrafterConfig.defaults());
+        Drafter drafter = stack.strategy("specblock-fixed", DrafterConfig.defaults());
         List<Prefilled> prompts = List.of(prefill(PROMPTS.get(0)), prefill(PROMPTS.get(2)), prefill(String.join("", PROMPTS)));
         List<DraftSession> together = sessions(drafter, prompts);
         List<DraftSession> alone = sessions(drafter, prompts);

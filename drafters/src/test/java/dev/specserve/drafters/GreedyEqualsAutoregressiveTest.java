@@ -73,7 +73,8 @@ class GreedyEqualsAutoregressiveTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"ngram", "suffix", "eagle", "specblock-static", "specblock", "hybrid", "auto"})
+    @ValueSource(strings = {"ngram", "suffix", "eagle", "specblock-static", "specblock-fixed", "specblock",
+            "hybrid", "auto"})
     void greedyOutputOfEveryStrategyEqualsAutoregressiveDecodingOnHeldOutPromptsOfBothDomains(String strategy) {
         List<String> prompts = heldOutPrompts;
         assertThat(prompts).hasSizeGreaterThanOrEqualTo(20);

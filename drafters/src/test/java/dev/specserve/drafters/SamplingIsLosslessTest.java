@@ -39,7 +39,8 @@ class SamplingIsLosslessTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"ngram", "suffix", "eagle", "specblock-static", "specblock", "hybrid", "auto"})
+    @ValueSource(strings = {"ngram", "suffix", "eagle", "specblock-static", "specblock-fixed", "specblock", "hybrid",
+            "auto"})
     void sampledContinuationsAreDistributedLikeAutoregressiveSampling(String strategy) {
         assertDistributedLikeAutoregressive(strategy, histogram(strategy));
     }
@@ -192,7 +193,7 @@ class SamplingIsLosslessTest {
      * on a repetitive prompt (where lookup drafts repeat, so the penalties bite) are compared jointly.
      */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"specblock", "suffix", "auto"})
+    @ValueSource(strings = {"specblock-fixed", "suffix", "auto"})
     void samplingWithPenaltiesAndLogitBiasStaysLossless(String strategy) {
         String prompt = "x = [1, 2, 3]\ny = [1, 2, 3]\nz = [1, 2, 3]\nw = [1, 2, 3]\nv = [1,";
         if (penalisedReference == null) {

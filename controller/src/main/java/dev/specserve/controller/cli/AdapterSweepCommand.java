@@ -40,7 +40,9 @@ final class AdapterSweepCommand implements Callable<Integer> {
             description = "Label smoothing values (default: ${DEFAULT-VALUE}).")
     List<Double> smoothings;
 
-    @Option(names = "--strategy", defaultValue = "specblock", description = "specblock or specblock-static "
+    @Option(names = "--strategy", defaultValue = "specblock-fixed", description = "specblock-fixed or "
+            + "specblock-static (a fixed drafting budget, so tau measures the adapter alone), or specblock (the goodput "
+            + "planner decides how much of the drafter to use, as when serving) "
             + "(default: ${DEFAULT-VALUE}).")
     String strategy;
 
@@ -55,8 +57,9 @@ final class AdapterSweepCommand implements Callable<Integer> {
         if (!List.of("A", "B").contains(domain)) {
             throw new IllegalArgumentException("--domain must be A or B, got '" + domain + "'");
         }
-        if (!List.of("specblock", "specblock-static").contains(strategy)) {
-            throw new IllegalArgumentException("--strategy must be specblock or specblock-static, got '" + strategy + "'");
+        if (!List.of("specblock-fixed", "specblock-static", "specblock").contains(strategy)) {
+            throw new IllegalArgumentException("--strategy must be specblock-fixed, specblock-static or specblock, got '"
+                    + strategy + "'");
         }
         List<String> prompts = BenchPrompts.load(domain.equals("A") ? "python-stream.jsonl" : "java-stream.jsonl");
         if (requests < 1 || 2 * requests > prompts.size()) {

@@ -29,7 +29,7 @@ final class BenchCommand implements Callable<Integer> {
             description = "One {\"prompt\": ...} per line (default: bench/prompts/python-heldout.jsonl).")
     Path prompts;
 
-    @Option(names = "--strategies", split = ",", defaultValue = "none,ngram,suffix,eagle,specblock-static,specblock,hybrid,auto",
+    @Option(names = "--strategies", split = ",", defaultValue = "none,ngram,suffix,eagle,specblock-static,specblock-fixed,specblock,hybrid,auto",
             description = "Comma-separated strategies; 'none' is the speedup baseline (default: ${DEFAULT-VALUE}).")
     List<String> strategies;
 

@@ -30,12 +30,12 @@ final class DraftOptions {
     int eagleTopK;
 
     @Option(names = "--rank-coverage", defaultValue = "0.5",
-            description = "specblock: branch until the rank head's coverage probability reaches this; 0 = argmax "
+            description = "specblock, specblock-fixed, auto: branch until the rank head's coverage probability reaches this; 0 = argmax "
                     + "class (default: ${DEFAULT-VALUE}).")
     double rankCoverage;
 
     @Option(names = "--rank-floor", defaultValue = "0.2",
-            description = "specblock: drop slots whose 10-branch coverage probability is below this "
+            description = "specblock, specblock-fixed, auto: drop slots whose 10-branch coverage probability is below this "
                     + "(default: ${DEFAULT-VALUE}).")
     double rankFloor;
 

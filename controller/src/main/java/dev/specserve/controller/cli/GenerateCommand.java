@@ -22,7 +22,7 @@ final class GenerateCommand implements Callable<Integer> {
     int maxTokens;
 
     @Option(names = "--strategy", defaultValue = "auto",
-            description = "auto, or for ablation none, ngram, suffix, eagle, specblock-static, specblock, hybrid "
+            description = "auto, specblock, or for ablation none, ngram, suffix, eagle, specblock-static, specblock-fixed, hybrid "
                     + "(default: ${DEFAULT-VALUE}).")
     String strategy;
 

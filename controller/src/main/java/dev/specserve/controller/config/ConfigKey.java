@@ -17,8 +17,9 @@ public enum ConfigKey {
             "Requests waiting beyond the running batch; more are refused with 429."),
     MAX_TOKENS_LIMIT("max_tokens_limit", Type.POSITIVE_INT, "512", "Largest max_tokens a request may ask for."),
     STRATEGY("strategy", Type.STRING, "auto",
-            "Default drafting strategy: auto (goodput planner over suffix lookup and SpecBlock), or for ablation none, "
-                    + "ngram, suffix, eagle, specblock-static, specblock, hybrid."),
+            "Default drafting strategy: auto (goodput planner over suffix lookup and SpecBlock), specblock (SpecBlock "
+                    + "alone under the planner), or for ablation none, ngram, suffix, eagle, specblock-static, "
+                    + "specblock-fixed, hybrid."),
     REQUEST_TIMEOUT_MS("request_timeout_ms", Type.NON_NEGATIVE_LONG, "120000",
             "Per-request generation timeout in ms (0 = none)."),
     PREFIX_CACHE_BYTES("prefix_cache_bytes", Type.NON_NEGATIVE_LONG, "268435456",

@@ -201,7 +201,7 @@ class HttpApiTest {
 
     @Test
     void metrics_render_the_speculative_decoding_meters_in_prometheus_text_after_a_request() throws Exception {
-        complete(greedy("for i in range(10):", 12).put("strategy", "specblock"));
+        complete(greedy("for i in range(10):", 12).put("strategy", "specblock-fixed"));
         complete(greedy("x = [1, 2, 3]\ny = [1, 2, 3]\nz = [1, 2, 3]\nw = [1,", 16).put("strategy", "suffix"));
 
         HttpResponse<Buffer> r = client.get("/metrics").send().await(10, SECONDS);

@@ -365,6 +365,7 @@ public final class GoodputPlanner {
         m.put("verify_cost_per_kv_kilorow_ms", v[2]);
         m.put("draft_cost_intercept_ms", d[0]);
         m.put("draft_cost_per_row_ms", d[1]);
+        m.put("cost_outliers_left_out", (double) (verifyCost.outliers() + draftCost.outliers()));
         m.put("plain_step_ratio", plannedRounds == 0 ? 0 : (double) plainSteps / plannedRounds);
         m.put("model_call_ratio", plannedRounds == 0 ? 0 : (double) modelCalls / plannedRounds);
         m.put("model_batch_mean", modelProposals == 0 ? 0 : (double) modelCalls / modelProposals);

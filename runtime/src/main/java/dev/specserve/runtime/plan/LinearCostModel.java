@@ -10,9 +10,20 @@ import org.apache.commons.math3.linear.RealVector;
 /**
  * A cost in milliseconds, linear in a few features, refitted continuously from measurements: ridge
  * regression over a sliding window of recent samples, shrunk toward a prior (from a start-up profile), so
- * a window with little spread in the features cannot produce a wild fit. Not thread-safe.
+ * a window with little spread in the features cannot produce a wild fit.
+ *
+ * <p>A sample more than {@link #OUTLIER_FACTOR} times the current prediction is left out of the fit and counted
+ * ({@link #outliers()}): a session's first run, a collection pause or a preempted thread would otherwise hold
+ * the fit up until the window forgets it, and a planner that then stops buying the option never observes it
+ * again to correct it. {@link #REGIME_CHANGE} such samples in a row are a real change of cost: from then on they are
+ * fitted until one is not an outlier.
+ * Not thread-safe.
  */
 public final class LinearCostModel {
+    /** A sample above this multiple of the prediction is an outlier. */
+    static final double OUTLIER_FACTOR = 4;
+    /** Outliers in a row after which the cost is taken to have changed and they are fitted. */
+    static final int REGIME_CHANGE = 8;
     private final String name;
     private final int window;
     private final int refitEvery;
@@ -24,6 +35,8 @@ public final class LinearCostModel {
     private int count;
     private long total;
     private int sinceFit;
+    private long outliers;
+    private int outliersInARow;
 
     /**
      * @param prior      coefficients before any measurement
@@ -57,6 +70,12 @@ public final class LinearCostModel {
 
     public void observe(double ms, double... x) {
         if (x.length != theta.length || !Double.isFinite(ms)) {
+            return;
+        }
+        if (ms <= OUTLIER_FACTOR * predict(x)) {
+            outliersInARow = 0;
+        } else if (++outliersInARow <= REGIME_CHANGE) {
+            outliers++;
             return;
         }
         int slot = (int) (total % window);
@@ -128,9 +147,14 @@ public final class LinearCostModel {
         return total;
     }
 
+    /** Samples left out of the fit as outliers so far. */
+    public long outliers() {
+        return outliers;
+    }
+
     @Override
     public String toString() {
         return name + Arrays.toString(Arrays.stream(theta).map(v -> Math.round(v * 1e4) / 1e4).toArray())
-                + " after " + total + " samples";
+                + " after " + total + " samples" + (outliers > 0 ? " (" + outliers + " outliers left out)" : "");
     }
 }
