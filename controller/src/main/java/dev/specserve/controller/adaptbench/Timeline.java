@@ -16,7 +16,9 @@ import java.util.Set;
 /**
  * What happened during one policy's run, in order: every verification round (when, in which phase, how many
  * tokens, with which drafter version) and the events derived from them. A swap is a round whose version
- * differs from the round before; version ids only grow, so a change to a lower id is a rollback. An update is
+ * differs from the last round that used the drafter; version ids only grow, so a change to a lower id is a
+ * rollback. Version 0 is a round without the drafter (a planner's plain step or a lookup-only tree): it marks
+ * nothing, and {@code versions_used} leaves it out. An update is
  * an increase of the controller's update count, polled by the caller. Times are seconds since the run start,
  * supplied by the caller, so the derivation needs no clock.
  */
@@ -43,18 +45,22 @@ public final class Timeline {
     private final List<VersionChange> swaps = new ArrayList<>();
     private final List<VersionChange> rollbacks = new ArrayList<>();
     private final List<Update> updates = new ArrayList<>();
+    private long lastVersion;
     private int updatesSeen;
     private double trainingSecondsSeen;
 
-    /** Records a round; a version different from the previous round's marks a swap or a rollback. */
+    /**
+     * Records a round; a version different from the last drafter round's marks a swap or a rollback, and
+     * version 0 (no drafter in this round) marks nothing.
+     */
     public synchronized void round(double seconds, String phase, int tokens, long version) {
-        if (!rounds.isEmpty()) {
-            long previous = rounds.get(rounds.size() - 1).version();
-            if (version > previous) {
-                swaps.add(new VersionChange(seconds, previous, version));
-            } else if (version < previous) {
-                rollbacks.add(new VersionChange(seconds, previous, version));
+        if (version != 0) {
+            if (lastVersion != 0 && version > lastVersion) {
+                swaps.add(new VersionChange(seconds, lastVersion, version));
+            } else if (lastVersion != 0 && version < lastVersion) {
+                rollbacks.add(new VersionChange(seconds, lastVersion, version));
             }
+            lastVersion = version;
         }
         rounds.add(new Round(seconds, phase, tokens, version));
     }
@@ -161,7 +167,7 @@ public final class Timeline {
     /** A few numbers for the JSON results (the rounds themselves go to the CSV). */
     public synchronized Map<String, Object> summary() {
         Set<Long> versions = new LinkedHashSet<>();
-        rounds.forEach(r -> versions.add(r.version()));
+        rounds.stream().filter(r -> r.version() != 0).forEach(r -> versions.add(r.version()));
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("rounds", rounds.size());
         out.put("versions_used", List.copyOf(versions));

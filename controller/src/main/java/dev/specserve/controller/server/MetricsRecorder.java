@@ -60,7 +60,9 @@ public final class MetricsRecorder implements EngineListener {
             "draft_cost_per_row_ms", "Goodput planner's drafter cost model: ms per row fed",
             "plain_step_ratio", "Share of planned rounds the goodput planner decoded plainly (no draft)",
             "model_call_ratio", "Share of planned rounds in which the goodput planner bought a drafter forward",
-            "model_batch_mean", "Mean sequences per batched drafter proposal the goodput planner bought");
+            "model_batch_mean", "Mean sequences per batched drafter proposal the goodput planner bought",
+            "cost_outliers_left_out", "Timed forwards the goodput planner's cost models left out of their fit as "
+                    + "outliers (over 4x the prediction)");
     private final Counter[] numDraftTokens = new Counter[4];
     private final Counter[] numAcceptedTokens = new Counter[4];
     private final AtomicReferenceArray<Counter> acceptedPerPosition = new AtomicReferenceArray<>(MAX_POSITIONS + 1);

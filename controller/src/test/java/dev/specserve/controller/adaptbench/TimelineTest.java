@@ -34,6 +34,19 @@ class TimelineTest {
     }
 
     @Test
+    void roundsWithoutTheDrafterMarkNothingAndTheNextDrafterRoundComparesWithTheLastOne() {
+        timeline.round(0.1, "A", 3, 1);
+        timeline.round(0.2, "A", 1, 0); // a planner's plain step: no drafter version
+        timeline.round(0.3, "A", 2, 1);
+        timeline.round(0.4, "A", 1, 0);
+        timeline.round(0.5, "A", 3, 2);
+
+        assertThat(timeline.swaps()).containsExactly(new VersionChange(0.5, 1, 2));
+        assertThat(timeline.rollbacks()).isEmpty();
+        assertThat(timeline.summary().get("versions_used")).isEqualTo(java.util.List.of(1L, 2L));
+    }
+
+    @Test
     void aChangeBackToALowerVersionIsARollbackNotASwap() {
         timeline.round(0.1, "A", 3, 1);
         timeline.round(0.2, "A", 1, 4);

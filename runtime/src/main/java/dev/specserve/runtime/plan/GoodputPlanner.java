@@ -5,6 +5,7 @@ import dev.specserve.runtime.spec.DraftBudget;
 import dev.specserve.runtime.spec.DraftTree;
 import dev.specserve.runtime.spec.RoundResult;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.WeakHashMap;
@@ -40,7 +41,7 @@ public final class GoodputPlanner {
 
     private final AcceptanceModel acceptance = new AcceptanceModel();
     private final LongSupplier clock;
-    private final LinearCostModel verifyCost;
+    private final VerifyCost verifyCost = new VerifyCost();
     private final LinearCostModel draftCost;
     private final Map<PlannedSequence, SeqState> states = new WeakHashMap<>();
     private int modelReach = 4;
@@ -51,8 +52,6 @@ public final class GoodputPlanner {
     private long lastModelRound;
     private double predictedAccepted;
     private double actualAccepted;
-    private double predictedMs;
-    private double actualMs;
 
     public GoodputPlanner() {
         this(System::nanoTime);
@@ -61,8 +60,6 @@ public final class GoodputPlanner {
     /** @param clock nanoseconds, for timing drafter calls (tests pass a simulated clock) */
     GoodputPlanner(LongSupplier clock) {
         this.clock = clock;
-        // verify ms ~ a + b * tokens + c * attention work (tokens x columns / 1024); refined by calibrate()
-        this.verifyCost = new LinearCostModel("verify", new double[] {3.0, 0.2, 1.0}, 512, 16, 4);
         // drafter call ms ~ a + b * rows fed
         this.draftCost = new LinearCostModel("draft", new double[] {1.0, 0.05}, 256, 8, 4);
     }
@@ -136,35 +133,49 @@ public final class GoodputPlanner {
     }
 
     /**
-     * Chooses the adaptive sequences for which a model forward's expected gain beats its cost, then drafts them
-     * in one batched proposal. The model's calls are shared, so the first buyer pays the call's fixed cost and
-     * each further one only its rows.
+     * Chooses the adaptive sequences for which a model forward pays, then drafts them in one batched proposal.
+     * The model's calls are shared and a batch is verified padded to its widest tree, so buying is decided for
+     * the batch as a whole: the candidates are ranked by their own expected gain, and the planner buys for the
+     * best k of them, the k (0 included) with the highest expected goodput. Deciding one sequence at a time
+     * would charge the first buyer the call's fixed cost and every sequence's padding, and refuse a forward
+     * that pays once a second sequence shares it.
      */
     private double buyModelForwards(List<? extends PlannedSequence> batch, DraftTree[] trees, double[][] values,
                                     int batchColumns, double draftMs) {
-        List<Integer> buyers = new ArrayList<>();
-        int rows = 0;
-        double callMs = 0;
+        List<Integer> candidates = new ArrayList<>();
+        Map<Integer, double[]> merged = new HashMap<>();
+        Map<Integer, Double> gains = new HashMap<>();
         for (int i = 0; i < batch.size(); i++) {
             PlannedSequence s = batch.get(i);
             if (!s.adaptive() || !s.hasModel() || s.budget().empty() || s.budget().maxForwards() == 0) {
                 continue;
             }
-            int seqRows = Math.min(state(s).tokensSinceModel, MODEL_CATCH_UP) + modelReach;
-            double withMs = draftCost.predict(1, rows + seqRows);
-            double before = choose(batch, trees, values, batchColumns, draftMs + callMs).goodput;
-            double[] saved = values[i];
-            values[i] = NodeRanking.mergeDescending(saved, modelGain(s, trees[i]));
-            double after = choose(batch, trees, values, batchColumns, draftMs + withMs).goodput;
-            boolean explore = (buyers.isEmpty() && plannedRounds - lastModelRound >= EXPLORE_EVERY)
-                    || acceptance.modelEvidence() < COLD_START_CALLS;
-            if (after > before || explore) {
-                buyers.add(i);
-                rows += seqRows;
-                callMs = withMs;
-            } else {
-                values[i] = saved;
+            double[] gain = modelGain(s, trees[i]);
+            candidates.add(i);
+            merged.put(i, NodeRanking.mergeDescending(values[i], gain));
+            gains.put(i, NodeRanking.sum(gain, gain.length));
+        }
+        candidates.sort((x, y) -> Double.compare(gains.get(y), gains.get(x)));
+        double[][] trial = values.clone();
+        double best = choose(batch, trees, values, batchColumns, draftMs).goodput;
+        int bestK = 0;
+        int rows = 0;
+        for (int k = 1; k <= candidates.size(); k++) {
+            int i = candidates.get(k - 1);
+            rows += seqRows(batch.get(i));
+            trial[i] = merged.get(i);
+            double g = choose(batch, trees, trial, batchColumns, draftMs + draftCost.predict(1, rows)).goodput;
+            if (g > best) {
+                best = g;
+                bestK = k;
             }
+        }
+        boolean explore = !candidates.isEmpty() && (plannedRounds - lastModelRound >= EXPLORE_EVERY
+                || acceptance.modelEvidence() < COLD_START_CALLS);
+        List<Integer> buyers = new ArrayList<>(candidates.subList(0, bestK == 0 && explore ? 1 : bestK));
+        rows = 0;
+        for (int i : buyers) {
+            rows += seqRows(batch.get(i));
         }
         if (buyers.isEmpty()) {
             return draftMs;
@@ -190,6 +201,11 @@ public final class GoodputPlanner {
             values[i] = sortedValues(batch.get(i), trees[i]);
         }
         return draftMs + ms;
+    }
+
+    /** Rows a model forward for {@code s} feeds: its pending context pairs (at most the catch-up) and a block. */
+    private int seqRows(PlannedSequence s) {
+        return Math.min(state(s).tokensSinceModel, MODEL_CATCH_UP) + modelReach;
     }
 
     /**
@@ -271,29 +287,8 @@ public final class GoodputPlanner {
 
     // ------------------------------------------------------------------ costs
 
-    /**
-     * Features of a verification padded to {@code widest} nodes per sequence: a fixed cost, tokens computed,
-     * and KV rows read ({@code columns} per sequence: its past, or when batched the pool's stride, the longest
-     * past rounded up to a bucket, which every sequence of the batch attends over).
-     */
-    static double[] verifyFeatures(int batch, int widest, int columns) {
-        double rows = widest + 1;
-        return new double[] {1, batch * rows, batch * (double) columns / 1024.0};
-    }
-
     private double predictVerify(List<? extends PlannedSequence> batch, int widest, int batchColumns) {
-        return verifyCost.predict(features(batch, widest, batchColumns));
-    }
-
-    private static double[] features(List<? extends PlannedSequence> batch, int widest, int batchColumns) {
-        if (batch.size() == 1 || batchColumns < 0) {
-            int past = 0;
-            for (PlannedSequence s : batch) {
-                past = Math.max(past, s.pastLength());
-            }
-            return verifyFeatures(batch.size(), widest, past);
-        }
-        return verifyFeatures(batch.size(), widest, batchColumns);
+        return verifyCost.predict(batch, widest, batchColumns);
     }
 
     /** A measured verification (forward plus acceptance) of {@code trees} for {@code batch}. */
@@ -303,20 +298,12 @@ public final class GoodputPlanner {
         for (DraftTree t : trees) {
             widest = Math.max(widest, t.size());
         }
-        double[] x = features(batch, widest, batchColumns);
-        predictedMs += verifyCost.predict(x);
-        actualMs += nanos / 1e6;
-        verifyCost.observe(nanos / 1e6, x);
+        verifyCost.observe(batch, widest, batchColumns, nanos / 1e6);
     }
 
     /** Replaces the verify-cost prior with a fit to profiled forwards: (tree nodes, past, ms) triples. */
     public synchronized void calibrate(List<double[]> profile) {
-        LinearCostModel fit = new LinearCostModel("profile", verifyCost.coefficients(), profile.size(),
-                profile.size(), 1e-3);
-        for (double[] p : profile) {
-            fit.observe(p[2], verifyFeatures(1, (int) p[0], (int) p[1]));
-        }
-        verifyCost.resetPrior(fit.coefficients());
+        verifyCost.calibrate(profile);
     }
 
     // ------------------------------------------------------------------ learning
@@ -375,7 +362,7 @@ public final class GoodputPlanner {
     @Override
     public synchronized String toString() {
         return String.format("goodput planner: %s, %s, model calls %d, plain steps %d of %d rounds, accepted "
-                        + "tokens predicted/actual %.0f/%.0f, verify ms predicted/actual %.0f/%.0f", verifyCost, draftCost,
-                modelCalls, plainSteps, plannedRounds, predictedAccepted, actualAccepted, predictedMs, actualMs);
+                        + "tokens predicted/actual %.0f/%.0f, %s", verifyCost, draftCost, modelCalls, plainSteps,
+                plannedRounds, predictedAccepted, actualAccepted, verifyCost.predictedAgainstActual());
     }
 }

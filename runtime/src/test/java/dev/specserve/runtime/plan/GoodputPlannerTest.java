@@ -215,6 +215,33 @@ class GoodputPlannerTest {
     }
 
     @Test
+    void aForwardThatPaysOnlyWhenTheBatchSharesItIsBoughtForTheBatch() {
+        // verify tokens are dear (0.5 ms each, padded to the widest tree for both sequences): one sequence's
+        // 4-deep model chain does not pay for both sequences' padding, the two chains together do
+        GoodputPlanner planner = plannerWithCosts(2.0, 0.5);
+        List<Integer> proposals = new ArrayList<>();
+        List<SharedChain> batch = List.of(new SharedChain(proposals), new SharedChain(proposals));
+        SplittableRandom rng = new SplittableRandom(7);
+        for (SharedChain seq : batch) { // the model's chains have been verified before: its acceptance is known
+            DraftTree modelTree = seq.propose(new DraftBudget(16, 12));
+            for (int r = 0; r < 50; r++) {
+                planner.observe(seq, modelTree, round(modelTree, src -> (src & DraftTree.MODEL) != 0 ? 0.95 : 0.0, rng, 1));
+            }
+        }
+        proposals.clear();
+        for (int r = 0; r < 100; r++) {
+            DraftTree[] trees = planner.draft(batch, 128);
+            for (int i = 0; i < batch.size(); i++) {
+                planner.observe(batch.get(i), trees[i], round(trees[i], src -> (src & DraftTree.MODEL) != 0 ? 0.95 : 0.0,
+                        rng, 1));
+            }
+        }
+
+        assertThat(proposals).as("rounds with a model proposal, of 100").hasSizeGreaterThan(80);
+        assertThat(proposals.subList(proposals.size() - 10, proposals.size())).as("for both sequences").containsOnly(2);
+    }
+
+    @Test
     void aDrafterUpdateIsFollowedWithinAFewRounds() {
         GoodputPlanner planner = plannerWithCosts(4.0, 0.05);
         Chain seq = new Chain(true, new DraftBudget(16, 12));
