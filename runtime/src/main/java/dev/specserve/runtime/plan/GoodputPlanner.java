@@ -5,7 +5,6 @@ import dev.specserve.runtime.spec.DraftBudget;
 import dev.specserve.runtime.spec.DraftTree;
 import dev.specserve.runtime.spec.RoundResult;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.WeakHashMap;
@@ -142,41 +141,44 @@ public final class GoodputPlanner {
      */
     private double buyModelForwards(List<? extends PlannedSequence> batch, DraftTree[] trees, double[][] values,
                                     int batchColumns, double draftMs) {
+        int b = batch.size();
         List<Integer> candidates = new ArrayList<>();
-        Map<Integer, double[]> merged = new HashMap<>();
-        Map<Integer, Double> gains = new HashMap<>();
-        for (int i = 0; i < batch.size(); i++) {
+        double[][] merged = new double[b][];
+        double[] gains = new double[b];
+        for (int i = 0; i < b; i++) {
             PlannedSequence s = batch.get(i);
             if (!s.adaptive() || !s.hasModel() || s.budget().empty() || s.budget().maxForwards() == 0) {
                 continue;
             }
             double[] gain = modelGain(s, trees[i]);
             candidates.add(i);
-            merged.put(i, NodeRanking.mergeDescending(values[i], gain));
-            gains.put(i, NodeRanking.sum(gain, gain.length));
+            merged[i] = NodeRanking.mergeDescending(values[i], gain);
+            gains[i] = NodeRanking.sum(gain, gain.length);
         }
-        candidates.sort((x, y) -> Double.compare(gains.get(y), gains.get(x)));
+        candidates.sort((x, y) -> Double.compare(gains[y], gains[x]));
         double[][] trial = values.clone();
         double best = choose(batch, trees, values, batchColumns, draftMs).goodput;
         int bestK = 0;
+        int bestRows = 0;
         int rows = 0;
         for (int k = 1; k <= candidates.size(); k++) {
             int i = candidates.get(k - 1);
             rows += seqRows(batch.get(i));
-            trial[i] = merged.get(i);
+            trial[i] = merged[i];
             double g = choose(batch, trees, trial, batchColumns, draftMs + draftCost.predict(1, rows)).goodput;
             if (g > best) {
                 best = g;
                 bestK = k;
+                bestRows = rows;
             }
         }
-        boolean explore = !candidates.isEmpty() && (plannedRounds - lastModelRound >= EXPLORE_EVERY
-                || acceptance.modelEvidence() < COLD_START_CALLS);
-        List<Integer> buyers = new ArrayList<>(candidates.subList(0, bestK == 0 && explore ? 1 : bestK));
-        rows = 0;
-        for (int i : buyers) {
-            rows += seqRows(batch.get(i));
+        if (bestK == 0 && !candidates.isEmpty() && (plannedRounds - lastModelRound >= EXPLORE_EVERY
+                || acceptance.modelEvidence() < COLD_START_CALLS)) {
+            bestK = 1; // explore: keep the model's evidence fresh
+            bestRows = seqRows(batch.get(candidates.get(0)));
         }
+        List<Integer> buyers = candidates.subList(0, bestK);
+        rows = bestRows;
         if (buyers.isEmpty()) {
             return draftMs;
         }
