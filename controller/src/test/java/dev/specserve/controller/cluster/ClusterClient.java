@@ -88,10 +88,12 @@ public final class ClusterClient implements AutoCloseable {
 
     /**
      * Streams one completion to its end. Fails with a clear message when the replica reports an error (e.g. it
-     * is stopping), leaves the cluster, or sends nothing for the stream timeout.
+     * is stopping), leaves the cluster, or sends nothing for the stream timeout; a start reply that does not come
+     * within the stream timeout (the replica stopped between taking the request and answering) fails it too.
      */
     public Future<Streamed> stream(JsonObject request, java.util.function.Consumer<JsonObject> onChunk) {
-        return vertx.eventBus().<JsonObject>request(GENERATE_STREAM, request).compose(m -> {
+        DeliveryOptions start = new DeliveryOptions().setSendTimeout(streamTimeoutMillis);
+        return vertx.eventBus().<JsonObject>request(GENERATE_STREAM, request, start).compose(m -> {
             JsonObject started = m.body();
             String node = started.getString("node");
             Promise<Streamed> result = Promise.promise();

@@ -22,6 +22,8 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -113,17 +115,27 @@ class ClusteredEventBusTest {
         assertThat(types).contains("token").endsWith("done");
     }
 
-    /** Starts slow streams until one runs on b (a stream's start reply is immediate; the engines say where). */
+    /**
+     * Starts slow streams until one runs on b (the engines say where), then waits until every stream that has not
+     * failed has had a chunk: only then is the client listening on each stream's address, so stopping b cannot fall
+     * between b taking a stream and the client hearing where it runs.
+     */
     static List<Future<ClusterClient.Streamed>> occupyB(String prompt) {
-        JsonObject slow = greedy(prompt, 400).put("domain", TestServer.SLOW);
+        JsonObject slow = greedy(prompt, 400).put("domain", TestServer.SLOW).put("strategy", "none");
         List<Future<ClusterClient.Streamed>> streams = new ArrayList<>();
+        List<AtomicInteger> chunks = new ArrayList<>();
         for (int i = 0; i < 6 && b.engine.running() == 0; i++) {
-            streams.add(client.stream(slow, c -> {}));
+            AtomicInteger seen = new AtomicInteger();
+            chunks.add(seen);
+            streams.add(client.stream(slow, c -> seen.incrementAndGet()));
             int started = streams.size();
             TestServer.awaitCondition(() -> a.engine.running() + b.engine.running() >= Math.min(started, 2)
                     || b.engine.running() > 0, Duration.ofSeconds(20), "the stream started");
         }
         assertThat(b.engine.running()).as("a stream runs on b").isPositive();
+        TestServer.awaitCondition(() -> IntStream.range(0, streams.size())
+                .allMatch(i -> streams.get(i).failed() || chunks.get(i).get() > 0), Duration.ofSeconds(20),
+                "every running stream has had a chunk");
         return streams;
     }
 
