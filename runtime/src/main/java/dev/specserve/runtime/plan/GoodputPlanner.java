@@ -270,7 +270,7 @@ public final class GoodputPlanner {
                     widest = Math.max(widest, takes[i]);
                 }
             }
-            double ms = draftMs + predictVerify(batch, widest, batchColumns);
+            double ms = draftMs + verifyCost.predict(batch, widest, batchColumns);
             double g = tokens / Math.max(ms, 1e-3);
             if (best == null || g > best.goodput) {
                 best = new Choice(g, l, takes.clone());
@@ -288,10 +288,6 @@ public final class GoodputPlanner {
     }
 
     // ------------------------------------------------------------------ costs
-
-    private double predictVerify(List<? extends PlannedSequence> batch, int widest, int batchColumns) {
-        return verifyCost.predict(batch, widest, batchColumns);
-    }
 
     /** A measured verification (forward plus acceptance) of {@code trees} for {@code batch}. */
     public synchronized void observeVerify(List<? extends PlannedSequence> batch, DraftTree[] trees,

@@ -1,8 +1,6 @@
 package dev.specserve.runtime.spec;
 
 import dev.specserve.runtime.kv.KvPool;
-import dev.specserve.runtime.kv.KvCache;
-import dev.specserve.runtime.model.Masks;
 import dev.specserve.runtime.model.TargetModel;
 import dev.specserve.runtime.model.TargetOutput;
 import dev.specserve.runtime.plan.GoodputPlanner;
@@ -85,8 +83,8 @@ public final class RoundRunner {
     }
 
     /**
-     * Seeds the planner's verify-cost model with a short profile (tree sizes 0..32 after a short and a long
-     * past, about a hundred forwards), so the first requests are planned on this machine's costs.
+     * Seeds the planner's verify-cost model from a {@link VerifyProfile} once, so the first requests are planned on
+     * this machine's costs.
      */
     public void ensureCalibrated() {
         if (calibrated) {
@@ -96,41 +94,7 @@ public final class RoundRunner {
             if (calibrated) {
                 return;
             }
-            int context = target.info().contextLength();
-            int[] pasts = {Math.min(32, context / 8), Math.min(128, context / 4), Math.min(320, context * 5 / 8)};
-            int[] sizes = {1, 2, 4, 8, 16, 32};
-            KvCache[] caches = new KvCache[pasts.length];
-            for (int k = 0; k < pasts.length; k++) {
-                caches[k] = target.newCache(pasts[k] + 64);
-                int[] fill = new int[pasts[k]];
-                for (int i = 0; i < fill.length; i++) {
-                    fill[i] = i % target.info().vocab();
-                }
-                caches[k].appendAll(target.forward(fill, range(0, fill.length), Masks.causal(fill.length, 0),
-                        caches[k], 1).present(), fill.length);
-            }
-            // one untimed pass, then five timed ones, each over every (past, size): the first forwards of a fresh
-            // process run colder code and caches, and timing the points in turn spreads what is left of that
-            double[][][] ms = new double[pasts.length][sizes.length][5];
-            for (int rep = -1; rep < 5; rep++) {
-                for (int k = 0; k < pasts.length; k++) {
-                    for (int j = 0; j < sizes.length; j++) {
-                        long t0 = System.nanoTime();
-                        target.forward(new int[sizes[j]], range(pasts[k], sizes[j]), Masks.causal(sizes[j], pasts[k]),
-                                caches[k]);
-                        if (rep >= 0) {
-                            ms[k][j][rep] = (System.nanoTime() - t0) / 1e6;
-                        }
-                    }
-                }
-            }
-            List<double[]> profile = new ArrayList<>();
-            for (int k = 0; k < pasts.length; k++) {
-                for (int j = 0; j < sizes.length; j++) {
-                    java.util.Arrays.sort(ms[k][j]);
-                    profile.add(new double[] {sizes[j] - 1, pasts[k], ms[k][j][1]}); // a low median: noise only adds
-                }
-            }
+            List<double[]> profile = VerifyProfile.measure(target);
             planner.calibrate(profile);
             double[] c = planner.verifyCostCoefficients();
             LOG.info("goodput planner calibrated from {} forwards: verify ms = {} + {} x tokens + {} x KV rows/1024 + {} x "
@@ -138,14 +102,6 @@ public final class RoundRunner {
                     String.format("%.2f", c[2]), String.format("%.3f", c[3]));
             calibrated = true;
         }
-    }
-
-    private static int[] range(int from, int count) {
-        int[] r = new int[count];
-        for (int i = 0; i < count; i++) {
-            r[i] = from + i;
-        }
-        return r;
     }
 
     /** Some sequences of a round failed in acceptance; the others' results are still valid. */
