@@ -71,26 +71,15 @@ public final class MetricsRecorder implements EngineListener {
 
     public MetricsRecorder(MeterRegistry registry, GenerationService service) {
         this.registry = registry;
-        timeToFirstToken = Timer.builder("specserve.time_to_first_token")
-                .description("Time from arrival to the first generated token")
-                .serviceLevelObjectives(seconds(0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5,
-                        5, 7.5, 10, 20, 40, 80))
-                .register(registry);
-        interTokenLatency = Timer.builder("specserve.inter_token_latency")
-                .description("Time per output token after the first: each round's time divided by the tokens it emitted")
-                .serviceLevelObjectives(seconds(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3,
-                        0.4, 0.5, 0.75, 1, 2.5, 5, 7.5, 10))
-                .register(registry);
-        e2eLatency = Timer.builder("specserve.e2e_request_latency")
-                .description("Time from arrival to the last token")
-                .serviceLevelObjectives(seconds(0.05, 0.1, 0.3, 0.5, 0.8, 1, 1.5, 2, 2.5, 5, 10, 15, 20, 30, 40, 50,
-                        60, 120, 240, 480))
-                .register(registry);
-        queueTime = Timer.builder("specserve.request_queue_time")
-                .description("Time a request waited in the queue before its prefill")
-                .serviceLevelObjectives(seconds(0.001, 0.005, 0.01, 0.05, 0.1, 0.3, 0.5, 0.8, 1, 1.5, 2, 2.5, 5, 10,
-                        15, 20, 30, 60, 120))
-                .register(registry);
+        timeToFirstToken = timer("specserve.time_to_first_token", "Time from arrival to the first generated token",
+                0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80);
+        interTokenLatency = timer("specserve.inter_token_latency", "Time per output token after the first: each "
+                + "round's time divided by the tokens it emitted", 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1,
+                0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5, 5, 7.5, 10);
+        e2eLatency = timer("specserve.e2e_request_latency", "Time from arrival to the last token",
+                0.05, 0.1, 0.3, 0.5, 0.8, 1, 1.5, 2, 2.5, 5, 10, 15, 20, 30, 40, 50, 60, 120, 240, 480);
+        queueTime = timer("specserve.request_queue_time", "Time a request waited in the queue before its prefill",
+                0.001, 0.005, 0.01, 0.05, 0.1, 0.3, 0.5, 0.8, 1, 1.5, 2, 2.5, 5, 10, 15, 20, 30, 60, 120);
         Gauge.builder("specserve.num_requests_running", service, GenerationService::running).strongReference(true)
                 .description("Requests in the running batch").register(registry);
         Gauge.builder("specserve.num_requests_waiting", service, GenerationService::waiting).strongReference(true)
@@ -212,7 +201,9 @@ public final class MetricsRecorder implements EngineListener {
         return c;
     }
 
-    private static Duration[] seconds(double... s) {
-        return Arrays.stream(s).mapToObj(v -> Duration.ofNanos(Math.round(v * 1e9))).toArray(Duration[]::new);
+    /** A latency timer whose histogram buckets are {@code bucketSeconds}. */
+    private Timer timer(String name, String description, double... bucketSeconds) {
+        return Timer.builder(name).description(description).serviceLevelObjectives(Arrays.stream(bucketSeconds)
+                .mapToObj(v -> Duration.ofNanos(Math.round(v * 1e9))).toArray(Duration[]::new)).register(registry);
     }
 }
