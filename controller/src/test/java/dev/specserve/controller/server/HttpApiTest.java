@@ -231,7 +231,6 @@ class HttpApiTest {
                 "specserve_planner_verify_cost_intercept_ms ",
                 "specserve_planner_verify_cost_per_token_ms ",
                 "specserve_planner_verify_cost_per_kv_kilorow_ms ",
-                "specserve_planner_verify_cost_per_token_kilocolumn_ms ",
                 "specserve_planner_draft_cost_intercept_ms ",
                 "specserve_planner_draft_cost_per_row_ms ",
                 "specserve_planner_plain_step_ratio ",

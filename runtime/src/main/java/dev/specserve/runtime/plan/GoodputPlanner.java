@@ -348,7 +348,6 @@ public final class GoodputPlanner {
         m.put("verify_cost_intercept_ms", v[0]);
         m.put("verify_cost_per_token_ms", v[1]);
         m.put("verify_cost_per_kv_kilorow_ms", v[2]);
-        m.put("verify_cost_per_token_kilocolumn_ms", v[3]);
         m.put("draft_cost_intercept_ms", d[0]);
         m.put("draft_cost_per_row_ms", d[1]);
         m.put("cost_outliers_left_out", (double) (verifyCost.outliers() + draftCost.outliers()));

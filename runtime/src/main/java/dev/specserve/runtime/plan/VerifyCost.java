@@ -3,25 +3,23 @@ package dev.specserve.runtime.plan;
 import java.util.List;
 
 /**
- * What a verification forward costs, in ms: a {@link LinearCostModel} over a fixed cost, the tokens computed, the
- * KV rows read, and the tokens times the columns each attends over (a token's attention grows with the past, so a
- * verified row costs more at a long past and a wide batch than at a short one), seeded by a start-up profile and
- * refitted from measured rounds, with the running totals of what it predicted against what was measured. Not
- * thread-safe (the planner locks).
+ * What a verification forward costs, in ms: a {@link LinearCostModel} over a fixed cost, the tokens computed and
+ * the KV rows read, seeded by a start-up profile and refitted from measured rounds, with the running totals of
+ * what it predicted against what was measured. Not thread-safe (the planner locks).
  */
 final class VerifyCost {
-    private final LinearCostModel model = new LinearCostModel("verify", new double[] {3.0, 0.2, 1.0, 0.1}, 512, 16, 4);
+    private final LinearCostModel model = new LinearCostModel("verify", new double[] {3.0, 0.2, 1.0}, 512, 16, 4);
     private double predictedMs;
     private double actualMs;
 
     /**
      * Features of a verification padded to {@code widest} nodes per sequence: a fixed cost, tokens computed,
-     * KV rows read ({@code columns} per sequence: its past, or when batched the pool's stride, the longest past
-     * rounded up to a bucket, which every sequence of the batch attends over), and tokens times those columns.
+     * and KV rows read ({@code columns} per sequence: its past, or when batched the pool's stride, the longest
+     * past rounded up to a bucket, which every sequence of the batch attends over).
      */
     static double[] features(int batch, int widest, int columns) {
-        double tokens = batch * (widest + 1.0);
-        return new double[] {1, tokens, batch * (double) columns / 1024.0, tokens * columns / 1024.0};
+        double rows = widest + 1;
+        return new double[] {1, batch * rows, batch * (double) columns / 1024.0};
     }
 
     /** Features of {@code batch} verified padded to {@code widest} nodes ({@code batchColumns} < 0: unbatched). */

@@ -97,9 +97,8 @@ public final class RoundRunner {
             List<double[]> profile = VerifyProfile.measure(target);
             planner.calibrate(profile);
             double[] c = planner.verifyCostCoefficients();
-            LOG.info("goodput planner calibrated from {} forwards: verify ms = {} + {} x tokens + {} x KV rows/1024 + {} x "
-                    + "tokens x columns/1024", profile.size(), String.format("%.2f", c[0]), String.format("%.3f", c[1]),
-                    String.format("%.2f", c[2]), String.format("%.3f", c[3]));
+            LOG.info("goodput planner calibrated from {} forwards: verify ms = {} + {} x tokens + {} x KV rows/1024",
+                    profile.size(), String.format("%.2f", c[0]), String.format("%.3f", c[1]), String.format("%.2f", c[2]));
             calibrated = true;
         }
     }
