@@ -7,6 +7,7 @@ import java.util.List;
 /** Collects committed tokens and decides when to stop: EOS, max tokens, stop strings, cancellation. */
 final class OutputTracker {
     private final TextTokenizer tokenizer;
+    private final IncrementalDecoder decoder;
     private final int maxTokens;
     private final List<String> stop;
     private int[] tokens = new int[64];
@@ -16,6 +17,7 @@ final class OutputTracker {
 
     OutputTracker(TextTokenizer tokenizer, int maxTokens, List<String> stop) {
         this.tokenizer = tokenizer;
+        this.decoder = new IncrementalDecoder(tokenizer);
         this.maxTokens = maxTokens;
         this.stop = stop;
     }
@@ -46,16 +48,8 @@ final class OutputTracker {
     }
 
     private void checkStopStrings() {
-        String text = tokenizer.decode(tokens());
-        int cut = -1;
-        for (String s : stop) {
-            int i = text.indexOf(s);
-            if (i >= 0 && (cut < 0 || i < cut)) {
-                cut = i;
-            }
-        }
-        if (cut >= 0) {
-            stoppedText = text.substring(0, cut);
+        if (decoder.cutAtStop(stop, decoder.update(tokens, count))) {
+            stoppedText = decoder.text();
             reason = FinishReason.STOP;
         }
     }
@@ -80,6 +74,12 @@ final class OutputTracker {
 
     int[] tokens() {
         return Arrays.copyOf(tokens, count);
+    }
+
+    /** The text that became stable since the last call: see {@link IncrementalDecoder#delta}. */
+    String delta() {
+        decoder.update(tokens, count);
+        return decoder.delta(finished());
     }
 
     String text() {
