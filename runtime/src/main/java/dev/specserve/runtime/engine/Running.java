@@ -8,8 +8,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A request holding a batch slot: its sequence (prefilling, then decoding), what its observer has been sent,
- * and its timings. Observer calls never throw into the engine.
+ * A request holding a batch slot: its sequence (prefilling, then decoding), its observer and its timings.
+ * Observer calls never throw into the engine.
  */
 final class Running {
     private static final Logger LOG = LoggerFactory.getLogger(Running.class);
@@ -20,7 +20,6 @@ final class Running {
     int prefixHit;
     long firstTokenNanos;
     boolean released;
-    private int sentChars;
 
     Running(Pending pending, long started) {
         this.pending = pending;
@@ -31,19 +30,10 @@ final class Running {
         return pending.id();
     }
 
-    /**
-     * Sends the tokens of the last prefill or round and the text that became stable: text ending in an
-     * incomplete UTF-8 sequence waits for its remaining bytes unless the sequence is finished.
-     */
+    /** Sends the tokens of the last prefill or round and the text that became stable ({@link Sequence#newText}). */
     void emit(int[] tokens) {
         List<TokenLogprob> logprobs = tokens.length == 0 ? List.of() : seq.lastLogprobs();
-        String text = seq.text();
-        int stable = text.length();
-        while (stable > 0 && text.charAt(stable - 1) == '\uFFFD' && !seq.finished()) {
-            stable--;
-        }
-        String delta = stable > sentChars ? text.substring(sentChars, stable) : "";
-        sentChars = Math.max(sentChars, stable);
+        String delta = seq.newText();
         if (tokens.length > 0 || !delta.isEmpty()) {
             safely(() -> pending.observer().onTokens(tokens, delta, logprobs));
         }

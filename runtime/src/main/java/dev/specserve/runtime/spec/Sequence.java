@@ -303,9 +303,9 @@ public final class Sequence implements PlannedSequence, AutoCloseable {
         out.finish(reason);
     }
 
-    /** Text of the output so far (stop strings applied). */
-    public String text() {
-        return out.text();
+    /** Output text not yet handed out (stop strings applied), up to an incomplete UTF-8 sequence until finished. */
+    public String newText() {
+        return out.delta();
     }
 
     public GenerationResult result() {
