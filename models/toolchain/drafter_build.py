@@ -113,6 +113,15 @@ def new_drafter(target, arch, d2t, init_from=None):
         own.update(usable)
         d.load_state_dict(own)
         log(f"  initialised {len(usable)}/{len(own)} drafter tensors from {init_from}")
+        grown = sorted({int(k.split(".")[1]) for k in own if k.startswith("blocks.")} -
+                       {int(k.split(".")[1]) for k in usable if k.startswith("blocks.")})
+        if grown:  # a deeper drafter than the file: new layers start as the identity, so it drafts as the file did
+            with torch.no_grad():
+                for i in grown:
+                    d.blocks[i].attn.o.weight.zero_()
+                    d.blocks[i].down.weight.zero_()
+                    d.shift_fuse[i - 1].weight.zero_()
+            log(f"  grown by layer(s) {grown}, each starting as the identity (zero output projections)")
     return d
 
 
