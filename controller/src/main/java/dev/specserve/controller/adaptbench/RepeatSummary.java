@@ -10,9 +10,14 @@ import java.util.Map;
  * What {@code adapt-bench --repeat R} reports across runs: per policy, its net tokens/s ÷ static's in each run and
  * the median; the periodic policy that was best in hindsight (highest median net tokens/s) and the bandit's ratio
  * to it; failed requests and outputs differing from static's, summed over runs. A single run tells little: runs
- * vary by about ±5% on the 2-core machine, so compare medians and look at the spread.
+ * of identical work vary by 5-15% on the 2-core machine. With a {@value #CONTROL} policy (static run a second time
+ * in each run) the summary measures that: the control's ratio to static per run, the noise band (its largest
+ * distance from 1) and, for every other ratio, whether its median lies beyond the band.
  */
 public final class RepeatSummary {
+    /** The control policy: static again, measuring what identical work varies by within a run. */
+    public static final String CONTROL = "static-control";
+
     private RepeatSummary() {}
 
     /** From the runs' policy runs (each run: the policies in order). */
@@ -25,6 +30,7 @@ public final class RepeatSummary {
     }
 
     /** From the runs' per-policy result maps ({@code policy}, {@code net_tokens_per_s}, {@code failed_requests}). */
+    @SuppressWarnings("unchecked")
     public static Map<String, Object> ofResults(List<List<Map<String, Object>>> runs) {
         Map<String, List<Double>> rate = new LinkedHashMap<>();
         long failed = 0;
@@ -52,6 +58,15 @@ public final class RepeatSummary {
                 }
             });
             out.put("ratio_to_static", ratios);
+            if (ratios.get(CONTROL) instanceof Map<?, ?> control) {
+                double band = noiseBand(control);
+                out.put("noise_band", band);
+                ratios.forEach((p, r) -> {
+                    if (!p.equals(CONTROL) && r instanceof Map<?, ?> m) {
+                        ((Map<String, Object>) m).put("beyond_noise", Math.abs((double) m.get("median") - 1) > band);
+                    }
+                });
+            }
         }
         String best = null;
         for (Map.Entry<String, List<Double>> e : rate.entrySet()) {
@@ -69,6 +84,16 @@ public final class RepeatSummary {
         out.put("failed_requests", failed);
         out.put("outputs_differing_from_static", differing);
         return out;
+    }
+
+    /** The control's largest distance from static in any run: how far apart identical work came out. */
+    @SuppressWarnings("unchecked")
+    private static double noiseBand(Map<?, ?> control) {
+        double band = 0;
+        for (double r : (List<Double>) control.get("per_run")) {
+            band = Math.max(band, Math.abs(r - 1));
+        }
+        return round(band);
     }
 
     private static Map<String, Object> ratios(List<Double> num, List<Double> den) {

@@ -32,9 +32,10 @@ final class AdaptBenchCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     String scenario;
 
-    @Option(names = "--policies", split = ",", defaultValue = "static,periodic,bandit",
-            description = "Policies to run: static, bandit, periodic-N, or periodic (one periodic-N per --periods) "
-                    + "(default: ${DEFAULT-VALUE}).")
+    @Option(names = "--policies", split = ",", defaultValue = "static,periodic,bandit,control",
+            description = "Policies to run: static, bandit, periodic-N, periodic (one periodic-N per --periods), or "
+                    + "control (static once more, at the other end of the order: how much identical work varies; "
+                    + "the summary names the ratios beyond that noise) (default: ${DEFAULT-VALUE}).")
     List<String> policies;
 
     @Option(names = "--repeat", defaultValue = "1",
@@ -94,10 +95,13 @@ final class AdaptBenchCommand implements Callable<Integer> {
         for (String p : policies) {
             if (p.equals("periodic")) {
                 periods.forEach(n -> expanded.add("periodic-" + n));
+            } else if (p.equals("control")) {
+                expanded.add(RepeatSummary.CONTROL);
             } else if (p.equals("static") || p.equals("bandit") || AdaptBench.period(p) > 0) {
                 expanded.add(p);
             } else {
-                throw new IllegalArgumentException("unknown policy '" + p + "'; known: static, periodic, periodic-N, bandit");
+                throw new IllegalArgumentException("unknown policy '" + p + "'; known: static, periodic, periodic-N, bandit, "
+                        + "control");
             }
         }
         if (repeat < 1) {

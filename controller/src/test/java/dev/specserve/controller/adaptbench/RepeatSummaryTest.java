@@ -29,4 +29,28 @@ class RepeatSummaryTest {
         assertThat((double) vsBest.get("median")).isEqualTo(1.143);
         assertThat(s.get("failed_requests")).isEqualTo(0L);
     }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void aControlRunOfStaticSetsTheNoiseBandThatOtherRatiosAreJudgedAgainst() {
+        List<List<Map<String, Object>>> runs = List.of(
+                List.of(r("static", 100), r("periodic-8", 104), r("bandit", 120), r(RepeatSummary.CONTROL, 95)),
+                List.of(r("static", 100), r("periodic-8", 103), r("bandit", 125), r(RepeatSummary.CONTROL, 106)),
+                List.of(r("static", 100), r("periodic-8", 96), r("bandit", 118), r(RepeatSummary.CONTROL, 101)));
+        Map<String, Object> s = RepeatSummary.ofResults(runs);
+        assertThat(s.get("noise_band")).isEqualTo(0.06);
+        Map<String, Object> ratios = (Map<String, Object>) s.get("ratio_to_static");
+        assertThat(((Map<String, Object>) ratios.get("bandit")).get("beyond_noise")).isEqualTo(true);
+        assertThat(((Map<String, Object>) ratios.get("periodic-8")).get("beyond_noise")).isEqualTo(false);
+        assertThat((Map<String, Object>) ratios.get(RepeatSummary.CONTROL)).doesNotContainKey("beyond_noise");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void withoutAControlNoRatioClaimsToBeBeyondNoise() {
+        Map<String, Object> s = RepeatSummary.ofResults(List.of(List.of(r("static", 100), r("bandit", 150))));
+        assertThat(s).doesNotContainKey("noise_band");
+        assertThat((Map<String, Object>) ((Map<String, Object>) s.get("ratio_to_static")).get("bandit"))
+                .doesNotContainKey("beyond_noise");
+    }
 }
