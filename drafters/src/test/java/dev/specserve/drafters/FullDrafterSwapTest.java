@@ -64,8 +64,10 @@ class FullDrafterSwapTest {
 
         assertThat(swapped.tokens()).containsExactly(reference.tokens());
         assertThat(versionsSeen).contains(bundled.id(), loaded[0].id());
-        assertThat(versionsSeen.subList(versionsSeen.indexOf(loaded[0].id()), versionsSeen.size()))
-                .as("once switched, every later round uses the new version").containsOnly(loaded[0].id());
+        // a round the goodput planner serves as a plain step drafts with no model and reports version 0
+        assertThat(versionsSeen.subList(versionsSeen.indexOf(loaded[0].id()), versionsSeen.size()).stream()
+                .filter(v -> v != 0).toList())
+                .as("once switched, every later drafted round uses the new version").containsOnly(loaded[0].id());
         assertThat(bundled.model().isOpen()).as("old session closed once no sequence uses it").isFalse();
         assertThat(loaded[0].parentId()).isEqualTo(bundled.id());
         assertThat(loaded[0].model().generation()).isGreaterThan(bundled.model().generation());
