@@ -44,6 +44,11 @@ import org.junit.jupiter.api.io.TempDir;
 class FleetTrainerTest {
     static final int PROMPTS_PER_ROUND = 4;
     static final int MAX_TOKENS = 48;
+    /**
+     * Every round drafted by the model, so every round can yield a training sample: under {@code specblock} the
+     * goodput planner may serve a loaded machine's rounds as lookup trees or plain steps, which label nothing.
+     */
+    static final String STRATEGY = "specblock-fixed";
     static final ServerConfig.Adaptation FOLLOW = new ServerConfig.Adaptation(10, 300, 0.15, 64, 1,
             AdaptationMode.FOLLOW);
     // the trainer decides once an hour: this test makes its updates itself, on the trainer's own loop
@@ -160,7 +165,7 @@ class FleetTrainerTest {
         Replica(String id, String bootstrap, List<Path> roots) {
             this.id = id;
             models = ModelStack.load(TestModels.dir(), ExecutionDevice.CPU, 2);
-            engine = models.newEngine(new EngineConfig(4, 64, 256, "specblock", new DraftBudget(16, 6), 120_000, 0, 32));
+            engine = models.newEngine(new EngineConfig(4, 64, 256, STRATEGY, new DraftBudget(16, 6), 120_000, 0, 32));
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             wiring = FeedbackWiring.start(bootstrap, Map.of("SPECSERVE_REPLICA_ID", id), registry);
             adaptation = ReplicaAdaptation.start(models, engine, 4, wiring, FOLLOW, roots, registry);
@@ -176,7 +181,7 @@ class FleetTrainerTest {
             for (String prompt : prompts) {
                 CompletableFuture<GenerationResult> done = new CompletableFuture<>();
                 engine.submit(new EngineRequest(id + "-" + requests++, prompt, MAX_TOKENS, SamplingParams.GREEDY,
-                        List.of(), "specblock", null, null, 0), new GenerationObserver() {
+                        List.of(), STRATEGY, null, null, 0), new GenerationObserver() {
                             @Override
                             public void onTokens(int[] tokens, String textDelta) {
                             }

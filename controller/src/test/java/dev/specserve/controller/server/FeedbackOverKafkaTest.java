@@ -46,7 +46,9 @@ class FeedbackOverKafkaTest {
     @BeforeAll
     static void start() {
         kafka = EmbeddedKafka.startIn(dir.resolve("kafka"));
-        server = TestServer.start(Map.of("strategy", "specblock"));
+        // every round drafted by the model, so a round yields a training sample even when a loaded machine would
+        // make specblock's planner serve lookup trees or plain steps
+        server = TestServer.start(Map.of("strategy", "specblock-fixed"));
         wiring = FeedbackWiring.start(kafka.bootstrapServers(), Map.of("SPECSERVE_REPLICA_ID", "replica-a"),
                 server.server.registry());
         server.engine.addListener(new KafkaFeedbackSink(wiring.publisher(), wiring.replicaId(), DRAFTER_ID));
@@ -108,7 +110,7 @@ class FeedbackOverKafkaTest {
             assertThat(e.get("schema_version").asInt()).isEqualTo(2);
             assertThat(e.get("replica_id").asText()).isEqualTo("replica-a");
             if (e.get("type").asText().equals("round")) {
-                assertThat(e.get("strategy").asText()).isEqualTo("specblock");
+                assertThat(e.get("strategy").asText()).isEqualTo("specblock-fixed");
                 assertThat(e.get("domain").asText()).isEqualTo("python");
                 assertThat(e.get("accepted_per_depth").size()).isEqualTo(e.get("tree_depth").asInt());
                 assertThat(e.has("draft_nanos") && e.has("verify_nanos") && e.has("drafter_version")).isTrue();
