@@ -57,8 +57,10 @@ class HotSwapTest {
                     }, () -> false);
 
             assertThat(swapped.tokens()).containsExactly(reference.tokens());
-            assertThat(versionsSeen.stream().distinct().count()).as("distinct versions used by rounds")
-                    .isGreaterThan(Math.min(2, versionsSeen.size() - 1));
+            // version 0: a round the planner served as a plain step (it may, on a loaded machine), drafting nothing
+            List<Long> drafted = versionsSeen.stream().filter(v -> v != 0).toList();
+            assertThat(drafted.stream().distinct().count()).as("distinct versions used by drafted rounds")
+                    .isGreaterThan(Math.min(2, drafted.size() - 1));
         } finally {
             versions.activate(original);
         }
