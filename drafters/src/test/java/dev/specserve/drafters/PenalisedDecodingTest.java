@@ -103,18 +103,20 @@ class PenalisedDecodingTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"suffix", "specblock", "hybrid", "auto"})
+    @ValueSource(strings = {"suffix", "specblock-fixed", "specblock", "hybrid", "auto"})
     void greedySpeculationWithPenaltiesEqualsPlainDecodingWithTheSamePenalties(String strategy) {
         int[] reference = handRolled(stack.tokenizer().encode(PROMPT), penalised(), TOKENS);
         GenerationResult r = generate(strategy, penalised());
 
         assertThat(r.tokens()).as(strategy).containsExactly(reference);
-        assertThat(r.acceptedDraftTokens()).as("%s accepted draft tokens (trees were verified)", strategy)
-                .isGreaterThan(0);
+        if (!strategy.equals("specblock")) { // its planner may serve a loaded machine's rounds as plain steps
+            assertThat(r.acceptedDraftTokens()).as("%s accepted draft tokens (trees were verified)", strategy)
+                    .isGreaterThan(0);
+        }
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"suffix", "specblock", "auto"})
+    @ValueSource(strings = {"suffix", "specblock-fixed", "auto"})
     void logprobsOfTokensAcceptedFromTreesEqualThoseOfPlainDecoding(String strategy) {
         SamplingParams p = penalised().withLogprobs(3);
         GenerationResult plain = generate("none", p);
