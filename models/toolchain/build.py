@@ -187,6 +187,8 @@ def main():
     log("[6/7] exporting ONNX")
     target_io = export.export_target(target, os.path.join(args.out, "target.onnx"))
     drafter_io = export.export_drafter(drafter, os.path.join(args.out, "drafter.onnx"), cfg["adapter_rank"])
+    drafter_int8 = export.quantize_drafter(os.path.join(args.out, "drafter.onnx"),
+                                           os.path.join(args.out, "drafter.int8.onnx"))
     export.write_lm_head(target, os.path.join(args.out, "lm_head.f16"))
 
     log("[7/7] golden outputs, bench prompts, manifest")
@@ -197,7 +199,7 @@ def main():
     if args.bench_dir:
         export.write_bench_prompts(doms, args.bench_dir, cfg["bench_prompts"])
 
-    files = ["target.onnx", "drafter.onnx", "tokenizer.json", "lm_head.f16", "golden.json"]
+    files = ["target.onnx", "drafter.onnx", "drafter.int8.onnx", "tokenizer.json", "lm_head.f16", "golden.json"]
     manifest = {
         "format": "specserve-manifest/1",
         "name": "specserve-demo-smoke" if args.smoke else "specserve-demo",
@@ -226,7 +228,7 @@ def main():
                                      {"class": 3, "ranks": ">10", "branch": 0}],
                     "io": drafter_io, "kv_layout": export.KV_LAYOUT_DOC,
                     "draft_to_target": drafter.d2t.tolist(),
-                    "rank_features": "from the drafter's distribution BEFORE the adapter",
+                    "rank_features": "from the drafter's distribution BEFORE the adapter", "int8": drafter_int8,
                     "training": dict(cfg["drafter"], steps=d_steps, seconds=round(d_sec, 1), domains="A only",
                                      objective="CE to target greedy tokens, valid-prefix mask, 0.8^k slot "
                                                "weights, 2 chained blocks, rank head CE x0.1"),

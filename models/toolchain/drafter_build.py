@@ -214,6 +214,7 @@ def export_candidate(args, target, manifest, val):
             shutil.copyfile(os.path.join(args.models, f), os.path.join(out, f))
     rank = manifest["drafter"]["adapter_rank"]
     io = export.export_drafter(drafter, os.path.join(out, "drafter.onnx"), rank)
+    int8 = export.quantize_drafter(os.path.join(out, "drafter.onnx"), os.path.join(out, "drafter.int8.onnx"))
     golden = json.load(open(os.path.join(args.models, "golden.json")))
     golden["drafter"] = export.drafter_golden(target, drafter, golden["target"][golden.get("drafter_uses_case", 0)], rank)
     with open(os.path.join(out, "golden.json"), "w") as f:
@@ -225,7 +226,7 @@ def export_candidate(args, target, manifest, val):
                               "rule": "the N target tokens most often chosen by the target's greedy decoding "
                                       "over the cached training text"},
               "draft_to_target": [int(x) for x in saved["d2t"]],
-              "rank_features": "from the drafter's distribution BEFORE the adapter",
+              "rank_features": "from the drafter's distribution BEFORE the adapter", "int8": int8,
               "training": saved["training"], "agreement_top1_per_slot": agree,
               "learning_curve": {
                   "note": "top-1 agreement per block slot on held-out A against context tokens trained since the "
@@ -233,11 +234,25 @@ def export_candidate(args, target, manifest, val):
                   "points": ([{"tokens": 0, "agreement_A": row["agreement_A_before"]}]
                              if "agreement_A_before" in row else []) + saved.get("curve", [])}})
     manifest["build"]["drafter_command"] = "models/build-demo.sh --drafter-only"
-    for f in ("drafter.onnx", "golden.json"):
+    for f in ("drafter.onnx", "drafter.int8.onnx", "golden.json"):
         manifest["sha256"][f] = export_sha256(os.path.join(out, f))
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
     log(f"  wrote {out}")
+
+
+def quantize_in_place(models):
+    """Writes drafter.int8.onnx beside the drafter of a model directory and names it in the manifest."""
+    import export
+    path = os.path.join(models, "manifest.json")
+    manifest = json.load(open(path))
+    entry = export.quantize_drafter(os.path.join(models, manifest["drafter"]["file"]),
+                                    os.path.join(models, "drafter.int8.onnx"))
+    manifest["drafter"]["int8"] = entry
+    manifest["sha256"][entry["file"]] = export_sha256(os.path.join(models, entry["file"]))
+    with open(path, "w") as f:
+        json.dump(manifest, f, indent=2)
+    log(f"  wrote {entry['file']} ({entry['method']})")
 
 
 def export_sha256(path):
@@ -279,7 +294,7 @@ def setup(args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("command", choices=["cache", "sweep", "train", "export"])
+    ap.add_argument("command", choices=["cache", "sweep", "train", "export", "quantize"])
     ap.add_argument("--self-distilled", type=int, default=384, help="cache: chunks of target greedy continuations")
     ap.add_argument("--checkpoint", default=None, help="export: the .pt a train run saved")
     ap.add_argument("--out-dir", default=None, help="export: model directory to write")
@@ -303,6 +318,9 @@ def main():
     torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "1")))
     if args.command == "cache":
         build_cache(args)
+        return
+    if args.command == "quantize":
+        quantize_in_place(args.models)
         return
     target, manifest, tok, val, roots = setup(args)
     if args.command == "export":

@@ -292,3 +292,67 @@ def write_bench_prompts(doms, bench_dir, per_domain):
                     prompt += lines[i]
                     i += 1
                 f.write(json.dumps({"prompt": prompt, "source": path, "domain": d}) + "\n")
+
+
+INT8_BLOCK = 64  # weights share a scale per 64 input features; activations are quantized per row and block
+
+
+def quantize_drafter(src, dst):
+    """Writes the drafter with int8 weights for the CPU: every MatMul whose right side is a stored weight becomes an
+    ONNX Runtime MatMulNBits (com.microsoft, 8 bits, blocks of INT8_BLOCK along the input dimension, symmetric:
+    zero point 128) with accuracy_level 4, so the CPU multiplies in int8 after quantizing each row of the
+    activations per block. Per row matters: a row's drafts then depend on that row alone, not on which other
+    sequences share the batch (DynamicQuantizeMatMul quantizes the whole activation tensor with one scale). A
+    drafter call on the CPU is bound by re-reading its weights after every target forward; int8 weights are a
+    quarter of the fp32 bytes. Everything else (attention, norms, the embedding the graph gathers from, the
+    adapter) is left as it is, so the graph keeps its inputs and outputs. Deterministic: the same drafter.onnx
+    gives the same bytes. Returns a manifest entry."""
+    model = onnx.load(src)
+    g = model.graph
+    init = {i.name: i for i in g.initializer}
+    producer = {o: n for n in g.node for o in n.output}
+    quantized, added = {}, []
+    for i, node in enumerate(list(g.node)):
+        if node.op_type != "MatMul":
+            continue
+        cast = producer.get(node.input[1])
+        weight = node.input[1] if node.input[1] in init else (
+            cast.input[0] if cast is not None and cast.op_type == "Cast" and cast.input[0] in init else None)
+        if weight is None:
+            continue
+        w = numpy_helper.to_array(init[weight]).astype(np.float32)  # [K, N]
+        if w.ndim != 2:
+            continue
+        k, n = w.shape
+        if weight not in quantized:
+            blocks = (k + INT8_BLOCK - 1) // INT8_BLOCK
+            padded = np.zeros((blocks * INT8_BLOCK, n), np.float32)
+            padded[:k] = w
+            wt = padded.T.reshape(n, blocks, INT8_BLOCK)
+            scale = np.abs(wt).max(axis=2) / 127.0
+            scale[scale == 0] = 1.0
+            q = (np.clip(np.round(wt / scale[:, :, None]), -127, 127) + 128).astype(np.uint8)
+            added += [numpy_helper.from_array(q, weight + ".int8"),
+                      numpy_helper.from_array(scale.reshape(-1).astype(np.float32), weight + ".scale")]
+            quantized[weight] = [k, n]
+        g.node.remove(node)
+        g.node.insert(i, helper.make_node("MatMulNBits", [node.input[0], weight + ".int8", weight + ".scale"],
+                                          list(node.output), name=node.name + "/int8", domain="com.microsoft",
+                                          K=k, N=n, bits=8, block_size=INT8_BLOCK, accuracy_level=4))
+    used = {x for n in g.node for x in n.input}
+    for n in [n for n in g.node if n.op_type == "Cast" and not any(o in used for o in n.output)]:
+        g.node.remove(n)
+    used = {x for n in g.node for x in n.input}
+    kept = [i for i in g.initializer if i.name in used]
+    del g.initializer[:]
+    g.initializer.extend(kept + added)
+    if not any(o.domain == "com.microsoft" for o in model.opset_import):
+        model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    onnx.save(model, dst)
+    return {"file": os.path.basename(dst),
+            "method": f"the MatMul weights as symmetric int8 with a scale per {INT8_BLOCK} input features in ONNX "
+                      f"Runtime's MatMulNBits (bits 8, accuracy_level 4: int8 products, activations quantized per "
+                      f"row and block, so a row's drafts do not depend on its batch); the rest unchanged",
+            "served": "by default on the CPU execution provider (drafter_precision=auto); the full-precision file "
+                      "stays the drafter's identity (its sha256 names its versions) and is what CUDA serves",
+            "weights": sorted(quantized)}

@@ -37,7 +37,7 @@ final class DrafterLoader {
             // the file's real hash is not put in the message: it may reach a caller who did not know it
             throw new IllegalArgumentException("sha256 mismatch for " + file);
         }
-        ModelManifest.DrafterInfo info = withFile(file);
+        ModelManifest.DrafterInfo info = contract.withFile(file);
         SpecBlockModel model;
         try {
             model = new SpecBlockModel(sessions, info);
@@ -97,9 +97,4 @@ final class DrafterLoader {
         }
     }
 
-    private ModelManifest.DrafterInfo withFile(Path file) {
-        ModelManifest.DrafterInfo c = contract;
-        return new ModelManifest.DrafterInfo(file, c.blockSize(), c.topk(), c.adapterRank(), c.dim(), c.layers(),
-                c.heads(), c.headDim(), c.maxPositions(), c.inputs(), c.outputs(), c.vocabulary());
-    }
 }

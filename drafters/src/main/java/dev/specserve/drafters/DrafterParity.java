@@ -12,12 +12,17 @@ import java.util.List;
 public final class DrafterParity {
     private DrafterParity() {}
 
-    public record CaseResult(String adapter, boolean topIdsMatch, double maxLogprobDiff, int[][] topIds,
-                             float[][] topLogprobs) {}
+    /** {@code top1Match}: every slot's first draft is PyTorch's (all an int8 drafter is held to). */
+    public record CaseResult(String adapter, boolean topIdsMatch, boolean top1Match, double maxLogprobDiff,
+                             int[][] topIds, float[][] topLogprobs) {}
 
     public record Report(List<CaseResult> cases) {
         public boolean passed(double tolerance) {
             return !cases.isEmpty() && cases.stream().allMatch(c -> c.topIdsMatch() && c.maxLogprobDiff() <= tolerance);
+        }
+
+        public boolean top1Matches() {
+            return !cases.isEmpty() && cases.stream().allMatch(CaseResult::top1Match);
         }
     }
 
@@ -54,6 +59,7 @@ public final class DrafterParity {
             JsonNode expLp = c.get("last_k_topk_logprobs");
             int k = expIds.size();
             boolean idsMatch = true;
+            boolean top1 = true;
             double maxDiff = 0;
             int[][] got = new int[k][];
             float[][] gotLp = new float[k][];
@@ -62,12 +68,13 @@ public final class DrafterParity {
                 got[j] = out.topIds(row);
                 float[] lp = out.topLogprobs(row);
                 gotLp[j] = lp;
+                top1 &= got[j][0] == expIds.get(j).get(0).asInt();
                 for (int t = 0; t < got[j].length; t++) {
                     idsMatch &= got[j][t] == expIds.get(j).get(t).asInt();
                     maxDiff = Math.max(maxDiff, Math.abs(lp[t] - expLp.get(j).get(t).asDouble()));
                 }
             }
-            results.add(new CaseResult(c.get("adapter").asText(), idsMatch, maxDiff, got, gotLp));
+            results.add(new CaseResult(c.get("adapter").asText(), idsMatch, top1, maxDiff, got, gotLp));
         }
         return new Report(results);
     }

@@ -2,6 +2,7 @@ package dev.specserve.drafters;
 
 import dev.specserve.runtime.engine.Engine;
 import dev.specserve.runtime.engine.EngineConfig;
+import dev.specserve.runtime.manifest.DrafterPrecision;
 import dev.specserve.runtime.manifest.ManifestLoader;
 import dev.specserve.runtime.manifest.ModelManifest;
 import dev.specserve.runtime.model.TargetModel;
@@ -41,25 +42,38 @@ public final class ModelStack implements AutoCloseable {
             return;
         }
         this.drafterLoader = new DrafterLoader(sessions, manifest.drafter());
+        // the bundled drafter is known by its full-precision file whichever precision serves it, so replicas on
+        // other devices recognise each other's versions
         var bundled = new DrafterModelHandle(1, manifest.drafter().file().toString(),
                 ManifestLoader.sha256(manifest.drafter().file()), drafterModel,
-                () -> new SpecBlockModel(sessions, manifest.drafter()));
+                () -> new SpecBlockModel(sessions, drafterModel.info()));
         this.versions = new DrafterVersions(bundled,
                 Adapter.zero(manifest.drafter().adapterRank(), manifest.drafter().dim()));
     }
 
     public static ModelStack load(Path modelDir, ExecutionDevice device, int threads) {
+        return load(modelDir, device, threads, DrafterPrecision.AUTO);
+    }
+
+    public static ModelStack load(Path modelDir, ExecutionDevice device, int threads, DrafterPrecision precision) {
         long t0 = System.nanoTime();
         ModelManifest manifest = ManifestLoader.load(modelDir);
         SessionFactory sessions = new SessionFactory(device, threads);
         TextTokenizer tokenizer = TextTokenizer.load(manifest.tokenizer().file(), manifest.tokenizer().eosIds());
-        TargetModel target = new TargetModel(sessions, manifest.target());
-        SpecBlockModel drafter = manifest.hasDrafter() ? new SpecBlockModel(sessions, manifest.drafter()) : null;
+        TargetModel target = new TargetModel(sessions, manifest.target()); // opened first: it settles the device
+        SpecBlockModel drafter;
+        try {
+            drafter = manifest.hasDrafter()
+                    ? new SpecBlockModel(sessions, precision.served(manifest.drafter(), sessions.device())) : null;
+        } catch (RuntimeException e) {
+            target.close();
+            throw e;
+        }
         LOG.info("models '{}' from {}: target {} ({} contract, {} layers, dim {}, context {}), {}, on {} in {} ms",
                 manifest.name(), modelDir, manifest.target().file().getFileName(), manifest.target().contract(),
                 manifest.target().layers(), manifest.target().dim(), manifest.target().contextLength(),
                 drafter == null ? "no drafter (model-free strategies " + ModelFreeStrategies.NAMES + ")"
-                        : "drafter " + manifest.drafter().file().getFileName() + " (K=" + manifest.drafter().blockSize() + ")",
+                        : "drafter " + drafter.info().file().getFileName() + " (K=" + manifest.drafter().blockSize() + ")",
                 sessions.device(), (System.nanoTime() - t0) / 1_000_000);
         return new ModelStack(manifest, sessions, tokenizer, target, drafter);
     }

@@ -79,13 +79,22 @@ class BatchedDraftingTest {
         }
     }
 
+    /**
+     * How far a node's log-probability may move with its batch: float rounding with fp32 weights; with the int8
+     * drafter (the CPU's default) ORT's int8 kernels for one row and for several round differently (each row's
+     * activations are still quantized on their own, so the drafted tokens stay the same).
+     */
+    static float scoreTolerance() {
+        return stack.drafterModel().info().file().equals(stack.manifest().drafter().int8File()) ? 0.02f : 1e-3f;
+    }
+
     static void assertSameTree(DraftTree batched, DraftTree alone, int prompt) {
         assertThat(batched.size()).as("prompt %d: nodes", prompt).isEqualTo(alone.size());
         for (int n = 0; n < alone.size(); n++) {
             assertThat(batched.token(n)).as("prompt %d node %d token", prompt, n).isEqualTo(alone.token(n));
             assertThat(batched.parent(n)).as("prompt %d node %d parent", prompt, n).isEqualTo(alone.parent(n));
             assertThat(batched.score(n)).as("prompt %d node %d score", prompt, n)
-                    .isCloseTo(alone.score(n), org.assertj.core.data.Offset.offset(1e-3f));
+                    .isCloseTo(alone.score(n), org.assertj.core.data.Offset.offset(scoreTolerance()));
         }
     }
 

@@ -2,6 +2,7 @@ package dev.specserve.controller.cli;
 
 import dev.specserve.drafters.ModelStack;
 import dev.specserve.runtime.SpecserveHome;
+import dev.specserve.runtime.manifest.DrafterPrecision;
 import dev.specserve.runtime.ort.ExecutionDevice;
 import dev.specserve.runtime.ort.IntraOpThreads;
 import java.nio.file.Path;
@@ -17,13 +18,23 @@ final class ModelOptions {
             description = "Execution provider; auto tries CUDA and falls back to the CPU (default: ${DEFAULT-VALUE}).")
     String device;
 
+    @Option(names = "--drafter-precision", defaultValue = "${SPECSERVE_DRAFTER_PRECISION:-auto}",
+            paramLabel = "auto|fp32|int8",
+            description = "Drafter file: auto serves the manifest's int8 drafter on the CPU and the full-precision one "
+                    + "on CUDA; output is exact either way (default: ${DEFAULT-VALUE}).")
+    String drafterPrecision;
+
     @Option(names = "--threads", defaultValue = "${SPECSERVE_THREADS:-auto}", paramLabel = "N|auto",
             description = "ORT intra-op threads per session; auto is one less than the cores, at least 1 "
                     + "(default: ${DEFAULT-VALUE}).")
     String threads;
 
     ModelStack load() {
+        return load(DrafterPrecision.parse(drafterPrecision));
+    }
+
+    ModelStack load(DrafterPrecision precision) {
         Path dir = models != null ? models : SpecserveHome.demoModels();
-        return ModelStack.load(dir, ExecutionDevice.parse(device), IntraOpThreads.resolve(threads));
+        return ModelStack.load(dir, ExecutionDevice.parse(device), IntraOpThreads.resolve(threads), precision);
     }
 }

@@ -16,6 +16,7 @@ import dev.specserve.drafters.ModelStack;
 import dev.specserve.drafters.Strategies;
 import dev.specserve.runtime.SpecserveHome;
 import dev.specserve.runtime.engine.Engine;
+import dev.specserve.runtime.manifest.DrafterPrecision;
 import dev.specserve.runtime.ort.ExecutionDevice;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -70,7 +71,8 @@ final class ServeCommand implements Callable<Integer> {
         }
         LOG.info("config: {}", config);
         Path modelDir = config.models() != null ? config.models() : SpecserveHome.demoModels();
-        ModelStack stack = ModelStack.load(modelDir, ExecutionDevice.parse(config.device()), config.threads());
+        ModelStack stack = ModelStack.load(modelDir, ExecutionDevice.parse(config.device()), config.threads(),
+                DrafterPrecision.parse(config.drafterPrecision()));
         Engine engine = null;
         SpecserveServer server = null;
         List<FeedbackSink> sinks = new ArrayList<>();

@@ -8,6 +8,7 @@ import dev.specserve.controller.config.ServerConfig;
 import dev.specserve.controller.feedback.FeedbackWiring;
 import dev.specserve.drafters.ModelStack;
 import dev.specserve.runtime.SpecserveHome;
+import dev.specserve.runtime.manifest.DrafterPrecision;
 import dev.specserve.runtime.ort.ExecutionDevice;
 import dev.specserve.telemetry.TelemetryConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -98,7 +99,7 @@ final class TrainerCommand implements Callable<Integer> {
                 + "below {} within {} rounds", replicaId, bootstrap, a.epochSeconds(), a.horizonSeconds(),
                 a.trainingThreads(), a.rollbackMargin(), a.rollbackWindowRounds());
         ModelStack stack = ModelStack.load(config.models() != null ? config.models() : SpecserveHome.demoModels(),
-                ExecutionDevice.parse(config.device()), config.threads());
+                ExecutionDevice.parse(config.device()), config.threads(), DrafterPrecision.parse(config.drafterPrecision()));
         FleetTrainer trainer;
         try {
             trainer = FleetTrainer.start(stack, telemetry, config.adaptation(), config.effectiveModelRoots(),

@@ -60,6 +60,10 @@ public enum ConfigKey {
             "Rounds after a swap over which the rollback guard compares live acceptance."),
     MODELS("models", Type.STRING, null, "Model directory with manifest.json (unset: the bundled demo pair, models/demo)."),
     DEVICE("device", Type.DEVICE, "auto", "Execution provider: auto (CUDA if it works, else CPU), cuda or cpu."),
+    DRAFTER_PRECISION("drafter_precision", Type.DRAFTER_PRECISION, "auto",
+            "Which drafter file serves: auto (the manifest's int8 drafter on the CPU provider, where a drafter call is "
+                    + "bound by re-reading its weights after each target forward; the full-precision one otherwise), "
+                    + "fp32 or int8. Output is exact either way; only the drafts may differ."),
     THREADS("threads", Type.THREADS, "auto",
             "ONNX Runtime intra-op threads per session; auto leaves one core for the event loops and the Java side of "
                     + "each round (one less than the cores, at least 1)."),
@@ -88,6 +92,7 @@ public enum ConfigKey {
         THREADS(dev.specserve.runtime.ort.IntraOpThreads.EXPECTATION),
         BOOLEAN("true or false"),
         DEVICE("one of auto, cuda, cpu", "auto", "cuda", "cpu"),
+        DRAFTER_PRECISION(dev.specserve.runtime.manifest.DrafterPrecision.CHOICES, "auto", "fp32", "int8"),
         ADAPTATION("one of local, follow, off", "local", "follow", "off");
 
         private final String expectation;

@@ -16,7 +16,8 @@ public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int
                            int queueCapacity, int maxTokensLimit, String strategy, long requestTimeoutMs,
                            long prefixCacheBytes, int prefillChunkTokens, boolean prefillOverlap,
                            long streamConsumerTimeoutMs, String adminToken,
-                           String kafkaBootstrap, Path models, String device, int threads, Adaptation adaptation,
+                           String kafkaBootstrap, Path models, String device, String drafterPrecision, int threads,
+                           Adaptation adaptation,
                            Cluster cluster, Security security) {
 
     /** The online adaptation loop's settings, and whether this process runs it ({@link AdaptationMode}). */
@@ -94,7 +95,7 @@ public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int
                 + ", strategy=" + strategy + ", requestTimeoutMs=" + requestTimeoutMs + ", prefixCacheBytes=" + prefixCacheBytes
                 + ", streamConsumerTimeoutMs=" + streamConsumerTimeoutMs + ", adminToken=" + (adminToken == null ? "unset" : "***")
                 + ", kafkaBootstrap=" + (kafkaBootstrap == null ? "unset" : kafkaBootstrap) + ", models="
-                + (models == null ? "demo" : models) + ", device=" + device + ", threads=" + threads + ", adaptation=" + adaptation
+                + (models == null ? "demo" : models) + ", device=" + device + ", drafterPrecision=" + drafterPrecision + ", threads=" + threads + ", adaptation=" + adaptation
                 + ", cluster=" + cluster + ", modelRoots=" + effectiveModelRoots() + ", corsOrigins=" + security.corsOrigins() + ", bridgeMaxFrameBytes="
                 + security.bridgeMaxFrameBytes() + "]";
     }

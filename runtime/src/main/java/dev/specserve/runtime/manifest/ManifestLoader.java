@@ -119,7 +119,8 @@ public final class ManifestLoader {
                 cfg.integer("dim"), cfg.integer("layers"), cfg.integer("heads"),
                 cfg.integer("head_dim"), cfg.integer("max_pos"),
                 drafter.object("io").tensors("inputs"), drafter.object("io").tensors("outputs"),
-                DraftVocabulary.fromJson(drafter.map().get("draft_to_target"), targetVocab));
+                DraftVocabulary.fromJson(drafter.map().get("draft_to_target"), targetVocab),
+                drafter.has("int8") ? verifiedFile(directory, drafter.object("int8").string("file"), checksums) : null);
     }
 
     private static Path verifiedFile(Path dir, String name, Map<String, Object> checksums) {

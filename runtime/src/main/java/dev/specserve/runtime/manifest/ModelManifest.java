@@ -50,8 +50,18 @@ public record ModelManifest(
         OPTIMUM
     }
 
-    /** {@code vocabulary} maps the drafter's output ids (its top-k) to target tokens. */
+    /**
+     * {@code vocabulary} maps the drafter's output ids (its top-k) to target tokens; {@code int8File}, or null, is
+     * the same drafter with int8 weights for the CPU ({@link DrafterPrecision}).
+     */
     public record DrafterInfo(Path file, int blockSize, int topk, int adapterRank, int dim, int layers, int heads,
                               int headDim, int maxPositions, List<TensorSpec> inputs, List<TensorSpec> outputs,
-                              DraftVocabulary vocabulary) {}
+                              DraftVocabulary vocabulary, Path int8File) {
+
+        /** The same contract served from another file (which has no int8 variant of its own). */
+        public DrafterInfo withFile(Path other) {
+            return new DrafterInfo(other, blockSize, topk, adapterRank, dim, layers, heads, headDim, maxPositions,
+                    inputs, outputs, vocabulary, null);
+        }
+    }
 }
