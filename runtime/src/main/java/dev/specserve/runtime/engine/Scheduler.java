@@ -128,6 +128,7 @@ final class Scheduler {
                 decoder.generate(GenerationRequest.greedy(ids, 4, config.defaultBudget()), drafters.apply(s),
                         (r, t) -> {}, () -> false);
             }
+            decoder.rounds().recalibrate(); // the warm-up's cold forwards must not be the planner's first costs
             ready = true;
             LOG.info("engine ready: batch {} x {} KV rows ({} MiB), queue {}, default strategy {}, prefix cache {} MiB, "
                     + "prefill chunks up to {} tokens {}", config.maxBatch(), pool.capacity(), pool.bytes() >> 20,

@@ -88,11 +88,18 @@ public final class LinearCostModel {
         }
     }
 
-    /** Replaces the prior (and the fit) with a fresh one, e.g. from a profile run. */
+    /**
+     * Replaces the prior and forgets every sample: the fit is the new prior until new samples arrive (a profile
+     * run measured on a warm process supersedes what was measured while it warmed up).
+     */
     public void resetPrior(double[] newPrior) {
         prior = newPrior.clone();
         theta = newPrior.clone();
-        refit();
+        Arrays.fill(xs, null);
+        count = 0;
+        total = 0;
+        sinceFit = 0;
+        outliersInARow = 0;
     }
 
     /** Ridge fit toward the prior: minimise |y - X t|^2 + ridge * |t - prior|^2 (features scaled). */

@@ -45,7 +45,7 @@ final class VerifyCost {
         model.observe(ms, x);
     }
 
-    /** Replaces the prior with a fit to profiled forwards: (tree nodes, past, ms) triples. */
+    /** Replaces the prior with a fit to profiled forwards, (tree nodes, past, ms) triples, and forgets older samples. */
     void calibrate(List<double[]> profile) {
         LinearCostModel fit = new LinearCostModel("profile", model.coefficients(), profile.size(), profile.size(), 1e-3);
         for (double[] p : profile) {

@@ -103,6 +103,21 @@ public final class RoundRunner {
         }
     }
 
+    /**
+     * Profiles the verify forwards again and makes the fit the planner's verify cost, forgetting what it measured so
+     * far: after an engine's warm-up, whose first forwards of each code path run cold (an unrepresentative start
+     * once made a fresh engine's planner settle on plain steps or on drafting by chance).
+     */
+    public synchronized void recalibrate() {
+        List<double[]> profile = VerifyProfile.measure(target);
+        planner.calibrate(profile);
+        calibrated = true;
+        double[] c = planner.verifyCostCoefficients();
+        LOG.info("goodput planner recalibrated after warm-up from {} forwards: verify ms = {} + {} x tokens + {} x KV "
+                + "rows/1024", profile.size(), String.format("%.2f", c[0]), String.format("%.3f", c[1]),
+                String.format("%.2f", c[2]));
+    }
+
     /** Some sequences of a round failed in acceptance; the others' results are still valid. */
     public static final class RoundFailedException extends RuntimeException {
         private final transient RoundResult[] partial;

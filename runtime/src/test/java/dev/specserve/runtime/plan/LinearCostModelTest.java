@@ -59,4 +59,21 @@ class LinearCostModelTest {
         assertThat(m.predict(1, 10)).isCloseTo(0.1, within(0.1));
         assertThat(m.outliers()).isZero();
     }
+
+    @Test
+    void aNewPriorFromAProfileSupersedesEverythingMeasuredBefore() {
+        LinearCostModel m = new LinearCostModel("verify", new double[] {3.0, 0.2}, 64, 4, 4);
+        for (int i = 0; i < 32; i++) { // an engine's warm-up: every code path's first forwards run 3x slow
+            int rows = 1 + i % 8;
+            m.observe(3 * (1.0 + 0.15 * rows), 1, rows);
+        }
+        m.resetPrior(new double[] {1.0, 0.15}); // profiled once the process is warm
+
+        assertThat(m.predict(1, 6)).as("the prior alone, not pulled back up by the warm-up").isCloseTo(1.9, within(1e-9));
+        assertThat(m.samples()).isZero();
+        for (int i = 0; i < 8; i++) {
+            m.observe(1.0 + 0.15 * 6, 1, 6);
+        }
+        assertThat(m.predict(1, 6)).isCloseTo(1.9, within(0.02));
+    }
 }
