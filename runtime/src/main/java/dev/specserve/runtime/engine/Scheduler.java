@@ -124,11 +124,13 @@ final class Scheduler {
     private void warmUp() {
         try {
             int[] ids = tokenizer.encode("def main():\n");
-            for (String s : strategyNames) {
-                decoder.generate(GenerationRequest.greedy(ids, 4, config.defaultBudget()), drafters.apply(s),
-                        (r, t) -> {}, () -> false);
-            }
-            decoder.rounds().recalibrate(); // the warm-up's cold forwards must not be the planner's first costs
+            // the warm-up's cold forwards must not be the planner's first costs
+            decoder.rounds().calibrateAfter(() -> {
+                for (String s : strategyNames) {
+                    decoder.generate(GenerationRequest.greedy(ids, 4, config.defaultBudget()), drafters.apply(s),
+                            (r, t) -> {}, () -> false);
+                }
+            });
             ready = true;
             LOG.info("engine ready: batch {} x {} KV rows ({} MiB), queue {}, default strategy {}, prefix cache {} MiB, "
                     + "prefill chunks up to {} tokens {}", config.maxBatch(), pool.capacity(), pool.bytes() >> 20,

@@ -8,7 +8,9 @@ import java.util.List;
  * what it predicted against what was measured. Not thread-safe (the planner locks).
  */
 final class VerifyCost {
-    private final LinearCostModel model = new LinearCostModel("verify", new double[] {3.0, 0.2, 1.0}, 512, 16, 4);
+    /** Before any measurement: a fixed cost, per token computed, per 1,024 KV rows read. */
+    private static final double[] PRIOR = {3.0, 0.2, 1.0};
+    private final LinearCostModel model = new LinearCostModel("verify", PRIOR, 512, 16, 4);
     private double predictedMs;
     private double actualMs;
 
@@ -47,7 +49,9 @@ final class VerifyCost {
 
     /** Replaces the prior with a fit to profiled forwards, (tree nodes, past, ms) triples, and forgets older samples. */
     void calibrate(List<double[]> profile) {
-        LinearCostModel fit = new LinearCostModel("profile", model.coefficients(), profile.size(), profile.size(), 1e-3);
+        // fitted from the fixed prior, never from the current fit: its outlier rule would judge the profile by
+        // whatever the model has learned, and an engine's warm-up can teach it nonsense
+        LinearCostModel fit = new LinearCostModel("profile", PRIOR, profile.size(), profile.size(), 1e-3);
         for (double[] p : profile) {
             fit.observe(p[2], features(1, (int) p[0], (int) p[1]));
         }

@@ -91,30 +91,34 @@ public final class RoundRunner {
             return;
         }
         synchronized (this) {
-            if (calibrated) {
-                return;
+            if (!calibrated) {
+                calibrate("");
             }
-            List<double[]> profile = VerifyProfile.measure(target);
-            planner.calibrate(profile);
-            double[] c = planner.verifyCostCoefficients();
-            LOG.info("goodput planner calibrated from {} forwards: verify ms = {} + {} x tokens + {} x KV rows/1024",
-                    profile.size(), String.format("%.2f", c[0]), String.format("%.3f", c[1]), String.format("%.2f", c[2]));
-            calibrated = true;
         }
     }
 
     /**
-     * Profiles the verify forwards again and makes the fit the planner's verify cost, forgetting what it measured so
-     * far: after an engine's warm-up, whose first forwards of each code path run cold (an unrepresentative start
-     * once made a fresh engine's planner settle on plain steps or on drafting by chance).
+     * Runs {@code warmUp} (rounds planned on the prior), then profiles the verify forwards and makes the fit the
+     * planner's verify cost, forgetting what the warm-up measured: each code path's first forwards run cold, and
+     * an engine that started from them once settled on plain steps or on drafting by chance.
      */
-    public synchronized void recalibrate() {
+    public void calibrateAfter(Runnable warmUp) {
+        synchronized (this) {
+            calibrated = true; // no profile before the warm-up: the one after it supersedes it anyway
+        }
+        warmUp.run();
+        synchronized (this) {
+            calibrate(" after warm-up");
+        }
+    }
+
+    private void calibrate(String when) {
         List<double[]> profile = VerifyProfile.measure(target);
         planner.calibrate(profile);
         calibrated = true;
         double[] c = planner.verifyCostCoefficients();
-        LOG.info("goodput planner recalibrated after warm-up from {} forwards: verify ms = {} + {} x tokens + {} x KV "
-                + "rows/1024", profile.size(), String.format("%.2f", c[0]), String.format("%.3f", c[1]),
+        LOG.info("goodput planner calibrated{} from {} forwards: verify ms = {} + {} x tokens + {} x KV rows/1024",
+                when, profile.size(), String.format("%.2f", c[0]), String.format("%.3f", c[1]),
                 String.format("%.2f", c[2]));
     }
 
