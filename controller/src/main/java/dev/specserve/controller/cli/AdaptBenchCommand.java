@@ -27,7 +27,7 @@ final class AdaptBenchCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     @Option(names = "--scenario", defaultValue = "drift",
-            description = "drift (N requests of domain A, then 3N of B, 2 concurrent), stationary (2N of A) or bursty "
+            description = "drift (N requests of domain A, then 3N of B, --clients concurrent), stationary (2N of A) or bursty "
                     + "(N/2 of A, then 3N of B; 4 concurrent requests, then 1 for the middle N of B, then 4 again) "
                     + "(default: ${DEFAULT-VALUE}).")
     String scenario;
@@ -46,6 +46,12 @@ final class AdaptBenchCommand implements Callable<Integer> {
     @Option(names = "--strategy", defaultValue = "specblock",
             description = "Serving strategy of every request, e.g. specblock or auto (default: ${DEFAULT-VALUE}).")
     String strategy;
+
+    @Option(names = "--clients", paramLabel = "N",
+            description = "Concurrent requests of drift and stationary (default: 2). At 1 the engine serves one "
+                    + "stream, the latency-bound regime where a better drafter turns into throughput; bursty has its "
+                    + "own levels (4, 1, 4) and refuses this option.")
+    Integer clients;
 
     @Option(names = "--requests", defaultValue = "32",
             description = "N, the scenario's unit of requests, from bench/prompts/*-stream.jsonl (held-out files; "
@@ -76,11 +82,16 @@ final class AdaptBenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         List<String> a = BenchPrompts.load("python-stream.jsonl");
         List<String> b = BenchPrompts.load("java-stream.jsonl");
+        if (clients != null && (clients < 1 || scenario.equals("bursty"))) {
+            throw new IllegalArgumentException(clients < 1 ? "--clients must be >= 1, got " + clients
+                    : "--clients applies to drift and stationary; bursty runs its own levels (4, 1, 4)");
+        }
+        int c = clients == null ? 2 : clients;
         List<AdaptBench.Phase> phases = switch (scenario) {
-            case "drift" -> List.of(new AdaptBench.Phase("A", slice(a, 0, 1), 2),
-                    new AdaptBench.Phase("B", slice(b, 0, 3), 2));
-            case "stationary" -> List.of(new AdaptBench.Phase("A", slice(a, 0, 1), 2),
-                    new AdaptBench.Phase("A2", slice(a, 1, 1), 2));
+            case "drift" -> List.of(new AdaptBench.Phase("A", slice(a, 0, 1), c),
+                    new AdaptBench.Phase("B", slice(b, 0, 3), c));
+            case "stationary" -> List.of(new AdaptBench.Phase("A", slice(a, 0, 1), c),
+                    new AdaptBench.Phase("A2", slice(a, 1, 1), c));
             case "bursty" -> List.of(new AdaptBench.Phase("A-high", slice(a, 0, 0.5), 4),
                     new AdaptBench.Phase("B-high", slice(b, 0, 1), 4),
                     new AdaptBench.Phase("B-low", slice(b, 1, 1), 1),
@@ -144,6 +155,7 @@ final class AdaptBenchCommand implements Callable<Integer> {
             doc.put("strategy", strategy);
             doc.put("machine", Machine.describe("see logs"));
             doc.put("requests_unit", requests);
+            doc.put("clients", phases.stream().map(AdaptBench.Phase::concurrency).toList());
             doc.put("max_tokens", maxTokens);
             doc.put("repeat", repeat);
             doc.put("results", all.get(0).stream().map(AdaptBench.PolicyRun::results).toList());

@@ -80,6 +80,23 @@ class AdaptationControllerTest {
     }
 
     @Test
+    void theBaselineIsTheRoundsJustBeforeTheSwapSoAnUpdateFollowingADriftIsKept() {
+        var settings = new AdaptationController.Settings(DRAFTER, Duration.ofHours(1), Duration.ofSeconds(30), 8, 0.5, 1);
+        try (AdaptationController c = controller(settings)) {
+            rounds(c, 1, 200, 3);                     // domain A: 3 accepted per round, most of the window
+            rounds(c, 1, 16, 1);                      // drift: the old version now accepts 1
+            var v2 = versions.create(AdapterTrainer.initial(RANK, DIM, 5), 1, java.util.Map.of());
+            c.swapIn(v2, "test");
+
+            rounds(c, v2.id(), 8, 1);                 // the update serves the new traffic no worse
+
+            assertThat(versions.current().id()).as("kept: judged against the drifted level, not the window's mean")
+                    .isEqualTo(v2.id());
+            assertThat(c.activity().rollbacks()).isZero();
+        }
+    }
+
+    @Test
     void anOperatorRollbackReturnsToTheParent() {
         var settings = new AdaptationController.Settings(DRAFTER, Duration.ofHours(1), Duration.ofSeconds(30), 8, 0.5, 1);
         try (AdaptationController c = controller(settings)) {
