@@ -175,8 +175,13 @@ public final class AdaptBench {
         out.put("policy", policy);
         out.put("net_tokens_per_s", round(tokens[0] / seconds));
         Map<String, Object> tau = new LinkedHashMap<>();
-        timeline.meanTauByPhase().forEach((phase, t) -> tau.put(phase, round(t)));
+        Map<String, Object> byPhase = new LinkedHashMap<>();
+        timeline.phaseRounds().forEach((phase, r) -> {
+            tau.put(phase, round(r.tau()));
+            byPhase.put(phase, r.fields());
+        });
         out.put("tau_per_phase", tau);
+        out.put("rounds_per_phase", byPhase);
         out.put("updates", activity.updates());
         out.put("update_seconds", round(activity.updateSeconds()));
         out.put("swaps", activity.swaps());

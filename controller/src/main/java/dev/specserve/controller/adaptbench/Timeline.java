@@ -1,15 +1,9 @@
 package dev.specserve.controller.adaptbench;
 
-import java.io.IOException;
-import java.io.Writer;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -23,8 +17,12 @@ import java.util.Set;
  * supplied by the caller, so the derivation needs no clock.
  */
 public final class Timeline {
-    /** One verification round: {@code tokens} is accepted length + 1, the τ of that round. */
-    public record Round(double seconds, String phase, int tokens, long version) {}
+    /**
+     * One verification round: {@code tokens} is accepted length + 1, the τ of that round; {@code nodes} the tree
+     * nodes verified (0: a plain step), {@code draftMs} and {@code verifyMs} where its time went (NaN: unknown).
+     */
+    public record Round(double seconds, String phase, int tokens, long version, int nodes, double draftMs,
+                        double verifyMs) {}
 
     /** A change of the drafter version between two consecutive rounds. */
     public record VersionChange(double seconds, long from, long to) {}
@@ -53,7 +51,14 @@ public final class Timeline {
      * Records a round; a version different from the last drafter round's marks a swap or a rollback, and
      * version 0 (no drafter in this round) marks nothing.
      */
-    public synchronized void round(double seconds, String phase, int tokens, long version) {
+    public void round(double seconds, String phase, int tokens, long version) {
+        round(new Round(seconds, phase, tokens, version, 0, Double.NaN, Double.NaN));
+    }
+
+    /** Records a round with its cost; see {@link #round(double, String, int, long)}. */
+    public synchronized void round(Round r) {
+        double seconds = r.seconds();
+        long version = r.version();
         if (version != 0) {
             if (lastVersion != 0 && version > lastVersion) {
                 swaps.add(new VersionChange(seconds, lastVersion, version));
@@ -62,7 +67,7 @@ public final class Timeline {
             }
             lastVersion = version;
         }
-        rounds.add(new Round(seconds, phase, tokens, version));
+        rounds.add(r);
     }
 
     /**
@@ -133,17 +138,9 @@ public final class Timeline {
         return points;
     }
 
-    /** Mean τ of each phase's rounds. */
-    public synchronized Map<String, Double> meanTauByPhase() {
-        Map<String, long[]> sums = new LinkedHashMap<>();
-        for (Round r : rounds) {
-            long[] acc = sums.computeIfAbsent(r.phase(), k -> new long[2]);
-            acc[0]++;
-            acc[1] += r.tokens();
-        }
-        Map<String, Double> tau = new LinkedHashMap<>();
-        sums.forEach((phase, acc) -> tau.put(phase, (double) acc[1] / acc[0]));
-        return tau;
+    /** Each phase's rounds, split by plain steps and drafted rounds. */
+    public synchronized Map<String, PhaseRounds> phaseRounds() {
+        return PhaseRounds.byPhase(rounds);
     }
 
     /** How many updates started in each phase (a phase with none is listed with 0). */
@@ -176,30 +173,5 @@ public final class Timeline {
             out.put("first_swap_s", Math.round(swaps.get(0).seconds() * 1000) / 1000.0);
         }
         return out;
-    }
-
-    /**
-     * Writes every event in time order, one per row: {@code round} rows carry phase, tokens and version,
-     * {@code swap} and {@code rollback} rows the version switched to, {@code update} rows when training started.
-     */
-    public synchronized void writeCsv(Path file) throws IOException {
-        record Row(double seconds, String rest) {}
-        List<Row> rows = new ArrayList<>();
-        rounds.forEach(r -> rows.add(new Row(r.seconds(), "round," + r.phase() + "," + r.tokens() + "," + r.version()
-                + ",")));
-        updates.forEach(u -> rows.add(new Row(u.finished(), "update,,,," + format(u.started()))));
-        swaps.forEach(c -> rows.add(new Row(c.seconds(), "swap,,," + c.to() + ",")));
-        rollbacks.forEach(c -> rows.add(new Row(c.seconds(), "rollback,,," + c.to() + ",")));
-        rows.sort(Comparator.comparingDouble(Row::seconds)); // stable: a swap stays after the round that shows it
-        try (Writer w = Files.newBufferedWriter(file)) {
-            w.write("seconds,event,phase,tokens,version,training_started_s\n");
-            for (Row row : rows) {
-                w.write(format(row.seconds()) + "," + row.rest() + "\n");
-            }
-        }
-    }
-
-    private static String format(double seconds) {
-        return String.format(Locale.ROOT, "%.4f", seconds);
     }
 }

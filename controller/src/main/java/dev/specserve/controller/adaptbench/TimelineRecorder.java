@@ -41,7 +41,8 @@ final class TimelineRecorder implements EngineListener {
                         int[] emitted) {
         double now = secondsSinceStart();
         pollUpdates(now);
-        timeline.round(now, domain, round.acceptedLength() + 1, version);
+        timeline.round(new Timeline.Round(now, domain, round.acceptedLength() + 1, version, round.tree().size(),
+                round.draftNanos() / 1e6, round.verifyNanos() / 1e6));
     }
 
     /** Stops polling after one last look; call once every update has finished. */

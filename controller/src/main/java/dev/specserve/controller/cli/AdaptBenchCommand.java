@@ -6,6 +6,7 @@ import dev.specserve.controller.adaptbench.AdaptBench;
 import dev.specserve.controller.adaptbench.BenchPrompts;
 import dev.specserve.controller.adaptbench.RepeatSummary;
 import dev.specserve.controller.adaptbench.ReportCharts;
+import dev.specserve.controller.adaptbench.TimelineCsv;
 import dev.specserve.drafters.ModelStack;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -173,7 +174,7 @@ final class AdaptBenchCommand implements Callable<Integer> {
         List<Path> written = new ArrayList<>(ReportCharts.write(report, scenario, runs));
         for (AdaptBench.PolicyRun run : runs) {
             Path csv = report.resolve("timeline-" + scenario + "-" + run.policy() + ".csv");
-            run.timeline().writeCsv(csv);
+            TimelineCsv.write(run.timeline(), csv);
             written.add(csv);
         }
         return written;

@@ -83,7 +83,37 @@ class TimelineTest {
         timeline.round(2.0, "B", 1, 1);
 
         assertThat(timeline.phases()).containsExactly(new PhaseSpan("A", 0, 1.2), new PhaseSpan("B", 1.2, 2.0));
-        assertThat(timeline.meanTauByPhase()).containsEntry("A", 3.0).containsEntry("B", 1.0);
+        assertThat(timeline.phaseRounds().get("A").tau()).isEqualTo(3.0);
+        assertThat(timeline.phaseRounds().get("B").tau()).isEqualTo(1.0);
+    }
+
+    @Test
+    void drawingMorePlainStepsLowersTauButNotTheTauOfDraftedRounds() {
+        // phase A: two drafted rounds of 3 tokens; phase B: the same drafted rounds plus two plain steps
+        timeline.round(new Timeline.Round(0.1, "A", 3, 1, 6, 0.5, 3.0));
+        timeline.round(new Timeline.Round(0.2, "A", 3, 1, 6, 0.5, 3.0));
+        timeline.round(new Timeline.Round(0.3, "B", 3, 1, 6, 0.5, 3.0));
+        timeline.round(new Timeline.Round(0.4, "B", 3, 1, 6, 0.5, 3.0));
+        timeline.round(new Timeline.Round(0.5, "B", 1, 0, 0, 0.0, 2.0));
+        timeline.round(new Timeline.Round(0.6, "B", 1, 0, 0, 0.0, 2.0));
+
+        PhaseRounds a = timeline.phaseRounds().get("A");
+        PhaseRounds b = timeline.phaseRounds().get("B");
+        assertThat(b.tau()).isEqualTo(2.0).isLessThan(a.tau());
+        assertThat(b.tauDrafted()).isEqualTo(a.tauDrafted()).isEqualTo(3.0);
+        assertThat(b.plainShare()).isEqualTo(0.5);
+        assertThat(a.plainShare()).isZero();
+        assertThat(b.draftMs()).isEqualTo(0.25);
+        assertThat(b.verifyMs()).isEqualTo(2.5);
+        assertThat(b.fields()).containsEntry("tau_drafted", 3.0).containsEntry("plain_share", 0.5)
+                .containsEntry("rounds", 4);
+    }
+
+    @Test
+    void roundsWithoutTimesReportNoTimes() {
+        timeline.round(0.1, "A", 1, 0);
+
+        assertThat(timeline.phaseRounds().get("A").fields()).containsOnlyKeys("rounds", "tau", "plain_share");
     }
 
     @Test
@@ -115,18 +145,18 @@ class TimelineTest {
     void theSummaryIsCompactAndTheCsvHoldsEveryEventInTimeOrder(@TempDir Path dir) throws Exception {
         timeline.round(0.1, "A", 3, 1);
         timeline.updatesSoFar(0.15, 1, 0.05);
-        timeline.round(0.2, "A", 2, 4);
+        timeline.round(new Timeline.Round(0.2, "A", 2, 4, 5, 0.61, 2.5));
 
         assertThat(timeline.summary()).containsEntry("rounds", 2)
                 .containsEntry("versions_used", List.of(1L, 4L))
                 .containsEntry("first_swap_s", 0.2);
         Path csv = dir.resolve("timeline.csv");
-        timeline.writeCsv(csv);
+        TimelineCsv.write(timeline, csv);
         assertThat(Files.readAllLines(csv)).containsExactly(
-                "seconds,event,phase,tokens,version,training_started_s",
-                "0.1000,round,A,3,1,",
-                "0.1500,update,,,,0.1000",
-                "0.2000,round,A,2,4,",
-                "0.2000,swap,,,4,");
+                "seconds,event,phase,tokens,version,training_started_s,nodes,draft_ms,verify_ms",
+                "0.1000,round,A,3,1,,0,,",
+                "0.1500,update,,,,0.1000,,,",
+                "0.2000,round,A,2,4,,5,0.610,2.500",
+                "0.2000,swap,,,4,,,,");
     }
 }
