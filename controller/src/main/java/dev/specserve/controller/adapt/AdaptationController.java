@@ -300,13 +300,9 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
     }
 
     private void activateWatched(DrafterVersion v) {
-        // like for like: the live check averages the new version's first N rounds, so the baseline is the N rounds
-        // just before the swap; the whole window would still hold the traffic from before a drift and roll back
-        // every update made to follow it
-        double preSwap = window.recentTau(rewards.watermarkMs() * 1_000_000L, settings.rollbackWindowRounds()) - 1;
         versions.activate(v);
         counts.swapped();
-        guard.watch(v.id(), preSwap);
+        guard.watch(v.id());
         drift.reset();
         reference.afterUpdate(Double.NaN);
     }

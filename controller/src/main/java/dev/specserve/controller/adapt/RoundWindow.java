@@ -31,17 +31,6 @@ final class RoundWindow {
         return rounds.isEmpty() ? 0 : (double) tokens / rounds.size();
     }
 
-    /** Mean tokens per round of the last {@code n} rounds in the window (fewer if it holds fewer; 0 if none). */
-    synchronized double recentTau(long now, int n) {
-        evict(now);
-        long sum = 0;
-        int seen = 0;
-        for (var it = rounds.descendingIterator(); it.hasNext() && seen < n; seen++) {
-            sum += it.next().tokens();
-        }
-        return seen == 0 ? 0 : (double) sum / seen;
-    }
-
     synchronized double roundsPerSecond(long now) {
         evict(now);
         return rounds.size() / (windowNanos / 1e9);
