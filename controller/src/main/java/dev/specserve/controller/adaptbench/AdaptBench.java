@@ -30,9 +30,15 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Streams a scenario of requests through a real engine once per adaptation policy (static: never update;
  * periodic-N: update every N finished requests, OSD-style; bandit: the cost-aware loop), one policy after another
- * in one process, starting each from the bundled drafter version. Measures net tokens/s including update time.
+ * in one process, starting each from the bundled drafter version. Measures net tokens/s including update time,
+ * and the machine's speed just before and after each policy (one fixed plain-decoding request, the
+ * {@value #PROBE} domain, left out of the policy's tokens and timeline), so ratios can be read with the VM's own
+ * drift in speed taken out.
  */
 public final class AdaptBench {
+    /** The domain of the speed probe's requests. */
+    public static final String PROBE = "speed-probe";
+    private static final int PROBE_TOKENS = 96;
     /** A phase of the scenario: prompts of one domain at one concurrency. */
     public record Phase(String name, List<String> prompts, int concurrency) {}
 
@@ -103,6 +109,8 @@ public final class AdaptBench {
         Map<String, int[]> outputs = new java.util.concurrent.ConcurrentHashMap<>();
         TimelineRecorder recorder = new TimelineRecorder(controller::activity);
         long start;
+        double[] probes = new double[2];
+        long probeNanos = 0;
         try (Engine engine = stack.newEngine(cfg)) {
             serving.set(engine);
             engine.addListener(new InProcessFeedback(controller, drafterId));
@@ -115,6 +123,8 @@ public final class AdaptBench {
             while (!engine.ready()) {
                 Thread.sleep(20);
             }
+            String probePrompt = phases.get(0).prompts().get(0);
+            probes[0] = speedProbe(engine, probePrompt);
             start = System.nanoTime();
             recorder.start(start);
             int n = 0;
@@ -162,18 +172,30 @@ public final class AdaptBench {
                 progress.printf("adapt-bench: %s, phase %s done (%d requests)%n", policy, phase.name(),
                         phase.prompts().size());
             }
+            controller.pause(); // no training beside the probe: it measures the machine, not the policy
+            updates.shutdown();
+            updates.awaitTermination(1, TimeUnit.MINUTES);
+            while (controller.training()) {
+                Thread.sleep(10);
+            }
+            long t0 = System.nanoTime();
+            probes[1] = speedProbe(engine, probePrompt);
+            probeNanos = System.nanoTime() - t0;
         } finally {
             updates.shutdown();
             updates.awaitTermination(1, TimeUnit.MINUTES);
             recorder.stop();
             controller.close();
         }
-        double seconds = (System.nanoTime() - start) / 1e9;
+        double seconds = (System.nanoTime() - start - probeNanos) / 1e9;
+        double speed = (probes[0] + probes[1]) / 2;
         Timeline timeline = recorder.timeline();
         var activity = controller.activity();
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("policy", policy);
         out.put("net_tokens_per_s", round(tokens[0] / seconds));
+        out.put("probe_tokens_per_s", List.of(round(probes[0]), round(probes[1])));
+        out.put(RepeatSummary.NORMALISED, round(tokens[0] / seconds / speed));
         Map<String, Object> tau = new LinkedHashMap<>();
         Map<String, Object> byPhase = new LinkedHashMap<>();
         timeline.phaseRounds().forEach((phase, r) -> {
@@ -192,6 +214,32 @@ public final class AdaptBench {
         out.put("timeline", timeline.summary());
         stack.versions().activate(stack.versions().bundled());
         return new PolicyRun(policy, tokens[0] / seconds, timeline, out, outputs);
+    }
+
+    /**
+     * Tokens/s of one fixed request decoded plainly ({@code none}, greedy): the machine's speed now, the same work
+     * whatever the policy, so a policy's tokens/s ÷ this takes out the VM's drift between policies.
+     */
+    private double speedProbe(Engine engine, String prompt) throws Exception {
+        CompletableFuture<Integer> done = new CompletableFuture<>();
+        long t0 = System.nanoTime();
+        engine.submit(new EngineRequest(PROBE + "-" + t0, prompt, Math.min(PROBE_TOKENS, tokensFor(prompt)),
+                SamplingParams.GREEDY, List.of(), "none", null, PROBE, 0), new GenerationObserver() {
+                    @Override
+                    public void onTokens(int[] t, String delta) {}
+
+                    @Override
+                    public void onComplete(GenerationResult result, RequestStats stats) {
+                        done.complete(result.tokens().length);
+                    }
+
+                    @Override
+                    public void onError(Throwable error) {
+                        done.completeExceptionally(error);
+                    }
+                });
+        int n = done.get(1, TimeUnit.MINUTES);
+        return n / ((System.nanoTime() - t0) / 1e9);
     }
 
     /** {@code maxTokens}, or what the context leaves after a long prompt. */

@@ -9,14 +9,16 @@ import java.util.Map;
 /**
  * What {@code adapt-bench --repeat R} reports across runs: per policy, its net tokens/s ÷ static's in each run and
  * the median; the periodic policy that was best in hindsight (highest median net tokens/s) and the bandit's ratio
- * to it; failed requests and outputs differing from static's, summed over runs. A single run tells little: runs
- * of identical work vary by 5-15% on the 2-core machine. With a {@value #CONTROL} policy (static run a second time
- * in each run) the summary measures that: the control's ratio to static per run, the noise band (its largest
+ * to it; failed requests and outputs differing from static's, summed over runs. A single run tells little: on a
+ * shared VM identical work varies from run to run (README). With a {@value #CONTROL} policy (static run a second
+ * time in each run) the summary measures that: the control's ratio to static per run, the noise band (its largest
  * distance from 1) and, for every other ratio, whether its median lies beyond the band.
  */
 public final class RepeatSummary {
     /** The control policy: static again, measuring what identical work varies by within a run. */
     public static final String CONTROL = "static-control";
+    /** A policy's net tokens/s ÷ the machine's speed around its run ({@link AdaptBench}'s speed probe). */
+    public static final String NORMALISED = "speed_normalised";
 
     private RepeatSummary() {}
 
@@ -29,26 +31,48 @@ public final class RepeatSummary {
         return ofResults(results);
     }
 
-    /** From the runs' per-policy result maps ({@code policy}, {@code net_tokens_per_s}, {@code failed_requests}). */
-    @SuppressWarnings("unchecked")
+    /**
+     * From the runs' per-policy result maps ({@code policy}, {@code net_tokens_per_s}, {@code failed_requests}).
+     * Where every result also has {@value #NORMALISED} (its tokens/s ÷ the machine's speed measured around it),
+     * the same summary of those goes under that key: the ratios with the machine's own drift taken out.
+     */
     public static Map<String, Object> ofResults(List<List<Map<String, Object>>> runs) {
-        Map<String, List<Double>> rate = new LinkedHashMap<>();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("runs", runs.size());
+        out.putAll(ofRates(runs, "net_tokens_per_s"));
         long failed = 0;
         long differing = 0;
+        boolean normalised = true;
         for (List<Map<String, Object>> run : runs) {
             for (Map<String, Object> r : run) {
-                rate.computeIfAbsent((String) r.get("policy"), k -> new ArrayList<>())
-                        .add(((Number) r.get("net_tokens_per_s")).doubleValue());
                 failed += ((Number) r.getOrDefault("failed_requests", 0)).longValue();
                 Object d = r.get("outputs_differing_from_static");
                 differing += d instanceof Number n ? n.longValue() : 0;
+                normalised &= r.get(NORMALISED) instanceof Number;
+            }
+        }
+        if (normalised) {
+            out.put(NORMALISED, ofRates(runs, NORMALISED));
+        }
+        out.put("failed_requests", failed);
+        out.put("outputs_differing_from_static", differing);
+        return out;
+    }
+
+    /** Medians, ratios to static, noise band and the best periodic policy, of the rate under {@code key}. */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> ofRates(List<List<Map<String, Object>>> runs, String key) {
+        Map<String, List<Double>> rate = new LinkedHashMap<>();
+        for (List<Map<String, Object>> run : runs) {
+            for (Map<String, Object> r : run) {
+                rate.computeIfAbsent((String) r.get("policy"), k -> new ArrayList<>())
+                        .add(((Number) r.get(key)).doubleValue());
             }
         }
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("runs", runs.size());
         Map<String, Object> medians = new LinkedHashMap<>();
         rate.forEach((p, v) -> medians.put(p, round(median(v))));
-        out.put("net_tokens_per_s_median", medians);
+        out.put(key + "_median", medians);
         List<Double> statics = rate.get("static");
         if (statics != null) {
             Map<String, Object> ratios = new LinkedHashMap<>();
@@ -81,8 +105,6 @@ public final class RepeatSummary {
                 out.put("bandit_to_best_periodic", ratios(rate.get("bandit"), rate.get(best)));
             }
         }
-        out.put("failed_requests", failed);
-        out.put("outputs_differing_from_static", differing);
         return out;
     }
 

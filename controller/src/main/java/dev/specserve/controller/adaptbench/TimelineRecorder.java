@@ -39,6 +39,9 @@ final class TimelineRecorder implements EngineListener {
     @Override
     public void onRound(String requestId, String strategy, long version, String domain, RoundResult round,
                         int[] emitted) {
+        if (AdaptBench.PROBE.equals(domain)) {
+            return; // the machine's speed probe, not the scenario
+        }
         double now = secondsSinceStart();
         pollUpdates(now);
         timeline.round(new Timeline.Round(now, domain, round.acceptedLength() + 1, version, round.tree().size(),

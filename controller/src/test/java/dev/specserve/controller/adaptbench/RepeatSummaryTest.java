@@ -45,6 +45,35 @@ class RepeatSummaryTest {
         assertThat((Map<String, Object>) ratios.get(RepeatSummary.CONTROL)).doesNotContainKey("beyond_noise");
     }
 
+    static Map<String, Object> r(String policy, double rate, double machineSpeed) {
+        return Map.of("policy", policy, "net_tokens_per_s", rate, "failed_requests", 0,
+                RepeatSummary.NORMALISED, rate / machineSpeed);
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void ratiosOfSpeedNormalisedRatesTakeOutAMachineThatSlowedDownDuringOnePolicy() {
+        // the control did the same work as static, on a machine running at 0.6 of its speed
+        List<List<Map<String, Object>>> runs = List.of(
+                List.of(r("static", 100, 1.0), r("bandit", 110, 1.0), r(RepeatSummary.CONTROL, 60, 0.6)),
+                List.of(r("static", 100, 1.0), r("bandit", 66, 0.6), r(RepeatSummary.CONTROL, 101, 1.0)));
+        Map<String, Object> s = RepeatSummary.ofResults(runs);
+
+        assertThat(s.get("noise_band")).as("raw tokens/s").isEqualTo(0.4);
+        Map<String, Object> normalised = (Map<String, Object>) s.get(RepeatSummary.NORMALISED);
+        assertThat(normalised.get("noise_band")).isEqualTo(0.01);
+        Map<String, Object> bandit = (Map<String, Object>) ((Map<String, Object>) normalised.get("ratio_to_static"))
+                .get("bandit");
+        assertThat((List<Double>) bandit.get("per_run")).containsExactly(1.1, 1.1);
+        assertThat(bandit.get("beyond_noise")).isEqualTo(true);
+    }
+
+    @Test
+    void withoutSpeedProbesThereIsNoNormalisedSummary() {
+        assertThat(RepeatSummary.ofResults(List.of(List.of(r("static", 100), r("bandit", 150)))))
+                .doesNotContainKey(RepeatSummary.NORMALISED);
+    }
+
     @Test
     @SuppressWarnings("unchecked")
     void withoutAControlNoRatioClaimsToBeBeyondNoise() {
