@@ -31,7 +31,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * Streams a scenario of requests through a real engine once per adaptation policy (static: never update;
  * periodic-N: update every N finished requests, OSD-style; bandit: the cost-aware loop), one policy after another
  * in one process, starting each from the bundled drafter version. Measures net tokens/s including update time,
- * and the machine's speed just before and after each policy (one fixed plain-decoding request, the
+ * and the machine's speed just before and after each policy (a fixed plain-decoding request, the
  * {@value #PROBE} domain, left out of the policy's tokens and timeline), so ratios can be read with the VM's own
  * drift in speed taken out.
  */
@@ -39,6 +39,8 @@ public final class AdaptBench {
     /** The domain of the speed probe's requests. */
     public static final String PROBE = "speed-probe";
     private static final int PROBE_TOKENS = 96;
+    /** Probe requests at each end of a policy, the median kept: one alone varies by more than the policies do. */
+    private static final int PROBE_REPEATS = 3;
     /** A phase of the scenario: prompts of one domain at one concurrency. */
     public record Phase(String name, List<String> prompts, int concurrency) {}
 
@@ -217,10 +219,19 @@ public final class AdaptBench {
     }
 
     /**
-     * Tokens/s of one fixed request decoded plainly ({@code none}, greedy): the machine's speed now, the same work
-     * whatever the policy, so a policy's tokens/s ÷ this takes out the VM's drift between policies.
+     * Tokens/s of a fixed request decoded plainly ({@code none}, greedy), the median of a few: the machine's speed
+     * now, the same work whatever the policy, so a policy's tokens/s ÷ this takes out the VM's drift between them.
      */
     private double speedProbe(Engine engine, String prompt) throws Exception {
+        double[] rates = new double[PROBE_REPEATS];
+        for (int i = 0; i < rates.length; i++) {
+            rates[i] = probeOnce(engine, prompt);
+        }
+        java.util.Arrays.sort(rates);
+        return rates[rates.length / 2];
+    }
+
+    private double probeOnce(Engine engine, String prompt) throws Exception {
         CompletableFuture<Integer> done = new CompletableFuture<>();
         long t0 = System.nanoTime();
         engine.submit(new EngineRequest(PROBE + "-" + t0, prompt, Math.min(PROBE_TOKENS, tokensFor(prompt)),
