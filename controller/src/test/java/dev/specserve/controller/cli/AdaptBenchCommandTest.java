@@ -2,9 +2,6 @@ package dev.specserve.controller.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 class AdaptBenchCommandTest {
@@ -20,17 +17,6 @@ class AdaptBenchCommandTest {
     }
 
     static String errors(String... args) {
-        PrintStream saved = System.err;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            String[] full = new String[args.length + 1];
-            full[0] = "adapt-bench";
-            System.arraycopy(args, 0, full, 1, args.length);
-            assertThat(Main.run(full)).as("exit code").isNotZero();
-        } finally {
-            System.setErr(saved);
-        }
-        return err.toString(StandardCharsets.UTF_8);
+        return CliErrors.of("adapt-bench", args);
     }
 }

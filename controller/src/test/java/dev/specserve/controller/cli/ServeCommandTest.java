@@ -3,11 +3,8 @@ package dev.specserve.controller.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.specserve.controller.config.ConfigKey;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -29,18 +26,7 @@ class ServeCommandTest {
     }
 
     static String serveErrors(String... args) {
-        PrintStream saved = System.err;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            String[] full = new String[args.length + 1];
-            full[0] = "serve";
-            System.arraycopy(args, 0, full, 1, args.length);
-            assertThat(Main.run(full)).as("exit code").isEqualTo(2);
-        } finally {
-            System.setErr(saved);
-        }
-        return err.toString(StandardCharsets.UTF_8);
+        return CliErrors.of("serve", args);
     }
 
     @Test
