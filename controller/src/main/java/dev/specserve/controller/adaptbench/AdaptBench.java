@@ -16,7 +16,6 @@ import dev.specserve.runtime.spec.SamplingParams;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -31,16 +30,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * Streams a scenario of requests through a real engine once per adaptation policy (static: never update;
  * periodic-N: update every N finished requests, OSD-style; bandit: the cost-aware loop), one policy after another
  * in one process, starting each from the bundled drafter version. Measures net tokens/s including update time,
- * and the machine's speed just before and after each policy (a fixed plain-decoding request, the
- * {@value #PROBE} domain, left out of the policy's tokens and timeline), so ratios can be read with the VM's own
- * drift in speed taken out.
+ * and the machine's speed just before and after each policy ({@link SpeedProbe}), so ratios can be read with the
+ * VM's own drift in speed taken out.
  */
 public final class AdaptBench {
-    /** The domain of the speed probe's requests. */
-    public static final String PROBE = "speed-probe";
     private static final int PROBE_TOKENS = 96;
-    /** Probe requests at each end of a policy, the median kept: one alone varies by more than the policies do. */
-    private static final int PROBE_REPEATS = 3;
     /** A phase of the scenario: prompts of one domain at one concurrency. */
     public record Phase(String name, List<String> prompts, int concurrency) {}
 
@@ -126,7 +120,8 @@ public final class AdaptBench {
                 Thread.sleep(20);
             }
             String probePrompt = phases.get(0).prompts().get(0);
-            probes[0] = speedProbe(engine, probePrompt);
+            int probeTokens = Math.min(PROBE_TOKENS, tokensFor(probePrompt));
+            probes[0] = SpeedProbe.measure(engine, probePrompt, probeTokens);
             start = System.nanoTime();
             recorder.start(start);
             int n = 0;
@@ -181,7 +176,7 @@ public final class AdaptBench {
                 Thread.sleep(10);
             }
             long t0 = System.nanoTime();
-            probes[1] = speedProbe(engine, probePrompt);
+            probes[1] = SpeedProbe.measure(engine, probePrompt, probeTokens);
             probeNanos = System.nanoTime() - t0;
         } finally {
             updates.shutdown();
@@ -190,67 +185,11 @@ public final class AdaptBench {
             controller.close();
         }
         double seconds = (System.nanoTime() - start - probeNanos) / 1e9;
-        double speed = (probes[0] + probes[1]) / 2;
         Timeline timeline = recorder.timeline();
-        var activity = controller.activity();
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("policy", policy);
-        out.put("net_tokens_per_s", round(tokens[0] / seconds));
-        out.put("probe_tokens_per_s", List.of(round(probes[0]), round(probes[1])));
-        out.put(RepeatSummary.NORMALISED, round(tokens[0] / seconds / speed));
-        Map<String, Object> tau = new LinkedHashMap<>();
-        Map<String, Object> byPhase = new LinkedHashMap<>();
-        timeline.phaseRounds().forEach((phase, r) -> {
-            tau.put(phase, round(r.tau()));
-            byPhase.put(phase, r.fields());
-        });
-        out.put("tau_per_phase", tau);
-        out.put("rounds_per_phase", byPhase);
-        out.put("updates", activity.updates());
-        out.put("update_seconds", round(activity.updateSeconds()));
-        out.put("swaps", activity.swaps());
-        out.put("rollbacks", activity.rollbacks());
-        out.put("failed_requests", failed.get());
-        out.put("final_drafter_version", stack.versions().current().id());
-        out.put("seconds", round(seconds));
-        out.put("timeline", timeline.summary());
+        Map<String, Object> out = PolicyResults.of(policy, tokens[0], seconds, probes, timeline, controller.activity(),
+                failed.get(), stack.versions().current().id());
         stack.versions().activate(stack.versions().bundled());
         return new PolicyRun(policy, tokens[0] / seconds, timeline, out, outputs);
-    }
-
-    /**
-     * Tokens/s of a fixed request decoded plainly ({@code none}, greedy), the median of a few: the machine's speed
-     * now, the same work whatever the policy, so a policy's tokens/s ÷ this takes out the VM's drift between them.
-     */
-    private double speedProbe(Engine engine, String prompt) throws Exception {
-        double[] rates = new double[PROBE_REPEATS];
-        for (int i = 0; i < rates.length; i++) {
-            rates[i] = probeOnce(engine, prompt);
-        }
-        java.util.Arrays.sort(rates);
-        return rates[rates.length / 2];
-    }
-
-    private double probeOnce(Engine engine, String prompt) throws Exception {
-        CompletableFuture<Integer> done = new CompletableFuture<>();
-        long t0 = System.nanoTime();
-        engine.submit(new EngineRequest(PROBE + "-" + t0, prompt, Math.min(PROBE_TOKENS, tokensFor(prompt)),
-                SamplingParams.GREEDY, List.of(), "none", null, PROBE, 0), new GenerationObserver() {
-                    @Override
-                    public void onTokens(int[] t, String delta) {}
-
-                    @Override
-                    public void onComplete(GenerationResult result, RequestStats stats) {
-                        done.complete(result.tokens().length);
-                    }
-
-                    @Override
-                    public void onError(Throwable error) {
-                        done.completeExceptionally(error);
-                    }
-                });
-        int n = done.get(1, TimeUnit.MINUTES);
-        return n / ((System.nanoTime() - t0) / 1e9);
     }
 
     /** {@code maxTokens}, or what the context leaves after a long prompt. */
@@ -263,9 +202,5 @@ public final class AdaptBench {
     private static AdaptationController.Load load(Engine engine) {
         return engine == null ? new AdaptationController.Load(0, 0)
                 : new AdaptationController.Load(engine.running(), engine.waiting());
-    }
-
-    private static double round(double v) {
-        return Math.round(v * 1000) / 1000.0;
     }
 }

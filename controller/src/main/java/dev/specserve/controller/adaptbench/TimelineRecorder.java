@@ -39,7 +39,7 @@ final class TimelineRecorder implements EngineListener {
     @Override
     public void onRound(String requestId, String strategy, long version, String domain, RoundResult round,
                         int[] emitted) {
-        if (AdaptBench.PROBE.equals(domain)) {
+        if (SpeedProbe.DOMAIN.equals(domain)) {
             return; // the machine's speed probe, not the scenario
         }
         double now = secondsSinceStart();
