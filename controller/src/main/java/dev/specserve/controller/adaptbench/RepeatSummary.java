@@ -17,7 +17,7 @@ import java.util.Map;
 public final class RepeatSummary {
     /** The control policy: static again, measuring what identical work varies by within a run. */
     public static final String CONTROL = "static-control";
-    /** A policy's net tokens/s ÷ the machine's speed around its run ({@link AdaptBench}'s speed probe). */
+    /** A policy's net tokens/s ÷ the machine's speed around its run ({@link SpeedProbe}). */
     public static final String NORMALISED = "speed_normalised";
 
     private RepeatSummary() {}
