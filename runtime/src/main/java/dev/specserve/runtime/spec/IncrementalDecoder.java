@@ -77,16 +77,44 @@ final class IncrementalDecoder {
     }
 
     /**
-     * The text not yet handed out: all of it once {@code finished}, else up to any incomplete UTF-8 sequence at
-     * its end, which waits for its remaining bytes.
+     * The text not yet handed out: all of it once {@code finished}; else up to any incomplete UTF-8 sequence at
+     * its end, which waits for its remaining bytes, and short of any end that begins one of the {@code stop}
+     * strings, which waits to see whether the string completes (then it is cut, never sent), as vLLM holds back
+     * its stop buffer.
      */
-    String delta(boolean finished) {
+    String delta(boolean finished, List<String> stop) {
         int stable = text.length();
         while (!finished && stable > sent && text.charAt(stable - 1) == '\uFFFD') {
             stable--;
         }
+        if (!finished) {
+            stable -= stopPrefixAtEnd(stable, stop);
+        }
         String delta = stable > sent ? text.substring(sent, stable) : "";
         sent = Math.max(sent, stable);
         return delta;
+    }
+
+    /** The length of the longest end of the unsent text before {@code end} that a stop string starts with. */
+    private int stopPrefixAtEnd(int end, List<String> stop) {
+        int longest = 0;
+        for (String s : stop) {
+            for (int n = Math.min(s.length() - 1, end - sent); n > longest; n--) {
+                if (startsAt(end - n, s, n)) {
+                    longest = n;
+                    break;
+                }
+            }
+        }
+        return longest;
+    }
+
+    private boolean startsAt(int at, String s, int n) {
+        for (int i = 0; i < n; i++) {
+            if (text.charAt(at + i) != s.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 }

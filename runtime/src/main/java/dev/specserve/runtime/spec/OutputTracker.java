@@ -79,7 +79,7 @@ final class OutputTracker {
     /** The text that became stable since the last call: see {@link IncrementalDecoder#delta}. */
     String delta() {
         decoder.update(tokens, count);
-        return decoder.delta(finished());
+        return decoder.delta(finished(), stop);
     }
 
     String text() {
