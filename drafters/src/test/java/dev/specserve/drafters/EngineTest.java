@@ -11,6 +11,7 @@ import dev.specserve.runtime.engine.GenerationHandle;
 import dev.specserve.runtime.engine.GenerationObserver;
 import dev.specserve.runtime.engine.QueueFullException;
 import dev.specserve.runtime.engine.RequestStats;
+import dev.specserve.runtime.engine.ServiceUnavailableException;
 import dev.specserve.runtime.spec.DraftBudget;
 import dev.specserve.runtime.spec.FinishReason;
 import dev.specserve.runtime.spec.GenerationRequest;
@@ -172,6 +173,56 @@ class EngineTest {
                     .isInstanceOf(QueueFullException.class);
             running.done.get(60, TimeUnit.SECONDS);
             assertThat(queued.done.get(60, TimeUnit.SECONDS).tokens()).hasSize(4);
+        }
+    }
+
+    @Test
+    void aWaitingRequestThatIsCancelledOrRunsOutOfTimeIsAnsweredWithoutWaitingForASlot() throws Exception {
+        EngineConfig cfg = new EngineConfig(1, 4, 512, "none", new DraftBudget(24, 8), 0, 0, 32);
+        try (Engine engine = stack.newEngine(cfg)) {
+            while (!engine.ready()) {
+                Thread.sleep(10);
+            }
+            Collector running = new Collector();
+            GenerationHandle longOne = engine.submit(request("long", PROMPTS.get(0), 400), running);
+            while (engine.running() == 0) {
+                Thread.sleep(2);
+            }
+            Collector cancelled = new Collector();
+            engine.submit(request("cancelled", PROMPTS.get(1), 4), cancelled).cancel();
+            Collector late = new Collector();
+            engine.submit(new EngineRequest("late", PROMPTS.get(2), 4, SamplingParams.GREEDY, List.of(), "none", null,
+                    null, 50), late);
+
+            assertThat(cancelled.done.get(10, TimeUnit.SECONDS).finishReason()).isEqualTo(FinishReason.CANCELLED);
+            assertThatThrownBy(() -> late.done.get(10, TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(ServiceUnavailableException.class)
+                    .hasMessageContaining("without a batch slot");
+            assertThat(running.done).as("both answered while the one slot stayed taken").isNotDone();
+            assertThat(engine.waiting()).isZero();
+            longOne.cancel();
+            running.done.get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aRequestAfterShutdownIsRefusedAsUnavailable() {
+        Engine engine = stack.newEngine(EngineConfig.defaults());
+        engine.close();
+
+        assertThatThrownBy(() -> engine.submit(request("after", PROMPTS.get(0), 4), new Collector()))
+                .isInstanceOf(ServiceUnavailableException.class)
+                .hasMessageContaining("shutting down");
+    }
+
+    @Test
+    void aTimeoutTooLongToAddToTheClockMeansNoTimeout() throws Exception {
+        try (Engine engine = stack.newEngine(EngineConfig.defaults())) {
+            Collector c = new Collector();
+            engine.submit(new EngineRequest("patient", PROMPTS.get(0), 4, SamplingParams.GREEDY, List.of(), "none",
+                    null, null, Long.MAX_VALUE / 1_000), c);
+
+            assertThat(c.done.get(60, TimeUnit.SECONDS).finishReason()).isEqualTo(FinishReason.LENGTH);
         }
     }
 

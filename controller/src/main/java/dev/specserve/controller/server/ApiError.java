@@ -1,6 +1,7 @@
 package dev.specserve.controller.server;
 
 import dev.specserve.runtime.engine.QueueFullException;
+import dev.specserve.runtime.engine.ServiceUnavailableException;
 import dev.specserve.runtime.spec.InvalidRequestException;
 import io.vertx.core.json.JsonObject;
 
@@ -10,13 +11,19 @@ import io.vertx.core.json.JsonObject;
  * {@code failureCode = status} and the same inner object, JSON-encoded, as the failure message.
  *
  * <p>Codes: 400 invalid request (param names the field), 404 unknown route, 429 queue full (retry later),
- * 500 internal error, 503 not ready.
+ * 500 internal error, 503 not ready, shutting down, or the request's timeout ran out before it started.
  */
 public record ApiError(int status, String message, String type, String param) {
     public static final String INVALID_REQUEST = "invalid_request_error";
 
     public static ApiError invalid(String param, String message) {
         return new ApiError(400, message, INVALID_REQUEST, param);
+    }
+
+    /** The client closed its connection before its request was submitted (nginx's 499); counted, never sent. */
+    public static ApiError clientClosed() {
+        return new ApiError(499, "client closed the connection before the request was submitted", "client_closed",
+                null);
     }
 
     /** Maps an exception from parsing or from the engine to its error. */
@@ -27,6 +34,10 @@ public record ApiError(int status, String message, String type, String param) {
         if (t instanceof QueueFullException e) {
             return new ApiError(QueueFullException.FAILURE_CODE, e.getMessage(), "rate_limit_error", null);
         }
+        if (t instanceof ServiceUnavailableException e) {
+            return new ApiError(ServiceUnavailableException.FAILURE_CODE, e.getMessage(), "service_unavailable",
+                    null);
+        }
         return new ApiError(500, "internal error: " + t, "internal_error", null);
     }
 
@@ -35,6 +46,8 @@ public record ApiError(int status, String message, String type, String param) {
         return switch (status) {
             case 400 -> param == null ? "invalid_request" : "invalid_" + param;
             case 429 -> "queue_full";
+            case 499 -> "client_closed";
+            case 503 -> "unavailable";
             default -> "error_" + status;
         };
     }

@@ -4,6 +4,7 @@ import static dev.specserve.controller.server.JsonFields.bool;
 import static dev.specserve.controller.server.JsonFields.integer;
 import static dev.specserve.controller.server.JsonFields.typeName;
 
+import dev.specserve.runtime.engine.EngineRequest;
 import dev.specserve.runtime.spec.InvalidRequestException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -66,7 +67,8 @@ final class ChatRequestParser {
     CompletionRequest parse(JsonObject json) {
         List<Map<String, Object>> messages = messages(json.getValue("messages"));
         String maxField = json.getValue("max_completion_tokens") != null ? "max_completion_tokens" : "max_tokens";
-        int maxTokens = common.maxTokens(json, maxField);
+        // unset: as many as the context has room for after the prompt (OpenAI's and vLLM's chat default)
+        int maxTokens = json.getValue(maxField) == null ? EngineRequest.FILL_CONTEXT : common.maxTokens(json, maxField);
         boolean logprobs = bool(json, "logprobs");
         int top = json.getValue("top_logprobs") == null ? 0
                 : (int) integer(json, "top_logprobs", 0, CompletionRequestParser.MAX_LOGPROBS);

@@ -4,6 +4,7 @@ import dev.specserve.runtime.engine.GenerationHandle;
 import dev.specserve.runtime.engine.GenerationObserver;
 import dev.specserve.runtime.engine.GenerationService;
 import dev.specserve.runtime.engine.QueueFullException;
+import dev.specserve.runtime.engine.ServiceUnavailableException;
 import dev.specserve.runtime.spec.InvalidRequestException;
 import dev.specserve.runtime.engine.EngineRequest;
 import io.vertx.core.Context;
@@ -91,7 +92,8 @@ final class Completions {
     }
 
     private RuntimeException counted(RuntimeException e) {
-        if ((e instanceof InvalidRequestException || e instanceof QueueFullException) && !engineCountsRejections) {
+        if ((e instanceof InvalidRequestException || e instanceof QueueFullException
+                || e instanceof ServiceUnavailableException) && !engineCountsRejections) {
             rejected(ApiError.from(e));
         }
         return e;

@@ -148,6 +148,10 @@ public final class HttpApiVerticle extends VerticleBase {
 
     private void submit(RoutingContext ctx, CompletionRequest req, ResponseShape shape) {
         HttpServerResponse resp = ctx.response();
+        if (resp.closed()) { // gone while its body was parsed on a worker: nothing would cancel the generation
+            completions.rejected(ApiError.clientClosed());
+            return;
+        }
         String id = Completions.newRequestId(shape.idPrefix());
         ResponseShape.Head head = new ResponseShape.Head(id, System.currentTimeMillis() / 1000, engine.modelName());
         HttpReplies.Observer observer = HttpReplies.observer(resp, shape, head, req.stream());

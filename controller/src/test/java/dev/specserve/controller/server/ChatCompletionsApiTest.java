@@ -117,6 +117,21 @@ class ChatCompletionsApiTest {
     }
 
     @Test
+    void without_a_token_limit_a_chat_completion_may_fill_the_context_as_openai_and_vllm_allow() throws Exception {
+        JsonObject request = greedy(1, "user", "def fibonacci(n):");
+        request.remove("max_completion_tokens");
+
+        JsonObject body = chat(request).bodyAsJsonObject();
+
+        JsonObject usage = body.getJsonObject("usage");
+        String finish = body.getJsonArray("choices").getJsonObject(0).getString("finish_reason");
+        assertThat(usage.getInteger("completion_tokens")).as("not the completions API's default of 16")
+                .satisfiesAnyOf(n -> assertThat(n).isGreaterThan(CompletionRequestParser.DEFAULT_MAX_TOKENS),
+                        n -> assertThat(finish).isEqualTo("stop"));
+        assertThat(usage.getInteger("total_tokens")).isLessThanOrEqualTo(512);
+    }
+
+    @Test
     void streaming_opens_with_the_assistant_role_then_content_deltas_then_finish_and_usage_then_done() throws Exception {
         JsonObject request = greedy(20, "user", "import os\n");
         String whole = chat(request).bodyAsJsonObject().getJsonArray("choices").getJsonObject(0)

@@ -68,7 +68,7 @@ public final class Engine implements GenerationService, AutoCloseable {
     @Override
     public void precheck(EngineRequest request) {
         if (closed) {
-            throw new IllegalStateException("engine is shut down");
+            throw refuse(ServiceUnavailableException.shuttingDown());
         }
         try {
             limits.check(request, strategyOf(request));
@@ -89,8 +89,9 @@ public final class Engine implements GenerationService, AutoCloseable {
         String strategy = strategyOf(request);
         DraftBudget budget = request.budget() != null ? request.budget()
                 : drafters.apply(strategy).defaultBudget(config.defaultBudget());
-        GenerationRequest gen = new GenerationRequest(tokenizer.encode(request.prompt()), request.maxTokens(),
-                request.sampling(), request.stop(), budget);
+        int[] prompt = tokenizer.encode(request.prompt());
+        GenerationRequest gen = new GenerationRequest(prompt, maxTokens(request, prompt.length), request.sampling(),
+                request.stop(), budget);
         try {
             decoder.validate(gen);
         } catch (InvalidRequestException e) {
@@ -98,14 +99,40 @@ public final class Engine implements GenerationService, AutoCloseable {
         }
         long timeout = request.timeoutMillis() > 0 ? request.timeoutMillis() : config.requestTimeoutMillis();
         EngineHandle handle = new EngineHandle(request.requestId());
-        Pending p = new Pending(request, gen, strategy, observer, handle, System.nanoTime(),
-                timeout > 0 ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeout) : Long.MAX_VALUE);
-        if (!queue.offer(p, scheduler.running())) {
+        long now = System.nanoTime();
+        long timeoutNanos = TimeUnit.MILLISECONDS.toNanos(timeout);
+        Pending p = new Pending(request, gen, strategy, observer, handle, now,
+                timeout > 0 && timeoutNanos < Long.MAX_VALUE - now ? now + timeoutNanos : Long.MAX_VALUE);
+        boolean queued;
+        try {
+            queued = queue.offer(p, scheduler.running());
+        } catch (ServiceUnavailableException e) { // shut down while this request was being tokenized
+            throw refuse(e);
+        }
+        if (!queued) {
             listeners.notify(l -> l.onRejected("queue_full"));
             throw new QueueFullException(config.queueCapacity());
         }
         listeners.notify(l -> l.onQueued(request.requestId()));
         return handle;
+    }
+
+    /** The request's max_tokens, or for {@link EngineRequest#FILL_CONTEXT} the context's room after the prompt. */
+    private int maxTokens(EngineRequest request, int promptTokens) {
+        if (request.maxTokens() != EngineRequest.FILL_CONTEXT) {
+            return request.maxTokens();
+        }
+        int room = decoder.contextLength() - promptTokens;
+        if (room < 1) {
+            throw reject(new InvalidRequestException("prompt", "the prompt is " + promptTokens + " tokens and this "
+                    + "model's context holds " + decoder.contextLength() + ", so no token can be generated"));
+        }
+        return Math.min(config.maxTokensLimit(), room);
+    }
+
+    private ServiceUnavailableException refuse(ServiceUnavailableException e) {
+        listeners.notify(l -> l.onRejected(e.reason()));
+        return e;
     }
 
     private InvalidRequestException reject(InvalidRequestException e) {

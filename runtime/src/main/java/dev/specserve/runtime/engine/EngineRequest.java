@@ -9,7 +9,8 @@ import java.util.List;
  *
  * @param requestId  caller's id, echoed in feedback and logs
  * @param prompt     prompt text (tokenized by the engine)
- * @param maxTokens  tokens to generate at most
+ * @param maxTokens  tokens to generate at most, or {@link #FILL_CONTEXT}: as many as the context has room for
+ *                   after the prompt, up to the engine's max_tokens limit (OpenAI's chat default)
  * @param sampling   temperature 0 = greedy
  * @param stop       stop strings
  * @param strategy   drafting strategy name, or null for the engine default
@@ -19,6 +20,9 @@ import java.util.List;
  */
 public record EngineRequest(String requestId, String prompt, int maxTokens, SamplingParams sampling, List<String> stop,
                             String strategy, DraftBudget budget, String domain, long timeoutMillis) {
+    /** {@link #maxTokens} meaning: the rest of the context after the prompt, up to the max_tokens limit. */
+    public static final int FILL_CONTEXT = 0;
+
     public EngineRequest {
         stop = stop == null ? List.of() : List.copyOf(stop);
     }

@@ -41,7 +41,7 @@ final class RequestLimits {
                     + " tokens, so max_tokens " + request.maxTokens() + " leaves no room for the prompt; ask for "
                     + "max_tokens <= " + (context - 1));
         }
-        long room = context - request.maxTokens();
+        long room = context - Math.max(1, request.maxTokens()); // filling the context still needs one token of room
         long bound = room * maxTokenBytes;
         String prompt = request.prompt();
         if (prompt.length() > bound || utf8Length(prompt, bound) > bound) {

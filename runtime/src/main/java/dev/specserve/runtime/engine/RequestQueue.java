@@ -17,16 +17,24 @@ final class RequestQueue {
     private final Condition work = lock.newCondition();
     private final int capacity;
     private final int maxBatch;
+    private boolean closed;
 
     RequestQueue(int capacity, int maxBatch) {
         this.capacity = capacity;
         this.maxBatch = maxBatch;
     }
 
-    /** Queues {@code p} and wakes the scheduler; false (nothing queued) when queue and batch are both full. */
+    /**
+     * Queues {@code p} and wakes the scheduler; false (nothing queued) when queue and batch are both full.
+     *
+     * @throws ServiceUnavailableException once {@link #drain} closed the queue (nobody would ever start it)
+     */
     boolean offer(Pending p, int running) {
         lock.lock();
         try {
+            if (closed) {
+                throw ServiceUnavailableException.shuttingDown();
+            }
             if (waiting.size() >= capacity && running + waiting.size() >= maxBatch) {
                 return false;
             }
@@ -43,6 +51,18 @@ final class RequestQueue {
         lock.lock();
         try {
             return waiting.poll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Removes and returns the waiting requests that match (cancelled or past their deadline, say). */
+    List<Pending> removeIf(java.util.function.Predicate<Pending> gone) {
+        lock.lock();
+        try {
+            List<Pending> removed = waiting.stream().filter(gone).toList();
+            waiting.removeAll(removed);
+            return removed;
         } finally {
             lock.unlock();
         }
@@ -78,10 +98,11 @@ final class RequestQueue {
         }
     }
 
-    /** Empties the queue (at shutdown), returning what waited. */
+    /** Empties and closes the queue (at shutdown), returning what waited; later offers are refused. */
     List<Pending> drain() {
         lock.lock();
         try {
+            closed = true;
             List<Pending> all = List.copyOf(waiting);
             waiting.clear();
             return all;

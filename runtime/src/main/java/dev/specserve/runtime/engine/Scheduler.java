@@ -152,15 +152,22 @@ final class Scheduler {
         }
     }
 
+    /** Answers the waiting requests that were cancelled or ran out of time (even while the batch is full), then fills free slots. */
     private void admit() {
+        long now = System.nanoTime();
+        for (Pending p : queue.removeIf(p -> p.handle().cancelled || now > p.deadline())) {
+            if (p.handle().cancelled) {
+                finishUnstarted(p, FinishReason.CANCELLED);
+            } else {
+                refuseUnstarted(p, new ServiceUnavailableException(ServiceUnavailableException.QUEUE_TIMEOUT,
+                        "request waited " + (now - p.enqueued()) / 1_000_000 + " ms in the queue without a batch slot"
+                                + " (its timeout ran out before it started); retry later"));
+            }
+        }
         while (slots.size() < config.maxBatch()) {
             Pending p = queue.poll();
             if (p == null) {
                 return;
-            }
-            if (p.handle().cancelled || System.nanoTime() > p.deadline()) {
-                finishUnstarted(p, p.handle().cancelled ? FinishReason.CANCELLED : FinishReason.TIMEOUT);
-                continue;
             }
             start(p);
         }
@@ -296,13 +303,23 @@ final class Scheduler {
         listeners.notify(l -> l.onFinished(p.id(), r, stats));
     }
 
+    /** Fails a request that never started, with nothing generated: the client may retry it. */
+    private void refuseUnstarted(Pending p, ServiceUnavailableException e) {
+        try {
+            p.observer().onError(e);
+        } catch (RuntimeException thrown) {
+            LOG.warn("observer of {} threw: {}", p.id(), thrown.toString());
+        }
+        listeners.notify(l -> l.onRejected(e.reason()));
+    }
+
     private void shutdownRemaining() {
         for (Running a : slots.all()) {
             a.seq.finish(FinishReason.CANCELLED);
             complete(a);
         }
         for (Pending p : queue.drain()) {
-            finishUnstarted(p, FinishReason.CANCELLED);
+            refuseUnstarted(p, ServiceUnavailableException.shuttingDown());
         }
     }
 }
