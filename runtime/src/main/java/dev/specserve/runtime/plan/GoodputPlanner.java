@@ -51,6 +51,8 @@ public final class GoodputPlanner {
     private long lastModelRound;
     private double predictedAccepted;
     private double actualAccepted;
+    /** {@link #state()} as of the last verified round: metrics read it without waiting for a round's lock. */
+    private volatile Map<String, Double> published;
 
     public GoodputPlanner() {
         this(System::nanoTime);
@@ -61,6 +63,7 @@ public final class GoodputPlanner {
         this.clock = clock;
         // drafter call ms ~ a + b * rows fed
         this.draftCost = new LinearCostModel("draft", new double[] {1.0, 0.05}, 256, 8, 4);
+        this.published = snapshot();
     }
 
     /** Per-sequence planning memory: what the drafter model has not been fed yet, and this round's call. */
@@ -111,6 +114,7 @@ public final class GoodputPlanner {
                 predictedAccepted += NodeRanking.sum(nodeValues(s, trees[i]), trees[i].size());
             }
         }
+        published = snapshot();
         return trees;
     }
 
@@ -297,11 +301,13 @@ public final class GoodputPlanner {
             widest = Math.max(widest, t.size());
         }
         verifyCost.observe(batch, widest, batchColumns, nanos / 1e6);
+        published = snapshot();
     }
 
     /** Replaces the verify-cost prior with a fit to profiled forwards: (tree nodes, past, ms) triples. */
     public synchronized void calibrate(List<double[]> profile) {
         verifyCost.calibrate(profile);
+        published = snapshot();
     }
 
     // ------------------------------------------------------------------ learning
@@ -340,8 +346,16 @@ public final class GoodputPlanner {
         return verifyCost.coefficients();
     }
 
-    /** Cost-model coefficients and decision shares, keyed as the metrics name them. */
-    public synchronized Map<String, Double> state() {
+    /**
+     * Cost-model coefficients and decision shares, keyed as the metrics name them, as of the last verified round.
+     * Never waits: a round holds the planner's lock through its drafter forwards, and metrics are scraped on an
+     * event loop.
+     */
+    public Map<String, Double> state() {
+        return published;
+    }
+
+    private Map<String, Double> snapshot() {
         double[] v = verifyCost.coefficients();
         double[] d = draftCost.coefficients();
         Map<String, Double> m = new java.util.LinkedHashMap<>();
@@ -354,7 +368,7 @@ public final class GoodputPlanner {
         m.put("plain_step_ratio", plannedRounds == 0 ? 0 : (double) plainSteps / plannedRounds);
         m.put("model_call_ratio", plannedRounds == 0 ? 0 : (double) modelCalls / plannedRounds);
         m.put("model_batch_mean", modelProposals == 0 ? 0 : (double) modelCalls / modelProposals);
-        return m;
+        return java.util.Collections.unmodifiableMap(m);
     }
 
     @Override

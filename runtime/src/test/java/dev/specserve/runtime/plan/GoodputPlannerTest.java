@@ -8,6 +8,7 @@ import dev.specserve.runtime.spec.DraftTree;
 import dev.specserve.runtime.spec.RoundResult;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.IntToDoubleFunction;
 import org.junit.jupiter.api.Test;
@@ -124,6 +125,37 @@ class GoodputPlannerTest {
         assertThat(first).as("a long lookup match is worth verifying before any evidence").isPositive();
         assertThat(plannedSize(planner, seq)).isZero();
         assertThat(planner.state().get("plain_step_ratio")).isPositive();
+    }
+
+    @Test
+    void itsStateIsReadWithoutWaitingForARoundInProgress() throws Exception {
+        GoodputPlanner planner = plannerWithCosts(4.0, 0.01);
+        java.util.concurrent.CountDownLatch drafting = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        Chain slow = new Chain(true, new DraftBudget(16, 12)) {
+            @Override
+            public DraftTree propose(DraftBudget b) {
+                drafting.countDown();
+                try {
+                    release.await(); // a drafter forward that takes as long as the test wants
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return super.propose(b);
+            }
+        };
+        Thread round = new Thread(() -> planner.draft(List.of(slow), -1));
+        round.start();
+        drafting.await();
+
+        try {
+            java.util.concurrent.CompletableFuture<Map<String, Double>> read =
+                    java.util.concurrent.CompletableFuture.supplyAsync(planner::state);
+            assertThat(read.get(2, java.util.concurrent.TimeUnit.SECONDS)).containsKey("plain_step_ratio");
+        } finally {
+            release.countDown();
+            round.join();
+        }
     }
 
     @Test
