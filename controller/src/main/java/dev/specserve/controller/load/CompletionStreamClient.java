@@ -62,6 +62,7 @@ public final class CompletionStreamClient {
                 .put("max_tokens", maxTokens)
                 .put("temperature", temperature)
                 .put("stream", true);
+        body.putObject("stream_options").put("include_usage", true); // OpenAI servers send usage only when asked
         if (strategy != null) {
             body.put("strategy", strategy);
         }

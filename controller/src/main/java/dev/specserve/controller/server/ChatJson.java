@@ -48,6 +48,12 @@ final class ChatJson {
                     .put("specserve", CompletionJson.specserve(r, s));
         }
 
+        @Override
+        public JsonObject usage(ResponseShape.Head h, GenerationResult r) {
+            return object(h, "chat.completion.chunk", null).put("choices", new JsonArray())
+                    .put("usage", CompletionJson.usage(r, true));
+        }
+
         /** The prompt the engine refuses (too long for the context) is the one the messages were rendered to. */
         @Override
         public ApiError refusal(ApiError e) {

@@ -38,6 +38,12 @@ final class CompletionJson {
         public JsonObject last(Head h, GenerationResult r, RequestStats s) {
             return chunk(h.id(), h.created(), h.model(), "", r, s);
         }
+
+        @Override
+        public JsonObject usage(Head h, GenerationResult r) {
+            return new JsonObject().put("id", h.id()).put("object", "text_completion").put("created", h.created())
+                    .put("model", h.model()).put("choices", new JsonArray()).put("usage", CompletionJson.usage(r, true));
+        }
     };
 
     // ---- HTTP, OpenAI completions ----

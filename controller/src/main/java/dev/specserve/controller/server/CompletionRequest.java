@@ -16,11 +16,12 @@ import java.util.Map;
  * @param frequencyPenalty  OpenAI/vLLM frequency penalty in [-2, 2]
  * @param logitBias token id to bias in [-100, 100]
  * @param logprobs  top alternatives per token to report (0..5), or -1 for none
+ * @param includeUsage  HTTP streams: {@code stream_options.include_usage}, a last chunk with no choices and the usage
  */
 public record CompletionRequest(String model, String prompt, int maxTokens, double temperature, double topP,
                                 List<String> stop, boolean stream, long seed, String strategy, String domain,
                                 double presencePenalty, double frequencyPenalty, Map<Integer, Double> logitBias,
-                                int logprobs) {
+                                int logprobs, boolean includeUsage) {
     public CompletionRequest {
         stop = List.copyOf(stop);
         logitBias = logitBias == null ? Map.of() : Map.copyOf(logitBias);
@@ -29,7 +30,8 @@ public record CompletionRequest(String model, String prompt, int maxTokens, doub
     /** Without penalties, bias or logprobs. */
     public CompletionRequest(String model, String prompt, int maxTokens, double temperature, double topP,
                              List<String> stop, boolean stream, long seed, String strategy, String domain) {
-        this(model, prompt, maxTokens, temperature, topP, stop, stream, seed, strategy, domain, 0, 0, Map.of(), -1);
+        this(model, prompt, maxTokens, temperature, topP, stop, stream, seed, strategy, domain, 0, 0, Map.of(), -1,
+                false);
     }
 
     public SamplingParams sampling() {

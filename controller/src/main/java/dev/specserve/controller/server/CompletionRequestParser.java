@@ -179,6 +179,7 @@ public final class CompletionRequestParser {
             }
         }
         java.util.Map<Integer, Double> bias = logitBias(json.getValue("logit_bias"));
+        boolean includeUsage = false;
         if (json.getValue("stream_options") != null) {
             if (!(json.getValue("stream_options") instanceof JsonObject o) || !stream) {
                 throw new InvalidRequestException("stream_options",
@@ -187,9 +188,10 @@ public final class CompletionRequestParser {
             if (o.getValue("include_usage") != null && !(o.getValue("include_usage") instanceof Boolean)) {
                 throw new InvalidRequestException("stream_options", "stream_options.include_usage must be true or false");
             }
+            includeUsage = Boolean.TRUE.equals(o.getValue("include_usage"));
         }
         return new CompletionRequest(model, prompt, maxTokens, temperature, topP, stop, stream, seed, strategy, domain,
-                presence, frequency, bias, logprobs);
+                presence, frequency, bias, logprobs, includeUsage);
     }
 
     /**

@@ -154,7 +154,7 @@ public final class HttpApiVerticle extends VerticleBase {
         }
         String id = Completions.newRequestId(shape.idPrefix());
         ResponseShape.Head head = new ResponseShape.Head(id, System.currentTimeMillis() / 1000, engine.modelName());
-        HttpReplies.Observer observer = HttpReplies.observer(resp, shape, head, req.stream());
+        HttpReplies.Observer observer = HttpReplies.observer(resp, shape, head, req);
         boolean[] disconnected = {false};
         GenerationHandle[] handle = {null};
         resp.closeHandler(v -> {

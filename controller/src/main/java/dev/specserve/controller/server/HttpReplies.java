@@ -37,8 +37,10 @@ final class HttpReplies {
     }
 
     /** The observer that answers {@code resp} for a request with {@code stream} set or not. */
-    static Observer observer(HttpServerResponse resp, ResponseShape shape, ResponseShape.Head head, boolean stream) {
-        return stream ? new SseObserver(resp, shape, head) : new JsonObserver(resp, shape, head);
+    static Observer observer(HttpServerResponse resp, ResponseShape shape, ResponseShape.Head head,
+                             CompletionRequest req) {
+        return req.stream() ? new SseObserver(resp, shape, head, req.includeUsage())
+                : new JsonObserver(resp, shape, head);
     }
 
     /** A generation's observer that can also be told the request was admitted. */
@@ -69,22 +71,29 @@ final class HttpReplies {
         }
     }
 
-    /** Writes the head and opening chunk once, each text delta as an event, then the last chunk and {@code [DONE]}. */
+    /**
+     * Writes the head on admission; then the opening chunk with the first text (so a client timing its first
+     * chunk times the first token, not the queue), each text delta as an event, the last chunk, with
+     * {@code include_usage} a usage chunk with no choices (OpenAI's), and {@code [DONE]}.
+     */
     private static final class SseObserver implements Observer {
         private final HttpServerResponse resp;
         private final ResponseShape shape;
         private final ResponseShape.Head head;
+        private final boolean includeUsage;
+        private boolean opened;
         private int textOffset;
 
-        SseObserver(HttpServerResponse resp, ResponseShape shape, ResponseShape.Head head) {
+        SseObserver(HttpServerResponse resp, ResponseShape shape, ResponseShape.Head head, boolean includeUsage) {
             this.resp = resp;
             this.shape = shape;
             this.head = head;
+            this.includeUsage = includeUsage;
         }
 
         @Override
         public void admitted() {
-            start();
+            writeHead();
         }
 
         @Override
@@ -103,7 +112,14 @@ final class HttpReplies {
         @Override
         public void onComplete(GenerationResult result, RequestStats stats) {
             if (open(resp)) {
-                event(shape.last(head, result, stats).encode());
+                JsonObject last = shape.last(head, result, stats);
+                if (includeUsage) {
+                    last.remove("usage");
+                    event(last.encode());
+                    event(shape.usage(head, result).encode());
+                } else {
+                    event(last.encode());
+                }
                 event("[DONE]");
                 resp.end();
             }
@@ -119,8 +135,8 @@ final class HttpReplies {
             }
         }
 
-        /** Writes the event-stream head and the opening chunk once (on admission, or before the first event). */
-        private void start() {
+        /** Writes the event-stream head once (on admission, or before the first event). */
+        private void writeHead() {
             if (resp.headWritten() || !open(resp)) {
                 return;
             }
@@ -130,14 +146,17 @@ final class HttpReplies {
                     .putHeader("X-Accel-Buffering", "no")
                     .putHeader("X-Request-Id", head.id());
             resp.writeHead();
-            JsonObject opening = shape.opening(head);
-            if (opening != null) {
-                write(opening.encode());
-            }
         }
 
         private void event(String data) {
-            start();
+            writeHead();
+            if (!opened) {
+                opened = true;
+                JsonObject opening = shape.opening(head);
+                if (opening != null) {
+                    write(opening.encode());
+                }
+            }
             write(data);
         }
 

@@ -33,6 +33,9 @@ interface ResponseShape {
     /** The last chunk: finish reason, usage and speculation figures. */
     JsonObject last(Head head, GenerationResult result, RequestStats stats);
 
+    /** The chunk {@code stream_options.include_usage} adds after the last: no choices, the usage. */
+    JsonObject usage(Head head, GenerationResult result);
+
     /** A refusal by the engine, in this API's terms (e.g. the engine's prompt is the chat API's messages). */
     default ApiError refusal(ApiError error) {
         return error;

@@ -165,6 +165,27 @@ class ChatCompletionsApiTest {
     }
 
     @Test
+    void with_include_usage_the_usage_comes_last_in_a_chunk_without_choices_as_openai_sends_it() throws Exception {
+        JsonObject request = greedy(12, "user", "import os\n").put("stream", true)
+                .put("stream_options", new JsonObject().put("include_usage", true));
+
+        List<String> data = HttpApiTest.events(chat(request).bodyAsString());
+
+        assertThat(data.get(data.size() - 1)).isEqualTo("[DONE]");
+        JsonObject usage = new JsonObject(data.get(data.size() - 2));
+        assertThat(usage.getString("object")).isEqualTo("chat.completion.chunk");
+        assertThat(usage.getJsonArray("choices")).isEmpty();
+        assertThat(usage.getJsonObject("usage").getInteger("completion_tokens")).isBetween(1, 12);
+        JsonObject finish = new JsonObject(data.get(data.size() - 3));
+        assertThat(finish.getJsonArray("choices").getJsonObject(0).getString("finish_reason")).isIn("stop", "length");
+        assertThat(finish.containsKey("usage")).as("usage once, in its own chunk").isFalse();
+        JsonObject opening = new JsonObject(data.get(0)).getJsonArray("choices").getJsonObject(0);
+        JsonObject firstText = new JsonObject(data.get(1)).getJsonArray("choices").getJsonObject(0);
+        assertThat(opening.getJsonObject("delta").getString("role")).isEqualTo("assistant");
+        assertThat(firstText.getJsonObject("delta").getString("content")).as("the role opens the first text").isNotEmpty();
+    }
+
+    @Test
     void logprobs_come_in_the_chat_shape_one_entry_per_token_with_top_alternatives() throws Exception {
         JsonObject body = chat(greedy(6, "user", "for i in range(").put("logprobs", true).put("top_logprobs", 2))
                 .bodyAsJsonObject();
