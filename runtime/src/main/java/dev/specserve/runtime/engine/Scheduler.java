@@ -113,7 +113,11 @@ final class Scheduler {
             } catch (RuntimeException | Error e) {
                 LOG.error("engine step failed; failing the running requests and continuing", e);
                 for (Running a : slots.all()) {
-                    fail(a, e);
+                    try {
+                        fail(a, e);
+                    } catch (RuntimeException | Error again) { // the scheduler thread must outlive any one request
+                        LOG.error("failing request {} failed too", a.id(), again);
+                    }
                 }
             }
         }
@@ -281,13 +285,18 @@ final class Scheduler {
         listeners.notify(l -> l.onFailed(a.id(), e));
     }
 
+    /** Frees the request's slot; a sequence that fails to close (its drafter session, say) still lets it finish. */
     private void release(Running a) {
         a.released = true;
         slots.remove(a);
-        if (a.seq != null) {
-            a.seq.close();
-        }
         running = slots.size();
+        if (a.seq != null) {
+            try {
+                a.seq.close();
+            } catch (RuntimeException e) {
+                LOG.warn("closing request {}'s sequence failed: {}", a.id(), e.toString());
+            }
+        }
     }
 
     private void finishUnstarted(Pending p, FinishReason reason) {
