@@ -4,6 +4,8 @@ import dev.specserve.runtime.engine.GenerationHandle;
 import dev.specserve.runtime.engine.GenerationObserver;
 import dev.specserve.runtime.engine.RequestStats;
 import dev.specserve.runtime.spec.GenerationResult;
+import dev.specserve.runtime.spec.InvalidRequestException;
+import dev.specserve.runtime.spec.TokenLogprob;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -22,8 +24,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The event-bus API (event-loop verticle); the same JSON fields as {@code POST /v1/completions} (without
- * {@code stream}).
+ * The event-bus API (event-loop verticle); the same JSON fields as {@code POST /v1/completions} ({@code stream}
+ * is refused: the address chooses).
  *
  * <ul>
  *   <li>{@value #GENERATE} (request/reply): replies {@code {text, tokens, finish_reason,
@@ -31,7 +33,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@value #GENERATE_STREAM} (request/reply): replies {@code {id, address, control}} at once. The client
  *       registers a consumer at {@code address} ({@value #STREAM_PREFIX}&lt;capability&gt;, where the capability is
  *       a fresh 256-bit random token, not the request {@code id}; see {@link StreamOwnership}) and receives
- *       {@code {type:"token", text, tokens}} messages, then one final {@code {type:"done", finish_reason, usage,
+ *       {@code {type:"token", text, tokens}} messages (with {@code logprobs}, in the completions API's shape, when
+ *       the request asks for them), then one final {@code {type:"done", finish_reason, usage,
  *       stats}} (or {@code {type:"error", error}}). Sending {@code {type:"cancel"}} to {@code control}
  *       ({@code address + ".control"}) stops the generation (the done message then says {@code cancelled}).
  *       Chunks wait, in order, until a consumer is registered; if none is within {@code stream_consumer_timeout_ms}
@@ -102,6 +105,10 @@ public final class EventBusApiVerticle extends VerticleBase {
         CompletionRequest req;
         try {
             req = completions.parse(msg.body());
+            if (req.stream()) {
+                throw new InvalidRequestException("stream", "specserve.generate replies once, with the whole "
+                        + "completion; send to specserve.generate.stream for tokens as they are generated");
+            }
         } catch (RuntimeException e) {
             fail(msg, ApiError.from(e));
             return;
@@ -194,6 +201,7 @@ public final class EventBusApiVerticle extends VerticleBase {
         final ArrayDeque<JsonObject> pending = new ArrayDeque<>();
         final long deadlineTimer;
         GenerationHandle handle;
+        int textOffset;
         boolean consumerSeen;
         boolean deadlinePassed;
         boolean writing;
@@ -250,6 +258,17 @@ public final class EventBusApiVerticle extends VerticleBase {
         @Override
         public void onTokens(int[] tokens, String textDelta) {
             enqueue(CompletionJson.busToken(tokens, textDelta));
+        }
+
+        @Override
+        public void onTokens(int[] tokens, String textDelta, List<TokenLogprob> logprobs) {
+            if (logprobs.isEmpty()) {
+                onTokens(tokens, textDelta);
+                return;
+            }
+            enqueue(CompletionJson.busToken(tokens, textDelta).put("logprobs",
+                    CompletionJson.logprobs(logprobs, textOffset)));
+            textOffset += CompletionJson.textLength(logprobs);
         }
 
         @Override

@@ -95,6 +95,40 @@ class EventBusApiTest {
     }
 
     @Test
+    void stream_true_on_the_request_reply_address_is_refused_naming_the_streaming_address() {
+        assertThatThrownBy(() -> generate(greedy("x = 1", 4).put("stream", true)))
+                .isInstanceOfSatisfying(ReplyException.class, e -> {
+                    assertThat(e.failureCode()).isEqualTo(400);
+                    JsonObject error = new JsonObject(e.getMessage());
+                    assertThat(error.getString("param")).isEqualTo("stream");
+                    assertThat(error.getString("message")).contains(EventBusApiVerticle.GENERATE_STREAM);
+                });
+    }
+
+    @Test
+    @io.vertx.junit5.Timeout(value = 60, timeUnit = SECONDS)
+    void streamed_token_messages_carry_the_logprobs_asked_for(VertxTestContext test) throws Exception {
+        JsonObject opened = openStream(greedy("def add(a, b):", 8).put("logprobs", 2));
+        List<JsonObject> received = new CopyOnWriteArrayList<>();
+        MessageConsumer<JsonObject> consumer = bus.consumer(opened.getString("address"));
+        consumer.handler(m -> {
+            received.add(m.body());
+            if ("done".equals(m.body().getString("type"))) {
+                consumer.unregister();
+                test.verify(() -> {
+                    List<JsonObject> tokens = received.subList(0, received.size() - 1);
+                    assertThat(tokens).isNotEmpty().allSatisfy(t -> {
+                        JsonObject lp = t.getJsonObject("logprobs");
+                        assertThat(lp.getJsonArray("tokens").size()).isEqualTo(t.getJsonArray("tokens").size());
+                        assertThat(lp.getJsonArray("top_logprobs").getJsonObject(0).size()).isBetween(1, 3);
+                    });
+                });
+                test.completeNow();
+            }
+        });
+    }
+
+    @Test
     @io.vertx.junit5.Timeout(value = 60, timeUnit = SECONDS)
     void a_stream_delivers_token_chunks_then_done_and_the_chunks_add_up_to_the_reply_text(VertxTestContext test)
             throws Exception {
