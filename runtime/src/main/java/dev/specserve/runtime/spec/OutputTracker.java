@@ -42,16 +42,33 @@ final class OutputTracker {
             }
         }
         if (!stop.isEmpty() && count > before) {
-            checkStopStrings();
+            checkStopStrings(before);
         }
         return Arrays.copyOfRange(tokens, before, count);
     }
 
-    private void checkStopStrings() {
+    private void checkStopStrings(int before) {
         if (decoder.cutAtStop(stop, decoder.update(tokens, count))) {
             stoppedText = decoder.text();
             reason = FinishReason.STOP;
+            count = tokensThroughStop(before);
         }
+    }
+
+    /**
+     * The fewest tokens whose text holds a stop string: the round's later tokens are not output (not streamed,
+     * not counted in usage), as a server generating one token at a time would never have made them.
+     */
+    private int tokensThroughStop(int before) {
+        for (int k = before + 1; k < count; k++) {
+            String text = tokenizer.decode(Arrays.copyOf(tokens, k));
+            for (String s : stop) {
+                if (text.contains(s)) {
+                    return k;
+                }
+            }
+        }
+        return count;
     }
 
     void finish(FinishReason why) {
@@ -78,7 +95,9 @@ final class OutputTracker {
 
     /** The text that became stable since the last call: see {@link IncrementalDecoder#delta}. */
     String delta() {
-        decoder.update(tokens, count);
+        if (stoppedText == null) { // once cut at a stop string the text is final
+            decoder.update(tokens, count);
+        }
         return decoder.delta(finished(), stop);
     }
 

@@ -160,6 +160,15 @@ class IncrementalDecoderTest {
             assertThat(stoppedText(tok, ids, List.of("other", "n 4", "\n\n"), chunk))
                     .as("the earliest of several").isEqualTo("def main():\n    retur");
         }
+        for (int chunk = 1; chunk <= 8; chunk++) {
+            OutputTracker out = new OutputTracker(tok, 1000, List.of("urn 4"));
+            for (int i = 0; i < ids.length && !out.finished(); i += chunk) {
+                out.addAll(Arrays.copyOfRange(ids, i, Math.min(ids.length, i + chunk)));
+            }
+            int[] kept = out.tokens();
+            assertThat(tok.decode(kept)).as("chunk %d: the tokens through the stop", chunk).contains("urn 4");
+            assertThat(tok.decode(Arrays.copyOf(kept, kept.length - 1))).as("and none after it").doesNotContain("urn 4");
+        }
         int[] euro = tok.encode("price: 5€ or 6€");
         assertThat(stoppedText(tok, euro, List.of("€"), 1)).as("a stop character split over byte tokens")
                 .isEqualTo("price: 5");
@@ -281,6 +290,9 @@ class IncrementalDecoderTest {
                 if (cut >= 0) {
                     stoppedText = text.substring(0, cut);
                     finished = true;
+                    while (tokens.size() > before + 1 && containsStop(tok.decode(ids(0, tokens.size() - 1)))) {
+                        tokens.remove(tokens.size() - 1); // tokens after the one completing the stop are not output
+                    }
                 }
             }
             return ids(before);
@@ -309,7 +321,15 @@ class IncrementalDecoderTest {
         }
 
         private int[] ids(int from) {
-            return tokens.subList(from, tokens.size()).stream().mapToInt(Integer::intValue).toArray();
+            return ids(from, tokens.size());
+        }
+
+        private int[] ids(int from, int to) {
+            return tokens.subList(from, to).stream().mapToInt(Integer::intValue).toArray();
+        }
+
+        private boolean containsStop(String text) {
+            return stop.stream().anyMatch(text::contains);
         }
     }
 }
