@@ -76,8 +76,10 @@ final class TrainerCommand implements Callable<Integer> {
                 flags.put(k.key(), parsed.matchedOptionValue(k.flag(), (String) null));
             }
         }
-        // the model options as serve reads them: flag > SPECSERVE_MODELS / _DEVICE / _THREADS > file > default
+        // the model options as serve reads them: flag > SPECSERVE_MODELS / _DEVICE / _DRAFTER_PRECISION / _THREADS
+        // > file > default
         putIfGiven(parsed, flags, ConfigKey.MODELS, () -> models.models.toString());
+        putIfGiven(parsed, flags, ConfigKey.DRAFTER_PRECISION, () -> models.drafterPrecision);
         putIfGiven(parsed, flags, ConfigKey.DEVICE, () -> models.device);
         putIfGiven(parsed, flags, ConfigKey.THREADS, () -> models.threads);
         ServerConfig config = ConfigLoader.load(configFile, System.getenv(), flags);

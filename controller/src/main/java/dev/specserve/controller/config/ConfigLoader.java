@@ -118,7 +118,8 @@ public final class ConfigLoader {
                 }
                 chosen.put(k, new Source(n.asText(), where));
             } else {
-                if (!n.isIntegralNumber() && !n.isTextual()) {
+                boolean number = k.type() == ConfigKey.Type.FRACTION ? n.isNumber() : n.isIntegralNumber();
+                if (!number && !n.isTextual()) {
                     throw bad(k, n.toString(), where);
                 }
                 chosen.put(k, new Source(n.asText(), where));

@@ -38,6 +38,12 @@ class TrainerCommandTest {
                 "--models", "/does/not/exist")).contains("'adaptation_training_threads'", "an integer >= 1");
     }
 
+    @Test
+    void the_drafter_precision_flag_is_read_as_serve_reads_it() {
+        assertThat(trainerErrors("--kafka-bootstrap", "kafka:9092", "--drafter-precision", "bf16",
+                "--models", "/does/not/exist")).contains("'drafter_precision'", "bf16");
+    }
+
     static String trainerErrors(String... args) {
         return CliErrors.of("trainer", args);
     }

@@ -144,6 +144,14 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void a_fraction_in_the_file_is_a_json_number() throws IOException {
+        assertThat(ConfigLoader.load(file("{\"rollback_margin\": 0.2}"), Map.of(), Map.of()).adaptation().rollbackMargin())
+                .isEqualTo(0.2);
+        assertThatThrownBy(() -> ConfigLoader.load(file("{\"queue_capacity\": 2.5}"), Map.of(), Map.of()))
+                .hasMessageContaining("'queue_capacity'");
+    }
+
+    @Test
     void a_file_value_of_the_wrong_json_type_is_refused_naming_the_key_and_the_file() throws IOException {
         Path f = file("{\"queue_capacity\": \"lots\"}");
 
