@@ -37,7 +37,7 @@ public record DrafterConfig(int maxBlocks, int expandWidth, int staticTopK, int 
 
     /**
      * Defaults measured best on the 2-core CPU with the demo pair (README, Performance): one SpecBlock forward
-     * per round. Expansion blocks raise tau but a drafter forward costs about 0.3 of a target step there.
+     * per round. Expansion blocks raise tau, but there each drafter forward costs more than the tokens it adds.
      */
     public static DrafterConfig defaults() {
         return new DrafterConfig(1, 2, 2, 4, 3, 3, 0.5, 0.2);
