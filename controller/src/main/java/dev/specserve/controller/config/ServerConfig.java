@@ -93,6 +93,7 @@ public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int
         return "ServerConfig[http=" + httpHost + ":" + httpPort + ", bridge=" + (bridgeEnabled() ? bridgeHost + ":" + bridgePort : "off")
                 + ", maxBatch=" + maxBatch + ", queueCapacity=" + queueCapacity + ", maxTokensLimit=" + maxTokensLimit
                 + ", strategy=" + strategy + ", requestTimeoutMs=" + requestTimeoutMs + ", prefixCacheBytes=" + prefixCacheBytes
+                + ", prefillChunkTokens=" + prefillChunkTokens + ", prefillOverlap=" + prefillOverlap
                 + ", streamConsumerTimeoutMs=" + streamConsumerTimeoutMs + ", adminToken=" + (adminToken == null ? "unset" : "***")
                 + ", kafkaBootstrap=" + (kafkaBootstrap == null ? "unset" : kafkaBootstrap) + ", models="
                 + (models == null ? "demo" : models) + ", device=" + device + ", drafterPrecision=" + drafterPrecision + ", threads=" + threads + ", adaptation=" + adaptation
