@@ -112,7 +112,7 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
     public void start() {
         long ms = settings.epoch().toMillis();
         timer.scheduleWithFixedDelay(this::epochSafely, ms, ms, TimeUnit.MILLISECONDS);
-        timer.scheduleWithFixedDelay(this::realiseReady, 1, 1, TimeUnit.SECONDS);
+        timer.scheduleWithFixedDelay(this::realiseReadySafely, 1, 1, TimeUnit.SECONDS);
         LOG.info("adaptation loop for drafter {}: decision every {} s, rollback if live acceptance falls {} below "
                 + "the pre-swap level within {} rounds", settings.drafterId(), settings.epoch().toSeconds(),
                 settings.rollbackMargin(), settings.rollbackWindowRounds());
@@ -130,7 +130,8 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
         rewards.onRound(e);
         drift.observe(e.acceptedLength() + 1);
         if (guard.observe(e.drafterVersion(), e.acceptedLength()) == RollbackGuard.Verdict.ROLL_BACK) {
-            rollback("live acceptance " + String.format("%.2f", guard.liveMean()) + " fell below the pre-swap level");
+            rollbackFrom(e.drafterVersion(), "live acceptance " + String.format("%.2f", guard.liveMean())
+                    + " fell below the pre-swap level");
         }
     }
 
@@ -212,6 +213,15 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
         rewards.realiseReady(bandit);
     }
 
+    /** The 1 s task: one failure must not cancel it (a scheduled task that throws is never run again). */
+    private void realiseReadySafely() {
+        try {
+            realiseReady();
+        } catch (RuntimeException e) {
+            LOG.warn("realising adaptation rewards failed: {}", e.toString());
+        }
+    }
+
     /** Decisions whose reward windows have not closed yet. */
     int rewardsOpen() {
         return rewards.open();
@@ -228,25 +238,40 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
     }
 
     /** An update outside the bandit (a periodic policy, an operator): same training, shadow check and swap. */
-    public synchronized double updateNow(int steps, long sampleBudget) {
+    public double updateNow(int steps, long sampleBudget) {
         return update("manual-" + System.currentTimeMillis(), steps, sampleBudget).trainingSeconds();
     }
 
     /** {@link #updateNow(int, long)} with an arm's budgets for the samples that are fresh now. */
-    public synchronized double updateNow(Arm arm) {
+    public double updateNow(Arm arm) {
         return updateNow(arm.stepsFor(buffer.fresh()), arm.sampleBudget());
     }
 
-    /** Trains, shadow-evaluates and swaps; says how long it trained and how long the swap stalled. */
-    private synchronized TrainingExecutor.Outcome update(String id, int steps, long budget) {
+    /**
+     * Trains, shadow-evaluates and swaps; says how long it trained and how long the swap stalled. Training runs
+     * outside the lock, so a rollback judged meanwhile neither waits for it (on the feedback consumer's thread)
+     * nor is undone by its swap: a candidate whose parent is no longer current is dropped.
+     */
+    private TrainingExecutor.Outcome update(String id, int steps, long budget) {
         List<AdapterSample> train = buffer.training();
         if (budget > 0 && train.size() > budget) {
             train = train.subList(train.size() - (int) budget, train.size());
         }
-        long before = versions.current().id();
+        long runSeed;
+        synchronized (this) {
+            runSeed = seed++;
+        }
         // an arm with a sample budget refreshes the current adapter on the newest samples; without one it retrains
-        DrafterUpdater.Outcome outcome = updater.update(train, buffer.heldOut(), steps, seed++, budget > 0);
-        costs.observe(steps, outcome.seconds());
+        DrafterUpdater.Outcome outcome = updater.update(train, buffer.heldOut(), steps, runSeed, budget > 0);
+        synchronized (this) {
+            return swapIfStillCurrent(id, steps, outcome);
+        }
+    }
+
+    private TrainingExecutor.Outcome swapIfStillCurrent(String id, int steps, DrafterUpdater.Outcome outcome) {
+        if (outcome.steps() > 0 && outcome.seconds() > 0) { // an attempt with too few samples trained nothing
+            costs.observe(steps, outcome.seconds());
+        }
         counts.updated(outcome.seconds());
         buffer.markUsed();
         lastUpdateNanos = System.nanoTime();
@@ -256,6 +281,12 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
             return new TrainingExecutor.Outcome(outcome.seconds(), false, 0);
         }
         DrafterVersion v = outcome.candidate().get();
+        long before = versions.current().id();
+        if (v.parentId() != before) {
+            LOG.info("update {} not swapped in: it was trained from version {}, and version {} became current "
+                    + "meanwhile (a rollback or a swap)", id, v.parentId(), before);
+            return new TrainingExecutor.Outcome(outcome.seconds(), false, 0);
+        }
         long swapStart = System.nanoTime();
         activateWatched(v);
         double swapSeconds = (System.nanoTime() - swapStart) / 1e9;
@@ -305,6 +336,16 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
         guard.watch(v.id());
         drift.reset();
         reference.afterUpdate(Double.NaN);
+    }
+
+    /** Reverts the guard's judged version to its parent, unless another version became current since. */
+    private synchronized void rollbackFrom(long judged, String reason) {
+        if (versions.current().id() != judged) {
+            LOG.info("drafter {} version {} was judged for rollback, but version {} is current now; kept",
+                    settings.drafterId(), judged, versions.current().id());
+            return;
+        }
+        rollback(reason);
     }
 
     /** Reverts to the current version's parent. */

@@ -109,6 +109,28 @@ class AdaptationControllerTest {
     }
 
     @Test
+    void aRollbackDuringTrainingNeitherWaitsForItNorIsUndoneByItsSwap() throws Exception {
+        var settings = new AdaptationController.Settings(DRAFTER, Duration.ofHours(1), Duration.ofSeconds(30), 8, 0.5, 1);
+        try (AdaptationController c = controller(settings)) {
+            var v2 = versions.create(AdapterTrainer.initial(RANK, DIM, 5), 1, java.util.Map.of());
+            versions.activate(v2);
+            samples(c, 120);
+            Thread training = new Thread(() -> c.updateNow(40_000, 0)); // long enough to roll back during it
+            training.start();
+            Thread.sleep(200);
+            assertThat(training.isAlive()).as("still training").isTrue();
+
+            long t0 = System.nanoTime();
+            c.rollback("operator request");
+            long waitedMs = (System.nanoTime() - t0) / 1_000_000;
+            training.join();
+
+            assertThat(waitedMs).as("the rollback did not wait for the training").isLessThan(1_000);
+            assertThat(versions.current().id()).as("the candidate trained from version 2 is dropped").isEqualTo(1);
+        }
+    }
+
+    @Test
     void labelsDraftedByAnotherDrafterFileAreNotTrainedOn() {
         var settings = new AdaptationController.Settings(DRAFTER, Duration.ofHours(1), Duration.ofSeconds(30), 8, 0.5, 1);
         try (AdaptationController c = controller(settings)) {
