@@ -12,6 +12,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -53,6 +54,8 @@ public final class DrafterUpdateChannel implements AutoCloseable {
         c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         c.put(ConsumerConfig.CLIENT_ID_CONFIG, "specserve-updates-follower-" + config.replicaId());
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        // only TopicCreator makes the topic: an auto-created one would not be compacted
+        c.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
         c.putAll(config.clientPropertiesFor("consumer"));
         consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());
         follower = new Thread(() -> follow(onUpdate), "specserve-updates-follower");
@@ -70,30 +73,33 @@ public final class DrafterUpdateChannel implements AutoCloseable {
         }
     }
 
+    /**
+     * Follows the topic from its beginning. A broker that is not up yet (replicas often start before it) or goes
+     * away is waited for with back-off, never the end of following: a follower that stopped would serve a stale
+     * drafter for the life of the process.
+     */
     private void follow(BiConsumer<String, DrafterUpdate> onUpdate) {
         try {
-            List<TopicPartition> partitions = List.of();
-            while (!closed && partitions.isEmpty()) {
-                partitions = consumer.partitionsFor(config.updatesTopic(), Duration.ofSeconds(5)).stream()
-                        .map(info -> new TopicPartition(info.topic(), info.partition())).toList();
-            }
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            while (!closed) {
-                if (caughtUp.getCount() > 0 && end.entrySet().stream()
-                        .allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
-                    caughtUp.countDown();
+            Map<TopicPartition, Long> end = null;
+            long backoffMs = 500;
+            while (!closed && end == null) {
+                try {
+                    end = assignFromBeginning();
+                } catch (RetriableException e) {
+                    LOG.warn("drafter updates topic {} not reachable yet ({}); retrying in {} ms",
+                            config.updatesTopic(), e.toString(), backoffMs);
                 }
-                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    try {
-                        onUpdate.accept(r.key(), DrafterUpdate.decode(r.value()));
-                    } catch (MalformedRecordException e) {
-                        malformed++;
-                        LOG.warn("skipping malformed drafter update at offset {}: {}", r.offset(), e.getMessage());
-                    } catch (RuntimeException e) {
-                        LOG.warn("drafter update at offset {} was not applied: {}", r.offset(), e.toString());
-                    }
+                if (end == null) {
+                    pause(backoffMs);
+                    backoffMs = Math.min(backoffMs * 2, 30_000);
+                }
+            }
+            while (!closed) {
+                try {
+                    pollOnce(end, onUpdate);
+                } catch (RetriableException e) {
+                    LOG.warn("drafter update follower: {}; retrying", e.toString());
+                    pause(1000);
                 }
             }
         } catch (WakeupException e) {
@@ -104,6 +110,48 @@ public final class DrafterUpdateChannel implements AutoCloseable {
             }
         } finally {
             consumer.close(Duration.ofSeconds(2));
+        }
+    }
+
+    /** The topic's partitions assigned from their beginning, with their end offsets; null while it has none. */
+    private Map<TopicPartition, Long> assignFromBeginning() {
+        List<TopicPartition> partitions = consumer.partitionsFor(config.updatesTopic(), Duration.ofSeconds(5)).stream()
+                .map(info -> new TopicPartition(info.topic(), info.partition())).toList();
+        if (partitions.isEmpty()) {
+            return null;
+        }
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+        return consumer.endOffsets(partitions);
+    }
+
+    private void pollOnce(Map<TopicPartition, Long> end, BiConsumer<String, DrafterUpdate> onUpdate) {
+        if (caughtUp.getCount() > 0 && end.entrySet().stream()
+                .allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
+            caughtUp.countDown();
+        }
+        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+            try {
+                onUpdate.accept(r.key(), DrafterUpdate.decode(r.value()));
+            } catch (MalformedRecordException e) {
+                malformed++;
+                LOG.warn("skipping malformed drafter update at offset {}: {}", r.offset(), e.getMessage());
+            } catch (RuntimeException e) {
+                LOG.warn("drafter update at offset {} was not applied: {}", r.offset(), e.toString());
+            }
+        }
+    }
+
+    /** Sleeps {@code ms} in slices, returning early once closed. */
+    private void pause(long ms) {
+        long until = System.nanoTime() + ms * 1_000_000;
+        while (!closed && System.nanoTime() < until) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 
