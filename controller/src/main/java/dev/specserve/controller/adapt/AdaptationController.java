@@ -76,6 +76,9 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
     private volatile boolean paused;
     private final ActivityCounts counts = new ActivityCounts();
     private volatile long staleSamples;
+    private volatile long futureRounds;
+    /** Rounds stamped further ahead than this are refused: one would move event time hours forward for good. */
+    static final long MAX_CLOCK_SKEW_MS = 60_000;
     private final TauReference reference;
     private volatile long lastUpdateNanos = System.nanoTime();
     private long seed;
@@ -123,6 +126,14 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
     @Override
     public void onRound(RoundEvent e) {
         if (!settings.drafterId().equals(e.drafterId()) || e.drafterVersion() == 0) {
+            return;
+        }
+        if (e.timestampMs() > System.currentTimeMillis() + MAX_CLOCK_SKEW_MS) {
+            if (futureRounds++ == 0) {
+                LOG.warn("a round of replica {} is stamped {} ms ahead of this clock; such rounds are left out and "
+                        + "counted (specserve_adaptation_future_rounds_total)", e.replicaId(),
+                        e.timestampMs() - System.currentTimeMillis());
+            }
             return;
         }
         // event time: when the round happened, not when it arrived
@@ -390,6 +401,11 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
     /** Samples dropped because they were drafted by a drafter file that is no longer current. */
     public long staleSamples() {
         return staleSamples;
+    }
+
+    /** Rounds left out because their timestamp was beyond {@link #MAX_CLOCK_SKEW_MS} ahead of this clock. */
+    public long futureRounds() {
+        return futureRounds;
     }
 
     @Override

@@ -49,6 +49,9 @@ public final class AdaptationLoop implements AutoCloseable {
         FunctionCounter.builder("specserve.adaptation.stale_samples", controller, AdaptationController::staleSamples)
                 .description("Training labels dropped because a newer drafter file replaced the one that drafted them")
                 .tag("drafter", drafterId).register(registry);
+        FunctionCounter.builder("specserve.adaptation.future_rounds", controller, AdaptationController::futureRounds)
+                .description("Round events left out because they were stamped over a minute ahead of this clock")
+                .tag("drafter", drafterId).register(registry);
         controller.announceTo(fleet);
         consumer.start();
         controller.start();

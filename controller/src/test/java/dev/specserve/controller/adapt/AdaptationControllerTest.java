@@ -131,6 +131,20 @@ class AdaptationControllerTest {
     }
 
     @Test
+    void aRoundStampedFarAheadOfThisClockIsCountedAndLeftOutOfEventTime() {
+        var settings = new AdaptationController.Settings(DRAFTER, Duration.ofHours(1), Duration.ofSeconds(30), 8, 0.5, 1);
+        try (AdaptationController c = controller(settings)) {
+            long now = System.currentTimeMillis();
+            roundsAt(c, now, 16, 3, 1000);
+            roundsAt(c, now + Duration.ofHours(3).toMillis(), 1, 3, 1000); // a replica whose clock jumped
+
+            assertThat(c.futureRounds()).isEqualTo(1);
+            roundsAt(c, now + 100, 16, 3, 1000);
+            assertThat(c.futureRounds()).as("rounds on time still count").isEqualTo(1);
+        }
+    }
+
+    @Test
     void labelsDraftedByAnotherDrafterFileAreNotTrainedOn() {
         var settings = new AdaptationController.Settings(DRAFTER, Duration.ofHours(1), Duration.ofSeconds(30), 8, 0.5, 1);
         try (AdaptationController c = controller(settings)) {
