@@ -106,6 +106,18 @@ public final class DrafterModelHandle {
         return opens;
     }
 
+    /**
+     * Closes the session if nothing holds a lease: a drafter file loaded but not made current (it reopens when a
+     * swap makes it current) would otherwise keep a whole session in memory for the life of the process.
+     */
+    public synchronized void closeIfUnused() {
+        if (leases == 0 && model != null) {
+            model.close();
+            model = null;
+            LOG.info("closed drafter generation {} ({}) until a version using it is made current", generation, source);
+        }
+    }
+
     /** Closes the session regardless of leases (process shutdown). */
     synchronized void forceClose() {
         if (model != null) {

@@ -89,6 +89,8 @@ public final class DrafterAdmin implements AdminActions {
             } else {
                 activate(v, DrafterUpdate.Kind.LOAD);
             }
+        } else {
+            v.model().closeIfUnused(); // validated and warmed up; reopened if a swap makes it current
         }
         Map<String, Object> out = describe(v, activate);
         out.put("load_ms", (System.nanoTime() - t0) / 1_000_000);

@@ -124,6 +124,29 @@ class DrafterAdminApiTest {
     }
 
     @Test
+    void a_file_loaded_without_activating_it_holds_no_session_until_a_swap_makes_it_current() throws Exception {
+        var before = server.stack.versions().current();
+        Path file = copyOfTheDrafter("drafter-parked.onnx");
+
+        HttpResponse<Buffer> load = admin("/admin/drafter/load", new JsonObject().put("path", file.toString())
+                .put("sha256", sha256(file)).put("activate", false));
+
+        assertThat(load.statusCode()).as(load.bodyAsString()).isEqualTo(200);
+        long id = load.bodyAsJsonObject().getLong("id");
+        var parked = server.stack.versions().find(id).orElseThrow();
+        assertThat(server.stack.versions().current()).isSameAs(before);
+        assertThat(parked.model().isOpen()).as("validated, warmed up, then closed").isFalse();
+
+        HttpResponse<Buffer> swap = admin("/admin/drafter/swap", new JsonObject().put("version", id));
+        assertThat(swap.statusCode()).as(swap.bodyAsString()).isEqualTo(200);
+        assertThat(parked.model().isOpen()).as("reopened when made current").isTrue();
+        JsonObject served = client.post("/v1/completions").sendJsonObject(greedy(PROMPTS.get(0), "specblock"))
+                .await(60, SECONDS).bodyAsJsonObject();
+        assertThat(served.getJsonObject("specserve").getLong("drafter_version")).isEqualTo(id);
+        admin("/admin/drafter/swap", new JsonObject().put("version", before.id()));
+    }
+
+    @Test
     void every_load_outside_the_roots_or_without_the_right_sha256_gets_one_and_the_same_answer() throws Exception {
         Path drafter = server.stack.manifest().drafter().file(); // a real drafter, outside the roots
         String drafterSha = sha256(drafter);
