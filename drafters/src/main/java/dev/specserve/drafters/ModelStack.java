@@ -56,8 +56,14 @@ public final class ModelStack implements AutoCloseable {
     }
 
     public static ModelStack load(Path modelDir, ExecutionDevice device, int threads, DrafterPrecision precision) {
+        return load(modelDir, device, threads, precision, 0);
+    }
+
+    /** @param maxModelLen context served per request, 0 for the model's own ({@link ModelManifest#withMaxModelLen}) */
+    public static ModelStack load(Path modelDir, ExecutionDevice device, int threads, DrafterPrecision precision,
+                                  int maxModelLen) {
         long t0 = System.nanoTime();
-        ModelManifest manifest = ManifestLoader.load(modelDir);
+        ModelManifest manifest = ManifestLoader.load(modelDir).withMaxModelLen(maxModelLen);
         SessionFactory sessions = new SessionFactory(device, threads);
         TextTokenizer tokenizer = TextTokenizer.load(manifest.tokenizer().file(), manifest.tokenizer().eosIds());
         TargetModel target = new TargetModel(sessions, manifest.target()); // opened first: it settles the device

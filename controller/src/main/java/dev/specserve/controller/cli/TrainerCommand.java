@@ -47,7 +47,7 @@ final class TrainerCommand implements Callable<Integer> {
     /** The settings of serve that the trainer uses (besides the model options). */
     static final Set<ConfigKey> KEYS = EnumSet.of(ConfigKey.KAFKA_BOOTSTRAP, ConfigKey.ADAPTATION_EPOCH_S,
             ConfigKey.ADAPTATION_HORIZON_S, ConfigKey.ADAPTATION_TRAINING_THREADS, ConfigKey.ROLLBACK_MARGIN,
-            ConfigKey.ROLLBACK_WINDOW_ROUNDS, ConfigKey.MODEL_ROOTS);
+            ConfigKey.ROLLBACK_WINDOW_ROUNDS, ConfigKey.MODEL_ROOTS, ConfigKey.MAX_MODEL_LEN);
 
     @Option(names = "--config", paramLabel = "FILE", description = "JSON config file (serve's keys).")
     Path configFile;
@@ -101,7 +101,8 @@ final class TrainerCommand implements Callable<Integer> {
                 + "below {} within {} rounds", replicaId, bootstrap, a.epochSeconds(), a.horizonSeconds(),
                 a.trainingThreads(), a.rollbackMargin(), a.rollbackWindowRounds());
         ModelStack stack = ModelStack.load(config.models() != null ? config.models() : SpecserveHome.demoModels(),
-                ExecutionDevice.parse(config.device()), config.threads(), DrafterPrecision.parse(config.drafterPrecision()));
+                ExecutionDevice.parse(config.device()), config.threads(), DrafterPrecision.parse(config.drafterPrecision()),
+                config.maxModelLen());
         FleetTrainer trainer;
         try {
             trainer = FleetTrainer.start(stack, telemetry, config.adaptation(), config.effectiveModelRoots(),

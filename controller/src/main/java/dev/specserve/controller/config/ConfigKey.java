@@ -16,6 +16,10 @@ public enum ConfigKey {
     QUEUE_CAPACITY("queue_capacity", Type.NON_NEGATIVE_INT, "64",
             "Requests waiting beyond the running batch; more are refused with 429."),
     MAX_TOKENS_LIMIT("max_tokens_limit", Type.POSITIVE_INT, "512", "Largest max_tokens a request may ask for."),
+    MAX_MODEL_LEN("max_model_len", Type.NON_NEGATIVE_INT, "0",
+            "Context served per request, prompt plus output (0: the model's context_length). Every batch slot reserves "
+                    + "its KV cache for this many tokens up front, so a model trained for 32k or 128k positions needs it "
+                    + "capped to fit memory; more than the model's own is refused."),
     STRATEGY("strategy", Type.STRING, "auto",
             "Default drafting strategy: auto (goodput planner over suffix lookup and SpecBlock), specblock (SpecBlock "
                     + "alone under the planner), or for ablation none, ngram, suffix, eagle, specblock-static, "

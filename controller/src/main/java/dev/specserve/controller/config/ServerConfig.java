@@ -11,13 +11,14 @@ import java.nio.file.Path;
  * @param adminToken  bearer token for /admin/*, or null (admin routes off)
  * @param kafkaBootstrap  Kafka bootstrap servers for feedback, or null (no feedback publishing)
  * @param security  model roots, CORS origins and bridge limits (see SECURITY.md)
+ * @param maxModelLen  context served per request, 0 for the model's own ({@code max_model_len})
  */
 public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int bridgePort, int maxBatch,
                            int queueCapacity, int maxTokensLimit, String strategy, long requestTimeoutMs,
                            long prefixCacheBytes, int prefillChunkTokens, boolean prefillOverlap,
                            long streamConsumerTimeoutMs, String adminToken,
                            String kafkaBootstrap, Path models, String device, String drafterPrecision, int threads,
-                           Adaptation adaptation,
+                           int maxModelLen, Adaptation adaptation,
                            Cluster cluster, Security security) {
 
     /** The online adaptation loop's settings, and whether this process runs it ({@link AdaptationMode}). */
@@ -96,7 +97,7 @@ public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int
                 + ", prefillChunkTokens=" + prefillChunkTokens + ", prefillOverlap=" + prefillOverlap
                 + ", streamConsumerTimeoutMs=" + streamConsumerTimeoutMs + ", adminToken=" + (adminToken == null ? "unset" : "***")
                 + ", kafkaBootstrap=" + (kafkaBootstrap == null ? "unset" : kafkaBootstrap) + ", models="
-                + (models == null ? "demo" : models) + ", device=" + device + ", drafterPrecision=" + drafterPrecision + ", threads=" + threads + ", adaptation=" + adaptation
+                + (models == null ? "demo" : models) + ", device=" + device + ", drafterPrecision=" + drafterPrecision + ", threads=" + threads + ", maxModelLen=" + (maxModelLen == 0 ? "model" : maxModelLen) + ", adaptation=" + adaptation
                 + ", cluster=" + cluster + ", modelRoots=" + effectiveModelRoots() + ", corsOrigins=" + security.corsOrigins() + ", bridgeMaxFrameBytes="
                 + security.bridgeMaxFrameBytes() + "]";
     }

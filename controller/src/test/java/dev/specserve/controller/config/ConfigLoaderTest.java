@@ -144,6 +144,14 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void max_model_len_is_the_models_own_by_default_and_a_cap_otherwise() {
+        assertThat(ConfigLoader.load(null, Map.of(), Map.of()).maxModelLen()).isZero();
+        assertThat(ConfigLoader.load(null, Map.of("SPECSERVE_MAX_MODEL_LEN", "4096"), Map.of()).maxModelLen()).isEqualTo(4096);
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("max_model_len", "-1")))
+                .hasMessageContaining("'max_model_len'");
+    }
+
+    @Test
     void a_fraction_in_the_file_is_a_json_number() throws IOException {
         assertThat(ConfigLoader.load(file("{\"rollback_margin\": 0.2}"), Map.of(), Map.of()).adaptation().rollbackMargin())
                 .isEqualTo(0.2);

@@ -107,6 +107,24 @@ class HttpApiTest {
     }
 
     @Test
+    void with_stop_strings_a_stream_sends_exactly_the_text_the_whole_answer_has() throws Exception {
+        String whole = complete(greedy("class Stack:\n    def", 32).put("strategy", "auto")).bodyAsJsonObject()
+                .getJsonArray("choices").getJsonObject(0).getString("text");
+        for (int at = 4; at + 3 <= whole.length(); at += Math.max(1, whole.length() / 6)) {
+            JsonObject request = greedy("class Stack:\n    def", 32).put("strategy", "auto")
+                    .put("stop", new JsonArray().add(whole.substring(at, at + 3)));
+            String expected = complete(request).bodyAsJsonObject().getJsonArray("choices").getJsonObject(0).getString("text");
+
+            StringBuilder streamed = new StringBuilder();
+            List<String> data = events(complete(request.copy().put("stream", true)).bodyAsString());
+            for (String d : data.subList(0, data.size() - 1)) {
+                streamed.append(new JsonObject(d).getJsonArray("choices").getJsonObject(0).getString("text"));
+            }
+            assertThat(streamed.toString()).as("stop %s", request.getJsonArray("stop")).isEqualTo(expected);
+        }
+    }
+
+    @Test
     void streaming_sends_text_deltas_then_done_and_the_deltas_add_up_to_the_greedy_text() throws Exception {
         JsonObject request = greedy("class Stack:\n    def", 16);
         String expected = complete(request).bodyAsJsonObject().getJsonArray("choices").getJsonObject(0).getString("text");

@@ -28,7 +28,8 @@ public final class KvCache {
 
     /** A BSHD cache with a region of {@code capacity} rows. */
     public KvCache(int layers, int heads, int headDim, int capacity) {
-        this(KvLayout.BSHD, allocate(2 * layers, capacity * heads * headDim), heads, headDim, capacity, capacity, null);
+        this(KvLayout.BSHD, allocate(2 * layers, (long) capacity * heads * headDim), heads, headDim, capacity, capacity,
+                null);
     }
 
     /**
@@ -56,10 +57,26 @@ public final class KvCache {
                 : new KvPool(layers, heads, headDim, layout, 1, capacity).acquire(0);
     }
 
-    static FloatBuffer[] allocate(int tensors, int floats) {
+    /**
+     * One direct buffer per key or value tensor. A buffer holds at most 2 GiB, so a pool whose slots x rows x row
+     * width is larger is refused here, naming what to lower, instead of overflowing into a wrong size.
+     */
+    static FloatBuffer[] allocate(int tensors, long floats) {
+        long bytes = floats * Float.BYTES;
+        if (bytes > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("the KV cache would need " + (bytes >> 20) + " MiB per layer's keys "
+                    + "(and as much for its values; " + ((bytes * tensors) >> 20) + " MiB in all), over the 2 GiB a "
+                    + "buffer holds: lower max_batch or max_model_len");
+        }
         FloatBuffer[] b = new FloatBuffer[tensors];
         for (int i = 0; i < tensors; i++) {
-            b[i] = ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+            try {
+                b[i] = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder()).asFloatBuffer();
+            } catch (OutOfMemoryError e) {
+                throw new IllegalArgumentException("the KV cache needs " + ((bytes * tensors) >> 20) + " MiB of direct "
+                        + "memory and the JVM could not reserve it (" + e.getMessage() + "): lower max_batch or "
+                        + "max_model_len, or raise -XX:MaxDirectMemorySize in JAVA_OPTS", e);
+            }
         }
         return b;
     }

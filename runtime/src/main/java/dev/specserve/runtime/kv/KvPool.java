@@ -52,7 +52,7 @@ public final class KvPool {
         this.heads = heads;
         this.headDim = headDim;
         this.rowFloats = heads * headDim;
-        this.buffers = KvCache.allocate(2 * layers, slots * capacity * rowFloats);
+        this.buffers = KvCache.allocate(2 * layers, (long) slots * capacity * rowFloats);
         this.stride = Math.min(capacity, BUCKET);
         this.caches = new KvCache[slots];
         for (int s = 0; s < slots; s++) {

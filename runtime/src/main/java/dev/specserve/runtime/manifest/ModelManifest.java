@@ -25,6 +25,28 @@ public record ModelManifest(
         return drafter != null;
     }
 
+    /**
+     * This manifest serving at most {@code maxModelLen} tokens of context (vLLM's {@code max_model_len}): a model
+     * trained for 32k or 128k positions would otherwise have its whole context reserved per batch slot. 0 keeps
+     * the model's own; more than the model's own is refused.
+     */
+    public ModelManifest withMaxModelLen(int maxModelLen) {
+        if (maxModelLen < 0) {
+            throw new ManifestException("max_model_len must be >= 0 (0: the model's context_length), got " + maxModelLen);
+        }
+        if (maxModelLen == 0 || maxModelLen == target.contextLength()) {
+            return this;
+        }
+        if (maxModelLen > target.contextLength()) {
+            throw new ManifestException("max_model_len " + maxModelLen + " exceeds model '" + name
+                    + "''s context_length " + target.contextLength());
+        }
+        TargetInfo t = target;
+        return new ModelManifest(directory, name, tokenizer, new TargetInfo(t.file(), maxModelLen, t.vocab(), t.dim(),
+                t.layers(), t.heads(), t.kvHeads(), t.headDim(), t.contract(), t.kvLayout(), t.inputs(), t.outputs()),
+                drafter, lmHead, golden, raw);
+    }
+
     /** @param eosIds every id that ends generation; {@code eosId} is the first */
     public record TokenizerInfo(Path file, int vocabSize, int eosId, String eosToken, int[] eosIds) {}
 
