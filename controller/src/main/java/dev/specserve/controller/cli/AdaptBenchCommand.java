@@ -83,6 +83,16 @@ final class AdaptBenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         List<String> a = BenchPrompts.load("python-stream.jsonl");
         List<String> b = BenchPrompts.load("java-stream.jsonl");
+        // every count first: a bad one must not fail after minutes of warm-up and the first policy
+        if (requests < 1) {
+            throw new IllegalArgumentException("--requests must be >= 1, got " + requests);
+        }
+        if (maxTokens < 1) {
+            throw new IllegalArgumentException("--max-tokens must be >= 1, got " + maxTokens);
+        }
+        if (periods.stream().anyMatch(n -> n < 1)) {
+            throw new IllegalArgumentException("--periods must all be >= 1, got " + periods);
+        }
         if (clients != null && (clients < 1 || scenario.equals("bursty"))) {
             throw new IllegalArgumentException(clients < 1 ? "--clients must be >= 1, got " + clients
                     : "--clients applies to drift and stationary; bursty runs its own levels (4, 1, 4)");
@@ -166,6 +176,15 @@ final class AdaptBenchCommand implements Callable<Integer> {
         }
         if (report != null) {
             writeReport(all.get(all.size() - 1)).forEach(p -> System.out.println("wrote " + p));
+        }
+        long failed = ((Number) summary.getOrDefault("failed_requests", 0)).longValue();
+        long differing = all.stream().flatMap(List::stream).mapToLong(run -> run.results().entrySet().stream()
+                .filter(e -> e.getKey().startsWith("outputs_differing_from_"))
+                .mapToLong(e -> ((Number) e.getValue()).longValue()).sum()).sum();
+        if (failed > 0 || differing > 0) { // as load does: the report is written, the run still failed
+            System.err.printf("adapt-bench: FAILED: %d failed requests, %d outputs differing between policies%n",
+                    failed, differing);
+            return 1;
         }
         return 0;
     }

@@ -21,7 +21,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Compare drafting strategies side by side on the same prompts, in one process, interleaved.")
+        description = {"Compare drafting strategies side by side on the same prompts, in one process, interleaved.",
+                "Exits 1 when a strategy's greedy output differs from none's (the lossless guarantee broken)."})
 final class BenchCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -60,6 +61,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        if (maxTokens < 1) {
+            throw new IllegalArgumentException("--max-tokens must be >= 1, got " + maxTokens);
+        }
         for (String s : strategies) {
             if (!Strategies.NAMES.contains(s)) {
                 throw new IllegalArgumentException("unknown strategy '" + s + "'; known: " + Strategies.NAMES);
@@ -83,6 +87,11 @@ final class BenchCommand implements Callable<Integer> {
             return 0;
         }
         try (ModelStack stack = models.load()) {
+            int context = stack.manifest().target().contextLength();
+            if (maxTokens > context - 8) {
+                throw new IllegalArgumentException("--max-tokens " + maxTokens + " leaves no room for a prompt in this "
+                        + "model's context of " + context + " tokens; ask for at most " + (context - 8));
+            }
             System.err.printf("bench: %d prompts from %s, strategies %s, %d tokens each, temperature %s%n",
                     texts.size(), file, strategies, maxTokens, temperature);
             Benchmark bench = new Benchmark(stack, draft.budget(), draft.config(), System.err);
@@ -104,6 +113,12 @@ final class BenchCommand implements Callable<Integer> {
                 doc.put("results", rows);
                 JSON.writeValue(json.toFile(), doc);
                 System.err.println("bench: wrote " + json);
+            }
+            List<Object> differing = rows.stream().filter(r -> Boolean.FALSE.equals(r.get("identical_to_ar")))
+                    .map(r -> r.get("strategy")).toList();
+            if (!differing.isEmpty()) { // greedy output must equal plain decoding: a broken guarantee is a failure
+                System.err.println("bench: FAILED: greedy output of " + differing + " differs from none's");
+                return 1;
             }
         }
         return 0;
