@@ -51,6 +51,43 @@ class ManifestValidationTest {
     }
 
     @Test
+    void everyFileWithARecordedChecksumIsVerifiedNotOnlyTheOnesTheRuntimeOpens() throws IOException {
+        copyModels(m -> ((ObjectNode) m.get("sha256")).put("model_card.extra", "00".repeat(32)));
+        Files.writeString(dir.resolve("model_card.extra"), "weights the graph would read as external data");
+
+        assertThatThrownBy(() -> ManifestLoader.load(dir)).hasMessageContaining("sha256 mismatch for 'model_card.extra'");
+        Files.delete(dir.resolve("model_card.extra"));
+        assertThatThrownBy(() -> ManifestLoader.load(dir)).hasMessageContaining("'model_card.extra'")
+                .hasMessageContaining("does not exist");
+    }
+
+    @Test
+    void anEosIdOutsideTheVocabularyIsRefusedSinceGenerationWouldNeverStopOnIt() throws IOException {
+        copyModels(m -> ((ObjectNode) m.get("tokenizer")).put("eos_id", 99_999));
+
+        assertThatThrownBy(() -> ManifestLoader.load(dir)).hasMessageContaining("EOS id 99999")
+                .hasMessageContaining("outside the vocabulary");
+    }
+
+    @Test
+    void aContextTooShortToServeIsNamed() throws IOException {
+        copyModels(m -> ((ObjectNode) m.get("target")).put("context_length", 4));
+
+        assertThatThrownBy(() -> ManifestLoader.load(dir)).hasMessageContaining("target.context_length")
+                .hasMessageContaining("got 4");
+    }
+
+    @Test
+    void aTokenizerWithIdsBeyondTheModelsVocabularyIsAnotherModelsTokenizer() throws IOException {
+        copyModels(m -> {
+            ((ObjectNode) m.get("tokenizer")).put("vocab_size", 1000);
+            ((ObjectNode) m.get("target").get("config")).put("vocab", 1000);
+        });
+
+        assertThatThrownBy(() -> ManifestLoader.load(dir)).hasMessageContaining("beyond tokenizer.vocab_size 1000");
+    }
+
+    @Test
     void aMissingFieldIsNamedWithItsPath() throws IOException {
         copyModels(m -> ((ObjectNode) m.get("target")).remove("context_length"));
 

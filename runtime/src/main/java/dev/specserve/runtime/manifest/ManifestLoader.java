@@ -57,6 +57,7 @@ public final class ManifestLoader {
             throw new ManifestException("manifest: target vocab " + targetInfo.vocab()
                     + " differs from tokenizer vocab_size " + tokenizer.vocabSize());
         }
+        requireSensibleSizes(targetInfo, tokenizer);
         requirePastLayout(targetInfo);
         if (heads % targetInfo.kvHeads() != 0) {
             throw new ManifestException("manifest: target heads " + heads + " is not a multiple of kv_heads "
@@ -74,7 +75,53 @@ public final class ManifestLoader {
         }
         Path lmHead = root.has("lm_head") ? verifiedFile(directory, root.object("lm_head").string("file"), checksums) : null;
         Path golden = root.has("golden") ? verifiedFile(directory, root.object("golden").string("file"), checksums) : null;
-        return new ModelManifest(directory, root.string("name"), tokenizer, targetInfo, drafterInfo, lmHead, golden, raw);
+        ModelManifest manifest = new ModelManifest(directory, root.string("name"), tokenizer, targetInfo, drafterInfo,
+                lmHead, golden, raw);
+        verifyTheRest(directory, checksums, manifest);
+        return manifest;
+    }
+
+    /**
+     * Every other file the manifest records a sha256 for (external weight data, tokenizer_config.json with the chat
+     * template, generation_config.json) is checked too: a corrupt weights file would otherwise load and serve
+     * wrong output.
+     */
+    private static void verifyTheRest(Path directory, Map<String, Object> checksums, ModelManifest m) {
+        java.util.Set<Path> typed = new java.util.HashSet<>();
+        for (Path p : new Path[] {m.tokenizer().file(), m.target().file(), m.lmHead(), m.golden(),
+                m.drafter() == null ? null : m.drafter().file(), m.drafter() == null ? null : m.drafter().int8File()}) {
+            if (p != null) {
+                typed.add(p.normalize());
+            }
+        }
+        for (String name : checksums.keySet()) {
+            if (!typed.contains(directory.resolve(name).normalize())) {
+                verifiedFile(directory, name, checksums);
+            }
+        }
+    }
+
+    /** Sizes a model cannot be served with are refused here, naming the field, not at the first forward. */
+    private static void requireSensibleSizes(ModelManifest.TargetInfo t, ModelManifest.TokenizerInfo tok) {
+        if (t.contextLength() < 16) {
+            throw new ManifestException("manifest: target.context_length must be at least 16, got " + t.contextLength());
+        }
+        if (t.vocab() < 2 || t.dim() < 1 || t.layers() < 1 || t.heads() < 1 || t.kvHeads() < 1 || t.headDim() < 1) {
+            throw new ManifestException("manifest: target.config sizes must be positive (vocab " + t.vocab() + ", dim "
+                    + t.dim() + ", layers " + t.layers() + ", heads " + t.heads() + ", kv_heads " + t.kvHeads()
+                    + ", head_dim " + t.headDim() + ")");
+        }
+        for (int eos : tok.eosIds()) {
+            if (eos < 0 || eos >= tok.vocabSize()) {
+                throw new ManifestException("manifest: tokenizer EOS id " + eos + " is outside the vocabulary [0, "
+                        + tok.vocabSize() + "): generation would never stop on it");
+            }
+        }
+        int highest = dev.specserve.runtime.tokenizer.TextTokenizer.highestId(tok.file());
+        if (highest >= tok.vocabSize()) {
+            throw new ManifestException("manifest: " + tok.file().getFileName() + " has token id " + highest
+                    + ", beyond tokenizer.vocab_size " + tok.vocabSize() + ": it is not this model's tokenizer");
+        }
     }
 
     /** A tree target's declared past inputs must put kv_heads where its past_layout says (the graph is checked against them). */

@@ -96,6 +96,32 @@ public final class TextTokenizer implements AutoCloseable {
         }
     }
 
+    /**
+     * The highest token id {@code tokenizer.json} can produce (its model vocabulary and added tokens), or -1 when
+     * the vocabulary cannot be read; checked against the model's vocabulary when a manifest is loaded.
+     */
+    public static int highestId(Path tokenizerJson) {
+        try {
+            com.fasterxml.jackson.databind.JsonNode root = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(tokenizerJson.toFile());
+            com.fasterxml.jackson.databind.JsonNode vocab = root.path("model").path("vocab");
+            int max = -1;
+            if (vocab.isObject()) {
+                for (com.fasterxml.jackson.databind.JsonNode id : vocab) {
+                    max = Math.max(max, id.asInt(-1));
+                }
+            } else if (vocab.isArray()) { // Unigram: the id is the position
+                max = vocab.size() - 1;
+            }
+            for (com.fasterxml.jackson.databind.JsonNode t : root.path("added_tokens")) {
+                max = Math.max(max, t.path("id").asInt(-1));
+            }
+            return max;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     /** See {@link #maxTokenBytes(Path)}: text of more UTF-8 bytes than this times N tokenizes to more than N tokens. */
     public int maxTokenBytes() {
         return maxTokenBytes;
