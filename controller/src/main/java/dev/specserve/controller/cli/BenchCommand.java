@@ -64,6 +64,7 @@ final class BenchCommand implements Callable<Integer> {
         if (maxTokens < 1) {
             throw new IllegalArgumentException("--max-tokens must be >= 1, got " + maxTokens);
         }
+        draft.validate();
         for (String s : strategies) {
             if (!Strategies.NAMES.contains(s)) {
                 throw new IllegalArgumentException("unknown strategy '" + s + "'; known: " + Strategies.NAMES);

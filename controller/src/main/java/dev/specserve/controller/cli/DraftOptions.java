@@ -62,11 +62,42 @@ final class DraftOptions {
                     + "only their outputs.")
     boolean suffixIndexPrompts;
 
+    /** Checks every drafting flag: call before loading models, so a bad one fails at once. */
+    void validate() {
+        budget();
+        config();
+    }
+
     DraftBudget budget() {
+        if (maxNodes < 0 || maxDepth < 0) {
+            throw new IllegalArgumentException("--max-nodes and --max-depth must be >= 0, got " + maxNodes + " and "
+                    + maxDepth);
+        }
         return new DraftBudget(maxNodes, maxDepth);
     }
 
+    /** Zero would quietly switch a strategy's drafting off, which reads as a bad drafter rather than a bad flag. */
+    private static void atLeastOne(String flag, int value) {
+        if (value < 1) {
+            throw new IllegalArgumentException(flag + " must be >= 1, got " + value);
+        }
+    }
+
     DrafterConfig config() {
+        atLeastOne("--max-blocks", maxBlocks);
+        atLeastOne("--expand-width", expandWidth);
+        atLeastOne("--static-topk", staticTopK);
+        atLeastOne("--eagle-topk", eagleTopK);
+        atLeastOne("--auto-max-nodes", autoMaxNodes);
+        atLeastOne("--auto-max-depth", autoMaxDepth);
+        if (!(rankCoverage > 0 && rankCoverage <= 1) || !(rankFloor >= 0 && rankFloor <= 1)) {
+            throw new IllegalArgumentException("--rank-coverage must be in (0, 1] and --rank-floor in [0, 1], got "
+                    + rankCoverage + " and " + rankFloor);
+        }
+        if (!(suffixSpecFactor > 0) || suffixIndexTokens < 0) {
+            throw new IllegalArgumentException("--suffix-spec-factor must be > 0 and --suffix-index-tokens >= 0, got "
+                    + suffixSpecFactor + " and " + suffixIndexTokens);
+        }
         DrafterConfig d = DrafterConfig.defaults();
         SuffixConfig s = d.suffix();
         return new DrafterConfig(maxBlocks, expandWidth, staticTopK, eagleTopK, d.ngramMax(), d.ngramBranches(),

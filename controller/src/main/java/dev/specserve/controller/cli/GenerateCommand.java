@@ -46,6 +46,7 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        draft.validate();
         try (ModelStack stack = models.load()) {
             int[] ids = stack.tokenizer().encode(prompt);
             Drafter drafter = stack.strategy(strategy, draft.config());

@@ -20,10 +20,24 @@ public final class Main implements Runnable {
     public static int run(String... args) {
         CommandLine cli = new CommandLine(new Main());
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            cmd.getErr().println(cmd.getColorScheme().errorText("error: " + e.getMessage()));
+            if (e instanceof java.nio.file.NoSuchFileException) {
+                cmd.getErr().println(cmd.getColorScheme().errorText("error: no such file: " + e.getMessage()));
+            } else if (expected(e)) {
+                cmd.getErr().println(cmd.getColorScheme().errorText("error: " + e.getMessage()));
+            } else { // a bug or an environment problem: its type and stack say more than "error: -1"
+                cmd.getErr().println(cmd.getColorScheme().errorText("error: " + e));
+                e.printStackTrace(cmd.getErr());
+            }
             return 2;
         });
         return cli.execute(args);
+    }
+
+    /** Refusals whose message already names the problem (bad flags, settings, manifests, requests). */
+    private static boolean expected(Exception e) {
+        return e instanceof IllegalArgumentException || e instanceof IllegalStateException
+                || e instanceof java.io.UncheckedIOException || e instanceof dev.specserve.runtime.manifest.ManifestException
+                || e instanceof dev.specserve.controller.config.ConfigException;
     }
 
     @Override

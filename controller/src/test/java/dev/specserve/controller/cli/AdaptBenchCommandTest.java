@@ -23,13 +23,6 @@ class AdaptBenchCommandTest {
         assertThat(errors("--periods", "8,0", "--models", "/does/not/exist")).contains("--periods must all be >= 1");
     }
 
-    @Test
-    void bench_refuses_max_tokens_that_leave_no_room_for_a_prompt_before_warming_up() {
-        assertThat(CliErrors.of("bench", "--max-tokens", "600")).contains("--max-tokens 600", "context of 512");
-        assertThat(CliErrors.of("bench", "--max-tokens", "0", "--models", "/does/not/exist"))
-                .contains("--max-tokens must be >= 1");
-    }
-
     static String errors(String... args) {
         return CliErrors.of("adapt-bench", args);
     }
