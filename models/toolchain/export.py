@@ -87,6 +87,27 @@ def export_drafter(drafter, path, rank):
                            ["float32", "int64", "float32", "float32"] + ["float32"] * (2 * L))}
 
 
+# A protobuf holds at most 2 GB: a larger graph keeps its weights in one external data file beside it (ONNX
+# Runtime reads it from the model's directory; the manifest hashes it with every other output file).
+EXTERNAL_DATA_OVER_BYTES = 1_800_000_000
+
+
+def save_model(model, path, external_over=None):
+    """Checks and saves model at path, its initializers in path + '.data' when they exceed the protobuf limit."""
+    limit = EXTERNAL_DATA_OVER_BYTES if external_over is None else external_over
+    size = sum(len(t.raw_data) or (int(np.prod(t.dims)) * 4) for t in model.graph.initializer)
+    if size <= limit:
+        onnx.checker.check_model(model)
+        onnx.save(model, path)
+        return
+    data = os.path.basename(path) + ".data"
+    if os.path.exists(os.path.join(os.path.dirname(path) or ".", data)):
+        os.remove(os.path.join(os.path.dirname(path) or ".", data))
+    onnx.save_model(model, path, save_as_external_data=True, all_tensors_to_one_file=True, location=data,
+                    size_threshold=1024)
+    onnx.checker.check_model(path)  # by path: the in-memory model may be over the limit
+
+
 def _finalize(path, named):
     """Gives folded initializers stable names and stores lossless-in-fp16 weights as fp16 + Cast."""
     model = onnx.load(path)
@@ -158,8 +179,7 @@ def _finalize(path, named):
     nodes = casts + list(g.node)
     del g.node[:]
     g.node.extend(nodes)
-    onnx.checker.check_model(model)
-    onnx.save(model, path)
+    save_model(model, path)
     if leftovers:
         print(f"  note: unnamed folded initializers kept: {leftovers[:5]}")
 

@@ -233,8 +233,7 @@ def export_optimum_merged(model, path, tmp):
     graph = helper.make_graph([node], "merged", list(a.graph.input) + [cond], list(a.graph.output),
                               list(a.graph.initializer) + extra)
     merged = helper.make_model(graph, opset_imports=a.opset_import)
-    onnx.checker.check_model(merged)
-    onnx.save(merged, path)
+    demo_export.save_model(merged, path)
     os.remove(with_past)
     os.remove(no_past)
 

@@ -97,6 +97,26 @@ class HfExportTest(unittest.TestCase):
         with open(path, "w") as f:
             json.dump(cfg, f)
 
+    def test_a_graph_over_the_protobuf_limit_keeps_its_weights_in_one_data_file(self):
+        import numpy as np
+        import onnx
+        from onnx import TensorProto, helper, numpy_helper
+        import export as demo_export
+        w = np.arange(64 * 64, dtype=np.float32).reshape(64, 64)
+        graph = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], "g",
+                                  [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 64])],
+                                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 64])],
+                                  [numpy_helper.from_array(w, "w")])
+        d = os.path.join(self.tmp, "external")
+        os.makedirs(d)
+        path = os.path.join(d, "target.onnx")
+        demo_export.save_model(helper.make_model(graph), path, external_over=1024)  # a limit the test can reach
+
+        self.assertTrue(os.path.isfile(path + ".data"))
+        self.assertLess(os.path.getsize(path), 1024)
+        back = onnx.load(path)
+        self.assertTrue(np.array_equal(numpy_helper.to_array(back.graph.initializer[0]), w))
+
     def test_missing_tensor_is_named(self):
         ckpt = self.checkpoint("gpt2", "missing")
         self.edit_weights(ckpt, lambda w: w.pop("transformer.h.1.mlp.c_fc.bias"))
