@@ -17,14 +17,18 @@ import javax.net.ssl.SSLSession;
 /**
  * A bridge connection's socket as the TCP bridge sees it: reads pass through a frame-length check (4-byte
  * big-endian length, then that many bytes), so a frame announcing more than the limit, or a negative length,
- * closes the connection before any of it is buffered. Everything else is delegated. Also carries the random id
- * {@link StreamOwnership} knows the connection by.
+ * closes the connection before any of it is buffered. A frame the bridge's own parser throws on (no type, an
+ * unknown one) closes the connection too: that parser has then read the frame's length but not its body, so its
+ * framing and this check's would drift apart and the next bytes would be read as a length of up to 2 GiB, which
+ * it buffers. Everything else is delegated. Also carries the random id {@link StreamOwnership} knows the
+ * connection by.
  */
 final class FrameLimitingSocket implements NetSocket {
     private final NetSocket delegate;
     private final String connectionId;
     private final int maxFrameBytes;
     private final BiConsumer<FrameLimitingSocket, Long> onOversized;
+    private final BiConsumer<FrameLimitingSocket, RuntimeException> onInvalid;
     private Handler<Void> closeHandler;
     private boolean refused;
     // frame-boundary state: bytes of the length prefix seen so far, and body bytes still to pass
@@ -33,11 +37,13 @@ final class FrameLimitingSocket implements NetSocket {
     private long bodyLeft;
 
     FrameLimitingSocket(NetSocket delegate, String connectionId, int maxFrameBytes,
-                        BiConsumer<FrameLimitingSocket, Long> onOversized) {
+                        BiConsumer<FrameLimitingSocket, Long> onOversized,
+                        BiConsumer<FrameLimitingSocket, RuntimeException> onInvalid) {
         this.delegate = delegate;
         this.connectionId = connectionId;
         this.maxFrameBytes = maxFrameBytes;
         this.onOversized = onOversized;
+        this.onInvalid = onInvalid;
     }
 
     String connectionId() {
@@ -56,7 +62,13 @@ final class FrameLimitingSocket implements NetSocket {
     public NetSocket handler(Handler<Buffer> handler) {
         delegate.handler(handler == null ? null : buffer -> {
             if (!refused && check(buffer)) {
-                handler.handle(buffer);
+                try {
+                    handler.handle(buffer);
+                } catch (RuntimeException e) {
+                    refused = true;
+                    onInvalid.accept(this, e);
+                    closeWith("invalid_frame");
+                }
             }
         });
         return this;
@@ -93,7 +105,11 @@ final class FrameLimitingSocket implements NetSocket {
     private void refuse(long length) {
         refused = true;
         onOversized.accept(this, length);
-        byte[] json = new JsonObject().put("type", "err").put("message", "frame_too_large").encode()
+        closeWith("frame_too_large");
+    }
+
+    private void closeWith(String message) {
+        byte[] json = new JsonObject().put("type", "err").put("message", message).encode()
                 .getBytes(StandardCharsets.UTF_8);
         Buffer frame = Buffer.buffer(4 + json.length).appendInt(json.length).appendBytes(json);
         delegate.write(frame).onComplete(ar -> delegate.close());

@@ -41,6 +41,8 @@ public final class TcpBridgeVerticle extends VerticleBase {
     private static final Logger LOG = LoggerFactory.getLogger(TcpBridgeVerticle.class);
     /** Rendered by Prometheus as {@code specserve_bridge_frames_oversized_total}. */
     public static final String OVERSIZED = "specserve.bridge.frames_oversized";
+    /** Rendered by Prometheus as {@code specserve_bridge_frames_invalid_total}. */
+    public static final String INVALID = "specserve.bridge.frames_invalid";
     private static final String CAPABILITY = "[A-Za-z0-9_-]{" + StreamOwnership.CAPABILITY_CHARS + "}";
     private static final String STREAM = Pattern.quote(EventBusApiVerticle.STREAM_PREFIX) + CAPABILITY;
     /** The bridge's answer to a frame the event handler refuses. */
@@ -51,6 +53,7 @@ public final class TcpBridgeVerticle extends VerticleBase {
     private final int maxFrameBytes;
     private final StreamOwnership ownership;
     private final Counter oversized;
+    private final Counter invalid;
     private NetServer server;
 
     TcpBridgeVerticle(String host, int port, int maxFrameBytes, StreamOwnership ownership, MeterRegistry registry) {
@@ -60,6 +63,8 @@ public final class TcpBridgeVerticle extends VerticleBase {
         this.ownership = ownership;
         this.oversized = Counter.builder(OVERSIZED)
                 .description("TCP-bridge connections closed for a frame over bridge_max_frame_bytes").register(registry);
+        this.invalid = Counter.builder(INVALID)
+                .description("TCP-bridge connections closed for a frame the bridge could not parse").register(registry);
     }
 
     /** The bridge's address permissions. */
@@ -91,7 +96,7 @@ public final class TcpBridgeVerticle extends VerticleBase {
         server = vertx.createNetServer(new NetServerOptions().setHost(host).setPort(port));
         server.connectHandler(raw -> {
             FrameLimitingSocket socket = new FrameLimitingSocket(raw, StreamOwnership.newConnectionId(), maxFrameBytes,
-                    this::onOversized);
+                    this::onOversized, this::onInvalid);
             ownership.connectionOpened(socket.connectionId());
             raw.closeHandler(v -> {
                 ownership.connectionClosed(socket.connectionId());
@@ -106,6 +111,12 @@ public final class TcpBridgeVerticle extends VerticleBase {
         });
         return server.listen().onSuccess(s -> LOG.info("TCP event-bus bridge listening on {}:{} (frames up to {} bytes)",
                 host, s.actualPort(), maxFrameBytes));
+    }
+
+    private void onInvalid(FrameLimitingSocket socket, RuntimeException e) {
+        invalid.increment();
+        LOG.warn("TCP bridge client {} sent a frame the bridge cannot parse ({}); closing the connection",
+                socket.remoteAddress(), e.getMessage());
     }
 
     private void onOversized(FrameLimitingSocket socket, long length) {

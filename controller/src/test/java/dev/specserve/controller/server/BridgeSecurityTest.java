@@ -178,6 +178,29 @@ class BridgeSecurityTest {
         }
     }
 
+    @Test
+    void a_frame_the_bridge_cannot_parse_closes_that_connection_so_the_frame_limit_cannot_be_stepped_around()
+            throws Exception {
+        double invalid = server.metric("specserve_bridge_frames_invalid_total");
+        try (BridgeClient bad = new BridgeClient(server.bridgePort())) {
+            bad.socket.setSoTimeout(10_000);
+            bad.write(new JsonObject().put("address", "x")); // no type: the bridge's parser throws mid-frame
+            bad.write(new JsonObject().put("type", "ping"));
+
+            assertThatThrownBy(() -> {
+                while (true) {
+                    JsonObject frame = bad.read();
+                    assertThat(frame.getString("type")).as("no answer but an error before the close").isEqualTo("err");
+                }
+            }).isInstanceOfAny(EOFException.class, SocketException.class);
+        }
+        assertThat(server.metric("specserve_bridge_frames_invalid_total")).isEqualTo(invalid + 1);
+        try (BridgeClient good = new BridgeClient(server.bridgePort())) {
+            good.write(new JsonObject().put("type", "ping"));
+            assertThat(good.read().getString("type")).as("other connections keep working").isEqualTo("pong");
+        }
+    }
+
     static JsonObject drainToDone(BridgeClient client) throws IOException {
         JsonObject body;
         do {
