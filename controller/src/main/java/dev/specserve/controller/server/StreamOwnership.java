@@ -31,6 +31,8 @@ final class StreamOwnership {
 
     private final Map<String, String> streamOwners = new HashMap<>();
     private final Map<String, Set<Runnable>> openConnections = new HashMap<>();
+    /** Streams a bridge consumer is registered on: one each (the bridge would replace, and leak, a second). */
+    private final Set<String> registered = new java.util.HashSet<>();
 
     /** A fresh unguessable token (256 bits, base64url without padding). */
     static String newCapability() {
@@ -56,7 +58,13 @@ final class StreamOwnership {
         Set<Runnable> cancels;
         synchronized (this) {
             cancels = openConnections.remove(connection);
-            streamOwners.values().removeIf(connection::equals);
+            streamOwners.entrySet().removeIf(e -> {
+                boolean gone = connection.equals(e.getValue());
+                if (gone) {
+                    registered.remove(e.getKey());
+                }
+                return gone;
+            });
         }
         if (cancels != null) {
             List.copyOf(cancels).forEach(Runnable::run);
@@ -93,6 +101,16 @@ final class StreamOwnership {
 
     synchronized void release(String capability) {
         streamOwners.remove(capability);
+        registered.remove(capability);
+    }
+
+    /** True, once, when {@code connection} owns the stream and has no consumer registered on it yet. */
+    synchronized boolean registerOnce(String connection, String capability) {
+        return owns(connection, capability) && registered.add(capability);
+    }
+
+    synchronized void unregistered(String capability) {
+        registered.remove(capability);
     }
 
     /** True when {@code connection} opened the stream with {@code capability}. */

@@ -138,8 +138,16 @@ public final class TcpBridgeVerticle extends VerticleBase {
                 case SEND, PUBLISH -> checkSend(connection, raw);
                 case REGISTER -> {
                     String address = raw.getString("address");
-                    yield !isStream(address) || ownership.owns(connection, capabilityOf(address))
-                            || denied(connection, "register on a stream it did not open");
+                    yield !isStream(address) || ownership.registerOnce(connection, capabilityOf(address))
+                            || denied(connection, ownership.owns(connection, capabilityOf(address))
+                                    ? "register a second consumer on its stream" : "register on a stream it did not open");
+                }
+                case UNREGISTER -> {
+                    String address = raw.getString("address");
+                    if (isStream(address)) {
+                        ownership.unregistered(capabilityOf(address));
+                    }
+                    yield true;
                 }
                 default -> true;
             };

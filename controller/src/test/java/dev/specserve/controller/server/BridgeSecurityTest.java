@@ -8,6 +8,7 @@ import io.vertx.core.json.JsonObject;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.SocketException;
+import java.util.List;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -100,6 +101,29 @@ class BridgeSecurityTest {
                 assertThat(refused.getString("message")).isEqualTo(TcpBridgeVerticle.BLOCKED);
             }
             assertThat(done.getString("finish_reason")).as("the owner's stream was not cancelled").isIn("stop", "length");
+        }
+    }
+
+    @Test
+    void a_second_consumer_on_the_same_stream_is_refused_since_the_bridge_would_leak_the_first() throws Exception {
+        try (BridgeClient owner = new BridgeClient(server.bridgePort())) {
+            owner.send("specserve.generate.stream", "open", TcpBridgeTest.greedy("def main():", 16).put("domain", TestServer.SLOW));
+            String address = owner.read().getJsonObject("body").getString("address");
+
+            owner.write(new JsonObject().put("type", "register").put("address", address));
+            owner.write(new JsonObject().put("type", "register").put("address", address));
+
+            List<JsonObject> errors = new java.util.ArrayList<>();
+            while (true) { // the stream's tokens, with the refusal somewhere among them, to its done
+                JsonObject frame = owner.read();
+                if ("err".equals(frame.getString("type"))) {
+                    errors.add(frame);
+                } else if ("done".equals(frame.getJsonObject("body").getString("type"))) {
+                    break;
+                }
+            }
+            assertThat(errors).hasSize(1);
+            assertThat(errors.get(0).getString("message")).isEqualTo(TcpBridgeVerticle.BLOCKED);
         }
     }
 
