@@ -167,6 +167,9 @@ public final class TcpBridgeVerticle extends VerticleBase {
         String address = raw.getString("address");
         if (EventBusApiVerticle.GENERATE.equals(address) || EventBusApiVerticle.GENERATE_STREAM.equals(address)) {
             headers.put(StreamOwnership.CONNECTION_HEADER, connection);
+            // served by this replica: on a clustered bus another one would not know the connection (its
+            // ownership of streams and its close are tracked here) and would cancel the request at once
+            headers.put("localOnly", true);
         }
         raw.put("headers", headers);
         if (address != null && address.endsWith(EventBusApiVerticle.CONTROL_SUFFIX)) {

@@ -50,7 +50,9 @@ class ClusteredEventBusTest {
         int pb = freePort();
         int pc = freePort();
         List<String> members = List.of("127.0.0.1:" + pa, "127.0.0.1:" + pb, "127.0.0.1:" + pc);
-        a = TestServer.start(settings(name, pa, members, "4"));
+        Map<String, String> as = new java.util.HashMap<>(settings(name, pa, members, "4"));
+        as.put("bridge_port", Integer.toString(freePort())); // a's TCP bridge, while b is in the cluster too
+        a = TestServer.start(as);
         // replica b takes one sequence and queues none, so a second concurrent request there answers 429
         Map<String, String> bs = new java.util.HashMap<>(settings(name, pb, members, "1"));
         bs.put("queue_capacity", "0");
@@ -72,6 +74,20 @@ class ClusteredEventBusTest {
         for (TestServer s : new TestServer[] {a, b}) {
             if (s != null) {
                 s.close();
+            }
+        }
+    }
+
+    @Test
+    @Order(0) // while both replicas are up
+    void requestsOverAReplicasTcpBridgeAreServedByThatReplicaNotCancelledByAnother() throws Exception {
+        try (TcpBridgeTest.BridgeClient bridge = new TcpBridgeTest.BridgeClient(a.bridgePort())) {
+            for (int i = 0; i < 6; i++) {
+                bridge.send("specserve.generate", "r" + i, greedy("def f" + i + "(x):", 6));
+                JsonObject frame = bridge.read();
+                assertThat(frame.getString("type")).as(frame.encode()).isEqualTo("message");
+                assertThat(frame.getJsonObject("body").getString("finish_reason")).as("request " + i)
+                        .isIn("stop", "length");
             }
         }
     }
