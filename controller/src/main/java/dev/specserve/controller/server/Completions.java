@@ -21,6 +21,14 @@ final class Completions {
     private final ChatRequestParser chat;
     private final MetricsRecorder metrics;
     private final boolean engineCountsRejections;
+    /** Requests handed to a worker for tokenizing and not yet queued or refused (see {@link #MAX_TOKENIZING}). */
+    private final java.util.concurrent.atomic.AtomicInteger tokenizing = new java.util.concurrent.atomic.AtomicInteger();
+    /**
+     * Requests that may wait for a worker to tokenize them: the engine's queue bound applies only after
+     * tokenizing, and a client pipelining megabyte prompts (over the TCP bridge, say) would otherwise park any
+     * number of them, each holding its prompt, in the worker pool's queue. Beyond this, 429.
+     */
+    static final int MAX_TOKENIZING = 64;
 
     /**
      * @param engineCountsRejections true when the engine itself reports what {@code submit} throws through
@@ -81,12 +89,19 @@ final class Completions {
         } catch (RuntimeException e) {
             return Future.failedFuture(counted(e));
         }
+        if (tokenizing.incrementAndGet() > MAX_TOKENIZING) {
+            tokenizing.decrementAndGet();
+            return Future.failedFuture(counted(new dev.specserve.runtime.engine.QueueFullException(MAX_TOKENIZING,
+                    "requests waiting to be tokenized")));
+        }
         ContextObserver onContext = new ContextObserver(context, observer);
         return context.executeBlocking(() -> {
             try {
                 return engine.submit(engineRequest, onContext);
             } catch (RuntimeException e) {
                 throw counted(e);
+            } finally {
+                tokenizing.decrementAndGet();
             }
         }, false);
     }

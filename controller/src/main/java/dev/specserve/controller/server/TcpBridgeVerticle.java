@@ -166,6 +166,9 @@ public final class TcpBridgeVerticle extends VerticleBase {
         headers.fieldNames().removeIf(n -> n.equalsIgnoreCase(StreamOwnership.CONNECTION_HEADER));
         String address = raw.getString("address");
         if (EventBusApiVerticle.GENERATE.equals(address) || EventBusApiVerticle.GENERATE_STREAM.equals(address)) {
+            if (!"send".equals(raw.getString("type")) || raw.getString("replyAddress") == null) {
+                return denied(connection, "start a generation whose answer nobody receives (publish, or no replyAddress)");
+            }
             headers.put(StreamOwnership.CONNECTION_HEADER, connection);
             // served by this replica: on a clustered bus another one would not know the connection (its
             // ownership of streams and its close are tracked here) and would cancel the request at once

@@ -128,6 +128,21 @@ class BridgeSecurityTest {
     }
 
     @Test
+    void a_generation_whose_answer_nobody_would_receive_is_refused() throws Exception {
+        try (BridgeClient client = new BridgeClient(server.bridgePort())) {
+            client.write(new JsonObject().put("type", "publish").put("address", "specserve.generate")
+                    .put("body", TcpBridgeTest.greedy("x = ", 2)));
+            JsonObject published = client.read();
+            client.write(new JsonObject().put("type", "send").put("address", "specserve.generate.stream")
+                    .put("body", TcpBridgeTest.greedy("x = ", 2)));
+            JsonObject noReply = client.read();
+
+            assertThat(published.getString("message")).isEqualTo(TcpBridgeVerticle.BLOCKED);
+            assertThat(noReply.getString("message")).isEqualTo(TcpBridgeVerticle.BLOCKED);
+        }
+    }
+
+    @Test
     void closing_the_connection_cancels_its_request_reply_generation() throws Exception {
         double before = cancelled();
         try (BridgeClient client = new BridgeClient(server.bridgePort())) {

@@ -5,6 +5,11 @@ public class QueueFullException extends RuntimeException {
     public static final int FAILURE_CODE = 429;
 
     public QueueFullException(int capacity) {
-        super("request queue is full (" + capacity + " waiting); retry later");
+        this(capacity, "waiting");
+    }
+
+    /** @param what what there are {@code capacity} of, e.g. "requests waiting to be tokenized" */
+    public QueueFullException(int capacity, String what) {
+        super("request queue is full (" + capacity + " " + what + "); retry later");
     }
 }
