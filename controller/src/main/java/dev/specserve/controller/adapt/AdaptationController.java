@@ -108,6 +108,11 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
      * Where the versions this loop makes current are announced: trained updates, rollbacks, operator swaps and
      * drafter files (fleet mode publishes them to every replica). Versions it {@link #follow follows} are not.
      */
+    /** Also tells {@code log} every bandit decision (metrics, logs). */
+    public void addDecisionLog(dev.specserve.bandit.DecisionLog log) {
+        bandit.addListener(log);
+    }
+
     public void announceTo(VersionChanges changes) {
         this.changes = changes;
     }

@@ -52,6 +52,9 @@ public final class AdaptationLoop implements AutoCloseable {
         FunctionCounter.builder("specserve.adaptation.future_rounds", controller, AdaptationController::futureRounds)
                 .description("Round events left out because they were stamped over a minute ahead of this clock")
                 .tag("drafter", drafterId).register(registry);
+        controller.addDecisionLog(d -> io.micrometer.core.instrument.Counter.builder("specserve.bandit.decisions")
+                .description("Decisions of the cost-aware bandit, by arm (wait or an update of that size)")
+                .tag("drafter", drafterId).tag("arm", d.arm().name()).register(registry).increment());
         controller.announceTo(fleet);
         consumer.start();
         controller.start();
