@@ -77,9 +77,13 @@ public final class ClusterClient implements AutoCloseable {
                 .map(m -> m.body());
     }
 
-    /** One completion, retrying a 429 (queue full) up to {@code attempts} times: the retry goes to the next replica. */
+    /**
+     * One completion, retrying a 429 (queue full) or a 503 (that replica is stopping, or the request timed out
+     * before it started: nothing was generated) up to {@code attempts} times; the retry goes to the next replica.
+     */
     public Future<JsonObject> generateWithRetry(JsonObject request, int attempts) {
-        return generate(request).recover(e -> attempts > 1 && e instanceof ReplyException r && r.failureCode() == 429
+        return generate(request).recover(e -> attempts > 1 && e instanceof ReplyException r
+                && (r.failureCode() == 429 || r.failureCode() == 503)
                 ? generateWithRetry(request, attempts - 1) : Future.failedFuture(e));
     }
 
