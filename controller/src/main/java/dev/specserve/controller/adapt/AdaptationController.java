@@ -77,6 +77,7 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
     private final ActivityCounts counts = new ActivityCounts();
     private volatile long staleSamples;
     private volatile long futureRounds;
+    private volatile java.util.function.BooleanSupplier mayDecide = () -> true;
     /** Rounds stamped further ahead than this are refused: one would move event time hours forward for good. */
     static final long MAX_CLOCK_SKEW_MS = 60_000;
     private final TauReference reference;
@@ -108,6 +109,14 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
      * Where the versions this loop makes current are announced: trained updates, rollbacks, operator swaps and
      * drafter files (fleet mode publishes them to every replica). Versions it {@link #follow follows} are not.
      */
+    /**
+     * Decisions wait until {@code ready} holds: a process that numbers versions must first have read the fleet's
+     * (after a restart its numbers would otherwise collide with the updates topic's history).
+     */
+    public void decideOnlyWhen(java.util.function.BooleanSupplier ready) {
+        this.mayDecide = ready;
+    }
+
     /** Also tells {@code log} every bandit decision (metrics, logs). */
     public void addDecisionLog(dev.specserve.bandit.DecisionLog log) {
         bandit.addListener(log);
@@ -190,7 +199,7 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
     /** One decision epoch (also callable directly, e.g. by benchmarks). Returns the decision, if one was made. */
     public Optional<Decision> epoch() {
         realiseReady();
-        if (paused || trainer.busy()) {
+        if (paused || trainer.busy() || !mayDecide.getAsBoolean()) {
             return Optional.empty();
         }
         long watermark = rewards.watermarkMs();

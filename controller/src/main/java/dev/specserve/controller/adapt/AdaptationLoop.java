@@ -56,6 +56,7 @@ public final class AdaptationLoop implements AutoCloseable {
                 .description("Decisions of the cost-aware bandit, by arm (wait or an update of that size)")
                 .tag("drafter", drafterId).tag("arm", d.arm().name()).register(registry).increment());
         controller.announceTo(fleet);
+        controller.decideOnlyWhen(fleet::caughtUp); // serving starts at once; updates once the fleet's are read
         consumer.start();
         controller.start();
         LOG.info("adaptation consumer group '{}' reads feedback and samples for drafter {}", group, drafterId);

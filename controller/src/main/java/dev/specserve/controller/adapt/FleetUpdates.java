@@ -163,6 +163,11 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
         return channel.awaitCaughtUp(timeout);
     }
 
+    /** Whether every record that was on the updates topic when following began has been applied. */
+    public boolean caughtUp() {
+        return channel.caughtUp();
+    }
+
     /** Rejected updates so far, by reason (every reason listed, 0 included). */
     public Map<String, Long> rejected() {
         return rejections.counts();

@@ -174,6 +174,19 @@ class AdaptationControllerTest {
     }
 
     @Test
+    void noDecisionIsMadeUntilTheFleetsVersionsHaveBeenRead() {
+        var settings = AdaptationController.Settings.defaults(DRAFTER);
+        try (AdaptationController c = controller(settings)) {
+            java.util.concurrent.atomic.AtomicBoolean caughtUp = new java.util.concurrent.atomic.AtomicBoolean();
+            c.decideOnlyWhen(caughtUp::get);
+            rounds(c, 1, 16, 2);
+            assertThat(c.epoch()).as("still reading the updates topic").isEmpty();
+            caughtUp.set(true);
+            assertThat(c.epoch()).isPresent();
+        }
+    }
+
+    @Test
     void aWaitIsRewardedWithTheChangeInCapacityOverItsOwnEpochInEventTime() throws Exception {
         var settings = new AdaptationController.Settings(DRAFTER, Duration.ofHours(1), Duration.ofSeconds(30), 8, 0.5, 1);
         CostAwareBandit bandit = new CostAwareBandit(BanditConfig.defaults(3));
