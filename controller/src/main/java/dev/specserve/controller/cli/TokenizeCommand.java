@@ -47,6 +47,12 @@ final class TokenizeCommand implements Callable<Integer> {
             System.err.println("tokenize: " + e.getMessage());
             return 2;
         }
+        for (Path f : files) { // every input first: a missing one must not leave a truncated OUT behind
+            if (!Files.isRegularFile(f)) {
+                System.err.println("tokenize: no such file: " + f);
+                return 2;
+            }
+        }
         long tokens = 0;
         try (TextTokenizer tokenizer = TextTokenizer.load(manifest.tokenizer().file(), manifest.tokenizer().eosIds());
              DataOutputStream data = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(out)))) {
@@ -59,7 +65,12 @@ final class TokenizeCommand implements Callable<Integer> {
                 tokens += ids.length + 1;
             }
         } catch (IOException e) {
-            System.err.println("tokenize: " + e.getMessage());
+            System.err.println("tokenize: " + e);
+            try {
+                Files.deleteIfExists(out); // a partial corpus would train a drafter on part of the text
+            } catch (IOException ignored) {
+                // reported above
+            }
             return 2;
         }
         System.err.printf("tokenize: %d files, %,d tokens -> %s%n", files.size(), tokens, out);

@@ -50,6 +50,19 @@ class TokenizeCommandTest {
     }
 
     @Test
+    void aMissingInputIsNamedAndLeavesNoTruncatedOutput() throws Exception {
+        Path a = Files.writeString(tmp.resolve("present.py"), "x = 1\n");
+        Path out = tmp.resolve("partial.u32");
+
+        OwnModelCliTest.Run run = cli("tokenize", "--out", out.toString(), a.toString(),
+                tmp.resolve("missing.txt").toString());
+
+        assertThat(run.code()).isEqualTo(2);
+        assertThat(run.err()).contains("no such file", "missing.txt");
+        assertThat(out).doesNotExist();
+    }
+
+    @Test
     void aMissingModelDirectoryIsRefusedNamingIt() {
         OwnModelCliTest.Run run = cli("tokenize", "--models", tmp.resolve("nowhere").toString(), "--out",
                 tmp.resolve("x").toString(), "a.txt");
