@@ -48,6 +48,8 @@ public final class HttpApiVerticle extends VerticleBase {
     private static final Logger LOG = LoggerFactory.getLogger(HttpApiVerticle.class);
     /** Largest accepted request body. */
     public static final long BODY_LIMIT = 1 << 20;
+    /** Admin calls carry a path and a checksum at most. */
+    static final long ADMIN_BODY_LIMIT = 4096;
 
     private final ServerConfig config;
     private final AdminGate admin;
@@ -89,7 +91,7 @@ public final class HttpApiVerticle extends VerticleBase {
         router.get("/metrics").handler(this::metrics);
         router.get("/admin/config").handler(this::adminConfig);
         router.get("/admin/drafter/versions").handler(ctx -> admin(ctx, "versions"));
-        router.post("/admin/drafter/*").handler(BodyHandler.create(false).setBodyLimit(4096));
+        router.post("/admin/drafter/*").handler(BodyHandler.create(false).setBodyLimit(ADMIN_BODY_LIMIT));
         router.post("/admin/drafter/rollback").handler(ctx -> admin(ctx, "rollback"));
         router.post("/admin/drafter/swap").handler(ctx -> admin(ctx, "swap"));
         router.post("/admin/drafter/load").handler(ctx -> admin(ctx, "load"));
@@ -262,8 +264,11 @@ public final class HttpApiVerticle extends VerticleBase {
         }
         ApiError e;
         if (ctx.statusCode() == 413) {
-            e = ApiError.invalid("body", "request body exceeds " + BODY_LIMIT + " bytes");
-            completions.rejected(e);
+            boolean admin = ctx.request().path().startsWith("/admin/");
+            e = ApiError.invalid("body", "request body exceeds " + (admin ? ADMIN_BODY_LIMIT : BODY_LIMIT) + " bytes");
+            if (!admin) { // an admin call is no completion request: not counted as a refused one
+                completions.rejected(e);
+            }
             resp.putHeader(HttpHeaders.CONNECTION, "close");
         } else if (ctx.statusCode() >= 400 && ctx.statusCode() < 500) { // e.g. 403 from the CORS handler
             e = new ApiError(ctx.statusCode(), ctx.failure() != null && ctx.failure().getMessage() != null
