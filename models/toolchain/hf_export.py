@@ -234,8 +234,10 @@ def export_optimum_merged(model, path, tmp):
                               list(a.graph.initializer) + extra)
     merged = helper.make_model(graph, opset_imports=a.opset_import)
     demo_export.save_model(merged, path)
-    os.remove(with_past)
-    os.remove(no_past)
+    for part in (with_past, no_past):  # and their external data, if they were large enough to have any
+        for f in (part, part + ".data"):
+            if os.path.exists(f):
+                os.remove(f)
 
 
 def run(ckpt, out, dtype="fp32", prompts_file=None, contract="tree", steps=16, force=False, log=print):

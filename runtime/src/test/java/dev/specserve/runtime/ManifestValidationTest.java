@@ -65,7 +65,7 @@ class ManifestValidationTest {
     void anEosIdOutsideTheVocabularyIsRefusedSinceGenerationWouldNeverStopOnIt() throws IOException {
         copyModels(m -> ((ObjectNode) m.get("tokenizer")).put("eos_id", 99_999));
 
-        assertThatThrownBy(() -> ManifestLoader.load(dir)).hasMessageContaining("EOS id 99999")
+        assertThatThrownBy(() -> ManifestLoader.load(dir)).hasMessageContaining("EOS id [99999]")
                 .hasMessageContaining("outside the vocabulary");
     }
 

@@ -28,6 +28,8 @@ class MaxModelLenTest {
                 .hasMessageContaining("max_model_len " + (own + 1)).hasMessageContaining("context_length " + own);
         assertThatThrownBy(() -> demo.withMaxModelLen(-1)).isInstanceOf(ManifestException.class)
                 .hasMessageContaining("max_model_len");
+        assertThatThrownBy(() -> demo.withMaxModelLen(8)).as("too short to serve").isInstanceOf(ManifestException.class)
+                .hasMessageContaining("at least 16");
     }
 
     @Test

@@ -24,11 +24,12 @@ final class Completions {
     /** Requests handed to a worker for tokenizing and not yet queued or refused (see {@link #MAX_TOKENIZING}). */
     private final java.util.concurrent.atomic.AtomicInteger tokenizing = new java.util.concurrent.atomic.AtomicInteger();
     /**
-     * Requests that may wait for a worker to tokenize them: the engine's queue bound applies only after
-     * tokenizing, and a client pipelining megabyte prompts (over the TCP bridge, say) would otherwise park any
-     * number of them, each holding its prompt, in the worker pool's queue. Beyond this, 429.
+     * Requests that may wait for a worker to tokenize them, at least {@link #MIN_TOKENIZING}: the engine's queue
+     * bound applies only after tokenizing, and a client pipelining megabyte prompts (over the TCP bridge, say)
+     * would otherwise park any number of them, each holding its prompt, in the worker pool's queue. Beyond, 429.
      */
-    static final int MAX_TOKENIZING = 64;
+    private final int maxTokenizing;
+    static final int MIN_TOKENIZING = 64;
 
     /**
      * @param engineCountsRejections true when the engine itself reports what {@code submit} throws through
@@ -37,6 +38,13 @@ final class Completions {
      */
     Completions(GenerationService engine, MetricsRecorder metrics, boolean engineCountsRejections,
                 ChatTemplate chatTemplate) {
+        this(engine, metrics, engineCountsRejections, chatTemplate, MIN_TOKENIZING);
+    }
+
+    /** @param maxTokenizing requests that may wait to be tokenized: what the engine can admit (queue plus batch) */
+    Completions(GenerationService engine, MetricsRecorder metrics, boolean engineCountsRejections,
+                ChatTemplate chatTemplate, int maxTokenizing) {
+        this.maxTokenizing = Math.max(MIN_TOKENIZING, maxTokenizing);
         this.engine = engine;
         this.parser = new CompletionRequestParser(engine.strategies(), engine.maxTokensLimit());
         this.chat = new ChatRequestParser(parser, chatTemplate);
@@ -89,21 +97,27 @@ final class Completions {
         } catch (RuntimeException e) {
             return Future.failedFuture(counted(e));
         }
-        if (tokenizing.incrementAndGet() > MAX_TOKENIZING) {
+        if (tokenizing.incrementAndGet() > maxTokenizing) {
             tokenizing.decrementAndGet();
-            return Future.failedFuture(counted(new dev.specserve.runtime.engine.QueueFullException(MAX_TOKENIZING,
+            return Future.failedFuture(counted(new dev.specserve.runtime.engine.QueueFullException(maxTokenizing,
                     "requests waiting to be tokenized")));
         }
         ContextObserver onContext = new ContextObserver(context, observer);
-        return context.executeBlocking(() -> {
-            try {
-                return engine.submit(engineRequest, onContext);
-            } catch (RuntimeException e) {
-                throw counted(e);
-            } finally {
-                tokenizing.decrementAndGet();
-            }
-        }, false);
+        try {
+            return context.executeBlocking(() -> {
+                try {
+                    return engine.submit(engineRequest, onContext);
+                } catch (RuntimeException e) {
+                    throw counted(e);
+                } finally {
+                    tokenizing.decrementAndGet();
+                }
+            }, false);
+        } catch (java.util.concurrent.RejectedExecutionException e) { // the worker pool is closing: never ran
+            tokenizing.decrementAndGet();
+            return Future.failedFuture(counted(new ServiceUnavailableException(ServiceUnavailableException.SHUTTING_DOWN,
+                    "the server is shutting down; retry on another replica")));
+        }
     }
 
     private RuntimeException counted(RuntimeException e) {

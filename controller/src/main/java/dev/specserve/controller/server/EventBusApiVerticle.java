@@ -106,8 +106,10 @@ public final class EventBusApiVerticle extends VerticleBase {
         try {
             req = completions.parse(msg.body());
             if (req.stream()) {
-                throw new InvalidRequestException("stream", "specserve.generate replies once, with the whole "
-                        + "completion; send to specserve.generate.stream for tokens as they are generated");
+                InvalidRequestException e = new InvalidRequestException("stream", "specserve.generate replies once, "
+                        + "with the whole completion; send to specserve.generate.stream for tokens as they are generated");
+                completions.rejected(ApiError.from(e));
+                throw e;
             }
         } catch (RuntimeException e) {
             fail(msg, ApiError.from(e));

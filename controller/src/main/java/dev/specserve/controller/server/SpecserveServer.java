@@ -110,7 +110,8 @@ public final class SpecserveServer implements AutoCloseable {
         MetricsRecorder metrics = new MetricsRecorder(registry, engine);
         addListener.accept(metrics);
         addListener.accept(new EngineBusyMetrics(registry));
-        Completions completions = new Completions(engine, metrics, engineCountsRejections, chatTemplate);
+        Completions completions = new Completions(engine, metrics, engineCountsRejections, chatTemplate,
+                config.queueCapacity() + config.maxBatch());
         AdminGate admin = new AdminGate(vertx, config.adminToken(), new ModelRoots(config.effectiveModelRoots()));
         StreamOwnership ownership = new StreamOwnership();
         HttpApiVerticle http = new HttpApiVerticle(config, completions, registry, admin);

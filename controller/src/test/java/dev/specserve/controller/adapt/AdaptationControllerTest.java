@@ -115,7 +115,7 @@ class AdaptationControllerTest {
             var v2 = versions.create(AdapterTrainer.initial(RANK, DIM, 5), 1, java.util.Map.of());
             versions.activate(v2);
             samples(c, 120);
-            Thread training = new Thread(() -> c.updateNow(40_000, 0)); // long enough to roll back during it
+            Thread training = new Thread(() -> c.updateNow(80_000, 0)); // seconds here: long enough to roll back during it
             training.start();
             Thread.sleep(200);
             assertThat(training.isAlive()).as("still training").isTrue();

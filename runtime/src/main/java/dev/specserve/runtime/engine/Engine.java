@@ -101,8 +101,8 @@ public final class Engine implements GenerationService, AutoCloseable {
         EngineHandle handle = new EngineHandle(request.requestId());
         long now = System.nanoTime();
         long timeoutNanos = TimeUnit.MILLISECONDS.toNanos(timeout);
-        Pending p = new Pending(request, gen, strategy, observer, handle, now,
-                timeout > 0 && timeoutNanos < Long.MAX_VALUE - now ? now + timeoutNanos : Long.MAX_VALUE);
+        Pending p = new Pending(request, gen, strategy, observer, handle, now, timeout > 0 ? deadline(now, timeoutNanos)
+                : Long.MAX_VALUE);
         boolean queued;
         try {
             queued = queue.offer(p, scheduler.running());
@@ -115,6 +115,15 @@ public final class Engine implements GenerationService, AutoCloseable {
         }
         listeners.notify(l -> l.onQueued(request.requestId()));
         return handle;
+    }
+
+    /** {@code now + timeoutNanos}, or no deadline when that is past what a long holds (nanoTime may be negative). */
+    private static long deadline(long now, long timeoutNanos) {
+        try {
+            return Math.addExact(now, timeoutNanos);
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
     }
 
     /** The request's max_tokens, or for {@link EngineRequest#FILL_CONTEXT} the context's room after the prompt. */

@@ -21,7 +21,7 @@ import java.util.List;
 public record EngineRequest(String requestId, String prompt, int maxTokens, SamplingParams sampling, List<String> stop,
                             String strategy, DraftBudget budget, String domain, long timeoutMillis) {
     /** {@link #maxTokens} meaning: the rest of the context after the prompt, up to the max_tokens limit. */
-    public static final int FILL_CONTEXT = 0;
+    public static final int FILL_CONTEXT = -1;
 
     public EngineRequest {
         stop = stop == null ? List.of() : List.copyOf(stop);

@@ -103,19 +103,18 @@ public final class ManifestLoader {
 
     /** Sizes a model cannot be served with are refused here, naming the field, not at the first forward. */
     private static void requireSensibleSizes(ModelManifest.TargetInfo t, ModelManifest.TokenizerInfo tok) {
-        if (t.contextLength() < 16) {
-            throw new ManifestException("manifest: target.context_length must be at least 16, got " + t.contextLength());
+        if (t.contextLength() < ModelManifest.MIN_CONTEXT) {
+            throw new ManifestException("manifest: target.context_length must be at least " + ModelManifest.MIN_CONTEXT
+                    + ", got " + t.contextLength());
         }
         if (t.vocab() < 2 || t.dim() < 1 || t.layers() < 1 || t.heads() < 1 || t.kvHeads() < 1 || t.headDim() < 1) {
             throw new ManifestException("manifest: target.config sizes must be positive (vocab " + t.vocab() + ", dim "
                     + t.dim() + ", layers " + t.layers() + ", heads " + t.heads() + ", kv_heads " + t.kvHeads()
                     + ", head_dim " + t.headDim() + ")");
         }
-        for (int eos : tok.eosIds()) {
-            if (eos < 0 || eos >= tok.vocabSize()) {
-                throw new ManifestException("manifest: tokenizer EOS id " + eos + " is outside the vocabulary [0, "
-                        + tok.vocabSize() + "): generation would never stop on it");
-            }
+        if (java.util.Arrays.stream(tok.eosIds()).noneMatch(eos -> eos >= 0 && eos < tok.vocabSize())) {
+            throw new ManifestException("manifest: every tokenizer EOS id " + java.util.Arrays.toString(tok.eosIds())
+                    + " is outside the vocabulary [0, " + tok.vocabSize() + "): generation would never stop");
         }
         int highest = dev.specserve.runtime.tokenizer.TextTokenizer.highestId(tok.file());
         if (highest >= tok.vocabSize()) {

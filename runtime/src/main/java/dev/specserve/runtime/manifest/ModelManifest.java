@@ -21,6 +21,9 @@ public record ModelManifest(
         Path golden,
         Map<String, Object> raw) {
 
+    /** The smallest context a model is served with. */
+    public static final int MIN_CONTEXT = 16;
+
     public boolean hasDrafter() {
         return drafter != null;
     }
@@ -31,8 +34,9 @@ public record ModelManifest(
      * the model's own; more than the model's own is refused.
      */
     public ModelManifest withMaxModelLen(int maxModelLen) {
-        if (maxModelLen < 0) {
-            throw new ManifestException("max_model_len must be >= 0 (0: the model's context_length), got " + maxModelLen);
+        if (maxModelLen < 0 || maxModelLen > 0 && maxModelLen < MIN_CONTEXT) {
+            throw new ManifestException("max_model_len must be 0 (the model's context_length) or at least "
+                    + MIN_CONTEXT + ", got " + maxModelLen);
         }
         if (maxModelLen == 0 || maxModelLen == target.contextLength()) {
             return this;

@@ -97,8 +97,9 @@ public final class TextTokenizer implements AutoCloseable {
     }
 
     /**
-     * The highest token id {@code tokenizer.json} can produce (its model vocabulary and added tokens), or -1 when
-     * the vocabulary cannot be read; checked against the model's vocabulary when a manifest is loaded.
+     * The highest id of {@code tokenizer.json}'s model vocabulary, or -1 when it cannot be read; checked against
+     * the model's vocabulary when a manifest is loaded. Added tokens are left out: a fine-tune may add a pad
+     * token past the embedding without resizing it, and such an id fails only if a request uses it.
      */
     public static int highestId(Path tokenizerJson) {
         try {
@@ -112,9 +113,6 @@ public final class TextTokenizer implements AutoCloseable {
                 }
             } else if (vocab.isArray()) { // Unigram: the id is the position
                 max = vocab.size() - 1;
-            }
-            for (com.fasterxml.jackson.databind.JsonNode t : root.path("added_tokens")) {
-                max = Math.max(max, t.path("id").asInt(-1));
             }
             return max;
         } catch (IOException | RuntimeException e) {
