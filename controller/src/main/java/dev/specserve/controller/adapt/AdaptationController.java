@@ -75,11 +75,9 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
     });
     private volatile boolean paused;
     private final ActivityCounts counts = new ActivityCounts();
-    private volatile long staleSamples;
-    private volatile long futureRounds;
+    private final LabelIntake labels;
+    private final FutureRounds futureRounds = new FutureRounds();
     private volatile java.util.function.BooleanSupplier mayDecide = () -> true;
-    /** Rounds stamped further ahead than this are refused: one would move event time hours forward for good. */
-    static final long MAX_CLOCK_SKEW_MS = 60_000;
     private final TauReference reference;
     private volatile long lastUpdateNanos = System.nanoTime();
     private long seed;
@@ -90,6 +88,7 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
                                 FeedbackPublisher publisher, String replicaId) {
         this.settings = settings;
         this.versions = versions;
+        this.labels = new LabelIntake(settings.drafterId(), versions, buffer);
         this.updater = updater;
         this.bandit = bandit;
         this.load = load;
@@ -128,8 +127,8 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
 
     public void start() {
         long ms = settings.epoch().toMillis();
-        timer.scheduleWithFixedDelay(this::epochSafely, ms, ms, TimeUnit.MILLISECONDS);
-        timer.scheduleWithFixedDelay(this::realiseReadySafely, 1, 1, TimeUnit.SECONDS);
+        timer.scheduleWithFixedDelay(safely("adaptation epoch", this::epoch), ms, ms, TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(safely("realising adaptation rewards", this::realiseReady), 1, 1, TimeUnit.SECONDS);
         LOG.info("adaptation loop for drafter {}: decision every {} s, rollback if live acceptance falls {} below "
                 + "the pre-swap level within {} rounds", settings.drafterId(), settings.epoch().toSeconds(),
                 settings.rollbackMargin(), settings.rollbackWindowRounds());
@@ -142,12 +141,7 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
         if (!settings.drafterId().equals(e.drafterId()) || e.drafterVersion() == 0) {
             return;
         }
-        if (e.timestampMs() > System.currentTimeMillis() + MAX_CLOCK_SKEW_MS) {
-            if (futureRounds++ == 0) {
-                LOG.warn("a round of replica {} is stamped {} ms ahead of this clock; such rounds are left out and "
-                        + "counted (specserve_adaptation_future_rounds_total)", e.replicaId(),
-                        e.timestampMs() - System.currentTimeMillis());
-            }
+        if (futureRounds.tooFarAhead(e)) {
             return;
         }
         // event time: when the round happened, not when it arrived
@@ -162,38 +156,20 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
 
     @Override
     public void onSample(TrainingSample s) {
-        if (!settings.drafterId().equals(s.drafterId())) {
-            return;
-        }
-        if (!recordedOnCurrentModel(s.drafterVersion())) {
-            staleSamples++;
-            return;
-        }
-        for (int i = 0; i < s.nodes(); i++) {
-            if (s.validPrefix()[i]) {
-                buffer.add(new AdapterSample(s.hiddenRow(i), s.targetTokens()[i]));
-            }
-        }
-    }
-
-    /**
-     * Hidden states are only valid for the ONNX session that produced them: samples drafted by another
-     * drafter file (before a full swap) cannot train the current one's adapter.
-     */
-    private boolean recordedOnCurrentModel(long version) {
-        DrafterVersion current = versions.current();
-        return version == current.id()
-                || versions.find(version).map(v -> v.sharesModelWith(current)).orElse(false);
+        labels.accept(s);
     }
 
     // ------------------------------------------------------------------ decisions
 
-    private void epochSafely() {
-        try {
-            epoch();
-        } catch (RuntimeException e) {
-            LOG.warn("adaptation epoch failed: {}", e.toString());
-        }
+    /** A timer task that survives its failures: a scheduled task that throws is never run again. */
+    private static Runnable safely(String what, Runnable task) {
+        return () -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                LOG.warn("{} failed: {}", what, e.toString());
+            }
+        };
     }
 
     /** One decision epoch (also callable directly, e.g. by benchmarks). Returns the decision, if one was made. */
@@ -236,15 +212,6 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
     /** Hands the bandit every reward whose window has closed and whose rounds have arrived. */
     void realiseReady() {
         rewards.realiseReady(bandit);
-    }
-
-    /** The 1 s task: one failure must not cancel it (a scheduled task that throws is never run again). */
-    private void realiseReadySafely() {
-        try {
-            realiseReady();
-        } catch (RuntimeException e) {
-            LOG.warn("realising adaptation rewards failed: {}", e.toString());
-        }
     }
 
     /** Decisions whose reward windows have not closed yet. */
@@ -414,12 +381,12 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
 
     /** Samples dropped because they were drafted by a drafter file that is no longer current. */
     public long staleSamples() {
-        return staleSamples;
+        return labels.stale();
     }
 
-    /** Rounds left out because their timestamp was beyond {@link #MAX_CLOCK_SKEW_MS} ahead of this clock. */
+    /** Rounds left out because they were stamped too far ahead of this clock ({@link FutureRounds}). */
     public long futureRounds() {
-        return futureRounds;
+        return futureRounds.count();
     }
 
     @Override
