@@ -109,20 +109,24 @@ class EventBusApiTest {
     @io.vertx.junit5.Timeout(value = 60, timeUnit = SECONDS)
     void streamed_token_messages_carry_the_logprobs_asked_for(VertxTestContext test) throws Exception {
         JsonObject opened = openStream(greedy("def add(a, b):", 8).put("logprobs", 2));
+        onStreamDone(opened.getString("address"), test, (tokens, done) ->
+                assertThat(tokens).isNotEmpty().allSatisfy(t -> {
+                    JsonObject lp = t.getJsonObject("logprobs");
+                    assertThat(lp.getJsonArray("tokens").size()).isEqualTo(t.getJsonArray("tokens").size());
+                    assertThat(lp.getJsonArray("top_logprobs").getJsonObject(0).size()).isBetween(1, 3);
+                }));
+    }
+
+    /** Consumes a stream to its done message, then checks its token messages and the done message. */
+    void onStreamDone(String address, VertxTestContext test,
+                      java.util.function.BiConsumer<List<JsonObject>, JsonObject> check) {
         List<JsonObject> received = new CopyOnWriteArrayList<>();
-        MessageConsumer<JsonObject> consumer = bus.consumer(opened.getString("address"));
+        MessageConsumer<JsonObject> consumer = bus.consumer(address);
         consumer.handler(m -> {
             received.add(m.body());
             if ("done".equals(m.body().getString("type"))) {
                 consumer.unregister();
-                test.verify(() -> {
-                    List<JsonObject> tokens = received.subList(0, received.size() - 1);
-                    assertThat(tokens).isNotEmpty().allSatisfy(t -> {
-                        JsonObject lp = t.getJsonObject("logprobs");
-                        assertThat(lp.getJsonArray("tokens").size()).isEqualTo(t.getJsonArray("tokens").size());
-                        assertThat(lp.getJsonArray("top_logprobs").getJsonObject(0).size()).isBetween(1, 3);
-                    });
-                });
+                test.verify(() -> check.accept(received.subList(0, received.size() - 1), m.body()));
                 test.completeNow();
             }
         });
@@ -139,29 +143,18 @@ class EventBusApiTest {
 
         assertThat(opened.getString("address")).startsWith(EventBusApiVerticle.STREAM_PREFIX);
         assertThat(opened.getString("control")).isEqualTo(opened.getString("address") + ".control");
-        List<JsonObject> received = new CopyOnWriteArrayList<>();
-        MessageConsumer<JsonObject> consumer = bus.consumer(opened.getString("address"));
-        consumer.handler(m -> {
-            received.add(m.body());
-            if ("done".equals(m.body().getString("type"))) {
-                consumer.unregister();
-                test.verify(() -> {
-                    List<JsonObject> tokens = received.subList(0, received.size() - 1);
-                    assertThat(tokens).allSatisfy(t -> assertThat(t.getString("type")).isEqualTo("token"));
-                    StringBuilder text = new StringBuilder();
-                    int count = 0;
-                    for (JsonObject t : tokens) {
-                        text.append(t.getString("text"));
-                        count += t.getJsonArray("tokens").size();
-                    }
-                    assertThat(text.toString()).isEqualTo(expected);
-                    JsonObject done = m.body();
-                    assertThat(done.getString("finish_reason")).isIn("stop", "length");
-                    assertThat(done.getJsonObject("usage").getInteger("completion_tokens")).isEqualTo(count);
-                    assertThat(done.getJsonObject("stats").getInteger("rounds")).isPositive();
-                });
-                test.completeNow();
+        onStreamDone(opened.getString("address"), test, (tokens, done) -> {
+            assertThat(tokens).allSatisfy(t -> assertThat(t.getString("type")).isEqualTo("token"));
+            StringBuilder text = new StringBuilder();
+            int count = 0;
+            for (JsonObject t : tokens) {
+                text.append(t.getString("text"));
+                count += t.getJsonArray("tokens").size();
             }
+            assertThat(text.toString()).isEqualTo(expected);
+            assertThat(done.getString("finish_reason")).isIn("stop", "length");
+            assertThat(done.getJsonObject("usage").getInteger("completion_tokens")).isEqualTo(count);
+            assertThat(done.getJsonObject("stats").getInteger("rounds")).isPositive();
         });
     }
 

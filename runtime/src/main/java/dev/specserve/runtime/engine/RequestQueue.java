@@ -60,6 +60,9 @@ final class RequestQueue {
     List<Pending> removeIf(java.util.function.Predicate<Pending> gone) {
         lock.lock();
         try {
+            if (waiting.isEmpty()) { // every scheduler iteration asks: nothing to allocate when nothing waits
+                return List.of();
+            }
             List<Pending> removed = waiting.stream().filter(gone).toList();
             waiting.removeAll(removed);
             return removed;
