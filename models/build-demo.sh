@@ -7,6 +7,8 @@
 #       and a drafter trained for MINUTES (default 60) from the committed one, then exported into models/demo
 #   models/build-demo.sh --target-only   re-export models/demo/target.onnx from its own weights with the current
 #       graph (checked against golden.json first; the manifest's io, past layout and sha256 are updated)
+#   models/build-demo.sh --lookup-only [SNIPPETS]   rebuild only models/demo/lookup.bin (the target's own greedy
+#       continuations of SNIPPETS random training-text snippets, default 6144) with bin/specserve lookup-corpus
 #   models/build-demo.sh --install-deps   apt-get the Debian packages it needs, then exit
 set -eu
 cd "$(dirname "$0")"
@@ -17,7 +19,7 @@ install_deps() {
     python3-regex openjdk-17-source >/dev/null
 }
 case "${1:-}" in
-  -h|--help) sed -n '2,10p' "$(basename "$0")" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,12p' "$(basename "$0")" | sed 's/^# \{0,1\}//'; exit 0 ;;
   --install-deps) install_deps; exit 0 ;;
 esac
 if ! $PY -c 'import torch, onnx, regex' 2>/dev/null || [ ! -f /usr/lib/jvm/openjdk-17/lib/src.zip ]; then
@@ -28,6 +30,16 @@ export OPENBLAS_NUM_THREADS=1
 if [ "${1:-}" = "--target-only" ]; then
   cd toolchain
   exec $PY -u target_onnx.py reexport --models ../demo
+fi
+lookup_corpus() { # the target's own continuations of training text, for lookup drafting (models/README.md)
+  $PY toolchain/lookup_sources.py work/lookup-src >/dev/null
+  ../bin/specserve lookup-corpus --models demo --snippets "${1:-6144}" --note "the training files of both domains \
+the target learned (domain A: 620 CPython stdlib files; domain B: 620 java.base files, evenly spaced), validation \
+files excluded (models/toolchain/lookup_sources.py)" @work/lookup-src/files.txt
+}
+if [ "${1:-}" = "--lookup-only" ]; then
+  lookup_corpus "${2:-6144}"
+  exit 0
 fi
 if [ "${1:-}" = "--drafter-only" ]; then
   cd toolchain
@@ -42,4 +54,5 @@ if [ "${1:-}" = "--smoke" ]; then
   shift; exec $PY -u toolchain/build.py --smoke --out smoke-out --work smoke-out/work "$@"
 fi
 $PY -u toolchain/build.py --out demo --bench-dir ../bench/prompts --work work "$@"
-exec $PY -u toolchain/stream_prompts.py --bench-dir ../bench/prompts
+$PY -u toolchain/stream_prompts.py --bench-dir ../bench/prompts
+lookup_corpus 6144

@@ -18,12 +18,13 @@ final class ModelFreeStrategies {
 
     private ModelFreeStrategies() {}
 
-    static Drafter create(String name, DrafterConfig config, ModelManifest manifest, TargetModel target) {
+    static Drafter create(String name, DrafterConfig config, ModelManifest manifest, TargetModel target,
+                          LookupCorpus corpus) {
         Drafter d = switch (name) {
             case "none" -> new AutoregressiveDrafter();
             case "ngram" -> new NgramDrafter(config);
-            case "suffix" -> new SuffixDrafter(config.suffix());
-            case "auto" -> new HybridDrafter("auto", new SuffixDrafter(config.suffix()), null, config.autoBudget());
+            case "suffix" -> new SuffixDrafter(config.suffix(), corpus);
+            case "auto" -> new HybridDrafter("auto", new SuffixDrafter(config.suffix(), corpus), null, config.autoBudget());
             default -> throw new IllegalArgumentException(refusal(name, manifest, target));
         };
         return target.verifiesTrees() || name.equals("none") ? d : new ChainDrafter(d);

@@ -28,10 +28,12 @@ public final class ModelStack implements AutoCloseable {
     private final SpeculativeDecoder decoder;
     private final DrafterVersions versions;
     private final DrafterLoader drafterLoader;
+    private final LookupCorpus corpus;
 
     private ModelStack(ModelManifest manifest, SessionFactory sessions, TextTokenizer tokenizer, TargetModel target,
-                       SpecBlockModel drafterModel) {
+                       SpecBlockModel drafterModel, LookupCorpus corpus) {
         this.manifest = manifest;
+        this.corpus = corpus;
         this.sessions = sessions;
         this.tokenizer = tokenizer;
         this.target = target;
@@ -68,20 +70,25 @@ public final class ModelStack implements AutoCloseable {
         TextTokenizer tokenizer = TextTokenizer.load(manifest.tokenizer().file(), manifest.tokenizer().eosIds());
         TargetModel target = new TargetModel(sessions, manifest.target()); // opened first: it settles the device
         SpecBlockModel drafter;
+        LookupCorpus corpus;
         try {
+            corpus = manifest.lookupCorpus() == null ? null : LookupCorpus.load(manifest.lookupCorpus(),
+                    manifest.target().vocab(), manifest.tokenizer().eosId());
             drafter = manifest.hasDrafter()
                     ? new SpecBlockModel(sessions, precision.served(manifest.drafter(), sessions.device())) : null;
         } catch (RuntimeException e) {
             target.close();
             throw e;
         }
-        LOG.info("models '{}' from {}: target {} ({} contract, {} layers, dim {}, context {}), {}, on {} in {} ms",
+        LOG.info("models '{}' from {}: target {} ({} contract, {} layers, dim {}, context {}), {}, {}, on {} in {} ms",
                 manifest.name(), modelDir, manifest.target().file().getFileName(), manifest.target().contract(),
                 manifest.target().layers(), manifest.target().dim(), manifest.target().contextLength(),
                 drafter == null ? "no drafter (model-free strategies " + ModelFreeStrategies.NAMES + ")"
                         : "drafter " + drafter.info().file().getFileName() + " (K=" + manifest.drafter().blockSize() + ")",
+                corpus == null ? "no lookup corpus" : "lookup corpus " + manifest.lookupCorpus().getFileName() + " ("
+                        + corpus.tokens() + " tokens, " + corpus.documents() + " continuations)",
                 sessions.device(), (System.nanoTime() - t0) / 1_000_000);
-        return new ModelStack(manifest, sessions, tokenizer, target, drafter);
+        return new ModelStack(manifest, sessions, tokenizer, target, drafter, corpus);
     }
 
     /** A serving engine over these models; the caller closes it before closing the stack. */
@@ -114,10 +121,10 @@ public final class ModelStack implements AutoCloseable {
     /** The named strategy; refused with a message saying what is missing when this model cannot serve it. */
     public Drafter strategy(String name, DrafterConfig config) {
         if (versions == null) {
-            return ModelFreeStrategies.create(name, config, manifest, target);
+            return ModelFreeStrategies.create(name, config, manifest, target, corpus);
         }
         int capacity = manifest.target().contextLength() + 2 * SpeculativeDecoder.MAX_TREE_NODES;
-        return Strategies.create(name, versions::current, config, capacity);
+        return Strategies.create(name, versions::current, config, capacity, corpus);
     }
 
     private DrafterVersions requireDrafter() {

@@ -19,15 +19,16 @@ public final class Strategies {
 
     private Strategies() {}
 
+    /** @param corpus the model's lookup corpus for the lookup strategies, or null */
     public static Drafter create(String name, Supplier<DrafterVersion> versions, DrafterConfig config,
-                                 int cacheCapacity) {
+                                 int cacheCapacity, LookupCorpus corpus) {
         return switch (name) {
             case "none" -> new AutoregressiveDrafter();
             case "ngram" -> new NgramDrafter(config);
-            case "suffix" -> new SuffixDrafter(config.suffix());
-            case "hybrid" -> new HybridDrafter("hybrid", new SuffixDrafter(config.suffix()),
+            case "suffix" -> new SuffixDrafter(config.suffix(), corpus);
+            case "hybrid" -> new HybridDrafter("hybrid", new SuffixDrafter(config.suffix(), corpus),
                     SpecBlockDrafter.withRankHead(versions, config, cacheCapacity), null);
-            case "auto" -> new HybridDrafter("auto", new SuffixDrafter(config.suffix()),
+            case "auto" -> new HybridDrafter("auto", new SuffixDrafter(config.suffix(), corpus),
                     SpecBlockDrafter.withRankHead(versions, config, cacheCapacity)
                             .withMaxCatchUp(GoodputPlanner.MODEL_CATCH_UP), config.autoBudget());
             case "eagle" -> new EagleDrafter(versions, config, cacheCapacity);

@@ -10,8 +10,10 @@ package dev.specserve.drafters;
  * @param globalTokens tokens the shared index of earlier outputs keeps before evicting the least recently
  *                     used output (0 disables the shared index)
  * @param indexPrompts  the shared index keeps each finished request's prompt too, not only its output
+ * @param corpus        also look up the model's lookup corpus ({@link LookupCorpus}) when its manifest ships one
  */
-public record SuffixConfig(int maxMatch, int candidates, double specFactor, long globalTokens, boolean indexPrompts) {
+public record SuffixConfig(int maxMatch, int candidates, double specFactor, long globalTokens, boolean indexPrompts,
+                           boolean corpus) {
     public SuffixConfig {
         if (maxMatch < 2 || candidates < 1 || specFactor <= 0 || globalTokens < 0) {
             throw new IllegalArgumentException("invalid suffix settings: maxMatch=" + maxMatch + " candidates="
@@ -19,7 +21,16 @@ public record SuffixConfig(int maxMatch, int candidates, double specFactor, long
         }
     }
 
+    /** Settings that use the model's lookup corpus when there is one. */
+    public SuffixConfig(int maxMatch, int candidates, double specFactor, long globalTokens, boolean indexPrompts) {
+        this(maxMatch, candidates, specFactor, globalTokens, indexPrompts, true);
+    }
+
+    public SuffixConfig withCorpus(boolean use) {
+        return new SuffixConfig(maxMatch, candidates, specFactor, globalTokens, indexPrompts, use);
+    }
+
     public static SuffixConfig defaults() {
-        return new SuffixConfig(64, 16, 2.0, 1L << 20, false);
+        return new SuffixConfig(64, 16, 2.0, 1L << 20, false, true);
     }
 }

@@ -13,14 +13,23 @@ import java.util.List;
  * Model-free drafting in the spirit of SuffixDecoding: the context's suffix is looked up in the request's
  * own prompt and output and in a shared index of earlier outputs; the continuations of the best matches
  * form a tree whose nodes are scored by empirical frequency. Speculation goes deeper where the match is
- * longer ({@link SuffixConfig#specFactor}). Drafting costs a few hash lookups and comparisons, no model call.
+ * longer ({@link SuffixConfig#specFactor}). With a {@link LookupCorpus} (the model's datastore of its own
+ * continuations), the corpus's continuations of the longest match join the tree; where both propose a path, the
+ * request's own evidence labels it. Drafting costs lookups and comparisons, no model call.
  */
 public final class SuffixDrafter implements Drafter {
     private final SuffixConfig config;
     private final SuffixIndex shared;
+    private final LookupCorpus corpus;
 
     public SuffixDrafter(SuffixConfig config) {
+        this(config, null);
+    }
+
+    /** @param corpus the model's lookup corpus, or null; used only when {@link SuffixConfig#corpus()} is set */
+    public SuffixDrafter(SuffixConfig config, LookupCorpus corpus) {
         this.config = config;
+        this.corpus = config.corpus() ? corpus : null;
         this.shared = config.globalTokens() > 0 ? SuffixIndex.bounded(config.globalTokens()) : null;
     }
 
@@ -73,10 +82,13 @@ public final class SuffixDrafter implements Drafter {
             if (shared != null) {
                 shared.collect(context, length, config.maxMatch(), config.candidates(), matches);
             }
-            if (matches.isEmpty()) {
-                return tree;
+            if (!matches.isEmpty()) {
+                build(tree, matches, budget);
             }
-            build(tree, matches, budget);
+            if (corpus != null) {
+                tree = corpus.draft(context, length, config.maxMatch(), config.specFactor(), budget.maxNodes(),
+                        budget.maxDepth()).merge(tree);
+            }
             return tree.prune(budget.maxNodes());
         }
 

@@ -62,6 +62,11 @@ final class DraftOptions {
                     + "only their outputs.")
     boolean suffixIndexPrompts;
 
+    @Option(names = "--no-lookup-corpus",
+            description = "suffix, hybrid, auto: leave the model's lookup corpus out (drafts come from the request's "
+                    + "own text and earlier outputs only).")
+    boolean noLookupCorpus;
+
     /** Checks every drafting flag: call before loading models, so a bad one fails at once. */
     void validate() {
         budget();
@@ -102,7 +107,7 @@ final class DraftOptions {
         SuffixConfig s = d.suffix();
         return new DrafterConfig(maxBlocks, expandWidth, staticTopK, eagleTopK, d.ngramMax(), d.ngramBranches(),
                 rankCoverage, rankFloor, new SuffixConfig(s.maxMatch(), s.candidates(), suffixSpecFactor, suffixIndexTokens,
-                        suffixIndexPrompts),
+                        suffixIndexPrompts, !noLookupCorpus),
                 new DraftBudget(autoMaxNodes, autoMaxDepth));
     }
 }

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "specserve", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Self-adapting speculative decoding server: a SpecBlock drafter verified by an ONNX target.",
         subcommands = {ServeCommand.class, TrainerCommand.class, GenerateCommand.class, ParityCommand.class,
-                ImportOptimumCommand.class, TokenizeCommand.class, BenchCommand.class, LoadCommand.class, AdaptBenchCommand.class,
+                ImportOptimumCommand.class, TokenizeCommand.class, LookupCorpusCommand.class, BenchCommand.class, LoadCommand.class, AdaptBenchCommand.class,
                 AdapterSweepCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -77,7 +77,7 @@ final class ServeCommand implements Callable<Integer> {
         SpecserveServer server = null;
         List<FeedbackSink> sinks = new ArrayList<>();
         try {
-            engine = stack.newEngine(config.toEngineConfig());
+            engine = stack.newEngine(config.toEngineConfig(), config.toDrafterConfig());
             server = SpecserveServer.start(config, engine, ChatTemplate.load(stack.manifest().directory()));
             sinks.addAll(feedbackAndAdaptation(config, stack, engine, server));
             for (FeedbackSink sink : sinks) {

@@ -35,6 +35,10 @@ public enum ConfigKey {
             "Prefill those chunks on a second thread while the round runs (each sized to take about a round, at most "
                     + "prefill_chunk_tokens), so admitting a prompt uses another core instead of stalling the running "
                     + "streams; false prefills between rounds on the scheduler thread."),
+    LOOKUP_CORPUS("lookup_corpus", Type.BOOLEAN, "true",
+            "The lookup strategies (suffix, hybrid, auto) also draft from the model's lookup corpus when its manifest "
+                    + "ships one (the target's own continuations of training text, built by 'specserve lookup-corpus'); "
+                    + "false: only from the request's own text and earlier outputs."),
     STREAM_CONSUMER_TIMEOUT_MS("stream_consumer_timeout_ms", Type.POSITIVE_LONG, "2000",
             "Event-bus streaming: cancel (and count in specserve_bridge_streams_unclaimed_total) when no consumer is "
                     + "registered at the stream address within this time; a client registers one round trip after the reply."),

@@ -65,7 +65,7 @@ public final class ConfigLoader {
                 v.integer(ConfigKey.MAX_BATCH), v.integer(ConfigKey.QUEUE_CAPACITY), v.integer(ConfigKey.MAX_TOKENS_LIMIT),
                 v.string(ConfigKey.STRATEGY), v.longValue(ConfigKey.REQUEST_TIMEOUT_MS),
                 v.longValue(ConfigKey.PREFIX_CACHE_BYTES), v.integer(ConfigKey.PREFILL_CHUNK_TOKENS),
-                v.bool(ConfigKey.PREFILL_OVERLAP),
+                v.bool(ConfigKey.PREFILL_OVERLAP), v.bool(ConfigKey.LOOKUP_CORPUS),
                 v.longValue(ConfigKey.STREAM_CONSUMER_TIMEOUT_MS),
                 v.string(ConfigKey.ADMIN_TOKEN), v.string(ConfigKey.KAFKA_BOOTSTRAP),
                 v.string(ConfigKey.MODELS) == null ? null : Path.of(v.string(ConfigKey.MODELS)),

@@ -16,7 +16,7 @@ import java.nio.file.Path;
 public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int bridgePort, int maxBatch,
                            int queueCapacity, int maxTokensLimit, String strategy, long requestTimeoutMs,
                            long prefixCacheBytes, int prefillChunkTokens, boolean prefillOverlap,
-                           long streamConsumerTimeoutMs, String adminToken,
+                           boolean lookupCorpus, long streamConsumerTimeoutMs, String adminToken,
                            String kafkaBootstrap, Path models, String device, String drafterPrecision, int threads,
                            int maxModelLen, Adaptation adaptation,
                            Cluster cluster, Security security) {
@@ -88,6 +88,12 @@ public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int
                 prefixCacheBytes, d.prefixBlockTokens(), prefillChunkTokens, prefillOverlap);
     }
 
+    /** Drafting settings for the engine: the defaults, with the lookup corpus on or off. */
+    public dev.specserve.drafters.DrafterConfig toDrafterConfig() {
+        var d = dev.specserve.drafters.DrafterConfig.defaults();
+        return d.withSuffix(d.suffix().withCorpus(lookupCorpus));
+    }
+
     /** This config with secrets masked, for logs and /admin/config. */
     @Override
     public String toString() {
@@ -95,6 +101,7 @@ public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int
                 + ", maxBatch=" + maxBatch + ", queueCapacity=" + queueCapacity + ", maxTokensLimit=" + maxTokensLimit
                 + ", strategy=" + strategy + ", requestTimeoutMs=" + requestTimeoutMs + ", prefixCacheBytes=" + prefixCacheBytes
                 + ", prefillChunkTokens=" + prefillChunkTokens + ", prefillOverlap=" + prefillOverlap
+                + ", lookupCorpus=" + lookupCorpus
                 + ", streamConsumerTimeoutMs=" + streamConsumerTimeoutMs + ", adminToken=" + (adminToken == null ? "unset" : "***")
                 + ", kafkaBootstrap=" + (kafkaBootstrap == null ? "unset" : kafkaBootstrap) + ", models="
                 + (models == null ? "demo" : models) + ", device=" + device + ", drafterPrecision=" + drafterPrecision + ", threads=" + threads + ", maxModelLen=" + (maxModelLen == 0 ? "model" : maxModelLen) + ", adaptation=" + adaptation

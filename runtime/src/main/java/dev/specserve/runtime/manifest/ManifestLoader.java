@@ -75,8 +75,9 @@ public final class ManifestLoader {
         }
         Path lmHead = root.has("lm_head") ? verifiedFile(directory, root.object("lm_head").string("file"), checksums) : null;
         Path golden = root.has("golden") ? verifiedFile(directory, root.object("golden").string("file"), checksums) : null;
+        Path lookup = root.has("lookup") ? verifiedFile(directory, root.object("lookup").string("file"), checksums) : null;
         ModelManifest manifest = new ModelManifest(directory, root.string("name"), tokenizer, targetInfo, drafterInfo,
-                lmHead, golden, raw);
+                lmHead, golden, lookup, raw);
         verifyTheRest(directory, checksums, manifest);
         return manifest;
     }
@@ -88,7 +89,7 @@ public final class ManifestLoader {
      */
     private static void verifyTheRest(Path directory, Map<String, Object> checksums, ModelManifest m) {
         java.util.Set<Path> typed = new java.util.HashSet<>();
-        for (Path p : new Path[] {m.tokenizer().file(), m.target().file(), m.lmHead(), m.golden(),
+        for (Path p : new Path[] {m.tokenizer().file(), m.target().file(), m.lmHead(), m.golden(), m.lookupCorpus(),
                 m.drafter() == null ? null : m.drafter().file(), m.drafter() == null ? null : m.drafter().int8File()}) {
             if (p != null) {
                 typed.add(p.normalize());

@@ -8,8 +8,11 @@ import java.util.Map;
 /**
  * The validated contents of {@code manifest.json}: where each model file is, its architecture and its I/O.
  * Only what the runtime relies on is typed; the rest (training provenance, losses) stays in {@link #raw()}.
- * The drafter, its LM-head copy and the goldens are optional: a model exported from a checkpoint has none
- * until a drafter is trained for it ({@code null} then).
+ * The drafter, its LM-head copy, the goldens and the lookup corpus are optional: a model exported from a
+ * checkpoint has none until a drafter is trained for it ({@code null} then).
+ *
+ * @param lookupCorpus the target's own continuations as little-endian uint32 ids, each document ended by EOS, for
+ *                     lookup drafting ({@code lookup.file}), or null
  */
 public record ModelManifest(
         Path directory,
@@ -19,6 +22,7 @@ public record ModelManifest(
         DrafterInfo drafter,
         Path lmHead,
         Path golden,
+        Path lookupCorpus,
         Map<String, Object> raw) {
 
     /** The smallest context a model is served with. */
@@ -48,7 +52,7 @@ public record ModelManifest(
         TargetInfo t = target;
         return new ModelManifest(directory, name, tokenizer, new TargetInfo(t.file(), maxModelLen, t.vocab(), t.dim(),
                 t.layers(), t.heads(), t.kvHeads(), t.headDim(), t.contract(), t.kvLayout(), t.inputs(), t.outputs()),
-                drafter, lmHead, golden, raw);
+                drafter, lmHead, golden, lookupCorpus, raw);
     }
 
     /** @param eosIds every id that ends generation; {@code eosId} is the first */
