@@ -24,8 +24,8 @@ import java.util.PriorityQueue;
 public final class LookupCorpus {
     /** Suffixes are sorted by this many leading tokens; a match plus its continuation stays within it. */
     static final int SORTED_DEPTH = 64;
-    /** Packing three 21-bit fields into a sort key bounds the corpus. */
-    public static final int MAX_TOKENS = (1 << 21) - 1;
+    /** A 1 GiB file; building the suffix array takes 16 bytes per token, holding it 8. */
+    public static final int MAX_TOKENS = 1 << 28;
     /** Matches shorter than this propose nothing (a single shared token says little). */
     static final int MIN_MATCH = 2;
     /** Continuations rarer than this share of their parent's occurrences are not expanded. */
@@ -226,36 +226,73 @@ public final class LookupCorpus {
 
     /**
      * Suffix start positions sorted by their first {@link #SORTED_DEPTH} tokens (a shorter suffix first), by prefix
-     * doubling: each pass sorts by (rank of the first k tokens, rank of the next k), packed into one long.
+     * doubling with counting sorts: each pass orders by (rank of the first k tokens, rank of the next k), the
+     * second key from the previous order and the first by a stable counting sort, so a pass is linear.
      */
     static int[] suffixArray(int[] tokens) {
         int n = tokens.length;
-        int[] rank = new int[n];
-        for (int i = 0; i < n; i++) {
-            rank[i] = tokens[i] + 1; // 0 is "past the end"
-        }
-        long[] keys = new long[n];
         int[] sa = new int[n];
-        for (int k = 1; ; k *= 2) {
-            for (int i = 0; i < n; i++) {
-                long next = i + k < n ? rank[i + k] : 0;
-                keys[i] = ((long) rank[i] << 42) | (next << 21) | i;
-            }
-            Arrays.parallelSort(keys);
-            int r = 0;
-            long previous = -1;
-            for (int j = 0; j < n; j++) {
-                long pair = keys[j] >>> 21;
-                if (pair != previous) {
-                    r++;
-                    previous = pair;
-                }
-                sa[j] = (int) (keys[j] & ((1 << 21) - 1));
-                rank[sa[j]] = r;
-            }
-            if (r == n || 2 * k >= SORTED_DEPTH) {
-                return sa;
-            }
+        int[] rank = new int[n];
+        int[] next = new int[n];
+        int[] byNext = new int[n];
+        if (n == 0) {
+            return sa;
         }
+        int alphabet = Arrays.stream(tokens).max().getAsInt() + 1;
+        int[] count = new int[Math.max(alphabet, n) + 1];
+        for (int t : tokens) {
+            count[t + 1]++;
+        }
+        for (int r = 1; r <= alphabet; r++) {
+            count[r] += count[r - 1];
+        }
+        for (int i = 0; i < n; i++) {
+            sa[count[tokens[i]]++] = i;
+        }
+        int classes = rerank(sa, rank, tokens, 0);
+        for (int k = 1; k < SORTED_DEPTH && classes < n; k *= 2) {
+            int p = 0;
+            for (int i = n - k; i < n; i++) {
+                byNext[p++] = i; // nothing k tokens on: the smallest second key
+            }
+            for (int i : sa) {
+                if (i >= k) {
+                    byNext[p++] = i - k;
+                }
+            }
+            Arrays.fill(count, 0, classes + 1, 0);
+            for (int i = 0; i < n; i++) {
+                count[rank[i] + 1]++;
+            }
+            for (int r = 1; r <= classes; r++) {
+                count[r] += count[r - 1];
+            }
+            for (int i : byNext) {
+                sa[count[rank[i]]++] = i;
+            }
+            classes = rerank(sa, next, rank, k);
+            int[] swap = rank;
+            rank = next;
+            next = swap;
+        }
+        return sa;
+    }
+
+    /**
+     * Dense ranks into {@code out} for suffixes in {@code sa} order, equal when both their key at i and their rank
+     * k positions on (k = 0: the key alone) are equal; returns the number of distinct ranks.
+     */
+    private static int rerank(int[] sa, int[] out, int[] key, int k) {
+        int n = sa.length;
+        int r = 0;
+        out[sa[0]] = 0;
+        for (int j = 1; j < n; j++) {
+            int a = sa[j - 1];
+            int b = sa[j];
+            boolean same = key[a] == key[b]
+                    && (k == 0 || (a + k < n ? key[a + k] : -1) == (b + k < n ? key[b + k] : -1));
+            out[b] = same ? r : ++r;
+        }
+        return r + 1;
     }
 }
