@@ -12,6 +12,14 @@ public interface PlannedSequence {
     /** True when a drafter model is among its sources, so model forwards can be bought. */
     boolean hasModel();
 
+    /**
+     * True when the sequence samples: a draft is then accepted with the target's probability of its token, not
+     * whenever it is the target's top token, so the planner learns its acceptance apart from greedy sequences'.
+     */
+    default boolean sampled() {
+        return false;
+    }
+
     /** The fixed budget, or for an adaptive sequence the cap on what the planner may choose. */
     DraftBudget budget();
 

@@ -158,6 +158,11 @@ public final class Sequence implements PlannedSequence, AutoCloseable {
     }
 
     @Override
+    public boolean sampled() {
+        return !req.sampling().greedy();
+    }
+
+    @Override
     public DraftBudget budget() {
         return req.budget();
     }
