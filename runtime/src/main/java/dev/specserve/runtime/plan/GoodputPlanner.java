@@ -66,11 +66,32 @@ public final class GoodputPlanner {
         this.published = snapshot();
     }
 
-    /** Per-sequence planning memory: what the drafter model has not been fed yet, and this round's call. */
+    /**
+     * Per-sequence planning memory: what the drafter model has not been fed yet, this round's call, and the lookup
+     * back-off: a lookup costs about as much as verifying half a node, so after {@value #LOOKUP_PATIENCE} rounds in
+     * a row with nothing worth verifying (sampling from a flat distribution, text that repeats nothing) the
+     * sequence looks up every second round, then every third and fourth, until a round verifies a draft again.
+     */
     private static final class SeqState {
         int tokensSinceModel;
         boolean calledModel;
+        boolean lookedUp;
+        int emptyRounds;
+        int skipLookups;
+
+        void afterRound(boolean verifiesDraft) {
+            if (!lookedUp) {
+                return;
+            }
+            emptyRounds = verifiesDraft ? 0 : emptyRounds + 1;
+            skipLookups = Math.min(Math.max(0, emptyRounds - LOOKUP_PATIENCE + 1), MAX_LOOKUP_SKIP);
+        }
     }
+
+    /** Rounds with nothing to verify before lookups back off. */
+    static final int LOOKUP_PATIENCE = 2;
+    /** The most rounds in a row a backed-off sequence skips its lookup. */
+    static final int MAX_LOOKUP_SKIP = 3;
 
     // ------------------------------------------------------------------ planning
 
@@ -92,8 +113,12 @@ public final class GoodputPlanner {
         long t0 = clock.getAsLong();
         proposeFor(batch, fixed, trees);
         for (int i = 0; i < b; i++) {
-            if (batch.get(i).adaptive()) {
-                trees[i] = batch.get(i).propose(batch.get(i).budget().withMaxForwards(0));
+            PlannedSequence s = batch.get(i);
+            if (s.adaptive()) {
+                SeqState st = state(s);
+                st.lookedUp = st.skipLookups == 0;
+                st.skipLookups = Math.max(0, st.skipLookups - 1);
+                trees[i] = s.propose(st.lookedUp ? s.budget().withMaxForwards(0) : DraftBudget.NONE);
             }
         }
         double draftMs = (clock.getAsLong() - t0) / 1e6;
@@ -111,6 +136,7 @@ public final class GoodputPlanner {
                 if (trees[i].size() == 0) {
                     plainSteps++;
                 }
+                state(s).afterRound(trees[i].size() > 0);
                 predictedAccepted += NodeRanking.sum(nodeValues(s, trees[i]), trees[i].size());
             }
         }

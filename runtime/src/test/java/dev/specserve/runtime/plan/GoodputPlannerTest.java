@@ -302,4 +302,44 @@ class GoodputPlannerTest {
         }
         return best;
     }
+
+    /** A sequence whose lookups offer nothing worth verifying, then a chain worth verifying, counting its lookups. */
+    static final class Lookups extends Chain {
+        boolean worthIt;
+        int lookups;
+
+        Lookups() {
+            super(false, new DraftBudget(16, 12));
+        }
+
+        @Override
+        public DraftTree propose(DraftBudget b) {
+            if (b.empty()) {
+                return new DraftTree();
+            }
+            lookups++;
+            return worthIt ? super.propose(b) : new DraftTree();
+        }
+    }
+
+    @Test
+    void lookupsBackOffWhileTheyOfferNothingAndResumeEveryRoundOnceADraftIsVerified() {
+        GoodputPlanner planner = plannerWithCosts(4.0, 0.01);
+        Lookups seq = new Lookups();
+        SplittableRandom rng = new SplittableRandom(1);
+
+        for (int r = 0; r < 40; r++) {
+            DraftTree t = planner.draft(List.of(seq), -1)[0];
+            planner.observe(seq, t, round(t, src -> 1.0, rng, 0));
+        }
+        assertThat(seq.lookups).as("at most every fourth round once backed off").isBetween(10, 14);
+
+        seq.worthIt = true;
+        int before = seq.lookups;
+        for (int r = 0; r < 40; r++) {
+            DraftTree t = planner.draft(List.of(seq), -1)[0];
+            planner.observe(seq, t, round(t, src -> 1.0, rng, 0));
+        }
+        assertThat(seq.lookups - before).as("every round again, after at most a few skipped").isGreaterThanOrEqualTo(37);
+    }
 }
