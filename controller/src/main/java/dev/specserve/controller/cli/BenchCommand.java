@@ -104,6 +104,9 @@ final class BenchCommand implements Callable<Integer> {
                 doc.put("created", Instant.now().toString());
                 doc.put("machine", Machine.describe(stack.sessions().device().name()));
                 doc.put("models", stack.manifest().name());
+                doc.put("lookup_corpus", stack.manifest().lookupCorpus() == null ? "none"
+                        : draft.config().suffix().corpus() ? stack.manifest().lookupCorpus().getFileName().toString()
+                        : "off (--no-lookup-corpus)");
                 doc.put("prompts", file.toString());
                 doc.put("prompt_count", texts.size());
                 doc.put("max_tokens", maxTokens);

@@ -20,4 +20,21 @@ class BenchAndGenerateFlagsTest {
         assertThat(CliErrors.of("generate", "--max-blocks", "0", "--models", "/does/not/exist", "--prompt", "x"))
                 .contains("--max-blocks must be >= 1");
     }
+
+    @Test
+    void bench_json_says_whether_the_lookup_corpus_drafted(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws Exception {
+        java.nio.file.Path prompts = java.nio.file.Files.writeString(tmp.resolve("p.jsonl"),
+                "{\"prompt\": \"def add(a, b):\\n    return\"}\n");
+        for (String flag : new String[] {"--no-lookup-corpus", "--max-nodes=6"}) {
+            java.nio.file.Path json = tmp.resolve("b" + flag.length() + ".json");
+            OwnModelCliTest.Run run = OwnModelCliTest.cli("bench", "--prompts", prompts.toString(), "--strategies",
+                    "none,auto", "--max-tokens", "8", "--warmup", "0", flag, "--json", json.toString());
+            assertThat(run.code()).as(run.err()).isZero();
+            var doc = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.toFile());
+            assertThat(doc.get("lookup_corpus").asText())
+                    .isEqualTo(flag.equals("--no-lookup-corpus") ? "off (--no-lookup-corpus)" : "lookup.bin");
+            assertThat(doc.get("results").get(1).get("identical_to_ar").asBoolean()).isTrue();
+        }
+    }
 }
