@@ -1,6 +1,6 @@
 #!/bin/sh
 # Builds the demo target/drafter pair from offline corpora (see models/README.md).
-#   models/build-demo.sh           full build into models/demo (about 75 minutes on 2 cores)
+#   models/build-demo.sh           full build into models/demo (about 90 minutes on 2 cores, the lookup corpus included)
 #   models/build-demo.sh --smoke   toy-size run of the whole chain into models/smoke-out (< 3 minutes)
 #   models/build-demo.sh --drafter-only [MINUTES]   rebuild only the drafter of models/demo: the target is read back
 #       from the committed target.onnx (checked against golden.json), its hidden states cached in models/work/cache,
