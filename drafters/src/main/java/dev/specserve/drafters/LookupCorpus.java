@@ -116,6 +116,7 @@ public final class LookupCorpus {
             Candidate c = frontier.poll();
             int node = tree.addLookup(c.parent, c.token, (float) Math.log(c.probability), (float) c.share,
                     match.length, c.hi - c.lo);
+            tree.markCorpus(node);
             int depth = tree.depth(node);
             if (c.token != eos && depth < depthLimit) {
                 addChildren(frontier, node, c.lo, c.hi, match.length + depth, depth, c.probability);

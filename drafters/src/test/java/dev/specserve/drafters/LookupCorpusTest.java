@@ -125,6 +125,8 @@ class LookupCorpusTest {
         assertThat(three).isNotNegative();
         assertThat(t.suffixSupport(three)).isEqualTo(1); // the request's one occurrence, not the corpus's
         assertThat(t.child(three, 4)).as("the corpus continues the path").isNotNegative();
+        assertThat(t.from(three, DraftTree.CORPUS)).as("counted as the corpus's too").isTrue();
+        assertThat(t.from(t.child(three, 8), DraftTree.CORPUS)).as("the request's own continuation").isFalse();
     }
 
     private static DraftTree propose(SuffixDrafter d, int[] context) {

@@ -65,6 +65,8 @@ public final class MetricsRecorder implements EngineListener {
                     + "outliers (over 4x the prediction)");
     private final Counter[] numDraftTokens = new Counter[4];
     private final Counter[] numAcceptedTokens = new Counter[4];
+    private final Counter corpusDraftTokens;
+    private final Counter corpusAcceptedTokens;
     private final AtomicReferenceArray<Counter> acceptedPerPosition = new AtomicReferenceArray<>(MAX_POSITIONS + 1);
 
     public MetricsRecorder(MeterRegistry registry, GenerationService service) {
@@ -105,6 +107,12 @@ public final class MetricsRecorder implements EngineListener {
                     .description("Draft tokens accepted, by the source that proposed them")
                     .tag("source", SOURCE_LABELS[source]).register(registry);
         }
+        corpusDraftTokens = Counter.builder("specserve.spec_decode.lookup_corpus_draft_tokens")
+                .description("Draft tokens verified that the model's lookup corpus proposed (counted under "
+                        + "source=suffix or both too)").register(registry);
+        corpusAcceptedTokens = Counter.builder("specserve.spec_decode.lookup_corpus_accepted_tokens")
+                .description("Draft tokens accepted that the model's lookup corpus proposed (counted under "
+                        + "source=suffix or both too)").register(registry);
         planner(service);
         rejectedCounter("queue_full");
     }
@@ -138,12 +146,14 @@ public final class MetricsRecorder implements EngineListener {
             for (int n = 0; n < tree.size(); n++) {
                 numDraftTokens[tree.sources(n) & 3].increment();
             }
+            corpusDraftTokens.increment(round.drafted(DraftTree.CORPUS));
         }
         int accepted = round.acceptedLength();
         if (accepted > 0) {
             for (int n : round.acceptance().acceptedNodes()) {
                 numAcceptedTokens[tree.sources(n) & 3].increment();
             }
+            corpusAcceptedTokens.increment(round.accepted(DraftTree.CORPUS));
             for (int pos = 1; pos <= accepted; pos++) {
                 positionCounter(pos).increment();
             }

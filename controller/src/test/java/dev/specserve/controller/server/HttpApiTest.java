@@ -246,6 +246,8 @@ class HttpApiTest {
                 "specserve_spec_decode_num_draft_tokens_total{source=\"both\"}",
                 "specserve_spec_decode_num_accepted_tokens_total{source=\"model\"}",
                 "specserve_spec_decode_num_accepted_tokens_total{source=\"suffix\"}",
+                "specserve_spec_decode_lookup_corpus_draft_tokens_total ",
+                "specserve_spec_decode_lookup_corpus_accepted_tokens_total ",
                 "specserve_planner_verify_cost_intercept_ms ",
                 "specserve_planner_verify_cost_per_token_ms ",
                 "specserve_planner_verify_cost_per_kv_kilorow_ms ",

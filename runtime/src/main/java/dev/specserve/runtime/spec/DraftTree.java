@@ -20,6 +20,8 @@ public final class DraftTree {
     public static final int MODEL = 1;
     /** Source bit: model-free lookup (suffix index, n-gram). */
     public static final int SUFFIX = 2;
+    /** Source bit: a lookup node the model's lookup corpus proposed (set with {@link #SUFFIX}; for accounting). */
+    public static final int CORPUS = 4;
 
     private int[] parent = new int[16];
     private int[] token = new int[16];
@@ -91,7 +93,12 @@ public final class DraftTree {
         return size++;
     }
 
-    /** Source bits of the node ({@link #MODEL}, {@link #SUFFIX}). */
+    /** Marks a lookup node as proposed by the model's lookup corpus ({@link #CORPUS}). */
+    public void markCorpus(int node) {
+        sources[node] |= CORPUS;
+    }
+
+    /** Source bits of the node ({@link #MODEL}, {@link #SUFFIX}, {@link #CORPUS}). */
     public int sources(int node) {
         return sources[node];
     }
