@@ -11,47 +11,16 @@ import java.util.WeakHashMap;
  * the chance that a drafter model's candidates hold the target's token. A new drafter version fades the
  * model's evidence so the estimates follow it within a few rounds. Not thread-safe (the planner locks).
  *
- * <p>Greedy and sampling sequences learn apart ({@link Regime}): a sampled draft is accepted with the target's
- * probability of its token, often far less often than it is the top token. A feature cell nobody has observed
- * yet starts at the feature prior ({@link NodeFeatures}) scaled by how that prior has fared on the cells that
- * were observed, per source and regime: where drafts are accepted a third as often as the priors say, an
- * unseen cell starts at a third, so the planner does not keep buying nodes in every fresh cell.
+ * <p>Greedy and sampling sequences learn apart ({@link AcceptanceRegime}).
  */
 final class AcceptanceModel {
     private static final double SEQ_STRENGTH = 6;
-    private static final double GLOBAL_STRENGTH = 4;
 
-    private final Regime[] regimes = {new Regime(), new Regime()};
+    private final AcceptanceRegime[] regimes = {new AcceptanceRegime(), new AcceptanceRegime()};
     private final Map<PlannedSequence, Evidence> sequences = new WeakHashMap<>();
     private long drafterVersion = -1;
 
-    /** Global evidence of one way of verifying (greedy or sampled). */
-    private static final class Regime {
-        final AcceptanceTable model = new AcceptanceTable(NodeFeatures.MODEL_CELLS, 0.998);
-        final AcceptanceTable suffix = new AcceptanceTable(NodeFeatures.SUFFIX_CELLS, 0.998);
-        final AcceptanceTable depth = new AcceptanceTable(NodeFeatures.CHAIN_DEPTHS, 0.995);
-        final Calibration modelPrior = new Calibration();
-        final Calibration suffixPrior = new Calibration();
-    }
-
-    /** Accepted nodes against what the feature priors predicted for them, decayed; 1 until evidence says otherwise. */
-    static final class Calibration {
-        private static final double PSEUDO = 10;
-        private static final double DECAY = 0.999;
-        private double accepted;
-        private double predicted;
-
-        void update(double prior, boolean ok) {
-            accepted = accepted * DECAY + (ok ? 1 : 0);
-            predicted = predicted * DECAY + prior;
-        }
-
-        double ratio() {
-            return Math.max(0.05, Math.min(2, (accepted + PSEUDO) / (predicted + PSEUDO)));
-        }
-    }
-
-    private Regime regime(PlannedSequence s) {
+    private AcceptanceRegime regime(PlannedSequence s) {
         return regimes[s.sampled() ? 1 : 0];
     }
 
@@ -66,7 +35,7 @@ final class AcceptanceModel {
     /** Probability that each node is accepted: the product of conditional estimates along its path. */
     double[] nodeValues(PlannedSequence s, DraftTree tree) {
         Evidence e = evidence(s);
-        Regime r = regime(s);
+        AcceptanceRegime r = regime(s);
         double[] v = new double[tree.size()];
         for (int n = 0; n < v.length; n++) {
             int p = tree.parent(n);
@@ -76,17 +45,13 @@ final class AcceptanceModel {
         return v;
     }
 
-    private double conditional(Regime r, Evidence e, DraftTree tree, int n) {
+    private double conditional(AcceptanceRegime r, Evidence e, DraftTree tree, int n) {
         double p = 0;
         if (tree.from(n, DraftTree.MODEL)) {
-            int cell = NodeFeatures.modelCell(tree, n);
-            double prior = NodeFeatures.modelPrior(tree, n) * r.modelPrior.ratio();
-            p = Math.max(p, e.model.estimate(cell, r.model.estimate(cell, prior, GLOBAL_STRENGTH), SEQ_STRENGTH));
+            p = e.model.estimate(NodeFeatures.modelCell(tree, n), r.model(tree, n), SEQ_STRENGTH);
         }
         if (tree.from(n, DraftTree.SUFFIX)) {
-            int cell = NodeFeatures.suffixCell(tree, n);
-            double prior = NodeFeatures.suffixPrior(tree, n) * r.suffixPrior.ratio();
-            p = Math.max(p, e.suffix.estimate(cell, r.suffix.estimate(cell, prior, GLOBAL_STRENGTH), SEQ_STRENGTH));
+            p = Math.max(p, e.suffix.estimate(NodeFeatures.suffixCell(tree, n), r.suffix(tree, n), SEQ_STRENGTH));
         }
         return p;
     }
@@ -94,19 +59,18 @@ final class AcceptanceModel {
     /** The chance that a model forward's candidates hold the target's token at {@code depth}, given depth-1 was reached. */
     double modelDepth(PlannedSequence s, int depth) {
         int cell = Math.min(depth, NodeFeatures.CHAIN_DEPTHS) - 1;
-        double global = regime(s).depth.estimate(cell, depth == 1 ? 0.5 : 0.3, GLOBAL_STRENGTH);
-        return evidence(s).depth.estimate(cell, global, SEQ_STRENGTH);
+        return evidence(s).depth.estimate(cell, regime(s).depth(cell), SEQ_STRENGTH);
     }
 
     /** Rounds' worth of (decayed) evidence about the model's first position, across all sequences. */
     double modelEvidence() {
-        return regimes[0].depth.seen(0) + regimes[1].depth.seen(0);
+        return regimes[0].depthEvidence() + regimes[1].depthEvidence();
     }
 
     /** Learns which nodes were accepted given their parent was; {@code onPath} marks the accepted path. */
     void learn(PlannedSequence s, DraftTree tree, boolean[] onPath, long version) {
         Evidence e = evidence(s);
-        Regime r = regime(s);
+        AcceptanceRegime r = regime(s);
         boolean modelInTree = false;
         for (int n = 0; n < tree.size() && !modelInTree; n++) {
             modelInTree = tree.from(n, DraftTree.MODEL);
@@ -124,25 +88,20 @@ final class AcceptanceModel {
                 continue;
             }
             boolean ok = onPath[n];
+            r.learn(tree, n, ok);
             if (tree.from(n, DraftTree.MODEL)) {
-                int cell = NodeFeatures.modelCell(tree, n);
-                r.model.update(cell, ok);
-                r.modelPrior.update(NodeFeatures.modelPrior(tree, n), ok);
-                e.model.update(cell, ok);
+                e.model.update(NodeFeatures.modelCell(tree, n), ok);
                 offered[tree.depth(n)] = true;
                 hit[tree.depth(n)] |= ok;
             }
             if (tree.from(n, DraftTree.SUFFIX)) {
-                int cell = NodeFeatures.suffixCell(tree, n);
-                r.suffix.update(cell, ok);
-                r.suffixPrior.update(NodeFeatures.suffixPrior(tree, n), ok);
-                e.suffix.update(cell, ok);
+                e.suffix.update(NodeFeatures.suffixCell(tree, n), ok);
             }
         }
         for (int d = 1; d <= depth; d++) {
             if (offered[d]) {
                 int cell = Math.min(d, NodeFeatures.CHAIN_DEPTHS) - 1;
-                r.depth.update(cell, hit[d]);
+                r.learnDepth(cell, hit[d]);
                 e.depth.update(cell, hit[d]);
             }
         }
@@ -151,9 +110,8 @@ final class AcceptanceModel {
     /** A new drafter version makes model evidence stale: fade it so estimates follow within a few rounds. */
     private void followDrafterVersion(Evidence e, long version) {
         if (drafterVersion >= 0 && version != drafterVersion) {
-            for (Regime r : regimes) {
-                r.model.fade(0.1);
-                r.depth.fade(0.1);
+            for (AcceptanceRegime r : regimes) {
+                r.fadeModel(0.1);
             }
         }
         drafterVersion = version;

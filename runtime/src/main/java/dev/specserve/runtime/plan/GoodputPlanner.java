@@ -42,7 +42,7 @@ public final class GoodputPlanner {
     private final LongSupplier clock;
     private final VerifyCost verifyCost = new VerifyCost();
     private final LinearCostModel draftCost;
-    private final Map<PlannedSequence, SeqState> states = new WeakHashMap<>();
+    private final Map<PlannedSequence, SequencePlan> states = new WeakHashMap<>();
     private int modelReach = 4;
     private long modelCalls;
     private long modelProposals;
@@ -66,33 +66,6 @@ public final class GoodputPlanner {
         this.published = snapshot();
     }
 
-    /**
-     * Per-sequence planning memory: what the drafter model has not been fed yet, this round's call, and the lookup
-     * back-off: a lookup costs about as much as verifying half a node, so after {@value #LOOKUP_PATIENCE} rounds in
-     * a row with nothing worth verifying (sampling from a flat distribution, text that repeats nothing) the
-     * sequence looks up every second round, then every third and fourth, until a round verifies a draft again.
-     */
-    private static final class SeqState {
-        int tokensSinceModel;
-        boolean calledModel;
-        boolean lookedUp;
-        int emptyRounds;
-        int skipLookups;
-
-        void afterRound(boolean verifiesDraft) {
-            if (!lookedUp) {
-                return;
-            }
-            emptyRounds = verifiesDraft ? 0 : emptyRounds + 1;
-            skipLookups = Math.min(Math.max(0, emptyRounds - LOOKUP_PATIENCE + 1), MAX_LOOKUP_SKIP);
-        }
-    }
-
-    /** Rounds with nothing to verify before lookups back off. */
-    static final int LOOKUP_PATIENCE = 2;
-    /** The most rounds in a row a backed-off sequence skips its lookup. */
-    static final int MAX_LOOKUP_SKIP = 3;
-
     // ------------------------------------------------------------------ planning
 
     /**
@@ -115,10 +88,7 @@ public final class GoodputPlanner {
         for (int i = 0; i < b; i++) {
             PlannedSequence s = batch.get(i);
             if (s.adaptive()) {
-                SeqState st = state(s);
-                st.lookedUp = st.skipLookups == 0;
-                st.skipLookups = Math.max(0, st.skipLookups - 1);
-                trees[i] = s.propose(st.lookedUp ? s.budget().withMaxForwards(0) : DraftBudget.NONE);
+                trees[i] = s.propose(state(s).lookupBudget(s.budget()));
             }
         }
         double draftMs = (clock.getAsLong() - t0) / 1e6;
@@ -340,7 +310,7 @@ public final class GoodputPlanner {
 
     /** Learns from a verified round: which nodes were accepted given their parent was, and what the model was fed. */
     public synchronized void observe(PlannedSequence s, DraftTree tree, RoundResult round) {
-        SeqState st = state(s);
+        SequencePlan st = state(s);
         Acceptance acc = round.acceptance();
         if (s.adaptive()) {
             actualAccepted += acc.acceptedNodes().length;
@@ -358,12 +328,8 @@ public final class GoodputPlanner {
         st.tokensSinceModel = st.calledModel || modelInTree ? committed : st.tokensSinceModel + committed;
     }
 
-    private SeqState state(PlannedSequence s) {
-        return states.computeIfAbsent(s, k -> {
-            SeqState st = new SeqState();
-            st.tokensSinceModel = s.pastLength() + 1;
-            return st;
-        });
+    private SequencePlan state(PlannedSequence s) {
+        return states.computeIfAbsent(s, k -> new SequencePlan(s.pastLength() + 1));
     }
 
     // ------------------------------------------------------------------ state, for metrics and logs
