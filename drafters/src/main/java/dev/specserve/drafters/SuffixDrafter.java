@@ -85,9 +85,10 @@ public final class SuffixDrafter implements Drafter {
             if (!matches.isEmpty()) {
                 build(tree, matches, budget);
             }
-            if (corpus != null) {
-                tree = corpus.draft(context, length, config.maxMatch(), config.specFactor(), budget.maxNodes(),
-                        budget.maxDepth()).merge(tree);
+            if (corpus != null) { // merged only when both found something: a merge copies the tree
+                DraftTree found = corpus.draft(context, length, config.maxMatch(), config.specFactor(),
+                        budget.maxNodes(), budget.maxDepth());
+                tree = tree.size() == 0 ? found : found.size() == 0 ? tree : found.merge(tree);
             }
             return tree.prune(budget.maxNodes());
         }

@@ -96,7 +96,7 @@ final class LookupCorpusCommand implements Callable<Integer> {
                             RoundListener.NONE, () -> false);
                     int[] doc = concat(snippet, r.tokens(), eos);
                     for (int id : doc) {
-                        writeUint32(out, id);
+                        TokenizeCommand.writeUint32(out, id);
                     }
                     tokens += doc.length;
                     generated += r.tokens().length;
@@ -179,9 +179,5 @@ final class LookupCorpusCommand implements Callable<Integer> {
         System.arraycopy(continuation, 0, doc, snippet.length, n);
         doc[doc.length - 1] = eos;
         return doc;
-    }
-
-    private static void writeUint32(DataOutputStream o, int v) throws IOException {
-        o.writeInt(Integer.reverseBytes(v));
     }
 }

@@ -77,7 +77,8 @@ final class TokenizeCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static void writeUint32(OutputStream o, int v) throws IOException {
+    /** One token id as the toolchain and the lookup corpus read them: little-endian uint32. */
+    static void writeUint32(OutputStream o, int v) throws IOException {
         o.write(v);
         o.write(v >>> 8);
         o.write(v >>> 16);
