@@ -224,7 +224,11 @@ class BridgeSecurityTest {
         try (BridgeClient bad = new BridgeClient(server.bridgePort())) {
             bad.socket.setSoTimeout(10_000);
             bad.write(new JsonObject().put("address", "x")); // no type: the bridge's parser throws mid-frame
-            bad.write(new JsonObject().put("type", "ping"));
+            try {
+                bad.write(new JsonObject().put("type", "ping")); // must not be answered
+            } catch (SocketException alreadyClosed) {
+                // the bridge closed the connection before this write: the outcome the test asks for
+            }
 
             assertThatThrownBy(() -> {
                 while (true) {
