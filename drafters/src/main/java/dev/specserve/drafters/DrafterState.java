@@ -109,6 +109,7 @@ final class DrafterState implements AutoCloseable {
             leased.release();
             return;
         }
+        model.recycle(cache);
         leased.release();
         leased = version.model();
         model = leased.model();
@@ -288,6 +289,8 @@ final class DrafterState implements AutoCloseable {
     @Override
     public void close() {
         if (leased != null) {
+            model.recycle(cache); // before the lease goes: a retired session may close once it is released
+            cache = null;
             leased.release();
             leased = null;
         }

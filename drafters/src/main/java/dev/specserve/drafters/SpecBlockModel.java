@@ -5,6 +5,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.specserve.runtime.kv.KvCache;
+import dev.specserve.runtime.kv.KvCacheRecycler;
 import dev.specserve.runtime.manifest.ModelManifest;
 import dev.specserve.runtime.model.KvNames;
 import dev.specserve.runtime.ort.InputArena;
@@ -31,6 +32,7 @@ public final class SpecBlockModel implements AutoCloseable {
     private final AtomicLong calls = new AtomicLong();
     private final ThreadLocal<FloatBuffer[]> pastScratch;
     private final ThreadLocal<Arenas> arenas;
+    private final KvCacheRecycler caches = new KvCacheRecycler(16);
 
     /** Output order in this model's {@link OutputArena}: the four per-row outputs, then the present tensors. */
     private static final int OUT_HIDDEN = 0;
@@ -76,8 +78,14 @@ public final class SpecBlockModel implements AutoCloseable {
         return info.blockSize();
     }
 
+    /** An empty cache for one sequence: one a closed sequence {@link #recycle recycled}, or a new one. */
     public KvCache newCache(int capacity) {
-        return new KvCache(info.layers(), info.heads(), info.headDim(), capacity);
+        return caches.take(capacity, c -> new KvCache(info.layers(), info.heads(), info.headDim(), c));
+    }
+
+    /** Takes back a cache from {@link #newCache} that its sequence no longer uses. */
+    public void recycle(KvCache cache) {
+        caches.give(cache);
     }
 
     DrafterOutput forward(List<DraftRow> rows, KvCache cache, Adapter adapter) {

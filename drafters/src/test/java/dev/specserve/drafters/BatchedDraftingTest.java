@@ -158,4 +158,47 @@ class BatchedDraftingTest {
         together.forEach(DraftSession::close);
         alone.forEach(DraftSession::close);
     }
+
+    /**
+     * A closed session hands its drafter cache to the next one (fresh direct memory costs ms per MiB). Sessions
+     * open at once never share one, and what an old sequence left in a cache never reaches a new one's drafts:
+     * two rounds of every prompt's session, all open together, draft what sessions on new caches draft.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"specblock", "eagle"})
+    void sessionsOnRecycledCachesDraftWhatSessionsOnNewCachesDraft(String strategy) {
+        List<Prefilled> prompts = PROMPTS.stream().map(BatchedDraftingTest::prefill).toList();
+        List<DraftTree> fresh;
+        try (ModelStack other = Stack.load()) { // its drafter has handed out no cache yet
+            fresh = twoRounds(other.strategy(strategy, DrafterConfig.defaults()), prompts);
+        }
+        Drafter drafter = stack.strategy(strategy, DrafterConfig.defaults());
+        twoRounds(drafter, prompts); // leaves every cache it used, rows and all, for the next sessions
+        List<Prefilled> reversed = new ArrayList<>(prompts);
+        java.util.Collections.reverse(reversed); // so each prompt's session takes another prompt's old cache
+        List<DraftTree> recycled = twoRounds(drafter, reversed);
+        java.util.Collections.reverse(recycled.subList(0, prompts.size()));
+        java.util.Collections.reverse(recycled.subList(prompts.size(), recycled.size()));
+        for (int i = 0; i < fresh.size(); i++) {
+            assertSameTree(recycled.get(i), fresh.get(i), i % prompts.size());
+        }
+    }
+
+    /** Every prompt's session open at once: a round drafted, the greedy next token committed, another round. */
+    private static List<DraftTree> twoRounds(Drafter drafter, List<Prefilled> prompts) {
+        List<DraftSession> open = sessions(drafter, prompts);
+        List<DraftTree> trees = new ArrayList<>();
+        int dim = stack.target().info().dim();
+        for (DraftSession s : open) {
+            trees.add(s.propose(BUDGET));
+        }
+        for (int i = 0; i < open.size(); i++) {
+            open.get(i).commit(new int[] {prompts.get(i).next()}, Arrays.copyOf(prompts.get(i).hidden(), dim));
+        }
+        for (DraftSession s : open) {
+            trees.add(s.propose(BUDGET));
+        }
+        open.forEach(DraftSession::close);
+        return trees;
+    }
 }

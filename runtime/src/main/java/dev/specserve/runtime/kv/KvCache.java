@@ -250,6 +250,14 @@ public final class KvCache {
         length = from + keep.length;
     }
 
+    /** Empties the cache for another sequence; a pool slot of its own narrows back to the first bucket. */
+    void reset() {
+        truncate(0);
+        if (owner != null && owner.slots() == 1) {
+            owner.fit();
+        }
+    }
+
     public void truncate(int newLength) {
         if (newLength < 0 || newLength > length) {
             throw new IllegalArgumentException("cannot truncate a cache of " + length + " rows to " + newLength);

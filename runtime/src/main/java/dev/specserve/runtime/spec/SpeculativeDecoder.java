@@ -1,6 +1,7 @@
 package dev.specserve.runtime.spec;
 
 import dev.specserve.runtime.kv.KvCache;
+import dev.specserve.runtime.kv.KvCacheRecycler;
 import dev.specserve.runtime.model.Masks;
 import dev.specserve.runtime.model.TargetModel;
 import dev.specserve.runtime.model.TargetOutput;
@@ -31,6 +32,8 @@ public final class SpeculativeDecoder {
     private final TextTokenizer tokenizer;
     private final int contextLength;
     private final RoundRunner runner;
+    /** Target caches of finished {@link #generate} calls, for the next (an allocation costs ms, see the recycler). */
+    private final KvCacheRecycler spareCaches = new KvCacheRecycler(2);
 
     public SpeculativeDecoder(TargetModel target, TextTokenizer tokenizer) {
         this(target, tokenizer, new GoodputPlanner());
@@ -99,7 +102,7 @@ public final class SpeculativeDecoder {
                                      BooleanSupplier cancelled) {
         validate(req);
         runner.ensureCalibrated(); // before the clock starts: a one-time profile is not this request's time
-        KvCache cache = target.newCache(cacheCapacity(req.budget()));
+        KvCache cache = spareCaches.take(cacheCapacity(req.budget()), target::newCache);
         try (Sequence seq = start(req, drafter, cache, null)) {
             List<Sequence> batch = List.of(seq);
             while (!seq.finished()) {
@@ -114,6 +117,8 @@ public final class SpeculativeDecoder {
                 listener.onRound(round, seq.lastEmitted());
             }
             return seq.result();
+        } finally {
+            spareCaches.give(cache);
         }
     }
 
