@@ -190,6 +190,7 @@ public final class SpecBlockModel implements AutoCloseable {
     public void close() {
         arenas.remove(); // this thread's buffers; other threads' go with the model (their entries are weakly keyed)
         pastScratch.remove();
+        caches.clear(); // a retired model's handle may outlive it
         try {
             session.close();
         } catch (OrtException e) {

@@ -43,6 +43,13 @@ public final class KvCacheRecycler {
         }
     }
 
+    /** Lets every held cache go (its owner is closing). */
+    public void clear() {
+        synchronized (free) {
+            free.clear();
+        }
+    }
+
     /** Caches held for reuse. */
     public int size() {
         synchronized (free) {

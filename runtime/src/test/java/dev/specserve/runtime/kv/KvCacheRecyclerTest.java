@@ -61,5 +61,7 @@ class KvCacheRecyclerTest {
         assertThat(other.capacity()).isEqualTo(200);
         assertThat(allocated).hasValue(3);
         assertThat(recycler.size()).as("the 100-row cache still waits").isEqualTo(1);
+        recycler.clear();
+        assertThat(recycler.size()).isZero();
     }
 }
