@@ -186,6 +186,7 @@ def main():
 
     log("[6/7] exporting ONNX")
     target_io = export.export_target(target, os.path.join(args.out, "target.onnx"))
+    target_ragged = export.export_target_ragged(target, os.path.join(args.out, "target.ragged.onnx"))
     drafter_io = export.export_drafter(drafter, os.path.join(args.out, "drafter.onnx"), cfg["adapter_rank"])
     drafter_int8 = export.quantize_drafter(os.path.join(args.out, "drafter.onnx"),
                                            os.path.join(args.out, "drafter.int8.onnx"))
@@ -199,7 +200,7 @@ def main():
     if args.bench_dir:
         export.write_bench_prompts(doms, args.bench_dir, cfg["bench_prompts"])
 
-    files = ["target.onnx", "drafter.onnx", "drafter.int8.onnx", "tokenizer.json", "lm_head.f16", "golden.json"]
+    files = ["target.onnx", "target.ragged.onnx", "drafter.onnx", "drafter.int8.onnx", "tokenizer.json", "lm_head.f16", "golden.json"]
     manifest = {
         "format": "specserve-manifest/1",
         "name": "specserve-demo-smoke" if args.smoke else "specserve-demo",
@@ -214,7 +215,7 @@ def main():
                       "vocab_size": len(tok.vocab), "eos_token": bpe.EOS, "eos_id": tok.eos_id},
         "target": {"file": "target.onnx", "parameters": n_target, "context_length": cfg["context"],
                    "config": target.cfg, "io": target_io, "past_layout": export.TARGET_PAST_LAYOUT,
-                   "kv_layout": export.KV_LAYOUT_DOC,
+                   "kv_layout": export.KV_LAYOUT_DOC, "ragged": target_ragged,
                    "weights_storage": "fp16 initializers upcast to fp32 in-graph",
                    "training": dict(cfg["target"], seconds=round(t_sec, 1),
                                     tokens=cfg["target"]["steps"] * cfg["target"]["batch"] * cfg["target"]["seq"],

@@ -48,6 +48,30 @@ def export_target(target, path):
                            + [["batch", "seq", h, d]] * (2 * L), ["float32"] * (2 + 2 * L))}
 
 
+RAGGED_NOTE = ("the target's weights with each layer's attention as com.microsoft GroupQueryAttention: each "
+               "sequence attends over its own past rows (seqlens_k), and the new rows are written into the past "
+               "buffer in place when each present is bound to its past; ONNX Runtime's CPU kernel takes a batch "
+               "of one (prefill, trees) or of one row per sequence (plain steps)")
+
+
+def export_target_ragged(target, path):
+    """Writes the ragged-attention graph of the same weights (target_graph.build_ragged) and returns the manifest's
+    target.ragged entry (file name, io, note)."""
+    c = target.cfg
+    L, h, d = c["layers"], c["heads"], c["head_dim"]
+    past_names = [f"past_key_values.{i}.{kv}" for i in range(L) for kv in ("key", "value")]
+    present_names = [f"present.{i}.{kv}" for i in range(L) for kv in ("key", "value")]
+    inputs = ["input_ids", "position_ids", "seqlens_k", "total_sequence_length", "attention_bias"] + past_names
+    outputs = ["logits", "last_hidden_state"] + present_names
+    onnx.save(target_graph.build_ragged(target, inputs, outputs, OPSET), path)
+    kv = ["batch", h, "max", d]
+    return {"file": os.path.basename(path), "note": RAGGED_NOTE,
+            "io": {"inputs": _io(inputs, [["batch", "seq"], ["batch", "seq"], ["batch"], [], ["batch", 1, "seq", "total"]]
+                                 + [kv] * (2 * L), ["int64", "int64", "int32", "int32", "float32"] + ["float32"] * (2 * L)),
+                   "outputs": _io(outputs, [["batch", "seq", c["vocab"]], ["batch", "seq", c["dim"]]] + [kv] * (2 * L),
+                                  ["float32"] * (2 + 2 * L))}}
+
+
 def export_drafter(drafter, path, rank):
     c = drafter.cfg
     L, h, d, H = c["layers"], c["heads"], c["head_dim"], c["dim"]

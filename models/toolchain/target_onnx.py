@@ -77,8 +77,9 @@ def check_golden(target, model_dir, tolerance=None):
 
 
 def reexport(model_dir):
-    """Re-exports model_dir/target.onnx from its own weights with the current export (export.export_target), after
-    checking the weights against golden.json, and updates the manifest's io, past layout and checksum. The
+    """Re-exports model_dir/target.onnx from its own weights with the current export (export.export_target), and
+    target.ragged.onnx beside it (export.export_target_ragged), after checking the weights against golden.json,
+    and updates the manifest's io, past layout, ragged graph and checksums. The
     weights do not change, so golden.json stays valid (bin/specserve parity checks the new graph in ORT)."""
     import export
     target, manifest = load_target(model_dir)
@@ -88,17 +89,22 @@ def reexport(model_dir):
     tmp = path + ".tmp"
     io = export.export_target(target, tmp)
     os.replace(tmp, path)
+    ragged_path = os.path.join(model_dir, "target.ragged.onnx")
+    ragged = export.export_target_ragged(target, ragged_path + ".tmp")
+    os.replace(ragged_path + ".tmp", ragged_path)
+    ragged["file"] = "target.ragged.onnx"
     t = manifest["target"]
-    t.update({"io": io, "past_layout": export.TARGET_PAST_LAYOUT, "kv_layout": export.KV_LAYOUT_DOC})
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    manifest["sha256"]["target.onnx"] = h.hexdigest()
+    t.update({"io": io, "past_layout": export.TARGET_PAST_LAYOUT, "kv_layout": export.KV_LAYOUT_DOC, "ragged": ragged})
+    for name in ("target.onnx", "target.ragged.onnx"):
+        h = hashlib.sha256()
+        with open(os.path.join(model_dir, name), "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        manifest["sha256"][name] = h.hexdigest()
     manifest["build"]["target_reexport"] = {
         "command": "models/build-demo.sh --target-only", "date": time.strftime("%Y-%m-%d"),
         "past_layout": export.TARGET_PAST_LAYOUT, "torch": torch.__version__, "onnx": onnx.__version__,
-        "note": "same weights as the original export (read back from its initialisers); only the graph changed"}
+        "note": "same weights as the original export (read back from its initialisers); only the graph changed; target.ragged.onnx added (same weights, GroupQueryAttention)"}
     with open(os.path.join(model_dir, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")
