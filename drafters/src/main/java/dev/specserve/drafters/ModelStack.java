@@ -80,8 +80,10 @@ public final class ModelStack implements AutoCloseable {
             target.close();
             throw e;
         }
-        LOG.info("models '{}' from {}: target {} ({} contract, {} layers, dim {}, context {}), {}, {}, on {} in {} ms",
-                manifest.name(), modelDir, manifest.target().file().getFileName(), manifest.target().contract(),
+        LOG.info("models '{}' from {}: target {}{} ({} contract, {} layers, dim {}, context {}), {}, {}, on {} in {} ms",
+                manifest.name(), modelDir, manifest.target().file().getFileName(),
+                target.ragged() ? " + " + manifest.target().ragged().getFileName() + " (ragged attention)" : "",
+                manifest.target().contract(),
                 manifest.target().layers(), manifest.target().dim(), manifest.target().contextLength(),
                 drafter == null ? "no drafter (model-free strategies " + ModelFreeStrategies.NAMES + ")"
                         : "drafter " + drafter.info().file().getFileName() + " (K=" + manifest.drafter().blockSize() + ")",

@@ -204,6 +204,34 @@ public final class KvCache {
                 buffers[i].duplicate().position(0).limit(rows * rowFloats).slice(), shape));
     }
 
+    /**
+     * Past tensors over this cache's whole region, after making room in it for {@code newRows} rows past the live
+     * ones (a pool slot widens the pool now): what a graph that writes its new rows into the past in place takes
+     * (the ragged graph). Those rows stay outside the cache until appended; the caller closes the tensors.
+     */
+    public OnnxTensor[] regionTensors(OrtEnvironment env, int newRows) throws OrtException {
+        if (layout != KvLayout.BHSD || owner == null) {
+            throw new IllegalStateException("only a BHSD pool slot is written in place, not a " + layout + " cache");
+        }
+        requireRoom(newRows);
+        long[] shape = layout.shape(1, regionRows, heads, headDim);
+        int floats = regionRows * rowFloats;
+        return Tensors.all(buffers.length, i -> OnnxTensor.createTensor(env,
+                buffers[i].duplicate().position(0).limit(floats).slice(), shape));
+    }
+
+    /**
+     * Copies the {@code rows} rows a forward wrote in place after the live ones, of tensor {@code t}, into
+     * {@code dst} from float {@code offset} as [rows][heads][headDim] (the tree contract's present rows).
+     */
+    public void copyWrittenRows(int t, int rows, FloatBuffer dst, int offset) {
+        if (length + rows > regionRows) {
+            throw new IllegalArgumentException(rows + " rows after the " + length + " live ones exceed the region's "
+                    + regionRows);
+        }
+        layout.copy(buffers[t], regionRows, heads, headDim, length, rows, dst, offset);
+    }
+
     /** Appends the chosen rows (indices into the call's new rows) of every present tensor. */
     public void append(FloatBuffer[] present, int[] rows) {
         requireRoom(rows.length);

@@ -156,6 +156,11 @@ public final class KvPool {
         reservedRows = 0;
     }
 
+    /** Widens the stride now, if needed, so that every slot has room for {@code rows} rows (a forward in place). */
+    public void ensureRows(int rows) {
+        grow(rows);
+    }
+
     public KvCache cacheAt(int slot) {
         return caches[slot];
     }

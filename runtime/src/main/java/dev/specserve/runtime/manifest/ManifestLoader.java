@@ -52,7 +52,8 @@ public final class ManifestLoader {
                 target.integer("context_length"), targetCfg.integer("vocab"), targetCfg.integer("dim"),
                 targetCfg.integer("layers"), heads, targetCfg.has("kv_heads") ? targetCfg.integer("kv_heads") : heads,
                 targetCfg.integer("head_dim"), contract(target), kvLayout(target),
-                target.object("io").tensors("inputs"), target.object("io").tensors("outputs"));
+                target.object("io").tensors("inputs"), target.object("io").tensors("outputs"),
+                target.has("ragged") ? verifiedFile(directory, target.object("ragged").string("file"), checksums) : null);
         if (targetInfo.vocab() != tokenizer.vocabSize()) {
             throw new ManifestException("manifest: target vocab " + targetInfo.vocab()
                     + " differs from tokenizer vocab_size " + tokenizer.vocabSize());
@@ -89,7 +90,8 @@ public final class ManifestLoader {
      */
     private static void verifyTheRest(Path directory, Map<String, Object> checksums, ModelManifest m) {
         java.util.Set<Path> typed = new java.util.HashSet<>();
-        for (Path p : new Path[] {m.tokenizer().file(), m.target().file(), m.lmHead(), m.golden(), m.lookupCorpus(),
+        for (Path p : new Path[] {m.tokenizer().file(), m.target().file(), m.target().ragged(), m.lmHead(), m.golden(),
+                m.lookupCorpus(),
                 m.drafter() == null ? null : m.drafter().file(), m.drafter() == null ? null : m.drafter().int8File()}) {
             if (p != null) {
                 typed.add(p.normalize());

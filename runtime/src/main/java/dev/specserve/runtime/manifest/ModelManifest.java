@@ -51,7 +51,8 @@ public record ModelManifest(
         }
         TargetInfo t = target;
         return new ModelManifest(directory, name, tokenizer, new TargetInfo(t.file(), maxModelLen, t.vocab(), t.dim(),
-                t.layers(), t.heads(), t.kvHeads(), t.headDim(), t.contract(), t.kvLayout(), t.inputs(), t.outputs()),
+                t.layers(), t.heads(), t.kvHeads(), t.headDim(), t.contract(), t.kvLayout(), t.inputs(), t.outputs(),
+                t.ragged()),
                 drafter, lmHead, golden, lookupCorpus, raw);
     }
 
@@ -62,10 +63,12 @@ public record ModelManifest(
      * @param kvHeads  key/value heads (GQA), so a cache row is kvHeads x headDim floats
      * @param contract {@link Contract#TREE} (specserve's own) or {@link Contract#OPTIMUM}
      * @param kvLayout how the tree contract's past inputs are laid out ({@code target.past_layout}, default BSHD)
+     * @param ragged   the same weights with ragged attention ({@code target.ragged.file}: GroupQueryAttention over each
+     *                 sequence's own rows, new rows written into the past in place), or null
      */
     public record TargetInfo(Path file, int contextLength, int vocab, int dim, int layers, int heads, int kvHeads,
                              int headDim, Contract contract, KvLayout kvLayout, List<TensorSpec> inputs,
-                             List<TensorSpec> outputs) {
+                             List<TensorSpec> outputs, Path ragged) {
         /** Floats in one cache row of one key or value tensor. */
         public int kvRowFloats() {
             return kvHeads * headDim;

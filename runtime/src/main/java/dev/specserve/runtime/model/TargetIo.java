@@ -67,6 +67,30 @@ final class TargetIo {
         }
     }
 
+    /**
+     * Runs the session with logits and hidden states written into this thread's buffers and each present bound to
+     * the tensor {@code presents} names (its past: the ragged graph writes the new rows in place); returns the
+     * nanoseconds inside ORT. {@link #present} then gives the buffers to copy those rows into.
+     */
+    long runInPlace(Map<String, OnnxTensor> inputs, int batch, int seq, Map<String, OnnxTensor> presents)
+            throws OrtException {
+        Map<String, OnnxTensor> pinned = arenas.get().outputs().pin(env, batch, seq, hasHidden ? 2 : 1);
+        try {
+            Map<String, OnnxTensor> bound = new java.util.HashMap<>(pinned);
+            bound.putAll(presents);
+            long t0 = System.nanoTime();
+            session.run(inputs, bound).close();
+            return System.nanoTime() - t0;
+        } finally {
+            pinned.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    /** Present tensor {@code i}'s buffer for rows [fromRow, fromRow + rows) of the last run, [rows][heads][headDim]. */
+    FloatBuffer present(int i, int fromRow, int rows) {
+        return arenas.get().outputs().view((hasHidden ? 2 : 1) + i, fromRow, rows);
+    }
+
     /** Rows [fromRow, fromRow + rows) of the last run (row = b * seq + s), with the last {@code logitRows} rows' logits. */
     TargetOutput output(int fromRow, int rows, int logitRows, long runNanos) {
         OutputArena out = arenas.get().outputs();

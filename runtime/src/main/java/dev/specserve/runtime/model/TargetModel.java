@@ -15,16 +15,19 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The target LM session: one forward over S new tokens with explicit positions and an additive mask. */
+/**
+ * The target LM session: one forward over S new tokens with explicit positions and an additive mask; forwards the
+ * model's ragged graph takes go to it ({@link RaggedGraph}).
+ */
 public final class TargetModel implements AutoCloseable {
     private final OrtEnvironment env;
     private final OrtSession session;
     private final ModelManifest.TargetInfo info;
     private final String[] pastNames;
-    private final String[] presentNames;
     private final boolean hasHidden;
     private final OptimumGraph optimum;
     private final TargetIo io;
+    private final RaggedGraph ragged;
 
     public TargetModel(SessionFactory factory, ModelManifest.TargetInfo info) {
         this.env = factory.environment();
@@ -33,17 +36,21 @@ public final class TargetModel implements AutoCloseable {
         SessionValidator.validate("target " + info.file().getFileName(), session, info.inputs(), info.outputs());
         KvNames names = KvNames.forLayers(info.layers());
         pastNames = names.past();
-        presentNames = names.present();
         hasHidden = info.outputs().stream().anyMatch(t -> t.name().equals("last_hidden_state"));
         optimum = info.contract() == ModelManifest.Contract.OPTIMUM ? new OptimumGraph(env, session, info, names) : null;
-        io = new TargetIo(env, session, info, presentNames, hasHidden);
+        io = new TargetIo(env, session, info, names.present(), hasHidden);
+        ragged = RaggedGraph.open(factory, info, names, hasHidden);
+    }
+
+    /** Whether forwards that the ragged graph can run go to it (see {@link RaggedGraph}). */
+    public boolean ragged() {
+        return ragged != null;
     }
 
     /** False for the Optimum contract: its 2-D mask verifies one causal chain of drafts, never a tree. */
     public boolean verifiesTrees() {
         return optimum == null;
     }
-
 
     public ModelManifest.TargetInfo info() {
         return info;
@@ -64,7 +71,8 @@ public final class TargetModel implements AutoCloseable {
     }
 
     /**
-     * Runs the model on {@code tokens} after the cache's rows; does not modify the cache. Only the last
+     * Runs the model on {@code tokens} after the cache's rows; leaves its live rows alone (the ragged graph writes
+     * the new rows after them, where an append puts them anyway). Only the last
      * {@code logitRows} rows' logits are copied out (a prefill chunk needs only its last).
      */
     public TargetOutput forward(int[] tokens, int[] positions, float[] mask, KvCache cache, int logitRows) {
@@ -78,6 +86,9 @@ public final class TargetModel implements AutoCloseable {
         }
         if (optimum != null) {
             return optimum.forward(tokens, positions, mask, cache);
+        }
+        if (ragged != null && RaggedGraph.takes(mask, s, cache)) {
+            return ragged.forward(tokens, positions, mask, cache, logitRows);
         }
         Map<String, OnnxTensor> inputs = new HashMap<>();
         try {
@@ -118,6 +129,10 @@ public final class TargetModel implements AutoCloseable {
             }
             return out;
         }
+        if (ragged != null && RaggedGraph.takes(entries, pool)) {
+            return b == 1 ? new TargetOutput[] {forward(entries.get(0).tokens(), entries.get(0).positions(),
+                    entries.get(0).mask(), pool.cacheAt(0))} : ragged.forwardBatch(entries, pool);
+        }
         PaddedBatch batch = PaddedBatch.of(entries, pool);
         int s = batch.seq();
         Map<String, OnnxTensor> inputs = new HashMap<>();
@@ -152,6 +167,9 @@ public final class TargetModel implements AutoCloseable {
     public void close() {
         io.release();
         try {
+            if (ragged != null) {
+                ragged.close();
+            }
             session.close();
         } catch (OrtException e) {
             throw new IllegalStateException("closing target session: " + e.getMessage(), e);

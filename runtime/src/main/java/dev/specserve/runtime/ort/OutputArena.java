@@ -57,10 +57,19 @@ public final class OutputArena {
 
     /** Tensors over this arena's buffers for a {@code batch x seq} forward, by output name; the caller closes them. */
     public Map<String, OnnxTensor> pin(OrtEnvironment env, int batch, int seq) throws OrtException {
+        return pin(env, batch, seq, outputs.size());
+    }
+
+    /**
+     * As {@link #pin(OrtEnvironment, int, int)}, for the first {@code count} outputs only (the rest are bound
+     * elsewhere), though every buffer is sized for the forward, so the rest can be filled from where the graph
+     * wrote them.
+     */
+    public Map<String, OnnxTensor> pin(OrtEnvironment env, int batch, int seq, int count) throws OrtException {
         int rows = Math.multiplyExact(batch, seq);
         ensure(rows);
         Map<String, OnnxTensor> pinned = new LinkedHashMap<>();
-        OnnxTensor[] made = Tensors.all(outputs.size(), i -> {
+        OnnxTensor[] made = Tensors.all(count, i -> {
             Output o = outputs.get(i);
             long[] shape = new long[2 + o.rowShape().length];
             shape[0] = batch;
