@@ -209,7 +209,9 @@ def export_candidate(args, target, manifest, val):
     log(f"  agreement per slot (held-out, {args.val_windows} windows of {args.chunk}): {agree}")
     out = args.out_dir
     os.makedirs(out, exist_ok=True)
-    for f in ("target.onnx", "tokenizer.json", "lm_head.f16", "MODEL_CARD.md"):
+    for f in ("target.onnx", "target.ragged.onnx", "lookup.bin", "tokenizer.json", "lm_head.f16", "MODEL_CARD.md"):
+        if not os.path.exists(os.path.join(args.models, f)):
+            continue  # optional files the manifest names only when the model has them
         if os.path.abspath(os.path.join(args.models, f)) != os.path.abspath(os.path.join(out, f)):
             shutil.copyfile(os.path.join(args.models, f), os.path.join(out, f))
     rank = manifest["drafter"]["adapter_rank"]
