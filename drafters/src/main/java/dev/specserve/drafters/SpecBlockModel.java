@@ -180,7 +180,7 @@ public final class SpecBlockModel implements AutoCloseable {
             }
             FloatBuffer buf = scratch[t].duplicate().position(0).limit(floats).slice();
             for (int e = 0; e < b; e++) {
-                caches.get(e).copyLiveRows(t, buf, e * past * rowFloats);
+                caches.get(e).copyRows(t, 0, caches.get(e).length(), buf, e * past * rowFloats);
             }
             return OnnxTensor.createTensor(env, buf, new long[] {b, past, info.heads(), info.headDim()});
         });

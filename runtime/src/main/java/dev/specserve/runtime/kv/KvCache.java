@@ -13,7 +13,7 @@ import java.nio.FloatBuffer;
  * reads it ({@link KvLayout}). The models return only the new rows of each call ([rows][heads][headDim]), so
  * appending the accepted rows of a verified tree and dropping the rejected ones costs a few row copies, never a
  * copy of the whole cache. Past tensors handed to ORT wrap these buffers without copying. Rows go in and out
- * of this class ({@link #copyRows}, {@link #appendRows}) as [rows][heads][headDim] whatever the layout.
+ * of this class ({@link #copyRows}, {@link #appendAll}) as [rows][heads][headDim] whatever the layout.
  */
 public final class KvCache {
     private final KvLayout layout;
@@ -132,27 +132,10 @@ public final class KvCache {
         layout.copy(buffers[t], regionRows, heads, headDim, from, rows, dst, offset);
     }
 
-    /**
-     * Copies the live rows of tensor {@code t} into {@code dst} from float {@code offset} as [rows][heads][headDim]
-     * (one slice of a padded BSHD batch past).
-     */
-    public void copyLiveRows(int t, FloatBuffer dst, int offset) {
-        copyRows(t, 0, length, dst, offset);
-    }
-
     private void requireLive(int from, int rows) {
         if (from < 0 || from + rows > length) {
             throw new IllegalArgumentException("rows [" + from + ", " + (from + rows) + ") outside the " + length + " live rows");
         }
-    }
-
-    /** Appends {@code count} rows given per tensor as heap arrays [rows][heads][headDim], one copy. */
-    public void appendRows(float[][] rows, int count) {
-        FloatBuffer[] wrapped = new FloatBuffer[rows.length];
-        for (int t = 0; t < rows.length; t++) {
-            wrapped[t] = FloatBuffer.wrap(rows[t]);
-        }
-        appendAll(wrapped, count);
     }
 
     public int length() {
@@ -291,13 +274,6 @@ public final class KvCache {
             throw new IllegalArgumentException("cannot truncate a cache of " + length + " rows to " + newLength);
         }
         length = newLength;
-    }
-
-    /** Copies the first {@code rows} rows into a fresh cache of the same layout (prefix-cache hits, forks). */
-    public KvCache copyPrefix(int rows, int newCapacity) {
-        KvCache c = standalone(layout, buffers.length / 2, heads, headDim, newCapacity);
-        c.appendRows(copyRows(rows), rows);
-        return c;
     }
 
     /** Writes {@code count} rows given as [rows][heads][headDim] at {@code srcOffset} of src into rows from {@code row}. */

@@ -124,7 +124,7 @@ final class RaggedGraph {
             // the mask's columns are the key positions 0..P+S: exactly the bias the kernel adds to its causal scores
             inputs.put("attention_bias", in.floats(env, "attention_bias", mask, new long[] {1, 1, s, p + s}));
             region = cache.regionTensors(env, s);
-            long nanos = io.runInPlace(bind(inputs, region), 1, s, presents(region));
+            long nanos = io.run(bind(inputs, region), 1, s, presents(region));
             for (int t = 0; t < region.length; t++) {
                 cache.copyWrittenRows(t, s, io.present(t, 0, s), 0);
             }
@@ -162,7 +162,7 @@ final class RaggedGraph {
             inputs.put("total_sequence_length", ints(new int[] {total}, new long[0]));
             inputs.put("attention_bias", in.floats(env, "attention_bias", new float[b * total], new long[] {b, 1, 1, total}));
             past = pool.batchPast(env, b);
-            long nanos = io.runInPlace(bind(inputs, past), b, 1, presents(past));
+            long nanos = io.run(bind(inputs, past), b, 1, presents(past));
             TargetOutput[] out = new TargetOutput[b];
             for (int e = 0; e < b; e++) {
                 for (int t = 0; t < past.length; t++) {

@@ -55,29 +55,18 @@ final class TargetIo {
         return arenas.get().inputs();
     }
 
-    /** Runs the session with its outputs written into this thread's buffers; returns the nanoseconds inside ORT. */
-    long run(Map<String, OnnxTensor> inputs, int batch, int seq) throws OrtException {
-        Map<String, OnnxTensor> pinned = arenas.get().outputs().pin(env, batch, seq);
-        try {
-            long t0 = System.nanoTime();
-            session.run(inputs, pinned).close();
-            return System.nanoTime() - t0;
-        } finally {
-            pinned.values().forEach(OnnxTensor::close);
-        }
-    }
-
     /**
-     * Runs the session with logits and hidden states written into this thread's buffers and each present bound to
-     * the tensor {@code presents} names (its past: the ragged graph writes the new rows in place); returns the
-     * nanoseconds inside ORT. {@link #present} then gives the buffers to copy those rows into.
+     * Runs the session with its outputs written into this thread's buffers, except each present that
+     * {@code inPlace} binds elsewhere (the ragged graph's: its past, which it writes the new rows into; then
+     * {@link #present} gives the buffers to copy those rows to); returns the nanoseconds inside ORT.
      */
-    long runInPlace(Map<String, OnnxTensor> inputs, int batch, int seq, Map<String, OnnxTensor> presents)
-            throws OrtException {
-        Map<String, OnnxTensor> pinned = arenas.get().outputs().pin(env, batch, seq, hasHidden ? 2 : 1);
+    long run(Map<String, OnnxTensor> inputs, int batch, int seq, Map<String, OnnxTensor> inPlace) throws OrtException {
+        OutputArena arena = arenas.get().outputs();
+        Map<String, OnnxTensor> pinned = inPlace.isEmpty() ? arena.pin(env, batch, seq)
+                : arena.pin(env, batch, seq, hasHidden ? 2 : 1);
         try {
             Map<String, OnnxTensor> bound = new java.util.HashMap<>(pinned);
-            bound.putAll(presents);
+            bound.putAll(inPlace);
             long t0 = System.nanoTime();
             session.run(inputs, bound).close();
             return System.nanoTime() - t0;
