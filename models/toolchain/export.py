@@ -61,14 +61,16 @@ def export_target_ragged(target, path):
     L, h, d = c["layers"], c["heads"], c["head_dim"]
     past_names = [f"past_key_values.{i}.{kv}" for i in range(L) for kv in ("key", "value")]
     present_names = [f"present.{i}.{kv}" for i in range(L) for kv in ("key", "value")]
-    inputs = ["input_ids", "position_ids", "seqlens_k", "total_sequence_length", "attention_bias"] + past_names
+    inputs = ["input_ids", "position_ids", "seqlens_k", "total_sequence_length", "attention_bias", "logits_from"] + past_names
     outputs = ["logits", "last_hidden_state"] + present_names
     onnx.save(target_graph.build_ragged(target, inputs, outputs, OPSET), path)
     kv = ["batch", h, "max", d]
     return {"file": os.path.basename(path), "note": RAGGED_NOTE,
-            "io": {"inputs": _io(inputs, [["batch", "seq"], ["batch", "seq"], ["batch"], [], ["batch", 1, "seq", "total"]]
-                                 + [kv] * (2 * L), ["int64", "int64", "int32", "int32", "float32"] + ["float32"] * (2 * L)),
-                   "outputs": _io(outputs, [["batch", "seq", c["vocab"]], ["batch", "seq", c["dim"]]] + [kv] * (2 * L),
+            "io": {"inputs": _io(inputs, [["batch", "seq"], ["batch", "seq"], ["batch"], [], ["batch", 1, "seq", "total"], [1]]
+                                 + [kv] * (2 * L), ["int64", "int64", "int32", "int32", "float32", "int64"]
+                                 + ["float32"] * (2 * L)),
+                   "outputs": _io(outputs, [["batch", "seq - logits_from", c["vocab"]], ["batch", "seq", c["dim"]]]
+                                  + [kv] * (2 * L),
                                   ["float32"] * (2 + 2 * L))}}
 
 

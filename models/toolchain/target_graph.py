@@ -69,7 +69,7 @@ def build_ragged(target, inputs, outputs, opset):
     """The same weights with each layer's attention as one com.microsoft GroupQueryAttention node (ONNX Runtime's
     contrib op): inputs ids, positions, seqlens_k [batch] (each sequence's past + new rows - 1), total_sequence_length,
     attention_bias [batch, 1, seq, total] (added to the scores; the op is causal, the bias removes non-ancestors of
-    a tree) and the pasts; each sequence attends over its own rows only, and the new rows are written into the past
+    a tree), logits_from [1] (logits are computed for rows logits_from.. only) and the pasts; each sequence attends over its own rows only, and the new rows are written into the past
     buffer in place when the caller binds each present to its past (export.export_target_ragged)."""
     return _build(target, inputs, outputs, opset, ragged=True)
 
@@ -125,7 +125,7 @@ def _build(target, inputs, outputs, opset, ragged):
             q, k = g.op("Split", [g.op("Reshape", [qk, flat2], name=f"{p}/attn/qk_flat"), split_q_k_flat], 2,
                         name=f"{p}/attn/split_qk", axis=2)
             out = g.op("GroupQueryAttention", [q, k, g.op("Reshape", [v, out_shape], name=f"{p}/attn/v_flat"),
-                                               inputs[5 + 2 * i], inputs[6 + 2 * i], inputs[2], inputs[3], "", "", "",
+                                               inputs[6 + 2 * i], inputs[7 + 2 * i], inputs[2], inputs[3], "", "", "",
                                                inputs[4]],
                        [f"{p}/attn/out", outputs[2 + 2 * i], outputs[3 + 2 * i]], name=f"{p}/attn/gqa",
                        domain="com.microsoft", num_heads=h, kv_num_heads=h)[0]
@@ -158,6 +158,9 @@ def _build(target, inputs, outputs, opset, ragged):
     hidden = g.op("LayerNormalization", [x, g.weight("t.norm.weight", sd["norm.weight"]),
                                          g.weight("t.norm.bias", sd["norm.bias"])], [outputs[1]], name="norm",
                   axis=-1, epsilon=1e-5)
+    if ragged:  # logits only from row logits_from on: a prefill chunk needs its last row's, not the LM head on all
+        hidden = g.op("Slice", [hidden, inputs[5], g.const("slice.end", np.array([2 ** 62], dtype=np.int64)),
+                                g.const("slice.axis", np.array([1], dtype=np.int64))], name="logit_rows")
     g.op("MatMul", [hidden, linear_t("embed")], [outputs[0]], name="lm_head")
     if ragged:  # the past is a buffer of "max" rows per sequence; each present is that same buffer
         kv = ["batch", h, "max", d]
@@ -165,8 +168,9 @@ def _build(target, inputs, outputs, opset, ragged):
                         helper.make_tensor_value_info(pos, TensorProto.INT64, ["batch", "seq"]),
                         helper.make_tensor_value_info(inputs[2], TensorProto.INT32, ["batch"]),
                         helper.make_tensor_value_info(inputs[3], TensorProto.INT32, []),
-                        helper.make_tensor_value_info(inputs[4], TensorProto.FLOAT, ["batch", 1, "seq", "total"])]
-        graph_inputs += [helper.make_tensor_value_info(n, TensorProto.FLOAT, kv) for n in inputs[5:]]
+                        helper.make_tensor_value_info(inputs[4], TensorProto.FLOAT, ["batch", 1, "seq", "total"]),
+                        helper.make_tensor_value_info(inputs[5], TensorProto.INT64, [1])]
+        graph_inputs += [helper.make_tensor_value_info(n, TensorProto.FLOAT, kv) for n in inputs[6:]]
         present = [helper.make_tensor_value_info(n, TensorProto.FLOAT, kv) for n in outputs[2:]]
     else:
         kv = ["batch", h, "past", d]
@@ -175,7 +179,8 @@ def _build(target, inputs, outputs, opset, ragged):
                          helper.make_tensor_value_info(mask, TensorProto.FLOAT, ["batch", 1, "seq", "total"])]
                         + [helper.make_tensor_value_info(n, TensorProto.FLOAT, kv) for n in inputs[3:]])
         present = [helper.make_tensor_value_info(n, TensorProto.FLOAT, ["batch", "seq", h, d]) for n in outputs[2:]]
-    graph_outputs = [helper.make_tensor_value_info(outputs[0], TensorProto.FLOAT, ["batch", "seq", c["vocab"]]),
+    logit_rows = "logit_rows" if ragged else "seq"
+    graph_outputs = [helper.make_tensor_value_info(outputs[0], TensorProto.FLOAT, ["batch", logit_rows, c["vocab"]]),
                      helper.make_tensor_value_info(outputs[1], TensorProto.FLOAT, ["batch", "seq", D])] + present
     graph = helper.make_graph(g.nodes, "specserve-target", graph_inputs, graph_outputs, g.inits)
     opsets = [helper.make_opsetid("", opset)] + ([helper.make_opsetid("com.microsoft", 1)] if ragged else [])

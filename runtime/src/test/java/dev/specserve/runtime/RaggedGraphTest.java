@@ -77,6 +77,24 @@ class RaggedGraphTest {
     }
 
     @Test
+    void aChunkAskedForItsLastRowsLogitsGetsThemAndEveryRowsCacheRows() {
+        int[] prompt = models.tokenizer.encode("import sys\n\ndef main(argv):\n    return len(argv)\n");
+        int n = prompt.length;
+        TargetOutput all = models.target.forward(prompt, range(0, n), Masks.causal(n, 0), models.target.newCache(64));
+        TargetOutput last = models.target.forward(prompt, range(0, n), Masks.causal(n, 0), models.target.newCache(64), 2);
+        for (int row = n - 2; row < n; row++) {
+            for (int v = 0; v < all.vocab(); v++) {
+                assertThat(last.logit(row, v)).isEqualTo(all.logit(row, v));
+            }
+        }
+        assertThat(maxDiff(last.hidden(), all.hidden())).isZero();
+        for (int i = 0; i < all.present().length; i++) {
+            assertThat(last.present()[i].duplicate().limit(n * models.manifest.target().kvRowFloats()))
+                    .isEqualTo(all.present()[i].duplicate().limit(n * models.manifest.target().kvRowFloats()));
+        }
+    }
+
+    @Test
     void aBatchOfPlainStepsOverCachesOfDifferentLengthsGivesWhatTheTreeGraphGives() {
         String[] texts = {"import os\n", "class Stack:\n    def push(self, item):\n        self.items.append(item)\n",
                 "for i in range(10):\n    print(i)\n", "x = 1\n"};

@@ -30,7 +30,7 @@ import java.util.Set;
  */
 final class RaggedGraph {
     private static final List<String> FIXED_INPUTS =
-            List.of("input_ids", "position_ids", "seqlens_k", "total_sequence_length", "attention_bias");
+            List.of("input_ids", "position_ids", "seqlens_k", "total_sequence_length", "attention_bias", "logits_from");
 
     private final OrtEnvironment env;
     private final OrtSession session;
@@ -123,12 +123,13 @@ final class RaggedGraph {
             inputs.put("total_sequence_length", ints(new int[] {p + s}, new long[0]));
             // the mask's columns are the key positions 0..P+S: exactly the bias the kernel adds to its causal scores
             inputs.put("attention_bias", in.floats(env, "attention_bias", mask, new long[] {1, 1, s, p + s}));
+            inputs.put("logits_from", in.longs(env, "logits_from", new long[] {s - logitRows}, new long[] {1}));
             region = cache.regionTensors(env, s);
-            long nanos = io.run(bind(inputs, region), 1, s, presents(region));
+            long nanos = io.run(bind(inputs, region), 1, s, logitRows, presents(region));
             for (int t = 0; t < region.length; t++) {
                 cache.copyWrittenRows(t, s, io.present(t, 0, s), 0);
             }
-            return io.output(0, s, logitRows, nanos);
+            return io.output(0, s, logitRows, 0, nanos);
         } catch (OrtException e) {
             throw new IllegalStateException("ragged target forward failed (S=" + s + ", past=" + p + "): "
                     + e.getMessage(), e);
@@ -161,8 +162,9 @@ final class RaggedGraph {
             inputs.put("seqlens_k", ints(seqlens, new long[] {b}));
             inputs.put("total_sequence_length", ints(new int[] {total}, new long[0]));
             inputs.put("attention_bias", in.floats(env, "attention_bias", new float[b * total], new long[] {b, 1, 1, total}));
+            inputs.put("logits_from", in.longs(env, "logits_from", new long[] {0}, new long[] {1}));
             past = pool.batchPast(env, b);
-            long nanos = io.run(bind(inputs, past), b, 1, presents(past));
+            long nanos = io.run(bind(inputs, past), b, 1, 1, presents(past));
             TargetOutput[] out = new TargetOutput[b];
             for (int e = 0; e < b; e++) {
                 for (int t = 0; t < past.length; t++) {

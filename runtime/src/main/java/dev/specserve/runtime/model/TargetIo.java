@@ -58,13 +58,19 @@ final class TargetIo {
     /**
      * Runs the session with its outputs written into this thread's buffers, except each present that
      * {@code inPlace} binds elsewhere (the ragged graph's: its past, which it writes the new rows into; then
-     * {@link #present} gives the buffers to copy those rows to); returns the nanoseconds inside ORT.
+     * {@link #present} gives the buffers to copy those rows to), and with logits for {@code logitRows} rows per
+     * sequence (the ragged graph computes them for a prefill chunk's last rows only); returns the nanoseconds
+     * inside ORT.
      */
-    long run(Map<String, OnnxTensor> inputs, int batch, int seq, Map<String, OnnxTensor> inPlace) throws OrtException {
+    long run(Map<String, OnnxTensor> inputs, int batch, int seq, int logitRows, Map<String, OnnxTensor> inPlace)
+            throws OrtException {
         OutputArena arena = arenas.get().outputs();
         Map<String, OnnxTensor> pinned = inPlace.isEmpty() ? arena.pin(env, batch, seq)
                 : arena.pin(env, batch, seq, hasHidden ? 2 : 1);
         try {
+            if (logitRows != seq) {
+                pinned.put("logits", arena.pinOne(env, 0, batch, logitRows)).close();
+            }
             Map<String, OnnxTensor> bound = new java.util.HashMap<>(pinned);
             bound.putAll(inPlace);
             long t0 = System.nanoTime();
@@ -82,6 +88,11 @@ final class TargetIo {
 
     /** Rows [fromRow, fromRow + rows) of the last run (row = b * seq + s), with the last {@code logitRows} rows' logits. */
     TargetOutput output(int fromRow, int rows, int logitRows, long runNanos) {
+        return output(fromRow, rows, logitRows, fromRow + rows - logitRows, runNanos);
+    }
+
+    /** As {@link #output(int, int, int, long)}, with the kept logits from row {@code logitsRow} of the logits output. */
+    TargetOutput output(int fromRow, int rows, int logitRows, int logitsRow, long runNanos) {
         OutputArena out = arenas.get().outputs();
         float[] hidden = hasHidden ? out.copy(1, fromRow, rows) : new float[rows * info.dim()];
         FloatBuffer[] present = new FloatBuffer[presentCount];
@@ -90,7 +101,7 @@ final class TargetIo {
             present[i] = out.view(first + i, fromRow, rows);
         }
         int keepFrom = rows - logitRows;
-        return new TargetOutput(rows, info.vocab(), info.dim(), keepFrom, out.copy(0, fromRow + keepFrom, logitRows),
+        return new TargetOutput(rows, info.vocab(), info.dim(), keepFrom, out.copy(0, logitsRow, logitRows),
                 hidden, present, runNanos);
     }
 }

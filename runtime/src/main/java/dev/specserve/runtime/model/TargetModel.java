@@ -102,7 +102,7 @@ public final class TargetModel implements AutoCloseable {
             for (int i = 0; i < past.length; i++) {
                 inputs.put(pastNames[i], past[i]);
             }
-            return io.output(0, s, logitRows, io.run(inputs, 1, s, Map.of()));
+            return io.output(0, s, logitRows, io.run(inputs, 1, s, s, Map.of()));
         } catch (OrtException e) {
             throw new IllegalStateException("target forward failed (S=" + s + ", past=" + p + "): " + e.getMessage(), e);
         } finally {
@@ -145,7 +145,7 @@ public final class TargetModel implements AutoCloseable {
             for (int i = 0; i < past.length; i++) {
                 inputs.put(pastNames[i], past[i]);
             }
-            long runNanos = io.run(inputs, b, s, Map.of());
+            long runNanos = io.run(inputs, b, s, s, Map.of());
             TargetOutput[] out = new TargetOutput[b];
             for (int e = 0; e < b; e++) {
                 int n = entries.get(e).tokens().length;

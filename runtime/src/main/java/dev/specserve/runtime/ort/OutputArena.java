@@ -69,19 +69,30 @@ public final class OutputArena {
         int rows = Math.multiplyExact(batch, seq);
         ensure(rows);
         Map<String, OnnxTensor> pinned = new LinkedHashMap<>();
-        OnnxTensor[] made = Tensors.all(count, i -> {
-            Output o = outputs.get(i);
-            long[] shape = new long[2 + o.rowShape().length];
-            shape[0] = batch;
-            shape[1] = seq;
-            System.arraycopy(o.rowShape(), 0, shape, 2, o.rowShape().length);
-            return o.int64() ? OnnxTensor.createTensor(env, longView(i, 0, rows), shape)
-                    : OnnxTensor.createTensor(env, view(i, 0, rows), shape);
-        });
+        OnnxTensor[] made = Tensors.all(count, i -> pinOne(env, i, batch, seq));
         for (int i = 0; i < made.length; i++) {
             pinned.put(outputs.get(i).name(), made[i]);
         }
         return pinned;
+    }
+
+    /**
+     * A tensor over output {@code index}'s buffer shaped for a {@code batch x seq} forward (a graph may give fewer
+     * rows of one output than of the others); its buffer must already hold them. The caller closes it.
+     */
+    public OnnxTensor pinOne(OrtEnvironment env, int index, int batch, int seq) throws OrtException {
+        Output o = outputs.get(index);
+        int rows = Math.multiplyExact(batch, seq);
+        if (rows > capacityRows) {
+            throw new IllegalArgumentException("output " + o.name() + ": " + rows + " rows exceed the arena's "
+                    + capacityRows);
+        }
+        long[] shape = new long[2 + o.rowShape().length];
+        shape[0] = batch;
+        shape[1] = seq;
+        System.arraycopy(o.rowShape(), 0, shape, 2, o.rowShape().length);
+        return o.int64() ? OnnxTensor.createTensor(env, longView(index, 0, rows), shape)
+                : OnnxTensor.createTensor(env, view(index, 0, rows), shape);
     }
 
     /** Output {@code index}'s values for rows {@code [fromRow, fromRow + rows)} (row = b * seq + s) of the last forward. */
