@@ -159,17 +159,6 @@ public final class KvCache {
         return (long) buffers.length * capacity * rowFloats * Float.BYTES;
     }
 
-    /** The live rows of tensor t, head-major [heads][length][headDim] (a copy, for graphs that take BHSD past). */
-    public float[] headMajor(int t) {
-        float[] out = new float[length * rowFloats];
-        for (int r = 0; r < length; r++) {
-            for (int h = 0; h < heads; h++) {
-                buffers[t].get(at(r, h), out, (h * length + r) * headDim, headDim);
-            }
-        }
-        return out;
-    }
-
     /**
      * Rows a past tensor of this cache spans: the live rows for BSHD, the whole region for BHSD (whose rows
      * beyond {@link #length()} the caller masks), except that an empty cache passes no rows at all, so a

@@ -19,8 +19,9 @@ import java.util.Map;
  * One forward of a stock {@code optimum-cli export onnx --task text-generation-with-past} graph: int64
  * {@code attention_mask [1, P+S]}, BHSD {@code past_key_values.*} in, past+new {@code present.*} out, and
  * optionally {@code position_ids} and the merged decoder's {@code use_cache_branch}. The runtime's cache keeps
- * its own BSHD rows; this adapter hands the graph a head-major copy and keeps only the S new rows of each
- * present, so the rest of the runtime sees the tree contract's output. A 2-D mask is causal, so only a
+ * its rows head-major (BHSD), so the graph reads the cache's whole region in place, the rows after the live ones
+ * masked out by zeros in the 2-D mask; of each present only the S new rows are kept, so the rest of the runtime
+ * sees the tree contract's output. A 2-D mask is causal, so only a
  * causal mask (plain decoding, or one chain of drafts) can be run; anything else is refused.
  */
 final class OptimumGraph {
@@ -51,22 +52,27 @@ final class OptimumGraph {
         int d = info.headDim();
         // the merged decoder's no-cache branch (first call) ignores the past, as optimum feeds it: one dummy row
         boolean dummyPast = cacheBranch && p == 0;
-        long[] ones = new long[p + s];
-        Arrays.fill(ones, 1L);
+        // the past is the cache's whole BHSD region, read in place: its rows after the live ones are masked out
+        int rows = dummyPast ? 0 : cache.pastRows();
+        long[] attend = new long[rows + s];
+        Arrays.fill(attend, 0, p, 1L);
+        Arrays.fill(attend, rows, rows + s, 1L);
         Map<String, OnnxTensor> inputs = new HashMap<>();
+        OnnxTensor[] past = null;
         try {
             inputs.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(toLongs(tokens)), new long[] {1, s}));
-            inputs.put("attention_mask", OnnxTensor.createTensor(env, LongBuffer.wrap(ones), new long[] {1, p + s}));
+            inputs.put("attention_mask", OnnxTensor.createTensor(env, LongBuffer.wrap(attend), new long[] {1, rows + s}));
             if (positionIds) {
                 inputs.put("position_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(toLongs(positions)), new long[] {1, s}));
             }
             if (cacheBranch) {
                 inputs.put("use_cache_branch", OnnxTensor.createTensor(env, new boolean[] {p > 0}));
             }
+            past = dummyPast ? null : cache.pastTensors(env);
             for (int i = 0; i < names.past().length; i++) {
                 inputs.put(names.past()[i], dummyPast
                         ? OnnxTensor.createTensor(env, FloatBuffer.wrap(new float[kvh * d]), new long[] {1, kvh, 1, d})
-                        : OnnxTensor.createTensor(env, FloatBuffer.wrap(cache.headMajor(i)), new long[] {1, kvh, p, d}));
+                        : past[i]);
             }
             long t0 = System.nanoTime();
             try (OrtSession.Result r = session.run(inputs)) {
@@ -74,8 +80,8 @@ final class OptimumGraph {
                 float[] logits = floats(r, "logits", s * info.vocab());
                 FloatBuffer[] present = new FloatBuffer[names.present().length];
                 for (int i = 0; i < present.length; i++) {
-                    float[] full = floats(r, names.present()[i], kvh * (p + s) * d);
-                    present[i] = newRowsSequenceMajor(full, kvh, p, s, d);
+                    float[] full = floats(r, names.present()[i], kvh * (rows + s) * d);
+                    present[i] = newRowsSequenceMajor(full, kvh, rows, s, d);
                 }
                 // no hidden states in this contract: zeros, which only drafter models would read (and they are refused)
                 return new TargetOutput(s, info.vocab(), info.dim(), logits, new float[s * info.dim()], present, runNanos);
@@ -83,7 +89,7 @@ final class OptimumGraph {
         } catch (OrtException e) {
             throw new IllegalStateException("target forward failed (S=" + s + ", past=" + p + "): " + e.getMessage(), e);
         } finally {
-            inputs.values().forEach(OnnxTensor::close);
+            inputs.values().forEach(OnnxTensor::close); // the past tensors among them
         }
     }
 

@@ -60,9 +60,9 @@ public final class TargetModel implements AutoCloseable {
         return KvCache.standalone(layout(), info.layers(), info.kvHeads(), info.headDim(), capacity);
     }
 
-    /** The Optimum contract's caches stay BSHD: {@link OptimumGraph} copies them head-major per call. */
+    /** The Optimum contract's caches are head-major, as its graph takes them ({@link OptimumGraph}). */
     private KvLayout layout() {
-        return optimum == null ? info.kvLayout() : KvLayout.BSHD;
+        return optimum == null ? info.kvLayout() : KvLayout.BHSD;
     }
 
     /** Runs the model on {@code tokens} after the cache's rows, keeping every row's logits; does not modify the cache. */
