@@ -81,6 +81,9 @@ class RaggedGraphTest {
         int[] prompt = models.tokenizer.encode("import sys\n\ndef main(argv):\n    return len(argv)\n");
         int n = prompt.length;
         TargetOutput all = models.target.forward(prompt, range(0, n), Masks.causal(n, 0), models.target.newCache(64));
+        int[] other = models.tokenizer.encode("class Queue:\n    def __init__(self):\n        self.items = []\n");
+        models.target.forward(other, range(0, other.length), Masks.causal(other.length, 0), models.target.newCache(64));
+        // the output buffers now hold another prompt's rows: reading the kept logits from the wrong row shows
         TargetOutput last = models.target.forward(prompt, range(0, n), Masks.causal(n, 0), models.target.newCache(64), 2);
         for (int row = n - 2; row < n; row++) {
             for (int v = 0; v < all.vocab(); v++) {

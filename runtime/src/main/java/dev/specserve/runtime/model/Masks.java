@@ -36,4 +36,16 @@ public final class Masks {
         }
         return out;
     }
+
+    /** Whether the additive mask [S][P+S] shows every one of the P past rows to every new row. */
+    static boolean seesWholePast(float[] mask, int newTokens, int past) {
+        for (int j = 0; j < newTokens; j++) {
+            for (int c = 0; c < past; c++) {
+                if (mask[j * (past + newTokens) + c] != 0f) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
 }

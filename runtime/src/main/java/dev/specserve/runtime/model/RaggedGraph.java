@@ -72,7 +72,7 @@ final class RaggedGraph {
 
     /** Whether one sequence's forward of {@code s} rows with this mask runs here: its cache has room, its past is whole. */
     static boolean takes(float[] mask, int s, KvCache cache) {
-        return cache.length() + s <= cache.capacity() && seesWholePast(mask, s, cache.length());
+        return cache.length() + s <= cache.capacity() && Masks.seesWholePast(mask, s, cache.length());
     }
 
     /**
@@ -90,20 +90,8 @@ final class RaggedGraph {
         for (int e = 0; e < entries.size(); e++) {
             TargetModel.BatchEntry entry = entries.get(e);
             if (pool.cacheAt(e).length() + entry.tokens().length > pool.capacity()
-                    || !seesWholePast(entry.mask(), entry.tokens().length, pool.cacheAt(e).length())) {
+                    || !Masks.seesWholePast(entry.mask(), entry.tokens().length, pool.cacheAt(e).length())) {
                 return false;
-            }
-        }
-        return true;
-    }
-
-    /** Whether the additive mask [S][P+S] shows every one of the P past rows to every new row, as this graph does. */
-    private static boolean seesWholePast(float[] mask, int s, int p) {
-        for (int j = 0; j < s; j++) {
-            for (int c = 0; c < p; c++) {
-                if (mask[j * (p + s) + c] != 0f) {
-                    return false;
-                }
             }
         }
         return true;
