@@ -56,6 +56,8 @@ public final class MetricsRecorder implements EngineListener {
             "verify_cost_intercept_ms", "Goodput planner's verify cost model: fixed ms per verification",
             "verify_cost_per_token_ms", "Goodput planner's verify cost model: ms per verified token",
             "verify_cost_per_kv_kilorow_ms", "Goodput planner's verify cost model: ms per 1024 KV rows read",
+            "verify_cost_predicted_over_actual", "Goodput planner's verify cost model: predicted ms over measured ms "
+                    + "for the verifications so far (1 when calibrated)",
             "draft_cost_intercept_ms", "Goodput planner's drafter cost model: fixed ms per drafter call",
             "draft_cost_per_row_ms", "Goodput planner's drafter cost model: ms per row fed",
             "plain_step_ratio", "Share of planned rounds the goodput planner decoded plainly (no draft)",

@@ -251,6 +251,7 @@ class HttpApiTest {
                 "specserve_planner_verify_cost_intercept_ms ",
                 "specserve_planner_verify_cost_per_token_ms ",
                 "specserve_planner_verify_cost_per_kv_kilorow_ms ",
+                "specserve_planner_verify_cost_predicted_over_actual ",
                 "specserve_planner_draft_cost_intercept_ms ",
                 "specserve_planner_draft_cost_per_row_ms ",
                 "specserve_planner_plain_step_ratio ",

@@ -72,8 +72,10 @@ public final class GoodputPlanner {
      * Drafts this round's trees, one per sequence, planned for the batch as a whole. Fixed-budget sequences
      * draft as asked, together (one batched model call per drafting step); adaptive ones first get the free
      * lookup tree, then the model forwards worth buying, again in one batched proposal.
+     *
+     * @param kv the KV rows the verification will read, as the target runs this batch (it prices every plan)
      */
-    public synchronized DraftTree[] draft(List<? extends PlannedSequence> batch, int batchColumns) {
+    public synchronized DraftTree[] draft(List<? extends PlannedSequence> batch, KvReads kv) {
         int b = batch.size();
         DraftTree[] trees = new DraftTree[b];
         List<Integer> fixed = new ArrayList<>();
@@ -96,8 +98,8 @@ public final class GoodputPlanner {
         for (int i = 0; i < b; i++) {
             values[i] = sortedValues(batch.get(i), trees[i]);
         }
-        draftMs = buyModelForwards(batch, trees, values, batchColumns, draftMs);
-        Choice best = choose(batch, trees, values, batchColumns, draftMs);
+        draftMs = buyModelForwards(batch, trees, values, kv, draftMs);
+        Choice best = choose(batch, trees, values, kv, draftMs);
         plannedRounds++;
         for (int i = 0; i < b; i++) {
             PlannedSequence s = batch.get(i);
@@ -140,7 +142,7 @@ public final class GoodputPlanner {
      * that pays once a second sequence shares it.
      */
     private double buyModelForwards(List<? extends PlannedSequence> batch, DraftTree[] trees, double[][] values,
-                                    int batchColumns, double draftMs) {
+                                    KvReads kv, double draftMs) {
         int b = batch.size();
         List<Integer> candidates = new ArrayList<>();
         double[][] merged = new double[b][];
@@ -157,7 +159,7 @@ public final class GoodputPlanner {
         }
         candidates.sort((x, y) -> Double.compare(gains[y], gains[x]));
         double[][] trial = values.clone();
-        double best = choose(batch, trees, values, batchColumns, draftMs).goodput;
+        double best = choose(batch, trees, values, kv, draftMs).goodput;
         int bestK = 0;
         int bestRows = 0;
         int rows = 0;
@@ -165,7 +167,7 @@ public final class GoodputPlanner {
             int i = candidates.get(k - 1);
             rows += seqRows(batch.get(i));
             trial[i] = merged[i];
-            double g = choose(batch, trees, trial, batchColumns, draftMs + draftCost.predict(1, rows)).goodput;
+            double g = choose(batch, trees, trial, kv, draftMs + draftCost.predict(1, rows)).goodput;
             if (g > best) {
                 best = g;
                 bestK = k;
@@ -245,7 +247,7 @@ public final class GoodputPlanner {
      * is padded to its longest tree, so every sequence takes up to the same L nodes.
      */
     private Choice choose(List<? extends PlannedSequence> batch, DraftTree[] trees, double[][] values,
-                          int batchColumns, double draftMs) {
+                          KvReads kv, double draftMs) {
         int b = batch.size();
         int fixedMax = 0;
         double fixedTokens = 0;
@@ -270,7 +272,7 @@ public final class GoodputPlanner {
                     widest = Math.max(widest, takes[i]);
                 }
             }
-            double ms = draftMs + verifyCost.predict(batch, widest, batchColumns);
+            double ms = draftMs + verifyCost.predict(batch, widest, kv);
             double g = tokens / Math.max(ms, 1e-3);
             if (best == null || g > best.goodput) {
                 best = new Choice(g, l, takes.clone());
@@ -291,12 +293,12 @@ public final class GoodputPlanner {
 
     /** A measured verification (forward plus acceptance) of {@code trees} for {@code batch}. */
     public synchronized void observeVerify(List<? extends PlannedSequence> batch, DraftTree[] trees,
-                                           int batchColumns, long nanos) {
+                                           KvReads kv, long nanos) {
         int widest = 0;
         for (DraftTree t : trees) {
             widest = Math.max(widest, t.size());
         }
-        verifyCost.observe(batch, widest, batchColumns, nanos / 1e6);
+        verifyCost.observe(batch, widest, kv, nanos / 1e6);
         published = snapshot();
     }
 
@@ -356,6 +358,7 @@ public final class GoodputPlanner {
         m.put("verify_cost_per_kv_kilorow_ms", v[2]);
         m.put("draft_cost_intercept_ms", d[0]);
         m.put("draft_cost_per_row_ms", d[1]);
+        m.put("verify_cost_predicted_over_actual", verifyCost.predictedOverActual());
         m.put("cost_outliers_left_out", (double) (verifyCost.outliers() + draftCost.outliers()));
         m.put("plain_step_ratio", plannedRounds == 0 ? 0 : (double) plainSteps / plannedRounds);
         m.put("model_call_ratio", plannedRounds == 0 ? 0 : (double) modelCalls / plannedRounds);

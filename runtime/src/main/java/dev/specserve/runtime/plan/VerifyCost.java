@@ -14,34 +14,21 @@ final class VerifyCost {
     private double predictedMs;
     private double actualMs;
 
-    /**
-     * Features of a verification padded to {@code widest} nodes per sequence: a fixed cost, tokens computed,
-     * and KV rows read ({@code columns} per sequence: its past, or when batched the pool's stride, the longest
-     * past rounded up to a bucket, which every sequence of the batch attends over).
-     */
-    static double[] features(int batch, int widest, int columns) {
-        double rows = widest + 1;
-        return new double[] {1, batch * rows, batch * (double) columns / 1024.0};
+    /** Features of a verification padded to {@code widest} nodes per sequence: a fixed cost, tokens computed, KV rows read. */
+    static double[] features(int batch, int widest, long kvRows) {
+        return new double[] {1, batch * (widest + 1.0), kvRows / 1024.0};
     }
 
-    /** Features of {@code batch} verified padded to {@code widest} nodes ({@code batchColumns} < 0: unbatched). */
-    static double[] features(List<? extends PlannedSequence> batch, int widest, int batchColumns) {
-        if (batch.size() == 1 || batchColumns < 0) {
-            int past = 0;
-            for (PlannedSequence s : batch) {
-                past = Math.max(past, s.pastLength());
-            }
-            return features(batch.size(), widest, past);
-        }
-        return features(batch.size(), widest, batchColumns);
+    static double[] features(List<? extends PlannedSequence> batch, int widest, KvReads kv) {
+        return features(batch.size(), widest, kv.rows(batch, widest));
     }
 
-    double predict(List<? extends PlannedSequence> batch, int widest, int batchColumns) {
-        return model.predict(features(batch, widest, batchColumns));
+    double predict(List<? extends PlannedSequence> batch, int widest, KvReads kv) {
+        return model.predict(features(batch, widest, kv));
     }
 
-    void observe(List<? extends PlannedSequence> batch, int widest, int batchColumns, double ms) {
-        double[] x = features(batch, widest, batchColumns);
+    void observe(List<? extends PlannedSequence> batch, int widest, KvReads kv, double ms) {
+        double[] x = features(batch, widest, kv);
         predictedMs += model.predict(x);
         actualMs += ms;
         model.observe(ms, x);
@@ -53,7 +40,7 @@ final class VerifyCost {
         // whatever the model has learned, and an engine's warm-up can teach it nonsense
         LinearCostModel fit = new LinearCostModel("profile", PRIOR, profile.size(), profile.size(), 1e-3);
         for (double[] p : profile) {
-            fit.observe(p[2], features(1, (int) p[0], (int) p[1]));
+            fit.observe(p[2], features(1, (int) p[0], (long) p[1]));
         }
         model.resetPrior(fit.coefficients());
     }
@@ -69,6 +56,11 @@ final class VerifyCost {
     @Override
     public String toString() {
         return model.toString();
+    }
+
+    /** What the model predicted for the forwards measured so far ÷ what they took (1: calibrated; 0 before any). */
+    double predictedOverActual() {
+        return actualMs == 0 ? 0 : predictedMs / actualMs;
     }
 
     String predictedAgainstActual() {

@@ -4,6 +4,7 @@ import dev.specserve.runtime.kv.KvPool;
 import dev.specserve.runtime.model.TargetModel;
 import dev.specserve.runtime.model.TargetOutput;
 import dev.specserve.runtime.plan.GoodputPlanner;
+import dev.specserve.runtime.plan.KvReads;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -39,9 +40,8 @@ public final class RoundRunner {
      */
     public RoundResult[] run(List<Sequence> batch, KvPool pool) {
         ensureCalibrated();
-        boolean batched = batch.size() > 1;
-        int columns = batched ? pool.fit() : -1; // past rows every sequence of the batched forward attends over
-        DraftTree[] trees = planner.draft(batch, columns);
+        KvReads kv = kvReads(batch, pool);
+        DraftTree[] trees = planner.draft(batch, kv);
         long verifyStart = System.nanoTime();
         TargetOutput[] outputs = verify(batch, trees, pool);
         RoundResult[] results = new RoundResult[batch.size()];
@@ -53,7 +53,7 @@ public final class RoundRunner {
                 failure = failure == null ? e : failure;
             }
         }
-        planner.observeVerify(batch, trees, columns, System.nanoTime() - verifyStart);
+        planner.observeVerify(batch, trees, kv, System.nanoTime() - verifyStart);
         for (int i = 0; i < batch.size(); i++) {
             if (results[i] != null) {
                 planner.observe(batch.get(i), trees[i], results[i]);
@@ -63,6 +63,18 @@ public final class RoundRunner {
             throw new RoundFailedException(results, failure);
         }
         return results;
+    }
+
+    /**
+     * The KV rows this round's verification reads: one sequence its own past; a batch the pool's stride (the
+     * longest past, bucketed) per sequence, except plain steps on the ragged graph, which read each sequence's own.
+     */
+    private KvReads kvReads(List<Sequence> batch, KvPool pool) {
+        if (batch.size() == 1) {
+            return KvReads.OWN_PASTS;
+        }
+        int columns = pool.fit();
+        return target.ragged() ? KvReads.raggedPlainSteps(columns) : KvReads.padded(columns);
     }
 
     private TargetOutput[] verify(List<Sequence> batch, DraftTree[] trees, KvPool pool) {

@@ -95,7 +95,7 @@ class GoodputPlannerTest {
     }
 
     static int plannedSize(GoodputPlanner planner, Chain seq) {
-        return planner.draft(List.of(seq), -1)[0].size();
+        return planner.draft(List.of(seq), KvReads.OWN_PASTS)[0].size();
     }
 
     @Test
@@ -104,7 +104,7 @@ class GoodputPlannerTest {
         Chain seq = new Chain(false, new DraftBudget(16, 12));
         SplittableRandom rng = new SplittableRandom(1);
         for (int r = 0; r < 40; r++) {
-            DraftTree t = planner.draft(List.of(seq), -1)[0];
+            DraftTree t = planner.draft(List.of(seq), KvReads.OWN_PASTS)[0];
             planner.observe(seq, t, round(t, src -> 1.0, rng, 0));
         }
 
@@ -118,7 +118,7 @@ class GoodputPlannerTest {
         SplittableRandom rng = new SplittableRandom(2);
         int first = plannedSize(planner, seq);
         for (int r = 0; r < 60; r++) {
-            DraftTree t = planner.draft(List.of(seq), -1)[0];
+            DraftTree t = planner.draft(List.of(seq), KvReads.OWN_PASTS)[0];
             planner.observe(seq, t, round(t, src -> 0.0, rng, 0));
         }
 
@@ -144,7 +144,7 @@ class GoodputPlannerTest {
                 return super.propose(b);
             }
         };
-        Thread round = new Thread(() -> planner.draft(List.of(slow), -1));
+        Thread round = new Thread(() -> planner.draft(List.of(slow), KvReads.OWN_PASTS));
         round.start();
         drafting.await();
 
@@ -166,17 +166,17 @@ class GoodputPlannerTest {
         List<Chain> batch = List.of(seq);
         int cheap = 0;
         for (int r = 0; r < 200; r++) {
-            DraftTree t = planner.draft(batch, -1)[0];
+            DraftTree t = planner.draft(batch, KvReads.OWN_PASTS)[0];
             planner.observe(seq, t, round(t, src -> 0.7, rng, 0));
-            planner.observeVerify(batch, new DraftTree[] {t}, -1, (long) ((4.0 + 0.02 * (t.size() + 1)) * 1e6));
+            planner.observeVerify(batch, new DraftTree[] {t}, KvReads.OWN_PASTS, (long) ((4.0 + 0.02 * (t.size() + 1)) * 1e6));
             cheap = t.size();
         }
         // the machine gets slower per verified token (e.g. another tenant): each token now costs 2.5 ms
         int expensive = 0;
         for (int r = 0; r < 600; r++) {
-            DraftTree t = planner.draft(batch, -1)[0];
+            DraftTree t = planner.draft(batch, KvReads.OWN_PASTS)[0];
             planner.observe(seq, t, round(t, src -> 0.7, rng, 0));
-            planner.observeVerify(batch, new DraftTree[] {t}, -1, (long) ((4.0 + 2.5 * (t.size() + 1)) * 1e6));
+            planner.observeVerify(batch, new DraftTree[] {t}, KvReads.OWN_PASTS, (long) ((4.0 + 2.5 * (t.size() + 1)) * 1e6));
             expensive = t.size();
         }
 
@@ -193,14 +193,14 @@ class GoodputPlannerTest {
         SplittableRandom rng = new SplittableRandom(4);
         // the lookup never matches what the target says; the model always does
         for (int r = 0; r < 100; r++) {
-            DraftTree t = planner.draft(List.of(seq), -1)[0];
+            DraftTree t = planner.draft(List.of(seq), KvReads.OWN_PASTS)[0];
             planner.observe(seq, t, round(t, src -> (src & DraftTree.MODEL) != 0 ? 0.95 : 0.0, rng, 1));
         }
         int callsWhileGood = seq.modelCalls;
         // a drafter update makes the model useless: its evidence resets, and calls stop
         seq.modelCalls = 0;
         for (int r = 0; r < 100; r++) {
-            DraftTree t = planner.draft(List.of(seq), -1)[0];
+            DraftTree t = planner.draft(List.of(seq), KvReads.OWN_PASTS)[0];
             planner.observe(seq, t, round(t, src -> 0.0, rng, 2));
         }
 
@@ -234,7 +234,7 @@ class GoodputPlannerTest {
                 new SharedChain(proposals), new SharedChain(proposals));
         SplittableRandom rng = new SplittableRandom(6);
         for (int r = 0; r < 50; r++) {
-            DraftTree[] trees = planner.draft(batch, 128);
+            DraftTree[] trees = planner.draft(batch, KvReads.padded(128));
             for (int i = 0; i < batch.size(); i++) {
                 planner.observe(batch.get(i), trees[i], round(trees[i], src -> (src & DraftTree.MODEL) != 0 ? 0.95 : 0.0,
                         rng, 1));
@@ -262,7 +262,7 @@ class GoodputPlannerTest {
         }
         proposals.clear();
         for (int r = 0; r < 100; r++) {
-            DraftTree[] trees = planner.draft(batch, 128);
+            DraftTree[] trees = planner.draft(batch, KvReads.padded(128));
             for (int i = 0; i < batch.size(); i++) {
                 planner.observe(batch.get(i), trees[i], round(trees[i], src -> (src & DraftTree.MODEL) != 0 ? 0.95 : 0.0,
                         rng, 1));
@@ -329,7 +329,7 @@ class GoodputPlannerTest {
         SplittableRandom rng = new SplittableRandom(1);
 
         for (int r = 0; r < 40; r++) {
-            DraftTree t = planner.draft(List.of(seq), -1)[0];
+            DraftTree t = planner.draft(List.of(seq), KvReads.OWN_PASTS)[0];
             planner.observe(seq, t, round(t, src -> 1.0, rng, 0));
         }
         assertThat(seq.lookups).as("at most every fourth round once backed off").isBetween(10, 14);
@@ -337,7 +337,7 @@ class GoodputPlannerTest {
         seq.worthIt = true;
         int before = seq.lookups;
         for (int r = 0; r < 40; r++) {
-            DraftTree t = planner.draft(List.of(seq), -1)[0];
+            DraftTree t = planner.draft(List.of(seq), KvReads.OWN_PASTS)[0];
             planner.observe(seq, t, round(t, src -> 1.0, rng, 0));
         }
         assertThat(seq.lookups - before).as("every round again, after at most a few skipped").isGreaterThanOrEqualTo(37);

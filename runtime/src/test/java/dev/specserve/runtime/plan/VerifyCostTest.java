@@ -20,33 +20,57 @@ class VerifyCostTest {
         return p;
     }
 
-    static final PlannedSequence SEQUENCE = new PlannedSequence() {
-        public boolean adaptive() {
-            return true;
-        }
+    static final PlannedSequence SEQUENCE = withPast(100);
 
-        public boolean hasModel() {
-            return false;
-        }
+    static PlannedSequence withPast(int past) {
+        return new PlannedSequence() {
+            public boolean adaptive() {
+                return true;
+            }
 
-        public dev.specserve.runtime.spec.DraftBudget budget() {
-            return new dev.specserve.runtime.spec.DraftBudget(8, 4);
-        }
+            public boolean hasModel() {
+                return false;
+            }
 
-        public int pastLength() {
-            return 100;
-        }
+            public dev.specserve.runtime.spec.DraftBudget budget() {
+                return new dev.specserve.runtime.spec.DraftBudget(8, 4);
+            }
 
-        public dev.specserve.runtime.spec.DraftTree propose(dev.specserve.runtime.spec.DraftBudget budget) {
-            return new dev.specserve.runtime.spec.DraftTree();
-        }
-    };
+            public int pastLength() {
+                return past;
+            }
+
+            public dev.specserve.runtime.spec.DraftTree propose(dev.specserve.runtime.spec.DraftBudget budget) {
+                return new dev.specserve.runtime.spec.DraftTree();
+            }
+        };
+    }
+
+    @Test
+    void aBatchIsPricedByTheKvRowsItsForwardReads() {
+        List<PlannedSequence> batch = List.of(withPast(100), withPast(300), withPast(500));
+        VerifyCost cost = new VerifyCost();
+        cost.calibrate(profile());
+        int stride = 512; // the pool's stride: the longest past, bucketed
+
+        assertThat(KvReads.OWN_PASTS.rows(List.of(withPast(300)), 4)).as("one sequence: its own past").isEqualTo(300);
+        assertThat(KvReads.padded(stride).rows(batch, 0)).as("padded: every sequence over the stride").isEqualTo(1536);
+        assertThat(KvReads.raggedPlainSteps(stride).rows(batch, 0)).as("ragged plain steps: own rows").isEqualTo(900);
+        assertThat(KvReads.raggedPlainSteps(stride).rows(batch, 3)).as("ragged graph, trees: padded").isEqualTo(1536);
+
+        double padded = cost.predict(batch, 0, KvReads.padded(stride));
+        double ragged = cost.predict(batch, 0, KvReads.raggedPlainSteps(stride));
+        assertThat(padded - ragged).as("the 636 rows a ragged step does not read, at 2 ms per 1,024")
+                .isCloseTo(2.0 * 636 / 1024, within(0.05));
+        assertThat(cost.predict(batch, 3, KvReads.raggedPlainSteps(stride)))
+                .isEqualTo(cost.predict(batch, 3, KvReads.padded(stride)));
+    }
 
     @Test
     void aProfileAfterNonsenseObservationsFitsTheProfileAlone() {
         VerifyCost cost = new VerifyCost();
         for (int i = 0; i < 256; i++) { // whatever a warm-up taught it: here that every forward is free
-            cost.observe(java.util.Collections.nCopies(2 + i % 7, SEQUENCE), i % 32, 64 * (1 + i % 64), 0.001);
+            cost.observe(java.util.Collections.nCopies(2 + i % 7, SEQUENCE), i % 32, KvReads.padded(64 * (1 + i % 64)), 0.001);
         }
         assertThat(cost.coefficients()[0]).as("taught nonsense first").isLessThan(0.3);
         cost.calibrate(profile());
