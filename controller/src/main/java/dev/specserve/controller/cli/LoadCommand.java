@@ -37,6 +37,10 @@ final class LoadCommand implements Callable<Integer> {
     @Option(names = "--url", defaultValue = "http://127.0.0.1:8000", description = "Server root (default: ${DEFAULT-VALUE}).")
     String url;
 
+    @Option(names = "--api-key", defaultValue = "${env:SPECSERVE_API_KEY}",
+            description = "Bearer key for a server started with api_key (default: the SPECSERVE_API_KEY environment variable).")
+    String apiKey;
+
     @Option(names = "--prompts", paramLabel = "FILE.jsonl",
             description = "One {\"prompt\": ...} per line, used in turn (default: bench/prompts/python-heldout.jsonl).")
     Path prompts;
@@ -95,8 +99,9 @@ final class LoadCommand implements Callable<Integer> {
 
         HttpClient http = CompletionStreamClient.newHttpClient();
         Duration timeout = Duration.ofMillis(Math.round(timeoutSeconds * 1000));
-        CompletionStreamClient client = new CompletionStreamClient(http, url, maxTokens, temperature, strategy, timeout);
-        JsonNode model = describeModel(http);
+        CompletionStreamClient client = new CompletionStreamClient(http, url, maxTokens, temperature, strategy, timeout,
+                apiKey == null || apiKey.isBlank() ? null : apiKey);
+        JsonNode model = describeModel(http, client);
         System.err.printf("load: %s, %d requests per level at concurrency %s, %d max tokens, strategy %s, %d prompts from %s%n",
                 client.endpoint(), requests, concurrency, maxTokens,
                 strategy != null ? strategy : "default (" + model.path("default_strategy").asText("?") + ")",
@@ -145,10 +150,11 @@ final class LoadCommand implements Callable<Integer> {
     }
 
     /** The server's {@code GET /v1/models} entry (model id, default strategy), or an empty node if it does not answer. */
-    private JsonNode describeModel(HttpClient http) {
+    private JsonNode describeModel(HttpClient http, CompletionStreamClient client) {
         try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url.replaceAll("/+$", "") + "/v1/models"))
-                    .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = http.send(client.authorised(HttpRequest.newBuilder(
+                            URI.create(url.replaceAll("/+$", "") + "/v1/models"))).timeout(Duration.ofSeconds(5)).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() == 200) {
                 JsonNode m = JSON.readTree(r.body()).path("data").path(0);
                 if (m.isObject()) {

@@ -46,6 +46,13 @@ public enum ConfigKey {
             "Largest TCP-bridge frame (JSON bytes after the 4-byte length); a larger one closes that connection."),
     ADMIN_TOKEN("admin_token", Type.STRING, null,
             "Bearer token for /admin/* (unset: the admin routes answer 404)."),
+    API_KEY("api_key", Type.STRING, null,
+            "Comma-separated bearer keys for /v1/* (Authorization: Bearer <key>; several allow rotation), as vLLM's "
+                    + "--api-key (unset: /v1/* needs no key); /health, /ready and /metrics stay open."),
+    ALLOWED_HOSTS("allowed_hosts", Type.STRING, null,
+            "Comma-separated Host header names the HTTP API answers, any port, '*' for any (unset: the loopback names "
+                    + "localhost, 127.0.0.1 and ::1 when http_host is a loopback address, else any): a web page that "
+                    + "rebinds its own domain to this address gets 403 instead of the API."),
     MODEL_ROOTS("model_roots", Type.STRING, null,
             "Comma-separated directories admin 'load' may open drafter files from (unset: the models directory)."),
     CORS_ORIGINS("cors_origins", Type.STRING, null,

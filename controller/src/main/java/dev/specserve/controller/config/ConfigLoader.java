@@ -80,7 +80,8 @@ public final class ConfigLoader {
                         v.integer(ConfigKey.CLUSTER_BUS_PORT), v.string(ConfigKey.CLUSTER_MEMBERS),
                         v.bool(ConfigKey.CLUSTER_ADMIN)),
                 new ServerConfig.Security(v.list(ConfigKey.MODEL_ROOTS).stream().map(Path::of).toList(),
-                        v.list(ConfigKey.CORS_ORIGINS), v.integer(ConfigKey.BRIDGE_MAX_FRAME_BYTES)));
+                        v.list(ConfigKey.CORS_ORIGINS), v.integer(ConfigKey.BRIDGE_MAX_FRAME_BYTES),
+                        v.list(ConfigKey.API_KEY), v.list(ConfigKey.ALLOWED_HOSTS)));
     }
 
     private static void readFile(Path file, Map<ConfigKey, Source> chosen) {

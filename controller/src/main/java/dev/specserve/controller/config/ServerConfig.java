@@ -56,11 +56,24 @@ public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int
      * @param modelRoots  directories admin {@code load} may open drafter files from; empty means the models directory
      * @param corsOrigins  browser origins allowed by CORS; empty means no CORS headers at all
      * @param bridgeMaxFrameBytes  largest TCP-bridge frame accepted before the connection is closed
+     * @param apiKeys  bearer keys any one of which opens /v1/*; empty means /v1/* needs none
+     * @param allowedHosts  Host header names the HTTP API answers; empty means the default for {@code http_host}
      */
-    public record Security(java.util.List<Path> modelRoots, java.util.List<String> corsOrigins, int bridgeMaxFrameBytes) {
+    public record Security(java.util.List<Path> modelRoots, java.util.List<String> corsOrigins, int bridgeMaxFrameBytes,
+                           java.util.List<String> apiKeys, java.util.List<String> allowedHosts) {
         public Security {
             modelRoots = java.util.List.copyOf(modelRoots);
             corsOrigins = java.util.List.copyOf(corsOrigins);
+            apiKeys = java.util.List.copyOf(apiKeys);
+            allowedHosts = java.util.List.copyOf(allowedHosts);
+        }
+
+        /** These settings but the model roots (see {@link #effectiveModelRoots}), keys masked: for logs. */
+        @Override
+        public String toString() {
+            return "corsOrigins=" + corsOrigins + ", bridgeMaxFrameBytes="
+                    + bridgeMaxFrameBytes + ", apiKeys=" + (apiKeys.isEmpty() ? "unset" : apiKeys.size() + " x ***")
+                    + ", allowedHosts=" + (allowedHosts.isEmpty() ? "default" : allowedHosts);
         }
     }
 
@@ -105,7 +118,6 @@ public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int
                 + ", streamConsumerTimeoutMs=" + streamConsumerTimeoutMs + ", adminToken=" + (adminToken == null ? "unset" : "***")
                 + ", kafkaBootstrap=" + (kafkaBootstrap == null ? "unset" : kafkaBootstrap) + ", models="
                 + (models == null ? "demo" : models) + ", device=" + device + ", drafterPrecision=" + drafterPrecision + ", threads=" + threads + ", maxModelLen=" + (maxModelLen == 0 ? "model" : maxModelLen) + ", adaptation=" + adaptation
-                + ", cluster=" + cluster + ", modelRoots=" + effectiveModelRoots() + ", corsOrigins=" + security.corsOrigins() + ", bridgeMaxFrameBytes="
-                + security.bridgeMaxFrameBytes() + "]";
+                + ", cluster=" + cluster + ", modelRoots=" + effectiveModelRoots() + ", " + security + "]";
     }
 }

@@ -31,20 +31,28 @@ public final class CompletionStreamClient {
     private final double temperature;
     private final String strategy;
     private final Duration timeout;
+    private final String apiKey;
+
+    public CompletionStreamClient(HttpClient http, String baseUrl, int maxTokens, double temperature, String strategy,
+                                  Duration timeout) {
+        this(http, baseUrl, maxTokens, temperature, strategy, timeout, null);
+    }
 
     /**
      * @param baseUrl server root, e.g. {@code http://127.0.0.1:8000} (a trailing {@code /} is fine)
      * @param strategy the request's {@code strategy} field, or null for the server's default
      * @param timeout the whole request, from send to {@code [DONE]}
+     * @param apiKey sent as {@code Authorization: Bearer}, or null for none
      */
     public CompletionStreamClient(HttpClient http, String baseUrl, int maxTokens, double temperature, String strategy,
-                                  Duration timeout) {
+                                  Duration timeout, String apiKey) {
         this.http = http;
         this.endpoint = URI.create(baseUrl.replaceAll("/+$", "") + "/v1/completions");
         this.maxTokens = maxTokens;
         this.temperature = temperature;
         this.strategy = strategy;
         this.timeout = timeout;
+        this.apiKey = apiKey;
     }
 
     /** An HTTP/1.1 client (one connection per concurrent request, kept alive between requests). */
@@ -54,6 +62,11 @@ public final class CompletionStreamClient {
 
     public URI endpoint() {
         return endpoint;
+    }
+
+    /** {@code builder} with this client's API key, if it has one. */
+    public HttpRequest.Builder authorised(HttpRequest.Builder builder) {
+        return apiKey == null ? builder : builder.header("Authorization", "Bearer " + apiKey);
     }
 
     String body(String prompt) {
@@ -75,12 +88,12 @@ public final class CompletionStreamClient {
 
     /** Runs one request to completion, failure or timeout, on the calling thread. */
     public RequestResult complete(String prompt) {
-        HttpRequest request = HttpRequest.newBuilder(endpoint)
+        HttpRequest.Builder builder = HttpRequest.newBuilder(endpoint)
                 .header("Content-Type", "application/json")
                 .header("Accept", "text/event-stream")
                 .timeout(timeout)
-                .POST(HttpRequest.BodyPublishers.ofString(body(prompt), StandardCharsets.UTF_8))
-                .build();
+                .POST(HttpRequest.BodyPublishers.ofString(body(prompt), StandardCharsets.UTF_8));
+        HttpRequest request = authorised(builder).build();
         long start = System.nanoTime();
         SseSubscriber events = new SseSubscriber(start);
         CompletableFuture<HttpResponse<Void>> exchange = http.sendAsync(request, info -> {

@@ -41,7 +41,8 @@ import static dev.specserve.controller.server.HttpReplies.open;
  * </ul>
  * Errors are JSON {@code {"error":{"message","type","param","code"}}}: 400 invalid request (param names the
  * field; {@code body} for unparsable or over-large bodies), 404, 405, 415 (a JSON POST without
- * {@code Content-Type: application/json}), 429 queue full, 500 internal. CORS headers only for the origins in
+ * {@code Content-Type: application/json}), 429 queue full, 500 internal; 401 on {@code /v1/*} without a key
+ * when {@code api_key} is set, 403 for a Host outside {@code allowed_hosts}. CORS headers only for the origins in
  * {@code cors_origins} (see {@link HttpGuards}).
  */
 public final class HttpApiVerticle extends VerticleBase {
@@ -74,8 +75,14 @@ public final class HttpApiVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         Router router = Router.router(vertx);
-        if (!config.security().corsOrigins().isEmpty()) {
-            router.route().handler(HttpGuards.cors(config.security().corsOrigins()));
+        var security = config.security();
+        java.util.Set<String> hosts = HttpGuards.allowedHosts(security.allowedHosts(), config.httpHost());
+        router.route().handler(HttpGuards.hostCheck(hosts, refused("host")));
+        if (!security.corsOrigins().isEmpty()) {
+            router.route().handler(HttpGuards.cors(security.corsOrigins()));
+        }
+        if (!security.apiKeys().isEmpty()) {
+            router.route("/v1/*").handler(HttpGuards.apiKey(security.apiKeys(), refused("api_key")));
         }
         router.post("/v1/completions").handler(HttpGuards::requireJson);
         router.post("/v1/completions")
@@ -104,8 +111,18 @@ public final class HttpApiVerticle extends VerticleBase {
                 ctx.request().method() + " is not allowed on " + ctx.request().path(), "invalid_request_error", null)));
         server = vertx.createHttpServer(new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort())
                 .setCompressionSupported(false));
+        String access = (security.apiKeys().isEmpty() ? "no API key" : "API key required on /v1/*") + ", answering "
+                + (hosts.contains("*") ? "any Host" : "Host " + String.join(", ", new java.util.TreeSet<>(hosts)));
         return server.requestHandler(router).listen()
-                .onSuccess(s -> LOG.info("HTTP API listening on http://{}:{}", config.httpHost(), s.actualPort()));
+                .onSuccess(s -> LOG.info("HTTP API listening on http://{}:{} ({})", config.httpHost(), s.actualPort(), access));
+    }
+
+    /** Counts one request the guards refused, by reason ({@code specserve_http_refused_total}). */
+    private Runnable refused(String reason) {
+        var counter = io.micrometer.core.instrument.Counter.builder("specserve.http.refused")
+                .description("HTTP requests refused before routing: a Host not in allowed_hosts, or /v1/* without a valid API key")
+                .tag("reason", reason).register(registry);
+        return counter::increment;
     }
 
     @Override

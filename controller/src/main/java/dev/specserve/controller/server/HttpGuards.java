@@ -18,10 +18,104 @@ import java.util.Set;
  *       browser sends without asking the server first.</li>
  *   <li>CORS: no CORS headers at all unless {@code cors_origins} names origins; then exactly those get them
  *       (GET and POST, request headers Content-Type and Authorization, no credentials).</li>
+ *   <li>Host: only the names in {@code allowed_hosts} are answered, else 403, so a web page whose own domain was
+ *       rebound to this address (DNS rebinding) cannot use the API as same-origin. A loopback bind answers only
+ *       loopback names unless configured; any other bind answers any name unless configured.</li>
+ *   <li>API keys: with {@code api_key} set, {@code /v1/*} needs {@code Authorization: Bearer <one of them>}, else
+ *       401 ({@code invalid_api_key}); keys are compared in constant time.</li>
  * </ul>
+ * Both refusals are counted in {@code specserve_http_refused_total{reason="host"|"api_key"}}.
  */
 final class HttpGuards {
+    /** Host names a loopback bind answers by default. */
+    static final List<String> LOOPBACK_NAMES = List.of("localhost", "127.0.0.1", "::1");
+
     private HttpGuards() {}
+
+    /**
+     * The Host names to answer ({@code *}: any), from {@code allowed_hosts} or, unset, from the bind address:
+     * a loopback one gets the loopback names, any other any name.
+     */
+    static Set<String> allowedHosts(List<String> configured, String httpHost) {
+        if (!configured.isEmpty()) {
+            return configured.stream().map(HttpGuards::bare).collect(java.util.stream.Collectors.toUnmodifiableSet());
+        }
+        return isLoopback(httpHost) ? Set.copyOf(LOOPBACK_NAMES) : Set.of("*");
+    }
+
+    /** Whether a bind address is loopback: {@code localhost} or a loopback literal (names are not looked up). */
+    static boolean isLoopback(String host) {
+        String h = bare(host);
+        if (h.equals("localhost")) {
+            return true;
+        }
+        if (!h.matches("[0-9.]+") && !h.contains(":")) {
+            return false; // a name: which addresses it stands for is the resolver's business, not assumed here
+        }
+        try { // a literal is parsed, not looked up
+            return java.net.InetAddress.getByName(h).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
+    }
+
+    /** A host name lower-cased, without IPv6 brackets. */
+    private static String bare(String host) {
+        String h = host.strip().toLowerCase(Locale.ROOT);
+        return h.startsWith("[") && h.endsWith("]") ? h.substring(1, h.length() - 1) : h;
+    }
+
+    /** Route handler: passes requests whose Host is allowed (or absent, as HTTP/1.0 allows) on, answers 403 else. */
+    static io.vertx.core.Handler<RoutingContext> hostCheck(Set<String> allowed, Runnable refused) {
+        if (allowed.contains("*")) {
+            return RoutingContext::next;
+        }
+        return ctx -> {
+            var authority = ctx.request().authority();
+            if (authority == null || allowed.contains(bare(authority.host()))) {
+                ctx.next();
+                return;
+            }
+            refused.run();
+            refuse(ctx, new ApiError(403, "Host '" + authority.host() + "' is not served here (allowed_hosts: "
+                    + String.join(", ", new java.util.TreeSet<>(allowed)) + ")", "permission_error", null), null);
+        };
+    }
+
+    /** Route handler for {@code /v1/*}: passes requests bearing one of {@code keys} on, answers 401 else. */
+    static io.vertx.core.Handler<RoutingContext> apiKey(List<String> keys, Runnable refused) {
+        List<byte[]> expected = keys.stream().map(k -> k.getBytes(java.nio.charset.StandardCharsets.UTF_8)).toList();
+        return ctx -> {
+            String presented = AdminGate.bearerToken(ctx.request().getHeader(HttpHeaders.AUTHORIZATION));
+            if (presented != null) {
+                byte[] p = presented.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                boolean ok = false;
+                for (byte[] k : expected) {
+                    ok |= java.security.MessageDigest.isEqual(p, k); // no early exit: each key takes its time
+                }
+                if (ok) {
+                    ctx.next();
+                    return;
+                }
+            }
+            refused.run();
+            refuse(ctx, new ApiError(401, presented == null
+                    ? "this server needs an API key: send Authorization: Bearer <key>"
+                    : "incorrect API key provided", ApiError.INVALID_REQUEST, null), "invalid_api_key");
+        };
+    }
+
+    private static void refuse(RoutingContext ctx, ApiError e, String code) {
+        var body = e.toBody();
+        if (code != null) {
+            body.getJsonObject("error").put("code", code);
+        }
+        var resp = ctx.response().setStatusCode(e.status()).putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
+        if (e.status() == 401) {
+            resp.putHeader("WWW-Authenticate", "Bearer");
+        }
+        resp.end(body.encode());
+    }
 
     /** Route handler: passes JSON requests on, answers 415 to anything else. */
     static void requireJson(RoutingContext ctx) {
