@@ -11,7 +11,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * One sequence being decoded: its target cache, drafter session, output and statistics.
@@ -28,7 +27,7 @@ public final class Sequence implements PlannedSequence, AutoCloseable {
     private final Drafter drafter;
     private final KvCache cache;
     private final OutputTracker out;
-    private final SplittableRandom rng;
+    private final SamplingNoise noise;
     private final LogitsProcessor processor;
     private final List<TokenLogprob> logprobs;
     private final long startNanos = System.nanoTime();
@@ -58,7 +57,7 @@ public final class Sequence implements PlannedSequence, AutoCloseable {
         this.req = req;
         this.drafter = drafter;
         this.cache = cache;
-        this.rng = new SplittableRandom(req.sampling().seed());
+        this.noise = new SamplingNoise(req.sampling().seed());
         this.processor = new LogitsProcessor(req.sampling(), target.info().vocab());
         this.logprobs = req.sampling().wantsLogprobs() ? new ArrayList<>() : null;
         this.out = new OutputTracker(tokenizer, req.maxTokens(), req.stop());
@@ -96,7 +95,7 @@ public final class Sequence implements PlannedSequence, AutoCloseable {
         System.arraycopy(forward.hidden(), 0, promptHidden, prefilled * dim, n * dim);
         prefilled += n;
         if (prefilled == prompt.length) {
-            int first = TreeVerifier.selectToken(forward, n - 1, processor, rng);
+            int first = TreeVerifier.selectToken(forward, n - 1, processor, noise, prefilled);
             lastEmitted = out.addAll(new int[] {first});
             recordEmitted(forward, new int[] {n - 1}, lastEmitted);
             drafts = drafter.newSession();
@@ -222,7 +221,7 @@ public final class Sequence implements PlannedSequence, AutoCloseable {
 
     /** Accepts against the target's verification of {@code tree}, compacts the caches and emits tokens. */
     public RoundResult accept(DraftTree tree, TargetOutput verified, long verifyStart) {
-        Acceptance acceptance = TreeVerifier.verify(tree, verified, processor, rng);
+        Acceptance acceptance = TreeVerifier.verify(tree, verified, processor, noise, rootPosition() + 1);
         cache.append(verified.present(), acceptance.keptRows());
         int[] committed = acceptance.newTokens(tree);
         drafts.commit(committed, verified.hiddenRows(acceptance.keptRows()));

@@ -9,7 +9,6 @@ import dev.specserve.runtime.plan.GoodputPlanner;
 import dev.specserve.runtime.plan.PlannedSequence;
 import dev.specserve.runtime.tokenizer.TextTokenizer;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.function.BooleanSupplier;
 
 /**

@@ -1,7 +1,6 @@
 package dev.specserve.runtime.spec;
 
 import java.util.Arrays;
-import java.util.SplittableRandom;
 
 /** The target's sampling distribution for one row of logits, after logit processing, temperature and top-p. */
 final class TokenDistribution {
@@ -64,21 +63,8 @@ final class TokenDistribution {
         return p[token];
     }
 
-    /** Residual after rejecting {@code token}: its mass is removed and the rest renormalised. */
-    void reject(int token) {
-        double removed = p[token];
-        p[token] = 0;
-        double rest = 1 - removed;
-        if (rest <= 1e-12) {
-            return;
-        }
-        for (int i = 0; i < p.length; i++) {
-            p[i] /= rest;
-        }
-    }
-
-    int sample(SplittableRandom rng) {
-        double u = rng.nextDouble();
+    /** The token where the cumulative distribution, in vocabulary order, first exceeds {@code u} (uniform in [0, 1)). */
+    int sample(double u) {
         double cum = 0;
         int last = 0;
         for (int i = 0; i < p.length; i++) {

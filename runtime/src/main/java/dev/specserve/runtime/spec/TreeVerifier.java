@@ -1,12 +1,12 @@
 package dev.specserve.runtime.spec;
 
 import dev.specserve.runtime.model.TargetOutput;
-import java.util.SplittableRandom;
-
 /**
- * Walks a verified tree. Greedy: follow the child whose token is the target's argmax. Sampling: recursive
- * rejection over siblings (SpecInfer/EAGLE) with deterministic drafts (q = 1 for the proposed child), which
- * keeps the output distribution exactly the target's.
+ * Walks a verified tree. Greedy: follow the child whose token is the target's argmax. Sampling: the same walk
+ * with the target's token drawn at each node from its distribution with the position's uniform
+ * ({@link SamplingNoise}), so the output distribution is exactly the target's and, for a seed, exactly what plain
+ * decoding samples; with deterministic drafts this accepts each child with its probability, as recursive
+ * rejection over the siblings (SpecInfer/EAGLE) does.
  *
  * <p>Both use the target's PROCESSED distribution (logit_bias, presence and frequency penalties; see
  * {@link LogitsProcessor}): the row of a node is processed with the counts along that node's path, so the
@@ -16,11 +16,14 @@ import java.util.SplittableRandom;
 public final class TreeVerifier {
     private TreeVerifier() {}
 
-    public static Acceptance verify(DraftTree tree, TargetOutput out, SamplingParams params, SplittableRandom rng) {
-        return verify(tree, out, LogitsProcessor.fresh(params, out.vocab()), rng);
+    /** {@code position}: where the token the root's row chooses goes (the root's position + 1). */
+    public static Acceptance verify(DraftTree tree, TargetOutput out, SamplingParams params, SamplingNoise noise,
+                                    int position) {
+        return verify(tree, out, LogitsProcessor.fresh(params, out.vocab()), noise, position);
     }
 
-    public static Acceptance verify(DraftTree tree, TargetOutput out, LogitsProcessor processor, SplittableRandom rng) {
+    public static Acceptance verify(DraftTree tree, TargetOutput out, LogitsProcessor processor, SamplingNoise noise,
+                                    int position) {
         int[] targetTokens = new int[tree.size() + 1];
         for (int r = 0; r < targetTokens.length; r++) {
             targetTokens[r] = out.argmax(r);
@@ -30,7 +33,7 @@ public final class TreeVerifier {
             return params.processesLogits() ? greedyProcessed(tree, out, processor, targetTokens)
                     : greedy(tree, targetTokens);
         }
-        return sample(tree, out, processor, rng, targetTokens);
+        return sample(tree, out, processor, noise, position, targetTokens);
     }
 
     static Acceptance greedy(DraftTree tree, int[] targetTokens) {
@@ -78,45 +81,49 @@ public final class TreeVerifier {
         }
     }
 
-    static Acceptance sample(DraftTree tree, TargetOutput out, LogitsProcessor processor, SplittableRandom rng,
-                             int[] targetTokens) {
+    static Acceptance sample(DraftTree tree, TargetOutput out, LogitsProcessor processor, SamplingNoise noise,
+                             int position, int[] targetTokens) {
         SamplingParams params = processor.params();
         int[] path = new int[tree.maxDepth()];
         int[] pathTokens = new int[tree.maxDepth()];
         int accepted = 0;
         int node = DraftTree.ROOT;
-        outer:
         while (true) {
             TokenDistribution p = TokenDistribution.of(processor.process(out, node + 1, pathTokens, accepted), params);
+            int want = p.sample(noise.at(position + accepted));
+            int next = -1;
             for (int c : tree.children(node)) {
-                int x = tree.token(c);
-                if (rng.nextDouble() < p.probability(x)) {
-                    pathTokens[accepted] = x;
-                    path[accepted++] = c;
-                    node = c;
-                    continue outer;
+                if (tree.token(c) == want) {
+                    next = c;
+                    break;
                 }
-                p.reject(x);
             }
-            return new Acceptance(java.util.Arrays.copyOf(path, accepted), p.sample(rng), targetTokens);
+            if (next < 0) {
+                return new Acceptance(java.util.Arrays.copyOf(path, accepted), want, targetTokens);
+            }
+            pathTokens[accepted] = want;
+            path[accepted++] = next;
+            node = next;
         }
     }
 
-    /** First token after prefill: argmax, or a sample from the target's distribution. */
-    public static int selectToken(TargetOutput out, int row, SamplingParams params, SplittableRandom rng) {
-        return selectToken(out, row, LogitsProcessor.fresh(params, out.vocab()), rng);
+    /** First token after prefill, for {@code position}: argmax, or a sample from the target's distribution. */
+    public static int selectToken(TargetOutput out, int row, SamplingParams params, SamplingNoise noise, int position) {
+        return selectToken(out, row, LogitsProcessor.fresh(params, out.vocab()), noise, position);
     }
 
-    /** A token from {@code row} processed with the processor's counts (no draft path). */
-    public static int selectToken(TargetOutput out, int row, LogitsProcessor processor, SplittableRandom rng) {
+    /** A token from {@code row} processed with the processor's counts (no draft path), for {@code position}. */
+    public static int selectToken(TargetOutput out, int row, LogitsProcessor processor, SamplingNoise noise,
+                                  int position) {
         SamplingParams params = processor.params();
         if (!params.processesLogits()) {
             if (params.greedy()) {
                 return out.argmax(row);
             }
-            return TokenDistribution.of(out.logits(), out.logitsOffset(row), out.vocab(), params).sample(rng);
+            return TokenDistribution.of(out.logits(), out.logitsOffset(row), out.vocab(), params)
+                    .sample(noise.at(position));
         }
         double[] l = processor.process(out, row, new int[0], 0);
-        return params.greedy() ? LogitsProcessor.argmax(l) : TokenDistribution.of(l, params).sample(rng);
+        return params.greedy() ? LogitsProcessor.argmax(l) : TokenDistribution.of(l, params).sample(noise.at(position));
     }
 }

@@ -43,7 +43,7 @@ class TreeVerifierTest {
             {9f, 0f, 0f, 0f, 0f},
         };
         DraftTree t = tree();
-        Acceptance a = TreeVerifier.verify(t, output(rows), SamplingParams.GREEDY, new SplittableRandom(1));
+        Acceptance a = TreeVerifier.verify(t, output(rows), SamplingParams.GREEDY, new SamplingNoise(1), 1);
 
         assertThat(a.newTokens(t)).containsExactly(1, 3, 4);
         assertThat(a.keptRows()).containsExactly(0, 1, 2);
@@ -56,7 +56,7 @@ class TreeVerifierTest {
             {0f, 0f, 0f, 9f, 0f}, {0f, 0f, 0f, 0f, 9f}, {9f, 0f, 0f, 0f, 0f},
         };
         DraftTree t = tree();
-        Acceptance a = TreeVerifier.verify(t, output(rows), SamplingParams.GREEDY, new SplittableRandom(1));
+        Acceptance a = TreeVerifier.verify(t, output(rows), SamplingParams.GREEDY, new SamplingNoise(1), 1);
 
         assertThat(a.newTokens(t)).containsExactly(4);
         assertThat(a.acceptedNodes()).isEmpty();
@@ -72,7 +72,7 @@ class TreeVerifierTest {
         long[] first = new long[VOCAB];
         long[] secondAfterOne = new long[VOCAB];
         for (int i = 0; i < n; i++) {
-            int[] tokens = TreeVerifier.verify(t, out, params, rng).newTokens(t);
+            int[] tokens = TreeVerifier.verify(t, out, params, new SamplingNoise(rng.nextLong()), 1).newTokens(t);
             first[tokens[0]]++;
             if (tokens[0] == 1) {
                 secondAfterOne[tokens[1]]++;
@@ -90,7 +90,7 @@ class TreeVerifierTest {
         SplittableRandom rng = new SplittableRandom(7);
         long[] first = new long[VOCAB];
         for (int i = 0; i < 20_000; i++) {
-            first[TreeVerifier.verify(t, out, params, rng).newTokens(t)[0]]++;
+            first[TreeVerifier.verify(t, out, params, new SamplingNoise(rng.nextLong()), 1).newTokens(t)[0]]++;
         }
         assertThat(first[0] + first[2] + first[3]).as("tokens outside the top-p nucleus").isZero();
     }
