@@ -17,8 +17,10 @@ import javax.net.ssl.SSLSession;
 /**
  * A bridge connection's socket as the TCP bridge sees it: reads pass through a frame-length check (4-byte
  * big-endian length, then that many bytes), so a frame announcing more than the limit, or a negative length,
- * closes the connection before any of it is buffered. A frame the bridge's own parser throws on (no type, an
- * unknown one) closes the connection too: that parser has then read the frame's length but not its body, so its
+ * closes the connection before any of it is buffered. A frame whose body is not a JSON object (not JSON, an
+ * array, empty, nested past the parser's limit) closes the connection before the bridge sees it: the bridge
+ * would log an error for it and answer nothing, so a client would wait forever and could fill the log. A frame
+ * the bridge's own parser throws on (no type, an unknown one) closes the connection too: that parser has then read the frame's length but not its body, so its
  * framing and this check's would drift apart and the next bytes would be read as a length of up to 2 GiB, which
  * it buffers. Everything else is delegated. Also carries the random id {@link StreamOwnership} knows the
  * connection by.
@@ -35,6 +37,7 @@ final class FrameLimitingSocket implements NetSocket {
     private int headerBytes;
     private int header;
     private long bodyLeft;
+    private Buffer body; // the current frame's body so far
 
     FrameLimitingSocket(NetSocket delegate, String connectionId, int maxFrameBytes,
                         BiConsumer<FrameLimitingSocket, Long> onOversized,
@@ -74,15 +77,22 @@ final class FrameLimitingSocket implements NetSocket {
         return this;
     }
 
-    /** Follows frame boundaries through {@code buffer}; false (and the connection closing) on an oversized frame. */
+    /**
+     * Follows frame boundaries through {@code buffer}; false (and the connection closing) on an oversized frame
+     * or one that completes here without a JSON object for a body.
+     */
     private boolean check(Buffer buffer) {
         int n = buffer.length();
         int i = 0;
         while (i < n) {
             if (bodyLeft > 0) {
                 int take = (int) Math.min(bodyLeft, n - i);
+                body.appendBuffer(buffer, i, take);
                 bodyLeft -= take;
                 i += take;
+                if (bodyLeft == 0 && !bodyIsJsonObject()) {
+                    return false;
+                }
                 continue;
             }
             header = (header << 8) | (buffer.getByte(i) & 0xff);
@@ -97,9 +107,33 @@ final class FrameLimitingSocket implements NetSocket {
                     return false;
                 }
                 bodyLeft = length;
+                body = Buffer.buffer((int) length);
+                if (length == 0 && !bodyIsJsonObject()) {
+                    return false;
+                }
             }
         }
         return true;
+    }
+
+    /** Whether the completed frame's body is a JSON object; if not, counts it and closes the connection. */
+    private boolean bodyIsJsonObject() {
+        String problem;
+        try {
+            Object value = body.length() == 0 ? null : io.vertx.core.json.Json.decodeValue(body);
+            problem = value instanceof JsonObject ? null
+                    : "frame body is " + (value == null ? "empty" : "JSON but not an object") + ", not a JSON object";
+        } catch (io.vertx.core.json.DecodeException e) {
+            problem = "frame body is not JSON";
+        }
+        body = null;
+        if (problem == null) {
+            return true;
+        }
+        refused = true;
+        onInvalid.accept(this, new IllegalArgumentException(problem));
+        closeWith("invalid_frame");
+        return false;
     }
 
     private void refuse(long length) {

@@ -244,6 +244,45 @@ class BridgeSecurityTest {
         }
     }
 
+    @org.junit.jupiter.params.ParameterizedTest(name = "body [{0}]")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"{not json", "[1,2]", "\"text\"", "", "deep"})
+    void a_frame_whose_body_is_no_json_object_is_answered_counted_and_closes_that_connection(String frame)
+            throws Exception {
+        byte[] body = (frame.equals("deep") ? "{\"a\":".repeat(1200) + "1" + "}".repeat(1200) : frame)
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        double invalid = server.metric("specserve_bridge_frames_invalid_total");
+        try (BridgeClient bad = new BridgeClient(server.bridgePort())) {
+            bad.socket.setSoTimeout(10_000);
+            bad.out.writeInt(body.length);
+            bad.out.write(body);
+            bad.out.flush();
+
+            JsonObject err = bad.read();
+            assertThat(err.getString("type")).isEqualTo("err");
+            assertThat(err.getString("message")).isEqualTo("invalid_frame");
+            assertThatThrownBy(bad::read).isInstanceOfAny(EOFException.class, SocketException.class);
+        }
+        assertThat(server.metric("specserve_bridge_frames_invalid_total")).isEqualTo(invalid + 1);
+    }
+
+    @Test
+    void a_well_formed_frame_split_across_writes_is_served() throws Exception {
+        try (BridgeClient client = new BridgeClient(server.bridgePort())) {
+            byte[] ping = new JsonObject().put("type", "ping").encode().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            client.out.writeShort(0);
+            client.out.flush();
+            Thread.sleep(50);
+            client.out.writeShort(ping.length);
+            client.out.write(ping, 0, 5);
+            client.out.flush();
+            Thread.sleep(50);
+            client.out.write(ping, 5, ping.length - 5);
+            client.out.flush();
+
+            assertThat(client.read().getString("type")).isEqualTo("pong");
+        }
+    }
+
     static JsonObject drainToDone(BridgeClient client) throws IOException {
         JsonObject body;
         do {
