@@ -6,8 +6,9 @@ import java.util.TreeMap;
 /**
  * How the target's next-token distribution is shaped, in vLLM's order: {@code logit_bias} is added to the
  * logits, then the frequency penalty (times the token's count in the output so far) and the presence penalty
- * (once, if the token occurs in the output so far) are subtracted; then temperature (0 = greedy: argmax of the
- * processed logits) and top-p. Penalties count generated tokens only, never the prompt.
+ * (once, if the token occurs in the output so far) are subtracted; then temperature (below
+ * {@value #GREEDY_BELOW}, 0 included, greedy: argmax of the processed logits, as vLLM does, since dividing logits
+ * by a vanishing temperature overflows) and top-p. Penalties count generated tokens only, never the prompt.
  *
  * @param logitBias token id to bias in [-100, 100]; empty for none
  * @param logprobs  top alternatives to report per emitted token (0..5), or -1 for no logprobs
@@ -18,6 +19,8 @@ public record SamplingParams(double temperature, double topP, long seed, double 
     public static final double MAX_PENALTY = 2.0;
     public static final double MAX_BIAS = 100.0;
     public static final int MAX_LOGPROBS = 5;
+    /** Temperatures below this decode greedily (vLLM's sampling epsilon). */
+    public static final double GREEDY_BELOW = 1e-5;
 
     public SamplingParams(double temperature, double topP, long seed) {
         this(temperature, topP, seed, 0, 0, Map.of(), -1);
@@ -55,7 +58,7 @@ public record SamplingParams(double temperature, double topP, long seed, double 
     }
 
     public boolean greedy() {
-        return temperature == 0;
+        return temperature < GREEDY_BELOW;
     }
 
     /** True when logits must be processed (bias or penalties) before temperature and top-p. */

@@ -120,4 +120,18 @@ class TreeVerifierTest {
                     .isLessThan(5 * sigma + 1);
         }
     }
+
+    @Test
+    void aVanishingTemperatureDecodesGreedilyInsteadOfOverflowing() {
+        TargetOutput out = output(LOGITS);
+        for (double t : new double[] {0, 4.9e-324, 1e-310, 9.9e-6}) {
+            SamplingParams params = new SamplingParams(t, 1.0, 7);
+            assertThat(params.greedy()).as("temperature %s", t).isTrue();
+            assertThat(TreeVerifier.selectToken(out, 0, params, new SamplingNoise(7), 1)).isEqualTo(out.argmax(0));
+            LogitsProcessor processor = new LogitsProcessor(params, VOCAB);
+            double[] logprobs = processor.logSoftmax(processor.process(out, 0, new int[0], 0));
+            assertThat(java.util.Arrays.stream(logprobs).allMatch(Double::isFinite)).as("logprobs at temperature %s", t).isTrue();
+        }
+        assertThat(new SamplingParams(1e-5, 1.0, 7).greedy()).isFalse();
+    }
 }
