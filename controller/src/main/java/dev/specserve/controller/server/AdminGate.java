@@ -69,6 +69,8 @@ final class AdminGate {
         return vertx.executeBlocking(() -> {
             try {
                 return dispatch(a, modelRoots, action, args);
+            } catch (dev.specserve.runtime.spec.InvalidRequestException e) {
+                throw new AdminFailure(ApiError.invalid(e.field(), e.getMessage()));
             } catch (IllegalArgumentException | ClassCastException e) {
                 throw new AdminFailure(ApiError.invalid(action, e.getMessage()));
             }
@@ -84,14 +86,16 @@ final class AdminGate {
                     args.getString("sha256").trim(), args.getBoolean("activate", true)));
             case "pause" -> new JsonObject(a.pause());
             case "resume" -> new JsonObject(a.resume());
-            default -> throw new IllegalArgumentException("unknown admin action '" + action + "'; known: " + ACTIONS);
+            default -> throw new dev.specserve.runtime.spec.InvalidRequestException("action",
+                    "unknown admin action '" + action + "'; known: " + ACTIONS);
         };
     }
 
     private static long requiredLong(JsonObject args, String field) {
         Object v = args.getValue(field);
         if (!(v instanceof Integer || v instanceof Long)) {
-            throw new IllegalArgumentException("body must be {\"" + field + "\": <integer id>}, got " + v);
+            throw new dev.specserve.runtime.spec.InvalidRequestException(field, "body must be {\"" + field
+                    + "\": <integer id>}, got " + (v instanceof String text ? "the string \"" + text + "\"" : v));
         }
         return ((Number) v).longValue();
     }

@@ -14,7 +14,7 @@ import static dev.specserve.controller.server.JsonFields.integer;
 import static dev.specserve.controller.server.JsonFields.number;
 import static dev.specserve.controller.server.JsonFields.optionalString;
 import static dev.specserve.controller.server.JsonFields.typeName;
-import static dev.specserve.controller.server.JsonFields.firstLine;
+import static dev.specserve.controller.server.JsonFields.jsonProblem;
 
 /**
  * The one place where request JSON is checked, for HTTP and the event bus alike. Every refusal is an
@@ -109,7 +109,7 @@ public final class CompletionRequestParser {
         try {
             parsed = io.vertx.core.json.Json.decodeValue(text);
         } catch (DecodeException e) {
-            throw new InvalidRequestException("body", "request body is not valid JSON: " + firstLine(e.getMessage()));
+            throw new InvalidRequestException("body", "request body is not valid JSON: " + jsonProblem(e));
         }
         if (parsed instanceof String) { // a JSON string holding the object
             return object(parsed);
@@ -206,7 +206,8 @@ public final class CompletionRequestParser {
                 continue;
             }
             throw new InvalidRequestException(e.getKey(), e.getKey() + " is not supported"
-                    + (e.getValue() == null ? "" : " (only " + e.getValue() + ", which changes nothing)")
+                    + (e.getValue() == null ? "" : " (only " + (e.getValue() instanceof String text ? "\"" + text + "\""
+                            : e.getValue()) + ", which changes nothing)")
                     + (e.getKey().equals(hintField) ? "; " + hint : ""));
         }
     }

@@ -84,17 +84,20 @@ public final class HttpApiVerticle extends VerticleBase {
         if (!security.apiKeys().isEmpty()) {
             router.route("/v1/*").handler(HttpGuards.apiKey(security.apiKeys(), refused("api_key")));
         }
-        router.post("/v1/completions").handler(HttpGuards::requireJson);
+        router.post("/v1/completions").handler(ctx -> HttpGuards.requireJson(ctx, completions::rejected));
         router.post("/v1/completions")
                 .handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT))
                 .handler(ctx -> generate(ctx, completions::parse, CompletionJson.TEXT, INLINE_PARSE_BYTES));
-        router.post("/v1/chat/completions").handler(HttpGuards::requireJson);
+        router.post("/v1/chat/completions").handler(ctx -> HttpGuards.requireJson(ctx, completions::rejected));
         router.post("/v1/chat/completions")
                 .handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT))
                 .handler(ctx -> generate(ctx, completions::parseChat, ChatJson.CHAT, 0));
         router.get("/v1/models").handler(this::models);
+        router.get("/v1/models/:id").handler(this::model);
         router.get("/health").handler(ctx -> json(ctx.response(), 200, new JsonObject().put("status", "ok")));
+        router.head("/health").handler(ctx -> ctx.response().setStatusCode(200).end());
         router.get("/ready").handler(this::ready);
+        router.head("/ready").handler(ctx -> ctx.response().setStatusCode(engine.ready() ? 200 : 503).end());
         router.get("/metrics").handler(this::metrics);
         router.get("/admin/config").handler(this::adminConfig);
         router.get("/admin/drafter/versions").handler(ctx -> admin(ctx, "versions"));
@@ -200,7 +203,22 @@ public final class HttpApiVerticle extends VerticleBase {
     // ---- other routes ----
 
     private void models(RoutingContext ctx) {
-        JsonObject model = new JsonObject()
+        json(ctx.response(), 200, new JsonObject().put("object", "list").put("data", new JsonArray().add(modelObject())));
+    }
+
+    /** {@code GET /v1/models/{id}}: the served model, or 404 {@code model_not_found} (OpenAI's retrieve). */
+    private void model(RoutingContext ctx) {
+        String id = ctx.pathParam("id");
+        if (!engine.modelName().equals(id)) {
+            error(ctx.response(), new ApiError(404, "the model '" + id + "' does not exist here; this server serves '"
+                    + engine.modelName() + "'", "invalid_request_error", "model"));
+            return;
+        }
+        json(ctx.response(), 200, modelObject());
+    }
+
+    private JsonObject modelObject() {
+        return new JsonObject()
                 .put("id", engine.modelName())
                 .put("object", "model")
                 .put("created", 0)
@@ -210,7 +228,6 @@ public final class HttpApiVerticle extends VerticleBase {
                 .put("default_strategy", engine.defaultStrategy())
                 .put("specserve_version", BuildInfo.current().version())
                 .put("specserve_commit", BuildInfo.current().commit());
-        json(ctx.response(), 200, new JsonObject().put("object", "list").put("data", new JsonArray().add(model)));
     }
 
     private void ready(RoutingContext ctx) {
@@ -235,8 +252,11 @@ public final class HttpApiVerticle extends VerticleBase {
         JsonObject body;
         try {
             body = ctx.body() == null || ctx.body().length() == 0 ? new JsonObject() : ctx.body().asJsonObject();
-        } catch (io.vertx.core.json.DecodeException | ClassCastException e) {
-            error(ctx.response(), ApiError.invalid("body", "request body is not a JSON object: " + e.getMessage()));
+        } catch (io.vertx.core.json.DecodeException e) {
+            error(ctx.response(), ApiError.invalid("body", "request body is not valid JSON: " + JsonFields.jsonProblem(e)));
+            return;
+        } catch (ClassCastException e) {
+            error(ctx.response(), ApiError.invalid("body", "request body must be a JSON object"));
             return;
         }
         admin.run(action, body).onComplete(r -> {

@@ -117,12 +117,13 @@ final class HttpGuards {
         resp.end(body.encode());
     }
 
-    /** Route handler: passes JSON requests on, answers 415 to anything else. */
-    static void requireJson(RoutingContext ctx) {
+    /** Route handler: passes JSON requests on, answers 415 to anything else (and tells {@code refused}). */
+    static void requireJson(RoutingContext ctx, java.util.function.Consumer<ApiError> refused) {
         if (isJson(ctx)) {
             ctx.next();
         } else {
             ApiError e = unsupportedMediaType(ctx);
+            refused.accept(e);
             ctx.response().setStatusCode(e.status()).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
                     .putHeader(HttpHeaders.CONNECTION, "close").end(e.toBody().encode());
         }

@@ -30,6 +30,11 @@ final class HttpReplies {
 
     static void error(HttpServerResponse resp, ApiError e) {
         if (!resp.headWritten()) {
+            if (e.status() == 401) {
+                resp.putHeader("WWW-Authenticate", "Bearer"); // RFC 9110: a 401 names the scheme it wants
+            } else if (e.status() == 429) {
+                resp.putHeader("Retry-After", "1"); // the queue turns over within rounds, not minutes
+            }
             json(resp, e.status(), e.toBody());
         } else if (open(resp)) {
             resp.end();

@@ -56,7 +56,8 @@ final class JsonFields {
             throw new InvalidRequestException(field, field + " must be an integer, got " + n);
         }
         if (value.compareTo(BigInteger.valueOf(min)) < 0 || value.compareTo(BigInteger.valueOf(max)) > 0) {
-            String range = max == Long.MAX_VALUE ? ">= " + min : "in [" + min + ", " + max + "]";
+            String range = min == Long.MIN_VALUE && max == Long.MAX_VALUE ? "a signed 64-bit integer"
+                    : max == Long.MAX_VALUE ? ">= " + min : "in [" + min + ", " + max + "]";
             throw new InvalidRequestException(field, field + " must be " + range + ", got " + value);
         }
         return value.longValue();
@@ -82,6 +83,24 @@ final class JsonFields {
             return "an object";
         }
         return v.getClass().getSimpleName();
+    }
+
+    /**
+     * What is wrong with a body that did not parse, in the parser's words without its internals: Jackson's
+     * configuration hints ("enable `JsonReadFeature...` to allow", "from `StreamReadConstraints...`") and source
+     * excerpt are dropped, the line and column kept.
+     */
+    static String jsonProblem(io.vertx.core.json.DecodeException e) {
+        String message = e.getCause() instanceof com.fasterxml.jackson.core.JsonProcessingException j
+                ? j.getOriginalMessage() : firstLine(e.getMessage()).replaceFirst("^Failed to decode:\\s*", "");
+        message = firstLine(message).replaceAll(": enable `[^`]*` to allow", "").replaceAll(", from `[^`]*`", "")
+                .replaceAll("\\s*\\(for [^)]*\\)", "")
+                .replaceAll("\\s*\\(start marker at \\[Source:[^\\]]*\\]\\)", "");
+        if (e.getCause() instanceof com.fasterxml.jackson.core.JsonProcessingException j && j.getLocation() != null
+                && j.getLocation().getLineNr() > 0) {
+            message += " at line " + j.getLocation().getLineNr() + ", column " + j.getLocation().getColumnNr();
+        }
+        return message;
     }
 
     static String firstLine(String s) {

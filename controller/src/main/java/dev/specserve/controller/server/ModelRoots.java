@@ -87,7 +87,15 @@ final class ModelRoots {
     }
 
     private static AdminGate.AdminFailure refuse(Object path, String why) {
-        LOG.warn("refused admin load of {}: {}", path, why);
+        LOG.warn("refused admin load of {}: {}", quoted(path), quoted(why));
         return new AdminGate.AdminFailure(REFUSED);
+    }
+
+    /**
+     * A caller's value as one JSON-escaped line for the log: a path holding a newline or NUL must not forge log
+     * lines or make the log binary.
+     */
+    static String quoted(Object value) {
+        return value instanceof String text ? io.vertx.core.json.Json.encode(text) : String.valueOf(value);
     }
 }

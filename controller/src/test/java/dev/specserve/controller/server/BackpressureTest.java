@@ -66,6 +66,7 @@ class BackpressureTest {
                 JsonObject error = r.bodyAsJsonObject().getJsonObject("error");
                 assertThat(error.getInteger("code")).isEqualTo(429);
                 assertThat(error.getString("message")).contains("queue is full");
+                assertThat(r.getHeader("Retry-After")).as("when to come back").isEqualTo("1");
             } else {
                 assertThat(r.bodyAsJsonObject().getJsonObject("usage").getInteger("completion_tokens")).isPositive();
             }

@@ -229,6 +229,13 @@ class DrafterAdminApiTest {
                 .isInstanceOfSatisfying(ReplyException.class, e -> {
                     assertThat(e.failureCode()).isEqualTo(400);
                     assertThat(new JsonObject(e.getMessage()).getString("message")).contains("explode", "versions");
+                    assertThat(new JsonObject(e.getMessage()).getString("param")).isEqualTo("action");
+                });
+        assertThatThrownBy(() -> request(new JsonObject().put("action", "swap").put("token", TOKEN).put("version", "1")))
+                .isInstanceOfSatisfying(ReplyException.class, e -> {
+                    assertThat(e.failureCode()).isEqualTo(400);
+                    assertThat(new JsonObject(e.getMessage()).getString("param")).isEqualTo("version");
+                    assertThat(new JsonObject(e.getMessage()).getString("message")).contains("the string \"1\"");
                 });
         assertThatThrownBy(() -> bus.request(EventBusAdminVerticle.ADDRESS, "versions", PATIENT).await(10, SECONDS))
                 .isInstanceOfSatisfying(ReplyException.class, e -> assertThat(e.failureCode()).isEqualTo(400));

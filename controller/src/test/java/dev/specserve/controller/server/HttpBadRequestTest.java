@@ -90,6 +90,7 @@ class HttpBadRequestTest {
             {"prompt": "x", "stop": [""]}                       | stop
             {"prompt": "x", "stream": "yes"}                    | stream
             {"prompt": "x", "seed": "lucky"}                    | seed
+            {"prompt": "x", "seed": 18446744073709551616}       | seed
             {"prompt": "x", "strategy": "warp-drive"}           | strategy
             {"prompt": "x", "strategy": 3}                      | strategy
             {"prompt": "x", "domain": 5}                        | domain
@@ -127,6 +128,28 @@ class HttpBadRequestTest {
 
         assertRejected(r, param);
         assertThat(rejected(param)).as("counted once as invalid_" + param).isEqualTo(before + 1);
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            {"prompt": "x", "suffix": "return x"}               | suffix is not supported (only "", which changes nothing)
+            {"prompt": "x", "seed": 18446744073709551616}       | seed must be a signed 64-bit integer, got 18446744073709551616
+            {"prompt": "x", "temperature": NaN}                 | not valid JSON: Non-standard token 'NaN' at line 1, column
+            {"prompt": "x", "stop": ["a"}                       | not valid JSON: Unexpected close marker '}': expected ']'
+            """)
+    void messages_name_the_problem_in_the_clients_terms_without_parser_internals(String body, String message)
+            throws Exception {
+        String got = post(Buffer.buffer(body)).bodyAsJsonObject().getJsonObject("error").getString("message");
+
+        assertThat(got).contains(message).doesNotContain("JsonReadFeature", "StreamReadConstraints", "Source:", "`");
+    }
+
+    @Test
+    void a_body_nested_past_the_parsers_limit_is_refused_in_plain_words() throws Exception {
+        String got = post(Buffer.buffer("{\"prompt\": " + "[".repeat(1200) + "]".repeat(1200) + "}")).bodyAsJsonObject()
+                .getJsonObject("error").getString("message");
+
+        assertThat(got).contains("nesting depth").contains("maximum allowed (1000)").doesNotContain("StreamReadConstraints");
     }
 
     @Test

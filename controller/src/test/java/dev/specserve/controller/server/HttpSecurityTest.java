@@ -63,10 +63,12 @@ class HttpSecurityTest {
 
         assertThat(new int[] {lower, upper, extraSpace}).containsOnly(200);
         assertThat(new int[] {basic, noScheme, wrong}).containsOnly(401);
+        assertThat(get(configured, "/admin/config", "bearer nope").getHeader("WWW-Authenticate")).isEqualTo("Bearer");
     }
 
     @Test
     void completions_need_a_json_content_type_and_otherwise_get_415_in_the_error_shape() throws Exception {
+        double counted = plain.metric("specserve_requests_rejected_total{reason=\"unsupported_media_type\"}");
         HttpResponse<Buffer> none = post(plain, "/v1/completions", null, COMPLETION);
         HttpResponse<Buffer> text = post(plain, "/v1/completions", "text/plain", COMPLETION);
         HttpResponse<Buffer> form = post(plain, "/v1/completions", "application/x-www-form-urlencoded", COMPLETION);
@@ -81,6 +83,8 @@ class HttpSecurityTest {
             assertThat(error.getString("message")).contains("Content-Type: application/json");
         }
         assertThat(text.bodyAsJsonObject().getJsonObject("error").getString("message")).contains("'text/plain'");
+        assertThat(plain.metric("specserve_requests_rejected_total{reason=\"unsupported_media_type\"}"))
+                .as("every refusal counted").isEqualTo(counted + 3);
         assertThat(withCharset.statusCode()).as(withCharset.bodyAsString()).isEqualTo(200);
         assertThat(upperCase.statusCode()).isEqualTo(200);
     }
@@ -130,6 +134,26 @@ class HttpSecurityTest {
         assertThat(other.bodyAsJsonObject().getJsonObject("error").getInteger("code")).isEqualTo(403);
         assertThat(noOrigin.statusCode()).isEqualTo(200);
         assertThat(noOrigin.getHeader("Access-Control-Allow-Origin")).isNull();
+    }
+
+    @Test
+    void probes_take_head_and_a_model_is_retrieved_by_its_id() throws Exception {
+        HttpResponse<Buffer> head = client.request(HttpMethod.HEAD, plain.httpPort(), "127.0.0.1", "/health").send()
+                .await(60, SECONDS);
+        HttpResponse<Buffer> readyHead = client.request(HttpMethod.HEAD, plain.httpPort(), "127.0.0.1", "/ready").send()
+                .await(60, SECONDS);
+        String id = client.get(plain.httpPort(), "127.0.0.1", "/v1/models").send().await(60, SECONDS).bodyAsJsonObject()
+                .getJsonArray("data").getJsonObject(0).getString("id");
+        HttpResponse<Buffer> model = client.get(plain.httpPort(), "127.0.0.1", "/v1/models/" + id).send().await(60, SECONDS);
+        HttpResponse<Buffer> other = client.get(plain.httpPort(), "127.0.0.1", "/v1/models/gpt-4").send().await(60, SECONDS);
+
+        assertThat(head.statusCode()).isEqualTo(200);
+        assertThat(readyHead.statusCode()).isEqualTo(200);
+        assertThat(model.statusCode()).isEqualTo(200);
+        assertThat(model.bodyAsJsonObject().getString("id")).isEqualTo(id);
+        assertThat(model.bodyAsJsonObject().getString("object")).isEqualTo("model");
+        assertThat(other.statusCode()).isEqualTo(404);
+        assertThat(other.bodyAsJsonObject().getJsonObject("error").getString("message")).contains("'gpt-4'").contains(id);
     }
 
     static HttpResponse<Buffer> get(TestServer s, String path, String authorization) throws Exception {
