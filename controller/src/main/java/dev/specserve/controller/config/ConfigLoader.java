@@ -81,7 +81,7 @@ public final class ConfigLoader {
                         v.bool(ConfigKey.CLUSTER_ADMIN)),
                 new ServerConfig.Security(v.list(ConfigKey.MODEL_ROOTS).stream().map(Path::of).toList(),
                         v.list(ConfigKey.CORS_ORIGINS), v.integer(ConfigKey.BRIDGE_MAX_FRAME_BYTES),
-                        v.list(ConfigKey.API_KEY), v.list(ConfigKey.ALLOWED_HOSTS)));
+                        v.list(ConfigKey.API_KEY), v.list(ConfigKey.ALLOWED_HOSTS), v.integer(ConfigKey.HTTP_IDLE_TIMEOUT_S)));
     }
 
     private static void readFile(Path file, Map<ConfigKey, Source> chosen) {

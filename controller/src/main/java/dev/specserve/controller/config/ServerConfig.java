@@ -58,9 +58,10 @@ public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int
      * @param bridgeMaxFrameBytes  largest TCP-bridge frame accepted before the connection is closed
      * @param apiKeys  bearer keys any one of which opens /v1/*; empty means /v1/* needs none
      * @param allowedHosts  Host header names the HTTP API answers; empty means the default for {@code http_host}
+     * @param httpIdleTimeoutS  seconds of silence after which an HTTP connection is closed; 0 never
      */
     public record Security(java.util.List<Path> modelRoots, java.util.List<String> corsOrigins, int bridgeMaxFrameBytes,
-                           java.util.List<String> apiKeys, java.util.List<String> allowedHosts) {
+                           java.util.List<String> apiKeys, java.util.List<String> allowedHosts, int httpIdleTimeoutS) {
         public Security {
             modelRoots = java.util.List.copyOf(modelRoots);
             corsOrigins = java.util.List.copyOf(corsOrigins);
@@ -73,7 +74,8 @@ public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int
         public String toString() {
             return "corsOrigins=" + corsOrigins + ", bridgeMaxFrameBytes="
                     + bridgeMaxFrameBytes + ", apiKeys=" + (apiKeys.isEmpty() ? "unset" : apiKeys.size() + " x ***")
-                    + ", allowedHosts=" + (allowedHosts.isEmpty() ? "default" : allowedHosts);
+                    + ", allowedHosts=" + (allowedHosts.isEmpty() ? "default" : allowedHosts)
+                    + ", httpIdleTimeoutS=" + httpIdleTimeoutS;
         }
     }
 

@@ -113,7 +113,8 @@ public final class HttpApiVerticle extends VerticleBase {
         router.errorHandler(405, ctx -> error(ctx.response(), new ApiError(405,
                 ctx.request().method() + " is not allowed on " + ctx.request().path(), "invalid_request_error", null)));
         server = vertx.createHttpServer(new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort())
-                .setCompressionSupported(false));
+                .setCompressionSupported(false).setIdleTimeout(security.httpIdleTimeoutS())
+                .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS));
         String access = (security.apiKeys().isEmpty() ? "no API key" : "API key required on /v1/*") + ", answering "
                 + (hosts.contains("*") ? "any Host" : "Host " + String.join(", ", new java.util.TreeSet<>(hosts)));
         return server.requestHandler(router).listen()

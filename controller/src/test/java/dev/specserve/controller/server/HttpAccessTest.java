@@ -25,17 +25,21 @@ class HttpAccessTest {
     static TestServer keyed;
     /** No key, Host names configured. */
     static TestServer named;
+    /** Connections silent for a second are closed. */
+    static TestServer impatient;
 
     @BeforeAll
     static void start() {
         keyed = TestServer.start(Map.of("api_key", "k-old, k-new", "bridge_port", "0"));
         named = TestServer.start(Map.of("allowed_hosts", "API.example, [::1]", "bridge_port", "0"));
+        impatient = TestServer.start(Map.of("http_idle_timeout_s", "1", "bridge_port", "0"));
     }
 
     @AfterAll
     static void stop() {
         keyed.close();
         named.close();
+        impatient.close();
     }
 
     record Reply(int status, Map<String, String> headers, String body) {
@@ -168,5 +172,19 @@ class HttpAccessTest {
         assertThat(HttpGuards.allowedHosts(List.of(), "10.1.2.3")).containsExactly("*");
         assertThat(HttpGuards.allowedHosts(List.of(), "specserve")).as("a name is not resolved").containsExactly("*");
         assertThat(HttpGuards.allowedHosts(List.of("*"), "127.0.0.1")).containsExactly("*");
+    }
+
+    @Test
+    void a_connection_that_stops_mid_request_is_closed_after_the_idle_timeout() throws Exception {
+        try (Socket halfSent = new Socket("127.0.0.1", impatient.httpPort())) {
+            halfSent.getOutputStream().write("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n".getBytes(StandardCharsets.US_ASCII));
+            halfSent.getOutputStream().flush();
+            halfSent.setSoTimeout(10_000);
+            long t0 = System.nanoTime();
+
+            assertThat(halfSent.getInputStream().read()).as("closed without an answer").isEqualTo(-1);
+            assertThat((System.nanoTime() - t0) / 1e9).as("seconds until closed").isBetween(0.5, 8.0);
+        }
+        assertThat(send(impatient, "GET", "/health", "127.0.0.1", null, null).status()).isEqualTo(200);
     }
 }
