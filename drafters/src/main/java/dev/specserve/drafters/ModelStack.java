@@ -64,9 +64,15 @@ public final class ModelStack implements AutoCloseable {
     /** @param maxModelLen context served per request, 0 for the model's own ({@link ModelManifest#withMaxModelLen}) */
     public static ModelStack load(Path modelDir, ExecutionDevice device, int threads, DrafterPrecision precision,
                                   int maxModelLen) {
+        return load(modelDir, device, threads, threads, precision, maxModelLen);
+    }
+
+    /** @param prefillThreads intra-op threads for prefill chunks ({@link TargetModel#WIDE_ROWS} rows or more) */
+    public static ModelStack load(Path modelDir, ExecutionDevice device, int threads, int prefillThreads,
+                                  DrafterPrecision precision, int maxModelLen) {
         long t0 = System.nanoTime();
         ModelManifest manifest = ManifestLoader.load(modelDir).withMaxModelLen(maxModelLen);
-        SessionFactory sessions = new SessionFactory(device, threads);
+        SessionFactory sessions = new SessionFactory(device, threads, prefillThreads);
         TextTokenizer tokenizer = TextTokenizer.load(manifest.tokenizer().file(), manifest.tokenizer().eosIds());
         TargetModel target = new TargetModel(sessions, manifest.target()); // opened first: it settles the device
         SpecBlockModel drafter;
@@ -82,7 +88,9 @@ public final class ModelStack implements AutoCloseable {
         }
         LOG.info("models '{}' from {}: target {}{} ({} contract, {} layers, dim {}, context {}), {}, {}, on {} in {} ms",
                 manifest.name(), modelDir, manifest.target().file().getFileName(),
-                target.ragged() ? " + " + manifest.target().ragged().getFileName() + " (ragged attention)" : "",
+                target.ragged() ? " + " + manifest.target().ragged().getFileName() + " (ragged attention"
+                        + (target.hasWideSession() ? "; prefill chunks on " + sessions.wideThreads() + " threads" : "")
+                        + ")" : "",
                 manifest.target().contract(),
                 manifest.target().layers(), manifest.target().dim(), manifest.target().contextLength(),
                 drafter == null ? "no drafter (model-free strategies " + ModelFreeStrategies.NAMES + ")"

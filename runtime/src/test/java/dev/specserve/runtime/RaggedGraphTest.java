@@ -141,6 +141,33 @@ class RaggedGraphTest {
         return ids;
     }
 
+    @Test
+    void aPrefillChunkOnTheWideSessionGivesWhatTheTreeGraphGivesAndShortForwardsStayOff() {
+        var wideSessions = new dev.specserve.runtime.ort.SessionFactory(dev.specserve.runtime.ort.ExecutionDevice.CPU, 1, 2);
+        try (TargetModel wide = new TargetModel(wideSessions, models.manifest.target())) {
+            assertThat(wide.hasWideSession()).isTrue();
+            assertThat(models.target.hasWideSession()).as("2 threads for every session: no second one").isFalse();
+            StringBuilder text = new StringBuilder();
+            while (models.tokenizer.encode(text.toString()).length < TargetModel.WIDE_ROWS + 20) {
+                text.append("    def area(self):\n        return self.w * self.h\n");
+            }
+            int[] prompt = models.tokenizer.encode(text.toString());
+            int n = prompt.length;
+            KvCache onWide = wide.newCache(256);
+            KvCache tree = treeOnly.newCache(256);
+
+            TargetOutput w = wide.forward(prompt, range(0, n), Masks.causal(n, 0), onWide);
+            TargetOutput t = treeOnly.forward(prompt, range(0, n), Masks.causal(n, 0), tree);
+            assertSame(w, t, n);
+            assertThat(wide.wideForwards()).isEqualTo(1);
+            onWide.appendAll(w.present(), n);
+            tree.appendAll(t.present(), n);
+            TargetOutput step = wide.forward(new int[] {prompt[0]}, new int[] {n}, Masks.causal(1, n), onWide);
+            assertSame(step, treeOnly.forward(new int[] {prompt[0]}, new int[] {n}, Masks.causal(1, n), tree), 1);
+            assertThat(wide.wideForwards()).as("a step runs on the narrow session").isEqualTo(1);
+        }
+    }
+
     private static void assertSame(TargetOutput r, TargetOutput t, int rows) {
         double logits = 0;
         for (int row = 0; row < rows; row++) {

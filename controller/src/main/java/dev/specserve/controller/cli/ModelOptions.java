@@ -29,12 +29,18 @@ final class ModelOptions {
                     + "(default: ${DEFAULT-VALUE}).")
     String threads;
 
+    @Option(names = "--prefill-threads", defaultValue = "${SPECSERVE_PREFILL_THREADS:-auto}", paramLabel = "N|auto",
+            description = "ORT intra-op threads for prefill chunks (64 rows or more), in a session of their own when "
+                    + "more than --threads; auto is every core (default: ${DEFAULT-VALUE}).")
+    String prefillThreads;
+
     ModelStack load() {
         return load(DrafterPrecision.parse(drafterPrecision));
     }
 
     ModelStack load(DrafterPrecision precision) {
         Path dir = models != null ? models : SpecserveHome.demoModels();
-        return ModelStack.load(dir, ExecutionDevice.parse(device), IntraOpThreads.resolve(threads), precision);
+        int t = IntraOpThreads.resolve(threads);
+        return ModelStack.load(dir, ExecutionDevice.parse(device), t, IntraOpThreads.prefill(prefillThreads, t), precision, 0);
     }
 }

@@ -72,7 +72,7 @@ final class ServeCommand implements Callable<Integer> {
         LOG.info("config: {}", config);
         Path modelDir = config.models() != null ? config.models() : SpecserveHome.demoModels();
         ModelStack stack = ModelStack.load(modelDir, ExecutionDevice.parse(config.device()), config.threads(),
-                DrafterPrecision.parse(config.drafterPrecision()), config.maxModelLen());
+                config.effectivePrefillThreads(), DrafterPrecision.parse(config.drafterPrecision()), config.maxModelLen());
         Engine engine = null;
         SpecserveServer server = null;
         List<FeedbackSink> sinks = new ArrayList<>();

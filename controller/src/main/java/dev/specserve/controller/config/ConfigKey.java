@@ -86,6 +86,10 @@ public enum ConfigKey {
     THREADS("threads", Type.THREADS, "auto",
             "ONNX Runtime intra-op threads per session; auto leaves one core for the event loops and the Java side of "
                     + "each round (one less than the cores, at least 1)."),
+    PREFILL_THREADS("prefill_threads", Type.PREFILL_THREADS, "auto",
+            "ONNX Runtime intra-op threads for prefill chunks (forwards of 64 rows or more), in a session of their own "
+                    + "when this exceeds threads; auto is every core: a chunk's large products finish sooner on a second "
+                    + "core, where a decode step's small ones do not. With prefill_overlap the chunks keep threads."),
     CLUSTER("cluster", Type.BOOLEAN, "false",
             "Join a clustered Vert.x event bus (Hazelcast), so Vert.x services in other JVMs reach specserve.generate and replicas share it."),
     CLUSTER_NAME("cluster_name", Type.STRING, "specserve", "Cluster name: only members with the same name join each other."),
@@ -109,6 +113,7 @@ public enum ConfigKey {
         NON_NEGATIVE_LONG("an integer >= 0"),
         FRACTION("a number in [0, 1]"),
         THREADS(dev.specserve.runtime.ort.IntraOpThreads.EXPECTATION),
+        PREFILL_THREADS("auto (every core) or an integer >= 1"),
         BOOLEAN("true or false"),
         DEVICE("one of auto, cuda, cpu", "auto", "cuda", "cpu"),
         DRAFTER_PRECISION(dev.specserve.runtime.manifest.DrafterPrecision.CHOICES, "auto", "fp32", "int8"),

@@ -70,6 +70,7 @@ public final class ConfigLoader {
                 v.string(ConfigKey.ADMIN_TOKEN), v.string(ConfigKey.KAFKA_BOOTSTRAP),
                 v.string(ConfigKey.MODELS) == null ? null : Path.of(v.string(ConfigKey.MODELS)),
                 v.string(ConfigKey.DEVICE), v.string(ConfigKey.DRAFTER_PRECISION), v.threads(ConfigKey.THREADS),
+                v.prefillThreads(ConfigKey.PREFILL_THREADS, v.threads(ConfigKey.THREADS)),
                 v.integer(ConfigKey.MAX_MODEL_LEN),
                 new ServerConfig.Adaptation(v.integer(ConfigKey.ADAPTATION_EPOCH_S), v.integer(ConfigKey.ADAPTATION_HORIZON_S),
                         v.fraction(ConfigKey.ROLLBACK_MARGIN), v.integer(ConfigKey.ROLLBACK_WINDOW_ROUNDS),
@@ -191,6 +192,15 @@ public final class ConfigLoader {
             Source s = chosen.get(k);
             try {
                 return dev.specserve.runtime.ort.IntraOpThreads.resolve(s.value());
+            } catch (IllegalArgumentException e) {
+                throw bad(k, s.value(), s.where());
+            }
+        }
+
+        int prefillThreads(ConfigKey k, int threads) {
+            Source s = chosen.get(k);
+            try {
+                return dev.specserve.runtime.ort.IntraOpThreads.prefill(s.value(), threads);
             } catch (IllegalArgumentException e) {
                 throw bad(k, s.value(), s.where());
             }

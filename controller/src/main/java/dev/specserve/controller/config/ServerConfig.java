@@ -18,7 +18,7 @@ public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int
                            long prefixCacheBytes, int prefillChunkTokens, boolean prefillOverlap,
                            boolean lookupCorpus, long streamConsumerTimeoutMs, String adminToken,
                            String kafkaBootstrap, Path models, String device, String drafterPrecision, int threads,
-                           int maxModelLen, Adaptation adaptation,
+                           int prefillThreads, int maxModelLen, Adaptation adaptation,
                            Cluster cluster, Security security) {
 
     /** The online adaptation loop's settings, and whether this process runs it ({@link AdaptationMode}). */
@@ -103,6 +103,11 @@ public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int
                 prefixCacheBytes, d.prefixBlockTokens(), prefillChunkTokens, prefillOverlap);
     }
 
+    /** Threads prefill chunks run on: prefill_threads, or threads when prefill_overlap runs them beside the rounds. */
+    public int effectivePrefillThreads() {
+        return prefillOverlap ? threads : prefillThreads;
+    }
+
     /** Drafting settings for the engine: the defaults, with the lookup corpus on or off. */
     public dev.specserve.drafters.DrafterConfig toDrafterConfig() {
         var d = dev.specserve.drafters.DrafterConfig.defaults();
@@ -119,7 +124,7 @@ public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int
                 + ", lookupCorpus=" + lookupCorpus
                 + ", streamConsumerTimeoutMs=" + streamConsumerTimeoutMs + ", adminToken=" + (adminToken == null ? "unset" : "***")
                 + ", kafkaBootstrap=" + (kafkaBootstrap == null ? "unset" : kafkaBootstrap) + ", models="
-                + (models == null ? "demo" : models) + ", device=" + device + ", drafterPrecision=" + drafterPrecision + ", threads=" + threads + ", maxModelLen=" + (maxModelLen == 0 ? "model" : maxModelLen) + ", adaptation=" + adaptation
+                + (models == null ? "demo" : models) + ", device=" + device + ", drafterPrecision=" + drafterPrecision + ", threads=" + threads + ", prefillThreads=" + prefillThreads + ", maxModelLen=" + (maxModelLen == 0 ? "model" : maxModelLen) + ", adaptation=" + adaptation
                 + ", cluster=" + cluster + ", modelRoots=" + effectiveModelRoots() + ", " + security + "]";
     }
 }

@@ -48,10 +48,20 @@ final class RaggedGraph {
 
     /** The model's ragged graph opened, or null where it does not serve ({@link #servesOn}). */
     static RaggedGraph open(SessionFactory factory, ModelManifest.TargetInfo info, KvNames names, boolean hasHidden) {
+        return open(factory, info, names, hasHidden, false);
+    }
+
+    /** The same in a session with the factory's wide thread count, or null where there is none to open. */
+    static RaggedGraph openWide(SessionFactory factory, ModelManifest.TargetInfo info, KvNames names, boolean hasHidden) {
+        return factory.hasWideSessions() ? open(factory, info, names, hasHidden, true) : null;
+    }
+
+    private static RaggedGraph open(SessionFactory factory, ModelManifest.TargetInfo info, KvNames names,
+                                    boolean hasHidden, boolean wide) {
         if (!servesOn(factory.device(), info)) {
             return null;
         }
-        OrtSession session = factory.open(info.ragged());
+        OrtSession session = wide ? factory.openWide(info.ragged()) : factory.open(info.ragged());
         try {
             return new RaggedGraph(factory.environment(), session, info, names, hasHidden);
         } catch (RuntimeException e) {

@@ -17,9 +17,12 @@ import java.util.Map;
 
 /**
  * The target LM session: one forward over S new tokens with explicit positions and an additive mask; forwards the
- * model's ragged graph takes go to it ({@link RaggedGraph}).
+ * model's ragged graph takes go to it ({@link RaggedGraph}), and of those the wide ones (prefill chunks of at least
+ * {@value #WIDE_ROWS} rows) to a second session of it with more threads, where the factory has one.
  */
 public final class TargetModel implements AutoCloseable {
+    /** Rows from which a forward runs in the wide session: prefill chunks, never a decode step or a tree. */
+    public static final int WIDE_ROWS = 64;
     private final OrtEnvironment env;
     private final OrtSession session;
     private final ModelManifest.TargetInfo info;
@@ -28,6 +31,8 @@ public final class TargetModel implements AutoCloseable {
     private final OptimumGraph optimum;
     private final TargetIo io;
     private final RaggedGraph ragged;
+    private final RaggedGraph wide;
+    private final java.util.concurrent.atomic.AtomicLong wideForwards = new java.util.concurrent.atomic.AtomicLong();
 
     public TargetModel(SessionFactory factory, ModelManifest.TargetInfo info) {
         this.env = factory.environment();
@@ -40,6 +45,17 @@ public final class TargetModel implements AutoCloseable {
         optimum = info.contract() == ModelManifest.Contract.OPTIMUM ? new OptimumGraph(env, session, info, names) : null;
         io = new TargetIo(env, session, info, names.present(), hasHidden);
         ragged = RaggedGraph.open(factory, info, names, hasHidden);
+        wide = ragged == null ? null : RaggedGraph.openWide(factory, info, names, hasHidden);
+    }
+
+    /** Whether wide forwards run in a session of their own ({@link SessionFactory#wideThreads} threads). */
+    public boolean hasWideSession() {
+        return wide != null;
+    }
+
+    /** Forwards run in the wide session so far. */
+    public long wideForwards() {
+        return wideForwards.get();
     }
 
     /** Whether forwards that the ragged graph can run go to it (see {@link RaggedGraph}). */
@@ -88,6 +104,10 @@ public final class TargetModel implements AutoCloseable {
             return optimum.forward(tokens, positions, mask, cache);
         }
         if (ragged != null && RaggedGraph.takes(mask, s, cache)) {
+            if (wide != null && s >= WIDE_ROWS) {
+                wideForwards.incrementAndGet();
+                return wide.forward(tokens, positions, mask, cache, logitRows);
+            }
             return ragged.forward(tokens, positions, mask, cache, logitRows);
         }
         Map<String, OnnxTensor> inputs = new HashMap<>();
@@ -169,6 +189,9 @@ public final class TargetModel implements AutoCloseable {
         try {
             if (ragged != null) {
                 ragged.close();
+            }
+            if (wide != null) {
+                wide.close();
             }
             session.close();
         } catch (OrtException e) {

@@ -31,6 +31,19 @@ public final class IntraOpThreads {
         throw new IllegalArgumentException("threads must be " + EXPECTATION + ", got '" + spec + "'");
     }
 
+    /**
+     * The {@code prefill_threads} setting: intra-op threads for prefill chunks' forwards. {@code auto} is every core
+     * (at least {@code threads}): a chunk's products are large enough that a second core shortens them, where a
+     * decode step's small ones mostly wait on it.
+     */
+    public static int prefill(String spec, int threads) {
+        String s = spec == null ? "" : spec.trim().toLowerCase(Locale.ROOT);
+        if (s.equals(AUTO)) {
+            return Math.max(threads, Runtime.getRuntime().availableProcessors());
+        }
+        return resolve(spec);
+    }
+
     /** What {@code auto} means on a machine with {@code cores} processors. */
     public static int auto(int cores) {
         return Math.max(1, cores - 1);

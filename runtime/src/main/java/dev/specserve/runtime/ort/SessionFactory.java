@@ -19,6 +19,7 @@ public final class SessionFactory {
     private final OrtEnvironment env = OrtEnvironment.getEnvironment();
     private final ExecutionDevice requested;
     private final int intraOpThreads;
+    private final int wideThreads;
     private final boolean spinning = "1".equals(System.getenv().getOrDefault("SPECSERVE_ORT_SPIN",
             System.getProperty("specserve.ort.spin", "0")));
     /** SPECSERVE_ORT_PROFILE=PREFIX: ORT writes a per-operator profile, PREFIX_&lt;model&gt;_&lt;time&gt;.json, as each session closes. */
@@ -26,8 +27,26 @@ public final class SessionFactory {
     private volatile ExecutionDevice resolved;
 
     public SessionFactory(ExecutionDevice requested, int intraOpThreads) {
+        this(requested, intraOpThreads, intraOpThreads);
+    }
+
+    /**
+     * @param wideThreads intra-op threads for sessions that run wide forwards only (prefill chunks), whose large
+     *                    products a second core speeds up where a decode step's small ones only wait on it
+     */
+    public SessionFactory(ExecutionDevice requested, int intraOpThreads, int wideThreads) {
         this.requested = requested;
         this.intraOpThreads = intraOpThreads;
+        this.wideThreads = Math.max(intraOpThreads, wideThreads);
+    }
+
+    /** Whether wide forwards get a session with more threads than the others ({@link #openWide}). */
+    public boolean hasWideSessions() {
+        return wideThreads > intraOpThreads && device() == ExecutionDevice.CPU;
+    }
+
+    public int wideThreads() {
+        return wideThreads;
     }
 
     public OrtEnvironment environment() {
@@ -40,9 +59,21 @@ public final class SessionFactory {
     }
 
     public OrtSession open(Path model) {
+        return open(model, intraOpThreads);
+    }
+
+    /** {@code model} in a session with {@link #wideThreads} intra-op threads, for wide forwards; CPU only. */
+    public OrtSession openWide(Path model) {
+        if (!hasWideSessions()) {
+            throw new IllegalStateException("no wide sessions: " + wideThreads + " threads, device " + device());
+        }
+        return open(model, wideThreads);
+    }
+
+    private OrtSession open(Path model, int threads) {
         if (requested != ExecutionDevice.CPU && resolved != ExecutionDevice.CPU) {
             try {
-                OrtSession s = env.createSession(model.toString(), options(true, model));
+                OrtSession s = env.createSession(model.toString(), options(true, model, threads));
                 announce(ExecutionDevice.CUDA, null);
                 return s;
             } catch (OrtException | RuntimeException | UnsatisfiedLinkError e) {
@@ -54,7 +85,7 @@ public final class SessionFactory {
             }
         }
         try {
-            OrtSession s = env.createSession(model.toString(), options(false, model));
+            OrtSession s = env.createSession(model.toString(), options(false, model, threads));
             announce(ExecutionDevice.CPU, null);
             return s;
         } catch (OrtException e) {
@@ -62,10 +93,10 @@ public final class SessionFactory {
         }
     }
 
-    private OrtSession.SessionOptions options(boolean cuda, Path model) throws OrtException {
+    private OrtSession.SessionOptions options(boolean cuda, Path model, int threads) throws OrtException {
         OrtSession.SessionOptions o = new OrtSession.SessionOptions();
         o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-        o.setIntraOpNumThreads(intraOpThreads);
+        o.setIntraOpNumThreads(threads);
         o.setInterOpNumThreads(1);
         // The target and drafter sessions alternate on few cores: a pool that keeps spinning after its call
         // steals the CPU the other session needs next. Spinning is off unless SPECSERVE_ORT_SPIN=1.
