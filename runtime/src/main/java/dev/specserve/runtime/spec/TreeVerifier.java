@@ -1,9 +1,11 @@
 package dev.specserve.runtime.spec;
 
 import dev.specserve.runtime.model.TargetOutput;
+
 /**
- * Walks a verified tree. Greedy: follow the child whose token is the target's argmax. Sampling: the same walk
- * with the target's token drawn at each node from its distribution with the position's uniform
+ * Walks a verified tree: from the root, follow the child holding the target's own token at each node, until no
+ * child does; that token is the round's bonus. One walk, three ways to name the target's token: the argmax,
+ * the argmax of the processed logits, or (sampling) a draw from its distribution with the position's uniform
  * ({@link SamplingNoise}), so the output distribution is exactly the target's and, for a seed, exactly what plain
  * decoding samples; with deterministic drafts this accepts each child with its probability, as recursive
  * rejection over the siblings (SpecInfer/EAGLE) does.
@@ -29,68 +31,31 @@ public final class TreeVerifier {
             targetTokens[r] = out.argmax(r);
         }
         SamplingParams params = processor.params();
+        if (params.greedy() && !params.processesLogits()) {
+            return walk(tree, targetTokens, (row, path, depth) -> targetTokens[row]);
+        }
         if (params.greedy()) {
-            return params.processesLogits() ? greedyProcessed(tree, out, processor, targetTokens)
-                    : greedy(tree, targetTokens);
+            return walk(tree, targetTokens,
+                    (row, path, depth) -> LogitsProcessor.argmax(processor.process(out, row, path, depth)));
         }
-        return sample(tree, out, processor, noise, position, targetTokens);
+        return walk(tree, targetTokens, (row, path, depth) -> TokenDistribution.of(
+                processor.process(out, row, path, depth), params).sample(noise.at(position + depth)));
     }
 
-    static Acceptance greedy(DraftTree tree, int[] targetTokens) {
-        int[] path = new int[tree.maxDepth()];
-        int accepted = 0;
-        int node = DraftTree.ROOT;
-        while (true) {
-            int want = targetTokens[node + 1];
-            int next = -1;
-            for (int c : tree.children(node)) {
-                if (tree.token(c) == want) {
-                    next = c;
-                    break;
-                }
-            }
-            if (next < 0) {
-                return new Acceptance(java.util.Arrays.copyOf(path, accepted), want, targetTokens);
-            }
-            path[accepted++] = next;
-            node = next;
-        }
+    /** The target's token at a node of the walked path: from the node's row, given the path's tokens to it. */
+    @FunctionalInterface
+    private interface TargetChoice {
+        int token(int row, int[] pathTokens, int depth);
     }
 
-    private static Acceptance greedyProcessed(DraftTree tree, TargetOutput out, LogitsProcessor processor,
-                                              int[] targetTokens) {
+    /** From the root, follow the child holding the target's token until none does; that token is the bonus. */
+    private static Acceptance walk(DraftTree tree, int[] targetTokens, TargetChoice target) {
         int[] path = new int[tree.maxDepth()];
         int[] pathTokens = new int[tree.maxDepth()];
         int accepted = 0;
         int node = DraftTree.ROOT;
         while (true) {
-            int want = LogitsProcessor.argmax(processor.process(out, node + 1, pathTokens, accepted));
-            int next = -1;
-            for (int c : tree.children(node)) {
-                if (tree.token(c) == want) {
-                    next = c;
-                    break;
-                }
-            }
-            if (next < 0) {
-                return new Acceptance(java.util.Arrays.copyOf(path, accepted), want, targetTokens);
-            }
-            pathTokens[accepted] = want;
-            path[accepted++] = next;
-            node = next;
-        }
-    }
-
-    static Acceptance sample(DraftTree tree, TargetOutput out, LogitsProcessor processor, SamplingNoise noise,
-                             int position, int[] targetTokens) {
-        SamplingParams params = processor.params();
-        int[] path = new int[tree.maxDepth()];
-        int[] pathTokens = new int[tree.maxDepth()];
-        int accepted = 0;
-        int node = DraftTree.ROOT;
-        while (true) {
-            TokenDistribution p = TokenDistribution.of(processor.process(out, node + 1, pathTokens, accepted), params);
-            int want = p.sample(noise.at(position + accepted));
+            int want = target.token(node + 1, pathTokens, accepted);
             int next = -1;
             for (int c : tree.children(node)) {
                 if (tree.token(c) == want) {
