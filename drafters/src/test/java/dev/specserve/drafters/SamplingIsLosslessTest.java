@@ -118,6 +118,40 @@ class SamplingIsLosslessTest {
         assertSameAsPlain(strategy + " with penalties", observed, reference);
     }
 
+    /**
+     * The reference the equality tests lean on: plain sampling draws the token at position t with the uniform of t.
+     * Recomputed here by hand (a forward per token, the inverse CDF at each position's uniform), so an off-by-one
+     * that plain and speculative decoding shared would still show.
+     */
+    @org.junit.jupiter.api.Test
+    void plainSamplingDrawsEachPositionWithItsOwnUniform() {
+        int[] prompt = stack.tokenizer().encode(PROMPT);
+        var drafter = stack.strategy("none", DrafterConfig.expanding());
+        for (long seed = 11; seed < 15; seed++) {
+            var params = new SamplingParams(1.0, 1.0, seed);
+            var noise = new dev.specserve.runtime.spec.SamplingNoise(seed);
+            var cache = stack.target().newCache(prompt.length + 8);
+            var out = stack.target().forward(prompt, range(prompt.length),
+                    dev.specserve.runtime.model.Masks.causal(prompt.length, 0), cache);
+            cache.appendAll(out.present(), prompt.length);
+            List<Integer> expected = new ArrayList<>();
+            int row = prompt.length - 1;
+            for (int t = 0; t < 4; t++) {
+                int position = prompt.length + t;
+                int token = dev.specserve.runtime.spec.TreeVerifier.selectToken(out, row, params, noise, position);
+                expected.add(token);
+                out = stack.target().forward(new int[] {token}, new int[] {position},
+                        dev.specserve.runtime.model.Masks.causal(1, position), cache);
+                cache.appendAll(out.present(), 1);
+                row = 0;
+            }
+            var request = new GenerationRequest(prompt, 4, params, List.of(), drafter.defaultBudget(new DraftBudget(24, 8)));
+            int[] got = stack.decoder().generate(request, drafter, RoundListener.NONE, () -> false).tokens();
+
+            assertThat(java.util.Arrays.stream(got).boxed().toList()).as("seed %d", seed).isEqualTo(expected);
+        }
+    }
+
     /** Tokens per seed (seeds 3000 to 3000 + SEEDS), sampled with {@code params}' temperature, top-p and penalties. */
     static Map<Integer, List<Integer>> outputs(String strategy, String prompt, int tokens, SamplingParams params,
                                                RoundListener listener) {

@@ -52,7 +52,8 @@ public enum ConfigKey {
     ALLOWED_HOSTS("allowed_hosts", Type.STRING, null,
             "Comma-separated Host header names the HTTP API answers, any port, '*' for any (unset: the loopback names "
                     + "localhost, 127.0.0.1 and ::1 when http_host is a loopback address, else any): a web page that "
-                    + "rebinds its own domain to this address gets 403 instead of the API."),
+                    + "rebinds its own domain to this address gets 403 instead of the API. /health, /ready and /metrics "
+                    + "answer any Host."),
     HTTP_IDLE_TIMEOUT_S("http_idle_timeout_s", Type.NON_NEGATIVE_INT, "300",
             "Seconds an HTTP connection may send and receive nothing before the server closes it (0: never), so "
                     + "half-sent requests cannot hold connections open; keep it above request_timeout_ms, which a "

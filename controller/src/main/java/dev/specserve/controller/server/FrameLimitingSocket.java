@@ -107,7 +107,7 @@ final class FrameLimitingSocket implements NetSocket {
                     return false;
                 }
                 bodyLeft = length;
-                body = Buffer.buffer((int) length);
+                body = Buffer.buffer((int) Math.min(length, 4096)); // grows as bytes come: an announced size costs nothing
                 if (length == 0 && !bodyIsJsonObject()) {
                     return false;
                 }

@@ -207,7 +207,7 @@ public final class HttpApiVerticle extends VerticleBase {
         json(ctx.response(), 200, new JsonObject().put("object", "list").put("data", new JsonArray().add(modelObject())));
     }
 
-    /** {@code GET /v1/models/{id}}: the served model, or 404 {@code model_not_found} (OpenAI's retrieve). */
+    /** {@code GET /v1/models/{id}}: the served model, or 404 (param {@code model}) for any other id (OpenAI's retrieve). */
     private void model(RoutingContext ctx) {
         String id = ctx.pathParam("id");
         if (!engine.modelName().equals(id)) {

@@ -38,7 +38,8 @@ final class HttpGuards {
      */
     static Set<String> allowedHosts(List<String> configured, String httpHost) {
         if (!configured.isEmpty()) {
-            return configured.stream().map(HttpGuards::bare).collect(java.util.stream.Collectors.toUnmodifiableSet());
+            return configured.stream().map(HttpGuards::withoutPort).map(HttpGuards::bare)
+                    .collect(java.util.stream.Collectors.toUnmodifiableSet());
         }
         return isLoopback(httpHost) ? Set.copyOf(LOOPBACK_NAMES) : Set.of("*");
     }
@@ -59,20 +60,40 @@ final class HttpGuards {
         }
     }
 
+    /** {@code name:port} as {@code name} (any port is answered); an IPv6 literal keeps its colons. */
+    private static String withoutPort(String entry) {
+        String e = entry.strip();
+        if (e.startsWith("[")) {
+            int close = e.indexOf(']');
+            return close < 0 ? e : e.substring(0, close + 1);
+        }
+        int colon = e.indexOf(':');
+        return colon >= 0 && colon == e.lastIndexOf(':') ? e.substring(0, colon) : e;
+    }
+
     /** A host name lower-cased, without IPv6 brackets. */
     private static String bare(String host) {
         String h = host.strip().toLowerCase(Locale.ROOT);
         return h.startsWith("[") && h.endsWith("]") ? h.substring(1, h.length() - 1) : h;
     }
 
-    /** Route handler: passes requests whose Host is allowed (or absent, as HTTP/1.0 allows) on, answers 403 else. */
+    /**
+     * Paths answered whatever the Host: liveness, readiness and metrics, which orchestrators and scrapers reach by
+     * address (Prometheus's DNS discovery sends the container's IP); all three are open by design and read-only.
+     */
+    static final Set<String> PROBES = Set.of("/health", "/ready", "/metrics");
+
+    /**
+     * Route handler: passes requests whose Host is allowed (or absent, as HTTP/1.0 allows) on, and the probes;
+     * answers 403 else.
+     */
     static io.vertx.core.Handler<RoutingContext> hostCheck(Set<String> allowed, Runnable refused) {
         if (allowed.contains("*")) {
             return RoutingContext::next;
         }
         return ctx -> {
             var authority = ctx.request().authority();
-            if (authority == null || allowed.contains(bare(authority.host()))) {
+            if (authority == null || allowed.contains(bare(authority.host())) || PROBES.contains(ctx.request().path())) {
                 ctx.next();
                 return;
             }

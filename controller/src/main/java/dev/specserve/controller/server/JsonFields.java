@@ -94,8 +94,7 @@ final class JsonFields {
         String message = e.getCause() instanceof com.fasterxml.jackson.core.JsonProcessingException j
                 ? j.getOriginalMessage() : firstLine(e.getMessage()).replaceFirst("^Failed to decode:\\s*", "");
         message = firstLine(message).replaceAll(": enable `[^`]*` to allow", "").replaceAll(", from `[^`]*`", "")
-                .replaceAll("\\s*\\(for [^)]*\\)", "")
-                .replaceAll("\\s*\\(start marker at \\[Source:[^\\]]*\\]\\)", "");
+                .replaceAll("\\s*\\((for \\w+ starting|start marker) at \\[Source:.*$", "");
         if (e.getCause() instanceof com.fasterxml.jackson.core.JsonProcessingException j && j.getLocation() != null
                 && j.getLocation().getLineNr() > 0) {
             message += " at line " + j.getLocation().getLineNr() + ", column " + j.getLocation().getColumnNr();

@@ -31,7 +31,7 @@ class HttpAccessTest {
     @BeforeAll
     static void start() {
         keyed = TestServer.start(Map.of("api_key", "k-old, k-new", "bridge_port", "0"));
-        named = TestServer.start(Map.of("allowed_hosts", "API.example, [::1]", "bridge_port", "0"));
+        named = TestServer.start(Map.of("allowed_hosts", "API.example:443, [::1]", "bridge_port", "0"));
         impatient = TestServer.start(Map.of("http_idle_timeout_s", "1", "bridge_port", "0"));
     }
 
@@ -140,12 +140,15 @@ class HttpAccessTest {
         double before = keyed.metric("specserve_http_refused_total{reason=\"host\"}");
 
         Reply rebound = send(keyed, "POST", "/v1/completions", "attacker.example:" + port, "Bearer k-new", COMPLETION);
-        Reply health = send(keyed, "GET", "/health", "attacker.example", null, null);
+        Reply models = send(keyed, "GET", "/v1/models", "attacker.example", "Bearer k-new", null);
+        Reply probe = send(keyed, "GET", "/health", "10.0.0.7:8000", null, null);
 
         assertThat(rebound.status()).isEqualTo(403);
         assertThat(rebound.error().getString("message")).contains("'attacker.example'").contains("allowed_hosts")
                 .contains("127.0.0.1, ::1, localhost");
-        assertThat(health.status()).as("every route, not only /v1").isEqualTo(403);
+        assertThat(models.status()).as("every /v1 route").isEqualTo(403);
+        assertThat(probe.status()).as("liveness probes come by address").isEqualTo(200);
+        assertThat(send(keyed, "GET", "/metrics", "172.18.0.5:8000", null, null).status()).as("so do scrapes").isEqualTo(200);
         for (String name : List.of("127.0.0.1:" + port, "localhost:" + port, "LOCALHOST", "[::1]:" + port)) {
             assertThat(send(keyed, "GET", "/health", name, null, null).status()).as(name).isEqualTo(200);
         }
@@ -153,7 +156,8 @@ class HttpAccessTest {
     }
 
     @Test
-    void allowed_hosts_replaces_the_default_and_matches_names_in_any_case_and_port() throws Exception {
+    void allowed_hosts_replaces_the_default_and_matches_names_in_any_case_and_port_even_if_listed_with_one()
+            throws Exception {
         assertThat(send(named, "GET", "/v1/models", "api.example:443", null, null).status()).isEqualTo(200);
         assertThat(send(named, "GET", "/v1/models", "Api.Example", null, null).status()).isEqualTo(200);
         assertThat(send(named, "GET", "/v1/models", "[::1]:8000", null, null).status()).isEqualTo(200);

@@ -141,7 +141,8 @@ class HttpBadRequestTest {
             throws Exception {
         String got = post(Buffer.buffer(body)).bodyAsJsonObject().getJsonObject("error").getString("message");
 
-        assertThat(got).contains(message).doesNotContain("JsonReadFeature", "StreamReadConstraints", "Source:", "`");
+        assertThat(got).contains(message).doesNotContain("JsonReadFeature", "StreamReadConstraints", "Source:", "`", "line:",
+                "])");
     }
 
     @Test

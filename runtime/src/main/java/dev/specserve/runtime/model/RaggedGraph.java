@@ -28,7 +28,7 @@ import java.util.Set;
  * those and keeps the tree graph for batched trees. Afterwards the new rows are copied out as the tree contract's
  * present rows, so callers see the same {@link TargetOutput} from either graph.
  */
-final class RaggedGraph {
+final class RaggedGraph implements AutoCloseable {
     private static final List<String> FIXED_INPUTS =
             List.of("input_ids", "position_ids", "seqlens_k", "total_sequence_length", "attention_bias", "logits_from");
 
@@ -179,7 +179,8 @@ final class RaggedGraph {
         }
     }
 
-    void close() throws OrtException {
+    @Override
+    public void close() throws OrtException {
         io.release();
         session.close();
     }

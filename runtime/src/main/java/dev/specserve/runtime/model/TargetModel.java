@@ -17,11 +17,11 @@ import java.util.Map;
 
 /**
  * The target LM session: one forward over S new tokens with explicit positions and an additive mask; forwards the
- * model's ragged graph takes go to it ({@link RaggedGraph}), and of those the wide ones (prefill chunks of at least
- * {@value #WIDE_ROWS} rows) to a second session of it with more threads, where the factory has one.
+ * model's ragged graph takes go to it ({@link RaggedGraph}), and {@link #prefill prefill chunks} of at least
+ * {@value #WIDE_ROWS} rows to a second session of it with more threads, where the factory has one.
  */
 public final class TargetModel implements AutoCloseable {
-    /** Rows from which a forward runs in the wide session: prefill chunks, never a decode step or a tree. */
+    /** Rows from which a prefill chunk runs in the wide session (decode steps and trees never do). */
     public static final int WIDE_ROWS = 64;
     private final OrtEnvironment env;
     private final OrtSession session;
@@ -45,7 +45,14 @@ public final class TargetModel implements AutoCloseable {
         optimum = info.contract() == ModelManifest.Contract.OPTIMUM ? new OptimumGraph(env, session, info, names) : null;
         io = new TargetIo(env, session, info, names.present(), hasHidden);
         ragged = RaggedGraph.open(factory, info, names, hasHidden);
-        wide = ragged == null ? null : RaggedGraph.openWide(factory, info, names, hasHidden);
+        RaggedGraph w = null;
+        try {
+            w = ragged == null ? null : RaggedGraph.openWide(factory, info, names, hasHidden);
+        } catch (RuntimeException e) {
+            close(); // the sessions opened so far
+            throw e;
+        }
+        wide = w;
     }
 
     /** Whether wide forwards run in a session of their own ({@link SessionFactory#wideThreads} threads). */
@@ -104,10 +111,6 @@ public final class TargetModel implements AutoCloseable {
             return optimum.forward(tokens, positions, mask, cache);
         }
         if (ragged != null && RaggedGraph.takes(mask, s, cache)) {
-            if (wide != null && s >= WIDE_ROWS) {
-                wideForwards.incrementAndGet();
-                return wide.forward(tokens, positions, mask, cache, logitRows);
-            }
             return ragged.forward(tokens, positions, mask, cache, logitRows);
         }
         Map<String, OnnxTensor> inputs = new HashMap<>();
@@ -128,6 +131,19 @@ public final class TargetModel implements AutoCloseable {
         } finally {
             inputs.values().forEach(OnnxTensor::close);
         }
+    }
+
+    /**
+     * A prompt chunk after the cache's rows, causal, keeping only its last row's logits; a chunk of
+     * {@value #WIDE_ROWS} rows or more runs in the wide session where there is one.
+     */
+    public TargetOutput prefill(int[] tokens, int[] positions, KvCache cache) {
+        float[] mask = Masks.causal(tokens.length, cache.length());
+        if (wide != null && tokens.length >= WIDE_ROWS && optimum == null && RaggedGraph.takes(mask, tokens.length, cache)) {
+            wideForwards.incrementAndGet();
+            return wide.forward(tokens, positions, mask, cache, 1);
+        }
+        return forward(tokens, positions, mask, cache, 1);
     }
 
     /** One sequence of a batched forward: its new tokens, positions and mask [S][P+S] relative to its own cache. */
@@ -186,14 +202,8 @@ public final class TargetModel implements AutoCloseable {
     @Override
     public void close() {
         io.release();
-        try {
-            if (ragged != null) {
-                ragged.close();
-            }
-            if (wide != null) {
-                wide.close();
-            }
-            session.close();
+        try (OrtSession main = session; RaggedGraph r = ragged; RaggedGraph w = wide) { // each closed, whatever throws
+            // nothing else to do
         } catch (OrtException e) {
             throw new IllegalStateException("closing target session: " + e.getMessage(), e);
         }

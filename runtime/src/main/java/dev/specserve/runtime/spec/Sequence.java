@@ -89,7 +89,7 @@ public final class Sequence implements PlannedSequence, AutoCloseable {
         for (int i = 0; i < n; i++) {
             positions[i] = prefilled + i;
         }
-        TargetOutput forward = target.forward(chunk, positions, Masks.causal(n, prefilled), cache, 1);
+        TargetOutput forward = target.prefill(chunk, positions, cache);
         cache.appendAll(forward.present(), n);
         int dim = target.info().dim();
         System.arraycopy(forward.hidden(), 0, promptHidden, prefilled * dim, n * dim);
