@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * every PERIOD ms. ITL is each gap between a stream's token callbacks divided by the tokens it brought, and is
  * compared with the same engine's steady phase, so machine noise hits both alike. Not a test; run with
  *
- *   java -cp controller/target/specserve.jar bench/PrefillItl.java models/demo [strategy] [chunks...]
+ *   java [-Dprefill.threads=N|auto] -cp controller/target/specserve.jar bench/PrefillItl.java models/demo [strategy] [chunks...]
  *
  * A chunk of 100000 is the old behaviour: each prompt prefilled whole between two rounds. A chunk written with a
  * trailing "o" (say 256o) prefills beside the rounds on a second thread (prefill_overlap), chunks sized to a round.
@@ -40,7 +40,10 @@ public class PrefillItl {
         if (chunks.isEmpty()) {
             chunks = List.of("100000", "128", "64", "32");
         }
-        try (ModelStack stack = ModelStack.load(Path.of(args[0]), ExecutionDevice.CPU, dev.specserve.runtime.ort.IntraOpThreads.resolve("auto"))) {
+        int threads = dev.specserve.runtime.ort.IntraOpThreads.resolve("auto");
+        int prefillThreads = dev.specserve.runtime.ort.IntraOpThreads.prefill(System.getProperty("prefill.threads", "auto"), threads);
+        try (ModelStack stack = ModelStack.load(Path.of(args[0]), ExecutionDevice.CPU, threads, prefillThreads,
+                dev.specserve.runtime.manifest.DrafterPrecision.AUTO, 0)) {
             String code = ("import os\nimport sys\n\n\ndef main(argv=None):\n    parser = argparse.ArgumentParser()\n"
                     + "    for name in sorted(os.listdir(path)):\n        if name.endswith('.py'):\n").repeat(60);
             String longPrompt = stack.tokenizer().decode(Arrays.copyOf(stack.tokenizer().encode(code), 480));
