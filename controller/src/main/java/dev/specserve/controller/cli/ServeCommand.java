@@ -70,10 +70,6 @@ final class ServeCommand implements Callable<Integer> {
                     + ", got '" + config.strategy() + "'");
         }
         LOG.info("config: {}", config);
-        if (!config.security().apiKeys().isEmpty() && config.bridgeEnabled()) {
-            LOG.warn("api_key guards HTTP /v1/* only: the TCP event-bus bridge on {}:{} serves specserve.generate to any "
-                    + "client that reaches it; keep it private or set bridge_port 0", config.bridgeHost(), config.bridgePort());
-        }
         Path modelDir = config.models() != null ? config.models() : SpecserveHome.demoModels();
         ModelStack stack = ModelStack.load(modelDir, ExecutionDevice.parse(config.device()), config.threads(),
                 config.effectivePrefillThreads(), DrafterPrecision.parse(config.drafterPrecision()), config.maxModelLen());

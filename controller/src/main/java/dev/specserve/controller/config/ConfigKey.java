@@ -48,7 +48,8 @@ public enum ConfigKey {
             "Bearer token for /admin/* (unset: the admin routes answer 404)."),
     API_KEY("api_key", Type.STRING, null,
             "Comma-separated bearer keys for /v1/* (Authorization: Bearer <key>; several allow rotation), as vLLM's "
-                    + "--api-key (unset: /v1/* needs no key); /health, /ready and /metrics stay open."),
+                    + "--api-key, and for generations over the TCP bridge (the frame's headers.Authorization); unset: "
+                    + "none needed. /health, /ready and /metrics stay open."),
     ALLOWED_HOSTS("allowed_hosts", Type.STRING, null,
             "Comma-separated Host header names the HTTP API answers, any port, '*' for any (unset: the loopback names "
                     + "localhost, 127.0.0.1 and ::1 when http_host is a loopback address, else any): a web page that "

@@ -105,22 +105,15 @@ final class HttpGuards {
 
     /** Route handler for {@code /v1/*}: passes requests bearing one of {@code keys} on, answers 401 else. */
     static io.vertx.core.Handler<RoutingContext> apiKey(List<String> keys, Runnable refused) {
-        List<byte[]> expected = keys.stream().map(k -> k.getBytes(java.nio.charset.StandardCharsets.UTF_8)).toList();
+        ApiKeys accepted = new ApiKeys(keys);
         return ctx -> {
-            String presented = AdminGate.bearerToken(ctx.request().getHeader(HttpHeaders.AUTHORIZATION));
-            if (presented != null) {
-                byte[] p = presented.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-                boolean ok = false;
-                for (byte[] k : expected) {
-                    ok |= java.security.MessageDigest.isEqual(p, k); // no early exit: each key takes its time
-                }
-                if (ok) {
-                    ctx.next();
-                    return;
-                }
+            String authorization = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
+            if (accepted.accept(authorization)) {
+                ctx.next();
+                return;
             }
             refused.run();
-            refuse(ctx, new ApiError(401, presented == null
+            refuse(ctx, new ApiError(401, AdminGate.bearerToken(authorization) == null
                     ? "this server needs an API key: send Authorization: Bearer <key>"
                     : "incorrect API key provided", ApiError.INVALID_REQUEST, null), "invalid_api_key");
         };

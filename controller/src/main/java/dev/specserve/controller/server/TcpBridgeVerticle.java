@@ -54,9 +54,20 @@ public final class TcpBridgeVerticle extends VerticleBase {
     private final StreamOwnership ownership;
     private final Counter oversized;
     private final Counter invalid;
+    private final ApiKeys apiKeys;
+    private final Counter unauthorised;
     private NetServer server;
 
     TcpBridgeVerticle(String host, int port, int maxFrameBytes, StreamOwnership ownership, MeterRegistry registry) {
+        this(host, port, maxFrameBytes, ownership, registry, java.util.List.of());
+    }
+
+    /** @param apiKeys the configured {@code api_key}s; when any, a generation needs one in its Authorization header */
+    TcpBridgeVerticle(String host, int port, int maxFrameBytes, StreamOwnership ownership, MeterRegistry registry,
+                      java.util.List<String> apiKeys) {
+        this.apiKeys = new ApiKeys(apiKeys);
+        this.unauthorised = Counter.builder("specserve.bridge.generations_unauthorised")
+                .description("TCP-bridge generation requests refused for a missing or wrong API key").register(registry);
         this.host = host;
         this.port = port;
         this.maxFrameBytes = maxFrameBytes;
@@ -168,6 +179,16 @@ public final class TcpBridgeVerticle extends VerticleBase {
         if (EventBusApiVerticle.GENERATE.equals(address) || EventBusApiVerticle.GENERATE_STREAM.equals(address)) {
             if (!"send".equals(raw.getString("type")) || raw.getString("replyAddress") == null) {
                 return denied(connection, "start a generation whose answer nobody receives (publish, or no replyAddress)");
+            }
+            String authorization = null;
+            for (String name : java.util.List.copyOf(headers.fieldNames())) {
+                if (name.equalsIgnoreCase("Authorization")) {
+                    authorization = headers.remove(name) instanceof String a ? a : null; // the key goes no further
+                }
+            }
+            if (!apiKeys.none() && !apiKeys.accept(authorization)) {
+                unauthorised.increment();
+                return denied(connection, "start a generation without a valid API key (headers.Authorization: Bearer <key>)");
             }
             headers.put(StreamOwnership.CONNECTION_HEADER, connection);
             // served by this replica: on a clustered bus another one would not know the connection (its

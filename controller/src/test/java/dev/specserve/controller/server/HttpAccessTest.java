@@ -15,7 +15,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Who may use the HTTP API: {@code api_key} guards {@code /v1/*} and nothing else, and only the Host names in
+ * Who may use the HTTP API: {@code api_key} guards {@code /v1/*} (and the TCP bridge's generations) and nothing
+ * else, and only the Host names in
  * {@code allowed_hosts} (by default, on a loopback bind, the loopback names) are answered. Over raw HTTP/1.1, so
  * each request carries exactly the Host and Authorization headers written here.
  */
@@ -30,7 +31,7 @@ class HttpAccessTest {
 
     @BeforeAll
     static void start() {
-        keyed = TestServer.start(Map.of("api_key", "k-old, k-new", "bridge_port", "0"));
+        keyed = TestServer.start(Map.of("api_key", "k-old, k-new"));
         named = TestServer.start(Map.of("allowed_hosts", "API.example:443, [::1]", "bridge_port", "0"));
         impatient = TestServer.start(Map.of("http_idle_timeout_s", "1", "bridge_port", "0"));
     }
@@ -123,6 +124,29 @@ class HttpAccessTest {
         assertThat(withKey.completionTokens()).isEqualTo(3);
         assertThat(without.ok()).isFalse();
         assertThat(without.failure() + " " + without.message()).contains("401");
+    }
+
+    @Test
+    void over_the_tcp_bridge_a_generation_needs_an_api_key_too() throws Exception {
+        double before = keyed.metric("specserve_bridge_generations_unauthorised_total");
+        try (var client = new TcpBridgeTest.BridgeClient(keyed.bridgePort())) {
+            JsonObject request = TcpBridgeTest.greedy("def f(", 3);
+            client.write(new JsonObject().put("type", "send").put("address", "specserve.generate").put("replyAddress", "a")
+                    .put("body", request));
+            JsonObject refused = client.read();
+            client.write(new JsonObject().put("type", "send").put("address", "specserve.generate").put("replyAddress", "b")
+                    .put("headers", new JsonObject().put("Authorization", "Bearer k-wrong")).put("body", request));
+            JsonObject wrong = client.read();
+            client.write(new JsonObject().put("type", "send").put("address", "specserve.generate").put("replyAddress", "c")
+                    .put("headers", new JsonObject().put("authorization", "Bearer k-old")).put("body", request));
+            JsonObject served = client.read();
+
+            assertThat(refused.getString("type")).isEqualTo("err");
+            assertThat(wrong.getString("type")).isEqualTo("err");
+            assertThat(served.getString("type")).as(served.encode()).isEqualTo("message");
+            assertThat(served.getJsonObject("body").getJsonObject("usage").getInteger("completion_tokens")).isEqualTo(3);
+        }
+        assertThat(keyed.metric("specserve_bridge_generations_unauthorised_total") - before).isEqualTo(2);
     }
 
     @Test
