@@ -120,15 +120,7 @@ final class HttpGuards {
     }
 
     private static void refuse(RoutingContext ctx, ApiError e, String code) {
-        var body = e.toBody();
-        if (code != null) {
-            body.getJsonObject("error").put("code", code);
-        }
-        var resp = ctx.response().setStatusCode(e.status()).putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
-        if (e.status() == 401) {
-            resp.putHeader("WWW-Authenticate", "Bearer");
-        }
-        resp.end(body.encode());
+        HttpReplies.error(ctx.response(), e, code);
     }
 
     /** Route handler: passes JSON requests on, answers 415 to anything else (and tells {@code refused}). */

@@ -29,13 +29,22 @@ final class HttpReplies {
     }
 
     static void error(HttpServerResponse resp, ApiError e) {
+        error(resp, e, null);
+    }
+
+    /** {@code e} with OpenAI's string {@code code} (e.g. {@code invalid_api_key}) in place of the status, if given. */
+    static void error(HttpServerResponse resp, ApiError e, String code) {
         if (!resp.headWritten()) {
             if (e.status() == 401) {
                 resp.putHeader("WWW-Authenticate", "Bearer"); // RFC 9110: a 401 names the scheme it wants
             } else if (e.status() == 429) {
                 resp.putHeader("Retry-After", "1"); // the queue turns over within rounds, not minutes
             }
-            json(resp, e.status(), e.toBody());
+            JsonObject body = e.toBody();
+            if (code != null) {
+                body.getJsonObject("error").put("code", code);
+            }
+            json(resp, e.status(), body);
         } else if (open(resp)) {
             resp.end();
         }
