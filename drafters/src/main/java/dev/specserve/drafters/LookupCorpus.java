@@ -33,6 +33,8 @@ public final class LookupCorpus {
 
     private final int[] tokens;
     private final int[] suffixes;
+    /** Suffixes starting with token t are suffixes[firstToken[t] .. firstToken[t + 1]). */
+    private final int[] firstToken;
     private final int eos;
     private final int documents;
 
@@ -40,6 +42,7 @@ public final class LookupCorpus {
         this.tokens = tokens;
         this.eos = eos;
         this.suffixes = suffixArray(tokens);
+        this.firstToken = firstTokenRanges(tokens, suffixes);
         int d = 0;
         for (int t : tokens) {
             d += t == eos ? 1 : 0;
@@ -103,9 +106,19 @@ public final class LookupCorpus {
      * tokens occurs.
      */
     public DraftTree draft(int[] context, int length, int maxMatch, double specFactor, int maxNodes, int maxDepth) {
+        return draft(new Cursor(), context, length, maxMatch, specFactor, maxNodes, maxDepth);
+    }
+
+    /**
+     * {@link #draft(int[], int, int, double, int, int)} for a context that only grows between calls: the cursor
+     * keeps the last call's match, so a call extends it by the tokens appended since (a narrowing of its
+     * suffix-array range per token) and searches afresh only where the match breaks. The result is the same.
+     */
+    public DraftTree draft(Cursor cursor, int[] context, int length, int maxMatch, double specFactor, int maxNodes,
+                           int maxDepth) {
         DraftTree tree = new DraftTree();
         int depthLimit = Math.min(maxDepth, SORTED_DEPTH / 2);
-        Range match = longestMatch(context, length, Math.min(maxMatch, SORTED_DEPTH - depthLimit));
+        Range match = cursor.advance(this, context, length, Math.min(maxMatch, SORTED_DEPTH - depthLimit));
         if (match == null || maxNodes <= 0) {
             return tree;
         }
@@ -126,6 +139,54 @@ public final class LookupCorpus {
     }
 
     private record Range(int lo, int hi, int length) {}
+
+    /**
+     * Where one growing context's longest match stands. Appending token t to a context whose longest match has
+     * length L (below the cap) gives a longest match of L + 1 exactly when the match followed by t occurs, whose
+     * range lies inside the old one; otherwise the new longest is at most L (a longer one would contain a match
+     * longer than L before t), and only lengths up to L are searched. Not thread-safe: one per request.
+     */
+    public static final class Cursor {
+        /** Context tokens the match accounts for; 0 before the first call. */
+        private int consumed;
+        private int cap;
+        /** The longest match, or null when no suffix of at least {@link #MIN_MATCH} tokens occurs. */
+        private Range match;
+
+        Range advance(LookupCorpus corpus, int[] context, int length, int cap) {
+            if (consumed == 0 || length < consumed || cap != this.cap || length - consumed > cap) {
+                match = corpus.longestMatch(context, length, cap);
+            } else {
+                for (int end = consumed + 1; end <= length; end++) {
+                    Range longer = match == null || match.length >= cap ? null : corpus.extend(match, context[end - 1]);
+                    // not extended: the new longest is no longer than the old (at most MIN_MATCH when there was none)
+                    match = longer != null ? longer
+                            : corpus.longestMatch(context, end, match == null ? MIN_MATCH : match.length);
+                }
+            }
+            consumed = length;
+            this.cap = cap;
+            return match;
+        }
+    }
+
+    /** The suffixes of {@code match}'s range followed by {@code t}: the match one token longer, or null. */
+    private Range extend(Range match, int t) {
+        int lo = match.lo;
+        int hi = match.hi;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (at(suffixes[mid] + match.length) < t) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        if (lo == match.hi || at(suffixes[lo] + match.length) != t) {
+            return null;
+        }
+        return new Range(lo, runEnd(lo, match.hi, match.length, t), match.length + 1);
+    }
 
     private record Candidate(int parent, int token, int lo, int hi, double share, double probability)
             implements Comparable<Candidate> {
@@ -189,21 +250,26 @@ public final class LookupCorpus {
 
     /** The suffix-array range of the suffixes starting with context[from..to), or null if none does. */
     private Range occurrences(int[] context, int from, int to) {
-        int lo = 0;
-        int hi = suffixes.length;
-        while (lo < hi) {
+        int first = context[from];
+        if (first < 0 || first >= firstToken.length - 1) {
+            return null;
+        }
+        int lo = firstToken[first];
+        int end = firstToken[first + 1];
+        int hi = end;
+        while (lo < hi) { // every suffix here starts with the first token: compare from the second
             int mid = (lo + hi) >>> 1;
-            if (compare(suffixes[mid], context, from, to) < 0) {
+            if (compare(suffixes[mid] + 1, context, from + 1, to) < 0) {
                 lo = mid + 1;
             } else {
                 hi = mid;
             }
         }
         int start = lo;
-        hi = suffixes.length;
+        hi = end;
         while (lo < hi) {
             int mid = (lo + hi) >>> 1;
-            if (compare(suffixes[mid], context, from, to) <= 0) {
+            if (compare(suffixes[mid] + 1, context, from + 1, to) <= 0) {
                 lo = mid + 1;
             } else {
                 hi = mid;
@@ -223,6 +289,19 @@ public final class LookupCorpus {
             }
         }
         return 0;
+    }
+
+    /** For each token t (up to the largest in the corpus, plus one), where its suffixes start in {@code sa}. */
+    private static int[] firstTokenRanges(int[] tokens, int[] sa) {
+        int alphabet = tokens.length == 0 ? 0 : Arrays.stream(tokens).max().getAsInt() + 1;
+        int[] start = new int[alphabet + 1];
+        for (int t : tokens) {
+            start[t + 1]++;
+        }
+        for (int t = 1; t <= alphabet; t++) {
+            start[t] += start[t - 1];
+        }
+        return start;
     }
 
     /**

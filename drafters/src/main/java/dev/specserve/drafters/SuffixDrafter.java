@@ -51,6 +51,7 @@ public final class SuffixDrafter implements Drafter {
     /** One request's lookup state. */
     public final class Session implements DraftSession {
         private final SuffixIndex own = SuffixIndex.growing();
+        private final LookupCorpus.Cursor corpusMatch = new LookupCorpus.Cursor();
         private int promptLength;
 
         @Override
@@ -86,7 +87,7 @@ public final class SuffixDrafter implements Drafter {
                 build(tree, matches, budget);
             }
             if (corpus != null) { // merged only when both found something: a merge copies the tree
-                DraftTree found = corpus.draft(context, length, config.maxMatch(), config.specFactor(),
+                DraftTree found = corpus.draft(corpusMatch, context, length, config.maxMatch(), config.specFactor(),
                         budget.maxNodes(), budget.maxDepth());
                 tree = tree.size() == 0 ? found : found.size() == 0 ? tree : found.merge(tree);
             }

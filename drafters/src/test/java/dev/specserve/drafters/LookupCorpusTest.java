@@ -48,6 +48,48 @@ class LookupCorpusTest {
     }
 
     @Test
+    void aCursorFollowingAGrowingContextDraftsWhatAFreshSearchDrafts() {
+        Random r = new Random(11);
+        for (int round = 0; round < 12; round++) {
+            int alphabet = round % 3 == 0 ? 3 : round % 3 == 1 ? 12 : 60;
+            int[] corpus = IntStream.range(0, 4000).map(i -> 1 + r.nextInt(alphabet)).toArray();
+            for (int i = 0; i < corpus.length; i += 50 + r.nextInt(200)) {
+                corpus[i] = EOS;
+            }
+            LookupCorpus c = LookupCorpus.of(corpus, EOS);
+            // a context that copies corpus runs (long matches that break) and wanders off between them
+            int[] context = new int[600];
+            int n = 0;
+            while (n < context.length) {
+                if (r.nextBoolean()) {
+                    int from = r.nextInt(corpus.length - 80);
+                    for (int k = 0; k < 5 + r.nextInt(70) && n < context.length; k++) {
+                        context[n++] = corpus[from + k] == EOS ? 1 : corpus[from + k];
+                    }
+                } else {
+                    for (int k = 0; k < 1 + r.nextInt(4) && n < context.length; k++) {
+                        context[n++] = 1 + r.nextInt(alphabet + 2); // now and then a token the corpus lacks
+                    }
+                }
+            }
+            int maxDepth = 2 + round % 5;
+            LookupCorpus.Cursor cursor = new LookupCorpus.Cursor();
+            for (int length = 1; length <= context.length; length += 1 + r.nextInt(4)) { // rounds commit 1-4 tokens
+                DraftTree followed = c.draft(cursor, context, length, 64, 2.0, 12, maxDepth);
+                DraftTree fresh = c.draft(context, length, 64, 2.0, 12, maxDepth);
+                assertThat(paths(followed)).as("round %d, context length %d", round, length).isEqualTo(paths(fresh));
+            }
+        }
+    }
+
+    private static java.util.List<String> paths(DraftTree t) {
+        return IntStream.range(0, t.size())
+                .mapToObj(n -> Arrays.toString(Arrays.stream(t.path(n)).map(t::token).toArray()) + " x"
+                        + t.suffixSupport(n) + " m" + t.suffixMatch(n))
+                .toList();
+    }
+
+    @Test
     void theLongestMatchsMostFrequentContinuationComesFirst() {
         // after "5 6 7": 8 9 twice, 8 3 once; after only "6 7" (a shorter match) 1 1 would follow
         LookupCorpus c = LookupCorpus.of(new int[] {5, 6, 7, 8, 9, EOS, 5, 6, 7, 8, 9, EOS, 5, 6, 7, 8, 3, EOS,
