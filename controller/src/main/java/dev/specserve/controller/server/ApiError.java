@@ -45,6 +45,7 @@ public record ApiError(int status, String message, String type, String param) {
     public String rejectionReason() {
         return switch (status) {
             case 400 -> param == null ? "invalid_request" : "invalid_" + param;
+            case 413 -> "body_too_large";
             case 415 -> "unsupported_media_type";
             case 429 -> "queue_full";
             case 499 -> "client_closed";

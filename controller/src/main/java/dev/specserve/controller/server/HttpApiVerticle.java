@@ -110,15 +110,37 @@ public final class HttpApiVerticle extends VerticleBase {
         router.route().failureHandler(this::failure);
         router.errorHandler(404, ctx -> error(ctx.response(), new ApiError(404,
                 "no route for " + ctx.request().method() + " " + ctx.request().path(), "not_found_error", null)));
-        router.errorHandler(405, ctx -> error(ctx.response(), new ApiError(405,
-                ctx.request().method() + " is not allowed on " + ctx.request().path(), "invalid_request_error", null)));
+        router.errorHandler(405, ctx -> error(ctx.response().putHeader(HttpHeaders.ALLOW, allowed(router, ctx.request().path())),
+                new ApiError(405, ctx.request().method() + " is not allowed on " + ctx.request().path(),
+                        "invalid_request_error", null)));
         server = vertx.createHttpServer(new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort())
-                .setCompressionSupported(false).setIdleTimeout(security.httpIdleTimeoutS())
+                .setCompressionSupported(false).setDecompressionSupported(true).setIdleTimeout(security.httpIdleTimeoutS())
                 .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS));
         String access = (security.apiKeys().isEmpty() ? "no API key" : "API key required on /v1/*") + ", answering "
                 + (hosts.contains("*") ? "any Host" : "Host " + String.join(", ", new java.util.TreeSet<>(hosts)));
         return server.requestHandler(router).listen()
                 .onSuccess(s -> LOG.info("HTTP API listening on http://{}:{} ({})", config.httpHost(), s.actualPort(), access));
+    }
+
+    /** The methods some route answers on {@code path} (a {@code :param} segment matches any one), for a 405's Allow. */
+    static String allowed(Router router, String path) {
+        String[] want = path.split("/", -1);
+        java.util.Set<String> methods = new java.util.TreeSet<>();
+        for (var route : router.getRoutes()) {
+            String p = route.getPath();
+            if (p == null || route.methods() == null || (route.isRegexPath() && !p.contains(":"))) {
+                continue;
+            }
+            String[] have = p.split("/", -1);
+            boolean match = have.length == want.length;
+            for (int i = 0; match && i < have.length; i++) {
+                match = have[i].equals(want[i]) || (have[i].startsWith(":") && !want[i].isEmpty());
+            }
+            if (match) {
+                route.methods().forEach(m -> methods.add(m.name()));
+            }
+        }
+        return String.join(", ", methods);
     }
 
     /** Counts one request the guards refused, by reason ({@code specserve_http_refused_total}). */
@@ -292,7 +314,7 @@ public final class HttpApiVerticle extends VerticleBase {
         if (!authorised(ctx)) {
             return;
         }
-        json(ctx.response(), 200, new JsonObject().put("config", config.toString()));
+        json(ctx.response(), 200, new JsonObject().put("config", new JsonObject(config.settings())));
     }
 
     private void failure(RoutingContext ctx) {
@@ -303,7 +325,8 @@ public final class HttpApiVerticle extends VerticleBase {
         ApiError e;
         if (ctx.statusCode() == 413) {
             boolean admin = ctx.request().path().startsWith("/admin/");
-            e = ApiError.invalid("body", "request body exceeds " + (admin ? ADMIN_BODY_LIMIT : BODY_LIMIT) + " bytes");
+            e = new ApiError(413, "request body exceeds " + (admin ? ADMIN_BODY_LIMIT : BODY_LIMIT) + " bytes",
+                    "invalid_request_error", "body");
             if (!admin) { // an admin call is no completion request: not counted as a refused one
                 completions.rejected(e);
             }

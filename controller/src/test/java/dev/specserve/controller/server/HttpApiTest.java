@@ -283,6 +283,10 @@ class HttpApiTest {
         assertThat(missing.statusCode()).isEqualTo(404);
         assertThat(missing.bodyAsJsonObject().getJsonObject("error").getInteger("code")).isEqualTo(404);
         assertThat(wrongMethod.statusCode()).isEqualTo(405);
+        assertThat(wrongMethod.getHeader("Allow")).as("RFC 9110: a 405 lists what is allowed").isEqualTo("POST");
+        assertThat(client.delete("/health").send().await(10, SECONDS).getHeader("Allow")).isEqualTo("GET, HEAD");
+        assertThat(client.post("/v1/models/specserve-demo").send().await(10, SECONDS).getHeader("Allow"))
+                .isEqualTo("GET");
         assertThat(wrongMethod.bodyAsJsonObject().getJsonObject("error").getInteger("code")).isEqualTo(405);
     }
 
@@ -294,7 +298,13 @@ class HttpApiTest {
 
         assertThat(anonymous.statusCode()).isEqualTo(401);
         assertThat(admin.statusCode()).isEqualTo(200);
-        assertThat(admin.bodyAsString()).contains("maxBatch").doesNotContain("s3cret");
+        JsonObject config = admin.bodyAsJsonObject().getJsonObject("config");
+        assertThat(config.fieldNames()).as("every setting, by its config-file key")
+                .containsExactlyElementsOf(java.util.Arrays.stream(dev.specserve.controller.config.ConfigKey.values())
+                        .map(dev.specserve.controller.config.ConfigKey::key).toList());
+        assertThat(config.getInteger("max_batch")).isEqualTo(server.server.config().maxBatch());
+        assertThat(config.getString("admin_token")).isEqualTo("***");
+        assertThat(admin.bodyAsString()).doesNotContain("s3cret");
     }
 
     @Test
