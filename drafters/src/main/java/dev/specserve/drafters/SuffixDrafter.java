@@ -51,7 +51,7 @@ public final class SuffixDrafter implements Drafter {
     /** One request's lookup state. */
     public final class Session implements DraftSession {
         private final SuffixIndex own = SuffixIndex.growing();
-        private final LookupCorpus.Cursor corpusMatch = new LookupCorpus.Cursor();
+        private final SuffixArray.Cursor corpusMatch = new SuffixArray.Cursor();
         private int promptLength;
 
         @Override

@@ -12,7 +12,6 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.Random;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -24,27 +23,6 @@ class LookupCorpusTest {
 
     private static DraftTree draft(LookupCorpus c, int[] context, int maxNodes, int maxDepth) {
         return c.draft(context, context.length, 64, 2.0, maxNodes, maxDepth);
-    }
-
-    @Test
-    void theSuffixArrayOrdersEverySuffixByItsFirstTokens() {
-        Random r = new Random(3);
-        for (int round = 0; round < 20; round++) {
-            int alphabet = round % 2 == 0 ? 3 : 40; // few symbols: long repeats, so sorting needs every pass
-            int[] t = IntStream.range(0, 300).map(i -> r.nextInt(alphabet)).toArray();
-            int[] sa = LookupCorpus.suffixArray(t);
-
-            Comparator<Integer> byPrefix = (a, b) -> Arrays.compare(prefix(t, a), prefix(t, b));
-            Integer[] expected = IntStream.range(0, t.length).boxed().sorted(byPrefix).toArray(Integer[]::new);
-            for (int i = 0; i < t.length; i++) { // equal prefixes may come in any order
-                assertThat(prefix(t, sa[i])).isEqualTo(prefix(t, expected[i]));
-            }
-            assertThat(Arrays.stream(sa).sorted().toArray()).isEqualTo(IntStream.range(0, t.length).toArray());
-        }
-    }
-
-    private static int[] prefix(int[] t, int start) {
-        return Arrays.copyOfRange(t, start, Math.min(t.length, start + LookupCorpus.SORTED_DEPTH));
     }
 
     @Test
@@ -73,7 +51,7 @@ class LookupCorpusTest {
                 }
             }
             int maxDepth = 2 + round % 5;
-            LookupCorpus.Cursor cursor = new LookupCorpus.Cursor();
+            SuffixArray.Cursor cursor = new SuffixArray.Cursor();
             for (int length = 1; length <= context.length; length += 1 + r.nextInt(4)) { // rounds commit 1-4 tokens
                 DraftTree followed = c.draft(cursor, context, length, 64, 2.0, 12, maxDepth);
                 DraftTree fresh = c.draft(context, length, 64, 2.0, 12, maxDepth);
