@@ -69,13 +69,11 @@ public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int
             allowedHosts = java.util.List.copyOf(allowedHosts);
         }
 
-        /** These settings but the model roots (see {@link #effectiveModelRoots}), keys masked: for logs. */
+        /** Keys masked: the record's generated toString would print them. */
         @Override
         public String toString() {
-            return "corsOrigins=" + corsOrigins + ", bridgeMaxFrameBytes="
-                    + bridgeMaxFrameBytes + ", apiKeys=" + (apiKeys.isEmpty() ? "unset" : apiKeys.size() + " x ***")
-                    + ", allowedHosts=" + (allowedHosts.isEmpty() ? "default" : allowedHosts)
-                    + ", httpIdleTimeoutS=" + httpIdleTimeoutS;
+            return "Security[apiKeys=" + (apiKeys.isEmpty() ? "unset" : apiKeys.size() + " x ***") + ", allowedHosts="
+                    + allowedHosts + ", corsOrigins=" + corsOrigins + "]";
         }
     }
 
@@ -114,58 +112,9 @@ public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int
         return d.withSuffix(d.suffix().withCorpus(lookupCorpus));
     }
 
-    /**
-     * Every setting by its file key ({@link ConfigKey} order) as resolved, secrets masked: what /admin/config
-     * answers and startup logs print. A new key without a value here does not compile.
-     */
+    /** Every setting by its file key, as resolved, secrets masked ({@link EffectiveSettings}). */
     public java.util.Map<String, Object> settings() {
-        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
-        for (ConfigKey k : ConfigKey.values()) {
-            m.put(k.key(), switch (k) {
-                case HTTP_HOST -> httpHost;
-                case HTTP_PORT -> httpPort;
-                case BRIDGE_HOST -> bridgeHost;
-                case BRIDGE_PORT -> bridgePort;
-                case MAX_BATCH -> maxBatch;
-                case QUEUE_CAPACITY -> queueCapacity;
-                case MAX_TOKENS_LIMIT -> maxTokensLimit;
-                case MAX_MODEL_LEN -> maxModelLen;
-                case STRATEGY -> strategy;
-                case REQUEST_TIMEOUT_MS -> requestTimeoutMs;
-                case PREFIX_CACHE_BYTES -> prefixCacheBytes;
-                case PREFILL_CHUNK_TOKENS -> prefillChunkTokens;
-                case PREFILL_OVERLAP -> prefillOverlap;
-                case LOOKUP_CORPUS -> lookupCorpus;
-                case STREAM_CONSUMER_TIMEOUT_MS -> streamConsumerTimeoutMs;
-                case BRIDGE_MAX_FRAME_BYTES -> security.bridgeMaxFrameBytes();
-                case ADMIN_TOKEN -> adminToken == null ? "unset" : "***";
-                case API_KEY -> security.apiKeys().isEmpty() ? "unset" : security.apiKeys().size() + " x ***";
-                case ALLOWED_HOSTS -> security.allowedHosts().isEmpty() ? "default" : security.allowedHosts();
-                case HTTP_IDLE_TIMEOUT_S -> security.httpIdleTimeoutS();
-                case MODEL_ROOTS -> effectiveModelRoots().stream().map(Path::toString).toList();
-                case CORS_ORIGINS -> security.corsOrigins();
-                case KAFKA_BOOTSTRAP -> kafkaBootstrap == null ? "unset" : kafkaBootstrap;
-                case ADAPTATION -> adaptation.mode().name().toLowerCase(java.util.Locale.ROOT);
-                case ADAPTATION_EPOCH_S -> adaptation.epochSeconds();
-                case ADAPTATION_HORIZON_S -> adaptation.horizonSeconds();
-                case ADAPTATION_TRAINING_THREADS -> adaptation.trainingThreads();
-                case ROLLBACK_MARGIN -> adaptation.rollbackMargin();
-                case ROLLBACK_WINDOW_ROUNDS -> adaptation.rollbackWindowRounds();
-                case MODELS -> models == null ? "demo" : models.toString();
-                case DEVICE -> device;
-                case DRAFTER_PRECISION -> drafterPrecision;
-                case THREADS -> threads;
-                case PREFILL_THREADS -> prefillThreads;
-                case CLUSTER -> cluster.enabled();
-                case CLUSTER_NAME -> cluster.name();
-                case CLUSTER_HOST -> cluster.host();
-                case CLUSTER_PORT -> cluster.port();
-                case CLUSTER_BUS_PORT -> cluster.busPort();
-                case CLUSTER_MEMBERS -> cluster.members();
-                case CLUSTER_ADMIN -> cluster.admin();
-            });
-        }
-        return m;
+        return EffectiveSettings.of(this);
     }
 
     /** This config with secrets masked, for logs. */

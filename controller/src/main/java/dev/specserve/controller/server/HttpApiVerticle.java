@@ -34,13 +34,11 @@ import static dev.specserve.controller.server.HttpReplies.open;
  *       the messages are formatted by the model's {@link ChatTemplate}, and a model without one answers 400.</li>
  *   <li>{@code GET /v1/models}, {@code GET /health} (liveness), {@code GET /ready} (503 until the engine is
  *       ready), {@code GET /metrics} (Prometheus text).</li>
- *   <li>Admin, with {@code Authorization: Bearer <admin_token>} (absent, so 404, when no token is configured):
- *       {@code GET /admin/config}; {@code GET /admin/drafter/versions}; {@code POST /admin/drafter/swap
- *       {"version"}}, {@code /admin/drafter/rollback}, {@code /admin/drafter/load {"path", "sha256"?,
- *       "activate"?}} (full drafter swap); {@code POST /admin/adaptation/pause|resume}. See {@link AdminGate}.</li>
+ *   <li>{@code /admin/*} for operators ({@link HttpAdminRoutes}).</li>
  * </ul>
  * Errors are JSON {@code {"error":{"message","type","param","code"}}}: 400 invalid request (param names the
- * field; {@code body} for unparsable or over-large bodies), 404, 405, 415 (a JSON POST without
+ * field; {@code body} for an unparsable body), 404, 405 (with {@code Allow}), 413 (a body over {@link #BODY_LIMIT},
+ * gzip or deflate bodies counted inflated), 415 (a JSON POST without
  * {@code Content-Type: application/json}), 429 queue full, 500 internal; 401 on {@code /v1/*} without a key
  * when {@code api_key} is set, 403 for a Host outside {@code allowed_hosts}. CORS headers only for the origins in
  * {@code cors_origins} (see {@link HttpGuards}).
@@ -49,8 +47,6 @@ public final class HttpApiVerticle extends VerticleBase {
     private static final Logger LOG = LoggerFactory.getLogger(HttpApiVerticle.class);
     /** Largest accepted request body. */
     public static final long BODY_LIMIT = 1 << 20;
-    /** Admin calls carry a path and a checksum at most. */
-    static final long ADMIN_BODY_LIMIT = 4096;
 
     private final ServerConfig config;
     private final AdminGate admin;
@@ -99,14 +95,7 @@ public final class HttpApiVerticle extends VerticleBase {
         router.get("/ready").handler(this::ready);
         router.head("/ready").handler(ctx -> ctx.response().setStatusCode(engine.ready() ? 200 : 503).end());
         router.get("/metrics").handler(this::metrics);
-        router.get("/admin/config").handler(this::adminConfig);
-        router.get("/admin/drafter/versions").handler(ctx -> admin(ctx, "versions"));
-        router.post("/admin/drafter/*").handler(BodyHandler.create(false).setBodyLimit(ADMIN_BODY_LIMIT));
-        router.post("/admin/drafter/rollback").handler(ctx -> admin(ctx, "rollback"));
-        router.post("/admin/drafter/swap").handler(ctx -> admin(ctx, "swap"));
-        router.post("/admin/drafter/load").handler(ctx -> admin(ctx, "load"));
-        router.post("/admin/adaptation/pause").handler(ctx -> admin(ctx, "pause"));
-        router.post("/admin/adaptation/resume").handler(ctx -> admin(ctx, "resume"));
+        new HttpAdminRoutes(admin, config).mount(router);
         router.route().failureHandler(this::failure);
         router.errorHandler(404, ctx -> error(ctx.response(), new ApiError(404,
                 "no route for " + ctx.request().method() + " " + ctx.request().path(), "not_found_error", null)));
@@ -264,59 +253,6 @@ public final class HttpApiVerticle extends VerticleBase {
                 .end(registry.scrape());
     }
 
-    private void admin(RoutingContext ctx, String action) {
-        if (!authorised(ctx)) {
-            return;
-        }
-        if (ctx.body() != null && ctx.body().length() > 0 && !HttpGuards.isJson(ctx)) {
-            error(ctx.response(), HttpGuards.unsupportedMediaType(ctx));
-            return;
-        }
-        JsonObject body;
-        try {
-            body = ctx.body() == null || ctx.body().length() == 0 ? new JsonObject() : ctx.body().asJsonObject();
-        } catch (io.vertx.core.json.DecodeException e) {
-            error(ctx.response(), ApiError.invalid("body", "request body is not valid JSON: " + JsonFields.jsonProblem(e)));
-            return;
-        } catch (ClassCastException e) {
-            error(ctx.response(), ApiError.invalid("body", "request body must be a JSON object"));
-            return;
-        }
-        admin.run(action, body).onComplete(r -> {
-            if (r.succeeded()) {
-                json(ctx.response(), 200, r.result());
-            } else if (r.cause() instanceof AdminGate.AdminFailure f) {
-                error(ctx.response(), f.error);
-            } else {
-                LOG.warn("admin action {} failed", action, r.cause());
-                error(ctx.response(), ApiError.from(r.cause()));
-            }
-        });
-    }
-
-    /** Checks the bearer token; answers 404 when admin routes are off and 401 on a wrong token. */
-    private boolean authorised(RoutingContext ctx) {
-        if (!admin.enabled()) {
-            ctx.next();
-            return false;
-        }
-        String auth = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
-        String presented = AdminGate.bearerToken(auth);
-        if (!admin.authorised(presented)) {
-            error(ctx.response(), new ApiError(401, "admin routes need Authorization: Bearer <admin_token>",
-                    "authentication_error", null));
-            return false;
-        }
-        return true;
-    }
-
-    private void adminConfig(RoutingContext ctx) {
-        if (!authorised(ctx)) {
-            return;
-        }
-        json(ctx.response(), 200, new JsonObject().put("config", new JsonObject(config.settings())));
-    }
-
     private void failure(RoutingContext ctx) {
         HttpServerResponse resp = ctx.response();
         if (!open(resp)) {
@@ -325,7 +261,7 @@ public final class HttpApiVerticle extends VerticleBase {
         ApiError e;
         if (ctx.statusCode() == 413) {
             boolean admin = ctx.request().path().startsWith("/admin/");
-            e = new ApiError(413, "request body exceeds " + (admin ? ADMIN_BODY_LIMIT : BODY_LIMIT) + " bytes",
+            e = new ApiError(413, "request body exceeds " + (admin ? HttpAdminRoutes.BODY_LIMIT : BODY_LIMIT) + " bytes",
                     "invalid_request_error", "body");
             if (!admin) { // an admin call is no completion request: not counted as a refused one
                 completions.rejected(e);

@@ -1,0 +1,97 @@
+package dev.specserve.controller.server;
+
+import static dev.specserve.controller.server.HttpReplies.error;
+import static dev.specserve.controller.server.HttpReplies.json;
+
+import dev.specserve.controller.config.ServerConfig;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The operator routes of the HTTP API, each behind {@code Authorization: Bearer <admin_token>} and answering 404
+ * when no token is configured: {@code GET /admin/config} (the effective settings, secrets masked), {@code GET
+ * /admin/drafter/versions}, {@code POST /admin/drafter/swap|rollback|load} and {@code POST
+ * /admin/adaptation/pause|resume}, each an {@link AdminGate} action with a JSON body.
+ */
+final class HttpAdminRoutes {
+    private static final Logger LOG = LoggerFactory.getLogger(HttpAdminRoutes.class);
+    /** Admin calls carry a path and a checksum at most. */
+    static final long BODY_LIMIT = 4096;
+
+    private final AdminGate gate;
+    private final ServerConfig config;
+
+    HttpAdminRoutes(AdminGate gate, ServerConfig config) {
+        this.gate = gate;
+        this.config = config;
+    }
+
+    void mount(Router router) {
+        router.get("/admin/config").handler(this::config);
+        router.get("/admin/drafter/versions").handler(ctx -> run(ctx, "versions"));
+        router.post("/admin/drafter/*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
+        router.post("/admin/drafter/rollback").handler(ctx -> run(ctx, "rollback"));
+        router.post("/admin/drafter/swap").handler(ctx -> run(ctx, "swap"));
+        router.post("/admin/drafter/load").handler(ctx -> run(ctx, "load"));
+        router.post("/admin/adaptation/pause").handler(ctx -> run(ctx, "pause"));
+        router.post("/admin/adaptation/resume").handler(ctx -> run(ctx, "resume"));
+    }
+
+    private void run(RoutingContext ctx, String action) {
+        if (!authorised(ctx)) {
+            return;
+        }
+        if (ctx.body() != null && ctx.body().length() > 0 && !HttpGuards.isJson(ctx)) {
+            error(ctx.response(), HttpGuards.unsupportedMediaType(ctx));
+            return;
+        }
+        JsonObject body;
+        try {
+            body = ctx.body() == null || ctx.body().length() == 0 ? new JsonObject() : ctx.body().asJsonObject();
+        } catch (io.vertx.core.json.DecodeException e) {
+            error(ctx.response(), ApiError.invalid("body", "request body is not valid JSON: " + JsonFields.jsonProblem(e)));
+            return;
+        } catch (ClassCastException e) {
+            error(ctx.response(), ApiError.invalid("body", "request body must be a JSON object"));
+            return;
+        }
+        gate.run(action, body).onComplete(r -> {
+            if (r.succeeded()) {
+                json(ctx.response(), 200, r.result());
+            } else if (r.cause() instanceof AdminGate.AdminFailure f) {
+                error(ctx.response(), f.error);
+            } else {
+                LOG.warn("admin action {} failed", action, r.cause());
+                error(ctx.response(), ApiError.from(r.cause()));
+            }
+        });
+    }
+
+    /** Checks the bearer token; answers 404 when admin routes are off and 401 on a wrong token. */
+    private boolean authorised(RoutingContext ctx) {
+        if (!gate.enabled()) {
+            ctx.next();
+            return false;
+        }
+        String auth = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
+        String presented = AdminGate.bearerToken(auth);
+        if (!gate.authorised(presented)) {
+            error(ctx.response(), new ApiError(401, "admin routes need Authorization: Bearer <admin_token>",
+                    "authentication_error", null));
+            return false;
+        }
+        return true;
+    }
+
+    private void config(RoutingContext ctx) {
+        if (!authorised(ctx)) {
+            return;
+        }
+        json(ctx.response(), 200, new JsonObject().put("config", new JsonObject(config.settings())));
+    }
+}
