@@ -21,7 +21,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * presence/frequency penalties and logit_bias (vLLM semantics) in greedy decoding: every strategy's output
+ * presence/frequency/repetition penalties and logit_bias (vLLM semantics) in greedy decoding: every strategy's output
  * equals an independent, hand-rolled plain decoding loop that applies the penalties to the raw logits, and
  * the logprobs reported for tokens accepted from draft trees equal those of plain decoding.
  */
@@ -45,13 +45,17 @@ class PenalisedDecodingTest {
         int[] ids = stack.tokenizer().encode(" 4");
         Map<Integer, Double> bias = new HashMap<>();
         bias.put(ids[ids.length - 1], 3.0);
-        return SamplingParams.GREEDY.withPenalties(0.4, 0.7, bias);
+        return SamplingParams.GREEDY.withPenalties(0.4, 0.7, bias).withVllmSampling(0, 0, 1.3);
     }
 
     /** Plain decoding, one target forward per token, penalties applied here by hand from the raw logits. */
     static int[] handRolled(int[] prompt, SamplingParams p, int steps) {
         KvCache cache = stack.target().newCache(prompt.length + steps + 1);
         Map<Integer, Integer> counts = new HashMap<>();
+        java.util.Set<Integer> inPrompt = new java.util.HashSet<>();
+        for (int t : prompt) {
+            inPrompt.add(t);
+        }
         int[] out = new int[steps];
         int[] input = prompt;
         int n = 0;
@@ -69,6 +73,9 @@ class PenalisedDecodingTest {
             for (int v = 0; v < o.vocab(); v++) {
                 double l = o.logit(row, v) + p.logitBias().getOrDefault(v, 0.0);
                 int c = counts.getOrDefault(v, 0);
+                if (c > 0 || inPrompt.contains(v)) { // vLLM's repetition penalty: prompt and output tokens
+                    l = l > 0 ? l / p.repetitionPenalty() : l * p.repetitionPenalty();
+                }
                 l -= p.frequencyPenalty() * c + (c > 0 ? p.presencePenalty() : 0);
                 if (l > bestValue) {
                     bestValue = l;

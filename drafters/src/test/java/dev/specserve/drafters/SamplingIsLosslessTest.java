@@ -119,6 +119,27 @@ class SamplingIsLosslessTest {
     }
 
     /**
+     * vLLM's top-k, min-p and repetition penalty (prompt tokens included) shape the distribution too; speculation
+     * must sample exactly what plain sampling samples from the shaped one.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"specblock-fixed", "suffix", "auto"})
+    void samplingWithTopKMinPAndRepetitionPenaltyStaysExact(String strategy) {
+        SamplingParams plain = new SamplingParams(1.0, 1.0, 0);
+        SamplingParams params = plain.withVllmSampling(3, 0.05, 1.4);
+        Map<Integer, List<Integer>> reference = outputs("none", REPETITIVE, 12, params, RoundListener.NONE);
+        assertThat(reference).as("the settings must change plain sampling, or this test proves nothing")
+                .isNotEqualTo(outputs("none", REPETITIVE, 12, plain, RoundListener.NONE));
+        AtomicLong drafted = new AtomicLong();
+
+        Map<Integer, List<Integer>> observed = outputs(strategy, REPETITIVE, 12, params,
+                (round, emitted) -> drafted.addAndGet(round.tree().size()));
+
+        assertThat(drafted.get()).as("draft nodes verified").isGreaterThan(SEEDS);
+        assertSameAsPlain(strategy + " with top-k, min-p and repetition penalty", observed, reference);
+    }
+
+    /**
      * The reference the equality tests lean on: plain sampling draws the token at position t with the uniform of t.
      * Recomputed here by hand (a forward per token, the inverse CDF at each position's uniform), so an off-by-one
      * that plain and speculative decoding shared would still show.
@@ -159,9 +180,8 @@ class SamplingIsLosslessTest {
         var drafter = stack.strategy(strategy, DrafterConfig.expanding());
         Map<Integer, List<Integer>> out = new java.util.TreeMap<>();
         for (int seed = 3000; seed < 3000 + SEEDS; seed++) {
-            var request = new GenerationRequest(ids, tokens, new SamplingParams(params.temperature(), params.topP(),
-                    seed).withPenalties(params.presencePenalty(), params.frequencyPenalty(), params.logitBias()),
-                    List.of(), drafter.defaultBudget(new DraftBudget(24, 8)));
+            var request = new GenerationRequest(ids, tokens, params.withSeed(seed), List.of(),
+                    drafter.defaultBudget(new DraftBudget(24, 8)));
             int[] t = stack.decoder().generate(request, drafter, listener, () -> false).tokens();
             out.put(seed, java.util.Arrays.stream(t).boxed().toList());
         }

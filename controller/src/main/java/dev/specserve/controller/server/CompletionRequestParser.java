@@ -2,6 +2,7 @@ package dev.specserve.controller.server;
 
 import dev.specserve.drafters.Strategies;
 import dev.specserve.runtime.spec.InvalidRequestException;
+import dev.specserve.runtime.spec.SamplingParams;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -20,9 +21,10 @@ import static dev.specserve.controller.server.JsonFields.jsonProblem;
  * The one place where request JSON is checked, for HTTP and the event bus alike. Every refusal is an
  * {@link InvalidRequestException} whose {@code field()} names the offending parameter ({@code body} when the
  * payload itself is not a JSON object). Fields follow the OpenAI completions API, plus {@code strategy} and
- * {@code domain}, and {@code presence_penalty}, {@code frequency_penalty}, {@code logit_bias} and {@code logprobs}
- * with vLLM's semantics. A parameter of the OpenAI or vLLM completions API that would change the output but is
- * not implemented ({@code suffix}, {@code echo}, {@code n > 1}, {@code top_k}, {@code repetition_penalty}, ...) is
+ * {@code domain}, and {@code presence_penalty}, {@code frequency_penalty}, {@code logit_bias}, {@code logprobs},
+ * and vLLM's {@code top_k}, {@code min_p} and {@code repetition_penalty}, with vLLM's semantics. A parameter of
+ * the OpenAI or vLLM completions API that would change the output but is not implemented ({@code suffix},
+ * {@code echo}, {@code n > 1}, {@code length_penalty}, ...) is
  * refused with a 400 naming it, never silently ignored; fields unknown to both APIs are ignored.
  */
 public final class CompletionRequestParser {
@@ -42,9 +44,6 @@ public final class CompletionRequestParser {
     private static java.util.Map<String, Object> unsupported() {
         java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
         m.put("suffix", "");
-        m.put("top_k", null); // -1 or 0 also mean "off"; checked below
-        m.put("min_p", 0);
-        m.put("repetition_penalty", 1);
         m.put("length_penalty", 1);
         m.put("use_beam_search", false);
         m.put("min_tokens", 0);
@@ -190,8 +189,10 @@ public final class CompletionRequestParser {
             }
             includeUsage = Boolean.TRUE.equals(o.getValue("include_usage"));
         }
-        return new CompletionRequest(model, prompt, maxTokens, temperature, topP, stop, stream, seed, strategy, domain,
-                presence, frequency, bias, logprobs, includeUsage);
+        SamplingParams sampling = new SamplingParams(temperature, topP, seed, presence, frequency, bias, logprobs,
+                json.getValue("top_k") == null ? 0 : (int) integer(json, "top_k", -1, Integer.MAX_VALUE),
+                number(json, "min_p", 0), number(json, "repetition_penalty", 1));
+        return new CompletionRequest(model, prompt, maxTokens, sampling, stop, stream, strategy, domain, includeUsage);
     }
 
     /**
@@ -213,9 +214,6 @@ public final class CompletionRequestParser {
     }
 
     private static boolean neutral(String field, Object v, Object neutral) {
-        if (field.equals("top_k")) {
-            return v instanceof Number n && (n.doubleValue() == -1 || n.doubleValue() == 0);
-        }
         if (neutral instanceof Number n) {
             return v instanceof Number x && x.doubleValue() == n.doubleValue();
         }

@@ -274,8 +274,9 @@ class ChatCompletionsApiTest {
     }
 
     @Test
-    void chat_shares_the_body_guards_415_without_json_and_413_body_limit_counted_as_invalid_body() throws Exception {
+    void chat_shares_the_body_guards_415_without_json_and_413_over_the_body_limit() throws Exception {
         double before = server.metric("specserve_requests_rejected_total{reason=\"invalid_body\"}");
+        double beforeLarge = server.metric("specserve_requests_rejected_total{reason=\"body_too_large\"}");
         HttpResponse<Buffer> plainText = client.post("/v1/chat/completions").putHeader("Content-Type", "text/plain")
                 .sendBuffer(Buffer.buffer(greedy(4, "user", "x").encode())).await(60, SECONDS);
         HttpResponse<Buffer> huge = chat(greedy(4, "user", "x".repeat((int) HttpApiVerticle.BODY_LIMIT)));
@@ -283,11 +284,13 @@ class ChatCompletionsApiTest {
                 .sendBuffer(Buffer.buffer("{\"messages\": [")).await(60, SECONDS);
 
         assertThat(plainText.statusCode()).isEqualTo(415);
-        assertThat(huge.statusCode()).isEqualTo(400);
+        assertThat(huge.statusCode()).isEqualTo(413);
         assertThat(huge.bodyAsJsonObject().getJsonObject("error").getString("param")).isEqualTo("body");
         assertThat(notJson.statusCode()).isEqualTo(400);
         assertThat(notJson.bodyAsJsonObject().getJsonObject("error").getString("param")).isEqualTo("body");
-        assertThat(server.metric("specserve_requests_rejected_total{reason=\"invalid_body\"}")).isEqualTo(before + 2);
+        assertThat(server.metric("specserve_requests_rejected_total{reason=\"invalid_body\"}")).isEqualTo(before + 1);
+        assertThat(server.metric("specserve_requests_rejected_total{reason=\"body_too_large\"}"))
+                .isEqualTo(beforeLarge + 1);
     }
 
     @Test

@@ -177,16 +177,16 @@ class ChatTemplateTest {
         assertThat(r.prompt()).isEqualTo("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\na\nb<|im_end|>\n"
                 + "<|im_start|>assistant\n");
         assertThat(r.maxTokens()).isEqualTo(7);
-        assertThat(r.temperature()).isZero();
+        assertThat(r.sampling().temperature()).isZero();
         assertThat(r.stop()).containsExactly("\n");
-        assertThat(r.seed()).isEqualTo(3);
+        assertThat(r.sampling().seed()).isEqualTo(3);
         assertThat(r.stream()).isTrue();
-        assertThat(r.logprobs()).isEqualTo(2);
-        assertThat(r.presencePenalty()).isEqualTo(0.5);
+        assertThat(r.sampling().logprobs()).isEqualTo(2);
+        assertThat(r.sampling().presencePenalty()).isEqualTo(0.5);
         assertThat(parser.parse(new JsonObject("{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], "
                 + "\"max_tokens\": 5}")).maxTokens()).isEqualTo(5);
         assertThat(parser.parse(new JsonObject("{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}]}"))
-                .logprobs()).isEqualTo(-1);
+                .sampling().logprobs()).isEqualTo(-1);
     }
 
     @Test

@@ -17,8 +17,8 @@ class CompletionRequestParserTest {
         CompletionRequest r = parser.parse("{\"prompt\": \"hi\"}");
 
         assertThat(r.maxTokens()).isEqualTo(16);
-        assertThat(r.temperature()).isEqualTo(1.0);
-        assertThat(r.topP()).isEqualTo(1.0);
+        assertThat(r.sampling().temperature()).isEqualTo(1.0);
+        assertThat(r.sampling().topP()).isEqualTo(1.0);
         assertThat(r.stop()).isEmpty();
         assertThat(r.stream()).isFalse();
         assertThat(r.strategy()).isNull();

@@ -109,9 +109,13 @@ class HttpBadRequestTest {
             {"prompt": "x", "logit_bias": {"-1": 1}}            | logit_bias
             {"prompt": "x", "logit_bias": {"5": 101}}           | logit_bias
             {"prompt": "x", "logit_bias": {"99999999": 1}}      | logit_bias
-            {"prompt": "x", "top_k": 5}                         | top_k
-            {"prompt": "x", "min_p": 0.1}                       | min_p
-            {"prompt": "x", "repetition_penalty": 1.2}          | repetition_penalty
+            {"prompt": "x", "top_k": -2}                        | top_k
+            {"prompt": "x", "top_k": 2.5}                       | top_k
+            {"prompt": "x", "min_p": 1.5}                       | min_p
+            {"prompt": "x", "min_p": "low"}                     | min_p
+            {"prompt": "x", "repetition_penalty": 0}            | repetition_penalty
+            {"prompt": "x", "repetition_penalty": -1.2}         | repetition_penalty
+            {"prompt": "x", "length_penalty": 0.5}              | length_penalty
             {"prompt": "x", "ignore_eos": true}                 | ignore_eos
             {"prompt": "x", "stop_token_ids": [1]}              | stop_token_ids
             {"prompt": "x", "response_format": {"type": "json_object"}} | response_format
@@ -182,6 +186,15 @@ class HttpBadRequestTest {
         assertThat(error.getString("param")).isEqualTo("body");
         assertThat(error.getString("message")).contains("exceeds").contains(String.valueOf(HttpApiVerticle.BODY_LIMIT));
         assertThat(server.metric("specserve_requests_rejected_total{reason=\"body_too_large\"}")).isEqualTo(before + 1);
+    }
+
+    @Test
+    void vllms_top_k_min_p_and_repetition_penalty_are_served() throws Exception {
+        HttpResponse<Buffer> r = post(Buffer.buffer("{\"prompt\": \"x = [1, 2, 3]\\ny = [\", \"max_tokens\": 4,"
+                + " \"temperature\": 0.8, \"seed\": 5, \"top_k\": 20, \"min_p\": 0.05, \"repetition_penalty\": 1.1}"));
+
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+        assertThat(r.bodyAsJsonObject().getJsonObject("usage").getInteger("completion_tokens")).isBetween(1, 4);
     }
 
     @Test

@@ -5,11 +5,12 @@ import java.util.Arrays;
 import java.util.Map;
 
 /**
- * One sequence's logit processing: {@code logit_bias}, then presence and frequency penalties over the tokens
- * generated so far (vLLM semantics; the prompt is not counted). A verification row of a draft tree is processed
- * with the counts along ITS path: the output so far plus the node's ancestors and the node itself, i.e. exactly
- * the counts plain decoding would have at that position. So speculative sampling stays lossless against the
- * penalised distribution and greedy speculation equals greedy plain decoding with the same penalties.
+ * One sequence's logit processing (vLLM semantics): {@code logit_bias}; the repetition penalty on every token of
+ * the prompt and of the output so far; then presence and frequency penalties over the tokens generated so far
+ * (the prompt is not counted). A verification row of a draft tree is processed with the counts along ITS path:
+ * the output so far plus the node's ancestors and the node itself, i.e. exactly the counts plain decoding would
+ * have at that position. So speculative sampling stays lossless against the penalised distribution and greedy
+ * speculation equals greedy plain decoding with the same penalties.
  */
 public final class LogitsProcessor {
     private final SamplingParams params;
@@ -19,15 +20,35 @@ public final class LogitsProcessor {
     /** Distinct generated tokens, in first-seen order (so a row is penalised in O(distinct), not O(vocab)). */
     private int[] seen = new int[16];
     private int distinct;
+    /** Prompt tokens for the repetition penalty (null without one), and the distinct ones. */
+    private final boolean[] inPrompt;
+    private final int[] promptTokens;
 
     public LogitsProcessor(SamplingParams params, int vocab) {
-        this.params = params;
-        this.vocab = vocab;
-        boolean penalties = params.presencePenalty() != 0 || params.frequencyPenalty() != 0;
-        this.counts = penalties ? new int[vocab] : null;
+        this(params, vocab, new int[0]);
     }
 
-    /** A processor for sequences that never generated anything (the first token after prefill, or tests). */
+    /** @param prompt the request's prompt ids, which the repetition penalty counts as seen */
+    public LogitsProcessor(SamplingParams params, int vocab, int[] prompt) {
+        this.params = params;
+        this.vocab = vocab;
+        boolean repetition = params.repetitionPenalty() != 1;
+        boolean penalties = params.presencePenalty() != 0 || params.frequencyPenalty() != 0 || repetition;
+        this.counts = penalties ? new int[vocab] : null;
+        this.inPrompt = repetition ? new boolean[vocab] : null;
+        int[] distinctPrompt = new int[repetition ? prompt.length : 0];
+        int n = 0;
+        for (int i = 0; i < distinctPrompt.length; i++) {
+            int t = prompt[i];
+            if (t >= 0 && t < vocab && !inPrompt[t]) {
+                inPrompt[t] = true;
+                distinctPrompt[n++] = t;
+            }
+        }
+        this.promptTokens = Arrays.copyOf(distinctPrompt, n);
+    }
+
+    /** A processor for sequences that never generated anything and have no prompt (tests). */
     public static LogitsProcessor fresh(SamplingParams params, int vocab) {
         return new LogitsProcessor(params, vocab);
     }
@@ -67,7 +88,10 @@ public final class LogitsProcessor {
                 l[e.getKey()] += e.getValue();
             }
         }
-        if (counts != null) {
+        if (inPrompt != null) {
+            repetition(l, path, pathLength);
+        }
+        if (counts != null && (params.presencePenalty() != 0 || params.frequencyPenalty() != 0)) {
             double presence = params.presencePenalty();
             double frequency = params.frequencyPenalty();
             for (int i = 0; i < distinct; i++) {
@@ -86,6 +110,26 @@ public final class LogitsProcessor {
             }
         }
         return l;
+    }
+
+    /** Divides positive logits and multiplies negative ones by the penalty, once per token seen anywhere so far. */
+    private void repetition(double[] l, int[] path, int pathLength) {
+        double r = params.repetitionPenalty();
+        for (int t : promptTokens) {
+            l[t] = l[t] > 0 ? l[t] / r : l[t] * r;
+        }
+        for (int i = 0; i < distinct; i++) {
+            int t = seen[i];
+            if (!inPrompt[t]) {
+                l[t] = l[t] > 0 ? l[t] / r : l[t] * r;
+            }
+        }
+        for (int i = 0; i < pathLength; i++) {
+            int t = path[i];
+            if (t >= 0 && t < vocab && !inPrompt[t] && counts[t] == 0 && firstInPath(path, i, t)) {
+                l[t] = l[t] > 0 ? l[t] / r : l[t] * r;
+            }
+        }
     }
 
     private static boolean firstInPath(int[] path, int i, int t) {
@@ -110,7 +154,7 @@ public final class LogitsProcessor {
 
     /**
      * The distribution logprobs are reported from: log-softmax of the processed logits divided by the
-     * temperature (1 when greedy), before top-p truncation (so every token has a finite logprob).
+     * temperature (1 when greedy), before min-p, top-k and top-p truncation (so every token has a finite logprob).
      */
     public double[] logSoftmax(double[] processed) {
         double t = params.greedy() ? 1.0 : params.temperature();

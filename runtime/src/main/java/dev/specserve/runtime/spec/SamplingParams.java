@@ -5,16 +5,22 @@ import java.util.TreeMap;
 
 /**
  * How the target's next-token distribution is shaped, in vLLM's order: {@code logit_bias} is added to the
- * logits, then the frequency penalty (times the token's count in the output so far) and the presence penalty
- * (once, if the token occurs in the output so far) are subtracted; then temperature (below
+ * logits; the repetition penalty divides the positive logits (and multiplies the negative ones) of every token
+ * in the prompt or the output so far; the frequency penalty (times the token's count in the output so far) and
+ * the presence penalty (once, if the token occurs in the output so far) are subtracted; then temperature (below
  * {@value #GREEDY_BELOW}, 0 included, greedy: argmax of the processed logits, as vLLM does, since dividing logits
- * by a vanishing temperature overflows) and top-p. Penalties count generated tokens only, never the prompt.
+ * by a vanishing temperature overflows), min-p, top-k and top-p. Frequency and presence count generated tokens
+ * only, never the prompt.
  *
  * @param logitBias token id to bias in [-100, 100]; empty for none
  * @param logprobs  top alternatives to report per emitted token (0..5), or -1 for no logprobs
+ * @param topK      sample among the k most likely tokens only; 0 for all
+ * @param minP      drop tokens less likely than this share of the most likely one; 0 for none
+ * @param repetitionPenalty  vLLM's (and Hugging Face's) multiplicative penalty, &gt; 0; 1 for none
  */
 public record SamplingParams(double temperature, double topP, long seed, double presencePenalty,
-                             double frequencyPenalty, Map<Integer, Double> logitBias, int logprobs) {
+                             double frequencyPenalty, Map<Integer, Double> logitBias, int logprobs, int topK,
+                             double minP, double repetitionPenalty) {
     public static final SamplingParams GREEDY = new SamplingParams(0, 1, 0);
     public static final double MAX_PENALTY = 2.0;
     public static final double MAX_BIAS = 100.0;
@@ -24,6 +30,11 @@ public record SamplingParams(double temperature, double topP, long seed, double 
 
     public SamplingParams(double temperature, double topP, long seed) {
         this(temperature, topP, seed, 0, 0, Map.of(), -1);
+    }
+
+    public SamplingParams(double temperature, double topP, long seed, double presencePenalty, double frequencyPenalty,
+                          Map<Integer, Double> logitBias, int logprobs) {
+        this(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, 0, 0, 1);
     }
 
     public SamplingParams {
@@ -55,15 +66,27 @@ public record SamplingParams(double temperature, double topP, long seed, double 
         if (logprobs < -1 || logprobs > MAX_LOGPROBS) {
             throw new InvalidRequestException("logprobs", "logprobs must be in [0, " + MAX_LOGPROBS + "], got " + logprobs);
         }
+        if (topK < -1) {
+            throw new InvalidRequestException("top_k", "top_k must be a positive integer, or -1 or 0 for all tokens, got "
+                    + topK);
+        }
+        topK = Math.max(0, topK);
+        if (!(minP >= 0 && minP <= 1)) {
+            throw new InvalidRequestException("min_p", "min_p must be in [0, 1], got " + minP);
+        }
+        if (!(repetitionPenalty > 0) || Double.isInfinite(repetitionPenalty)) {
+            throw new InvalidRequestException("repetition_penalty", "repetition_penalty must be a number > 0 (1 for "
+                    + "none), got " + repetitionPenalty);
+        }
     }
 
     public boolean greedy() {
         return temperature < GREEDY_BELOW;
     }
 
-    /** True when logits must be processed (bias or penalties) before temperature and top-p. */
+    /** True when logits must be processed (bias or penalties) before temperature and truncation. */
     public boolean processesLogits() {
-        return presencePenalty != 0 || frequencyPenalty != 0 || !logitBias.isEmpty();
+        return presencePenalty != 0 || frequencyPenalty != 0 || repetitionPenalty != 1 || !logitBias.isEmpty();
     }
 
     public boolean wantsLogprobs() {
@@ -71,10 +94,23 @@ public record SamplingParams(double temperature, double topP, long seed, double 
     }
 
     public SamplingParams withPenalties(double presence, double frequency, Map<Integer, Double> bias) {
-        return new SamplingParams(temperature, topP, seed, presence, frequency, bias, logprobs);
+        return new SamplingParams(temperature, topP, seed, presence, frequency, bias, logprobs, topK, minP,
+                repetitionPenalty);
     }
 
     public SamplingParams withLogprobs(int n) {
-        return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, n);
+        return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, n, topK, minP,
+                repetitionPenalty);
+    }
+
+    /** vLLM's extra sampling parameters: top-k, min-p and the repetition penalty. */
+    public SamplingParams withVllmSampling(int k, double p, double repetition) {
+        return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, k, p,
+                repetition);
+    }
+
+    public SamplingParams withSeed(long s) {
+        return new SamplingParams(temperature, topP, s, presencePenalty, frequencyPenalty, logitBias, logprobs, topK,
+                minP, repetitionPenalty);
     }
 }

@@ -58,7 +58,7 @@ public final class Sequence implements PlannedSequence, AutoCloseable {
         this.drafter = drafter;
         this.cache = cache;
         this.noise = new SamplingNoise(req.sampling().seed());
-        this.processor = new LogitsProcessor(req.sampling(), target.info().vocab());
+        this.processor = new LogitsProcessor(req.sampling(), target.info().vocab(), req.promptIds());
         this.logprobs = req.sampling().wantsLogprobs() ? new ArrayList<>() : null;
         this.out = new OutputTracker(tokenizer, req.maxTokens(), req.stop());
         int dim = target.info().dim();

@@ -2,7 +2,10 @@ package dev.specserve.runtime.spec;
 
 import java.util.Arrays;
 
-/** The target's sampling distribution for one row of logits, after logit processing, temperature and top-p. */
+/**
+ * The target's sampling distribution for one row of logits, after logit processing, temperature, min-p, top-k
+ * and top-p (vLLM's order). Top-k keeps every token tied with the k-th most likely, so ties never depend on order.
+ */
 final class TokenDistribution {
     private final double[] p;
 
@@ -34,10 +37,37 @@ final class TokenDistribution {
         for (int v = 0; v < vocab; v++) {
             p[v] /= sum;
         }
+        if (params.minP() > 0 || (params.topK() > 0 && params.topK() < vocab)) {
+            truncate(p, params.minP(), params.topK());
+        }
         if (params.topP() < 1) {
             applyTopP(p, params.topP());
         }
         return new TokenDistribution(p);
+    }
+
+    /** Drops tokens below min-p times the most likely one's probability, then all but the top k; renormalises. */
+    private static void truncate(double[] p, double minP, int topK) {
+        double max = 0;
+        for (double v : p) {
+            max = Math.max(max, v);
+        }
+        double floor = minP * max;
+        if (topK > 0 && topK < p.length) {
+            double[] sorted = p.clone();
+            Arrays.sort(sorted);
+            floor = Math.max(floor, sorted[p.length - topK]);
+        }
+        double kept = 0;
+        for (int v = 0; v < p.length; v++) {
+            if (p[v] < floor) {
+                p[v] = 0;
+            }
+            kept += p[v];
+        }
+        for (int v = 0; v < p.length; v++) {
+            p[v] /= kept;
+        }
     }
 
     private static void applyTopP(double[] p, double topP) {
