@@ -34,8 +34,9 @@ public final class Benchmark {
         this.progress = progress;
     }
 
+    /** @param sampling temperature and the other sampling settings every request uses; prompt p gets seed p */
     public Map<String, StrategyStats> run(List<String> prompts, List<String> strategies, int maxTokens,
-                                          double temperature, int warmup) {
+                                          SamplingParams sampling, int warmup) {
         Map<String, SpeculativeDecoder> decoders = new LinkedHashMap<>();
         for (String s : strategies) {
             decoders.put(s, new SpeculativeDecoder(stack.target(), stack.tokenizer()));
@@ -46,8 +47,8 @@ public final class Benchmark {
         }
         for (int w = 0; w < Math.min(warmup, prompts.size()); w++) {
             for (var e : drafters.entrySet()) {
-                generate(decoders.get(e.getKey()), prompts.get(w), e.getValue(), Math.min(maxTokens, 32), temperature,
-                        w, null);
+                generate(decoders.get(e.getKey()), prompts.get(w), e.getValue(), Math.min(maxTokens, 32),
+                        sampling.withSeed(w), null);
             }
         }
         for (String s : strategies) {
@@ -61,7 +62,7 @@ public final class Benchmark {
             for (var e : drafters.entrySet()) {
                 StrategyStats st = stats.get(e.getKey());
                 GenerationResult r = generate(decoders.get(e.getKey()), prompts.get(p), e.getValue(), maxTokens,
-                        temperature, p, st);
+                        sampling.withSeed(p), st);
                 if (reference == null) {
                     reference = r.tokens();
                 }
@@ -80,13 +81,13 @@ public final class Benchmark {
     }
 
     private GenerationResult generate(SpeculativeDecoder decoder, String prompt, Drafter drafter, int maxTokens,
-                                      double temperature, long seed, StrategyStats stats) {
+                                      SamplingParams sampling, StrategyStats stats) {
         int[] ids = stack.tokenizer().encode(prompt);
         int limit = stack.manifest().target().contextLength() - maxTokens - 1;
         if (ids.length > limit) {
             ids = Arrays.copyOfRange(ids, ids.length - limit, ids.length);
         }
-        var request = new GenerationRequest(ids, maxTokens, new SamplingParams(temperature, 1.0, seed), List.of(),
+        var request = new GenerationRequest(ids, maxTokens, sampling, List.of(),
                 drafter.defaultBudget(budget));
         return decoder.generate(request, drafter, stats == null ? (r, t) -> {} : (r, t) -> stats.addRound(r),
                 () -> false);

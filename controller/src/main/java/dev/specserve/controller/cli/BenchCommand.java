@@ -7,6 +7,7 @@ import dev.specserve.controller.bench.StrategyStats;
 import dev.specserve.drafters.ModelStack;
 import dev.specserve.drafters.Strategies;
 import dev.specserve.runtime.SpecserveHome;
+import dev.specserve.runtime.spec.SamplingParams;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,6 +40,15 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default: ${DEFAULT-VALUE}).")
     double temperature;
+
+    @Option(names = "--top-p", defaultValue = "1", description = "Sampling: top-p (default: ${DEFAULT-VALUE}).")
+    double topP;
+
+    @Option(names = "--top-k", defaultValue = "0", description = "Sampling: top-k, 0 for all tokens (default: ${DEFAULT-VALUE}).")
+    int topK;
+
+    @Option(names = "--min-p", defaultValue = "0", description = "Sampling: min-p (default: ${DEFAULT-VALUE}).")
+    double minP;
 
     @Option(names = "--limit", defaultValue = "0", description = "Use only the first N prompts (0 = all).")
     int limit;
@@ -93,10 +103,12 @@ final class BenchCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--max-tokens " + maxTokens + " leaves no room for a prompt in this "
                         + "model's context of " + context + " tokens; ask for at most " + (context - 8));
             }
-            System.err.printf("bench: %d prompts from %s, strategies %s, %d tokens each, temperature %s%n",
-                    texts.size(), file, strategies, maxTokens, temperature);
+            var sampling = new SamplingParams(temperature, topP, 0).withVllmSampling(topK, minP, 1);
+            System.err.printf("bench: %d prompts from %s, strategies %s, %d tokens each, temperature %s%s%n",
+                    texts.size(), file, strategies, maxTokens, temperature, sampling.greedy() ? ""
+                            : ", top-p " + topP + ", top-k " + sampling.topK() + ", min-p " + minP);
             Benchmark bench = new Benchmark(stack, draft.budget(), draft.config(), System.err);
-            Map<String, StrategyStats> stats = bench.run(texts, strategies, maxTokens, temperature, warmup);
+            Map<String, StrategyStats> stats = bench.run(texts, strategies, maxTokens, sampling, warmup);
             List<Map<String, Object>> rows = Benchmark.table(stats, Math.min(draft.maxDepth, 8), temperature == 0);
             printTable(rows);
             if (json != null) {
@@ -111,6 +123,11 @@ final class BenchCommand implements Callable<Integer> {
                 doc.put("prompt_count", texts.size());
                 doc.put("max_tokens", maxTokens);
                 doc.put("temperature", temperature);
+                if (!sampling.greedy()) {
+                    doc.put("top_p", topP);
+                    doc.put("top_k", sampling.topK());
+                    doc.put("min_p", minP);
+                }
                 doc.put("budget", Map.of("max_nodes", draft.maxNodes, "max_depth", draft.maxDepth,
                         "max_blocks", draft.maxBlocks, "expand_width", draft.expandWidth,
                         "static_topk", draft.staticTopK, "eagle_topk", draft.eagleTopK));

@@ -54,9 +54,8 @@ final class TokenDistribution {
         }
         double floor = minP * max;
         if (topK > 0 && topK < p.length) {
-            double[] sorted = p.clone();
-            Arrays.sort(sorted);
-            floor = Math.max(floor, sorted[p.length - topK]);
+            double[] top = largest(p, topK, 0);
+            floor = Math.max(floor, top[top.length - topK]);
         }
         double kept = 0;
         for (int v = 0; v < p.length; v++) {
@@ -70,23 +69,60 @@ final class TokenDistribution {
         }
     }
 
+    /**
+     * Keeps the most likely tokens until their mass reaches {@code topP} (the token that crosses it included; among
+     * tokens of equal probability the lower id first), zeroes the rest and renormalises.
+     */
     private static void applyTopP(double[] p, double topP) {
-        Integer[] order = new Integer[p.length];
-        for (int i = 0; i < p.length; i++) {
-            order[i] = i;
-        }
-        Arrays.sort(order, (a, b) -> Double.compare(p[b], p[a]));
+        double[] top = largest(p, 0, topP);
+        double cut = 0;
         double cum = 0;
-        int keep = 0;
-        while (keep < p.length && cum < topP) {
-            cum += p[order[keep++]];
+        for (int i = top.length - 1; i >= 0; i--) {
+            cum += top[i];
+            cut = top[i];
+            if (cum >= topP) {
+                break;
+            }
         }
-        for (int i = keep; i < p.length; i++) {
-            p[order[i]] = 0;
+        double kept = 0;
+        for (double v : p) {
+            kept += v > cut ? v : 0;
         }
-        for (int i = 0; i < p.length; i++) {
-            p[i] /= cum;
+        for (int v = 0; v < p.length; v++) {
+            if (p[v] < cut || (p[v] == cut && kept >= topP)) {
+                p[v] = 0;
+            } else if (p[v] == cut) {
+                kept += p[v];
+            }
         }
+        for (int v = 0; v < p.length; v++) {
+            p[v] /= kept;
+        }
+    }
+
+    /**
+     * The largest probabilities in ascending order: at least {@code count} of them, or enough to hold {@code mass};
+     * all of them when that takes them all. Most of a distribution's tokens hold almost nothing, so sorting only
+     * those above a thousandth of the largest is usually enough, and a full sort is the fallback.
+     */
+    private static double[] largest(double[] p, int count, double mass) {
+        double max = 0;
+        for (double v : p) {
+            max = Math.max(max, v);
+        }
+        double floor = max * 1e-3;
+        double[] above = new double[p.length];
+        int n = 0;
+        double sum = 0;
+        for (double v : p) {
+            if (v >= floor) {
+                above[n++] = v;
+                sum += v;
+            }
+        }
+        double[] top = n < count || sum < mass ? p.clone() : Arrays.copyOf(above, n);
+        Arrays.sort(top);
+        return top;
     }
 
     double probability(int token) {

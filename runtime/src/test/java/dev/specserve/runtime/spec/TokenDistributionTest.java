@@ -52,6 +52,75 @@ class TokenDistributionTest {
     }
 
     @Test
+    void topPKeepsTokensOfEqualProbabilityAtTheBoundaryInIdOrder() {
+        double[] logits = {Math.log(2), 0, 0, 0}; // 0.4, 0.2, 0.2, 0.2: 0.4 + 0.2 + 0.2 first reaches 0.7
+        TokenDistribution d = TokenDistribution.of(logits, new SamplingParams(1.0, 0.7, 0));
+
+        assertThat(new double[] {d.probability(0), d.probability(1), d.probability(2), d.probability(3)})
+                .containsExactly(new double[] {0.5, 0.25, 0.25, 0}, within(1e-12));
+    }
+
+    /** The truncations against the definition: sort every token, most likely (then lowest id) first, and cut. */
+    @Test
+    void truncationEqualsSortingTheWholeVocabulary() {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+        for (int trial = 0; trial < 300; trial++) {
+            double[] logits = new double[2048];
+            double spread = 1 + r.nextDouble() * 12;
+            for (int v = 0; v < logits.length; v++) {
+                logits[v] = r.nextGaussian() * spread;
+            }
+            SamplingParams params = new SamplingParams(0.3 + r.nextDouble(), r.nextBoolean() ? 1 : 0.5 + r.nextDouble() / 2,
+                    0).withVllmSampling(r.nextBoolean() ? 0 : 1 + r.nextInt(100), r.nextBoolean() ? 0 : r.nextDouble() / 5, 1);
+            TokenDistribution d = TokenDistribution.of(logits.clone(), params);
+            double[] expected = byFullSort(logits, params);
+            for (int v = 0; v < logits.length; v++) {
+                assertThat(d.probability(v)).as("trial %d, token %d", trial, v).isCloseTo(expected[v], within(1e-9));
+            }
+        }
+    }
+
+    private static double[] byFullSort(double[] logits, SamplingParams params) {
+        int n = logits.length;
+        double max = java.util.Arrays.stream(logits).max().orElseThrow();
+        double[] p = new double[n];
+        double sum = 0;
+        for (int v = 0; v < n; v++) {
+            p[v] = Math.exp((logits[v] - max) / params.temperature());
+            sum += p[v];
+        }
+        Integer[] order = new Integer[n];
+        for (int v = 0; v < n; v++) {
+            p[v] /= sum;
+            order[v] = v;
+        }
+        java.util.Arrays.sort(order, (a, b) -> Double.compare(p[b], p[a])); // stable: lower id first on ties
+        double top = p[order[0]];
+        boolean[] keep = new boolean[n];
+        double cum = 0;
+        double kept = 0;
+        for (int i = 0; i < n; i++) {
+            int v = order[i];
+            boolean k = p[v] >= params.minP() * top && (params.topK() == 0 || i < params.topK()
+                    || p[v] == p[order[params.topK() - 1]]);
+            keep[v] = k;
+            kept += k ? p[v] : 0;
+        }
+        for (int i = 0; i < n; i++) { // top-p over the survivors, renormalised
+            int v = order[i];
+            if (keep[v]) {
+                keep[v] = cum < params.topP() * kept;
+                cum += keep[v] ? p[v] : 0;
+            }
+        }
+        double[] out = new double[n];
+        for (int v = 0; v < n; v++) {
+            out[v] = keep[v] ? p[v] / cum : 0;
+        }
+        return out;
+    }
+
+    @Test
     void minPIsMeasuredAfterTemperature() {
         // at temperature 0.5 the shares square: 64, 16, 4, 1, 1 (of 86); 0.2 x 64 = 12.8 keeps two tokens
         SamplingParams p = new SamplingParams(0.5, 1.0, 0).withVllmSampling(0, 0.2, 1);
