@@ -61,6 +61,12 @@ final class LoadCommand implements Callable<Integer> {
     @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default: ${DEFAULT-VALUE}).")
     double temperature;
 
+    @Option(names = "--top-p", description = "The requests' top_p (default: not sent).")
+    Double topP;
+
+    @Option(names = "--top-k", description = "The requests' top_k, as vLLM reads it (default: not sent).")
+    Integer topK;
+
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "300",
             description = "Per-request limit, send to [DONE]; a request over it is cancelled and counted failed "
                     + "(default: ${DEFAULT-VALUE}).")
@@ -99,8 +105,15 @@ final class LoadCommand implements Callable<Integer> {
 
         HttpClient http = CompletionStreamClient.newHttpClient();
         Duration timeout = Duration.ofMillis(Math.round(timeoutSeconds * 1000));
+        Map<String, Object> sampling = new LinkedHashMap<>();
+        if (topP != null) {
+            sampling.put("top_p", topP);
+        }
+        if (topK != null) {
+            sampling.put("top_k", topK);
+        }
         CompletionStreamClient client = new CompletionStreamClient(http, url, maxTokens, temperature, strategy, timeout,
-                apiKey == null || apiKey.isBlank() ? null : apiKey);
+                apiKey == null || apiKey.isBlank() ? null : apiKey, sampling);
         JsonNode model = describeModel(http, client);
         System.err.printf("load: %s, %d requests per level at concurrency %s, %d max tokens, strategy %s, %d prompts from %s%n",
                 client.endpoint(), requests, concurrency, maxTokens,
@@ -137,6 +150,7 @@ final class LoadCommand implements Callable<Integer> {
             doc.put("requests_per_level", requests);
             doc.put("max_tokens", maxTokens);
             doc.put("temperature", temperature);
+            doc.putAll(sampling);
             doc.put("timeout_s", timeoutSeconds);
             doc.put("warmup_requests", warmup);
             Map<String, Object> machine = new LinkedHashMap<>(Machine.describe(null));

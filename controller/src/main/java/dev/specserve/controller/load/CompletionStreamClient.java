@@ -32,6 +32,8 @@ public final class CompletionStreamClient {
     private final String strategy;
     private final Duration timeout;
     private final String apiKey;
+    /** Further request fields (top_p, top_k, ...), as given. */
+    private final java.util.Map<String, Object> extra;
 
     public CompletionStreamClient(HttpClient http, String baseUrl, int maxTokens, double temperature, String strategy,
                                   Duration timeout) {
@@ -46,6 +48,13 @@ public final class CompletionStreamClient {
      */
     public CompletionStreamClient(HttpClient http, String baseUrl, int maxTokens, double temperature, String strategy,
                                   Duration timeout, String apiKey) {
+        this(http, baseUrl, maxTokens, temperature, strategy, timeout, apiKey, java.util.Map.of());
+    }
+
+    /** @param extra further request fields, e.g. {@code top_p} */
+    public CompletionStreamClient(HttpClient http, String baseUrl, int maxTokens, double temperature, String strategy,
+                                  Duration timeout, String apiKey, java.util.Map<String, Object> extra) {
+        this.extra = java.util.Map.copyOf(extra);
         this.http = http;
         this.endpoint = URI.create(baseUrl.replaceAll("/+$", "") + "/v1/completions");
         this.maxTokens = maxTokens;
@@ -79,6 +88,7 @@ public final class CompletionStreamClient {
         if (strategy != null) {
             body.put("strategy", strategy);
         }
+        extra.forEach((k, v) -> body.set(k, JSON.valueToTree(v)));
         try {
             return JSON.writeValueAsString(body);
         } catch (IOException e) {

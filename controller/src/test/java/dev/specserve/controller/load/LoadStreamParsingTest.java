@@ -70,6 +70,18 @@ class LoadStreamParsingTest {
     }
 
     @Test
+    void sampling_fields_given_to_load_go_into_every_request_body() throws IOException {
+        var client = new CompletionStreamClient(CompletionStreamClient.newHttpClient(), "http://127.0.0.1:1", 8, 0.7,
+                null, Duration.ofSeconds(1), null, java.util.Map.of("top_p", 0.9, "top_k", 20));
+
+        var body = new com.fasterxml.jackson.databind.ObjectMapper().readTree(client.body("x"));
+
+        assertThat(body.get("top_p").asDouble()).isEqualTo(0.9);
+        assertThat(body.get("top_k").asInt()).isEqualTo(20);
+        assertThat(body.get("temperature").asDouble()).isEqualTo(0.7);
+    }
+
+    @Test
     void completion_tokens_come_from_the_final_usage_when_a_chunk_carries_several() throws IOException {
         RequestResult r = answer(200, chunk("ab") + ": a comment\n\n" + chunk("") + chunk("cd") + last(6) + DONE);
 
