@@ -7,14 +7,15 @@ import java.util.Map;
 
 /**
  * A {@link ServerConfig} as its settings: each {@link ConfigKey}'s file key, in table order, with the value it
- * resolved to and secrets masked. What {@code GET /admin/config} answers and the startup log prints; a key added
- * to {@link ConfigKey} without a value here does not compile (the switch is exhaustive).
+ * resolved to (null where unset, as a config file would leave it; lists as lists) and secrets masked as
+ * {@code "***"}. What {@code GET /admin/config} answers and the startup log prints; a key added to
+ * {@link ConfigKey} without a value here does not compile (the switch is exhaustive).
  */
 final class EffectiveSettings {
     private EffectiveSettings() {}
 
     static Map<String, Object> of(ServerConfig c) {
-        Map<String, Object> m = new LinkedHashMap<>();
+        Map<String, Object> m = new LinkedHashMap<>(); // keeps null values, unlike Map.of
         for (ConfigKey k : ConfigKey.values()) {
             m.put(k.key(), switch (k) {
                 case HTTP_HOST -> c.httpHost();
@@ -33,20 +34,20 @@ final class EffectiveSettings {
                 case LOOKUP_CORPUS -> c.lookupCorpus();
                 case STREAM_CONSUMER_TIMEOUT_MS -> c.streamConsumerTimeoutMs();
                 case BRIDGE_MAX_FRAME_BYTES -> c.security().bridgeMaxFrameBytes();
-                case ADMIN_TOKEN -> c.adminToken() == null ? "unset" : "***";
-                case API_KEY -> c.security().apiKeys().isEmpty() ? "unset" : c.security().apiKeys().size() + " x ***";
-                case ALLOWED_HOSTS -> c.security().allowedHosts().isEmpty() ? "default" : c.security().allowedHosts();
+                case ADMIN_TOKEN -> c.adminToken() == null ? null : "***";
+                case API_KEY -> c.security().apiKeys().isEmpty() ? null : c.security().apiKeys().stream().map(key -> "***").toList();
+                case ALLOWED_HOSTS -> c.security().allowedHosts().isEmpty() ? null : c.security().allowedHosts();
                 case HTTP_IDLE_TIMEOUT_S -> c.security().httpIdleTimeoutS();
                 case MODEL_ROOTS -> c.effectiveModelRoots().stream().map(Path::toString).toList();
                 case CORS_ORIGINS -> c.security().corsOrigins();
-                case KAFKA_BOOTSTRAP -> c.kafkaBootstrap() == null ? "unset" : c.kafkaBootstrap();
+                case KAFKA_BOOTSTRAP -> c.kafkaBootstrap();
                 case ADAPTATION -> c.adaptation().mode().name().toLowerCase(Locale.ROOT);
                 case ADAPTATION_EPOCH_S -> c.adaptation().epochSeconds();
                 case ADAPTATION_HORIZON_S -> c.adaptation().horizonSeconds();
                 case ADAPTATION_TRAINING_THREADS -> c.adaptation().trainingThreads();
                 case ROLLBACK_MARGIN -> c.adaptation().rollbackMargin();
                 case ROLLBACK_WINDOW_ROUNDS -> c.adaptation().rollbackWindowRounds();
-                case MODELS -> c.models() == null ? "demo" : c.models().toString();
+                case MODELS -> c.models() == null ? null : c.models().toString();
                 case DEVICE -> c.device();
                 case DRAFTER_PRECISION -> c.drafterPrecision();
                 case THREADS -> c.threads();

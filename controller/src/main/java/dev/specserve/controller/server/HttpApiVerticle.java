@@ -99,7 +99,7 @@ public final class HttpApiVerticle extends VerticleBase {
         router.route().failureHandler(this::failure);
         router.errorHandler(404, ctx -> error(ctx.response(), new ApiError(404,
                 "no route for " + ctx.request().method() + " " + ctx.request().path(), "not_found_error", null)));
-        router.errorHandler(405, ctx -> error(ctx.response().putHeader(HttpHeaders.ALLOW, allowed(router, ctx.request().path())),
+        router.errorHandler(405, ctx -> error(ctx.response().putHeader(HttpHeaders.ALLOW, allowed(router, ctx.normalizedPath())),
                 new ApiError(405, ctx.request().method() + " is not allowed on " + ctx.request().path(),
                         "invalid_request_error", null)));
         server = vertx.createHttpServer(new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort())
@@ -111,25 +111,31 @@ public final class HttpApiVerticle extends VerticleBase {
                 .onSuccess(s -> LOG.info("HTTP API listening on http://{}:{} ({})", config.httpHost(), s.actualPort(), access));
     }
 
-    /** The methods some route answers on {@code path} (a {@code :param} segment matches any one), for a 405's Allow. */
+    /**
+     * The methods some route answers on {@code path}, for a 405's Allow: a {@code :param} segment matches any one
+     * segment, a route ending in {@code *} every path below it, and a trailing slash is ignored as when routing.
+     */
     static String allowed(Router router, String path) {
-        String[] want = path.split("/", -1);
+        String want = path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
         java.util.Set<String> methods = new java.util.TreeSet<>();
         for (var route : router.getRoutes()) {
             String p = route.getPath();
             if (p == null || route.methods() == null || (route.isRegexPath() && !p.contains(":"))) {
                 continue;
             }
-            String[] have = p.split("/", -1);
-            boolean match = have.length == want.length;
-            for (int i = 0; match && i < have.length; i++) {
-                match = have[i].equals(want[i]) || (have[i].startsWith(":") && !want[i].isEmpty());
-            }
-            if (match) {
+            if (route.isExactPath() ? segmentsMatch(p.split("/", -1), want.split("/", -1)) : want.startsWith(p)) {
                 route.methods().forEach(m -> methods.add(m.name()));
             }
         }
         return String.join(", ", methods);
+    }
+
+    private static boolean segmentsMatch(String[] route, String[] path) {
+        boolean match = route.length == path.length;
+        for (int i = 0; match && i < route.length; i++) {
+            match = route[i].equals(path[i]) || (route[i].startsWith(":") && !path[i].isEmpty());
+        }
+        return match;
     }
 
     /** Counts one request the guards refused, by reason ({@code specserve_http_refused_total}). */

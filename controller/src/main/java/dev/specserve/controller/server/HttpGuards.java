@@ -123,12 +123,22 @@ final class HttpGuards {
         HttpReplies.error(ctx.response(), e, code);
     }
 
-    /** Route handler: passes JSON requests on, answers 415 to anything else (and tells {@code refused}). */
+    /** Content codings the HTTP server undoes before the body is read (Netty's decompressor). */
+    private static final Set<String> DECODED = Set.of("identity", "gzip", "x-gzip", "deflate");
+
+    /**
+     * Route handler: passes JSON requests on, answers 415 to anything else, or to a body in a content coding the
+     * server does not undo (and tells {@code refused}).
+     */
     static void requireJson(RoutingContext ctx, java.util.function.Consumer<ApiError> refused) {
-        if (isJson(ctx)) {
+        String coding = ctx.request().getHeader(HttpHeaders.CONTENT_ENCODING);
+        boolean decoded = coding == null || java.util.Arrays.stream(coding.split(","))
+                .allMatch(c -> DECODED.contains(c.strip().toLowerCase(Locale.ROOT)));
+        if (isJson(ctx) && decoded) {
             ctx.next();
         } else {
-            ApiError e = unsupportedMediaType(ctx);
+            ApiError e = decoded ? unsupportedMediaType(ctx) : new ApiError(415, "Content-Encoding '" + coding
+                    + "' is not supported; send the body as is, gzip or deflate", ApiError.INVALID_REQUEST, null);
             refused.accept(e);
             ctx.response().setStatusCode(e.status()).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
                     .putHeader(HttpHeaders.CONNECTION, "close").end(e.toBody().encode());

@@ -287,6 +287,10 @@ class HttpApiTest {
         assertThat(client.delete("/health").send().await(10, SECONDS).getHeader("Allow")).isEqualTo("GET, HEAD");
         assertThat(client.post("/v1/models/specserve-demo").send().await(10, SECONDS).getHeader("Allow"))
                 .isEqualTo("GET");
+        assertThat(client.get("/v1/completions/").send().await(10, SECONDS).getHeader("Allow"))
+                .as("a trailing slash routes as without").isEqualTo("POST");
+        assertThat(client.get("/admin/drafter/swap").putHeader("Authorization", "Bearer s3cret").send()
+                .await(10, SECONDS).getHeader("Allow")).as("under a wildcard route").isEqualTo("POST");
         assertThat(wrongMethod.bodyAsJsonObject().getJsonObject("error").getInteger("code")).isEqualTo(405);
     }
 
@@ -304,6 +308,8 @@ class HttpApiTest {
                         .map(dev.specserve.controller.config.ConfigKey::key).toList());
         assertThat(config.getInteger("max_batch")).isEqualTo(server.server.config().maxBatch());
         assertThat(config.getString("admin_token")).isEqualTo("***");
+        assertThat(config.containsKey("kafka_bootstrap")).isTrue();
+        assertThat(config.getValue("api_key")).as("unset is null, as in a config file").isNull();
         assertThat(admin.bodyAsString()).doesNotContain("s3cret");
     }
 

@@ -209,6 +209,15 @@ class HttpBadRequestTest {
                 .isEqualTo(413);
     }
 
+    @Test
+    void a_body_in_a_content_coding_the_server_does_not_undo_is_refused_with_415() throws Exception {
+        HttpResponse<Buffer> r = client.post("/v1/completions").putHeader("Content-Type", "application/json")
+                .putHeader("Content-Encoding", "br").sendBuffer(Buffer.buffer("{\"prompt\": \"x\"}")).await(60, SECONDS);
+
+        assertThat(r.statusCode()).isEqualTo(415);
+        assertThat(r.bodyAsJsonObject().getJsonObject("error").getString("message")).contains("Content-Encoding 'br'");
+    }
+
     private static HttpResponse<Buffer> postGzip(byte[] json) throws Exception {
         return client.post("/v1/completions").putHeader("Content-Type", "application/json")
                 .putHeader("Content-Encoding", "gzip").sendBuffer(Buffer.buffer(gzip(json))).await(60, SECONDS);

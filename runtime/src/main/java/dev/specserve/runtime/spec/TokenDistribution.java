@@ -70,34 +70,46 @@ final class TokenDistribution {
     }
 
     /**
-     * Keeps the most likely tokens until their mass reaches {@code topP} (the token that crosses it included; among
-     * tokens of equal probability the lower id first), zeroes the rest and renormalises.
+     * Keeps the most likely tokens until their mass, summed from the most likely down, reaches {@code topP} (the
+     * token that crosses it included; among tokens of equal probability the lower id first), zeroes the rest and
+     * renormalises.
      */
     private static void applyTopP(double[] p, double topP) {
         double[] top = largest(p, 0, topP);
-        double cut = 0;
-        double cum = 0;
-        for (int i = top.length - 1; i >= 0; i--) {
-            cum += top[i];
-            cut = top[i];
-            if (cum >= topP) {
-                break;
-            }
+        int crossing = crossing(top, topP);
+        if (crossing < 0 && top.length < p.length) { // the candidates' mass fell short once summed in this order
+            top = p.clone();
+            Arrays.sort(top);
+            crossing = crossing(top, topP);
+        }
+        crossing = Math.max(0, crossing);
+        double cut = top[crossing];
+        int ties = 0; // tokens equal to the cut that the descending walk took, the crossing one included
+        for (int i = top.length - 1; i >= crossing; i--) {
+            ties += top[i] == cut ? 1 : 0;
         }
         double kept = 0;
-        for (double v : p) {
-            kept += v > cut ? v : 0;
-        }
         for (int v = 0; v < p.length; v++) {
-            if (p[v] < cut || (p[v] == cut && kept >= topP)) {
+            if (p[v] < cut || (p[v] == cut && ties-- <= 0)) {
                 p[v] = 0;
-            } else if (p[v] == cut) {
-                kept += p[v];
             }
+            kept += p[v];
         }
         for (int v = 0; v < p.length; v++) {
             p[v] /= kept;
         }
+    }
+
+    /** Index in ascending {@code top} where the sum from the largest down first reaches {@code mass}, or -1. */
+    private static int crossing(double[] top, double mass) {
+        double cum = 0;
+        for (int i = top.length - 1; i >= 0; i--) {
+            cum += top[i];
+            if (cum >= mass) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /**

@@ -18,7 +18,11 @@ import dev.specserve.runtime.model.TargetOutput;
 public final class TreeVerifier {
     private TreeVerifier() {}
 
-    /** {@code position}: where the token the root's row chooses goes (the root's position + 1). */
+    /**
+     * {@code position}: where the token the root's row chooses goes (the root's position + 1). With no prompt and
+     * no output behind it (a fresh {@link LogitsProcessor}), so a repetition penalty sees nothing; a sequence uses the
+     * overload taking its own processor.
+     */
     public static Acceptance verify(DraftTree tree, TargetOutput out, SamplingParams params, SamplingNoise noise,
                                     int position) {
         return verify(tree, out, LogitsProcessor.fresh(params, out.vocab()), noise, position);
@@ -72,7 +76,10 @@ public final class TreeVerifier {
         }
     }
 
-    /** First token after prefill, for {@code position}: argmax, or a sample from the target's distribution. */
+    /**
+     * First token after prefill, for {@code position}: argmax, or a sample from the target's distribution; with no
+     * prompt behind it, as {@link #verify(DraftTree, TargetOutput, SamplingParams, SamplingNoise, int)}.
+     */
     public static int selectToken(TargetOutput out, int row, SamplingParams params, SamplingNoise noise, int position) {
         return selectToken(out, row, LogitsProcessor.fresh(params, out.vocab()), noise, position);
     }

@@ -80,6 +80,39 @@ class TokenDistributionTest {
         }
     }
 
+    /**
+     * A top-p set exactly where the top tokens' mass, summed in id order, lands: the crossing is decided by the
+     * sum from the most likely down, whatever a sum in another order rounds to.
+     */
+    @Test
+    void theTopPCrossingIsDecidedSummingFromTheMostLikelyDown() {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(9);
+        for (int trial = 0; trial < 2000; trial++) {
+            int n = 3 + r.nextInt(8);
+            double[] logits = new double[n];
+            for (int v = 0; v < n; v++) {
+                logits[v] = r.nextGaussian() * 2;
+            }
+            double[] p = byFullSort(logits, new SamplingParams(1.0, 1.0, 0));
+            Integer[] order = new Integer[n];
+            for (int v = 0; v < n; v++) {
+                order[v] = v;
+            }
+            java.util.Arrays.sort(order, (a, b) -> Double.compare(p[b], p[a]));
+            java.util.Set<Integer> top = new java.util.HashSet<>(java.util.Arrays.asList(order).subList(0, 1 + r.nextInt(n - 1)));
+            double idOrderMass = 0;
+            for (int v = 0; v < n; v++) {
+                idOrderMass += top.contains(v) ? p[v] : 0;
+            }
+            SamplingParams params = new SamplingParams(1.0, Math.min(1, idOrderMass), 0);
+            TokenDistribution d = TokenDistribution.of(logits.clone(), params);
+            double[] expected = byFullSort(logits, params);
+            for (int v = 0; v < n; v++) {
+                assertThat(d.probability(v)).as("trial %d, token %d", trial, v).isCloseTo(expected[v], within(1e-12));
+            }
+        }
+    }
+
     private static double[] byFullSort(double[] logits, SamplingParams params) {
         int n = logits.length;
         double max = java.util.Arrays.stream(logits).max().orElseThrow();
@@ -97,19 +130,25 @@ class TokenDistributionTest {
         java.util.Arrays.sort(order, (a, b) -> Double.compare(p[b], p[a])); // stable: lower id first on ties
         double top = p[order[0]];
         boolean[] keep = new boolean[n];
-        double cum = 0;
-        double kept = 0;
         for (int i = 0; i < n; i++) {
             int v = order[i];
-            boolean k = p[v] >= params.minP() * top && (params.topK() == 0 || i < params.topK()
+            keep[v] = p[v] >= params.minP() * top && (params.topK() == 0 || i < params.topK()
                     || p[v] == p[order[params.topK() - 1]]);
-            keep[v] = k;
-            kept += k ? p[v] : 0;
         }
-        for (int i = 0; i < n; i++) { // top-p over the survivors, renormalised
+        if (params.minP() > 0 || (params.topK() > 0 && params.topK() < n)) { // survivors renormalised, in id order
+            double kept = 0;
+            for (int v = 0; v < n; v++) {
+                kept += keep[v] ? p[v] : 0;
+            }
+            for (int v = 0; v < n; v++) {
+                p[v] = keep[v] ? p[v] / kept : 0;
+            }
+        }
+        double cum = 0;
+        for (int i = 0; i < n; i++) { // top-p: keep while the mass before, from the most likely down, is short of it
             int v = order[i];
             if (keep[v]) {
-                keep[v] = cum < params.topP() * kept;
+                keep[v] = params.topP() >= 1 || cum < params.topP();
                 cum += keep[v] ? p[v] : 0;
             }
         }
