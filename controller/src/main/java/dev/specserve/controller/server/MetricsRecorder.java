@@ -52,19 +52,32 @@ public final class MetricsRecorder implements EngineListener {
     private final Counter numDrafts;
     /** Indexed by a node's source bits (DraftTree.MODEL | DraftTree.SUFFIX). */
     private static final String[] SOURCE_LABELS = {"", "model", "suffix", "both"};
-    private static final java.util.Map<String, String> PLANNER_DESCRIPTIONS = java.util.Map.of(
-            "verify_cost_intercept_ms", "Goodput planner's verify cost model: fixed ms per verification",
-            "verify_cost_per_token_ms", "Goodput planner's verify cost model: ms per verified token",
-            "verify_cost_per_kv_kilorow_ms", "Goodput planner's verify cost model: ms per 1024 KV rows read",
-            "verify_cost_predicted_over_actual", "Goodput planner's verify cost model: predicted ms over measured ms "
-                    + "for the verifications so far (1 when calibrated)",
-            "draft_cost_intercept_ms", "Goodput planner's drafter cost model: fixed ms per drafter call",
-            "draft_cost_per_row_ms", "Goodput planner's drafter cost model: ms per row fed",
-            "plain_step_ratio", "Share of planned rounds the goodput planner decoded plainly (no draft)",
-            "model_call_ratio", "Share of planned rounds in which the goodput planner bought a drafter forward",
-            "model_batch_mean", "Mean sequences per batched drafter proposal the goodput planner bought",
-            "cost_outliers_left_out", "Timed forwards the goodput planner's cost models left out of their fit as "
-                    + "outliers (over 4x the prediction)");
+    private static final java.util.Map<String, String> PLANNER_DESCRIPTIONS = java.util.Map.ofEntries(
+            java.util.Map.entry("verify_cost_intercept_ms",
+                    "Goodput planner's verify cost model: fixed ms per verification"),
+            java.util.Map.entry("verify_cost_per_token_ms",
+                    "Goodput planner's verify cost model: ms per verified token"),
+            java.util.Map.entry("verify_cost_per_kv_kilorow_ms",
+                    "Goodput planner's verify cost model: ms per 1024 KV rows read"),
+            java.util.Map.entry("verify_cost_predicted_over_actual",
+                    "Goodput planner's verify cost model: predicted ms over measured ms "
+                    + "for the verifications so far (1 when calibrated)"),
+            java.util.Map.entry("draft_cost_intercept_ms",
+                    "Goodput planner's drafter cost model: fixed ms per drafter call"),
+            java.util.Map.entry("draft_cost_per_row_ms", "Goodput planner's drafter cost model: ms per row fed"),
+            java.util.Map.entry("plain_step_ratio",
+                    "Share of planned rounds the goodput planner decoded plainly (no draft)"),
+            java.util.Map.entry("model_call_ratio",
+                    "Share of planned rounds in which the goodput planner bought a drafter forward"),
+            java.util.Map.entry("model_batch_mean",
+                    "Mean sequences per batched drafter proposal the goodput planner bought"),
+            java.util.Map.entry("cost_outliers_left_out",
+                    "Timed forwards the goodput planner's cost models left out of their fit as "
+                    + "outliers (over 4x the prediction)"),
+            java.util.Map.entry("acceptance_discount_greedy", "What the goodput planner multiplies greedy tree "
+                    + "values by: tokens its verified trees got over what their raw estimates promised (1 when they "
+                    + "deliver)"),
+            java.util.Map.entry("acceptance_discount_sampled", "The same discount for sampling sequences"));
     private final Counter[] numDraftTokens = new Counter[4];
     private final Counter[] numAcceptedTokens = new Counter[4];
     private final Counter corpusDraftTokens;

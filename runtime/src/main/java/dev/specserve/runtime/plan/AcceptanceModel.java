@@ -32,8 +32,21 @@ final class AcceptanceModel {
         long drafterVersion = -1;
     }
 
-    /** Probability that each node is accepted: the product of conditional estimates along its path. */
+    /**
+     * Each node's expected contribution to the accepted tokens: the product of conditional estimates along its
+     * path, discounted by how the regime's chosen trees have fared ({@link AcceptanceRegime#chosenRatio}).
+     */
     double[] nodeValues(PlannedSequence s, DraftTree tree) {
+        double[] v = rawNodeValues(s, tree);
+        double ratio = regime(s).chosenRatio();
+        for (int n = 0; n < v.length; n++) {
+            v[n] *= ratio;
+        }
+        return v;
+    }
+
+    /** Probability that each node is accepted: the product of conditional estimates along its path. */
+    double[] rawNodeValues(PlannedSequence s, DraftTree tree) {
         Evidence e = evidence(s);
         AcceptanceRegime r = regime(s);
         double[] v = new double[tree.size()];
@@ -43,6 +56,20 @@ final class AcceptanceModel {
             v[n] = parent * Math.min(conditional(r, e, tree, n), 0.999);
         }
         return v;
+    }
+
+    /** A verified tree's raw expected accepted tokens ({@link #rawNodeValues} summed) and what it got. */
+    void learnChosen(PlannedSequence s, double predicted, int accepted) {
+        regime(s).learnChosen(predicted, accepted);
+    }
+
+    /** The discount {@link #nodeValues} applies in {@code s}'s regime. */
+    double chosenRatio(PlannedSequence s) {
+        return regime(s).chosenRatio();
+    }
+
+    double chosenRatio(boolean sampled) {
+        return regimes[sampled ? 1 : 0].chosenRatio();
     }
 
     private double conditional(AcceptanceRegime r, Evidence e, DraftTree tree, int n) {

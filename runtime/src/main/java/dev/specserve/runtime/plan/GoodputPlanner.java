@@ -108,6 +108,7 @@ public final class GoodputPlanner {
                 if (trees[i].size() == 0) {
                     plainSteps++;
                 }
+                state(s).predictedRaw = NodeRanking.sum(acceptance.rawNodeValues(s, trees[i]), trees[i].size());
                 state(s).afterRound(trees[i].size() > 0);
                 predictedAccepted += NodeRanking.sum(nodeValues(s, trees[i]), trees[i].size());
             }
@@ -228,7 +229,7 @@ public final class GoodputPlanner {
             }
         }
         double[] gain = new double[depth];
-        double chain = 1;
+        double chain = acceptance.chosenRatio(s);
         for (int d = 1; d <= depth; d++) {
             chain *= acceptance.modelDepth(s, d);
             gain[d - 1] = chain * (1 - covered[d]);
@@ -316,6 +317,9 @@ public final class GoodputPlanner {
         Acceptance acc = round.acceptance();
         if (s.adaptive()) {
             actualAccepted += acc.acceptedNodes().length;
+            if (tree.size() > 0) {
+                acceptance.learnChosen(s, st.predictedRaw, acc.acceptedNodes().length);
+            }
         }
         boolean[] onPath = new boolean[tree.size()];
         for (int n : acc.acceptedNodes()) {
@@ -363,6 +367,8 @@ public final class GoodputPlanner {
         m.put("plain_step_ratio", plannedRounds == 0 ? 0 : (double) plainSteps / plannedRounds);
         m.put("model_call_ratio", plannedRounds == 0 ? 0 : (double) modelCalls / plannedRounds);
         m.put("model_batch_mean", modelProposals == 0 ? 0 : (double) modelCalls / modelProposals);
+        m.put("acceptance_discount_greedy", acceptance.chosenRatio(false));
+        m.put("acceptance_discount_sampled", acceptance.chosenRatio(true));
         return java.util.Collections.unmodifiableMap(m);
     }
 

@@ -17,6 +17,8 @@ final class SequencePlan {
 
     int tokensSinceModel;
     boolean calledModel;
+    /** This round's tree: its raw expected accepted tokens, to learn from once verified. */
+    double predictedRaw;
     private boolean lookedUp;
     private int emptyRounds;
     private int skipLookups;

@@ -7,7 +7,10 @@ import dev.specserve.runtime.spec.DraftBudget;
 import dev.specserve.runtime.spec.DraftTree;
 import org.junit.jupiter.api.Test;
 
-/** How acceptance is learned: greedy and sampling sequences apart, and unseen cells from calibrated priors. */
+/**
+ * How acceptance is learned: greedy and sampling sequences apart, unseen cells from calibrated priors, and chosen
+ * trees discounted by what they delivered.
+ */
 class AcceptanceModelTest {
     private static DraftTree lookup(float frequency, int match) {
         DraftTree t = new DraftTree();
@@ -53,6 +56,26 @@ class AcceptanceModelTest {
         assertThat(ratio).as("a third of what the priors predicted was accepted").isCloseTo(0.3 / 0.9, within(0.05));
         assertThat(first(m, new Seq(false), unseen)).as("greedy priors keep their own calibration")
                 .isEqualTo(first(fresh, new Seq(false), unseen));
+    }
+
+    @Test
+    void treesThatDeliverLessThanTheirValuesPromisedAreDiscountedInTheirRegimeOnly() {
+        AcceptanceModel m = new AcceptanceModel();
+        DraftTree t = lookup(1f, 12);
+        Seq sampled = new Seq(true);
+        double raw = m.rawNodeValues(sampled, t)[0];
+
+        for (int i = 0; i < 2000; i++) { // chosen trees promised 1 token and delivered 0.8
+            m.learnChosen(sampled, 1.0, i % 5 == 0 ? 0 : 1);
+        }
+
+        assertThat(m.nodeValues(sampled, t)[0]).isCloseTo(0.8 * raw, within(0.02));
+        assertThat(m.rawNodeValues(sampled, t)[0]).as("the cells' own evidence is untouched").isEqualTo(raw);
+        assertThat(m.chosenRatio(new Seq(false))).as("greedy trees keep their own record").isEqualTo(1.0);
+        for (int i = 0; i < 20000; i++) { // and back once they deliver what they promise
+            m.learnChosen(sampled, 1.0, 1);
+        }
+        assertThat(m.chosenRatio(sampled)).isCloseTo(1.0, within(0.01));
     }
 
     /** A sequence of its own (identity, as the engine's are), greedy or sampling. */
