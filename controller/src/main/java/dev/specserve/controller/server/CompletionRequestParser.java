@@ -22,7 +22,8 @@ import static dev.specserve.controller.server.JsonFields.jsonProblem;
  * {@link InvalidRequestException} whose {@code field()} names the offending parameter ({@code body} when the
  * payload itself is not a JSON object). Fields follow the OpenAI completions API, plus {@code strategy} and
  * {@code domain}, and {@code presence_penalty}, {@code frequency_penalty}, {@code logit_bias}, {@code logprobs},
- * and vLLM's {@code top_k}, {@code min_p} and {@code repetition_penalty}, with vLLM's semantics. A parameter of
+ * and vLLM's {@code top_k}, {@code min_p}, {@code repetition_penalty} and {@code stop_token_ids}, with vLLM's
+ * semantics. A parameter of
  * the OpenAI or vLLM completions API that would change the output but is not implemented ({@code suffix},
  * {@code echo}, {@code n > 1}, {@code length_penalty}, ...) is
  * refused with a 400 naming it, never silently ignored; fields unknown to both APIs are ignored.
@@ -48,7 +49,6 @@ public final class CompletionRequestParser {
         m.put("use_beam_search", false);
         m.put("min_tokens", 0);
         m.put("ignore_eos", false);
-        m.put("stop_token_ids", null);
         m.put("include_stop_str_in_output", false);
         m.put("skip_special_tokens", true);
         m.put("spaces_between_special_tokens", true);
@@ -191,7 +191,8 @@ public final class CompletionRequestParser {
         }
         SamplingParams sampling = new SamplingParams(temperature, topP, seed, presence, frequency, bias, logprobs,
                 json.getValue("top_k") == null ? 0 : (int) integer(json, "top_k", -1, Integer.MAX_VALUE),
-                number(json, "min_p", 0), number(json, "repetition_penalty", 1));
+                number(json, "min_p", 0), number(json, "repetition_penalty", 1),
+                stopTokenIds(json.getValue("stop_token_ids")));
         return new CompletionRequest(model, prompt, maxTokens, sampling, stop, stream, strategy, domain, includeUsage);
     }
 
@@ -272,6 +273,27 @@ public final class CompletionRequestParser {
             throw new InvalidRequestException("prompt", "prompt is empty");
         }
         return s;
+    }
+
+    /** vLLM's {@code stop_token_ids}: an array of token ids, at most {@value #MAX_STOP_STRINGS}. */
+    private static java.util.Set<Integer> stopTokenIds(Object v) {
+        if (v == null) {
+            return java.util.Set.of();
+        }
+        if (!(v instanceof JsonArray a) || a.size() > MAX_STOP_STRINGS) {
+            throw new InvalidRequestException("stop_token_ids", "stop_token_ids must be an array of at most "
+                    + MAX_STOP_STRINGS + " token ids, got " + (v instanceof JsonArray a ? a.size() + " ids" : typeName(v)));
+        }
+        java.util.Set<Integer> ids = new java.util.HashSet<>();
+        for (Object o : a) {
+            if (!(o instanceof Integer || o instanceof Long) || ((Number) o).longValue() < 0
+                    || ((Number) o).longValue() > Integer.MAX_VALUE) {
+                throw new InvalidRequestException("stop_token_ids", "stop_token_ids must hold token ids >= 0; found "
+                        + o);
+            }
+            ids.add(((Number) o).intValue());
+        }
+        return ids;
     }
 
     private static List<String> stop(Object v) {

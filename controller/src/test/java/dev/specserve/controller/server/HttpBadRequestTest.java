@@ -117,7 +117,9 @@ class HttpBadRequestTest {
             {"prompt": "x", "repetition_penalty": -1.2}         | repetition_penalty
             {"prompt": "x", "length_penalty": 0.5}              | length_penalty
             {"prompt": "x", "ignore_eos": true}                 | ignore_eos
-            {"prompt": "x", "stop_token_ids": [1]}              | stop_token_ids
+            {"prompt": "x", "stop_token_ids": 1}                | stop_token_ids
+            {"prompt": "x", "stop_token_ids": [-1]}             | stop_token_ids
+            {"prompt": "x", "stop_token_ids": ["a"]}            | stop_token_ids
             {"prompt": "x", "response_format": {"type": "json_object"}} | response_format
             {"prompt": "x", "stream_options": {"include_usage": true}}  | stream_options
             {"prompt": "x",                                     | body
@@ -195,6 +197,30 @@ class HttpBadRequestTest {
 
         assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
         assertThat(r.bodyAsJsonObject().getJsonObject("usage").getInteger("completion_tokens")).isBetween(1, 4);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"none", "auto"})
+    void stop_token_ids_end_the_output_at_the_first_one_generated_which_is_kept(String strategy) throws Exception {
+        String request = "{\"prompt\": \"x = [1, 2, 3]\\ny = [1, 2, 3]\\nz = [\", \"max_tokens\": 12, "
+                + "\"temperature\": 0, \"logprobs\": 0, \"strategy\": \"" + strategy + "\"";
+        JsonObject free = post(Buffer.buffer(request + "}")).bodyAsJsonObject().getJsonArray("choices").getJsonObject(0);
+        java.util.List<String> tokens = free.getJsonObject("logprobs").getJsonArray("tokens").stream()
+                .map(String.class::cast).toList();
+        int k = 3;
+        while (server.stack.tokenizer().encode(tokens.get(k)).length != 1) {
+            k++;
+        }
+        int stopId = server.stack.tokenizer().encode(tokens.get(k))[0];
+        int expected = tokens.indexOf(tokens.get(k)) + 1; // the first time that token is generated
+
+        JsonObject stopped = post(Buffer.buffer(request + ", \"stop_token_ids\": [" + stopId + "]}")).bodyAsJsonObject();
+
+        JsonObject choice = stopped.getJsonArray("choices").getJsonObject(0);
+        assertThat(choice.getString("finish_reason")).isEqualTo("stop");
+        assertThat(stopped.getJsonObject("usage").getInteger("completion_tokens")).isEqualTo(expected);
+        assertThat(choice.getString("text")).as("the stop token is kept")
+                .isEqualTo(String.join("", tokens.subList(0, expected)));
     }
 
     @Test

@@ -4,22 +4,29 @@ import dev.specserve.runtime.tokenizer.TextTokenizer;
 import java.util.Arrays;
 import java.util.List;
 
-/** Collects committed tokens and decides when to stop: EOS, max tokens, stop strings, cancellation. */
+/** Collects committed tokens and decides when to stop: EOS, stop token ids, max tokens, stop strings, cancellation. */
 final class OutputTracker {
     private final TextTokenizer tokenizer;
     private final IncrementalDecoder decoder;
     private final int maxTokens;
     private final List<String> stop;
+    private final java.util.Set<Integer> stopTokenIds;
     private int[] tokens = new int[64];
     private int count;
     private FinishReason reason;
     private String stoppedText;
 
     OutputTracker(TextTokenizer tokenizer, int maxTokens, List<String> stop) {
+        this(tokenizer, maxTokens, stop, java.util.Set.of());
+    }
+
+    /** @param stopTokenIds tokens that end the output once generated (kept in it, as vLLM keeps them) */
+    OutputTracker(TextTokenizer tokenizer, int maxTokens, List<String> stop, java.util.Set<Integer> stopTokenIds) {
         this.tokenizer = tokenizer;
         this.decoder = new IncrementalDecoder(tokenizer);
         this.maxTokens = maxTokens;
         this.stop = stop;
+        this.stopTokenIds = stopTokenIds;
     }
 
     /** Adds committed tokens until a stop condition; returns the ones that became output. */
@@ -37,7 +44,9 @@ final class OutputTracker {
                 tokens = Arrays.copyOf(tokens, count * 2);
             }
             tokens[count++] = t;
-            if (count >= maxTokens) {
+            if (stopTokenIds.contains(t)) {
+                reason = FinishReason.STOP;
+            } else if (count >= maxTokens) {
                 reason = FinishReason.LENGTH;
             }
         }

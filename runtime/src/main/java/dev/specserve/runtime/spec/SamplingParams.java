@@ -17,10 +17,11 @@ import java.util.TreeMap;
  * @param topK      sample among the k most likely tokens only; 0 for all
  * @param minP      drop tokens less likely than this share of the most likely one; 0 for none
  * @param repetitionPenalty  vLLM's (and Hugging Face's) multiplicative penalty, &gt; 0; 1 for none
+ * @param stopTokenIds  vLLM's {@code stop_token_ids}: generating one ends the output, the token included
  */
 public record SamplingParams(double temperature, double topP, long seed, double presencePenalty,
                              double frequencyPenalty, Map<Integer, Double> logitBias, int logprobs, int topK,
-                             double minP, double repetitionPenalty) {
+                             double minP, double repetitionPenalty, java.util.Set<Integer> stopTokenIds) {
     public static final SamplingParams GREEDY = new SamplingParams(0, 1, 0);
     public static final double MAX_PENALTY = 2.0;
     public static final double MAX_BIAS = 100.0;
@@ -34,7 +35,8 @@ public record SamplingParams(double temperature, double topP, long seed, double 
 
     public SamplingParams(double temperature, double topP, long seed, double presencePenalty, double frequencyPenalty,
                           Map<Integer, Double> logitBias, int logprobs) {
-        this(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, 0, 0, 1);
+        this(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, 0, 0, 1,
+                java.util.Set.of());
     }
 
     public SamplingParams {
@@ -78,6 +80,12 @@ public record SamplingParams(double temperature, double topP, long seed, double 
             throw new InvalidRequestException("repetition_penalty", "repetition_penalty must be a number > 0 (1 for "
                     + "none), got " + repetitionPenalty);
         }
+        stopTokenIds = stopTokenIds == null ? java.util.Set.of() : java.util.Set.copyOf(stopTokenIds);
+        for (int id : stopTokenIds) {
+            if (id < 0) {
+                throw new InvalidRequestException("stop_token_ids", "stop_token_ids must be token ids >= 0, got " + id);
+            }
+        }
     }
 
     public boolean greedy() {
@@ -95,22 +103,27 @@ public record SamplingParams(double temperature, double topP, long seed, double 
 
     public SamplingParams withPenalties(double presence, double frequency, Map<Integer, Double> bias) {
         return new SamplingParams(temperature, topP, seed, presence, frequency, bias, logprobs, topK, minP,
-                repetitionPenalty);
+                repetitionPenalty, stopTokenIds);
     }
 
     public SamplingParams withLogprobs(int n) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, n, topK, minP,
-                repetitionPenalty);
+                repetitionPenalty, stopTokenIds);
     }
 
     /** vLLM's extra sampling parameters: top-k, min-p and the repetition penalty. */
     public SamplingParams withVllmSampling(int k, double p, double repetition) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, k, p,
-                repetition);
+                repetition, stopTokenIds);
     }
 
     public SamplingParams withSeed(long s) {
         return new SamplingParams(temperature, topP, s, presencePenalty, frequencyPenalty, logitBias, logprobs, topK,
-                minP, repetitionPenalty);
+                minP, repetitionPenalty, stopTokenIds);
+    }
+
+    public SamplingParams withStopTokenIds(java.util.Set<Integer> ids) {
+        return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, topK,
+                minP, repetitionPenalty, ids);
     }
 }

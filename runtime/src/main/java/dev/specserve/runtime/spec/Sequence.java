@@ -60,7 +60,7 @@ public final class Sequence implements PlannedSequence, AutoCloseable {
         this.noise = new SamplingNoise(req.sampling().seed());
         this.processor = new LogitsProcessor(req.sampling(), target.info().vocab(), req.promptIds());
         this.logprobs = req.sampling().wantsLogprobs() ? new ArrayList<>() : null;
-        this.out = new OutputTracker(tokenizer, req.maxTokens(), req.stop());
+        this.out = new OutputTracker(tokenizer, req.maxTokens(), req.stop(), req.sampling().stopTokenIds());
         int dim = target.info().dim();
         this.promptHidden = new float[req.promptIds().length * dim];
         if (prefix != null) {
