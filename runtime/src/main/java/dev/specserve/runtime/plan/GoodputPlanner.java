@@ -110,7 +110,7 @@ public final class GoodputPlanner {
                 }
                 state(s).predictedRaw = NodeRanking.sum(acceptance.rawNodeValues(s, trees[i]), trees[i].size());
                 state(s).afterRound(trees[i].size() > 0);
-                predictedAccepted += NodeRanking.sum(nodeValues(s, trees[i]), trees[i].size());
+                predictedAccepted += state(s).predictedRaw * acceptance.chosenRatio(s);
             }
         }
         published = snapshot();
