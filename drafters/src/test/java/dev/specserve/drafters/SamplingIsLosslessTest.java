@@ -140,6 +140,29 @@ class SamplingIsLosslessTest {
     }
 
     /**
+     * vLLM's min_tokens masks EOS and the stop token ids below the minimum, row by row along each tree path (a node's
+     * depth adds to the output so far); speculation must sample exactly what plain sampling does with the mask.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"specblock-fixed", "suffix", "auto"})
+    void samplingWithMinTokensStaysExact(String strategy) {
+        int comma = stack.tokenizer().encode(",")[0];
+        SamplingParams stopAtComma = new SamplingParams(1.0, 1.0, 0).withStopping(java.util.Set.of(comma), 0, false);
+        SamplingParams params = stopAtComma.withStopping(java.util.Set.of(comma), 8, false);
+        Map<Integer, List<Integer>> reference = outputs("none", REPETITIVE, 12, params, RoundListener.NONE);
+        assertThat(reference).as("min_tokens must change plain sampling, or this test proves nothing")
+                .isNotEqualTo(outputs("none", REPETITIVE, 12, stopAtComma, RoundListener.NONE));
+        reference.values().forEach(o -> assertThat(o.subList(0, Math.min(8, o.size()))).doesNotContain(comma));
+        AtomicLong drafted = new AtomicLong();
+
+        Map<Integer, List<Integer>> observed = outputs(strategy, REPETITIVE, 12, params,
+                (round, emitted) -> drafted.addAndGet(round.tree().size()));
+
+        assertThat(drafted.get()).as("draft nodes verified").isGreaterThan(SEEDS);
+        assertSameAsPlain(strategy + " with min_tokens", observed, reference);
+    }
+
+    /**
      * The reference the equality tests lean on: plain sampling draws the token at position t with the uniform of t.
      * Recomputed here by hand (a forward per token, the inverse CDF at each position's uniform), so an off-by-one
      * that plain and speculative decoding shared would still show.

@@ -67,6 +67,10 @@ final class LoadCommand implements Callable<Integer> {
     @Option(names = "--top-k", description = "The requests' top_k, as vLLM reads it (default: not sent).")
     Integer topK;
 
+    @Option(names = "--ignore-eos", description = "Send vLLM's ignore_eos, so every request generates max_tokens "
+            + "tokens, as vLLM's benchmark_serving --ignore-eos (default: not sent).")
+    boolean ignoreEos;
+
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "300",
             description = "Per-request limit, send to [DONE]; a request over it is cancelled and counted failed "
                     + "(default: ${DEFAULT-VALUE}).")
@@ -111,6 +115,9 @@ final class LoadCommand implements Callable<Integer> {
         }
         if (topK != null) {
             sampling.put("top_k", topK);
+        }
+        if (ignoreEos) {
+            sampling.put("ignore_eos", true);
         }
         CompletionStreamClient client = new CompletionStreamClient(http, url, maxTokens, temperature, strategy, timeout,
                 apiKey == null || apiKey.isBlank() ? null : apiKey, sampling);

@@ -22,8 +22,8 @@ import static dev.specserve.controller.server.JsonFields.jsonProblem;
  * {@link InvalidRequestException} whose {@code field()} names the offending parameter ({@code body} when the
  * payload itself is not a JSON object). Fields follow the OpenAI completions API, plus {@code strategy} and
  * {@code domain}, and {@code presence_penalty}, {@code frequency_penalty}, {@code logit_bias}, {@code logprobs},
- * and vLLM's {@code top_k}, {@code min_p}, {@code repetition_penalty} and {@code stop_token_ids}, with vLLM's
- * semantics. A parameter of
+ * and vLLM's {@code top_k}, {@code min_p}, {@code repetition_penalty}, {@code stop_token_ids}, {@code min_tokens}
+ * and {@code ignore_eos}, with vLLM's semantics. A parameter of
  * the OpenAI or vLLM completions API that would change the output but is not implemented ({@code suffix},
  * {@code echo}, {@code n > 1}, {@code length_penalty}, ...) is
  * refused with a 400 naming it, never silently ignored; fields unknown to both APIs are ignored.
@@ -47,8 +47,6 @@ public final class CompletionRequestParser {
         m.put("suffix", "");
         m.put("length_penalty", 1);
         m.put("use_beam_search", false);
-        m.put("min_tokens", 0);
-        m.put("ignore_eos", false);
         m.put("include_stop_str_in_output", false);
         m.put("skip_special_tokens", true);
         m.put("spaces_between_special_tokens", true);
@@ -130,6 +128,19 @@ public final class CompletionRequestParser {
         return common(json, prompt, maxTokens, logprobs);
     }
 
+    /** vLLM's {@code min_tokens}: 0 when absent, never above the request's max tokens. */
+    private static int minTokens(JsonObject json, int maxTokens) {
+        if (json.getValue("min_tokens") == null) {
+            return 0;
+        }
+        long min = integer(json, "min_tokens", 0, Integer.MAX_VALUE);
+        if (min > maxTokens) {
+            throw new InvalidRequestException("min_tokens", "min_tokens (" + min + ") must be at most max_tokens ("
+                    + maxTokens + ")");
+        }
+        return (int) min;
+    }
+
     /** {@code field} as a token count in [1, max_tokens_limit], or the default when absent. */
     int maxTokens(JsonObject json, String field) {
         return json.getValue(field) == null ? Math.min(DEFAULT_MAX_TOKENS, maxTokensLimit)
@@ -189,10 +200,11 @@ public final class CompletionRequestParser {
             }
             includeUsage = Boolean.TRUE.equals(o.getValue("include_usage"));
         }
-        SamplingParams sampling = new SamplingParams(temperature, topP, seed, presence, frequency, bias, logprobs,
-                json.getValue("top_k") == null ? 0 : (int) integer(json, "top_k", -1, Integer.MAX_VALUE),
+        int topK = json.getValue("top_k") == null ? 0 : (int) integer(json, "top_k", -1, Integer.MAX_VALUE);
+        boolean ignoreEos = json.getValue("ignore_eos") != null && bool(json, "ignore_eos");
+        SamplingParams sampling = new SamplingParams(temperature, topP, seed, presence, frequency, bias, logprobs, topK,
                 number(json, "min_p", 0), number(json, "repetition_penalty", 1),
-                stopTokenIds(json.getValue("stop_token_ids")));
+                stopTokenIds(json.getValue("stop_token_ids")), minTokens(json, maxTokens), ignoreEos);
         return new CompletionRequest(model, prompt, maxTokens, sampling, stop, stream, strategy, domain, includeUsage);
     }
 

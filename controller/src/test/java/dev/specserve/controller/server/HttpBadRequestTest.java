@@ -116,7 +116,10 @@ class HttpBadRequestTest {
             {"prompt": "x", "repetition_penalty": 0}            | repetition_penalty
             {"prompt": "x", "repetition_penalty": -1.2}         | repetition_penalty
             {"prompt": "x", "length_penalty": 0.5}              | length_penalty
-            {"prompt": "x", "ignore_eos": true}                 | ignore_eos
+            {"prompt": "x", "ignore_eos": "yes"}                | ignore_eos
+            {"prompt": "x", "min_tokens": -1}                   | min_tokens
+            {"prompt": "x", "min_tokens": 17}                   | min_tokens
+            {"prompt": "x", "max_tokens": 4, "min_tokens": 5}   | min_tokens
             {"prompt": "x", "stop_token_ids": 1}                | stop_token_ids
             {"prompt": "x", "stop_token_ids": [-1]}             | stop_token_ids
             {"prompt": "x", "stop_token_ids": ["a"]}            | stop_token_ids
@@ -197,6 +200,24 @@ class HttpBadRequestTest {
 
         assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
         assertThat(r.bodyAsJsonObject().getJsonObject("usage").getInteger("completion_tokens")).isBetween(1, 4);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"none", "auto"})
+    void min_tokens_and_ignore_eos_decide_where_a_forced_eos_ends_the_output(String strategy) throws Exception {
+        String request = "{\"prompt\": \"x = [1, 2, 3]\\ny = [\", \"max_tokens\": 10, \"temperature\": 0, "
+                + "\"strategy\": \"" + strategy + "\", \"logit_bias\": {\"" + server.stack.tokenizer().eosId() + "\": 100}";
+
+        JsonObject plain = post(Buffer.buffer(request + "}")).bodyAsJsonObject();
+        JsonObject min = post(Buffer.buffer(request + ", \"min_tokens\": 4}")).bodyAsJsonObject();
+        JsonObject ignored = post(Buffer.buffer(request + ", \"ignore_eos\": true}")).bodyAsJsonObject();
+
+        assertThat(plain.getJsonObject("usage").getInteger("completion_tokens")).as("EOS first").isZero();
+        assertThat(min.getJsonObject("usage").getInteger("completion_tokens")).isEqualTo(4);
+        assertThat(min.getJsonArray("choices").getJsonObject(0).getString("finish_reason")).isEqualTo("stop");
+        assertThat(ignored.getJsonObject("usage").getInteger("completion_tokens")).as("EOS counted").isEqualTo(10);
+        assertThat(ignored.getJsonArray("choices").getJsonObject(0).getString("finish_reason")).isEqualTo("length");
+        assertThat(ignored.getJsonArray("choices").getJsonObject(0).getString("text")).as("EOS has no text").isEmpty();
     }
 
     @ParameterizedTest(name = "{0}")

@@ -10,7 +10,9 @@ import java.util.Map;
  * (the prompt is not counted). A verification row of a draft tree is processed with the counts along ITS path:
  * the output so far plus the node's ancestors and the node itself, i.e. exactly the counts plain decoding would
  * have at that position. So speculative sampling stays lossless against the penalised distribution and greedy
- * speculation equals greedy plain decoding with the same penalties.
+ * speculation equals greedy plain decoding with the same penalties. {@code min_tokens} is applied the same way: a
+ * row whose position lies before the minimum (output so far plus the node's depth) has EOS and the stop token ids
+ * masked, as vLLM's min-tokens processor masks them.
  */
 public final class LogitsProcessor {
     private final SamplingParams params;
@@ -23,15 +25,24 @@ public final class LogitsProcessor {
     /** Prompt tokens for the repetition penalty (null without one), and the distinct ones. */
     private final boolean[] inPrompt;
     private final int[] promptTokens;
+    /** EOS and the stop token ids: masked while the output is shorter than {@code min_tokens}. */
+    private final int[] stopIds;
+    private int generated;
 
     public LogitsProcessor(SamplingParams params, int vocab) {
-        this(params, vocab, new int[0]);
+        this(params, vocab, new int[0], new int[0]);
     }
 
-    /** @param prompt the request's prompt ids, which the repetition penalty counts as seen */
-    public LogitsProcessor(SamplingParams params, int vocab, int[] prompt) {
+    /**
+     * @param prompt the request's prompt ids, which the repetition penalty counts as seen
+     * @param eosIds the tokenizer's EOS ids, which {@code min_tokens} masks with the stop token ids
+     */
+    public LogitsProcessor(SamplingParams params, int vocab, int[] prompt, int[] eosIds) {
         this.params = params;
         this.vocab = vocab;
+        this.stopIds = java.util.stream.IntStream.concat(java.util.Arrays.stream(eosIds),
+                        params.stopTokenIds().stream().mapToInt(Integer::intValue))
+                .filter(t -> t >= 0 && t < vocab).distinct().toArray();
         boolean repetition = params.repetitionPenalty() != 1;
         boolean penalties = params.presencePenalty() != 0 || params.frequencyPenalty() != 0 || repetition;
         this.counts = penalties ? new int[vocab] : null;
@@ -57,8 +68,14 @@ public final class LogitsProcessor {
         return params;
     }
 
+    /** True while rows must be processed: bias or penalties set, or the output still short of {@code min_tokens}. */
+    public boolean processes() {
+        return params.processesLogits() || generated < params.minTokens();
+    }
+
     /** Counts a committed output token. */
     public void add(int token) {
+        generated++;
         if (counts == null || token < 0 || token >= vocab) {
             return;
         }
@@ -107,6 +124,11 @@ public final class LogitsProcessor {
                 if (counts[t] == 0 && firstInPath(path, i, t)) {
                     l[t] -= presence;
                 }
+            }
+        }
+        if (generated + pathLength < params.minTokens()) {
+            for (int t : stopIds) {
+                l[t] = Double.NEGATIVE_INFINITY;
             }
         }
         return l;

@@ -4,29 +4,36 @@ import dev.specserve.runtime.tokenizer.TextTokenizer;
 import java.util.Arrays;
 import java.util.List;
 
-/** Collects committed tokens and decides when to stop: EOS, stop token ids, max tokens, stop strings, cancellation. */
+/**
+ * Collects committed tokens and decides when to stop: EOS (unless {@code ignore_eos}), stop token ids, max tokens,
+ * stop strings (only in text that ends after the first {@code min_tokens} tokens, as vLLM's stop checker), cancellation.
+ */
 final class OutputTracker {
     private final TextTokenizer tokenizer;
     private final IncrementalDecoder decoder;
     private final int maxTokens;
     private final List<String> stop;
     private final java.util.Set<Integer> stopTokenIds;
+    private final int minTokens;
+    private final boolean ignoreEos;
     private int[] tokens = new int[64];
     private int count;
     private FinishReason reason;
     private String stoppedText;
 
     OutputTracker(TextTokenizer tokenizer, int maxTokens, List<String> stop) {
-        this(tokenizer, maxTokens, stop, java.util.Set.of());
+        this(tokenizer, maxTokens, stop, SamplingParams.GREEDY);
     }
 
-    /** @param stopTokenIds tokens that end the output once generated (kept in it, as vLLM keeps them) */
-    OutputTracker(TextTokenizer tokenizer, int maxTokens, List<String> stop, java.util.Set<Integer> stopTokenIds) {
+    /** @param sampling its stop token ids (kept in the output, as vLLM keeps them), min tokens and ignore-EOS */
+    OutputTracker(TextTokenizer tokenizer, int maxTokens, List<String> stop, SamplingParams sampling) {
         this.tokenizer = tokenizer;
         this.decoder = new IncrementalDecoder(tokenizer);
         this.maxTokens = maxTokens;
         this.stop = stop;
-        this.stopTokenIds = stopTokenIds;
+        this.stopTokenIds = sampling.stopTokenIds();
+        this.minTokens = sampling.minTokens();
+        this.ignoreEos = sampling.ignoreEos();
     }
 
     /** Adds committed tokens until a stop condition; returns the ones that became output. */
@@ -36,7 +43,7 @@ final class OutputTracker {
             if (reason != null) {
                 break;
             }
-            if (tokenizer.isEos(t)) {
+            if (!ignoreEos && tokenizer.isEos(t)) {
                 reason = FinishReason.STOP;
                 break;
             }
@@ -56,23 +63,34 @@ final class OutputTracker {
         return Arrays.copyOfRange(tokens, before, count);
     }
 
+    /** Looks for the stop strings in the text of the tokens from {@code min_tokens} on (the decoder sees all). */
     private void checkStopStrings(int before) {
-        if (decoder.cutAtStop(stop, decoder.update(tokens, count))) {
+        int from = Math.max(before, minTokens - 1);
+        if (from >= count) {
+            decoder.update(tokens, count);
+            return;
+        }
+        if (from > before) {
+            decoder.update(tokens, from);
+        }
+        int searchedBefore = decoder.update(tokens, count);
+        if (decoder.cutAtStop(stop, searchedBefore)) {
             stoppedText = decoder.text();
             reason = FinishReason.STOP;
-            count = tokensThroughStop(before);
+            count = tokensThroughStop(from, searchedBefore);
         }
     }
 
     /**
-     * The fewest tokens whose text holds a stop string: the round's later tokens are not output (not streamed,
-     * not counted in usage), as a server generating one token at a time would never have made them.
+     * The fewest tokens whose text holds a stop string reaching past {@code searchedBefore}: the round's later
+     * tokens are not output (not streamed, not counted in usage), as a server generating one token at a time would
+     * never have made them.
      */
-    private int tokensThroughStop(int before) {
-        for (int k = before + 1; k < count; k++) {
+    private int tokensThroughStop(int from, int searchedBefore) {
+        for (int k = from + 1; k < count; k++) {
             String text = tokenizer.decode(Arrays.copyOf(tokens, k));
             for (String s : stop) {
-                if (text.contains(s)) {
+                if (text.indexOf(s, Math.max(0, searchedBefore - s.length() + 1)) >= 0) {
                     return k;
                 }
             }

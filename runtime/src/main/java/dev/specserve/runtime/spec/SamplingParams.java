@@ -18,10 +18,14 @@ import java.util.TreeMap;
  * @param minP      drop tokens less likely than this share of the most likely one; 0 for none
  * @param repetitionPenalty  vLLM's (and Hugging Face's) multiplicative penalty, &gt; 0; 1 for none
  * @param stopTokenIds  vLLM's {@code stop_token_ids}: generating one ends the output, the token included
+ * @param minTokens  vLLM's {@code min_tokens}: until the output holds this many tokens, EOS and the stop token ids
+ *                   are masked out of the distribution and stop strings are not looked for
+ * @param ignoreEos  vLLM's {@code ignore_eos}: EOS does not end the output; it is an output token like any other
  */
 public record SamplingParams(double temperature, double topP, long seed, double presencePenalty,
                              double frequencyPenalty, Map<Integer, Double> logitBias, int logprobs, int topK,
-                             double minP, double repetitionPenalty, java.util.Set<Integer> stopTokenIds) {
+                             double minP, double repetitionPenalty, java.util.Set<Integer> stopTokenIds,
+                             int minTokens, boolean ignoreEos) {
     public static final SamplingParams GREEDY = new SamplingParams(0, 1, 0);
     public static final double MAX_PENALTY = 2.0;
     public static final double MAX_BIAS = 100.0;
@@ -36,7 +40,7 @@ public record SamplingParams(double temperature, double topP, long seed, double 
     public SamplingParams(double temperature, double topP, long seed, double presencePenalty, double frequencyPenalty,
                           Map<Integer, Double> logitBias, int logprobs) {
         this(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, 0, 0, 1,
-                java.util.Set.of());
+                java.util.Set.of(), 0, false);
     }
 
     public SamplingParams {
@@ -86,6 +90,9 @@ public record SamplingParams(double temperature, double topP, long seed, double 
                 throw new InvalidRequestException("stop_token_ids", "stop_token_ids must be token ids >= 0, got " + id);
             }
         }
+        if (minTokens < 0) {
+            throw new InvalidRequestException("min_tokens", "min_tokens must be >= 0, got " + minTokens);
+        }
     }
 
     public boolean greedy() {
@@ -103,27 +110,28 @@ public record SamplingParams(double temperature, double topP, long seed, double 
 
     public SamplingParams withPenalties(double presence, double frequency, Map<Integer, Double> bias) {
         return new SamplingParams(temperature, topP, seed, presence, frequency, bias, logprobs, topK, minP,
-                repetitionPenalty, stopTokenIds);
+                repetitionPenalty, stopTokenIds, minTokens, ignoreEos);
     }
 
     public SamplingParams withLogprobs(int n) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, n, topK, minP,
-                repetitionPenalty, stopTokenIds);
+                repetitionPenalty, stopTokenIds, minTokens, ignoreEos);
     }
 
     /** vLLM's extra sampling parameters: top-k, min-p and the repetition penalty. */
     public SamplingParams withVllmSampling(int k, double p, double repetition) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, k, p,
-                repetition, stopTokenIds);
+                repetition, stopTokenIds, minTokens, ignoreEos);
     }
 
     public SamplingParams withSeed(long s) {
         return new SamplingParams(temperature, topP, s, presencePenalty, frequencyPenalty, logitBias, logprobs, topK,
-                minP, repetitionPenalty, stopTokenIds);
+                minP, repetitionPenalty, stopTokenIds, minTokens, ignoreEos);
     }
 
-    public SamplingParams withStopTokenIds(java.util.Set<Integer> ids) {
+    /** vLLM's stopping parameters: {@code stop_token_ids}, {@code min_tokens} and {@code ignore_eos}. */
+    public SamplingParams withStopping(java.util.Set<Integer> ids, int min, boolean ignore) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, topK,
-                minP, repetitionPenalty, ids);
+                minP, repetitionPenalty, ids, min, ignore);
     }
 }

@@ -58,9 +58,10 @@ public final class Sequence implements PlannedSequence, AutoCloseable {
         this.drafter = drafter;
         this.cache = cache;
         this.noise = new SamplingNoise(req.sampling().seed());
-        this.processor = new LogitsProcessor(req.sampling(), target.info().vocab(), req.promptIds());
+        this.processor = new LogitsProcessor(req.sampling(), target.info().vocab(), req.promptIds(),
+                tokenizer.eosIds());
         this.logprobs = req.sampling().wantsLogprobs() ? new ArrayList<>() : null;
-        this.out = new OutputTracker(tokenizer, req.maxTokens(), req.stop(), req.sampling().stopTokenIds());
+        this.out = new OutputTracker(tokenizer, req.maxTokens(), req.stop(), req.sampling());
         int dim = target.info().dim();
         this.promptHidden = new float[req.promptIds().length * dim];
         if (prefix != null) {

@@ -35,7 +35,7 @@ public final class TreeVerifier {
             targetTokens[r] = out.argmax(r);
         }
         SamplingParams params = processor.params();
-        if (params.greedy() && !params.processesLogits()) {
+        if (params.greedy() && !processor.processes()) {
             return walk(tree, targetTokens, (row, path, depth) -> targetTokens[row]);
         }
         if (params.greedy()) {
@@ -88,7 +88,7 @@ public final class TreeVerifier {
     public static int selectToken(TargetOutput out, int row, LogitsProcessor processor, SamplingNoise noise,
                                   int position) {
         SamplingParams params = processor.params();
-        if (!params.processesLogits()) {
+        if (!processor.processes()) {
             if (params.greedy()) {
                 return out.argmax(row);
             }

@@ -167,6 +167,10 @@ public final class TextTokenizer implements AutoCloseable {
         return false;
     }
 
+    public int[] eosIds() {
+        return eosIds.clone();
+    }
+
     public int eosId() {
         return eosIds[0];
     }
