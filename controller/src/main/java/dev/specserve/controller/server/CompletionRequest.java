@@ -13,18 +13,34 @@ import java.util.List;
  * @param strategy  drafting strategy, or null for the server default
  * @param domain    optional domain tag carried into feedback
  * @param includeUsage  HTTP streams: {@code stream_options.include_usage}, a last chunk with no choices and the usage
+ * @param n         choices to generate for the prompt, each its own sequence (choice i samples with seed + i, as vLLM)
  */
 public record CompletionRequest(String model, String prompt, int maxTokens, SamplingParams sampling, List<String> stop,
-                                boolean stream, String strategy, String domain, boolean includeUsage) {
+                                boolean stream, String strategy, String domain, boolean includeUsage, int n) {
     public CompletionRequest {
         stop = List.copyOf(stop);
+        if (n < 1) {
+            throw new IllegalArgumentException("n must be >= 1, got " + n);
+        }
+    }
+
+    /** One choice. */
+    public CompletionRequest(String model, String prompt, int maxTokens, SamplingParams sampling, List<String> stop,
+                             boolean stream, String strategy, String domain, boolean includeUsage) {
+        this(model, prompt, maxTokens, sampling, stop, stream, strategy, domain, includeUsage, 1);
+    }
+
+    /** Choice {@code index} of {@code n}: the same request, sampling with seed + index. */
+    public CompletionRequest choice(int index) {
+        return index == 0 ? this : new CompletionRequest(model, prompt, maxTokens,
+                sampling.withSeed(sampling.seed() + index), stop, stream, strategy, domain, includeUsage, n);
     }
 
     /** Temperature, top-p and seed only. */
     public CompletionRequest(String model, String prompt, int maxTokens, double temperature, double topP,
                              List<String> stop, boolean stream, long seed, String strategy, String domain) {
         this(model, prompt, maxTokens, new SamplingParams(temperature, topP, seed), stop, stream, strategy, domain,
-                false);
+                false, 1);
     }
 
     public EngineRequest toEngineRequest(String requestId) {

@@ -25,7 +25,7 @@ import static dev.specserve.controller.server.JsonFields.jsonProblem;
  * and vLLM's {@code top_k}, {@code min_p}, {@code repetition_penalty}, {@code stop_token_ids}, {@code min_tokens}
  * and {@code ignore_eos}, with vLLM's semantics. A parameter of
  * the OpenAI or vLLM completions API that would change the output but is not implemented ({@code suffix},
- * {@code echo}, {@code n > 1}, {@code length_penalty}, ...) is
+ * {@code echo}, {@code best_of > 1}, {@code length_penalty}, ...) is
  * refused with a 400 naming it, never silently ignored; fields unknown to both APIs are ignored.
  */
 public final class CompletionRequestParser {
@@ -35,6 +35,8 @@ public final class CompletionRequestParser {
     public static final int MAX_LOGIT_BIAS_ENTRIES = 1024;
     /** Most alternatives per token that logprobs (completions) and top_logprobs (chat) may ask for. */
     public static final int MAX_LOGPROBS = 5;
+    /** Most choices one request may ask for ({@code n}). */
+    public static final int MAX_CHOICES = 32;
 
     /**
      * Parameters of the OpenAI and vLLM completions APIs that change the output and are not implemented, with the
@@ -174,9 +176,7 @@ public final class CompletionRequestParser {
                     : "unknown strategy '" + strategy + "'; known: " + String.join(", ", strategies));
         }
         String domain = optionalString(json, "domain");
-        if (json.getValue("n") != null && integer(json, "n", 1, Long.MAX_VALUE) != 1) {
-            throw new InvalidRequestException("n", "only n = 1 is supported");
-        }
+        int n = json.getValue("n") == null ? 1 : (int) integer(json, "n", 1, MAX_CHOICES);
         if (json.getValue("best_of") != null && integer(json, "best_of", 1, Long.MAX_VALUE) != 1) {
             throw new InvalidRequestException("best_of", "only best_of = 1 is supported");
         }
@@ -205,7 +205,7 @@ public final class CompletionRequestParser {
         SamplingParams sampling = new SamplingParams(temperature, topP, seed, presence, frequency, bias, logprobs, topK,
                 number(json, "min_p", 0), number(json, "repetition_penalty", 1),
                 stopTokenIds(json.getValue("stop_token_ids")), minTokens(json, maxTokens), ignoreEos);
-        return new CompletionRequest(model, prompt, maxTokens, sampling, stop, stream, strategy, domain, includeUsage);
+        return new CompletionRequest(model, prompt, maxTokens, sampling, stop, stream, strategy, domain, includeUsage, n);
     }
 
     /**

@@ -30,6 +30,8 @@ final class Completions {
      */
     private final int maxTokenizing;
     static final int MIN_TOKENIZING = 64;
+    /** Sequences the engine can hold at once, running and queued: a request's choices must fit. */
+    private final int admits;
 
     /**
      * @param engineCountsRejections true when the engine itself reports what {@code submit} throws through
@@ -41,10 +43,11 @@ final class Completions {
         this(engine, metrics, engineCountsRejections, chatTemplate, MIN_TOKENIZING);
     }
 
-    /** @param maxTokenizing requests that may wait to be tokenized: what the engine can admit (queue plus batch) */
+    /** @param admits what the engine can hold at once (queue plus batch): it bounds the requests waiting to be tokenized */
     Completions(GenerationService engine, MetricsRecorder metrics, boolean engineCountsRejections,
-                ChatTemplate chatTemplate, int maxTokenizing) {
-        this.maxTokenizing = Math.max(MIN_TOKENIZING, maxTokenizing);
+                ChatTemplate chatTemplate, int admits) {
+        this.admits = admits;
+        this.maxTokenizing = Math.max(MIN_TOKENIZING, admits);
         this.engine = engine;
         this.parser = new CompletionRequestParser(engine.strategies(), engine.maxTokensLimit());
         this.chat = new ChatRequestParser(parser, chatTemplate);
@@ -67,7 +70,7 @@ final class Completions {
     /** Parses and validates; a refusal is counted and rethrown. */
     CompletionRequest parse(Object body) {
         try {
-            return body instanceof String s ? parser.parse(s) : parser.parseValue(body);
+            return fits(body instanceof String s ? parser.parse(s) : parser.parseValue(body));
         } catch (InvalidRequestException e) {
             rejected(ApiError.from(e));
             throw e;
@@ -77,11 +80,20 @@ final class Completions {
     /** Parses and validates a chat completions body and renders its messages; a refusal is counted and rethrown. */
     CompletionRequest parseChat(Object body) {
         try {
-            return chat.parse(CompletionRequestParser.object(body));
+            return fits(chat.parse(CompletionRequestParser.object(body)));
         } catch (InvalidRequestException e) {
             rejected(ApiError.from(e));
             throw e;
         }
+    }
+
+    /** A request whose choices could never all be admitted at once is a 400, not a 429 that no retry would clear. */
+    private CompletionRequest fits(CompletionRequest req) {
+        if (req.n() > admits) {
+            throw new InvalidRequestException("n", "n = " + req.n() + " choices are more sequences than this server "
+                    + "holds at once (" + admits + ": max_batch plus queue_capacity)");
+        }
+        return req;
     }
 
     /**

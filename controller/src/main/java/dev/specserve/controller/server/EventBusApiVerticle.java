@@ -101,10 +101,22 @@ public final class EventBusApiVerticle extends VerticleBase {
         return sessions.size();
     }
 
+    /** Parses a bus request: one choice per request (a reply or stream carries one sequence). */
+    private CompletionRequest parse(Object body) {
+        CompletionRequest req = completions.parse(body);
+        if (req.n() > 1) {
+            InvalidRequestException e = new InvalidRequestException("n", "the event bus serves one choice per request "
+                    + "(n = 1): send n requests with seeds seed, seed + 1, ..., or use the HTTP API");
+            completions.rejected(ApiError.from(e));
+            throw e;
+        }
+        return req;
+    }
+
     private void generate(Message<Object> msg) {
         CompletionRequest req;
         try {
-            req = completions.parse(msg.body());
+            req = parse(msg.body());
             if (req.stream()) {
                 InvalidRequestException e = new InvalidRequestException("stream", "specserve.generate replies once, "
                         + "with the whole completion; send to specserve.generate.stream for tokens as they are generated");
@@ -156,7 +168,7 @@ public final class EventBusApiVerticle extends VerticleBase {
     private void generateStream(Message<Object> msg) {
         CompletionRequest req;
         try {
-            req = completions.parse(msg.body());
+            req = parse(msg.body());
         } catch (RuntimeException e) {
             fail(msg, ApiError.from(e));
             return;

@@ -186,6 +186,11 @@ public final class HttpApiVerticle extends VerticleBase {
         submit(ctx, req, shape);
     }
 
+    /**
+     * Submits each of the request's choices as its own sequence (choice i samples with seed + i; engine request ids
+     * {@code id-i} when there are several). A client that disconnects, or a choice that is refused or fails,
+     * cancels them all.
+     */
     private void submit(RoutingContext ctx, CompletionRequest req, ResponseShape shape) {
         HttpServerResponse resp = ctx.response();
         if (resp.closed()) { // gone while its body was parsed on a worker: nothing would cancel the generation
@@ -194,28 +199,38 @@ public final class HttpApiVerticle extends VerticleBase {
         }
         String id = Completions.newRequestId(shape.idPrefix());
         ResponseShape.Head head = new ResponseShape.Head(id, System.currentTimeMillis() / 1000, engine.modelName());
-        HttpReplies.Observer observer = HttpReplies.observer(resp, shape, head, req);
-        boolean[] disconnected = {false};
-        GenerationHandle[] handle = {null};
+        HttpReplies.Reply reply = HttpReplies.reply(resp, shape, head, req);
+        GenerationHandle[] handles = new GenerationHandle[req.n()];
+        boolean[] over = {false};
+        Runnable cancelAll = () -> {
+            over[0] = true;
+            for (GenerationHandle h : handles) {
+                if (h != null) {
+                    h.cancel();
+                }
+            }
+        };
+        reply.onFailure(cancelAll);
         resp.closeHandler(v -> {
             LOG.debug("client of {} disconnected; cancelling", id);
-            disconnected[0] = true;
-            if (handle[0] != null) {
-                handle[0].cancel();
-            }
+            cancelAll.run();
         });
-        completions.submit(req, id, vertx.getOrCreateContext(), observer).onComplete(ar -> {
-            if (ar.failed()) {
-                error(resp, shape.refusal(ApiError.from(ar.cause())));
-                return;
-            }
-            handle[0] = ar.result();
-            if (disconnected[0]) {
-                ar.result().cancel();
-            } else {
-                observer.admitted();
-            }
-        });
+        for (int i = 0; i < req.n() && !over[0]; i++) { // a refusal (a prompt too long, say) ends the loop
+            int index = i;
+            String choiceId = req.n() == 1 ? id : id + "-" + i;
+            completions.submit(req.choice(i), choiceId, vertx.getOrCreateContext(), reply.choice(i)).onComplete(ar -> {
+                if (ar.failed()) {
+                    reply.fail(shape.refusal(ApiError.from(ar.cause())));
+                    return;
+                }
+                handles[index] = ar.result();
+                if (over[0]) {
+                    ar.result().cancel();
+                } else {
+                    reply.admitted();
+                }
+            });
+        }
     }
 
     // ---- other routes ----

@@ -12,8 +12,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writing HTTP answers: JSON bodies, errors, and a generation as one JSON answer ({@link JsonObserver}) or as
- * server-sent events ({@link SseObserver}) in the {@link ResponseShape} of the API that was called.
+ * Writing HTTP answers: JSON bodies, errors, and a generation's choices as one JSON answer ({@link JsonReply}) or as
+ * server-sent events ({@link SseReply}) in the {@link ResponseShape} of the API that was called.
  */
 final class HttpReplies {
     private static final Logger LOG = LoggerFactory.getLogger(HttpReplies.class);
@@ -50,101 +50,200 @@ final class HttpReplies {
         }
     }
 
-    /** The observer that answers {@code resp} for a request with {@code stream} set or not. */
-    static Observer observer(HttpServerResponse resp, ResponseShape shape, ResponseShape.Head head,
-                             CompletionRequest req) {
-        return req.stream() ? new SseObserver(resp, shape, head, req.includeUsage())
-                : new JsonObserver(resp, shape, head);
+    /** The reply to {@code req}: one JSON answer, or a server-sent-event stream, for all its choices. */
+    static Reply reply(HttpServerResponse resp, ResponseShape shape, ResponseShape.Head head, CompletionRequest req) {
+        return req.stream() ? new SseReply(resp, shape, head, req.n(), req.includeUsage())
+                : new JsonReply(resp, shape, head, req.n());
     }
 
-    /** A generation's observer that can also be told the request was admitted. */
-    interface Observer extends GenerationObserver {
-        /** The engine queued the request (a stream writes its head now). */
-        default void admitted() {}
-    }
+    /**
+     * The answer to a request of {@code n} choices, each generated as its own sequence: an observer per choice
+     * ({@link #choice}), one answer once every choice is done. The first choice to fail (refused on submission or
+     * failed in the engine) answers with its error, once, and runs {@link #onFailure} to cancel the others; what
+     * the others report after that is dropped.
+     */
+    abstract static class Reply {
+        final HttpServerResponse resp;
+        final ResponseShape shape;
+        final ResponseShape.Head head;
+        final GenerationResult[] results;
+        final RequestStats[] stats;
+        private int completed;
+        private boolean failed;
+        private Runnable onFailure = () -> {};
 
-    /** Answers once with the whole completion. */
-    private record JsonObserver(HttpServerResponse resp, ResponseShape shape, ResponseShape.Head head)
-            implements Observer {
-        @Override
-        public void onTokens(int[] tokens, String textDelta) {}
+        Reply(HttpServerResponse resp, ResponseShape shape, ResponseShape.Head head, int n) {
+            this.resp = resp;
+            this.shape = shape;
+            this.head = head;
+            this.results = new GenerationResult[n];
+            this.stats = new RequestStats[n];
+        }
 
-        @Override
-        public void onComplete(GenerationResult result, RequestStats stats) {
-            if (open(resp)) {
-                json(resp, 200, shape.completion(head, result, stats));
+        int n() {
+            return results.length;
+        }
+
+        void onFailure(Runnable r) {
+            onFailure = r;
+        }
+
+        /** A choice was queued by the engine (a stream writes its head now). */
+        void admitted() {}
+
+        /** Answers with {@code e} unless an answer already went out or failed, and cancels the other choices. */
+        void fail(ApiError e) {
+            if (failed) {
+                return;
             }
+            failed = true;
+            onFailure.run();
+            writeError(e);
+        }
+
+        abstract void writeError(ApiError e);
+
+        /** Text of choice {@code index} as it is generated (streams only). */
+        void tokens(int index, String textDelta, List<TokenLogprob> lps) {}
+
+        /** Choice {@code index} finished; {@code last} is true for the last of all. */
+        abstract void completed(int index, boolean last);
+
+        GenerationObserver choice(int index) {
+            return new GenerationObserver() {
+                @Override
+                public void onTokens(int[] tokens, String textDelta) {
+                    onTokens(tokens, textDelta, List.of());
+                }
+
+                @Override
+                public void onTokens(int[] tokens, String textDelta, List<TokenLogprob> lps) {
+                    if (!failed) {
+                        tokens(index, textDelta, lps);
+                    }
+                }
+
+                @Override
+                public void onComplete(GenerationResult result, RequestStats s) {
+                    if (!failed) {
+                        results[index] = result;
+                        stats[index] = s;
+                        completed(index, ++completed == results.length);
+                    }
+                }
+
+                @Override
+                public void onError(Throwable error) {
+                    LOG.warn("request {} (choice {}) failed in the engine", head.id(), index, error);
+                    fail(ApiError.from(error));
+                }
+            };
+        }
+
+        /** {@code usage} of the whole request: the prompt once, the completion tokens of every choice. */
+        JsonObject usage() {
+            JsonObject u = CompletionJson.usage(results[0], true);
+            int completion = 0;
+            for (GenerationResult r : results) {
+                completion += r.tokens().length;
+            }
+            return u.put("completion_tokens", completion).put("total_tokens", u.getInteger("prompt_tokens") + completion);
+        }
+
+        /** {@code chunk} with its one choice numbered {@code index}. */
+        static JsonObject indexed(JsonObject chunk, int index) {
+            chunk.getJsonArray("choices").getJsonObject(0).put("index", index);
+            return chunk;
+        }
+    }
+
+    /** Answers once with the whole completion: every choice, in index order. */
+    private static final class JsonReply extends Reply {
+        JsonReply(HttpServerResponse resp, ResponseShape shape, ResponseShape.Head head, int n) {
+            super(resp, shape, head, n);
         }
 
         @Override
-        public void onError(Throwable error) {
-            LOG.warn("request {} failed in the engine", head.id(), error);
+        void completed(int index, boolean last) {
+            if (!last || !open(resp)) {
+                return;
+            }
+            JsonObject answer = shape.completion(head, results[0], stats[0]);
+            if (n() > 1) {
+                io.vertx.core.json.JsonArray choices = new io.vertx.core.json.JsonArray();
+                for (int i = 0; i < n(); i++) {
+                    JsonObject one = i == 0 ? answer : shape.completion(head, results[i], stats[i]);
+                    choices.add(one.getJsonArray("choices").getJsonObject(0).copy().put("index", i));
+                }
+                answer.put("choices", choices).put("usage", usage());
+            }
+            json(resp, 200, answer);
+        }
+
+        @Override
+        void writeError(ApiError e) {
             if (open(resp)) {
-                error(resp, ApiError.from(error));
+                error(resp, e);
             }
         }
     }
 
     /**
-     * Writes the head on admission; then the opening chunk with the first text (so a client timing its first
-     * chunk times the first token, not the queue), each text delta as an event, the last chunk, with
-     * {@code include_usage} a usage chunk with no choices (OpenAI's), and {@code [DONE]}.
+     * Writes the head on admission; then, per choice, the opening chunk with its first text (so a client timing
+     * its first chunk times the first token, not the queue), each text delta as an event and its last chunk;
+     * once every choice is done, with {@code include_usage} a usage chunk with no choices (OpenAI's), and
+     * {@code [DONE]}. With one choice its last chunk carries the usage too, unless {@code include_usage} moves it.
      */
-    private static final class SseObserver implements Observer {
-        private final HttpServerResponse resp;
-        private final ResponseShape shape;
-        private final ResponseShape.Head head;
+    private static final class SseReply extends Reply {
         private final boolean includeUsage;
-        private boolean opened;
-        private int textOffset;
+        private final boolean[] opened;
+        private final int[] textOffset;
 
-        SseObserver(HttpServerResponse resp, ResponseShape shape, ResponseShape.Head head, boolean includeUsage) {
-            this.resp = resp;
-            this.shape = shape;
-            this.head = head;
+        SseReply(HttpServerResponse resp, ResponseShape shape, ResponseShape.Head head, int n, boolean includeUsage) {
+            super(resp, shape, head, n);
             this.includeUsage = includeUsage;
+            this.opened = new boolean[n];
+            this.textOffset = new int[n];
         }
 
         @Override
-        public void admitted() {
+        void admitted() {
             writeHead();
         }
 
         @Override
-        public void onTokens(int[] tokens, String textDelta) {
-            onTokens(tokens, textDelta, List.of());
-        }
-
-        @Override
-        public void onTokens(int[] tokens, String textDelta, List<TokenLogprob> lps) {
+        void tokens(int index, String textDelta, List<TokenLogprob> lps) {
             if ((!textDelta.isEmpty() || !lps.isEmpty()) && open(resp)) {
-                event(shape.delta(head, textDelta, lps, textOffset).encode());
-                textOffset += CompletionJson.textLength(lps);
+                event(index, shape.delta(head, textDelta, lps, textOffset[index]));
+                textOffset[index] += CompletionJson.textLength(lps);
             }
         }
 
         @Override
-        public void onComplete(GenerationResult result, RequestStats stats) {
-            if (open(resp)) {
-                JsonObject last = shape.last(head, result, stats);
+        void completed(int index, boolean last) {
+            if (!open(resp)) {
+                return;
+            }
+            JsonObject chunk = shape.last(head, results[index], stats[index]);
+            if (includeUsage || n() > 1) {
+                chunk.remove("usage");
+            }
+            event(index, chunk);
+            if (last) {
                 if (includeUsage) {
-                    last.remove("usage");
-                    event(last.encode());
-                    event(shape.usage(head, result).encode());
-                } else {
-                    event(last.encode());
+                    write(shape.usage(head, results[0]).put("usage", usage()).encode());
                 }
-                event("[DONE]");
+                write("[DONE]");
                 resp.end();
             }
         }
 
         @Override
-        public void onError(Throwable error) {
-            LOG.warn("streaming request {} failed in the engine", head.id(), error);
+        void writeError(ApiError e) {
             if (open(resp)) {
-                event(ApiError.from(error).toBody().encode());
-                event("[DONE]");
+                writeHead();
+                write(e.toBody().encode());
+                write("[DONE]");
                 resp.end();
             }
         }
@@ -162,16 +261,17 @@ final class HttpReplies {
             resp.writeHead();
         }
 
-        private void event(String data) {
+        /** A chunk of choice {@code index}, after that choice's opening chunk if it has not had one. */
+        private void event(int index, JsonObject chunk) {
             writeHead();
-            if (!opened) {
-                opened = true;
+            if (!opened[index]) {
+                opened[index] = true;
                 JsonObject opening = shape.opening(head);
                 if (opening != null) {
-                    write(opening.encode());
+                    write(indexed(opening, index).encode());
                 }
             }
-            write(data);
+            write(indexed(chunk, index).encode());
         }
 
         private void write(String data) {

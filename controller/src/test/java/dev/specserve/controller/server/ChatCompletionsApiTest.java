@@ -89,6 +89,23 @@ class ChatCompletionsApiTest {
     }
 
     @Test
+    void n_choices_each_get_a_message_and_n_beyond_what_the_server_holds_at_once_is_a_400() throws Exception {
+        HttpResponse<Buffer> two = chat(greedy(6, "user", "def add(a, b):").put("n", 2).put("temperature", 1.0)
+                .put("seed", 3));
+        HttpResponse<Buffer> three = chat(greedy(6, "user", "def add(a, b):").put("n", 3));
+
+        assertThat(two.statusCode()).as(two.bodyAsString()).isEqualTo(200);
+        JsonArray choices = two.bodyAsJsonObject().getJsonArray("choices");
+        assertThat(choices).hasSize(2);
+        for (int i = 0; i < 2; i++) {
+            assertThat(choices.getJsonObject(i).getInteger("index")).isEqualTo(i);
+            assertThat(choices.getJsonObject(i).getJsonObject("message").getString("role")).isEqualTo("assistant");
+        }
+        assertThat(three.statusCode()).as("max_batch 1 + queue_capacity 1 hold two").isEqualTo(400);
+        assertThat(three.bodyAsJsonObject().getJsonObject("error").getString("param")).isEqualTo("n");
+    }
+
+    @Test
     void greedy_chat_output_equals_greedy_completions_on_the_rendered_prompt() throws Exception {
         JsonObject request = greedy(24, "system", "  You write Python. ", "user", "def fibonacci(n):");
         String rendered = "<|im_start|>system\nYou write Python.<|im_end|>\n<|im_start|>user\ndef fibonacci(n):"

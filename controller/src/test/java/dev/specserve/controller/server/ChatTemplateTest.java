@@ -217,7 +217,7 @@ class ChatTemplateTest {
         assertThat(refused("{" + ok + ", \"top_logprobs\": 2}").field()).isEqualTo("top_logprobs");
         assertThat(refused("{" + ok + ", \"logprobs\": true, \"top_logprobs\": 6}").field()).isEqualTo("top_logprobs");
         assertThat(refused("{" + ok + ", \"max_completion_tokens\": 101}").field()).isEqualTo("max_completion_tokens");
-        assertThat(refused("{" + ok + ", \"n\": 2}").field()).isEqualTo("n");
+        assertThat(refused("{" + ok + ", \"n\": 33}").field()).isEqualTo("n");
         assertThat(refused("{" + ok + ", \"tools\": [{\"type\": \"function\"}]}").field()).isEqualTo("tools");
         assertThat(refused("{" + ok + ", \"response_format\": {\"type\": \"json_object\"}}").field())
                 .isEqualTo("response_format");

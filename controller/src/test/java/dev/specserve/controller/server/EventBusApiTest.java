@@ -106,6 +106,15 @@ class EventBusApiTest {
     }
 
     @Test
+    void several_choices_are_refused_naming_n_since_a_reply_carries_one_sequence() {
+        assertThatThrownBy(() -> generate(greedy("x = 1", 4).put("n", 2)))
+                .isInstanceOfSatisfying(ReplyException.class, e -> {
+                    assertThat(e.failureCode()).isEqualTo(400);
+                    assertThat(new JsonObject(e.getMessage()).getString("param")).isEqualTo("n");
+                });
+    }
+
+    @Test
     @io.vertx.junit5.Timeout(value = 60, timeUnit = SECONDS)
     void streamed_token_messages_carry_the_logprobs_asked_for(VertxTestContext test) throws Exception {
         JsonObject opened = openStream(greedy("def add(a, b):", 8).put("logprobs", 2));

@@ -95,7 +95,6 @@ class HttpBadRequestTest {
             {"prompt": "x", "strategy": 3}                      | strategy
             {"prompt": "x", "domain": 5}                        | domain
             {"prompt": "x", "model": true}                      | model
-            {"prompt": "x", "n": 2}                             | n
             {"prompt": "x", "suffix": "return x"}               | suffix
             {"prompt": "x", "echo": true}                       | echo
             {"prompt": "x", "best_of": 3}                       | best_of
@@ -117,6 +116,9 @@ class HttpBadRequestTest {
             {"prompt": "x", "repetition_penalty": -1.2}         | repetition_penalty
             {"prompt": "x", "length_penalty": 0.5}              | length_penalty
             {"prompt": "x", "ignore_eos": "yes"}                | ignore_eos
+            {"prompt": "x", "n": 0}                             | n
+            {"prompt": "x", "n": 33}                            | n
+            {"prompt": "x", "n": 1.5}                           | n
             {"prompt": "x", "min_tokens": -1}                   | min_tokens
             {"prompt": "x", "min_tokens": 17}                   | min_tokens
             {"prompt": "x", "max_tokens": 4, "min_tokens": 5}   | min_tokens

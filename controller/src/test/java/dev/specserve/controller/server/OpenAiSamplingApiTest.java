@@ -131,6 +131,65 @@ class OpenAiSamplingApiTest {
         assertThat(biased).isEqualTo("zzzz");
     }
 
+    static JsonObject sampled(String strategy, long seed) {
+        return new JsonObject().put("prompt", PROMPT).put("max_tokens", 10).put("temperature", 1.0).put("seed", seed)
+                .put("strategy", strategy);
+    }
+
+    @Test
+    void n_choices_are_sequences_seeded_seed_plus_index_with_usage_summed() throws Exception {
+        JsonObject three = complete(sampled("auto", 77).put("n", 3));
+
+        JsonArray choices = three.getJsonArray("choices");
+        assertThat(choices).hasSize(3);
+        int completion = 0;
+        List<String> texts = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            JsonObject alone = complete(sampled("none", 77 + i));
+            assertThat(choices.getJsonObject(i).getInteger("index")).isEqualTo(i);
+            assertThat(choices.getJsonObject(i).getString("text")).as("choice %d", i).isEqualTo(text(alone));
+            completion += alone.getJsonObject("usage").getInteger("completion_tokens");
+            texts.add(text(alone));
+        }
+        assertThat(texts).as("three seeds, three samples").doesNotHaveDuplicates();
+        JsonObject usage = three.getJsonObject("usage");
+        assertThat(usage.getInteger("completion_tokens")).isEqualTo(completion);
+        assertThat(usage.getInteger("total_tokens")).isEqualTo(usage.getInteger("prompt_tokens") + completion);
+    }
+
+    @Test
+    void streamed_n_choices_interleave_chunks_tagged_by_index_then_one_usage_and_done() throws Exception {
+        JsonObject whole = complete(sampled("auto", 5).put("n", 2));
+        HttpResponse<Buffer> r = client.post("/v1/completions").putHeader("Content-Type", "application/json")
+                .sendJsonObject(sampled("auto", 5).put("n", 2).put("stream", true)
+                        .put("stream_options", new JsonObject().put("include_usage", true))).await(60, SECONDS);
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        StringBuilder[] text = {new StringBuilder(), new StringBuilder()};
+        int[] finishes = new int[2];
+        List<JsonObject> usages = new ArrayList<>();
+        List<String> lines = List.of(r.bodyAsString().split("\n")).stream().filter(l -> l.startsWith("data: ")).toList();
+        for (String line : lines.subList(0, lines.size() - 1)) {
+            JsonObject chunk = new JsonObject(line.substring(6));
+            if (chunk.getJsonArray("choices").isEmpty()) {
+                usages.add(chunk.getJsonObject("usage"));
+                continue;
+            }
+            assertThat(chunk.containsKey("usage")).as("usage only in the last chunk, for the whole request").isFalse();
+            JsonObject c = chunk.getJsonArray("choices").getJsonObject(0);
+            text[c.getInteger("index")].append(c.getString("text"));
+            if (c.getString("finish_reason") != null) {
+                finishes[c.getInteger("index")]++;
+            }
+        }
+        assertThat(lines.get(lines.size() - 1)).isEqualTo("data: [DONE]");
+        assertThat(finishes).containsExactly(1, 1);
+        for (int i = 0; i < 2; i++) {
+            assertThat(text[i].toString()).isEqualTo(whole.getJsonArray("choices").getJsonObject(i).getString("text"));
+        }
+        assertThat(usages).containsExactly(whole.getJsonObject("usage"));
+    }
+
     static String text(JsonObject r) {
         return r.getJsonArray("choices").getJsonObject(0).getString("text");
     }

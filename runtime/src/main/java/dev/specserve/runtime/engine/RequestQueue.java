@@ -35,7 +35,7 @@ final class RequestQueue {
             if (closed) {
                 throw ServiceUnavailableException.shuttingDown();
             }
-            if (waiting.size() >= capacity && running + waiting.size() >= maxBatch) {
+            if (waiting.size() >= capacity + Math.max(0, maxBatch - running)) { // the batch's free slots take some
                 return false;
             }
             waiting.add(p);
