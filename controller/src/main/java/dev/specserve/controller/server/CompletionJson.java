@@ -20,7 +20,17 @@ final class CompletionJson {
 
         @Override
         public JsonObject completion(Head h, GenerationResult r, RequestStats s) {
-            return CompletionJson.completion(h.id(), h.created(), h.model(), r, s);
+            JsonObject c = CompletionJson.completion(h.id(), h.created(), h.model(), r, s);
+            if (h.echo() != null) {
+                JsonObject choice = c.getJsonArray("choices").getJsonObject(0);
+                choice.put("text", h.echo() + r.text());
+                if (r.promptLogprobs() != null && r.logprobs() != null) {
+                    List<TokenLogprob> all = new java.util.ArrayList<>(r.promptLogprobs());
+                    all.addAll(r.logprobs());
+                    choice.put("logprobs", logprobs(all, 0));
+                }
+            }
+            return c;
         }
 
         @Override
@@ -90,7 +100,7 @@ final class CompletionJson {
      * OpenAI's completions {@code logprobs}: {@code tokens}, {@code token_logprobs}, {@code top_logprobs} (per
      * token, the top alternatives plus the chosen token, by token text) and {@code text_offset} (each token's
      * character offset in the completion text, from {@code startOffset}: the sum of the decoded lengths of
-     * the tokens before it).
+     * the tokens before it). A NaN logprob (an echoed prompt's first token) is null, with null alternatives.
      */
     static JsonObject logprobs(List<TokenLogprob> lps, int startOffset) {
         JsonArray tokens = new JsonArray();
@@ -100,6 +110,13 @@ final class CompletionJson {
         int offset = startOffset;
         for (TokenLogprob t : lps) {
             tokens.add(t.text());
+            offsets.add(offset);
+            offset += t.text().length();
+            if (Double.isNaN(t.logprob())) { // an echoed prompt's first token: nothing predicts it
+                tokenLogprobs.addNull();
+                top.addNull();
+                continue;
+            }
             tokenLogprobs.add(t.logprob());
             JsonObject alts = new JsonObject();
             for (TokenLogprob.Alternative a : t.top()) {
@@ -111,8 +128,6 @@ final class CompletionJson {
                 alts.put(t.text(), t.logprob());
             }
             top.add(alts);
-            offsets.add(offset);
-            offset += t.text().length();
         }
         return new JsonObject().put("tokens", tokens).put("token_logprobs", tokenLogprobs).put("top_logprobs", top)
                 .put("text_offset", offsets);

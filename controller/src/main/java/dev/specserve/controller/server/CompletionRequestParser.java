@@ -22,11 +22,11 @@ import static dev.specserve.controller.server.JsonFields.jsonProblem;
  * {@link InvalidRequestException} whose {@code field()} names the offending parameter ({@code body} when the
  * payload itself is not a JSON object). Fields follow the OpenAI completions API, plus {@code strategy} and
  * {@code domain}, and {@code presence_penalty}, {@code frequency_penalty}, {@code logit_bias}, {@code logprobs},
- * and vLLM's {@code top_k}, {@code min_p}, {@code repetition_penalty}, {@code stop_token_ids}, {@code min_tokens}
- * and {@code ignore_eos}, with vLLM's semantics. A parameter of
- * the OpenAI or vLLM completions API that would change the output but is not implemented ({@code suffix},
- * {@code echo}, {@code best_of > 1}, {@code length_penalty}, ...) is
- * refused with a 400 naming it, never silently ignored; fields unknown to both APIs are ignored.
+ * {@code n}, {@code echo}, and vLLM's {@code top_k}, {@code min_p}, {@code repetition_penalty},
+ * {@code stop_token_ids}, {@code min_tokens} and {@code ignore_eos}, with vLLM's semantics. A parameter of the
+ * OpenAI or vLLM completions API that would change the output but is not implemented ({@code suffix},
+ * {@code best_of > 1}, {@code length_penalty}, ...) is refused with a 400 naming it, never silently ignored;
+ * fields unknown to both APIs are ignored.
  */
 public final class CompletionRequestParser {
     /** OpenAI's default when max_tokens is omitted. */
@@ -122,12 +122,18 @@ public final class CompletionRequestParser {
     public CompletionRequest parse(JsonObject json) {
         String prompt = prompt(json.getValue("prompt"));
         int maxTokens = maxTokens(json, "max_tokens");
-        if (json.getValue("echo") != null && bool(json, "echo")) {
-            throw new InvalidRequestException("echo", "echo is not supported");
-        }
+        boolean echo = json.getValue("echo") != null && bool(json, "echo");
         int logprobs = json.getValue("logprobs") == null ? -1 : (int) integer(json, "logprobs", 0, MAX_LOGPROBS);
         refuseUnsupported(json, UNSUPPORTED, "messages", "this is the completions API: send a prompt");
-        return common(json, prompt, maxTokens, logprobs);
+        CompletionRequest req = common(json, prompt, maxTokens, logprobs);
+        if (!echo) {
+            return req;
+        }
+        if (req.stream() && logprobs >= 0) {
+            throw new InvalidRequestException("echo", "echo with logprobs (the prompt tokens' logprobs) is answered "
+                    + "whole: send it without stream");
+        }
+        return req.echoed(logprobs);
     }
 
     /** vLLM's {@code min_tokens}: 0 when absent, never above the request's max tokens. */
@@ -204,7 +210,7 @@ public final class CompletionRequestParser {
         boolean ignoreEos = json.getValue("ignore_eos") != null && bool(json, "ignore_eos");
         SamplingParams sampling = new SamplingParams(temperature, topP, seed, presence, frequency, bias, logprobs, topK,
                 number(json, "min_p", 0), number(json, "repetition_penalty", 1),
-                stopTokenIds(json.getValue("stop_token_ids")), minTokens(json, maxTokens), ignoreEos);
+                stopTokenIds(json.getValue("stop_token_ids")), minTokens(json, maxTokens), ignoreEos, -1);
         return new CompletionRequest(model, prompt, maxTokens, sampling, stop, stream, strategy, domain, includeUsage, n);
     }
 

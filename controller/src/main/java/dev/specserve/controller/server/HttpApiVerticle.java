@@ -198,7 +198,8 @@ public final class HttpApiVerticle extends VerticleBase {
             return;
         }
         String id = Completions.newRequestId(shape.idPrefix());
-        ResponseShape.Head head = new ResponseShape.Head(id, System.currentTimeMillis() / 1000, engine.modelName());
+        ResponseShape.Head head = new ResponseShape.Head(id, System.currentTimeMillis() / 1000, engine.modelName(),
+                req.echo() ? req.prompt() : null);
         HttpReplies.Reply reply = HttpReplies.reply(resp, shape, head, req);
         GenerationHandle[] handles = new GenerationHandle[req.n()];
         boolean[] over = {false};

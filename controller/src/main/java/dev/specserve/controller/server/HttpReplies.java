@@ -261,7 +261,7 @@ final class HttpReplies {
             resp.writeHead();
         }
 
-        /** A chunk of choice {@code index}, after that choice's opening chunk if it has not had one. */
+        /** A chunk of choice {@code index}, after that choice's opening chunk (and echoed prompt) if it has not had them. */
         private void event(int index, JsonObject chunk) {
             writeHead();
             if (!opened[index]) {
@@ -269,6 +269,9 @@ final class HttpReplies {
                 JsonObject opening = shape.opening(head);
                 if (opening != null) {
                     write(indexed(opening, index).encode());
+                }
+                if (head.echo() != null) { // the echoed prompt comes first, as vLLM streams it
+                    write(indexed(shape.delta(head, head.echo(), List.of(), 0), index).encode());
                 }
             }
             write(indexed(chunk, index).encode());

@@ -12,8 +12,15 @@ import java.util.List;
  * request handling, admission and streaming code and differ only here.
  */
 interface ResponseShape {
-    /** The identity every object of one response repeats. */
-    record Head(String id, long created, String model) {}
+    /**
+     * The identity every object of one response repeats, and the prompt to echo before each choice's text (null
+     * for none: only the completions API echoes).
+     */
+    record Head(String id, long created, String model, String echo) {
+        Head(String id, long created, String model) {
+            this(id, created, model, null);
+        }
+    }
 
     /** Request ids of this API start with this, e.g. {@code cmpl-}. */
     String idPrefix();

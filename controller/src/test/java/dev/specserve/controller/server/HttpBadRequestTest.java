@@ -96,7 +96,8 @@ class HttpBadRequestTest {
             {"prompt": "x", "domain": 5}                        | domain
             {"prompt": "x", "model": true}                      | model
             {"prompt": "x", "suffix": "return x"}               | suffix
-            {"prompt": "x", "echo": true}                       | echo
+            {"prompt": "x", "echo": true, "logprobs": 1, "stream": true} | echo
+            {"prompt": "x", "echo": "yes"}                      | echo
             {"prompt": "x", "best_of": 3}                       | best_of
             {"prompt": "x", "logprobs": 6}                      | logprobs
             {"prompt": "x", "logprobs": true}                   | logprobs

@@ -190,6 +190,58 @@ class OpenAiSamplingApiTest {
         assertThat(usages).containsExactly(whole.getJsonObject("usage"));
     }
 
+    @Test
+    void echo_puts_the_prompt_before_the_text_whole_and_streamed() throws Exception {
+        String plain = text(complete(greedy("auto")));
+        String echoed = text(complete(greedy("auto").put("echo", true)));
+        HttpResponse<Buffer> r = client.post("/v1/completions").putHeader("Content-Type", "application/json")
+                .sendJsonObject(greedy("auto").put("echo", true).put("stream", true)).await(60, SECONDS);
+        StringBuilder streamed = new StringBuilder();
+        String first = null;
+        for (String line : r.bodyAsString().split("\n")) {
+            if (line.startsWith("data: {")) {
+                String t = new JsonObject(line.substring(6)).getJsonArray("choices").getJsonObject(0).getString("text");
+                first = first == null ? t : first;
+                streamed.append(t);
+            }
+        }
+
+        assertThat(echoed).isEqualTo(PROMPT + plain);
+        assertThat(first).as("the prompt comes first, as one chunk").isEqualTo(PROMPT);
+        assertThat(streamed.toString()).isEqualTo(PROMPT + plain);
+    }
+
+    /**
+     * What evaluation harnesses send to score a continuation (lm-evaluation-harness: echo, logprobs 1, max_tokens
+     * 1): the prompt tokens' logprobs, the first null, then the output's. Asked twice, so the second finds the
+     * prompt in the prefix cache, which must not cost it the prompt's logprobs.
+     */
+    @Test
+    void echo_with_logprobs_scores_every_prompt_token_after_the_first() throws Exception {
+        JsonObject body = new JsonObject().put("prompt", PROMPT).put("max_tokens", 1).put("temperature", 0)
+                .put("logprobs", 1).put("echo", true);
+        JsonObject scored = complete(body);
+        JsonObject again = complete(body);
+        JsonObject alone = complete(greedy("none").put("max_tokens", 1).put("logprobs", 1));
+
+        JsonObject choice = scored.getJsonArray("choices").getJsonObject(0);
+        JsonObject lp = choice.getJsonObject("logprobs");
+        int promptTokens = scored.getJsonObject("usage").getInteger("prompt_tokens");
+        assertThat(lp.getJsonArray("tokens")).hasSize(promptTokens + 1);
+        assertThat(lp.getJsonArray("token_logprobs").getValue(0)).isNull();
+        assertThat(lp.getJsonArray("top_logprobs").getValue(0)).isNull();
+        for (int i = 1; i < promptTokens; i++) {
+            assertThat(lp.getJsonArray("token_logprobs").getDouble(i)).as("prompt token %d", i).isLessThanOrEqualTo(0);
+            assertThat(lp.getJsonArray("top_logprobs").getJsonObject(i).size()).isBetween(1, 2);
+        }
+        assertThat(String.join("", lp.getJsonArray("tokens").stream().map(Object::toString).toList()))
+                .isEqualTo(choice.getString("text"));
+        assertThat(lp.getJsonArray("token_logprobs").getDouble(promptTokens)).as("the output token's, as without echo")
+                .isEqualTo(alone.getJsonArray("choices").getJsonObject(0).getJsonObject("logprobs")
+                        .getJsonArray("token_logprobs").getDouble(0));
+        assertThat(again.getJsonArray("choices")).isEqualTo(scored.getJsonArray("choices"));
+    }
+
     static String text(JsonObject r) {
         return r.getJsonArray("choices").getJsonObject(0).getString("text");
     }

@@ -183,7 +183,8 @@ final class Scheduler {
         Running a = new Running(p, started);
         KvCache cache = slots.admit(a);
         int[] prompt = p.gen().promptIds();
-        PrefixState prefix = prefixCache == null ? null : prefixCache.loadInto(prompt, cache);
+        boolean reusable = prefixCache != null && p.gen().sampling().promptLogprobs() < 0; // those need every row's logits
+        PrefixState prefix = reusable ? prefixCache.loadInto(prompt, cache) : null;
         a.prefixHit = prefix == null ? 0 : prefix.length();
         try {
             a.seq = decoder.open(p.gen(), drafters.apply(p.strategy()), cache, prefix);

@@ -138,12 +138,17 @@ public final class TargetModel implements AutoCloseable {
      * {@value #WIDE_ROWS} rows or more runs in the wide session where there is one.
      */
     public TargetOutput prefill(int[] tokens, int[] positions, KvCache cache) {
+        return prefill(tokens, positions, cache, 1);
+    }
+
+    /** {@link #prefill} keeping the logits of the last {@code logitRows} rows (all of them for prompt logprobs). */
+    public TargetOutput prefill(int[] tokens, int[] positions, KvCache cache, int logitRows) {
         float[] mask = Masks.causal(tokens.length, cache.length());
         if (wide != null && tokens.length >= WIDE_ROWS && optimum == null && RaggedGraph.takes(mask, tokens.length, cache)) {
             wideForwards.incrementAndGet();
-            return wide.forward(tokens, positions, mask, cache, 1);
+            return wide.forward(tokens, positions, mask, cache, logitRows);
         }
-        return forward(tokens, positions, mask, cache, 1);
+        return forward(tokens, positions, mask, cache, logitRows);
     }
 
     /** One sequence of a batched forward: its new tokens, positions and mask [S][P+S] relative to its own cache. */

@@ -21,11 +21,13 @@ import java.util.TreeMap;
  * @param minTokens  vLLM's {@code min_tokens}: until the output holds this many tokens, EOS and the stop token ids
  *                   are masked out of the distribution and stop strings are not looked for
  * @param ignoreEos  vLLM's {@code ignore_eos}: EOS does not end the output; it is an output token like any other
+ * @param promptLogprobs  vLLM's {@code prompt_logprobs}: top alternatives (0..5) to report for each prompt token after
+ *                   the first, from the raw model distribution; -1 for none
  */
 public record SamplingParams(double temperature, double topP, long seed, double presencePenalty,
                              double frequencyPenalty, Map<Integer, Double> logitBias, int logprobs, int topK,
                              double minP, double repetitionPenalty, java.util.Set<Integer> stopTokenIds,
-                             int minTokens, boolean ignoreEos) {
+                             int minTokens, boolean ignoreEos, int promptLogprobs) {
     public static final SamplingParams GREEDY = new SamplingParams(0, 1, 0);
     public static final double MAX_PENALTY = 2.0;
     public static final double MAX_BIAS = 100.0;
@@ -40,7 +42,7 @@ public record SamplingParams(double temperature, double topP, long seed, double 
     public SamplingParams(double temperature, double topP, long seed, double presencePenalty, double frequencyPenalty,
                           Map<Integer, Double> logitBias, int logprobs) {
         this(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, 0, 0, 1,
-                java.util.Set.of(), 0, false);
+                java.util.Set.of(), 0, false, -1);
     }
 
     public SamplingParams {
@@ -90,6 +92,10 @@ public record SamplingParams(double temperature, double topP, long seed, double 
                 throw new InvalidRequestException("stop_token_ids", "stop_token_ids must be token ids >= 0, got " + id);
             }
         }
+        if (promptLogprobs < -1 || promptLogprobs > MAX_LOGPROBS) {
+            throw new InvalidRequestException("logprobs", "prompt logprobs must be in [0, " + MAX_LOGPROBS + "], got "
+                    + promptLogprobs);
+        }
         if (minTokens < 0) {
             throw new InvalidRequestException("min_tokens", "min_tokens must be >= 0, got " + minTokens);
         }
@@ -110,28 +116,34 @@ public record SamplingParams(double temperature, double topP, long seed, double 
 
     public SamplingParams withPenalties(double presence, double frequency, Map<Integer, Double> bias) {
         return new SamplingParams(temperature, topP, seed, presence, frequency, bias, logprobs, topK, minP,
-                repetitionPenalty, stopTokenIds, minTokens, ignoreEos);
+                repetitionPenalty, stopTokenIds, minTokens, ignoreEos, promptLogprobs);
     }
 
     public SamplingParams withLogprobs(int n) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, n, topK, minP,
-                repetitionPenalty, stopTokenIds, minTokens, ignoreEos);
+                repetitionPenalty, stopTokenIds, minTokens, ignoreEos, promptLogprobs);
     }
 
     /** vLLM's extra sampling parameters: top-k, min-p and the repetition penalty. */
     public SamplingParams withVllmSampling(int k, double p, double repetition) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, k, p,
-                repetition, stopTokenIds, minTokens, ignoreEos);
+                repetition, stopTokenIds, minTokens, ignoreEos, promptLogprobs);
+    }
+
+    /** With the prompt tokens' logprobs and {@code n} alternatives each (-1: none). */
+    public SamplingParams withPromptLogprobs(int n) {
+        return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, topK,
+                minP, repetitionPenalty, stopTokenIds, minTokens, ignoreEos, n);
     }
 
     public SamplingParams withSeed(long s) {
         return new SamplingParams(temperature, topP, s, presencePenalty, frequencyPenalty, logitBias, logprobs, topK,
-                minP, repetitionPenalty, stopTokenIds, minTokens, ignoreEos);
+                minP, repetitionPenalty, stopTokenIds, minTokens, ignoreEos, promptLogprobs);
     }
 
     /** vLLM's stopping parameters: {@code stop_token_ids}, {@code min_tokens} and {@code ignore_eos}. */
     public SamplingParams withStopping(java.util.Set<Integer> ids, int min, boolean ignore) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, topK,
-                minP, repetitionPenalty, ids, min, ignore);
+                minP, repetitionPenalty, ids, min, ignore, promptLogprobs);
     }
 }

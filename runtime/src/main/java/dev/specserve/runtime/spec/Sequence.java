@@ -29,7 +29,7 @@ public final class Sequence implements PlannedSequence, AutoCloseable {
     private final OutputTracker out;
     private final SamplingNoise noise;
     private final LogitsProcessor processor;
-    private final List<TokenLogprob> logprobs;
+    private final LogprobRecorder logprobs;
     private final long startNanos = System.nanoTime();
     private final float[] promptHidden;
     private int prefilled;
@@ -47,7 +47,6 @@ public final class Sequence implements PlannedSequence, AutoCloseable {
     private long roundDraftOrtNanos;
     private long roundDrafterVersion;
     private int[] lastEmitted = new int[0];
-    private List<TokenLogprob> lastLogprobs = List.of();
 
     Sequence(TargetModel target, TextTokenizer tokenizer, GenerationRequest req, Drafter drafter, KvCache cache,
              PrefixState prefix) {
@@ -60,7 +59,7 @@ public final class Sequence implements PlannedSequence, AutoCloseable {
         this.noise = new SamplingNoise(req.sampling().seed());
         this.processor = new LogitsProcessor(req.sampling(), target.info().vocab(), req.promptIds(),
                 tokenizer.eosIds());
-        this.logprobs = req.sampling().wantsLogprobs() ? new ArrayList<>() : null;
+        this.logprobs = new LogprobRecorder(tokenizer, req.sampling());
         this.out = new OutputTracker(tokenizer, req.maxTokens(), req.stop(), req.sampling());
         int dim = target.info().dim();
         this.promptHidden = new float[req.promptIds().length * dim];
@@ -90,8 +89,9 @@ public final class Sequence implements PlannedSequence, AutoCloseable {
         for (int i = 0; i < n; i++) {
             positions[i] = prefilled + i;
         }
-        TargetOutput forward = target.prefill(chunk, positions, cache);
+        TargetOutput forward = target.prefill(chunk, positions, cache, logprobs.wantsPrompt() ? n : 1);
         cache.appendAll(forward.present(), n);
+        logprobs.prompt(forward, prompt, prefilled);
         int dim = target.info().dim();
         System.arraycopy(forward.hidden(), 0, promptHidden, prefilled * dim, n * dim);
         prefilled += n;
@@ -251,48 +251,15 @@ public final class Sequence implements PlannedSequence, AutoCloseable {
      * the round was chosen from verification row {@code rows[j]}, processed with the counts before it.
      */
     private void recordEmitted(TargetOutput verified, int[] rows, int[] emitted) {
-        if (logprobs != null) {
-            List<TokenLogprob> round = new ArrayList<>(emitted.length);
-            for (int j = 0; j < emitted.length; j++) {
-                double[] lp = processor.logSoftmax(processor.process(verified, rows[j], emitted, j));
-                round.add(logprob(lp, emitted[j]));
-            }
-            logprobs.addAll(round);
-            lastLogprobs = round;
-        }
+        logprobs.output(processor, verified, rows, emitted);
         for (int t : emitted) {
             processor.add(t);
         }
     }
 
-    private TokenLogprob logprob(double[] lp, int token) {
-        int k = req.sampling().logprobs();
-        int[] top = new int[k];
-        boolean[] taken = new boolean[lp.length];
-        for (int i = 0; i < k && i < lp.length; i++) {
-            int best = -1;
-            for (int v = 0; v < lp.length; v++) {
-                if (!taken[v] && (best < 0 || lp[v] > lp[best])) {
-                    best = v;
-                }
-            }
-            taken[best] = true;
-            top[i] = best;
-        }
-        List<TokenLogprob.Alternative> alts = new ArrayList<>(k);
-        for (int t : top) {
-            alts.add(new TokenLogprob.Alternative(t, tokenText(t), lp[t]));
-        }
-        return new TokenLogprob(token, tokenText(token), lp[token], alts);
-    }
-
-    private String tokenText(int token) {
-        return tokenizer.decode(new int[] {token});
-    }
-
     /** Logprobs of the tokens the last prefill or round emitted (empty unless the request asked for them). */
     public List<TokenLogprob> lastLogprobs() {
-        return lastLogprobs;
+        return logprobs.last();
     }
 
     /** Tokens the last prefill or round added to the output. */
@@ -316,7 +283,7 @@ public final class Sequence implements PlannedSequence, AutoCloseable {
     public GenerationResult result() {
         return new GenerationResult(out.tokens(), out.text(), out.reason(), req.promptIds().length, rounds,
                 accepted, prefillNanos, System.nanoTime() - startNanos, draftNanos, verifyNanos, javaNanos,
-                draftForwards, treeNodes, logprobs == null ? null : List.copyOf(logprobs));
+                draftForwards, treeNodes, logprobs.output(), logprobs.prompt());
     }
 
     @Override
