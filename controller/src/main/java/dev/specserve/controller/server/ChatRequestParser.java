@@ -34,7 +34,7 @@ final class ChatRequestParser {
     private static final Map<String, Object> UNSUPPORTED = unsupported();
 
     private static Map<String, Object> unsupported() {
-        Map<String, Object> m = new LinkedHashMap<>(CompletionRequestParser.UNSUPPORTED);
+        Map<String, Object> m = new LinkedHashMap<>(UnsupportedFields.COMPLETIONS);
         m.remove("messages");
         m.remove("top_logprobs");
         m.remove("suffix");
@@ -75,7 +75,7 @@ final class ChatRequestParser {
         if (json.getValue("top_logprobs") != null && !logprobs) {
             throw new InvalidRequestException("top_logprobs", "top_logprobs needs logprobs: true");
         }
-        CompletionRequestParser.refuseUnsupported(json, UNSUPPORTED, "prompt",
+        UnsupportedFields.refuse(json, UNSUPPORTED, "prompt",
                 "this is the chat completions API: send messages, or post the prompt to /v1/completions");
         String prompt = template.render(messages);
         if (prompt.isEmpty()) {

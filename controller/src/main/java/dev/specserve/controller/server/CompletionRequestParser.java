@@ -38,42 +38,6 @@ public final class CompletionRequestParser {
     /** Most choices one request may ask for ({@code n}). */
     public static final int MAX_CHOICES = 32;
 
-    /**
-     * Parameters of the OpenAI and vLLM completions APIs that change the output and are not implemented, with the
-     * value that leaves the output unchanged (accepted), or null when any non-null value is refused.
-     */
-    static final java.util.Map<String, Object> UNSUPPORTED = unsupported();
-
-    private static java.util.Map<String, Object> unsupported() {
-        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
-        m.put("suffix", "");
-        m.put("length_penalty", 1);
-        m.put("use_beam_search", false);
-        m.put("include_stop_str_in_output", false);
-        m.put("skip_special_tokens", true);
-        m.put("spaces_between_special_tokens", true);
-        m.put("truncate_prompt_tokens", null);
-        m.put("prompt_logprobs", null);
-        m.put("top_logprobs", null);
-        m.put("allowed_token_ids", null);
-        m.put("bad_words", null);
-        m.put("logits_processors", null);
-        m.put("response_format", null);
-        m.put("structured_outputs", null);
-        m.put("guided_json", null);
-        m.put("guided_regex", null);
-        m.put("guided_choice", null);
-        m.put("guided_grammar", null);
-        m.put("guided_decoding_backend", null);
-        m.put("guided_whitespace_pattern", null);
-        m.put("return_tokens_as_token_ids", false);
-        m.put("prompt_embeds", null);
-        m.put("messages", null);
-        m.put("tools", null);
-        m.put("functions", null);
-        return java.util.Collections.unmodifiableMap(m);
-    }
-
     private final List<String> strategies;
     private final int maxTokensLimit;
 
@@ -124,7 +88,7 @@ public final class CompletionRequestParser {
         int maxTokens = maxTokens(json, "max_tokens");
         boolean echo = json.getValue("echo") != null && bool(json, "echo");
         int logprobs = json.getValue("logprobs") == null ? -1 : (int) integer(json, "logprobs", 0, MAX_LOGPROBS);
-        refuseUnsupported(json, UNSUPPORTED, "messages", "this is the completions API: send a prompt");
+        UnsupportedFields.refuse(json, UnsupportedFields.COMPLETIONS, "messages", "this is the completions API: send a prompt");
         CompletionRequest req = common(json, prompt, maxTokens, logprobs);
         if (!echo) {
             return req;
@@ -212,31 +176,6 @@ public final class CompletionRequestParser {
                 number(json, "min_p", 0), number(json, "repetition_penalty", 1),
                 stopTokenIds(json.getValue("stop_token_ids")), minTokens(json, maxTokens), ignoreEos, -1);
         return new CompletionRequest(model, prompt, maxTokens, sampling, stop, stream, strategy, domain, includeUsage, n);
-    }
-
-    /**
-     * Refuses every field of {@code unsupported} (field to the value that changes nothing, or null) that is set
-     * to anything else; {@code hintField} gets {@code hint} appended to its message.
-     */
-    static void refuseUnsupported(JsonObject json, java.util.Map<String, Object> unsupported, String hintField,
-                                  String hint) {
-        for (java.util.Map.Entry<String, Object> e : unsupported.entrySet()) {
-            Object v = json.getValue(e.getKey());
-            if (v == null || neutral(e.getKey(), v, e.getValue())) {
-                continue;
-            }
-            throw new InvalidRequestException(e.getKey(), e.getKey() + " is not supported"
-                    + (e.getValue() == null ? "" : " (only " + (e.getValue() instanceof String text ? "\"" + text + "\""
-                            : e.getValue()) + ", which changes nothing)")
-                    + (e.getKey().equals(hintField) ? "; " + hint : ""));
-        }
-    }
-
-    private static boolean neutral(String field, Object v, Object neutral) {
-        if (neutral instanceof Number n) {
-            return v instanceof Number x && x.doubleValue() == n.doubleValue();
-        }
-        return neutral != null && neutral.equals(v);
     }
 
     /** {@code {"<token id>": bias}}: ids are non-negative integers as strings, biases in [-100, 100]. */

@@ -200,7 +200,7 @@ public final class HttpApiVerticle extends VerticleBase {
         String id = Completions.newRequestId(shape.idPrefix());
         ResponseShape.Head head = new ResponseShape.Head(id, System.currentTimeMillis() / 1000, engine.modelName(),
                 req.echo() ? req.prompt() : null);
-        HttpReplies.Reply reply = HttpReplies.reply(resp, shape, head, req);
+        ChoicesReply reply = ChoicesReply.of(resp, shape, head, req);
         GenerationHandle[] handles = new GenerationHandle[req.n()];
         boolean[] over = {false};
         Runnable cancelAll = () -> {

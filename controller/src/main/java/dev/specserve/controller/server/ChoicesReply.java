@@ -1,0 +1,250 @@
+package dev.specserve.controller.server;
+
+import static dev.specserve.controller.server.HttpReplies.error;
+import static dev.specserve.controller.server.HttpReplies.json;
+import static dev.specserve.controller.server.HttpReplies.open;
+
+import dev.specserve.runtime.engine.GenerationObserver;
+import dev.specserve.runtime.engine.RequestStats;
+import dev.specserve.runtime.spec.GenerationResult;
+import dev.specserve.runtime.spec.TokenLogprob;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP answer to a request of {@code n} choices, each generated as its own sequence: an observer per choice
+ * ({@link #choice}), one answer once every choice is done. The first choice to fail (refused on submission or
+ * failed in the engine) answers with its error, once, and runs {@link #onFailure} to cancel the others; what
+ * the others report after that is dropped.
+ */
+abstract class ChoicesReply {
+    private static final Logger LOG = LoggerFactory.getLogger(ChoicesReply.class);
+    final HttpServerResponse resp;
+    final ResponseShape shape;
+    final ResponseShape.Head head;
+    final GenerationResult[] results;
+    final RequestStats[] stats;
+    private int completed;
+    private boolean failed;
+    private Runnable onFailure = () -> {};
+
+    ChoicesReply(HttpServerResponse resp, ResponseShape shape, ResponseShape.Head head, int n) {
+        this.resp = resp;
+        this.shape = shape;
+        this.head = head;
+        this.results = new GenerationResult[n];
+        this.stats = new RequestStats[n];
+    }
+
+    int n() {
+        return results.length;
+    }
+
+    void onFailure(Runnable r) {
+        onFailure = r;
+    }
+
+    /** A choice was queued by the engine (a stream writes its head now). */
+    void admitted() {}
+
+    /** Answers with {@code e} unless an answer already went out or failed, and cancels the other choices. */
+    void fail(ApiError e) {
+        if (failed) {
+            return;
+        }
+        failed = true;
+        onFailure.run();
+        writeError(e);
+    }
+
+    abstract void writeError(ApiError e);
+
+    /** Text of choice {@code index} as it is generated (streams only). */
+    void tokens(int index, String textDelta, List<TokenLogprob> lps) {}
+
+    /** Choice {@code index} finished; {@code last} is true for the last of all. */
+    abstract void completed(int index, boolean last);
+
+    GenerationObserver choice(int index) {
+        return new GenerationObserver() {
+            @Override
+            public void onTokens(int[] tokens, String textDelta) {
+                onTokens(tokens, textDelta, List.of());
+            }
+
+            @Override
+            public void onTokens(int[] tokens, String textDelta, List<TokenLogprob> lps) {
+                if (!failed) {
+                    tokens(index, textDelta, lps);
+                }
+            }
+
+            @Override
+            public void onComplete(GenerationResult result, RequestStats s) {
+                if (!failed) {
+                    results[index] = result;
+                    stats[index] = s;
+                    completed(index, ++completed == results.length);
+                }
+            }
+
+            @Override
+            public void onError(Throwable error) {
+                LOG.warn("request {} (choice {}) failed in the engine", head.id(), index, error);
+                fail(ApiError.from(error));
+            }
+        };
+    }
+
+    /** {@code usage} of the whole request: the prompt once, the completion tokens of every choice. */
+    JsonObject usage() {
+        JsonObject u = CompletionJson.usage(results[0], true);
+        int completion = 0;
+        for (GenerationResult r : results) {
+            completion += r.tokens().length;
+        }
+        return u.put("completion_tokens", completion).put("total_tokens", u.getInteger("prompt_tokens") + completion);
+    }
+
+    /** {@code chunk} with its one choice numbered {@code index}. */
+    static JsonObject indexed(JsonObject chunk, int index) {
+        chunk.getJsonArray("choices").getJsonObject(0).put("index", index);
+        return chunk;
+    }
+
+    /** The reply to {@code req}: one JSON answer, or a server-sent-event stream, for all its choices. */
+    static ChoicesReply of(HttpServerResponse resp, ResponseShape shape, ResponseShape.Head head, CompletionRequest req) {
+        return req.stream() ? new SseReply(resp, shape, head, req.n(), req.includeUsage())
+                : new JsonReply(resp, shape, head, req.n());
+    }
+
+
+    /** Answers once with the whole completion: every choice, in index order. */
+    private static final class JsonReply extends ChoicesReply {
+        JsonReply(HttpServerResponse resp, ResponseShape shape, ResponseShape.Head head, int n) {
+            super(resp, shape, head, n);
+        }
+
+        @Override
+        void completed(int index, boolean last) {
+            if (!last || !open(resp)) {
+                return;
+            }
+            JsonObject answer = shape.completion(head, results[0], stats[0]);
+            if (n() > 1) {
+                io.vertx.core.json.JsonArray choices = new io.vertx.core.json.JsonArray();
+                for (int i = 0; i < n(); i++) {
+                    JsonObject one = i == 0 ? answer : shape.completion(head, results[i], stats[i]);
+                    choices.add(one.getJsonArray("choices").getJsonObject(0).copy().put("index", i));
+                }
+                answer.put("choices", choices).put("usage", usage());
+            }
+            json(resp, 200, answer);
+        }
+
+        @Override
+        void writeError(ApiError e) {
+            if (open(resp)) {
+                error(resp, e);
+            }
+        }
+    }
+
+    /**
+     * Writes the head on admission; then, per choice, the opening chunk with its first text (so a client timing
+     * its first chunk times the first token, not the queue), each text delta as an event and its last chunk;
+     * once every choice is done, with {@code include_usage} a usage chunk with no choices (OpenAI's), and
+     * {@code [DONE]}. With one choice its last chunk carries the usage too, unless {@code include_usage} moves it.
+     */
+    private static final class SseReply extends ChoicesReply {
+        private final boolean includeUsage;
+        private final boolean[] opened;
+        private final int[] textOffset;
+
+        SseReply(HttpServerResponse resp, ResponseShape shape, ResponseShape.Head head, int n, boolean includeUsage) {
+            super(resp, shape, head, n);
+            this.includeUsage = includeUsage;
+            this.opened = new boolean[n];
+            this.textOffset = new int[n];
+        }
+
+        @Override
+        void admitted() {
+            writeHead();
+        }
+
+        @Override
+        void tokens(int index, String textDelta, List<TokenLogprob> lps) {
+            if ((!textDelta.isEmpty() || !lps.isEmpty()) && open(resp)) {
+                event(index, shape.delta(head, textDelta, lps, textOffset[index]));
+                textOffset[index] += CompletionJson.textLength(lps);
+            }
+        }
+
+        @Override
+        void completed(int index, boolean last) {
+            if (!open(resp)) {
+                return;
+            }
+            JsonObject chunk = shape.last(head, results[index], stats[index]);
+            if (includeUsage || n() > 1) {
+                chunk.remove("usage");
+            }
+            event(index, chunk);
+            if (last) {
+                if (includeUsage) {
+                    write(shape.usage(head, results[0]).put("usage", usage()).encode());
+                }
+                write("[DONE]");
+                resp.end();
+            }
+        }
+
+        @Override
+        void writeError(ApiError e) {
+            if (open(resp)) {
+                writeHead();
+                write(e.toBody().encode());
+                write("[DONE]");
+                resp.end();
+            }
+        }
+
+        /** Writes the event-stream head once (on admission, or before the first event). */
+        private void writeHead() {
+            if (resp.headWritten() || !open(resp)) {
+                return;
+            }
+            resp.setChunked(true)
+                    .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
+                    .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
+                    .putHeader("X-Accel-Buffering", "no")
+                    .putHeader("X-Request-Id", head.id());
+            resp.writeHead();
+        }
+
+        /** A chunk of choice {@code index}, after that choice's opening chunk (and echoed prompt) if it has not had them. */
+        private void event(int index, JsonObject chunk) {
+            writeHead();
+            if (!opened[index]) {
+                opened[index] = true;
+                JsonObject opening = shape.opening(head);
+                if (opening != null) {
+                    write(indexed(opening, index).encode());
+                }
+                if (head.echo() != null) { // the echoed prompt comes first, as vLLM streams it
+                    write(indexed(shape.delta(head, head.echo(), List.of(), 0), index).encode());
+                }
+            }
+            write(indexed(chunk, index).encode());
+        }
+
+        private void write(String data) {
+            resp.write("data: " + data + "\n\n");
+        }
+    }
+}
