@@ -2,9 +2,6 @@ package dev.specserve.drafters;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.specserve.runtime.kv.KvCache;
-import dev.specserve.runtime.model.Masks;
-import dev.specserve.runtime.model.TargetOutput;
 import dev.specserve.runtime.spec.DraftBudget;
 import dev.specserve.runtime.spec.FinishReason;
 import dev.specserve.runtime.spec.GenerationRequest;
@@ -64,36 +61,16 @@ class MinTokensAndIgnoreEosTest {
 
     /** Plain greedy decoding by hand: stop ids (EOS and {@code stopIds}) masked below {@code minTokens}, then ending it. */
     static int[] handRolled(Set<Integer> stopIds, int minTokens) {
-        int[] prompt = stack.tokenizer().encode(PROMPT);
-        KvCache cache = stack.target().newCache(prompt.length + TOKENS + 1);
-        int[] out = new int[TOKENS];
-        int[] input = prompt;
-        int n = 0;
-        while (n < TOKENS) {
-            int past = cache.length();
-            int[] pos = new int[input.length];
-            for (int i = 0; i < pos.length; i++) {
-                pos[i] = past + i;
-            }
-            TargetOutput o = stack.target().forward(input, pos, Masks.causal(input.length, past), cache);
-            cache.appendAll(o.present(), input.length);
+        return HandRolled.decode(stack, stack.tokenizer().encode(PROMPT), TOKENS, (o, row, output) -> {
             int best = -1;
             for (int v = 0; v < o.vocab(); v++) {
-                boolean masked = n < minTokens && (v == eos() || stopIds.contains(v));
-                if (!masked && (best < 0 || o.logit(input.length - 1, v) > o.logit(input.length - 1, best))) {
+                boolean masked = output.length < minTokens && (v == eos() || stopIds.contains(v));
+                if (!masked && (best < 0 || o.logit(row, v) > o.logit(row, best))) {
                     best = v;
                 }
             }
-            if (best == eos()) {
-                break;
-            }
-            out[n++] = best;
-            if (stopIds.contains(best)) {
-                break;
-            }
-            input = new int[] {best};
-        }
-        return Arrays.copyOf(out, n);
+            return best;
+        }, stopIds::contains);
     }
 
     @Test

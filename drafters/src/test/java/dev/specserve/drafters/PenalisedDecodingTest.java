@@ -2,9 +2,6 @@ package dev.specserve.drafters;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.specserve.runtime.kv.KvCache;
-import dev.specserve.runtime.model.Masks;
-import dev.specserve.runtime.model.TargetOutput;
 import dev.specserve.runtime.spec.DraftBudget;
 import dev.specserve.runtime.spec.GenerationRequest;
 import dev.specserve.runtime.spec.GenerationResult;
@@ -50,24 +47,15 @@ class PenalisedDecodingTest {
 
     /** Plain decoding, one target forward per token, penalties applied here by hand from the raw logits. */
     static int[] handRolled(int[] prompt, SamplingParams p, int steps) {
-        KvCache cache = stack.target().newCache(prompt.length + steps + 1);
-        Map<Integer, Integer> counts = new HashMap<>();
         java.util.Set<Integer> inPrompt = new java.util.HashSet<>();
         for (int t : prompt) {
             inPrompt.add(t);
         }
-        int[] out = new int[steps];
-        int[] input = prompt;
-        int n = 0;
-        for (int s = 0; s < steps; s++) {
-            int past = cache.length();
-            int[] pos = new int[input.length];
-            for (int i = 0; i < pos.length; i++) {
-                pos[i] = past + i;
+        return HandRolled.decode(stack, prompt, steps, (o, row, output) -> {
+            Map<Integer, Integer> counts = new HashMap<>();
+            for (int t : output) {
+                counts.merge(t, 1, Integer::sum);
             }
-            TargetOutput o = stack.target().forward(input, pos, Masks.causal(input.length, past), cache);
-            cache.appendAll(o.present(), input.length);
-            int row = input.length - 1;
             int best = 0;
             double bestValue = Double.NEGATIVE_INFINITY;
             for (int v = 0; v < o.vocab(); v++) {
@@ -82,14 +70,8 @@ class PenalisedDecodingTest {
                     best = v;
                 }
             }
-            if (best == stack.tokenizer().eosId()) {
-                break;
-            }
-            out[n++] = best;
-            counts.merge(best, 1, Integer::sum);
-            input = new int[] {best};
-        }
-        return java.util.Arrays.copyOf(out, n);
+            return best;
+        }, t -> false);
     }
 
     static GenerationResult generate(String strategy, SamplingParams p) {
