@@ -67,6 +67,8 @@ public final class MetricsRecorder implements EngineListener {
             java.util.Map.entry("draft_cost_per_row_ms", "Goodput planner's drafter cost model: ms per row fed"),
             java.util.Map.entry("plain_step_ratio",
                     "Share of planned rounds the goodput planner decoded plainly (no draft)"),
+            java.util.Map.entry("model_probe_interval_rounds",
+                    "Planned rounds between the goodput planner's probes of the drafter model (doubles while probes fail)"),
             java.util.Map.entry("model_call_ratio",
                     "Share of planned rounds in which the goodput planner bought a drafter forward"),
             java.util.Map.entry("model_batch_mean",

@@ -33,10 +33,6 @@ public final class GoodputPlanner {
      * model left idle costs a bounded forward when it is called again.
      */
     public static final int MODEL_CATCH_UP = 8;
-    /** Rounds without any model forward after which one sequence calls the model anyway, to keep evidence fresh. */
-    private static final int EXPLORE_EVERY = 64;
-    /** Model forwards bought regardless of the estimate until this much first-position evidence exists. */
-    private static final double COLD_START_CALLS = 3;
 
     private final AcceptanceModel acceptance = new AcceptanceModel();
     private final LongSupplier clock;
@@ -48,7 +44,7 @@ public final class GoodputPlanner {
     private long modelProposals;
     private long plainSteps;
     private long plannedRounds;
-    private long lastModelRound;
+    private final ModelExploration exploration = new ModelExploration();
     private double predictedAccepted;
     private double actualAccepted;
     /** {@link #state()} as of the last verified round: metrics read it without waiting for a round's lock. */
@@ -175,8 +171,9 @@ public final class GoodputPlanner {
                 bestRows = rows;
             }
         }
-        if (bestK == 0 && !candidates.isEmpty() && (plannedRounds - lastModelRound >= EXPLORE_EVERY
-                || acceptance.modelEvidence() < COLD_START_CALLS)) {
+        boolean probe = bestK == 0 && !candidates.isEmpty()
+                && exploration.due(plannedRounds, acceptance.modelEvidence());
+        if (probe) {
             bestK = 1; // explore: keep the model's evidence fresh
             bestRows = seqRows(batch.get(candidates.get(0)));
         }
@@ -191,7 +188,7 @@ public final class GoodputPlanner {
         draftCost.observe(ms, 1, rows);
         modelCalls += buyers.size();
         modelProposals++;
-        lastModelRound = plannedRounds;
+        exploration.called(plannedRounds, probe);
         for (int i : buyers) {
             state(batch.get(i)).calledModel = true;
             int reach = 0;
@@ -330,6 +327,13 @@ public final class GoodputPlanner {
         for (int n = 0; n < tree.size() && !modelInTree; n++) {
             modelInTree = tree.from(n, DraftTree.MODEL);
         }
+        if (st.calledModel) {
+            boolean modelAccepted = false;
+            for (int n : acc.acceptedNodes()) {
+                modelAccepted |= tree.from(n, DraftTree.MODEL);
+            }
+            exploration.verified(modelAccepted);
+        }
         int committed = acc.acceptedNodes().length + 1;
         st.tokensSinceModel = st.calledModel || modelInTree ? committed : st.tokensSinceModel + committed;
     }
@@ -367,6 +371,7 @@ public final class GoodputPlanner {
         m.put("plain_step_ratio", plannedRounds == 0 ? 0 : (double) plainSteps / plannedRounds);
         m.put("model_call_ratio", plannedRounds == 0 ? 0 : (double) modelCalls / plannedRounds);
         m.put("model_batch_mean", modelProposals == 0 ? 0 : (double) modelCalls / modelProposals);
+        m.put("model_probe_interval_rounds", (double) exploration.interval());
         m.put("acceptance_discount_greedy", acceptance.chosenRatio(false));
         m.put("acceptance_discount_sampled", acceptance.chosenRatio(true));
         return java.util.Collections.unmodifiableMap(m);
