@@ -324,14 +324,12 @@ public final class GoodputPlanner {
         }
         acceptance.learn(s, tree, onPath, round.drafterVersion());
         boolean modelInTree = false;
-        for (int n = 0; n < tree.size() && !modelInTree; n++) {
-            modelInTree = tree.from(n, DraftTree.MODEL);
+        boolean modelAccepted = false;
+        for (int n = 0; n < tree.size(); n++) {
+            modelInTree |= tree.from(n, DraftTree.MODEL);
+            modelAccepted |= onPath[n] && tree.from(n, DraftTree.MODEL);
         }
         if (st.calledModel) {
-            boolean modelAccepted = false;
-            for (int n : acc.acceptedNodes()) {
-                modelAccepted |= tree.from(n, DraftTree.MODEL);
-            }
             exploration.verified(modelAccepted);
         }
         int committed = acc.acceptedNodes().length + 1;
