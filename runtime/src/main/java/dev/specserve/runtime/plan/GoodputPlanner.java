@@ -37,7 +37,8 @@ public final class GoodputPlanner {
     private final AcceptanceModel acceptance = new AcceptanceModel();
     private final LongSupplier clock;
     private final VerifyCost verifyCost = new VerifyCost();
-    private final LinearCostModel draftCost;
+    /** Drafter call ms ~ a + b * rows fed. */
+    private final LinearCostModel draftCost = new LinearCostModel("draft", new double[] {1.0, 0.05}, 256, 8, 4);
     private final Map<PlannedSequence, SequencePlan> states = new WeakHashMap<>();
     private int modelReach = 4;
     private long modelCalls;
@@ -48,7 +49,7 @@ public final class GoodputPlanner {
     private double predictedAccepted;
     private double actualAccepted;
     /** {@link #state()} as of the last verified round: metrics read it without waiting for a round's lock. */
-    private volatile Map<String, Double> published;
+    private volatile Map<String, Double> published = snapshot();
 
     public GoodputPlanner() {
         this(System::nanoTime);
@@ -57,9 +58,6 @@ public final class GoodputPlanner {
     /** @param clock nanoseconds, for timing drafter calls (tests pass a simulated clock) */
     GoodputPlanner(LongSupplier clock) {
         this.clock = clock;
-        // drafter call ms ~ a + b * rows fed
-        this.draftCost = new LinearCostModel("draft", new double[] {1.0, 0.05}, 256, 8, 4);
-        this.published = snapshot();
     }
 
     // ------------------------------------------------------------------ planning
