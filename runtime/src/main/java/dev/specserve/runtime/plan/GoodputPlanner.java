@@ -99,9 +99,7 @@ public final class GoodputPlanner {
             PlannedSequence s = batch.get(i);
             if (s.adaptive()) {
                 trees[i] = NodeRanking.keepBest(trees[i], nodeValues(s, trees[i]), best.take(i));
-                if (trees[i].size() == 0) {
-                    plainSteps++;
-                }
+                plainSteps += trees[i].size() == 0 ? 1 : 0;
                 state(s).predictedRaw = NodeRanking.sum(acceptance.rawNodeValues(s, trees[i]), trees[i].size());
                 state(s).afterRound(trees[i].size() > 0);
                 predictedAccepted += state(s).predictedRaw * acceptance.chosenRatio(s);
