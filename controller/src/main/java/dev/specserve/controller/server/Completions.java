@@ -77,6 +77,17 @@ final class Completions {
         }
     }
 
+    /** {@link #parse} for an API whose answer carries one sequence (the event bus): n > 1 is refused. */
+    CompletionRequest parseOneChoice(Object body, String hint) {
+        CompletionRequest req = parse(body);
+        if (req.n() > 1) {
+            InvalidRequestException e = new InvalidRequestException("n", hint);
+            rejected(ApiError.from(e));
+            throw e;
+        }
+        return req;
+    }
+
     /** Parses and validates a chat completions body and renders its messages; a refusal is counted and rethrown. */
     CompletionRequest parseChat(Object body) {
         try {
@@ -130,6 +141,43 @@ final class Completions {
             return Future.failedFuture(counted(new ServiceUnavailableException(ServiceUnavailableException.SHUTTING_DOWN,
                     "the server is shutting down; retry on another replica")));
         }
+    }
+
+    /**
+     * Submits each of the request's choices as its own sequence (choice i samples with seed + i; engine request ids
+     * {@code id-i} when there are several), observed by {@code reply}. A choice refused on submission answers with
+     * its refusal (in the API's terms: {@code refusal}) and cancels the others, as does one failing in the engine.
+     * Returns what cancels them all.
+     */
+    Runnable submitChoices(CompletionRequest req, String id, Context context, ChoicesReply reply,
+                           java.util.function.UnaryOperator<ApiError> refusal) {
+        GenerationHandle[] handles = new GenerationHandle[req.n()];
+        boolean[] over = {false};
+        Runnable cancelAll = () -> {
+            over[0] = true;
+            for (GenerationHandle h : handles) {
+                if (h != null) {
+                    h.cancel();
+                }
+            }
+        };
+        reply.onFailure(cancelAll);
+        for (int i = 0; i < req.n() && !over[0]; i++) { // a refusal (a prompt too long, say) ends the loop
+            int index = i;
+            submit(req.choice(i), req.n() == 1 ? id : id + "-" + i, context, reply.choice(i)).onComplete(ar -> {
+                if (ar.failed()) {
+                    reply.fail(refusal.apply(ApiError.from(ar.cause())));
+                    return;
+                }
+                handles[index] = ar.result();
+                if (over[0]) {
+                    ar.result().cancel();
+                } else {
+                    reply.admitted();
+                }
+            });
+        }
+        return cancelAll;
     }
 
     private RuntimeException counted(RuntimeException e) {

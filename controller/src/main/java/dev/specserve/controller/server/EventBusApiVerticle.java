@@ -101,16 +101,10 @@ public final class EventBusApiVerticle extends VerticleBase {
         return sessions.size();
     }
 
-    /** Parses a bus request: one choice per request (a reply or stream carries one sequence). */
+    /** A bus request: one choice, since a reply or a stream carries one sequence. */
     private CompletionRequest parse(Object body) {
-        CompletionRequest req = completions.parse(body);
-        if (req.n() > 1) {
-            InvalidRequestException e = new InvalidRequestException("n", "the event bus serves one choice per request "
-                    + "(n = 1): send n requests with seeds seed, seed + 1, ..., or use the HTTP API");
-            completions.rejected(ApiError.from(e));
-            throw e;
-        }
-        return req;
+        return completions.parseOneChoice(body, "the event bus serves one choice per request (n = 1): send n requests "
+                + "with seeds seed, seed + 1, ..., or use the HTTP API");
     }
 
     private void generate(Message<Object> msg) {

@@ -1,7 +1,6 @@
 package dev.specserve.controller.server;
 
 import dev.specserve.controller.config.ServerConfig;
-import dev.specserve.runtime.engine.GenerationHandle;
 import dev.specserve.runtime.engine.GenerationService;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -186,11 +185,7 @@ public final class HttpApiVerticle extends VerticleBase {
         submit(ctx, req, shape);
     }
 
-    /**
-     * Submits each of the request's choices as its own sequence (choice i samples with seed + i; engine request ids
-     * {@code id-i} when there are several). A client that disconnects, or a choice that is refused or fails,
-     * cancels them all.
-     */
+    /** Submits the request's choices, answering in {@code shape}; a client that disconnects cancels them all. */
     private void submit(RoutingContext ctx, CompletionRequest req, ResponseShape shape) {
         HttpServerResponse resp = ctx.response();
         if (resp.closed()) { // gone while its body was parsed on a worker: nothing would cancel the generation
@@ -201,37 +196,11 @@ public final class HttpApiVerticle extends VerticleBase {
         ResponseShape.Head head = new ResponseShape.Head(id, System.currentTimeMillis() / 1000, engine.modelName(),
                 req.echo() ? req.prompt() : null);
         ChoicesReply reply = ChoicesReply.of(resp, shape, head, req);
-        GenerationHandle[] handles = new GenerationHandle[req.n()];
-        boolean[] over = {false};
-        Runnable cancelAll = () -> {
-            over[0] = true;
-            for (GenerationHandle h : handles) {
-                if (h != null) {
-                    h.cancel();
-                }
-            }
-        };
-        reply.onFailure(cancelAll);
+        Runnable cancel = completions.submitChoices(req, id, vertx.getOrCreateContext(), reply, shape::refusal);
         resp.closeHandler(v -> {
             LOG.debug("client of {} disconnected; cancelling", id);
-            cancelAll.run();
+            cancel.run();
         });
-        for (int i = 0; i < req.n() && !over[0]; i++) { // a refusal (a prompt too long, say) ends the loop
-            int index = i;
-            String choiceId = req.n() == 1 ? id : id + "-" + i;
-            completions.submit(req.choice(i), choiceId, vertx.getOrCreateContext(), reply.choice(i)).onComplete(ar -> {
-                if (ar.failed()) {
-                    reply.fail(shape.refusal(ApiError.from(ar.cause())));
-                    return;
-                }
-                handles[index] = ar.result();
-                if (over[0]) {
-                    ar.result().cancel();
-                } else {
-                    reply.admitted();
-                }
-            });
-        }
     }
 
     // ---- other routes ----
