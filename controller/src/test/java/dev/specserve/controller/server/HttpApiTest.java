@@ -179,6 +179,39 @@ class HttpApiTest {
     }
 
     @Test
+    @io.vertx.junit5.Timeout(value = 60, timeUnit = SECONDS)
+    void a_client_that_disconnects_cancels_every_choice_of_its_request(VertxTestContext test) {
+        HttpClient http = clientVertx.createHttpClient(new HttpClientOptions());
+        AtomicReference<String> requestId = new AtomicReference<>();
+        JsonObject body = greedy("def main():", server.engine.contextLength() - 16).put("strategy", "none")
+                .put("domain", TestServer.SLOW).put("stream", true).put("n", 3);
+        http.request(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(server.httpPort())
+                        .setURI("/v1/completions").putHeader("Content-Type", "application/json"))
+                .compose(req -> req.send(body.toBuffer()))
+                .onComplete(test.succeeding(resp -> {
+                    requestId.set(resp.getHeader("X-Request-Id"));
+                    resp.handler(chunk -> {
+                        if (chunk.toString().contains("data: {")) {
+                            resp.request().connection().close();
+                        }
+                    });
+                }));
+        java.util.function.Supplier<java.util.List<String>> ids = () -> java.util.stream.IntStream.range(0, 3)
+                .mapToObj(i -> requestId.get() + "-" + i).toList();
+        clientVertx.executeBlocking(() -> {
+            TestServer.awaitCondition(() -> requestId.get() != null
+                    && ids.get().stream().allMatch(server.finished::containsKey), Duration.ofSeconds(50),
+                    "the three choices to finish");
+            return ids.get().stream().map(server.finished::get).toList();
+        }).onComplete(test.succeeding(reasons -> test.verify(() -> {
+            assertThat(reasons).containsOnly("cancelled");
+            server.awaitIdle();
+            assertThat(server.engine.running()).isZero();
+            test.completeNow();
+        })));
+    }
+
+    @Test
     void models_lists_the_served_model_with_its_context_length() throws Exception {
         JsonObject body = client.get("/v1/models").send().await(10, SECONDS).bodyAsJsonObject();
 
