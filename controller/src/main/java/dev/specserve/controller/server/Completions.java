@@ -77,11 +77,17 @@ final class Completions {
         }
     }
 
-    /** {@link #parse} for an API whose answer carries one sequence (the event bus): n > 1 is refused. */
-    CompletionRequest parseOneChoice(Object body, String hint) {
+    /**
+     * {@link #parse} for the event bus, whose answer carries one sequence's own output: {@code n} > 1 and
+     * {@code echo} are refused, naming the HTTP API that serves them.
+     */
+    CompletionRequest parseForBus(Object body) {
         CompletionRequest req = parse(body);
-        if (req.n() > 1) {
-            InvalidRequestException e = new InvalidRequestException("n", hint);
+        InvalidRequestException e = req.n() > 1 ? new InvalidRequestException("n", "the event bus serves one choice "
+                + "per request (n = 1): send n requests with seeds seed, seed + 1, ..., or use the HTTP API")
+                : req.echo() ? new InvalidRequestException("echo", "the event bus answers with the output only; "
+                + "echo (and the prompt's logprobs) is served by the HTTP completions API") : null;
+        if (e != null) {
             rejected(ApiError.from(e));
             throw e;
         }

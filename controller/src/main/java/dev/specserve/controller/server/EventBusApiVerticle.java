@@ -101,16 +101,10 @@ public final class EventBusApiVerticle extends VerticleBase {
         return sessions.size();
     }
 
-    /** A bus request: one choice, since a reply or a stream carries one sequence. */
-    private CompletionRequest parse(Object body) {
-        return completions.parseOneChoice(body, "the event bus serves one choice per request (n = 1): send n requests "
-                + "with seeds seed, seed + 1, ..., or use the HTTP API");
-    }
-
     private void generate(Message<Object> msg) {
         CompletionRequest req;
         try {
-            req = parse(msg.body());
+            req = completions.parseForBus(msg.body());
             if (req.stream()) {
                 InvalidRequestException e = new InvalidRequestException("stream", "specserve.generate replies once, "
                         + "with the whole completion; send to specserve.generate.stream for tokens as they are generated");
@@ -162,7 +156,7 @@ public final class EventBusApiVerticle extends VerticleBase {
     private void generateStream(Message<Object> msg) {
         CompletionRequest req;
         try {
-            req = parse(msg.body());
+            req = completions.parseForBus(msg.body());
         } catch (RuntimeException e) {
             fail(msg, ApiError.from(e));
             return;

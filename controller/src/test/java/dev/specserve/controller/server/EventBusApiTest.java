@@ -106,12 +106,14 @@ class EventBusApiTest {
     }
 
     @Test
-    void several_choices_are_refused_naming_n_since_a_reply_carries_one_sequence() {
-        assertThatThrownBy(() -> generate(greedy("x = 1", 4).put("n", 2)))
-                .isInstanceOfSatisfying(ReplyException.class, e -> {
-                    assertThat(e.failureCode()).isEqualTo(400);
-                    assertThat(new JsonObject(e.getMessage()).getString("param")).isEqualTo("n");
-                });
+    void several_choices_and_echo_are_refused_naming_them_since_a_reply_carries_one_sequences_output() {
+        for (String field : new String[] {"n", "echo"}) {
+            JsonObject request = greedy("x = 1", 4).put(field, field.equals("n") ? (Object) 2 : (Object) true);
+            assertThatThrownBy(() -> generate(request)).isInstanceOfSatisfying(ReplyException.class, e -> {
+                assertThat(e.failureCode()).isEqualTo(400);
+                assertThat(new JsonObject(e.getMessage()).getString("param")).isEqualTo(field);
+            });
+        }
     }
 
     @Test
