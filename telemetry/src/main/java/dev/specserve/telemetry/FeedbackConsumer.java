@@ -343,6 +343,9 @@ public final class FeedbackConsumer implements AutoCloseable {
         p.put(ConsumerConfig.RETRY_BACKOFF_MAX_MS_CONFIG, "1000");
         p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
         p.put(ConsumerConfig.METADATA_MAX_AGE_CONFIG, "30000");
+        // fetch what lingering producers batch, not each record as it lands (see FeedbackProducerConfig)
+        p.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, "16384");
+        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "100");
         p.putAll(config.clientPropertiesFor("consumer"));
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());

@@ -23,7 +23,10 @@ final class FeedbackProducerConfig {
         // OUT_OF_ORDER_SEQUENCE_NUMBER until delivery.timeout.ms and its records are lost
         // (KAFKA-14359 / KAFKA-15591; reproduced against the 4.4.0 broker in KafkaFeedbackPipelineTest).
         p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
-        p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        // Round events are small (a few hundred bytes) and arrive every few ms per sequence; the bandit decides on
+        // seconds. Fifty ms of lingering packs dozens into one request, so the broker and the consumers handle a
+        // request per batch rather than per round, which on a small machine competes with serving for its cores.
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "50");
         p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "500");
         p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
