@@ -298,6 +298,32 @@ class EngineTest {
                     "medusa", null, null, 0), new Collector())).extracting("field").isEqualTo("strategy");
             assertThatThrownBy(() -> engine.submit(request("x", "word ".repeat(3000), 4), new Collector()))
                     .extracting("field").isEqualTo("prompt");
+            int context = engine.contextLength();
+            for (int[] tokens : new int[][] {{}, {1, engine.vocabSize()}, {-1}}) {
+                assertThatThrownBy(() -> engine.submit(tokenPrompt(tokens, 4), new Collector()))
+                        .as("token prompt %s", java.util.Arrays.toString(tokens)).extracting("field").isEqualTo("prompt");
+            }
+            assertThatThrownBy(() -> engine.precheck(tokenPrompt(new int[context - 3], 4)))
+                    .as("cheap: no tokenizing, no model call").extracting("field").isEqualTo("max_tokens");
+        }
+    }
+
+    static EngineRequest tokenPrompt(int[] tokens, int maxTokens) {
+        return new EngineRequest("t", null, maxTokens, SamplingParams.GREEDY, List.of(), "none", null, null, 0, tokens);
+    }
+
+    @Test
+    void aTokenPromptGivesTheOutputOfTheTextItWasTokenizedFrom() throws Exception {
+        try (Engine engine = stack.newEngine(EngineConfig.defaults())) {
+            String text = "def fib(n):\n    if n < 2:";
+            Collector fromText = new Collector();
+            Collector fromTokens = new Collector();
+            engine.submit(request("text", text, 12), fromText);
+            engine.submit(tokenPrompt(engine.tokenize(text), 12), fromTokens);
+
+            assertThat(fromTokens.done.get(60, TimeUnit.SECONDS).tokens())
+                    .isEqualTo(fromText.done.get(60, TimeUnit.SECONDS).tokens());
+            assertThat(engine.detokenize(engine.tokenize(text))).isEqualTo(text);
         }
     }
 

@@ -82,7 +82,12 @@ final class ChatRequestParser {
             throw new InvalidRequestException("messages", "the model's chat template rendered these messages as "
                     + "an empty prompt");
         }
-        return common.common(json, prompt, maxTokens, logprobs ? top : -1);
+        return common.common(json, List.of(Prompt.text(prompt)), maxTokens, logprobs ? top : -1);
+    }
+
+    /** {@code messages} (the JSON array) as the model's template renders them. */
+    String render(Object messages) {
+        return template.render(messages(messages));
     }
 
     /** The messages as the template sees them: maps with {@code role}, {@code content} and {@code name} if given. */

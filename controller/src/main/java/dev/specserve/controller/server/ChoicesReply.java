@@ -16,8 +16,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP answer to a request of {@code n} choices, each generated as its own sequence: an observer per choice
- * ({@link #choice}), one answer once every choice is done. The first choice to fail (refused on submission or
+ * The HTTP answer to a request of {@code n} choices for each of its prompts, each generated as its own sequence: an
+ * observer per choice ({@link #choice}, numbered prompt by prompt as OpenAI numbers a batch's choices), one answer
+ * once every choice is done. The first choice to fail (refused on submission or
  * failed in the engine) answers with its error, once, and runs {@link #onFailure} to cancel the others; what
  * the others report after that is dropped.
  */
@@ -28,16 +29,28 @@ abstract class ChoicesReply {
     final ResponseShape.Head head;
     final GenerationResult[] results;
     final RequestStats[] stats;
+    /** Choices per prompt. */
+    private final int perPrompt;
+    /** Each prompt's text, which its choices' text starts with; null without echo. */
+    private final List<String> echoes;
     private int completed;
     private boolean failed;
     private Runnable onFailure = () -> {};
 
-    ChoicesReply(HttpServerResponse resp, ResponseShape shape, ResponseShape.Head head, int n) {
+    ChoicesReply(HttpServerResponse resp, ResponseShape shape, ResponseShape.Head head, CompletionRequest req) {
         this.resp = resp;
         this.shape = shape;
         this.head = head;
-        this.results = new GenerationResult[n];
-        this.stats = new RequestStats[n];
+        this.results = new GenerationResult[req.sequences()];
+        this.stats = new RequestStats[req.sequences()];
+        this.perPrompt = req.n();
+        this.echoes = req.echo() ? req.prompts().stream().map(Prompt::text).toList() : null;
+    }
+
+    /** The head of choice {@code index}: the response's, with its prompt to echo. */
+    ResponseShape.Head head(int index) {
+        return echoes == null ? head : new ResponseShape.Head(head.id(), head.created(), head.model(),
+                echoes.get(index / perPrompt));
     }
 
     int n() {
@@ -100,14 +113,16 @@ abstract class ChoicesReply {
         };
     }
 
-    /** {@code usage} of the whole request: the prompt once, the completion tokens of every choice. */
+    /** {@code usage} of the whole request: each prompt once, the completion tokens of every choice. */
     JsonObject usage() {
-        JsonObject u = CompletionJson.usage(results[0], true);
+        int prompt = 0;
         int completion = 0;
-        for (GenerationResult r : results) {
-            completion += r.tokens().length;
+        for (int i = 0; i < results.length; i++) {
+            prompt += i % perPrompt == 0 ? results[i].promptTokens() : 0;
+            completion += results[i].tokens().length;
         }
-        return u.put("completion_tokens", completion).put("total_tokens", u.getInteger("prompt_tokens") + completion);
+        return new JsonObject().put("prompt_tokens", prompt).put("completion_tokens", completion)
+                .put("total_tokens", prompt + completion);
     }
 
     /** {@code chunk} with its one choice numbered {@code index}. */
@@ -118,15 +133,14 @@ abstract class ChoicesReply {
 
     /** The reply to {@code req}: one JSON answer, or a server-sent-event stream, for all its choices. */
     static ChoicesReply of(HttpServerResponse resp, ResponseShape shape, ResponseShape.Head head, CompletionRequest req) {
-        return req.stream() ? new SseReply(resp, shape, head, req.n(), req.includeUsage())
-                : new JsonReply(resp, shape, head, req.n());
+        return req.stream() ? new SseReply(resp, shape, head, req) : new JsonReply(resp, shape, head, req);
     }
 
 
     /** Answers once with the whole completion: every choice, in index order. */
     private static final class JsonReply extends ChoicesReply {
-        JsonReply(HttpServerResponse resp, ResponseShape shape, ResponseShape.Head head, int n) {
-            super(resp, shape, head, n);
+        JsonReply(HttpServerResponse resp, ResponseShape shape, ResponseShape.Head head, CompletionRequest req) {
+            super(resp, shape, head, req);
         }
 
         @Override
@@ -134,11 +148,11 @@ abstract class ChoicesReply {
             if (!last || !open(resp)) {
                 return;
             }
-            JsonObject answer = shape.completion(head, results[0], stats[0]);
+            JsonObject answer = shape.completion(head(0), results[0], stats[0]);
             if (n() > 1) {
                 io.vertx.core.json.JsonArray choices = new io.vertx.core.json.JsonArray();
                 for (int i = 0; i < n(); i++) {
-                    JsonObject one = i == 0 ? answer : shape.completion(head, results[i], stats[i]);
+                    JsonObject one = i == 0 ? answer : shape.completion(head(i), results[i], stats[i]);
                     choices.add(one.getJsonArray("choices").getJsonObject(0).copy().put("index", i));
                 }
                 answer.put("choices", choices).put("usage", usage());
@@ -165,11 +179,11 @@ abstract class ChoicesReply {
         private final boolean[] opened;
         private final int[] textOffset;
 
-        SseReply(HttpServerResponse resp, ResponseShape shape, ResponseShape.Head head, int n, boolean includeUsage) {
-            super(resp, shape, head, n);
-            this.includeUsage = includeUsage;
-            this.opened = new boolean[n];
-            this.textOffset = new int[n];
+        SseReply(HttpServerResponse resp, ResponseShape shape, ResponseShape.Head head, CompletionRequest req) {
+            super(resp, shape, head, req);
+            this.includeUsage = req.includeUsage();
+            this.opened = new boolean[n()];
+            this.textOffset = new int[n()];
         }
 
         @Override
@@ -236,8 +250,9 @@ abstract class ChoicesReply {
                 if (opening != null) {
                     write(indexed(opening, index).encode());
                 }
-                if (head.echo() != null) { // the echoed prompt comes first, as vLLM streams it
-                    write(indexed(shape.delta(head, head.echo(), List.of(), 0), index).encode());
+                String echo = head(index).echo();
+                if (echo != null) { // the echoed prompt comes first, as vLLM streams it
+                    write(indexed(shape.delta(head, echo, List.of(), 0), index).encode());
                 }
             }
             write(indexed(chunk, index).encode());

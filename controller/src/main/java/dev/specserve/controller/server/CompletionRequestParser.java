@@ -4,9 +4,7 @@ import dev.specserve.drafters.Strategies;
 import dev.specserve.runtime.spec.InvalidRequestException;
 import dev.specserve.runtime.spec.SamplingParams;
 import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -40,10 +38,17 @@ public final class CompletionRequestParser {
 
     private final List<String> strategies;
     private final int maxTokensLimit;
+    private final int contextLength;
 
     public CompletionRequestParser(List<String> strategies, int maxTokensLimit) {
+        this(strategies, maxTokensLimit, Integer.MAX_VALUE);
+    }
+
+    /** @param contextLength the model's context: a token prompt as long is refused while parsing */
+    public CompletionRequestParser(List<String> strategies, int maxTokensLimit, int contextLength) {
         this.strategies = List.copyOf(strategies);
         this.maxTokensLimit = maxTokensLimit;
+        this.contextLength = contextLength;
     }
 
     /** Parses a request body given as text (HTTP). */
@@ -84,12 +89,12 @@ public final class CompletionRequestParser {
     }
 
     public CompletionRequest parse(JsonObject json) {
-        String prompt = prompt(json.getValue("prompt"));
+        List<Prompt> prompts = PromptParser.prompts(json.getValue("prompt"), contextLength);
         int maxTokens = maxTokens(json, "max_tokens");
         boolean echo = json.getValue("echo") != null && bool(json, "echo");
         int logprobs = json.getValue("logprobs") == null ? -1 : (int) integer(json, "logprobs", 0, MAX_LOGPROBS);
         UnsupportedFields.refuse(json, UnsupportedFields.COMPLETIONS, "messages", "this is the completions API: send a prompt");
-        CompletionRequest req = common(json, prompt, maxTokens, logprobs);
+        CompletionRequest req = common(json, prompts, maxTokens, logprobs);
         if (!echo) {
             return req;
         }
@@ -123,7 +128,7 @@ public final class CompletionRequestParser {
      * The fields both the completions and the chat completions API read the same way: model, sampling, stop,
      * stream, seed, strategy, domain, n, best_of, penalties, logit_bias, stream_options.
      */
-    CompletionRequest common(JsonObject json, String prompt, int maxTokens, int logprobs) {
+    CompletionRequest common(JsonObject json, List<Prompt> prompts, int maxTokens, int logprobs) {
         String model = optionalString(json, "model");
         double temperature = number(json, "temperature", 1.0);
         if (!(temperature >= 0) || Double.isInfinite(temperature)) {
@@ -133,7 +138,7 @@ public final class CompletionRequestParser {
         if (!(topP > 0 && topP <= 1)) {
             throw new InvalidRequestException("top_p", "top_p must be a number in (0, 1], got " + topP);
         }
-        List<String> stop = stop(json.getValue("stop"));
+        List<String> stop = StopFields.stop(json.getValue("stop"));
         boolean stream = bool(json, "stream");
         long seed = json.getValue("seed") == null ? ThreadLocalRandom.current().nextLong()
                 : integer(json, "seed", Long.MIN_VALUE, Long.MAX_VALUE);
@@ -174,8 +179,9 @@ public final class CompletionRequestParser {
         boolean ignoreEos = json.getValue("ignore_eos") != null && bool(json, "ignore_eos");
         SamplingParams sampling = new SamplingParams(temperature, topP, seed, presence, frequency, bias, logprobs, topK,
                 number(json, "min_p", 0), number(json, "repetition_penalty", 1),
-                stopTokenIds(json.getValue("stop_token_ids")), minTokens(json, maxTokens), ignoreEos, -1);
-        return new CompletionRequest(model, prompt, maxTokens, sampling, stop, stream, strategy, domain, includeUsage, n);
+                StopFields.stopTokenIds(json.getValue("stop_token_ids")), minTokens(json, maxTokens), ignoreEos, -1);
+        return new CompletionRequest(model, prompts, maxTokens, sampling, stop, stream, strategy, domain, includeUsage, n,
+                false);
     }
 
     /** {@code {"<token id>": bias}}: ids are non-negative integers as strings, biases in [-100, 100]. */
@@ -210,76 +216,5 @@ public final class CompletionRequestParser {
             bias.put(id, n.doubleValue());
         }
         return bias;
-    }
-
-    private static String prompt(Object v) {
-        if (v == null) {
-            throw new InvalidRequestException("prompt", "prompt is required");
-        }
-        if (v instanceof JsonArray a) {
-            if (a.size() != 1 || !(a.getValue(0) instanceof String)) {
-                throw new InvalidRequestException("prompt", "prompt must be a string (or an array of exactly one string); "
-                        + "batches and token-id prompts are not supported");
-            }
-            v = a.getValue(0);
-        }
-        if (!(v instanceof String s)) {
-            throw new InvalidRequestException("prompt", "prompt must be a string, got " + typeName(v));
-        }
-        if (s.isEmpty()) {
-            throw new InvalidRequestException("prompt", "prompt is empty");
-        }
-        return s;
-    }
-
-    /** vLLM's {@code stop_token_ids}: an array of token ids, at most {@value #MAX_STOP_STRINGS}. */
-    private static java.util.Set<Integer> stopTokenIds(Object v) {
-        if (v == null) {
-            return java.util.Set.of();
-        }
-        if (!(v instanceof JsonArray a) || a.size() > MAX_STOP_STRINGS) {
-            throw new InvalidRequestException("stop_token_ids", "stop_token_ids must be an array of at most "
-                    + MAX_STOP_STRINGS + " token ids, got " + (v instanceof JsonArray a ? a.size() + " ids" : typeName(v)));
-        }
-        java.util.Set<Integer> ids = new java.util.HashSet<>();
-        for (Object o : a) {
-            if (!(o instanceof Integer || o instanceof Long) || ((Number) o).longValue() < 0
-                    || ((Number) o).longValue() > Integer.MAX_VALUE) {
-                throw new InvalidRequestException("stop_token_ids", "stop_token_ids must hold token ids >= 0; found "
-                        + o);
-            }
-            ids.add(((Number) o).intValue());
-        }
-        return ids;
-    }
-
-    private static List<String> stop(Object v) {
-        List<String> out = new ArrayList<>();
-        if (v == null) {
-            return out;
-        }
-        if (v instanceof String s) {
-            if (s.isEmpty()) {
-                throw new InvalidRequestException("stop", "stop strings must not be empty");
-            }
-            out.add(s);
-            return out;
-        }
-        if (!(v instanceof JsonArray a)) {
-            throw new InvalidRequestException("stop", "stop must be a string or an array of strings, got " + typeName(v));
-        }
-        if (a.size() > MAX_STOP_STRINGS) {
-            throw new InvalidRequestException("stop", "at most " + MAX_STOP_STRINGS + " stop strings, got " + a.size());
-        }
-        for (Object o : a) {
-            if (!(o instanceof String s)) {
-                throw new InvalidRequestException("stop", "stop must be a string or an array of strings; found " + typeName(o));
-            }
-            if (s.isEmpty()) {
-                throw new InvalidRequestException("stop", "stop strings must not be empty");
-            }
-            out.add(s);
-        }
-        return out;
     }
 }

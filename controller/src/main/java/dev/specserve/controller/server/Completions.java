@@ -9,6 +9,7 @@ import dev.specserve.runtime.spec.InvalidRequestException;
 import dev.specserve.runtime.engine.EngineRequest;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import java.util.List;
 import java.util.UUID;
 
 /**
@@ -49,7 +50,7 @@ final class Completions {
         this.admits = admits;
         this.maxTokenizing = Math.max(MIN_TOKENIZING, admits);
         this.engine = engine;
-        this.parser = new CompletionRequestParser(engine.strategies(), engine.maxTokensLimit());
+        this.parser = new CompletionRequestParser(engine.strategies(), engine.maxTokensLimit(), engine.contextLength());
         this.chat = new ChatRequestParser(parser, chatTemplate);
         this.metrics = metrics;
         this.engineCountsRejections = engineCountsRejections;
@@ -70,7 +71,7 @@ final class Completions {
     /** Parses and validates; a refusal is counted and rethrown. */
     CompletionRequest parse(Object body) {
         try {
-            return fits(body instanceof String s ? parser.parse(s) : parser.parseValue(body));
+            return echoTexts(fits(body instanceof String s ? parser.parse(s) : parser.parseValue(body)));
         } catch (InvalidRequestException e) {
             rejected(ApiError.from(e));
             throw e;
@@ -78,13 +79,15 @@ final class Completions {
     }
 
     /**
-     * {@link #parse} for the event bus, whose answer carries one sequence's own output: {@code n} > 1 and
-     * {@code echo} are refused, naming the HTTP API that serves them.
+     * {@link #parse} for the event bus, whose answer carries one sequence's own output: {@code n} > 1, a batch of
+     * prompts and {@code echo} are refused, naming the HTTP API that serves them.
      */
     CompletionRequest parseForBus(Object body) {
         CompletionRequest req = parse(body);
         InvalidRequestException e = req.n() > 1 ? new InvalidRequestException("n", "the event bus serves one choice "
                 + "per request (n = 1): send n requests with seeds seed, seed + 1, ..., or use the HTTP API")
+                : req.prompts().size() > 1 ? new InvalidRequestException("prompt", "the event bus serves one prompt "
+                + "per request: send one request per prompt, or use the HTTP API for a batch")
                 : req.echo() ? new InvalidRequestException("echo", "the event bus answers with the output only; "
                 + "echo (and the prompt's logprobs) is served by the HTTP completions API") : null;
         if (e != null) {
@@ -104,13 +107,36 @@ final class Completions {
         }
     }
 
+    /** Chat {@code messages} rendered by the model's template, as a chat completion's prompt (for {@code /tokenize}). */
+    String renderChat(Object messages) {
+        return chat.render(messages);
+    }
+
     /** A request whose choices could never all be admitted at once is a 400, not a 429 that no retry would clear. */
     private CompletionRequest fits(CompletionRequest req) {
-        if (req.n() > admits) {
-            throw new InvalidRequestException("n", "n = " + req.n() + " choices are more sequences than this server "
-                    + "holds at once (" + admits + ": max_batch plus queue_capacity)");
+        if (req.sequences() > admits) {
+            int prompts = req.prompts().size();
+            throw new InvalidRequestException(prompts > 1 ? "prompt" : "n", (prompts > 1 ? prompts + " prompts × " : "")
+                    + "n = " + req.n() + " choices are more sequences than this server holds at once (" + admits
+                    + ": max_batch plus queue_capacity)");
         }
         return req;
+    }
+
+    /** An echoing request's token prompts with their text, which the echo starts with (vLLM's detokenized prompt). */
+    private CompletionRequest echoTexts(CompletionRequest req) {
+        if (!req.echo() || req.prompts().stream().allMatch(p -> p.text() != null)) {
+            return req;
+        }
+        List<Prompt> withText = new java.util.ArrayList<>();
+        for (Prompt p : req.prompts()) {
+            try {
+                withText.add(p.text() != null ? p : p.withText(engine.detokenize(p.tokens())));
+            } catch (InvalidRequestException e) {
+                throw new InvalidRequestException("prompt", e.getMessage());
+            }
+        }
+        return req.withPrompts(withText);
     }
 
     /**
@@ -150,14 +176,14 @@ final class Completions {
     }
 
     /**
-     * Submits each of the request's choices as its own sequence (choice i samples with seed + i; engine request ids
-     * {@code id-i} when there are several), observed by {@code reply}. A choice refused on submission answers with
+     * Submits each of the request's choices as its own sequence (choice i of a prompt samples with seed + i; engine
+     * request ids {@code id-k}, k counting the choices of all prompts, when there are several), observed by {@code reply}. A choice refused on submission answers with
      * its refusal (in the API's terms: {@code refusal}) and cancels the others, as does one failing in the engine.
      * Returns what cancels them all.
      */
     Runnable submitChoices(CompletionRequest req, String id, Context context, ChoicesReply reply,
                            java.util.function.UnaryOperator<ApiError> refusal) {
-        GenerationHandle[] handles = new GenerationHandle[req.n()];
+        GenerationHandle[] handles = new GenerationHandle[req.sequences()];
         boolean[] over = {false};
         Runnable cancelAll = () -> {
             over[0] = true;
@@ -168,9 +194,9 @@ final class Completions {
             }
         };
         reply.onFailure(cancelAll);
-        for (int i = 0; i < req.n() && !over[0]; i++) { // a refusal (a prompt too long, say) ends the loop
+        for (int i = 0; i < handles.length && !over[0]; i++) { // a refusal (a prompt too long, say) ends the loop
             int index = i;
-            submit(req.choice(i), req.n() == 1 ? id : id + "-" + i, context, reply.choice(i)).onComplete(ar -> {
+            submit(req.choice(i), handles.length == 1 ? id : id + "-" + i, context, reply.choice(i)).onComplete(ar -> {
                 if (ar.failed()) {
                     reply.fail(refusal.apply(ApiError.from(ar.cause())));
                     return;

@@ -32,13 +32,15 @@ import static dev.specserve.controller.server.HttpReplies.open;
  *       streaming (chunks of {@code chat.completion.chunk}, the first one carrying {@code role: assistant});
  *       the messages are formatted by the model's {@link ChatTemplate}, and a model without one answers 400.</li>
  *   <li>{@code GET /v1/models}, {@code GET /health} (liveness), {@code GET /ready} (503 until the engine is
- *       ready), {@code GET /metrics} (Prometheus text).</li>
+ *       ready), {@code GET /metrics} (Prometheus text), {@code GET /version}.</li>
+ *   <li>{@code POST /tokenize} and {@code /detokenize}, as vLLM's ({@link HttpTokenRoutes}).</li>
  *   <li>{@code /admin/*} for operators ({@link HttpAdminRoutes}).</li>
  * </ul>
  * Errors are JSON {@code {"error":{"message","type","param","code"}}}: 400 invalid request (param names the
  * field; {@code body} for an unparsable body), 404, 405 (with {@code Allow}), 413 (a body over {@link #BODY_LIMIT},
  * gzip or deflate bodies counted inflated), 415 (a JSON POST without
- * {@code Content-Type: application/json}), 429 queue full, 500 internal; 401 on {@code /v1/*} without a key
+ * {@code Content-Type: application/json}), 429 queue full, 500 internal; 401 on {@code /v1/*} and the tokenizer
+ * routes without a key
  * when {@code api_key} is set, 403 for a Host outside {@code allowed_hosts}. CORS headers only for the origins in
  * {@code cors_origins} (see {@link HttpGuards}).
  */
@@ -77,7 +79,9 @@ public final class HttpApiVerticle extends VerticleBase {
             router.route().handler(HttpGuards.cors(security.corsOrigins()));
         }
         if (!security.apiKeys().isEmpty()) {
-            router.route("/v1/*").handler(HttpGuards.apiKey(security.apiKeys(), refused("api_key")));
+            for (String guarded : new String[] {"/v1/*", "/tokenize", "/detokenize"}) {
+                router.route(guarded).handler(HttpGuards.apiKey(security.apiKeys(), refused("api_key")));
+            }
         }
         router.post("/v1/completions").handler(ctx -> HttpGuards.requireJson(ctx, completions::rejected));
         router.post("/v1/completions")
@@ -87,6 +91,7 @@ public final class HttpApiVerticle extends VerticleBase {
         router.post("/v1/chat/completions")
                 .handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT))
                 .handler(ctx -> generate(ctx, completions::parseChat, ChatJson.CHAT, 0));
+        new HttpTokenRoutes(vertx, completions).mount(router, BODY_LIMIT);
         router.get("/v1/models").handler(this::models);
         router.get("/v1/models/:id").handler(this::model);
         router.get("/health").handler(ctx -> json(ctx.response(), 200, new JsonObject().put("status", "ok")));
@@ -94,11 +99,13 @@ public final class HttpApiVerticle extends VerticleBase {
         router.get("/ready").handler(this::ready);
         router.head("/ready").handler(ctx -> ctx.response().setStatusCode(engine.ready() ? 200 : 503).end());
         router.get("/metrics").handler(this::metrics);
+        router.get("/version").handler(ctx -> json(ctx.response(), 200, new JsonObject()
+                .put("version", BuildInfo.current().version()).put("commit", BuildInfo.current().commit())));
         new HttpAdminRoutes(admin, config).mount(router);
         router.route().failureHandler(this::failure);
         router.errorHandler(404, ctx -> error(ctx.response(), new ApiError(404,
                 "no route for " + ctx.request().method() + " " + ctx.request().path(), "not_found_error", null)));
-        router.errorHandler(405, ctx -> error(ctx.response().putHeader(HttpHeaders.ALLOW, allowed(router, ctx.normalizedPath())),
+        router.errorHandler(405, ctx -> error(ctx.response().putHeader(HttpHeaders.ALLOW, AllowedMethods.on(router, ctx.normalizedPath())),
                 new ApiError(405, ctx.request().method() + " is not allowed on " + ctx.request().path(),
                         "invalid_request_error", null)));
         server = vertx.createHttpServer(new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort())
@@ -108,33 +115,6 @@ public final class HttpApiVerticle extends VerticleBase {
                 + (hosts.contains("*") ? "any Host" : "Host " + String.join(", ", new java.util.TreeSet<>(hosts)));
         return server.requestHandler(router).listen()
                 .onSuccess(s -> LOG.info("HTTP API listening on http://{}:{} ({})", config.httpHost(), s.actualPort(), access));
-    }
-
-    /**
-     * The methods some route answers on {@code path}, for a 405's Allow: a {@code :param} segment matches any one
-     * segment, a route ending in {@code *} every path below it, and a trailing slash is ignored as when routing.
-     */
-    static String allowed(Router router, String path) {
-        String want = path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
-        java.util.Set<String> methods = new java.util.TreeSet<>();
-        for (var route : router.getRoutes()) {
-            String p = route.getPath();
-            if (p == null || route.methods() == null || (route.isRegexPath() && !p.contains(":"))) {
-                continue;
-            }
-            if (route.isExactPath() ? segmentsMatch(p.split("/", -1), want.split("/", -1)) : want.startsWith(p)) {
-                route.methods().forEach(m -> methods.add(m.name()));
-            }
-        }
-        return String.join(", ", methods);
-    }
-
-    private static boolean segmentsMatch(String[] route, String[] path) {
-        boolean match = route.length == path.length;
-        for (int i = 0; match && i < route.length; i++) {
-            match = route[i].equals(path[i]) || (route[i].startsWith(":") && !path[i].isEmpty());
-        }
-        return match;
     }
 
     /** Counts one request the guards refused, by reason ({@code specserve_http_refused_total}). */
@@ -193,8 +173,7 @@ public final class HttpApiVerticle extends VerticleBase {
             return;
         }
         String id = Completions.newRequestId(shape.idPrefix());
-        ResponseShape.Head head = new ResponseShape.Head(id, System.currentTimeMillis() / 1000, engine.modelName(),
-                req.echo() ? req.prompt() : null);
+        ResponseShape.Head head = new ResponseShape.Head(id, System.currentTimeMillis() / 1000, engine.modelName());
         ChoicesReply reply = ChoicesReply.of(resp, shape, head, req);
         Runnable cancel = completions.submitChoices(req, id, vertx.getOrCreateContext(), reply, shape::refusal);
         resp.closeHandler(v -> {

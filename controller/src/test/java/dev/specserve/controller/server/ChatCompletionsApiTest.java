@@ -89,6 +89,18 @@ class ChatCompletionsApiTest {
     }
 
     @Test
+    void tokenize_renders_messages_with_the_template_and_counts_what_the_chat_completion_counts() throws Exception {
+        JsonObject body = greedy(4, "system", "Be brief.", "user", "def add(a, b):");
+        HttpResponse<Buffer> t = client.post("/tokenize").sendJsonObject(new JsonObject()
+                .put("messages", body.getJsonArray("messages"))).await(60, java.util.concurrent.TimeUnit.SECONDS);
+        HttpResponse<Buffer> answer = chat(body);
+
+        assertThat(t.statusCode()).as(t.bodyAsString()).isEqualTo(200);
+        assertThat(t.bodyAsJsonObject().getInteger("count"))
+                .isEqualTo(answer.bodyAsJsonObject().getJsonObject("usage").getInteger("prompt_tokens"));
+    }
+
+    @Test
     void n_choices_each_get_a_message_and_n_beyond_what_the_server_holds_at_once_is_a_400() throws Exception {
         HttpResponse<Buffer> two = chat(greedy(6, "user", "def add(a, b):").put("n", 2).put("temperature", 1.0)
                 .put("seed", 3));

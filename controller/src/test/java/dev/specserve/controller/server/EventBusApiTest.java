@@ -106,9 +106,13 @@ class EventBusApiTest {
     }
 
     @Test
-    void several_choices_and_echo_are_refused_naming_them_since_a_reply_carries_one_sequences_output() {
-        for (String field : new String[] {"n", "echo"}) {
-            JsonObject request = greedy("x = 1", 4).put(field, field.equals("n") ? (Object) 2 : (Object) true);
+    void several_choices_a_batch_and_echo_are_refused_naming_them_since_a_reply_carries_one_sequences_output() {
+        for (String field : new String[] {"n", "echo", "prompt"}) {
+            JsonObject request = greedy("x = 1", 4).put(field, switch (field) {
+                case "n" -> 2;
+                case "echo" -> true;
+                default -> new io.vertx.core.json.JsonArray().add("x = 1").add("y = 2");
+            });
             assertThatThrownBy(() -> generate(request)).isInstanceOfSatisfying(ReplyException.class, e -> {
                 assertThat(e.failureCode()).isEqualTo(400);
                 assertThat(new JsonObject(e.getMessage()).getString("param")).isEqualTo(field);

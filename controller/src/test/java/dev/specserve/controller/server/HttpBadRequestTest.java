@@ -74,7 +74,15 @@ class HttpBadRequestTest {
             {"prompt": ""}                                      | prompt
             {"prompt": null}                                    | prompt
             {"prompt": 42}                                      | prompt
-            {"prompt": ["a", "b"]}                              | prompt
+            {"prompt": []}                                      | prompt
+            {"prompt": ["a", ""]}                               | prompt
+            {"prompt": ["a", [1, 2]]}                           | prompt
+            {"prompt": [[1, 2], "a"]}                           | prompt
+            {"prompt": [[]]}                                    | prompt
+            {"prompt": [1, -2]}                                 | prompt
+            {"prompt": [1, 2.5]}                                | prompt
+            {"prompt": [1, 99999]}                              | prompt
+            {"prompt": [1, 2], "max_tokens": 64, "logprobs": 9} | logprobs
             {"prompt": "x", "max_tokens": "ten"}                | max_tokens
             {"prompt": "x", "max_tokens": 0}                    | max_tokens
             {"prompt": "x", "max_tokens": -3}                   | max_tokens

@@ -89,7 +89,7 @@ public final class Engine implements GenerationService, AutoCloseable {
         String strategy = strategyOf(request);
         DraftBudget budget = request.budget() != null ? request.budget()
                 : drafters.apply(strategy).defaultBudget(config.defaultBudget());
-        int[] prompt = tokenizer.encode(request.prompt());
+        int[] prompt = request.promptTokens() != null ? request.promptTokens() : tokenizer.encode(request.prompt());
         GenerationRequest gen = new GenerationRequest(prompt, maxTokens(request, prompt.length), request.sampling(),
                 request.stop(), budget);
         try {
@@ -147,6 +147,27 @@ public final class Engine implements GenerationService, AutoCloseable {
     private InvalidRequestException reject(InvalidRequestException e) {
         listeners.notify(l -> l.onRejected("invalid_" + e.field()));
         return e;
+    }
+
+    @Override
+    public int[] tokenize(String text) {
+        return tokenizer.encode(text);
+    }
+
+    @Override
+    public String detokenize(int[] tokens) {
+        for (int id : tokens) {
+            if (id < 0 || id >= vocabSize()) {
+                throw new InvalidRequestException("tokens", "token id " + id + " is outside the vocabulary [0, "
+                        + vocabSize() + ")");
+            }
+        }
+        return tokenizer.decode(tokens);
+    }
+
+    @Override
+    public int vocabSize() {
+        return decoder.vocabSize();
     }
 
     @Override

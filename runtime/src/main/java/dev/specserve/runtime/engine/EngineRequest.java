@@ -8,7 +8,7 @@ import java.util.List;
  * A text completion as the serving layer submits it.
  *
  * @param requestId  caller's id, echoed in feedback and logs
- * @param prompt     prompt text (tokenized by the engine)
+ * @param prompt     prompt text (tokenized by the engine), or for a token prompt its text (null when unknown)
  * @param maxTokens  tokens to generate at most, or {@link #FILL_CONTEXT}: as many as the context has room for
  *                   after the prompt, up to the engine's max_tokens limit (OpenAI's chat default)
  * @param sampling   temperature 0 = greedy
@@ -17,13 +17,28 @@ import java.util.List;
  * @param budget     draft budget, or null for the engine default
  * @param domain     optional domain tag carried into feedback
  * @param timeoutMillis  per-request timeout (0 = engine default)
+ * @param promptTokens   the prompt as token ids (OpenAI's token prompts), served as they are; null: tokenize
+ *                       {@code prompt}
  */
 public record EngineRequest(String requestId, String prompt, int maxTokens, SamplingParams sampling, List<String> stop,
-                            String strategy, DraftBudget budget, String domain, long timeoutMillis) {
+                            String strategy, DraftBudget budget, String domain, long timeoutMillis, int[] promptTokens) {
     /** {@link #maxTokens} meaning: the rest of the context after the prompt, up to the max_tokens limit. */
     public static final int FILL_CONTEXT = -1;
 
     public EngineRequest {
         stop = stop == null ? List.of() : List.copyOf(stop);
+        promptTokens = promptTokens == null ? null : promptTokens.clone();
+    }
+
+    /** A text prompt. */
+    public EngineRequest(String requestId, String prompt, int maxTokens, SamplingParams sampling, List<String> stop,
+                         String strategy, DraftBudget budget, String domain, long timeoutMillis) {
+        this(requestId, prompt, maxTokens, sampling, stop, strategy, budget, domain, timeoutMillis, null);
+    }
+
+    /** The prompt's token ids, a copy (the record keeps its own). */
+    @Override
+    public int[] promptTokens() {
+        return promptTokens == null ? null : promptTokens.clone();
     }
 }

@@ -18,6 +18,18 @@ public interface GenerationService {
      */
     default void precheck(EngineRequest request) {}
 
+    /** The served model's token ids of {@code text}, as a prompt is tokenized (vLLM's {@code /tokenize}). */
+    int[] tokenize(String text);
+
+    /**
+     * The text of token ids (vLLM's {@code /detokenize}); an id outside the vocabulary is an
+     * {@link dev.specserve.runtime.spec.InvalidRequestException} naming {@code tokens}.
+     */
+    String detokenize(int[] tokens);
+
+    /** Token ids run from 0 to this, exclusive. */
+    int vocabSize();
+
     /** Known strategy names; the first is the default. */
     List<String> strategies();
 

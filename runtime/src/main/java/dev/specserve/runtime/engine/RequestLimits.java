@@ -29,7 +29,8 @@ final class RequestLimits {
             throw new InvalidRequestException("strategy", "unknown strategy '" + strategy + "'; known: "
                     + String.join(", ", strategies));
         }
-        if (request.prompt() == null || request.prompt().isEmpty()) {
+        int[] tokens = request.promptTokens();
+        if (tokens != null ? tokens.length == 0 : request.prompt() == null || request.prompt().isEmpty()) {
             throw new InvalidRequestException("prompt", "prompt is missing or empty");
         }
         if (request.maxTokens() > maxTokensLimit) {
@@ -42,6 +43,15 @@ final class RequestLimits {
                     + "max_tokens <= " + (context - 1));
         }
         long room = context - Math.max(1, request.maxTokens()); // filling the context still needs one token of room
+        if (tokens != null) {
+            if (tokens.length > room) {
+                throw new InvalidRequestException(request.maxTokens() > 0 ? "max_tokens" : "prompt", "this model's "
+                        + "context holds " + context + " tokens, but the prompt is " + tokens.length + " tokens"
+                        + (request.maxTokens() > 0 ? " and max_tokens " + request.maxTokens() + "; ask for max_tokens <= "
+                        + Math.max(0, context - tokens.length) + " or shorten the prompt" : ", so no token can be generated"));
+            }
+            return;
+        }
         long bound = room * maxTokenBytes;
         String prompt = request.prompt();
         if (prompt.length() > bound || utf8Length(prompt, bound) > bound) {

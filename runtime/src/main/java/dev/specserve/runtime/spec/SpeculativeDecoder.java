@@ -50,6 +50,10 @@ public final class SpeculativeDecoder {
         return runner;
     }
 
+    public int vocabSize() {
+        return target.info().vocab();
+    }
+
     public int contextLength() {
         return contextLength;
     }
