@@ -319,11 +319,11 @@ class EngineTest {
             Collector fromText = new Collector();
             Collector fromTokens = new Collector();
             engine.submit(request("text", text, 12), fromText);
-            engine.submit(tokenPrompt(engine.tokenize(text), 12), fromTokens);
+            engine.submit(tokenPrompt(engine.tokenize(text, true), 12), fromTokens);
 
             assertThat(fromTokens.done.get(60, TimeUnit.SECONDS).tokens())
                     .isEqualTo(fromText.done.get(60, TimeUnit.SECONDS).tokens());
-            assertThat(engine.detokenize(engine.tokenize(text))).isEqualTo(text);
+            assertThat(engine.detokenize(engine.tokenize(text, true))).isEqualTo(text);
         }
     }
 

@@ -51,17 +51,19 @@ public final class ChatTemplate {
     private final Node root;
     private final Map<String, Object> tokens;
     private final String unusable;
+    private final String text;
 
-    private ChatTemplate(Jinjava jinjava, Node root, Map<String, Object> tokens, String unusable) {
+    private ChatTemplate(Jinjava jinjava, Node root, Map<String, Object> tokens, String unusable, String text) {
         this.jinjava = jinjava;
         this.root = root;
         this.tokens = tokens;
         this.unusable = unusable;
+        this.text = text;
     }
 
     /** No template: every render is refused with {@code why}. */
     public static ChatTemplate none(String why) {
-        return new ChatTemplate(null, null, Map.of(), why);
+        return new ChatTemplate(null, null, Map.of(), why, null);
     }
 
     /**
@@ -139,12 +141,22 @@ public final class ChatTemplate {
             return broken(source, "does not compile: " + error.get());
         }
         LOG.info("chat template of {} compiled ({} characters)", source, template.length());
-        return new ChatTemplate(jinjava, root, Map.copyOf(tokens), null);
+        return new ChatTemplate(jinjava, root, Map.copyOf(tokens), null, template);
     }
 
     private static ChatTemplate broken(Object source, String why) {
         LOG.warn("chat template of {} {}; /v1/chat/completions answers 400 until it is fixed", source, why);
         return none("this model's chat template (" + CONFIG_FILE + ") " + why);
+    }
+
+    /** The template's source, when it compiled (vLLM's {@code /tokenizer_info} hands it to clients). */
+    public Optional<String> text() {
+        return Optional.ofNullable(text);
+    }
+
+    /** The special tokens the model's {@code tokenizer_config.json} names ({@code bos_token}, ...), by name. */
+    public Map<String, Object> specialTokens() {
+        return tokens;
     }
 
     /** True when requests can be rendered (they may still fail on particular messages). */

@@ -20,6 +20,7 @@ final class Completions {
     private final GenerationService engine;
     private final CompletionRequestParser parser;
     private final ChatRequestParser chat;
+    private final ChatTemplate chatTemplate;
     private final MetricsRecorder metrics;
     private final boolean engineCountsRejections;
     /** Requests handed to a worker for tokenizing and not yet queued or refused (see {@link #MAX_TOKENIZING}). */
@@ -52,12 +53,17 @@ final class Completions {
         this.engine = engine;
         this.parser = new CompletionRequestParser(engine.strategies(), engine.maxTokensLimit(), engine.contextLength());
         this.chat = new ChatRequestParser(parser, chatTemplate);
+        this.chatTemplate = chatTemplate;
         this.metrics = metrics;
         this.engineCountsRejections = engineCountsRejections;
     }
 
     GenerationService engine() {
         return engine;
+    }
+
+    ChatTemplate chatTemplate() {
+        return chatTemplate;
     }
 
     static String newRequestId() {

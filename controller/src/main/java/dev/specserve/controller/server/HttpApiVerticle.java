@@ -33,7 +33,7 @@ import static dev.specserve.controller.server.HttpReplies.open;
  *       the messages are formatted by the model's {@link ChatTemplate}, and a model without one answers 400.</li>
  *   <li>{@code GET /v1/models}, {@code GET /health} (liveness), {@code GET /ready} (503 until the engine is
  *       ready), {@code GET /metrics} (Prometheus text), {@code GET /version}.</li>
- *   <li>{@code POST /tokenize} and {@code /detokenize}, as vLLM's ({@link HttpTokenRoutes}).</li>
+ *   <li>{@code POST /tokenize}, {@code /detokenize} and {@code GET /tokenizer_info}, as vLLM's ({@link HttpTokenRoutes}).</li>
  *   <li>{@code /admin/*} for operators ({@link HttpAdminRoutes}).</li>
  * </ul>
  * Errors are JSON {@code {"error":{"message","type","param","code"}}}: 400 invalid request (param names the
@@ -79,7 +79,7 @@ public final class HttpApiVerticle extends VerticleBase {
             router.route().handler(HttpGuards.cors(security.corsOrigins()));
         }
         if (!security.apiKeys().isEmpty()) {
-            for (String guarded : new String[] {"/v1/*", "/tokenize", "/detokenize"}) {
+            for (String guarded : new String[] {"/v1/*", "/tokenize", "/detokenize", "/tokenizer_info"}) {
                 router.route(guarded).handler(HttpGuards.apiKey(security.apiKeys(), refused("api_key")));
             }
         }

@@ -14,10 +14,12 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 
 /**
- * vLLM's tokenizer routes, which clients use to count and build token prompts: {@code POST /tokenize} ({@code
- * prompt}, or chat {@code messages} rendered by the model's template) answers {@code count}, {@code
- * max_model_len} and {@code tokens}; {@code POST /detokenize} ({@code tokens}) answers {@code prompt}. Both run on
- * a worker (a long text takes a while to tokenize) and sit behind the API key as {@code /v1/*} does.
+ * vLLM's tokenizer routes, which clients use to count and build token prompts (lm-evaluation-harness's remote
+ * tokenizer uses all three): {@code POST /tokenize} ({@code prompt}, or chat {@code messages} rendered by the
+ * model's template; {@code add_special_tokens}, default true) answers {@code count}, {@code max_model_len} and
+ * {@code tokens}; {@code POST /detokenize} ({@code tokens}) answers {@code prompt}; {@code GET /tokenizer_info}
+ * the special tokens and the chat template. They run on a worker (a long text takes a while to tokenize) and sit
+ * behind the API key as {@code /v1/*} does.
  */
 final class HttpTokenRoutes {
     /** Longest text {@code /tokenize} takes, in characters: enough for any prompt that fits a large context. */
@@ -34,12 +36,31 @@ final class HttpTokenRoutes {
     }
 
     void mount(Router router, long bodyLimit) {
-        for (String path : new String[] {"/tokenize", "/detokenize"}) {
+        for (String path : new String[] {"/tokenize", "/detokenize"}) { // a body of JSON, at most bodyLimit bytes
             router.post(path).handler(ctx -> HttpGuards.requireJson(ctx, e -> {}));
             router.post(path).handler(BodyHandler.create(false).setBodyLimit(bodyLimit));
         }
         router.post("/tokenize").handler(ctx -> answer(ctx, this::tokenize));
         router.post("/detokenize").handler(ctx -> answer(ctx, this::detokenize));
+        router.get("/tokenizer_info").handler(ctx -> json(ctx.response(), 200, info()));
+    }
+
+    /**
+     * What a client needs to tokenize as the server does: the EOS token (text and the ids that end generation),
+     * the special tokens of {@code tokenizer_config.json}, the chat template (null when none compiled) and the
+     * context length.
+     */
+    JsonObject info() {
+        int[] eos = engine.eosTokenIds();
+        JsonObject info = new JsonObject();
+        completions.chatTemplate().specialTokens().forEach(info::put);
+        JsonArray eosIds = new JsonArray();
+        for (int id : eos) {
+            eosIds.add(id);
+        }
+        return info.put("eos_token", engine.tokenText(eos[0])).put("eos_token_ids", eosIds)
+                .put("chat_template", completions.chatTemplate().text().orElse(null))
+                .put("model_max_length", engine.contextLength()).put("vocab_size", engine.vocabSize());
     }
 
     private void answer(RoutingContext ctx, java.util.function.Function<JsonObject, JsonObject> work) {
@@ -71,7 +92,8 @@ final class HttpTokenRoutes {
             throw new InvalidRequestException("prompt", "prompt of " + text.length() + " characters is over the "
                     + MAX_CHARS + " this route tokenizes");
         }
-        int[] ids = engine.tokenize(text);
+        boolean special = json.getValue("add_special_tokens") == null || JsonFields.bool(json, "add_special_tokens");
+        int[] ids = engine.tokenize(text, special);
         JsonArray tokens = new JsonArray();
         for (int id : ids) {
             tokens.add(id);

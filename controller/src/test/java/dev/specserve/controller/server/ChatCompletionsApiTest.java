@@ -89,7 +89,7 @@ class ChatCompletionsApiTest {
     }
 
     @Test
-    void tokenize_renders_messages_with_the_template_and_counts_what_the_chat_completion_counts() throws Exception {
+    void tokenize_renders_messages_with_the_template_and_tokenizer_info_hands_the_template_out() throws Exception {
         JsonObject body = greedy(4, "system", "Be brief.", "user", "def add(a, b):");
         HttpResponse<Buffer> t = client.post("/tokenize").sendJsonObject(new JsonObject()
                 .put("messages", body.getJsonArray("messages"))).await(60, java.util.concurrent.TimeUnit.SECONDS);
@@ -98,6 +98,10 @@ class ChatCompletionsApiTest {
         assertThat(t.statusCode()).as(t.bodyAsString()).isEqualTo(200);
         assertThat(t.bodyAsJsonObject().getInteger("count"))
                 .isEqualTo(answer.bodyAsJsonObject().getJsonObject("usage").getInteger("prompt_tokens"));
+        JsonObject info = client.get("/tokenizer_info").send().await(60, java.util.concurrent.TimeUnit.SECONDS)
+                .bodyAsJsonObject();
+        assertThat(info.getString("chat_template")).as("what a client renders chats with").isEqualTo(TEMPLATE);
+        assertThat(info.getString("eos_token")).isEqualTo("<|endoftext|>");
     }
 
     @Test

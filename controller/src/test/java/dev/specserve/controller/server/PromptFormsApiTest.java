@@ -188,6 +188,49 @@ class PromptFormsApiTest {
         assertThat(error.getString("message")).contains("3 prompts", "n = 3", "6");
     }
 
+    /**
+     * lm-evaluation-harness's loglikelihood through its remote tokenizer: {@code /tokenizer_info} for the EOS token,
+     * {@code /tokenize} without special tokens, then a batch of token prompts (context + continuation) with echo,
+     * logprobs 1 and max_tokens 1, summing {@code token_logprobs[ctxlen:-1]} and checking each against its top
+     * alternative. Scored so, the model's own greedy continuation must be greedy with the logprobs generation gave.
+     */
+    @Test
+    void an_evaluation_harness_scores_the_greedy_continuation_as_greedy_with_the_logprobs_generation_gave()
+            throws Exception {
+        JsonObject info = client.get("/tokenizer_info").putHeader("Authorization", "Bearer k").send()
+                .await(60, SECONDS).bodyAsJsonObject();
+        JsonArray eos = ok("/tokenize", new JsonObject().put("prompt", info.getString("eos_token"))
+                .put("add_special_tokens", false)).getJsonArray("tokens");
+        assertThat(eos.getList()).containsExactly(info.getJsonArray("eos_token_ids").getInteger(0));
+        assertThat(info.getInteger("model_max_length")).isEqualTo(server.engine.contextLength());
+
+        JsonObject generated = complete(A, greedy().put("logprobs", 1));
+        JsonArray context = tokens(A);
+        JsonArray continuation = ok("/tokenize", new JsonObject().put("prompt", text(generated, 0))
+                .put("add_special_tokens", false)).getJsonArray("tokens");
+        JsonArray whole = context.copy();
+        continuation.forEach(whole::add);
+        JsonObject scored = complete(new JsonArray().add(whole).add(context), new JsonObject().put("max_tokens", 1)
+                .put("temperature", 0).put("logprobs", 1).put("echo", true));
+
+        JsonObject lp = scored.getJsonArray("choices").getJsonObject(0).getJsonObject("logprobs");
+        JsonArray expected = generated.getJsonArray("choices").getJsonObject(0).getJsonObject("logprobs")
+                .getJsonArray("token_logprobs");
+        assertThat(continuation.size()).as("the continuation re-tokenizes to the tokens generated")
+                .isEqualTo(expected.size());
+        for (int i = 0; i < continuation.size(); i++) {
+            int at = context.size() + i;
+            double logprob = lp.getJsonArray("token_logprobs").getDouble(at);
+            assertThat(logprob).as("continuation token %d", i).isCloseTo(expected.getDouble(i),
+                    org.assertj.core.data.Offset.offset(1e-3));
+            assertThat(logprob).as("greedy: the top alternative").isCloseTo(lp.getJsonArray("top_logprobs")
+                    .getJsonObject(at).getMap().values().stream().mapToDouble(v -> ((Number) v).doubleValue()).max()
+                    .orElseThrow(), org.assertj.core.data.Offset.offset(1e-9));
+        }
+        assertThat(scored.getJsonArray("choices").getJsonObject(1).getJsonObject("logprobs")
+                .getJsonArray("tokens")).as("the second prompt of the batch, scored on its own").hasSize(context.size() + 1);
+    }
+
     @Test
     void version_names_the_build() throws Exception {
         JsonObject v = client.get("/version").send().await(60, SECONDS).bodyAsJsonObject();

@@ -150,8 +150,19 @@ public final class Engine implements GenerationService, AutoCloseable {
     }
 
     @Override
-    public int[] tokenize(String text) {
-        return tokenizer.encode(text);
+    public int[] tokenize(String text, boolean addSpecialTokens) {
+        return tokenizer.encode(text, addSpecialTokens);
+    }
+
+    @Override
+    public int[] eosTokenIds() {
+        return tokenizer.eosIds();
+    }
+
+    @Override
+    public String tokenText(int id) {
+        detokenize(new int[] {id}); // checks the id
+        return tokenizer.tokenText(id);
     }
 
     @Override

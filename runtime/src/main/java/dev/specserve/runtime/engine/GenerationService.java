@@ -18,8 +18,17 @@ public interface GenerationService {
      */
     default void precheck(EngineRequest request) {}
 
-    /** The served model's token ids of {@code text}, as a prompt is tokenized (vLLM's {@code /tokenize}). */
-    int[] tokenize(String text);
+    /**
+     * The served model's token ids of {@code text}, as a prompt is tokenized (vLLM's {@code /tokenize}); without
+     * {@code addSpecialTokens}, the text's own tokens only (no BOS a tokenizer's post-processor would add).
+     */
+    int[] tokenize(String text, boolean addSpecialTokens);
+
+    /** The ids that end generation; the first is the model's EOS token. */
+    int[] eosTokenIds();
+
+    /** The text of token {@code id} itself, special tokens included. */
+    String tokenText(int id);
 
     /**
      * The text of token ids (vLLM's {@code /detokenize}); an id outside the vocabulary is an

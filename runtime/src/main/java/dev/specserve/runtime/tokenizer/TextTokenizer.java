@@ -132,9 +132,17 @@ public final class TextTokenizer implements AutoCloseable {
      * that writes {@code bos_token}), the added copy is dropped, so a prompt never starts with two.
      */
     public int[] encode(String text) {
-        long[] ids = tokenizer.encode(text, true, false).getIds();
+        return encode(text, true);
+    }
+
+    /**
+     * {@link #encode(String)}, or with {@code addSpecialTokens} false the text's own tokens only (Hugging Face's
+     * {@code add_special_tokens=False}, which vLLM's {@code /tokenize} takes).
+     */
+    public int[] encode(String text, boolean addSpecialTokens) {
+        long[] ids = tokenizer.encode(text, addSpecialTokens, false).getIds();
         int from = 0;
-        if (ids.length >= 2 && ids[0] == ids[1] && isAddedSpecial(ids[0], text)) {
+        if (addSpecialTokens && ids.length >= 2 && ids[0] == ids[1] && isAddedSpecial(ids[0], text)) {
             from = 1;
         }
         int[] out = new int[ids.length - from];
@@ -156,6 +164,11 @@ public final class TextTokenizer implements AutoCloseable {
             l[i] = ids[i];
         }
         return tokenizer.decode(l, true);
+    }
+
+    /** The text of token {@code id} itself, special tokens included (an EOS id gives, e.g., {@code <|endoftext|>}). */
+    public String tokenText(int id) {
+        return tokenizer.decode(new long[] {id}, false);
     }
 
     public boolean isEos(int token) {
