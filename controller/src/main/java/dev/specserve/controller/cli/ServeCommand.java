@@ -92,14 +92,16 @@ final class ServeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(shutdown, "specserve-shutdown"));
 
         String host = config.httpHost().equals("0.0.0.0") ? "127.0.0.1" : config.httpHost();
-        String base = "http://" + host + ":" + server.httpPort();
+        boolean tls = config.security().tls();
+        String base = (tls ? "https://" : "http://") + host + ":" + server.httpPort();
         LOG.info("serving model '{}' from {} (context {}, strategies {}, default {})", engine.modelName(), modelDir,
                 engine.contextLength(), String.join("/", engine.strategies()), engine.defaultStrategy());
-        LOG.info("HTTP API {}  (/v1/completions, /v1/chat/completions, /v1/models, /health, /ready, /metrics)", base);
+        LOG.info("HTTP API {}  (/v1/completions, /v1/chat/completions, /v1/models, /tokenize, /detokenize, /health, "
+                + "/ready, /metrics){}", base, tls ? ", TLS with " + config.security().tlsCert() : "");
         LOG.info(server.bridgePort() == 0 ? "TCP event-bus bridge disabled"
-                : "TCP event-bus bridge on " + config.bridgeHost() + ":" + server.bridgePort()
+                : "TCP event-bus bridge on " + config.bridgeHost() + ":" + server.bridgePort() + (tls ? " (TLS)" : "")
                         + " (specserve.generate, specserve.generate.stream)");
-        String curl = "curl -s " + base + "/v1/completions -H 'Content-Type: application/json' "
+        String curl = "curl -s " + (tls ? "--cacert " + config.security().tlsCert() + " " : "") + base + "/v1/completions -H 'Content-Type: application/json' "
                 + "-d '{\"prompt\": \"def fibonacci(n):\", \"max_tokens\": 48, \"temperature\": 0}'";
         LOG.info("try: {}", curl);
         LOG.info("/ready answers 200 once the engine has warmed up; Ctrl-C or SIGTERM stops the server");

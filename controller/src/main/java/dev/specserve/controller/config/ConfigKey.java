@@ -63,6 +63,11 @@ public enum ConfigKey {
             "Comma-separated directories admin 'load' may open drafter files from (unset: the models directory)."),
     CORS_ORIGINS("cors_origins", Type.STRING, null,
             "Comma-separated browser origins allowed by CORS, e.g. https://app.example (unset: no CORS headers)."),
+    TLS_CERT_FILE("tls_cert_file", Type.STRING, null,
+            "PEM certificate (chain) to serve HTTPS and a TLS event-bus bridge with, as vLLM's --ssl-certfile; needs "
+                    + "tls_key_file (unset: plain HTTP and TCP)."),
+    TLS_KEY_FILE("tls_key_file", Type.STRING, null,
+            "PEM private key (PKCS#8 or PKCS#1, unencrypted) of tls_cert_file, as vLLM's --ssl-keyfile."),
     KAFKA_BOOTSTRAP("kafka_bootstrap", Type.STRING, null,
             "Kafka bootstrap servers for round feedback; unset or 'embedded': an in-process KRaft broker; 'none': no feedback."),
     ADAPTATION("adaptation", Type.ADAPTATION, "local",

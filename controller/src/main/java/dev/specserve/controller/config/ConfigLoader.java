@@ -68,7 +68,7 @@ public final class ConfigLoader {
                 v.bool(ConfigKey.PREFILL_OVERLAP), v.bool(ConfigKey.LOOKUP_CORPUS),
                 v.longValue(ConfigKey.STREAM_CONSUMER_TIMEOUT_MS),
                 v.string(ConfigKey.ADMIN_TOKEN), v.string(ConfigKey.KAFKA_BOOTSTRAP),
-                v.string(ConfigKey.MODELS) == null ? null : Path.of(v.string(ConfigKey.MODELS)),
+                v.path(ConfigKey.MODELS),
                 v.string(ConfigKey.DEVICE), v.string(ConfigKey.DRAFTER_PRECISION), v.threads(ConfigKey.THREADS),
                 v.prefillThreads(ConfigKey.PREFILL_THREADS, v.threads(ConfigKey.THREADS)),
                 v.integer(ConfigKey.MAX_MODEL_LEN),
@@ -82,7 +82,8 @@ public final class ConfigLoader {
                         v.bool(ConfigKey.CLUSTER_ADMIN)),
                 new ServerConfig.Security(v.list(ConfigKey.MODEL_ROOTS).stream().map(Path::of).toList(),
                         v.list(ConfigKey.CORS_ORIGINS), v.integer(ConfigKey.BRIDGE_MAX_FRAME_BYTES),
-                        v.list(ConfigKey.API_KEY), v.list(ConfigKey.ALLOWED_HOSTS), v.integer(ConfigKey.HTTP_IDLE_TIMEOUT_S)));
+                        v.list(ConfigKey.API_KEY), v.list(ConfigKey.ALLOWED_HOSTS), v.integer(ConfigKey.HTTP_IDLE_TIMEOUT_S),
+                        v.path(ConfigKey.TLS_CERT_FILE), v.path(ConfigKey.TLS_KEY_FILE)));
     }
 
     private static void readFile(Path file, Map<ConfigKey, Source> chosen) {
@@ -162,6 +163,12 @@ public final class ConfigLoader {
                 }
             }
             return v;
+        }
+
+        /** A file or directory setting, or null when unset. */
+        Path path(ConfigKey k) {
+            String v = string(k);
+            return v == null ? null : Path.of(v);
         }
 
         /** A comma-separated setting as its trimmed, non-empty items (empty when unset). */

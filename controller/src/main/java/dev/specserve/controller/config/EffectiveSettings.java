@@ -40,6 +40,8 @@ final class EffectiveSettings {
                 case HTTP_IDLE_TIMEOUT_S -> c.security().httpIdleTimeoutS();
                 case MODEL_ROOTS -> c.effectiveModelRoots().stream().map(Path::toString).toList();
                 case CORS_ORIGINS -> c.security().corsOrigins();
+                case TLS_CERT_FILE -> c.security().tlsCert() == null ? null : c.security().tlsCert().toString();
+                case TLS_KEY_FILE -> c.security().tlsKey() == null ? null : c.security().tlsKey().toString();
                 case KAFKA_BOOTSTRAP -> c.kafkaBootstrap();
                 case ADAPTATION -> c.adaptation().mode().name().toLowerCase(Locale.ROOT);
                 case ADAPTATION_EPOCH_S -> c.adaptation().epochSeconds();

@@ -59,21 +59,35 @@ public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int
      * @param apiKeys  bearer keys any one of which opens /v1/*; empty means /v1/* needs none
      * @param allowedHosts  Host header names the HTTP API answers; empty means the default for {@code http_host}
      * @param httpIdleTimeoutS  seconds of silence after which an HTTP connection is closed; 0 never
+     * @param tlsCert  PEM certificate chain the HTTP API and the bridge serve TLS with, or null for plain HTTP and TCP
+     * @param tlsKey   its PEM private key; given exactly when {@code tlsCert} is
      */
     public record Security(java.util.List<Path> modelRoots, java.util.List<String> corsOrigins, int bridgeMaxFrameBytes,
-                           java.util.List<String> apiKeys, java.util.List<String> allowedHosts, int httpIdleTimeoutS) {
+                           java.util.List<String> apiKeys, java.util.List<String> allowedHosts, int httpIdleTimeoutS,
+                           Path tlsCert, Path tlsKey) {
         public Security {
             modelRoots = java.util.List.copyOf(modelRoots);
             corsOrigins = java.util.List.copyOf(corsOrigins);
             apiKeys = java.util.List.copyOf(apiKeys);
             allowedHosts = java.util.List.copyOf(allowedHosts);
+            TlsFiles.check(tlsCert, tlsKey);
+        }
+
+        /** No TLS, every other field as given. */
+        public Security(java.util.List<Path> modelRoots, java.util.List<String> corsOrigins, int bridgeMaxFrameBytes,
+                        java.util.List<String> apiKeys, java.util.List<String> allowedHosts, int httpIdleTimeoutS) {
+            this(modelRoots, corsOrigins, bridgeMaxFrameBytes, apiKeys, allowedHosts, httpIdleTimeoutS, null, null);
+        }
+
+        public boolean tls() {
+            return tlsCert != null;
         }
 
         /** Keys masked: the record's generated toString would print them. */
         @Override
         public String toString() {
             return "Security[apiKeys=" + (apiKeys.isEmpty() ? "unset" : apiKeys.size() + " x ***") + ", allowedHosts="
-                    + allowedHosts + ", corsOrigins=" + corsOrigins + "]";
+                    + allowedHosts + ", corsOrigins=" + corsOrigins + (tls() ? ", tls=" + tlsCert : "") + "]";
         }
     }
 

@@ -108,13 +108,18 @@ public final class HttpApiVerticle extends VerticleBase {
         router.errorHandler(405, ctx -> error(ctx.response().putHeader(HttpHeaders.ALLOW, AllowedMethods.on(router, ctx.normalizedPath())),
                 new ApiError(405, ctx.request().method() + " is not allowed on " + ctx.request().path(),
                         "invalid_request_error", null)));
-        server = vertx.createHttpServer(new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort())
+        HttpServerOptions options = new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort())
                 .setCompressionSupported(false).setDecompressionSupported(true).setIdleTimeout(security.httpIdleTimeoutS())
-                .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS));
+                .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS);
+        if (security.tls()) {
+            options.setSsl(true).setKeyCertOptions(Tls.keyCert(security));
+        }
+        server = vertx.createHttpServer(options);
         String access = (security.apiKeys().isEmpty() ? "no API key" : "API key required on /v1/*") + ", answering "
                 + (hosts.contains("*") ? "any Host" : "Host " + String.join(", ", new java.util.TreeSet<>(hosts)));
         return server.requestHandler(router).listen()
-                .onSuccess(s -> LOG.info("HTTP API listening on http://{}:{} ({})", config.httpHost(), s.actualPort(), access));
+                .onSuccess(s -> LOG.info("HTTP API listening on {}://{}:{} ({})", security.tls() ? "https" : "http",
+                        config.httpHost(), s.actualPort(), access));
     }
 
     /** Counts one request the guards refused, by reason ({@code specserve_http_refused_total}). */

@@ -58,6 +58,8 @@ public final class TcpBridgeVerticle extends VerticleBase {
     private final Counter unauthorised;
     private NetServer server;
 
+    private final io.vertx.core.net.KeyCertOptions tls;
+
     TcpBridgeVerticle(String host, int port, int maxFrameBytes, StreamOwnership ownership, MeterRegistry registry) {
         this(host, port, maxFrameBytes, ownership, registry, java.util.List.of());
     }
@@ -65,6 +67,13 @@ public final class TcpBridgeVerticle extends VerticleBase {
     /** @param apiKeys the configured {@code api_key}s; when any, a generation needs one in its Authorization header */
     TcpBridgeVerticle(String host, int port, int maxFrameBytes, StreamOwnership ownership, MeterRegistry registry,
                       java.util.List<String> apiKeys) {
+        this(host, port, maxFrameBytes, ownership, registry, apiKeys, null);
+    }
+
+    /** @param tls the certificate and key to serve TLS with, or null for plain TCP */
+    TcpBridgeVerticle(String host, int port, int maxFrameBytes, StreamOwnership ownership, MeterRegistry registry,
+                      java.util.List<String> apiKeys, io.vertx.core.net.KeyCertOptions tls) {
+        this.tls = tls;
         this.apiKeys = new ApiKeys(apiKeys);
         this.unauthorised = Counter.builder("specserve.bridge.generations_unauthorised")
                 .description("TCP-bridge generation requests refused for a missing or wrong API key").register(registry);
@@ -104,7 +113,11 @@ public final class TcpBridgeVerticle extends VerticleBase {
             return Future.failedFuture(new IllegalStateException(
                     "this vertx-tcp-eventbus-bridge has no per-connection handler to wrap: " + e, e));
         }
-        server = vertx.createNetServer(new NetServerOptions().setHost(host).setPort(port));
+        NetServerOptions options = new NetServerOptions().setHost(host).setPort(port);
+        if (tls != null) {
+            options.setSsl(true).setKeyCertOptions(tls);
+        }
+        server = vertx.createNetServer(options);
         server.connectHandler(raw -> {
             FrameLimitingSocket socket = new FrameLimitingSocket(raw, StreamOwnership.newConnectionId(), maxFrameBytes,
                     this::onOversized, this::onInvalid);
@@ -120,8 +133,8 @@ public final class TcpBridgeVerticle extends VerticleBase {
                 raw.close();
             }
         });
-        return server.listen().onSuccess(s -> LOG.info("TCP event-bus bridge listening on {}:{} (frames up to {} bytes)",
-                host, s.actualPort(), maxFrameBytes));
+        return server.listen().onSuccess(s -> LOG.info("TCP event-bus bridge listening on {}:{} ({}frames up to {} bytes)",
+                host, s.actualPort(), tls != null ? "TLS, " : "", maxFrameBytes));
     }
 
     private void onInvalid(FrameLimitingSocket socket, RuntimeException e) {

@@ -43,7 +43,12 @@ class TcpBridgeTest {
         final DataInputStream in;
 
         BridgeClient(int port) throws IOException {
-            socket = new Socket("127.0.0.1", port);
+            this(new Socket("127.0.0.1", port));
+        }
+
+        /** Over a connected socket (a TLS one, say). */
+        BridgeClient(Socket connected) throws IOException {
+            socket = connected;
             socket.setSoTimeout(60_000);
             out = new DataOutputStream(socket.getOutputStream());
             in = new DataInputStream(socket.getInputStream());
