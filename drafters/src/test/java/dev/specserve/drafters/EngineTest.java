@@ -299,7 +299,7 @@ class EngineTest {
             assertThatThrownBy(() -> engine.submit(request("x", "word ".repeat(3000), 4), new Collector()))
                     .extracting("field").isEqualTo("prompt");
             int context = engine.contextLength();
-            for (int[] tokens : new int[][] {{}, {1, engine.vocabSize()}, {-1}}) {
+            for (int[] tokens : new int[][] {{}, {1, engine.vocabulary().size()}, {-1}}) {
                 assertThatThrownBy(() -> engine.submit(tokenPrompt(tokens, 4), new Collector()))
                         .as("token prompt %s", java.util.Arrays.toString(tokens)).extracting("field").isEqualTo("prompt");
             }
@@ -319,11 +319,11 @@ class EngineTest {
             Collector fromText = new Collector();
             Collector fromTokens = new Collector();
             engine.submit(request("text", text, 12), fromText);
-            engine.submit(tokenPrompt(engine.tokenize(text, true), 12), fromTokens);
+            engine.submit(tokenPrompt(engine.vocabulary().tokenize(text, true), 12), fromTokens);
 
             assertThat(fromTokens.done.get(60, TimeUnit.SECONDS).tokens())
                     .isEqualTo(fromText.done.get(60, TimeUnit.SECONDS).tokens());
-            assertThat(engine.detokenize(engine.tokenize(text, true))).isEqualTo(text);
+            assertThat(engine.vocabulary().detokenize(engine.vocabulary().tokenize(text, true))).isEqualTo(text);
         }
     }
 

@@ -137,7 +137,7 @@ final class Completions {
         List<Prompt> withText = new java.util.ArrayList<>();
         for (Prompt p : req.prompts()) {
             try {
-                withText.add(p.text() != null ? p : p.withText(engine.detokenize(p.tokens())));
+                withText.add(p.text() != null ? p : p.withText(engine.vocabulary().detokenize(p.tokens())));
             } catch (InvalidRequestException e) {
                 throw new InvalidRequestException("prompt", e.getMessage());
             }

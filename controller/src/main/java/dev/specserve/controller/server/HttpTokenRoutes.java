@@ -51,16 +51,16 @@ final class HttpTokenRoutes {
      * context length.
      */
     JsonObject info() {
-        int[] eos = engine.eosTokenIds();
+        int[] eos = engine.vocabulary().eosIds();
         JsonObject info = new JsonObject();
         completions.chatTemplate().specialTokens().forEach(info::put);
         JsonArray eosIds = new JsonArray();
         for (int id : eos) {
             eosIds.add(id);
         }
-        return info.put("eos_token", engine.tokenText(eos[0])).put("eos_token_ids", eosIds)
+        return info.put("eos_token", engine.vocabulary().tokenText(eos[0])).put("eos_token_ids", eosIds)
                 .put("chat_template", completions.chatTemplate().text().orElse(null))
-                .put("model_max_length", engine.contextLength()).put("vocab_size", engine.vocabSize());
+                .put("model_max_length", engine.contextLength()).put("vocab_size", engine.vocabulary().size());
     }
 
     private void answer(RoutingContext ctx, java.util.function.Function<JsonObject, JsonObject> work) {
@@ -93,7 +93,7 @@ final class HttpTokenRoutes {
                     + MAX_CHARS + " this route tokenizes");
         }
         boolean special = json.getValue("add_special_tokens") == null || JsonFields.bool(json, "add_special_tokens");
-        int[] ids = engine.tokenize(text, special);
+        int[] ids = engine.vocabulary().tokenize(text, special);
         JsonArray tokens = new JsonArray();
         for (int id : ids) {
             tokens.add(id);
@@ -119,6 +119,6 @@ final class HttpTokenRoutes {
             }
             ids[i] = id;
         }
-        return new JsonObject().put("prompt", engine.detokenize(ids));
+        return new JsonObject().put("prompt", engine.vocabulary().detokenize(ids));
     }
 }

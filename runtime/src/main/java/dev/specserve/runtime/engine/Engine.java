@@ -23,6 +23,7 @@ import java.util.function.LongSupplier;
 public final class Engine implements GenerationService, AutoCloseable {
     private final TextTokenizer tokenizer;
     private final SpeculativeDecoder decoder;
+    private final Vocabulary vocabulary;
     private final Function<String, Drafter> drafters;
     private final List<String> strategyNames;
     private final String modelName;
@@ -39,6 +40,7 @@ public final class Engine implements GenerationService, AutoCloseable {
                   List<String> strategyNames, String modelName, LongSupplier drafterVersion, EngineConfig config) {
         this.tokenizer = tokenizer;
         this.decoder = new SpeculativeDecoder(target, tokenizer);
+        this.vocabulary = new Vocabulary(tokenizer, decoder.vocabSize());
         Map<String, Drafter> byName = new ConcurrentHashMap<>();
         this.drafters = name -> byName.computeIfAbsent(name, strategyFactory);
         this.strategyNames = List.copyOf(strategyNames);
@@ -90,9 +92,10 @@ public final class Engine implements GenerationService, AutoCloseable {
         DraftBudget budget = request.budget() != null ? request.budget()
                 : drafters.apply(strategy).defaultBudget(config.defaultBudget());
         int[] prompt = request.promptTokens() != null ? request.promptTokens() : tokenizer.encode(request.prompt());
-        GenerationRequest gen = new GenerationRequest(prompt, maxTokens(request, prompt.length), request.sampling(),
-                request.stop(), budget);
+        GenerationRequest gen;
         try {
+            gen = new GenerationRequest(prompt, limits.maxTokens(request, prompt.length), request.sampling(),
+                    request.stop(), budget);
             decoder.validate(gen);
         } catch (InvalidRequestException e) {
             throw reject(e);
@@ -126,19 +129,6 @@ public final class Engine implements GenerationService, AutoCloseable {
         }
     }
 
-    /** The request's max_tokens, or for {@link EngineRequest#FILL_CONTEXT} the context's room after the prompt. */
-    private int maxTokens(EngineRequest request, int promptTokens) {
-        if (request.maxTokens() != EngineRequest.FILL_CONTEXT) {
-            return request.maxTokens();
-        }
-        int room = decoder.contextLength() - promptTokens;
-        if (room < 1) {
-            throw reject(new InvalidRequestException("prompt", "the prompt is " + promptTokens + " tokens and this "
-                    + "model's context holds " + decoder.contextLength() + ", so no token can be generated"));
-        }
-        return Math.min(config.maxTokensLimit(), room);
-    }
-
     private ServiceUnavailableException refuse(ServiceUnavailableException e) {
         listeners.notify(l -> l.onRejected(e.reason()));
         return e;
@@ -150,35 +140,8 @@ public final class Engine implements GenerationService, AutoCloseable {
     }
 
     @Override
-    public int[] tokenize(String text, boolean addSpecialTokens) {
-        return tokenizer.encode(text, addSpecialTokens);
-    }
-
-    @Override
-    public int[] eosTokenIds() {
-        return tokenizer.eosIds();
-    }
-
-    @Override
-    public String tokenText(int id) {
-        detokenize(new int[] {id}); // checks the id
-        return tokenizer.tokenText(id);
-    }
-
-    @Override
-    public String detokenize(int[] tokens) {
-        for (int id : tokens) {
-            if (id < 0 || id >= vocabSize()) {
-                throw new InvalidRequestException("tokens", "token id " + id + " is outside the vocabulary [0, "
-                        + vocabSize() + ")");
-            }
-        }
-        return tokenizer.decode(tokens);
-    }
-
-    @Override
-    public int vocabSize() {
-        return decoder.vocabSize();
+    public Vocabulary vocabulary() {
+        return vocabulary;
     }
 
     @Override

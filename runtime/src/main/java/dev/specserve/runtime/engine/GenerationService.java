@@ -18,26 +18,8 @@ public interface GenerationService {
      */
     default void precheck(EngineRequest request) {}
 
-    /**
-     * The served model's token ids of {@code text}, as a prompt is tokenized (vLLM's {@code /tokenize}); without
-     * {@code addSpecialTokens}, the text's own tokens only (no BOS a tokenizer's post-processor would add).
-     */
-    int[] tokenize(String text, boolean addSpecialTokens);
-
-    /** The ids that end generation; the first is the model's EOS token. */
-    int[] eosTokenIds();
-
-    /** The text of token {@code id} itself, special tokens included. */
-    String tokenText(int id);
-
-    /**
-     * The text of token ids (vLLM's {@code /detokenize}); an id outside the vocabulary is an
-     * {@link dev.specserve.runtime.spec.InvalidRequestException} naming {@code tokens}.
-     */
-    String detokenize(int[] tokens);
-
-    /** Token ids run from 0 to this, exclusive. */
-    int vocabSize();
+    /** The model's tokens: text to ids and back, as clients see them. */
+    Vocabulary vocabulary();
 
     /** Known strategy names; the first is the default. */
     List<String> strategies();

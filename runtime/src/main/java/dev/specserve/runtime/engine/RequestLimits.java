@@ -62,6 +62,18 @@ final class RequestLimits {
         }
     }
 
+    /** The request's max_tokens, or for {@link EngineRequest#FILL_CONTEXT} the context's room after the prompt. */
+    int maxTokens(EngineRequest request, int promptTokens) {
+        if (request.maxTokens() != EngineRequest.FILL_CONTEXT) {
+            return request.maxTokens();
+        }
+        if (context - promptTokens < 1) {
+            throw new InvalidRequestException("prompt", "the prompt is " + promptTokens + " tokens and this "
+                    + "model's context holds " + context + ", so no token can be generated");
+        }
+        return Math.min(maxTokensLimit, context - promptTokens);
+    }
+
     /** UTF-8 length of {@code s}, counting stops once past {@code cap}. */
     static long utf8Length(String s, long cap) {
         long n = 0;
