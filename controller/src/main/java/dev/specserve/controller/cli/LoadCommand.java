@@ -37,6 +37,10 @@ final class LoadCommand implements Callable<Integer> {
     @Option(names = "--url", defaultValue = "http://127.0.0.1:8000", description = "Server root (default: ${DEFAULT-VALUE}).")
     String url;
 
+    @Option(names = "--cacert", paramLabel = "PEM", description = "For an https --url: trust the certificates in this "
+            + "PEM file (a server started with tls_cert_file, say) instead of the JVM's.")
+    Path caCert;
+
     @Option(names = "--api-key", defaultValue = "${env:SPECSERVE_API_KEY}",
             description = "Bearer key for a server started with api_key (default: the SPECSERVE_API_KEY environment variable).")
     String apiKey;
@@ -107,7 +111,7 @@ final class LoadCommand implements Callable<Integer> {
         Path file = prompts != null ? prompts : SpecserveHome.home().resolve("bench/prompts/python-heldout.jsonl");
         List<String> texts = BenchCommand.readPrompts(file);
 
-        HttpClient http = CompletionStreamClient.newHttpClient();
+        HttpClient http = CompletionStreamClient.newHttpClient(caCert);
         Duration timeout = Duration.ofMillis(Math.round(timeoutSeconds * 1000));
         Map<String, Object> sampling = new LinkedHashMap<>();
         if (topP != null) {

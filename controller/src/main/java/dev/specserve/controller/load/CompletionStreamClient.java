@@ -66,7 +66,14 @@ public final class CompletionStreamClient {
 
     /** An HTTP/1.1 client (one connection per concurrent request, kept alive between requests). */
     public static HttpClient newHttpClient() {
-        return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+        return newHttpClient(null);
+    }
+
+    /** The same, trusting for HTTPS the certificates of {@code caCert} (PEM) instead of the JVM's; null: the JVM's. */
+    public static HttpClient newHttpClient(java.nio.file.Path caCert) {
+        HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(10));
+        return (caCert == null ? b : b.sslContext(PemTrust.sslContext(caCert))).build();
     }
 
     public URI endpoint() {

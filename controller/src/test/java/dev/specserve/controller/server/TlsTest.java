@@ -7,20 +7,15 @@ import dev.specserve.controller.config.ConfigException;
 import dev.specserve.controller.config.ConfigLoader;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.Map;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -40,15 +35,7 @@ class TlsTest {
         cert = Path.of(TlsTest.class.getResource("/tls/test-cert.pem").toURI());
         key = Path.of(TlsTest.class.getResource("/tls/test-key.pem").toURI());
         server = TestServer.start(Map.of("tls_cert_file", cert.toString(), "tls_key_file", key.toString()));
-        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-        trust.load(null, null);
-        try (InputStream in = Files.newInputStream(cert)) {
-            trust.setCertificateEntry("specserve-test", CertificateFactory.getInstance("X.509").generateCertificate(in));
-        }
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        trusting = SSLContext.getInstance("TLS");
-        trusting.init(null, tmf.getTrustManagers(), null);
+        trusting = dev.specserve.controller.load.PemTrust.sslContext(cert);
     }
 
     @AfterAll
@@ -77,6 +64,15 @@ class TlsTest {
         assertThatThrownBy(() -> post(HttpClient.newHttpClient(), "https", GREEDY))
                 .isInstanceOf(SSLHandshakeException.class);
         assertThatThrownBy(() -> post(HttpClient.newHttpClient(), "http", GREEDY)).isInstanceOf(IOException.class);
+    }
+
+    @Test
+    void the_load_generator_measures_an_https_server_whose_certificate_it_is_given() {
+        int rc = dev.specserve.controller.cli.Main.run("load", "--url", "https://127.0.0.1:" + server.httpPort(),
+                "--cacert", cert.toString(), "--requests", "2", "--concurrency", "1", "--warmup", "0",
+                "--max-tokens", "4");
+
+        assertThat(rc).as("exit 1 would mean a failed request").isZero();
     }
 
     @Test
