@@ -94,7 +94,8 @@ final class ServeCommand implements Callable<Integer> {
         String host = config.httpHost().equals("0.0.0.0") ? "127.0.0.1" : config.httpHost();
         boolean tls = config.security().tls();
         String base = (tls ? "https://" : "http://") + host + ":" + server.httpPort();
-        LOG.info("serving model '{}' from {} (context {}, strategies {}, default {})", engine.modelName(), modelDir,
+        LOG.info("serving model '{}' as {} from {} (context {}, strategies {}, default {})", engine.modelName(),
+                config.servedModelNames(engine.modelName()), modelDir,
                 engine.contextLength(), String.join("/", engine.strategies()), engine.defaultStrategy());
         LOG.info("HTTP API {}  (/v1/completions, /v1/chat/completions, /v1/models, /tokenize, /detokenize, /health, "
                 + "/ready, /metrics){}", base, tls ? ", TLS with " + config.security().tlsCert() : "");

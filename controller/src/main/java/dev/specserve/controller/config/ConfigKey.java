@@ -85,6 +85,10 @@ public enum ConfigKey {
     ROLLBACK_WINDOW_ROUNDS("rollback_window_rounds", Type.POSITIVE_INT, "64",
             "Rounds after a swap over which the rollback guard compares live acceptance."),
     MODELS("models", Type.STRING, null, "Model directory with manifest.json (unset: the bundled demo pair, models/demo)."),
+    SERVED_MODEL_NAME("served_model_name", Type.STRING, null,
+            "Comma-separated names the APIs serve the model under, as vLLM's --served-model-name; the first is the one "
+                    + "responses report (unset: the manifest's name). A request naming any other model gets 404 naming "
+                    + "model; one naming none is served."),
     DEVICE("device", Type.DEVICE, "auto", "Execution provider: auto (CUDA if it works, else CPU), cuda or cpu."),
     DRAFTER_PRECISION("drafter_precision", Type.DRAFTER_PRECISION, "auto",
             "Which drafter file serves: auto (the manifest's int8 drafter on the CPU provider, where a drafter call is "

@@ -50,6 +50,7 @@ final class EffectiveSettings {
                 case ROLLBACK_MARGIN -> c.adaptation().rollbackMargin();
                 case ROLLBACK_WINDOW_ROUNDS -> c.adaptation().rollbackWindowRounds();
                 case MODELS -> c.models() == null ? null : c.models().toString();
+                case SERVED_MODEL_NAME -> c.servedModelNames().isEmpty() ? null : c.servedModelNames();
                 case DEVICE -> c.device();
                 case DRAFTER_PRECISION -> c.drafterPrecision();
                 case THREADS -> c.threads();

@@ -12,14 +12,24 @@ import java.nio.file.Path;
  * @param kafkaBootstrap  Kafka bootstrap servers for feedback, or null (no feedback publishing)
  * @param security  model roots, CORS origins and bridge limits (see SECURITY.md)
  * @param maxModelLen  context served per request, 0 for the model's own ({@code max_model_len})
+ * @param servedModelNames  the names requests may give as {@code model} ({@code served_model_name}); empty: the manifest's
  */
 public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int bridgePort, int maxBatch,
                            int queueCapacity, int maxTokensLimit, String strategy, long requestTimeoutMs,
                            long prefixCacheBytes, int prefillChunkTokens, boolean prefillOverlap,
                            boolean lookupCorpus, long streamConsumerTimeoutMs, String adminToken,
                            String kafkaBootstrap, Path models, String device, String drafterPrecision, int threads,
-                           int prefillThreads, int maxModelLen, Adaptation adaptation,
-                           Cluster cluster, Security security) {
+                           int prefillThreads, int maxModelLen, java.util.List<String> servedModelNames,
+                           Adaptation adaptation, Cluster cluster, Security security) {
+
+    public ServerConfig {
+        servedModelNames = java.util.List.copyOf(servedModelNames);
+    }
+
+    /** The names the APIs serve the model under: {@code served_model_name}, or else {@code manifestName}. */
+    public java.util.List<String> servedModelNames(String manifestName) {
+        return servedModelNames.isEmpty() ? java.util.List.of(manifestName) : servedModelNames;
+    }
 
     /** The online adaptation loop's settings, and whether this process runs it ({@link AdaptationMode}). */
     public record Adaptation(int epochSeconds, int horizonSeconds, double rollbackMargin, int rollbackWindowRounds,

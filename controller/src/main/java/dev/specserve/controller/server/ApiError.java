@@ -10,7 +10,7 @@ import io.vertx.core.json.JsonObject;
  * {@code {"error":{"message","type","param","code"}}}; the event bus fails the message with
  * {@code failureCode = status} and the same inner object, JSON-encoded, as the failure message.
  *
- * <p>Codes: 400 invalid request (param names the field), 404 unknown route, 429 queue full (retry later),
+ * <p>Codes: 400 invalid request (param names the field), 404 unknown route or model, 429 queue full (retry later),
  * 500 internal error, 503 not ready, shutting down, or the request's timeout ran out before it started.
  */
 public record ApiError(int status, String message, String type, String param) {
@@ -28,6 +28,9 @@ public record ApiError(int status, String message, String type, String param) {
 
     /** Maps an exception from parsing or from the engine to its error. */
     public static ApiError from(Throwable t) {
+        if (t instanceof ModelNotFoundException e) {
+            return new ApiError(404, e.getMessage(), INVALID_REQUEST, "model");
+        }
         if (t instanceof InvalidRequestException e) {
             return invalid(e.field(), e.getMessage());
         }
@@ -45,6 +48,7 @@ public record ApiError(int status, String message, String type, String param) {
     public String rejectionReason() {
         return switch (status) {
             case 400 -> param == null ? "invalid_request" : "invalid_" + param;
+            case 404 -> "model_not_found";
             case 413 -> "body_too_large";
             case 415 -> "unsupported_media_type";
             case 429 -> "queue_full";

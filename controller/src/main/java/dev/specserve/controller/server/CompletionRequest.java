@@ -7,7 +7,7 @@ import java.util.List;
 /**
  * A validated completion request, the same for HTTP and the event bus.
  *
- * @param model     the model the client named, or null (informational: one model is served)
+ * @param model     the model the client named (one of the served names), or null
  * @param prompts   the prompts, each answered with {@code n} choices (OpenAI's batch: a prompt array)
  * @param sampling  temperature, top-p, seed, penalties, logit_bias, logprobs, top-k, min-p (vLLM semantics)
  * @param stream    HTTP only: answer with server-sent events

@@ -21,6 +21,7 @@ final class Completions {
     private final CompletionRequestParser parser;
     private final ChatRequestParser chat;
     private final ChatTemplate chatTemplate;
+    private final List<String> modelNames;
     private final MetricsRecorder metrics;
     private final boolean engineCountsRejections;
     /** Requests handed to a worker for tokenizing and not yet queued or refused (see {@link #MAX_TOKENIZING}). */
@@ -48,6 +49,13 @@ final class Completions {
     /** @param admits what the engine can hold at once (queue plus batch): it bounds the requests waiting to be tokenized */
     Completions(GenerationService engine, MetricsRecorder metrics, boolean engineCountsRejections,
                 ChatTemplate chatTemplate, int admits) {
+        this(engine, metrics, engineCountsRejections, chatTemplate, admits, List.of(engine.modelName()));
+    }
+
+    /** @param modelNames the names requests may give as {@code model}; the first is the one answers report */
+    Completions(GenerationService engine, MetricsRecorder metrics, boolean engineCountsRejections,
+                ChatTemplate chatTemplate, int admits, List<String> modelNames) {
+        this.modelNames = List.copyOf(modelNames);
         this.admits = admits;
         this.maxTokenizing = Math.max(MIN_TOKENIZING, admits);
         this.engine = engine;
@@ -66,6 +74,16 @@ final class Completions {
         return chatTemplate;
     }
 
+    /** The name answers report: the first served name. */
+    String modelName() {
+        return modelNames.get(0);
+    }
+
+    /** Every name the model is served under ({@code served_model_name}). */
+    List<String> modelNames() {
+        return modelNames;
+    }
+
     static String newRequestId() {
         return newRequestId("cmpl-");
     }
@@ -77,7 +95,7 @@ final class Completions {
     /** Parses and validates; a refusal is counted and rethrown. */
     CompletionRequest parse(Object body) {
         try {
-            return echoTexts(fits(body instanceof String s ? parser.parse(s) : parser.parseValue(body)));
+            return echoTexts(fits(parser.parse(served(CompletionRequestParser.object(body)))));
         } catch (InvalidRequestException e) {
             rejected(ApiError.from(e));
             throw e;
@@ -106,7 +124,7 @@ final class Completions {
     /** Parses and validates a chat completions body and renders its messages; a refusal is counted and rethrown. */
     CompletionRequest parseChat(Object body) {
         try {
-            return fits(chat.parse(CompletionRequestParser.object(body)));
+            return fits(chat.parse(served(CompletionRequestParser.object(body))));
         } catch (InvalidRequestException e) {
             rejected(ApiError.from(e));
             throw e;
@@ -116,6 +134,17 @@ final class Completions {
     /** Chat {@code messages} rendered by the model's template, as a chat completion's prompt (for {@code /tokenize}). */
     String renderChat(Object messages) {
         return chat.render(messages);
+    }
+
+    /**
+     * A request body naming a model, any served name but no other (vLLM's 404 for an unknown model), checked before
+     * anything else: a request meant for another model is answered as such, whatever else is wrong with it.
+     */
+    private io.vertx.core.json.JsonObject served(io.vertx.core.json.JsonObject body) {
+        if (body.getValue("model") instanceof String model && !modelNames.contains(model)) {
+            throw new ModelNotFoundException(model, modelNames);
+        }
+        return body;
     }
 
     /** A request whose choices could never all be admitted at once is a 400, not a 429 that no retry would clear. */

@@ -178,7 +178,7 @@ public final class HttpApiVerticle extends VerticleBase {
             return;
         }
         String id = Completions.newRequestId(shape.idPrefix());
-        ResponseShape.Head head = new ResponseShape.Head(id, System.currentTimeMillis() / 1000, engine.modelName());
+        ResponseShape.Head head = new ResponseShape.Head(id, System.currentTimeMillis() / 1000, completions.modelName());
         ChoicesReply reply = ChoicesReply.of(resp, shape, head, req);
         Runnable cancel = completions.submitChoices(req, id, vertx.getOrCreateContext(), reply, shape::refusal);
         resp.closeHandler(v -> {
@@ -190,26 +190,28 @@ public final class HttpApiVerticle extends VerticleBase {
     // ---- other routes ----
 
     private void models(RoutingContext ctx) {
-        json(ctx.response(), 200, new JsonObject().put("object", "list").put("data", new JsonArray().add(modelObject())));
+        JsonArray data = new JsonArray();
+        completions.modelNames().forEach(name -> data.add(modelObject(name)));
+        json(ctx.response(), 200, new JsonObject().put("object", "list").put("data", data));
     }
 
-    /** {@code GET /v1/models/{id}}: the served model, or 404 (param {@code model}) for any other id (OpenAI's retrieve). */
+    /** {@code GET /v1/models/{id}}: a served model, or 404 (param {@code model}) for any other id (OpenAI's retrieve). */
     private void model(RoutingContext ctx) {
         String id = ctx.pathParam("id");
-        if (!engine.modelName().equals(id)) {
-            error(ctx.response(), new ApiError(404, "the model '" + id + "' does not exist here; this server serves '"
-                    + engine.modelName() + "'", "invalid_request_error", "model"));
+        if (!completions.modelNames().contains(id)) {
+            error(ctx.response(), ApiError.from(new ModelNotFoundException(id, completions.modelNames())));
             return;
         }
-        json(ctx.response(), 200, modelObject());
+        json(ctx.response(), 200, modelObject(id));
     }
 
-    private JsonObject modelObject() {
+    private JsonObject modelObject(String name) {
         return new JsonObject()
-                .put("id", engine.modelName())
+                .put("id", name)
                 .put("object", "model")
                 .put("created", 0)
                 .put("owned_by", "specserve")
+                .put("root", engine.modelName())
                 .put("max_model_len", engine.contextLength())
                 .put("strategies", new JsonArray(engine.strategies()))
                 .put("default_strategy", engine.defaultStrategy())

@@ -111,7 +111,7 @@ public final class SpecserveServer implements AutoCloseable {
         addListener.accept(metrics);
         addListener.accept(new EngineBusyMetrics(registry));
         Completions completions = new Completions(engine, metrics, engineCountsRejections, chatTemplate,
-                config.queueCapacity() + config.maxBatch());
+                config.queueCapacity() + config.maxBatch(), config.servedModelNames(engine.modelName()));
         AdminGate admin = new AdminGate(vertx, config.adminToken(), new ModelRoots(config.effectiveModelRoots()));
         StreamOwnership ownership = new StreamOwnership();
         HttpApiVerticle http = new HttpApiVerticle(config, completions, registry, admin);
