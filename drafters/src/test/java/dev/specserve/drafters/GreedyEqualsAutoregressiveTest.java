@@ -91,6 +91,37 @@ class GreedyEqualsAutoregressiveTest {
     }
 
     /**
+     * JSON mode masks each verification row by the grammar state after ITS path (a draft's own tokens included):
+     * speculative output stays plain decoding's with the same mask, every output is a JSON-object prefix, and one
+     * that stopped is a whole object.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"suffix", "specblock-fixed", "hybrid", "auto"})
+    void greedyJsonModeOutputEqualsAutoregressiveDecodingWithTheSameMask(String strategy) throws Exception {
+        dev.specserve.runtime.spec.SamplingParams json = dev.specserve.runtime.spec.SamplingParams.GREEDY
+                .withJsonObject(true);
+        int stopped = 0;
+        for (String prompt : heldOutPrompts.subList(0, 8)) {
+            int[] ids = ids(prompt);
+            GenerationResult expected = stack.decoder().generate(new GenerationRequest(ids, 48, json, List.of(), BUDGET),
+                    stack.strategy("none", DrafterConfig.expanding()), RoundListener.NONE, () -> false);
+            GenerationResult speculative = stack.decoder().generate(new GenerationRequest(ids, 48, json, List.of(),
+                    BUDGET), stack.strategy(strategy, DrafterConfig.expanding()), RoundListener.NONE, () -> false);
+
+            assertThat(speculative.tokens()).as("%s on %s", strategy, prompt).containsExactly(expected.tokens());
+            var grammar = new dev.specserve.runtime.spec.JsonObjectGrammar();
+            assertThat(grammar.acceptAll(expected.text().getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                    .as("a JSON-object prefix: %s", expected.text()).isTrue();
+            if (expected.finishReason() == dev.specserve.runtime.spec.FinishReason.STOP) {
+                stopped++;
+                assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(expected.text()).isObject())
+                        .isTrue();
+            }
+        }
+        assertThat(stopped).as("some outputs close their object and stop, so EOS is tested too").isPositive();
+    }
+
+    /**
      * auto switches a sequence between plain steps (budget 0) and trees mid-generation; output stays exact. Without
      * the lookup corpus, which on these prompts leaves auto something worth verifying in every round.
      */

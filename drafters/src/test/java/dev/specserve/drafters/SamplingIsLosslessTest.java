@@ -162,6 +162,24 @@ class SamplingIsLosslessTest {
         assertSameAsPlain(strategy + " with min_tokens", observed, reference);
     }
 
+    /** JSON mode under sampling: a row's mask follows its own path, so speculation samples what plain sampling does. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"specblock-fixed", "suffix", "auto"})
+    void samplingInJsonModeStaysExact(String strategy) {
+        SamplingParams plain = new SamplingParams(1.0, 1.0, 0);
+        SamplingParams json = plain.withJsonObject(true);
+        Map<Integer, List<Integer>> reference = outputs("none", PROMPT, 16, json, RoundListener.NONE);
+        assertThat(reference).as("JSON mode must change plain sampling, or this test proves nothing")
+                .isNotEqualTo(outputs("none", PROMPT, 16, plain, RoundListener.NONE));
+        AtomicLong drafted = new AtomicLong();
+
+        Map<Integer, List<Integer>> observed = outputs(strategy, PROMPT, 16, json,
+                (round, emitted) -> drafted.addAndGet(round.tree().size()));
+
+        assertThat(drafted.get()).as("draft nodes verified").isPositive();
+        assertSameAsPlain(strategy + " in JSON mode", observed, reference);
+    }
+
     /**
      * The reference the equality tests lean on: plain sampling draws the token at position t with the uniform of t.
      * Recomputed here by hand (a forward per token, the inverse CDF at each position's uniform), so an off-by-one

@@ -44,7 +44,6 @@ final class ChatRequestParser {
         m.put("tool_choice", "none");
         m.put("functions", null);
         m.put("function_call", "none");
-        m.put("response_format", new JsonObject().put("type", "text"));
         m.put("audio", null);
         m.put("modalities", new JsonArray().add("text"));
         m.put("prediction", null);

@@ -33,7 +33,6 @@ final class UnsupportedFields {
         m.put("allowed_token_ids", null);
         m.put("bad_words", null);
         m.put("logits_processors", null);
-        m.put("response_format", null);
         m.put("structured_outputs", null);
         m.put("guided_json", null);
         m.put("guided_regex", null);

@@ -89,6 +89,18 @@ class ChatCompletionsApiTest {
     }
 
     @Test
+    void json_mode_makes_the_assistant_answer_a_json_object() throws Exception {
+        HttpResponse<Buffer> r = chat(greedy(48, "user", "Give me a config.")
+                .put("response_format", new JsonObject().put("type", "json_object")));
+
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+        String content = r.bodyAsJsonObject().getJsonArray("choices").getJsonObject(0).getJsonObject("message")
+                .getString("content");
+        assertThat(new dev.specserve.runtime.spec.JsonObjectGrammar().acceptAll(
+                content.getBytes(java.nio.charset.StandardCharsets.UTF_8))).as(content).isTrue();
+    }
+
+    @Test
     void tokenize_renders_messages_with_the_template_and_tokenizer_info_hands_the_template_out() throws Exception {
         JsonObject body = greedy(4, "system", "Be brief.", "user", "def add(a, b):");
         HttpResponse<Buffer> t = client.post("/tokenize").sendJsonObject(new JsonObject()

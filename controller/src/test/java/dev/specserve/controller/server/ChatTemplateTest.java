@@ -219,7 +219,7 @@ class ChatTemplateTest {
         assertThat(refused("{" + ok + ", \"max_completion_tokens\": 101}").field()).isEqualTo("max_completion_tokens");
         assertThat(refused("{" + ok + ", \"n\": 33}").field()).isEqualTo("n");
         assertThat(refused("{" + ok + ", \"tools\": [{\"type\": \"function\"}]}").field()).isEqualTo("tools");
-        assertThat(refused("{" + ok + ", \"response_format\": {\"type\": \"json_object\"}}").field())
+        assertThat(refused("{" + ok + ", \"response_format\": {\"type\": \"json_schema\"}}").field())
                 .isEqualTo("response_format");
         assertThat(refused("{" + ok + ", \"prompt\": \"x\"}").getMessage()).contains("send messages");
         assertThat(refused("{" + ok + ", \"temperature\": -1}").field()).isEqualTo("temperature");

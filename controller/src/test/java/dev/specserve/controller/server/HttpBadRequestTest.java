@@ -134,7 +134,9 @@ class HttpBadRequestTest {
             {"prompt": "x", "stop_token_ids": 1}                | stop_token_ids
             {"prompt": "x", "stop_token_ids": [-1]}             | stop_token_ids
             {"prompt": "x", "stop_token_ids": ["a"]}            | stop_token_ids
-            {"prompt": "x", "response_format": {"type": "json_object"}} | response_format
+            {"prompt": "x", "response_format": {"type": "json_schema"}} | response_format
+            {"prompt": "x", "response_format": {"type": "yaml"}}        | response_format
+            {"prompt": "x", "response_format": "json"}                  | response_format
             {"prompt": "x", "stream_options": {"include_usage": true}}  | stream_options
             {"prompt": "x",                                     | body
             not json at all                                     | body

@@ -242,6 +242,25 @@ class OpenAiSamplingApiTest {
         assertThat(again.getJsonArray("choices")).isEqualTo(scored.getJsonArray("choices"));
     }
 
+    /** OpenAI's JSON mode: the text is a JSON object, or its beginning when max_tokens cut it short. */
+    @Test
+    void json_mode_answers_with_a_json_object_under_every_strategy_alike() throws Exception {
+        java.util.Set<String> texts = new java.util.HashSet<>();
+        for (String strategy : List.of("none", "auto")) {
+            JsonObject r = complete(greedy(strategy).put("max_tokens", 64)
+                    .put("response_format", new JsonObject().put("type", "json_object")));
+            String text = text(r);
+            texts.add(text);
+            assertThat(new dev.specserve.runtime.spec.JsonObjectGrammar().acceptAll(
+                    text.getBytes(java.nio.charset.StandardCharsets.UTF_8))).as(text).isTrue();
+            if ("stop".equals(r.getJsonArray("choices").getJsonObject(0).getString("finish_reason"))) {
+                assertThat(new JsonObject(text)).isNotNull();
+            }
+        }
+        assertThat(texts).as("greedy: the same text under both strategies").hasSize(1);
+        assertThat(texts.iterator().next()).isNotEqualTo(text(complete(greedy("none").put("max_tokens", 64))));
+    }
+
     static String text(JsonObject r) {
         return r.getJsonArray("choices").getJsonObject(0).getString("text");
     }

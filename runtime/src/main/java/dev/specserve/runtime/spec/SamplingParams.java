@@ -23,11 +23,13 @@ import java.util.TreeMap;
  * @param ignoreEos  vLLM's {@code ignore_eos}: EOS does not end the output; it is an output token like any other
  * @param promptLogprobs  vLLM's {@code prompt_logprobs}: top alternatives (0..5) to report for each prompt token after
  *                   the first, from the raw model distribution; -1 for none
+ * @param jsonObject  OpenAI's JSON mode: every token the output could not continue a JSON object with is masked
+ *                   out, and EOS until the object is closed ({@link JsonObjectGrammar})
  */
 public record SamplingParams(double temperature, double topP, long seed, double presencePenalty,
                              double frequencyPenalty, Map<Integer, Double> logitBias, int logprobs, int topK,
                              double minP, double repetitionPenalty, java.util.Set<Integer> stopTokenIds,
-                             int minTokens, boolean ignoreEos, int promptLogprobs) {
+                             int minTokens, boolean ignoreEos, int promptLogprobs, boolean jsonObject) {
     public static final SamplingParams GREEDY = new SamplingParams(0, 1, 0);
     public static final double MAX_PENALTY = 2.0;
     public static final double MAX_BIAS = 100.0;
@@ -42,7 +44,7 @@ public record SamplingParams(double temperature, double topP, long seed, double 
     public SamplingParams(double temperature, double topP, long seed, double presencePenalty, double frequencyPenalty,
                           Map<Integer, Double> logitBias, int logprobs) {
         this(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, 0, 0, 1,
-                java.util.Set.of(), 0, false, -1);
+                java.util.Set.of(), 0, false, -1, false);
     }
 
     public SamplingParams {
@@ -116,34 +118,40 @@ public record SamplingParams(double temperature, double topP, long seed, double 
 
     public SamplingParams withPenalties(double presence, double frequency, Map<Integer, Double> bias) {
         return new SamplingParams(temperature, topP, seed, presence, frequency, bias, logprobs, topK, minP,
-                repetitionPenalty, stopTokenIds, minTokens, ignoreEos, promptLogprobs);
+                repetitionPenalty, stopTokenIds, minTokens, ignoreEos, promptLogprobs, jsonObject);
     }
 
     public SamplingParams withLogprobs(int n) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, n, topK, minP,
-                repetitionPenalty, stopTokenIds, minTokens, ignoreEos, promptLogprobs);
+                repetitionPenalty, stopTokenIds, minTokens, ignoreEos, promptLogprobs, jsonObject);
     }
 
     /** vLLM's extra sampling parameters: top-k, min-p and the repetition penalty. */
     public SamplingParams withVllmSampling(int k, double p, double repetition) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, k, p,
-                repetition, stopTokenIds, minTokens, ignoreEos, promptLogprobs);
+                repetition, stopTokenIds, minTokens, ignoreEos, promptLogprobs, jsonObject);
     }
 
     /** With the prompt tokens' logprobs and {@code n} alternatives each (-1: none). */
     public SamplingParams withPromptLogprobs(int n) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, topK,
-                minP, repetitionPenalty, stopTokenIds, minTokens, ignoreEos, n);
+                minP, repetitionPenalty, stopTokenIds, minTokens, ignoreEos, n, jsonObject);
     }
 
     public SamplingParams withSeed(long s) {
         return new SamplingParams(temperature, topP, s, presencePenalty, frequencyPenalty, logitBias, logprobs, topK,
-                minP, repetitionPenalty, stopTokenIds, minTokens, ignoreEos, promptLogprobs);
+                minP, repetitionPenalty, stopTokenIds, minTokens, ignoreEos, promptLogprobs, jsonObject);
     }
 
     /** vLLM's stopping parameters: {@code stop_token_ids}, {@code min_tokens} and {@code ignore_eos}. */
     public SamplingParams withStopping(java.util.Set<Integer> ids, int min, boolean ignore) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, topK,
-                minP, repetitionPenalty, ids, min, ignore, promptLogprobs);
+                minP, repetitionPenalty, ids, min, ignore, promptLogprobs, jsonObject);
+    }
+
+    /** With OpenAI's JSON mode on or off. */
+    public SamplingParams withJsonObject(boolean on) {
+        return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, topK,
+                minP, repetitionPenalty, stopTokenIds, minTokens, ignoreEos, promptLogprobs, on);
     }
 }

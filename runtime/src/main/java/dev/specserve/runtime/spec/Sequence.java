@@ -49,7 +49,7 @@ public final class Sequence implements PlannedSequence, AutoCloseable {
     private int[] lastEmitted = new int[0];
 
     Sequence(TargetModel target, TextTokenizer tokenizer, GenerationRequest req, Drafter drafter, KvCache cache,
-             PrefixState prefix) {
+             PrefixState prefix, JsonTokenMask json) {
         this.target = target;
         this.tokenizer = tokenizer;
         this.contextLength = target.info().contextLength();
@@ -58,7 +58,7 @@ public final class Sequence implements PlannedSequence, AutoCloseable {
         this.cache = cache;
         this.noise = new SamplingNoise(req.sampling().seed());
         this.processor = new LogitsProcessor(req.sampling(), target.info().vocab(), req.promptIds(),
-                tokenizer.eosIds());
+                tokenizer.eosIds(), json);
         this.logprobs = new LogprobRecorder(tokenizer, req.sampling());
         this.out = new OutputTracker(tokenizer, req.maxTokens(), req.stop(), req.sampling());
         int dim = target.info().dim();

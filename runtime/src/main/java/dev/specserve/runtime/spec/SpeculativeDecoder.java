@@ -34,6 +34,8 @@ public final class SpeculativeDecoder {
     /** Target caches of finished {@link #generate} calls, for the next (an allocation costs ms, see the recycler). */
     private final KvCacheRecycler spareCaches = new KvCacheRecycler(2);
 
+    private volatile JsonTokenMask jsonMask;
+
     public SpeculativeDecoder(TargetModel target, TextTokenizer tokenizer) {
         this(target, tokenizer, new GoodputPlanner());
     }
@@ -48,6 +50,20 @@ public final class SpeculativeDecoder {
     /** The round primitive (draft, plan, verify, accept) this decoder and its engine share. */
     public RoundRunner rounds() {
         return runner;
+    }
+
+    /** The model's JSON-mode mask, built on first use; null when the tokenizer is not byte-level BPE. */
+    private JsonTokenMask jsonMask() {
+        JsonTokenMask m = jsonMask;
+        if (m == null) {
+            byte[][] bytes = tokenizer.byteLevelVocab(target.info().vocab());
+            if (bytes == null) {
+                return null;
+            }
+            m = new JsonTokenMask(bytes, tokenizer.eosIds());
+            jsonMask = m;
+        }
+        return m;
     }
 
     public int vocabSize() {
@@ -78,6 +94,10 @@ public final class SpeculativeDecoder {
                 throw new InvalidRequestException("prompt", "token id " + id + " is outside the vocabulary [0, "
                         + target.info().vocab() + ")");
             }
+        }
+        if (req.sampling().jsonObject() && jsonMask() == null) {
+            throw new InvalidRequestException("response_format", "JSON mode needs a byte-level BPE tokenizer "
+                    + "(tokenizer.json with a ByteLevel decoder); this model's is not");
         }
         if (req.maxTokens() <= 0) {
             throw new InvalidRequestException("max_tokens", "max_tokens must be > 0, got " + req.maxTokens());
@@ -138,6 +158,7 @@ public final class SpeculativeDecoder {
      * prefilled in chunks between the running sequences' rounds instead of stalling them.
      */
     public Sequence open(GenerationRequest req, Drafter drafter, KvCache cache, PrefixState prefix) {
-        return new Sequence(target, tokenizer, req, drafter, cache, prefix);
+        return new Sequence(target, tokenizer, req, drafter, cache, prefix,
+                req.sampling().jsonObject() ? jsonMask() : null);
     }
 }

@@ -15,8 +15,12 @@ public final class TextTokenizer implements AutoCloseable {
     private final HuggingFaceTokenizer tokenizer;
     private final int[] eosIds;
     private final int maxTokenBytes;
+    private final Path json;
+    /** {@link #byteLevelVocab(int)}, read on first use (only JSON-mode requests need it). */
+    private volatile java.util.Optional<byte[][]> byteVocab;
 
-    private TextTokenizer(HuggingFaceTokenizer tokenizer, int[] eosIds, int maxTokenBytes) {
+    private TextTokenizer(HuggingFaceTokenizer tokenizer, int[] eosIds, int maxTokenBytes, Path json) {
+        this.json = json;
         this.tokenizer = tokenizer;
         this.eosIds = eosIds.clone();
         this.maxTokenBytes = maxTokenBytes;
@@ -35,7 +39,7 @@ public final class TextTokenizer implements AutoCloseable {
         try {
             var tok = HuggingFaceTokenizer.newInstance(tokenizerJson,
                     Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
-            return new TextTokenizer(tok, eosIds, maxTokenBytes(tokenizerJson));
+            return new TextTokenizer(tok, eosIds, maxTokenBytes(tokenizerJson), tokenizerJson);
         } catch (IOException e) {
             throw new IllegalStateException("cannot load tokenizer " + tokenizerJson + ": " + e.getMessage(), e);
         }
@@ -93,6 +97,53 @@ public final class TextTokenizer implements AutoCloseable {
             return normalizer == null || normalizer.isNull() ? max : max * 4;
         } catch (IOException | RuntimeException e) {
             return Integer.MAX_VALUE;
+        }
+    }
+
+    /**
+     * Each token's bytes for a byte-level BPE {@code tokenizer.json} (GPT-2's ByteLevel decoder, each vocabulary
+     * character standing for one byte), indexed by id up to {@code size}; null for an id that is no such token
+     * (added special tokens, gaps). Null altogether when the tokenizer is not byte-level.
+     */
+    public static byte[][] byteLevelVocab(Path tokenizerJson, int size) {
+        try {
+            com.fasterxml.jackson.databind.JsonNode root = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(tokenizerJson.toFile());
+            if (!"ByteLevel".equals(root.path("decoder").path("type").asText())
+                    || !root.path("model").path("vocab").isObject()) {
+                return null;
+            }
+            java.util.Set<Integer> added = new java.util.HashSet<>();
+            for (com.fasterxml.jackson.databind.JsonNode t : root.path("added_tokens")) {
+                added.add(t.path("id").asInt(-1));
+            }
+            int[] byteOf = new int[0x200];
+            java.util.Arrays.fill(byteOf, -1);
+            int extra = 0;
+            for (int b = 0; b < 256; b++) { // GPT-2's bytes_to_unicode
+                boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+                byteOf[printable ? b : 256 + extra++] = b;
+            }
+            byte[][] out = new byte[size][];
+            for (var it = root.path("model").path("vocab").fields(); it.hasNext(); ) {
+                var e = it.next();
+                int id = e.getValue().asInt(-1);
+                if (id < 0 || id >= size || added.contains(id)) {
+                    continue;
+                }
+                String piece = e.getKey();
+                byte[] bytes = new byte[piece.length()];
+                boolean ok = true;
+                for (int i = 0; i < piece.length() && ok; i++) {
+                    char ch = piece.charAt(i);
+                    ok = ch < byteOf.length && byteOf[ch] >= 0;
+                    bytes[i] = ok ? (byte) byteOf[ch] : 0;
+                }
+                out[id] = ok ? bytes : null;
+            }
+            return out;
+        } catch (IOException | RuntimeException e) {
+            return null;
         }
     }
 
@@ -164,6 +215,16 @@ public final class TextTokenizer implements AutoCloseable {
             l[i] = ids[i];
         }
         return tokenizer.decode(l, true);
+    }
+
+    /** Each token's bytes, or null when this tokenizer is not byte-level: see {@link #byteLevelVocab(Path, int)}. */
+    public byte[][] byteLevelVocab(int size) {
+        java.util.Optional<byte[][]> v = byteVocab;
+        if (v == null) {
+            v = java.util.Optional.ofNullable(byteLevelVocab(json, size));
+            byteVocab = v;
+        }
+        return v.orElse(null);
     }
 
     /** The text of token {@code id} itself, special tokens included (an EOS id gives, e.g., {@code <|endoftext|>}). */
