@@ -94,9 +94,9 @@ final class ServeCommand implements Callable<Integer> {
         String host = config.httpHost().equals("0.0.0.0") ? "127.0.0.1" : config.httpHost();
         boolean tls = config.security().tls();
         String base = (tls ? "https://" : "http://") + host + ":" + server.httpPort();
-        LOG.info("serving model '{}' as {} from {} (context {}, strategies {}, default {})", engine.modelName(),
-                config.servedModelNames(engine.modelName()), modelDir,
-                engine.contextLength(), String.join("/", engine.strategies()), engine.defaultStrategy());
+        LOG.info("serving model '{}' from {} (named {}, context {}, strategies {}, default {})", engine.modelName(),
+                modelDir, String.join(", ", config.servedModelNames(engine.modelName())), engine.contextLength(),
+                String.join("/", engine.strategies()), engine.defaultStrategy());
         LOG.info("HTTP API {}  (/v1/completions, /v1/chat/completions, /v1/models, /tokenize, /detokenize, /health, "
                 + "/ready, /metrics){}", base, tls ? ", TLS with " + config.security().tlsCert() : "");
         LOG.info(server.bridgePort() == 0 ? "TCP event-bus bridge disabled"
