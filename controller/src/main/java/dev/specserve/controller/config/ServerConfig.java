@@ -83,12 +83,6 @@ public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int
             TlsFiles.check(tlsCert, tlsKey);
         }
 
-        /** No TLS, every other field as given. */
-        public Security(java.util.List<Path> modelRoots, java.util.List<String> corsOrigins, int bridgeMaxFrameBytes,
-                        java.util.List<String> apiKeys, java.util.List<String> allowedHosts, int httpIdleTimeoutS) {
-            this(modelRoots, corsOrigins, bridgeMaxFrameBytes, apiKeys, allowedHosts, httpIdleTimeoutS, null, null);
-        }
-
         public boolean tls() {
             return tlsCert != null;
         }

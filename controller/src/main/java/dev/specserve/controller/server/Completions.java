@@ -21,7 +21,7 @@ final class Completions {
     private final CompletionRequestParser parser;
     private final ChatRequestParser chat;
     private final ChatTemplate chatTemplate;
-    private final List<String> modelNames;
+    private final ServedModel served;
     private final MetricsRecorder metrics;
     private final boolean engineCountsRejections;
     /** Requests handed to a worker for tokenizing and not yet queued or refused (see {@link #MAX_TOKENIZING}). */
@@ -33,30 +33,18 @@ final class Completions {
      */
     private final int maxTokenizing;
     static final int MIN_TOKENIZING = 64;
-    /** Sequences the engine can hold at once, running and queued: a request's choices must fit. */
-    private final int admits;
 
     /**
      * @param engineCountsRejections true when the engine itself reports what {@code submit} throws through
      *                               {@code EngineListener.onRejected}; the serving layer then counts only its own
      *                               refusals, so none is counted twice
+     * @param admits what the engine can hold at once (queue plus batch): a request's choices must fit, and it
+     *               bounds the requests waiting to be tokenized
+     * @param modelNames the names requests may give as {@code model}; the first is the one answers report
      */
     Completions(GenerationService engine, MetricsRecorder metrics, boolean engineCountsRejections,
-                ChatTemplate chatTemplate) {
-        this(engine, metrics, engineCountsRejections, chatTemplate, MIN_TOKENIZING);
-    }
-
-    /** @param admits what the engine can hold at once (queue plus batch): it bounds the requests waiting to be tokenized */
-    Completions(GenerationService engine, MetricsRecorder metrics, boolean engineCountsRejections,
-                ChatTemplate chatTemplate, int admits) {
-        this(engine, metrics, engineCountsRejections, chatTemplate, admits, List.of(engine.modelName()));
-    }
-
-    /** @param modelNames the names requests may give as {@code model}; the first is the one answers report */
-    Completions(GenerationService engine, MetricsRecorder metrics, boolean engineCountsRejections,
                 ChatTemplate chatTemplate, int admits, List<String> modelNames) {
-        this.modelNames = List.copyOf(modelNames);
-        this.admits = admits;
+        this.served = new ServedModel(modelNames, admits, engine.vocabulary());
         this.maxTokenizing = Math.max(MIN_TOKENIZING, admits);
         this.engine = engine;
         this.parser = new CompletionRequestParser(engine.strategies(), engine.maxTokensLimit(), engine.contextLength());
@@ -74,14 +62,9 @@ final class Completions {
         return chatTemplate;
     }
 
-    /** The name answers report: the first served name. */
-    String modelName() {
-        return modelNames.get(0);
-    }
-
-    /** Every name the model is served under ({@code served_model_name}). */
-    List<String> modelNames() {
-        return modelNames;
+    /** The names the model is served under and what a request must fit. */
+    ServedModel served() {
+        return served;
     }
 
     static String newRequestId() {
@@ -95,7 +78,7 @@ final class Completions {
     /** Parses and validates; a refusal is counted and rethrown. */
     CompletionRequest parse(Object body) {
         try {
-            return echoTexts(fits(parser.parse(served(CompletionRequestParser.object(body)))));
+            return served.withEchoTexts(served.fits(parser.parse(served.named(CompletionRequestParser.object(body)))));
         } catch (InvalidRequestException e) {
             rejected(ApiError.from(e));
             throw e;
@@ -124,7 +107,7 @@ final class Completions {
     /** Parses and validates a chat completions body and renders its messages; a refusal is counted and rethrown. */
     CompletionRequest parseChat(Object body) {
         try {
-            return fits(chat.parse(served(CompletionRequestParser.object(body))));
+            return served.fits(chat.parse(served.named(CompletionRequestParser.object(body))));
         } catch (InvalidRequestException e) {
             rejected(ApiError.from(e));
             throw e;
@@ -134,44 +117,6 @@ final class Completions {
     /** Chat {@code messages} rendered by the model's template, as a chat completion's prompt (for {@code /tokenize}). */
     String renderChat(Object messages) {
         return chat.render(messages);
-    }
-
-    /**
-     * A request body naming a model, any served name but no other (vLLM's 404 for an unknown model), checked before
-     * anything else: a request meant for another model is answered as such, whatever else is wrong with it.
-     */
-    private io.vertx.core.json.JsonObject served(io.vertx.core.json.JsonObject body) {
-        if (body.getValue("model") instanceof String model && !modelNames.contains(model)) {
-            throw new ModelNotFoundException(model, modelNames);
-        }
-        return body;
-    }
-
-    /** A request whose choices could never all be admitted at once is a 400, not a 429 that no retry would clear. */
-    private CompletionRequest fits(CompletionRequest req) {
-        if (req.sequences() > admits) {
-            int prompts = req.prompts().size();
-            throw new InvalidRequestException(prompts > 1 ? "prompt" : "n", (prompts > 1 ? prompts + " prompts × " : "")
-                    + "n = " + req.n() + " choices are more sequences than this server holds at once (" + admits
-                    + ": max_batch plus queue_capacity)");
-        }
-        return req;
-    }
-
-    /** An echoing request's token prompts with their text, which the echo starts with (vLLM's detokenized prompt). */
-    private CompletionRequest echoTexts(CompletionRequest req) {
-        if (!req.echo() || req.prompts().stream().allMatch(p -> p.text() != null)) {
-            return req;
-        }
-        List<Prompt> withText = new java.util.ArrayList<>();
-        for (Prompt p : req.prompts()) {
-            try {
-                withText.add(p.text() != null ? p : p.withText(engine.vocabulary().detokenize(p.tokens())));
-            } catch (InvalidRequestException e) {
-                throw new InvalidRequestException("prompt", e.getMessage());
-            }
-        }
-        return req.withPrompts(withText);
     }
 
     /**

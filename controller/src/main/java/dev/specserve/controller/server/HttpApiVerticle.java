@@ -178,7 +178,7 @@ public final class HttpApiVerticle extends VerticleBase {
             return;
         }
         String id = Completions.newRequestId(shape.idPrefix());
-        ResponseShape.Head head = new ResponseShape.Head(id, System.currentTimeMillis() / 1000, completions.modelName());
+        ResponseShape.Head head = new ResponseShape.Head(id, System.currentTimeMillis() / 1000, completions.served().name());
         ChoicesReply reply = ChoicesReply.of(resp, shape, head, req);
         Runnable cancel = completions.submitChoices(req, id, vertx.getOrCreateContext(), reply, shape::refusal);
         resp.closeHandler(v -> {
@@ -191,15 +191,15 @@ public final class HttpApiVerticle extends VerticleBase {
 
     private void models(RoutingContext ctx) {
         JsonArray data = new JsonArray();
-        completions.modelNames().forEach(name -> data.add(modelObject(name)));
+        completions.served().names().forEach(name -> data.add(modelObject(name)));
         json(ctx.response(), 200, new JsonObject().put("object", "list").put("data", data));
     }
 
     /** {@code GET /v1/models/{id}}: a served model, or 404 (param {@code model}) for any other id (OpenAI's retrieve). */
     private void model(RoutingContext ctx) {
         String id = ctx.pathParam("id");
-        if (!completions.modelNames().contains(id)) {
-            error(ctx.response(), ApiError.from(new ModelNotFoundException(id, completions.modelNames())));
+        if (!completions.served().names().contains(id)) {
+            error(ctx.response(), ApiError.from(new ModelNotFoundException(id, completions.served().names())));
             return;
         }
         json(ctx.response(), 200, modelObject(id));
