@@ -50,7 +50,9 @@ class SamplingIsLosslessTest {
         Map<Integer, List<Integer>> observed = outputs(strategy, PROMPT, 32, WARM,
                 (round, emitted) -> drafted.addAndGet(round.tree().size()));
 
-        assertThat(drafted.get()).as("draft nodes verified").isGreaterThan(SEEDS);
+        // the planner-driven strategies draft only where a tree pays, which under sampling is rarely (and, with the
+        // drafter's probes backing off, about one node per seed for specblock): enough to exercise the tree walk
+        assertThat(drafted.get()).as("draft nodes verified").isGreaterThanOrEqualTo(SEEDS / 2);
         assertSameAsPlain(strategy, observed, outputs("none", PROMPT, 32, WARM, RoundListener.NONE));
     }
 
@@ -162,18 +164,22 @@ class SamplingIsLosslessTest {
         assertSameAsPlain(strategy + " with min_tokens", observed, reference);
     }
 
-    /** JSON mode under sampling: a row's mask follows its own path, so speculation samples what plain sampling does. */
+    /**
+     * JSON mode under sampling: a row's mask follows its own path, so speculation samples what plain sampling does.
+     * On a decoder of its own: what its planner learns from masked drafts must not steer the other tests' planning.
+     */
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"specblock-fixed", "suffix", "auto"})
     void samplingInJsonModeStaysExact(String strategy) {
+        var decoder = new dev.specserve.runtime.spec.SpeculativeDecoder(stack.target(), stack.tokenizer());
         SamplingParams plain = new SamplingParams(1.0, 1.0, 0);
         SamplingParams json = plain.withJsonObject(true);
-        Map<Integer, List<Integer>> reference = outputs("none", PROMPT, 16, json, RoundListener.NONE);
+        Map<Integer, List<Integer>> reference = outputs(decoder, "none", PROMPT, 16, json, RoundListener.NONE);
         assertThat(reference).as("JSON mode must change plain sampling, or this test proves nothing")
-                .isNotEqualTo(outputs("none", PROMPT, 16, plain, RoundListener.NONE));
+                .isNotEqualTo(outputs(decoder, "none", PROMPT, 16, plain, RoundListener.NONE));
         AtomicLong drafted = new AtomicLong();
 
-        Map<Integer, List<Integer>> observed = outputs(strategy, PROMPT, 16, json,
+        Map<Integer, List<Integer>> observed = outputs(decoder, strategy, PROMPT, 16, json,
                 (round, emitted) -> drafted.addAndGet(round.tree().size()));
 
         assertThat(drafted.get()).as("draft nodes verified").isPositive();
@@ -217,13 +223,19 @@ class SamplingIsLosslessTest {
     /** Tokens per seed (seeds 3000 to 3000 + SEEDS), sampled with {@code params}' temperature, top-p and penalties. */
     static Map<Integer, List<Integer>> outputs(String strategy, String prompt, int tokens, SamplingParams params,
                                                RoundListener listener) {
+        return outputs(stack.decoder(), strategy, prompt, tokens, params, listener);
+    }
+
+    static Map<Integer, List<Integer>> outputs(dev.specserve.runtime.spec.SpeculativeDecoder decoder, String strategy,
+                                               String prompt, int tokens, SamplingParams params,
+                                               RoundListener listener) {
         int[] ids = stack.tokenizer().encode(prompt);
         var drafter = stack.strategy(strategy, DrafterConfig.expanding());
         Map<Integer, List<Integer>> out = new java.util.TreeMap<>();
         for (int seed = 3000; seed < 3000 + SEEDS; seed++) {
             var request = new GenerationRequest(ids, tokens, params.withSeed(seed), List.of(),
                     drafter.defaultBudget(new DraftBudget(24, 8)));
-            int[] t = stack.decoder().generate(request, drafter, listener, () -> false).tokens();
+            int[] t = decoder.generate(request, drafter, listener, () -> false).tokens();
             out.put(seed, java.util.Arrays.stream(t).boxed().toList());
         }
         return out;
