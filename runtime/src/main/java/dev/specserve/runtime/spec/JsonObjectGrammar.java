@@ -49,17 +49,24 @@ public final class JsonObjectGrammar {
     private byte whitespace;
 
     public JsonObjectGrammar copy() {
-        JsonObjectGrammar c = new JsonObjectGrammar();
-        c.stack = Arrays.copyOf(stack, Math.max(4, depth));
-        c.depth = depth;
-        c.structure = structure;
-        c.token = token;
-        c.key = key;
-        c.num = num;
-        c.literal = literal;
-        c.left = left;
-        c.whitespace = whitespace;
-        return c;
+        return new JsonObjectGrammar().set(this);
+    }
+
+    /** Makes this state {@code other}'s (reusing this one's stack), and returns it. */
+    JsonObjectGrammar set(JsonObjectGrammar other) {
+        if (stack.length < other.depth) {
+            stack = new byte[other.stack.length];
+        }
+        System.arraycopy(other.stack, 0, stack, 0, other.depth);
+        depth = other.depth;
+        structure = other.structure;
+        token = other.token;
+        key = other.key;
+        num = other.num;
+        literal = other.literal;
+        left = other.left;
+        whitespace = other.whitespace;
+        return this;
     }
 
     /** True once the top-level object is closed (only whitespace may follow). */

@@ -47,9 +47,10 @@ public final class JsonTokenMask {
 
     private boolean[] compute(JsonObjectGrammar state) {
         boolean[] mask = new boolean[tokenBytes.length];
+        JsonObjectGrammar scratch = new JsonObjectGrammar();
         for (int t = 0; t < mask.length; t++) {
             byte[] b = tokenBytes[t];
-            mask[t] = b != null && b.length > 0 && state.copy().acceptAll(b);
+            mask[t] = b != null && b.length > 0 && scratch.set(state).acceptAll(b);
         }
         if (state.complete()) {
             for (int e : eosIds) {
