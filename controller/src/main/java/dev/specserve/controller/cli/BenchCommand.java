@@ -50,6 +50,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--min-p", defaultValue = "0", description = "Sampling: min-p (default: ${DEFAULT-VALUE}).")
     double minP;
 
+    @Option(names = "--json-mode", description = "Every strategy in OpenAI's JSON mode (response_format json_object): "
+            + "outputs constrained to a JSON object, each tree row masked by its own path.")
+    boolean jsonMode;
+
     @Option(names = "--limit", defaultValue = "0", description = "Use only the first N prompts (0 = all).")
     int limit;
 
@@ -103,10 +107,12 @@ final class BenchCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--max-tokens " + maxTokens + " leaves no room for a prompt in this "
                         + "model's context of " + context + " tokens; ask for at most " + (context - 8));
             }
-            var sampling = new SamplingParams(temperature, topP, 0).withVllmSampling(topK, minP, 1);
-            System.err.printf("bench: %d prompts from %s, strategies %s, %d tokens each, temperature %s%s%n",
+            var sampling = new SamplingParams(temperature, topP, 0).withVllmSampling(topK, minP, 1)
+                    .withJsonObject(jsonMode);
+            System.err.printf("bench: %d prompts from %s, strategies %s, %d tokens each, temperature %s%s%s%n",
                     texts.size(), file, strategies, maxTokens, temperature, sampling.greedy() ? ""
-                            : ", top-p " + topP + ", top-k " + sampling.topK() + ", min-p " + minP);
+                            : ", top-p " + topP + ", top-k " + sampling.topK() + ", min-p " + minP,
+                    jsonMode ? ", JSON mode" : "");
             Benchmark bench = new Benchmark(stack, draft.budget(), draft.config(), System.err);
             Map<String, StrategyStats> stats = bench.run(texts, strategies, maxTokens, sampling, warmup);
             List<Map<String, Object>> rows = Benchmark.table(stats, Math.min(draft.maxDepth, 8), temperature == 0);
