@@ -65,13 +65,15 @@ final class HttpTokenRoutes {
 
     private void answer(RoutingContext ctx, java.util.function.Function<JsonObject, JsonObject> work) {
         String body = ctx.body().asString(java.nio.charset.StandardCharsets.UTF_8.name());
-        vertx.executeBlocking(() -> work.apply(CompletionRequestParser.object(body)), false).onComplete(ar -> {
-            if (ar.succeeded()) {
-                json(ctx.response(), 200, ar.result());
-            } else {
-                error(ctx.response(), ApiError.from(ar.cause()));
-            }
-        });
+        ServedModel served = completions.served();
+        vertx.executeBlocking(() -> work.apply(served.named(CompletionRequestParser.object(body))), false)
+                .onComplete(ar -> {
+                    if (ar.succeeded()) {
+                        json(ctx.response(), 200, ar.result());
+                    } else {
+                        error(ctx.response(), ApiError.from(ar.cause()));
+                    }
+                });
     }
 
     private JsonObject tokenize(JsonObject json) {

@@ -82,6 +82,8 @@ class ServedModelNameTest {
                 .await(60, SECONDS))
                 .isInstanceOfSatisfying(ReplyException.class, e -> assertThat(e.failureCode()).isEqualTo(404));
         assertThat(client.get("/v1/models/gpt-4").send().await(60, SECONDS).statusCode()).isEqualTo(404);
+        assertThat(client.post("/tokenize").sendJsonObject(new JsonObject().put("model", "gpt-4").put("prompt", "x"))
+                .await(60, SECONDS).statusCode()).as("vLLM's tokenizer routes check it too").isEqualTo(404);
         assertThat(server.metric("specserve_requests_rejected_total{reason=\"model_not_found\"}") - before)
                 .as("each refused generation counted").isEqualTo(3);
     }
