@@ -3,7 +3,6 @@ package dev.specserve.controller.server;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -13,7 +12,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import java.time.Duration;
@@ -30,21 +28,16 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(VertxExtension.class)
 class HttpApiTest {
     static TestServer server;
-    static Vertx clientVertx;
     static WebClient client;
 
     @BeforeAll
     static void start() {
         server = TestServer.start(Map.of("admin_token", "s3cret"));
-        clientVertx = Vertx.vertx();
-        client = WebClient.create(clientVertx, new WebClientOptions().setDefaultHost("127.0.0.1")
-                .setDefaultPort(server.httpPort()));
+        client = server.client();
     }
 
     @AfterAll
     static void stop() {
-        client.close();
-        clientVertx.close().await();
         server.close();
     }
 
@@ -153,7 +146,7 @@ class HttpApiTest {
     @org.junit.jupiter.params.provider.ValueSource(ints = {1, 3})
     @io.vertx.junit5.Timeout(value = 60, timeUnit = SECONDS)
     void a_client_that_disconnects_mid_stream_cancels_every_choice_of_its_request(int n, VertxTestContext test) {
-        HttpClient http = clientVertx.createHttpClient(new HttpClientOptions());
+        HttpClient http = server.clientVertx().createHttpClient(new HttpClientOptions());
         AtomicReference<String> requestId = new AtomicReference<>();
         JsonObject body = greedy("def main():", server.engine.contextLength() - 16).put("strategy", "none")
                 .put("domain", TestServer.SLOW).put("stream", true).put("n", n);
@@ -171,7 +164,7 @@ class HttpApiTest {
         // engine request ids: the response's id for one choice, id-i for several
         java.util.function.Supplier<java.util.List<String>> ids = () -> n == 1 ? java.util.List.of(requestId.get())
                 : java.util.stream.IntStream.range(0, n).mapToObj(i -> requestId.get() + "-" + i).toList();
-        clientVertx.executeBlocking(() -> {
+        server.clientVertx().executeBlocking(() -> {
             TestServer.awaitCondition(() -> requestId.get() != null
                     && ids.get().stream().allMatch(server.finished::containsKey), Duration.ofSeconds(50),
                     "every choice to finish");

@@ -3,12 +3,10 @@ package dev.specserve.controller.server;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -24,21 +22,16 @@ import org.junit.jupiter.params.provider.CsvSource;
 class HttpBadRequestTest {
     static final int LIMIT = 64;
     static TestServer server;
-    static Vertx clientVertx;
     static WebClient client;
 
     @BeforeAll
     static void start() {
         server = TestServer.start(Map.of("max_tokens_limit", Integer.toString(LIMIT)));
-        clientVertx = Vertx.vertx();
-        client = WebClient.create(clientVertx, new WebClientOptions().setDefaultHost("127.0.0.1")
-                .setDefaultPort(server.httpPort()));
+        client = server.client();
     }
 
     @AfterAll
     static void stop() {
-        client.close();
-        clientVertx.close().await();
         server.close();
     }
 

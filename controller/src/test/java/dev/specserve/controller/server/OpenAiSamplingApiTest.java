@@ -3,13 +3,11 @@ package dev.specserve.controller.server;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -19,22 +17,17 @@ import org.junit.jupiter.api.Test;
 /** logprobs, penalties and logit_bias over HTTP, in OpenAI's completions format, plain and streamed. */
 class OpenAiSamplingApiTest {
     static TestServer server;
-    static Vertx clientVertx;
     static WebClient client;
     static final String PROMPT = "x = [1, 2, 3]\ny = [1, 2, 3]\nz = [1, 2, 3]\nw = [1,";
 
     @BeforeAll
     static void start() {
         server = TestServer.start();
-        clientVertx = Vertx.vertx();
-        client = WebClient.create(clientVertx, new WebClientOptions().setDefaultHost("127.0.0.1")
-                .setDefaultPort(server.httpPort()));
+        client = server.client();
     }
 
     @AfterAll
     static void stop() {
-        client.close();
-        clientVertx.close().await();
         server.close();
     }
 

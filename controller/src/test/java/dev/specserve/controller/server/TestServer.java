@@ -136,8 +136,36 @@ public final class TestServer implements AutoCloseable {
         }
     }
 
+    /**
+     * A web client of this server's HTTP API on a Vert.x of its own (the client side of a test), made on first use
+     * and closed with the server.
+     */
+    public synchronized io.vertx.ext.web.client.WebClient client() {
+        if (client == null) {
+            clientVertx = io.vertx.core.Vertx.vertx();
+            client = io.vertx.ext.web.client.WebClient.create(clientVertx, new io.vertx.ext.web.client.WebClientOptions()
+                    .setDefaultHost("127.0.0.1").setDefaultPort(httpPort()));
+        }
+        return client;
+    }
+
+    /** The Vert.x {@link #client()} runs on, for tests that need other clients on the client side. */
+    public synchronized io.vertx.core.Vertx clientVertx() {
+        client();
+        return clientVertx;
+    }
+
+    private io.vertx.core.Vertx clientVertx;
+    private io.vertx.ext.web.client.WebClient client;
+
     @Override
     public void close() {
+        synchronized (this) {
+            if (client != null) {
+                client.close();
+                clientVertx.close().await();
+            }
+        }
         server.close();
         engine.close();
         stack.close();
