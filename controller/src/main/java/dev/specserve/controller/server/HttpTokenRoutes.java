@@ -18,8 +18,8 @@ import io.vertx.ext.web.handler.BodyHandler;
  * tokenizer uses all three): {@code POST /tokenize} ({@code prompt}, or chat {@code messages} rendered by the
  * model's template; {@code add_special_tokens}, default true) answers {@code count}, {@code max_model_len} and
  * {@code tokens}; {@code POST /detokenize} ({@code tokens}) answers {@code prompt}; {@code GET /tokenizer_info}
- * the special tokens and the chat template. They run on a worker (a long text takes a while to tokenize) and sit
- * behind the API key as {@code /v1/*} does.
+ * the special tokens and the chat template. They run on a worker (a long text takes a while to tokenize), sit
+ * behind the API key as {@code /v1/*} does, and count refusals in {@code specserve_requests_rejected_total}.
  */
 final class HttpTokenRoutes {
     /** Longest text {@code /tokenize} takes, in characters: enough for any prompt that fits a large context. */
@@ -37,7 +37,7 @@ final class HttpTokenRoutes {
 
     void mount(Router router, long bodyLimit) {
         for (String path : new String[] {"/tokenize", "/detokenize"}) { // a body of JSON, at most bodyLimit bytes
-            router.post(path).handler(ctx -> HttpGuards.requireJson(ctx, e -> {}));
+            router.post(path).handler(ctx -> HttpGuards.requireJson(ctx, completions::rejected));
             router.post(path).handler(BodyHandler.create(false).setBodyLimit(bodyLimit));
         }
         router.post("/tokenize").handler(ctx -> answer(ctx, this::tokenize));
@@ -71,7 +71,11 @@ final class HttpTokenRoutes {
                     if (ar.succeeded()) {
                         json(ctx.response(), 200, ar.result());
                     } else {
-                        error(ctx.response(), ApiError.from(ar.cause()));
+                        ApiError e = ApiError.from(ar.cause());
+                        if (e.status() < 500) {
+                            completions.rejected(e); // counted as every refused request is
+                        }
+                        error(ctx.response(), e);
                     }
                 });
     }

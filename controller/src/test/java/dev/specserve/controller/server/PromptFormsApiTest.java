@@ -3,13 +3,11 @@ package dev.specserve.controller.server;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,22 +24,17 @@ class PromptFormsApiTest {
     static final String A = "def add(a, b):\n    return";
     static final String B = "import os\nimport sys\n";
     static TestServer server;
-    static Vertx clientVertx;
     static WebClient client;
 
     @BeforeAll
     static void start() {
         // 2 running + 4 waiting: six sequences at once
         server = TestServer.start(Map.of("max_batch", "2", "queue_capacity", "4", "api_key", "k"));
-        clientVertx = Vertx.vertx();
-        client = WebClient.create(clientVertx, new WebClientOptions().setDefaultHost("127.0.0.1")
-                .setDefaultPort(server.httpPort()));
+        client = server.client();
     }
 
     @AfterAll
     static void stop() {
-        client.close();
-        clientVertx.close().await();
         server.close();
     }
 
@@ -167,9 +160,12 @@ class PromptFormsApiTest {
         cases.add(new Object[] {"/detokenize", new JsonObject().put("tokens", new JsonArray().add(1).add(-1)), "tokens"});
         cases.add(new Object[] {"/detokenize", new JsonObject().put("tokens", new JsonArray().add(1 << 20)), "tokens"});
         for (Object[] c : cases) {
+            String reason = "specserve_requests_rejected_total{reason=\"invalid_" + c[2] + "\"}";
+            double before = server.metric(reason);
             HttpResponse<Buffer> r = post((String) c[0], (JsonObject) c[1]);
             assertThat(r.statusCode()).as("%s %s", c[0], c[1]).isEqualTo(400);
             assertThat(r.bodyAsJsonObject().getJsonObject("error").getString("param")).isEqualTo(c[2]);
+            assertThat(server.metric(reason) - before).as("counted").isEqualTo(1);
         }
         HttpResponse<Buffer> unkeyed = client.post("/tokenize").sendJsonObject(new JsonObject().put("prompt", "x"))
                 .await(60, SECONDS);

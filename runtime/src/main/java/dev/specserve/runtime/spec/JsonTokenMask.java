@@ -4,7 +4,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Which tokens may come next under JSON mode: those whose bytes a {@link JsonObjectGrammar} state accepts, and
- * the EOS ids once the object is complete. Special tokens (no bytes) never. Masks are computed once per grammar
+ * the EOS ids once the object is complete (or when no token of the vocabulary can continue it). Special tokens (no bytes) never. Masks are computed once per grammar
  * state key and shared by every sequence of the model (a string's content, say, does not change its state key).
  * Thread-safe.
  */
@@ -52,7 +52,11 @@ public final class JsonTokenMask {
             byte[] b = tokenBytes[t];
             mask[t] = b != null && b.length > 0 && scratch.set(state).acceptAll(b);
         }
-        if (state.complete()) {
+        boolean any = false;
+        for (boolean m : mask) {
+            any |= m;
+        }
+        if (state.complete() || !any) { // a vocabulary without the byte the grammar needs ends the output, not NaN
             for (int e : eosIds) {
                 if (e >= 0 && e < mask.length) {
                     mask[e] = true;
