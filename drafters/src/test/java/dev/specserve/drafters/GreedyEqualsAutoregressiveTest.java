@@ -2,6 +2,7 @@ package dev.specserve.drafters;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.specserve.runtime.grammar.OutputGrammar;
 import dev.specserve.runtime.spec.DraftBudget;
 import dev.specserve.runtime.spec.GenerationRequest;
 import dev.specserve.runtime.spec.GenerationResult;
@@ -90,16 +91,28 @@ class GreedyEqualsAutoregressiveTest {
         }
     }
 
+    /** A schema the demo model can fill within the test's tokens: bounded strings and arrays. */
+    static final String SCHEMA = """
+            {"type": "object", "properties": {"name": {"type": "string", "maxLength": 24},
+             "line": {"type": "integer", "minimum": 0}, "async": {"type": "boolean"},
+             "args": {"type": "array", "items": {"type": "string", "maxLength": 12}, "maxItems": 3}},
+             "required": ["name", "line"]}""";
+
     /**
-     * JSON mode masks each verification row by the grammar state after ITS path (a draft's own tokens included):
-     * speculative output stays plain decoding's with the same mask, every output is a JSON-object prefix, and one
-     * that stopped is a whole object.
+     * Structured output masks each verification row by the grammar state after ITS path (a draft's own tokens
+     * included): speculative output stays plain decoding's with the same mask, every output is a prefix the grammar
+     * accepts, and one that stopped is whole (JSON mode: an object; a schema: an instance of it).
      */
-    @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"suffix", "specblock-fixed", "hybrid", "auto"})
-    void greedyJsonModeOutputEqualsAutoregressiveDecodingWithTheSameMask(String strategy) throws Exception {
+    @ParameterizedTest(name = "{0} {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"suffix, json_object", "specblock-fixed, json_object",
+            "hybrid, json_object", "auto, json_object", "suffix, json_schema", "specblock-fixed, json_schema",
+            "auto, json_schema"})
+    void greedyStructuredOutputEqualsAutoregressiveDecodingWithTheSameMask(String strategy, String format)
+            throws Exception {
+        OutputGrammar grammar = format.equals("json_object") ? OutputGrammar.jsonObject()
+                : OutputGrammar.jsonSchema(SCHEMA, "response_format");
         dev.specserve.runtime.spec.SamplingParams json = dev.specserve.runtime.spec.SamplingParams.GREEDY
-                .withJsonObject(true);
+                .withGrammar(grammar);
         // a decoder of its own, so what its planner learns here cannot steer the other tests' planning
         var decoder = new dev.specserve.runtime.spec.SpeculativeDecoder(stack.target(), stack.tokenizer());
         int stopped = 0;
@@ -111,13 +124,17 @@ class GreedyEqualsAutoregressiveTest {
                     BUDGET), stack.strategy(strategy, DrafterConfig.expanding()), RoundListener.NONE, () -> false);
 
             assertThat(speculative.tokens()).as("%s on %s", strategy, prompt).containsExactly(expected.tokens());
-            var grammar = new dev.specserve.runtime.spec.JsonObjectGrammar();
-            assertThat(grammar.acceptAll(expected.text().getBytes(java.nio.charset.StandardCharsets.UTF_8)))
-                    .as("a JSON-object prefix: %s", expected.text()).isTrue();
+            var state = grammar.start();
+            assertThat(state.acceptAll(expected.text().getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                    .as("a prefix the grammar accepts: %s", expected.text()).isTrue();
             if (expected.finishReason() == dev.specserve.runtime.spec.FinishReason.STOP) {
                 stopped++;
-                assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(expected.text()).isObject())
-                        .isTrue();
+                var doc = new com.fasterxml.jackson.databind.ObjectMapper().readTree(expected.text());
+                assertThat(doc.isObject()).isTrue();
+                if (format.equals("json_schema")) {
+                    assertThat(doc.get("name").isTextual()).as(expected.text()).isTrue();
+                    assertThat(doc.get("line").canConvertToInt() && doc.get("line").asInt() >= 0).isTrue();
+                }
             }
         }
         assertThat(stopped).as("some outputs close their object and stop, so EOS is tested too").isPositive();

@@ -2,6 +2,7 @@ package dev.specserve.drafters;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.specserve.runtime.grammar.OutputGrammar;
 import dev.specserve.runtime.spec.DraftBudget;
 import dev.specserve.runtime.spec.GenerationRequest;
 import dev.specserve.runtime.spec.RoundListener;
@@ -165,15 +166,18 @@ class SamplingIsLosslessTest {
     }
 
     /**
-     * JSON mode under sampling: a row's mask follows its own path, so speculation samples what plain sampling does.
-     * On a decoder of its own: what its planner learns from masked drafts must not steer the other tests' planning.
+     * Structured output under sampling (JSON mode, a JSON schema): a row's mask follows its own path, so speculation
+     * samples what plain sampling does. On a decoder of its own: what its planner learns from masked drafts must not
+     * steer the other tests' planning.
      */
-    @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"specblock-fixed", "suffix", "auto"})
-    void samplingInJsonModeStaysExact(String strategy) {
+    @ParameterizedTest(name = "{0} {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"specblock-fixed, json_object", "suffix, json_object",
+            "auto, json_object", "specblock-fixed, json_schema", "auto, json_schema"})
+    void samplingUnderAGrammarStaysExact(String strategy, String format) {
         var decoder = new dev.specserve.runtime.spec.SpeculativeDecoder(stack.target(), stack.tokenizer());
         SamplingParams plain = new SamplingParams(1.0, 1.0, 0);
-        SamplingParams json = plain.withJsonObject(true);
+        SamplingParams json = plain.withGrammar(format.equals("json_object") ? OutputGrammar.jsonObject()
+                : OutputGrammar.jsonSchema(GreedyEqualsAutoregressiveTest.SCHEMA, "response_format"));
         Map<Integer, List<Integer>> reference = outputs(decoder, "none", PROMPT, 16, json, RoundListener.NONE);
         assertThat(reference).as("JSON mode must change plain sampling, or this test proves nothing")
                 .isNotEqualTo(outputs(decoder, "none", PROMPT, 16, plain, RoundListener.NONE));
@@ -183,7 +187,7 @@ class SamplingIsLosslessTest {
                 (round, emitted) -> drafted.addAndGet(round.tree().size()));
 
         assertThat(drafted.get()).as("draft nodes verified").isPositive();
-        assertSameAsPlain(strategy + " in JSON mode", observed, reference);
+        assertSameAsPlain(strategy + " under " + format, observed, reference);
     }
 
     /**

@@ -7,6 +7,7 @@ import dev.specserve.controller.bench.StrategyStats;
 import dev.specserve.drafters.ModelStack;
 import dev.specserve.drafters.Strategies;
 import dev.specserve.runtime.SpecserveHome;
+import dev.specserve.runtime.grammar.OutputGrammar;
 import dev.specserve.runtime.spec.SamplingParams;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -108,7 +109,7 @@ final class BenchCommand implements Callable<Integer> {
                         + "model's context of " + context + " tokens; ask for at most " + (context - 8));
             }
             var sampling = new SamplingParams(temperature, topP, 0).withVllmSampling(topK, minP, 1)
-                    .withJsonObject(jsonMode);
+                    .withGrammar(jsonMode ? OutputGrammar.jsonObject() : null);
             System.err.printf("bench: %d prompts from %s, strategies %s, %d tokens each, temperature %s%s%s%n",
                     texts.size(), file, strategies, maxTokens, temperature, sampling.greedy() ? ""
                             : ", top-p " + topP + ", top-k " + sampling.topK() + ", min-p " + minP,

@@ -180,26 +180,9 @@ public final class CompletionRequestParser {
         SamplingParams sampling = new SamplingParams(temperature, topP, seed, presence, frequency, bias, logprobs, topK,
                 number(json, "min_p", 0), number(json, "repetition_penalty", 1),
                 StopFields.stopTokenIds(json.getValue("stop_token_ids")), minTokens(json, maxTokens), ignoreEos, -1,
-                jsonMode(json.getValue("response_format")));
+                StructuredOutput.parse(json));
         return new CompletionRequest(model, prompts, maxTokens, sampling, stop, stream, strategy, domain, includeUsage, n,
                 false);
-    }
-
-    /**
-     * OpenAI's {@code response_format}: {@code {"type": "json_object"}} turns JSON mode on, {@code {"type": "text"}}
-     * (or none) leaves it off; a JSON schema is refused, naming the field.
-     */
-    private static boolean jsonMode(Object v) {
-        if (v == null) {
-            return false;
-        }
-        String type = v instanceof JsonObject o && o.getValue("type") instanceof String t ? t : null;
-        if ("text".equals(type) || "json_object".equals(type)) {
-            return type.equals("json_object");
-        }
-        throw new InvalidRequestException("response_format", "json_schema".equals(type)
-                ? "response_format json_schema is not supported; {\"type\": \"json_object\"} (any JSON object) is"
-                : "response_format must be {\"type\": \"text\"} or {\"type\": \"json_object\"}, got " + v);
     }
 
     /** {@code {"<token id>": bias}}: ids are non-negative integers as strings, biases in [-100, 100]. */

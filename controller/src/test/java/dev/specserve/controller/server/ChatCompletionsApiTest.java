@@ -96,8 +96,18 @@ class ChatCompletionsApiTest {
         assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
         String content = r.bodyAsJsonObject().getJsonArray("choices").getJsonObject(0).getJsonObject("message")
                 .getString("content");
-        assertThat(new dev.specserve.runtime.spec.JsonObjectGrammar().acceptAll(
+        assertThat(new dev.specserve.runtime.grammar.JsonObjectGrammar().acceptAll(
                 content.getBytes(java.nio.charset.StandardCharsets.UTF_8))).as(content).isTrue();
+    }
+
+    @Test
+    void chat_takes_the_openai_sdks_json_schema_response_format() throws Exception {
+        HttpResponse<Buffer> r = chat(greedy(96, "user", "Describe one function as JSON.")
+                .put("response_format", StructuredOutputApiTest.responseFormat(StructuredOutputApiTest.SCHEMA)));
+
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+        StructuredOutputApiTest.assertInstance(r.bodyAsJsonObject().getJsonArray("choices").getJsonObject(0)
+                .getJsonObject("message").getString("content"));
     }
 
     @Test

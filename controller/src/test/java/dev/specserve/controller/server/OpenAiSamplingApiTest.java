@@ -244,7 +244,7 @@ class OpenAiSamplingApiTest {
                     .put("response_format", new JsonObject().put("type", "json_object")));
             String text = text(r);
             texts.add(text);
-            assertThat(new dev.specserve.runtime.spec.JsonObjectGrammar().acceptAll(
+            assertThat(new dev.specserve.runtime.grammar.JsonObjectGrammar().acceptAll(
                     text.getBytes(java.nio.charset.StandardCharsets.UTF_8))).as(text).isTrue();
             if ("stop".equals(r.getJsonArray("choices").getJsonObject(0).getString("finish_reason"))) {
                 assertThat(new JsonObject(text)).isNotNull();

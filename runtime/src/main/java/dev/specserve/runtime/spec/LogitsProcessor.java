@@ -1,5 +1,8 @@
 package dev.specserve.runtime.spec;
 
+import dev.specserve.runtime.grammar.GrammarState;
+import dev.specserve.runtime.grammar.OutputGrammar;
+import dev.specserve.runtime.grammar.TokenMask;
 import dev.specserve.runtime.model.TargetOutput;
 import java.util.Arrays;
 import java.util.Map;
@@ -12,8 +15,8 @@ import java.util.Map;
  * have at that position. So speculative sampling stays lossless against the penalised distribution and greedy
  * speculation equals greedy plain decoding with the same penalties. {@code min_tokens} is applied the same way: a
  * row whose position lies before the minimum (output so far plus the node's depth) has EOS and the stop token ids
- * masked, as vLLM's min-tokens processor masks them. JSON mode ({@link SamplingParams#jsonObject}) too: a row is
- * masked to the tokens that continue a JSON object after the output so far and the row's path.
+ * masked, as vLLM's min-tokens processor masks them. Structured output ({@link SamplingParams#grammar}) too: a row
+ * is masked to the tokens the grammar allows after the output so far and the row's path.
  */
 public final class LogitsProcessor {
     private final SamplingParams params;
@@ -29,9 +32,9 @@ public final class LogitsProcessor {
     /** EOS and the stop token ids: masked while the output is shorter than {@code min_tokens}. */
     private final int[] stopIds;
     private int generated;
-    /** JSON mode: the token mask, and the grammar state of the output so far; null otherwise. */
-    private final JsonTokenMask json;
-    private final JsonObjectGrammar grammar;
+    /** Structured output: the model's token masks, and the grammar state of the output so far; null otherwise. */
+    private final TokenMask masks;
+    private final GrammarState grammar;
 
     public LogitsProcessor(SamplingParams params, int vocab) {
         this(params, vocab, new int[0], new int[0]);
@@ -44,12 +47,12 @@ public final class LogitsProcessor {
     /**
      * @param prompt the request's prompt ids, which the repetition penalty counts as seen
      * @param eosIds the tokenizer's EOS ids, which {@code min_tokens} masks with the stop token ids
-     * @param json   the model's JSON-mode mask, for a request in JSON mode (null otherwise)
+     * @param masks  the model's token masks, for a request with a {@link SamplingParams#grammar} (else ignored)
      */
-    public LogitsProcessor(SamplingParams params, int vocab, int[] prompt, int[] eosIds, JsonTokenMask json) {
+    public LogitsProcessor(SamplingParams params, int vocab, int[] prompt, int[] eosIds, TokenMask masks) {
         this.params = params;
-        this.json = params.jsonObject() ? json : null;
-        this.grammar = this.json == null ? null : new JsonObjectGrammar();
+        this.masks = params.grammar() != null ? masks : null;
+        this.grammar = this.masks == null ? null : params.grammar().start();
         this.vocab = vocab;
         this.stopIds = java.util.stream.IntStream.concat(java.util.Arrays.stream(eosIds),
                         params.stopTokenIds().stream().mapToInt(Integer::intValue))
@@ -81,14 +84,14 @@ public final class LogitsProcessor {
 
     /** True while rows must be processed: bias or penalties set, or the output still short of {@code min_tokens}. */
     public boolean processes() {
-        return params.processesLogits() || generated < params.minTokens() || json != null;
+        return params.processesLogits() || generated < params.minTokens() || masks != null;
     }
 
     /** Counts a committed output token. */
     public void add(int token) {
         generated++;
-        if (grammar != null && json.bytes(token) != null) {
-            grammar.acceptAll(json.bytes(token));
+        if (grammar != null && masks.bytes(token) != null) {
+            grammar.acceptAll(masks.bytes(token));
         }
         if (counts == null || token < 0 || token >= vocab) {
             return;
@@ -145,25 +148,25 @@ public final class LogitsProcessor {
                 l[t] = Double.NEGATIVE_INFINITY;
             }
         }
-        if (json != null) {
-            jsonMask(l, path, pathLength);
+        if (masks != null) {
+            grammarMask(l, path, pathLength);
         }
         return l;
     }
 
     /**
-     * Masks what cannot continue a JSON object after the output so far and the path. A path the grammar refuses
-     * (a drafted token the parent's row masked) is never accepted, so its row is left as it is.
+     * Masks what the grammar refuses after the output so far and the path. A path the grammar refuses (a drafted
+     * token the parent's row masked) is never accepted, so its row is left as it is.
      */
-    private void jsonMask(double[] l, int[] path, int pathLength) {
-        JsonObjectGrammar state = pathLength == 0 ? grammar : grammar.copy();
+    private void grammarMask(double[] l, int[] path, int pathLength) {
+        GrammarState state = pathLength == 0 ? grammar : grammar.copy();
         for (int i = 0; i < pathLength; i++) {
-            byte[] b = json.bytes(path[i]);
+            byte[] b = masks.bytes(path[i]);
             if (b == null || !state.acceptAll(b)) {
                 return;
             }
         }
-        boolean[] allowed = json.allowed(state);
+        boolean[] allowed = masks.allowed(params.grammar(), state);
         for (int v = 0; v < vocab && v < allowed.length; v++) {
             if (!allowed[v]) {
                 l[v] = Double.NEGATIVE_INFINITY;

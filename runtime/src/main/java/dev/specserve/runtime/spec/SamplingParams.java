@@ -1,5 +1,6 @@
 package dev.specserve.runtime.spec;
 
+import dev.specserve.runtime.grammar.OutputGrammar;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -23,13 +24,14 @@ import java.util.TreeMap;
  * @param ignoreEos  vLLM's {@code ignore_eos}: EOS does not end the output; it is an output token like any other
  * @param promptLogprobs  vLLM's {@code prompt_logprobs}: top alternatives (0..5) to report for each prompt token after
  *                   the first, from the raw model distribution; -1 for none
- * @param jsonObject  OpenAI's JSON mode: every token the output could not continue a JSON object with is masked
- *                   out, and EOS until the object is closed ({@link JsonObjectGrammar})
+ * @param grammar   structured output (OpenAI's {@code response_format}, vLLM's guided decoding), or null for none:
+ *                   every token the grammar refuses after the output so far is masked out, and EOS until the output
+ *                   is complete ({@link OutputGrammar})
  */
 public record SamplingParams(double temperature, double topP, long seed, double presencePenalty,
                              double frequencyPenalty, Map<Integer, Double> logitBias, int logprobs, int topK,
                              double minP, double repetitionPenalty, java.util.Set<Integer> stopTokenIds,
-                             int minTokens, boolean ignoreEos, int promptLogprobs, boolean jsonObject) {
+                             int minTokens, boolean ignoreEos, int promptLogprobs, OutputGrammar grammar) {
     public static final SamplingParams GREEDY = new SamplingParams(0, 1, 0);
     public static final double MAX_PENALTY = 2.0;
     public static final double MAX_BIAS = 100.0;
@@ -44,7 +46,7 @@ public record SamplingParams(double temperature, double topP, long seed, double 
     public SamplingParams(double temperature, double topP, long seed, double presencePenalty, double frequencyPenalty,
                           Map<Integer, Double> logitBias, int logprobs) {
         this(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, 0, 0, 1,
-                java.util.Set.of(), 0, false, -1, false);
+                java.util.Set.of(), 0, false, -1, null);
     }
 
     public SamplingParams {
@@ -118,40 +120,40 @@ public record SamplingParams(double temperature, double topP, long seed, double 
 
     public SamplingParams withPenalties(double presence, double frequency, Map<Integer, Double> bias) {
         return new SamplingParams(temperature, topP, seed, presence, frequency, bias, logprobs, topK, minP,
-                repetitionPenalty, stopTokenIds, minTokens, ignoreEos, promptLogprobs, jsonObject);
+                repetitionPenalty, stopTokenIds, minTokens, ignoreEos, promptLogprobs, grammar);
     }
 
     public SamplingParams withLogprobs(int n) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, n, topK, minP,
-                repetitionPenalty, stopTokenIds, minTokens, ignoreEos, promptLogprobs, jsonObject);
+                repetitionPenalty, stopTokenIds, minTokens, ignoreEos, promptLogprobs, grammar);
     }
 
     /** vLLM's extra sampling parameters: top-k, min-p and the repetition penalty. */
     public SamplingParams withVllmSampling(int k, double p, double repetition) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, k, p,
-                repetition, stopTokenIds, minTokens, ignoreEos, promptLogprobs, jsonObject);
+                repetition, stopTokenIds, minTokens, ignoreEos, promptLogprobs, grammar);
     }
 
     /** With the prompt tokens' logprobs and {@code n} alternatives each (-1: none). */
     public SamplingParams withPromptLogprobs(int n) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, topK,
-                minP, repetitionPenalty, stopTokenIds, minTokens, ignoreEos, n, jsonObject);
+                minP, repetitionPenalty, stopTokenIds, minTokens, ignoreEos, n, grammar);
     }
 
     public SamplingParams withSeed(long s) {
         return new SamplingParams(temperature, topP, s, presencePenalty, frequencyPenalty, logitBias, logprobs, topK,
-                minP, repetitionPenalty, stopTokenIds, minTokens, ignoreEos, promptLogprobs, jsonObject);
+                minP, repetitionPenalty, stopTokenIds, minTokens, ignoreEos, promptLogprobs, grammar);
     }
 
     /** vLLM's stopping parameters: {@code stop_token_ids}, {@code min_tokens} and {@code ignore_eos}. */
     public SamplingParams withStopping(java.util.Set<Integer> ids, int min, boolean ignore) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, topK,
-                minP, repetitionPenalty, ids, min, ignore, promptLogprobs, jsonObject);
+                minP, repetitionPenalty, ids, min, ignore, promptLogprobs, grammar);
     }
 
-    /** With OpenAI's JSON mode on or off. */
-    public SamplingParams withJsonObject(boolean on) {
+    /** With structured output under {@code g} (null: none). */
+    public SamplingParams withGrammar(OutputGrammar g) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, topK,
-                minP, repetitionPenalty, stopTokenIds, minTokens, ignoreEos, promptLogprobs, on);
+                minP, repetitionPenalty, stopTokenIds, minTokens, ignoreEos, promptLogprobs, g);
     }
 }

@@ -1,5 +1,6 @@
 package dev.specserve.runtime.spec;
 
+import dev.specserve.runtime.grammar.TokenMask;
 import dev.specserve.runtime.kv.KvCache;
 import dev.specserve.runtime.model.Masks;
 import dev.specserve.runtime.model.TargetModel;
@@ -49,7 +50,7 @@ public final class Sequence implements PlannedSequence, AutoCloseable {
     private int[] lastEmitted = new int[0];
 
     Sequence(TargetModel target, TextTokenizer tokenizer, GenerationRequest req, Drafter drafter, KvCache cache,
-             PrefixState prefix, JsonTokenMask json) {
+             PrefixState prefix, TokenMask masks) {
         this.target = target;
         this.tokenizer = tokenizer;
         this.contextLength = target.info().contextLength();
@@ -58,7 +59,7 @@ public final class Sequence implements PlannedSequence, AutoCloseable {
         this.cache = cache;
         this.noise = new SamplingNoise(req.sampling().seed());
         this.processor = new LogitsProcessor(req.sampling(), target.info().vocab(), req.promptIds(),
-                tokenizer.eosIds(), json);
+                tokenizer.eosIds(), masks);
         this.logprobs = new LogprobRecorder(tokenizer, req.sampling());
         this.out = new OutputTracker(tokenizer, req.maxTokens(), req.stop(), req.sampling());
         int dim = target.info().dim();

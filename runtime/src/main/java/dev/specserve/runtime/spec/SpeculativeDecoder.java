@@ -1,5 +1,8 @@
 package dev.specserve.runtime.spec;
 
+import dev.specserve.runtime.grammar.GrammarException;
+import dev.specserve.runtime.grammar.OutputGrammar;
+import dev.specserve.runtime.grammar.TokenMask;
 import dev.specserve.runtime.kv.KvCache;
 import dev.specserve.runtime.kv.KvCacheRecycler;
 import dev.specserve.runtime.model.Masks;
@@ -34,7 +37,7 @@ public final class SpeculativeDecoder {
     /** Target caches of finished {@link #generate} calls, for the next (an allocation costs ms, see the recycler). */
     private final KvCacheRecycler spareCaches = new KvCacheRecycler(2);
 
-    private volatile JsonTokenMask jsonMask;
+    private volatile TokenMask tokenMask;
 
     public SpeculativeDecoder(TargetModel target, TextTokenizer tokenizer) {
         this(target, tokenizer, new GoodputPlanner());
@@ -52,16 +55,16 @@ public final class SpeculativeDecoder {
         return runner;
     }
 
-    /** The model's JSON-mode mask, built on first use; null when the tokenizer is not byte-level BPE. */
-    private JsonTokenMask jsonMask() {
-        JsonTokenMask m = jsonMask;
+    /** The model's structured-output masks, built on first use; null when the tokenizer is not byte-level BPE. */
+    private TokenMask tokenMask() {
+        TokenMask m = tokenMask;
         if (m == null) {
             byte[][] bytes = tokenizer.byteLevelVocab(target.info().vocab());
             if (bytes == null) {
                 return null;
             }
-            m = new JsonTokenMask(bytes, tokenizer.eosIds());
-            jsonMask = m;
+            m = new TokenMask(bytes, tokenizer.eosIds());
+            tokenMask = m;
         }
         return m;
     }
@@ -95,9 +98,17 @@ public final class SpeculativeDecoder {
                         + target.info().vocab() + ")");
             }
         }
-        if (req.sampling().jsonObject() && jsonMask() == null) {
-            throw new InvalidRequestException("response_format", "JSON mode needs a byte-level BPE tokenizer "
-                    + "(tokenizer.json with a ByteLevel decoder); this model's is not");
+        OutputGrammar grammar = req.sampling().grammar();
+        if (grammar != null) {
+            if (tokenMask() == null) {
+                throw new InvalidRequestException(grammar.field(), "structured output needs a byte-level BPE tokenizer "
+                        + "(tokenizer.json with a ByteLevel decoder); this model's is not");
+            }
+            try {
+                grammar.compile();
+            } catch (GrammarException e) {
+                throw new InvalidRequestException(grammar.field(), e.getMessage());
+            }
         }
         if (req.maxTokens() <= 0) {
             throw new InvalidRequestException("max_tokens", "max_tokens must be > 0, got " + req.maxTokens());
@@ -159,6 +170,6 @@ public final class SpeculativeDecoder {
      */
     public Sequence open(GenerationRequest req, Drafter drafter, KvCache cache, PrefixState prefix) {
         return new Sequence(target, tokenizer, req, drafter, cache, prefix,
-                req.sampling().jsonObject() ? jsonMask() : null);
+                req.sampling().grammar() != null ? tokenMask() : null);
     }
 }

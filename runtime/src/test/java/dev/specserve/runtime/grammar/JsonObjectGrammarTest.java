@@ -1,4 +1,4 @@
-package dev.specserve.runtime.spec;
+package dev.specserve.runtime.grammar;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -77,7 +77,7 @@ class JsonObjectGrammarTest {
         assertThat(copy.acceptAll("\"}".getBytes(StandardCharsets.UTF_8))).isTrue();
         assertThat(copy.complete()).isTrue();
         assertThat(a.complete()).isFalse();
-        assertThat(fed("{\"key\": \"other").stateKey()).as("a string's content does not matter").isEqualTo(a.stateKey());
-        assertThat(fed("{\"k\": [\"other").stateKey()).as("the containers do").isNotEqualTo(a.stateKey());
+        assertThat(fed("{\"key\": \"other").key()).as("a string's content does not matter").isEqualTo(a.key());
+        assertThat(fed("{\"k\": [\"other").key()).as("the containers do").isNotEqualTo(a.key());
     }
 }

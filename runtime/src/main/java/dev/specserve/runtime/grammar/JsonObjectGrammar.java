@@ -1,4 +1,4 @@
-package dev.specserve.runtime.spec;
+package dev.specserve.runtime.grammar;
 
 import java.util.Arrays;
 
@@ -13,7 +13,25 @@ import java.util.Arrays;
  * are taken as string content unchecked (a UTF-8 sequence split across tokens stays a valid prefix).
  * Mutable and cheap to {@link #copy}; not thread-safe.
  */
-public final class JsonObjectGrammar {
+public final class JsonObjectGrammar implements GrammarState {
+    /** JSON mode, as a grammar: each output starts from an empty recogniser. */
+    static final OutputGrammar MODE = new OutputGrammar() {
+        @Override
+        public GrammarState start() {
+            return new JsonObjectGrammar();
+        }
+
+        @Override
+        public String field() {
+            return "response_format";
+        }
+
+        @Override
+        public String toString() {
+            return "json_object";
+        }
+    };
+
     static final int MAX_DEPTH = 32;
     static final int MAX_WHITESPACE = 24;
 
@@ -48,6 +66,7 @@ public final class JsonObjectGrammar {
     /** Whitespace bytes in a row, between tokens. */
     private byte whitespace;
 
+    @Override
     public JsonObjectGrammar copy() {
         return new JsonObjectGrammar().set(this);
     }
@@ -70,21 +89,13 @@ public final class JsonObjectGrammar {
     }
 
     /** True once the top-level object is closed (only whitespace may follow). */
+    @Override
     public boolean complete() {
         return structure == DONE;
     }
 
-    /** Takes every byte of {@code bytes}; false (the state then undefined) at the first that no JSON object allows. */
-    public boolean acceptAll(byte[] bytes) {
-        for (byte b : bytes) {
-            if (!accept(b)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     /** Takes one byte; false when no JSON object continues this way (the state is then undefined). */
+    @Override
     public boolean accept(byte b) {
         int c = b & 0xff;
         switch (token) {
@@ -245,7 +256,8 @@ public final class JsonObjectGrammar {
      * A key for what may follow this state: two states with equal keys accept the same byte strings (the whole
      * stack counts, since one token may close several containers).
      */
-    public String stateKey() {
+    @Override
+    public String key() {
         StringBuilder sb = new StringBuilder(depth + 12);
         for (int i = 0; i < depth; i++) {
             sb.append((char) stack[i]);

@@ -1,0 +1,136 @@
+package dev.specserve.runtime.grammar;
+
+import dk.brics.automaton.Automaton;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Byte automata for the pieces of JSON text: every char of these automata stands for the byte of the same number
+ * (0-255), so multi-byte UTF-8 is spelt out byte by byte. Values are laid out in one canonical way: no whitespace but
+ * one space after each {@code ,} and {@code :} ({@code {"a": 1, "b": [true, null]}}, Python's {@code json.dumps}).
+ */
+final class JsonAutomata {
+    /** Digits an integer or a fraction may have, and an exponent: bounded so that no number runs on forever. */
+    static final int MAX_DIGITS = 16;
+    static final int MAX_EXPONENT_DIGITS = 3;
+
+    private JsonAutomata() {}
+
+    /** The bytes of {@code text} in UTF-8, one char each. */
+    static Automaton literal(String text) {
+        return Automaton.makeString(new String(text.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1));
+    }
+
+    static Automaton range(char from, char to) {
+        return Automaton.makeCharRange(from, to);
+    }
+
+    static Automaton concat(Automaton... parts) {
+        return Automaton.concatenate(List.of(parts));
+    }
+
+    static Automaton union(List<Automaton> parts) {
+        return parts.isEmpty() ? Automaton.makeEmpty() : Automaton.union(parts);
+    }
+
+    /** One character of a JSON string's content: an unescaped printable, an escape, or a whole UTF-8 sequence. */
+    static Automaton stringChar() {
+        Automaton ascii = union(List.of(range(' ', '!'), range('#', '['), range(']', (char) 0x7f)));
+        Automaton hex = union(List.of(range('0', '9'), range('a', 'f'), range('A', 'F')));
+        Automaton escape = literal("\\").concatenate(union(List.of(Automaton.makeCharSet("\"\\/bfnrt"),
+                literal("u").concatenate(hex.repeat(4, 4)))));
+        Automaton cont = range((char) 0x80, (char) 0xbf);
+        Automaton utf8 = union(List.of(
+                range((char) 0xc2, (char) 0xdf).concatenate(cont),
+                range((char) 0xe0, (char) 0xef).concatenate(cont.repeat(2, 2)),
+                range((char) 0xf0, (char) 0xf4).concatenate(cont.repeat(3, 3))));
+        return union(List.of(ascii, escape, utf8));
+    }
+
+    /** A JSON string of {@code min} to {@code max} characters ({@code max} &lt; 0: unbounded). */
+    static Automaton string(int min, int max) {
+        Automaton c = stringChar();
+        Automaton body = max < 0 ? c.repeat(min) : c.repeat(min, max);
+        return concat(literal("\""), body, literal("\""));
+    }
+
+    /** A string whose content is {@code content} (ASCII patterns such as a date), in quotes. */
+    static Automaton quoted(Automaton content) {
+        return concat(literal("\""), content, literal("\""));
+    }
+
+    static Automaton digits(int min, int max) {
+        return range('0', '9').repeat(min, max);
+    }
+
+    /** An integer without leading zeros, of at most {@value #MAX_DIGITS} digits. */
+    static Automaton integer() {
+        Automaton natural = union(List.of(literal("0"), range('1', '9').concatenate(digits(0, MAX_DIGITS - 1))));
+        return literal("-").optional().concatenate(natural);
+    }
+
+    /** Integers in [min, max] (both within an int), without leading zeros. */
+    static Automaton integer(long min, long max) {
+        List<Automaton> parts = new ArrayList<>();
+        if (max >= 0) {
+            parts.add(natural(Math.max(0, min), max));
+        }
+        if (min < 0) {
+            parts.add(literal("-").concatenate(natural(Math.max(1, -max), -min)));
+        }
+        return union(parts);
+    }
+
+    private static Automaton natural(long min, long max) {
+        Automaton noLeadingZero = union(List.of(literal("0"), range('1', '9').concatenate(range('0', '9').repeat())));
+        return Automaton.makeInterval((int) min, (int) max, 0).intersection(noLeadingZero);
+    }
+
+    /** A JSON number: an integer part, an optional fraction and an optional exponent, each bounded. */
+    static Automaton number() {
+        Automaton fraction = literal(".").concatenate(digits(1, MAX_DIGITS)).optional();
+        Automaton exponent = concat(Automaton.makeCharSet("eE"), Automaton.makeCharSet("+-").optional(),
+                digits(1, MAX_EXPONENT_DIGITS)).optional();
+        return concat(integer(), fraction, exponent);
+    }
+
+    static Automaton bool() {
+        return union(List.of(literal("true"), literal("false")));
+    }
+
+    /** {@code [item, item, ...]} with {@code min} to {@code max} items ({@code max} &lt; 0: unbounded). */
+    static Automaton array(Automaton item, int min, int max) {
+        return concat(literal("["), list(item, min, max), literal("]"));
+    }
+
+    /** {@code item, item, ...}: {@code min} to {@code max} items. */
+    static Automaton list(Automaton item, int min, int max) {
+        Automaton more = literal(", ").concatenate(item);
+        if (max == 0) {
+            return Automaton.makeEmptyString();
+        }
+        Automaton nonEmpty = item.concatenate(max < 0 ? more.repeat(Math.max(0, min - 1))
+                : more.repeat(Math.max(0, min - 1), max - 1));
+        return min == 0 ? nonEmpty.optional() : nonEmpty;
+    }
+
+    /** An object whose members are any keys with values of {@code value}. */
+    static Automaton map(Automaton value) {
+        Automaton member = concat(string(0, -1), literal(": "), value);
+        return concat(literal("{"), list(member, 0, -1), literal("}"));
+    }
+
+    /** Any JSON value, containers nested at most {@code depth} deep (so the language stays regular). */
+    static Automaton anyValue(int depth) {
+        List<Automaton> parts = new ArrayList<>(List.of(string(0, -1), number(), bool(), literal("null")));
+        if (depth > 0) {
+            Automaton inner = anyValue(depth - 1);
+            parts.add(array(inner, 0, -1));
+            parts.add(map(inner));
+        }
+        Automaton a = union(parts);
+        a.minimize();
+        return a;
+    }
+}

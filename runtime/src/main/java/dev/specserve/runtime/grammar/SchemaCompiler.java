@@ -1,0 +1,340 @@
+package dev.specserve.runtime.grammar;
+
+import static dev.specserve.runtime.grammar.JsonAutomata.concat;
+import static dev.specserve.runtime.grammar.JsonAutomata.literal;
+import static dev.specserve.runtime.grammar.JsonAutomata.union;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dk.brics.automaton.Automaton;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A JSON schema as a byte automaton of the JSON texts it allows, in {@link JsonAutomata}'s canonical layout. The
+ * subset served is what structured-output clients send (OpenAI's strict mode, Pydantic's {@code model_json_schema}):
+ * {@code type} (one or a list), {@code properties} with {@code required} (written in the order the schema lists
+ * them; optional ones may be left out), {@code additionalProperties} (only listed properties are written, so any
+ * setting holds), {@code items} with {@code minItems}/{@code maxItems}, {@code enum}, {@code const}, {@code anyOf} and
+ * {@code oneOf} (as anyOf), a one-schema {@code allOf}, {@code $ref} into {@code $defs} or {@code definitions} (not
+ * recursive), strings' {@code minLength}/{@code maxLength} and {@code format} date, time, date-time and uuid,
+ * integers' {@code minimum}/{@code maximum} (exclusive ones too). Annotations (title, description, default, ...)
+ * are ignored. Any other keyword is refused by name, so no constraint is silently dropped.
+ */
+final class SchemaCompiler {
+    static final int MAX_DEPTH = 16;
+    static final int MAX_PROPERTIES = 64;
+    static final int MAX_LENGTH = 512;
+    static final int MAX_ITEMS = 64;
+    /** Nesting allowed inside a value the schema leaves free ({@code {}} or {@code true}). */
+    static final int FREE_DEPTH = 2;
+
+    private static final Set<String> ANNOTATIONS = Set.of("title", "description", "default", "examples", "$schema",
+            "$id", "$comment", "deprecated", "readOnly", "writeOnly", "$defs", "definitions", "strict", "discriminator");
+    private static final Set<String> FORMATS = Set.of("date", "time", "date-time", "uuid");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final JsonNode root;
+    private final Deque<String> refs = new ArrayDeque<>();
+
+    private SchemaCompiler(JsonNode root) {
+        this.root = root;
+    }
+
+    /** The automaton of {@code schema} (JSON text); throws {@link GrammarException} naming what is not served. */
+    static Automaton compile(String schema) {
+        JsonNode node;
+        try {
+            node = JSON.readTree(schema);
+        } catch (JsonProcessingException e) {
+            throw new GrammarException("the JSON schema is not valid JSON: " + e.getOriginalMessage());
+        }
+        return new SchemaCompiler(node).value(node, "#", 0);
+    }
+
+    private Automaton value(JsonNode s, String at, int depth) {
+        if (depth > MAX_DEPTH) {
+            throw new GrammarException("the JSON schema nests deeper than " + MAX_DEPTH + " at " + at);
+        }
+        if (s.isBoolean()) {
+            return s.booleanValue() ? JsonAutomata.anyValue(FREE_DEPTH) : Automaton.makeEmpty();
+        }
+        if (!s.isObject()) {
+            throw new GrammarException("a JSON schema must be an object or a boolean, got " + s.getNodeType() + " at " + at);
+        }
+        checkKeywords(s, at);
+        if (s.has("$ref")) {
+            return ref(s.get("$ref"), at, depth);
+        }
+        if (s.has("const")) {
+            return literal(canonical(s.get("const")));
+        }
+        if (s.has("enum")) {
+            if (!s.get("enum").isArray() || s.get("enum").isEmpty()) {
+                throw new GrammarException("enum must be a non-empty array at " + at);
+            }
+            List<Automaton> values = new ArrayList<>();
+            s.get("enum").forEach(v -> values.add(literal(canonical(v))));
+            return union(values);
+        }
+        for (String combinator : new String[] {"anyOf", "oneOf", "allOf"}) {
+            if (s.has(combinator)) {
+                return combination(s, combinator, at, depth);
+            }
+        }
+        if (!s.has("type")) {
+            return s.has("properties") ? object(s, at, depth) : JsonAutomata.anyValue(FREE_DEPTH);
+        }
+        JsonNode type = s.get("type");
+        List<Automaton> alternatives = new ArrayList<>();
+        for (JsonNode t : type.isArray() ? type : List.of(type)) {
+            if (!t.isTextual()) {
+                throw new GrammarException("type must be a string or an array of strings at " + at);
+            }
+            alternatives.add(typed(s, t.textValue(), at, depth));
+        }
+        return union(alternatives);
+    }
+
+    private Automaton typed(JsonNode s, String type, String at, int depth) {
+        return switch (type) {
+            case "object" -> object(s, at, depth);
+            case "array" -> array(s, at, depth);
+            case "string" -> string(s, at);
+            case "integer" -> integer(s, at);
+            case "number" -> {
+                only(s, at, "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf");
+                yield JsonAutomata.number();
+            }
+            case "boolean" -> JsonAutomata.bool();
+            case "null" -> literal("null");
+            default -> throw new GrammarException("unknown type '" + type + "' at " + at);
+        };
+    }
+
+    private Automaton object(JsonNode s, String at, int depth) {
+        JsonNode props = s.get("properties");
+        JsonNode extra = s.get("additionalProperties");
+        Set<String> required = new HashSet<>();
+        if (s.has("required")) {
+            for (JsonNode r : s.get("required")) {
+                if (!r.isTextual() || props == null || !props.has(r.textValue())) {
+                    throw new GrammarException("required property " + r + " is not in properties at " + at);
+                }
+                required.add(r.textValue());
+            }
+        }
+        if (props == null || props.isEmpty()) {
+            if (extra != null && extra.isBoolean() && !extra.booleanValue()) {
+                return literal("{}");
+            }
+            Automaton member = extra != null && extra.isObject() ? value(extra, at + "/additionalProperties", depth + 1)
+                    : JsonAutomata.anyValue(FREE_DEPTH);
+            return JsonAutomata.map(member);
+        }
+        if (!props.isObject()) {
+            throw new GrammarException("properties must be an object at " + at);
+        }
+        if (props.size() > MAX_PROPERTIES) {
+            throw new GrammarException("at most " + MAX_PROPERTIES + " properties per object are served, got "
+                    + props.size() + " at " + at);
+        }
+        List<Automaton> members = new ArrayList<>();
+        List<Boolean> needed = new ArrayList<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = props.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> p = it.next();
+            Automaton v = value(p.getValue(), at + "/properties/" + p.getKey(), depth + 1);
+            members.add(concat(literal(canonical(JSON.getNodeFactory().textNode(p.getKey())) + ": "), v));
+            needed.add(required.contains(p.getKey()));
+        }
+        return concat(literal("{"), members(members, needed), literal("}"));
+    }
+
+    /**
+     * The members in order, each optional one present or not, separated by ", ": first(i) is the text starting at
+     * the first member present from i on, rest(i) what follows a member once one was written.
+     */
+    private static Automaton members(List<Automaton> members, List<Boolean> needed) {
+        int n = members.size();
+        Automaton[] rest = new Automaton[n + 1];
+        rest[n] = Automaton.makeEmptyString();
+        for (int i = n - 1; i >= 0; i--) {
+            Automaton next = literal(", ").concatenate(members.get(i));
+            rest[i] = (needed.get(i) ? next : next.optional()).concatenate(rest[i + 1]);
+        }
+        Automaton first = Automaton.makeEmptyString();
+        for (int i = n - 1; i >= 0; i--) {
+            Automaton here = members.get(i).concatenate(rest[i + 1]);
+            first = needed.get(i) ? here : here.union(first);
+        }
+        return first;
+    }
+
+    private Automaton array(JsonNode s, String at, int depth) {
+        if (s.has("uniqueItems") && s.get("uniqueItems").asBoolean()) {
+            throw new GrammarException("uniqueItems is not supported at " + at);
+        }
+        int min = bound(s, "minItems", 0, MAX_ITEMS, at);
+        int max = bound(s, "maxItems", -1, MAX_ITEMS, at);
+        JsonNode items = s.get("items");
+        Automaton item = items == null ? JsonAutomata.anyValue(FREE_DEPTH) : value(items, at + "/items", depth + 1);
+        return JsonAutomata.array(item, min, max);
+    }
+
+    private Automaton string(JsonNode s, String at) {
+        if (s.has("format")) {
+            String f = s.get("format").asText();
+            if (!FORMATS.contains(f)) {
+                throw new GrammarException("string format '" + f + "' is not supported (" + String.join(", ",
+                        FORMATS.stream().sorted().toList()) + " are) at " + at);
+            }
+            return JsonAutomata.quoted(format(f));
+        }
+        return JsonAutomata.string(bound(s, "minLength", 0, MAX_LENGTH, at), bound(s, "maxLength", -1, MAX_LENGTH, at));
+    }
+
+    private static Automaton format(String f) {
+        Automaton date = concat(JsonAutomata.digits(4, 4), literal("-"), JsonAutomata.range('0', '1'),
+                JsonAutomata.digits(1, 1), literal("-"), JsonAutomata.range('0', '3'), JsonAutomata.digits(1, 1));
+        Automaton time = concat(JsonAutomata.range('0', '2'), JsonAutomata.digits(1, 1), literal(":"),
+                JsonAutomata.range('0', '5'), JsonAutomata.digits(1, 1), literal(":"), JsonAutomata.range('0', '6'),
+                JsonAutomata.digits(1, 1), literal(".").concatenate(JsonAutomata.digits(1, 9)).optional(),
+                union(List.of(literal("Z"), concat(Automaton.makeCharSet("+-"), JsonAutomata.digits(2, 2),
+                        literal(":"), JsonAutomata.digits(2, 2)))));
+        Automaton hex = union(List.of(JsonAutomata.range('0', '9'), JsonAutomata.range('a', 'f')));
+        return switch (f) {
+            case "date" -> date;
+            case "time" -> time;
+            case "date-time" -> concat(date, literal("T"), time);
+            default -> concat(hex.repeat(8, 8), literal("-"), hex.repeat(4, 4), literal("-"), hex.repeat(4, 4),
+                    literal("-"), hex.repeat(4, 4), literal("-"), hex.repeat(12, 12));
+        };
+    }
+
+    /** Integers within the schema's bounds, clamped to an int's range (outputs stay valid, just fewer). */
+    private static Automaton integer(JsonNode s, String at) {
+        if (!(s.has("minimum") || s.has("maximum") || s.has("exclusiveMinimum") || s.has("exclusiveMaximum"))) {
+            return JsonAutomata.integer();
+        }
+        long lo = Integer.MIN_VALUE + 1L;
+        long hi = Integer.MAX_VALUE - 1L;
+        lo = Math.max(lo, (long) Math.ceil(number(s, "minimum", lo, at)));
+        lo = Math.max(lo, (long) Math.floor(number(s, "exclusiveMinimum", lo - 1, at)) + 1);
+        hi = Math.min(hi, (long) Math.floor(number(s, "maximum", hi, at)));
+        hi = Math.min(hi, (long) Math.ceil(number(s, "exclusiveMaximum", hi + 1, at)) - 1);
+        if (lo > hi) {
+            throw new GrammarException("no integer lies within the bounds at " + at);
+        }
+        return JsonAutomata.integer(lo, hi);
+    }
+
+    private static double number(JsonNode s, String key, double absent, String at) {
+        JsonNode v = s.get(key);
+        if (v == null) {
+            return absent;
+        }
+        if (!v.isNumber()) {
+            throw new GrammarException(key + " must be a number at " + at + ", got " + v);
+        }
+        return Math.max(-1e18, Math.min(1e18, v.asDouble()));
+    }
+
+    private static int bound(JsonNode s, String key, int absent, int most, String at) {
+        JsonNode v = s.get(key);
+        if (v == null) {
+            return absent;
+        }
+        if (!v.canConvertToInt() || v.asInt() < 0 || v.asInt() > most) {
+            throw new GrammarException(key + " must be an integer in [0, " + most + "] at " + at + ", got " + v);
+        }
+        return v.asInt();
+    }
+
+    private Automaton combination(JsonNode s, String combinator, String at, int depth) {
+        JsonNode list = s.get(combinator);
+        if (!list.isArray() || list.isEmpty()) {
+            throw new GrammarException(combinator + " must be a non-empty array at " + at);
+        }
+        if (combinator.equals("allOf") && list.size() != 1) {
+            throw new GrammarException("allOf with more than one schema is not supported at " + at);
+        }
+        List<Automaton> alternatives = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            alternatives.add(value(list.get(i), at + "/" + combinator + "/" + i, depth + 1));
+        }
+        return union(alternatives);
+    }
+
+    private Automaton ref(JsonNode ref, String at, int depth) {
+        String r = ref.asText();
+        if (!r.startsWith("#/")) {
+            throw new GrammarException("only local $ref (#/$defs/...) is supported, got '" + r + "' at " + at);
+        }
+        if (refs.contains(r)) {
+            throw new GrammarException("recursive $ref '" + r + "' is not supported at " + at);
+        }
+        JsonNode target = root.at(r.substring(1));
+        if (target.isMissingNode()) {
+            throw new GrammarException("$ref '" + r + "' points nowhere at " + at);
+        }
+        refs.push(r);
+        try {
+            return value(target, r, depth + 1);
+        } finally {
+            refs.pop();
+        }
+    }
+
+    /** Refuses any keyword of {@code s} this compiler does not know, and those listed as not served. */
+    private static void checkKeywords(JsonNode s, String at) {
+        for (Iterator<String> it = s.fieldNames(); it.hasNext(); ) {
+            String k = it.next();
+            if (!ANNOTATIONS.contains(k) && !KNOWN.contains(k)) {
+                throw new GrammarException("JSON schema keyword '" + k + "' is not supported at " + at);
+            }
+        }
+    }
+
+    private static final Set<String> KNOWN = Set.of("type", "properties", "required", "additionalProperties", "items",
+            "minItems", "maxItems", "uniqueItems", "enum", "const", "anyOf", "oneOf", "allOf", "$ref", "minLength",
+            "maxLength", "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum");
+
+    private static void only(JsonNode s, String at, String... refused) {
+        for (String k : refused) {
+            if (s.has(k)) {
+                throw new GrammarException("JSON schema keyword '" + k + "' is not supported at " + at);
+            }
+        }
+    }
+
+    /** {@code v} as this grammar writes it: no whitespace but one space after each ',' and ':'. */
+    static String canonical(JsonNode v) {
+        if (v.isObject()) {
+            StringBuilder sb = new StringBuilder("{");
+            for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                sb.append(canonical(JSON.getNodeFactory().textNode(e.getKey()))).append(": ")
+                        .append(canonical(e.getValue()));
+                if (it.hasNext()) {
+                    sb.append(", ");
+                }
+            }
+            return sb.append('}').toString();
+        }
+        if (v.isArray()) {
+            StringBuilder sb = new StringBuilder("[");
+            for (int i = 0; i < v.size(); i++) {
+                sb.append(i == 0 ? "" : ", ").append(canonical(v.get(i)));
+            }
+            return sb.append(']').toString();
+        }
+        return v.toString();
+    }
+}

@@ -1,0 +1,177 @@
+package dev.specserve.runtime.grammar;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Structured output's schemas as byte automata: an instance in the canonical layout is accepted to its end and
+ * complete only there; the first byte no instance allows is refused; keywords not served are refused by name.
+ */
+class JsonSchemaGrammarTest {
+    static final String PERSON = """
+            {"type": "object", "properties": {
+               "name": {"type": "string", "maxLength": 8},
+               "age": {"type": "integer", "minimum": 0, "maximum": 150},
+               "email": {"type": ["string", "null"]},
+               "tags": {"type": "array", "items": {"enum": ["a", "b", 3]}, "minItems": 1, "maxItems": 2}},
+             "required": ["name", "age"]}""";
+
+    static OutputGrammar schema(String json) {
+        OutputGrammar g = OutputGrammar.jsonSchema(json, "response_format");
+        g.compile();
+        return g;
+    }
+
+    /** The length of the longest prefix of {@code text} the grammar accepts. */
+    static int acceptedPrefix(OutputGrammar g, String text) {
+        byte[] b = text.getBytes(StandardCharsets.UTF_8);
+        GrammarState s = g.start();
+        for (int i = 0; i < b.length; i++) {
+            if (!s.accept(b[i])) {
+                return i;
+            }
+        }
+        return b.length;
+    }
+
+    static boolean whole(OutputGrammar g, String text) {
+        GrammarState s = g.start();
+        return s.acceptAll(text.getBytes(StandardCharsets.UTF_8)) && s.complete();
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "{\"name\": \"Ada\", \"age\": 36}",
+            "{\"name\": \"\", \"age\": 0, \"tags\": [\"a\"]}",
+            "{\"name\": \"Zoë 漢\", \"age\": 150, \"email\": null, \"tags\": [3, \"b\"]}",
+            "{\"name\": \"q\\\"\\u00e9\", \"age\": 7, \"email\": \"x@y.z\"}"})
+    void an_instance_in_the_canonical_layout_is_accepted_and_complete_only_at_its_end(String doc) {
+        OutputGrammar g = schema(PERSON);
+        assertThat(whole(g, doc)).as(doc).isTrue();
+        assertThat(whole(g, doc.substring(0, doc.length() - 1))).as("one byte short").isFalse();
+    }
+
+    @Test
+    void the_first_byte_no_instance_allows_is_refused() {
+        OutputGrammar g = schema(PERSON);
+        assertThat(acceptedPrefix(g, "{\"age\": 1}")).as("properties come in the schema's order").isEqualTo(2);
+        assertThat(acceptedPrefix(g, "{\"name\": \"a\"}")).as("age is required").isEqualTo(12);
+        assertThat(acceptedPrefix(g, "{\"name\":\"a\"")).as("one layout: a space after the colon").isEqualTo(8);
+        assertThat(acceptedPrefix(g, "{\"name\": \"123456789\"")).as("maxLength 8").isEqualTo(18);
+        assertThat(acceptedPrefix(g, "{\"name\": \"a\", \"age\": 151")).as("maximum 150").isEqualTo(23);
+        assertThat(acceptedPrefix(g, "{\"name\": \"a\", \"age\": -1")).as("minimum 0").isEqualTo(21);
+        assertThat(acceptedPrefix(g, "{\"name\": \"a\", \"age\": 01")).as("no leading zeros").isEqualTo(22);
+        assertThat(acceptedPrefix(g, "{\"name\": \"a\", \"age\": 1, \"tags\": []")).as("minItems 1").isEqualTo(33);
+        assertThat(acceptedPrefix(g, "{\"name\": \"a\", \"age\": 1, \"tags\": [\"c\"")).as("enum").isEqualTo(34);
+        assertThat(acceptedPrefix(g, "{\"name\": \"a\", \"age\": 1, \"tags\": [3, 3, 3")).as("maxItems 2")
+                .isEqualTo(37);
+        assertThat(acceptedPrefix(g, "{\"name\": \"a\", \"age\": 1, \"x\": 1}")).as("no unlisted properties")
+                .isEqualTo(25);
+        assertThat(acceptedPrefix(g, "{\"name\": \"a\nb\"")).as("no raw control characters").isEqualTo(11);
+    }
+
+    @Test
+    void each_construct_accepts_its_instances_and_refuses_the_rest() throws Exception {
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        String defs = """
+                {"$defs": {"point": {"type": "object", "properties": {"x": {"type": "number"},
+                  "y": {"type": "number"}}, "required": ["x", "y"], "additionalProperties": false}},
+                 "type": "object", "properties": {
+                   "at": {"$ref": "#/$defs/point"},
+                   "kind": {"const": "circle"},
+                   "r": {"anyOf": [{"type": "integer", "exclusiveMinimum": 0}, {"type": "null"}]},
+                   "when": {"type": "string", "format": "date-time"},
+                   "id": {"type": "string", "format": "uuid"},
+                   "meta": {}},
+                 "required": ["at", "kind", "r", "when", "id", "meta"]}""";
+        OutputGrammar g = schema(defs);
+        String doc = "{\"at\": {\"x\": -1.5e3, \"y\": 0}, \"kind\": \"circle\", \"r\": 2, "
+                + "\"when\": \"2026-12-04T05:00:00Z\", \"id\": \"123e4567-e89b-12d3-a456-426614174000\", "
+                + "\"meta\": {\"free\": [1, \"a\"]}}";
+        assertThat(whole(g, doc)).isTrue();
+        assertThat(acceptedPrefix(g, doc.replace("[1, ", "[[1], "))).as("a free value nests %d deep",
+                SchemaCompiler.FREE_DEPTH).isEqualTo(doc.indexOf("[1, ") + 1);
+        assertThat(acceptedPrefix(g, "{\"at\": {\"x\": 1, \"y\": 2}, \"kind\": \"circle\", \"r\": 0"))
+                .as("exclusiveMinimum 0").isEqualTo(48);
+        assertThat(acceptedPrefix(g, "{\"at\": {\"x\": 1, \"y\": 2}, \"kind\": \"square\""))
+                .as("const").isEqualTo(34);
+        assertThat(whole(schema("{\"type\": \"array\", \"items\": {\"type\": \"boolean\"}}"), "[true, false]"))
+                .isTrue();
+        assertThat(json.readTree("[true, false]").isArray()).isTrue();
+    }
+
+    @Test
+    void optional_properties_may_be_left_out_in_any_combination_but_keep_their_order() {
+        OutputGrammar g = schema("""
+                {"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"},
+                 "c": {"type": "integer"}}, "required": ["b"]}""");
+        for (String doc : List.of("{\"b\": 1}", "{\"a\": 1, \"b\": 2}", "{\"b\": 2, \"c\": 3}",
+                "{\"a\": 1, \"b\": 2, \"c\": 3}")) {
+            assertThat(whole(g, doc)).as(doc).isTrue();
+        }
+        assertThat(whole(g, "{}")).isFalse();
+        assertThat(whole(g, "{\"a\": 1}")).isFalse();
+        OutputGrammar none = schema("{\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"null\"}}}");
+        assertThat(whole(none, "{}")).isTrue();
+        assertThat(whole(none, "{\"a\": null}")).isTrue();
+    }
+
+    @Test
+    void a_choice_is_exactly_one_of_its_strings() {
+        OutputGrammar g = OutputGrammar.choice(List.of("positive", "negative", "neutral"), "guided_choice");
+        g.compile();
+        assertThat(whole(g, "negative")).isTrue();
+        assertThat(whole(g, "neg")).isFalse();
+        assertThat(acceptedPrefix(g, "nexus")).isEqualTo(2);
+        assertThat(acceptedPrefix(g, "positive!")).isEqualTo(8);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "{\"type\": \"string\", \"pattern\": \"^a+$\"}                         | keyword 'pattern'",
+            "{\"type\": \"object\", \"minProperties\": 1}                          | keyword 'minProperties'",
+            "{\"type\": \"string\", \"format\": \"email\"}                         | format 'email'",
+            "{\"type\": \"number\", \"minimum\": 1}                                | keyword 'minimum'",
+            "{\"type\": \"array\", \"uniqueItems\": true}                          | uniqueItems",
+            "{\"type\": \"object\", \"properties\": {}, \"required\": [\"x\"]}     | required property \"x\"",
+            "{\"$defs\": {\"n\": {\"type\": \"array\", \"items\": {\"$ref\": \"#/$defs/n\"}}}, \"$ref\": \"#/$defs/n\"} | recursive $ref",
+            "{\"$ref\": \"#/$defs/missing\"}                                   | points nowhere",
+            "{\"type\": \"integer\", \"minimum\": 5, \"maximum\": 4}               | no integer",
+            "{\"type\": \"str\"}                                               | unknown type 'str'",
+            "[1]                                                             | must be an object",
+            "{\"type\": \"object\"                                             | not valid JSON",
+            "false                                                           | allows no output"})
+    void what_is_not_served_is_refused_by_name(String json, String message) {
+        assertThatThrownBy(() -> schema(json)).isInstanceOf(GrammarException.class).hasMessageContaining(message.strip());
+    }
+
+    @Test
+    void one_schema_text_compiles_once_and_shares_its_grammar() {
+        assertThat(OutputGrammar.jsonSchema(PERSON, "response_format"))
+                .isSameAs(OutputGrammar.jsonSchema(PERSON, "response_format"));
+        assertThatThrownBy(() -> OutputGrammar.jsonSchema(" ".repeat(Grammars.MAX_SCHEMA_CHARS + 1), "guided_json"))
+                .hasMessageContaining("at most " + Grammars.MAX_SCHEMA_CHARS);
+    }
+
+    @Test
+    void a_token_mask_allows_what_the_state_accepts_and_eos_once_complete() {
+        byte[][] vocab = {"{\"".getBytes(StandardCharsets.UTF_8), "a".getBytes(StandardCharsets.UTF_8),
+                "\": ".getBytes(StandardCharsets.UTF_8), "1".getBytes(StandardCharsets.UTF_8),
+                "}".getBytes(StandardCharsets.UTF_8), null};
+        TokenMask masks = new TokenMask(vocab, new int[] {5});
+        OutputGrammar g = schema("{\"type\": \"object\", \"properties\": {\"a\": {\"const\": 1}}, \"required\": [\"a\"]}");
+        GrammarState s = g.start();
+        assertThat(masks.allowed(g, s)).containsExactly(true, false, false, false, false, false);
+        s.acceptAll("{\"a\": 1".getBytes(StandardCharsets.UTF_8));
+        assertThat(masks.allowed(g, s)).containsExactly(false, false, false, false, true, false);
+        s.acceptAll("}".getBytes(StandardCharsets.UTF_8));
+        assertThat(masks.allowed(g, s)).as("only EOS after the end").containsExactly(false, false, false, false,
+                false, true);
+    }
+}
