@@ -106,7 +106,7 @@ class GreedyEqualsAutoregressiveTest {
     @ParameterizedTest(name = "{0} {1}")
     @org.junit.jupiter.params.provider.CsvSource({"suffix, json_object", "specblock-fixed, json_object",
             "hybrid, json_object", "auto, json_object", "suffix, json_schema", "specblock-fixed, json_schema",
-            "auto, json_schema"})
+            "specblock, json_schema", "auto, json_schema"})
     void greedyStructuredOutputEqualsAutoregressiveDecodingWithTheSameMask(String strategy, String format)
             throws Exception {
         OutputGrammar grammar = format.equals("json_object") ? OutputGrammar.jsonObject()
@@ -116,12 +116,17 @@ class GreedyEqualsAutoregressiveTest {
         // a decoder of its own, so what its planner learns here cannot steer the other tests' planning
         var decoder = new dev.specserve.runtime.spec.SpeculativeDecoder(stack.target(), stack.tokenizer());
         int stopped = 0;
+        int[] forced = new int[2]; // drafted, accepted
+        RoundListener count = (round, emitted) -> {
+            forced[0] += round.drafted(dev.specserve.runtime.spec.DraftTree.GRAMMAR);
+            forced[1] += round.accepted(dev.specserve.runtime.spec.DraftTree.GRAMMAR);
+        };
         for (String prompt : heldOutPrompts.subList(0, 8)) {
             int[] ids = ids(prompt);
             GenerationResult expected = decoder.generate(new GenerationRequest(ids, 48, json, List.of(), BUDGET),
                     stack.strategy("none", DrafterConfig.expanding()), RoundListener.NONE, () -> false);
             GenerationResult speculative = decoder.generate(new GenerationRequest(ids, 48, json, List.of(),
-                    BUDGET), stack.strategy(strategy, DrafterConfig.expanding()), RoundListener.NONE, () -> false);
+                    BUDGET), stack.strategy(strategy, DrafterConfig.expanding()), count, () -> false);
 
             assertThat(speculative.tokens()).as("%s on %s", strategy, prompt).containsExactly(expected.tokens());
             var state = grammar.start();
@@ -138,6 +143,12 @@ class GreedyEqualsAutoregressiveTest {
             }
         }
         assertThat(stopped).as("some outputs close their object and stop, so EOS is tested too").isPositive();
+        boolean adaptive = stack.strategy(strategy, DrafterConfig.expanding()).adaptive();
+        if (adaptive && format.equals("json_schema")) {
+            assertThat(forced[1]).as("the schema's forced text was drafted (%d) and accepted", forced[0]).isPositive();
+        } else {
+            assertThat(forced[0]).as("fixed-budget strategies draft as asked; JSON mode forces nothing").isZero();
+        }
     }
 
     /**

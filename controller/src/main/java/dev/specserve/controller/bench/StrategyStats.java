@@ -23,8 +23,8 @@ public final class StrategyStats {
     long draftForwards;
     long treeNodes;
     long plainRounds;
-    final long[] draftedBySource = new long[DraftTree.CORPUS + 1];
-    final long[] acceptedBySource = new long[DraftTree.CORPUS + 1];
+    final long[] draftedBySource = new long[DraftTree.GRAMMAR + 1];
+    final long[] acceptedBySource = new long[DraftTree.GRAMMAR + 1];
     final long[] acceptedAtLeast = new long[MAX_DEPTH + 1];
     int outputs;
     int identicalOutputs;
@@ -46,7 +46,7 @@ public final class StrategyStats {
         if (r.tree().size() == 0) {
             plainRounds++;
         }
-        for (int source : new int[] {DraftTree.MODEL, DraftTree.SUFFIX, DraftTree.CORPUS}) {
+        for (int source : new int[] {DraftTree.MODEL, DraftTree.SUFFIX, DraftTree.CORPUS, DraftTree.GRAMMAR}) {
             draftedBySource[source] += r.drafted(source);
             acceptedBySource[source] += r.accepted(source);
         }
@@ -111,7 +111,9 @@ public final class StrategyStats {
                 "suffix", Map.of("drafted", draftedBySource[DraftTree.SUFFIX],
                         "accepted", acceptedBySource[DraftTree.SUFFIX]),
                 "corpus", Map.of("drafted", draftedBySource[DraftTree.CORPUS], // a part of suffix
-                        "accepted", acceptedBySource[DraftTree.CORPUS])));
+                        "accepted", acceptedBySource[DraftTree.CORPUS]),
+                "grammar", Map.of("drafted", draftedBySource[DraftTree.GRAMMAR],
+                        "accepted", acceptedBySource[DraftTree.GRAMMAR])));
         m.put("rounds", rounds);
         m.put("generated_tokens", generated);
         m.put("identical_to_ar", greedy ? identicalOutputs == outputs : null);

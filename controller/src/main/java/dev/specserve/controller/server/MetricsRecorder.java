@@ -50,8 +50,11 @@ public final class MetricsRecorder implements EngineListener {
     private final Counter promptTokens;
     private final Counter generationTokens;
     private final Counter numDrafts;
-    /** Indexed by a node's source bits (DraftTree.MODEL | DraftTree.SUFFIX). */
-    private static final String[] SOURCE_LABELS = {"", "model", "suffix", "both"};
+    /**
+     * Indexed by a node's source bits (DraftTree.MODEL | DraftTree.SUFFIX); neither is a node only the output
+     * grammar forced (DraftTree.GRAMMAR).
+     */
+    private static final String[] SOURCE_LABELS = {"grammar", "model", "suffix", "both"};
     private static final java.util.Map<String, String> PLANNER_DESCRIPTIONS = java.util.Map.ofEntries(
             java.util.Map.entry("verify_cost_intercept_ms",
                     "Goodput planner's verify cost model: fixed ms per verification"),
@@ -116,7 +119,7 @@ public final class MetricsRecorder implements EngineListener {
         generationTokens = Counter.builder("specserve.generation_tokens").description("Generated tokens").register(registry);
         numDrafts = Counter.builder("specserve.spec_decode.num_drafts")
                 .description("Verification rounds that checked a non-empty draft tree").register(registry);
-        for (int source = 1; source <= 3; source++) {
+        for (int source = 0; source <= 3; source++) {
             numDraftTokens[source] = Counter.builder("specserve.spec_decode.num_draft_tokens")
                     .description("Draft tokens verified (tree nodes), by the source that proposed them")
                     .tag("source", SOURCE_LABELS[source]).register(registry);

@@ -16,7 +16,28 @@ final class DfaGrammar implements OutputGrammar {
     private final String field;
     private final String description;
     private final Supplier<Automaton> language;
-    private volatile RunAutomaton dfa;
+    private volatile Compiled dfa;
+
+    /** The automaton, and per state the one byte it must read next (-1 where there is a choice or it may end). */
+    private record Compiled(RunAutomaton run, int[] forcedByte) {
+        static Compiled of(RunAutomaton run) {
+            char[] points = run.getCharIntervals();
+            int[] forced = new int[run.getSize()];
+            for (int s = 0; s < forced.length; s++) {
+                int only = -1;
+                int ways = run.isAccept(s) ? 1 : 0;
+                for (int c = 0; c < points.length && ways < 2; c++) {
+                    if (run.step(s, points[c]) >= 0) {
+                        int width = (c + 1 < points.length ? points[c + 1] : Character.MAX_VALUE + 1) - points[c];
+                        ways += width;
+                        only = points[c];
+                    }
+                }
+                forced[s] = ways == 1 && !run.isAccept(s) ? only : -1;
+            }
+            return new Compiled(run, forced);
+        }
+    }
 
     /** @param language builds the automaton; called once, on {@link #compile} */
     DfaGrammar(String field, String description, Supplier<Automaton> language) {
@@ -35,8 +56,8 @@ final class DfaGrammar implements OutputGrammar {
         dfa();
     }
 
-    private RunAutomaton dfa() {
-        RunAutomaton d = dfa;
+    private Compiled dfa() {
+        Compiled d = dfa;
         if (d == null) {
             synchronized (this) {
                 d = dfa;
@@ -51,7 +72,7 @@ final class DfaGrammar implements OutputGrammar {
                         throw new GrammarException(description + " is too complex: its automaton has "
                                 + a.getNumberOfStates() + " states (at most " + MAX_STATES + ")");
                     }
-                    d = new RunAutomaton(a, false);
+                    d = Compiled.of(new RunAutomaton(a, false));
                     dfa = d;
                 }
             }
@@ -61,8 +82,8 @@ final class DfaGrammar implements OutputGrammar {
 
     @Override
     public GrammarState start() {
-        RunAutomaton d = dfa();
-        return new State(d, d.getInitialState());
+        Compiled d = dfa();
+        return new State(d, d.run().getInitialState());
     }
 
     @Override
@@ -72,23 +93,23 @@ final class DfaGrammar implements OutputGrammar {
 
     /** A state of the automaton; -1 once a byte was refused. */
     private static final class State implements GrammarState {
-        private final RunAutomaton dfa;
+        private final Compiled dfa;
         private int state;
 
-        State(RunAutomaton dfa, int state) {
+        State(Compiled dfa, int state) {
             this.dfa = dfa;
             this.state = state;
         }
 
         @Override
         public boolean accept(byte b) {
-            state = state < 0 ? -1 : dfa.step(state, (char) (b & 0xff));
+            state = state < 0 ? -1 : dfa.run().step(state, (char) (b & 0xff));
             return state >= 0;
         }
 
         @Override
         public boolean complete() {
-            return state >= 0 && dfa.isAccept(state);
+            return state >= 0 && dfa.run().isAccept(state);
         }
 
         @Override
@@ -99,6 +120,17 @@ final class DfaGrammar implements OutputGrammar {
         @Override
         public Object key() {
             return state;
+        }
+
+        @Override
+        public byte[] forced(int max) {
+            byte[] out = new byte[max];
+            int n = 0;
+            for (int s = state; s >= 0 && n < max && dfa.forcedByte()[s] >= 0; n++) {
+                out[n] = (byte) dfa.forcedByte()[s];
+                s = dfa.run().step(s, (char) dfa.forcedByte()[s]);
+            }
+            return java.util.Arrays.copyOf(out, n);
         }
     }
 }

@@ -25,6 +25,15 @@ public interface GrammarState {
     GrammarState copy();
 
     /**
+     * The bytes every allowed output continues with from here, at most {@code max} (empty when the next byte is a
+     * choice, or the output may end here): a JSON schema's next key and its punctuation, say. They can be drafted for
+     * free, as SGLang's jump-forward decoding writes them.
+     */
+    default byte[] forced(int max) {
+        return new byte[0];
+    }
+
+    /**
      * A key for what may follow this state within its grammar: two states of one grammar with equal keys accept the
      * same byte strings, so they share a token mask.
      */

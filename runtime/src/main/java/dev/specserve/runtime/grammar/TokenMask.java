@@ -2,6 +2,7 @@ package dev.specserve.runtime.grammar;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import java.util.function.Function;
 
 /**
  * Which tokens may come next under an {@link OutputGrammar}: those whose bytes the grammar state accepts, and the EOS
@@ -13,20 +14,29 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 public final class TokenMask {
     /** Bytes of masks kept (one byte per vocabulary entry each). */
     static final long MAX_CACHED_BYTES = 64L << 20;
+    private static final int[] NONE = new int[0];
 
     private final byte[][] tokenBytes;
     private final int[] eosIds;
+    private final ForcedTokens forced;
     private final Cache<MaskKey, boolean[]> cache = Caffeine.newBuilder()
             .maximumWeight(MAX_CACHED_BYTES)
             .weigher((MaskKey k, boolean[] mask) -> mask.length)
             .build();
 
-    private record MaskKey(OutputGrammar grammar, Object state) {}
+    /** A state of a grammar, as a cache key. */
+    record MaskKey(OutputGrammar grammar, Object state) {}
 
     /** @param tokenBytes each token id's bytes (null for special tokens), as {@code TextTokenizer.byteLevelVocab} */
     public TokenMask(byte[][] tokenBytes, int[] eosIds) {
+        this(tokenBytes, eosIds, null);
+    }
+
+    /** @param encoder the model's tokenizer (text to ids, no special tokens), for {@link #forced}; null: no forced drafts */
+    public TokenMask(byte[][] tokenBytes, int[] eosIds, Function<String, int[]> encoder) {
         this.tokenBytes = tokenBytes;
         this.eosIds = eosIds.clone();
+        this.forced = encoder == null ? null : new ForcedTokens(this, encoder);
     }
 
     public int vocab() {
@@ -41,6 +51,18 @@ public final class TokenMask {
     /** Allowed[t] for every token after {@code state} of {@code grammar}; do not modify. */
     public boolean[] allowed(OutputGrammar grammar, GrammarState state) {
         return cache.get(new MaskKey(grammar, state.key()), k -> compute(state));
+    }
+
+    /** The tokens to draft for the text the grammar forces after {@code state} ({@link ForcedTokens}). */
+    public int[] forced(OutputGrammar grammar, GrammarState state, int maxTokens) {
+        return forced == null ? NONE : forced.chain(grammar, state, maxTokens);
+    }
+
+    /** The target committed {@code token} at {@code state} (before it): remembered where the grammar forces text. */
+    public void committed(OutputGrammar grammar, GrammarState state, int token) {
+        if (forced != null) {
+            forced.committed(grammar, state, token);
+        }
     }
 
     private boolean[] compute(GrammarState state) {

@@ -29,6 +29,7 @@ final class AcceptanceModel {
         final AcceptanceTable model = new AcceptanceTable(NodeFeatures.MODEL_CELLS, 0.95);
         final AcceptanceTable suffix = new AcceptanceTable(NodeFeatures.SUFFIX_CELLS, 0.95);
         final AcceptanceTable depth = new AcceptanceTable(NodeFeatures.CHAIN_DEPTHS, 0.9);
+        final AcceptanceTable grammar = new AcceptanceTable(NodeFeatures.CHAIN_DEPTHS, 0.95);
         long drafterVersion = -1;
     }
 
@@ -80,6 +81,10 @@ final class AcceptanceModel {
         if (tree.from(n, DraftTree.SUFFIX)) {
             p = Math.max(p, e.suffix.estimate(NodeFeatures.suffixCell(tree, n), r.suffix(tree, n), SEQ_STRENGTH));
         }
+        if (tree.from(n, DraftTree.GRAMMAR)) {
+            int cell = NodeFeatures.chainCell(tree, n);
+            p = Math.max(p, e.grammar.estimate(cell, r.grammar(cell), SEQ_STRENGTH));
+        }
         return p;
     }
 
@@ -123,6 +128,9 @@ final class AcceptanceModel {
             }
             if (tree.from(n, DraftTree.SUFFIX)) {
                 e.suffix.update(NodeFeatures.suffixCell(tree, n), ok);
+            }
+            if (tree.from(n, DraftTree.GRAMMAR)) {
+                e.grammar.update(NodeFeatures.chainCell(tree, n), ok);
             }
         }
         for (int d = 1; d <= depth; d++) {

@@ -15,6 +15,7 @@ final class AcceptanceRegime {
     private final AcceptanceTable model = new AcceptanceTable(NodeFeatures.MODEL_CELLS, 0.998);
     private final AcceptanceTable suffix = new AcceptanceTable(NodeFeatures.SUFFIX_CELLS, 0.998);
     private final AcceptanceTable depth = new AcceptanceTable(NodeFeatures.CHAIN_DEPTHS, 0.995);
+    private final AcceptanceTable grammar = new AcceptanceTable(NodeFeatures.CHAIN_DEPTHS, 0.995);
     private final Calibration modelPrior = new Calibration();
     private final Calibration suffixPrior = new Calibration();
     /** Accepted tokens against the raw values of the trees verified: how far the estimates run high when chosen. */
@@ -30,6 +31,16 @@ final class AcceptanceRegime {
         return suffix.estimate(NodeFeatures.suffixCell(t, n), NodeFeatures.suffixPrior(t, n) * suffixPrior.ratio(),
                 STRENGTH);
     }
+
+    /**
+     * The global estimate for a node the output grammar forces, by depth: high (the bytes are certain; only the
+     * target's split of them into tokens may differ) until evidence says otherwise.
+     */
+    double grammar(int cell) {
+        return grammar.estimate(cell, GRAMMAR_PRIOR, STRENGTH);
+    }
+
+    static final double GRAMMAR_PRIOR = 0.9;
 
     /** The chance that a model forward's candidates hold the target's token at chain depth {@code cell + 1}. */
     double depth(int cell) {
@@ -49,6 +60,9 @@ final class AcceptanceRegime {
         if (t.from(n, DraftTree.SUFFIX)) {
             suffix.update(NodeFeatures.suffixCell(t, n), ok);
             suffixPrior.update(NodeFeatures.suffixPrior(t, n), ok);
+        }
+        if (t.from(n, DraftTree.GRAMMAR)) {
+            grammar.update(NodeFeatures.chainCell(t, n), ok);
         }
     }
 

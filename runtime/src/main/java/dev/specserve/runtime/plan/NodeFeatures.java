@@ -79,6 +79,11 @@ final class NodeFeatures {
                 + supportBin(t.suffixSupport(node));
     }
 
+    /** A node's depth as a cell of the per-depth tables. */
+    static int chainCell(DraftTree t, int node) {
+        return Math.min(t.depth(node), CHAIN_DEPTHS) - 1;
+    }
+
     static double suffixPrior(DraftTree t, int node) {
         int match = t.suffixMatch(node) + t.depth(node) - 1;
         return t.suffixConfidence(node) * Math.min(0.9, 0.5 + 0.05 * match);

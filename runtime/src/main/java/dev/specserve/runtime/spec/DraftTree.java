@@ -22,6 +22,11 @@ public final class DraftTree {
     public static final int SUFFIX = 2;
     /** Source bit: a lookup node the model's lookup corpus proposed (set with {@link #SUFFIX}; for accounting). */
     public static final int CORPUS = 4;
+    /**
+     * Source bit: text the request's output grammar forces (a JSON schema's keys and punctuation), tokenized: free to
+     * draft, and accepted unless the target splits the same bytes into other tokens.
+     */
+    public static final int GRAMMAR = 8;
 
     private int[] parent = new int[16];
     private int[] token = new int[16];
@@ -91,6 +96,17 @@ public final class DraftTree {
         suffixMatch[size] = 0;
         suffixSupport[size] = 0;
         return size++;
+    }
+
+    /** A chain of the tokens an output grammar forces ({@link #GRAMMAR}), at most {@code maxDepth} deep. */
+    public static DraftTree forced(int[] tokens, int maxDepth) {
+        DraftTree t = new DraftTree();
+        int parentNode = ROOT;
+        for (int i = 0; i < Math.min(tokens.length, maxDepth); i++) {
+            parentNode = t.append(parentNode, tokens[i], 0f, -1);
+            t.sources[parentNode] = GRAMMAR;
+        }
+        return t;
     }
 
     /** Marks a lookup node as proposed by the model's lookup corpus ({@link #CORPUS}). */

@@ -87,10 +87,16 @@ public final class LogitsProcessor {
         return params.processesLogits() || generated < params.minTokens() || masks != null;
     }
 
+    /** At most {@code max} tokens to draft for the text the output grammar forces next; empty without one. */
+    public int[] forcedTokens(int max) {
+        return masks == null ? new int[0] : masks.forced(params.grammar(), grammar, max);
+    }
+
     /** Counts a committed output token. */
     public void add(int token) {
         generated++;
         if (grammar != null && masks.bytes(token) != null) {
+            masks.committed(params.grammar(), grammar, token);
             grammar.acceptAll(masks.bytes(token));
         }
         if (counts == null || token < 0 || token >= vocab) {

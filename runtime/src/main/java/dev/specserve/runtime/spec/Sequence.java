@@ -208,10 +208,23 @@ public final class Sequence implements PlannedSequence, AutoCloseable {
             for (int j = 0; j < members.size(); j++) {
                 Sequence s = (Sequence) batch.get(members.get(j));
                 s.recordDrafting(share, s.drafts.lastStats());
-                trees[members.get(j)] = drafted[j];
+                trees[members.get(j)] = drafter.adaptive() ? s.withForced(drafted[j], within.get(j)) : drafted[j];
             }
         });
         return trees;
+    }
+
+    /**
+     * An adaptive strategy's tree with the tokens the output grammar forces next as one more free source (the
+     * planner prices them like any node): trees whose budget leaves room, drafted only as deep as it allows.
+     */
+    private DraftTree withForced(DraftTree drafted, DraftBudget budget) {
+        if (budget.empty()) {
+            return drafted;
+        }
+        int[] forced = processor.forcedTokens(budget.maxDepth());
+        return forced.length == 0 ? drafted
+                : DraftTree.forced(forced, budget.maxDepth()).merge(drafted).prune(budget.maxNodes());
     }
 
     private void recordDrafting(long nanos, DraftStats stats) {

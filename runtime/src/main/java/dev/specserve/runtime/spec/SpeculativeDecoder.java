@@ -63,7 +63,7 @@ public final class SpeculativeDecoder {
             if (bytes == null) {
                 return null;
             }
-            m = new TokenMask(bytes, tokenizer.eosIds());
+            m = new TokenMask(bytes, tokenizer.eosIds(), text -> tokenizer.encode(text, false));
             tokenMask = m;
         }
         return m;
