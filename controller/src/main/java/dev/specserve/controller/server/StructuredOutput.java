@@ -16,7 +16,7 @@ import java.util.Set;
  * At most one may be set. Parsing is cheap: a schema is compiled later, on a worker, once per distinct schema.
  */
 final class StructuredOutput {
-    private static final Set<String> STRUCTURED_OUTPUTS_SERVED = Set.of("json", "choice", "json_object");
+    private static final Set<String> STRUCTURED_OUTPUTS_SERVED = Set.of("json", "regex", "choice", "json_object");
 
     private StructuredOutput() {}
 
@@ -24,7 +24,8 @@ final class StructuredOutput {
     static OutputGrammar parse(JsonObject json) {
         OutputGrammar grammar = null;
         String from = null;
-        for (String field : new String[] {"response_format", "structured_outputs", "guided_json", "guided_choice"}) {
+        for (String field : new String[] {"response_format", "structured_outputs", "guided_json", "guided_regex",
+                "guided_choice"}) {
             Object v = json.getValue(field);
             if (v == null) {
                 continue;
@@ -49,6 +50,7 @@ final class StructuredOutput {
                 case "response_format" -> responseFormat(v);
                 case "structured_outputs" -> structuredOutputs(v);
                 case "guided_json" -> schema(v, field);
+                case "guided_regex" -> regex(v, field);
                 default -> choice(v, field);
             };
         } catch (GrammarException e) {
@@ -93,14 +95,15 @@ final class StructuredOutput {
             }
             if (!STRUCTURED_OUTPUTS_SERVED.contains(k)) {
                 throw new InvalidRequestException("structured_outputs", "structured_outputs." + k + " is not supported "
-                        + "(json, choice and json_object are)");
+                        + "(json, regex, choice and json_object are)");
             }
             if (g != null) {
                 throw new InvalidRequestException("structured_outputs", "structured_outputs sets more than one of "
-                        + "json, choice and json_object");
+                        + "json, regex, choice and json_object");
             }
             g = switch (k) {
                 case "json" -> schema(value, "structured_outputs");
+                case "regex" -> regex(value, "structured_outputs");
                 case "choice" -> choice(value, "structured_outputs");
                 default -> {
                     if (!Boolean.TRUE.equals(value)) {
@@ -124,6 +127,13 @@ final class StructuredOutput {
         }
         throw new InvalidRequestException(field, field + " must be a JSON schema (an object, or its JSON text), got "
                 + v);
+    }
+
+    private static OutputGrammar regex(Object v, String field) {
+        if (!(v instanceof String s) || s.isEmpty()) {
+            throw new InvalidRequestException(field, field + " must be a non-empty regular expression string, got " + v);
+        }
+        return OutputGrammar.regex(s, field);
     }
 
     private static OutputGrammar choice(Object v, String field) {

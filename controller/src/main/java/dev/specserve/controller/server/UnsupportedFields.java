@@ -33,7 +33,6 @@ final class UnsupportedFields {
         m.put("allowed_token_ids", null);
         m.put("bad_words", null);
         m.put("logits_processors", null);
-        m.put("guided_regex", null);
         m.put("guided_grammar", null);
         m.put("guided_decoding_backend", null);
         m.put("guided_whitespace_pattern", null);

@@ -130,16 +130,18 @@ class HttpBadRequestTest {
             {"prompt": "x", "response_format": {"type": "json_schema"}} | response_format
             {"prompt": "x", "response_format": {"type": "yaml"}}        | response_format
             {"prompt": "x", "response_format": "json"}                  | response_format
-            {"prompt": "x", "response_format": {"type": "json_schema", "json_schema": {"schema": {"type": "string", "pattern": "a+"}}}} | response_format
+            {"prompt": "x", "response_format": {"type": "json_schema", "json_schema": {"schema": {"type": "string", "pattern": "(a)\\\\1"}}}} | response_format
             {"prompt": "x", "response_format": {"type": "json_schema", "json_schema": {"schema": {"$ref": "#/$defs/x"}}}} | response_format
             {"prompt": "x", "response_format": {"type": "json_object"}, "guided_choice": ["a"]} | guided_choice
             {"prompt": "x", "guided_json": 5}                           | guided_json
             {"prompt": "x", "guided_json": "{not json"}                 | guided_json
             {"prompt": "x", "guided_choice": []}                        | guided_choice
             {"prompt": "x", "guided_choice": ["a", 1]}                  | guided_choice
-            {"prompt": "x", "structured_outputs": {"regex": "a+"}}      | structured_outputs
+            {"prompt": "x", "structured_outputs": {"grammar": "root ::= x"}} | structured_outputs
             {"prompt": "x", "structured_outputs": {"json": {}, "choice": ["a"]}} | structured_outputs
-            {"prompt": "x", "guided_regex": "a+"}                       | guided_regex
+            {"prompt": "x", "guided_regex": "a(?=b)"}                   | guided_regex
+            {"prompt": "x", "guided_regex": 7}                          | guided_regex
+            {"prompt": "x", "guided_grammar": "root ::= x"}             | guided_grammar
             {"prompt": "x", "stream_options": {"include_usage": true}}  | stream_options
             {"prompt": "x",                                     | body
             not json at all                                     | body

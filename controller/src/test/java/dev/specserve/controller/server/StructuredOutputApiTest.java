@@ -115,6 +115,23 @@ class StructuredOutputApiTest {
     }
 
     @Test
+    void a_regex_answer_matches_it_in_full_and_a_schema_pattern_constrains_its_string() throws Exception {
+        String regex = "(def|class) [a-z_]{1,12}\\((self)?\\)";
+        JsonObject guided = completion(greedy("auto", 24).put("guided_regex", regex));
+        JsonObject structured = completion(greedy("none", 24).put("structured_outputs", new JsonObject().put("regex",
+                regex)));
+
+        assertThat(guided.getString("text")).matches(regex);
+        assertThat(guided.getString("finish_reason")).isEqualTo("stop");
+        assertThat(structured.getString("text")).isEqualTo(guided.getString("text"));
+        JsonObject schema = new JsonObject().put("type", "object").put("properties", new JsonObject()
+                .put("id", new JsonObject().put("type", "string").put("pattern", "^[a-z]{2,6}-[0-9]{1,3}$")))
+                .put("required", new JsonArray().add("id"));
+        String text = completion(greedy("auto", 32).put("response_format", responseFormat(schema))).getString("text");
+        assertThat(new JsonObject(text).getString("id")).matches("[a-z]{2,6}-[0-9]{1,3}");
+    }
+
+    @Test
     void the_event_bus_takes_response_format_too() throws Exception {
         JsonObject request = greedy("auto", 96).put("response_format", responseFormat(SCHEMA));
 
@@ -127,14 +144,14 @@ class StructuredOutputApiTest {
     @Test
     void a_schema_keyword_not_served_is_refused_naming_it_and_the_server_keeps_serving() throws Exception {
         JsonObject schema = new JsonObject().put("type", "object").put("properties", new JsonObject()
-                .put("id", new JsonObject().put("type", "string").put("pattern", "^[a-z]+$")));
+                .put("id", new JsonObject().put("type", "integer").put("multipleOf", 2)));
 
         HttpResponse<Buffer> r = post("/v1/completions", greedy("auto", 8).put("response_format", responseFormat(schema)));
 
         assertThat(r.statusCode()).isEqualTo(400);
         JsonObject error = r.bodyAsJsonObject().getJsonObject("error");
         assertThat(error.getString("param")).isEqualTo("response_format");
-        assertThat(error.getString("message")).contains("'pattern'", "#/properties/id");
+        assertThat(error.getString("message")).contains("'multipleOf'", "#/properties/id");
         assertThat(completion(greedy("auto", 4)).getString("text")).isNotNull();
     }
 }

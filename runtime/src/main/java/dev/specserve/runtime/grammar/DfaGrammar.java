@@ -1,17 +1,16 @@
 package dev.specserve.runtime.grammar;
 
 import dk.brics.automaton.Automaton;
-import dk.brics.automaton.RunAutomaton;
 import java.util.function.Supplier;
 
 /**
- * A grammar that is a regular language over bytes: a minimal deterministic automaton whose alphabet is the bytes
+ * A grammar that is a regular language over bytes: a deterministic automaton ({@link ByteDfa}) over the bytes
  * 0-255 (each byte stands for the char of the same number), built on {@link #compile} (or first use) and then
  * shared by every request that asks for the same constraint. JSON schemas and choice lists compile to one.
  */
 final class DfaGrammar implements OutputGrammar {
     /** States beyond which a constraint is refused as too complex (each takes a table row and mask cache entries). */
-    static final int MAX_STATES = 20_000;
+    static final int MAX_STATES = 100_000;
 
     private final String field;
     private final String description;
@@ -19,21 +18,11 @@ final class DfaGrammar implements OutputGrammar {
     private volatile Compiled dfa;
 
     /** The automaton, and per state the one byte it must read next (-1 where there is a choice or it may end). */
-    private record Compiled(RunAutomaton run, int[] forcedByte) {
-        static Compiled of(RunAutomaton run) {
-            char[] points = run.getCharIntervals();
-            int[] forced = new int[run.getSize()];
+    private record Compiled(ByteDfa run, int[] forcedByte) {
+        static Compiled of(ByteDfa run) {
+            int[] forced = new int[run.size()];
             for (int s = 0; s < forced.length; s++) {
-                int only = -1;
-                int ways = run.isAccept(s) ? 1 : 0;
-                for (int c = 0; c < points.length && ways < 2; c++) {
-                    if (run.step(s, points[c]) >= 0) {
-                        int width = (c + 1 < points.length ? points[c + 1] : Character.MAX_VALUE + 1) - points[c];
-                        ways += width;
-                        only = points[c];
-                    }
-                }
-                forced[s] = ways == 1 && !run.isAccept(s) ? only : -1;
+                forced[s] = run.forcedByte(s);
             }
             return new Compiled(run, forced);
         }
@@ -62,17 +51,11 @@ final class DfaGrammar implements OutputGrammar {
             synchronized (this) {
                 d = dfa;
                 if (d == null) {
-                    Automaton a = language.get();
-                    a.minimize();
-                    a.removeDeadTransitions(); // so a byte that leads where no output can end is refused
-                    if (a.isEmpty()) {
+                    ByteDfa run = ByteDfa.of(language.get(), MAX_STATES, description);
+                    if (run == null) {
                         throw new GrammarException(description + " allows no output at all");
                     }
-                    if (a.getNumberOfStates() > MAX_STATES) {
-                        throw new GrammarException(description + " is too complex: its automaton has "
-                                + a.getNumberOfStates() + " states (at most " + MAX_STATES + ")");
-                    }
-                    d = Compiled.of(new RunAutomaton(a, false));
+                    d = Compiled.of(run);
                     dfa = d;
                 }
             }
@@ -83,7 +66,7 @@ final class DfaGrammar implements OutputGrammar {
     @Override
     public GrammarState start() {
         Compiled d = dfa();
-        return new State(d, d.run().getInitialState());
+        return new State(d, d.run().start());
     }
 
     @Override
@@ -103,13 +86,13 @@ final class DfaGrammar implements OutputGrammar {
 
         @Override
         public boolean accept(byte b) {
-            state = state < 0 ? -1 : dfa.run().step(state, (char) (b & 0xff));
+            state = state < 0 ? -1 : dfa.run().step(state, b);
             return state >= 0;
         }
 
         @Override
         public boolean complete() {
-            return state >= 0 && dfa.run().isAccept(state);
+            return state >= 0 && dfa.run().accepts(state);
         }
 
         @Override
@@ -128,7 +111,7 @@ final class DfaGrammar implements OutputGrammar {
             int n = 0;
             for (int s = state; s >= 0 && n < max && dfa.forcedByte()[s] >= 0; n++) {
                 out[n] = (byte) dfa.forcedByte()[s];
-                s = dfa.run().step(s, (char) dfa.forcedByte()[s]);
+                s = dfa.run().step(s, dfa.forcedByte()[s]);
             }
             return java.util.Arrays.copyOf(out, n);
         }

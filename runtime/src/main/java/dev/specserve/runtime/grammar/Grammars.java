@@ -10,8 +10,8 @@ import java.util.List;
  * one application, one schema) share its automaton and its token masks, as vLLM caches compiled grammars.
  */
 final class Grammars {
-    /** Distinct constraints kept compiled. */
-    static final int MAX_CACHED = 256;
+    /** Distinct constraints kept compiled (each at most {@link DfaGrammar#MAX_STATES} states, a few MB). */
+    static final int MAX_CACHED = 64;
     /** Longest schema text accepted (it is parsed and compiled per distinct text). */
     static final int MAX_SCHEMA_CHARS = 64 * 1024;
     static final int MAX_CHOICES = 256;
@@ -25,8 +25,16 @@ final class Grammars {
             throw new GrammarException("the JSON schema has " + schema.length() + " characters; at most "
                     + MAX_SCHEMA_CHARS + " are served");
         }
-        return CACHE.get(field + ":" + schema, k -> new DfaGrammar(field, "the JSON schema",
+        return CACHE.get(field + ":schema:" + schema, k -> new DfaGrammar(field, "the JSON schema",
                 () -> SchemaCompiler.compile(schema)));
+    }
+
+    static OutputGrammar regex(String regex, String field) {
+        if (regex.length() > MAX_SCHEMA_CHARS) {
+            throw new GrammarException(field + " has " + regex.length() + " characters; at most " + MAX_SCHEMA_CHARS
+                    + " are served");
+        }
+        return CACHE.get(field + ":regex:" + regex, k -> new DfaGrammar(field, field, () -> RegexAutomata.compile(regex)));
     }
 
     static OutputGrammar choice(List<String> choices, String field) {
@@ -34,7 +42,7 @@ final class Grammars {
             throw new GrammarException(field + " must list 1 to " + MAX_CHOICES + " strings, got "
                     + choices.size());
         }
-        String key = field + ":" + String.join("\u0000", choices);
+        String key = field + ":choice:" + String.join("\u0000", choices);
         if (key.length() > MAX_SCHEMA_CHARS) {
             throw new GrammarException(field + " has more than " + MAX_SCHEMA_CHARS + " characters");
         }

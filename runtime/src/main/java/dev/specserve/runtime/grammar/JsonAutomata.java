@@ -1,9 +1,13 @@
 package dev.specserve.runtime.grammar;
 
 import dk.brics.automaton.Automaton;
+import dk.brics.automaton.State;
+import dk.brics.automaton.Transition;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Byte automata for the pieces of JSON text: every char of these automata stands for the byte of the same number
@@ -48,11 +52,63 @@ final class JsonAutomata {
         return union(List.of(ascii, escape, utf8));
     }
 
+    /** One character that a JSON string holds as it is, unescaped: printable, not a quote or a backslash. */
+    static Automaton plainChar() {
+        Automaton cont = range((char) 0x80, (char) 0xbf);
+        return union(List.of(range(' ', '!'), range('#', '['), range(']', (char) 0x7f),
+                range((char) 0xc2, (char) 0xdf).concatenate(cont),
+                range((char) 0xe0, (char) 0xef).concatenate(cont.repeat(2, 2)),
+                range((char) 0xf0, (char) 0xf4).concatenate(cont.repeat(3, 3))));
+    }
+
     /** A JSON string of {@code min} to {@code max} characters ({@code max} &lt; 0: unbounded). */
     static Automaton string(int min, int max) {
-        Automaton c = stringChar();
-        Automaton body = max < 0 ? c.repeat(min) : c.repeat(min, max);
-        return concat(literal("\""), body, literal("\""));
+        return concat(literal("\""), repeatChars(stringChar(), min, max), literal("\""));
+    }
+
+    /**
+     * {@code min} to {@code max} ({@code max} &lt; 0: any number from {@code min}) characters of {@code chars}, an
+     * automaton of single characters, built deterministic from the start: one copy of its states per position.
+     * (The library's bounded repeat nests optional copies, and determinizing that took seconds for 512.)
+     */
+    static Automaton repeatChars(Automaton chars, int min, int max) {
+        Automaton c = chars.clone();
+        c.minimize();
+        List<State> states = new ArrayList<>(c.getStates());
+        Map<State, Integer> index = new HashMap<>();
+        for (int i = 0; i < states.size(); i++) {
+            index.put(states.get(i), i);
+        }
+        int start = index.get(c.getInitialState());
+        int layers = (max < 0 ? min : max) + 1;
+        State[][] copy = new State[layers][states.size()];
+        for (State[] layer : copy) {
+            for (int i = 0; i < layer.length; i++) {
+                layer[i] = new State();
+            }
+        }
+        for (int k = 0; k < layers; k++) {
+            boolean last = k + 1 == layers;
+            for (int i = 0; i < states.size(); i++) {
+                for (Transition t : states.get(i).getTransitions()) {
+                    State dest = t.getDest();
+                    State to;
+                    if (dest.isAccept()) { // a character ends: the next position
+                        to = !last ? copy[k + 1][start] : max < 0 ? copy[k][start] : null;
+                    } else {
+                        to = copy[k][index.get(dest)];
+                    }
+                    if (to != null) {
+                        copy[k][i].addTransition(new Transition(t.getMin(), t.getMax(), to));
+                    }
+                }
+            }
+            copy[k][start].setAccept(k >= min);
+        }
+        Automaton a = new Automaton();
+        a.setInitialState(copy[0][start]);
+        a.setDeterministic(true);
+        return a;
     }
 
     /** A string whose content is {@code content} (ASCII patterns such as a date), in quotes. */

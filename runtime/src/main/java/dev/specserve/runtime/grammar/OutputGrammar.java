@@ -39,6 +39,16 @@ public interface OutputGrammar {
     }
 
     /**
+     * vLLM's {@code guided_regex}: the texts the regular expression matches in full ({@link RegexAutomata} lists the
+     * syntax served). Compiled on {@link #compile}.
+     *
+     * @throws GrammarException when the expression is too long
+     */
+    static OutputGrammar regex(String regex, String field) {
+        return Grammars.regex(regex, field);
+    }
+
+    /**
      * vLLM's {@code guided_choice}: the output is exactly one of {@code choices}.
      *
      * @throws GrammarException for no choices, or too many

@@ -8,6 +8,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dk.brics.automaton.Automaton;
+import dk.brics.automaton.State;
+import dk.brics.automaton.StatePair;
+import dk.brics.automaton.Transition;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -24,7 +27,8 @@ import java.util.Set;
  * them; optional ones may be left out), {@code additionalProperties} (only listed properties are written, so any
  * setting holds), {@code items} with {@code minItems}/{@code maxItems}, {@code enum}, {@code const}, {@code anyOf} and
  * {@code oneOf} (as anyOf), a one-schema {@code allOf}, {@code $ref} into {@code $defs} or {@code definitions} (not
- * recursive), strings' {@code minLength}/{@code maxLength} and {@code format} date, time, date-time and uuid,
+ * recursive), strings' {@code minLength}/{@code maxLength}, {@code pattern} ({@link RegexAutomata}) and {@code format}
+ * date, time, date-time and uuid,
  * integers' {@code minimum}/{@code maximum} (exclusive ones too). Annotations (title, description, default, ...)
  * are ignored. Any other keyword is refused by name, so no constraint is silently dropped.
  */
@@ -35,6 +39,15 @@ final class SchemaCompiler {
     static final int MAX_ITEMS = 64;
     /** Nesting allowed inside a value the schema leaves free ({@code {}} or {@code true}). */
     static final int FREE_DEPTH = 2;
+    /**
+     * Automaton states a schema may be built from, counting the copies construction makes (a string's states per
+     * character allowed, an array item's per allowed repeat):
+     * counted before each piece is built, so a schema that would take long to compile (the library determinizes
+     * at a few thousand states a second here) is refused before the work.
+     */
+    static final long MAX_BUILD_STATES = 100_000;
+    /** States of one string character (an escape, a UTF-8 sequence), for the count above. */
+    private static final int STATES_PER_CHAR = 9;
 
     private static final Set<String> ANNOTATIONS = Set.of("title", "description", "default", "examples", "$schema",
             "$id", "$comment", "deprecated", "readOnly", "writeOnly", "$defs", "definitions", "strict", "discriminator");
@@ -43,6 +56,7 @@ final class SchemaCompiler {
 
     private final JsonNode root;
     private final Deque<String> refs = new ArrayDeque<>();
+    private long work;
 
     private SchemaCompiler(JsonNode root) {
         this.root = root;
@@ -154,27 +168,52 @@ final class SchemaCompiler {
             members.add(concat(literal(canonical(JSON.getNodeFactory().textNode(p.getKey())) + ": "), v));
             needed.add(required.contains(p.getKey()));
         }
-        return concat(literal("{"), members(members, needed), literal("}"));
+        return object(members, needed);
     }
 
     /**
-     * The members in order, each optional one present or not, separated by ", ": first(i) is the text starting at
-     * the first member present from i on, rest(i) what follows a member once one was written.
+     * {@code {members}}: in order, each optional one present or not, separated by ", ". Built from one copy of each
+     * member, joined through two junction states per position (nothing written yet, or something: then a ", "
+     * comes first) and epsilon moves, so its size grows with the members' sizes, not with their square.
      */
-    private static Automaton members(List<Automaton> members, List<Boolean> needed) {
+    private static Automaton object(List<Automaton> members, List<Boolean> needed) {
         int n = members.size();
-        Automaton[] rest = new Automaton[n + 1];
-        rest[n] = Automaton.makeEmptyString();
-        for (int i = n - 1; i >= 0; i--) {
-            Automaton next = literal(", ").concatenate(members.get(i));
-            rest[i] = (needed.get(i) ? next : next.optional()).concatenate(rest[i + 1]);
+        State[] none = new State[n + 1];
+        State[] some = new State[n + 1];
+        for (int i = 0; i <= n; i++) {
+            none[i] = new State();
+            some[i] = new State();
         }
-        Automaton first = Automaton.makeEmptyString();
-        for (int i = n - 1; i >= 0; i--) {
-            Automaton here = members.get(i).concatenate(rest[i + 1]);
-            first = needed.get(i) ? here : here.union(first);
+        List<StatePair> epsilons = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Automaton m = members.get(i).clone();
+            m.expandSingleton();
+            java.util.Set<State> ends = m.getAcceptStates();
+            State comma = new State();
+            State space = new State();
+            some[i].addTransition(new Transition(',', comma));
+            comma.addTransition(new Transition(' ', space));
+            epsilons.add(new StatePair(none[i], m.getInitialState()));
+            epsilons.add(new StatePair(space, m.getInitialState()));
+            for (State end : ends) {
+                end.setAccept(false);
+                epsilons.add(new StatePair(end, some[i + 1]));
+            }
+            if (!needed.get(i)) {
+                epsilons.add(new StatePair(none[i], none[i + 1]));
+                epsilons.add(new StatePair(some[i], some[i + 1]));
+            }
         }
-        return first;
+        State open = new State();
+        State closed = new State();
+        closed.setAccept(true);
+        open.addTransition(new Transition('{', none[0]));
+        none[n].addTransition(new Transition('}', closed));
+        some[n].addTransition(new Transition('}', closed));
+        Automaton a = new Automaton();
+        a.setInitialState(open);
+        a.addEpsilons(epsilons);
+        return a;
     }
 
     private Automaton array(JsonNode s, String at, int depth) {
@@ -185,19 +224,50 @@ final class SchemaCompiler {
         int max = bound(s, "maxItems", -1, MAX_ITEMS, at);
         JsonNode items = s.get("items");
         Automaton item = items == null ? JsonAutomata.anyValue(FREE_DEPTH) : value(items, at + "/items", depth + 1);
+        spend((long) item.getNumberOfStates() * (Math.max(1, Math.max(min, max)) - 1), at);
         return JsonAutomata.array(item, min, max);
     }
 
+    private void spend(long states, String at) {
+        work += states;
+        if (work > MAX_BUILD_STATES) {
+            throw new GrammarException("the JSON schema is too complex to compile: by " + at + " it takes about "
+                    + work + " automaton states to build (at most " + MAX_BUILD_STATES + "); lower maxItems or "
+                    + "maxLength, or make more properties required");
+        }
+    }
+
+    /**
+     * A string: of its lengths, or its format, or matching its pattern (in full, which satisfies JSON Schema's
+     * match-anywhere rule too; only texts that need no escaping in JSON, so the pattern reads the raw text).
+     */
     private Automaton string(JsonNode s, String at) {
+        int min = bound(s, "minLength", 0, MAX_LENGTH, at);
+        int max = bound(s, "maxLength", -1, MAX_LENGTH, at);
+        spend((long) STATES_PER_CHAR * (max < 0 ? min + 1 : max), at);
+        Automaton content = null;
         if (s.has("format")) {
             String f = s.get("format").asText();
             if (!FORMATS.contains(f)) {
                 throw new GrammarException("string format '" + f + "' is not supported (" + String.join(", ",
                         FORMATS.stream().sorted().toList()) + " are) at " + at);
             }
-            return JsonAutomata.quoted(format(f));
+            content = format(f);
         }
-        return JsonAutomata.string(bound(s, "minLength", 0, MAX_LENGTH, at), bound(s, "maxLength", -1, MAX_LENGTH, at));
+        if (s.has("pattern")) {
+            if (!s.get("pattern").isTextual()) {
+                throw new GrammarException("pattern must be a string at " + at);
+            }
+            Automaton plain = JsonAutomata.plainChar();
+            Automaton texts = RegexAutomata.compile(s.get("pattern").textValue())
+                    .intersection(JsonAutomata.repeatChars(plain, min, max));
+            content = content == null ? texts : content.intersection(texts);
+            if (content.isEmpty()) {
+                throw new GrammarException("no string without JSON escapes matches the pattern (and the lengths and "
+                        + "format) at " + at);
+            }
+        }
+        return content != null ? JsonAutomata.quoted(content) : JsonAutomata.string(min, max);
     }
 
     private static Automaton format(String f) {
@@ -304,7 +374,7 @@ final class SchemaCompiler {
 
     private static final Set<String> KNOWN = Set.of("type", "properties", "required", "additionalProperties", "items",
             "minItems", "maxItems", "uniqueItems", "enum", "const", "anyOf", "oneOf", "allOf", "$ref", "minLength",
-            "maxLength", "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum");
+            "maxLength", "format", "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum");
 
     private static void only(JsonNode s, String at, String... refused) {
         for (String k : refused) {

@@ -134,7 +134,8 @@ class JsonSchemaGrammarTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-            "{\"type\": \"string\", \"pattern\": \"^a+$\"}                         | keyword 'pattern'",
+            "{\"type\": \"string\", \"pattern\": \"(?=a)\"}                        | lookaround",
+            "{\"type\": \"string\", \"pattern\": \"^\\\"+$\"}                       | no string without JSON escapes",
             "{\"type\": \"object\", \"minProperties\": 1}                          | keyword 'minProperties'",
             "{\"type\": \"string\", \"format\": \"email\"}                         | format 'email'",
             "{\"type\": \"number\", \"minimum\": 1}                                | keyword 'minimum'",
@@ -149,6 +150,22 @@ class JsonSchemaGrammarTest {
             "false                                                           | allows no output"})
     void what_is_not_served_is_refused_by_name(String json, String message) {
         assertThatThrownBy(() -> schema(json)).isInstanceOf(GrammarException.class).hasMessageContaining(message.strip());
+    }
+
+    @Test
+    void a_schema_that_would_take_long_to_compile_is_refused_at_once() {
+        StringBuilder props = new StringBuilder();
+        for (int i = 0; i < 64; i++) {
+            props.append(i == 0 ? "" : ", ").append("\"p").append(i).append("\": {\"type\": \"string\", \"maxLength\": 512}");
+        }
+        String optional = "{\"type\": \"object\", \"properties\": {" + props + "}}";
+        String nested = "{\"type\": \"array\", \"maxItems\": 64, \"items\": {\"type\": \"array\", \"maxItems\": 64, "
+                + "\"items\": {\"type\": \"string\", \"maxLength\": 512}}}";
+        for (String schema : List.of(optional, nested)) {
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> schema(schema)).isInstanceOf(GrammarException.class).hasMessageContaining("too complex");
+            assertThat((System.nanoTime() - start) / 1e9).as("seconds to refuse").isLessThan(10);
+        }
     }
 
     @Test

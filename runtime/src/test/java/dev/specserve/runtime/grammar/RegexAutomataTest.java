@@ -1,0 +1,66 @@
+package dev.specserve.runtime.grammar;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dk.brics.automaton.RunAutomaton;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** guided_regex and schema patterns: a regex matches in full exactly the texts java.util.regex matches in full. */
+class RegexAutomataTest {
+    static boolean matches(String regex, String text) {
+        RunAutomaton run = new RunAutomaton(RegexAutomata.compile(regex), false);
+        int s = run.getInitialState();
+        for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
+            s = run.step(s, (char) (b & 0xff));
+            if (s < 0) {
+                return false;
+            }
+        }
+        return run.isAccept(s);
+    }
+
+    @ParameterizedTest(name = "{0} on {1}")
+    @CsvSource(delimiter = '~', value = {
+            "^(def|class) [a-z_]{1,12}\\($  ~ def add_(",
+            "^(def|class) [a-z_]{1,12}\\($  ~ class X(",
+            "^(def|class) [a-z_]{1,12}\\($  ~ def (",
+            "\\d{3}-\\d{4}                  ~ 555-1234",
+            "\\d{3}-\\d{4}                  ~ 5551234",
+            "[^\\s,]+(, [^\\s,]+)*          ~ é, b2, 漢字",
+            "[^\\s,]+(, [^\\s,]+)*          ~ a,b",
+            "(?:ab)+?c?                     ~ ababc",
+            "(?P<word>\\w+)\\.\\W           ~ a_1.!",
+            "colou?r|grey{2,}               ~ greyy",
+            "colou?r|grey{2,}               ~ grey",
+            "[\\x41-\\x43]x\\u00e9.         ~ Bxé漢",
+            "[a\\-z]                        ~ -",
+            "a{2}b{0,1}                     ~ aab",
+            "a.c                            ~ a\nc"})
+    void a_regex_matches_in_full_what_java_matches_in_full(String regex, String text) {
+        String unescaped = text.replace("\\n", "\n");
+        assertThat(matches(regex.strip(), unescaped)).as("%s on %s", regex, text)
+                .isEqualTo(java.util.regex.Pattern.compile(regex.strip().replace("(?P<", "(?<"))
+                        .matcher(unescaped).matches());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "(a)\\1     | backreference",
+            "a(?=b)     | lookaround",
+            "(?i)abc    | flags",
+            "a*+        | possessive",
+            "a^b        | '^' inside",
+            "[é-ü]      | beyond ASCII",
+            "a{2000}    | at most 1024",
+            "(ab        | missing ')'",
+            "ab)        | unbalanced",
+            "*a         | nothing to repeat",
+            "[abc       | unterminated class"})
+    void what_is_not_served_is_refused_naming_it(String regex, String message) {
+        assertThatThrownBy(() -> RegexAutomata.compile(regex.strip())).isInstanceOf(GrammarException.class)
+                .hasMessageContaining(message.strip());
+    }
+}
