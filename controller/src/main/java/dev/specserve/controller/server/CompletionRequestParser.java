@@ -3,6 +3,7 @@ package dev.specserve.controller.server;
 import dev.specserve.drafters.Strategies;
 import dev.specserve.runtime.spec.InvalidRequestException;
 import dev.specserve.runtime.spec.SamplingParams;
+import dev.specserve.runtime.spec.Stopping;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
@@ -177,10 +178,12 @@ public final class CompletionRequestParser {
         }
         int topK = json.getValue("top_k") == null ? 0 : (int) integer(json, "top_k", -1, Integer.MAX_VALUE);
         boolean ignoreEos = json.getValue("ignore_eos") != null && bool(json, "ignore_eos");
+        boolean includeStop = json.getValue("include_stop_str_in_output") != null
+                && bool(json, "include_stop_str_in_output");
         SamplingParams sampling = new SamplingParams(temperature, topP, seed, presence, frequency, bias, logprobs, topK,
                 number(json, "min_p", 0), number(json, "repetition_penalty", 1),
-                StopFields.stopTokenIds(json.getValue("stop_token_ids")), minTokens(json, maxTokens), ignoreEos, -1,
-                StructuredOutput.parse(json));
+                new Stopping(StopFields.stopTokenIds(json.getValue("stop_token_ids")), minTokens(json, maxTokens),
+                        ignoreEos, includeStop), -1, StructuredOutput.parse(json));
         return new CompletionRequest(model, prompts, maxTokens, sampling, stop, stream, strategy, domain, includeUsage, n,
                 false);
     }

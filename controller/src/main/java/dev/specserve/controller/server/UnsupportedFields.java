@@ -24,7 +24,6 @@ final class UnsupportedFields {
         m.put("suffix", "");
         m.put("length_penalty", 1);
         m.put("use_beam_search", false);
-        m.put("include_stop_str_in_output", false);
         m.put("skip_special_tokens", true);
         m.put("spaces_between_special_tokens", true);
         m.put("truncate_prompt_tokens", null);

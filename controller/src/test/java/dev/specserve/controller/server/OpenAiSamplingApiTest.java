@@ -254,6 +254,31 @@ class OpenAiSamplingApiTest {
         assertThat(texts.iterator().next()).isNotEqualTo(text(complete(greedy("none").put("max_tokens", 64))));
     }
 
+    /** vLLM's include_stop_str_in_output: the text ends with the stop string instead of just before it. */
+    @Test
+    void include_stop_str_in_output_keeps_the_stop_string_in_plain_and_streamed_text() throws Exception {
+        String plain = text(complete(greedy("auto").put("max_tokens", 16)));
+        assertThat(plain.length()).as(plain).isGreaterThan(8);
+        JsonArray stop = new JsonArray().add(plain.substring(5, 7));
+        JsonObject cut = complete(greedy("auto").put("max_tokens", 16).put("stop", stop));
+        JsonObject kept = complete(greedy("auto").put("max_tokens", 16).put("stop", stop)
+                .put("include_stop_str_in_output", true));
+
+        assertThat(cut.getJsonArray("choices").getJsonObject(0).getString("finish_reason")).isEqualTo("stop");
+        assertThat(text(kept)).isEqualTo(text(cut) + stop.getString(0));
+        assertThat(plain).startsWith(text(kept));
+        HttpResponse<Buffer> streamed = client.post("/v1/completions").sendJsonObject(greedy("auto")
+                .put("max_tokens", 16).put("stop", stop).put("include_stop_str_in_output", true)
+                .put("stream", true)).await(60, SECONDS);
+        StringBuilder text = new StringBuilder();
+        for (String line : streamed.bodyAsString().split("\n")) {
+            if (line.startsWith("data: {")) {
+                text.append(new JsonObject(line.substring(6)).getJsonArray("choices").getJsonObject(0).getString("text"));
+            }
+        }
+        assertThat(text.toString()).isEqualTo(text(kept));
+    }
+
     static String text(JsonObject r) {
         return r.getJsonArray("choices").getJsonObject(0).getString("text");
     }

@@ -28,7 +28,7 @@ import java.util.Set;
  * setting holds), {@code items} with {@code minItems}/{@code maxItems}, {@code enum}, {@code const}, {@code anyOf} and
  * {@code oneOf} (as anyOf), a one-schema {@code allOf}, {@code $ref} into {@code $defs} or {@code definitions} (not
  * recursive), strings' {@code minLength}/{@code maxLength}, {@code pattern} ({@link RegexAutomata}) and {@code format}
- * date, time, date-time and uuid,
+ * ({@link #FORMATS}),
  * integers' {@code minimum}/{@code maximum} (exclusive ones too). Annotations (title, description, default, ...)
  * are ignored. Any other keyword is refused by name, so no constraint is silently dropped.
  */
@@ -51,7 +51,21 @@ final class SchemaCompiler {
 
     private static final Set<String> ANNOTATIONS = Set.of("title", "description", "default", "examples", "$schema",
             "$id", "$comment", "deprecated", "readOnly", "writeOnly", "$defs", "definitions", "strict", "discriminator");
-    private static final Set<String> FORMATS = Set.of("date", "time", "date-time", "uuid");
+    private static final String DATE = "[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])";
+    private static final String TIME = "([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,9})?"
+            + "(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])";
+    private static final String LABEL = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+    private static final String OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
+    /** The string formats served, as the regular expressions their values are written in (RFC 3339, 4122, ...). */
+    private static final Map<String, String> FORMATS = Map.of(
+            "date", DATE,
+            "time", TIME,
+            "date-time", DATE + "T" + TIME,
+            "uuid", "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            "email", "[A-Za-z0-9._%+-]{1,64}@" + LABEL + "(\\." + LABEL + "){0,3}\\.[A-Za-z]{2,24}",
+            "hostname", LABEL + "(\\." + LABEL + "){0,4}",
+            "ipv4", "(" + OCTET + "\\.){3}" + OCTET,
+            "uri", "https?://" + LABEL + "(\\." + LABEL + "){0,4}(/[A-Za-z0-9._~%!$&'()*+,;=:@-]{0,64}){0,8}");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final JsonNode root;
@@ -248,11 +262,11 @@ final class SchemaCompiler {
         Automaton content = null;
         if (s.has("format")) {
             String f = s.get("format").asText();
-            if (!FORMATS.contains(f)) {
+            if (!FORMATS.containsKey(f)) {
                 throw new GrammarException("string format '" + f + "' is not supported (" + String.join(", ",
-                        FORMATS.stream().sorted().toList()) + " are) at " + at);
+                        FORMATS.keySet().stream().sorted().toList()) + " are) at " + at);
             }
-            content = format(f);
+            content = RegexAutomata.compile(FORMATS.get(f));
         }
         if (s.has("pattern")) {
             if (!s.get("pattern").isTextual()) {
@@ -268,24 +282,6 @@ final class SchemaCompiler {
             }
         }
         return content != null ? JsonAutomata.quoted(content) : JsonAutomata.string(min, max);
-    }
-
-    private static Automaton format(String f) {
-        Automaton date = concat(JsonAutomata.digits(4, 4), literal("-"), JsonAutomata.range('0', '1'),
-                JsonAutomata.digits(1, 1), literal("-"), JsonAutomata.range('0', '3'), JsonAutomata.digits(1, 1));
-        Automaton time = concat(JsonAutomata.range('0', '2'), JsonAutomata.digits(1, 1), literal(":"),
-                JsonAutomata.range('0', '5'), JsonAutomata.digits(1, 1), literal(":"), JsonAutomata.range('0', '6'),
-                JsonAutomata.digits(1, 1), literal(".").concatenate(JsonAutomata.digits(1, 9)).optional(),
-                union(List.of(literal("Z"), concat(Automaton.makeCharSet("+-"), JsonAutomata.digits(2, 2),
-                        literal(":"), JsonAutomata.digits(2, 2)))));
-        Automaton hex = union(List.of(JsonAutomata.range('0', '9'), JsonAutomata.range('a', 'f')));
-        return switch (f) {
-            case "date" -> date;
-            case "time" -> time;
-            case "date-time" -> concat(date, literal("T"), time);
-            default -> concat(hex.repeat(8, 8), literal("-"), hex.repeat(4, 4), literal("-"), hex.repeat(4, 4),
-                    literal("-"), hex.repeat(4, 4), literal("-"), hex.repeat(12, 12));
-        };
     }
 
     /** Integers within the schema's bounds, clamped to an int's range (outputs stay valid, just fewer). */

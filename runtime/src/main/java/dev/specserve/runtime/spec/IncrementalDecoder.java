@@ -59,19 +59,22 @@ final class IncrementalDecoder {
     }
 
     /**
-     * Ends the text at the earliest of the stop strings in it; false when none occurs. Text before
+     * Ends the text at the earliest of the stop strings in it (just after it with {@code keepStop}, vLLM's
+     * {@code include_stop_str_in_output}); false when none occurs. Text before
      * {@code unchangedBefore} was searched before, so a string is looked for where it would reach past it.
      */
-    boolean cutAtStop(List<String> stop, int unchangedBefore) {
+    boolean cutAtStop(List<String> stop, int unchangedBefore, boolean keepStop) {
         int cut = -1;
+        int length = 0;
         for (String s : stop) {
             int i = text.indexOf(s, Math.max(0, unchangedBefore - s.length() + 1));
-            if (i >= 0 && (cut < 0 || i < cut)) {
+            if (i >= 0 && (cut < 0 || i < cut || (i == cut && s.length() > length))) {
                 cut = i;
+                length = s.length();
             }
         }
         if (cut >= 0) {
-            text.setLength(cut);
+            text.setLength(keepStop ? cut + length : cut);
         }
         return cut >= 0;
     }

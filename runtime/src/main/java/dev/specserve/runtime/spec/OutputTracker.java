@@ -13,6 +13,7 @@ final class OutputTracker {
     private final IncrementalDecoder decoder;
     private final int maxTokens;
     private final List<String> stop;
+    private final boolean keepStop;
     private final java.util.Set<Integer> stopTokenIds;
     private final int minTokens;
     private final boolean ignoreEos;
@@ -25,13 +26,17 @@ final class OutputTracker {
         this(tokenizer, maxTokens, stop, SamplingParams.GREEDY);
     }
 
-    /** @param sampling its stop token ids (kept in the output, as vLLM keeps them), min tokens and ignore-EOS */
+    /**
+     * @param sampling its stop token ids (kept in the output, as vLLM keeps them), min tokens, ignore-EOS and whether
+     *                 a stop string stays in the text
+     */
     OutputTracker(TextTokenizer tokenizer, int maxTokens, List<String> stop, SamplingParams sampling) {
         this.tokenizer = tokenizer;
         this.decoder = new IncrementalDecoder(tokenizer);
         this.maxTokens = maxTokens;
         this.stop = stop;
         this.stopTokenIds = sampling.stopTokenIds();
+        this.keepStop = sampling.stopping().includeStopStr();
         this.minTokens = sampling.minTokens();
         this.ignoreEos = sampling.ignoreEos();
     }
@@ -74,7 +79,7 @@ final class OutputTracker {
             decoder.update(tokens, from);
         }
         int searchedBefore = decoder.update(tokens, count);
-        if (decoder.cutAtStop(stop, searchedBefore)) {
+        if (decoder.cutAtStop(stop, searchedBefore, keepStop)) {
             stoppedText = decoder.text();
             reason = FinishReason.STOP;
             count = tokensThroughStop(from, searchedBefore);

@@ -18,10 +18,8 @@ import java.util.TreeMap;
  * @param topK      sample among the k most likely tokens only; 0 for all
  * @param minP      drop tokens less likely than this share of the most likely one; 0 for none
  * @param repetitionPenalty  vLLM's (and Hugging Face's) multiplicative penalty, &gt; 0; 1 for none
- * @param stopTokenIds  vLLM's {@code stop_token_ids}: generating one ends the output, the token included
- * @param minTokens  vLLM's {@code min_tokens}: until the output holds this many tokens, EOS and the stop token ids
- *                   are masked out of the distribution and stop strings are not looked for
- * @param ignoreEos  vLLM's {@code ignore_eos}: EOS does not end the output; it is an output token like any other
+ * @param stopping  vLLM's stopping parameters: stop token ids, {@code min_tokens}, {@code ignore_eos} and
+ *                  {@code include_stop_str_in_output} ({@link Stopping})
  * @param promptLogprobs  vLLM's {@code prompt_logprobs}: top alternatives (0..5) to report for each prompt token after
  *                   the first, from the raw model distribution; -1 for none
  * @param grammar   structured output (OpenAI's {@code response_format}, vLLM's guided decoding), or null for none:
@@ -30,8 +28,8 @@ import java.util.TreeMap;
  */
 public record SamplingParams(double temperature, double topP, long seed, double presencePenalty,
                              double frequencyPenalty, Map<Integer, Double> logitBias, int logprobs, int topK,
-                             double minP, double repetitionPenalty, java.util.Set<Integer> stopTokenIds,
-                             int minTokens, boolean ignoreEos, int promptLogprobs, OutputGrammar grammar) {
+                             double minP, double repetitionPenalty, Stopping stopping, int promptLogprobs,
+                             OutputGrammar grammar) {
     public static final SamplingParams GREEDY = new SamplingParams(0, 1, 0);
     public static final double MAX_PENALTY = 2.0;
     public static final double MAX_BIAS = 100.0;
@@ -46,7 +44,7 @@ public record SamplingParams(double temperature, double topP, long seed, double 
     public SamplingParams(double temperature, double topP, long seed, double presencePenalty, double frequencyPenalty,
                           Map<Integer, Double> logitBias, int logprobs) {
         this(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, 0, 0, 1,
-                java.util.Set.of(), 0, false, -1, null);
+                Stopping.DEFAULT, -1, null);
     }
 
     public SamplingParams {
@@ -90,19 +88,23 @@ public record SamplingParams(double temperature, double topP, long seed, double 
             throw new InvalidRequestException("repetition_penalty", "repetition_penalty must be a number > 0 (1 for "
                     + "none), got " + repetitionPenalty);
         }
-        stopTokenIds = stopTokenIds == null ? java.util.Set.of() : java.util.Set.copyOf(stopTokenIds);
-        for (int id : stopTokenIds) {
-            if (id < 0) {
-                throw new InvalidRequestException("stop_token_ids", "stop_token_ids must be token ids >= 0, got " + id);
-            }
-        }
+        stopping = stopping == null ? Stopping.DEFAULT : stopping;
         if (promptLogprobs < -1 || promptLogprobs > MAX_LOGPROBS) {
             throw new InvalidRequestException("logprobs", "prompt logprobs must be in [0, " + MAX_LOGPROBS + "], got "
                     + promptLogprobs);
         }
-        if (minTokens < 0) {
-            throw new InvalidRequestException("min_tokens", "min_tokens must be >= 0, got " + minTokens);
-        }
+    }
+
+    public java.util.Set<Integer> stopTokenIds() {
+        return stopping.tokenIds();
+    }
+
+    public int minTokens() {
+        return stopping.minTokens();
+    }
+
+    public boolean ignoreEos() {
+        return stopping.ignoreEos();
     }
 
     public boolean greedy() {
@@ -120,40 +122,44 @@ public record SamplingParams(double temperature, double topP, long seed, double 
 
     public SamplingParams withPenalties(double presence, double frequency, Map<Integer, Double> bias) {
         return new SamplingParams(temperature, topP, seed, presence, frequency, bias, logprobs, topK, minP,
-                repetitionPenalty, stopTokenIds, minTokens, ignoreEos, promptLogprobs, grammar);
+                repetitionPenalty, stopping, promptLogprobs, grammar);
     }
 
     public SamplingParams withLogprobs(int n) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, n, topK, minP,
-                repetitionPenalty, stopTokenIds, minTokens, ignoreEos, promptLogprobs, grammar);
+                repetitionPenalty, stopping, promptLogprobs, grammar);
     }
 
     /** vLLM's extra sampling parameters: top-k, min-p and the repetition penalty. */
     public SamplingParams withVllmSampling(int k, double p, double repetition) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, k, p,
-                repetition, stopTokenIds, minTokens, ignoreEos, promptLogprobs, grammar);
+                repetition, stopping, promptLogprobs, grammar);
     }
 
     /** With the prompt tokens' logprobs and {@code n} alternatives each (-1: none). */
     public SamplingParams withPromptLogprobs(int n) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, topK,
-                minP, repetitionPenalty, stopTokenIds, minTokens, ignoreEos, n, grammar);
+                minP, repetitionPenalty, stopping, n, grammar);
     }
 
     public SamplingParams withSeed(long s) {
         return new SamplingParams(temperature, topP, s, presencePenalty, frequencyPenalty, logitBias, logprobs, topK,
-                minP, repetitionPenalty, stopTokenIds, minTokens, ignoreEos, promptLogprobs, grammar);
+                minP, repetitionPenalty, stopping, promptLogprobs, grammar);
     }
 
     /** vLLM's stopping parameters: {@code stop_token_ids}, {@code min_tokens} and {@code ignore_eos}. */
     public SamplingParams withStopping(java.util.Set<Integer> ids, int min, boolean ignore) {
+        return withStopping(new Stopping(ids, min, ignore, stopping.includeStopStr()));
+    }
+
+    public SamplingParams withStopping(Stopping s) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, topK,
-                minP, repetitionPenalty, ids, min, ignore, promptLogprobs, grammar);
+                minP, repetitionPenalty, s, promptLogprobs, grammar);
     }
 
     /** With structured output under {@code g} (null: none). */
     public SamplingParams withGrammar(OutputGrammar g) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, topK,
-                minP, repetitionPenalty, stopTokenIds, minTokens, ignoreEos, promptLogprobs, g);
+                minP, repetitionPenalty, stopping, promptLogprobs, g);
     }
 }

@@ -88,13 +88,16 @@ class JsonSchemaGrammarTest {
                    "r": {"anyOf": [{"type": "integer", "exclusiveMinimum": 0}, {"type": "null"}]},
                    "when": {"type": "string", "format": "date-time"},
                    "id": {"type": "string", "format": "uuid"},
+                   "mail": {"type": "string", "format": "email"},
                    "meta": {}},
-                 "required": ["at", "kind", "r", "when", "id", "meta"]}""";
+                 "required": ["at", "kind", "r", "when", "id", "mail", "meta"]}""";
         OutputGrammar g = schema(defs);
         String doc = "{\"at\": {\"x\": -1.5e3, \"y\": 0}, \"kind\": \"circle\", \"r\": 2, "
                 + "\"when\": \"2026-12-04T05:00:00Z\", \"id\": \"123e4567-e89b-12d3-a456-426614174000\", "
-                + "\"meta\": {\"free\": [1, \"a\"]}}";
+                + "\"mail\": \"ada.l+x@math.example.org\", \"meta\": {\"free\": [1, \"a\"]}}";
         assertThat(whole(g, doc)).isTrue();
+        assertThat(whole(g, doc.replace("2026-12-04", "2026-13-04"))).as("no 13th month").isFalse();
+        assertThat(whole(g, doc.replace("ada.l+x@", "ada@@"))).as("one @").isFalse();
         assertThat(acceptedPrefix(g, doc.replace("[1, ", "[[1], "))).as("a free value nests %d deep",
                 SchemaCompiler.FREE_DEPTH).isEqualTo(doc.indexOf("[1, ") + 1);
         assertThat(acceptedPrefix(g, "{\"at\": {\"x\": 1, \"y\": 2}, \"kind\": \"circle\", \"r\": 0"))
@@ -137,7 +140,7 @@ class JsonSchemaGrammarTest {
             "{\"type\": \"string\", \"pattern\": \"(?=a)\"}                        | lookaround",
             "{\"type\": \"string\", \"pattern\": \"^\\\"+$\"}                       | no string without JSON escapes",
             "{\"type\": \"object\", \"minProperties\": 1}                          | keyword 'minProperties'",
-            "{\"type\": \"string\", \"format\": \"email\"}                         | format 'email'",
+            "{\"type\": \"string\", \"format\": \"ipv6\"}                          | format 'ipv6'",
             "{\"type\": \"number\", \"minimum\": 1}                                | keyword 'minimum'",
             "{\"type\": \"array\", \"uniqueItems\": true}                          | uniqueItems",
             "{\"type\": \"object\", \"properties\": {}, \"required\": [\"x\"]}     | required property \"x\"",
