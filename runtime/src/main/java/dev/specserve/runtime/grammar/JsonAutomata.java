@@ -44,19 +44,18 @@ final class JsonAutomata {
         Automaton hex = union(List.of(range('0', '9'), range('a', 'f'), range('A', 'F')));
         Automaton escape = literal("\\").concatenate(union(List.of(Automaton.makeCharSet("\"\\/bfnrt"),
                 literal("u").concatenate(hex.repeat(4, 4)))));
-        Automaton cont = range((char) 0x80, (char) 0xbf);
-        Automaton utf8 = union(List.of(
-                range((char) 0xc2, (char) 0xdf).concatenate(cont),
-                range((char) 0xe0, (char) 0xef).concatenate(cont.repeat(2, 2)),
-                range((char) 0xf0, (char) 0xf4).concatenate(cont.repeat(3, 3))));
-        return union(List.of(ascii, escape, utf8));
+        return union(List.of(ascii, escape, multibyte()));
     }
 
     /** One character that a JSON string holds as it is, unescaped: printable, not a quote or a backslash. */
     static Automaton plainChar() {
+        return union(List.of(range(' ', '!'), range('#', '['), range(']', (char) 0x7f), multibyte()));
+    }
+
+    /** One character beyond ASCII, as its UTF-8 bytes (a lead byte and its continuation bytes). */
+    static Automaton multibyte() {
         Automaton cont = range((char) 0x80, (char) 0xbf);
-        return union(List.of(range(' ', '!'), range('#', '['), range(']', (char) 0x7f),
-                range((char) 0xc2, (char) 0xdf).concatenate(cont),
+        return union(List.of(range((char) 0xc2, (char) 0xdf).concatenate(cont),
                 range((char) 0xe0, (char) 0xef).concatenate(cont.repeat(2, 2)),
                 range((char) 0xf0, (char) 0xf4).concatenate(cont.repeat(3, 3))));
     }

@@ -269,10 +269,6 @@ final class RegexAutomata {
 
     /** Any one character as UTF-8 bytes. */
     static Automaton anyChar() {
-        Automaton cont = range((char) 0x80, (char) 0xbf);
-        return union(List.of(range((char) 0, (char) 0x7f),
-                range((char) 0xc2, (char) 0xdf).concatenate(cont),
-                range((char) 0xe0, (char) 0xef).concatenate(cont.repeat(2, 2)),
-                range((char) 0xf0, (char) 0xf4).concatenate(cont.repeat(3, 3))));
+        return union(List.of(range((char) 0, (char) 0x7f), JsonAutomata.multibyte()));
     }
 }
