@@ -7,7 +7,6 @@ import dev.specserve.controller.bench.StrategyStats;
 import dev.specserve.drafters.ModelStack;
 import dev.specserve.drafters.Strategies;
 import dev.specserve.runtime.SpecserveHome;
-import dev.specserve.runtime.grammar.OutputGrammar;
 import dev.specserve.runtime.spec.SamplingParams;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -51,13 +50,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--min-p", defaultValue = "0", description = "Sampling: min-p (default: ${DEFAULT-VALUE}).")
     double minP;
 
-    @Option(names = "--json-mode", description = "Every strategy in OpenAI's JSON mode (response_format json_object): "
-            + "outputs constrained to a JSON object, each tree row masked by its own path.")
-    boolean jsonMode;
-
-    @Option(names = "--json-schema", paramLabel = "FILE", description = "Every strategy under this JSON schema "
-            + "(response_format json_schema): outputs constrained to instances of it.")
-    Path jsonSchema;
+    @Mixin
+    ConstraintOptions constraint;
 
     @Option(names = "--limit", defaultValue = "0", description = "Use only the first N prompts (0 = all).")
     int limit;
@@ -112,19 +106,12 @@ final class BenchCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--max-tokens " + maxTokens + " leaves no room for a prompt in this "
                         + "model's context of " + context + " tokens; ask for at most " + (context - 8));
             }
-            if (jsonMode && jsonSchema != null) {
-                throw new IllegalArgumentException("--json-mode and --json-schema exclude each other");
-            }
-            OutputGrammar grammar = jsonMode ? OutputGrammar.jsonObject()
-                    : jsonSchema != null ? OutputGrammar.jsonSchema(Files.readString(jsonSchema), "--json-schema") : null;
-            if (grammar != null) {
-                grammar.compile();
-            }
-            var sampling = new SamplingParams(temperature, topP, 0).withVllmSampling(topK, minP, 1).withGrammar(grammar);
+            var sampling = new SamplingParams(temperature, topP, 0).withVllmSampling(topK, minP, 1)
+                    .withGrammar(constraint.grammar());
             System.err.printf("bench: %d prompts from %s, strategies %s, %d tokens each, temperature %s%s%s%n",
                     texts.size(), file, strategies, maxTokens, temperature, sampling.greedy() ? ""
                             : ", top-p " + topP + ", top-k " + sampling.topK() + ", min-p " + minP,
-                    jsonMode ? ", JSON mode" : jsonSchema != null ? ", JSON schema " + jsonSchema : "");
+                    constraint.describe());
             Benchmark bench = new Benchmark(stack, draft.budget(), draft.config(), System.err);
             Map<String, StrategyStats> stats = bench.run(texts, strategies, maxTokens, sampling, warmup);
             List<Map<String, Object>> rows = Benchmark.table(stats, Math.min(draft.maxDepth, 8), temperature == 0);
@@ -140,7 +127,7 @@ final class BenchCommand implements Callable<Integer> {
                 doc.put("prompts", file.toString());
                 doc.put("prompt_count", texts.size());
                 doc.put("max_tokens", maxTokens);
-                doc.put("constraint", jsonMode ? "json_object" : jsonSchema != null ? jsonSchema.toString() : "none");
+                doc.put("constraint", constraint.name());
                 doc.put("temperature", temperature);
                 if (!sampling.greedy()) {
                     doc.put("top_p", topP);

@@ -39,18 +39,22 @@ final class GenerateCommand implements Callable<Integer> {
     List<String> stop = List.of();
 
     @Mixin
+    ConstraintOptions constraint;
+
+    @Mixin
     ModelOptions models;
 
     @Mixin
     DraftOptions draft;
 
     @Override
-    public Integer call() {
+    public Integer call() throws java.io.IOException {
         draft.validate();
+        var sampling = new SamplingParams(temperature, topP, seed).withGrammar(constraint.grammar());
         try (ModelStack stack = models.load()) {
             int[] ids = stack.tokenizer().encode(prompt);
             Drafter drafter = stack.strategy(strategy, draft.config());
-            var request = new GenerationRequest(ids, maxTokens, new SamplingParams(temperature, topP, seed), stop,
+            var request = new GenerationRequest(ids, maxTokens, sampling, stop,
                     drafter.defaultBudget(draft.budget()));
             GenerationResult r = stack.decoder().generate(request, drafter, RoundListener.NONE, () -> false);
             System.out.println(r.text());
