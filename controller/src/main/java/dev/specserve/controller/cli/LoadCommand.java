@@ -84,8 +84,32 @@ final class LoadCommand implements Callable<Integer> {
             + "and not counted: a fresh server's first requests are slow (JIT, caches) (default: ${DEFAULT-VALUE}).")
     int warmup;
 
+    @Option(names = "--extra-body", paramLabel = "JSON", description = "A JSON object merged into every request body, "
+            + "e.g. '{\"response_format\": {\"type\": \"json_object\"}}' (default: none).")
+    String extraBody;
+
     @Option(names = "--json", paramLabel = "OUT", description = "Also write the results as JSON.")
     Path json;
+
+    /** The --extra-body fields; those the load generator sets itself cannot be overridden. */
+    private Map<String, Object> extraBody() {
+        if (extraBody == null || extraBody.isBlank()) {
+            return Map.of();
+        }
+        Map<String, Object> fields;
+        try {
+            fields = JSON.readValue(extraBody, new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() { });
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--extra-body must be a JSON object, got " + extraBody);
+        }
+        for (String own : List.of("prompt", "max_tokens", "stream", "stream_options", "temperature", "strategy", "model")) {
+            if (fields.containsKey(own)) {
+                throw new IllegalArgumentException("--extra-body cannot set '" + own + "': load sets it (use its own "
+                        + "option where there is one)");
+            }
+        }
+        return fields;
+    }
 
     @Override
     public Integer call() throws IOException {
@@ -123,6 +147,7 @@ final class LoadCommand implements Callable<Integer> {
         if (ignoreEos) {
             sampling.put("ignore_eos", true);
         }
+        sampling.putAll(extraBody());
         CompletionStreamClient client = new CompletionStreamClient(http, url, maxTokens, temperature, strategy, timeout,
                 apiKey == null || apiKey.isBlank() ? null : apiKey, sampling);
         JsonNode model = describeModel(http, client);

@@ -132,6 +132,26 @@ class StructuredOutputApiTest {
     }
 
     @Test
+    void load_sends_a_constraint_with_every_request_through_extra_body() {
+        String ok = new JsonObject().put("response_format", responseFormat(SCHEMA)).encode();
+        String refused = new JsonObject().put("guided_regex", "a(?=b)").encode();
+        String[] common = {"load", "--url", "http://127.0.0.1:" + server.httpPort(), "--requests", "2",
+                "--concurrency", "1", "--warmup", "0", "--max-tokens", "8", "--extra-body"};
+
+        assertThat(dev.specserve.controller.cli.Main.run(concat(common, ok))).as("served").isZero();
+        assertThat(dev.specserve.controller.cli.Main.run(concat(common, refused))).as("every request refused, so the "
+                + "body reached the server").isEqualTo(1);
+        assertThat(dev.specserve.controller.cli.Main.run(concat(common, "{\"max_tokens\": 3}")))
+                .as("a field load sets itself").isNotZero();
+    }
+
+    static String[] concat(String[] a, String last) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + 1);
+        out[a.length] = last;
+        return out;
+    }
+
+    @Test
     void the_event_bus_takes_response_format_too() throws Exception {
         JsonObject request = greedy("auto", 96).put("response_format", responseFormat(SCHEMA));
 
