@@ -22,15 +22,15 @@ import java.util.Set;
  *
  * <p>Chat-only fields: {@code messages} (roles system, user and assistant; content a string or an array of
  * {@code {"type": "text", "text"}} parts, joined with newlines), {@code max_completion_tokens} (or the older
- * {@code max_tokens}), {@code logprobs} (true/false) with {@code top_logprobs} (0..5). Tools, function calls,
- * non-text content and the other parameters that would change the output but are not implemented are refused
- * with a 400 naming them.
+ * {@code max_tokens}), {@code logprobs} (true/false) with {@code top_logprobs} (0..5), {@code tools} with a
+ * {@code tool_choice} ({@link ToolCalls}; tool messages and assistant tool calls go to the template as they are).
+ * Deprecated function calls, non-text content and the other parameters that would change the output but are not
+ * implemented are refused with a 400 naming them.
  */
 final class ChatRequestParser {
-    static final Set<String> ROLES = Set.of("system", "user", "assistant");
+    static final Set<String> ROLES = Set.of("system", "user", "assistant", "tool");
     /** Fields of a message that would change the conversation and are not implemented. */
-    private static final List<String> UNSUPPORTED_MESSAGE_FIELDS = List.of("tool_calls", "function_call", "audio",
-            "tool_call_id");
+    private static final List<String> UNSUPPORTED_MESSAGE_FIELDS = List.of("function_call", "audio");
     private static final Map<String, Object> UNSUPPORTED = unsupported();
 
     private static Map<String, Object> unsupported() {
@@ -40,8 +40,7 @@ final class ChatRequestParser {
         m.remove("suffix");
         m.put("prompt", null);
         m.put("echo", false);
-        m.put("tools", null);
-        m.put("tool_choice", "none");
+        m.remove("tools");
         m.put("functions", null);
         m.put("function_call", "none");
         m.put("audio", null);
@@ -76,17 +75,18 @@ final class ChatRequestParser {
         }
         UnsupportedFields.refuse(json, UNSUPPORTED, "prompt",
                 "this is the chat completions API: send messages, or post the prompt to /v1/completions");
-        String prompt = template.render(messages);
+        ToolCalls tools = ToolCalls.parse(json);
+        String prompt = template.render(messages, tools == null ? null : tools.tools());
         if (prompt.isEmpty()) {
             throw new InvalidRequestException("messages", "the model's chat template rendered these messages as "
                     + "an empty prompt");
         }
-        return common.common(json, List.of(Prompt.text(prompt)), maxTokens, logprobs ? top : -1);
+        return common.common(json, List.of(Prompt.text(prompt)), maxTokens, logprobs ? top : -1).withToolCalls(tools);
     }
 
     /** {@code messages} (the JSON array) as the model's template renders them. */
     String render(Object messages) {
-        return template.render(messages(messages));
+        return template.render(messages(messages), null);
     }
 
     /** The messages as the template sees them: maps with {@code role}, {@code content} and {@code name} if given. */
@@ -116,17 +116,34 @@ final class ChatRequestParser {
         Object role = m.getValue("role");
         if (!(role instanceof String r) || !ROLES.contains(r)) {
             throw new InvalidRequestException("messages", at + ".role must be one of \"system\", \"user\", "
-                    + "\"assistant\"; got " + (role == null ? "nothing" : typeName(role)));
+                    + "\"assistant\", \"tool\"; got " + (role == null ? "nothing" : typeName(role)));
         }
         for (String f : UNSUPPORTED_MESSAGE_FIELDS) {
             if (m.getValue(f) != null) {
-                throw new InvalidRequestException("messages", at + "." + f + " is not supported (no tool or "
-                        + "function calls, no audio)");
+                throw new InvalidRequestException("messages", at + "." + f + " is not supported (the deprecated "
+                        + "function calls, audio); use tools");
             }
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("role", r);
-        out.put("content", content(m.getValue("content"), at + ".content"));
+        Object calls = m.getValue("tool_calls");
+        if (calls != null && (!"assistant".equals(r) || !(calls instanceof JsonArray))) {
+            throw new InvalidRequestException("messages", at + ".tool_calls must be an array, on an assistant message");
+        }
+        // an assistant message that made tool calls may have no content
+        out.put("content", calls != null && m.getValue("content") == null ? ""
+                : content(m.getValue("content"), at + ".content"));
+        if (calls != null) {
+            out.put("tool_calls", ((JsonArray) calls).getList());
+        }
+        Object callId = m.getValue("tool_call_id");
+        if ("tool".equals(r) != (callId instanceof String)) {
+            throw new InvalidRequestException("messages", at + (callId == null ? " (role tool) needs a tool_call_id"
+                    : ".tool_call_id belongs on a tool message, as a string"));
+        }
+        if (callId != null) {
+            out.put("tool_call_id", callId);
+        }
         Object name = m.getValue("name");
         if (name != null) {
             if (!(name instanceof String)) {

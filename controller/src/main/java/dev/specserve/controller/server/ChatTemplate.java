@@ -172,12 +172,20 @@ public final class ChatTemplate {
      *                                 when it fails on these messages
      */
     public String render(List<Map<String, Object>> messages) {
+        return render(messages, null);
+    }
+
+    /** {@link #render(List)} with OpenAI's {@code tools} bound as {@code tools} (none when null). */
+    public String render(List<Map<String, Object>> messages, List<Map<String, Object>> tools) {
         if (unusable != null) { // OpenAI names "model" when a model cannot chat
             throw new InvalidRequestException("model", unusable);
         }
         Map<String, Object> bindings = new HashMap<>(tokens);
         bindings.put("messages", messages);
         bindings.put("add_generation_prompt", true);
+        if (tools != null) {
+            bindings.put("tools", tools);
+        }
         JinjavaInterpreter interpreter = jinjava.newInterpreter();
         interpreter.getContext().putAll(bindings);
         JinjavaInterpreter.pushCurrent(interpreter);

@@ -194,7 +194,10 @@ abstract class ChoicesReply {
         @Override
         void tokens(int index, String textDelta, List<TokenLogprob> lps) {
             if ((!textDelta.isEmpty() || !lps.isEmpty()) && open(resp)) {
-                event(index, shape.delta(head, textDelta, lps, textOffset[index]));
+                JsonObject delta = shape.delta(head, textDelta, lps, textOffset[index]);
+                if (delta != null) { // a shape may hold text back (tool calls come whole at the end)
+                    event(index, delta);
+                }
                 textOffset[index] += CompletionJson.textLength(lps);
             }
         }

@@ -17,10 +17,11 @@ import java.util.List;
  * @param n         choices to generate per prompt, each its own sequence (choice i samples with seed + i, as vLLM)
  * @param echo      completions API: each choice's text starts with its prompt (and with logprobs, the prompt
  *                  tokens' logprobs start its logprobs)
+ * @param toolCalls chat API: the tools and the tool choice ({@link ToolCalls}), or null for none
  */
 public record CompletionRequest(String model, List<Prompt> prompts, int maxTokens, SamplingParams sampling,
                                 List<String> stop, boolean stream, String strategy, String domain,
-                                boolean includeUsage, int n, boolean echo) {
+                                boolean includeUsage, int n, boolean echo, ToolCalls toolCalls) {
     public CompletionRequest {
         prompts = List.copyOf(prompts);
         stop = List.copyOf(stop);
@@ -36,7 +37,7 @@ public record CompletionRequest(String model, List<Prompt> prompts, int maxToken
     public CompletionRequest(String model, String prompt, int maxTokens, SamplingParams sampling, List<String> stop,
                              boolean stream, String strategy, String domain, boolean includeUsage, int n) {
         this(model, List.of(Prompt.text(prompt)), maxTokens, sampling, stop, stream, strategy, domain, includeUsage, n,
-                false);
+                false, null);
     }
 
     /** One text prompt, one choice. */
@@ -65,13 +66,13 @@ public record CompletionRequest(String model, List<Prompt> prompts, int maxToken
     /** This request echoing its prompts; with {@code logprobs} >= 0, their tokens' logprobs too. */
     public CompletionRequest echoed(int logprobs) {
         return new CompletionRequest(model, prompts, maxTokens, logprobs >= 0 ? sampling.withPromptLogprobs(logprobs)
-                : sampling, stop, stream, strategy, domain, includeUsage, n, true);
+                : sampling, stop, stream, strategy, domain, includeUsage, n, true, toolCalls);
     }
 
     /** The same request with its prompts replaced (a token prompt's text filled in, say). */
     public CompletionRequest withPrompts(List<Prompt> replaced) {
         return new CompletionRequest(model, replaced, maxTokens, sampling, stop, stream, strategy, domain,
-                includeUsage, n, echo);
+                includeUsage, n, echo, toolCalls);
     }
 
     /**
@@ -83,7 +84,24 @@ public record CompletionRequest(String model, List<Prompt> prompts, int maxToken
             return this;
         }
         return new CompletionRequest(model, List.of(prompts.get(index / n)), maxTokens,
-                sampling.withSeed(sampling.seed() + index % n), stop, stream, strategy, domain, includeUsage, 1, echo);
+                sampling.withSeed(sampling.seed() + index % n), stop, stream, strategy, domain, includeUsage, 1, echo,
+                toolCalls);
+    }
+
+    /**
+     * With the chat API's tools: when a call must come, the output is constrained to it (a request that constrains
+     * its output otherwise too is refused, naming {@code tool_choice}).
+     */
+    public CompletionRequest withToolCalls(ToolCalls t) {
+        if (t == null) {
+            return this;
+        }
+        if (t.calls() && sampling.grammar() != null) {
+            throw new dev.specserve.runtime.spec.InvalidRequestException("tool_choice", "a required or named "
+                    + "tool_choice constrains the output already; it cannot be combined with response_format");
+        }
+        return new CompletionRequest(model, prompts, maxTokens, t.calls() ? sampling.withGrammar(t.grammar()) : sampling,
+                stop, stream, strategy, domain, includeUsage, n, echo, t);
     }
 
     public EngineRequest toEngineRequest(String requestId) {

@@ -185,7 +185,7 @@ public final class CompletionRequestParser {
                 new Stopping(StopFields.stopTokenIds(json.getValue("stop_token_ids")), minTokens(json, maxTokens),
                         ignoreEos, includeStop), -1, StructuredOutput.parse(json));
         return new CompletionRequest(model, prompts, maxTokens, sampling, stop, stream, strategy, domain, includeUsage, n,
-                false);
+                false, null);
     }
 
     /** {@code {"<token id>": bias}}: ids are non-negative integers as strings, biases in [-100, 100]. */

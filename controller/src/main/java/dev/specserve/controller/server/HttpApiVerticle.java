@@ -177,6 +177,9 @@ public final class HttpApiVerticle extends VerticleBase {
             completions.rejected(ApiError.clientClosed());
             return;
         }
+        if (req.toolCalls() != null && req.toolCalls().calls()) {
+            shape = ChatJson.tools(req.toolCalls());
+        }
         String id = Completions.newRequestId(shape.idPrefix());
         ResponseShape.Head head = new ResponseShape.Head(id, System.currentTimeMillis() / 1000, completions.served().name());
         ChoicesReply reply = ChoicesReply.of(resp, shape, head, req);

@@ -32,7 +32,7 @@ interface ResponseShape {
     JsonObject opening(Head head);
 
     /**
-     * A text delta; {@code logprobs} of its tokens may be empty. {@code textOffset} is the number of characters
+     * A text delta, or null to send nothing for it; {@code logprobs} of its tokens may be empty. {@code textOffset} is the number of characters
      * the tokens before these added (the completions API reports offsets).
      */
     JsonObject delta(Head head, String text, List<TokenLogprob> logprobs, int textOffset);

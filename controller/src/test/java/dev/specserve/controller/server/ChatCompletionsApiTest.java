@@ -110,6 +110,102 @@ class ChatCompletionsApiTest {
                 .getJsonObject("message").getString("content"));
     }
 
+    static final JsonArray TOOLS = new JsonArray()
+            .add(new JsonObject().put("type", "function").put("function", new JsonObject().put("name", "get_weather")
+                    .put("description", "Weather in a city").put("parameters", new JsonObject("""
+                            {"type": "object", "properties": {"city": {"type": "string", "maxLength": 20},
+                             "unit": {"enum": ["celsius", "fahrenheit"]}}, "required": ["city", "unit"]}"""))))
+            .add(new JsonObject().put("type", "function").put("function", new JsonObject().put("name", "now")));
+
+    static JsonObject named(String name) {
+        return new JsonObject().put("type", "function").put("function", new JsonObject().put("name", name));
+    }
+
+    @Test
+    void a_named_tool_choice_answers_with_a_call_whose_arguments_fit_the_functions_parameters() throws Exception {
+        HttpResponse<Buffer> r = chat(greedy(64, "user", "Weather in Paris?").put("tools", TOOLS)
+                .put("tool_choice", named("get_weather")));
+
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+        JsonObject choice = r.bodyAsJsonObject().getJsonArray("choices").getJsonObject(0);
+        assertThat(choice.getString("finish_reason")).isEqualTo("tool_calls");
+        JsonObject message = choice.getJsonObject("message");
+        assertThat(message.getValue("content")).isNull();
+        JsonObject call = message.getJsonArray("tool_calls").getJsonObject(0);
+        assertThat(call.getString("id")).startsWith("chatcmpl-tool-");
+        assertThat(call.getString("type")).isEqualTo("function");
+        assertThat(call.getJsonObject("function").getString("name")).isEqualTo("get_weather");
+        JsonObject arguments = new JsonObject(call.getJsonObject("function").getString("arguments"));
+        assertThat(arguments.getString("city").length()).isLessThanOrEqualTo(20);
+        assertThat(arguments.getString("unit")).isIn("celsius", "fahrenheit");
+
+        HttpResponse<Buffer> streamed = chat(greedy(64, "user", "Weather in Paris?").put("tools", TOOLS)
+                .put("tool_choice", named("get_weather")).put("stream", true));
+        JsonObject last = null;
+        for (String line : streamed.bodyAsString().split("\n")) {
+            if (line.startsWith("data: {")) {
+                JsonObject chunk = new JsonObject(line.substring(6));
+                assertThat(chunk.getJsonArray("choices").getJsonObject(0).getJsonObject("delta").getValue("content"))
+                        .as("no call text streamed as content").isIn(null, "");
+                last = chunk;
+            }
+        }
+        JsonObject lastChoice = last.getJsonArray("choices").getJsonObject(0);
+        assertThat(lastChoice.getString("finish_reason")).isEqualTo("tool_calls");
+        JsonObject streamedCall = lastChoice.getJsonObject("delta").getJsonArray("tool_calls").getJsonObject(0);
+        assertThat(streamedCall.getInteger("index")).isZero();
+        assertThat(streamedCall.getJsonObject("function").getString("arguments")).as("greedy: the same call")
+                .isEqualTo(call.getJsonObject("function").getString("arguments"));
+    }
+
+    @Test
+    void a_required_tool_choice_calls_listed_functions_and_a_conversation_may_carry_calls_and_results()
+            throws Exception {
+        JsonArray messages = new JsonArray()
+                .add(new JsonObject().put("role", "user").put("content", "Weather in Oslo, then the time."))
+                .add(new JsonObject().put("role", "assistant").putNull("content").put("tool_calls", new JsonArray()
+                        .add(new JsonObject().put("id", "call_1").put("type", "function").put("function",
+                                new JsonObject().put("name", "get_weather")
+                                        .put("arguments", "{\"city\": \"Oslo\", \"unit\": \"celsius\"}")))))
+                .add(new JsonObject().put("role", "tool").put("tool_call_id", "call_1").put("content", "-3 C"));
+        HttpResponse<Buffer> r = chat(new JsonObject().put("messages", messages).put("max_completion_tokens", 96)
+                .put("temperature", 0).put("tools", TOOLS).put("tool_choice", "required"));
+
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+        JsonObject choice = r.bodyAsJsonObject().getJsonArray("choices").getJsonObject(0);
+        if ("tool_calls".equals(choice.getString("finish_reason"))) {
+            JsonArray calls = choice.getJsonObject("message").getJsonArray("tool_calls");
+            assertThat(calls).isNotEmpty();
+            for (int i = 0; i < calls.size(); i++) {
+                JsonObject f = calls.getJsonObject(i).getJsonObject("function");
+                assertThat(f.getString("name")).isIn("get_weather", "now");
+                assertThat(new JsonObject(f.getString("arguments"))).isNotNull();
+            }
+        } else { // cut short by max_completion_tokens: the start of the calls, as text
+            assertThat(choice.getString("finish_reason")).isEqualTo("length");
+            assertThat(choice.getJsonObject("message").getString("content")).startsWith("[{\"name\": \"");
+        }
+    }
+
+    @Test
+    void tool_choices_that_cannot_be_served_are_400s_naming_tool_choice() throws Exception {
+        for (JsonObject body : List.of(
+                greedy(8, "user", "x").put("tools", TOOLS),
+                greedy(8, "user", "x").put("tools", TOOLS).put("tool_choice", "auto"),
+                greedy(8, "user", "x").put("tools", TOOLS).put("tool_choice", named("missing")),
+                greedy(8, "user", "x").put("tool_choice", "required"),
+                greedy(8, "user", "x").put("tools", TOOLS).put("tool_choice", "required")
+                        .put("response_format", new JsonObject().put("type", "json_object")))) {
+            HttpResponse<Buffer> r = chat(body);
+            assertThat(r.statusCode()).as(body.encode()).isEqualTo(400);
+            assertThat(r.bodyAsJsonObject().getJsonObject("error").getString("param")).isEqualTo("tool_choice");
+        }
+        HttpResponse<Buffer> text = chat(greedy(4, "user", "x").put("tools", TOOLS).put("tool_choice", "none"));
+        assertThat(text.statusCode()).as("tool_choice none: a text answer").isEqualTo(200);
+        assertThat(text.bodyAsJsonObject().getJsonArray("choices").getJsonObject(0).getJsonObject("message")
+                .getString("content")).isNotNull();
+    }
+
     @Test
     void tokenize_renders_messages_with_the_template_and_tokenizer_info_hands_the_template_out() throws Exception {
         JsonObject body = greedy(4, "system", "Be brief.", "user", "def add(a, b):");

@@ -195,8 +195,10 @@ class ChatTemplateTest {
         assertThat(refused("{\"messages\": []}").getMessage()).contains("messages is empty");
         assertThat(refused("{\"messages\": \"hi\"}").getMessage()).contains("must be an array");
         assertThat(refused("{\"messages\": [\"hi\"]}").getMessage()).contains("messages[0] must be an object");
-        assertThat(refused("{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}, {\"role\": \"tool\", "
+        assertThat(refused("{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}, {\"role\": \"developer\", "
                 + "\"content\": \"b\"}]}").getMessage()).contains("messages[1].role must be one of").contains("tool");
+        assertThat(refused("{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}, {\"role\": \"tool\", "
+                + "\"content\": \"b\"}]}").getMessage()).contains("messages[1] (role tool) needs a tool_call_id");
         assertThat(refused("{\"messages\": [{\"content\": \"a\"}]}").getMessage()).contains("messages[0].role");
         assertThat(refused("{\"messages\": [{\"role\": \"user\", \"content\": 42}]}").getMessage())
                 .contains("messages[0].content must be a string or an array of text parts");
@@ -204,8 +206,10 @@ class ChatTemplateTest {
         assertThat(refused("{\"messages\": [{\"role\": \"user\", \"content\": [{\"type\": \"image_url\", "
                 + "\"image_url\": {\"url\": \"x\"}}]}]}").getMessage())
                 .contains("messages[0].content[0].type must be \"text\"");
-        assertThat(refused("{\"messages\": [{\"role\": \"assistant\", \"content\": \"\", \"tool_calls\": []}]}")
-                .getMessage()).contains("messages[0].tool_calls is not supported");
+        assertThat(refused("{\"messages\": [{\"role\": \"user\", \"content\": \"\", \"tool_calls\": []}]}")
+                .getMessage()).contains("messages[0].tool_calls must be an array, on an assistant message");
+        assertThat(refused("{\"messages\": [{\"role\": \"user\", \"content\": \"\", \"function_call\": {}}]}")
+                .getMessage()).contains("messages[0].function_call is not supported");
         for (InvalidRequestException e : List.of(refused("{}"), refused("{\"messages\": [1]}"))) {
             assertThat(e.field()).isEqualTo("messages");
         }

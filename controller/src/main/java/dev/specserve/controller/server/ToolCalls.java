@@ -1,0 +1,153 @@
+package dev.specserve.controller.server;
+
+import dev.specserve.runtime.grammar.OutputGrammar;
+import dev.specserve.runtime.spec.InvalidRequestException;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * OpenAI's function calling, where the request says a call must come: {@code tool_choice} naming a function (the
+ * output is its arguments, an instance of its {@code parameters} schema) or {@code "required"} (the output is a
+ * JSON array of one or more {@code {"name", "parameters"}} calls to the listed functions), as vLLM serves them:
+ * by structured output, so any model calls tools this way and speculation stays lossless. {@code "auto"} (the
+ * model decides, in its own call syntax) needs a parser per model family and is refused.
+ *
+ * @param tools  the functions, as the chat template sees them ({@code {"type": "function", "function": {...}}})
+ * @param named  the function {@code tool_choice} names, or null for {@code "required"}
+ */
+record ToolCalls(List<Map<String, Object>> tools, String named, OutputGrammar grammar) {
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+    static final int MAX_TOOLS = 128;
+
+    /**
+     * The request's {@code tools} as the template sees them (null when none), after checking them, and its
+     * {@code tool_choice}: a constraint when a call must come, null when the model answers in text.
+     *
+     * @return null when the request sends no tools and no tool choice; else the tools, and a grammar or not
+     */
+    static ToolCalls parse(JsonObject json) {
+        Object toolsField = json.getValue("tools");
+        Object choice = json.getValue("tool_choice");
+        if (toolsField == null) {
+            if (choice != null && !"none".equals(choice)) {
+                throw new InvalidRequestException("tool_choice", "tool_choice needs tools");
+            }
+            return null;
+        }
+        if (!(toolsField instanceof JsonArray array) || array.isEmpty() || array.size() > MAX_TOOLS) {
+            throw new InvalidRequestException("tools", "tools must be an array of 1 to " + MAX_TOOLS
+                    + " {\"type\": \"function\", \"function\": {\"name\", \"parameters\"}}");
+        }
+        Map<String, JsonObject> byName = new LinkedHashMap<>();
+        List<Map<String, Object>> forTemplate = new ArrayList<>();
+        for (int i = 0; i < array.size(); i++) {
+            JsonObject function = function(array.getValue(i), "tools[" + i + "]");
+            if (byName.put(function.getString("name"), function) != null) {
+                throw new InvalidRequestException("tools", "tools[" + i + "] repeats the name '"
+                        + function.getString("name") + "'");
+            }
+            forTemplate.add(Map.of("type", "function", "function", function.getMap()));
+        }
+        List<Map<String, Object>> tools = Collections.unmodifiableList(forTemplate);
+        if (choice == null || "auto".equals(choice)) {
+            throw new InvalidRequestException("tool_choice", "tool_choice \"auto\" (the default with tools) is not "
+                    + "supported: it needs a parser for the model's own call syntax; send tool_choice \"required\" or "
+                    + "{\"type\": \"function\", \"function\": {\"name\": ...}}, or \"none\" for a text answer");
+        }
+        if ("none".equals(choice)) {
+            return new ToolCalls(tools, null, null);
+        }
+        if ("required".equals(choice)) {
+            JsonArray calls = new JsonArray();
+            byName.forEach((name, f) -> calls.add(new JsonObject().put("type", "object")
+                    .put("properties", new JsonObject().put("name", new JsonObject().put("const", name))
+                            .put("parameters", f.getJsonObject("parameters")))
+                    .put("required", new JsonArray().add("name").add("parameters"))));
+            JsonObject schema = new JsonObject().put("type", "array").put("minItems", 1)
+                    .put("items", new JsonObject().put("anyOf", calls));
+            return new ToolCalls(tools, null, grammar(schema));
+        }
+        if (choice instanceof JsonObject o && "function".equals(o.getValue("type"))
+                && o.getValue("function") instanceof JsonObject f && f.getValue("name") instanceof String name) {
+            JsonObject function = byName.get(name);
+            if (function == null) {
+                throw new InvalidRequestException("tool_choice", "tool_choice names '" + name + "', which is not "
+                        + "in tools");
+            }
+            return new ToolCalls(tools, name, grammar(function.getJsonObject("parameters")));
+        }
+        throw new InvalidRequestException("tool_choice", "tool_choice must be \"none\", \"required\" or {\"type\": "
+                + "\"function\", \"function\": {\"name\": ...}}, got " + choice);
+    }
+
+    private static OutputGrammar grammar(JsonObject schema) {
+        try {
+            return OutputGrammar.jsonSchema(schema.encode(), "tools");
+        } catch (dev.specserve.runtime.grammar.GrammarException e) {
+            throw new InvalidRequestException("tools", e.getMessage());
+        }
+    }
+
+    /** A tool's function, checked: a name, an optional description, parameters (an empty object schema if none). */
+    private static JsonObject function(Object v, String at) {
+        if (!(v instanceof JsonObject tool) || !"function".equals(tool.getValue("type"))
+                || !(tool.getValue("function") instanceof JsonObject f)) {
+            throw new InvalidRequestException("tools", at + " must be {\"type\": \"function\", \"function\": {...}}");
+        }
+        if (!(f.getValue("name") instanceof String name) || !NAME.matcher(name).matches()) {
+            throw new InvalidRequestException("tools", at + ".function.name must be 1 to 64 letters, digits, _ or -");
+        }
+        Object parameters = f.getValue("parameters");
+        if (parameters != null && !(parameters instanceof JsonObject)) {
+            throw new InvalidRequestException("tools", at + ".function.parameters must be a JSON schema object");
+        }
+        JsonObject out = new JsonObject().put("name", name);
+        if (f.getValue("description") instanceof String d) {
+            out.put("description", d);
+        }
+        return out.put("parameters", parameters != null ? parameters
+                : new JsonObject().put("type", "object").put("properties", new JsonObject()));
+    }
+
+    /** True when the output is the call(s), to be answered as {@code tool_calls}. */
+    boolean calls() {
+        return grammar != null;
+    }
+
+    /**
+     * OpenAI's {@code tool_calls} for {@code text}, the generated output; null when it is not whole calls (cut short
+     * by max_tokens, say), which is then answered as text.
+     */
+    JsonArray toolCalls(String text) {
+        try {
+            if (named != null) {
+                new JsonObject(text);
+                return new JsonArray().add(call(named, text));
+            }
+            JsonArray parsed = new JsonArray(text);
+            JsonArray out = new JsonArray();
+            for (int i = 0; i < parsed.size(); i++) {
+                JsonObject c = parsed.getJsonObject(i);
+                out.add(call(c.getString("name"), c.getJsonObject("parameters").encode()));
+            }
+            return out;
+        } catch (DecodeException | ClassCastException | NullPointerException e) {
+            return null;
+        }
+    }
+
+    private static JsonObject call(String name, String arguments) {
+        return new JsonObject()
+                .put("id", "chatcmpl-tool-" + UUID.randomUUID().toString().replace("-", ""))
+                .put("type", "function")
+                .put("function", new JsonObject().put("name", name).put("arguments", arguments));
+    }
+}
