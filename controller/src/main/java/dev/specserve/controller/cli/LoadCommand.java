@@ -4,11 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.specserve.controller.load.CompletionStreamClient;
+import dev.specserve.controller.load.ExtraBody;
 import dev.specserve.controller.load.LevelReport;
 import dev.specserve.controller.load.LoadGenerator;
 import dev.specserve.runtime.SpecserveHome;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -91,26 +91,6 @@ final class LoadCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "OUT", description = "Also write the results as JSON.")
     Path json;
 
-    /** The --extra-body fields; those the load generator sets itself cannot be overridden. */
-    private Map<String, Object> extraBody() {
-        if (extraBody == null || extraBody.isBlank()) {
-            return Map.of();
-        }
-        Map<String, Object> fields;
-        try {
-            fields = JSON.readValue(extraBody, new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() { });
-        } catch (IOException e) {
-            throw new IllegalArgumentException("--extra-body must be a JSON object, got " + extraBody);
-        }
-        for (String own : List.of("prompt", "max_tokens", "stream", "stream_options", "temperature", "strategy", "model")) {
-            if (fields.containsKey(own)) {
-                throw new IllegalArgumentException("--extra-body cannot set '" + own + "': load sets it (use its own "
-                        + "option where there is one)");
-            }
-        }
-        return fields;
-    }
-
     @Override
     public Integer call() throws IOException {
         if (requests < 1) {
@@ -147,7 +127,7 @@ final class LoadCommand implements Callable<Integer> {
         if (ignoreEos) {
             sampling.put("ignore_eos", true);
         }
-        sampling.putAll(extraBody());
+        sampling.putAll(ExtraBody.parse(extraBody));
         CompletionStreamClient client = new CompletionStreamClient(http, url, maxTokens, temperature, strategy, timeout,
                 apiKey == null || apiKey.isBlank() ? null : apiKey, sampling);
         JsonNode model = describeModel(http, client);
@@ -172,7 +152,7 @@ final class LoadCommand implements Callable<Integer> {
                     level.firstError() == null ? "" : " (first failure: " + level.firstError() + ")");
             levels.add(level);
         }
-        printTable(System.out, levels);
+        LevelReport.printTable(System.out, levels);
         if (json != null) {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("created", Instant.now().toString());
@@ -217,21 +197,5 @@ final class LoadCommand implements Callable<Integer> {
             Thread.currentThread().interrupt();
         }
         return JSON.createObjectNode();
-    }
-
-    static void printTable(PrintStream out, List<LevelReport> levels) {
-        out.printf("%5s %8s %6s %9s %9s %9s %9s %9s %9s %9s %8s%n", "conc", "requests", "failed", "tok/s",
-                "ttft p50", "ttft p99", "itl p50", "itl p99", "e2e p50", "e2e p99", "tok/chnk");
-        for (LevelReport l : levels) {
-            out.printf("%5d %8d %6d %9.1f %9s %9s %9s %9s %9s %9s %8s%n", l.concurrency(), l.requests(), l.failed(),
-                    l.tokensPerSecond(), ms(l.ttftP50Ms()), ms(l.ttftP99Ms()), ms(l.itlP50Ms()), ms(l.itlP99Ms()),
-                    ms(l.e2eP50Ms()), ms(l.e2eP99Ms()), l.tokensPerChunk() == null ? "-"
-                            : String.format("%.2f", l.tokensPerChunk()));
-        }
-        out.println("(latencies in ms over successful requests; itl per token, see --help)");
-    }
-
-    private static String ms(Double v) {
-        return v == null ? "-" : String.format("%.1f", v);
     }
 }

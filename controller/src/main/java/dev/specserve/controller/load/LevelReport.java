@@ -1,5 +1,6 @@
 package dev.specserve.controller.load;
 
+import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -122,5 +123,22 @@ public record LevelReport(int concurrency, int requests, int failed, Map<String,
 
     private static Double round(Double v) {
         return v == null ? null : Math.round(v * 1000) / 1000.0;
+    }
+
+    /** The levels as a table, one row each (what `load` prints). */
+    public static void printTable(PrintStream out, List<LevelReport> levels) {
+        out.printf("%5s %8s %6s %9s %9s %9s %9s %9s %9s %9s %8s%n", "conc", "requests", "failed", "tok/s",
+                "ttft p50", "ttft p99", "itl p50", "itl p99", "e2e p50", "e2e p99", "tok/chnk");
+        for (LevelReport l : levels) {
+            out.printf("%5d %8d %6d %9.1f %9s %9s %9s %9s %9s %9s %8s%n", l.concurrency(), l.requests(), l.failed(),
+                    l.tokensPerSecond(), ms(l.ttftP50Ms()), ms(l.ttftP99Ms()), ms(l.itlP50Ms()), ms(l.itlP99Ms()),
+                    ms(l.e2eP50Ms()), ms(l.e2eP99Ms()), l.tokensPerChunk() == null ? "-"
+                            : String.format("%.2f", l.tokensPerChunk()));
+        }
+        out.println("(latencies in ms over successful requests; itl per token, see --help)");
+    }
+
+    private static String ms(Double v) {
+        return v == null ? "-" : String.format("%.1f", v);
     }
 }

@@ -126,24 +126,10 @@ final class ChatRequestParser {
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("role", r);
-        Object calls = m.getValue("tool_calls");
-        if (calls != null && (!"assistant".equals(r) || !(calls instanceof JsonArray))) {
-            throw new InvalidRequestException("messages", at + ".tool_calls must be an array, on an assistant message");
-        }
         // an assistant message that made tool calls may have no content
-        out.put("content", calls != null && m.getValue("content") == null ? ""
+        out.put("content", m.getValue("tool_calls") != null && m.getValue("content") == null ? ""
                 : content(m.getValue("content"), at + ".content"));
-        if (calls != null) {
-            out.put("tool_calls", ((JsonArray) calls).getList());
-        }
-        Object callId = m.getValue("tool_call_id");
-        if ("tool".equals(r) != (callId instanceof String)) {
-            throw new InvalidRequestException("messages", at + (callId == null ? " (role tool) needs a tool_call_id"
-                    : ".tool_call_id belongs on a tool message, as a string"));
-        }
-        if (callId != null) {
-            out.put("tool_call_id", callId);
-        }
+        ToolCalls.messageFields(m, r, at, out);
         Object name = m.getValue("name");
         if (name != null) {
             if (!(name instanceof String)) {

@@ -178,7 +178,7 @@ public final class HttpApiVerticle extends VerticleBase {
             return;
         }
         if (req.toolCalls() != null && req.toolCalls().calls()) {
-            shape = ChatJson.tools(req.toolCalls());
+            shape = ToolCallsJson.of(req.toolCalls());
         }
         String id = Completions.newRequestId(shape.idPrefix());
         ResponseShape.Head head = new ResponseShape.Head(id, System.currentTimeMillis() / 1000, completions.served().name());

@@ -1,7 +1,6 @@
 package dev.specserve.runtime.spec;
 
 import dev.specserve.runtime.grammar.GrammarState;
-import dev.specserve.runtime.grammar.OutputGrammar;
 import dev.specserve.runtime.grammar.TokenMask;
 import dev.specserve.runtime.model.TargetOutput;
 import java.util.Arrays;
@@ -37,11 +36,7 @@ public final class LogitsProcessor {
     private final GrammarState grammar;
 
     public LogitsProcessor(SamplingParams params, int vocab) {
-        this(params, vocab, new int[0], new int[0]);
-    }
-
-    public LogitsProcessor(SamplingParams params, int vocab, int[] prompt, int[] eosIds) {
-        this(params, vocab, prompt, eosIds, null);
+        this(params, vocab, new int[0], new int[0], null);
     }
 
     /**
@@ -55,7 +50,7 @@ public final class LogitsProcessor {
         this.grammar = this.masks == null ? null : params.grammar().start();
         this.vocab = vocab;
         this.stopIds = java.util.stream.IntStream.concat(java.util.Arrays.stream(eosIds),
-                        params.stopTokenIds().stream().mapToInt(Integer::intValue))
+                        params.stopping().tokenIds().stream().mapToInt(Integer::intValue))
                 .filter(t -> t >= 0 && t < vocab).distinct().toArray();
         boolean repetition = params.repetitionPenalty() != 1;
         boolean penalties = params.presencePenalty() != 0 || params.frequencyPenalty() != 0 || repetition;
@@ -73,18 +68,13 @@ public final class LogitsProcessor {
         this.promptTokens = Arrays.copyOf(distinctPrompt, n);
     }
 
-    /** A processor for sequences that never generated anything and have no prompt (tests). */
-    public static LogitsProcessor fresh(SamplingParams params, int vocab) {
-        return new LogitsProcessor(params, vocab);
-    }
-
     public SamplingParams params() {
         return params;
     }
 
     /** True while rows must be processed: bias or penalties set, or the output still short of {@code min_tokens}. */
     public boolean processes() {
-        return params.processesLogits() || generated < params.minTokens() || masks != null;
+        return params.processesLogits() || generated < params.stopping().minTokens() || masks != null;
     }
 
     /** At most {@code max} tokens to draft for the text the output grammar forces next; empty without one. */
@@ -149,7 +139,7 @@ public final class LogitsProcessor {
                 }
             }
         }
-        if (generated + pathLength < params.minTokens()) {
+        if (generated + pathLength < params.stopping().minTokens()) {
             for (int t : stopIds) {
                 l[t] = Double.NEGATIVE_INFINITY;
             }

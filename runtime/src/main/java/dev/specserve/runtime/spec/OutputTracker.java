@@ -13,10 +13,7 @@ final class OutputTracker {
     private final IncrementalDecoder decoder;
     private final int maxTokens;
     private final List<String> stop;
-    private final boolean keepStop;
-    private final java.util.Set<Integer> stopTokenIds;
-    private final int minTokens;
-    private final boolean ignoreEos;
+    private final Stopping stopping;
     private int[] tokens = new int[64];
     private int count;
     private FinishReason reason;
@@ -35,10 +32,7 @@ final class OutputTracker {
         this.decoder = new IncrementalDecoder(tokenizer);
         this.maxTokens = maxTokens;
         this.stop = stop;
-        this.stopTokenIds = sampling.stopTokenIds();
-        this.keepStop = sampling.stopping().includeStopStr();
-        this.minTokens = sampling.minTokens();
-        this.ignoreEos = sampling.ignoreEos();
+        this.stopping = sampling.stopping();
     }
 
     /** Adds committed tokens until a stop condition; returns the ones that became output. */
@@ -48,7 +42,7 @@ final class OutputTracker {
             if (reason != null) {
                 break;
             }
-            if (!ignoreEos && tokenizer.isEos(t)) {
+            if (!stopping.ignoreEos() && tokenizer.isEos(t)) {
                 reason = FinishReason.STOP;
                 break;
             }
@@ -56,7 +50,7 @@ final class OutputTracker {
                 tokens = Arrays.copyOf(tokens, count * 2);
             }
             tokens[count++] = t;
-            if (stopTokenIds.contains(t)) {
+            if (stopping.tokenIds().contains(t)) {
                 reason = FinishReason.STOP;
             } else if (count >= maxTokens) {
                 reason = FinishReason.LENGTH;
@@ -70,7 +64,7 @@ final class OutputTracker {
 
     /** Looks for the stop strings in the text of the tokens from {@code min_tokens} on (the decoder sees all). */
     private void checkStopStrings(int before) {
-        int from = Math.max(before, minTokens - 1);
+        int from = Math.max(before, stopping.minTokens() - 1);
         if (from >= count) {
             decoder.update(tokens, count);
             return;
@@ -79,7 +73,7 @@ final class OutputTracker {
             decoder.update(tokens, from);
         }
         int searchedBefore = decoder.update(tokens, count);
-        if (decoder.cutAtStop(stop, searchedBefore, keepStop)) {
+        if (decoder.cutAtStop(stop, searchedBefore, stopping.includeStopStr())) {
             stoppedText = decoder.text();
             reason = FinishReason.STOP;
             count = tokensThroughStop(from, searchedBefore);

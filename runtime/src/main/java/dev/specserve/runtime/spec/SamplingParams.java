@@ -95,18 +95,6 @@ public record SamplingParams(double temperature, double topP, long seed, double 
         }
     }
 
-    public java.util.Set<Integer> stopTokenIds() {
-        return stopping.tokenIds();
-    }
-
-    public int minTokens() {
-        return stopping.minTokens();
-    }
-
-    public boolean ignoreEos() {
-        return stopping.ignoreEos();
-    }
-
     public boolean greedy() {
         return temperature < GREEDY_BELOW;
     }

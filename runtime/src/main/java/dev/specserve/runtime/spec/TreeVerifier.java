@@ -25,7 +25,7 @@ public final class TreeVerifier {
      */
     public static Acceptance verify(DraftTree tree, TargetOutput out, SamplingParams params, SamplingNoise noise,
                                     int position) {
-        return verify(tree, out, LogitsProcessor.fresh(params, out.vocab()), noise, position);
+        return verify(tree, out, new LogitsProcessor(params, out.vocab()), noise, position);
     }
 
     public static Acceptance verify(DraftTree tree, TargetOutput out, LogitsProcessor processor, SamplingNoise noise,
@@ -81,7 +81,7 @@ public final class TreeVerifier {
      * prompt behind it, as {@link #verify(DraftTree, TargetOutput, SamplingParams, SamplingNoise, int)}.
      */
     public static int selectToken(TargetOutput out, int row, SamplingParams params, SamplingNoise noise, int position) {
-        return selectToken(out, row, LogitsProcessor.fresh(params, out.vocab()), noise, position);
+        return selectToken(out, row, new LogitsProcessor(params, out.vocab()), noise, position);
     }
 
     /** A token from {@code row} processed with the processor's counts (no draft path), for {@code position}. */
