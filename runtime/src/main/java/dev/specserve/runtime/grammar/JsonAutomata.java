@@ -142,6 +142,42 @@ final class JsonAutomata {
         return Automaton.makeInterval((int) min, (int) max, 0).intersection(noLeadingZero);
     }
 
+    /**
+     * Decimal numbers (no exponent) in the range from {@code lo} to {@code hi}, whole-number bounds within an int,
+     * each inclusive or not. A number reads as its sign, its integer part k and its fraction: k.f lies strictly
+     * between k and k + 1 unless the fraction is all zeros, which decides the bounds' edge cases.
+     */
+    static Automaton number(long lo, boolean loOpen, long hi, boolean hiOpen) {
+        List<Automaton> parts = new ArrayList<>();
+        if (hi > 0 || (hi == 0 && !hiOpen)) { // x >= 0
+            parts.add(unsigned(Math.max(lo, 0), lo >= 0 && loOpen, hi, hiOpen));
+        }
+        if (lo < 0) { // x < 0, written -(k.f): k.f from max(-hi, 0) to -lo
+            long from = Math.max(-hi, 0);
+            parts.add(literal("-").concatenate(unsigned(from, hi <= 0 && hiOpen, -lo, loOpen)));
+        }
+        return union(parts);
+    }
+
+    /** Non-negative decimals k or k.f between {@code lo} and {@code hi} (0 <= lo <= hi). */
+    private static Automaton unsigned(long lo, boolean loOpen, long hi, boolean hiOpen) {
+        Automaton any = literal(".").concatenate(digits(1, MAX_DIGITS)).optional();
+        Automaton zeros = literal(".").concatenate(literal("0").repeat(1, MAX_DIGITS)).optional();
+        Automaton nonzero = literal(".").concatenate(digits(1, MAX_DIGITS)).minus(zeros);
+        List<Automaton> parts = new ArrayList<>();
+        long first = loOpen ? lo + 1 : lo;
+        if (first <= hi - 1) { // whole parts strictly inside: any fraction
+            parts.add(natural(first, hi - 1).concatenate(any));
+        }
+        if (loOpen && lo < hi) { // just above an open lower bound
+            parts.add(natural(lo, lo).concatenate(nonzero));
+        }
+        if (!hiOpen && hi >= lo && !(loOpen && hi == lo)) { // the upper bound itself
+            parts.add(natural(hi, hi).concatenate(zeros));
+        }
+        return union(parts);
+    }
+
     /** A JSON number: an integer part, an optional fraction and an optional exponent, each bounded. */
     static Automaton number() {
         Automaton fraction = literal(".").concatenate(digits(1, MAX_DIGITS)).optional();

@@ -137,10 +137,7 @@ final class SchemaCompiler {
             case "array" -> array(s, at, depth);
             case "string" -> string(s, at);
             case "integer" -> integer(s, at);
-            case "number" -> {
-                only(s, at, "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf");
-                yield JsonAutomata.number();
-            }
+            case "number" -> number(s, at);
             case "boolean" -> JsonAutomata.bool();
             case "null" -> literal("null");
             default -> throw new GrammarException("unknown type '" + type + "' at " + at);
@@ -284,6 +281,38 @@ final class SchemaCompiler {
         return content != null ? JsonAutomata.quoted(content) : JsonAutomata.string(min, max);
     }
 
+    /**
+     * Numbers within the schema's bounds, which must be whole numbers (Pydantic's {@code ge=0}, {@code le=1}),
+     * clamped to an int's range; written without an exponent once bounded.
+     */
+    private static Automaton number(JsonNode s, String at) {
+        String[] keys = {"minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"};
+        double[] v = new double[4];
+        boolean any = false;
+        for (int i = 0; i < 4; i++) {
+            double absent = i < 2 ? Integer.MIN_VALUE + 1 : Integer.MAX_VALUE - 1;
+            v[i] = number(s, keys[i], absent, at);
+            any |= s.has(keys[i]);
+            if (s.has(keys[i]) && v[i] != Math.rint(v[i])) {
+                throw new GrammarException(keys[i] + " of a number must be a whole number here, got " + s.get(keys[i])
+                        + " at " + at);
+            }
+            v[i] = Math.max(Integer.MIN_VALUE + 1, Math.min(Integer.MAX_VALUE - 1, v[i]));
+        }
+        if (!any) {
+            return JsonAutomata.number();
+        }
+        boolean loOpen = s.has("exclusiveMinimum") && v[1] >= v[0];
+        boolean hiOpen = s.has("exclusiveMaximum") && v[3] <= v[2];
+        long lo = (long) (loOpen ? v[1] : v[0]);
+        long hi = (long) (hiOpen ? v[3] : v[2]);
+        Automaton a = JsonAutomata.number(lo, loOpen, hi, hiOpen);
+        if (lo > hi || a.isEmpty()) {
+            throw new GrammarException("no number lies within the bounds at " + at);
+        }
+        return a;
+    }
+
     /** Integers within the schema's bounds, clamped to an int's range (outputs stay valid, just fewer). */
     private static Automaton integer(JsonNode s, String at) {
         if (!(s.has("minimum") || s.has("maximum") || s.has("exclusiveMinimum") || s.has("exclusiveMaximum"))) {
@@ -371,14 +400,6 @@ final class SchemaCompiler {
     private static final Set<String> KNOWN = Set.of("type", "properties", "required", "additionalProperties", "items",
             "minItems", "maxItems", "uniqueItems", "enum", "const", "anyOf", "oneOf", "allOf", "$ref", "minLength",
             "maxLength", "format", "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum");
-
-    private static void only(JsonNode s, String at, String... refused) {
-        for (String k : refused) {
-            if (s.has(k)) {
-                throw new GrammarException("JSON schema keyword '" + k + "' is not supported at " + at);
-            }
-        }
-    }
 
     /** {@code v} as this grammar writes it: no whitespace but one space after each ',' and ':'. */
     static String canonical(JsonNode v) {

@@ -109,6 +109,31 @@ class JsonSchemaGrammarTest {
         assertThat(json.readTree("[true, false]").isArray()).isTrue();
     }
 
+    /** Bounded numbers: every decimal the schema allows, and none it does not, over a grid around the bounds. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "\"minimum\": 0, \"maximum\": 1",
+            "\"exclusiveMinimum\": 0, \"maximum\": 1",
+            "\"minimum\": -2, \"exclusiveMaximum\": 3",
+            "\"exclusiveMinimum\": -3, \"exclusiveMaximum\": -1",
+            "\"minimum\": 2",
+            "\"maximum\": -1",
+            "\"exclusiveMaximum\": 0"})
+    void bounded_numbers_are_exactly_those_within_the_bounds(String bounds) throws Exception {
+        var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree("{" + bounds + "}");
+        OutputGrammar g = schema("{\"type\": \"number\", " + bounds + "}");
+        for (String text : List.of("-4", "-3", "-3.0", "-2.999", "-2", "-2.5", "-1", "-1.0", "-0.5", "-0.25", "0", "0.0",
+                "0.001", "0.5", "1", "1.00", "1.01", "2", "2.0", "2.75", "3", "3.0", "3.5", "10", "1e2", "01")) {
+            double x = Double.parseDouble(text);
+            boolean allowed = !text.contains("e") && !text.startsWith("01")
+                    && (!node.has("minimum") || x >= node.get("minimum").asDouble())
+                    && (!node.has("exclusiveMinimum") || x > node.get("exclusiveMinimum").asDouble())
+                    && (!node.has("maximum") || x <= node.get("maximum").asDouble())
+                    && (!node.has("exclusiveMaximum") || x < node.get("exclusiveMaximum").asDouble());
+            assertThat(whole(g, text)).as("%s under %s", text, bounds).isEqualTo(allowed);
+        }
+    }
+
     @Test
     void optional_properties_may_be_left_out_in_any_combination_but_keep_their_order() {
         OutputGrammar g = schema("""
@@ -141,7 +166,7 @@ class JsonSchemaGrammarTest {
             "{\"type\": \"string\", \"pattern\": \"^\\\"+$\"}                       | no string without JSON escapes",
             "{\"type\": \"object\", \"minProperties\": 1}                          | keyword 'minProperties'",
             "{\"type\": \"string\", \"format\": \"ipv6\"}                          | format 'ipv6'",
-            "{\"type\": \"number\", \"minimum\": 1}                                | keyword 'minimum'",
+            "{\"type\": \"number\", \"minimum\": 0.5}                              | whole number",
             "{\"type\": \"array\", \"uniqueItems\": true}                          | uniqueItems",
             "{\"type\": \"object\", \"properties\": {}, \"required\": [\"x\"]}     | required property \"x\"",
             "{\"$defs\": {\"n\": {\"type\": \"array\", \"items\": {\"$ref\": \"#/$defs/n\"}}}, \"$ref\": \"#/$defs/n\"} | recursive $ref",
