@@ -37,12 +37,12 @@ final class ChatJson {
         }
 
         @Override
-        public JsonObject delta(Head h, String text, List<TokenLogprob> lps, int textOffset) {
+        public JsonObject delta(Head h, int choice, String text, List<TokenLogprob> lps, int textOffset) {
             return chunk(h, new JsonObject().put("content", text), lps.isEmpty() ? null : logprobs(lps), null);
         }
 
         @Override
-        public JsonObject last(Head h, GenerationResult r, RequestStats s) {
+        public JsonObject last(Head h, int choice, GenerationResult r, RequestStats s) {
             return chunk(h, new JsonObject(), null, r.finishReason().wire())
                     .put("usage", CompletionJson.usage(r, true))
                     .put("specserve", CompletionJson.specserve(r, s));

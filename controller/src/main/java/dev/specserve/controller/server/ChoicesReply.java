@@ -194,7 +194,7 @@ abstract class ChoicesReply {
         @Override
         void tokens(int index, String textDelta, List<TokenLogprob> lps) {
             if ((!textDelta.isEmpty() || !lps.isEmpty()) && open(resp)) {
-                JsonObject delta = shape.delta(head, textDelta, lps, textOffset[index]);
+                JsonObject delta = shape.delta(head, index, textDelta, lps, textOffset[index]);
                 if (delta != null) { // a shape may hold text back (tool calls come whole at the end)
                     event(index, delta);
                 }
@@ -207,7 +207,7 @@ abstract class ChoicesReply {
             if (!open(resp)) {
                 return;
             }
-            JsonObject chunk = shape.last(head, results[index], stats[index]);
+            JsonObject chunk = shape.last(head, index, results[index], stats[index]);
             if (includeUsage || n() > 1) {
                 chunk.remove("usage");
             }
@@ -255,7 +255,7 @@ abstract class ChoicesReply {
                 }
                 String echo = head(index).echo();
                 if (echo != null) { // the echoed prompt comes first, as vLLM streams it
-                    write(indexed(shape.delta(head, echo, List.of(), 0), index).encode());
+                    write(indexed(shape.delta(head, index, echo, List.of(), 0), index).encode());
                 }
             }
             write(indexed(chunk, index).encode());

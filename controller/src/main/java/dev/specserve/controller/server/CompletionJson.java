@@ -39,13 +39,13 @@ final class CompletionJson {
         }
 
         @Override
-        public JsonObject delta(Head h, String text, List<TokenLogprob> lps, int textOffset) {
+        public JsonObject delta(Head h, int choice, String text, List<TokenLogprob> lps, int textOffset) {
             return chunk(h.id(), h.created(), h.model(), text, lps.isEmpty() ? null : logprobs(lps, textOffset), null,
                     null);
         }
 
         @Override
-        public JsonObject last(Head h, GenerationResult r, RequestStats s) {
+        public JsonObject last(Head h, int choice, GenerationResult r, RequestStats s) {
             return chunk(h.id(), h.created(), h.model(), "", r, s);
         }
 

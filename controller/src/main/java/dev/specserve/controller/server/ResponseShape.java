@@ -32,13 +32,14 @@ interface ResponseShape {
     JsonObject opening(Head head);
 
     /**
-     * A text delta, or null to send nothing for it; {@code logprobs} of its tokens may be empty. {@code textOffset} is the number of characters
+     * A text delta of choice {@code choice}, or null to send nothing for it; {@code logprobs} of its tokens may be
+     * empty. {@code textOffset} is the number of characters
      * the tokens before these added (the completions API reports offsets).
      */
-    JsonObject delta(Head head, String text, List<TokenLogprob> logprobs, int textOffset);
+    JsonObject delta(Head head, int choice, String text, List<TokenLogprob> logprobs, int textOffset);
 
-    /** The last chunk: finish reason, usage and speculation figures. */
-    JsonObject last(Head head, GenerationResult result, RequestStats stats);
+    /** The last chunk of choice {@code choice}: finish reason, usage and speculation figures. */
+    JsonObject last(Head head, int choice, GenerationResult result, RequestStats stats);
 
     /** The chunk {@code stream_options.include_usage} adds after the last: no choices, the usage. */
     JsonObject usage(Head head, GenerationResult result);

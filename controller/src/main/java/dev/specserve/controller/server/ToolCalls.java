@@ -167,9 +167,13 @@ record ToolCalls(List<Map<String, Object>> tools, String named, OutputGrammar gr
         }
     }
 
+    static String newCallId() {
+        return "chatcmpl-tool-" + UUID.randomUUID().toString().replace("-", "");
+    }
+
     private static JsonObject call(String name, String arguments) {
         return new JsonObject()
-                .put("id", "chatcmpl-tool-" + UUID.randomUUID().toString().replace("-", ""))
+                .put("id", newCallId())
                 .put("type", "function")
                 .put("function", new JsonObject().put("name", name).put("arguments", arguments));
     }

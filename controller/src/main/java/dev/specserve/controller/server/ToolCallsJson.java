@@ -5,7 +5,9 @@ import dev.specserve.runtime.spec.GenerationResult;
 import dev.specserve.runtime.spec.TokenLogprob;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /** The chat API's answers when the output is tool calls ({@link ToolCalls}). */
 final class ToolCallsJson {
@@ -13,11 +15,14 @@ final class ToolCallsJson {
 
     /**
      * Chat answers whose output is tool calls ({@link ToolCalls#calls}): the message carries {@code tool_calls}
-     * (content null) and finishes with {@code "tool_calls"}; streamed, the calls come whole in the last chunk, since
-     * a call's arguments are only known to be whole at the end. Output that is not whole calls (cut short by
-     * max_tokens) is answered as text, with its finish reason.
+     * (content null) and finishes with {@code "tool_calls"}. Streamed, a named function's arguments come as they are
+     * written, as OpenAI streams them (the first delta with the call's id, type and name, then arguments only);
+     * {@code "required"} calls come whole in the last chunk, since which functions they call is only known at the
+     * end. Output that is not whole calls (cut short by max_tokens) finishes with its own reason, and unstreamed it
+     * is answered as text.
      */
     static ResponseShape of(ToolCalls calls) {
+        Map<Integer, String> streaming = new HashMap<>(); // choice -> id of the call whose arguments are streaming
         return new ResponseShape() {
             @Override
             public String idPrefix() {
@@ -41,15 +46,31 @@ final class ToolCallsJson {
                 return ChatJson.CHAT.opening(h);
             }
 
-            /** Nothing while the calls are written: their text is not the answer's content. */
+            /** A named call's arguments as they come; nothing for required calls (their text is not content). */
             @Override
-            public JsonObject delta(Head h, String text, List<TokenLogprob> lps, int textOffset) {
-                return null;
+            public JsonObject delta(Head h, int choice, String text, List<TokenLogprob> lps, int textOffset) {
+                if (calls.named() == null || text.isEmpty()) {
+                    return null;
+                }
+                JsonObject function = new JsonObject();
+                JsonObject call = new JsonObject().put("index", 0);
+                if (!streaming.containsKey(choice)) {
+                    streaming.put(choice, ToolCalls.newCallId());
+                    call.put("id", streaming.get(choice)).put("type", "function");
+                    function.put("name", calls.named());
+                }
+                call.put("function", function.put("arguments", text));
+                return ChatJson.chunk(h, new JsonObject().put("tool_calls", new JsonArray().add(call)), null, null);
             }
 
             @Override
-            public JsonObject last(Head h, GenerationResult r, RequestStats s) {
+            public JsonObject last(Head h, int choice, GenerationResult r, RequestStats s) {
                 JsonArray made = calls.toolCalls(r.text());
+                if (streaming.containsKey(choice)) { // its arguments went out as they came
+                    return ChatJson.chunk(h, new JsonObject(), null, made != null ? "tool_calls" : r.finishReason().wire())
+                            .put("usage", CompletionJson.usage(r, true))
+                            .put("specserve", CompletionJson.specserve(r, s));
+                }
                 if (made == null) {
                     return ChatJson.chunk(h, new JsonObject().put("content", r.text()), null, r.finishReason().wire())
                             .put("usage", CompletionJson.usage(r, true))
