@@ -106,6 +106,11 @@ final class DfaGrammar implements OutputGrammar {
         }
 
         @Override
+        public boolean forcesNext() {
+            return state >= 0 && dfa.forcedByte()[state] >= 0;
+        }
+
+        @Override
         public byte[] forced(int max) {
             byte[] out = new byte[max];
             int n = 0;

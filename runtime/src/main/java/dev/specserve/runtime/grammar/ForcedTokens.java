@@ -31,7 +31,7 @@ final class ForcedTokens {
 
     /** At most {@code maxTokens} tokens for the text forced after {@code state}; empty when none is forced. */
     int[] chain(OutputGrammar grammar, GrammarState state, int maxTokens) {
-        if (maxTokens <= 0 || state.forced(1).length == 0) {
+        if (maxTokens <= 0 || !state.forcesNext()) {
             return NONE;
         }
         GrammarState s = state.copy();
@@ -55,7 +55,7 @@ final class ForcedTokens {
                 break;
             }
             out[n++] = next;
-            if (s.forced(1).length == 0) {
+            if (!s.forcesNext()) {
                 break; // past the forced text: what follows is the target's to choose
             }
         }
@@ -63,7 +63,7 @@ final class ForcedTokens {
     }
 
     void committed(OutputGrammar grammar, GrammarState state, int token) {
-        if (state.forced(1).length > 0) {
+        if (state.forcesNext()) {
             seen.put(new MaskKey(grammar, state.key()), token);
         }
     }

@@ -33,6 +33,11 @@ public interface GrammarState {
         return new byte[0];
     }
 
+    /** True when the next byte is forced ({@link #forced} would give one); asked for every committed token. */
+    default boolean forcesNext() {
+        return false;
+    }
+
     /**
      * A key for what may follow this state within its grammar: two states of one grammar with equal keys accept the
      * same byte strings, so they share a token mask.

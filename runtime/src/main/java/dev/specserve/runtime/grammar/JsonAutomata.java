@@ -1,11 +1,14 @@
 package dev.specserve.runtime.grammar;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import dk.brics.automaton.Automaton;
 import dk.brics.automaton.State;
 import dk.brics.automaton.Transition;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -223,5 +226,39 @@ final class JsonAutomata {
         Automaton a = union(parts);
         a.minimize();
         return a;
+    }
+
+    /** {@code v} (a schema's const or enum value) as this layout writes it. */
+    static Automaton value(JsonNode v) {
+        return literal(canonical(v));
+    }
+
+    /** An object key and its separator: {@code "name": }. */
+    static Automaton key(String name) {
+        return literal(canonical(TextNode.valueOf(name)) + ": ");
+    }
+
+    /** {@code v} as this grammar writes it: no whitespace but one space after each ',' and ':'. */
+    private static String canonical(JsonNode v) {
+        if (v.isObject()) {
+            StringBuilder sb = new StringBuilder("{");
+            for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                sb.append(canonical(TextNode.valueOf(e.getKey()))).append(": ")
+                        .append(canonical(e.getValue()));
+                if (it.hasNext()) {
+                    sb.append(", ");
+                }
+            }
+            return sb.append('}').toString();
+        }
+        if (v.isArray()) {
+            StringBuilder sb = new StringBuilder("[");
+            for (int i = 0; i < v.size(); i++) {
+                sb.append(i == 0 ? "" : ", ").append(canonical(v.get(i)));
+            }
+            return sb.append(']').toString();
+        }
+        return v.toString();
     }
 }

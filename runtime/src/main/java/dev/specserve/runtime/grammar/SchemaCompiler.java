@@ -28,7 +28,7 @@ import java.util.Set;
  * setting holds), {@code items} with {@code minItems}/{@code maxItems}, {@code enum}, {@code const}, {@code anyOf} and
  * {@code oneOf} (as anyOf), a one-schema {@code allOf}, {@code $ref} into {@code $defs} or {@code definitions} (not
  * recursive), strings' {@code minLength}/{@code maxLength}, {@code pattern} ({@link RegexAutomata}) and {@code format}
- * ({@link #FORMATS}),
+ * ({@link StringFormats}),
  * integers' {@code minimum}/{@code maximum} (exclusive ones too). Annotations (title, description, default, ...)
  * are ignored. Any other keyword is refused by name, so no constraint is silently dropped.
  */
@@ -51,21 +51,6 @@ final class SchemaCompiler {
 
     private static final Set<String> ANNOTATIONS = Set.of("title", "description", "default", "examples", "$schema",
             "$id", "$comment", "deprecated", "readOnly", "writeOnly", "$defs", "definitions", "strict", "discriminator");
-    private static final String DATE = "[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])";
-    private static final String TIME = "([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,9})?"
-            + "(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])";
-    private static final String LABEL = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
-    private static final String OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
-    /** The string formats served, as the regular expressions their values are written in (RFC 3339, 4122, ...). */
-    private static final Map<String, String> FORMATS = Map.of(
-            "date", DATE,
-            "time", TIME,
-            "date-time", DATE + "T" + TIME,
-            "uuid", "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
-            "email", "[A-Za-z0-9._%+-]{1,64}@" + LABEL + "(\\." + LABEL + "){0,3}\\.[A-Za-z]{2,24}",
-            "hostname", LABEL + "(\\." + LABEL + "){0,4}",
-            "ipv4", "(" + OCTET + "\\.){3}" + OCTET,
-            "uri", "https?://" + LABEL + "(\\." + LABEL + "){0,4}(/[A-Za-z0-9._~%!$&'()*+,;=:@-]{0,64}){0,8}");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final JsonNode root;
@@ -102,14 +87,14 @@ final class SchemaCompiler {
             return ref(s.get("$ref"), at, depth);
         }
         if (s.has("const")) {
-            return literal(canonical(s.get("const")));
+            return JsonAutomata.value(s.get("const"));
         }
         if (s.has("enum")) {
             if (!s.get("enum").isArray() || s.get("enum").isEmpty()) {
                 throw new GrammarException("enum must be a non-empty array at " + at);
             }
             List<Automaton> values = new ArrayList<>();
-            s.get("enum").forEach(v -> values.add(literal(canonical(v))));
+            s.get("enum").forEach(v -> values.add(JsonAutomata.value(v)));
             return union(values);
         }
         for (String combinator : new String[] {"anyOf", "oneOf", "allOf"}) {
@@ -176,7 +161,7 @@ final class SchemaCompiler {
         for (Iterator<Map.Entry<String, JsonNode>> it = props.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> p = it.next();
             Automaton v = value(p.getValue(), at + "/properties/" + p.getKey(), depth + 1);
-            members.add(concat(literal(canonical(JSON.getNodeFactory().textNode(p.getKey())) + ": "), v));
+            members.add(concat(JsonAutomata.key(p.getKey()), v));
             needed.add(required.contains(p.getKey()));
         }
         return object(members, needed);
@@ -259,11 +244,11 @@ final class SchemaCompiler {
         Automaton content = null;
         if (s.has("format")) {
             String f = s.get("format").asText();
-            if (!FORMATS.containsKey(f)) {
+            if (!StringFormats.REGEX.containsKey(f)) {
                 throw new GrammarException("string format '" + f + "' is not supported (" + String.join(", ",
-                        FORMATS.keySet().stream().sorted().toList()) + " are) at " + at);
+                        StringFormats.REGEX.keySet().stream().sorted().toList()) + " are) at " + at);
             }
-            content = RegexAutomata.compile(FORMATS.get(f));
+            content = RegexAutomata.compile(StringFormats.REGEX.get(f));
         }
         if (s.has("pattern")) {
             if (!s.get("pattern").isTextual()) {
@@ -400,28 +385,4 @@ final class SchemaCompiler {
     private static final Set<String> KNOWN = Set.of("type", "properties", "required", "additionalProperties", "items",
             "minItems", "maxItems", "uniqueItems", "enum", "const", "anyOf", "oneOf", "allOf", "$ref", "minLength",
             "maxLength", "format", "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum");
-
-    /** {@code v} as this grammar writes it: no whitespace but one space after each ',' and ':'. */
-    static String canonical(JsonNode v) {
-        if (v.isObject()) {
-            StringBuilder sb = new StringBuilder("{");
-            for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
-                sb.append(canonical(JSON.getNodeFactory().textNode(e.getKey()))).append(": ")
-                        .append(canonical(e.getValue()));
-                if (it.hasNext()) {
-                    sb.append(", ");
-                }
-            }
-            return sb.append('}').toString();
-        }
-        if (v.isArray()) {
-            StringBuilder sb = new StringBuilder("[");
-            for (int i = 0; i < v.size(); i++) {
-                sb.append(i == 0 ? "" : ", ").append(canonical(v.get(i)));
-            }
-            return sb.append(']').toString();
-        }
-        return v.toString();
-    }
 }
