@@ -78,7 +78,14 @@ final class ServeCommand implements Callable<Integer> {
         List<FeedbackSink> sinks = new ArrayList<>();
         try {
             engine = stack.newEngine(config.toEngineConfig(), config.toDrafterConfig());
-            server = SpecserveServer.start(config, engine, ChatTemplate.load(stack.manifest().directory()));
+            ChatTemplate chat = ChatTemplate.load(stack.manifest().directory())
+                    .withToolCallParser(config.toolCallParser());
+            if (chat.usable()) {
+                LOG.info("chat template loaded; tool_choice \"auto\" {}", chat.toolCallSyntax()
+                        .map(p -> "reads the model's " + p + " tool calls (tool_call_parser)")
+                        .orElse("is refused: no known tool-call syntax (tool_call_parser)"));
+            }
+            server = SpecserveServer.start(config, engine, chat);
             sinks.addAll(feedbackAndAdaptation(config, stack, engine, server));
             for (FeedbackSink sink : sinks) {
                 engine.addListener(sink);

@@ -72,6 +72,7 @@ public final class ConfigLoader {
                 v.string(ConfigKey.DEVICE), v.string(ConfigKey.DRAFTER_PRECISION), v.threads(ConfigKey.THREADS),
                 v.prefillThreads(ConfigKey.PREFILL_THREADS, v.threads(ConfigKey.THREADS)),
                 v.integer(ConfigKey.MAX_MODEL_LEN), v.list(ConfigKey.SERVED_MODEL_NAME),
+                v.string(ConfigKey.TOOL_CALL_PARSER),
                 new ServerConfig.Adaptation(v.integer(ConfigKey.ADAPTATION_EPOCH_S), v.integer(ConfigKey.ADAPTATION_HORIZON_S),
                         v.fraction(ConfigKey.ROLLBACK_MARGIN), v.integer(ConfigKey.ROLLBACK_WINDOW_ROUNDS),
                         v.integer(ConfigKey.ADAPTATION_TRAINING_THREADS),

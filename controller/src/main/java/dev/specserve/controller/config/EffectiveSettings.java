@@ -51,6 +51,7 @@ final class EffectiveSettings {
                 case ROLLBACK_WINDOW_ROUNDS -> c.adaptation().rollbackWindowRounds();
                 case MODELS -> c.models() == null ? null : c.models().toString();
                 case SERVED_MODEL_NAME -> c.servedModelNames().isEmpty() ? null : c.servedModelNames();
+                case TOOL_CALL_PARSER -> c.toolCallParser();
                 case DEVICE -> c.device();
                 case DRAFTER_PRECISION -> c.drafterPrecision();
                 case THREADS -> c.threads();

@@ -13,6 +13,7 @@ import java.nio.file.Path;
  * @param security  model roots, CORS origins and bridge limits (see SECURITY.md)
  * @param maxModelLen  context served per request, 0 for the model's own ({@code max_model_len})
  * @param servedModelNames  the names requests may give as {@code model} ({@code served_model_name}); empty: the manifest's
+ * @param toolCallParser  the model's tool-call syntax for {@code tool_choice: "auto"} ({@code tool_call_parser})
  */
 public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int bridgePort, int maxBatch,
                            int queueCapacity, int maxTokensLimit, String strategy, long requestTimeoutMs,
@@ -20,7 +21,7 @@ public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int
                            boolean lookupCorpus, long streamConsumerTimeoutMs, String adminToken,
                            String kafkaBootstrap, Path models, String device, String drafterPrecision, int threads,
                            int prefillThreads, int maxModelLen, java.util.List<String> servedModelNames,
-                           Adaptation adaptation, Cluster cluster, Security security) {
+                           String toolCallParser, Adaptation adaptation, Cluster cluster, Security security) {
 
     public ServerConfig {
         servedModelNames = java.util.List.copyOf(servedModelNames);

@@ -75,7 +75,7 @@ final class ChatRequestParser {
         }
         UnsupportedFields.refuse(json, UNSUPPORTED, "prompt",
                 "this is the chat completions API: send messages, or post the prompt to /v1/completions");
-        ToolCalls tools = ToolCalls.parse(json);
+        ToolCalls tools = ToolCalls.parse(json, template.toolCallParser());
         String prompt = template.render(messages, tools == null ? null : tools.tools());
         if (prompt.isEmpty()) {
             throw new InvalidRequestException("messages", "the model's chat template rendered these messages as "

@@ -52,13 +52,40 @@ public final class ChatTemplate {
     private final Map<String, Object> tokens;
     private final String unusable;
     private final String text;
+    private final Optional<ToolCallParser> toolCalls;
 
-    private ChatTemplate(Jinjava jinjava, Node root, Map<String, Object> tokens, String unusable, String text) {
+    private ChatTemplate(Jinjava jinjava, Node root, Map<String, Object> tokens, String unusable, String text,
+                         Optional<ToolCallParser> toolCalls) {
         this.jinjava = jinjava;
         this.root = root;
         this.tokens = tokens;
         this.unusable = unusable;
         this.text = text;
+        this.toolCalls = toolCalls;
+    }
+
+    private ChatTemplate(Jinjava jinjava, Node root, Map<String, Object> tokens, String unusable, String text) {
+        this(jinjava, root, tokens, unusable, text, ToolCallParser.forSetting("auto", Optional.ofNullable(text)));
+    }
+
+    /**
+     * This template with the tool-call syntax {@code setting} names ({@code tool_call_parser}: auto, hermes or none;
+     * auto, the default, reads it from the template).
+     *
+     * @throws IllegalArgumentException naming the setting when it is none of those
+     */
+    public ChatTemplate withToolCallParser(String setting) {
+        return new ChatTemplate(jinjava, root, tokens, unusable, text, ToolCallParser.forSetting(setting, text()));
+    }
+
+    /** How the model writes tool calls in its text, for {@code tool_choice: "auto"}; empty when not known. */
+    Optional<ToolCallParser> toolCallParser() {
+        return toolCalls;
+    }
+
+    /** The name of that syntax ({@code hermes}), for the start-up log. */
+    public Optional<String> toolCallSyntax() {
+        return toolCalls.map(ToolCallParser::name);
     }
 
     /** No template: every render is refused with {@code why}. */

@@ -179,6 +179,8 @@ public final class HttpApiVerticle extends VerticleBase {
         }
         if (req.toolCalls() != null && req.toolCalls().calls()) {
             shape = ToolCallsJson.of(req.toolCalls());
+        } else if (req.toolCalls() != null && req.toolCalls().auto()) {
+            shape = AutoToolCallsJson.of(req.toolCalls());
         }
         String id = Completions.newRequestId(shape.idPrefix());
         ResponseShape.Head head = new ResponseShape.Head(id, System.currentTimeMillis() / 1000, completions.served().name());

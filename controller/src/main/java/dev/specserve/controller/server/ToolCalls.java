@@ -10,6 +10,8 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -17,13 +19,18 @@ import java.util.regex.Pattern;
  * OpenAI's function calling, where the request says a call must come: {@code tool_choice} naming a function (the
  * output is its arguments, an instance of its {@code parameters} schema) or {@code "required"} (the output is a
  * JSON array of one or more {@code {"name", "parameters"}} calls to the listed functions), as vLLM serves them:
- * by structured output, so any model calls tools this way and speculation stays lossless. {@code "auto"} (the
- * model decides, in its own call syntax) needs a parser per model family and is refused.
+ * by structured output, so any model calls tools this way and speculation stays lossless. With {@code "auto"}
+ * (the default with tools) the model decides, in its own call syntax, which a {@link ToolCallParser} reads from
+ * its output; a model whose syntax is not known is refused.
  *
  * @param tools  the functions, as the chat template sees them ({@code {"type": "function", "function": {...}}})
  * @param named  the function {@code tool_choice} names, or null for {@code "required"}
+ * @param grammar the constraint when a call must come, else null
+ * @param parser  for {@code "auto"}: reads the calls from the model's text, else null
+ * @param names   the listed functions' names
  */
-record ToolCalls(List<Map<String, Object>> tools, String named, OutputGrammar grammar) {
+record ToolCalls(List<Map<String, Object>> tools, String named, OutputGrammar grammar, ToolCallParser parser,
+                 Set<String> names) {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
     static final int MAX_TOOLS = 128;
 
@@ -31,9 +38,10 @@ record ToolCalls(List<Map<String, Object>> tools, String named, OutputGrammar gr
      * The request's {@code tools} as the template sees them (null when none), after checking them, and its
      * {@code tool_choice}: a constraint when a call must come, null when the model answers in text.
      *
+     * @param parser the model's call syntax, if known, for {@code "auto"}
      * @return null when the request sends no tools and no tool choice; else the tools, and a grammar or not
      */
-    static ToolCalls parse(JsonObject json) {
+    static ToolCalls parse(JsonObject json, Optional<ToolCallParser> parser) {
         Object toolsField = json.getValue("tools");
         Object choice = json.getValue("tool_choice");
         if (toolsField == null) {
@@ -57,13 +65,16 @@ record ToolCalls(List<Map<String, Object>> tools, String named, OutputGrammar gr
             forTemplate.add(Map.of("type", "function", "function", function.getMap()));
         }
         List<Map<String, Object>> tools = Collections.unmodifiableList(forTemplate);
+        Set<String> names = Set.copyOf(byName.keySet());
         if (choice == null || "auto".equals(choice)) {
-            throw new InvalidRequestException("tool_choice", "tool_choice \"auto\" (the default with tools) is not "
-                    + "supported: it needs a parser for the model's own call syntax; send tool_choice \"required\" or "
-                    + "{\"type\": \"function\", \"function\": {\"name\": ...}}, or \"none\" for a text answer");
+            return new ToolCalls(tools, null, null, parser.orElseThrow(() -> new InvalidRequestException("tool_choice",
+                    "tool_choice \"auto\" (the default with tools) needs the model's own call syntax, and this "
+                    + "model's chat template does not show one (the server's tool_call_parser setting names it: "
+                    + "hermes); send tool_choice \"required\" or {\"type\": \"function\", \"function\": "
+                    + "{\"name\": ...}}, or \"none\" for a text answer")), names);
         }
         if ("none".equals(choice)) {
-            return new ToolCalls(tools, null, null);
+            return new ToolCalls(tools, null, null, null, names);
         }
         if ("required".equals(choice)) {
             JsonArray calls = new JsonArray();
@@ -73,7 +84,7 @@ record ToolCalls(List<Map<String, Object>> tools, String named, OutputGrammar gr
                     .put("required", new JsonArray().add("name").add("parameters"))));
             JsonObject schema = new JsonObject().put("type", "array").put("minItems", 1)
                     .put("items", new JsonObject().put("anyOf", calls));
-            return new ToolCalls(tools, null, grammar(schema));
+            return new ToolCalls(tools, null, grammar(schema), null, names);
         }
         if (choice instanceof JsonObject o && "function".equals(o.getValue("type"))
                 && o.getValue("function") instanceof JsonObject f && f.getValue("name") instanceof String name) {
@@ -82,7 +93,7 @@ record ToolCalls(List<Map<String, Object>> tools, String named, OutputGrammar gr
                 throw new InvalidRequestException("tool_choice", "tool_choice names '" + name + "', which is not "
                         + "in tools");
             }
-            return new ToolCalls(tools, name, grammar(function.getJsonObject("parameters")));
+            return new ToolCalls(tools, name, grammar(function.getJsonObject("parameters")), null, names);
         }
         throw new InvalidRequestException("tool_choice", "tool_choice must be \"none\", \"required\" or {\"type\": "
                 + "\"function\", \"function\": {\"name\": ...}}, got " + choice);
@@ -145,11 +156,25 @@ record ToolCalls(List<Map<String, Object>> tools, String named, OutputGrammar gr
         return grammar != null;
     }
 
+    /** True when the model decides ({@code "auto"}): its calls, if any, are parsed from its text. */
+    boolean auto() {
+        return parser != null;
+    }
+
     /**
      * OpenAI's {@code tool_calls} for {@code text}, the generated output; null when it is not whole calls (cut short
      * by max_tokens, say), which is then answered as text.
      */
     JsonArray toolCalls(String text) {
+        if (parser != null) {
+            ToolCallParser.Parsed parsed = parser.parse(text, names);
+            if (parsed == null) {
+                return null;
+            }
+            JsonArray out = new JsonArray();
+            parsed.calls().forEach(c -> out.add(call(c.name(), c.arguments())));
+            return out;
+        }
         try {
             if (named != null) {
                 new JsonObject(text);

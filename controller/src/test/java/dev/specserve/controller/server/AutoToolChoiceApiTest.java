@@ -1,0 +1,173 @@
+package dev.specserve.controller.server;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code tool_choice: "auto"} against the real engine over HTTP, with a Hermes-style chat template (as Qwen's:
+ * the tools in the system turn, calls written as {@code <tool_call>...</tool_call>}), from which the server reads
+ * the model's call syntax. The demo model was never taught to call tools, so where a test needs a call it
+ * constrains the output to one with {@code structured_outputs.regex}; what is parsed is still the model's text.
+ */
+class AutoToolChoiceApiTest {
+    static final String TEMPLATE = "{% if tools %}<|im_start|>system\nYou may call functions. <tools>"
+            + "{% for t in tools %}{{ t['function'] | tojson }}{% endfor %}</tools> For each call write "
+            + "<tool_call>{\"name\": <name>, \"arguments\": <args>}</tool_call><|im_end|>\n{% endif %}"
+            + "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+            + "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+    static final String CALL = "Checking\\.\n<tool_call>\n\\{\"name\": \"get_weather\", \"arguments\": \\{\"city\": "
+            + "\"[A-Z][a-z]{2,8}\", \"unit\": \"celsius\"\\}\\}\n</tool_call>";
+
+    @TempDir
+    static Path models;
+    static TestServer server;
+    static Vertx clientVertx;
+    static WebClient client;
+
+    @BeforeAll
+    static void start() throws IOException {
+        try (Stream<Path> files = Files.list(TestServer.modelDir())) {
+            for (Path f : files.toList()) {
+                Files.createSymbolicLink(models.resolve(f.getFileName()), f.toAbsolutePath());
+            }
+        }
+        Files.writeString(models.resolve(ChatTemplate.CONFIG_FILE), new JsonObject()
+                .put("bos_token", "").put("eos_token", "<|endoftext|>").put("chat_template", TEMPLATE).encode());
+        server = TestServer.start(Map.of(), models);
+        clientVertx = Vertx.vertx();
+        client = WebClient.create(clientVertx, new WebClientOptions().setDefaultHost("127.0.0.1")
+                .setDefaultPort(server.httpPort()));
+    }
+
+    @AfterAll
+    static void stop() {
+        client.close();
+        clientVertx.close().await();
+        server.close();
+    }
+
+    static JsonObject ask(String regex) {
+        JsonObject body = new JsonObject().put("messages", new JsonArray().add(new JsonObject().put("role", "user")
+                        .put("content", "Weather in Paris?"))).put("max_completion_tokens", 160).put("temperature", 0)
+                .put("tools", ChatCompletionsApiTest.TOOLS); // no tool_choice: "auto", the default with tools
+        return regex == null ? body : body.put("structured_outputs", new JsonObject().put("regex", regex));
+    }
+
+    static HttpResponse<Buffer> chat(JsonObject body) throws Exception {
+        return client.post("/v1/chat/completions").sendJsonObject(body).await(60, SECONDS);
+    }
+
+    @Test
+    void a_call_the_model_writes_is_answered_as_tool_calls_with_the_text_before_it_as_content() throws Exception {
+        HttpResponse<Buffer> r = chat(ask(CALL));
+
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+        JsonObject choice = r.bodyAsJsonObject().getJsonArray("choices").getJsonObject(0);
+        assertThat(choice.getString("finish_reason")).isEqualTo("tool_calls");
+        JsonObject message = choice.getJsonObject("message");
+        assertThat(message.getString("content")).isEqualTo("Checking.\n");
+        assertThat(message.getJsonArray("tool_calls")).hasSize(1);
+        JsonObject call = message.getJsonArray("tool_calls").getJsonObject(0);
+        assertThat(call.getString("id")).startsWith("chatcmpl-tool-");
+        assertThat(call.getString("type")).isEqualTo("function");
+        assertThat(call.getJsonObject("function").getString("name")).isEqualTo("get_weather");
+        JsonObject arguments = new JsonObject(call.getJsonObject("function").getString("arguments"));
+        assertThat(arguments.getString("city")).matches("[A-Z][a-z]{2,8}");
+        assertThat(arguments.getString("unit")).isEqualTo("celsius");
+    }
+
+    @Test
+    void streamed_the_text_before_a_call_comes_as_content_and_the_call_whole_in_the_last_chunk() throws Exception {
+        JsonObject whole = chat(ask(CALL)).bodyAsJsonObject().getJsonArray("choices").getJsonObject(0)
+                .getJsonObject("message");
+        HttpResponse<Buffer> r = chat(ask(CALL).put("stream", true));
+
+        StringBuilder content = new StringBuilder();
+        JsonArray calls = null;
+        String finish = null;
+        for (String data : HttpApiTest.events(r.bodyAsString())) {
+            if (data.equals("[DONE]")) {
+                continue;
+            }
+            JsonObject c = new JsonObject(data).getJsonArray("choices").getJsonObject(0);
+            JsonObject delta = c.getJsonObject("delta");
+            if (delta.getString("content") != null) {
+                content.append(delta.getString("content"));
+            }
+            if (delta.getJsonArray("tool_calls") != null) {
+                assertThat(calls).as("calls come once").isNull();
+                calls = delta.getJsonArray("tool_calls");
+            }
+            finish = c.getString("finish_reason") != null ? c.getString("finish_reason") : finish;
+        }
+        assertThat(content.toString()).as("no call syntax leaks into content").isEqualTo("Checking.\n");
+        assertThat(finish).isEqualTo("tool_calls");
+        assertThat(calls).hasSize(1);
+        JsonObject call = calls.getJsonObject(0);
+        assertThat(call.getInteger("index")).isZero();
+        assertThat(call.getString("id")).startsWith("chatcmpl-tool-");
+        assertThat(call.getJsonObject("function").getString("name")).isEqualTo("get_weather");
+        assertThat(call.getJsonObject("function").getString("arguments")).as("greedy: the same call")
+                .isEqualTo(whole.getJsonArray("tool_calls").getJsonObject(0).getJsonObject("function")
+                        .getString("arguments"));
+    }
+
+    @Test
+    void text_without_a_call_is_an_ordinary_answer_streamed_or_not() throws Exception {
+        JsonObject choice = chat(ask(null).put("max_completion_tokens", 12)).bodyAsJsonObject()
+                .getJsonArray("choices").getJsonObject(0);
+        HttpResponse<Buffer> streamed = chat(ask(null).put("max_completion_tokens", 12).put("stream", true));
+
+        assertThat(choice.getString("finish_reason")).isIn("length", "stop");
+        assertThat(choice.getJsonObject("message").getValue("tool_calls")).isNull();
+        String text = choice.getJsonObject("message").getString("content");
+        assertThat(text).isNotEmpty().doesNotContain("<tool_call>");
+        StringBuilder content = new StringBuilder();
+        for (String data : HttpApiTest.events(streamed.bodyAsString())) {
+            if (!data.equals("[DONE]")) {
+                JsonObject delta = new JsonObject(data).getJsonArray("choices").getJsonObject(0).getJsonObject("delta");
+                assertThat(delta.getValue("tool_calls")).isNull();
+                content.append(delta.getString("content", ""));
+            }
+        }
+        assertThat(content.toString()).as("greedy: the same text, none held back").isEqualTo(text);
+    }
+
+    @Test
+    void a_call_to_a_function_not_in_tools_stays_text() throws Exception {
+        String unlisted = "<tool_call>\n\\{\"name\": \"delete_everything\", \"arguments\": \\{\\}\\}\n</tool_call>";
+        JsonObject choice = chat(ask(unlisted)).bodyAsJsonObject().getJsonArray("choices").getJsonObject(0);
+        HttpResponse<Buffer> streamed = chat(ask(unlisted).put("stream", true));
+
+        assertThat(choice.getString("finish_reason")).isEqualTo("stop");
+        assertThat(choice.getJsonObject("message").getValue("tool_calls")).isNull();
+        assertThat(choice.getJsonObject("message").getString("content"))
+                .isEqualTo("<tool_call>\n{\"name\": \"delete_everything\", \"arguments\": {}}\n</tool_call>");
+        StringBuilder content = new StringBuilder();
+        for (String data : HttpApiTest.events(streamed.bodyAsString())) {
+            if (!data.equals("[DONE]")) {
+                content.append(new JsonObject(data).getJsonArray("choices").getJsonObject(0).getJsonObject("delta")
+                        .getString("content", ""));
+            }
+        }
+        assertThat(content.toString()).as("held back while it might be a call, then sent as text")
+                .isEqualTo(choice.getJsonObject("message").getString("content"));
+    }
+}

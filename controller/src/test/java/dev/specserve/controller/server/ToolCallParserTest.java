@@ -1,0 +1,70 @@
+package dev.specserve.controller.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** Hermes' tool-call syntax, as {@link ToolCallParser} reads it from a model's text. */
+class ToolCallParserTest {
+    static final ToolCallParser HERMES = ToolCallParser.forSetting("hermes", Optional.empty()).orElseThrow();
+    static final Set<String> TOOLS = Set.of("get_weather", "now");
+
+    @Test
+    void calls_after_text_are_parsed_and_the_text_before_them_is_the_content() {
+        ToolCallParser.Parsed p = HERMES.parse("Let me check.\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": "
+                + "{\"city\": \"Oslo\"}}\n</tool_call>\n<tool_call>{\"name\": \"now\", \"arguments\": {}}</tool_call>",
+                TOOLS);
+
+        assertThat(p.content()).isEqualTo("Let me check.\n");
+        assertThat(p.calls()).containsExactly(new ToolCallParser.Call("get_weather", "{\"city\":\"Oslo\"}"),
+                new ToolCallParser.Call("now", "{}"));
+    }
+
+    @Test
+    void a_last_call_without_its_closing_tag_and_arguments_written_as_a_string_are_calls() {
+        ToolCallParser.Parsed p = HERMES.parse("<tool_call>{\"name\": \"now\", \"arguments\": \"{\\\"tz\\\": 1}\"}",
+                TOOLS);
+
+        assertThat(p.content()).as("blank content is none").isNull();
+        assertThat(p.calls()).containsExactly(new ToolCallParser.Call("now", "{\"tz\":1}"));
+    }
+
+    @Test
+    void text_that_is_not_whole_calls_to_listed_functions_is_not_parsed() {
+        assertThat(HERMES.parse("plain text", TOOLS)).isNull();
+        assertThat(HERMES.parse("<tool_call>{\"name\": \"now\", \"arguments\": {", TOOLS)).as("cut short").isNull();
+        assertThat(HERMES.parse("<tool_call>{\"name\": \"rm\", \"arguments\": {}}</tool_call>", TOOLS))
+                .as("not in tools").isNull();
+        assertThat(HERMES.parse("<tool_call>{\"name\": \"now\", \"arguments\": [1]}</tool_call>", TOOLS))
+                .as("arguments not an object").isNull();
+        assertThat(HERMES.parse("<tool_call>{\"name\": \"now\"}</tool_call><tool_call>[]</tool_call>", TOOLS))
+                .as("one bad block spoils all").isNull();
+    }
+
+    @Test
+    void streamed_text_is_held_back_only_where_a_call_starts_or_may_be_starting() {
+        StringBuilder text = new StringBuilder("Sure <tool");
+        assertThat(HERMES.contentEnd(text, 0)).as("a tail that may begin a tag waits").isEqualTo(5);
+        text.append("s are useful");
+        assertThat(HERMES.contentEnd(text, 5)).as("it did not").isEqualTo(text.length());
+        text.append(" <tool_");
+        int held = text.length() - "<tool_".length();
+        assertThat(HERMES.contentEnd(text, held)).isEqualTo(held);
+        text.append("call>{\"name\"");
+        assertThat(HERMES.contentEnd(text, held)).as("a call began: nothing more goes out as content")
+                .isEqualTo(held);
+    }
+
+    @Test
+    void auto_reads_the_syntax_from_the_chat_template_and_unknown_settings_are_refused() {
+        assertThat(ToolCallParser.forSetting("auto", Optional.of("... <tool_call> ..."))).isPresent();
+        assertThat(ToolCallParser.forSetting("auto", Optional.of("<|im_start|>{{ m }}"))).isEmpty();
+        assertThat(ToolCallParser.forSetting("auto", Optional.empty())).isEmpty();
+        assertThat(ToolCallParser.forSetting("none", Optional.of("<tool_call>"))).isEmpty();
+        assertThatThrownBy(() -> ToolCallParser.forSetting("mistral", Optional.empty()))
+                .hasMessageContaining("tool_call_parser").hasMessageContaining("mistral");
+    }
+}
