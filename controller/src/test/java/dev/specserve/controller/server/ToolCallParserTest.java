@@ -7,9 +7,10 @@ import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** Hermes' tool-call syntax, as {@link ToolCallParser} reads it from a model's text. */
+/** The tool-call syntaxes {@link ToolCallParser} reads from a model's text: Hermes' and Llama 3's JSON. */
 class ToolCallParserTest {
     static final ToolCallParser HERMES = ToolCallParser.forSetting("hermes", Optional.empty()).orElseThrow();
+    static final ToolCallParser LLAMA = ToolCallParser.forSetting("llama3_json", Optional.empty()).orElseThrow();
     static final Set<String> TOOLS = Set.of("get_weather", "now");
 
     @Test
@@ -59,10 +60,38 @@ class ToolCallParserTest {
     }
 
     @Test
+    void llama_3_answers_that_are_json_calls_separated_by_semicolons_are_calls() {
+        ToolCallParser.Parsed p = LLAMA.parse("<|python_tag|>{\"name\": \"get_weather\", \"parameters\": {\"city\": "
+                + "\"a}b\\\"\"}}; {\"name\": \"now\", \"parameters\": {}}", TOOLS);
+
+        assertThat(p.content()).isNull();
+        assertThat(p.calls()).containsExactly(new ToolCallParser.Call("get_weather", "{\"city\":\"a}b\\\"\"}"),
+                new ToolCallParser.Call("now", "{}"));
+        assertThat(LLAMA.parse(" {\"name\": \"now\", \"arguments\": {}}\n", TOOLS).calls()).hasSize(1);
+        assertThat(LLAMA.parse("The answer is {\"name\": \"now\", \"parameters\": {}}", TOOLS)).as("text first")
+                .isNull();
+        assertThat(LLAMA.parse("{\"name\": \"now\", \"parameters\": {}} and more", TOOLS)).as("text after").isNull();
+        assertThat(LLAMA.parse("{\"name\": \"now\", \"parameters\": {", TOOLS)).as("cut short").isNull();
+    }
+
+    @Test
+    void a_llama_3_stream_is_held_while_it_starts_as_a_call_would_and_sent_whole_otherwise() {
+        assertThat(LLAMA.contentEnd(new StringBuilder("  "), 0)).isZero();
+        assertThat(LLAMA.contentEnd(new StringBuilder(" {\"na"), 0)).isZero();
+        assertThat(LLAMA.contentEnd(new StringBuilder("<|python"), 0)).isZero();
+        assertThat(LLAMA.contentEnd(new StringBuilder("<div>"), 0)).isEqualTo(5);
+        assertThat(LLAMA.contentEnd(new StringBuilder("Hello {"), 0)).isEqualTo(7);
+        assertThat(LLAMA.contentEnd(new StringBuilder("Hello {\"name\""), 7)).isEqualTo(13);
+    }
+
+    @Test
     void auto_reads_the_syntax_from_the_chat_template_and_unknown_settings_are_refused() {
         assertThat(ToolCallParser.forSetting("auto", Optional.of("... <tool_call> ..."))).isPresent();
         assertThat(ToolCallParser.forSetting("auto", Optional.of("<|im_start|>{{ m }}"))).isEmpty();
         assertThat(ToolCallParser.forSetting("auto", Optional.empty())).isEmpty();
+        assertThat(ToolCallParser.forSetting("auto", Optional.of("Respond in the format {\"name\": function name, "
+                + "\"parameters\": dictionary of argument name and its value}")).map(ToolCallParser::name))
+                .contains("llama3_json");
         assertThat(ToolCallParser.forSetting("none", Optional.of("<tool_call>"))).isEmpty();
         assertThatThrownBy(() -> ToolCallParser.forSetting("mistral", Optional.empty()))
                 .hasMessageContaining("tool_call_parser").hasMessageContaining("mistral");
