@@ -116,6 +116,9 @@ public final class FeedbackJson {
             throw new MalformedRecordException(MalformedRecordException.Kind.UNKNOWN_TYPE,
                     "missing or unknown type " + typeNode);
         }
+        if (cls == RoundEvent.class && root.get("sources") instanceof ObjectNode sources) {
+            sources.retain(RoundEvent.SOURCES); // a source a newer writer knows is a field this reader ignores
+        }
         try {
             return MAPPER.treeToValue(root, cls);
         } catch (IOException | IllegalArgumentException e) {

@@ -34,9 +34,9 @@ import static dev.specserve.telemetry.Validation.requireText;
  * @param draftNanos       time spent drafting, ns
  * @param verifyNanos      time spent in the target's verification pass, ns
  * @param domain           the request's optional domain tag, or null
- * @param sources          per drafting source ({@code "model"}, {@code "suffix"}), nodes drafted and accepted; a
- *                         node both sources proposed counts for both (schema version 2; empty when decoded
- *                         from a version-1 event)
+ * @param sources          per drafting source ({@link #SOURCES}), nodes drafted and accepted; a node several
+ *                         sources proposed counts for each (schema version 2; empty when decoded from a
+ *                         version-1 event; a reader drops source names it does not know)
  */
 public record RoundEvent(
         @JsonProperty(value = "timestamp_ms", required = true) long timestampMs,
@@ -66,8 +66,11 @@ public record RoundEvent(
         }
     }
 
-    /** The source names a round event may carry. */
-    public static final List<String> SOURCES = List.of("model", "suffix");
+    /**
+     * The source names a round event may carry: a drafter model, lookup in the request's own text and earlier
+     * outputs, lookup in the model's corpus, and the text an output grammar forces.
+     */
+    public static final List<String> SOURCES = List.of("model", "suffix", "corpus", "grammar");
 
     public RoundEvent(long timestampMs, String replicaId, String requestId, int round, String strategy,
                       String drafterId, long drafterVersion, int treeSize, int treeDepth, int acceptedLength,

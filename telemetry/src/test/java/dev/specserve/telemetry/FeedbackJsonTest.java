@@ -47,6 +47,19 @@ class FeedbackJsonTest {
     }
 
     @Test
+    void aReaderDropsSourcesItDoesNotKnowAsItIgnoresUnknownFields() throws Exception {
+        RoundEvent event = RoundEvent.builder().replicaId("r").requestId("q").strategy("auto").drafterId("d")
+                .treeSize(6).treeDepth(4).acceptedLength(3)
+                .sources(Map.of("corpus", new RoundEvent.SourceTally(4, 3), "grammar", new RoundEvent.SourceTally(2, 2)))
+                .build();
+        String json = FeedbackJson.toJson(event);
+        String newer = json.replace("\"sources\":{", "\"sources\":{\"oracle\":{\"drafted\":1,\"accepted\":1},");
+
+        assertThat(newer).contains("oracle");
+        assertThat(FeedbackJson.decode(newer)).isEqualTo(event);
+    }
+
+    @Test
     void aVersionOneRoundEventStillDecodesWithNoSources() throws Exception {
         RoundEvent withoutSources = RoundEvent.builder().replicaId("r").requestId("q").strategy("tree").drafterId("d")
                 .treeSize(3).treeDepth(2).acceptedLength(1).build();

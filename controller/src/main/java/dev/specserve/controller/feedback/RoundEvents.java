@@ -23,6 +23,8 @@ public final class RoundEvents {
         Map<String, RoundEvent.SourceTally> sources = new LinkedHashMap<>();
         tally(sources, "model", round, DraftTree.MODEL);
         tally(sources, "suffix", round, DraftTree.SUFFIX);
+        tally(sources, "corpus", round, DraftTree.CORPUS);
+        tally(sources, "grammar", round, DraftTree.GRAMMAR);
         return new RoundEvent(System.currentTimeMillis(), replicaId, requestId, round.index(), strategy, drafterId,
                 drafterVersion, round.tree().size(), depth, accepted, perDepth, round.draftNanos(), round.verifyNanos(),
                 domain, sources);

@@ -62,8 +62,11 @@ class FeedbackOverKafkaTest {
     }
 
     static JsonNode complete(String prompt) throws Exception {
-        String body = JSON.writeValueAsString(Map.of("prompt", prompt, "max_tokens", 24, "temperature", 0,
-                "domain", "python"));
+        return complete(Map.of("prompt", prompt, "max_tokens", 24, "temperature", 0, "domain", "python"));
+    }
+
+    static JsonNode complete(Map<String, Object> request) throws Exception {
+        String body = JSON.writeValueAsString(request);
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
                         + server.server.httpPort() + "/v1/completions")).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
@@ -125,6 +128,32 @@ class FeedbackOverKafkaTest {
         assertThat(s.hiddenDim()).isEqualTo(server.stack.manifest().drafter().dim());
         assertThat(java.util.Arrays.stream(s.targetTokens()).max().orElseThrow())
                 .isLessThan(server.stack.manifest().target().vocab());
+    }
+
+    @Test
+    void everyVerifiedNodeOfARoundIsAccountedToTheSourcesThatDraftedIt() throws Exception {
+        String prompt = "def parse_args(argv):\n    parser = argparse.ArgumentParser()\n    parser.add_argument(";
+        JsonNode done = complete(Map.of("prompt", prompt + prompt + prompt, "max_tokens", 48, "temperature", 0,
+                "strategy", "auto", "guided_regex", "parser\\.add_argument\\('--[a-z]{1,12}', help='[a-z ]{1,20}'\\)"));
+        String id = done.get("id").asText();
+        int rounds = done.get("specserve").get("rounds").asInt();
+
+        List<ConsumerRecord<String, String>> events = readAll("specserve.feedback", StringDeserializer.class,
+                rounds, r -> r.value().contains(id) && r.value().contains("\"type\":\"round\""));
+
+        assertThat(events).hasSize(rounds);
+        int drafted = 0;
+        for (ConsumerRecord<String, String> r : events) {
+            JsonNode e = JSON.readTree(r.value());
+            int bySource = 0;
+            for (JsonNode tally : e.get("sources")) {
+                bySource += tally.get("drafted").asInt();
+            }
+            assertThat(bySource).as("a node counts for each source that drafted it: %s", r.value())
+                    .isGreaterThanOrEqualTo(e.get("tree_size").asInt());
+            drafted += e.get("tree_size").asInt();
+        }
+        assertThat(drafted).as("auto drafted the text the expression forces, at least").isPositive();
     }
 
     @Test
