@@ -180,13 +180,13 @@ record ToolCalls(List<Map<String, Object>> tools, String named, OutputGrammar gr
                 new JsonObject(text);
                 return new JsonArray().add(call(named, text));
             }
-            JsonArray parsed = new JsonArray(text);
+            JsonArray parsed = new JsonArray(text); // whole calls, as the grammar lays them out
             JsonArray out = new JsonArray();
-            for (int i = 0; i < parsed.size(); i++) {
-                JsonObject c = parsed.getJsonObject(i);
-                out.add(call(c.getString("name"), c.getJsonObject("parameters").encode()));
+            for (Object d : new RequiredCallsStream().append(text)) { // each call's arguments as written
+                JsonObject f = ((JsonObject) d).getJsonObject("function");
+                out.add(call(f.getString("name"), f.getString("arguments")));
             }
-            return out;
+            return out.size() == parsed.size() ? out : null;
         } catch (DecodeException | ClassCastException | NullPointerException e) {
             return null;
         }

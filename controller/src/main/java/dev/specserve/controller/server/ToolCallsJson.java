@@ -15,14 +15,14 @@ final class ToolCallsJson {
 
     /**
      * Chat answers whose output is tool calls ({@link ToolCalls#calls}): the message carries {@code tool_calls}
-     * (content null) and finishes with {@code "tool_calls"}. Streamed, a named function's arguments come as they are
-     * written, as OpenAI streams them (the first delta with the call's id, type and name, then arguments only);
-     * {@code "required"} calls come whole in the last chunk, since which functions they call is only known at the
-     * end. Output that is not whole calls (cut short by max_tokens) finishes with its own reason, and unstreamed it
-     * is answered as text.
+     * (content null) and finishes with {@code "tool_calls"}. Streamed, each call's arguments come as they are
+     * written, as OpenAI streams them (the first delta of a call with its index, id, type and name, then arguments
+     * only; {@link RequiredCallsStream} finds the calls of {@code "required"}). Output that is not whole calls (cut
+     * short by max_tokens) finishes with its own reason, and unstreamed it is answered as text.
      */
     static ResponseShape of(ToolCalls calls) {
-        Map<Integer, String> streaming = new HashMap<>(); // choice -> id of the call whose arguments are streaming
+        Map<Integer, String> streaming = new HashMap<>(); // choice -> id of the named call whose arguments stream
+        Map<Integer, RequiredCallsStream> required = new HashMap<>();
         return new ResponseShape() {
             @Override
             public String idPrefix() {
@@ -46,11 +46,16 @@ final class ToolCallsJson {
                 return ChatJson.CHAT.opening(h);
             }
 
-            /** A named call's arguments as they come; nothing for required calls (their text is not content). */
+            /** The calls as they come (their text is never content). */
             @Override
             public JsonObject delta(Head h, int choice, String text, List<TokenLogprob> lps, int textOffset) {
-                if (calls.named() == null || text.isEmpty()) {
+                if (text.isEmpty()) {
                     return null;
+                }
+                if (calls.named() == null) {
+                    JsonArray made = required.computeIfAbsent(choice, c -> new RequiredCallsStream()).append(text);
+                    return made.isEmpty() ? null
+                            : ChatJson.chunk(h, new JsonObject().put("tool_calls", made), null, null);
                 }
                 JsonObject function = new JsonObject();
                 JsonObject call = new JsonObject().put("index", 0);
@@ -66,7 +71,8 @@ final class ToolCallsJson {
             @Override
             public JsonObject last(Head h, int choice, GenerationResult r, RequestStats s) {
                 JsonArray made = calls.toolCalls(r.text());
-                if (streaming.containsKey(choice)) { // its arguments went out as they came
+                if (streaming.containsKey(choice) || required.containsKey(choice) && required.get(choice).started()) {
+                    // the calls went out as they came
                     return ChatJson.chunk(h, new JsonObject(), null, made != null ? "tool_calls" : r.finishReason().wire())
                             .put("usage", CompletionJson.usage(r, true))
                             .put("specserve", CompletionJson.specserve(r, s));

@@ -180,20 +180,51 @@ class ChatCompletionsApiTest {
         HttpResponse<Buffer> r = chat(new JsonObject().put("messages", messages).put("max_completion_tokens", 96)
                 .put("temperature", 0).put("tools", TOOLS).put("tool_choice", "required"));
 
+        HttpResponse<Buffer> streamed = chat(new JsonObject().put("messages", messages).put("max_completion_tokens", 96)
+                .put("temperature", 0).put("tools", TOOLS).put("tool_choice", "required").put("stream", true));
+
         assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
         JsonObject choice = r.bodyAsJsonObject().getJsonArray("choices").getJsonObject(0);
+        List<String> streamedCalls = streamedCalls(streamed.bodyAsString());
+        assertThat(streamedCalls).as("streamed as they are written").isNotEmpty();
         if ("tool_calls".equals(choice.getString("finish_reason"))) {
             JsonArray calls = choice.getJsonObject("message").getJsonArray("tool_calls");
-            assertThat(calls).isNotEmpty();
+            List<String> whole = new ArrayList<>();
             for (int i = 0; i < calls.size(); i++) {
                 JsonObject f = calls.getJsonObject(i).getJsonObject("function");
                 assertThat(f.getString("name")).isIn("get_weather", "now");
                 assertThat(new JsonObject(f.getString("arguments"))).isNotNull();
+                whole.add("{\"name\": \"" + f.getString("name") + "\", \"parameters\": " + f.getString("arguments"));
             }
-        } else { // cut short by max_completion_tokens: the start of the calls, as text
+            assertThat(streamedCalls).as("greedy: the same calls, streamed").containsExactlyElementsOf(whole);
+        } else { // cut short by max_completion_tokens: the start of the calls, as text; streamed, what was written
             assertThat(choice.getString("finish_reason")).isEqualTo("length");
-            assertThat(choice.getJsonObject("message").getString("content")).startsWith("[{\"name\": \"");
+            String text = choice.getJsonObject("message").getString("content");
+            assertThat(text).startsWith("[{\"name\": \"");
+            assertThat(text.substring(1)).as("greedy: the calls streamed are the text's")
+                    .startsWith(String.join("}, ", streamedCalls) + "}, ");
         }
+    }
+
+    /** Each call a stream sent, written back as the constrained text lays it out, from its name and arguments. */
+    static List<String> streamedCalls(String body) {
+        List<StringBuilder> calls = new ArrayList<>();
+        for (String data : HttpApiTest.events(body)) {
+            if (data.equals("[DONE]")) {
+                continue;
+            }
+            JsonArray deltas = new JsonObject(data).getJsonArray("choices").getJsonObject(0).getJsonObject("delta")
+                    .getJsonArray("tool_calls");
+            for (int i = 0; deltas != null && i < deltas.size(); i++) {
+                JsonObject d = deltas.getJsonObject(i);
+                if (d.getString("id") != null) {
+                    calls.add(new StringBuilder("{\"name\": \"" + d.getJsonObject("function").getString("name")
+                            + "\", \"parameters\": "));
+                }
+                calls.get(d.getInteger("index")).append(d.getJsonObject("function").getString("arguments"));
+            }
+        }
+        return calls.stream().map(StringBuilder::toString).toList();
     }
 
     @Test
