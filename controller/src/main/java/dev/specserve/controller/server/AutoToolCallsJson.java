@@ -15,7 +15,7 @@ import java.util.Map;
  * it wrote in its own syntax ({@link ToolCallParser}) taken out and answered as {@code tool_calls}, finishing with
  * {@code "tool_calls"}; the text before them stays the message's content. Output holding no whole call is plain text.
  * Streamed, text goes out as it comes until a call begins (a tail that may be the start of one waits for the next
- * tokens), and the calls come whole in the last chunk, as for {@code "required"}.
+ * tokens), and the calls come whole in the last chunk (a model may write a call's fields in any order).
  */
 final class AutoToolCallsJson {
     private AutoToolCallsJson() {}
