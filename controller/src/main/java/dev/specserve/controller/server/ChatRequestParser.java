@@ -46,10 +46,7 @@ final class ChatRequestParser {
         m.put("audio", null);
         m.put("modalities", new JsonArray().add("text"));
         m.put("prediction", null);
-        m.put("add_generation_prompt", true);
-        m.put("continue_final_message", false);
         m.put("chat_template", null);
-        m.put("chat_template_kwargs", null);
         m.put("documents", null);
         return Collections.unmodifiableMap(m);
     }
@@ -76,7 +73,7 @@ final class ChatRequestParser {
         UnsupportedFields.refuse(json, UNSUPPORTED, "prompt",
                 "this is the chat completions API: send messages, or post the prompt to /v1/completions");
         ToolCalls tools = ToolCalls.parse(json, template.toolCallParser());
-        String prompt = template.render(messages, tools == null ? null : tools.tools());
+        String prompt = template.render(messages, rendering(json, messages).withTools(tools == null ? null : tools.tools()));
         if (prompt.isEmpty()) {
             throw new InvalidRequestException("messages", "the model's chat template rendered these messages as "
                     + "an empty prompt");
@@ -84,9 +81,30 @@ final class ChatRequestParser {
         return common.common(json, List.of(Prompt.text(prompt)), maxTokens, logprobs ? top : -1).withToolCalls(tools);
     }
 
-    /** {@code messages} (the JSON array) as the model's template renders them. */
-    String render(Object messages) {
-        return template.render(messages(messages), null);
+    /** A request's {@code messages} as the model's template renders them, with its rendering fields. */
+    String render(JsonObject json) {
+        List<Map<String, Object>> messages = messages(json.getValue("messages"));
+        return template.render(messages, rendering(json, messages));
+    }
+
+    /**
+     * vLLM's rendering fields: {@code add_generation_prompt} (default true), {@code continue_final_message} (default
+     * false: true continues the last message, which must be the assistant's) and {@code chat_template_kwargs}.
+     */
+    static ChatTemplate.Rendering rendering(JsonObject json, List<Map<String, Object>> messages) {
+        boolean generationPrompt = json.getValue("add_generation_prompt") == null || bool(json, "add_generation_prompt");
+        boolean continueLast = bool(json, "continue_final_message");
+        if (continueLast && !"assistant".equals(messages.get(messages.size() - 1).get("role"))) {
+            throw new InvalidRequestException("continue_final_message", "continue_final_message continues the last "
+                    + "message, which must be the assistant's");
+        }
+        Object kwargs = json.getValue("chat_template_kwargs");
+        if (kwargs != null && !(kwargs instanceof JsonObject)) {
+            throw new InvalidRequestException("chat_template_kwargs", "chat_template_kwargs must be an object of "
+                    + "template variables, got " + typeName(kwargs));
+        }
+        return new ChatTemplate.Rendering(null, generationPrompt, continueLast,
+                kwargs == null ? Map.of() : ((JsonObject) kwargs).getMap());
     }
 
     /** The messages as the template sees them: maps with {@code role}, {@code content} and {@code name} if given. */

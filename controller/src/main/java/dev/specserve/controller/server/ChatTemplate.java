@@ -136,7 +136,7 @@ public final class ChatTemplate {
         Jinjava jinjava = new Jinjava(JinjavaConfig.newBuilder()
                 .withElResolver(resolver)
                 .withTrimBlocks(true)
-                .withLstripBlocks(true)
+                .withLstripBlocks(false) // done the Jinja2 way in TemplateSource
                 .withNestedInterpretationEnabled(false) // message text is data, never template code
                 .withFailOnUnknownTokens(false)
                 .withMaxOutputSize(MAX_OUTPUT_CHARS)
@@ -199,19 +199,56 @@ public final class ChatTemplate {
      *                                 when it fails on these messages
      */
     public String render(List<Map<String, Object>> messages) {
-        return render(messages, null);
+        return render(messages, Rendering.DEFAULT);
     }
 
-    /** {@link #render(List)} with OpenAI's {@code tools} bound as {@code tools} (none when null). */
-    public String render(List<Map<String, Object>> messages, List<Map<String, Object>> tools) {
+    /**
+     * What a request may set of Hugging Face {@code apply_chat_template}'s arguments, as vLLM takes them.
+     *
+     * @param tools                OpenAI's {@code tools}, bound as {@code tools} (none when null)
+     * @param addGenerationPrompt  end with the assistant's turn opened
+     * @param continueFinalMessage end inside the last message, which the model then continues (an assistant
+     *                             message written in part: "prefill"); the text after it is cut, as HF cuts it
+     * @param kwargs               more template variables ({@code chat_template_kwargs}, such as Qwen 3's
+     *                             {@code enable_thinking}); they may override the special tokens, not the above
+     */
+    public record Rendering(List<Map<String, Object>> tools, boolean addGenerationPrompt, boolean continueFinalMessage,
+                            Map<String, Object> kwargs) {
+        public static final Rendering DEFAULT = new Rendering(null, true, false, Map.of());
+        /** Names {@code kwargs} may not take: the arguments above and the conversation itself. */
+        public static final List<String> RESERVED = List.of("messages", "tools", "documents", "add_generation_prompt",
+                "continue_final_message");
+
+        public Rendering {
+            kwargs = Map.copyOf(kwargs);
+            if (addGenerationPrompt && continueFinalMessage) {
+                throw new InvalidRequestException("continue_final_message", "continue_final_message continues the "
+                        + "last message, so it cannot be combined with add_generation_prompt true, which opens a new one");
+            }
+            for (String k : kwargs.keySet()) {
+                if (RESERVED.contains(k)) {
+                    throw new InvalidRequestException("chat_template_kwargs", "chat_template_kwargs cannot set '" + k
+                            + "'; it is a request field of its own");
+                }
+            }
+        }
+
+        public Rendering withTools(List<Map<String, Object>> tools) {
+            return new Rendering(tools, addGenerationPrompt, continueFinalMessage, kwargs);
+        }
+    }
+
+    /** {@code messages} rendered as {@code how} says. */
+    public String render(List<Map<String, Object>> messages, Rendering how) {
         if (unusable != null) { // OpenAI names "model" when a model cannot chat
             throw new InvalidRequestException("model", unusable);
         }
         Map<String, Object> bindings = new HashMap<>(tokens);
+        bindings.putAll(how.kwargs());
         bindings.put("messages", messages);
-        bindings.put("add_generation_prompt", true);
-        if (tools != null) {
-            bindings.put("tools", tools);
+        bindings.put("add_generation_prompt", how.addGenerationPrompt());
+        if (how.tools() != null) {
+            bindings.put("tools", how.tools());
         }
         JinjavaInterpreter interpreter = jinjava.newInterpreter();
         interpreter.getContext().putAll(bindings);
@@ -228,7 +265,25 @@ public final class ChatTemplate {
         if (error.isPresent()) {
             throw failed(error.get());
         }
-        return out;
+        return how.continueFinalMessage() ? endInside(out, messages.get(messages.size() - 1)) : out;
+    }
+
+    /**
+     * The rendered chat cut right after the last message's text, as HF cuts it for {@code continue_final_message}
+     * (its text as given, else stripped, since some templates trim messages).
+     */
+    private static String endInside(String rendered, Map<String, Object> last) {
+        String text = String.valueOf(last.get("content"));
+        int at = rendered.lastIndexOf(text);
+        if (at < 0) {
+            text = text.strip();
+            at = rendered.lastIndexOf(text);
+        }
+        if (at < 0) {
+            throw new InvalidRequestException("continue_final_message", "continue_final_message: the last "
+                    + "message's content does not appear in the chat as the model's template renders it");
+        }
+        return rendered.substring(0, at + text.length());
     }
 
     private static InvalidRequestException failed(String why) {

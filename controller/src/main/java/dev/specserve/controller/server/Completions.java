@@ -9,6 +9,7 @@ import dev.specserve.runtime.spec.InvalidRequestException;
 import dev.specserve.runtime.engine.EngineRequest;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.UUID;
 
@@ -114,9 +115,12 @@ final class Completions {
         }
     }
 
-    /** Chat {@code messages} rendered by the model's template, as a chat completion's prompt (for {@code /tokenize}). */
-    String renderChat(Object messages) {
-        return chat.render(messages);
+    /**
+     * A request's chat {@code messages} rendered by the model's template, with its rendering fields, as a chat
+     * completion's prompt (for {@code /tokenize}).
+     */
+    String renderChat(JsonObject request) {
+        return chat.render(request);
     }
 
     /**

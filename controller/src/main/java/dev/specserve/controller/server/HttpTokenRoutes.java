@@ -86,7 +86,7 @@ final class HttpTokenRoutes {
             if (json.getValue("prompt") != null) {
                 throw new InvalidRequestException("prompt", "send prompt or messages, not both");
             }
-            text = completions.renderChat(json.getValue("messages"));
+            text = completions.renderChat(json);
         } else if (json.getValue("prompt") instanceof String s) {
             text = s;
         } else {

@@ -8,7 +8,10 @@ package dev.specserve.controller.server;
  *   <li>keyword arguments of {@code namespace(...)}: Jinjava binds {@code name=value} tighter than arithmetic,
  *       so {@code namespace(i=messages|length - 1)} would subtract from the argument; each value is
  *       parenthesised ({@code namespace(i=(messages|length - 1))}).</li>
- *   <li>the template's final newline is dropped, as Jinja2 does by default.</li>
+ *   <li>the template's final newline is dropped, as Jinja2 does by default;</li>
+ *   <li>HF's {@code lstrip_blocks}: spaces and tabs between a line's start and a block or comment tag are
+ *       dropped here, since Jinjava's own setting also strips them before a tag in the middle of a line
+ *       ({@code {% if x %}A {% endif %}} kept no space).</li>
  * </ul>
  * String literals are left alone.
  */
@@ -16,7 +19,34 @@ final class TemplateSource {
     private TemplateSource() {}
 
     static String rewrite(String template) {
-        return namespaceArguments(reversedSlices(withoutFinalNewline(template)));
+        return namespaceArguments(reversedSlices(lstripBlocks(withoutFinalNewline(template))));
+    }
+
+    /**
+     * Jinja2's {@code lstrip_blocks}: the spaces and tabs before a {@code {%} or {@code {#} tag are dropped when
+     * only they stand between the tag and the start of its line ({@code {%+} keeps them).
+     */
+    static String lstripBlocks(String s) {
+        StringBuilder out = new StringBuilder(s.length());
+        int lineStart = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '{' && i + 1 < s.length() && (s.charAt(i + 1) == '%' || s.charAt(i + 1) == '#')
+                    && !(i + 2 < s.length() && s.charAt(i + 2) == '+')) {
+                int j = out.length();
+                while (j > lineStart && (out.charAt(j - 1) == ' ' || out.charAt(j - 1) == '\t')) {
+                    j--;
+                }
+                if (j == lineStart) {
+                    out.setLength(lineStart);
+                }
+            }
+            out.append(c);
+            if (c == '\n') {
+                lineStart = out.length();
+            }
+        }
+        return out.toString();
     }
 
     /** Jinja2 drops a template's one final newline ({@code keep_trailing_newline=False}); Jinjava keeps it. */

@@ -263,6 +263,27 @@ class ChatCompletionsApiTest {
     }
 
     @Test
+    void an_assistant_message_written_in_part_is_continued_and_tokenize_renders_it_the_same_way() throws Exception {
+        JsonObject body = greedy(8, "user", "Write a loop.", "assistant", "for i in range(")
+                .put("add_generation_prompt", false).put("continue_final_message", true);
+        HttpResponse<Buffer> t = post("/tokenize", new JsonObject().put("messages", body.getJsonArray("messages"))
+                .put("add_generation_prompt", false).put("continue_final_message", true));
+        HttpResponse<Buffer> answer = chat(body);
+        HttpResponse<Buffer> refused = chat(body.copy().put("add_generation_prompt", true));
+
+        assertThat(answer.statusCode()).as(answer.bodyAsString()).isEqualTo(200);
+        assertThat(t.bodyAsJsonObject().getInteger("count"))
+                .isEqualTo(answer.bodyAsJsonObject().getJsonObject("usage").getInteger("prompt_tokens"));
+        HttpResponse<Buffer> plain = post("/tokenize", new JsonObject().put("prompt",
+                "<|im_start|>user\nWrite a loop.<|im_end|>\n<|im_start|>assistant\nfor i in range("));
+        assertThat(t.bodyAsJsonObject().getJsonArray("tokens")).as("the prompt ends inside the assistant's message")
+                .isEqualTo(plain.bodyAsJsonObject().getJsonArray("tokens"));
+        assertThat(refused.statusCode()).isEqualTo(400);
+        assertThat(refused.bodyAsJsonObject().getJsonObject("error").getString("param"))
+                .isEqualTo("continue_final_message");
+    }
+
+    @Test
     void n_choices_each_get_a_message_and_n_beyond_what_the_server_holds_at_once_is_a_400() throws Exception {
         HttpResponse<Buffer> two = chat(greedy(6, "user", "def add(a, b):").put("n", 2).put("temperature", 1.0)
                 .put("seed", 3));

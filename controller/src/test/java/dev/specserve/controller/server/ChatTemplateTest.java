@@ -231,4 +231,45 @@ class ChatTemplateTest {
         parser.parse(new JsonObject("{" + ok + ", \"tool_choice\": \"none\", \"response_format\": {\"type\": \"text\"}, "
                 + "\"user\": \"u1\", \"n\": 1}"));
     }
+    @Test
+    void a_request_may_continue_the_assistants_last_message_instead_of_opening_a_new_turn() {
+        ChatTemplate t = ChatTemplate.compile(CHATML, Map.of(), "chatml");
+        JsonObject prefill = new JsonObject().put("messages", new JsonArray()
+                .add(new JsonObject().put("role", "user").put("content", "Name a prime."))
+                .add(new JsonObject().put("role", "assistant").put("content", "The prime is ")))
+                .put("add_generation_prompt", false).put("continue_final_message", true);
+        List<Map<String, Object>> messages = ChatRequestParser.messages(prefill.getValue("messages"));
+
+        assertThat(t.render(messages, ChatRequestParser.rendering(prefill, messages)))
+                .as("cut right after the partial answer, as HF cuts it (its trailing space kept)")
+                .isEqualTo("<|im_start|>user\nName a prime.<|im_end|>\n<|im_start|>assistant\nThe prime is ");
+        assertThat(t.render(messages, ChatRequestParser.rendering(prefill.copy().put("continue_final_message", false),
+                messages))).as("add_generation_prompt false alone: the conversation as it stands").endsWith("<|im_end|>\n");
+        JsonObject defaultPrompt = prefill.copy();
+        defaultPrompt.remove("add_generation_prompt"); // true unless set
+        for (JsonObject both : List.of(defaultPrompt, prefill.copy().put("add_generation_prompt", true))) {
+            assertThatThrownBy(() -> ChatRequestParser.rendering(both, messages))
+                    .isInstanceOf(InvalidRequestException.class).hasMessageContaining("add_generation_prompt")
+                    .extracting(e -> ((InvalidRequestException) e).field()).isEqualTo("continue_final_message");
+        }
+        List<Map<String, Object>> userLast = conversation("user", "hi");
+        assertThatThrownBy(() -> ChatRequestParser.rendering(new JsonObject().put("add_generation_prompt", false)
+                .put("continue_final_message", true), userLast)).hasMessageContaining("must be the assistant's");
+    }
+
+    @Test
+    void chat_template_kwargs_become_template_variables_but_cannot_replace_the_request_fields() {
+        ChatTemplate t = ChatTemplate.compile("{% if enable_thinking is defined and not enable_thinking %}/no_think {% endif %}"
+                + "{{ messages[0]['content'] }}", Map.of(), "qwen3-like");
+        List<Map<String, Object>> messages = conversation("user", "hi");
+
+        assertThat(t.render(messages, ChatRequestParser.rendering(new JsonObject().put("chat_template_kwargs",
+                new JsonObject().put("enable_thinking", false)), messages))).isEqualTo("/no_think hi");
+        assertThat(t.render(messages)).isEqualTo("hi");
+        for (Object bad : List.of(new JsonObject().put("messages", new JsonArray()), "enable_thinking=false")) {
+            assertThatThrownBy(() -> ChatRequestParser.rendering(new JsonObject().put("chat_template_kwargs", bad),
+                    messages)).isInstanceOf(InvalidRequestException.class)
+                    .extracting(e -> ((InvalidRequestException) e).field()).isEqualTo("chat_template_kwargs");
+        }
+    }
 }
