@@ -186,10 +186,12 @@ public final class HttpApiVerticle extends VerticleBase {
         ResponseShape.Head head = new ResponseShape.Head(id, System.currentTimeMillis() / 1000, completions.served().name());
         ChoicesReply reply = ChoicesReply.of(resp, shape, head, req);
         Runnable cancel = completions.submitChoices(req, id, vertx.getOrCreateContext(), reply, shape::refusal);
-        resp.closeHandler(v -> {
-            LOG.debug("client of {} disconnected; cancelling", id);
-            cancel.run();
-        });
+        if (open(resp)) { // a refusal on submission (a prompt too long, say) has answered already: nothing to cancel
+            resp.closeHandler(v -> {
+                LOG.debug("client of {} disconnected; cancelling", id);
+                cancel.run();
+            });
+        }
     }
 
     // ---- other routes ----
