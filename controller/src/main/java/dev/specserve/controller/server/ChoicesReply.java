@@ -127,7 +127,10 @@ abstract class ChoicesReply {
 
     /** {@code chunk} with its one choice numbered {@code index}. */
     static JsonObject indexed(JsonObject chunk, int index) {
-        chunk.getJsonArray("choices").getJsonObject(0).put("index", index);
+        io.vertx.core.json.JsonArray choices = chunk.getJsonArray("choices");
+        if (choices != null) { // a Responses API chunk has no choices: it answers one
+            choices.getJsonObject(0).put("index", index);
+        }
         return chunk;
     }
 
@@ -173,6 +176,7 @@ abstract class ChoicesReply {
      * its first chunk times the first token, not the queue), each text delta as an event and its last chunk;
      * once every choice is done, with {@code include_usage} a usage chunk with no choices (OpenAI's), and
      * {@code [DONE]}. With one choice its last chunk carries the usage too, unless {@code include_usage} moves it.
+     * The shape writes each chunk as event text ({@link ResponseShape#sse}) and says how a stream ends.
      */
     private static final class SseReply extends ChoicesReply {
         private final boolean includeUsage;
@@ -214,10 +218,9 @@ abstract class ChoicesReply {
             event(index, chunk);
             if (last) {
                 if (includeUsage) {
-                    write(shape.usage(head, results[0]).put("usage", usage()).encode());
+                    write(shape.usage(head, results[0]).put("usage", usage()));
                 }
-                write("[DONE]");
-                resp.end();
+                end();
             }
         }
 
@@ -225,9 +228,8 @@ abstract class ChoicesReply {
         void writeError(ApiError e) {
             if (open(resp)) {
                 writeHead();
-                write(e.toBody().encode());
-                write("[DONE]");
-                resp.end();
+                write(shape.streamError(head, e));
+                end();
             }
         }
 
@@ -251,18 +253,27 @@ abstract class ChoicesReply {
                 opened[index] = true;
                 JsonObject opening = shape.opening(head);
                 if (opening != null) {
-                    write(indexed(opening, index).encode());
+                    write(indexed(opening, index));
                 }
                 String echo = head(index).echo();
                 if (echo != null) { // the echoed prompt comes first, as vLLM streams it
-                    write(indexed(shape.delta(head, index, echo, List.of(), 0), index).encode());
+                    write(indexed(shape.delta(head, index, echo, List.of(), 0), index));
                 }
             }
-            write(indexed(chunk, index).encode());
+            write(indexed(chunk, index));
         }
 
-        private void write(String data) {
-            resp.write("data: " + data + "\n\n");
+        private void write(JsonObject chunk) {
+            resp.write(shape.sse(chunk));
+        }
+
+        /** The shape's end-of-stream line, if it has one, then the end of the response. */
+        private void end() {
+            String end = shape.sseEnd();
+            if (!end.isEmpty()) {
+                resp.write(end);
+            }
+            resp.end();
         }
     }
 }

@@ -9,7 +9,8 @@ import java.util.List;
 /**
  * How one HTTP API writes a generation: the whole answer, or the chunks of a server-sent-event stream. The
  * completions API ({@link CompletionJson#TEXT}) and the chat completions API ({@link ChatJson#CHAT}) share the
- * request handling, admission and streaming code and differ only here.
+ * request handling, admission and streaming code and differ only here. The Responses API ({@link ResponsesJson}) also
+ * writes its stream differently: named events, several per chunk, and no {@code [DONE]} line.
  */
 interface ResponseShape {
     /**
@@ -43,6 +44,24 @@ interface ResponseShape {
 
     /** The chunk {@code stream_options.include_usage} adds after the last: no choices, the usage. */
     JsonObject usage(Head head, GenerationResult result);
+
+    /**
+     * One chunk as server-sent-event text. The completion APIs send each chunk as one {@code data:} line; the
+     * Responses API names each event and may send several for one chunk.
+     */
+    default String sse(JsonObject chunk) {
+        return "data: " + chunk.encode() + "\n\n";
+    }
+
+    /** What ends a stream after its last chunk: the completion APIs' {@code data: [DONE]}; empty for none. */
+    default String sseEnd() {
+        return "data: [DONE]\n\n";
+    }
+
+    /** The chunk that reports {@code error} in a stream that has begun: the completion APIs send the error body. */
+    default JsonObject streamError(Head head, ApiError error) {
+        return error.toBody();
+    }
 
     /** A refusal by the engine, in this API's terms (e.g. the engine's prompt is the chat API's messages). */
     default ApiError refusal(ApiError error) {
