@@ -41,9 +41,9 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, modelTransformer = ServeCommand.ConfigFlags.class,
         description = {
-            "Serve completions over HTTP (OpenAI-compatible /v1/completions and /v1/chat/completions), the Vert.x "
-                    + "event bus and a TCP "
-                    + "event-bus bridge. With no arguments: the bundled demo models, CUDA if it works else CPU, "
+            "Serve completions over HTTP (OpenAI-compatible /v1/completions, /v1/chat/completions and /v1/responses), "
+                    + "the Vert.x event bus and a TCP event-bus bridge. With no arguments: the bundled demo models, "
+                    + "CUDA if it works else CPU, "
                     + "HTTP on 127.0.0.1:8000, bridge on 127.0.0.1:7000.",
             "Each setting below can come from a flag, an environment variable or the --config JSON file "
                     + "(precedence: flag > environment > file > default)."},
@@ -104,8 +104,8 @@ final class ServeCommand implements Callable<Integer> {
         LOG.info("serving model '{}' from {} (named {}, context {}, strategies {}, default {})", engine.modelName(),
                 modelDir, String.join(", ", config.servedModelNames(engine.modelName())), engine.contextLength(),
                 String.join("/", engine.strategies()), engine.defaultStrategy());
-        LOG.info("HTTP API {}  (/v1/completions, /v1/chat/completions, /v1/models, /tokenize, /detokenize, /health, "
-                + "/ready, /metrics){}", base, tls ? ", TLS with " + config.security().tlsCert() : "");
+        LOG.info("HTTP API {}  (/v1/completions, /v1/chat/completions, /v1/responses, /v1/models, /tokenize, "
+                + "/detokenize, /health, /ready, /metrics){}", base, tls ? ", TLS with " + config.security().tlsCert() : "");
         LOG.info(server.bridgePort() == 0 ? "TCP event-bus bridge disabled"
                 : "TCP event-bus bridge on " + config.bridgeHost() + ":" + server.bridgePort() + (tls ? " (TLS)" : "")
                         + " (specserve.generate, specserve.generate.stream)");

@@ -14,13 +14,14 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * What the APIs share: parse (completions and chat completions) with the one {@link CompletionRequestParser}, submit to the engine with the
+ * What the APIs share: parse (completions, chat completions and responses) with the one {@link CompletionRequestParser}, submit to the engine with the
  * observer moved onto the caller's Vert.x context, and count every refusal in {@code specserve.requests.rejected}.
  */
 final class Completions {
     private final GenerationService engine;
     private final CompletionRequestParser parser;
     private final ChatRequestParser chat;
+    private final ResponsesRequestParser responses;
     private final ChatTemplate chatTemplate;
     private final ServedModel served;
     private final MetricsRecorder metrics;
@@ -50,6 +51,7 @@ final class Completions {
         this.engine = engine;
         this.parser = new CompletionRequestParser(engine.strategies(), engine.maxTokensLimit(), engine.contextLength());
         this.chat = new ChatRequestParser(parser, chatTemplate);
+        this.responses = new ResponsesRequestParser(chat);
         this.chatTemplate = chatTemplate;
         this.metrics = metrics;
         this.engineCountsRejections = engineCountsRejections;
@@ -109,6 +111,21 @@ final class Completions {
     CompletionRequest parseChat(Object body) {
         try {
             return served.fits(chat.parse(served.named(CompletionRequestParser.object(body))));
+        } catch (InvalidRequestException e) {
+            rejected(ApiError.from(e));
+            throw e;
+        }
+    }
+
+    /**
+     * Parses a Responses API body as the chat completion it amounts to, rendering its input; a refusal is counted
+     * (under the Responses API's field names) and rethrown.
+     */
+    ResponsesRequestParser.Parsed parseResponses(Object body) {
+        try {
+            ResponsesRequestParser.Parsed parsed = responses.parse(served.named(CompletionRequestParser.object(body)));
+            served.fits(parsed.request());
+            return parsed;
         } catch (InvalidRequestException e) {
             rejected(ApiError.from(e));
             throw e;

@@ -31,6 +31,8 @@ import static dev.specserve.controller.server.HttpReplies.open;
  *   <li>{@code POST /v1/chat/completions}: OpenAI chat completions, the same parameters, limits, admission and
  *       streaming (chunks of {@code chat.completion.chunk}, the first one carrying {@code role: assistant});
  *       the messages are formatted by the model's {@link ChatTemplate}, and a model without one answers 400.</li>
+ *   <li>{@code POST /v1/responses}: OpenAI's Responses API, served statelessly as the chat completion its input
+ *       amounts to ({@link ResponsesRequestParser}); streamed as named events ({@link ResponsesEvents}).</li>
  *   <li>{@code GET /v1/models}, {@code GET /health} (liveness), {@code GET /ready} (503 until the engine is
  *       ready), {@code GET /metrics} (Prometheus text), {@code GET /version}.</li>
  *   <li>{@code POST /tokenize}, {@code /detokenize} and {@code GET /tokenizer_info}, as vLLM's ({@link HttpTokenRoutes}).</li>
@@ -86,11 +88,16 @@ public final class HttpApiVerticle extends VerticleBase {
         router.post("/v1/completions").handler(ctx -> HttpGuards.requireJson(ctx, completions::rejected));
         router.post("/v1/completions")
                 .handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT))
-                .handler(ctx -> generate(ctx, completions::parse, CompletionJson.TEXT, INLINE_PARSE_BYTES));
+                .handler(ctx -> generate(ctx, body -> new Generation(completions.parse(body), CompletionJson.TEXT),
+                        INLINE_PARSE_BYTES));
         router.post("/v1/chat/completions").handler(ctx -> HttpGuards.requireJson(ctx, completions::rejected));
         router.post("/v1/chat/completions")
                 .handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT))
-                .handler(ctx -> generate(ctx, completions::parseChat, ChatJson.CHAT, 0));
+                .handler(ctx -> generate(ctx, body -> chat(completions.parseChat(body)), 0));
+        router.post("/v1/responses").handler(ctx -> HttpGuards.requireJson(ctx, completions::rejected));
+        router.post("/v1/responses")
+                .handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT))
+                .handler(ctx -> generate(ctx, body -> responses(completions.parseResponses(body)), 0));
         new HttpTokenRoutes(vertx, completions).mount(router, BODY_LIMIT);
         router.get("/v1/models").handler(this::models);
         router.get("/v1/models/:id").handler(this::model);
@@ -135,18 +142,31 @@ public final class HttpApiVerticle extends VerticleBase {
         return server == null ? Future.succeededFuture() : server.close();
     }
 
-    // ---- /v1/completions and /v1/chat/completions ----
+    // ---- /v1/completions, /v1/chat/completions and /v1/responses ----
 
     /** Bodies larger than this are decoded and parsed on a worker thread, not the event loop. */
     static final int INLINE_PARSE_BYTES = 16 * 1024;
 
+    /** A parsed request and the shape its answer takes (per request: a stream's shape may hold its state). */
+    private record Generation(CompletionRequest request, ResponseShape shape) {}
+
+    /** A chat request answers in the chat shape, or in a tool-call shape when it calls tools. */
+    private static Generation chat(CompletionRequest req) {
+        ToolCalls tools = req.toolCalls();
+        return new Generation(req, tools != null && tools.calls() ? ToolCallsJson.of(tools)
+                : tools != null && tools.auto() ? AutoToolCallsJson.of(tools) : ChatJson.CHAT);
+    }
+
+    private static Generation responses(ResponsesRequestParser.Parsed parsed) {
+        return new Generation(parsed.request(), ResponsesJson.of(parsed));
+    }
+
     /**
-     * Parses the body with {@code parse}, then submits it and answers in {@code shape}. Bodies over
+     * Parses the body with {@code parse}, then submits it and answers in its shape. Bodies over
      * {@code inlineBytes} are parsed on a worker: decoding a large body, or rendering a chat template (an
      * interpreter walk, whatever the body's size), would hold up the event loop.
      */
-    private void generate(RoutingContext ctx, java.util.function.Function<String, CompletionRequest> parse,
-                          ResponseShape shape, int inlineBytes) {
+    private void generate(RoutingContext ctx, java.util.function.Function<String, Generation> parse, int inlineBytes) {
         HttpServerResponse resp = ctx.response();
         io.vertx.core.buffer.Buffer body = ctx.body().buffer();
         if (body != null && body.length() > inlineBytes) {
@@ -155,33 +175,30 @@ public final class HttpApiVerticle extends VerticleBase {
                         if (ar.failed()) {
                             error(resp, ApiError.from(ar.cause()));
                         } else {
-                            submit(ctx, ar.result(), shape);
+                            submit(ctx, ar.result());
                         }
                     });
             return;
         }
-        CompletionRequest req;
+        Generation generation;
         try {
-            req = parse.apply(ctx.body().asString(StandardCharsets.UTF_8.name()));
+            generation = parse.apply(ctx.body().asString(StandardCharsets.UTF_8.name()));
         } catch (RuntimeException e) {
             error(resp, ApiError.from(e));
             return;
         }
-        submit(ctx, req, shape);
+        submit(ctx, generation);
     }
 
-    /** Submits the request's choices, answering in {@code shape}; a client that disconnects cancels them all. */
-    private void submit(RoutingContext ctx, CompletionRequest req, ResponseShape shape) {
+    /** Submits the request's choices, answering in its shape; a client that disconnects cancels them all. */
+    private void submit(RoutingContext ctx, Generation generation) {
         HttpServerResponse resp = ctx.response();
         if (resp.closed()) { // gone while its body was parsed on a worker: nothing would cancel the generation
             completions.rejected(ApiError.clientClosed());
             return;
         }
-        if (req.toolCalls() != null && req.toolCalls().calls()) {
-            shape = ToolCallsJson.of(req.toolCalls());
-        } else if (req.toolCalls() != null && req.toolCalls().auto()) {
-            shape = AutoToolCallsJson.of(req.toolCalls());
-        }
+        CompletionRequest req = generation.request();
+        ResponseShape shape = generation.shape();
         String id = Completions.newRequestId(shape.idPrefix());
         ResponseShape.Head head = new ResponseShape.Head(id, System.currentTimeMillis() / 1000, completions.served().name());
         ChoicesReply reply = ChoicesReply.of(resp, shape, head, req);
