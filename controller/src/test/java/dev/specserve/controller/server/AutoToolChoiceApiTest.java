@@ -175,10 +175,12 @@ class AutoToolChoiceApiTest {
     @Test
     void the_responses_api_answers_the_text_before_a_call_as_a_message_item_then_the_call_streamed_or_not()
             throws Exception {
-        // plain decoding: under speculation a near tie in the city's letters may fall either way between requests
+        // the whole call forced: the demo model's letters for a city are near ties, which may fall either way
+        // between two requests (one prefilled afresh, one from the prefix cache)
+        String call = CALL.replace("[A-Z][a-z]{2,8}", "Rome");
         JsonObject request = new JsonObject().put("input", "Weather in Rome?").put("max_output_tokens", 160)
-                .put("temperature", 0).put("strategy", "none").put("tools", ResponsesApiTest.TOOLS)
-                .put("structured_outputs", new JsonObject().put("regex", CALL));
+                .put("temperature", 0).put("tools", ResponsesApiTest.TOOLS)
+                .put("structured_outputs", new JsonObject().put("regex", call));
         HttpResponse<Buffer> whole = client.post("/v1/responses").sendJsonObject(request).await(60, SECONDS);
         HttpResponse<Buffer> streamed = client.post("/v1/responses").sendJsonObject(request.copy().put("stream", true))
                 .await(60, SECONDS);
@@ -187,10 +189,11 @@ class AutoToolChoiceApiTest {
         JsonArray output = whole.bodyAsJsonObject().getJsonArray("output");
         assertThat(output).hasSize(2);
         assertThat(ResponsesApiTest.text(whole.bodyAsJsonObject())).isEqualTo("Checking.\n");
-        JsonObject call = output.getJsonObject(1);
-        assertThat(call.getString("type")).isEqualTo("function_call");
-        assertThat(call.getString("name")).isEqualTo("get_weather");
-        assertThat(new JsonObject(call.getString("arguments")).getString("unit")).isEqualTo("celsius");
+        JsonObject item = output.getJsonObject(1);
+        assertThat(item.getString("type")).isEqualTo("function_call");
+        assertThat(item.getString("name")).isEqualTo("get_weather");
+        assertThat(new JsonObject(item.getString("arguments")))
+                .isEqualTo(new JsonObject().put("city", "Rome").put("unit", "celsius"));
         List<JsonObject> events = ResponsesApiTest.events(streamed);
         List<String> types = ResponsesApiTest.types(events);
         int firstDelta = types.indexOf("response.output_text.delta");
@@ -208,6 +211,6 @@ class AutoToolChoiceApiTest {
         assertThat(text.toString()).as("no call syntax leaks into the text").isEqualTo("Checking.\n");
         JsonObject streamedCall = events.get(events.size() - 2).getJsonObject("item");
         assertThat(events.get(events.size() - 2).getInteger("output_index")).isEqualTo(1);
-        assertThat(streamedCall.getString("arguments")).as("greedy: the same call").isEqualTo(call.getString("arguments"));
+        assertThat(streamedCall.getString("arguments")).isEqualTo(item.getString("arguments"));
     }
 }
