@@ -104,7 +104,7 @@ final class ChatRequestParser {
                     + "template variables, got " + typeName(kwargs));
         }
         return new ChatTemplate.Rendering(null, generationPrompt, continueLast,
-                kwargs == null ? Map.of() : ((JsonObject) kwargs).getMap());
+                kwargs == null ? Map.of() : JsonFields.plainMap((JsonObject) kwargs));
     }
 
     /** The messages as the template sees them: maps with {@code role}, {@code content} and {@code name} if given. */

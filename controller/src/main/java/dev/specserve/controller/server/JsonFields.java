@@ -10,6 +10,30 @@ import java.math.BigInteger;
 final class JsonFields {
     private JsonFields() {}
 
+    /**
+     * {@code v} as plain Java values, nested objects and arrays included ({@link JsonObject#getMap} converts only
+     * the top level): what a chat template iterates and what its {@code tojson} writes.
+     */
+    static Object plain(Object v) {
+        if (v instanceof JsonObject o) {
+            java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+            o.forEach(e -> m.put(e.getKey(), plain(e.getValue())));
+            return java.util.Collections.unmodifiableMap(m);
+        }
+        if (v instanceof JsonArray a) {
+            java.util.List<Object> l = new java.util.ArrayList<>(a.size());
+            a.forEach(x -> l.add(plain(x)));
+            return java.util.Collections.unmodifiableList(l);
+        }
+        return v;
+    }
+
+    /** {@link #plain} of an object. */
+    @SuppressWarnings("unchecked")
+    static java.util.Map<String, Object> plainMap(JsonObject o) {
+        return (java.util.Map<String, Object>) plain(o);
+    }
+
     static String optionalString(JsonObject json, String field) {
         Object v = json.getValue(field);
         if (v == null) {

@@ -62,7 +62,10 @@ record ToolCalls(List<Map<String, Object>> tools, String named, OutputGrammar gr
                 throw new InvalidRequestException("tools", "tools[" + i + "] repeats the name '"
                         + function.getString("name") + "'");
             }
-            forTemplate.add(Map.of("type", "function", "function", function.getMap()));
+            Map<String, Object> tool = new LinkedHashMap<>(); // as OpenAI writes it, so tojson renders it so
+            tool.put("type", "function");
+            tool.put("function", JsonFields.plainMap(function));
+            forTemplate.add(Collections.unmodifiableMap(tool));
         }
         List<Map<String, Object>> tools = Collections.unmodifiableList(forTemplate);
         Set<String> names = Set.copyOf(byName.keySet());
@@ -139,7 +142,7 @@ record ToolCalls(List<Map<String, Object>> tools, String named, OutputGrammar gr
                 throw new InvalidRequestException("messages", at + ".tool_calls must be an array, on an assistant "
                         + "message");
             }
-            out.put("tool_calls", array.getList());
+            out.put("tool_calls", JsonFields.plain(array));
         }
         Object callId = m.getValue("tool_call_id");
         if ("tool".equals(role) != (callId instanceof String)) {

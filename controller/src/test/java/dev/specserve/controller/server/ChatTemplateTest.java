@@ -272,4 +272,31 @@ class ChatTemplateTest {
                     .extracting(e -> ((InvalidRequestException) e).field()).isEqualTo("chat_template_kwargs");
         }
     }
+    @Test
+    void tools_and_earlier_tool_calls_reach_the_template_as_plain_json_rendered_as_python_renders_them() {
+        JsonObject body = new JsonObject("""
+                {"messages": [{"role": "user", "content": "Weather?"},
+                  {"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function",
+                    "function": {"name": "g", "arguments": "{\\"city\\": \\"Oslo\\"}"}}]},
+                  {"role": "tool", "tool_call_id": "c1", "content": "-3"}],
+                 "tools": [{"type": "function", "function": {"name": "g", "description": "Weather", "parameters":
+                   {"type": "object", "properties": {"city": {"type": "string", "maxLength": 10},
+                    "days": {"type": "array", "items": {"type": "integer"}}}, "required": ["city"]}}}],
+                 "tool_choice": "none"}""");
+        ChatTemplate t = ChatTemplate.compile("{{ tools | tojson }}|{{ messages[1]['tool_calls'] | tojson }}"
+                + "|{% for k, v in tools[0]['function']['parameters']['properties'].items() %}{{ k }};{% endfor %}",
+                Map.of(), "tools");
+        List<Map<String, Object>> messages = ChatRequestParser.messages(body.getValue("messages"));
+        ToolCalls tools = ToolCalls.parse(body, java.util.Optional.empty());
+
+        String rendered = t.render(messages, ChatTemplate.Rendering.DEFAULT.withTools(tools.tools()));
+
+        assertThat(rendered).as("Python's json.dumps of the same values").isEqualTo("[{\"type\": \"function\", "
+                + "\"function\": {\"name\": \"g\", \"description\": \"Weather\", \"parameters\": {\"type\": \"object\", "
+                + "\"properties\": {\"city\": {\"type\": \"string\", \"maxLength\": 10}, \"days\": {\"type\": \"array\", "
+                + "\"items\": {\"type\": \"integer\"}}}, \"required\": [\"city\"]}}}]|[{\"id\": \"c1\", \"type\": "
+                + "\"function\", \"function\": {\"name\": \"g\", \"arguments\": \"{\\\"city\\\": \\\"Oslo\\\"}\"}}]|city;days;");
+        assertThat(t.render(messages, ChatTemplate.Rendering.DEFAULT.withTools(ToolCalls.parse(body,
+                java.util.Optional.empty()).tools()))).as("the same every time").isEqualTo(rendered);
+    }
 }
