@@ -28,7 +28,7 @@ import java.util.Set;
  * implemented are refused with a 400 naming them.
  */
 final class ChatRequestParser {
-    static final Set<String> ROLES = Set.of("system", "user", "assistant", "tool");
+    static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
     /** Fields of a message that would change the conversation and are not implemented. */
     private static final List<String> UNSUPPORTED_MESSAGE_FIELDS = List.of("function_call", "audio");
     private static final Map<String, Object> UNSUPPORTED = unsupported();
@@ -133,8 +133,8 @@ final class ChatRequestParser {
         }
         Object role = m.getValue("role");
         if (!(role instanceof String r) || !ROLES.contains(r)) {
-            throw new InvalidRequestException("messages", at + ".role must be one of \"system\", \"user\", "
-                    + "\"assistant\", \"tool\"; got " + (role == null ? "nothing" : typeName(role)));
+            throw new InvalidRequestException("messages", at + ".role must be one of \"system\", \"developer\", "
+                    + "\"user\", \"assistant\", \"tool\"; got " + (role == null ? "nothing" : typeName(role)));
         }
         for (String f : UNSUPPORTED_MESSAGE_FIELDS) {
             if (m.getValue(f) != null) {
@@ -143,7 +143,7 @@ final class ChatRequestParser {
             }
         }
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("role", r);
+        out.put("role", "developer".equals(r) ? "system" : r); // OpenAI's newer name; templates know "system"
         // an assistant message that made tool calls may have no content
         out.put("content", m.getValue("tool_calls") != null && m.getValue("content") == null ? ""
                 : content(m.getValue("content"), at + ".content"));

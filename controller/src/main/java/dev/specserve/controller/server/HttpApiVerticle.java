@@ -229,11 +229,14 @@ public final class HttpApiVerticle extends VerticleBase {
         json(ctx.response(), 200, modelObject(id));
     }
 
+    /** When this server started, as {@code /v1/models} reports a model's {@code created} time (as vLLM does). */
+    private static final long STARTED_S = System.currentTimeMillis() / 1000;
+
     private JsonObject modelObject(String name) {
         return new JsonObject()
                 .put("id", name)
                 .put("object", "model")
-                .put("created", 0)
+                .put("created", STARTED_S)
                 .put("owned_by", "specserve")
                 .put("root", engine.modelName())
                 .put("max_model_len", engine.contextLength())

@@ -83,7 +83,7 @@ record ToolCalls(List<Map<String, Object>> tools, String named, OutputGrammar gr
             JsonArray calls = new JsonArray();
             byName.forEach((name, f) -> calls.add(new JsonObject().put("type", "object")
                     .put("properties", new JsonObject().put("name", new JsonObject().put("const", name))
-                            .put("parameters", f.getJsonObject("parameters")))
+                            .put("parameters", parameters(f)))
                     .put("required", new JsonArray().add("name").add("parameters"))));
             JsonObject schema = new JsonObject().put("type", "array").put("minItems", 1)
                     .put("items", new JsonObject().put("anyOf", calls));
@@ -96,7 +96,7 @@ record ToolCalls(List<Map<String, Object>> tools, String named, OutputGrammar gr
                 throw new InvalidRequestException("tool_choice", "tool_choice names '" + name + "', which is not "
                         + "in tools");
             }
-            return new ToolCalls(tools, name, grammar(function.getJsonObject("parameters")), null, names);
+            return new ToolCalls(tools, name, grammar(parameters(function)), null, names);
         }
         throw new InvalidRequestException("tool_choice", "tool_choice must be \"none\", \"required\" or {\"type\": "
                 + "\"function\", \"function\": {\"name\": ...}}, got " + choice);
@@ -127,8 +127,14 @@ record ToolCalls(List<Map<String, Object>> tools, String named, OutputGrammar gr
         if (f.getValue("description") instanceof String d) {
             out.put("description", d);
         }
-        return out.put("parameters", parameters != null ? parameters
-                : new JsonObject().put("type", "object").put("properties", new JsonObject()));
+        return parameters == null ? out : out.put("parameters", parameters); // the template sees what was sent
+    }
+
+    /** A function's parameters schema; none given means no arguments, as OpenAI reads it: {@code {}} only. */
+    private static JsonObject parameters(JsonObject function) {
+        JsonObject given = function.getJsonObject("parameters");
+        return given != null ? given : new JsonObject().put("type", "object").put("properties", new JsonObject())
+                .put("additionalProperties", false);
     }
 
     /**

@@ -228,6 +228,22 @@ class ChatCompletionsApiTest {
     }
 
     @Test
+    void a_function_without_parameters_is_called_with_no_arguments_and_a_developer_message_is_a_system_one()
+            throws Exception {
+        HttpResponse<Buffer> r = chat(greedy(16, "developer", "Be brief.", "user", "Time?").put("tools", TOOLS)
+                .put("tool_choice", named("now")));
+        HttpResponse<Buffer> system = chat(greedy(16, "system", "Be brief.", "user", "Time?").put("tools", TOOLS)
+                .put("tool_choice", named("now")));
+
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+        JsonObject message = r.bodyAsJsonObject().getJsonArray("choices").getJsonObject(0).getJsonObject("message");
+        assertThat(message.getJsonArray("tool_calls").getJsonObject(0).getJsonObject("function").getString("arguments"))
+                .isEqualTo("{}");
+        assertThat(r.bodyAsJsonObject().getJsonObject("usage").getInteger("prompt_tokens"))
+                .isEqualTo(system.bodyAsJsonObject().getJsonObject("usage").getInteger("prompt_tokens"));
+    }
+
+    @Test
     void tool_choices_that_cannot_be_served_are_400s_naming_tool_choice() throws Exception {
         for (JsonObject body : List.of(
                 greedy(8, "user", "x").put("tools", TOOLS),

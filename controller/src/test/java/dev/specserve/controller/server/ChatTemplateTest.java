@@ -195,7 +195,7 @@ class ChatTemplateTest {
         assertThat(refused("{\"messages\": []}").getMessage()).contains("messages is empty");
         assertThat(refused("{\"messages\": \"hi\"}").getMessage()).contains("must be an array");
         assertThat(refused("{\"messages\": [\"hi\"]}").getMessage()).contains("messages[0] must be an object");
-        assertThat(refused("{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}, {\"role\": \"developer\", "
+        assertThat(refused("{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}, {\"role\": \"narrator\", "
                 + "\"content\": \"b\"}]}").getMessage()).contains("messages[1].role must be one of").contains("tool");
         assertThat(refused("{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}, {\"role\": \"tool\", "
                 + "\"content\": \"b\"}]}").getMessage()).contains("messages[1] (role tool) needs a tool_call_id");

@@ -83,6 +83,17 @@ final class SchemaCompiler {
             throw new GrammarException("a JSON schema must be an object or a boolean, got " + s.getNodeType() + " at " + at);
         }
         checkKeywords(s, at);
+        JsonNode nullable = s.get("nullable");
+        if (nullable != null && !nullable.isBoolean()) {
+            throw new GrammarException("nullable must be true or false at " + at);
+        }
+        if (nullable != null && nullable.booleanValue()) { // OpenAPI 3.0's way, which OpenAI's SDKs write for nullable
+            return union(List.of(notNullable(s, at, depth), literal("null")));
+        }
+        return notNullable(s, at, depth);
+    }
+
+    private Automaton notNullable(JsonNode s, String at, int depth) {
         if (s.has("$ref")) {
             return ref(s.get("$ref"), at, depth);
         }
@@ -382,7 +393,7 @@ final class SchemaCompiler {
         }
     }
 
-    private static final Set<String> KNOWN = Set.of("type", "properties", "required", "additionalProperties", "items",
+    private static final Set<String> KNOWN = Set.of("nullable", "type", "properties", "required", "additionalProperties", "items",
             "minItems", "maxItems", "uniqueItems", "enum", "const", "anyOf", "oneOf", "allOf", "$ref", "minLength",
             "maxLength", "format", "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum");
 }

@@ -109,6 +109,18 @@ class JsonSchemaGrammarTest {
         assertThat(json.readTree("[true, false]").isArray()).isTrue();
     }
 
+    @Test
+    void nullable_as_openais_sdks_write_it_also_allows_null() {
+        OutputGrammar g = schema("{\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"string\", \"nullable\": true},"
+                + " \"b\": {\"type\": \"integer\", \"nullable\": false}}, \"required\": [\"a\", \"b\"]}");
+
+        assertThat(whole(g, "{\"a\": null, \"b\": 1}")).isTrue();
+        assertThat(whole(g, "{\"a\": \"x\", \"b\": 1}")).isTrue();
+        assertThat(whole(g, "{\"a\": \"x\", \"b\": null}")).as("nullable false").isFalse();
+        assertThatThrownBy(() -> schema("{\"type\": \"string\", \"nullable\": \"yes\"}"))
+                .hasMessageContaining("nullable");
+    }
+
     /** Bounded numbers: every decimal the schema allows, and none it does not, over a grid around the bounds. */
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
