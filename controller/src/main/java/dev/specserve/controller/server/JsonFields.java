@@ -45,6 +45,11 @@ final class JsonFields {
         return s;
     }
 
+    /** The field's boolean, or null when it is absent. */
+    static Boolean optionalBool(JsonObject json, String field) {
+        return json.getValue(field) == null ? null : bool(json, field);
+    }
+
     static boolean bool(JsonObject json, String field) {
         Object v = json.getValue(field);
         if (v == null) {

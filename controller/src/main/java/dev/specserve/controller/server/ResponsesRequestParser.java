@@ -67,11 +67,8 @@ final class ResponsesRequestParser {
         if (choice != null) {
             body.put("tool_choice", choice);
         }
-        if (Boolean.FALSE.equals(json.getValue("parallel_tool_calls")) && tools != null
-                && (choice == null || "auto".equals(choice) || "required".equals(choice))) {
-            throw new InvalidRequestException("parallel_tool_calls", "parallel_tool_calls false is not served: "
-                    + "tool_choice \"auto\" and \"required\" may answer several calls; name one function in "
-                    + "tool_choice for exactly one call");
+        if (json.getValue("parallel_tool_calls") != null) {
+            body.put("parallel_tool_calls", json.getValue("parallel_tool_calls")); // ToolCalls judges it
         }
         CompletionRequest request;
         try {

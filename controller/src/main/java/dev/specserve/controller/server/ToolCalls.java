@@ -69,6 +69,12 @@ record ToolCalls(List<Map<String, Object>> tools, String named, OutputGrammar gr
         }
         List<Map<String, Object>> tools = Collections.unmodifiableList(forTemplate);
         Set<String> names = Set.copyOf(byName.keySet());
+        if (Boolean.FALSE.equals(JsonFields.optionalBool(json, "parallel_tool_calls"))
+                && (choice == null || "auto".equals(choice) || "required".equals(choice))) {
+            throw new InvalidRequestException("parallel_tool_calls", "parallel_tool_calls false is not served: "
+                    + "tool_choice \"auto\" and \"required\" may answer several calls; name one function in "
+                    + "tool_choice for exactly one call");
+        }
         if (choice == null || "auto".equals(choice)) {
             return new ToolCalls(tools, null, null, parser.orElseThrow(() -> new InvalidRequestException("tool_choice",
                     "tool_choice \"auto\" (the default with tools) needs the model's own call syntax, and this "
