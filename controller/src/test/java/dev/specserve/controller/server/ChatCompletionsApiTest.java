@@ -13,12 +13,10 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -44,13 +42,7 @@ class ChatCompletionsApiTest {
 
     @BeforeAll
     static void start() throws IOException {
-        try (Stream<Path> files = Files.list(TestServer.modelDir())) {
-            for (Path f : files.toList()) {
-                Files.createSymbolicLink(models.resolve(f.getFileName()), f.toAbsolutePath());
-            }
-        }
-        Files.writeString(models.resolve(ChatTemplate.CONFIG_FILE), new JsonObject()
-                .put("bos_token", "").put("eos_token", "<|endoftext|>").put("chat_template", TEMPLATE).encode());
+        TestServer.withChatTemplate(models, TEMPLATE);
         // one running and one waiting request at most, so a burst meets admission control
         server = TestServer.start(Map.of("max_batch", "1", "queue_capacity", "1"), models);
         clientVertx = Vertx.vertx();

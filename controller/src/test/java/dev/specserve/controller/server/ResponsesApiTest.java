@@ -11,12 +11,10 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -36,13 +34,7 @@ class ResponsesApiTest {
 
     @BeforeAll
     static void start() throws IOException {
-        try (Stream<Path> files = Files.list(TestServer.modelDir())) {
-            for (Path f : files.toList()) {
-                Files.createSymbolicLink(models.resolve(f.getFileName()), f.toAbsolutePath());
-            }
-        }
-        Files.writeString(models.resolve(ChatTemplate.CONFIG_FILE), new JsonObject().put("bos_token", "")
-                .put("eos_token", "<|endoftext|>").put("chat_template", ChatCompletionsApiTest.TEMPLATE).encode());
+        TestServer.withChatTemplate(models, ChatCompletionsApiTest.TEMPLATE);
         server = TestServer.start(Map.of(), models);
         clientVertx = Vertx.vertx();
         client = WebClient.create(clientVertx, new WebClientOptions().setDefaultHost("127.0.0.1")

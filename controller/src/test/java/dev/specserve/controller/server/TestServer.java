@@ -90,6 +90,21 @@ public final class TestServer implements AutoCloseable {
         return dev.specserve.controller.TestModels.dir();
     }
 
+    /**
+     * {@code dir} made a model directory of the test models (linked) whose {@code tokenizer_config.json} holds
+     * {@code template} as its chat template, as a Hugging Face checkpoint keeps it.
+     */
+    static Path withChatTemplate(Path dir, String template) throws java.io.IOException {
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(modelDir())) {
+            for (Path f : files.toList()) {
+                java.nio.file.Files.createSymbolicLink(dir.resolve(f.getFileName()), f.toAbsolutePath());
+            }
+        }
+        java.nio.file.Files.writeString(dir.resolve(ChatTemplate.CONFIG_FILE), new io.vertx.core.json.JsonObject()
+                .put("bos_token", "").put("eos_token", "<|endoftext|>").put("chat_template", template).encode());
+        return dir;
+    }
+
     public int httpPort() {
         return server.httpPort();
     }
