@@ -29,12 +29,7 @@ final class AutoToolCallsJson {
 
     static ResponseShape of(ToolCalls calls) {
         Map<Integer, Stream> streams = new HashMap<>();
-        return new ResponseShape() {
-            @Override
-            public String idPrefix() {
-                return ChatJson.CHAT.idPrefix();
-            }
-
+        return new ChatJson.Like() {
             @Override
             public JsonObject completion(Head h, GenerationResult r, RequestStats s) {
                 JsonObject answer = ChatJson.CHAT.completion(h, r, s);
@@ -46,11 +41,6 @@ final class AutoToolCallsJson {
                     choice.put("finish_reason", "tool_calls");
                 }
                 return answer;
-            }
-
-            @Override
-            public JsonObject opening(Head h) {
-                return ChatJson.CHAT.opening(h);
             }
 
             @Override
@@ -87,16 +77,6 @@ final class AutoToolCallsJson {
                                 made != null ? "tool_calls" : r.finishReason().wire())
                         .put("usage", CompletionJson.usage(r, true))
                         .put("specserve", CompletionJson.specserve(r, s));
-            }
-
-            @Override
-            public JsonObject usage(Head h, GenerationResult r) {
-                return ChatJson.CHAT.usage(h, r);
-            }
-
-            @Override
-            public ApiError refusal(ApiError e) {
-                return ChatJson.CHAT.refusal(e);
             }
         };
     }

@@ -62,6 +62,32 @@ final class ChatJson {
         }
     };
 
+    /**
+     * A chat answer that differs from {@link #CHAT} only in its choices (tool calls): the id prefix, the opening
+     * chunk, the usage chunk and refusals are chat's.
+     */
+    abstract static class Like implements ResponseShape {
+        @Override
+        public String idPrefix() {
+            return CHAT.idPrefix();
+        }
+
+        @Override
+        public JsonObject opening(Head h) {
+            return CHAT.opening(h);
+        }
+
+        @Override
+        public JsonObject usage(Head h, GenerationResult r) {
+            return CHAT.usage(h, r);
+        }
+
+        @Override
+        public ApiError refusal(ApiError e) {
+            return CHAT.refusal(e);
+        }
+    }
+
     static JsonObject chunk(ResponseShape.Head h, JsonObject delta, JsonObject logprobs, String finishReason) {
         return object(h, "chat.completion.chunk", new JsonObject().put("index", 0).put("delta", delta)
                 .put("logprobs", logprobs).put("finish_reason", finishReason));

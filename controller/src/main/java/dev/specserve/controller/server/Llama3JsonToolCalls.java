@@ -68,24 +68,12 @@ final class Llama3JsonToolCalls implements ToolCallParser {
 
     /** The index after the JSON object starting at {@code from}, or -1 when it does not close. */
     private static int objectEnd(String s, int from) {
-        int depth = 0;
-        boolean inString = false;
-        boolean escaped = false;
+        JsonNesting nesting = new JsonNesting();
         for (int j = from; j < s.length(); j++) {
-            char c = s.charAt(j);
-            if (inString) {
-                if (escaped) {
-                    escaped = false;
-                } else if (c == '\\') {
-                    escaped = true;
-                } else if (c == '"') {
-                    inString = false;
-                }
-            } else if (c == '"') {
-                inString = true;
-            } else if (c == '{') {
-                depth++;
-            } else if (c == '}' && --depth == 0) {
+            if (!nesting.feed(s.charAt(j))) {
+                return -1;
+            }
+            if (nesting.closedValue()) {
                 return j + 1;
             }
         }

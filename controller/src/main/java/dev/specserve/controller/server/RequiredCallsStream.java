@@ -18,9 +18,7 @@ final class RequiredCallsStream {
     private int pos;
     private int calls;
     private boolean inArguments;
-    private int depth;
-    private boolean inString;
-    private boolean escaped;
+    private JsonNesting nesting;
 
     /** True once a call's first delta went out. */
     boolean started() {
@@ -41,15 +39,17 @@ final class RequiredCallsStream {
                         .put("function", new JsonObject().put("name", m.group(1)).put("arguments", "")));
                 pos = m.end();
                 inArguments = true;
+                nesting = new JsonNesting();
                 continue;
             }
             int start = pos;
             while (pos < text.length() && inArguments) {
-                int step = step(text.charAt(pos));
-                if (step != ENDED_BEFORE) {
+                if (!nesting.feed(text.charAt(pos))) {
+                    inArguments = false; // the call's own brace: a scalar value ended before it
+                } else {
                     pos++;
+                    inArguments = !nesting.closedValue();
                 }
-                inArguments = step == GOES_ON;
             }
             if (pos > start) {
                 String arguments = text.substring(start, pos);
@@ -64,34 +64,5 @@ final class RequiredCallsStream {
             }
         }
         return out;
-    }
-
-    private static final int GOES_ON = 0;
-    private static final int ENDED_WITH = 1;
-    private static final int ENDED_BEFORE = 2;
-
-    /** Whether {@code c} continues the arguments' value, is its last character, or comes after it. */
-    private int step(char c) {
-        if (inString) {
-            if (escaped) {
-                escaped = false;
-            } else if (c == '\\') {
-                escaped = true;
-            } else if (c == '"') {
-                inString = false;
-            }
-            return GOES_ON;
-        }
-        if (c == '"') {
-            inString = true;
-        } else if (c == '{' || c == '[') {
-            depth++;
-        } else if (c == '}' || c == ']') {
-            if (depth == 0) {
-                return ENDED_BEFORE; // the call's own brace: a scalar value ended before it
-            }
-            return --depth == 0 ? ENDED_WITH : GOES_ON;
-        }
-        return GOES_ON;
     }
 }

@@ -23,12 +23,7 @@ final class ToolCallsJson {
     static ResponseShape of(ToolCalls calls) {
         Map<Integer, String> streaming = new HashMap<>(); // choice -> id of the named call whose arguments stream
         Map<Integer, RequiredCallsStream> required = new HashMap<>();
-        return new ResponseShape() {
-            @Override
-            public String idPrefix() {
-                return ChatJson.CHAT.idPrefix();
-            }
-
+        return new ChatJson.Like() {
             @Override
             public JsonObject completion(Head h, GenerationResult r, RequestStats s) {
                 JsonObject answer = ChatJson.CHAT.completion(h, r, s);
@@ -39,11 +34,6 @@ final class ToolCallsJson {
                     choice.put("finish_reason", "tool_calls");
                 }
                 return answer;
-            }
-
-            @Override
-            public JsonObject opening(Head h) {
-                return ChatJson.CHAT.opening(h);
             }
 
             /** The calls as they come (their text is never content). */
@@ -88,16 +78,6 @@ final class ToolCallsJson {
                 return ChatJson.chunk(h, new JsonObject().put("tool_calls", made), null, "tool_calls")
                         .put("usage", CompletionJson.usage(r, true))
                         .put("specserve", CompletionJson.specserve(r, s));
-            }
-
-            @Override
-            public JsonObject usage(Head h, GenerationResult r) {
-                return ChatJson.CHAT.usage(h, r);
-            }
-
-            @Override
-            public ApiError refusal(ApiError e) {
-                return ChatJson.CHAT.refusal(e);
             }
         };
     }
