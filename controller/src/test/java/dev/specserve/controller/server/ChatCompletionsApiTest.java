@@ -1,6 +1,8 @@
 package dev.specserve.controller.server;
 
 import static java.util.concurrent.TimeUnit.SECONDS;
+import static dev.specserve.controller.server.ChatToolCallsApiTest.TOOLS;
+import static dev.specserve.controller.server.ChatToolCallsApiTest.named;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.Vertx;
@@ -100,139 +102,6 @@ class ChatCompletionsApiTest {
         assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
         StructuredOutputApiTest.assertInstance(r.bodyAsJsonObject().getJsonArray("choices").getJsonObject(0)
                 .getJsonObject("message").getString("content"));
-    }
-
-    static final JsonArray TOOLS = new JsonArray()
-            .add(new JsonObject().put("type", "function").put("function", new JsonObject().put("name", "get_weather")
-                    .put("description", "Weather in a city").put("parameters", new JsonObject("""
-                            {"type": "object", "properties": {"city": {"type": "string", "maxLength": 20},
-                             "unit": {"enum": ["celsius", "fahrenheit"]}}, "required": ["city", "unit"]}"""))))
-            .add(new JsonObject().put("type", "function").put("function", new JsonObject().put("name", "now")));
-
-    static JsonObject named(String name) {
-        return new JsonObject().put("type", "function").put("function", new JsonObject().put("name", name));
-    }
-
-    @Test
-    void a_named_tool_choice_answers_with_a_call_whose_arguments_fit_the_functions_parameters() throws Exception {
-        HttpResponse<Buffer> r = chat(greedy(64, "user", "Weather in Paris?").put("tools", TOOLS)
-                .put("tool_choice", named("get_weather")));
-
-        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
-        JsonObject choice = r.bodyAsJsonObject().getJsonArray("choices").getJsonObject(0);
-        assertThat(choice.getString("finish_reason")).isEqualTo("tool_calls");
-        JsonObject message = choice.getJsonObject("message");
-        assertThat(message.getValue("content")).isNull();
-        JsonObject call = message.getJsonArray("tool_calls").getJsonObject(0);
-        assertThat(call.getString("id")).startsWith("chatcmpl-tool-");
-        assertThat(call.getString("type")).isEqualTo("function");
-        assertThat(call.getJsonObject("function").getString("name")).isEqualTo("get_weather");
-        JsonObject arguments = new JsonObject(call.getJsonObject("function").getString("arguments"));
-        assertThat(arguments.getString("city").length()).isLessThanOrEqualTo(20);
-        assertThat(arguments.getString("unit")).isIn("celsius", "fahrenheit");
-
-        HttpResponse<Buffer> streamed = chat(greedy(64, "user", "Weather in Paris?").put("tools", TOOLS)
-                .put("tool_choice", named("get_weather")).put("stream", true));
-        StringBuilder streamedArguments = new StringBuilder();
-        List<JsonObject> calls = new ArrayList<>();
-        JsonObject last = null;
-        for (String line : streamed.bodyAsString().split("\n")) {
-            if (line.startsWith("data: {")) {
-                JsonObject chunk = new JsonObject(line.substring(6));
-                JsonObject delta = chunk.getJsonArray("choices").getJsonObject(0).getJsonObject("delta");
-                assertThat(delta.getValue("content")).as("no call text streamed as content").isIn(null, "");
-                if (delta.getJsonArray("tool_calls") != null) {
-                    JsonObject c = delta.getJsonArray("tool_calls").getJsonObject(0);
-                    calls.add(c);
-                    streamedArguments.append(c.getJsonObject("function").getString("arguments"));
-                }
-                last = chunk;
-            }
-        }
-        assertThat(calls.size()).as("arguments stream as they are written").isGreaterThan(1);
-        assertThat(calls.get(0).getString("id")).startsWith("chatcmpl-tool-");
-        assertThat(calls.get(0).getJsonObject("function").getString("name")).isEqualTo("get_weather");
-        assertThat(calls.get(1).getString("id")).as("only the first delta names the call").isNull();
-        assertThat(calls).allSatisfy(c -> assertThat(c.getInteger("index")).isZero());
-        assertThat(streamedArguments.toString()).as("greedy: the same call")
-                .isEqualTo(call.getJsonObject("function").getString("arguments"));
-        assertThat(last.getJsonArray("choices").getJsonObject(0).getString("finish_reason")).isEqualTo("tool_calls");
-    }
-
-    @Test
-    void a_required_tool_choice_calls_listed_functions_and_a_conversation_may_carry_calls_and_results()
-            throws Exception {
-        JsonArray messages = new JsonArray()
-                .add(new JsonObject().put("role", "user").put("content", "Weather in Oslo, then the time."))
-                .add(new JsonObject().put("role", "assistant").putNull("content").put("tool_calls", new JsonArray()
-                        .add(new JsonObject().put("id", "call_1").put("type", "function").put("function",
-                                new JsonObject().put("name", "get_weather")
-                                        .put("arguments", "{\"city\": \"Oslo\", \"unit\": \"celsius\"}")))))
-                .add(new JsonObject().put("role", "tool").put("tool_call_id", "call_1").put("content", "-3 C"));
-        HttpResponse<Buffer> r = chat(new JsonObject().put("messages", messages).put("max_completion_tokens", 96)
-                .put("temperature", 0).put("tools", TOOLS).put("tool_choice", "required"));
-
-        HttpResponse<Buffer> streamed = chat(new JsonObject().put("messages", messages).put("max_completion_tokens", 96)
-                .put("temperature", 0).put("tools", TOOLS).put("tool_choice", "required").put("stream", true));
-
-        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
-        JsonObject choice = r.bodyAsJsonObject().getJsonArray("choices").getJsonObject(0);
-        List<String> streamedCalls = streamedCalls(streamed.bodyAsString());
-        assertThat(streamedCalls).as("streamed as they are written").isNotEmpty();
-        if ("tool_calls".equals(choice.getString("finish_reason"))) {
-            JsonArray calls = choice.getJsonObject("message").getJsonArray("tool_calls");
-            List<String> whole = new ArrayList<>();
-            for (int i = 0; i < calls.size(); i++) {
-                JsonObject f = calls.getJsonObject(i).getJsonObject("function");
-                assertThat(f.getString("name")).isIn("get_weather", "now");
-                assertThat(new JsonObject(f.getString("arguments"))).isNotNull();
-                whole.add("{\"name\": \"" + f.getString("name") + "\", \"parameters\": " + f.getString("arguments"));
-            }
-            assertThat(streamedCalls).as("greedy: the same calls, streamed").containsExactlyElementsOf(whole);
-        } else { // cut short by max_completion_tokens: the start of the calls, as text; streamed, what was written
-            assertThat(choice.getString("finish_reason")).isEqualTo("length");
-            String text = choice.getJsonObject("message").getString("content");
-            assertThat(text).startsWith("[{\"name\": \"");
-            assertThat(text.substring(1)).as("greedy: the calls streamed are the text's")
-                    .startsWith(String.join("}, ", streamedCalls) + "}, ");
-        }
-    }
-
-    /** Each call a stream sent, written back as the constrained text lays it out, from its name and arguments. */
-    static List<String> streamedCalls(String body) {
-        List<StringBuilder> calls = new ArrayList<>();
-        for (String data : HttpApiTest.events(body)) {
-            if (data.equals("[DONE]")) {
-                continue;
-            }
-            JsonArray deltas = new JsonObject(data).getJsonArray("choices").getJsonObject(0).getJsonObject("delta")
-                    .getJsonArray("tool_calls");
-            for (int i = 0; deltas != null && i < deltas.size(); i++) {
-                JsonObject d = deltas.getJsonObject(i);
-                if (d.getString("id") != null) {
-                    calls.add(new StringBuilder("{\"name\": \"" + d.getJsonObject("function").getString("name")
-                            + "\", \"parameters\": "));
-                }
-                calls.get(d.getInteger("index")).append(d.getJsonObject("function").getString("arguments"));
-            }
-        }
-        return calls.stream().map(StringBuilder::toString).toList();
-    }
-
-    @Test
-    void a_function_without_parameters_is_called_with_no_arguments_and_a_developer_message_is_a_system_one()
-            throws Exception {
-        HttpResponse<Buffer> r = chat(greedy(16, "developer", "Be brief.", "user", "Time?").put("tools", TOOLS)
-                .put("tool_choice", named("now")));
-        HttpResponse<Buffer> system = chat(greedy(16, "system", "Be brief.", "user", "Time?").put("tools", TOOLS)
-                .put("tool_choice", named("now")));
-
-        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
-        JsonObject message = r.bodyAsJsonObject().getJsonArray("choices").getJsonObject(0).getJsonObject("message");
-        assertThat(message.getJsonArray("tool_calls").getJsonObject(0).getJsonObject("function").getString("arguments"))
-                .isEqualTo("{}");
-        assertThat(r.bodyAsJsonObject().getJsonObject("usage").getInteger("prompt_tokens"))
-                .isEqualTo(system.bodyAsJsonObject().getJsonObject("usage").getInteger("prompt_tokens"));
     }
 
     @Test

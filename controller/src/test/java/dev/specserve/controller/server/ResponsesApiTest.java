@@ -228,7 +228,7 @@ class ResponsesApiTest {
 
     static final JsonArray TOOLS = new JsonArray()
             .add(new JsonObject().put("type", "function").put("name", "get_weather").put("description", "Weather in a city")
-                    .put("parameters", ChatCompletionsApiTest.TOOLS.getJsonObject(0).getJsonObject("function")
+                    .put("parameters", ChatToolCallsApiTest.TOOLS.getJsonObject(0).getJsonObject("function")
                             .getJsonObject("parameters")).put("strict", true))
             .add(new JsonObject().put("type", "function").put("name", "now"));
 
@@ -238,7 +238,7 @@ class ResponsesApiTest {
                 .put("tool_choice", new JsonObject().put("type", "function").put("name", "get_weather"));
         JsonObject response = ok(request);
         JsonObject chat = chat(ChatCompletionsApiTest.greedy(64, "user", "Weather in Paris?")
-                .put("tools", ChatCompletionsApiTest.TOOLS).put("tool_choice", ChatCompletionsApiTest.named("get_weather")));
+                .put("tools", ChatToolCallsApiTest.TOOLS).put("tool_choice", ChatToolCallsApiTest.named("get_weather")));
         List<JsonObject> events = events(respond(request.copy().put("stream", true)));
 
         assertThat(response.getString("status")).isEqualTo("completed");
@@ -290,7 +290,7 @@ class ResponsesApiTest {
 
         JsonObject response = ok(greedy(96, input).put("tools", TOOLS).put("tool_choice", "required"));
         JsonObject chat = chat(new JsonObject().put("messages", messages).put("max_completion_tokens", 96)
-                .put("temperature", 0).put("strategy", "none").put("tools", ChatCompletionsApiTest.TOOLS)
+                .put("temperature", 0).put("strategy", "none").put("tools", ChatToolCallsApiTest.TOOLS)
                 .put("tool_choice", "required"));
 
         JsonObject usage = response.getJsonObject("usage");
