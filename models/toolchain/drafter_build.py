@@ -77,8 +77,8 @@ def agreement(drafter, windows, K):
     """Top-1 agreement with the target's greedy token per slot of the first block (not prefix-conditioned)."""
     ids, h, labels = windows
     T = ids.shape[1] - 2 * K - 1
-    masks = masks_for(T, K)
-    zero_a, zero_b = torch.zeros(8, drafter.dim), torch.zeros(drafter.dim, 8)
+    masks = masks_for(T, K, ids.device)
+    zero_a, zero_b = torch.zeros(8, drafter.dim, device=ids.device), torch.zeros(drafter.dim, 8, device=ids.device)
     hits, count = [0.0] * K, 0
     for i in range(0, ids.shape[0], 8):
         outs = train.drafter_step_outputs(drafter, ids[i:i + 8], h[i:i + 8], labels[i:i + 8], K, 0, masks)
@@ -93,13 +93,14 @@ def agreement(drafter, windows, K):
 _MASKS = {}
 
 
-def masks_for(T, K):
-    if (T, K) not in _MASKS:
+def masks_for(T, K, device="cpu"):
+    key = (T, K, str(device))
+    if key not in _MASKS:
         m = {"b1": train.block1_structure(T, K)}  # block-structured: 2.5x faster than dense masks, same result
         for j in range(K):
             m[f"b2_{j}"] = train.block2_structure(T, K, j)
-        _MASKS[(T, K)] = m
-    return _MASKS[(T, K)]
+        _MASKS[key] = {name: mask.to(device) for name, mask in m.items()}
+    return _MASKS[key]
 
 
 def new_drafter(target, arch, d2t, init_from=None):
@@ -130,7 +131,8 @@ def train_cached(drafter, batches, cfg, val, K, deadline=None, curve=None, log_e
     gen = torch.Generator().manual_seed(cfg["seed"] + 1)
     params = [p for p in drafter.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg["lr"], betas=(0.9, 0.95), weight_decay=0.0)
-    zero_a, zero_b = torch.zeros(8, drafter.dim), torch.zeros(drafter.dim, 8)
+    dev = params[0].device
+    zero_a, zero_b = torch.zeros(8, drafter.dim, device=dev), torch.zeros(drafter.dim, 8, device=dev)
     t0, seen, step = time.time(), 0, 0
     steps = cfg["steps"]
     dtype = train.matmul_dtype(cfg.get("matmul", "auto"))
@@ -153,7 +155,7 @@ def train_cached(drafter, batches, cfg, val, K, deadline=None, curve=None, log_e
         T = ids.shape[1] - 2 * K - 1
         j2 = int(torch.randint(0, K, (1,), generator=gen).item())
         with low_precision_matmuls(dtype):
-            outs = train.drafter_step_outputs(drafter, ids, h, labels, K, j2, masks_for(T, K))
+            outs = train.drafter_step_outputs(drafter, ids, h, labels, K, j2, masks_for(T, K, dev))
             loss, rank_loss, stats = train.drafter_losses(drafter, outs, j2, zero_a, zero_b)
         opt.zero_grad(set_to_none=True)
         (loss + 0.1 * rank_loss).backward()

@@ -66,6 +66,13 @@ class BlockMask:
         self.diag = torch.tensor([[0.0 if a else NEG for a in row[1:]] for row in allowed]
                                  ).view(K, 1, self.groups - 1)                                 # [K, 1, G-1]
 
+    def to(self, device):
+        """This mask with its two small tables on `device` (a GPU training run)."""
+        moved = BlockMask.__new__(BlockMask)
+        moved.T, moved.K, moved.groups = self.T, self.K, self.groups
+        moved.causal, moved.diag = self.causal.to(device), self.diag.to(device)
+        return moved
+
     def dense(self):
         """The equivalent additive [1, 1, K*T, groups*T] mask (what tests compare against)."""
         T, K, G = self.T, self.K, self.groups
