@@ -3,7 +3,7 @@
 The recipe is drafter_build.py's (chained blocks, valid-prefix mask, 0.8^k slot weights, the rank head trained
 on the unadapted distribution, the manifest's draft vocabulary, a warm start from the committed drafter). What a
 GPU changes: every hidden state is cached in GPU memory, the target writes far more of its own greedy text
-(self-distillation), and a step is 16x the batch.
+(self-distillation), and a step takes 16-32x the CPU runs' batch.
 
   pack        (here)  domain A's training stream and held-out windows of A and B as token ids, into
                       WORK/gpu/data.npz (the GPU machine has neither this Debian's Python stdlib nor its JDK)
@@ -13,7 +13,7 @@ GPU changes: every hidden state is cached in GPU memory, the target writes far m
   checkpoint  (here)  turns that pair into the .pt that `drafter_build.py export` reads
 
   /usr/bin/python3 drafter_gpu.py pack --models ../demo --work ../work
-  python3 drafter_gpu.py train --models ../demo --data ../work/gpu/data.npz --out OUT --minutes 6 --layers 1
+  python3 drafter_gpu.py train --models ../demo --data ../work/gpu/data.npz --out OUT --minutes 5.5 --lr 2e-3 --batch 256
   /usr/bin/python3 drafter_gpu.py checkpoint --run OUT/drafter-L1 --out ../work/drafter.pt
 """
 import argparse
