@@ -27,7 +27,6 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hidden_cache as hc  # noqa: E402
-from model import causal_mask  # noqa: E402
 
 
 def log(*a):
@@ -78,30 +77,13 @@ class GpuChunks:
         return self.ids[rows], self.hidden[rows].float(), self.labels[rows]
 
 
-@torch.no_grad()
-def greedy(target, prompts, new_tokens):
-    """Greedy continuation of equal-length prompts [B, P] through the KV-cached forward, on their device."""
-    B, dev = prompts.shape[0], prompts.device
-    pasts, cur, past_len, out = target.empty_past(B, dev), prompts, 0, [prompts]
-    for _ in range(new_tokens):
-        S = cur.shape[1]
-        pos = torch.arange(past_len, past_len + S, device=dev).unsqueeze(0).expand(B, S)
-        mask = torch.cat([torch.zeros(1, 1, S, past_len, device=dev), causal_mask(S, dev)], dim=-1)
-        logits, _, presents = target(cur, pos, mask, pasts)
-        pasts = [torch.cat([p, q], dim=1) for p, q in zip(pasts, presents)]
-        past_len += S
-        cur = logits[:, -1].argmax(-1, keepdim=True)
-        out.append(cur)
-    return torch.cat(out, dim=1)
-
-
 def self_distilled(target, stream, n, C, prompt_len, seed, dev, batch=2048):
     """n chunks: a random domain-A snippet of prompt_len tokens and the target's greedy continuation."""
     starts = np.random.default_rng(seed).integers(0, len(stream) - prompt_len, n)
     chunks = []
     for s in range(0, n, batch):
         prompts = torch.from_numpy(np.stack([stream[i:i + prompt_len] for i in starts[s:s + batch]]).astype(np.int64))
-        chunks.append(greedy(target, prompts.to(dev), C - prompt_len))
+        chunks.append(hc.greedy_batch(target, prompts.to(dev), C - prompt_len))
     return torch.cat(chunks)
 
 

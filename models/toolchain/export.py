@@ -215,7 +215,7 @@ def write_lm_head(target, path):
 
 
 def _mask(S, P, device=None):
-    return torch.cat([torch.zeros(1, 1, S, P), causal_mask(S)], dim=-1)
+    return torch.cat([torch.zeros(1, 1, S, P, device=device), causal_mask(S, device)], dim=-1)
 
 
 @torch.no_grad()

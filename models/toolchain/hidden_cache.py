@@ -123,14 +123,14 @@ def cache_domain_a(target, stream, root, C, batch=16, seed=7, log=print):
 
 @torch.no_grad()
 def greedy_batch(target, prompts, new_tokens):
-    """Greedy continuation of equal-length prompts [B, P] through the KV-cached forward."""
-    B, P = prompts.shape
-    pasts = target.empty_past(B)
+    """Greedy continuation of equal-length prompts [B, P] through the KV-cached forward, on their device."""
+    B, dev = prompts.shape[0], prompts.device
+    pasts = target.empty_past(B, dev)
     cur, past_len, out = prompts, 0, [prompts]
     for _ in range(new_tokens):
         S = cur.shape[1]
-        pos = torch.arange(past_len, past_len + S).unsqueeze(0).expand(B, S)
-        logits, _, presents = target(cur, pos, _mask(S, past_len), pasts)
+        pos = torch.arange(past_len, past_len + S, device=dev).unsqueeze(0).expand(B, S)
+        logits, _, presents = target(cur, pos, _mask(S, past_len, dev), pasts)
         pasts = [torch.cat([p, q], dim=1) for p, q in zip(pasts, presents)]
         past_len += S
         cur = logits[:, -1].argmax(-1, keepdim=True)
