@@ -177,6 +177,10 @@ def main():
     ap.add_argument("--minutes", type=float, default=6.0)
     ap.add_argument("--eval-every", type=int, default=1000)
     args = ap.parse_args()
+    needs = {"train": ["out"], "checkpoint": ["run", "out"]}.get(args.command, [])
+    missing = [f"--{n}" for n in needs if getattr(args, n) is None]
+    if missing:
+        ap.error(f"{args.command} needs {' and '.join(missing)}")
     {"pack": pack, "train": train_gpu, "checkpoint": checkpoint}[args.command](args)
 
 
