@@ -47,13 +47,17 @@ class SamplingIsLosslessTest {
     @ValueSource(strings = {"ngram", "suffix", "eagle", "specblock-static", "specblock-fixed", "specblock", "hybrid",
             "auto"})
     void sampledOutputEqualsPlainSamplingWithTheSameSeed(String strategy) {
+        // a decoder of its own: the planner's cold start (model forwards bought until the first position has
+        // evidence) then happens here, whatever the class's other tests taught a shared planner
+        var decoder = new dev.specserve.runtime.spec.SpeculativeDecoder(stack.target(), stack.tokenizer());
         AtomicLong drafted = new AtomicLong();
-        Map<Integer, List<Integer>> observed = outputs(strategy, PROMPT, 32, WARM,
+        Map<Integer, List<Integer>> observed = outputs(decoder, strategy, PROMPT, 32, WARM,
                 (round, emitted) -> drafted.addAndGet(round.tree().size()));
 
-        // the planner-driven strategies draft only where a tree pays, which under sampling is rarely (and, with the
-        // drafter's probes backing off, about one node per seed for specblock): enough to exercise the tree walk
-        assertThat(drafted.get()).as("draft nodes verified").isGreaterThanOrEqualTo(SEEDS / 2);
+        // the fixed strategies draft every round; the planner-driven ones only where a tree pays by their measured
+        // costs, which under sampling is rarely and depends on the machine's timings: any tree exercises the walk
+        boolean plannerDriven = strategy.equals("specblock") || strategy.equals("auto");
+        assertThat(drafted.get()).as("draft nodes verified").isGreaterThanOrEqualTo(plannerDriven ? 1 : SEEDS * 8L);
         assertSameAsPlain(strategy, observed, outputs("none", PROMPT, 32, WARM, RoundListener.NONE));
     }
 
