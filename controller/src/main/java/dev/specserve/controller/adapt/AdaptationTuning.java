@@ -3,6 +3,7 @@ package dev.specserve.controller.adapt;
 import dev.specserve.bandit.Arm;
 import dev.specserve.bandit.BanditConfig;
 import dev.specserve.drafters.DrafterVersions;
+import dev.specserve.drafters.update.AdapterObjective;
 import dev.specserve.drafters.update.AdapterTrainer;
 import dev.specserve.drafters.update.DrafterUpdater;
 import dev.specserve.drafters.update.ShadowEvaluator;
@@ -19,9 +20,11 @@ import java.util.List;
  * zero, so few steps underfit and mostly failed the shadow check).
  */
 public final class AdaptationTuning {
-    public static final double LEARNING_RATE = 5e-3;
+    public static final double LEARNING_RATE = 2e-3;
     public static final int BATCH = 32;
-    public static final double LABEL_SMOOTHING = 0.3;
+    public static final double LABEL_SMOOTHING = 0.1;
+    /** Share of each label on the unadapted drafter's distribution ({@link AdapterObjective}). */
+    public static final double ANCHOR = 0.3;
     /** A candidate must beat the current version's held-out agreement by this much to be swapped in. */
     public static final double ACCEPT_MARGIN = 0.005;
     /** Refreshes the current adapter: 16 steps on the newest 1,024 samples. */
@@ -37,7 +40,8 @@ public final class AdaptationTuning {
 
     /** @param threads threads one update's gradient is computed on ({@code adaptation_training_threads}) */
     public static DrafterUpdater updater(DrafterVersions versions, LmHead head, int threads) {
-        return new DrafterUpdater(versions, new AdapterTrainer(head, LEARNING_RATE, 0, LABEL_SMOOTHING, threads),
+        return new DrafterUpdater(versions, new AdapterTrainer(head, LEARNING_RATE, 0,
+                new AdapterObjective(LABEL_SMOOTHING, ANCHOR), threads),
                 new ShadowEvaluator(head), BATCH, ACCEPT_MARGIN, true);
     }
 

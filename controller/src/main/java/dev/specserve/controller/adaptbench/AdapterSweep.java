@@ -3,6 +3,7 @@ package dev.specserve.controller.adaptbench;
 import dev.specserve.drafters.DrafterConfig;
 import dev.specserve.drafters.DrafterVersion;
 import dev.specserve.drafters.ModelStack;
+import dev.specserve.drafters.update.AdapterObjective;
 import dev.specserve.drafters.update.AdapterSample;
 import dev.specserve.drafters.update.AdapterTrainer;
 import dev.specserve.drafters.update.LmHead;
@@ -20,7 +21,7 @@ import java.util.Map;
 /**
  * How much an offline adapter update can win, and which settings turn held-out agreement into live
  * acceptance: labels come from greedy decoding of one prompt set with the bundled drafter; each candidate
- * (steps × label smoothing) is trained from scratch on them, scored on labels of a second prompt set, then
+ * (steps × objective) is trained from scratch on them, scored on labels of a second prompt set, then
  * swapped in to measure τ and first-position acceptance live on that second set.
  */
 public final class AdapterSweep {
@@ -43,7 +44,7 @@ public final class AdapterSweep {
     public record Live(double tau, double firstPositionAcceptance, double tokensPerSecond) {}
 
     public List<Map<String, Object>> run(List<String> trainPrompts, List<String> evalPrompts, double learningRate,
-                                         int batch, List<Integer> steps, List<Double> smoothings) {
+                                         int batch, List<Integer> steps, List<AdapterObjective> objectives) {
         var m = stack.manifest();
         LmHead head = LmHead.forDrafter(m);
         ShadowEvaluator shadow = new ShadowEvaluator(head);
@@ -55,18 +56,19 @@ public final class AdapterSweep {
         progress.printf("adapter-sweep: %d training labels, %d held-out labels; bundled τ %.3f%n", train.size(),
                 heldOut.size(), base.tau());
         List<Map<String, Object>> rows = new ArrayList<>();
-        rows.add(row("bundled", 0, 0, 0, shadow.score(bundled.adapter(), heldOut).agreement(), base));
+        rows.add(row("bundled", 0, AdapterObjective.hardLabels(), 0, shadow.score(bundled.adapter(), heldOut).agreement(),
+                base));
         try {
-            for (double smoothing : smoothings) {
+            for (AdapterObjective objective : objectives) {
                 for (int s : steps) {
                     long t0 = System.nanoTime();
-                    var adapter = new AdapterTrainer(head, learningRate, 0, smoothing)
+                    var adapter = new AdapterTrainer(head, learningRate, 0, objective, 1)
                             .train(bundled.adapter(), train, s, batch, 1);
                     double seconds = (System.nanoTime() - t0) / 1e9;
                     stack.versions().activate(stack.versions().create(adapter, bundled.id(), Map.of("sweep", s)));
                     Live live = measure(evalPrompts, new ArrayList<>());
                     stack.versions().activate(bundled);
-                    Map<String, Object> r = row("trained", s, smoothing, seconds,
+                    Map<String, Object> r = row("trained", s, objective, seconds,
                             shadow.score(adapter, heldOut).agreement(), live);
                     rows.add(r);
                     progress.printf("adapter-sweep: %s%n", r);
@@ -100,12 +102,13 @@ public final class AdapterSweep {
                 emitted / seconds);
     }
 
-    private static Map<String, Object> row(String adapter, int steps, double smoothing, double seconds,
+    private static Map<String, Object> row(String adapter, int steps, AdapterObjective objective, double seconds,
                                            double agreement, Live live) {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("adapter", adapter);
         r.put("steps", steps);
-        r.put("label_smoothing", smoothing);
+        r.put("label_smoothing", objective.labelSmoothing());
+        r.put("anchor", objective.anchor());
         r.put("train_seconds", round(seconds));
         r.put("held_out_agreement", round(agreement));
         r.put("tau", round(live.tau()));

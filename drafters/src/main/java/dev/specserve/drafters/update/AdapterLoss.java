@@ -5,15 +5,16 @@ import java.util.List;
 
 /**
  * Forward and backward of the adapter's loss: logits = W (h + B(A h)) with W frozen, cross-entropy toward the
- * target's token (label-smoothed), summed over the samples whose token the draft vocabulary covers.
+ * {@link AdapterObjective}'s mixture (target token, uniform, unadapted distribution W h), summed over the samples
+ * whose token the draft vocabulary covers.
  */
 final class AdapterLoss {
     private final LmHead head;
-    private final double labelSmoothing;
+    private final AdapterObjective objective;
 
-    AdapterLoss(LmHead head, double labelSmoothing) {
+    AdapterLoss(LmHead head, AdapterObjective objective) {
         this.head = head;
-        this.labelSmoothing = labelSmoothing;
+        this.objective = objective;
     }
 
     /** Sums over a run of samples (one shard of a batch): loss, samples used, and the gradients of A and B. */
@@ -41,6 +42,7 @@ final class AdapterLoss {
         float[] u = new float[r];
         float[] act = new float[h];
         float[] logits = new float[head.vocab()];
+        float[] base = new float[head.vocab()];
         float[] gAct = new float[h];
         float[] gU = new float[r];
         double loss = 0;
@@ -76,17 +78,21 @@ final class AdapterLoss {
                 z += Math.exp(l - max);
             }
             double logZ = max + Math.log(z);
-            double uniform = labelSmoothing / logits.length;
-            double meanLogit = 0;
-            for (float l : logits) {
-                meanLogit += l;
+            // dL/dlogits = softmax - q for the soft target q; logits is reused to hold it
+            double anchor = objective.anchor();
+            if (anchor > 0) {
+                head.project(x, base); // the unadapted drafter's logits
+                softmaxInPlace(base);
             }
-            meanLogit /= logits.length;
-            loss += logZ - (1 - labelSmoothing) * logits[label] - labelSmoothing * meanLogit;
+            double uniform = objective.labelSmoothing() / logits.length;
             for (int v = 0; v < logits.length; v++) {
-                logits[v] = (float) (Math.exp(logits[v] - logZ) - uniform); // softmax - smoothed target = dL/dlogits
+                double q = uniform + (anchor > 0 ? anchor * base[v] : 0) + (v == label ? objective.hardLabel() : 0);
+                double logP = logits[v] - logZ;
+                if (q > 0) {
+                    loss -= q * logP;
+                }
+                logits[v] = (float) (Math.exp(logP) - q);
             }
-            logits[label] -= (float) (1 - labelSmoothing);
             java.util.Arrays.fill(gAct, 0f);
             head.backProject(logits, gAct);
             for (int i = 0; i < r; i++) {
@@ -104,5 +110,20 @@ final class AdapterLoss {
             }
         }
         return new Sums(loss, used, gA, gB);
+    }
+
+    private static void softmaxInPlace(float[] z) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float l : z) {
+            max = Math.max(max, l);
+        }
+        double sum = 0;
+        for (int v = 0; v < z.length; v++) {
+            z[v] = (float) Math.exp(z[v] - max);
+            sum += z[v];
+        }
+        for (int v = 0; v < z.length; v++) {
+            z[v] /= (float) sum;
+        }
     }
 }

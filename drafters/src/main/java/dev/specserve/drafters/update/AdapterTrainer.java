@@ -6,8 +6,8 @@ import java.util.SplittableRandom;
 
 /**
  * Gradient steps on the drafter's low-rank output adapter, h' = h + B(A h), logits = W h', with the LM head W
- * frozen. Loss: mean cross-entropy toward the target's tokens over samples that passed the valid-prefix
- * mask. Only the output path changes, so recorded hidden states stay valid across adapter versions.
+ * frozen. Loss: mean cross-entropy toward the target's tokens, softened as the {@link AdapterObjective} says,
+ * over samples that passed the valid-prefix mask. Only the output path changes, so recorded hidden states stay valid across adapter versions.
  * Optimiser: Adam. A zero adapter is a saddle (both gradients vanish), so training starts, as in LoRA,
  * from a small random A with B = 0, which leaves the drafter's output unchanged.
  */
@@ -22,27 +22,25 @@ public final class AdapterTrainer {
     private final Shards shards;
 
     public AdapterTrainer(LmHead head, double learningRate, double weightDecay) {
-        this(head, learningRate, weightDecay, 0);
-    }
-
-    public AdapterTrainer(LmHead head, double learningRate, double weightDecay, double labelSmoothing) {
-        this(head, learningRate, weightDecay, labelSmoothing, 1);
+        this(head, learningRate, weightDecay, AdapterObjective.hardLabels(), 1);
     }
 
     /**
-     * @param labelSmoothing share of the target distribution spread uniformly over the vocabulary. It keeps the
-     *                       adapted distribution from turning overconfident on a few hundred samples, which
-     *                       matters because the rank head reads that distribution's shape to set branching.
-     * @param threads        threads one gradient uses: the batch is split into that many shards (of at least
-     *                       {@value #MIN_SHARD} samples), the caller's thread computing one of them
+     * @param objective what each label is softened toward: a uniform share keeps the adapted distribution from
+     *                  turning overconfident on a few hundred samples, and an anchor on the unadapted drafter's
+     *                  distribution keeps what the labels say nothing about as it was; both matter because the
+     *                  drafter's proposals and their order come from that distribution
+     * @param threads   threads one gradient uses: the batch is split into that many shards (of at least
+     *                  {@value #MIN_SHARD} samples), the caller's thread computing one of them
      */
-    public AdapterTrainer(LmHead head, double learningRate, double weightDecay, double labelSmoothing, int threads) {
+    public AdapterTrainer(LmHead head, double learningRate, double weightDecay, AdapterObjective objective,
+                          int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
         this.threads = threads;
         this.shards = new Shards(threads, "specserve-adapter-gradient");
-        this.loss = new AdapterLoss(head, labelSmoothing);
+        this.loss = new AdapterLoss(head, objective);
         this.learningRate = learningRate;
         this.weightDecay = weightDecay;
     }

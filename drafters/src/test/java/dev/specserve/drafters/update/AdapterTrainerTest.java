@@ -35,11 +35,11 @@ class AdapterTrainerTest {
         return out;
     }
 
-    @org.junit.jupiter.params.ParameterizedTest(name = "label smoothing {0}")
-    @org.junit.jupiter.params.provider.ValueSource(doubles = {0.0, 0.3})
-    void gradientsMatchFiniteDifferences(double labelSmoothing) {
+    @org.junit.jupiter.params.ParameterizedTest(name = "label smoothing {0}, anchor {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"0, 0", "0.3, 0", "0, 0.6", "0.1, 0.6"})
+    void gradientsMatchFiniteDifferences(double labelSmoothing, double anchor) {
         LmHead head = randomHead(1);
-        AdapterTrainer trainer = new AdapterTrainer(head, 1e-2, 0, labelSmoothing);
+        AdapterTrainer trainer = new AdapterTrainer(head, 1e-2, 0, new AdapterObjective(labelSmoothing, anchor), 1);
         Adapter base = AdapterTrainer.initial(RANK, DIM, 3);
         float[] b = base.b().clone();
         SplittableRandom rng = new SplittableRandom(4);
@@ -69,8 +69,8 @@ class AdapterTrainerTest {
         LmHead head = randomHead(5);
         Adapter start = AdapterTrainer.initial(RANK, DIM, 8);
         List<AdapterSample> batch = samples(64, 9, h -> (int) (Math.abs(h[1] * 1000)) % VOCAB);
-        AdapterTrainer one = new AdapterTrainer(head, 1e-2, 0, 0.3, 1);
-        AdapterTrainer three = new AdapterTrainer(head, 1e-2, 0, 0.3, 3);
+        AdapterTrainer one = new AdapterTrainer(head, 1e-2, 0, new AdapterObjective(0.1, 0.6), 1);
+        AdapterTrainer three = new AdapterTrainer(head, 1e-2, 0, new AdapterObjective(0.1, 0.6), 3);
 
         AdapterTrainer.Gradient g1 = one.gradient(start, batch);
         AdapterTrainer.Gradient g3 = three.gradient(start, batch);
@@ -96,26 +96,18 @@ class AdapterTrainerTest {
         return t.loss(new Adapter(RANK, DIM, ad.a(), b), batch);
     }
 
+    /** The target's tokens come from a rank-3 shift of the drafter's hidden state: learnable by the adapter. */
+    static java.util.function.Function<float[], Integer> shiftedLabels(LmHead head) {
+        Adapter truth = new Adapter(RANK, DIM, AdapterTrainer.initial(RANK, DIM, 99).a(),
+                scaled(AdapterTrainer.initial(RANK, DIM, 98).a(), 3f));
+        return h -> argmax(logits(head, apply(truth, h)));
+    }
+
     @Test
     void trainingOnVerifierLabelsRaisesHeldOutAgreementAndShadowEvaluationAcceptsIt() {
         LmHead head = randomHead(11);
-        // the target's tokens come from a rank-3 shift of the drafter's hidden state: learnable by the adapter
-        Adapter truth = new Adapter(RANK, DIM, AdapterTrainer.initial(RANK, DIM, 99).a(),
-                scaled(AdapterTrainer.initial(RANK, DIM, 98).a(), 3f));
-        java.util.function.Function<float[], Integer> label = h -> {
-            float[] shifted = apply(truth, h);
-            float[] logits = new float[VOCAB];
-            head.project(shifted, logits);
-            int best = 0;
-            for (int v = 1; v < VOCAB; v++) {
-                if (logits[v] > logits[best]) {
-                    best = v;
-                }
-            }
-            return best;
-        };
-        List<AdapterSample> train = samples(600, 21, label);
-        List<AdapterSample> heldOut = samples(200, 22, label);
+        List<AdapterSample> train = samples(600, 21, shiftedLabels(head));
+        List<AdapterSample> heldOut = samples(200, 22, shiftedLabels(head));
         AdapterTrainer trainer = new AdapterTrainer(head, 3e-2, 0);
         ShadowEvaluator shadow = new ShadowEvaluator(head);
         Adapter zero = Adapter.zero(RANK, DIM);
@@ -126,6 +118,82 @@ class AdapterTrainerTest {
         assertThat(verdict.current().agreement()).isLessThan(0.6);
         assertThat(verdict.candidate().agreement()).isGreaterThan(verdict.current().agreement() + 0.2);
         assertThat(verdict.accept()).isTrue();
+    }
+
+    /**
+     * The anchor pulls toward the unadapted drafter's distribution: an anchored update still learns what its labels
+     * teach, and moves the distribution as a whole less far from where the drafter's training put it.
+     */
+    @Test
+    void anAnchoredUpdateLearnsTheLabelsAndStaysCloserToTheUnadaptedDistribution() {
+        LmHead head = randomHead(11);
+        List<AdapterSample> train = samples(600, 21, shiftedLabels(head));
+        List<AdapterSample> heldOut = samples(200, 22, shiftedLabels(head));
+        ShadowEvaluator shadow = new ShadowEvaluator(head);
+        Adapter zero = Adapter.zero(RANK, DIM);
+
+        Adapter free = new AdapterTrainer(head, 3e-2, 0).train(zero, train, 300, 32, 7);
+        Adapter anchored = new AdapterTrainer(head, 3e-2, 0, new AdapterObjective(0, 0.6), 1)
+                .train(zero, train, 300, 32, 7);
+
+        double before = shadow.score(zero, heldOut).agreement();
+        assertThat(shadow.score(anchored, heldOut).agreement()).as("anchored agreement")
+                .isGreaterThan(before + 0.15);
+        assertThat(meanKlFromUnadapted(head, anchored, heldOut)).as("anchored KL from the unadapted distribution")
+                .isLessThan(0.5 * meanKlFromUnadapted(head, free, heldOut));
+    }
+
+    @Test
+    void anObjectiveMustLeaveWeightOnTheLabel() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new AdapterObjective(0.5, 0.5))
+                .hasMessageContaining("sum below 1");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new AdapterObjective(-0.1, 0))
+                .hasMessageContaining("-0.1");
+    }
+
+    static double meanKlFromUnadapted(LmHead head, Adapter adapter, List<AdapterSample> samples) {
+        double total = 0;
+        for (AdapterSample s : samples) {
+            double[] p = softmax(logits(head, s.hidden()));
+            double[] q = softmax(logits(head, apply(adapter, s.hidden())));
+            for (int v = 0; v < p.length; v++) {
+                total += p[v] * Math.log(p[v] / q[v]);
+            }
+        }
+        return total / samples.size();
+    }
+
+    static float[] logits(LmHead head, float[] h) {
+        float[] out = new float[VOCAB];
+        head.project(h, out);
+        return out;
+    }
+
+    static int argmax(float[] x) {
+        int best = 0;
+        for (int v = 1; v < x.length; v++) {
+            if (x[v] > x[best]) {
+                best = v;
+            }
+        }
+        return best;
+    }
+
+    static double[] softmax(float[] z) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float v : z) {
+            max = Math.max(max, v);
+        }
+        double[] p = new double[z.length];
+        double sum = 0;
+        for (int v = 0; v < z.length; v++) {
+            p[v] = Math.exp(z[v] - max);
+            sum += p[v];
+        }
+        for (int v = 0; v < z.length; v++) {
+            p[v] /= sum;
+        }
+        return p;
     }
 
     static float[] scaled(float[] v, float k) {
