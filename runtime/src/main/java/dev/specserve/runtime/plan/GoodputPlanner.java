@@ -37,8 +37,7 @@ public final class GoodputPlanner {
     private final AcceptanceModel acceptance = new AcceptanceModel();
     private final LongSupplier clock;
     private final VerifyCost verifyCost = new VerifyCost();
-    /** Drafter call ms ~ a + b * rows fed. */
-    private final LinearCostModel draftCost = new LinearCostModel("draft", new double[] {1.0, 0.05}, 256, 8, 4);
+    private final DraftCost draftCost = new DraftCost();
     private final Map<PlannedSequence, SequencePlan> states = new WeakHashMap<>();
     private int modelReach = 4;
     private long modelCalls;
@@ -160,7 +159,7 @@ public final class GoodputPlanner {
             int i = candidates.get(k - 1);
             rows += seqRows(batch.get(i));
             trial[i] = merged[i];
-            double g = choose(batch, trees, trial, kv, draftMs + draftCost.predict(1, rows)).goodput;
+            double g = choose(batch, trees, trial, kv, draftMs + draftCost.predict(rows)).goodput;
             if (g > best) {
                 best = g;
                 bestK = k;
@@ -168,7 +167,7 @@ public final class GoodputPlanner {
             }
         }
         boolean probe = bestK == 0 && !candidates.isEmpty()
-                && exploration.due(plannedRounds, acceptance.modelEvidence());
+                && (exploration.due(plannedRounds, acceptance.modelEvidence()) || draftCost.profiling());
         if (probe) {
             bestK = 1; // explore: keep the model's evidence fresh
             bestRows = seqRows(batch.get(candidates.get(0)));
@@ -181,7 +180,7 @@ public final class GoodputPlanner {
         long t0 = clock.getAsLong();
         proposeFor(batch, buyers, trees);
         double ms = (clock.getAsLong() - t0) / 1e6;
-        draftCost.observe(ms, 1, rows);
+        draftCost.observe(ms, rows);
         modelCalls += buyers.size();
         modelProposals++;
         exploration.called(plannedRounds, probe);
@@ -296,9 +295,13 @@ public final class GoodputPlanner {
         published = snapshot();
     }
 
-    /** Replaces the verify-cost prior with a fit to profiled forwards: (tree nodes, past, ms) triples. */
+    /**
+     * Replaces the verify-cost prior with a fit to profiled forwards, (tree nodes, past, ms) triples, and starts
+     * profiling the drafter model's calls ({@link DraftCost}).
+     */
     public synchronized void calibrate(List<double[]> profile) {
         verifyCost.calibrate(profile);
+        draftCost.calibrate();
         published = snapshot();
     }
 

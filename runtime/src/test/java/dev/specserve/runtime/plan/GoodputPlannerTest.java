@@ -31,6 +31,7 @@ class GoodputPlannerTest {
         final boolean model;
         final DraftBudget budget;
         int modelCalls;
+        long modelNanos = 2_000_000;
 
         Chain(boolean model, DraftBudget budget) {
             this.model = model;
@@ -51,7 +52,7 @@ class GoodputPlannerTest {
             }
             if (model && b.maxForwards() > 0) {
                 modelCalls++;
-                CLOCK.addAndGet(2_000_000); // a drafter forward costs 2 ms of simulated time
+                CLOCK.addAndGet(modelNanos); // a drafter forward costs 2 ms of simulated time unless set
                 DraftTree m = new DraftTree();
                 int p = DraftTree.ROOT;
                 for (int d = 0; d < 4; d++) {
@@ -206,6 +207,27 @@ class GoodputPlannerTest {
 
         assertThat(callsWhileGood).as("model calls in 100 rounds while it is accepted").isGreaterThan(80);
         assertThat(seq.modelCalls).as("model calls in 100 rounds after it stopped paying").isLessThan(20);
+    }
+
+    /**
+     * The drafter-cost prior is a guess (1 ms and more per call), and a cost only the planner's own purchases
+     * measure: a model far cheaper than that guess is profiled right after calibration and then bought on its merits
+     * from the first rounds, not after the hundreds of rounds that probes once every 64 took to refit the guess.
+     */
+    @Test
+    void aDrafterCheaperThanThePriorGuessIsMeasuredAndBoughtFromTheStart() {
+        GoodputPlanner planner = plannerWithCosts(1.0, 0.2);
+        Chain seq = new Chain(true, new DraftBudget(16, 12));
+        seq.modelNanos = 150_000; // 0.15 ms a call
+        SplittableRandom rng = new SplittableRandom(5);
+        for (int r = 0; r < 60; r++) {
+            DraftTree t = planner.draft(List.of(seq), KvReads.OWN_PASTS)[0];
+            planner.observe(seq, t, round(t, src -> (src & DraftTree.MODEL) != 0 ? 0.8 : 0.0, rng, 1));
+        }
+
+        assertThat(seq.modelCalls).as("model calls in the first 60 rounds").isGreaterThan(50);
+        assertThat(planner.state().get("draft_cost_intercept_ms")).as("the profiled fixed cost")
+                .isLessThan(0.3);
     }
 
     /** Chains whose batched proposals are recorded: how many sequences bought a model forward in each. */
