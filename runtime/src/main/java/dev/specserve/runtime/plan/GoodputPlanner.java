@@ -44,6 +44,8 @@ public final class GoodputPlanner {
     private long modelProposals;
     private long plainSteps;
     private long plannedRounds;
+    /** Rounds planned for adaptive sequences, one per sequence per round: the share metrics' denominator. */
+    private long sequenceRounds;
     private final ModelExploration exploration = new ModelExploration();
     private double predictedAccepted;
     private double actualAccepted;
@@ -99,6 +101,7 @@ public final class GoodputPlanner {
             if (s.adaptive()) {
                 trees[i] = NodeRanking.keepBest(trees[i], nodeValues(s, trees[i]), best.take(i));
                 plainSteps += trees[i].size() == 0 ? 1 : 0;
+                sequenceRounds++;
                 state(s).predictedRaw = NodeRanking.sum(acceptance.rawNodeValues(s, trees[i]), trees[i].size());
                 state(s).afterRound(trees[i].size() > 0);
                 predictedAccepted += state(s).predictedRaw * acceptance.chosenRatio(s);
@@ -166,8 +169,9 @@ public final class GoodputPlanner {
                 bestRows = rows;
             }
         }
+        boolean profiling = draftCost.profiling();
         boolean probe = bestK == 0 && !candidates.isEmpty()
-                && (exploration.due(plannedRounds, acceptance.modelEvidence()) || draftCost.profiling());
+                && (profiling || exploration.due(plannedRounds, acceptance.modelEvidence()));
         if (probe) {
             bestK = 1; // explore: keep the model's evidence fresh
             bestRows = seqRows(batch.get(candidates.get(0)));
@@ -183,7 +187,7 @@ public final class GoodputPlanner {
         draftCost.observe(ms, rows);
         modelCalls += buyers.size();
         modelProposals++;
-        exploration.called(plannedRounds, probe);
+        exploration.called(plannedRounds, probe && !profiling); // a profiling call is no probe: its fate says nothing about probing
         for (int i : buyers) {
             state(batch.get(i)).calledModel = true;
             int reach = 0;
@@ -365,8 +369,8 @@ public final class GoodputPlanner {
         m.put("draft_cost_per_row_ms", d[1]);
         m.put("verify_cost_predicted_over_actual", verifyCost.predictedOverActual());
         m.put("cost_outliers_left_out", (double) (verifyCost.outliers() + draftCost.outliers()));
-        m.put("plain_step_ratio", plannedRounds == 0 ? 0 : (double) plainSteps / plannedRounds);
-        m.put("model_call_ratio", plannedRounds == 0 ? 0 : (double) modelCalls / plannedRounds);
+        m.put("plain_step_ratio", sequenceRounds == 0 ? 0 : (double) plainSteps / sequenceRounds);
+        m.put("model_call_ratio", sequenceRounds == 0 ? 0 : (double) modelCalls / sequenceRounds);
         m.put("model_batch_mean", modelProposals == 0 ? 0 : (double) modelCalls / modelProposals);
         m.put("model_probe_interval_rounds", (double) exploration.interval());
         m.put("acceptance_discount_greedy", acceptance.chosenRatio(false));
@@ -376,8 +380,8 @@ public final class GoodputPlanner {
 
     @Override
     public synchronized String toString() {
-        return String.format("goodput planner: %s, %s, model calls %d, plain steps %d of %d rounds, accepted "
+        return String.format("goodput planner: %s, %s, model calls %d, plain steps %d of %d sequence rounds, accepted "
                         + "tokens predicted/actual %.0f/%.0f, %s", verifyCost, draftCost, modelCalls, plainSteps,
-                plannedRounds, predictedAccepted, actualAccepted, verifyCost.predictedAgainstActual());
+                sequenceRounds, predictedAccepted, actualAccepted, verifyCost.predictedAgainstActual());
     }
 }

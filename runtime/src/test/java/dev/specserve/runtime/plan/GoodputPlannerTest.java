@@ -266,6 +266,9 @@ class GoodputPlannerTest {
         assertThat(proposals).as("one batched model proposal per round").hasSizeBetween(45, 50);
         assertThat(proposals.subList(proposals.size() - 10, proposals.size())).as("every sequence in it").containsOnly(4);
         assertThat(planner.state().get("model_batch_mean")).isGreaterThan(3.5);
+        assertThat(planner.state().get("model_call_ratio")).as("a share of the sequences' rounds, not of rounds")
+                .isBetween(0.8, 1.0);
+        assertThat(planner.state().get("plain_step_ratio")).isBetween(0.0, 0.2);
     }
 
     @Test
