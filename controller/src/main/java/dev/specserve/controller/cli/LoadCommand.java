@@ -135,6 +135,13 @@ final class LoadCommand implements Callable<Integer> {
                 client.endpoint(), requests, concurrency, maxTokens,
                 strategy != null ? strategy : "default (" + model.path("default_strategy").asText("?") + ")",
                 texts.size(), file);
+        int sent = warmup + requests * concurrency.size();
+        if (sent > texts.size()) {
+            System.err.printf("load: warning: %d requests over %d prompts, so prompts repeat from request %d on: a repeat "
+                    + "hits the prefix cache and the lookup's memory of earlier outputs and flatters the later levels; "
+                    + "give --prompts at least %d prompts (bench/prompts/*-stream.jsonl hold 85 and 96) for an "
+                    + "unrepeated run%n", sent, texts.size(), texts.size() + 1, sent);
+        }
         LoadGenerator generator = new LoadGenerator(client, texts, 2000);
         if (warmup > 0) {
             LevelReport w = generator.runLevel(1, warmup, null);
@@ -163,6 +170,7 @@ final class LoadCommand implements Callable<Integer> {
                     : model.path("default_strategy").asText());
             doc.put("prompts", file.toString());
             doc.put("prompt_count", texts.size());
+            doc.put("prompts_repeat", sent > texts.size());
             doc.put("requests_per_level", requests);
             doc.put("max_tokens", maxTokens);
             doc.put("temperature", temperature);

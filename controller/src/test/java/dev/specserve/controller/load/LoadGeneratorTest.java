@@ -78,6 +78,7 @@ class LoadGeneratorTest {
         assertThat(doc.get("strategy").isNull()).isTrue();
         assertThat(doc.get("server_default_strategy").asText()).isNotBlank();
         assertThat(doc.get("machine").get("cores").asInt()).isPositive();
+        assertThat(doc.get("prompts_repeat").asBoolean()).as("warm-up and 8 requests over 3 prompts").isTrue();
         JsonNode levels = doc.get("levels");
         assertThat(levels).hasSize(2);
         assertThat(levels.get(0).get("concurrency").asInt()).isEqualTo(1);
@@ -137,6 +138,17 @@ class LoadGeneratorTest {
         assertThat(l.get("failed").asInt()).isEqualTo(2);
         assertThat(l.get("tokens_per_s").asDouble()).isZero();
         assertThat(l.get("ttft_p50_ms").isNull()).isTrue();
+    }
+
+    @Test
+    void a_run_with_a_prompt_for_every_request_says_that_no_prompt_repeats() throws Exception {
+        Path out = tmp.resolve("unrepeated.json");
+
+        int rc = Main.run("load", "--url", url, "--prompts", promptsFile().toString(), "--requests", "3",
+                "--concurrency", "1", "--warmup", "0", "--max-tokens", "4", "--json", out.toString());
+
+        assertThat(rc).isZero();
+        assertThat(JSON.readTree(out.toFile()).get("prompts_repeat").asBoolean()).isFalse();
     }
 
     @Test
