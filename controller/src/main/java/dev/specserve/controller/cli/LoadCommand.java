@@ -7,6 +7,7 @@ import dev.specserve.controller.load.CompletionStreamClient;
 import dev.specserve.controller.load.ExtraBody;
 import dev.specserve.controller.load.LevelReport;
 import dev.specserve.controller.load.LoadGenerator;
+import dev.specserve.controller.load.PromptFit;
 import dev.specserve.runtime.SpecserveHome;
 import java.io.IOException;
 import java.net.URI;
@@ -92,7 +93,7 @@ final class LoadCommand implements Callable<Integer> {
     Path json;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws IOException, InterruptedException {
         if (requests < 1) {
             throw new IllegalArgumentException("--requests must be >= 1, got " + requests);
         }
@@ -131,6 +132,17 @@ final class LoadCommand implements Callable<Integer> {
         CompletionStreamClient client = new CompletionStreamClient(http, url, maxTokens, temperature, strategy, timeout,
                 apiKey == null || apiKey.isBlank() ? null : apiKey, sampling);
         JsonNode model = describeModel(http, client);
+        int given = texts.size();
+        PromptFit.Result fit = PromptFit.keepFitting(http, client, url, texts, maxTokens);
+        if (fit.dropped() > 0) {
+            System.err.printf("load: skipped %d of %d prompts whose tokens plus --max-tokens %d exceed the model's "
+                    + "%d-token context (the server would refuse them)%n", fit.dropped(), given, maxTokens, fit.context());
+        }
+        if (fit.kept().isEmpty()) {
+            throw new IllegalArgumentException("no prompt of " + file + " fits the model's " + fit.context()
+                    + "-token context with --max-tokens " + maxTokens + "; lower --max-tokens or give shorter prompts");
+        }
+        texts = fit.kept();
         System.err.printf("load: %s, %d requests per level at concurrency %s, %d max tokens, strategy %s, %d prompts from %s%n",
                 client.endpoint(), requests, concurrency, maxTokens,
                 strategy != null ? strategy : "default (" + model.path("default_strategy").asText("?") + ")",
@@ -170,6 +182,7 @@ final class LoadCommand implements Callable<Integer> {
                     : model.path("default_strategy").asText());
             doc.put("prompts", file.toString());
             doc.put("prompt_count", texts.size());
+            doc.put("prompts_skipped", fit.dropped());
             doc.put("prompts_repeat", sent > texts.size());
             doc.put("requests_per_level", requests);
             doc.put("max_tokens", maxTokens);

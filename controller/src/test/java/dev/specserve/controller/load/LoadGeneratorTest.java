@@ -151,6 +151,23 @@ class LoadGeneratorTest {
         assertThat(JSON.readTree(out.toFile()).get("prompts_repeat").asBoolean()).isFalse();
     }
 
+    /** As vLLM's benchmarks filter by length: a prompt the context cannot hold is skipped and counted, not sent. */
+    @Test
+    void a_prompt_the_context_cannot_hold_with_max_tokens_more_is_skipped_and_counted() throws Exception {
+        Path file = promptsFile();
+        Files.writeString(file, JSON.writeValueAsString(Map.of("prompt", "x = 1\n".repeat(400))) + "\n",
+                java.nio.file.StandardOpenOption.APPEND);
+        Path out = tmp.resolve("fitted.json");
+
+        int rc = Main.run("load", "--url", url, "--prompts", file.toString(), "--requests", "4",
+                "--concurrency", "1", "--warmup", "0", "--max-tokens", "4", "--json", out.toString());
+
+        assertThat(rc).as("exit 1 would mean the long prompt was sent and refused").isZero();
+        JsonNode doc = JSON.readTree(out.toFile());
+        assertThat(doc.get("prompts_skipped").asInt()).isEqualTo(1);
+        assertThat(doc.get("prompt_count").asInt()).isEqualTo(PROMPTS.size());
+    }
+
     @Test
     void a_url_with_nothing_listening_counts_every_request_as_failed() throws IOException {
         int port;
