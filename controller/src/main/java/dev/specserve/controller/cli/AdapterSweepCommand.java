@@ -86,8 +86,8 @@ final class AdapterSweepCommand implements Callable<Integer> {
                 "train_s", "agreement", "tau", "accept@1", "tok/s");
         for (Map<String, Object> r : rows) {
             System.out.printf("%-8s %6s %9s %6s %8s %9s %6s %8s %8s%n", r.get("adapter"), r.get("steps"),
-                    r.get("label_smoothing"), r.get("anchor"), r.get("train_seconds"), r.get("held_out_agreement"), r.get("tau"),
-                    r.get("first_position_acceptance"), r.get("tokens_per_s"));
+                    r.get("label_smoothing"), r.get("anchor"), r.get("train_seconds"), r.get("held_out_agreement"),
+                    r.get("tau"), r.get("first_position_acceptance"), r.get("tokens_per_s"));
         }
         if (json != null) {
             Map<String, Object> doc = new LinkedHashMap<>();

@@ -36,6 +36,9 @@ public final class PromptFit {
             if (counted == null) {
                 return new Result(List.copyOf(prompts), 0, 0);
             }
+            if (counted.isMissingNode()) {
+                continue; // the server refused to count it (too long even to tokenize): it would refuse to serve it
+            }
             context = counted.path("max_model_len").asInt();
             if (counted.path("count").asInt() + maxTokens <= context) {
                 kept.add(p);
@@ -44,7 +47,10 @@ public final class PromptFit {
         return new Result(kept, prompts.size() - kept.size(), context);
     }
 
-    /** The server's answer for one prompt, or null when it has no usable {@code /tokenize}. */
+    /**
+     * The server's answer for one prompt; a missing node when it refused this prompt (400, 413: a text too long to
+     * tokenize); null when it has no usable {@code /tokenize} at all.
+     */
     private static JsonNode count(HttpClient http, CompletionStreamClient client, URI tokenize, String prompt)
             throws InterruptedException {
         try {
@@ -53,6 +59,9 @@ public final class PromptFit {
                             .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(Map.of("prompt", prompt))))
                             .build(),
                     HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() == 400 || r.statusCode() == 413) {
+                return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+            }
             if (r.statusCode() != 200) {
                 return null;
             }

@@ -155,7 +155,8 @@ class LoadGeneratorTest {
     @Test
     void a_prompt_the_context_cannot_hold_with_max_tokens_more_is_skipped_and_counted() throws Exception {
         Path file = promptsFile();
-        Files.writeString(file, JSON.writeValueAsString(Map.of("prompt", "x = 1\n".repeat(400))) + "\n",
+        Files.writeString(file, JSON.writeValueAsString(Map.of("prompt", "x = 1\n".repeat(400))) + "\n"
+                        + JSON.writeValueAsString(Map.of("prompt", "y".repeat(300_000))) + "\n", // too long to tokenize
                 java.nio.file.StandardOpenOption.APPEND);
         Path out = tmp.resolve("fitted.json");
 
@@ -164,7 +165,7 @@ class LoadGeneratorTest {
 
         assertThat(rc).as("exit 1 would mean the long prompt was sent and refused").isZero();
         JsonNode doc = JSON.readTree(out.toFile());
-        assertThat(doc.get("prompts_skipped").asInt()).isEqualTo(1);
+        assertThat(doc.get("prompts_skipped").asInt()).isEqualTo(2);
         assertThat(doc.get("prompt_count").asInt()).isEqualTo(PROMPTS.size());
     }
 
