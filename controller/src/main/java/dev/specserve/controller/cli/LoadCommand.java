@@ -3,12 +3,12 @@ package dev.specserve.controller.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.specserve.controller.adaptbench.BenchPrompts;
 import dev.specserve.controller.load.CompletionStreamClient;
 import dev.specserve.controller.load.ExtraBody;
 import dev.specserve.controller.load.LevelReport;
 import dev.specserve.controller.load.LoadGenerator;
 import dev.specserve.controller.load.PromptFit;
-import dev.specserve.runtime.SpecserveHome;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -17,6 +17,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,7 +48,9 @@ final class LoadCommand implements Callable<Integer> {
     String apiKey;
 
     @Option(names = "--prompts", paramLabel = "FILE.jsonl",
-            description = "One {\"prompt\": ...} per line, used in turn (default: bench/prompts/python-heldout.jsonl).")
+            description = "One {\"prompt\": ...} per line, used in turn (default: bench/prompts/python-stream.jsonl and "
+                    + "java-stream.jsonl interleaved, 181 prompts from files the models never trained on, so the "
+                    + "default levels send no prompt twice).")
     Path prompts;
 
     @Option(names = "--requests", defaultValue = "32", description = "Requests per concurrency level (default: ${DEFAULT-VALUE}).")
@@ -113,8 +116,8 @@ final class LoadCommand implements Callable<Integer> {
         if (!"http".equals(base.getScheme()) && !"https".equals(base.getScheme())) {
             throw new IllegalArgumentException("--url must be http(s)://HOST:PORT, got " + url);
         }
-        Path file = prompts != null ? prompts : SpecserveHome.home().resolve("bench/prompts/python-heldout.jsonl");
-        List<String> texts = BenchCommand.readPrompts(file);
+        String file = prompts != null ? prompts.toString() : DEFAULT_PROMPTS;
+        List<String> texts = prompts != null ? BenchCommand.readPrompts(prompts) : defaultPrompts();
 
         HttpClient http = CompletionStreamClient.newHttpClient(caCert);
         Duration timeout = Duration.ofMillis(Math.round(timeoutSeconds * 1000));
@@ -151,7 +154,7 @@ final class LoadCommand implements Callable<Integer> {
         if (sent > texts.size()) {
             System.err.printf("load: warning: %d requests over %d prompts, so prompts repeat from request %d on: a repeat "
                     + "hits the prefix cache and the lookup's memory of earlier outputs and flatters the later levels; "
-                    + "give --prompts at least %d prompts (bench/prompts/*-stream.jsonl hold 85 and 96) for an "
+                    + "give --prompts at least %d prompts (the default, both held-out streams, holds 181) for an "
                     + "unrepeated run%n", sent, texts.size(), texts.size() + 1, sent);
         }
         LoadGenerator generator = new LoadGenerator(client, texts, 2000);
@@ -160,7 +163,7 @@ final class LoadCommand implements Callable<Integer> {
             System.err.printf("load: warm-up, %d requests, %d failed%s%n", warmup, w.failed(),
                     w.firstError() == null ? "" : " (first failure: " + w.firstError() + ")");
         }
-        List<LevelReport> levels = new java.util.ArrayList<>();
+        List<LevelReport> levels = new ArrayList<>();
         for (int c : concurrency) {
             LevelReport level = generator.runLevel(c, requests, p -> System.err.printf(
                     "load: c=%d %d/%d done, %d failed, %.1f tok/s so far, %.1f s%n", p.concurrency(), p.done(),
@@ -180,7 +183,7 @@ final class LoadCommand implements Callable<Integer> {
             doc.put("strategy", strategy);
             doc.put("server_default_strategy", model.path("default_strategy").isMissingNode() ? null
                     : model.path("default_strategy").asText());
-            doc.put("prompts", file.toString());
+            doc.put("prompts", file);
             doc.put("prompt_count", texts.size());
             doc.put("prompts_skipped", fit.dropped());
             doc.put("prompts_repeat", sent > texts.size());
@@ -218,5 +221,27 @@ final class LoadCommand implements Callable<Integer> {
             Thread.currentThread().interrupt();
         }
         return JSON.createObjectNode();
+    }
+
+    private static final String DEFAULT_PROMPTS = "bench/prompts/python-stream.jsonl + java-stream.jsonl, interleaved";
+
+    /**
+     * Both held-out streams, one Python prompt then one Java prompt: a mix of the two domains at every level, and
+     * enough prompts (181) that warm-up plus the default levels (2 + 3 x 32) never repeat one, which would hit the
+     * prefix cache and the lookup's memory of served text.
+     */
+    static List<String> defaultPrompts() throws IOException {
+        List<String> python = BenchPrompts.load("python-stream.jsonl");
+        List<String> java = BenchPrompts.load("java-stream.jsonl");
+        List<String> mixed = new ArrayList<>(python.size() + java.size());
+        for (int i = 0; i < Math.max(python.size(), java.size()); i++) {
+            if (i < python.size()) {
+                mixed.add(python.get(i));
+            }
+            if (i < java.size()) {
+                mixed.add(java.get(i));
+            }
+        }
+        return mixed;
     }
 }
