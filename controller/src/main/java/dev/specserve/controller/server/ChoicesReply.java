@@ -6,6 +6,7 @@ import static dev.specserve.controller.server.HttpReplies.open;
 
 import dev.specserve.runtime.engine.GenerationObserver;
 import dev.specserve.runtime.engine.RequestStats;
+import dev.specserve.runtime.spec.FinishReason;
 import dev.specserve.runtime.spec.GenerationResult;
 import dev.specserve.runtime.spec.TokenLogprob;
 import io.vertx.core.http.HttpHeaders;
@@ -33,6 +34,8 @@ abstract class ChoicesReply {
     private final int perPrompt;
     /** Each prompt's text, which its choices' text starts with; null without echo. */
     private final List<String> echoes;
+    /** Echo with max_tokens 0: the decoded token is left out of the answer. */
+    private final boolean promptOnly;
     private int completed;
     private boolean failed;
     private Runnable onFailure = () -> {};
@@ -45,6 +48,7 @@ abstract class ChoicesReply {
         this.stats = new RequestStats[req.sequences()];
         this.perPrompt = req.n();
         this.echoes = req.echo() ? req.prompts().stream().map(Prompt::text).toList() : null;
+        this.promptOnly = req.scoresPromptOnly();
     }
 
     /** The head of choice {@code index}: the response's, with its prompt to echo. */
@@ -91,7 +95,7 @@ abstract class ChoicesReply {
 
             @Override
             public void onTokens(int[] tokens, String textDelta, List<TokenLogprob> lps) {
-                if (!failed) {
+                if (!failed && !promptOnly) {
                     tokens(index, textDelta, lps);
                 }
             }
@@ -99,7 +103,7 @@ abstract class ChoicesReply {
             @Override
             public void onComplete(GenerationResult result, RequestStats s) {
                 if (!failed) {
-                    results[index] = result;
+                    results[index] = promptOnly ? withoutOutput(result) : result;
                     stats[index] = s;
                     completed(index, ++completed == results.length);
                 }
@@ -111,6 +115,13 @@ abstract class ChoicesReply {
                 fail(ApiError.from(error));
             }
         };
+    }
+
+    /** The prompt's side of a result: no output tokens, text or output logprobs, finished for length. */
+    private static GenerationResult withoutOutput(GenerationResult r) {
+        return new GenerationResult(new int[0], "", FinishReason.LENGTH, r.promptTokens(), r.rounds(),
+                r.acceptedDraftTokens(), r.prefillNanos(), r.totalNanos(), r.draftNanos(), r.verifyNanos(), r.javaNanos(),
+                r.draftForwards(), r.treeNodes(), r.logprobs() == null ? null : List.of(), r.promptLogprobs());
     }
 
     /** {@code usage} of the whole request: each prompt once, the completion tokens of every choice. */

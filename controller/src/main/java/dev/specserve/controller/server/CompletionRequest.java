@@ -15,6 +15,7 @@ import java.util.List;
  * @param domain    optional domain tag carried into feedback
  * @param includeUsage  HTTP streams: {@code stream_options.include_usage}, a last chunk with no choices and the usage
  * @param n         choices to generate per prompt, each its own sequence (choice i samples with seed + i, as vLLM)
+ * @param maxTokens tokens to generate at most; 0 only with {@code echo}: the prompt scored, no completion
  * @param echo      completions API: each choice's text starts with its prompt (and with logprobs, the prompt
  *                  tokens' logprobs start its logprobs)
  * @param toolCalls chat API: the tools and the tool choice ({@link ToolCalls}), or null for none
@@ -104,9 +105,14 @@ public record CompletionRequest(String model, List<Prompt> prompts, int maxToken
                 stop, stream, strategy, domain, includeUsage, n, echo, t);
     }
 
+    /** Echo with {@code max_tokens} 0: the answer is the prompt alone (the engine decodes one token, left out). */
+    public boolean scoresPromptOnly() {
+        return echo && maxTokens == 0;
+    }
+
     public EngineRequest toEngineRequest(String requestId) {
         Prompt p = prompts.get(0);
-        return new EngineRequest(requestId, p.text(), maxTokens, sampling(), stop, strategy, null, domain, 0,
-                p.tokens());
+        return new EngineRequest(requestId, p.text(), Math.max(1, maxTokens), sampling(), stop, strategy, null, domain,
+                0, p.tokens());
     }
 }

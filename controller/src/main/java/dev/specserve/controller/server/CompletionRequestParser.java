@@ -91,8 +91,8 @@ public final class CompletionRequestParser {
 
     public CompletionRequest parse(JsonObject json) {
         List<Prompt> prompts = PromptParser.prompts(json.getValue("prompt"), contextLength);
-        int maxTokens = maxTokens(json, "max_tokens");
         boolean echo = json.getValue("echo") != null && bool(json, "echo");
+        int maxTokens = echo && isZero(json.getValue("max_tokens")) ? 0 : maxTokens(json, "max_tokens");
         int logprobs = json.getValue("logprobs") == null ? -1 : (int) integer(json, "logprobs", 0, MAX_LOGPROBS);
         UnsupportedFields.refuse(json, UnsupportedFields.COMPLETIONS, "messages", "this is the completions API: send a prompt");
         CompletionRequest req = common(json, prompts, maxTokens, logprobs);
@@ -104,6 +104,15 @@ public final class CompletionRequestParser {
                     + "whole: send it without stream");
         }
         return req.echoed(logprobs);
+    }
+
+    /**
+     * {@code max_tokens: 0} with {@code echo}: score the prompt (its text, and with {@code logprobs} its tokens'
+     * logprobs) without a completion, as OpenAI's legacy completions and vLLM answer it; without echo, 0 stays an
+     * error.
+     */
+    private static boolean isZero(Object value) {
+        return value instanceof Number v && v.doubleValue() == 0;
     }
 
     /** vLLM's {@code min_tokens}: 0 when absent, never above the request's max tokens. */

@@ -235,6 +235,51 @@ class OpenAiSamplingApiTest {
         assertThat(again.getJsonArray("choices")).isEqualTo(scored.getJsonArray("choices"));
     }
 
+    /**
+     * Scoring a prompt alone, as OpenAI's legacy completions and vLLM allow (HELM and older harnesses send it):
+     * echo, logprobs and max_tokens 0 answer the prompt's text and its tokens' logprobs, with no completion.
+     */
+    @Test
+    void echo_with_max_tokens_zero_answers_the_prompt_scored_and_nothing_more() throws Exception {
+        JsonObject scoring = new JsonObject().put("prompt", PROMPT).put("temperature", 0).put("logprobs", 1)
+                .put("echo", true);
+        JsonObject withOne = complete(scoring.copy().put("max_tokens", 1));
+        JsonObject alone = complete(scoring.copy().put("max_tokens", 0));
+        HttpResponse<Buffer> streamed = client.post("/v1/completions").putHeader("Content-Type", "application/json")
+                .sendJsonObject(new JsonObject().put("prompt", PROMPT).put("echo", true).put("max_tokens", 0)
+                        .put("stream", true)).await(60, SECONDS);
+
+        JsonObject choice = alone.getJsonArray("choices").getJsonObject(0);
+        int promptTokens = alone.getJsonObject("usage").getInteger("prompt_tokens");
+        assertThat(choice.getString("text")).isEqualTo(PROMPT);
+        assertThat(choice.getString("finish_reason")).isEqualTo("length");
+        assertThat(alone.getJsonObject("usage").getInteger("completion_tokens")).isZero();
+        JsonObject lp = choice.getJsonObject("logprobs");
+        JsonObject lpWithOne = withOne.getJsonArray("choices").getJsonObject(0).getJsonObject("logprobs");
+        assertThat(lp.getJsonArray("tokens")).hasSize(promptTokens);
+        assertThat(lp.getJsonArray("token_logprobs").getList())
+                .isEqualTo(lpWithOne.getJsonArray("token_logprobs").getList().subList(0, promptTokens));
+        StringBuilder text = new StringBuilder();
+        for (String line : streamed.bodyAsString().split("\n")) {
+            if (line.startsWith("data: {")) {
+                JsonObject chunk = new JsonObject(line.substring(6));
+                if (!chunk.getJsonArray("choices").isEmpty()) {
+                    text.append(chunk.getJsonArray("choices").getJsonObject(0).getString("text"));
+                }
+            }
+        }
+        assertThat(text.toString()).isEqualTo(PROMPT);
+    }
+
+    @Test
+    void max_tokens_zero_without_echo_is_refused_naming_max_tokens() throws Exception {
+        HttpResponse<Buffer> r = client.post("/v1/completions").putHeader("Content-Type", "application/json")
+                .sendJsonObject(new JsonObject().put("prompt", PROMPT).put("max_tokens", 0)).await(60, SECONDS);
+
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(r.bodyAsJsonObject().getJsonObject("error").getString("param")).isEqualTo("max_tokens");
+    }
+
     /** OpenAI's JSON mode: the text is a JSON object, or its beginning when max_tokens cut it short. */
     @Test
     void json_mode_answers_with_a_json_object_under_every_strategy_alike() throws Exception {
