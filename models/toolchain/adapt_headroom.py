@@ -59,20 +59,8 @@ def pack(args):
 
 @torch.no_grad()
 def agreement(drafter, windows, K, a, b):
-    """drafter_build.agreement with the adapter (a, b) applied: top-1 agreement per slot of the first block."""
     import drafter_build as db
-    ids, h, labels = windows
-    T = ids.shape[1] - 2 * K - 1
-    masks = db.masks_for(T, K, ids.device)
-    hits, count = [0.0] * K, 0
-    for i in range(0, ids.shape[0], 8):
-        outs = train.drafter_step_outputs(drafter, ids[i:i + 8], h[i:i + 8], labels[i:i + 8], K, 0, masks)
-        for hidden, label, k, blk in outs:
-            if blk == 1:
-                pred = drafter.d2t[drafter.logits(hidden, a, b).argmax(-1)]
-                hits[k] += (pred == label).float().sum().item()
-        count += ids[i:i + 8].shape[0] * T
-    return [round(x / count, 4) for x in hits]
+    return db.agreement(drafter, windows, K, a, b)
 
 
 class LowRank(torch.nn.Module):

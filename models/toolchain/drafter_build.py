@@ -73,12 +73,14 @@ def val_windows(target, texts, tok, C, n):
 
 
 @torch.no_grad()
-def agreement(drafter, windows, K):
-    """Top-1 agreement with the target's greedy token per slot of the first block (not prefix-conditioned)."""
+def agreement(drafter, windows, K, adapter_a=None, adapter_b=None):
+    """Top-1 agreement with the target's greedy token per slot of the first block (not prefix-conditioned), with
+    the output adapter (adapter_a, adapter_b) applied when given."""
     ids, h, labels = windows
     T = ids.shape[1] - 2 * K - 1
     masks = masks_for(T, K, ids.device)
-    zero_a, zero_b = torch.zeros(8, drafter.dim, device=ids.device), torch.zeros(drafter.dim, 8, device=ids.device)
+    zero_a = adapter_a if adapter_a is not None else torch.zeros(8, drafter.dim, device=ids.device)
+    zero_b = adapter_b if adapter_b is not None else torch.zeros(drafter.dim, 8, device=ids.device)
     hits, count = [0.0] * K, 0
     for i in range(0, ids.shape[0], 8):
         outs = train.drafter_step_outputs(drafter, ids[i:i + 8], h[i:i + 8], labels[i:i + 8], K, 0, masks)
