@@ -112,7 +112,7 @@ public record CompletionRequest(String model, List<Prompt> prompts, int maxToken
 
     public EngineRequest toEngineRequest(String requestId) {
         Prompt p = prompts.get(0);
-        return new EngineRequest(requestId, p.text(), Math.max(1, maxTokens), sampling(), stop, strategy, null, domain,
-                0, p.tokens());
+        return new EngineRequest(requestId, p.text(), scoresPromptOnly() ? 1 : maxTokens, sampling(), stop, strategy,
+                null, domain, 0, p.tokens());
     }
 }
