@@ -235,13 +235,21 @@ abstract class ChoicesReply {
             }
         }
 
+        /**
+         * Refused before the stream began (a full queue, say): a plain HTTP error with its status and, for 429,
+         * Retry-After, which the OpenAI clients retry; after it began, an error event and the stream's end.
+         */
         @Override
         void writeError(ApiError e) {
-            if (open(resp)) {
-                writeHead();
-                write(shape.streamError(head, e));
-                end();
+            if (!open(resp)) {
+                return;
             }
+            if (!resp.headWritten()) {
+                error(resp, e);
+                return;
+            }
+            write(shape.streamError(head, e));
+            end();
         }
 
         /** Writes the event-stream head once (on admission, or before the first event). */

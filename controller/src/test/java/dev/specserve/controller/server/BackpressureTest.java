@@ -77,6 +77,36 @@ class BackpressureTest {
         server.awaitIdle();
     }
 
+    /**
+     * A stream refused for a full queue is refused before it begins: HTTP 429 with Retry-After, which the OpenAI
+     * clients retry, not a 200 whose only event is an error (which they do not).
+     */
+    @Test
+    void a_streaming_request_beyond_capacity_gets_an_http_429_not_an_error_event() throws Exception {
+        List<HttpResponse<Buffer>> responses = new ArrayList<>();
+        for (int burst = 0; burst < 5 && responses.stream().noneMatch(r -> r.statusCode() == 429); burst++) {
+            List<Future<HttpResponse<Buffer>>> inFlight = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                inFlight.add(client.post("/v1/completions").sendJsonObject(slowRequest().put("stream", true)));
+            }
+            for (Future<HttpResponse<Buffer>> f : inFlight) {
+                responses.add(f.await(60, SECONDS));
+            }
+        }
+
+        assertThat(responses).extracting(HttpResponse::statusCode).contains(200, 429).containsOnly(200, 429);
+        for (HttpResponse<Buffer> r : responses) {
+            if (r.statusCode() == 429) {
+                assertThat(r.getHeader("Content-Type")).startsWith("application/json");
+                assertThat(r.getHeader("Retry-After")).isEqualTo("1");
+                assertThat(r.bodyAsJsonObject().getJsonObject("error").getString("message")).contains("queue is full");
+            } else {
+                assertThat(r.bodyAsString()).doesNotContain("\"error\"").endsWith("data: [DONE]\n\n");
+            }
+        }
+        server.awaitIdle();
+    }
+
     @Test
     void the_event_bus_fails_requests_beyond_capacity_with_code_429() throws Exception {
         var bus = server.server.vertx().eventBus();
