@@ -278,6 +278,7 @@ class OpenAiSamplingApiTest {
 
         assertThat(r.statusCode()).isEqualTo(400);
         assertThat(r.bodyAsJsonObject().getJsonObject("error").getString("param")).isEqualTo("max_tokens");
+        assertThat(r.bodyAsJsonObject().getJsonObject("error").getString("message")).contains("echo");
     }
 
     /** OpenAI's JSON mode: the text is a JSON object, or its beginning when max_tokens cut it short. */
