@@ -92,11 +92,12 @@ public final class CompletionRequestParser {
     public CompletionRequest parse(JsonObject json) {
         List<Prompt> prompts = PromptParser.prompts(json.getValue("prompt"), contextLength);
         boolean echo = json.getValue("echo") != null && bool(json, "echo");
-        if (!echo && isZero(json.getValue("max_tokens"))) {
+        boolean noCompletion = isZero(json.getValue("max_tokens"));
+        if (noCompletion && !echo) {
             throw new InvalidRequestException("max_tokens", "max_tokens must be in [1, " + maxTokensLimit
                     + "], got 0 (0 asks for no completion, which only echo makes useful: it scores the prompt)");
         }
-        int maxTokens = echo && isZero(json.getValue("max_tokens")) ? 0 : maxTokens(json, "max_tokens");
+        int maxTokens = noCompletion ? 0 : maxTokens(json, "max_tokens");
         int logprobs = json.getValue("logprobs") == null ? -1 : (int) integer(json, "logprobs", 0, MAX_LOGPROBS);
         UnsupportedFields.refuse(json, UnsupportedFields.COMPLETIONS, "messages", "this is the completions API: send a prompt");
         CompletionRequest req = common(json, prompts, maxTokens, logprobs);
