@@ -147,6 +147,33 @@ class SamplingIsLosslessTest {
     }
 
     /**
+     * vLLM's allowed_token_ids and bad_words mask the target's rows, bad words along each tree path; speculation
+     * must sample exactly what plain sampling samples from the masked distribution.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"specblock-fixed", "suffix", "auto"})
+    void samplingWithAllowedTokenIdsAndBadWordsStaysExact(String strategy) {
+        SamplingParams plain = new SamplingParams(1.0, 1.0, 0);
+        Map<Integer, List<Integer>> unrestricted = outputs("none", REPETITIVE, 12, plain, RoundListener.NONE);
+        java.util.Set<Integer> allowed = new java.util.TreeSet<>();
+        unrestricted.values().forEach(allowed::addAll);
+        allowed.remove(unrestricted.get(3000).get(0));
+        SamplingParams params = plain.withRestrictions(new dev.specserve.runtime.spec.TokenRestrictions(allowed,
+                List.of(stack.tokenizer().decode(unrestricted.get(3001).subList(0, 2).stream().mapToInt(i -> i)
+                        .toArray()))));
+        Map<Integer, List<Integer>> reference = outputs("none", REPETITIVE, 12, params, RoundListener.NONE);
+        assertThat(reference).as("the restrictions must change plain sampling, or this test proves nothing")
+                .isNotEqualTo(unrestricted);
+        AtomicLong drafted = new AtomicLong();
+
+        Map<Integer, List<Integer>> observed = outputs(strategy, REPETITIVE, 12, params,
+                (round, emitted) -> drafted.addAndGet(round.tree().size()));
+
+        assertThat(drafted.get()).as("draft nodes verified").isGreaterThan(SEEDS);
+        assertSameAsPlain(strategy + " with allowed_token_ids and bad_words", observed, reference);
+    }
+
+    /**
      * vLLM's min_tokens masks EOS and the stop token ids below the minimum, row by row along each tree path (a node's
      * depth adds to the output so far); speculation must sample exactly what plain sampling does with the mask.
      */

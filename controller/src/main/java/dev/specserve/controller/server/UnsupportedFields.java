@@ -29,8 +29,6 @@ final class UnsupportedFields {
         m.put("truncate_prompt_tokens", null);
         m.put("prompt_logprobs", null);
         m.put("top_logprobs", null);
-        m.put("allowed_token_ids", null);
-        m.put("bad_words", null);
         m.put("logits_processors", null);
         m.put("guided_grammar", null);
         m.put("guided_decoding_backend", null);

@@ -15,7 +15,8 @@ import java.util.Map;
  * speculation equals greedy plain decoding with the same penalties. {@code min_tokens} is applied the same way: a
  * row whose position lies before the minimum (output so far plus the node's depth) has EOS and the stop token ids
  * masked, as vLLM's min-tokens processor masks them. Structured output ({@link SamplingParams#grammar}) too: a row
- * is masked to the tokens the grammar allows after the output so far and the row's path.
+ * is masked to the tokens the grammar allows after the output so far and the row's path; and vLLM's
+ * {@code allowed_token_ids} and {@code bad_words} ({@link TokenRestrictions}), the latter along the row's path.
  */
 public final class LogitsProcessor {
     private final SamplingParams params;
@@ -34,18 +35,29 @@ public final class LogitsProcessor {
     /** Structured output: the model's token masks, and the grammar state of the output so far; null otherwise. */
     private final TokenMask masks;
     private final GrammarState grammar;
+    /** {@code allowed_token_ids} as a mask, and {@code bad_words}; null without them. */
+    private final boolean[] allowed;
+    private final BadWordsMask badWords;
 
+    /** Without a prompt, EOS ids or token masks; a request with {@code bad_words} needs the full constructor. */
     public LogitsProcessor(SamplingParams params, int vocab) {
-        this(params, vocab, new int[0], new int[0], null);
+        this(params, vocab, new int[0], new int[0], null, new int[0][]);
+        if (!params.restrictions().badWords().isEmpty()) {
+            throw new IllegalArgumentException("bad_words need their token ids: use the constructor taking them");
+        }
     }
 
     /**
      * @param prompt the request's prompt ids, which the repetition penalty counts as seen
      * @param eosIds the tokenizer's EOS ids, which {@code min_tokens} masks with the stop token ids
      * @param masks  the model's token masks, for a request with a {@link SamplingParams#grammar} (else ignored)
+     * @param badWordIds the request's {@code bad_words} as token sequences ({@link TokenRestrictions#badWordIds})
      */
-    public LogitsProcessor(SamplingParams params, int vocab, int[] prompt, int[] eosIds, TokenMask masks) {
+    public LogitsProcessor(SamplingParams params, int vocab, int[] prompt, int[] eosIds, TokenMask masks,
+                           int[][] badWordIds) {
         this.params = params;
+        this.allowed = params.restrictions().allowedMask(vocab);
+        this.badWords = badWordIds.length == 0 ? null : new BadWordsMask(badWordIds);
         this.masks = params.grammar() != null ? masks : null;
         this.grammar = this.masks == null ? null : params.grammar().start();
         this.vocab = vocab;
@@ -85,6 +97,9 @@ public final class LogitsProcessor {
     /** Counts a committed output token. */
     public void add(int token) {
         generated++;
+        if (badWords != null) {
+            badWords.add(token);
+        }
         if (grammar != null && masks.bytes(token) != null) {
             masks.committed(params.grammar(), grammar, token);
             grammar.acceptAll(masks.bytes(token));
@@ -138,6 +153,16 @@ public final class LogitsProcessor {
                     l[t] -= presence;
                 }
             }
+        }
+        if (allowed != null) {
+            for (int v = 0; v < vocab; v++) {
+                if (!allowed[v]) {
+                    l[v] = Double.NEGATIVE_INFINITY;
+                }
+            }
+        }
+        if (badWords != null) {
+            badWords.apply(l, path, pathLength);
         }
         if (generated + pathLength < params.stopping().minTokens()) {
             for (int t : stopIds) {

@@ -25,11 +25,12 @@ import java.util.TreeMap;
  * @param grammar   structured output (OpenAI's {@code response_format}, vLLM's guided decoding), or null for none:
  *                   every token the grammar refuses after the output so far is masked out, and EOS until the output
  *                   is complete ({@link OutputGrammar})
+ * @param restrictions vLLM's {@code allowed_token_ids} and {@code bad_words} ({@link TokenRestrictions})
  */
 public record SamplingParams(double temperature, double topP, long seed, double presencePenalty,
                              double frequencyPenalty, Map<Integer, Double> logitBias, int logprobs, int topK,
                              double minP, double repetitionPenalty, Stopping stopping, int promptLogprobs,
-                             OutputGrammar grammar) {
+                             OutputGrammar grammar, TokenRestrictions restrictions) {
     public static final SamplingParams GREEDY = new SamplingParams(0, 1, 0);
     public static final double MAX_PENALTY = 2.0;
     public static final double MAX_BIAS = 100.0;
@@ -44,7 +45,7 @@ public record SamplingParams(double temperature, double topP, long seed, double 
     public SamplingParams(double temperature, double topP, long seed, double presencePenalty, double frequencyPenalty,
                           Map<Integer, Double> logitBias, int logprobs) {
         this(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, 0, 0, 1,
-                Stopping.DEFAULT, -1, null);
+                Stopping.DEFAULT, -1, null, TokenRestrictions.NONE);
     }
 
     public SamplingParams {
@@ -89,6 +90,7 @@ public record SamplingParams(double temperature, double topP, long seed, double 
                     + "none), got " + repetitionPenalty);
         }
         stopping = stopping == null ? Stopping.DEFAULT : stopping;
+        restrictions = restrictions == null ? TokenRestrictions.NONE : restrictions;
         if (promptLogprobs < -1 || promptLogprobs > MAX_LOGPROBS) {
             throw new InvalidRequestException("logprobs", "prompt logprobs must be in [0, " + MAX_LOGPROBS + "], got "
                     + promptLogprobs);
@@ -101,7 +103,8 @@ public record SamplingParams(double temperature, double topP, long seed, double 
 
     /** True when logits must be processed (bias or penalties) before temperature and truncation. */
     public boolean processesLogits() {
-        return presencePenalty != 0 || frequencyPenalty != 0 || repetitionPenalty != 1 || !logitBias.isEmpty();
+        return presencePenalty != 0 || frequencyPenalty != 0 || repetitionPenalty != 1 || !logitBias.isEmpty()
+                || !restrictions.isEmpty();
     }
 
     public boolean wantsLogprobs() {
@@ -110,29 +113,29 @@ public record SamplingParams(double temperature, double topP, long seed, double 
 
     public SamplingParams withPenalties(double presence, double frequency, Map<Integer, Double> bias) {
         return new SamplingParams(temperature, topP, seed, presence, frequency, bias, logprobs, topK, minP,
-                repetitionPenalty, stopping, promptLogprobs, grammar);
+                repetitionPenalty, stopping, promptLogprobs, grammar, restrictions);
     }
 
     public SamplingParams withLogprobs(int n) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, n, topK, minP,
-                repetitionPenalty, stopping, promptLogprobs, grammar);
+                repetitionPenalty, stopping, promptLogprobs, grammar, restrictions);
     }
 
     /** vLLM's extra sampling parameters: top-k, min-p and the repetition penalty. */
     public SamplingParams withVllmSampling(int k, double p, double repetition) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, k, p,
-                repetition, stopping, promptLogprobs, grammar);
+                repetition, stopping, promptLogprobs, grammar, restrictions);
     }
 
     /** With the prompt tokens' logprobs and {@code n} alternatives each (-1: none). */
     public SamplingParams withPromptLogprobs(int n) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, topK,
-                minP, repetitionPenalty, stopping, n, grammar);
+                minP, repetitionPenalty, stopping, n, grammar, restrictions);
     }
 
     public SamplingParams withSeed(long s) {
         return new SamplingParams(temperature, topP, s, presencePenalty, frequencyPenalty, logitBias, logprobs, topK,
-                minP, repetitionPenalty, stopping, promptLogprobs, grammar);
+                minP, repetitionPenalty, stopping, promptLogprobs, grammar, restrictions);
     }
 
     /** vLLM's stopping parameters: {@code stop_token_ids}, {@code min_tokens} and {@code ignore_eos}. */
@@ -142,12 +145,18 @@ public record SamplingParams(double temperature, double topP, long seed, double 
 
     public SamplingParams withStopping(Stopping s) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, topK,
-                minP, repetitionPenalty, s, promptLogprobs, grammar);
+                minP, repetitionPenalty, s, promptLogprobs, grammar, restrictions);
+    }
+
+    /** With vLLM's {@code allowed_token_ids} and {@code bad_words}. */
+    public SamplingParams withRestrictions(TokenRestrictions r) {
+        return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, topK,
+                minP, repetitionPenalty, stopping, promptLogprobs, grammar, r);
     }
 
     /** With structured output under {@code g} (null: none). */
     public SamplingParams withGrammar(OutputGrammar g) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, topK,
-                minP, repetitionPenalty, stopping, promptLogprobs, g);
+                minP, repetitionPenalty, stopping, promptLogprobs, g, restrictions);
     }
 }

@@ -59,7 +59,7 @@ public final class Sequence implements PlannedSequence, AutoCloseable {
         this.cache = cache;
         this.noise = new SamplingNoise(req.sampling().seed());
         this.processor = new LogitsProcessor(req.sampling(), target.info().vocab(), req.promptIds(),
-                tokenizer.eosIds(), masks);
+                tokenizer.eosIds(), masks, req.sampling().restrictions().badWordIds(tokenizer));
         this.logprobs = new LogprobRecorder(tokenizer, req.sampling());
         this.out = new OutputTracker(tokenizer, req.maxTokens(), req.stop(), req.sampling());
         int dim = target.info().dim();

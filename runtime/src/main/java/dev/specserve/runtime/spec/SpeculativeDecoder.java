@@ -119,6 +119,7 @@ public final class SpeculativeDecoder {
                     + " in the prompt, max_tokens " + req.maxTokens() + "); ask for max_tokens <= "
                     + (contextLength - prompt.length) + " or shorten the prompt");
         }
+        req.sampling().restrictions().check(target.info().vocab(), req.sampling(), tokenizer);
         for (Integer id : req.sampling().logitBias().keySet()) {
             if (id >= target.info().vocab()) {
                 throw new InvalidRequestException("logit_bias", "logit_bias token id " + id

@@ -169,7 +169,7 @@ class TokenDistributionTest {
     @Test
     void theRepetitionPenaltyDividesPositiveAndMultipliesNegativeLogitsOfSeenTokensOnce() {
         SamplingParams p = SamplingParams.GREEDY.withVllmSampling(0, 0, 2.0);
-        LogitsProcessor processor = new LogitsProcessor(p, 4, new int[] {0, 0, 1}, new int[0], null);
+        LogitsProcessor processor = new LogitsProcessor(p, 4, new int[] {0, 0, 1}, new int[0], null, new int[0][]);
         processor.add(2);
         processor.add(2);
 

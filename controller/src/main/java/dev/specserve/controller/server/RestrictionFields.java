@@ -1,0 +1,63 @@
+package dev.specserve.controller.server;
+
+import static dev.specserve.controller.server.JsonFields.typeName;
+
+import dev.specserve.runtime.spec.InvalidRequestException;
+import dev.specserve.runtime.spec.TokenRestrictions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/** vLLM's {@code allowed_token_ids} and {@code bad_words}, as {@link TokenRestrictions}. */
+final class RestrictionFields {
+    /** More ids than any vocabulary served here has. */
+    static final int MAX_ALLOWED_IDS = 1 << 18;
+
+    private RestrictionFields() {}
+
+    static TokenRestrictions parse(JsonObject json) {
+        return new TokenRestrictions(allowed(json.getValue("allowed_token_ids")), badWords(json.getValue("bad_words")));
+    }
+
+    private static Set<Integer> allowed(Object v) {
+        if (v == null) {
+            return Set.of();
+        }
+        if (!(v instanceof JsonArray a) || a.isEmpty() || a.size() > MAX_ALLOWED_IDS) {
+            throw new InvalidRequestException("allowed_token_ids", "allowed_token_ids must be a non-empty array of at "
+                    + "most " + MAX_ALLOWED_IDS + " token ids, got "
+                    + (v instanceof JsonArray a ? a.size() + " ids" : typeName(v)));
+        }
+        Set<Integer> ids = new HashSet<>();
+        for (Object o : a) {
+            if (!(o instanceof Integer || o instanceof Long) || ((Number) o).longValue() < 0
+                    || ((Number) o).longValue() > Integer.MAX_VALUE) {
+                throw new InvalidRequestException("allowed_token_ids", "allowed_token_ids must hold token ids >= 0; "
+                        + "found " + (o instanceof Number ? o : typeName(o)));
+            }
+            ids.add(((Number) o).intValue());
+        }
+        return ids;
+    }
+
+    private static List<String> badWords(Object v) {
+        if (v == null) {
+            return List.of();
+        }
+        if (!(v instanceof JsonArray a)) {
+            throw new InvalidRequestException("bad_words", "bad_words must be an array of strings, got " + typeName(v));
+        }
+        List<String> words = new ArrayList<>();
+        for (Object o : a) {
+            if (!(o instanceof String s)) {
+                throw new InvalidRequestException("bad_words", "bad_words must be an array of strings; found "
+                        + typeName(o));
+            }
+            words.add(s);
+        }
+        return words;
+    }
+}
