@@ -22,8 +22,8 @@ import static dev.specserve.controller.server.JsonFields.jsonProblem;
  * payload itself is not a JSON object). Fields follow the OpenAI completions API, plus {@code strategy} and
  * {@code domain}, and {@code presence_penalty}, {@code frequency_penalty}, {@code logit_bias}, {@code logprobs},
  * {@code n}, {@code echo}, and vLLM's {@code top_k}, {@code min_p}, {@code repetition_penalty},
- * {@code stop_token_ids}, {@code min_tokens}, {@code ignore_eos}, {@code allowed_token_ids} and {@code bad_words},
- * with vLLM's semantics. A parameter of the
+ * {@code stop_token_ids}, {@code min_tokens}, {@code ignore_eos}, {@code allowed_token_ids}, {@code bad_words} and
+ * {@code skip_special_tokens}, with vLLM's semantics. A parameter of the
  * OpenAI or vLLM completions API that would change the output but is not implemented ({@code suffix},
  * {@code best_of > 1}, {@code length_penalty}, ...) is refused with a 400 naming it, never silently ignored;
  * fields unknown to both APIs are ignored.
@@ -198,7 +198,8 @@ public final class CompletionRequestParser {
         SamplingParams sampling = new SamplingParams(temperature, topP, seed, presence, frequency, bias, logprobs, topK,
                 number(json, "min_p", 0), number(json, "repetition_penalty", 1),
                 new Stopping(StopFields.stopTokenIds(json.getValue("stop_token_ids")), minTokens(json, maxTokens),
-                        ignoreEos, includeStop), -1, StructuredOutput.parse(json), RestrictionFields.parse(json));
+                        ignoreEos, includeStop), -1, StructuredOutput.parse(json), RestrictionFields.parse(json),
+                json.getValue("skip_special_tokens") == null || bool(json, "skip_special_tokens"));
         return new CompletionRequest(model, prompts, maxTokens, sampling, stop, stream, strategy, domain, includeUsage, n,
                 false, null);
     }

@@ -24,7 +24,6 @@ final class UnsupportedFields {
         m.put("suffix", "");
         m.put("length_penalty", 1);
         m.put("use_beam_search", false);
-        m.put("skip_special_tokens", true);
         m.put("spaces_between_special_tokens", true);
         m.put("truncate_prompt_tokens", null);
         m.put("prompt_logprobs", null);

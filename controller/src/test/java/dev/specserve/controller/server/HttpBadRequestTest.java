@@ -248,6 +248,25 @@ class HttpBadRequestTest {
         assertThat(ignored.getJsonArray("choices").getJsonObject(0).getString("text")).as("EOS has no text").isEmpty();
     }
 
+    @Test
+    void skip_special_tokens_false_writes_special_tokens_into_the_text_and_logprobs() throws Exception {
+        var tok = server.stack.tokenizer();
+        String request = "{\"prompt\": \"x = [1, 2, 3]\\ny = [\", \"max_tokens\": 3, \"temperature\": 0, "
+                + "\"ignore_eos\": true, \"logprobs\": 0, \"logit_bias\": {\"" + tok.eosId() + "\": 100}";
+        String eos = tok.tokenText(tok.eosId());
+
+        JsonObject skipped = post(Buffer.buffer(request + "}")).bodyAsJsonObject().getJsonArray("choices")
+                .getJsonObject(0);
+        JsonObject written = post(Buffer.buffer(request + ", \"skip_special_tokens\": false}")).bodyAsJsonObject()
+                .getJsonArray("choices").getJsonObject(0);
+
+        assertThat(eos).isNotEmpty();
+        assertThat(skipped.getString("text")).isEmpty();
+        assertThat(written.getString("text")).isEqualTo(eos.repeat(3));
+        assertThat(written.getJsonObject("logprobs").getJsonArray("tokens").getList()).containsExactly(eos, eos, eos);
+        assertRejected(post(Buffer.buffer(request + ", \"skip_special_tokens\": \"no\"}")), "skip_special_tokens");
+    }
+
     @ParameterizedTest(name = "{0}")
     @org.junit.jupiter.params.provider.ValueSource(strings = {"none", "auto"})
     void allowed_token_ids_and_bad_words_are_served_as_vllm_serves_them(String strategy) throws Exception {

@@ -15,6 +15,7 @@ import java.util.List;
  */
 final class IncrementalDecoder {
     private final TextTokenizer tokenizer;
+    private final boolean skipSpecialTokens;
     private final StringBuilder text = new StringBuilder();
     private int prefix;
     private int read;
@@ -23,7 +24,12 @@ final class IncrementalDecoder {
     private int sent;
 
     IncrementalDecoder(TextTokenizer tokenizer) {
+        this(tokenizer, true);
+    }
+
+    IncrementalDecoder(TextTokenizer tokenizer, boolean skipSpecialTokens) {
         this.tokenizer = tokenizer;
+        this.skipSpecialTokens = skipSpecialTokens;
     }
 
     /** Decodes the tokens up to {@code count}; returns the index before which the text is unchanged. */
@@ -51,7 +57,7 @@ final class IncrementalDecoder {
     }
 
     private String decode(int[] tokens, int from, int to) {
-        return tokenizer.decode(Arrays.copyOfRange(tokens, from, to));
+        return tokenizer.decode(Arrays.copyOfRange(tokens, from, to), skipSpecialTokens);
     }
 
     String text() {

@@ -12,6 +12,7 @@ import java.util.List;
  */
 final class LogprobRecorder {
     private final TextTokenizer tokenizer;
+    private final boolean skipSpecialTokens;
     private final int outputTop;
     private final int promptTop;
     private final List<TokenLogprob> output;
@@ -20,6 +21,7 @@ final class LogprobRecorder {
 
     LogprobRecorder(TextTokenizer tokenizer, SamplingParams sampling) {
         this.tokenizer = tokenizer;
+        this.skipSpecialTokens = sampling.skipSpecialTokens();
         this.outputTop = sampling.logprobs();
         this.promptTop = sampling.promptLogprobs();
         this.output = outputTop >= 0 ? new ArrayList<>() : null;
@@ -115,6 +117,6 @@ final class LogprobRecorder {
     }
 
     private String text(int token) {
-        return tokenizer.decode(new int[] {token});
+        return tokenizer.decode(new int[] {token}, skipSpecialTokens);
     }
 }

@@ -18,18 +18,20 @@ final class OutputTracker {
     private int count;
     private FinishReason reason;
     private String stoppedText;
+    private final boolean skipSpecialTokens;
 
     OutputTracker(TextTokenizer tokenizer, int maxTokens, List<String> stop) {
         this(tokenizer, maxTokens, stop, SamplingParams.GREEDY);
     }
 
     /**
-     * @param sampling its stop token ids (kept in the output, as vLLM keeps them), min tokens, ignore-EOS and whether
-     *                 a stop string stays in the text
+     * @param sampling its stop token ids (kept in the output, as vLLM keeps them), min tokens, ignore-EOS, whether
+     *                 a stop string stays in the text and whether special tokens have text
      */
     OutputTracker(TextTokenizer tokenizer, int maxTokens, List<String> stop, SamplingParams sampling) {
         this.tokenizer = tokenizer;
-        this.decoder = new IncrementalDecoder(tokenizer);
+        this.skipSpecialTokens = sampling.skipSpecialTokens();
+        this.decoder = new IncrementalDecoder(tokenizer, skipSpecialTokens);
         this.maxTokens = maxTokens;
         this.stop = stop;
         this.stopping = sampling.stopping();
@@ -87,7 +89,7 @@ final class OutputTracker {
      */
     private int tokensThroughStop(int from, int searchedBefore) {
         for (int k = from + 1; k < count; k++) {
-            String text = tokenizer.decode(Arrays.copyOf(tokens, k));
+            String text = tokenizer.decode(Arrays.copyOf(tokens, k), skipSpecialTokens);
             for (String s : stop) {
                 if (text.indexOf(s, Math.max(0, searchedBefore - s.length() + 1)) >= 0) {
                     return k;
@@ -128,6 +130,6 @@ final class OutputTracker {
     }
 
     String text() {
-        return stoppedText != null ? stoppedText : tokenizer.decode(tokens());
+        return stoppedText != null ? stoppedText : tokenizer.decode(tokens(), skipSpecialTokens);
     }
 }

@@ -26,11 +26,14 @@ import java.util.TreeMap;
  *                   every token the grammar refuses after the output so far is masked out, and EOS until the output
  *                   is complete ({@link OutputGrammar})
  * @param restrictions vLLM's {@code allowed_token_ids} and {@code bad_words} ({@link TokenRestrictions})
+ * @param skipSpecialTokens vLLM's {@code skip_special_tokens}: special tokens (EOS, control tokens) have no text in
+ *                   the output (the default); false writes them out, e.g. {@code <|endoftext|>}
  */
 public record SamplingParams(double temperature, double topP, long seed, double presencePenalty,
                              double frequencyPenalty, Map<Integer, Double> logitBias, int logprobs, int topK,
                              double minP, double repetitionPenalty, Stopping stopping, int promptLogprobs,
-                             OutputGrammar grammar, TokenRestrictions restrictions) {
+                             OutputGrammar grammar, TokenRestrictions restrictions,
+                             boolean skipSpecialTokens) {
     public static final SamplingParams GREEDY = new SamplingParams(0, 1, 0);
     public static final double MAX_PENALTY = 2.0;
     public static final double MAX_BIAS = 100.0;
@@ -45,7 +48,7 @@ public record SamplingParams(double temperature, double topP, long seed, double 
     public SamplingParams(double temperature, double topP, long seed, double presencePenalty, double frequencyPenalty,
                           Map<Integer, Double> logitBias, int logprobs) {
         this(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, 0, 0, 1,
-                Stopping.DEFAULT, -1, null, TokenRestrictions.NONE);
+                Stopping.DEFAULT, -1, null, TokenRestrictions.NONE, true);
     }
 
     public SamplingParams {
@@ -113,29 +116,29 @@ public record SamplingParams(double temperature, double topP, long seed, double 
 
     public SamplingParams withPenalties(double presence, double frequency, Map<Integer, Double> bias) {
         return new SamplingParams(temperature, topP, seed, presence, frequency, bias, logprobs, topK, minP,
-                repetitionPenalty, stopping, promptLogprobs, grammar, restrictions);
+                repetitionPenalty, stopping, promptLogprobs, grammar, restrictions, skipSpecialTokens);
     }
 
     public SamplingParams withLogprobs(int n) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, n, topK, minP,
-                repetitionPenalty, stopping, promptLogprobs, grammar, restrictions);
+                repetitionPenalty, stopping, promptLogprobs, grammar, restrictions, skipSpecialTokens);
     }
 
     /** vLLM's extra sampling parameters: top-k, min-p and the repetition penalty. */
     public SamplingParams withVllmSampling(int k, double p, double repetition) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, k, p,
-                repetition, stopping, promptLogprobs, grammar, restrictions);
+                repetition, stopping, promptLogprobs, grammar, restrictions, skipSpecialTokens);
     }
 
     /** With the prompt tokens' logprobs and {@code n} alternatives each (-1: none). */
     public SamplingParams withPromptLogprobs(int n) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, topK,
-                minP, repetitionPenalty, stopping, n, grammar, restrictions);
+                minP, repetitionPenalty, stopping, n, grammar, restrictions, skipSpecialTokens);
     }
 
     public SamplingParams withSeed(long s) {
         return new SamplingParams(temperature, topP, s, presencePenalty, frequencyPenalty, logitBias, logprobs, topK,
-                minP, repetitionPenalty, stopping, promptLogprobs, grammar, restrictions);
+                minP, repetitionPenalty, stopping, promptLogprobs, grammar, restrictions, skipSpecialTokens);
     }
 
     /** vLLM's stopping parameters: {@code stop_token_ids}, {@code min_tokens} and {@code ignore_eos}. */
@@ -145,18 +148,24 @@ public record SamplingParams(double temperature, double topP, long seed, double 
 
     public SamplingParams withStopping(Stopping s) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, topK,
-                minP, repetitionPenalty, s, promptLogprobs, grammar, restrictions);
+                minP, repetitionPenalty, s, promptLogprobs, grammar, restrictions, skipSpecialTokens);
     }
 
     /** With vLLM's {@code allowed_token_ids} and {@code bad_words}. */
     public SamplingParams withRestrictions(TokenRestrictions r) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, topK,
-                minP, repetitionPenalty, stopping, promptLogprobs, grammar, r);
+                minP, repetitionPenalty, stopping, promptLogprobs, grammar, r, skipSpecialTokens);
+    }
+
+    /** With vLLM's {@code skip_special_tokens}. */
+    public SamplingParams withSkipSpecialTokens(boolean skip) {
+        return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, topK,
+                minP, repetitionPenalty, stopping, promptLogprobs, grammar, restrictions, skip);
     }
 
     /** With structured output under {@code g} (null: none). */
     public SamplingParams withGrammar(OutputGrammar g) {
         return new SamplingParams(temperature, topP, seed, presencePenalty, frequencyPenalty, logitBias, logprobs, topK,
-                minP, repetitionPenalty, stopping, promptLogprobs, g, restrictions);
+                minP, repetitionPenalty, stopping, promptLogprobs, g, restrictions, skipSpecialTokens);
     }
 }

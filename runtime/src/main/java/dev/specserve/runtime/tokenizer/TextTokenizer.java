@@ -210,11 +210,16 @@ public final class TextTokenizer implements AutoCloseable {
     }
 
     public String decode(int[] ids) {
+        return decode(ids, true);
+    }
+
+    /** The text of {@code ids}; with {@code skipSpecialTokens} false, special tokens are written out too. */
+    public String decode(int[] ids, boolean skipSpecialTokens) {
         long[] l = new long[ids.length];
         for (int i = 0; i < ids.length; i++) {
             l[i] = ids[i];
         }
-        return tokenizer.decode(l, true);
+        return tokenizer.decode(l, skipSpecialTokens);
     }
 
     /** Each token's bytes, or null when this tokenizer is not byte-level: see {@link #byteLevelVocab(Path, int)}. */
