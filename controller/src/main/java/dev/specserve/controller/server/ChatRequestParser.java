@@ -46,6 +46,7 @@ final class ChatRequestParser {
         m.put("audio", null);
         m.put("modalities", new JsonArray().add("text"));
         m.put("prediction", null);
+        m.put("prompt_logprobs", null); // served on the completions API
         m.put("chat_template", null);
         m.put("documents", null);
         return Collections.unmodifiableMap(m);

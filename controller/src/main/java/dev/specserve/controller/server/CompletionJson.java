@@ -21,14 +21,17 @@ final class CompletionJson {
         @Override
         public JsonObject completion(Head h, GenerationResult r, RequestStats s) {
             JsonObject c = CompletionJson.completion(h.id(), h.created(), h.model(), r, s);
+            JsonObject choice = c.getJsonArray("choices").getJsonObject(0);
+            boolean echoLogprobs = h.echo() != null && r.promptLogprobs() != null && r.logprobs() != null;
             if (h.echo() != null) {
-                JsonObject choice = c.getJsonArray("choices").getJsonObject(0);
                 choice.put("text", h.echo() + r.text());
-                if (r.promptLogprobs() != null && r.logprobs() != null) {
-                    List<TokenLogprob> all = new java.util.ArrayList<>(r.promptLogprobs());
-                    all.addAll(r.logprobs());
-                    choice.put("logprobs", logprobs(all, 0));
-                }
+            }
+            if (echoLogprobs) {
+                List<TokenLogprob> all = new java.util.ArrayList<>(r.promptLogprobs());
+                all.addAll(r.logprobs());
+                choice.put("logprobs", logprobs(all, 0));
+            } else if (r.promptLogprobs() != null) {
+                choice.put("prompt_logprobs", promptLogprobs(r.promptLogprobs()));
             }
             return c;
         }
@@ -94,6 +97,31 @@ final class CompletionJson {
 
     private static JsonObject choice(String text, String finishReason) {
         return new JsonObject().put("index", 0).put("text", text).put("finish_reason", finishReason).putNull("logprobs");
+    }
+
+    /**
+     * vLLM's {@code prompt_logprobs}: per prompt token, null for the first (nothing predicts it), else an object from
+     * token id to {@code {logprob, rank, decoded_token}} holding the prompt token and the top alternatives.
+     */
+    static JsonArray promptLogprobs(List<TokenLogprob> lps) {
+        JsonArray out = new JsonArray();
+        for (TokenLogprob t : lps) {
+            if (Double.isNaN(t.logprob())) {
+                out.addNull();
+                continue;
+            }
+            JsonObject position = new JsonObject().put(String.valueOf(t.token()), new JsonObject()
+                    .put("logprob", t.logprob()).put("rank", t.rank()).put("decoded_token", t.text()));
+            for (int i = 0; i < t.top().size(); i++) {
+                TokenLogprob.Alternative a = t.top().get(i);
+                if (!position.containsKey(String.valueOf(a.token()))) {
+                    position.put(String.valueOf(a.token()), new JsonObject().put("logprob", a.logprob())
+                            .put("rank", i + 1).put("decoded_token", a.text()));
+                }
+            }
+            out.add(position);
+        }
+        return out;
     }
 
     /**

@@ -70,6 +70,12 @@ public record CompletionRequest(String model, List<Prompt> prompts, int maxToken
                 : sampling, stop, stream, strategy, domain, includeUsage, n, true, toolCalls);
     }
 
+    /** The same request sampling with {@code s}. */
+    public CompletionRequest withSampling(SamplingParams s) {
+        return new CompletionRequest(model, prompts, maxTokens, s, stop, stream, strategy, domain, includeUsage, n, echo,
+                toolCalls);
+    }
+
     /** The same request with its prompts replaced (a token prompt's text filled in, say). */
     public CompletionRequest withPrompts(List<Prompt> replaced) {
         return new CompletionRequest(model, replaced, maxTokens, sampling, stop, stream, strategy, domain,

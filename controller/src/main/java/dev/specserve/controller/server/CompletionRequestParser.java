@@ -23,7 +23,7 @@ import static dev.specserve.controller.server.JsonFields.jsonProblem;
  * {@code domain}, and {@code presence_penalty}, {@code frequency_penalty}, {@code logit_bias}, {@code logprobs},
  * {@code n}, {@code echo}, and vLLM's {@code top_k}, {@code min_p}, {@code repetition_penalty},
  * {@code stop_token_ids}, {@code min_tokens}, {@code ignore_eos}, {@code allowed_token_ids}, {@code bad_words} and
- * {@code skip_special_tokens}, with vLLM's semantics. A parameter of the
+ * {@code skip_special_tokens}, {@code prompt_logprobs}, with vLLM's semantics. A parameter of the
  * OpenAI or vLLM completions API that would change the output but is not implemented ({@code suffix},
  * {@code best_of > 1}, {@code length_penalty}, ...) is refused with a 400 naming it, never silently ignored;
  * fields unknown to both APIs are ignored.
@@ -102,6 +102,9 @@ public final class CompletionRequestParser {
         int logprobs = json.getValue("logprobs") == null ? -1 : (int) integer(json, "logprobs", 0, MAX_LOGPROBS);
         UnsupportedFields.refuse(json, UnsupportedFields.COMPLETIONS, "messages", "this is the completions API: send a prompt");
         CompletionRequest req = common(json, prompts, maxTokens, logprobs);
+        if (json.getValue("prompt_logprobs") != null) {
+            req = withPromptLogprobs(req, (int) integer(json, "prompt_logprobs", 0, MAX_LOGPROBS), echo && logprobs >= 0);
+        }
         if (!echo) {
             return req;
         }
@@ -110,6 +113,22 @@ public final class CompletionRequestParser {
                     + "whole: send it without stream");
         }
         return req.echoed(logprobs);
+    }
+
+    /**
+     * vLLM's {@code prompt_logprobs}: each prompt token's logprob, rank and {@code k} alternatives, from the model's
+     * raw distribution at the position before, in each choice's {@code prompt_logprobs}. Answered whole, as vLLM.
+     */
+    private static CompletionRequest withPromptLogprobs(CompletionRequest req, int k, boolean echoLogprobs) {
+        if (req.stream()) {
+            throw new InvalidRequestException("prompt_logprobs", "prompt_logprobs is answered whole: send it without "
+                    + "stream");
+        }
+        if (echoLogprobs) {
+            throw new InvalidRequestException("prompt_logprobs", "prompt_logprobs with echo and logprobs asks for the "
+                    + "prompt's logprobs twice: echo with logprobs puts them first in logprobs; send one of the two");
+        }
+        return req.withSampling(req.sampling().withPromptLogprobs(k));
     }
 
     /**

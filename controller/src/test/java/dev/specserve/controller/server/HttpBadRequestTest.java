@@ -127,6 +127,10 @@ class HttpBadRequestTest {
             {"prompt": "x", "stop_token_ids": 1}                | stop_token_ids
             {"prompt": "x", "stop_token_ids": [-1]}             | stop_token_ids
             {"prompt": "x", "stop_token_ids": ["a"]}            | stop_token_ids
+            {"prompt": "x", "prompt_logprobs": 6}                | prompt_logprobs
+            {"prompt": "x", "prompt_logprobs": -1}               | prompt_logprobs
+            {"prompt": "x", "prompt_logprobs": 1, "stream": true} | prompt_logprobs
+            {"prompt": "x", "prompt_logprobs": 1, "echo": true, "logprobs": 1} | prompt_logprobs
             {"prompt": "x", "allowed_token_ids": []}             | allowed_token_ids
             {"prompt": "x", "allowed_token_ids": 5}              | allowed_token_ids
             {"prompt": "x", "allowed_token_ids": [-1]}           | allowed_token_ids

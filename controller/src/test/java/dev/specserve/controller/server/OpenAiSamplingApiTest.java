@@ -236,6 +236,43 @@ class OpenAiSamplingApiTest {
     }
 
     /**
+     * vLLM's prompt_logprobs: per prompt token after the first, its logprob, rank and the top alternatives by token id,
+     * the same numbers echo with logprobs reports; the completion itself is served as without it.
+     */
+    @Test
+    void prompt_logprobs_score_each_prompt_token_as_vllm_reports_them() throws Exception {
+        JsonObject echoed = complete(new JsonObject().put("prompt", PROMPT).put("max_tokens", 4).put("temperature", 0)
+                .put("logprobs", 2).put("echo", true)).getJsonArray("choices").getJsonObject(0);
+        JsonObject r = complete(greedy("auto").put("max_tokens", 4).put("prompt_logprobs", 2));
+
+        JsonObject choice = r.getJsonArray("choices").getJsonObject(0);
+        JsonArray prompt = choice.getJsonArray("prompt_logprobs");
+        int promptTokens = r.getJsonObject("usage").getInteger("prompt_tokens");
+        JsonArray echoedLogprobs = echoed.getJsonObject("logprobs").getJsonArray("token_logprobs");
+        assertThat(prompt).hasSize(promptTokens);
+        assertThat(prompt.getValue(0)).as("nothing predicts the first token").isNull();
+        int[] ids = server.stack.tokenizer().encode(PROMPT);
+        for (int i = 1; i < promptTokens; i++) {
+            JsonObject position = prompt.getJsonObject(i);
+            JsonObject own = position.getJsonObject(String.valueOf(ids[i]));
+            assertThat(own.getDouble("logprob")).as("prompt token %d", i)
+                    .isCloseTo(echoedLogprobs.getDouble(i), org.assertj.core.data.Offset.offset(1e-9));
+            assertThat(own.getInteger("rank")).isPositive();
+            assertThat(own.getString("decoded_token")).isEqualTo(server.stack.tokenizer().decode(new int[] {ids[i]}));
+            assertThat(position.size()).as("the token and two alternatives, once each").isBetween(2, 3);
+            assertThat(position.stream().map(e -> ((JsonObject) e.getValue()).getInteger("rank")).toList())
+                    .contains(1);
+            if (own.getInteger("rank") == 1) {
+                assertThat(position.size()).isEqualTo(2);
+            }
+        }
+        assertThat(choice.getString("text")).isEqualTo(echoed.getString("text").substring(PROMPT.length()));
+        assertThat(choice.getValue("logprobs")).isNull();
+        assertThat(complete(greedy("none")).getJsonArray("choices").getJsonObject(0).containsKey("prompt_logprobs"))
+                .as("only when asked").isFalse();
+    }
+
+    /**
      * Scoring a prompt alone, as OpenAI's legacy completions and vLLM allow (HELM and older harnesses send it):
      * echo, logprobs and max_tokens 0 answer the prompt's text and its tokens' logprobs, with no completion.
      */

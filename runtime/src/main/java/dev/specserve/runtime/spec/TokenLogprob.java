@@ -8,8 +8,9 @@ import java.util.List;
  *
  * @param text        the token decoded on its own (a partial UTF-8 sequence decodes to U+FFFD)
  * @param top         the {@code logprobs} most likely tokens at this position, most likely first
+ * @param rank        1 + how many tokens are more likely than this one (vLLM's rank); 0 when nothing predicted it
  */
-public record TokenLogprob(int token, String text, double logprob, List<Alternative> top) {
+public record TokenLogprob(int token, String text, double logprob, List<Alternative> top, int rank) {
     public TokenLogprob {
         top = List.copyOf(top);
     }
