@@ -119,6 +119,6 @@ public record CompletionRequest(String model, List<Prompt> prompts, int maxToken
     public EngineRequest toEngineRequest(String requestId) {
         Prompt p = prompts.get(0);
         return new EngineRequest(requestId, p.text(), scoresPromptOnly() ? 1 : maxTokens, sampling(), stop, strategy,
-                null, domain, 0, p.tokens());
+                null, domain, 0, p.tokens(), p.truncate());
     }
 }

@@ -23,7 +23,7 @@ import static dev.specserve.controller.server.JsonFields.jsonProblem;
  * {@code domain}, and {@code presence_penalty}, {@code frequency_penalty}, {@code logit_bias}, {@code logprobs},
  * {@code n}, {@code echo}, and vLLM's {@code top_k}, {@code min_p}, {@code repetition_penalty},
  * {@code stop_token_ids}, {@code min_tokens}, {@code ignore_eos}, {@code allowed_token_ids}, {@code bad_words} and
- * {@code skip_special_tokens}, {@code prompt_logprobs}, with vLLM's semantics. A parameter of the
+ * {@code skip_special_tokens}, {@code prompt_logprobs} and {@code truncate_prompt_tokens}, with vLLM's semantics. A parameter of the
  * OpenAI or vLLM completions API that would change the output but is not implemented ({@code suffix},
  * {@code best_of > 1}, {@code length_penalty}, ...) is refused with a 400 naming it, never silently ignored;
  * fields unknown to both APIs are ignored.
@@ -91,8 +91,14 @@ public final class CompletionRequestParser {
     }
 
     public CompletionRequest parse(JsonObject json) {
-        List<Prompt> prompts = PromptParser.prompts(json.getValue("prompt"), contextLength);
+        int truncate = truncatePromptTokens(json);
+        List<Prompt> prompts = PromptParser.prompts(json.getValue("prompt"), truncate != 0 ? Integer.MAX_VALUE
+                : contextLength);
         boolean echo = json.getValue("echo") != null && bool(json, "echo");
+        if (echo && truncate != 0) {
+            throw new InvalidRequestException("truncate_prompt_tokens", "truncate_prompt_tokens cannot be combined "
+                    + "with echo: send the prompt you want echoed");
+        }
         boolean noCompletion = isZero(json.getValue("max_tokens"));
         if (noCompletion && !echo) {
             throw new InvalidRequestException("max_tokens", "max_tokens must be in [1, " + maxTokensLimit
@@ -140,6 +146,22 @@ public final class CompletionRequestParser {
         return value instanceof Number v && v.doubleValue() == 0;
     }
 
+    /**
+     * vLLM's {@code truncate_prompt_tokens}: keep the prompt's last k tokens, or with -1 as many as the context holds;
+     * 0 when absent.
+     */
+    private int truncatePromptTokens(JsonObject json) {
+        if (json.getValue("truncate_prompt_tokens") == null) {
+            return 0;
+        }
+        long k = integer(json, "truncate_prompt_tokens", -1, Integer.MAX_VALUE);
+        if (k == 0 || k >= contextLength) {
+            throw new InvalidRequestException("truncate_prompt_tokens", "truncate_prompt_tokens must be -1 (as many "
+                    + "as the context holds) or in [1, " + (contextLength - 1) + "], got " + k);
+        }
+        return (int) k;
+    }
+
     /** vLLM's {@code min_tokens}: 0 when absent, never above the request's max tokens. */
     private static int minTokens(JsonObject json, int maxTokens) {
         if (json.getValue("min_tokens") == null) {
@@ -163,7 +185,10 @@ public final class CompletionRequestParser {
      * The fields both the completions and the chat completions API read the same way: model, sampling, stop,
      * stream, seed, strategy, domain, n, best_of, penalties, logit_bias, stream_options.
      */
-    CompletionRequest common(JsonObject json, List<Prompt> prompts, int maxTokens, int logprobs) {
+    CompletionRequest common(JsonObject json, List<Prompt> given, int maxTokens, int logprobs) {
+        int truncate = truncatePromptTokens(json);
+        List<Prompt> prompts = truncate == 0 ? given : given.stream().map(p -> p.truncated(truncate, contextLength))
+                .toList();
         String model = optionalString(json, "model");
         double temperature = number(json, "temperature", 1.0);
         if (!(temperature >= 0) || Double.isInfinite(temperature)) {

@@ -25,7 +25,6 @@ final class UnsupportedFields {
         m.put("length_penalty", 1);
         m.put("use_beam_search", false);
         m.put("spaces_between_special_tokens", true);
-        m.put("truncate_prompt_tokens", null);
         m.put("top_logprobs", null);
         m.put("logits_processors", null);
         m.put("guided_grammar", null);

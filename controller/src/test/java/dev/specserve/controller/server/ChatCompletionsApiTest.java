@@ -212,6 +212,16 @@ class ChatCompletionsApiTest {
     }
 
     @Test
+    void truncate_prompt_tokens_cuts_the_rendered_conversation_to_its_last_tokens() throws Exception {
+        JsonObject request = greedy(8, "user", "import os\nimport sys\n".repeat(200));
+        assertThat(chat(request).statusCode()).as("too long for the context whole").isEqualTo(400);
+
+        JsonObject body = chat(request.copy().put("truncate_prompt_tokens", 64)).bodyAsJsonObject();
+
+        assertThat(body.getJsonObject("usage").getInteger("prompt_tokens")).isEqualTo(64);
+    }
+
+    @Test
     void without_a_token_limit_a_chat_completion_may_fill_the_context_as_openai_and_vllm_allow() throws Exception {
         JsonObject request = greedy(1, "user", "def fibonacci(n):");
         request.remove("max_completion_tokens");

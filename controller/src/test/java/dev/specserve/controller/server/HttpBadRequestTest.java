@@ -131,6 +131,11 @@ class HttpBadRequestTest {
             {"prompt": "x", "prompt_logprobs": -1}               | prompt_logprobs
             {"prompt": "x", "prompt_logprobs": 1, "stream": true} | prompt_logprobs
             {"prompt": "x", "prompt_logprobs": 1, "echo": true, "logprobs": 1} | prompt_logprobs
+            {"prompt": "x", "truncate_prompt_tokens": 0}         | truncate_prompt_tokens
+            {"prompt": "x", "truncate_prompt_tokens": -2}        | truncate_prompt_tokens
+            {"prompt": "x", "truncate_prompt_tokens": 512}       | truncate_prompt_tokens
+            {"prompt": "x", "truncate_prompt_tokens": "8"}       | truncate_prompt_tokens
+            {"prompt": "x", "truncate_prompt_tokens": 8, "echo": true} | truncate_prompt_tokens
             {"prompt": "x", "allowed_token_ids": []}             | allowed_token_ids
             {"prompt": "x", "allowed_token_ids": 5}              | allowed_token_ids
             {"prompt": "x", "allowed_token_ids": [-1]}           | allowed_token_ids

@@ -232,4 +232,46 @@ class PromptFormsApiTest {
         JsonObject v = client.get("/version").send().await(60, SECONDS).bodyAsJsonObject();
         assertThat(v.getString("version")).isEqualTo(BuildInfo.current().version());
     }
+    /**
+     * vLLM's truncate_prompt_tokens: a prompt longer than the context is cut to its last k tokens, text prompts once
+     * tokenized (on a worker) and token prompts as parsed, and then served as those k tokens sent alone.
+     */
+    @Test
+    void truncate_prompt_tokens_keeps_the_prompts_last_tokens() throws Exception {
+        String longText = (B + A + "\n").repeat(60);
+        int[] ids = server.stack.tokenizer().encode(longText);
+        assertThat(ids.length).as("longer than the context").isGreaterThan(600);
+        JsonArray last100 = new JsonArray();
+        JsonArray all = new JsonArray();
+        for (int i = 0; i < ids.length; i++) {
+            all.add(ids[i]);
+            if (i >= ids.length - 100) {
+                last100.add(ids[i]);
+            }
+        }
+        JsonObject cut = greedy().put("truncate_prompt_tokens", 100);
+
+        JsonObject reference = complete(last100, greedy());
+        JsonObject fromText = complete(longText, cut);
+        JsonObject fromTokens = complete(all, cut);
+
+        for (JsonObject r : List.of(fromText, fromTokens)) {
+            assertThat(r.getJsonObject("usage").getInteger("prompt_tokens")).isEqualTo(100);
+            assertThat(text(r)).isEqualTo(text(reference));
+        }
+        HttpResponse<Buffer> tooLong = post("/v1/completions", greedy().put("prompt", longText));
+        assertThat(tooLong.statusCode()).as("without it the prompt is refused").isEqualTo(400);
+        HttpResponse<Buffer> noRoom = post("/v1/completions", greedy().put("prompt", longText)
+                .put("truncate_prompt_tokens", -1));
+        assertThat(noRoom.statusCode()).as("-1 keeps as many as the context holds, leaving no room for max_tokens")
+                .isEqualTo(400);
+        assertThat(noRoom.bodyAsJsonObject().getJsonObject("error").getString("param")).isEqualTo("max_tokens");
+        JsonObject filled = complete(longText, new JsonObject().put("temperature", 0).put("truncate_prompt_tokens", 400)
+                .put("max_tokens", 8));
+        assertThat(filled.getJsonObject("usage").getInteger("prompt_tokens")).isEqualTo(400);
+    }
+
+    static String text(JsonObject r) {
+        return r.getJsonArray("choices").getJsonObject(0).getString("text");
+    }
 }

@@ -91,7 +91,8 @@ public final class Engine implements GenerationService, AutoCloseable {
         String strategy = strategyOf(request);
         DraftBudget budget = request.budget() != null ? request.budget()
                 : drafters.apply(strategy).defaultBudget(config.defaultBudget());
-        int[] prompt = request.promptTokens() != null ? request.promptTokens() : tokenizer.encode(request.prompt());
+        int[] prompt = request.truncated(request.promptTokens() != null ? request.promptTokens()
+                : tokenizer.encode(request.prompt()), decoder.contextLength());
         GenerationRequest gen;
         try {
             gen = new GenerationRequest(prompt, limits.maxTokens(request, prompt.length), request.sampling(),

@@ -19,15 +19,33 @@ import java.util.List;
  * @param timeoutMillis  per-request timeout (0 = engine default)
  * @param promptTokens   the prompt as token ids (OpenAI's token prompts), served as they are; null: tokenize
  *                       {@code prompt}
+ * @param truncatePromptTokens vLLM's {@code truncate_prompt_tokens}: keep only the prompt's last k tokens (k &gt; 0),
+ *                       or with {@link #TRUNCATE_TO_CONTEXT} as many as the context holds; 0 keeps it whole
  */
 public record EngineRequest(String requestId, String prompt, int maxTokens, SamplingParams sampling, List<String> stop,
-                            String strategy, DraftBudget budget, String domain, long timeoutMillis, int[] promptTokens) {
+                            String strategy, DraftBudget budget, String domain, long timeoutMillis, int[] promptTokens,
+                            int truncatePromptTokens) {
     /** {@link #maxTokens} meaning: the rest of the context after the prompt, up to the max_tokens limit. */
     public static final int FILL_CONTEXT = -1;
+    /** {@link #truncatePromptTokens} meaning: the prompt's last tokens, as many as the context holds. */
+    public static final int TRUNCATE_TO_CONTEXT = -1;
 
     public EngineRequest {
         stop = stop == null ? List.of() : List.copyOf(stop);
         promptTokens = promptTokens == null ? null : promptTokens.clone();
+    }
+
+    /** A prompt kept whole. */
+    public EngineRequest(String requestId, String prompt, int maxTokens, SamplingParams sampling, List<String> stop,
+                         String strategy, DraftBudget budget, String domain, long timeoutMillis, int[] promptTokens) {
+        this(requestId, prompt, maxTokens, sampling, stop, strategy, budget, domain, timeoutMillis, promptTokens, 0);
+    }
+
+    /** {@code ids} as this request keeps them: their last {@link #truncatePromptTokens} when set, for a context of {@code context}. */
+    public int[] truncated(int[] ids, int context) {
+        int keep = truncatePromptTokens == TRUNCATE_TO_CONTEXT ? context - 1 : truncatePromptTokens;
+        return truncatePromptTokens == 0 || ids.length <= keep ? ids
+                : java.util.Arrays.copyOfRange(ids, ids.length - keep, ids.length);
     }
 
     /** A text prompt. */

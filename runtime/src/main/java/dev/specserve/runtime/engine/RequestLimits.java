@@ -42,6 +42,13 @@ final class RequestLimits {
                     + " tokens, so max_tokens " + request.maxTokens() + " leaves no room for the prompt; ask for "
                     + "max_tokens <= " + (context - 1));
         }
+        if (request.truncatePromptTokens() >= context) {
+            throw new InvalidRequestException("truncate_prompt_tokens", "truncate_prompt_tokens "
+                    + request.truncatePromptTokens() + " is not below this model's context of " + context + " tokens");
+        }
+        if (request.truncatePromptTokens() != 0) { // judged once cut, after tokenizing (on a worker)
+            return;
+        }
         long room = context - Math.max(1, request.maxTokens()); // filling the context still needs one token of room
         if (tokens != null) {
             if (tokens.length > room) {
