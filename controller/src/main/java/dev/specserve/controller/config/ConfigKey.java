@@ -93,7 +93,8 @@ public enum ConfigKey {
             "How the model writes tool calls in its text, for chat requests with tool_choice \"auto\" (the default "
                     + "with tools), as vLLM's --tool-call-parser: hermes (<tool_call>{\"name\", \"arguments\"}"
                     + "</tool_call>, as Qwen 2-3 and Hermes models write), llama3_json (an answer of {\"name\", "
-                    + "\"parameters\"} objects, as Llama 3.1-3.3 write), none (such requests get 400), or auto: the "
+                    + "\"parameters\"} objects, as Llama 3.1-3.3 write), mistral ([TOOL_CALLS] then the calls, as Mistral "
+                    + "models write), none (such requests get 400), or auto: the "
                     + "one the model's chat template shows, else none."),
     DEVICE("device", Type.DEVICE, "auto", "Execution provider: auto (CUDA if it works, else CPU), cuda or cpu."),
     DRAFTER_PRECISION("drafter_precision", Type.DRAFTER_PRECISION, "auto",
@@ -135,7 +136,8 @@ public enum ConfigKey {
         DEVICE("one of auto, cuda, cpu", "auto", "cuda", "cpu"),
         DRAFTER_PRECISION(dev.specserve.runtime.manifest.DrafterPrecision.CHOICES, "auto", "fp32", "int8"),
         ADAPTATION("one of local, follow, off", "local", "follow", "off"),
-        TOOL_CALL_PARSER("one of auto, hermes, llama3_json, none", "auto", "hermes", "llama3_json", "none");
+        TOOL_CALL_PARSER("one of auto, hermes, llama3_json, mistral, none", "auto", "hermes", "llama3_json", "mistral",
+                "none");
 
         private final String expectation;
         private final java.util.List<String> choices;

@@ -107,8 +107,12 @@ public record CompletionRequest(String model, List<Prompt> prompts, int maxToken
             throw new dev.specserve.runtime.spec.InvalidRequestException("tool_choice", "a required or named "
                     + "tool_choice constrains the output already; it cannot be combined with response_format");
         }
-        return new CompletionRequest(model, prompts, maxTokens, t.calls() ? sampling.withGrammar(t.grammar()) : sampling,
-                stop, stream, strategy, domain, includeUsage, n, echo, t);
+        SamplingParams s = t.calls() ? sampling.withGrammar(t.grammar()) : sampling;
+        if (t.parser() != null && t.parser().keepsSpecialTokens()) { // the calls start with a special token
+            s = s.withSkipSpecialTokens(false);
+        }
+        return new CompletionRequest(model, prompts, maxTokens, s, stop, stream, strategy, domain, includeUsage, n, echo,
+                t);
     }
 
     /** Echo with {@code max_tokens} 0: the answer is the prompt alone (the engine decodes one token, left out). */

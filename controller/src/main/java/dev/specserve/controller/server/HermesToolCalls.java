@@ -42,16 +42,6 @@ final class HermesToolCalls implements ToolCallParser {
     /** Held back from a {@code <tool_call>}, or a tail that may begin one. */
     @Override
     public int contentEnd(StringBuilder text, int sent) {
-        int open = text.indexOf(OPEN, Math.max(0, sent - OPEN.length()));
-        if (open >= 0) {
-            return open;
-        }
-        int n = text.length();
-        for (int k = Math.min(OPEN.length() - 1, n - sent); k > 0; k--) {
-            if (OPEN.regionMatches(0, text.substring(n - k), 0, k)) {
-                return n - k;
-            }
-        }
-        return n;
+        return ToolCallParser.heldFrom(OPEN, text, sent);
     }
 }

@@ -10,12 +10,12 @@ import java.util.Set;
 /**
  * A model family's own syntax for tool calls in its text, for {@code tool_choice: "auto"}: the model decides
  * whether to call, and its output is parsed afterwards, as vLLM's tool parsers do ({@code --tool-call-parser}).
- * Two are known: Hermes' ({@link HermesToolCalls}: Qwen 2-3, Hermes 2/3 and many fine-tunes) and Llama 3's JSON
- * calls ({@link Llama3JsonToolCalls}: Llama 3.1-3.3).
+ * Three are known: Hermes' ({@link HermesToolCalls}: Qwen 2-3, Hermes 2/3 and many fine-tunes), Llama 3's JSON
+ * calls ({@link Llama3JsonToolCalls}: Llama 3.1-3.3) and Mistral's ({@link MistralToolCalls}).
  */
 interface ToolCallParser {
     /** The {@code tool_call_parser} values. */
-    List<String> SETTINGS = List.of("auto", "hermes", "llama3_json", "none");
+    List<String> SETTINGS = List.of("auto", "hermes", "llama3_json", "mistral", "none");
 
     /** The text before the first call (null when blank) and the calls, each a listed function's name and arguments. */
     record Parsed(String content, List<Call> calls) {}
@@ -39,9 +39,33 @@ interface ToolCallParser {
     int contentEnd(StringBuilder text, int sent);
 
     /**
+     * True when the calls start with a special token (Mistral's {@code [TOOL_CALLS]}), so the requests it reads must
+     * keep special tokens in their text ({@code skip_special_tokens: false}).
+     */
+    default boolean keepsSpecialTokens() {
+        return false;
+    }
+
+    /** {@link #contentEnd} for a syntax whose calls start with {@code tag}: up to it, or to a tail that may begin it. */
+    static int heldFrom(String tag, StringBuilder text, int sent) {
+        int open = text.indexOf(tag, Math.max(0, sent - tag.length()));
+        if (open >= 0) {
+            return open;
+        }
+        int n = text.length();
+        for (int k = Math.min(tag.length() - 1, n - sent); k > 0; k--) {
+            if (tag.regionMatches(0, text.substring(n - k), 0, k)) {
+                return n - k;
+            }
+        }
+        return n;
+    }
+
+    /**
      * The parser {@code setting} asks for, empty for {@code none}; {@code auto} reads the syntax from the model's
      * chat template (where a model declares how it calls): Hermes' when it writes {@code <tool_call>}, Llama 3's
-     * when it writes {@code <|python_tag|>} or asks for {@code "parameters"} JSON.
+     * when it writes {@code <|python_tag|>} or asks for {@code "parameters"} JSON, Mistral's when it writes
+     * {@code [TOOL_CALLS]} or {@code [AVAILABLE_TOOLS]}.
      *
      * @throws IllegalArgumentException naming the setting when it is none of {@link #SETTINGS}
      */
@@ -49,9 +73,11 @@ interface ToolCallParser {
         return switch (setting.toLowerCase(Locale.ROOT)) {
             case "hermes" -> Optional.of(new HermesToolCalls());
             case "llama3_json" -> Optional.of(new Llama3JsonToolCalls());
+            case "mistral" -> Optional.of(new MistralToolCalls());
             case "none" -> Optional.empty();
             case "auto" -> template.flatMap(t -> t.contains(HermesToolCalls.OPEN) ? Optional.of(new HermesToolCalls())
-                    : Llama3JsonToolCalls.writtenBy(t) ? Optional.of(new Llama3JsonToolCalls()) : Optional.empty());
+                    : Llama3JsonToolCalls.writtenBy(t) ? Optional.of(new Llama3JsonToolCalls())
+                    : MistralToolCalls.writtenBy(t) ? Optional.of(new MistralToolCalls()) : Optional.empty());
             default -> throw new IllegalArgumentException("tool_call_parser must be one of " + SETTINGS + ", got '"
                     + setting + "'");
         };

@@ -79,7 +79,7 @@ record ToolCalls(List<Map<String, Object>> tools, String named, OutputGrammar gr
             return new ToolCalls(tools, null, null, parser.orElseThrow(() -> new InvalidRequestException("tool_choice",
                     "tool_choice \"auto\" (the default with tools) needs the model's own call syntax, and this "
                     + "model's chat template does not show one (the server's tool_call_parser setting names it: "
-                    + "hermes or llama3_json); send tool_choice \"required\" or {\"type\": \"function\", \"function\": "
+                    + "hermes, llama3_json or mistral); send tool_choice \"required\" or {\"type\": \"function\", \"function\": "
                     + "{\"name\": ...}}, or \"none\" for a text answer")), names);
         }
         if ("none".equals(choice)) {

@@ -7,10 +7,11 @@ import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** The tool-call syntaxes {@link ToolCallParser} reads from a model's text: Hermes' and Llama 3's JSON. */
+/** The tool-call syntaxes {@link ToolCallParser} reads from a model's text: Hermes', Llama 3's JSON and Mistral's. */
 class ToolCallParserTest {
     static final ToolCallParser HERMES = ToolCallParser.forSetting("hermes", Optional.empty()).orElseThrow();
     static final ToolCallParser LLAMA = ToolCallParser.forSetting("llama3_json", Optional.empty()).orElseThrow();
+    static final ToolCallParser MISTRAL = ToolCallParser.forSetting("mistral", Optional.empty()).orElseThrow();
     static final Set<String> TOOLS = Set.of("get_weather", "now");
 
     @Test
@@ -93,7 +94,57 @@ class ToolCallParserTest {
                 + "\"parameters\": dictionary of argument name and its value}")).map(ToolCallParser::name))
                 .contains("llama3_json");
         assertThat(ToolCallParser.forSetting("none", Optional.of("<tool_call>"))).isEmpty();
-        assertThatThrownBy(() -> ToolCallParser.forSetting("mistral", Optional.empty()))
-                .hasMessageContaining("tool_call_parser").hasMessageContaining("mistral");
+        assertThat(ToolCallParser.forSetting("auto", Optional.of("{{ '[AVAILABLE_TOOLS]' + tools|tojson }}"))
+                .map(ToolCallParser::name)).contains("mistral");
+        assertThatThrownBy(() -> ToolCallParser.forSetting("pythonic", Optional.empty()))
+                .hasMessageContaining("tool_call_parser").hasMessageContaining("pythonic");
+    }
+
+    @Test
+    void mistral_calls_follow_the_tool_calls_token_as_a_json_array_or_one_name_and_arguments_each() {
+        ToolCallParser.Parsed array = MISTRAL.parse("Checking. [TOOL_CALLS] [{\"name\": \"get_weather\", \"arguments\": "
+                + "{\"city\": \"Oslo\"}}, {\"name\": \"now\", \"arguments\": {}}]", TOOLS);
+        ToolCallParser.Parsed v11 = MISTRAL.parse("[TOOL_CALLS]get_weather[ARGS]{\"city\": \"Oslo\"}"
+                + "[TOOL_CALLS]now[ARGS]{}", TOOLS);
+
+        assertThat(array.content()).isEqualTo("Checking. ");
+        assertThat(array.calls()).containsExactly(new ToolCallParser.Call("get_weather", "{\"city\":\"Oslo\"}"),
+                new ToolCallParser.Call("now", "{}"));
+        assertThat(v11.content()).isNull();
+        assertThat(v11.calls()).isEqualTo(array.calls());
+        assertThat(MISTRAL.keepsSpecialTokens()).as("[TOOL_CALLS] is a control token").isTrue();
+        assertThat(HERMES.keepsSpecialTokens()).isFalse();
+    }
+
+    @Test
+    void mistral_text_that_is_not_whole_calls_to_listed_functions_is_not_parsed() {
+        assertThat(MISTRAL.parse("plain text [TOOL", TOOLS)).isNull();
+        assertThat(MISTRAL.parse("[TOOL_CALLS][{\"name\": \"now\", \"arguments\": {", TOOLS)).as("cut short").isNull();
+        assertThat(MISTRAL.parse("[TOOL_CALLS][{\"name\": \"rm\", \"arguments\": {}}]", TOOLS)).isNull();
+        assertThat(MISTRAL.parse("[TOOL_CALLS]now{}", TOOLS)).as("no [ARGS]").isNull();
+        assertThat(MISTRAL.parse("[TOOL_CALLS]now[ARGS][1]", TOOLS)).as("arguments not an object").isNull();
+        assertThat(MISTRAL.parse("[TOOL_CALLS][]", TOOLS)).as("no call").isNull();
+    }
+
+    @Test
+    void a_mistral_stream_is_held_back_from_the_tool_calls_token() {
+        StringBuilder text = new StringBuilder("Sure [TOOL_");
+        assertThat(MISTRAL.contentEnd(text, 0)).isEqualTo(5);
+        text.append("CALLS][{");
+        assertThat(MISTRAL.contentEnd(text, 5)).isEqualTo(5);
+        assertThat(MISTRAL.contentEnd(new StringBuilder("Sure [x]"), 0)).isEqualTo(8);
+    }
+
+    @Test
+    void a_request_whose_calls_mistral_reads_keeps_special_tokens_in_its_text() {
+        io.vertx.core.json.JsonObject json = new io.vertx.core.json.JsonObject().put("tools", ChatToolCallsApiTest.TOOLS);
+        CompletionRequest plain = new CompletionRequest(null, "hi", 8, 0, 1, java.util.List.of(), false, 0, null, null);
+
+        CompletionRequest mistral = plain.withToolCalls(ToolCalls.parse(json, Optional.of(MISTRAL)));
+        CompletionRequest hermes = plain.withToolCalls(ToolCalls.parse(json, Optional.of(HERMES)));
+
+        assertThat(plain.sampling().skipSpecialTokens()).isTrue();
+        assertThat(mistral.sampling().skipSpecialTokens()).isFalse();
+        assertThat(hermes.sampling().skipSpecialTokens()).isTrue();
     }
 }
