@@ -22,6 +22,7 @@ final class Completions {
     private final CompletionRequestParser parser;
     private final ChatRequestParser chat;
     private final ResponsesRequestParser responses;
+    private final ResponseStore responseStore = new ResponseStore();
     private final ChatTemplate chatTemplate;
     private final ServedModel served;
     private final MetricsRecorder metrics;
@@ -51,10 +52,15 @@ final class Completions {
         this.engine = engine;
         this.parser = new CompletionRequestParser(engine.strategies(), engine.maxTokensLimit(), engine.contextLength());
         this.chat = new ChatRequestParser(parser, chatTemplate);
-        this.responses = new ResponsesRequestParser(chat);
+        this.responses = new ResponsesRequestParser(chat, responseStore);
         this.chatTemplate = chatTemplate;
         this.metrics = metrics;
         this.engineCountsRejections = engineCountsRejections;
+    }
+
+    /** The Responses API's stored responses. */
+    ResponseStore responseStore() {
+        return responseStore;
     }
 
     GenerationService engine() {

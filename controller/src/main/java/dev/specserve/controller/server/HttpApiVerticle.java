@@ -31,8 +31,10 @@ import static dev.specserve.controller.server.HttpReplies.open;
  *   <li>{@code POST /v1/chat/completions}: OpenAI chat completions, the same parameters, limits, admission and
  *       streaming (chunks of {@code chat.completion.chunk}, the first one carrying {@code role: assistant});
  *       the messages are formatted by the model's {@link ChatTemplate}, and a model without one answers 400.</li>
- *   <li>{@code POST /v1/responses}: OpenAI's Responses API, served statelessly as the chat completion its input
- *       amounts to ({@link ResponsesRequestParser}); streamed as named events ({@link ResponsesEvents}).</li>
+ *   <li>{@code POST /v1/responses}: OpenAI's Responses API, served as the chat completion its input (after a
+ *       stored response's, with {@code previous_response_id}) amounts to ({@link ResponsesRequestParser}); streamed
+ *       as named events ({@link ResponsesEvents}); {@code GET} and {@code DELETE /v1/responses/{id}} read and forget
+ *       stored ones ({@link ResponseStore}).</li>
  *   <li>{@code GET /v1/models}, {@code GET /health} (liveness), {@code GET /ready} (503 until the engine is
  *       ready), {@code GET /metrics} (Prometheus text), {@code GET /version}.</li>
  *   <li>{@code POST /tokenize}, {@code /detokenize} and {@code GET /tokenizer_info}, as vLLM's ({@link HttpTokenRoutes}).</li>
@@ -98,6 +100,8 @@ public final class HttpApiVerticle extends VerticleBase {
         router.post("/v1/responses")
                 .handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT))
                 .handler(ctx -> generate(ctx, body -> responses(completions.parseResponses(body)), 0));
+        router.get("/v1/responses/:id").handler(this::storedResponse);
+        router.delete("/v1/responses/:id").handler(this::deleteResponse);
         new HttpTokenRoutes(vertx, completions).mount(router, BODY_LIMIT);
         router.get("/v1/models").handler(this::models);
         router.get("/v1/models/:id").handler(this::model);
@@ -157,8 +161,29 @@ public final class HttpApiVerticle extends VerticleBase {
                 : tools != null && tools.auto() ? AutoToolCallsJson.of(tools) : ChatJson.CHAT);
     }
 
-    private static Generation responses(ResponsesRequestParser.Parsed parsed) {
-        return new Generation(parsed.request(), ResponsesJson.of(parsed));
+    private Generation responses(ResponsesRequestParser.Parsed parsed) {
+        return new Generation(parsed.request(), ResponsesJson.of(parsed, completions.responseStore()));
+    }
+
+    /** {@code GET /v1/responses/{id}}: a stored response, or 404 naming {@code response_id}. */
+    private void storedResponse(RoutingContext ctx) {
+        String id = ctx.pathParam("id");
+        completions.responseStore().get(id).ifPresentOrElse(s -> json(ctx.response(), 200, s.response()),
+                () -> error(ctx.response(), notStored(id)));
+    }
+
+    /** {@code DELETE /v1/responses/{id}}: forgets a stored response, as OpenAI's delete answers. */
+    private void deleteResponse(RoutingContext ctx) {
+        String id = ctx.pathParam("id");
+        if (completions.responseStore().remove(id)) {
+            json(ctx.response(), 200, new JsonObject().put("id", id).put("object", "response").put("deleted", true));
+        } else {
+            error(ctx.response(), notStored(id));
+        }
+    }
+
+    private static ApiError notStored(String id) {
+        return new ApiError(404, "no stored response has id '" + id + "'", ApiError.INVALID_REQUEST, "response_id");
     }
 
     /**

@@ -9,8 +9,9 @@ import java.util.Set;
 
 /**
  * A Responses API request's {@code instructions} and {@code input} as the chat completions API's {@code messages},
- * so the model's chat template renders them exactly as it renders a chat. Nothing is stored between requests, so
- * the whole conversation comes as input: messages, the model's earlier {@code function_call}s (an assistant message
+ * so the model's chat template renders them exactly as it renders a chat. The conversation is the input, after a
+ * stored response's when the request continues one ({@link ResponseStore}): messages, the model's earlier
+ * {@code function_call}s (an assistant message
  * with {@code tool_calls}, consecutive calls in one message, as a chat client sends them) and their
  * {@code function_call_output}s (tool messages). Every refusal names {@code input} (or {@code instructions}) and
  * the item it found, so a client sending images, files or items of OpenAI's hosted tools learns they are not
@@ -21,8 +22,22 @@ final class ResponsesInput {
 
     private static final Set<String> ROLES = Set.of("user", "system", "developer", "assistant");
 
-    /** The chat messages: the instructions as a system message first, then the input. */
-    static JsonArray messages(JsonObject json) {
+    /** The request's {@code input} as an array of items: a string is one user message. */
+    static JsonArray items(JsonObject json) {
+        Object input = json.getValue("input");
+        if (input instanceof String s) {
+            return new JsonArray().add(new JsonObject().put("role", "user").put("content", s));
+        }
+        if (!(input instanceof JsonArray items) || items.isEmpty()) {
+            throw new InvalidRequestException("input", "input must be a string or a non-empty array of items "
+                    + "(messages, function_call, function_call_output), got " + (input == null ? "nothing"
+                    : input instanceof JsonArray ? "an empty array" : typeName(input)));
+        }
+        return items;
+    }
+
+    /** The chat messages: the request's instructions as a system message first, then the items. */
+    static JsonArray messages(JsonObject json, JsonArray items) {
         JsonArray out = new JsonArray();
         Object instructions = json.getValue("instructions");
         if (instructions != null) {
@@ -31,15 +46,6 @@ final class ResponsesInput {
                         + typeName(instructions));
             }
             out.add(new JsonObject().put("role", "system").put("content", s));
-        }
-        Object input = json.getValue("input");
-        if (input instanceof String s) { // one user message
-            return out.add(new JsonObject().put("role", "user").put("content", s));
-        }
-        if (!(input instanceof JsonArray items) || items.isEmpty()) {
-            throw new InvalidRequestException("input", "input must be a string or a non-empty array of items "
-                    + "(messages, function_call, function_call_output), got " + (input == null ? "nothing"
-                    : input instanceof JsonArray ? "an empty array" : typeName(input)));
         }
         for (int i = 0; i < items.size(); i++) {
             String at = "input[" + i + "]";
@@ -56,8 +62,8 @@ final class ResponsesInput {
                         .put("content", output(item.getValue("output"), at + ".output")));
             } else {
                 throw new InvalidRequestException("input", at + " is an item of type " + named(type) + ", which is "
-                        + "not served: input items are messages, function_call and function_call_output (nothing is "
-                        + "stored, and OpenAI's hosted tools, reasoning items and item references are not served)");
+                        + "not served: input items are messages, function_call and function_call_output (OpenAI's "
+                        + "hosted tools, reasoning items and item references are not served)");
             }
         }
         return out;

@@ -11,15 +11,18 @@ import java.util.UUID;
 
 /**
  * The answers of OpenAI's Responses API ({@code POST /v1/responses}): the {@code response} object, its output items
- * and usage, and the named events of its stream ({@link ResponsesEvents}). Nothing is stored, so every answer says
- * {@code "store": false} and {@code previous_response_id: null}, as vLLM answers with its store off; the fields the
- * request set (instructions, tools, text format, ...) are repeated as OpenAI repeats them.
+ * and usage, and the named events of its stream ({@link ResponsesEvents}). A finished answer is stored unless the
+ * request said {@code store: false} ({@link ResponseStore}); the fields the request set (instructions, tools, text
+ * format, {@code previous_response_id}, ...) are repeated as OpenAI repeats them.
  */
 final class ResponsesJson {
     private ResponsesJson() {}
 
-    /** The shape of one request's answer: it holds the stream's state, so it serves that request only. */
-    static ResponseShape of(ResponsesRequestParser.Parsed parsed) {
+    /**
+     * The shape of one request's answer: it holds the stream's state, so it serves that request only; its finished
+     * response goes into {@code store} when the request asked for that.
+     */
+    static ResponseShape of(ResponsesRequestParser.Parsed parsed, ResponseStore store) {
         JsonObject echo = parsed.echo();
         ToolCalls tools = parsed.request().toolCalls();
         ResponsesEvents stream = new ResponsesEvents(echo, tools);
@@ -31,7 +34,14 @@ final class ResponsesJson {
 
             @Override
             public JsonObject completion(Head h, GenerationResult r, RequestStats s) {
-                return ResponsesEvents.replay(echo, tools, h, r, s);
+                return stored(ResponsesEvents.replay(echo, tools, h, r, s));
+            }
+
+            private JsonObject stored(JsonObject response) {
+                if (parsed.store()) {
+                    store.put(response, parsed.items());
+                }
+                return response;
             }
 
             @Override
@@ -46,7 +56,10 @@ final class ResponsesJson {
 
             @Override
             public JsonObject last(Head h, int choice, GenerationResult r, RequestStats s) {
-                return stream.last(h, r, s);
+                JsonObject events = stream.last(h, r, s);
+                JsonArray all = events.getJsonArray("events");
+                stored(all.getJsonObject(all.size() - 1).getJsonObject("response"));
+                return events;
             }
 
             /** Never asked for: a Responses stream carries its usage in its last event, and takes no stream_options. */

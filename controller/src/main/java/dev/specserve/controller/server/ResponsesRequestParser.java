@@ -17,16 +17,20 @@ import java.util.Set;
  * <p>Served: {@code input} ({@link ResponsesInput}), {@code instructions}, {@code max_output_tokens},
  * {@code temperature}, {@code top_p}, {@code stream}, {@code text.format} ({@code text}, {@code json_object},
  * {@code json_schema}, as chat's {@code response_format}), function {@code tools} in the Responses API's flat form
- * with {@code tool_choice}, and {@code metadata}, {@code user}, {@code store} (nothing is stored either way),
- * {@code parallel_tool_calls} (true), repeated in the answer. What would need a store or a feature specserve lacks
- * is a 400 naming it, never ignored: {@code previous_response_id}, {@code conversation}, {@code background},
+ * with {@code tool_choice}, {@code store} (true unless false: the answer is kept for {@code previous_response_id},
+ * {@link ResponseStore}), {@code previous_response_id}, and {@code metadata}, {@code user},
+ * {@code parallel_tool_calls} (true), repeated in the answer. What would need a feature specserve lacks is a 400
+ * naming it, never ignored: {@code conversation}, {@code background},
  * {@code prompt}, {@code include}, {@code reasoning} settings, {@code truncation: "auto"}, {@code top_logprobs},
  * hosted tools. Other fields are read as the chat API reads them (vLLM's sampling extras are served, fields it
  * refuses are refused, unknown ones ignored), except the chat API's own fields, which this API does not have.
  */
 final class ResponsesRequestParser {
-    /** A Responses request: the chat completion it is served as, and the fields its answers repeat. */
-    record Parsed(CompletionRequest request, JsonObject echo) {}
+    /**
+     * A Responses request: the chat completion it is served as, the fields its answers repeat, and the conversation
+     * as input items (a continued response's first) with whether its answer is stored.
+     */
+    record Parsed(CompletionRequest request, JsonObject echo, JsonArray items, boolean store) {}
 
     /** Fields this parser reads itself. */
     private static final Set<String> OWN = Set.of("input", "instructions", "max_output_tokens", "text", "tools",
@@ -38,9 +42,11 @@ final class ResponsesRequestParser {
             "response_format", "n", "best_of", "logprobs", "add_generation_prompt", "continue_final_message");
 
     private final ChatRequestParser chat;
+    private final ResponseStore store;
 
-    ResponsesRequestParser(ChatRequestParser chat) {
+    ResponsesRequestParser(ChatRequestParser chat, ResponseStore store) {
         this.chat = chat;
+        this.store = store;
     }
 
     Parsed parse(JsonObject json) {
@@ -51,7 +57,8 @@ final class ResponsesRequestParser {
                 body.put(e.getKey(), e.getValue());
             }
         });
-        body.put("messages", ResponsesInput.messages(json));
+        JsonArray items = conversation(json);
+        body.put("messages", ResponsesInput.messages(json, items));
         if (json.getValue("max_output_tokens") != null) {
             body.put("max_completion_tokens", json.getValue("max_output_tokens"));
         }
@@ -77,15 +84,33 @@ final class ResponsesRequestParser {
             ApiError renamed = inResponsesTerms(ApiError.from(e));
             throw new InvalidRequestException(renamed.param(), renamed.message());
         }
-        return new Parsed(request, echo(json));
+        return new Parsed(request, echo(json), items, !Boolean.FALSE.equals(json.getValue("store")));
+    }
+
+    /** The input items, after those of the stored response that {@code previous_response_id} continues. */
+    private JsonArray conversation(JsonObject json) {
+        JsonArray input = ResponsesInput.items(json);
+        Object previous = json.getValue("previous_response_id");
+        if (previous == null) {
+            return input;
+        }
+        if (!(previous instanceof String id)) {
+            throw new InvalidRequestException("previous_response_id", "previous_response_id must be a string, got "
+                    + typeName(previous));
+        }
+        ResponseStore.Stored stored = store.get(id).orElseThrow(() -> new InvalidRequestException(
+                "previous_response_id", "no stored response has id '" + id + "': this server keeps the newest "
+                + ResponseStore.MAX_RESPONSES + " responses sent without store: false, in memory, for "
+                + ResponseStore.TTL.toMinutes() + " minutes after their last use"));
+        return stored.items().copy().addAll(input);
     }
 
     /** The fields that need a stored response, a hosted feature or a model ability specserve does not serve. */
     private static void refuseUnserved(JsonObject json) {
-        for (String field : new String[] {"previous_response_id", "conversation", "prompt"}) {
+        for (String field : new String[] {"conversation", "prompt"}) {
             if (json.getValue(field) != null) {
-                throw new InvalidRequestException(field, field + " is not supported: specserve stores no responses, "
-                        + "conversations or prompts; send the whole conversation as input");
+                throw new InvalidRequestException(field, field + " is not supported: specserve stores no conversations "
+                        + "or prompts; send the conversation as input, or continue a response with previous_response_id");
             }
         }
         if (json.getValue("background") != null && !Boolean.FALSE.equals(json.getValue("background"))) {
@@ -137,8 +162,8 @@ final class ResponsesRequestParser {
                 .put("instructions", json.getValue("instructions"))
                 .put("max_output_tokens", json.getValue("max_output_tokens"))
                 .put("parallel_tool_calls", true)
-                .putNull("previous_response_id")
-                .put("store", false)
+                .put("previous_response_id", json.getValue("previous_response_id"))
+                .put("store", !Boolean.FALSE.equals(json.getValue("store")))
                 .put("temperature", json.getValue("temperature") != null ? json.getValue("temperature") : 1.0)
                 .put("text", text)
                 .put("tool_choice", json.getValue("tool_choice") != null ? json.getValue("tool_choice") : "auto")

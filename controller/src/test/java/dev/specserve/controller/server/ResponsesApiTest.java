@@ -125,7 +125,7 @@ class ResponsesApiTest {
         assertThat(usage.getJsonObject("output_tokens_details").getInteger("reasoning_tokens")).isZero();
         assertThat(usage.getJsonObject("input_tokens_details").getInteger("cached_tokens"))
                 .isBetween(0, usage.getInteger("input_tokens"));
-        assertThat(response.getBoolean("store")).as("nothing is stored").isFalse();
+        assertThat(response.getBoolean("store")).as("stored, as asked").isTrue();
         assertThat(response.containsKey("previous_response_id")).isTrue();
         assertThat(response.getValue("previous_response_id")).isNull();
         assertThat(response.getValue("error")).isNull();
@@ -311,6 +311,55 @@ class ResponsesApiTest {
             assertThat(response.getString("status")).isEqualTo("incomplete");
             assertThat(output.getJsonObject(output.size() - 1).getString("status")).isEqualTo("incomplete");
         }
+    }
+
+    /**
+     * previous_response_id continues a stored response: the answer is the one the whole conversation sent as input
+     * gets (the earlier output included as an assistant item); stored responses are read and deleted by id, and one
+     * sent with store false is not kept.
+     */
+    @Test
+    void previous_response_id_continues_a_stored_response_as_the_whole_conversation_would() throws Exception {
+        JsonObject first = ok(greedy(12, "def add(a, b):").put("instructions", "You write Python."));
+        JsonObject next = ok(greedy(12, "Now subtract.").put("previous_response_id", first.getString("id")));
+        JsonArray whole = new JsonArray()
+                .add(new JsonObject().put("role", "user").put("content", "def add(a, b):"))
+                .add(new JsonObject().put("role", "assistant").put("content", text(first)))
+                .add(new JsonObject().put("role", "user").put("content", "Now subtract."));
+        JsonObject resent = ok(greedy(12, whole));
+
+        assertThat(next.getString("previous_response_id")).isEqualTo(first.getString("id"));
+        assertThat(text(next)).isEqualTo(text(resent));
+        assertThat(next.getJsonObject("usage").getInteger("input_tokens")).as("instructions are not carried over")
+                .isEqualTo(resent.getJsonObject("usage").getInteger("input_tokens"));
+        HttpResponse<Buffer> read = client.get("/v1/responses/" + next.getString("id")).send().await(60, SECONDS);
+        assertThat(read.statusCode()).isEqualTo(200);
+        assertThat(read.bodyAsJsonObject().getJsonArray("output")).isEqualTo(next.getJsonArray("output"));
+
+        HttpResponse<Buffer> deleted = client.delete("/v1/responses/" + next.getString("id")).send().await(60, SECONDS);
+        assertThat(deleted.bodyAsJsonObject().getBoolean("deleted")).isTrue();
+        HttpResponse<Buffer> gone = client.get("/v1/responses/" + next.getString("id")).send().await(60, SECONDS);
+        assertThat(gone.statusCode()).isEqualTo(404);
+        assertThat(gone.bodyAsJsonObject().getJsonObject("error").getString("param")).isEqualTo("response_id");
+        JsonObject unstored = ok(greedy(4, "x").put("store", false));
+        assertThat(unstored.getBoolean("store")).isFalse();
+        assertThat(client.get("/v1/responses/" + unstored.getString("id")).send().await(60, SECONDS).statusCode())
+                .isEqualTo(404);
+        HttpResponse<Buffer> afterUnstored = respond(greedy(4, "y").put("previous_response_id",
+                unstored.getString("id")));
+        assertThat(afterUnstored.statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void a_streamed_response_is_stored_whole_once_it_completes() throws Exception {
+        List<JsonObject> events = events(respond(greedy(8, "import os\n").put("stream", true)));
+        JsonObject done = events.get(events.size() - 1).getJsonObject("response");
+
+        JsonObject read = client.get("/v1/responses/" + done.getString("id")).send().await(60, SECONDS)
+                .bodyAsJsonObject();
+
+        assertThat(read.getJsonArray("output")).isEqualTo(done.getJsonArray("output"));
+        assertThat(read.getString("status")).isEqualTo(done.getString("status"));
     }
 
     @Test
