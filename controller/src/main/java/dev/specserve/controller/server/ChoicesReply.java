@@ -213,7 +213,7 @@ abstract class ChoicesReply {
                 if (delta != null) { // a shape may hold text back (tool calls come whole at the end)
                     event(index, delta);
                 }
-                textOffset[index] += CompletionJson.textLength(lps);
+                textOffset[index] += CompletionLogprobsJson.textLength(lps);
             }
         }
 

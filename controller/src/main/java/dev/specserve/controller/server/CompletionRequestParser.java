@@ -91,7 +91,7 @@ public final class CompletionRequestParser {
     }
 
     public CompletionRequest parse(JsonObject json) {
-        int truncate = truncatePromptTokens(json);
+        int truncate = PromptOptions.truncate(json, contextLength);
         List<Prompt> prompts = PromptParser.prompts(json.getValue("prompt"), truncate != 0 ? Integer.MAX_VALUE
                 : contextLength);
         boolean echo = json.getValue("echo") != null && bool(json, "echo");
@@ -109,7 +109,8 @@ public final class CompletionRequestParser {
         UnsupportedFields.refuse(json, UnsupportedFields.COMPLETIONS, "messages", "this is the completions API: send a prompt");
         CompletionRequest req = common(json, prompts, maxTokens, logprobs);
         if (json.getValue("prompt_logprobs") != null) {
-            req = withPromptLogprobs(req, (int) integer(json, "prompt_logprobs", 0, MAX_LOGPROBS), echo && logprobs >= 0);
+            req = PromptOptions.withPromptLogprobs(req, (int) integer(json, "prompt_logprobs", 0, MAX_LOGPROBS),
+                    echo && logprobs >= 0);
         }
         if (!echo) {
             return req;
@@ -122,44 +123,12 @@ public final class CompletionRequestParser {
     }
 
     /**
-     * vLLM's {@code prompt_logprobs}: each prompt token's logprob, rank and {@code k} alternatives, from the model's
-     * raw distribution at the position before, in each choice's {@code prompt_logprobs}. Answered whole, as vLLM.
-     */
-    private static CompletionRequest withPromptLogprobs(CompletionRequest req, int k, boolean echoLogprobs) {
-        if (req.stream()) {
-            throw new InvalidRequestException("prompt_logprobs", "prompt_logprobs is answered whole: send it without "
-                    + "stream");
-        }
-        if (echoLogprobs) {
-            throw new InvalidRequestException("prompt_logprobs", "prompt_logprobs with echo and logprobs asks for the "
-                    + "prompt's logprobs twice: echo with logprobs puts them first in logprobs; send one of the two");
-        }
-        return req.withSampling(req.sampling().withPromptLogprobs(k));
-    }
-
-    /**
      * {@code max_tokens: 0} with {@code echo}: score the prompt (its text, and with {@code logprobs} its tokens'
      * logprobs) without a completion, as OpenAI's legacy completions and vLLM answer it; without echo, 0 stays an
      * error.
      */
     private static boolean isZero(Object value) {
         return value instanceof Number v && v.doubleValue() == 0;
-    }
-
-    /**
-     * vLLM's {@code truncate_prompt_tokens}: keep the prompt's last k tokens, or with -1 as many as the context holds;
-     * 0 when absent.
-     */
-    private int truncatePromptTokens(JsonObject json) {
-        if (json.getValue("truncate_prompt_tokens") == null) {
-            return 0;
-        }
-        long k = integer(json, "truncate_prompt_tokens", -1, Integer.MAX_VALUE);
-        if (k == 0 || k >= contextLength) {
-            throw new InvalidRequestException("truncate_prompt_tokens", "truncate_prompt_tokens must be -1 (as many "
-                    + "as the context holds) or in [1, " + (contextLength - 1) + "], got " + k);
-        }
-        return (int) k;
     }
 
     /** vLLM's {@code min_tokens}: 0 when absent, never above the request's max tokens. */
@@ -186,7 +155,7 @@ public final class CompletionRequestParser {
      * stream, seed, strategy, domain, n, best_of, penalties, logit_bias, stream_options.
      */
     CompletionRequest common(JsonObject json, List<Prompt> given, int maxTokens, int logprobs) {
-        int truncate = truncatePromptTokens(json);
+        int truncate = PromptOptions.truncate(json, contextLength);
         List<Prompt> prompts = truncate == 0 ? given : given.stream().map(p -> p.truncated(truncate, contextLength))
                 .toList();
         String model = optionalString(json, "model");
@@ -223,7 +192,7 @@ public final class CompletionRequestParser {
                 throw new InvalidRequestException(f, f + " must be a number in [-2, 2], got " + v);
             }
         }
-        java.util.Map<Integer, Double> bias = logitBias(json.getValue("logit_bias"));
+        java.util.Map<Integer, Double> bias = TokenFields.logitBias(json.getValue("logit_bias"));
         boolean includeUsage = false;
         if (json.getValue("stream_options") != null) {
             if (!(json.getValue("stream_options") instanceof JsonObject o) || !stream) {
@@ -242,43 +211,9 @@ public final class CompletionRequestParser {
         SamplingParams sampling = new SamplingParams(temperature, topP, seed, presence, frequency, bias, logprobs, topK,
                 number(json, "min_p", 0), number(json, "repetition_penalty", 1),
                 new Stopping(StopFields.stopTokenIds(json.getValue("stop_token_ids")), minTokens(json, maxTokens),
-                        ignoreEos, includeStop), -1, StructuredOutput.parse(json), RestrictionFields.parse(json),
+                        ignoreEos, includeStop), -1, StructuredOutput.parse(json), TokenFields.restrictions(json),
                 json.getValue("skip_special_tokens") == null || bool(json, "skip_special_tokens"));
         return new CompletionRequest(model, prompts, maxTokens, sampling, stop, stream, strategy, domain, includeUsage, n,
                 false, null);
-    }
-
-    /** {@code {"<token id>": bias}}: ids are non-negative integers as strings, biases in [-100, 100]. */
-    private static java.util.Map<Integer, Double> logitBias(Object v) {
-        if (v == null) {
-            return java.util.Map.of();
-        }
-        if (!(v instanceof JsonObject o)) {
-            throw new InvalidRequestException("logit_bias", "logit_bias must be an object of token id to bias, got "
-                    + typeName(v));
-        }
-        if (o.size() > MAX_LOGIT_BIAS_ENTRIES) {
-            throw new InvalidRequestException("logit_bias", "at most " + MAX_LOGIT_BIAS_ENTRIES
-                    + " logit_bias entries, got " + o.size());
-        }
-        java.util.Map<Integer, Double> bias = new java.util.HashMap<>();
-        for (java.util.Map.Entry<String, Object> e : o) {
-            int id;
-            try {
-                id = Integer.parseInt(e.getKey().trim());
-            } catch (NumberFormatException ex) {
-                throw new InvalidRequestException("logit_bias", "logit_bias keys must be token ids (integers as "
-                        + "strings), got \"" + e.getKey() + "\"");
-            }
-            if (id < 0) {
-                throw new InvalidRequestException("logit_bias", "logit_bias token id must be >= 0, got " + id);
-            }
-            if (!(e.getValue() instanceof Number n) || !(n.doubleValue() >= -100 && n.doubleValue() <= 100)) {
-                throw new InvalidRequestException("logit_bias", "logit_bias values must be numbers in [-100, 100], got "
-                        + typeName(e.getValue()) + " for token " + id);
-            }
-            bias.put(id, n.doubleValue());
-        }
-        return bias;
     }
 }

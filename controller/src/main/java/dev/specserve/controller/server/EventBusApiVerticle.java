@@ -269,8 +269,8 @@ public final class EventBusApiVerticle extends VerticleBase {
                 return;
             }
             enqueue(CompletionJson.busToken(tokens, textDelta).put("logprobs",
-                    CompletionJson.logprobs(logprobs, textOffset)));
-            textOffset += CompletionJson.textLength(logprobs);
+                    CompletionLogprobsJson.logprobs(logprobs, textOffset)));
+            textOffset += CompletionLogprobsJson.textLength(logprobs);
         }
 
         @Override

@@ -31,10 +31,8 @@ import static dev.specserve.controller.server.HttpReplies.open;
  *   <li>{@code POST /v1/chat/completions}: OpenAI chat completions, the same parameters, limits, admission and
  *       streaming (chunks of {@code chat.completion.chunk}, the first one carrying {@code role: assistant});
  *       the messages are formatted by the model's {@link ChatTemplate}, and a model without one answers 400.</li>
- *   <li>{@code POST /v1/responses}: OpenAI's Responses API, served as the chat completion its input (after a
- *       stored response's, with {@code previous_response_id}) amounts to ({@link ResponsesRequestParser}); streamed
- *       as named events ({@link ResponsesEvents}); {@code GET} and {@code DELETE /v1/responses/{id}} read and forget
- *       stored ones ({@link ResponseStore}).</li>
+ *   <li>{@code /v1/responses}: OpenAI's Responses API, served as the chat completion its input amounts to
+ *       ({@link ResponsesRequestParser}), streamed as named events; stored ones ({@link HttpResponseStoreRoutes}).</li>
  *   <li>{@code GET /v1/models}, {@code GET /health} (liveness), {@code GET /ready} (503 until the engine is
  *       ready), {@code GET /metrics} (Prometheus text), {@code GET /version}.</li>
  *   <li>{@code POST /tokenize}, {@code /detokenize} and {@code GET /tokenizer_info}, as vLLM's ({@link HttpTokenRoutes}).</li>
@@ -87,21 +85,11 @@ public final class HttpApiVerticle extends VerticleBase {
                 router.route(guarded).handler(HttpGuards.apiKey(security.apiKeys(), refused("api_key")));
             }
         }
-        router.post("/v1/completions").handler(ctx -> HttpGuards.requireJson(ctx, completions::rejected));
-        router.post("/v1/completions")
-                .handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT))
-                .handler(ctx -> generate(ctx, body -> new Generation(completions.parse(body), CompletionJson.TEXT),
-                        INLINE_PARSE_BYTES));
-        router.post("/v1/chat/completions").handler(ctx -> HttpGuards.requireJson(ctx, completions::rejected));
-        router.post("/v1/chat/completions")
-                .handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT))
-                .handler(ctx -> generate(ctx, body -> chat(completions.parseChat(body)), 0));
-        router.post("/v1/responses").handler(ctx -> HttpGuards.requireJson(ctx, completions::rejected));
-        router.post("/v1/responses")
-                .handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT))
-                .handler(ctx -> generate(ctx, body -> responses(completions.parseResponses(body)), 0));
-        router.get("/v1/responses/:id").handler(this::storedResponse);
-        router.delete("/v1/responses/:id").handler(this::deleteResponse);
+        generation(router, "/v1/completions", body -> new Generation(completions.parse(body), CompletionJson.TEXT),
+                INLINE_PARSE_BYTES);
+        generation(router, "/v1/chat/completions", body -> chat(completions.parseChat(body)), 0);
+        generation(router, "/v1/responses", body -> responses(completions.parseResponses(body)), 0);
+        new HttpResponseStoreRoutes(completions.responseStore()).mount(router);
         new HttpTokenRoutes(vertx, completions).mount(router, BODY_LIMIT);
         router.get("/v1/models").handler(this::models);
         router.get("/v1/models/:id").handler(this::model);
@@ -165,25 +153,12 @@ public final class HttpApiVerticle extends VerticleBase {
         return new Generation(parsed.request(), ResponsesJson.of(parsed, completions.responseStore()));
     }
 
-    /** {@code GET /v1/responses/{id}}: a stored response, or 404 naming {@code response_id}. */
-    private void storedResponse(RoutingContext ctx) {
-        String id = ctx.pathParam("id");
-        completions.responseStore().get(id).ifPresentOrElse(s -> json(ctx.response(), 200, s.response()),
-                () -> error(ctx.response(), notStored(id)));
-    }
-
-    /** {@code DELETE /v1/responses/{id}}: forgets a stored response, as OpenAI's delete answers. */
-    private void deleteResponse(RoutingContext ctx) {
-        String id = ctx.pathParam("id");
-        if (completions.responseStore().remove(id)) {
-            json(ctx.response(), 200, new JsonObject().put("id", id).put("object", "response").put("deleted", true));
-        } else {
-            error(ctx.response(), notStored(id));
-        }
-    }
-
-    private static ApiError notStored(String id) {
-        return new ApiError(404, "no stored response has id '" + id + "'", ApiError.INVALID_REQUEST, "response_id");
+    /** {@code POST path}: a JSON body of at most {@link #BODY_LIMIT} bytes, answered by {@link #generate}. */
+    private void generation(Router router, String path, java.util.function.Function<String, Generation> parse,
+                            int inlineBytes) {
+        router.post(path).handler(ctx -> HttpGuards.requireJson(ctx, completions::rejected))
+                .handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT))
+                .handler(ctx -> generate(ctx, parse, inlineBytes));
     }
 
     /**

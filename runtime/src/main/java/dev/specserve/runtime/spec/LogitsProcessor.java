@@ -3,13 +3,11 @@ package dev.specserve.runtime.spec;
 import dev.specserve.runtime.grammar.GrammarState;
 import dev.specserve.runtime.grammar.TokenMask;
 import dev.specserve.runtime.model.TargetOutput;
-import java.util.Arrays;
 import java.util.Map;
 
 /**
- * One sequence's logit processing (vLLM semantics): {@code logit_bias}; the repetition penalty on every token of
- * the prompt and of the output so far; then presence and frequency penalties over the tokens generated so far
- * (the prompt is not counted). A verification row of a draft tree is processed with the counts along ITS path:
+ * One sequence's logit processing (vLLM semantics): {@code logit_bias}; the repetition, presence and frequency
+ * penalties ({@link Penalties}). A verification row of a draft tree is processed with the counts along ITS path:
  * the output so far plus the node's ancestors and the node itself, i.e. exactly the counts plain decoding would
  * have at that position. So speculative sampling stays lossless against the penalised distribution and greedy
  * speculation equals greedy plain decoding with the same penalties. {@code min_tokens} is applied the same way: a
@@ -21,23 +19,16 @@ import java.util.Map;
 public final class LogitsProcessor {
     private final SamplingParams params;
     private final int vocab;
-    /** Counts of generated tokens; only allocated when penalties are set. */
-    private final int[] counts;
-    /** Distinct generated tokens, in first-seen order (so a row is penalised in O(distinct), not O(vocab)). */
-    private int[] seen = new int[16];
-    private int distinct;
-    /** Prompt tokens for the repetition penalty (null without one), and the distinct ones. */
-    private final boolean[] inPrompt;
-    private final int[] promptTokens;
+    /** Repetition, frequency and presence penalties; null without them. */
+    private final Penalties penalties;
     /** EOS and the stop token ids: masked while the output is shorter than {@code min_tokens}. */
     private final int[] stopIds;
     private int generated;
     /** Structured output: the model's token masks, and the grammar state of the output so far; null otherwise. */
     private final TokenMask masks;
     private final GrammarState grammar;
-    /** {@code allowed_token_ids} as a mask, and {@code bad_words}; null without them. */
-    private final boolean[] allowed;
-    private final BadWordsMask badWords;
+    /** {@code allowed_token_ids} and {@code bad_words}; null without them. */
+    private final RestrictionMask restrictions;
 
     /** Without a prompt, EOS ids or token masks; a request with {@code bad_words} needs the full constructor. */
     public LogitsProcessor(SamplingParams params, int vocab) {
@@ -56,28 +47,14 @@ public final class LogitsProcessor {
     public LogitsProcessor(SamplingParams params, int vocab, int[] prompt, int[] eosIds, TokenMask masks,
                            int[][] badWordIds) {
         this.params = params;
-        this.allowed = params.restrictions().allowedMask(vocab);
-        this.badWords = badWordIds.length == 0 ? null : new BadWordsMask(badWordIds);
+        this.restrictions = RestrictionMask.of(params.restrictions(), vocab, badWordIds);
         this.masks = params.grammar() != null ? masks : null;
         this.grammar = this.masks == null ? null : params.grammar().start();
         this.vocab = vocab;
         this.stopIds = java.util.stream.IntStream.concat(java.util.Arrays.stream(eosIds),
                         params.stopping().tokenIds().stream().mapToInt(Integer::intValue))
                 .filter(t -> t >= 0 && t < vocab).distinct().toArray();
-        boolean repetition = params.repetitionPenalty() != 1;
-        boolean penalties = params.presencePenalty() != 0 || params.frequencyPenalty() != 0 || repetition;
-        this.counts = penalties ? new int[vocab] : null;
-        this.inPrompt = repetition ? new boolean[vocab] : null;
-        int[] distinctPrompt = new int[repetition ? prompt.length : 0];
-        int n = 0;
-        for (int i = 0; i < distinctPrompt.length; i++) {
-            int t = prompt[i];
-            if (t >= 0 && t < vocab && !inPrompt[t]) {
-                inPrompt[t] = true;
-                distinctPrompt[n++] = t;
-            }
-        }
-        this.promptTokens = Arrays.copyOf(distinctPrompt, n);
+        this.penalties = Penalties.of(params, vocab, prompt);
     }
 
     public SamplingParams params() {
@@ -97,21 +74,15 @@ public final class LogitsProcessor {
     /** Counts a committed output token. */
     public void add(int token) {
         generated++;
-        if (badWords != null) {
-            badWords.add(token);
+        if (restrictions != null) {
+            restrictions.add(token);
         }
         if (grammar != null && masks.bytes(token) != null) {
             masks.committed(params.grammar(), grammar, token);
             grammar.acceptAll(masks.bytes(token));
         }
-        if (counts == null || token < 0 || token >= vocab) {
-            return;
-        }
-        if (counts[token]++ == 0) {
-            if (distinct == seen.length) {
-                seen = Arrays.copyOf(seen, distinct * 2);
-            }
-            seen[distinct++] = token;
+        if (penalties != null) {
+            penalties.add(token);
         }
     }
 
@@ -133,36 +104,11 @@ public final class LogitsProcessor {
                 l[e.getKey()] += e.getValue();
             }
         }
-        if (inPrompt != null) {
-            repetition(l, path, pathLength);
+        if (penalties != null) {
+            penalties.apply(l, path, pathLength);
         }
-        if (counts != null && (params.presencePenalty() != 0 || params.frequencyPenalty() != 0)) {
-            double presence = params.presencePenalty();
-            double frequency = params.frequencyPenalty();
-            for (int i = 0; i < distinct; i++) {
-                int t = seen[i];
-                l[t] -= frequency * counts[t] + presence;
-            }
-            for (int i = 0; i < pathLength; i++) {
-                int t = path[i];
-                if (t < 0 || t >= vocab) {
-                    continue;
-                }
-                l[t] -= frequency;
-                if (counts[t] == 0 && firstInPath(path, i, t)) {
-                    l[t] -= presence;
-                }
-            }
-        }
-        if (allowed != null) {
-            for (int v = 0; v < vocab; v++) {
-                if (!allowed[v]) {
-                    l[v] = Double.NEGATIVE_INFINITY;
-                }
-            }
-        }
-        if (badWords != null) {
-            badWords.apply(l, path, pathLength);
+        if (restrictions != null) {
+            restrictions.apply(l, path, pathLength);
         }
         if (generated + pathLength < params.stopping().minTokens()) {
             for (int t : stopIds) {
@@ -193,35 +139,6 @@ public final class LogitsProcessor {
                 l[v] = Double.NEGATIVE_INFINITY;
             }
         }
-    }
-
-    /** Divides positive logits and multiplies negative ones by the penalty, once per token seen anywhere so far. */
-    private void repetition(double[] l, int[] path, int pathLength) {
-        double r = params.repetitionPenalty();
-        for (int t : promptTokens) {
-            l[t] = l[t] > 0 ? l[t] / r : l[t] * r;
-        }
-        for (int i = 0; i < distinct; i++) {
-            int t = seen[i];
-            if (!inPrompt[t]) {
-                l[t] = l[t] > 0 ? l[t] / r : l[t] * r;
-            }
-        }
-        for (int i = 0; i < pathLength; i++) {
-            int t = path[i];
-            if (t >= 0 && t < vocab && !inPrompt[t] && counts[t] == 0 && firstInPath(path, i, t)) {
-                l[t] = l[t] > 0 ? l[t] / r : l[t] * r;
-            }
-        }
-    }
-
-    private static boolean firstInPath(int[] path, int i, int t) {
-        for (int j = 0; j < i; j++) {
-            if (path[j] == t) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** Index of the largest processed logit (the lowest index on ties, as {@link TargetOutput#argmax}). */

@@ -108,20 +108,6 @@ public record TokenRestrictions(Set<Integer> allowedTokenIds, List<String> badWo
         }
     }
 
-    /** Allowed ids as a vocabulary mask, or null when every token is allowed. */
-    boolean[] allowedMask(int vocab) {
-        if (allowedTokenIds.isEmpty()) {
-            return null;
-        }
-        boolean[] mask = new boolean[vocab];
-        for (int id : allowedTokenIds) {
-            if (id < vocab) {
-                mask[id] = true;
-            }
-        }
-        return mask;
-    }
-
     @Override
     public String toString() {
         return "TokenRestrictions[allowed=" + allowedTokenIds.size() + " ids, badWords=" + badWords + "]";

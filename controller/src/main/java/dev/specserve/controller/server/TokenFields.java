@@ -11,14 +11,15 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
-/** vLLM's {@code allowed_token_ids} and {@code bad_words}, as {@link TokenRestrictions}. */
-final class RestrictionFields {
+/** The fields about single tokens: OpenAI's {@code logit_bias}, vLLM's {@code allowed_token_ids} and {@code bad_words}. */
+final class TokenFields {
     /** More ids than any vocabulary served here has. */
     static final int MAX_ALLOWED_IDS = 1 << 18;
 
-    private RestrictionFields() {}
+    private TokenFields() {}
 
-    static TokenRestrictions parse(JsonObject json) {
+    /** {@code allowed_token_ids} and {@code bad_words} as {@link TokenRestrictions}. */
+    static TokenRestrictions restrictions(JsonObject json) {
         return new TokenRestrictions(allowed(json.getValue("allowed_token_ids")), badWords(json.getValue("bad_words")));
     }
 
@@ -59,5 +60,39 @@ final class RestrictionFields {
             words.add(s);
         }
         return words;
+    }
+
+    /** {@code {"<token id>": bias}}: ids are non-negative integers as strings, biases in [-100, 100]. */
+    static java.util.Map<Integer, Double> logitBias(Object v) {
+        if (v == null) {
+            return java.util.Map.of();
+        }
+        if (!(v instanceof JsonObject o)) {
+            throw new InvalidRequestException("logit_bias", "logit_bias must be an object of token id to bias, got "
+                    + typeName(v));
+        }
+        if (o.size() > CompletionRequestParser.MAX_LOGIT_BIAS_ENTRIES) {
+            throw new InvalidRequestException("logit_bias", "at most " + CompletionRequestParser.MAX_LOGIT_BIAS_ENTRIES
+                    + " logit_bias entries, got " + o.size());
+        }
+        java.util.Map<Integer, Double> bias = new java.util.HashMap<>();
+        for (java.util.Map.Entry<String, Object> e : o) {
+            int id;
+            try {
+                id = Integer.parseInt(e.getKey().trim());
+            } catch (NumberFormatException ex) {
+                throw new InvalidRequestException("logit_bias", "logit_bias keys must be token ids (integers as "
+                        + "strings), got \"" + e.getKey() + "\"");
+            }
+            if (id < 0) {
+                throw new InvalidRequestException("logit_bias", "logit_bias token id must be >= 0, got " + id);
+            }
+            if (!(e.getValue() instanceof Number n) || !(n.doubleValue() >= -100 && n.doubleValue() <= 100)) {
+                throw new InvalidRequestException("logit_bias", "logit_bias values must be numbers in [-100, 100], got "
+                        + typeName(e.getValue()) + " for token " + id);
+            }
+            bias.put(id, n.doubleValue());
+        }
+        return bias;
     }
 }
