@@ -25,9 +25,11 @@ final class ChatJson {
                     .put("message", new JsonObject().put("role", "assistant").put("content", r.text()))
                     .put("logprobs", r.logprobs() == null ? null : logprobs(r.logprobs()))
                     .put("finish_reason", r.finishReason().wire());
-            return object(h, "chat.completion", choice)
-                    .put("usage", CompletionJson.usage(r, true))
-                    .put("specserve", CompletionJson.specserve(r, s));
+            JsonObject answer = object(h, "chat.completion", choice);
+            if (r.promptLogprobs() != null) { // vLLM's, for the rendered prompt
+                answer.put("prompt_logprobs", CompletionLogprobsJson.promptLogprobs(r.promptLogprobs()));
+            }
+            return answer.put("usage", CompletionJson.usage(r, true)).put("specserve", CompletionJson.specserve(r, s));
         }
 
         /** OpenAI's first chunk names the role, with empty content. */

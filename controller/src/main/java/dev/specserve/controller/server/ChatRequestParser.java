@@ -46,7 +46,6 @@ final class ChatRequestParser {
         m.put("audio", null);
         m.put("modalities", new JsonArray().add("text"));
         m.put("prediction", null);
-        m.put("prompt_logprobs", null); // served on the completions API
         m.put("chat_template", null);
         m.put("documents", null);
         return Collections.unmodifiableMap(m);
@@ -79,7 +78,12 @@ final class ChatRequestParser {
             throw new InvalidRequestException("messages", "the model's chat template rendered these messages as "
                     + "an empty prompt");
         }
-        return common.common(json, List.of(Prompt.text(prompt)), maxTokens, logprobs ? top : -1).withToolCalls(tools);
+        CompletionRequest req = common.common(json, List.of(Prompt.text(prompt)), maxTokens, logprobs ? top : -1);
+        if (json.getValue("prompt_logprobs") != null) {
+            req = PromptOptions.withPromptLogprobs(req, (int) integer(json, "prompt_logprobs", 0,
+                    CompletionRequestParser.MAX_LOGPROBS), false);
+        }
+        return req.withToolCalls(tools);
     }
 
     /** A request's {@code messages} as the model's template renders them, with its rendering fields. */

@@ -156,8 +156,8 @@ public final class HttpApiVerticle extends VerticleBase {
     /** {@code POST path}: a JSON body of at most {@link #BODY_LIMIT} bytes, answered by {@link #generate}. */
     private void generation(Router router, String path, java.util.function.Function<String, Generation> parse,
                             int inlineBytes) {
-        router.post(path).handler(ctx -> HttpGuards.requireJson(ctx, completions::rejected))
-                .handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT))
+        router.post(path).handler(ctx -> HttpGuards.requireJson(ctx, completions::rejected)); // before the body is read
+        router.post(path).handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT))
                 .handler(ctx -> generate(ctx, parse, inlineBytes));
     }
 

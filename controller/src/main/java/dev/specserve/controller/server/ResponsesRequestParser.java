@@ -39,7 +39,8 @@ final class ResponsesRequestParser {
             "service_tier", "prompt_cache_key", "safety_identifier", "max_tool_calls");
     /** The chat completions API's own fields: unknown to this API, so ignored rather than read as chat's. */
     private static final Set<String> CHAT_ONLY = Set.of("messages", "max_tokens", "max_completion_tokens",
-            "response_format", "n", "best_of", "logprobs", "add_generation_prompt", "continue_final_message");
+            "response_format", "n", "best_of", "logprobs", "add_generation_prompt", "continue_final_message",
+            "prompt_logprobs");
 
     private final ChatRequestParser chat;
     private final ResponseStore store;

@@ -212,6 +212,20 @@ class ChatCompletionsApiTest {
     }
 
     @Test
+    void prompt_logprobs_score_the_rendered_prompt_as_on_completions() throws Exception {
+        JsonObject request = greedy(4, "user", "def fibonacci(n):").put("prompt_logprobs", 1);
+        String rendered = "<|im_start|>user\ndef fibonacci(n):<|im_end|>\n<|im_start|>assistant\n";
+
+        JsonObject body = chat(request).bodyAsJsonObject();
+        JsonObject completion = post("/v1/completions", new JsonObject().put("prompt", rendered).put("max_tokens", 4)
+                .put("temperature", 0).put("prompt_logprobs", 1)).bodyAsJsonObject();
+
+        assertThat(body.getJsonArray("prompt_logprobs")).isNotEmpty().isEqualTo(completion.getJsonArray("choices")
+                .getJsonObject(0).getJsonArray("prompt_logprobs"));
+        assertThat(chat(request.copy().put("stream", true)).statusCode()).isEqualTo(400);
+    }
+
+    @Test
     void truncate_prompt_tokens_cuts_the_rendered_conversation_to_its_last_tokens() throws Exception {
         JsonObject request = greedy(8, "user", "import os\nimport sys\n".repeat(200));
         assertThat(chat(request).statusCode()).as("too long for the context whole").isEqualTo(400);
