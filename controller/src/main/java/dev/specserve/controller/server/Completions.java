@@ -53,6 +53,9 @@ final class Completions {
         this.parser = new CompletionRequestParser(engine.strategies(), engine.maxTokensLimit(), engine.contextLength());
         this.chat = new ChatRequestParser(parser, chatTemplate);
         this.responses = new ResponsesRequestParser(chat, responseStore);
+        if (metrics != null) {
+            responseStore.bindMetrics(metrics.registry());
+        }
         this.chatTemplate = chatTemplate;
         this.metrics = metrics;
         this.engineCountsRejections = engineCountsRejections;

@@ -2,6 +2,9 @@ package dev.specserve.controller.server;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -10,27 +13,37 @@ import java.util.Optional;
 /**
  * The Responses API's stored responses ({@code store}, true unless a request says false): what
  * {@code previous_response_id} continues and {@code GET /v1/responses/{id}} answers. Kept in this server's memory,
- * the newest {@value #MAX_RESPONSES} for {@link #TTL} after their last use, as vLLM's in-memory store keeps them; a
- * restart or another replica does not have them.
+ * as vLLM's in-memory store keeps them, bounded by their JSON's size ({@value #MAX_BYTES} bytes in all, the least
+ * recently used evicted first) and for {@link #TTL} after their last use; a restart or another replica does not have
+ * them. A continued conversation's entry holds the whole conversation, so long ones take more of the bound.
  */
 final class ResponseStore {
-    static final int MAX_RESPONSES = 4096;
+    static final long MAX_BYTES = 64L << 20;
     static final Duration TTL = Duration.ofHours(1);
 
     /**
      * A stored response and the conversation it ends, as Responses input items: the input it continued (earlier
      * responses' included), then its own output items.
      */
-    record Stored(JsonObject response, JsonArray items) {}
+    record Stored(JsonObject response, JsonArray items, int bytes) {}
 
-    private final Cache<String, Stored> responses = Caffeine.newBuilder().maximumSize(MAX_RESPONSES)
-            .expireAfterAccess(TTL).build();
+    private final Cache<String, Stored> responses = Caffeine.newBuilder().maximumWeight(MAX_BYTES)
+            .<String, Stored>weigher((id, s) -> s.bytes()).expireAfterAccess(TTL).recordStats().build();
+
+    /** Its size and evictions as metrics: nothing leaves the store uncounted. */
+    void bindMetrics(MeterRegistry registry) {
+        Gauge.builder("specserve.responses.stored", responses, Cache::estimatedSize).strongReference(true)
+                .description("Responses API responses held for previous_response_id").register(registry);
+        FunctionCounter.builder("specserve.responses.evicted", responses, c -> c.stats().evictionCount())
+                .description("Stored responses evicted for space or age").register(registry);
+    }
 
     /** Stores {@code response}, which answered {@code input}. */
     void put(JsonObject response, JsonArray input) {
         JsonArray items = input.copy();
         response.getJsonArray("output", new JsonArray()).forEach(o -> items.add(((JsonObject) o).copy()));
-        responses.put(response.getString("id"), new Stored(response.copy(), items));
+        int bytes = (int) Math.min(Integer.MAX_VALUE, 2L * (response.encode().length() + items.encode().length()));
+        responses.put(response.getString("id"), new Stored(response.copy(), items, bytes));
     }
 
     Optional<Stored> get(String id) {

@@ -100,9 +100,9 @@ final class ResponsesRequestParser {
                     + typeName(previous));
         }
         ResponseStore.Stored stored = store.get(id).orElseThrow(() -> new InvalidRequestException(
-                "previous_response_id", "no stored response has id '" + id + "': this server keeps the newest "
-                + ResponseStore.MAX_RESPONSES + " responses sent without store: false, in memory, for "
-                + ResponseStore.TTL.toMinutes() + " minutes after their last use"));
+                "previous_response_id", "no stored response has id '" + id + "': this server keeps responses sent "
+                + "without store: false in memory, up to " + (ResponseStore.MAX_BYTES >> 20) + " MiB (least recently "
+                + "used evicted first), for " + ResponseStore.TTL.toMinutes() + " minutes after their last use"));
         return stored.items().copy().addAll(input);
     }
 

@@ -341,6 +341,7 @@ class ResponsesApiTest {
         HttpResponse<Buffer> gone = client.get("/v1/responses/" + next.getString("id")).send().await(60, SECONDS);
         assertThat(gone.statusCode()).isEqualTo(404);
         assertThat(gone.bodyAsJsonObject().getJsonObject("error").getString("param")).isEqualTo("response_id");
+        assertThat(server.metric("specserve_responses_stored")).isPositive();
         JsonObject unstored = ok(greedy(4, "x").put("store", false));
         assertThat(unstored.getBoolean("store")).isFalse();
         assertThat(client.get("/v1/responses/" + unstored.getString("id")).send().await(60, SECONDS).statusCode())

@@ -13,7 +13,7 @@ final class RestrictionMask {
     private final boolean[] allowed;
     private final int[][] words;
     private final int longestPrefix;
-    /** The output so far, as far back as the longest word's prefix needs. */
+    /** The output so far; kept only when some bad word is longer than one token. */
     private int[] output = new int[16];
     private int length;
 

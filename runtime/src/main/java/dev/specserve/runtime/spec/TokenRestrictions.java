@@ -22,13 +22,13 @@ public record TokenRestrictions(Set<Integer> allowedTokenIds, List<String> badWo
     public static final int MAX_BAD_WORD_CHARS = 256;
 
     public TokenRestrictions {
-        allowedTokenIds = allowedTokenIds == null ? Set.of() : Collections.unmodifiableSet(new TreeSet<>(allowedTokenIds));
-        for (Integer id : allowedTokenIds) {
+        for (Integer id : allowedTokenIds == null ? Set.<Integer>of() : allowedTokenIds) {
             if (id == null || id < 0) {
                 throw new InvalidRequestException("allowed_token_ids", "allowed_token_ids must be token ids >= 0, got "
                         + id);
             }
         }
+        allowedTokenIds = allowedTokenIds == null ? Set.of() : Collections.unmodifiableSet(new TreeSet<>(allowedTokenIds));
         badWords = badWords == null ? List.of() : List.copyOf(badWords);
         if (badWords.size() > MAX_BAD_WORDS) {
             throw new InvalidRequestException("bad_words", "at most " + MAX_BAD_WORDS + " bad_words, got "
