@@ -13,8 +13,9 @@ import java.util.Optional;
 /**
  * The Responses API's stored responses ({@code store}, true unless a request says false): what
  * {@code previous_response_id} continues and {@code GET /v1/responses/{id}} answers. Kept in this server's memory,
- * as vLLM's in-memory store keeps them, bounded by their JSON's size ({@value #MAX_BYTES} bytes in all, the least
- * recently used evicted first) and for {@link #TTL} after their last use; a restart or another replica does not have
+ * as vLLM's in-memory store keeps them, bounded by their JSON's size ({@value #MAX_BYTES} bytes in all; Caffeine's
+ * eviction keeps the newest and the often continued, and lets the rarely used go first) and for {@link #TTL} after
+ * their last use; a restart or another replica does not have
  * them. A continued conversation's entry holds the whole conversation, so long ones take more of the bound.
  */
 final class ResponseStore {
@@ -48,6 +49,11 @@ final class ResponseStore {
 
     Optional<Stored> get(String id) {
         return Optional.ofNullable(responses.getIfPresent(id));
+    }
+
+    /** Runs pending evictions now (Caffeine otherwise does it as entries come and go). */
+    void cleanUp() {
+        responses.cleanUp();
     }
 
     /** True when a response of that id was stored (and now is not). */

@@ -101,8 +101,8 @@ final class ResponsesRequestParser {
         }
         ResponseStore.Stored stored = store.get(id).orElseThrow(() -> new InvalidRequestException(
                 "previous_response_id", "no stored response has id '" + id + "': this server keeps responses sent "
-                + "without store: false in memory, up to " + (ResponseStore.MAX_BYTES >> 20) + " MiB (least recently "
-                + "used evicted first), for " + ResponseStore.TTL.toMinutes() + " minutes after their last use"));
+                + "without store: false in memory, up to " + (ResponseStore.MAX_BYTES >> 20) + " MiB (the rarely used "
+                + "evicted first), for " + ResponseStore.TTL.toMinutes() + " minutes after their last use"));
         return stored.items().copy().addAll(input);
     }
 
