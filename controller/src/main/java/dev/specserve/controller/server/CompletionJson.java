@@ -132,7 +132,13 @@ final class CompletionJson {
         if (r.logprobs() != null) {
             reply.put("logprobs", CompletionLogprobsJson.logprobs(r.logprobs(), 0));
         }
-        return reply;
+        return withPromptLogprobs(reply, r);
+    }
+
+    /** vLLM's {@code prompt_logprobs}, when the request asked for them. */
+    private static JsonObject withPromptLogprobs(JsonObject reply, GenerationResult r) {
+        return r.promptLogprobs() == null ? reply
+                : reply.put("prompt_logprobs", CompletionLogprobsJson.promptLogprobs(r.promptLogprobs()));
     }
 
     /** A token chunk on a stream address. */
@@ -142,11 +148,11 @@ final class CompletionJson {
 
     /** The final message on a stream address. */
     static JsonObject busDone(GenerationResult r, RequestStats s) {
-        return new JsonObject()
+        return withPromptLogprobs(new JsonObject()
                 .put("type", "done")
                 .put("finish_reason", r.finishReason().wire())
                 .put("usage", usage(r, false))
-                .put("stats", busStats(r, s));
+                .put("stats", busStats(r, s)), r);
     }
 
     /** The final message on a stream address when the engine failed. */

@@ -77,6 +77,16 @@ class EventBusApiTest {
     }
 
     @Test
+    void prompt_logprobs_come_back_in_the_reply_as_over_http() throws Exception {
+        JsonObject reply = generate(greedy("def add(a, b):", 4).put("prompt_logprobs", 1));
+
+        io.vertx.core.json.JsonArray prompt = reply.getJsonArray("prompt_logprobs");
+        assertThat(prompt).hasSize(reply.getJsonObject("usage").getInteger("prompt_tokens"));
+        assertThat(prompt.getValue(0)).isNull();
+        assertThat(prompt.getJsonObject(1).size()).isBetween(1, 2);
+    }
+
+    @Test
     void a_bad_request_fails_with_code_400_and_a_json_error_naming_the_field_and_the_api_keeps_serving() throws Exception {
         assertThatThrownBy(() -> generate(new JsonObject().put("prompt", "x").put("temperature", "warm")))
                 .isInstanceOfSatisfying(ReplyException.class, e -> {
