@@ -85,12 +85,14 @@ final class ServeCommand implements Callable<Integer> {
                         .map(p -> "reads the model's " + p + " tool calls (tool_call_parser)")
                         .orElse("is refused: no known tool-call syntax (tool_call_parser)"));
             }
-            server = SpecserveServer.start(config, engine, chat);
-            sinks.addAll(feedbackAndAdaptation(config, stack, engine, server));
-            for (FeedbackSink sink : sinks) {
-                engine.addListener(sink);
-                LOG.info("feedback sink: {}", sink.describe());
-            }
+            Engine served = engine;
+            server = SpecserveServer.start(config, engine, chat, s -> { // feedback wired before any request can come
+                sinks.addAll(feedbackAndAdaptation(config, stack, served, s));
+                for (FeedbackSink sink : sinks) {
+                    served.addListener(sink);
+                    LOG.info("feedback sink: {}", sink.describe());
+                }
+            });
         } catch (RuntimeException e) {
             shutdown(server, engine, sinks, stack);
             throw e;

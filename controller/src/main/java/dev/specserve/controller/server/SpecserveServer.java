@@ -70,7 +70,17 @@ public final class SpecserveServer implements AutoCloseable {
 
     /** Starts serving the engine, with {@code chatTemplate} formatting the messages of chat completions. */
     public static SpecserveServer start(ServerConfig config, Engine engine, ChatTemplate chatTemplate) {
-        return start(config, engine, engine::addListener, true, chatTemplate);
+        return start(config, engine, engine::addListener, true, chatTemplate, s -> {});
+    }
+
+    /**
+     * As {@link #start(ServerConfig, Engine, ChatTemplate)}, running {@code beforeListening} on the server (its
+     * registry and admin gate exist) before any API listens: what every request must find in place, such as the
+     * feedback path, is wired there, so no request is served without it.
+     */
+    public static SpecserveServer start(ServerConfig config, Engine engine, ChatTemplate chatTemplate,
+                                        Consumer<SpecserveServer> beforeListening) {
+        return start(config, engine, engine::addListener, true, chatTemplate, beforeListening);
     }
 
     /**
@@ -85,6 +95,12 @@ public final class SpecserveServer implements AutoCloseable {
     public static SpecserveServer start(ServerConfig config, GenerationService engine,
                                         Consumer<EngineListener> addListener, boolean engineCountsRejections,
                                         ChatTemplate chatTemplate) {
+        return start(config, engine, addListener, engineCountsRejections, chatTemplate, s -> {});
+    }
+
+    private static SpecserveServer start(ServerConfig config, GenerationService engine,
+                                         Consumer<EngineListener> addListener, boolean engineCountsRejections,
+                                         ChatTemplate chatTemplate, Consumer<SpecserveServer> beforeListening) {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
@@ -120,6 +136,7 @@ public final class SpecserveServer implements AutoCloseable {
         DeploymentOptions eventLoop = new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP);
         SpecserveServer server = new SpecserveServer(vertx, registry, metrics, http, eventBus, admin, config);
         try {
+            beforeListening.accept(server);
             await(vertx.deployVerticle(eventBus, eventLoop), "event-bus API");
             await(vertx.deployVerticle(http, eventLoop), "HTTP API on " + config.httpHost() + ":" + config.httpPort());
             if (admin.enabled()) {
