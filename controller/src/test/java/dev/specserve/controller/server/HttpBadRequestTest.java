@@ -146,6 +146,7 @@ class HttpBadRequestTest {
             {"prompt": "x", "bad_words": "x"}                    | bad_words
             {"prompt": "x", "bad_words": [" "]}                  | bad_words
             {"prompt": "x", "bad_words": [3]}                    | bad_words
+            {"prompt": "x", "skip_special_tokens": "no"}         | skip_special_tokens
             {"prompt": "x", "response_format": {"type": "json_schema"}} | response_format
             {"prompt": "x", "response_format": {"type": "yaml"}}        | response_format
             {"prompt": "x", "response_format": "json"}                  | response_format
@@ -255,46 +256,6 @@ class HttpBadRequestTest {
         assertThat(ignored.getJsonObject("usage").getInteger("completion_tokens")).as("EOS counted").isEqualTo(10);
         assertThat(ignored.getJsonArray("choices").getJsonObject(0).getString("finish_reason")).isEqualTo("length");
         assertThat(ignored.getJsonArray("choices").getJsonObject(0).getString("text")).as("EOS has no text").isEmpty();
-    }
-
-    @Test
-    void skip_special_tokens_false_writes_special_tokens_into_the_text_and_logprobs() throws Exception {
-        var tok = server.stack.tokenizer();
-        String request = "{\"prompt\": \"x = [1, 2, 3]\\ny = [\", \"max_tokens\": 3, \"temperature\": 0, "
-                + "\"ignore_eos\": true, \"logprobs\": 0, \"logit_bias\": {\"" + tok.eosId() + "\": 100}";
-        String eos = tok.tokenText(tok.eosId());
-
-        JsonObject skipped = post(Buffer.buffer(request + "}")).bodyAsJsonObject().getJsonArray("choices")
-                .getJsonObject(0);
-        JsonObject written = post(Buffer.buffer(request + ", \"skip_special_tokens\": false}")).bodyAsJsonObject()
-                .getJsonArray("choices").getJsonObject(0);
-
-        assertThat(eos).isNotEmpty();
-        assertThat(skipped.getString("text")).isEmpty();
-        assertThat(written.getString("text")).isEqualTo(eos.repeat(3));
-        assertThat(written.getJsonObject("logprobs").getJsonArray("tokens").getList()).containsExactly(eos, eos, eos);
-        assertRejected(post(Buffer.buffer(request + ", \"skip_special_tokens\": \"no\"}")), "skip_special_tokens");
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"none", "auto"})
-    void allowed_token_ids_and_bad_words_are_served_as_vllm_serves_them(String strategy) throws Exception {
-        String request = "{\"prompt\": \"x = [1, 2, 3]\\ny = [1, 2, 3]\\nz = [\", \"max_tokens\": 12, "
-                + "\"temperature\": 0, \"logprobs\": 0, \"strategy\": \"" + strategy + "\"";
-        var tok = server.stack.tokenizer();
-        JsonObject free = post(Buffer.buffer(request + "}")).bodyAsJsonObject().getJsonArray("choices").getJsonObject(0);
-        assertThat(free.getString("text")).contains("2, 2");
-        int comma = tok.encode(",")[0];
-        int space3 = tok.encode(" 3")[0];
-        int one = tok.encode("1")[0];
-
-        JsonObject only = post(Buffer.buffer(request + ", \"allowed_token_ids\": [" + comma + ", " + space3 + ", " + one
-                + "]}")).bodyAsJsonObject().getJsonArray("choices").getJsonObject(0);
-        JsonObject banned = post(Buffer.buffer(request + ", \"bad_words\": [\"2, 2\"]}")).bodyAsJsonObject()
-                .getJsonArray("choices").getJsonObject(0);
-
-        assertThat(only.getString("text")).isNotEmpty().matches("[, 31]*");
-        assertThat(banned.getString("text")).isNotEmpty().doesNotContain("2, 2");
     }
 
     @ParameterizedTest(name = "{0}")

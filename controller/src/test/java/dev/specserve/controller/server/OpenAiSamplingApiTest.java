@@ -14,7 +14,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** logprobs, penalties and logit_bias over HTTP, in OpenAI's completions format, plain and streamed. */
+/** logprobs, penalties, logit_bias and vLLM's token fields over HTTP, in OpenAI's completions format. */
 class OpenAiSamplingApiTest {
     static TestServer server;
     static WebClient client;
@@ -364,5 +364,42 @@ class OpenAiSamplingApiTest {
 
     static String text(JsonObject r) {
         return r.getJsonArray("choices").getJsonObject(0).getString("text");
+    }
+
+    static JsonObject choice(JsonObject body) throws Exception {
+        return complete(body).getJsonArray("choices").getJsonObject(0);
+    }
+
+    @Test
+    void skip_special_tokens_false_writes_special_tokens_into_the_text_and_logprobs() throws Exception {
+        var tok = server.stack.tokenizer();
+        JsonObject request = new JsonObject().put("prompt", "x = [1, 2, 3]\ny = [").put("max_tokens", 3)
+                .put("temperature", 0).put("ignore_eos", true).put("logprobs", 0)
+                .put("logit_bias", new JsonObject().put(String.valueOf(tok.eosId()), 100));
+        String eos = tok.tokenText(tok.eosId());
+
+        JsonObject skipped = choice(request);
+        JsonObject written = choice(request.copy().put("skip_special_tokens", false));
+
+        assertThat(eos).isNotEmpty();
+        assertThat(skipped.getString("text")).isEmpty();
+        assertThat(written.getString("text")).isEqualTo(eos.repeat(3));
+        assertThat(written.getJsonObject("logprobs").getJsonArray("tokens").getList()).containsExactly(eos, eos, eos);
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"none", "auto"})
+    void allowed_token_ids_and_bad_words_are_served_as_vllm_serves_them(String strategy) throws Exception {
+        JsonObject request = new JsonObject().put("prompt", "x = [1, 2, 3]\ny = [1, 2, 3]\nz = [").put("max_tokens", 12)
+                .put("temperature", 0).put("strategy", strategy);
+        var tok = server.stack.tokenizer();
+        assertThat(choice(request).getString("text")).contains("2, 2");
+        JsonArray allowed = new JsonArray().add(tok.encode(",")[0]).add(tok.encode(" 3")[0]).add(tok.encode("1")[0]);
+
+        JsonObject only = choice(request.copy().put("allowed_token_ids", allowed));
+        JsonObject banned = choice(request.copy().put("bad_words", new JsonArray().add("2, 2")));
+
+        assertThat(only.getString("text")).isNotEmpty().matches("[, 31]*");
+        assertThat(banned.getString("text")).isNotEmpty().doesNotContain("2, 2");
     }
 }
