@@ -4,6 +4,7 @@ import dev.specserve.controller.config.ServerConfig;
 import dev.specserve.runtime.engine.Engine;
 import dev.specserve.runtime.engine.EngineListener;
 import dev.specserve.runtime.engine.GenerationService;
+import dev.specserve.telemetry.ProcessMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
@@ -105,6 +106,7 @@ public final class SpecserveServer implements AutoCloseable {
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
+        new ProcessMemoryMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         BuildInfo.current().bindTo(registry);
         VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true));

@@ -207,6 +207,17 @@ class HttpApiTest {
     }
 
     @Test
+    @org.junit.jupiter.api.condition.EnabledOnOs(org.junit.jupiter.api.condition.OS.LINUX)
+    void metrics_show_the_whole_process_memory_beside_the_jvm_own() throws Exception {
+        String metrics = client.get("/metrics").send().await(10, SECONDS).bodyAsString();
+
+        // native memory (ONNX Runtime, the JIT, malloc) is only visible in the process's own resident set
+        assertThat(metrics).containsPattern("(?m)^process_resident_memory_bytes [1-9][0-9.E]+$")
+                .containsPattern("(?m)^process_virtual_memory_bytes [1-9][0-9.E]+$")
+                .contains("jvm_memory_committed_bytes{area=\"heap\"");
+    }
+
+    @Test
     void health_is_always_200_and_ready_is_200_once_the_engine_has_warmed_up() throws Exception {
         HttpResponse<Buffer> health = client.get("/health").send().await(10, SECONDS);
         HttpResponse<Buffer> ready = client.get("/ready").send().await(10, SECONDS);

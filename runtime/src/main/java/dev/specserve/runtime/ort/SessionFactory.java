@@ -22,6 +22,8 @@ public final class SessionFactory {
     private final int wideThreads;
     private final boolean spinning = "1".equals(System.getenv().getOrDefault("SPECSERVE_ORT_SPIN",
             System.getProperty("specserve.ort.spin", "0")));
+    private final boolean cpuArena = !"0".equals(System.getenv().getOrDefault("SPECSERVE_ORT_ARENA",
+            System.getProperty("specserve.ort.arena", "1")));
     /** SPECSERVE_ORT_PROFILE=PREFIX: ORT writes a per-operator profile, PREFIX_&lt;model&gt;_&lt;time&gt;.json, as each session closes. */
     private final String profilePrefix = System.getenv("SPECSERVE_ORT_PROFILE");
     private volatile ExecutionDevice resolved;
@@ -101,6 +103,9 @@ public final class SessionFactory {
         // The target and drafter sessions alternate on few cores: a pool that keeps spinning after its call
         // steals the CPU the other session needs next. Spinning is off unless SPECSERVE_ORT_SPIN=1.
         o.addConfigEntry("session.intra_op.allow_spinning", spinning ? "1" : "0");
+        if (!cpuArena) {
+            o.setCPUArenaAllocator(false);
+        }
         if (cuda) {
             o.addCUDA(0);
         }
