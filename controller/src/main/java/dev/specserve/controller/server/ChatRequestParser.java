@@ -152,7 +152,7 @@ final class ChatRequestParser {
         // an assistant message that made tool calls may have no content
         out.put("content", m.getValue("tool_calls") != null && m.getValue("content") == null ? ""
                 : content(m.getValue("content"), at + ".content"));
-        ToolCalls.messageFields(m, r, at, out);
+        ToolCallMessages.fields(m, r, at, out);
         Object name = m.getValue("name");
         if (name != null) {
             if (!(name instanceof String)) {

@@ -143,29 +143,6 @@ record ToolCalls(List<Map<String, Object>> tools, String named, OutputGrammar gr
                 .put("additionalProperties", false);
     }
 
-    /**
-     * A message's tool fields, checked, into {@code out} (what the template sees): an assistant's earlier
-     * {@code tool_calls}, a tool message's {@code tool_call_id}.
-     */
-    static void messageFields(JsonObject m, String role, String at, Map<String, Object> out) {
-        Object calls = m.getValue("tool_calls");
-        if (calls != null) {
-            if (!"assistant".equals(role) || !(calls instanceof JsonArray array)) {
-                throw new InvalidRequestException("messages", at + ".tool_calls must be an array, on an assistant "
-                        + "message");
-            }
-            out.put("tool_calls", JsonFields.plain(array));
-        }
-        Object callId = m.getValue("tool_call_id");
-        if ("tool".equals(role) != (callId instanceof String)) {
-            throw new InvalidRequestException("messages", at + (callId == null ? " (role tool) needs a tool_call_id"
-                    : ".tool_call_id belongs on a tool message, as a string"));
-        }
-        if (callId != null) {
-            out.put("tool_call_id", callId);
-        }
-    }
-
     /** True when the output is the call(s), to be answered as {@code tool_calls}. */
     boolean calls() {
         return grammar != null;

@@ -31,7 +31,9 @@ class ChatToolCallsApiTest {
     static final String TEMPLATE = "{% if tools %}<|im_start|>system\nYou may call functions. <tools>"
             + "{% for t in tools %}{{ t['function'] | tojson }}{% endfor %}</tools> For each call write "
             + "<tool_call>{\"name\": <name>, \"arguments\": <args>}</tool_call><|im_end|>\n{% endif %}"
-            + "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+            + "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}{% if m['tool_calls'] %}"
+            + "{% for c in m['tool_calls'] %}<tool_call>{{ c['function'] | tojson }}</tool_call>{% endfor %}{% endif %}"
+            + "<|im_end|>\n{% endfor %}"
             + "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
     static final String CALL = "Checking\\.\n<tool_call>\n\\{\"name\": \"get_weather\", \"arguments\": \\{\"city\": "
             + "\"Paris\", \"unit\": \"celsius\"\\}\\}\n</tool_call>";
@@ -302,6 +304,49 @@ class ChatToolCallsApiTest {
             assertThat(text.substring(1)).as("greedy: the calls streamed are the text's")
                     .startsWith(String.join("}, ", streamedCalls) + "}, ");
         }
+    }
+
+    static JsonArray conversationWithCall(Object arguments) {
+        JsonObject function = new JsonObject().put("name", "get_weather");
+        if (arguments != null) {
+            function.put("arguments", arguments);
+        }
+        return new JsonArray()
+                .add(new JsonObject().put("role", "user").put("content", "Weather in Oslo?"))
+                .add(new JsonObject().put("role", "assistant").putNull("content").put("tool_calls", new JsonArray()
+                        .add(new JsonObject().put("id", "call_1").put("type", "function").put("function", function))))
+                .add(new JsonObject().put("role", "tool").put("tool_call_id", "call_1").put("content", "-3 C"));
+    }
+
+    static String rendered(JsonArray messages) throws Exception {
+        HttpResponse<Buffer> tokens = client.post("/tokenize").sendJsonObject(new JsonObject()
+                .put("messages", messages).put("add_generation_prompt", false)).await(30, SECONDS);
+        assertThat(tokens.statusCode()).as(tokens.bodyAsString()).isEqualTo(200);
+        return client.post("/detokenize").sendJsonObject(new JsonObject().put("tokens",
+                tokens.bodyAsJsonObject().getJsonArray("tokens"))).await(30, SECONDS).bodyAsJsonObject().getString("prompt");
+    }
+
+    @Test
+    void an_earlier_calls_arguments_reach_the_template_as_an_object_not_as_quoted_json_text() throws Exception {
+        String asText = rendered(conversationWithCall("{\"city\": \"Oslo\"}"));
+        String asObject = rendered(conversationWithCall(new JsonObject().put("city", "Oslo")));
+
+        // templates write arguments | tojson: on the text OpenAI clients send, that would be a quoted string
+        assertThat(asText).contains("<tool_call>{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Oslo\"}}")
+                .doesNotContain("\\\"");
+        assertThat(asObject).isEqualTo(asText);
+        assertThat(rendered(conversationWithCall(null))).as("no arguments: an empty object")
+                .contains("\"arguments\": {}");
+    }
+
+    @Test
+    void an_earlier_call_whose_arguments_are_not_json_is_refused_naming_the_message() throws Exception {
+        HttpResponse<Buffer> r = chat(new JsonObject().put("messages", conversationWithCall("{\"city\": Oslo"))
+                .put("max_completion_tokens", 4));
+
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(r.bodyAsJsonObject().getJsonObject("error").getString("message"))
+                .contains("messages[1].tool_calls[0].function.arguments must be JSON text");
     }
 
     /** Each call a stream sent, written back as the constrained text lays it out, from its name and arguments. */
