@@ -153,7 +153,10 @@ final class SchemaCompiler {
             }
         }
         if (props == null || props.isEmpty()) {
-            if (extra != null && extra.isBoolean() && !extra.booleanValue()) {
+            // listed properties only, as where there are some: "properties": {} (a function that takes no
+            // arguments, as tool definitions write it) is {}, unless additionalProperties opens it explicitly
+            boolean closed = extra == null ? props != null : extra.isBoolean() && !extra.booleanValue();
+            if (closed) {
                 return literal("{}");
             }
             Automaton member = extra != null && extra.isObject() ? value(extra, at + "/additionalProperties", depth + 1)

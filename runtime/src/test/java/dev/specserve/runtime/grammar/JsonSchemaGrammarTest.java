@@ -110,6 +110,20 @@ class JsonSchemaGrammarTest {
     }
 
     @Test
+    void an_object_holds_its_listed_properties_only_unless_it_lists_none_or_opens_itself() {
+        String free = "{\"any\": [1]}";
+        assertThat(whole(schema("{\"type\": \"object\"}"), free)).as("no properties listed: any object").isTrue();
+        assertThat(whole(schema("{\"type\": \"object\", \"properties\": {}}"), free))
+                .as("properties: {} (a tool without arguments) lists none").isFalse();
+        assertThat(whole(schema("{\"type\": \"object\", \"properties\": {}}"), "{}")).isTrue();
+        assertThat(whole(schema("{\"type\": \"object\", \"properties\": {}, \"additionalProperties\": true}"),
+                free)).as("opened explicitly").isTrue();
+        assertThat(whole(schema("{\"type\": \"object\", \"additionalProperties\": false}"), free)).isFalse();
+        assertThat(whole(schema("{\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"integer\"}}}"),
+                "{\"a\": 1, \"b\": 2}")).as("listed properties only").isFalse();
+    }
+
+    @Test
     void nullable_as_openais_sdks_write_it_also_allows_null() {
         OutputGrammar g = schema("{\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"string\", \"nullable\": true},"
                 + " \"b\": {\"type\": \"integer\", \"nullable\": false}}, \"required\": [\"a\", \"b\"]}");
