@@ -75,6 +75,27 @@ class EngineTest {
         }
     }
 
+    static long engineThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("specserve-engine") && t.isAlive()).count();
+    }
+
+    @Test
+    void an_engine_closed_during_its_warm_up_stops_there_and_returns_only_once_its_thread_has_ended() {
+        long before = engineThreads();
+        Engine e = stack.newEngine(EngineConfig.defaults());
+
+        e.close(); // the warm-up has just begun: the models it runs must outlive its thread (a crash otherwise)
+
+        assertThat(engineThreads()).as("no engine thread left running on the models").isEqualTo(before);
+        assertThat(e.ready()).isFalse();
+        try (Engine again = stack.newEngine(EngineConfig.defaults())) {
+            Collector c = new Collector();
+            again.submit(request("after", PROMPTS.get(0), 8), c);
+            assertThat(c.done.join().tokens()).hasSize(8);
+        }
+    }
+
     @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
     @org.junit.jupiter.params.provider.ValueSource(strings = {"specblock", "suffix", "hybrid", "auto"})
     void sequencesVerifiedTogetherInOneBatchProduceTheirUnbatchedGreedyOutputs(String strategy) throws Exception {

@@ -14,6 +14,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The serving engine as callers see it: validates and tokenizes requests on the caller's thread, queues them
@@ -21,6 +23,7 @@ import java.util.function.LongSupplier;
  * speculative batches. Listeners see every request's life and every round.
  */
 public final class Engine implements GenerationService, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
     private final TextTokenizer tokenizer;
     private final SpeculativeDecoder decoder;
     private final Vocabulary vocabulary;
@@ -206,7 +209,13 @@ public final class Engine implements GenerationService, AutoCloseable {
         scheduler.stop();
         queue.wakeAll();
         try {
+            // the caller closes the ONNX sessions next: returning while a forward still runs would crash the JVM,
+            // and the loop stops within one step (a warm-up between forwards), so wait it out, saying so
             thread.join(10_000);
+            if (thread.isAlive()) {
+                LOG.warn("engine thread still busy 10 s after close; waiting for its forward to finish");
+                thread.join(120_000);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -129,12 +129,19 @@ final class Scheduler {
         try {
             int[] ids = tokenizer.encode("def main():\n");
             // the warm-up's cold forwards must not be the planner's first costs
+            // a close during the warm-up stops it between forwards: the models close once this thread ends
             decoder.rounds().calibrateAfter(() -> {
                 for (String s : strategyNames) {
+                    if (closed) {
+                        return;
+                    }
                     decoder.generate(GenerationRequest.greedy(ids, 4, config.defaultBudget()), drafters.apply(s),
-                            (r, t) -> {}, () -> false);
+                            (r, t) -> {}, () -> closed);
                 }
-            });
+            }, () -> closed);
+            if (closed) {
+                return;
+            }
             ready = true;
             LOG.info("engine ready: batch {} x {} KV rows ({} MiB), queue {}, default strategy {}, prefix cache {} MiB, "
                     + "prefill chunks up to {} tokens {}", config.maxBatch(), pool.capacity(), pool.bytes() >> 20,

@@ -112,13 +112,17 @@ public final class RoundRunner {
     /**
      * Runs {@code warmUp} (rounds planned on the prior), then profiles the verify forwards and makes the fit the
      * planner's verify cost, forgetting what the warm-up measured: each code path's first forwards run cold, and
-     * an engine that started from them once settled on plain steps or on drafting by chance.
+     * an engine that started from them once settled on plain steps or on drafting by chance. Nothing is profiled
+     * once {@code stopped} (the engine closing during its warm-up).
      */
-    public void calibrateAfter(Runnable warmUp) {
+    public void calibrateAfter(Runnable warmUp, java.util.function.BooleanSupplier stopped) {
         synchronized (this) {
             calibrated = true; // no profile before the warm-up: the one after it supersedes it anyway
         }
         warmUp.run();
+        if (stopped.getAsBoolean()) {
+            return;
+        }
         synchronized (this) {
             calibrate(" after warm-up");
         }
