@@ -103,8 +103,11 @@ public final class ModelStack implements AutoCloseable {
 
     /** A serving engine over these models; the caller closes it before closing the stack. */
     public Engine newEngine(EngineConfig config, DrafterConfig drafterConfig) {
-        if (!strategyNames().contains(config.defaultStrategy())) {
-            throw new IllegalArgumentException(ModelFreeStrategies.refusal(config.defaultStrategy(), manifest, target));
+        String asked = config.defaultStrategy();
+        if (!strategyNames().contains(asked)) { // unknown: the names these models serve; known: why not here
+            throw new IllegalArgumentException(Strategies.NAMES.contains(asked)
+                    ? ModelFreeStrategies.refusal(asked, manifest, target)
+                    : "unknown strategy '" + asked + "'; known: " + String.join(", ", strategyNames()));
         }
         return new Engine(target, tokenizer, name -> strategy(name, drafterConfig), strategyNames(), manifest.name(),
                 () -> versions == null ? 0 : versions.current().id(), config);

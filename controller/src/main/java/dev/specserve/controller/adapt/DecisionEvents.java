@@ -34,9 +34,11 @@ final class DecisionEvents implements DecisionLog {
                 arms.append(String.format(" %s gain %.0f cost %.0f", e.arm().name(), e.predictedGain(), e.predictedCost()));
             }
         }
-        LOG.info("bandit decision {}: {} ({}); tau {} vs reference {}, {} fresh samples;{} (tokens)", d.id(),
-                d.arm().name(), d.reason(), String.format("%.2f", d.context().tauNow()),
-                String.format("%.2f", d.context().tauAfterLastUpdate()), d.context().freshSamples(), arms);
+        // a WAIT every epoch is the steady state: at INFO only the decisions that do something
+        LOG.atLevel(d.arm().isWait() ? org.slf4j.event.Level.DEBUG : org.slf4j.event.Level.INFO)
+                .log("bandit decision {}: {} ({}); tau {} vs reference {}, {} fresh samples;{} (tokens)", d.id(),
+                        d.arm().name(), d.reason(), String.format("%.2f", d.context().tauNow()),
+                        String.format("%.2f", d.context().tauAfterLastUpdate()), d.context().freshSamples(), arms);
         Map<String, Object> predicted = new LinkedHashMap<>();
         predicted.put("gain_tokens", d.predictedGain());
         predicted.put("cost_tokens", d.predictedCost());

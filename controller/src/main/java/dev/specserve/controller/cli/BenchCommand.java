@@ -163,7 +163,13 @@ final class BenchCommand implements Callable<Integer> {
             if (line.isBlank()) {
                 continue;
             }
-            var node = JSON.readTree(line);
+            com.fasterxml.jackson.databind.JsonNode node;
+            try {
+                node = JSON.readTree(line);
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalArgumentException(file + ":" + lineNo + ": not JSON (" + e.getOriginalMessage()
+                        + "); expected {\"prompt\": \"...\"}");
+            }
             if (node == null || !node.has("prompt") || !node.get("prompt").isTextual() || node.get("prompt").asText().isEmpty()) {
                 throw new IllegalArgumentException(file + ":" + lineNo + ": expected {\"prompt\": \"...\"}");
             }

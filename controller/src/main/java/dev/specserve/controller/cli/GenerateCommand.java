@@ -50,6 +50,15 @@ final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws java.io.IOException {
         draft.validate();
+        if (prompt.isEmpty()) {
+            throw new IllegalArgumentException("--prompt is empty");
+        }
+        if (maxTokens < 1) {
+            throw new IllegalArgumentException("--max-tokens must be at least 1, got " + maxTokens);
+        }
+        if (stop.stream().anyMatch(String::isEmpty)) {
+            throw new IllegalArgumentException("--stop strings must not be empty");
+        }
         var sampling = new SamplingParams(temperature, topP, seed).withGrammar(constraint.grammar());
         try (ModelStack stack = models.load()) {
             int[] ids = stack.tokenizer().encode(prompt);
@@ -62,7 +71,7 @@ final class GenerateCommand implements Callable<Integer> {
             System.err.printf("%d prompt + %d generated tokens, finish=%s, strategy=%s, %d rounds, tau=%.2f, "
                             + "%.1f tok/s decode%n", r.promptTokens(), r.tokens().length, r.finishReason().wire(),
                     strategy, r.rounds(), r.meanAcceptedLength(),
-                    decodeSeconds > 0 ? (r.tokens().length - 1) / decodeSeconds : 0);
+                    decodeSeconds > 0 && r.tokens().length > 1 ? (r.tokens().length - 1) / decodeSeconds : 0);
             return 0;
         }
     }

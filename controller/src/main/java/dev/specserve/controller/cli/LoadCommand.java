@@ -203,7 +203,10 @@ final class LoadCommand implements Callable<Integer> {
         return levels.stream().anyMatch(l -> l.failed() > 0) ? 1 : 0;
     }
 
-    /** The server's {@code GET /v1/models} entry (model id, default strategy), or an empty node if it does not answer. */
+    /**
+     * The server's {@code GET /v1/models} entry (model id, default strategy), or an empty node if it does not answer
+     * it; nothing listening at {@code url} is an error at once, not a run of failed levels.
+     */
     private JsonNode describeModel(HttpClient http, CompletionStreamClient client) {
         try {
             HttpResponse<String> r = http.send(client.authorised(HttpRequest.newBuilder(
@@ -215,6 +218,9 @@ final class LoadCommand implements Callable<Integer> {
                     return m;
                 }
             }
+        } catch (java.net.ConnectException e) {
+            throw new IllegalArgumentException("cannot connect to " + url + " (connection refused): is the server "
+                    + "running there?");
         } catch (IOException e) {
             // reported by the requests themselves
         } catch (InterruptedException e) {

@@ -37,7 +37,8 @@ public final class Main implements Runnable {
     private static boolean expected(Exception e) {
         return e instanceof IllegalArgumentException || e instanceof IllegalStateException
                 || e instanceof java.io.UncheckedIOException || e instanceof dev.specserve.runtime.manifest.ManifestException
-                || e instanceof dev.specserve.controller.config.ConfigException;
+                || e instanceof dev.specserve.controller.config.ConfigException
+                || e instanceof dev.specserve.runtime.spec.InvalidRequestException;
     }
 
     @Override

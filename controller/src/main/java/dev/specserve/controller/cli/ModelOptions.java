@@ -10,8 +10,9 @@ import picocli.CommandLine.Option;
 
 /** Options shared by every command that loads models. */
 final class ModelOptions {
-    @Option(names = "--models", paramLabel = "DIR",
-            description = "Model directory with manifest.json (default: the bundled demo pair, models/demo).")
+    @Option(names = "--models", defaultValue = "${SPECSERVE_MODELS}", paramLabel = "DIR",
+            description = "Model directory with manifest.json (default: SPECSERVE_MODELS, as serve reads it, else "
+                    + "the bundled demo pair, models/demo).")
     Path models;
 
     @Option(names = "--device", defaultValue = "${SPECSERVE_DEVICE:-auto}", paramLabel = "auto|cuda|cpu",

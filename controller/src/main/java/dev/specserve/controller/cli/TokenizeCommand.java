@@ -27,8 +27,9 @@ import picocli.CommandLine.Parameters;
         description = "Write the token ids of FILE... (each followed by the model's EOS id, as the drafter's "
                 + "training corpus is packed) to OUT as little-endian uint32.")
 final class TokenizeCommand implements Callable<Integer> {
-    @Option(names = "--models", paramLabel = "DIR",
-            description = "Model directory with manifest.json (default: the bundled demo pair, models/demo).")
+    @Option(names = "--models", defaultValue = "${SPECSERVE_MODELS}", paramLabel = "DIR",
+            description = "Model directory with manifest.json (default: SPECSERVE_MODELS, else the bundled demo "
+                    + "pair, models/demo).")
     Path models;
 
     @Option(names = "--out", required = true, paramLabel = "OUT", description = "File to write the ids to.")

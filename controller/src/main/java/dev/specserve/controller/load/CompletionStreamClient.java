@@ -132,6 +132,7 @@ public final class CompletionStreamClient {
         } catch (ExecutionException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
             String reason = cause instanceof java.net.http.HttpTimeoutException ? "timeout"
+                    : cause instanceof java.net.ConnectException ? "connection refused"
                     : cause.getClass().getSimpleName();
             return RequestResult.failed(reason, String.valueOf(cause.getMessage()), System.nanoTime() - start);
         }

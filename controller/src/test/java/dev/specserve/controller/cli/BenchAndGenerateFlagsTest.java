@@ -22,6 +22,39 @@ class BenchAndGenerateFlagsTest {
     }
 
     @Test
+    void generate_refuses_an_empty_prompt_or_stop_string_before_loading_models() {
+        assertThat(CliErrors.of("generate", "--prompt", "", "--max-tokens", "4", "--models", "/does/not/exist"))
+                .contains("--prompt is empty").doesNotContain("Exception");
+        assertThat(CliErrors.of("generate", "--prompt", "x", "--stop", "", "--models", "/does/not/exist"))
+                .contains("--stop strings must not be empty");
+    }
+
+    @Test
+    void a_request_the_model_cannot_serve_is_one_line_naming_it_not_a_stack_trace() {
+        assertThat(CliErrors.of("generate", "--prompt", "def f():", "--max-tokens", "100000"))
+                .contains("error: this model's context holds 512 tokens").doesNotContain("Exception", "\tat ");
+    }
+
+    @Test
+    void a_prompts_file_line_that_is_not_json_is_named_by_file_and_line(@org.junit.jupiter.api.io.TempDir
+                                                                        java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path prompts = java.nio.file.Files.writeString(tmp.resolve("p.jsonl"),
+                "{\"prompt\": \"ok\"}\nnot json\n");
+        assertThat(CliErrors.of("bench", "--prompts", prompts.toString(), "--models", "/does/not/exist"))
+                .contains(prompts + ":2: not JSON").doesNotContain("JsonParseException");
+    }
+
+    @Test
+    void load_against_a_port_with_nothing_listening_says_so_at_once() throws Exception {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        assertThat(CliErrors.of("load", "--url", "http://127.0.0.1:" + port, "--requests", "1"))
+                .contains("cannot connect to http://127.0.0.1:" + port + " (connection refused)");
+    }
+
+    @Test
     void bench_json_says_whether_the_lookup_corpus_drafted(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
             throws Exception {
         java.nio.file.Path prompts = java.nio.file.Files.writeString(tmp.resolve("p.jsonl"),
