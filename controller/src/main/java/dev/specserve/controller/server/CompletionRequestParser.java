@@ -25,7 +25,7 @@ import static dev.specserve.controller.server.JsonFields.jsonProblem;
  * {@code stop_token_ids}, {@code min_tokens}, {@code ignore_eos}, {@code allowed_token_ids}, {@code bad_words} and
  * {@code skip_special_tokens}, {@code prompt_logprobs} and {@code truncate_prompt_tokens}, with vLLM's semantics. A parameter of the
  * OpenAI or vLLM completions API that would change the output but is not implemented ({@code suffix},
- * {@code best_of > 1}, {@code length_penalty}, ...) is refused with a 400 naming it, never silently ignored;
+ * {@code best_of > n}, {@code length_penalty}, ...) is refused with a 400 naming it, never silently ignored;
  * fields unknown to both APIs are ignored.
  */
 public final class CompletionRequestParser {
@@ -34,7 +34,7 @@ public final class CompletionRequestParser {
     public static final int MAX_STOP_STRINGS = 16;
     public static final int MAX_LOGIT_BIAS_ENTRIES = 1024;
     /** Most alternatives per token that logprobs (completions) and top_logprobs (chat) may ask for. */
-    public static final int MAX_LOGPROBS = 5;
+    public static final int MAX_LOGPROBS = 20; // vLLM's default max_logprobs; OpenAI: 5 on completions, 20 on chat
     /** Most choices one request may ask for ({@code n}). */
     public static final int MAX_CHOICES = 32;
 
@@ -181,8 +181,9 @@ public final class CompletionRequestParser {
         }
         String domain = optionalString(json, "domain");
         int n = json.getValue("n") == null ? 1 : (int) integer(json, "n", 1, MAX_CHOICES);
-        if (json.getValue("best_of") != null && integer(json, "best_of", 1, Long.MAX_VALUE) != 1) {
-            throw new InvalidRequestException("best_of", "only best_of = 1 is supported");
+        if (json.getValue("best_of") != null && integer(json, "best_of", 1, Long.MAX_VALUE) != n) {
+            throw new InvalidRequestException("best_of", "only best_of = n (" + n + ") is served: ranking more samples "
+                    + "than are returned is not");
         }
         double presence = number(json, "presence_penalty", 0);
         double frequency = number(json, "frequency_penalty", 0);

@@ -28,7 +28,6 @@ final class UnsupportedFields {
         m.put("top_logprobs", null);
         m.put("logits_processors", null);
         m.put("guided_grammar", null);
-        m.put("guided_decoding_backend", null);
         m.put("guided_whitespace_pattern", null);
         m.put("return_tokens_as_token_ids", false);
         m.put("prompt_embeds", null);

@@ -75,7 +75,7 @@ class HttpBadRequestTest {
             {"prompt": [1, -2]}                                 | prompt
             {"prompt": [1, 2.5]}                                | prompt
             {"prompt": [1, 99999]}                              | prompt
-            {"prompt": [1, 2], "max_tokens": 64, "logprobs": 9} | logprobs
+            {"prompt": [1, 2], "max_tokens": 64, "logprobs": 99} | logprobs
             {"prompt": "x", "max_tokens": "ten"}                | max_tokens
             {"prompt": "x", "max_tokens": 0}                    | max_tokens
             {"prompt": "x", "max_tokens": -3}                   | max_tokens
@@ -100,7 +100,7 @@ class HttpBadRequestTest {
             {"prompt": "x", "echo": true, "logprobs": 1, "stream": true} | echo
             {"prompt": "x", "echo": "yes"}                      | echo
             {"prompt": "x", "best_of": 3}                       | best_of
-            {"prompt": "x", "logprobs": 6}                      | logprobs
+            {"prompt": "x", "logprobs": 21}                     | logprobs
             {"prompt": "x", "logprobs": true}                   | logprobs
             {"prompt": "x", "presence_penalty": 2.5}            | presence_penalty
             {"prompt": "x", "frequency_penalty": -3}            | frequency_penalty
@@ -127,7 +127,7 @@ class HttpBadRequestTest {
             {"prompt": "x", "stop_token_ids": 1}                | stop_token_ids
             {"prompt": "x", "stop_token_ids": [-1]}             | stop_token_ids
             {"prompt": "x", "stop_token_ids": ["a"]}            | stop_token_ids
-            {"prompt": "x", "prompt_logprobs": 6}                | prompt_logprobs
+            {"prompt": "x", "prompt_logprobs": 21}               | prompt_logprobs
             {"prompt": "x", "prompt_logprobs": -1}               | prompt_logprobs
             {"prompt": "x", "prompt_logprobs": 1, "stream": true} | prompt_logprobs
             {"prompt": "x", "prompt_logprobs": 1, "echo": true, "logprobs": 1} | prompt_logprobs

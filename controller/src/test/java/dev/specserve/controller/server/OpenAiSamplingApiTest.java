@@ -148,6 +148,8 @@ class OpenAiSamplingApiTest {
         JsonObject usage = three.getJsonObject("usage");
         assertThat(usage.getInteger("completion_tokens")).isEqualTo(completion);
         assertThat(usage.getInteger("total_tokens")).isEqualTo(usage.getInteger("prompt_tokens") + completion);
+        assertThat(complete(sampled("auto", 77).put("n", 3).put("best_of", 3)).getJsonArray("choices"))
+                .as("best_of = n asks for nothing more than n").isEqualTo(choices);
     }
 
     @Test

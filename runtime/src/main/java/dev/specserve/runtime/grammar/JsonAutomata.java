@@ -18,9 +18,13 @@ import java.util.Map;
  * one space after each {@code ,} and {@code :} ({@code {"a": 1, "b": [true, null]}}, Python's {@code json.dumps}).
  */
 final class JsonAutomata {
-    /** Digits an integer or a fraction may have, and an exponent: bounded so that no number runs on forever. */
+    /**
+     * Digits an integer or a fraction may have, and an exponent: bounded so that no number runs on forever, and every
+     * number is a finite double (at most 16 digits times 10^99), which parsers that refuse overflow or read it as
+     * infinity (Python, Go, serde) all take.
+     */
     static final int MAX_DIGITS = 16;
-    static final int MAX_EXPONENT_DIGITS = 3;
+    static final int MAX_EXPONENT_DIGITS = 2;
 
     private JsonAutomata() {}
 

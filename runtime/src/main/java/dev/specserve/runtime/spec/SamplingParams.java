@@ -37,7 +37,7 @@ public record SamplingParams(double temperature, double topP, long seed, double 
     public static final SamplingParams GREEDY = new SamplingParams(0, 1, 0);
     public static final double MAX_PENALTY = 2.0;
     public static final double MAX_BIAS = 100.0;
-    public static final int MAX_LOGPROBS = 5;
+    public static final int MAX_LOGPROBS = 20; // vLLM's default max_logprobs; OpenAI: 5 on completions, 20 on chat
     /** Temperatures below this decode greedily (vLLM's sampling epsilon). */
     public static final double GREEDY_BELOW = 1e-5;
 

@@ -124,6 +124,14 @@ class JsonSchemaGrammarTest {
     }
 
     @Test
+    void every_number_written_is_a_finite_double() {
+        OutputGrammar number = schema("{\"type\": \"number\"}");
+        assertThat(whole(number, "-1.5e99")).isTrue();
+        assertThat(whole(number, "9999999999999999.9999999999999999E+99")).isTrue();
+        assertThat(acceptedPrefix(number, "2.1E999")).as("a third exponent digit could overflow").isEqualTo(6);
+    }
+
+    @Test
     void nullable_as_openais_sdks_write_it_also_allows_null() {
         OutputGrammar g = schema("{\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"string\", \"nullable\": true},"
                 + " \"b\": {\"type\": \"integer\", \"nullable\": false}}, \"required\": [\"a\", \"b\"]}");
