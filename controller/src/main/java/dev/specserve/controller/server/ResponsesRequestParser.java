@@ -19,7 +19,7 @@ import java.util.Set;
  * {@code json_schema}, as chat's {@code response_format}), function {@code tools} in the Responses API's flat form
  * with {@code tool_choice}, {@code store} (true unless false: the answer is kept for {@code previous_response_id},
  * {@link ResponseStore}), {@code previous_response_id}, and {@code metadata}, {@code user},
- * {@code parallel_tool_calls} (true), repeated in the answer. What would need a feature specserve lacks is a 400
+ * {@code parallel_tool_calls} (false: one call at most), repeated in the answer. What would need a feature specserve lacks is a 400
  * naming it, never ignored: {@code conversation}, {@code background},
  * {@code prompt}, {@code include}, {@code reasoning} settings, {@code truncation: "auto"}, {@code top_logprobs},
  * hosted tools. Other fields are read as the chat API reads them (vLLM's sampling extras are served, fields it
@@ -162,7 +162,7 @@ final class ResponsesRequestParser {
         return new JsonObject()
                 .put("instructions", json.getValue("instructions"))
                 .put("max_output_tokens", json.getValue("max_output_tokens"))
-                .put("parallel_tool_calls", true)
+                .put("parallel_tool_calls", !Boolean.FALSE.equals(json.getValue("parallel_tool_calls")))
                 .put("previous_response_id", json.getValue("previous_response_id"))
                 .put("store", !Boolean.FALSE.equals(json.getValue("store")))
                 .put("temperature", json.getValue("temperature") != null ? json.getValue("temperature") : 1.0)

@@ -28,9 +28,11 @@ import java.util.regex.Pattern;
  * @param grammar the constraint when a call must come, else null
  * @param parser  for {@code "auto"}: reads the calls from the model's text, else null
  * @param names   the listed functions' names
+ * @param parallel false for {@code parallel_tool_calls: false}: one call at most ({@code "required"}: an array of
+ *                 one; {@code "auto"}: the first call the model wrote, as vLLM answers it)
  */
 record ToolCalls(List<Map<String, Object>> tools, String named, OutputGrammar grammar, ToolCallParser parser,
-                 Set<String> names) {
+                 Set<String> names, boolean parallel) {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
     static final int MAX_TOOLS = 128;
 
@@ -69,21 +71,16 @@ record ToolCalls(List<Map<String, Object>> tools, String named, OutputGrammar gr
         }
         List<Map<String, Object>> tools = Collections.unmodifiableList(forTemplate);
         Set<String> names = Set.copyOf(byName.keySet());
-        if (Boolean.FALSE.equals(JsonFields.optionalBool(json, "parallel_tool_calls"))
-                && (choice == null || "auto".equals(choice) || "required".equals(choice))) {
-            throw new InvalidRequestException("parallel_tool_calls", "parallel_tool_calls false is not served: "
-                    + "tool_choice \"auto\" and \"required\" may answer several calls; name one function in "
-                    + "tool_choice for exactly one call");
-        }
+        boolean parallel = !Boolean.FALSE.equals(JsonFields.optionalBool(json, "parallel_tool_calls"));
         if (choice == null || "auto".equals(choice)) {
             return new ToolCalls(tools, null, null, parser.orElseThrow(() -> new InvalidRequestException("tool_choice",
                     "tool_choice \"auto\" (the default with tools) needs the model's own call syntax, and this "
                     + "model's chat template does not show one (the server's tool_call_parser setting names it: "
                     + "hermes, llama3_json or mistral); send tool_choice \"required\" or {\"type\": \"function\", \"function\": "
-                    + "{\"name\": ...}}, or \"none\" for a text answer")), names);
+                    + "{\"name\": ...}}, or \"none\" for a text answer")), names, parallel);
         }
         if ("none".equals(choice)) {
-            return new ToolCalls(tools, null, null, null, names);
+            return new ToolCalls(tools, null, null, null, names, parallel);
         }
         if ("required".equals(choice)) {
             JsonArray calls = new JsonArray();
@@ -93,7 +90,10 @@ record ToolCalls(List<Map<String, Object>> tools, String named, OutputGrammar gr
                     .put("required", new JsonArray().add("name").add("parameters"))));
             JsonObject schema = new JsonObject().put("type", "array").put("minItems", 1)
                     .put("items", new JsonObject().put("anyOf", calls));
-            return new ToolCalls(tools, null, grammar(schema), null, names);
+            if (!parallel) {
+                schema.put("maxItems", 1);
+            }
+            return new ToolCalls(tools, null, grammar(schema), null, names, parallel);
         }
         if (choice instanceof JsonObject o && "function".equals(o.getValue("type"))
                 && o.getValue("function") instanceof JsonObject f && f.getValue("name") instanceof String name) {
@@ -102,7 +102,7 @@ record ToolCalls(List<Map<String, Object>> tools, String named, OutputGrammar gr
                 throw new InvalidRequestException("tool_choice", "tool_choice names '" + name + "', which is not "
                         + "in tools");
             }
-            return new ToolCalls(tools, name, grammar(parameters(function)), null, names);
+            return new ToolCalls(tools, name, grammar(parameters(function)), null, names, parallel);
         }
         throw new InvalidRequestException("tool_choice", "tool_choice must be \"none\", \"required\" or {\"type\": "
                 + "\"function\", \"function\": {\"name\": ...}}, got " + choice);
@@ -164,7 +164,8 @@ record ToolCalls(List<Map<String, Object>> tools, String named, OutputGrammar gr
                 return null;
             }
             JsonArray out = new JsonArray();
-            parsed.calls().forEach(c -> out.add(call(c.name(), c.arguments())));
+            parsed.calls().stream().limit(parallel ? Long.MAX_VALUE : 1)
+                    .forEach(c -> out.add(call(c.name(), c.arguments())));
             return out;
         }
         try {

@@ -117,10 +117,6 @@ class ChatCompletionsApiTest {
             assertThat(r.statusCode()).as(body.encode()).isEqualTo(400);
             assertThat(r.bodyAsJsonObject().getJsonObject("error").getString("param")).isEqualTo("tool_choice");
         }
-        HttpResponse<Buffer> serial = chat(greedy(8, "user", "x").put("tools", TOOLS).put("tool_choice", "required")
-                .put("parallel_tool_calls", false));
-        assertThat(serial.statusCode()).as("one call at most is not served for required").isEqualTo(400);
-        assertThat(serial.bodyAsJsonObject().getJsonObject("error").getString("param")).isEqualTo("parallel_tool_calls");
         assertThat(chat(greedy(8, "user", "x").put("tools", TOOLS).put("tool_choice", named("now"))
                 .put("parallel_tool_calls", false)).statusCode()).as("a named call is one call").isEqualTo(200);
         HttpResponse<Buffer> text = chat(greedy(4, "user", "x").put("tools", TOOLS).put("tool_choice", "none"));

@@ -217,6 +217,27 @@ class ChatToolCallsApiTest {
                              "unit": {"enum": ["celsius", "fahrenheit"]}}, "required": ["city", "unit"]}"""))))
             .add(new JsonObject().put("type", "function").put("function", new JsonObject().put("name", "now")));
 
+    @Test
+    void parallel_tool_calls_false_answers_one_call_at_most_as_vllm_does() throws Exception {
+        String twoCalls = CALL + "\n<tool_call>\n\\{\"name\": \"now\", \"arguments\": \\{\\}\\}\n</tool_call>";
+        JsonArray both = chat(ask(twoCalls)).bodyAsJsonObject().getJsonArray("choices").getJsonObject(0)
+                .getJsonObject("message").getJsonArray("tool_calls");
+        JsonArray first = chat(ask(twoCalls).put("parallel_tool_calls", false)).bodyAsJsonObject()
+                .getJsonArray("choices").getJsonObject(0).getJsonObject("message").getJsonArray("tool_calls");
+
+        assertThat(both).hasSize(2);
+        assertThat(first).as("auto: the first call the model wrote").hasSize(1);
+        assertThat(first.getJsonObject(0).getJsonObject("function").getString("name")).isEqualTo("get_weather");
+
+        JsonObject required = chat(new JsonObject().put("messages", new JsonArray().add(new JsonObject()
+                        .put("role", "user").put("content", "What time is it?"))).put("max_completion_tokens", 160)
+                .put("temperature", 0).put("tools", TOOLS).put("tool_choice", "required")
+                .put("parallel_tool_calls", false)).bodyAsJsonObject().getJsonArray("choices").getJsonObject(0);
+        assertThat(required.getString("finish_reason")).as("required: the array closes after one call")
+                .isEqualTo("tool_calls");
+        assertThat(required.getJsonObject("message").getJsonArray("tool_calls")).hasSize(1);
+    }
+
     static JsonObject named(String name) {
         return new JsonObject().put("type", "function").put("function", new JsonObject().put("name", name));
     }
