@@ -96,6 +96,20 @@ class EngineTest {
         }
     }
 
+    @Test
+    void a_max_tokens_limit_of_zero_lets_a_request_fill_the_context_as_vllm_does() {
+        EngineConfig d = EngineConfig.defaults();
+        try (Engine e = stack.newEngine(new EngineConfig(d.maxBatch(), d.queueCapacity(), 0, "none", d.defaultBudget(),
+                d.requestTimeoutMillis(), 0, d.prefixBlockTokens()))) {
+            assertThat(e.maxTokensLimit()).isEqualTo(e.contextLength() - 1);
+            Collector c = new Collector();
+            int[] prompt = stack.tokenizer().encode(PROMPTS.get(0));
+            e.submit(new EngineRequest("fill", PROMPTS.get(0), e.contextLength() - prompt.length,
+                    SamplingParams.GREEDY, List.of(), "none", null, null, 0), c);
+            assertThat(c.done.join().tokens().length).isPositive();
+        }
+    }
+
     @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
     @org.junit.jupiter.params.provider.ValueSource(strings = {"specblock", "suffix", "hybrid", "auto"})
     void sequencesVerifiedTogetherInOneBatchProduceTheirUnbatchedGreedyOutputs(String strategy) throws Exception {

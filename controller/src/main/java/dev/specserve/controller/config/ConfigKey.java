@@ -15,7 +15,9 @@ public enum ConfigKey {
     MAX_BATCH("max_batch", Type.POSITIVE_INT, "8", "Sequences verified together in one target forward."),
     QUEUE_CAPACITY("queue_capacity", Type.NON_NEGATIVE_INT, "64",
             "Requests waiting beyond the running batch; more are refused with 429."),
-    MAX_TOKENS_LIMIT("max_tokens_limit", Type.POSITIVE_INT, "512", "Largest max_tokens a request may ask for."),
+    MAX_TOKENS_LIMIT("max_tokens_limit", Type.NON_NEGATIVE_INT, "0", "Largest max_tokens a request may ask for; 0: "
+            + "as many as the model's context holds after the prompt, as vLLM allows (a chat request without "
+            + "max_tokens gets the rest of the context)."),
     MAX_MODEL_LEN("max_model_len", Type.NON_NEGATIVE_INT, "0",
             "Context served per request, prompt plus output (0: the model's context_length). Every batch slot reserves "
                     + "its KV cache for this many tokens up front, so a model trained for 32k or 128k positions needs it "

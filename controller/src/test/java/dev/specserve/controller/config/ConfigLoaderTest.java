@@ -31,7 +31,7 @@ class ConfigLoaderTest {
         assertThat(c.bridgeEnabled()).isTrue();
         assertThat(c.maxBatch()).isEqualTo(8);
         assertThat(c.queueCapacity()).isEqualTo(64);
-        assertThat(c.maxTokensLimit()).isEqualTo(512);
+        assertThat(c.maxTokensLimit()).isEqualTo(0); // what the context holds
         assertThat(c.strategy()).isEqualTo("auto");
         assertThat(c.cluster().enabled()).as("clustering is off unless asked for").isFalse();
         assertThat(c.cluster().host()).isEqualTo("127.0.0.1");
@@ -63,7 +63,7 @@ class ConfigLoaderTest {
         assertThat(c.maxBatch()).as("environment").isEqualTo(6);
         assertThat(c.queueCapacity()).as("file").isEqualTo(5);
         assertThat(c.strategy()).as("file").isEqualTo("ngram");
-        assertThat(c.maxTokensLimit()).as("default").isEqualTo(512);
+        assertThat(c.maxTokensLimit()).as("default").isEqualTo(0);
     }
 
     @Test

@@ -54,7 +54,7 @@ public final class Engine implements GenerationService, AutoCloseable {
             throw new IllegalArgumentException("default strategy '" + config.defaultStrategy() + "' is not one of "
                     + strategyNames);
         }
-        this.limits = new RequestLimits(strategyNames, config.maxTokensLimit(), decoder.contextLength(),
+        this.limits = new RequestLimits(strategyNames, maxTokensLimit(), decoder.contextLength(),
                 tokenizer.maxTokenBytes());
         this.queue = new RequestQueue(config.queueCapacity(), config.maxBatch());
         KvPool pool = target.newPool(config.maxBatch(), decoder.cacheCapacity(
@@ -169,8 +169,9 @@ public final class Engine implements GenerationService, AutoCloseable {
     }
 
     @Override
+    /** The configured max_tokens limit; 0 there means what the context holds after a one-token prompt, as vLLM. */
     public int maxTokensLimit() {
-        return config.maxTokensLimit();
+        return config.maxTokensLimit() == 0 ? decoder.contextLength() - 1 : config.maxTokensLimit();
     }
 
     @Override

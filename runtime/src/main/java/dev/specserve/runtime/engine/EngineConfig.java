@@ -7,7 +7,7 @@ import dev.specserve.runtime.spec.DraftBudget;
  *
  * @param maxBatch          sequences verified together in one target forward
  * @param queueCapacity     requests waiting beyond the running batch; more are rejected with 429
- * @param maxTokensLimit    largest max_tokens a request may ask for
+ * @param maxTokensLimit    largest max_tokens a request may ask for; 0: what the context holds after the prompt
  * @param defaultStrategy   strategy when a request names none
  * @param defaultBudget     draft budget when a request gives none
  * @param requestTimeoutMillis  default per-request timeout (0 = none)
