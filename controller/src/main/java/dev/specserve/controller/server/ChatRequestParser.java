@@ -87,9 +87,13 @@ final class ChatRequestParser {
     }
 
     /** A request's {@code messages} as the model's template renders them, with its rendering fields. */
+    /** The prompt {@code /tokenize} counts for a chat: rendered as a chat request renders it, its tools included. */
     String render(JsonObject json) {
+        UnsupportedFields.refuse(json, java.util.Collections.singletonMap("chat_template", null), null, null); // as chat
         List<Map<String, Object>> messages = messages(json.getValue("messages"));
-        return template.render(messages, rendering(json, messages));
+        ToolCalls tools = json.getValue("tools") == null ? null
+                : ToolCalls.parse(json.copy().put("tool_choice", "none"), java.util.Optional.empty()); // the list
+        return template.render(messages, rendering(json, messages).withTools(tools == null ? null : tools.tools()));
     }
 
     /**

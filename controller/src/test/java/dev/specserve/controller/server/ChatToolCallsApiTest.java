@@ -361,6 +361,20 @@ class ChatToolCallsApiTest {
     }
 
     @Test
+    void tokenize_counts_a_chat_with_its_tools_as_the_chat_request_renders_it() throws Exception {
+        JsonObject request = ask(null).put("max_completion_tokens", 1);
+        int prompt = chat(request).bodyAsJsonObject().getJsonObject("usage").getInteger("prompt_tokens");
+        HttpResponse<Buffer> counted = client.post("/tokenize").sendJsonObject(new JsonObject()
+                .put("messages", request.getJsonArray("messages")).put("tools", TOOLS)).await(30, SECONDS);
+        HttpResponse<Buffer> ownTemplate = client.post("/tokenize").sendJsonObject(new JsonObject()
+                .put("messages", request.getJsonArray("messages")).put("chat_template", "{{ 'x' }}")).await(30, SECONDS);
+
+        assertThat(counted.bodyAsJsonObject().getInteger("count")).isEqualTo(prompt);
+        assertThat(ownTemplate.statusCode()).as("refused as chat refuses it, not ignored").isEqualTo(400);
+        assertThat(ownTemplate.bodyAsJsonObject().getJsonObject("error").getString("param")).isEqualTo("chat_template");
+    }
+
+    @Test
     void an_earlier_call_whose_arguments_are_not_json_is_refused_naming_the_message() throws Exception {
         HttpResponse<Buffer> r = chat(new JsonObject().put("messages", conversationWithCall("{\"city\": Oslo"))
                 .put("max_completion_tokens", 4));
