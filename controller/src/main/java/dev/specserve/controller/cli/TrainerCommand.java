@@ -136,9 +136,12 @@ final class TrainerCommand implements Callable<Integer> {
         public CommandSpec transform(CommandSpec spec) {
             for (ConfigKey k : KEYS) {
                 String dflt = k.defaultValue() == null ? "unset" : k.defaultValue();
+                String description = k == ConfigKey.KAFKA_BOOTSTRAP // the trainer has no embedded broker to start
+                        ? "Kafka bootstrap servers the replicas publish their feedback to (HOST:PORT,...); required"
+                        : k.description();
                 spec.addOption(OptionSpec.builder(k.flag()).type(String.class)
-                        .paramLabel(ServeCommand.ConfigFlags.label(k))
-                        .description(k.description() + " [env " + k.env() + "; default " + dflt + "]").build());
+                        .paramLabel(k == ConfigKey.KAFKA_BOOTSTRAP ? "HOST:PORT" : ServeCommand.ConfigFlags.label(k))
+                        .description(description + " [env " + k.env() + "; default " + dflt + "]").build());
             }
             return spec;
         }
