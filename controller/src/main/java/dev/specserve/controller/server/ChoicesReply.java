@@ -124,16 +124,30 @@ abstract class ChoicesReply {
                 r.draftForwards(), r.treeNodes(), r.logprobs() == null ? null : List.of(), r.promptLogprobs());
     }
 
-    /** {@code usage} of the whole request: each prompt once, the completion tokens of every choice. */
+    /**
+     * {@code usage} of the whole request: each prompt once, the completion tokens of every choice, and as OpenAI
+     * reports them the prompt tokens the prefix cache served ({@code prompt_tokens_details.cached_tokens}).
+     */
     JsonObject usage() {
         int prompt = 0;
+        int cached = 0;
         int completion = 0;
         for (int i = 0; i < results.length; i++) {
-            prompt += i % perPrompt == 0 ? results[i].promptTokens() : 0;
+            if (i % perPrompt == 0) {
+                prompt += results[i].promptTokens();
+                cached += stats[i] == null ? 0 : stats[i].prefixCacheHitTokens();
+            }
             completion += results[i].tokens().length;
         }
         return new JsonObject().put("prompt_tokens", prompt).put("completion_tokens", completion)
-                .put("total_tokens", prompt + completion);
+                .put("total_tokens", prompt + completion)
+                .put("prompt_tokens_details", new JsonObject().put("cached_tokens", cached));
+    }
+
+    /** {@code o} with its OpenAI {@code usage} (not the Responses API's, counted its own way) the request's. */
+    JsonObject withUsage(JsonObject o) {
+        JsonObject u = o.getJsonObject("usage");
+        return u != null && u.containsKey("prompt_tokens") ? o.put("usage", usage()) : o;
     }
 
     /** {@code chunk} with its one choice numbered {@code index}. */
@@ -169,9 +183,9 @@ abstract class ChoicesReply {
                     JsonObject one = i == 0 ? answer : shape.completion(head(i), results[i], stats[i]);
                     choices.add(one.getJsonArray("choices").getJsonObject(0).copy().put("index", i));
                 }
-                answer.put("choices", choices).put("usage", usage());
+                answer.put("choices", choices);
             }
-            json(resp, 200, answer);
+            json(resp, 200, withUsage(answer));
         }
 
         @Override
@@ -224,7 +238,9 @@ abstract class ChoicesReply {
             }
             JsonObject chunk = shape.last(head, index, results[index], stats[index]);
             if (includeUsage || n() > 1) {
-                chunk.remove("usage");
+                chunk.remove("usage"); // with several choices, usage waits for all of them
+            } else {
+                withUsage(chunk);
             }
             event(index, chunk);
             if (last) {

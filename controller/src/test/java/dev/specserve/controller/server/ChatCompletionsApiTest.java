@@ -203,7 +203,8 @@ class ChatCompletionsApiTest {
         assertThat(choice.getJsonObject("message").getString("content")).isEqualTo(text);
         assertThat(choice.getString("finish_reason"))
                 .isEqualTo(completion.getJsonArray("choices").getJsonObject(0).getString("finish_reason"));
-        assertThat(body.getJsonObject("usage")).isEqualTo(completion.getJsonObject("usage"));
+        assertThat(body.getJsonObject("usage").copy().put("prompt_tokens_details", null)).as("the second may hit the cache")
+                .isEqualTo(completion.getJsonObject("usage").copy().put("prompt_tokens_details", null));
         assertThat(body.getJsonObject("specserve").getString("strategy")).isEqualTo("none");
     }
 

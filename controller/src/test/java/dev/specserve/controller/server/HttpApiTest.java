@@ -207,6 +207,18 @@ class HttpApiTest {
     }
 
     @Test
+    void usage_reports_the_prompt_tokens_the_prefix_cache_served_as_openai_does() throws Exception {
+        String prompt = "class Ledger:\n    \"\"\"A ledger of usage-test entries.\"\"\"\n".repeat(12);
+        JsonObject cold = complete(greedy(prompt, 2)).bodyAsJsonObject().getJsonObject("usage");
+        JsonObject warm = complete(greedy(prompt, 2)).bodyAsJsonObject().getJsonObject("usage");
+
+        assertThat(cold.getJsonObject("prompt_tokens_details").getInteger("cached_tokens")).isZero();
+        assertThat(warm.getJsonObject("prompt_tokens_details").getInteger("cached_tokens"))
+                .as("the repeat's whole blocks come from the cache").isPositive()
+                .isLessThanOrEqualTo(warm.getInteger("prompt_tokens"));
+    }
+
+    @Test
     @org.junit.jupiter.api.condition.EnabledOnOs(org.junit.jupiter.api.condition.OS.LINUX)
     void metrics_show_the_whole_process_memory_beside_the_jvm_own() throws Exception {
         String metrics = client.get("/metrics").send().await(10, SECONDS).bodyAsString();
