@@ -263,9 +263,15 @@ final class ServeCommand implements Callable<Integer> {
         }
 
         static String label(ConfigKey k) {
+            if (!k.type().choices().isEmpty()) {
+                return String.join("|", k.type().choices());
+            }
             return switch (k.type()) {
-                case STRING, DEVICE, ADAPTATION -> k == ConfigKey.ADMIN_TOKEN ? "TOKEN" : k.key().endsWith("host") ? "HOST" : "VALUE";
+                case STRING -> k == ConfigKey.ADMIN_TOKEN ? "TOKEN" : k.key().endsWith("host") ? "HOST" : "VALUE";
                 case PORT -> "PORT";
+                case BOOLEAN -> "true|false";
+                case THREADS, PREFILL_THREADS -> "N|auto";
+                case FRACTION -> "X";
                 default -> "N";
             };
         }
