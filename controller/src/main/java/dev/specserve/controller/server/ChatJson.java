@@ -106,23 +106,24 @@ final class ChatJson {
 
     /**
      * OpenAI's chat {@code logprobs}: {@code {"content": [{"token", "logprob", "bytes", "top_logprobs": [...]}]}},
-     * the alternatives most likely first, each with the UTF-8 bytes of its text.
+     * the alternatives most likely first, each with its own bytes (a piece of a multi-byte character too, so a
+     * client joins a character's pieces back into it).
      */
     static JsonObject logprobs(List<TokenLogprob> lps) {
         JsonArray content = new JsonArray();
         for (TokenLogprob t : lps) {
             JsonArray top = new JsonArray();
             for (TokenLogprob.Alternative a : t.top()) {
-                top.add(entry(a.text(), a.logprob()));
+                top.add(entry(a.text(), a.bytes(), a.logprob()));
             }
-            content.add(entry(t.text(), t.logprob()).put("top_logprobs", top));
+            content.add(entry(t.text(), t.bytes(), t.logprob()).put("top_logprobs", top));
         }
         return new JsonObject().put("content", content);
     }
 
-    private static JsonObject entry(String token, double logprob) {
+    private static JsonObject entry(String token, byte[] own, double logprob) {
         JsonArray bytes = new JsonArray();
-        for (byte b : token.getBytes(StandardCharsets.UTF_8)) {
+        for (byte b : own) {
             bytes.add(b & 0xff);
         }
         return new JsonObject().put("token", token).put("logprob", logprob).put("bytes", bytes);

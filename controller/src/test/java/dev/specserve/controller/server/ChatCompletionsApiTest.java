@@ -105,6 +105,25 @@ class ChatCompletionsApiTest {
     }
 
     @Test
+    void logprob_bytes_are_each_tokens_own_so_the_pieces_of_a_character_join_back_into_it() throws Exception {
+        JsonObject body = greedy(16, "user", "Greet me.").put("logprobs", true).put("top_logprobs", 2)
+                .put("structured_outputs", new JsonObject().put("regex", "你好世界"));
+        JsonObject choice = chat(body).bodyAsJsonObject().getJsonArray("choices").getJsonObject(0);
+
+        assertThat(choice.getJsonObject("message").getString("content")).isEqualTo("你好世界");
+        java.io.ByteArrayOutputStream joined = new java.io.ByteArrayOutputStream();
+        JsonArray content = choice.getJsonObject("logprobs").getJsonArray("content");
+        for (int i = 0; i < content.size(); i++) {
+            JsonArray bytes = content.getJsonObject(i).getJsonArray("bytes");
+            for (int j = 0; j < bytes.size(); j++) {
+                joined.write(bytes.getInteger(j));
+            }
+        }
+        assertThat(joined.toString(java.nio.charset.StandardCharsets.UTF_8)).as("not U+FFFD's bytes per piece")
+                .isEqualTo("你好世界");
+    }
+
+    @Test
     void tool_choices_that_cannot_be_served_are_400s_naming_tool_choice() throws Exception {
         for (JsonObject body : List.of(
                 greedy(8, "user", "x").put("tools", TOOLS),

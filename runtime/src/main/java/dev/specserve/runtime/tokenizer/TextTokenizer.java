@@ -18,6 +18,8 @@ public final class TextTokenizer implements AutoCloseable {
     private final Path json;
     /** {@link #byteLevelVocab(int)}, read on first use (only JSON-mode requests need it). */
     private volatile java.util.Optional<byte[][]> byteVocab;
+    /** {@link #tokenBytes}' table, over every id of the tokenizer; empty where it is not byte-level. */
+    private volatile byte[][] ownBytes;
 
     private TextTokenizer(HuggingFaceTokenizer tokenizer, int[] eosIds, int maxTokenBytes, Path json) {
         this.json = json;
@@ -230,6 +232,38 @@ public final class TextTokenizer implements AutoCloseable {
             byteVocab = v;
         }
         return v.orElse(null);
+    }
+
+    /**
+     * Token {@code id}'s own bytes, as OpenAI's logprob {@code bytes} carry them: for a byte-level BPE token its
+     * vocabulary bytes (so the pieces of a multi-byte character, which decode to U+FFFD each, join back into it);
+     * otherwise, or for an added token, the UTF-8 of {@code text}, its text on its own.
+     */
+    public byte[] tokenBytes(int id, String text) {
+        byte[][] v = ownBytes;
+        if (v == null) {
+            v = java.util.Objects.requireNonNullElse(byteLevelVocab(json, idBound(json)), new byte[0][]);
+            ownBytes = v;
+        }
+        return id >= 0 && id < v.length && v[id] != null ? v[id] : text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** One more than the largest id of the vocabulary and the added tokens (0 where the file cannot be read). */
+    private static int idBound(Path tokenizerJson) {
+        try {
+            com.fasterxml.jackson.databind.JsonNode root = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(tokenizerJson.toFile());
+            int max = -1;
+            for (var it = root.path("model").path("vocab").elements(); it.hasNext(); ) {
+                max = Math.max(max, it.next().asInt(-1));
+            }
+            for (com.fasterxml.jackson.databind.JsonNode t : root.path("added_tokens")) {
+                max = Math.max(max, t.path("id").asInt(-1));
+            }
+            return max + 1;
+        } catch (java.io.IOException | RuntimeException e) {
+            return 0;
+        }
     }
 
     /** The text of token {@code id} itself, special tokens included (an EOS id gives, e.g., {@code <|endoftext|>}). */
