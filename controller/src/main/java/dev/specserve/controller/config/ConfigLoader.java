@@ -7,10 +7,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.StringJoiner;
 
 /**
@@ -112,7 +116,16 @@ public final class ConfigLoader {
             if (n.isNull()) {
                 continue;
             }
-            if (k.type() == ConfigKey.Type.STRING || !k.type().choices().isEmpty()) {
+            if (n.isArray() && LISTS.contains(k)) { // a list setting as a JSON array: its comma-separated form
+                List<String> items = new ArrayList<>();
+                n.forEach(item -> items.add(item.isTextual() && !item.textValue().isBlank() && !item.textValue()
+                        .contains(",") ? item.textValue() : null));
+                if (items.isEmpty() || items.contains(null)) {
+                    throw new ConfigException(k.key(), "setting '" + k.key() + "' in " + where + " must be a non-empty "
+                            + "array of non-empty strings without commas, or one comma-separated string; got " + n);
+                }
+                chosen.put(k, new Source(String.join(",", items), where));
+            } else if (k.type() == ConfigKey.Type.STRING || !k.type().choices().isEmpty()) {
                 if (!n.isTextual()) {
                     throw bad(k, n.toString(), where);
                 }
@@ -131,6 +144,10 @@ public final class ConfigLoader {
             }
         }
     }
+
+    /** The settings that hold a comma-separated list, which a config file may also give as a JSON array. */
+    private static final Set<ConfigKey> LISTS = EnumSet.of(ConfigKey.API_KEY, ConfigKey.ALLOWED_HOSTS,
+            ConfigKey.MODEL_ROOTS, ConfigKey.CORS_ORIGINS, ConfigKey.SERVED_MODEL_NAME, ConfigKey.CLUSTER_MEMBERS);
 
     private static String knownKeys() {
         StringJoiner j = new StringJoiner(", ");

@@ -160,6 +160,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void a_list_setting_in_the_file_may_be_a_json_array_of_its_items() throws IOException {
+        ServerConfig c = ConfigLoader.load(file("{\"api_key\": [\"k1\", \"k2\"], \"allowed_hosts\": \"a.example\"}"),
+                Map.of(), Map.of());
+        assertThat(c.security().apiKeys()).containsExactly("k1", "k2");
+        assertThatThrownBy(() -> ConfigLoader.load(file("{\"api_key\": [\"k1\", 2]}"), Map.of(), Map.of()))
+                .hasMessageContaining("'api_key'").hasMessageContaining("array of non-empty strings");
+        assertThatThrownBy(() -> ConfigLoader.load(file("{\"http_host\": [\"a\"]}"), Map.of(), Map.of()))
+                .as("not a list setting").hasMessageContaining("'http_host'");
+    }
+
+    @Test
     void a_file_value_of_the_wrong_json_type_is_refused_naming_the_key_and_the_file() throws IOException {
         Path f = file("{\"queue_capacity\": \"lots\"}");
 
