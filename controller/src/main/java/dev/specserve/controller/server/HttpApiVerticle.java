@@ -7,6 +7,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
@@ -91,13 +92,17 @@ public final class HttpApiVerticle extends VerticleBase {
         generation(router, "/v1/responses", body -> responses(completions.parseResponses(body)), 0);
         new HttpResponseStoreRoutes(completions.responseStore()).mount(router);
         new HttpTokenRoutes(vertx, completions).mount(router, BODY_LIMIT);
-        router.get("/v1/models").handler(this::models);
-        router.get("/v1/models/:id").handler(this::model);
+        // HEAD wherever GET answers (HTTP says so; monitors and proxies probe with it): the same handlers, and
+        // Vert.x writes the head without the body
+        for (HttpMethod m : new HttpMethod[] {HttpMethod.GET, HttpMethod.HEAD}) {
+            router.route(m, "/v1/models").handler(this::models);
+            router.route(m, "/v1/models/:id").handler(this::model);
+            router.route(m, "/metrics").handler(this::metrics);
+        }
         router.get("/health").handler(ctx -> json(ctx.response(), 200, new JsonObject().put("status", "ok")));
         router.head("/health").handler(ctx -> ctx.response().setStatusCode(200).end());
         router.get("/ready").handler(this::ready);
         router.head("/ready").handler(ctx -> ctx.response().setStatusCode(engine.ready() ? 200 : 503).end());
-        router.get("/metrics").handler(this::metrics);
         router.get("/version").handler(ctx -> json(ctx.response(), 200, new JsonObject()
                 .put("version", BuildInfo.current().version()).put("commit", BuildInfo.current().commit())));
         new HttpAdminRoutes(admin, config).mount(router);

@@ -230,6 +230,18 @@ class HttpApiTest {
     }
 
     @Test
+    void head_answers_wherever_get_does_with_the_same_status_and_no_body() throws Exception {
+        for (String path : List.of("/v1/models", "/v1/models/" + server.engine.modelName(), "/metrics", "/health")) {
+            HttpResponse<Buffer> get = client.get(path).send().await(10, SECONDS);
+            HttpResponse<Buffer> head = client.head(path).send().await(10, SECONDS);
+
+            assertThat(head.statusCode()).as(path).isEqualTo(get.statusCode()).isEqualTo(200);
+            assertThat(head.body() == null || head.body().length() == 0).as(path + ": no body").isTrue();
+        }
+        assertThat(client.head("/v1/models/other").send().await(10, SECONDS).statusCode()).isEqualTo(404);
+    }
+
+    @Test
     void health_is_always_200_and_ready_is_200_once_the_engine_has_warmed_up() throws Exception {
         HttpResponse<Buffer> health = client.get("/health").send().await(10, SECONDS);
         HttpResponse<Buffer> ready = client.get("/ready").send().await(10, SECONDS);
@@ -309,7 +321,7 @@ class HttpApiTest {
         assertThat(wrongMethod.getHeader("Allow")).as("RFC 9110: a 405 lists what is allowed").isEqualTo("POST");
         assertThat(client.delete("/health").send().await(10, SECONDS).getHeader("Allow")).isEqualTo("GET, HEAD");
         assertThat(client.post("/v1/models/specserve-demo").send().await(10, SECONDS).getHeader("Allow"))
-                .isEqualTo("GET");
+                .isEqualTo("GET, HEAD");
         assertThat(client.get("/v1/completions/").send().await(10, SECONDS).getHeader("Allow"))
                 .as("a trailing slash routes as without").isEqualTo("POST");
         assertThat(client.get("/admin/drafter/swap").putHeader("Authorization", "Bearer s3cret").send()
