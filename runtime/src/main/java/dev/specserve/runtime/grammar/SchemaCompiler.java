@@ -153,8 +153,7 @@ final class SchemaCompiler {
             }
         }
         if (props == null || props.isEmpty()) {
-            // listed properties only, as where there are some: "properties": {} (a function that takes no
-            // arguments, as tool definitions write it) is {}, unless additionalProperties opens it explicitly
+            // listed properties only: "properties": {} (a tool without arguments) is {} unless additionalProperties opens it
             boolean closed = extra == null ? props != null : extra.isBoolean() && !extra.booleanValue();
             if (closed) {
                 return literal("{}");

@@ -43,7 +43,9 @@ final class LogprobRecorder {
             return;
         }
         if (from == 0 && promptIds.length > 0) {
-            prompt.add(new TokenLogprob(promptIds[0], text(promptIds[0]), bytes(promptIds[0]), Double.NaN, List.of(), 0));
+            String first = text(promptIds[0]);
+            prompt.add(new TokenLogprob(promptIds[0], first, tokenizer.tokenBytes(promptIds[0], first), Double.NaN,
+                    List.of(), 0));
         }
         for (int j = 0; j < chunk.rows() && from + j + 1 < promptIds.length; j++) {
             prompt.add(entry(logSoftmax(chunk, j), promptIds[from + j + 1], promptTop));
@@ -111,20 +113,18 @@ final class LogprobRecorder {
         }
         List<TokenLogprob.Alternative> alts = new ArrayList<>(top.length);
         for (int t : top) {
-            alts.add(new TokenLogprob.Alternative(t, text(t), bytes(t), lp[t]));
+            String text = text(t);
+            alts.add(new TokenLogprob.Alternative(t, text, tokenizer.tokenBytes(t, text), lp[t]));
         }
         int rank = 1;
         for (double v : lp) {
             rank += v > lp[token] ? 1 : 0;
         }
-        return new TokenLogprob(token, text(token), bytes(token), lp[token], alts, rank);
+        String text = text(token);
+        return new TokenLogprob(token, text, tokenizer.tokenBytes(token, text), lp[token], alts, rank);
     }
 
     private String text(int token) {
         return tokenizer.decode(new int[] {token}, skipSpecialTokens);
-    }
-
-    private byte[] bytes(int token) {
-        return tokenizer.tokenBytes(token, text(token));
     }
 }
