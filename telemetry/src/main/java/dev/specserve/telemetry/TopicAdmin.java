@@ -127,6 +127,17 @@ public final class TopicAdmin implements AutoCloseable {
         return entry == null ? null : entry.value();
     }
 
+    /**
+     * The cluster's id, once a broker answers: a reachability check that fails in {@code timeout} with
+     * {@link TimeoutException} when no broker of the bootstrap list answers (nothing listening, wrong address,
+     * a TLS or SASL mismatch), rather than the minutes of reconnect warnings a client would log meanwhile.
+     */
+    public String clusterId(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        return get(admin.describeCluster(new org.apache.kafka.clients.admin.DescribeClusterOptions()
+                .timeoutMs(remainingMs(deadline))).clusterId(), deadline);
+    }
+
     /** The underlying admin client (owned by this object). */
     public Admin admin() {
         return admin;

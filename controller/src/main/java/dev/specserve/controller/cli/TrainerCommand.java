@@ -11,6 +11,7 @@ import dev.specserve.runtime.SpecserveHome;
 import dev.specserve.runtime.manifest.DrafterPrecision;
 import dev.specserve.runtime.ort.ExecutionDevice;
 import dev.specserve.telemetry.TelemetryConfig;
+import dev.specserve.telemetry.TopicAdmin;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -57,6 +58,11 @@ final class TrainerCommand implements Callable<Integer> {
                     + "replica's (default: ${DEFAULT-VALUE}).")
     String replicaId;
 
+    @Option(names = "--kafka-wait-s", paramLabel = "S", defaultValue = "15",
+            description = "Seconds to wait for a Kafka broker to answer at start; none: exit 2 naming the address "
+                    + "(default: ${DEFAULT-VALUE}).")
+    int kafkaWaitSeconds;
+
     @Option(names = "--progress-s", paramLabel = "S", defaultValue = "30",
             description = "Seconds between progress lines (default: ${DEFAULT-VALUE}).")
     int progressSeconds;
@@ -90,12 +96,16 @@ final class TrainerCommand implements Callable<Integer> {
                     + "replicas publish their feedback to: --kafka-bootstrap HOST:PORT or SPECSERVE_KAFKA_BOOTSTRAP (got "
                     + (bootstrap == null ? "unset" : "'" + bootstrap + "'") + ")");
         }
+        if (kafkaWaitSeconds < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--kafka-wait-s must be >= 1");
+        }
         if (progressSeconds < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--progress-s must be >= 1");
         }
         Map<String, String> props = FeedbackWiring.clientProperties(System.getenv());
         TelemetryConfig telemetry = TelemetryConfig.builder(bootstrap).replicaId(replicaId).clientProperties(props)
                 .build();
+        reachable(telemetry, Duration.ofSeconds(kafkaWaitSeconds));
         ServerConfig.Adaptation a = config.adaptation();
         LOG.info("trainer '{}': Kafka {}; a decision every {} s over a {} s horizon, {} training thread(s), rollback "
                 + "below {} within {} rounds", replicaId, bootstrap, a.epochSeconds(), a.horizonSeconds(),
@@ -121,6 +131,18 @@ final class TrainerCommand implements Callable<Integer> {
         }, "specserve-trainer-shutdown"));
         stopped.await();
         return 0;
+    }
+
+    /** Fails at once, naming the address, when no broker answers: the trainer has nothing to do without one. */
+    private static void reachable(TelemetryConfig telemetry, Duration wait) {
+        LOG.info("trainer: waiting up to {} s for a Kafka broker at {}", wait.toSeconds(), telemetry.bootstrapServers());
+        try (TopicAdmin admin = new TopicAdmin(telemetry)) {
+            admin.clusterId(wait);
+        } catch (org.apache.kafka.common.KafkaException e) {
+            throw new IllegalStateException("no Kafka broker answered at " + telemetry.bootstrapServers() + " within "
+                    + wait.toSeconds() + " s (" + e.getMessage() + "): start the cluster the replicas publish to, or "
+                    + "correct --kafka-bootstrap / SPECSERVE_KAFKA_BOOTSTRAP and the SPECSERVE_KAFKA_* client settings");
+        }
     }
 
     private static void putIfGiven(CommandLine.ParseResult parsed, Map<String, String> flags, ConfigKey k,

@@ -44,6 +44,20 @@ class TrainerCommandTest {
                 "--models", "/does/not/exist")).contains("'drafter_precision'", "bf16");
     }
 
+    @Test
+    void with_no_broker_at_the_address_the_trainer_stops_after_its_wait_naming_the_address() throws Exception {
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            closed = s.getLocalPort(); // nothing listens there once closed
+        }
+        long t0 = System.nanoTime();
+        String err = trainerErrors("--kafka-bootstrap", "127.0.0.1:" + closed, "--kafka-wait-s", "2",
+                "--models", "/does/not/exist");
+        assertThat(err).contains("no Kafka broker answered at 127.0.0.1:" + closed + " within 2 s",
+                "--kafka-bootstrap");
+        assertThat((System.nanoTime() - t0) / 1e9).isLessThan(20); // not the minute the updates topic waits
+    }
+
     static String trainerErrors(String... args) {
         return CliErrors.of("trainer", args);
     }
