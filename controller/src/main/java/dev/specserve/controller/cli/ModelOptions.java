@@ -35,6 +35,22 @@ final class ModelOptions {
                     + "more than --threads; auto is every core (default: ${DEFAULT-VALUE}).")
     String prefillThreads;
 
+    /**
+     * The settings among {@code keys} given on the command line, by config key, so that they beat the environment
+     * and the config file as the flags of {@code serve} do; a model flag's value is read from this mixin.
+     */
+    java.util.Map<String, String> given(picocli.CommandLine.ParseResult parsed,
+                                        Iterable<dev.specserve.controller.config.ConfigKey> keys) {
+        java.util.Map<String, String> flags = new java.util.LinkedHashMap<>();
+        for (dev.specserve.controller.config.ConfigKey k : keys) {
+            if (parsed.hasMatchedOption(k.flag())) {
+                flags.put(k.key(), k == dev.specserve.controller.config.ConfigKey.MODELS ? models.toString()
+                        : parsed.matchedOptionValue(k.flag(), (String) null));
+            }
+        }
+        return flags;
+    }
+
     ModelStack load() {
         return load(DrafterPrecision.parse(drafterPrecision));
     }

@@ -64,7 +64,8 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        ServerConfig config = ConfigLoader.load(configFile, System.getenv(), flags());
+        ServerConfig config = ConfigLoader.load(configFile, System.getenv(),
+                models.given(spec.commandLine().getParseResult(), List.of(ConfigKey.values())));
         if (!Strategies.NAMES.contains(config.strategy())) {
             throw new ConfigException("strategy", "setting 'strategy' must be one of " + String.join(", ", Strategies.NAMES)
                     + ", got '" + config.strategy() + "'");
@@ -152,23 +153,6 @@ final class ServeCommand implements Callable<Integer> {
             }
         };
         return List.of(sink);
-    }
-
-    /** Flags given on the command line, by config key (the model flags come from {@link ModelOptions}). */
-    private Map<String, String> flags() {
-        CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
-        Map<String, String> flags = new LinkedHashMap<>();
-        for (ConfigKey k : ConfigKey.values()) {
-            if (parsed.hasMatchedOption(k.flag())) {
-                flags.put(k.key(), switch (k) {
-                    case MODELS -> models.models.toString();
-                    case DEVICE -> models.device;
-                    case THREADS -> models.threads;
-                    default -> parsed.matchedOptionValue(k.flag(), (String) null);
-                });
-            }
-        }
-        return flags;
     }
 
     /**

@@ -16,7 +16,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
-import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -75,32 +75,20 @@ final class TrainerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        Map<String, String> flags = new LinkedHashMap<>();
-        CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
-        for (ConfigKey k : KEYS) {
-            if (parsed.hasMatchedOption(k.flag())) {
-                flags.put(k.key(), parsed.matchedOptionValue(k.flag(), (String) null));
-            }
-        }
         // the model options as serve reads them: flag > SPECSERVE_MODELS / _DEVICE / _DRAFTER_PRECISION / _THREADS
         // > file > default
-        putIfGiven(parsed, flags, ConfigKey.MODELS, () -> models.models.toString());
-        putIfGiven(parsed, flags, ConfigKey.DRAFTER_PRECISION, () -> models.drafterPrecision);
-        putIfGiven(parsed, flags, ConfigKey.DEVICE, () -> models.device);
-        putIfGiven(parsed, flags, ConfigKey.THREADS, () -> models.threads);
+        Set<ConfigKey> keys = EnumSet.copyOf(KEYS);
+        keys.addAll(List.of(ConfigKey.MODELS, ConfigKey.DRAFTER_PRECISION, ConfigKey.DEVICE, ConfigKey.THREADS));
+        Map<String, String> flags = models.given(spec.commandLine().getParseResult(), keys);
         ServerConfig config = ConfigLoader.load(configFile, System.getenv(), flags);
         String bootstrap = config.kafkaBootstrap();
-        if (bootstrap == null || bootstrap.isBlank() || bootstrap.equalsIgnoreCase("embedded")
-                || bootstrap.equalsIgnoreCase("none") || bootstrap.equalsIgnoreCase("off")) {
+        if (!FeedbackWiring.names(bootstrap)) {
             throw new ConfigException("kafka_bootstrap", "setting 'kafka_bootstrap' must name the Kafka cluster the "
                     + "replicas publish their feedback to: --kafka-bootstrap HOST:PORT or SPECSERVE_KAFKA_BOOTSTRAP (got "
                     + (bootstrap == null ? "unset" : "'" + bootstrap + "'") + ")");
         }
-        if (kafkaWaitSeconds < 1) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--kafka-wait-s must be >= 1");
-        }
-        if (progressSeconds < 1) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--progress-s must be >= 1");
+        if (kafkaWaitSeconds < 1 || progressSeconds < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--kafka-wait-s and --progress-s must be >= 1");
         }
         Map<String, String> props = FeedbackWiring.clientProperties(System.getenv());
         TelemetryConfig telemetry = TelemetryConfig.builder(bootstrap).replicaId(replicaId).clientProperties(props)
@@ -142,13 +130,6 @@ final class TrainerCommand implements Callable<Integer> {
             throw new IllegalStateException("no Kafka broker answered at " + telemetry.bootstrapServers() + " within "
                     + wait.toSeconds() + " s (" + e.getMessage() + "): start the cluster the replicas publish to, or "
                     + "correct --kafka-bootstrap / SPECSERVE_KAFKA_BOOTSTRAP and the SPECSERVE_KAFKA_* client settings");
-        }
-    }
-
-    private static void putIfGiven(CommandLine.ParseResult parsed, Map<String, String> flags, ConfigKey k,
-                                   java.util.function.Supplier<String> value) {
-        if (parsed.hasMatchedOption(k.flag())) {
-            flags.put(k.key(), value.get());
         }
     }
 

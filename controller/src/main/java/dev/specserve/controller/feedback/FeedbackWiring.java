@@ -33,13 +33,13 @@ public final class FeedbackWiring implements AutoCloseable {
 
     public static FeedbackWiring start(String kafkaBootstrap, Map<String, String> env, MeterRegistry registry) {
         String replica = replicaId(env);
-        if ("none".equalsIgnoreCase(kafkaBootstrap) || "off".equalsIgnoreCase(kafkaBootstrap)) {
+        if (off(kafkaBootstrap)) {
             LOG.info("feedback publishing disabled (kafka_bootstrap=none)");
             return new FeedbackWiring(null, null, replica);
         }
         EmbeddedKafka embedded = null;
         String bootstrap = kafkaBootstrap;
-        if (bootstrap == null || bootstrap.isBlank() || "embedded".equalsIgnoreCase(bootstrap)) {
+        if (!names(bootstrap)) {
             long t0 = System.nanoTime();
             // no hook of its own: close() stops it after the clients, from the server's one shutdown sequence
             embedded = EmbeddedKafka.startIn(SpecserveHome.dataDir().resolve("kafka"), false);
@@ -53,6 +53,16 @@ public final class FeedbackWiring implements AutoCloseable {
         LOG.info("feedback to Kafka {} as replica '{}'{}", bootstrap, replica,
                 props.isEmpty() ? "" : " with client properties " + props.keySet());
         return new FeedbackWiring(embedded, publisher, replica);
+    }
+
+    /** Whether a {@code kafka_bootstrap} setting names a cluster: not unset, blank, embedded, none or off. */
+    public static boolean names(String kafkaBootstrap) {
+        return kafkaBootstrap != null && !kafkaBootstrap.isBlank() && !"embedded".equalsIgnoreCase(kafkaBootstrap)
+                && !off(kafkaBootstrap);
+    }
+
+    private static boolean off(String kafkaBootstrap) {
+        return "none".equalsIgnoreCase(kafkaBootstrap) || "off".equalsIgnoreCase(kafkaBootstrap);
     }
 
     /** SPECSERVE_KAFKA_SECURITY_PROTOCOL=SASL_SSL -> security.protocol=SASL_SSL (values are never logged). */
