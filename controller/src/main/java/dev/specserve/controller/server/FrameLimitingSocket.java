@@ -9,44 +9,43 @@ import io.vertx.core.net.SSLOptions;
 import io.vertx.core.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.Certificate;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.function.BiConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 
 /**
- * A bridge connection's socket as the TCP bridge sees it: reads pass through a frame-length check (4-byte
- * big-endian length, then that many bytes), so a frame announcing more than the limit, or a negative length,
- * closes the connection before any of it is buffered. A frame whose body is not a JSON object (not JSON, an
- * array, empty, nested past the parser's limit) closes the connection before the bridge sees it: the bridge
- * would log an error for it and answer nothing, so a client would wait forever and could fill the log. A frame
- * the bridge's own parser throws on (no type, an unknown one) closes the connection too: that parser has then read the frame's length but not its body, so its
- * framing and this check's would drift apart and the next bytes would be read as a length of up to 2 GiB, which
- * it buffers. Everything else is delegated. Also carries the random id {@link StreamOwnership} knows the
- * connection by.
+ * A bridge connection's socket as the TCP bridge sees it: the bridge gets only whole frames whose body is a JSON
+ * object ({@link BridgeFrameReader} cuts them and bounds what a client can make the server hold), so a client
+ * can neither make the bridge buffer a frame of any announced length nor send it bytes its parser would log an
+ * error for and answer nothing. A connection whose bytes cannot be framed is closed after an {@code err} frame
+ * naming why. A frame the bridge cannot act on (headers it would throw on) is answered with an {@code err} frame
+ * and the connection goes on. A stream's bridge consumer is removed once the stream has ended
+ * ({@link #dropRegistration}), so a long-lived connection does not collect one per stream. Also carries the
+ * random id {@link StreamOwnership} knows the connection by.
  */
 final class FrameLimitingSocket implements NetSocket {
+    private static final Logger LOG = LoggerFactory.getLogger(FrameLimitingSocket.class);
     private final NetSocket delegate;
     private final String connectionId;
-    private final int maxFrameBytes;
-    private final BiConsumer<FrameLimitingSocket, Long> onOversized;
-    private final BiConsumer<FrameLimitingSocket, RuntimeException> onInvalid;
+    private final BridgeFrameReader reader;
+    private final BiConsumer<FrameLimitingSocket, BridgeFrameReader.Refusal> onRefused;
     private Handler<Void> closeHandler;
-    private boolean refused;
-    // frame-boundary state: bytes of the length prefix seen so far, and body bytes still to pass
-    private int headerBytes;
-    private int header;
-    private long bodyLeft;
-    private Buffer body; // the current frame's body so far
+    private Handler<Buffer> bridge;
+    /** Addresses the client has a bridge consumer on, and those the server removed for it after their stream ended. */
+    private final Set<String> registered = new HashSet<>();
+    private final Set<String> dropped = new HashSet<>();
 
-    FrameLimitingSocket(NetSocket delegate, String connectionId, int maxFrameBytes,
-                        BiConsumer<FrameLimitingSocket, Long> onOversized,
-                        BiConsumer<FrameLimitingSocket, RuntimeException> onInvalid) {
+    FrameLimitingSocket(NetSocket delegate, String connectionId, BridgeFrameReader reader,
+                        BiConsumer<FrameLimitingSocket, BridgeFrameReader.Refusal> onRefused) {
         this.delegate = delegate;
         this.connectionId = connectionId;
-        this.maxFrameBytes = maxFrameBytes;
-        this.onOversized = onOversized;
-        this.onInvalid = onInvalid;
+        this.reader = reader;
+        this.onRefused = onRefused;
     }
 
     String connectionId() {
@@ -55,6 +54,7 @@ final class FrameLimitingSocket implements NetSocket {
 
     /** Called once the underlying socket has closed. */
     void closed() {
+        reader.release();
         Handler<Void> h = closeHandler;
         if (h != null) {
             h.handle(null);
@@ -63,97 +63,90 @@ final class FrameLimitingSocket implements NetSocket {
 
     @Override
     public NetSocket handler(Handler<Buffer> handler) {
-        delegate.handler(handler == null ? null : buffer -> {
-            if (!refused && check(buffer)) {
-                try {
-                    handler.handle(buffer);
-                } catch (RuntimeException e) {
-                    refused = true;
-                    onInvalid.accept(this, e);
-                    closeWith("invalid_frame");
-                }
+        this.bridge = handler;
+        delegate.handler(handler == null ? null : buffer -> reader.feed(buffer, new BridgeFrameReader.Sink() {
+            @Override
+            public void frame(Buffer whole, JsonObject body) {
+                pass(whole, body);
             }
-        });
+
+            @Override
+            public void refuse(BridgeFrameReader.Refusal why, String detail) {
+                LOG.debug("TCP bridge client {}: {} ({})", remoteAddress(), why, detail);
+                onRefused.accept(FrameLimitingSocket.this, why);
+                closeWith(why.name());
+            }
+        }));
         return this;
     }
 
     /**
-     * Follows frame boundaries through {@code buffer}; false (and the connection closing) on an oversized frame
-     * or one that completes here without a JSON object for a body.
+     * Removes the client's bridge consumer on a stream's {@code address} once the stream has ended, as the client's
+     * own {@code unregister} would (which is then accepted silently). Call on the connection's context.
      */
-    private boolean check(Buffer buffer) {
-        int n = buffer.length();
-        int i = 0;
-        while (i < n) {
-            if (bodyLeft > 0) {
-                int take = (int) Math.min(bodyLeft, n - i);
-                body.appendBuffer(buffer, i, take);
-                bodyLeft -= take;
-                i += take;
-                if (bodyLeft == 0 && !bodyIsJsonObject()) {
-                    return false;
-                }
-                continue;
-            }
-            header = (header << 8) | (buffer.getByte(i) & 0xff);
-            headerBytes++;
-            i++;
-            if (headerBytes == 4) {
-                long length = header;
-                headerBytes = 0;
-                header = 0;
-                if (length < 0 || length > maxFrameBytes) {
-                    refuse(length);
-                    return false;
-                }
-                bodyLeft = length;
-                body = Buffer.buffer((int) Math.min(length, 4096)); // grows as bytes come: an announced size costs nothing
-                if (length == 0 && !bodyIsJsonObject()) {
-                    return false;
-                }
-            }
+    void dropRegistration(String address) {
+        if (bridge != null && registered.remove(address)) {
+            dropped.add(address);
+            bridge.handle(frame(new JsonObject().put("type", "unregister").put("address", address)));
         }
-        return true;
     }
 
-    /** Whether the completed frame's body is a JSON object; if not, counts it and closes the connection. */
-    private boolean bodyIsJsonObject() {
-        String problem;
+    private void pass(Buffer whole, JsonObject body) {
+        String type = body.getValue("type") instanceof String t ? t : null;
+        String address = body.getValue("address") instanceof String a ? a : null;
+        if ("unregister".equals(type) && address != null && dropped.remove(address)) {
+            return; // the server removed it when its stream ended
+        }
+        String problem = address == null && !"ping".equals(type) ? "missing_address"
+                : BridgeHeaders.problem(body.getValue("headers"));
+        if (problem != null) {
+            JsonObject err = new JsonObject().put("type", "err").put("message", problem);
+            if (body.getValue("replyAddress") instanceof String reply) {
+                err.put("address", reply);
+            }
+            delegate.write(frame(err));
+            return;
+        }
+        if ("register".equals(type) && address != null) {
+            registered.add(address);
+        } else if ("unregister".equals(type) && address != null) {
+            registered.remove(address);
+        }
         try {
-            Object value = body.length() == 0 ? null : io.vertx.core.json.Json.decodeValue(body);
-            problem = value instanceof JsonObject ? null
-                    : "frame body is " + (value == null ? "empty" : "JSON but not an object") + ", not a JSON object";
-        } catch (io.vertx.core.json.DecodeException e) {
-            problem = "frame body is not JSON";
+            bridge.handle(whole);
+        } catch (RuntimeException e) { // the bridge's parser or hook threw: its state is unknown, so close
+            LOG.debug("TCP bridge client {}: the bridge could not act on a frame", remoteAddress(), e);
+            onRefused.accept(this, BridgeFrameReader.Refusal.invalid_frame);
+            closeWith(BridgeFrameReader.Refusal.invalid_frame.name());
         }
-        body = null;
-        if (problem == null) {
-            return true;
-        }
-        refused = true;
-        onInvalid.accept(this, new IllegalArgumentException(problem));
-        closeWith("invalid_frame");
-        return false;
     }
 
-    private void refuse(long length) {
-        refused = true;
-        onOversized.accept(this, length);
-        closeWith("frame_too_large");
+    private static Buffer frame(JsonObject o) {
+        byte[] json = o.encode().getBytes(StandardCharsets.UTF_8);
+        return Buffer.buffer(4 + json.length).appendInt(json.length).appendBytes(json);
     }
 
     private void closeWith(String message) {
-        byte[] json = new JsonObject().put("type", "err").put("message", message).encode()
-                .getBytes(StandardCharsets.UTF_8);
-        Buffer frame = Buffer.buffer(4 + json.length).appendInt(json.length).appendBytes(json);
-        delegate.write(frame).onComplete(ar -> delegate.close());
+        delegate.write(frame(new JsonObject().put("type", "err").put("message", message)))
+                .onComplete(ar -> delegate.close());
     }
 
     // ---- delegation ----
 
+    /**
+     * The bridge's handler logs every exception as an error with its stack; a client resetting its connection is
+     * routine, so it is logged here at DEBUG and the connection closed (which releases the bridge's consumers).
+     */
     @Override
     public NetSocket exceptionHandler(Handler<Throwable> handler) {
-        delegate.exceptionHandler(handler);
+        delegate.exceptionHandler(handler == null ? null : t -> {
+            if (t instanceof java.io.IOException) {
+                LOG.debug("TCP bridge client {}: {}", remoteAddress(), t.toString());
+            } else {
+                LOG.warn("TCP bridge client {}: {}", remoteAddress(), t.toString());
+            }
+            delegate.close();
+        });
         return this;
     }
 

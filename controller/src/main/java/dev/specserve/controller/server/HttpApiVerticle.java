@@ -207,10 +207,11 @@ public final class HttpApiVerticle extends VerticleBase {
         String id = Completions.newRequestId(shape.idPrefix());
         ResponseShape.Head head = new ResponseShape.Head(id, System.currentTimeMillis() / 1000, completions.served().name());
         ChoicesReply reply = ChoicesReply.of(resp, shape, head, req);
-        Runnable cancel = completions.submitChoices(req, id, vertx.getOrCreateContext(), reply, shape::refusal);
+        String requestId = shape.idIsHandle() ? Completions.newRequestId("req-") : id; // what telemetry may publish
+        Runnable cancel = completions.submitChoices(req, requestId, vertx.getOrCreateContext(), reply, shape::refusal);
         if (open(resp)) { // a refusal on submission (a prompt too long, say) has answered already: nothing to cancel
             resp.closeHandler(v -> {
-                LOG.debug("client of {} disconnected; cancelling", id);
+                LOG.debug("client of {} disconnected; cancelling", requestId);
                 cancel.run();
             });
         }

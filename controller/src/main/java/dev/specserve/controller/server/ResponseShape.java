@@ -26,6 +26,15 @@ interface ResponseShape {
     /** Request ids of this API start with this, e.g. {@code cmpl-}. */
     String idPrefix();
 
+    /**
+     * Whether the response's id is a handle to something stored (a Responses API id reads, continues and deletes
+     * the stored response). Such an id never leaves in telemetry: the engine, its logs and the feedback events know
+     * the request by an id of their own.
+     */
+    default boolean idIsHandle() {
+        return false;
+    }
+
     /** The non-streaming answer. */
     JsonObject completion(Head head, GenerationResult result, RequestStats stats);
 

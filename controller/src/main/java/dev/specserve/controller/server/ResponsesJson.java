@@ -33,6 +33,11 @@ final class ResponsesJson {
             }
 
             @Override
+            public boolean idIsHandle() {
+                return true;
+            }
+
+            @Override
             public JsonObject completion(Head h, GenerationResult r, RequestStats s) {
                 return stored(ResponsesEvents.replay(echo, tools, h, r, s));
             }

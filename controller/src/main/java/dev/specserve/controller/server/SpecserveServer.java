@@ -147,9 +147,7 @@ public final class SpecserveServer implements AutoCloseable {
             }
             if (config.bridgeEnabled()) {
                 await(vertx.deployVerticle(new TcpBridgeVerticle(config.bridgeHost(), config.bridgePort(),
-                                config.security().bridgeMaxFrameBytes(), ownership, registry, config.security().apiKeys(),
-                                config.security().tls() ? Tls.keyCert(config.security()) : null),
-                                eventLoop),
+                                config.security(), ownership, registry), eventLoop),
                         "TCP event-bus bridge on " + config.bridgeHost() + ":" + config.bridgePort());
             }
         } catch (RuntimeException e) {

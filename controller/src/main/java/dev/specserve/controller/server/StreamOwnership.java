@@ -33,6 +33,7 @@ final class StreamOwnership {
     private final Map<String, Set<Runnable>> openConnections = new HashMap<>();
     /** Streams a bridge consumer is registered on: one each (the bridge would replace, and leak, a second). */
     private final Set<String> registered = new java.util.HashSet<>();
+    private final Map<String, java.util.function.Consumer<String>> endings = new HashMap<>();
 
     /** A fresh unguessable token (256 bits, base64url without padding). */
     static String newCapability() {
@@ -49,8 +50,10 @@ final class StreamOwnership {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
     }
 
-    synchronized void connectionOpened(String connection) {
+    /** @param streamEnded told the capability of each stream of the connection that ends with a consumer on it */
+    synchronized void connectionOpened(String connection, java.util.function.Consumer<String> streamEnded) {
         openConnections.putIfAbsent(connection, new LinkedHashSet<>());
+        endings.put(connection, streamEnded);
     }
 
     /** Forgets the connection's streams and runs the cancel actions of everything it started. */
@@ -58,6 +61,7 @@ final class StreamOwnership {
         Set<Runnable> cancels;
         synchronized (this) {
             cancels = openConnections.remove(connection);
+            endings.remove(connection);
             streamOwners.entrySet().removeIf(e -> {
                 boolean gone = connection.equals(e.getValue());
                 if (gone) {
@@ -99,9 +103,16 @@ final class StreamOwnership {
         }
     }
 
-    synchronized void release(String capability) {
-        streamOwners.remove(capability);
-        registered.remove(capability);
+    /** The stream has ended: forgets it, and has its owner's bridge drop the consumer registered on it. */
+    void release(String capability) {
+        java.util.function.Consumer<String> ended;
+        synchronized (this) {
+            String owner = streamOwners.remove(capability);
+            ended = registered.remove(capability) && owner != null ? endings.get(owner) : null;
+        }
+        if (ended != null) {
+            ended.accept(capability);
+        }
     }
 
     /** True, once, when {@code connection} owns the stream and has no consumer registered on it yet. */

@@ -1,5 +1,6 @@
 package dev.specserve.controller.server;
 
+import dev.specserve.controller.config.ServerConfig;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -48,43 +49,50 @@ public final class TcpBridgeVerticle extends VerticleBase {
     /** The bridge's answer to a frame the event handler refuses. */
     public static final String BLOCKED = "blocked by bridgeEvent handler";
 
+    /** Rendered by Prometheus as {@code specserve_bridge_frames_timed_out_total}. */
+    public static final String TIMED_OUT = "specserve.bridge.frames_timed_out";
+    /** Rendered by Prometheus as {@code specserve_bridge_frames_over_budget_total}. */
+    public static final String OVER_BUDGET = "specserve.bridge.frames_over_budget";
+    /** How long a frame may take to arrive whole, from its first byte. */
+    static final long FRAME_DEADLINE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+    /** How many of the largest frames the partial frames of all connections may take together. */
+    static final int BUDGET_FRAMES = 64;
+
     private final String host;
     private final int port;
-    private final int maxFrameBytes;
+    private final ServerConfig.Security security;
     private final StreamOwnership ownership;
-    private final Counter oversized;
-    private final Counter invalid;
+    private final java.util.Map<BridgeFrameReader.Refusal, Counter> refusals = new java.util.EnumMap<>(
+            BridgeFrameReader.Refusal.class);
     private final ApiKeys apiKeys;
     private final Counter unauthorised;
+    private final java.util.concurrent.atomic.AtomicLong budget;
     private NetServer server;
 
-    private final io.vertx.core.net.KeyCertOptions tls;
-
-    TcpBridgeVerticle(String host, int port, int maxFrameBytes, StreamOwnership ownership, MeterRegistry registry) {
-        this(host, port, maxFrameBytes, ownership, registry, java.util.List.of());
-    }
-
-    /** @param apiKeys the configured {@code api_key}s; when any, a generation needs one in its Authorization header */
-    TcpBridgeVerticle(String host, int port, int maxFrameBytes, StreamOwnership ownership, MeterRegistry registry,
-                      java.util.List<String> apiKeys) {
-        this(host, port, maxFrameBytes, ownership, registry, apiKeys, null);
-    }
-
-    /** @param tls the certificate and key to serve TLS with, or null for plain TCP */
-    TcpBridgeVerticle(String host, int port, int maxFrameBytes, StreamOwnership ownership, MeterRegistry registry,
-                      java.util.List<String> apiKeys, io.vertx.core.net.KeyCertOptions tls) {
-        this.tls = tls;
-        this.apiKeys = new ApiKeys(apiKeys);
-        this.unauthorised = Counter.builder("specserve.bridge.generations_unauthorised")
-                .description("TCP-bridge generation requests refused for a missing or wrong API key").register(registry);
+    /**
+     * @param security its {@code api_key}s (when any, a generation needs one in its Authorization header), TLS
+     *                 certificate, largest frame and idle timeout (HTTP's, applied here too)
+     */
+    TcpBridgeVerticle(String host, int port, ServerConfig.Security security, StreamOwnership ownership,
+                      MeterRegistry registry) {
         this.host = host;
         this.port = port;
-        this.maxFrameBytes = maxFrameBytes;
+        this.security = security;
         this.ownership = ownership;
-        this.oversized = Counter.builder(OVERSIZED)
-                .description("TCP-bridge connections closed for a frame over bridge_max_frame_bytes").register(registry);
-        this.invalid = Counter.builder(INVALID)
-                .description("TCP-bridge connections closed for a frame the bridge could not parse").register(registry);
+        this.apiKeys = new ApiKeys(security.apiKeys());
+        this.budget = new java.util.concurrent.atomic.AtomicLong((long) BUDGET_FRAMES * security.bridgeMaxFrameBytes());
+        this.unauthorised = Counter.builder("specserve.bridge.generations_unauthorised")
+                .description("TCP-bridge generation requests refused for a missing or wrong API key").register(registry);
+        refusals.put(BridgeFrameReader.Refusal.frame_too_large, Counter.builder(OVERSIZED)
+                .description("TCP-bridge connections closed for a frame over bridge_max_frame_bytes").register(registry));
+        refusals.put(BridgeFrameReader.Refusal.invalid_frame, Counter.builder(INVALID)
+                .description("TCP-bridge connections closed for a frame the bridge could not parse").register(registry));
+        refusals.put(BridgeFrameReader.Refusal.frame_timeout, Counter.builder(TIMED_OUT)
+                .description("TCP-bridge connections closed for a frame that did not arrive whole within 30 s")
+                .register(registry));
+        refusals.put(BridgeFrameReader.Refusal.server_busy, Counter.builder(OVER_BUDGET)
+                .description("TCP-bridge connections closed because the partial frames of all connections filled "
+                        + "their buffer (64 x bridge_max_frame_bytes)").register(registry));
     }
 
     /** The bridge's address permissions. */
@@ -113,15 +121,19 @@ public final class TcpBridgeVerticle extends VerticleBase {
             return Future.failedFuture(new IllegalStateException(
                     "this vertx-tcp-eventbus-bridge has no per-connection handler to wrap: " + e, e));
         }
-        NetServerOptions options = new NetServerOptions().setHost(host).setPort(port);
-        if (tls != null) {
-            options.setSsl(true).setKeyCertOptions(tls);
+        NetServerOptions options = new NetServerOptions().setHost(host).setPort(port)
+                .setIdleTimeout(security.httpIdleTimeoutS()).setIdleTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS);
+        if (security.tls()) {
+            options.setSsl(true).setKeyCertOptions(Tls.keyCert(security));
         }
         server = vertx.createNetServer(options);
         server.connectHandler(raw -> {
-            FrameLimitingSocket socket = new FrameLimitingSocket(raw, StreamOwnership.newConnectionId(), maxFrameBytes,
-                    this::onOversized, this::onInvalid);
-            ownership.connectionOpened(socket.connectionId());
+            FrameLimitingSocket socket = new FrameLimitingSocket(raw, StreamOwnership.newConnectionId(),
+                    new BridgeFrameReader(security.bridgeMaxFrameBytes(), FRAME_DEADLINE_NANOS, budget), this::onRefused);
+            io.vertx.core.Context context = vertx.getOrCreateContext(); // the connection's
+            // once a stream has ended (its last message already queued to the consumer), its consumer goes
+            ownership.connectionOpened(socket.connectionId(), capability -> context.runOnContext(v -> vertx.setTimer(
+                    DROP_DELAY_MS, t -> socket.dropRegistration(EventBusApiVerticle.STREAM_PREFIX + capability))));
             raw.closeHandler(v -> {
                 ownership.connectionClosed(socket.connectionId());
                 socket.closed();
@@ -134,20 +146,23 @@ public final class TcpBridgeVerticle extends VerticleBase {
             }
         });
         return server.listen().onSuccess(s -> LOG.info("TCP event-bus bridge listening on {}:{} ({}frames up to {} bytes)",
-                host, s.actualPort(), tls != null ? "TLS, " : "", maxFrameBytes));
+                host, s.actualPort(), security.tls() ? "TLS, " : "", security.bridgeMaxFrameBytes()));
     }
 
-    private void onInvalid(FrameLimitingSocket socket, RuntimeException e) {
-        invalid.increment();
-        LOG.warn("TCP bridge client {} sent a frame the bridge cannot parse ({}); closing the connection",
-                socket.remoteAddress(), e.getMessage());
+    /** Counts a connection closed for its bytes; one log line per reason and minute at most. */
+    private void onRefused(FrameLimitingSocket socket, BridgeFrameReader.Refusal why) {
+        refusals.get(why).increment();
+        long now = System.nanoTime();
+        Long last = lastLogged.get(why);
+        if (last == null || now - last > 60_000_000_000L) {
+            lastLogged.put(why, now);
+            LOG.warn("TCP bridge client {}: connection closed ({}); counted in /metrics, logged at most once a minute per reason",
+                    socket.remoteAddress(), why);
+        }
     }
 
-    private void onOversized(FrameLimitingSocket socket, long length) {
-        oversized.increment();
-        LOG.warn("TCP bridge client {} sent a frame of {} bytes (limit {}); closing the connection",
-                socket.remoteAddress(), length, maxFrameBytes);
-    }
+    private static final long DROP_DELAY_MS = 200;
+    private final java.util.Map<BridgeFrameReader.Refusal, Long> lastLogged = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * Per-connection checks the address patterns cannot express: a stream and its control address belong to the

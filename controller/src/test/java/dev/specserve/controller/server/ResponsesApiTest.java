@@ -351,6 +351,25 @@ class ResponsesApiTest {
         assertThat(afterUnstored.statusCode()).isEqualTo(400);
     }
 
+    /** Telemetry (round and finish events, logs) knows the request by its own id: a response id reads, continues and deletes. */
+    @Test
+    void a_stored_response_id_never_reaches_the_engine_or_its_listeners() throws Exception {
+        List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        dev.specserve.runtime.engine.EngineListener spy = new dev.specserve.runtime.engine.EngineListener() {
+            @Override
+            public void onStarted(String requestId, long queueNanos, int promptTokens, int prefixHitTokens) {
+                seen.add(requestId);
+            }
+        };
+        server.engine.addListener(spy);
+        JsonObject stored = ok(greedy(4, "def f():"));
+        List<JsonObject> events = events(respond(greedy(4, "def g():").put("stream", true)));
+        String streamed = events.get(events.size() - 1).getJsonObject("response").getString("id");
+
+        assertThat(seen).hasSizeGreaterThanOrEqualTo(2).allMatch(id -> id.startsWith("req-"))
+                .doesNotContain(stored.getString("id"), streamed);
+    }
+
     @Test
     void a_streamed_response_is_stored_whole_once_it_completes() throws Exception {
         List<JsonObject> events = events(respond(greedy(8, "import os\n").put("stream", true)));

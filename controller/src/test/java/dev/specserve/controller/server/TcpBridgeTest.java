@@ -188,4 +188,51 @@ class TcpBridgeTest {
         server.awaitIdle();
         assertThat(server.engine.running()).isZero();
     }
+
+    /** Streams read to their end without an unregister: their consumers go, and a late unregister is harmless. */
+    @Test
+    void a_long_lived_connection_keeps_no_consumer_of_a_stream_that_has_ended() throws Exception {
+        double before = server.metric("vertx_eventbus_handlers");
+        try (BridgeClient client = new BridgeClient(server.bridgePort())) {
+            for (int i = 0; i < 12; i++) {
+                client.send("specserve.generate.stream", "open-many-" + i, greedy("x = " + i, 2));
+                JsonObject opened = client.read().getJsonObject("body");
+                client.write(new JsonObject().put("type", "register").put("address", opened.getString("address")));
+                JsonObject body;
+                do {
+                    body = client.read().getJsonObject("body");
+                } while (!"done".equals(body.getString("type")));
+                if (i == 11) { // as the docs used to ask: accepted without an answer, like any unregister
+                    Thread.sleep(500); // after the server dropped it (200 ms after done)
+                    client.write(new JsonObject().put("type", "unregister").put("address", opened.getString("address")));
+                }
+            }
+            TestServer.awaitCondition(() -> server.metric("vertx_eventbus_handlers") <= before,
+                    Duration.ofSeconds(10), "the ended streams' consumers to go");
+            client.write(new JsonObject().put("type", "ping"));
+            assertThat(client.read().getString("type")).as("no err frame came before the pong").isEqualTo("pong");
+        }
+    }
+
+    @Test
+    void headers_the_bridge_cannot_read_refuse_that_frame_and_the_connection_goes_on() throws Exception {
+        try (BridgeClient client = new BridgeClient(server.bridgePort())) {
+            for (Object timeout : new Object[] {0, -5, "soon", 2.5}) {
+                client.write(new JsonObject().put("type", "send").put("address", "specserve.generate")
+                        .put("replyAddress", "r-timeout").put("headers", new JsonObject().put("timeout", timeout))
+                        .put("body", greedy("x", 1)));
+                JsonObject err = client.read();
+                assertThat(err.getString("type")).isEqualTo("err");
+                assertThat(err.getString("address")).isEqualTo("r-timeout");
+                assertThat(err.getString("message")).startsWith("headers.timeout must be a whole number of milliseconds");
+            }
+            client.write(new JsonObject().put("type", "send").put("address", "specserve.generate"));
+            assertThat(client.read().getString("message")).isEqualTo(TcpBridgeVerticle.BLOCKED); // no replyAddress
+            client.write(new JsonObject().put("type", "send").put("replyAddress", "r"));
+            assertThat(client.read().getString("message")).isEqualTo("missing_address");
+
+            client.send("specserve.generate", "r-after", greedy("def add(a, b):", 2));
+            assertThat(client.read().getString("address")).as("the same connection still serves").isEqualTo("r-after");
+        }
+    }
 }
