@@ -83,12 +83,21 @@ final class AdminGate {
             case "swap" -> new JsonObject(a.swap(requiredLong(args, "version")));
             case "rollback" -> new JsonObject(a.rollback());
             case "load" -> new JsonObject(a.load(roots.resolve(args.getValue("path"), args.getValue("sha256")).toString(),
-                    args.getString("sha256").trim(), args.getBoolean("activate", true)));
+                    args.getString("sha256").trim(), optionalBoolean(args, "activate", true)));
             case "pause" -> new JsonObject(a.pause());
             case "resume" -> new JsonObject(a.resume());
-            default -> throw new dev.specserve.runtime.spec.InvalidRequestException("action",
-                    "unknown admin action '" + action + "'; known: " + ACTIONS);
+            default -> throw new dev.specserve.runtime.spec.InvalidRequestException("action", action == null
+                    ? "\"action\" must be a string, one of " + ACTIONS
+                    : "unknown admin action '" + action + "'; known: " + ACTIONS);
         };
+    }
+
+    private static boolean optionalBoolean(JsonObject args, String field, boolean absent) {
+        Object v = args.getValue(field);
+        if (v != null && !(v instanceof Boolean)) {
+            throw new dev.specserve.runtime.spec.InvalidRequestException(field, field + " must be true or false, got " + v);
+        }
+        return v == null ? absent : (Boolean) v;
     }
 
     private static long requiredLong(JsonObject args, String field) {

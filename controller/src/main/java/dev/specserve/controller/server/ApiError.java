@@ -41,7 +41,11 @@ public record ApiError(int status, String message, String type, String param) {
             return new ApiError(ServiceUnavailableException.FAILURE_CODE, e.getMessage(), "service_unavailable",
                     null);
         }
-        return new ApiError(500, "internal error: " + t, "internal_error", null);
+        // the exception's text can name classes, paths and internals: it goes to the log, under an id the client gets
+        String incident = java.util.UUID.randomUUID().toString().substring(0, 8);
+        org.slf4j.LoggerFactory.getLogger(ApiError.class).error("internal error {} answered as 500", incident, t);
+        return new ApiError(500, "internal error " + incident + " (the server log has the details)", "internal_error",
+                null);
     }
 
     /** The metrics reason tag for a refused request, as the engine names its own: invalid_&lt;field&gt;, queue_full. */

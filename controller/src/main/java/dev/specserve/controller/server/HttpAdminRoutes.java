@@ -31,10 +31,14 @@ final class HttpAdminRoutes {
         this.config = config;
     }
 
+    /** Mounts nothing without an admin token, so every {@code /admin/*} path is the router's 404, whatever the method. */
     void mount(Router router) {
+        if (!gate.enabled()) {
+            return;
+        }
         router.get("/admin/config").handler(this::config);
         router.get("/admin/drafter/versions").handler(ctx -> run(ctx, "versions"));
-        router.post("/admin/drafter/*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
+        router.post("/admin/*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
         router.post("/admin/drafter/rollback").handler(ctx -> run(ctx, "rollback"));
         router.post("/admin/drafter/swap").handler(ctx -> run(ctx, "swap"));
         router.post("/admin/drafter/load").handler(ctx -> run(ctx, "load"));
@@ -72,12 +76,8 @@ final class HttpAdminRoutes {
         });
     }
 
-    /** Checks the bearer token; answers 404 when admin routes are off and 401 on a wrong token. */
+    /** Checks the bearer token; answers 401 on a missing or wrong one. */
     private boolean authorised(RoutingContext ctx) {
-        if (!gate.enabled()) {
-            ctx.next();
-            return false;
-        }
         String auth = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
         String presented = AdminGate.bearerToken(auth);
         if (!gate.authorised(presented)) {

@@ -205,6 +205,18 @@ class DrafterAdminApiTest {
     }
 
     @Test
+    void a_load_whose_activate_is_not_a_boolean_is_refused_naming_activate() throws Exception {
+        Path file = copyOfTheDrafter("drafter-activate.onnx");
+
+        HttpResponse<Buffer> r = admin("/admin/drafter/load", load(file.toString(), sha256(file)).put("activate", "yes"));
+
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(r.bodyAsJsonObject().getJsonObject("error").getString("param")).isEqualTo("activate");
+        assertThat(message(r)).isEqualTo("activate must be true or false, got yes");
+        assertThat(server.stack.versions().current()).isSameAs(bundled);
+    }
+
+    @Test
     void the_event_bus_admin_lists_loads_and_rolls_back_with_the_token_and_refuses_without_it() throws Exception {
         var bus = server.server.vertx().eventBus();
         Path file = copyOfTheDrafter("drafter-bus.onnx");

@@ -100,6 +100,31 @@ class HttpSecurityTest {
     }
 
     @Test
+    void every_admin_post_checks_its_body_as_swap_does() throws Exception {
+        for (String path : new String[] {"/admin/drafter/swap", "/admin/adaptation/pause", "/admin/adaptation/resume"}) {
+            var text = client.post(configured.httpPort(), "127.0.0.1", path).putHeader("Authorization", "Bearer " + TOKEN)
+                    .putHeader("Content-Type", "text/plain").sendBuffer(Buffer.buffer("zzz")).await(60, SECONDS);
+            var large = client.post(configured.httpPort(), "127.0.0.1", path).putHeader("Authorization", "Bearer " + TOKEN)
+                    .putHeader("Content-Type", "application/json")
+                    .sendBuffer(Buffer.buffer("{\"x\": \"" + "a".repeat(5000) + "\"}")).await(60, SECONDS);
+            assertThat(text.statusCode()).as(path).isEqualTo(415);
+            assertThat(large.statusCode()).as(path).isEqualTo(413);
+        }
+    }
+
+    @Test
+    void without_an_admin_token_no_admin_path_exists_whatever_the_method() throws Exception {
+        for (io.vertx.core.http.HttpMethod m : new io.vertx.core.http.HttpMethod[] {io.vertx.core.http.HttpMethod.GET,
+                io.vertx.core.http.HttpMethod.POST, io.vertx.core.http.HttpMethod.PUT, io.vertx.core.http.HttpMethod.DELETE}) {
+            for (String path : new String[] {"/admin/config", "/admin/drafter/versions", "/admin/drafter/load",
+                    "/admin/adaptation/pause"}) {
+                var r = client.request(m, plain.httpPort(), "127.0.0.1", path).send().await(60, SECONDS);
+                assertThat(r.statusCode()).as(m + " " + path).isEqualTo(404);
+            }
+        }
+    }
+
+    @Test
     void without_cors_origins_no_response_carries_cors_headers() throws Exception {
         HttpResponse<Buffer> simple = client.get(plain.httpPort(), "127.0.0.1", "/v1/models")
                 .putHeader("Origin", APP).send().await(60, SECONDS);
