@@ -67,6 +67,10 @@ public record DrafterUpdate(long version, long parentVersion, int rank, int dim,
     }
 
     public static DrafterUpdate decode(byte[] bytes) throws MalformedRecordException {
+        if (bytes == null) {
+            throw new MalformedRecordException(MalformedRecordException.Kind.SAMPLE_INVALID,
+                    "a tombstone (null value): updates are never deleted by key");
+        }
         try {
             ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
             byte[] magic = new byte[4];
@@ -98,7 +102,12 @@ public record DrafterUpdate(long version, long parentVersion, int rank, int dim,
             for (int i = 0; i < b.length; i++) {
                 b[i] = buf.getFloat();
             }
-            byte[] metrics = new byte[buf.getInt()];
+            int metricsLength = buf.getInt();
+            if (metricsLength < 0 || metricsLength > buf.remaining()) { // not allocated before it is checked, as above
+                throw new MalformedRecordException(MalformedRecordException.Kind.SAMPLE_INVALID,
+                        "drafter update claims " + metricsLength + " bytes of metrics but holds " + buf.remaining());
+            }
+            byte[] metrics = new byte[metricsLength];
             buf.get(metrics);
             Kind kind = Kind.UPDATE;
             String origin = "";

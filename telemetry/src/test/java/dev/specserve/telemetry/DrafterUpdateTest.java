@@ -77,4 +77,16 @@ class DrafterUpdateTest {
         assertThatThrownBy(() -> DrafterUpdate.decode(header.array()))
                 .isInstanceOf(MalformedRecordException.class).hasMessageContaining("40000x40000");
     }
+
+    @Test
+    void aMetricsLengthBeyondTheRecordAndATombstoneAreMalformedWithoutAllocating() {
+        byte[] good = new DrafterUpdate(2, 1, 1, 2, new float[2], new float[2], "{}").encode();
+        int metricsAt = 4 + 4 + 8 + 8 + 4 + 4 + 2 * 2 * Float.BYTES;
+        java.nio.ByteBuffer.wrap(good).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(metricsAt, Integer.MAX_VALUE);
+
+        assertThatThrownBy(() -> DrafterUpdate.decode(good))
+                .isInstanceOf(MalformedRecordException.class).hasMessageContaining("2147483647 bytes of metrics");
+        assertThatThrownBy(() -> DrafterUpdate.decode(null))
+                .isInstanceOf(MalformedRecordException.class).hasMessageContaining("tombstone");
+    }
 }

@@ -218,8 +218,9 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
             return;
         }
         long highest = versions.list().stream().mapToLong(DrafterVersion::id).max().orElse(versions.current().id());
-        if (u.version() - highest > MAX_VERSION_STEP) {
-            reject(u, VERSION_OUT_OF_RANGE, "more than " + MAX_VERSION_STEP + " ahead of version " + highest);
+        if (u.version() < 1 || u.version() - highest > MAX_VERSION_STEP) {
+            reject(u, VERSION_OUT_OF_RANGE, u.version() < 1 ? "version ids start at 1"
+                    : "more than " + MAX_VERSION_STEP + " ahead of version " + highest);
             return;
         }
         FleetRecord.File file = FleetRecord.file(u);

@@ -189,7 +189,7 @@ class CorruptedFleetUpdatesTest {
     }
 
     @Test
-    void aVersionFarBeyondTheHighestKnownIsRejectedAndCountedAndDoesNotBlockLaterUpdates() throws Exception {
+    void aVersionBelowOneOrFarBeyondTheHighestKnownIsRejectedAndCountedAndDoesNotBlockLaterUpdates() throws Exception {
         DrafterVersions versions = new DrafterVersions(stack.versions().bundled().adapter());
         int rank = stack.manifest().drafter().adapterRank();
         int dim = stack.manifest().drafter().dim();
@@ -198,6 +198,8 @@ class CorruptedFleetUpdatesTest {
                 AdapterTrainer.initial(rank, dim, 3).a(), new float[dim * rank], "{}");
         DrafterUpdate justBeyond = new DrafterUpdate(highest + FleetUpdates.MAX_VERSION_STEP + 1, highest, rank, dim,
                 AdapterTrainer.initial(rank, dim, 4).a(), new float[dim * rank], "{}");
+        DrafterUpdate negative = new DrafterUpdate(-5, highest, rank, dim,
+                AdapterTrainer.initial(rank, dim, 7).a(), new float[dim * rank], "{}");
         DrafterUpdate atTheBound = new DrafterUpdate(highest + FleetUpdates.MAX_VERSION_STEP, highest, rank, dim,
                 AdapterTrainer.initial(rank, dim, 5).a(), new float[dim * rank], "{}");
         DrafterUpdate next = new DrafterUpdate(atTheBound.version() + 1, atTheBound.version(), rank, dim,
@@ -210,14 +212,16 @@ class CorruptedFleetUpdatesTest {
                  KafkaProducer<String, byte[]> brokenReplica = rawProducer(kafka.bootstrapServers())) {
                 send(brokenReplica, telemetry, maxValue.encode());
                 send(brokenReplica, telemetry, justBeyond.encode());
+                send(brokenReplica, telemetry, negative.encode());
                 send(brokenReplica, telemetry, atTheBound.encode());
                 FleetUpdatesTest.await(() -> versions.current().id() == atTheBound.version(), "the in-range update is applied");
                 send(brokenReplica, telemetry, next.encode());
                 FleetUpdatesTest.await(() -> versions.current().id() == next.version(), "later updates still apply");
 
-                assertThat(fleet.rejected()).containsEntry(FleetUpdates.VERSION_OUT_OF_RANGE, 2L);
+                assertThat(fleet.rejected()).containsEntry(FleetUpdates.VERSION_OUT_OF_RANGE, 3L);
                 assertThat(registry.scrape())
-                        .contains("specserve_drafter_updates_rejected_total{reason=\"version_out_of_range\"} 2.0");
+                        .contains("specserve_drafter_updates_rejected_total{reason=\"version_out_of_range\"} 3.0");
+                assertThat(versions.find(-5)).isEmpty();
                 assertThat(versions.find(Long.MAX_VALUE)).isEmpty();
             }
         }
