@@ -78,7 +78,8 @@ public class KafkaFeedbackSink implements FeedbackSink {
                 .promptTokens(result.promptTokens())
                 .generatedTokens(result.tokens().length)
                 .rounds(result.rounds())
-                .meanAcceptedLength(result.meanAcceptedLength())
+                // draft tokens only, as the schema defines it (tau, with the bonus token, is one more)
+                .meanAcceptedLength(result.rounds() == 0 ? 0 : (double) result.acceptedDraftTokens() / result.rounds())
                 .ttftNanos(stats.timeToFirstTokenNanos())
                 .durationNanos(stats.endToEndNanos())
                 .build());

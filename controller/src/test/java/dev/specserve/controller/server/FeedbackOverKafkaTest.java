@@ -107,6 +107,8 @@ class FeedbackOverKafkaTest {
                 rounds + 1, r -> r.value().contains(id));
 
         assertThat(events).hasSizeGreaterThanOrEqualTo(rounds + 1);
+        long accepted = 0;
+        double meanAccepted = -1;
         for (ConsumerRecord<String, String> r : events) {
             JsonNode e = JSON.readTree(r.value());
             assertThat(r.key()).as("records are keyed by drafter id").isEqualTo(DRAFTER_ID);
@@ -117,11 +119,15 @@ class FeedbackOverKafkaTest {
                 assertThat(e.get("domain").asText()).isEqualTo("python");
                 assertThat(e.get("accepted_per_depth").size()).isEqualTo(e.get("tree_depth").asInt());
                 assertThat(e.has("draft_nanos") && e.has("verify_nanos") && e.has("drafter_version")).isTrue();
+                accepted += e.get("accepted_length").asLong();
             } else {
                 assertThat(e.get("type").asText()).isEqualTo("request");
                 assertThat(e.get("generated_tokens").asInt()).isEqualTo(24);
+                meanAccepted = e.get("mean_accepted_length").asDouble();
             }
         }
+        assertThat(meanAccepted).as("the request's mean is its rounds' accepted draft tokens, bonus excluded")
+                .isCloseTo((double) accepted / rounds, org.assertj.core.data.Offset.offset(1e-9));
         List<ConsumerRecord<String, byte[]>> samples = readAll("specserve.samples", ByteArrayDeserializer.class, 1,
                 r -> true);
         TrainingSample s = SampleCodec.decode(samples.get(0).value());
