@@ -160,8 +160,11 @@ abstract class ChoicesReply {
     }
 
     /** The reply to {@code req}: one JSON answer, or a server-sent-event stream, for all its choices. */
-    static ChoicesReply of(HttpServerResponse resp, ResponseShape shape, ResponseShape.Head head, CompletionRequest req) {
-        return req.stream() ? new SseReply(resp, shape, head, req) : new JsonReply(resp, shape, head, req);
+    static ChoicesReply of(io.vertx.core.http.HttpServerRequest request, ResponseShape shape, ResponseShape.Head head,
+                           CompletionRequest req) {
+        HttpServerResponse resp = request.response();
+        return req.stream() ? new SseReply(resp, shape, head, req, request.version() == io.vertx.core.http.HttpVersion.HTTP_1_0)
+                : new JsonReply(resp, shape, head, req);
     }
 
 
@@ -200,19 +203,25 @@ abstract class ChoicesReply {
      * Writes the head on admission; then, per choice, the opening chunk with its first text (so a client timing
      * its first chunk times the first token, not the queue), each text delta as an event and its last chunk;
      * once every choice is done, with {@code include_usage} a usage chunk with no choices (OpenAI's), and
-     * {@code [DONE]}. With one choice its last chunk carries the usage too, unless {@code include_usage} moves it.
-     * The shape writes each chunk as event text ({@link ResponseShape#sse}) and says how a stream ends.
+     * {@code [DONE]}. The last chunk of the last choice to finish carries the request's usage too, unless
+     * {@code include_usage} moves it to a chunk of its own (and then every other chunk says {@code "usage": null},
+     * as OpenAI's do). The shape writes each chunk as event text ({@link ResponseShape#sse}) and says how a stream
+     * ends. HTTP/1.0 has no chunked encoding, so a 1.0 client (nginx proxies with 1.0 unless told otherwise) gets
+     * the same events in one body with its length once the stream has ended.
      */
     private static final class SseReply extends ChoicesReply {
         private final boolean includeUsage;
         private final boolean[] opened;
         private final int[] textOffset;
+        private final io.vertx.core.buffer.Buffer whole; // HTTP/1.0: the events so far; else null
 
-        SseReply(HttpServerResponse resp, ResponseShape shape, ResponseShape.Head head, CompletionRequest req) {
+        SseReply(HttpServerResponse resp, ResponseShape shape, ResponseShape.Head head, CompletionRequest req,
+                 boolean http10) {
             super(resp, shape, head, req);
             this.includeUsage = req.includeUsage();
             this.opened = new boolean[n()];
             this.textOffset = new int[n()];
+            this.whole = http10 ? io.vertx.core.buffer.Buffer.buffer() : null;
         }
 
         @Override
@@ -237,10 +246,10 @@ abstract class ChoicesReply {
                 return;
             }
             JsonObject chunk = shape.last(head, index, results[index], stats[index]);
-            if (includeUsage || n() > 1) {
-                chunk.remove("usage"); // with several choices, usage waits for all of them
+            if (includeUsage || !last) {
+                chunk.remove("usage"); // a chunk of its own; with several choices, the last one's
             } else {
-                withUsage(chunk);
+                withUsage(chunk); // every choice is done: the whole request's
             }
             event(index, chunk);
             if (last) {
@@ -270,15 +279,19 @@ abstract class ChoicesReply {
 
         /** Writes the event-stream head once (on admission, or before the first event). */
         private void writeHead() {
-            if (resp.headWritten() || !open(resp)) {
+            if (resp.headWritten() || !open(resp) || (whole != null && resp.headers().contains("X-Request-Id"))) {
                 return;
             }
-            resp.setChunked(true)
-                    .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
+            if (whole == null) {
+                resp.setChunked(true);
+            }
+            resp.putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
                     .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
                     .putHeader("X-Accel-Buffering", "no")
                     .putHeader("X-Request-Id", head.id());
-            resp.writeHead();
+            if (whole == null) {
+                resp.writeHead();
+            }
         }
 
         /** A chunk of choice {@code index}, after that choice's opening chunk (and echoed prompt) if it has not had them. */
@@ -299,16 +312,31 @@ abstract class ChoicesReply {
         }
 
         private void write(JsonObject chunk) {
-            resp.write(shape.sse(chunk));
+            if (includeUsage && !chunk.containsKey("usage")) {
+                chunk.putNull("usage");
+            }
+            write(shape.sse(chunk));
+        }
+
+        private void write(String event) {
+            if (whole != null) {
+                whole.appendString(event);
+            } else {
+                resp.write(event);
+            }
         }
 
         /** The shape's end-of-stream line, if it has one, then the end of the response. */
         private void end() {
             String end = shape.sseEnd();
             if (!end.isEmpty()) {
-                resp.write(end);
+                write(end);
             }
-            resp.end();
+            if (whole != null) {
+                resp.end(whole);
+            } else {
+                resp.end();
+            }
         }
     }
 }

@@ -206,7 +206,7 @@ public final class HttpApiVerticle extends VerticleBase {
         ResponseShape shape = generation.shape();
         String id = Completions.newRequestId(shape.idPrefix());
         ResponseShape.Head head = new ResponseShape.Head(id, System.currentTimeMillis() / 1000, completions.served().name());
-        ChoicesReply reply = ChoicesReply.of(resp, shape, head, req);
+        ChoicesReply reply = ChoicesReply.of(ctx.request(), shape, head, req);
         String requestId = shape.idIsHandle() ? Completions.newRequestId("req-") : id; // what telemetry may publish
         Runnable cancel = completions.submitChoices(req, requestId, vertx.getOrCreateContext(), reply, shape::refusal);
         if (open(resp)) { // a refusal on submission (a prompt too long, say) has answered already: nothing to cancel

@@ -170,7 +170,8 @@ class OpenAiSamplingApiTest {
                 usages.add(chunk.getJsonObject("usage"));
                 continue;
             }
-            assertThat(chunk.containsKey("usage")).as("usage only in the last chunk, for the whole request").isFalse();
+            assertThat(chunk.containsKey("usage") && chunk.getValue("usage") == null)
+                    .as("usage: null but in its own chunk, for the whole request, as OpenAI's").isTrue();
             JsonObject c = chunk.getJsonArray("choices").getJsonObject(0);
             text[c.getInteger("index")].append(c.getString("text"));
             if (c.getString("finish_reason") != null) {
@@ -183,6 +184,49 @@ class OpenAiSamplingApiTest {
             assertThat(text[i].toString()).isEqualTo(whole.getJsonArray("choices").getJsonObject(i).getString("text"));
         }
         assertThat(usages).containsExactly(whole.getJsonObject("usage"));
+    }
+
+    @Test
+    void without_include_usage_the_last_chunk_of_the_last_choice_carries_the_whole_requests_usage() throws Exception {
+        JsonObject whole = complete(sampled("auto", 5).put("n", 2));
+        HttpResponse<Buffer> r = client.post("/v1/completions").putHeader("Content-Type", "application/json")
+                .sendJsonObject(sampled("auto", 5).put("n", 2).put("stream", true)).await(60, SECONDS);
+
+        List<JsonObject> withUsage = List.of(r.bodyAsString().split("\n")).stream()
+                .filter(l -> l.startsWith("data: {")).map(l -> new JsonObject(l.substring(6)))
+                .filter(c -> c.getValue("usage") != null).toList();
+        List<String> data = List.of(r.bodyAsString().split("\n")).stream().filter(l -> l.startsWith("data: ")).toList();
+
+        assertThat(withUsage).hasSize(1);
+        assertThat(withUsage.get(0).getJsonObject("usage")).isEqualTo(whole.getJsonObject("usage"));
+        assertThat(data.get(data.size() - 2)).as("the last chunk before [DONE]").contains("\"usage\"");
+    }
+
+    /** nginx proxies with HTTP/1.0 unless told otherwise: the events come in one body with its length. */
+    @Test
+    void an_http_1_0_client_gets_the_whole_stream_with_its_length() throws Exception {
+        String text = text(complete(greedy("auto")));
+        byte[] body = greedy("auto").put("stream", true).encode().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        String answer;
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.httpPort())) {
+            socket.setSoTimeout(60_000);
+            socket.getOutputStream().write(("POST /v1/completions HTTP/1.0\r\nHost: 127.0.0.1\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            socket.getOutputStream().write(body);
+            socket.getOutputStream().flush();
+            answer = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+
+        assertThat(answer).startsWith("HTTP/1.0 200").containsIgnoringCase("content-length:")
+                .containsIgnoringCase("content-type: text/event-stream").endsWith("data: [DONE]\n\n");
+        StringBuilder streamed = new StringBuilder();
+        for (String line : answer.substring(answer.indexOf("\r\n\r\n")).split("\n")) {
+            if (line.startsWith("data: {")) {
+                streamed.append(new JsonObject(line.substring(6)).getJsonArray("choices").getJsonObject(0).getString("text"));
+            }
+        }
+        assertThat(streamed.toString()).isEqualTo(text);
     }
 
     @Test
