@@ -146,8 +146,10 @@ final class FeedbackSender {
             return true;
         }
         SendCallback cb = new SendCallback(TelemetryMetrics.STREAM_FEEDBACK, event.type(), value.length);
-        return dispatch(new ProducerRecord<>(config.feedbackTopic(), event.partitionKey(), value), cb,
-                () -> buffers.requeue(event));
+        // the record's timestamp is the event's, not the send's: retention, offsetsForTimes and stream windows
+        // then see event time even after an outage delayed the send
+        return dispatch(new ProducerRecord<>(config.feedbackTopic(), null, event.timestampMs(), event.partitionKey(),
+                value), cb, () -> buffers.requeue(event));
     }
 
     private boolean sendSample(TrainingSample sample) {

@@ -112,6 +112,7 @@ class FeedbackOverKafkaTest {
         for (ConsumerRecord<String, String> r : events) {
             JsonNode e = JSON.readTree(r.value());
             assertThat(r.key()).as("records are keyed by drafter id").isEqualTo(DRAFTER_ID);
+            assertThat(r.timestamp()).as("records carry event time").isEqualTo(e.get("timestamp_ms").asLong());
             assertThat(e.get("schema_version").asInt()).isEqualTo(2);
             assertThat(e.get("replica_id").asText()).isEqualTo("replica-a");
             if (e.get("type").asText().equals("round")) {
