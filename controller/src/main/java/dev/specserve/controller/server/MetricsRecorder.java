@@ -113,6 +113,9 @@ public final class MetricsRecorder implements EngineListener {
                         s -> s.prefixCache().skippedBlocks())
                 .description("Prompt blocks not cached because all of the prefix cache's memory was in use")
                 .register(registry);
+        FunctionCounter.builder("specserve.engine.listener_errors", service, GenerationService::listenerFailures)
+                .description("Engine notifications a listener threw on (a feedback event that could not be built, "
+                        + "say): each is an event lost, and the log has its reason").register(registry);
         Gauge.builder("specserve.drafter.version", service, GenerationService::drafterVersion).strongReference(true)
                 .description("Version id of the drafter in use").register(registry);
         promptTokens = Counter.builder("specserve.prompt_tokens").description("Prefilled prompt tokens").register(registry);

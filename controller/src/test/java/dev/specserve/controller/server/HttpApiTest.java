@@ -230,6 +230,26 @@ class HttpApiTest {
     }
 
     @Test
+    void an_event_a_listener_could_not_handle_is_counted_not_just_logged() throws Exception {
+        double before = server.metric("specserve_engine_listener_errors_total");
+        server.engine.addListener(new dev.specserve.runtime.engine.EngineListener() {
+            @Override
+            public void onFinished(String requestId, dev.specserve.runtime.spec.GenerationResult result,
+                                   dev.specserve.runtime.engine.RequestStats stats) {
+                if (requestId.startsWith("cmpl-")) {
+                    throw new IllegalArgumentException("drafter_version must be >= 0"); // as a bad event would
+                }
+            }
+        });
+
+        client.post("/v1/completions").sendJsonObject(new JsonObject().put("prompt", "x").put("max_tokens", 2))
+                .await(60, SECONDS);
+
+        TestServer.awaitCondition(() -> server.metric("specserve_engine_listener_errors_total") >= before + 1,
+                java.time.Duration.ofSeconds(10), "the listener's failure to be counted");
+    }
+
+    @Test
     void head_answers_wherever_get_does_with_the_same_status_and_no_body() throws Exception {
         for (String path : List.of("/v1/models", "/v1/models/" + server.engine.modelName(), "/metrics", "/health")) {
             HttpResponse<Buffer> get = client.get(path).send().await(10, SECONDS);

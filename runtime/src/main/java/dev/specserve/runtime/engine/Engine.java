@@ -71,6 +71,11 @@ public final class Engine implements GenerationService, AutoCloseable {
     }
 
     @Override
+    public long listenerFailures() {
+        return listeners.failures();
+    }
+
+    @Override
     public void precheck(EngineRequest request) {
         if (closed) {
             throw refuse(ServiceUnavailableException.shuttingDown());

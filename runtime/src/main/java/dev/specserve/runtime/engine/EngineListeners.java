@@ -11,6 +11,7 @@ final class EngineListeners {
     private static final Logger LOG = LoggerFactory.getLogger(EngineListeners.class);
 
     private final List<EngineListener> listeners = new CopyOnWriteArrayList<>();
+    private final java.util.concurrent.atomic.AtomicLong failures = new java.util.concurrent.atomic.AtomicLong();
 
     void add(EngineListener listener) {
         listeners.add(listener);
@@ -21,8 +22,14 @@ final class EngineListeners {
             try {
                 event.accept(l);
             } catch (RuntimeException e) {
+                failures.incrementAndGet();
                 LOG.warn("engine listener {} threw: {}", l.getClass().getSimpleName(), e.toString());
             }
         }
+    }
+
+    /** Notifications a listener threw on (a feedback event it could not build, say): each is one event lost. */
+    long failures() {
+        return failures.get();
     }
 }

@@ -49,6 +49,11 @@ public interface GenerationService {
      * The goodput planner's learned state, for metrics: cost-model coefficients (ms) and the shares of rounds
      * decoded plainly and with a drafter forward. Keys are fixed for the service's lifetime.
      */
+    /** Engine notifications a listener threw on, so what it would have published was lost; 0 by default. */
+    default long listenerFailures() {
+        return 0;
+    }
+
     default java.util.Map<String, Double> plannerState() {
         return java.util.Map.of();
     }
