@@ -95,10 +95,10 @@ final class ServeCommand implements Callable<Integer> {
                 }
             });
         } catch (RuntimeException e) {
-            shutdown(server, engine, sinks, stack);
+            shutdown(server, engine, sinks, stack, java.time.Duration.ZERO);
             throw e;
         }
-        Shutdown shutdown = new Shutdown(server, engine, sinks, stack);
+        Shutdown shutdown = new Shutdown(server, engine, sinks, stack, java.time.Duration.ofSeconds(config.shutdownDrainS()));
         Runtime.getRuntime().addShutdownHook(new Thread(shutdown, "specserve-shutdown"));
 
         String host = config.httpHost().equals("0.0.0.0") ? "127.0.0.1" : config.httpHost();
@@ -161,8 +161,20 @@ final class ServeCommand implements Callable<Integer> {
      * close the APIs (and open streams); flush feedback and close the Kafka clients; stop the embedded broker (it has
      * no shutdown hook of its own, so nothing races this order); close the models last.
      */
-    static void shutdown(SpecserveServer server, Engine engine, List<FeedbackSink> sinks, ModelStack stack) {
+    static void shutdown(SpecserveServer server, Engine engine, List<FeedbackSink> sinks, ModelStack stack,
+                         java.time.Duration drain) {
         long t0 = System.nanoTime();
+        if (engine != null && !drain.isZero()) {
+            LOG.info("shutdown: draining: new requests get 503 and /ready 503; up to {} s for {} running and {} "
+                    + "queued to finish", drain.toSeconds(), engine.running(), engine.waiting());
+            try {
+                boolean done = engine.drain(drain);
+                LOG.info("shutdown: {} ({} ms)", done ? "drained" : "drain time up, cancelling "
+                        + (engine.running() + engine.waiting()) + " requests", ms(t0));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         if (engine != null) {
             // refuses new requests, finishes running and queued ones as cancelled (their clients still get the
             // answer: the APIs are open until the next step), joins the engine thread
@@ -197,13 +209,17 @@ final class ServeCommand implements Callable<Integer> {
         private final Engine engine;
         private final List<FeedbackSink> sinks;
         private final ModelStack stack;
+        private final java.time.Duration drain;
         private final CountDownLatch stopped = new CountDownLatch(1);
 
-        Shutdown(SpecserveServer server, Engine engine, List<FeedbackSink> sinks, ModelStack stack) {
+        /** @param drain how long running and queued requests may take to finish before the rest are cancelled */
+        Shutdown(SpecserveServer server, Engine engine, List<FeedbackSink> sinks, ModelStack stack,
+                 java.time.Duration drain) {
             this.server = server;
             this.engine = engine;
             this.sinks = sinks;
             this.stack = stack;
+            this.drain = drain;
         }
 
         private final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
@@ -215,7 +231,7 @@ final class ServeCommand implements Callable<Integer> {
             }
             LOG.info("shutting down: the engine, then the APIs, the feedback clients, the broker and the models");
             try {
-                shutdown(server, engine, sinks, stack);
+                shutdown(server, engine, sinks, stack, drain);
                 LOG.info("stopped");
             } finally {
                 stopped.countDown();

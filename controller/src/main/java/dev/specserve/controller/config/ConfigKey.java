@@ -41,6 +41,10 @@ public enum ConfigKey {
             "The lookup strategies (suffix, hybrid, auto) also draft from the model's lookup corpus when its manifest "
                     + "ships one (the target's own continuations of training text, built by 'specserve lookup-corpus'); "
                     + "false: only from the request's own text and earlier outputs."),
+    SHUTDOWN_DRAIN_S("shutdown_drain_s", Type.NON_NEGATIVE_INT, "0",
+            "On SIGTERM, seconds to let running and queued requests finish before cancelling the rest: /ready answers "
+                    + "503 and new requests get 503 meanwhile (0: cancel at once; keep it under the orchestrator's "
+                    + "grace period, which docker-compose sets to 30 s)."),
     STREAM_CONSUMER_TIMEOUT_MS("stream_consumer_timeout_ms", Type.POSITIVE_LONG, "2000",
             "Event-bus streaming: cancel (and count in specserve_bridge_streams_unclaimed_total) when no consumer is "
                     + "registered at the stream address within this time; a client registers one round trip after the reply."),

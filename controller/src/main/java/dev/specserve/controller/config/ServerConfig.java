@@ -21,7 +21,8 @@ public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int
                            boolean lookupCorpus, long streamConsumerTimeoutMs, String adminToken,
                            String kafkaBootstrap, Path models, String device, String drafterPrecision, int threads,
                            int prefillThreads, int maxModelLen, java.util.List<String> servedModelNames,
-                           String toolCallParser, Adaptation adaptation, Cluster cluster, Security security) {
+                           String toolCallParser, Adaptation adaptation, Cluster cluster, Security security,
+                           int shutdownDrainS) {
 
     public ServerConfig {
         servedModelNames = java.util.List.copyOf(servedModelNames);

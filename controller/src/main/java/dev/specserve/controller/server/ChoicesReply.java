@@ -111,7 +111,11 @@ abstract class ChoicesReply {
 
             @Override
             public void onError(Throwable error) {
-                LOG.warn("request {} (choice {}) failed in the engine", head.id(), index, error);
+                if (error instanceof dev.specserve.runtime.engine.ServiceUnavailableException) { // shutting down, timed out
+                    LOG.info("request {} (choice {}): {}", head.id(), index, error.getMessage());
+                } else {
+                    LOG.warn("request {} (choice {}) failed in the engine", head.id(), index, error);
+                }
                 fail(ApiError.from(error));
             }
         };

@@ -38,6 +38,7 @@ public final class Engine implements GenerationService, AutoCloseable {
     private final Scheduler scheduler;
     private final Thread thread;
     private volatile boolean closed;
+    private volatile boolean draining;
 
     public Engine(TargetModel target, TextTokenizer tokenizer, Function<String, Drafter> strategyFactory,
                   List<String> strategyNames, String modelName, LongSupplier drafterVersion, EngineConfig config) {
@@ -77,7 +78,7 @@ public final class Engine implements GenerationService, AutoCloseable {
 
     @Override
     public void precheck(EngineRequest request) {
-        if (closed) {
+        if (closed || draining) {
             throw refuse(ServiceUnavailableException.shuttingDown());
         }
         try {
@@ -181,7 +182,7 @@ public final class Engine implements GenerationService, AutoCloseable {
 
     @Override
     public boolean ready() {
-        return scheduler.ready() && !closed;
+        return scheduler.ready() && !closed && !draining;
     }
 
     @Override
@@ -207,6 +208,20 @@ public final class Engine implements GenerationService, AutoCloseable {
     @Override
     public long drafterVersion() {
         return drafterVersion.getAsLong();
+    }
+
+    /**
+     * The start of a graceful stop: refuses new requests (503, and {@link #ready} turns false) and waits up to
+     * {@code within} for the running and queued ones to finish. Returns whether they all did; {@link #close}
+     * cancels what is left.
+     */
+    public boolean drain(java.time.Duration within) throws InterruptedException {
+        draining = true;
+        long deadline = System.nanoTime() + within.toNanos();
+        while (running() + waiting() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        return running() + waiting() == 0;
     }
 
     @Override

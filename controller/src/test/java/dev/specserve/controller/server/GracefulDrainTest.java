@@ -1,0 +1,55 @@
+package dev.specserve.controller.server;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A graceful stop ({@code shutdown_drain_s}): new requests and readiness probes get 503 at once, so a load
+ * balancer moves traffic away, while what was running finishes as it would have.
+ */
+class GracefulDrainTest {
+    @Test
+    void draining_refuses_new_requests_and_readiness_while_running_ones_finish_uncancelled() throws Exception {
+        Vertx vertx = Vertx.vertx();
+        try (TestServer server = TestServer.start()) {
+            WebClient client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
+                    .setDefaultPort(server.httpPort()));
+            Future<HttpResponse<Buffer>> running = client.post("/v1/completions").sendJsonObject(new JsonObject()
+                    .put("prompt", "def main():").put("max_tokens", 40).put("temperature", 0).put("strategy", "none")
+                    .put("ignore_eos", true).put("domain", TestServer.SLOW));
+            TestServer.awaitCondition(() -> server.engine.running() == 1, Duration.ofSeconds(30), "the request to run");
+
+            CompletableFuture<Boolean> drained = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return server.engine.drain(Duration.ofSeconds(60));
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            TestServer.awaitCondition(() -> !server.engine.ready(), Duration.ofSeconds(10), "draining to begin");
+            int ready = client.get("/ready").send().await(10, SECONDS).statusCode();
+            HttpResponse<Buffer> late = client.post("/v1/completions").sendJsonObject(new JsonObject()
+                    .put("prompt", "x").put("max_tokens", 2)).await(10, SECONDS);
+
+            assertThat(ready).isEqualTo(503);
+            assertThat(late.statusCode()).isEqualTo(503);
+            assertThat(drained.get(60, SECONDS)).isTrue();
+            JsonObject answer = running.await(10, SECONDS).bodyAsJsonObject();
+            assertThat(answer.getJsonArray("choices").getJsonObject(0).getString("finish_reason")).isEqualTo("length");
+            assertThat(answer.getJsonObject("usage").getInteger("completion_tokens")).isEqualTo(40);
+        } finally {
+            vertx.close().await();
+        }
+    }
+}
