@@ -137,7 +137,14 @@ public final class MetricsRecorder implements EngineListener {
                 .description("Draft tokens accepted that the model's lookup corpus proposed (counted under "
                         + "source=suffix or both too)").register(registry);
         planner(service);
+        // zero from the start, so rate() and alerts see them before the first event (Prometheus' advice)
         rejectedCounter("queue_full");
+        for (String reason : new String[] {"stop", "length", "cancelled", "timeout", "error"}) {
+            finishedCounter(reason);
+        }
+        for (int pos = 1; pos <= 4; pos++) {
+            positionCounter(pos);
+        }
     }
 
     public MeterRegistry registry() {
@@ -201,9 +208,17 @@ public final class MetricsRecorder implements EngineListener {
         finishedCounter("error").increment();
     }
 
+    private static final String OUTLIERS = "cost_outliers_left_out";
+
     /** The goodput planner's learned state: cost-model coefficients and how often it decoded plainly. */
     private void planner(GenerationService service) {
         for (String key : service.plannerState().keySet()) {
+            if (key.equals(OUTLIERS)) { // only ever grows: a counter
+                FunctionCounter.builder("specserve.planner." + key, service,
+                        s -> s.plannerState().getOrDefault(key, 0.0)).description(PLANNER_DESCRIPTIONS.get(key))
+                        .register(registry);
+                continue;
+            }
             Gauge.builder("specserve.planner." + key, service, s -> s.plannerState().getOrDefault(key, 0.0))
                     .strongReference(true).description(PLANNER_DESCRIPTIONS.getOrDefault(key, "goodput planner state"))
                     .register(registry);

@@ -312,7 +312,7 @@ class HttpApiTest {
                 "specserve_planner_model_call_ratio ",
                 "specserve_planner_model_batch_mean ",
                 "specserve_planner_acceptance_discount_sampled ",
-                "specserve_planner_cost_outliers_left_out ",
+                "specserve_planner_cost_outliers_left_out_total ", "specserve_requests_finished_total{finish_reason=\"timeout\"} ",
                 "specserve_requests_finished_total{finish_reason=",
                 "specserve_requests_rejected_total{reason=\"queue_full\"}",
                 "specserve_engine_busy_seconds_total{phase=\"prefill\"}",
