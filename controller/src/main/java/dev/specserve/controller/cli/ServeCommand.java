@@ -111,7 +111,8 @@ final class ServeCommand implements Callable<Integer> {
                 + "/detokenize, /health, /ready, /metrics){}", base, tls ? ", TLS with " + config.security().tlsCert() : "");
         LOG.info(server.bridgePort() == 0 ? "TCP event-bus bridge disabled"
                 : "TCP event-bus bridge on " + config.bridgeHost() + ":" + server.bridgePort() + (tls ? " (TLS)" : "")
-                        + " (specserve.generate, specserve.generate.stream)");
+                        + " (specserve.generate, specserve.generate.stream" + (config.adminToken() != null
+                        ? ", specserve.admin)" : ")"));
         String curl = "curl -s " + (tls ? "--cacert " + config.security().tlsCert() + " " : "") + base + "/v1/completions -H 'Content-Type: application/json' "
                 + "-d '{\"prompt\": \"def fibonacci(n):\", \"max_tokens\": 48, \"temperature\": 0}'";
         LOG.info("try: {}", curl);

@@ -65,6 +65,10 @@ public enum ConfigKey {
             "Seconds an HTTP connection may send and receive nothing before the server closes it (0: never), so "
                     + "half-sent requests cannot hold connections open; keep it above request_timeout_ms, which a "
                     + "non-streamed request may wait in silence."),
+    HTTP_REQUEST_READ_TIMEOUT_S("http_request_read_timeout_s", Type.POSITIVE_INT, "60",
+            "Seconds a client may take to send a request's headers and body, and a kept-alive connection may wait "
+                    + "for its next request; a slower connection is closed, so requests sent a byte at a time cannot "
+                    + "hold connections open (the idle timeout restarts at every byte)."),
     MODEL_ROOTS("model_roots", Type.STRING, null,
             "Comma-separated directories admin 'load' may open drafter files from (unset: the models directory)."),
     CORS_ORIGINS("cors_origins", Type.STRING, null,

@@ -88,7 +88,7 @@ public final class ConfigLoader {
                 new ServerConfig.Security(v.list(ConfigKey.MODEL_ROOTS).stream().map(Path::of).toList(),
                         v.list(ConfigKey.CORS_ORIGINS), v.integer(ConfigKey.BRIDGE_MAX_FRAME_BYTES),
                         v.list(ConfigKey.API_KEY), v.list(ConfigKey.ALLOWED_HOSTS), v.integer(ConfigKey.HTTP_IDLE_TIMEOUT_S),
-                        v.path(ConfigKey.TLS_CERT_FILE), v.path(ConfigKey.TLS_KEY_FILE)),
+                        v.integer(ConfigKey.HTTP_REQUEST_READ_TIMEOUT_S), v.path(ConfigKey.TLS_CERT_FILE), v.path(ConfigKey.TLS_KEY_FILE)),
                 v.integer(ConfigKey.SHUTDOWN_DRAIN_S));
     }
 

@@ -39,6 +39,7 @@ final class EffectiveSettings {
                 case API_KEY -> c.security().apiKeys().isEmpty() ? null : c.security().apiKeys().stream().map(key -> "***").toList();
                 case ALLOWED_HOSTS -> c.security().allowedHosts().isEmpty() ? null : c.security().allowedHosts();
                 case HTTP_IDLE_TIMEOUT_S -> c.security().httpIdleTimeoutS();
+                case HTTP_REQUEST_READ_TIMEOUT_S -> c.security().httpRequestReadTimeoutS();
                 case MODEL_ROOTS -> c.effectiveModelRoots().stream().map(Path::toString).toList();
                 case CORS_ORIGINS -> c.security().corsOrigins();
                 case TLS_CERT_FILE -> c.security().tlsCert() == null ? null : c.security().tlsCert().toString();

@@ -71,12 +71,14 @@ public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int
      * @param apiKeys  bearer keys any one of which opens /v1/*; empty means /v1/* needs none
      * @param allowedHosts  Host header names the HTTP API answers; empty means the default for {@code http_host}
      * @param httpIdleTimeoutS  seconds of silence after which an HTTP connection is closed; 0 never
+     * @param httpRequestReadTimeoutS  seconds a request's headers and body may take to arrive, and a kept-alive
+     *                                 connection may wait for its next request
      * @param tlsCert  PEM certificate chain the HTTP API and the bridge serve TLS with, or null for plain HTTP and TCP
      * @param tlsKey   its PEM private key; given exactly when {@code tlsCert} is
      */
     public record Security(java.util.List<Path> modelRoots, java.util.List<String> corsOrigins, int bridgeMaxFrameBytes,
                            java.util.List<String> apiKeys, java.util.List<String> allowedHosts, int httpIdleTimeoutS,
-                           Path tlsCert, Path tlsKey) {
+                           int httpRequestReadTimeoutS, Path tlsCert, Path tlsKey) {
         public Security {
             modelRoots = java.util.List.copyOf(modelRoots);
             corsOrigins = java.util.List.copyOf(corsOrigins);

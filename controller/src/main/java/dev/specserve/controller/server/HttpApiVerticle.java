@@ -77,6 +77,9 @@ public final class HttpApiVerticle extends VerticleBase {
         Router router = Router.router(vertx);
         var security = config.security();
         java.util.Set<String> hosts = HttpGuards.allowedHosts(security.allowedHosts(), config.httpHost());
+        SlowRequestGuard slow = new SlowRequestGuard(
+                java.util.concurrent.TimeUnit.SECONDS.toNanos(security.httpRequestReadTimeoutS()), refused("slow_request"));
+        router.route().handler(slow::requestStarted);
         router.route().handler(HttpGuards.hostCheck(hosts, refused("host")));
         if (!security.corsOrigins().isEmpty()) {
             router.route().handler(HttpGuards.cors(security.corsOrigins()));
@@ -114,11 +117,15 @@ public final class HttpApiVerticle extends VerticleBase {
                         "invalid_request_error", null)));
         HttpServerOptions options = new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort())
                 .setCompressionSupported(false).setDecompressionSupported(true).setIdleTimeout(security.httpIdleTimeoutS())
-                .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS);
+                .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS)
+                // no h2c: it holds a connection back from the connection handler until a request's headers are
+                // whole, which would hide a slowly-sent one from the SlowRequestGuard (the API speaks HTTP/1.1)
+                .setHttp2ClearTextEnabled(false);
         if (security.tls()) {
             options.setSsl(true).setKeyCertOptions(Tls.keyCert(security));
         }
-        server = vertx.createHttpServer(options);
+        server = vertx.createHttpServer(options).connectionHandler(slow::opened);
+        slow.start(vertx);
         String access = (security.apiKeys().isEmpty() ? "no API key" : "API key required on /v1/*") + ", answering "
                 + (hosts.contains("*") ? "any Host" : "Host " + String.join(", ", new java.util.TreeSet<>(hosts)));
         return server.requestHandler(router).listen()

@@ -98,8 +98,9 @@ final class HttpGuards {
                 return;
             }
             refused.run();
-            refuse(ctx, new ApiError(403, "Host '" + authority.host() + "' is not served here (allowed_hosts: "
-                    + String.join(", ", new java.util.TreeSet<>(allowed)) + ")", "permission_error", null), null);
+            // the names that are served stay unsaid: they are internal names a stranger has no use for
+            refuse(ctx, new ApiError(403, "Host '" + authority.host() + "' is not served here; an operator serves it "
+                    + "by adding it to allowed_hosts", "permission_error", null), null);
         };
     }
 

@@ -169,7 +169,7 @@ class HttpAccessTest {
 
         assertThat(rebound.status()).isEqualTo(403);
         assertThat(rebound.error().getString("message")).contains("'attacker.example'").contains("allowed_hosts")
-                .contains("127.0.0.1, ::1, localhost");
+                .as("the served names stay unsaid").doesNotContain("localhost");
         assertThat(models.status()).as("every /v1 route").isEqualTo(403);
         assertThat(probe.status()).as("liveness probes come by address").isEqualTo(200);
         assertThat(send(keyed, "GET", "/metrics", "172.18.0.5:8000", null, null).status()).as("so do scrapes").isEqualTo(200);
