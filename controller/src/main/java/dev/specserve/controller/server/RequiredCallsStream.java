@@ -65,4 +65,19 @@ final class RequiredCallsStream {
         }
         return out;
     }
+
+    /** The calls {@code text} streams as, whole: those written and one cut short, arguments as far as written. */
+    static JsonArray calls(String text) {
+        JsonArray calls = new JsonArray();
+        for (Object o : new RequiredCallsStream().append(text)) {
+            JsonObject delta = (JsonObject) o;
+            if (delta.containsKey("id")) {
+                calls.add(delta.copy());
+            } else {
+                JsonObject f = calls.getJsonObject(delta.getInteger("index")).getJsonObject("function");
+                f.put("arguments", f.getString("arguments") + delta.getJsonObject("function").getString("arguments"));
+            }
+        }
+        return calls;
+    }
 }

@@ -17,8 +17,9 @@ final class ToolCallsJson {
      * Chat answers whose output is tool calls ({@link ToolCalls#calls}): the message carries {@code tool_calls}
      * (content null) and finishes with {@code "tool_calls"}. Streamed, each call's arguments come as they are
      * written, as OpenAI streams them (the first delta of a call with its index, id, type and name, then arguments
-     * only; {@link RequiredCallsStream} finds the calls of {@code "required"}). Output that is not whole calls (cut
-     * short by max_tokens) finishes with its own reason, and unstreamed it is answered as text.
+     * only; {@link RequiredCallsStream} finds the calls of {@code "required"}). Output cut short by max_tokens
+     * finishes with its own reason ({@code length}), streamed or not with the same calls: those written whole and
+     * the one cut short, its arguments as far as they were written; output with no call begun is text.
      */
     static ResponseShape of(ToolCalls calls) {
         Map<Integer, String> streaming = new HashMap<>(); // choice -> id of the named call whose arguments stream
@@ -28,10 +29,13 @@ final class ToolCallsJson {
             public JsonObject completion(Head h, GenerationResult r, RequestStats s) {
                 JsonObject answer = ChatJson.CHAT.completion(h, r, s);
                 JsonArray made = calls.toolCalls(r.text());
-                if (made != null) {
+                JsonArray cut = made != null ? null : calls.named() == null ? RequiredCallsStream.calls(r.text())
+                        : r.text().isEmpty() ? new JsonArray() : new JsonArray().add(new JsonObject().put("id", ToolCalls.newCallId()).put("type", "function")
+                                .put("function", new JsonObject().put("name", calls.named()).put("arguments", r.text())));
+                if (made != null || !cut.isEmpty()) { // as the stream has them
                     JsonObject choice = answer.getJsonArray("choices").getJsonObject(0);
-                    choice.getJsonObject("message").putNull("content").put("tool_calls", made);
-                    choice.put("finish_reason", "tool_calls");
+                    choice.getJsonObject("message").putNull("content").put("tool_calls", made != null ? made : cut);
+                    choice.put("finish_reason", made != null ? "tool_calls" : r.finishReason().wire());
                 }
                 return answer;
             }

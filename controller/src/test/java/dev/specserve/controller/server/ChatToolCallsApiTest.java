@@ -308,23 +308,59 @@ class ChatToolCallsApiTest {
         JsonObject choice = r.bodyAsJsonObject().getJsonArray("choices").getJsonObject(0);
         List<String> streamedCalls = streamedCalls(streamed.bodyAsString());
         assertThat(streamedCalls).as("streamed as they are written").isNotEmpty();
-        if ("tool_calls".equals(choice.getString("finish_reason"))) {
-            JsonArray calls = choice.getJsonObject("message").getJsonArray("tool_calls");
-            List<String> whole = new ArrayList<>();
-            for (int i = 0; i < calls.size(); i++) {
-                JsonObject f = calls.getJsonObject(i).getJsonObject("function");
-                assertThat(f.getString("name")).isIn("get_weather", "now");
+        boolean whole = "tool_calls".equals(choice.getString("finish_reason"));
+        assertThat(choice.getString("finish_reason")).isIn("tool_calls", "length");
+        JsonArray calls = choice.getJsonObject("message").getJsonArray("tool_calls");
+        List<String> answered = new ArrayList<>();
+        for (int i = 0; i < calls.size(); i++) {
+            JsonObject f = calls.getJsonObject(i).getJsonObject("function");
+            assertThat(f.getString("name")).isIn("get_weather", "now");
+            if (whole || i < calls.size() - 1) { // cut short by max_completion_tokens: the last call's arguments
                 assertThat(new JsonObject(f.getString("arguments"))).isNotNull();
-                whole.add("{\"name\": \"" + f.getString("name") + "\", \"parameters\": " + f.getString("arguments"));
             }
-            assertThat(streamedCalls).as("greedy: the same calls, streamed").containsExactlyElementsOf(whole);
-        } else { // cut short by max_completion_tokens: the start of the calls, as text; streamed, what was written
-            assertThat(choice.getString("finish_reason")).isEqualTo("length");
-            String text = choice.getJsonObject("message").getString("content");
-            assertThat(text).startsWith("[{\"name\": \"");
-            assertThat(text.substring(1)).as("greedy: the calls streamed are the text's")
-                    .startsWith(String.join("}, ", streamedCalls) + "}, ");
+            answered.add("{\"name\": \"" + f.getString("name") + "\", \"parameters\": " + f.getString("arguments"));
         }
+        assertThat(streamedCalls).as("greedy: the same calls streamed or not, whole or cut short")
+                .containsExactlyElementsOf(answered);
+    }
+
+    /** Cut short by max_tokens at any point: streamed or not, the same calls (or text) and the same finish_reason. */
+    @Test
+    void calls_cut_short_by_max_tokens_answer_what_the_stream_sent() throws Exception {
+        int cut = 0;
+        for (Object choice : new Object[] {"required", named("get_weather")}) {
+            for (int max : new int[] {8, 16, 24, 32}) {
+                JsonObject ask = ask(null).put("max_completion_tokens", max).put("tool_choice", choice);
+                JsonObject answer = chat(ask.copy()).bodyAsJsonObject().getJsonArray("choices").getJsonObject(0);
+                HttpResponse<Buffer> stream = chat(ask.copy().put("stream", true));
+                List<String> streamed = streamedCalls(stream.bodyAsString());
+
+                JsonArray calls = answer.getJsonObject("message").getJsonArray("tool_calls");
+                List<String> answered = new ArrayList<>();
+                for (int i = 0; calls != null && i < calls.size(); i++) {
+                    JsonObject f = calls.getJsonObject(i).getJsonObject("function");
+                    answered.add("{\"name\": \"" + f.getString("name") + "\", \"parameters\": " + f.getString("arguments"));
+                }
+                String as = choice + " with max_completion_tokens " + max;
+                assertThat(streamed).as(as).containsExactlyElementsOf(answered);
+                assertThat(answer.getString("finish_reason")).as(as).isEqualTo(finishReason(stream.bodyAsString()));
+                cut += "length".equals(answer.getString("finish_reason")) && calls != null ? 1 : 0;
+            }
+        }
+        assertThat(cut).as("some answers were calls cut short").isPositive();
+    }
+
+    static String finishReason(String stream) {
+        String reason = null;
+        for (String data : HttpApiTest.events(stream)) {
+            if (!data.equals("[DONE]")) {
+                JsonArray choices = new JsonObject(data).getJsonArray("choices");
+                if (!choices.isEmpty() && choices.getJsonObject(0).getString("finish_reason") != null) {
+                    reason = choices.getJsonObject(0).getString("finish_reason");
+                }
+            }
+        }
+        return reason;
     }
 
     static JsonArray conversationWithCall(Object arguments) {

@@ -40,6 +40,9 @@ public final class TestServer implements AutoCloseable {
         s.put("http_port", "0");
         s.put("bridge_port", Integer.toString(freePort()));
         s.put("max_tokens_limit", "512");
+        // 32 MiB, not the default 256: the test classes' servers stay reachable from their static fields until the
+        // run ends, and their prefix caches' direct memory with them (the JVM's limit is a quarter of RAM)
+        s.put("prefix_cache_bytes", Integer.toString(32 << 20));
         s.put("device", "cpu");
         s.putAll(settings);
         ServerConfig config = ConfigLoader.load(null, Map.of(), s);
