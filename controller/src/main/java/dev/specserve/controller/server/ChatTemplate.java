@@ -149,6 +149,8 @@ public final class ChatTemplate {
                         .build())
                 .build());
         jinjava.registerFilter(new PythonJsonFilter());
+        jinjava.registerFilter(new JinjaPythonisms.Items());
+        jinjava.getGlobalContext().registerExpTest(new JinjaPythonisms.IsIterable());
         jinjava.registerFunction(new ELFunctionDefinition("", "raise_exception", ChatTemplateFunctions.class,
                 "raiseException", Object.class));
         jinjava.registerFunction(new ELFunctionDefinition("", "strftime_now", ChatTemplateFunctions.class,
@@ -244,6 +246,9 @@ public final class ChatTemplate {
             throw new InvalidRequestException("model", unusable);
         }
         Map<String, Object> bindings = new HashMap<>(tokens);
+        // Hugging Face's globals are names too, so `strftime_now is defined` holds; calls still reach the functions
+        bindings.put("strftime_now", true);
+        bindings.put("raise_exception", true);
         bindings.putAll(how.kwargs());
         bindings.put("messages", messages);
         bindings.put("add_generation_prompt", how.addGenerationPrompt());

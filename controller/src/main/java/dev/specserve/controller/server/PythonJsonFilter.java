@@ -39,9 +39,8 @@ final class PythonJsonFilter implements AdvancedFilter {
             out.append(v);
         } else if (v instanceof Number n) {
             double d = n.doubleValue();
-            boolean integral = d == Math.rint(d) && Math.abs(d) < 1e16;
             out.append(Double.isNaN(d) ? "NaN" : Double.isInfinite(d) ? (d > 0 ? "Infinity" : "-Infinity")
-                    : integral ? String.format(Locale.ROOT, "%.1f", d) : Double.toString(d));
+                    : pythonRepr(d));
         } else if (v instanceof Map<?, ?> m) {
             List<String> keys = new ArrayList<>();
             List<Object> values = new ArrayList<>();
@@ -108,5 +107,26 @@ final class PythonJsonFilter implements AdvancedFilter {
             }
         }
         out.append('"');
+    }
+
+    /**
+     * A float as Python's {@code repr} (and so {@code json.dumps}) writes it: the shortest digits that read back,
+     * positional for exponents -4 to 15 ({@code 0.0001}, {@code 10000000.0}), else scientific with a signed
+     * two-digit exponent ({@code 1e-07}, {@code 1.5e+16}).
+     */
+    static String pythonRepr(double d) {
+        if (d == 0) {
+            return 1 / d < 0 ? "-0.0" : "0.0";
+        }
+        java.math.BigDecimal b = new java.math.BigDecimal(Double.toString(d)).stripTrailingZeros();
+        String digits = b.unscaledValue().abs().toString();
+        int exponent = digits.length() - 1 - b.scale(); // of the first digit
+        String sign = d < 0 ? "-" : "";
+        if (exponent < -4 || exponent >= 16) {
+            String mantissa = digits.length() == 1 ? digits : digits.charAt(0) + "." + digits.substring(1);
+            return sign + mantissa + "e" + (exponent < 0 ? "-" : "+") + String.format(Locale.ROOT, "%02d", Math.abs(exponent));
+        }
+        String plain = b.abs().toPlainString();
+        return sign + (plain.contains(".") ? plain : plain + ".0");
     }
 }

@@ -66,6 +66,36 @@ class ChatTemplateTest {
         assertThat(out).contains("{{ 7*7 }}{% raw %}{{ raise_exception('x') }}").doesNotContain("49");
     }
 
+    /** Jinja2 reads {@code not x is defined} as {@code not (x is defined)}: DeepSeek, Llama 3.x and Mistral rely on it. */
+    @Test
+    void not_binds_looser_than_tests_comparisons_and_in_as_in_jinja2() {
+        ChatTemplate t = ChatTemplate.compile("{% if not add_generation_prompt is defined %}unset{% endif %}"
+                + "{% if not tools is defined %}{% set tools = none %}{% endif %}[{{ tools is none }}]"
+                + "{% if not messages[0]['role'] == 'user' %}!user{% endif %}"
+                + "{% if not 'x' in messages[0]['content'] %}no-x{% endif %}"
+                + "{% if not date_string is not defined %}date={{ date_string }}{% endif %}"
+                + "{% if not messages|length == 1 %}many{% endif %}"
+                + "{{ 'not x is defined' }}", Map.of(), "test");
+
+        String plain = t.render(conversation("user", "abc"), ChatTemplate.Rendering.DEFAULT);
+        String withDate = t.render(conversation("assistant", "x"), new ChatTemplate.Rendering(null, true, false,
+                Map.of("date_string", "26 Jul 2024")));
+
+        assertThat(plain).isEqualTo("[true]no-xnot x is defined");
+        assertThat(withDate).isEqualTo("[true]!userdate=26 Jul 2024not x is defined");
+    }
+
+    @Test
+    void hugging_faces_globals_are_defined_strings_are_iterable_and_items_lists_pairs() {
+        ChatTemplate t = ChatTemplate.compile("{% if strftime_now is defined %}now{% endif %}"
+                + "{% if raise_exception is defined %}raise{% endif %}"
+                + "{% if messages[0].content is iterable %}{{ messages[0].content | tojson }}{% endif %}"
+                + "{% for k, v in {'a': 1, 'b': 2} | items %}{{ k }}={{ v }};{% endfor %}", Map.of(), "test");
+
+        assertThat(t.render(conversation("user", "{\"temp\": 21}")))
+                .isEqualTo("nowraise\"{\\\"temp\\\": 21}\"a=1;b=2;");
+    }
+
     @Test
     void raise_exception_refuses_the_conversation_with_the_templates_own_message() {
         ChatTemplate t = ChatTemplate.compile("{% if messages[0]['role'] == 'system' %}"
