@@ -34,6 +34,9 @@ public final class ClusterSupport {
         hz.setProperty("hazelcast.wait.seconds.before.join", "0");
         hz.setProperty("hazelcast.heartbeat.interval.seconds", "1");
         hz.setProperty("hazelcast.max.no.heartbeat.seconds", "10");
+        // listen on cluster_host only: by default Hazelcast binds every interface whatever the member address is,
+        // and any host that reaches the port joins with nothing but the cluster name
+        hz.setProperty("hazelcast.socket.bind.any", "false");
         hz.getNetworkConfig().setPort(cluster.port()).setPortAutoIncrement(true);
         hz.getNetworkConfig().getInterfaces().setEnabled(true).setInterfaces(List.of(cluster.host()));
         hz.getNetworkConfig().setPublicAddress(null);

@@ -92,6 +92,34 @@ class ClusteredEventBusTest {
         }
     }
 
+    /** cluster_host is 127.0.0.1 here: no other interface of this machine answers on the member's port. */
+    @Test
+    @Order(0)
+    void theClusterPortListensOnTheClusterHostOnly() throws Exception {
+        int port = Integer.parseInt(settingsPort(a));
+        java.util.List<java.net.InetAddress> others = java.util.Collections.list(java.net.NetworkInterface
+                        .getNetworkInterfaces()).stream().filter(i -> { try { return i.isUp() && !i.isLoopback(); }
+                        catch (java.net.SocketException e) { return false; } })
+                .flatMap(i -> java.util.Collections.list(i.getInetAddresses()).stream())
+                .filter(addr -> addr instanceof java.net.Inet4Address).toList();
+        org.junit.jupiter.api.Assumptions.assumeFalse(others.isEmpty(), "a non-loopback IPv4 interface to try");
+        try (java.net.Socket loopback = new java.net.Socket("127.0.0.1", port)) {
+            assertThat(loopback.isConnected()).isTrue();
+        }
+        for (java.net.InetAddress addr : others) {
+            try (java.net.Socket s = new java.net.Socket()) {
+                s.connect(new java.net.InetSocketAddress(addr, port), 2000);
+                org.junit.jupiter.api.Assertions.fail("the cluster port answered on " + addr);
+            } catch (java.io.IOException refused) {
+                // as it should
+            }
+        }
+    }
+
+    static String settingsPort(TestServer s) {
+        return String.valueOf(s.server.config().cluster().port());
+    }
+
     static JsonObject greedy(String prompt, int maxTokens) {
         return new JsonObject().put("prompt", prompt).put("max_tokens", maxTokens).put("temperature", 0);
     }
