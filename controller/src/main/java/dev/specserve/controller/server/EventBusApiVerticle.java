@@ -101,10 +101,25 @@ public final class EventBusApiVerticle extends VerticleBase {
         return sessions.size();
     }
 
+    /**
+     * The message's body; a clustered message is decoded here, so a body Jackson refuses (a string over its 20 M
+     * character limit, say) is the sender's 400, counted, not a server error.
+     */
+    private Object body(Message<Object> msg) {
+        try {
+            return msg.body();
+        } catch (io.vertx.core.json.DecodeException e) {
+            InvalidRequestException refused = new InvalidRequestException("body", "the message body cannot be decoded "
+                    + "as JSON: " + JsonFields.jsonProblem(e));
+            completions.rejected(ApiError.from(refused));
+            throw refused;
+        }
+    }
+
     private void generate(Message<Object> msg) {
         CompletionRequest req;
         try {
-            req = completions.parseForBus(msg.body());
+            req = completions.parseForBus(body(msg));
             if (req.stream()) {
                 InvalidRequestException e = new InvalidRequestException("stream", "specserve.generate replies once, "
                         + "with the whole completion; send to specserve.generate.stream for tokens as they are generated");
@@ -156,7 +171,7 @@ public final class EventBusApiVerticle extends VerticleBase {
     private void generateStream(Message<Object> msg) {
         CompletionRequest req;
         try {
-            req = completions.parseForBus(msg.body());
+            req = completions.parseForBus(body(msg));
         } catch (RuntimeException e) {
             fail(msg, ApiError.from(e));
             return;
