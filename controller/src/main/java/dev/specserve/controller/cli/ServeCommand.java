@@ -176,6 +176,9 @@ final class ServeCommand implements Callable<Integer> {
                 Thread.currentThread().interrupt();
             }
         }
+        if (server != null) {
+            server.stopping(); // what the engine cancels now is the bus clients' 503, to retry on another replica
+        }
         if (engine != null) {
             // refuses new requests, finishes running and queued ones as cancelled (their clients still get the
             // answer: the APIs are open until the next step), joins the engine thread

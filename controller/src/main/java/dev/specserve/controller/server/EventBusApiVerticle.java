@@ -85,12 +85,30 @@ public final class EventBusApiVerticle extends VerticleBase {
                 .onSuccess(v -> LOG.info("event-bus API on '{}' and '{}'", GENERATE, GENERATE_STREAM));
     }
 
+    /**
+     * The replica is stopping: a request the engine now ends as {@code cancelled} answers 503 instead (a stream
+     * an {@code error} chunk), so a client retries it on another replica rather than take the cut text as done.
+     */
+    public void stopping() {
+        stopping = true;
+    }
+
+    private volatile boolean stopping;
+
+    /** The error a request cut by this replica's stop answers with, or null when it ended otherwise. */
+    private ApiError cutByStop(GenerationResult result) {
+        return stopping && result.finishReason() == dev.specserve.runtime.spec.FinishReason.CANCELLED
+                ? STOPPED : null;
+    }
+
+    private static final ApiError STOPPED = new ApiError(503,
+            "the replica serving this request is stopping; retry the request", "unavailable", null);
+
     @Override
     public Future<?> stop() {
         for (StreamSession s : List.copyOf(sessions)) {
             // say so rather than go silent: a client (possibly on another cluster member) fails its stream now
-            vertx.eventBus().send(s.address, CompletionJson.busError(new ApiError(503,
-                    "the replica serving this stream is stopping; retry the request", "unavailable", null)));
+            vertx.eventBus().send(s.address, CompletionJson.busError(STOPPED));
             s.cancel("server stopping");
         }
         return Future.succeededFuture();
@@ -142,6 +160,10 @@ public final class EventBusApiVerticle extends VerticleBase {
                 public void onComplete(GenerationResult result, RequestStats stats) {
                     done[0] = true;
                     forget[0].run();
+                    if (cutByStop(result) != null) {
+                        fail(msg, cutByStop(result));
+                        return;
+                    }
                     JsonObject reply = CompletionJson.busReply(result, stats);
                     msg.reply(node == null ? reply : reply.put("node", node));
                 }
@@ -291,7 +313,8 @@ public final class EventBusApiVerticle extends VerticleBase {
         @Override
         public void onComplete(GenerationResult result, RequestStats stats) {
             finished = true;
-            enqueue(CompletionJson.busDone(result, stats));
+            enqueue(cutByStop(result) != null ? CompletionJson.busError(cutByStop(result))
+                    : CompletionJson.busDone(result, stats));
         }
 
         @Override

@@ -198,6 +198,11 @@ public final class SpecserveServer implements AutoCloseable {
         }
     }
 
+    /** The shutdown has begun: event-bus requests the engine now cancels answer 503, so clients retry elsewhere. */
+    public void stopping() {
+        eventBus.stopping();
+    }
+
     /** Stops serving: closes the servers and the bridge, cancels open streams, closes Vert.x. Idempotent. */
     @Override
     public void close() {

@@ -52,4 +52,34 @@ class GracefulDrainTest {
             vertx.close().await();
         }
     }
+
+    /** What a stopping replica's engine cuts is, to an event-bus client, a 503 to retry elsewhere, not a done. */
+    @Test
+    void requests_cut_by_a_stop_answer_event_bus_clients_503_and_streams_an_error() throws Exception {
+        try (TestServer server = TestServer.start()) {
+            var bus = server.server.vertx().eventBus();
+            JsonObject slow = new JsonObject().put("prompt", "def main():").put("max_tokens", 300).put("temperature", 0)
+                    .put("strategy", "none").put("ignore_eos", true).put("domain", TestServer.SLOW);
+            var reply = bus.request(EventBusApiVerticle.GENERATE, slow, EventBusApiTest.PATIENT);
+            JsonObject opened = (JsonObject) bus.request(EventBusApiVerticle.GENERATE_STREAM, slow.copy(),
+                    EventBusApiTest.PATIENT).await(60, SECONDS).body();
+            CompletableFuture<JsonObject> last = new CompletableFuture<>();
+            bus.<JsonObject>consumer(opened.getString("address"), m -> {
+                if (!"token".equals(m.body().getString("type"))) {
+                    last.complete(m.body());
+                }
+            });
+            TestServer.awaitCondition(() -> server.engine.running() == 2, Duration.ofSeconds(30), "both to run");
+
+            server.server.stopping();
+            server.engine.close();
+
+            Throwable failed = reply.toCompletionStage().toCompletableFuture().handle((r, t) -> t).get(30, SECONDS);
+            assertThat(failed).isInstanceOfSatisfying(io.vertx.core.eventbus.ReplyException.class,
+                    e -> assertThat(e.failureCode()).isEqualTo(503));
+            JsonObject end = last.get(30, SECONDS);
+            assertThat(end.getString("type")).isEqualTo("error");
+            assertThat(end.encode()).contains("503");
+        }
+    }
 }
