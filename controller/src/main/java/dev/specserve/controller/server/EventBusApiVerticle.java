@@ -220,8 +220,10 @@ public final class EventBusApiVerticle extends VerticleBase {
         });
     }
 
-    private static void fail(Message<?> msg, ApiError e) {
-        msg.fail(e.status(), e.toJson().encode());
+    /** Fails {@code msg} with the error's status and JSON, naming this replica's node on a clustered bus. */
+    private void fail(Message<?> msg, ApiError e) {
+        JsonObject error = e.toJson();
+        msg.fail(e.status(), (node == null ? error : error.put("node", node)).encode());
     }
 
     /**

@@ -198,7 +198,9 @@ class ClusteredEventBusTest {
         JsonObject retried = await(client.generateWithRetry(greedy("y = ", 4), 4));
 
         assertThat(refusals).as("requests b refused while full").isNotEmpty()
-                .allSatisfy(e -> assertThat(((ReplyException) e).failureCode()).isEqualTo(429));
+                .allSatisfy(e -> assertThat(((ReplyException) e).failureCode()).isEqualTo(429))
+                .allSatisfy(e -> assertThat(new JsonObject(e.getMessage()).getString("node"))
+                        .as("a refusal names the replica, as a reply does").isNotBlank());
         assertThat(retried.getString("finish_reason")).isNotNull();
         for (Future<ClusterClient.Streamed> f : occupying) {
             await(f.recover(e -> Future.succeededFuture()));
