@@ -5,18 +5,13 @@ import dev.specserve.runtime.engine.GenerationObserver;
 import dev.specserve.runtime.engine.RequestStats;
 import dev.specserve.runtime.spec.GenerationResult;
 import dev.specserve.runtime.spec.InvalidRequestException;
-import dev.specserve.runtime.spec.TokenLogprob;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.eventbus.MessageProducer;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
-import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -57,14 +52,14 @@ public final class EventBusApiVerticle extends VerticleBase {
     public static final String CONTROL_SUFFIX = ".control";
     /** Rendered by Prometheus as {@code specserve_bridge_streams_unclaimed_total}. */
     public static final String UNCLAIMED = "specserve.bridge.streams_unclaimed";
-    private static final long RETRY_MILLIS = 20;
 
     private final Completions completions;
     private final long consumerTimeoutMillis;
     private final StreamOwnership ownership;
     private final Counter unclaimed;
     private final String node;
-    private final Set<StreamSession> sessions = new HashSet<>();
+    private final Set<BusStream> sessions = new HashSet<>();
+    private BusStream.Env streams;
 
     /** @param node this replica's cluster node id, or null when the event bus is not clustered */
     EventBusApiVerticle(Completions completions, long consumerTimeoutMillis, StreamOwnership ownership,
@@ -79,6 +74,8 @@ public final class EventBusApiVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
+        streams = new BusStream.Env(vertx, context, ownership, consumerTimeoutMillis, unclaimed::increment,
+                this::cutByStop, sessions::remove);
         MessageConsumer<Object> generate = vertx.eventBus().consumer(GENERATE, this::generate);
         MessageConsumer<Object> stream = vertx.eventBus().consumer(GENERATE_STREAM, this::generateStream);
         return Future.all(generate.completion(), stream.completion())
@@ -106,7 +103,7 @@ public final class EventBusApiVerticle extends VerticleBase {
 
     @Override
     public Future<?> stop() {
-        for (StreamSession s : List.copyOf(sessions)) {
+        for (BusStream s : List.copyOf(sessions)) {
             // say so rather than go silent: a client (possibly on another cluster member) fails its stream now
             vertx.eventBus().send(s.address, CompletionJson.busError(STOPPED));
             s.cancel("server stopping");
@@ -199,8 +196,8 @@ public final class EventBusApiVerticle extends VerticleBase {
             return;
         }
         String id = Completions.newRequestId();
-        StreamSession session = new StreamSession(id, StreamOwnership.newCapability(),
-                msg.headers().get(StreamOwnership.CONNECTION_HEADER));
+        BusStream session = new BusStream(id, StreamOwnership.newCapability(),
+                msg.headers().get(StreamOwnership.CONNECTION_HEADER), streams);
         sessions.add(session);
         completions.submit(req, id, context, session).onComplete(ar -> {
             if (ar.failed()) {
@@ -224,180 +221,5 @@ public final class EventBusApiVerticle extends VerticleBase {
     private void fail(Message<?> msg, ApiError e) {
         JsonObject error = e.toJson();
         msg.fail(e.status(), (node == null ? error : error.put("node", node)).encode());
-    }
-
-    /**
-     * One streaming request: delivers chunks in order to the client's consumer, waiting for it to appear, and
-     * cancels the generation when the client asks to or goes away. Runs on the verticle's context only.
-     */
-    private final class StreamSession implements GenerationObserver {
-        final String address;
-        final String controlAddress;
-        /** The request id (logged; the capability in the addresses is not). */
-        final String id;
-        final String capability;
-        final String connection;
-        final MessageProducer<JsonObject> producer;
-        final MessageConsumer<Object> control;
-        final ArrayDeque<JsonObject> pending = new ArrayDeque<>();
-        final long deadlineTimer;
-        GenerationHandle handle;
-        int textOffset;
-        boolean consumerSeen;
-        boolean deadlinePassed;
-        boolean writing;
-        boolean retryScheduled;
-        boolean finished;
-        boolean closed;
-        Runnable forgetConnection = () -> {};
-
-        StreamSession(String id, String capability, String connection) {
-            this.id = id;
-            this.capability = capability;
-            this.connection = connection;
-            this.address = STREAM_PREFIX + capability;
-            this.controlAddress = address + CONTROL_SUFFIX;
-            ownership.claim(capability, connection);
-            this.producer = vertx.eventBus().sender(address);
-            this.control = vertx.eventBus().consumer(controlAddress, this::onControl);
-            this.deadlineTimer = vertx.setTimer(consumerTimeoutMillis, t -> onDeadline());
-        }
-
-        /** Cancels when the bridge connection that opened this stream closes. */
-        void watchConnection() {
-            if (connection != null) {
-                forgetConnection = ownership.whenClosed(connection,
-                        () -> context.runOnContext(v -> cancel("its bridge connection closed")));
-            }
-        }
-
-        private void onControl(Message<Object> m) {
-            Object type = m.body() instanceof JsonObject o ? o.getValue("type") : null;
-            if ("cancel".equals(type)) {
-                LOG.debug("stream of request {}: cancelled by the client", id);
-                if (handle != null) {
-                    handle.cancel();
-                }
-                if (m.replyAddress() != null) {
-                    m.reply(new JsonObject().put("type", "cancelling"));
-                }
-            } else if (m.replyAddress() != null) {
-                m.fail(400, ApiError.invalid("type", "control messages are {\"type\":\"cancel\"}").toJson().encode());
-            }
-        }
-
-        private void onDeadline() {
-            if (consumerSeen || closed) {
-                return;
-            }
-            deadlinePassed = true;
-            if (!pending.isEmpty()) {
-                unclaimed();
-            }
-        }
-
-        @Override
-        public void onTokens(int[] tokens, String textDelta) {
-            enqueue(CompletionJson.busToken(tokens, textDelta));
-        }
-
-        @Override
-        public void onTokens(int[] tokens, String textDelta, List<TokenLogprob> logprobs) {
-            if (logprobs.isEmpty()) {
-                onTokens(tokens, textDelta);
-                return;
-            }
-            enqueue(CompletionJson.busToken(tokens, textDelta).put("logprobs",
-                    CompletionLogprobsJson.logprobs(logprobs, textOffset)));
-            textOffset += CompletionLogprobsJson.textLength(logprobs);
-        }
-
-        @Override
-        public void onComplete(GenerationResult result, RequestStats stats) {
-            finished = true;
-            enqueue(cutByStop(result) != null ? CompletionJson.busError(cutByStop(result))
-                    : CompletionJson.busDone(result, stats));
-        }
-
-        @Override
-        public void onError(Throwable error) {
-            finished = true;
-            LOG.warn("stream of request {} failed in the engine", id, error);
-            enqueue(CompletionJson.busError(ApiError.from(error)));
-        }
-
-        private void enqueue(JsonObject chunk) {
-            if (closed) {
-                return;
-            }
-            pending.add(chunk);
-            pump();
-        }
-
-        /** Writes pending chunks one at a time; a write fails at once with NO_HANDLERS when nobody consumes. */
-        private void pump() {
-            if (writing || closed || retryScheduled || pending.isEmpty()) {
-                return;
-            }
-            writing = true;
-            producer.write(pending.peek()).onComplete(ar -> {
-                writing = false;
-                if (closed) {
-                    return;
-                }
-                if (ar.succeeded()) {
-                    consumerSeen = true;
-                    pending.poll();
-                    if (finished && pending.isEmpty()) {
-                        close();
-                        return;
-                    }
-                    pump();
-                } else if (noHandlers(ar.cause()) && !consumerSeen && !deadlinePassed) {
-                    retryScheduled = true;
-                    vertx.setTimer(RETRY_MILLIS, t -> {
-                        retryScheduled = false;
-                        pump();
-                    });
-                } else if (consumerSeen) {
-                    cancel("its consumer went away");
-                } else {
-                    unclaimed();
-                }
-            });
-        }
-
-        private void unclaimed() {
-            unclaimed.increment();
-            cancel("no consumer registered within " + consumerTimeoutMillis + " ms");
-        }
-
-        void cancel(String why) {
-            if (closed) {
-                return;
-            }
-            LOG.info("stream of request {}: {}; cancelling the generation", id, why);
-            if (handle != null) {
-                handle.cancel();
-            }
-            close();
-        }
-
-        void close() {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            pending.clear();
-            vertx.cancelTimer(deadlineTimer);
-            control.unregister();
-            ownership.release(capability);
-            forgetConnection.run();
-            sessions.remove(this);
-        }
-
-        private static boolean noHandlers(Throwable t) {
-            return t instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS;
-        }
     }
 }

@@ -1,0 +1,205 @@
+package dev.specserve.controller.server;
+
+import dev.specserve.runtime.engine.GenerationHandle;
+import dev.specserve.runtime.engine.GenerationObserver;
+import dev.specserve.runtime.engine.RequestStats;
+import dev.specserve.runtime.spec.GenerationResult;
+import dev.specserve.runtime.spec.TokenLogprob;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.MessageProducer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One streaming request: delivers chunks in order to the client's consumer, waiting for it to appear, and
+ * cancels the generation when the client asks to or goes away. Runs on the event-bus API verticle's context only ({@link EventBusApiVerticle}).
+ */
+final class BusStream implements GenerationObserver {
+    private static final Logger LOG = LoggerFactory.getLogger(BusStream.class);
+    private static final long RETRY_MILLIS = 20;
+
+    /** What a stream needs of the verticle that opened it. */
+    record Env(Vertx vertx, Context context, StreamOwnership ownership, long consumerTimeoutMillis, Runnable unclaimed,
+               Function<GenerationResult, ApiError> cutByStop, Consumer<BusStream> closed) {}
+
+    final String address;
+    final String controlAddress;
+    /** The request id (logged; the capability in the addresses is not). */
+    final String id;
+    final String capability;
+    final String connection;
+    final MessageProducer<JsonObject> producer;
+    final MessageConsumer<Object> control;
+    final ArrayDeque<JsonObject> pending = new ArrayDeque<>();
+    final long deadlineTimer;
+    GenerationHandle handle;
+    int textOffset;
+    boolean consumerSeen;
+    boolean deadlinePassed;
+    boolean writing;
+    boolean retryScheduled;
+    boolean finished;
+    boolean closed;
+    Runnable forgetConnection = () -> {};
+    private final Env env;
+
+    BusStream(String id, String capability, String connection, Env env) {
+        this.env = env;
+        this.id = id;
+        this.capability = capability;
+        this.connection = connection;
+        this.address = EventBusApiVerticle.STREAM_PREFIX + capability;
+        this.controlAddress = address + EventBusApiVerticle.CONTROL_SUFFIX;
+        env.ownership().claim(capability, connection);
+        this.producer = env.vertx().eventBus().sender(address);
+        this.control = env.vertx().eventBus().consumer(controlAddress, this::onControl);
+        this.deadlineTimer = env.vertx().setTimer(env.consumerTimeoutMillis(), t -> onDeadline());
+    }
+
+    /** Cancels when the bridge connection that opened this stream closes. */
+    void watchConnection() {
+        if (connection != null) {
+            forgetConnection = env.ownership().whenClosed(connection,
+                    () -> env.context().runOnContext(v -> cancel("its bridge connection closed")));
+        }
+    }
+
+    private void onControl(Message<Object> m) {
+        Object type = m.body() instanceof JsonObject o ? o.getValue("type") : null;
+        if ("cancel".equals(type)) {
+            LOG.debug("stream of request {}: cancelled by the client", id);
+            if (handle != null) {
+                handle.cancel();
+            }
+            if (m.replyAddress() != null) {
+                m.reply(new JsonObject().put("type", "cancelling"));
+            }
+        } else if (m.replyAddress() != null) {
+            m.fail(400, ApiError.invalid("type", "control messages are {\"type\":\"cancel\"}").toJson().encode());
+        }
+    }
+
+    private void onDeadline() {
+        if (consumerSeen || closed) {
+            return;
+        }
+        deadlinePassed = true;
+        if (!pending.isEmpty()) {
+            unclaimed();
+        }
+    }
+
+    @Override
+    public void onTokens(int[] tokens, String textDelta) {
+        enqueue(CompletionJson.busToken(tokens, textDelta));
+    }
+
+    @Override
+    public void onTokens(int[] tokens, String textDelta, List<TokenLogprob> logprobs) {
+        if (logprobs.isEmpty()) {
+            onTokens(tokens, textDelta);
+            return;
+        }
+        enqueue(CompletionJson.busToken(tokens, textDelta).put("logprobs",
+                CompletionLogprobsJson.logprobs(logprobs, textOffset)));
+        textOffset += CompletionLogprobsJson.textLength(logprobs);
+    }
+
+    @Override
+    public void onComplete(GenerationResult result, RequestStats stats) {
+        finished = true;
+        enqueue(env.cutByStop().apply(result) != null ? CompletionJson.busError(env.cutByStop().apply(result))
+                : CompletionJson.busDone(result, stats));
+    }
+
+    @Override
+    public void onError(Throwable error) {
+        finished = true;
+        LOG.warn("stream of request {} failed in the engine", id, error);
+        enqueue(CompletionJson.busError(ApiError.from(error)));
+    }
+
+    private void enqueue(JsonObject chunk) {
+        if (closed) {
+            return;
+        }
+        pending.add(chunk);
+        pump();
+    }
+
+    /** Writes pending chunks one at a time; a write fails at once with NO_HANDLERS when nobody consumes. */
+    private void pump() {
+        if (writing || closed || retryScheduled || pending.isEmpty()) {
+            return;
+        }
+        writing = true;
+        producer.write(pending.peek()).onComplete(ar -> {
+            writing = false;
+            if (closed) {
+                return;
+            }
+            if (ar.succeeded()) {
+                consumerSeen = true;
+                pending.poll();
+                if (finished && pending.isEmpty()) {
+                    close();
+                    return;
+                }
+                pump();
+            } else if (noHandlers(ar.cause()) && !consumerSeen && !deadlinePassed) {
+                retryScheduled = true;
+                env.vertx().setTimer(RETRY_MILLIS, t -> {
+                    retryScheduled = false;
+                    pump();
+                });
+            } else if (consumerSeen) {
+                cancel("its consumer went away");
+            } else {
+                unclaimed();
+            }
+        });
+    }
+
+    private void unclaimed() {
+        env.unclaimed().run();
+        cancel("no consumer registered within " + env.consumerTimeoutMillis() + " ms");
+    }
+
+    void cancel(String why) {
+        if (closed) {
+            return;
+        }
+        LOG.info("stream of request {}: {}; cancelling the generation", id, why);
+        if (handle != null) {
+            handle.cancel();
+        }
+        close();
+    }
+
+    void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        pending.clear();
+        env.vertx().cancelTimer(deadlineTimer);
+        control.unregister();
+        env.ownership().release(capability);
+        forgetConnection.run();
+        env.closed().accept(this);
+    }
+
+    private static boolean noHandlers(Throwable t) {
+        return t instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS;
+    }
+}
