@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * before any Host or API-key check could refuse it. A connection gets {@code deadlineNanos} from its opening, or
  * from the end of its last response, to finish sending its next request's headers, and each request gets as long
  * from its headers to the end of its body; a request in progress after its body (a generation streaming for
- * minutes) is never cut. Closed connections are counted by {@code onClosed}.
+ * minutes) is never cut. A connection closed before its first request or amid a body is counted by
+ * {@code onClosed}; one idle after a response is a keep-alive timeout, closed without a word.
  */
 final class SlowRequestGuard {
     private static final Logger LOG = LoggerFactory.getLogger(SlowRequestGuard.class);
@@ -23,6 +24,7 @@ final class SlowRequestGuard {
     /** What one connection is doing: its requests in progress, and since when it waits for the next bytes. */
     private static final class State {
         int inFlight;
+        int served;
         long since = System.nanoTime();
         HttpServerRequest reading; // a request whose body has not all arrived, or null
     }
@@ -56,6 +58,7 @@ final class SlowRequestGuard {
             ctx.addEndHandler(v -> {
                 synchronized (s) {
                     s.inFlight--;
+                    s.served++;
                     s.since = System.nanoTime();
                     if (s.reading == request) {
                         s.reading = null;
@@ -75,14 +78,19 @@ final class SlowRequestGuard {
         long now = System.nanoTime();
         connections.forEach((connection, s) -> {
             boolean slow;
+            boolean keptAlive; // between requests: a keep-alive timeout, not a slow request
             synchronized (s) {
                 if (s.reading != null && s.reading.isEnded()) {
                     s.reading = null;
                 }
                 // waiting for headers (nothing in flight) or for the rest of a body
                 slow = (s.inFlight == 0 || s.reading != null) && now - s.since > deadlineNanos;
+                keptAlive = s.inFlight == 0 && s.served > 0;
             }
-            if (slow) {
+            if (slow && keptAlive) {
+                connections.remove(connection);
+                connection.close();
+            } else if (slow) {
                 connections.remove(connection);
                 onClosed.run();
                 if (now - lastLogged > 60_000_000_000L) {

@@ -72,6 +72,27 @@ class SlowRequestGuardTest {
     }
 
     @Test
+    void a_kept_alive_connection_idle_past_the_deadline_is_closed_without_counting_a_slow_request() throws Exception {
+        double before = server.metric("specserve_http_refused_total{reason=\"slow_request\"}");
+        try (Socket socket = new Socket("127.0.0.1", server.httpPort())) {
+            socket.setSoTimeout(6000);
+            socket.getOutputStream().write("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            InputStream in = socket.getInputStream();
+            byte[] answer = new byte[4096];
+            int n = in.read(answer);
+            assertThat(new String(answer, 0, n, StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 200");
+            long t0 = System.nanoTime();
+
+            int next = in.read(); // nothing more comes: the server closes the idle connection
+
+            assertThat(next).isEqualTo(-1);
+            assertThat((System.nanoTime() - t0) / 1e9).isBetween(0.9, 4.0);
+        }
+        assertThat(server.metric("specserve_http_refused_total{reason=\"slow_request\"}")).isEqualTo(before);
+    }
+
+    @Test
     void a_request_whose_body_has_arrived_may_stream_for_longer_than_the_deadline() throws Exception {
         var client = java.net.http.HttpClient.newHttpClient();
         String body = new JsonObject().put("prompt", "def main():").put("max_tokens", 300).put("temperature", 0)
