@@ -17,7 +17,11 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class BridgeFrameReader {
     /** Why a connection's bytes were refused; its name is the {@code err} frame's message. */
-    enum Refusal { frame_too_large, invalid_frame, frame_timeout, server_busy }
+    enum Refusal {
+        frame_too_large, invalid_frame, frame_timeout, server_busy,
+        /** Not the reader's: a whole frame the bridge cannot act on, refused alone while the connection goes on. */
+        invalid_headers
+    }
 
     /** What the reader finds in the bytes. */
     interface Sink {

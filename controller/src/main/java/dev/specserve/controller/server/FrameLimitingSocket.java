@@ -105,6 +105,7 @@ final class FrameLimitingSocket implements NetSocket {
                 err.put("address", reply);
             }
             delegate.write(frame(err));
+            onRefused.accept(this, BridgeFrameReader.Refusal.invalid_headers);
             return;
         }
         if ("register".equals(type) && address != null) {

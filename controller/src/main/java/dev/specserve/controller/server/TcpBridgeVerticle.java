@@ -51,6 +51,8 @@ public final class TcpBridgeVerticle extends VerticleBase {
 
     /** Rendered by Prometheus as {@code specserve_bridge_frames_timed_out_total}. */
     public static final String TIMED_OUT = "specserve.bridge.frames_timed_out";
+    /** Rendered by Prometheus as {@code specserve_bridge_frames_refused_total}. */
+    public static final String REFUSED = "specserve.bridge.frames_refused";
     /** Rendered by Prometheus as {@code specserve_bridge_frames_over_budget_total}. */
     public static final String OVER_BUDGET = "specserve.bridge.frames_over_budget";
     /** How long a frame may take to arrive whole, from its first byte. */
@@ -90,6 +92,9 @@ public final class TcpBridgeVerticle extends VerticleBase {
         refusals.put(BridgeFrameReader.Refusal.frame_timeout, Counter.builder(TIMED_OUT)
                 .description("TCP-bridge connections closed for a frame that did not arrive whole within 30 s")
                 .register(registry));
+        refusals.put(BridgeFrameReader.Refusal.invalid_headers, Counter.builder(REFUSED)
+                .description("TCP-bridge frames refused on their own (no address, headers the bridge cannot read); "
+                        + "the connection goes on").register(registry));
         refusals.put(BridgeFrameReader.Refusal.server_busy, Counter.builder(OVER_BUDGET)
                 .description("TCP-bridge connections closed because the partial frames of all connections filled "
                         + "their buffer (64 x bridge_max_frame_bytes)").register(registry));
@@ -149,15 +154,16 @@ public final class TcpBridgeVerticle extends VerticleBase {
                 host, s.actualPort(), security.tls() ? "TLS, " : "", security.bridgeMaxFrameBytes()));
     }
 
-    /** Counts a connection closed for its bytes; one log line per reason and minute at most. */
+    /** Counts a frame refused, or a connection closed for its bytes; one log line per reason and minute at most. */
     private void onRefused(FrameLimitingSocket socket, BridgeFrameReader.Refusal why) {
         refusals.get(why).increment();
         long now = System.nanoTime();
         Long last = lastLogged.get(why);
         if (last == null || now - last > 60_000_000_000L) {
             lastLogged.put(why, now);
-            LOG.warn("TCP bridge client {}: connection closed ({}); counted in /metrics, logged at most once a minute per reason",
-                    socket.remoteAddress(), why);
+            LOG.warn("TCP bridge client {}: {} ({}); counted in /metrics, logged at most once a minute per reason",
+                    socket.remoteAddress(), why == BridgeFrameReader.Refusal.invalid_headers ? "frame refused"
+                            : "connection closed", why);
         }
     }
 

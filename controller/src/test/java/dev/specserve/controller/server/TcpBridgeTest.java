@@ -216,6 +216,7 @@ class TcpBridgeTest {
 
     @Test
     void headers_the_bridge_cannot_read_refuse_that_frame_and_the_connection_goes_on() throws Exception {
+        double before = server.metric("specserve_bridge_frames_refused_total");
         try (BridgeClient client = new BridgeClient(server.bridgePort())) {
             for (Object timeout : new Object[] {0, -5, "soon", 2.5}) {
                 client.write(new JsonObject().put("type", "send").put("address", "specserve.generate")
@@ -233,6 +234,8 @@ class TcpBridgeTest {
 
             client.send("specserve.generate", "r-after", greedy("def add(a, b):", 2));
             assertThat(client.read().getString("address")).as("the same connection still serves").isEqualTo("r-after");
+            assertThat(server.metric("specserve_bridge_frames_refused_total")).as("4 timeouts and 1 missing address")
+                    .isEqualTo(before + 5);
         }
     }
 }
