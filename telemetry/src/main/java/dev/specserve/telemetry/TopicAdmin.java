@@ -138,6 +138,21 @@ public final class TopicAdmin implements AutoCloseable {
                 .timeoutMs(remainingMs(deadline))).clusterId(), deadline);
     }
 
+    /**
+     * Waits up to {@code wait} for a broker of {@code telemetry}'s bootstrap list to answer; none: an
+     * {@link IllegalStateException} naming the address and what to check, for a process that has nothing to do
+     * without Kafka.
+     */
+    public static void awaitBroker(TelemetryConfig telemetry, Duration wait) {
+        try (TopicAdmin admin = new TopicAdmin(telemetry)) {
+            admin.clusterId(wait);
+        } catch (KafkaException e) {
+            throw new IllegalStateException("no Kafka broker answered at " + telemetry.bootstrapServers() + " within "
+                    + wait.toSeconds() + " s (" + e.getMessage() + "): start the cluster the replicas publish to, or "
+                    + "correct --kafka-bootstrap / SPECSERVE_KAFKA_BOOTSTRAP and the SPECSERVE_KAFKA_* client settings");
+        }
+    }
+
     /** The underlying admin client (owned by this object). */
     public Admin admin() {
         return admin;

@@ -93,7 +93,9 @@ final class TrainerCommand implements Callable<Integer> {
         Map<String, String> props = FeedbackWiring.clientProperties(System.getenv());
         TelemetryConfig telemetry = TelemetryConfig.builder(bootstrap).replicaId(replicaId).clientProperties(props)
                 .build();
-        reachable(telemetry, Duration.ofSeconds(kafkaWaitSeconds));
+        // fails at once, naming the address, when no broker answers: the trainer has nothing to do without one
+        LOG.info("trainer: waiting up to {} s for a Kafka broker at {}", kafkaWaitSeconds, bootstrap);
+        TopicAdmin.awaitBroker(telemetry, Duration.ofSeconds(kafkaWaitSeconds));
         ServerConfig.Adaptation a = config.adaptation();
         LOG.info("trainer '{}': Kafka {}; a decision every {} s over a {} s horizon, {} training thread(s), rollback "
                 + "below {} within {} rounds", replicaId, bootstrap, a.epochSeconds(), a.horizonSeconds(),
@@ -119,18 +121,6 @@ final class TrainerCommand implements Callable<Integer> {
         }, "specserve-trainer-shutdown"));
         stopped.await();
         return 0;
-    }
-
-    /** Fails at once, naming the address, when no broker answers: the trainer has nothing to do without one. */
-    private static void reachable(TelemetryConfig telemetry, Duration wait) {
-        LOG.info("trainer: waiting up to {} s for a Kafka broker at {}", wait.toSeconds(), telemetry.bootstrapServers());
-        try (TopicAdmin admin = new TopicAdmin(telemetry)) {
-            admin.clusterId(wait);
-        } catch (org.apache.kafka.common.KafkaException e) {
-            throw new IllegalStateException("no Kafka broker answered at " + telemetry.bootstrapServers() + " within "
-                    + wait.toSeconds() + " s (" + e.getMessage() + "): start the cluster the replicas publish to, or "
-                    + "correct --kafka-bootstrap / SPECSERVE_KAFKA_BOOTSTRAP and the SPECSERVE_KAFKA_* client settings");
-        }
     }
 
     /** Adds serve's flags for {@link #KEYS}. */

@@ -1,0 +1,106 @@
+package dev.specserve.controller.server;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.eventbus.bridge.tcp.BridgeEvent;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The TCP bridge's per-connection checks that its address patterns cannot express: a stream and its control
+ * address belong to the connection that opened the stream, a generation needs a reply address (and an API key
+ * when any is set), and requests are stamped with their connection, which a client cannot forge. A refused frame
+ * is answered by the bridge with {@code {"type":"err","message":"blocked by bridgeEvent handler"}}.
+ */
+final class BridgeAccess {
+    private static final Logger LOG = LoggerFactory.getLogger(BridgeAccess.class);
+
+    private final StreamOwnership ownership;
+    private final ApiKeys apiKeys;
+    private final Counter unauthorised;
+
+    BridgeAccess(StreamOwnership ownership, ApiKeys apiKeys, MeterRegistry registry) {
+        this.ownership = ownership;
+        this.apiKeys = apiKeys;
+        this.unauthorised = Counter.builder("specserve.bridge.generations_unauthorised")
+                .description("TCP-bridge generation requests refused for a missing or wrong API key").register(registry);
+    }
+
+    /** Allows or refuses the frame; the frame object is what the bridge goes on to use, so header edits take effect. */
+    void onEvent(BridgeEvent event) {
+        String connection = event.socket() instanceof FrameLimitingSocket s ? s.connectionId() : null;
+        JsonObject raw = event.getRawMessage();
+        boolean allowed;
+        try {
+            allowed = switch (event.type()) {
+                case SEND, PUBLISH -> checkSend(connection, raw);
+                case REGISTER -> {
+                    String address = raw.getString("address");
+                    yield !isStream(address) || ownership.registerOnce(connection, capabilityOf(address))
+                            || denied(connection, ownership.owns(connection, capabilityOf(address))
+                                    ? "register a second consumer on its stream" : "register on a stream it did not open");
+                }
+                case UNREGISTER -> {
+                    String address = raw.getString("address");
+                    if (isStream(address)) {
+                        ownership.unregistered(capabilityOf(address));
+                    }
+                    yield true;
+                }
+                default -> true;
+            };
+        } catch (ClassCastException e) {
+            allowed = denied(connection, "send a malformed frame: " + e.getMessage());
+        }
+        event.complete(allowed);
+    }
+
+    /** Replaces any connection header the client sent; stamps requests with theirs; checks control addresses. */
+    private boolean checkSend(String connection, JsonObject raw) {
+        Object h = raw.getValue("headers");
+        JsonObject headers = h == null ? new JsonObject() : (JsonObject) h;
+        headers.fieldNames().removeIf(n -> n.equalsIgnoreCase(StreamOwnership.CONNECTION_HEADER));
+        String address = raw.getString("address");
+        if (EventBusApiVerticle.GENERATE.equals(address) || EventBusApiVerticle.GENERATE_STREAM.equals(address)) {
+            if (!"send".equals(raw.getString("type")) || raw.getString("replyAddress") == null) {
+                return denied(connection, "start a generation whose answer nobody receives (publish, or no replyAddress)");
+            }
+            String authorization = null;
+            for (String name : java.util.List.copyOf(headers.fieldNames())) {
+                if (name.equalsIgnoreCase("Authorization")) {
+                    authorization = headers.remove(name) instanceof String a ? a : null; // the key goes no further
+                }
+            }
+            if (!apiKeys.none() && !apiKeys.accept(authorization)) {
+                unauthorised.increment();
+                return denied(connection, "start a generation without a valid API key (headers.Authorization: Bearer <key>)");
+            }
+            headers.put(StreamOwnership.CONNECTION_HEADER, connection);
+            // served by this replica: on a clustered bus another one would not know the connection (its
+            // ownership of streams and its close are tracked here) and would cancel the request at once
+            headers.put("localOnly", true);
+        }
+        raw.put("headers", headers);
+        if (address != null && address.endsWith(EventBusApiVerticle.CONTROL_SUFFIX)) {
+            String stream = address.substring(0, address.length() - EventBusApiVerticle.CONTROL_SUFFIX.length());
+            if (isStream(stream) && !ownership.owns(connection, capabilityOf(stream))) {
+                return denied(connection, "control a stream it did not open");
+            }
+        }
+        return true;
+    }
+
+    private static boolean denied(String connection, String what) {
+        LOG.info("TCP bridge connection {} tried to {}; refused", connection, what);
+        return false;
+    }
+
+    private static boolean isStream(String address) {
+        return address != null && address.startsWith(EventBusApiVerticle.STREAM_PREFIX);
+    }
+
+    private static String capabilityOf(String streamAddress) {
+        return streamAddress.substring(EventBusApiVerticle.STREAM_PREFIX.length());
+    }
+}
