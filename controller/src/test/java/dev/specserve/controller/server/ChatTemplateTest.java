@@ -97,6 +97,18 @@ class ChatTemplateTest {
     }
 
     @Test
+    void tojson_takes_json_dumps_options_as_transformers_passes_them() {
+        ChatTemplate t = ChatTemplate.compile("{% set v = {'b': [1, messages[0].content], 'a': none} %}"
+                + "{{ v | tojson(indent=2, sort_keys=true) }}|{{ v | tojson(ensure_ascii=true, separators=(',', ':')) }}"
+                + "|{{ v | tojson(indent='\t') }}", Map.of(), "test");
+
+        assertThat(t.render(conversation("user", "\u00e9"))).as("Python's json.dumps of the same value").isEqualTo(
+                "{\n  \"a\": null,\n  \"b\": [\n    1,\n    \"\u00e9\"\n  ]\n}"
+                + "|{\"b\":[1,\"\\u00e9\"],\"a\":null}"
+                + "|{\n\t\"b\": [\n\t\t1,\n\t\t\"\u00e9\"\n\t],\n\t\"a\": null\n}");
+    }
+
+    @Test
     void raise_exception_refuses_the_conversation_with_the_templates_own_message() {
         ChatTemplate t = ChatTemplate.compile("{% if messages[0]['role'] == 'system' %}"
                 + "{{ raise_exception('System role not supported') }}{% endif %}ok", Map.of(), "test");
