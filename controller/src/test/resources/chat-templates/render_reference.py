@@ -1,15 +1,26 @@
 #!/usr/bin/python3
 """Renders reference.json's templates over its conversations the way Hugging Face apply_chat_template does
-(jinja2 ImmutableSandboxedEnvironment, trim_blocks, lstrip_blocks, loopcontrols, raise_exception, tojson) and writes the
-outputs into its "expected" map. Needs python3-jinja2 (Debian); the Java test reads only the JSON."""
+(jinja2 ImmutableSandboxedEnvironment, trim_blocks, lstrip_blocks, loopcontrols, {% generation %}, raise_exception,
+tojson) and writes the
+outputs into its "expected" map. Needs jinja2 3.x (Debian: python3-jinja2); the Java test reads only the JSON."""
 import json, pathlib
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from jinja2 import TemplateError
+from jinja2 import TemplateError, nodes
+from jinja2.ext import Extension
+
+class Generation(Extension):
+    """transformers' {% generation %} block (its AssistantTracker): rendering writes the body as it is."""
+    tags = {"generation"}
+
+    def parse(self, parser):
+        lineno = next(parser.stream).lineno
+        body = parser.parse_statements(["name:endgeneration"], drop_needle=True)
+        return nodes.Scope(body, lineno=lineno)
 
 def raise_exception(message):
     raise TemplateError(message)
 
-env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.loopcontrols"])
+env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.loopcontrols", Generation])
 env.globals["raise_exception"] = raise_exception
 env.filters["tojson"] = lambda x, ensure_ascii=False, indent=None, separators=None, sort_keys=False: json.dumps(
     x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)

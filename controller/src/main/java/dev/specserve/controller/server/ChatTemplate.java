@@ -151,6 +151,7 @@ public final class ChatTemplate {
         jinjava.registerFilter(new PythonJsonFilter());
         jinjava.registerFilter(new JinjaPythonisms.Items());
         jinjava.getGlobalContext().registerExpTest(new JinjaPythonisms.IsIterable());
+        jinjava.getGlobalContext().registerTag(new JinjaPythonisms.Generation());
         jinjava.registerFunction(new ELFunctionDefinition("", "raise_exception", ChatTemplateFunctions.class,
                 "raiseException", Object.class));
         jinjava.registerFunction(new ELFunctionDefinition("", "strftime_now", ChatTemplateFunctions.class,

@@ -10,7 +10,9 @@ import java.util.Map;
 /**
  * Jinja2 behaviour chat templates rely on that Jinjava's differs from: strings are {@code iterable} (Llama 3.x
  * passes a tool result that is a string to {@code tojson} because of it, so Hugging Face renders it quoted), and
- * the {@code items} filter (Jinja 3.1: a mapping's key-value pairs, which Hermes-style templates loop over).
+ * the {@code items} filter (Jinja 3.1: a mapping's key-value pairs, which Hermes-style templates loop over), and
+ * transformers' {@code {% generation %}} block (it marks the assistant's tokens for training masks; rendering
+ * writes its body as it is, and SmolLM3-style templates fail to compile without it).
  */
 final class JinjaPythonisms {
     private JinjaPythonisms() {}
@@ -43,6 +45,28 @@ final class JinjaPythonisms {
                 m.forEach((k, v) -> pairs.add(java.util.Arrays.asList(k, v)));
             }
             return pairs;
+        }
+    }
+
+    /** {@code {% generation %}...{% endgeneration %}}: its body, rendered as if the tags were not there. */
+    static final class Generation implements com.hubspot.jinjava.lib.tag.Tag {
+        @Override
+        public String getName() {
+            return "generation";
+        }
+
+        @Override
+        public String getEndTagName() {
+            return "endgeneration";
+        }
+
+        @Override
+        public String interpret(com.hubspot.jinjava.tree.TagNode tagNode, JinjavaInterpreter interpreter) {
+            StringBuilder out = new StringBuilder();
+            for (com.hubspot.jinjava.tree.Node child : tagNode.getChildren()) {
+                out.append(child.render(interpreter).getValue());
+            }
+            return out.toString();
         }
     }
 }

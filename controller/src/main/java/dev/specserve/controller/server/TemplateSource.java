@@ -12,6 +12,10 @@ package dev.specserve.controller.server;
  *       ({@code not (x is defined)}), Jinjava tighter ({@code (not x) is defined}, always true), which dropped
  *       DeepSeek's generation prompt and Llama's and Mistral's tools; within tags {@code not x is t} becomes
  *       {@code x is not t}, {@code not x in y} {@code x not in y}, {@code not x == y} {@code x != y} (and back);</li>
+ *   <li>loop filters, {@code {% for m in messages if m.role != 'system' %}}, which Jinjava parses without
+ *       complaint and gets wrong (its condition is read once, so the loop keeps every item or none): the items
+ *       that pass are collected first, then the loop runs over them, so {@code loop.index} and {@code loop.last}
+ *       count only those, as in Jinja2;</li>
  *   <li>the template's final newline is dropped, as Jinja2 does by default;</li>
  *   <li>HF's {@code lstrip_blocks}: spaces and tabs between a line's start and a block or comment tag are
  *       dropped here, since Jinjava's own setting also strips them before a tag in the middle of a line
@@ -23,7 +27,52 @@ final class TemplateSource {
     private TemplateSource() {}
 
     static String rewrite(String template) {
-        return negatedTests(namespaceArguments(reversedSlices(lstripBlocks(withoutFinalNewline(template)))));
+        return negatedTests(namespaceArguments(reversedSlices(loopFilters(lstripBlocks(withoutFinalNewline(template))))));
+    }
+
+    /** {@code for <target> in <iterable> if <condition>} inside a block tag, with its whitespace markers. */
+    private static final java.util.regex.Pattern FOR = java.util.regex.Pattern.compile(
+            "([-+]?)\\s*for\\s+(.+?)\\s+in\\s+(.+?)\\s*(-?)", java.util.regex.Pattern.DOTALL);
+
+    /**
+     * {@code {% for x in seq if cond %}} to {@code {% set f = [] %}{% for x in seq %}{% if cond %}{% do
+     * f.append(x) %}{% endif %}{% endfor %}{% for x in f %}}: the filter applied before the loop counts.
+     */
+    static String loopFilters(String s) {
+        StringBuilder out = new StringBuilder(s.length());
+        int from = 0;
+        int n = 0;
+        for (int open = s.indexOf("{%", from); open >= 0; open = s.indexOf("{%", from)) {
+            int close = s.indexOf("%}", open + 2);
+            if (close < 0) {
+                break;
+            }
+            java.util.regex.Matcher m = FOR.matcher(s.substring(open + 2, close));
+            int cut = m.matches() && !m.group(3).strip().endsWith("recursive") ? topLevelIf(m.group(3)) : -1;
+            out.append(s, from, open);
+            if (cut < 0) {
+                out.append(s, open, close + 2);
+            } else {
+                String target = m.group(2).strip();
+                String item = target.contains(",") ? "[" + target.replaceAll("^\\(|\\)$", "") + "]" : target;
+                String list = "specserve_loop_filter_" + n++;
+                out.append("{%").append(m.group(1)).append(" set ").append(list).append(" = [] %}")
+                        .append("{% for ").append(target).append(" in ").append(m.group(3).substring(0, cut).strip()).append(" %}")
+                        .append("{% if ").append(m.group(3).substring(cut + 2).strip()).append(" %}")
+                        .append("{% do ").append(list).append(".append(").append(item).append(") %}")
+                        .append("{% endif %}{% endfor %}")
+                        .append("{% for ").append(target).append(" in ").append(list).append(' ').append(m.group(4))
+                        .append("%}");
+            }
+            from = close + 2;
+        }
+        return out.append(s.substring(from)).toString();
+    }
+
+    /** Where the word {@code if} stands in {@code s} outside brackets and strings, or -1. */
+    private static int topLevelIf(String s) {
+        return scan(s, 0, (i, c, depth) -> depth == 0 && c == 'i' && s.startsWith("if", i) && i > 0
+                && Character.isWhitespace(s.charAt(i - 1)) && i + 2 < s.length() && Character.isWhitespace(s.charAt(i + 2)));
     }
 
     /** A name, attribute path or subscript chain ({@code message['content']}, {@code a.b[0]}). */
