@@ -97,6 +97,31 @@ class EngineTest {
     }
 
     @Test
+    void an_engine_whose_warm_up_fails_says_so_and_never_reports_ready() {
+        dev.specserve.runtime.spec.Drafter broken = new dev.specserve.runtime.spec.Drafter() {
+            @Override
+            public String name() {
+                return "broken";
+            }
+
+            @Override
+            public dev.specserve.runtime.spec.DraftSession newSession() {
+                throw new IllegalStateException("this drafter cannot run");
+            }
+        };
+        EngineConfig d = EngineConfig.defaults();
+        try (Engine e = new Engine(stack.target(), stack.tokenizer(), name -> broken, List.of("broken"), "m", () -> 0,
+                new EngineConfig(d.maxBatch(), d.queueCapacity(), d.maxTokensLimit(), "broken", d.defaultBudget(),
+                        d.requestTimeoutMillis(), d.prefixCacheBytes(), d.prefixBlockTokens(), d.prefillChunkTokens(),
+                        false))) {
+            assertThat(e.warmedUp()).failsWithin(java.time.Duration.ofSeconds(60))
+                    .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                    .withMessageContaining("this drafter cannot run");
+            assertThat(e.ready()).isFalse();
+        }
+    }
+
+    @Test
     void a_max_tokens_limit_of_zero_lets_a_request_fill_the_context_as_vllm_does() {
         EngineConfig d = EngineConfig.defaults();
         try (Engine e = stack.newEngine(new EngineConfig(d.maxBatch(), d.queueCapacity(), 0, "none", d.defaultBudget(),

@@ -112,6 +112,14 @@ class ManifestValidationTest {
     }
 
     @Test
+    void aLayerCountThatDisagreesWithTheDeclaredPastInputsIsNamed() throws IOException {
+        copyModels(m -> ((ObjectNode) m.get("target").get("config")).put("layers", 3));
+
+        assertThatThrownBy(() -> ManifestLoader.load(dir)).isInstanceOf(ManifestException.class)
+                .hasMessageContaining("target.config.layers is 3").hasMessageContaining("declares 16");
+    }
+
+    @Test
     void anUnknownPastLayoutIsNamed() throws IOException {
         copyModels(m -> ((ObjectNode) m.get("target")).put("past_layout", "sbhd"));
 

@@ -117,8 +117,25 @@ final class ServeCommand implements Callable<Integer> {
                 + "-d '{\"prompt\": \"def fibonacci(n):\", \"max_tokens\": 48, \"temperature\": 0}'";
         LOG.info("try: {}", curl);
         LOG.info("/ready answers 200 once the engine has warmed up; Ctrl-C or SIGTERM stops the server");
+        Throwable failed = warmUpFailure(engine);
+        if (failed != null) { // models that load but cannot run would answer every request with this error
+            shutdown.run();
+            throw new IllegalStateException("the models in " + modelDir + " loaded but failed their first forward, so "
+                    + "nothing can be served: " + failed.getMessage() + " (does the manifest describe these graphs? "
+                    + "bin/specserve parity --models " + modelDir + " compares them with the reference)", failed);
+        }
         shutdown.awaitStopped();
         return 0;
+    }
+
+    /** Waits for the engine's warm-up; what failed it, or null once it is ready (or stopping). */
+    private static Throwable warmUpFailure(Engine engine) throws InterruptedException {
+        try {
+            engine.warmedUp().get();
+            return null;
+        } catch (java.util.concurrent.ExecutionException e) {
+            return e.getCause();
+        }
     }
 
     /**

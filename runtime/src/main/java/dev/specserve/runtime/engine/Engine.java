@@ -185,6 +185,15 @@ public final class Engine implements GenerationService, AutoCloseable {
         return scheduler.ready() && !closed && !draining;
     }
 
+    /**
+     * Completes once the engine has warmed up (a first forward of each strategy), or exceptionally with the error
+     * that failed it: models that load but cannot run (a manifest that disagrees with its graph, say) never
+     * become ready, and a server should stop rather than answer every request with that error.
+     */
+    public java.util.concurrent.CompletableFuture<Void> warmedUp() {
+        return scheduler.warmedUp().copy();
+    }
+
     @Override
     public int running() {
         return scheduler.running();

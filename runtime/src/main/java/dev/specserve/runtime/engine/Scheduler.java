@@ -46,6 +46,7 @@ final class Scheduler {
     private final EngineListeners listeners;
     private final Prefill prefill;
     private volatile boolean ready;
+    private final java.util.concurrent.CompletableFuture<Void> warmedUp = new java.util.concurrent.CompletableFuture<>();
     private volatile boolean closed;
     private volatile int running;
 
@@ -80,6 +81,11 @@ final class Scheduler {
 
     boolean ready() {
         return ready;
+    }
+
+    /** Completes once the warm-up has run every strategy, or exceptionally with what failed it. */
+    java.util.concurrent.CompletableFuture<Void> warmedUp() {
+        return warmedUp;
     }
 
     /** Requests holding a batch slot (prefilling or decoding). */
@@ -143,12 +149,14 @@ final class Scheduler {
                 return;
             }
             ready = true;
+            warmedUp.complete(null);
             LOG.info("engine ready: batch {} x {} KV rows ({} MiB), queue {}, default strategy {}, prefix cache {} MiB, "
                     + "prefill chunks up to {} tokens {}", config.maxBatch(), pool.capacity(), pool.bytes() >> 20,
                     config.queueCapacity(), config.defaultStrategy(), config.prefixCacheBytes() >> 20,
                     config.prefillChunkTokens(), prefill.overlapping() ? "beside the rounds (second thread)" : "between rounds");
         } catch (RuntimeException e) {
             LOG.error("engine warm-up failed; the engine will not report ready", e);
+            warmedUp.completeExceptionally(e);
         }
     }
 

@@ -60,6 +60,7 @@ public final class ManifestLoader {
         }
         requireSensibleSizes(targetInfo, tokenizer);
         requirePastLayout(targetInfo);
+        requireLayers(targetInfo);
         if (heads % targetInfo.kvHeads() != 0) {
             throw new ManifestException("manifest: target heads " + heads + " is not a multiple of kv_heads "
                     + targetInfo.kvHeads());
@@ -123,6 +124,33 @@ public final class ManifestLoader {
         if (highest >= tok.vocabSize()) {
             throw new ManifestException("manifest: " + tok.file().getFileName() + " has token id " + highest
                     + ", beyond tokenizer.vocab_size " + tok.vocabSize() + ": it is not this model's tokenizer");
+        }
+    }
+
+    /**
+     * {@code config.layers} sizes the cache the runtime feeds the graph, one key and one value per layer: it must
+     * name exactly the past inputs the io declares (and so the graph has), or the first forward fails.
+     */
+    private static void requireLayers(ModelManifest.TargetInfo t) {
+        java.util.Set<String> declared = new java.util.TreeSet<>();
+        for (TensorSpec in : t.inputs()) {
+            if (in.name().startsWith("past_key_values.")) {
+                declared.add(in.name());
+            }
+        }
+        java.util.Set<String> expected = new java.util.TreeSet<>();
+        for (int i = 0; i < t.layers(); i++) {
+            expected.add("past_key_values." + i + ".key");
+            expected.add("past_key_values." + i + ".value");
+        }
+        if (!declared.equals(expected)) {
+            throw new ManifestException("manifest: target.config.layers is " + t.layers() + ", so the runtime feeds "
+                    + expected.size() + " past inputs (past_key_values.0.key ... past_key_values." + (t.layers() - 1)
+                    + ".value), but target.io declares " + declared.size() + (declared.isEmpty() ? ""
+                    : " (" + String.join(", ", declared.size() <= 4 ? declared
+                    : java.util.List.of(((java.util.TreeSet<String>) declared).first(), "...",
+                            ((java.util.TreeSet<String>) declared).last())) + ")")
+                    + ": correct layers or the io to match the graph");
         }
     }
 
