@@ -84,6 +84,24 @@ class OwnModelServingTest {
         }
     }
 
+    @Test
+    void aTreeContractGraphIsNotOptimumOutputAndIsRefusedNamingItsMask() throws Exception {
+        Path src = Files.createDirectories(tmp.resolve("tree-as-optimum"));
+        try (var files = Files.list(FIXTURES.resolve("llama-gqa-optimum"))) {
+            for (Path f : files.toList()) {
+                if (!f.getFileName().toString().endsWith(".onnx") && !f.getFileName().toString().endsWith(".onnx_data")) {
+                    Files.copy(f, src.resolve(f.getFileName()));
+                }
+            }
+        }
+        Files.copy(FIXTURES.resolve("llama-gqa/target.onnx"), src.resolve("model.onnx"));
+        Path out = tmp.resolve("out");
+
+        assertThatThrownBy(() -> OptimumImport.run(src, out)).isInstanceOf(ManifestException.class)
+                .hasMessageContaining("attention_mask").hasMessageContaining("tree contract");
+        assertThat(out).doesNotExist();
+    }
+
     static GenerationResult generate(ModelStack stack, String strategy, int[] prompt) {
         Drafter d = stack.strategy(strategy, DrafterConfig.defaults());
         return stack.decoder().generate(GenerationRequest.greedy(prompt, 24, BUDGET), d, RoundListener.NONE, () -> false);

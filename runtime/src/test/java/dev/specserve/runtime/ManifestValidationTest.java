@@ -34,6 +34,27 @@ class ManifestValidationTest {
     }
 
     @Test
+    void aHuggingFaceCheckpointOrOptimumExportIsToldHowToBecomeAModelDirectory() throws IOException {
+        Files.writeString(dir.resolve("config.json"), "{\"architectures\": [\"LlamaForCausalLM\"]}");
+        assertThatThrownBy(() -> ManifestLoader.load(dir)).hasMessageContaining("Hugging Face checkpoint")
+                .hasMessageContaining("models/export-hf.py --checkpoint " + dir.toAbsolutePath());
+
+        Files.writeString(dir.resolve("model.onnx"), "");
+        assertThatThrownBy(() -> ManifestLoader.load(dir)).hasMessageContaining("import-optimum " + dir.toAbsolutePath());
+    }
+
+    @Test
+    void aMalformedTokenizerFileIsNamedWithWhatIsWrong() throws IOException {
+        Path broken = dir.resolve("tokenizer.json");
+        String whole = Files.readString(TestModels.dir().resolve("tokenizer.json"));
+        Files.writeString(broken, whole.substring(0, 3000));
+
+        assertThatThrownBy(() -> dev.specserve.runtime.tokenizer.TextTokenizer.load(broken, 0))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("cannot load tokenizer " + broken).hasMessageContaining("EOF");
+    }
+
+    @Test
     void aMissingModelFileIsNamed() throws IOException {
         copyModels(m -> {});
         Files.delete(dir.resolve("drafter.onnx"));

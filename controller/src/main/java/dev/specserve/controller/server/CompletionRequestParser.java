@@ -176,7 +176,8 @@ public final class CompletionRequestParser {
             throw new InvalidRequestException("strategy", Strategies.NAMES.contains(strategy)
                     ? "strategy '" + strategy + "' needs a drafter model (and tree verification), which this model "
                             + "does not have; it serves " + String.join(", ", strategies)
-                            + " (models/train-drafter.sh adds a drafter to an exported model)"
+                            + " (models/train-drafter.sh adds a drafter to a model exported by models/export-hf.py; "
+                            + "an imported optimum-cli export, whose graph gives no hidden states, cannot have one)"
                     : "unknown strategy '" + strategy + "'; known: " + String.join(", ", strategies));
         }
         String domain = optionalString(json, "domain");

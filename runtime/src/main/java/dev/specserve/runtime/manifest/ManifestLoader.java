@@ -25,8 +25,8 @@ public final class ManifestLoader {
     public static ModelManifest load(Path directory) {
         Path file = directory.resolve("manifest.json");
         if (!Files.isRegularFile(file)) {
-            throw new ManifestException("model manifest not found: " + file.toAbsolutePath()
-                    + " (build the demo models with models/build-demo.sh, or point --models at a model directory)");
+            throw new ManifestException("model manifest not found: " + file.toAbsolutePath() + " (" + howToMake(directory)
+                    + ")");
         }
         Map<String, Object> raw;
         try {
@@ -84,6 +84,19 @@ public final class ManifestLoader {
         return manifest;
     }
 
+    /** What turns this directory into a model directory: an HF checkpoint is exported, an Optimum export imported. */
+    private static String howToMake(Path directory) {
+        Path dir = directory.toAbsolutePath();
+        if (Files.isRegularFile(directory.resolve("model.onnx")) && Files.isRegularFile(directory.resolve("config.json"))) {
+            return "this looks like optimum-cli output: bin/specserve import-optimum " + dir + " --out OUT, then --models OUT";
+        }
+        if (Files.isRegularFile(directory.resolve("config.json"))) {
+            return "this looks like a Hugging Face checkpoint: models/export-hf.py --checkpoint " + dir + " --out OUT, "
+                    + "then --models OUT";
+        }
+        return "build the demo models with models/build-demo.sh, or point --models at a model directory";
+    }
+
     /**
      * Every other file the manifest records a sha256 for (external weight data, tokenizer_config.json with the chat
      * template, generation_config.json) is checked too: a corrupt weights file would otherwise load and serve
@@ -124,6 +137,12 @@ public final class ManifestLoader {
         if (highest >= tok.vocabSize()) {
             throw new ManifestException("manifest: " + tok.file().getFileName() + " has token id " + highest
                     + ", beyond tokenizer.vocab_size " + tok.vocabSize() + ": it is not this model's tokenizer");
+        }
+        if (highest + 1 < 0.9 * tok.vocabSize()) { // a padded vocabulary (Qwen2's) leaves a few percent unused
+            org.slf4j.LoggerFactory.getLogger(ManifestLoader.class).warn("{} covers token ids 0..{} of the model's {}: "
+                    + "if this is the model's own tokenizer, {} ids are padding; if not, output will be wrong "
+                    + "(bin/specserve parity --models DIR compares prompts' ids with the reference)",
+                    tok.file(), highest, tok.vocabSize(), tok.vocabSize() - highest - 1);
         }
     }
 

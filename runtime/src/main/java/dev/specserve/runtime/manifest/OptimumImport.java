@@ -130,6 +130,7 @@ public final class OptimumImport {
             }
             requireInput(session, "input_ids");
             requireInput(session, "attention_mask");
+            requireOptimumMask(graph, (TensorInfo) session.getInputInfo().get("attention_mask").getInfo());
             if (!session.getOutputInfo().containsKey("logits")) {
                 throw new ManifestException("import-optimum: " + graph + " has no 'logits' output");
             }
@@ -199,6 +200,19 @@ public final class OptimumImport {
         if (!t.type.toString().equalsIgnoreCase("float")) {
             throw new ManifestException("import-optimum: past '" + n.getName() + "' is " + t.type
                     + "; only fp32 Optimum exports are served (export with --dtype fp32)");
+        }
+    }
+
+    /**
+     * optimum-cli's attention mask is [batch, past + seq] of int64 ones; specserve's own tree graphs take an
+     * additive float mask [batch, 1, seq, past + seq], and are served from their own manifest, not imported.
+     */
+    private static void requireOptimumMask(String graph, TensorInfo mask) {
+        if (mask.getShape().length != 2 || !mask.type.toString().equalsIgnoreCase("int64")) {
+            throw new ManifestException("import-optimum: " + graph + "'s attention_mask is " + mask.type + " of rank "
+                    + mask.getShape().length + ", not optimum-cli's int64 [batch, sequence]"
+                    + (mask.getShape().length == 4 ? ": this looks like specserve's tree contract (exported by "
+                    + "models/export-hf.py), which is served from its own manifest.json, not imported" : ""));
         }
     }
 

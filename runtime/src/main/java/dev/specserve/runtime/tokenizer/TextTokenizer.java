@@ -42,7 +42,7 @@ public final class TextTokenizer implements AutoCloseable {
             var tok = HuggingFaceTokenizer.newInstance(tokenizerJson,
                     Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
             return new TextTokenizer(tok, eosIds, maxTokenBytes(tokenizerJson), tokenizerJson);
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) { // the tokenizers library reports a malformed file unchecked
             throw new IllegalStateException("cannot load tokenizer " + tokenizerJson + ": " + e.getMessage(), e);
         }
     }
