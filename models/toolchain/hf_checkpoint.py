@@ -150,6 +150,10 @@ def read_safetensors(path):
             raise CheckpointError(f"{os.path.basename(path)}: tensor '{name}' has unsupported dtype {meta['dtype']}")
         start, end = meta["data_offsets"]
         raw = data[base + start:base + end]
+        want = int(np.prod(meta["shape"], dtype=np.int64)) * (2 if dt == "bf16" else np.dtype(dt).itemsize)
+        if end - start != want or len(raw) != want:
+            raise CheckpointError(f"{os.path.basename(path)}: tensor '{name}' {meta['dtype']} {meta['shape']} needs "
+                                  f"{want} bytes, the file holds {len(raw)} (truncated or corrupt; download it again)")
         if dt == "bf16":
             arr = (np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16).view(np.float32)
         else:
@@ -183,8 +187,11 @@ def weight_files(ckpt):
     for index_name in ("model.safetensors.index.json", "pytorch_model.bin.index.json"):
         index = os.path.join(ckpt, index_name)
         if os.path.isfile(index):
-            with open(index) as f:
-                shards = sorted(set(json.load(f)["weight_map"].values()))
+            try:
+                with open(index) as f:
+                    shards = sorted(set(json.load(f)["weight_map"].values()))
+            except (ValueError, KeyError, AttributeError) as e:
+                raise CheckpointError(f"{index} is not a weight index with a weight_map ({e!r})")
             missing = [s for s in shards if not os.path.isfile(os.path.join(ckpt, s))]
             if missing:
                 raise CheckpointError(f"{index_name} names shard(s) that do not exist: {', '.join(missing)}")
@@ -224,7 +231,10 @@ def read_json(ckpt, name, required=True):
             raise CheckpointError(f"{ckpt}: {name} is missing")
         return None
     with open(path) as f:
-        return json.load(f)
+        try:
+            return json.load(f)
+        except ValueError as e:
+            raise CheckpointError(f"{path} is not valid JSON ({e})")
 
 
 def read_checkpoint(ckpt):

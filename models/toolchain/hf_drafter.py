@@ -91,7 +91,14 @@ def drafter_goldens(model, drafter, prompt_ids, rank):
 
 def run(models_dir, corpus_files, recipe="full", steps=None, checkpoint=None, log=print):
     t0 = time.time()
-    with open(os.path.join(models_dir, "manifest.json")) as f:
+    missing = [f for f in corpus_files if not os.path.isfile(f)]
+    if missing:
+        raise CheckpointError(f"train-drafter: --corpus file(s) not found: {', '.join(missing)}")
+    manifest_path = os.path.join(models_dir, "manifest.json")
+    if not os.path.isfile(manifest_path):
+        raise CheckpointError(f"train-drafter: {manifest_path} not found: --models takes a directory written by "
+                              "models/export-hf.py")
+    with open(manifest_path) as f:
         manifest = json.load(f)
     if manifest["target"].get("contract", "tree") != "tree":
         raise CheckpointError("train-drafter: the drafter needs the tree contract's hidden states; export with "

@@ -82,6 +82,14 @@ def prompts_from(path, tok, vocab):
     return out
 
 
+def highest_token_id(tok):
+    """The largest id tokenizer.json can produce: its model's vocabulary and its added tokens."""
+    vocab = (tok.get("model") or {}).get("vocab") or {}
+    ids = list(vocab.values()) if isinstance(vocab, dict) else list(range(len(vocab)))  # Unigram: a list of pieces
+    ids += [t.get("id", -1) for t in tok.get("added_tokens") or []]
+    return max((i for i in ids if isinstance(i, int)), default=-1)
+
+
 def check_reference(spec, weights, model, prompts, steps, log):
     """The cached torch forward must agree with the no-cache numpy reference: same tokens, close logits."""
     worst = 0.0
@@ -251,6 +259,10 @@ def run(ckpt, out, dtype="fp32", prompts_file=None, contract="tree", steps=16, f
         f"head_dim {spec.head_dim}, vocab {spec.vocab}, {'tied' if spec.tied else 'untied'} head, "
         f"eos {list(spec.eos_ids)}, {sum(p.numel() for p in model.parameters()):,} parameters")
     tok = read_json(ckpt, "tokenizer.json")
+    highest = highest_token_id(tok)
+    if highest >= spec.vocab:
+        raise CheckpointError(f"tokenizer.json has token id {highest}, beyond config.json's vocab_size {spec.vocab}: "
+                              "it is not this checkpoint's tokenizer")
     prompts = prompts_from(prompts_file, tok, spec.vocab)
     check_reference(spec, weights, model, prompts, min(steps, 8), log)
     parent = os.path.dirname(out)
@@ -288,6 +300,7 @@ def write_manifest(tmp, ckpt, spec, tok, io, dtype):
     files = sorted(f for f in os.listdir(tmp) if f != "manifest.json")
     source_files = sorted(f for f in os.listdir(ckpt) if os.path.isfile(os.path.join(ckpt, f)))
     manifest = {
+        "format": "specserve-manifest/1",
         "name": os.path.basename(os.path.normpath(ckpt)),
         "source": {"checkpoint": os.path.abspath(ckpt), "architecture": spec.architecture,
                    "sha256": {f: sha256(os.path.join(ckpt, f)) for f in source_files}},

@@ -127,6 +127,27 @@ class HfExportTest(unittest.TestCase):
         self.edit_weights(ckpt, lambda w: w.update({"transformer.ln_f.weight": torch.ones(63)}))
         self.refuse(ckpt, "ln_f.weight", "[63]", "[64]")
 
+    def test_a_truncated_shard_names_file_and_tensor(self):
+        ckpt = self.checkpoint("gpt2", "truncated")
+        path = os.path.join(ckpt, "model.safetensors")
+        with open(path, "rb") as f:
+            data = f.read()
+        with open(path, "wb") as f:
+            f.write(data[:len(data) // 2])
+        self.refuse(ckpt, "model.safetensors", "truncated")
+
+    def test_a_config_that_is_not_json_is_named(self):
+        ckpt = self.checkpoint("gpt2", "badjson")
+        with open(os.path.join(ckpt, "config.json"), "w") as f:
+            f.write("{\n")
+        self.refuse(ckpt, "config.json", "not valid JSON")
+
+    def test_a_tokenizer_beyond_the_vocabulary_is_another_models(self):
+        ckpt = self.checkpoint("llama-gqa", "bigtok")
+        demo = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "demo", "tokenizer.json")
+        shutil.copy(demo, os.path.join(ckpt, "tokenizer.json"))  # 2,048 ids for a 512-token model
+        self.refuse(ckpt, "tokenizer.json has token id 2047", "vocab_size 512")
+
     def test_unknown_architecture_is_named(self):
         ckpt = self.checkpoint("gpt2", "arch")
         self.edit_config(ckpt, lambda c: c.update(architectures=["FalconForCausalLM"]))

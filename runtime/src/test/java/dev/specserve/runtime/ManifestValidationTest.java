@@ -55,6 +55,14 @@ class ManifestValidationTest {
     }
 
     @Test
+    void aManifestOfAnotherFormatIsRefusedNamingIt() throws IOException {
+        copyModels(m -> m.put("format", "specserve-manifest/9"));
+
+        assertThatThrownBy(() -> ManifestLoader.load(dir)).hasMessageContaining("format 'specserve-manifest/9'")
+                .hasMessageContaining(ManifestLoader.FORMAT);
+    }
+
+    @Test
     void aMissingModelFileIsNamed() throws IOException {
         copyModels(m -> {});
         Files.delete(dir.resolve("drafter.onnx"));

@@ -19,6 +19,8 @@ import java.util.Map;
 /** Reads {@code manifest.json}, checks that every file exists with the recorded sha256, and types the fields. */
 public final class ManifestLoader {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The manifest format this runtime reads; a manifest without {@code format} is taken to be this one. */
+    public static final String FORMAT = "specserve-manifest/1";
 
     private ManifestLoader() {}
 
@@ -37,6 +39,10 @@ public final class ManifestLoader {
             throw new ManifestException("cannot read manifest " + file + ": " + e.getMessage(), e);
         }
         ManifestFields root = new ManifestFields(raw, "manifest");
+        if (root.has("format") && !FORMAT.equals(root.string("format"))) {
+            throw new ManifestException("manifest " + file + ": format '" + root.string("format") + "' is not one this "
+                    + "runtime reads (" + FORMAT + ")");
+        }
         Map<String, Object> checksums = root.object("sha256").map();
         ManifestFields tok = root.object("tokenizer");
         ManifestFields target = root.object("target");
