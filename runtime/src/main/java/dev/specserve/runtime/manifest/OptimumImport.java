@@ -173,6 +173,7 @@ public final class OptimumImport {
                     .forEach(f -> sourceSha.put(f.getFileName().toString(), ManifestLoader.sha256(f)));
         }
         Map<String, Object> m = new LinkedHashMap<>();
+        m.put("format", ManifestLoader.FORMAT);
         m.put("name", src.toAbsolutePath().normalize().getFileName().toString());
         m.put("source", Map.of("optimum_export", src.toAbsolutePath().normalize().toString(), "sha256", sourceSha));
         m.put("tokenizer", tokenizer);
