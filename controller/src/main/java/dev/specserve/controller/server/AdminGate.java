@@ -17,15 +17,28 @@ import java.security.MessageDigest;
 final class AdminGate {
     static final String ACTIONS = "versions, swap, rollback, load, pause, resume";
 
+    /** Rendered by Prometheus as {@code specserve_admin_requests_rejected_total{status}}. */
+    static final String REJECTED = "specserve.admin.requests.rejected";
+
     private final Vertx vertx;
     private final String token;
     private final ModelRoots modelRoots;
+    private final io.micrometer.core.instrument.MeterRegistry registry;
     private volatile AdminActions actions;
 
-    AdminGate(Vertx vertx, String token, ModelRoots modelRoots) {
+    AdminGate(Vertx vertx, String token, ModelRoots modelRoots, io.micrometer.core.instrument.MeterRegistry registry) {
         this.vertx = vertx;
         this.token = token;
         this.modelRoots = modelRoots;
+        this.registry = registry;
+    }
+
+    /** Counts an admin request refused (over HTTP or the event bus) by its status: a wrong token is a 401. */
+    ApiError refused(ApiError e) {
+        io.micrometer.core.instrument.Counter.builder(REJECTED)
+                .description("Admin requests refused (bad token, body, version or path), by HTTP status")
+                .tag("status", Integer.toString(e.status())).register(registry).increment();
+        return e;
     }
 
     /**

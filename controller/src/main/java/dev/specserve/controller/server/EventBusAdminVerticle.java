@@ -64,7 +64,8 @@ public final class EventBusAdminVerticle extends VerticleBase {
         });
     }
 
-    private static void fail(Message<?> msg, ApiError e) {
+    private void fail(Message<?> msg, ApiError e) {
+        gate.refused(e);
         msg.fail(e.status(), e.toJson().encode());
     }
 }

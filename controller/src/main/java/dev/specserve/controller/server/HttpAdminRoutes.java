@@ -51,27 +51,28 @@ final class HttpAdminRoutes {
             return;
         }
         if (ctx.body() != null && ctx.body().length() > 0 && !HttpGuards.isJson(ctx)) {
-            error(ctx.response(), HttpGuards.unsupportedMediaType(ctx));
+            error(ctx.response(), gate.refused(HttpGuards.unsupportedMediaType(ctx)));
             return;
         }
         JsonObject body;
         try {
             body = ctx.body() == null || ctx.body().length() == 0 ? new JsonObject() : ctx.body().asJsonObject();
         } catch (io.vertx.core.json.DecodeException e) {
-            error(ctx.response(), ApiError.invalid("body", "request body is not valid JSON: " + JsonFields.jsonProblem(e)));
+            error(ctx.response(), gate.refused(ApiError.invalid("body", "request body is not valid JSON: "
+                    + JsonFields.jsonProblem(e))));
             return;
         } catch (ClassCastException e) {
-            error(ctx.response(), ApiError.invalid("body", "request body must be a JSON object"));
+            error(ctx.response(), gate.refused(ApiError.invalid("body", "request body must be a JSON object")));
             return;
         }
         gate.run(action, body).onComplete(r -> {
             if (r.succeeded()) {
                 json(ctx.response(), 200, r.result());
             } else if (r.cause() instanceof AdminGate.AdminFailure f) {
-                error(ctx.response(), f.error);
+                error(ctx.response(), gate.refused(f.error));
             } else {
                 LOG.warn("admin action {} failed", action, r.cause());
-                error(ctx.response(), ApiError.from(r.cause()));
+                error(ctx.response(), gate.refused(ApiError.from(r.cause())));
             }
         });
     }
@@ -81,8 +82,8 @@ final class HttpAdminRoutes {
         String auth = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
         String presented = AdminGate.bearerToken(auth);
         if (!gate.authorised(presented)) {
-            error(ctx.response(), new ApiError(401, "admin routes need Authorization: Bearer <admin_token>",
-                    "authentication_error", null));
+            error(ctx.response(), gate.refused(new ApiError(401, "admin routes need Authorization: Bearer <admin_token>",
+                    "authentication_error", null)));
             return false;
         }
         return true;

@@ -130,7 +130,7 @@ public final class SpecserveServer implements AutoCloseable {
         addListener.accept(new EngineBusyMetrics(registry));
         Completions completions = new Completions(engine, metrics, engineCountsRejections, chatTemplate,
                 config.queueCapacity() + config.maxBatch(), config.servedModelNames(engine.modelName()));
-        AdminGate admin = new AdminGate(vertx, config.adminToken(), new ModelRoots(config.effectiveModelRoots()));
+        AdminGate admin = new AdminGate(vertx, config.adminToken(), new ModelRoots(config.effectiveModelRoots()), registry);
         StreamOwnership ownership = new StreamOwnership();
         HttpApiVerticle http = new HttpApiVerticle(config, completions, registry, admin);
         EventBusApiVerticle eventBus = new EventBusApiVerticle(completions, config.streamConsumerTimeoutMs(), ownership,

@@ -166,6 +166,7 @@ class DrafterAdminApiTest {
         attempts.put("missing sha256", new JsonObject().put("path", inRoot.toString()));
         attempts.put("missing path", new JsonObject().put("sha256", drafterSha));
 
+        double rejectedBefore = server.metric("specserve_admin_requests_rejected_total{status=\"400\"}");
         Map<String, String> answers = new java.util.LinkedHashMap<>();
         for (var a : attempts.entrySet()) {
             HttpResponse<Buffer> r = admin("/admin/drafter/load", a.getValue());
@@ -183,6 +184,13 @@ class DrafterAdminApiTest {
             assertThat(new JsonObject(e.getMessage()).getString("message")).isEqualTo("not an allowed model file");
         });
         assertThat(server.stack.versions().current()).isSameAs(bundled);
+        assertThat(server.metric("specserve_admin_requests_rejected_total{status=\"400\"}") - rejectedBefore)
+                .as("every refusal counted, over HTTP and the bus").isEqualTo(attempts.size() + 1);
+        double unauthorisedBefore = server.metric("specserve_admin_requests_rejected_total{status=\"401\"}");
+        assertThat(client.post("/admin/drafter/rollback").putHeader("Authorization", "Bearer wrong")
+                .sendJsonObject(new JsonObject()).await(60, SECONDS).statusCode()).isEqualTo(401);
+        assertThat(server.metric("specserve_admin_requests_rejected_total{status=\"401\"}") - unauthorisedBefore)
+                .isEqualTo(1);
     }
 
     @Test
