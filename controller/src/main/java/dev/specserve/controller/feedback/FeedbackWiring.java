@@ -41,6 +41,9 @@ public final class FeedbackWiring implements AutoCloseable {
         String bootstrap = kafkaBootstrap;
         if (!names(bootstrap)) {
             long t0 = System.nanoTime();
+            LOG.info("starting the embedded Kafka (KRaft) broker, data in {} (SPECSERVE_DATA; kept across restarts); "
+                    + "this takes about 10 s (--kafka-bootstrap HOST:PORT uses a running cluster, none turns feedback "
+                    + "off)", SpecserveHome.dataDir().resolve("kafka"));
             // no hook of its own: close() stops it after the clients, from the server's one shutdown sequence
             embedded = EmbeddedKafka.startIn(SpecserveHome.dataDir().resolve("kafka"), false);
             bootstrap = embedded.bootstrapServers();
