@@ -33,7 +33,7 @@ if [ "${1:-}" = "--target-only" ]; then
 fi
 lookup_corpus() { # the target's own continuations of training text, for lookup drafting (models/README.md)
   $PY toolchain/lookup_sources.py work/lookup-src >/dev/null
-  ../bin/specserve lookup-corpus --models demo --snippets "${1:-6144}" --note "the training files of both domains \
+  ../bin/specserve lookup-corpus --models demo --replace --snippets "${1:-6144}" --note "the training files of both domains \
 the target learned (domain A: 620 CPython stdlib files; domain B: 620 java.base files, evenly spaced), validation \
 files excluded (models/toolchain/lookup_sources.py)" @work/lookup-src/files.txt
 }

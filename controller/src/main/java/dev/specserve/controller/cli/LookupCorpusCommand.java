@@ -39,7 +39,9 @@ import picocli.CommandLine.Parameters;
         description = {"Build the model's lookup corpus: the target's own greedy continuations of random snippets of "
                 + "FILE..., written to DIR/lookup.bin and recorded (with its sha256) in DIR/manifest.json. The lookup "
                 + "strategies (suffix, hybrid, auto) then draft from it; output is unchanged, as for every draft.",
-                "FILE may be @LIST, a file naming one FILE per line."})
+                "FILE may be @LIST, a file naming one FILE per line.",
+                "A model directory that already has a lookup corpus (the bundled demo pair has one) is refused unless "
+                        + "--replace is given: the old corpus is overwritten."})
 final class LookupCorpusCommand implements Callable<Integer> {
     private static final String FILE = "lookup.bin";
 
@@ -59,6 +61,10 @@ final class LookupCorpusCommand implements Callable<Integer> {
 
     @Option(names = "--note", defaultValue = "", description = "Where FILE... come from, recorded in the manifest.")
     String note;
+
+    @Option(names = "--replace", description = "Overwrite the model directory's existing lookup corpus (refused without "
+            + "this flag, since it may have taken long to build and cannot be recovered).")
+    boolean replace;
 
     @Parameters(arity = "1..*", paramLabel = "FILE", description = "UTF-8 text files to take snippets from.")
     List<Path> files;
@@ -120,7 +126,7 @@ final class LookupCorpusCommand implements Callable<Integer> {
         }
     }
 
-    private void validate() {
+    private void validate() throws IOException {
         if (snippets < 1 || snippetTokens < 2 || continuationTokens < 1) {
             throw new IllegalArgumentException("--snippets and --continuation-tokens must be >= 1 and --snippet-tokens "
                     + ">= 2, got " + snippets + ", " + continuationTokens + " and " + snippetTokens);
@@ -130,6 +136,37 @@ final class LookupCorpusCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("no such file: " + f);
             }
         }
+        String existing = existingCorpus(models.directory());
+        if (existing != null && !replace) {
+            throw new IllegalArgumentException(models.directory() + " already has a lookup corpus (" + existing
+                    + "); pass --replace to overwrite it, or --models DIR for another model directory");
+        }
+    }
+
+    /** A description of {@code dir}'s lookup corpus (file and size), or null if it has none. */
+    static String existingCorpus(Path dir) throws IOException {
+        Path manifest = dir.resolve("manifest.json");
+        Path file = dir.resolve(FILE);
+        String tokens = "";
+        boolean listed = false;
+        if (Files.isRegularFile(manifest)) {
+            try {
+                var lookup = new com.fasterxml.jackson.databind.ObjectMapper().readTree(manifest.toFile()).path("lookup");
+                listed = lookup.isObject();
+                if (lookup.path("file").isTextual()) {
+                    file = dir.resolve(lookup.path("file").asText());
+                }
+                if (lookup.path("tokens").canConvertToLong()) {
+                    tokens = String.format(", %,d tokens", lookup.path("tokens").asLong());
+                }
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                // not this command's to report: loading the models names the broken manifest
+            }
+        }
+        if (Files.isRegularFile(file)) {
+            return String.format("%s, %,d bytes%s", file, Files.size(file), tokens);
+        }
+        return listed ? "the manifest's \"lookup\" section" + tokens : null;
     }
 
     /** Each FILE's token ids; files shorter than a snippet are left out. */

@@ -55,8 +55,13 @@ final class ModelOptions {
         return load(DrafterPrecision.parse(drafterPrecision));
     }
 
+    /** The model directory these options name: --models, else the bundled demo pair. */
+    Path directory() {
+        return models != null ? models : SpecserveHome.demoModels();
+    }
+
     ModelStack load(DrafterPrecision precision) {
-        Path dir = models != null ? models : SpecserveHome.demoModels();
+        Path dir = directory();
         int t = IntraOpThreads.resolve(threads);
         return ModelStack.load(dir, ExecutionDevice.parse(device), t, IntraOpThreads.prefill(prefillThreads, t), precision, 0);
     }

@@ -39,7 +39,7 @@ class LookupCorpusCommandTest {
         Path models = copyDemo();
         Path text = Files.writeString(tmp.resolve("a.py"), TEXT);
 
-        OwnModelCliTest.Run run = cli("lookup-corpus", "--models", models.toString(), "--snippets", "3",
+        OwnModelCliTest.Run run = cli("lookup-corpus", "--models", models.toString(), "--replace", "--snippets", "3",
                 "--snippet-tokens", "8", "--continuation-tokens", "12", text.toString());
 
         assertThat(run.code()).as(run.err()).isZero();
@@ -76,14 +76,48 @@ class LookupCorpusCommandTest {
 
         assertThat(CliErrors.of("lookup-corpus", "--models", models.toString(), tmp.resolve("missing.py").toString()))
                 .contains("no such file", "missing.py");
-        assertThat(CliErrors.of("lookup-corpus", "--models", models.toString(), "--snippet-tokens", "300",
+        assertThat(CliErrors.of("lookup-corpus", "--models", models.toString(), "--replace", "--snippet-tokens", "300",
                 "--continuation-tokens", "300", text.toString())).contains("below the model's context of 512", "600");
-        assertThat(CliErrors.of("lookup-corpus", "--models", models.toString(), tiny.toString()))
+        assertThat(CliErrors.of("lookup-corpus", "--models", models.toString(), "--replace", tiny.toString()))
                 .contains("no FILE has 32 tokens");
         assertThat(CliErrors.of("lookup-corpus", "--snippets", "0", text.toString())).contains("--snippets");
         assertThat(Files.readAllBytes(models.resolve("manifest.json"))).isEqualTo(manifest);
         assertThat(models.resolve("lookup.bin.tmp")).doesNotExist();
         assertThat(cli("lookup-corpus", "--help").out()).contains("--snippets", "greedy continuations");
+    }
+
+    @Test
+    void anExistingCorpusIsKeptUnlessReplaceIsGivenAndTheRefusalNamesTheFileAndTheFlag() throws Exception {
+        Path models = copyDemo(); // the demo pair ships a lookup corpus, and --models defaults to it
+        byte[] corpus = Files.readAllBytes(models.resolve("lookup.bin"));
+        byte[] manifest = Files.readAllBytes(models.resolve("manifest.json"));
+        Path text = Files.writeString(tmp.resolve("a.py"), TEXT);
+
+        String err = CliErrors.of("lookup-corpus", "--models", models.toString(), "--snippets", "1",
+                "--snippet-tokens", "8", "--continuation-tokens", "2", text.toString());
+
+        assertThat(err).contains("already has a lookup corpus", models.resolve("lookup.bin").toString(), "bytes",
+                "--replace").doesNotContain("Exception");
+        assertThat(Files.readAllBytes(models.resolve("lookup.bin"))).isEqualTo(corpus);
+        assertThat(Files.readAllBytes(models.resolve("manifest.json"))).isEqualTo(manifest);
+    }
+
+    @Test
+    void aModelDirectoryWithoutACorpusGetsOneWithoutReplace() throws Exception {
+        Path models = copyDemo();
+        Files.delete(models.resolve("lookup.bin"));
+        var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        var root = (com.fasterxml.jackson.databind.node.ObjectNode) mapper.readTree(models.resolve("manifest.json").toFile());
+        root.remove("lookup");
+        ((com.fasterxml.jackson.databind.node.ObjectNode) root.get("sha256")).remove("lookup.bin");
+        mapper.writeValue(models.resolve("manifest.json").toFile(), root);
+        Path text = Files.writeString(tmp.resolve("a.py"), TEXT);
+
+        OwnModelCliTest.Run run = cli("lookup-corpus", "--models", models.toString(), "--snippets", "1",
+                "--snippet-tokens", "8", "--continuation-tokens", "2", text.toString());
+
+        assertThat(run.code()).as(run.err()).isZero();
+        assertThat(ManifestLoader.load(models).lookupCorpus()).isEqualTo(models.resolve("lookup.bin"));
     }
 
     private Path copyDemo() throws IOException {
