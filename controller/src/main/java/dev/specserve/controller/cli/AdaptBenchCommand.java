@@ -110,7 +110,11 @@ final class AdaptBenchCommand implements Callable<Integer> {
             default -> throw new IllegalArgumentException("--scenario must be drift, stationary or bursty, got '"
                     + scenario + "'");
         };
+        OutputFiles.checkWritable("--json", json); // now, not after a long run
         if (report != null) {
+            if (Files.exists(report) && !Files.isDirectory(report)) {
+                throw new IllegalArgumentException("--report " + report + " is a file, not a directory");
+            }
             Files.createDirectories(report); // now, not after a long run: an unusable OUT_DIR fails fast
         }
         List<String> expanded = new ArrayList<>();

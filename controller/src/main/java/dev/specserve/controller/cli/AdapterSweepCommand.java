@@ -71,6 +71,7 @@ final class AdapterSweepCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--strategy must be specblock-fixed, specblock-static or specblock, got '"
                     + strategy + "'");
         }
+        OutputFiles.checkWritable("--json", json); // now, not after the sweep
         List<String> prompts = BenchPrompts.load(domain.equals("A") ? "python-stream.jsonl" : "java-stream.jsonl");
         if (requests < 1 || 2 * requests > prompts.size()) {
             throw new IllegalArgumentException("--requests must be between 1 and " + prompts.size() / 2 + ", got "

@@ -78,6 +78,7 @@ final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--max-tokens must be >= 1, got " + maxTokens);
         }
         draft.validate();
+        OutputFiles.checkWritable("--json", json); // now, not after the whole run
         for (String s : strategies) {
             if (!Strategies.NAMES.contains(s)) {
                 throw new IllegalArgumentException("unknown strategy '" + s + "'; known: " + Strategies.NAMES);

@@ -33,6 +33,7 @@ final class ConstraintOptions {
         if (asked > 1) {
             throw new IllegalArgumentException("--json-mode, --json-schema, --regex and --choice exclude each other");
         }
+        OutputFiles.checkReadable("--json-schema", jsonSchema);
         OutputGrammar g = jsonMode ? OutputGrammar.jsonObject()
                 : jsonSchema != null ? OutputGrammar.jsonSchema(Files.readString(jsonSchema), "--json-schema")
                 : regex != null ? OutputGrammar.regex(regex, "--regex")

@@ -112,6 +112,7 @@ final class LoadCommand implements Callable<Integer> {
         if (!(timeoutSeconds > 0)) {
             throw new IllegalArgumentException("--timeout must be > 0, got " + timeoutSeconds);
         }
+        OutputFiles.checkWritable("--json", json); // now, not after the whole run
         URI base = URI.create(url);
         if (!"http".equals(base.getScheme()) && !"https".equals(base.getScheme())) {
             throw new IllegalArgumentException("--url must be http(s)://HOST:PORT, got " + url);

@@ -133,7 +133,8 @@ final class LookupCorpusCommand implements Callable<Integer> {
         }
         for (Path f : files) {
             if (!Files.isRegularFile(f)) {
-                throw new IllegalArgumentException("no such file: " + f);
+                throw new IllegalArgumentException(Files.isDirectory(f) ? f + " is a directory, not a file"
+                        : "no such file: " + f);
             }
         }
         String existing = existingCorpus(models.directory());

@@ -20,8 +20,9 @@ public final class Main implements Runnable {
     public static int run(String... args) {
         CommandLine cli = new CommandLine(new Main());
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            if (e instanceof java.nio.file.NoSuchFileException) {
-                cmd.getErr().println(cmd.getColorScheme().errorText("error: no such file: " + e.getMessage()));
+            if (e instanceof java.nio.file.FileSystemException || e instanceof java.io.FileNotFoundException) {
+                // a path the user gave that cannot be read or written: the path and the reason say it all
+                cmd.getErr().println(cmd.getColorScheme().errorText("error: " + fileProblem((java.io.IOException) e)));
             } else if (expected(e)) {
                 cmd.getErr().println(cmd.getColorScheme().errorText("error: " + e.getMessage()));
             } else { // a bug or an environment problem: its type and stack say more than "error: -1"
@@ -31,6 +32,20 @@ public final class Main implements Runnable {
             return 2;
         });
         return cli.execute(args);
+    }
+
+    /** One line naming the path and what is wrong with it, for an I/O error on a file or directory. */
+    static String fileProblem(java.io.IOException e) {
+        if (e instanceof java.nio.file.NoSuchFileException f) {
+            return "no such file or directory: " + f.getFile();
+        }
+        if (e instanceof java.nio.file.AccessDeniedException f) {
+            return "permission denied: " + f.getFile();
+        }
+        if (e instanceof java.nio.file.FileSystemException f) {
+            return f.getReason() == null ? "cannot access " + f.getFile() : f.getFile() + ": " + f.getReason();
+        }
+        return "cannot open " + e.getMessage(); // FileNotFoundException: "PATH (reason)"
     }
 
     /** Refusals whose message already names the problem (bad flags, settings, manifests, requests). */

@@ -50,9 +50,16 @@ final class TokenizeCommand implements Callable<Integer> {
         }
         for (Path f : files) { // every input first: a missing one must not leave a truncated OUT behind
             if (!Files.isRegularFile(f)) {
-                System.err.println("tokenize: no such file: " + f);
+                System.err.println("tokenize: " + (Files.isDirectory(f) ? f + " is a directory, not a file"
+                        : "no such file: " + f));
                 return 2;
             }
+        }
+        try {
+            OutputFiles.checkWritable("--out", out);
+        } catch (IllegalArgumentException e) {
+            System.err.println("tokenize: " + e.getMessage());
+            return 2;
         }
         long tokens = 0;
         try (TextTokenizer tokenizer = TextTokenizer.load(manifest.tokenizer().file(), manifest.tokenizer().eosIds());
@@ -66,7 +73,8 @@ final class TokenizeCommand implements Callable<Integer> {
                 tokens += ids.length + 1;
             }
         } catch (IOException e) {
-            System.err.println("tokenize: " + e);
+            System.err.println("tokenize: " + (e instanceof java.nio.file.FileSystemException
+                    || e instanceof java.io.FileNotFoundException ? Main.fileProblem(e) : e.toString()));
             try {
                 Files.deleteIfExists(out); // a partial corpus would train a drafter on part of the text
             } catch (IOException ignored) {
