@@ -1,5 +1,8 @@
 package dev.specserve.controller.cli;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -19,6 +22,7 @@ public final class Main implements Runnable {
 
     public static int run(String... args) {
         CommandLine cli = new CommandLine(new Main());
+        cli.setParameterExceptionHandler(Main::badArguments);
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof java.nio.file.FileSystemException || e instanceof java.io.FileNotFoundException) {
                 // a path the user gave that cannot be read or written: the path and the reason say it all
@@ -32,6 +36,58 @@ public final class Main implements Runnable {
             return 2;
         });
         return cli.execute(args);
+    }
+
+    /**
+     * A command line that does not parse: the problem and a hint to --help, not the whole usage (serve's is over 300
+     * lines, which scrolls the error away). An option that no command has is reported even where picocli found
+     * another problem first: a mistyped required flag is otherwise reported as the flag missing, and the typo is
+     * never named.
+     */
+    private static int badArguments(CommandLine.ParameterException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        java.io.PrintWriter err = cmd.getErr();
+        CommandLine.ParameterException shown = e;
+        if (!(e instanceof CommandLine.UnmatchedArgumentException)) {
+            List<String> unknown = unknownOptions(cmd, args);
+            if (!unknown.isEmpty()) {
+                shown = new CommandLine.UnmatchedArgumentException(cmd, unknown);
+            }
+        }
+        err.println(cmd.getColorScheme().errorText("error: " + shown.getMessage()));
+        if (shown instanceof CommandLine.UnmatchedArgumentException u) {
+            u.printSuggestions(err);
+        }
+        err.println("Run '" + cmd.getCommandSpec().qualifiedName() + " --help' for the options.");
+        err.flush();
+        return cmd.getCommandSpec().exitCodeOnInvalidInput();
+    }
+
+    /** The arguments of {@code cmd} that look like options it does not have (option values are skipped). */
+    static List<String> unknownOptions(CommandLine cmd, String[] args) {
+        int from = 0;
+        if (cmd.getParent() != null) { // the arguments after the subcommand's name
+            from = Arrays.asList(args).indexOf(cmd.getCommandName()) + 1;
+        }
+        List<String> unknown = new ArrayList<>();
+        for (int i = Math.max(from, 0); i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--")) {
+                break;
+            }
+            if (!a.startsWith("-") || a.length() < 2 || !Character.isLetter(a.charAt(a.startsWith("--") ? Math.min(2,
+                    a.length() - 1) : 1))) {
+                continue; // a positional argument, or a negative number
+            }
+            String name = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
+            CommandLine.Model.OptionSpec o = cmd.getCommandSpec().findOption(name);
+            if (o == null) {
+                unknown.add(name);
+            } else if (!a.contains("=") && o.arity().min() > 0) {
+                i++; // its value, which may itself start with '-'
+            }
+        }
+        return unknown;
     }
 
     /** One line naming the path and what is wrong with it, for an I/O error on a file or directory. */
