@@ -34,9 +34,16 @@ public final class Benchmark {
         this.progress = progress;
     }
 
-    /** @param sampling temperature and the other sampling settings every request uses; prompt p gets seed p */
+    /**
+     * @param strategies must include {@code none}: plain decoding is what every speedup and output is measured against
+     * @param prompts each must fit the context with {@code maxTokens} more (see {@link #fits})
+     * @param sampling temperature and the other sampling settings every request uses; prompt p gets seed p
+     */
     public Map<String, StrategyStats> run(List<String> prompts, List<String> strategies, int maxTokens,
                                           SamplingParams sampling, int warmup) {
+        if (!strategies.contains("none")) {
+            throw new IllegalArgumentException("the strategies must include 'none', the reference, got " + strategies);
+        }
         Map<String, SpeculativeDecoder> decoders = new LinkedHashMap<>();
         for (String s : strategies) {
             decoders.put(s, new SpeculativeDecoder(stack.target(), stack.tokenizer()));
@@ -58,16 +65,13 @@ public final class Benchmark {
         drafters.keySet().forEach(s -> stats.put(s, new StrategyStats(s)));
         long start = System.nanoTime();
         for (int p = 0; p < prompts.size(); p++) {
-            int[] reference = null;
+            Map<String, GenerationResult> results = new LinkedHashMap<>();
             for (var e : drafters.entrySet()) {
-                StrategyStats st = stats.get(e.getKey());
-                GenerationResult r = generate(decoders.get(e.getKey()), prompts.get(p), e.getValue(), maxTokens,
-                        sampling.withSeed(p), st);
-                if (reference == null) {
-                    reference = r.tokens();
-                }
-                st.addGeneration(r, Arrays.equals(reference, r.tokens()));
+                results.put(e.getKey(), generate(decoders.get(e.getKey()), prompts.get(p), e.getValue(), maxTokens,
+                        sampling.withSeed(p), stats.get(e.getKey())));
             }
+            int[] reference = results.get("none").tokens(); // plain decoding's output, whatever the order
+            results.forEach((s, r) -> stats.get(s).addGeneration(r, Arrays.equals(reference, r.tokens())));
             double elapsed = (System.nanoTime() - start) / 1e9;
             progress.printf("bench: prompt %d/%d done, %.0fs elapsed, eta %.0fs%n", p + 1, prompts.size(), elapsed,
                     elapsed / (p + 1) * (prompts.size() - p - 1));
@@ -83,20 +87,23 @@ public final class Benchmark {
     private GenerationResult generate(SpeculativeDecoder decoder, String prompt, Drafter drafter, int maxTokens,
                                       SamplingParams sampling, StrategyStats stats) {
         int[] ids = stack.tokenizer().encode(prompt);
-        int limit = stack.manifest().target().contextLength() - maxTokens - 1;
-        if (ids.length > limit) {
-            ids = Arrays.copyOfRange(ids, ids.length - limit, ids.length);
-        }
         var request = new GenerationRequest(ids, maxTokens, sampling, List.of(),
                 drafter.defaultBudget(budget));
         return decoder.generate(request, drafter, stats == null ? (r, t) -> {} : (r, t) -> stats.addRound(r),
                 () -> false);
     }
 
-    /** The README/JSON table. The first strategy is the baseline for speedups (normally {@code none}). */
+    /**
+     * Whether {@code prompt} and {@code maxTokens} more tokens fit the target's context, as the server requires
+     * (load skips the prompts that do not, and so does bench: neither cuts a prompt).
+     */
+    public boolean fits(String prompt, int maxTokens) {
+        return (long) stack.tokenizer().encode(prompt).length + maxTokens <= stack.manifest().target().contextLength();
+    }
+
+    /** The README/JSON table; speedups are against {@code none} (null without it). */
     public static List<Map<String, Object>> table(Map<String, StrategyStats> stats, int depth, boolean greedy) {
-        double base = stats.containsKey("none") ? stats.get("none").tokensPerSecond()
-                : stats.values().iterator().next().tokensPerSecond();
+        double base = stats.containsKey("none") ? stats.get("none").tokensPerSecond() : 0;
         List<Map<String, Object>> rows = new ArrayList<>();
         stats.values().forEach(s -> rows.add(s.toJson(base, depth, greedy)));
         return rows;

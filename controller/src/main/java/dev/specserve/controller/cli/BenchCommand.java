@@ -23,7 +23,9 @@ import picocli.CommandLine.Option;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Compare drafting strategies side by side on the same prompts, in one process, interleaved.",
-                "Exits 1 when a strategy's greedy output differs from none's (the lossless guarantee broken)."})
+                "Exits 1 when a strategy's greedy output differs from none's (the lossless guarantee broken).",
+                "Prompts whose tokens plus --max-tokens exceed the model's context are skipped and counted, as load "
+                        + "skips them, never cut."})
 final class BenchCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -32,7 +34,8 @@ final class BenchCommand implements Callable<Integer> {
     Path prompts;
 
     @Option(names = "--strategies", split = ",", defaultValue = "none,ngram,suffix,eagle,specblock-static,specblock-fixed,specblock,hybrid,auto",
-            description = "Comma-separated strategies; 'none' is the speedup baseline (default: ${DEFAULT-VALUE}).")
+            description = "Comma-separated strategies; 'none' (plain decoding) is the speedup and output reference, "
+                    + "added when missing (default: ${DEFAULT-VALUE}).")
     List<String> strategies;
 
     @Option(names = "--max-tokens", defaultValue = "128", description = "Tokens per prompt (default: ${DEFAULT-VALUE}).")
@@ -84,6 +87,13 @@ final class BenchCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("unknown strategy '" + s + "'; known: " + Strategies.NAMES);
             }
         }
+        if (!strategies.contains("none")) { // the reference of every speedup and of the identical check
+            strategies = new ArrayList<>(strategies);
+            strategies.add(0, "none");
+            System.err.println("bench: adding 'none' to --strategies: plain decoding is what speedups and the "
+                    + "identical check are measured against");
+        }
+        strategies = strategies.stream().distinct().toList();
         Path file = prompts != null ? prompts : SpecserveHome.home().resolve("bench/prompts/python-heldout.jsonl");
         List<String> texts = readPrompts(file);
         if (limit > 0 && texts.size() > limit) {
@@ -107,13 +117,34 @@ final class BenchCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--max-tokens " + maxTokens + " leaves no room for a prompt in this "
                         + "model's context of " + context + " tokens; ask for at most " + (context - 8));
             }
+            Benchmark bench = new Benchmark(stack, draft.budget(), draft.config(), System.err);
+            int given = texts.size();
+            List<Integer> skipped = new ArrayList<>();
+            List<String> fitting = new ArrayList<>();
+            for (int i = 0; i < texts.size(); i++) {
+                if (bench.fits(texts.get(i), maxTokens)) {
+                    fitting.add(texts.get(i));
+                } else {
+                    skipped.add(i + 1);
+                }
+            }
+            if (fitting.isEmpty()) {
+                throw new IllegalArgumentException("no prompt of " + file + " fits the model's " + context
+                        + "-token context with --max-tokens " + maxTokens + "; lower --max-tokens or give shorter prompts");
+            }
+            if (!skipped.isEmpty()) { // as load does: a prompt is measured whole or not at all
+                System.err.printf("bench: skipped %d of %d prompts whose tokens plus --max-tokens %d exceed the model's "
+                        + "%d-token context: prompt%s %s%n", skipped.size(), given, maxTokens, context,
+                        skipped.size() == 1 ? "" : "s", skipped.size() <= 20 ? skipped.toString()
+                        : skipped.subList(0, 20) + " and " + (skipped.size() - 20) + " more");
+            }
+            texts = fitting;
             var sampling = new SamplingParams(temperature, topP, 0).withVllmSampling(topK, minP, 1)
                     .withGrammar(constraint.grammar());
             System.err.printf("bench: %d prompts from %s, strategies %s, %d tokens each, temperature %s%s%s%n",
                     texts.size(), file, strategies, maxTokens, temperature, sampling.greedy() ? ""
                             : ", top-p " + topP + ", top-k " + sampling.topK() + ", min-p " + minP,
                     constraint.describe());
-            Benchmark bench = new Benchmark(stack, draft.budget(), draft.config(), System.err);
             Map<String, StrategyStats> stats = bench.run(texts, strategies, maxTokens, sampling, warmup);
             List<Map<String, Object>> rows = Benchmark.table(stats, Math.min(draft.maxDepth, 8), temperature == 0);
             printTable(rows);
@@ -127,6 +158,7 @@ final class BenchCommand implements Callable<Integer> {
                         : "off (--no-lookup-corpus)");
                 doc.put("prompts", file.toString());
                 doc.put("prompt_count", texts.size());
+                doc.put("prompts_skipped", skipped.size());
                 doc.put("max_tokens", maxTokens);
                 doc.put("constraint", constraint.name());
                 doc.put("temperature", temperature);
