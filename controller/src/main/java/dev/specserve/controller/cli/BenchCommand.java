@@ -66,8 +66,12 @@ final class BenchCommand implements Callable<Integer> {
     Path json;
 
     @Option(names = "--costs", description = "Only measure a target decode step, a 16-token verify and a drafter "
-            + "block forward, interleaved as when serving (medians of 200), and exit.")
+            + "block forward, interleaved as when serving (medians of 200), and exit; --json writes them. Reads no "
+            + "prompts, so --prompts, --strategies and --limit are refused with it.")
     boolean costsOnly;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
 
     @Mixin
     ModelOptions models;
@@ -82,6 +86,9 @@ final class BenchCommand implements Callable<Integer> {
         }
         draft.validate();
         OutputFiles.checkWritable("--json", json); // now, not after the whole run
+        if (costsOnly) {
+            return costs();
+        }
         for (String s : strategies) {
             if (!Strategies.NAMES.contains(s)) {
                 throw new IllegalArgumentException("unknown strategy '" + s + "'; known: " + Strategies.NAMES);
@@ -98,18 +105,6 @@ final class BenchCommand implements Callable<Integer> {
         List<String> texts = readPrompts(file);
         if (limit > 0 && texts.size() > limit) {
             texts = texts.subList(0, limit);
-        }
-        if (costsOnly) {
-            try (ModelStack stack = models.load()) {
-                var c = dev.specserve.drafters.ForwardCosts.measure(stack, 256, 200);
-                System.out.printf("after %d context tokens, medians of %d interleaved repeats: target decode step %.2f "
-                                + "ms, 16-token verify %.2f ms (%.2fx a step), drafter block of %d slots %.2f ms after a "
-                                + "verify (%.2fx a step; %.2f ms, %.2fx, right after another block)%n",
-                        c.pastTokens(), c.repeats(), c.targetStepMs(), c.verify16Ms(), c.verifyRatio(),
-                        stack.manifest().drafter().blockSize(), c.drafterBlockMs(), c.drafterRatio(),
-                        c.drafterBlockWarmMs(), c.drafterWarmRatio());
-            }
-            return 0;
         }
         try (ModelStack stack = models.load()) {
             int context = stack.manifest().target().contextLength();
@@ -179,6 +174,50 @@ final class BenchCommand implements Callable<Integer> {
             if (!differing.isEmpty()) { // greedy output must equal plain decoding: a broken guarantee is a failure
                 System.err.println("bench: FAILED: greedy output of " + differing + " differs from none's");
                 return 1;
+            }
+        }
+        return 0;
+    }
+
+    /** --costs: forward costs only, printed and (with --json) written; flags about prompts and strategies refused. */
+    private int costs() throws IOException {
+        var parsed = spec.commandLine().getParseResult();
+        List<String> unused = java.util.stream.Stream.of("--prompts", "--strategies", "--limit")
+                .filter(parsed::hasMatchedOption).toList();
+        if (!unused.isEmpty()) {
+            throw new IllegalArgumentException("--costs measures forward passes on a synthetic context, so "
+                    + String.join(" and ", unused) + " would be ignored; leave " + (unused.size() == 1 ? "it" : "them")
+                    + " out");
+        }
+        try (ModelStack stack = models.load()) {
+            if (!stack.hasDrafter()) {
+                throw new IllegalArgumentException("--costs times the drafter's block forward, and the model '"
+                        + stack.manifest().name() + "' has no drafter");
+            }
+            var c = dev.specserve.drafters.ForwardCosts.measure(stack, 256, 200);
+            int block = stack.manifest().drafter().blockSize();
+            System.out.printf("after %d context tokens, medians of %d interleaved repeats: target decode step %.2f "
+                            + "ms, 16-token verify %.2f ms (%.2fx a step), drafter block of %d slots %.2f ms after a "
+                            + "verify (%.2fx a step; %.2f ms, %.2fx, right after another block)%n",
+                    c.pastTokens(), c.repeats(), c.targetStepMs(), c.verify16Ms(), c.verifyRatio(),
+                    block, c.drafterBlockMs(), c.drafterRatio(), c.drafterBlockWarmMs(), c.drafterWarmRatio());
+            if (json != null) {
+                Map<String, Object> doc = new LinkedHashMap<>();
+                doc.put("created", Instant.now().toString());
+                doc.put("machine", Machine.describe(stack.sessions().device().name()));
+                doc.put("models", stack.manifest().name());
+                doc.put("context_tokens", c.pastTokens());
+                doc.put("repeats", c.repeats());
+                doc.put("target_step_ms", c.targetStepMs());
+                doc.put("verify16_ms", c.verify16Ms());
+                doc.put("verify16_ratio", c.verifyRatio());
+                doc.put("drafter_block_slots", block);
+                doc.put("drafter_block_ms", c.drafterBlockMs());
+                doc.put("drafter_block_ratio", c.drafterRatio());
+                doc.put("drafter_block_warm_ms", c.drafterBlockWarmMs());
+                doc.put("drafter_block_warm_ratio", c.drafterWarmRatio());
+                JSON.writeValue(json.toFile(), doc);
+                System.err.println("bench: wrote " + json);
             }
         }
         return 0;
