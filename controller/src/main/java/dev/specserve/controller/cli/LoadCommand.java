@@ -36,7 +36,8 @@ import picocli.CommandLine.Option;
 final class LoadCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    @Option(names = "--url", defaultValue = "http://127.0.0.1:8000", description = "Server root (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--url", defaultValue = "http://127.0.0.1:8000", description = "Server root; HOST:PORT means "
+            + "http://HOST:PORT, and a trailing /v1/completions is dropped (default: ${DEFAULT-VALUE}).")
     String url;
 
     @Option(names = "--cacert", paramLabel = "PEM", description = "For an https --url: trust the certificates in this "
@@ -113,10 +114,7 @@ final class LoadCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--timeout must be > 0, got " + timeoutSeconds);
         }
         OutputFiles.checkWritable("--json", json); // now, not after the whole run
-        URI base = URI.create(url);
-        if (!"http".equals(base.getScheme()) && !"https".equals(base.getScheme())) {
-            throw new IllegalArgumentException("--url must be http(s)://HOST:PORT, got " + url);
-        }
+        url = serverRoot(url);
         String file = prompts != null ? prompts.toString() : DEFAULT_PROMPTS;
         List<String> texts = prompts != null ? BenchCommand.readPrompts(prompts) : defaultPrompts();
 
@@ -149,7 +147,9 @@ final class LoadCommand implements Callable<Integer> {
         texts = fit.kept();
         System.err.printf("load: %s, %d requests per level at concurrency %s, %d max tokens, strategy %s, %d prompts from %s%n",
                 client.endpoint(), requests, concurrency, maxTokens,
-                strategy != null ? strategy : "default (" + model.path("default_strategy").asText("?") + ")",
+                strategy != null ? strategy : model.has("default_strategy") ? "default ("
+                        + model.path("default_strategy").asText() + ")" : "the server's default (GET /v1/models did not "
+                        + "say which)",
                 texts.size(), file);
         int sent = warmup + requests * concurrency.size();
         if (sent > texts.size()) {
@@ -202,6 +202,44 @@ final class LoadCommand implements Callable<Integer> {
             System.err.println("load: wrote " + json);
         }
         return levels.stream().anyMatch(l -> l.failed() > 0) ? 1 : 0;
+    }
+
+    /**
+     * The server root that {@code --url} names: {@code HOST:PORT} is taken as {@code http://HOST:PORT}, and the
+     * endpoint path {@code /v1/completions} (as an OpenAI client's base_url ends), which load appends itself, is
+     * dropped; any other path is kept (a server behind a path prefix).
+     */
+    static String serverRoot(String url) {
+        String u = url.strip();
+        if (!u.contains("://")) {
+            u = "http://" + u;
+        }
+        URI base;
+        try {
+            base = new URI(u);
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalArgumentException("--url must be http(s)://HOST:PORT, got '" + url + "' ("
+                    + e.getMessage() + ")");
+        }
+        if (!"http".equals(base.getScheme()) && !"https".equals(base.getScheme()) || base.getHost() == null) {
+            throw new IllegalArgumentException("--url must be http(s)://HOST:PORT, got '" + url + "'");
+        }
+        if (base.getQuery() != null || base.getFragment() != null) {
+            throw new IllegalArgumentException("--url must be the server root, http(s)://HOST:PORT, without a query or "
+                    + "fragment, got '" + url + "'");
+        }
+        String root = u.replaceAll("/+$", "");
+        for (String endpoint : List.of("/v1/completions", "/v1")) {
+            if (root.endsWith(endpoint)) {
+                root = root.substring(0, root.length() - endpoint.length());
+                break;
+            }
+        }
+        if (root.matches(".*/v1/(chat/completions|responses)$")) {
+            throw new IllegalArgumentException("--url must be the server root: load sends POST /v1/completions itself, "
+                    + "got '" + url + "'");
+        }
+        return root;
     }
 
     /**
