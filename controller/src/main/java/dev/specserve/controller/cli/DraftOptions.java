@@ -30,8 +30,9 @@ final class DraftOptions {
     int eagleTopK;
 
     @Option(names = "--rank-coverage", defaultValue = "0.5",
-            description = "specblock, specblock-fixed, auto: branch until the rank head's coverage probability reaches this; 0 = argmax "
-                    + "class (default: ${DEFAULT-VALUE}).")
+            description = "specblock, specblock-fixed, auto: branch until the rank head's coverage probability reaches "
+                    + "this, in [0, 1]; 0 = branch as the rank head's argmax class says (1, 4 or 10 branches, or drop "
+                    + "the slot), --rank-floor unused (default: ${DEFAULT-VALUE}).")
     double rankCoverage;
 
     @Option(names = "--rank-floor", defaultValue = "0.2",
@@ -95,9 +96,12 @@ final class DraftOptions {
         atLeastOne("--eagle-topk", eagleTopK);
         atLeastOne("--auto-max-nodes", autoMaxNodes);
         atLeastOne("--auto-max-depth", autoMaxDepth);
-        if (!(rankCoverage > 0 && rankCoverage <= 1) || !(rankFloor >= 0 && rankFloor <= 1)) {
-            throw new IllegalArgumentException("--rank-coverage must be in (0, 1] and --rank-floor in [0, 1], got "
-                    + rankCoverage + " and " + rankFloor);
+        if (!(rankCoverage >= 0 && rankCoverage <= 1)) { // 0 is the argmax policy (DrafterConfig.rankPolicy)
+            throw new IllegalArgumentException("--rank-coverage must be in [0, 1] (0 = the rank head's argmax class), "
+                    + "got " + rankCoverage);
+        }
+        if (!(rankFloor >= 0 && rankFloor <= 1)) {
+            throw new IllegalArgumentException("--rank-floor must be in [0, 1], got " + rankFloor);
         }
         if (!(suffixSpecFactor > 0) || suffixIndexTokens < 0) {
             throw new IllegalArgumentException("--suffix-spec-factor must be > 0 and --suffix-index-tokens >= 0, got "

@@ -22,6 +22,18 @@ class BenchAndGenerateFlagsTest {
     }
 
     @Test
+    void rank_coverage_zero_is_the_argmax_class_policy_its_help_promises_and_out_of_range_values_are_refused() {
+        OwnModelCliTest.Run argmax = OwnModelCliTest.cli("generate", "--prompt", "def f():", "--max-tokens", "4",
+                "--strategy", "specblock-fixed", "--rank-coverage", "0");
+        assertThat(argmax.code()).as(argmax.err()).isZero();
+        assertThat(OwnModelCliTest.cli("generate", "--help").out()).contains("0 = branch as the rank head's argmax");
+        assertThat(CliErrors.of("generate", "--prompt", "x", "--rank-coverage", "-0.1", "--models", "/does/not/exist"))
+                .contains("--rank-coverage must be in [0, 1]", "-0.1");
+        assertThat(CliErrors.of("bench", "--rank-floor", "2", "--models", "/does/not/exist"))
+                .contains("--rank-floor must be in [0, 1], got 2.0");
+    }
+
+    @Test
     void generate_refuses_an_empty_prompt_or_stop_string_before_loading_models() {
         assertThat(CliErrors.of("generate", "--prompt", "", "--max-tokens", "4", "--models", "/does/not/exist"))
                 .contains("--prompt is empty").doesNotContain("Exception");
