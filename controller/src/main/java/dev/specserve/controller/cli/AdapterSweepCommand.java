@@ -71,6 +71,12 @@ final class AdapterSweepCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--strategy must be specblock-fixed, specblock-static or specblock, got '"
                     + strategy + "'");
         }
+        if (steps.isEmpty() || steps.stream().anyMatch(n -> n < 1)) { // 0 steps would report an untrained "trained" row
+            throw new IllegalArgumentException("--steps must all be >= 1, got " + steps);
+        }
+        if (maxTokens < 1) {
+            throw new IllegalArgumentException("--max-tokens must be >= 1, got " + maxTokens);
+        }
         OutputFiles.checkWritable("--json", json); // now, not after the sweep
         List<String> prompts = BenchPrompts.load(domain.equals("A") ? "python-stream.jsonl" : "java-stream.jsonl");
         if (requests < 1 || 2 * requests > prompts.size()) {

@@ -56,7 +56,7 @@ final class BenchCommand implements Callable<Integer> {
     @Mixin
     ConstraintOptions constraint;
 
-    @Option(names = "--limit", defaultValue = "0", description = "Use only the first N prompts (0 = all).")
+    @Option(names = "--limit", defaultValue = "0", description = "Use only the first N prompts (0 = all) (default: ${DEFAULT-VALUE}).")
     int limit;
 
     @Option(names = "--warmup", defaultValue = "1", description = "Warm-up prompts per strategy (default: ${DEFAULT-VALUE}).")
@@ -83,6 +83,12 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         if (maxTokens < 1) {
             throw new IllegalArgumentException("--max-tokens must be >= 1, got " + maxTokens);
+        }
+        if (limit < 0) {
+            throw new IllegalArgumentException("--limit must be >= 0 (0 = all prompts), got " + limit);
+        }
+        if (warmup < 0) {
+            throw new IllegalArgumentException("--warmup must be >= 0, got " + warmup);
         }
         draft.validate();
         OutputFiles.checkWritable("--json", json); // now, not after the whole run

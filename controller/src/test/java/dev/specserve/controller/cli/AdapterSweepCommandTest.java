@@ -16,6 +16,13 @@ class AdapterSweepCommandTest {
         assertThat(errors("--learning-rate", "0", "--models", "/does/not/exist")).contains("--learning-rate must be > 0");
     }
 
+    @Test
+    void stepsAndMaxTokensBelowOneAreRefusedNamingTheFlagNotReportedAsATrainedAdapter() {
+        assertThat(errors("--steps", "-5", "--models", "/does/not/exist")).contains("--steps must all be >= 1", "-5");
+        assertThat(errors("--steps", "32,0", "--models", "/does/not/exist")).contains("--steps must all be >= 1");
+        assertThat(errors("--max-tokens", "0", "--models", "/does/not/exist")).contains("--max-tokens must be >= 1");
+    }
+
     static String errors(String... args) {
         return CliErrors.of("adapter-sweep", args);
     }

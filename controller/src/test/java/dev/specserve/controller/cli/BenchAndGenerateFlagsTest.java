@@ -34,6 +34,14 @@ class BenchAndGenerateFlagsTest {
     }
 
     @Test
+    void bench_refuses_a_negative_limit_or_warmup_naming_the_flag_as_load_does() {
+        assertThat(CliErrors.of("bench", "--limit", "-1", "--models", "/does/not/exist"))
+                .contains("--limit must be >= 0", "-1");
+        assertThat(CliErrors.of("bench", "--warmup", "-3", "--models", "/does/not/exist"))
+                .contains("--warmup must be >= 0, got -3");
+    }
+
+    @Test
     void generate_refuses_an_empty_prompt_or_stop_string_before_loading_models() {
         assertThat(CliErrors.of("generate", "--prompt", "", "--max-tokens", "4", "--models", "/does/not/exist"))
                 .contains("--prompt is empty").doesNotContain("Exception");
