@@ -1,6 +1,5 @@
 package dev.specserve.controller.cli;
 
-import dev.specserve.controller.config.ConfigException;
 import dev.specserve.controller.config.ConfigKey;
 import dev.specserve.controller.config.ConfigLoader;
 import dev.specserve.controller.config.ServerConfig;
@@ -13,7 +12,6 @@ import dev.specserve.controller.server.ChatTemplate;
 import dev.specserve.controller.server.FeedbackSink;
 import dev.specserve.controller.server.SpecserveServer;
 import dev.specserve.drafters.ModelStack;
-import dev.specserve.drafters.Strategies;
 import dev.specserve.runtime.SpecserveHome;
 import dev.specserve.runtime.engine.Engine;
 import dev.specserve.runtime.manifest.DrafterPrecision;
@@ -66,10 +64,6 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         ServerConfig config = ConfigLoader.load(configFile, System.getenv(),
                 models.given(spec.commandLine().getParseResult(), List.of(ConfigKey.values())));
-        if (!Strategies.NAMES.contains(config.strategy())) {
-            throw new ConfigException("strategy", "setting 'strategy' must be one of " + String.join(", ", Strategies.NAMES)
-                    + ", got '" + config.strategy() + "'");
-        }
         LOG.info("config: {}", config);
         Path modelDir = config.models() != null ? config.models() : SpecserveHome.demoModels();
         ModelStack stack = ModelStack.load(modelDir, ExecutionDevice.parse(config.device()), config.threads(),

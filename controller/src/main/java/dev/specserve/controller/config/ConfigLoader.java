@@ -67,7 +67,7 @@ public final class ConfigLoader {
                 v.string(ConfigKey.HTTP_HOST), v.integer(ConfigKey.HTTP_PORT),
                 v.string(ConfigKey.BRIDGE_HOST), v.integer(ConfigKey.BRIDGE_PORT),
                 v.integer(ConfigKey.MAX_BATCH), v.integer(ConfigKey.QUEUE_CAPACITY), v.integer(ConfigKey.MAX_TOKENS_LIMIT),
-                v.string(ConfigKey.STRATEGY), v.longValue(ConfigKey.REQUEST_TIMEOUT_MS),
+                v.strategy(ConfigKey.STRATEGY), v.longValue(ConfigKey.REQUEST_TIMEOUT_MS),
                 v.longValue(ConfigKey.PREFIX_CACHE_BYTES), v.integer(ConfigKey.PREFILL_CHUNK_TOKENS),
                 v.bool(ConfigKey.PREFILL_OVERLAP), v.bool(ConfigKey.LOOKUP_CORPUS),
                 v.longValue(ConfigKey.STREAM_CONSUMER_TIMEOUT_MS),
@@ -86,7 +86,7 @@ public final class ConfigLoader {
                         v.integer(ConfigKey.CLUSTER_BUS_PORT), v.string(ConfigKey.CLUSTER_MEMBERS),
                         v.bool(ConfigKey.CLUSTER_ADMIN)),
                 new ServerConfig.Security(v.list(ConfigKey.MODEL_ROOTS).stream().map(Path::of).toList(),
-                        v.list(ConfigKey.CORS_ORIGINS), v.integer(ConfigKey.BRIDGE_MAX_FRAME_BYTES),
+                        v.origins(ConfigKey.CORS_ORIGINS), v.integer(ConfigKey.BRIDGE_MAX_FRAME_BYTES),
                         v.list(ConfigKey.API_KEY), v.list(ConfigKey.ALLOWED_HOSTS), v.integer(ConfigKey.HTTP_IDLE_TIMEOUT_S),
                         v.integer(ConfigKey.HTTP_REQUEST_READ_TIMEOUT_S), v.path(ConfigKey.TLS_CERT_FILE), v.path(ConfigKey.TLS_KEY_FILE)),
                 v.integer(ConfigKey.SHUTDOWN_DRAIN_S));
@@ -203,6 +203,36 @@ public final class ConfigLoader {
                 throw bad(k, s.value(), s.where());
             }
             return items;
+        }
+
+        /** A strategy name the models can be asked for (whether these models have a drafter is checked at load). */
+        String strategy(ConfigKey k) {
+            String v = string(k);
+            if (!dev.specserve.drafters.Strategies.NAMES.contains(v)) {
+                Source s = chosen.get(k);
+                throw new ConfigException(k.key(), "setting '" + k.key() + "' (from " + s.where() + ") must be one of "
+                        + String.join(", ", dev.specserve.drafters.Strategies.NAMES) + ", got '" + s.value() + "'");
+            }
+            return v;
+        }
+
+        /**
+         * Browser origins, each as the HTTP API's CORS handler will take it: checked here, with the settings, so a bad
+         * one is named with its source before the models load, not reported as the HTTP API failing to start.
+         */
+        java.util.List<String> origins(ConfigKey k) {
+            java.util.List<String> origins = list(k);
+            for (String o : origins) {
+                try {
+                    io.vertx.ext.web.handler.CorsHandler.create().addOrigin(o);
+                } catch (IllegalArgumentException | IllegalStateException e) { // Vert.x 5 throws the latter
+                    Source s = chosen.get(k);
+                    throw new ConfigException(k.key(), "setting '" + k.key() + "' (from " + s.where() + ") must be "
+                            + "origins like https://app.example or http://localhost:3000 (scheme, host, optional port), "
+                            + "got '" + o + "'");
+                }
+            }
+            return origins;
         }
 
         int integer(ConfigKey k) {

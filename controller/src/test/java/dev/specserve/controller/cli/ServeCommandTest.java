@@ -37,6 +37,6 @@ class ServeCommandTest {
 
     @Test
     void an_unknown_default_strategy_is_refused_naming_the_strategy_setting() {
-        assertThat(serveErrors("--strategy", "telepathy", "--models", "/does/not/exist")).contains("'strategy'", "telepathy", "specblock");
+        assertThat(serveErrors("--strategy", "telepathy", "--models", "/does/not/exist")).contains("'strategy' (from flag --strategy)", "telepathy", "specblock");
     }
 }

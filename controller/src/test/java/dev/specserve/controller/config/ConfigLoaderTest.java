@@ -118,6 +118,28 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void an_unknown_strategy_is_refused_naming_where_it_came_from() throws IOException {
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("SPECSERVE_STRATEGY", "fast"), Map.of()))
+                .hasMessageContaining("'strategy' (from environment variable SPECSERVE_STRATEGY)")
+                .hasMessageContaining("none, ngram").hasMessageContaining("got 'fast'");
+        Path f = file("{\"strategy\": \"fast\"}");
+        assertThatThrownBy(() -> ConfigLoader.load(f, Map.of(), Map.of())).hasMessageContaining("(from config file " + f + ")");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("strategy", "fast")))
+                .hasMessageContaining("(from flag --strategy)");
+    }
+
+    @Test
+    void cors_origins_that_are_not_origins_are_refused_with_the_settings_naming_the_value_and_its_source() {
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("cors_origins", "https://ok.example,example.com")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'cors_origins' (from flag --cors-origins)").hasMessageContaining("got 'example.com'");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("SPECSERVE_CORS_ORIGINS", "app.example"), Map.of()))
+                .hasMessageContaining("environment variable SPECSERVE_CORS_ORIGINS");
+        assertThat(ConfigLoader.load(null, Map.of(), Map.of("cors_origins", "https://app.example, http://localhost:3000"))
+                .security().corsOrigins()).containsExactly("https://app.example", "http://localhost:3000");
+    }
+
+    @Test
     void out_of_range_values_are_refused_naming_the_key() {
         assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("max_batch", "0")))
                 .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.key()).isEqualTo("max_batch"))
