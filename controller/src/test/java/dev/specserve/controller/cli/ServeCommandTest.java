@@ -39,4 +39,18 @@ class ServeCommandTest {
     void an_unknown_default_strategy_is_refused_naming_the_strategy_setting() {
         assertThat(serveErrors("--strategy", "telepathy", "--models", "/does/not/exist")).contains("'strategy' (from flag --strategy)", "telepathy", "specblock");
     }
+
+    @Test
+    void logged_urls_bracket_ipv6_literals_and_turn_wildcard_binds_into_loopback() {
+        assertThat("http://" + ServeCommand.urlHost("::1") + ":18104").isEqualTo("http://[::1]:18104");
+        assertThat(ServeCommand.urlHost("::")).isEqualTo("[::1]");
+        assertThat(ServeCommand.urlHost("[fe80::1]")).isEqualTo("[fe80::1]");
+        assertThat(ServeCommand.urlHost("0.0.0.0")).isEqualTo("127.0.0.1");
+        assertThat(ServeCommand.urlHost("127.0.0.1")).isEqualTo("127.0.0.1");
+        assertThat(ServeCommand.urlHost("api.example")).isEqualTo("api.example");
+        assertThat(java.net.URI.create("http://" + ServeCommand.urlHost("fe80::1") + ":8000/v1/completions").getPort())
+                .isEqualTo(8000);
+        assertThat(ServeCommand.hostPort("::1", 7000)).isEqualTo("[::1]:7000");
+        assertThat(ServeCommand.hostPort("127.0.0.1", 7000)).isEqualTo("127.0.0.1:7000");
+    }
 }
