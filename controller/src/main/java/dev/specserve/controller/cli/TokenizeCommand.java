@@ -27,7 +27,7 @@ import picocli.CommandLine.Parameters;
         description = "Write the token ids of FILE... (each followed by the model's EOS id, as the drafter's "
                 + "training corpus is packed) to OUT as little-endian uint32.")
 final class TokenizeCommand implements Callable<Integer> {
-    @Option(names = "--models", defaultValue = "${SPECSERVE_MODELS}", paramLabel = "DIR",
+    @Option(names = "--models", paramLabel = "DIR",
             description = "Model directory with manifest.json (default: SPECSERVE_MODELS, else the bundled demo "
                     + "pair, models/demo).")
     Path models;
@@ -40,7 +40,9 @@ final class TokenizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Path dir = models != null ? models : SpecserveHome.demoModels();
+        String fromEnv = System.getenv("SPECSERVE_MODELS"); // empty is unset, as serve reads it
+        Path dir = models != null ? models : fromEnv != null && !fromEnv.isBlank() ? Path.of(fromEnv.trim())
+                : SpecserveHome.demoModels();
         ModelManifest manifest;
         try {
             manifest = ManifestLoader.load(dir);
