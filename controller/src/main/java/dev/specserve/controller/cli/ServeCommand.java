@@ -47,6 +47,11 @@ import picocli.CommandLine.Option;
                     + "(precedence: flag > environment > file > default)."},
         footerHeading = "%nSettings (config-file key = flag without '--', dashes as underscores):%n",
         footer = {"%s", "Example config file: {\"http_port\": 8080, \"max_batch\": 8, \"strategy\": \"auto\"}",
+            "Environment only: SPECSERVE_DATA, the writable data directory (default: SPECSERVE_HOME/data, in the "
+                    + "checkout). The embedded Kafka broker (kafka_bootstrap unset or 'embedded') keeps its log in "
+                    + "SPECSERVE_DATA/kafka across restarts, so a restarted serve replays the drafter versions earlier "
+                    + "runs published; for a fresh start point SPECSERVE_DATA at an empty directory, delete "
+                    + "SPECSERVE_DATA/kafka, or use --kafka-bootstrap none.",
             "Error codes: 400 invalid request (error.param names the field), 429 queue full, 500 internal."})
 final class ServeCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);

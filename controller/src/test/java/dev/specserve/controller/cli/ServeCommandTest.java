@@ -23,6 +23,8 @@ class ServeCommandTest {
         for (ConfigKey k : ConfigKey.values()) {
             assertThat(help).contains(k.flag(), k.env(), k.key());
         }
+        assertThat(help).as("the broker's data, which a restart replays, and how to start fresh")
+                .contains("SPECSERVE_DATA", "SPECSERVE_DATA/kafka", "--kafka-bootstrap none");
     }
 
     static String serveErrors(String... args) {
