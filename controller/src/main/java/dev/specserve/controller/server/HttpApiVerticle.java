@@ -130,7 +130,8 @@ public final class HttpApiVerticle extends VerticleBase {
                 + (hosts.contains("*") ? "any Host" : "Host " + String.join(", ", new java.util.TreeSet<>(hosts)));
         return server.requestHandler(router).listen()
                 .onSuccess(s -> LOG.info("HTTP API listening on {}://{}:{} ({})", security.tls() ? "https" : "http",
-                        config.httpHost(), s.actualPort(), access));
+                        config.httpHost().contains(":") && !config.httpHost().startsWith("[") // an IPv6 literal
+                                ? "[" + config.httpHost() + "]" : config.httpHost(), s.actualPort(), access));
     }
 
     /** Counts one request the guards refused, by reason ({@code specserve_http_refused_total}). */
