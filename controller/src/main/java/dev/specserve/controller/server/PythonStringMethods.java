@@ -12,7 +12,8 @@ import jinjava.javax.el.ELResolver;
 /**
  * The Python {@code str} methods chat templates call on strings ({@code content.startswith('<think>')},
  * {@code .split(...)}, {@code .lstrip('\n')}, ...), which Jinjava, resolving methods on {@link String}, lacks.
- * Only method calls on strings are handled here; everything else falls through to Jinjava's own resolver.
+ * Only method calls on strings and their subscripts are handled here; everything else falls through to Jinjava's
+ * own resolver.
  */
 final class PythonStringMethods extends ELResolver {
     private static final Object UNHANDLED = new Object();
@@ -137,11 +138,19 @@ final class PythonStringMethods extends ELResolver {
         return String.join(sep, parts);
     }
 
-    // ---- properties: not handled here ----
+    // ---- properties: a string's subscript ({@code s[0]}, {@code s[-1]}); everything else falls through ----
 
+    /** {@code s[i]}: the character at i (from the end when negative); out of range, undefined (renders empty). */
     @Override
     public Object getValue(ELContext context, Object base, Object property) {
-        return null;
+        // Jinjava hands the subscript over as text ("0"), a name's as its name ("upper")
+        if (!(base instanceof String s) || property == null || !property.toString().matches("-?\\d{1,9}")) {
+            return null;
+        }
+        context.setPropertyResolved(true);
+        long i = Long.parseLong(property.toString());
+        long at = i < 0 ? s.length() + i : i;
+        return at >= 0 && at < s.length() ? String.valueOf(s.charAt((int) at)) : null;
     }
 
     @Override
