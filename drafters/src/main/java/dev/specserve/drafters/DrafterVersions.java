@@ -66,6 +66,35 @@ public final class DrafterVersions {
         return remember(new DrafterVersion(id, parentId, current.get().model(), adapter, Instant.now(), metrics));
     }
 
+    /** The highest id numbered or adopted here; a new version is numbered above it. */
+    public long highestId() {
+        return ids.get();
+    }
+
+    /**
+     * Numbers later versions above {@code id}: an id another process numbered, known only by its high-water mark
+     * because compaction removed the version's own record.
+     */
+    public void numberAbove(long id) {
+        ids.accumulateAndGet(id, Math::max);
+    }
+
+    /**
+     * Gives {@code v}, registered here but not current, the id another process numbered it with (a drafter file the
+     * fleet published, opened here under an id of this process's own, which is then never used).
+     */
+    public synchronized DrafterVersion renumber(DrafterVersion v, long id, long parentId) {
+        if (v == current.get() || !history.contains(v)) {
+            throw new IllegalArgumentException("version " + v.id() + " is current or not registered here");
+        }
+        if (find(id).isPresent()) {
+            throw new IllegalArgumentException("version " + id + " is registered here already");
+        }
+        history.remove(v);
+        ids.accumulateAndGet(id, Math::max);
+        return remember(new DrafterVersion(id, parentId, v.model(), v.adapter(), v.created(), v.metrics()));
+    }
+
     /** Remembers {@code v}; past {@link #HISTORY} versions the oldest is forgotten, except the bundled one. */
     private DrafterVersion remember(DrafterVersion v) {
         history.add(v);

@@ -46,13 +46,34 @@ final class FleetRecord {
 
     /** The drafter file the publisher made the record for. */
     static File file(DrafterUpdate u) {
-        JsonNode m;
-        try {
-            m = JSON.readTree(u.metricsJson());
-        } catch (JsonProcessingException | RuntimeException e) {
-            m = null;
-        }
+        JsonNode m = metricsObject(u);
         return new File(text(m, FleetUpdates.MODEL_SHA256), text(m, FleetUpdates.MODEL_PATH));
+    }
+
+    /**
+     * Why the record is not one this code publishes, whatever its tensors ({@link FleetUpdates#INVALID}): metrics
+     * that are not a JSON object, or a {@link DrafterUpdate.Kind#LOAD} that names no drafter file (served as an
+     * adapter, it would take the fleet to an id no file stands behind); else null.
+     */
+    static Refusal malformed(DrafterUpdate u) {
+        if (metricsObject(u) == null) {
+            return new Refusal(FleetUpdates.INVALID, "its metrics are not a JSON object");
+        }
+        File file = file(u);
+        if (u.kind() == DrafterUpdate.Kind.LOAD && (file.sha256() == null || file.path() == null)) {
+            return new Refusal(FleetUpdates.INVALID, "a LOAD record must name its drafter file ("
+                    + FleetUpdates.MODEL_SHA256 + " and " + FleetUpdates.MODEL_PATH + " in its metrics)");
+        }
+        return null;
+    }
+
+    private static JsonNode metricsObject(DrafterUpdate u) {
+        try {
+            JsonNode m = JSON.readTree(u.metricsJson());
+            return m != null && m.isObject() ? m : null;
+        } catch (JsonProcessingException | RuntimeException e) {
+            return null;
+        }
     }
 
     private static String text(JsonNode metrics, String key) {

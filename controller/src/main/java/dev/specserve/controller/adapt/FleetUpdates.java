@@ -25,23 +25,26 @@ import org.slf4j.LoggerFactory;
  * followed here, including what was published before this replica started.
  *
  * <p><b>Order.</b> The topic is keyed by drafter id, so one partition orders every change of a drafter: a record
- * later in the topic is newer, whatever its version id. A follower applies each record of another process in
- * topic order (its own it has applied already), so a rollback to a smaller id, or a trainer whose ids are below
- * this replica's own counter, is followed. Version ids are unique across the fleet because only the process that
- * trains creates versions for it (the trainer, or the one {@code local} replica) and every creator numbers above
- * every id it has seen ({@link DrafterVersions#adopt}); a follower asks it to load a new drafter file
- * ({@link #requestLoad}) rather than numbering one itself. A record whose id is already known here is that
- * version, made current again (a rollback or a swap). One that reuses a known id for other weights is refused
- * ({@value #ID_CONFLICT}).
+ * later in the topic is newer, whatever its version id, and every process ends on the last one. So each process
+ * applies every record in topic order, its own included ({@link OwnRecords}): an operator's swap here that crossed
+ * another process's record is applied here first and published after it, so this process applies that other
+ * record when it reads it, and then its own swap again, as every other process does. A rollback to a smaller id,
+ * or a trainer whose ids are below this replica's own counter, is followed. Version ids are unique across the fleet
+ * because only the process that trains creates versions for it (the trainer, or the one {@code local} replica) and
+ * it numbers above every id it has seen ({@link DrafterVersions#adopt}), including ids whose records compaction
+ * removed ({@link VersionIds}); a follower asks it to load a new drafter file ({@link #requestLoad}) rather than
+ * numbering one itself. A record whose id is already known here is that version, made current again (a rollback
+ * or a swap). One that reuses a known id for other weights is refused ({@value #ID_CONFLICT}).
  *
  * <p><b>Checks.</b> A broken or malicious replica can publish anything, so a new version is checked before it is
  * adopted: the serving adapter's rank and hidden dimension (an adapter of another shape would fail every drafter
  * forward) and only finite weights. A refused record never enters the history and never becomes current. Refusals
  * are logged with the reason and counted in {@value #REJECTED} with tag {@code reason}: {@value #SHAPE_MISMATCH},
- * {@value #NOT_FINITE}, {@value #INVALID} (anything else the adapter refuses), {@value #OTHER_MODEL} (trained for
+ * {@value #NOT_FINITE}, {@value #INVALID} (anything else the adapter refuses, metrics that are
+ * not a JSON object, a {@link DrafterUpdate.Kind#LOAD} that names no file), {@value #OTHER_MODEL} (trained for
  * another drafter ONNX file than this replica serves, by the sha256 the publisher put in the metrics, or a new
- * drafter file this replica cannot open), {@value #VERSION_OUT_OF_RANGE} (a version more than
- * {@value #MAX_VERSION_STEP} ahead of the highest this replica knows), {@value #ID_CONFLICT} and
+ * drafter file this replica cannot open), {@value #VERSION_OUT_OF_RANGE} (a version, or an id high-water mark, more
+ * than {@value #MAX_VERSION_STEP} ahead of the highest this replica knows), {@value #ID_CONFLICT} and
  * {@value #MALFORMED} (records that are not a drafter update at all, skipped by the channel).
  *
  * <p>Why the version bound: version ids continue from the highest adopted. One record claiming version
@@ -103,6 +106,9 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
     private final FleetRejections rejections;
     private final DrafterUpdateChannel channel;
     private final LoadRequests requests = new LoadRequests();
+    private final VersionIds ids = new VersionIds();
+    private final OwnRecords own;
+    private final FleetFiles files;
 
     /** Counts rejections in a private registry (see {@link #rejected()}). */
     public FleetUpdates(TelemetryConfig config, String drafterId, DrafterVersions versions) {
@@ -119,10 +125,12 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
         this.drafterId = drafterId;
         // this process, not just its replica id: a restarted replica or trainer must apply what it published before
         this.self = config.replicaId() + "#" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        this.own = new OwnRecords(self);
         this.versions = versions;
         this.follow = follow;
         this.rejections = new FleetRejections(registry, List.of(SHAPE_MISMATCH, NOT_FINITE, INVALID, OTHER_MODEL,
                 VERSION_OUT_OF_RANGE, ID_CONFLICT));
+        this.files = new FleetFiles(drafterId, versions, follow, this::reject);
         this.channel = new DrafterUpdateChannel(config, this::apply);
         rejections.countMalformed(channel);
     }
@@ -134,9 +142,18 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
 
     @Override
     public void changed(DrafterVersion v, DrafterUpdate.Kind kind) {
+        if (follow.numbersVersions()) {
+            ids.publishIfRaised(versions, self, u -> channel.publish(drafterId + VersionIds.KEY_SUFFIX, u));
+        }
         Adapter a = v.adapter();
-        channel.publish(drafterId, new DrafterUpdate(v.id(), v.parentId(), a.rank(), a.dim(), a.a(), a.b(),
-                FleetRecord.metrics(v), kind, self));
+        own.publishing();
+        try {
+            channel.publish(drafterId, new DrafterUpdate(v.id(), v.parentId(), a.rank(), a.dim(), a.a(), a.b(),
+                    FleetRecord.metrics(v), kind, self));
+        } catch (RuntimeException e) {
+            own.failed();
+            throw e;
+        }
         LOG.info("published drafter {} version {} ({}) to the fleet", drafterId, v.id(), kind);
     }
 
@@ -176,34 +193,36 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
     private void apply(String id, DrafterUpdate u) {
         if ((drafterId + LoadRequests.KEY_SUFFIX).equals(id)) {
             if (follow.numbersVersions() && channel.caughtUp()) { // requests read while catching up are old
-                carryOut(u);
+                files.carryOut(u, this::changed);
             }
             return;
         }
-        adopt(id, u);
+        if ((drafterId + VersionIds.KEY_SUFFIX).equals(id)) {
+            String refusal = VersionIds.read(u, versions);
+            if (refusal != null) {
+                reject(u, VERSION_OUT_OF_RANGE, refusal);
+            }
+            return;
+        }
+        if (!drafterId.equals(id) || own.superseded(u)) {
+            return; // another drafter's, or this process's own record with a later one of its own still to come
+        }
+        adopt(u);
         requests.served(versions.current());
     }
 
-    /** A follower's request to load a drafter file: load it, number it and publish it as any version made here. */
-    private void carryOut(DrafterUpdate u) {
-        FleetRecord.File file = FleetRecord.file(u);
-        if (file.sha256() == null || file.path() == null || follow.loadFile() == null) {
-            reject(u, OTHER_MODEL, "load request names no drafter file, or this process opens none");
+    /**
+     * Makes the record's version current here, whoever published it (this process too: a record of another's that
+     * crossed it was applied meanwhile, and the later record must win), adopting it first if it is new here.
+     */
+    private void adopt(DrafterUpdate u) {
+        FleetRecord.Refusal malformed = FleetRecord.malformed(u);
+        if (malformed != null) {
+            reject(u, malformed.reason(), malformed.detail());
             return;
         }
-        try {
-            DrafterVersion v = file.sha256().equals(versions.current().model().fingerprint()) ? versions.current()
-                    : follow.loadFile().apply(Path.of(file.path()), file.sha256());
-            follow.activate().accept(v);
-            changed(v, DrafterUpdate.Kind.LOAD);
-        } catch (RuntimeException e) {
-            reject(u, OTHER_MODEL, "requested drafter file " + file.path() + " cannot be opened here: " + e.getMessage());
-        }
-    }
-
-    private void adopt(String id, DrafterUpdate u) {
-        if (!drafterId.equals(id) || self.equals(u.origin()) || u.version() == versions.current().id()) {
-            return; // another drafter's, this process's own announcement, or already serving it
+        if (u.version() == versions.current().id()) {
+            return; // already serving it
         }
         Optional<DrafterVersion> known = versions.find(u.version());
         if (known.isPresent()) {
@@ -225,7 +244,7 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
         }
         FleetRecord.File file = FleetRecord.file(u);
         if (file.sha256() != null && !file.sha256().equals(versions.current().model().fingerprint())
-                && !openPublishedFile(u, file)) {
+                && !files.openPublished(u, file)) {
             return;
         }
         if (versions.current().id() == u.version()) {
@@ -242,28 +261,6 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
         follow.activate().accept(v);
         LOG.info("applied drafter {} version {} ({} from replica '{}') from the fleet", drafterId, v.id(), u.kind(),
                 u.origin());
-    }
-
-    /**
-     * For a new drafter file published as such, opens it here and serves it; anything else trained for another
-     * file is refused. Says whether the record can be adopted on the file now served.
-     */
-    private boolean openPublishedFile(DrafterUpdate u, FleetRecord.File file) {
-        String sha = FleetRecord.abbreviate(file.sha256());
-        if (u.kind() != DrafterUpdate.Kind.LOAD || follow.loadFile() == null || file.path() == null) {
-            reject(u, OTHER_MODEL, "trained for drafter file " + sha + ", this replica serves "
-                    + FleetRecord.abbreviate(versions.current().model().fingerprint()));
-            return false;
-        }
-        try {
-            follow.activate().accept(follow.loadFile().apply(Path.of(file.path()), file.sha256()));
-            LOG.info("drafter {}: opened drafter file {} ({}) published by replica '{}'", drafterId, file.path(), sha,
-                    u.origin());
-            return true;
-        } catch (RuntimeException e) {
-            reject(u, OTHER_MODEL, "new drafter file " + file.path() + " cannot be opened here: " + e.getMessage());
-            return false;
-        }
     }
 
     private void reject(DrafterUpdate u, String reason, String detail) {
