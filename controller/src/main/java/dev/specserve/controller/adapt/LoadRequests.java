@@ -37,15 +37,16 @@ final class LoadRequests {
         }
     }
 
-    /** Waits for the requested file's version; on timeout nothing has changed here and the request is forgotten. */
+    /**
+     * Waits for the requested file's version; on timeout nothing has changed here, the request is forgotten, and
+     * {@link TrainerDidNotLoad} says so.
+     */
     DrafterVersion await(CompletableFuture<DrafterVersion> served, String sha256, Path path, Duration timeout) {
         try {
             return served.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             waiting.remove(sha256, served);
-            throw new IllegalStateException("adaptation=follow: asked the trainer to load " + path + ", but no version of "
-                    + "it was published within " + timeout.toSeconds() + " s (is a trainer running? its "
-                    + "specserve_drafter_updates_rejected_total counts a file it could not open); nothing changed here");
+            throw new TrainerDidNotLoad(path, timeout);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for the trainer to load " + path, e);

@@ -180,10 +180,12 @@ class FleetUpdatesTest {
                 DrafterVersion before = follower.current();
 
                 assertThatThrownBy(() -> following.requestLoad(file, "sha-v2", java.time.Duration.ofMillis(1500)))
-                        .isInstanceOf(IllegalStateException.class)
+                        .isInstanceOf(dev.specserve.runtime.engine.ServiceUnavailableException.class) // 503
                         .hasMessageContaining(file.toString())
-                        .hasMessageContaining("no version of it was published within")
-                        .hasMessageContaining("nothing changed here");
+                        .hasMessageContaining("no trainer published a version of it within 1 s")
+                        .hasMessageContaining("nothing changed here")
+                        .hasMessageNotContaining("specserve_drafter_updates_rejected_total") // the trainer serves none
+                        .satisfies(e -> assertThat(e.getStackTrace()).as("logged as a WARN line, no trace").isEmpty());
                 assertThat(follower.current()).as("a timed-out request changes nothing").isSameAs(before);
 
                 DrafterVersions trainerVersions = new DrafterVersions(handle("sha-v1"), Adapter.zero(4, 8));
