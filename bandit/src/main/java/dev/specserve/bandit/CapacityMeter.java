@@ -29,6 +29,7 @@ public final class CapacityMeter {
     private final long retentionMs;
     private final List<Round> rounds = new ArrayList<>();
     private long watermarkMs = Long.MIN_VALUE;
+    private long idleRounds;
 
     public CapacityMeter(long retentionMs) {
         if (retentionMs <= 0) {
@@ -37,10 +38,17 @@ public final class CapacityMeter {
         this.retentionMs = retentionMs;
     }
 
-    /** One round: when it happened, tokens it committed, and the engine's busy time for it. */
+    /**
+     * One round: when it happened, tokens it committed, and the engine's busy time for it. A round with no busy
+     * time measures no capacity (a real round takes some): it is left out and counted ({@link #idleRounds()}).
+     */
     public synchronized void add(long atMs, int committedTokens, long busyNanos) {
         if (committedTokens < 0 || busyNanos < 0) {
             throw new IllegalArgumentException("tokens and busy time must be >= 0");
+        }
+        if (busyNanos == 0) {
+            idleRounds++;
+            return;
         }
         int i = rounds.size();
         while (i > 0 && rounds.get(i - 1).atMs() > atMs) {
@@ -55,6 +63,11 @@ public final class CapacityMeter {
             }
             rounds.subList(0, drop).clear();
         }
+    }
+
+    /** Rounds left out because they reported no busy time. */
+    public synchronized long idleRounds() {
+        return idleRounds;
     }
 
     /** The newest round's timestamp ({@code Long.MIN_VALUE} before any). */

@@ -128,7 +128,9 @@ public final class RewardWindows {
             it.remove();
             CapacityMeter.Window before = meter.over(o.beforeFromMs, o.atMs);
             CapacityMeter.Window after = meter.over(afterFrom, end);
-            if (before.rounds() < minRounds || after.rounds() < minRounds) {
+            // a window with no busy time has no capacity (NaN): unmeasured too, not a reward the bandit refuses
+            if (before.rounds() < minRounds || after.rounds() < minRounds
+                    || !Double.isFinite(before.capacity()) || !Double.isFinite(after.capacity())) {
                 unmeasured++;
                 continue;
             }
@@ -140,7 +142,7 @@ public final class RewardWindows {
         return out;
     }
 
-    /** Decisions whose windows held no round, so no reward could be measured. */
+    /** Decisions whose windows held too few rounds, or no busy time, so no reward could be measured. */
     public long unmeasured() {
         return unmeasured;
     }

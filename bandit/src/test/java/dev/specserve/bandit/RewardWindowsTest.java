@@ -35,6 +35,23 @@ class RewardWindowsTest {
     }
 
     @Test
+    void aRoundWithNoBusyTimeIsLeftOutAndCountedSoNoWindowPricesTokensPerZeroSeconds() {
+        CapacityMeter m = new CapacityMeter(600_000);
+        RewardWindows w = new RewardWindows(m, 300, 10_000, 1000, 8);
+        for (long t = 0; t < 4000; t += 10) {
+            m.add(t, 9, 0);                  // forged: 8 accepted, no draft or verify time
+        }
+        assertThat(m.idleRounds()).isEqualTo(400);
+        assertThat(m.watermarkMs()).as("event time does not move").isEqualTo(Long.MIN_VALUE);
+
+        serve(m, 0, 2000, 3, 5);
+        w.decided("d1", false, 2000);
+        w.decided("d2", false, 12_000);
+        serve(m, 2000, 400_000, 3, 5);
+        assertThat(w.ready(400_000)).extracting(Reward::decisionId).contains("d1");
+    }
+
+    @Test
     void windowsDoNotOverlapAndAWaitIsCreditedOnlyWithItsOwnEpoch() {
         CapacityMeter m = new CapacityMeter(600_000);
         RewardWindows w = new RewardWindows(m, 300, 10_000, 1000, 8);

@@ -75,11 +75,11 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
     });
     private volatile boolean paused;
     private final ActivityCounts counts = new ActivityCounts();
+    private final FailedTasks failures = new FailedTasks();
     private final LabelIntake labels;
-    private final FutureRounds futureRounds = new FutureRounds();
+    private final RoundChecks roundChecks = new RoundChecks();
     private volatile java.util.function.BooleanSupplier mayDecide = () -> true;
     private final TauReference reference;
-    private volatile long lastUpdateNanos = System.nanoTime();
     private long seed;
     private volatile VersionChanges changes = VersionChanges.NONE;
 
@@ -105,10 +105,6 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
     }
 
     /**
-     * Where the versions this loop makes current are announced: trained updates, rollbacks, operator swaps and
-     * drafter files (fleet mode publishes them to every replica). Versions it {@link #follow follows} are not.
-     */
-    /**
      * Decisions wait until {@code ready} holds: a process that numbers versions must first have read the fleet's
      * (after a restart its numbers would otherwise collide with the updates topic's history).
      */
@@ -121,14 +117,20 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
         bandit.addListener(log);
     }
 
+    /**
+     * Where the versions this loop makes current are announced: trained updates, rollbacks, operator swaps and
+     * drafter files (fleet mode publishes them to every replica). Versions it {@link #follow follows} are not.
+     */
     public void announceTo(VersionChanges changes) {
         this.changes = changes;
     }
 
     public void start() {
         long ms = settings.epoch().toMillis();
-        timer.scheduleWithFixedDelay(safely("adaptation epoch", this::epoch), ms, ms, TimeUnit.MILLISECONDS);
-        timer.scheduleWithFixedDelay(safely("realising adaptation rewards", this::realiseReady), 1, 1, TimeUnit.SECONDS);
+        timer.scheduleWithFixedDelay(failures.safely(FailedTasks.EPOCH, "adaptation epoch", this::epoch), ms, ms,
+                TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(failures.safely(FailedTasks.REWARDS, "realising adaptation rewards",
+                this::realiseReady), 1, 1, TimeUnit.SECONDS);
         LOG.info("adaptation loop for drafter {}: decision every {} s, rollback if live acceptance falls {} below "
                 + "the pre-swap level within {} rounds", settings.drafterId(), settings.epoch().toSeconds(),
                 settings.rollbackMargin(), settings.rollbackWindowRounds());
@@ -141,7 +143,7 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
         if (!settings.drafterId().equals(e.drafterId()) || e.drafterVersion() == 0) {
             return;
         }
-        if (futureRounds.tooFarAhead(e)) {
+        if (!roundChecks.usable(e)) {
             return;
         }
         // event time: when the round happened, not when it arrived
@@ -160,17 +162,6 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
     }
 
     // ------------------------------------------------------------------ decisions
-
-    /** A timer task that survives its failures: a scheduled task that throws is never run again. */
-    private static Runnable safely(String what, Runnable task) {
-        return () -> {
-            try {
-                task.run();
-            } catch (RuntimeException e) {
-                LOG.warn("{} failed: {}", what, e.toString());
-            }
-        };
-    }
 
     /** One decision epoch (also callable directly, e.g. by benchmarks). Returns the decision, if one was made. */
     public Optional<Decision> epoch() {
@@ -197,7 +188,7 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
                 .roundsPerSecond(window.roundsPerSecond(now))
                 .queueDepth(l.waiting())
                 .batchOccupancy(Math.min(1.0, l.running() / (double) maxBatch))
-                .secondsSinceLastUpdate(Math.max(0, (System.nanoTime() - lastUpdateNanos) / 1e9))
+                .secondsSinceLastUpdate(counts.secondsSinceLastUpdate())
                 .horizonRoundsPerSecond(capacityRounds)
                 .costs(costs)
                 .build();
@@ -266,7 +257,6 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
         }
         counts.updated(outcome.seconds());
         buffer.markUsed();
-        lastUpdateNanos = System.nanoTime();
         if (outcome.candidate().isEmpty()) {
             LOG.info("update {} ({} steps, {} samples) not swapped in: {}", id, outcome.steps(),
                     outcome.trainSamples(), outcome.verdict().reason());
@@ -379,14 +369,22 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
         return buffer.total();
     }
 
-    /** Samples dropped because they were drafted by a drafter file that is no longer current. */
-    public long staleSamples() {
-        return labels.stale();
+    /**
+     * Feedback left out, and failed epochs: samples drafted by a drafter file no longer current (stale), samples
+     * that cannot be this drafter's ({@link LabelIntake}), rounds stamped too far ahead or with no busy time
+     * ({@link RoundChecks}), and decision epochs that failed (their decision lost).
+     */
+    public record Dropped(long staleSamples, long invalidSamples, long futureRounds, long idleRounds,
+                          long failedEpochs) {}
+
+    public Dropped dropped() {
+        return new Dropped(labels.stale(), labels.invalid(), roundChecks.future(), roundChecks.idle(),
+                failures.count(FailedTasks.EPOCH));
     }
 
-    /** Rounds left out because they were stamped too far ahead of this clock ({@link FutureRounds}). */
-    public long futureRounds() {
-        return futureRounds.count();
+    /** Target tokens of training samples must be below {@code vocab}, the target model's vocabulary size. */
+    public void targetVocabulary(int vocab) {
+        labels.targetVocabulary(vocab);
     }
 
     @Override

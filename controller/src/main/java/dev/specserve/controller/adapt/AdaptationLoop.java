@@ -9,7 +9,6 @@ import dev.specserve.drafters.update.LmHead;
 import dev.specserve.runtime.engine.Engine;
 import dev.specserve.telemetry.FeedbackConsumer;
 import dev.specserve.telemetry.FeedbackPublisher;
-import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,12 +45,7 @@ public final class AdaptationLoop implements AutoCloseable {
         FleetUpdates fleet = new FleetUpdates(wiring.publisher().config(), drafterId, stack.versions(), registry,
                 new FleetUpdates.Follow(v -> controller.follow(v, "published by the fleet"),
                         ModelRootFiles.within(modelRoots, stack::loadDrafter)).numbering());
-        FunctionCounter.builder("specserve.adaptation.stale_samples", controller, AdaptationController::staleSamples)
-                .description("Training labels dropped because a newer drafter file replaced the one that drafted them")
-                .tag("drafter", drafterId).register(registry);
-        FunctionCounter.builder("specserve.adaptation.future_rounds", controller, AdaptationController::futureRounds)
-                .description("Round events left out because they were stamped over a minute ahead of this clock")
-                .tag("drafter", drafterId).register(registry);
+        AdaptationMetrics.register(controller, drafterId, registry);
         controller.addDecisionLog(d -> io.micrometer.core.instrument.Counter.builder("specserve.bandit.decisions")
                 .description("Decisions of the cost-aware bandit, by arm (wait or an update of that size)")
                 .tag("drafter", drafterId).tag("arm", d.arm().name()).register(registry).increment());
@@ -79,8 +73,10 @@ public final class AdaptationLoop implements AutoCloseable {
         AdaptationController.Settings settings = new AdaptationController.Settings(drafterId,
                 Duration.ofSeconds(tuning.epochSeconds()), Duration.ofSeconds(30), tuning.rollbackWindowRounds(),
                 tuning.rollbackMargin(), 7);
-        return new AdaptationController(settings, stack.versions(), updater, bandit, load, maxBatch, publisher,
-                replicaId);
+        AdaptationController controller = new AdaptationController(settings, stack.versions(), updater, bandit, load,
+                maxBatch, publisher, replicaId);
+        controller.targetVocabulary(manifest.target().vocab());
+        return controller;
     }
 
     public AdaptationController controller() {

@@ -70,6 +70,7 @@ public final class FleetTrainer implements AutoCloseable {
         FleetUpdates fleet = new FleetUpdates(telemetry, drafterId, stack.versions(), registry,
                 new FleetUpdates.Follow(v -> controller.follow(v, "published by the fleet"),
                         ModelRootFiles.within(modelRoots, stack::loadDrafter)).numbering());
+        AdaptationMetrics.register(controller, drafterId, registry);
         FleetTrainer trainer = new FleetTrainer(controller, fleet, publisher);
         try {
             LOG.info("trainer for drafter {}: reading the versions already on {}", drafterId, telemetry.updatesTopic());
@@ -107,9 +108,12 @@ public final class FleetTrainer implements AutoCloseable {
 
     private void logProgress() {
         AdaptationController.Activity a = controller.activity();
-        LOG.info("trainer: received {}; {} updates ({} s training), {} swaps, {} rollbacks, feedback lag {}",
+        AdaptationController.Dropped d = controller.dropped();
+        LOG.info("trainer: received {}; {} updates ({} s training), {} swaps, {} rollbacks, feedback lag {}; left out "
+                + "{} invalid and {} stale samples, {} idle and {} future rounds; {} failed epochs; versions refused {}",
                 tally.byReplica(), a.updates(), String.format("%.1f", a.updateSeconds()), a.swaps(), a.rollbacks(),
-                consumer == null ? 0 : consumer.lag());
+                consumer == null ? 0 : consumer.lag(), d.invalidSamples(), d.staleSamples(), d.idleRounds(),
+                d.futureRounds(), d.failedEpochs(), fleet.rejected());
     }
 
     /** Stops reading, training and following; flushes the decision events. */
