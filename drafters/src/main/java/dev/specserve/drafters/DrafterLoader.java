@@ -27,7 +27,9 @@ final class DrafterLoader {
         this.contract = contract;
     }
 
-    DrafterModelHandle load(Path file, String expectedSha256, long generation) {
+    /** @param adapterBase the {@link DrafterModelHandle#adapterBase} of a file, given its sha256 */
+    DrafterModelHandle load(Path file, String expectedSha256, long generation,
+                            java.util.function.UnaryOperator<String> adapterBase) {
         long t0 = System.nanoTime();
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException("drafter file " + file + " does not exist or is not a regular file");
@@ -57,7 +59,8 @@ final class DrafterLoader {
         }
         String source = file.toAbsolutePath() + " (sha256 " + sha.substring(0, 12) + ")";
         LOG.info("loaded drafter generation {} from {} in {} ms", generation, source, (System.nanoTime() - t0) / 1_000_000);
-        return new DrafterModelHandle(generation, source, sha, model, () -> new SpecBlockModel(sessions, info));
+        return new DrafterModelHandle(generation, source, sha, adapterBase.apply(sha), model,
+                () -> new SpecBlockModel(sessions, info));
     }
 
     /** One context pair plus a block of slots; every output must be finite and every token id in the draft vocabulary. */

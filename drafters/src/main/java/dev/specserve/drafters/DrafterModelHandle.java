@@ -16,6 +16,7 @@ public final class DrafterModelHandle {
     private final long generation;
     private final String source;
     private final String fingerprint;
+    private final String adapterBase;
     private final Supplier<SpecBlockModel> opener;
     private SpecBlockModel model;
     private int leases;
@@ -26,9 +27,21 @@ public final class DrafterModelHandle {
      */
     public DrafterModelHandle(long generation, String source, String fingerprint, SpecBlockModel opened,
                               Supplier<SpecBlockModel> opener) {
+        this(generation, source, fingerprint, fingerprint, opened, opener);
+    }
+
+    /**
+     * @param fingerprint the sha256 of the ONNX file this session was opened from (what a load of a file compares)
+     * @param adapterBase the sha256 adapters for this session are trained against: its own file's, or for the
+     *                    int8 file of the bundled drafter its full-precision file's (the same network, quantised, so
+     *                    replicas serving either precision share adapter versions)
+     */
+    public DrafterModelHandle(long generation, String source, String fingerprint, String adapterBase,
+                              SpecBlockModel opened, Supplier<SpecBlockModel> opener) {
         this.generation = generation;
         this.source = source;
         this.fingerprint = fingerprint;
+        this.adapterBase = adapterBase;
         this.opener = opener;
         this.model = opened;
         this.opens = opened == null ? 0 : 1;
@@ -48,8 +61,14 @@ public final class DrafterModelHandle {
         return source;
     }
 
+    /** The sha256 of the ONNX file this session was opened from. */
     public String fingerprint() {
         return fingerprint;
+    }
+
+    /** The sha256 an adapter for this session is valid for (see the constructor). */
+    public String adapterBase() {
+        return adapterBase;
     }
 
     /** Takes a lease, opening the session if it was closed (a detached handle has none to open). */

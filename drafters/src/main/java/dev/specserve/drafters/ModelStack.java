@@ -29,6 +29,7 @@ public final class ModelStack implements AutoCloseable {
     private final DrafterVersions versions;
     private final DrafterLoader drafterLoader;
     private final LookupCorpus corpus;
+    private final BundledDrafterFiles bundledFiles;
 
     private ModelStack(ModelManifest manifest, SessionFactory sessions, TextTokenizer tokenizer, TargetModel target,
                        SpecBlockModel drafterModel, LookupCorpus corpus) {
@@ -41,14 +42,17 @@ public final class ModelStack implements AutoCloseable {
         if (drafterModel == null) {
             this.drafterLoader = null;
             this.versions = null;
+            this.bundledFiles = null;
             return;
         }
         this.drafterLoader = new DrafterLoader(sessions, manifest.drafter());
-        // the bundled drafter is known by its full-precision file whichever precision serves it, so replicas on
-        // other devices recognise each other's versions
-        var bundled = new DrafterModelHandle(1, manifest.drafter().file().toString(),
-                ManifestLoader.sha256(manifest.drafter().file()), drafterModel,
-                () -> new SpecBlockModel(sessions, drafterModel.info()));
+        this.bundledFiles = new BundledDrafterFiles(manifest.drafter());
+        // the bundled drafter is known by the file that serves (a load of the other precision's file is a real
+        // load), and its adapters by the full-precision file's, so replicas on other devices share adapter versions
+        Path served = drafterModel.info().file();
+        String servedSha = ManifestLoader.sha256(served);
+        var bundled = new DrafterModelHandle(1, served.toString(), servedSha, bundledFiles.adapterBase(servedSha),
+                drafterModel, () -> new SpecBlockModel(sessions, drafterModel.info()));
         this.versions = new DrafterVersions(bundled,
                 Adapter.zero(manifest.drafter().adapterRank(), manifest.drafter().dim()));
     }
@@ -155,7 +159,8 @@ public final class ModelStack implements AutoCloseable {
      */
     public DrafterVersion loadDrafter(Path file, String expectedSha256) {
         requireDrafter();
-        DrafterModelHandle model = drafterLoader.load(file, expectedSha256, versions.nextGeneration());
+        DrafterModelHandle model = drafterLoader.load(file, expectedSha256, versions.nextGeneration(),
+                bundledFiles::adapterBase);
         DrafterVersion parent = versions.current();
         Map<String, Object> metrics = new LinkedHashMap<>();
         metrics.put("source", "drafter-file");

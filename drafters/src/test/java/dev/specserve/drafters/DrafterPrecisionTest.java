@@ -20,8 +20,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The manifest's int8 drafter serves on the CPU by default; either file drafts for exact greedy output, and the
- * drafter keeps the full-precision file's identity whichever serves.
+ * The manifest's int8 drafter serves on the CPU by default; either file drafts for exact greedy output. The
+ * drafter is known by the file that serves (so a load of the other precision's file is a real load), and its
+ * adapters by the full-precision file's, so replicas serving either precision share adapter versions.
  */
 class DrafterPrecisionTest {
     static final DraftBudget BUDGET = new DraftBudget(24, 8);
@@ -30,7 +31,7 @@ class DrafterPrecisionTest {
     Path dir;
 
     @Test
-    void autoServesTheInt8FileOnTheCpuAndFp32TheFullPrecisionOneUnderOneIdentity() {
+    void autoServesTheInt8FileOnTheCpuKnownByItsOwnShaWithTheFullPrecisionOneAsAdapterBase() {
         Path int8;
         String fp32Sha;
         try (ModelStack auto = ModelStack.load(Stack.modelDir(), ExecutionDevice.CPU, 2, DrafterPrecision.AUTO)) {
@@ -38,11 +39,22 @@ class DrafterPrecisionTest {
             fp32Sha = ManifestLoader.sha256(auto.manifest().drafter().file());
             assertThat(int8).as("the demo manifest names an int8 drafter").isNotNull();
             assertThat(auto.drafterModel().info().file()).isEqualTo(int8);
-            assertThat(auto.versions().current().model().fingerprint()).isEqualTo(fp32Sha);
+            DrafterVersion bundled = auto.versions().current();
+            assertThat(bundled.model().fingerprint()).as("the file that serves").isEqualTo(ManifestLoader.sha256(int8));
+            assertThat(bundled.model().adapterBase()).isEqualTo(fp32Sha);
+            assertThat(bundled.metrics().get("model")).isEqualTo(int8.toString());
+
+            DrafterVersion loaded = auto.loadDrafter(auto.manifest().drafter().file(), fp32Sha);
+            assertThat(loaded.model()).as("the fp32 file is really opened").isNotSameAs(bundled.model());
+            assertThat(loaded.model().generation()).isEqualTo(2);
+            assertThat(loaded.model().fingerprint()).isEqualTo(fp32Sha);
+            assertThat(loaded.model().adapterBase()).isEqualTo(fp32Sha);
+            loaded.model().closeIfUnused();
         }
         try (ModelStack fp32 = ModelStack.load(Stack.modelDir(), ExecutionDevice.CPU, 2, DrafterPrecision.FP32)) {
             assertThat(fp32.drafterModel().info().file()).isEqualTo(fp32.manifest().drafter().file());
             assertThat(fp32.versions().current().model().fingerprint()).isEqualTo(fp32Sha);
+            assertThat(fp32.versions().current().model().adapterBase()).isEqualTo(fp32Sha);
         }
     }
 

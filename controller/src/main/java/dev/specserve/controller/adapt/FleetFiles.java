@@ -34,7 +34,8 @@ final class FleetFiles {
 
     /**
      * A follower's request to load a drafter file: load it, number it and hand it to {@code changed} (published as
-     * any version made here).
+     * any version made here). It is loaded even when this process serves that file already: the requester does
+     * not (it asks only then), so it must get a version it has never seen, which opens the file there.
      */
     void carryOut(DrafterUpdate u, BiConsumer<DrafterVersion, DrafterUpdate.Kind> changed) {
         FleetRecord.File file = FleetRecord.file(u);
@@ -44,8 +45,7 @@ final class FleetFiles {
             return;
         }
         try {
-            DrafterVersion v = file.sha256().equals(versions.current().model().fingerprint()) ? versions.current()
-                    : follow.loadFile().apply(Path.of(file.path()), file.sha256());
+            DrafterVersion v = follow.loadFile().apply(Path.of(file.path()), file.sha256());
             follow.activate().accept(v);
             changed.accept(v, DrafterUpdate.Kind.LOAD);
         } catch (RuntimeException e) {

@@ -29,6 +29,7 @@ final class FleetRecord {
         Map<String, Object> m = new LinkedHashMap<>(v.metrics());
         m.put(FleetUpdates.MODEL_SHA256, v.model().fingerprint());
         m.put(FleetUpdates.MODEL_PATH, filePath(v));
+        m.put(FleetUpdates.ADAPTER_BASE_SHA256, v.model().adapterBase());
         try {
             return JSON.writeValueAsString(m);
         } catch (JsonProcessingException e) {
@@ -48,6 +49,15 @@ final class FleetRecord {
     static File file(DrafterUpdate u) {
         JsonNode m = metricsObject(u);
         return new File(text(m, FleetUpdates.MODEL_SHA256), text(m, FleetUpdates.MODEL_PATH));
+    }
+
+    /**
+     * The sha256 the record's adapter was trained against ({@link dev.specserve.drafters.DrafterModelHandle#adapterBase}):
+     * records published before it was named carry only the file's, which for the bundled drafter was the base.
+     */
+    static String adapterBase(DrafterUpdate u) {
+        String base = text(metricsObject(u), FleetUpdates.ADAPTER_BASE_SHA256);
+        return base != null ? base : file(u).sha256();
     }
 
     /**

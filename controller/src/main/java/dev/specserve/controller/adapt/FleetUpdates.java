@@ -73,6 +73,11 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
     public static final long MAX_VERSION_STEP = 1_000_000;
     /** Key in the published metrics naming the drafter file (sha256) the adapter was trained for. */
     public static final String MODEL_SHA256 = "model_sha256";
+    /**
+     * Key in the published metrics naming the sha256 the adapter is valid for: the drafter file's, or for the int8
+     * file of the bundled drafter the full-precision file's, so replicas serving either precision share versions.
+     */
+    public static final String ADAPTER_BASE_SHA256 = "adapter_base_sha256";
     /** Key in the published metrics naming the drafter file's path where it was published. */
     public static final String MODEL_PATH = "model_path";
 
@@ -243,8 +248,7 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
             return;
         }
         FleetRecord.File file = FleetRecord.file(u);
-        if (file.sha256() != null && !file.sha256().equals(versions.current().model().fingerprint())
-                && !files.openPublished(u, file)) {
+        if (file.sha256() != null && !servesFileFor(u, file) && !files.openPublished(u, file)) {
             return;
         }
         if (versions.current().id() == u.version()) {
@@ -261,6 +265,16 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
         follow.activate().accept(v);
         LOG.info("applied drafter {} version {} ({} from replica '{}') from the fleet", drafterId, v.id(), u.kind(),
                 u.origin());
+    }
+
+    /**
+     * Whether the file served here fits the record: for a new drafter file ({@link DrafterUpdate.Kind#LOAD}), it is
+     * that file; for an adapter, the file's adapters are trained against the same base.
+     */
+    private boolean servesFileFor(DrafterUpdate u, FleetRecord.File file) {
+        var model = versions.current().model();
+        return file.sha256().equals(model.fingerprint())
+                || (u.kind() != DrafterUpdate.Kind.LOAD && model.adapterBase().equals(FleetRecord.adapterBase(u)));
     }
 
     private void reject(DrafterUpdate u, String reason, String detail) {
