@@ -129,6 +129,11 @@ public final class DrafterUpdateChannel implements AutoCloseable {
         if (caughtUp.getCount() > 0 && end.entrySet().stream()
                 .allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
             caughtUp.countDown();
+            long records = end.values().stream().mapToLong(Long::longValue).sum();
+            if (records > 0) { // what earlier processes published, replayed here (each at DEBUG)
+                LOG.info("drafter updates: caught up with {} ({} earlier records read from the beginning)",
+                        config.updatesTopic(), records);
+            }
         }
         for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
             try {

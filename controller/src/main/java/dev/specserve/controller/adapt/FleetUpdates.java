@@ -237,7 +237,7 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
                 return;
             }
             follow.activate().accept(known.get());
-            LOG.info("drafter {} version {} made current again by the fleet ({} from replica '{}')", drafterId,
+            log("drafter {} version {} made current again by the fleet ({} from replica '{}')", drafterId,
                     u.version(), u.kind(), u.origin());
             return;
         }
@@ -263,8 +263,17 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
         DrafterVersion v = versions.adopt(u.version(), u.parentVersion(), adapter, Map.of("source", "fleet",
                 "kind", u.kind().name(), "origin", u.origin(), "published_metrics", u.metricsJson()));
         follow.activate().accept(v);
-        LOG.info("applied drafter {} version {} ({} from replica '{}') from the fleet", drafterId, v.id(), u.kind(),
+        log("applied drafter {} version {} ({} from replica '{}') from the fleet", drafterId, v.id(), u.kind(),
                 u.origin());
+    }
+
+    /** A version applied: at INFO once caught up; records replayed at start-up (earlier runs' history) at DEBUG. */
+    private void log(String format, Object... args) {
+        if (channel.caughtUp()) {
+            LOG.info(format, args);
+        } else {
+            LOG.debug(format, args);
+        }
     }
 
     /**

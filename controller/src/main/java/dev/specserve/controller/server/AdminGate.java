@@ -94,7 +94,10 @@ final class AdminGate {
         return switch (action == null ? "" : action) {
             case "versions" -> new JsonObject().put("versions", new JsonArray(a.versions()));
             case "swap" -> new JsonObject(a.swap(requiredLong(args, "version")));
-            case "rollback" -> new JsonObject(a.rollback());
+            case "rollback" -> {
+                noFields(args, "rollback", "to serve a given version, swap {\"version\": N}");
+                yield new JsonObject(a.rollback());
+            }
             case "load" -> new JsonObject(a.load(roots.resolve(args.getValue("path"), args.getValue("sha256")).toString(),
                     args.getString("sha256").trim(), optionalBoolean(args, "activate", true)));
             case "pause" -> new JsonObject(a.pause());
@@ -103,6 +106,16 @@ final class AdminGate {
                     ? "\"action\" must be a string, one of " + ACTIONS
                     : "unknown admin action '" + action + "'; known: " + ACTIONS);
         };
+    }
+
+    /** Refuses fields an action does not take (they would be silently ignored); {@code action} is the bus's own. */
+    private static void noFields(JsonObject args, String action, String hint) {
+        for (String f : args.fieldNames()) {
+            if (!f.equals("action")) {
+                throw new dev.specserve.runtime.spec.InvalidRequestException(f, action + " takes no \"" + f + "\" (no "
+                        + "fields at all); " + hint);
+            }
+        }
     }
 
     private static boolean optionalBoolean(JsonObject args, String field, boolean absent) {

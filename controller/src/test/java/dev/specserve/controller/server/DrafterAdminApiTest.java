@@ -213,6 +213,16 @@ class DrafterAdminApiTest {
     }
 
     @Test
+    void a_rollback_with_fields_is_refused_rather_than_ignoring_them() throws Exception {
+        HttpResponse<Buffer> r = admin("/admin/drafter/rollback", new JsonObject().put("version", 2));
+
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(r.bodyAsJsonObject().getJsonObject("error").getString("param")).isEqualTo("version");
+        assertThat(r.bodyAsString()).contains("swap");
+        assertThat(server.stack.versions().current()).isSameAs(bundled);
+    }
+
+    @Test
     void a_load_whose_activate_is_not_a_boolean_is_refused_naming_activate() throws Exception {
         Path file = copyOfTheDrafter("drafter-activate.onnx");
 
