@@ -22,7 +22,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -94,10 +93,11 @@ final class ServeCommand implements Callable<Integer> {
                 }
             });
         } catch (RuntimeException e) {
-            shutdown(server, engine, sinks, stack, java.time.Duration.ZERO);
+            ServeShutdown.sequence(server, engine, sinks, stack, java.time.Duration.ZERO);
             throw e;
         }
-        Shutdown shutdown = new Shutdown(server, engine, sinks, stack, java.time.Duration.ofSeconds(config.shutdownDrainS()));
+        ServeShutdown shutdown = new ServeShutdown(server, engine, sinks, stack,
+                java.time.Duration.ofSeconds(config.shutdownDrainS()));
         Runtime.getRuntime().addShutdownHook(new Thread(shutdown, "specserve-shutdown"));
 
         String host = urlHost(config.httpHost());
@@ -191,97 +191,6 @@ final class ServeCommand implements Callable<Integer> {
             }
         };
         return List.of(sink);
-    }
-
-    /**
-     * The one shutdown sequence (SIGTERM, Ctrl-C, a failed start): cancel running and queued requests (each
-     * finishes as {@code cancelled}, its client answered and its feedback published) and join the engine thread;
-     * close the APIs (and open streams); flush feedback and close the Kafka clients; stop the embedded broker (it has
-     * no shutdown hook of its own, so nothing races this order); close the models last.
-     */
-    static void shutdown(SpecserveServer server, Engine engine, List<FeedbackSink> sinks, ModelStack stack,
-                         java.time.Duration drain) {
-        long t0 = System.nanoTime();
-        if (engine != null && !drain.isZero()) {
-            LOG.info("shutdown: draining: new requests get 503 and /ready 503; up to {} s for {} running and {} "
-                    + "queued to finish", drain.toSeconds(), engine.running(), engine.waiting());
-            try {
-                boolean done = engine.drain(drain);
-                LOG.info("shutdown: {} ({} ms)", done ? "drained" : "drain time up, cancelling "
-                        + (engine.running() + engine.waiting()) + " requests", ms(t0));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        if (server != null) {
-            server.stopping(); // what the engine cancels now is the bus clients' 503, to retry on another replica
-        }
-        if (engine != null) {
-            // refuses new requests, finishes running and queued ones as cancelled (their clients still get the
-            // answer: the APIs are open until the next step), joins the engine thread
-            engine.close();
-            LOG.info("shutdown: engine stopped, running requests finished ({} ms)", ms(t0));
-        }
-        if (server != null) {
-            server.close(); // stop accepting, cancel open streams
-            LOG.info("shutdown: APIs closed ({} ms)", ms(t0));
-        }
-        for (FeedbackSink sink : sinks) {
-            try {
-                sink.close();
-            } catch (RuntimeException e) {
-                LOG.warn("feedback sink {} did not close cleanly: {}", sink.describe(), e.toString());
-            }
-        }
-        if (!sinks.isEmpty()) {
-            LOG.info("shutdown: feedback sinks closed ({} ms)", ms(t0));
-        }
-        stack.close(); // ORT sessions last: closing a session during a run can crash
-        LOG.info("shutdown: models closed; stopped in {} ms", ms(t0));
-    }
-
-    private static long ms(long t0) {
-        return (System.nanoTime() - t0) / 1_000_000;
-    }
-
-    /** The shutdown hook: stops everything once, then lets the main thread finish. */
-    static final class Shutdown implements Runnable {
-        private final SpecserveServer server;
-        private final Engine engine;
-        private final List<FeedbackSink> sinks;
-        private final ModelStack stack;
-        private final java.time.Duration drain;
-        private final CountDownLatch stopped = new CountDownLatch(1);
-
-        /** @param drain how long running and queued requests may take to finish before the rest are cancelled */
-        Shutdown(SpecserveServer server, Engine engine, List<FeedbackSink> sinks, ModelStack stack,
-                 java.time.Duration drain) {
-            this.server = server;
-            this.engine = engine;
-            this.sinks = sinks;
-            this.stack = stack;
-            this.drain = drain;
-        }
-
-        private final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
-
-        @Override
-        public void run() {
-            if (!started.compareAndSet(false, true)) {
-                return;
-            }
-            LOG.info("shutting down: the engine, then the APIs, the feedback clients, the broker and the models");
-            try {
-                shutdown(server, engine, sinks, stack, drain);
-                LOG.info("stopped");
-            } finally {
-                stopped.countDown();
-            }
-        }
-
-        void awaitStopped() throws InterruptedException {
-            stopped.await();
-        }
     }
 
     /** Adds one {@code --flag} per {@link ConfigKey} not already declared (the model options come from a mixin). */

@@ -57,7 +57,7 @@ class OrderlyShutdownTest {
         SpecserveServer server = SpecserveServer.start(config, engine);
         List<FeedbackSink> sinks = new ArrayList<>(ServeCommand.feedbackAndAdaptation(config, stack, engine, server));
         sinks.forEach(engine::addListener);
-        ServeCommand.Shutdown shutdown = new ServeCommand.Shutdown(server, engine, sinks, stack, java.time.Duration.ZERO);
+        ServeShutdown shutdown = new ServeShutdown(server, engine, sinks, stack, java.time.Duration.ZERO);
         Vertx client = Vertx.vertx();
         try {
             long deadline = System.nanoTime() + SECONDS.toNanos(60);
