@@ -102,8 +102,12 @@ RUN test -f /app/models/demo/manifest.json || { \
 # SPECSERVE_HOME=/app makes the default model dir /app/models/demo. Everything else uses the application's
 # defaults (see controller/CONFIG.md) except the bind addresses: inside a container the APIs must listen on
 # all interfaces to be reachable through published ports; docker-compose.yml publishes them on 127.0.0.1 only.
+# Bound to 0.0.0.0, the server would answer any Host name (it cannot know the names it is reached by), which a
+# DNS-rebinding web page could use: the Host names answered stay the loopback ones, as a bare `docker run -p
+# 127.0.0.1:8000:8000` reaches it. Add the names a proxy or a service forwards (compose adds `specserve`).
 ENV SPECSERVE_HOME=/app \
     SPECSERVE_DATA=/data \
+    SPECSERVE_ALLOWED_HOSTS=localhost,127.0.0.1,::1 \
     SPECSERVE_HTTP_HOST=0.0.0.0 \
     SPECSERVE_HTTP_PORT=8000 \
     SPECSERVE_BRIDGE_HOST=0.0.0.0 \

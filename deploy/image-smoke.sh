@@ -459,6 +459,9 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $SPECSER
 code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/admin/config")
 [ "$code" = 401 ] || [ "$code" = 403 ] || fail "GET /admin/config without a token answered $code (want 401/403)"
 say "admin token from compose's environment: 200 with it, $code without"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: rebound.example' "$URL/v1/models")
+[ "$code" = 403 ] || fail "a Host name outside allowed_hosts answered $code (want 403: DNS rebinding)"
+say "Host rebound.example: 403 (allowed_hosts from compose)"
 say "waiting for compose's healthcheck (interval 15s as in docker-compose.yml)"
 wait_healthy "$CID" 90
 say "healthcheck: healthy"

@@ -44,6 +44,7 @@ final class PublisherMetrics implements AutoCloseable {
     private final Map<String, Counter> droppedByTypeReason = new ConcurrentHashMap<>();
     private final Map<String, Counter> samplesDroppedByReason = new ConcurrentHashMap<>();
     private final Map<String, Counter> sendErrorCounters = new ConcurrentHashMap<>();
+    private final Map<String, Counter> sendFailuresByStream = new ConcurrentHashMap<>();
     private final Counter feedbackBytesCounter;
     private final Counter sampleBytesCounter;
     private final Counter samplesSentCounter;
@@ -64,6 +65,10 @@ final class PublisherMetrics implements AutoCloseable {
         for (String reason : new String[]{REASON_RATE_LIMITED, REASON_TOO_LARGE, REASON_BUFFER_FULL, REASON_CLOSED}) {
             samplesDroppedByReason.put(reason, counter(TelemetryMetrics.SAMPLES_DROPPED, Tags.of("reason", reason),
                     "Training samples dropped"));
+        }
+        for (String stream : new String[]{TelemetryMetrics.STREAM_FEEDBACK, TelemetryMetrics.STREAM_SAMPLES}) {
+            sendFailuresByStream.put(stream, counter(TelemetryMetrics.SEND_FAILURES, Tags.of("stream", stream),
+                    "Records Kafka failed to deliver, any error"));
         }
         feedbackBytesCounter = bytesCounter(TelemetryMetrics.STREAM_FEEDBACK);
         sampleBytesCounter = bytesCounter(TelemetryMetrics.STREAM_SAMPLES);
@@ -139,6 +144,7 @@ final class PublisherMetrics implements AutoCloseable {
         } else {
             sampleSendErrors.increment();
         }
+        sendFailuresByStream.get(stream).increment();
         String error = e.getClass().getSimpleName();
         sendErrorCounters.computeIfAbsent(stream + '/' + error, k -> counter(TelemetryMetrics.SEND_ERRORS,
                 Tags.of("stream", stream, "error", error), "Records Kafka failed to deliver")).increment();

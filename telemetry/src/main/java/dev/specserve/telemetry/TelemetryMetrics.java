@@ -17,6 +17,12 @@ public final class TelemetryMetrics {
     public static final String EVENTS_DROPPED = "specserve.feedback.events.dropped";
     /** Counter, tags {@code stream} (feedback, samples), {@code error}: records Kafka failed to deliver. */
     public static final String SEND_ERRORS = "specserve.feedback.send.errors";
+    /**
+     * Counter, tag {@code stream}: records Kafka failed to deliver, whatever the error; registered at 0 for both
+     * streams, so a rate or an alert over it sees the first failure ({@link #SEND_ERRORS} has a series per error
+     * class, each born at its first failure).
+     */
+    public static final String SEND_FAILURES = "specserve.feedback.send.failures";
     /** Counter, tag {@code stream}: value bytes acknowledged by Kafka. */
     public static final String BYTES = "specserve.feedback.bytes";
     /** Gauge, tag {@code stream}: records waiting in the in-memory buffer. */

@@ -52,6 +52,18 @@ class PublisherWithoutBrokerTest {
     }
 
     @Test
+    void sendFailuresExistAtZeroForBothStreamsSoTheFirstOneIsSeenByARate() throws Exception {
+        var registry = new SimpleMeterRegistry();
+        TelemetryConfig config = TelemetryConfig.builder(deadBootstrap()).closeTimeout(Duration.ofMillis(300)).build();
+        try (FeedbackPublisher publisher = new FeedbackPublisher(config, registry)) {
+            for (String stream : new String[] {"feedback", "samples"}) {
+                assertThat(registry.get(TelemetryMetrics.SEND_FAILURES).tag("stream", stream).counter().count())
+                        .isZero();
+            }
+        }
+    }
+
+    @Test
     void closeGivesUpAfterTheCloseTimeoutAndCountsWhatWasNotSent() throws Exception {
         TelemetryConfig config = TelemetryConfig.builder(deadBootstrap()).bufferCapacity(50)
                 .closeTimeout(Duration.ofMillis(300)).build();
