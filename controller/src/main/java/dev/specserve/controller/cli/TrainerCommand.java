@@ -12,7 +12,8 @@ import dev.specserve.runtime.manifest.DrafterPrecision;
 import dev.specserve.runtime.ort.ExecutionDevice;
 import dev.specserve.telemetry.TelemetryConfig;
 import dev.specserve.telemetry.TopicAdmin;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
@@ -27,7 +28,6 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 
 /**
@@ -35,7 +35,7 @@ import picocli.CommandLine.Option;
  * replicas publish their feedback to. Its settings come from flags, environment variables or the --config file
  * like serve's (the same keys).
  */
-@Command(name = "trainer", mixinStandardHelpOptions = true, modelTransformer = TrainerCommand.TrainerFlags.class,
+@Command(name = "trainer", mixinStandardHelpOptions = true, modelTransformer = TrainerFlags.class,
         description = {
             "Adapt the drafter for a whole fleet: read every replica's round events and training samples from Kafka "
                     + "(consumer group specserve-trainer-<drafter>), run the bandit, the updater and the shadow check "
@@ -62,6 +62,16 @@ final class TrainerCommand implements Callable<Integer> {
             description = "Seconds to wait for a Kafka broker to answer at start; none: exit 2 naming the address "
                     + "(default: ${DEFAULT-VALUE}).")
     int kafkaWaitSeconds;
+
+    @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "${SPECSERVE_TRAINER_METRICS_PORT:-0}",
+            description = "Serve GET /metrics (Prometheus) and /health on this port: the bandit's decisions, the "
+                    + "updates, refused samples and versions; 0: none (env SPECSERVE_TRAINER_METRICS_PORT; default: "
+                    + "${DEFAULT-VALUE}).")
+    int metricsPort;
+
+    @Option(names = "--metrics-host", paramLabel = "HOST", defaultValue = "${SPECSERVE_TRAINER_METRICS_HOST:-127.0.0.1}",
+            description = "Interface --metrics-port binds (env SPECSERVE_TRAINER_METRICS_HOST; default: ${DEFAULT-VALUE}).")
+    String metricsHost;
 
     @Option(names = "--progress-s", paramLabel = "S", defaultValue = "30",
             description = "Seconds between progress lines (default: ${DEFAULT-VALUE}).")
@@ -90,6 +100,9 @@ final class TrainerCommand implements Callable<Integer> {
         if (kafkaWaitSeconds < 1 || progressSeconds < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--kafka-wait-s and --progress-s must be >= 1");
         }
+        if (metricsPort < 0 || metricsPort > 65535) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--metrics-port must be in [0, 65535]");
+        }
         Map<String, String> props = FeedbackWiring.clientProperties(System.getenv());
         TelemetryConfig telemetry = TelemetryConfig.builder(bootstrap).replicaId(replicaId).clientProperties(props)
                 .build();
@@ -103,19 +116,24 @@ final class TrainerCommand implements Callable<Integer> {
         ModelStack stack = ModelStack.load(config.models() != null ? config.models() : SpecserveHome.demoModels(),
                 ExecutionDevice.parse(config.device()), config.threads(), DrafterPrecision.parse(config.drafterPrecision()),
                 config.maxModelLen());
-        FleetTrainer trainer;
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        java.util.Deque<AutoCloseable> open = new java.util.ArrayDeque<>(List.of(stack)); // closed in reverse
         try {
-            trainer = FleetTrainer.start(stack, telemetry, config.adaptation(), config.effectiveModelRoots(),
-                    new SimpleMeterRegistry(), Duration.ofSeconds(progressSeconds));
+            if (metricsPort > 0) {
+                MetricsEndpoint metrics = MetricsEndpoint.start(metricsHost, metricsPort, registry);
+                open.push(metrics);
+                LOG.info("trainer metrics on http://{}:{}/metrics", ServeCommand.urlHost(metricsHost), metrics.port());
+            }
+            open.push(FleetTrainer.start(stack, telemetry, config.adaptation(), config.effectiveModelRoots(), registry,
+                    Duration.ofSeconds(progressSeconds)));
         } catch (RuntimeException | InterruptedException e) {
-            stack.close();
+            closeAll(open);
             throw e;
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             LOG.info("trainer stopping");
-            trainer.close();
-            stack.close();
+            closeAll(open);
             LOG.info("trainer stopped");
             stopped.countDown();
         }, "specserve-trainer-shutdown"));
@@ -123,20 +141,13 @@ final class TrainerCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Adds serve's flags for {@link #KEYS}. */
-    static final class TrainerFlags implements CommandLine.IModelTransformer {
-        @Override
-        public CommandSpec transform(CommandSpec spec) {
-            for (ConfigKey k : KEYS) {
-                String dflt = k.defaultValue() == null ? "unset" : k.defaultValue();
-                String description = k == ConfigKey.KAFKA_BOOTSTRAP // the trainer has no embedded broker to start
-                        ? "Kafka bootstrap servers the replicas publish their feedback to (HOST:PORT,...); required"
-                        : k.description();
-                spec.addOption(OptionSpec.builder(k.flag()).type(String.class)
-                        .paramLabel(k == ConfigKey.KAFKA_BOOTSTRAP ? "HOST:PORT" : ServeCommand.ConfigFlags.label(k))
-                        .description(description + " [env " + k.env() + "; default " + dflt + "]").build());
+    private static void closeAll(java.util.Deque<AutoCloseable> open) {
+        while (!open.isEmpty()) {
+            try {
+                open.pop().close();
+            } catch (Exception e) {
+                LOG.warn("trainer: closing failed: {}", e.toString());
             }
-            return spec;
         }
     }
 }
