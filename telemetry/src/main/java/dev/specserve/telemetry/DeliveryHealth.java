@@ -32,6 +32,14 @@ final class DeliveryHealth {
         this.eventsDropped = eventsDropped;
     }
 
+    /**
+     * 1 while Kafka takes the publisher's records, 0 from a retriable failure or a 5 s stall with records in
+     * flight until the next acknowledgement: the metric an alert on a replica that lost its broker reads.
+     */
+    double available() {
+        return unavailable.get() ? 0 : 1;
+    }
+
     /** Detects a broker that went away while records are in flight (they wait in the producer for it). */
     void checkStalled(long now, InFlight inFlight) {
         if (inFlight.records() == 0) {

@@ -64,7 +64,7 @@ public final class FeedbackPublisher implements AutoCloseable {
         this.metrics = new PublisherMetrics(registry);
         this.buffers = new PublisherBuffers(config, metrics);
         this.sender = new FeedbackSender(config, producerProps, buffers, metrics);
-        metrics.registerGauges(buffers, sender.inFlight());
+        metrics.registerGauges(buffers, sender.inFlight(), sender.health());
 
         sender.start();
         topicCreator = config.ensureTopics() ? TopicCreator.start(config) : null;

@@ -66,6 +66,10 @@ final class FeedbackSender {
         return inFlight;
     }
 
+    DeliveryHealth health() {
+        return health;
+    }
+
     /** Wakes the thread if it is idle: something was buffered. */
     void wake() {
         if (idle) {

@@ -78,7 +78,10 @@ final class PublisherMetrics implements AutoCloseable {
     }
 
     /** Registers the gauges of the buffered and in-flight records (removed on {@link #close()} too). */
-    void registerGauges(PublisherBuffers buffers, InFlight inFlight) {
+    void registerGauges(PublisherBuffers buffers, InFlight inFlight, DeliveryHealth health) {
+        register(Gauge.builder(TelemetryMetrics.KAFKA_AVAILABLE, health, DeliveryHealth::available)
+                .description("1 while Kafka acknowledges feedback, 0 while it is unreachable or stalled")
+                .register(registry));
         register(Gauge.builder(TelemetryMetrics.BUFFER_SIZE, buffers, PublisherBuffers::eventCount)
                 .tags("stream", TelemetryMetrics.STREAM_FEEDBACK).description("Records waiting in the buffer")
                 .register(registry));

@@ -25,6 +25,8 @@ public final class TelemetryMetrics {
     public static final String SEND_FAILURES = "specserve.feedback.send.failures";
     /** Counter, tag {@code stream}: value bytes acknowledged by Kafka. */
     public static final String BYTES = "specserve.feedback.bytes";
+    /** Gauge: 1 while Kafka acknowledges the feedback publisher's records, 0 while unreachable or stalled. */
+    public static final String KAFKA_AVAILABLE = "specserve.feedback.kafka.available";
     /** Gauge, tag {@code stream}: records waiting in the in-memory buffer. */
     public static final String BUFFER_SIZE = "specserve.feedback.buffer.size";
     /** Gauge: records handed to the Kafka client and not yet acknowledged. */

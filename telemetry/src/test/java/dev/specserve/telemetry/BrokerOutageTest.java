@@ -64,11 +64,15 @@ class BrokerOutageTest {
             long[] latencies = publishRounds(publisher, 0, 200, 0);
             assertFastPublishing(latencies);
             assertThat(publisher.stats().eventsDropped()).isGreaterThanOrEqualTo(149);
+            Await.until(WAIT, () -> registry.get(TelemetryMetrics.KAFKA_AVAILABLE).gauge().value() == 0.0,
+                    () -> "kafka seen unavailable");
 
             kafka.start(); // topics do not exist yet: the publisher creates them in the background
 
             Await.until(WAIT, () -> publisher.stats().bufferedEvents() == 0 && publisher.stats().inFlightEvents() == 0,
                     () -> "buffer drained: " + publisher.stats());
+            Await.until(WAIT, () -> registry.get(TelemetryMetrics.KAFKA_AVAILABLE).gauge().value() == 1.0,
+                    () -> "kafka available again");
             PublisherStats s = publisher.stats();
             assertThat(s.eventsSent() + s.eventsDropped() + s.eventSendErrors()).isEqualTo(200);
             assertThat(s.eventsSent()).isBetween(1L, 51L);

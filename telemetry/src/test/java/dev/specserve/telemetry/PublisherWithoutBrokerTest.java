@@ -52,6 +52,22 @@ class PublisherWithoutBrokerTest {
     }
 
     @Test
+    void theKafkaAvailableGaugeFallsToZeroWhenNoBrokerTakesTheRecords() throws Exception {
+        var registry = new SimpleMeterRegistry();
+        TelemetryConfig config = TelemetryConfig.builder(deadBootstrap()).closeTimeout(Duration.ofMillis(300)).build();
+        try (FeedbackPublisher publisher = new FeedbackPublisher(config, registry)) {
+            var gauge = registry.get(TelemetryMetrics.KAFKA_AVAILABLE).gauge();
+            assertThat(gauge.value()).as("nothing sent yet, nothing failed").isEqualTo(1.0);
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            for (int i = 0; gauge.value() == 1.0 && System.nanoTime() < deadline; i++) {
+                publisher.publish(Fixtures.summary("d", "req-" + i));
+                Thread.sleep(50);
+            }
+            assertThat(gauge.value()).isEqualTo(0.0);
+        }
+    }
+
+    @Test
     void sendFailuresExistAtZeroForBothStreamsSoTheFirstOneIsSeenByARate() throws Exception {
         var registry = new SimpleMeterRegistry();
         TelemetryConfig config = TelemetryConfig.builder(deadBootstrap()).closeTimeout(Duration.ofMillis(300)).build();
