@@ -226,15 +226,18 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
             reject(u, malformed.reason(), malformed.detail());
             return;
         }
-        if (u.version() == versions.current().id()) {
-            return; // already serving it
-        }
         Optional<DrafterVersion> known = versions.find(u.version());
         if (known.isPresent()) {
+            // the same id with other weights: two processes numbered it (or one reused it); never served as ours
             Adapter k = known.get().adapter();
-            if (!Arrays.equals(k.a(), u.a()) || !Arrays.equals(k.b(), u.b())) {
-                reject(u, ID_CONFLICT, "version " + u.version() + " is known here with other weights");
+            String file = FleetRecord.file(u).sha256();
+            if (!Arrays.equals(k.a(), u.a()) || !Arrays.equals(k.b(), u.b()) || u.kind() == DrafterUpdate.Kind.LOAD
+                    && file != null && !file.equals(known.get().model().fingerprint())) {
+                reject(u, ID_CONFLICT, "version " + u.version() + " is known here with other weights or another file");
                 return;
+            }
+            if (known.get() == versions.current()) {
+                return; // already serving it
             }
             follow.activate().accept(known.get());
             log("drafter {} version {} made current again by the fleet ({} from replica '{}')", drafterId,

@@ -42,10 +42,17 @@ final class VersionIds {
 
     /**
      * A mark read from the topic: later versions here are numbered above it. Returns why it is refused (a mark
-     * below 1, or more than {@value FleetUpdates#MAX_VERSION_STEP} above the highest id known here), else null.
+     * below 1, one whose metrics are malformed, or more than {@value FleetUpdates#MAX_VERSION_STEP} above the
+     * highest version held here), else null.
      */
     static String read(DrafterUpdate u, DrafterVersions versions) {
-        long highest = versions.highestId();
+        // bounded by the versions held here, not by marks read before: marks must not walk the bound up in steps
+        long highest = versions.list().stream().mapToLong(dev.specserve.drafters.DrafterVersion::id).max()
+                .orElse(versions.current().id());
+        FleetRecord.Refusal malformed = FleetRecord.malformed(u);
+        if (malformed != null) {
+            return "version id high-water mark: " + malformed.detail();
+        }
         if (u.version() < 1) {
             return "version id high-water mark " + u.version() + ": ids start at 1";
         }

@@ -1,0 +1,93 @@
+package dev.specserve.controller.adapt;
+
+import static dev.specserve.controller.adapt.FleetUpdatesTest.DRAFTER;
+import static dev.specserve.controller.adapt.FleetUpdatesTest.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.specserve.drafters.Adapter;
+import dev.specserve.drafters.DrafterVersion;
+import dev.specserve.drafters.DrafterVersions;
+import dev.specserve.drafters.update.AdapterTrainer;
+import dev.specserve.telemetry.DrafterUpdate;
+import dev.specserve.telemetry.DrafterUpdateChannel;
+import dev.specserve.telemetry.EmbeddedKafka;
+import dev.specserve.telemetry.TelemetryConfig;
+import dev.specserve.telemetry.TopicAdmin;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Version ids when more than one process numbers them, or a publisher lies about the highest: never one id for two
+ * sets of weights served silently, and no way to put the fleet's next versions out of every follower's reach.
+ */
+class FleetIdsTest {
+    @TempDir
+    Path dir;
+
+    private static TelemetryConfig config(EmbeddedKafka kafka, String replica) {
+        return TelemetryConfig.builder(kafka.bootstrapServers()).replicaId(replica).build();
+    }
+
+    /** Two marks, each within the step of the last, wedge every follower's adoption of the trainer's next version. */
+    @Test
+    void highWaterMarksCannotWalkTheVersionBoundUpInSteps() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.startIn(dir.resolve("kafka"))) {
+            TopicAdmin.ensureTopics(config(kafka, "t"), Duration.ofSeconds(30));
+            DrafterVersions trainer = new DrafterVersions(Adapter.zero(4, 8));
+            DrafterVersions replica = new DrafterVersions(Adapter.zero(4, 8));
+            Adapter w = AdapterTrainer.initial(4, 8, 3);
+            try (FleetUpdates t = new FleetUpdates(config(kafka, "t"), DRAFTER, trainer, new SimpleMeterRegistry(),
+                    FleetUpdates.Follow.activating(trainer).numbering());
+                 FleetUpdates r = new FleetUpdates(config(kafka, "r"), DRAFTER, replica);
+                 DrafterUpdateChannel evil = new DrafterUpdateChannel(config(kafka, "evil"), (k, u) -> { })) {
+                assertThat(t.awaitCaughtUp(Duration.ofSeconds(30))).isTrue();
+                for (long m : new long[] {FleetUpdates.MAX_VERSION_STEP, 2 * FleetUpdates.MAX_VERSION_STEP}) {
+                    evil.publish(DRAFTER + VersionIds.KEY_SUFFIX, new DrafterUpdate(m, 0, 4, 8, w.a(), w.b(), "{}",
+                            DrafterUpdate.Kind.UPDATE, "evil"));
+                }
+                await(() -> r.rejected().get(FleetUpdates.VERSION_OUT_OF_RANGE) >= 1
+                        && t.rejected().get(FleetUpdates.VERSION_OUT_OF_RANGE) >= 1, "the second mark refused");
+                DrafterVersion v = trainer.create(w, 1, Map.of());
+                trainer.activate(v);
+                t.publish(v);
+                await(() -> replica.current().id() == v.id(), "the replica serves the trainer's next version");
+                assertThat(v.id()).as("numbered above the first mark only").isEqualTo(FleetUpdates.MAX_VERSION_STEP + 1);
+            }
+        }
+    }
+
+    /**
+     * Two numbering processes (two local replicas, each with an operator's change) number at once: the one id they
+     * both gave is never served with the other's weights, and the collision is counted where it is seen.
+     */
+    @Test
+    void aVersionIdNumberedTwiceIsCountedAsAConflictNotServedSilently() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.startIn(dir.resolve("kafka"))) {
+            TopicAdmin.ensureTopics(config(kafka, "l1"), Duration.ofSeconds(30));
+            DrafterVersions l1 = new DrafterVersions(Adapter.zero(4, 8));
+            DrafterVersions l2 = new DrafterVersions(Adapter.zero(4, 8));
+            DrafterVersions fol = new DrafterVersions(Adapter.zero(4, 8));
+            try (FleetUpdates a = new FleetUpdates(config(kafka, "l1"), DRAFTER, l1, new SimpleMeterRegistry(),
+                    FleetUpdates.Follow.activating(l1).numbering());
+                 FleetUpdates b = new FleetUpdates(config(kafka, "l2"), DRAFTER, l2, new SimpleMeterRegistry(),
+                    FleetUpdates.Follow.activating(l2).numbering());
+                 FleetUpdates f = new FleetUpdates(config(kafka, "f"), DRAFTER, fol)) {
+                DrafterVersion v1 = l1.create(AdapterTrainer.initial(4, 8, 3), 1, Map.of());
+                DrafterVersion v2 = l2.create(AdapterTrainer.initial(4, 8, 4), 1, Map.of());
+                l1.activate(v1);
+                l2.activate(v2);
+                a.publish(v1);
+                b.publish(v2);
+                assertThat(v1.id()).isEqualTo(v2.id());
+                await(() -> a.rejected().get(FleetUpdates.ID_CONFLICT) >= 1 && b.rejected().get(FleetUpdates.ID_CONFLICT) >= 1
+                        && f.rejected().get(FleetUpdates.ID_CONFLICT) >= 1, "the collision counted on every process");
+                assertThat(l1.current().adapter().a()).containsExactly(v1.adapter().a());
+                assertThat(l2.current().adapter().a()).containsExactly(v2.adapter().a());
+            }
+        }
+    }
+}
