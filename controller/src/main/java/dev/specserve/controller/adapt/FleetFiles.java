@@ -55,12 +55,16 @@ final class FleetFiles {
     }
 
     /**
-     * For a new drafter file published as such, opens it here and serves it under the published id; anything else
-     * trained for another file is refused. Says whether the record can be adopted on the file now served.
+     * For a drafter file another process published, opens it here: a new file (LOAD) is served under the published
+     * id; for a version trained on a file this process never opened (its LOAD record compacted away before this
+     * process started), the file is opened under the id of the version it was trained from, and the caller adopts
+     * the record's weights on it. Says whether the record can be adopted on the file now served.
      */
     boolean openPublished(DrafterUpdate u, FleetRecord.File file) {
         String sha = FleetRecord.abbreviate(file.sha256());
-        if (u.kind() != DrafterUpdate.Kind.LOAD || follow.loadFile() == null || file.path() == null) {
+        boolean load = u.kind() == DrafterUpdate.Kind.LOAD;
+        long id = load ? u.version() : u.parentVersion();
+        if (follow.loadFile() == null || file.path() == null || (!load && (id < 1 || versions.find(id).isPresent()))) {
             refusals.reject(u, FleetUpdates.OTHER_MODEL, "trained for drafter file " + sha + ", this replica serves "
                     + FleetRecord.abbreviate(versions.current().model().fingerprint()));
             return false;
@@ -68,8 +72,7 @@ final class FleetFiles {
         try {
             DrafterVersion opened = follow.loadFile().apply(Path.of(file.path()), file.sha256());
             // the file was numbered here; the ids seen here (a high-water mark, say) may put that above the fleet's
-            follow.activate().accept(opened.id() == u.version() ? opened
-                    : versions.renumber(opened, u.version(), u.parentVersion()));
+            follow.activate().accept(opened.id() == id ? opened : versions.renumber(opened, id, load ? u.parentVersion() : 0));
             LOG.info("drafter {}: opened drafter file {} ({}) published by replica '{}'", drafterId, file.path(), sha,
                     u.origin());
             return true;

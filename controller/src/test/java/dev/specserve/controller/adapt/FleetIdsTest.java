@@ -2,6 +2,8 @@ package dev.specserve.controller.adapt;
 
 import static dev.specserve.controller.adapt.FleetUpdatesTest.DRAFTER;
 import static dev.specserve.controller.adapt.FleetUpdatesTest.await;
+import static dev.specserve.controller.adapt.FleetUpdatesTest.fileHandle;
+import static dev.specserve.controller.adapt.FleetUpdatesTest.handle;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.specserve.drafters.Adapter;
@@ -21,8 +23,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Version ids when more than one process numbers them, or a publisher lies about the highest: never one id for two
- * sets of weights served silently, and no way to put the fleet's next versions out of every follower's reach.
+ * Version ids and files across the fleet when the topic has been compacted, more than one process numbers versions,
+ * or a publisher lies about the highest: a late follower still follows, one id is never served silently with two
+ * sets of weights, and nothing puts the fleet's next versions out of every follower's reach.
  */
 class FleetIdsTest {
     @TempDir
@@ -30,6 +33,38 @@ class FleetIdsTest {
 
     private static TelemetryConfig config(EmbeddedKafka kafka, String replica) {
         return TelemetryConfig.builder(kafka.bootstrapServers()).replicaId(replica).build();
+    }
+
+    /** A follower that starts on a compacted topic whose drafter record is an UPDATE over a loaded file. */
+    @Test
+    void aFollowerStartingAfterCompactionFollowsAVersionTrainedOnAFileItNeverSawLoaded() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.startIn(dir.resolve("kafka"))) {
+            TelemetryConfig cfg = config(kafka, "replica");
+            TopicAdmin.ensureTopics(cfg, Duration.ofSeconds(30));
+            Path file = java.nio.file.Files.writeString(dir.resolve("drafter-v2.onnx"), "v2");
+            DrafterVersions trainer = new DrafterVersions(handle("sha-v1"), Adapter.zero(4, 8));
+            DrafterVersion loaded = trainer.createWithModel(fileHandle(file, "sha-v2"), Adapter.zero(4, 8), 1, Map.of());
+            trainer.activate(loaded);
+            DrafterVersion upd = trainer.create(AdapterTrainer.initial(4, 8, 3), loaded.id(), Map.of());
+            trainer.activate(upd);
+            // what compaction leaves: only the last drafter record (the UPDATE on the loaded file)
+            try (DrafterUpdateChannel out = new DrafterUpdateChannel(cfg, (k, u) -> { })) {
+                Adapter a = upd.adapter();
+                out.publish(DRAFTER, new DrafterUpdate(upd.id(), upd.parentId(), 4, 8, a.a(), a.b(),
+                        FleetRecord.metrics(upd), DrafterUpdate.Kind.UPDATE, "trainer#x"));
+            }
+            DrafterVersions follower = new DrafterVersions(handle("sha-v1"), Adapter.zero(4, 8));
+            var follow = new FleetUpdates.Follow(follower::activate, (path, sha) -> follower.createWithModel(
+                    fileHandle(path, sha), Adapter.zero(4, 8), follower.current().id(), Map.of()));
+            try (FleetUpdates f = new FleetUpdates(cfg, DRAFTER, follower, new SimpleMeterRegistry(), follow)) {
+                assertThat(f.awaitCaughtUp(Duration.ofSeconds(30))).isTrue();
+                await(() -> follower.current().id() == upd.id(), "the follower serves the fleet's last record");
+                assertThat(follower.current().model().fingerprint()).isEqualTo("sha-v2");
+                assertThat(follower.current().adapter().a()).containsExactly(upd.adapter().a());
+                assertThat(follower.find(loaded.id())).as("the file opened under the id the version was trained from")
+                        .hasValueSatisfying(v -> assertThat(v.model().fingerprint()).isEqualTo("sha-v2"));
+            }
+        }
     }
 
     /** Two marks, each within the step of the last, wedge every follower's adoption of the trainer's next version. */
