@@ -11,19 +11,24 @@ final class ActivityCounts {
     private double updateSeconds;
     private long lastUpdateNanos;
 
+    /** An update ran (trained), whether or not its candidate was swapped in. */
     synchronized void updated(double seconds) {
         updates++;
         updateSeconds += seconds;
-        lastUpdateNanos = System.nanoTime();
     }
 
-    /** Seconds since the last update ran; +∞ before the first (the bandit reads it as never updated). */
+    /**
+     * Seconds since the drafter last changed (an update, an operator's swap or a version from the fleet made
+     * current); +∞ before the first (the bandit reads it as never updated). An update refused by the shadow check
+     * changed nothing, so it does not count.
+     */
     synchronized double secondsSinceLastUpdate() {
-        return updates == 0 ? Double.POSITIVE_INFINITY : Math.max(0, (System.nanoTime() - lastUpdateNanos) / 1e9);
+        return swaps == 0 ? Double.POSITIVE_INFINITY : Math.max(0, (System.nanoTime() - lastUpdateNanos) / 1e9);
     }
 
     synchronized void swapped() {
         swaps++;
+        lastUpdateNanos = System.nanoTime();
     }
 
     synchronized void rolledBack() {
