@@ -10,10 +10,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -114,6 +112,7 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
     private final VersionIds ids = new VersionIds();
     private final OwnRecords own;
     private final FleetFiles files;
+    private final FleetAdoption adoption;
 
     /** Counts rejections in a private registry (see {@link #rejected()}). */
     public FleetUpdates(TelemetryConfig config, String drafterId, DrafterVersions versions) {
@@ -136,6 +135,7 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
         this.rejections = new FleetRejections(registry, List.of(SHAPE_MISMATCH, NOT_FINITE, INVALID, OTHER_MODEL,
                 VERSION_OUT_OF_RANGE, ID_CONFLICT));
         this.files = new FleetFiles(drafterId, versions, follow, this::reject);
+        this.adoption = new FleetAdoption(drafterId, versions, follow, files, this::reject, this::caughtUp);
         this.channel = new DrafterUpdateChannel(config, this::apply);
         rejections.countMalformed(channel);
     }
@@ -209,84 +209,16 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
             }
             return;
         }
-        if (!drafterId.equals(id) || own.superseded(u)) {
-            return; // another drafter's, or this process's own record with a later one of its own still to come
+        if (!drafterId.equals(id) || own.superseded(u) || adoption.overtakenHere(u, self)) {
+            return; // another drafter's, or this process's own record with a later change of its own to come
         }
-        adopt(u);
+        adoption.adopt(u);
         requests.served(versions.current());
     }
 
-    /**
-     * Makes the record's version current here, whoever published it (this process too: a record of another's that
-     * crossed it was applied meanwhile, and the later record must win), adopting it first if it is new here.
-     */
-    private void adopt(DrafterUpdate u) {
-        FleetRecord.Refusal malformed = FleetRecord.malformed(u);
-        if (malformed != null) {
-            reject(u, malformed.reason(), malformed.detail());
-            return;
-        }
-        Optional<DrafterVersion> known = versions.find(u.version());
-        if (known.isPresent()) {
-            // the same id with other weights: two processes numbered it (or one reused it); never served as ours
-            Adapter k = known.get().adapter();
-            String file = FleetRecord.file(u).sha256();
-            if (!Arrays.equals(k.a(), u.a()) || !Arrays.equals(k.b(), u.b()) || u.kind() == DrafterUpdate.Kind.LOAD
-                    && file != null && !file.equals(known.get().model().fingerprint())) {
-                reject(u, ID_CONFLICT, "version " + u.version() + " is known here with other weights or another file");
-                return;
-            }
-            if (known.get() == versions.current()) {
-                return; // already serving it
-            }
-            follow.activate().accept(known.get());
-            log("drafter {} version {} made current again by the fleet ({} from replica '{}')", drafterId,
-                    u.version(), u.kind(), u.origin());
-            return;
-        }
-        long highest = versions.list().stream().mapToLong(DrafterVersion::id).max().orElse(versions.current().id());
-        if (u.version() < 1 || u.version() - highest > MAX_VERSION_STEP) {
-            reject(u, VERSION_OUT_OF_RANGE, u.version() < 1 ? "version ids start at 1"
-                    : "more than " + MAX_VERSION_STEP + " ahead of version " + highest);
-            return;
-        }
-        FleetRecord.File file = FleetRecord.file(u);
-        if (file.sha256() != null && !servesFileFor(u, file) && !files.openPublished(u, file)) {
-            return;
-        }
-        if (versions.current().id() == u.version()) {
-            return; // the file just opened here took the published id
-        }
-        FleetRecord.Refusal refusal = FleetRecord.refusal(u, versions.current().adapter());
-        if (refusal != null) {
-            reject(u, refusal.reason(), refusal.detail());
-            return;
-        }
-        Adapter adapter = new Adapter(u.rank(), u.dim(), u.a(), u.b());
-        DrafterVersion v = versions.adopt(u.version(), u.parentVersion(), adapter, Map.of("source", "fleet",
-                "kind", u.kind().name(), "origin", u.origin(), "published_metrics", u.metricsJson()));
-        follow.activate().accept(v);
-        log("applied drafter {} version {} ({} from replica '{}') from the fleet", drafterId, v.id(), u.kind(),
-                u.origin());
-    }
-
-    /** A version applied: at INFO once caught up; records replayed at start-up (earlier runs' history) at DEBUG. */
-    private void log(String format, Object... args) {
-        if (channel.caughtUp()) {
-            LOG.info(format, args);
-        } else {
-            LOG.debug(format, args);
-        }
-    }
-
-    /**
-     * Whether the file served here fits the record: for a new drafter file ({@link DrafterUpdate.Kind#LOAD}), it is
-     * that file; for an adapter, the file's adapters are trained against the same base.
-     */
-    private boolean servesFileFor(DrafterUpdate u, FleetRecord.File file) {
-        var model = versions.current().model();
-        return file.sha256().equals(model.fingerprint())
-                || (u.kind() != DrafterUpdate.Kind.LOAD && model.adapterBase().equals(FleetRecord.adapterBase(u)));
+    /** This process's name on the records it publishes. */
+    String self() {
+        return self;
     }
 
     private void reject(DrafterUpdate u, String reason, String detail) {

@@ -76,6 +76,38 @@ class FleetOrderTest {
     }
 
     @Test
+    void aProcessesOwnEarlierRecordReadBackAfterItChangedTheDrafterAgainDoesNotFlipItBack() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.startIn(dir.resolve("kafka"))) {
+            TopicAdmin.ensureTopics(config(kafka, "trainer"), Duration.ofSeconds(30));
+            DrafterVersions trainer = new DrafterVersions(Adapter.zero(4, 8));
+            DrafterVersions b = new DrafterVersions(Adapter.zero(4, 8));
+            try (FleetUpdates t = numbering(config(kafka, "trainer"), trainer);
+                 FleetUpdates followerB = new FleetUpdates(config(kafka, "b"), DRAFTER, b);
+                 DrafterUpdateChannel late = new DrafterUpdateChannel(config(kafka, "late"), (k, u) -> { })) {
+                DrafterVersion v2 = trainer.create(AdapterTrainer.initial(4, 8, 3), 1, Map.of());
+                trainer.activate(v2);
+                t.publish(v2);
+                await(() -> b.current().id() == 2, "the follower serves version 2");
+
+                // the next update is current here and its record not yet published when the trainer reads back a
+                // record of its own for version 2 (as its first one would be, read late)
+                DrafterVersion v3 = trainer.create(AdapterTrainer.initial(4, 8, 4), 2, Map.of());
+                trainer.activate(v3);
+                Adapter w = v2.adapter();
+                late.publish(DRAFTER, new DrafterUpdate(2, 1, 4, 8, w.a(), w.b(), FleetRecord.metrics(v2),
+                        DrafterUpdate.Kind.UPDATE, t.self()));
+                await(() -> b.current().id() == 2 && trainer.find(2).isPresent(), "the late record read");
+                Thread.sleep(1000);
+                assertThat(trainer.current().id()).as("the later change made here stays current").isEqualTo(3);
+
+                t.publish(v3);
+                await(() -> b.current().id() == 3, "and wins everywhere once published");
+                assertThat(trainer.current().id()).isEqualTo(3);
+            }
+        }
+    }
+
+    @Test
     void anOperatorSwapCrossingTheTrainersPublishEndsEverywhereOnWhicheverRecordIsLast() throws Exception {
         try (EmbeddedKafka kafka = EmbeddedKafka.startIn(dir.resolve("kafka"))) {
             TopicAdmin.ensureTopics(config(kafka, "trainer"), Duration.ofSeconds(30));
