@@ -16,6 +16,8 @@ package dev.specserve.controller.server;
  *       complaint and gets wrong (its condition is read once, so the loop keeps every item or none): the items
  *       that pass are collected first, then the loop runs over them, so {@code loop.index} and {@code loop.last}
  *       count only those, as in Jinja2;</li>
+ *   <li>a {@code for} loop's {@code else} branch (rendered when the loop ran no iteration), which Jinjava never
+ *       renders: the loop sets a namespace flag, and an {@code if} after it renders the branch;</li>
  *   <li>the template's final newline is dropped, as Jinja2 does by default;</li>
  *   <li>HF's {@code lstrip_blocks}: spaces and tabs between a line's start and a block or comment tag are
  *       dropped here, since Jinjava's own setting also strips them before a tag in the middle of a line
@@ -27,104 +29,8 @@ final class TemplateSource {
     private TemplateSource() {}
 
     static String rewrite(String template) {
-        return negatedTests(namespaceArguments(reversedSlices(loopFilters(lstripBlocks(withoutFinalNewline(template))))));
-    }
-
-    /** {@code for <target> in <iterable> if <condition>} inside a block tag, with its whitespace markers. */
-    private static final java.util.regex.Pattern FOR = java.util.regex.Pattern.compile(
-            "([-+]?)\\s*for\\s+(.+?)\\s+in\\s+(.+?)\\s*(-?)", java.util.regex.Pattern.DOTALL);
-
-    /**
-     * {@code {% for x in seq if cond %}} to {@code {% set f = [] %}{% for x in seq %}{% if cond %}{% do
-     * f.append(x) %}{% endif %}{% endfor %}{% for x in f %}}: the filter applied before the loop counts.
-     */
-    static String loopFilters(String s) {
-        StringBuilder out = new StringBuilder(s.length());
-        int from = 0;
-        int n = 0;
-        for (int open = s.indexOf("{%", from); open >= 0; open = s.indexOf("{%", from)) {
-            int close = s.indexOf("%}", open + 2);
-            if (close < 0) {
-                break;
-            }
-            java.util.regex.Matcher m = FOR.matcher(s.substring(open + 2, close));
-            int cut = m.matches() && !m.group(3).strip().endsWith("recursive") ? topLevelIf(m.group(3)) : -1;
-            out.append(s, from, open);
-            if (cut < 0) {
-                out.append(s, open, close + 2);
-            } else {
-                String target = m.group(2).strip();
-                String item = target.contains(",") ? "[" + target.replaceAll("^\\(|\\)$", "") + "]" : target;
-                String list = "specserve_loop_filter_" + n++;
-                out.append("{%").append(m.group(1)).append(" set ").append(list).append(" = [] %}")
-                        .append("{% for ").append(target).append(" in ").append(m.group(3).substring(0, cut).strip()).append(" %}")
-                        .append("{% if ").append(m.group(3).substring(cut + 2).strip()).append(" %}")
-                        .append("{% do ").append(list).append(".append(").append(item).append(") %}")
-                        .append("{% endif %}{% endfor %}")
-                        .append("{% for ").append(target).append(" in ").append(list).append(' ').append(m.group(4))
-                        .append("%}");
-            }
-            from = close + 2;
-        }
-        return out.append(s.substring(from)).toString();
-    }
-
-    /** Where the word {@code if} stands in {@code s} outside brackets and strings, or -1. */
-    private static int topLevelIf(String s) {
-        return scan(s, 0, (i, c, depth) -> depth == 0 && c == 'i' && s.startsWith("if", i) && i > 0
-                && Character.isWhitespace(s.charAt(i - 1)) && i + 2 < s.length() && Character.isWhitespace(s.charAt(i + 2)));
-    }
-
-    /** A name, attribute path or subscript chain ({@code message['content']}, {@code a.b[0]}). */
-    private static final String STRING = "'[^']*'|\"[^\"]*\"";
-    private static final String OPERAND = STRING + "|[A-Za-z_]\\w*(?:\\.[A-Za-z_]\\w*|\\[(?:" + STRING + "|\\d+)\\])*"
-            + "(?:\\s*\\|\\s*[A-Za-z_]\\w*)*"; // and filters without arguments: not x|length == 1
-    /** A string literal (left as it is), or {@code not <operand> <operator>}. */
-    private static final java.util.regex.Pattern NOT = java.util.regex.Pattern.compile("(" + STRING + ")"
-            + "|(?<![\\w.])not\\s+(" + OPERAND + ")\\s+(is\\s+not|is|not\\s+in|in|==|!=)(?=\\s)");
-
-    /** Jinja2's precedence of {@code not} over tests, {@code in} and comparisons, spelled out within tags. */
-    static String negatedTests(String s) {
-        StringBuilder out = new StringBuilder(s.length());
-        int from = 0;
-        while (true) {
-            int open = nextTag(s, from);
-            if (open < 0) {
-                return out.append(s, from, s.length()).toString();
-            }
-            int close = s.indexOf(s.charAt(open + 1) == '%' ? "%}" : "}}", open + 2);
-            if (close < 0) {
-                return out.append(s, from, s.length()).toString();
-            }
-            out.append(s, from, open + 2);
-            java.util.regex.Matcher m = NOT.matcher(s.substring(open + 2, close));
-            StringBuilder code = new StringBuilder();
-            while (m.find()) {
-                if (m.group(1) != null) {
-                    m.appendReplacement(code, java.util.regex.Matcher.quoteReplacement(m.group(1)));
-                    continue;
-                }
-                String op = m.group(3).replaceAll("\\s+", " ");
-                String negated = switch (op) {
-                    case "is" -> "is not";
-                    case "is not" -> "is";
-                    case "in" -> "not in";
-                    case "not in" -> "in";
-                    case "==" -> "!=";
-                    default -> "==";
-                };
-                m.appendReplacement(code, java.util.regex.Matcher.quoteReplacement(m.group(2) + " " + negated));
-            }
-            m.appendTail(code);
-            out.append(code);
-            from = close;
-        }
-    }
-
-    private static int nextTag(String s, int from) {
-        int a = s.indexOf("{%", from);
-        int b = s.indexOf("{{", from);
-        return a < 0 ? b : b < 0 ? a : Math.min(a, b);
+        return NegatedTests.rewrite(namespaceArguments(reversedSlices(LoopRewrites.forElse(LoopRewrites.loopFilters(
+                lstripBlocks(withoutFinalNewline(template)))))));
     }
 
     /**
@@ -239,12 +145,12 @@ final class TemplateSource {
     }
 
     /** Sees each character outside string literals with the bracket depth after it; true stops the scan. */
-    private interface Visitor {
+    interface Visitor {
         boolean stop(int index, char c, int depth);
     }
 
     /** Walks {@code s} from {@code from}, skipping quoted strings; the index where the visitor stopped, or -1. */
-    private static int scan(String s, int from, Visitor visitor) {
+    static int scan(String s, int from, Visitor visitor) {
         int depth = 0;
         char quote = 0;
         for (int i = from; i < s.length(); i++) {
