@@ -9,7 +9,6 @@ import dev.specserve.drafters.Strategies;
 import dev.specserve.runtime.SpecserveHome;
 import dev.specserve.runtime.spec.SamplingParams;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -108,7 +107,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         strategies = strategies.stream().distinct().toList();
         Path file = prompts != null ? prompts : SpecserveHome.home().resolve("bench/prompts/python-heldout.jsonl");
-        List<String> texts = readPrompts(file);
+        List<String> texts = PromptFiles.read(file);
         if (limit > 0 && texts.size() > limit) {
             texts = texts.subList(0, limit);
         }
@@ -148,7 +147,7 @@ final class BenchCommand implements Callable<Integer> {
                     constraint.describe());
             Map<String, StrategyStats> stats = bench.run(texts, strategies, maxTokens, sampling, warmup);
             List<Map<String, Object>> rows = Benchmark.table(stats, Math.min(draft.maxDepth, 8), temperature == 0);
-            printTable(rows);
+            BenchReport.table(rows);
             if (json != null) {
                 Map<String, Object> doc = new LinkedHashMap<>();
                 doc.put("created", Instant.now().toString());
@@ -200,81 +199,8 @@ final class BenchCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--costs times the drafter's block forward, and the model '"
                         + stack.manifest().name() + "' has no drafter");
             }
-            var c = dev.specserve.drafters.ForwardCosts.measure(stack, 256, 200);
-            int block = stack.manifest().drafter().blockSize();
-            System.out.printf("after %d context tokens, medians of %d interleaved repeats: target decode step %.2f "
-                            + "ms, 16-token verify %.2f ms (%.2fx a step), drafter block of %d slots %.2f ms after a "
-                            + "verify (%.2fx a step; %.2f ms, %.2fx, right after another block)%n",
-                    c.pastTokens(), c.repeats(), c.targetStepMs(), c.verify16Ms(), c.verifyRatio(),
-                    block, c.drafterBlockMs(), c.drafterRatio(), c.drafterBlockWarmMs(), c.drafterWarmRatio());
-            if (json != null) {
-                Map<String, Object> doc = new LinkedHashMap<>();
-                doc.put("created", Instant.now().toString());
-                doc.put("machine", Machine.describe(stack.sessions().device().name()));
-                doc.put("models", stack.manifest().name());
-                doc.put("context_tokens", c.pastTokens());
-                doc.put("repeats", c.repeats());
-                doc.put("target_step_ms", c.targetStepMs());
-                doc.put("verify16_ms", c.verify16Ms());
-                doc.put("verify16_ratio", c.verifyRatio());
-                doc.put("drafter_block_slots", block);
-                doc.put("drafter_block_ms", c.drafterBlockMs());
-                doc.put("drafter_block_ratio", c.drafterRatio());
-                doc.put("drafter_block_warm_ms", c.drafterBlockWarmMs());
-                doc.put("drafter_block_warm_ratio", c.drafterWarmRatio());
-                JSON.writeValue(json.toFile(), doc);
-                System.err.println("bench: wrote " + json);
-            }
+            BenchReport.costs(stack, dev.specserve.drafters.ForwardCosts.measure(stack, 256, 200), json);
         }
         return 0;
-    }
-
-    /** The prompts of a jsonl file (one {"prompt": "..."} per line); shared with {@link LoadCommand}. */
-    static List<String> readPrompts(Path file) throws IOException {
-        if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException("prompts file not found: " + file);
-        }
-        List<String> out = new ArrayList<>();
-        int lineNo = 0;
-        for (String line : Files.readAllLines(file)) {
-            lineNo++;
-            if (line.isBlank()) {
-                continue;
-            }
-            com.fasterxml.jackson.databind.JsonNode node;
-            try {
-                node = JSON.readTree(line);
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                throw new IllegalArgumentException(file + ":" + lineNo + ": not JSON (" + e.getOriginalMessage()
-                        + "); expected {\"prompt\": \"...\"}");
-            }
-            if (node == null || !node.has("prompt") || !node.get("prompt").isTextual() || node.get("prompt").asText().isEmpty()) {
-                throw new IllegalArgumentException(file + ":" + lineNo + ": expected {\"prompt\": \"...\"}");
-            }
-            out.add(node.get("prompt").asText());
-        }
-        if (out.isEmpty()) {
-            throw new IllegalArgumentException("prompts file " + file + " has no prompts");
-        }
-        return out;
-    }
-
-    private static void printTable(List<Map<String, Object>> rows) {
-        System.out.printf("%-17s %9s %8s %6s %8s %9s %9s %6s %6s %6s %9s  %s%n", "strategy", "tok/s", "speedup", "tau",
-                "fwd/rnd", "draft ms", "verify ms", "java%", "tree", "plain%", "identical", "acceptance per depth");
-        for (Map<String, Object> r : rows) {
-            StringBuilder acc = new StringBuilder();
-            for (double a : (double[]) r.get("acceptance_per_depth")) {
-                acc.append(String.format("%.2f ", a));
-            }
-            System.out.printf("%-17s %9.1f %8s %6.2f %8.2f %9.2f %9.2f %5.1f%% %6.1f %5.0f%% %9s  %s%n", r.get("strategy"),
-                    (double) r.get("tokens_per_s"), r.get("speedup_vs_none") == null ? "-"
-                            : String.format("%.2fx", (double) r.get("speedup_vs_none")),
-                    (double) r.get("tau"), (double) r.get("drafter_forwards_per_round"),
-                    (double) r.get("draft_ms_per_round"), (double) r.get("verify_ms_per_round"),
-                    100 * (double) r.get("java_share_of_round"), (double) r.get("mean_tree_size"),
-                    100 * (double) r.get("plain_round_share"),
-                    r.get("identical_to_ar") == null ? "-" : r.get("identical_to_ar"), acc.toString().trim());
-        }
     }
 }

@@ -116,7 +116,7 @@ final class LoadCommand implements Callable<Integer> {
         OutputFiles.checkWritable("--json", json); // now, not after the whole run
         url = serverRoot(url);
         String file = prompts != null ? prompts.toString() : DEFAULT_PROMPTS;
-        List<String> texts = prompts != null ? BenchCommand.readPrompts(prompts) : defaultPrompts();
+        List<String> texts = prompts != null ? PromptFiles.read(prompts) : defaultPrompts();
 
         HttpClient http = CompletionStreamClient.newHttpClient(caCert);
         Duration timeout = Duration.ofMillis(Math.round(timeoutSeconds * 1000));
