@@ -17,6 +17,8 @@ import jinjava.javax.el.ELResolver;
  */
 final class PythonStringMethods extends ELResolver {
     private static final Object UNHANDLED = new Object();
+    /** A subscript as Jinjava hands it over: the index's text. */
+    private static final java.util.regex.Pattern INDEX = java.util.regex.Pattern.compile("-?\\d{1,9}");
 
     @Override
     public Object invoke(ELContext context, Object base, Object method, Class<?>[] types, Object[] params) {
@@ -144,7 +146,7 @@ final class PythonStringMethods extends ELResolver {
     @Override
     public Object getValue(ELContext context, Object base, Object property) {
         // Jinjava hands the subscript over as text ("0"), a name's as its name ("upper")
-        if (!(base instanceof String s) || property == null || !property.toString().matches("-?\\d{1,9}")) {
+        if (!(base instanceof String s) || property == null || !INDEX.matcher(property.toString()).matches()) {
             return null;
         }
         context.setPropertyResolved(true);
