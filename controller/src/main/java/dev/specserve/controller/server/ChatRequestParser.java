@@ -59,9 +59,24 @@ final class ChatRequestParser {
         this.template = template;
     }
 
+    /** A parsed chat request and the name its token limit was sent under. */
+    record Parsed(CompletionRequest request, String maxTokensField) {
+        /** A refusal naming the token limit as the client did (the engine knows it as {@code max_tokens}). */
+        ApiError named(ApiError e) {
+            return "max_tokens".equals(e.param()) && !"max_tokens".equals(maxTokensField)
+                    ? new ApiError(e.status(), e.message().replace("max_tokens", maxTokensField), e.type(), maxTokensField)
+                    : e;
+        }
+    }
+
+    /** {@code max_completion_tokens} where the request sets it, else the older {@code max_tokens}. */
+    static String maxTokensField(JsonObject json) {
+        return json.getValue("max_completion_tokens") != null ? "max_completion_tokens" : "max_tokens";
+    }
+
     CompletionRequest parse(JsonObject json) {
         List<Map<String, Object>> messages = messages(json.getValue("messages"));
-        String maxField = json.getValue("max_completion_tokens") != null ? "max_completion_tokens" : "max_tokens";
+        String maxField = maxTokensField(json);
         // unset: as many as the context has room for after the prompt (OpenAI's and vLLM's chat default)
         int maxTokens = json.getValue(maxField) == null ? EngineRequest.FILL_CONTEXT : common.maxTokens(json, maxField);
         boolean logprobs = bool(json, "logprobs");
@@ -86,7 +101,6 @@ final class ChatRequestParser {
         return req.withToolCalls(tools);
     }
 
-    /** A request's {@code messages} as the model's template renders them, with its rendering fields. */
     /** The prompt {@code /tokenize} counts for a chat: rendered as a chat request renders it, its tools included. */
     String render(JsonObject json) {
         UnsupportedFields.refuse(json, java.util.Collections.singletonMap("chat_template", null), null, null); // as chat

@@ -116,10 +116,14 @@ final class Completions {
         return req;
     }
 
-    /** Parses and validates a chat completions body and renders its messages; a refusal is counted and rethrown. */
-    CompletionRequest parseChat(Object body) {
+    /**
+     * Parses and validates a chat completions body and renders its messages; a refusal is counted and rethrown. The
+     * answer's refusals name the token limit as the request did ({@code max_completion_tokens} or {@code max_tokens}).
+     */
+    ChatRequestParser.Parsed parseChat(Object body) {
         try {
-            return served.fits(chat.parse(served.named(CompletionRequestParser.object(body))));
+            JsonObject json = served.named(CompletionRequestParser.object(body));
+            return new ChatRequestParser.Parsed(served.fits(chat.parse(json)), ChatRequestParser.maxTokensField(json));
         } catch (InvalidRequestException e) {
             rejected(ApiError.from(e));
             throw e;

@@ -16,6 +16,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.nio.charset.StandardCharsets;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -153,13 +154,19 @@ public final class HttpApiVerticle extends VerticleBase {
     static final int INLINE_PARSE_BYTES = 16 * 1024;
 
     /** A parsed request and the shape its answer takes (per request: a stream's shape may hold its state). */
-    private record Generation(CompletionRequest request, ResponseShape shape) {}
+    private record Generation(CompletionRequest request, ResponseShape shape, UnaryOperator<ApiError> refusal) {
+        Generation(CompletionRequest request, ResponseShape shape) {
+            this(request, shape, shape::refusal);
+        }
+    }
 
     /** A chat request answers in the chat shape, or in a tool-call shape when it calls tools. */
-    private static Generation chat(CompletionRequest req) {
+    private static Generation chat(ChatRequestParser.Parsed parsed) {
+        CompletionRequest req = parsed.request();
         ToolCalls tools = req.toolCalls();
-        return new Generation(req, tools != null && tools.calls() ? ToolCallsJson.of(tools)
-                : tools != null && tools.auto() ? AutoToolCallsJson.of(tools) : ChatJson.CHAT);
+        ResponseShape shape = tools != null && tools.calls() ? ToolCallsJson.of(tools)
+                : tools != null && tools.auto() ? AutoToolCallsJson.of(tools) : ChatJson.CHAT;
+        return new Generation(req, shape, e -> parsed.named(shape.refusal(e)));
     }
 
     private Generation responses(ResponsesRequestParser.Parsed parsed) {
@@ -216,7 +223,7 @@ public final class HttpApiVerticle extends VerticleBase {
         ResponseShape.Head head = new ResponseShape.Head(id, System.currentTimeMillis() / 1000, completions.served().name());
         ChoicesReply reply = ChoicesReply.of(ctx.request(), shape, head, req);
         String requestId = shape.idIsHandle() ? Completions.newRequestId("req-") : id; // what telemetry may publish
-        Runnable cancel = completions.submitChoices(req, requestId, vertx.getOrCreateContext(), reply, shape::refusal);
+        Runnable cancel = completions.submitChoices(req, requestId, vertx.getOrCreateContext(), reply, generation.refusal());
         if (open(resp)) { // a refusal on submission (a prompt too long, say) has answered already: nothing to cancel
             resp.closeHandler(v -> {
                 LOG.debug("client of {} disconnected; cancelling", requestId);

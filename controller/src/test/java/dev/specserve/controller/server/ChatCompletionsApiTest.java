@@ -385,6 +385,21 @@ class ChatCompletionsApiTest {
     }
 
     @Test
+    void a_prompt_and_token_limit_beyond_the_context_are_refused_under_the_name_the_client_sent() throws Exception {
+        String question = "Write a long essay about the history of computing, with examples in Python and Java.";
+        JsonObject newer = chat(greedy(500, "user", question)).bodyAsJsonObject().getJsonObject("error");
+        JsonObject older = greedy(500, "user", question);
+        older.put("max_tokens", older.remove("max_completion_tokens"));
+        JsonObject olderError = chat(older).bodyAsJsonObject().getJsonObject("error");
+
+        assertThat(newer.getString("param")).isEqualTo("max_completion_tokens");
+        assertThat(newer.getString("message")).contains("context holds 512 tokens", "max_completion_tokens 500")
+                .doesNotContain("max_tokens");
+        assertThat(olderError.getString("param")).isEqualTo("max_tokens");
+        assertThat(olderError.getString("message")).contains("max_tokens 500");
+    }
+
+    @Test
     void chat_shares_admission_control_with_completions_a_burst_beyond_capacity_gets_429s_counted_as_queue_full()
             throws Exception {
         double before = server.metric("specserve_requests_rejected_total{reason=\"queue_full\"}");
