@@ -12,7 +12,6 @@ import dev.specserve.drafters.update.AdapterSample;
 import dev.specserve.drafters.update.DrafterUpdater;
 import dev.specserve.drafters.update.RollbackGuard;
 import dev.specserve.drafters.update.SampleBuffer;
-import dev.specserve.telemetry.DrafterUpdate;
 import dev.specserve.telemetry.FeedbackListener;
 import dev.specserve.telemetry.FeedbackPublisher;
 import dev.specserve.telemetry.RoundEvent;
@@ -80,8 +79,8 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
     private final RoundChecks roundChecks = new RoundChecks();
     private volatile java.util.function.BooleanSupplier mayDecide = () -> true;
     private final TauReference reference;
+    private final VersionSwitch switcher;
     private long seed;
-    private volatile VersionChanges changes = VersionChanges.NONE;
 
     public AdaptationController(Settings settings, DrafterVersions versions, DrafterUpdater updater,
                                 CostAwareBandit bandit, Supplier<Load> load, int maxBatch,
@@ -102,6 +101,7 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
         this.reference = new TauReference(bandit.config().horizonSeconds());
         this.events = new DecisionEvents(bandit, publisher, replicaId, settings.drafterId());
         bandit.addListener(events);
+        this.switcher = new VersionSwitch(settings.drafterId(), versions, guard, drift, reference, buffer, counts, events);
     }
 
     /**
@@ -122,7 +122,7 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
      * drafter files (fleet mode publishes them to every replica). Versions it {@link #follow follows} are not.
      */
     public void announceTo(VersionChanges changes) {
-        this.changes = changes;
+        switcher.announceTo(changes);
     }
 
     public void start() {
@@ -151,7 +151,7 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
         rewards.onRound(e);
         drift.observe(e.acceptedLength() + 1);
         if (guard.observe(e.drafterVersion(), e.acceptedLength()) == RollbackGuard.Verdict.ROLL_BACK) {
-            rollbackFrom(e.drafterVersion(), "live acceptance " + String.format("%.2f", guard.liveMean())
+            switcher.rollbackFrom(e.drafterVersion(), "live acceptance " + String.format("%.2f", guard.liveMean())
                     + " fell below the pre-swap level");
         }
     }
@@ -262,86 +262,32 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
                     outcome.trainSamples(), outcome.verdict().reason());
             return new TrainingExecutor.Outcome(outcome.seconds(), false, 0);
         }
-        DrafterVersion v = outcome.candidate().get();
-        long before = versions.current().id();
-        if (v.parentId() != before) {
-            LOG.info("update {} not swapped in: it was trained from version {}, and version {} became current "
-                    + "meanwhile (a rollback or a swap)", id, v.parentId(), before);
+        Optional<Double> stall = switcher.swapTrained(id, outcome.candidate().get(), outcome.steps(), outcome.seconds(),
+                outcome.verdict().current().agreement(), outcome.verdict().candidate().agreement());
+        if (stall.isEmpty()) {
             return new TrainingExecutor.Outcome(outcome.seconds(), false, 0);
         }
-        long swapStart = System.nanoTime();
-        activateWatched(v);
-        double swapSeconds = (System.nanoTime() - swapStart) / 1e9;
-        LOG.info("drafter {} version {} -> {} swapped in after {} steps in {} s (held-out agreement {} -> {})",
-                settings.drafterId(), before, v.id(), outcome.steps(), String.format("%.2f", outcome.seconds()),
-                String.format("%.3f", outcome.verdict().current().agreement()),
-                String.format("%.3f", outcome.verdict().candidate().agreement()));
-        announce(v, DrafterUpdate.Kind.UPDATE);
         timer.schedule(() -> reference.afterUpdate(window.tau(rewards.watermarkMs() * 1_000_000L)),
                 settings.window().toMillis(), TimeUnit.MILLISECONDS);
-        return new TrainingExecutor.Outcome(outcome.seconds(), true, swapSeconds);
+        return new TrainingExecutor.Outcome(outcome.seconds(), true, stall.get());
     }
 
     /**
      * Makes a version from outside the update path current (an operator swap, a new drafter file) under the same
      * rollback guard as an update, and announces it. A new file empties the sample buffer (old session's states).
      */
-    public synchronized void swapIn(DrafterVersion v, String reason) {
-        boolean newModel = follow(v, reason);
-        announce(v, newModel ? DrafterUpdate.Kind.LOAD : DrafterUpdate.Kind.SWAP);
+    public void swapIn(DrafterVersion v, String reason) {
+        switcher.swapIn(v, reason);
     }
 
     /** Like {@link #swapIn} for a version the fleet made current, which is not announced again; says if its file is new. */
-    public synchronized boolean follow(DrafterVersion v, String reason) {
-        boolean newModel = !v.sharesModelWith(versions.current());
-        long before = versions.current().id();
-        activateWatched(v);
-        if (newModel) {
-            buffer.clear();
-        }
-        LOG.info("drafter {} version {} -> {} swapped in: {}{}", settings.drafterId(), before, v.id(), reason,
-                newModel ? " (new drafter session; sample buffer emptied)" : "");
-        return newModel;
-    }
-
-    private void announce(DrafterVersion v, DrafterUpdate.Kind kind) {
-        try {
-            changes.changed(v, kind);
-        } catch (RuntimeException e) {
-            LOG.warn("version {} ({}) was not announced: {}", v.id(), kind, e.toString());
-        }
-    }
-
-    private void activateWatched(DrafterVersion v) {
-        versions.activate(v);
-        counts.swapped();
-        guard.watch(v.id());
-        drift.reset();
-        reference.afterUpdate(Double.NaN);
-    }
-
-    /** Reverts the guard's judged version to its parent, unless another version became current since. */
-    private synchronized void rollbackFrom(long judged, String reason) {
-        if (versions.current().id() != judged) {
-            LOG.info("drafter {} version {} was judged for rollback, but version {} is current now; kept",
-                    settings.drafterId(), judged, versions.current().id());
-            return;
-        }
-        rollback(reason);
+    public boolean follow(DrafterVersion v, String reason) {
+        return switcher.follow(v, reason);
     }
 
     /** Reverts to the current version's parent. */
-    public synchronized Optional<DrafterVersion> rollback(String reason) {
-        long from = versions.current().id();
-        Optional<DrafterVersion> to = versions.rollback();
-        to.ifPresent(v -> {
-            counts.rolledBack();
-            LOG.warn("drafter {} rolled back {} -> {}: {}", settings.drafterId(), from, v.id(), reason);
-            drift.reset();
-            events.rollback(from, v.id(), reason);
-            announce(v, DrafterUpdate.Kind.ROLLBACK);
-        });
-        return to;
+    public Optional<DrafterVersion> rollback(String reason) {
+        return switcher.rollback(reason);
     }
 
     public void pause() {
