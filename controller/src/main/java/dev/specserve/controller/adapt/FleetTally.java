@@ -10,7 +10,8 @@ import java.util.TreeMap;
 /**
  * Passes the fleet's feedback on to the trainer's loop and counts it by replica: round events name their replica,
  * and a sample is credited to the replica whose rounds carried its request ({@value #UNKNOWN} when its rounds
- * have not arrived, or were too long ago to remember).
+ * have not arrived, or were too long ago to remember). Rounds also tell which version each replica serves
+ * ({@link ReplicaVersions}).
  */
 final class FleetTally implements FeedbackListener {
     static final String UNKNOWN = "(unknown)";
@@ -20,6 +21,8 @@ final class FleetTally implements FeedbackListener {
     record Counts(long rounds, long samples) {}
 
     private final FeedbackListener loop;
+    private final ReplicaVersions versions;
+    private final java.util.function.LongSupplier current;
     private final Map<String, Counts> byReplica = new TreeMap<>();
     private final Map<String, String> replicaOfRequest = new LinkedHashMap<>(1024, 0.75f, false) {
         @Override
@@ -28,8 +31,11 @@ final class FleetTally implements FeedbackListener {
         }
     };
 
-    FleetTally(FeedbackListener loop) {
+    /** {@code current} is the trainer's current drafter version, which {@code versions} judges replicas against. */
+    FleetTally(FeedbackListener loop, ReplicaVersions versions, java.util.function.LongSupplier current) {
         this.loop = loop;
+        this.versions = versions;
+        this.current = current;
     }
 
     @Override
@@ -39,6 +45,8 @@ final class FleetTally implements FeedbackListener {
             Counts c = byReplica.getOrDefault(e.replicaId(), new Counts(0, 0));
             byReplica.put(e.replicaId(), new Counts(c.rounds() + 1, c.samples()));
         }
+        versions.current(current.getAsLong(), System.currentTimeMillis());
+        versions.served(e.replicaId(), e.drafterVersion(), e.timestampMs());
         loop.onRound(e);
     }
 

@@ -31,11 +31,15 @@ import org.slf4j.LoggerFactory;
 public final class FleetTrainer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(FleetTrainer.class);
     private static final Duration CATCH_UP = Duration.ofSeconds(60);
+    /** How long after a version became current a replica may still serve another before it counts as behind. */
+    static final Duration ADOPTION_GRACE = Duration.ofSeconds(30);
 
     private final AdaptationController controller;
     private final FleetUpdates fleet;
     private final FeedbackPublisher publisher;
     private final FleetTally tally;
+    private final ReplicaVersions replicaVersions = new ReplicaVersions(ADOPTION_GRACE.toMillis());
+    private final dev.specserve.drafters.DrafterVersions versions;
     private final ScheduledExecutorService progress = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "specserve-trainer-progress");
         t.setDaemon(true);
@@ -43,11 +47,13 @@ public final class FleetTrainer implements AutoCloseable {
     });
     private volatile FeedbackConsumer consumer;
 
-    private FleetTrainer(AdaptationController controller, FleetUpdates fleet, FeedbackPublisher publisher) {
+    private FleetTrainer(AdaptationController controller, FleetUpdates fleet, FeedbackPublisher publisher,
+                         dev.specserve.drafters.DrafterVersions versions) {
         this.controller = controller;
         this.fleet = fleet;
         this.publisher = publisher;
-        this.tally = new FleetTally(controller);
+        this.versions = versions;
+        this.tally = new FleetTally(controller, replicaVersions, () -> versions.current().id());
     }
 
     /** The consumer group the trainer of {@code drafterId} reads the fleet's feedback with. */
@@ -71,7 +77,13 @@ public final class FleetTrainer implements AutoCloseable {
                 new FleetUpdates.Follow(v -> controller.follow(v, "published by the fleet"),
                         ModelRootFiles.within(modelRoots, stack::loadDrafter)).numbering());
         AdaptationMetrics.register(controller, drafterId, registry);
-        FleetTrainer trainer = new FleetTrainer(controller, fleet, publisher);
+        FleetTrainer trainer = new FleetTrainer(controller, fleet, publisher, stack.versions());
+        io.micrometer.core.instrument.Gauge.builder("specserve.trainer.replicas_behind", trainer,
+                        t -> t.replicasBehind().size())
+                .description("Replicas whose rounds, over " + ADOPTION_GRACE.toSeconds() + " s after the trainer's "
+                        + "current drafter version became current, are drafted by another version (refused it, or "
+                        + "cut off from the updates topic)")
+                .tag("drafter", drafterId).register(registry);
         try {
             LOG.info("trainer for drafter {}: reading the versions already on {}", drafterId, telemetry.updatesTopic());
             if (!fleet.awaitCaughtUp(CATCH_UP)) {
@@ -106,6 +118,17 @@ public final class FleetTrainer implements AutoCloseable {
         return fleet.rejected();
     }
 
+    /** The drafter version each replica's latest round was drafted by, by replica id. */
+    public Map<String, Long> replicaVersions() {
+        return replicaVersions.serving();
+    }
+
+    /** Replicas still serving another version than the trainer's current one, past the grace period. */
+    List<ReplicaVersions.Behind> replicasBehind() {
+        replicaVersions.current(versions.current().id(), System.currentTimeMillis());
+        return replicaVersions.behind();
+    }
+
     private void logProgress() {
         AdaptationController.Activity a = controller.activity();
         AdaptationController.Dropped d = controller.dropped();
@@ -114,6 +137,12 @@ public final class FleetTrainer implements AutoCloseable {
                 tally.byReplica(), a.updates(), String.format("%.1f", a.updateSeconds()), a.swaps(), a.rollbacks(),
                 consumer == null ? 0 : consumer.lag(), d.invalidSamples(), d.staleSamples(), d.idleRounds(),
                 d.futureRounds(), d.failedEpochs(), fleet.rejected());
+        for (ReplicaVersions.Behind b : replicasBehind()) {
+            LOG.warn("replica {} still serves drafter version {} ({} s ago), not the fleet's version {}: it refused it "
+                    + "(its log and specserve_drafter_updates_rejected_total say why) or cannot read {}", b.replica(),
+                    b.serving(), Math.max(0, (System.currentTimeMillis() - b.roundMs()) / 1000), b.current(),
+                    "the updates topic");
+        }
     }
 
     /** Stops reading, training and following; flushes the decision events. */

@@ -99,6 +99,9 @@ class FleetTrainerTest {
                 for (CompletableFuture<GenerationResult> f : a.serve(prompts.subList(90, 92))) {
                     assertThat(f.get(180, TimeUnit.SECONDS).tokens()).isNotEmpty();
                 }
+                FleetUpdatesTest.await(() -> Long.valueOf(v.id()).equals(trainer.replicaVersions().get("replica-a")),
+                        "the trainer sees from replica a's rounds that it serves version " + v.id());
+                assertThat(trainer.replicasBehind()).as("rounds drafted before the version was adopted").isEmpty();
 
                 assertThat(trainer.controller().rollback("test: the operator distrusts it")).isPresent();
                 FleetUpdatesTest.await(() -> a.current() == v.parentId() && b.current() == v.parentId(),
