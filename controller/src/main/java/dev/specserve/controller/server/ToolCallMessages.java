@@ -16,7 +16,9 @@ import java.util.Map;
  * <p>OpenAI clients send a call's {@code function.arguments} as JSON text; templates (Hermes, Qwen2.5, Llama 3.1,
  * Mistral) write {@code arguments | tojson}, which on text gives a quoted, escaped string the model never saw in
  * training. So, as vLLM and Transformers do, the arguments reach the template parsed (missing or blank: an empty
- * object), and an empty {@code tool_calls} list is left out.
+ * object), and an empty {@code tool_calls} list is left out. Arguments that are not JSON (a call that
+ * {@code max_tokens} cut short, as this server answered it) reach the template as the text, as OpenAI takes any
+ * string: the conversation goes on.
  */
 final class ToolCallMessages {
     private ToolCallMessages() {}
@@ -51,14 +53,14 @@ final class ToolCallMessages {
             }
             JsonObject copy = call.copy();
             if (copy.getValue("function") instanceof JsonObject function) {
-                function.put("arguments", arguments(function.getValue("arguments"), at + "[" + i + "].function"));
+                function.put("arguments", arguments(function.getValue("arguments")));
             }
             out.add(JsonFields.plain(copy));
         }
         return out;
     }
 
-    private static Object arguments(Object given, String at) {
+    private static Object arguments(Object given) {
         if (given == null || given instanceof String s && s.isBlank()) {
             return new JsonObject();
         }
@@ -68,8 +70,7 @@ final class ToolCallMessages {
         try {
             return Json.decodeValue(text);
         } catch (DecodeException e) {
-            throw new InvalidRequestException("messages", at + ".arguments must be JSON text, as the model wrote it: "
-                    + e.getMessage().lines().findFirst().orElse("invalid JSON"));
+            return text; // cut short, or not JSON at all: the text as it was
         }
     }
 }
