@@ -99,6 +99,8 @@ final class ServeCommand implements Callable<Integer> {
         ServeShutdown shutdown = new ServeShutdown(server, engine, sinks, stack,
                 java.time.Duration.ofSeconds(config.shutdownDrainS()));
         Runtime.getRuntime().addShutdownHook(new Thread(shutdown, "specserve-shutdown"));
+        java.util.concurrent.atomic.AtomicInteger exitStatus = new java.util.concurrent.atomic.AtomicInteger();
+        TerminationSignals.install(shutdown, exitStatus::set);
 
         String host = urlHost(config.httpHost());
         boolean tls = config.security().tls();
@@ -124,7 +126,7 @@ final class ServeCommand implements Callable<Integer> {
                     + "bin/specserve parity --models " + modelDir + " compares them with the reference)", failed);
         }
         shutdown.awaitStopped();
-        return 0;
+        return exitStatus.get();
     }
 
     /**

@@ -131,14 +131,20 @@ final class TrainerCommand implements Callable<Integer> {
             throw e;
         }
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            LOG.info("trainer stopping");
-            closeAll(open);
-            LOG.info("trainer stopped");
-            stopped.countDown();
-        }, "specserve-trainer-shutdown"));
+        java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable shutdown = () -> {
+            if (started.compareAndSet(false, true)) {
+                LOG.info("trainer stopping");
+                closeAll(open);
+                LOG.info("trainer stopped");
+                stopped.countDown();
+            }
+        };
+        Runtime.getRuntime().addShutdownHook(new Thread(shutdown, "specserve-trainer-shutdown"));
+        java.util.concurrent.atomic.AtomicInteger exitStatus = new java.util.concurrent.atomic.AtomicInteger();
+        TerminationSignals.install(shutdown, exitStatus::set); // training and shadow checks run ONNX Runtime too
         stopped.await();
-        return 0;
+        return exitStatus.get();
     }
 
     private static void closeAll(java.util.Deque<AutoCloseable> open) {

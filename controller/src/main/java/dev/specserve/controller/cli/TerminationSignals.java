@@ -1,0 +1,53 @@
+package dev.specserve.controller.cli;
+
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * SIGTERM and SIGINT run a command's shutdown to its end <em>before</em> the JVM starts exiting. On the JVM's own
+ * handling the shutdown would run as a shutdown hook, concurrently with every other hook, and ONNX Runtime's Java
+ * binding registers one that frees its native environment at once: a drain that kept the engine running forwards
+ * crashed the process (SIGSEGV in the ONNX Runtime library, exit 134, every stream cut without an answer). Here the
+ * engine has stopped and the sessions are closed before {@code System.exit} runs any hook. A second signal during
+ * the shutdown stops the process at once, without the hooks (what a second Ctrl-C means). The command's shutdown
+ * hook stays registered for every other exit path; the shutdown must be idempotent.
+ */
+final class TerminationSignals {
+    private static final Logger LOG = LoggerFactory.getLogger(TerminationSignals.class);
+
+    private TerminationSignals() {}
+
+    /**
+     * Runs {@code shutdown} on a signal, then exits with 128 + the signal's number (143 for SIGTERM, 130 for SIGINT),
+     * which {@code status} is told first (the command's own thread returns it once the shutdown has finished).
+     * Where the JVM does not let signals be handled (-Xrs, another platform), the shutdown hook remains.
+     */
+    static void install(Runnable shutdown, java.util.function.IntConsumer status) {
+        AtomicBoolean stopping = new AtomicBoolean();
+        for (String name : List.of("TERM", "INT")) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> {
+                    int code = 128 + signal.getNumber();
+                    if (!stopping.compareAndSet(false, true)) {
+                        LOG.warn("SIG{} again while shutting down: stopping now", signal.getName());
+                        Runtime.getRuntime().halt(code);
+                    }
+                    status.accept(code);
+                    Thread t = new Thread(() -> {
+                        LOG.info("SIG{} received", signal.getName());
+                        try {
+                            shutdown.run();
+                        } finally {
+                            System.exit(code);
+                        }
+                    }, "specserve-signal-" + name.toLowerCase(java.util.Locale.ROOT));
+                    t.start();
+                });
+            } catch (IllegalArgumentException | UnsupportedOperationException e) {
+                LOG.debug("SIG{} is left to the JVM's shutdown hooks: {}", name, e.toString());
+            }
+        }
+    }
+}
