@@ -276,6 +276,33 @@ class EngineTest {
     }
 
     @Test
+    void aQueuedRequestNotStartedWithinHalfItsTimeoutIsRefusedRatherThanStartedToBeCutShort() throws Exception {
+        EngineConfig d = EngineConfig.defaults();
+        try (Engine engine = stack.newEngine(new EngineConfig(1, 4, 0, "none", d.defaultBudget(), 60_000, 0,
+                d.prefixBlockTokens()))) {
+            engine.warmedUp().get(60, TimeUnit.SECONDS); // no round before the warm-up's
+            Collector hog = new Collector(); // holds the one slot until its own 300 ms run out
+            engine.submit(new EngineRequest("hog", PROMPTS.get(0), 480, SamplingParams.GREEDY, List.of(), "none",
+                    null, null, 300), hog);
+            Collector queued = new Collector();
+            long t0 = System.nanoTime();
+            engine.submit(new EngineRequest("queued", PROMPTS.get(1), 16, SamplingParams.GREEDY, List.of(), "none",
+                    null, null, 400), queued);
+
+            // before: started when the hog's slot freed at 300 ms, with 100 ms left, and cut short as "timeout"
+            assertThat(queued.done).failsWithin(java.time.Duration.ofSeconds(30))
+                    .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                    .havingCause().isInstanceOfSatisfying(ServiceUnavailableException.class, e -> {
+                        assertThat(e.reason()).isEqualTo(ServiceUnavailableException.QUEUE_TIMEOUT);
+                        assertThat(e.getMessage()).contains("over half its timeout of 400 ms");
+                    });
+            assertThat((System.nanoTime() - t0) / 1e6).as("refused at half its timeout, not at its end")
+                    .isLessThan(300);
+            assertThat(hog.done.get(30, TimeUnit.SECONDS).finishReason()).isEqualTo(FinishReason.TIMEOUT);
+        }
+    }
+
+    @Test
     void aTimeoutTooLongToAddToTheClockMeansNoTimeout() throws Exception {
         try (Engine engine = stack.newEngine(EngineConfig.defaults())) {
             Collector c = new Collector();

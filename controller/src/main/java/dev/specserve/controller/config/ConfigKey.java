@@ -27,7 +27,9 @@ public enum ConfigKey {
                     + "alone under the planner), or for ablation none, ngram, suffix, eagle, specblock-static, "
                     + "specblock-fixed, hybrid."),
     REQUEST_TIMEOUT_MS("request_timeout_ms", Type.NON_NEGATIVE_LONG, "120000",
-            "Per-request generation timeout in ms (0 = none)."),
+            "Per-request timeout in ms, the queue wait included (0 = none): a request still queued at half of it "
+                    + "is refused with 503 queue_timeout (counted, Retry-After) rather than started only to be cut "
+                    + "short; one running at the end finishes as timeout."),
     PREFIX_CACHE_BYTES("prefix_cache_bytes", Type.NON_NEGATIVE_LONG, "268435456",
             "Prefix (KV) cache capacity in bytes (0 disables it); off-heap, reserved in the background once a first prompt is cached."),
     PREFILL_CHUNK_TOKENS("prefill_chunk_tokens", Type.POSITIVE_INT, "256",

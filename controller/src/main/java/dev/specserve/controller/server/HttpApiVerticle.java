@@ -269,7 +269,8 @@ public final class HttpApiVerticle extends VerticleBase {
 
     private void ready(RoutingContext ctx) {
         boolean ready = engine.ready();
-        json(ctx.response(), ready ? 200 : 503, new JsonObject().put("status", ready ? "ready" : "loading")
+        String status = ready ? "ready" : engine.stopping() ? "stopping" : "loading";
+        json(ctx.response(), ready ? 200 : 503, new JsonObject().put("status", status)
                 .put("running", engine.running()).put("waiting", engine.waiting()));
     }
 

@@ -25,7 +25,7 @@ final class HttpReplies {
         if (!resp.headWritten()) {
             if (e.status() == 401) {
                 resp.putHeader("WWW-Authenticate", "Bearer"); // RFC 9110: a 401 names the scheme it wants
-            } else if (e.status() == 429) {
+            } else if (e.status() == 429 || e.status() == 503) { // a full queue, a queue timeout, a replica stopping
                 resp.putHeader("Retry-After", "1"); // the queue turns over within rounds, not minutes
             }
             JsonObject body = e.toBody();

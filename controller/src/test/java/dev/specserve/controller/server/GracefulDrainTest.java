@@ -38,12 +38,16 @@ class GracefulDrainTest {
                 }
             });
             TestServer.awaitCondition(() -> !server.engine.ready(), Duration.ofSeconds(10), "draining to begin");
-            int ready = client.get("/ready").send().await(10, SECONDS).statusCode();
+            HttpResponse<Buffer> readiness = client.get("/ready").send().await(10, SECONDS);
+            int ready = readiness.statusCode();
             HttpResponse<Buffer> late = client.post("/v1/completions").sendJsonObject(new JsonObject()
                     .put("prompt", "x").put("max_tokens", 2)).await(10, SECONDS);
 
             assertThat(ready).isEqualTo(503);
+            assertThat(readiness.bodyAsJsonObject().getString("status")).as("not mistaken for a replica starting")
+                    .isEqualTo("stopping");
             assertThat(late.statusCode()).isEqualTo(503);
+            assertThat(late.getHeader("Retry-After")).as("to retry on another replica").isEqualTo("1");
             assertThat(drained.get(60, SECONDS)).isTrue();
             JsonObject answer = running.await(10, SECONDS).bodyAsJsonObject();
             assertThat(answer.getJsonArray("choices").getJsonObject(0).getString("finish_reason")).isEqualTo("length");

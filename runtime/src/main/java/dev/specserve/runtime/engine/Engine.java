@@ -114,8 +114,10 @@ public final class Engine implements GenerationService, AutoCloseable {
         EngineHandle handle = new EngineHandle(request.requestId());
         long now = System.nanoTime();
         long timeoutNanos = TimeUnit.MILLISECONDS.toNanos(timeout);
-        Pending p = new Pending(request, gen, strategy, observer, handle, now, timeout > 0 ? deadline(now, timeoutNanos)
-                : Long.MAX_VALUE);
+        // started later than half its timeout, a request would mostly be cut short: it is refused (503) instead
+        Pending p = new Pending(request, gen, strategy, observer, handle, now,
+                timeout > 0 ? deadline(now, timeoutNanos / 2) : Long.MAX_VALUE,
+                timeout > 0 ? deadline(now, timeoutNanos) : Long.MAX_VALUE);
         boolean queued;
         try {
             queued = queue.offer(p, scheduler.running());
@@ -183,6 +185,11 @@ public final class Engine implements GenerationService, AutoCloseable {
     @Override
     public boolean ready() {
         return scheduler.ready() && !closed && !draining;
+    }
+
+    @Override
+    public boolean stopping() {
+        return closed || draining;
     }
 
     /**

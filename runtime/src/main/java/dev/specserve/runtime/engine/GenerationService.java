@@ -45,15 +45,20 @@ public interface GenerationService {
     /** Version id of the drafter the next round will use. */
     long drafterVersion();
 
-    /**
-     * The goodput planner's learned state, for metrics: cost-model coefficients (ms) and the shares of rounds
-     * decoded plainly and with a drafter forward. Keys are fixed for the service's lifetime.
-     */
+    /** Draining or closed: refusing new requests for good, so not ready again (false by default). */
+    default boolean stopping() {
+        return false;
+    }
+
     /** Engine notifications a listener threw on, so what it would have published was lost; 0 by default. */
     default long listenerFailures() {
         return 0;
     }
 
+    /**
+     * The goodput planner's learned state, for metrics: cost-model coefficients (ms) and the shares of rounds
+     * decoded plainly and with a drafter forward. Keys are fixed for the service's lifetime.
+     */
     default java.util.Map<String, Double> plannerState() {
         return java.util.Map.of();
     }

@@ -174,13 +174,14 @@ final class Scheduler {
     /** Answers the waiting requests that were cancelled or ran out of time (even while the batch is full), then fills free slots. */
     private void admit() {
         long now = System.nanoTime();
-        for (Pending p : queue.removeIf(p -> p.handle().cancelled || now > p.deadline())) {
+        for (Pending p : queue.removeIf(p -> p.handle().cancelled || now > p.startBy())) {
             if (p.handle().cancelled) {
                 finishUnstarted(p, FinishReason.CANCELLED);
             } else {
                 refuseUnstarted(p, new ServiceUnavailableException(ServiceUnavailableException.QUEUE_TIMEOUT,
-                        "request waited " + (now - p.enqueued()) / 1_000_000 + " ms in the queue without a batch slot"
-                                + " (its timeout ran out before it started); retry later"));
+                        "request waited " + (now - p.enqueued()) / 1_000_000 + " ms in the queue without a batch slot, "
+                                + "over half its timeout of " + (p.deadline() - p.enqueued()) / 1_000_000 + " ms, so "
+                                + "it would mostly be cut short; retry later or on another replica"));
             }
         }
         while (slots.size() < config.maxBatch()) {
