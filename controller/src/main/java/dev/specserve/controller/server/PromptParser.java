@@ -71,7 +71,7 @@ final class PromptParser {
         }
         if (a.size() >= contextLength) {
             throw new InvalidRequestException("prompt", where + " has " + a.size() + " tokens but this model's "
-                    + "context holds " + contextLength + " (at most " + (contextLength - 1) + " prompt tokens)");
+                    + "maximum context length is " + contextLength + " (at most " + (contextLength - 1) + " prompt tokens)");
         }
         int[] ids = new int[a.size()];
         for (int i = 0; i < ids.length; i++) {

@@ -52,7 +52,7 @@ class BenchAndGenerateFlagsTest {
     @Test
     void a_request_the_model_cannot_serve_is_one_line_naming_it_not_a_stack_trace() {
         assertThat(CliErrors.of("generate", "--prompt", "def f():", "--max-tokens", "100000"))
-                .contains("error: this model's context holds 512 tokens").doesNotContain("Exception", "\tat ");
+                .contains("error: this model's maximum context length is 512 tokens").doesNotContain("Exception", "\tat ");
     }
 
     @Test

@@ -393,7 +393,7 @@ class ChatCompletionsApiTest {
         JsonObject olderError = chat(older).bodyAsJsonObject().getJsonObject("error");
 
         assertThat(newer.getString("param")).isEqualTo("max_completion_tokens");
-        assertThat(newer.getString("message")).contains("context holds 512 tokens", "max_completion_tokens 500")
+        assertThat(newer.getString("message")).contains("maximum context length is 512 tokens", "max_completion_tokens 500")
                 .doesNotContain("max_tokens");
         assertThat(olderError.getString("param")).isEqualTo("max_tokens");
         assertThat(olderError.getString("message")).contains("max_tokens 500");

@@ -213,7 +213,9 @@ class HttpBadRequestTest {
         HttpResponse<Buffer> r = post(new JsonObject().put("prompt", prompt).put("max_tokens", 4).toBuffer());
 
         assertRejected(r, "prompt");
-        assertThat(r.bodyAsJsonObject().getJsonObject("error").getString("message")).contains("context");
+        assertThat(r.bodyAsJsonObject().getJsonObject("error").getString("message"))
+                .as("the words client libraries (LiteLLM, LangChain) look for to trim a conversation")
+                .contains("maximum context length");
         assertThat(rejected("prompt")).as("counted once, by the engine").isEqualTo(before + 1);
     }
 

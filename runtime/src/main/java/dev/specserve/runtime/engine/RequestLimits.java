@@ -38,7 +38,7 @@ final class RequestLimits {
                     + " is over the limit of " + maxTokensLimit);
         }
         if (request.maxTokens() >= context) {
-            throw new InvalidRequestException("max_tokens", "this model's context holds " + context
+            throw new InvalidRequestException("max_tokens", "this model's maximum context length is " + context
                     + " tokens, so max_tokens " + request.maxTokens() + " leaves no room for the prompt; ask for "
                     + "max_tokens <= " + (context - 1));
         }
@@ -53,7 +53,7 @@ final class RequestLimits {
         if (tokens != null) {
             if (tokens.length > room) {
                 throw new InvalidRequestException(request.maxTokens() > 0 ? "max_tokens" : "prompt", "this model's "
-                        + "context holds " + context + " tokens, but the prompt is " + tokens.length + " tokens"
+                        + "maximum context length is " + context + " tokens, but the prompt is " + tokens.length + " tokens"
                         + (request.maxTokens() > 0 ? " and max_tokens " + request.maxTokens() + "; ask for max_tokens <= "
                         + Math.max(0, context - tokens.length) + " or shorten the prompt" : ", so no token can be generated"));
             }
@@ -63,7 +63,7 @@ final class RequestLimits {
         String prompt = request.prompt();
         if (prompt.length() > bound || utf8Length(prompt, bound) > bound) {
             throw new InvalidRequestException("prompt", "prompt of " + prompt.length() + " characters cannot fit: "
-                    + "the context holds " + context + " tokens (" + room + " after max_tokens " + request.maxTokens()
+                    + "this model's maximum context length is " + context + " tokens (" + room + " after max_tokens " + request.maxTokens()
                     + ") and one token covers at most " + maxTokenBytes + " bytes, so at most " + bound
                     + " bytes of prompt can");
         }
@@ -76,7 +76,7 @@ final class RequestLimits {
         }
         if (context - promptTokens < 1) {
             throw new InvalidRequestException("prompt", "the prompt is " + promptTokens + " tokens and this "
-                    + "model's context holds " + context + ", so no token can be generated");
+                    + "model's maximum context length is " + context + ", so no token can be generated");
         }
         return Math.min(maxTokensLimit, context - promptTokens);
     }

@@ -89,7 +89,7 @@ public final class SpeculativeDecoder {
             throw new InvalidRequestException("prompt", "prompt is empty");
         }
         if (prompt.length >= contextLength) {
-            throw new InvalidRequestException("prompt", "prompt has " + prompt.length + " tokens but the context holds "
+            throw new InvalidRequestException("prompt", "prompt has " + prompt.length + " tokens but this model's maximum context length is "
                     + contextLength + " (at most " + (contextLength - 1) + " prompt tokens)");
         }
         for (int id : prompt) {
@@ -114,7 +114,7 @@ public final class SpeculativeDecoder {
             throw new InvalidRequestException("max_tokens", "max_tokens must be > 0, got " + req.maxTokens());
         }
         if ((long) prompt.length + req.maxTokens() > contextLength) {
-            throw new InvalidRequestException("max_tokens", "this model's context holds " + contextLength
+            throw new InvalidRequestException("max_tokens", "this model's maximum context length is " + contextLength
                     + " tokens, but " + ((long) prompt.length + req.maxTokens()) + " were requested (" + prompt.length
                     + " in the prompt, max_tokens " + req.maxTokens() + "); ask for max_tokens <= "
                     + (contextLength - prompt.length) + " or shorten the prompt");
