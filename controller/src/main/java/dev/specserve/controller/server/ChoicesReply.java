@@ -170,7 +170,6 @@ abstract class ChoicesReply {
                 : new JsonReply(resp, shape, head, req);
     }
 
-
     /** Answers once with the whole completion: every choice, in index order. */
     private static final class JsonReply extends ChoicesReply {
         JsonReply(HttpServerResponse resp, ResponseShape shape, ResponseShape.Head head, CompletionRequest req) {
@@ -191,13 +190,13 @@ abstract class ChoicesReply {
                 }
                 answer.put("choices", choices);
             }
-            json(resp, 200, withUsage(answer));
+            json(resp.putHeader("X-Request-Id", head.id()), 200, withUsage(answer));
         }
 
         @Override
         void writeError(ApiError e) {
             if (open(resp)) {
-                error(resp, e);
+                error(resp.headWritten() ? resp : resp.putHeader("X-Request-Id", head.id()), e);
             }
         }
     }

@@ -69,6 +69,7 @@ class HttpApiTest {
         assertThat(r.getHeader("Content-Type")).startsWith("application/json");
         JsonObject body = r.bodyAsJsonObject();
         assertThat(body.getString("id")).startsWith("cmpl-");
+        assertThat(r.getHeader("X-Request-Id")).as("as a stream's head carries it").isEqualTo(body.getString("id"));
         assertThat(body.getString("object")).isEqualTo("text_completion");
         assertThat(body.getLong("created")).isPositive();
         assertThat(body.getString("model")).isEqualTo(server.engine.modelName());
