@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Engine implements GenerationService, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
+    private final OverloadLog overload = new OverloadLog(System::nanoTime);
     private final TextTokenizer tokenizer;
     private final SpeculativeDecoder decoder;
     private final Vocabulary vocabulary;
@@ -126,6 +127,7 @@ public final class Engine implements GenerationService, AutoCloseable {
         }
         if (!queued) {
             listeners.notify(l -> l.onRejected("queue_full"));
+            overload.refused(scheduler.running(), queue.size(), config.queueCapacity());
             throw new QueueFullException(config.queueCapacity());
         }
         listeners.notify(l -> l.onQueued(request.requestId()));

@@ -1,0 +1,24 @@
+package dev.specserve.runtime.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+class OverloadLogTest {
+    @Test
+    void theFirstRefusalIsLoggedThenAtMostOneLinePerMinuteCountingWhatWasRefusedMeanwhile() {
+        AtomicLong now = new AtomicLong(1_000);
+        OverloadLog log = new OverloadLog(now::get);
+
+        assertThat(log.refused(8, 64, 64)).as("the first").isTrue();
+        int lines = 0;
+        for (int i = 0; i < 5_000; i++) { // a burst of refusals over 50 s
+            now.addAndGet(10_000_000L);
+            lines += log.refused(8, 64, 64) ? 1 : 0;
+        }
+        assertThat(lines).isZero();
+        now.addAndGet(OverloadLog.EVERY_NANOS);
+        assertThat(log.refused(8, 64, 64)).as("a minute after the last line").isTrue();
+    }
+}
