@@ -24,6 +24,16 @@ final class JsonAutomata {
      * infinity (Python, Go, serde) all take.
      */
     static final int MAX_DIGITS = 16;
+    /** The largest bound of a bounded number or integer: {@value #MAX_DIGITS} digits, as an unbounded integer has. */
+    static final long LIMIT = 9_999_999_999_999_999L;
+    private static final long[] POW10 = new long[MAX_DIGITS + 1];
+
+    static {
+        POW10[0] = 1;
+        for (int i = 1; i <= MAX_DIGITS; i++) {
+            POW10[i] = POW10[i - 1] * 10;
+        }
+    }
     static final int MAX_EXPONENT_DIGITS = 2;
 
     private JsonAutomata() {}
@@ -132,7 +142,7 @@ final class JsonAutomata {
         return literal("-").optional().concatenate(natural);
     }
 
-    /** Integers in [min, max] (both within an int), without leading zeros. */
+    /** Integers in [min, max] (both within ±{@link #LIMIT}), without leading zeros. */
     static Automaton integer(long min, long max) {
         List<Automaton> parts = new ArrayList<>();
         if (max >= 0) {
@@ -144,13 +154,49 @@ final class JsonAutomata {
         return union(parts);
     }
 
+    /** The decimal numerals of the integers in [min, max] (0 <= min <= max <= {@link #LIMIT}), without leading zeros. */
     private static Automaton natural(long min, long max) {
-        Automaton noLeadingZero = union(List.of(literal("0"), range('1', '9').concatenate(range('0', '9').repeat())));
-        return Automaton.makeInterval((int) min, (int) max, 0).intersection(noLeadingZero);
+        List<Automaton> parts = new ArrayList<>();
+        for (int d = Long.toString(min).length(); d <= Long.toString(max).length(); d++) {
+            long lo = Math.max(min, d == 1 ? 0 : POW10[d - 1]);
+            long hi = Math.min(max, POW10[d] - 1);
+            if (lo <= hi) {
+                parts.add(sameLength(Long.toString(lo), Long.toString(hi)));
+            }
+        }
+        return minimal(union(parts));
+    }
+
+    /** {@code a} minimized: unions of digit chains left as they are determinize into exponentially many states. */
+    private static Automaton minimal(Automaton a) {
+        a.minimize();
+        return a;
+    }
+
+    /** Digit strings as long as {@code a} and {@code b} that lie between them (a <= b). */
+    private static Automaton sameLength(String a, String b) {
+        if (a.matches("0*") && b.matches("9*")) { // every digit string of this length (keeps this linear)
+            return digits(a.length(), a.length());
+        }
+        char x = a.charAt(0);
+        char y = b.charAt(0);
+        String restA = a.substring(1);
+        String restB = b.substring(1);
+        if (x == y) {
+            return literal(String.valueOf(x)).concatenate(sameLength(restA, restB));
+        }
+        int n = restA.length();
+        List<Automaton> parts = new ArrayList<>();
+        parts.add(literal(String.valueOf(x)).concatenate(sameLength(restA, "9".repeat(n))));
+        if (y - x > 1) {
+            parts.add(range((char) (x + 1), (char) (y - 1)).concatenate(digits(n, n)));
+        }
+        parts.add(literal(String.valueOf(y)).concatenate(sameLength("0".repeat(n), restB)));
+        return minimal(union(parts));
     }
 
     /**
-     * Decimal numbers (no exponent) in the range from {@code lo} to {@code hi}, whole-number bounds within an int,
+     * Decimal numbers (no exponent) in the range from {@code lo} to {@code hi}, whole-number bounds within ±{@link #LIMIT},
      * each inclusive or not. A number reads as its sign, its integer part k and its fraction: k.f lies strictly
      * between k and k + 1 unless the fraction is all zeros, which decides the bounds' edge cases.
      */

@@ -192,6 +192,30 @@ final class RegexAutomata {
         };
     }
 
+    /**
+     * The code point of the one-character escape at {@code at} (on the backslash; \\u4e00 is U+4E00, not the
+     * bytes of its UTF-8), or -1 for a class escape such as \\d; {@link #escape} then reads it and checks it.
+     */
+    private int escapedCodePoint() {
+        if (at + 1 >= re.length()) {
+            return -1;
+        }
+        char e = re.charAt(at + 1);
+        int digits = e == 'x' ? 2 : e == 'u' ? 4 : 0;
+        if (digits > 0) {
+            String hex = at + 2 + digits <= re.length() ? re.substring(at + 2, at + 2 + digits) : "";
+            return hex.matches("[0-9a-fA-F]{" + digits + "}") ? Integer.parseInt(hex, 16) : -1;
+        }
+        return switch (e) {
+            case 'n' -> '\n';
+            case 't' -> '\t';
+            case 'r' -> '\r';
+            case 'f' -> '\f';
+            case 'v' -> 0x0b;
+            default -> Character.isLetterOrDigit(e) ? -1 : e;
+        };
+    }
+
     private String hex(int digits) {
         if (at + digits > re.length() || !re.substring(at, at + digits).matches("[0-9a-fA-F]+")) {
             throw error("a \\x or \\u escape without " + digits + " hex digits");
@@ -212,11 +236,11 @@ final class RegexAutomata {
         while (at < re.length() && (!peek(']') || first)) {
             first = false;
             if (peek('\\')) {
+                int single = escapedCodePoint();
                 Automaton escaped = escape(true);
-                String single = escaped.getSingleton();
-                if (single != null && single.length() == 1 && peek('-') && at + 1 < re.length() && re.charAt(at + 1) != ']') {
+                if (single >= 0 && peek('-') && at + 1 < re.length() && re.charAt(at + 1) != ']') {
                     at++;
-                    members.add(classRange(single.charAt(0), rangeEnd()));
+                    members.add(classRange(single, rangeEnd()));
                 } else {
                     members.add(escaped);
                 }
@@ -241,12 +265,12 @@ final class RegexAutomata {
 
     private int rangeEnd() {
         if (peek('\\')) {
-            Automaton end = escape(true);
-            String single = end.getSingleton();
-            if (single == null || single.length() != 1) {
+            int single = escapedCodePoint();
+            escape(true);
+            if (single < 0) {
                 throw error("a class range ending in a class");
             }
-            return single.charAt(0);
+            return single;
         }
         int cp = re.codePointAt(at);
         at += Character.charCount(cp);

@@ -11,6 +11,8 @@ import dk.brics.automaton.Automaton;
 import dk.brics.automaton.State;
 import dk.brics.automaton.StatePair;
 import dk.brics.automaton.Transition;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -262,6 +264,13 @@ final class SchemaCompiler {
                         StringFormats.REGEX.keySet().stream().sorted().toList()) + " are) at " + at);
             }
             content = RegexAutomata.compile(StringFormats.REGEX.get(f));
+            if (min > 0 || max >= 0) { // a format's values are ASCII: the lengths count their characters
+                content = content.intersection(JsonAutomata.repeatChars(JsonAutomata.plainChar(), min, max));
+                if (content.isEmpty()) {
+                    throw new GrammarException("no " + f + " string has minLength " + min + (max >= 0 ? " and maxLength "
+                            + max : "") + " at " + at);
+                }
+            }
         }
         if (s.has("pattern")) {
             if (!s.get("pattern").isTextual()) {
@@ -280,63 +289,107 @@ final class SchemaCompiler {
     }
 
     /**
-     * Numbers within the schema's bounds, which must be whole numbers (Pydantic's {@code ge=0}, {@code le=1}),
-     * clamped to an int's range; written without an exponent once bounded.
+     * Numbers within the schema's bounds, which must be whole numbers (Pydantic's {@code ge=0}, {@code le=1}) of at
+     * most {@value JsonAutomata#MAX_DIGITS} digits; written without an exponent once bounded.
      */
     private static Automaton number(JsonNode s, String at) {
-        String[] keys = {"minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"};
-        double[] v = new double[4];
-        boolean any = false;
-        for (int i = 0; i < 4; i++) {
-            double absent = i < 2 ? Integer.MIN_VALUE + 1 : Integer.MAX_VALUE - 1;
-            v[i] = number(s, keys[i], absent, at);
-            any |= s.has(keys[i]);
-            if (s.has(keys[i]) && v[i] != Math.rint(v[i])) {
-                throw new GrammarException(keys[i] + " of a number must be a whole number here, got " + s.get(keys[i])
-                        + " at " + at);
-            }
-            v[i] = Math.max(Integer.MIN_VALUE + 1, Math.min(Integer.MAX_VALUE - 1, v[i]));
-        }
-        if (!any) {
+        BigDecimal min = decimal(s, "minimum", at);
+        BigDecimal xmin = decimal(s, "exclusiveMinimum", at);
+        BigDecimal max = decimal(s, "maximum", at);
+        BigDecimal xmax = decimal(s, "exclusiveMaximum", at);
+        if (min == null && xmin == null && max == null && xmax == null) {
             return JsonAutomata.number();
         }
-        boolean loOpen = s.has("exclusiveMinimum") && v[1] >= v[0];
-        boolean hiOpen = s.has("exclusiveMaximum") && v[3] <= v[2];
-        long lo = (long) (loOpen ? v[1] : v[0]);
-        long hi = (long) (hiOpen ? v[3] : v[2]);
-        Automaton a = JsonAutomata.number(lo, loOpen, hi, hiOpen);
-        if (lo > hi || a.isEmpty()) {
+        for (String key : new String[] {"minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"}) {
+            BigDecimal v = decimal(s, key, at);
+            if (v != null && v.stripTrailingZeros().scale() > 0) {
+                throw new GrammarException(key + " of a number must be a whole number here, got " + s.get(key)
+                        + " at " + at);
+            }
+        }
+        long lo = -JsonAutomata.LIMIT;
+        boolean loOpen = false;
+        if (min != null) {
+            lo = lower(min, "minimum", at);
+        }
+        if (xmin != null && (min == null || xmin.compareTo(min) >= 0)) { // the larger bound; open at a tie
+            lo = lower(xmin, "exclusiveMinimum", at);
+            loOpen = xmin.compareTo(BigDecimal.valueOf(-JsonAutomata.LIMIT)) >= 0;
+        }
+        long hi = JsonAutomata.LIMIT;
+        boolean hiOpen = false;
+        if (max != null) {
+            hi = upper(max, "maximum", at);
+        }
+        if (xmax != null && (max == null || xmax.compareTo(max) <= 0)) {
+            hi = upper(xmax, "exclusiveMaximum", at);
+            hiOpen = xmax.compareTo(BigDecimal.valueOf(JsonAutomata.LIMIT)) <= 0;
+        }
+        Automaton a = lo > hi ? null : JsonAutomata.number(lo, loOpen, hi, hiOpen);
+        if (a == null || a.isEmpty()) {
             throw new GrammarException("no number lies within the bounds at " + at);
         }
         return a;
     }
 
-    /** Integers within the schema's bounds, clamped to an int's range (outputs stay valid, just fewer). */
+    /** Integers within the schema's bounds, of at most {@value JsonAutomata#MAX_DIGITS} digits. */
     private static Automaton integer(JsonNode s, String at) {
-        if (!(s.has("minimum") || s.has("maximum") || s.has("exclusiveMinimum") || s.has("exclusiveMaximum"))) {
+        BigDecimal min = decimal(s, "minimum", at);
+        BigDecimal xmin = decimal(s, "exclusiveMinimum", at);
+        BigDecimal max = decimal(s, "maximum", at);
+        BigDecimal xmax = decimal(s, "exclusiveMaximum", at);
+        if (min == null && xmin == null && max == null && xmax == null) {
             return JsonAutomata.integer();
         }
-        long lo = Integer.MIN_VALUE + 1L;
-        long hi = Integer.MAX_VALUE - 1L;
-        lo = Math.max(lo, (long) Math.ceil(number(s, "minimum", lo, at)));
-        lo = Math.max(lo, (long) Math.floor(number(s, "exclusiveMinimum", lo - 1, at)) + 1);
-        hi = Math.min(hi, (long) Math.floor(number(s, "maximum", hi, at)));
-        hi = Math.min(hi, (long) Math.ceil(number(s, "exclusiveMaximum", hi + 1, at)) - 1);
+        long lo = -JsonAutomata.LIMIT;
+        long hi = JsonAutomata.LIMIT;
+        if (min != null) {
+            lo = Math.max(lo, lower(min.setScale(0, RoundingMode.CEILING), "minimum", at));
+        }
+        if (xmin != null) {
+            lo = Math.max(lo, lower(xmin.setScale(0, RoundingMode.FLOOR).add(BigDecimal.ONE), "exclusiveMinimum", at));
+        }
+        if (max != null) {
+            hi = Math.min(hi, upper(max.setScale(0, RoundingMode.FLOOR), "maximum", at));
+        }
+        if (xmax != null) {
+            hi = Math.min(hi, upper(xmax.setScale(0, RoundingMode.CEILING).subtract(BigDecimal.ONE), "exclusiveMaximum",
+                    at));
+        }
         if (lo > hi) {
             throw new GrammarException("no integer lies within the bounds at " + at);
         }
         return JsonAutomata.integer(lo, hi);
     }
 
-    private static double number(JsonNode s, String key, double absent, String at) {
+    /** A lower bound as a long: below -LIMIT it is raised to it (fewer values, all valid); above LIMIT, refused. */
+    private static long lower(BigDecimal v, String key, String at) {
+        if (v.compareTo(BigDecimal.valueOf(JsonAutomata.LIMIT)) > 0) {
+            throw new GrammarException(key + " " + v.toPlainString() + " has more than " + JsonAutomata.MAX_DIGITS
+                    + " digits, the most a bounded number may have here, at " + at);
+        }
+        return Math.max(-JsonAutomata.LIMIT, v.max(BigDecimal.valueOf(-JsonAutomata.LIMIT)).longValue());
+    }
+
+    /** An upper bound as a long: above LIMIT it is lowered to it; below -LIMIT, refused. */
+    private static long upper(BigDecimal v, String key, String at) {
+        if (v.compareTo(BigDecimal.valueOf(-JsonAutomata.LIMIT)) < 0) {
+            throw new GrammarException(key + " " + v.toPlainString() + " has more than " + JsonAutomata.MAX_DIGITS
+                    + " digits, the most a bounded number may have here, at " + at);
+        }
+        return Math.min(JsonAutomata.LIMIT, v.min(BigDecimal.valueOf(JsonAutomata.LIMIT)).longValue());
+    }
+
+    /** A numeric keyword's exact value, or null when absent. */
+    private static BigDecimal decimal(JsonNode s, String key, String at) {
         JsonNode v = s.get(key);
         if (v == null) {
-            return absent;
+            return null;
         }
         if (!v.isNumber()) {
             throw new GrammarException(key + " must be a number at " + at + ", got " + v);
         }
-        return Math.max(-1e18, Math.min(1e18, v.asDouble()));
+        return v.decimalValue();
     }
 
     private static int bound(JsonNode s, String key, int absent, int most, String at) {

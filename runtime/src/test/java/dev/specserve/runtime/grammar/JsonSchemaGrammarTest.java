@@ -143,6 +143,44 @@ class JsonSchemaGrammarTest {
                 .hasMessageContaining("nullable");
     }
 
+    @Test
+    void a_formats_values_also_keep_the_string_lengths_and_calendar_dates_are_real_ones() {
+        OutputGrammar email = schema("{\"type\": \"string\", \"format\": \"email\", \"maxLength\": 12}");
+        OutputGrammar date = schema("{\"type\": \"string\", \"format\": \"date\"}");
+
+        assertThat(whole(email, "\"a.b@cd.io\"")).isTrue();
+        assertThat(whole(email, "\"abcdefgh@cd.io\"")).as("14 characters").isFalse();
+        assertThat(whole(email, "\".a@cd.io\"")).as("a leading dot").isFalse();
+        assertThat(whole(email, "\"a..b@cd.io\"")).as("a double dot").isFalse();
+        assertThatThrownBy(() -> schema("{\"type\": \"string\", \"format\": \"date\", \"maxLength\": 5}"))
+                .hasMessageContaining("no date string has minLength 0 and maxLength 5");
+        for (String ok : List.of("2023-11-30", "2024-02-29", "2000-02-29", "2023-12-31")) {
+            assertThat(whole(date, "\"" + ok + "\"")).as(ok).isTrue();
+        }
+        for (String impossible : List.of("2023-11-31", "2023-02-29", "1900-02-29", "2023-04-31", "2023-02-30")) {
+            assertThat(whole(date, "\"" + impossible + "\"")).as(impossible).isFalse();
+        }
+    }
+
+    @Test
+    void bounds_beyond_32_bits_hold_up_to_16_digits_as_timestamps_and_javascripts_safe_integers_need() {
+        OutputGrammar millis = schema("{\"type\": \"integer\", \"minimum\": 1600000000000, \"maximum\": 1900000000000}");
+        OutputGrammar safe = schema("{\"type\": \"integer\", \"minimum\": -9007199254740991, "
+                + "\"maximum\": 9007199254740991}");
+        OutputGrammar after = schema("{\"type\": \"number\", \"minimum\": 1600000000000}");
+
+        assertThat(whole(millis, "1700000000000")).isTrue();
+        assertThat(whole(millis, "2147483646")).isFalse();
+        assertThat(whole(millis, "1900000000001")).isFalse();
+        assertThat(whole(safe, "9007199254740991")).isTrue();
+        assertThat(whole(safe, "-1700000000000")).isTrue();
+        assertThat(whole(safe, "9007199254740992")).isFalse();
+        assertThat(whole(after, "1600000000000.5")).isTrue();
+        assertThat(whole(after, "2147483646.0")).isFalse();
+        assertThatThrownBy(() -> schema("{\"type\": \"integer\", \"minimum\": 100000000000000000}"))
+                .hasMessageContaining("more than 16 digits");
+    }
+
     /** Bounded numbers: every decimal the schema allows, and none it does not, over a grid around the bounds. */
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {

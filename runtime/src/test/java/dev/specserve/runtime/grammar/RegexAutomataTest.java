@@ -30,6 +30,8 @@ class RegexAutomataTest {
             "colou?r|grey{2,}               ~ grey",
             "[\\x41-\\x43]x\\u00e9.         ~ Bxé漢",
             "[a\\-z]                        ~ -",
+            "[\\u0041-\\u0043]+              ~ CAB",
+            "[\\u0041-\\u0043]+              ~ A-C",
             "a{2}b{0,1}                     ~ aab",
             "a.c                            ~ a\nc"})
     void a_regex_matches_in_full_what_java_matches_in_full(String regex, String text) {
@@ -47,6 +49,7 @@ class RegexAutomataTest {
             "a*+        | possessive",
             "a^b        | '^' inside",
             "[é-ü]      | beyond ASCII",
+            "[\\u4e00-\\u9fff]+ | beyond ASCII",
             "a{2000}    | at most 1024",
             "(ab        | missing ')'",
             "ab)        | unbalanced",
