@@ -218,6 +218,24 @@ class ChatToolCallsApiTest {
             .add(new JsonObject().put("type", "function").put("function", new JsonObject().put("name", "now")));
 
     @Test
+    void a_tool_schema_the_constraint_cannot_serve_is_refused_at_that_tools_own_parameters() throws Exception {
+        JsonArray tools = TOOLS.copy().add(new JsonObject().put("type", "function").put("function", new JsonObject()
+                .put("name", "pick").put("parameters", new JsonObject("""
+                        {"type": "object", "properties": {"n": {"type": "integer", "multipleOf": 3}}}"""))));
+        JsonObject body = ask(null).put("tools", tools).put("max_completion_tokens", 8);
+        String required = chat(body.copy().put("tool_choice", "required")).bodyAsJsonObject().getJsonObject("error")
+                .getString("message");
+        String named = chat(body.copy().put("tool_choice", new JsonObject().put("type", "function")
+                .put("function", new JsonObject().put("name", "pick")))).bodyAsJsonObject().getJsonObject("error")
+                .getString("message");
+
+        for (String message : List.of(required, named)) {
+            assertThat(message).contains("'multipleOf'", "tools[2].function.parameters (function 'pick') #/properties/n")
+                    .doesNotContain("anyOf");
+        }
+    }
+
+    @Test
     void parallel_tool_calls_false_answers_one_call_at_most_as_vllm_does() throws Exception {
         String twoCalls = CALL + "\n<tool_call>\n\\{\"name\": \"now\", \"arguments\": \\{\\}\\}\n</tool_call>";
         JsonArray both = chat(ask(twoCalls)).bodyAsJsonObject().getJsonArray("choices").getJsonObject(0)
