@@ -14,6 +14,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
+import dev.specserve.controller.cluster.ClusterModels;
 import dev.specserve.controller.cluster.ClusterSupport;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
@@ -42,6 +43,7 @@ import org.slf4j.LoggerFactory;
 public final class SpecserveServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SpecserveServer.class);
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration CLUSTER_MODELS_EVERY = Duration.ofSeconds(30);
 
     private final Vertx vertx;
     private final PrometheusMeterRegistry registry;
@@ -50,6 +52,7 @@ public final class SpecserveServer implements AutoCloseable {
     private final EventBusApiVerticle eventBus;
     private final AdminGate admin;
     private final ServerConfig config;
+    private volatile ClusterModels clusterModels;
     private volatile boolean closed;
 
     private SpecserveServer(Vertx vertx, PrometheusMeterRegistry registry, MetricsRecorder metrics, HttpApiVerticle http,
@@ -150,11 +153,26 @@ public final class SpecserveServer implements AutoCloseable {
                                 config.security(), ownership, registry), eventLoop),
                         "TCP event-bus bridge on " + config.bridgeHost() + ":" + config.bridgePort());
             }
+            if (cluster.enabled()) {
+                server.clusterModels = ClusterModels.start(vertx, cluster.name(), node, ClusterModels.describe(
+                        config.servedModelNames(engine.modelName()), engine.contextLength(), engine.vocabulary().size()),
+                        CLUSTER_MODELS_EVERY);
+                io.micrometer.core.instrument.Gauge.builder("specserve.cluster.members_serving_other_models",
+                                server.clusterModels, m -> m.othersServing().size())
+                        .description("Cluster members that serve another model (names, context or vocabulary) than "
+                                + "this replica, yet share its event-bus addresses")
+                        .register(registry);
+            }
         } catch (RuntimeException e) {
             server.close();
             throw e;
         }
         return server;
+    }
+
+    /** On a clustered bus, what the other members serve (null otherwise). */
+    public ClusterModels clusterModels() {
+        return clusterModels;
     }
 
     public Vertx vertx() {
