@@ -293,20 +293,21 @@ final class SchemaCompiler {
      * most {@value JsonAutomata#MAX_DIGITS} digits; written without an exponent once bounded.
      */
     private static Automaton number(JsonNode s, String at) {
-        BigDecimal min = decimal(s, "minimum", at);
-        BigDecimal xmin = decimal(s, "exclusiveMinimum", at);
-        BigDecimal max = decimal(s, "maximum", at);
-        BigDecimal xmax = decimal(s, "exclusiveMaximum", at);
-        if (min == null && xmin == null && max == null && xmax == null) {
+        Bounds b = Bounds.of(s, at);
+        if (b.none()) {
             return JsonAutomata.number();
         }
-        for (String key : new String[] {"minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"}) {
+        for (String key : Bounds.KEYS) {
             BigDecimal v = decimal(s, key, at);
             if (v != null && v.stripTrailingZeros().scale() > 0) {
                 throw new GrammarException(key + " of a number must be a whole number here, got " + s.get(key)
                         + " at " + at);
             }
         }
+        BigDecimal min = b.min();
+        BigDecimal xmin = b.xmin();
+        BigDecimal max = b.max();
+        BigDecimal xmax = b.xmax();
         long lo = -JsonAutomata.LIMIT;
         boolean loOpen = false;
         if (min != null) {
@@ -334,13 +335,14 @@ final class SchemaCompiler {
 
     /** Integers within the schema's bounds, of at most {@value JsonAutomata#MAX_DIGITS} digits. */
     private static Automaton integer(JsonNode s, String at) {
-        BigDecimal min = decimal(s, "minimum", at);
-        BigDecimal xmin = decimal(s, "exclusiveMinimum", at);
-        BigDecimal max = decimal(s, "maximum", at);
-        BigDecimal xmax = decimal(s, "exclusiveMaximum", at);
-        if (min == null && xmin == null && max == null && xmax == null) {
+        Bounds b = Bounds.of(s, at);
+        if (b.none()) {
             return JsonAutomata.integer();
         }
+        BigDecimal min = b.min();
+        BigDecimal xmin = b.xmin();
+        BigDecimal max = b.max();
+        BigDecimal xmax = b.xmax();
         long lo = -JsonAutomata.LIMIT;
         long hi = JsonAutomata.LIMIT;
         if (min != null) {
@@ -378,6 +380,20 @@ final class SchemaCompiler {
                     + " digits, the most a bounded number may have here, at " + at);
         }
         return Math.min(JsonAutomata.LIMIT, v.min(BigDecimal.valueOf(JsonAutomata.LIMIT)).longValue());
+    }
+
+    /** A number's or integer's bounds, each exact, or null when absent. */
+    private record Bounds(BigDecimal min, BigDecimal xmin, BigDecimal max, BigDecimal xmax) {
+        static final String[] KEYS = {"minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"};
+
+        static Bounds of(JsonNode s, String at) {
+            return new Bounds(decimal(s, KEYS[0], at), decimal(s, KEYS[1], at), decimal(s, KEYS[2], at),
+                    decimal(s, KEYS[3], at));
+        }
+
+        boolean none() {
+            return min == null && xmin == null && max == null && xmax == null;
+        }
     }
 
     /** A numeric keyword's exact value, or null when absent. */
