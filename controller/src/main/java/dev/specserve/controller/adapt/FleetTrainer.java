@@ -31,14 +31,12 @@ import org.slf4j.LoggerFactory;
 public final class FleetTrainer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(FleetTrainer.class);
     private static final Duration CATCH_UP = Duration.ofSeconds(60);
-    /** How long after a version became current a replica may still serve another before it counts as behind. */
-    static final Duration ADOPTION_GRACE = Duration.ofSeconds(30);
 
     private final AdaptationController controller;
     private final FleetUpdates fleet;
     private final FeedbackPublisher publisher;
     private final FleetTally tally;
-    private final ReplicaVersions replicaVersions = new ReplicaVersions(ADOPTION_GRACE.toMillis());
+    private final ReplicaVersions replicaVersions = new ReplicaVersions(ReplicaVersions.GRACE.toMillis());
     private final dev.specserve.drafters.DrafterVersions versions;
     private final ScheduledExecutorService progress = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "specserve-trainer-progress");
@@ -78,12 +76,7 @@ public final class FleetTrainer implements AutoCloseable {
                         ModelRootFiles.within(modelRoots, stack::loadDrafter)).numbering());
         AdaptationMetrics.register(controller, drafterId, registry);
         FleetTrainer trainer = new FleetTrainer(controller, fleet, publisher, stack.versions());
-        io.micrometer.core.instrument.Gauge.builder("specserve.trainer.replicas_behind", trainer,
-                        t -> t.replicasBehind().size())
-                .description("Replicas whose rounds, over " + ADOPTION_GRACE.toSeconds() + " s after the trainer's "
-                        + "current drafter version became current, are drafted by another version (refused it, or "
-                        + "cut off from the updates topic)")
-                .tag("drafter", drafterId).register(registry);
+        ReplicaVersions.gauge(registry, drafterId, () -> trainer.replicasBehind().size());
         try {
             LOG.info("trainer for drafter {}: reading the versions already on {}", drafterId, telemetry.updatesTopic());
             if (!fleet.awaitCaughtUp(CATCH_UP)) {
@@ -137,12 +130,7 @@ public final class FleetTrainer implements AutoCloseable {
                 tally.byReplica(), a.updates(), String.format("%.1f", a.updateSeconds()), a.swaps(), a.rollbacks(),
                 consumer == null ? 0 : consumer.lag(), d.invalidSamples(), d.staleSamples(), d.idleRounds(),
                 d.futureRounds(), d.failedEpochs(), fleet.rejected());
-        for (ReplicaVersions.Behind b : replicasBehind()) {
-            LOG.warn("replica {} still serves drafter version {} ({} s ago), not the fleet's version {}: it refused it "
-                    + "(its log and specserve_drafter_updates_rejected_total say why) or cannot read {}", b.replica(),
-                    b.serving(), Math.max(0, (System.currentTimeMillis() - b.roundMs()) / 1000), b.current(),
-                    "the updates topic");
-        }
+        replicasBehind().forEach(ReplicaVersions.Behind::warn);
     }
 
     /** Stops reading, training and following; flushes the decision events. */

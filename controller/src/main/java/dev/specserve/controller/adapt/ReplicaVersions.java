@@ -12,8 +12,29 @@ import java.util.TreeMap;
  * current was drafted by another version. A replica that serves nothing is not judged.
  */
 final class ReplicaVersions {
+    /** How long after a version became current a replica may still serve another before it counts as behind. */
+    static final java.time.Duration GRACE = java.time.Duration.ofSeconds(30);
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FleetTrainer.class);
+
     /** A replica behind the trainer: the version its latest round was drafted by, and when that round ran. */
-    record Behind(String replica, long serving, long current, long roundMs) {}
+    record Behind(String replica, long serving, long current, long roundMs) {
+        void warn() {
+            LOG.warn("replica {} still serves drafter version {} ({} s ago), not the fleet's version {}: it refused it "
+                    + "(its log and specserve_drafter_updates_rejected_total say why) or cannot read the updates "
+                    + "topic", replica, serving, Math.max(0, (System.currentTimeMillis() - roundMs) / 1000), current);
+        }
+    }
+
+    /** Gauges {@code behind}, the count of replicas behind the trainer, as {@code specserve_trainer_replicas_behind}. */
+    static void gauge(io.micrometer.core.instrument.MeterRegistry registry, String drafterId,
+                      java.util.function.IntSupplier behind) {
+        io.micrometer.core.instrument.Gauge.builder("specserve.trainer.replicas_behind", behind, b -> b.getAsInt())
+                .strongReference(true) // the supplier is held by nothing else
+                .description("Replicas whose rounds, over " + GRACE.toSeconds() + " s after the trainer's current "
+                        + "drafter version became current, are drafted by another version (refused it, or cut off "
+                        + "from the updates topic)")
+                .tag("drafter", drafterId).register(registry);
+    }
 
     private record Latest(long version, long roundMs) {}
 

@@ -42,9 +42,18 @@ public final class ClusterModels {
                 .put("context", contextLength).put("vocabulary", vocabularySize);
     }
 
-    /** Publishes what this node serves and compares it with the other members' now and every {@code every}. */
-    public static ClusterModels start(Vertx vertx, String cluster, String node, JsonObject served, Duration every) {
+    /**
+     * Publishes what this node serves and compares it with the other members' now and every {@code every}; the
+     * count of members serving something else is gauged in {@code registry}.
+     */
+    public static ClusterModels start(Vertx vertx, String cluster, String node, JsonObject served, Duration every,
+                                      io.micrometer.core.instrument.MeterRegistry registry) {
         ClusterModels m = new ClusterModels(vertx, cluster, node, served, every);
+        io.micrometer.core.instrument.Gauge.builder("specserve.cluster.members_serving_other_models", m,
+                        models -> models.othersServing().size())
+                .description("Cluster members that serve another model (names, context or vocabulary) than this "
+                        + "replica, yet share its event-bus addresses")
+                .register(registry);
         m.refresh();
         vertx.setPeriodic(every.toMillis(), id -> m.refresh());
         return m;

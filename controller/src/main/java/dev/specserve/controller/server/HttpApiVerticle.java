@@ -166,7 +166,7 @@ public final class HttpApiVerticle extends VerticleBase {
         ToolCalls tools = req.toolCalls();
         ResponseShape shape = tools != null && tools.calls() ? ToolCallsJson.of(tools)
                 : tools != null && tools.auto() ? AutoToolCallsJson.of(tools) : ChatJson.CHAT;
-        return new Generation(req, shape, e -> parsed.named(shape.refusal(tools == null ? e : tools.inToolTerms(e))));
+        return new Generation(req, shape, e -> parsed.named(shape.refusal(tools == null ? e : ToolSchemaRefusals.inToolTerms(tools, e))));
     }
 
     private Generation responses(ResponsesRequestParser.Parsed parsed) {

@@ -156,12 +156,7 @@ public final class SpecserveServer implements AutoCloseable {
             if (cluster.enabled()) {
                 server.clusterModels = ClusterModels.start(vertx, cluster.name(), node, ClusterModels.describe(
                         config.servedModelNames(engine.modelName()), engine.contextLength(), engine.vocabulary().size()),
-                        CLUSTER_MODELS_EVERY);
-                io.micrometer.core.instrument.Gauge.builder("specserve.cluster.members_serving_other_models",
-                                server.clusterModels, m -> m.othersServing().size())
-                        .description("Cluster members that serve another model (names, context or vocabulary) than "
-                                + "this replica, yet share its event-bus addresses")
-                        .register(registry);
+                        CLUSTER_MODELS_EVERY, registry);
             }
         } catch (RuntimeException e) {
             server.close();

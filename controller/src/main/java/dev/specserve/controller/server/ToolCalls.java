@@ -13,7 +13,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -107,48 +106,6 @@ record ToolCalls(List<Map<String, Object>> tools, String named, OutputGrammar gr
         }
         throw new InvalidRequestException("tool_choice", "tool_choice must be \"none\", \"required\" or {\"type\": "
                 + "\"function\", \"function\": {\"name\": ...}}, got " + choice);
-    }
-
-    private static final Pattern IN_REQUIRED = Pattern.compile("#/items/anyOf/(\\d+)/properties/parameters");
-
-    /**
-     * A refusal of the calls' grammar (compiled by the engine) that points into the schema this class composed
-     * (an array of calls for {@code "required"}) is told at the tool's own {@code function.parameters}, by its index
-     * and name.
-     */
-    ApiError inToolTerms(ApiError e) {
-        if (!"tools".equals(e.param()) || grammar == null) {
-            return e;
-        }
-        String message = e.message();
-        if (named != null) {
-            message = message.replace(" at #", " at " + at(indexOf(named)) + "#");
-        } else {
-            Matcher m = IN_REQUIRED.matcher(message);
-            StringBuilder out = new StringBuilder();
-            while (m.find()) {
-                m.appendReplacement(out, Matcher.quoteReplacement(at(Integer.parseInt(m.group(1))) + "#"));
-            }
-            message = m.appendTail(out).toString();
-        }
-        return new ApiError(e.status(), message, e.type(), e.param());
-    }
-
-    private int indexOf(String name) {
-        for (int i = 0; i < tools.size(); i++) {
-            if (name.equals(functionName(i))) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    private String functionName(int i) {
-        return i < 0 || i >= tools.size() ? "?" : String.valueOf(((Map<?, ?>) tools.get(i).get("function")).get("name"));
-    }
-
-    private String at(int i) {
-        return "tools[" + i + "].function.parameters (function '" + functionName(i) + "') ";
     }
 
     private static OutputGrammar grammar(JsonObject schema) {
