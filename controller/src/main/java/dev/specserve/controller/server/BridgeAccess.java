@@ -11,7 +11,8 @@ import org.slf4j.LoggerFactory;
  * The TCP bridge's per-connection checks that its address patterns cannot express: a stream and its control
  * address belong to the connection that opened the stream, a generation needs a reply address (and an API key
  * when any is set), and requests are stamped with their connection, which a client cannot forge. A refused frame
- * is answered by the bridge with {@code {"type":"err","message":"blocked by bridgeEvent handler"}}.
+ * is answered by the bridge with {@code {"type":"err","message":"blocked by bridgeEvent handler"}}; a generation
+ * refused for its API key is first answered at its reply address with failure code 401.
  */
 final class BridgeAccess {
     private static final Logger LOG = LoggerFactory.getLogger(BridgeAccess.class);
@@ -34,7 +35,7 @@ final class BridgeAccess {
         boolean allowed;
         try {
             allowed = switch (event.type()) {
-                case SEND, PUBLISH -> checkSend(connection, raw);
+                case SEND, PUBLISH -> checkSend(connection, raw, event);
                 case REGISTER -> {
                     String address = raw.getString("address");
                     yield !isStream(address) || ownership.registerOnce(connection, capabilityOf(address))
@@ -57,7 +58,7 @@ final class BridgeAccess {
     }
 
     /** Replaces any connection header the client sent; stamps requests with theirs; checks control addresses. */
-    private boolean checkSend(String connection, JsonObject raw) {
+    private boolean checkSend(String connection, JsonObject raw, BridgeEvent event) {
         Object h = raw.getValue("headers");
         JsonObject headers = h == null ? new JsonObject() : (JsonObject) h;
         headers.fieldNames().removeIf(n -> n.equalsIgnoreCase(StreamOwnership.CONNECTION_HEADER));
@@ -74,6 +75,7 @@ final class BridgeAccess {
             }
             if (!apiKeys.none() && !apiKeys.accept(authorization)) {
                 unauthorised.increment();
+                unauthorisedReply(event, raw, authorization);
                 return denied(connection, "start a generation without a valid API key (headers.Authorization: Bearer <key>)");
             }
             headers.put(StreamOwnership.CONNECTION_HEADER, connection);
@@ -89,6 +91,20 @@ final class BridgeAccess {
             }
         }
         return true;
+    }
+
+    /**
+     * A refused key is also answered at the request's reply address (failure code 401, the error as the HTTP API's),
+     * so a client with several requests in flight knows which one failed, and why; the bridge's own refusal frame
+     * follows it.
+     */
+    private static void unauthorisedReply(BridgeEvent event, JsonObject raw, String authorization) {
+        ApiError e = new ApiError(401, authorization == null ? "an API key is required: headers.Authorization: "
+                + "Bearer <key>" : "incorrect API key provided", "authentication_error", null);
+        io.vertx.ext.eventbus.bridge.tcp.impl.protocol.FrameHelper.writeFrame(new JsonObject().put("type", "err")
+                .put("address", raw.getString("replyAddress")).put("sourceAddress", raw.getString("address"))
+                .put("failureCode", e.status()).put("failureType", "RECIPIENT_FAILURE")
+                .put("message", e.toJson().encode()), event.socket());
     }
 
     private static boolean denied(String connection, String what) {

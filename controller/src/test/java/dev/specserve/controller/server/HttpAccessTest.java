@@ -134,15 +134,25 @@ class HttpAccessTest {
             client.write(new JsonObject().put("type", "send").put("address", "specserve.generate").put("replyAddress", "a")
                     .put("body", request));
             JsonObject refused = client.read();
+            JsonObject refusedBlocked = client.read();
             client.write(new JsonObject().put("type", "send").put("address", "specserve.generate").put("replyAddress", "b")
                     .put("headers", new JsonObject().put("Authorization", "Bearer k-wrong")).put("body", request));
             JsonObject wrong = client.read();
+            JsonObject wrongBlocked = client.read();
             client.write(new JsonObject().put("type", "send").put("address", "specserve.generate").put("replyAddress", "c")
                     .put("headers", new JsonObject().put("authorization", "Bearer k-old")).put("body", request));
             JsonObject served = client.read();
 
+            // answered at their reply addresses, so a client with requests in flight knows which failed and why
             assertThat(refused.getString("type")).isEqualTo("err");
-            assertThat(wrong.getString("type")).isEqualTo("err");
+            assertThat(refused.getString("address")).isEqualTo("a");
+            assertThat(refused.getInteger("failureCode")).isEqualTo(401);
+            assertThat(new JsonObject(refused.getString("message")).getString("message")).contains("API key is required");
+            assertThat(wrong.getString("address")).isEqualTo("b");
+            assertThat(wrong.getInteger("failureCode")).isEqualTo(401);
+            assertThat(new JsonObject(wrong.getString("message")).getString("message")).contains("incorrect API key");
+            assertThat(List.of(refusedBlocked, wrongBlocked)).allSatisfy(b ->
+                    assertThat(b.getString("message")).isEqualTo(TcpBridgeVerticle.BLOCKED));
             assertThat(served.getString("type")).as(served.encode()).isEqualTo("message");
             assertThat(served.getJsonObject("body").getJsonObject("usage").getInteger("completion_tokens")).isEqualTo(3);
         }
