@@ -46,9 +46,6 @@ public final class AdaptationLoop implements AutoCloseable {
                 new FleetUpdates.Follow(v -> controller.follow(v, "published by the fleet"),
                         ModelRootFiles.within(modelRoots, stack::loadDrafter)).numbering());
         AdaptationMetrics.register(controller, drafterId, registry);
-        controller.addDecisionLog(d -> io.micrometer.core.instrument.Counter.builder("specserve.bandit.decisions")
-                .description("Decisions of the cost-aware bandit, by arm (wait or an update of that size)")
-                .tag("drafter", drafterId).tag("arm", d.arm().name()).register(registry).increment());
         controller.announceTo(fleet);
         controller.decideOnlyWhen(fleet::caughtUp); // serving starts at once; updates once the fleet's are read
         consumer.start();

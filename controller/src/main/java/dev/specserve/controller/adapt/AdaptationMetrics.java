@@ -4,11 +4,17 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.function.ToDoubleFunction;
 
-/** The counters of what an adaptation loop ({@link AdaptationController}) left out, or failed to do. */
+/**
+ * The counters of an adaptation loop ({@link AdaptationController}), in a local replica's loop and the fleet's
+ * trainer alike: its bandit's decisions by arm, and what it left out or failed to do.
+ */
 final class AdaptationMetrics {
     private AdaptationMetrics() {}
 
     static void register(AdaptationController controller, String drafterId, MeterRegistry registry) {
+        controller.addDecisionLog(d -> io.micrometer.core.instrument.Counter.builder("specserve.bandit.decisions")
+                .description("Decisions of the cost-aware bandit, by arm (wait or an update of that size)")
+                .tag("drafter", drafterId).tag("arm", d.arm().name()).register(registry).increment());
         counter(registry, drafterId, controller, "specserve.adaptation.stale_samples", c -> c.dropped().staleSamples(),
                 "Training labels dropped because a newer drafter file replaced the one that drafted them");
         counter(registry, drafterId, controller, "specserve.adaptation.invalid_samples",
