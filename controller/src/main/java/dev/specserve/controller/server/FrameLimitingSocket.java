@@ -91,13 +91,20 @@ final class FrameLimitingSocket implements NetSocket {
         }
     }
 
+    /** The frame types the bridge acts on; any other is refused with an err frame, and the connection goes on. */
+    private static final java.util.List<String> KNOWN_TYPES = java.util.List.of("send", "publish", "register",
+            "unregister", "ping");
+
     private void pass(Buffer whole, JsonObject body) {
         String type = body.getValue("type") instanceof String t ? t : null;
         String address = body.getValue("address") instanceof String a ? a : null;
         if ("unregister".equals(type) && address != null && dropped.remove(address)) {
             return; // the server removed it when its stream ended
         }
-        String problem = address == null && !"ping".equals(type) ? "missing_address"
+        String problem = type == null || !KNOWN_TYPES.contains(type)
+                ? "unknown frame type " + (type == null ? "(none)" : "'" + type + "'") + ": one of "
+                        + String.join(", ", KNOWN_TYPES)
+                : address == null && !"ping".equals(type) ? "missing_address"
                 : BridgeHeaders.problem(body.getValue("headers"));
         if (problem != null) {
             JsonObject err = new JsonObject().put("type", "err").put("message", problem);
