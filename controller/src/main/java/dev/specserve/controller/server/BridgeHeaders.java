@@ -26,15 +26,21 @@ final class BridgeHeaders {
             String problem = switch (e.getKey()) {
                 case "timeout" -> v instanceof Number n && n.doubleValue() >= 1 && n.doubleValue() == Math.rint(n.doubleValue())
                         && n.doubleValue() <= Long.MAX_VALUE ? null
-                        : "headers.timeout must be a whole number of milliseconds >= 1, got " + v;
-                case "localOnly" -> v instanceof Boolean ? null : "headers.localOnly must be true or false, got " + v;
+                        : "headers.timeout must be a whole number of milliseconds >= 1, got " + shown(v);
+                case "localOnly" -> v instanceof Boolean ? null : "headers.localOnly must be true or false, got "
+                        + shown(v);
                 case "codecName" -> "headers.codecName is not accepted: messages use the default JSON codec";
-                default -> v instanceof String ? null : "headers." + e.getKey() + " must be a string, got " + v;
+                default -> v instanceof String ? null : "headers." + e.getKey() + " must be a string, got " + shown(v);
             };
             if (problem != null) {
                 return problem;
             }
         }
         return null;
+    }
+
+    /** A header's value as the client wrote it in JSON: a string in quotes, so "5000" does not read as 5000. */
+    private static String shown(Object v) {
+        return v instanceof String str ? io.vertx.core.json.Json.encode(str) : String.valueOf(v);
     }
 }

@@ -108,7 +108,7 @@ final class Completions {
                 : req.prompts().size() > 1 ? new InvalidRequestException("prompt", "the event bus serves one prompt "
                 + "per request: send one request per prompt, or use the HTTP API for a batch")
                 : req.echo() ? new InvalidRequestException("echo", "the event bus answers with the output only; "
-                + "echo (and the prompt's logprobs) is served by the HTTP completions API") : null;
+                + "echo is served by the HTTP completions API (prompt_logprobs is served here too)") : null;
         if (e != null) {
             rejected(ApiError.from(e));
             throw e;

@@ -190,7 +190,11 @@ public final class EventBusApiVerticle extends VerticleBase {
     private void generateStream(Message<Object> msg) {
         CompletionRequest req;
         try {
-            req = completions.parseForBus(body(msg));
+            Object body = body(msg);
+            if (body instanceof JsonObject o && o.containsKey("stream_options") && !o.containsKey("stream")) {
+                body = o.copy().put("stream", true); // this address streams: its options need no "stream": true
+            }
+            req = completions.parseForBus(body);
         } catch (RuntimeException e) {
             fail(msg, ApiError.from(e));
             return;

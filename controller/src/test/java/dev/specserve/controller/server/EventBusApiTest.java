@@ -116,6 +116,15 @@ class EventBusApiTest {
     }
 
     @Test
+    void the_streaming_address_takes_stream_options_without_stream_true_since_it_streams_anyway() throws Exception {
+        JsonObject opened = openStream(greedy("x = 1", 2).put("stream_options", new JsonObject()
+                .put("include_usage", true)));
+
+        assertThat(opened.getString("address")).startsWith(EventBusApiVerticle.STREAM_PREFIX);
+        server.awaitIdle(); // nobody consumes it: cancelled after the consumer timeout
+    }
+
+    @Test
     void several_choices_a_batch_and_echo_are_refused_naming_them_since_a_reply_carries_one_sequences_output() {
         for (String field : new String[] {"n", "echo", "prompt"}) {
             JsonObject request = greedy("x = 1", 4).put(field, switch (field) {
