@@ -170,7 +170,7 @@ class FeedbackJsonTest {
                 assertThat(doc).as("docs/feedback-schema.md documents %s.%s", type, field).contains("`" + field + "`");
             }
         }
-        assertThat(doc).contains("kafka-console-consumer.sh --bootstrap-server localhost:9092 --topic specserve.feedback "
+        assertThat(doc).contains("kafka-console-consumer.sh --bootstrap-server localhost:29092 --topic specserve.feedback "
                 + "--from-beginning --property print.key=true");
     }
 
