@@ -210,6 +210,9 @@ final class JsonAutomata {
             }
             return sb.append(']').toString();
         }
+        if (v.isBigDecimal()) { // schemas are read with exact fractions; a literal is written as a double, as Python does
+            return com.fasterxml.jackson.databind.node.DoubleNode.valueOf(v.doubleValue()).toString();
+        }
         return v.toString();
     }
 }

@@ -237,6 +237,9 @@ final class NumericSchemas {
         if (!v.isNumber()) {
             throw new GrammarException(key + " must be a number at " + at + ", got " + v);
         }
+        if ((v.isDouble() || v.isFloat()) && !Double.isFinite(v.doubleValue())) { // a schema object's 1e400
+            return BigDecimal.ONE.scaleByPowerOfTen(400).multiply(BigDecimal.valueOf(Math.signum(v.doubleValue())));
+        }
         return v.decimalValue();
     }
 }

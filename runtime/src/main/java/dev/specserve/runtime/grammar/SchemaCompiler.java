@@ -51,7 +51,9 @@ final class SchemaCompiler {
 
     private static final Set<String> ANNOTATIONS = Set.of("title", "description", "default", "examples", "$schema",
             "$id", "$comment", "deprecated", "readOnly", "writeOnly", "$defs", "definitions", "strict", "discriminator");
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Fractions read exactly (bounds beyond a double's 15-17 digits, or 1e400, stay what the schema says). */
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
 
     private final JsonNode root;
     private final Deque<String> refs = new ArrayDeque<>();
@@ -261,8 +263,11 @@ final class SchemaCompiler {
                 throw new GrammarException("string format '" + f + "' is not supported (" + String.join(", ",
                         StringFormats.REGEX.keySet().stream().sorted().toList()) + " are) at " + at);
             }
-            content = RegexAutomata.compile(StringFormats.REGEX.get(f));
-            if (min > 0 || max >= 0) { // a format's values are ASCII: the lengths count their characters
+            StringFormats.Format format = StringFormats.format(f);
+            content = format.automaton().clone();
+            if (min > format.shortest() || (max >= 0 && max < format.longest())) { // the lengths restrict the format
+                // a product with a length counter: about the format's states times the characters counted
+                spend((long) format.states() * ((max >= 0 ? max : min) + 1), at);
                 content = content.intersection(JsonAutomata.repeatChars(JsonAutomata.plainChar(), min, max));
                 if (content.isEmpty()) {
                     throw new GrammarException("no " + f + " string has minLength " + min + (max >= 0 ? " and maxLength "

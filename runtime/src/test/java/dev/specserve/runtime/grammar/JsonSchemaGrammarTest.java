@@ -163,6 +163,21 @@ class JsonSchemaGrammarTest {
     }
 
     @Test
+    void a_formats_length_limits_compile_at_once_or_are_refused_at_once_never_taking_seconds() {
+        for (String schema : List.of("\"format\": \"email\", \"maxLength\": 254",
+                "\"format\": \"hostname\", \"maxLength\": 300", "\"format\": \"email\", \"maxLength\": 40",
+                "\"format\": \"uri\", \"minLength\": 30", "\"format\": \"uri\", \"maxLength\": 200")) {
+            long t0 = System.nanoTime();
+            try {
+                schema("{\"type\": \"string\", " + schema + "}");
+            } catch (GrammarException tooComplex) {
+                assertThat(tooComplex).hasMessageContaining("too complex");
+            }
+            assertThat((System.nanoTime() - t0) / 1e9).as(schema).isLessThan(20); // was 7-513 s
+        }
+    }
+
+    @Test
     void bounds_beyond_32_bits_hold_up_to_16_digits_as_timestamps_and_javascripts_safe_integers_need() {
         OutputGrammar millis = schema("{\"type\": \"integer\", \"minimum\": 1600000000000, \"maximum\": 1900000000000}");
         OutputGrammar safe = schema("{\"type\": \"integer\", \"minimum\": -9007199254740991, "
@@ -179,6 +194,15 @@ class JsonSchemaGrammarTest {
         assertThat(whole(after, "2147483646.0")).isFalse();
         assertThatThrownBy(() -> schema("{\"type\": \"integer\", \"minimum\": 100000000000000000}"))
                 .hasMessageContaining("more than 16 digits");
+        assertThatThrownBy(() -> schema("{\"type\": \"number\", \"minimum\": 1e400}")).as("beyond a double")
+                .isInstanceOf(GrammarException.class).hasMessageContaining("more than 16 digits");
+        assertThat(whole(schema("{\"type\": \"number\", \"maximum\": 1e400}"), "12.5")).isTrue();
+        OutputGrammar literals = schema("{\"enum\": [2.50, 1e5]}");
+        assertThat(whole(literals, "2.5")).as("a literal written as Python writes the double").isTrue();
+        assertThat(whole(literals, "100000.0")).isTrue();
+        OutputGrammar exact = schema("{\"type\": \"integer\", \"minimum\": 9999999999999998.5}");
+        assertThat(whole(exact, "9999999999999998")).as("read exactly, not as a double").isFalse();
+        assertThat(whole(exact, "9999999999999999")).isTrue();
     }
 
     /** Bounded numbers: every decimal the schema allows, and none it does not, over a grid around the bounds. */
