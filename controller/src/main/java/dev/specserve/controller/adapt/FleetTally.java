@@ -21,6 +21,7 @@ final class FleetTally implements FeedbackListener {
     record Counts(long rounds, long samples) {}
 
     private final FeedbackListener loop;
+    private final String drafterId;
     private final ReplicaVersions versions;
     private final java.util.function.LongSupplier current;
     private final Map<String, Counts> byReplica = new TreeMap<>();
@@ -31,9 +32,14 @@ final class FleetTally implements FeedbackListener {
         }
     };
 
-    /** {@code current} is the trainer's current drafter version, which {@code versions} judges replicas against. */
-    FleetTally(FeedbackListener loop, ReplicaVersions versions, java.util.function.LongSupplier current) {
+    /**
+     * {@code current} is the trainer's current version of drafter {@code drafterId}, which {@code versions} judges
+     * replicas against by their rounds of that drafter that a drafter forward drafted.
+     */
+    FleetTally(FeedbackListener loop, String drafterId, ReplicaVersions versions,
+               java.util.function.LongSupplier current) {
         this.loop = loop;
+        this.drafterId = drafterId;
         this.versions = versions;
         this.current = current;
     }
@@ -45,8 +51,10 @@ final class FleetTally implements FeedbackListener {
             Counts c = byReplica.getOrDefault(e.replicaId(), new Counts(0, 0));
             byReplica.put(e.replicaId(), new Counts(c.rounds() + 1, c.samples()));
         }
-        versions.current(current.getAsLong(), System.currentTimeMillis());
-        versions.served(e.replicaId(), e.drafterVersion(), e.timestampMs());
+        if (drafterId.equals(e.drafterId()) && e.drafterVersion() != 0) { // 0: a round no drafter forward drafted
+            versions.current(current.getAsLong(), System.currentTimeMillis());
+            versions.served(e.replicaId(), e.drafterVersion(), e.timestampMs());
+        }
         loop.onRound(e);
     }
 

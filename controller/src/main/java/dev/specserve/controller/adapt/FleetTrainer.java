@@ -46,12 +46,12 @@ public final class FleetTrainer implements AutoCloseable {
     private volatile FeedbackConsumer consumer;
 
     private FleetTrainer(AdaptationController controller, FleetUpdates fleet, FeedbackPublisher publisher,
-                         dev.specserve.drafters.DrafterVersions versions) {
+                         dev.specserve.drafters.DrafterVersions versions, String drafterId) {
         this.controller = controller;
         this.fleet = fleet;
         this.publisher = publisher;
         this.versions = versions;
-        this.tally = new FleetTally(controller, replicaVersions, () -> versions.current().id());
+        this.tally = new FleetTally(controller, drafterId, replicaVersions, () -> versions.current().id());
     }
 
     /** The consumer group the trainer of {@code drafterId} reads the fleet's feedback with. */
@@ -75,7 +75,7 @@ public final class FleetTrainer implements AutoCloseable {
                 new FleetUpdates.Follow(v -> controller.follow(v, "published by the fleet"),
                         ModelRootFiles.within(modelRoots, stack::loadDrafter)).numbering());
         AdaptationMetrics.register(controller, drafterId, registry);
-        FleetTrainer trainer = new FleetTrainer(controller, fleet, publisher, stack.versions());
+        FleetTrainer trainer = new FleetTrainer(controller, fleet, publisher, stack.versions(), drafterId);
         ReplicaVersions.gauge(registry, drafterId, () -> trainer.replicasBehind().size());
         try {
             LOG.info("trainer for drafter {}: reading the versions already on {}", drafterId, telemetry.updatesTopic());
@@ -119,7 +119,7 @@ public final class FleetTrainer implements AutoCloseable {
     /** Replicas still serving another version than the trainer's current one, past the grace period. */
     List<ReplicaVersions.Behind> replicasBehind() {
         replicaVersions.current(versions.current().id(), System.currentTimeMillis());
-        return replicaVersions.behind();
+        return replicaVersions.behind(System.currentTimeMillis());
     }
 
     private void logProgress() {

@@ -14,6 +14,8 @@ import java.util.TreeMap;
 final class ReplicaVersions {
     /** How long after a version became current a replica may still serve another before it counts as behind. */
     static final java.time.Duration GRACE = java.time.Duration.ofSeconds(30);
+    /** How long a replica that sends no rounds is remembered. */
+    static final java.time.Duration FORGET = java.time.Duration.ofMinutes(5);
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FleetTrainer.class);
 
     /** A replica behind the trainer: the version its latest round was drafted by, and when that round ran. */
@@ -70,8 +72,12 @@ final class ReplicaVersions {
         return out;
     }
 
-    /** The replicas behind the current version, by replica id. */
-    synchronized List<Behind> behind() {
+    /**
+     * The replicas behind the current version, by replica id; a replica whose latest round is over
+     * {@link #FORGET} old by {@code nowMs} (it stopped, or was restarted under another id) is forgotten.
+     */
+    synchronized List<Behind> behind(long nowMs) {
+        latest.values().removeIf(l -> l.roundMs() < nowMs - FORGET.toMillis());
         List<Behind> out = new ArrayList<>();
         latest.forEach((replica, l) -> {
             if (l.version() != current && l.roundMs() > currentSinceMs + graceMs) {

@@ -31,9 +31,11 @@ final class ServeShutdown implements Runnable {
 
     private final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
 
+    /** Runs the sequence once; a second caller (a signal during a failed start's shutdown) waits for it to end. */
     @Override
     public void run() {
         if (!started.compareAndSet(false, true)) {
+            awaitUninterruptibly(stopped);
             return;
         }
         LOG.info("shutting down: the engine, then the APIs, the feedback clients, the broker and the models");
@@ -47,6 +49,21 @@ final class ServeShutdown implements Runnable {
 
     void awaitStopped() throws InterruptedException {
         stopped.await();
+    }
+
+    static void awaitUninterruptibly(CountDownLatch latch) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                latch.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**

@@ -6,7 +6,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * SIGTERM and SIGINT run a command's shutdown to its end <em>before</em> the JVM starts exiting. On the JVM's own
+ * SIGTERM, SIGINT and SIGHUP run a command's shutdown to its end <em>before</em> the JVM starts exiting. On the JVM's own
  * handling the shutdown would run as a shutdown hook, concurrently with every other hook, and ONNX Runtime's Java
  * binding registers one that frees its native environment at once: a drain that kept the engine running forwards
  * crashed the process (SIGSEGV in the ONNX Runtime library, exit 134, every stream cut without an answer). Here the
@@ -20,13 +20,14 @@ final class TerminationSignals {
     private TerminationSignals() {}
 
     /**
-     * Runs {@code shutdown} on a signal, then exits with 128 + the signal's number (143 for SIGTERM, 130 for SIGINT),
-     * which {@code status} is told first (the command's own thread returns it once the shutdown has finished).
+     * Runs {@code shutdown} on a signal, then exits with 128 + the signal's number (143 for SIGTERM, 130 for SIGINT,
+     * 129 for SIGHUP), which {@code status} is told first (the command's own thread returns it once the shutdown has
+     * finished). A signal the process ignores (SIGHUP under nohup) stays ignored.
      * Where the JVM does not let signals be handled (-Xrs, another platform), the shutdown hook remains.
      */
     static void install(Runnable shutdown, java.util.function.IntConsumer status) {
         AtomicBoolean stopping = new AtomicBoolean();
-        for (String name : List.of("TERM", "INT")) {
+        for (String name : List.of("TERM", "INT", "HUP")) { // HUP: the terminal or SSH session closed
             try {
                 sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> {
                     int code = 128 + signal.getNumber();

@@ -133,12 +133,14 @@ final class TrainerCommand implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
         Runnable shutdown = () -> {
-            if (started.compareAndSet(false, true)) {
-                LOG.info("trainer stopping");
-                closeAll(open);
-                LOG.info("trainer stopped");
-                stopped.countDown();
+            if (!started.compareAndSet(false, true)) {
+                ServeShutdown.awaitUninterruptibly(stopped); // a second caller waits for the first to finish
+                return;
             }
+            LOG.info("trainer stopping");
+            closeAll(open);
+            LOG.info("trainer stopped");
+            stopped.countDown();
         };
         Runtime.getRuntime().addShutdownHook(new Thread(shutdown, "specserve-trainer-shutdown"));
         java.util.concurrent.atomic.AtomicInteger exitStatus = new java.util.concurrent.atomic.AtomicInteger();

@@ -170,7 +170,10 @@ public final class HttpApiVerticle extends VerticleBase {
     }
 
     private Generation responses(ResponsesRequestParser.Parsed parsed) {
-        return new Generation(parsed.request(), ResponsesJson.of(parsed, completions.responseStore()));
+        ToolCalls tools = parsed.request().toolCalls();
+        ResponseShape shape = ResponsesJson.of(parsed, completions.responseStore());
+        return new Generation(parsed.request(), shape,
+                e -> shape.refusal(tools == null ? e : ToolSchemaRefusals.inToolTerms(tools, e)));
     }
 
     /** {@code POST path}: a JSON body of at most {@link #BODY_LIMIT} bytes, answered by {@link #generate}. */

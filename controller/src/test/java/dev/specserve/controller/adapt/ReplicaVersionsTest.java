@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 
 class ReplicaVersionsTest {
     private static final long GRACE = 30_000;
+    private static final long NOW = 260_000;
 
     @Test
     void aReplicaServingAnotherVersionPastTheGracePeriodIsBehind() {
@@ -14,7 +15,7 @@ class ReplicaVersionsTest {
         v.served("a", 5, 140_000);
         v.served("b", 3, 140_000);
 
-        assertThat(v.behind()).containsExactly(new ReplicaVersions.Behind("b", 3, 5, 140_000));
+        assertThat(v.behind(NOW)).containsExactly(new ReplicaVersions.Behind("b", 3, 5, 140_000));
         assertThat(v.serving()).containsEntry("a", 5L).containsEntry("b", 3L);
     }
 
@@ -25,7 +26,7 @@ class ReplicaVersionsTest {
         v.served("in-flight", 4, 95_000); // drafted before the swap
         v.served("adopting", 4, 120_000); // still adopting
 
-        assertThat(v.behind()).isEmpty();
+        assertThat(v.behind(NOW)).isEmpty();
     }
 
     @Test
@@ -36,7 +37,17 @@ class ReplicaVersionsTest {
         v.served("a", 3, 90_000); // an older round read late (a slow partition)
 
         assertThat(v.serving()).containsEntry("a", 5L);
-        assertThat(v.behind()).isEmpty();
+        assertThat(v.behind(NOW)).isEmpty();
+    }
+
+    @Test
+    void aReplicaSilentForFiveMinutesIsForgotten() {
+        ReplicaVersions v = new ReplicaVersions(GRACE);
+        v.current(5, 100_000);
+        v.served("gone", 3, 140_000);
+
+        assertThat(v.behind(140_000 + ReplicaVersions.FORGET.toMillis() + 1)).isEmpty();
+        assertThat(v.serving()).doesNotContainKey("gone");
     }
 
     @Test
@@ -46,9 +57,9 @@ class ReplicaVersionsTest {
         v.served("a", 5, 200_000);
         v.current(4, 210_000); // rolled back
         v.served("a", 5, 220_000);
-        assertThat(v.behind()).isEmpty();
+        assertThat(v.behind(NOW)).isEmpty();
 
         v.served("a", 5, 250_000);
-        assertThat(v.behind()).extracting(ReplicaVersions.Behind::current).containsExactly(4L);
+        assertThat(v.behind(NOW)).extracting(ReplicaVersions.Behind::current).containsExactly(4L);
     }
 }

@@ -226,6 +226,19 @@ class ResponsesApiTest {
         assertThat(response.getJsonObject("text").getJsonObject("format")).isEqualTo(format);
     }
 
+    @Test
+    void a_tool_schema_the_constraint_cannot_serve_is_refused_at_that_tools_parameters_in_the_flat_form()
+            throws Exception {
+        JsonArray tools = TOOLS.copy().add(new JsonObject().put("type", "function").put("name", "pick")
+                .put("parameters", new JsonObject("""
+                        {"type": "object", "properties": {"n": {"type": "integer", "multipleOf": 3}}}""")));
+        HttpResponse<Buffer> r = respond(greedy(8, "Pick one").put("tools", tools).put("tool_choice", "required"));
+
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(r.bodyAsJsonObject().getJsonObject("error").getString("message"))
+                .contains("'multipleOf'", "tools[2].parameters (function 'pick') #/properties/n").doesNotContain("anyOf");
+    }
+
     static final JsonArray TOOLS = new JsonArray()
             .add(new JsonObject().put("type", "function").put("name", "get_weather").put("description", "Weather in a city")
                     .put("parameters", ChatToolCallsApiTest.TOOLS.getJsonObject(0).getJsonObject("function")
