@@ -166,14 +166,14 @@ public final class HttpApiVerticle extends VerticleBase {
         ToolCalls tools = req.toolCalls();
         ResponseShape shape = tools != null && tools.calls() ? ToolCallsJson.of(tools)
                 : tools != null && tools.auto() ? AutoToolCallsJson.of(tools) : ChatJson.CHAT;
-        return new Generation(req, shape, e -> parsed.named(shape.refusal(tools == null ? e : ToolSchemaRefusals.inToolTerms(tools, e))));
+        return new Generation(req, shape, e -> parsed.named(shape.refusal(tools == null ? e : ToolSchemas.inToolTerms(tools, e))));
     }
 
     private Generation responses(ResponsesRequestParser.Parsed parsed) {
         ToolCalls tools = parsed.request().toolCalls();
         ResponseShape shape = ResponsesJson.of(parsed, completions.responseStore());
         return new Generation(parsed.request(), shape,
-                e -> shape.refusal(tools == null ? e : ToolSchemaRefusals.inToolTerms(tools, e)));
+                e -> shape.refusal(tools == null ? e : ToolSchemas.inToolTerms(tools, e)));
     }
 
     /** {@code POST path}: a JSON body of at most {@link #BODY_LIMIT} bytes, answered by {@link #generate}. */

@@ -86,7 +86,8 @@ record ToolCalls(List<Map<String, Object>> tools, String named, OutputGrammar gr
             JsonArray calls = new JsonArray();
             byName.forEach((name, f) -> calls.add(new JsonObject().put("type", "object")
                     .put("properties", new JsonObject().put("name", new JsonObject().put("const", name))
-                            .put("parameters", parameters(f)))
+                            .put("parameters", ToolSchemas.rooted(parameters(f), "#/items/anyOf/" + calls.size()
+                                    + "/properties/parameters")))
                     .put("required", new JsonArray().add("name").add("parameters"))));
             JsonObject schema = new JsonObject().put("type", "array").put("minItems", 1)
                     .put("items", new JsonObject().put("anyOf", calls));

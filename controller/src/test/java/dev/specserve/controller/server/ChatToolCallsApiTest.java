@@ -236,6 +236,21 @@ class ChatToolCallsApiTest {
     }
 
     @Test
+    void a_required_call_whose_parameters_refer_to_their_own_defs_as_pydantic_writes_them_is_served() throws Exception {
+        JsonArray tools = TOOLS.copy().add(new JsonObject().put("type", "function").put("function", new JsonObject()
+                .put("name", "book").put("parameters", new JsonObject("""
+                        {"type": "object", "properties": {"guest": {"$ref": "#/$defs/Guest"}}, "required": ["guest"],
+                         "$defs": {"Guest": {"type": "object", "properties": {"name": {"type": "string",
+                                   "maxLength": 12}}, "required": ["name"]}}}"""))));
+        HttpResponse<Buffer> r = chat(ask(null).put("tools", tools).put("tool_choice", "required")
+                .put("max_completion_tokens", 96));
+
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+        assertThat(r.bodyAsJsonObject().getJsonArray("choices").getJsonObject(0).getJsonObject("message")
+                .getJsonArray("tool_calls")).isNotEmpty();
+    }
+
+    @Test
     void parallel_tool_calls_false_answers_one_call_at_most_as_vllm_does() throws Exception {
         String twoCalls = CALL + "\n<tool_call>\n\\{\"name\": \"now\", \"arguments\": \\{\\}\\}\n</tool_call>";
         JsonArray both = chat(ask(twoCalls)).bodyAsJsonObject().getJsonArray("choices").getJsonObject(0)

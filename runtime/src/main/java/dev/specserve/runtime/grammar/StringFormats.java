@@ -6,8 +6,8 @@ import java.util.Map;
 final class StringFormats {
     private StringFormats() {}
 
-    /** Years divisible by 4, but by 100 only when by 400 (the Gregorian leap years, which have a 29 February). */
-    private static final String LEAP_YEAR = "([0-9]{2}(0[48]|[2468][048]|[13579][26])|(0[48]|[2468][048]|[13579][26])00)";
+    /** Years divisible by 4, but by 100 only when by 400 (the Gregorian leap years, which have a 29 February; 0000 too). */
+    private static final String LEAP_YEAR = "([0-9]{2}(0[48]|[2468][048]|[13579][26])|(0[048]|[2468][048]|[13579][26])00)";
     /** A calendar date: each month's own number of days. */
     private static final String DATE = "([0-9]{4}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)"
             + "|02-(0[1-9]|1[0-9]|2[0-8]))|" + LEAP_YEAR + "-02-29)";

@@ -154,7 +154,7 @@ class JsonSchemaGrammarTest {
         assertThat(whole(email, "\"a..b@cd.io\"")).as("a double dot").isFalse();
         assertThatThrownBy(() -> schema("{\"type\": \"string\", \"format\": \"date\", \"maxLength\": 5}"))
                 .hasMessageContaining("no date string has minLength 0 and maxLength 5");
-        for (String ok : List.of("2023-11-30", "2024-02-29", "2000-02-29", "2023-12-31")) {
+        for (String ok : List.of("2023-11-30", "2024-02-29", "2000-02-29", "2023-12-31", "0000-02-29")) {
             assertThat(whole(date, "\"" + ok + "\"")).as(ok).isTrue();
         }
         for (String impossible : List.of("2023-11-31", "2023-02-29", "1900-02-29", "2023-04-31", "2023-02-30")) {

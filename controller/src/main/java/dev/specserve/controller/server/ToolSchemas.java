@@ -1,14 +1,19 @@
 package dev.specserve.controller.server;
 
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Refusals of a tool-call constraint, told in the terms of the request's own {@code tools}. */
-final class ToolSchemaRefusals {
+/**
+ * The schema a tool-call constraint composes from the request's {@code tools}: where each tool's parameters sit in
+ * it, and its refusals told in the terms of the tools themselves.
+ */
+final class ToolSchemas {
     private static final Pattern IN_REQUIRED = Pattern.compile("#/items/anyOf/(\\d+)/properties/parameters");
 
-    private ToolSchemaRefusals() {}
+    private ToolSchemas() {}
 
     /**
      * A refusal of the calls' grammar (compiled by the engine) that points into the schema {@link ToolCalls} composed
@@ -49,5 +54,28 @@ final class ToolSchemaRefusals {
 
     private static String at(ToolCalls calls, int i) {
         return "tools[" + i + "].function.parameters (function '" + functionName(calls, i) + "') ";
+    }
+
+    /**
+     * {@code schema}'s local references ({@code #/$defs/X}, as Pydantic writes nested models) made to point where
+     * the schema now sits, at {@code at} inside the composed schema, so they still resolve.
+     */
+    static JsonObject rooted(JsonObject schema, String at) {
+        JsonObject out = new JsonObject();
+        schema.forEach(e -> out.put(e.getKey(), "$ref".equals(e.getKey()) && e.getValue() instanceof String ref
+                && (ref.equals("#") || ref.startsWith("#/")) ? at + ref.substring(1) : rootedValue(e.getValue(), at)));
+        return out;
+    }
+
+    private static Object rootedValue(Object v, String at) {
+        if (v instanceof JsonObject o) {
+            return rooted(o, at);
+        }
+        if (v instanceof JsonArray a) {
+            JsonArray out = new JsonArray();
+            a.forEach(item -> out.add(rootedValue(item, at)));
+            return out;
+        }
+        return v;
     }
 }
