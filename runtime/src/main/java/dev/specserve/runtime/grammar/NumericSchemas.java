@@ -18,7 +18,7 @@ import java.util.List;
  * automata of their decimal text: bounds are read exactly and hold up to {@value JsonAutomata#MAX_DIGITS} digits.
  */
 final class NumericSchemas {
-    /** The largest bound of a bounded number or integer: {@value JsonAutomata#MAX_DIGITS} digits, as an unbounded integer has. */
+    /** The largest bound of a number or integer: {@value JsonAutomata#MAX_DIGITS} digits, as an unbounded one has. */
     static final long LIMIT = 9_999_999_999_999_999L;
     private static final long[] POW10 = new long[MAX_DIGITS + 1];
 
@@ -41,7 +41,7 @@ final class NumericSchemas {
         return union(parts);
     }
 
-    /** The decimal numerals of the integers in [min, max] (0 <= min <= max <= {@link #LIMIT}), without leading zeros. */
+    /** Decimal numerals of the integers in [min, max] (0 <= min <= max <= {@link #LIMIT}), without leading zeros. */
     private static Automaton natural(long min, long max) {
         List<Automaton> parts = new ArrayList<>();
         for (int d = Long.toString(min).length(); d <= Long.toString(max).length(); d++) {
@@ -83,7 +83,7 @@ final class NumericSchemas {
     }
 
     /**
-     * Decimal numbers (no exponent) in the range from {@code lo} to {@code hi}, whole-number bounds within ±{@link #LIMIT},
+     * Decimal numbers (no exponent) from {@code lo} to {@code hi}, whole-number bounds within ±{@link #LIMIT},
      * each inclusive or not. A number reads as its sign, its integer part k and its fraction: k.f lies strictly
      * between k and k + 1 unless the fraction is all zeros, which decides the bounds' edge cases.
      */
@@ -136,27 +136,24 @@ final class NumericSchemas {
                         + " at " + at);
             }
         }
-        BigDecimal min = b.min();
-        BigDecimal xmin = b.xmin();
-        BigDecimal max = b.max();
-        BigDecimal xmax = b.xmax();
         long lo = -LIMIT;
         boolean loOpen = false;
-        if (min != null) {
-            lo = lower(min, "minimum", at);
+        if (b.min() != null) {
+            lo = lower(b.min(), "minimum", at);
         }
-        if (xmin != null && (min == null || xmin.compareTo(min) >= 0)) { // the larger bound; open at a tie
-            lo = lower(xmin, "exclusiveMinimum", at);
-            loOpen = xmin.compareTo(BigDecimal.valueOf(-LIMIT)) >= 0;
+        // the larger lower bound; open at a tie
+        if (b.xmin() != null && (b.min() == null || b.xmin().compareTo(b.min()) >= 0)) {
+            lo = lower(b.xmin(), "exclusiveMinimum", at);
+            loOpen = b.xmin().compareTo(BigDecimal.valueOf(-LIMIT)) >= 0;
         }
         long hi = LIMIT;
         boolean hiOpen = false;
-        if (max != null) {
-            hi = upper(max, "maximum", at);
+        if (b.max() != null) {
+            hi = upper(b.max(), "maximum", at);
         }
-        if (xmax != null && (max == null || xmax.compareTo(max) <= 0)) {
-            hi = upper(xmax, "exclusiveMaximum", at);
-            hiOpen = xmax.compareTo(BigDecimal.valueOf(LIMIT)) <= 0;
+        if (b.xmax() != null && (b.max() == null || b.xmax().compareTo(b.max()) <= 0)) {
+            hi = upper(b.xmax(), "exclusiveMaximum", at);
+            hiOpen = b.xmax().compareTo(BigDecimal.valueOf(LIMIT)) <= 0;
         }
         Automaton a = lo > hi ? null : numbers(lo, loOpen, hi, hiOpen);
         if (a == null || a.isEmpty()) {
@@ -171,24 +168,21 @@ final class NumericSchemas {
         if (b.none()) {
             return JsonAutomata.integer();
         }
-        BigDecimal min = b.min();
-        BigDecimal xmin = b.xmin();
-        BigDecimal max = b.max();
-        BigDecimal xmax = b.xmax();
         long lo = -LIMIT;
         long hi = LIMIT;
-        if (min != null) {
-            lo = Math.max(lo, lower(min.setScale(0, RoundingMode.CEILING), "minimum", at));
+        if (b.min() != null) {
+            lo = Math.max(lo, lower(b.min().setScale(0, RoundingMode.CEILING), "minimum", at));
         }
-        if (xmin != null) {
-            lo = Math.max(lo, lower(xmin.setScale(0, RoundingMode.FLOOR).add(BigDecimal.ONE), "exclusiveMinimum", at));
-        }
-        if (max != null) {
-            hi = Math.min(hi, upper(max.setScale(0, RoundingMode.FLOOR), "maximum", at));
-        }
-        if (xmax != null) {
-            hi = Math.min(hi, upper(xmax.setScale(0, RoundingMode.CEILING).subtract(BigDecimal.ONE), "exclusiveMaximum",
+        if (b.xmin() != null) {
+            lo = Math.max(lo, lower(b.xmin().setScale(0, RoundingMode.FLOOR).add(BigDecimal.ONE), "exclusiveMinimum",
                     at));
+        }
+        if (b.max() != null) {
+            hi = Math.min(hi, upper(b.max().setScale(0, RoundingMode.FLOOR), "maximum", at));
+        }
+        if (b.xmax() != null) {
+            hi = Math.min(hi, upper(b.xmax().setScale(0, RoundingMode.CEILING).subtract(BigDecimal.ONE),
+                    "exclusiveMaximum", at));
         }
         if (lo > hi) {
             throw new GrammarException("no integer lies within the bounds at " + at);
