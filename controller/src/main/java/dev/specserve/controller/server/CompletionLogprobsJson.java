@@ -36,9 +36,10 @@ final class CompletionLogprobsJson {
 
     /**
      * OpenAI's completions {@code logprobs}: {@code tokens}, {@code token_logprobs}, {@code top_logprobs} (per
-     * token, the top alternatives plus the chosen token, by token text) and {@code text_offset} (each token's
-     * character offset in the completion text, from {@code startOffset}: the sum of the decoded lengths of
-     * the tokens before it). A NaN logprob (an echoed prompt's first token) is null, with null alternatives.
+     * token, the top alternatives plus the chosen token, keyed by {@link #token}) and {@code text_offset} (the
+     * character, counted in code points from {@code startOffset}, where each token's text begins: a piece of a
+     * multi-byte character gets that character's offset). A NaN logprob (an echoed prompt's first token) is null,
+     * with null alternatives.
      */
     static JsonObject logprobs(List<TokenLogprob> lps, int startOffset) {
         JsonArray tokens = new JsonArray();
@@ -47,9 +48,10 @@ final class CompletionLogprobsJson {
         JsonArray offsets = new JsonArray();
         int offset = startOffset;
         for (TokenLogprob t : lps) {
-            tokens.add(t.text());
-            offsets.add(offset);
-            offset += t.text().length();
+            String token = token(t.text(), t.bytes());
+            tokens.add(token);
+            offsets.add(t.bytes().length > 0 && continuation(t.bytes()[0]) ? Math.max(0, offset - 1) : offset);
+            offset += characters(t.bytes());
             if (Double.isNaN(t.logprob())) { // an echoed prompt's first token: nothing predicts it
                 tokenLogprobs.addNull();
                 top.addNull();
@@ -58,25 +60,59 @@ final class CompletionLogprobsJson {
             tokenLogprobs.add(t.logprob());
             JsonObject alts = new JsonObject();
             for (TokenLogprob.Alternative a : t.top()) {
-                if (!alts.containsKey(a.text())) {
-                    alts.put(a.text(), a.logprob());
-                }
+                alts.getMap().putIfAbsent(token(a.text(), a.bytes()), a.logprob());
             }
-            if (!alts.containsKey(t.text())) {
-                alts.put(t.text(), t.logprob());
-            }
+            alts.getMap().putIfAbsent(token, t.logprob());
             top.add(alts);
         }
         return new JsonObject().put("tokens", tokens).put("token_logprobs", tokenLogprobs).put("top_logprobs", top)
                 .put("text_offset", offsets);
     }
 
-    /** Characters the tokens add to {@code text_offset}. */
+    /**
+     * A token as the completions format names it: its text, or, for a piece of a multi-byte character (which
+     * decodes to U+FFFD on its own), its bytes written as OpenAI writes them ({@code bytes:\xe2\x80}), so that
+     * different pieces stay different keys of {@code top_logprobs}.
+     */
+    static String token(String text, byte[] bytes) {
+        if (text.indexOf('\uFFFD') < 0 || bytes.length == 0 || wellFormed(bytes)) {
+            return text;
+        }
+        StringBuilder b = new StringBuilder("bytes:");
+        for (byte x : bytes) {
+            b.append(String.format(java.util.Locale.ROOT, "\\x%02x", x & 0xff));
+        }
+        return b.toString();
+    }
+
+    private static boolean wellFormed(byte[] bytes) {
+        try {
+            java.nio.charset.StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes));
+            return true;
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return false;
+        }
+    }
+
+    /** Code points the tokens add to {@code text_offset}: the characters that begin in their bytes. */
     static int textLength(List<TokenLogprob> lps) {
         int n = 0;
         for (TokenLogprob t : lps) {
-            n += t.text().length();
+            n += characters(t.bytes());
         }
         return n;
+    }
+
+    /** The characters that begin in {@code bytes}: every byte but UTF-8's continuation bytes. */
+    private static int characters(byte[] bytes) {
+        int n = 0;
+        for (byte b : bytes) {
+            n += continuation(b) ? 0 : 1;
+        }
+        return n;
+    }
+
+    private static boolean continuation(byte b) {
+        return (b & 0xC0) == 0x80;
     }
 }

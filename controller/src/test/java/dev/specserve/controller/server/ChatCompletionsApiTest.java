@@ -121,6 +121,9 @@ class ChatCompletionsApiTest {
         }
         assertThat(joined.toString(java.nio.charset.StandardCharsets.UTF_8)).as("not U+FFFD's bytes per piece")
                 .isEqualTo("你好世界");
+        JsonObject ruledOut = content.getJsonObject(0).getJsonArray("top_logprobs").getJsonObject(1);
+        assertThat(ruledOut.getValue("logprob")).as("the regex rules every other token out: OpenAI's floor, a number")
+                .isEqualTo(-9999.0);
     }
 
     @Test

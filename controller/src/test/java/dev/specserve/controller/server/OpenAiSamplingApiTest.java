@@ -448,4 +448,89 @@ class OpenAiSamplingApiTest {
         assertThat(only.getString("text")).isNotEmpty().matches("[, 31]*");
         assertThat(banned.getString("text")).isNotEmpty().doesNotContain("2, 2");
     }
+    /**
+     * Tokens a mask rules out still fill the alternatives asked for, at OpenAI's and vLLM's floor of -9999: negative
+     * infinity is no JSON number (it went out as the string "-Infinity", which typed clients cannot read).
+     */
+    @Test
+    void alternatives_a_mask_rules_out_are_reported_at_minus_9999_not_as_infinity() throws Exception {
+        var tok = server.stack.tokenizer();
+        JsonObject request = greedy("auto").put("max_tokens", 3).put("logprobs", 5)
+                .put("allowed_token_ids", new JsonArray().add(tok.encode(",")[0]).add(tok.encode(" 3")[0]));
+        HttpResponse<Buffer> r = client.post("/v1/completions").putHeader("Content-Type", "application/json")
+                .sendJsonObject(request).await(60, SECONDS);
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.bodyAsString()).doesNotContain("Infinity");
+        JsonObject top = r.bodyAsJsonObject().getJsonArray("choices").getJsonObject(0).getJsonObject("logprobs")
+                .getJsonArray("top_logprobs").getJsonObject(0);
+        assertThat(top.size()).isEqualTo(5);
+        assertThat(top.getMap().values()).filteredOn(v -> ((Number) v).doubleValue() == -9999.0).hasSize(3);
+    }
+
+    /**
+     * Pieces of multi-byte characters all decode to U+FFFD on their own; the completions format names them by their
+     * bytes, as OpenAI does, so that different pieces stay different alternatives and the chosen token's entry is
+     * its own (keyed by text, one piece's logprob stood in for another's).
+     */
+    @Test
+    void pieces_of_characters_are_named_by_their_bytes_and_keep_their_own_logprobs() throws Exception {
+        var tok = server.stack.tokenizer();
+        int e = tok.encode("\u00e9")[0]; // the 0xC3 lead byte of é
+        int a = tok.encode("\u0101")[0]; // the 0xC4 lead byte of ā
+        assertThat(e).isNotEqualTo(a);
+        for (int seed = 0; seed < 6; seed++) {
+            JsonObject lp = choice(new JsonObject().put("prompt", "x = '").put("max_tokens", 2).put("temperature", 1)
+                    .put("seed", seed).put("logprobs", 2).put("allowed_token_ids", new JsonArray().add(e).add(a))
+                    .put("logit_bias", new JsonObject().put(String.valueOf(a), 2.0))).getJsonObject("logprobs");
+            for (int i = 0; i < 2; i++) {
+                String token = lp.getJsonArray("tokens").getString(i);
+                JsonObject top = lp.getJsonArray("top_logprobs").getJsonObject(i);
+                assertThat(token).isIn("bytes:\\xc3", "bytes:\\xc4");
+                assertThat(top.fieldNames()).containsExactlyInAnyOrder("bytes:\\xc3", "bytes:\\xc4");
+                assertThat(top.getDouble(token)).as("seed %d, token %d", seed, i)
+                        .isEqualTo(lp.getJsonArray("token_logprobs").getDouble(i));
+            }
+        }
+    }
+
+    /**
+     * {@code text_offset} is where each token's text begins in the completion, in characters: the pieces of a
+     * multi-byte character both point at it, and no offset runs past the text (each piece counted as a whole
+     * U+FFFD character, the offsets ran past the end), streamed or not.
+     */
+    @Test
+    void text_offsets_count_characters_when_a_character_is_split_across_tokens() throws Exception {
+        JsonObject request = new JsonObject().put("prompt", "Le caf\u00e9 est").put("max_tokens", 8).put("temperature", 0)
+                .put("logprobs", 1).put("guided_regex", "( \u00e9){2}x");
+        JsonObject c = choice(request);
+        String text = c.getString("text");
+        JsonObject lp = c.getJsonObject("logprobs");
+        assertThat(text).isEqualTo(" \u00e9 \u00e9x");
+        List<Integer> offsets = new ArrayList<>();
+        for (int i = 0; i < lp.getJsonArray("tokens").size(); i++) {
+            String token = lp.getJsonArray("tokens").getString(i);
+            int offset = lp.getJsonArray("text_offset").getInteger(i);
+            offsets.add(offset);
+            assertThat(offset).isLessThan(text.length());
+            if (token.startsWith("bytes:")) {
+                assertThat(text.charAt(offset)).as("token %d", i).isEqualTo('\u00e9');
+            } else {
+                assertThat(text.substring(offset)).as("token %d", i).startsWith(token);
+            }
+        }
+        assertThat(offsets).isSorted();
+
+        HttpResponse<Buffer> r = client.post("/v1/completions").putHeader("Content-Type", "application/json")
+                .sendJsonObject(request.copy().put("stream", true)).await(60, SECONDS);
+        List<Integer> streamed = new ArrayList<>();
+        for (String line : r.bodyAsString().split("\n")) {
+            JsonObject chunkLp = line.startsWith("data: {") ? new JsonObject(line.substring(6)).getJsonArray("choices")
+                    .getJsonObject(0).getJsonObject("logprobs") : null;
+            if (chunkLp != null) {
+                chunkLp.getJsonArray("text_offset").forEach(o -> streamed.add((Integer) o));
+            }
+        }
+        assertThat(streamed).isEqualTo(offsets);
+    }
 }

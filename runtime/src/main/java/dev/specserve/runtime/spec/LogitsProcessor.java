@@ -154,7 +154,8 @@ public final class LogitsProcessor {
 
     /**
      * The distribution logprobs are reported from: log-softmax of the processed logits divided by the
-     * temperature (1 when greedy), before min-p, top-k and top-p truncation (so every token has a finite logprob).
+     * temperature (1 when greedy), before min-p, top-k and top-p truncation (so truncation leaves every logprob
+     * finite; a token a constraint or {@code allowed_token_ids} masks out has negative infinity).
      */
     public double[] logSoftmax(double[] processed) {
         double t = params.greedy() ? 1.0 : params.temperature();

@@ -8,9 +8,14 @@ import java.util.List;
 /**
  * The logprobs a request asked for: of each output token, from the processed distribution it was chosen from
  * ({@code logprobs}), and of each prompt token after the first, from the raw model distribution at the position
- * before it (vLLM's {@code prompt_logprobs}; what OpenAI's {@code echo} with {@code logprobs} reports).
+ * before it (vLLM's {@code prompt_logprobs}; what OpenAI's {@code echo} with {@code logprobs} reports). A token that
+ * a mask rules out (a constraint, {@code allowed_token_ids}) is reported at {@link #FLOOR}, as OpenAI and vLLM
+ * report it: negative infinity is not a JSON number.
  */
 final class LogprobRecorder {
+    /** The lowest logprob reported (OpenAI's and vLLM's {@code -9999.0}). */
+    static final double FLOOR = -9999.0;
+
     private final TextTokenizer tokenizer;
     private final boolean skipSpecialTokens;
     private final int outputTop;
@@ -114,14 +119,14 @@ final class LogprobRecorder {
         List<TokenLogprob.Alternative> alts = new ArrayList<>(top.length);
         for (int t : top) {
             String text = text(t);
-            alts.add(new TokenLogprob.Alternative(t, text, tokenizer.tokenBytes(t, text), lp[t]));
+            alts.add(new TokenLogprob.Alternative(t, text, tokenizer.tokenBytes(t, text), Math.max(lp[t], FLOOR)));
         }
         int rank = 1;
         for (double v : lp) {
             rank += v > lp[token] ? 1 : 0;
         }
         String text = text(token);
-        return new TokenLogprob(token, text, tokenizer.tokenBytes(token, text), lp[token], alts, rank);
+        return new TokenLogprob(token, text, tokenizer.tokenBytes(token, text), Math.max(lp[token], FLOOR), alts, rank);
     }
 
     private String text(int token) {
