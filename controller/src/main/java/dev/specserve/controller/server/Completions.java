@@ -208,11 +208,14 @@ final class Completions {
             }
         };
         reply.onFailure(cancelAll);
-        for (int i = 0; i < handles.length && !over[0]; i++) { // a refusal (a prompt too long, say) ends the loop
+        ApiError[] refused = {null};
+        int i = 0;
+        for (; i < handles.length && !over[0]; i++) { // a refusal (a prompt too long, say) ends the loop
             int index = i;
             submit(req.choice(i), handles.length == 1 ? id : id + "-" + i, context, reply.choice(i)).onComplete(ar -> {
                 if (ar.failed()) {
-                    reply.fail(refusal.apply(ApiError.from(ar.cause())));
+                    refused[0] = refusal.apply(ApiError.from(ar.cause()));
+                    reply.fail(refused[0]);
                     return;
                 }
                 handles[index] = ar.result();
@@ -222,6 +225,9 @@ final class Completions {
                     reply.admitted();
                 }
             });
+        }
+        for (; i < handles.length && refused[0] != null; i++) {
+            rejected(refused[0]); // refused with the choice before it, never submitted: each sequence is counted
         }
         return cancelAll;
     }

@@ -78,6 +78,36 @@ class BackpressureTest {
     }
 
     /**
+     * A request of n choices refused for a full queue counts n refusals, every time: a refusal that came back while
+     * the choices were still being submitted ended the submitting, and the choices never submitted were counted
+     * nowhere (a burst of 120 refused sequences counted 75 to 106).
+     */
+    @Test
+    void each_choice_of_a_refused_request_counts_as_a_rejection() throws Exception {
+        try (TestServer small = TestServer.start(Map.of("max_batch", "1", "queue_capacity", "2"))) {
+            WebClient web = small.client();
+            List<Future<HttpResponse<Buffer>>> busy = new ArrayList<>();
+            for (int i = 0; i < 3; i++) { // one running, two queued
+                busy.add(web.post("/v1/completions").sendJsonObject(slowRequest().put("max_tokens", 100)));
+            }
+            TestServer.awaitCondition(() -> small.engine.running() == 1 && small.engine.waiting() == 2,
+                    java.time.Duration.ofSeconds(30), "slot and queue taken");
+            double before = small.metric("specserve_requests_rejected_total{reason=\"queue_full\"}");
+
+            for (int i = 0; i < 12; i++) {
+                HttpResponse<Buffer> r = web.post("/v1/completions").sendJsonObject(slowRequest().put("n", 3))
+                        .await(60, SECONDS);
+                assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(429);
+            }
+
+            assertThat(small.metric("specserve_requests_rejected_total{reason=\"queue_full\"}")).isEqualTo(before + 36);
+            for (Future<HttpResponse<Buffer>> f : busy) {
+                assertThat(f.await(60, SECONDS).statusCode()).isEqualTo(200);
+            }
+        }
+    }
+
+    /**
      * A stream refused for a full queue is refused before it begins: HTTP 429 with Retry-After, which the OpenAI
      * clients retry, not a 200 whose only event is an error (which they do not).
      */
