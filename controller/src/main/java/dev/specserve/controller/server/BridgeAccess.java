@@ -38,9 +38,15 @@ final class BridgeAccess {
                 case SEND, PUBLISH -> checkSend(connection, raw, event);
                 case REGISTER -> {
                     String address = raw.getString("address");
-                    yield !isStream(address) || ownership.registerOnce(connection, capabilityOf(address))
+                    boolean ok = !isStream(address) || ownership.registerOnce(connection, capabilityOf(address))
                             || denied(connection, ownership.owns(connection, capabilityOf(address))
                                     ? "register a second consumer on its stream" : "register on a stream it did not open");
+                    if (ok && isStream(address) && event.socket() instanceof FrameLimitingSocket s) {
+                        // only now, and only a stream's (the bridge refuses others after this hook): a refused
+                        // registration must leave nothing behind
+                        s.registered(address);
+                    }
+                    yield ok;
                 }
                 case UNREGISTER -> {
                     String address = raw.getString("address");

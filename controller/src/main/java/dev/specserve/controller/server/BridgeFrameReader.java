@@ -10,7 +10,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * Cuts one bridge connection's bytes into whole frames (a 4-byte big-endian length, then that many bytes of a
  * JSON object), so the bridge behind it only ever sees complete, parseable frames and holds no partial one. What a
  * client can make the server hold is bounded three ways: a frame announcing more than {@code maxFrameBytes} is
- * refused before any of it is kept; a frame must arrive whole within {@code deadlineNanos} of its first byte; and
+ * refused before any of it is kept; a frame must arrive whole within {@code deadlineNanos} of its first byte (checked
+ * as bytes arrive, and by {@link #expire} for a client that went quiet mid-frame); and
  * the partial frames of every connection together stay under the shared {@code budget}, since each connection
  * alone could be kept under its limit by a client opening thousands. Not thread-safe: one connection's event loop
  * feeds it.
@@ -56,8 +57,7 @@ final class BridgeFrameReader {
         while (i < bytes.length() && !refused) {
             if (partial.length() == 0) {
                 startedNanos = System.nanoTime();
-            } else if (System.nanoTime() - startedNanos > deadlineNanos) {
-                refuse(sink, Refusal.frame_timeout, "a frame took over " + deadlineNanos / 1_000_000_000 + " s to arrive");
+            } else if (expire(sink)) {
                 return;
             }
             int want = length < 0 ? 4 - partial.length() : (int) (4 + length - partial.length());
@@ -85,6 +85,19 @@ final class BridgeFrameReader {
                 }
             }
         }
+    }
+
+    /**
+     * Refuses the partial frame if it has taken longer than the deadline: what bounds a client that sends all of a
+     * frame but its last byte and goes quiet, whose bytes would otherwise be held (and the shared budget with them)
+     * until the connection's idle timeout. Returns whether it refused.
+     */
+    boolean expire(Sink sink) {
+        if (refused || partial.length() == 0 || System.nanoTime() - startedNanos <= deadlineNanos) {
+            return false;
+        }
+        refuse(sink, Refusal.frame_timeout, "a frame took over " + deadlineNanos / 1_000_000 + " ms to arrive");
+        return true;
     }
 
     /** Gives the partial frame's bytes back to the shared budget (a frame completed, or the connection closed). */

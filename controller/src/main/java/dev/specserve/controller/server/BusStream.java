@@ -94,7 +94,10 @@ final class BusStream implements GenerationObserver {
             return;
         }
         deadlinePassed = true;
-        if (!pending.isEmpty()) {
+        // a bridge stream's consumer is known to exist without a chunk to deliver (a queued or prefilling request
+        // has none yet, and would otherwise keep its place and be prefilled for nobody); an in-process one is known
+        // only by a delivery, so it is judged by the first chunk
+        if (!pending.isEmpty() || connection != null && !env.ownership().hasConsumer(capability)) {
             unclaimed();
         }
     }

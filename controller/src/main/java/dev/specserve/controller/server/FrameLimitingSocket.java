@@ -36,6 +36,19 @@ final class FrameLimitingSocket implements NetSocket {
     private final BiConsumer<FrameLimitingSocket, BridgeFrameReader.Refusal> onRefused;
     private Handler<Void> closeHandler;
     private Handler<Buffer> bridge;
+    private final BridgeFrameReader.Sink sink = new BridgeFrameReader.Sink() {
+        @Override
+        public void frame(Buffer whole, JsonObject body) {
+            pass(whole, body);
+        }
+
+        @Override
+        public void refuse(BridgeFrameReader.Refusal why, String detail) {
+            LOG.debug("TCP bridge client {}: {} ({})", remoteAddress(), why, detail);
+            onRefused.accept(FrameLimitingSocket.this, why);
+            closeWith(why.name());
+        }
+    };
     /** Addresses the client has a bridge consumer on, and those the server removed for it after their stream ended. */
     private final Set<String> registered = new HashSet<>();
     private final Set<String> dropped = new HashSet<>();
@@ -64,20 +77,13 @@ final class FrameLimitingSocket implements NetSocket {
     @Override
     public NetSocket handler(Handler<Buffer> handler) {
         this.bridge = handler;
-        delegate.handler(handler == null ? null : buffer -> reader.feed(buffer, new BridgeFrameReader.Sink() {
-            @Override
-            public void frame(Buffer whole, JsonObject body) {
-                pass(whole, body);
-            }
-
-            @Override
-            public void refuse(BridgeFrameReader.Refusal why, String detail) {
-                LOG.debug("TCP bridge client {}: {} ({})", remoteAddress(), why, detail);
-                onRefused.accept(FrameLimitingSocket.this, why);
-                closeWith(why.name());
-            }
-        }));
+        delegate.handler(handler == null ? null : buffer -> reader.feed(buffer, sink));
         return this;
+    }
+
+    /** Refuses and closes the connection if its partial frame is past the deadline. Call on the connection's context. */
+    void expireFrame() {
+        reader.expire(sink);
     }
 
     /**
@@ -89,6 +95,16 @@ final class FrameLimitingSocket implements NetSocket {
             dropped.add(address);
             bridge.handle(frame(new JsonObject().put("type", "unregister").put("address", address)));
         }
+    }
+
+    /** How many bridge consumers the connection holds (for tests). */
+    int registrations() {
+        return registered.size();
+    }
+
+    /** A registration the bridge allowed (a refused one is not kept: a client could send them without end). */
+    void registered(String address) {
+        registered.add(address);
     }
 
     /** The frame types the bridge acts on; any other is refused with an err frame, and the connection goes on. */
@@ -115,9 +131,7 @@ final class FrameLimitingSocket implements NetSocket {
             onRefused.accept(this, BridgeFrameReader.Refusal.invalid_headers);
             return;
         }
-        if ("register".equals(type) && address != null) {
-            registered.add(address);
-        } else if ("unregister".equals(type) && address != null) {
+        if ("unregister".equals(type) && address != null) {
             registered.remove(address);
         }
         try {

@@ -120,6 +120,11 @@ final class StreamOwnership {
         return owns(connection, capability) && registered.add(capability);
     }
 
+    /** True while a bridge consumer is registered on the stream. */
+    synchronized boolean hasConsumer(String capability) {
+        return registered.contains(capability);
+    }
+
     synchronized void unregistered(String capability) {
         registered.remove(capability);
     }

@@ -56,7 +56,11 @@ public final class TcpBridgeVerticle extends VerticleBase {
     private final BridgeAccess access;
     private final BridgeRefusals refusals;
     private final AtomicLong budget;
+    private final long frameDeadlineNanos;
+    /** Open connections and their contexts, swept each second for frames past their deadline. */
+    private final java.util.Map<FrameLimitingSocket, io.vertx.core.Context> open = new java.util.concurrent.ConcurrentHashMap<>();
     private NetServer server;
+    private long sweep = -1;
 
     /**
      * @param security its {@code api_key}s (when any, a generation needs one in its Authorization header), TLS
@@ -64,6 +68,12 @@ public final class TcpBridgeVerticle extends VerticleBase {
      */
     TcpBridgeVerticle(String host, int port, ServerConfig.Security security, StreamOwnership ownership,
                       MeterRegistry registry) {
+        this(host, port, security, ownership, registry, FRAME_DEADLINE_NANOS);
+    }
+
+    TcpBridgeVerticle(String host, int port, ServerConfig.Security security, StreamOwnership ownership,
+                      MeterRegistry registry, long frameDeadlineNanos) {
+        this.frameDeadlineNanos = frameDeadlineNanos;
         this.host = host;
         this.port = port;
         this.security = security;
@@ -107,12 +117,14 @@ public final class TcpBridgeVerticle extends VerticleBase {
         server = vertx.createNetServer(options);
         server.connectHandler(raw -> {
             FrameLimitingSocket socket = new FrameLimitingSocket(raw, StreamOwnership.newConnectionId(),
-                    new BridgeFrameReader(security.bridgeMaxFrameBytes(), FRAME_DEADLINE_NANOS, budget), refusals::refused);
+                    new BridgeFrameReader(security.bridgeMaxFrameBytes(), frameDeadlineNanos, budget), refusals::refused);
             io.vertx.core.Context context = vertx.getOrCreateContext(); // the connection's
+            open.put(socket, context);
             // once a stream has ended (its last message already queued to the consumer), its consumer goes
             ownership.connectionOpened(socket.connectionId(), capability -> context.runOnContext(v -> vertx.setTimer(
                     DROP_DELAY_MS, t -> socket.dropRegistration(EventBusApiVerticle.STREAM_PREFIX + capability))));
             raw.closeHandler(v -> {
+                open.remove(socket);
                 ownership.connectionClosed(socket.connectionId());
                 socket.closed();
             });
@@ -123,12 +135,20 @@ public final class TcpBridgeVerticle extends VerticleBase {
                 raw.close();
             }
         });
+        long every = Math.max(1, Math.min(1000, frameDeadlineNanos / 4_000_000));
+        sweep = vertx.setPeriodic(every, t -> open.forEach((socket, context) -> context.runOnContext(v -> socket.expireFrame())));
         return server.listen().onSuccess(s -> LOG.info("TCP event-bus bridge listening on {}:{} ({}frames up to {} bytes)",
                 host, s.actualPort(), security.tls() ? "TLS, " : "", security.bridgeMaxFrameBytes()));
     }
 
+    /** The open connections (for tests). */
+    java.util.Set<FrameLimitingSocket> connections() {
+        return java.util.Set.copyOf(open.keySet());
+    }
+
     @Override
     public Future<?> stop() {
+        vertx.cancelTimer(sweep);
         return server == null ? Future.succeededFuture() : server.close();
     }
 }

@@ -72,4 +72,30 @@ class BridgeFrameReaderTest {
         first.release(); // its connection closed
         assertThat(small.get()).isEqualTo(100);
     }
+
+    /**
+     * A client that sends all of a frame but its last byte and goes quiet is refused once the deadline passes, with
+     * no further byte from it, and the frame's bytes go back to the shared budget: otherwise they were held until
+     * the connection's idle timeout, and 64 such clients refused every other connection as server_busy.
+     */
+    @Test
+    void a_frame_left_unfinished_by_a_quiet_client_expires_at_its_deadline() throws Exception {
+        AtomicLong budget = new AtomicLong(1 << 20);
+        BridgeFrameReader reader = new BridgeFrameReader(1024, TimeUnit.MILLISECONDS.toNanos(50), budget);
+        Buffer frame = frame("{\"type\":\"ping\"}");
+        reader.feed(frame.slice(0, frame.length() - 1), sink);
+
+        assertThat(reader.expire(sink)).as("before the deadline").isFalse();
+        assertThat(budget.get()).isLessThan(1 << 20);
+        Thread.sleep(100);
+        assertThat(reader.expire(sink)).isTrue();
+
+        assertThat(refusals).containsExactly(BridgeFrameReader.Refusal.frame_timeout);
+        assertThat(budget.get()).isEqualTo(1 << 20);
+        assertThat(reader.expire(sink)).as("refused once").isFalse();
+        BridgeFrameReader idle = new BridgeFrameReader(1024, TimeUnit.MILLISECONDS.toNanos(50), budget);
+        idle.feed(frame, sink);
+        Thread.sleep(100);
+        assertThat(idle.expire(sink)).as("no partial frame, nothing to expire").isFalse();
+    }
 }

@@ -190,6 +190,35 @@ class BridgeSecurityTest {
         }
     }
 
+    /**
+     * A stream still queued at the timeout, with no consumer registered, leaves the queue then: it kept its place
+     * until a slot freed, and was prefilled for nobody before its first chunk found no consumer.
+     */
+    @Test
+    void a_queued_stream_nobody_registers_for_leaves_the_queue_at_the_timeout() throws Exception {
+        double unclaimed = server.metric("specserve_bridge_streams_unclaimed_total");
+        List<io.vertx.core.Future<?>> busy = new java.util.ArrayList<>();
+        for (int i = 0; i < server.server.config().maxBatch(); i++) {
+            busy.add(server.server.vertx().eventBus().request(EventBusApiVerticle.GENERATE, slow("x" + i + " = ")
+                    .put("max_tokens", 100), new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(60_000)));
+        }
+        TestServer.awaitCondition(() -> server.engine.running() == server.server.config().maxBatch(),
+                Duration.ofSeconds(30), "every slot taken");
+        try (BridgeClient client = new BridgeClient(server.bridgePort())) {
+            client.send("specserve.generate.stream", "open", slow("import sys\n"));
+            client.read();
+            TestServer.awaitCondition(() -> server.engine.waiting() == 1, Duration.ofSeconds(5), "the stream queued");
+
+            TestServer.awaitCondition(() -> server.metric("specserve_bridge_streams_unclaimed_total") == unclaimed + 1,
+                    Duration.ofMillis(CONSUMER_TIMEOUT_MS * 3), "the unclaimed stream cancelled");
+            TestServer.awaitCondition(() -> server.engine.waiting() == 0, Duration.ofSeconds(1), "the queue empty");
+            assertThat(server.engine.running()).as("while every slot is still busy").isEqualTo(busy.size());
+        }
+        for (io.vertx.core.Future<?> f : busy) {
+            f.await(60, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
     @Test
     void a_frame_over_the_limit_closes_that_connection_only_and_is_counted() throws Exception {
         double oversized = server.metric("specserve_bridge_frames_oversized_total");

@@ -239,4 +239,47 @@ class TcpBridgeTest {
                     .isEqualTo(before + 6);
         }
     }
+
+    /**
+     * What a connection can make the bridge hold is bounded with no help from the client: a frame left one byte
+     * short is refused at its deadline though the client sends nothing more (it was held until the idle timeout),
+     * and a refused registration leaves nothing (each was kept until the connection closed, 1 MB addresses too).
+     */
+    @Test
+    void a_connection_gone_quiet_mid_frame_is_refused_at_the_deadline_and_refused_registrations_leave_nothing()
+            throws Exception {
+        var registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        var security = new dev.specserve.controller.config.ServerConfig.Security(java.util.List.of(), java.util.List.of(),
+                1 << 16, java.util.List.of(), java.util.List.of(), 300, 60, null, null);
+        TcpBridgeVerticle bridge = new TcpBridgeVerticle("127.0.0.1", port, security, new StreamOwnership(), registry,
+                java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(300));
+        var vertx = server.server.vertx();
+        String deployment = vertx.deployVerticle(bridge).await(30, java.util.concurrent.TimeUnit.SECONDS);
+        try (BridgeClient quiet = new BridgeClient(port); BridgeClient registering = new BridgeClient(port)) {
+            for (int i = 0; i < 10; i++) {
+                registering.write(new JsonObject().put("type", "register").put("address", "x".repeat(10_000) + i));
+                registering.write(new JsonObject().put("type", "register")
+                        .put("address", EventBusApiVerticle.STREAM_PREFIX + StreamOwnership.newCapability()));
+            }
+            for (int i = 0; i < 20; i++) {
+                assertThat(registering.read().getString("type")).isEqualTo("err");
+            }
+            assertThat(bridge.connections()).hasSize(2).allSatisfy(c -> assertThat(c.registrations()).isZero());
+
+            quiet.out.writeInt(100);
+            quiet.out.write(new byte[99]);
+            quiet.out.flush();
+            long sent = System.nanoTime();
+            assertThat(quiet.read().getString("message")).isEqualTo("frame_timeout");
+
+            assertThat(Duration.ofNanos(System.nanoTime() - sent)).isLessThan(Duration.ofSeconds(5));
+            assertThat(registry.get(BridgeRefusals.TIMED_OUT).counter().count()).isEqualTo(1);
+        } finally {
+            vertx.undeploy(deployment).await(30, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
 }
