@@ -64,8 +64,11 @@ abstract class ChoicesReply {
         onFailure = r;
     }
 
-    /** A choice was queued by the engine (a stream writes its head now). */
-    void admitted() {}
+    /**
+     * A choice left the queue and began (a stream writes its head now: a choice refused while queued, for its
+     * queue timeout say, is then still a plain HTTP error with Retry-After, which clients retry).
+     */
+    void started() {}
 
     /** Answers with {@code e} unless an answer already went out or failed, and cancels the other choices. */
     void fail(ApiError e) {
@@ -87,6 +90,13 @@ abstract class ChoicesReply {
 
     GenerationObserver choice(int index) {
         return new GenerationObserver() {
+            @Override
+            public void onStarted() {
+                if (!failed) {
+                    started();
+                }
+            }
+
             @Override
             public void onTokens(int[] tokens, String textDelta) {
                 onTokens(tokens, textDelta, List.of());

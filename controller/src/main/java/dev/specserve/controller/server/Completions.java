@@ -221,8 +221,6 @@ final class Completions {
                 handles[index] = ar.result();
                 if (over[0]) {
                     ar.result().cancel();
-                } else {
-                    reply.admitted();
                 }
             });
         }

@@ -20,6 +20,11 @@ final class ContextObserver implements GenerationObserver {
     }
 
     @Override
+    public void onStarted() {
+        context.runOnContext(v -> delegate.onStarted());
+    }
+
+    @Override
     public void onTokens(int[] tokens, String textDelta) {
         int[] copy = tokens.clone();
         context.runOnContext(v -> delegate.onTokens(copy, textDelta));

@@ -35,7 +35,7 @@ final class SseChoicesReply extends ChoicesReply {
     }
 
     @Override
-    void admitted() {
+    void started() {
         writeHead();
     }
 
@@ -87,7 +87,7 @@ final class SseChoicesReply extends ChoicesReply {
         end();
     }
 
-    /** Writes the event-stream head once (on admission, or before the first event). */
+    /** Writes the event-stream head once (when a choice starts, or before the first event). */
     private void writeHead() {
         if (resp.headWritten() || !open(resp) || (whole != null && resp.headers().contains("X-Request-Id"))) {
             return;

@@ -108,6 +108,30 @@ class BackpressureTest {
     }
 
     /**
+     * A stream refused at its queue timeout is an HTTP 503 with Retry-After, which clients retry, as a plain
+     * request's is: its 200 head went out when it was queued, so it was answered 200 with an error event, which the
+     * OpenAI clients do not retry. The head goes out when the stream starts.
+     */
+    @Test
+    void a_stream_refused_at_its_queue_timeout_gets_an_http_503_not_an_error_event() throws Exception {
+        try (TestServer small = TestServer.start(Map.of("max_batch", "1", "queue_capacity", "2",
+                "request_timeout_ms", "1000"))) {
+            WebClient web = small.client();
+            Future<HttpResponse<Buffer>> hog = web.post("/v1/completions").sendJsonObject(slowRequest()
+                    .put("max_tokens", 400));
+            TestServer.awaitCondition(() -> small.engine.running() == 1, java.time.Duration.ofSeconds(30), "slot taken");
+
+            HttpResponse<Buffer> r = web.post("/v1/completions").sendJsonObject(slowRequest().put("stream", true))
+                    .await(60, SECONDS);
+
+            assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(503);
+            assertThat(r.getHeader("Retry-After")).isNotNull();
+            assertThat(r.bodyAsJsonObject().getJsonObject("error").getString("message")).contains("in the queue");
+            assertThat(hog.await(60, SECONDS).statusCode()).isEqualTo(200);
+        }
+    }
+
+    /**
      * A stream refused for a full queue is refused before it begins: HTTP 429 with Retry-After, which the OpenAI
      * clients retry, not a 200 whose only event is an error (which they do not).
      */

@@ -7,6 +7,13 @@ import dev.specserve.runtime.spec.GenerationResult;
  * (e.g. to a Vert.x context) and never block.
  */
 public interface GenerationObserver {
+    /**
+     * The request left the queue: it holds a batch slot and its prompt is being prefilled. Until this call it may
+     * still be refused (a queue timeout, a shutdown) without having produced anything; an HTTP stream writes its
+     * 200 head here, so such a refusal can still be a plain 503 that clients retry.
+     */
+    default void onStarted() {}
+
     /** New output: the tokens of one round and the text they add (may be empty while a UTF-8 sequence is incomplete). */
     void onTokens(int[] tokens, String textDelta);
 

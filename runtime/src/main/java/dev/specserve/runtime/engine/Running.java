@@ -39,6 +39,10 @@ final class Running {
         }
     }
 
+    void started() {
+        safely(() -> pending.observer().onStarted());
+    }
+
     void complete(GenerationResult result, RequestStats stats) {
         safely(() -> pending.observer().onComplete(result, stats));
     }

@@ -209,6 +209,7 @@ final class Scheduler {
             return;
         }
         running = slots.size();
+        a.started();
         listeners.notify(l -> l.onStarted(p.id(), started - p.enqueued(), prompt.length, a.prefixHit));
     }
 
