@@ -128,7 +128,7 @@ final class BusStream implements GenerationObserver {
     @Override
     public void onError(Throwable error) {
         finished = true;
-        LOG.warn("stream of request {} failed in the engine", id, error);
+        EngineErrors.log(LOG, "stream of request " + id, error);
         enqueue(CompletionJson.busError(ApiError.from(error)));
     }
 

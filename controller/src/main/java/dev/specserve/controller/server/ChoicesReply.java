@@ -120,11 +120,7 @@ abstract class ChoicesReply {
 
             @Override
             public void onError(Throwable error) {
-                if (error instanceof dev.specserve.runtime.engine.ServiceUnavailableException) { // shutting down, timed out
-                    LOG.info("request {} (choice {}): {}", head.id(), index, error.getMessage());
-                } else {
-                    LOG.warn("request {} (choice {}) failed in the engine", head.id(), index, error);
-                }
+                EngineErrors.log(LOG, "request " + head.id() + " (choice " + index + ")", error);
                 fail(ApiError.from(error));
             }
         };

@@ -169,7 +169,7 @@ public final class EventBusApiVerticle extends VerticleBase {
                 public void onError(Throwable error) {
                     done[0] = true;
                     forget[0].run();
-                    LOG.warn("event-bus request {} failed in the engine", id, error);
+                    EngineErrors.log(LOG, "event-bus request " + id, error);
                     fail(msg, ApiError.from(error));
                 }
             }).onComplete(ar -> {

@@ -15,8 +15,9 @@ import org.slf4j.LoggerFactory;
  * before any Host or API-key check could refuse it. A connection gets {@code deadlineNanos} from its opening, or
  * from the end of its last response, to finish sending its next request's headers, and each request gets as long
  * from its headers to the end of its body; a request in progress after its body (a generation streaming for
- * minutes) is never cut. A connection closed before its first request or amid a body is counted by
- * {@code onClosed}; one idle after a response is a keep-alive timeout, closed without a word.
+ * minutes) is never cut. A connection this guard closes before its first request or amid a body is counted by
+ * {@code onClosed}; one idle after a response is a keep-alive timeout, closed without a word. One the client
+ * closes itself is not counted: it holds nothing once closed.
  */
 final class SlowRequestGuard {
     private static final Logger LOG = LoggerFactory.getLogger(SlowRequestGuard.class);
