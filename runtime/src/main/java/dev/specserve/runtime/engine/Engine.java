@@ -130,6 +130,7 @@ public final class Engine implements GenerationService, AutoCloseable {
             overload.refused(scheduler.running(), queue.size(), config.queueCapacity());
             throw new QueueFullException(config.queueCapacity());
         }
+        overload.accepted(scheduler.running(), queue.size(), config.queueCapacity());
         listeners.notify(l -> l.onQueued(request.requestId()));
         return handle;
     }

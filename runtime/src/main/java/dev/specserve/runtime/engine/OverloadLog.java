@@ -6,7 +6,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One log line per minute at most while requests are refused for a full queue: overload shows in the log as well as
- * in the metrics, without a line per refusal (thousands a minute under a burst).
+ * in the metrics, without a line per refusal (thousands a minute under a burst). The refusals after a burst's last
+ * line are logged when the queue next takes a request, a minute after that line at the earliest.
  */
 final class OverloadLog {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
@@ -20,6 +21,20 @@ final class OverloadLog {
 
     OverloadLog(LongSupplier clock) {
         this.clock = clock;
+    }
+
+    /** The queue took a request: logs the refusals not logged yet when the last line is a minute old. */
+    synchronized boolean accepted(int running, int waiting, int queueCapacity) {
+        long now = clock.getAsLong();
+        if (refused == 0 || now - lastLogged < EVERY_NANOS) {
+            return false;
+        }
+        LOG.warn("overloaded: refused {} more request(s) with 429 in the last {} s; the queue takes requests again "
+                + "({} running, {} of {} queued)", refused, Math.max(1, (now - since) / 1_000_000_000L), running,
+                waiting, queueCapacity);
+        lastLogged = now;
+        refused = 0;
+        return true;
     }
 
     /** A refusal; logs the refusals so far when the last line is a minute old. Returns whether it logged. */

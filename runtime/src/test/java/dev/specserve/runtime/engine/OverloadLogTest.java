@@ -21,4 +21,19 @@ class OverloadLogTest {
         now.addAndGet(OverloadLog.EVERY_NANOS);
         assertThat(log.refused(8, 64, 64)).as("a minute after the last line").isTrue();
     }
+
+    @Test
+    void theRefusalsAfterABurstsLastLineAreLoggedWhenTheQueueTakesRequestsAgain() {
+        AtomicLong now = new AtomicLong(1_000);
+        OverloadLog log = new OverloadLog(now::get);
+        assertThat(log.accepted(1, 0, 64)).as("nothing refused").isFalse();
+        log.refused(8, 64, 64);
+        now.addAndGet(1_000_000_000L);
+        log.refused(8, 64, 64); // the burst's tail, after its line
+
+        assertThat(log.accepted(8, 63, 64)).as("within the minute").isFalse();
+        now.addAndGet(OverloadLog.EVERY_NANOS);
+        assertThat(log.accepted(8, 63, 64)).as("the tail, once").isTrue();
+        assertThat(log.accepted(8, 63, 64)).isFalse();
+    }
 }
