@@ -61,4 +61,30 @@ class TokenizerTest {
                     .startsWith(0, 0);
         }
     }
+
+    /**
+     * Closing the tokenizer while another thread is inside it (a worker tokenizing a prompt as the server shuts
+     * down) waits for that call, then refuses further ones: it freed the native tokenizer under the running call,
+     * and the JVM crashed (SIGSEGV in libtokenizers).
+     */
+    @org.junit.jupiter.api.Test
+    void closingWhileAnotherThreadTokenizesWaitsForItThenRefusesFurtherCalls() throws Exception {
+        var tokenizer = dev.specserve.runtime.tokenizer.TextTokenizer.load(models.manifest.tokenizer().file(),
+                models.manifest.tokenizer().eosId());
+        String text = "def add(a, b):\n    return a + b\n".repeat(40_000);
+        java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CompletableFuture<Integer> encoded = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            started.countDown();
+            return tokenizer.encode(text).length;
+        });
+        started.await();
+        Thread.sleep(5);
+
+        tokenizer.close();
+
+        assertThat(encoded.get(60, java.util.concurrent.TimeUnit.SECONDS)).isPositive();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> tokenizer.encode("x"))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        tokenizer.close(); // twice: harmless
+    }
 }

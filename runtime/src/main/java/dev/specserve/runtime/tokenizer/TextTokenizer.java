@@ -13,6 +13,9 @@ import java.util.Map;
  */
 public final class TextTokenizer implements AutoCloseable {
     private final HuggingFaceTokenizer tokenizer;
+    /** Native calls hold the read lock; {@link #close} takes the write lock (see {@link #guarded}). */
+    private final java.util.concurrent.locks.ReentrantReadWriteLock use = new java.util.concurrent.locks.ReentrantReadWriteLock();
+    private boolean closed; // under use
     private final int[] eosIds;
     private final int maxTokenBytes;
     private final Path json;
@@ -193,7 +196,7 @@ public final class TextTokenizer implements AutoCloseable {
      * {@code add_special_tokens=False}, which vLLM's {@code /tokenize} takes).
      */
     public int[] encode(String text, boolean addSpecialTokens) {
-        long[] ids = tokenizer.encode(text, addSpecialTokens, false).getIds();
+        long[] ids = guarded(() -> tokenizer.encode(text, addSpecialTokens, false).getIds());
         int from = 0;
         if (addSpecialTokens && ids.length >= 2 && ids[0] == ids[1] && isAddedSpecial(ids[0], text)) {
             from = 1;
@@ -207,7 +210,7 @@ public final class TextTokenizer implements AutoCloseable {
 
     /** True when the text does not itself start with two copies of token {@code id}: the first one was added. */
     private boolean isAddedSpecial(long id, String text) {
-        long[] raw = tokenizer.encode(text, false, false).getIds();
+        long[] raw = guarded(() -> tokenizer.encode(text, false, false).getIds());
         return raw.length == 0 || raw[0] != id || raw.length < 2 || raw[1] != id;
     }
 
@@ -221,7 +224,7 @@ public final class TextTokenizer implements AutoCloseable {
         for (int i = 0; i < ids.length; i++) {
             l[i] = ids[i];
         }
-        return tokenizer.decode(l, skipSpecialTokens);
+        return guarded(() -> tokenizer.decode(l, skipSpecialTokens));
     }
 
     /** Each token's bytes, or null when this tokenizer is not byte-level: see {@link #byteLevelVocab(Path, int)}. */
@@ -268,7 +271,7 @@ public final class TextTokenizer implements AutoCloseable {
 
     /** The text of token {@code id} itself, special tokens included (an EOS id gives, e.g., {@code <|endoftext|>}). */
     public String tokenText(int id) {
-        return tokenizer.decode(new long[] {id}, false);
+        return guarded(() -> tokenizer.decode(new long[] {id}, false));
     }
 
     public boolean isEos(int token) {
@@ -288,8 +291,35 @@ public final class TextTokenizer implements AutoCloseable {
         return eosIds[0];
     }
 
+    /**
+     * Runs a call into the native tokenizer, which {@link #close} frees: workers may still be tokenizing while a
+     * server shuts down, and a call on freed memory crashes the JVM. After close, calls are refused.
+     */
+    private <T> T guarded(java.util.function.Supplier<T> call) {
+        java.util.concurrent.locks.Lock r = use.readLock();
+        r.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("the tokenizer is closed: the models were unloaded (shutting down)");
+            }
+            return call.get();
+        } finally {
+            r.unlock();
+        }
+    }
+
+    /** Frees the native tokenizer once the calls in progress have returned. */
     @Override
     public void close() {
-        tokenizer.close();
+        java.util.concurrent.locks.Lock w = use.writeLock();
+        w.lock();
+        try {
+            if (!closed) {
+                closed = true;
+                tokenizer.close();
+            }
+        } finally {
+            w.unlock();
+        }
     }
 }
