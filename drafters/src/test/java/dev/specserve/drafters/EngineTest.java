@@ -459,4 +459,72 @@ class EngineTest {
         }
         assertThat(swaps.get()).as("swaps made while serving").isGreaterThan(3);
     }
+
+    /**
+     * An Error thrown by a round (out of memory; here a listener's AssertionError) while prompt chunks run beside it
+     * on the prefill thread: the engine waits for those chunks before it fails and frees their slots. It caught
+     * only RuntimeExceptions there, so it released requests the prefill thread was still writing into (and could
+     * hand their slots to new requests mid-write).
+     */
+    @Test
+    void anErrorInARoundWaitsForThePromptChunksBesideItBeforeReleasingTheirRequests() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicInteger thrown = new AtomicInteger();
+        AtomicInteger releasedUnderAChunk = new AtomicInteger();
+        try (Engine engine = stack.newEngine(new EngineConfig(4, 16, 0, "specblock-fixed", new DraftBudget(6, 4), 0, 0,
+                32, 64, true))) {
+            engine.warmedUp().get(60, TimeUnit.SECONDS);
+            engine.addListener(new EngineListener() {
+                @Override
+                public void onStarted(String id, long queuedNanos, int promptTokens, int prefixHit) {
+                    if (id.startsWith("C")) {
+                        armed.set(true);
+                    }
+                }
+
+                @Override
+                public void onRound(String id, String strategy, long v, String domain, RoundResult r, int[] emitted) {
+                    if (armed.compareAndSet(true, false)) {
+                        thrown.incrementAndGet();
+                        throw new AssertionError("injected: stands for an OutOfMemoryError in the round");
+                    }
+                    try { // slow rounds until then: the chunks beside them are sized to take as long
+                        Thread.sleep(15);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            });
+            for (int trial = 0; trial < 12; trial++) {
+                Collector a = new Collector();
+                engine.submit(new EngineRequest("A" + trial, PROMPTS.get(0), 120, SamplingParams.GREEDY, List.of(),
+                        "none", null, null, 0), a);
+                while (a.tokens.isEmpty() && !a.done.isDone()) {
+                    Thread.sleep(1);
+                }
+                List<Collector> others = List.of(new Collector(), new Collector());
+                engine.submit(request("B" + trial, PROMPTS.get(1).repeat(6), 20), others.get(0)); // several chunks
+                engine.submit(request("C" + trial, PROMPTS.get(2).repeat(6), 20), others.get(1));
+                for (Collector c : List.of(a, others.get(0), others.get(1))) {
+                    c.done.handle((r, e) -> null).get(60, TimeUnit.SECONDS);
+                }
+                for (int look = 0; look < 50; look++) { // every request answered: no chunk of theirs may still run
+                    for (var e : Thread.getAllStackTraces().entrySet()) {
+                        if (e.getKey().getName().equals("specserve-prefill") && java.util.Arrays.stream(e.getValue())
+                                .anyMatch(f -> f.getMethodName().equals("prefill") && f.getClassName().endsWith(".Sequence"))) {
+                            releasedUnderAChunk.incrementAndGet();
+                        }
+                    }
+                    Thread.sleep(2);
+                }
+            }
+
+            assertThat(thrown.get()).as("rounds that threw").isPositive();
+            assertThat(releasedUnderAChunk.get()).as("requests released while a chunk of theirs ran").isZero();
+            Collector after = new Collector();
+            engine.submit(request("after", PROMPTS.get(0), 16), after);
+            assertThat(after.done.get(60, TimeUnit.SECONDS).finishReason()).as("the engine serves on")
+                    .isIn(FinishReason.LENGTH, FinishReason.STOP);
+        }
+    }
 }

@@ -109,6 +109,11 @@ final class ServeShutdown implements Runnable {
         if (!sinks.isEmpty()) {
             LOG.info("shutdown: feedback sinks closed ({} ms)", ms(t0));
         }
+        if (engine != null && !engine.stopped()) { // a forward that would not end (a hung device, say)
+            LOG.error("shutdown: the engine thread is still inside a forward; the models are left open (closing "
+                    + "them under it would crash the process); stopped in {} ms", ms(t0));
+            return;
+        }
         stack.close(); // ORT sessions last: closing a session during a run can crash
         LOG.info("shutdown: models closed; stopped in {} ms", ms(t0));
     }

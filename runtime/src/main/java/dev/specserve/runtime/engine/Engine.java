@@ -243,6 +243,11 @@ public final class Engine implements GenerationService, AutoCloseable {
         return running() + waiting() == 0;
     }
 
+    /** True once {@link #close} has stopped the engine thread (false while a forward it waited for still runs). */
+    public boolean stopped() {
+        return closed && !thread.isAlive();
+    }
+
     @Override
     public void close() {
         closed = true;

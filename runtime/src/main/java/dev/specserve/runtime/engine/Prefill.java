@@ -98,10 +98,10 @@ final class Prefill implements AutoCloseable {
         long t0 = System.nanoTime();
         Future<List<Result>> running = beside.submit(() -> chunks.stream()
                 .map(c -> run(c, () -> pool.withLayoutFixed(() -> c.seq().seq.prefill(c.tokens())))).toList());
-        RuntimeException roundFailure = null;
+        Throwable roundFailure = null;
         try {
             round.run();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) { // an Error too (out of memory): the chunks still hold their slots
             roundFailure = e; // rethrown once the chunks are done: nothing may free their slots before
         }
         long t1 = System.nanoTime();
@@ -120,8 +120,11 @@ final class Prefill implements AutoCloseable {
         listeners.notify(l -> l.onBusy("prefill", prefillNanos));
         listeners.notify(l -> l.onBusy("round", t1 - t0));
         observeRound(t1 - t0);
+        if (roundFailure instanceof Error e) {
+            throw e;
+        }
         if (roundFailure != null) {
-            throw roundFailure;
+            throw (RuntimeException) roundFailure;
         }
     }
 
