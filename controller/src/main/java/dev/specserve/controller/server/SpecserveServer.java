@@ -102,10 +102,18 @@ public final class SpecserveServer implements AutoCloseable {
         return start(config, engine, addListener, engineCountsRejections, chatTemplate, s -> {});
     }
 
+    /** The methods HTTP meters are labelled with; any other is counted as {@code OTHER}. */
+    private static final java.util.Set<String> HTTP_METHODS = java.util.Set.of("GET", "HEAD", "POST", "PUT", "DELETE",
+            "OPTIONS", "PATCH", "TRACE", "CONNECT");
+
     private static SpecserveServer start(ServerConfig config, GenerationService engine,
                                          Consumer<EngineListener> addListener, boolean engineCountsRejections,
                                          ChatTemplate chatTemplate, Consumer<SpecserveServer> beforeListening) {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        // Vert.x labels its HTTP meters with the request's method, and takes any token as one: a client sending
+        // made-up methods, before any Host or key check, would add series without end
+        registry.config().meterFilter(io.micrometer.core.instrument.config.MeterFilter.replaceTagValues("method",
+                m -> HTTP_METHODS.contains(m) ? m : "OTHER"));
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);

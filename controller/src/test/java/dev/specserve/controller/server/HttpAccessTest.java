@@ -225,4 +225,19 @@ class HttpAccessTest {
         }
         assertThat(send(impatient, "GET", "/health", "127.0.0.1", null, null).status()).isEqualTo(200);
     }
+
+    /**
+     * Made-up HTTP methods, sent without a key to a host the server does not answer for, cost no metric series:
+     * Vert.x labelled its HTTP meters with any method token, so each one added series for good (3,400 requests
+     * took /metrics from 48 KB to 18 MB).
+     */
+    @Test
+    void made_up_methods_do_not_add_metric_series() throws Exception {
+        for (int i = 0; i < 20; i++) {
+            send(keyed, "BOGUS" + i, "/v1/models", "evil.example", null, null);
+        }
+        String metrics = keyed.server.registry().scrape();
+
+        assertThat(metrics).doesNotContain("BOGUS").contains("method=\"OTHER\"");
+    }
 }
