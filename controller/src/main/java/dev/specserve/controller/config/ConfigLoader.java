@@ -123,7 +123,8 @@ public final class ConfigLoader {
                         .contains(",") ? item.textValue() : null));
                 if (items.isEmpty() || items.contains(null)) {
                     throw new ConfigException(k.key(), "setting '" + k.key() + "' in " + where + " must be a non-empty "
-                            + "array of non-empty strings without commas, or one comma-separated string; got " + n);
+                            + "array of non-empty strings without commas, or one comma-separated string; got "
+                            + shown(k, n.toString()));
                 }
                 chosen.put(k, new Source(String.join(",", items), where));
             } else if (k.type() == ConfigKey.Type.STRING || !k.type().choices().isEmpty()) {
@@ -160,7 +161,12 @@ public final class ConfigLoader {
 
     private static ConfigException bad(ConfigKey k, String value, String where) {
         return new ConfigException(k.key(), "setting '" + k.key() + "' (from " + where + ") must be "
-                + k.type().expectation() + ", got '" + value + "'");
+                + k.type().expectation() + ", got '" + shown(k, value) + "'");
+    }
+
+    /** A value as an error may print it: a key or token never is (errors reach logs), even a wrongly typed one. */
+    private static String shown(ConfigKey k, String value) {
+        return k == ConfigKey.API_KEY || k == ConfigKey.ADMIN_TOKEN ? "***" : value;
     }
 
     private record Source(String value, String where) {}

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -190,6 +191,18 @@ class ConfigLoaderTest {
                 .hasMessageContaining("'api_key'").hasMessageContaining("array of non-empty strings");
         assertThatThrownBy(() -> ConfigLoader.load(file("{\"http_host\": [\"a\"]}"), Map.of(), Map.of()))
                 .as("not a list setting").hasMessageContaining("'http_host'");
+    }
+
+    /** Errors reach logs: a wrongly typed key or token is named, never printed, nor are the valid keys beside it. */
+    @Test
+    void a_bad_api_key_or_admin_token_is_refused_without_printing_it() throws IOException {
+        for (String json : List.of("{\"api_key\": 123456789012}", "{\"api_key\": [\"GOODSECRET1\", \"\"]}",
+                "{\"api_key\": [\"GOODSECRET1\", \"bad,SECRET2\"]}", "{\"admin_token\": 987654321}",
+                "{\"admin_token\": [\"TOKENSECRET\"]}", "{\"api_key\": {\"k\": \"OBJSECRET\"}}")) {
+            assertThatThrownBy(() -> ConfigLoader.load(file(json), Map.of(), Map.of())).as(json)
+                    .hasMessageContaining(json.contains("admin") ? "'admin_token'" : "'api_key'")
+                    .hasMessageNotContainingAny("SECRET", "123456789012", "987654321");
+        }
     }
 
     @Test
