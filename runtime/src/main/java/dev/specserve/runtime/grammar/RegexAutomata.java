@@ -19,9 +19,12 @@ import java.util.List;
 final class RegexAutomata {
     /** Largest bound of a counted repeat. */
     static final int MAX_REPEAT = 1024;
+    /** Deepest nesting of groups: the parser recurses per group, and a thread's stack is bounded. */
+    static final int MAX_DEPTH = 64;
 
     private final String re;
     private int at;
+    private int depth;
 
     private RegexAutomata(String re) {
         this.re = re;
@@ -134,11 +137,16 @@ final class RegexAutomata {
                         throw error("'(?" + (at + 1 < re.length() ? re.charAt(at + 1) : "") + "' (lookaround or flags)");
                     }
                 }
+                if (++depth > MAX_DEPTH) {
+                    throw new GrammarException("regex " + quoted() + ": groups nested deeper than " + MAX_DEPTH
+                            + " at position " + at + " are not supported");
+                }
                 Automaton inner = alternation();
                 if (!peek(')')) {
                     throw error("a missing ')'");
                 }
                 at++;
+                depth--;
                 return inner;
             }
             case '[' -> {

@@ -59,4 +59,15 @@ class RegexAutomataTest {
         assertThatThrownBy(() -> RegexAutomata.compile(regex.strip())).isInstanceOf(GrammarException.class)
                 .hasMessageContaining(message.strip());
     }
+
+    /** Nesting is bounded before the parser recurses out of stack (2,000 groups were a StackOverflowError, a 500). */
+    @org.junit.jupiter.api.Test
+    void groups_nested_beyond_the_limit_are_refused_and_within_it_compile() {
+        String deep = "(".repeat(2_000) + "a" + ")".repeat(2_000);
+        String within = "(".repeat(RegexAutomata.MAX_DEPTH) + "a" + ")".repeat(RegexAutomata.MAX_DEPTH) + "((b))";
+
+        assertThatThrownBy(() -> RegexAutomata.compile(deep)).isInstanceOf(GrammarException.class)
+                .hasMessageContaining("nested deeper than " + RegexAutomata.MAX_DEPTH);
+        assertThat(RegexAutomata.compile(within)).isNotNull();
+    }
 }
