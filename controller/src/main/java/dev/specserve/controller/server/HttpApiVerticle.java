@@ -123,7 +123,7 @@ public final class HttpApiVerticle extends VerticleBase {
                 // whole, which would hide a slowly-sent one from the SlowRequestGuard (the API speaks HTTP/1.1)
                 .setHttp2ClearTextEnabled(false);
         if (security.tls()) {
-            options.setSsl(true).setKeyCertOptions(Tls.keyCert(security));
+            options.setSsl(true).setKeyCertOptions(Tls.keyCert(vertx, security));
         }
         server = vertx.createHttpServer(options).connectionHandler(slow::opened);
         slow.start(vertx);

@@ -112,7 +112,7 @@ public final class TcpBridgeVerticle extends VerticleBase {
         NetServerOptions options = new NetServerOptions().setHost(host).setPort(port)
                 .setIdleTimeout(security.httpIdleTimeoutS()).setIdleTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS);
         if (security.tls()) {
-            options.setSsl(true).setKeyCertOptions(Tls.keyCert(security));
+            options.setSsl(true).setKeyCertOptions(Tls.keyCert(vertx, security));
         }
         server = vertx.createNetServer(options);
         server.connectHandler(raw -> {

@@ -103,4 +103,25 @@ class TlsTest {
                 .as("the certificate given as its own key").isInstanceOfSatisfying(ConfigException.class,
                         e -> assertThat(e.key()).isEqualTo("tls_key_file"));
     }
+
+    /** A key that is not the certificate's is refused at start, naming tls_key_file: the server listened, and every handshake failed. */
+    @Test
+    void a_key_that_is_not_the_certificates_is_refused_at_start_naming_tls_key_file(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance("RSA");
+        g.initialize(2048);
+        Path other = dir.resolve("other-key.pem");
+        java.nio.file.Files.writeString(other, "-----BEGIN PRIVATE KEY-----\n" + java.util.Base64.getMimeEncoder(64,
+                "\n".getBytes()).encodeToString(g.generateKeyPair().getPrivate().getEncoded()) + "\n-----END PRIVATE KEY-----\n");
+        java.util.function.Function<Path, dev.specserve.controller.config.ServerConfig.Security> with = k ->
+                new dev.specserve.controller.config.ServerConfig.Security(java.util.List.of(), java.util.List.of(), 1 << 20,
+                        java.util.List.of(), java.util.List.of(), 300, 60, cert, k);
+
+        assertThat(Tls.keyCert(server.server.vertx(), with.apply(key))).isNotNull();
+        assertThatThrownBy(() -> Tls.keyCert(server.server.vertx(), with.apply(other)))
+                .isInstanceOfSatisfying(ConfigException.class, e -> {
+                    assertThat(e.key()).isEqualTo("tls_key_file");
+                    assertThat(e.getMessage()).contains("is not the private key of the certificate");
+                });
+    }
 }
