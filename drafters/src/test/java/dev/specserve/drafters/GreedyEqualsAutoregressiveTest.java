@@ -173,4 +173,23 @@ class GreedyEqualsAutoregressiveTest {
         }
         assertThat(switching).as("generations with both plain steps and trees").isPositive();
     }
+
+    /**
+     * No round drafts deeper than the output has room for: a request cut by max_tokens emits every token it
+     * accepted (the last round's tree verified nodes that could never be emitted, and τ counted them).
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"suffix", "eagle", "specblock-fixed", "specblock", "auto"})
+    void aRoundDraftsNoDeeperThanTheTokensLeft(String strategy) {
+        for (String prompt : heldOutPrompts.subList(0, 12)) {
+            for (int maxTokens : new int[] {2, 5, 9}) {
+                GenerationResult r = stack.decoder().generate(GenerationRequest.greedy(ids(prompt), maxTokens, BUDGET),
+                        stack.strategy(strategy, DrafterConfig.expanding()), RoundListener.NONE, () -> false);
+                if (r.finishReason() == dev.specserve.runtime.spec.FinishReason.LENGTH) {
+                    assertThat(r.acceptedDraftTokens() + r.rounds()).as("%s, %d tokens: %s", strategy, maxTokens, prompt)
+                            .isEqualTo(r.tokens().length - 1);
+                }
+            }
+        }
+    }
 }

@@ -37,6 +37,11 @@ final class OutputTracker {
         this.stopping = sampling.stopping();
     }
 
+    /** Output tokens still allowed by max tokens. */
+    int left() {
+        return maxTokens - count;
+    }
+
     /** Adds committed tokens until a stop condition; returns the ones that became output. */
     int[] addAll(int[] committed) {
         int before = count;

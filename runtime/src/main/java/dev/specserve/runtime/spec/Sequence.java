@@ -163,9 +163,13 @@ public final class Sequence implements PlannedSequence, AutoCloseable {
         return !req.sampling().greedy();
     }
 
+    /**
+     * The request's budget, no deeper than the output has room for: a round emits its accepted path and one token
+     * more, so nodes deeper than the tokens left less one could never be emitted, only verified.
+     */
     @Override
     public DraftBudget budget() {
-        return req.budget();
+        return req.budget().withMaxDepth(Math.max(0, out.left() - 1));
     }
 
     @Override
