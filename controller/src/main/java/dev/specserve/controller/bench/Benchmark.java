@@ -102,10 +102,10 @@ public final class Benchmark {
     }
 
     /** The README/JSON table; speedups are against {@code none} (null without it). */
-    public static List<Map<String, Object>> table(Map<String, StrategyStats> stats, int depth, boolean greedy) {
+    public static List<Map<String, Object>> table(Map<String, StrategyStats> stats, int depth) {
         double base = stats.containsKey("none") ? stats.get("none").tokensPerSecond() : 0;
         List<Map<String, Object>> rows = new ArrayList<>();
-        stats.values().forEach(s -> rows.add(s.toJson(base, depth, greedy)));
+        stats.values().forEach(s -> rows.add(s.toJson(base, depth)));
         return rows;
     }
 }

@@ -146,7 +146,7 @@ final class BenchCommand implements Callable<Integer> {
                             : ", top-p " + topP + ", top-k " + sampling.topK() + ", min-p " + minP,
                     constraint.describe());
             Map<String, StrategyStats> stats = bench.run(texts, strategies, maxTokens, sampling, warmup);
-            List<Map<String, Object>> rows = Benchmark.table(stats, Math.min(draft.maxDepth, 8), temperature == 0);
+            List<Map<String, Object>> rows = Benchmark.table(stats, Math.min(draft.maxDepth, 8));
             BenchReport.table(rows);
             if (json != null) {
                 Map<String, Object> doc = new LinkedHashMap<>();
@@ -174,11 +174,16 @@ final class BenchCommand implements Callable<Integer> {
                 JSON.writeValue(json.toFile(), doc);
                 System.err.println("bench: wrote " + json);
             }
-            List<Object> differing = rows.stream().filter(r -> Boolean.FALSE.equals(r.get("identical_to_ar")))
-                    .map(r -> r.get("strategy")).toList();
-            if (!differing.isEmpty()) { // greedy output must equal plain decoding: a broken guarantee is a failure
+            List<String> differing = rows.stream().filter(r -> Boolean.FALSE.equals(r.get("identical_to_ar")))
+                    .map(r -> r.get("strategy") + " (" + r.get("identical_outputs") + " of " + r.get("outputs")
+                            + " identical)").toList();
+            if (!differing.isEmpty() && temperature == 0) { // greedy must equal plain decoding: a broken guarantee fails
                 System.err.println("bench: FAILED: greedy output of " + differing + " differs from none's");
                 return 1;
+            }
+            if (!differing.isEmpty()) { // seeded sampling: only float rounding at a draw's boundary may differ
+                System.err.println("bench: warning: sampled output of " + differing + " differs from none's for the "
+                        + "same seeds; expected only where float rounding moves a draw across a token's boundary");
             }
         }
         return 0;

@@ -32,6 +32,25 @@ class BenchReferenceTest {
         assertThat(results.get(1).get("identical_to_ar").asBoolean()).isTrue();
     }
 
+    /** Sampled, each prompt is seeded alike under every strategy, so bench checks they sample none's text too. */
+    @Test
+    void a_sampled_run_checks_every_strategy_samples_nones_text_for_the_same_seeds() throws Exception {
+        Path prompts = Files.writeString(tmp.resolve("p.jsonl"), "{\"prompt\": \"def add(a, b):\\n    return\"}\n"
+                + "{\"prompt\": \"for i in range(\"}\n");
+        Path json = tmp.resolve("s.json");
+
+        OwnModelCliTest.Run run = OwnModelCliTest.cli("bench", "--prompts", prompts.toString(), "--strategies",
+                "none,suffix,auto", "--max-tokens", "12", "--temperature", "0.8", "--warmup", "0", "--json",
+                json.toString());
+
+        assertThat(run.code()).as(run.err()).isZero();
+        JsonNode results = new ObjectMapper().readTree(json.toFile()).get("results");
+        for (JsonNode r : results) {
+            assertThat(r.get("identical_to_ar").asBoolean()).as(r.get("strategy").asText()).isTrue();
+            assertThat(r.get("identical_outputs").asInt()).isEqualTo(2);
+        }
+    }
+
     @Test
     void a_prompt_too_long_for_the_context_is_skipped_and_named_not_cut_and_none_fitting_is_an_error()
             throws Exception {
