@@ -106,7 +106,8 @@ public final class AdaptBench {
         TimelineRecorder recorder = new TimelineRecorder(controller::activity);
         long start;
         double[] probes = new double[2];
-        long probeNanos = 0;
+        long end = 0;
+        int total = phases.stream().mapToInt(ph -> ph.prompts().size()).sum();
         try (Engine engine = stack.newEngine(cfg)) {
             serving.set(engine);
             engine.addListener(new InProcessFeedback(controller, drafterId));
@@ -145,7 +146,9 @@ public final class AdaptBench {
                                     synchronized (tokens) {
                                         tokens[0] += result.tokens().length;
                                     }
-                                    if (periodRequests > 0 && finished.incrementAndGet() % periodRequests == 0) {
+                                    int done = finished.incrementAndGet();
+                                    // not after the last request: no request is left to gain from it, only its cost
+                                    if (periodRequests > 0 && done % periodRequests == 0 && done < total) {
                                         updates.submit(() -> controller.updateNow(AdaptationTuning.UPDATE_LARGE));
                                     }
                                     f.complete(result);
@@ -175,16 +178,15 @@ public final class AdaptBench {
             while (controller.training()) {
                 Thread.sleep(10);
             }
-            long t0 = System.nanoTime();
+            end = System.nanoTime(); // serving and the training it paid for; not the probe, nor closing the engine
             probes[1] = SpeedProbe.measure(engine, probePrompt, probeTokens);
-            probeNanos = System.nanoTime() - t0;
         } finally {
             updates.shutdown();
             updates.awaitTermination(1, TimeUnit.MINUTES);
             recorder.stop();
             controller.close();
         }
-        double seconds = (System.nanoTime() - start - probeNanos) / 1e9;
+        double seconds = ((end == 0 ? System.nanoTime() : end) - start) / 1e9;
         Timeline timeline = recorder.timeline();
         Map<String, Object> out = PolicyResults.of(policy, tokens[0], seconds, probes, timeline, controller.activity(),
                 failed.get(), stack.versions().current().id());

@@ -30,11 +30,14 @@ class AdaptBenchTest {
             assertThat((double) r.get(RepeatSummary.NORMALISED)).isPositive();
             Map<String, Object> a = (Map<String, Object>) ((Map<String, Object>) r.get("rounds_per_phase")).get("A");
             assertThat(a).containsKeys("tau", "tau_drafted", "plain_share", "draft_ms", "verify_ms");
-            assertThat((double) a.get("plain_share")).as("specblock-fixed drafts every round").isZero();
+            assertThat((double) a.get("plain_share")).as("specblock-fixed drafts every round but a request's last, "
+                    + "when one token is left (a draft could not be emitted)").isLessThan(0.15);
             assertThat(stat.timeline().phases()).as("the probe's rounds stay out of the timeline")
                     .extracting(Timeline.PhaseSpan::name).containsExactly("A");
             assertThat(r.get("failed_requests")).isEqualTo(0L);
-            assertThat(periodic.results().get("updates")).as("an update after every finished request").isEqualTo(3);
+            assertThat(periodic.results().get("updates"))
+                    .as("an update after every finished request but the last, which nothing follows to gain from it")
+                    .isEqualTo(2);
             assertThat(periodic.outputsDifferingFrom(stat)).as("updates never change greedy output").isZero();
         }
     }
