@@ -12,13 +12,17 @@ import java.util.Map;
  * to it; failed requests and outputs differing from static's, summed over runs. A single run tells little: on a
  * shared VM identical work varies from run to run (README). With a {@value #CONTROL} policy (static run a second
  * time in each run) the summary measures that: the control's ratio to static per run, the noise band (its largest
- * distance from 1) and, for every other ratio, whether its median lies beyond the band.
+ * distance from 1) and, for every other ratio, whether its median lies beyond the band: judged from
+ * {@value #MIN_RUNS_TO_JUDGE} runs on (a median of two runs against a band from two controls flagged a bandit that
+ * never updated, so did static's very work, as beyond noise); with fewer, {@code beyond_noise} is null.
  */
 public final class RepeatSummary {
     /** The control policy: static again, measuring what identical work varies by within a run. */
     public static final String CONTROL = "static-control";
     /** A policy's net tokens/s ÷ the machine's speed around its run ({@link SpeedProbe}). */
     public static final String NORMALISED = "speed_normalised";
+    /** The fewest runs whose control band a median is judged against. */
+    public static final int MIN_RUNS_TO_JUDGE = 3;
 
     private RepeatSummary() {}
 
@@ -87,7 +91,8 @@ public final class RepeatSummary {
                 out.put("noise_band", band);
                 ratios.forEach((p, r) -> {
                     if (!p.equals(CONTROL) && r instanceof Map<?, ?> m) {
-                        ((Map<String, Object>) m).put("beyond_noise", Math.abs((double) m.get("median") - 1) > band);
+                        ((Map<String, Object>) m).put("beyond_noise", runs.size() < MIN_RUNS_TO_JUDGE ? null
+                                : Math.abs((double) m.get("median") - 1) > band);
                     }
                 });
             }

@@ -192,7 +192,8 @@ final class BenchCommand implements Callable<Integer> {
     /** --costs: forward costs only, printed and (with --json) written; flags about prompts and strategies refused. */
     private int costs() throws IOException {
         var parsed = spec.commandLine().getParseResult();
-        List<String> unused = java.util.stream.Stream.of("--prompts", "--strategies", "--limit")
+        List<String> unused = java.util.stream.Stream.of("--prompts", "--strategies", "--limit", "--max-tokens",
+                        "--temperature", "--top-p", "--top-k", "--min-p", "--warmup")
                 .filter(parsed::hasMatchedOption).toList();
         if (!unused.isEmpty()) {
             throw new IllegalArgumentException("--costs measures forward passes on a synthetic context, so "

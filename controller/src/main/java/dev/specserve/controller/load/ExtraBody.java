@@ -29,6 +29,13 @@ public final class ExtraBody {
                         + "option where there is one)");
             }
         }
+        for (String many : List.of("n", "best_of", "echo")) { // the measurements read one choice's text per request
+            if (fields.containsKey(many) && !(many.equals("echo") ? Boolean.FALSE : Integer.valueOf(1))
+                    .equals(fields.get(many))) {
+                throw new IllegalArgumentException("--extra-body cannot set '" + many + "': load times one choice's "
+                        + "text per request (several interleave their chunks, which would read as inter-token gaps)");
+            }
+        }
         return fields;
     }
 }

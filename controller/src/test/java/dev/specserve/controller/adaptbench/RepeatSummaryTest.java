@@ -56,7 +56,8 @@ class RepeatSummaryTest {
         // the control did the same work as static, on a machine running at 0.6 of its speed
         List<List<Map<String, Object>>> runs = List.of(
                 List.of(r("static", 100, 1.0), r("bandit", 110, 1.0), r(RepeatSummary.CONTROL, 60, 0.6)),
-                List.of(r("static", 100, 1.0), r("bandit", 66, 0.6), r(RepeatSummary.CONTROL, 101, 1.0)));
+                List.of(r("static", 100, 1.0), r("bandit", 66, 0.6), r(RepeatSummary.CONTROL, 101, 1.0)),
+                List.of(r("static", 100, 1.0), r("bandit", 110, 1.0), r(RepeatSummary.CONTROL, 100, 1.0)));
         Map<String, Object> s = RepeatSummary.ofResults(runs);
 
         assertThat(s.get("noise_band")).as("raw tokens/s").isEqualTo(0.4);
@@ -64,8 +65,20 @@ class RepeatSummaryTest {
         assertThat(normalised.get("noise_band")).isEqualTo(0.01);
         Map<String, Object> bandit = (Map<String, Object>) ((Map<String, Object>) normalised.get("ratio_to_static"))
                 .get("bandit");
-        assertThat((List<Double>) bandit.get("per_run")).containsExactly(1.1, 1.1);
+        assertThat((List<Double>) bandit.get("per_run")).containsExactly(1.1, 1.1, 1.1);
         assertThat(bandit.get("beyond_noise")).isEqualTo(true);
+    }
+
+    /** Two runs judge nothing: a bandit that never updated read 1.34x static, "beyond" a band from two controls. */
+    @Test
+    @SuppressWarnings("unchecked")
+    void fewerThanThreeRunsAreNotJudgedAgainstTheNoiseBand() {
+        List<List<Map<String, Object>>> runs = List.of(
+                List.of(r("static", 100), r("bandit", 179), r(RepeatSummary.CONTROL, 128)),
+                List.of(r("static", 100), r("bandit", 89), r(RepeatSummary.CONTROL, 103)));
+        Map<String, Object> ratios = (Map<String, Object>) RepeatSummary.ofResults(runs).get("ratio_to_static");
+
+        assertThat((Map<String, Object>) ratios.get("bandit")).containsEntry("beyond_noise", null);
     }
 
     @Test

@@ -31,5 +31,8 @@ class BenchCostsTest {
                 .doesNotContain("prompts file not found");
         assertThat(CliErrors.of("bench", "--costs", "--limit", "3", "--models", "/does/not/exist"))
                 .contains("--limit would be ignored");
+        assertThat(CliErrors.of("bench", "--costs", "--max-tokens", "9", "--temperature", "0.8", "--models",
+                "/does/not/exist")).as("the costs' contexts are fixed and greedy")
+                .contains("--max-tokens and --temperature would be ignored");
     }
 }
