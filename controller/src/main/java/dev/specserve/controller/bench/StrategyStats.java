@@ -99,21 +99,19 @@ public final class StrategyStats {
         m.put("tokens_per_s", round(tokensPerSecond()));
         m.put("speedup_vs_none", baselineTokensPerSecond > 0 ? round(tokensPerSecond() / baselineTokensPerSecond) : null);
         m.put("tau", round(tau()));
-        m.put("acceptance_per_depth", acceptancePerDepth(depth));
+        m.put("acceptance_per_depth", java.util.Arrays.stream(acceptancePerDepth(depth)).map(StrategyStats::round).toArray());
         m.put("drafter_forwards_per_round", round(rounds == 0 ? 0 : (double) draftForwards / rounds));
         m.put("draft_ms_per_round", round(perRoundMs(draftNanos)));
         m.put("verify_ms_per_round", round(perRoundMs(verifyNanos)));
         m.put("java_share_of_round", round(javaShare()));
         m.put("mean_tree_size", round(rounds == 0 ? 0 : (double) treeNodes / rounds));
         m.put("plain_round_share", round(plainShare()));
-        m.put("sources", Map.of(
-                "model", Map.of("drafted", draftedBySource[DraftTree.MODEL], "accepted", acceptedBySource[DraftTree.MODEL]),
-                "suffix", Map.of("drafted", draftedBySource[DraftTree.SUFFIX],
-                        "accepted", acceptedBySource[DraftTree.SUFFIX]),
-                "corpus", Map.of("drafted", draftedBySource[DraftTree.CORPUS], // a part of suffix
-                        "accepted", acceptedBySource[DraftTree.CORPUS]),
-                "grammar", Map.of("drafted", draftedBySource[DraftTree.GRAMMAR],
-                        "accepted", acceptedBySource[DraftTree.GRAMMAR])));
+        Map<String, Object> sources = new LinkedHashMap<>(); // in this order every run, for diffs
+        sources.put("model", source(DraftTree.MODEL));
+        sources.put("suffix", source(DraftTree.SUFFIX));
+        sources.put("corpus", source(DraftTree.CORPUS)); // a part of suffix
+        sources.put("grammar", source(DraftTree.GRAMMAR));
+        m.put("sources", sources);
         m.put("rounds", rounds);
         m.put("generated_tokens", generated);
         // sampled too: prompt p is seeded p under every strategy, so each must sample none's very text (a
@@ -122,6 +120,13 @@ public final class StrategyStats {
         m.put("identical_outputs", identicalOutputs);
         m.put("outputs", outputs);
         return m;
+    }
+
+    private Map<String, Object> source(int source) {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("drafted", draftedBySource[source]);
+        s.put("accepted", acceptedBySource[source]);
+        return s;
     }
 
     static double round(double v) {

@@ -153,6 +153,10 @@ final class BenchCommand implements Callable<Integer> {
                 doc.put("created", Instant.now().toString());
                 doc.put("machine", Machine.describe(stack.sessions().device().name()));
                 doc.put("models", stack.manifest().name());
+                if (stack.hasDrafter()) { // which drafter file (fp32 or int8, old or new): runs told apart by content
+                    var drafter = stack.versions().current().model();
+                    doc.put("drafter", Map.of("source", drafter.source(), "fingerprint", drafter.fingerprint()));
+                }
                 doc.put("lookup_corpus", stack.manifest().lookupCorpus() == null ? "none"
                         : draft.config().suffix().corpus() ? stack.manifest().lookupCorpus().getFileName().toString()
                         : "off (--no-lookup-corpus)");
@@ -167,9 +171,14 @@ final class BenchCommand implements Callable<Integer> {
                     doc.put("top_k", sampling.topK());
                     doc.put("min_p", minP);
                 }
-                doc.put("budget", Map.of("max_nodes", draft.maxNodes, "max_depth", draft.maxDepth,
-                        "max_blocks", draft.maxBlocks, "expand_width", draft.expandWidth,
-                        "static_topk", draft.staticTopK, "eagle_topk", draft.eagleTopK));
+                Map<String, Object> budget = new LinkedHashMap<>(); // in this order every run, for diffs
+                budget.put("max_nodes", draft.maxNodes);
+                budget.put("max_depth", draft.maxDepth);
+                budget.put("max_blocks", draft.maxBlocks);
+                budget.put("expand_width", draft.expandWidth);
+                budget.put("static_topk", draft.staticTopK);
+                budget.put("eagle_topk", draft.eagleTopK);
+                doc.put("budget", budget);
                 doc.put("results", rows);
                 JSON.writeValue(json.toFile(), doc);
                 System.err.println("bench: wrote " + json);

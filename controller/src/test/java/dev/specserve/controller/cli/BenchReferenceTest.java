@@ -44,7 +44,10 @@ class BenchReferenceTest {
                 json.toString());
 
         assertThat(run.code()).as(run.err()).isZero();
-        JsonNode results = new ObjectMapper().readTree(json.toFile()).get("results");
+        JsonNode doc = new ObjectMapper().readTree(json.toFile());
+        assertThat(doc.get("drafter").get("source").asText()).as("which drafter file ran").contains("drafter");
+        assertThat(doc.get("drafter").get("fingerprint").asText()).isNotBlank();
+        JsonNode results = doc.get("results");
         for (JsonNode r : results) {
             assertThat(r.get("identical_to_ar").asBoolean()).as(r.get("strategy").asText()).isTrue();
             assertThat(r.get("identical_outputs").asInt()).isEqualTo(2);
