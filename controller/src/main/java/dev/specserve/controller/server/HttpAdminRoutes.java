@@ -38,12 +38,16 @@ final class HttpAdminRoutes {
         }
         router.get("/admin/config").handler(this::config);
         router.get("/admin/drafter/versions").handler(ctx -> run(ctx, "versions"));
-        router.post("/admin/*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
-        router.post("/admin/drafter/rollback").handler(ctx -> run(ctx, "rollback"));
-        router.post("/admin/drafter/swap").handler(ctx -> run(ctx, "swap"));
-        router.post("/admin/drafter/load").handler(ctx -> run(ctx, "load"));
-        router.post("/admin/adaptation/pause").handler(ctx -> run(ctx, "pause"));
-        router.post("/admin/adaptation/resume").handler(ctx -> run(ctx, "resume"));
+        // the body handler on each action's own route: on /admin/* it made every admin path answer POST, so an
+        // unknown one got 405 Allow: POST for a GET (and a known GET one listed POST)
+        BodyHandler body = BodyHandler.create(false).setBodyLimit(BODY_LIMIT);
+        java.util.Map<String, String> actions = new java.util.LinkedHashMap<>();
+        actions.put("/admin/drafter/rollback", "rollback");
+        actions.put("/admin/drafter/swap", "swap");
+        actions.put("/admin/drafter/load", "load");
+        actions.put("/admin/adaptation/pause", "pause");
+        actions.put("/admin/adaptation/resume", "resume");
+        actions.forEach((path, action) -> router.post(path).handler(body).handler(ctx -> run(ctx, action)));
     }
 
     private void run(RoutingContext ctx, String action) {

@@ -83,6 +83,10 @@ public final class HttpApiVerticle extends VerticleBase {
         router.route().handler(slow::requestStarted);
         router.route().handler(HttpGuards.hostCheck(hosts, refused("host")));
         if (!security.corsOrigins().isEmpty()) {
+            router.route().handler(ctx -> { // the allowed origin is echoed: a shared cache must key on it
+                ctx.response().putHeader(HttpHeaders.VARY, "Origin");
+                ctx.next();
+            });
             router.route().handler(HttpGuards.cors(security.corsOrigins()));
         }
         if (!security.apiKeys().isEmpty()) {

@@ -124,6 +124,27 @@ class HttpSecurityTest {
         }
     }
 
+    /** An admin path answers the methods it has: 404 for an unknown path whatever the method, 405 naming the rest. */
+    @Test
+    void admin_paths_answer_404_when_unknown_and_405_with_the_methods_they_take() throws Exception {
+        String auth = "Bearer " + TOKEN;
+        HttpResponse<Buffer> unknownGet = client.get(configured.httpPort(), "127.0.0.1", "/admin/nonexistent")
+                .putHeader("Authorization", auth).send().await(60, SECONDS);
+        HttpResponse<Buffer> unknownPost = client.post(configured.httpPort(), "127.0.0.1", "/admin/nonexistent")
+                .putHeader("Authorization", auth).send().await(60, SECONDS);
+        HttpResponse<Buffer> deleteConfig = client.delete(configured.httpPort(), "127.0.0.1", "/admin/config")
+                .putHeader("Authorization", auth).send().await(60, SECONDS);
+        HttpResponse<Buffer> getSwap = client.get(configured.httpPort(), "127.0.0.1", "/admin/drafter/swap")
+                .putHeader("Authorization", auth).send().await(60, SECONDS);
+
+        assertThat(unknownGet.statusCode()).isEqualTo(404);
+        assertThat(unknownPost.statusCode()).isEqualTo(404);
+        assertThat(deleteConfig.statusCode()).isEqualTo(405);
+        assertThat(deleteConfig.getHeader("Allow")).isEqualTo("GET");
+        assertThat(getSwap.statusCode()).isEqualTo(405);
+        assertThat(getSwap.getHeader("Allow")).isEqualTo("POST");
+    }
+
     @Test
     void without_cors_origins_no_response_carries_cors_headers() throws Exception {
         HttpResponse<Buffer> simple = client.get(plain.httpPort(), "127.0.0.1", "/v1/models")
@@ -152,6 +173,7 @@ class HttpSecurityTest {
 
         assertThat(allowed.statusCode()).isEqualTo(200);
         assertThat(allowed.getHeader("Access-Control-Allow-Origin")).isEqualTo(APP);
+        assertThat(allowed.getHeader("Vary")).as("the echoed origin keys a shared cache").contains("Origin");
         assertThat(preflight.getHeader("Access-Control-Allow-Origin")).isEqualTo(APP);
         assertThat(preflight.getHeader("Access-Control-Allow-Methods")).contains("POST");
         assertThat(other.getHeader("Access-Control-Allow-Origin")).isNull();
