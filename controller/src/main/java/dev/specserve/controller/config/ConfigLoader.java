@@ -23,7 +23,9 @@ import java.util.StringJoiner;
  * came from.
  */
 public final class ConfigLoader {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** A setting given twice in the file is refused: which one was meant is the operator's to say. */
+    private static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+            .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
     private ConfigLoader() {}
 
@@ -87,7 +89,7 @@ public final class ConfigLoader {
                         v.bool(ConfigKey.CLUSTER_ADMIN)),
                 new ServerConfig.Security(v.list(ConfigKey.MODEL_ROOTS).stream().map(Path::of).toList(),
                         v.origins(ConfigKey.CORS_ORIGINS), v.integer(ConfigKey.BRIDGE_MAX_FRAME_BYTES),
-                        v.list(ConfigKey.API_KEY), v.list(ConfigKey.ALLOWED_HOSTS), v.integer(ConfigKey.HTTP_IDLE_TIMEOUT_S),
+                        v.list(ConfigKey.API_KEY), v.hosts(ConfigKey.ALLOWED_HOSTS), v.integer(ConfigKey.HTTP_IDLE_TIMEOUT_S),
                         v.integer(ConfigKey.HTTP_REQUEST_READ_TIMEOUT_S), v.path(ConfigKey.TLS_CERT_FILE), v.path(ConfigKey.TLS_KEY_FILE)),
                 v.integer(ConfigKey.SHUTDOWN_DRAIN_S));
     }
@@ -146,6 +148,9 @@ public final class ConfigLoader {
             }
         }
     }
+
+    private static final java.util.regex.Pattern HOST = java.util.regex.Pattern.compile(
+            "(\\[[0-9A-Fa-f:.]+]|[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9.])?|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)(:[0-9]{1,5})?");
 
     /** The settings that hold a comma-separated list, which a config file may also give as a JSON array. */
     private static final Set<ConfigKey> LISTS = EnumSet.of(ConfigKey.API_KEY, ConfigKey.ALLOWED_HOSTS,
@@ -239,6 +244,23 @@ public final class ConfigLoader {
                 }
             }
             return origins;
+        }
+
+        /**
+         * Host names (or IP literals, an IPv6 one in brackets), each with an optional port, or {@code *}: anything
+         * else (a URL, a space, a wildcard pattern) would silently never match a Host header, so it is refused.
+         */
+        java.util.List<String> hosts(ConfigKey k) {
+            java.util.List<String> hosts = list(k);
+            for (String h : hosts) {
+                if (!h.equals("*") && !HOST.matcher(h).matches()) {
+                    Source s = chosen.get(k);
+                    throw new ConfigException(k.key(), "setting '" + k.key() + "' (from " + s.where() + ") must be "
+                            + "host names like api.example or api.example:8000 (an IPv6 address in brackets), or '*' "
+                            + "for any; got '" + h + "'");
+                }
+            }
+            return hosts;
         }
 
         int integer(ConfigKey k) {

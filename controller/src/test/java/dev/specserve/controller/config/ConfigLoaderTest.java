@@ -193,6 +193,26 @@ class ConfigLoaderTest {
                 .as("not a list setting").hasMessageContaining("'http_host'");
     }
 
+    /** A Host entry that could never match (a URL, a space, a wildcard pattern) is refused, not left to fail closed. */
+    @Test
+    void allowed_hosts_are_host_names_with_an_optional_port_or_a_star() throws IOException {
+        ServerConfig c = ConfigLoader.load(null, Map.of(), Map.of("allowed_hosts", "API.example:443, [::1], ::1, "
+                + "localhost, 10.0.0.2:8000"));
+        assertThat(c.security().allowedHosts()).hasSize(5);
+        assertThat(ConfigLoader.load(null, Map.of(), Map.of("allowed_hosts", "*")).security().allowedHosts())
+                .containsExactly("*");
+        for (String bad : List.of("http://x/", "a b", "*.example.com", "api.example/v1")) {
+            assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("allowed_hosts", bad))).as(bad)
+                    .hasMessageContaining("'allowed_hosts'").hasMessageContaining("got '" + bad + "'");
+        }
+    }
+
+    @Test
+    void a_setting_given_twice_in_the_file_is_refused() throws IOException {
+        assertThatThrownBy(() -> ConfigLoader.load(file("{\"http_port\": 8080, \"http_port\": 9090}"), Map.of(),
+                Map.of())).hasMessageContaining("http_port").hasMessageContaining("Duplicate");
+    }
+
     /** Errors reach logs: a wrongly typed key or token is named, never printed, nor are the valid keys beside it. */
     @Test
     void a_bad_api_key_or_admin_token_is_refused_without_printing_it() throws IOException {
