@@ -153,6 +153,42 @@ public final class TextTokenizer implements AutoCloseable {
     }
 
     /**
+     * Each token's bytes for a SentencePiece-style {@code tokenizer.json} (a decoder with {@code ByteFallback} or
+     * {@code Metaspace}: Llama 2, Mistral): {@code <0xHH>} pieces are that one byte, other pieces their text with
+     * {@code ▁} as the space it stands for. Null altogether for other tokenizers; null for added tokens.
+     */
+    static byte[][] pieceVocab(Path tokenizerJson, int size) {
+        try {
+            com.fasterxml.jackson.databind.JsonNode root = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(tokenizerJson.toFile());
+            String decoder = root.path("decoder").toString();
+            if (!(decoder.contains("\"ByteFallback\"") || decoder.contains("\"Metaspace\""))
+                    || !root.path("model").path("vocab").isObject()) {
+                return null;
+            }
+            java.util.Set<Integer> added = new java.util.HashSet<>();
+            for (com.fasterxml.jackson.databind.JsonNode t : root.path("added_tokens")) {
+                added.add(t.path("id").asInt(-1));
+            }
+            java.util.regex.Pattern hexByte = java.util.regex.Pattern.compile("<0x([0-9A-Fa-f]{2})>");
+            byte[][] out = new byte[size][];
+            for (var it = root.path("model").path("vocab").fields(); it.hasNext(); ) {
+                var e = it.next();
+                int id = e.getValue().asInt(-1);
+                if (id < 0 || id >= size || added.contains(id)) {
+                    continue;
+                }
+                java.util.regex.Matcher m = hexByte.matcher(e.getKey());
+                out[id] = m.matches() ? new byte[] {(byte) Integer.parseInt(m.group(1), 16)}
+                        : e.getKey().replace('\u2581', ' ').getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            }
+            return out;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
      * The highest id of {@code tokenizer.json}'s model vocabulary, or -1 when it cannot be read; checked against
      * the model's vocabulary when a manifest is loaded. Added tokens are left out: a fine-tune may add a pad
      * token past the embedding without resizing it, and such an id fails only if a request uses it.
@@ -240,12 +276,15 @@ public final class TextTokenizer implements AutoCloseable {
     /**
      * Token {@code id}'s own bytes, as OpenAI's logprob {@code bytes} carry them: for a byte-level BPE token its
      * vocabulary bytes (so the pieces of a multi-byte character, which decode to U+FFFD each, join back into it);
-     * otherwise, or for an added token, the UTF-8 of {@code text}, its text on its own.
+     * for a SentencePiece-style vocabulary ({@link #pieceVocab}) a byte-fallback piece's byte and a word piece's text
+     * with its leading space; otherwise, or for an added token, the UTF-8 of {@code text}, its text on its own.
      */
     public byte[] tokenBytes(int id, String text) {
         byte[][] v = ownBytes;
         if (v == null) {
-            v = java.util.Objects.requireNonNullElse(byteLevelVocab(json, idBound(json)), new byte[0][]);
+            int size = idBound(json);
+            v = java.util.Objects.requireNonNullElseGet(byteLevelVocab(json, size),
+                    () -> java.util.Objects.requireNonNullElse(pieceVocab(json, size), new byte[0][]));
             ownBytes = v;
         }
         return id >= 0 && id < v.length && v[id] != null ? v[id] : text.getBytes(java.nio.charset.StandardCharsets.UTF_8);

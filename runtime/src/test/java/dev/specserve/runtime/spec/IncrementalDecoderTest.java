@@ -332,4 +332,20 @@ class IncrementalDecoderTest {
             return stop.stream().anyMatch(text::contains);
         }
     }
+
+    /**
+     * A SentencePiece-style vocabulary's token bytes, which logprobs carry: a byte-fallback piece is its byte (each
+     * decodes to U+FFFD alone, so all had U+FFFD's bytes and the pieces of a character could not be told apart or
+     * joined), a word piece its text with the space its ▁ stands for.
+     */
+    @org.junit.jupiter.api.Test
+    void sentencepiece_token_bytes_are_the_byte_of_a_byte_piece_and_a_word_piece_with_its_space() {
+        TextTokenizer tok = TOKENIZERS.get("byte-fallback");
+        int c3 = 3 + 0xC3;
+
+        assertThat(tok.tokenBytes(c3, tok.decode(new int[] {c3}))).containsExactly((byte) 0xC3);
+        assertThat(new String(tok.tokenBytes(354, tok.decode(new int[] {354})), java.nio.charset.StandardCharsets.UTF_8))
+                .isEqualTo(" the");
+        assertThat(tok.tokenBytes(2, "")).as("an added token: its text").isEmpty();
+    }
 }
