@@ -168,7 +168,7 @@ final class Completions {
         }
         if (tokenizing.incrementAndGet() > maxTokenizing) {
             tokenizing.decrementAndGet();
-            return Future.failedFuture(counted(new dev.specserve.runtime.engine.QueueFullException(maxTokenizing,
+            return Future.failedFuture(countedHere(new dev.specserve.runtime.engine.QueueFullException(maxTokenizing,
                     "requests waiting to be tokenized")));
         }
         ContextObserver onContext = new ContextObserver(context, observer);
@@ -184,7 +184,7 @@ final class Completions {
             }, false);
         } catch (java.util.concurrent.RejectedExecutionException e) { // the worker pool is closing: never ran
             tokenizing.decrementAndGet();
-            return Future.failedFuture(counted(new ServiceUnavailableException(ServiceUnavailableException.SHUTTING_DOWN,
+            return Future.failedFuture(countedHere(new ServiceUnavailableException(ServiceUnavailableException.SHUTTING_DOWN,
                     "the server is shutting down; retry on another replica")));
         }
     }
@@ -209,12 +209,14 @@ final class Completions {
         };
         reply.onFailure(cancelAll);
         ApiError[] refused = {null};
+        String[] reason = {null};
         int i = 0;
         for (; i < handles.length && !over[0]; i++) { // a refusal (a prompt too long, say) ends the loop
             int index = i;
             submit(req.choice(i), handles.length == 1 ? id : id + "-" + i, context, reply.choice(i)).onComplete(ar -> {
                 if (ar.failed()) {
                     refused[0] = refusal.apply(ApiError.from(ar.cause()));
+                    reason[0] = rejectionReason(ar.cause(), refused[0]);
                     reply.fail(refused[0]);
                     return;
                 }
@@ -224,8 +226,8 @@ final class Completions {
                 }
             });
         }
-        for (; i < handles.length && refused[0] != null; i++) {
-            rejected(refused[0]); // refused with the choice before it, never submitted: each sequence is counted
+        for (; i < handles.length && reason[0] != null; i++) { // refused with the choice before, never submitted
+            metrics.onRejected(reason[0]); // each sequence is counted, under the label the engine counted that one
         }
         return cancelAll;
     }
@@ -236,6 +238,26 @@ final class Completions {
             rejected(ApiError.from(e));
         }
         return e;
+    }
+
+    /** A refusal decided here, not by the engine: counted here whoever counts the engine's. */
+    private RuntimeException countedHere(RuntimeException e) {
+        metrics.onRejected(rejectionReason(e, ApiError.from(e)));
+        return e;
+    }
+
+    /** The label a refusal is counted under: the engine's own for its exceptions, else the API error's. */
+    private static String rejectionReason(Throwable cause, ApiError error) {
+        if (cause instanceof QueueFullException) {
+            return "queue_full";
+        }
+        if (cause instanceof ServiceUnavailableException e) {
+            return e.reason();
+        }
+        if (cause instanceof InvalidRequestException e) {
+            return "invalid_" + e.field();
+        }
+        return error.rejectionReason();
     }
 
     /** Counts a refusal the serving layer decided (bad JSON, body too large, invalid field). */
