@@ -71,20 +71,28 @@ class TokenizerTest {
     void closingWhileAnotherThreadTokenizesWaitsForItThenRefusesFurtherCalls() throws Exception {
         var tokenizer = dev.specserve.runtime.tokenizer.TextTokenizer.load(models.manifest.tokenizer().file(),
                 models.manifest.tokenizer().eosId());
-        String text = "def add(a, b):\n    return a + b\n".repeat(40_000);
-        java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.CompletableFuture<Integer> encoded = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-            started.countDown();
-            return tokenizer.encode(text).length;
+        String text = "def add(a, b):\n    return a + b\n".repeat(4_000);
+        java.util.concurrent.atomic.AtomicInteger encoded = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.CompletableFuture<Throwable> worker = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                while (true) { // tokenizes until refused: close lands inside one of these calls
+                    tokenizer.encode(text);
+                    encoded.incrementAndGet();
+                }
+            } catch (RuntimeException e) {
+                return e;
+            }
         });
-        started.await();
-        Thread.sleep(5);
+        while (encoded.get() < 2) {
+            Thread.sleep(1);
+        }
 
         tokenizer.close();
 
-        assertThat(encoded.get(60, java.util.concurrent.TimeUnit.SECONDS)).isPositive();
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> tokenizer.encode("x"))
-                .isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        assertThat(worker.get(60, java.util.concurrent.TimeUnit.SECONDS)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("closed");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> tokenizer.decode(new int[] {1}))
+                .isInstanceOf(IllegalStateException.class);
         tokenizer.close(); // twice: harmless
     }
 }

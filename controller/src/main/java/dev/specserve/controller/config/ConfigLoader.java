@@ -101,7 +101,13 @@ public final class ConfigLoader {
         } catch (NoSuchFileException e) {
             throw new ConfigException(null, "config file " + file + " does not exist");
         } catch (JsonProcessingException e) {
-            throw new ConfigException(null, "config file " + file + " is not valid JSON: " + e.getOriginalMessage());
+            // the parser quotes the text it stumbled on, which may be an unquoted key or token: left out (a
+            // duplicate setting's quoted name is kept)
+            var at = e.getLocation();
+            String problem = e.getOriginalMessage();
+            throw new ConfigException(null, "config file " + file + " is not valid JSON" + (at == null ? ""
+                    : " at line " + at.getLineNr() + ", column " + at.getColumnNr()) + ": "
+                    + (problem.startsWith("Duplicate field") ? problem : problem.replaceAll("'[^']*'", "'...'")));
         } catch (IOException e) {
             throw new ConfigException(null, "config file " + file + " cannot be read: " + e);
         }

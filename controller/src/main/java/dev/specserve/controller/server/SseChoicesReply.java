@@ -10,7 +10,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.List;
 
 /**
- * A {@link ChoicesReply} as an event stream. Writes the head on admission; then, per choice, the opening chunk with its first text (so a client timing
+ * A {@link ChoicesReply} as an event stream. Writes the head when its first choice leaves the queue (a refusal before that is a plain HTTP error; one of a later choice, with n > 1, an error event); then, per choice, the opening chunk with its first text (so a client timing
  * its first chunk times the first token, not the queue), each text delta as an event and its last chunk;
  * once every choice is done, with {@code include_usage} a usage chunk with no choices (OpenAI's), and
  * {@code [DONE]}. The last chunk of the last choice to finish carries the request's usage too, unless

@@ -218,9 +218,11 @@ class ConfigLoaderTest {
     void a_bad_api_key_or_admin_token_is_refused_without_printing_it() throws IOException {
         for (String json : List.of("{\"api_key\": 123456789012}", "{\"api_key\": [\"GOODSECRET1\", \"\"]}",
                 "{\"api_key\": [\"GOODSECRET1\", \"bad,SECRET2\"]}", "{\"admin_token\": 987654321}",
-                "{\"admin_token\": [\"TOKENSECRET\"]}", "{\"api_key\": {\"k\": \"OBJSECRET\"}}")) {
+                "{\"admin_token\": [\"TOKENSECRET\"]}", "{\"api_key\": {\"k\": \"OBJSECRET\"}}",
+                "{\"api_key\": GOODSECRET1}")) {
             assertThatThrownBy(() -> ConfigLoader.load(file(json), Map.of(), Map.of())).as(json)
-                    .hasMessageContaining(json.contains("admin") ? "'admin_token'" : "'api_key'")
+                    .hasMessageContaining(json.contains("admin") ? "admin_token" : json.contains(": G") ? "not valid JSON"
+                            : "'api_key'")
                     .hasMessageNotContainingAny("SECRET", "123456789012", "987654321");
         }
     }

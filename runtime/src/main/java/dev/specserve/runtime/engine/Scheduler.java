@@ -305,8 +305,8 @@ final class Scheduler {
 
     /** Frees the request's slot; a sequence that fails to close (its drafter session, say) still lets it finish. */
     private void release(Running a) {
-        slots.remove(a); // first: a removal that throws (out of memory) leaves it in the batch, to be failed again
-        a.released = true;
+        a.released = true; // before the removal: one that throws (out of memory) must not be retried every iteration
+        slots.remove(a);
         running = slots.size();
         if (a.seq != null) {
             try {
