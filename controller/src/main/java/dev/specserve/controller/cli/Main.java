@@ -22,6 +22,7 @@ public final class Main implements Runnable {
 
     public static int run(String... args) {
         CommandLine cli = new CommandLine(new Main());
+        cli.setUseSimplifiedAtFiles(true); // @LIST: one argument per line, so a path may hold spaces
         cli.setParameterExceptionHandler(Main::badArguments);
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof java.nio.file.FileSystemException || e instanceof java.io.FileNotFoundException) {

@@ -49,6 +49,19 @@ class TokenizeCommandTest {
         assertThat(written).isEqualTo(expected);
     }
 
+    /** An @LIST names one FILE per line, as the help says: a path with spaces is one path (it was split). */
+    @Test
+    void anAtListNamesOneFilePerLineSpacesIncluded() throws Exception {
+        Path a = Files.writeString(tmp.resolve("my file.py"), "def add(a, b):\n    return a + b\n");
+        Path b = Files.writeString(tmp.resolve("b.txt"), "x = 1\n");
+        Path list = Files.writeString(tmp.resolve("files.txt"), a + "\n" + b + "\n");
+
+        OwnModelCliTest.Run run = cli("tokenize", "--out", tmp.resolve("ids.u32").toString(), "@" + list);
+
+        assertThat(run.code()).as(run.err()).isZero();
+        assertThat(run.err()).contains("2 files");
+    }
+
     @Test
     void aMissingInputIsNamedAndLeavesNoTruncatedOutput() throws Exception {
         Path a = Files.writeString(tmp.resolve("present.py"), "x = 1\n");
