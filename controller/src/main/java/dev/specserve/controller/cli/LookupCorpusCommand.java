@@ -173,11 +173,18 @@ final class LookupCorpusCommand implements Callable<Integer> {
     /** Each FILE's token ids; files shorter than a snippet are left out. */
     private List<int[]> tokenized(ModelStack stack) throws IOException {
         List<int[]> texts = new ArrayList<>();
+        List<Path> tooShort = new ArrayList<>();
         for (Path f : files) {
             int[] ids = stack.tokenizer().encode(new String(Files.readAllBytes(f), StandardCharsets.UTF_8));
             if (ids.length >= snippetTokens) {
                 texts.add(ids);
+            } else {
+                tooShort.add(f);
             }
+        }
+        if (!tooShort.isEmpty()) { // said, not dropped silently
+            System.err.printf("lookup-corpus: skipping %d FILE(s) shorter than --snippet-tokens %d: %s%n",
+                    tooShort.size(), snippetTokens, tooShort.size() <= 5 ? tooShort : tooShort.subList(0, 5) + " ...");
         }
         if (texts.isEmpty()) {
             throw new IllegalArgumentException("no FILE has " + snippetTokens + " tokens for a snippet");
