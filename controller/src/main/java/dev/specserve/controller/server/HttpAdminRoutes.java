@@ -36,8 +36,8 @@ final class HttpAdminRoutes {
         if (!gate.enabled()) {
             return;
         }
-        router.get("/admin/config").handler(this::config);
-        router.get("/admin/drafter/versions").handler(ctx -> run(ctx, "versions"));
+        router.route("/admin/config").method(io.vertx.core.http.HttpMethod.GET).method(io.vertx.core.http.HttpMethod.HEAD).handler(this::config);
+        router.route("/admin/drafter/versions").method(io.vertx.core.http.HttpMethod.GET).method(io.vertx.core.http.HttpMethod.HEAD).handler(ctx -> run(ctx, "versions"));
         // the body handler on each action's own route: on /admin/* it made every admin path answer POST, so an
         // unknown one got 405 Allow: POST for a GET (and a known GET one listed POST)
         BodyHandler body = BodyHandler.create(false).setBodyLimit(BODY_LIMIT);

@@ -111,7 +111,7 @@ public final class HttpApiVerticle extends VerticleBase {
         router.head("/health").handler(ctx -> ctx.response().setStatusCode(200).end());
         router.get("/ready").handler(this::ready);
         router.head("/ready").handler(ctx -> ctx.response().setStatusCode(engine.ready() ? 200 : 503).end());
-        router.get("/version").handler(ctx -> json(ctx.response(), 200, new JsonObject()
+        router.route("/version").method(io.vertx.core.http.HttpMethod.GET).method(io.vertx.core.http.HttpMethod.HEAD).handler(ctx -> json(ctx.response(), 200, new JsonObject()
                 .put("version", BuildInfo.current().version()).put("commit", BuildInfo.current().commit())));
         new HttpAdminRoutes(admin, config).mount(router);
         router.route().failureHandler(this::failure);

@@ -16,7 +16,7 @@ final class HttpResponseStoreRoutes {
     }
 
     void mount(Router router) {
-        router.get("/v1/responses/:id").handler(this::read);
+        router.route("/v1/responses/:id").method(io.vertx.core.http.HttpMethod.GET).method(io.vertx.core.http.HttpMethod.HEAD).handler(this::read);
         router.delete("/v1/responses/:id").handler(this::delete);
     }
 

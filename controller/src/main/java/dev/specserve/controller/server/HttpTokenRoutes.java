@@ -42,7 +42,7 @@ final class HttpTokenRoutes {
         }
         router.post("/tokenize").handler(ctx -> answer(ctx, this::tokenize));
         router.post("/detokenize").handler(ctx -> answer(ctx, this::detokenize));
-        router.get("/tokenizer_info").handler(ctx -> json(ctx.response(), 200, info()));
+        router.route("/tokenizer_info").method(io.vertx.core.http.HttpMethod.GET).method(io.vertx.core.http.HttpMethod.HEAD).handler(ctx -> json(ctx.response(), 200, info()));
     }
 
     /**

@@ -9,6 +9,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -140,7 +141,7 @@ class HttpSecurityTest {
         assertThat(unknownGet.statusCode()).isEqualTo(404);
         assertThat(unknownPost.statusCode()).isEqualTo(404);
         assertThat(deleteConfig.statusCode()).isEqualTo(405);
-        assertThat(deleteConfig.getHeader("Allow")).isEqualTo("GET");
+        assertThat(deleteConfig.getHeader("Allow")).isEqualTo("GET, HEAD");
         assertThat(getSwap.statusCode()).isEqualTo(405);
         assertThat(getSwap.getHeader("Allow")).isEqualTo("POST");
     }
@@ -196,6 +197,12 @@ class HttpSecurityTest {
 
         assertThat(head.statusCode()).isEqualTo(200);
         assertThat(readyHead.statusCode()).isEqualTo(200);
+        for (String path : List.of("/version", "/tokenizer_info")) { // HEAD wherever GET answers (they were 405)
+            assertThat(client.request(HttpMethod.HEAD, plain.httpPort(), "127.0.0.1", path).send().await(60, SECONDS)
+                    .statusCode()).as(path).isEqualTo(200);
+        }
+        assertThat(client.request(HttpMethod.HEAD, configured.httpPort(), "127.0.0.1", "/admin/config")
+                .putHeader("Authorization", "Bearer " + TOKEN).send().await(60, SECONDS).statusCode()).isEqualTo(200);
         assertThat(model.statusCode()).isEqualTo(200);
         assertThat(model.bodyAsJsonObject().getString("id")).isEqualTo(id);
         assertThat(model.bodyAsJsonObject().getString("object")).isEqualTo("model");
