@@ -73,7 +73,8 @@ final class AdaptBenchCommand implements Callable<Integer> {
     @Option(names = "--report", paramLabel = "OUT_DIR",
             description = "Also write charts into OUT_DIR (created if missing): tau-<scenario>.png (tau over time per "
                     + "policy, with updates, swaps, rollbacks and phases marked), throughput-<scenario>.png (net "
-                    + "tokens/s per policy), and timeline-<scenario>-<policy>.csv (every round and event).")
+                    + "tokens/s per policy), and timeline-<scenario>-<policy>.csv (every round and event); with "
+                    + "--repeat, of the last run (the JSON has every run's figures).")
     Path report;
 
     @Mixin
