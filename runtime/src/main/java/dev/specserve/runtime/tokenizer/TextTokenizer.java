@@ -106,89 +106,6 @@ public final class TextTokenizer implements AutoCloseable {
     }
 
     /**
-     * Each token's bytes for a byte-level BPE {@code tokenizer.json} (GPT-2's ByteLevel decoder, each vocabulary
-     * character standing for one byte), indexed by id up to {@code size}; null for an id that is no such token
-     * (added special tokens, gaps). Null altogether when the tokenizer is not byte-level.
-     */
-    public static byte[][] byteLevelVocab(Path tokenizerJson, int size) {
-        try {
-            com.fasterxml.jackson.databind.JsonNode root = new com.fasterxml.jackson.databind.ObjectMapper()
-                    .readTree(tokenizerJson.toFile());
-            if (!"ByteLevel".equals(root.path("decoder").path("type").asText())
-                    || !root.path("model").path("vocab").isObject()) {
-                return null;
-            }
-            java.util.Set<Integer> added = new java.util.HashSet<>();
-            for (com.fasterxml.jackson.databind.JsonNode t : root.path("added_tokens")) {
-                added.add(t.path("id").asInt(-1));
-            }
-            int[] byteOf = new int[0x200];
-            java.util.Arrays.fill(byteOf, -1);
-            int extra = 0;
-            for (int b = 0; b < 256; b++) { // GPT-2's bytes_to_unicode
-                boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-                byteOf[printable ? b : 256 + extra++] = b;
-            }
-            byte[][] out = new byte[size][];
-            for (var it = root.path("model").path("vocab").fields(); it.hasNext(); ) {
-                var e = it.next();
-                int id = e.getValue().asInt(-1);
-                if (id < 0 || id >= size || added.contains(id)) {
-                    continue;
-                }
-                String piece = e.getKey();
-                byte[] bytes = new byte[piece.length()];
-                boolean ok = true;
-                for (int i = 0; i < piece.length() && ok; i++) {
-                    char ch = piece.charAt(i);
-                    ok = ch < byteOf.length && byteOf[ch] >= 0;
-                    bytes[i] = ok ? (byte) byteOf[ch] : 0;
-                }
-                out[id] = ok ? bytes : null;
-            }
-            return out;
-        } catch (IOException | RuntimeException e) {
-            return null;
-        }
-    }
-
-    /**
-     * Each token's bytes for a SentencePiece-style {@code tokenizer.json} (a decoder with {@code ByteFallback} or
-     * {@code Metaspace}: Llama 2, Mistral): {@code <0xHH>} pieces are that one byte, other pieces their text with
-     * {@code ▁} as the space it stands for. Null altogether for other tokenizers; null for added tokens.
-     */
-    static byte[][] pieceVocab(Path tokenizerJson, int size) {
-        try {
-            com.fasterxml.jackson.databind.JsonNode root = new com.fasterxml.jackson.databind.ObjectMapper()
-                    .readTree(tokenizerJson.toFile());
-            String decoder = root.path("decoder").toString();
-            if (!(decoder.contains("\"ByteFallback\"") || decoder.contains("\"Metaspace\""))
-                    || !root.path("model").path("vocab").isObject()) {
-                return null;
-            }
-            java.util.Set<Integer> added = new java.util.HashSet<>();
-            for (com.fasterxml.jackson.databind.JsonNode t : root.path("added_tokens")) {
-                added.add(t.path("id").asInt(-1));
-            }
-            java.util.regex.Pattern hexByte = java.util.regex.Pattern.compile("<0x([0-9A-Fa-f]{2})>");
-            byte[][] out = new byte[size][];
-            for (var it = root.path("model").path("vocab").fields(); it.hasNext(); ) {
-                var e = it.next();
-                int id = e.getValue().asInt(-1);
-                if (id < 0 || id >= size || added.contains(id)) {
-                    continue;
-                }
-                java.util.regex.Matcher m = hexByte.matcher(e.getKey());
-                out[id] = m.matches() ? new byte[] {(byte) Integer.parseInt(m.group(1), 16)}
-                        : e.getKey().replace('\u2581', ' ').getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            }
-            return out;
-        } catch (IOException | RuntimeException e) {
-            return null;
-        }
-    }
-
-    /**
      * The highest id of {@code tokenizer.json}'s model vocabulary, or -1 when it cannot be read; checked against
      * the model's vocabulary when a manifest is loaded. Added tokens are left out: a fine-tune may add a pad
      * token past the embedding without resizing it, and such an id fails only if a request uses it.
@@ -263,11 +180,11 @@ public final class TextTokenizer implements AutoCloseable {
         return guarded(() -> tokenizer.decode(l, skipSpecialTokens));
     }
 
-    /** Each token's bytes, or null when this tokenizer is not byte-level: see {@link #byteLevelVocab(Path, int)}. */
+    /** Each token's bytes, or null when this tokenizer is not byte-level: see {@link VocabBytes#byteLevel(Path, int)}. */
     public byte[][] byteLevelVocab(int size) {
         java.util.Optional<byte[][]> v = byteVocab;
         if (v == null) {
-            v = java.util.Optional.ofNullable(byteLevelVocab(json, size));
+            v = java.util.Optional.ofNullable(VocabBytes.byteLevel(json, size));
             byteVocab = v;
         }
         return v.orElse(null);
@@ -276,36 +193,18 @@ public final class TextTokenizer implements AutoCloseable {
     /**
      * Token {@code id}'s own bytes, as OpenAI's logprob {@code bytes} carry them: for a byte-level BPE token its
      * vocabulary bytes (so the pieces of a multi-byte character, which decode to U+FFFD each, join back into it);
-     * for a SentencePiece-style vocabulary ({@link #pieceVocab}) a byte-fallback piece's byte and a word piece's text
+     * for a SentencePiece-style vocabulary ({@link VocabBytes#pieces}) a byte-fallback piece's byte and a word piece's text
      * with its leading space; otherwise, or for an added token, the UTF-8 of {@code text}, its text on its own.
      */
     public byte[] tokenBytes(int id, String text) {
         byte[][] v = ownBytes;
         if (v == null) {
-            int size = idBound(json);
-            v = java.util.Objects.requireNonNullElseGet(byteLevelVocab(json, size),
-                    () -> java.util.Objects.requireNonNullElse(pieceVocab(json, size), new byte[0][]));
+            int size = VocabBytes.idBound(json);
+            v = java.util.Objects.requireNonNullElseGet(VocabBytes.byteLevel(json, size),
+                    () -> java.util.Objects.requireNonNullElse(VocabBytes.pieces(json, size), new byte[0][]));
             ownBytes = v;
         }
         return id >= 0 && id < v.length && v[id] != null ? v[id] : text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    }
-
-    /** One more than the largest id of the vocabulary and the added tokens (0 where the file cannot be read). */
-    private static int idBound(Path tokenizerJson) {
-        try {
-            com.fasterxml.jackson.databind.JsonNode root = new com.fasterxml.jackson.databind.ObjectMapper()
-                    .readTree(tokenizerJson.toFile());
-            int max = -1;
-            for (var it = root.path("model").path("vocab").elements(); it.hasNext(); ) {
-                max = Math.max(max, it.next().asInt(-1));
-            }
-            for (com.fasterxml.jackson.databind.JsonNode t : root.path("added_tokens")) {
-                max = Math.max(max, t.path("id").asInt(-1));
-            }
-            return max + 1;
-        } catch (java.io.IOException | RuntimeException e) {
-            return 0;
-        }
     }
 
     /** The text of token {@code id} itself, special tokens included (an EOS id gives, e.g., {@code <|endoftext|>}). */
