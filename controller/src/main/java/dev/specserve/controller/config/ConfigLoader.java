@@ -40,10 +40,10 @@ public final class ConfigLoader {
      * @param flags flag values by file key (e.g. {@code "http_port" -> "8080"}); absent keys were not given
      */
     public static ServerConfig load(Path file, Map<String, String> env, Map<String, String> flags) {
-        Map<ConfigKey, Source> chosen = new EnumMap<>(ConfigKey.class);
+        Map<ConfigKey, ConfigValues.Source> chosen = new EnumMap<>(ConfigKey.class);
         for (ConfigKey k : ConfigKey.values()) {
             if (k.defaultValue() != null) {
-                chosen.put(k, new Source(k.defaultValue(), "the default"));
+                chosen.put(k, new ConfigValues.Source(k.defaultValue(), "the default"));
             }
         }
         if (file != null) {
@@ -52,7 +52,7 @@ public final class ConfigLoader {
         for (ConfigKey k : ConfigKey.values()) {
             String v = env.get(k.env());
             if (v != null && !v.isEmpty()) {
-                chosen.put(k, new Source(v, "environment variable " + k.env()));
+                chosen.put(k, new ConfigValues.Source(v, "environment variable " + k.env()));
             }
         }
         for (Map.Entry<String, String> e : flags.entrySet()) {
@@ -61,10 +61,10 @@ public final class ConfigLoader {
                 throw new ConfigException(e.getKey(), "unknown setting '" + e.getKey() + "'; known: " + knownKeys());
             }
             if (e.getValue() != null) {
-                chosen.put(k, new Source(e.getValue(), "flag " + k.flag()));
+                chosen.put(k, new ConfigValues.Source(e.getValue(), "flag " + k.flag()));
             }
         }
-        Values v = new Values(chosen);
+        ConfigValues v = new ConfigValues(chosen);
         return new ServerConfig(
                 v.string(ConfigKey.HTTP_HOST), v.integer(ConfigKey.HTTP_PORT),
                 v.string(ConfigKey.BRIDGE_HOST), v.integer(ConfigKey.BRIDGE_PORT),
@@ -94,7 +94,7 @@ public final class ConfigLoader {
                 v.integer(ConfigKey.SHUTDOWN_DRAIN_S));
     }
 
-    private static void readFile(Path file, Map<ConfigKey, Source> chosen) {
+    private static void readFile(Path file, Map<ConfigKey, ConfigValues.Source> chosen) {
         JsonNode root;
         try {
             root = JSON.readTree(Files.readString(file));
@@ -132,31 +132,29 @@ public final class ConfigLoader {
                 if (items.isEmpty() || items.contains(null)) {
                     throw new ConfigException(k.key(), "setting '" + k.key() + "' in " + where + " must be a non-empty "
                             + "array of non-empty strings without commas, or one comma-separated string; got "
-                            + shown(k, n.toString()));
+                            + ConfigValues.shown(k, n.toString()));
                 }
-                chosen.put(k, new Source(String.join(",", items), where));
+                chosen.put(k, new ConfigValues.Source(String.join(",", items), where));
             } else if (k.type() == ConfigKey.Type.STRING || !k.type().choices().isEmpty()) {
                 if (!n.isTextual()) {
-                    throw bad(k, n.toString(), where);
+                    throw ConfigValues.bad(k, n.toString(), where);
                 }
-                chosen.put(k, new Source(n.textValue(), where));
+                chosen.put(k, new ConfigValues.Source(n.textValue(), where));
             } else if (k.type() == ConfigKey.Type.BOOLEAN) {
                 if (!n.isBoolean() && !n.isTextual()) {
-                    throw bad(k, n.toString(), where);
+                    throw ConfigValues.bad(k, n.toString(), where);
                 }
-                chosen.put(k, new Source(n.asText(), where));
+                chosen.put(k, new ConfigValues.Source(n.asText(), where));
             } else {
                 boolean number = k.type() == ConfigKey.Type.FRACTION ? n.isNumber() : n.isIntegralNumber();
                 if (!number && !n.isTextual()) {
-                    throw bad(k, n.toString(), where);
+                    throw ConfigValues.bad(k, n.toString(), where);
                 }
-                chosen.put(k, new Source(n.asText(), where));
+                chosen.put(k, new ConfigValues.Source(n.asText(), where));
             }
         }
     }
 
-    private static final java.util.regex.Pattern HOST = java.util.regex.Pattern.compile(
-            "(\\[[0-9A-Fa-f:.]+]|[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9.])?|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)(:[0-9]{1,5})?");
 
     /** The settings that hold a comma-separated list, which a config file may also give as a JSON array. */
     private static final Set<ConfigKey> LISTS = EnumSet.of(ConfigKey.API_KEY, ConfigKey.ALLOWED_HOSTS,
@@ -170,173 +168,4 @@ public final class ConfigLoader {
         return j.toString();
     }
 
-    private static ConfigException bad(ConfigKey k, String value, String where) {
-        return new ConfigException(k.key(), "setting '" + k.key() + "' (from " + where + ") must be "
-                + k.type().expectation() + ", got '" + shown(k, value) + "'");
-    }
-
-    /** A value as an error may print it: a key or token never is (errors reach logs), even a wrongly typed one. */
-    private static String shown(ConfigKey k, String value) {
-        return k == ConfigKey.API_KEY || k == ConfigKey.ADMIN_TOKEN ? "***" : value;
-    }
-
-    private record Source(String value, String where) {}
-
-    private record Values(Map<ConfigKey, Source> chosen) {
-        String string(ConfigKey k) {
-            Source s = chosen.get(k);
-            if (s == null) {
-                return null;
-            }
-            String v = s.value().trim();
-            if (v.isEmpty()) {
-                throw bad(k, s.value(), s.where());
-            }
-            if (!k.type().choices().isEmpty()) {
-                v = v.toLowerCase(Locale.ROOT);
-                if (!k.type().choices().contains(v)) {
-                    throw bad(k, s.value(), s.where());
-                }
-            }
-            return v;
-        }
-
-        /** A file or directory setting, or null when unset. */
-        Path path(ConfigKey k) {
-            String v = string(k);
-            return v == null ? null : Path.of(v);
-        }
-
-        /** A comma-separated setting as its trimmed, non-empty items (empty when unset). */
-        java.util.List<String> list(ConfigKey k) {
-            String v = string(k);
-            if (v == null) {
-                return java.util.List.of();
-            }
-            java.util.List<String> items = java.util.Arrays.stream(v.split(",")).map(String::trim)
-                    .filter(x -> !x.isEmpty()).toList();
-            if (items.isEmpty()) {
-                Source s = chosen.get(k);
-                throw bad(k, s.value(), s.where());
-            }
-            return items;
-        }
-
-        /** A strategy name the models can be asked for (whether these models have a drafter is checked at load). */
-        String strategy(ConfigKey k) {
-            String v = string(k);
-            if (!dev.specserve.drafters.Strategies.NAMES.contains(v)) {
-                Source s = chosen.get(k);
-                throw new ConfigException(k.key(), "setting '" + k.key() + "' (from " + s.where() + ") must be one of "
-                        + String.join(", ", dev.specserve.drafters.Strategies.NAMES) + ", got '" + s.value() + "'");
-            }
-            return v;
-        }
-
-        /**
-         * Browser origins, each as the HTTP API's CORS handler will take it: checked here, with the settings, so a bad
-         * one is named with its source before the models load, not reported as the HTTP API failing to start.
-         */
-        java.util.List<String> origins(ConfigKey k) {
-            java.util.List<String> origins = list(k);
-            for (String o : origins) {
-                try {
-                    io.vertx.ext.web.handler.CorsHandler.create().addOrigin(o);
-                } catch (IllegalArgumentException | IllegalStateException e) { // Vert.x 5 throws the latter
-                    Source s = chosen.get(k);
-                    throw new ConfigException(k.key(), "setting '" + k.key() + "' (from " + s.where() + ") must be "
-                            + "origins like https://app.example or http://localhost:3000 (scheme, host, optional port), "
-                            + "got '" + o + "'");
-                }
-            }
-            return origins;
-        }
-
-        /**
-         * Host names (or IP literals, an IPv6 one in brackets), each with an optional port, or {@code *}: anything
-         * else (a URL, a space, a wildcard pattern) would silently never match a Host header, so it is refused.
-         */
-        java.util.List<String> hosts(ConfigKey k) {
-            java.util.List<String> hosts = list(k);
-            for (String h : hosts) {
-                if (!h.equals("*") && !HOST.matcher(h).matches()) {
-                    Source s = chosen.get(k);
-                    throw new ConfigException(k.key(), "setting '" + k.key() + "' (from " + s.where() + ") must be "
-                            + "host names like api.example or api.example:8000 (an IPv6 address in brackets), or '*' "
-                            + "for any; got '" + h + "'");
-                }
-            }
-            return hosts;
-        }
-
-        int integer(ConfigKey k) {
-            long v = longValue(k);
-            if (v > Integer.MAX_VALUE) {
-                Source s = chosen.get(k);
-                throw bad(k, s.value(), s.where());
-            }
-            return (int) v;
-        }
-
-        int threads(ConfigKey k) {
-            Source s = chosen.get(k);
-            try {
-                return dev.specserve.runtime.ort.IntraOpThreads.resolve(s.value());
-            } catch (IllegalArgumentException e) {
-                throw bad(k, s.value(), s.where());
-            }
-        }
-
-        int prefillThreads(ConfigKey k, int threads) {
-            Source s = chosen.get(k);
-            try {
-                return dev.specserve.runtime.ort.IntraOpThreads.prefill(s.value(), threads);
-            } catch (IllegalArgumentException e) {
-                throw bad(k, s.value(), s.where());
-            }
-        }
-
-        boolean bool(ConfigKey k) {
-            Source s = chosen.get(k);
-            return switch (s.value().trim().toLowerCase(java.util.Locale.ROOT)) {
-                case "true", "on", "yes", "1" -> true;
-                case "false", "off", "no", "0" -> false;
-                default -> throw bad(k, s.value(), s.where());
-            };
-        }
-
-        double fraction(ConfigKey k) {
-            Source s = chosen.get(k);
-            double v;
-            try {
-                v = Double.parseDouble(s.value().trim());
-            } catch (NumberFormatException e) {
-                throw bad(k, s.value(), s.where());
-            }
-            if (!(v >= 0 && v <= 1)) {
-                throw bad(k, s.value(), s.where());
-            }
-            return v;
-        }
-
-        long longValue(ConfigKey k) {
-            Source s = chosen.get(k);
-            long v;
-            try {
-                v = Long.parseLong(s.value().trim());
-            } catch (NumberFormatException e) {
-                throw bad(k, s.value(), s.where());
-            }
-            boolean ok = switch (k.type()) {
-                case PORT -> v >= 0 && v <= 65535;
-                case POSITIVE_INT, POSITIVE_LONG -> v >= 1;
-                case NON_NEGATIVE_INT, NON_NEGATIVE_LONG -> v >= 0;
-                default -> throw new IllegalStateException(k + " is not numeric");
-            };
-            if (!ok) {
-                throw bad(k, s.value(), s.where());
-            }
-            return v;
-        }
-    }
 }
