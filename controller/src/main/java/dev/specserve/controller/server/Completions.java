@@ -25,8 +25,7 @@ final class Completions {
     private final ResponseStore responseStore = new ResponseStore();
     private final ChatTemplate chatTemplate;
     private final ServedModel served;
-    private final MetricsRecorder metrics;
-    private final boolean engineCountsRejections;
+    private final Rejections rejections;
     /** Requests handed to a worker for tokenizing and not yet queued or refused (see {@link #MAX_TOKENIZING}). */
     private final java.util.concurrent.atomic.AtomicInteger tokenizing = new java.util.concurrent.atomic.AtomicInteger();
     /**
@@ -57,8 +56,7 @@ final class Completions {
             responseStore.bindMetrics(metrics.registry());
         }
         this.chatTemplate = chatTemplate;
-        this.metrics = metrics;
-        this.engineCountsRejections = engineCountsRejections;
+        this.rejections = new Rejections(metrics, engineCountsRejections);
     }
 
     /** The Responses API's stored responses. */
@@ -164,11 +162,11 @@ final class Completions {
         try {
             engine.precheck(engineRequest);
         } catch (RuntimeException e) {
-            return Future.failedFuture(counted(e));
+            return Future.failedFuture(rejections.byEngine(e));
         }
         if (tokenizing.incrementAndGet() > maxTokenizing) {
             tokenizing.decrementAndGet();
-            return Future.failedFuture(countedHere(new dev.specserve.runtime.engine.QueueFullException(maxTokenizing,
+            return Future.failedFuture(rejections.here(new QueueFullException(maxTokenizing,
                     "requests waiting to be tokenized")));
         }
         ContextObserver onContext = new ContextObserver(context, observer);
@@ -177,14 +175,14 @@ final class Completions {
                 try {
                     return engine.submit(engineRequest, onContext);
                 } catch (RuntimeException e) {
-                    throw counted(e);
+                    throw rejections.byEngine(e);
                 } finally {
                     tokenizing.decrementAndGet();
                 }
             }, false);
         } catch (java.util.concurrent.RejectedExecutionException e) { // the worker pool is closing: never ran
             tokenizing.decrementAndGet();
-            return Future.failedFuture(countedHere(new ServiceUnavailableException(ServiceUnavailableException.SHUTTING_DOWN,
+            return Future.failedFuture(rejections.here(new ServiceUnavailableException(ServiceUnavailableException.SHUTTING_DOWN,
                     "the server is shutting down; retry on another replica")));
         }
     }
@@ -209,14 +207,14 @@ final class Completions {
         };
         reply.onFailure(cancelAll);
         ApiError[] refused = {null};
-        String[] reason = {null};
+        Throwable[] cause = {null};
         int i = 0;
         for (; i < handles.length && !over[0]; i++) { // a refusal (a prompt too long, say) ends the loop
             int index = i;
             submit(req.choice(i), handles.length == 1 ? id : id + "-" + i, context, reply.choice(i)).onComplete(ar -> {
                 if (ar.failed()) {
                     refused[0] = refusal.apply(ApiError.from(ar.cause()));
-                    reason[0] = rejectionReason(ar.cause(), refused[0]);
+                    cause[0] = ar.cause();
                     reply.fail(refused[0]);
                     return;
                 }
@@ -226,42 +224,14 @@ final class Completions {
                 }
             });
         }
-        for (; i < handles.length && reason[0] != null; i++) { // refused with the choice before, never submitted
-            metrics.onRejected(reason[0]); // each sequence is counted, under the label the engine counted that one
+        for (; i < handles.length && cause[0] != null; i++) { // refused with the choice before, never submitted
+            rejections.countAlike(cause[0], refused[0]); // each sequence is counted, under the engine's label
         }
         return cancelAll;
     }
 
-    private RuntimeException counted(RuntimeException e) {
-        if ((e instanceof InvalidRequestException || e instanceof QueueFullException
-                || e instanceof ServiceUnavailableException) && !engineCountsRejections) {
-            rejected(ApiError.from(e));
-        }
-        return e;
-    }
-
-    /** A refusal decided here, not by the engine: counted here whoever counts the engine's. */
-    private RuntimeException countedHere(RuntimeException e) {
-        metrics.onRejected(rejectionReason(e, ApiError.from(e)));
-        return e;
-    }
-
-    /** The label a refusal is counted under: the engine's own for its exceptions, else the API error's. */
-    private static String rejectionReason(Throwable cause, ApiError error) {
-        if (cause instanceof QueueFullException) {
-            return "queue_full";
-        }
-        if (cause instanceof ServiceUnavailableException e) {
-            return e.reason();
-        }
-        if (cause instanceof InvalidRequestException e) {
-            return "invalid_" + e.field();
-        }
-        return error.rejectionReason();
-    }
-
     /** Counts a refusal the serving layer decided (bad JSON, body too large, invalid field). */
     void rejected(ApiError error) {
-        metrics.onRejected(error.rejectionReason());
+        rejections.count(error);
     }
 }
