@@ -24,10 +24,7 @@ final class VocabBytes {
                     || !root.path("model").path("vocab").isObject()) {
                 return null;
             }
-            java.util.Set<Integer> added = new java.util.HashSet<>();
-            for (com.fasterxml.jackson.databind.JsonNode t : root.path("added_tokens")) {
-                added.add(t.path("id").asInt(-1));
-            }
+            java.util.Set<Integer> added = addedIds(root);
             int[] byteOf = new int[0x200];
             java.util.Arrays.fill(byteOf, -1);
             int extra = 0;
@@ -72,10 +69,7 @@ final class VocabBytes {
                     || !root.path("model").path("vocab").isObject()) {
                 return null;
             }
-            java.util.Set<Integer> added = new java.util.HashSet<>();
-            for (com.fasterxml.jackson.databind.JsonNode t : root.path("added_tokens")) {
-                added.add(t.path("id").asInt(-1));
-            }
+            java.util.Set<Integer> added = addedIds(root);
             java.util.regex.Pattern hexByte = java.util.regex.Pattern.compile("<0x([0-9A-Fa-f]{2})>");
             byte[][] out = new byte[size][];
             for (var it = root.path("model").path("vocab").fields(); it.hasNext(); ) {
@@ -110,5 +104,14 @@ final class VocabBytes {
         } catch (java.io.IOException | RuntimeException e) {
             return 0;
         }
+    }
+
+    /** The ids of {@code added_tokens}: special and added tokens, which have no vocabulary bytes. */
+    private static java.util.Set<Integer> addedIds(com.fasterxml.jackson.databind.JsonNode root) {
+        java.util.Set<Integer> added = new java.util.HashSet<>();
+        for (com.fasterxml.jackson.databind.JsonNode t : root.path("added_tokens")) {
+            added.add(t.path("id").asInt(-1));
+        }
+        return added;
     }
 }
