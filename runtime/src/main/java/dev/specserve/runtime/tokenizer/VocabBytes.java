@@ -24,7 +24,6 @@ final class VocabBytes {
                     || !root.path("model").path("vocab").isObject()) {
                 return null;
             }
-            java.util.Set<Integer> added = addedIds(root);
             int[] byteOf = new int[0x200];
             java.util.Arrays.fill(byteOf, -1);
             int extra = 0;
@@ -32,24 +31,17 @@ final class VocabBytes {
                 boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
                 byteOf[printable ? b : 256 + extra++] = b;
             }
-            byte[][] out = new byte[size][];
-            for (var it = root.path("model").path("vocab").fields(); it.hasNext(); ) {
-                var e = it.next();
-                int id = e.getValue().asInt(-1);
-                if (id < 0 || id >= size || added.contains(id)) {
-                    continue;
-                }
-                String piece = e.getKey();
+            return byPiece(root, size, piece -> {
                 byte[] bytes = new byte[piece.length()];
-                boolean ok = true;
-                for (int i = 0; i < piece.length() && ok; i++) {
+                for (int i = 0; i < piece.length(); i++) {
                     char ch = piece.charAt(i);
-                    ok = ch < byteOf.length && byteOf[ch] >= 0;
-                    bytes[i] = ok ? (byte) byteOf[ch] : 0;
+                    if (ch >= byteOf.length || byteOf[ch] < 0) {
+                        return null;
+                    }
+                    bytes[i] = (byte) byteOf[ch];
                 }
-                out[id] = ok ? bytes : null;
-            }
-            return out;
+                return bytes;
+            });
         } catch (IOException | RuntimeException e) {
             return null;
         }
@@ -69,20 +61,12 @@ final class VocabBytes {
                     || !root.path("model").path("vocab").isObject()) {
                 return null;
             }
-            java.util.Set<Integer> added = addedIds(root);
             java.util.regex.Pattern hexByte = java.util.regex.Pattern.compile("<0x([0-9A-Fa-f]{2})>");
-            byte[][] out = new byte[size][];
-            for (var it = root.path("model").path("vocab").fields(); it.hasNext(); ) {
-                var e = it.next();
-                int id = e.getValue().asInt(-1);
-                if (id < 0 || id >= size || added.contains(id)) {
-                    continue;
-                }
-                java.util.regex.Matcher m = hexByte.matcher(e.getKey());
-                out[id] = m.matches() ? new byte[] {(byte) Integer.parseInt(m.group(1), 16)}
-                        : e.getKey().replace('\u2581', ' ').getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            }
-            return out;
+            return byPiece(root, size, piece -> {
+                java.util.regex.Matcher m = hexByte.matcher(piece);
+                return m.matches() ? new byte[] {(byte) Integer.parseInt(m.group(1), 16)}
+                        : piece.replace('\u2581', ' ').getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            });
         } catch (IOException | RuntimeException e) {
             return null;
         }
@@ -106,12 +90,24 @@ final class VocabBytes {
         }
     }
 
-    /** The ids of {@code added_tokens}: special and added tokens, which have no vocabulary bytes. */
-    private static java.util.Set<Integer> addedIds(com.fasterxml.jackson.databind.JsonNode root) {
+    /**
+     * Each vocabulary piece's bytes by {@code bytesOf} (null: none), indexed by id below {@code size}; added tokens
+     * (special ones) have none.
+     */
+    private static byte[][] byPiece(com.fasterxml.jackson.databind.JsonNode root, int size,
+                                    java.util.function.Function<String, byte[]> bytesOf) {
         java.util.Set<Integer> added = new java.util.HashSet<>();
         for (com.fasterxml.jackson.databind.JsonNode t : root.path("added_tokens")) {
             added.add(t.path("id").asInt(-1));
         }
-        return added;
+        byte[][] out = new byte[size][];
+        for (var it = root.path("model").path("vocab").fields(); it.hasNext(); ) {
+            var e = it.next();
+            int id = e.getValue().asInt(-1);
+            if (id >= 0 && id < size && !added.contains(id)) {
+                out[id] = bytesOf.apply(e.getKey());
+            }
+        }
+        return out;
     }
 }
