@@ -51,6 +51,11 @@ final class ConsumerCounts implements AutoCloseable {
         return meter;
     }
 
+    /** The consumer's own Kafka metrics, until the returned meters are closed with it. */
+    KafkaClientMeters clientMeters(org.apache.kafka.clients.consumer.Consumer<?, ?> consumer) {
+        return KafkaClientMeters.of(consumer, registry);
+    }
+
     void malformed(MalformedRecordException.Kind kind) {
         malformed.get(kind).increment();
         malformedCounters.get(kind).increment();

@@ -202,6 +202,7 @@ public final class FeedbackConsumer implements AutoCloseable {
             return;
         }
         consumer = c;
+        KafkaClientMeters clientMeters = counts.clientMeters(c);
         try {
             c.subscribe(topics, new ConsumerRebalanceListener() {
                 @Override
@@ -247,6 +248,7 @@ public final class FeedbackConsumer implements AutoCloseable {
         } catch (RuntimeException e) {
             log.error("Feedback consumer (group {}) stopped on an unexpected error", groupId, e);
         } finally {
+            clientMeters.close();
             try {
                 c.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(5)));
             } catch (RuntimeException e) {

@@ -42,6 +42,7 @@ final class FeedbackSender {
 
     // sender-thread state
     private Producer<String, byte[]> producer;
+    private KafkaClientMeters clientMeters; // with the producer
     private boolean inSend;
     private Exception syncFailure;
     private String lastProducerError;
@@ -254,6 +255,7 @@ final class FeedbackSender {
     private boolean createProducer() {
         try {
             producer = new KafkaProducer<>(producerProps);
+            clientMeters = metrics.clientMeters(producer);
             lastProducerError = null;
             return true;
         } catch (RuntimeException e) {
@@ -273,6 +275,7 @@ final class FeedbackSender {
         if (p == null) {
             return;
         }
+        clientMeters.close();
         long remaining = closed ? Math.max(0, closeDeadlineNanos - System.nanoTime()) : 0;
         try {
             p.close(Duration.ofNanos(remaining));

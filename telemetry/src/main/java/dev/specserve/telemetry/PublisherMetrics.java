@@ -94,6 +94,11 @@ final class PublisherMetrics implements AutoCloseable {
                 .description("Records awaiting acknowledgement from Kafka").register(registry));
     }
 
+    /** The producer's own Kafka metrics, until the returned meters are closed with it. */
+    KafkaClientMeters clientMeters(org.apache.kafka.clients.producer.Producer<?, ?> producer) {
+        return KafkaClientMeters.of(producer, registry);
+    }
+
     void eventPublished(FeedbackEvent event) {
         eventsPublished.increment();
         publishedByType.get(event.type()).increment();

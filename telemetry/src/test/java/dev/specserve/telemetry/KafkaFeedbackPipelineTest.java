@@ -132,6 +132,29 @@ class KafkaFeedbackPipelineTest {
     }
 
     @Test
+    void theKafkaClientsOwnMetricsAreMetersForAsLongAsTheClientsLive() {
+        TelemetryConfig config = config(1);
+        TopicAdmin.ensureTopics(config, WAIT);
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        CollectingListener listener = new CollectingListener();
+        try (FeedbackConsumer consumer = new FeedbackConsumer(config, "client-metrics-it", listener, registry).start();
+             FeedbackPublisher publisher = new FeedbackPublisher(config, registry)) {
+            for (int r = 0; r < 5; r++) {
+                publisher.publish(Fixtures.round("drafter-m", "req-m", r, 2));
+            }
+            Await.until(WAIT, () -> listener.eventCount() >= 5, () -> "consumer received " + listener.eventCount() + "/5");
+            Await.until(WAIT, () -> publisher.stats().eventsSent() == 5, () -> "sent " + publisher.stats().eventsSent());
+
+            assertThat(registry.get("kafka.producer.record.send.total").functionCounter().count()).isEqualTo(5.0);
+            assertThat(registry.get("kafka.producer.request.latency.avg").gauge().value()).isGreaterThan(0.0);
+            assertThat(registry.get("kafka.consumer.fetch.manager.records.consumed.total").functionCounter().count())
+                    .isGreaterThanOrEqualTo(5.0);
+        }
+        assertThat(registry.find("kafka.producer.record.send.total").meters()).isEmpty();
+        assertThat(registry.find("kafka.consumer.fetch.manager.records.consumed.total").meters()).isEmpty();
+    }
+
+    @Test
     void trainingSamplesArriveWithTheirArraysIntactInFp32AndWithinHalfPrecisionInFp16() {
         TelemetryConfig fp32 = config(1).toBuilder().sampleDtype(Dtype.FP32).build();
         TelemetryConfig fp16 = fp32.toBuilder().sampleDtype(Dtype.FP16).build();
