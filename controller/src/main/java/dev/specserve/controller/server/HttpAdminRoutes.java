@@ -37,7 +37,8 @@ final class HttpAdminRoutes {
             return;
         }
         router.route("/admin/config").method(io.vertx.core.http.HttpMethod.GET).method(io.vertx.core.http.HttpMethod.HEAD).handler(this::config);
-        router.route("/admin/drafter/versions").method(io.vertx.core.http.HttpMethod.GET).method(io.vertx.core.http.HttpMethod.HEAD).handler(ctx -> run(ctx, "versions"));
+        router.route("/admin/drafter/versions").method(io.vertx.core.http.HttpMethod.GET).method(io.vertx.core.http.HttpMethod.HEAD).handler(this::authorise)
+                .handler(ctx -> run(ctx, "versions"));
         // the body handler on each action's own route: on /admin/* it made every admin path answer POST, so an
         // unknown one got 405 Allow: POST for a GET (and a known GET one listed POST)
         BodyHandler body = BodyHandler.create(false).setBodyLimit(BODY_LIMIT);
@@ -47,29 +48,36 @@ final class HttpAdminRoutes {
         actions.put("/admin/drafter/load", "load");
         actions.put("/admin/adaptation/pause", "pause");
         actions.put("/admin/adaptation/resume", "resume");
-        actions.forEach((path, action) -> router.post(path).handler(body).handler(ctx -> run(ctx, action)));
+        actions.forEach((path, action) -> router.post(path).handler(body).handler(this::authorise)
+                .handler(RequestBodies.decoder(BODY_LIMIT, gate::refused)).handler(ctx -> run(ctx, action)));
+    }
+
+    /** Route handler: passes a request with the admin token on (its body is decoded only then). */
+    private void authorise(RoutingContext ctx) {
+        if (authorised(ctx)) {
+            ctx.next();
+        }
     }
 
     private void run(RoutingContext ctx, String action) {
-        if (!authorised(ctx)) {
-            return;
-        }
-        if (ctx.body() != null && ctx.body().length() > 0 && !HttpGuards.isJson(ctx)) {
+        io.vertx.core.buffer.Buffer sent = RequestBodies.buffer(ctx);
+        if (sent != null && sent.length() > 0 && !HttpGuards.isJson(ctx)) {
             error(ctx.response(), gate.refused(HttpGuards.unsupportedMediaType(ctx)));
             return;
         }
-        JsonObject body;
+        Object body;
         try {
-            body = ctx.body() == null || ctx.body().length() == 0 ? new JsonObject() : ctx.body().asJsonObject();
+            body = sent == null || sent.length() == 0 ? new JsonObject() : io.vertx.core.json.Json.decodeValue(sent);
         } catch (io.vertx.core.json.DecodeException e) {
             error(ctx.response(), gate.refused(ApiError.invalid("body", "request body is not valid JSON: "
                     + JsonFields.jsonProblem(e))));
             return;
-        } catch (ClassCastException e) {
+        }
+        if (!(body instanceof JsonObject object)) {
             error(ctx.response(), gate.refused(ApiError.invalid("body", "request body must be a JSON object")));
             return;
         }
-        gate.run(action, body).onComplete(r -> {
+        gate.run(action, object).onComplete(r -> {
             if (r.succeeded()) {
                 json(ctx.response(), 200, r.result());
             } else if (r.cause() instanceof AdminGate.AdminFailure f) {

@@ -121,7 +121,7 @@ public final class HttpApiVerticle extends VerticleBase {
                 new ApiError(405, ctx.request().method() + " is not allowed on " + ctx.request().path(),
                         "invalid_request_error", null)));
         HttpServerOptions options = new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort())
-                .setCompressionSupported(false).setDecompressionSupported(true).setIdleTimeout(security.httpIdleTimeoutS())
+                .setCompressionSupported(false) // bodies are decompressed by RequestBodies.setIdleTimeout(security.httpIdleTimeoutS())
                 .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS)
                 // no h2c: it holds a connection back from the connection handler until a request's headers are
                 // whole, which would hide a slowly-sent one from the SlowRequestGuard (the API speaks HTTP/1.1)
@@ -185,6 +185,7 @@ public final class HttpApiVerticle extends VerticleBase {
                             int inlineBytes) {
         router.post(path).handler(ctx -> HttpGuards.requireJson(ctx, completions::rejected)); // before the body is read
         router.post(path).handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT))
+                .handler(RequestBodies.decoder(BODY_LIMIT, completions::rejected))
                 .handler(ctx -> generate(ctx, parse, inlineBytes));
     }
 
@@ -195,7 +196,7 @@ public final class HttpApiVerticle extends VerticleBase {
      */
     private void generate(RoutingContext ctx, java.util.function.Function<String, Generation> parse, int inlineBytes) {
         HttpServerResponse resp = ctx.response();
-        io.vertx.core.buffer.Buffer body = ctx.body().buffer();
+        io.vertx.core.buffer.Buffer body = RequestBodies.buffer(ctx);
         if (body != null && body.length() > inlineBytes) {
             vertx.executeBlocking(() -> parse.apply(body.toString(StandardCharsets.UTF_8)), false)
                     .onComplete(ar -> {
@@ -209,7 +210,7 @@ public final class HttpApiVerticle extends VerticleBase {
         }
         Generation generation;
         try {
-            generation = parse.apply(ctx.body().asString(StandardCharsets.UTF_8.name()));
+            generation = parse.apply(RequestBodies.text(ctx));
         } catch (RuntimeException e) {
             error(resp, ApiError.from(e));
             return;

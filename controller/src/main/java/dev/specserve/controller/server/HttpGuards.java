@@ -124,8 +124,8 @@ final class HttpGuards {
         HttpReplies.error(ctx.response(), e, code);
     }
 
-    /** Content codings the HTTP server undoes before the body is read (Netty's decompressor). */
-    private static final Set<String> DECODED = Set.of("identity", "gzip", "x-gzip", "deflate");
+    /** Content codings {@link RequestBodies} undoes. */
+    static final Set<String> DECODED = Set.of("identity", "gzip", "x-gzip", "deflate");
 
     /**
      * Route handler: passes JSON requests on, answers 415 to anything else, or to a body in a content coding the
@@ -138,12 +138,16 @@ final class HttpGuards {
         if (isJson(ctx) && decoded) {
             ctx.next();
         } else {
-            ApiError e = decoded ? unsupportedMediaType(ctx) : new ApiError(415, "Content-Encoding '" + coding
-                    + "' is not supported; send the body as is, gzip or deflate", ApiError.INVALID_REQUEST, null);
+            ApiError e = decoded ? unsupportedMediaType(ctx) : unsupportedCoding(coding);
             refused.accept(e);
             ctx.response().setStatusCode(e.status()).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
                     .putHeader(HttpHeaders.CONNECTION, "close").end(e.toBody().encode());
         }
+    }
+
+    static ApiError unsupportedCoding(String coding) {
+        return new ApiError(415, "Content-Encoding '" + coding + "' is not supported; send the body as is, gzip or deflate",
+                ApiError.INVALID_REQUEST, null);
     }
 
     /** True when the media type (before any {@code ;} parameters) is {@code application/json}, in any case. */

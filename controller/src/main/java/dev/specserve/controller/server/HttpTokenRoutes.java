@@ -38,7 +38,8 @@ final class HttpTokenRoutes {
     void mount(Router router, long bodyLimit) {
         for (String path : new String[] {"/tokenize", "/detokenize"}) { // a body of JSON, at most bodyLimit bytes
             router.post(path).handler(ctx -> HttpGuards.requireJson(ctx, completions::rejected));
-            router.post(path).handler(BodyHandler.create(false).setBodyLimit(bodyLimit));
+            router.post(path).handler(BodyHandler.create(false).setBodyLimit(bodyLimit))
+                    .handler(RequestBodies.decoder(bodyLimit, completions::rejected));
         }
         router.post("/tokenize").handler(ctx -> answer(ctx, this::tokenize));
         router.post("/detokenize").handler(ctx -> answer(ctx, this::detokenize));
@@ -64,7 +65,7 @@ final class HttpTokenRoutes {
     }
 
     private void answer(RoutingContext ctx, java.util.function.Function<JsonObject, JsonObject> work) {
-        String body = ctx.body().asString(java.nio.charset.StandardCharsets.UTF_8.name());
+        String body = RequestBodies.text(ctx);
         ServedModel served = completions.served();
         vertx.executeBlocking(() -> work.apply(served.named(CompletionRequestParser.object(body))), false)
                 .onComplete(ar -> {

@@ -223,6 +223,26 @@ class DrafterAdminApiTest {
     }
 
     @Test
+    void an_admin_body_is_read_gzipped_and_one_that_is_no_json_object_is_refused_saying_so() throws Exception {
+        var gzipped = new java.io.ByteArrayOutputStream();
+        try (var z = new java.util.zip.GZIPOutputStream(gzipped)) {
+            z.write("{\"version\": 2}".getBytes());
+        }
+        HttpResponse<Buffer> compressed = client.post("/admin/drafter/rollback").putHeader("Authorization", "Bearer " + TOKEN)
+                .putHeader("Content-Type", "application/json").putHeader("Content-Encoding", "gzip")
+                .sendBuffer(Buffer.buffer(gzipped.toByteArray())).await(60, SECONDS);
+        HttpResponse<Buffer> array = client.post("/admin/drafter/rollback").putHeader("Authorization", "Bearer " + TOKEN)
+                .putHeader("Content-Type", "application/json").sendBuffer(Buffer.buffer("[1]")).await(60, SECONDS);
+
+        assertThat(compressed.statusCode()).isEqualTo(400);
+        assertThat(compressed.bodyAsJsonObject().getJsonObject("error").getString("param")).as("the body was read")
+                .isEqualTo("version");
+        assertThat(array.statusCode()).isEqualTo(400);
+        assertThat(message(array)).isEqualTo("request body must be a JSON object");
+        assertThat(server.stack.versions().current()).isSameAs(bundled);
+    }
+
+    @Test
     void a_load_whose_activate_is_not_a_boolean_is_refused_naming_activate() throws Exception {
         Path file = copyOfTheDrafter("drafter-activate.onnx");
 

@@ -305,6 +305,39 @@ class HttpBadRequestTest {
         assertThat(r.bodyAsJsonObject().getJsonObject("error").getString("message")).contains("Content-Encoding 'br'");
     }
 
+    @Test
+    void a_body_that_is_not_what_its_content_encoding_says_gets_a_400_naming_the_coding() throws Exception {
+        HttpResponse<Buffer> r = client.post("/v1/completions").putHeader("Content-Type", "application/json")
+                .putHeader("Content-Encoding", "gzip").sendBuffer(Buffer.buffer("{\"prompt\": \"x\"}"))
+                .await(60, SECONDS);
+
+        assertThat(r.statusCode()).as("the connection was closed without an answer").isEqualTo(400);
+        JsonObject error = r.bodyAsJsonObject().getJsonObject("error");
+        assertThat(error.getString("message")).startsWith("request body is not valid gzip data");
+        assertThat(error.getString("param")).isEqualTo("body");
+        assertThat(post(Buffer.buffer("{\"prompt\": \"x\", \"max_tokens\": 1}")).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void a_deflate_body_is_read_zlib_wrapped_as_rfc_9110_says_or_raw_as_some_clients_send_it() throws Exception {
+        byte[] json = "{\"prompt\": \"x = 1\", \"max_tokens\": 2}".getBytes();
+        for (boolean raw : new boolean[] {false, true}) {
+            var deflater = new java.util.zip.Deflater(6, raw);
+            var out = new java.io.ByteArrayOutputStream();
+            try (var z = new java.util.zip.DeflaterOutputStream(out, deflater)) {
+                z.write(json);
+            } finally {
+                deflater.end();
+            }
+            HttpResponse<Buffer> r = client.post("/v1/completions").putHeader("Content-Type", "application/json")
+                    .putHeader("Content-Encoding", "deflate").sendBuffer(Buffer.buffer(out.toByteArray()))
+                    .await(60, SECONDS);
+
+            assertThat(r.statusCode()).as("raw deflate: %s", raw).isEqualTo(200);
+            assertThat(r.bodyAsJsonObject().getJsonArray("choices")).hasSize(1);
+        }
+    }
+
     private static HttpResponse<Buffer> postGzip(byte[] json) throws Exception {
         return client.post("/v1/completions").putHeader("Content-Type", "application/json")
                 .putHeader("Content-Encoding", "gzip").sendBuffer(Buffer.buffer(gzip(json))).await(60, SECONDS);
