@@ -26,6 +26,8 @@ import picocli.CommandLine.Option;
                 + "update time: each policy's ratio to static per run and the median.")
 final class AdaptBenchCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** Each policy run and the summary go to stdout as one JSON line, which jq and a script can read. */
+    private static final ObjectMapper LINE = new ObjectMapper();
 
     @Option(names = "--scenario", defaultValue = "drift",
             description = "drift (N requests of domain A, then 3N of B, --clients concurrent), stationary (2N of A) or bursty "
@@ -153,7 +155,7 @@ final class AdaptBenchCommand implements Callable<Integer> {
                     AdaptBench.PolicyRun run = bench.run(p, phases);
                     run.results().put("run", r + 1);
                     runs.add(run);
-                    System.out.println(run.results());
+                    System.out.println(LINE.writeValueAsString(run.results()));
                 }
                 runs.sort(java.util.Comparator.comparingInt(run -> expanded.indexOf(run.policy())));
                 for (AdaptBench.PolicyRun run : runs.subList(1, runs.size())) {
@@ -164,7 +166,7 @@ final class AdaptBenchCommand implements Callable<Integer> {
             }
         }
         Map<String, Object> summary = RepeatSummary.of(all);
-        System.out.println(summary);
+        System.out.println(LINE.writeValueAsString(summary));
         if (json != null) {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("scenario", scenario);
