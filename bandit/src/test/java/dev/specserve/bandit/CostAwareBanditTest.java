@@ -127,6 +127,45 @@ class CostAwareBanditTest {
         }
     }
 
+    @Test
+    void updatesBecomeEligibleExactlyAtMinFreshSamples() {
+        BanditConfig cfg = BanditConfig.defaults(7);
+        BanditConfig strictAt400 = cfg.withTuning(cfg.tuning().withExploration(0, 1).withMinFreshSamples(400));
+        for (long seed = 1; seed <= 20; seed++) {
+            Decision below = new CostAwareBandit(strictAt400.withSeed(seed), CLOCK, "run1")
+                    .decide("d", lull(drifted().freshSamples(399)));
+            Decision at = new CostAwareBandit(strictAt400.withSeed(seed), CLOCK, "run1")
+                    .decide("d", lull(drifted().freshSamples(400)));
+
+            assertThat(below.arm()).isEqualTo(Arm.WAIT);
+            assertThat(below.reason()).isEqualTo(Decision.Reason.NO_FRESH_SAMPLES);
+            assertThat(below.estimates()).filteredOn(e -> !e.arm().isWait()).noneMatch(Decision.ArmEstimate::eligible);
+            assertThat(at.reason()).isNotEqualTo(Decision.Reason.NO_FRESH_SAMPLES);
+            assertThat(at.estimates()).filteredOn(e -> !e.arm().isWait()).allMatch(Decision.ArmEstimate::eligible);
+        }
+    }
+
+    @Test
+    void anUpdateThatWinsBackExactlyWhatItCostsIsNotMade() {
+        // no swap stall, an idle engine (training takes nothing) and no acceptance to win back: gain = cost = 0
+        BanditConfig free = new BanditConfig(Arm.defaults(), 300.0, 0.0, 0.01, 0.01, 1);
+        for (long seed = 1; seed <= 100; seed++) {
+            CostAwareBandit b = new CostAwareBandit(free.withSeed(seed).withTuning(
+                    free.tuning().withExploration(0, 1)), CLOCK, "run1");
+            Decision d = b.decide("d", drifted().tauNow(3.6).roundsPerSecond(20).batchOccupancy(0).queueDepth(0).build());
+
+            for (Decision.ArmEstimate e : d.estimates()) {
+                if (!e.arm().isWait()) {
+                    assertThat(e.predictedGain()).isZero();
+                    assertThat(e.predictedCost()).isZero();
+                    assertThat(e.eligible()).as("%s with gain = cost", e.arm()).isFalse();
+                }
+            }
+            assertThat(d.arm()).isEqualTo(Arm.WAIT);
+            assertThat(d.reason()).isEqualTo(Decision.Reason.NO_PROFITABLE_UPDATE);
+        }
+    }
+
     /** A bandit that never explores: an update must pay by the cost model or the learned model. */
     static CostAwareBandit strict(long seed) {
         BanditConfig cfg = BanditConfig.defaults(seed);
