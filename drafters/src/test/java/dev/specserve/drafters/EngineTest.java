@@ -182,9 +182,7 @@ class EngineTest {
                 engine.submit(request("r" + i, prompt, 24 + 4 * i), c);
                 collectors.add(c);
                 prompts.add(prompt);
-                while (c.tokens.size() < 1 && !c.done.isDone()) {
-                    Thread.sleep(1); // the next one arrives while this one decodes
-                }
+                awaitFirstToken(c); // the next one arrives while this one decodes
             }
             for (int i = 0; i < collectors.size(); i++) {
                 GenerationResult overlapped = collectors.get(i).done.get(120, TimeUnit.SECONDS);
@@ -499,9 +497,7 @@ class EngineTest {
                 Collector a = new Collector();
                 engine.submit(new EngineRequest("A" + trial, PROMPTS.get(0), 120, SamplingParams.GREEDY, List.of(),
                         "none", null, null, 0), a);
-                while (a.tokens.isEmpty() && !a.done.isDone()) {
-                    Thread.sleep(1);
-                }
+                awaitFirstToken(a);
                 List<Collector> others = List.of(new Collector(), new Collector());
                 engine.submit(request("B" + trial, PROMPTS.get(1).repeat(6), 20), others.get(0)); // several chunks
                 engine.submit(request("C" + trial, PROMPTS.get(2).repeat(6), 20), others.get(1));
@@ -525,6 +521,15 @@ class EngineTest {
             engine.submit(request("after", PROMPTS.get(0), 16), after);
             assertThat(after.done.get(60, TimeUnit.SECONDS).finishReason()).as("the engine serves on")
                     .isIn(FinishReason.LENGTH, FinishReason.STOP);
+        }
+    }
+
+    /** Waits until {@code c} has a token or is done, failing the test (not hanging it) after a minute. */
+    private static void awaitFirstToken(Collector c) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+        while (c.tokens.isEmpty() && !c.done.isDone()) {
+            assertThat(System.nanoTime()).as("a first token or an answer within a minute").isLessThan(deadline);
+            Thread.sleep(1);
         }
     }
 }
