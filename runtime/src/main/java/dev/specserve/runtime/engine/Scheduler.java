@@ -197,12 +197,12 @@ final class Scheduler {
     private void start(Pending p) {
         long started = System.nanoTime();
         Running a = new Running(p, started);
-        KvCache cache = slots.admit(a);
         int[] prompt = p.gen().promptIds();
-        boolean reusable = prefixCache != null && p.gen().sampling().promptLogprobs() < 0; // those need every row's logits
-        PrefixState prefix = reusable ? prefixCache.loadInto(prompt, cache) : null;
-        a.prefixHit = prefix == null ? 0 : prefix.length();
-        try {
+        try { // whatever throws here fails this request: it has left the queue, so nothing else would answer it
+            KvCache cache = slots.admit(a);
+            boolean reusable = prefixCache != null && p.gen().sampling().promptLogprobs() < 0; // those need every row's logits
+            PrefixState prefix = reusable ? prefixCache.loadInto(prompt, cache) : null;
+            a.prefixHit = prefix == null ? 0 : prefix.length();
             a.seq = decoder.open(p.gen(), drafters.apply(p.strategy()), cache, prefix);
         } catch (RuntimeException e) {
             fail(a, e);
