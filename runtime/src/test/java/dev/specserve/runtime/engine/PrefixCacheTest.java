@@ -101,6 +101,21 @@ class PrefixCacheTest {
     }
 
     @Test
+    void promptsDifferingOnlyInABlocksLastTokenAreCachedSideBySide() {
+        PrefixCache cache = new PrefixCache(1 << 20, BLOCK);
+        int[] a = tokens(0, 2 * BLOCK + 1);
+        int[] b = a.clone();
+        b[BLOCK - 1] = 77;                                     // the first block's last token: every key differs
+
+        store(cache, a);
+        store(cache, b);
+
+        assertThat(cache.blocks()).as("neither prompt's blocks gave way to the other's").isEqualTo(4);
+        assertThat(lookup(cache, a).length()).isEqualTo(2 * BLOCK);
+        assertThat(lookup(cache, b).length()).isEqualTo(2 * BLOCK);
+    }
+
+    @Test
     void evictionKeepsTheByteBound() {
         PrefixCache probe = new PrefixCache(1 << 20, BLOCK);
         store(probe, tokens(0, 5));
