@@ -129,8 +129,8 @@ public final class DrafterAdmin implements AdminActions {
         try {
             changes.changed(v, kind);
         } catch (RuntimeException e) {
-            LOG.warn("drafter version {} ({}) is current here but was not published to the fleet: {}", v.id(), kind,
-                    e.getMessage());
+            LOG.warn("drafter version {} ({}) is current here but not yet on the fleet's topic (published again "
+                    + "every 5 s while it stays current): {}", v.id(), kind, e.getMessage());
         }
     }
 

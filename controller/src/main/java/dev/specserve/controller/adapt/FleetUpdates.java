@@ -113,6 +113,7 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
     private final OwnRecords own;
     private final FleetFiles files;
     private final FleetAdoption adoption;
+    private final PendingAnnouncement pending;
 
     /** Counts rejections in a private registry (see {@link #rejected()}). */
     public FleetUpdates(TelemetryConfig config, String drafterId, DrafterVersions versions) {
@@ -138,6 +139,8 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
         this.adoption = new FleetAdoption(drafterId, versions, follow, files, this::reject, this::caughtUp);
         this.channel = new DrafterUpdateChannel(config, this::apply);
         rejections.countMalformed(channel);
+        this.pending = new PendingAnnouncement(drafterId, versions::current, this::publishNow, registry,
+                Duration.ofSeconds(5));
     }
 
     /** Publishes a trained update. */
@@ -145,8 +148,16 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
         changed(v, DrafterUpdate.Kind.UPDATE);
     }
 
+    /**
+     * Publishes a version made current here; when the broker cannot take it this throws, and the version is
+     * published again every few seconds while it stays current ({@link PendingAnnouncement}).
+     */
     @Override
     public void changed(DrafterVersion v, DrafterUpdate.Kind kind) {
+        pending.publish(v, kind);
+    }
+
+    private void publishNow(DrafterVersion v, DrafterUpdate.Kind kind) {
         if (follow.numbersVersions()) {
             ids.publishIfRaised(versions, self, u -> channel.publish(drafterId + VersionIds.KEY_SUFFIX, u));
         }
@@ -227,6 +238,7 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
 
     @Override
     public void close() {
+        pending.close();
         channel.close();
         rejections.close();
     }

@@ -22,8 +22,8 @@ final class ReplicaVersions {
     record Behind(String replica, long serving, long current, long roundMs) {
         void warn() {
             LOG.warn("replica {} still serves drafter version {} ({} s ago), not the fleet's version {}: it refused it "
-                    + "(its log and specserve_drafter_updates_rejected_total say why) or cannot read the updates "
-                    + "topic", replica, serving, Math.max(0, (System.currentTimeMillis() - roundMs) / 1000), current);
+                    + "(its log and specserve_drafter_updates_rejected_total say why), it cannot read the updates "
+                    + "topic, or the version is not on it yet (specserve_drafter_updates_unannounced here is 1)", replica, serving, Math.max(0, (System.currentTimeMillis() - roundMs) / 1000), current);
         }
     }
 

@@ -113,7 +113,8 @@ final class VersionSwitch {
         try {
             changes.changed(v, kind);
         } catch (RuntimeException e) {
-            LOG.warn("version {} ({}) was not announced: {}", v.id(), kind, e.toString());
+            LOG.warn("version {} ({}) is current here but not yet on the fleet's topic (published again every 5 s "
+                    + "while it stays current): {}", v.id(), kind, e.getMessage());
         }
     }
 

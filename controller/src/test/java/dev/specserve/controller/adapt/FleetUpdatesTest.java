@@ -53,6 +53,36 @@ class FleetUpdatesTest {
     }
 
     @Test
+    void aVersionMadeCurrentWhileTheBrokerIsDownReachesTheFleetOnceItIsBack() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.startIn(dir.resolve("kafka"))) {
+            TelemetryConfig t = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId("trainer").build();
+            TelemetryConfig f = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId("follower").build();
+            TopicAdmin.ensureTopics(t, java.time.Duration.ofSeconds(30));
+            DrafterVersions trainer = new DrafterVersions(Adapter.zero(4, 8));
+            DrafterVersions follower = new DrafterVersions(Adapter.zero(4, 8));
+            var registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+            try (FleetUpdates publishing = new FleetUpdates(t, DRAFTER, trainer, registry);
+                 FleetUpdates following = new FleetUpdates(f, DRAFTER, follower)) {
+                DrafterVersion v2 = trainer.create(AdapterTrainer.initial(4, 8, 3), 1, Map.of());
+                trainer.activate(v2);
+                publishing.publish(v2);
+                await(() -> follower.current().id() == 2, "version 2 follows");
+
+                kafka.stop();
+                DrafterVersion v3 = trainer.create(AdapterTrainer.initial(4, 8, 4), 2, Map.of());
+                trainer.activate(v3);
+                assertThatThrownBy(() -> publishing.publish(v3)).hasMessageContaining("could not publish drafter update 3");
+                assertThat(registry.get(PendingAnnouncement.UNANNOUNCED).gauge().value()).isEqualTo(1.0);
+                kafka.start();
+
+                await(() -> follower.current().id() == 3, "version 3 reaches the follower once the broker is back");
+                await(() -> registry.get(PendingAnnouncement.UNANNOUNCED).gauge().value() == 0, "nothing waits");
+                assertThat(registry.get(PendingAnnouncement.FAILURES).counter().count()).isPositive();
+            }
+        }
+    }
+
+    @Test
     void aFollowerAppliesEveryLaterRecordInTopicOrderSoARollbackToASmallerIdIsFollowed() throws Exception {
         try (EmbeddedKafka kafka = EmbeddedKafka.startIn(dir.resolve("kafka"))) {
             TelemetryConfig t = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId("trainer").build();
