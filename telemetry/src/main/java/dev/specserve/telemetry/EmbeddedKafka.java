@@ -52,6 +52,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     private int controllerPort;
     private KafkaRaftServer server;
     private Thread shutdownHook;
+    private DataDirLock lock;
+    private static final long STOP_TIMEOUT_S = 15;
     private boolean ownShutdownHook = true;
     private boolean guardingExit;
 
@@ -107,6 +109,19 @@ public final class EmbeddedKafka implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create " + dataDir, e);
         }
+        lock = DataDirLock.take(dataDir);
+        try {
+            return startLocked(t0);
+        } catch (RuntimeException e) {
+            if (server == null && lock != null) { // stop() let go of it if the broker had started
+                lock.close();
+                lock = null;
+            }
+            throw e;
+        }
+    }
+
+    private String startLocked(long t0) {
         reservePorts();
         Properties props = brokerProperties();
         String clusterId = formatIfNeeded(props);
@@ -130,7 +145,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
         if (server == null) {
             removeExitGuard();
-            throw new IllegalStateException("embedded Kafka failed to start in " + dataDir, last);
+            throw new IllegalStateException("embedded Kafka failed to start in " + dataDir + ": " + rootCause(last), last);
         }
         try {
             awaitReady(Duration.ofSeconds(30));
@@ -164,6 +179,10 @@ public final class EmbeddedKafka implements AutoCloseable {
                 // JVM already shutting down
             }
             shutdownHook = null;
+        }
+        if (lock != null) {
+            lock.close();
+            lock = null;
         }
         log.info("Embedded Kafka at {} stopped in {} ms", bootstrapServers(),
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
@@ -330,13 +349,38 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
     }
 
+    /**
+     * Shuts the broker down, waiting at most {@value #STOP_TIMEOUT_S} s: a broker whose log directory failed (a full
+     * disk) waited 5 minutes for its own controller to approve the shutdown, and then for ever.
+     */
     private static void shutdownQuietly(KafkaRaftServer s) {
+        Thread stopping = new Thread(() -> {
+            try {
+                s.shutdown();
+                s.awaitShutdown();
+            } catch (RuntimeException e) {
+                log.warn("Error shutting down embedded Kafka: {}", e.toString());
+            }
+        }, "embedded-kafka-stop");
+        stopping.setDaemon(true);
+        stopping.start();
         try {
-            s.shutdown();
-            s.awaitShutdown();
-        } catch (RuntimeException e) {
-            log.warn("Error shutting down embedded Kafka: {}", e.toString());
+            stopping.join(TimeUnit.SECONDS.toMillis(STOP_TIMEOUT_S));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
+        if (stopping.isAlive()) {
+            log.error("Embedded Kafka did not stop within {} s (its log directory failed, or it lost its controller): "
+                    + "left to the process exit; the next start recovers its logs", STOP_TIMEOUT_S);
+        }
+    }
+
+    private static String rootCause(Throwable e) {
+        Throwable t = e;
+        while (t != null && t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t == null ? "unknown cause" : t.getClass().getSimpleName() + ": " + t.getMessage();
     }
 
     private static boolean isBindFailure(Throwable e) {
