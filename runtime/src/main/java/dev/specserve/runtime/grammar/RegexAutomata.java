@@ -21,6 +21,13 @@ final class RegexAutomata {
     static final int MAX_REPEAT = 1024;
     /** Deepest nesting of groups: the parser recurses per group, and a thread's stack is bounded. */
     static final int MAX_DEPTH = 64;
+    /**
+     * Most automaton states a regex may build, checked before each repeat, sequence and alternation is built: nested
+     * counted repeats multiply ({@code (?:(?:a{1024}){1024}){1024}} is 10^9 states), and a build that size filled
+     * the heap before the matcher's own bound ({@link DfaGrammar#MAX_STATES}, on the determinised result) could
+     * refuse it. A regex this large would not determinise within that bound anyway.
+     */
+    static final long MAX_STATES = DfaGrammar.MAX_STATES;
 
     private final String re;
     private int at;
@@ -38,6 +45,15 @@ final class RegexAutomata {
             throw p.error(regex.charAt(p.at) == ')' ? "an unbalanced ')'" : "'" + regex.charAt(p.at) + "'");
         }
         return a;
+    }
+
+    /** Refuses, before it is built, a piece of about {@code states} automaton states over {@link #MAX_STATES}. */
+    private void charge(long states, String what) {
+        if (states > MAX_STATES) {
+            throw new GrammarException("regex " + quoted() + " is too large: its " + what + " ending at position " + at
+                    + " would build about " + states + " automaton states (at most " + MAX_STATES + "); nested "
+                    + "counted repeats multiply");
+        }
     }
 
     private GrammarException error(String what) {
@@ -59,6 +75,7 @@ final class RegexAutomata {
             at++;
             alternatives.add(sequence());
         }
+        charge(alternatives.stream().mapToLong(Automaton::getNumberOfStates).sum(), "alternation");
         return union(alternatives);
     }
 
@@ -75,6 +92,7 @@ final class RegexAutomata {
             }
             parts.add(quantified(atom()));
         }
+        charge(parts.stream().mapToLong(Automaton::getNumberOfStates).sum(), "sequence");
         return parts.isEmpty() ? Automaton.makeEmptyString() : Automaton.concatenate(parts);
     }
 
@@ -86,6 +104,7 @@ final class RegexAutomata {
                 a = c == '*' ? a.repeat() : c == '+' ? a.repeat(1) : a.optional();
             } else if (c == '{' && counted()) {
                 int[] bounds = bounds();
+                charge((long) a.getNumberOfStates() * (Math.max(bounds[0], bounds[1]) + 1), "repeat");
                 a = bounds[1] < 0 ? a.repeat(bounds[0]) : a.repeat(bounds[0], bounds[1]);
             } else {
                 return a;

@@ -195,7 +195,8 @@ final class SchemaCompiler {
             none[i] = new State();
             some[i] = new State();
         }
-        List<StatePair> epsilons = new ArrayList<>();
+        // a set: the library asks it contains() for every pair the closure adds (a list made 64 optional members take 30-50 s)
+        java.util.Set<StatePair> epsilons = new java.util.LinkedHashSet<>();
         for (int i = 0; i < n; i++) {
             Automaton m = members.get(i).clone();
             m.expandSingleton();

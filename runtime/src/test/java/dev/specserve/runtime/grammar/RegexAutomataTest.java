@@ -70,4 +70,18 @@ class RegexAutomataTest {
                 .hasMessageContaining("nested deeper than " + RegexAutomata.MAX_DEPTH);
         assertThat(RegexAutomata.compile(within)).isNotNull();
     }
+
+    /**
+     * Nested counted repeats multiply: the size is charged before each piece is built, so a 97-byte regex that would
+     * build 10^9 states is refused at once (it filled the heap first, wedging the server in back-to-back full GCs).
+     */
+    @org.junit.jupiter.api.Test
+    void a_regex_that_would_build_too_many_states_is_refused_before_it_is_built() {
+        for (String huge : new String[] {"(?:(?:d{1024}){1024}){1024}", "(?:c{1024}){1024}", "(?:a{1024}){128}",
+                "(?:x{1000}){50}(?:y{1000}){60}", "(?:x{1000}){60}|(?:y{1000}){60}"}) {
+            assertThatThrownBy(() -> RegexAutomata.compile(huge)).as(huge).isInstanceOf(GrammarException.class)
+                    .hasMessageContaining("is too large").hasMessageContaining("at most " + RegexAutomata.MAX_STATES);
+        }
+        assertThat(RegexAutomata.compile("(?:b{1024}){16}").run(("b".repeat(1024 * 16)))).isTrue();
+    }
 }
