@@ -41,7 +41,8 @@ final class SchemaCompiler {
     static final int FREE_DEPTH = 2;
     /**
      * Automaton states a schema may be built from, counting the copies construction makes (a string's states per
-     * character allowed, an array item's per allowed repeat):
+     * character allowed, an array item's per allowed repeat, every property's value and alternative once more for
+     * the object or union copying it, so a {@code $ref} used many times is counted each time):
      * counted before each piece is built, so a schema that would take long to compile (the library determinizes
      * at a few thousand states a second here) is refused before the work.
      */
@@ -57,6 +58,8 @@ final class SchemaCompiler {
 
     private final JsonNode root;
     private final Deque<String> refs = new ArrayDeque<>();
+    /** Each {@code $ref} target as compiled the first time (its depth was checked there; a copy recurses no further). */
+    private final Map<String, Automaton> definitions = new java.util.HashMap<>();
     private long work;
 
     private SchemaCompiler(JsonNode root) {
@@ -178,6 +181,7 @@ final class SchemaCompiler {
             Automaton v = value(p.getValue(), at + "/properties/" + p.getKey(), depth + 1);
             members.add(concat(JsonAutomata.key(p.getKey()), v));
             needed.add(required.contains(p.getKey()));
+            spend(v.getNumberOfStates(), at + "/properties/" + p.getKey()); // the object is built from a copy of each
         }
         return object(members, needed);
     }
@@ -314,6 +318,7 @@ final class SchemaCompiler {
         List<Automaton> alternatives = new ArrayList<>();
         for (int i = 0; i < list.size(); i++) {
             alternatives.add(value(list.get(i), at + "/" + combinator + "/" + i, depth + 1));
+            spend(alternatives.get(i).getNumberOfStates(), at + "/" + combinator + "/" + i); // copied by the union
         }
         return union(alternatives);
     }
@@ -330,9 +335,16 @@ final class SchemaCompiler {
         if (target.isMissingNode()) {
             throw new GrammarException("$ref '" + r + "' points nowhere at " + at);
         }
+        Automaton built = definitions.get(r);
+        if (built != null) { // a definition used again is copied, not compiled again
+            spend(built.getNumberOfStates(), at);
+            return built.clone();
+        }
         refs.push(r);
         try {
-            return value(target, r, depth + 1);
+            built = value(target, r, depth + 1);
+            definitions.put(r, built);
+            return built.clone();
         } finally {
             refs.pop();
         }
