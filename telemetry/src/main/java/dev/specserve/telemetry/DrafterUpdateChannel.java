@@ -100,6 +100,10 @@ public final class DrafterUpdateChannel implements AutoCloseable {
                 } catch (RetriableException e) {
                     LOG.warn("drafter update follower: {}; retrying", e.toString());
                     pause(1000);
+                } catch (org.apache.kafka.common.KafkaException e) {
+                    if (e instanceof WakeupException || !skipCorrupt(e)) {
+                        throw e;
+                    }
                 }
             }
         } catch (WakeupException e) {
@@ -145,6 +149,24 @@ public final class DrafterUpdateChannel implements AutoCloseable {
                 LOG.warn("drafter update at offset {} was not applied: {}", r.offset(), e.toString());
             }
         }
+    }
+
+    /**
+     * Steps past a record the consumer cannot read (a failed CRC: a damaged log segment), counting it as malformed:
+     * stopping there left this process on a stale drafter for its life. False when the error names no partition.
+     */
+    private boolean skipCorrupt(org.apache.kafka.common.KafkaException e) {
+        for (TopicPartition tp : consumer.assignment()) {
+            if (String.valueOf(e.getMessage()).contains(tp.toString())) {
+                long offset = consumer.position(tp);
+                malformed++;
+                LOG.error("skipping an unreadable drafter update at offset {} of {} (its log segment is damaged): {}",
+                        offset, tp, e.getCause() == null ? e.getMessage() : e.getCause().getMessage());
+                consumer.seek(tp, offset + 1);
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Sleeps {@code ms} in slices, returning early once closed. */

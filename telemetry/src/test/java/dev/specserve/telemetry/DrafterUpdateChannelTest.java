@@ -44,4 +44,61 @@ class DrafterUpdateChannelTest {
             }
         }
     }
+
+    @Test
+    void aDamagedRecordIsSkippedAndCountedAndTheRecordsAfterItAreStillFollowed() throws Exception {
+        EmbeddedKafka kafka = EmbeddedKafka.startIn(dir.resolve("kafka"), false);
+        try {
+            TelemetryConfig trainer = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId("trainer").build();
+            TopicAdmin.ensureTopics(trainer, Duration.ofSeconds(30));
+            List<DrafterUpdate> updates = List.of(update(2, 10f), update(3, 20f), update(4, 30f));
+            try (DrafterUpdateChannel publisher = new DrafterUpdateChannel(trainer, (id, u) -> {})) {
+                updates.forEach(u -> publisher.publish("demo/drafter", u));
+            }
+            kafka.stop();
+            garble(kafka.logDir().resolve(trainer.updatesTopic() + "-0"), updates.get(1).encode());
+            kafka.start();
+
+            List<DrafterUpdate> received = new CopyOnWriteArrayList<>();
+            TelemetryConfig replica = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId("replica").build();
+            try (DrafterUpdateChannel follower = new DrafterUpdateChannel(replica, (id, u) -> received.add(u))) {
+                Await.until(Duration.ofSeconds(60), () -> received.size() >= 2, () -> "received " + received.size());
+
+                assertThat(received).extracting(DrafterUpdate::version).containsExactly(2L, 4L);
+                assertThat(follower.malformed()).isEqualTo(1);
+                assertThat(follower.caughtUp()).isTrue();
+            }
+        } finally {
+            kafka.stop();
+        }
+    }
+
+    private static DrafterUpdate update(long version, float weight) {
+        return new DrafterUpdate(version, version - 1, 1, 2, new float[] {weight, weight}, new float[] {weight, weight}, "{}");
+    }
+
+    /** Flips a byte inside {@code record}'s bytes in the partition's log segment, as a damaged disk would. */
+    private static void garble(Path partition, byte[] record) throws java.io.IOException {
+        try (var files = java.nio.file.Files.list(partition)) {
+            Path segment = files.filter(f -> f.toString().endsWith(".log")).findFirst().orElseThrow();
+            byte[] log = java.nio.file.Files.readAllBytes(segment);
+            int at = indexOf(log, record);
+            assertThat(at).as("the record's bytes in %s", segment).isNotNegative();
+            log[at + record.length / 2] ^= 0x5a;
+            java.nio.file.Files.write(segment, log);
+        }
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
 }
