@@ -34,6 +34,9 @@ public final class AdaptationLoop implements AutoCloseable {
         this.fleet = fleet;
     }
 
+    /** How long a starting server waits for the fleet's drafter versions before its APIs open. */
+    static final Duration REPLAY_WAIT = Duration.ofSeconds(10);
+
     public static AdaptationLoop start(ModelStack stack, Engine engine, int maxBatch, FeedbackWiring wiring,
                                        String drafterId, ServerConfig.Adaptation tuning, List<Path> modelRoots,
                                        MeterRegistry registry) {
@@ -50,6 +53,7 @@ public final class AdaptationLoop implements AutoCloseable {
         controller.decideOnlyWhen(fleet::caughtUp); // serving starts at once; updates once the fleet's are read
         consumer.start();
         controller.start();
+        fleet.awaitReplay(REPLAY_WAIT);
         LOG.info("adaptation consumer group '{}' reads feedback and samples for drafter {}", group, drafterId);
         return new AdaptationLoop(controller, consumer, fleet);
     }

@@ -196,6 +196,21 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
         return channel.awaitCaughtUp(timeout);
     }
 
+    /**
+     * Waits up to {@code timeout} for the versions already on the topic, so a starting server opens its APIs (and
+     * answers {@code /ready}) serving the fleet's version rather than its bundled one; says so when it cannot.
+     */
+    public void awaitReplay(Duration timeout) {
+        try {
+            if (!awaitCaughtUp(timeout)) {
+                LOG.warn("drafter {}: the fleet's versions were not read within {} s (Kafka unreachable?); serving "
+                        + "version {} until they are", drafterId, timeout.toSeconds(), versions.current().id());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Whether every record that was on the updates topic when following began has been applied. */
     public boolean caughtUp() {
         return channel.caughtUp();

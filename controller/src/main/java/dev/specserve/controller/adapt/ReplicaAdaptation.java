@@ -48,6 +48,7 @@ public final class ReplicaAdaptation implements AutoCloseable {
                 FleetUpdates fleet = new FleetUpdates(wiring.publisher().config(), drafterId, stack.versions(),
                         registry, new FleetUpdates.Follow(stack.versions()::activate,
                                 ModelRootFiles.within(modelRoots, stack::loadDrafter)));
+                fleet.awaitReplay(AdaptationLoop.REPLAY_WAIT);
                 LOG.info("adaptation=follow: drafter {} serves the versions published on {} (by a trainer)",
                         drafterId, wiring.publisher().config().updatesTopic());
                 yield new ReplicaAdaptation(null, fleet, DrafterAdmin.following(stack, fleet));
