@@ -121,7 +121,8 @@ public final class HttpApiVerticle extends VerticleBase {
                 new ApiError(405, ctx.request().method() + " is not allowed on " + ctx.request().path(),
                         "invalid_request_error", null)));
         HttpServerOptions options = new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort())
-                .setCompressionSupported(false) // bodies are decompressed by RequestBodies.setIdleTimeout(security.httpIdleTimeoutS())
+                // no decompression here: RequestBodies inflates bodies, answering one that does not inflate
+                .setCompressionSupported(false).setIdleTimeout(security.httpIdleTimeoutS())
                 .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS)
                 // no h2c: it holds a connection back from the connection handler until a request's headers are
                 // whole, which would hide a slowly-sent one from the SlowRequestGuard (the API speaks HTTP/1.1)
