@@ -157,7 +157,7 @@ public final class DrafterUpdateChannel implements AutoCloseable {
      */
     private boolean skipCorrupt(org.apache.kafka.common.KafkaException e) {
         for (TopicPartition tp : consumer.assignment()) {
-            if (String.valueOf(e.getMessage()).contains(tp.toString())) {
+            if (String.valueOf(e.getMessage()).contains("from " + tp + ".")) { // Kafka's words: "...record from t-0. If"
                 long offset = consumer.position(tp);
                 malformed++;
                 LOG.error("skipping an unreadable drafter update at offset {} of {} (its log segment is damaged): {}",

@@ -45,6 +45,11 @@ final class DfaGrammar implements OutputGrammar {
         dfa();
     }
 
+    @Override
+    public boolean compiled() {
+        return dfa != null;
+    }
+
     private Compiled dfa() {
         Compiled d = dfa;
         if (d == null) {

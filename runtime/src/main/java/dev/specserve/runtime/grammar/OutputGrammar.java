@@ -21,6 +21,11 @@ public interface OutputGrammar {
      */
     default void compile() {}
 
+    /** Whether {@link #compile} has nothing (left) to do. */
+    default boolean compiled() {
+        return true;
+    }
+
     /** OpenAI's JSON mode: any JSON object ({@link JsonObjectGrammar}). */
     static OutputGrammar jsonObject() {
         return JsonObjectGrammar.MODE;

@@ -22,7 +22,8 @@ final class RegexAutomata {
     /** Deepest nesting of groups: the parser recurses per group, and a thread's stack is bounded. */
     static final int MAX_DEPTH = 64;
     /**
-     * Most automaton states a regex may build, checked before each repeat, sequence and alternation is built: nested
+     * Most automaton states a regex may build, counting every copy, checked before each repeat and each piece of a
+     * sequence or alternation is built: nested
      * counted repeats multiply ({@code (?:(?:a{1024}){1024}){1024}} is 10^9 states), and a build that size filled
      * the heap before the matcher's own bound ({@link DfaGrammar#MAX_STATES}, on the determinised result) could
      * refuse it. A regex this large would not determinise within that bound anyway.
@@ -32,6 +33,8 @@ final class RegexAutomata {
     private final String re;
     private int at;
     private int depth;
+    /** States built so far, counting every copy a repeat, sequence or alternation makes. */
+    private long built;
 
     private RegexAutomata(String re) {
         this.re = re;
@@ -47,12 +50,13 @@ final class RegexAutomata {
         return a;
     }
 
-    /** Refuses, before it is built, a piece of about {@code states} automaton states over {@link #MAX_STATES}. */
+    /** Counts {@code states} about to be built; refuses, before building, once the total passes {@link #MAX_STATES}. */
     private void charge(long states, String what) {
-        if (states > MAX_STATES) {
-            throw new GrammarException("regex " + quoted() + " is too large: its " + what + " ending at position " + at
-                    + " would build about " + states + " automaton states (at most " + MAX_STATES + "); nested "
-                    + "counted repeats multiply");
+        built += states;
+        if (built > MAX_STATES) {
+            throw new GrammarException("regex " + quoted() + " is too large: by the " + what + " ending at position "
+                    + at + " it would build about " + built + " automaton states (at most " + MAX_STATES + "); "
+                    + "nested repeats multiply");
         }
     }
 
@@ -74,8 +78,8 @@ final class RegexAutomata {
         while (peek('|')) {
             at++;
             alternatives.add(sequence());
+            charge(alternatives.get(alternatives.size() - 1).getNumberOfStates(), "alternation"); // the union copies it
         }
-        charge(alternatives.stream().mapToLong(Automaton::getNumberOfStates).sum(), "alternation");
         return union(alternatives);
     }
 
@@ -91,8 +95,8 @@ final class RegexAutomata {
                 break;
             }
             parts.add(quantified(atom()));
+            charge(parts.get(parts.size() - 1).getNumberOfStates(), "sequence"); // the concatenation copies it
         }
-        charge(parts.stream().mapToLong(Automaton::getNumberOfStates).sum(), "sequence");
         return parts.isEmpty() ? Automaton.makeEmptyString() : Automaton.concatenate(parts);
     }
 
@@ -101,6 +105,7 @@ final class RegexAutomata {
             char c = re.charAt(at);
             if (c == '*' || c == '+' || c == '?') {
                 at++;
+                charge((c == '+' ? 2L : 1L) * a.getNumberOfStates() + 1, "repeat"); // '+' is a copy and a star
                 a = c == '*' ? a.repeat() : c == '+' ? a.repeat(1) : a.optional();
             } else if (c == '{' && counted()) {
                 int[] bounds = bounds();

@@ -58,7 +58,7 @@ final class SchemaCompiler {
 
     private final JsonNode root;
     private final Deque<String> refs = new ArrayDeque<>();
-    /** Each {@code $ref} target as compiled the first time (its depth was checked there; a copy recurses no further). */
+    /** Each {@code $ref} target as compiled the first time at a depth, keyed by depth and reference. */
     private final Map<String, Automaton> definitions = new java.util.HashMap<>();
     private long work;
 
@@ -285,8 +285,9 @@ final class SchemaCompiler {
                 throw new GrammarException("pattern must be a string at " + at);
             }
             Automaton plain = JsonAutomata.plainChar();
-            Automaton texts = RegexAutomata.compile(s.get("pattern").textValue())
-                    .intersection(JsonAutomata.repeatChars(plain, min, max));
+            Automaton regex = RegexAutomata.compile(s.get("pattern").textValue());
+            spend(regex.getNumberOfStates(), at + "/pattern"); // the regex has its own bound; the schema pays for it too
+            Automaton texts = regex.intersection(JsonAutomata.repeatChars(plain, min, max));
             content = content == null ? texts : content.intersection(texts);
             if (content.isEmpty()) {
                 throw new GrammarException("no string without JSON escapes matches the pattern (and the lengths and "
@@ -335,15 +336,17 @@ final class SchemaCompiler {
         if (target.isMissingNode()) {
             throw new GrammarException("$ref '" + r + "' points nowhere at " + at);
         }
-        Automaton built = definitions.get(r);
-        if (built != null) { // a definition used again is copied, not compiled again
-            spend(built.getNumberOfStates(), at);
+        // a definition used again at the same depth is copied, not compiled again (its user charges the copy); one
+        // used at another depth is compiled there, so the depth limit does not depend on the order of use
+        String key = (depth + 1) + r;
+        Automaton built = definitions.get(key);
+        if (built != null) {
             return built.clone();
         }
         refs.push(r);
         try {
             built = value(target, r, depth + 1);
-            definitions.put(r, built);
+            definitions.put(key, built);
             return built.clone();
         } finally {
             refs.pop();

@@ -78,7 +78,9 @@ class RegexAutomataTest {
     @org.junit.jupiter.api.Test
     void a_regex_that_would_build_too_many_states_is_refused_before_it_is_built() {
         for (String huge : new String[] {"(?:(?:d{1024}){1024}){1024}", "(?:c{1024}){1024}", "(?:a{1024}){128}",
-                "(?:x{1000}){50}(?:y{1000}){60}", "(?:x{1000}){60}|(?:y{1000}){60}"}) {
+                "(?:x{1000}){50}(?:y{1000}){60}", "(?:x{1000}){60}|(?:y{1000}){60}", "(?:x{1024})" + "+?".repeat(20),
+                String.join("|", java.util.Collections.nCopies(2_000, "(?:.{1024}){4}")),
+                "(?:.{1024}){4}".repeat(2_000)}) {
             assertThatThrownBy(() -> RegexAutomata.compile(huge)).as(huge).isInstanceOf(GrammarException.class)
                     .hasMessageContaining("is too large").hasMessageContaining("at most " + RegexAutomata.MAX_STATES);
         }
