@@ -18,6 +18,10 @@ import java.util.UUID;
  * observer moved onto the caller's Vert.x context, and count every refusal in {@code specserve.requests.rejected}.
  */
 final class Completions {
+    /** Threads that compile structured-output constraints (and tokenize and queue their requests). */
+    static final int GRAMMAR_THREADS = 2;
+    private volatile io.vertx.core.WorkerExecutor grammarWorkers;
+
     private final GenerationService engine;
     private final CompletionRequestParser parser;
     private final ChatRequestParser chat;
@@ -170,21 +174,39 @@ final class Completions {
                     "requests waiting to be tokenized")));
         }
         ContextObserver onContext = new ContextObserver(context, observer);
+        java.util.concurrent.Callable<GenerationHandle> work = () -> {
+            try {
+                return engine.submit(engineRequest, onContext);
+            } catch (RuntimeException e) {
+                throw rejections.byEngine(e);
+            } finally {
+                tokenizing.decrementAndGet();
+            }
+        };
+        var grammar = engineRequest.sampling().grammar();
         try {
-            return context.executeBlocking(() -> {
-                try {
-                    return engine.submit(engineRequest, onContext);
-                } catch (RuntimeException e) {
-                    throw rejections.byEngine(e);
-                } finally {
-                    tokenizing.decrementAndGet();
-                }
-            }, false);
+            // a constraint not compiled yet is compiled on workers of its own: compiles (up to a second or so each,
+            // and requests for the same one wait for it) must not hold the pool every plain request needs
+            return grammar != null && !grammar.compiled() ? grammarWorkers(context).executeBlocking(work, false)
+                    : context.executeBlocking(work, false);
         } catch (java.util.concurrent.RejectedExecutionException e) { // the worker pool is closing: never ran
             tokenizing.decrementAndGet();
             return Future.failedFuture(rejections.here(new ServiceUnavailableException(ServiceUnavailableException.SHUTTING_DOWN,
                     "the server is shutting down; retry on another replica")));
         }
+    }
+
+    private io.vertx.core.WorkerExecutor grammarWorkers(Context context) {
+        io.vertx.core.WorkerExecutor w = grammarWorkers;
+        if (w == null) {
+            synchronized (this) {
+                if (grammarWorkers == null) {
+                    grammarWorkers = context.owner().createSharedWorkerExecutor("specserve-grammar", GRAMMAR_THREADS);
+                }
+                w = grammarWorkers;
+            }
+        }
+        return w;
     }
 
     /**

@@ -134,7 +134,8 @@ final class HttpGuards {
     static void requireJson(RoutingContext ctx, java.util.function.Consumer<ApiError> refused) {
         String coding = ctx.request().getHeader(HttpHeaders.CONTENT_ENCODING);
         boolean decoded = coding == null || java.util.Arrays.stream(coding.split(","))
-                .allMatch(c -> DECODED.contains(c.strip().toLowerCase(Locale.ROOT)));
+                .allMatch(c -> DECODED.contains(c.strip().toLowerCase(Locale.ROOT))) && java.util.Arrays.stream(
+                coding.split(",")).filter(c -> !c.strip().equalsIgnoreCase("identity")).count() <= 1;
         if (isJson(ctx) && decoded) {
             ctx.next();
         } else {
@@ -146,7 +147,8 @@ final class HttpGuards {
     }
 
     static ApiError unsupportedCoding(String coding) {
-        return new ApiError(415, "Content-Encoding '" + coding + "' is not supported; send the body as is, gzip or deflate",
+        return new ApiError(415, "Content-Encoding '" + coding + "' is not supported; send the body as is, or in one of gzip "
+                + "and deflate",
                 ApiError.INVALID_REQUEST, null);
     }
 

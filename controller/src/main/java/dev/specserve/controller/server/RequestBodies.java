@@ -37,8 +37,11 @@ final class RequestBodies {
                 return;
             }
             String[] codings = coding.split(",");
+            long compressed = java.util.Arrays.stream(codings).map(c -> c.strip().toLowerCase(Locale.ROOT))
+                    .filter(c -> !c.isEmpty() && !c.equals("identity")).count();
             for (String c : codings) {
-                if (!c.isBlank() && !HttpGuards.DECODED.contains(c.strip().toLowerCase(Locale.ROOT))) {
+                // one compression at most: each layer of gzip inside gzip would cost a whole inflation on this thread
+                if (!c.isBlank() && !HttpGuards.DECODED.contains(c.strip().toLowerCase(Locale.ROOT)) || compressed > 1) {
                     ApiError error = HttpGuards.unsupportedCoding(coding);
                     refused.accept(error);
                     HttpReplies.error(ctx.response().putHeader(HttpHeaders.CONNECTION, "close"), error, null);

@@ -303,6 +303,10 @@ class HttpBadRequestTest {
 
         assertThat(r.statusCode()).isEqualTo(415);
         assertThat(r.bodyAsJsonObject().getJsonObject("error").getString("message")).contains("Content-Encoding 'br'");
+        HttpResponse<Buffer> stacked = client.post("/v1/completions").putHeader("Content-Type", "application/json")
+                .putHeader("Content-Encoding", "gzip, gzip").sendBuffer(Buffer.buffer(gzip(gzip("{\"prompt\": \"x\"}"
+                        .getBytes())))).await(60, SECONDS);
+        assertThat(stacked.statusCode()).as("one compression at most: each layer costs a whole inflation").isEqualTo(415);
     }
 
     @Test
