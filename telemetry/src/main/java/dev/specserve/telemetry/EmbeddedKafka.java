@@ -53,6 +53,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     private KafkaRaftServer server;
     private Thread shutdownHook;
     private DataDirLock lock;
+    /** A stop that timed out left the broker running: it keeps the lock, and this instance never starts again. */
+    private boolean abandoned;
     private static final long STOP_TIMEOUT_S = 15;
     private boolean ownShutdownHook = true;
     private boolean guardingExit;
@@ -102,6 +104,10 @@ public final class EmbeddedKafka implements AutoCloseable {
     public synchronized String start() {
         if (server != null) {
             return bootstrapServers();
+        }
+        if (abandoned) {
+            throw new IllegalStateException("embedded Kafka in " + dataDir + " did not stop; it cannot start again in "
+                    + "this process");
         }
         long t0 = System.nanoTime();
         try {
@@ -170,7 +176,11 @@ public final class EmbeddedKafka implements AutoCloseable {
         long t0 = System.nanoTime();
         KafkaRaftServer s = server;
         server = null;
-        shutdownQuietly(s);
+        if (!shutdownQuietly(s)) {
+            // still running: its directory stays locked and its exit requests stay ignored until the process exits
+            abandoned = true;
+            return;
+        }
         removeExitGuard();
         if (shutdownHook != null) {
             try {
@@ -353,7 +363,7 @@ public final class EmbeddedKafka implements AutoCloseable {
      * Shuts the broker down, waiting at most {@value #STOP_TIMEOUT_S} s: a broker whose log directory failed (a full
      * disk) waited 5 minutes for its own controller to approve the shutdown, and then for ever.
      */
-    private static void shutdownQuietly(KafkaRaftServer s) {
+    private static boolean shutdownQuietly(KafkaRaftServer s) {
         Thread stopping = new Thread(() -> {
             try {
                 s.shutdown();
@@ -372,7 +382,9 @@ public final class EmbeddedKafka implements AutoCloseable {
         if (stopping.isAlive()) {
             log.error("Embedded Kafka did not stop within {} s (its log directory failed, or it lost its controller): "
                     + "left to the process exit; the next start recovers its logs", STOP_TIMEOUT_S);
+            return false;
         }
+        return true;
     }
 
     private static String rootCause(Throwable e) {

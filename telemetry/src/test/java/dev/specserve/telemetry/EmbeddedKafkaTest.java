@@ -17,17 +17,18 @@ class EmbeddedKafkaTest {
     @Test
     void aSecondBrokerOnTheSameDirectoryIsRefusedBeforeItTouchesItAndTheFirstServesOn() throws Exception {
         Path data = dir.resolve("kafka");
+        EmbeddedKafka second = new EmbeddedKafka(data);
         try (EmbeddedKafka first = EmbeddedKafka.startIn(data, false)) {
-            Path metadata = first.logDir();
-            long before = Files.walk(metadata).filter(Files::isRegularFile).mapToLong(p -> p.toFile().lastModified())
-                    .max().orElse(0);
-            EmbeddedKafka second = new EmbeddedKafka(data);
+            Path quorum = first.logDir().resolve("__cluster_metadata-0").resolve("quorum-state"); // its leader epoch
+            String before = Files.readString(quorum);
 
             assertThatThrownBy(second::start).isInstanceOf(IllegalStateException.class)
                     .hasMessage(data + " is in use by another specserve process (pid " + ProcessHandle.current().pid()
                             + "): an embedded broker's data directory belongs to one process; stop that one, or "
                             + "give this one its own SPECSERVE_DATA");
             assertThat(second.isRunning()).isFalse();
+            assertThat(Files.readString(quorum)).as("a second broker starting there raised the leader epoch")
+                    .isEqualTo(before);
             TelemetryConfig config = TelemetryConfig.builder(first.bootstrapServers()).replicaId("first").build();
             TopicAdmin.ensureTopics(config, Duration.ofSeconds(30));
             first.stop();
@@ -35,8 +36,8 @@ class EmbeddedKafkaTest {
                     .isEqualTo(Long.toString(ProcessHandle.current().pid()));
 
             assertThat(second.start()).as("free once the first has stopped").isEqualTo(second.bootstrapServers());
+        } finally {
             second.close();
-            assertThat(before).isPositive();
         }
     }
 }
