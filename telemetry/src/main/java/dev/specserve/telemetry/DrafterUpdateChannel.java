@@ -37,6 +37,11 @@ public final class DrafterUpdateChannel implements AutoCloseable {
     private final java.util.concurrent.CountDownLatch caughtUp = new java.util.concurrent.CountDownLatch(1);
     private volatile boolean closed;
     private volatile long malformed;
+    /** Fresh catch-ups asked for ({@link #requestCatchUp}) and the latest one the follower reached. */
+    private final java.util.concurrent.atomic.AtomicLong catchUpsAsked = new java.util.concurrent.atomic.AtomicLong();
+    private volatile long catchUpReached;
+    private Map<TopicPartition, Long> catchUpEnd; // follower thread only
+    private long catchUpToken;
 
     /** {@code onUpdate} receives (drafter id, update) on the follower thread, in topic order. */
     public DrafterUpdateChannel(TelemetryConfig config, BiConsumer<String, DrafterUpdate> onUpdate) {
@@ -48,6 +53,10 @@ public final class DrafterUpdateChannel implements AutoCloseable {
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "2000");
+        // a publish that fails has failed for good: a record left queued would land whenever the broker came back,
+        // maybe after the fleet had moved on (publish waits longer than this for the producer's own verdict)
+        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "7000");
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "8000");
         p.putAll(config.clientPropertiesFor("producer"));
         producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
         Properties c = new Properties();
@@ -67,7 +76,7 @@ public final class DrafterUpdateChannel implements AutoCloseable {
     public void publish(String drafterId, DrafterUpdate update) {
         try {
             producer.send(new ProducerRecord<>(config.updatesTopic(), drafterId, update.encode()))
-                    .get(10, java.util.concurrent.TimeUnit.SECONDS);
+                    .get(12, java.util.concurrent.TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new IllegalStateException("could not publish drafter update " + update.version() + ": " + e, e);
         }
@@ -129,7 +138,42 @@ public final class DrafterUpdateChannel implements AutoCloseable {
         return consumer.endOffsets(partitions);
     }
 
+    /**
+     * Asks the follower to read up to the topic's end as it is now (asked of the broker, so only once it answers);
+     * returns a token for {@link #caughtUpWith}. A process that could not publish uses it before publishing late,
+     * so it cannot put its old version after a newer one it had not read yet.
+     */
+    public long requestCatchUp() {
+        return catchUpsAsked.incrementAndGet();
+    }
+
+    /** Whether the follower has read everything that was on the topic when {@code token} was asked for. */
+    public boolean caughtUpWith(long token) {
+        return catchUpReached >= token;
+    }
+
+    /** Follower thread: works towards the latest fresh catch-up asked for. */
+    private void freshCatchUp() {
+        long asked = catchUpsAsked.get();
+        if (asked == catchUpReached) {
+            return;
+        }
+        if (catchUpEnd == null || catchUpToken != asked) {
+            try {
+                catchUpEnd = consumer.endOffsets(consumer.assignment(), Duration.ofSeconds(2));
+                catchUpToken = asked;
+            } catch (org.apache.kafka.common.KafkaException e) {
+                return; // the broker does not answer yet: asked again next poll
+            }
+        }
+        if (catchUpEnd.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
+            catchUpReached = catchUpToken;
+            catchUpEnd = null;
+        }
+    }
+
     private void pollOnce(Map<TopicPartition, Long> end, BiConsumer<String, DrafterUpdate> onUpdate) {
+        freshCatchUp();
         if (caughtUp.getCount() > 0 && end.entrySet().stream()
                 .allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
             caughtUp.countDown();

@@ -130,7 +130,8 @@ public final class DrafterAdmin implements AdminActions {
             changes.changed(v, kind);
         } catch (RuntimeException e) {
             LOG.warn("drafter version {} ({}) is current here but not yet on the fleet's topic (published again "
-                    + "every 5 s while it stays current): {}", v.id(), kind, e.getMessage());
+                    + "every {} s while it stays current): {}", v.id(), kind, PendingAnnouncement.RETRY_EVERY.toSeconds(),
+                    e.getMessage());
         }
     }
 

@@ -139,8 +139,8 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
         this.adoption = new FleetAdoption(drafterId, versions, follow, files, this::reject, this::caughtUp);
         this.channel = new DrafterUpdateChannel(config, this::apply);
         rejections.countMalformed(channel);
-        this.pending = new PendingAnnouncement(drafterId, versions::current, this::publishNow, registry,
-                Duration.ofSeconds(5));
+        this.pending = new PendingAnnouncement(drafterId, versions::current, this::publishNow, channel::requestCatchUp,
+                channel::caughtUpWith, registry);
     }
 
     /** Publishes a trained update. */
@@ -150,7 +150,7 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
 
     /**
      * Publishes a version made current here; when the broker cannot take it this throws, and the version is
-     * published again every few seconds while it stays current ({@link PendingAnnouncement}).
+     * published again while it stays current ({@link PendingAnnouncement}).
      */
     @Override
     public void changed(DrafterVersion v, DrafterUpdate.Kind kind) {

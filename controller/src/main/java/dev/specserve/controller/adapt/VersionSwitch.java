@@ -113,8 +113,9 @@ final class VersionSwitch {
         try {
             changes.changed(v, kind);
         } catch (RuntimeException e) {
-            LOG.warn("version {} ({}) is current here but not yet on the fleet's topic (published again every 5 s "
-                    + "while it stays current): {}", v.id(), kind, e.getMessage());
+            LOG.warn("version {} ({}) is current here but not yet on the fleet's topic (published again every {} s "
+                    + "while it stays current): {}", v.id(), kind, PendingAnnouncement.RETRY_EVERY.toSeconds(),
+                    e.getMessage());
         }
     }
 
