@@ -202,8 +202,9 @@ public final class FeedbackConsumer implements AutoCloseable {
             return;
         }
         consumer = c;
-        KafkaClientMeters clientMeters = counts.clientMeters(c);
+        KafkaClientMeters clientMeters = null;
         try {
+            clientMeters = counts.clientMeters(c);
             c.subscribe(topics, new ConsumerRebalanceListener() {
                 @Override
                 public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
@@ -248,7 +249,9 @@ public final class FeedbackConsumer implements AutoCloseable {
         } catch (RuntimeException e) {
             log.error("Feedback consumer (group {}) stopped on an unexpected error", groupId, e);
         } finally {
-            clientMeters.close();
+            if (clientMeters != null) {
+                clientMeters.close();
+            }
             try {
                 c.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(5)));
             } catch (RuntimeException e) {

@@ -255,8 +255,8 @@ final class FeedbackSender {
     private boolean createProducer() {
         try {
             producer = new KafkaProducer<>(producerProps);
-            clientMeters = metrics.clientMeters(producer);
             lastProducerError = null;
+            bindMeters();
             return true;
         } catch (RuntimeException e) {
             String msg = e.toString();
@@ -269,13 +269,26 @@ final class FeedbackSender {
         }
     }
 
+    /** The producer's own metrics; a failure to bind them costs the meters, never the producer. */
+    private void bindMeters() {
+        try {
+            clientMeters = metrics.clientMeters(producer);
+        } catch (RuntimeException e) {
+            clientMeters = null;
+            log.warn("The Kafka producer's own metrics are not published: {}", e.toString());
+        }
+    }
+
     private void closeProducer() {
         Producer<String, byte[]> p = producer;
         producer = null;
         if (p == null) {
             return;
         }
-        clientMeters.close();
+        if (clientMeters != null) {
+            clientMeters.close();
+            clientMeters = null;
+        }
         long remaining = closed ? Math.max(0, closeDeadlineNanos - System.nanoTime()) : 0;
         try {
             p.close(Duration.ofNanos(remaining));
