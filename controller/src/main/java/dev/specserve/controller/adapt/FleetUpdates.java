@@ -58,6 +58,8 @@ import org.slf4j.LoggerFactory;
 public final class FleetUpdates implements VersionChanges, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(FleetUpdates.class);
 
+    /** Rendered as {@code specserve_drafter_updates_caught_up}. */
+    public static final String CAUGHT_UP = "specserve.drafter_updates.caught_up";
     /** Rendered by Prometheus as {@code specserve_drafter_updates_rejected_total}. */
     public static final String REJECTED = "specserve.drafter_updates.rejected";
     public static final String SHAPE_MISMATCH = "shape_mismatch";
@@ -114,6 +116,8 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
     private final FleetFiles files;
     private final FleetAdoption adoption;
     private final PendingAnnouncement pending;
+    private final MeterRegistry registry;
+    private final io.micrometer.core.instrument.Gauge following;
 
     /** Counts rejections in a private registry (see {@link #rejected()}). */
     public FleetUpdates(TelemetryConfig config, String drafterId, DrafterVersions versions) {
@@ -139,6 +143,11 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
         this.adoption = new FleetAdoption(drafterId, versions, follow, files, this::reject, this::caughtUp);
         this.channel = new DrafterUpdateChannel(config, this::apply);
         rejections.countMalformed(channel);
+        this.registry = registry;
+        this.following = io.micrometer.core.instrument.Gauge.builder(CAUGHT_UP, channel, c -> c.caughtUp() ? 1 : 0)
+                .tag("drafter", drafterId).description("1 once the versions on the updates topic at start-up were read; "
+                        + "0 while the topic cannot be read (this process serves an older version meanwhile)")
+                .register(registry);
         this.pending = new PendingAnnouncement(drafterId, versions::current, this::publishNow, channel::requestCatchUp,
                 channel::caughtUpWith, registry);
     }
@@ -253,6 +262,7 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
 
     @Override
     public void close() {
+        registry.remove(following);
         pending.close();
         channel.close();
         rejections.close();

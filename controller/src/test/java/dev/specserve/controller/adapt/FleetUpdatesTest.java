@@ -67,6 +67,7 @@ class FleetUpdatesTest {
                 trainer.activate(v2);
                 publishing.publish(v2);
                 await(() -> follower.current().id() == 2, "version 2 follows");
+                assertThat(registry.get(FleetUpdates.CAUGHT_UP).gauge().value()).isEqualTo(1.0);
 
                 kafka.stop();
                 DrafterVersion v3 = trainer.create(AdapterTrainer.initial(4, 8, 4), 2, Map.of());
