@@ -124,32 +124,20 @@ final class HttpGuards {
         HttpReplies.error(ctx.response(), e, code);
     }
 
-    /** Content codings {@link RequestBodies} undoes. */
-    static final Set<String> DECODED = Set.of("identity", "gzip", "x-gzip", "deflate");
-
     /**
      * Route handler: passes JSON requests on, answers 415 to anything else, or to a body in a content coding the
-     * server does not undo (and tells {@code refused}).
+     * server does not undo ({@link RequestBodies#refusal}), and tells {@code refused}.
      */
     static void requireJson(RoutingContext ctx, java.util.function.Consumer<ApiError> refused) {
-        String coding = ctx.request().getHeader(HttpHeaders.CONTENT_ENCODING);
-        boolean decoded = coding == null || java.util.Arrays.stream(coding.split(","))
-                .allMatch(c -> DECODED.contains(c.strip().toLowerCase(Locale.ROOT))) && java.util.Arrays.stream(
-                coding.split(",")).filter(c -> !c.strip().equalsIgnoreCase("identity")).count() <= 1;
-        if (isJson(ctx) && decoded) {
+        ApiError coding = RequestBodies.refusal(ctx.request().getHeader(HttpHeaders.CONTENT_ENCODING));
+        if (isJson(ctx) && coding == null) {
             ctx.next();
         } else {
-            ApiError e = decoded ? unsupportedMediaType(ctx) : unsupportedCoding(coding);
+            ApiError e = coding == null ? unsupportedMediaType(ctx) : coding;
             refused.accept(e);
             ctx.response().setStatusCode(e.status()).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
                     .putHeader(HttpHeaders.CONNECTION, "close").end(e.toBody().encode());
         }
-    }
-
-    static ApiError unsupportedCoding(String coding) {
-        return new ApiError(415, "Content-Encoding '" + coding + "' is not supported; send the body as is, or in one of gzip "
-                + "and deflate",
-                ApiError.INVALID_REQUEST, null);
     }
 
     /** True when the media type (before any {@code ;} parameters) is {@code application/json}, in any case. */

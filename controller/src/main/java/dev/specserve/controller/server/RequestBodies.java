@@ -36,18 +36,13 @@ final class RequestBodies {
                 ctx.next();
                 return;
             }
-            String[] codings = coding.split(",");
-            long compressed = java.util.Arrays.stream(codings).map(c -> c.strip().toLowerCase(Locale.ROOT))
-                    .filter(c -> !c.isEmpty() && !c.equals("identity")).count();
-            for (String c : codings) {
-                // one compression at most: each layer of gzip inside gzip would cost a whole inflation on this thread
-                if (!c.isBlank() && !HttpGuards.DECODED.contains(c.strip().toLowerCase(Locale.ROOT)) || compressed > 1) {
-                    ApiError error = HttpGuards.unsupportedCoding(coding);
-                    refused.accept(error);
-                    HttpReplies.error(ctx.response().putHeader(HttpHeaders.CONNECTION, "close"), error, null);
-                    return;
-                }
+            ApiError unsupported = refusal(coding);
+            if (unsupported != null) {
+                refused.accept(unsupported);
+                HttpReplies.error(ctx.response().putHeader(HttpHeaders.CONNECTION, "close"), unsupported, null);
+                return;
             }
+            String[] codings = coding.split(",");
             try {
                 byte[] bytes = raw.getBytes();
                 for (int i = codings.length - 1; i >= 0; i--) { // the last coding applied comes off first
@@ -65,6 +60,29 @@ final class RequestBodies {
                 HttpReplies.error(ctx.response().putHeader(HttpHeaders.CONNECTION, "close"), error, null);
             }
         };
+    }
+
+    /** Content codings undone here. */
+    private static final java.util.Set<String> CODINGS = java.util.Set.of("identity", "gzip", "x-gzip", "deflate");
+
+    /**
+     * The 415 for a {@code Content-Encoding} (null: none) this class does not undo: one it does not know, or more
+     * than one compression (each layer of gzip inside gzip would cost a whole inflation on the event loop). Null
+     * when the body can be read.
+     */
+    static ApiError refusal(String coding) {
+        if (coding == null) {
+            return null;
+        }
+        int compressions = 0;
+        for (String c : coding.split(",")) {
+            String name = c.strip().toLowerCase(Locale.ROOT);
+            if (!CODINGS.contains(name) || !name.equals("identity") && ++compressions > 1) {
+                return new ApiError(415, "Content-Encoding '" + coding + "' is not supported; send the body as is, "
+                        + "or in one of gzip and deflate", ApiError.INVALID_REQUEST, null);
+            }
+        }
+        return null;
     }
 
     /** The decoded body (the body as sent when it had no content coding), or null when there was none. */

@@ -55,9 +55,8 @@ class FleetUpdatesTest {
     @Test
     void aVersionMadeCurrentWhileTheBrokerIsDownReachesTheFleetOnceItIsBack() throws Exception {
         try (EmbeddedKafka kafka = EmbeddedKafka.startIn(dir.resolve("kafka"))) {
-            TelemetryConfig t = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId("trainer").build();
-            TelemetryConfig f = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId("follower").build();
-            TopicAdmin.ensureTopics(t, java.time.Duration.ofSeconds(30));
+            TelemetryConfig t = replica(kafka, "trainer");
+            TelemetryConfig f = replica(kafka, "follower");
             DrafterVersions trainer = new DrafterVersions(Adapter.zero(4, 8));
             DrafterVersions follower = new DrafterVersions(Adapter.zero(4, 8));
             var registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
@@ -86,9 +85,8 @@ class FleetUpdatesTest {
     @Test
     void aFollowerAppliesEveryLaterRecordInTopicOrderSoARollbackToASmallerIdIsFollowed() throws Exception {
         try (EmbeddedKafka kafka = EmbeddedKafka.startIn(dir.resolve("kafka"))) {
-            TelemetryConfig t = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId("trainer").build();
-            TelemetryConfig f = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId("follower").build();
-            TopicAdmin.ensureTopics(t, java.time.Duration.ofSeconds(30));
+            TelemetryConfig t = replica(kafka, "trainer");
+            TelemetryConfig f = replica(kafka, "follower");
             DrafterVersions trainer = new DrafterVersions(Adapter.zero(4, 8));
             DrafterVersions follower = new DrafterVersions(Adapter.zero(4, 8));
             try (FleetUpdates publishing = new FleetUpdates(t, DRAFTER, trainer);
@@ -247,6 +245,13 @@ class FleetUpdatesTest {
     /** A drafter file known only by its checksum, with no session behind it. */
     static dev.specserve.drafters.DrafterModelHandle handle(String sha) {
         return new dev.specserve.drafters.DrafterModelHandle(1, "test file " + sha, sha, null, () -> null);
+    }
+
+    /** A process's telemetry config on {@code kafka}, its topics made. */
+    static TelemetryConfig replica(EmbeddedKafka kafka, String id) {
+        TelemetryConfig c = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId(id).build();
+        TopicAdmin.ensureTopics(c, java.time.Duration.ofSeconds(30));
+        return c;
     }
 
     static void await(BooleanSupplier condition, String what) throws InterruptedException {
