@@ -120,9 +120,9 @@ public record CompletionRequest(String model, List<Prompt> prompts, int maxToken
         return echo && maxTokens == 0;
     }
 
-    public EngineRequest toEngineRequest(String requestId) {
+    public EngineRequest toEngineRequest(String requestId, String group) {
         Prompt p = prompts.get(0);
         return new EngineRequest(requestId, p.text(), scoresPromptOnly() ? 1 : maxTokens, sampling(), stop, strategy,
-                null, domain, 0, p.tokens(), p.truncate());
+                null, domain, 0, p.tokens(), p.truncate(), group);
     }
 }

@@ -162,7 +162,10 @@ final class Completions {
      */
     Future<GenerationHandle> submit(CompletionRequest request, String requestId, Context context,
                                     GenerationObserver observer) {
-        EngineRequest engineRequest = request.toEngineRequest(requestId);
+        return submit(request.toEngineRequest(requestId, requestId), context, observer);
+    }
+
+    private Future<GenerationHandle> submit(EngineRequest engineRequest, Context context, GenerationObserver observer) {
         try {
             engine.precheck(engineRequest);
         } catch (RuntimeException e) {
@@ -211,7 +214,8 @@ final class Completions {
 
     /**
      * Submits each of the request's choices as its own sequence (choice i of a prompt samples with seed + i; engine
-     * request ids {@code id-k}, k counting the choices of all prompts, when there are several), observed by {@code reply}. A choice refused on submission answers with
+     * request ids {@code id-k}, k counting the choices of all prompts, when there are several; all in admission group
+     * {@code id}), observed by {@code reply}. A choice refused on submission answers with
      * its refusal (in the API's terms: {@code refusal}) and cancels the others, as does one failing in the engine.
      * Returns what cancels them all.
      */
@@ -233,7 +237,8 @@ final class Completions {
         int i = 0;
         for (; i < handles.length && !over[0]; i++) { // a refusal (a prompt too long, say) ends the loop
             int index = i;
-            submit(req.choice(i), handles.length == 1 ? id : id + "-" + i, context, reply.choice(i)).onComplete(ar -> {
+            EngineRequest choice = req.choice(i).toEngineRequest(handles.length == 1 ? id : id + "-" + i, id);
+            submit(choice, context, reply.choice(i)).onComplete(ar -> { // one group: admitted fairly against others
                 if (ar.failed()) {
                     refused[0] = refusal.apply(ApiError.from(ar.cause()));
                     cause[0] = ar.cause();

@@ -32,7 +32,7 @@ class CompletionRequestParserTest {
                  "stop": "\\n", "stream": true, "seed": 42, "strategy": "none", "domain": "code"}"""));
 
         assertThat(r).isEqualTo(new CompletionRequest("m", "hi", 8, 0.7, 0.9, List.of("\n"), true, 42, "none", "code"));
-        assertThat(r.toEngineRequest("id-1").sampling().seed()).isEqualTo(42);
+        assertThat(r.toEngineRequest("id-1", "id").sampling().seed()).isEqualTo(42);
     }
 
     @Test

@@ -69,6 +69,26 @@ class PromptFormsApiTest {
     }
 
     @Test
+    void a_request_sent_behind_another_requests_choices_takes_the_next_free_batch_slot() throws Exception {
+        JsonObject many = new JsonObject().put("prompt", A).put("n", 4).put("max_tokens", 48).put("temperature", 0)
+                .put("strategy", "none").put("domain", TestServer.SLOW);
+        long[] finished = new long[2];
+        var big = client.post("/v1/completions").putHeader("Authorization", "Bearer k").sendJsonObject(many)
+                .onSuccess(r -> finished[0] = System.nanoTime());
+        TestServer.awaitCondition(() -> server.engine.running() == 2 && server.engine.waiting() == 2,
+                java.time.Duration.ofSeconds(30), "two choices running, two waiting");
+
+        JsonObject small = ok("/v1/completions", greedy().put("prompt", B).put("max_tokens", 4));
+        finished[1] = System.nanoTime();
+        assertThat(big.await(60, SECONDS).statusCode()).isEqualTo(200);
+
+        // first come first served would start it only after all four choices, so finish it after them
+        assertThat(text(small, 0)).isNotEmpty();
+        assertThat(finished[1]).as("the small request finished before the request of four choices").isLessThan(finished[0]);
+        server.awaitIdle();
+    }
+
+    @Test
     void a_batch_of_prompts_answers_n_choices_per_prompt_prompt_by_prompt_with_usage_summed() throws Exception {
         JsonObject batch = complete(new JsonArray().add(A).add(B), sampled(9).put("n", 2));
 

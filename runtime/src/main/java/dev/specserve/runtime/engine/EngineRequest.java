@@ -21,10 +21,12 @@ import java.util.List;
  *                       {@code prompt}
  * @param truncatePromptTokens vLLM's {@code truncate_prompt_tokens}: keep only the prompt's last k tokens (k &gt; 0),
  *                       or with {@link #TRUNCATE_TO_CONTEXT} as many as the context holds; 0 keeps it whole
+ * @param group          what the request belongs to for fair admission: the choices of one API request share one
+ *                       group, so free batch slots go first to the group holding the fewest; null: its own id
  */
 public record EngineRequest(String requestId, String prompt, int maxTokens, SamplingParams sampling, List<String> stop,
                             String strategy, DraftBudget budget, String domain, long timeoutMillis, int[] promptTokens,
-                            int truncatePromptTokens) {
+                            int truncatePromptTokens, String group) {
     /** {@link #maxTokens} meaning: the rest of the context after the prompt, up to the max_tokens limit. */
     public static final int FILL_CONTEXT = -1;
     /** {@link #truncatePromptTokens} meaning: the prompt's last tokens, as many as the context holds. */
@@ -33,12 +35,21 @@ public record EngineRequest(String requestId, String prompt, int maxTokens, Samp
     public EngineRequest {
         stop = stop == null ? List.of() : List.copyOf(stop);
         promptTokens = promptTokens == null ? null : promptTokens.clone();
+        group = group == null ? requestId : group;
+    }
+
+    /** A request that is its own admission group. */
+    public EngineRequest(String requestId, String prompt, int maxTokens, SamplingParams sampling, List<String> stop,
+                         String strategy, DraftBudget budget, String domain, long timeoutMillis, int[] promptTokens,
+                         int truncatePromptTokens) {
+        this(requestId, prompt, maxTokens, sampling, stop, strategy, budget, domain, timeoutMillis, promptTokens,
+                truncatePromptTokens, null);
     }
 
     /** A prompt kept whole. */
     public EngineRequest(String requestId, String prompt, int maxTokens, SamplingParams sampling, List<String> stop,
                          String strategy, DraftBudget budget, String domain, long timeoutMillis, int[] promptTokens) {
-        this(requestId, prompt, maxTokens, sampling, stop, strategy, budget, domain, timeoutMillis, promptTokens, 0);
+        this(requestId, prompt, maxTokens, sampling, stop, strategy, budget, domain, timeoutMillis, promptTokens, 0, null);
     }
 
     /** {@code ids} as this request keeps them: their last {@link #truncatePromptTokens} when set, for a context of {@code context}. */

@@ -11,4 +11,9 @@ record Pending(EngineRequest request, GenerationRequest gen, String strategy, Ge
     String id() {
         return request.requestId();
     }
+
+    /** The admission group: the API request this sequence is a choice of. */
+    String group() {
+        return request.group();
+    }
 }

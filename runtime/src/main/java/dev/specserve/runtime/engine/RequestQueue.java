@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.ToIntFunction;
 
 /**
  * The bounded queue between request threads and the scheduler thread: requests wait here, validated and
@@ -46,11 +47,30 @@ final class RequestQueue {
         }
     }
 
-    /** The oldest waiting request, or null. */
-    Pending poll() {
+    /**
+     * The next request to start, or null: the oldest of those whose group holds the fewest batch slots
+     * ({@code held} counts a group's), so one request's many choices cannot keep others waiting for their first
+     * slot. Within a group, and among groups holding as many, first come first served.
+     */
+    Pending poll(ToIntFunction<String> held) {
         lock.lock();
         try {
-            return waiting.poll();
+            Pending next = null;
+            int fewest = Integer.MAX_VALUE;
+            for (Pending p : waiting) { // oldest first; bounded by capacity + max_batch
+                int h = held.applyAsInt(p.group());
+                if (h < fewest) {
+                    next = p;
+                    fewest = h;
+                    if (h == 0) {
+                        break;
+                    }
+                }
+            }
+            if (next != null) {
+                waiting.remove(next);
+            }
+            return next;
         } finally {
             lock.unlock();
         }

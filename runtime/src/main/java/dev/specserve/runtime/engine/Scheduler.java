@@ -20,8 +20,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The scheduler thread's work, one iteration at a time: admit waiting requests into free batch slots (taking
- * the longest cached prefix), prefill at most one chunk of prompt tokens while others decode (chunked prefill:
+ * The scheduler thread's work, one iteration at a time: admit waiting requests into free batch slots (fairly
+ * between API requests: see {@link RequestQueue#poll}; taking the longest cached prefix), prefill at most one chunk of prompt tokens while others decode (chunked prefill:
  * a long prompt never stalls the running streams for more than a chunk), then run ONE round for every decoding
  * sequence: draft, one batched target forward, accept, emit. Sequences join and leave between rounds
  * (continuous batching); a cancelled or timed-out sequence frees its slot at once. Everything here runs on
@@ -185,12 +185,23 @@ final class Scheduler {
             }
         }
         while (slots.size() < config.maxBatch()) {
-            Pending p = queue.poll();
+            Pending p = queue.poll(this::slotsHeldBy);
             if (p == null) {
                 return;
             }
             start(p);
         }
+    }
+
+    private int slotsHeldBy(String group) {
+        int held = 0;
+        for (Running a : slots.decoding()) {
+            held += a.pending.group().equals(group) ? 1 : 0;
+        }
+        for (Running a : slots.prefilling()) {
+            held += a.pending.group().equals(group) ? 1 : 0;
+        }
+        return held;
     }
 
     /** Takes a slot and the cached prefix; the prompt's remaining tokens are prefilled in chunks. */
