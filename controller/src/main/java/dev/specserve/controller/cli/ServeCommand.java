@@ -66,6 +66,8 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        java.util.concurrent.atomic.AtomicInteger exitStatus = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.function.Consumer<Runnable> started = TerminationSignals.installWhileStarting("serve", exitStatus::set);
         ServerConfig config = ConfigLoader.load(configFile, System.getenv(),
                 models.given(spec.commandLine().getParseResult(), List.of(ConfigKey.values())));
         LOG.info("config: {}", config);
@@ -99,8 +101,7 @@ final class ServeCommand implements Callable<Integer> {
         ServeShutdown shutdown = new ServeShutdown(server, engine, sinks, stack,
                 java.time.Duration.ofSeconds(config.shutdownDrainS()));
         Runtime.getRuntime().addShutdownHook(new Thread(shutdown, "specserve-shutdown"));
-        java.util.concurrent.atomic.AtomicInteger exitStatus = new java.util.concurrent.atomic.AtomicInteger();
-        TerminationSignals.install(shutdown, exitStatus::set);
+        started.accept(shutdown);
 
         String host = urlHost(config.httpHost());
         boolean tls = config.security().tls();

@@ -20,12 +20,21 @@ final class TerminationSignals {
     private TerminationSignals() {}
 
     /**
-     * Runs {@code shutdown} on a signal, then exits with 128 + the signal's number (143 for SIGTERM, 130 for SIGINT,
+     * Installs the handlers at a command's first line, and returns where to hand them the command's shutdown once it
+     * has one. A signal runs the shutdown handed over, or before that (models still loading, say) logs that the
+     * command stopped while starting, then exits with 128 + the signal's number (143 for SIGTERM, 130 for SIGINT,
      * 129 for SIGHUP), which {@code status} is told first (the command's own thread returns it once the shutdown has
      * finished). A signal the process ignores (SIGHUP under nohup) stays ignored.
      * Where the JVM does not let signals be handled (-Xrs, another platform), the shutdown hook remains.
      */
-    static void install(Runnable shutdown, java.util.function.IntConsumer status) {
+    static java.util.function.Consumer<Runnable> installWhileStarting(String command, java.util.function.IntConsumer status) {
+        java.util.concurrent.atomic.AtomicReference<Runnable> current = new java.util.concurrent.atomic.AtomicReference<>(
+                () -> LOG.info("{} stopped while starting (loading models or connecting): nothing was served", command));
+        install(current::get, status);
+        return current::set;
+    }
+
+    private static void install(java.util.function.Supplier<Runnable> shutdown, java.util.function.IntConsumer status) {
         AtomicBoolean stopping = new AtomicBoolean();
         for (String name : List.of("TERM", "INT", "HUP")) { // HUP: the terminal or SSH session closed
             try {
@@ -39,7 +48,7 @@ final class TerminationSignals {
                     Thread t = new Thread(() -> {
                         LOG.info("SIG{} received", signal.getName());
                         try {
-                            shutdown.run();
+                            shutdown.get().run();
                         } finally {
                             System.exit(code);
                         }

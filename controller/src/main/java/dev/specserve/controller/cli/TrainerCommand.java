@@ -85,6 +85,8 @@ final class TrainerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        java.util.concurrent.atomic.AtomicInteger exitStatus = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.function.Consumer<Runnable> running = TerminationSignals.installWhileStarting("trainer", exitStatus::set);
         // the model options as serve reads them: flag > SPECSERVE_MODELS / _DEVICE / _DRAFTER_PRECISION / _THREADS
         // > file > default
         Set<ConfigKey> keys = EnumSet.copyOf(KEYS);
@@ -143,8 +145,7 @@ final class TrainerCommand implements Callable<Integer> {
             stopped.countDown();
         };
         Runtime.getRuntime().addShutdownHook(new Thread(shutdown, "specserve-trainer-shutdown"));
-        java.util.concurrent.atomic.AtomicInteger exitStatus = new java.util.concurrent.atomic.AtomicInteger();
-        TerminationSignals.install(shutdown, exitStatus::set); // training and shadow checks run ONNX Runtime too
+        running.accept(shutdown); // training and shadow checks run ONNX Runtime too: stop them before exiting
         stopped.await();
         return exitStatus.get();
     }

@@ -74,6 +74,35 @@ class SignalShutdownTest {
         }
     }
 
+    @Test
+    void sigterm_while_the_models_load_says_so_and_exits_143() throws Exception {
+        Path log = dir.resolve("starting.log");
+        ProcessBuilder command = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "serve",
+                "--models", TestModels.dir().toString(), "--device", "cpu",
+                "--http-port", Integer.toString(OrderlyShutdownTest.freePort()), "--bridge-port", "0",
+                "--kafka-bootstrap", "none")
+                .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
+        command.environment().put("SPECSERVE_LOG_LEVEL", "INFO");
+        Process serve = command.start();
+        try {
+            long deadline = System.nanoTime() + SECONDS.toNanos(60);
+            while (!Files.readString(log).contains("config:") && System.nanoTime() < deadline) { // the first line
+                Thread.sleep(5);
+            }
+
+            serve.destroy(); // SIGTERM, models loading
+
+            assertThat(serve.waitFor(60, SECONDS)).as("serve exited").isTrue();
+            String output = Files.readString(log);
+            assertThat(serve.exitValue()).as("exit status; log:%n%s", output).isEqualTo(143);
+            assertThat(output).as("the log says why it ended").contains("SIGTERM received",
+                    "serve stopped while starting").doesNotContain("serving model");
+        } finally {
+            serve.destroyForcibly();
+        }
+    }
+
     private static boolean ready(HttpClient http, String base) throws InterruptedException {
         try {
             return http.send(HttpRequest.newBuilder(URI.create(base + "/ready")).build(),
