@@ -180,7 +180,7 @@ public final class CompletionRequestParser {
                             + "an imported optimum-cli export, whose graph gives no hidden states, cannot have one)"
                     : "unknown strategy '" + strategy + "'; known: " + String.join(", ", strategies));
         }
-        String domain = optionalString(json, "domain");
+        String domain = domain(optionalString(json, "domain"));
         int n = json.getValue("n") == null ? 1 : (int) integer(json, "n", 1, MAX_CHOICES);
         if (json.getValue("best_of") != null && integer(json, "best_of", 1, Long.MAX_VALUE) != n) {
             throw new InvalidRequestException("best_of", "only best_of = n (" + n + ") is served: ranking more samples "
@@ -217,5 +217,22 @@ public final class CompletionRequestParser {
                 json.getValue("skip_special_tokens") == null || bool(json, "skip_special_tokens"));
         return new CompletionRequest(model, prompts, maxTokens, sampling, stop, stream, strategy, domain, includeUsage, n,
                 false, null);
+    }
+
+    /** The longest {@code domain} tag: it is copied into every round's feedback event. */
+    static final int MAX_DOMAIN_CHARS = 64;
+    private static final java.util.regex.Pattern DOMAIN = java.util.regex.Pattern.compile("[A-Za-z0-9_.:/-]{1,64}");
+
+    /**
+     * A {@code domain} tag as feedback carries it (once per round, so bounded): 1 to 64 letters, digits and
+     * {@code _ . : / -}; null when absent.
+     */
+    static String domain(String tag) {
+        if (tag != null && !DOMAIN.matcher(tag).matches()) {
+            throw new InvalidRequestException("domain", "domain must be 1 to " + MAX_DOMAIN_CHARS + " letters, digits "
+                    + "and _ . : / - (a tag carried in every round's feedback event), got " + (tag.length() > 80
+                    ? tag.length() + " characters starting '" + tag.substring(0, 40) + "'" : "'" + tag + "'"));
+        }
+        return tag;
     }
 }

@@ -45,6 +45,21 @@ class CompletionRequestParserTest {
     }
 
     @Test
+    void a_domain_tag_is_short_and_plain_since_every_rounds_feedback_event_carries_it() {
+        assertThat(parser.parse("{\"prompt\": \"x\", \"domain\": \"customer-42/py_3.12:b\"}").domain())
+                .isEqualTo("customer-42/py_3.12:b");
+        assertThat(parser.parse("{\"prompt\": \"x\", \"domain\": \"" + "d".repeat(64) + "\"}").domain()).hasSize(64);
+        for (String bad : List.of("", "   ", "two words", "d".repeat(65), "tab\t", "ünï")) {
+            assertThatThrownBy(() -> parser.parse(new JsonObject().put("prompt", "x").put("domain", bad)))
+                    .as("domain '%s'", bad).isInstanceOfSatisfying(InvalidRequestException.class,
+                            e -> assertThat(e.field()).isEqualTo("domain"))
+                    .hasMessageContaining("domain must be 1 to 64 letters");
+        }
+        assertThatThrownBy(() -> parser.parse(new JsonObject().put("prompt", "x").put("domain", "z".repeat(100_000))))
+                .hasMessageContaining("100000 characters starting 'zzz").hasMessageNotContaining("z".repeat(41));
+    }
+
+    @Test
     void the_max_tokens_default_never_exceeds_a_small_limit() {
         assertThat(new CompletionRequestParser(List.of("none"), 4).parse("{\"prompt\": \"x\"}").maxTokens()).isEqualTo(4);
     }

@@ -95,6 +95,10 @@ class HttpBadRequestTest {
             {"prompt": "x", "strategy": "warp-drive"}           | strategy
             {"prompt": "x", "strategy": 3}                      | strategy
             {"prompt": "x", "domain": 5}                        | domain
+            {"prompt": "x", "domain": ""}                       | domain
+            {"prompt": "x", "domain": " "}                      | domain
+            {"prompt": "x", "domain": "a b"}                    | domain
+            {"prompt": "x", "domain": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"} | domain
             {"prompt": "x", "model": true}                      | model
             {"prompt": "x", "suffix": "return x"}               | suffix
             {"prompt": "x", "echo": true, "logprobs": 1, "stream": true} | echo

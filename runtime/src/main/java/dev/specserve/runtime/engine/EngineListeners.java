@@ -6,12 +6,17 @@ import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The engine's listeners; one that throws is logged and skipped, never breaks the scheduler. */
+/**
+ * The engine's listeners; one that throws is counted, logged at most once a minute (it may throw on every round),
+ * and skipped, never breaks the scheduler.
+ */
 final class EngineListeners {
     private static final Logger LOG = LoggerFactory.getLogger(EngineListeners.class);
+    private static final long LOG_EVERY_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
 
     private final List<EngineListener> listeners = new CopyOnWriteArrayList<>();
     private final java.util.concurrent.atomic.AtomicLong failures = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong nextLogNanos = new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
 
     void add(EngineListener listener) {
         listeners.add(listener);
@@ -22,8 +27,14 @@ final class EngineListeners {
             try {
                 event.accept(l);
             } catch (RuntimeException e) {
-                failures.incrementAndGet();
-                LOG.warn("engine listener {} threw: {}", l.getClass().getSimpleName(), e.toString());
+                long total = failures.incrementAndGet();
+                long now = System.nanoTime();
+                long next = nextLogNanos.get();
+                if (now - next >= 0 && nextLogNanos.compareAndSet(next, now + LOG_EVERY_NANOS)) { // one a minute at most
+                    LOG.warn("engine listener {} threw: {} ({} notifications lost so far; logged at most once a minute, "
+                            + "all counted in specserve_engine_listener_errors_total)", l.getClass().getSimpleName(),
+                            e.toString(), total);
+                }
             }
         }
     }
