@@ -260,6 +260,10 @@ public final class EmbeddedKafka implements AutoCloseable {
         p.put("share.coordinator.state.topic.min.isr", "1");
         p.put("group.initial.rebalance.delay.ms", "0");
         p.put("auto.create.topics.enable", "false");
+        // bounded defaults for topics created without their own (an earlier release's): Kafka's keep 7 days, uncapped
+        p.put("log.retention.hours", "72");
+        p.put("log.retention.bytes", Long.toString(2L << 30));
+        p.put("log.segment.bytes", Integer.toString(256 << 20));
         p.put("log.cleaner.dedupe.buffer.size", Long.toString(2L * 1024 * 1024));
         p.put("num.network.threads", "2");
         p.put("num.io.threads", "2");

@@ -63,14 +63,36 @@ public final class TopicAdmin implements AutoCloseable {
         }
     }
 
+    /**
+     * Bounds of the feedback topic this creates: one event per sequence per round adds up (gigabytes a day), and
+     * Kafka's default keeps seven days with no size cap. Three days or 2 GiB a partition, whichever comes first;
+     * an operator keeps more by altering the topic ({@code kafka-configs.sh --alter}).
+     */
+    static final Map<String, String> FEEDBACK_BOUNDS = Map.of(
+            TopicConfig.RETENTION_MS_CONFIG, Long.toString(java.util.concurrent.TimeUnit.DAYS.toMillis(3)),
+            TopicConfig.RETENTION_BYTES_CONFIG, Long.toString(2L << 30),
+            TopicConfig.SEGMENT_BYTES_CONFIG, Integer.toString(256 << 20));
+    /** Training samples (hidden states, hardly compressible) are read within minutes: one hour or 1 GiB a partition. */
+    static final Map<String, String> SAMPLES_BOUNDS = Map.of(
+            TopicConfig.RETENTION_MS_CONFIG, Long.toString(java.util.concurrent.TimeUnit.HOURS.toMillis(1)),
+            TopicConfig.RETENTION_BYTES_CONFIG, Long.toString(1L << 30),
+            TopicConfig.SEGMENT_BYTES_CONFIG, Integer.toString(128 << 20));
+    /**
+     * Drafter updates, compacted per key; segments roll hourly so superseded versions (each record carries a whole
+     * adapter, and every process replays the topic at start-up) are compacted away within hours, not a week.
+     */
+    static final Map<String, String> UPDATES_CONFIG = Map.of(
+            TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+            TopicConfig.SEGMENT_MS_CONFIG, Long.toString(java.util.concurrent.TimeUnit.HOURS.toMillis(1)),
+            TopicConfig.MIN_CLEANABLE_DIRTY_RATIO_CONFIG, "0.1");
+
     /** The topics this module uses, as they would be created. */
     public static List<NewTopic> telemetryTopics(TelemetryConfig config) {
         short rf = (short) config.replication();
         List<NewTopic> topics = new ArrayList<>();
-        topics.add(new NewTopic(config.feedbackTopic(), config.partitions(), rf));
-        topics.add(new NewTopic(config.samplesTopic(), config.partitions(), rf));
-        topics.add(new NewTopic(config.updatesTopic(), config.partitions(), rf)
-                .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
+        topics.add(new NewTopic(config.feedbackTopic(), config.partitions(), rf).configs(FEEDBACK_BOUNDS));
+        topics.add(new NewTopic(config.samplesTopic(), config.partitions(), rf).configs(SAMPLES_BOUNDS));
+        topics.add(new NewTopic(config.updatesTopic(), config.partitions(), rf).configs(UPDATES_CONFIG));
         return topics;
     }
 

@@ -78,6 +78,17 @@ class KafkaFeedbackPipelineTest {
             assertThat(admin.partitions(config.samplesTopic(), WAIT)).isEqualTo(3);
             assertThat(admin.topicConfig(config.updatesTopic(), TopicConfig.CLEANUP_POLICY_CONFIG, WAIT)).isEqualTo("compact");
             assertThat(admin.topicConfig(config.feedbackTopic(), TopicConfig.CLEANUP_POLICY_CONFIG, WAIT)).isEqualTo("delete");
+            // bounded by time and bytes, where Kafka's default keeps 7 days uncapped (one event per round adds up)
+            assertThat(admin.topicConfig(config.feedbackTopic(), TopicConfig.RETENTION_MS_CONFIG, WAIT))
+                    .isEqualTo(Long.toString(3L * 24 * 3600 * 1000));
+            assertThat(admin.topicConfig(config.feedbackTopic(), TopicConfig.RETENTION_BYTES_CONFIG, WAIT))
+                    .isEqualTo(Long.toString(2L << 30));
+            assertThat(admin.topicConfig(config.samplesTopic(), TopicConfig.RETENTION_MS_CONFIG, WAIT))
+                    .isEqualTo(Long.toString(3600 * 1000));
+            assertThat(admin.topicConfig(config.samplesTopic(), TopicConfig.RETENTION_BYTES_CONFIG, WAIT))
+                    .isEqualTo(Long.toString(1L << 30));
+            assertThat(admin.topicConfig(config.updatesTopic(), TopicConfig.SEGMENT_MS_CONFIG, WAIT))
+                    .isEqualTo(Long.toString(3600 * 1000));
             assertThat(admin.ensureTopics(Duration.ofSeconds(20))).isEmpty();
         }
     }
