@@ -1,19 +1,19 @@
 package dev.specserve.bandit;
 
-import java.util.ArrayList;
-import java.util.List;
-
 /**
  * Round measurements in event time: each round's own timestamp, committed tokens (accepted + bonus) and engine
  * busy nanoseconds (draft + verify). Rounds may arrive late and out of order (a Kafka hop); they are kept sorted
- * by timestamp for {@code retentionMs} behind the newest one seen (the watermark).
+ * by timestamp for {@code retentionMs} behind the newest one seen (the watermark). A round older than that on
+ * arrival is not kept (it would fall out at once).
  *
  * <p>{@link #over} gives a window's capacity, committed tokens ÷ busy seconds: the tokens/s the engine would
  * serve at saturation with the drafter of that window, whatever the demand was. Thread-safe.
+ *
+ * <p>A fleet trainer adds every replica's rounds, thousands a second, so adding costs O(1) plus how far a late
+ * round lands from the newest, never the number kept: the rounds sit in a ring of primitive arrays, appended at
+ * the tail and dropped from the head.
  */
 public final class CapacityMeter {
-    private record Round(long atMs, int tokens, long busyNanos) {}
-
     /** A window's measurements. Capacity is NaN when no round (or no busy time) fell in the window. */
     public record Window(long fromMs, long toMs, long rounds, long tokens, double busySeconds) {
         public double capacity() {
@@ -27,7 +27,11 @@ public final class CapacityMeter {
     }
 
     private final long retentionMs;
-    private final List<Round> rounds = new ArrayList<>();
+    private long[] atMs = new long[1024]; // a ring: round k (0 = oldest) sits at (head + k) & (length - 1)
+    private int[] tokens = new int[1024];
+    private long[] busyNanos = new long[1024];
+    private int head;
+    private int size;
     private long watermarkMs = Long.MIN_VALUE;
     private long idleRounds;
 
@@ -50,18 +54,30 @@ public final class CapacityMeter {
             idleRounds++;
             return;
         }
-        int i = rounds.size();
-        while (i > 0 && rounds.get(i - 1).atMs() > atMs) {
-            i--;
+        if (watermarkMs != Long.MIN_VALUE && atMs < watermarkMs - retentionMs) {
+            return; // behind the retention already
         }
-        rounds.add(i, new Round(atMs, committedTokens, busyNanos));
+        if (size == this.atMs.length) {
+            grow();
+        }
+        int k = size; // its place: after every round at or before it (rounds arrive mostly in order)
+        while (k > 0 && at(k - 1) > atMs) {
+            k--;
+        }
+        for (int j = size; j > k; j--) {
+            move(j - 1, j);
+        }
+        int slot = slot(k);
+        this.atMs[slot] = atMs;
+        this.tokens[slot] = committedTokens;
+        this.busyNanos[slot] = busyNanos;
+        size++;
         if (atMs > watermarkMs) {
             watermarkMs = atMs;
-            int drop = 0;
-            while (drop < rounds.size() && rounds.get(drop).atMs() < watermarkMs - retentionMs) {
-                drop++;
+            while (size > 0 && at(0) < watermarkMs - retentionMs) {
+                head = slot(1);
+                size--;
             }
-            rounds.subList(0, drop).clear();
         }
     }
 
@@ -78,23 +94,55 @@ public final class CapacityMeter {
     /** Rounds with {@code fromMs <= timestamp < toMs}. */
     public synchronized Window over(long fromMs, long toMs) {
         long n = 0;
-        long tokens = 0;
+        long sum = 0;
         long busy = 0;
-        for (int i = firstAtOrAfter(fromMs); i < rounds.size() && rounds.get(i).atMs() < toMs; i++) {
-            Round r = rounds.get(i);
+        for (int k = firstAtOrAfter(fromMs); k < size && at(k) < toMs; k++) {
+            int slot = slot(k);
             n++;
-            tokens += r.tokens();
-            busy += r.busyNanos();
+            sum += tokens[slot];
+            busy += busyNanos[slot];
         }
-        return new Window(fromMs, toMs, n, tokens, busy / 1e9);
+        return new Window(fromMs, toMs, n, sum, busy / 1e9);
+    }
+
+    private int slot(int k) {
+        return (head + k) & (atMs.length - 1);
+    }
+
+    private long at(int k) {
+        return atMs[slot(k)];
+    }
+
+    private void move(int from, int to) {
+        int f = slot(from);
+        int t = slot(to);
+        atMs[t] = atMs[f];
+        tokens[t] = tokens[f];
+        busyNanos[t] = busyNanos[f];
+    }
+
+    private void grow() {
+        long[] a = new long[atMs.length * 2];
+        int[] t = new int[a.length];
+        long[] b = new long[a.length];
+        for (int k = 0; k < size; k++) {
+            int slot = slot(k);
+            a[k] = atMs[slot];
+            t[k] = tokens[slot];
+            b[k] = busyNanos[slot];
+        }
+        atMs = a;
+        tokens = t;
+        busyNanos = b;
+        head = 0;
     }
 
     private int firstAtOrAfter(long ms) {
         int lo = 0;
-        int hi = rounds.size();
+        int hi = size;
         while (lo < hi) {
             int mid = (lo + hi) >>> 1;
-            if (rounds.get(mid).atMs() < ms) {
+            if (at(mid) < ms) {
                 lo = mid + 1;
             } else {
                 hi = mid;
