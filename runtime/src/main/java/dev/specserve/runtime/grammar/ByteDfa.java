@@ -42,6 +42,11 @@ final class ByteDfa {
         return accept.length;
     }
 
+    /** Bytes of its tables, roughly: what a cache of compiled grammars weighs it by. */
+    long bytes() {
+        return 4L * next.length + 4L * classOf.length + accept.length;
+    }
+
     /** The state after byte {@code b} from {@code state}, or -1. */
     int step(int state, int b) {
         return next[state * classes + classOf[b & 0xff]];

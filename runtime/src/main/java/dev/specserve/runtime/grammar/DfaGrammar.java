@@ -12,9 +12,13 @@ final class DfaGrammar implements OutputGrammar {
     /** States beyond which a constraint is refused as too complex (each takes a table row and mask cache entries). */
     static final int MAX_STATES = 100_000;
 
+    private static final java.util.concurrent.atomic.AtomicLong IDS = new java.util.concurrent.atomic.AtomicLong();
+
+    private final long id = IDS.incrementAndGet();
     private final String field;
     private final String description;
-    private final Supplier<Automaton> language;
+    private final java.util.function.Consumer<DfaGrammar> onCompiled;
+    private Supplier<Automaton> language; // dropped once compiled: it holds the schema text
     private volatile Compiled dfa;
 
     /** The automaton, and per state the one byte it must read next (-1 where there is a choice or it may end). */
@@ -28,11 +32,27 @@ final class DfaGrammar implements OutputGrammar {
         }
     }
 
-    /** @param language builds the automaton; called once, on {@link #compile} */
-    DfaGrammar(String field, String description, Supplier<Automaton> language) {
+    /**
+     * @param language   builds the automaton; called once, on {@link #compile}
+     * @param onCompiled told once the automaton is built (a cache weighing grammars by {@link #bytes} weighs it again)
+     */
+    DfaGrammar(String field, String description, Supplier<Automaton> language,
+               java.util.function.Consumer<DfaGrammar> onCompiled) {
         this.field = field;
         this.description = description;
         this.language = language;
+        this.onCompiled = onCompiled;
+    }
+
+    /** Bytes it holds: its tables once compiled, before that a floor for the schema text and the compile to come. */
+    long bytes() {
+        Compiled d = dfa;
+        return Math.max(64 << 10, d == null ? 0 : d.run().bytes() + 4L * d.forcedByte().length);
+    }
+
+    @Override
+    public long cacheId() {
+        return id;
     }
 
     @Override
@@ -62,8 +82,10 @@ final class DfaGrammar implements OutputGrammar {
                     }
                     d = Compiled.of(run);
                     dfa = d;
+                    language = null;
                 }
             }
+            onCompiled.accept(this);
         }
         return d;
     }

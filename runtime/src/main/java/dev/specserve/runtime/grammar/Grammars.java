@@ -2,21 +2,45 @@ package dev.specserve.runtime.grammar;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dk.brics.automaton.Automaton;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * The grammars requests name, built once per distinct constraint: requests sending the same schema (the usual case:
  * one application, one schema) share its automaton and its token masks, as vLLM caches compiled grammars.
  */
 final class Grammars {
-    /** Distinct constraints kept compiled (each at most {@link DfaGrammar#MAX_STATES} states, a few MB). */
-    static final int MAX_CACHED = 64;
+    /**
+     * Bytes of compiled constraints kept, by their tables (a constraint of {@link DfaGrammar#MAX_STATES} states can
+     * take tens of MB; a small one counts 64 KiB).
+     */
+    static final long MAX_CACHED_BYTES = 256L << 20;
     /** Longest schema text accepted (it is parsed and compiled per distinct text). */
     static final int MAX_SCHEMA_CHARS = 64 * 1024;
     static final int MAX_CHOICES = 256;
 
-    private static final Cache<String, OutputGrammar> CACHE = Caffeine.newBuilder().maximumSize(MAX_CACHED).build();
+    private static final Cache<String, DfaGrammar> CACHE = Caffeine.newBuilder().maximumWeight(MAX_CACHED_BYTES)
+            .weigher((String key, DfaGrammar g) -> (int) Math.min(Integer.MAX_VALUE, g.bytes() + 2L * key.length()))
+            .build();
+
+    /** The grammar cached under {@code key}, built (not yet compiled) on a miss; weighed again once compiled. */
+    private static OutputGrammar cached(String key, String field, String description, Supplier<Automaton> language) {
+        return CACHE.get(key, k -> new DfaGrammar(field, description, language, g -> CACHE.asMap().replace(k, g, g)));
+    }
+
+    /** Forgets every cached grammar (requests holding one keep it): for tests. */
+    static void clear() {
+        CACHE.invalidateAll();
+        CACHE.cleanUp();
+    }
+
+    /** Bytes the cache holds by its weights: for tests. */
+    static long cachedBytes() {
+        CACHE.cleanUp();
+        return CACHE.policy().eviction().orElseThrow().weightedSize().orElseThrow();
+    }
 
     private Grammars() {}
 
@@ -25,8 +49,7 @@ final class Grammars {
             throw new GrammarException("the JSON schema has " + schema.length() + " characters; at most "
                     + MAX_SCHEMA_CHARS + " are served");
         }
-        return CACHE.get(field + ":schema:" + schema, k -> new DfaGrammar(field, "the JSON schema",
-                () -> SchemaCompiler.compile(schema)));
+        return cached(field + ":schema:" + schema, field, "the JSON schema", () -> SchemaCompiler.compile(schema));
     }
 
     static OutputGrammar regex(String regex, String field) {
@@ -34,7 +57,7 @@ final class Grammars {
             throw new GrammarException(field + " has " + regex.length() + " characters; at most " + MAX_SCHEMA_CHARS
                     + " are served");
         }
-        return CACHE.get(field + ":regex:" + regex, k -> new DfaGrammar(field, field, () -> RegexAutomata.compile(regex)));
+        return cached(field + ":regex:" + regex, field, field, () -> RegexAutomata.compile(regex));
     }
 
     static OutputGrammar choice(List<String> choices, String field) {
@@ -47,10 +70,10 @@ final class Grammars {
             throw new GrammarException(field + " has more than " + MAX_SCHEMA_CHARS + " characters");
         }
         List<String> copy = List.copyOf(choices);
-        return CACHE.get(key, k -> new DfaGrammar(field, field, () -> {
-            List<dk.brics.automaton.Automaton> each = new ArrayList<>();
+        return cached(key, field, field, () -> {
+            List<Automaton> each = new ArrayList<>();
             copy.forEach(c -> each.add(JsonAutomata.literal(c)));
             return JsonAutomata.union(each);
-        }));
+        });
     }
 }

@@ -27,6 +27,11 @@ public final class JsonObjectGrammar implements GrammarState {
         }
 
         @Override
+        public long cacheId() {
+            return 0; // the one JSON mode; compiled grammars count from 1
+        }
+
+        @Override
         public String toString() {
             return "json_object";
         }

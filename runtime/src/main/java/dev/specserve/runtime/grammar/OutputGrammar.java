@@ -14,6 +14,12 @@ public interface OutputGrammar {
     String field();
 
     /**
+     * This grammar's identity in the models' mask caches, which key on it without holding the grammar: a grammar
+     * evicted from the compiled-grammar cache must not stay alive (automaton and all) for its cached masks.
+     */
+    long cacheId();
+
+    /**
      * Does the expensive part of building this grammar (an automaton's construction), so that the engine thread
      * never does: call from a worker before queueing.
      *

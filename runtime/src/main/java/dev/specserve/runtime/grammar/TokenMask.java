@@ -24,8 +24,12 @@ public final class TokenMask {
             .weigher((MaskKey k, boolean[] mask) -> mask.length)
             .build();
 
-    /** A state of a grammar, as a cache key. */
-    record MaskKey(OutputGrammar grammar, Object state) {}
+    /** A state of a grammar, as a cache key: by {@link OutputGrammar#cacheId}, never holding the grammar. */
+    record MaskKey(long grammar, Object state) {
+        MaskKey(OutputGrammar grammar, Object state) {
+            this(grammar.cacheId(), state);
+        }
+    }
 
     /** @param tokenBytes each token id's bytes (null for special tokens), as {@code TextTokenizer.byteLevelVocab} */
     public TokenMask(byte[][] tokenBytes, int[] eosIds) {
