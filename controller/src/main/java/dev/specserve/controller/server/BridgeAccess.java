@@ -19,13 +19,20 @@ final class BridgeAccess {
 
     private final StreamOwnership ownership;
     private final ApiKeys apiKeys;
+    private static final long LOG_EVERY_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
+
     private final Counter unauthorised;
+    private final Counter denials;
+    private final java.util.concurrent.atomic.AtomicLong nextLog = new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
 
     BridgeAccess(StreamOwnership ownership, ApiKeys apiKeys, MeterRegistry registry) {
         this.ownership = ownership;
         this.apiKeys = apiKeys;
         this.unauthorised = Counter.builder("specserve.bridge.generations_unauthorised")
                 .description("TCP-bridge generation requests refused for a missing or wrong API key").register(registry);
+        this.denials = Counter.builder("specserve.bridge.frames_denied")
+                .description("TCP-bridge frames refused by the access checks (a stream not the connection's, no reply "
+                        + "address, no valid API key, a malformed frame)").register(registry);
     }
 
     /** Allows or refuses the frame; the frame object is what the bridge goes on to use, so header edits take effect. */
@@ -113,8 +120,17 @@ final class BridgeAccess {
                 .put("message", e.toJson().encode()), event.socket());
     }
 
-    private static boolean denied(String connection, String what) {
-        LOG.info("TCP bridge connection {} tried to {}; refused", connection, what);
+    /** Counts a refusal, and logs it at most once a minute: a client can send refused frames as fast as TCP goes. */
+    private boolean denied(String connection, String what) {
+        denials.increment();
+        long now = System.nanoTime();
+        long next = nextLog.get();
+        if (now - next >= 0 && nextLog.compareAndSet(next, now + LOG_EVERY_NANOS)) {
+            LOG.info("TCP bridge connection {} tried to {}; refused (specserve_bridge_frames_denied_total counts "
+                    + "every refusal; logged at most once a minute)", connection, what);
+        } else {
+            LOG.debug("TCP bridge connection {} tried to {}; refused", connection, what);
+        }
         return false;
     }
 

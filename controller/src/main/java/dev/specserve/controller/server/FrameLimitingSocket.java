@@ -49,9 +49,13 @@ final class FrameLimitingSocket implements NetSocket {
             closeWith(why.name());
         }
     };
-    /** Addresses the client has a bridge consumer on, and those the server removed for it after their stream ended. */
+    /**
+     * Addresses the client has a bridge consumer on, and the latest {@value #DROPPED_KEPT} the server removed for it
+     * after their stream ended (a client that never unregisters them must not grow the set per stream).
+     */
     private final Set<String> registered = new HashSet<>();
-    private final Set<String> dropped = new HashSet<>();
+    private final java.util.LinkedHashSet<String> dropped = new java.util.LinkedHashSet<>();
+    static final int DROPPED_KEPT = 256;
 
     FrameLimitingSocket(NetSocket delegate, String connectionId, BridgeFrameReader reader,
                         BiConsumer<FrameLimitingSocket, BridgeFrameReader.Refusal> onRefused) {
@@ -93,6 +97,9 @@ final class FrameLimitingSocket implements NetSocket {
     void dropRegistration(String address) {
         if (bridge != null && registered.remove(address)) {
             dropped.add(address);
+            if (dropped.size() > DROPPED_KEPT) {
+                dropped.remove(dropped.iterator().next());
+            }
             bridge.handle(frame(new JsonObject().put("type", "unregister").put("address", address)));
         }
     }

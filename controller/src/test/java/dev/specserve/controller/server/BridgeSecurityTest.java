@@ -128,7 +128,8 @@ class BridgeSecurityTest {
     }
 
     @Test
-    void a_generation_whose_answer_nobody_would_receive_is_refused() throws Exception {
+    void a_generation_whose_answer_nobody_would_receive_is_refused_and_counted() throws Exception {
+        double denied = server.metric("specserve_bridge_frames_denied_total");
         try (BridgeClient client = new BridgeClient(server.bridgePort())) {
             client.write(new JsonObject().put("type", "publish").put("address", "specserve.generate")
                     .put("body", TcpBridgeTest.greedy("x = ", 2)));
@@ -139,6 +140,8 @@ class BridgeSecurityTest {
 
             assertThat(published.getString("message")).isEqualTo(TcpBridgeVerticle.BLOCKED);
             assertThat(noReply.getString("message")).isEqualTo(TcpBridgeVerticle.BLOCKED);
+            // counted each, logged at most once a minute: a client can send them as fast as TCP goes
+            assertThat(server.metric("specserve_bridge_frames_denied_total")).isEqualTo(denied + 2);
         }
     }
 
