@@ -162,6 +162,16 @@ public final class CostAwareBandit {
         listeners.realised(realised);
     }
 
+    /**
+     * Abandons a pending decision whose reward could not be measured (its windows saw too few rounds), teaching
+     * nothing; false when it was not pending. Without this an idle server's decisions filled the pending set.
+     */
+    public boolean abandon(String decisionId) {
+        synchronized (lock) {
+            return pending.forget(decisionId);
+        }
+    }
+
     /** Decisions awaiting their reward. */
     public int pendingCount() {
         synchronized (lock) {

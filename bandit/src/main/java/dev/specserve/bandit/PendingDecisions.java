@@ -58,6 +58,11 @@ final class PendingDecisions {
         return p;
     }
 
+    /** Drops a decision that will have no reward (not counted as expired); false when it was not pending. */
+    boolean forget(String decisionId) {
+        return pending.remove(decisionId) != null;
+    }
+
     /** Drops the drafter's unrealised decisions (not counted as expired). */
     void dropAll(DrafterState state) {
         pending.values().removeIf(p -> p.state() == state);

@@ -37,6 +37,7 @@ public final class RewardWindows {
     private Open lastUpdate;
     private long lastSwapEndMs = Long.MIN_VALUE;
     private long unmeasured;
+    private final List<String> unmeasuredIds = new ArrayList<>();
 
     private static final class Open {
         final String id;
@@ -132,6 +133,7 @@ public final class RewardWindows {
             if (before.rounds() < minRounds || after.rounds() < minRounds
                     || !Double.isFinite(before.capacity()) || !Double.isFinite(after.capacity())) {
                 unmeasured++;
+                unmeasuredIds.add(o.id);
                 continue;
             }
             double during = o.update ? meter.over(o.atMs, o.trainedAtMs).capacity() : Double.NaN;
@@ -140,6 +142,13 @@ public final class RewardWindows {
                     o.swapSeconds, horizonSeconds));
         }
         return out;
+    }
+
+    /** The decisions found unmeasured ({@link #unmeasured}) since the last call, each once: for the bandit to abandon. */
+    public List<String> takeUnmeasured() {
+        List<String> ids = List.copyOf(unmeasuredIds);
+        unmeasuredIds.clear();
+        return ids;
     }
 
     /** Decisions whose windows held too few rounds, or no busy time, so no reward could be measured. */

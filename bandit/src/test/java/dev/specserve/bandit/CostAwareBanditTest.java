@@ -276,6 +276,20 @@ class CostAwareBanditTest {
     }
 
     @Test
+    void aDecisionWhoseRewardCannotBeMeasuredIsAbandonedTeachingNothing() {
+        CostAwareBandit b = bandit(1);
+        Decision d = b.decide("drafter-7", lull(drifted()));
+
+        assertThat(b.abandon(d.id())).isTrue();
+
+        assertThat(b.pendingCount()).isZero();
+        assertThat(b.observations("drafter-7")).isZero();
+        assertThat(b.expiredCount()).as("not an expiry").isZero();
+        assertThat(b.abandon(d.id())).as("once").isFalse();
+        assertThatThrownBy(() -> b.realise(d.id(), 1.0)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void decisionIdsAreUniqueAcrossDraftersAndEpochs() {
         CostAwareBandit b = bandit(1);
         Set<String> ids = new HashSet<>();

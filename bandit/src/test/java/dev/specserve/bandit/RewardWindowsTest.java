@@ -52,6 +52,20 @@ class RewardWindowsTest {
     }
 
     @Test
+    void aDecisionWhoseWindowsSawTooFewRoundsIsHandedBackOnceToBeForgotten() {
+        CapacityMeter m = new CapacityMeter(600_000);
+        RewardWindows w = new RewardWindows(m, 300, 10_000, 1000, 8);
+        serve(m, 0, 10_000, 2, 5);
+        w.decided("idle", false, 10_000);       // then traffic stops: one stray round much later
+        m.add(400_000, 2, 5_000_000);
+
+        assertThat(w.ready(400_000)).isEmpty();
+        assertThat(w.unmeasured()).isEqualTo(1);
+        assertThat(w.takeUnmeasured()).containsExactly("idle");
+        assertThat(w.takeUnmeasured()).isEmpty();
+    }
+
+    @Test
     void windowsDoNotOverlapAndAWaitIsCreditedOnlyWithItsOwnEpoch() {
         CapacityMeter m = new CapacityMeter(600_000);
         RewardWindows w = new RewardWindows(m, 300, 10_000, 1000, 8);

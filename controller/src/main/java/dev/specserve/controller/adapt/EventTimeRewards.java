@@ -50,12 +50,18 @@ final class EventTimeRewards {
         windows.trained(id, endMs, seconds, swapped, swapSeconds);
     }
 
-    /** Hands the bandit every reward whose window has closed and whose rounds have arrived. */
+    /**
+     * Hands the bandit every reward whose window has closed and whose rounds have arrived, and has it abandon the
+     * decisions whose windows closed unmeasured (too few rounds: an idle server), which would otherwise wait forever.
+     */
     void realiseReady(CostAwareBandit bandit) {
         List<Reward> ready;
+        List<String> unmeasured;
         synchronized (this) {
             ready = windows.ready(System.currentTimeMillis());
+            unmeasured = windows.takeUnmeasured();
         }
+        unmeasured.forEach(bandit::abandon);
         for (Reward r : ready) {
             try {
                 bandit.realise(r);
