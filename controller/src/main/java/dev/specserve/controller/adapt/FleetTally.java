@@ -15,6 +15,8 @@ import java.util.TreeMap;
  */
 final class FleetTally implements FeedbackListener {
     static final String UNKNOWN = "(unknown)";
+    /** Replicas not heard from for {@link ReplicaVersions#FORGET}, their counts summed: ids change on every restart. */
+    static final String EARLIER = "(earlier replicas)";
     private static final int REMEMBERED_REQUESTS = 50_000;
 
     /** Rounds and samples seen from one replica. */
@@ -25,6 +27,7 @@ final class FleetTally implements FeedbackListener {
     private final ReplicaVersions versions;
     private final java.util.function.LongSupplier current;
     private final Map<String, Counts> byReplica = new TreeMap<>();
+    private final Map<String, Long> lastSeenMs = new java.util.HashMap<>();
     private final Map<String, String> replicaOfRequest = new LinkedHashMap<>(1024, 0.75f, false) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
@@ -50,6 +53,7 @@ final class FleetTally implements FeedbackListener {
             replicaOfRequest.put(e.requestId(), e.replicaId());
             Counts c = byReplica.getOrDefault(e.replicaId(), new Counts(0, 0));
             byReplica.put(e.replicaId(), new Counts(c.rounds() + 1, c.samples()));
+            lastSeenMs.put(e.replicaId(), System.currentTimeMillis());
         }
         if (drafterId.equals(e.drafterId()) && e.drafterVersion() != 0) { // 0: a round no drafter forward drafted
             versions.current(current.getAsLong(), System.currentTimeMillis());
@@ -64,12 +68,32 @@ final class FleetTally implements FeedbackListener {
             String replica = replicaOfRequest.getOrDefault(s.requestId(), UNKNOWN);
             Counts c = byReplica.getOrDefault(replica, new Counts(0, 0));
             byReplica.put(replica, new Counts(c.rounds(), c.samples() + 1));
+            if (!replica.equals(UNKNOWN)) {
+                lastSeenMs.putIfAbsent(replica, System.currentTimeMillis()); // one summed away since its rounds
+            }
         }
         loop.onSample(s);
     }
 
-    /** What each replica sent so far, by replica id. */
+    /**
+     * What each replica sent so far, by replica id; replicas silent for {@link ReplicaVersions#FORGET} are summed
+     * under {@value #EARLIER}, so the map (and the progress line that prints it) stays the size of the fleet.
+     */
     synchronized Map<String, Counts> byReplica() {
+        return byReplica(System.currentTimeMillis());
+    }
+
+    synchronized Map<String, Counts> byReplica(long nowMs) {
+        long forgetBefore = nowMs - ReplicaVersions.FORGET.toMillis();
+        for (var it = lastSeenMs.entrySet().iterator(); it.hasNext(); ) {
+            var seen = it.next();
+            if (seen.getValue() < forgetBefore) {
+                it.remove();
+                Counts gone = byReplica.remove(seen.getKey());
+                Counts sum = byReplica.getOrDefault(EARLIER, new Counts(0, 0));
+                byReplica.put(EARLIER, new Counts(sum.rounds() + gone.rounds(), sum.samples() + gone.samples()));
+            }
+        }
         return Map.copyOf(byReplica);
     }
 }
