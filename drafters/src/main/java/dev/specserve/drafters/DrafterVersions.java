@@ -99,7 +99,9 @@ public final class DrafterVersions {
     private DrafterVersion remember(DrafterVersion v) {
         history.add(v);
         if (history.size() > HISTORY) {
-            history.remove(1);
+            // a drafter file loaded and never made current holds an open session no one else will close; one in
+            // use holds a lease and stays open
+            history.remove(1).model().closeIfUnused();
         }
         return v;
     }

@@ -59,6 +59,24 @@ class DrafterPrecisionTest {
     }
 
     @Test
+    void aDrafterFileLoadedButNeverMadeCurrentIsClosedWhenTheHistoryForgetsIt() {
+        try (ModelStack stack = ModelStack.load(Stack.modelDir(), ExecutionDevice.CPU, 2, DrafterPrecision.AUTO)) {
+            DrafterVersion loaded = stack.loadDrafter(stack.manifest().drafter().file(),
+                    ManifestLoader.sha256(stack.manifest().drafter().file()));
+            assertThat(loaded.model().isOpen()).isTrue();
+            DrafterVersion bundled = stack.versions().current();
+
+            for (int i = 0; i < 40; i++) { // adapter versions of the current drafter push it out of the history
+                stack.versions().create(bundled.adapter(), bundled.id(), java.util.Map.of());
+            }
+
+            assertThat(stack.versions().find(loaded.id())).isEmpty();
+            assertThat(loaded.model().isOpen()).as("its session closed with it").isFalse();
+            assertThat(bundled.model().isOpen()).as("the serving one stays").isTrue();
+        }
+    }
+
+    @Test
     void greedyOutputIsPlainDecodingsWithEitherDrafterFile() {
         List<String> prompts = GreedyEqualsAutoregressiveTest.PROMPTS;
         try (ModelStack fp32 = ModelStack.load(Stack.modelDir(), ExecutionDevice.CPU, 2, DrafterPrecision.FP32);
