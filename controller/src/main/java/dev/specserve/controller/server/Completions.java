@@ -39,6 +39,8 @@ final class Completions {
      */
     private final int maxTokenizing;
     static final int MIN_TOKENIZING = 64;
+    /** Request bodies handed to a worker for parsing (or a chat template's rendering), bounded as tokenizing is. */
+    private final java.util.concurrent.atomic.AtomicInteger parsing = new java.util.concurrent.atomic.AtomicInteger();
 
     /**
      * @param engineCountsRejections true when the engine itself reports what {@code submit} throws through
@@ -255,6 +257,38 @@ final class Completions {
             rejections.countAlike(cause[0], refused[0]); // each sequence is counted, under the engine's label
         }
         return cancelAll;
+    }
+
+    /**
+     * Runs {@code work} (parsing a large body, rendering a chat) on a worker; refused with 429 when as many as
+     * {@link #MIN_TOKENIZING} or the engine's admits are already waiting or running there: each holds its body (up
+     * to megabytes) in the worker pool's unbounded queue, where the engine's own bounds do not yet apply.
+     */
+    <T> Future<T> onWorker(io.vertx.core.Vertx vertx, java.util.concurrent.Callable<T> work) {
+        if (parsing.incrementAndGet() > maxTokenizing) {
+            parsing.decrementAndGet();
+            return Future.failedFuture(rejections.here(new QueueFullException(maxTokenizing,
+                    "request bodies waiting to be parsed")));
+        }
+        java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Runnable done = () -> {
+            if (held.getAndSet(false)) { // once, whether the work ran or the pool refused it
+                parsing.decrementAndGet();
+            }
+        };
+        try {
+            return vertx.<T>executeBlocking(() -> {
+                try {
+                    return work.call();
+                } finally {
+                    done.run();
+                }
+            }, false).onComplete(ar -> done.run());
+        } catch (java.util.concurrent.RejectedExecutionException e) { // the worker pool is closing
+            done.run();
+            return Future.failedFuture(new ServiceUnavailableException(ServiceUnavailableException.SHUTTING_DOWN,
+                    "the server is shutting down; retry on another replica"));
+        }
     }
 
     /** Counts a refusal the serving layer decided (bad JSON, body too large, invalid field). */

@@ -199,7 +199,7 @@ public final class HttpApiVerticle extends VerticleBase {
         HttpServerResponse resp = ctx.response();
         io.vertx.core.buffer.Buffer body = RequestBodies.buffer(ctx);
         if (body != null && body.length() > inlineBytes) {
-            vertx.executeBlocking(() -> parse.apply(body.toString(StandardCharsets.UTF_8)), false)
+            completions.onWorker(vertx, () -> parse.apply(body.toString(StandardCharsets.UTF_8)))
                     .onComplete(ar -> {
                         if (ar.failed()) {
                             error(resp, ApiError.from(ar.cause()));

@@ -67,7 +67,7 @@ final class HttpTokenRoutes {
     private void answer(RoutingContext ctx, java.util.function.Function<JsonObject, JsonObject> work) {
         String body = RequestBodies.text(ctx);
         ServedModel served = completions.served();
-        vertx.executeBlocking(() -> work.apply(served.named(CompletionRequestParser.object(body))), false)
+        completions.onWorker(vertx, () -> work.apply(served.named(CompletionRequestParser.object(body))))
                 .onComplete(ar -> {
                     if (ar.succeeded()) {
                         json(ctx.response(), 200, ar.result());
