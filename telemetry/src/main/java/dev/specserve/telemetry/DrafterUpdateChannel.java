@@ -42,10 +42,22 @@ public final class DrafterUpdateChannel implements AutoCloseable {
     private volatile long catchUpReached;
     private Map<TopicPartition, Long> catchUpEnd; // follower thread only
     private long catchUpToken;
+    /** Whether the last read check found the topic readable and read up to where the one before it found its end. */
+    private volatile boolean reading = true;
+    private final long readCheckNanos;
+    private long nextReadCheck; // follower thread only, as the two below
+    private Map<TopicPartition, Long> checkedEnd;
+    /** How often an idle follower asks the broker for the topic's end, to know it still could read what comes. */
+    static final Duration READ_CHECK = Duration.ofSeconds(15);
 
     /** {@code onUpdate} receives (drafter id, update) on the follower thread, in topic order. */
     public DrafterUpdateChannel(TelemetryConfig config, BiConsumer<String, DrafterUpdate> onUpdate) {
+        this(config, onUpdate, READ_CHECK);
+    }
+
+    DrafterUpdateChannel(TelemetryConfig config, BiConsumer<String, DrafterUpdate> onUpdate, Duration readCheck) {
         this.config = config;
+        this.readCheckNanos = readCheck.toNanos();
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "specserve-updates-" + config.replicaId());
@@ -172,8 +184,34 @@ public final class DrafterUpdateChannel implements AutoCloseable {
         }
     }
 
+    /**
+     * Every {@link #READ_CHECK}: asks the broker for the topic's end. Reading means it answered and this follower
+     * has read everything up to the end the check before found (records published since may still be in flight).
+     * A follower that sends nothing has no other way to notice a broker gone.
+     */
+    private void checkReading() {
+        long now = System.nanoTime();
+        if (now - nextReadCheck < 0) {
+            return;
+        }
+        nextReadCheck = now + readCheckNanos;
+        try {
+            Map<TopicPartition, Long> end = consumer.endOffsets(consumer.assignment(), Duration.ofSeconds(5));
+            Map<TopicPartition, Long> before = checkedEnd;
+            checkedEnd = end;
+            reading = before == null || before.entrySet().stream()
+                    .allMatch(e -> consumer.position(e.getKey()) >= e.getValue());
+        } catch (WakeupException e) {
+            throw e;
+        } catch (org.apache.kafka.common.KafkaException e) {
+            reading = false;
+            checkedEnd = null;
+        }
+    }
+
     private void pollOnce(Map<TopicPartition, Long> end, BiConsumer<String, DrafterUpdate> onUpdate) {
         freshCatchUp();
+        checkReading();
         if (caughtUp.getCount() > 0 && end.entrySet().stream()
                 .allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
             caughtUp.countDown();
@@ -237,6 +275,14 @@ public final class DrafterUpdateChannel implements AutoCloseable {
     /** True once every record that was on the topic when following began has been handed over. */
     public boolean caughtUp() {
         return caughtUp.getCount() == 0;
+    }
+
+    /**
+     * Caught up, and still reading: the broker answered the latest read check (every {@link #READ_CHECK}) and what
+     * the check before found on the topic has been handed over. False while the broker is unreachable.
+     */
+    public boolean reading() {
+        return caughtUp() && reading;
     }
 
     public long malformed() {

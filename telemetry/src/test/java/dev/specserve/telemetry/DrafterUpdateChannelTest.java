@@ -46,6 +46,27 @@ class DrafterUpdateChannelTest {
     }
 
     @Test
+    void anIdleFollowerNoticesItsBrokerGoneAndBack() throws Exception {
+        EmbeddedKafka kafka = EmbeddedKafka.startIn(dir.resolve("kafka"), false);
+        try {
+            TelemetryConfig replica = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId("replica").build();
+            TopicAdmin.ensureTopics(replica, Duration.ofSeconds(30));
+            try (DrafterUpdateChannel follower = new DrafterUpdateChannel(replica, (id, u) -> {}, Duration.ofSeconds(1))) {
+                Await.until(Duration.ofSeconds(60), follower::reading, () -> "caught up and reading");
+
+                kafka.stop(); // nothing is published or sent: only the read check can tell
+
+                Await.until(Duration.ofSeconds(60), () -> !follower.reading(), () -> "the broker's loss noticed");
+                assertThat(follower.caughtUp()).as("what was read at start-up stays read").isTrue();
+                kafka.start();
+                Await.until(Duration.ofSeconds(60), follower::reading, () -> "reading again");
+            }
+        } finally {
+            kafka.stop();
+        }
+    }
+
+    @Test
     void aDamagedRecordIsSkippedAndCountedAndTheRecordsAfterItAreStillFollowed() throws Exception {
         EmbeddedKafka kafka = EmbeddedKafka.startIn(dir.resolve("kafka"), false);
         try {

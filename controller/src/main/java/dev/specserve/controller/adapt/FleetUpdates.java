@@ -144,9 +144,10 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
         this.channel = new DrafterUpdateChannel(config, this::apply);
         rejections.countMalformed(channel);
         this.registry = registry;
-        this.following = io.micrometer.core.instrument.Gauge.builder(CAUGHT_UP, channel, c -> c.caughtUp() ? 1 : 0)
-                .tag("drafter", drafterId).description("1 once the versions on the updates topic at start-up were read; "
-                        + "0 while the topic cannot be read (this process serves an older version meanwhile)")
+        this.following = io.micrometer.core.instrument.Gauge.builder(CAUGHT_UP, channel, c -> c.reading() ? 1 : 0)
+                .tag("drafter", drafterId).description("1 once the versions on the updates topic at start-up were read "
+                        + "and while the topic stays readable (checked every 15 s); 0 while it cannot be read (this "
+                        + "process may serve an older version than the fleet meanwhile)")
                 .register(registry);
         this.pending = new PendingAnnouncement(drafterId, versions::current, this::publishNow, channel::requestCatchUp,
                 channel::caughtUpWith, registry);
