@@ -49,7 +49,8 @@ public enum ConfigKey {
                     + "grace period, which docker-compose sets to 30 s)."),
     STREAM_CONSUMER_TIMEOUT_MS("stream_consumer_timeout_ms", Type.POSITIVE_LONG, "2000",
             "Event-bus streaming: cancel (and count in specserve_bridge_streams_unclaimed_total) when no consumer is "
-                    + "registered at the stream address within this time; a client registers one round trip after the reply."),
+                    + "registered at the stream address within this time of the reply that names it (a client registers "
+                    + "one round trip after it)."),
     BRIDGE_MAX_FRAME_BYTES("bridge_max_frame_bytes", Type.POSITIVE_INT, "1048576",
             "Largest TCP-bridge frame (JSON bytes after the 4-byte length); a larger one closes that connection."),
     ADMIN_TOKEN("admin_token", Type.STRING, null,

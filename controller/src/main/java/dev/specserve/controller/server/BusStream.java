@@ -41,7 +41,7 @@ final class BusStream implements GenerationObserver {
     final MessageProducer<JsonObject> producer;
     final MessageConsumer<Object> control;
     final ArrayDeque<JsonObject> pending = new ArrayDeque<>();
-    final long deadlineTimer;
+    private long deadlineTimer = -1; // armed once the client is told the address (opened)
     GenerationHandle handle;
     int textOffset;
     boolean consumerSeen;
@@ -63,11 +63,20 @@ final class BusStream implements GenerationObserver {
         env.ownership().claim(capability, connection);
         this.producer = env.vertx().eventBus().sender(address);
         this.control = env.vertx().eventBus().consumer(controlAddress, this::onControl);
-        this.deadlineTimer = env.vertx().setTimer(env.consumerTimeoutMillis(), t -> onDeadline());
+    }
+
+    /**
+     * The request is queued and its client is about to be told the address: from now on it has
+     * {@code stream_consumer_timeout_ms} to listen there (not from when the request arrived: tokenizing and a
+     * constraint's compile can take longer than that), and the stream ends if its bridge connection closes.
+     */
+    void opened() {
+        deadlineTimer = env.vertx().setTimer(env.consumerTimeoutMillis(), t -> onDeadline());
+        watchConnection();
     }
 
     /** Cancels when the bridge connection that opened this stream closes. */
-    void watchConnection() {
+    private void watchConnection() {
         if (connection != null) {
             forgetConnection = env.ownership().whenClosed(connection,
                     () -> env.context().runOnContext(v -> cancel("its bridge connection closed")));

@@ -212,9 +212,12 @@ public final class EventBusApiVerticle extends VerticleBase {
             session.handle = ar.result();
             if (session.closed) {
                 session.handle.cancel(); // stopped (server stopping) while the request was being tokenized
+                fail(msg, ApiError.from(new dev.specserve.runtime.engine.ServiceUnavailableException(
+                        dev.specserve.runtime.engine.ServiceUnavailableException.SHUTTING_DOWN,
+                        "the server is shutting down; retry on another replica")));
                 return;
             }
-            session.watchConnection();
+            session.opened();
             JsonObject reply = new JsonObject().put("id", id).put("address", session.address)
                     .put("control", session.controlAddress);
             msg.reply(node == null ? reply : reply.put("node", node));

@@ -179,6 +179,39 @@ class BridgeSecurityTest {
         TestServer.awaitCondition(() -> server.server.openStreams() == 0, Duration.ofSeconds(5), "the stream closed");
     }
 
+    /**
+     * The consumer timeout runs from when the client is told the address: a constraint that compiles for longer
+     * than the timeout used to have its stream cancelled as unclaimed before its client could know where to listen,
+     * and the open request was never answered (the bridge's 30 s TIMEOUT).
+     */
+    @Test
+    void a_stream_whose_constraint_compiles_longer_than_the_consumer_timeout_still_opens_for_its_client()
+            throws Exception {
+        JsonObject properties = new JsonObject();
+        for (int i = 0; i < 10; i++) { // ten long required strings: about 23,000 states, compiled in a second or so
+            properties.put("f" + i + "_" + System.nanoTime(), new JsonObject().put("type", "string").put("maxLength", 256));
+        }
+        JsonObject schema = new JsonObject().put("type", "object").put("properties", properties)
+                .put("required", new io.vertx.core.json.JsonArray(List.copyOf(properties.fieldNames())));
+        double unclaimed = server.metric("specserve_bridge_streams_unclaimed_total");
+        try (BridgeClient client = new BridgeClient(server.bridgePort())) {
+            long sent = System.nanoTime();
+            client.send("specserve.generate.stream", "open", TcpBridgeTest.greedy("{", 4).put("guided_json", schema));
+            JsonObject opened = client.read();
+            long waited = (System.nanoTime() - sent) / 1_000_000;
+            assertThat(opened.getString("type")).as(opened.encode()).isEqualTo("message");
+            client.write(new JsonObject().put("type", "register").put("address",
+                    opened.getJsonObject("body").getString("address")));
+
+            JsonObject done = drainToDone(client);
+
+            assertThat(waited).as("the compile outlasted the consumer timeout (else this shows nothing)")
+                    .isGreaterThan(CONSUMER_TIMEOUT_MS);
+            assertThat(done.getString("type")).as(done.encode()).isEqualTo("done");
+            assertThat(server.metric("specserve_bridge_streams_unclaimed_total")).isEqualTo(unclaimed);
+        }
+    }
+
     @Test
     void a_stream_nobody_registers_for_is_cancelled_after_the_timeout_and_counted() throws Exception {
         double unclaimed = server.metric("specserve_bridge_streams_unclaimed_total");
