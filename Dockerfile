@@ -126,5 +126,6 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=120s --retries=3 \
 
 # java is PID 1 and gets SIGTERM directly: the server drains and closes its models on `docker stop`.
 # Extra JVM flags: set JAVA_TOOL_OPTIONS. ONNX Runtime allocates off-heap, so the heap is kept to half the limit.
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=50", "-Dspecserve.home=/app", "-jar", "/app/specserve.jar"]
+# An OutOfMemoryError exits the process (the restart policy brings it back) rather than leave a thread dead in it.
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=50", "-XX:+ExitOnOutOfMemoryError", "-Dspecserve.home=/app", "-jar", "/app/specserve.jar"]
 CMD ["serve"]

@@ -122,6 +122,57 @@ class EngineTest {
     }
 
     @Test
+    void an_error_that_kills_the_engine_thread_in_its_warm_up_leaves_no_request_unanswered() throws Exception {
+        java.util.concurrent.CountDownLatch warming = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch queued = new java.util.concurrent.CountDownLatch(1);
+        dev.specserve.runtime.spec.Drafter dying = new dev.specserve.runtime.spec.Drafter() {
+            @Override
+            public String name() {
+                return "dying";
+            }
+
+            @Override
+            public dev.specserve.runtime.spec.DraftSession newSession() {
+                warming.countDown();
+                try {
+                    queued.await(30, TimeUnit.SECONDS); // a request arrives while the warm-up runs
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                throw new StackOverflowError("the warm-up's first forward");
+            }
+        };
+        EngineConfig d = EngineConfig.defaults();
+        try (Engine e = new Engine(stack.target(), stack.tokenizer(), name -> dying, List.of("dying"), "m", () -> 0,
+                new EngineConfig(d.maxBatch(), d.queueCapacity(), d.maxTokensLimit(), "dying", d.defaultBudget(),
+                        d.requestTimeoutMillis(), d.prefixCacheBytes(), d.prefixBlockTokens(), d.prefillChunkTokens(),
+                        false))) {
+            warming.await();
+            Collector early = new Collector();
+            try {
+                e.submit(new EngineRequest("early", PROMPTS.get(0), 4, SamplingParams.GREEDY, List.of(), "dying", null,
+                        null, 0), early);
+            } finally {
+                queued.countDown();
+            }
+
+            assertThat(early.done).as("answered, not left in a queue nobody reads")
+                    .failsWithin(java.time.Duration.ofSeconds(30))
+                    .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                    .withCauseInstanceOf(ServiceUnavailableException.class);
+            assertThat(e.warmedUp()).failsWithin(java.time.Duration.ofSeconds(5));
+            for (int i = 0; i < 500 && !e.failed(); i++) { // it answers what it held just before it ends
+                Thread.sleep(10);
+            }
+            assertThat(e.failed()).as("the thread is gone").isTrue();
+            assertThat(e.ready()).isFalse();
+            assertThatThrownBy(() -> e.submit(new EngineRequest("late", PROMPTS.get(0), 4, SamplingParams.GREEDY,
+                    List.of(), "dying", null, null, 0), new Collector()))
+                    .isInstanceOf(ServiceUnavailableException.class).hasMessageContaining("engine thread has stopped");
+        }
+    }
+
+    @Test
     void a_max_tokens_limit_of_zero_lets_a_request_fill_the_context_as_vllm_does() {
         EngineConfig d = EngineConfig.defaults();
         try (Engine e = stack.newEngine(new EngineConfig(d.maxBatch(), d.queueCapacity(), 0, "none", d.defaultBudget(),

@@ -107,8 +107,10 @@ public final class HttpApiVerticle extends VerticleBase {
             router.route(m, "/v1/models/:id").handler(this::model);
             router.route(m, "/metrics").handler(this::metrics);
         }
-        router.get("/health").handler(ctx -> json(ctx.response(), 200, new JsonObject().put("status", "ok")));
-        router.head("/health").handler(ctx -> ctx.response().setStatusCode(200).end());
+        // liveness: 503 once the engine thread has died (nothing would ever be served again), so a probe restarts it
+        router.get("/health").handler(ctx -> json(ctx.response(), engine.failed() ? 503 : 200,
+                new JsonObject().put("status", engine.failed() ? "engine stopped" : "ok")));
+        router.head("/health").handler(ctx -> ctx.response().setStatusCode(engine.failed() ? 503 : 200).end());
         router.get("/ready").handler(this::ready);
         router.head("/ready").handler(ctx -> ctx.response().setStatusCode(engine.ready() ? 200 : 503).end());
         router.route("/version").method(io.vertx.core.http.HttpMethod.GET).method(io.vertx.core.http.HttpMethod.HEAD).handler(ctx -> json(ctx.response(), 200, new JsonObject()

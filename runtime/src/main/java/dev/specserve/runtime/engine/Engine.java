@@ -82,6 +82,10 @@ public final class Engine implements GenerationService, AutoCloseable {
         if (closed || draining) {
             throw refuse(ServiceUnavailableException.shuttingDown());
         }
+        if (failed()) {
+            throw refuse(new ServiceUnavailableException(ServiceUnavailableException.SHUTTING_DOWN,
+                    "the engine thread has stopped (the log says why); restart the server"));
+        }
         try {
             limits.check(request, strategyOf(request));
         } catch (InvalidRequestException e) {
@@ -241,6 +245,12 @@ public final class Engine implements GenerationService, AutoCloseable {
             Thread.sleep(20);
         }
         return running() + waiting() == 0;
+    }
+
+    /** Whether the engine thread ended without being closed (an {@code Error} in its warm-up, say): nothing is served. */
+    @Override
+    public boolean failed() {
+        return !closed && !thread.isAlive();
     }
 
     /** True once {@link #close} has stopped the engine thread (false while a forward it waited for still runs). */

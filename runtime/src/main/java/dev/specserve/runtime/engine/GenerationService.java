@@ -45,6 +45,11 @@ public interface GenerationService {
     /** Version id of the drafter the next round will use. */
     long drafterVersion();
 
+    /** The engine stopped by itself (its thread died): nothing will be served until a restart (false by default). */
+    default boolean failed() {
+        return false;
+    }
+
     /** Draining or closed: refusing new requests for good, so not ready again (false by default). */
     default boolean stopping() {
         return false;

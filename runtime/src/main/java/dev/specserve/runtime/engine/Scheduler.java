@@ -102,8 +102,23 @@ final class Scheduler {
         closed = true;
     }
 
-    /** The scheduler thread's body: warm up, then iterate until {@link #stop}, then cancel what is left. */
+    /**
+     * The scheduler thread's body: warm up, then iterate until {@link #stop}, then cancel what is left. Whatever
+     * ends the thread (an {@code Error} in the warm-up, say), the requests it holds are answered and later ones
+     * refused ({@link #stopped}).
+     */
     void run() {
+        try {
+            iterate();
+        } finally {
+            closed = true;
+            ready = false;
+            shutdownRemaining(); // also closes the queue: a request submitted from now on is refused, not left waiting
+            prefill.close();
+        }
+    }
+
+    private void iterate() {
         warmUp();
         while (!closed) {
             try {
@@ -127,8 +142,6 @@ final class Scheduler {
                 }
             }
         }
-        shutdownRemaining();
-        prefill.close();
     }
 
     private void warmUp() {
@@ -154,9 +167,12 @@ final class Scheduler {
                     + "prefill chunks up to {} tokens {}", config.maxBatch(), pool.capacity(), pool.bytes() >> 20,
                     config.queueCapacity(), config.defaultStrategy(), config.prefixCacheBytes() >> 20,
                     config.prefillChunkTokens(), prefill.overlapping() ? "beside the rounds (second thread)" : "between rounds");
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             LOG.error("engine warm-up failed; the engine will not report ready", e);
             warmedUp.completeExceptionally(e);
+            if (e instanceof Error error) {
+                throw error; // ends the thread, whose end answers what was queued meanwhile
+            }
         }
     }
 
@@ -294,12 +310,21 @@ final class Scheduler {
         if (a.released) {
             return;
         }
-        release(a);
-        a.emit(new int[0]);
-        GenerationResult result = a.seq.result();
-        RequestStats stats = new RequestStats(a.id(), a.pending.strategy(),
-                drafterVersion.getAsLong(), a.started - a.pending.enqueued(), a.firstTokenNanos,
-                System.nanoTime() - a.pending.enqueued(), a.prefixHit);
+        GenerationResult result;
+        RequestStats stats;
+        try {
+            release(a);
+            a.emit(new int[0]);
+            result = a.seq.result();
+            stats = new RequestStats(a.id(), a.pending.strategy(), drafterVersion.getAsLong(),
+                    a.started - a.pending.enqueued(), a.firstTokenNanos, System.nanoTime() - a.pending.enqueued(),
+                    a.prefixHit);
+        } catch (RuntimeException | Error e) { // released already: no one else would ever answer it
+            LOG.warn("request {} failed as it finished: {}", a.id(), e.toString());
+            a.error(e);
+            listeners.notify(l -> l.onFailed(a.id(), e));
+            throw e;
+        }
         a.complete(result, stats);
         listeners.notify(l -> l.onFinished(a.id(), result, stats));
     }
@@ -308,10 +333,13 @@ final class Scheduler {
         if (a.released) {
             return;
         }
-        release(a);
-        LOG.warn("request {} failed: {}", a.id(), e.toString());
-        a.error(e);
-        listeners.notify(l -> l.onFailed(a.id(), e));
+        try {
+            release(a);
+        } finally { // a release that throws (out of memory) still answers the request
+            LOG.warn("request {} failed: {}", a.id(), e.toString());
+            a.error(e);
+            listeners.notify(l -> l.onFailed(a.id(), e));
+        }
     }
 
     /** Frees the request's slot; a sequence that fails to close (its drafter session, say) still lets it finish. */
@@ -351,10 +379,18 @@ final class Scheduler {
         listeners.notify(l -> l.onRejected(e.reason()));
     }
 
+    /** Cancels every running request and refuses every queued one; one that throws does not skip the others. */
     private void shutdownRemaining() {
         for (Running a : slots.all()) {
-            a.seq.finish(FinishReason.CANCELLED);
-            complete(a);
+            try {
+                if (a.seq != null) {
+                    a.seq.finish(FinishReason.CANCELLED);
+                }
+                complete(a);
+            } catch (RuntimeException | Error e) {
+                LOG.warn("cancelling request {} at shutdown failed: {}", a.id(), e.toString());
+                fail(a, e);
+            }
         }
         for (Pending p : queue.drain()) {
             refuseUnstarted(p, ServiceUnavailableException.shuttingDown());
