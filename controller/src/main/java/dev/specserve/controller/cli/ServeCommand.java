@@ -71,6 +71,12 @@ final class ServeCommand implements Callable<Integer> {
         ServerConfig config = ConfigLoader.load(configFile, System.getenv(),
                 models.given(spec.commandLine().getParseResult(), List.of(ConfigKey.values())));
         LOG.info("config: {}", config);
+        int idle = config.security().httpIdleTimeoutS();
+        if (idle > 0 && (config.requestTimeoutMs() == 0 || config.requestTimeoutMs() >= idle * 1000L)) {
+            LOG.warn("request_timeout_ms {} is not below http_idle_timeout_s {} s: a request that waits in silence "
+                    + "(not streamed, or still queued) longer than the idle timeout has its connection closed without "
+                    + "an answer; keep request_timeout_ms below it", config.requestTimeoutMs(), idle);
+        }
         Path modelDir = config.models() != null ? config.models() : SpecserveHome.demoModels();
         ModelStack stack = ModelStack.load(modelDir, ExecutionDevice.parse(config.device()), config.threads(),
                 config.effectivePrefillThreads(), DrafterPrecision.parse(config.drafterPrecision()), config.maxModelLen());

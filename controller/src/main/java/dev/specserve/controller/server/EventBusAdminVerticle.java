@@ -40,7 +40,14 @@ public final class EventBusAdminVerticle extends VerticleBase {
     }
 
     private void handle(Message<Object> msg) {
-        if (!(msg.body() instanceof JsonObject body)) {
+        Object decoded;
+        try {
+            decoded = msg.body(); // a clustered body the JSON codec refuses throws here, on first access
+        } catch (io.vertx.core.json.DecodeException e) {
+            fail(msg, ApiError.invalid("body", "the message body cannot be decoded as JSON: " + e.getMessage()));
+            return;
+        }
+        if (!(decoded instanceof JsonObject body)) {
             fail(msg, ApiError.invalid("body", "admin messages must be JSON objects {\"action\", \"token\", ...}"));
             return;
         }

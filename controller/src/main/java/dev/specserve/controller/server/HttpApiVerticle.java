@@ -205,8 +205,12 @@ public final class HttpApiVerticle extends VerticleBase {
                     .onComplete(ar -> {
                         if (ar.failed()) {
                             error(resp, ApiError.from(ar.cause()));
-                        } else {
+                            return;
+                        }
+                        try { // off the router here: a throw would reach no failure handler, and nobody would answer
                             submit(ctx, ar.result());
+                        } catch (RuntimeException e) {
+                            error(resp, ApiError.from(e));
                         }
                     });
             return;
