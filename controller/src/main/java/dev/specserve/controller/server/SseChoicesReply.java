@@ -83,6 +83,15 @@ final class SseChoicesReply extends ChoicesReply {
             error(resp, e);
             return;
         }
+        boolean anyOpened = false;
+        for (boolean o : opened) {
+            anyOpened |= o;
+        }
+        JsonObject opening = anyOpened ? null : shape.opening(head);
+        if (opening != null) { // failed before its first event: the error still follows the stream's opening
+            opened[0] = true;  // (a Responses stream's response.created, which clients build their snapshot from)
+            write(indexed(opening, 0));
+        }
         write(shape.streamError(head, e));
         end();
     }
