@@ -193,7 +193,9 @@ public final class AdaptationController implements FeedbackListener, AutoCloseab
                 .costs(costs)
                 .build();
         Decision d = bandit.decide(settings.drafterId(), ctx);
-        rewards.decided(d.id(), d.isUpdate(), System.currentTimeMillis());
+        // stamped in event time, as the windows are filled: just after the newest round seen (on the replicas'
+        // clocks; this process's own may differ from theirs by seconds, which put the swap inside the baseline)
+        rewards.decided(d.id(), d.isUpdate(), watermark + 1);
         if (d.isUpdate()) {
             trainer.submit(d.id(), () -> update(d.id(), d.steps(), d.arm().sampleBudget()), rewards);
         }

@@ -43,7 +43,8 @@ final class TrainingExecutor implements AutoCloseable {
             } catch (RuntimeException e) {
                 LOG.warn("update {} failed: {}", id, e.toString());
             } finally {
-                rewards.trained(id, System.currentTimeMillis(), o.trainingSeconds(), o.swapped(), o.swapSeconds());
+                // in event time: just after the newest round seen, as decisions are stamped
+                rewards.trained(id, rewards.watermarkMs() + 1, o.trainingSeconds(), o.swapped(), o.swapSeconds());
                 busy.set(false);
             }
         });

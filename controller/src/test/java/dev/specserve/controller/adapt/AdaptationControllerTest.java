@@ -222,6 +222,40 @@ class AdaptationControllerTest {
         }
     }
 
+    /** The replicas' clock is not this process's: decisions are stamped on theirs, as their rounds are. */
+    @Test
+    void rewardsAreMeasuredOnTheReplicasClockHoweverFarThisProcesssOwnIsFromIt() throws Exception {
+        var settings = new AdaptationController.Settings(DRAFTER, Duration.ofHours(1), Duration.ofSeconds(30), 8, 0.5, 1);
+        CostAwareBandit bandit = new CostAwareBandit(BanditConfig.defaults(3));
+        List<dev.specserve.bandit.Decision> realised = new java.util.concurrent.CopyOnWriteArrayList<>();
+        bandit.addListener(new dev.specserve.bandit.DecisionLog() {
+            @Override
+            public void onDecision(dev.specserve.bandit.Decision d) {}
+
+            @Override
+            public void onRealised(dev.specserve.bandit.Decision d) {
+                realised.add(d);
+            }
+        });
+        try (AdaptationController c = new AdaptationController(settings, versions,
+                new DrafterUpdater(versions, head, 3e-2, 32, 0.01), bandit, () -> new AdaptationController.Load(0, 0),
+                4, null, "test")) {
+            long replicas = System.currentTimeMillis() - 3_600_000; // the fleet's clock: an hour behind this one
+            roundsAt(c, replicas, 20, 2, 2000);
+            var first = c.epoch().orElseThrow();
+            roundsAt(c, replicas + 1_000, 20, 2, 1000); // same tokens, half the busy time
+            c.epoch();
+            roundsAt(c, replicas + 10_000, 1, 2, 1000); // the watermark moves past the window
+            c.realiseReady();
+
+            var reward = realised.stream().filter(d -> d.id().equals(first.id())).findFirst();
+            assertThat(reward).as("measured, not abandoned as a window with no rounds").isPresent();
+            var inputs = dev.specserve.bandit.Reward.fromMap(reward.get().rewardInputs());
+            assertThat(inputs.capacityBefore()).isCloseTo(3 / 2e-6, org.assertj.core.api.Assertions.within(1.0));
+            assertThat(inputs.capacityAfter()).isCloseTo(3 / 1e-6, org.assertj.core.api.Assertions.within(1.0));
+        }
+    }
+
     void roundsAt(AdaptationController c, long atMs, int n, int accepted, long busyNanos) {
         for (int i = 0; i < n; i++) {
             List<Boolean> perDepth = new ArrayList<>();
