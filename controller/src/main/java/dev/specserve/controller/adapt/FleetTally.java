@@ -55,7 +55,10 @@ final class FleetTally implements FeedbackListener {
             byReplica.put(e.replicaId(), new Counts(c.rounds() + 1, c.samples()));
             lastSeenMs.put(e.replicaId(), System.currentTimeMillis());
         }
-        if (drafterId.equals(e.drafterId()) && e.drafterVersion() != 0) { // 0: a round no drafter forward drafted
+        // 0: a round no drafter forward drafted; one stamped far ahead (a replica clock's glitch) would stand as the
+        // replica's latest until this clock reached it, so the loop's own rule leaves it out here too
+        if (drafterId.equals(e.drafterId()) && e.drafterVersion() != 0
+                && e.timestampMs() - System.currentTimeMillis() <= RoundChecks.MAX_CLOCK_SKEW_MS) {
             versions.current(current.getAsLong(), System.currentTimeMillis());
             versions.served(e.replicaId(), e.drafterVersion(), e.timestampMs());
         }

@@ -33,4 +33,21 @@ class FleetTallyTest {
         assertThat(counts).containsOnlyKeys(FleetTally.EARLIER);
         assertThat(counts.get(FleetTally.EARLIER).rounds()).as("nothing lost from the totals").isEqualTo(22);
     }
+
+    @Test
+    void a_round_stamped_far_ahead_does_not_stand_as_its_replicas_latest_version() {
+        FleetTally mine = new FleetTally(new FeedbackListener() {}, "drafter", versions, () -> 5);
+        long now = System.currentTimeMillis();
+        mine.onRound(drafted("r", 4, now + 86_400_000)); // a clock glitch: a day ahead, an old version
+        mine.onRound(drafted("r", 5, now));              // the replica adopted the current one
+
+        assertThat(versions.serving()).containsEntry("r", 5L);
+    }
+
+    final ReplicaVersions versions = new ReplicaVersions(1_000);
+
+    static RoundEvent drafted(String replica, long version, long atMs) {
+        return new RoundEvent(atMs, replica, "q", 0, "specblock", "drafter", version, 8, 4, 1,
+                List.of(true, false, false, false), 1_000, 1_000, null);
+    }
 }
