@@ -69,7 +69,7 @@ public class KafkaFeedbackSink implements FeedbackSink {
     @Override
     public void onFinished(String requestId, GenerationResult result, RequestStats stats) {
         publisher.publish(RequestSummaryEvent.builder()
-                .timestampMs(System.currentTimeMillis())
+                .timestampMs(EventClock.SYSTEM.millis())
                 .replicaId(replicaId)
                 .requestId(requestId)
                 .drafterId(drafterId)

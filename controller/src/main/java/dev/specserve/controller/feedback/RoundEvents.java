@@ -25,7 +25,7 @@ public final class RoundEvents {
         tally(sources, "suffix", round, DraftTree.SUFFIX);
         tally(sources, "corpus", round, DraftTree.CORPUS);
         tally(sources, "grammar", round, DraftTree.GRAMMAR);
-        return new RoundEvent(System.currentTimeMillis(), replicaId, requestId, round.index(), strategy, drafterId,
+        return new RoundEvent(EventClock.SYSTEM.millis(), replicaId, requestId, round.index(), strategy, drafterId,
                 drafterVersion, round.tree().size(), depth, accepted, perDepth, round.draftNanos(), round.verifyNanos(),
                 domain, sources);
     }
