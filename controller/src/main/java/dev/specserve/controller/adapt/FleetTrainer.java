@@ -94,7 +94,7 @@ public final class FleetTrainer implements AutoCloseable {
                 + "versions go to {}", drafterId, stack.versions().current().id(), group(drafterId),
                 telemetry.updatesTopic());
         long ms = progressEvery.toMillis();
-        trainer.progress.scheduleAtFixedRate(trainer::logProgress, ms, ms, TimeUnit.MILLISECONDS);
+        trainer.progress.scheduleWithFixedDelay(trainer::logProgress, ms, ms, TimeUnit.MILLISECONDS); // no burst after a pause
         return trainer;
     }
 
