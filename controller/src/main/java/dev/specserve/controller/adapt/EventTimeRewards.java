@@ -18,6 +18,9 @@ final class EventTimeRewards {
 
     private final CapacityMeter meter;
     private final RewardWindows windows;
+    /** The watermark as last seen, and when (this process's monotonic clock) it last moved. */
+    private long seenWatermark = Long.MIN_VALUE;
+    private long movedNanos = System.nanoTime();
 
     EventTimeRewards(double horizonSeconds, long epochMs, long windowMs) {
         this.meter = new CapacityMeter((long) (3 * horizonSeconds * 1000) + windowMs);
@@ -26,6 +29,23 @@ final class EventTimeRewards {
 
     void onRound(RoundEvent e) {
         meter.add(e.timestampMs(), e.acceptedLength() + 1, e.draftNanos() + e.verifyNanos());
+        long w = meter.watermarkMs();
+        synchronized (this) {
+            if (w != seenWatermark) {
+                seenWatermark = w;
+                movedNanos = System.nanoTime();
+            }
+        }
+    }
+
+    /**
+     * Event time now, as well as this process can tell: the watermark plus how long ago it last moved, on this
+     * process's monotonic clock. Windows close by it while no rounds come, whatever this process's wall clock says
+     * (it may be hours from the replicas').
+     */
+    private long eventNowMs() {
+        return seenWatermark == Long.MIN_VALUE ? Long.MIN_VALUE
+                : seenWatermark + (System.nanoTime() - movedNanos) / 1_000_000;
     }
 
     long watermarkMs() {
@@ -58,7 +78,7 @@ final class EventTimeRewards {
         List<Reward> ready;
         List<String> unmeasured;
         synchronized (this) {
-            ready = windows.ready(System.currentTimeMillis());
+            ready = windows.ready(eventNowMs());
             unmeasured = windows.takeUnmeasured();
         }
         unmeasured.forEach(bandit::abandon);

@@ -243,8 +243,11 @@ class AdaptationControllerTest {
             long replicas = System.currentTimeMillis() - 3_600_000; // the fleet's clock: an hour behind this one
             roundsAt(c, replicas, 20, 2, 2000);
             var first = c.epoch().orElseThrow();
+            c.realiseReady(); // the loop asks every second: nothing has happened after the decision yet
             roundsAt(c, replicas + 1_000, 20, 2, 1000); // same tokens, half the busy time
+            c.realiseReady();
             c.epoch();
+            c.realiseReady();
             roundsAt(c, replicas + 10_000, 1, 2, 1000); // the watermark moves past the window
             c.realiseReady();
 
