@@ -20,7 +20,8 @@ final class RoundChecks {
 
     /** False (and counted; the first of each kind logged) when {@code e} cannot be used. */
     boolean usable(RoundEvent e) {
-        long ahead = e.timestampMs() - System.currentTimeMillis();
+        // against the clock this process stamps its own rounds with: never behind them after a step back
+        long ahead = e.timestampMs() - dev.specserve.controller.feedback.EventClock.SYSTEM.millis();
         if (ahead > MAX_CLOCK_SKEW_MS) {
             if (future.getAndIncrement() == 0) {
                 LOG.warn("a round of replica {} is stamped {} ms ahead of this clock; such rounds are left out and "

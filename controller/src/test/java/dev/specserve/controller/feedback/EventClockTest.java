@@ -24,15 +24,22 @@ class EventClockTest {
     }
 
     @Test
-    void a_wall_clock_stepped_back_an_hour_does_not_take_the_stamps_with_it() {
+    void a_wall_clock_stepped_back_an_hour_is_rejoined_at_half_speed_never_going_backwards() {
         long start = wall.get();
         elapse(1_000);
+        assertThat(clock.millis()).isEqualTo(start + 1_000);
         wall.addAndGet(-3_600_000); // NTP steps the clock back an hour
-        elapse(500);
 
-        assertThat(clock.millis()).as("still counting on from where it was").isEqualTo(start + 1_500);
-        elapse(500);
-        assertThat(clock.millis()).isEqualTo(start + 2_000);
+        assertThat(clock.millis()).as("not taken back").isEqualTo(start + 1_000);
+        elapse(1_000);
+        assertThat(clock.millis()).as("half speed").isEqualTo(start + 1_500);
+        elapse(3_599_000); // an hour later: half of the step made up, the stamps still ahead
+        assertThat(clock.millis()).isEqualTo(wall.get() + 1_800_000);
+        elapse(3_610_000); // past twice the step: the wall clock has caught up
+        long rejoined = clock.millis();
+        assertThat(rejoined).isBetween(wall.get() - EventClock.RESYNC_MS, wall.get() + EventClock.RESYNC_MS);
+        elapse(1_000);
+        assertThat(clock.millis()).as("full speed again").isEqualTo(rejoined + 1_000);
     }
 
     @Test
