@@ -50,11 +50,17 @@ final class RequestQueue {
     /**
      * The next request to start, or null: the oldest of those whose group holds the fewest batch slots
      * ({@code held} counts a group's), so one request's many choices cannot keep others waiting for their first
-     * slot. Within a group, and among groups holding as many, first come first served.
+     * slot. Within a group, and among groups holding as many, first come first served; and the oldest of all once
+     * it has waited half of what it may wait before it would be refused ({@code startBy}), so fairness never
+     * makes a large request's later choices time out in the queue.
      */
-    Pending poll(ToIntFunction<String> held) {
+    Pending poll(ToIntFunction<String> held, long nowNanos) {
         lock.lock();
         try {
+            Pending oldest = waiting.peek();
+            if (oldest != null && nowNanos - oldest.enqueued() >= (oldest.startBy() - oldest.enqueued()) / 2) {
+                return waiting.poll();
+            }
             Pending next = null;
             int fewest = Integer.MAX_VALUE;
             for (Pending p : waiting) { // oldest first; bounded by capacity + max_batch

@@ -201,7 +201,7 @@ final class Scheduler {
             }
         }
         while (slots.size() < config.maxBatch()) {
-            Pending p = queue.poll(this::slotsHeldBy);
+            Pending p = queue.poll(slotsByGroup(), System.nanoTime());
             if (p == null) {
                 return;
             }
@@ -209,15 +209,13 @@ final class Scheduler {
         }
     }
 
-    private int slotsHeldBy(String group) {
-        int held = 0;
-        for (Running a : slots.decoding()) {
-            held += a.pending.group().equals(group) ? 1 : 0;
+    /** Batch slots held per admission group, counted once per admission (the queue asks for each waiting request). */
+    private java.util.function.ToIntFunction<String> slotsByGroup() {
+        java.util.Map<String, Integer> held = new java.util.HashMap<>();
+        for (Running a : slots.all()) {
+            held.merge(a.pending.group(), 1, Integer::sum);
         }
-        for (Running a : slots.prefilling()) {
-            held += a.pending.group().equals(group) ? 1 : 0;
-        }
-        return held;
+        return group -> held.getOrDefault(group, 0);
     }
 
     /** Takes a slot and the cached prefix; the prompt's remaining tokens are prefilled in chunks. */
