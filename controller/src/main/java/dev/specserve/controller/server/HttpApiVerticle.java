@@ -284,7 +284,7 @@ public final class HttpApiVerticle extends VerticleBase {
 
     private void ready(RoutingContext ctx) {
         boolean ready = engine.ready();
-        String status = ready ? "ready" : engine.stopping() ? "stopping" : "loading";
+        String status = ready ? "ready" : engine.stopping() ? "stopping" : engine.failed() ? "engine stopped" : "loading";
         json(ctx.response(), ready ? 200 : 503, new JsonObject().put("status", status)
                 .put("running", engine.running()).put("waiting", engine.waiting()));
     }

@@ -18,7 +18,7 @@ final class DfaGrammar implements OutputGrammar {
     private final String field;
     private final String description;
     private final java.util.function.Consumer<DfaGrammar> onCompiled;
-    private Supplier<Automaton> language; // dropped once compiled: it holds the schema text
+    private Supplier<Automaton> language; // dropped once compiled: its parsed or built pieces are no longer needed
     private volatile Compiled dfa;
 
     /** The automaton, and per state the one byte it must read next (-1 where there is a choice or it may end). */
