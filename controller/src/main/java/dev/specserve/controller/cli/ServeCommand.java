@@ -85,6 +85,11 @@ final class ServeCommand implements Callable<Integer> {
         List<FeedbackSink> sinks = new ArrayList<>();
         try {
             engine = stack.newEngine(config.toEngineConfig(), config.toDrafterConfig());
+            Engine warming = engine;
+            started.accept(() -> { // a signal from here on: stop the warm-up's forwards before ONNX Runtime's exit hook
+                LOG.info("serve stopped while starting (warming up): nothing was served");
+                warming.close();
+            });
             ChatTemplate chat = ChatTemplate.load(stack.manifest().directory())
                     .withToolCallParser(config.toolCallParser());
             if (chat.usable()) {
