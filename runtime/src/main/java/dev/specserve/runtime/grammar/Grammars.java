@@ -14,9 +14,10 @@ import java.util.function.Supplier;
 final class Grammars {
     /**
      * Bytes of compiled constraints kept, by their tables (a constraint of {@link DfaGrammar#MAX_STATES} states can
-     * take tens of MB; a small one counts 64 KiB).
+     * take tens of MB; a small one counts 64 KiB): 256 MiB, or an eighth of the heap if that is less (a 400 MB heap
+     * filled with 256 MiB of constraints and 64 MiB of masks ran out of memory).
      */
-    static final long MAX_CACHED_BYTES = 256L << 20;
+    static final long MAX_CACHED_BYTES = Math.min(256L << 20, Runtime.getRuntime().maxMemory() / 8);
     /** Longest schema text accepted (it is parsed and compiled per distinct text). */
     static final int MAX_SCHEMA_CHARS = 64 * 1024;
     static final int MAX_CHOICES = 256;

@@ -12,8 +12,8 @@ import java.util.function.Function;
  * does not change its key), bounded by bytes. Thread-safe.
  */
 public final class TokenMask {
-    /** Bytes of masks kept (one byte per vocabulary entry each). */
-    static final long MAX_CACHED_BYTES = 64L << 20;
+    /** Bytes of masks kept (one byte per vocabulary entry each): 64 MiB, or a sixteenth of the heap if less. */
+    static final long MAX_CACHED_BYTES = Math.min(64L << 20, Runtime.getRuntime().maxMemory() / 16);
     private static final int[] NONE = new int[0];
 
     private final byte[][] tokenBytes;
