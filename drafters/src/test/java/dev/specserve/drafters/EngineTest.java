@@ -75,6 +75,15 @@ class EngineTest {
         }
     }
 
+    /** An engine whose one strategy is {@code drafter}, its default. */
+    static Engine engineOnly(dev.specserve.runtime.spec.Drafter drafter) {
+        EngineConfig d = EngineConfig.defaults();
+        return new Engine(stack.target(), stack.tokenizer(), name -> drafter, List.of(drafter.name()), "m", () -> 0,
+                new EngineConfig(d.maxBatch(), d.queueCapacity(), d.maxTokensLimit(), drafter.name(), d.defaultBudget(),
+                        d.requestTimeoutMillis(), d.prefixCacheBytes(), d.prefixBlockTokens(), d.prefillChunkTokens(),
+                        false));
+    }
+
     static long engineThreads() {
         return Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> t.getName().equals("specserve-engine") && t.isAlive()).count();
@@ -109,11 +118,7 @@ class EngineTest {
                 throw new IllegalStateException("this drafter cannot run");
             }
         };
-        EngineConfig d = EngineConfig.defaults();
-        try (Engine e = new Engine(stack.target(), stack.tokenizer(), name -> broken, List.of("broken"), "m", () -> 0,
-                new EngineConfig(d.maxBatch(), d.queueCapacity(), d.maxTokensLimit(), "broken", d.defaultBudget(),
-                        d.requestTimeoutMillis(), d.prefixCacheBytes(), d.prefixBlockTokens(), d.prefillChunkTokens(),
-                        false))) {
+        try (Engine e = engineOnly(broken)) {
             assertThat(e.warmedUp()).failsWithin(java.time.Duration.ofSeconds(60))
                     .withThrowableOfType(java.util.concurrent.ExecutionException.class)
                     .withMessageContaining("this drafter cannot run");
@@ -142,11 +147,7 @@ class EngineTest {
                 throw new StackOverflowError("the warm-up's first forward");
             }
         };
-        EngineConfig d = EngineConfig.defaults();
-        try (Engine e = new Engine(stack.target(), stack.tokenizer(), name -> dying, List.of("dying"), "m", () -> 0,
-                new EngineConfig(d.maxBatch(), d.queueCapacity(), d.maxTokensLimit(), "dying", d.defaultBudget(),
-                        d.requestTimeoutMillis(), d.prefixCacheBytes(), d.prefixBlockTokens(), d.prefillChunkTokens(),
-                        false))) {
+        try (Engine e = engineOnly(dying)) {
             warming.await();
             Collector early = new Collector();
             try {

@@ -34,19 +34,25 @@ class FairAdmissionTest {
                 0, group);
     }
 
+    /** A warm engine of {@code maxBatch} slots, plain decoding, telling {@code started} which request starts when. */
+    static Engine engine(int maxBatch, List<String> started) {
+        EngineConfig d = EngineConfig.defaults();
+        Engine e = stack.newEngine(new EngineConfig(maxBatch, 16, d.maxTokensLimit(), "none", d.defaultBudget(),
+                d.requestTimeoutMillis(), 0, d.prefixBlockTokens()));
+        e.warmedUp().join();
+        e.addListener(new EngineListener() {
+            @Override
+            public void onStarted(String requestId, long queueNanos, int promptTokens, int prefixHitTokens) {
+                started.add(requestId);
+            }
+        });
+        return e;
+    }
+
     @Test
     void a_request_queued_behind_another_requests_many_choices_gets_the_next_free_slot() throws Exception {
-        EngineConfig d = EngineConfig.defaults();
-        try (Engine e = stack.newEngine(new EngineConfig(2, 16, d.maxTokensLimit(), "none", d.defaultBudget(),
-                d.requestTimeoutMillis(), 0, d.prefixBlockTokens()))) {
-            e.warmedUp().join();
-            List<String> started = new CopyOnWriteArrayList<>();
-            e.addListener(new EngineListener() {
-                @Override
-                public void onStarted(String requestId, long queueNanos, int promptTokens, int prefixHitTokens) {
-                    started.add(requestId);
-                }
-            });
+        List<String> started = new CopyOnWriteArrayList<>();
+        try (Engine e = engine(2, started)) {
             List<Collector> all = new ArrayList<>();
             for (int i = 0; i < 6; i++) { // one request, n = 6, on a batch of 2
                 Collector c = new Collector();
@@ -72,17 +78,8 @@ class FairAdmissionTest {
 
     @Test
     void requests_that_hold_as_many_slots_are_served_first_come_first_served() throws Exception {
-        EngineConfig d = EngineConfig.defaults();
-        try (Engine e = stack.newEngine(new EngineConfig(1, 16, d.maxTokensLimit(), "none", d.defaultBudget(),
-                d.requestTimeoutMillis(), 0, d.prefixBlockTokens()))) {
-            e.warmedUp().join();
-            List<String> started = new CopyOnWriteArrayList<>();
-            e.addListener(new EngineListener() {
-                @Override
-                public void onStarted(String requestId, long queueNanos, int promptTokens, int prefixHitTokens) {
-                    started.add(requestId);
-                }
-            });
+        List<String> started = new CopyOnWriteArrayList<>();
+        try (Engine e = engine(1, started)) {
             List<Collector> all = new ArrayList<>();
             for (String id : List.of("a", "b", "c", "d")) {
                 Collector c = new Collector();

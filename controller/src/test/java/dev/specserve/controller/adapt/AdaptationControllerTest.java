@@ -188,21 +188,8 @@ class AdaptationControllerTest {
 
     @Test
     void aWaitIsRewardedWithTheChangeInCapacityOverItsOwnEpochInEventTime() throws Exception {
-        var settings = new AdaptationController.Settings(DRAFTER, Duration.ofHours(1), Duration.ofSeconds(30), 8, 0.5, 1);
-        CostAwareBandit bandit = new CostAwareBandit(BanditConfig.defaults(3));
         List<dev.specserve.bandit.Decision> realised = new java.util.concurrent.CopyOnWriteArrayList<>();
-        bandit.addListener(new dev.specserve.bandit.DecisionLog() {
-            @Override
-            public void onDecision(dev.specserve.bandit.Decision d) {}
-
-            @Override
-            public void onRealised(dev.specserve.bandit.Decision d) {
-                realised.add(d);
-            }
-        });
-        try (AdaptationController c = new AdaptationController(settings, versions,
-                new DrafterUpdater(versions, head, 3e-2, 32, 0.01), bandit, () -> new AdaptationController.Load(0, 0),
-                4, null, "test")) {
+        try (AdaptationController c = hourlyController(realised)) {
             long t0 = System.currentTimeMillis() - 60_000;
             // a minute ago: 3 tokens per round at 2 µs busy per round; the rounds are stamped when they happened
             roundsAt(c, t0, 20, 2, 2000);
@@ -225,21 +212,8 @@ class AdaptationControllerTest {
     /** The replicas' clock is not this process's: decisions are stamped on theirs, as their rounds are. */
     @Test
     void rewardsAreMeasuredOnTheReplicasClockHoweverFarThisProcesssOwnIsFromIt() throws Exception {
-        var settings = new AdaptationController.Settings(DRAFTER, Duration.ofHours(1), Duration.ofSeconds(30), 8, 0.5, 1);
-        CostAwareBandit bandit = new CostAwareBandit(BanditConfig.defaults(3));
         List<dev.specserve.bandit.Decision> realised = new java.util.concurrent.CopyOnWriteArrayList<>();
-        bandit.addListener(new dev.specserve.bandit.DecisionLog() {
-            @Override
-            public void onDecision(dev.specserve.bandit.Decision d) {}
-
-            @Override
-            public void onRealised(dev.specserve.bandit.Decision d) {
-                realised.add(d);
-            }
-        });
-        try (AdaptationController c = new AdaptationController(settings, versions,
-                new DrafterUpdater(versions, head, 3e-2, 32, 0.01), bandit, () -> new AdaptationController.Load(0, 0),
-                4, null, "test")) {
+        try (AdaptationController c = hourlyController(realised)) {
             long replicas = System.currentTimeMillis() - 3_600_000; // the fleet's clock: an hour behind this one
             roundsAt(c, replicas, 20, 2, 2000);
             var first = c.epoch().orElseThrow();
@@ -257,6 +231,23 @@ class AdaptationControllerTest {
             assertThat(inputs.capacityBefore()).isCloseTo(3 / 2e-6, org.assertj.core.api.Assertions.within(1.0));
             assertThat(inputs.capacityAfter()).isCloseTo(3 / 1e-6, org.assertj.core.api.Assertions.within(1.0));
         }
+    }
+
+    /** A controller deciding only when asked (hourly epochs), whose bandit hands realised decisions to {@code realised}. */
+    AdaptationController hourlyController(List<dev.specserve.bandit.Decision> realised) {
+        var settings = new AdaptationController.Settings(DRAFTER, Duration.ofHours(1), Duration.ofSeconds(30), 8, 0.5, 1);
+        CostAwareBandit bandit = new CostAwareBandit(BanditConfig.defaults(3));
+        bandit.addListener(new dev.specserve.bandit.DecisionLog() {
+            @Override
+            public void onDecision(dev.specserve.bandit.Decision d) {}
+
+            @Override
+            public void onRealised(dev.specserve.bandit.Decision d) {
+                realised.add(d);
+            }
+        });
+        return new AdaptationController(settings, versions, new DrafterUpdater(versions, head, 3e-2, 32, 0.01), bandit,
+                () -> new AdaptationController.Load(0, 0), 4, null, "test");
     }
 
     void roundsAt(AdaptationController c, long atMs, int n, int accepted, long busyNanos) {
