@@ -191,6 +191,7 @@ EOF
 if command -v promtool >/dev/null 2>&1; then
   say "promtool: prometheus.yml and the dashboard's PromQL"
   promtool check config --syntax-only deploy/prometheus/prometheus.yml >/dev/null
+  promtool check rules deploy/prometheus/rules.yml >/dev/null
   $PY - >"$TMP/rules.yml" <<'EOF'
 import glob, json
 print("groups:\n- name: dashboard\n  rules:")
