@@ -20,6 +20,7 @@ final class DfaGrammar implements OutputGrammar {
     private final java.util.function.Consumer<DfaGrammar> onCompiled;
     private Supplier<Automaton> language; // dropped once compiled: its parsed or built pieces are no longer needed
     private volatile Compiled dfa;
+    private GrammarException refused; // under this object's lock: why it cannot be compiled, once found
 
     /** The automaton, and per state the one byte it must read next (-1 where there is a choice or it may end). */
     private record Compiled(ByteDfa run, int[] forcedByte) {
@@ -75,12 +76,21 @@ final class DfaGrammar implements OutputGrammar {
         if (d == null) {
             synchronized (this) {
                 d = dfa;
+                if (refused != null) { // the same text fails the same way: not compiled again for every request
+                    throw refused;
+                }
                 if (d == null) {
-                    ByteDfa run = ByteDfa.of(language.get(), MAX_STATES, description);
-                    if (run == null) {
-                        throw new GrammarException(description + " allows no output at all");
+                    try {
+                        ByteDfa run = ByteDfa.of(language.get(), MAX_STATES, description);
+                        if (run == null) {
+                            throw new GrammarException(description + " allows no output at all");
+                        }
+                        d = Compiled.of(run);
+                    } catch (GrammarException e) {
+                        refused = e;
+                        language = null;
+                        throw e;
                     }
-                    d = Compiled.of(run);
                     dfa = d;
                     language = null;
                 }

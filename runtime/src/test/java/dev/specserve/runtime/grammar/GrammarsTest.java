@@ -52,4 +52,17 @@ class GrammarsTest {
 
         assertThat(dropped.get()).as("collected, its masks cached or not").isNull();
     }
+
+    @Test
+    void a_constraint_too_large_to_compile_is_refused_again_without_compiling_again() {
+        String regex = "(?:x{1024}){400}"; // over the state budget
+        GrammarException first = org.assertj.core.api.Assertions.catchThrowableOfType(
+                () -> OutputGrammar.regex(regex, "guided_regex").compile(), GrammarException.class);
+
+        GrammarException again = org.assertj.core.api.Assertions.catchThrowableOfType(
+                () -> OutputGrammar.regex(regex, "guided_regex").compile(), GrammarException.class);
+
+        assertThat(first).isNotNull();
+        assertThat(again).as("the refusal found once, not a second compile").isSameAs(first);
+    }
 }
