@@ -34,19 +34,9 @@ public final class DrafterUpdateChannel implements AutoCloseable {
     private final KafkaProducer<String, byte[]> producer;
     private final KafkaConsumer<String, byte[]> consumer;
     private final Thread follower;
-    private final java.util.concurrent.CountDownLatch caughtUp = new java.util.concurrent.CountDownLatch(1);
     private volatile boolean closed;
     private volatile long malformed;
-    /** Fresh catch-ups asked for ({@link #requestCatchUp}) and the latest one the follower reached. */
-    private final java.util.concurrent.atomic.AtomicLong catchUpsAsked = new java.util.concurrent.atomic.AtomicLong();
-    private volatile long catchUpReached;
-    private Map<TopicPartition, Long> catchUpEnd; // follower thread only
-    private long catchUpToken;
-    /** Whether the last read check found the topic readable and read up to where the one before it found its end. */
-    private volatile boolean reading = true;
-    private final long readCheckNanos;
-    private long nextReadCheck; // follower thread only, as the two below
-    private Map<TopicPartition, Long> checkedEnd;
+    private final FollowerProgress progress;
     /** How often an idle follower asks the broker for the topic's end, to know it still could read what comes. */
     static final Duration READ_CHECK = Duration.ofSeconds(15);
 
@@ -57,7 +47,7 @@ public final class DrafterUpdateChannel implements AutoCloseable {
 
     DrafterUpdateChannel(TelemetryConfig config, BiConsumer<String, DrafterUpdate> onUpdate, Duration readCheck) {
         this.config = config;
-        this.readCheckNanos = readCheck.toNanos();
+        this.progress = new FollowerProgress(readCheck);
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "specserve-updates-" + config.replicaId());
@@ -156,65 +146,16 @@ public final class DrafterUpdateChannel implements AutoCloseable {
      * so it cannot put its old version after a newer one it had not read yet.
      */
     public long requestCatchUp() {
-        return catchUpsAsked.incrementAndGet();
+        return progress.requestCatchUp();
     }
 
     /** Whether the follower has read everything that was on the topic when {@code token} was asked for. */
     public boolean caughtUpWith(long token) {
-        return catchUpReached >= token;
-    }
-
-    /** Follower thread: works towards the latest fresh catch-up asked for. */
-    private void freshCatchUp() {
-        long asked = catchUpsAsked.get();
-        if (asked == catchUpReached) {
-            return;
-        }
-        if (catchUpEnd == null || catchUpToken != asked) {
-            try {
-                catchUpEnd = consumer.endOffsets(consumer.assignment(), Duration.ofSeconds(2));
-                catchUpToken = asked;
-            } catch (org.apache.kafka.common.KafkaException e) {
-                return; // the broker does not answer yet: asked again next poll
-            }
-        }
-        if (catchUpEnd.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
-            catchUpReached = catchUpToken;
-            catchUpEnd = null;
-        }
-    }
-
-    /**
-     * Every {@link #READ_CHECK}: asks the broker for the topic's end. Reading means it answered and this follower
-     * has read everything up to the end the check before found (records published since may still be in flight).
-     * A follower that sends nothing has no other way to notice a broker gone.
-     */
-    private void checkReading() {
-        long now = System.nanoTime();
-        if (now - nextReadCheck < 0) {
-            return;
-        }
-        nextReadCheck = now + readCheckNanos;
-        try {
-            Map<TopicPartition, Long> end = consumer.endOffsets(consumer.assignment(), Duration.ofSeconds(5));
-            Map<TopicPartition, Long> before = checkedEnd;
-            checkedEnd = end;
-            reading = before == null || before.entrySet().stream()
-                    .allMatch(e -> consumer.position(e.getKey()) >= e.getValue());
-        } catch (WakeupException e) {
-            throw e;
-        } catch (org.apache.kafka.common.KafkaException e) {
-            reading = false;
-            checkedEnd = null;
-        }
+        return progress.caughtUpWith(token);
     }
 
     private void pollOnce(Map<TopicPartition, Long> end, BiConsumer<String, DrafterUpdate> onUpdate) {
-        freshCatchUp();
-        checkReading();
-        if (caughtUp.getCount() > 0 && end.entrySet().stream()
-                .allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
-            caughtUp.countDown();
+        if (progress.track(consumer, end)) {
             long records = end.values().stream().mapToLong(Long::longValue).sum();
             if (records > 0) { // what earlier processes published, replayed here (each at DEBUG)
                 LOG.info("drafter updates: caught up with {} ({} earlier records read from the beginning)",
@@ -269,12 +210,12 @@ public final class DrafterUpdateChannel implements AutoCloseable {
      * numbers new versions must have seen the fleet's before it does.
      */
     public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
-        return caughtUp.await(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        return progress.awaitCaughtUp(timeout);
     }
 
     /** True once every record that was on the topic when following began has been handed over. */
     public boolean caughtUp() {
-        return caughtUp.getCount() == 0;
+        return progress.caughtUp();
     }
 
     /**
@@ -282,7 +223,7 @@ public final class DrafterUpdateChannel implements AutoCloseable {
      * the check before found on the topic has been handed over. False while the broker is unreachable.
      */
     public boolean reading() {
-        return caughtUp() && reading;
+        return progress.reading();
     }
 
     public long malformed() {
