@@ -3,8 +3,6 @@ package dev.specserve.controller.server;
 import dev.specserve.runtime.engine.GenerationHandle;
 import dev.specserve.runtime.engine.GenerationObserver;
 import dev.specserve.runtime.engine.GenerationService;
-import dev.specserve.runtime.engine.QueueFullException;
-import dev.specserve.runtime.engine.ServiceUnavailableException;
 import dev.specserve.runtime.spec.InvalidRequestException;
 import dev.specserve.runtime.engine.EngineRequest;
 import io.vertx.core.Context;
@@ -18,10 +16,6 @@ import java.util.UUID;
  * observer moved onto the caller's Vert.x context, and count every refusal in {@code specserve.requests.rejected}.
  */
 final class Completions {
-    /** Threads that compile structured-output constraints (and tokenize and queue their requests). */
-    static final int GRAMMAR_THREADS = 2;
-    private volatile io.vertx.core.WorkerExecutor grammarWorkers;
-
     private final GenerationService engine;
     private final CompletionRequestParser parser;
     private final ChatRequestParser chat;
@@ -30,17 +24,13 @@ final class Completions {
     private final ChatTemplate chatTemplate;
     private final ServedModel served;
     private final Rejections rejections;
-    /** Requests handed to a worker for tokenizing and not yet queued or refused (see {@link #MAX_TOKENIZING}). */
-    private final java.util.concurrent.atomic.AtomicInteger tokenizing = new java.util.concurrent.atomic.AtomicInteger();
     /**
-     * Requests that may wait for a worker to tokenize them, at least {@link #MIN_TOKENIZING}: the engine's queue
-     * bound applies only after tokenizing, and a client pipelining megabyte prompts (over the TCP bridge, say)
-     * would otherwise park any number of them, each holding its prompt, in the worker pool's queue. Beyond, 429.
+     * Requests that may wait for a worker to tokenize them, and bodies to parse, at least this many each: the engine's
+     * queue bound applies only after tokenizing, and a client pipelining megabyte prompts (over the TCP bridge, say)
+     * would otherwise park any number of them in the worker pool's queue. Beyond, 429.
      */
-    private final int maxTokenizing;
     static final int MIN_TOKENIZING = 64;
-    /** Request bodies handed to a worker for parsing (or a chat template's rendering), bounded as tokenizing is. */
-    private final java.util.concurrent.atomic.AtomicInteger parsing = new java.util.concurrent.atomic.AtomicInteger();
+    private final BoundedWorkers workers;
 
     /**
      * @param engineCountsRejections true when the engine itself reports what {@code submit} throws through
@@ -53,7 +43,6 @@ final class Completions {
     Completions(GenerationService engine, MetricsRecorder metrics, boolean engineCountsRejections,
                 ChatTemplate chatTemplate, int admits, List<String> modelNames) {
         this.served = new ServedModel(modelNames, admits, engine.vocabulary());
-        this.maxTokenizing = Math.max(MIN_TOKENIZING, admits);
         this.engine = engine;
         this.parser = new CompletionRequestParser(engine.strategies(), engine.maxTokensLimit(), engine.contextLength());
         this.chat = new ChatRequestParser(parser, chatTemplate);
@@ -63,6 +52,7 @@ final class Completions {
         }
         this.chatTemplate = chatTemplate;
         this.rejections = new Rejections(metrics, engineCountsRejections);
+        this.workers = new BoundedWorkers(Math.max(MIN_TOKENIZING, admits), rejections);
     }
 
     /** The Responses API's stored responses. */
@@ -173,45 +163,15 @@ final class Completions {
         } catch (RuntimeException e) {
             return Future.failedFuture(rejections.byEngine(e));
         }
-        if (tokenizing.incrementAndGet() > maxTokenizing) {
-            tokenizing.decrementAndGet();
-            return Future.failedFuture(rejections.here(new QueueFullException(maxTokenizing,
-                    "requests waiting to be tokenized")));
-        }
         ContextObserver onContext = new ContextObserver(context, observer);
-        java.util.concurrent.Callable<GenerationHandle> work = () -> {
+        var grammar = engineRequest.sampling().grammar();
+        return workers.tokenize(context, grammar != null && !grammar.compiled(), () -> {
             try {
                 return engine.submit(engineRequest, onContext);
             } catch (RuntimeException e) {
                 throw rejections.byEngine(e);
-            } finally {
-                tokenizing.decrementAndGet();
             }
-        };
-        var grammar = engineRequest.sampling().grammar();
-        try {
-            // a constraint not compiled yet is compiled on workers of its own: compiles (up to a second or so each,
-            // and requests for the same one wait for it) must not hold the pool every plain request needs
-            return grammar != null && !grammar.compiled() ? grammarWorkers(context).executeBlocking(work, false)
-                    : context.executeBlocking(work, false);
-        } catch (java.util.concurrent.RejectedExecutionException e) { // the worker pool is closing: never ran
-            tokenizing.decrementAndGet();
-            return Future.failedFuture(rejections.here(new ServiceUnavailableException(ServiceUnavailableException.SHUTTING_DOWN,
-                    "the server is shutting down; retry on another replica")));
-        }
-    }
-
-    private io.vertx.core.WorkerExecutor grammarWorkers(Context context) {
-        io.vertx.core.WorkerExecutor w = grammarWorkers;
-        if (w == null) {
-            synchronized (this) {
-                if (grammarWorkers == null) {
-                    grammarWorkers = context.owner().createSharedWorkerExecutor("specserve-grammar", GRAMMAR_THREADS);
-                }
-                w = grammarWorkers;
-            }
-        }
-        return w;
+        });
     }
 
     /**
@@ -259,36 +219,9 @@ final class Completions {
         return cancelAll;
     }
 
-    /**
-     * Runs {@code work} (parsing a large body, rendering a chat) on a worker; refused with 429 when as many as
-     * {@link #MIN_TOKENIZING} or the engine's admits are already waiting or running there: each holds its body (up
-     * to megabytes) in the worker pool's unbounded queue, where the engine's own bounds do not yet apply.
-     */
+    /** Runs {@code work} (parsing a large body, rendering a chat) on a worker, bounded ({@link BoundedWorkers}). */
     <T> Future<T> onWorker(io.vertx.core.Vertx vertx, java.util.concurrent.Callable<T> work) {
-        if (parsing.incrementAndGet() > maxTokenizing) {
-            parsing.decrementAndGet();
-            return Future.failedFuture(rejections.here(new QueueFullException(maxTokenizing,
-                    "request bodies waiting to be parsed")));
-        }
-        java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean(true);
-        Runnable done = () -> {
-            if (held.getAndSet(false)) { // once, whether the work ran or the pool refused it
-                parsing.decrementAndGet();
-            }
-        };
-        try {
-            return vertx.<T>executeBlocking(() -> {
-                try {
-                    return work.call();
-                } finally {
-                    done.run();
-                }
-            }, false).onComplete(ar -> done.run());
-        } catch (java.util.concurrent.RejectedExecutionException e) { // the worker pool is closing
-            done.run();
-            return Future.failedFuture(new ServiceUnavailableException(ServiceUnavailableException.SHUTTING_DOWN,
-                    "the server is shutting down; retry on another replica"));
-        }
+        return workers.parse(vertx, work);
     }
 
     /** Counts a refusal the serving layer decided (bad JSON, body too large, invalid field). */
