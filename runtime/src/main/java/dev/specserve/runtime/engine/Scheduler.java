@@ -4,7 +4,6 @@ import dev.specserve.runtime.kv.KvCache;
 import dev.specserve.runtime.kv.KvPool;
 import dev.specserve.runtime.spec.Drafter;
 import dev.specserve.runtime.spec.FinishReason;
-import dev.specserve.runtime.spec.GenerationRequest;
 import dev.specserve.runtime.spec.GenerationResult;
 import dev.specserve.runtime.spec.PrefixState;
 import dev.specserve.runtime.spec.RoundResult;
@@ -103,9 +102,8 @@ final class Scheduler {
     }
 
     /**
-     * The scheduler thread's body: warm up, then iterate until {@link #stop}, then cancel what is left. Whatever
-     * ends the thread (an {@code Error} in the warm-up, say), the requests it holds are answered and later ones
-     * refused ({@link #stopped}).
+     * The thread's body: warm up, iterate until {@link #stop}, cancel what is left. Whatever ends the thread (an
+     * {@code Error} in the warm-up, say), its requests are answered and later ones refused.
      */
     void run() {
         try {
@@ -146,18 +144,7 @@ final class Scheduler {
 
     private void warmUp() {
         try {
-            int[] ids = tokenizer.encode("def main():\n");
-            // the warm-up's cold forwards must not be the planner's first costs
-            // a close during the warm-up stops it between forwards: the models close once this thread ends
-            decoder.rounds().calibrateAfter(() -> {
-                for (String s : strategyNames) {
-                    if (closed) {
-                        return;
-                    }
-                    decoder.generate(GenerationRequest.greedy(ids, 4, config.defaultBudget()), drafters.apply(s),
-                            (r, t) -> {}, () -> closed);
-                }
-            }, () -> closed);
+            WarmUp.run(decoder, tokenizer, strategyNames, drafters, config.defaultBudget(), () -> closed);
             if (closed) {
                 return;
             }
@@ -192,30 +179,21 @@ final class Scheduler {
         long now = System.nanoTime();
         for (Pending p : queue.removeIf(p -> p.handle().cancelled || now > p.startBy())) {
             if (p.handle().cancelled) {
-                finishUnstarted(p, FinishReason.CANCELLED);
+                p.finish(FinishReason.CANCELLED, drafterVersion.getAsLong(), listeners);
             } else {
-                refuseUnstarted(p, new ServiceUnavailableException(ServiceUnavailableException.QUEUE_TIMEOUT,
+                p.refuse(new ServiceUnavailableException(ServiceUnavailableException.QUEUE_TIMEOUT,
                         "request waited " + (now - p.enqueued()) / 1_000_000 + " ms in the queue without a batch slot, "
                                 + "over half its timeout of " + (p.deadline() - p.enqueued()) / 1_000_000 + " ms, so "
-                                + "it would mostly be cut short; retry later or on another replica"));
+                                + "it would mostly be cut short; retry later or on another replica"), listeners);
             }
         }
         while (slots.size() < config.maxBatch()) {
-            Pending p = queue.poll(slotsByGroup(), System.nanoTime());
+            Pending p = queue.poll(slots.countBy(a -> a.pending.group()), System.nanoTime());
             if (p == null) {
                 return;
             }
             start(p);
         }
-    }
-
-    /** Batch slots held per admission group, counted once per admission (the queue asks for each waiting request). */
-    private java.util.function.ToIntFunction<String> slotsByGroup() {
-        java.util.Map<String, Integer> held = new java.util.HashMap<>();
-        for (Running a : slots.all()) {
-            held.merge(a.pending.group(), 1, Integer::sum);
-        }
-        return group -> held.getOrDefault(group, 0);
     }
 
     /** Takes a slot and the cached prefix; the prompt's remaining tokens are prefilled in chunks. */
@@ -354,29 +332,6 @@ final class Scheduler {
         }
     }
 
-    private void finishUnstarted(Pending p, FinishReason reason) {
-        long waited = System.nanoTime() - p.enqueued();
-        GenerationResult r = new GenerationResult(new int[0], "", reason, p.gen().promptIds().length, 0, 0, 0,
-                waited, 0, 0, 0, 0, 0);
-        RequestStats stats = new RequestStats(p.id(), p.strategy(), drafterVersion.getAsLong(), waited, 0, waited, 0);
-        try {
-            p.observer().onComplete(r, stats);
-        } catch (RuntimeException e) {
-            LOG.warn("observer of {} threw: {}", p.id(), e.toString());
-        }
-        listeners.notify(l -> l.onFinished(p.id(), r, stats));
-    }
-
-    /** Fails a request that never started, with nothing generated: the client may retry it. */
-    private void refuseUnstarted(Pending p, ServiceUnavailableException e) {
-        try {
-            p.observer().onError(e);
-        } catch (RuntimeException thrown) {
-            LOG.warn("observer of {} threw: {}", p.id(), thrown.toString());
-        }
-        listeners.notify(l -> l.onRejected(e.reason()));
-    }
-
     /** Cancels every running request and refuses every queued one; one that throws does not skip the others. */
     private void shutdownRemaining() {
         for (Running a : slots.all()) {
@@ -391,7 +346,7 @@ final class Scheduler {
             }
         }
         for (Pending p : queue.drain()) {
-            refuseUnstarted(p, ServiceUnavailableException.shuttingDown());
+            p.refuse(ServiceUnavailableException.shuttingDown(), listeners);
         }
     }
 }

@@ -39,6 +39,14 @@ final class SlotTable<T> {
         return Collections.unmodifiableList(prefilling);
     }
 
+    /** How many slots hold items of each key, counted once (the queue asks for each waiting request). */
+    <K> java.util.function.ToIntFunction<K> countBy(java.util.function.Function<T, K> key) {
+        java.util.Map<K, Integer> held = new java.util.HashMap<>();
+        decoding.forEach(item -> held.merge(key.apply(item), 1, Integer::sum));
+        prefilling.forEach(item -> held.merge(key.apply(item), 1, Integer::sum));
+        return k -> held.getOrDefault(k, 0);
+    }
+
     List<T> all() {
         List<T> all = new ArrayList<>(decoding);
         all.addAll(prefilling);
