@@ -71,12 +71,15 @@ public final class TopicAdmin implements AutoCloseable {
     static final Map<String, String> FEEDBACK_BOUNDS = Map.of(
             TopicConfig.RETENTION_MS_CONFIG, Long.toString(java.util.concurrent.TimeUnit.DAYS.toMillis(3)),
             TopicConfig.RETENTION_BYTES_CONFIG, Long.toString(2L << 30),
-            TopicConfig.SEGMENT_BYTES_CONFIG, Integer.toString(256 << 20));
+            TopicConfig.SEGMENT_BYTES_CONFIG, Integer.toString(256 << 20),
+            // Kafka deletes whole segments: one must roll well within the retention for it to hold
+            TopicConfig.SEGMENT_MS_CONFIG, Long.toString(java.util.concurrent.TimeUnit.HOURS.toMillis(6)));
     /** Training samples (hidden states, hardly compressible) are read within minutes: one hour or 1 GiB a partition. */
     static final Map<String, String> SAMPLES_BOUNDS = Map.of(
             TopicConfig.RETENTION_MS_CONFIG, Long.toString(java.util.concurrent.TimeUnit.HOURS.toMillis(1)),
             TopicConfig.RETENTION_BYTES_CONFIG, Long.toString(1L << 30),
-            TopicConfig.SEGMENT_BYTES_CONFIG, Integer.toString(128 << 20));
+            TopicConfig.SEGMENT_BYTES_CONFIG, Integer.toString(128 << 20),
+            TopicConfig.SEGMENT_MS_CONFIG, Long.toString(java.util.concurrent.TimeUnit.MINUTES.toMillis(15)));
     /**
      * Drafter updates, compacted per key; segments roll hourly so superseded versions (each record carries a whole
      * adapter, and every process replays the topic at start-up) are compacted away within hours, not a week.
@@ -100,6 +103,11 @@ public final class TopicAdmin implements AutoCloseable {
     public Set<String> ensureTopics(Duration timeout) {
         Set<String> created = ensureTopics(telemetryTopics(config), timeout);
         checkCompacted(config.updatesTopic(), timeout);
+        for (String topic : List.of(config.feedbackTopic(), config.samplesTopic())) {
+            if (!created.contains(topic)) {
+                checkBounded(topic, timeout);
+            }
+        }
         return created;
     }
 
@@ -178,6 +186,21 @@ public final class TopicAdmin implements AutoCloseable {
     /** The underlying admin client (owned by this object). */
     public Admin admin() {
         return admin;
+    }
+
+    /** An existing topic (an earlier release's, or an operator's) is left as it is, but one kept unbounded is named. */
+    private void checkBounded(String topic, Duration timeout) {
+        try {
+            String bytes = topicConfig(topic, TopicConfig.RETENTION_BYTES_CONFIG, timeout);
+            String ms = topicConfig(topic, TopicConfig.RETENTION_MS_CONFIG, timeout);
+            if ("-1".equals(bytes) && (ms == null || "-1".equals(ms) || Long.parseLong(ms) > 3 * 86_400_000L)) {
+                log.warn("Topic {} exists with retention.ms={} and no retention.bytes: one event per round adds up to "
+                        + "gigabytes a day; bound it (kafka-configs.sh --alter --entity-type topics --entity-name {} "
+                        + "--add-config retention.bytes=...,retention.ms=...), as topics created now are", topic, ms, topic);
+            }
+        } catch (KafkaException | NumberFormatException e) {
+            log.debug("Could not check the retention of {}: {}", topic, e.toString());
+        }
     }
 
     private void checkCompacted(String topic, Duration timeout) {

@@ -89,6 +89,8 @@ class KafkaFeedbackPipelineTest {
                     .isEqualTo(Long.toString(1L << 30));
             assertThat(admin.topicConfig(config.updatesTopic(), TopicConfig.SEGMENT_MS_CONFIG, WAIT))
                     .isEqualTo(Long.toString(3600 * 1000));
+            assertThat(admin.topicConfig(config.samplesTopic(), TopicConfig.SEGMENT_MS_CONFIG, WAIT))
+                    .as("segments roll within the retention: Kafka deletes whole ones").isEqualTo(Long.toString(900 * 1000));
             assertThat(admin.ensureTopics(Duration.ofSeconds(20))).isEmpty();
         }
     }
