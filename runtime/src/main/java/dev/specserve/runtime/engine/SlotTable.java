@@ -39,12 +39,21 @@ final class SlotTable<T> {
         return Collections.unmodifiableList(prefilling);
     }
 
-    /** How many slots hold items of each key, counted once (the queue asks for each waiting request). */
+    /**
+     * How many slots hold items of each key, counted once, on the first question (the queue asks for each waiting
+     * request; the scheduler offers this every iteration, mostly to an empty queue that asks nothing).
+     */
     <K> java.util.function.ToIntFunction<K> countBy(java.util.function.Function<T, K> key) {
         java.util.Map<K, Integer> held = new java.util.HashMap<>();
-        decoding.forEach(item -> held.merge(key.apply(item), 1, Integer::sum));
-        prefilling.forEach(item -> held.merge(key.apply(item), 1, Integer::sum));
-        return k -> held.getOrDefault(k, 0);
+        boolean[] counted = {false};
+        return k -> {
+            if (!counted[0]) {
+                counted[0] = true;
+                decoding.forEach(item -> held.merge(key.apply(item), 1, Integer::sum));
+                prefilling.forEach(item -> held.merge(key.apply(item), 1, Integer::sum));
+            }
+            return held.getOrDefault(k, 0);
+        };
     }
 
     List<T> all() {
