@@ -20,8 +20,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The scheduler thread's work, one iteration at a time: admit waiting requests into free batch slots (fairly
- * between API requests: see {@link RequestQueue#poll}; taking the longest cached prefix), prefill at most one chunk of prompt tokens while others decode (chunked prefill:
- * a long prompt never stalls the running streams for more than a chunk), then run ONE round for every decoding
+ * between API requests: see {@link RequestQueue#poll}; taking the longest cached prefix), prefill at most one chunk
+ * of prompt tokens while others decode (chunked prefill: a long prompt never stalls the running streams for more
+ * than a chunk), then run ONE round for every decoding
  * sequence: draft, one batched target forward, accept, emit. Sequences join and leave between rounds
  * (continuous batching); a cancelled or timed-out sequence frees its slot at once. Everything here runs on
  * that one thread, except, with {@code prefillOverlap}, the prompt chunks: a second thread prefills them while
@@ -296,10 +297,11 @@ final class Scheduler {
                     a.started - a.pending.enqueued(), a.firstTokenNanos, System.nanoTime() - a.pending.enqueued(),
                     a.prefixHit);
         } catch (RuntimeException | Error e) { // released already: no one else would ever answer it
-            LOG.warn("request {} failed as it finished: {}", a.id(), e.toString());
-            a.error(e);
-            listeners.notify(l -> l.onFailed(a.id(), e));
-            throw e;
+            answerFailure(a, e);
+            if (e instanceof Error error) {
+                throw error; // the whole step's trouble; a RuntimeException here was this request's alone
+            }
+            return;
         }
         a.complete(result, stats);
         listeners.notify(l -> l.onFinished(a.id(), result, stats));
@@ -312,10 +314,14 @@ final class Scheduler {
         try {
             release(a);
         } finally { // a release that throws (out of memory) still answers the request
-            LOG.warn("request {} failed: {}", a.id(), e.toString());
-            a.error(e);
-            listeners.notify(l -> l.onFailed(a.id(), e));
+            answerFailure(a, e);
         }
+    }
+
+    private void answerFailure(Running a, Throwable e) {
+        LOG.warn("request {} failed: {}", a.id(), e.toString());
+        a.error(e);
+        listeners.notify(l -> l.onFailed(a.id(), e));
     }
 
     /** Frees the request's slot; a sequence that fails to close (its drafter session, say) still lets it finish. */
