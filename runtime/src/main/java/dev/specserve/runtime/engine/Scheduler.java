@@ -1,11 +1,8 @@
 package dev.specserve.runtime.engine;
 
-import dev.specserve.runtime.kv.KvCache;
 import dev.specserve.runtime.kv.KvPool;
 import dev.specserve.runtime.spec.Drafter;
 import dev.specserve.runtime.spec.FinishReason;
-import dev.specserve.runtime.spec.GenerationResult;
-import dev.specserve.runtime.spec.PrefixState;
 import dev.specserve.runtime.spec.RoundResult;
 import dev.specserve.runtime.spec.RoundRunner;
 import dev.specserve.runtime.spec.Sequence;
@@ -19,12 +16,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The scheduler thread's work, one iteration at a time: admit waiting requests into free batch slots (fairly
- * between API requests: see {@link RequestQueue#poll}; taking the longest cached prefix), prefill at most one chunk
+ * The scheduler thread's work, one iteration at a time: admit waiting requests into free batch slots
+ * ({@link Admission}), prefill at most one chunk
  * of prompt tokens while others decode (chunked prefill: a long prompt never stalls the running streams for more
  * than a chunk), then run ONE round for every decoding
  * sequence: draft, one batched target forward, accept, emit. Sequences join and leave between rounds
- * (continuous batching); a cancelled or timed-out sequence frees its slot at once. Everything here runs on
+ * (continuous batching); a cancelled or timed-out sequence frees its slot at once ({@link Retirement}). Everything here runs on
  * that one thread, except, with {@code prefillOverlap}, the prompt chunks: a second thread prefills them while
  * this one runs the round ({@link Prefill}); only {@link #ready}, {@link #running} and {@link #stop} are read or
  * called from elsewhere.
@@ -36,7 +33,6 @@ final class Scheduler {
     private final TextTokenizer tokenizer;
     private final Function<String, Drafter> drafters;
     private final List<String> strategyNames;
-    private final LongSupplier drafterVersion;
     private final EngineConfig config;
     private final KvPool pool;
     private final SlotTable<Running> slots;
@@ -48,7 +44,8 @@ final class Scheduler {
     private volatile boolean ready;
     private final java.util.concurrent.CompletableFuture<Void> warmedUp = new java.util.concurrent.CompletableFuture<>();
     private volatile boolean closed;
-    private volatile int running;
+    private final Admission admission;
+    private final Retirement retirement;
 
     Scheduler(SpeculativeDecoder decoder, TextTokenizer tokenizer, Function<String, Drafter> drafters,
               List<String> strategyNames, LongSupplier drafterVersion, EngineConfig config, KvPool pool,
@@ -57,7 +54,6 @@ final class Scheduler {
         this.tokenizer = tokenizer;
         this.drafters = drafters;
         this.strategyNames = strategyNames;
-        this.drafterVersion = drafterVersion;
         this.config = config;
         this.pool = pool;
         this.slots = new SlotTable<>(pool);
@@ -66,6 +62,9 @@ final class Scheduler {
         this.hiddenDim = hiddenDim;
         this.queue = queue;
         this.listeners = listeners;
+        this.retirement = new Retirement(slots, listeners, drafterVersion);
+        this.admission = new Admission(queue, slots, prefixCache, decoder, drafters, drafterVersion, listeners,
+                retirement, config.maxBatch());
         this.prefill = new Prefill(config, pool, slots, listeners, new Prefill.Outcomes() {
             @Override
             public void finished(Running a) {
@@ -74,7 +73,7 @@ final class Scheduler {
 
             @Override
             public void failed(Running a, RuntimeException e) {
-                fail(a, e);
+                retirement.fail(a, e);
             }
         });
     }
@@ -90,7 +89,7 @@ final class Scheduler {
 
     /** Requests holding a batch slot (prefilling or decoding). */
     int running() {
-        return running;
+        return slots.occupied();
     }
 
     PrefixCacheStats prefixCache() {
@@ -112,7 +111,7 @@ final class Scheduler {
         } finally {
             closed = true;
             ready = false;
-            shutdownRemaining(); // also closes the queue: a request submitted from now on is refused, not left waiting
+            retirement.shutdown(queue); // also closes the queue: a request submitted from now on is refused, not left waiting
             prefill.close();
         }
     }
@@ -121,7 +120,7 @@ final class Scheduler {
         warmUp();
         while (!closed) {
             try {
-                admit();
+                admission.admit();
                 if (slots.isEmpty()) {
                     awaitWork();
                     continue;
@@ -134,7 +133,7 @@ final class Scheduler {
                 LOG.error("engine step failed; failing the running requests and continuing", e);
                 for (Running a : slots.all()) {
                     try {
-                        fail(a, e);
+                        retirement.fail(a, e);
                     } catch (RuntimeException | Error again) { // the scheduler thread must outlive any one request
                         LOG.error("failing request {} failed too", a.id(), again);
                     }
@@ -175,48 +174,6 @@ final class Scheduler {
         }
     }
 
-    /** Answers the waiting requests that were cancelled or ran out of time (even while the batch is full), then fills free slots. */
-    private void admit() {
-        long now = System.nanoTime();
-        for (Pending p : queue.removeIf(p -> p.handle().cancelled || now > p.startBy())) {
-            if (p.handle().cancelled) {
-                p.finish(FinishReason.CANCELLED, drafterVersion.getAsLong(), listeners);
-            } else {
-                p.refuse(new ServiceUnavailableException(ServiceUnavailableException.QUEUE_TIMEOUT,
-                        "request waited " + (now - p.enqueued()) / 1_000_000 + " ms in the queue without a batch slot, "
-                                + "over half its timeout of " + (p.deadline() - p.enqueued()) / 1_000_000 + " ms, so "
-                                + "it would mostly be cut short; retry later or on another replica"), listeners);
-            }
-        }
-        while (slots.size() < config.maxBatch()) {
-            Pending p = queue.poll(slots.countBy(a -> a.pending.group()), System.nanoTime());
-            if (p == null) {
-                return;
-            }
-            start(p);
-        }
-    }
-
-    /** Takes a slot and the cached prefix; the prompt's remaining tokens are prefilled in chunks. */
-    private void start(Pending p) {
-        long started = System.nanoTime();
-        Running a = new Running(p, started);
-        int[] prompt = p.gen().promptIds();
-        try { // whatever throws here fails this request: it has left the queue, so nothing else would answer it
-            KvCache cache = slots.admit(a);
-            boolean reusable = prefixCache != null && p.gen().sampling().promptLogprobs() < 0; // those need every row's logits
-            PrefixState prefix = reusable ? prefixCache.loadInto(prompt, cache) : null;
-            a.prefixHit = prefix == null ? 0 : prefix.length();
-            a.seq = decoder.open(p.gen(), drafters.apply(p.strategy()), cache, prefix);
-        } catch (RuntimeException e) {
-            fail(a, e);
-            return;
-        }
-        running = slots.size();
-        a.started();
-        listeners.notify(l -> l.onStarted(p.id(), started - p.enqueued(), prompt.length, a.prefixHit));
-    }
-
     private void firstToken(Running a) {
         long ttft = System.nanoTime() - a.pending.enqueued();
         a.firstTokenNanos = ttft;
@@ -226,7 +183,7 @@ final class Scheduler {
             prefixCache.store(a.pending.gen().promptIds(), a.seq.cache(), a.seq.promptHidden(), hiddenDim);
         }
         if (a.seq.finished()) {
-            complete(a);
+            retirement.complete(a);
         }
     }
 
@@ -237,7 +194,7 @@ final class Scheduler {
                     : now > a.pending.deadline() ? FinishReason.TIMEOUT : null;
             if (r != null) {
                 a.seq.finish(r);
-                complete(a);
+                retirement.complete(a);
             }
         }
     }
@@ -245,7 +202,7 @@ final class Scheduler {
     private void completeFull() {
         for (Running a : new ArrayList<>(slots.decoding())) {
             if (!a.seq.hasRoom()) {
-                complete(a); // context full
+                retirement.complete(a); // context full
             }
         }
     }
@@ -270,7 +227,7 @@ final class Scheduler {
             Running a = batch.get(i);
             RoundResult round = rounds[i];
             if (round == null) {
-                fail(a, failure);
+                retirement.fail(a, failure);
                 continue;
             }
             int[] emitted = a.seq.lastEmitted();
@@ -278,81 +235,8 @@ final class Scheduler {
                     a.pending.request().domain(), round, emitted));
             a.emit(emitted);
             if (a.seq.finished()) {
-                complete(a);
+                retirement.complete(a);
             }
-        }
-    }
-
-    private void complete(Running a) {
-        if (a.released) {
-            return;
-        }
-        GenerationResult result;
-        RequestStats stats;
-        try {
-            release(a);
-            a.emit(new int[0]);
-            result = a.seq.result();
-            stats = new RequestStats(a.id(), a.pending.strategy(), drafterVersion.getAsLong(),
-                    a.started - a.pending.enqueued(), a.firstTokenNanos, System.nanoTime() - a.pending.enqueued(),
-                    a.prefixHit);
-        } catch (RuntimeException | Error e) { // released already: no one else would ever answer it
-            answerFailure(a, e);
-            if (e instanceof Error error) {
-                throw error; // the whole step's trouble; a RuntimeException here was this request's alone
-            }
-            return;
-        }
-        a.complete(result, stats);
-        listeners.notify(l -> l.onFinished(a.id(), result, stats));
-    }
-
-    private void fail(Running a, Throwable e) {
-        if (a.released) {
-            return;
-        }
-        try {
-            release(a);
-        } finally { // a release that throws (out of memory) still answers the request
-            answerFailure(a, e);
-        }
-    }
-
-    private void answerFailure(Running a, Throwable e) {
-        LOG.warn("request {} failed: {}", a.id(), e.toString());
-        a.error(e);
-        listeners.notify(l -> l.onFailed(a.id(), e));
-    }
-
-    /** Frees the request's slot; a sequence that fails to close (its drafter session, say) still lets it finish. */
-    private void release(Running a) {
-        a.released = true; // before the removal: one that throws (out of memory) must not be retried every iteration
-        slots.remove(a);
-        running = slots.size();
-        if (a.seq != null) {
-            try {
-                a.seq.close();
-            } catch (RuntimeException e) {
-                LOG.warn("closing request {}'s sequence failed: {}", a.id(), e.toString());
-            }
-        }
-    }
-
-    /** Cancels every running request and refuses every queued one; one that throws does not skip the others. */
-    private void shutdownRemaining() {
-        for (Running a : slots.all()) {
-            try {
-                if (a.seq != null) {
-                    a.seq.finish(FinishReason.CANCELLED);
-                }
-                complete(a);
-            } catch (RuntimeException | Error e) {
-                LOG.warn("cancelling request {} at shutdown failed: {}", a.id(), e.toString());
-                fail(a, e);
-            }
-        }
-        for (Pending p : queue.drain()) {
-            p.refuse(ServiceUnavailableException.shuttingDown(), listeners);
         }
     }
 }

@@ -16,6 +16,7 @@ final class SlotTable<T> {
     private final KvPool pool;
     private final List<T> decoding = new ArrayList<>();
     private final List<T> prefilling = new ArrayList<>();
+    private volatile int occupied;
 
     SlotTable(KvPool pool) {
         this.pool = pool;
@@ -23,6 +24,11 @@ final class SlotTable<T> {
 
     int size() {
         return decoding.size() + prefilling.size();
+    }
+
+    /** {@link #size()} as last changed, for other threads (the engine's admission count). */
+    int occupied() {
+        return occupied;
     }
 
     boolean isEmpty() {
@@ -69,6 +75,7 @@ final class SlotTable<T> {
         }
         KvCache cache = pool.acquire(size());
         prefilling.add(item);
+        occupied = size();
         return cache;
     }
 
@@ -101,6 +108,7 @@ final class SlotTable<T> {
                 pool.move(d + k + 1, d + k);
             }
         }
+        occupied = size();
         pool.free(total - 1); // the vacated slot's rows no longer count towards the batch's stride
     }
 }
