@@ -1,28 +1,21 @@
 package dev.specserve.telemetry;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
-import kafka.tools.StorageTool;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
-import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,9 +35,7 @@ import org.slf4j.LoggerFactory;
 public final class EmbeddedKafka implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(EmbeddedKafka.class);
-    private static final String HOST = "127.0.0.1";
-    private static final Object EXIT_GUARD_LOCK = new Object();
-    private static int exitGuardUsers;
+    private static final String HOST = EmbeddedBrokerConfig.HOST;
 
     private final Path dataDir;
     private final Map<String, String> overrides;
@@ -57,7 +48,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     private boolean abandoned;
     private static final long STOP_TIMEOUT_S = 15;
     private boolean ownShutdownHook = true;
-    private boolean guardingExit;
+    private final KafkaExitGuard exitGuard = new KafkaExitGuard();
 
     /** A broker with data under {@code dataDir} on free ports. */
     public EmbeddedKafka(Path dataDir) {
@@ -129,9 +120,9 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     private String startLocked(long t0) {
         reservePorts();
-        Properties props = brokerProperties();
-        String clusterId = formatIfNeeded(props);
-        installExitGuard();
+        Properties props = EmbeddedBrokerConfig.properties(logDir(), brokerPort, controllerPort, overrides);
+        String clusterId = EmbeddedBrokerConfig.formatIfNeeded(dataDir, logDir(), props);
+        exitGuard.install();
         RuntimeException last = null;
         for (int attempt = 1; attempt <= 10; attempt++) {
             KafkaRaftServer s = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
@@ -150,7 +141,7 @@ public final class EmbeddedKafka implements AutoCloseable {
             }
         }
         if (server == null) {
-            removeExitGuard();
+            exitGuard.remove();
             throw new IllegalStateException("embedded Kafka failed to start in " + dataDir + ": " + rootCause(last), last);
         }
         try {
@@ -181,7 +172,7 @@ public final class EmbeddedKafka implements AutoCloseable {
             abandoned = true;
             return;
         }
-        removeExitGuard();
+        exitGuard.remove();
         if (shutdownHook != null) {
             try {
                 Runtime.getRuntime().removeShutdownHook(shutdownHook);
@@ -236,79 +227,6 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------------------------- internals
-
-    private Properties brokerProperties() {
-        Map<String, String> p = new TreeMap<>();
-        p.put("process.roles", "broker,controller");
-        p.put("node.id", "1");
-        p.put("controller.quorum.voters", "1@" + HOST + ":" + controllerPort);
-        p.put("listeners", "PLAINTEXT://" + HOST + ":" + brokerPort + ",CONTROLLER://" + HOST + ":" + controllerPort);
-        p.put("advertised.listeners", "PLAINTEXT://" + HOST + ":" + brokerPort);
-        p.put("controller.listener.names", "CONTROLLER");
-        p.put("inter.broker.listener.name", "PLAINTEXT");
-        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
-        p.put("log.dirs", logDir().toString());
-        p.put("num.partitions", "1");
-        p.put("default.replication.factor", "1");
-        p.put("min.insync.replicas", "1");
-        p.put("offsets.topic.replication.factor", "1");
-        p.put("offsets.topic.num.partitions", "1");
-        p.put("transaction.state.log.replication.factor", "1");
-        p.put("transaction.state.log.min.isr", "1");
-        p.put("transaction.state.log.num.partitions", "1");
-        p.put("share.coordinator.state.topic.replication.factor", "1");
-        p.put("share.coordinator.state.topic.min.isr", "1");
-        p.put("group.initial.rebalance.delay.ms", "0");
-        p.put("auto.create.topics.enable", "false");
-        // bounded defaults for topics created without their own (an earlier release's): Kafka's keep 7 days, uncapped
-        p.put("log.retention.hours", "72");
-        p.put("log.retention.bytes", Long.toString(2L << 30));
-        p.put("log.segment.bytes", Integer.toString(256 << 20));
-        p.put("log.cleaner.dedupe.buffer.size", Long.toString(2L * 1024 * 1024));
-        p.put("num.network.threads", "2");
-        p.put("num.io.threads", "2");
-        p.put("background.threads", "2");
-        p.put("num.recovery.threads.per.data.dir", "1");
-        p.putAll(overrides);
-        Properties props = new Properties();
-        props.putAll(p);
-        return props;
-    }
-
-    private String formatIfNeeded(Properties props) {
-        Path meta = logDir().resolve("meta.properties");
-        if (Files.exists(meta)) {
-            try {
-                Properties m = new Properties();
-                try (var in = Files.newInputStream(meta)) {
-                    m.load(in);
-                }
-                return m.getProperty("cluster.id", "?");
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read " + meta, e);
-            }
-        }
-        String clusterId = Uuid.randomUuid().toString();
-        Path propsFile = dataDir.resolve("server.properties");
-        try (OutputStream out = Files.newOutputStream(propsFile)) {
-            props.store(out, "embedded Kafka (specserve telemetry)");
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + propsFile, e);
-        }
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        int rc;
-        try (PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
-            rc = StorageTool.execute(new String[]{"format", "-t", clusterId, "-c", propsFile.toString()}, out);
-        } catch (RuntimeException e) {
-            throw new IllegalStateException("formatting " + logDir() + " failed: " + buf.toString(StandardCharsets.UTF_8), e);
-        }
-        if (rc != 0) {
-            throw new IllegalStateException("formatting " + logDir() + " failed (rc " + rc + "): "
-                    + buf.toString(StandardCharsets.UTF_8));
-        }
-        log.info("Formatted embedded Kafka log dir {} (cluster {})", logDir(), clusterId);
-        return clusterId;
-    }
 
     private void awaitReady(Duration timeout) {
         Properties p = new Properties();
@@ -406,46 +324,6 @@ public final class EmbeddedKafka implements AutoCloseable {
             }
         }
         return false;
-    }
-
-    private void installExitGuard() {
-        if (guardingExit) {
-            return;
-        }
-        guardingExit = true;
-        synchronized (EXIT_GUARD_LOCK) {
-            if (exitGuardUsers++ == 0) {
-                try {
-                    org.apache.kafka.common.utils.internals.Exit.setExitProcedure((code, msg) -> {
-                        log.error("Embedded Kafka requested JVM exit({}): {}; ignored", code, msg);
-                        throw new IllegalStateException("embedded Kafka requested exit(" + code + "): " + msg);
-                    });
-                    org.apache.kafka.common.utils.internals.Exit.setHaltProcedure((code, msg) -> {
-                        log.error("Embedded Kafka requested JVM halt({}): {}; ignored", code, msg);
-                        throw new IllegalStateException("embedded Kafka requested halt(" + code + "): " + msg);
-                    });
-                } catch (LinkageError e) {
-                    log.debug("Kafka Exit procedures not available: {}", e.toString());
-                }
-            }
-        }
-    }
-
-    private void removeExitGuard() {
-        if (!guardingExit) {
-            return;
-        }
-        guardingExit = false;
-        synchronized (EXIT_GUARD_LOCK) {
-            if (--exitGuardUsers == 0) {
-                try {
-                    org.apache.kafka.common.utils.internals.Exit.resetExitProcedure();
-                    org.apache.kafka.common.utils.internals.Exit.resetHaltProcedure();
-                } catch (LinkageError e) {
-                    // not available
-                }
-            }
-        }
     }
 
     private static void sleep(long ms) {
