@@ -94,6 +94,37 @@ class DrafterUpdateChannelTest {
         }
     }
 
+    /**
+     * A record that decodes but cannot be applied (new code tripping on an old compacted record, replayed at every
+     * start) is counted, not only logged, and the records after it are still applied.
+     */
+    @Test
+    void aRecordWhoseHandlerThrowsIsCountedAndTheRecordsAfterItAreStillApplied() throws Exception {
+        EmbeddedKafka kafka = EmbeddedKafka.startIn(dir.resolve("kafka"), false);
+        try {
+            TelemetryConfig trainer = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId("trainer").build();
+            TopicAdmin.ensureTopics(trainer, Duration.ofSeconds(30));
+            try (DrafterUpdateChannel publisher = new DrafterUpdateChannel(trainer, (id, u) -> {})) {
+                List.of(update(2, 10f), update(3, 20f), update(4, 30f)).forEach(u -> publisher.publish("demo/drafter", u));
+            }
+            List<Long> applied = new CopyOnWriteArrayList<>();
+            TelemetryConfig replica = TelemetryConfig.builder(kafka.bootstrapServers()).replicaId("replica").build();
+            try (DrafterUpdateChannel follower = new DrafterUpdateChannel(replica, (id, u) -> {
+                if (u.version() == 3) {
+                    throw new IllegalStateException("this release cannot apply version 3");
+                }
+                applied.add(u.version());
+            })) {
+                Await.until(Duration.ofSeconds(60), () -> applied.size() == 2, () -> "versions 2 and 4 applied");
+                assertThat(applied).containsExactly(2L, 4L);
+                assertThat(follower.unapplied()).isEqualTo(1);
+                assertThat(follower.malformed()).isZero();
+            }
+        } finally {
+            kafka.stop();
+        }
+    }
+
     private static DrafterUpdate update(long version, float weight) {
         return new DrafterUpdate(version, version - 1, 1, 2, new float[] {weight, weight}, new float[] {weight, weight}, "{}");
     }

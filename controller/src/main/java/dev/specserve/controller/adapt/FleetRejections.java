@@ -36,11 +36,13 @@ final class FleetRejections implements AutoCloseable {
         }
     }
 
-    /** Counts the records {@code channel} skipped as malformed too. */
+    /** Counts the records {@code channel} skipped as malformed, or could not apply, too. */
     void countMalformed(DrafterUpdateChannel channel) {
         this.channel = channel;
         meters.add(FunctionCounter.builder(FleetUpdates.REJECTED, channel, DrafterUpdateChannel::malformed)
                 .tag("reason", FleetUpdates.MALFORMED).description(DESCRIPTION).register(registry));
+        meters.add(FunctionCounter.builder(FleetUpdates.REJECTED, channel, DrafterUpdateChannel::unapplied)
+                .tag("reason", FleetUpdates.ERROR).description(DESCRIPTION).register(registry));
     }
 
     void reject(String drafterId, DrafterUpdate u, String reason, String detail, long serving) {
@@ -54,6 +56,7 @@ final class FleetRejections implements AutoCloseable {
         Map<String, Long> m = new LinkedHashMap<>();
         counters.forEach((reason, c) -> m.put(reason, (long) c.count()));
         m.put(FleetUpdates.MALFORMED, channel == null ? 0 : channel.malformed());
+        m.put(FleetUpdates.ERROR, channel == null ? 0 : channel.unapplied());
         return m;
     }
 

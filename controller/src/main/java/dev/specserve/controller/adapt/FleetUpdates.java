@@ -43,7 +43,8 @@ import org.slf4j.LoggerFactory;
  * another drafter ONNX file than this replica serves, by the sha256 the publisher put in the metrics, or a new
  * drafter file this replica cannot open), {@value #VERSION_OUT_OF_RANGE} (a version, or an id high-water mark, more
  * than {@value #MAX_VERSION_STEP} ahead of the highest this replica knows), {@value #ID_CONFLICT} and
- * {@value #MALFORMED} (records that are not a drafter update at all, skipped by the channel).
+ * {@value #MALFORMED} (records that are not a drafter update at all, skipped by the channel) and {@value #ERROR}
+ * (a record that decoded but threw while being applied: new code tripping on an old compacted record, say).
  *
  * <p>Why the version bound: version ids continue from the highest adopted. One record claiming version
  * {@code Long.MAX_VALUE} would, once adopted, make the next local id overflow. Honest versions grow by one per
@@ -69,6 +70,8 @@ public final class FleetUpdates implements VersionChanges, AutoCloseable {
     public static final String OTHER_MODEL = "other_model";
     public static final String VERSION_OUT_OF_RANGE = "version_out_of_range";
     public static final String ID_CONFLICT = "id_conflict";
+    /** A record that decoded but could not be applied (its handler threw: new code on an old record, say). */
+    public static final String ERROR = "error";
     /** How far ahead of the highest known version an update may be. */
     public static final long MAX_VERSION_STEP = 1_000_000;
     /** Key in the published metrics naming the drafter file (sha256) the adapter was trained for. */
