@@ -43,6 +43,10 @@ public enum ConfigKey {
             "The lookup strategies (suffix, hybrid, auto) also draft from the model's lookup corpus when its manifest "
                     + "ships one (the target's own continuations of training text, built by 'specserve lookup-corpus'); "
                     + "false: only from the request's own text and earlier outputs."),
+    ACCESS_LOG("access_log", Type.BOOLEAN, "true",
+            "One INFO line per HTTP request when it ends (logger dev.specserve.access): method, path, status, time, "
+                    + "the request's id and the client's X-Request-Id, tokens, finish reason, time to first token; "
+                    + "health, readiness and metrics probes at DEBUG. false: none."),
     SHUTDOWN_DRAIN_S("shutdown_drain_s", Type.NON_NEGATIVE_INT, "0",
             "On SIGTERM, seconds to let running and queued requests finish before cancelling the rest: /ready answers "
                     + "503 and new requests get 503 meanwhile (0: cancel at once; keep it under the orchestrator's "

@@ -76,6 +76,7 @@ public final class HttpApiVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         Router router = Router.router(vertx);
+        router.route().handler(AccessLog.handler(config.accessLog()));
         var security = config.security();
         java.util.Set<String> hosts = HttpGuards.allowedHosts(security.allowedHosts(), config.httpHost());
         SlowRequestGuard slow = new SlowRequestGuard(
@@ -238,6 +239,7 @@ public final class HttpApiVerticle extends VerticleBase {
         ResponseShape.Head head = new ResponseShape.Head(id, System.currentTimeMillis() / 1000, completions.served().name());
         ChoicesReply reply = ChoicesReply.of(ctx.request(), shape, head, req);
         String requestId = shape.idIsHandle() ? Completions.newRequestId("req-") : id; // what telemetry may publish
+        AccessLog.entry(ctx).generation(id, requestId, reply::accessSummary);
         Runnable cancel = completions.submitChoices(req, requestId, vertx.getOrCreateContext(), reply, generation.refusal());
         if (open(resp)) { // a refusal on submission (a prompt too long, say) has answered already: nothing to cancel
             resp.closeHandler(v -> {

@@ -1,0 +1,119 @@
+package dev.specserve.controller.server;
+
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every HTTP request's id and its one access line. The response's {@code X-Request-Id} is the client's own when it
+ * sent a usable one (so the client's trace id comes back, as vLLM's request-id headers do), else the request's API
+ * id ({@code cmpl-...}), and every response has one, refusals before parsing included. When the response ends or
+ * its connection closes, one line on logger {@value #LOGGER}: method, path, status (499 for a client that left
+ * first), milliseconds, ids, and for a generation its tokens, finish reasons and times; probes at DEBUG.
+ */
+final class AccessLog {
+    static final String LOGGER = "dev.specserve.access";
+    static final String HEADER = "X-Request-Id";
+    private static final Logger LOG = LoggerFactory.getLogger(LOGGER);
+    private static final String KEY = AccessLog.class.getName();
+    /** Visible ASCII: nothing that could split a header or a log line. */
+    private static final Pattern CLIENT_ID = Pattern.compile("[\\x21-\\x7e]{1,128}");
+    private static final Set<String> PROBES = Set.of("/health", "/ready", "/metrics", "/version");
+
+    /** One request's ids and what it served, filled in by the route that answers it. */
+    static final class Entry {
+        private final long started = System.nanoTime();
+        private final String clientId;
+        private String id;
+        private String engineId;
+        private Supplier<String> outcome = () -> "";
+
+        private Entry(String clientId) {
+            this.clientId = clientId;
+        }
+
+        /** The request's id: the API's once a generation route named it, else one made for it. */
+        String id() {
+            if (id == null) {
+                id = "req-" + UUID.randomUUID().toString().replace("-", "");
+            }
+            return id;
+        }
+
+        /**
+         * A generation: its API id, the id its engine work and feedback go by where that differs, and what to log
+         * of its outcome when it ends.
+         */
+        void generation(String apiId, String engineId, Supplier<String> outcome) {
+            this.id = apiId;
+            this.engineId = engineId.equals(apiId) ? null : engineId;
+            this.outcome = outcome;
+        }
+    }
+
+    private AccessLog() {
+    }
+
+    /** The first handler of every route; {@code enabled} false: ids and headers only, no lines. */
+    static Handler<RoutingContext> handler(boolean enabled) {
+        return ctx -> {
+            String sent = ctx.request().getHeader(HEADER);
+            Entry e = new Entry(sent != null && CLIENT_ID.matcher(sent).matches() ? sent : null);
+            ctx.put(KEY, e);
+            HttpServerResponse resp = ctx.response();
+            boolean probe = PROBES.contains(ctx.request().path());
+            ctx.addHeadersEndHandler(v -> {
+                if (e.clientId != null) {
+                    resp.headers().set(HEADER, e.clientId);
+                } else if (!probe && !resp.headers().contains(HEADER)) {
+                    resp.headers().set(HEADER, e.id());
+                }
+            });
+            if (enabled) {
+                ctx.addEndHandler(ended -> log(ctx, e, probe, ended.succeeded()));
+            }
+            ctx.next();
+        };
+    }
+
+    /** The request's entry (a handler mounted before {@link #handler} sees none: then a detached one). */
+    static Entry entry(RoutingContext ctx) {
+        Entry e = ctx.get(KEY);
+        return e != null ? e : new Entry(null);
+    }
+
+    private static void log(RoutingContext ctx, Entry e, boolean probe, boolean answered) {
+        if (probe ? !LOG.isDebugEnabled() : !LOG.isInfoEnabled()) {
+            return;
+        }
+        StringBuilder line = new StringBuilder(160).append(ctx.request().method()).append(' ')
+                .append(ctx.request().path()).append(' ')
+                .append(answered ? Integer.toString(ctx.response().getStatusCode()) : "499 (client closed)")
+                .append(' ').append((System.nanoTime() - e.started) / 1_000_000).append(" ms id=").append(e.id());
+        if (e.clientId != null) {
+            line.append(" client_id=").append(e.clientId);
+        }
+        if (e.engineId != null) {
+            line.append(" engine_id=").append(e.engineId);
+        }
+        var remote = ctx.request().remoteAddress();
+        if (remote != null) {
+            line.append(" remote=").append(remote.hostAddress());
+        }
+        String outcome = e.outcome.get();
+        if (!outcome.isEmpty()) {
+            line.append(' ').append(outcome);
+        }
+        if (probe) {
+            LOG.debug("{}", line);
+        } else {
+            LOG.info("{}", line);
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package dev.specserve.controller.server;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.io.InputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An operator can find any request in the log: one access line per request when it ends (status, time, ids,
+ * tokens), 499 for a client that left first, probes kept out of it; and a client's own X-Request-Id comes back on
+ * the response and goes into that line, on refusals before parsing too.
+ */
+class AccessLogTest {
+    static TestServer server;
+    static Vertx vertx;
+    static WebClient client;
+    static final ListAppender<ILoggingEvent> LINES = new ListAppender<>();
+    static Level saved;
+
+    @BeforeAll
+    static void start() {
+        Logger access = (Logger) LoggerFactory.getLogger(AccessLog.LOGGER);
+        saved = access.getLevel();
+        access.setLevel(Level.INFO); // the tests' logback config keeps dev.specserve at WARN
+        LINES.start();
+        access.addAppender(LINES);
+        server = TestServer.start();
+        vertx = Vertx.vertx();
+        client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
+                .setDefaultPort(server.httpPort()));
+    }
+
+    @AfterAll
+    static void stop() {
+        Logger access = (Logger) LoggerFactory.getLogger(AccessLog.LOGGER);
+        access.detachAppender(LINES);
+        access.setLevel(saved);
+        vertx.close().await();
+        server.close();
+    }
+
+    @BeforeEach
+    void clear() {
+        LINES.list.clear();
+    }
+
+    @Test
+    void a_generation_is_one_line_with_its_ids_and_tokens_and_the_clients_request_id_comes_back() throws Exception {
+        HttpResponse<Buffer> r = client.post("/v1/completions").putHeader("X-Request-Id", "trace-7f3a")
+                .sendJsonObject(new JsonObject().put("prompt", "def main():").put("max_tokens", 6).put("temperature", 0))
+                .await(60, SECONDS);
+
+        String id = r.bodyAsJsonObject().getString("id");
+        assertThat(r.getHeader("X-Request-Id")).isEqualTo("trace-7f3a");
+        assertThat(id).startsWith("cmpl-");
+        String line = onlyLine();
+        assertThat(line).startsWith("POST /v1/completions 200 ").contains("id=" + id, "client_id=trace-7f3a",
+                "completion_tokens=6", "finish=length", "ttft_ms=", "remote=127.0.0.1");
+    }
+
+    @Test
+    void a_request_refused_before_parsing_has_an_id_in_its_header_and_its_line() throws Exception {
+        HttpResponse<Buffer> r = client.post("/v1/completions").putHeader("Content-Type", "application/json")
+                .sendBuffer(Buffer.buffer("{not json")).await(30, SECONDS);
+
+        assertThat(r.statusCode()).isEqualTo(400);
+        String id = r.getHeader("X-Request-Id");
+        assertThat(id).as("every answer names its request").isNotBlank();
+        assertThat(onlyLine()).startsWith("POST /v1/completions 400 ").contains("id=" + id);
+    }
+
+    @Test
+    void a_client_id_that_could_split_a_header_or_a_log_line_is_not_echoed() throws Exception {
+        HttpResponse<Buffer> r = client.get("/v1/models").putHeader("X-Request-Id", "two words").send().await(30, SECONDS);
+
+        assertThat(r.getHeader("X-Request-Id")).isNotEqualTo("two words").startsWith("req-");
+        assertThat(onlyLine()).doesNotContain("two words");
+    }
+
+    @Test
+    void a_client_that_leaves_mid_stream_is_logged_as_499_and_probes_stay_out_of_the_log() throws Exception {
+        String body = new JsonObject().put("prompt", "def main():").put("max_tokens", 300).put("ignore_eos", true)
+                .put("stream", true).put("domain", TestServer.SLOW).encode();
+        try (Socket s = new Socket("127.0.0.1", server.httpPort())) { // a raw client, to leave when it likes
+            s.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json"
+                    + "\r\nContent-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body)
+                    .getBytes(StandardCharsets.UTF_8));
+            InputStream in = s.getInputStream();
+            byte[] buf = new byte[4096];
+            String seen = "";
+            while (!seen.contains("data: ")) { // the stream has begun
+                int n = in.read(buf);
+                assertThat(n).as("the stream's first event").isPositive();
+                seen += new String(buf, 0, n, StandardCharsets.UTF_8);
+            }
+        }
+        TestServer.awaitCondition(() -> !LINES.list.isEmpty(), Duration.ofSeconds(30), "the access line");
+        client.get("/health").send().await(10, SECONDS);
+        client.get("/metrics").send().await(10, SECONDS);
+
+        assertThat(onlyLine()).startsWith("POST /v1/completions 499 (client closed)").contains("choices_done=0/1");
+    }
+
+    private static String onlyLine() {
+        TestServer.awaitCondition(() -> !LINES.list.isEmpty(), Duration.ofSeconds(30), "an access line");
+        List<String> lines = LINES.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        assertThat(lines).hasSize(1);
+        return lines.get(0);
+    }
+}
