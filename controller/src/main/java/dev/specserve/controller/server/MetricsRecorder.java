@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *
  * <ul>
  *   <li>histograms: {@code specserve.time_to_first_token}, {@code specserve.inter_token_latency} (one sample per
- *       emitted token: round time / tokens the round emitted), {@code specserve.e2e_request_latency},
+ *       emitted token after the first: the wall time since the request's previous tokens went out, divided by the
+ *       tokens the round emitted, so time between its rounds counts, as a client sees it), {@code specserve.e2e_request_latency},
  *       {@code specserve.request_queue_time}</li>
  *   <li>gauges: {@code specserve.num_requests_running}, {@code specserve.num_requests_waiting},
  *       {@code specserve.prefix_cache.bytes}, {@code specserve.prefix_cache.hit_rate}, {@code specserve.drafter.version}</li>
@@ -45,6 +46,8 @@ public final class MetricsRecorder implements EngineListener {
     private final MeterRegistry registry;
     private final Timer timeToFirstToken;
     private final Timer interTokenLatency;
+    /** When each request's latest tokens went out (first token or round); left when it finishes. */
+    private final java.util.Map<String, Long> lastEmitted = new java.util.concurrent.ConcurrentHashMap<>();
     private final Timer e2eLatency;
     private final Timer queueTime;
     private final Counter promptTokens;
@@ -93,8 +96,8 @@ public final class MetricsRecorder implements EngineListener {
         this.registry = registry;
         timeToFirstToken = timer("specserve.time_to_first_token", "Time from arrival to the first generated token",
                 0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80);
-        interTokenLatency = timer("specserve.inter_token_latency", "Time per output token after the first: each "
-                + "round's time divided by the tokens it emitted", 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1,
+        interTokenLatency = timer("specserve.inter_token_latency", "Time per output token after the first: the "
+                + "wall time since the request's previous tokens divided by the tokens a round emitted", 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1,
                 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5, 5, 7.5, 10);
         e2eLatency = timer("specserve.e2e_request_latency", "Time from arrival to the last token",
                 0.05, 0.1, 0.3, 0.5, 0.8, 1, 1.5, 2, 2.5, 5, 10, 15, 20, 30, 40, 50, 60, 120, 240, 480);
@@ -165,6 +168,7 @@ public final class MetricsRecorder implements EngineListener {
     @Override
     public void onFirstToken(String requestId, long timeToFirstTokenNanos) {
         timeToFirstToken.record(timeToFirstTokenNanos, TimeUnit.NANOSECONDS);
+        lastEmitted.put(requestId, System.nanoTime());
     }
 
     @Override
@@ -189,7 +193,9 @@ public final class MetricsRecorder implements EngineListener {
             }
         }
         if (emitted.length > 0) {
-            long perToken = round.roundNanos() / emitted.length;
+            long now = System.nanoTime();
+            Long previous = lastEmitted.put(requestId, now);
+            long perToken = (previous == null ? round.roundNanos() : now - previous) / emitted.length;
             for (int i = 0; i < emitted.length; i++) {
                 interTokenLatency.record(perToken, TimeUnit.NANOSECONDS);
             }
@@ -198,6 +204,7 @@ public final class MetricsRecorder implements EngineListener {
 
     @Override
     public void onFinished(String requestId, GenerationResult result, RequestStats stats) {
+        lastEmitted.remove(requestId);
         generationTokens.increment(result.tokens().length);
         e2eLatency.record(stats.endToEndNanos(), TimeUnit.NANOSECONDS);
         finishedCounter(result.finishReason().wire()).increment();
@@ -205,6 +212,7 @@ public final class MetricsRecorder implements EngineListener {
 
     @Override
     public void onFailed(String requestId, Throwable error) {
+        lastEmitted.remove(requestId);
         finishedCounter("error").increment();
     }
 
