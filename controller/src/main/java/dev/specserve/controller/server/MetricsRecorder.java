@@ -51,6 +51,8 @@ public final class MetricsRecorder implements EngineListener {
     private final Timer e2eLatency;
     private final Timer queueTime;
     private final Counter promptTokens;
+    private final Counter prefixQueries;
+    private final Counter prefixHits;
     private final Counter generationTokens;
     private final Counter numDrafts;
     /**
@@ -122,6 +124,11 @@ public final class MetricsRecorder implements EngineListener {
         Gauge.builder("specserve.drafter.version", service, GenerationService::drafterVersion).strongReference(true)
                 .description("Version id of the drafter in use").register(registry);
         promptTokens = Counter.builder("specserve.prompt_tokens").description("Prefilled prompt tokens").register(registry);
+        // as vLLM v1's: a hit rate over any window is rate(hits) / rate(queries); the gauge above is the lifetime's
+        prefixQueries = Counter.builder("specserve.prefix_cache.queries")
+                .description("Prompt tokens of requests that started (looked up in the prefix cache)").register(registry);
+        prefixHits = Counter.builder("specserve.prefix_cache.hits")
+                .description("Prompt tokens served from the prefix cache").register(registry);
         generationTokens = Counter.builder("specserve.generation_tokens").description("Generated tokens").register(registry);
         numDrafts = Counter.builder("specserve.spec_decode.num_drafts")
                 .description("Verification rounds that checked a non-empty draft tree").register(registry);
@@ -163,6 +170,8 @@ public final class MetricsRecorder implements EngineListener {
     public void onStarted(String requestId, long queueNanos, int prompt, int prefixHitTokens) {
         queueTime.record(queueNanos, TimeUnit.NANOSECONDS);
         promptTokens.increment(prompt);
+        prefixQueries.increment(prompt);
+        prefixHits.increment(prefixHitTokens);
     }
 
     @Override

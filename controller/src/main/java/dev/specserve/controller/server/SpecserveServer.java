@@ -137,6 +137,11 @@ public final class SpecserveServer implements AutoCloseable {
         }
         String node = clusterManager == null ? null : clusterManager.getNodeId();
         MetricsRecorder metrics = new MetricsRecorder(registry, engine);
+        // the capacity the running and waiting gauges fill, so alerts need no per-deployment numbers
+        io.micrometer.core.instrument.Gauge.builder("specserve.batch_slots", config, ServerConfig::maxBatch)
+                .description("Sequences verified together at most (max_batch)").register(registry);
+        io.micrometer.core.instrument.Gauge.builder("specserve.queue_capacity", config, ServerConfig::queueCapacity)
+                .description("Requests that may wait for a batch slot (queue_capacity)").register(registry);
         addListener.accept(metrics);
         addListener.accept(new EngineBusyMetrics(registry));
         Completions completions = new Completions(engine, metrics, engineCountsRejections, chatTemplate,
