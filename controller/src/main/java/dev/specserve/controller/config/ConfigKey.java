@@ -47,6 +47,10 @@ public enum ConfigKey {
             "One INFO line per HTTP request when it ends (logger dev.specserve.access): method, path, status, time, "
                     + "the request's id and the client's X-Request-Id, tokens, finish reason, time to first token; "
                     + "health, readiness and metrics probes at DEBUG. false: none."),
+    LOG_STATS_INTERVAL_S("log_stats_interval_s", Type.NON_NEGATIVE_INT, "10",
+            "Seconds between the engine's load lines in the log (prompt and generation tokens/s, running and waiting "
+                    + "requests, prefix-cache hits, accepted draft tokens, refusals), written only when something ran; "
+                    + "0: none."),
     SHUTDOWN_DRAIN_S("shutdown_drain_s", Type.NON_NEGATIVE_INT, "0",
             "On SIGTERM, seconds to let running and queued requests finish before cancelling the rest: /ready answers "
                     + "503 and new requests get 503 meanwhile (0: cancel at once; keep it under the orchestrator's "

@@ -91,7 +91,8 @@ public final class ConfigLoader {
                         v.origins(ConfigKey.CORS_ORIGINS), v.integer(ConfigKey.BRIDGE_MAX_FRAME_BYTES),
                         v.list(ConfigKey.API_KEY), v.hosts(ConfigKey.ALLOWED_HOSTS), v.integer(ConfigKey.HTTP_IDLE_TIMEOUT_S),
                         v.integer(ConfigKey.HTTP_REQUEST_READ_TIMEOUT_S), v.path(ConfigKey.TLS_CERT_FILE), v.path(ConfigKey.TLS_KEY_FILE)),
-                v.integer(ConfigKey.SHUTDOWN_DRAIN_S), v.bool(ConfigKey.ACCESS_LOG));
+                v.integer(ConfigKey.SHUTDOWN_DRAIN_S), v.bool(ConfigKey.ACCESS_LOG),
+                v.integer(ConfigKey.LOG_STATS_INTERVAL_S));
     }
 
     private static void readFile(Path file, Map<ConfigKey, ConfigValues.Source> chosen) {

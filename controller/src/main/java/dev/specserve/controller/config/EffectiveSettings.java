@@ -35,6 +35,7 @@ final class EffectiveSettings {
                 case STREAM_CONSUMER_TIMEOUT_MS -> c.streamConsumerTimeoutMs();
                 case SHUTDOWN_DRAIN_S -> c.shutdownDrainS();
                 case ACCESS_LOG -> c.accessLog();
+                case LOG_STATS_INTERVAL_S -> c.logStatsIntervalS();
                 case BRIDGE_MAX_FRAME_BYTES -> c.security().bridgeMaxFrameBytes();
                 case ADMIN_TOKEN -> c.adminToken() == null ? null : "***";
                 case API_KEY -> c.security().apiKeys().isEmpty() ? null : c.security().apiKeys().stream().map(key -> "***").toList();

@@ -15,6 +15,7 @@ import java.nio.file.Path;
  * @param servedModelNames  the names requests may give as {@code model} ({@code served_model_name}); empty: the manifest's
  * @param toolCallParser  the model's tool-call syntax for {@code tool_choice: "auto"} ({@code tool_call_parser})
  * @param accessLog  one log line per HTTP request ({@code access_log})
+ * @param logStatsIntervalS  seconds between the engine's load lines, 0 none ({@code log_stats_interval_s})
  */
 public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int bridgePort, int maxBatch,
                            int queueCapacity, int maxTokensLimit, String strategy, long requestTimeoutMs,
@@ -23,7 +24,7 @@ public record ServerConfig(String httpHost, int httpPort, String bridgeHost, int
                            String kafkaBootstrap, Path models, String device, String drafterPrecision, int threads,
                            int prefillThreads, int maxModelLen, java.util.List<String> servedModelNames,
                            String toolCallParser, Adaptation adaptation, Cluster cluster, Security security,
-                           int shutdownDrainS, boolean accessLog) {
+                           int shutdownDrainS, boolean accessLog, int logStatsIntervalS) {
 
     public ServerConfig {
         servedModelNames = java.util.List.copyOf(servedModelNames);

@@ -166,6 +166,10 @@ public final class SpecserveServer implements AutoCloseable {
                                 config.security(), ownership, registry), eventLoop),
                         "TCP event-bus bridge on " + config.bridgeHost() + ":" + config.bridgePort());
             }
+            if (config.logStatsIntervalS() > 0) {
+                StatsLog stats = new StatsLog(registry, engine, config.maxBatch(), config.queueCapacity());
+                vertx.setPeriodic(config.logStatsIntervalS() * 1000L, id -> stats.log());
+            }
             if (cluster.enabled()) {
                 server.clusterModels = ClusterModels.start(vertx, cluster.name(), node, ClusterModels.describe(
                         config.servedModelNames(engine.modelName()), engine.contextLength(), engine.vocabulary().size()),
