@@ -8,6 +8,7 @@ import dev.specserve.controller.adapt.DrafterAdmin;
 import dev.specserve.controller.adapt.ReplicaAdaptation;
 import dev.specserve.controller.feedback.FeedbackWiring;
 import dev.specserve.controller.feedback.KafkaFeedbackSink;
+import dev.specserve.controller.server.BuildInfo;
 import dev.specserve.controller.server.ChatTemplate;
 import dev.specserve.controller.server.FeedbackSink;
 import dev.specserve.controller.server.SpecserveServer;
@@ -70,7 +71,11 @@ final class ServeCommand implements Callable<Integer> {
         java.util.function.Consumer<Runnable> started = TerminationSignals.installWhileStarting("serve", exitStatus::set);
         ServerConfig config = ConfigLoader.load(configFile, System.getenv(),
                 models.given(spec.commandLine().getParseResult(), List.of(ConfigKey.values())));
+        LOG.info("specserve {} ({}), pid {}, Java {}, {} cores, max heap {} MiB", BuildInfo.current().version(),
+                BuildInfo.current().commit(), ProcessHandle.current().pid(), Runtime.version(),
+                Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20);
         LOG.info("config: {}", config);
+        PortProbe.requireFree(config); // a taken port said now, not after the models have loaded and warmed up
         int idle = config.security().httpIdleTimeoutS();
         if (idle > 0 && (config.requestTimeoutMs() == 0 || config.requestTimeoutMs() >= idle * 1000L)) {
             LOG.warn("request_timeout_ms {} is not below http_idle_timeout_s {} s: a request that waits in silence "
