@@ -92,8 +92,11 @@ final class ServeShutdown implements Runnable {
         if (engine != null) {
             // refuses new requests, finishes running and queued ones as cancelled (their clients still get the
             // answer: the APIs are open until the next step), joins the engine thread
+            int running = engine.running();
+            int queued = engine.waiting();
             engine.close();
-            LOG.info("shutdown: engine stopped, running requests finished ({} ms)", ms(t0));
+            LOG.info("shutdown: engine stopped: {} running requests cancelled, {} queued refused ({} ms)", running,
+                    queued, ms(t0));
         }
         if (server != null) {
             server.close(); // stop accepting, cancel open streams
