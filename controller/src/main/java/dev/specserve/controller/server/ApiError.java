@@ -28,6 +28,14 @@ public record ApiError(int status, String message, String type, String param) {
 
     /** Maps an exception from parsing or from the engine to its error. */
     public static ApiError from(Throwable t) {
+        return from(t, null);
+    }
+
+    /**
+     * Maps an exception to its error; an internal one is logged here, once, at ERROR with its stack, under the
+     * incident id the client gets and {@code context} (the request it failed, or null).
+     */
+    public static ApiError from(Throwable t, String context) {
         if (t instanceof ModelNotFoundException e) {
             return new ApiError(404, e.getMessage(), INVALID_REQUEST, "model");
         }
@@ -43,7 +51,8 @@ public record ApiError(int status, String message, String type, String param) {
         }
         // the exception's text can name classes, paths and internals: it goes to the log, under an id the client gets
         String incident = java.util.UUID.randomUUID().toString().substring(0, 8);
-        org.slf4j.LoggerFactory.getLogger(ApiError.class).error("internal error {} answered as 500", incident, t);
+        org.slf4j.LoggerFactory.getLogger(ApiError.class).error("internal error {} answered as 500{}", incident,
+                context == null ? "" : " (" + context + ")", t);
         return new ApiError(500, "internal error " + incident + " (the server log has the details)", "internal_error",
                 null);
     }

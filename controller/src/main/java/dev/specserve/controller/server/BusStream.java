@@ -137,8 +137,7 @@ final class BusStream implements GenerationObserver {
     @Override
     public void onError(Throwable error) {
         finished = true;
-        EngineErrors.log(LOG, "stream of request " + id, error);
-        enqueue(CompletionJson.busError(ApiError.from(error)));
+        enqueue(CompletionJson.busError(EngineErrors.answer(LOG, "stream of request " + id, error)));
     }
 
     private void enqueue(JsonObject chunk) {

@@ -122,8 +122,7 @@ abstract class ChoicesReply {
 
             @Override
             public void onError(Throwable error) {
-                EngineErrors.log(LOG, "request " + head.id() + " (choice " + index + ")", error);
-                fail(ApiError.from(error));
+                fail(EngineErrors.answer(LOG, "request " + head.id() + " (choice " + index + ")", error));
             }
         };
     }

@@ -1,6 +1,5 @@
 package dev.specserve.controller.server;
 
-import dev.specserve.runtime.engine.ServiceUnavailableException;
 import org.slf4j.Logger;
 
 /** How a request's failure in the engine is logged, on every API alike. */
@@ -8,14 +7,15 @@ final class EngineErrors {
     private EngineErrors() {}
 
     /**
-     * A refusal the engine decided (a queue timeout, a shutdown: routine under load, and counted in the metrics) is
-     * one INFO line; anything else is a WARN with its stack, since it is a fault.
+     * The error to answer a request's failure in the engine with, logged once: a fault (a 500) at ERROR with its
+     * stack and incident id ({@link ApiError#from(Throwable, String)}); a refusal (a queue timeout, a shutdown, a
+     * request the engine found invalid: routine, and counted in the metrics) as one INFO line.
      */
-    static void log(Logger log, String what, Throwable error) {
-        if (error instanceof ServiceUnavailableException) {
-            log.info("{}: {}", what, error.getMessage());
-        } else {
-            log.warn("{} failed in the engine", what, error);
+    static ApiError answer(Logger log, String what, Throwable error) {
+        ApiError e = ApiError.from(error, what);
+        if (e.status() != 500) {
+            log.info("{}: {} {}", what, e.status(), error.getMessage());
         }
+        return e;
     }
 }

@@ -169,8 +169,7 @@ public final class EventBusApiVerticle extends VerticleBase {
                 public void onError(Throwable error) {
                     done[0] = true;
                     forget[0].run();
-                    EngineErrors.log(LOG, "event-bus request " + id, error);
-                    fail(msg, ApiError.from(error));
+                    fail(msg, EngineErrors.answer(LOG, "event-bus request " + id, error));
                 }
             }).onComplete(ar -> {
                 if (ar.failed()) {

@@ -315,8 +315,8 @@ public final class HttpApiVerticle extends VerticleBase {
                     ? ctx.failure().getMessage() : "request refused with status " + ctx.statusCode(),
                     "invalid_request_error", null);
         } else if (ctx.failure() != null) {
-            LOG.warn("request {} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
-            e = ApiError.from(ctx.failure());
+            e = ApiError.from(ctx.failure(), ctx.request().method() + " " + ctx.request().path() + " id="
+                    + AccessLog.entry(ctx).id());
         } else {
             int status = ctx.statusCode() < 400 ? 500 : ctx.statusCode();
             e = new ApiError(status, "request failed with status " + status,
