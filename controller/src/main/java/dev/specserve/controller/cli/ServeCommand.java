@@ -75,6 +75,7 @@ final class ServeCommand implements Callable<Integer> {
                 BuildInfo.current().commit(), ProcessHandle.current().pid(), Runtime.version(),
                 Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20);
         LOG.info("config: {}", config);
+        dev.specserve.controller.config.UnknownEnvironment.warnings(System.getenv()).forEach(LOG::warn);
         PortProbe.requireFree(config); // a taken port said now, not after the models have loaded and warmed up
         int idle = config.security().httpIdleTimeoutS();
         if (idle > 0 && (config.requestTimeoutMs() == 0 || config.requestTimeoutMs() >= idle * 1000L)) {

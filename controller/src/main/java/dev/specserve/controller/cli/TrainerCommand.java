@@ -119,6 +119,7 @@ final class TrainerCommand implements Callable<Integer> {
                 ExecutionDevice.parse(config.device()), config.threads(), DrafterPrecision.parse(config.drafterPrecision()),
                 config.maxModelLen());
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        dev.specserve.controller.server.BuildInfo.current().bindTo(registry); // a mixed-release fleet shows in one query
         java.util.Deque<AutoCloseable> open = new java.util.ArrayDeque<>(List.of(stack)); // closed in reverse
         try {
             if (metricsPort > 0) {
