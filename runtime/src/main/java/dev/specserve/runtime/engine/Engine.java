@@ -261,6 +261,7 @@ public final class Engine implements GenerationService, AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        overload.close();
         scheduler.stop();
         queue.wakeAll();
         try {

@@ -7,7 +7,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One log line per minute at most while requests are refused for a full queue: overload shows in the log as well as
  * in the metrics, without a line per refusal (thousands a minute under a burst). The refusals after a burst's last
- * line are logged when the queue next takes a request, a minute after that line at the earliest.
+ * line are logged when the queue next takes a request, a minute after that line at the earliest, or when the engine
+ * stops.
  */
 final class OverloadLog {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
@@ -33,6 +34,17 @@ final class OverloadLog {
                 + "({} running, {} of {} queued)", refused, Math.max(1, (now - since) / 1_000_000_000L), running,
                 waiting, queueCapacity);
         lastLogged = now;
+        refused = 0;
+        return true;
+    }
+
+    /** The engine stops: logs the refusals not logged yet, whenever the last line was. Returns whether it logged. */
+    synchronized boolean close() {
+        if (refused == 0) {
+            return false;
+        }
+        LOG.warn("overloaded: refused {} more request(s) with 429 in the last {} s before stopping", refused,
+                Math.max(1, (clock.getAsLong() - since) / 1_000_000_000L));
         refused = 0;
         return true;
     }

@@ -36,4 +36,17 @@ class OverloadLogTest {
         assertThat(log.accepted(8, 63, 64)).as("the tail, once").isTrue();
         assertThat(log.accepted(8, 63, 64)).isFalse();
     }
+
+    @Test
+    void refusalsNotLoggedYetAreLoggedWhenTheEngineStopsWithinTheMinute() {
+        AtomicLong now = new AtomicLong(1_000);
+        OverloadLog log = new OverloadLog(now::get);
+        assertThat(log.close()).as("nothing refused").isFalse();
+        log.refused(8, 64, 64);
+        now.addAndGet(20_000_000L);
+        log.refused(8, 64, 64); // within the minute: held back
+
+        assertThat(log.close()).as("the tail, at shutdown").isTrue();
+        assertThat(log.close()).isFalse();
+    }
 }
