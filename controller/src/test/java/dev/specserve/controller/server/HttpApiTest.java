@@ -282,6 +282,8 @@ class HttpApiTest {
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.getHeader("Content-Type")).startsWith("text/plain");
         String text = r.bodyAsString();
+        assertThat(text).as("HTTP metrics by route, so probes and scrapes stay out of the completions' latencies")
+                .containsPattern("vertx_http_server_requests_total\\{code=\"200\",method=\"POST\",route=\"/v1/completions");
         assertThat(text).contains(
                 "specserve_time_to_first_token_seconds_bucket",
                 "specserve_inter_token_latency_seconds_bucket",
