@@ -17,12 +17,7 @@ public final class Main implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        try {
-            dev.specserve.controller.logging.LogSettings.apply(System.getenv()); // before the first logger exists
-        } catch (IllegalArgumentException e) {
-            System.err.println("error: " + e.getMessage());
-            System.exit(2);
-        }
+        dev.specserve.controller.logging.LogSettings.applyOrExit(System.getenv()); // before the first logger exists
         System.exit(run(args));
     }
 

@@ -1,9 +1,5 @@
 package dev.specserve.controller.cli;
 
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -22,13 +18,8 @@ final class MetricsEndpoint implements AutoCloseable {
         this.server = server;
     }
 
-    /** Listens on {@code host:port} (0: a free port); the registry also gets the JVM's and the process's meters. */
+    /** Listens on {@code host:port} (0: a free port), serving {@code registry} ({@code ProcessMeters.registry()}). */
     static MetricsEndpoint start(String host, int port, PrometheusMeterRegistry registry) {
-        new JvmMemoryMetrics().bindTo(registry);
-        new JvmThreadMetrics().bindTo(registry);
-        new ProcessorMetrics().bindTo(registry);
-        new UptimeMetrics().bindTo(registry);
-        new dev.specserve.telemetry.ProcessMemoryMetrics().bindTo(registry);
         Vertx vertx = Vertx.vertx();
         HttpServer server = vertx.createHttpServer().requestHandler(req -> {
             switch (req.path()) {

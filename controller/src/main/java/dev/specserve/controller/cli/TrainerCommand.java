@@ -12,7 +12,6 @@ import dev.specserve.runtime.manifest.DrafterPrecision;
 import dev.specserve.runtime.ort.ExecutionDevice;
 import dev.specserve.telemetry.TelemetryConfig;
 import dev.specserve.telemetry.TopicAdmin;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -118,8 +117,8 @@ final class TrainerCommand implements Callable<Integer> {
         ModelStack stack = ModelStack.load(config.models() != null ? config.models() : SpecserveHome.demoModels(),
                 ExecutionDevice.parse(config.device()), config.threads(), DrafterPrecision.parse(config.drafterPrecision()),
                 config.maxModelLen());
-        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        dev.specserve.controller.server.BuildInfo.current().bindTo(registry); // a mixed-release fleet shows in one query
+        // with build_info, as serve's: a mixed-release fleet shows in one query
+        PrometheusMeterRegistry registry = dev.specserve.controller.server.ProcessMeters.registry();
         java.util.Deque<AutoCloseable> open = new java.util.ArrayDeque<>(List.of(stack)); // closed in reverse
         try {
             if (metricsPort > 0) {

@@ -41,6 +41,16 @@ public final class LogSettings {
         }
     }
 
+    /** {@link #apply}, or exits 2 with the problem on standard error (no logger exists yet to say it). */
+    public static void applyOrExit(Map<String, String> env) {
+        try {
+            apply(env);
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            System.exit(2);
+        }
+    }
+
     /** {@code value} as logback's level name ({@code warning} is WARN, as Python spells it). */
     static String level(String value) {
         String v = value.trim().toUpperCase(Locale.ROOT);

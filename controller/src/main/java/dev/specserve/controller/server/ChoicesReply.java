@@ -154,39 +154,9 @@ abstract class ChoicesReply {
                 .put("prompt_tokens_details", new JsonObject().put("cached_tokens", cached));
     }
 
-    /** What the access line says of the request: its tokens, finish reasons and times, or how it failed. */
+    /** What the access line says of the request ({@link AccessLog#summary}). */
     String accessSummary() {
-        int prompt = 0;
-        int completion = 0;
-        int done = 0;
-        java.util.Set<String> finishes = new java.util.TreeSet<>();
-        RequestStats first = null;
-        for (int i = 0; i < results.length; i++) {
-            if (results[i] == null) {
-                continue;
-            }
-            done++;
-            prompt += i % perPrompt == 0 ? results[i].promptTokens() : 0;
-            completion += results[i].tokens().length;
-            finishes.add(results[i].finishReason().wire());
-            first = first == null ? stats[i] : first;
-        }
-        StringBuilder b = new StringBuilder();
-        if (done > 0) {
-            b.append("prompt_tokens=").append(prompt).append(" completion_tokens=").append(completion)
-                    .append(" finish=").append(String.join(",", finishes));
-        }
-        if (done < results.length) {
-            b.append(b.isEmpty() ? "" : " ").append("choices_done=").append(done).append('/').append(results.length);
-        }
-        if (first != null) {
-            b.append(" strategy=").append(first.strategy()).append(String.format(java.util.Locale.ROOT,
-                    " queue_ms=%.1f ttft_ms=%.1f", first.queueNanos() / 1e6, first.timeToFirstTokenNanos() / 1e6));
-        }
-        if (failure != null) {
-            b.append(" error=").append(failure.type()).append(" error_status=").append(failure.status());
-        }
-        return b.toString();
+        return AccessLog.summary(results, stats, perPrompt, failure);
     }
 
     /** {@code o} with its OpenAI {@code usage} (not the Responses API's, counted its own way) the request's. */

@@ -1,14 +1,11 @@
 package dev.specserve.controller.server;
 
 import dev.specserve.runtime.engine.EngineListener;
-import dev.specserve.runtime.engine.GenerationService;
 import dev.specserve.runtime.engine.RequestStats;
 import dev.specserve.runtime.spec.DraftTree;
 import dev.specserve.runtime.spec.GenerationResult;
 import dev.specserve.runtime.spec.RoundResult;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
@@ -25,8 +22,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *       emitted token after the first: the wall time since the request's previous tokens went out, divided by the
  *       tokens the round emitted, so time between its rounds counts, as a client sees it), {@code specserve.e2e_request_latency},
  *       {@code specserve.request_queue_time}</li>
- *   <li>gauges: {@code specserve.num_requests_running}, {@code specserve.num_requests_waiting},
- *       {@code specserve.prefix_cache.bytes}, {@code specserve.prefix_cache.hit_rate}, {@code specserve.drafter.version}</li>
+ *   <li>gauges: see {@link EngineGauges}</li>
  *   <li>counters: {@code specserve.prompt_tokens}, {@code specserve.generation_tokens},
  *       {@code specserve.spec_decode.num_drafts} (rounds with a non-empty tree),
  *       {@code specserve.spec_decode.num_draft_tokens} and {@code specserve.spec_decode.num_accepted_tokens} (tree
@@ -60,41 +56,13 @@ public final class MetricsRecorder implements EngineListener {
      * grammar forced (DraftTree.GRAMMAR).
      */
     private static final String[] SOURCE_LABELS = {"grammar", "model", "suffix", "both"};
-    private static final java.util.Map<String, String> PLANNER_DESCRIPTIONS = java.util.Map.ofEntries(
-            java.util.Map.entry("verify_cost_intercept_ms",
-                    "Goodput planner's verify cost model: fixed ms per verification"),
-            java.util.Map.entry("verify_cost_per_token_ms",
-                    "Goodput planner's verify cost model: ms per verified token"),
-            java.util.Map.entry("verify_cost_per_kv_kilorow_ms",
-                    "Goodput planner's verify cost model: ms per 1024 KV rows read"),
-            java.util.Map.entry("verify_cost_predicted_over_actual",
-                    "Goodput planner's verify cost model: predicted ms over measured ms "
-                    + "for the verifications so far (1 when calibrated)"),
-            java.util.Map.entry("draft_cost_intercept_ms",
-                    "Goodput planner's drafter cost model: fixed ms per drafter call"),
-            java.util.Map.entry("draft_cost_per_row_ms", "Goodput planner's drafter cost model: ms per row fed"),
-            java.util.Map.entry("plain_step_ratio",
-                    "Share of sequences' planned rounds the goodput planner decoded plainly (no draft)"),
-            java.util.Map.entry("model_probe_interval_rounds",
-                    "Planned rounds between the goodput planner's probes of the drafter model (doubles while probes fail)"),
-            java.util.Map.entry("model_call_ratio",
-                    "Share of sequences' planned rounds in which the goodput planner bought a drafter forward"),
-            java.util.Map.entry("model_batch_mean",
-                    "Mean sequences per batched drafter proposal the goodput planner bought"),
-            java.util.Map.entry("cost_outliers_left_out",
-                    "Timed forwards the goodput planner's cost models left out of their fit as "
-                    + "outliers (over 4x the prediction)"),
-            java.util.Map.entry("acceptance_discount_greedy", "What the goodput planner multiplies greedy tree "
-                    + "values by: tokens its verified trees got over what their raw estimates promised (1 when they "
-                    + "deliver)"),
-            java.util.Map.entry("acceptance_discount_sampled", "The same discount for sampling sequences"));
     private final Counter[] numDraftTokens = new Counter[4];
     private final Counter[] numAcceptedTokens = new Counter[4];
     private final Counter corpusDraftTokens;
     private final Counter corpusAcceptedTokens;
     private final AtomicReferenceArray<Counter> acceptedPerPosition = new AtomicReferenceArray<>(MAX_POSITIONS + 1);
 
-    public MetricsRecorder(MeterRegistry registry, GenerationService service) {
+    public MetricsRecorder(MeterRegistry registry) {
         this.registry = registry;
         timeToFirstToken = timer("specserve.time_to_first_token", "Time from arrival to the first generated token",
                 0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80);
@@ -105,24 +73,6 @@ public final class MetricsRecorder implements EngineListener {
                 0.05, 0.1, 0.3, 0.5, 0.8, 1, 1.5, 2, 2.5, 5, 10, 15, 20, 30, 40, 50, 60, 120, 240, 480);
         queueTime = timer("specserve.request_queue_time", "Time a request waited in the queue before its prefill",
                 0.001, 0.005, 0.01, 0.05, 0.1, 0.3, 0.5, 0.8, 1, 1.5, 2, 2.5, 5, 10, 15, 20, 30, 60, 120);
-        Gauge.builder("specserve.num_requests_running", service, GenerationService::running).strongReference(true)
-                .description("Requests in the running batch").register(registry);
-        Gauge.builder("specserve.num_requests_waiting", service, GenerationService::waiting).strongReference(true)
-                .description("Requests waiting in the queue").register(registry);
-        Gauge.builder("specserve.prefix_cache.bytes", service, s -> s.prefixCache().bytes())
-                .strongReference(true).description("Bytes held by the prefix cache").register(registry);
-        Gauge.builder("specserve.prefix_cache.hit_rate", service, s -> s.prefixCache().hitRate())
-                .strongReference(true).description("Fraction of prompt tokens served from the prefix cache")
-                .register(registry);
-        FunctionCounter.builder("specserve.prefix_cache.skipped_blocks", service,
-                        s -> s.prefixCache().skippedBlocks())
-                .description("Prompt blocks not cached because all of the prefix cache's memory was in use")
-                .register(registry);
-        FunctionCounter.builder("specserve.engine.listener_errors", service, GenerationService::listenerFailures)
-                .description("Engine notifications a listener threw on (a feedback event that could not be built, "
-                        + "say): each is an event lost, and the log has its reason").register(registry);
-        Gauge.builder("specserve.drafter.version", service, GenerationService::drafterVersion).strongReference(true)
-                .description("Version id of the drafter in use").register(registry);
         promptTokens = Counter.builder("specserve.prompt_tokens").description("Prefilled prompt tokens").register(registry);
         // as vLLM v1's: a hit rate over any window is rate(hits) / rate(queries); the gauge above is the lifetime's
         prefixQueries = Counter.builder("specserve.prefix_cache.queries")
@@ -146,7 +96,6 @@ public final class MetricsRecorder implements EngineListener {
         corpusAcceptedTokens = Counter.builder("specserve.spec_decode.lookup_corpus_accepted_tokens")
                 .description("Draft tokens accepted that the model's lookup corpus proposed (counted under "
                         + "source=suffix or both too)").register(registry);
-        planner(service);
         // zero from the start, so rate() and alerts see them before the first event (Prometheus' advice)
         rejectedCounter("queue_full");
         for (String reason : new String[] {"stop", "length", "cancelled", "timeout", "error"}) {
@@ -223,23 +172,6 @@ public final class MetricsRecorder implements EngineListener {
     public void onFailed(String requestId, Throwable error) {
         lastEmitted.remove(requestId);
         finishedCounter("error").increment();
-    }
-
-    private static final String OUTLIERS = "cost_outliers_left_out";
-
-    /** The goodput planner's learned state: cost-model coefficients and how often it decoded plainly. */
-    private void planner(GenerationService service) {
-        for (String key : service.plannerState().keySet()) {
-            if (key.equals(OUTLIERS)) { // only ever grows: a counter
-                FunctionCounter.builder("specserve.planner." + key, service,
-                        s -> s.plannerState().getOrDefault(key, 0.0)).description(PLANNER_DESCRIPTIONS.get(key))
-                        .register(registry);
-                continue;
-            }
-            Gauge.builder("specserve.planner." + key, service, s -> s.plannerState().getOrDefault(key, 0.0))
-                    .strongReference(true).description(PLANNER_DESCRIPTIONS.getOrDefault(key, "goodput planner state"))
-                    .register(registry);
-        }
     }
 
     private Counter rejectedCounter(String reason) {

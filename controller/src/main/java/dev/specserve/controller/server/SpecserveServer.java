@@ -4,12 +4,6 @@ import dev.specserve.controller.config.ServerConfig;
 import dev.specserve.runtime.engine.Engine;
 import dev.specserve.runtime.engine.EngineListener;
 import dev.specserve.runtime.engine.GenerationService;
-import dev.specserve.telemetry.ProcessMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.core.instrument.binder.system.UptimeMetrics;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -102,24 +96,10 @@ public final class SpecserveServer implements AutoCloseable {
         return start(config, engine, addListener, engineCountsRejections, chatTemplate, s -> {});
     }
 
-    /** The methods HTTP meters are labelled with; any other is counted as {@code OTHER}. */
-    private static final java.util.Set<String> HTTP_METHODS = java.util.Set.of("GET", "HEAD", "POST", "PUT", "DELETE",
-            "OPTIONS", "PATCH", "TRACE", "CONNECT");
-
     private static SpecserveServer start(ServerConfig config, GenerationService engine,
                                          Consumer<EngineListener> addListener, boolean engineCountsRejections,
                                          ChatTemplate chatTemplate, Consumer<SpecserveServer> beforeListening) {
-        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        // Vert.x labels its HTTP meters with the request's method, and takes any token as one: a client sending
-        // made-up methods, before any Host or key check, would add series without end
-        registry.config().meterFilter(io.micrometer.core.instrument.config.MeterFilter.replaceTagValues("method",
-                m -> HTTP_METHODS.contains(m) ? m : "OTHER"));
-        new JvmMemoryMetrics().bindTo(registry);
-        new JvmThreadMetrics().bindTo(registry);
-        new ProcessorMetrics().bindTo(registry);
-        new ProcessMemoryMetrics().bindTo(registry);
-        new UptimeMetrics().bindTo(registry);
-        BuildInfo.current().bindTo(registry);
+        PrometheusMeterRegistry registry = ProcessMeters.registry();
         // route: which API an HTTP request served (the route's template, bounded), so probes and scrapes do not mix
         // into the completions' counts and latencies
         VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
@@ -139,12 +119,8 @@ public final class SpecserveServer implements AutoCloseable {
             vertx = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
         }
         String node = clusterManager == null ? null : clusterManager.getNodeId();
-        MetricsRecorder metrics = new MetricsRecorder(registry, engine);
-        // the capacity the running and waiting gauges fill, so alerts need no per-deployment numbers
-        io.micrometer.core.instrument.Gauge.builder("specserve.batch_slots", config, ServerConfig::maxBatch)
-                .description("Sequences verified together at most (max_batch)").register(registry);
-        io.micrometer.core.instrument.Gauge.builder("specserve.queue_capacity", config, ServerConfig::queueCapacity)
-                .description("Requests that may wait for a batch slot (queue_capacity)").register(registry);
+        MetricsRecorder metrics = new MetricsRecorder(registry);
+        EngineGauges.register(registry, engine, config.maxBatch(), config.queueCapacity());
         addListener.accept(metrics);
         addListener.accept(new EngineBusyMetrics(registry));
         Completions completions = new Completions(engine, metrics, engineCountsRejections, chatTemplate,
@@ -169,10 +145,8 @@ public final class SpecserveServer implements AutoCloseable {
                                 config.security(), ownership, registry), eventLoop),
                         "TCP event-bus bridge on " + config.bridgeHost() + ":" + config.bridgePort());
             }
-            if (config.logStatsIntervalS() > 0) {
-                StatsLog stats = new StatsLog(registry, engine, config.maxBatch(), config.queueCapacity());
-                vertx.setPeriodic(config.logStatsIntervalS() * 1000L, id -> stats.log());
-            }
+            StatsLog.every(vertx, config.logStatsIntervalS(), new StatsLog(registry, engine, config.maxBatch(),
+                    config.queueCapacity()));
             if (cluster.enabled()) {
                 server.clusterModels = ClusterModels.start(vertx, cluster.name(), node, ClusterModels.describe(
                         config.servedModelNames(engine.modelName()), engine.contextLength(), engine.vocabulary().size()),

@@ -56,6 +56,13 @@ final class StatsLog {
                 (long) d[6], (long) d[7], seconds);
     }
 
+    /** Logs {@code stats} every {@code seconds} on {@code vertx}'s timer; 0: never. */
+    static void every(io.vertx.core.Vertx vertx, int seconds, StatsLog stats) {
+        if (seconds > 0) {
+            vertx.setPeriodic(seconds * 1000L, id -> stats.log());
+        }
+    }
+
     void log() {
         String line = tick();
         if (line != null) {

@@ -22,13 +22,14 @@ class MetricsEndpointTest {
 
     @Test
     void serves_the_registrys_meters_and_the_processs_with_a_health_answer() throws Exception {
-        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        PrometheusMeterRegistry registry = dev.specserve.controller.server.ProcessMeters.registry(); // as the trainer's
         registry.counter("specserve.bandit.decisions", "arm", "WAIT").increment(3);
         try (MetricsEndpoint endpoint = MetricsEndpoint.start("127.0.0.1", 0, registry)) {
             HttpResponse<String> metrics = get(endpoint.port(), "/metrics");
             assertThat(metrics.statusCode()).isEqualTo(200);
             assertThat(metrics.body()).contains("specserve_bandit_decisions_total{arm=\"WAIT\"} 3.0")
-                    .contains("jvm_memory_used_bytes").contains("process_resident_memory_bytes");
+                    .contains("jvm_memory_used_bytes").contains("process_resident_memory_bytes")
+                    .contains("specserve_build_info{");
             assertThat(get(endpoint.port(), "/health").statusCode()).isEqualTo(200);
             assertThat(get(endpoint.port(), "/v1/completions").statusCode()).isEqualTo(404);
         }

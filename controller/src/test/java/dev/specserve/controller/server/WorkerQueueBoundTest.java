@@ -39,7 +39,7 @@ class WorkerQueueBoundTest {
             throws Exception {
         var registry = new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
                 io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
-        Completions completions = new Completions(server.engine, new MetricsRecorder(registry, server.engine), false,
+        Completions completions = new Completions(server.engine, new MetricsRecorder(registry), false,
                 ChatTemplate.none("test"), 8, List.of("m"));
         CountDownLatch release = new CountDownLatch(1);
         List<Future<String>> held = new ArrayList<>();
