@@ -120,22 +120,7 @@ final class ServeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(shutdown, "specserve-shutdown"));
         started.accept(shutdown);
 
-        String host = urlHost(config.httpHost());
-        boolean tls = config.security().tls();
-        String base = (tls ? "https://" : "http://") + host + ":" + server.httpPort();
-        LOG.info("serving model '{}' from {} (named {}, context {}, strategies {}, default {})", engine.modelName(),
-                modelDir, String.join(", ", config.servedModelNames(engine.modelName())), engine.contextLength(),
-                String.join("/", engine.strategies()), engine.defaultStrategy());
-        LOG.info("HTTP API {}  (/v1/completions, /v1/chat/completions, /v1/responses, /v1/models, /tokenize, "
-                + "/detokenize, /health, /ready, /metrics){}", base, tls ? ", TLS with " + config.security().tlsCert() : "");
-        LOG.info(server.bridgePort() == 0 ? "TCP event-bus bridge disabled"
-                : "TCP event-bus bridge on " + hostPort(config.bridgeHost(), server.bridgePort()) + (tls ? " (TLS)" : "")
-                        + " (specserve.generate, specserve.generate.stream" + (config.adminToken() != null
-                        ? ", specserve.admin)" : ")"));
-        String curl = "curl -s " + (tls ? "--cacert " + config.security().tlsCert() + " " : "") + base + "/v1/completions -H 'Content-Type: application/json' "
-                + "-d '{\"prompt\": \"def fibonacci(n):\", \"max_tokens\": 48, \"temperature\": 0}'";
-        LOG.info("try: {}", curl);
-        LOG.info("/ready answers 200 once the engine has warmed up; Ctrl-C or SIGTERM stops the server");
+        ServeBanner.log(config, engine, server, modelDir);
         Throwable failed = warmUpFailure(engine);
         if (failed != null) { // models that load but cannot run would answer every request with this error
             shutdown.run();
@@ -145,27 +130,6 @@ final class ServeCommand implements Callable<Integer> {
         }
         shutdown.awaitStopped();
         return exitStatus.get();
-    }
-
-    /**
-     * The host part of a URL a client on this machine can paste: a wildcard address becomes loopback, and an IPv6
-     * literal is bracketed ({@code http://::1:8000} is not a URL; {@code http://[::1]:8000} is).
-     */
-    static String urlHost(String bindHost) {
-        String h = bindHost.startsWith("[") && bindHost.endsWith("]") ? bindHost.substring(1, bindHost.length() - 1)
-                : bindHost;
-        if (h.equals("0.0.0.0")) {
-            return "127.0.0.1";
-        }
-        if (h.equals("::") || h.equals("0:0:0:0:0:0:0:0")) {
-            return "[::1]";
-        }
-        return h.contains(":") ? "[" + h + "]" : h;
-    }
-
-    /** {@code host:port} with an IPv6 literal host bracketed, as it is written in URLs and for most tools. */
-    static String hostPort(String host, int port) {
-        return (host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host) + ":" + port;
     }
 
     /** Waits for the engine's warm-up; what failed it, or null once it is ready (or stopping). */

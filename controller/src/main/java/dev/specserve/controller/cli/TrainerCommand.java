@@ -124,7 +124,7 @@ final class TrainerCommand implements Callable<Integer> {
             if (metricsPort > 0) {
                 MetricsEndpoint metrics = MetricsEndpoint.start(metricsHost, metricsPort, registry);
                 open.push(metrics);
-                LOG.info("trainer metrics on http://{}:{}/metrics", ServeCommand.urlHost(metricsHost), metrics.port());
+                LOG.info("trainer metrics on http://{}:{}/metrics", ServeBanner.urlHost(metricsHost), metrics.port());
             }
             open.push(FleetTrainer.start(stack, telemetry, config.adaptation(), config.effectiveModelRoots(), registry,
                     Duration.ofSeconds(progressSeconds)));

@@ -44,15 +44,15 @@ class ServeCommandTest {
 
     @Test
     void logged_urls_bracket_ipv6_literals_and_turn_wildcard_binds_into_loopback() {
-        assertThat("http://" + ServeCommand.urlHost("::1") + ":18104").isEqualTo("http://[::1]:18104");
-        assertThat(ServeCommand.urlHost("::")).isEqualTo("[::1]");
-        assertThat(ServeCommand.urlHost("[fe80::1]")).isEqualTo("[fe80::1]");
-        assertThat(ServeCommand.urlHost("0.0.0.0")).isEqualTo("127.0.0.1");
-        assertThat(ServeCommand.urlHost("127.0.0.1")).isEqualTo("127.0.0.1");
-        assertThat(ServeCommand.urlHost("api.example")).isEqualTo("api.example");
-        assertThat(java.net.URI.create("http://" + ServeCommand.urlHost("fe80::1") + ":8000/v1/completions").getPort())
+        assertThat("http://" + ServeBanner.urlHost("::1") + ":18104").isEqualTo("http://[::1]:18104");
+        assertThat(ServeBanner.urlHost("::")).isEqualTo("[::1]");
+        assertThat(ServeBanner.urlHost("[fe80::1]")).isEqualTo("[fe80::1]");
+        assertThat(ServeBanner.urlHost("0.0.0.0")).isEqualTo("127.0.0.1");
+        assertThat(ServeBanner.urlHost("127.0.0.1")).isEqualTo("127.0.0.1");
+        assertThat(ServeBanner.urlHost("api.example")).isEqualTo("api.example");
+        assertThat(java.net.URI.create("http://" + ServeBanner.urlHost("fe80::1") + ":8000/v1/completions").getPort())
                 .isEqualTo(8000);
-        assertThat(ServeCommand.hostPort("::1", 7000)).isEqualTo("[::1]:7000");
-        assertThat(ServeCommand.hostPort("127.0.0.1", 7000)).isEqualTo("127.0.0.1:7000");
+        assertThat(ServeBanner.hostPort("::1", 7000)).isEqualTo("[::1]:7000");
+        assertThat(ServeBanner.hostPort("127.0.0.1", 7000)).isEqualTo("127.0.0.1:7000");
     }
 }
