@@ -31,7 +31,8 @@ final class PortProbe {
             s.bind(new InetSocketAddress(host, port));
         } catch (IOException e) {
             throw new IllegalStateException("cannot start " + what + " on " + host + ":" + port + ": " + e.getMessage()
-                    + " (another process listens there? choose another " + setting + ")", e);
+                    + (e instanceof java.net.BindException ? " (another process listens there? choose another "
+                    + setting + ")" : ""), e);
         }
     }
 }

@@ -95,8 +95,8 @@ final class ServeShutdown implements Runnable {
             int running = engine.running();
             int queued = engine.waiting();
             engine.close();
-            LOG.info("shutdown: engine stopped: {} running requests cancelled, {} queued refused ({} ms)", running,
-                    queued, ms(t0));
+            LOG.info("shutdown: engine stopped; {} requests were running and {} queued, cancelled or refused unless "
+                    + "they finished first ({} ms)", running, queued, ms(t0));
         }
         if (server != null) {
             server.close(); // stop accepting, cancel open streams

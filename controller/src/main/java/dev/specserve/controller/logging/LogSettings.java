@@ -26,19 +26,26 @@ public final class LogSettings {
      * {@link IllegalArgumentException} naming the variable and what it may be.
      */
     public static void apply(Map<String, String> env) {
-        String level = env.get(LEVEL_ENV);
-        if (level != null && !level.isBlank()) {
+        String level = chosen(LEVEL_PROPERTY, env.get(LEVEL_ENV));
+        if (level != null) {
             System.setProperty(LEVEL_PROPERTY, level(level));
         }
-        String format = env.get(FORMAT_ENV);
-        if (format != null && !format.isBlank()) {
+        String format = chosen(FORMAT_PROPERTY, env.get(FORMAT_ENV));
+        if (format != null) {
             String f = format.trim().toLowerCase(Locale.ROOT);
-            if (!FORMATS.contains(f)) {
-                throw new IllegalArgumentException("environment variable " + FORMAT_ENV + " is '" + format
-                        + "'; it must be text or json");
+            if (!FORMATS.contains(f)) { // logback would find no appender, and the process would log nothing at all
+                throw new IllegalArgumentException("environment variable " + FORMAT_ENV + " (or -D" + FORMAT_PROPERTY
+                        + ") is '" + format + "'; it must be text or json");
             }
             System.setProperty(FORMAT_PROPERTY, f);
         }
+    }
+
+    /** A -D system property given on the command line wins over the environment, as elsewhere in Java. */
+    private static String chosen(String property, String env) {
+        String p = System.getProperty(property);
+        String v = p != null && !p.isBlank() ? p : env;
+        return v == null || v.isBlank() ? null : v;
     }
 
     /** {@link #apply}, or exits 2 with the problem on standard error (no logger exists yet to say it). */
@@ -58,7 +65,7 @@ public final class LogSettings {
             return "WARN";
         }
         if (!LEVELS.contains(v)) {
-            throw new IllegalArgumentException("environment variable " + LEVEL_ENV + " is '" + value
+            throw new IllegalArgumentException("environment variable " + LEVEL_ENV + " (or -D" + LEVEL_PROPERTY + ") is '" + value
                     + "'; it must be one of TRACE, DEBUG, INFO, WARN (or WARNING), ERROR, OFF");
         }
         return v;

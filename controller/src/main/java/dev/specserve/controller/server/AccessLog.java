@@ -14,8 +14,9 @@ import org.slf4j.LoggerFactory;
  * Every HTTP request's id and its one access line. The response's {@code X-Request-Id} is the client's own when it
  * sent a usable one (so the client's trace id comes back, as vLLM's request-id headers do), else the request's API
  * id ({@code cmpl-...}), and every response has one, refusals before parsing included. When the response ends or
- * its connection closes, one line on logger {@value #LOGGER}: method, path, status (499 for a client that left
- * first), milliseconds, ids, and for a generation its tokens, finish reasons and times; probes at DEBUG.
+ * its connection closes, one line on logger {@value #LOGGER}: method, path, status (499 when the connection closed
+ * first: the client left, or the server cut it), milliseconds, ids, and for a generation its tokens, finish reasons
+ * and times; probes at DEBUG. No prompt, output or Responses id (a handle to a stored conversation) is logged.
  */
 final class AccessLog {
     static final String LOGGER = "dev.specserve.access";
@@ -24,6 +25,7 @@ final class AccessLog {
     private static final String KEY = AccessLog.class.getName();
     /** Visible ASCII: nothing that could split a header or a log line. */
     private static final Pattern CLIENT_ID = Pattern.compile("[\\x21-\\x7e]{1,128}");
+    private static final Pattern RESPONSE_ID = Pattern.compile("resp_[A-Za-z0-9_-]+");
     private static final Set<String> PROBES = Set.of("/health", "/ready", "/metrics", "/version");
 
     /** One request's ids and what it served, filled in by the route that answers it. */
@@ -127,13 +129,32 @@ final class AccessLog {
         return b.toString();
     }
 
+    /** The request as a fault's log line names it: method, path (as logged here) and id. */
+    static String describe(RoutingContext ctx) {
+        return ctx.request().method() + " " + loggable(ctx.request().path()) + " id=" + entry(ctx).id();
+    }
+
+    /**
+     * {@code path} fit for a log line: at most 200 characters, only visible ASCII (a control or escape sequence a
+     * client put in its path would reach the operator's terminal), and no Responses id (a handle that reads, continues
+     * and deletes a stored conversation).
+     */
+    static String loggable(String path) {
+        StringBuilder b = new StringBuilder(Math.min(path.length(), 200));
+        for (int i = 0; i < path.length() && b.length() < 200; i++) {
+            char c = path.charAt(i);
+            b.append(c >= 0x21 && c <= 0x7e ? c : '?');
+        }
+        return RESPONSE_ID.matcher(b).replaceAll("resp_*");
+    }
+
     private static void log(RoutingContext ctx, Entry e, boolean probe, boolean answered) {
         if (probe ? !LOG.isDebugEnabled() : !LOG.isInfoEnabled()) {
             return;
         }
         StringBuilder line = new StringBuilder(160).append(ctx.request().method()).append(' ')
-                .append(ctx.request().path()).append(' ')
-                .append(answered ? Integer.toString(ctx.response().getStatusCode()) : "499 (client closed)")
+                .append(loggable(ctx.request().path())).append(' ')
+                .append(answered ? Integer.toString(ctx.response().getStatusCode()) : "499 (connection closed)")
                 .append(' ').append((System.nanoTime() - e.started) / 1_000_000).append(" ms id=").append(e.id());
         if (e.clientId != null) {
             line.append(" client_id=").append(e.clientId);

@@ -202,7 +202,7 @@ final class Completions {
             EngineRequest choice = req.choice(i).toEngineRequest(handles.length == 1 ? id : id + "-" + i, id);
             submit(choice, context, reply.choice(i)).onComplete(ar -> { // one group: admitted fairly against others
                 if (ar.failed()) {
-                    refused[0] = refusal.apply(ApiError.from(ar.cause()));
+                    refused[0] = refusal.apply(ApiError.from(ar.cause(), "request " + id));
                     cause[0] = ar.cause();
                     reply.fail(refused[0]);
                     return;

@@ -205,13 +205,13 @@ public final class HttpApiVerticle extends VerticleBase {
             completions.onWorker(vertx, () -> parse.apply(body.toString(StandardCharsets.UTF_8)))
                     .onComplete(ar -> {
                         if (ar.failed()) {
-                            error(resp, ApiError.from(ar.cause()));
+                            error(resp, ApiError.from(ar.cause(), AccessLog.describe(ctx)));
                             return;
                         }
                         try { // off the router here: a throw would reach no failure handler, and nobody would answer
                             submit(ctx, ar.result());
                         } catch (RuntimeException e) {
-                            error(resp, ApiError.from(e));
+                            error(resp, ApiError.from(e, AccessLog.describe(ctx)));
                         }
                     });
             return;
@@ -220,7 +220,7 @@ public final class HttpApiVerticle extends VerticleBase {
         try {
             generation = parse.apply(RequestBodies.text(ctx));
         } catch (RuntimeException e) {
-            error(resp, ApiError.from(e));
+            error(resp, ApiError.from(e, AccessLog.describe(ctx)));
             return;
         }
         submit(ctx, generation);
@@ -239,7 +239,8 @@ public final class HttpApiVerticle extends VerticleBase {
         ResponseShape.Head head = new ResponseShape.Head(id, System.currentTimeMillis() / 1000, completions.served().name());
         ChoicesReply reply = ChoicesReply.of(ctx.request(), shape, head, req);
         String requestId = shape.idIsHandle() ? Completions.newRequestId("req-") : id; // what telemetry may publish
-        AccessLog.entry(ctx).generation(id, requestId, reply::accessSummary);
+        // a Responses id is a handle to the stored conversation: the log knows the request by its engine id only
+        AccessLog.entry(ctx).generation(shape.idIsHandle() ? requestId : id, requestId, reply::accessSummary);
         Runnable cancel = completions.submitChoices(req, requestId, vertx.getOrCreateContext(), reply, generation.refusal());
         if (open(resp)) { // a refusal on submission (a prompt too long, say) has answered already: nothing to cancel
             resp.closeHandler(v -> {
@@ -315,8 +316,7 @@ public final class HttpApiVerticle extends VerticleBase {
                     ? ctx.failure().getMessage() : "request refused with status " + ctx.statusCode(),
                     "invalid_request_error", null);
         } else if (ctx.failure() != null) {
-            e = ApiError.from(ctx.failure(), ctx.request().method() + " " + ctx.request().path() + " id="
-                    + AccessLog.entry(ctx).id());
+            e = ApiError.from(ctx.failure(), AccessLog.describe(ctx));
         } else {
             int status = ctx.statusCode() < 400 ? 500 : ctx.statusCode();
             e = new ApiError(status, "request failed with status " + status,

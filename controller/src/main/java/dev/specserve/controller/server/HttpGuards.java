@@ -160,6 +160,7 @@ final class HttpGuards {
     static CorsHandler cors(List<String> origins) {
         return CorsHandler.create().addOrigins(origins)
                 .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST))
-                .allowedHeaders(Set.of("Content-Type", "Authorization"));
+                .allowedHeaders(Set.of("Content-Type", "Authorization", AccessLog.HEADER))
+                .exposedHeaders(Set.of(AccessLog.HEADER)); // a page may read the id it reports
     }
 }

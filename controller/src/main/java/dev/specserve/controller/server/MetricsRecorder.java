@@ -76,7 +76,8 @@ public final class MetricsRecorder implements EngineListener {
         promptTokens = Counter.builder("specserve.prompt_tokens").description("Prefilled prompt tokens").register(registry);
         // as vLLM v1's: a hit rate over any window is rate(hits) / rate(queries); the gauge above is the lifetime's
         prefixQueries = Counter.builder("specserve.prefix_cache.queries")
-                .description("Prompt tokens of requests that started (looked up in the prefix cache)").register(registry);
+                .description("Prompt tokens of every request that started: hits over queries is the share of prompt "
+                        + "tokens the prefix cache served").register(registry);
         prefixHits = Counter.builder("specserve.prefix_cache.hits")
                 .description("Prompt tokens served from the prefix cache").register(registry);
         generationTokens = Counter.builder("specserve.generation_tokens").description("Generated tokens").register(registry);

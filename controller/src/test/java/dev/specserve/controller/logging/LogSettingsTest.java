@@ -27,9 +27,9 @@ class LogSettingsTest {
     @Test
     void an_unknown_level_or_format_is_refused_naming_the_variable_rather_than_read_as_debug() {
         assertThatThrownBy(() -> LogSettings.apply(Map.of(LogSettings.LEVEL_ENV, "verbose")))
-                .hasMessageContaining("SPECSERVE_LOG_LEVEL is 'verbose'").hasMessageContaining("WARN");
+                .hasMessageContaining("SPECSERVE_LOG_LEVEL (or -Dspecserve.log.level) is 'verbose'").hasMessageContaining("WARN");
         assertThatThrownBy(() -> LogSettings.apply(Map.of(LogSettings.FORMAT_ENV, "xml")))
-                .hasMessageContaining("SPECSERVE_LOG_FORMAT is 'xml'");
+                .hasMessageContaining("SPECSERVE_LOG_FORMAT (or -Dspecserve.log.format) is 'xml'");
         assertThat(System.getProperty(LogSettings.LEVEL_PROPERTY)).as("nothing set").isNull();
     }
 
@@ -39,5 +39,19 @@ class LogSettingsTest {
 
         assertThat(System.getProperty(LogSettings.LEVEL_PROPERTY)).isNull();
         assertThat(System.getProperty(LogSettings.FORMAT_PROPERTY)).isNull();
+    }
+
+    @Test
+    void a_system_property_given_on_the_command_line_is_checked_too_and_wins_over_the_environment() {
+        System.setProperty(LogSettings.FORMAT_PROPERTY, "yaml");
+        assertThatThrownBy(() -> LogSettings.apply(Map.of(LogSettings.FORMAT_ENV, "json")))
+                .hasMessageContaining("'yaml'");
+        System.setProperty(LogSettings.FORMAT_PROPERTY, "JSON");
+        System.setProperty(LogSettings.LEVEL_PROPERTY, "warning");
+
+        LogSettings.apply(Map.of(LogSettings.FORMAT_ENV, "text", LogSettings.LEVEL_ENV, "DEBUG"));
+
+        assertThat(System.getProperty(LogSettings.FORMAT_PROPERTY)).isEqualTo("json");
+        assertThat(System.getProperty(LogSettings.LEVEL_PROPERTY)).isEqualTo("WARN");
     }
 }

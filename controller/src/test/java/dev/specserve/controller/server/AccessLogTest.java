@@ -35,15 +35,17 @@ class AccessLogTest {
     static WebClient client;
     static final ListAppender<ILoggingEvent> LINES = new ListAppender<>();
     static Level saved;
+    @org.junit.jupiter.api.io.TempDir
+    static java.nio.file.Path models;
 
     @BeforeAll
-    static void start() {
+    static void start() throws java.io.IOException {
         Logger access = (Logger) LoggerFactory.getLogger(AccessLog.LOGGER);
         saved = access.getLevel();
         access.setLevel(Level.INFO); // the tests' logback config keeps dev.specserve at WARN
         LINES.start();
         access.addAppender(LINES);
-        server = TestServer.start();
+        server = TestServer.start(java.util.Map.of(), TestServer.withChatTemplate(models, ChatCompletionsApiTest.TEMPLATE));
         vertx = Vertx.vertx();
         client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
                 .setDefaultPort(server.httpPort()));
@@ -60,7 +62,9 @@ class AccessLogTest {
 
     @BeforeEach
     void clear() {
-        LINES.list.clear();
+        synchronized (LINES) {
+            LINES.list.clear();
+        }
     }
 
     @Test
@@ -113,17 +117,43 @@ class AccessLogTest {
                 seen += new String(buf, 0, n, StandardCharsets.UTF_8);
             }
         }
-        TestServer.awaitCondition(() -> !LINES.list.isEmpty(), Duration.ofSeconds(30), "the access line");
+        assertThat(onlyLine()).startsWith("POST /v1/completions 499 (connection closed)").contains("choices_done=0/1");
+        clear();
         client.get("/health").send().await(10, SECONDS);
         client.get("/metrics").send().await(10, SECONDS);
+        client.get("/v1/models").send().await(10, SECONDS); // on the same connection, after the probes
 
-        assertThat(onlyLine()).startsWith("POST /v1/completions 499 (client closed)").contains("choices_done=0/1");
+        TestServer.awaitCondition(() -> lines().stream().anyMatch(l -> l.startsWith("GET /v1/models ")),
+                Duration.ofSeconds(30), "the models line");
+        assertThat(lines()).as("probes at DEBUG only").noneMatch(l -> l.contains("/health") || l.contains("/metrics"));
+    }
+
+    @Test
+    void a_responses_id_never_reaches_the_log_nor_does_a_control_character_in_a_path() throws Exception {
+        HttpResponse<Buffer> created = client.post("/v1/responses").sendJsonObject(new JsonObject()
+                .put("input", "def main():").put("max_output_tokens", 4)).await(60, SECONDS);
+        String handle = created.bodyAsJsonObject().getString("id");
+        assertThat(handle).startsWith("resp_");
+        client.get("/v1/responses/" + handle).send().await(30, SECONDS);
+        client.get("/v1/nothing%1B%5B31mred").send().await(30, SECONDS);
+
+        TestServer.awaitCondition(() -> lines().size() == 3, Duration.ofSeconds(30), "three access lines");
+        assertThat(lines()).as("the handle reads the stored conversation").noneMatch(l -> l.contains(handle))
+                .anyMatch(l -> l.startsWith("POST /v1/responses 200 ") && l.contains("id=req-"))
+                .anyMatch(l -> l.startsWith("GET /v1/responses/resp_* 200 "))
+                .noneMatch(l -> l.chars().anyMatch(c -> c < 0x20 || c == 0x7f));
+    }
+
+    /** The lines so far (the appender appends on event-loop threads, under its own lock). */
+    private static List<String> lines() {
+        synchronized (LINES) {
+            return LINES.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        }
     }
 
     private static String onlyLine() {
-        TestServer.awaitCondition(() -> !LINES.list.isEmpty(), Duration.ofSeconds(30), "an access line");
-        List<String> lines = LINES.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
-        assertThat(lines).hasSize(1);
-        return lines.get(0);
+        TestServer.awaitCondition(() -> !lines().isEmpty(), Duration.ofSeconds(30), "an access line");
+        assertThat(lines()).hasSize(1);
+        return lines().get(0);
     }
 }
