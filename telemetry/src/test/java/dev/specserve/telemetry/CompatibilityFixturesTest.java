@@ -75,6 +75,14 @@ class CompatibilityFixturesTest {
         assertThat(updates.get(0).metricsJson()).contains("model_sha256");
     }
 
+    @Test
+    void a_drafter_update_with_bytes_a_later_release_appended_still_decodes() throws Exception {
+        byte[] released = Base64.getDecoder().decode(lines("updates-ssup2.b64").get(0).split(" ")[1]);
+        byte[] extended = java.util.Arrays.copyOf(released, released.length + 12); // a later field, unknown here
+
+        assertThat(decodeUpdate(extended).version()).isEqualTo(7);
+    }
+
     private static FeedbackEvent decode(String json) {
         try {
             return FeedbackJson.decode(json);
