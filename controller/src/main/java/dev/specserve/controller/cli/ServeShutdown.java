@@ -100,6 +100,7 @@ final class ServeShutdown implements Runnable {
         }
         if (server != null) {
             server.close(); // stop accepting, cancel open streams
+            dev.specserve.controller.logging.AccessLogAppender.flushAll(); // the last requests' lines, before exit
             LOG.info("shutdown: APIs closed ({} ms)", ms(t0));
         }
         for (FeedbackSink sink : sinks) {

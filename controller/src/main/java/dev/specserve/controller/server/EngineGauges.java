@@ -66,6 +66,10 @@ final class EngineGauges {
                         + "say): each is an event lost, and the log has its reason").register(registry);
         Gauge.builder("specserve.drafter.version", service, GenerationService::drafterVersion).strongReference(true)
                 .description("Version id of the drafter in use").register(registry);
+        FunctionCounter.builder("specserve.access_log.dropped", dev.specserve.controller.logging.AccessLogAppender.class,
+                        c -> dev.specserve.controller.logging.AccessLogAppender.dropped())
+                .description("Access log lines dropped because the log could not keep up (never blocking a request)")
+                .register(registry);
         planner(registry, service);
     }
 

@@ -46,6 +46,10 @@ class ShippedLogConfigTest {
             assertThat(appender.getEncoder()).isInstanceOf(format.equals("json") ? JsonEncoder.class
                     : PatternLayoutEncoder.class);
             assertThat(root.getLevel()).isEqualTo(Level.WARN);
+            Logger access = context.getLogger("dev.specserve.access");
+            assertThat(access.getAppender("ACCESS")).as("access lines through their queue")
+                    .isInstanceOf(AccessLogAppender.class);
+            assertThat(access.isAdditive()).as("written once").isFalse();
             assertThat(context.getStatusManager().getCopyOfStatusList()).filteredOn(s -> s.getLevel() >= Status.WARN)
                     .as("configuration problems").isEmpty();
         } finally {

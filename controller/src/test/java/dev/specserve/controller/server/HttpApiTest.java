@@ -296,6 +296,7 @@ class HttpApiTest {
                 "specserve_prefix_cache_queries_total ",
                 "specserve_prefix_cache_hits_total ",
                 "specserve_batch_slots ",
+                "specserve_access_log_dropped_total ",
                 "specserve_queue_capacity ",
                 "specserve_prefix_cache_skipped_blocks_total ",
                 "specserve_drafter_version ",
