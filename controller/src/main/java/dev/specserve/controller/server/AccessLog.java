@@ -62,8 +62,18 @@ final class AccessLog {
     private AccessLog() {
     }
 
-    /** The first handler of every route; {@code enabled} false: ids and headers only, no lines. */
-    static Handler<RoutingContext> handler(boolean enabled) {
+    /**
+     * {@code access_log} false: no access line from any API (the logger is turned off; true leaves the level logback
+     * configured, so {@code SPECSERVE_LOG_LEVEL=warn} silences them too).
+     */
+    static void enable(boolean on) {
+        if (!on && LOG instanceof ch.qos.logback.classic.Logger logback) {
+            logback.setLevel(ch.qos.logback.classic.Level.OFF);
+        }
+    }
+
+    /** The first handler of every route: the request's id and header, and its access line when it ends. */
+    static Handler<RoutingContext> handler() {
         return ctx -> {
             String sent = ctx.request().getHeader(HEADER);
             Entry e = new Entry(sent != null && CLIENT_ID.matcher(sent).matches() ? sent : null);
@@ -77,9 +87,7 @@ final class AccessLog {
                     resp.headers().set(HEADER, e.id());
                 }
             });
-            if (enabled) {
-                ctx.addEndHandler(ended -> log(ctx, e, probe, ended.succeeded()));
-            }
+            ctx.addEndHandler(ended -> log(ctx, e, probe, ended.succeeded()));
             ctx.next();
         };
     }
@@ -127,6 +135,17 @@ final class AccessLog {
             b.append(" error=").append(failure.type()).append(" error_status=").append(failure.status());
         }
         return b.toString();
+    }
+
+    /**
+     * The access line of an event-bus request: {@code BUS}, the address, the status it was answered with (200, or
+     * the failure code), milliseconds since {@code startedNanos}, its id and {@code detail} ({@link #summary}).
+     */
+    static void bus(String address, String id, long startedNanos, int status, String detail) {
+        if (LOG.isInfoEnabled()) {
+            LOG.info("BUS {} {} {} ms id={}{}", address, status, (System.nanoTime() - startedNanos) / 1_000_000,
+                    id == null ? "-" : id, detail.isEmpty() ? "" : " " + detail);
+        }
     }
 
     /** The request as a fault's log line names it: method, path (as logged here) and id. */

@@ -53,6 +53,9 @@ final class BusStream implements GenerationObserver {
     Runnable forgetConnection = () -> {};
     private final Env env;
 
+    /** When the request arrived ({@link System#nanoTime()}), for its access line. */
+    private final long started = System.nanoTime();
+
     BusStream(String id, String capability, String connection, Env env) {
         this.env = env;
         this.id = id;
@@ -130,14 +133,18 @@ final class BusStream implements GenerationObserver {
     @Override
     public void onComplete(GenerationResult result, RequestStats stats) {
         finished = true;
-        enqueue(env.cutByStop().apply(result) != null ? CompletionJson.busError(env.cutByStop().apply(result))
-                : CompletionJson.busDone(result, stats));
+        ApiError cut = env.cutByStop().apply(result);
+        enqueue(cut != null ? CompletionJson.busError(cut) : CompletionJson.busDone(result, stats));
+        AccessLog.bus(EventBusApiVerticle.GENERATE_STREAM, id, started, cut != null ? cut.status() : 200,
+                AccessLog.summary(new GenerationResult[] {result}, new RequestStats[] {stats}, 1, cut));
     }
 
     @Override
     public void onError(Throwable error) {
         finished = true;
-        enqueue(CompletionJson.busError(EngineErrors.answer(LOG, "stream of request " + id, error)));
+        ApiError e = EngineErrors.answer(LOG, "stream of request " + id, error);
+        enqueue(CompletionJson.busError(e));
+        AccessLog.bus(EventBusApiVerticle.GENERATE_STREAM, id, started, e.status(), "error=" + e.type());
     }
 
     private void enqueue(JsonObject chunk) {
@@ -191,6 +198,9 @@ final class BusStream implements GenerationObserver {
             return;
         }
         LOG.info("stream of request {}: {}; cancelling the generation", id, why);
+        if (!finished) {
+            AccessLog.bus(EventBusApiVerticle.GENERATE_STREAM, id, started, 499, "cancelled: " + why);
+        }
         if (handle != null) {
             handle.cancel();
         }

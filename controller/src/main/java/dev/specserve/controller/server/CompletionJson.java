@@ -124,6 +124,7 @@ final class CompletionJson {
     /** Reply of {@code specserve.generate}. */
     static JsonObject busReply(GenerationResult r, RequestStats s) {
         JsonObject reply = new JsonObject()
+                .put("id", s.requestId()) // the id its access line and any fault's log line carry
                 .put("text", r.text())
                 .put("tokens", ids(r.tokens()))
                 .put("finish_reason", r.finishReason().wire())

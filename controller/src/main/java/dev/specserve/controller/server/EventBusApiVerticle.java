@@ -132,6 +132,7 @@ public final class EventBusApiVerticle extends VerticleBase {
     }
 
     private void generate(Message<Object> msg) {
+        long t0 = System.nanoTime();
         CompletionRequest req;
         try {
             req = completions.parseForBus(body(msg));
@@ -142,7 +143,7 @@ public final class EventBusApiVerticle extends VerticleBase {
                 throw e;
             }
         } catch (RuntimeException e) {
-            fail(msg, ApiError.from(e));
+            fail(msg, null, t0, ApiError.from(e));
             return;
         }
         String id = Completions.newRequestId();
@@ -158,22 +159,24 @@ public final class EventBusApiVerticle extends VerticleBase {
                     done[0] = true;
                     forget[0].run();
                     if (cutByStop(result) != null) {
-                        fail(msg, cutByStop(result));
+                        fail(msg, id, t0, cutByStop(result));
                         return;
                     }
                     JsonObject reply = CompletionJson.busReply(result, stats);
                     msg.reply(node == null ? reply : reply.put("node", node));
+                    AccessLog.bus(GENERATE, id, t0, 200, AccessLog.summary(new GenerationResult[] {result},
+                            new RequestStats[] {stats}, 1, null));
                 }
 
                 @Override
                 public void onError(Throwable error) {
                     done[0] = true;
                     forget[0].run();
-                    fail(msg, EngineErrors.answer(LOG, "event-bus request " + id, error));
+                    fail(msg, id, t0, EngineErrors.answer(LOG, "event-bus request " + id, error));
                 }
             }).onComplete(ar -> {
                 if (ar.failed()) {
-                    fail(msg, ApiError.from(ar.cause()));
+                    fail(msg, id, t0, ApiError.from(ar.cause(), "event-bus request " + id));
                     return;
                 }
                 GenerationHandle handle = ar.result();
@@ -187,6 +190,7 @@ public final class EventBusApiVerticle extends VerticleBase {
     }
 
     private void generateStream(Message<Object> msg) {
+        long t0 = System.nanoTime();
         CompletionRequest req;
         try {
             Object body = body(msg);
@@ -195,7 +199,7 @@ public final class EventBusApiVerticle extends VerticleBase {
             }
             req = completions.parseForBus(body);
         } catch (RuntimeException e) {
-            fail(msg, ApiError.from(e));
+            fail(msg, null, t0, ApiError.from(e));
             return;
         }
         String id = Completions.newRequestId();
@@ -205,13 +209,13 @@ public final class EventBusApiVerticle extends VerticleBase {
         completions.submit(req, id, context, session).onComplete(ar -> {
             if (ar.failed()) {
                 session.close();
-                fail(msg, ApiError.from(ar.cause()));
+                fail(msg, id, t0, ApiError.from(ar.cause(), "event-bus stream " + id));
                 return;
             }
             session.handle = ar.result();
             if (session.closed) {
                 session.handle.cancel(); // stopped (server stopping) while the request was being tokenized
-                fail(msg, ApiError.from(new dev.specserve.runtime.engine.ServiceUnavailableException(
+                fail(msg, id, t0, ApiError.from(new dev.specserve.runtime.engine.ServiceUnavailableException(
                         dev.specserve.runtime.engine.ServiceUnavailableException.SHUTTING_DOWN,
                         "the server is shutting down; retry on another replica")));
                 return;
@@ -221,6 +225,12 @@ public final class EventBusApiVerticle extends VerticleBase {
                     .put("control", session.controlAddress);
             msg.reply(node == null ? reply : reply.put("node", node));
         });
+    }
+
+    /** {@link #fail(Message, ApiError)}, and the request's access line ({@code id} null: refused before it had one). */
+    private void fail(Message<?> msg, String id, long startedNanos, ApiError e) {
+        fail(msg, e);
+        AccessLog.bus(msg.address(), id, startedNanos, e.status(), "error=" + e.type());
     }
 
     /** Fails {@code msg} with the error's status and JSON, naming this replica's node on a clustered bus. */

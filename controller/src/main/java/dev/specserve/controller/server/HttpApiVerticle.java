@@ -76,7 +76,7 @@ public final class HttpApiVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         Router router = Router.router(vertx);
-        router.route().handler(AccessLog.handler(config.accessLog()));
+        router.route().handler(AccessLog.handler());
         var security = config.security();
         java.util.Set<String> hosts = HttpGuards.allowedHosts(security.allowedHosts(), config.httpHost());
         SlowRequestGuard slow = new SlowRequestGuard(

@@ -121,6 +121,7 @@ public final class SpecserveServer implements AutoCloseable {
         String node = clusterManager == null ? null : clusterManager.getNodeId();
         MetricsRecorder metrics = new MetricsRecorder(registry);
         EngineGauges.register(registry, engine, config.maxBatch(), config.queueCapacity());
+        AccessLog.enable(config.accessLog());
         addListener.accept(metrics);
         addListener.accept(new EngineBusyMetrics(registry));
         Completions completions = new Completions(engine, metrics, engineCountsRejections, chatTemplate,

@@ -144,6 +144,27 @@ class AccessLogTest {
                 .noneMatch(l -> l.chars().anyMatch(c -> c < 0x20 || c == 0x7f));
     }
 
+    @Test
+    void event_bus_requests_have_access_lines_too_with_their_outcome() throws Exception {
+        var bus = server.server.vertx().eventBus();
+        JsonObject body = new JsonObject().put("prompt", "def main():").put("max_tokens", 5).put("temperature", 0)
+                .put("ignore_eos", true);
+        JsonObject done = (JsonObject) bus.request(EventBusApiVerticle.GENERATE, body, EventBusApiTest.PATIENT)
+                .await(60, SECONDS).body();
+        bus.request(EventBusApiVerticle.GENERATE, new JsonObject().put("prompt", "x").put("max_tokens", -1),
+                EventBusApiTest.PATIENT).otherwise(e -> null).await(60, SECONDS);
+        JsonObject opened = (JsonObject) bus.request(EventBusApiVerticle.GENERATE_STREAM, body.copy(),
+                EventBusApiTest.PATIENT).await(60, SECONDS).body();
+        bus.<JsonObject>consumer(opened.getString("address"), m -> {});
+
+        TestServer.awaitCondition(() -> lines().size() == 3, Duration.ofSeconds(30), "three bus access lines");
+        assertThat(lines()).anyMatch(l -> l.startsWith("BUS specserve.generate 200 ") && l.contains("id=" + done.getString("id"))
+                        && l.contains("completion_tokens=5"))
+                .anyMatch(l -> l.startsWith("BUS specserve.generate 400 ") && l.contains("id=- error=invalid_request_error"))
+                .anyMatch(l -> l.startsWith("BUS specserve.generate.stream 200 ") && l.contains("id=" + opened.getString("id"))
+                        && l.contains("completion_tokens=5"));
+    }
+
     /** The lines so far (the appender appends on event-loop threads, under its own lock). */
     private static List<String> lines() {
         synchronized (LINES) {
