@@ -52,4 +52,43 @@ class AccessLogAppenderTest {
             stalled.stop();
         }
     }
+
+    @Test
+    void the_shutdown_flush_writes_what_is_queued_and_leaves_the_shared_console_running() throws Exception {
+        LoggerContext context = new LoggerContext();
+        context.setMDCAdapter(new ch.qos.logback.classic.util.LogbackMDCAdapter());
+        java.util.List<String> written = new java.util.concurrent.CopyOnWriteArrayList<>();
+        AppenderBase<ILoggingEvent> console = new AppenderBase<>() { // slow, and shared with every other logger
+            @Override
+            protected void append(ILoggingEvent e) {
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+                written.add(e.getFormattedMessage());
+            }
+        };
+        console.setContext(context);
+        console.start();
+        AccessLogAppender access = new AccessLogAppender();
+        access.setContext(context);
+        access.addAppender(console);
+        access.start();
+        try {
+            for (int i = 0; i < 10; i++) {
+                access.doAppend(new LoggingEvent("x", context.getLogger("dev.specserve.access"), Level.INFO,
+                        "line " + i, null, null));
+            }
+
+            AccessLogAppender.flushAll();
+
+            assertThat(written).as("every queued line written").hasSize(10);
+            assertThat(console.isStarted()).as("the console the shutdown's own lines go to").isTrue();
+            access.stop();
+            assertThat(console.isStarted()).as("stopping the access appender leaves the console running").isTrue();
+        } finally {
+            access.stop();
+        }
+    }
 }
