@@ -30,11 +30,22 @@ final class TerminationSignals {
     static java.util.function.Consumer<Runnable> installWhileStarting(String command, java.util.function.IntConsumer status) {
         java.util.concurrent.atomic.AtomicReference<Runnable> current = new java.util.concurrent.atomic.AtomicReference<>(
                 () -> LOG.info("{} stopped while starting (loading models or connecting): nothing was served", command));
-        install(current::get, status);
-        return current::set;
+        AtomicBoolean handedOver = new AtomicBoolean();
+        install(current::get, handedOver::get, status);
+        return r -> {
+            current.set(r);
+            handedOver.set(true);
+        };
     }
 
-    private static void install(java.util.function.Supplier<Runnable> shutdown, java.util.function.IntConsumer status) {
+    /**
+     * Until a shutdown is handed over, a signal ends the process with {@code halt}, skipping the JVM's hooks:
+     * ONNX Runtime's hook frees its native environment while the main thread may be opening a session with it, and
+     * that crashed the JVM (SIGBUS, exit 134, a crash file) on every SIGTERM 2-3 s into a start. Nothing has been
+     * served or opened then that a hook would need to close.
+     */
+    private static void install(java.util.function.Supplier<Runnable> shutdown,
+                                java.util.function.BooleanSupplier handedOver, java.util.function.IntConsumer status) {
         AtomicBoolean stopping = new AtomicBoolean();
         for (String name : List.of("TERM", "INT", "HUP")) { // HUP: the terminal or SSH session closed
             try {
@@ -45,11 +56,15 @@ final class TerminationSignals {
                         Runtime.getRuntime().halt(code);
                     }
                     status.accept(code);
+                    boolean starting = !handedOver.getAsBoolean();
                     Thread t = new Thread(() -> {
                         LOG.info("SIG{} received", signal.getName());
                         try {
                             shutdown.get().run();
                         } finally {
+                            if (starting) {
+                                Runtime.getRuntime().halt(code);
+                            }
                             System.exit(code);
                         }
                     }, "specserve-signal-" + name.toLowerCase(java.util.Locale.ROOT));

@@ -56,10 +56,16 @@ final class StatsLog {
                 (long) d[6], (long) d[7], seconds);
     }
 
-    /** Logs {@code stats} every {@code seconds} on {@code vertx}'s timer; 0: never. */
+    /**
+     * Logs {@code stats} every {@code seconds} on a worker of {@code vertx}, never on an event loop: a log write waits
+     * for the console, which a burst of access lines can hold for seconds on a busy machine; 0: never.
+     */
     static void every(io.vertx.core.Vertx vertx, int seconds, StatsLog stats) {
         if (seconds > 0) {
-            vertx.setPeriodic(seconds * 1000L, id -> stats.log());
+            vertx.setPeriodic(seconds * 1000L, id -> vertx.executeBlocking(() -> {
+                stats.log();
+                return null;
+            }, true));
         }
     }
 
