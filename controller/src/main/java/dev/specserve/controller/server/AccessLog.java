@@ -26,7 +26,8 @@ final class AccessLog {
     /** Visible ASCII: nothing that could split a header or a log line. */
     private static final Pattern CLIENT_ID = Pattern.compile("[\\x21-\\x7e]{1,128}");
     private static final Pattern RESPONSE_ID = Pattern.compile("resp_[A-Za-z0-9_-]+");
-    private static final Set<String> PROBES = Set.of("/health", "/ready", "/metrics", "/version");
+    private static final Set<String> PROBES = Set.of("/health", "/ready", "/metrics", "/version", "/health/",
+            "/ready/", "/metrics/", "/version/");
 
     /** One request's ids and what it served, filled in by the route that answers it. */
     static final class Entry {
@@ -76,14 +77,18 @@ final class AccessLog {
     static Handler<RoutingContext> handler() {
         return ctx -> {
             String sent = ctx.request().getHeader(HEADER);
-            Entry e = new Entry(sent != null && CLIENT_ID.matcher(sent).matches() ? sent : null);
+            Entry e = new Entry(sent != null && CLIENT_ID.matcher(sent).matches() && !RESPONSE_ID.matcher(sent).find()
+                    ? sent : null);
             ctx.put(KEY, e);
             HttpServerResponse resp = ctx.response();
             boolean probe = PROBES.contains(ctx.request().path());
             ctx.addHeadersEndHandler(v -> {
+                String set = resp.headers().get(HEADER);
                 if (e.clientId != null) {
                     resp.headers().set(HEADER, e.clientId);
-                } else if (!probe && !resp.headers().contains(HEADER)) {
+                } else if (set != null && RESPONSE_ID.matcher(set).find()) {
+                    resp.headers().set(HEADER, e.id()); // a handle to a stored conversation: proxies log this header
+                } else if (!probe && set == null) {
                     resp.headers().set(HEADER, e.id());
                 }
             });

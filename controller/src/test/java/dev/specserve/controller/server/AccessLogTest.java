@@ -134,12 +134,13 @@ class AccessLogTest {
                 .put("input", "def main():").put("max_output_tokens", 4)).await(60, SECONDS);
         String handle = created.bodyAsJsonObject().getString("id");
         assertThat(handle).startsWith("resp_");
+        assertThat(created.getHeader("X-Request-Id")).as("proxies log this header: never the handle").startsWith("req-");
         client.get("/v1/responses/" + handle).send().await(30, SECONDS);
         client.get("/v1/nothing%1B%5B31mred").send().await(30, SECONDS);
 
         TestServer.awaitCondition(() -> lines().size() == 3, Duration.ofSeconds(30), "three access lines");
         assertThat(lines()).as("the handle reads the stored conversation").noneMatch(l -> l.contains(handle))
-                .anyMatch(l -> l.startsWith("POST /v1/responses 200 ") && l.contains("id=req-"))
+                .anyMatch(l -> l.startsWith("POST /v1/responses 200 ") && l.contains("id=" + created.getHeader("X-Request-Id")))
                 .anyMatch(l -> l.startsWith("GET /v1/responses/resp_* 200 "))
                 .noneMatch(l -> l.chars().anyMatch(c -> c < 0x20 || c == 0x7f));
     }
