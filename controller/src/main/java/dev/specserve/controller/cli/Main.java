@@ -26,18 +26,38 @@ public final class Main implements Runnable {
         cli.setUseSimplifiedAtFiles(true); // @LIST: one argument per line, so a path may hold spaces
         cli.setParameterExceptionHandler(Main::badArguments);
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            boolean json = dev.specserve.controller.logging.LogSettings.json();
             if (e instanceof java.nio.file.FileSystemException || e instanceof java.io.FileNotFoundException) {
                 // a path the user gave that cannot be read or written: the path and the reason say it all
-                cmd.getErr().println(cmd.getColorScheme().errorText("error: " + fileProblem((java.io.IOException) e)));
+                fatal(cmd, fileProblem((java.io.IOException) e), null, json);
             } else if (expected(e)) {
-                cmd.getErr().println(cmd.getColorScheme().errorText("error: " + e.getMessage()));
+                fatal(cmd, e.getMessage(), null, json);
             } else { // a bug or an environment problem: its type and stack say more than "error: -1"
-                cmd.getErr().println(cmd.getColorScheme().errorText("error: " + e));
-                e.printStackTrace(cmd.getErr());
+                fatal(cmd, e.toString(), e, json);
             }
             return 2;
         });
         return cli.execute(args);
+    }
+
+    /** The error that ends a command, as text, or with SPECSERVE_LOG_FORMAT=json as one JSON line like the log's. */
+    private static void fatal(CommandLine cmd, String message, Exception stack, boolean json) {
+        if (json) {
+            io.vertx.core.json.JsonObject line = new io.vertx.core.json.JsonObject()
+                    .put("timestamp", System.currentTimeMillis()).put("level", "ERROR").put("threadName", "main")
+                    .put("loggerName", "specserve").put("formattedMessage", "error: " + message);
+            if (stack != null) {
+                java.io.StringWriter trace = new java.io.StringWriter();
+                stack.printStackTrace(new java.io.PrintWriter(trace));
+                line.put("throwable", trace.toString());
+            }
+            cmd.getErr().println(line.encode());
+            return;
+        }
+        cmd.getErr().println(cmd.getColorScheme().errorText("error: " + message));
+        if (stack != null) {
+            stack.printStackTrace(cmd.getErr());
+        }
     }
 
     /**

@@ -48,6 +48,11 @@ public final class LogSettings {
         return v == null || v.isBlank() ? null : v;
     }
 
+    /** Whether log lines are JSON ({@link #apply} has run, or -D{@value #FORMAT_PROPERTY}=json was given). */
+    public static boolean json() {
+        return "json".equalsIgnoreCase(System.getProperty(FORMAT_PROPERTY, "").trim());
+    }
+
     /** {@link #apply}, or exits 2 with the problem on standard error (no logger exists yet to say it). */
     public static void applyOrExit(Map<String, String> env) {
         try {
